@@ -1,0 +1,114 @@
+/**
+ * The one door to libsodium. Both the app and the relay use it, so it lives in common/ and
+ * touches neither Node nor the DOM: libsodium-wrappers-sumo is pure JavaScript + WebAssembly.
+ */
+import sodiumModule from 'libsodium-wrappers-sumo';
+import { HearthError } from '../errors.ts';
+
+export type Sodium = typeof sodiumModule;
+
+let ready: Promise<Sodium> | undefined;
+let instance: Sodium | undefined;
+
+/** Resolves once libsodium's WebAssembly is initialised; safe to call many times. */
+export function loadSodium(): Promise<Sodium> {
+  ready ??= sodiumModule.ready.then(() => {
+    instance = sodiumModule;
+    return sodiumModule;
+  });
+  return ready;
+}
+
+/** The initialised library; callers must have awaited loadSodium() once. */
+export function sodium(): Sodium {
+  if (!instance) throw new HearthError('INTERNAL', 'libsodium used before loadSodium() finished.');
+  return instance;
+}
+
+export const KEY_BYTES = 32;
+export const NONCE_BYTES = 24;
+export const TAG_BYTES = 16;
+
+export function randomBytes(length: number): Uint8Array {
+  return sodium().randombytes_buf(length);
+}
+
+export function randomKey(): Uint8Array {
+  return randomBytes(KEY_BYTES);
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/**
+ * Seals plaintext with XChaCha20-Poly1305 under `key`. The associated data names where the
+ * ciphertext belongs, so a sealed value copied to another place fails to open.
+ * Output: nonce (24 bytes) || ciphertext || tag (16 bytes).
+ */
+export function seal(key: Uint8Array, plaintext: Uint8Array, associatedData: Uint8Array): Uint8Array {
+  const s = sodium();
+  const nonce = s.randombytes_buf(NONCE_BYTES);
+  const ciphertext = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData, null, nonce, key);
+  const out = new Uint8Array(NONCE_BYTES + ciphertext.length);
+  out.set(nonce, 0);
+  out.set(ciphertext, NONCE_BYTES);
+  return out;
+}
+
+/** Opens a value made by seal(); returns undefined when the key, bytes or place do not match. */
+export function tryOpen(key: Uint8Array, sealed: Uint8Array, associatedData: Uint8Array): Uint8Array | undefined {
+  if (sealed.length < NONCE_BYTES + TAG_BYTES) return undefined;
+  try {
+    return sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      sealed.subarray(NONCE_BYTES),
+      associatedData,
+      sealed.subarray(0, NONCE_BYTES),
+      key,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Overwrites secret bytes in place (best effort in a garbage-collected runtime). */
+export function wipeBytes(bytes: Uint8Array | undefined): void {
+  if (bytes) sodium().memzero(bytes);
+}
+
+export function hash(bytes: Uint8Array, length = 32): Uint8Array {
+  return sodium().crypto_generichash(length, bytes, null);
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return sodium().to_hex(bytes);
+}
+
+export function fromHex(hex: string): Uint8Array {
+  return sodium().from_hex(hex);
+}
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return sodium().to_base64(bytes, sodium().base64_variants.URLSAFE_NO_PADDING);
+}
+
+export function fromBase64Url(text: string): Uint8Array {
+  return sodium().from_base64(text, sodium().base64_variants.URLSAFE_NO_PADDING);
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && sodium().memcmp(a, b);
+}
+
+/** A random, URL-safe identifier with 128 bits of entropy. */
+export function newId(): string {
+  return toBase64Url(randomBytes(16));
+}

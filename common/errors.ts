@@ -1,0 +1,44 @@
+/**
+ * Every failure Hearth reports carries a stable code (for programs and tests) and a message
+ * that tells the user what to do next. Nothing throws a bare Error across a boundary.
+ */
+export const ErrorCodes = [
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'WRONG_PASSPHRASE',
+  'VAULT_NOT_FOUND',
+  'VAULT_EXISTS',
+  'VAULT_CORRUPT',
+  'VAULT_LOCKED',
+  'RECORD_TAMPERED',
+  'TOO_LARGE',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'RATE_LIMITED',
+  'LIMIT_EXCEEDED',
+  'EXPIRED',
+  'CONFLICT',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export class HearthError extends Error {
+  override readonly name = 'HearthError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isHearthError(value: unknown, code?: ErrorCode): value is HearthError {
+  return value instanceof HearthError && (code === undefined || value.code === code);
+}
+
+/** The `{ ok, value } | { ok: false, error }` shape used wherever a call crosses a boundary. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
