@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Memory tests collect garbage before sampling, so they measure what is held, not what awaits GC.
+    execArgv: ['--expose-gc'],
     reporters: ['default'],
   },
 });

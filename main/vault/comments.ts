@@ -1,0 +1,153 @@
+/**
+ * Comments: threads on a document, optionally anchored to a range of its text. The anchor is a
+ * pair of Automerge cursors, so it follows the text as people edit around it.
+ */
+import * as A from '@automerge/automerge';
+import type { Database } from 'better-sqlite3';
+import { newId } from '../../common/crypto/sodium.ts';
+import { HearthError } from '../../common/errors.ts';
+import type { AuditLog } from './audit.ts';
+import type { DocumentStore } from './documents.ts';
+import type { SearchIndex } from './search.ts';
+import { openJson, sealJson } from './sealed-records.ts';
+import type { WorkspaceStore } from './workspaces.ts';
+
+export interface CommentRecord {
+  id: string;
+  documentId: string;
+  /** The id of the thread's first comment; equal to id for that first comment. */
+  threadId: string;
+  author: string;
+  text: string;
+  anchor?: { start: A.Cursor; end: A.Cursor; quote: string };
+  resolved: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface CommentView {
+  id: string;
+  author: string;
+  text: string;
+  createdAt: number;
+}
+
+export interface CommentThread {
+  id: string;
+  documentId: string;
+  resolved: boolean;
+  /** Where the anchor is now, or null when the thread is on the whole document or its text is gone. */
+  anchor: { from: number; to: number; quote: string } | null;
+  comments: CommentView[];
+}
+
+const MAX_COMMENT_CHARS = 10_000;
+
+export class CommentStore {
+  constructor(
+    private readonly db: Database,
+    private readonly workspaces: WorkspaceStore,
+    private readonly documents: DocumentStore,
+    private readonly search: SearchIndex,
+    private readonly audit: AuditLog,
+    private readonly author: () => string,
+  ) {}
+
+  add(documentId: string, input: { text: string; anchor?: { from: number; to: number }; replyTo?: string }): CommentRecord {
+    const text = input.text.trim();
+    if (text.length === 0 || text.length > MAX_COMMENT_CHARS) throw new HearthError('BAD_REQUEST', `A comment is 1–${MAX_COMMENT_CHARS} characters.`);
+    const doc = this.documents.get(documentId);
+    const workspaceId = this.documents.workspaceOf(documentId);
+    const id = newId();
+    const now = Date.now();
+    let threadId = id;
+    if (input.replyTo) {
+      const parent = this.read(input.replyTo);
+      if (parent.documentId !== documentId) throw new HearthError('BAD_REQUEST', 'A reply must be on the same document as its thread.');
+      threadId = parent.threadId;
+    }
+    let anchor: CommentRecord['anchor'];
+    if (input.anchor && !input.replyTo) {
+      const length = A.spans(doc, ['body']).reduce((n, s) => n + (s.type === 'text' ? s.value.length : 1), 0);
+      const { from, to } = input.anchor;
+      if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= length)) {
+        throw new HearthError('BAD_REQUEST', `The comment's anchor ${from}–${to} is outside the document (0–${length}).`);
+      }
+      anchor = {
+        start: A.getCursor(doc, ['body'], from),
+        end: A.getCursor(doc, ['body'], to - 1),
+        quote: doc.body.slice(from, to),
+      };
+    }
+    const record: CommentRecord = { id, documentId, threadId, author: this.author(), text, ...(anchor ? { anchor } : {}), resolved: false, createdAt: now, updatedAt: now };
+    this.db.prepare('INSERT INTO comments (id, document_id, sealed) VALUES (?, ?, ?)').run(id, documentId, this.seal(workspaceId, record));
+    this.search.indexComment(id, documentId, workspaceId, text);
+    return record;
+  }
+
+  /** Threads of a document, oldest first, each with its comments in order. */
+  list(documentId: string): CommentThread[] {
+    const records = this.records(documentId);
+    const doc = this.documents.get(documentId);
+    const threads = new Map<string, CommentThread>();
+    for (const record of records.filter((r) => r.threadId === r.id)) {
+      threads.set(record.id, { id: record.id, documentId, resolved: record.resolved, anchor: anchorNow(doc, record), comments: [] });
+    }
+    for (const record of records) {
+      threads.get(record.threadId)?.comments.push({ id: record.id, author: record.author, text: record.text, createdAt: record.createdAt });
+    }
+    return [...threads.values()];
+  }
+
+  /** Every comment record of a document, decrypted (for search indexing and export). */
+  records(documentId: string): CommentRecord[] {
+    const workspaceId = this.documents.workspaceOf(documentId);
+    const rows = this.db.prepare('SELECT id, sealed FROM comments WHERE document_id = ?').all(documentId) as Array<{ id: string; sealed: Buffer }>;
+    return rows.map((row) => this.open(workspaceId, documentId, row.id, row.sealed)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  resolve(threadId: string, resolved = true): void {
+    const record = this.read(threadId);
+    if (record.threadId !== record.id) throw new HearthError('BAD_REQUEST', 'Resolve the thread through its first comment.');
+    const updated = { ...record, resolved, updatedAt: Date.now() };
+    const workspaceId = this.documents.workspaceOf(record.documentId);
+    this.db.prepare('UPDATE comments SET sealed = ? WHERE id = ?').run(this.seal(workspaceId, updated), record.id);
+  }
+
+  /** Deletes a comment; deleting a thread's first comment deletes the whole thread. */
+  delete(commentId: string): void {
+    const record = this.read(commentId);
+    const doomed = record.threadId === record.id ? this.records(record.documentId).filter((r) => r.threadId === record.id) : [record];
+    this.db.transaction(() => {
+      for (const r of doomed) this.db.prepare('DELETE FROM comments WHERE id = ?').run(r.id);
+    })();
+    for (const r of doomed) this.search.removeComment(r.id);
+    this.audit.record('comment.deleted', commentId);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  private read(id: string): CommentRecord {
+    const row = this.db.prepare('SELECT document_id AS documentId, sealed FROM comments WHERE id = ?').get(id) as { documentId: string; sealed: Buffer } | undefined;
+    if (!row) throw new HearthError('NOT_FOUND', `No comment ${id}.`);
+    return this.open(this.documents.workspaceOf(row.documentId), row.documentId, id, row.sealed);
+  }
+
+  private seal(workspaceId: string, record: CommentRecord): Uint8Array {
+    return sealJson(this.workspaces.keyOf(workspaceId), { kind: 'comment', id: `${record.documentId}/${record.id}`, workspaceId }, record);
+  }
+
+  private open(workspaceId: string, documentId: string, id: string, sealed: Uint8Array): CommentRecord {
+    return openJson<CommentRecord>(this.workspaces.keyOf(workspaceId), { kind: 'comment', id: `${documentId}/${id}`, workspaceId }, sealed);
+  }
+}
+
+function anchorNow(doc: A.Doc<unknown>, record: CommentRecord): CommentThread['anchor'] {
+  if (!record.anchor) return null;
+  try {
+    const from = A.getCursorPosition(doc, ['body'], record.anchor.start);
+    const to = A.getCursorPosition(doc, ['body'], record.anchor.end) + 1;
+    return to > from ? { from, to, quote: record.anchor.quote } : null;
+  } catch {
+    return null;
+  }
+}

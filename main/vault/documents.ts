@@ -1,0 +1,324 @@
+/**
+ * Documents are Automerge documents persisted incrementally: each change is appended as one
+ * sealed chunk, and when the appended chunks outgrow the last snapshot they are compacted into
+ * a new one. A keystroke writes a few hundred bytes, never the whole document.
+ */
+import * as A from '@automerge/automerge';
+import type { Database } from 'better-sqlite3';
+import { newId } from '../../common/crypto/sodium.ts';
+import { HearthError } from '../../common/errors.ts';
+import type { AuditLog } from './audit.ts';
+import type { SearchIndex } from './search.ts';
+import { openBytes, openJson, sealBytes, sealJson } from './sealed-records.ts';
+import type { WorkspaceStore } from './workspaces.ts';
+
+export type DocumentContent = {
+  title: string;
+  /** Rich text: Automerge text with block markers and marks, as @automerge/prosemirror keeps it. */
+  body: string;
+  tags: string[];
+  createdAt: number;
+};
+
+export type HearthDoc = A.Doc<DocumentContent>;
+
+export interface DocumentSummary {
+  id: string;
+  workspaceId: string;
+  title: string;
+  tags: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface DocumentHead {
+  title: string;
+  tags: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface OpenDocument {
+  id: string;
+  workspaceId: string;
+  doc: HearthDoc;
+  /** Heads already written to the vault: the next chunk holds what came after them. */
+  persistedHeads: A.Heads;
+  nextSeq: number;
+  snapshotBytes: number;
+  logBytes: number;
+  head: DocumentHead;
+  headWrittenAt: number;
+}
+
+/** Compaction runs once the appended changes outweigh the snapshot (amortised O(1) per change). */
+const MIN_COMPACTION_BYTES = 64 * 1024;
+/** updatedAt is refreshed at most this often while typing; title and tag changes write at once. */
+const HEAD_REFRESH_MS = 1000;
+
+export type DocumentListener = (documentId: string, doc: HearthDoc) => void;
+
+/** The plain text of a rich-text body: block markers become line breaks. */
+export function bodyText(doc: HearthDoc): string {
+  let text = '';
+  for (const span of A.spans(doc, ['body'])) {
+    if (span.type === 'text') text += span.value;
+    else if (text.length > 0) text += '\n';
+  }
+  return text;
+}
+
+export class DocumentStore {
+  private readonly open = new Map<string, OpenDocument>();
+  private readonly listeners = new Set<DocumentListener>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly workspaces: WorkspaceStore,
+    private readonly search: SearchIndex,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** Calls `listener` after every persisted change, local or applied from elsewhere. */
+  subscribe(listener: DocumentListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  create(workspaceIdOrName: string, input: { title: string; tags?: string[]; init?: (doc: DocumentContent) => void }): DocumentSummary {
+    const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
+    const id = newId();
+    const now = Date.now();
+    let doc = A.from<DocumentContent>({ title: '', body: '', tags: [], createdAt: now });
+    doc = A.change(doc, { time: Math.floor(now / 1000) }, (d) => {
+      A.updateText(d, ['title'], input.title.trim());
+      for (const tag of normaliseTags(input.tags ?? [])) d.tags.push(tag);
+      input.init?.(d);
+    });
+    const head: DocumentHead = { title: doc.title, tags: [...doc.tags], createdAt: now, updatedAt: now };
+    const key = this.workspaces.keyOf(workspaceId);
+    const snapshot = A.save(doc);
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, this.sealHead(key, workspaceId, id, head));
+      this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
+    })();
+    const entry: OpenDocument = {
+      id,
+      workspaceId,
+      doc,
+      persistedHeads: A.getHeads(doc),
+      nextSeq: 1,
+      snapshotBytes: snapshot.length,
+      logBytes: 0,
+      head,
+      headWrittenAt: now,
+    };
+    this.open.set(id, entry);
+    this.search.indexDocument(id, workspaceId, head.title, bodyText(doc), head.tags);
+    this.notify(entry);
+    return summaryOf(entry);
+  }
+
+  /** Lists a workspace's documents from their sealed heads, without loading any document. */
+  list(workspaceIdOrName: string): DocumentSummary[] {
+    const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
+    const key = this.workspaces.keyOf(workspaceId);
+    const rows = this.db.prepare('SELECT id, sealed_head FROM documents WHERE workspace_id = ?').all(workspaceId) as Array<{ id: string; sealed_head: Buffer }>;
+    return rows
+      .map((row) => {
+        const head = this.open.get(row.id)?.head ?? openJson<DocumentHead>(key, { kind: 'document-head', id: row.id, workspaceId }, row.sealed_head);
+        return { id: row.id, workspaceId, ...head, tags: [...head.tags] };
+      })
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  /** Ids and workspaces of every document, for building the search index after unlock. */
+  allIds(): Array<{ id: string; workspaceId: string }> {
+    return (this.db.prepare('SELECT id, workspace_id AS workspaceId FROM documents').all() as Array<{ id: string; workspaceId: string }>);
+  }
+
+  summary(id: string): DocumentSummary {
+    return summaryOf(this.load(id));
+  }
+
+  get(id: string): HearthDoc {
+    return this.load(id).doc;
+  }
+
+  workspaceOf(id: string): string {
+    return this.load(id).workspaceId;
+  }
+
+  /** The whole document as Automerge bytes (for export and for a renderer's replica). */
+  save(id: string): Uint8Array {
+    return A.save(this.load(id).doc);
+  }
+
+  /** Makes a local change and persists it before returning. */
+  change(id: string, fn: (doc: DocumentContent) => void): HearthDoc {
+    const entry = this.load(id);
+    const next = A.change(entry.doc, { time: Math.floor(Date.now() / 1000) }, fn);
+    if (next === entry.doc) return next;
+    entry.doc = next;
+    this.persist(entry);
+    return next;
+  }
+
+  /** Applies changes made elsewhere (the editor's replica, a peer) and persists them. */
+  applyChanges(id: string, changes: Uint8Array[]): HearthDoc {
+    const entry = this.load(id);
+    let next: HearthDoc;
+    try {
+      [next] = A.applyChanges(entry.doc, changes);
+    } catch (cause) {
+      throw new HearthError('BAD_REQUEST', 'Those document changes are malformed and were not applied.', { cause });
+    }
+    if (A.getHeads(next).join() === entry.persistedHeads.join()) return next;
+    entry.doc = next;
+    this.persist(entry);
+    return next;
+  }
+
+  /** Changes the document has that a replica at `heads` lacks. */
+  changesSince(id: string, heads: A.Heads): Uint8Array[] {
+    return A.getChanges(A.view(this.load(id).doc, heads), this.load(id).doc);
+  }
+
+  delete(id: string): void {
+    const entry = this.load(id);
+    this.db.prepare('DELETE FROM documents WHERE id = ?').run(id);
+    this.open.delete(id);
+    this.search.removeDocument(id);
+    this.audit.record('document.deleted', entry.id);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** Drops every loaded document (on lock). */
+  forget(): void {
+    this.open.clear();
+  }
+
+  forgetWorkspace(workspaceId: string): void {
+    for (const [id, entry] of this.open) if (entry.workspaceId === workspaceId) this.open.delete(id);
+  }
+
+  private load(id: string): OpenDocument {
+    const cached = this.open.get(id);
+    if (cached) return cached;
+    const row = this.db.prepare('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead FROM documents WHERE id = ?').get(id) as
+      | { workspaceId: string; sealedHead: Buffer }
+      | undefined;
+    if (!row) throw new HearthError('NOT_FOUND', `No document ${id}. \`hearth doc list --workspace W\` shows the documents.`);
+    const { workspaceId } = row;
+    const key = this.workspaces.keyOf(workspaceId);
+    const head = openJson<DocumentHead>(key, { kind: 'document-head', id, workspaceId }, row.sealedHead);
+    const chunks = this.db.prepare('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as Array<{
+      seq: number;
+      kind: 'snapshot' | 'changes';
+      sealed: Buffer;
+    }>;
+    const first = chunks[0];
+    if (!first || first.kind !== 'snapshot') {
+      throw new HearthError('RECORD_TAMPERED', `Document ${id} has lost its snapshot and was not opened. Restore the vault from a backup.`);
+    }
+    const opened = chunks.map((chunk) => openBytes(key, chunkPlace(workspaceId, id, chunk.seq, chunk.kind), chunk.sealed));
+    let doc: HearthDoc;
+    try {
+      doc = A.load<DocumentContent>(opened[0]!);
+      if (opened.length > 1) doc = A.loadIncremental(doc, concat(opened.slice(1)));
+    } catch (cause) {
+      throw new HearthError('RECORD_TAMPERED', `Document ${id} could not be read and was not opened.`, { cause });
+    }
+    const entry: OpenDocument = {
+      id,
+      workspaceId,
+      doc,
+      persistedHeads: A.getHeads(doc),
+      nextSeq: chunks[chunks.length - 1]!.seq + 1,
+      snapshotBytes: opened[0]!.length,
+      logBytes: opened.slice(1).reduce((sum, bytes) => sum + bytes.length, 0),
+      head,
+      headWrittenAt: 0,
+    };
+    this.open.set(id, entry);
+    return entry;
+  }
+
+  private persist(entry: OpenDocument): void {
+    const key = this.workspaces.keyOf(entry.workspaceId);
+    const bytes = A.saveSince(entry.doc, entry.persistedHeads);
+    const now = Date.now();
+    const title = entry.doc.title;
+    const tags = entry.doc.tags;
+    const headChanged = title !== entry.head.title || tags.length !== entry.head.tags.length || tags.some((t, i) => t !== entry.head.tags[i]);
+    const writeHead = headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS;
+    entry.head = { ...entry.head, title, tags: headChanged ? [...tags] : entry.head.tags, updatedAt: now };
+    const compact = entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
+    this.db.transaction(() => {
+      if (compact) {
+        const snapshot = A.save(entry.doc);
+        this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'snapshot', snapshot);
+        this.db.prepare('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, entry.nextSeq);
+        entry.snapshotBytes = snapshot.length;
+        entry.logBytes = 0;
+      } else {
+        this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'changes', bytes);
+        entry.logBytes += bytes.length;
+      }
+      if (writeHead) {
+        this.db.prepare('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
+      }
+    })();
+    entry.nextSeq += 1;
+    entry.persistedHeads = A.getHeads(entry.doc);
+    if (writeHead) entry.headWrittenAt = now;
+    this.search.scheduleDocument(entry.id, entry.workspaceId, () => ({ title: entry.head.title, body: bodyText(entry.doc), tags: entry.head.tags }));
+    this.notify(entry);
+  }
+
+  /** Writes any updatedAt still held back by the refresh interval (before lock or exit). */
+  flushHeads(): void {
+    for (const entry of this.open.values()) {
+      if (entry.headWrittenAt >= entry.head.updatedAt) continue;
+      const key = this.workspaces.keyOf(entry.workspaceId);
+      this.db.prepare('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
+      entry.headWrittenAt = entry.head.updatedAt;
+    }
+  }
+
+  private insertChunk(key: Uint8Array, workspaceId: string, id: string, seq: number, kind: 'snapshot' | 'changes', bytes: Uint8Array): void {
+    this.db
+      .prepare('INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES (?, ?, ?, ?)')
+      .run(id, seq, kind, sealBytes(key, chunkPlace(workspaceId, id, seq, kind), bytes));
+  }
+
+  private sealHead(key: Uint8Array, workspaceId: string, id: string, head: DocumentHead): Uint8Array {
+    return sealJson(key, { kind: 'document-head', id, workspaceId }, head);
+  }
+
+  private notify(entry: OpenDocument): void {
+    for (const listener of this.listeners) listener(entry.id, entry.doc);
+  }
+}
+
+function chunkPlace(workspaceId: string, documentId: string, seq: number, kind: string) {
+  return { kind: 'document-chunk' as const, id: `${documentId}/${seq}/${kind}`, workspaceId };
+}
+
+function summaryOf(entry: OpenDocument): DocumentSummary {
+  return { id: entry.id, workspaceId: entry.workspaceId, ...entry.head, tags: [...entry.head.tags] };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function normaliseTags(tags: string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0 && t.length <= 50))];
+}

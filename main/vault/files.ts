@@ -1,0 +1,174 @@
+/**
+ * Attachments, sealed in 1 MiB chunks and streamed in and out, so a file of any size passes
+ * through without being held whole in memory. The chunk count and a hash are sealed with the
+ * file's metadata, so a missing, reordered or swapped chunk is detected on read.
+ */
+import type { Database } from 'better-sqlite3';
+import { newId, sodium } from '../../common/crypto/sodium.ts';
+import { HearthError } from '../../common/errors.ts';
+import type { AuditLog } from './audit.ts';
+import { openBytes, openJson, sealBytes, sealJson } from './sealed-records.ts';
+import type { WorkspaceStore } from './workspaces.ts';
+
+export const FILE_CHUNK_BYTES = 1024 * 1024;
+export const MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024;
+const MAX_NAME_CHARS = 255;
+
+export interface FileInfo {
+  id: string;
+  workspaceId: string;
+  name: string;
+  type: string;
+  size: number;
+  createdAt: number;
+}
+
+interface FileMeta extends Omit<FileInfo, 'id' | 'workspaceId'> {
+  chunks: number;
+  /** BLAKE2b-256 of the plaintext, hex. */
+  hash: string;
+}
+
+export interface AddFileInput {
+  name: string;
+  type?: string;
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** Called after each stored chunk with the bytes stored so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+export class FileStore {
+  constructor(
+    private readonly db: Database,
+    private readonly workspaces: WorkspaceStore,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async add(workspaceIdOrName: string, input: AddFileInput): Promise<FileInfo> {
+    const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > MAX_NAME_CHARS || /[/\\\u0000]/.test(name)) {
+      throw new HearthError('BAD_REQUEST', 'A file name is 1–255 characters without slashes.');
+    }
+    const key = this.workspaces.keyOf(workspaceId);
+    const id = newId();
+    const s = sodium();
+    const hashState = s.crypto_generichash_init(null, 32);
+    this.db.prepare('INSERT INTO files (id, workspace_id, complete) VALUES (?, ?, 0)').run(id, workspaceId);
+    const insertChunk = this.db.prepare('INSERT INTO file_chunks (file_id, idx, sealed) VALUES (?, ?, ?)');
+    let size = 0;
+    let chunks = 0;
+    let buffer = new Uint8Array(FILE_CHUNK_BYTES);
+    let filled = 0;
+    const flush = () => {
+      const plain = buffer.subarray(0, filled);
+      s.crypto_generichash_update(hashState, plain);
+      insertChunk.run(id, chunks, sealBytes(key, chunkPlace(workspaceId, id, chunks), plain));
+      chunks += 1;
+      filled = 0;
+      input.onProgress?.(size);
+    };
+    try {
+      for await (const piece of input.source) {
+        let offset = 0;
+        size += piece.length;
+        if (size > MAX_FILE_BYTES) throw new HearthError('TOO_LARGE', `Files are limited to ${MAX_FILE_BYTES / 1024 ** 3} GiB.`);
+        while (offset < piece.length) {
+          const take = Math.min(piece.length - offset, FILE_CHUNK_BYTES - filled);
+          buffer.set(piece.subarray(offset, offset + take), filled);
+          filled += take;
+          offset += take;
+          if (filled === FILE_CHUNK_BYTES) flush();
+        }
+      }
+      if (filled > 0 || chunks === 0) flush();
+    } catch (error) {
+      this.db.prepare('DELETE FROM files WHERE id = ?').run(id);
+      throw error;
+    } finally {
+      buffer.fill(0);
+      buffer = new Uint8Array(0);
+    }
+    const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
+    this.db.prepare('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ?').run(sealJson(key, { kind: 'file', id, workspaceId }, meta), id);
+    return infoOf(id, workspaceId, meta);
+  }
+
+  list(workspaceIdOrName: string): FileInfo[] {
+    const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
+    const rows = this.db.prepare('SELECT id, sealed_meta FROM files WHERE workspace_id = ? AND complete = 1').all(workspaceId) as Array<{ id: string; sealed_meta: Buffer }>;
+    const key = this.workspaces.keyOf(workspaceId);
+    return rows.map((row) => infoOf(row.id, workspaceId, openJson<FileMeta>(key, { kind: 'file', id: row.id, workspaceId }, row.sealed_meta))).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  info(id: string): FileInfo {
+    const { workspaceId, meta } = this.meta(id);
+    return infoOf(id, workspaceId, meta);
+  }
+
+  /** Streams the file's bytes, verifying every chunk, the count and the whole-file hash. */
+  async *read(id: string): AsyncGenerator<Uint8Array> {
+    const { workspaceId, meta } = this.meta(id);
+    const key = this.workspaces.keyOf(workspaceId);
+    const s = sodium();
+    const hashState = s.crypto_generichash_init(null, 32);
+    const select = this.db.prepare('SELECT sealed FROM file_chunks WHERE file_id = ? AND idx = ?');
+    for (let idx = 0; idx < meta.chunks; idx++) {
+      const row = select.get(id, idx) as { sealed: Buffer } | undefined;
+      if (!row) throw new HearthError('RECORD_TAMPERED', `File ${meta.name} is missing part ${idx + 1} of ${meta.chunks}; it was not used.`);
+      const plain = openBytes(key, chunkPlace(workspaceId, id, idx), row.sealed);
+      s.crypto_generichash_update(hashState, plain);
+      yield plain;
+    }
+    if (s.to_hex(s.crypto_generichash_final(hashState, 32)) !== meta.hash) {
+      throw new HearthError('RECORD_TAMPERED', `File ${meta.name} does not match its recorded hash; it was not used.`);
+    }
+  }
+
+  delete(id: string): void {
+    const info = this.info(id);
+    this.db.prepare('DELETE FROM files WHERE id = ?').run(info.id);
+    this.audit.record('file.deleted', info.id);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** Removes uploads that a crash or error left half-written. */
+  discardIncomplete(): void {
+    const { changes } = this.db.prepare('DELETE FROM files WHERE complete = 0').run();
+    if (changes > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  private meta(id: string): { workspaceId: string; meta: FileMeta } {
+    const row = this.db.prepare('SELECT workspace_id AS workspaceId, sealed_meta AS sealedMeta FROM files WHERE id = ? AND complete = 1').get(id) as
+      | { workspaceId: string; sealedMeta: Buffer }
+      | undefined;
+    if (!row) throw new HearthError('NOT_FOUND', `No file ${id}. \`hearth file list --workspace W\` shows the files.`);
+    return { workspaceId: row.workspaceId, meta: openJson<FileMeta>(this.workspaces.keyOf(row.workspaceId), { kind: 'file', id, workspaceId: row.workspaceId }, row.sealedMeta) };
+  }
+}
+
+function chunkPlace(workspaceId: string, fileId: string, idx: number) {
+  return { kind: 'file-chunk' as const, id: `${fileId}/${idx}`, workspaceId };
+}
+
+function infoOf(id: string, workspaceId: string, meta: FileMeta): FileInfo {
+  return { id, workspaceId, name: meta.name, type: meta.type, size: meta.size, createdAt: meta.createdAt };
+}
+
+const TYPES: Record<string, string> = {
+  txt: 'text/plain',
+  md: 'text/markdown',
+  pdf: 'application/pdf',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  json: 'application/json',
+  zip: 'application/zip',
+  csv: 'text/csv',
+};
+
+function guessType(name: string): string {
+  return TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
+}

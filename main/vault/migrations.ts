@@ -1,0 +1,91 @@
+/**
+ * The vault's schema moves only forward, one numbered migration at a time, each in its own
+ * transaction. Every table holds ids, sizes and sealed blobs — never content in clear.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'key material, identity, workspaces, audit log',
+    up: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
+      CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), sealed BLOB NOT NULL) STRICT;
+      CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY,
+        sealed_key BLOB NOT NULL,
+        sealed BLOB NOT NULL
+      ) STRICT;
+      CREATE TABLE audit (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL) STRICT;
+      -- Written while locked (a failed unlock), so it cannot be sealed: time and action only.
+      CREATE TABLE pending_audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, action TEXT NOT NULL) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    description: 'documents stored as sealed Automerge snapshots and incremental change chunks; comments',
+    up: `
+      CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        sealed_head BLOB NOT NULL
+      ) STRICT;
+      CREATE INDEX documents_by_workspace ON documents(workspace_id);
+      CREATE TABLE document_chunks (
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('snapshot', 'changes')),
+        sealed BLOB NOT NULL,
+        PRIMARY KEY (document_id, seq)
+      ) STRICT;
+      CREATE TABLE comments (
+        id TEXT PRIMARY KEY,
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        sealed BLOB NOT NULL
+      ) STRICT;
+      CREATE INDEX comments_by_document ON comments(document_id);
+    `,
+  },
+  {
+    version: 3,
+    description: 'files as sealed chunks',
+    up: `
+      CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        complete INTEGER NOT NULL DEFAULT 0,
+        sealed_meta BLOB
+      ) STRICT;
+      CREATE INDEX files_by_workspace ON files(workspace_id);
+      CREATE TABLE file_chunks (
+        file_id TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        sealed BLOB NOT NULL,
+        PRIMARY KEY (file_id, idx)
+      ) STRICT;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies every migration above the file's version, up to `target` (tests stop part way). */
+export function migrate(db: Database, target = LATEST_SCHEMA_VERSION): void {
+  for (const migration of migrations) {
+    if (migration.version <= schemaVersion(db) || migration.version > target) continue;
+    db.transaction(() => {
+      db.exec(migration.up);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+}

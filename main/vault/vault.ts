@@ -1,0 +1,320 @@
+/**
+ * The vault: one SQLite file per profile, every payload sealed under keys that exist only while
+ * it is unlocked. Creating, unlocking, locking and changing the passphrase live here; the kinds
+ * of content each have their own store that shares this vault's database and keys.
+ */
+import type { Database } from 'better-sqlite3';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { equalBytes, loadSodium, newId, randomKey, wipeBytes } from '../../common/crypto/sodium.ts';
+import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/identity.ts';
+import { HearthError } from '../../common/errors.ts';
+import { AuditLog, recordPendingEvent } from './audit.ts';
+import { CommentStore } from './comments.ts';
+import { createDatabase, openDatabase, type OpenOptions } from './database.ts';
+import { bodyText, DocumentStore } from './documents.ts';
+import { FileStore } from './files.ts';
+import {
+  deriveKek,
+  deriveSubkey,
+  newKdfParams,
+  SubkeyPurpose,
+  unwrapMasterKey,
+  wrapMasterKey,
+  wrappedKeyChecksum,
+  type KdfParams,
+} from './keys.ts';
+import { migrate } from './migrations.ts';
+import { SearchIndex, type SearchHit } from './search.ts';
+import { openJson, sealJson } from './sealed-records.ts';
+import { WorkspaceStore } from './workspaces.ts';
+
+export const VAULT_FILE_NAME = 'vault.sqlite';
+
+export interface Profile {
+  username: string;
+  displayName: string;
+  /** A small picture the user chose to publish, as a data: URL. */
+  avatar?: string;
+}
+
+interface StoredIdentity {
+  profile: Profile;
+  keys: { signPublicKey: string; signSecretKey: string; boxPublicKey: string; boxSecretKey: string };
+  createdAt: number;
+}
+
+export interface CreateVaultOptions extends OpenOptions {
+  passphrase: string;
+  profile: Profile;
+  /** Argon2id cost; defaults to DEFAULT_KDF_COST. */
+  kdfCost?: { opsLimit: number; memLimit: number };
+}
+
+const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
+const MAX_AVATAR_CHARS = 256 * 1024;
+
+export function validateProfile(profile: Profile): Profile {
+  if (!USERNAME.test(profile.username)) {
+    throw new HearthError('BAD_REQUEST', 'A username is 2–32 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit.');
+  }
+  const displayName = profile.displayName.trim();
+  if (displayName.length === 0 || displayName.length > 64) {
+    throw new HearthError('BAD_REQUEST', 'A display name is 1–64 characters.');
+  }
+  if (profile.avatar !== undefined && (!/^data:image\/(png|jpeg|webp|gif);base64,/.test(profile.avatar) || profile.avatar.length > MAX_AVATAR_CHARS)) {
+    throw new HearthError('BAD_REQUEST', 'An avatar is a PNG, JPEG, WebP or GIF image of at most 192 KB.');
+  }
+  return { ...profile, displayName };
+}
+
+function checkPassphrase(passphrase: string): void {
+  if (passphrase.length < 8) throw new HearthError('BAD_REQUEST', 'Choose a passphrase of at least 8 characters.');
+}
+
+function vaultFile(dir: string): string {
+  return join(dir, VAULT_FILE_NAME);
+}
+
+function readMeta(db: Database, key: string): Buffer | undefined {
+  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: Buffer } | undefined)?.value;
+}
+
+function writeMeta(db: Database, key: string, value: Uint8Array | string): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+    key,
+    typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
+  );
+}
+
+function readKeyMaterial(db: Database, file: string): { vaultId: string; kdf: KdfParams; wrapped: Buffer } {
+  const vaultId = readMeta(db, 'vault_id')?.toString('utf8');
+  const kdf = readMeta(db, 'kdf');
+  const wrapped = readMeta(db, 'master_key');
+  const checksum = readMeta(db, 'master_key_check');
+  if (!vaultId || !kdf || !wrapped || !checksum || !equalBytes(wrappedKeyChecksum(wrapped), checksum)) {
+    throw new HearthError('VAULT_CORRUPT', `The vault file ${file} has damaged key material. Hearth has not changed it; restore it from a backup.`);
+  }
+  return { vaultId, kdf: JSON.parse(kdf.toString('utf8')) as KdfParams, wrapped };
+}
+
+export class Vault {
+  readonly workspaces: WorkspaceStore;
+  readonly documents: DocumentStore;
+  readonly comments: CommentStore;
+  readonly files: FileStore;
+  private readonly searchIndex: SearchIndex;
+  private searchIndexBuilt = false;
+  readonly audit: AuditLog;
+  private locked = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: Database,
+    readonly vaultId: string,
+    private readonly masterKey: Uint8Array,
+    private readonly recordsKey: Uint8Array,
+    private identity: StoredIdentity,
+  ) {
+    this.audit = new AuditLog(db, recordsKey, () => this.identity.profile.username);
+    this.workspaces = new WorkspaceStore(db, recordsKey, this.audit);
+    this.searchIndex = new SearchIndex();
+    this.documents = new DocumentStore(db, this.workspaces, this.searchIndex, this.audit);
+    this.comments = new CommentStore(db, this.workspaces, this.documents, this.searchIndex, this.audit, () => this.identity.profile.username);
+    this.files = new FileStore(db, this.workspaces, this.audit);
+  }
+
+  static exists(dir: string): boolean {
+    return existsSync(vaultFile(dir));
+  }
+
+  /** Makes a new vault with fresh identity keys and a first personal workspace. */
+  static async create(dir: string, options: CreateVaultOptions): Promise<Vault> {
+    await loadSodium();
+    checkPassphrase(options.passphrase);
+    const profile = validateProfile(options.profile);
+    const file = vaultFile(dir);
+    if (existsSync(file)) throw new HearthError('VAULT_EXISTS', `A vault already exists at ${dir}. Unlock it, or choose another folder.`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+    const vaultId = newId();
+    const kdf = newKdfParams(options.kdfCost);
+    const kek = deriveKek(options.passphrase, kdf);
+    const masterKey = randomKey();
+    const wrapped = wrapMasterKey(kek, masterKey, vaultId);
+    wipeBytes(kek);
+
+    const db = createDatabase(file, options);
+    chmodSync(file, 0o600);
+    migrate(db);
+    const recordsKey = deriveSubkey(masterKey, SubkeyPurpose.records);
+    const keys: IdentityKeys = generateIdentityKeys();
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+    const identity: StoredIdentity = {
+      profile,
+      keys: {
+        signPublicKey: hex(keys.signPublicKey),
+        signSecretKey: hex(keys.signSecretKey),
+        boxPublicKey: hex(keys.boxPublicKey),
+        boxSecretKey: hex(keys.boxSecretKey),
+      },
+      createdAt: Date.now(),
+    };
+    wipeBytes(keys.signSecretKey);
+    wipeBytes(keys.boxSecretKey);
+    db.transaction(() => {
+      writeMeta(db, 'format', '1');
+      writeMeta(db, 'vault_id', vaultId);
+      writeMeta(db, 'kdf', JSON.stringify(kdf));
+      writeMeta(db, 'master_key', wrapped);
+      writeMeta(db, 'master_key_check', wrappedKeyChecksum(wrapped));
+      db.prepare('INSERT INTO identity (id, sealed) VALUES (1, ?)').run(sealJson(recordsKey, { kind: 'identity', id: 'self' }, identity));
+    })();
+    const vault = new Vault(dir, db, vaultId, masterKey, recordsKey, identity);
+    vault.audit.record('vault.created');
+    vault.workspaces.create({ name: 'Personal', kind: 'personal' }, { audit: false });
+    return vault;
+  }
+
+  /** Opens the vault with its passphrase. A wrong passphrase changes nothing but the failed-unlock log. */
+  static async unlock(dir: string, passphrase: string, options: OpenOptions = {}): Promise<Vault> {
+    await loadSodium();
+    const file = vaultFile(dir);
+    const db = openDatabase(file, options);
+    try {
+      const { vaultId, kdf, wrapped } = readKeyMaterial(db, file);
+      const kek = deriveKek(passphrase, kdf);
+      const masterKey = unwrapMasterKey(kek, wrapped, vaultId);
+      wipeBytes(kek);
+      if (!masterKey) {
+        recordPendingEvent(db, 'vault.unlock_failed');
+        throw new HearthError('WRONG_PASSPHRASE', 'That passphrase does not unlock this vault. Check it and try again.');
+      }
+      migrate(db);
+      const recordsKey = deriveSubkey(masterKey, SubkeyPurpose.records);
+      const row = db.prepare('SELECT sealed FROM identity WHERE id = 1').get() as { sealed: Buffer } | undefined;
+      if (!row) throw new HearthError('VAULT_CORRUPT', `The vault file ${file} has no identity record. Restore it from a backup.`);
+      const identity = openJson<StoredIdentity>(recordsKey, { kind: 'identity', id: 'self' }, row.sealed);
+      const vault = new Vault(dir, db, vaultId, masterKey, recordsKey, identity);
+      vault.audit.absorbPending();
+      vault.audit.record('vault.unlocked');
+      vault.files.discardIncomplete();
+      return vault;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  get isLocked(): boolean {
+    return this.locked;
+  }
+
+  get profile(): Profile {
+    return { ...this.identity.profile };
+  }
+
+  /** Public halves of the identity keys: what a relay may learn. */
+  get publicKeys(): { signPublicKey: string; boxPublicKey: string } {
+    return { signPublicKey: this.identity.keys.signPublicKey, boxPublicKey: this.identity.keys.boxPublicKey };
+  }
+
+  /** The identity's secret keys, for signing and opening envelopes; callers must not keep them. */
+  identityKeys(): IdentityKeys {
+    this.assertUnlocked();
+    const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+    const k = this.identity.keys;
+    return { signPublicKey: bytes(k.signPublicKey), signSecretKey: bytes(k.signSecretKey), boxPublicKey: bytes(k.boxPublicKey), boxSecretKey: bytes(k.boxSecretKey) };
+  }
+
+  updateProfile(change: Partial<Omit<Profile, 'username'>>): Profile {
+    this.assertUnlocked();
+    const profile = validateProfile({ ...this.identity.profile, ...change });
+    const identity = { ...this.identity, profile };
+    this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity));
+    this.identity = identity;
+    return this.profile;
+  }
+
+  /** Rewraps the master key under a key from the new passphrase; content is not re-encrypted. */
+  async changePassphrase(current: string, next: string, kdfCost?: { opsLimit: number; memLimit: number }): Promise<void> {
+    this.assertUnlocked();
+    checkPassphrase(next);
+    const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
+    const currentKek = deriveKek(current, kdf);
+    const check = unwrapMasterKey(currentKek, readMeta(this.db, 'master_key')!, this.vaultId);
+    wipeBytes(currentKek);
+    if (!check) {
+      this.audit.record('vault.unlock_failed', 'passphrase change');
+      throw new HearthError('WRONG_PASSPHRASE', 'The current passphrase is not right; the passphrase was not changed.');
+    }
+    wipeBytes(check);
+    const nextKdf = newKdfParams(kdfCost ?? { opsLimit: kdf.opsLimit, memLimit: kdf.memLimit });
+    const nextKek = deriveKek(next, nextKdf);
+    const wrapped = wrapMasterKey(nextKek, this.masterKey, this.vaultId);
+    wipeBytes(nextKek);
+    this.db.transaction(() => {
+      writeMeta(this.db, 'kdf', JSON.stringify(nextKdf));
+      writeMeta(this.db, 'master_key', wrapped);
+      writeMeta(this.db, 'master_key_check', wrappedKeyChecksum(wrapped));
+      this.audit.record('passphrase.changed');
+    })();
+    // The old wrapping must not survive in the WAL.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** Full-text search over every document title, body, tag and comment in the vault. */
+  search(query: string, limit?: number): SearchHit[] {
+    this.assertUnlocked();
+    this.buildSearchIndex();
+    return this.searchIndex.query(query, limit);
+  }
+
+  /**
+   * Builds the in-memory index by decrypting every document and comment. The app calls this in
+   * the background right after unlock; search() builds it on first use if it is not there yet.
+   */
+  buildSearchIndex(): void {
+    if (this.searchIndexBuilt) return;
+    for (const { id, workspaceId } of this.documents.allIds()) {
+      const summary = this.documents.summary(id);
+      this.searchIndex.indexDocument(id, workspaceId, summary.title, bodyText(this.documents.get(id)), summary.tags);
+      for (const comment of this.comments.records(id)) this.searchIndex.indexComment(comment.id, id, workspaceId, comment.text);
+    }
+    this.searchIndexBuilt = true;
+  }
+
+  /** Deletes a workspace with everything in it; its key is destroyed with it. */
+  deleteWorkspace(idOrName: string): void {
+    this.assertUnlocked();
+    const { workspace } = this.workspaces.find(idOrName);
+    for (const { id, workspaceId } of this.documents.allIds()) if (workspaceId === workspace.id) this.searchIndex.removeDocument(id);
+    this.documents.forgetWorkspace(workspace.id);
+    this.workspaces.delete(workspace.id);
+  }
+
+  /** Forgets every key and closes the file. The object is unusable afterwards. */
+  lock(): void {
+    if (this.locked) return;
+    this.documents.flushHeads();
+    this.locked = true;
+    this.searchIndex.clear();
+    this.documents.forget();
+    this.workspaces.forget();
+    wipeBytes(this.masterKey);
+    wipeBytes(this.recordsKey);
+    this.db.close();
+  }
+
+  /** Returns freed pages to the file system and flushes the WAL, so deleted bytes are gone from disk. */
+  purgeFreedSpace(): void {
+    this.assertUnlocked();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  private assertUnlocked(): void {
+    if (this.locked) throw new HearthError('VAULT_LOCKED', 'The vault is locked. Unlock it first.');
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Workspaces and their keys. Each workspace has its own random key, sealed under the vault's
+ * records key; everything in the workspace is sealed under it, so deleting a workspace
+ * destroys the one key that could read what was in it.
+ */
+import type { Database } from 'better-sqlite3';
+import { newId, randomKey, wipeBytes } from '../../common/crypto/sodium.ts';
+import { HearthError } from '../../common/errors.ts';
+import type { AuditLog } from './audit.ts';
+import { openBytes, openJson, sealBytes, sealJson } from './sealed-records.ts';
+
+export type WorkspaceKind = 'personal' | 'team';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  kind: WorkspaceKind;
+  createdAt: number;
+  /** For team workspaces: the relay the workspace syncs through. */
+  relay?: string;
+}
+
+interface LoadedWorkspace {
+  workspace: Workspace;
+  key: Uint8Array;
+}
+
+export class WorkspaceStore {
+  private loaded: Map<string, LoadedWorkspace> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly recordsKey: Uint8Array,
+    private readonly audit: AuditLog,
+  ) {}
+
+  private all(): Map<string, LoadedWorkspace> {
+    if (this.loaded) return this.loaded;
+    const rows = this.db.prepare('SELECT id, sealed_key, sealed FROM workspaces').all() as Array<{ id: string; sealed_key: Buffer; sealed: Buffer }>;
+    this.loaded = new Map(
+      rows.map((row) => [
+        row.id,
+        {
+          workspace: openJson<Workspace>(this.recordsKey, { kind: 'workspace', id: row.id }, row.sealed),
+          key: openBytes(this.recordsKey, { kind: 'workspace-key', id: row.id }, row.sealed_key),
+        },
+      ]),
+    );
+    return this.loaded;
+  }
+
+  list(): Workspace[] {
+    return [...this.all().values()].map((w) => ({ ...w.workspace })).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+  }
+
+  create(input: { name: string; kind?: WorkspaceKind; relay?: string }, options: { audit?: boolean } = {}): Workspace {
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
+    const workspace: Workspace = { id: newId(), name, kind: input.kind ?? 'personal', createdAt: Date.now(), ...(input.relay ? { relay: input.relay } : {}) };
+    const key = randomKey();
+    this.db.prepare('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+      workspace.id,
+      sealBytes(this.recordsKey, { kind: 'workspace-key', id: workspace.id }, key),
+      sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, workspace),
+    );
+    this.all().set(workspace.id, { workspace, key });
+    if (options.audit !== false) this.audit.record('workspace.created', workspace.id);
+    return { ...workspace };
+  }
+
+  rename(idOrName: string, name: string): Workspace {
+    const { workspace } = this.find(idOrName);
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
+    const renamed = { ...workspace, name: trimmed };
+    this.db.prepare('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id);
+    this.all().get(workspace.id)!.workspace = renamed;
+    return { ...renamed };
+  }
+
+  /** Resolves a workspace by id, or by name when exactly one workspace has it. */
+  find(idOrName: string): LoadedWorkspace {
+    const all = this.all();
+    const byId = all.get(idOrName);
+    if (byId) return byId;
+    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName);
+    if (byName.length === 1) return byName[0]!;
+    if (byName.length > 1) throw new HearthError('CONFLICT', `Several workspaces are named "${idOrName}"; use the workspace id instead.`);
+    throw new HearthError('NOT_FOUND', `No workspace "${idOrName}". \`hearth workspace list\` shows the workspaces in this vault.`);
+  }
+
+  get(id: string): Workspace {
+    return { ...this.find(id).workspace };
+  }
+
+  keyOf(workspaceId: string): Uint8Array {
+    const loaded = this.all().get(workspaceId);
+    if (!loaded) throw new HearthError('NOT_FOUND', `No workspace ${workspaceId}.`);
+    return loaded.key;
+  }
+
+  /** Deletes the workspace, its key and everything in it (the foreign keys cascade). */
+  delete(idOrName: string): void {
+    const { workspace, key } = this.find(idOrName);
+    this.db.prepare('DELETE FROM workspaces WHERE id = ?').run(workspace.id);
+    wipeBytes(key);
+    this.all().delete(workspace.id);
+    this.audit.record('workspace.deleted', workspace.id);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  forget(): void {
+    for (const { key } of this.loaded?.values() ?? []) wipeBytes(key);
+    this.loaded = undefined;
+  }
+}

@@ -1,0 +1,69 @@
+// Each numbered migration starts from the previous version, keeps what was there, and adds its part.
+import BetterSqlite3 from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION, migrate, migrations, schemaVersion } from '../../../main/vault/migrations.ts';
+import { tempDir } from '../../support/vault.ts';
+
+function tables(db: BetterSqlite3.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+}
+
+function freshDb(): BetterSqlite3.Database {
+  const db = new BetterSqlite3(join(tempDir(), 'v.sqlite'));
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+describe('vault migrations', () => {
+  it('are numbered 1, 2, 3… without gaps', () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+    expect(LATEST_SCHEMA_VERSION).toBe(migrations.length);
+  });
+
+  it('1: an empty file gets key material, identity, workspaces and the audit log', () => {
+    const db = freshDb();
+    expect(schemaVersion(db)).toBe(0);
+    migrate(db, 1);
+    expect(schemaVersion(db)).toBe(1);
+    expect(tables(db)).toEqual(['audit', 'identity', 'meta', 'pending_audit', 'workspaces']);
+  });
+
+  it('2: from version 1, workspaces survive and documents, their chunks and comments arrive', () => {
+    const db = freshDb();
+    migrate(db, 1);
+    db.prepare("INSERT INTO workspaces (id, sealed_key, sealed) VALUES ('w1', x'01', x'02')").run();
+    migrate(db, 2);
+    expect(schemaVersion(db)).toBe(2);
+    expect(tables(db)).toEqual(expect.arrayContaining(['documents', 'document_chunks', 'comments']));
+    db.prepare("INSERT INTO documents (id, workspace_id, sealed_head) VALUES ('d1', 'w1', x'03')").run();
+    db.prepare("INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES ('d1', 0, 'snapshot', x'04')").run();
+    expect(() => db.prepare("INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES ('d1', 1, 'plaintext', x'04')").run()).toThrow(/CHECK/);
+    expect(() => db.prepare("INSERT INTO documents (id, workspace_id, sealed_head) VALUES ('d2', 'missing', x'03')").run()).toThrow(/FOREIGN KEY/);
+    db.prepare("DELETE FROM workspaces WHERE id = 'w1'").run();
+    expect(db.prepare('SELECT count(*) AS n FROM document_chunks').get()).toEqual({ n: 0 });
+  });
+
+  it('3: from version 2, documents survive and files with their chunks arrive', () => {
+    const db = freshDb();
+    migrate(db, 2);
+    db.prepare("INSERT INTO workspaces (id, sealed_key, sealed) VALUES ('w1', x'01', x'02')").run();
+    db.prepare("INSERT INTO documents (id, workspace_id, sealed_head) VALUES ('d1', 'w1', x'03')").run();
+    migrate(db, 3);
+    expect(schemaVersion(db)).toBe(3);
+    expect(db.prepare('SELECT id FROM documents').all()).toEqual([{ id: 'd1' }]);
+    db.prepare("INSERT INTO files (id, workspace_id) VALUES ('f1', 'w1')").run();
+    db.prepare("INSERT INTO file_chunks (file_id, idx, sealed) VALUES ('f1', 0, x'05')").run();
+    db.prepare("DELETE FROM files WHERE id = 'f1'").run();
+    expect(db.prepare('SELECT count(*) AS n FROM file_chunks').get()).toEqual({ n: 0 });
+  });
+
+  it('running them again changes nothing', () => {
+    const db = freshDb();
+    migrate(db);
+    const before = tables(db);
+    migrate(db);
+    expect(tables(db)).toEqual(before);
+    expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
+  });
+});
