@@ -1,0 +1,269 @@
+/**
+ * A relay client over any WebSocket (the browser's, or the `ws` package's in Node), so the app,
+ * the tests and the bench share one implementation. It validates every frame it receives; a
+ * frame that does not match the protocol closes the connection rather than being trusted.
+ */
+import { HearthError } from '../errors.ts';
+import type { IdentityKeys } from '../crypto/identity.ts';
+import { toBase64Url } from '../crypto/sodium.ts';
+import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../membership/log.ts';
+import { signAuth } from './auth.ts';
+import { PROTOCOL_VERSION, decodeRelayFrame, encodeFrame, type AccessReport, type ClientFrame, type FrameOfType, type RelayFrame, type RelayFrameType } from './messages.ts';
+
+/** The part of the WebSocket interface the client needs (browser WebSocket and `ws` both fit). */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'close' | 'error', listener: (event: unknown) => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+}
+
+export type ChangeListener = (change: { space: string; doc: string; seq: number; bytes: Uint8Array }) => void;
+
+type Outgoing = ClientFrame extends infer F ? (F extends { rid: number } ? Omit<F, 'rid'> : never) : never;
+type Pending = { resolve: (frame: RelayFrame) => void; reject: (error: HearthError) => void };
+
+export function accountIdOf(identity: Pick<IdentityKeys, 'signPublicKey'>): string {
+  return toBase64Url(identity.signPublicKey);
+}
+
+function toBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (Array.isArray(data) && data.every((d) => d instanceof Uint8Array)) {
+    const total = data.reduce((n, d: Uint8Array) => n + d.length, 0);
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const d of data as Uint8Array[]) {
+      out.set(d, offset);
+      offset += d.length;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+export class RelayClient {
+  private nextRid = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Map<string, Set<ChangeListener>>();
+  private closedError: HearthError | undefined;
+  relayId = '';
+  account = '';
+
+  private constructor(private readonly socket: WebSocketLike) {
+    socket.addEventListener('message', (event) => this.receive(event.data));
+    socket.addEventListener('close', () => this.fail(new HearthError('UNAVAILABLE', 'The relay connection closed; reconnect and sign in again.')));
+  }
+
+  /** Opens a socket with `createSocket(url)` and waits until it is connected. */
+  static connect(url: string, createSocket: (url: string) => WebSocketLike): Promise<RelayClient> {
+    return new Promise((resolve, reject) => {
+      const socket = createSocket(url);
+      socket.binaryType = 'arraybuffer';
+      const client = new RelayClient(socket);
+      socket.addEventListener('open', () => resolve(client));
+      socket.addEventListener('error', () => reject(new HearthError('UNAVAILABLE', `Cannot reach the relay at ${url}; check the address and that it is running.`)));
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private fail(error: HearthError): void {
+    this.closedError ??= error;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+
+  private receive(data: unknown): void {
+    const bytes = toBytes(data);
+    let frame: RelayFrame;
+    try {
+      if (!bytes) throw new HearthError('BAD_REQUEST', 'The relay sent a text frame.');
+      frame = decodeRelayFrame(bytes);
+    } catch (error) {
+      this.fail(new HearthError('RECORD_TAMPERED', `The relay sent an invalid frame (${(error as Error).message}); disconnected.`));
+      this.socket.close(1002, 'invalid frame');
+      return;
+    }
+    if (frame.t === 'change') {
+      const bytes = frame.parts[0]!.slice();
+      for (const listener of this.listeners.get(`${frame.space}/${frame.doc}`) ?? []) listener({ space: frame.space, doc: frame.doc, seq: frame.seq, bytes });
+      return;
+    }
+    const pending = frame.rid === null ? undefined : this.pending.get(frame.rid);
+    if (!pending) return;
+    this.pending.delete(frame.rid!);
+    if (frame.t === 'error') pending.reject(new HearthError(frame.code, frame.message));
+    else pending.resolve(frame);
+  }
+
+  /** Sends one request and resolves with the relay's answer; an error frame rejects with its code. */
+  request(frame: Outgoing): Promise<RelayFrame> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const rid = this.nextRid++;
+    const bytes = encodeFrame({ ...frame, rid } as ClientFrame);
+    return new Promise((resolve, reject) => {
+      this.pending.set(rid, { resolve, reject });
+      this.socket.send(bytes);
+    });
+  }
+
+  private async expect<T extends RelayFrameType>(t: T, frame: Outgoing): Promise<FrameOfType<RelayFrame, T>> {
+    const answer = await this.request(frame);
+    if (answer.t !== t) throw new HearthError('BAD_REQUEST', `The relay answered ${frame.t} with ${answer.t}, not ${t}.`);
+    return answer as FrameOfType<RelayFrame, T>;
+  }
+
+  async hello(): Promise<{ relayId: string; nonce: string }> {
+    const challenge = await this.expect('challenge', { t: 'hello', protocol: PROTOCOL_VERSION, parts: [] });
+    this.relayId = challenge.relayId;
+    return challenge;
+  }
+
+  async register(identity: IdentityKeys, profile: { username: string; displayName: string; avatar?: Uint8Array }): Promise<FrameOfType<RelayFrame, 'session'>> {
+    const { nonce } = await this.hello();
+    const account = accountIdOf(identity);
+    const session = await this.expect('session', {
+      t: 'register',
+      account,
+      nonce,
+      signature: signAuth('register', this.relayId, nonce, account, identity.signSecretKey),
+      username: profile.username,
+      displayName: profile.displayName,
+      boxPublicKey: toBase64Url(identity.boxPublicKey),
+      parts: profile.avatar ? [profile.avatar] : [],
+    });
+    this.account = account;
+    return session;
+  }
+
+  async signIn(identity: IdentityKeys): Promise<FrameOfType<RelayFrame, 'session'>> {
+    const { nonce } = await this.hello();
+    const account = accountIdOf(identity);
+    const session = await this.expect('session', { t: 'signIn', account, nonce, signature: signAuth('signIn', this.relayId, nonce, account, identity.signSecretKey), parts: [] });
+    this.account = account;
+    return session;
+  }
+
+  lookup(username: string): Promise<FrameOfType<RelayFrame, 'profile'>> {
+    return this.expect('profile', { t: 'lookup', username, parts: [] });
+  }
+
+  /** Creates a space with its genesis entry (the signed-in identity as Owner) and returns its membership state. */
+  async createSpace(identity: IdentityKeys, space: string, kind: 'workspace' | 'document'): Promise<MembershipState> {
+    const me = accountIdOf(identity);
+    const state = emptyMembership(space);
+    const genesis = signMembershipEntry(nextEntry(state, { actor: me, action: 'create', subject: me, role: 'owner' }), identity.signSecretKey);
+    await this.expect('ok', { t: 'createSpace', space, kind, genesis, parts: [] });
+    return applyMembershipEntry(state, genesis);
+  }
+
+  async appendMembership(entry: MembershipEntry): Promise<string> {
+    const ok = await this.expect('ok', { t: 'appendMembership', space: entry.space, entry, parts: [] });
+    return ok.head!;
+  }
+
+  async getMembership(space: string, since = 0): Promise<MembershipEntry[]> {
+    return (await this.expect('membership', { t: 'getMembership', space, since, parts: [] })).entries;
+  }
+
+  async putEnvelopes(space: string, epoch: number, sealed: Array<{ recipient: string; envelope: Uint8Array }>): Promise<void> {
+    await this.expect('ok', { t: 'putEnvelopes', space, epoch, recipients: sealed.map((s) => s.recipient), parts: sealed.map((s) => s.envelope) });
+  }
+
+  /** The signed-in account's own key envelopes for a space, one per epoch. */
+  async getEnvelopes(space: string): Promise<Array<{ epoch: number; envelope: Uint8Array }>> {
+    const frame = await this.expect('envelopes', { t: 'getEnvelopes', space, parts: [] });
+    return frame.items.map((item, i) => ({ epoch: item.epoch, envelope: frame.parts[i]!.slice() }));
+  }
+
+  async deleteSpace(space: string): Promise<void> {
+    await this.expect('ok', { t: 'deleteSpace', space, parts: [] });
+  }
+
+  /** Pushes one change blob; resolves with the sequence number the relay assigned. */
+  async push(space: string, doc: string, change: Uint8Array): Promise<number> {
+    return (await this.expect('ok', { t: 'push', space, doc, parts: [change] })).seq!;
+  }
+
+  async pull(space: string, doc: string, since: number, limit?: number): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
+    const frame = await this.expect('changes', { t: 'pull', space, doc, since, ...(limit ? { limit } : {}), parts: [] });
+    const offset = frame.snapshot ? 1 : 0;
+    return {
+      snapshot: frame.snapshot ? { covers: frame.snapshot.covers, bytes: frame.parts[0]!.slice() } : null,
+      changes: frame.seqs.map((seq, i) => ({ seq, bytes: frame.parts[offset + i]!.slice() })),
+      latest: frame.latest,
+    };
+  }
+
+  /** Receives every change appended to the document from now on; returns an unsubscribe function. */
+  async subscribe(space: string, doc: string, listener: ChangeListener): Promise<() => Promise<void>> {
+    const key = `${space}/${doc}`;
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(listener);
+    await this.expect('ok', { t: 'subscribe', space, doc, parts: [] });
+    return async () => {
+      set.delete(listener);
+      if (set.size === 0) {
+        this.listeners.delete(key);
+        await this.expect('ok', { t: 'unsubscribe', space, doc, parts: [] });
+      }
+    };
+  }
+
+  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array): Promise<void> {
+    await this.expect('ok', { t: 'putSnapshot', space, doc, covers, parts: [snapshot] });
+  }
+
+  async deleteDoc(space: string, doc: string): Promise<void> {
+    await this.expect('ok', { t: 'deleteDoc', space, doc, parts: [] });
+  }
+
+  fileBegin(space: string, file: string, size: number, chunkSize: number): Promise<FrameOfType<RelayFrame, 'fileStatus'>> {
+    return this.expect('fileStatus', { t: 'fileBegin', space, file, size, chunkSize, parts: [] });
+  }
+
+  fileStatus(space: string, file: string): Promise<FrameOfType<RelayFrame, 'fileStatus'>> {
+    return this.expect('fileStatus', { t: 'fileStatus', space, file, parts: [] });
+  }
+
+  async fileChunk(space: string, file: string, index: number, chunk: Uint8Array): Promise<void> {
+    await this.expect('ok', { t: 'fileChunk', space, file, index, parts: [chunk] });
+  }
+
+  async fileGet(space: string, file: string, index: number): Promise<Uint8Array> {
+    return (await this.expect('fileData', { t: 'fileGet', space, file, index, parts: [] })).parts[0]!.slice();
+  }
+
+  async fileDelete(space: string, file: string): Promise<void> {
+    await this.expect('ok', { t: 'fileDelete', space, file, parts: [] });
+  }
+
+  async linkCreate(space: string, link: string, ciphertext: Uint8Array, expiresAt: number | null = null): Promise<void> {
+    await this.expect('ok', { t: 'linkCreate', space, link, expiresAt, parts: [ciphertext] });
+  }
+
+  async linkRevoke(space: string, link: string): Promise<void> {
+    await this.expect('ok', { t: 'linkRevoke', space, link, parts: [] });
+  }
+
+  /** Everything the relay holds about the signed-in account (right of access). */
+  async access(): Promise<{ report: AccessReport; avatar: Uint8Array | undefined }> {
+    const frame = await this.expect('access', { t: 'access', parts: [] });
+    return { report: frame.report, avatar: frame.parts[0]?.slice() };
+  }
+
+  async deleteAccount(): Promise<void> {
+    await this.expect('ok', { t: 'deleteAccount', parts: [] });
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Every frame of the relay protocol, as a zod schema. Both sides validate every frame they
+ * receive (decodeClientFrame on the relay, decodeRelayFrame in the client) and every frame they
+ * send (encodeFrame). Headers are strict: an unknown field is an error, not something ignored.
+ */
+import { z } from 'zod';
+import { ErrorCodes, HearthError } from '../errors.ts';
+import { AccountIdSchema, HashSchema, IdSchema, MembershipEntrySchema, SignatureSchema } from '../membership/log.ts';
+import { RoleSchema } from '../roles.ts';
+import { decodeRawFrame, encodeRawFrame } from './frame.ts';
+
+/** Bumped on any incompatible change; the relay refuses a hello with another version. */
+export const PROTOCOL_VERSION = 1;
+
+const rid = z.number().int().min(0).max(2 ** 31 - 1);
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const space = IdSchema;
+const doc = IdSchema;
+const nonce = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+export const UsernameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,31}$/, 'a username is 2–32 characters of a–z, 0–9, ".", "_" or "-"');
+export const DisplayNameSchema = z.string().min(1).max(80);
+export const SpaceKindSchema = z.enum(['workspace', 'document']);
+
+type PartRule = number | [min: number, max: number] | ((header: never) => number);
+
+function frame<T extends string, S extends z.ZodRawShape>(t: T, shape: S, parts: PartRule = 0) {
+  return { schema: z.strictObject({ t: z.literal(t), ...shape }), parts };
+}
+
+/** Frames a client sends to the relay. */
+export const clientFrames = {
+  hello: frame('hello', { rid, protocol: z.number().int() }),
+  register: frame('register', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema, username: UsernameSchema, displayName: DisplayNameSchema, boxPublicKey: AccountIdSchema }, [0, 1]),
+  signIn: frame('signIn', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema }),
+  lookup: frame('lookup', { rid, username: UsernameSchema }),
+  createSpace: frame('createSpace', { rid, space, kind: SpaceKindSchema, genesis: MembershipEntrySchema }),
+  appendMembership: frame('appendMembership', { rid, space, entry: MembershipEntrySchema }),
+  getMembership: frame('getMembership', { rid, space, since: seq }),
+  putEnvelopes: frame('putEnvelopes', { rid, space, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) }, (h: { recipients: string[] }) => h.recipients.length),
+  getEnvelopes: frame('getEnvelopes', { rid, space }),
+  deleteSpace: frame('deleteSpace', { rid, space }),
+  push: frame('push', { rid, space, doc }, 1),
+  pull: frame('pull', { rid, space, doc, since: seq, limit: z.number().int().min(1).max(10_000).optional() }),
+  subscribe: frame('subscribe', { rid, space, doc }),
+  unsubscribe: frame('unsubscribe', { rid, space, doc }),
+  putSnapshot: frame('putSnapshot', { rid, space, doc, covers: seq }, 1),
+  deleteDoc: frame('deleteDoc', { rid, space, doc }),
+  fileBegin: frame('fileBegin', { rid, space, file: IdSchema, size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), chunkSize: z.number().int().min(1024).max(16 * 1024 * 1024) }),
+  fileChunk: frame('fileChunk', { rid, space, file: IdSchema, index: z.number().int().min(0).max(2 ** 31) }, 1),
+  fileStatus: frame('fileStatus', { rid, space, file: IdSchema }),
+  fileGet: frame('fileGet', { rid, space, file: IdSchema, index: z.number().int().min(0).max(2 ** 31) }),
+  fileDelete: frame('fileDelete', { rid, space, file: IdSchema }),
+  linkCreate: frame('linkCreate', { rid, space, link: IdSchema, expiresAt: z.number().int().min(0).nullable() }, 1),
+  linkRevoke: frame('linkRevoke', { rid, space, link: IdSchema }),
+  access: frame('access', { rid }),
+  deleteAccount: frame('deleteAccount', { rid }),
+};
+
+const FileStatusShape = { file: IdSchema, size: seq, chunkSize: seq, received: z.array(seq), complete: z.boolean() };
+const ProfileShape = { account: AccountIdSchema, username: UsernameSchema, displayName: DisplayNameSchema, boxPublicKey: AccountIdSchema };
+
+export const AccessReportSchema = z.strictObject({
+  ...ProfileShape,
+  createdAt: seq,
+  lastSignInAt: seq.nullable(),
+  avatarBytes: seq,
+  bytesStored: seq,
+  spaces: z.array(z.strictObject({ space, kind: SpaceKindSchema, role: RoleSchema, bytesStored: seq, bytesAuthored: seq })),
+  envelopes: z.array(z.strictObject({ space, epoch: seq })),
+  links: z.array(z.strictObject({ link: IdSchema, space, createdAt: seq, expiresAt: seq.nullable(), revoked: z.boolean() })),
+});
+export type AccessReport = z.infer<typeof AccessReportSchema>;
+
+/** Frames the relay sends to a client. `change` is the only one not answering a request. */
+export const relayFrames = {
+  challenge: frame('challenge', { rid, protocol: z.number().int(), relayId: IdSchema, nonce }),
+  session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq }),
+  ok: frame('ok', { rid, seq: seq.optional(), head: HashSchema.optional() }),
+  profile: frame('profile', { rid, ...ProfileShape }, [0, 1]),
+  membership: frame('membership', { rid, space, entries: z.array(MembershipEntrySchema) }),
+  envelopes: frame('envelopes', { rid, space, items: z.array(z.strictObject({ epoch: seq })) }, (h: { items: unknown[] }) => h.items.length),
+  changes: frame(
+    'changes',
+    { rid, space, doc, snapshot: z.strictObject({ covers: seq }).nullable(), seqs: z.array(seq), latest: seq },
+    (h: { snapshot: unknown; seqs: unknown[] }) => (h.snapshot ? 1 : 0) + h.seqs.length,
+  ),
+  change: frame('change', { space, doc, seq }, 1),
+  fileStatus: frame('fileStatus', { rid, ...FileStatusShape }),
+  fileData: frame('fileData', { rid, file: IdSchema, index: seq }, 1),
+  access: frame('access', { rid, report: AccessReportSchema }, [0, 1]),
+  error: frame('error', { rid: rid.nullable(), code: z.enum(ErrorCodes), message: z.string(), limit: z.string().optional() }),
+};
+
+type Defs = Record<string, { schema: z.ZodType; parts: PartRule }>;
+type FrameOf<D extends Defs> = { [K in keyof D]: z.infer<D[K]['schema']> & { parts: Uint8Array[] } }[keyof D];
+export type ClientFrame = FrameOf<typeof clientFrames>;
+export type RelayFrame = FrameOf<typeof relayFrames>;
+export type ClientFrameType = ClientFrame['t'];
+export type RelayFrameType = RelayFrame['t'];
+/** A frame of one type, e.g. `FrameOfType<ClientFrame, 'push'>`. */
+export type FrameOfType<F extends { t: string }, T extends F['t']> = Extract<F, { t: T }>;
+
+function unionOf(defs: Defs) {
+  const schemas = Object.values(defs).map((d) => d.schema) as unknown as [z.ZodObject, ...z.ZodObject[]];
+  return z.discriminatedUnion('t', schemas);
+}
+const clientUnion = unionOf(clientFrames);
+const relayUnion = unionOf(relayFrames);
+
+function expectedParts(rule: PartRule, header: unknown): [number, number] {
+  if (typeof rule === 'number') return [rule, rule];
+  if (Array.isArray(rule)) return rule;
+  const n = (rule as (h: unknown) => number)(header);
+  return [n, n];
+}
+
+function decodeWith<F>(defs: Defs, union: z.ZodType, bytes: Uint8Array): F {
+  const { header, parts } = decodeRawFrame(bytes);
+  const parsed = union.safeParse(header);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new HearthError('BAD_REQUEST', `Frame header is invalid${where}: ${issue?.message ?? 'invalid'}. See common/protocol/messages.ts for the schema.`);
+  }
+  const data = parsed.data as { t: string };
+  const [min, max] = expectedParts(defs[data.t]!.parts, data);
+  if (parts.length < min || parts.length > max) {
+    throw new HearthError('BAD_REQUEST', `A ${data.t} frame carries ${min === max ? min : `${min}–${max}`} binary parts, not ${parts.length}.`);
+  }
+  return { ...data, parts } as F;
+}
+
+/** Decodes and validates a frame sent by a client; throws HearthError('BAD_REQUEST') otherwise. */
+export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
+  return decodeWith<ClientFrame>(clientFrames, clientUnion, bytes);
+}
+
+/** Decodes and validates a frame sent by the relay; throws HearthError('BAD_REQUEST') otherwise. */
+export function decodeRelayFrame(bytes: Uint8Array): RelayFrame {
+  return decodeWith<RelayFrame>(relayFrames, relayUnion, bytes);
+}
+
+/** Validates and encodes a frame of either direction; an invalid frame throws instead of leaving. */
+export function encodeFrame(frame: ClientFrame | RelayFrame): Uint8Array {
+  const { parts, ...header } = frame;
+  const def = (clientFrames as Defs)[header.t] ?? (relayFrames as Defs)[header.t];
+  if (!def) throw new HearthError('INTERNAL', `Unknown frame type ${header.t}.`);
+  // 'fileStatus' and 'access' exist in both directions; pick the definition whose schema fits.
+  const candidates = [(clientFrames as Defs)[header.t], (relayFrames as Defs)[header.t]].filter((d) => d !== undefined);
+  for (const candidate of candidates) {
+    const parsed = candidate.schema.safeParse(header);
+    if (!parsed.success) continue;
+    const [min, max] = expectedParts(candidate.parts, parsed.data);
+    if (parts.length >= min && parts.length <= max) return encodeRawFrame(parsed.data as Record<string, unknown>, parts);
+  }
+  throw new HearthError('INTERNAL', `Refusing to send an invalid ${header.t} frame.`);
+}

@@ -1,0 +1,635 @@
+/**
+ * The relay: HTTP (health, version, public link viewer) and WebSocket (the protocol in
+ * common/protocol) on one port. It stores ciphertext and role metadata only, checks every
+ * request against common/roles.ts, and answers bad input with an error frame, never a crash.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HearthError, isHearthError } from '../common/errors.ts';
+import { fromBase64Url, loadSodium } from '../common/crypto/sodium.ts';
+import { applyMembershipEntry, emptyMembership } from '../common/membership/log.ts';
+import { verifyAuth } from '../common/protocol/auth.ts';
+import { verifyChange, type ParsedChange } from '../common/protocol/change.ts';
+import { decodeRawFrame } from '../common/protocol/frame.ts';
+import { PROTOCOL_VERSION, decodeClientFrame, encodeFrame, type ClientFrame, type RelayFrame } from '../common/protocol/messages.ts';
+import {
+  canDeleteContent,
+  canDeleteSpace,
+  canManageLinks,
+  canManageMembers,
+  canPush,
+  canRead,
+  canWriteContent,
+  type Role,
+} from '../common/roles.ts';
+import { defaultLimits, type RelayLimits } from './limits.ts';
+import { RelayLog, type LogSink } from './relay-log.ts';
+import { PostgresDriver } from './storage/postgres-driver.ts';
+import { RelayStore } from './storage/relay-store.ts';
+import { SqliteDriver } from './storage/sqlite-driver.ts';
+import { viewerCsp, viewerPage } from './viewer-page.ts';
+
+export const RELAY_VERSION = '0.1.0';
+const MAX_PURGE_WINDOW_MS = 30 * 24 * 3600 * 1000;
+
+export interface RelayOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Folder for the SQLite file (relay.sqlite); ignored when postgresUrl is set. */
+  dataDir?: string;
+  postgresUrl?: string;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  limits?: Partial<RelayLimits>;
+  sessionTtlMs?: number;
+  nonceTtlMs?: number;
+  /** How long a deleted account's data may linger before it is purged: 0 (default) = at once; at most 30 days. */
+  purgeWindowMs?: number;
+  /** Where log lines go; by default to <dataDir>/relay.log when there is a dataDir, else nowhere. */
+  log?: LogSink;
+}
+
+export interface RunningRelay {
+  /** ws:// or wss:// address clients connect to. */
+  url: string;
+  /** http:// or https:// address of the same port. */
+  httpUrl: string;
+  relayId: string;
+  store: RelayStore;
+  close(): Promise<void>;
+}
+
+type Send = (frame: RelayFrame) => void;
+
+class Connection {
+  account: string | undefined;
+  sessionExpiresAt = 0;
+  nonce: { value: string; expiresAt: number } | undefined;
+  readonly subscriptions = new Set<string>();
+  private tokens: number;
+  private lastRefill = Date.now();
+  private strikes = 0;
+  private chain: Promise<void> = Promise.resolve();
+  queued = 0;
+
+  constructor(
+    readonly id: number,
+    readonly socket: WebSocket,
+    private readonly limits: RelayLimits,
+  ) {
+    this.tokens = limits.messageBurst;
+  }
+
+  /** Token bucket: true if this message is within the rate; counts strikes otherwise. */
+  takeToken(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.limits.messageBurst, this.tokens + ((now - this.lastRefill) / 1000) * this.limits.messagesPerSecond);
+    this.lastRefill = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    this.strikes++;
+    return false;
+  }
+
+  get abusive(): boolean {
+    return this.strikes > this.limits.messageBurst;
+  }
+
+  /** Frames of one connection are handled in order, so a client's pushes keep their order. */
+  enqueue(work: () => Promise<void>): void {
+    this.queued++;
+    this.chain = this.chain.then(work).finally(() => {
+      this.queued--;
+    });
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(bytes);
+  }
+}
+
+function forbid(message: string): never {
+  throw new HearthError('FORBIDDEN', message);
+}
+
+function limitError(code: 'TOO_LARGE' | 'LIMIT_EXCEEDED' | 'RATE_LIMITED', limit: keyof RelayLimits, message: string): HearthError & { limit: string } {
+  return Object.assign(new HearthError(code, message), { limit });
+}
+
+async function openStore(options: RelayOptions, instanceId: string): Promise<RelayStore> {
+  if (options.postgresUrl) {
+    const driver = new PostgresDriver(options.postgresUrl, instanceId);
+    const store = await RelayStore.open(driver);
+    await driver.listen();
+    return store;
+  }
+  if (!options.dataDir) throw new HearthError('BAD_REQUEST', 'The relay needs --data DIR (a folder for its SQLite file) or --postgres URL.');
+  mkdirSync(options.dataDir, { recursive: true });
+  return RelayStore.open(new SqliteDriver(join(options.dataDir, 'relay.sqlite')));
+}
+
+/** Starts a relay and resolves once it listens. */
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  await loadSodium();
+  const limits: RelayLimits = { ...defaultLimits, ...options.limits };
+  const sessionTtlMs = options.sessionTtlMs ?? 12 * 3600 * 1000;
+  const nonceTtlMs = options.nonceTtlMs ?? 60_000;
+  const purgeWindowMs = options.purgeWindowMs ?? 0;
+  if (!(purgeWindowMs >= 0 && purgeWindowMs <= MAX_PURGE_WINDOW_MS)) {
+    throw new HearthError('BAD_REQUEST', 'The purge window is between 0 and 30 days; deleted data may not linger longer.');
+  }
+  const instanceId = randomBytes(12).toString('base64url');
+  const store = await openStore(options, instanceId);
+  const logFile = options.dataDir && !options.log ? join(options.dataDir, 'relay.log') : undefined;
+  const log = new RelayLog(options.log ?? (logFile ? (line) => appendFileSync(logFile, line + '\n') : () => undefined));
+  const relayId = store.relayId;
+
+  const connections = new Set<Connection>();
+  const byAccount = new Map<string, Set<Connection>>();
+  const subscribers = new Map<string, Set<Connection>>();
+  // Members per space, read through on a miss and dropped on every membership event.
+  const memberCache = new Map<string, Promise<Map<string, Role>>>();
+  let nextConnectionId = 1;
+
+  function members(space: string): Promise<Map<string, Role>> {
+    let cached = memberCache.get(space);
+    if (!cached) {
+      if (memberCache.size > 50_000) memberCache.clear();
+      cached = store.getMembers(space);
+      memberCache.set(space, cached);
+      cached.catch(() => memberCache.delete(space));
+    }
+    return cached;
+  }
+
+  function forgetSpace(space: string, deleted: boolean): void {
+    memberCache.delete(space);
+    if (!deleted) return;
+    for (const [key, set] of subscribers) {
+      if (!key.startsWith(`${space}/`)) continue;
+      for (const connection of set) connection.subscriptions.delete(key);
+      subscribers.delete(key);
+    }
+  }
+
+  async function fanOut(space: string, doc: string, seq: number, bytes: Uint8Array, except?: Connection): Promise<void> {
+    const set = subscribers.get(`${space}/${doc}`);
+    if (!set || set.size === 0) return;
+    const roles = await members(space);
+    const frame = encodeFrame({ t: 'change', space, doc, seq, parts: [bytes] });
+    for (const connection of set) {
+      if (connection === except || !connection.account || !roles.has(connection.account)) continue;
+      connection.send(frame);
+    }
+  }
+
+  store.onEvent((event) => {
+    if (event.kind === 'membership') forgetSpace(event.space, false);
+    else if (event.kind === 'spaceDeleted') forgetSpace(event.space, true);
+    else if (subscribers.get(`${event.space}/${event.doc}`)?.size) {
+      void store
+        .getChange(event.space, event.doc, event.seq)
+        .then((bytes) => (bytes ? fanOut(event.space, event.doc, event.seq, bytes) : undefined))
+        .catch((error: unknown) => log.write('error', 'fanout_failed', { message: (error as Error).message }));
+    }
+  });
+
+  // ── request handling ──────────────────────────────────────────────────────────────────────
+
+  function session(connection: Connection): string {
+    if (!connection.account) throw new HearthError('UNAUTHENTICATED', 'Sign in first: send hello, then signIn (or register).');
+    if (Date.now() > connection.sessionExpiresAt) {
+      endSession(connection);
+      throw new HearthError('UNAUTHENTICATED', 'Your session expired; sign in again.');
+    }
+    return connection.account;
+  }
+
+  function endSession(connection: Connection): void {
+    if (connection.account) byAccount.get(connection.account)?.delete(connection);
+    connection.account = undefined;
+    for (const key of connection.subscriptions) subscribers.get(key)?.delete(connection);
+    connection.subscriptions.clear();
+  }
+
+  async function requireRole(connection: Connection, space: string, allowed: (role: Role) => boolean, action: string): Promise<{ account: string; role: Role }> {
+    const account = session(connection);
+    const roles = await members(space);
+    const role = roles.get(account);
+    if (!role) {
+      if (roles.size === 0) throw new HearthError('NOT_FOUND', `There is no space ${space} on this relay (it may have been deleted).`);
+      forbid('You are not a member of this space; ask one of its Owners or Admins to add you.');
+    }
+    if (!allowed(role)) forbid(`A ${role} cannot ${action} in this space; ask an Owner or Admin for another role.`);
+    return { account, role };
+  }
+
+  function takeNonce(connection: Connection, nonce: string): void {
+    const issued = connection.nonce;
+    connection.nonce = undefined; // one attempt per nonce, success or not
+    if (!issued || issued.value !== nonce) throw new HearthError('UNAUTHENTICATED', 'That nonce was not issued on this connection by this relay, or was already used; send hello for a new one.');
+    if (Date.now() > issued.expiresAt) throw new HearthError('UNAUTHENTICATED', 'That nonce expired; send hello for a new one.');
+  }
+
+  async function establish(connection: Connection, account: string, rid: number, send: Send): Promise<void> {
+    const open = byAccount.get(account);
+    if (open && open.size >= limits.connectionsPerAccount && !open.has(connection)) {
+      throw limitError('LIMIT_EXCEEDED', 'connectionsPerAccount', `This account already has ${limits.connectionsPerAccount} connections open; close one first.`);
+    }
+    endSession(connection);
+    connection.account = account;
+    connection.sessionExpiresAt = Date.now() + sessionTtlMs;
+    if (!byAccount.has(account)) byAccount.set(account, new Set());
+    byAccount.get(account)!.add(connection);
+    await store.recordSignIn(account, Date.now());
+    send({ t: 'session', rid, account, expiresAt: connection.sessionExpiresAt, parts: [] });
+  }
+
+  function checkChange(frame: { space: string; doc: string; parts: Uint8Array[] }, account: string): ParsedChange {
+    const bytes = frame.parts[0]!;
+    if (bytes.length > limits.maxChangeBytes) throw limitError('TOO_LARGE', 'maxChangeBytes', `A change is at most ${limits.maxChangeBytes} bytes; take a snapshot or split the edit.`);
+    const change = verifyChange(bytes);
+    if (change.meta.space !== frame.space || change.meta.doc !== frame.doc) throw new HearthError('BAD_REQUEST', 'The change names another space or document than the frame it came in.');
+    if (change.meta.author !== account) forbid('A change must be signed by the account that pushes it.');
+    return change;
+  }
+
+  async function requireKnownHead(space: string, head: string): Promise<void> {
+    if (!(await store.hasMembershipHead(space, head))) throw new HearthError('BAD_REQUEST', 'The change names a membership head this space never had; pull the membership log and rewrite the change.');
+  }
+
+  const ok = (rid: number, extra: { seq?: number; head?: string } = {}): RelayFrame => ({ t: 'ok', rid, ...extra, parts: [] });
+
+  async function handle(connection: Connection, frame: ClientFrame, send: Send): Promise<void> {
+    const now = Date.now();
+    switch (frame.t) {
+      case 'hello': {
+        if (frame.protocol !== PROTOCOL_VERSION) throw new HearthError('BAD_REQUEST', `This relay speaks protocol ${PROTOCOL_VERSION}, not ${frame.protocol}; update Hearth or the relay.`);
+        const nonce = randomBytes(32).toString('base64url');
+        connection.nonce = { value: nonce, expiresAt: now + nonceTtlMs };
+        return send({ t: 'challenge', rid: frame.rid, protocol: PROTOCOL_VERSION, relayId, nonce, parts: [] });
+      }
+      case 'register': {
+        takeNonce(connection, frame.nonce);
+        if (!verifyAuth('register', relayId, frame.nonce, frame.account, frame.signature)) throw new HearthError('UNAUTHENTICATED', 'The signature does not match this key, nonce and relay; sign the nonce from this relay with your own key.');
+        const avatar = frame.parts[0];
+        if (avatar && avatar.length > limits.maxAvatarBytes) throw limitError('TOO_LARGE', 'maxAvatarBytes', `An avatar is at most ${limits.maxAvatarBytes} bytes; pick a smaller picture.`);
+        if (fromBase64Url(frame.boxPublicKey).length !== 32) throw new HearthError('BAD_REQUEST', 'boxPublicKey must be a 32-byte X25519 key.');
+        await store.createAccount({ account: frame.account, username: frame.username, displayName: frame.displayName, boxPublicKey: frame.boxPublicKey, avatar: avatar ? avatar.slice() : null, createdAt: now });
+        log.write('info', 'registered', { connection: connection.id, account: frame.account });
+        return establish(connection, frame.account, frame.rid, send);
+      }
+      case 'signIn': {
+        takeNonce(connection, frame.nonce);
+        if (!(await store.getAccount(frame.account))) throw new HearthError('UNAUTHENTICATED', 'No account with this key exists on this relay; register first.');
+        if (!verifyAuth('signIn', relayId, frame.nonce, frame.account, frame.signature)) throw new HearthError('UNAUTHENTICATED', 'The signature does not match this key, nonce and relay; sign the nonce from this relay with your own key.');
+        log.write('info', 'signed_in', { connection: connection.id, account: frame.account });
+        return establish(connection, frame.account, frame.rid, send);
+      }
+      case 'lookup': {
+        session(connection);
+        const found = await store.findByUsername(frame.username);
+        if (!found) throw new HearthError('NOT_FOUND', `No user is called ${frame.username} on this relay; check the spelling.`);
+        return send({ t: 'profile', rid: frame.rid, account: found.account, username: found.username, displayName: found.displayName, boxPublicKey: found.boxPublicKey, parts: found.avatar ? [found.avatar] : [] });
+      }
+      case 'createSpace': {
+        const account = session(connection);
+        if (frame.genesis.actor !== account || frame.genesis.space !== frame.space) forbid('A space is created by its first Owner: the genesis entry must be yours and name this space.');
+        const state = applyMembershipEntry(emptyMembership(frame.space), frame.genesis);
+        await store.createSpace(frame.space, frame.kind, frame.genesis, state, now);
+        memberCache.delete(frame.space);
+        return send(ok(frame.rid, { seq: 0, head: state.head! }));
+      }
+      case 'appendMembership': {
+        const account = session(connection);
+        if (frame.entry.space !== frame.space) throw new HearthError('BAD_REQUEST', 'The entry names another space than the frame.');
+        if (frame.entry.actor !== account) forbid('You can only append membership entries you signed yourself.');
+        const before = await store.getMembershipState(frame.space);
+        if (!before) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay.`);
+        if (!before.members.has(account)) forbid('You are not a member of this space.');
+        const after = applyMembershipEntry(before, frame.entry);
+        await store.appendMembership(before, frame.entry, after);
+        forgetSpace(frame.space, false);
+        log.write('info', 'membership', { space: frame.space, action: frame.entry.action, seq: frame.entry.seq });
+        return send(ok(frame.rid, { seq: frame.entry.seq, head: after.head! }));
+      }
+      case 'getMembership': {
+        await requireRole(connection, frame.space, canRead, 'read');
+        return send({ t: 'membership', rid: frame.rid, space: frame.space, entries: await store.getMembershipLog(frame.space, frame.since), parts: [] });
+      }
+      case 'putEnvelopes': {
+        await requireRole(connection, frame.space, canManageMembers, 'hand out keys');
+        const roles = await members(frame.space);
+        for (const recipient of frame.recipients) if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
+        if (frame.parts.some((p) => p.length > 4096)) throw limitError('TOO_LARGE', 'maxFrameBytes', 'A key envelope is at most 4096 bytes.');
+        await store.putEnvelopes(frame.space, frame.epoch, frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })));
+        return send(ok(frame.rid));
+      }
+      case 'getEnvelopes': {
+        const { account } = await requireRole(connection, frame.space, canRead, 'read');
+        const items = await store.getEnvelopes(frame.space, account);
+        return send({ t: 'envelopes', rid: frame.rid, space: frame.space, items: items.map((i) => ({ epoch: i.epoch })), parts: items.map((i) => i.sealed) });
+      }
+      case 'deleteSpace': {
+        await requireRole(connection, frame.space, canDeleteSpace, 'delete the space');
+        await store.deleteSpace(frame.space);
+        forgetSpace(frame.space, true);
+        await store.driver.scrub();
+        log.write('info', 'space_deleted', { space: frame.space });
+        return send(ok(frame.rid));
+      }
+      case 'push': {
+        const { account, role } = await requireRole(connection, frame.space, canRead, 'push');
+        const change = checkChange(frame, account);
+        if (change.meta.kind === 'snapshot') throw new HearthError('BAD_REQUEST', 'Snapshots go through putSnapshot, not push.');
+        if (!canPush(role, change.meta.kind)) forbid(`A ${role} cannot push ${change.meta.kind} changes in this space.`);
+        await requireKnownHead(frame.space, change.meta.head);
+        const bytes = frame.parts[0]!;
+        const { seq, duplicate } = await store.appendChange(frame.space, frame.doc, change.meta.id, account, bytes, limits.bytesPerSpace);
+        send(ok(frame.rid, { seq }));
+        if (!duplicate) await fanOut(frame.space, frame.doc, seq, bytes, connection);
+        return;
+      }
+      case 'pull': {
+        await requireRole(connection, frame.space, canRead, 'read');
+        const result = await store.getChanges(frame.space, frame.doc, frame.since, frame.limit ?? 1000);
+        // Keep the answer under the frame limit; the client pulls again from the last seq it got.
+        let budget = limits.maxFrameBytes - 64 * 1024 - (result.snapshot?.bytes.length ?? 0);
+        const changes: typeof result.changes = [];
+        for (const change of result.changes) {
+          budget -= change.bytes.length;
+          if (budget < 0 && (changes.length > 0 || result.snapshot)) break;
+          changes.push(change);
+        }
+        return send({
+          t: 'changes',
+          rid: frame.rid,
+          space: frame.space,
+          doc: frame.doc,
+          snapshot: result.snapshot ? { covers: result.snapshot.covers } : null,
+          seqs: changes.map((c) => c.seq),
+          latest: result.latest,
+          parts: [...(result.snapshot ? [result.snapshot.bytes] : []), ...changes.map((c) => c.bytes)],
+        });
+      }
+      case 'subscribe': {
+        await requireRole(connection, frame.space, canRead, 'read');
+        if (connection.subscriptions.size >= limits.subscriptionsPerConnection) throw limitError('LIMIT_EXCEEDED', 'subscriptionsPerConnection', `A connection follows at most ${limits.subscriptionsPerConnection} documents; unsubscribe from some.`);
+        const key = `${frame.space}/${frame.doc}`;
+        connection.subscriptions.add(key);
+        if (!subscribers.has(key)) subscribers.set(key, new Set());
+        subscribers.get(key)!.add(connection);
+        return send(ok(frame.rid));
+      }
+      case 'unsubscribe': {
+        session(connection);
+        const key = `${frame.space}/${frame.doc}`;
+        connection.subscriptions.delete(key);
+        subscribers.get(key)?.delete(connection);
+        return send(ok(frame.rid));
+      }
+      case 'putSnapshot': {
+        const { account } = await requireRole(connection, frame.space, canWriteContent, 'write snapshots');
+        const change = checkChange(frame, account);
+        if (change.meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', 'putSnapshot carries a change of kind snapshot.');
+        await requireKnownHead(frame.space, change.meta.head);
+        await store.putSnapshot(frame.space, frame.doc, frame.covers, frame.parts[0]!, limits.bytesPerSpace);
+        return send(ok(frame.rid, { seq: frame.covers }));
+      }
+      case 'deleteDoc': {
+        await requireRole(connection, frame.space, canDeleteContent, 'delete documents');
+        await store.deleteDoc(frame.space, frame.doc);
+        return send(ok(frame.rid));
+      }
+      case 'fileBegin': {
+        const { account } = await requireRole(connection, frame.space, canWriteContent, 'upload files');
+        if (frame.size > limits.maxFileBytes) throw limitError('TOO_LARGE', 'maxFileBytes', `A file is at most ${limits.maxFileBytes} bytes on this relay.`);
+        if (frame.chunkSize > limits.maxFrameBytes - 64 * 1024) throw limitError('TOO_LARGE', 'maxFrameBytes', `Chunks must fit in a frame: at most ${limits.maxFrameBytes - 64 * 1024} bytes.`);
+        const file = await store.beginFile(frame.space, frame.file, frame.size, frame.chunkSize, account, limits.bytesPerSpace, now);
+        return send({ t: 'fileStatus', rid: frame.rid, file: file.file, size: file.size, chunkSize: file.chunkSize, received: file.received, complete: file.complete, parts: [] });
+      }
+      case 'fileChunk': {
+        await requireRole(connection, frame.space, canWriteContent, 'upload files');
+        const file = await store.getFile(frame.space, frame.file);
+        if (!file) throw new HearthError('NOT_FOUND', 'Begin the upload (fileBegin) before sending chunks.');
+        if (frame.index >= file.chunkCount) throw new HearthError('BAD_REQUEST', `This file has ${file.chunkCount} chunks; index ${frame.index} is out of range.`);
+        const expected = frame.index === file.chunkCount - 1 ? file.size - file.chunkSize * (file.chunkCount - 1) : file.chunkSize;
+        if (frame.parts[0]!.length !== expected) throw new HearthError('BAD_REQUEST', `Chunk ${frame.index} must be ${expected} bytes.`);
+        await store.putChunk(frame.space, frame.file, frame.index, frame.parts[0]!);
+        return send(ok(frame.rid, { seq: frame.index }));
+      }
+      case 'fileStatus': {
+        await requireRole(connection, frame.space, canRead, 'read');
+        const file = await store.getFile(frame.space, frame.file);
+        if (!file) throw new HearthError('NOT_FOUND', 'No such file in this space; begin an upload first.');
+        return send({ t: 'fileStatus', rid: frame.rid, file: file.file, size: file.size, chunkSize: file.chunkSize, received: file.received, complete: file.complete, parts: [] });
+      }
+      case 'fileGet': {
+        await requireRole(connection, frame.space, canRead, 'read');
+        const chunk = await store.getChunk(frame.space, frame.file, frame.index);
+        if (!chunk) throw new HearthError('NOT_FOUND', 'That chunk is not on the relay (yet); check fileStatus.');
+        return send({ t: 'fileData', rid: frame.rid, file: frame.file, index: frame.index, parts: [chunk] });
+      }
+      case 'fileDelete': {
+        await requireRole(connection, frame.space, canDeleteContent, 'delete files');
+        await store.deleteFile(frame.space, frame.file);
+        return send(ok(frame.rid));
+      }
+      case 'linkCreate': {
+        const { account } = await requireRole(connection, frame.space, canManageLinks, 'create links');
+        if (frame.parts[0]!.length > limits.maxLinkBytes) throw limitError('TOO_LARGE', 'maxLinkBytes', `A shared copy is at most ${limits.maxLinkBytes} bytes.`);
+        if (frame.expiresAt !== null && frame.expiresAt <= now) throw new HearthError('BAD_REQUEST', 'The expiry is in the past; choose a later time.');
+        await store.putLink(frame.link, frame.space, account, frame.parts[0]!, frame.expiresAt, limits.bytesPerSpace, now);
+        log.write('info', 'link_created', { space: frame.space, link: frame.link });
+        return send(ok(frame.rid));
+      }
+      case 'linkRevoke': {
+        await requireRole(connection, frame.space, canManageLinks, 'revoke links');
+        if (!(await store.revokeLink(frame.space, frame.link))) throw new HearthError('NOT_FOUND', 'No active link with that id in this space.');
+        log.write('info', 'link_revoked', { space: frame.space, link: frame.link });
+        return send(ok(frame.rid));
+      }
+      case 'access': {
+        const account = session(connection);
+        const report = await store.accessReport(account);
+        if (!report) throw new HearthError('NOT_FOUND', 'This account no longer exists.');
+        const { record } = report;
+        return send({
+          t: 'access',
+          rid: frame.rid,
+          report: {
+            account,
+            username: record.username,
+            displayName: record.displayName,
+            boxPublicKey: record.boxPublicKey,
+            createdAt: record.createdAt,
+            lastSignInAt: record.lastSignInAt,
+            avatarBytes: record.avatar?.length ?? 0,
+            bytesStored: report.bytesStored,
+            spaces: report.spaces,
+            envelopes: report.envelopes,
+            links: report.links,
+          },
+          parts: record.avatar ? [record.avatar] : [],
+        });
+      }
+      case 'deleteAccount': {
+        const account = session(connection);
+        await store.markAccountDeleted(account, now);
+        if (purgeWindowMs === 0) for (const space of await store.purgeDeleted(now)) forgetSpace(space, true);
+        log.write('info', 'account_deleted', { account });
+        send(ok(frame.rid));
+        for (const other of [...(byAccount.get(account) ?? [])]) {
+          endSession(other);
+          other.socket.close(4001, 'account deleted');
+        }
+        byAccount.delete(account);
+        return;
+      }
+    }
+  }
+
+  function errorFrame(rid: number | null, error: unknown): RelayFrame {
+    if (isHearthError(error)) {
+      const limit = (error as HearthError & { limit?: string }).limit;
+      return { t: 'error', rid, code: error.code, message: error.message, ...(limit ? { limit } : {}), parts: [] };
+    }
+    return { t: 'error', rid, code: 'INTERNAL', message: 'The relay failed on this request; try again, and report it to the relay operator if it persists.', parts: [] };
+  }
+
+  function ridOf(bytes: Uint8Array): number | null {
+    try {
+      const rid = decodeRawFrame(bytes).header.rid;
+      return typeof rid === 'number' && Number.isInteger(rid) && rid >= 0 && rid < 2 ** 31 ? rid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function onMessage(connection: Connection, data: Buffer, isBinary: boolean): void {
+    const reply = (frame: RelayFrame) => connection.send(encodeFrame(frame));
+    if (!isBinary) return reply(errorFrame(null, new HearthError('BAD_REQUEST', 'Send binary frames built by encodeFrame(); text frames are not part of the protocol.')));
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (!connection.takeToken()) {
+      if (connection.abusive) return connection.socket.close(1008, 'rate limit');
+      return reply(errorFrame(ridOf(bytes), limitError('RATE_LIMITED', 'messagesPerSecond', `At most ${limits.messagesPerSecond} requests per second per connection; slow down and retry.`)));
+    }
+    if (bytes.length > limits.maxFrameBytes) {
+      return reply(errorFrame(ridOf(bytes), limitError('TOO_LARGE', 'maxFrameBytes', `A frame is at most ${limits.maxFrameBytes} bytes; split the upload into chunks.`)));
+    }
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(bytes);
+    } catch (error) {
+      return reply(errorFrame(ridOf(bytes), error));
+    }
+    connection.enqueue(async () => {
+      try {
+        await handle(connection, frame, reply);
+      } catch (error) {
+        if (!isHearthError(error)) log.write('error', 'request_failed', { connection: connection.id, frame: frame.t, message: (error as Error).message });
+        reply(errorFrame('rid' in frame ? frame.rid : null, error));
+      }
+    });
+  }
+
+  // ── HTTP ──────────────────────────────────────────────────────────────────────────────────
+
+  async function onHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const headers = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+    const json = (status: number, body: unknown) => {
+      response.writeHead(status, { ...headers, 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    const path = new URL(request.url ?? '/', 'http://relay').pathname;
+    if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { code: 'BAD_REQUEST', message: 'Only GET is served over HTTP; the protocol runs over WebSocket.' });
+    if (path === '/health') return json(200, { ok: true });
+    if (path === '/version') return json(200, { name: 'hearth-relay', version: RELAY_VERSION, protocol: PROTOCOL_VERSION, relayId });
+    const page = /^\/p\/([A-Za-z0-9_-]{1,64})\/?$/.exec(path);
+    if (page) {
+      response.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': viewerCsp, 'x-frame-options': 'DENY' });
+      response.end(viewerPage);
+      return;
+    }
+    const data = /^\/p\/([A-Za-z0-9_-]{1,64})\/data$/.exec(path);
+    if (data) {
+      const link = await store.getLink(data[1]!);
+      if (!link) return json(404, { code: 'NOT_FOUND', message: 'No such link.' });
+      if (link.revoked || !link.ciphertext || (link.expiresAt !== null && link.expiresAt <= Date.now())) return json(410, { code: 'EXPIRED', message: 'This link was revoked or has expired.' });
+      response.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': link.ciphertext.length });
+      response.end(link.ciphertext);
+      return;
+    }
+    return json(404, { code: 'NOT_FOUND', message: 'Nothing here. The relay serves /health, /version, /p/<link> and WebSocket.' });
+  }
+
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.3' })
+    : createHttpServer();
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    onHttp(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  const wss = new WebSocketServer({ server, maxPayload: limits.maxFrameBytes * 2, perMessageDeflate: false });
+  wss.on('connection', (socket) => {
+    const connection = new Connection(nextConnectionId++, socket, limits);
+    if (connections.size >= limits.maxConnections) {
+      connection.send(encodeFrame(errorFrame(null, limitError('LIMIT_EXCEEDED', 'maxConnections', 'The relay is full; try again later.'))));
+      socket.close(1013, 'relay full');
+      return;
+    }
+    connections.add(connection);
+    socket.on('message', (data: Buffer, isBinary) => onMessage(connection, data, isBinary));
+    socket.on('error', () => socket.terminate());
+    socket.on('close', () => {
+      endSession(connection);
+      connections.delete(connection);
+    });
+  });
+  wss.on('error', (error) => log.write('error', 'websocket_server', { message: error.message }));
+
+  // Accounts deleted with a window > 0 (or left over from a crash) are purged here.
+  const purge = () =>
+    store
+      .purgeDeleted(Date.now() - purgeWindowMs)
+      .then((spaces) => spaces.forEach((space) => forgetSpace(space, true)))
+      .catch((error: unknown) => log.write('error', 'purge_failed', { message: (error as Error).message }));
+  await purge();
+  const purgeTimer = setInterval(purge, Math.max(1000, Math.min(purgeWindowMs || 3600_000, 3600_000)));
+  purgeTimer.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const secure = Boolean(options.tls);
+  log.write('info', 'listening', { host: address.address, port: address.port, relay: relayId, backend: options.postgresUrl ? 'postgres' : 'sqlite' });
+
+  return {
+    url: `${secure ? 'wss' : 'ws'}://${host}:${address.port}/`,
+    httpUrl: `${secure ? 'https' : 'http'}://${host}:${address.port}/`,
+    relayId,
+    store,
+    async close() {
+      clearInterval(purgeTimer);
+      for (const connection of connections) connection.socket.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
+

@@ -1,0 +1,44 @@
+/**
+ * The relay schema moves only forward, by numbered migrations. Each is written once with
+ * {BLOB} and {INT} placeholders that each dialect fills in, so both backends hold the same tables.
+ */
+export const migrations: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+      `CREATE TABLE accounts (
+        account TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+        box_public_key TEXT NOT NULL, avatar {BLOB}, created_at {INT} NOT NULL,
+        last_sign_in_at {INT}, deleted_at {INT})`,
+      `CREATE TABLE spaces (
+        space TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at {INT} NOT NULL,
+        next_membership_seq {INT} NOT NULL, head TEXT NOT NULL, bytes_used {INT} NOT NULL)`,
+      `CREATE TABLE members (space TEXT NOT NULL, account TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (space, account))`,
+      `CREATE INDEX members_by_account ON members (account)`,
+      `CREATE TABLE membership_log (space TEXT NOT NULL, seq {INT} NOT NULL, hash TEXT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (space, seq))`,
+      `CREATE INDEX membership_by_hash ON membership_log (space, hash)`,
+      `CREATE TABLE envelopes (space TEXT NOT NULL, epoch {INT} NOT NULL, recipient TEXT NOT NULL, sealed {BLOB} NOT NULL, PRIMARY KEY (space, epoch, recipient))`,
+      `CREATE INDEX envelopes_by_recipient ON envelopes (recipient)`,
+      `CREATE TABLE docs (space TEXT NOT NULL, doc TEXT NOT NULL, last_seq {INT} NOT NULL, snapshot_covers {INT}, snapshot {BLOB}, PRIMARY KEY (space, doc))`,
+      `CREATE TABLE changes (
+        space TEXT NOT NULL, doc TEXT NOT NULL, seq {INT} NOT NULL, change_id TEXT NOT NULL,
+        author TEXT, bytes {BLOB} NOT NULL, PRIMARY KEY (space, doc, seq), UNIQUE (space, doc, change_id))`,
+      `CREATE INDEX changes_by_author ON changes (author)`,
+      `CREATE TABLE files (
+        space TEXT NOT NULL, file TEXT NOT NULL, size {INT} NOT NULL, chunk_size {INT} NOT NULL,
+        chunk_count {INT} NOT NULL, uploader TEXT, created_at {INT} NOT NULL, PRIMARY KEY (space, file))`,
+      `CREATE TABLE file_chunks (space TEXT NOT NULL, file TEXT NOT NULL, idx {INT} NOT NULL, bytes {BLOB} NOT NULL, PRIMARY KEY (space, file, idx))`,
+      `CREATE TABLE links (
+        link TEXT PRIMARY KEY, space TEXT NOT NULL, created_by TEXT, ciphertext {BLOB},
+        created_at {INT} NOT NULL, expires_at {INT}, revoked {INT} NOT NULL)`,
+      `CREATE INDEX links_by_space ON links (space)`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
+
+export function dialectSql(statement: string, dialect: 'sqlite' | 'postgres'): string {
+  return statement.replaceAll('{BLOB}', dialect === 'sqlite' ? 'BLOB' : 'BYTEA').replaceAll('{INT}', dialect === 'sqlite' ? 'INTEGER' : 'BIGINT');
+}

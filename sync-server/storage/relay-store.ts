@@ -1,0 +1,454 @@
+/**
+ * Everything the relay keeps, behind one interface that both backends implement (through
+ * SqlDriver). It stores ciphertext and role metadata only; it never decides policy: the relay
+ * checks roles with common/roles.ts before calling it.
+ */
+import { randomBytes } from 'node:crypto';
+import { HearthError } from '../../common/errors.ts';
+import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
+import type { Role } from '../../common/roles.ts';
+import { LATEST_SCHEMA_VERSION, dialectSql, migrations } from './migrations.ts';
+import type { SqlDriver, SqlExecutor, StoreEvent } from './sql-driver.ts';
+
+export interface AccountRecord {
+  account: string;
+  username: string;
+  displayName: string;
+  boxPublicKey: string;
+  avatar: Uint8Array | null;
+  createdAt: number;
+  lastSignInAt: number | null;
+  deletedAt: number | null;
+}
+
+export interface FileRecord {
+  file: string;
+  size: number;
+  chunkSize: number;
+  chunkCount: number;
+  received: number[];
+  complete: boolean;
+}
+
+export interface LinkRecord {
+  link: string;
+  space: string;
+  ciphertext: Uint8Array | null;
+  createdAt: number;
+  expiresAt: number | null;
+  revoked: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+const bytes = (value: unknown): Uint8Array => value as Uint8Array;
+const num = (value: unknown): number => Number(value);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+function quotaError(): HearthError {
+  return new HearthError('LIMIT_EXCEEDED', 'This space is over its storage limit (bytesPerSpace); delete documents or files, or ask the relay operator for more.');
+}
+
+export class RelayStore {
+  private constructor(
+    readonly driver: SqlDriver,
+    readonly relayId: string,
+  ) {}
+
+  /** Opens the store, applying any migrations it lacks, and reads (or creates) this relay's id. */
+  static async open(driver: SqlDriver): Promise<RelayStore> {
+    await migrate(driver);
+    const relayId = await driver.transaction(async (tx) => {
+      await tx.run(`INSERT INTO relay_meta (key, value) VALUES ('relay_id', ?) ON CONFLICT (key) DO NOTHING`, [randomBytes(16).toString('base64url')]);
+      const [row] = await tx.all<{ value: string }>(`SELECT value FROM relay_meta WHERE key = 'relay_id'`);
+      return row!.value;
+    });
+    return new RelayStore(driver, relayId);
+  }
+
+  onEvent(listener: (event: StoreEvent) => void): void {
+    this.driver.onEvent(listener);
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  // ── accounts ────────────────────────────────────────────────────────────────────────────────
+
+  async createAccount(record: Omit<AccountRecord, 'lastSignInAt' | 'deletedAt'>): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      const existing = await tx.all(`SELECT account, username FROM accounts WHERE account = ? OR username = ?`, [record.account, record.username]);
+      if (existing.some((r) => r.account === record.account)) throw new HearthError('ALREADY_EXISTS', 'This key is already registered here; sign in instead.');
+      if (existing.length) throw new HearthError('ALREADY_EXISTS', `The username ${record.username} is taken; choose another.`);
+      await tx.run(
+        `INSERT INTO accounts (account, username, display_name, box_public_key, avatar, created_at, last_sign_in_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+        [record.account, record.username, record.displayName, record.boxPublicKey, record.avatar, record.createdAt, record.createdAt],
+      );
+    });
+  }
+
+  private toAccount(row: Row | undefined): AccountRecord | undefined {
+    if (!row) return undefined;
+    return {
+      account: row.account as string,
+      username: row.username as string,
+      displayName: row.display_name as string,
+      boxPublicKey: row.box_public_key as string,
+      avatar: (row.avatar as Uint8Array | null) ?? null,
+      createdAt: num(row.created_at),
+      lastSignInAt: numOrNull(row.last_sign_in_at),
+      deletedAt: numOrNull(row.deleted_at),
+    };
+  }
+
+  /** A live (not deleted) account. */
+  async getAccount(account: string): Promise<AccountRecord | undefined> {
+    return this.toAccount((await this.driver.all(`SELECT * FROM accounts WHERE account = ? AND deleted_at IS NULL`, [account]))[0]);
+  }
+
+  async findByUsername(username: string): Promise<AccountRecord | undefined> {
+    return this.toAccount((await this.driver.all(`SELECT * FROM accounts WHERE username = ? AND deleted_at IS NULL`, [username]))[0]);
+  }
+
+  async recordSignIn(account: string, at: number): Promise<void> {
+    await this.driver.run(`UPDATE accounts SET last_sign_in_at = ? WHERE account = ?`, [at, account]);
+  }
+
+  // ── spaces and membership ───────────────────────────────────────────────────────────────────
+
+  async createSpace(space: string, kind: 'workspace' | 'document', genesis: MembershipEntry, state: MembershipState, at: number): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      const inserted = await tx.run(
+        `INSERT INTO spaces (space, kind, created_at, next_membership_seq, head, bytes_used) VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (space) DO NOTHING`,
+        [space, kind, at, state.nextSeq, state.head!],
+      );
+      if (inserted === 0) throw new HearthError('ALREADY_EXISTS', `A space with id ${space} exists; choose a new random id.`);
+      await tx.run(`INSERT INTO membership_log (space, seq, hash, entry) VALUES (?, 0, ?, ?)`, [space, state.head!, JSON.stringify(genesis)]);
+      await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, 'owner')`, [space, genesis.actor]);
+    });
+  }
+
+  async getSpace(space: string): Promise<{ space: string; kind: 'workspace' | 'document'; bytesUsed: number } | undefined> {
+    const [row] = await this.driver.all(`SELECT space, kind, bytes_used FROM spaces WHERE space = ?`, [space]);
+    return row ? { space, kind: row.kind as 'workspace' | 'document', bytesUsed: num(row.bytes_used) } : undefined;
+  }
+
+  async getRole(space: string, account: string): Promise<Role | undefined> {
+    const [row] = await this.driver.all<{ role: Role }>(`SELECT role FROM members WHERE space = ? AND account = ?`, [space, account]);
+    return row?.role;
+  }
+
+  async getMembers(space: string): Promise<Map<string, Role>> {
+    const rows = await this.driver.all<{ account: string; role: Role }>(`SELECT account, role FROM members WHERE space = ?`, [space]);
+    return new Map(rows.map((r) => [r.account, r.role]));
+  }
+
+  async getMembershipState(space: string): Promise<MembershipState | undefined> {
+    const [row] = await this.driver.all(`SELECT next_membership_seq, head FROM spaces WHERE space = ?`, [space]);
+    if (!row) return undefined;
+    return { space, members: await this.getMembers(space), head: row.head as string, nextSeq: num(row.next_membership_seq) };
+  }
+
+  /**
+   * Appends an entry already checked against `before`; refuses (CONFLICT) if another entry got
+   * in first, so two relay instances can never fork the log.
+   */
+  async appendMembership(before: MembershipState, entry: MembershipEntry, after: MembershipState): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
+        after.nextSeq,
+        after.head!,
+        before.space,
+        before.nextSeq,
+      ]);
+      if (moved === 0) throw new HearthError('CONFLICT', 'The membership log moved on meanwhile; fetch it and rebuild your entry.');
+      await tx.run(`INSERT INTO membership_log (space, seq, hash, entry) VALUES (?, ?, ?, ?)`, [before.space, entry.seq, after.head!, JSON.stringify(entry)]);
+      await tx.run(`DELETE FROM members WHERE space = ?`, [before.space]);
+      for (const [account, role] of after.members) await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?)`, [before.space, account, role]);
+      tx.notify({ kind: 'membership', space: before.space });
+    });
+  }
+
+  async getMembershipLog(space: string, since: number): Promise<MembershipEntry[]> {
+    const rows = await this.driver.all<{ entry: string }>(`SELECT entry FROM membership_log WHERE space = ? AND seq >= ? ORDER BY seq`, [space, since]);
+    return rows.map((r) => JSON.parse(r.entry) as MembershipEntry);
+  }
+
+  async hasMembershipHead(space: string, hash: string): Promise<boolean> {
+    return (await this.driver.all(`SELECT 1 AS found FROM membership_log WHERE space = ? AND hash = ?`, [space, hash])).length > 0;
+  }
+
+  async putEnvelopes(space: string, epoch: number, items: Array<{ recipient: string; sealed: Uint8Array }>): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      for (const item of items) {
+        await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?) ON CONFLICT (space, epoch, recipient) DO UPDATE SET sealed = excluded.sealed`, [
+          space,
+          epoch,
+          item.recipient,
+          item.sealed,
+        ]);
+      }
+    });
+  }
+
+  async getEnvelopes(space: string, recipient: string): Promise<Array<{ epoch: number; sealed: Uint8Array }>> {
+    const rows = await this.driver.all(`SELECT epoch, sealed FROM envelopes WHERE space = ? AND recipient = ? ORDER BY epoch`, [space, recipient]);
+    return rows.map((r) => ({ epoch: num(r.epoch), sealed: bytes(r.sealed) }));
+  }
+
+  /** Removes every row of a space: documents, files, links, envelopes, membership. */
+  async deleteSpace(space: string): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await deleteSpaceRows(tx, space);
+      tx.notify({ kind: 'spaceDeleted', space });
+    });
+  }
+
+  // ── documents ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Appends a change and assigns its sequence number, counting its bytes against the space's
+   * quota. A change id seen before returns the earlier sequence number (a retried push).
+   */
+  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number): Promise<{ seq: number; duplicate: boolean }> {
+    return this.driver.transaction(async (tx) => {
+      const [seen] = await tx.all(`SELECT seq FROM changes WHERE space = ? AND doc = ? AND change_id = ?`, [space, doc, changeId]);
+      if (seen) return { seq: num(seen.seq), duplicate: true };
+      await chargeQuota(tx, space, change.length, quota);
+      await tx.run(`INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 0) ON CONFLICT (space, doc) DO NOTHING`, [space, doc]);
+      const [row] = await tx.all(`UPDATE docs SET last_seq = last_seq + 1 WHERE space = ? AND doc = ? RETURNING last_seq`, [space, doc]);
+      const seq = num(row!.last_seq);
+      await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)`, [space, doc, seq, changeId, author, change]);
+      tx.notify({ kind: 'change', space, doc, seq });
+      return { seq, duplicate: false };
+    });
+  }
+
+  async getChange(space: string, doc: string, seq: number): Promise<Uint8Array | undefined> {
+    const [row] = await this.driver.all(`SELECT bytes FROM changes WHERE space = ? AND doc = ? AND seq = ?`, [space, doc, seq]);
+    return row ? bytes(row.bytes) : undefined;
+  }
+
+  /** Changes after `since`; when a snapshot covers part of that range, the snapshot comes first. */
+  async getChanges(space: string, doc: string, since: number, limit: number): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
+    const [docRow] = await this.driver.all(`SELECT last_seq, snapshot_covers, snapshot FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+    if (!docRow) return { snapshot: null, changes: [], latest: 0 };
+    const covers = numOrNull(docRow.snapshot_covers);
+    const snapshot = covers !== null && since < covers ? { covers, bytes: bytes(docRow.snapshot) } : null;
+    const from = snapshot ? covers! : since;
+    const rows = await this.driver.all(`SELECT seq, bytes FROM changes WHERE space = ? AND doc = ? AND seq > ? ORDER BY seq LIMIT ?`, [space, doc, from, limit]);
+    return { snapshot, changes: rows.map((r) => ({ seq: num(r.seq), bytes: bytes(r.bytes) })), latest: num(docRow.last_seq) };
+  }
+
+  /** Stores a snapshot covering changes 1..covers and drops those changes. */
+  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      const [docRow] = await tx.all(`SELECT last_seq, snapshot_covers, snapshot FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      if (!docRow || covers > num(docRow.last_seq)) throw new HearthError('BAD_REQUEST', 'A snapshot can only cover changes the relay has; pull first.');
+      const previous = numOrNull(docRow.snapshot_covers);
+      if (previous !== null && covers <= previous) throw new HearthError('CONFLICT', `A newer snapshot (covering ${previous}) is already stored.`);
+      const [dropped] = await tx.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE space = ? AND doc = ? AND seq <= ?`, [space, doc, covers]);
+      const freed = num(dropped!.total) + (docRow.snapshot ? bytes(docRow.snapshot).length : 0);
+      await chargeQuota(tx, space, snapshot.length - freed, quota);
+      await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ? AND seq <= ?`, [space, doc, covers]);
+      await tx.run(`UPDATE docs SET snapshot_covers = ?, snapshot = ? WHERE space = ? AND doc = ?`, [covers, snapshot, space, doc]);
+    });
+  }
+
+  async deleteDoc(space: string, doc: string): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      const [used] = await tx.all(
+        `SELECT (SELECT COALESCE(SUM(LENGTH(bytes)), 0) FROM changes WHERE space = ? AND doc = ?) + (SELECT COALESCE(SUM(LENGTH(snapshot)), 0) FROM docs WHERE space = ? AND doc = ?) AS total`,
+        [space, doc, space, doc],
+      );
+      await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ?`, [space, doc]);
+      await tx.run(`DELETE FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(used!.total), space]);
+    });
+  }
+
+  // ── files ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Starts (or resumes) an upload. The whole declared size is charged to the quota up front. */
+  async beginFile(space: string, file: string, size: number, chunkSize: number, uploader: string, quota: number, at: number): Promise<FileRecord> {
+    await this.driver.transaction(async (tx) => {
+      const [existing] = await tx.all(`SELECT size, chunk_size FROM files WHERE space = ? AND file = ?`, [space, file]);
+      if (existing) {
+        if (num(existing.size) !== size || num(existing.chunk_size) !== chunkSize) throw new HearthError('CONFLICT', 'A file with this id exists with another size; upload under a new id.');
+        return;
+      }
+      await chargeQuota(tx, space, size, quota);
+      await tx.run(`INSERT INTO files (space, file, size, chunk_size, chunk_count, uploader, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+        space,
+        file,
+        size,
+        chunkSize,
+        Math.max(1, Math.ceil(size / chunkSize)),
+        uploader,
+        at,
+      ]);
+    });
+    return (await this.getFile(space, file))!;
+  }
+
+  async getFile(space: string, file: string): Promise<FileRecord | undefined> {
+    const [row] = await this.driver.all(`SELECT size, chunk_size, chunk_count FROM files WHERE space = ? AND file = ?`, [space, file]);
+    if (!row) return undefined;
+    const chunks = await this.driver.all(`SELECT idx FROM file_chunks WHERE space = ? AND file = ? ORDER BY idx`, [space, file]);
+    const received = chunks.map((c) => num(c.idx));
+    const chunkCount = num(row.chunk_count);
+    return { file, size: num(row.size), chunkSize: num(row.chunk_size), chunkCount, received, complete: received.length === chunkCount };
+  }
+
+  async putChunk(space: string, file: string, index: number, chunk: Uint8Array): Promise<void> {
+    await this.driver.run(`INSERT INTO file_chunks (space, file, idx, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (space, file, idx) DO NOTHING`, [space, file, index, chunk]);
+  }
+
+  async getChunk(space: string, file: string, index: number): Promise<Uint8Array | undefined> {
+    const [row] = await this.driver.all(`SELECT bytes FROM file_chunks WHERE space = ? AND file = ? AND idx = ?`, [space, file, index]);
+    return row ? bytes(row.bytes) : undefined;
+  }
+
+  async deleteFile(space: string, file: string): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      const [row] = await tx.all(`SELECT size FROM files WHERE space = ? AND file = ?`, [space, file]);
+      if (!row) return;
+      await tx.run(`DELETE FROM file_chunks WHERE space = ? AND file = ?`, [space, file]);
+      await tx.run(`DELETE FROM files WHERE space = ? AND file = ?`, [space, file]);
+      await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(row.size), space]);
+    });
+  }
+
+  // ── links ───────────────────────────────────────────────────────────────────────────────────
+
+  async putLink(link: string, space: string, createdBy: string, ciphertext: Uint8Array, expiresAt: number | null, quota: number, at: number): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      const [existing] = await tx.all(`SELECT 1 AS found FROM links WHERE link = ?`, [link]);
+      if (existing) throw new HearthError('ALREADY_EXISTS', 'A link with this id exists; choose a new random id.');
+      await chargeQuota(tx, space, ciphertext.length, quota);
+      await tx.run(`INSERT INTO links (link, space, created_by, ciphertext, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, 0)`, [link, space, createdBy, ciphertext, at, expiresAt]);
+    });
+  }
+
+  async getLink(link: string): Promise<LinkRecord | undefined> {
+    const [row] = await this.driver.all(`SELECT * FROM links WHERE link = ?`, [link]);
+    if (!row) return undefined;
+    return {
+      link,
+      space: row.space as string,
+      ciphertext: (row.ciphertext as Uint8Array | null) ?? null,
+      createdAt: num(row.created_at),
+      expiresAt: numOrNull(row.expires_at),
+      revoked: num(row.revoked) === 1,
+    };
+  }
+
+  /** Revoking drops the ciphertext at once; the row stays so the page can say "revoked". */
+  async revokeLink(space: string, link: string): Promise<boolean> {
+    return this.driver.transaction(async (tx) => {
+      const [row] = await tx.all(`SELECT LENGTH(ciphertext) AS size FROM links WHERE link = ? AND space = ? AND revoked = 0`, [link, space]);
+      if (!row) return false;
+      await tx.run(`UPDATE links SET revoked = 1, ciphertext = NULL WHERE link = ?`, [link]);
+      await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(row.size), space]);
+      return true;
+    });
+  }
+
+  // ── right of access and account deletion ────────────────────────────────────────────────────
+
+  async accessReport(account: string) {
+    const record = await this.getAccount(account);
+    if (!record) return undefined;
+    const spaces = await this.driver.all(
+      `SELECT s.space, s.kind, m.role, s.bytes_used,
+         (SELECT COALESCE(SUM(LENGTH(c.bytes)), 0) FROM changes c WHERE c.space = s.space AND c.author = ?) AS authored
+       FROM members m JOIN spaces s ON s.space = m.space WHERE m.account = ? ORDER BY s.space`,
+      [account, account],
+    );
+    const envelopes = await this.driver.all(`SELECT space, epoch FROM envelopes WHERE recipient = ? ORDER BY space, epoch`, [account]);
+    const links = await this.driver.all(`SELECT link, space, created_at, expires_at, revoked FROM links WHERE created_by = ? ORDER BY created_at`, [account]);
+    const [authored] = await this.driver.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE author = ?`, [account]);
+    const [uploaded] = await this.driver.all(`SELECT COALESCE(SUM(size), 0) AS total FROM files WHERE uploader = ?`, [account]);
+    return {
+      record,
+      bytesStored: num(authored!.total) + num(uploaded!.total) + (record.avatar?.length ?? 0),
+      spaces: spaces.map((s) => ({ space: s.space as string, kind: s.kind as 'workspace' | 'document', role: s.role as Role, bytesStored: num(s.bytes_used), bytesAuthored: num(s.authored) })),
+      envelopes: envelopes.map((e) => ({ space: e.space as string, epoch: num(e.epoch) })),
+      links: links.map((l) => ({ link: l.link as string, space: l.space as string, createdAt: num(l.created_at), expiresAt: numOrNull(l.expires_at), revoked: num(l.revoked) === 1 })),
+    };
+  }
+
+  /** Marks an account deleted: it can no longer sign in or be found. purgeDeleted() removes its rows. */
+  async markAccountDeleted(account: string, at: number): Promise<void> {
+    await this.driver.run(`UPDATE accounts SET deleted_at = ? WHERE account = ? AND deleted_at IS NULL`, [at, account]);
+  }
+
+  /**
+   * Purges accounts deleted at or before `cutoff`: profile, envelopes, memberships; every space
+   * where the account was the only Owner; and its name on what it wrote in shared spaces.
+   * Returns the spaces removed.
+   */
+  async purgeDeleted(cutoff: number): Promise<string[]> {
+    const due = await this.driver.all<{ account: string }>(`SELECT account FROM accounts WHERE deleted_at IS NOT NULL AND deleted_at <= ?`, [cutoff]);
+    const removedSpaces: string[] = [];
+    for (const { account } of due) {
+      await this.driver.transaction(async (tx) => {
+        const owned = await tx.all<{ space: string }>(
+          `SELECT m.space FROM members m WHERE m.account = ? AND m.role = 'owner'
+             AND NOT EXISTS (SELECT 1 FROM members o WHERE o.space = m.space AND o.role = 'owner' AND o.account <> m.account)`,
+          [account],
+        );
+        for (const { space } of owned) {
+          await deleteSpaceRows(tx, space);
+          tx.notify({ kind: 'spaceDeleted', space });
+          removedSpaces.push(space);
+        }
+        const shared = await tx.all<{ space: string }>(`SELECT space FROM members WHERE account = ?`, [account]);
+        await tx.run(`DELETE FROM members WHERE account = ?`, [account]);
+        for (const { space } of shared) tx.notify({ kind: 'membership', space });
+        await tx.run(`DELETE FROM envelopes WHERE recipient = ?`, [account]);
+        await tx.run(`UPDATE changes SET author = NULL WHERE author = ?`, [account]);
+        await tx.run(`UPDATE files SET uploader = NULL WHERE uploader = ?`, [account]);
+        await tx.run(`UPDATE links SET created_by = NULL WHERE created_by = ?`, [account]);
+        await tx.run(`DELETE FROM accounts WHERE account = ?`, [account]);
+      });
+    }
+    if (due.length) await this.driver.scrub();
+    return removedSpaces;
+  }
+}
+
+async function chargeQuota(tx: SqlExecutor, space: string, delta: number, quota: number): Promise<void> {
+  const [row] = await tx.all(`UPDATE spaces SET bytes_used = bytes_used + ? WHERE space = ? AND bytes_used + ? <= ? RETURNING bytes_used`, [delta, space, delta, quota]);
+  if (!row) {
+    const [exists] = await tx.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space]);
+    throw exists ? quotaError() : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
+  }
+}
+
+async function deleteSpaceRows(tx: SqlExecutor, space: string): Promise<void> {
+  for (const table of ['changes', 'docs', 'file_chunks', 'files', 'links', 'envelopes', 'members', 'membership_log', 'spaces']) {
+    await tx.run(`DELETE FROM ${table} WHERE space = ?`, [space]);
+  }
+}
+
+/** Brings the schema to the latest version; safe when several instances start at once. */
+export async function migrate(driver: SqlDriver, target = LATEST_SCHEMA_VERSION): Promise<number> {
+  return driver.transaction(async (tx) => {
+    // Two PostgreSQL instances starting together must not both run a migration.
+    if (driver.dialect === 'postgres') await tx.all(`SELECT pg_advisory_xact_lock(7413)`);
+    await tx.run(`CREATE TABLE IF NOT EXISTS relay_schema (version ${driver.dialect === 'sqlite' ? 'INTEGER' : 'BIGINT'} NOT NULL)`);
+    const [row] = await tx.all(`SELECT version FROM relay_schema`);
+    let version = row ? num(row.version) : 0;
+    if (!row) await tx.run(`INSERT INTO relay_schema (version) VALUES (0)`);
+    if (version > LATEST_SCHEMA_VERSION) throw new HearthError('CONFLICT', `The relay database is at schema ${version}, newer than this relay (${LATEST_SCHEMA_VERSION}); upgrade the relay.`);
+    for (const migration of migrations) {
+      if (migration.version <= version || migration.version > target) continue;
+      for (const statement of migration.statements) await tx.run(dialectSql(statement, driver.dialect));
+      version = migration.version;
+      await tx.run(`UPDATE relay_schema SET version = ?`, [version]);
+    }
+    return version;
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * The seam between the relay's storage and its two databases. RelayStore writes its SQL once,
+ * with `?` placeholders and portable statements (INSERT … ON CONFLICT, UPDATE … RETURNING);
+ * each driver adapts placeholders, types and notifications to its database.
+ */
+export type SqlValue = string | number | null | Uint8Array;
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlExecutor {
+  all<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a statement and returns how many rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+/** What one relay instance tells the others (PostgreSQL) after a commit. */
+export type StoreEvent =
+  | { kind: 'change'; space: string; doc: string; seq: number }
+  | { kind: 'membership'; space: string }
+  | { kind: 'spaceDeleted'; space: string };
+
+export interface SqlTransaction extends SqlExecutor {
+  /** Queues an event for other relay instances; delivered only if the transaction commits. */
+  notify(event: StoreEvent): void;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres';
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /** Events committed by other relay instances sharing this database. */
+  onEvent(listener: (event: StoreEvent) => void): void;
+  /** Makes deleted rows unrecoverable from the database files (secure delete, checkpoint, vacuum). */
+  scrub(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+/** SQLite through better-sqlite3: one file, WAL, fsync on every commit, secure_delete on. */
+import Database from 'better-sqlite3';
+import type { SqlDriver, SqlTransaction, SqlValue, SqlRow, StoreEvent } from './sql-driver.ts';
+
+function bind(params: readonly SqlValue[]): unknown[] {
+  // better-sqlite3 binds Buffers as BLOBs; a plain Uint8Array must be wrapped without copying.
+  return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
+}
+
+export class SqliteDriver implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: Database.Database;
+  // better-sqlite3 is synchronous on one connection; async transactions must not interleave.
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(readonly path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: every acknowledged commit is on disk before the relay answers, even if it is killed.
+    this.db.pragma('synchronous = FULL');
+    // Deleted rows are overwritten with zeros, so deletion leaves nothing readable in the file.
+    this.db.pragma('secure_delete = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private allNow<T>(sql: string, params: readonly SqlValue[]): T[] {
+    const statement = this.prepare(sql);
+    if (statement.reader) return statement.all(...bind(params)) as T[];
+    statement.run(...bind(params));
+    return [];
+  }
+
+  private runNow(sql: string, params: readonly SqlValue[]): number {
+    const statement = this.prepare(sql);
+    if (statement.reader) {
+      statement.all(...bind(params));
+      return 0;
+    }
+    return statement.run(...bind(params)).changes;
+  }
+
+  private serialize<T>(work: () => Promise<T> | T): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  all<T extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.serialize(() => this.allNow<T>(sql, params));
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.serialize(() => this.runNow(sql, params));
+  }
+
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    return this.serialize(async () => {
+      const events: StoreEvent[] = [];
+      const tx: SqlTransaction = {
+        all: async <R extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) => this.allNow<R>(sql, params),
+        run: async (sql: string, params: readonly SqlValue[] = []) => this.runNow(sql, params),
+        notify: (event) => events.push(event),
+      };
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const value = await work(tx);
+        this.db.exec('COMMIT');
+        return value;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  /** One process owns a SQLite file, so there are no other instances to hear from. */
+  onEvent(_listener: (event: StoreEvent) => void): void {}
+
+  scrub(): Promise<void> {
+    return this.serialize(() => {
+      // Move everything from the WAL into the main file (where secure_delete zeroed the freed
+      // cells), then truncate the WAL and rebuild the file so no freed page survives.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.serialize(() => this.db.close());
+  }
+}
