@@ -1,0 +1,103 @@
+/**
+ * What the relay tests share: a relay on a temp folder with its log captured, real clients over
+ * real sockets, and people who create spaces and write sealed, signed changes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/identity.ts';
+import { loadSodium, newId, randomKey, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
+import { applyMembershipEntry, nextEntry, signMembershipEntry, type MembershipState } from '../../common/membership/log.ts';
+import { sealChange } from '../../common/protocol/change.ts';
+import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
+import type { ChangeKind, Role } from '../../common/roles.ts';
+import { startRelay, type RelayOptions, type RunningRelay } from '../../sync-server/relay.ts';
+
+export interface TestRelay extends RunningRelay {
+  dataDir: string;
+  logLines: string[];
+  stop(): Promise<void>;
+}
+
+export async function startTestRelay(options: Partial<RelayOptions> = {}): Promise<TestRelay> {
+  await loadSodium();
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hearth-relay-'));
+  const logLines: string[] = [];
+  const relay = await startRelay({ port: 0, dataDir, log: (line) => logLines.push(line), ...options });
+  return {
+    ...relay,
+    dataDir,
+    logLines,
+    async stop() {
+      await relay.close();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function createSocket(url: string): WebSocketLike {
+  return new WebSocket(url) as unknown as WebSocketLike;
+}
+
+export function connect(url: string): Promise<RelayClient> {
+  return RelayClient.connect(url, createSocket);
+}
+
+export interface Person {
+  keys: IdentityKeys;
+  id: string;
+  username: string;
+  client: RelayClient;
+}
+
+let counter = 0;
+
+/** Registers a new account on the relay and returns it signed in. */
+export async function register(url: string, name = 'user', avatar?: Uint8Array): Promise<Person> {
+  const keys = generateIdentityKeys();
+  const username = `${name}-${process.pid}-${++counter}`.toLowerCase().slice(0, 32);
+  const client = await connect(url);
+  await client.register(keys, { username, displayName: `${name} display`, ...(avatar ? { avatar } : {}) });
+  return { keys, id: toBase64Url(keys.signPublicKey), username, client };
+}
+
+/** A space as its owner's client sees it: membership state and the key of epoch 0. */
+export interface TestSpace {
+  id: string;
+  state: MembershipState;
+  key: Uint8Array;
+}
+
+export async function createSpace(owner: Person, kind: 'workspace' | 'document' = 'workspace'): Promise<TestSpace> {
+  const id = newId();
+  const state = await owner.client.createSpace(owner.keys, id, kind);
+  return { id, state, key: randomKey() };
+}
+
+/** `actor` signs a membership entry and appends it; the space's state moves on. */
+export async function changeMembership(space: TestSpace, actor: Person, action: 'add' | 'change_role' | 'remove' | 'transfer', subject: Person | string, role: Role | null): Promise<void> {
+  const subjectId = typeof subject === 'string' ? subject : subject.id;
+  const entry = signMembershipEntry(nextEntry(space.state, { actor: actor.id, action, subject: subjectId, role }), actor.keys.signSecretKey);
+  await actor.client.appendMembership(entry);
+  space.state = applyMembershipEntry(space.state, entry);
+}
+
+export function sealedChange(space: TestSpace, author: Person, doc: string, text: string, kind: ChangeKind = 'content'): Uint8Array {
+  return sealChange(
+    { space: space.id, doc, kind, epoch: 0, head: space.state.head!, author: author.id, id: newId(), at: Date.now() },
+    utf8(text),
+    space.key,
+    author.keys.signSecretKey,
+  );
+}
+
+/** Resolves with the code of a rejected call, or 'ok'. */
+export async function outcome(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'crash';
+  }
+}
