@@ -1,0 +1,114 @@
+/**
+ * The rich text schema of a Hearth document body: the block types and mark names of the Automerge
+ * rich text schema (https://automerge.org/docs/under-the-hood/rich_text_schema/), which is what
+ * `@automerge/prosemirror` reads and writes. The CLI (through Markdown) and the editor (through
+ * ProseMirror) must agree on these names byte for byte, so they live here and nowhere else.
+ */
+import { isImmutableString, type MarkSet, type MaterializeValue, type Span, type UpdateSpansConfig } from '@automerge/automerge';
+
+export type { Span };
+
+export const BlockType = {
+  paragraph: 'paragraph',
+  heading: 'heading',
+  codeBlock: 'code-block',
+  blockquote: 'blockquote',
+  orderedListItem: 'ordered-list-item',
+  unorderedListItem: 'unordered-list-item',
+  image: 'image',
+} as const;
+
+/** Block types that hold other blocks; text directly after their marker sits in an implicit paragraph. */
+export type ContainerBlockType =
+  | typeof BlockType.blockquote
+  | typeof BlockType.orderedListItem
+  | typeof BlockType.unorderedListItem;
+
+/** Block types whose marker starts a run of inline text. */
+export type TextBlockType = typeof BlockType.paragraph | typeof BlockType.heading | typeof BlockType.codeBlock;
+
+export const MarkName = {
+  strong: 'strong',
+  em: 'em',
+  link: 'link',
+  /**
+   * Inline code. The Automerge schema names only strong, em and link; `code` is the name that
+   * ProseMirror's basic schema gives this mark, so the editor maps it with
+   * `automerge: { markName: 'code' }`. An editor that does not map it still round-trips it untouched.
+   */
+  code: 'code',
+} as const;
+
+/** A block marker read from spans, with its names as plain strings. In a document, `type` and `parents` are ImmutableStrings. */
+export interface BlockMarker {
+  type: string;
+  parents: string[];
+  attrs: { [key: string]: MaterializeValue };
+  isEmbed: boolean;
+}
+
+export interface LinkTarget {
+  href: string;
+  title: string;
+}
+
+/** The schema stores a link as a JSON string `{"href", "title"}`, the order ProseMirror writes. */
+export function encodeLinkMark(link: LinkTarget): string {
+  return JSON.stringify({ href: link.href, title: link.title });
+}
+
+/** Reads a link mark written by us or by the editor; anything unreadable is no link at all. */
+export function decodeLinkMark(value: unknown): LinkTarget | null {
+  if (typeof value !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const { href, title } = parsed as { href?: unknown; title?: unknown };
+    if (typeof href !== 'string') return null;
+    return { href, title: typeof title === 'string' ? title : '' };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Mark expansion for `A.updateSpans`, matching what `basicSchemaAdapter.updateSpansConfig()`
+ * gives the editor: typing at the edge of bold extends it, typing at the edge of a link does not.
+ */
+export const updateSpansConfig: UpdateSpansConfig = {
+  defaultExpand: 'both',
+  perMarkExpand: { [MarkName.link]: 'none' },
+};
+
+/** Reads a block span's value defensively: documents come from other peers and other versions. */
+export function readBlockMarker(value: { [key: string]: MaterializeValue }): BlockMarker {
+  const parents = Array.isArray(value['parents'])
+    ? value['parents'].map((parent) => nameOf(parent))
+    : [];
+  const attrs = value['attrs'];
+  return {
+    type: nameOf(value['type'] ?? BlockType.paragraph),
+    parents,
+    attrs:
+      typeof attrs === 'object' && attrs !== null && !Array.isArray(attrs) && !(attrs instanceof Date) && !(attrs instanceof Uint8Array)
+        ? (attrs as { [key: string]: MaterializeValue })
+        : {},
+    isEmbed: value['isEmbed'] === true,
+  };
+}
+
+/** Block names are ImmutableStrings in documents the editor wrote; plain strings are tolerated. */
+function nameOf(value: MaterializeValue): string {
+  if (isImmutableString(value)) return value.val;
+  return String(value);
+}
+
+/** Mark sets from `A.spans` may carry `null` for a removed mark; those are not marks. */
+export function activeMarks(marks: MarkSet | undefined): MarkSet {
+  const active: MarkSet = {};
+  if (!marks) return active;
+  for (const [name, value] of Object.entries(marks)) {
+    if (value !== null && value !== undefined && value !== false) active[name] = value;
+  }
+  return active;
+}

@@ -1,0 +1,530 @@
+/**
+ * Automerge rich text spans → Markdown (CommonMark).
+ *
+ * Spans are read the way `@automerge/prosemirror` reads them (its `traverseSpans`): a block's
+ * `parents` are matched against the containers already open, a container type opens a new
+ * container, text with no block of its own lands in an implicit paragraph. So the Markdown shows
+ * the same structure the editor shows, whoever wrote the spans.
+ */
+import type { MarkSet, Span } from '@automerge/automerge';
+import {
+  BlockType,
+  MarkName,
+  activeMarks,
+  decodeLinkMark,
+  encodeLinkMark,
+  readBlockMarker,
+  type LinkTarget,
+  type TextBlockType,
+} from './schema.ts';
+
+/** Renders spans as Markdown that `markdownToSpans` reads back to the same spans. */
+export function spansToMarkdown(spans: readonly Span[]): string {
+  const lines = renderBlocks(buildTree(spans).children, false);
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}
+
+// ---- the block tree ----
+
+interface InlineMarks {
+  strong: boolean;
+  em: boolean;
+  code: boolean;
+  link: LinkTarget | null;
+  /** The link's stored value, so two runs of one link compare equal cheaply. */
+  linkKey: string | null;
+}
+
+type Inline =
+  | { kind: 'text'; text: string; marks: InlineMarks }
+  | { kind: 'image'; src: string; alt: string; title: string; marks: InlineMarks };
+
+interface Leaf {
+  kind: 'leaf';
+  type: TextBlockType;
+  level: number;
+  language: string;
+  inlines: Inline[];
+}
+
+interface Container {
+  kind: 'container';
+  /** A container block type, or an unknown type which Markdown cannot show and renders transparently. */
+  type: string;
+  children: TreeNode[];
+}
+
+type TreeNode = Leaf | Container;
+
+const textBlockTypes: ReadonlySet<string> = new Set([BlockType.paragraph, BlockType.heading, BlockType.codeBlock]);
+
+function buildTree(spans: readonly Span[]): Container {
+  const root: Container = { kind: 'container', type: 'root', children: [] };
+  const open: Container[] = [root];
+  let leaf: Leaf | null = null;
+  const innermost = (): Container => open[open.length - 1] ?? root;
+  const currentLeaf = (): Leaf => {
+    if (leaf === null) {
+      leaf = newLeaf(BlockType.paragraph, {});
+      innermost().children.push(leaf);
+    }
+    return leaf;
+  };
+
+  for (const span of spans) {
+    if (span.type === 'text') {
+      if (span.value !== '') currentLeaf().inlines.push({ kind: 'text', text: span.value, marks: readMarks(span.marks) });
+      continue;
+    }
+    const marker = readBlockMarker(span.value);
+    if (marker.isEmbed) {
+      // An embed does not break the flow of text (schema: "Embeds"); only images have a Markdown form.
+      if (marker.type === BlockType.image) {
+        currentLeaf().inlines.push({
+          kind: 'image',
+          src: stringAttr(marker.attrs['src']),
+          alt: stringAttr(marker.attrs['alt']),
+          title: stringAttr(marker.attrs['title']),
+          marks: readMarks(undefined),
+        });
+      }
+      continue;
+    }
+    let matched = 0;
+    while (matched < marker.parents.length && open[matched + 1]?.type === marker.parents[matched]) matched++;
+    open.length = matched + 1;
+    for (const parentType of marker.parents.slice(matched)) {
+      const container: Container = { kind: 'container', type: parentType, children: [] };
+      innermost().children.push(container);
+      open.push(container);
+    }
+    if (textBlockTypes.has(marker.type)) {
+      leaf = newLeaf(marker.type as TextBlockType, marker.attrs);
+      innermost().children.push(leaf);
+    } else {
+      const container: Container = { kind: 'container', type: marker.type, children: [] };
+      innermost().children.push(container);
+      open.push(container);
+      leaf = null;
+    }
+  }
+  return root;
+}
+
+function newLeaf(type: TextBlockType, attrs: { [key: string]: unknown }): Leaf {
+  const level = typeof attrs['level'] === 'number' ? Math.min(6, Math.max(1, Math.trunc(attrs['level']))) : 1;
+  const language = stringAttr(attrs['language']);
+  return { kind: 'leaf', type, level, language, inlines: [] };
+}
+
+function stringAttr(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return String(value);
+}
+
+function readMarks(marks: MarkSet | undefined): InlineMarks {
+  const active = activeMarks(marks);
+  const link = decodeLinkMark(active[MarkName.link]);
+  return {
+    strong: MarkName.strong in active,
+    em: MarkName.em in active,
+    code: MarkName.code in active,
+    link,
+    linkKey: link ? encodeLinkMark(link) : null,
+  };
+}
+
+// ---- blocks ----
+
+const listItemTypes: ReadonlySet<string> = new Set([BlockType.orderedListItem, BlockType.unorderedListItem]);
+const isListItem = (node: TreeNode): node is Container => node.kind === 'container' && listItemTypes.has(node.type);
+
+/** Unknown containers have no Markdown form; their content stays, at the level around them. */
+function flattenUnknown(children: readonly TreeNode[]): TreeNode[] {
+  const flat: TreeNode[] = [];
+  for (const child of children) {
+    if (child.kind === 'container' && child.type !== BlockType.blockquote && !listItemTypes.has(child.type)) {
+      flat.push(...flattenUnknown(child.children));
+    } else {
+      flat.push(child);
+    }
+  }
+  return flat;
+}
+
+interface RenderedBlock {
+  lines: string[];
+  isList: boolean;
+}
+
+/** Renders sibling blocks as lines; `inListItem` lets a nested list follow its paragraph tightly. */
+function renderBlocks(children: readonly TreeNode[], inListItem: boolean): string[] {
+  const nodes = flattenUnknown(children);
+  const rendered: RenderedBlock[] = [];
+  for (let index = 0; index < nodes.length; ) {
+    const node = nodes[index];
+    if (node === undefined) break;
+    if (isListItem(node)) {
+      // Consecutive items of one kind form one list, as ProseMirror groups them.
+      const items: Container[] = [];
+      while (index < nodes.length) {
+        const next = nodes[index];
+        if (next === undefined || !isListItem(next) || next.type !== node.type) break;
+        items.push(next);
+        index++;
+      }
+      rendered.push({ lines: renderList(items, node.type === BlockType.orderedListItem), isList: true });
+      continue;
+    }
+    index++;
+    const lines = node.kind === 'leaf' ? renderLeaf(node) : renderBlockquote(node);
+    if (lines !== null) rendered.push({ lines, isList: false });
+  }
+
+  const lines: string[] = [];
+  rendered.forEach((block, index) => {
+    if (index > 0) {
+      const firstLine = block.lines[0] ?? '';
+      // A non-empty list item may interrupt a paragraph; an empty one would read as a setext underline.
+      const tight = inListItem && block.isList && !/^(-|\d+\.)$/.test(firstLine);
+      if (!tight) lines.push('');
+    }
+    lines.push(...block.lines);
+  });
+  return lines;
+}
+
+function renderList(items: readonly Container[], ordered: boolean): string[] {
+  const lines: string[] = [];
+  items.forEach((item, index) => {
+    const marker = ordered ? `${index + 1}.` : '-';
+    const content = renderBlocks(item.children, true);
+    const indent = ' '.repeat(marker.length + 1);
+    if (content.length === 0) {
+      lines.push(marker);
+      return;
+    }
+    content.forEach((line, lineIndex) => {
+      if (lineIndex === 0) lines.push(`${marker} ${line}`);
+      else lines.push(line === '' ? '' : indent + line);
+    });
+  });
+  return lines;
+}
+
+function renderBlockquote(container: Container): string[] {
+  const content = renderBlocks(container.children, false);
+  if (content.length === 0) return ['>'];
+  return content.map((line) => (line === '' ? '>' : `> ${line}`));
+}
+
+/** Returns null for a block Markdown cannot hold (an empty paragraph). */
+function renderLeaf(leaf: Leaf): string[] | null {
+  switch (leaf.type) {
+    case BlockType.codeBlock:
+      return renderCodeBlock(leaf);
+    case BlockType.heading: {
+      const content = renderInline(leaf.inlines, false).replace(/#$/, '\\#');
+      const hashes = '#'.repeat(leaf.level);
+      return [content === '' ? hashes : `${hashes} ${content}`];
+    }
+    default: {
+      const content = renderInline(leaf.inlines, true);
+      return content === '' ? null : content.split('\n');
+    }
+  }
+}
+
+function renderCodeBlock(leaf: Leaf): string[] {
+  const code = leaf.inlines.map((inline) => (inline.kind === 'text' ? inline.text : '')).join('');
+  const language = leaf.language.replace(/[\r\n]+/g, ' ').trim();
+  // A backtick fence cannot carry an info string with a backtick; a tilde fence can.
+  const fenceChar = language.includes('`') ? '~' : '`';
+  const fence = fenceChar.repeat(Math.max(3, longestRun(code, fenceChar) + 1));
+  return [fence + language, ...(code === '' ? [] : code.split('\n')), fence];
+}
+
+function longestRun(text: string, char: string): number {
+  let longest = 0;
+  let current = 0;
+  for (const c of text) {
+    current = c === char ? current + 1 : 0;
+    if (current > longest) longest = current;
+  }
+  return longest;
+}
+
+// ---- inline content ----
+
+type Segment =
+  | { kind: 'text'; text: string; marks: InlineMarks }
+  | { kind: 'image'; src: string; alt: string; title: string; marks: InlineMarks }
+  | { kind: 'break'; marks: InlineMarks };
+
+const noMarks: InlineMarks = { strong: false, em: false, code: false, link: null, linkKey: null };
+
+/** `allowBreaks` false (headings): a line break has no form there and becomes a space. */
+function renderInline(inlines: readonly Inline[], allowBreaks: boolean): string {
+  const segments = toSegments(inlines, allowBreaks);
+  for (const mark of ['strong', 'em'] as const) {
+    trimMarkWhitespace(segments, mark);
+    dropUnflankableMarks(segments, mark);
+  }
+  return writeSegments(mergeSegments(segments));
+}
+
+function toSegments(inlines: readonly Inline[], allowBreaks: boolean): Segment[] {
+  const segments: Segment[] = [];
+  for (const inline of inlines) {
+    if (inline.kind === 'image') {
+      segments.push(inline);
+      continue;
+    }
+    const text = allowBreaks ? inline.text : inline.text.replace(/\n/g, ' ');
+    const lines = text.split('\n');
+    lines.forEach((line, index) => {
+      if (index > 0) segments.push({ kind: 'break', marks: noMarks });
+      if (line !== '') segments.push({ kind: 'text', text: line, marks: inline.marks });
+    });
+  }
+  // A hard break at the very start or end of a block does not exist in Markdown.
+  while (segments[0]?.kind === 'break') segments.shift();
+  while (segments[segments.length - 1]?.kind === 'break') segments.pop();
+  return segments;
+}
+
+const isWhitespace = (char: string): boolean => /\s/u.test(char);
+const isPunctuation = (char: string): boolean => /[\p{P}\p{S}]/u.test(char);
+
+/**
+ * `**foo **` is not bold in CommonMark: a closing delimiter may not follow whitespace. Move edge
+ * whitespace out of strong and em, as every Markdown writer does.
+ */
+function trimMarkWhitespace(segments: Segment[], mark: 'strong' | 'em'): void {
+  for (let start = 0; start < segments.length; start++) {
+    if (!hasMark(segments[start], mark)) continue;
+    let end = start;
+    while (end + 1 < segments.length && hasMark(segments[end + 1], mark)) end++;
+    // leading edge
+    for (let index = start; index <= end; index++) {
+      const segment = segments[index];
+      if (segment?.kind !== 'text') break;
+      const leading = /^\s+/u.exec(segment.text)?.[0].length ?? 0;
+      if (leading === segment.text.length) {
+        segments[index] = { ...segment, marks: { ...segment.marks, [mark]: false } };
+        continue;
+      }
+      if (leading > 0) {
+        segments.splice(index, 1,
+          { kind: 'text', text: segment.text.slice(0, leading), marks: { ...segment.marks, [mark]: false } },
+          { kind: 'text', text: segment.text.slice(leading), marks: segment.marks });
+        end++;
+      }
+      break;
+    }
+    // trailing edge
+    for (let index = end; index >= start; index--) {
+      const segment = segments[index];
+      if (segment?.kind !== 'text' || !segment.marks[mark]) break;
+      const trailing = /\s+$/u.exec(segment.text)?.[0].length ?? 0;
+      if (trailing === segment.text.length) {
+        segments[index] = { ...segment, marks: { ...segment.marks, [mark]: false } };
+        continue;
+      }
+      if (trailing > 0) {
+        const cut = segment.text.length - trailing;
+        segments.splice(index, 1,
+          { kind: 'text', text: segment.text.slice(0, cut), marks: segment.marks },
+          { kind: 'text', text: segment.text.slice(cut), marks: { ...segment.marks, [mark]: false } });
+        end++;
+      }
+      break;
+    }
+    start = end;
+  }
+}
+
+/**
+ * CommonMark cannot open `**` between a letter and punctuation (`a**"b"**`), nor close it the other
+ * way round. Such emphasis has no Markdown form; dropping it keeps the text, where writing the
+ * delimiters anyway would put literal asterisks into the document.
+ */
+function dropUnflankableMarks(segments: Segment[], mark: 'strong' | 'em'): void {
+  for (let start = 0; start < segments.length; start++) {
+    if (!hasMark(segments[start], mark)) continue;
+    let end = start;
+    while (end + 1 < segments.length && hasMark(segments[end + 1], mark)) end++;
+    const before = segments[start - 1];
+    const after = segments[end + 1];
+    const first = segments[start];
+    const last = segments[end];
+    const opens = !isWordChar(edgeChar(before, 'last')) || !isPunctuation(innerChar(first, before, 'first'));
+    const closes = !isWordChar(edgeChar(after, 'first')) || !isPunctuation(innerChar(last, after, 'last'));
+    if (!opens || !closes) {
+      for (let index = start; index <= end; index++) {
+        const segment = segments[index];
+        if (segment !== undefined) segments[index] = { ...segment, marks: { ...segment.marks, [mark]: false } } as Segment;
+      }
+    }
+    start = end;
+  }
+}
+
+function hasMark(segment: Segment | undefined, mark: 'strong' | 'em'): boolean {
+  return segment !== undefined && segment.kind !== 'break' && segment.marks[mark];
+}
+
+/** A letter or digit: the only neighbour that stops a delimiter from flanking punctuation. */
+function isWordChar(char: string | null): boolean {
+  return char !== null && !isWhitespace(char) && !isPunctuation(char);
+}
+
+/** The source character next to a range, outside it; null at a line edge. */
+function edgeChar(segment: Segment | undefined, side: 'first' | 'last'): string | null {
+  if (segment === undefined || segment.kind === 'break') return null;
+  if (segment.kind === 'image') return side === 'first' ? '!' : ')';
+  if (segment.marks.code) return '`';
+  return side === 'first' ? (segment.text[0] ?? null) : (segment.text[segment.text.length - 1] ?? null);
+}
+
+/** The source character just inside a range: a code span or link boundary there writes punctuation. */
+function innerChar(segment: Segment | undefined, neighbour: Segment | undefined, side: 'first' | 'last'): string {
+  if (segment === undefined || segment.kind === 'break') return ' ';
+  if (segment.kind === 'image') return side === 'first' ? '!' : ')';
+  if (segment.marks.code) return '`';
+  const neighbourLink = neighbour !== undefined && neighbour.kind !== 'break' ? neighbour.marks.linkKey : null;
+  if (segment.marks.linkKey !== null && segment.marks.linkKey !== neighbourLink) return side === 'first' ? '[' : ')';
+  return (side === 'first' ? segment.text[0] : segment.text[segment.text.length - 1]) ?? ' ';
+}
+
+function sameInlineMarks(left: InlineMarks, right: InlineMarks): boolean {
+  return left.strong === right.strong && left.em === right.em && left.code === right.code && left.linkKey === right.linkKey;
+}
+
+function mergeSegments(segments: readonly Segment[]): Segment[] {
+  const merged: Segment[] = [];
+  for (const segment of segments) {
+    const previous = merged[merged.length - 1];
+    if (previous?.kind === 'text' && segment.kind === 'text' && sameInlineMarks(previous.marks, segment.marks)) {
+      merged[merged.length - 1] = { ...previous, text: previous.text + segment.text };
+    } else {
+      merged.push(segment);
+    }
+  }
+  return merged;
+}
+
+type Delimiter = 'link' | 'strong' | 'em';
+
+function isOpen(delimiter: Delimiter, linkKey: string | null, marks: InlineMarks): boolean {
+  if (delimiter === 'link') return marks.linkKey !== null && marks.linkKey === linkKey;
+  return marks[delimiter];
+}
+
+/**
+ * Writes segments, keeping strong, em and link delimiters properly nested: a mark that ends closes
+ * everything opened after it, and marks opening together open longest-lasting first so that
+ * they close last.
+ */
+function writeSegments(segments: readonly Segment[]): string {
+  const open: { delimiter: Delimiter; linkKey: string | null; link: LinkTarget | null }[] = [];
+  let out = '';
+  let atLineStart = true;
+  const closeDownTo = (depth: number): void => {
+    while (open.length > depth) {
+      const top = open.pop();
+      if (top === undefined) break;
+      out += top.delimiter === 'link' && top.link ? `](${linkDestination(top.link)})` : top.delimiter === 'strong' ? '**' : '*';
+    }
+  };
+  const lasts = (index: number, delimiter: Delimiter, linkKey: string | null): number => {
+    let count = 0;
+    for (let next = index; next < segments.length; next++) {
+      const segment = segments[next];
+      if (segment === undefined || segment.kind === 'break' || !isOpen(delimiter, linkKey, segment.marks)) break;
+      count++;
+    }
+    return count;
+  };
+
+  segments.forEach((segment, index) => {
+    if (segment.kind === 'break') {
+      closeDownTo(0);
+      out += '\\\n';
+      atLineStart = true;
+      return;
+    }
+    const marks = segment.marks;
+    let kept = 0;
+    while (kept < open.length) {
+      const entry = open[kept];
+      if (entry === undefined || !isOpen(entry.delimiter, entry.linkKey, marks)) break;
+      kept++;
+    }
+    closeDownTo(kept);
+    const toOpen: Delimiter[] = (['link', 'strong', 'em'] as const).filter(
+      (delimiter) => isOpen(delimiter, marks.linkKey, marks) && !open.some((entry) => entry.delimiter === delimiter),
+    );
+    toOpen.sort((a, b) => lasts(index, b, marks.linkKey) - lasts(index, a, marks.linkKey));
+    for (const delimiter of toOpen) {
+      open.push({ delimiter, linkKey: marks.linkKey, link: marks.link });
+      out += delimiter === 'link' ? '[' : delimiter === 'strong' ? '**' : '*';
+      atLineStart = false;
+    }
+    const atLineEnd = index === segments.length - 1 || segments[index + 1]?.kind === 'break';
+    if (segment.kind === 'image') {
+      out += `![${escapeText(segment.alt, false, false)}](${linkDestination({ href: segment.src, title: segment.title })})`;
+    } else if (marks.code) {
+      out += codeSpan(segment.text);
+    } else {
+      out += escapeText(segment.text, atLineStart, atLineEnd);
+    }
+    atLineStart = false;
+  });
+  closeDownTo(0);
+  return out;
+}
+
+function codeSpan(code: string): string {
+  const fence = '`'.repeat(longestRun(code, '`') + 1);
+  // CommonMark strips one space from each side of a code span, and needs one next to a backtick.
+  const needsPadding = /^`|`$/.test(code) || (/^ /.test(code) && / $/.test(code) && /[^ ]/.test(code));
+  const padding = needsPadding ? ' ' : '';
+  return fence + padding + code + padding + fence;
+}
+
+const whitespaceEntity = (whitespace: string): string =>
+  [...whitespace].map((char) => `&#${char.codePointAt(0) ?? 32};`).join('');
+
+/**
+ * Escapes text so Markdown reads it back as the same characters: inline specials everywhere,
+ * block syntax at the start of a line, and whitespace at a line's edges (Markdown strips it) as
+ * character references.
+ */
+function escapeText(text: string, atLineStart: boolean, atLineEnd: boolean): string {
+  let escaped = text
+    .replace(/[\\*_`[\]]/g, '\\$&')
+    .replace(/<(?=[A-Za-z/!?])/g, '\\<')
+    .replace(/&(?=#?[A-Za-z0-9]+;)/g, '\\&');
+  if (atLineEnd) escaped = escaped.replace(/[ \t]+$/, whitespaceEntity);
+  if (atLineStart) {
+    if (/^[ \t]/.test(escaped)) {
+      escaped = escaped.replace(/^[ \t]+/, whitespaceEntity);
+    } else {
+      escaped = escaped.replace(/^[#>+\-=~]/, '\\$&').replace(/^(\d+)([.)])/, '$1\\$2');
+    }
+  }
+  return escaped;
+}
+
+function linkDestination(link: LinkTarget): string {
+  const href = link.href.replace(/[\r\n]+/g, '');
+  const entityLike = /&(?=#?[A-Za-z0-9]+;)/g;
+  const destination =
+    href !== '' && !/[\s<>()\\]/.test(href) && !/&#?[A-Za-z0-9]+;/.test(href)
+      ? href
+      : `<${href.replace(/[\\<>]/g, '\\$&').replace(entityLike, '\\&')}>`;
+  if (link.title === '') return destination;
+  const title = link.title.replace(/[\\"]/g, '\\$&').replace(entityLike, '\\&').replace(/\n+/g, ' ');
+  return `${destination} "${title}"`;
+}
