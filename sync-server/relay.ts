@@ -361,7 +361,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         await requireRole(connection, frame.space, canRead, 'read');
         const result = await store.getChanges(frame.space, frame.doc, frame.since, frame.limit ?? 1000);
         // Keep the answer under the frame limit; the client pulls again from the last seq it got.
-        let budget = limits.maxFrameBytes - 64 * 1024 - (result.snapshot?.bytes.length ?? 0);
+        let budget = limits.maxFrameBytes - Math.min(64 * 1024, limits.maxFrameBytes / 4) - (result.snapshot?.bytes.length ?? 0);
         const changes: typeof result.changes = [];
         for (const change of result.changes) {
           budget -= change.bytes.length;

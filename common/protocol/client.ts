@@ -205,6 +205,22 @@ export class RelayClient {
     };
   }
 
+  /** Pulls page after page until the cursor reaches the latest change the relay has. */
+  async pullAll(space: string, doc: string, since: number): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
+    const first = await this.pull(space, doc, since);
+    const changes = [...first.changes];
+    let cursor = changes.at(-1)?.seq ?? first.snapshot?.covers ?? since;
+    let latest = first.latest;
+    while (cursor < latest) {
+      const page = await this.pull(space, doc, cursor);
+      if (page.changes.length === 0) break;
+      changes.push(...page.changes);
+      cursor = page.changes.at(-1)!.seq;
+      latest = page.latest;
+    }
+    return { snapshot: first.snapshot, changes, latest };
+  }
+
   /** Receives every change appended to the document from now on; returns an unsubscribe function. */
   async subscribe(space: string, doc: string, listener: ChangeListener): Promise<() => Promise<void>> {
     const key = `${space}/${doc}`;

@@ -10,7 +10,8 @@
 import { HearthError } from '../errors.ts';
 
 export const MAX_HEADER_BYTES = 64 * 1024;
-export const MAX_PARTS = 256;
+/** Enough for a full page of a pull (at most 1000 changes plus a snapshot). */
+export const MAX_PARTS = 2048;
 
 export interface RawFrame {
   header: Record<string, unknown>;
@@ -53,7 +54,8 @@ export function decodeRawFrame(bytes: Uint8Array): RawFrame {
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) malformed('header is not an object');
   const lengths = (header as { parts?: unknown }).parts;
-  if (!Array.isArray(lengths) || lengths.length > MAX_PARTS) malformed('parts must be a list of lengths');
+  if (!Array.isArray(lengths)) malformed('parts must be a list of lengths');
+  if (lengths.length > MAX_PARTS) malformed(`more than ${MAX_PARTS} parts`);
   const parts: Uint8Array[] = [];
   let offset = 4 + headerLength;
   for (const length of lengths) {

@@ -40,7 +40,7 @@ export const clientFrames = {
   getEnvelopes: frame('getEnvelopes', { rid, space }),
   deleteSpace: frame('deleteSpace', { rid, space }),
   push: frame('push', { rid, space, doc }, 1),
-  pull: frame('pull', { rid, space, doc, since: seq, limit: z.number().int().min(1).max(10_000).optional() }),
+  pull: frame('pull', { rid, space, doc, since: seq, limit: z.number().int().min(1).max(1000).optional() }),
   subscribe: frame('subscribe', { rid, space, doc }),
   unsubscribe: frame('unsubscribe', { rid, space, doc }),
   putSnapshot: frame('putSnapshot', { rid, space, doc, covers: seq }, 1),
