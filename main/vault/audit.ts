@@ -1,5 +1,6 @@
 /** The local audit log of security events (DESIGN.md), sealed like every other record. */
 import type { Database } from 'better-sqlite3';
+import { statementCache, type Sql } from './database.ts';
 import { openJson, sealJson } from './sealed-records.ts';
 
 export const AuditActions = [
@@ -34,30 +35,34 @@ export interface AuditEntry {
 }
 
 export class AuditLog {
+  private readonly sql: Sql;
+
   constructor(
     private readonly db: Database,
     private readonly recordsKey: Uint8Array,
     private readonly actor: () => string,
-  ) {}
+  ) {
+    this.sql = statementCache(db);
+  }
 
   record(action: AuditAction, target?: string, at = Date.now()): void {
-    const seq = ((this.db.prepare('SELECT max(seq) AS seq FROM audit').get() as { seq: number | null }).seq ?? 0) + 1;
+    const seq = ((this.sql('SELECT max(seq) AS seq FROM audit').get() as { seq: number | null }).seq ?? 0) + 1;
     const entry: AuditEntry = { seq, at, actor: this.actor(), action, ...(target === undefined ? {} : { target }) };
-    this.db.prepare('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, entry));
+    this.sql('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, entry));
   }
 
   /** Events written while the vault was locked (failed unlocks) join the sealed log on unlock. */
   absorbPending(): void {
-    const pending = this.db.prepare('SELECT seq, at, action FROM pending_audit ORDER BY seq').all() as Array<{ seq: number; at: number; action: string }>;
+    const pending = this.sql('SELECT seq, at, action FROM pending_audit ORDER BY seq').all() as Array<{ seq: number; at: number; action: string }>;
     if (pending.length === 0) return;
     this.db.transaction(() => {
       for (const event of pending) this.record(event.action as AuditAction, undefined, event.at);
-      this.db.prepare('DELETE FROM pending_audit').run();
+      this.sql('DELETE FROM pending_audit').run();
     })();
   }
 
   list(): AuditEntry[] {
-    const rows = this.db.prepare('SELECT seq, sealed FROM audit ORDER BY seq').all() as Array<{ seq: number; sealed: Uint8Array }>;
+    const rows = this.sql('SELECT seq, sealed FROM audit ORDER BY seq').all() as Array<{ seq: number; sealed: Uint8Array }>;
     return rows.map((row) => openJson<AuditEntry>(this.recordsKey, { kind: 'audit', id: String(row.seq) }, row.sealed));
   }
 }

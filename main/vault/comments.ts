@@ -4,6 +4,7 @@
  */
 import * as A from '@automerge/automerge';
 import type { Database } from 'better-sqlite3';
+import { statementCache, type Sql } from './database.ts';
 import { newId } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { AuditLog } from './audit.ts';
@@ -44,6 +45,8 @@ export interface CommentThread {
 const MAX_COMMENT_CHARS = 10_000;
 
 export class CommentStore {
+  private readonly sql: Sql;
+
   constructor(
     private readonly db: Database,
     private readonly workspaces: WorkspaceStore,
@@ -51,7 +54,9 @@ export class CommentStore {
     private readonly search: SearchIndex,
     private readonly audit: AuditLog,
     private readonly author: () => string,
-  ) {}
+  ) {
+    this.sql = statementCache(db);
+  }
 
   add(documentId: string, input: { text: string; anchor?: { from: number; to: number }; replyTo?: string }): CommentRecord {
     const text = input.text.trim();
@@ -80,7 +85,7 @@ export class CommentStore {
       };
     }
     const record: CommentRecord = { id, documentId, threadId, author: this.author(), text, ...(anchor ? { anchor } : {}), resolved: false, createdAt: now, updatedAt: now };
-    this.db.prepare('INSERT INTO comments (id, document_id, sealed) VALUES (?, ?, ?)').run(id, documentId, this.seal(workspaceId, record));
+    this.sql('INSERT INTO comments (id, document_id, sealed) VALUES (?, ?, ?)').run(id, documentId, this.seal(workspaceId, record));
     this.search.indexComment(id, documentId, workspaceId, text);
     return record;
   }
@@ -102,8 +107,12 @@ export class CommentStore {
   /** Every comment record of a document, decrypted (for search indexing and export). */
   records(documentId: string): CommentRecord[] {
     const workspaceId = this.documents.workspaceOf(documentId);
-    const rows = this.db.prepare('SELECT id, sealed FROM comments WHERE document_id = ?').all(documentId) as Array<{ id: string; sealed: Buffer }>;
+    const rows = this.sql('SELECT id, sealed FROM comments WHERE document_id = ?').all(documentId) as Array<{ id: string; sealed: Buffer }>;
     return rows.map((row) => this.open(workspaceId, documentId, row.id, row.sealed)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  get(id: string): CommentRecord {
+    return this.read(id);
   }
 
   resolve(threadId: string, resolved = true): void {
@@ -111,7 +120,7 @@ export class CommentStore {
     if (record.threadId !== record.id) throw new HearthError('BAD_REQUEST', 'Resolve the thread through its first comment.');
     const updated = { ...record, resolved, updatedAt: Date.now() };
     const workspaceId = this.documents.workspaceOf(record.documentId);
-    this.db.prepare('UPDATE comments SET sealed = ? WHERE id = ?').run(this.seal(workspaceId, updated), record.id);
+    this.sql('UPDATE comments SET sealed = ? WHERE id = ?').run(this.seal(workspaceId, updated), record.id);
   }
 
   /** Deletes a comment; deleting a thread's first comment deletes the whole thread. */
@@ -119,7 +128,7 @@ export class CommentStore {
     const record = this.read(commentId);
     const doomed = record.threadId === record.id ? this.records(record.documentId).filter((r) => r.threadId === record.id) : [record];
     this.db.transaction(() => {
-      for (const r of doomed) this.db.prepare('DELETE FROM comments WHERE id = ?').run(r.id);
+      for (const r of doomed) this.sql('DELETE FROM comments WHERE id = ?').run(r.id);
     })();
     for (const r of doomed) this.search.removeComment(r.id);
     this.audit.record('comment.deleted', commentId);
@@ -127,7 +136,7 @@ export class CommentStore {
   }
 
   private read(id: string): CommentRecord {
-    const row = this.db.prepare('SELECT document_id AS documentId, sealed FROM comments WHERE id = ?').get(id) as { documentId: string; sealed: Buffer } | undefined;
+    const row = this.sql('SELECT document_id AS documentId, sealed FROM comments WHERE id = ?').get(id) as { documentId: string; sealed: Buffer } | undefined;
     if (!row) throw new HearthError('NOT_FOUND', `No comment ${id}.`);
     return this.open(this.documents.workspaceOf(row.documentId), row.documentId, id, row.sealed);
   }

@@ -2,7 +2,7 @@
  * Opens the vault's SQLite file with the settings the privacy promises depend on, and refuses
  * a damaged file before anything writes to it.
  */
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { HearthError } from '../../common/errors.ts';
 
@@ -68,4 +68,19 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database 
       { cause },
     );
   }
+}
+
+/** Prepares each SQL string once per connection; preparing on every call cost more than the write. */
+export type Sql = (text: string) => Statement;
+
+export function statementCache(db: Database): Sql {
+  const statements = new Map<string, Statement>();
+  return (text) => {
+    let statement = statements.get(text);
+    if (!statement) {
+      statement = db.prepare(text);
+      statements.set(text, statement);
+    }
+    return statement;
+  };
 }

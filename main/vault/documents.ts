@@ -5,8 +5,10 @@
  */
 import * as A from '@automerge/automerge';
 import type { Database } from 'better-sqlite3';
+import { statementCache, type Sql } from './database.ts';
 import { newId } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
+import { plainText } from '../../common/richtext/index.ts';
 import type { AuditLog } from './audit.ts';
 import type { SearchIndex } from './search.ts';
 import { openBytes, openJson, sealBytes, sealJson } from './sealed-records.ts';
@@ -58,26 +60,25 @@ const HEAD_REFRESH_MS = 1000;
 
 export type DocumentListener = (documentId: string, doc: HearthDoc) => void;
 
-/** The plain text of a rich-text body: block markers become line breaks. */
+/** The plain text of a rich-text body, for the search index. */
 export function bodyText(doc: HearthDoc): string {
-  let text = '';
-  for (const span of A.spans(doc, ['body'])) {
-    if (span.type === 'text') text += span.value;
-    else if (text.length > 0) text += '\n';
-  }
-  return text;
+  return plainText(A.spans(doc, ['body']));
 }
 
 export class DocumentStore {
   private readonly open = new Map<string, OpenDocument>();
   private readonly listeners = new Set<DocumentListener>();
 
+  private readonly sql: Sql;
+
   constructor(
     private readonly db: Database,
     private readonly workspaces: WorkspaceStore,
     private readonly search: SearchIndex,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    this.sql = statementCache(db);
+  }
 
   /** Calls `listener` after every persisted change, local or applied from elsewhere. */
   subscribe(listener: DocumentListener): () => void {
@@ -99,7 +100,7 @@ export class DocumentStore {
     const key = this.workspaces.keyOf(workspaceId);
     const snapshot = A.save(doc);
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, this.sealHead(key, workspaceId, id, head));
+      this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, this.sealHead(key, workspaceId, id, head));
       this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
     })();
     const entry: OpenDocument = {
@@ -123,7 +124,7 @@ export class DocumentStore {
   list(workspaceIdOrName: string): DocumentSummary[] {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
     const key = this.workspaces.keyOf(workspaceId);
-    const rows = this.db.prepare('SELECT id, sealed_head FROM documents WHERE workspace_id = ?').all(workspaceId) as Array<{ id: string; sealed_head: Buffer }>;
+    const rows = this.sql('SELECT id, sealed_head FROM documents WHERE workspace_id = ?').all(workspaceId) as Array<{ id: string; sealed_head: Buffer }>;
     return rows
       .map((row) => {
         const head = this.open.get(row.id)?.head ?? openJson<DocumentHead>(key, { kind: 'document-head', id: row.id, workspaceId }, row.sealed_head);
@@ -134,7 +135,7 @@ export class DocumentStore {
 
   /** Ids and workspaces of every document, for building the search index after unlock. */
   allIds(): Array<{ id: string; workspaceId: string }> {
-    return (this.db.prepare('SELECT id, workspace_id AS workspaceId FROM documents').all() as Array<{ id: string; workspaceId: string }>);
+    return (this.sql('SELECT id, workspace_id AS workspaceId FROM documents').all() as Array<{ id: string; workspaceId: string }>);
   }
 
   summary(id: string): DocumentSummary {
@@ -186,7 +187,7 @@ export class DocumentStore {
 
   delete(id: string): void {
     const entry = this.load(id);
-    this.db.prepare('DELETE FROM documents WHERE id = ?').run(id);
+    this.sql('DELETE FROM documents WHERE id = ?').run(id);
     this.open.delete(id);
     this.search.removeDocument(id);
     this.audit.record('document.deleted', entry.id);
@@ -205,14 +206,14 @@ export class DocumentStore {
   private load(id: string): OpenDocument {
     const cached = this.open.get(id);
     if (cached) return cached;
-    const row = this.db.prepare('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead FROM documents WHERE id = ?').get(id) as
+    const row = this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead FROM documents WHERE id = ?').get(id) as
       | { workspaceId: string; sealedHead: Buffer }
       | undefined;
     if (!row) throw new HearthError('NOT_FOUND', `No document ${id}. \`hearth doc list --workspace W\` shows the documents.`);
     const { workspaceId } = row;
     const key = this.workspaces.keyOf(workspaceId);
     const head = openJson<DocumentHead>(key, { kind: 'document-head', id, workspaceId }, row.sealedHead);
-    const chunks = this.db.prepare('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as Array<{
+    const chunks = this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as Array<{
       seq: number;
       kind: 'snapshot' | 'changes';
       sealed: Buffer;
@@ -258,7 +259,7 @@ export class DocumentStore {
       if (compact) {
         const snapshot = A.save(entry.doc);
         this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'snapshot', snapshot);
-        this.db.prepare('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, entry.nextSeq);
+        this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, entry.nextSeq);
         entry.snapshotBytes = snapshot.length;
         entry.logBytes = 0;
       } else {
@@ -266,13 +267,13 @@ export class DocumentStore {
         entry.logBytes += bytes.length;
       }
       if (writeHead) {
-        this.db.prepare('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
+        this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
       }
     })();
     entry.nextSeq += 1;
     entry.persistedHeads = A.getHeads(entry.doc);
     if (writeHead) entry.headWrittenAt = now;
-    this.search.scheduleDocument(entry.id, entry.workspaceId, () => ({ title: entry.head.title, body: bodyText(entry.doc), tags: entry.head.tags }));
+    this.search.scheduleDocument(entry.id, entry.workspaceId, entry.head.title, () => ({ title: entry.head.title, body: bodyText(entry.doc), tags: entry.head.tags }));
     this.notify(entry);
   }
 
@@ -281,7 +282,7 @@ export class DocumentStore {
     for (const entry of this.open.values()) {
       if (entry.headWrittenAt >= entry.head.updatedAt) continue;
       const key = this.workspaces.keyOf(entry.workspaceId);
-      this.db.prepare('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
+      this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
       entry.headWrittenAt = entry.head.updatedAt;
     }
   }

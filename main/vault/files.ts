@@ -4,6 +4,7 @@
  * file's metadata, so a missing, reordered or swapped chunk is detected on read.
  */
 import type { Database } from 'better-sqlite3';
+import { statementCache, type Sql } from './database.ts';
 import { newId, sodium } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { AuditLog } from './audit.ts';
@@ -38,11 +39,15 @@ export interface AddFileInput {
 }
 
 export class FileStore {
+  private readonly sql: Sql;
+
   constructor(
     private readonly db: Database,
     private readonly workspaces: WorkspaceStore,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    this.sql = statementCache(db);
+  }
 
   async add(workspaceIdOrName: string, input: AddFileInput): Promise<FileInfo> {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
@@ -54,8 +59,8 @@ export class FileStore {
     const id = newId();
     const s = sodium();
     const hashState = s.crypto_generichash_init(null, 32);
-    this.db.prepare('INSERT INTO files (id, workspace_id, complete) VALUES (?, ?, 0)').run(id, workspaceId);
-    const insertChunk = this.db.prepare('INSERT INTO file_chunks (file_id, idx, sealed) VALUES (?, ?, ?)');
+    this.sql('INSERT INTO files (id, workspace_id, complete) VALUES (?, ?, 0)').run(id, workspaceId);
+    const insertChunk = this.sql('INSERT INTO file_chunks (file_id, idx, sealed) VALUES (?, ?, ?)');
     let size = 0;
     let chunks = 0;
     let buffer = new Uint8Array(FILE_CHUNK_BYTES);
@@ -83,20 +88,20 @@ export class FileStore {
       }
       if (filled > 0 || chunks === 0) flush();
     } catch (error) {
-      this.db.prepare('DELETE FROM files WHERE id = ?').run(id);
+      this.sql('DELETE FROM files WHERE id = ?').run(id);
       throw error;
     } finally {
       buffer.fill(0);
       buffer = new Uint8Array(0);
     }
     const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
-    this.db.prepare('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ?').run(sealJson(key, { kind: 'file', id, workspaceId }, meta), id);
+    this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ?').run(sealJson(key, { kind: 'file', id, workspaceId }, meta), id);
     return infoOf(id, workspaceId, meta);
   }
 
   list(workspaceIdOrName: string): FileInfo[] {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
-    const rows = this.db.prepare('SELECT id, sealed_meta FROM files WHERE workspace_id = ? AND complete = 1').all(workspaceId) as Array<{ id: string; sealed_meta: Buffer }>;
+    const rows = this.sql('SELECT id, sealed_meta FROM files WHERE workspace_id = ? AND complete = 1').all(workspaceId) as Array<{ id: string; sealed_meta: Buffer }>;
     const key = this.workspaces.keyOf(workspaceId);
     return rows.map((row) => infoOf(row.id, workspaceId, openJson<FileMeta>(key, { kind: 'file', id: row.id, workspaceId }, row.sealed_meta))).sort((a, b) => a.createdAt - b.createdAt);
   }
@@ -112,7 +117,7 @@ export class FileStore {
     const key = this.workspaces.keyOf(workspaceId);
     const s = sodium();
     const hashState = s.crypto_generichash_init(null, 32);
-    const select = this.db.prepare('SELECT sealed FROM file_chunks WHERE file_id = ? AND idx = ?');
+    const select = this.sql('SELECT sealed FROM file_chunks WHERE file_id = ? AND idx = ?');
     for (let idx = 0; idx < meta.chunks; idx++) {
       const row = select.get(id, idx) as { sealed: Buffer } | undefined;
       if (!row) throw new HearthError('RECORD_TAMPERED', `File ${meta.name} is missing part ${idx + 1} of ${meta.chunks}; it was not used.`);
@@ -127,19 +132,19 @@ export class FileStore {
 
   delete(id: string): void {
     const info = this.info(id);
-    this.db.prepare('DELETE FROM files WHERE id = ?').run(info.id);
+    this.sql('DELETE FROM files WHERE id = ?').run(info.id);
     this.audit.record('file.deleted', info.id);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Removes uploads that a crash or error left half-written. */
   discardIncomplete(): void {
-    const { changes } = this.db.prepare('DELETE FROM files WHERE complete = 0').run();
+    const { changes } = this.sql('DELETE FROM files WHERE complete = 0').run();
     if (changes > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   private meta(id: string): { workspaceId: string; meta: FileMeta } {
-    const row = this.db.prepare('SELECT workspace_id AS workspaceId, sealed_meta AS sealedMeta FROM files WHERE id = ? AND complete = 1').get(id) as
+    const row = this.sql('SELECT workspace_id AS workspaceId, sealed_meta AS sealedMeta FROM files WHERE id = ? AND complete = 1').get(id) as
       | { workspaceId: string; sealedMeta: Buffer }
       | undefined;
     if (!row) throw new HearthError('NOT_FOUND', `No file ${id}. \`hearth file list --workspace W\` shows the files.`);

@@ -47,9 +47,9 @@ export class SearchIndex {
   }
 
   /** Debounced indexDocument: `read` is called once the document has been quiet for a moment. */
-  scheduleDocument(id: string, workspaceId: string, read: () => { title: string; body: string; tags: string[] }): void {
+  scheduleDocument(id: string, workspaceId: string, title: string, read: () => { title: string; body: string; tags: string[] }): void {
     clearTimeout(this.pending.get(id)?.timer);
-    this.titles.set(id, read().title);
+    this.titles.set(id, title);
     const run = () => {
       this.pending.delete(id);
       const { title, body, tags } = read();

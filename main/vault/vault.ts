@@ -293,6 +293,12 @@ export class Vault {
     this.workspaces.delete(workspace.id);
   }
 
+  /** Runs `fn` as one SQLite transaction: all of its writes land, or none do (bulk import). */
+  transaction<T>(fn: () => T): T {
+    this.assertUnlocked();
+    return this.db.transaction(fn)();
+  }
+
   /** Forgets every key and closes the file. The object is unusable afterwards. */
   lock(): void {
     if (this.locked) return;

@@ -4,6 +4,7 @@
  * destroys the one key that could read what was in it.
  */
 import type { Database } from 'better-sqlite3';
+import { statementCache, type Sql } from './database.ts';
 import { newId, randomKey, wipeBytes } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { AuditLog } from './audit.ts';
@@ -28,15 +29,19 @@ interface LoadedWorkspace {
 export class WorkspaceStore {
   private loaded: Map<string, LoadedWorkspace> | undefined;
 
+  private readonly sql: Sql;
+
   constructor(
     private readonly db: Database,
     private readonly recordsKey: Uint8Array,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    this.sql = statementCache(db);
+  }
 
   private all(): Map<string, LoadedWorkspace> {
     if (this.loaded) return this.loaded;
-    const rows = this.db.prepare('SELECT id, sealed_key, sealed FROM workspaces').all() as Array<{ id: string; sealed_key: Buffer; sealed: Buffer }>;
+    const rows = this.sql('SELECT id, sealed_key, sealed FROM workspaces').all() as Array<{ id: string; sealed_key: Buffer; sealed: Buffer }>;
     this.loaded = new Map(
       rows.map((row) => [
         row.id,
@@ -58,7 +63,7 @@ export class WorkspaceStore {
     if (name.length === 0 || name.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
     const workspace: Workspace = { id: newId(), name, kind: input.kind ?? 'personal', createdAt: Date.now(), ...(input.relay ? { relay: input.relay } : {}) };
     const key = randomKey();
-    this.db.prepare('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+    this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
       workspace.id,
       sealBytes(this.recordsKey, { kind: 'workspace-key', id: workspace.id }, key),
       sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, workspace),
@@ -73,7 +78,7 @@ export class WorkspaceStore {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
     const renamed = { ...workspace, name: trimmed };
-    this.db.prepare('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id);
+    this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id);
     this.all().get(workspace.id)!.workspace = renamed;
     return { ...renamed };
   }
@@ -102,7 +107,7 @@ export class WorkspaceStore {
   /** Deletes the workspace, its key and everything in it (the foreign keys cascade). */
   delete(idOrName: string): void {
     const { workspace, key } = this.find(idOrName);
-    this.db.prepare('DELETE FROM workspaces WHERE id = ?').run(workspace.id);
+    this.sql('DELETE FROM workspaces WHERE id = ?').run(workspace.id);
     wipeBytes(key);
     this.all().delete(workspace.id);
     this.audit.record('workspace.deleted', workspace.id);

@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: runs every benchmark side by side with its peer and writes bench/RESULTS.md.
+ * `npm run bench -- vault` runs only the sections whose name matches.
+ */
+import { writeFileSync } from 'node:fs';
+import { machine, renderSection, type BenchSection } from './report.ts';
+
+const suites: Record<string, () => Promise<BenchSection[]>> = {
+  vault: async () => (await import('./vault.ts')).runVaultBench(),
+};
+
+const only = process.argv.slice(2);
+const sections: BenchSection[] = [];
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length && !only.some((o) => name.includes(o))) continue;
+  console.error(`bench: ${name}…`);
+  sections.push(...(await run()));
+}
+const body = [
+  '# Benchmark results',
+  '',
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}. Ratios are Hearth ÷ peer, run side by side in one process run (\`npm run bench\`).`,
+  '',
+  ...sections.map(renderSection),
+].join('\n');
+writeFileSync(new URL('./RESULTS.md', import.meta.url), body);
+console.log(body);

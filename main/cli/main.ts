@@ -1,0 +1,423 @@
+/**
+ * `hearth`, the scriptable face of Hearth, over the same vault code the app uses.
+ * Contract: `--json` prints one JSON document on stdout; exit 0 on success, 1 with a one-line
+ * message on stderr for a user error, 2 for bad usage.
+ */
+import * as A from '@automerge/automerge';
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isHearthError } from '../../common/errors.ts';
+import { bodyAsMarkdown, setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import { defaultVaultDir } from '../paths.ts';
+import { Vault } from '../vault/vault.ts';
+import { askSecret } from './prompt.ts';
+
+class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadStream;
+}
+
+interface Invocation {
+  values: Values;
+  positionals: string[];
+  io: Io;
+  vaultDir: string;
+  json: boolean;
+}
+
+interface Command {
+  usage: string;
+  options?: Options;
+  positionals: [min: number, max: number];
+  run: (call: Invocation) => Promise<void>;
+}
+
+const GLOBAL_OPTIONS: Options = {
+  vault: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+async function passphrase(io: Io, prompt = 'Passphrase: '): Promise<string> {
+  return io.env.HEARTH_PASSPHRASE ?? askSecret(prompt);
+}
+
+async function newPassphrase(io: Io, envName: string): Promise<string> {
+  const fromEnv = io.env[envName];
+  if (fromEnv !== undefined) return fromEnv;
+  const first = await askSecret('New passphrase: ');
+  const second = await askSecret('Repeat it: ');
+  if (first !== second) throw new UsageError('The two passphrases differ.');
+  return first;
+}
+
+async function withVault<T>(call: Invocation, fn: (vault: Vault) => Promise<T> | T): Promise<T> {
+  const vault = await Vault.unlock(call.vaultDir, await passphrase(call.io));
+  try {
+    return await fn(vault);
+  } finally {
+    vault.lock();
+  }
+}
+
+function print(call: Invocation, value: unknown, human: () => string): void {
+  call.io.out(call.json ? `${JSON.stringify(value, null, 2)}\n` : human());
+}
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+function when(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** The body for `doc create`/`doc edit`: the --file, or stdin when it is not a terminal. */
+async function bodyInput(call: Invocation, required: boolean): Promise<string | undefined> {
+  const file = call.values.file as string | undefined;
+  if (file === '-') return readAll(call.io.stdin);
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      throw new UsageError(`Cannot read ${file}.`);
+    }
+  }
+  if (!call.io.stdin.isTTY && !required) return readAll(call.io.stdin);
+  if (required) throw new UsageError('Give the new text with --file F (or --file - for stdin).');
+  return undefined;
+}
+
+function tagsOf(values: Values): string[] {
+  return (values.tag as string[] | undefined) ?? [];
+}
+
+const commands: Record<string, Command> = {
+  init: {
+    usage: 'hearth init --username U [--name N]',
+    options: { username: { type: 'string' }, name: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const username = call.values.username as string | undefined;
+      if (!username) throw new UsageError('init needs --username U.');
+      const secret = call.io.env.HEARTH_PASSPHRASE ?? (await newPassphrase(call.io, 'HEARTH_PASSPHRASE'));
+      const vault = await Vault.create(call.vaultDir, {
+        passphrase: secret,
+        profile: { username, displayName: (call.values.name as string | undefined) ?? username },
+      });
+      try {
+        const profile = vault.profile;
+        print(call, { vault: call.vaultDir, profile, workspaces: vault.workspaces.list() }, () => `Created a vault for ${profile.username} at ${call.vaultDir}\n`);
+      } finally {
+        vault.lock();
+      }
+    },
+  },
+  'workspace create': {
+    usage: 'hearth workspace create NAME',
+    positionals: [1, 1],
+    run: (call) =>
+      withVault(call, (vault) => {
+        const workspace = vault.workspaces.create({ name: call.positionals[0]! });
+        print(call, workspace, () => `${workspace.id}\n`);
+      }),
+  },
+  'workspace list': {
+    usage: 'hearth workspace list',
+    positionals: [0, 0],
+    run: (call) =>
+      withVault(call, (vault) => {
+        const list = vault.workspaces.list();
+        print(call, list, () => table([['ID', 'NAME', 'KIND'], ...list.map((w) => [w.id, w.name, w.kind])]));
+      }),
+  },
+  'workspace delete': {
+    usage: 'hearth workspace delete W',
+    positionals: [1, 1],
+    run: (call) => withVault(call, (vault) => vault.deleteWorkspace(call.positionals[0]!)),
+  },
+  'doc create': {
+    usage: 'hearth doc create --workspace W --title T [--file F] [--tag TAG]...',
+    options: { workspace: { type: 'string' }, title: { type: 'string' }, file: { type: 'string' }, tag: { type: 'string', multiple: true } },
+    positionals: [0, 0],
+    async run(call) {
+      const workspace = call.values.workspace as string | undefined;
+      const title = call.values.title as string | undefined;
+      if (!workspace || !title) throw new UsageError('doc create needs --workspace W and --title T.');
+      const markdown = await bodyInput(call, false);
+      await withVault(call, (vault) => {
+        const doc = vault.documents.create(workspace, {
+          title,
+          tags: tagsOf(call.values),
+          init: (d) => {
+            if (markdown) setBodyFromMarkdown(d, markdown);
+          },
+        });
+        print(call, doc, () => `${doc.id}\n`);
+      });
+    },
+  },
+  'doc list': {
+    usage: 'hearth doc list --workspace W',
+    options: { workspace: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const workspace = call.values.workspace as string | undefined;
+      if (!workspace) throw new UsageError('doc list needs --workspace W.');
+      await withVault(call, (vault) => {
+        const list = vault.documents.list(workspace);
+        print(call, list, () => table([['ID', 'TITLE', 'UPDATED', 'TAGS'], ...list.map((d) => [d.id, d.title, when(d.updatedAt), d.tags.join(', ')])]));
+      });
+    },
+  },
+  'doc show': {
+    usage: 'hearth doc show ID',
+    positionals: [1, 1],
+    run: (call) =>
+      withVault(call, (vault) => {
+        const id = call.positionals[0]!;
+        const markdown = bodyAsMarkdown(vault.documents.get(id));
+        print(call, { ...vault.documents.summary(id), markdown }, () => markdown);
+      }),
+  },
+  'doc edit': {
+    usage: 'hearth doc edit ID --file F [--title T] [--tag TAG]...',
+    options: { file: { type: 'string' }, title: { type: 'string' }, tag: { type: 'string', multiple: true } },
+    positionals: [1, 1],
+    async run(call) {
+      const title = call.values.title as string | undefined;
+      const tags = call.values.tag as string[] | undefined;
+      const markdown = await bodyInput(call, title === undefined && tags === undefined);
+      await withVault(call, (vault) => {
+        const id = call.positionals[0]!;
+        vault.documents.change(id, (d) => {
+          if (markdown !== undefined) setBodyFromMarkdown(d, markdown);
+          if (title !== undefined) A.updateText(d, ['title'], title.trim());
+          if (tags !== undefined) d.tags.splice(0, d.tags.length, ...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean)));
+        });
+        print(call, vault.documents.summary(id), () => '');
+      });
+    },
+  },
+  'doc delete': {
+    usage: 'hearth doc delete ID',
+    positionals: [1, 1],
+    run: (call) => withVault(call, (vault) => vault.documents.delete(call.positionals[0]!)),
+  },
+  'comment add': {
+    usage: 'hearth comment add DOC --text T [--reply-to COMMENT]',
+    options: { text: { type: 'string' }, 'reply-to': { type: 'string' } },
+    positionals: [1, 1],
+    async run(call) {
+      const text = call.values.text as string | undefined;
+      if (!text) throw new UsageError('comment add needs --text T.');
+      const replyTo = call.values['reply-to'] as string | undefined;
+      await withVault(call, (vault) => {
+        const comment = vault.comments.add(call.positionals[0]!, { text, ...(replyTo ? { replyTo } : {}) });
+        print(call, comment, () => `${comment.id}\n`);
+      });
+    },
+  },
+  'comment list': {
+    usage: 'hearth comment list DOC',
+    positionals: [1, 1],
+    run: (call) =>
+      withVault(call, (vault) => {
+        const threads = vault.comments.list(call.positionals[0]!);
+        print(call, threads, () =>
+          threads
+            .map((t) =>
+              [
+                `${t.id}${t.resolved ? ' (resolved)' : ''}${t.anchor ? ` on "${t.anchor.quote}"` : ''}`,
+                ...t.comments.map((c) => `  ${c.author} · ${when(c.createdAt)}: ${c.text}`),
+              ].join('\n'),
+            )
+            .join('\n') + (threads.length ? '\n' : ''),
+        );
+      }),
+  },
+  'comment resolve': {
+    usage: 'hearth comment resolve THREAD [--reopen]',
+    options: { reopen: { type: 'boolean' } },
+    positionals: [1, 1],
+    run: (call) => withVault(call, (vault) => vault.comments.resolve(call.positionals[0]!, !call.values.reopen)),
+  },
+  'file add': {
+    usage: 'hearth file add --workspace W PATH',
+    options: { workspace: { type: 'string' }, type: { type: 'string' } },
+    positionals: [1, 1],
+    async run(call) {
+      const workspace = call.values.workspace as string | undefined;
+      if (!workspace) throw new UsageError('file add needs --workspace W.');
+      const path = call.positionals[0]!;
+      let total: number;
+      try {
+        total = statSync(path).size;
+      } catch {
+        throw new UsageError(`Cannot read ${path}.`);
+      }
+      const showProgress = !call.json && process.stderr.isTTY && total > 8 * 1024 * 1024;
+      await withVault(call, async (vault) => {
+        const info = await vault.files.add(workspace, {
+          name: basename(path),
+          ...(call.values.type ? { type: call.values.type as string } : {}),
+          source: createReadStream(path, { highWaterMark: 1024 * 1024 }),
+          onProgress: (bytes) => showProgress && process.stderr.write(`\rEncrypting ${basename(path)}: ${Math.floor((100 * bytes) / total)}%`),
+        });
+        if (showProgress) process.stderr.write('\n');
+        print(call, info, () => `${info.id}\n`);
+      });
+    },
+  },
+  'file list': {
+    usage: 'hearth file list --workspace W',
+    options: { workspace: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const workspace = call.values.workspace as string | undefined;
+      if (!workspace) throw new UsageError('file list needs --workspace W.');
+      await withVault(call, (vault) => {
+        const list = vault.files.list(workspace);
+        print(call, list, () => table([['ID', 'NAME', 'TYPE', 'BYTES'], ...list.map((f) => [f.id, f.name, f.type, String(f.size)])]));
+      });
+    },
+  },
+  'file get': {
+    usage: 'hearth file get ID --out PATH',
+    options: { out: { type: 'string' } },
+    positionals: [1, 1],
+    async run(call) {
+      const out = call.values.out as string | undefined;
+      if (!out) throw new UsageError('file get needs --out PATH (or --out - for stdout).');
+      await withVault(call, async (vault) => {
+        const id = call.positionals[0]!;
+        vault.files.info(id);
+        const sink: Writable = out === '-' ? process.stdout : createWriteStream(out, { mode: 0o600 });
+        await pipeline(vault.files.read(id), sink);
+      });
+    },
+  },
+  'file delete': {
+    usage: 'hearth file delete ID',
+    positionals: [1, 1],
+    run: (call) => withVault(call, (vault) => vault.files.delete(call.positionals[0]!)),
+  },
+  search: {
+    usage: 'hearth search QUERY',
+    positionals: [1, 1],
+    run: (call) =>
+      withVault(call, (vault) => {
+        const hits = vault.search(call.positionals[0]!);
+        print(call, hits, () => table(hits.map((h) => [h.documentId, h.kind, h.title, h.snippet])));
+      }),
+  },
+  audit: {
+    usage: 'hearth audit',
+    positionals: [0, 0],
+    run: (call) =>
+      withVault(call, (vault) => {
+        const entries = vault.audit.list();
+        print(call, entries, () => table(entries.map((e) => [new Date(e.at).toISOString(), e.actor, e.action, e.target ?? ''])));
+      }),
+  },
+  'passphrase change': {
+    usage: 'hearth passphrase change   (new one from HEARTH_NEW_PASSPHRASE or the terminal)',
+    positionals: [0, 0],
+    run: (call) =>
+      withVault(call, async (vault) => {
+        const current = await passphrase(call.io, 'Current passphrase: ');
+        const next = await newPassphrase(call.io, 'HEARTH_NEW_PASSPHRASE');
+        await vault.changePassphrase(current, next);
+        if (!call.json) call.io.err('Passphrase changed.\n');
+      }),
+  },
+};
+
+function usage(): string {
+  return [
+    'Usage: hearth [--vault DIR] [--json] COMMAND',
+    '',
+    ...Object.values(commands).map((c) => `  ${c.usage}`),
+    '  hearth relay [--host H] [--port P] [--data DIR]',
+    '',
+    'The vault is --vault DIR, or $HEARTH_VAULT, or the default data folder.',
+    'The passphrase is $HEARTH_PASSPHRASE, or asked for on the terminal.',
+    '',
+  ].join('\n');
+}
+
+/** Runs one CLI invocation and returns its exit code; never throws. */
+export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
+  const fullIo: Io = {
+    out: io.out ?? ((text) => process.stdout.write(text)),
+    err: io.err ?? ((text) => process.stderr.write(text)),
+    env: io.env ?? process.env,
+    stdin: io.stdin ?? process.stdin,
+  };
+  const allOptions = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(commands).map((c) => c.options ?? {})) as Options;
+  const words = parseArgs({ args: argv, options: allOptions, allowPositionals: true, strict: false }).positionals;
+  const name = [words.slice(0, 2).join(' '), words[0] ?? ''].find((candidate) => commands[candidate]);
+  if (!name) {
+    const askedForHelp = argv.includes('--help') || argv.includes('-h') || argv.length === 0;
+    (askedForHelp ? fullIo.out : fullIo.err)(argv.length === 0 || askedForHelp ? usage() : `Unknown command: ${words.join(' ') || argv.join(' ')}\n\n${usage()}`);
+    return askedForHelp ? 0 : 2;
+  }
+  const command = commands[name]!;
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (error) {
+    fullIo.err(`${(error as Error).message}\nUsage: ${command.usage}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    fullIo.out(`Usage: ${command.usage}\n`);
+    return 0;
+  }
+  const positionals = parsed.positionals.slice(name.split(' ').length);
+  const [min, max] = command.positionals;
+  if (positionals.length < min || positionals.length > max) {
+    fullIo.err(`Usage: ${command.usage}\n`);
+    return 2;
+  }
+  const call: Invocation = {
+    values: parsed.values,
+    positionals,
+    io: fullIo,
+    vaultDir: (parsed.values.vault as string | undefined) ?? defaultVaultDir(fullIo.env),
+    json: parsed.values.json === true,
+  };
+  try {
+    await command.run(call);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      fullIo.err(`${error.message}\nUsage: ${command.usage}\n`);
+      return 2;
+    }
+    if (isHearthError(error)) {
+      fullIo.err(`hearth: ${error.message}\n`);
+      return 1;
+    }
+    fullIo.err(`hearth: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}

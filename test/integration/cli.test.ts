@@ -1,0 +1,135 @@
+// The `hearth` CLI contract, run as a real process against a real vault.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/vault.ts';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const root = tempDir('hearth-cli-');
+const vaultDir = join(root, 'vault');
+const env = { ...process.env, HEARTH_VAULT: vaultDir, HEARTH_PASSPHRASE: 'cli passphrase one' };
+
+function hearth(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/hearth.js', ...args], { env: options.env ?? env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdin.end(options.input ?? '');
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function json<T>(args: string[], options?: { input?: string }): Promise<T> {
+  const run = await hearth([...args, '--json'], options);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout) as T;
+}
+
+describe('hearth CLI', () => {
+  beforeAll(async () => {
+    const init = await hearth(['init', '--username', 'cleo', '--name', 'Cleo Clark']);
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(0);
+  });
+
+  it('workspaces: create and list, with --json, found by id or name', async () => {
+    const created = await json<{ id: string; name: string }>(['workspace', 'create', 'Research']);
+    expect(created.name).toBe('Research');
+    const list = await json<Array<{ id: string; name: string }>>(['workspace', 'list']);
+    expect(list.map((w) => w.name)).toEqual(['Personal', 'Research']);
+    const human = await hearth(['workspace', 'list']);
+    expect(human.stdout).toMatch(/Research/);
+    expect((await hearth(['doc', 'list', '--workspace', created.id])).code).toBe(0);
+    expect((await hearth(['doc', 'list', '--workspace', 'Research'])).code).toBe(0);
+  });
+
+  it('documents: create from a file and from stdin, list, show as Markdown, edit merges, delete', async () => {
+    const markdown = '# Findings\n\nWater **boils** at *100* degrees, see [notes](https://example.org).\n\n1. first\n2. second\n';
+    const file = join(root, 'findings.md');
+    writeFileSync(file, markdown);
+    const doc = await json<{ id: string; title: string; tags: string[] }>(['doc', 'create', '--workspace', 'Research', '--title', 'Findings', '--file', file, '--tag', 'lab']);
+    expect(doc).toMatchObject({ title: 'Findings', tags: ['lab'] });
+    const fromStdin = await json<{ id: string }>(['doc', 'create', '--workspace', 'Research', '--title', 'Piped'], { input: 'piped *body*\n' });
+    expect((await hearth(['doc', 'show', fromStdin.id])).stdout).toBe('piped *body*\n');
+
+    const list = await json<Array<{ id: string; title: string }>>(['doc', 'list', '--workspace', 'Research']);
+    expect(list.map((d) => d.title).sort()).toEqual(['Findings', 'Piped']);
+    const shown = await hearth(['doc', 'show', doc.id]);
+    expect(shown.stdout).toBe(markdown);
+
+    const edited = markdown.replace('boils', 'boils quickly').replace('2. second', '2. second\n3. third');
+    writeFileSync(file, edited);
+    expect((await hearth(['doc', 'edit', doc.id, '--file', file])).code).toBe(0);
+    expect((await hearth(['doc', 'show', doc.id])).stdout).toBe(edited);
+    const details = await json<{ markdown: string; title: string }>(['doc', 'show', doc.id]);
+    expect(details).toMatchObject({ title: 'Findings', markdown: edited });
+
+    expect((await hearth(['doc', 'delete', fromStdin.id])).code).toBe(0);
+    const gone = await hearth(['doc', 'show', fromStdin.id]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('comments, files, search and audit', async () => {
+    const doc = await json<{ id: string }>(['doc', 'create', '--workspace', 'Personal', '--title', 'Trip'], { input: 'Pack the **tent**.\n' });
+    const comment = await json<{ id: string; text: string }>(['comment', 'add', doc.id, '--text', 'Which tent?']);
+    expect(comment.text).toBe('Which tent?');
+    await json(['comment', 'add', doc.id, '--text', 'The green one', '--reply-to', comment.id]);
+    const threads = await json<Array<{ comments: Array<{ text: string; author: string }> }>>(['comment', 'list', doc.id]);
+    expect(threads[0]!.comments.map((c) => [c.author, c.text])).toEqual([['cleo', 'Which tent?'], ['cleo', 'The green one']]);
+
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    const source = join(root, 'photo.jpg');
+    writeFileSync(source, bytes);
+    const file = await json<{ id: string; name: string; size: number; type: string }>(['file', 'add', '--workspace', 'Personal', source]);
+    expect(file).toMatchObject({ name: 'photo.jpg', size: bytes.length, type: 'image/jpeg' });
+    const out = join(root, 'copy.jpg');
+    expect((await hearth(['file', 'get', file.id, '--out', out])).code).toBe(0);
+    expect(readFileSync(out).equals(bytes)).toBe(true);
+
+    const hits = await json<Array<{ documentId: string; kind: string }>>(['search', 'green']);
+    expect(hits).toEqual([expect.objectContaining({ documentId: doc.id, kind: 'comment' })]);
+    expect((await json<unknown[]>(['search', 'ten'])).length).toBeGreaterThan(0);
+
+    const audit = await json<Array<{ action: string }>>(['audit']);
+    expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['vault.created', 'workspace.created', 'vault.unlocked', 'document.deleted']));
+  });
+
+  it('user errors exit 1 with one line on stderr; bad usage exits 2', async () => {
+    const wrong = await hearth(['workspace', 'list'], { env: { ...env, HEARTH_PASSPHRASE: 'not it at all' } });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^hearth: That passphrase does not unlock this vault\. Check it and try again\.\n$/);
+    const unknown = await hearth(['comment', 'list', 'no-such-doc']);
+    expect(unknown).toMatchObject({ code: 1, stdout: '' });
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await hearth(['doc', 'list', '--workspace', 'Nowhere'])).code).toBe(1);
+    expect((await hearth(['frobnicate'])).code).toBe(2);
+    expect((await hearth(['doc', 'create', '--title', 'no workspace'])).code).toBe(2);
+    expect((await hearth(['doc', 'list', '--workspace', 'Research', '--bogus'])).code).toBe(2);
+    expect((await hearth(['--help'])).code).toBe(0);
+    const noVault = await hearth(['workspace', 'list'], { env: { ...env, HEARTH_VAULT: join(root, 'elsewhere') } });
+    expect(noVault.code).toBe(1);
+    expect(noVault.stderr).toMatch(/hearth init/);
+    expect((await hearth(['init', '--username', 'cleo'])).code).toBe(1);
+  });
+
+  it('passphrase change: the old one stops working, the new one opens the same data', async () => {
+    const change = await hearth(['passphrase', 'change'], { env: { ...env, HEARTH_NEW_PASSPHRASE: 'cli passphrase two' } });
+    expect(change.code).toBe(0);
+    expect((await hearth(['workspace', 'list'])).code).toBe(1);
+    const after = await hearth(['workspace', 'list', '--json'], { env: { ...env, HEARTH_PASSPHRASE: 'cli passphrase two' } });
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout).map((w: { name: string }) => w.name)).toEqual(['Personal', 'Research']);
+    env.HEARTH_PASSPHRASE = 'cli passphrase two';
+  });
+});
