@@ -1,0 +1,76 @@
+// Scale-out: two relay processes' worth of relays on one PostgreSQL. A client on each sees the
+// other's changes live (LISTEN/NOTIFY), and a membership change made through one instance is
+// enforced by the other.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromUtf8 } from '../../common/crypto/sodium.ts';
+import { openChange, verifyChange } from '../../common/protocol/change.ts';
+import { startPostgres, type PostgresServer } from '../unit/sync-server/postgres-server.ts';
+import { changeMembership, connect, createSpace, outcome, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
+
+let server: PostgresServer;
+let east: TestRelay;
+let west: TestRelay;
+beforeAll(async () => {
+  server = await startPostgres();
+  const url = await server.createDatabase('relay_pair');
+  [east, west] = await Promise.all([startTestRelay({ postgresUrl: url }), startTestRelay({ postgresUrl: url })]);
+});
+afterAll(async () => {
+  await east?.stop();
+  await west?.stop();
+  await server?.stop();
+});
+
+describe('two relay instances on one PostgreSQL', () => {
+  it('are one relay to clients: same id, shared accounts', async () => {
+    expect(east.relayId).toBe(west.relayId);
+    const ann = await register(east.url, 'ann');
+    const elsewhere = await connect(west.url);
+    await elsewhere.signIn(ann.keys);
+    expect((await elsewhere.lookup(ann.username)).account).toBe(ann.id);
+    elsewhere.close();
+  });
+
+  it('deliver a change pushed on one instance live to a subscriber on the other, both ways', async () => {
+    const ann = await register(east.url, 'ann');
+    const bob = await register(west.url, 'bob');
+    const space = await createSpace(ann);
+    await changeMembership(space, ann, 'add', bob, 'editor');
+    const atBob: string[] = [];
+    const atAnn: string[] = [];
+    await bob.client.subscribe(space.id, 'doc', ({ bytes }) => atBob.push(fromUtf8(openChange(verifyChange(bytes), space.key)!)));
+    await ann.client.subscribe(space.id, 'doc', ({ bytes }) => atAnn.push(fromUtf8(openChange(verifyChange(bytes), space.key)!)));
+    const started = Date.now();
+    await ann.client.push(space.id, 'doc', sealedChange(space, ann, 'doc', 'from east'));
+    await expect.poll(() => atBob, { timeout: 5000, interval: 5 }).toEqual(['from east']);
+    const latency = Date.now() - started;
+    await bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', 'from west'));
+    await expect.poll(() => atAnn, { timeout: 5000, interval: 5 }).toEqual(['from west']);
+    expect(latency).toBeLessThan(2000);
+    const everything = await bob.client.pull(space.id, 'doc', 0);
+    expect(everything.changes.map((c) => c.seq)).toEqual([1, 2]);
+  });
+
+  it('enforce on one instance a removal made on the other', async () => {
+    const ann = await register(east.url, 'ann');
+    const bob = await register(west.url, 'bob');
+    const space = await createSpace(ann);
+    await changeMembership(space, ann, 'add', bob, 'editor');
+    expect(await outcome(bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', 'allowed')))).toBe('ok');
+    await changeMembership(space, ann, 'remove', bob, null);
+    await expect.poll(() => outcome(bob.client.pull(space.id, 'doc', 0)), { timeout: 5000, interval: 20 }).toBe('FORBIDDEN');
+    expect(await outcome(bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', 'refused')))).toBe('FORBIDDEN');
+  });
+
+  it('never fork the sequence: concurrent pushes through both instances get distinct, dense numbers', async () => {
+    const ann = await register(east.url, 'ann');
+    const bob = await register(west.url, 'bob');
+    const space = await createSpace(ann);
+    await changeMembership(space, ann, 'add', bob, 'editor');
+    const seqs = await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => ann.client.push(space.id, 'doc', sealedChange(space, ann, 'doc', `a${i}`))),
+      ...Array.from({ length: 30 }, (_, i) => bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', `b${i}`))),
+    ]);
+    expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+});

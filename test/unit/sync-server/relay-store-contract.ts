@@ -1,0 +1,229 @@
+/**
+ * The one storage suite every relay backend must pass (SQLite and PostgreSQL), in the way
+ * automerge-repo tests its storage adapters: same calls, same answers.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentityKeys, type IdentityKeys } from '../../../common/crypto/identity.ts';
+import { loadSodium, newId, randomBytes, toBase64Url } from '../../../common/crypto/sodium.ts';
+import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipState } from '../../../common/membership/log.ts';
+import type { Role } from '../../../common/roles.ts';
+import { RelayStore, migrate } from '../../../sync-server/storage/relay-store.ts';
+import type { SqlDriver } from '../../../sync-server/storage/sql-driver.ts';
+
+const QUOTA = 1_000_000;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
+
+interface Member {
+  keys: IdentityKeys;
+  id: string;
+}
+const member = (): Member => {
+  const keys = generateIdentityKeys();
+  return { keys, id: toBase64Url(keys.signPublicKey) };
+};
+
+/** `freshDatabase()` returns a way to open drivers on one new, empty database. */
+export function relayStoreContract(backend: string, freshDatabase: () => Promise<() => SqlDriver>): void {
+  describe(`relay storage contract: ${backend}`, () => {
+    beforeAll(loadSodium);
+
+    async function openStore(): Promise<{ store: RelayStore; reopen: () => Promise<RelayStore> }> {
+      const open = await freshDatabase();
+      return { store: await RelayStore.open(open()), reopen: () => RelayStore.open(open()) };
+    }
+
+    async function spaceOf(store: RelayStore, owner: Member, id = newId()): Promise<{ id: string; state: MembershipState }> {
+      const genesis = signMembershipEntry(nextEntry(emptyMembership(id), { actor: owner.id, action: 'create', subject: owner.id, role: 'owner' }), owner.keys.signSecretKey);
+      const state = applyMembershipEntry(emptyMembership(id), genesis);
+      await store.createSpace(id, 'workspace', genesis, state, Date.now());
+      return { id, state };
+    }
+
+    async function add(store: RelayStore, space: { state: MembershipState }, actor: Member, subject: Member, role: Role): Promise<void> {
+      const entry = signMembershipEntry(nextEntry(space.state, { actor: actor.id, action: 'add', subject: subject.id, role }), actor.keys.signSecretKey);
+      const after = applyMembershipEntry(space.state, entry);
+      await store.appendMembership(space.state, entry, after);
+      space.state = after;
+    }
+
+    it('migrates forward from the previous version, keeps its relay id across reopening, and migrates only once', async () => {
+      const open = await freshDatabase();
+      const driver = open();
+      expect(await migrate(driver, 0)).toBe(0);
+      expect(await codeOf(driver.all('SELECT * FROM accounts'))).not.toBe('ok');
+      expect(await migrate(driver)).toBe(1);
+      const store = await RelayStore.open(driver);
+      await store.createAccount({ account: member().id, username: 'migrated', displayName: 'M', boxPublicKey: member().id, avatar: null, createdAt: 1 });
+      await store.close();
+      const again = await RelayStore.open(open());
+      expect(again.relayId).toBe(store.relayId);
+      expect(await again.findByUsername('migrated')).toBeDefined();
+      await again.close();
+    });
+
+    it('keeps accounts unique by key and by username', async () => {
+      const { store } = await openStore();
+      const a = member();
+      const record = { account: a.id, username: 'ann', displayName: 'Ann', boxPublicKey: a.id, avatar: randomBytes(10), createdAt: 5 };
+      await store.createAccount(record);
+      expect(await codeOf(store.createAccount({ ...record, username: 'other' }))).toBe('ALREADY_EXISTS');
+      expect(await codeOf(store.createAccount({ ...record, account: member().id }))).toBe('ALREADY_EXISTS');
+      const found = await store.findByUsername('ann');
+      expect(found).toMatchObject({ account: a.id, displayName: 'Ann', createdAt: 5, deletedAt: null });
+      expect(Buffer.from(found!.avatar!).equals(Buffer.from(record.avatar))).toBe(true);
+      await store.markAccountDeleted(a.id, 10);
+      expect(await store.getAccount(a.id)).toBeUndefined();
+      expect(await store.findByUsername('ann')).toBeUndefined();
+      await store.close();
+    });
+
+    it('appends membership entries one at a time: a concurrent second append is a CONFLICT, not a fork', async () => {
+      const { store } = await openStore();
+      const [owner, b, c] = [member(), member(), member()];
+      const space = await spaceOf(store, owner);
+      expect(await codeOf(spaceOf(store, member(), space.id))).toBe('ALREADY_EXISTS');
+      const before = space.state;
+      const entryB = signMembershipEntry(nextEntry(before, { actor: owner.id, action: 'add', subject: b.id, role: 'editor' }), owner.keys.signSecretKey);
+      const entryC = signMembershipEntry(nextEntry(before, { actor: owner.id, action: 'add', subject: c.id, role: 'viewer' }), owner.keys.signSecretKey);
+      const results = await Promise.all([
+        codeOf(store.appendMembership(before, entryB, applyMembershipEntry(before, entryB))),
+        codeOf(store.appendMembership(before, entryC, applyMembershipEntry(before, entryC))),
+      ]);
+      expect(results.sort()).toEqual(['CONFLICT', 'ok']);
+      const log = await store.getMembershipLog(space.id, 0);
+      expect(log.map((e) => e.seq)).toEqual([0, 1]);
+      const state = await store.getMembershipState(space.id);
+      expect(state!.members.size).toBe(2);
+      expect(await store.hasMembershipHead(space.id, state!.head!)).toBe(true);
+      expect(await store.hasMembershipHead(space.id, 'ab'.repeat(32))).toBe(false);
+      await store.close();
+    });
+
+    it('assigns dense, unique sequence numbers to concurrent appends, and recognises a retried change', async () => {
+      const { store } = await openStore();
+      const owner = member();
+      const space = await spaceOf(store, owner);
+      const ids = Array.from({ length: 40 }, () => newId());
+      const results = await Promise.all(ids.map((id) => store.appendChange(space.id, 'doc', id, owner.id, randomBytes(100), QUOTA)));
+      expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(await store.appendChange(space.id, 'doc', ids[7]!, owner.id, randomBytes(100), QUOTA)).toEqual({ seq: results[7]!.seq, duplicate: true });
+      const page = await store.getChanges(space.id, 'doc', 10, 5);
+      expect(page.changes.map((c) => c.seq)).toEqual([11, 12, 13, 14, 15]);
+      expect(page.latest).toBe(40);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(4000);
+      await store.close();
+    });
+
+    it('counts every stored byte against the space quota and gives it back on deletion', async () => {
+      const { store } = await openStore();
+      const owner = member();
+      const space = await spaceOf(store, owner);
+      await store.appendChange(space.id, 'doc', 'a', owner.id, randomBytes(600), 1000);
+      expect(await codeOf(store.appendChange(space.id, 'doc', 'b', owner.id, randomBytes(600), 1000))).toBe('LIMIT_EXCEEDED');
+      expect(await codeOf(store.beginFile(space.id, 'f', 500, 1024, owner.id, 1000, 1))).toBe('LIMIT_EXCEEDED');
+      await store.deleteDoc(space.id, 'doc');
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(0);
+      await store.beginFile(space.id, 'f', 500, 1024, owner.id, 1000, 1);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(500);
+      await store.deleteFile(space.id, 'f');
+      await store.putLink('l1', space.id, owner.id, randomBytes(300), null, 1000, 1);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(300);
+      expect(await store.revokeLink(space.id, 'l1')).toBe(true);
+      expect(await store.getLink('l1')).toMatchObject({ revoked: true, ciphertext: null });
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(0);
+      expect(await codeOf(store.appendChange('no-such-space', 'doc', 'x', owner.id, randomBytes(1), 1000))).toBe('NOT_FOUND');
+      await store.close();
+    });
+
+    it('replaces covered changes by a snapshot', async () => {
+      const { store } = await openStore();
+      const owner = member();
+      const space = await spaceOf(store, owner);
+      for (let i = 0; i < 6; i++) await store.appendChange(space.id, 'doc', `c${i}`, owner.id, randomBytes(100), QUOTA);
+      await store.putSnapshot(space.id, 'doc', 4, randomBytes(50), QUOTA);
+      const all = await store.getChanges(space.id, 'doc', 0, 100);
+      expect(all.snapshot?.covers).toBe(4);
+      expect(all.changes.map((c) => c.seq)).toEqual([5, 6]);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(250);
+      expect(await codeOf(store.putSnapshot(space.id, 'doc', 3, randomBytes(50), QUOTA))).toBe('CONFLICT');
+      await store.close();
+    });
+
+    it('resumes file uploads chunk by chunk', async () => {
+      const { store } = await openStore();
+      const owner = member();
+      const space = await spaceOf(store, owner);
+      const begun = await store.beginFile(space.id, 'f', 2500, 1024, owner.id, QUOTA, 1);
+      expect(begun).toMatchObject({ chunkCount: 3, received: [], complete: false });
+      await store.putChunk(space.id, 'f', 2, randomBytes(452));
+      await store.putChunk(space.id, 'f', 0, randomBytes(1024));
+      await store.putChunk(space.id, 'f', 0, randomBytes(1024));
+      expect(await store.beginFile(space.id, 'f', 2500, 1024, owner.id, QUOTA, 2)).toMatchObject({ received: [0, 2], complete: false });
+      expect(await codeOf(store.beginFile(space.id, 'f', 99, 1024, owner.id, QUOTA, 2))).toBe('CONFLICT');
+      await store.putChunk(space.id, 'f', 1, randomBytes(1024));
+      expect((await store.getFile(space.id, 'f'))!.complete).toBe(true);
+      expect((await store.getChunk(space.id, 'f', 2))!.length).toBe(452);
+      await store.close();
+    });
+
+    it('deletes every row of a deleted space', async () => {
+      const { store } = await openStore();
+      const [owner, other] = [member(), member()];
+      const space = await spaceOf(store, owner);
+      const kept = await spaceOf(store, owner);
+      await add(store, space, owner, other, 'editor');
+      for (const s of [space, kept]) {
+        await store.appendChange(s.id, 'doc', 'c', owner.id, randomBytes(10), QUOTA);
+        await store.putEnvelopes(s.id, 0, [{ recipient: other.id, sealed: randomBytes(80) }]);
+        await store.beginFile(s.id, 'f', 10, 1024, owner.id, QUOTA, 1);
+        await store.putChunk(s.id, 'f', 0, randomBytes(10));
+        await store.putLink(newId(), s.id, owner.id, randomBytes(10), null, QUOTA, 1);
+      }
+      await store.appendChange(space.id, 'doc2', 'c', owner.id, randomBytes(10), QUOTA);
+      await store.putSnapshot(space.id, 'doc2', 1, randomBytes(10), QUOTA);
+      await store.deleteSpace(space.id);
+      const tables = ['spaces', 'members', 'membership_log', 'envelopes', 'docs', 'changes', 'files', 'file_chunks', 'links'];
+      for (const table of tables) {
+        expect(Number((await store.driver.all(`SELECT COUNT(*) AS n FROM ${table} WHERE space = ?`, [space.id]))[0]!.n), table).toBe(0);
+        expect(Number((await store.driver.all(`SELECT COUNT(*) AS n FROM ${table} WHERE space = ?`, [kept.id]))[0]!.n), table).toBeGreaterThan(0);
+      }
+      await store.close();
+    });
+
+    it('purges a deleted account: its sole-owner spaces go, shared spaces keep its content without its name', async () => {
+      const { store } = await openStore();
+      const [leaving, staying] = [member(), member()];
+      for (const [m, name] of [[leaving, 'leaving'], [staying, 'staying']] as const) {
+        await store.createAccount({ account: m.id, username: name, displayName: name, boxPublicKey: m.id, avatar: randomBytes(20), createdAt: 1 });
+      }
+      const own = await spaceOf(store, leaving);
+      const shared = await spaceOf(store, staying);
+      await add(store, shared, staying, leaving, 'editor');
+      await store.appendChange(own.id, 'doc', 'o', leaving.id, randomBytes(10), QUOTA);
+      await store.appendChange(shared.id, 'doc', 's', leaving.id, randomBytes(10), QUOTA);
+      await store.putEnvelopes(shared.id, 0, [{ recipient: leaving.id, sealed: randomBytes(80) }]);
+      const report = await store.accessReport(leaving.id);
+      expect(report!.spaces.map((s) => [s.space, s.role, s.bytesAuthored]).sort()).toEqual([[own.id, 'owner', 10], [shared.id, 'editor', 10]].sort());
+      expect(report!.envelopes).toEqual([{ space: shared.id, epoch: 0 }]);
+
+      await store.markAccountDeleted(leaving.id, 100);
+      expect(await store.purgeDeleted(50)).toEqual([]);
+      expect(await store.purgeDeleted(100)).toEqual([own.id]);
+      expect(await store.getSpace(own.id)).toBeUndefined();
+      expect((await store.getChanges(shared.id, 'doc', 0, 10)).changes).toHaveLength(1);
+      expect([...(await store.getMembers(shared.id)).keys()]).toEqual([staying.id]);
+      expect(await store.driver.all(`SELECT * FROM accounts WHERE account = ?`, [leaving.id])).toEqual([]);
+      expect(await store.driver.all(`SELECT * FROM changes WHERE author = ?`, [leaving.id])).toEqual([]);
+      expect(await store.driver.all(`SELECT * FROM envelopes WHERE recipient = ?`, [leaving.id])).toEqual([]);
+      await store.close();
+    });
+  });
+}
