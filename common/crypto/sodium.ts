@@ -62,8 +62,24 @@ export function fromUtf8(bytes: Uint8Array): string {
  * ciphertext belongs, so a sealed value copied to another place fails to open.
  * Output: nonce (24 bytes) || ciphertext || tag (16 bytes).
  */
+/** Nonces come from a pool refilled 4 KiB at a time: one CSPRNG call per 170 seals, not per seal. */
+const noncePool = new Uint8Array(NONCE_BYTES * 170);
+let noncePoolUsed = noncePool.length;
+
+function nextNonce(): Uint8Array {
+  if (noncePoolUsed === noncePool.length) {
+    globalThis.crypto.getRandomValues(noncePool);
+    noncePoolUsed = 0;
+  }
+  const nonce = noncePool.slice(noncePoolUsed, noncePoolUsed + NONCE_BYTES);
+  // Each nonce is handed out once; wipe it from the pool so it cannot be handed out again.
+  noncePool.fill(0, noncePoolUsed, noncePoolUsed + NONCE_BYTES);
+  noncePoolUsed += NONCE_BYTES;
+  return nonce;
+}
+
 export function seal(key: Uint8Array, plaintext: Uint8Array, associatedData: Uint8Array): Uint8Array {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = nextNonce();
   const ciphertext = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData, null, nonce, key);
   const out = new Uint8Array(NONCE_BYTES + ciphertext.length);
   out.set(nonce, 0);

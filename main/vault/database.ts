@@ -84,3 +84,11 @@ export function statementCache(db: Database): Sql {
     return statement;
   };
 }
+
+/** One reusable transaction wrapper per connection (better-sqlite3 builds a new one per call otherwise). */
+export type InTransaction = <T>(fn: () => T) => T;
+
+export function transactionRunner(db: Database): InTransaction {
+  const run = db.transaction((fn: () => unknown) => fn());
+  return <T>(fn: () => T) => run(fn) as T;
+}

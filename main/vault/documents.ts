@@ -5,7 +5,7 @@
  */
 import * as A from '@automerge/automerge';
 import type { Database } from 'better-sqlite3';
-import { statementCache, type Sql } from './database.ts';
+import { statementCache, transactionRunner, type InTransaction, type Sql } from './database.ts';
 import { newId } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import { plainText } from '../../common/richtext/index.ts';
@@ -70,6 +70,7 @@ export class DocumentStore {
   private readonly listeners = new Set<DocumentListener>();
 
   private readonly sql: Sql;
+  private readonly inTransaction: InTransaction;
 
   constructor(
     private readonly db: Database,
@@ -78,6 +79,7 @@ export class DocumentStore {
     private readonly audit: AuditLog,
   ) {
     this.sql = statementCache(db);
+    this.inTransaction = transactionRunner(db);
   }
 
   /** Calls `listener` after every persisted change, local or applied from elsewhere. */
@@ -99,10 +101,10 @@ export class DocumentStore {
     const head: DocumentHead = { title: doc.title, tags: [...doc.tags], createdAt: now, updatedAt: now };
     const key = this.workspaces.keyOf(workspaceId);
     const snapshot = A.save(doc);
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, this.sealHead(key, workspaceId, id, head));
       this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
-    })();
+    });
     const entry: OpenDocument = {
       id,
       workspaceId,
@@ -161,7 +163,8 @@ export class DocumentStore {
     const next = A.change(entry.doc, { time: Math.floor(Date.now() / 1000) }, fn);
     if (next === entry.doc) return next;
     entry.doc = next;
-    this.persist(entry);
+    // One local change since the last persist: its bytes are exactly what must be appended.
+    this.persist(entry, A.getLastLocalChange(next));
     return next;
   }
 
@@ -245,9 +248,9 @@ export class DocumentStore {
     return entry;
   }
 
-  private persist(entry: OpenDocument): void {
+  private persist(entry: OpenDocument, change?: Uint8Array): void {
     const key = this.workspaces.keyOf(entry.workspaceId);
-    const bytes = A.saveSince(entry.doc, entry.persistedHeads);
+    const bytes = change ?? A.saveSince(entry.doc, entry.persistedHeads);
     const now = Date.now();
     const title = entry.doc.title;
     const tags = entry.doc.tags;
@@ -255,7 +258,7 @@ export class DocumentStore {
     const writeHead = headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS;
     entry.head = { ...entry.head, title, tags: headChanged ? [...tags] : entry.head.tags, updatedAt: now };
     const compact = entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       if (compact) {
         const snapshot = A.save(entry.doc);
         this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'snapshot', snapshot);
@@ -269,7 +272,7 @@ export class DocumentStore {
       if (writeHead) {
         this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
       }
-    })();
+    });
     entry.nextSeq += 1;
     entry.persistedHeads = A.getHeads(entry.doc);
     if (writeHead) entry.headWrittenAt = now;
@@ -288,9 +291,7 @@ export class DocumentStore {
   }
 
   private insertChunk(key: Uint8Array, workspaceId: string, id: string, seq: number, kind: 'snapshot' | 'changes', bytes: Uint8Array): void {
-    this.db
-      .prepare('INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES (?, ?, ?, ?)')
-      .run(id, seq, kind, sealBytes(key, chunkPlace(workspaceId, id, seq, kind), bytes));
+    this.sql('INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES (?, ?, ?, ?)').run(id, seq, kind, sealBytes(key, chunkPlace(workspaceId, id, seq, kind), bytes));
   }
 
   private sealHead(key: Uint8Array, workspaceId: string, id: string, head: DocumentHead): Uint8Array {
