@@ -105,9 +105,13 @@ class Connection {
   /** Frames of one connection are handled in order, so a client's pushes keep their order. */
   enqueue(work: () => Promise<void>): void {
     this.queued++;
-    this.chain = this.chain.then(work).finally(() => {
-      this.queued--;
-    });
+    // work() answers its own errors; the catch only keeps one failure from stalling the chain.
+    this.chain = this.chain
+      .then(work)
+      .catch(() => undefined)
+      .finally(() => {
+        this.queued--;
+      });
   }
 
   send(bytes: Uint8Array): void {
@@ -514,7 +518,17 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   }
 
   function onMessage(connection: Connection, data: Buffer, isBinary: boolean): void {
-    const reply = (frame: RelayFrame) => connection.send(encodeFrame(frame));
+    const reply = (frame: RelayFrame) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeFrame(frame);
+      } catch (error) {
+        // An answer that fails its own schema is a relay bug: log it, tell the client, stay up.
+        log.write('error', 'invalid_answer', { connection: connection.id, frame: frame.t, message: (error as Error).message });
+        bytes = encodeFrame(errorFrame('rid' in frame ? frame.rid : null, new Error('invalid answer')));
+      }
+      connection.send(bytes);
+    };
     if (!isBinary) return reply(errorFrame(null, new HearthError('BAD_REQUEST', 'Send binary frames built by encodeFrame(); text frames are not part of the protocol.')));
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (!connection.takeToken()) {

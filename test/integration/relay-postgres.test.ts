@@ -1,8 +1,11 @@
 // Scale-out: two relay processes' worth of relays on one PostgreSQL. A client on each sees the
 // other's changes live (LISTEN/NOTIFY), and a membership change made through one instance is
 // enforced by the other.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromUtf8 } from '../../common/crypto/sodium.ts';
+import { fromUtf8, newId, randomBytes, seal, utf8 } from '../../common/crypto/sodium.ts';
+import { sealLink } from '../../common/protocol/link.ts';
 import { openChange, verifyChange } from '../../common/protocol/change.ts';
 import { startPostgres, type PostgresServer } from '../unit/sync-server/postgres-server.ts';
 import { changeMembership, connect, createSpace, outcome, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
@@ -72,5 +75,33 @@ describe('two relay instances on one PostgreSQL', () => {
       ...Array.from({ length: 30 }, (_, i) => bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', `b${i}`))),
     ]);
     expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe('S1 on PostgreSQL', () => {
+  it('stores no marker in clear in the database files or the WAL', async () => {
+    const marker = `MARKER-pg-${newId()}`;
+    const ann = await register(east.url, 'ann');
+    const space = await createSpace(ann);
+    for (let i = 0; i < 5; i++) await ann.client.push(space.id, 'doc', sealedChange(space, ann, 'doc', `${marker} body ${i}`));
+    await ann.client.putSnapshot(space.id, 'doc', 2, sealedChange(space, ann, 'doc', `${marker} snapshot`, 'snapshot'));
+    const file = seal(space.key, utf8(marker.repeat(20)), utf8('file'));
+    await ann.client.fileBegin(space.id, 'f', file.length, 4096);
+    await ann.client.fileChunk(space.id, 'f', 0, file);
+    const link = newId();
+    await ann.client.linkCreate(space.id, link, (await sealLink(link, { title: marker, text: marker })).ciphertext);
+    await ann.client.putEnvelopes(space.id, 0, [{ recipient: ann.id, envelope: randomBytes(80) }]);
+    await server.admin('CHECKPOINT');
+    const stored = Buffer.concat([...filesUnder(server.dataDir).map((f) => readFileSync(f)), Buffer.from([...east.logLines, ...west.logLines].join('\n'))]);
+    expect(stored.includes(ann.username)).toBe(true); // the scan sees what the relay stored
+    expect(stored.includes(Buffer.from(marker))).toBe(false);
+    expect(stored.includes(Buffer.from(marker, 'utf16le'))).toBe(false);
   });
 });

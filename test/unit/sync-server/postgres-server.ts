@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 export interface PostgresServer {
+  /** The server's data folder (tables and WAL), for scans of what the relay stored. */
+  dataDir: string;
+  /** Runs SQL as the superuser on the maintenance database (e.g. CHECKPOINT). */
+  admin(sql: string): Promise<void>;
   /** Connection URL of a fresh database made by createDatabase(). */
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
@@ -71,6 +75,13 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
 
   return {
+    dataDir: data,
+    async admin(sql) {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(sql);
+      await client.end();
+    },
     async createDatabase(name) {
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
