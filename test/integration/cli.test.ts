@@ -123,6 +123,22 @@ describe('hearth CLI', () => {
     expect((await hearth(['init', '--username', 'cleo'])).code).toBe(1);
   });
 
+  it('asks for the passphrase on a terminal without echoing it', async () => {
+    // `script` gives the CLI a real pseudo-terminal; the passphrase is typed once the prompt shows.
+    const { HEARTH_PASSPHRASE: passphrase, ...withoutPassphrase } = env;
+    const child = spawn('script', ['-qec', `${process.execPath} bin/hearth.js workspace list`, '/dev/null'], { env: withoutPassphrase, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (b: Buffer) => {
+      screen += b.toString();
+      if (screen.includes('Passphrase: ') && !child.stdin.writableEnded) child.stdin.end(`${passphrase}\r`);
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(screen).toMatch(/Passphrase: /);
+    expect(screen).toMatch(/Personal/);
+    expect(screen).not.toContain(passphrase!);
+  });
+
   it('passphrase change: the old one stops working, the new one opens the same data', async () => {
     const change = await hearth(['passphrase', 'change'], { env: { ...env, HEARTH_NEW_PASSPHRASE: 'cli passphrase two' } });
     expect(change.code).toBe(0);
