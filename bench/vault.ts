@@ -163,17 +163,26 @@ async function scaleSection(root: string): Promise<BenchSection> {
   vault.lock();
 
   const kdf = newKdfParams();
-  const kdfMs = timeMedian(() => deriveKek('bench passphrase', kdf), 3, 1);
   const unlockTimes: number[] = [];
+  const withoutKdf: number[] = [];
+  const kdfTimes: number[] = [];
   let listed = 0;
-  for (let i = 0; i < 5; i++) {
-    const start = performance.now();
+  for (let i = 0; i < 7; i++) {
+    // Argon2id timed on its own right before each unlock, and taken out of that unlock's time.
+    let start = performance.now();
+    deriveKek('bench passphrase', kdf);
+    const kdfMs = performance.now() - start;
+    start = performance.now();
     const v = await Vault.unlock(dir, 'bench passphrase');
     listed = v.documents.list(ws.id).length;
-    unlockTimes.push(performance.now() - start);
+    const total = performance.now() - start;
     v.lock();
+    kdfTimes.push(kdfMs);
+    unlockTimes.push(total);
+    withoutKdf.push(total - kdfMs);
   }
   const unlockToList = median(unlockTimes);
+  const kdfMs = median(kdfTimes);
   const v = await Vault.unlock(dir, 'bench passphrase');
   let start = performance.now();
   v.buildSearchIndex();
@@ -188,7 +197,7 @@ async function scaleSection(root: string): Promise<BenchSection> {
     title: `A vault with ${count.toLocaleString('en')} documents`,
     peer: 'goals only (no peer holds an encrypted vault)',
     rows: [
-      { name: `unlock to document list (${listed} listed), Argon2id excluded`, hearth: ms(unlockToList - kdfMs), peer: '—', ratio: '—', goal: '< 500 ms' },
+      { name: `unlock to document list (${listed} listed), Argon2id excluded`, hearth: ms(median(withoutKdf)), peer: '—', ratio: '—', goal: '< 500 ms' },
       { name: 'unlock to document list, with Argon2id', hearth: ms(unlockToList), peer: '—', ratio: '—', goal: '—' },
       { name: 'Argon2id (3 passes, 128 MiB)', hearth: ms(kdfMs), peer: '—', ratio: '—', goal: '0.3–1 s' },
       { name: 'build the in-memory search index (once, after unlock)', hearth: ms(indexMs), peer: '—', ratio: '—', goal: '—' },

@@ -111,6 +111,17 @@ export class CommentStore {
     return rows.map((row) => this.open(workspaceId, documentId, row.id, row.sealed)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
+  /** Every comment in the vault with its workspace, for building the search index. */
+  allRecords(): Array<CommentRecord & { workspaceId: string }> {
+    const rows = this.sql('SELECT c.id, c.document_id AS documentId, d.workspace_id AS workspaceId, c.sealed FROM comments c JOIN documents d ON d.id = c.document_id').all() as Array<{
+      id: string;
+      documentId: string;
+      workspaceId: string;
+      sealed: Buffer;
+    }>;
+    return rows.map((row) => ({ ...this.open(row.workspaceId, row.documentId, row.id, row.sealed), workspaceId: row.workspaceId }));
+  }
+
   get(id: string): CommentRecord {
     return this.read(id);
   }

@@ -51,6 +51,15 @@ interface OpenDocument {
   logBytes: number;
   head: DocumentHead;
   headWrittenAt: number;
+  /** The chunk seq that the stored search text reflects. */
+  textSeq: number;
+}
+
+/** What the search index needs of a document, stored sealed so unlock need not load every document. */
+export interface DocumentText {
+  title: string;
+  tags: string[];
+  body: string;
 }
 
 /** Compaction runs once the appended changes outweigh the snapshot (amortised O(1) per change). */
@@ -115,7 +124,9 @@ export class DocumentStore {
       logBytes: 0,
       head,
       headWrittenAt: now,
+      textSeq: -1,
     };
+    this.writeText(entry, key, 0);
     this.open.set(id, entry);
     this.search.indexDocument(id, workspaceId, head.title, bodyText(doc), head.tags);
     this.notify(entry);
@@ -209,8 +220,8 @@ export class DocumentStore {
   private load(id: string): OpenDocument {
     const cached = this.open.get(id);
     if (cached) return cached;
-    const row = this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead FROM documents WHERE id = ?').get(id) as
-      | { workspaceId: string; sealedHead: Buffer }
+    const row = this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq FROM documents WHERE id = ?').get(id) as
+      | { workspaceId: string; sealedHead: Buffer; textSeq: number }
       | undefined;
     if (!row) throw new HearthError('NOT_FOUND', `No document ${id}. \`hearth doc list --workspace W\` shows the documents.`);
     const { workspaceId } = row;
@@ -243,6 +254,7 @@ export class DocumentStore {
       logBytes: opened.slice(1).reduce((sum, bytes) => sum + bytes.length, 0),
       head,
       headWrittenAt: 0,
+      textSeq: row.textSeq,
     };
     this.open.set(id, entry);
     return entry;
@@ -265,6 +277,8 @@ export class DocumentStore {
         this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, entry.nextSeq);
         entry.snapshotBytes = snapshot.length;
         entry.logBytes = 0;
+        // Compaction already costs O(document); refreshing the search text rides along.
+        this.writeText(entry, key, entry.nextSeq);
       } else {
         this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'changes', bytes);
         entry.logBytes += bytes.length;
@@ -280,14 +294,51 @@ export class DocumentStore {
     this.notify(entry);
   }
 
-  /** Writes any updatedAt still held back by the refresh interval (before lock or exit). */
-  flushHeads(): void {
-    for (const entry of this.open.values()) {
-      if (entry.headWrittenAt >= entry.head.updatedAt) continue;
-      const key = this.workspaces.keyOf(entry.workspaceId);
-      this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
-      entry.headWrittenAt = entry.head.updatedAt;
+  /** Writes what the refresh interval held back — updatedAt and the search text — before lock or exit. */
+  flush(): void {
+    this.inTransaction(() => {
+      for (const entry of this.open.values()) {
+        const key = this.workspaces.keyOf(entry.workspaceId);
+        if (entry.headWrittenAt < entry.head.updatedAt) {
+          this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
+          entry.headWrittenAt = entry.head.updatedAt;
+        }
+        if (entry.textSeq < entry.nextSeq - 1) this.writeText(entry, key, entry.nextSeq - 1);
+      }
+    });
+  }
+
+  /**
+   * The search text of every document: from its sealed copy where that is current, otherwise
+   * (after a crash) from the document itself, refreshing the copy.
+   */
+  *searchTexts(): Generator<{ id: string; workspaceId: string; text: DocumentText }> {
+    const rows = this.sql(
+      `SELECT d.id, d.workspace_id AS workspaceId, d.sealed_text AS sealedText, d.text_seq AS textSeq,
+              (SELECT max(seq) FROM document_chunks c WHERE c.document_id = d.id) AS lastSeq
+         FROM documents d`,
+    ).all() as Array<{ id: string; workspaceId: string; sealedText: Buffer | null; textSeq: number; lastSeq: number }>;
+    for (const row of rows) {
+      const open = this.open.get(row.id);
+      if (!open && row.sealedText && row.textSeq === row.lastSeq) {
+        const key = this.workspaces.keyOf(row.workspaceId);
+        yield { id: row.id, workspaceId: row.workspaceId, text: openJson<DocumentText>(key, { kind: 'document-text', id: row.id, workspaceId: row.workspaceId }, row.sealedText) };
+      } else {
+        const entry = this.load(row.id);
+        if (entry.textSeq < entry.nextSeq - 1) this.writeText(entry, this.workspaces.keyOf(entry.workspaceId), entry.nextSeq - 1);
+        yield { id: row.id, workspaceId: row.workspaceId, text: { title: entry.head.title, tags: entry.head.tags, body: bodyText(entry.doc) } };
+      }
     }
+  }
+
+  private writeText(entry: OpenDocument, key: Uint8Array, seq: number): void {
+    const text: DocumentText = { title: entry.head.title, tags: entry.head.tags, body: bodyText(entry.doc) };
+    this.sql('UPDATE documents SET sealed_text = ?, text_seq = ? WHERE id = ?').run(
+      sealJson(key, { kind: 'document-text', id: entry.id, workspaceId: entry.workspaceId }, text),
+      seq,
+      entry.id,
+    );
+    entry.textSeq = seq;
   }
 
   private insertChunk(key: Uint8Array, workspaceId: string, id: string, seq: number, kind: 'snapshot' | 'changes', bytes: Uint8Array): void {

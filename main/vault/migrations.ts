@@ -71,6 +71,15 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    description: 'a sealed plain-text copy of each document for rebuilding the search index after unlock',
+    up: `
+      ALTER TABLE documents ADD COLUMN sealed_text BLOB;
+      -- The chunk seq the text reflects; older than the newest chunk means: reindex from the document.
+      ALTER TABLE documents ADD COLUMN text_seq INTEGER NOT NULL DEFAULT -1;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -15,6 +15,7 @@ export type RecordKind =
   | 'audit'
   | 'document-head'
   | 'document-chunk'
+  | 'document-text'
   | 'comment'
   | 'file'
   | 'file-chunk';

@@ -20,6 +20,8 @@ interface IndexedItem {
   workspaceId: string;
   text: string;
   terms: Map<string, number>;
+  /** Terms of the document's title, for ranking title matches first. */
+  titleTerms: Set<string>;
 }
 
 /** Re-indexing a document while someone types waits until they pause. */
@@ -43,7 +45,7 @@ export class SearchIndex {
 
   indexDocument(id: string, workspaceId: string, title: string, body: string, tags: string[]): void {
     this.titles.set(id, title);
-    this.put({ kind: 'document', id, documentId: id, workspaceId, text: `${title}\n${tags.map((t) => `#${t}`).join(' ')}\n${body}` });
+    this.put({ kind: 'document', id, documentId: id, workspaceId, text: `${title}\n${tags.map((t) => `#${t}`).join(' ')}\n${body}` }, new Set(tokenize(title)));
   }
 
   /** Debounced indexDocument: `read` is called once the document has been quiet for a moment. */
@@ -61,7 +63,7 @@ export class SearchIndex {
   }
 
   indexComment(id: string, documentId: string, workspaceId: string, text: string): void {
-    this.put({ kind: 'comment', id, documentId, workspaceId, text });
+    this.put({ kind: 'comment', id, documentId, workspaceId, text }, new Set());
   }
 
   removeDocument(id: string): void {
@@ -94,23 +96,24 @@ export class SearchIndex {
       candidates = candidates ? new Set([...candidates].filter((k) => matches.has(k))) : new Set(matches);
       if (candidates.size === 0) return [];
     }
-    const hits: SearchHit[] = [];
+    const ranked: Array<{ item: IndexedItem; score: number }> = [];
     for (const key of candidates ?? []) {
       const item = this.items.get(key)!;
       let score = 0;
-      for (const word of words) score += item.terms.get(word) ?? 0.5;
-      if (item.kind === 'document' && tokenize(this.titles.get(item.documentId) ?? '').some((t) => words.includes(t))) score += 10;
-      hits.push({
-        kind: item.kind,
-        id: item.id,
-        documentId: item.documentId,
-        workspaceId: item.workspaceId,
-        title: this.titles.get(item.documentId) ?? '',
-        snippet: snippet(item.text, words),
-        score,
-      });
+      for (const word of words) score += (item.terms.get(word) ?? 0.5) + (item.titleTerms.has(word) ? 10 : 0);
+      ranked.push({ item, score });
     }
-    return hits.sort((a, b) => b.score - a.score).slice(0, limit);
+    ranked.sort((a, b) => b.score - a.score);
+    // Snippets only for what is shown.
+    return ranked.slice(0, limit).map(({ item, score }) => ({
+      kind: item.kind,
+      id: item.id,
+      documentId: item.documentId,
+      workspaceId: item.workspaceId,
+      title: this.titles.get(item.documentId) ?? '',
+      snippet: snippet(item.text, words),
+      score,
+    }));
   }
 
   clear(): void {
@@ -141,12 +144,12 @@ export class SearchIndex {
     return out;
   }
 
-  private put(input: Omit<IndexedItem, 'terms'>): void {
+  private put(input: Omit<IndexedItem, 'terms' | 'titleTerms'>, titleTerms: Set<string>): void {
     const key = itemKey(input.kind, input.id);
     this.remove(key);
     const terms = new Map<string, number>();
     for (const term of tokenize(input.text)) terms.set(term, (terms.get(term) ?? 0) + 1);
-    this.items.set(key, { ...input, terms });
+    this.items.set(key, { ...input, terms, titleTerms });
     for (const term of terms.keys()) {
       let posting = this.postings.get(term);
       if (!posting) {

@@ -12,7 +12,7 @@ import { HearthError } from '../../common/errors.ts';
 import { AuditLog, recordPendingEvent } from './audit.ts';
 import { CommentStore } from './comments.ts';
 import { createDatabase, openDatabase, type OpenOptions } from './database.ts';
-import { bodyText, DocumentStore } from './documents.ts';
+import { DocumentStore } from './documents.ts';
 import { FileStore } from './files.ts';
 import {
   deriveKek,
@@ -276,11 +276,10 @@ export class Vault {
    */
   buildSearchIndex(): void {
     if (this.searchIndexBuilt) return;
-    for (const { id, workspaceId } of this.documents.allIds()) {
-      const summary = this.documents.summary(id);
-      this.searchIndex.indexDocument(id, workspaceId, summary.title, bodyText(this.documents.get(id)), summary.tags);
-      for (const comment of this.comments.records(id)) this.searchIndex.indexComment(comment.id, id, workspaceId, comment.text);
+    for (const { id, workspaceId, text } of this.documents.searchTexts()) {
+      this.searchIndex.indexDocument(id, workspaceId, text.title, text.body, text.tags);
     }
+    for (const comment of this.comments.allRecords()) this.searchIndex.indexComment(comment.id, comment.documentId, comment.workspaceId, comment.text);
     this.searchIndexBuilt = true;
   }
 
@@ -302,7 +301,7 @@ export class Vault {
   /** Forgets every key and closes the file. The object is unusable afterwards. */
   lock(): void {
     if (this.locked) return;
-    this.documents.flushHeads();
+    this.documents.flush();
     this.locked = true;
     this.searchIndex.clear();
     this.documents.forget();

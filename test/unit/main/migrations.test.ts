@@ -58,6 +58,16 @@ describe('vault migrations', () => {
     expect(db.prepare('SELECT count(*) AS n FROM file_chunks').get()).toEqual({ n: 0 });
   });
 
+  it('4: from version 3, documents survive with their search text marked as not yet written', () => {
+    const db = freshDb();
+    migrate(db, 3);
+    db.prepare("INSERT INTO workspaces (id, sealed_key, sealed) VALUES ('w1', x'01', x'02')").run();
+    db.prepare("INSERT INTO documents (id, workspace_id, sealed_head) VALUES ('d1', 'w1', x'03')").run();
+    migrate(db, 4);
+    expect(schemaVersion(db)).toBe(4);
+    expect(db.prepare('SELECT id, sealed_head AS head, sealed_text AS text, text_seq AS seq FROM documents').all()).toEqual([{ id: 'd1', head: Buffer.from([3]), text: null, seq: -1 }]);
+  });
+
   it('running them again changes nothing', () => {
     const db = freshDb();
     migrate(db);

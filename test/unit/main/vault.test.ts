@@ -362,4 +362,23 @@ describe('search', () => {
     expect(again.search('vanilla sugar').map((h) => h.documentId)).toEqual([recipe.id]);
     again.lock();
   });
+
+  it('rebuilds the index after unlock from sealed search text, and from the document when that text is stale', async () => {
+    const vault = await createTestVault();
+    const ws = vault.workspaces.list()[0]!;
+    const doc = vault.documents.create(ws.id, { title: 'Journal', init: (d) => A.splice(d, ['body'], 0, 0, 'first entry') });
+    vault.documents.change(doc.id, (d) => A.splice(d, ['body'], d.body.length, 0, ' second entry'));
+    vault.lock();
+    // A clean lock flushed the text: no document needs loading to search it.
+    let again = await Vault.unlock(vault.dir, PASSPHRASE);
+    expect(again.search('second').map((h) => h.documentId)).toEqual([doc.id]);
+    again.documents.change(doc.id, (d) => A.splice(d, ['body'], d.body.length, 0, ' third entry'));
+    // As after a crash: the change is persisted, but the text copy was never flushed.
+    again.documents.forget();
+    again.lock();
+    expect(raw(vault.dir, (db) => db.prepare('SELECT text_seq < (SELECT max(seq) FROM document_chunks) AS stale FROM documents').get())).toEqual({ stale: 1 });
+    again = await Vault.unlock(vault.dir, PASSPHRASE);
+    expect(again.search('third').map((h) => h.documentId)).toEqual([doc.id]);
+    again.lock();
+  });
 });
