@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { ErrorCode, Result } from '../errors.ts';
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'an id is letters, digits, "-" or "_"');
-const Bytes = z.instanceof(Uint8Array);
+// z.custom, not z.instanceof: the latter types as Uint8Array<ArrayBuffer>, which Automerge's changes (ArrayBufferLike) are not.
+const Bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes (a Uint8Array)');
 const Passphrase = z.string().min(1).max(1024);
 const Title = z.string().max(500);
 const Tags = z.array(z.string().min(1).max(50)).max(50);
@@ -34,6 +35,8 @@ export const apiArgs = {
     z.strictObject({
       autoLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
       theme: z.enum(['system', 'light', 'dark']).optional(),
+      /** Keep the vault openable without the passphrase on this device (Electron's keychain only). */
+      stayUnlocked: z.boolean().optional(),
     }),
   ]),
 
@@ -90,6 +93,8 @@ export interface Profile {
 export interface Settings {
   autoLockMinutes: number;
   theme: 'system' | 'light' | 'dark';
+  /** Off by default; turning it on where there is no system keychain fails with UNAVAILABLE. */
+  stayUnlocked?: boolean;
 }
 
 export type VaultState = 'no-vault' | 'locked' | 'unlocked';
