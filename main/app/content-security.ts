@@ -3,14 +3,16 @@
  * (app:// protocol) and in browser mode (loopback HTTP) alike: one string, so the two cannot
  * drift, and a unit test pins it.
  *
- * Scripts, styles and fonts only from the app itself (no inline script, no eval), no frames, no
+ * Scripts, styles and fonts only from the app itself (no inline script, no eval; WebAssembly may
+ * be compiled, which 'wasm-unsafe-eval' allows without allowing eval, because the page's
+ * Automerge replica is wasm), no frames, no
  * plugins, no forms posting anywhere, and connections only back to the app: in browser mode that
  * is the loopback WebSocket, which Chromium counts as 'self'. Images may also be data: (avatars)
  * and blob: (previews of attached files the page holds in memory).
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
