@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
@@ -28,11 +28,8 @@ const ROOM = 10;
 const RATE = 6; // characters per second per client
 const WARMUP_S = 2;
 const MEASURE_S = 8;
-const TICKS = os_clockTicks();
-
-function os_clockTicks(): number {
-  return 100; // USER_HZ on Linux
-}
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat on Linux. */
+const TICKS = 100;
 
 interface Server {
   child: ChildProcess;
@@ -134,7 +131,7 @@ async function echoClients(port: number, n: number, probe: Probe): Promise<LoadC
   return inBatches(n, 100, async (i) => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}/?room=${Math.floor(i / ROOM)}`, { perMessageDeflate: false });
     await new Promise((resolve) => socket.once('open', resolve));
-    socket.on('message', (data: Buffer) => observe(probe, data.subarray(0, 24).toString()));
+    socket.on('message', (data: Buffer) => observe(probe, data.subarray(0, 24).toString().trimEnd()));
     const payload = randomBytes(200);
     return {
       type(stamp) {
@@ -152,11 +149,25 @@ async function automergeClients(port: number, n: number, probe: Probe): Promise<
   const { splice } = await import('@automerge/automerge');
   type Doc = { text: string; stamps: Record<string, string> };
   const clients: LoadClient[] = [];
-  for (let r = 0; r * ROOM < n; r++) {
+  const rooms = Array.from({ length: Math.ceil(n / ROOM) }, (_, r) => {
     const size = Math.min(ROOM, n - r * ROOM);
     const repos = Array.from({ length: size }, () => new Repo({ network: [new WebSocketClientAdapter(`ws://127.0.0.1:${port}`)] }));
-    const first = repos[0]!.create<Doc>({ text: '', stamps: {} });
-    const handles = [first, ...(await Promise.all(repos.slice(1).map((repo) => repo.find<Doc>(first.url))))];
+    return { repos, first: repos[0]!.create<Doc>({ text: '', stamps: {} }) };
+  });
+  // The server learns a document from its creator; give that a moment before the others ask.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const find = async (repo: (typeof rooms)[number]['repos'][number], url: (typeof rooms)[number]['first']['url']) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await repo.find<Doc>(url);
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  };
+  for (const { repos, first } of rooms) {
+    const handles = [first, ...(await Promise.all(repos.slice(1).map((repo) => find(repo, first.url))))];
     handles.forEach((handle, index) => {
       const seen: Record<string, string> = {};
       handle.on('change', ({ doc }) => {
@@ -174,7 +185,7 @@ async function automergeClients(port: number, n: number, probe: Probe): Promise<
             d.stamps[String(index)] = stamp;
           });
         },
-        close: () => repos[index]!.shutdown(),
+        close: () => void repos[index]!.shutdown(),
       });
     });
   }
@@ -284,11 +295,12 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 export async function runRelayBench(sizes = [10, 50, 200, 1000]): Promise<BenchSection[]> {
   await loadSodium();
+  const startLoad = loadavg();
   const rows: BenchSection['rows'] = [];
   const notes: string[] = [];
   for (const n of sizes) {
     const results: Record<string, Awaited<ReturnType<typeof runLoad>>> = {};
-    for (const kind of ['hearth', 'echo', 'automerge'] as const) {
+    for (const kind of (process.env.BENCH_KINDS?.split(',') ?? ['hearth', 'echo', 'automerge']) as Kind[]) {
       console.error(`bench relay: ${kind} with ${n} clients…`);
       results[kind] = await runLoad(kind, n);
     }
@@ -331,7 +343,8 @@ export async function runRelayBench(sizes = [10, 50, 200, 1000]): Promise<BenchS
   }
   notes.unshift(
     `Rooms of ${ROOM} clients share one document; each client types ${RATE} characters a second (one change each), ${WARMUP_S} s warm-up, ${MEASURE_S} s measured. Hearth seals and signs every change (XChaCha20-Poly1305 + Ed25519); the relay verifies every signature and role and commits each change to SQLite (WAL, synchronous=FULL) before fanning it out. The echo relay only forwards bytes. automerge-repo runs without storage.`,
-    `Latency is from the moment a client makes its edit to the moment each peer in the room has it; "delivered" is the share of (edits × peers) seen within the run.`,
+    `Latency is from the moment a client makes its edit to the moment each peer in the room has it; "delivered" is the share of (edits × peers) seen within the run. automerge-repo merges and batches sync messages, so a peer often sees only the latest of several edits; its "delivered" counts only edits seen individually, and its latency is measured on those.`,
+    `Load average when the relay section started: ${startLoad.map((l) => l.toFixed(2)).join(' ')} (on ${cpus().length} cores; other work on the machine inflates every column alike).`,
   );
   return [{ title: 'Relay: N typing clients in shared documents', peer: 'bare ws echo relay; automerge-repo sync server (same load, same machine)', rows, notes }];
 }

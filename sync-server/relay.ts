@@ -160,6 +160,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const subscribers = new Map<string, Set<Connection>>();
   // Members per space, read through on a miss and dropped on every membership event.
   const memberCache = new Map<string, Promise<Map<string, Role>>>();
+  const knownHeads = new Map<string, Set<string>>();
   let nextConnectionId = 1;
 
   function members(space: string): Promise<Map<string, Role>> {
@@ -176,6 +177,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   function forgetSpace(space: string, deleted: boolean): void {
     memberCache.delete(space);
     if (!deleted) return;
+    knownHeads.delete(space);
     for (const [key, set] of subscribers) {
       if (!key.startsWith(`${space}/`)) continue;
       for (const connection of set) connection.subscriptions.delete(key);
@@ -266,7 +268,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   }
 
   async function requireKnownHead(space: string, head: string): Promise<void> {
-    if (!(await store.hasMembershipHead(space, head))) throw new HearthError('BAD_REQUEST', 'The change names a membership head this space never had; pull the membership log and rewrite the change.');
+    // Heads only accumulate (until the space is deleted), so a head once found stays valid.
+    if (knownHeads.get(space)?.has(head)) return;
+    if (await store.hasMembershipHead(space, head)) {
+      if (knownHeads.size > 50_000) knownHeads.clear();
+      if (!knownHeads.has(space)) knownHeads.set(space, new Set());
+      knownHeads.get(space)!.add(head);
+      return;
+    }
+    throw new HearthError('BAD_REQUEST', 'The change names a membership head this space never had; pull the membership log and rewrite the change.');
   }
 
   const ok = (rid: number, extra: { seq?: number; head?: string } = {}): RelayFrame => ({ t: 'ok', rid, ...extra, parts: [] });

@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import type { SqlDriver, SqlTransaction, SqlValue, SqlRow, StoreEvent } from './sql-driver.ts';
 
+
 function bind(params: readonly SqlValue[]): unknown[] {
   // better-sqlite3 binds Buffers as BLOBs; a plain Uint8Array must be wrapped without copying.
   return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
@@ -63,23 +64,61 @@ export class SqliteDriver implements SqlDriver {
     return this.serialize(() => this.runNow(sql, params));
   }
 
+  /**
+   * Group commit: transactions that arrive while the disk is busy are run together, each inside
+   * its own savepoint (so one failing leaves the others intact), under one COMMIT and one fsync.
+   * Every caller still hears back only after its writes are durable.
+   */
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-    return this.serialize(async () => {
-      const events: StoreEvent[] = [];
-      const tx: SqlTransaction = {
-        all: async <R extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) => this.allNow<R>(sql, params),
-        run: async (sql: string, params: readonly SqlValue[] = []) => this.runNow(sql, params),
-        notify: (event) => events.push(event),
-      };
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const value = await work(tx);
-        this.db.exec('COMMIT');
-        return value;
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
+    return new Promise<T>((resolve, reject) => {
+      this.pendingTransactions.push({ work: work as (tx: SqlTransaction) => Promise<unknown>, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // Wait one turn of the event loop so requests already received can join this commit.
+        setImmediate(() => {
+          this.flushScheduled = false;
+          void this.serialize(() => this.commitPending());
+        });
       }
+    });
+  }
+
+  private readonly pendingTransactions: Array<{ work: (tx: SqlTransaction) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  private flushScheduled = false;
+
+  private async commitPending(): Promise<void> {
+    const batch = this.pendingTransactions.splice(0);
+    if (batch.length === 0) return;
+    const tx: SqlTransaction = {
+      all: async <R extends SqlRow = SqlRow>(sql: string, params: readonly SqlValue[] = []) => this.allNow<R>(sql, params),
+      run: async (sql: string, params: readonly SqlValue[] = []) => this.runNow(sql, params),
+      // One process owns the file: there is nobody to notify.
+      notify: () => undefined,
+    };
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const item of batch) {
+        this.db.exec('SAVEPOINT one');
+        try {
+          outcomes.push({ ok: true, value: await item.work(tx) });
+          this.db.exec('RELEASE one');
+        } catch (error) {
+          this.db.exec('ROLLBACK TO one');
+          this.db.exec('RELEASE one');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
     });
   }
 
