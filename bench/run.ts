@@ -7,6 +7,7 @@ import { machine, renderSection, type BenchSection } from './report.ts';
 
 const suites: Record<string, () => Promise<BenchSection[]>> = {
   vault: async () => (await import('./vault.ts')).runVaultBench(),
+  richtext: async () => (await import('./richtext.ts')).runRichtextBench(),
 };
 
 const only = process.argv.slice(2);
@@ -23,5 +24,6 @@ const body = [
   '',
   ...sections.map(renderSection),
 ].join('\n');
-writeFileSync(new URL('./RESULTS.md', import.meta.url), body);
+// A partial run prints its sections but leaves RESULTS.md to full runs.
+if (only.length === 0) writeFileSync(new URL('./RESULTS.md', import.meta.url), body);
 console.log(body);

@@ -12,6 +12,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isHearthError } from '../../common/errors.ts';
 import { bodyAsMarkdown, setBodyFromMarkdown } from '../../common/richtext/index.ts';
 import { defaultVaultDir } from '../paths.ts';
+import { exportVault } from '../portability/export.ts';
+import { importPath } from '../portability/import.ts';
 import { Vault } from '../vault/vault.ts';
 import { askSecret } from './prompt.ts';
 
@@ -338,6 +340,29 @@ const commands: Record<string, Command> = {
         print(call, entries, () => table(entries.map((e) => [new Date(e.at).toISOString(), e.actor, e.action, e.target ?? ''])));
       }),
   },
+  export: {
+    usage: 'hearth export --out DIR [--workspace W]',
+    options: { out: { type: 'string' }, workspace: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const out = call.values.out as string | undefined;
+      if (!out) throw new UsageError('export needs --out DIR.');
+      const workspace = call.values.workspace as string | undefined;
+      await withVault(call, async (vault) => {
+        const manifest = await exportVault(vault, out, { ...(workspace ? { workspace } : {}), onProgress: progressLine(call, 'Exporting') });
+        print(call, manifest, () => `Exported ${manifest.counts.documents} documents, ${manifest.counts.comments} comments and ${manifest.counts.files} files to ${out}\n`);
+      });
+    },
+  },
+  import: {
+    usage: 'hearth import PATH   (a Hearth export folder, or a folder of Markdown files)',
+    positionals: [1, 1],
+    run: (call) =>
+      withVault(call, async (vault) => {
+        const summary = await importPath(vault, call.positionals[0]!, { onProgress: progressLine(call, 'Importing') });
+        print(call, summary, () => `Imported ${summary.documentsCreated} new documents (${summary.documentsMerged} merged), ${summary.comments} comments and ${summary.files} files\n`);
+      }),
+  },
   'passphrase change': {
     usage: 'hearth passphrase change   (new one from HEARTH_NEW_PASSPHRASE or the terminal)',
     positionals: [0, 0],
@@ -350,6 +375,15 @@ const commands: Record<string, Command> = {
       }),
   },
 };
+
+/** Progress on stderr, on one line, when a person is watching. */
+function progressLine(call: Invocation, verb: string): ((p: { phase: string; done: number; total: number }) => void) | undefined {
+  if (call.json || !process.stderr.isTTY) return undefined;
+  return ({ phase, done, total }) => {
+    if (phase === 'done') process.stderr.write('\r\x1b[K');
+    else process.stderr.write(`\r\x1b[K${verb} ${phase}: ${phase === 'files' ? `${Math.floor((100 * done) / Math.max(total, 1))}%` : `${done}/${total}`}`);
+  };
+}
 
 function usage(): string {
   return [

@@ -51,6 +51,21 @@ export class AuditLog {
     this.sql('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, entry));
   }
 
+  /** Brings in entries from an export, keeping their actor and time; entries already here are skipped. */
+  adopt(entries: Array<{ at: number; actor: string; action: string; target?: string }>): number {
+    const seen = new Set(this.list().map(auditKey));
+    let added = 0;
+    for (const entry of entries) {
+      if (seen.has(auditKey(entry))) continue;
+      const seq = ((this.sql('SELECT max(seq) AS seq FROM audit').get() as { seq: number | null }).seq ?? 0) + 1;
+      const stored = { seq, at: entry.at, actor: entry.actor, action: entry.action, ...(entry.target === undefined ? {} : { target: entry.target }) };
+      this.sql('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, stored));
+      seen.add(auditKey(entry));
+      added++;
+    }
+    return added;
+  }
+
   /** Events written while the vault was locked (failed unlocks) join the sealed log on unlock. */
   absorbPending(): void {
     const pending = this.sql('SELECT seq, at, action FROM pending_audit ORDER BY seq').all() as Array<{ seq: number; at: number; action: string }>;
@@ -65,6 +80,10 @@ export class AuditLog {
     const rows = this.sql('SELECT seq, sealed FROM audit ORDER BY seq').all() as Array<{ seq: number; sealed: Uint8Array }>;
     return rows.map((row) => openJson<AuditEntry>(this.recordsKey, { kind: 'audit', id: String(row.seq) }, row.sealed));
   }
+}
+
+function auditKey(entry: { at: number; actor: string; action: string; target?: string }): string {
+  return JSON.stringify([entry.at, entry.actor, entry.action, entry.target ?? null]);
 }
 
 export function recordPendingEvent(db: Database, action: AuditAction): void {

@@ -111,6 +111,15 @@ export class CommentStore {
     return rows.map((row) => this.open(workspaceId, documentId, row.id, row.sealed)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
+  /** Brings in a comment from an export under its own id; false when it is already here. */
+  adopt(record: CommentRecord): boolean {
+    if (this.sql('SELECT 1 FROM comments WHERE id = ?').get(record.id)) return false;
+    const workspaceId = this.documents.workspaceOf(record.documentId);
+    this.sql('INSERT INTO comments (id, document_id, sealed) VALUES (?, ?, ?)').run(record.id, record.documentId, this.seal(workspaceId, record));
+    this.search.indexComment(record.id, record.documentId, workspaceId, record.text);
+    return true;
+  }
+
   /** Every comment in the vault with its workspace, for building the search index. */
   allRecords(): Array<CommentRecord & { workspaceId: string }> {
     const rows = this.sql('SELECT c.id, c.document_id AS documentId, d.workspace_id AS workspaceId, c.sealed FROM comments c JOIN documents d ON d.id = c.document_id').all() as Array<{

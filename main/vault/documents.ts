@@ -98,8 +98,12 @@ export class DocumentStore {
   }
 
   create(workspaceIdOrName: string, input: { title: string; tags?: string[]; init?: (doc: DocumentContent) => void }): DocumentSummary {
+    return this.createWithId(workspaceIdOrName, newId(), input);
+  }
+
+  /** create() with a chosen id, for imports that must map the same source to the same document. */
+  createWithId(workspaceIdOrName: string, id: string, input: { title: string; tags?: string[]; init?: (doc: DocumentContent) => void }): DocumentSummary {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
-    const id = newId();
     const now = Date.now();
     let doc = A.from<DocumentContent>({ title: '', body: '', tags: [], createdAt: now });
     doc = A.change(doc, { time: Math.floor(now / 1000) }, (d) => {
@@ -131,6 +135,46 @@ export class DocumentStore {
     this.search.indexDocument(id, workspaceId, head.title, bodyText(doc), head.tags);
     this.notify(entry);
     return summaryOf(entry);
+  }
+
+  /**
+   * Brings in a document from an export with its whole history. When the document is already
+   * here, the histories merge (Automerge skips changes it has), so importing twice adds nothing.
+   */
+  adopt(workspaceId: string, id: string, bytes: Uint8Array, times: { createdAt: number; updatedAt: number }): 'created' | 'merged' {
+    let incoming: HearthDoc;
+    try {
+      incoming = A.load<DocumentContent>(bytes);
+    } catch (cause) {
+      throw new HearthError('BAD_REQUEST', `The document ${id} in the import is not a readable Automerge document.`, { cause });
+    }
+    if (this.sql('SELECT 1 FROM documents WHERE id = ?').get(id)) {
+      this.applyChanges(id, A.getAllChanges(incoming));
+      return 'merged';
+    }
+    const key = this.workspaces.keyOf(workspaceId);
+    const head: DocumentHead = { title: incoming.title ?? '', tags: [...(incoming.tags ?? [])], createdAt: times.createdAt, updatedAt: times.updatedAt };
+    const snapshot = A.save(incoming);
+    this.inTransaction(() => {
+      this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, this.sealHead(key, workspaceId, id, head));
+      this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
+    });
+    const entry: OpenDocument = {
+      id,
+      workspaceId,
+      doc: incoming,
+      persistedHeads: A.getHeads(incoming),
+      nextSeq: 1,
+      snapshotBytes: snapshot.length,
+      logBytes: 0,
+      head,
+      headWrittenAt: times.updatedAt,
+      textSeq: -1,
+    };
+    this.writeText(entry, key, 0);
+    this.open.set(id, entry);
+    this.search.indexDocument(id, workspaceId, head.title, bodyText(incoming), head.tags);
+    return 'created';
   }
 
   /** Lists a workspace's documents from their sealed heads, without loading any document. */

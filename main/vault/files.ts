@@ -34,6 +34,9 @@ export interface AddFileInput {
   name: string;
   type?: string;
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** Keeps the id and time a file had in an export (import); a new id otherwise. */
+  id?: string;
+  createdAt?: number;
   /** Called after each stored chunk with the bytes stored so far. */
   onProgress?: (bytes: number) => void;
 }
@@ -56,7 +59,10 @@ export class FileStore {
       throw new HearthError('BAD_REQUEST', 'A file name is 1–255 characters without slashes.');
     }
     const key = this.workspaces.keyOf(workspaceId);
-    const id = newId();
+    const id = input.id ?? newId();
+    if (input.id && this.sql('SELECT 1 FROM files WHERE id = ?').get(input.id)) {
+      throw new HearthError('ALREADY_EXISTS', `A file with id ${input.id} is already in this vault.`);
+    }
     const s = sodium();
     const hashState = s.crypto_generichash_init(null, 32);
     this.sql('INSERT INTO files (id, workspace_id, complete) VALUES (?, ?, 0)').run(id, workspaceId);
@@ -94,9 +100,13 @@ export class FileStore {
       buffer.fill(0);
       buffer = new Uint8Array(0);
     }
-    const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
+    const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: input.createdAt ?? Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
     this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ?').run(sealJson(key, { kind: 'file', id, workspaceId }, meta), id);
     return infoOf(id, workspaceId, meta);
+  }
+
+  has(id: string): boolean {
+    return this.sql('SELECT 1 FROM files WHERE id = ? AND complete = 1').get(id) !== undefined;
   }
 
   list(workspaceIdOrName: string): FileInfo[] {

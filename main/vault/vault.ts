@@ -49,6 +49,8 @@ export interface CreateVaultOptions extends OpenOptions {
   profile: Profile;
   /** Argon2id cost; defaults to DEFAULT_KDF_COST. */
   kdfCost?: { opsLimit: number; memLimit: number };
+  /** Start with an empty "Personal" workspace (the default); off when the vault is made to receive an import. */
+  personalWorkspace?: boolean;
 }
 
 const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
@@ -172,7 +174,7 @@ export class Vault {
     })();
     const vault = new Vault(dir, db, vaultId, masterKey, recordsKey, identity);
     vault.audit.record('vault.created');
-    vault.workspaces.create({ name: 'Personal', kind: 'personal' }, { audit: false });
+    if (options.personalWorkspace !== false) vault.workspaces.create({ name: 'Personal', kind: 'personal' }, { audit: false });
     return vault;
   }
 

@@ -73,6 +73,20 @@ export class WorkspaceStore {
     return { ...workspace };
   }
 
+  /** Brings in a workspace from an export under its own id; false when it is already here. */
+  adopt(workspace: Workspace): boolean {
+    if (this.all().has(workspace.id)) return false;
+    const key = randomKey();
+    const adopted: Workspace = { id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt, ...(workspace.relay ? { relay: workspace.relay } : {}) };
+    this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+      adopted.id,
+      sealBytes(this.recordsKey, { kind: 'workspace-key', id: adopted.id }, key),
+      sealJson(this.recordsKey, { kind: 'workspace', id: adopted.id }, adopted),
+    );
+    this.all().set(adopted.id, { workspace: adopted, key });
+    return true;
+  }
+
   rename(idOrName: string, name: string): Workspace {
     const { workspace } = this.find(idOrName);
     const trimmed = name.trim();

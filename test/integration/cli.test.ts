@@ -105,6 +105,19 @@ describe('hearth CLI', () => {
     expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['vault.created', 'workspace.created', 'vault.unlocked', 'document.deleted']));
   });
 
+  it('export to a folder and import it into another vault', async () => {
+    const out = join(root, 'export');
+    const manifest = await json<{ counts: { documents: number; files: number } }>(['export', '--out', out]);
+    expect(manifest.counts.documents).toBeGreaterThan(0);
+    const otherEnv = { ...env, HEARTH_VAULT: join(root, 'other-vault') };
+    expect((await hearth(['init', '--username', 'cleo'], { env: otherEnv })).code).toBe(0);
+    const imported = await hearth(['import', out, '--json'], { env: otherEnv });
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ documentsCreated: manifest.counts.documents, files: manifest.counts.files });
+    const docs = await hearth(['doc', 'list', '--workspace', 'Research', '--json'], { env: otherEnv });
+    expect(JSON.parse(docs.stdout).map((d: { title: string }) => d.title)).toContain('Findings');
+  });
+
   it('user errors exit 1 with one line on stderr; bad usage exits 2', async () => {
     const wrong = await hearth(['workspace', 'list'], { env: { ...env, HEARTH_PASSPHRASE: 'not it at all' } });
     expect(wrong.code).toBe(1);

@@ -1,0 +1,159 @@
+/**
+ * Export: every workspace, document, comment, file, member list and audit entry, in the open
+ * format of DESIGN.md — Markdown with front matter for people, JSON for machines, the Automerge
+ * binary for history, attachments as plain files. Written as a folder; files are streamed.
+ */
+import * as A from '@automerge/automerge';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  type AuditFile,
+  type DocumentFile,
+  type FilesFile,
+  type Manifest,
+  type WorkspaceFile,
+} from '../../common/export/schema.ts';
+import { bodyAsMarkdown } from '../../common/richtext/index.ts';
+import type { Vault } from '../vault/vault.ts';
+
+export interface ExportProgress {
+  phase: 'documents' | 'files' | 'done';
+  done: number;
+  total: number;
+}
+
+export interface ExportOptions {
+  /** Only this workspace (id or name). */
+  workspace?: string;
+  onProgress?: (progress: ExportProgress) => void;
+  /** Fixed export time, for reproducible output. */
+  now?: Date;
+}
+
+/** Sorts object keys so the same document always exports to the same bytes (Automerge maps have no key order). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+function stableSpan(span: A.Span): DocumentFile['spans'][number] {
+  const plain = JSON.parse(JSON.stringify(span)) as DocumentFile['spans'][number];
+  return plain.type === 'text' ? plain : { type: 'block', value: sortedKeys(plain.value) as typeof plain.value };
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** YAML front matter with every value as a JSON string, which YAML reads as the same string. */
+function frontMatter(fields: Record<string, string | string[]>): string {
+  const lines = Object.entries(fields).map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+  return `---\n${lines.join('\n')}\n---\n\n`;
+}
+
+/** A file name that works on every platform, keeping the original in files.json. */
+function safeName(name: string): string {
+  return name.replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'file';
+}
+
+export async function exportVault(vault: Vault, outDir: string, options: ExportOptions = {}): Promise<Manifest> {
+  const workspaces = options.workspace ? [vault.workspaces.get(options.workspace)] : vault.workspaces.list();
+  const docsByWorkspace = workspaces.map((w) => ({ workspace: w, docs: vault.documents.list(w.id).sort((a, b) => a.id.localeCompare(b.id)) }));
+  const filesByWorkspace = new Map(workspaces.map((w) => [w.id, vault.files.list(w.id).sort((a, b) => a.id.localeCompare(b.id))]));
+  const totalDocs = docsByWorkspace.reduce((n, w) => n + w.docs.length, 0);
+  const totalFileBytes = [...filesByWorkspace.values()].flat().reduce((n, f) => n + f.size, 0);
+  const counts = { workspaces: workspaces.length, documents: totalDocs, comments: 0, files: 0, auditEntries: 0 };
+  mkdirSync(outDir, { recursive: true });
+  const profile = vault.profile;
+
+  let docsDone = 0;
+  for (const { workspace, docs } of docsByWorkspace) {
+    const dir = join(outDir, 'workspaces', workspace.id);
+    mkdirSync(join(dir, 'documents'), { recursive: true });
+    const entries: WorkspaceFile['documents'] = [];
+    for (const summary of docs) {
+      const doc = vault.documents.get(summary.id);
+      const comments = vault.comments.records(summary.id).sort((a, b) => a.id.localeCompare(b.id));
+      counts.comments += comments.length;
+      const base = join('documents', summary.id);
+      const documentFile: DocumentFile = {
+        id: summary.id,
+        title: summary.title,
+        tags: summary.tags,
+        createdAt: summary.createdAt,
+        updatedAt: summary.updatedAt,
+        spans: A.spans(doc, ['body']).map(stableSpan),
+        comments: comments.map((c) => ({
+          id: c.id,
+          threadId: c.threadId,
+          author: c.author,
+          text: c.text,
+          resolved: c.resolved,
+          createdAt: c.createdAt,
+          updatedAt: c.updatedAt,
+          ...(c.anchor ? { anchor: { start: String(c.anchor.start), end: String(c.anchor.end), quote: c.anchor.quote } } : {}),
+        })),
+      };
+      const markdown =
+        frontMatter({ id: summary.id, title: summary.title, tags: summary.tags, created: new Date(summary.createdAt).toISOString(), updated: new Date(summary.updatedAt).toISOString() }) +
+        bodyAsMarkdown(doc);
+      writeFileSync(join(dir, `${base}.md`), markdown);
+      writeFileSync(join(dir, `${base}.json`), json(documentFile));
+      writeFileSync(join(dir, `${base}.automerge`), A.save(doc));
+      entries.push({ id: summary.id, title: summary.title, markdown: `${base}.md`, json: `${base}.json`, automerge: `${base}.automerge` });
+      options.onProgress?.({ phase: 'documents', done: ++docsDone, total: totalDocs });
+    }
+    const workspaceFile: WorkspaceFile = {
+      id: workspace.id,
+      name: workspace.name,
+      kind: workspace.kind,
+      createdAt: workspace.createdAt,
+      ...(workspace.relay ? { relay: workspace.relay } : {}),
+      documents: entries,
+    };
+    writeFileSync(join(dir, 'workspace.json'), json(workspaceFile));
+    // A personal workspace has one member: its owner. Team workspaces list their roster.
+    writeFileSync(join(dir, 'members.json'), json([{ username: profile.username, displayName: profile.displayName, role: 'owner' }]));
+  }
+
+  let bytesDone = 0;
+  for (const workspace of workspaces) {
+    const files = filesByWorkspace.get(workspace.id)!;
+    const dir = join(outDir, 'workspaces', workspace.id, 'files');
+    mkdirSync(dir, { recursive: true });
+    const listing: FilesFile = [];
+    for (const file of files) {
+      const path = join('files', file.id, safeName(file.name));
+      mkdirSync(join(dir, file.id), { recursive: true });
+      await pipeline(vault.files.read(file.id), createWriteStream(join(outDir, 'workspaces', workspace.id, path), { mode: 0o600 }));
+      bytesDone += file.size;
+      listing.push({ id: file.id, name: file.name, type: file.type, size: file.size, createdAt: file.createdAt, path });
+      options.onProgress?.({ phase: 'files', done: bytesDone, total: totalFileBytes });
+    }
+    counts.files += files.length;
+    writeFileSync(join(dir, 'files.json'), json(listing));
+  }
+
+  vault.audit.record('export', options.workspace ? workspaces[0]!.id : 'all');
+  const audit: AuditFile = vault.audit.list().map((e) => ({ at: e.at, actor: e.actor, action: e.action, ...(e.target === undefined ? {} : { target: e.target }) }));
+  counts.auditEntries = audit.length;
+  writeFileSync(join(outDir, 'audit.json'), json(audit));
+
+  const manifest: Manifest = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    exportedAt: (options.now ?? new Date()).toISOString(),
+    profile: { username: profile.username, displayName: profile.displayName },
+    counts,
+    workspaces: workspaces.map((w) => ({ id: w.id, name: w.name, path: `workspaces/${w.id}` })),
+  };
+  writeFileSync(join(outDir, 'manifest.json'), json(manifest));
+  options.onProgress?.({ phase: 'done', done: totalDocs, total: totalDocs });
+  return manifest;
+}

@@ -1,0 +1,180 @@
+/**
+ * Import: reads a Hearth export back into a vault, keeping ids and history, so importing the
+ * same export twice adds nothing; or reads a plain folder of Markdown files as new documents.
+ */
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import type { z } from 'zod';
+import { hash, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
+import { HearthError } from '../../common/errors.ts';
+import {
+  AuditFileSchema,
+  DocumentFileSchema,
+  FilesFileSchema,
+  ManifestSchema,
+  WorkspaceFileSchema,
+  type Manifest,
+} from '../../common/export/schema.ts';
+import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import type { Vault } from '../vault/vault.ts';
+
+export interface ImportProgress {
+  phase: 'documents' | 'files' | 'done';
+  done: number;
+  total: number;
+}
+
+export interface ImportSummary {
+  kind: 'hearth-export' | 'markdown-folder';
+  workspaces: number;
+  documentsCreated: number;
+  documentsMerged: number;
+  comments: number;
+  files: number;
+  auditEntries: number;
+}
+
+function readJson<S extends z.ZodType>(root: string, path: string, schema: S): z.infer<S> {
+  const full = resolve(root, path);
+  if (!full.startsWith(resolve(root) + sep)) throw new HearthError('BAD_REQUEST', `The import refers to ${path}, outside its folder; nothing was imported from it.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(full, 'utf8'));
+  } catch (cause) {
+    throw new HearthError('BAD_REQUEST', `${path} in the import is missing or is not JSON.`, { cause });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HearthError('BAD_REQUEST', `${path} in the import does not match the export format: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
+  return parsed.data;
+}
+
+function inside(root: string, path: string): string {
+  const full = resolve(root, path);
+  if (!full.startsWith(resolve(root) + sep)) throw new HearthError('BAD_REQUEST', `The import refers to ${path}, outside its folder; nothing was imported from it.`);
+  return full;
+}
+
+/** Imports a folder: a Hearth export when it has manifest.json, otherwise Markdown files. */
+export async function importPath(vault: Vault, path: string, options: { onProgress?: (p: ImportProgress) => void } = {}): Promise<ImportSummary> {
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new HearthError('NOT_FOUND', `${path} is not a folder. Import a Hearth export folder or a folder of Markdown files.`);
+  const summary = existsSync(join(path, 'manifest.json')) ? await importExport(vault, path, options) : importMarkdownFolder(vault, path, options);
+  vault.audit.record('import', `${summary.documentsCreated} documents, ${summary.files} files`);
+  return summary;
+}
+
+async function importExport(vault: Vault, root: string, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportSummary> {
+  const manifest: Manifest = readJson(root, 'manifest.json', ManifestSchema);
+  const summary: ImportSummary = { kind: 'hearth-export', workspaces: 0, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, auditEntries: 0 };
+  // Everything is read and validated before anything is written, so a bad export changes nothing.
+  const workspaces = manifest.workspaces.map((entry) => {
+    const workspace = readJson(root, join(entry.path, 'workspace.json'), WorkspaceFileSchema);
+    const documents = workspace.documents.map((d) => ({
+      file: readJson(root, join(entry.path, d.json), DocumentFileSchema),
+      bytes: readFileSync(inside(root, join(entry.path, d.automerge))),
+    }));
+    const files = existsSync(join(root, entry.path, 'files', 'files.json')) ? readJson(root, join(entry.path, 'files', 'files.json'), FilesFileSchema) : [];
+    return { entry, workspace, documents, files };
+  });
+  const audit = existsSync(join(root, 'audit.json')) ? readJson(root, 'audit.json', AuditFileSchema) : [];
+  const totalDocs = workspaces.reduce((n, w) => n + w.documents.length, 0);
+  const totalBytes = workspaces.reduce((n, w) => n + w.files.reduce((m, f) => m + f.size, 0), 0);
+
+  let done = 0;
+  vault.transaction(() => {
+    for (const { workspace, documents } of workspaces) {
+      if (vault.workspaces.adopt({ id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt, ...(workspace.relay ? { relay: workspace.relay } : {}) })) summary.workspaces++;
+      for (const { file, bytes } of documents) {
+        const outcome = vault.documents.adopt(workspace.id, file.id, bytes, { createdAt: file.createdAt, updatedAt: file.updatedAt });
+        if (outcome === 'created') summary.documentsCreated++;
+        else summary.documentsMerged++;
+        for (const comment of file.comments) {
+          const adopted = vault.comments.adopt({
+            id: comment.id,
+            documentId: file.id,
+            threadId: comment.threadId,
+            author: comment.author,
+            text: comment.text,
+            resolved: comment.resolved,
+            createdAt: comment.createdAt,
+            updatedAt: comment.updatedAt,
+            ...(comment.anchor ? { anchor: { start: comment.anchor.start, end: comment.anchor.end, quote: comment.anchor.quote } } : {}),
+          });
+          if (adopted) summary.comments++;
+        }
+        options.onProgress?.({ phase: 'documents', done: ++done, total: totalDocs });
+      }
+    }
+    summary.auditEntries = vault.audit.adopt(audit);
+  });
+
+  let bytesDone = 0;
+  for (const { entry, workspace, files } of workspaces) {
+    for (const file of files) {
+      if (vault.files.has(file.id)) continue;
+      const source = inside(root, join(entry.path, file.path));
+      if (!existsSync(source) || statSync(source).size !== file.size) {
+        throw new HearthError('BAD_REQUEST', `${join(entry.path, file.path)} is missing or not the size files.json gives; the files before it were imported.`);
+      }
+      await vault.files.add(workspace.id, { id: file.id, name: file.name, type: file.type, createdAt: file.createdAt, source: createReadStream(source, { highWaterMark: 1024 * 1024 }) });
+      summary.files++;
+      bytesDone += file.size;
+      options.onProgress?.({ phase: 'files', done: bytesDone, total: totalBytes });
+    }
+  }
+  options.onProgress?.({ phase: 'done', done: totalDocs, total: totalDocs });
+  return summary;
+}
+
+function markdownFiles(root: string): string[] {
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(md|markdown)$/i.test(name))
+    .map((name) => join(root, name))
+    .filter((path) => statSync(path).isFile())
+    .sort();
+}
+
+/** Splits off YAML front matter; only a `title` in it is used. */
+function parseMarkdownFile(text: string, fallbackTitle: string): { title: string; tags: string[]; body: string } {
+  const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
+  if (!match) return { title: fallbackTitle, tags: [], body: text };
+  let title = fallbackTitle;
+  let tags: string[] = [];
+  for (const line of match[1]!.split(/\r?\n/)) {
+    const [, key, raw] = /^(\w+):\s*(.*)$/.exec(line) ?? [];
+    if (!key || raw === undefined) continue;
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw.replace(/^['"]|['"]$/g, '');
+    }
+    if (key === 'title' && typeof value === 'string' && value.trim()) title = value.trim();
+    if (key === 'tags' && Array.isArray(value)) tags = value.filter((t): t is string => typeof t === 'string');
+  }
+  return { title, tags, body: text.slice(match[0].length) };
+}
+
+function importMarkdownFolder(vault: Vault, root: string, options: { onProgress?: (p: ImportProgress) => void }): ImportSummary {
+  const files = markdownFiles(root);
+  if (files.length === 0) throw new HearthError('BAD_REQUEST', `${root} has no manifest.json and no Markdown files; nothing to import.`);
+  const name = `Imported: ${basename(resolve(root))}`;
+  const existing = vault.workspaces.list().find((w) => w.name === name);
+  const workspace = existing ?? vault.workspaces.create({ name });
+  const summary: ImportSummary = { kind: 'markdown-folder', workspaces: existing ? 0 : 1, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, auditEntries: 0 };
+  // The same file imported again maps to the same document id, so it is not duplicated.
+  const known = new Set(vault.documents.allIds().map((d) => d.id));
+  vault.transaction(() => {
+    files.forEach((path, index) => {
+      const rel = relative(root, path);
+      const text = readFileSync(path, 'utf8');
+      const id = toBase64Url(hash(utf8(`markdown-import|${workspace.id}|${rel}|${text}`), 16));
+      if (!known.has(id)) {
+        const { title, tags, body } = parseMarkdownFile(text, basename(rel).replace(/\.(md|markdown)$/i, ''));
+        vault.documents.createWithId(workspace.id, id, { title, tags, init: (d) => setBodyFromMarkdown(d, body) });
+        summary.documentsCreated++;
+      }
+      options.onProgress?.({ phase: 'documents', done: index + 1, total: files.length });
+    });
+  });
+  return summary;
+}

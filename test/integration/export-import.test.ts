@@ -1,0 +1,156 @@
+// S7: everything can be taken out in the open format and brought back unchanged.
+import * as A from '@automerge/automerge';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isHearthError } from '../../common/errors.ts';
+import { exportSchemas, type ExportFileKind } from '../../common/export/schema.ts';
+import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import { MIN_KDF_COST } from '../../main/vault/keys.ts';
+import { Vault } from '../../main/vault/vault.ts';
+import { exportVault } from '../../main/portability/export.ts';
+import { importPath } from '../../main/portability/import.ts';
+import { createTestVault, filesUnder, PASSPHRASE, tempDir } from '../support/vault.ts';
+
+const NOW = new Date('2026-01-02T03:04:05.000Z');
+
+async function richVault(): Promise<Vault> {
+  const vault = await createTestVault();
+  const personal = vault.workspaces.list()[0]!;
+  const lab = vault.workspaces.create({ name: 'Lab notes' });
+  const plan = vault.documents.create(personal.id, {
+    title: 'Plan',
+    tags: ['home', 'todo'],
+    init: (d) => setBodyFromMarkdown(d, '# Plan\n\nBuy **milk** and *bread*, see [list](https://example.org).\n\n- one\n- two\n\n> quoted `code`\n'),
+  });
+  vault.documents.change(plan.id, (d) => A.splice(d, ['body'], 6, 0, 'Really: '));
+  const thread = vault.comments.add(plan.id, { text: 'Which milk?', anchor: { from: 15, to: 19 } });
+  vault.comments.add(plan.id, { text: 'Oat.', replyTo: thread.id });
+  vault.comments.resolve(thread.id);
+  const log = vault.documents.create(lab.id, { title: 'Run 42', init: (d) => setBodyFromMarkdown(d, '1. mix\n2. heat\n') });
+  vault.comments.add(log.id, { text: 'Too hot' });
+  vault.documents.create(lab.id, { title: 'Empty' });
+  await vault.files.add(lab.id, { name: 'data: "raw"?.csv', source: [Buffer.from('t,v\n1,2\n')] });
+  await vault.files.add(personal.id, { name: 'photo.jpg', source: [Buffer.alloc(3 * 1024 * 1024 + 1, 7)] });
+  return vault;
+}
+
+/** Every file of an export as text or bytes, by path, with the export time and audit log set aside. */
+function snapshotOf(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const file of filesUnder(dir)) {
+    const path = relative(dir, file);
+    if (path === 'audit.json') continue;
+    const bytes = readFileSync(file);
+    if (path === 'manifest.json') {
+      const manifest = JSON.parse(bytes.toString());
+      delete manifest.exportedAt;
+      delete manifest.counts.auditEntries;
+      out.set(path, JSON.stringify(manifest));
+    } else out.set(path, bytes.toString('base64'));
+  }
+  return out;
+}
+
+function kindOf(path: string): ExportFileKind | undefined {
+  if (path === 'manifest.json') return 'manifest';
+  if (path === 'audit.json') return 'audit';
+  if (path.endsWith('/workspace.json')) return 'workspace';
+  if (path.endsWith('/members.json')) return 'members';
+  if (path.endsWith('/files.json')) return 'files';
+  if (/\/documents\/[^/]+\.json$/.test(path)) return 'document';
+  return undefined;
+}
+
+describe('S7: export and import', () => {
+  it('export → import into a fresh vault → export again gives the same export, every JSON file valid', async () => {
+    const source = await richVault();
+    const first = join(tempDir(), 'export-1');
+    const progress: string[] = [];
+    const manifest = await exportVault(source, first, { now: NOW, onProgress: (p) => progress.push(p.phase) });
+    expect(manifest.counts).toMatchObject({ workspaces: 2, documents: 3, comments: 3, files: 2 });
+    expect(progress).toContain('documents');
+    expect(progress.at(-1)).toBe('done');
+
+    const jsonFiles = filesUnder(first).filter((f) => f.endsWith('.json'));
+    expect(jsonFiles.length).toBeGreaterThanOrEqual(9);
+    for (const file of jsonFiles) {
+      const kind = kindOf(relative(first, file));
+      expect(kind, file).toBeDefined();
+      const parsed = exportSchemas[kind!].safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      expect(parsed.success, `${file}: ${parsed.error?.message}`).toBe(true);
+    }
+    const planMd = filesUnder(first).map((f) => readFileSync(f, 'utf8')).find((t) => t.includes('title: "Plan"'))!;
+    expect(planMd).toContain('Really: Buy **milk** and *bread*, see [list](https://example.org).');
+
+    const target = await Vault.create(join(tempDir(), 'fresh'), { passphrase: PASSPHRASE, profile: source.profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+    const summary = await importPath(target, first);
+    expect(summary).toMatchObject({ kind: 'hearth-export', workspaces: 2, documentsCreated: 3, comments: 3, files: 2 });
+    const second = join(tempDir(), 'export-2');
+    await exportVault(target, second, { now: NOW });
+    expect(snapshotOf(second)).toEqual(snapshotOf(first));
+
+    // Documents are equal as Automerge documents: same history, same content.
+    for (const { id } of source.documents.allIds()) {
+      expect(A.getHeads(target.documents.get(id))).toEqual(A.getHeads(source.documents.get(id)));
+      expect(A.toJS(target.documents.get(id))).toEqual(A.toJS(source.documents.get(id)));
+    }
+    // The audit log came along (the new vault adds its own entries after it).
+    const before = source.audit.list().map((e) => [e.at, e.actor, e.action, e.target]);
+    const after = target.audit.list().map((e) => [e.at, e.actor, e.action, e.target]);
+    expect(after).toEqual(expect.arrayContaining(before));
+    expect(target.search('oat').map((h) => h.kind)).toEqual(['comment']);
+    source.lock();
+    target.lock();
+  });
+
+  it('importing the same export twice adds nothing', async () => {
+    const source = await richVault();
+    const dir = join(tempDir(), 'export');
+    await exportVault(source, dir);
+    const target = await createTestVault();
+    await importPath(target, dir);
+    const again = await importPath(target, dir);
+    expect(again).toMatchObject({ workspaces: 0, documentsCreated: 0, comments: 0, files: 0, auditEntries: 0 });
+    expect(target.workspaces.list()).toHaveLength(3);
+    expect(target.documents.allIds()).toHaveLength(3);
+    source.lock();
+    target.lock();
+  });
+
+  it('a damaged export is refused with a clear error and changes nothing', async () => {
+    const source = await richVault();
+    const dir = join(tempDir(), 'export');
+    const manifest = await exportVault(source, dir);
+    const workspaceJson = join(dir, manifest.workspaces[1]!.path, 'workspace.json');
+    const workspace = JSON.parse(readFileSync(workspaceJson, 'utf8'));
+    workspace.documents[0].automerge = '../../../../etc/passwd';
+    writeFileSync(workspaceJson, JSON.stringify(workspace));
+    const target = await createTestVault();
+    const error = await importPath(target, dir).catch((e: unknown) => e);
+    expect(isHearthError(error, 'BAD_REQUEST')).toBe(true);
+    expect((error as Error).message).toMatch(/outside its folder/);
+    expect(target.workspaces.list()).toHaveLength(1);
+    writeFileSync(join(dir, 'manifest.json'), '{"format":"something else"}');
+    expect(isHearthError(await importPath(target, dir).catch((e: unknown) => e), 'BAD_REQUEST')).toBe(true);
+    source.lock();
+    target.lock();
+  });
+
+  it('a plain folder of Markdown files becomes documents, once', async () => {
+    const dir = join(tempDir(), 'notes');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'first.md'), '---\ntitle: "The first"\ntags: ["a"]\n---\n\nHello **there**\n');
+    writeFileSync(join(dir, 'sub', 'second.markdown'), '# Second\n\nbody\n');
+    writeFileSync(join(dir, 'ignored.txt'), 'not markdown');
+    const vault = await createTestVault();
+    expect(await importPath(vault, dir)).toMatchObject({ kind: 'markdown-folder', documentsCreated: 2 });
+    expect(await importPath(vault, dir)).toMatchObject({ documentsCreated: 0 });
+    const ws = vault.workspaces.list().find((w) => w.name === 'Imported: notes')!;
+    const docs = vault.documents.list(ws.id);
+    expect(docs.map((d) => d.title).sort()).toEqual(['The first', 'second']);
+    expect(docs.find((d) => d.title === 'The first')!.tags).toEqual(['a']);
+    expect(vault.search('there').length).toBe(1);
+    vault.lock();
+  });
+});
