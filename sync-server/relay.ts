@@ -36,6 +36,8 @@ import { viewerCsp, viewerPage } from './viewer-page.ts';
 
 export const RELAY_VERSION = '0.1.0';
 const MAX_PURGE_WINDOW_MS = 30 * 24 * 3600 * 1000;
+const SLOW_CLIENT_BYTES = 64 * 1024 * 1024;
+const PING_INTERVAL_MS = 30_000;
 
 export interface RelayOptions {
   host?: string;
@@ -114,8 +116,17 @@ class Connection {
       });
   }
 
+  /** False until the client answers the latest ping. */
+  alive = true;
+
   send(bytes: Uint8Array): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(bytes);
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // A client that stopped reading must not make the relay buffer without bound.
+    if (this.socket.bufferedAmount > SLOW_CLIENT_BYTES) {
+      this.socket.close(1013, 'not reading; reconnect and pull');
+      return;
+    }
+    this.socket.send(bytes);
   }
 }
 
@@ -614,6 +625,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       return;
     }
     connections.add(connection);
+    socket.on('pong', () => {
+      connection.alive = true;
+    });
     socket.on('message', (data: Buffer, isBinary) => onMessage(connection, data, isBinary));
     socket.on('error', () => socket.terminate());
     socket.on('close', () => {
@@ -622,6 +636,19 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     });
   });
   wss.on('error', (error) => log.write('error', 'websocket_server', { message: error.message }));
+
+  // Connections whose peer vanished without closing are found by ping and dropped.
+  const pingTimer = setInterval(() => {
+    for (const connection of connections) {
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }, PING_INTERVAL_MS);
+  pingTimer.unref();
 
   // Accounts deleted with a window > 0 (or left over from a crash) are purged here.
   const purge = () =>
@@ -649,6 +676,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     store,
     async close() {
       clearInterval(purgeTimer);
+      clearInterval(pingTimer);
       for (const connection of connections) connection.socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

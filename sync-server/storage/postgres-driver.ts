@@ -92,14 +92,33 @@ export class PostgresDriver implements SqlDriver {
     this.listeners.add(listener);
   }
 
-  async scrub(): Promise<void> {
-    // VACUUM FULL rewrites each table into new files, so deleted tuples do not stay in old pages.
-    for (const table of ['accounts', 'spaces', 'members', 'membership_log', 'envelopes', 'docs', 'changes', 'files', 'file_chunks', 'links']) {
-      await this.pool.query(`VACUUM FULL ${table}`);
+  private scrubbing: Promise<void> | undefined;
+  private scrubAgain = false;
+
+  /**
+   * VACUUM FULL rewrites each table into new files, so deleted tuples do not stay in old pages.
+   * It locks each table while it runs, so it goes in the background, one at a time, coalesced.
+   */
+  scrub(): Promise<void> {
+    if (this.scrubbing) {
+      this.scrubAgain = true;
+      return Promise.resolve();
     }
+    this.scrubbing = (async () => {
+      do {
+        this.scrubAgain = false;
+        for (const table of ['accounts', 'spaces', 'members', 'membership_log', 'envelopes', 'docs', 'changes', 'files', 'file_chunks', 'links']) {
+          await this.pool.query(`VACUUM FULL ${table}`).catch(() => undefined);
+        }
+      } while (this.scrubAgain);
+    })().finally(() => {
+      this.scrubbing = undefined;
+    });
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {
+    await this.scrubbing;
     await this.listener?.end().catch(() => undefined);
     await this.pool.end();
   }

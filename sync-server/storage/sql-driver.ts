@@ -28,7 +28,7 @@ export interface SqlDriver extends SqlExecutor {
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   /** Events committed by other relay instances sharing this database. */
   onEvent(listener: (event: StoreEvent) => void): void;
-  /** Makes deleted rows unrecoverable from the database files (secure delete, checkpoint, vacuum). */
+  /** Makes deleted rows unrecoverable from the database files; may finish in the background (PostgreSQL). */
   scrub(): Promise<void>;
   close(): Promise<void>;
 }

@@ -127,10 +127,9 @@ export class SqliteDriver implements SqlDriver {
 
   scrub(): Promise<void> {
     return this.serialize(() => {
-      // Move everything from the WAL into the main file (where secure_delete zeroed the freed
-      // cells), then truncate the WAL and rebuild the file so no freed page survives.
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.db.exec('VACUUM');
+      // secure_delete has already zeroed the freed cells and pages; copying the WAL into the
+      // main file and truncating it removes the last copies of the deleted rows. (No VACUUM:
+      // rewriting a large relay database on every deletion would stall it for no gain.)
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     });
   }
