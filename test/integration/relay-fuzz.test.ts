@@ -8,6 +8,9 @@ import { signAuth } from '../../common/protocol/auth.ts';
 import { openChange, verifyChange } from '../../common/protocol/change.ts';
 import { encodeRawFrame } from '../../common/protocol/frame.ts';
 import { decodeRelayFrame, encodeFrame } from '../../common/protocol/messages.ts';
+import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
+import { MembershipHistory } from '../../common/protocol/verify.ts';
+import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
 import { changeMembership, createSpace, register, sealedChange, startTestRelay, type Person, type TestRelay, type TestSpace } from './relay-fixture.ts';
 
 const FRAMES = 12_000;
@@ -30,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => relay.stop());
 
-function badFrames(random: () => number, ctx: { space: TestSpace; victim: Person; relayId: string }, count: number): Array<Uint8Array | string> {
+function badFrames(random: () => number, ctx: { space: TestSpace; victim: Person; relayId: string; insider: Person }, count: number): Array<Uint8Array | string> {
   const int = (n: number) => Math.floor(random() * n);
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
   const valid = (): Uint8Array => {
@@ -75,7 +78,20 @@ function badFrames(random: () => number, ctx: { space: TestSpace; victim: Person
     () => encodeFrame({ t: 'signIn', rid: 4, account: ctx.victim.id, nonce: newId().padEnd(43, 'A').slice(0, 43), signature: signAuth('signIn', ctx.relayId, 'x', ctx.victim.id, ctx.victim.keys.signSecretKey), parts: [] }),
     () => encodeFrame({ t: 'push', rid: 5, space: ctx.space.id, doc: 'doc', parts: [bytes(int(400))] }), // schema-valid, garbage change
     () => encodeFrame({ t: 'putSnapshot', rid: 6, space: ctx.space.id, doc: 'doc', covers: int(1e9), parts: [bytes(int(400))] }),
-    () => encodeFrame({ t: 'deleteSpace', rid: 7, space: ctx.space.id, parts: [] }), // out of order: not signed in
+    () => encodeFrame({ t: 'deleteSpace', rid: 7, space: ctx.space.id, parts: [] }), // anonymous: not signed in; insider: an editor
+    // Schema-valid frames that only the handlers behind sign-in can refuse:
+    () => {
+      const who = random() < 0.5 ? ctx.insider : ctx.victim;
+      const entry = signMembershipEntry(nextEntry(ctx.space.state, { actor: ctx.insider.id, action: ['add', 'change_role', 'remove', 'transfer'][int(4)] as 'add', subject: who.id, role: random() < 0.5 ? 'owner' : null }), (random() < 0.5 ? ctx.insider : ctx.victim).keys.signSecretKey);
+      return encodeFrame({ t: 'appendMembership', rid: 8, space: ctx.space.id, entry: { ...entry, seq: random() < 0.3 ? int(5) : entry.seq }, parts: [] });
+    },
+    () => encodeFrame({ t: 'putEnvelopes', rid: 9, space: ctx.space.id, epoch: int(3), recipients: [ctx.insider.id], parts: [bytes(int(5000))] }),
+    () => encodeFrame({ t: 'fileBegin', rid: 10, space: ctx.space.id, file: `f${int(3)}`, size: int(2 ** 40), chunkSize: 1024 + int(16 * 1024 * 1024 - 1024), parts: [] }),
+    () => encodeFrame({ t: 'linkCreate', rid: 11, space: ctx.space.id, link: `l${int(5)}`, expiresAt: int(2) ? int(1e6) : null, parts: [bytes(int(300))] }),
+    () => encodeFrame({ t: 'push', rid: 12, space: ctx.space.id, doc: 'doc', parts: [sealedChange(ctx.space, ctx.insider, 'other-doc', 'misfiled')] }),
+    () => encodeFrame({ t: 'putSnapshot', rid: 13, space: ctx.space.id, doc: 'good', covers: int(100), parts: [sealedChange(ctx.space, ctx.insider, 'good', 'snap', random() < 0.5 ? 'snapshot' : 'comment')] }),
+    () => encodeFrame({ t: 'lookup', rid: 14, username: `nobody-${int(1000)}`, parts: [] }),
+    () => encodeFrame({ t: 'getEnvelopes', rid: 15, space: `nospace${int(100)}`, parts: [] }),
   ];
   return Array.from({ length: count }, () => generators[int(generators.length)]!());
 }
@@ -98,13 +114,25 @@ describe('fuzz', () => {
     const live: string[] = [];
     await reader.client.subscribe(space.id, 'good', ({ bytes }) => live.push(fromUtf8(openChange(verifyChange(bytes), space.key)!)));
 
+    const insiders = [await register(relay.url, 'insider'), await register(relay.url, 'insider')];
+    for (const insider of insiders) await changeMembership(space, writer, 'add', insider, 'editor');
+    const membersBefore = new Map(space.state.members);
     const random = prng(20261123);
     const codes = new Map<string, number>();
     let sent = 0;
     let reconnects = 0;
     const attacker = async (index: number) => {
-      const frames = badFrames(random, { space, victim: writer, relayId: relay.relayId }, FRAMES / CONNECTIONS);
-      let socket = await openSocket(relay.url);
+      const frames = badFrames(random, { space, victim: writer, relayId: relay.relayId, insider: insiders[index % insiders.length]! }, FRAMES / CONNECTIONS);
+      // Odd attackers are signed-in members (an editor), so their frames reach the role checks
+      // and handlers behind sign-in; even ones stay anonymous.
+      const open = async () => {
+        if (index % 2 === 0) return openSocket(relay.url);
+        let captured: WebSocket | undefined;
+        const client = await RelayClient.connect(relay.url, (u) => (captured = new WebSocket(u)) as unknown as WebSocketLike);
+        await client.signIn(insiders[index % insiders.length]!.keys);
+        return captured!;
+      };
+      let socket = await open();
       const listen = (s: WebSocket) =>
         s.on('message', (data: Buffer) => {
           const frame = decodeRelayFrame(new Uint8Array(data)); // the relay's answers must themselves be valid
@@ -113,7 +141,7 @@ describe('fuzz', () => {
       listen(socket);
       for (let i = 0; i < frames.length; i++) {
         if (socket.readyState !== WebSocket.OPEN) {
-          socket = await openSocket(relay.url);
+          socket = await open();
           listen(socket);
           reconnects++;
         }
@@ -145,6 +173,14 @@ describe('fuzz', () => {
     await expect.poll(() => live.length).toBe(60);
     expect(live).toEqual(Array.from({ length: 60 }, (_, i) => `line ${i}`));
     expect(codes.get('INTERNAL') ?? 0).toBe(0);
+    expect(codes.get('FORBIDDEN') ?? 0).toBeGreaterThan(100); // signed-in frames reached the role checks
+    const log = await reader.client.getMembership(space.id);
+    expect(log.at(-1)).toBeDefined();
+    // The log still verifies, and nobody gained a seat or a role (insiders may only have left).
+    const after = MembershipHistory.replay(space.id, log).current.members;
+    for (const [account, role] of after) expect(role).toBe(membersBefore.get(account));
+    expect(after.get(writer.id)).toBe('owner');
+    expect(after.get(reader.id)).toBe('viewer');
     expect(codes.get('BAD_REQUEST') ?? 0).toBeGreaterThan(FRAMES / 4);
     expect(relay.logLines.filter((l) => l.includes('request_failed'))).toEqual([]);
     expect((await fetch(new URL('/health', relay.httpUrl))).status).toBe(200);
