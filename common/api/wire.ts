@@ -130,3 +130,7 @@ export function decodeWireMessage(bytes: Uint8Array): WireMessage {
       bad('unknown message type');
   }
 }
+
+/** Electron's IPC channels: calls go to main on one, events come back on the other. Structured clone carries the bytes. */
+export const IPC_CALL_CHANNEL = 'hearth:call';
+export const IPC_EVENT_CHANNEL = 'hearth:event';

@@ -1,0 +1,148 @@
+/**
+ * The Electron main process: one window over the same session and door as browser mode, with
+ * the whole checklist of DESIGN.md. Thin on purpose: what can be decided without Electron lives
+ * in window-options.ts (tested) and in main/app and main/api (tested through browser mode).
+ */
+import { app, BrowserWindow, ipcMain, powerMonitor, protocol, session as electronSession, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../../common/api/wire.ts';
+import { openApiConnection, type ApiConnection } from '../api/connection.ts';
+import { SECURITY_HEADERS } from '../app/content-security.ts';
+import { contentTypeOf, resolveRendererFile } from '../app/renderer-files.ts';
+import { Session } from '../app/session.ts';
+import { defaultVaultDir } from '../paths.ts';
+import { SafeStorageKeeper } from './keychain.ts';
+import { installMenu } from './menu.ts';
+import { electronSqliteBinding } from './native-sqlite.ts';
+import {
+  APP_ENTRY_URL,
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  appRequestPath,
+  isAppUrl,
+  isExternalLinkAllowed,
+  isNavigationAllowed,
+  isPermissionAllowed,
+  isRequestAllowed,
+  mainWindowOptions,
+} from './window-options.ts';
+
+// Before `ready`: the scheme must be known as standard and secure when the page loads.
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Hearth has the vault open; it will come to the front (second-instance below).
+  app.quit();
+} else {
+  void main();
+}
+
+function argValue(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  app.enableSandbox();
+  await app.whenReady();
+
+  const appRoot = app.getAppPath();
+  const rendererDir = join(appRoot, 'dist', 'renderer');
+  const preloadPath = join(appRoot, 'dist', 'preload', 'index.cjs');
+  const vaultArg = argValue('--vault');
+  const vaultDir = vaultArg ? resolve(vaultArg) : defaultVaultDir();
+  const devBinding = electronSqliteBinding(appRoot, process.versions.electron);
+  const session = new Session({
+    vaultDir,
+    unlockKeeper: new SafeStorageKeeper(vaultDir),
+    ...(!app.isPackaged && existsSync(devBinding) ? { openOptions: { nativeBinding: devBinding } } : {}),
+  });
+
+  lockDownSessions();
+  serveRenderer(rendererDir);
+
+  let window: BrowserWindow | undefined;
+  let connection: ApiConnection<IpcMainInvokeEvent> | undefined;
+
+  const isOurPage = (event: IpcMainInvokeEvent): boolean =>
+    window !== undefined && event.sender === window.webContents && event.senderFrame !== null && event.senderFrame === window.webContents.mainFrame && isAppUrl(event.senderFrame.url);
+
+  ipcMain.handle(IPC_CALL_CHANNEL, (event, method: unknown, args: unknown) => {
+    if (!connection) return { ok: false, error: { code: 'UNAVAILABLE', message: 'Hearth is still starting. Try again in a moment.' } };
+    return connection.call(event, method, args);
+  });
+
+  const openWindow = () => {
+    window = new BrowserWindow(mainWindowOptions(preloadPath));
+    const contents = window.webContents;
+    connection = openApiConnection<IpcMainInvokeEvent>(
+      session,
+      (event, payload) => {
+        if (!contents.isDestroyed() && isAppUrl(contents.getURL())) contents.send(IPC_EVENT_CHANNEL, event, payload);
+      },
+      { isAllowedSender: isOurPage },
+    );
+    window.once('ready-to-show', () => window?.show());
+    window.on('closed', () => {
+      connection?.close();
+      connection = undefined;
+      window = undefined;
+    });
+    void window.loadURL(APP_ENTRY_URL);
+  };
+
+  app.on('web-contents-created', (_event, contents) => guardContents(contents));
+  app.on('second-instance', () => {
+    if (!window) return openWindow();
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('activate', () => {
+    if (!window) openWindow();
+  });
+  app.on('window-all-closed', () => {
+    void session.lock('user');
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('before-quit', () => void session.close());
+  // Walking away from the machine is as good as idle: lock.
+  powerMonitor.on('lock-screen', () => void session.lock('idle'));
+  powerMonitor.on('suspend', () => void session.lock('idle'));
+
+  installMenu({ lock: () => void session.lock('user'), isDevelopment: !app.isPackaged });
+  await session.resume();
+  openWindow();
+}
+
+/** app://hearth/… from the built renderer, with the path-traversal check and the CSP header. */
+function serveRenderer(rendererDir: string): void {
+  protocol.handle(APP_SCHEME, async (request) => {
+    const pathname = appRequestPath(request.url);
+    const file = pathname === null ? null : resolveRendererFile(rendererDir, pathname);
+    if (request.method !== 'GET' || !file) return new Response('Not found', { status: 404, headers: { ...SECURITY_HEADERS, 'Content-Type': 'text/plain' } });
+    return new Response(await readFile(file), { status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': contentTypeOf(file) } });
+  });
+}
+
+/** No permissions, and no request leaves for the network: the page has nothing to fetch out there (S2, S8). */
+function lockDownSessions(): void {
+  const ses = electronSession.defaultSession;
+  ses.setPermissionRequestHandler((_contents, permission, callback) => callback(isPermissionAllowed(permission)));
+  ses.setPermissionCheckHandler((_contents, permission) => isPermissionAllowed(permission));
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isRequestAllowed(details.url) }));
+}
+
+/** Every web contents: no navigation, no new windows (http(s) links go to the system browser), no webviews. */
+function guardContents(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isNavigationAllowed(contents.getURL(), url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isExternalLinkAllowed(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+}

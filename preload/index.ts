@@ -1,0 +1,67 @@
+/**
+ * The preload: exposes the API contract to the page as `window.hearth`, and nothing else. Each
+ * method is written out so `satisfies HearthApi` checks the whole contract at compile time; the
+ * page never sees a channel name or ipcRenderer. Arguments cross by structured clone, and main
+ * validates them at its door.
+ */
+import { contextBridge, ipcRenderer } from 'electron';
+import type { ApiArgs, ApiEvent, ApiEvents, ApiMethod, ApiResults, HearthApi } from '../common/api/contract.ts';
+import type { Result } from '../common/errors.ts';
+
+// Literal copies of common/api/wire.ts's constants: a sandboxed preload is one file, and these
+// two strings are the only thing it would import from there.
+const IPC_CALL_CHANNEL = 'hearth:call';
+const IPC_EVENT_CHANNEL = 'hearth:event';
+
+const call = <M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<Result<ApiResults[M]>> =>
+  (ipcRenderer.invoke(IPC_CALL_CHANNEL, method, args) as Promise<Result<ApiResults[M]>>).catch((error: unknown) => ({
+    ok: false as const,
+    error: { code: 'UNAVAILABLE' as const, message: `Hearth's main process did not answer (${error instanceof Error ? error.message : 'no reply'}). Restart Hearth.` },
+  }));
+
+const listeners = new Map<ApiEvent, Set<(payload: unknown) => void>>();
+ipcRenderer.on(IPC_EVENT_CHANNEL, (_event, name: ApiEvent, payload: unknown) => {
+  for (const listener of listeners.get(name) ?? []) listener(payload);
+});
+
+const hearth = {
+  status: (...args) => call('status', args),
+  createVault: (...args) => call('createVault', args),
+  unlock: (...args) => call('unlock', args),
+  lock: (...args) => call('lock', args),
+  changePassphrase: (...args) => call('changePassphrase', args),
+  updateProfile: (...args) => call('updateProfile', args),
+  getSettings: (...args) => call('getSettings', args),
+  updateSettings: (...args) => call('updateSettings', args),
+  listWorkspaces: (...args) => call('listWorkspaces', args),
+  createWorkspace: (...args) => call('createWorkspace', args),
+  renameWorkspace: (...args) => call('renameWorkspace', args),
+  deleteWorkspace: (...args) => call('deleteWorkspace', args),
+  listDocuments: (...args) => call('listDocuments', args),
+  createDocument: (...args) => call('createDocument', args),
+  openDocument: (...args) => call('openDocument', args),
+  applyChanges: (...args) => call('applyChanges', args),
+  updateDocument: (...args) => call('updateDocument', args),
+  deleteDocument: (...args) => call('deleteDocument', args),
+  listComments: (...args) => call('listComments', args),
+  addComment: (...args) => call('addComment', args),
+  resolveComment: (...args) => call('resolveComment', args),
+  deleteComment: (...args) => call('deleteComment', args),
+  listFiles: (...args) => call('listFiles', args),
+  beginUpload: (...args) => call('beginUpload', args),
+  uploadChunk: (...args) => call('uploadChunk', args),
+  finishUpload: (...args) => call('finishUpload', args),
+  readFile: (...args) => call('readFile', args),
+  deleteFile: (...args) => call('deleteFile', args),
+  search: (...args) => call('search', args),
+  auditLog: (...args) => call('auditLog', args),
+  on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
+    const set = listeners.get(event) ?? new Set();
+    listeners.set(event, set);
+    const wrapped = (payload: unknown) => listener(payload as ApiEvents[E]);
+    set.add(wrapped);
+    return () => void set.delete(wrapped);
+  },
+} satisfies HearthApi;
+
+contextBridge.exposeInMainWorld('hearth', hearth);
