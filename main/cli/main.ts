@@ -9,9 +9,10 @@ import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isHearthError } from '../../common/errors.ts';
+import { HearthError, isHearthError } from '../../common/errors.ts';
 import { bodyAsMarkdown, setBodyFromMarkdown } from '../../common/richtext/index.ts';
 import { defaultVaultDir } from '../paths.ts';
+import { createBackup, restoreBackup } from '../portability/backup.ts';
 import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
 import { Vault } from '../vault/vault.ts';
@@ -68,7 +69,7 @@ async function withVault<T>(call: Invocation, fn: (vault: Vault) => Promise<T> |
   try {
     return await fn(vault);
   } finally {
-    vault.lock();
+    if (!vault.isLocked) vault.lock();
   }
 }
 
@@ -362,6 +363,51 @@ const commands: Record<string, Command> = {
         const summary = await importPath(vault, call.positionals[0]!, { onProgress: progressLine(call, 'Importing') });
         print(call, summary, () => `Imported ${summary.documentsCreated} new documents (${summary.documentsMerged} merged), ${summary.comments} comments and ${summary.files} files\n`);
       }),
+  },
+  backup: {
+    usage: 'hearth backup --out FILE   (backup passphrase from HEARTH_BACKUP_PASSPHRASE or the terminal)',
+    options: { out: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const out = call.values.out as string | undefined;
+      if (!out) throw new UsageError('backup needs --out FILE.');
+      await withVault(call, async (vault) => {
+        const backupPassphrase = await newPassphrase(call.io, 'HEARTH_BACKUP_PASSPHRASE');
+        const line = progressLine(call, 'Encrypting backup');
+        await createBackup(vault, out, backupPassphrase, line && ((p) => line({ phase: 'files', ...p })));
+        print(call, { file: out }, () => `Wrote an encrypted backup to ${out}. Keep the backup passphrase: without it the backup cannot be opened.\n`);
+      });
+    },
+  },
+  restore: {
+    usage: 'hearth restore FILE   (into --vault DIR; backup passphrase from HEARTH_BACKUP_PASSPHRASE, new vault passphrase from HEARTH_PASSPHRASE)',
+    positionals: [1, 1],
+    async run(call) {
+      const backupPassphrase = call.io.env.HEARTH_BACKUP_PASSPHRASE ?? (await askSecret('Backup passphrase: '));
+      const vaultPassphrase = call.io.env.HEARTH_PASSPHRASE ?? (await newPassphrase(call.io, 'HEARTH_PASSPHRASE'));
+      const vault = await restoreBackup(call.positionals[0]!, backupPassphrase, call.vaultDir, vaultPassphrase);
+      try {
+        print(call, { vault: call.vaultDir, profile: vault.profile }, () => `Restored the vault of ${vault.profile.username} into ${call.vaultDir}\n`);
+      } finally {
+        vault.lock();
+      }
+    },
+  },
+  wipe: {
+    usage: 'hearth wipe --confirm USERNAME   (destroys this device\'s vault; it cannot be undone)',
+    options: { confirm: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const confirm = call.values.confirm as string | undefined;
+      if (confirm === undefined) throw new UsageError('wipe needs --confirm USERNAME, typed exactly as your username.');
+      await withVault(call, (vault) => {
+        if (confirm !== vault.profile.username) {
+          throw new HearthError('BAD_REQUEST', `"${confirm}" is not this vault's username; nothing was wiped. Type it exactly as shown by \`hearth audit\`.`);
+        }
+        vault.wipe();
+        if (!call.json) call.io.err(`Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n`);
+      });
+    },
   },
   'passphrase change': {
     usage: 'hearth passphrase change   (new one from HEARTH_NEW_PASSPHRASE or the terminal)',

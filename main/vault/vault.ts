@@ -4,7 +4,8 @@
  * of content each have their own store that shares this vault's database and keys.
  */
 import type { Database } from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { equalBytes, loadSodium, newId, randomKey, wipeBytes } from '../../common/crypto/sodium.ts';
 import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/identity.ts';
@@ -298,6 +299,69 @@ export class Vault {
   transaction<T>(fn: () => T): T {
     this.assertUnlocked();
     return this.db.transaction(fn)();
+  }
+
+  /**
+   * Writes a copy of this vault to `file` (all of it still sealed), with the master key wrapped
+   * under `passphrase` instead of the vault's own. The caller encrypts the copy as a whole.
+   */
+  async copyRewrapped(file: string, passphrase: string): Promise<void> {
+    this.assertUnlocked();
+    checkPassphrase(passphrase);
+    this.documents.flush();
+    this.db.prepare('VACUUM INTO ?').run(file);
+    const copy = new BetterSqlite3(file);
+    try {
+      const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
+      const nextKdf = newKdfParams({ opsLimit: kdf.opsLimit, memLimit: kdf.memLimit });
+      const kek = deriveKek(passphrase, nextKdf);
+      const wrapped = wrapMasterKey(kek, this.masterKey, this.vaultId);
+      wipeBytes(kek);
+      copy.pragma('secure_delete = ON');
+      copy.transaction(() => {
+        writeMeta(copy, 'kdf', JSON.stringify(nextKdf));
+        writeMeta(copy, 'master_key', wrapped);
+        writeMeta(copy, 'master_key_check', wrappedKeyChecksum(wrapped));
+      })();
+    } finally {
+      copy.close();
+    }
+  }
+
+  /**
+   * Crypto-shredding, the first half of wipe(): overwrites the wrapped master key, the identity
+   * and every workspace key in place (secure_delete zeroes the old pages) and locks. What is
+   * left in the file can no longer be decrypted, with or without the passphrase.
+   */
+  shredKeys(): void {
+    this.assertUnlocked();
+    this.db.transaction(() => {
+      writeMeta(this.db, 'master_key', randomKey());
+      writeMeta(this.db, 'master_key_check', randomKey());
+      this.db.prepare('DELETE FROM identity').run();
+      this.db.prepare('UPDATE workspaces SET sealed_key = randomblob(length(sealed_key))').run();
+    })();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.lock();
+  }
+
+  /** Destroys this device's copy: keys first (shredKeys), then every file, overwritten before removal. */
+  wipe(): void {
+    this.shredKeys();
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      if (!statSync(path).isFile()) continue;
+      const fd = openSync(path, 'r+');
+      try {
+        const zeros = Buffer.alloc(1024 * 1024);
+        for (let offset = 0, size = fstatSync(fd).size; offset < size; offset += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - offset), offset);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      unlinkSync(path);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Forgets every key and closes the file. The object is unusable afterwards. */

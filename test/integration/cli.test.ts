@@ -35,7 +35,8 @@ async function json<T>(args: string[], options?: { input?: string }): Promise<T>
   return JSON.parse(run.stdout) as T;
 }
 
-describe('hearth CLI', () => {
+// Each call is a real process that derives a real Argon2id key, so a slow machine gets room.
+describe('hearth CLI', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     const init = await hearth(['init', '--username', 'cleo', '--name', 'Cleo Clark']);
     expect(init.stderr).toBe('');
@@ -116,6 +117,27 @@ describe('hearth CLI', () => {
     expect(JSON.parse(imported.stdout)).toMatchObject({ documentsCreated: manifest.counts.documents, files: manifest.counts.files });
     const docs = await hearth(['doc', 'list', '--workspace', 'Research', '--json'], { env: otherEnv });
     expect(JSON.parse(docs.stdout).map((d: { title: string }) => d.title)).toContain('Findings');
+  });
+
+  it('backup and restore elsewhere; wipe only with the exact username', async () => {
+    const file = join(root, 'vault.backup');
+    const backup = await hearth(['backup', '--out', file], { env: { ...env, HEARTH_BACKUP_PASSPHRASE: 'backup passphrase' } });
+    expect(backup).toMatchObject({ code: 0, stderr: '' });
+    const restoredEnv = { ...env, HEARTH_VAULT: join(root, 'restored'), HEARTH_PASSPHRASE: 'restored passphrase', HEARTH_BACKUP_PASSPHRASE: 'backup passphrase' };
+    expect((await hearth(['restore', file], { env: restoredEnv })).code).toBe(0);
+    const docs = await hearth(['doc', 'list', '--workspace', 'Research', '--json'], { env: restoredEnv });
+    expect(JSON.parse(docs.stdout).map((d: { title: string }) => d.title)).toContain('Findings');
+
+    for (const wrong of ['CLEO', 'cleo ', 'someone']) {
+      const refused = await hearth(['wipe', '--confirm', wrong], { env: restoredEnv });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/nothing was wiped/);
+    }
+    expect((await hearth(['wipe'], { env: restoredEnv })).code).toBe(2);
+    expect((await hearth(['wipe', '--confirm', 'cleo'], { env: restoredEnv })).code).toBe(0);
+    const after = await hearth(['workspace', 'list'], { env: restoredEnv });
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/No vault/);
   });
 
   it('user errors exit 1 with one line on stderr; bad usage exits 2', async () => {

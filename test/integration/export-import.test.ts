@@ -10,6 +10,7 @@ import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { Vault } from '../../main/vault/vault.ts';
 import { exportVault } from '../../main/portability/export.ts';
 import { importPath } from '../../main/portability/import.ts';
+import { snapshotOf } from '../support/export.ts';
 import { createTestVault, filesUnder, PASSPHRASE, tempDir } from '../support/vault.ts';
 
 const NOW = new Date('2026-01-02T03:04:05.000Z');
@@ -33,23 +34,6 @@ async function richVault(): Promise<Vault> {
   await vault.files.add(lab.id, { name: 'data: "raw"?.csv', source: [Buffer.from('t,v\n1,2\n')] });
   await vault.files.add(personal.id, { name: 'photo.jpg', source: [Buffer.alloc(3 * 1024 * 1024 + 1, 7)] });
   return vault;
-}
-
-/** Every file of an export as text or bytes, by path, with the export time and audit log set aside. */
-function snapshotOf(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const file of filesUnder(dir)) {
-    const path = relative(dir, file);
-    if (path === 'audit.json') continue;
-    const bytes = readFileSync(file);
-    if (path === 'manifest.json') {
-      const manifest = JSON.parse(bytes.toString());
-      delete manifest.exportedAt;
-      delete manifest.counts.auditEntries;
-      out.set(path, JSON.stringify(manifest));
-    } else out.set(path, bytes.toString('base64'));
-  }
-  return out;
 }
 
 function kindOf(path: string): ExportFileKind | undefined {
