@@ -14,10 +14,13 @@ import { canonicalJson } from '../protocol/canonical.ts';
 import { RoleSchema, canSetRole, canTransferOwnership, countOwners, type Role } from '../roles.ts';
 
 export const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id is 1–64 characters of A–Z, a–z, 0–9, _ or -');
-/** base64url (no padding) of a 32-byte public key. */
-export const AccountIdSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an account id is a base64url Ed25519 public key');
+// Canonical base64url only: the last character may not carry stray bits (libsodium refuses
+// such text, and one value must have exactly one spelling).
+/** base64url (no padding) of 32 bytes, e.g. an Ed25519 public key. */
+export const AccountIdSchema = z.string().regex(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'an account id is a base64url Ed25519 public key');
 export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/);
-export const SignatureSchema = z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'a signature is 64 bytes in base64url');
+/** base64url (no padding) of a 64-byte Ed25519 signature. */
+export const SignatureSchema = z.string().regex(/^[A-Za-z0-9_-]{85}[AQgw]$/, 'a signature is 64 bytes in base64url');
 
 export const MembershipActions = ['create', 'add', 'change_role', 'remove', 'transfer'] as const;
 export type MembershipAction = (typeof MembershipActions)[number];

@@ -89,7 +89,11 @@ function badFrames(random: () => number, ctx: { space: TestSpace; victim: Person
     () => encodeFrame({ t: 'fileBegin', rid: 10, space: ctx.space.id, file: `f${int(3)}`, size: int(2 ** 40), chunkSize: 1024 + int(16 * 1024 * 1024 - 1024), parts: [] }),
     () => encodeFrame({ t: 'linkCreate', rid: 11, space: ctx.space.id, link: `l${int(5)}`, expiresAt: int(2) ? int(1e6) : null, parts: [bytes(int(300))] }),
     () => encodeFrame({ t: 'push', rid: 12, space: ctx.space.id, doc: 'doc', parts: [sealedChange(ctx.space, ctx.insider, 'other-doc', 'misfiled')] }),
-    () => encodeFrame({ t: 'putSnapshot', rid: 13, space: ctx.space.id, doc: 'good', covers: int(100), parts: [sealedChange(ctx.space, ctx.insider, 'good', 'snap', random() < 0.5 ? 'snapshot' : 'comment')] }),
+    // (on another document: an editor's genuine snapshot of 'good' would rightly replace its history)
+    () => encodeFrame({ t: 'putSnapshot', rid: 13, space: ctx.space.id, doc: 'doc', covers: int(100), parts: [sealedChange(ctx.space, ctx.insider, 'doc', 'snap', random() < 0.5 ? 'snapshot' : 'comment')] }),
+    // Keys and signatures whose last base64url character carries stray bits:
+    () => encodeRawFrame({ t: 'register', rid: 16, account: `${ctx.insider.id.slice(0, 42)}B`, nonce: 'A'.repeat(43), signature: `${'A'.repeat(85)}B`, username: `u${int(99)}`, displayName: 'x', boxPublicKey: `${'A'.repeat(42)}B` }, []),
+    () => encodeRawFrame({ t: 'appendMembership', rid: 17, space: ctx.space.id, entry: { v: 1, space: ctx.space.id, seq: 1, prev: null, actor: `${'A'.repeat(42)}B`, action: 'add', subject: ctx.insider.id, role: 'viewer', at: 1, sig: `${'A'.repeat(85)}B` } }, []),
     () => encodeFrame({ t: 'lookup', rid: 14, username: `nobody-${int(1000)}`, parts: [] }),
     () => encodeFrame({ t: 'getEnvelopes', rid: 15, space: `nospace${int(100)}`, parts: [] }),
   ];

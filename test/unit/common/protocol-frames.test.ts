@@ -57,6 +57,10 @@ describe('frames', () => {
     new DataView(lying.buffer).setUint32(0, 0xffffffff);
     expect(refused(lying)).toBe(true);
     // putEnvelopes must carry exactly one envelope per recipient
+    // Non-canonical base64url (stray bits in the last character) is refused at the schema.
+    expect(refused(encodeRawFrame({ t: 'signIn', rid: 1, account: `${'A'.repeat(42)}B`, nonce: 'A'.repeat(43), signature: 'A'.repeat(86) }, []))).toBe(true);
+    expect(refused(encodeRawFrame({ t: 'signIn', rid: 1, account: 'A'.repeat(43), nonce: 'A'.repeat(43), signature: `${'A'.repeat(85)}B` }, []))).toBe(true);
+    expect(refused(encodeRawFrame({ t: 'signIn', rid: 1, account: 'A'.repeat(43), nonce: 'A'.repeat(43), signature: 'A'.repeat(86) }, []))).toBe(false);
     const recipient = 'A'.repeat(43);
     expect(refused(encodeRawFrame({ t: 'putEnvelopes', rid: 1, space: 's', epoch: 0, recipients: [recipient, recipient] }, [randomBytes(80)]))).toBe(true);
   });
