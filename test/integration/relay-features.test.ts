@@ -194,6 +194,27 @@ describe('limits', () => {
     for (const c of [second, third]) c.close();
   });
 
+  it('caps connections per relay and subscriptions per connection', async () => {
+    const small = await startTestRelay({ limits: { maxConnections: 2, subscriptionsPerConnection: 2 } });
+    try {
+      const ann = await register(small.url, 'ann');
+      const space = await createSpace(ann);
+      await ann.client.subscribe(space.id, 'a', () => undefined);
+      await ann.client.subscribe(space.id, 'b', () => undefined);
+      expect(await outcome(ann.client.subscribe(space.id, 'c', () => undefined))).toBe('LIMIT_EXCEEDED');
+      const second = await connect(small.url);
+      const refused = new WebSocket(small.url);
+      const answer = await new Promise<{ code: string; limit?: string }>((resolve) =>
+        refused.once('message', (data: Buffer) => resolve(decodeRelayFrame(new Uint8Array(data)) as { code: string; limit?: string })),
+      );
+      expect(answer).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'maxConnections' });
+      second.close();
+      refused.close();
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('refuses an oversized avatar', async () => {
     const client = await connect(tight.url);
     const { generateIdentityKeys } = await import('../../common/crypto/identity.ts');
