@@ -1,0 +1,102 @@
+/** The page: connects to Hearth's core, follows the vault's state, applies the theme. */
+import { useEffect } from 'react';
+import { connectHearthApi } from './api/index.ts';
+import { automergeReady } from './editor/automerge.ts';
+import { openReplicas } from './editor/replica.ts';
+import { FirstRunScreen } from './screens/FirstRunScreen.tsx';
+import { MainScreen } from './screens/MainScreen.tsx';
+import { UnlockScreen } from './screens/UnlockScreen.tsx';
+import { messageOf, provideApi } from './state/api.ts';
+import { useComments } from './state/comments.ts';
+import { useLibrary } from './state/library.ts';
+import { useSession } from './state/session.ts';
+import { useUi } from './state/ui.ts';
+import { Notices } from './components/Notices.tsx';
+
+export function App() {
+  const phase = useSession((s) => s.phase);
+  const problem = useSession((s) => s.problem);
+  const theme = useSession((s) => s.settings.theme);
+  useTheme(theme);
+
+  useEffect(() => {
+    let unsubscribe: Array<() => void> = [];
+    let cancelled = false;
+    Promise.all([connectHearthApi(), automergeReady()]).then(
+      ([api]) => {
+        if (cancelled) return;
+        provideApi(api);
+        unsubscribe = [api.on('locked', ({ reason }) => onLocked(reason)), api.on('documentChanged', ({ documentId, changes }) => onRemoteChange(documentId, changes))];
+        void useSession.getState().load();
+      },
+      (error: unknown) => useSession.setState({ phase: 'unreachable', problem: messageOf(error) }),
+    );
+    return () => {
+      cancelled = true;
+      unsubscribe.forEach((off) => off());
+    };
+  }, []);
+
+  useEffect(() => {
+    if (phase !== 'unlocked') {
+      useLibrary.getState().reset();
+      useUi.getState().openDialog(null);
+      openReplicas.clear();
+    }
+  }, [phase]);
+
+  return (
+    <>
+      {phase === 'connecting' ? (
+        <main className="gate" aria-busy="true">
+          <p className="muted">Starting Hearth…</p>
+        </main>
+      ) : null}
+      {phase === 'unreachable' ? (
+        <main className="gate">
+          <div className="gate-card">
+            <h1>Hearth cannot start</h1>
+            <p role="alert" className="form-error">
+              {problem}
+            </p>
+            <p className="muted">Restart Hearth. If you opened it in a browser, open the address that `npm start` printed again.</p>
+          </div>
+        </main>
+      ) : null}
+      {phase === 'no-vault' ? <FirstRunScreen /> : null}
+      {phase === 'locked' ? <UnlockScreen /> : null}
+      {phase === 'unlocked' ? <MainScreen /> : null}
+      <Notices />
+    </>
+  );
+}
+
+function onLocked(reason: 'idle' | 'user'): void {
+  useSession.getState().wasLocked(reason);
+}
+
+let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+function onRemoteChange(documentId: string, changes: Uint8Array[]): void {
+  openReplicas.get(documentId)?.applyRemote(changes);
+  // Titles and updated times in the list come from main; refresh them once the burst is over.
+  if (refreshTimer) clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => {
+    void useLibrary.getState().loadDocuments();
+    const comments = useComments.getState();
+    if (comments.documentId === documentId) void comments.load(documentId);
+  }, 500);
+}
+
+/** Sets data-theme on <html>, following the system when the setting says so. */
+function useTheme(theme: 'system' | 'light' | 'dark'): void {
+  useEffect(() => {
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => {
+      document.documentElement.dataset['theme'] = theme === 'system' ? (media.matches ? 'dark' : 'light') : theme;
+    };
+    apply();
+    media.addEventListener('change', apply);
+    return () => media.removeEventListener('change', apply);
+  }, [theme]);
+}

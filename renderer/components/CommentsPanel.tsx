@@ -1,0 +1,188 @@
+/** Comments beside the document: a new comment on the selected text, threads with replies, resolve. */
+import { forwardRef, useState, type FormEvent } from 'react';
+import { Check, MessageSquare, RotateCcw } from 'lucide-react';
+import type { CommentThread } from '../../common/api/contract.ts';
+import { useComments } from '../state/comments.ts';
+import { messageOf } from '../state/api.ts';
+import { formatExact, formatWhen } from './format.ts';
+
+interface CommentsPanelProps {
+  /** The quote the new comment will be anchored to, if text is selected. */
+  selectionQuote: string | null;
+  /** Anchors the comment to the current selection (and saves pending edits first). */
+  onAdd: (text: string) => Promise<void>;
+  onShowThread: (thread: CommentThread) => void;
+}
+
+export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread }, newCommentRef) {
+  const { threads, problem, activeThreadId } = useComments();
+  const [showResolved, setShowResolved] = useState(false);
+  const open = threads?.filter((t) => !t.resolved) ?? [];
+  const resolved = threads?.filter((t) => t.resolved) ?? [];
+
+  return (
+    <aside className="comments" aria-labelledby="comments-heading">
+      <h2 id="comments-heading" className="panel-heading">
+        Comments
+      </h2>
+      <CommentForm
+        ref={newCommentRef}
+        label={selectionQuote ? 'Comment on the selected text' : 'Comment on the document'}
+        quote={selectionQuote}
+        submitLabel="Comment"
+        onSubmit={onAdd}
+      />
+      {problem ? (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      ) : null}
+      {threads === null ? <p className="muted">Loading comments…</p> : null}
+      {threads?.length === 0 ? (
+        <div className="empty-state empty-state-small">
+          <MessageSquare aria-hidden size={24} />
+          <p className="muted">No comments yet. Select some text and write one.</p>
+        </div>
+      ) : null}
+      <ul className="threads" aria-label="Open comments">
+        {open.map((thread) => (
+          <ThreadView key={thread.id} thread={thread} active={thread.id === activeThreadId} onShow={() => onShowThread(thread)} />
+        ))}
+      </ul>
+      {resolved.length > 0 ? (
+        <div className="resolved">
+          <button type="button" className="button button-quiet" aria-expanded={showResolved} onClick={() => setShowResolved(!showResolved)}>
+            {showResolved ? 'Hide' : 'Show'} resolved ({resolved.length})
+          </button>
+          {showResolved ? (
+            <ul className="threads" aria-label="Resolved comments">
+              {resolved.map((thread) => (
+                <ThreadView key={thread.id} thread={thread} active={false} onShow={() => onShowThread(thread)} />
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </aside>
+  );
+});
+
+function ThreadView({ thread, active, onShow }: { thread: CommentThread; active: boolean; onShow: () => void }) {
+  const { reply, resolve } = useComments();
+  const [replying, setReplying] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const first = thread.comments[0];
+  const toggleResolved = async () => {
+    try {
+      setProblem(null);
+      await resolve(thread.id, !thread.resolved);
+    } catch (error) {
+      setProblem(messageOf(error));
+    }
+  };
+  return (
+    <li className={active ? 'thread thread-active' : thread.resolved ? 'thread thread-resolved' : 'thread'} aria-label={`Comment by ${first?.author ?? 'someone'}`}>
+      {thread.anchor ? (
+        <button type="button" className="thread-quote" onClick={onShow} title="Show in the document">
+          “{thread.anchor.quote}”
+        </button>
+      ) : null}
+      <ol className="thread-comments">
+        {thread.comments.map((comment) => (
+          <li key={comment.id} className="comment">
+            <div className="comment-meta">
+              <strong>{comment.author}</strong>{' '}
+              <time dateTime={new Date(comment.createdAt).toISOString()} title={formatExact(comment.createdAt)}>
+                {formatWhen(comment.createdAt)}
+              </time>
+            </div>
+            <p className="comment-text">{comment.text}</p>
+          </li>
+        ))}
+      </ol>
+      {problem ? (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      ) : null}
+      <div className="thread-actions">
+        {!thread.resolved ? (
+          <button type="button" className="button button-quiet" onClick={() => setReplying(!replying)} aria-expanded={replying}>
+            Reply
+          </button>
+        ) : null}
+        <button type="button" className="button button-quiet" onClick={() => void toggleResolved()}>
+          {thread.resolved ? <RotateCcw aria-hidden size={14} /> : <Check aria-hidden size={14} />}
+          {thread.resolved ? 'Reopen' : 'Resolve'}
+        </button>
+      </div>
+      {replying ? (
+        <CommentForm
+          label="Reply"
+          quote={null}
+          submitLabel="Reply"
+          autoFocus
+          onSubmit={async (text) => {
+            await reply(thread.id, text);
+            setReplying(false);
+          }}
+        />
+      ) : null}
+    </li>
+  );
+}
+
+interface CommentFormProps {
+  label: string;
+  quote: string | null;
+  submitLabel: string;
+  autoFocus?: boolean;
+  onSubmit: (text: string) => Promise<void>;
+}
+
+const CommentForm = forwardRef<HTMLTextAreaElement, CommentFormProps>(function CommentForm({ label, quote, submitLabel, autoFocus, onSubmit }, ref) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const submit = async (event?: FormEvent) => {
+    event?.preventDefault();
+    if (!text.trim()) return setProblem('Write something first.');
+    setBusy(true);
+    setProblem(null);
+    try {
+      await onSubmit(text.trim());
+      setText('');
+    } catch (error) {
+      setProblem(messageOf(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="comment-form" onSubmit={(e) => void submit(e)}>
+      <label className="field">
+        <span>{label}</span>
+        {quote ? <span className="comment-form-quote">“{quote.length > 80 ? `${quote.slice(0, 80)}…` : quote}”</span> : null}
+        <textarea
+          ref={ref}
+          value={text}
+          rows={2}
+          maxLength={10_000}
+          autoFocus={autoFocus}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit();
+          }}
+        />
+      </label>
+      {problem ? (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      ) : null}
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? 'Saving…' : submitLabel}
+      </button>
+    </form>
+  );
+});

@@ -1,0 +1,128 @@
+/** The documents of the selected workspace: title, updated time, tags; create, rename, tag, delete. */
+import { useState } from 'react';
+import { FilePlus, FileText } from 'lucide-react';
+import type { DocumentSummary } from '../../common/api/contract.ts';
+import { useLibrary } from '../state/library.ts';
+import { useUi } from '../state/ui.ts';
+import { messageOf } from '../state/api.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
+import { formatExact, formatWhen } from './format.ts';
+import { ItemMenu } from './ItemMenu.tsx';
+import { NameDialog } from './NameDialog.tsx';
+import { parseTags } from './TagEditor.tsx';
+
+type Editing = { kind: 'rename' | 'tags' | 'delete'; document: DocumentSummary } | null;
+
+export const untitled = 'Untitled';
+
+export function DocumentList() {
+  const { documents, documentsProblem, openDocumentId, openDocument, createDocument, updateDocument, deleteDocument } = useLibrary();
+  const notify = useUi((s) => s.notify);
+  const [editing, setEditing] = useState<Editing>(null);
+  const [creating, setCreating] = useState(false);
+
+  const create = async () => {
+    setCreating(true);
+    try {
+      await createDocument('');
+    } catch (error) {
+      notify(`The document was not created: ${messageOf(error)}`);
+    } finally {
+      setCreating(false);
+    }
+  };
+
+  return (
+    <section className="document-list" aria-labelledby="documents-heading">
+      <div className="column-header">
+        <h2 id="documents-heading" className="visually-hidden">
+          Documents
+        </h2>
+        <button type="button" className="button button-primary" onClick={() => void create()} disabled={creating}>
+          <FilePlus aria-hidden size={16} /> New document
+        </button>
+      </div>
+      {documentsProblem ? (
+        <p role="alert" className="form-error column-note">
+          {documentsProblem}
+        </p>
+      ) : null}
+      {documents === null ? <p className="muted column-note">Loading documents…</p> : null}
+      {documents?.length === 0 && !documentsProblem ? (
+        <div className="empty-state">
+          <FileText aria-hidden size={32} />
+          <p>No documents here yet.</p>
+          <p className="muted">Choose “New document” to start writing.</p>
+        </div>
+      ) : null}
+      <ul className="documents" aria-labelledby="documents-heading">
+        {documents?.map((document) => (
+          <li key={document.id} className={document.id === openDocumentId ? 'document-item selected' : 'document-item'}>
+            <button
+              type="button"
+              className="document-button"
+              aria-current={document.id === openDocumentId ? 'true' : undefined}
+              onClick={() => openDocument(document.id)}
+            >
+              <span className={document.title ? 'document-title truncate' : 'document-title truncate muted'}>{document.title || untitled}</span>
+              <span className="document-meta">
+                <time dateTime={new Date(document.updatedAt).toISOString()} title={formatExact(document.updatedAt)}>
+                  {formatWhen(document.updatedAt)}
+                </time>
+                {document.tags.length > 0 ? (
+                  <span className="tags" aria-label="Tags">
+                    {document.tags.map((tag) => (
+                      <span key={tag} className="tag">
+                        {tag}
+                      </span>
+                    ))}
+                  </span>
+                ) : null}
+              </span>
+            </button>
+            <ItemMenu
+              label={`Actions for ${document.title || untitled}`}
+              actions={[
+                { label: 'Rename…', onSelect: () => setEditing({ kind: 'rename', document }) },
+                { label: 'Edit tags…', onSelect: () => setEditing({ kind: 'tags', document }) },
+                { label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', document }) },
+              ]}
+            />
+          </li>
+        ))}
+      </ul>
+
+      {editing?.kind === 'rename' ? (
+        <NameDialog
+          title="Rename document"
+          label="Title"
+          initial={editing.document.title}
+          maxLength={500}
+          submitLabel="Rename"
+          onSubmit={(title) => updateDocument(editing.document.id, { title })}
+          onClose={() => setEditing(null)}
+        />
+      ) : null}
+      {editing?.kind === 'tags' ? (
+        <NameDialog
+          title="Edit tags"
+          label="Tags, separated by commas"
+          initial={editing.document.tags.join(', ')}
+          submitLabel="Save tags"
+          maxLength={2000}
+          onSubmit={(text) => updateDocument(editing.document.id, { tags: parseTags(text) })}
+          onClose={() => setEditing(null)}
+        />
+      ) : null}
+      {editing?.kind === 'delete' ? (
+        <ConfirmDialog
+          title={`Delete “${editing.document.title || untitled}”?`}
+          description="The document and its comments are erased from this device for good. This cannot be undone."
+          confirmLabel="Delete document"
+          onConfirm={() => deleteDocument(editing.document.id)}
+          onClose={() => setEditing(null)}
+        />
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,257 @@
+/** The open document: its title and tags, the editor with its toolbar, and the comments beside it. */
+import { useCallback, useEffect, useRef, useState } from 'react';
+// Not re-exported by the package's index, but part of its published build.
+import { pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
+import * as A from '@automerge/automerge/slim';
+import { TextSelection } from 'prosemirror-state';
+import type { EditorView } from 'prosemirror-view';
+import { FileText, PanelRight } from 'lucide-react';
+import type { CommentThread, DocumentSummary } from '../../common/api/contract.ts';
+import { setLink, visibleSelection } from '../editor/commands.ts';
+import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
+import { DocumentReplica, openReplicas, type SaveState } from '../editor/replica.ts';
+import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
+import { call, hearth, messageOf } from '../state/api.ts';
+import { useComments } from '../state/comments.ts';
+import { useLibrary } from '../state/library.ts';
+import { CommentsPanel } from './CommentsPanel.tsx';
+import { Editor } from './Editor.tsx';
+import { EditorToolbar } from './EditorToolbar.tsx';
+import { NameDialog } from './NameDialog.tsx';
+import { TagEditor } from './TagEditor.tsx';
+
+type Loaded = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; replica: DocumentReplica; summary: DocumentSummary };
+
+export function DocumentPane({ documentId }: { documentId: string }) {
+  const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+  const documentSaved = useLibrary((s) => s.documentSaved);
+
+  useEffect(() => {
+    let cancelled = false;
+    let replica: DocumentReplica | null = null;
+    setLoaded({ kind: 'loading' });
+    call(hearth().openDocument(documentId)).then(
+      ({ summary, bytes }) => {
+        if (cancelled) return;
+        replica = new DocumentReplica(documentId, bytes, documentSaved);
+        openReplicas.set(documentId, replica);
+        setLoaded({ kind: 'ready', replica, summary });
+      },
+      (error: unknown) => {
+        if (!cancelled) setLoaded({ kind: 'failed', message: messageOf(error) });
+      },
+    );
+    void useComments.getState().load(documentId);
+    return () => {
+      cancelled = true;
+      if (replica && openReplicas.get(documentId) === replica) openReplicas.delete(documentId);
+    };
+  }, [documentId, attempt, documentSaved]);
+
+  if (loaded.kind === 'loading') {
+    return (
+      <section className="document-pane document-pane-message" aria-busy="true" aria-label="Document">
+        <p className="muted">Opening the document…</p>
+      </section>
+    );
+  }
+  if (loaded.kind === 'failed') {
+    return (
+      <section className="document-pane document-pane-message" aria-label="Document">
+        <p role="alert" className="form-error">
+          This document could not be opened: {loaded.message}
+        </p>
+        <button type="button" className="button" onClick={() => setAttempt(attempt + 1)}>
+          Try again
+        </button>
+      </section>
+    );
+  }
+  return <OpenDocument key={documentId} replica={loaded.replica} initial={loaded.summary} />;
+}
+
+function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial: DocumentSummary }) {
+  const summary = useLibrary((s) => s.documents?.find((d) => d.id === initial.id)) ?? initial;
+  const updateDocument = useLibrary((s) => s.updateDocument);
+  const { threads, activeThreadId, setActive, add } = useComments();
+  const [view, setView] = useState<EditorView | null>(null);
+  const [, setVersion] = useState(0);
+  const [linking, setLinking] = useState<{ from: number; to: number } | null>(null);
+  const [showComments, setShowComments] = useState(true);
+  const newComment = useRef<HTMLTextAreaElement>(null);
+
+  const requestLink = () => {
+    if (!view) return;
+    const range = visibleSelection(view);
+    if (range.from < range.to) setLinking(range);
+  };
+
+  const onUpdate = useCallback((next: EditorView | null) => {
+    setView(next);
+    setVersion((v) => v + 1);
+  }, []);
+
+  // Keep the comment highlights in step with the threads and the active one.
+  useEffect(() => {
+    if (!view) return;
+    const anchors = (threads ?? []).filter((t) => !t.resolved && t.anchor).map((t) => ({ threadId: t.id, from: t.anchor!.from, to: t.anchor!.to }));
+    view.dispatch(setHighlights(view.state, replica.doc(), anchors, activeThreadId));
+  }, [view, threads, activeThreadId, replica]);
+
+  const selection = view?.state.selection;
+  const selectionQuote = selection && !selection.empty ? view.state.doc.textBetween(selection.from, selection.to, ' ') : null;
+
+  const addComment = async (text: string) => {
+    let anchor: { from: number; to: number } | undefined;
+    if (view && !view.state.selection.empty) {
+      const range = pmRangeToAmRange(hearthSchemaAdapter, A.spans(replica.doc(), ['body']), { from: view.state.selection.from, to: view.state.selection.to });
+      if (range && range.end > range.start) anchor = { from: range.start, to: range.end };
+    }
+    // Main anchors against its copy of the text, so it must have every keystroke first.
+    await replica.flush();
+    await add(text, anchor);
+  };
+
+  const showThread = (thread: CommentThread) => {
+    setActive(thread.id);
+    if (!view || !thread.anchor) return;
+    const range = pmRangeOf(replica.doc(), thread.anchor.from, thread.anchor.to);
+    if (!range) return;
+    view.dispatch(view.state.tr.setSelection(TextSelection.create(view.state.doc, range.from, range.to)).scrollIntoView());
+    view.focus();
+  };
+
+  return (
+    <div className={showComments ? 'document-layout with-comments' : 'document-layout'}>
+      <article className="document-pane" aria-label={summary.title || 'Untitled document'}>
+        <header className="document-header">
+          <TitleField key={initial.id} title={summary.title} onSave={(title) => updateDocument(initial.id, { title })} />
+          <div className="document-header-row">
+            <TagEditor tags={summary.tags} onChange={(tags) => void updateDocument(initial.id, { tags })} />
+            <SaveStatus replica={replica} />
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={showComments ? 'Hide comments' : 'Show comments'}
+              aria-pressed={showComments}
+              onClick={() => setShowComments(!showComments)}
+            >
+              <PanelRight aria-hidden size={18} />
+            </button>
+          </div>
+        </header>
+        <EditorToolbar
+          view={view}
+          onLink={requestLink}
+          onComment={() => {
+            setShowComments(true);
+            requestAnimationFrame(() => newComment.current?.focus());
+          }}
+        />
+        <div className="editor-scroll">
+          <Editor replica={replica} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
+        </div>
+      </article>
+      {showComments ? <CommentsPanel ref={newComment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {linking ? (
+        <NameDialog
+          title="Link"
+          label="Link address (https://…)"
+          submitLabel="Set link"
+          maxLength={2000}
+          onSubmit={async (address) => {
+            const href = safeHref(address) ?? safeHref(`https://${address}`);
+            if (!href) throw new Error('Type a web address that starts with https:// or http://, or a mailto: address.');
+            if (view) setLink(href, linking)(view.state, view.dispatch);
+          }}
+          onClose={() => {
+            setLinking(null);
+            view?.focus();
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+/** The title, saved as you type (after a short pause) and when you leave the field. */
+function TitleField({ title, onSave }: { title: string; onSave: (title: string) => Promise<void> }) {
+  const [draft, setDraft] = useState(title);
+  const [problem, setProblem] = useState<string | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const latest = useRef(title);
+  const save = (value: string) => {
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = null;
+    if (value === latest.current) return;
+    latest.current = value;
+    onSave(value).then(
+      () => setProblem(null),
+      (error: unknown) => setProblem(`The title was not saved: ${messageOf(error)}`),
+    );
+  };
+  useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
+  return (
+    <>
+      <input
+        className="title-input"
+        value={draft}
+        placeholder="Untitled"
+        aria-label="Title"
+        maxLength={500}
+        autoFocus={title === ''}
+        onChange={(e) => {
+          const value = e.target.value;
+          setDraft(value);
+          if (timer.current) clearTimeout(timer.current);
+          timer.current = setTimeout(() => save(value), 400);
+        }}
+        onBlur={() => save(draft)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            save(draft);
+            document.querySelector<HTMLElement>('.editor-host .ProseMirror')?.focus();
+          }
+        }}
+      />
+      {problem ? (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+function SaveStatus({ replica }: { replica: DocumentReplica }) {
+  const [state, setState] = useState<SaveState>({ kind: 'saved' });
+  useEffect(() => replica.onSaveState(setState), [replica]);
+  if (state.kind === 'failed') {
+    return (
+      <span className="save-status save-status-failed" role="alert">
+        Not saved: {state.message}{' '}
+        <button type="button" className="button button-quiet" onClick={() => replica.retry()}>
+          Retry
+        </button>
+      </span>
+    );
+  }
+  return (
+    <span className="save-status muted" aria-live="polite">
+      {state.kind === 'saving' ? 'Saving…' : 'Saved'}
+    </span>
+  );
+}
+
+export function NoDocument() {
+  return (
+    <section className="document-pane document-pane-message" aria-label="Document">
+      <div className="empty-state">
+        <FileText aria-hidden size={40} />
+        <p>Choose a document, or make a new one.</p>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,65 @@
+/**
+ * The rich text editor: ProseMirror bound to the document's Automerge replica by
+ * @automerge/prosemirror. Every transaction becomes an Automerge change that the replica sends
+ * to main at once; remote changes come back in through the same binding.
+ */
+import { useEffect, useRef } from 'react';
+import { init } from '@automerge/prosemirror';
+import { EditorState } from 'prosemirror-state';
+import { EditorView } from 'prosemirror-view';
+import { editingPlugins } from '../editor/commands.ts';
+import { commentHighlights } from '../editor/highlights.ts';
+import type { DocumentReplica } from '../editor/replica.ts';
+import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
+
+interface EditorProps {
+  replica: DocumentReplica;
+  /** Called with the view once it exists (and null when it goes), and after every state change. */
+  onUpdate: (view: EditorView | null) => void;
+  onLinkRequest: () => void;
+  onThreadClick: (threadId: string) => void;
+}
+
+export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick }: EditorProps) {
+  const host = useRef<HTMLDivElement>(null);
+  const callbacks = useRef({ onUpdate, onLinkRequest, onThreadClick });
+  callbacks.current = { onUpdate, onLinkRequest, onThreadClick };
+
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    const { schema, pmDoc, plugin } = init(replica, ['body'], { schemaAdapter: hearthSchemaAdapter });
+    const view: EditorView = new EditorView(element, {
+      state: EditorState.create({
+        schema,
+        doc: pmDoc,
+        plugins: [plugin, commentHighlights, ...editingPlugins(() => callbacks.current.onLinkRequest())],
+      }),
+      attributes: { 'aria-label': 'Document text', 'aria-multiline': 'true', role: 'textbox', class: 'prose', spellcheck: 'true' },
+      dispatchTransaction(tr) {
+        view.updateState(view.state.apply(tr));
+        callbacks.current.onUpdate(view);
+      },
+      handleClickOn(_view, _pos, _node, _nodePos, event) {
+        const target = event.target instanceof Element ? event.target : null;
+        const anchor = target?.closest('a');
+        // Links open only on a deliberate Ctrl/Cmd+click, and only web and mail links.
+        if (anchor && (event.ctrlKey || event.metaKey)) {
+          const href = safeHref(anchor.getAttribute('href'));
+          if (href) window.open(href, '_blank', 'noopener,noreferrer');
+          return true;
+        }
+        const thread = target?.closest('[data-thread]')?.getAttribute('data-thread');
+        if (thread) callbacks.current.onThreadClick(thread);
+        return false;
+      },
+    });
+    callbacks.current.onUpdate(view);
+    return () => {
+      callbacks.current.onUpdate(null);
+      view.destroy();
+    };
+  }, [replica]);
+
+  return <div ref={host} className="editor-host" />;
+}

@@ -1,0 +1,257 @@
+/** Settings: profile, passphrase change, auto-lock, theme, and the audit log. */
+import { useEffect, useState, type FormEvent } from 'react';
+import type { AuditEntry, Settings } from '../../common/api/contract.ts';
+import { ApiFailure, call, hearth, messageOf } from '../state/api.ts';
+import { useSession } from '../state/session.ts';
+import { AvatarPicker } from './Avatar.tsx';
+import { formatExact } from './format.ts';
+import { Modal } from './Modal.tsx';
+import { passphraseStrength } from './passphraseStrength.ts';
+
+type Tab = 'profile' | 'security' | 'appearance' | 'audit';
+const tabs: Array<{ id: Tab; label: string }> = [
+  { id: 'profile', label: 'Profile' },
+  { id: 'security', label: 'Security' },
+  { id: 'appearance', label: 'Appearance' },
+  { id: 'audit', label: 'Audit log' },
+];
+
+export function SettingsDialog({ onClose }: { onClose: () => void }) {
+  const [tab, setTab] = useState<Tab>('profile');
+  return (
+    <Modal title="Settings" onClose={onClose} wide>
+      <div className="settings">
+        <div role="tablist" aria-label="Settings sections" aria-orientation="vertical" className="settings-tabs">
+          {tabs.map((t) => (
+            <button
+              key={t.id}
+              type="button"
+              role="tab"
+              id={`settings-tab-${t.id}`}
+              aria-selected={tab === t.id}
+              aria-controls={`settings-panel-${t.id}`}
+              tabIndex={tab === t.id ? 0 : -1}
+              className="settings-tab"
+              onClick={() => setTab(t.id)}
+              onKeyDown={(e) => {
+                const index = tabs.findIndex((x) => x.id === tab);
+                const step = e.key === 'ArrowDown' ? 1 : e.key === 'ArrowUp' ? -1 : 0;
+                if (!step) return;
+                e.preventDefault();
+                const next = tabs[(index + step + tabs.length) % tabs.length]!;
+                setTab(next.id);
+                document.getElementById(`settings-tab-${next.id}`)?.focus();
+              }}
+            >
+              {t.label}
+            </button>
+          ))}
+        </div>
+        <div role="tabpanel" id={`settings-panel-${tab}`} aria-labelledby={`settings-tab-${tab}`} className="settings-panel">
+          {tab === 'profile' ? <ProfileSettings /> : null}
+          {tab === 'security' ? <SecuritySettings /> : null}
+          {tab === 'appearance' ? <AppearanceSettings /> : null}
+          {tab === 'audit' ? <AuditLog /> : null}
+        </div>
+      </div>
+    </Modal>
+  );
+}
+
+function useSaved() {
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const view = message ? (
+    <p role={message.ok ? 'status' : 'alert'} className={message.ok ? 'form-ok' : 'form-error'}>
+      {message.text}
+    </p>
+  ) : null;
+  return { view, ok: (text: string) => setMessage({ ok: true, text }), fail: (text: string) => setMessage({ ok: false, text }) };
+}
+
+function ProfileSettings() {
+  const { profile, updateProfile } = useSession();
+  const [displayName, setDisplayName] = useState(profile?.displayName ?? '');
+  const [avatar, setAvatar] = useState<string | null>(profile?.avatar ?? null);
+  const saved = useSaved();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!displayName.trim()) return saved.fail('Type the name people will see.');
+    try {
+      await updateProfile({ displayName: displayName.trim(), avatar });
+      saved.ok('Profile saved.');
+    } catch (error) {
+      saved.fail(messageOf(error));
+    }
+  };
+  return (
+    <form className="form" onSubmit={(e) => void submit(e)}>
+      <h3>Profile</h3>
+      <p className="muted">Username: {profile?.username}</p>
+      <label className="field">
+        <span>Display name</span>
+        <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={64} />
+      </label>
+      <AvatarPicker name={displayName} value={avatar} onChange={setAvatar} />
+      {saved.view}
+      <button type="submit" className="button button-primary">
+        Save profile
+      </button>
+    </form>
+  );
+}
+
+function SecuritySettings() {
+  const { settings, changePassphrase, updateSettings } = useSession();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const [minutes, setMinutes] = useState(String(settings.autoLockMinutes));
+  const passphraseSaved = useSaved();
+  const lockSaved = useSaved();
+  const strength = passphraseStrength(next);
+
+  const submitPassphrase = async (event: FormEvent) => {
+    event.preventDefault();
+    if (next.length < 8) return passphraseSaved.fail('Choose a new passphrase of at least 8 characters.');
+    if (next !== confirmation) return passphraseSaved.fail('The two new passphrases differ. Type the same one twice.');
+    try {
+      await changePassphrase(current, next);
+      setCurrent('');
+      setNext('');
+      setConfirmation('');
+      passphraseSaved.ok('Passphrase changed. Use the new one from now on.');
+    } catch (error) {
+      passphraseSaved.fail(error instanceof ApiFailure && error.code === 'WRONG_PASSPHRASE' ? 'The current passphrase is not right; nothing was changed.' : messageOf(error));
+    }
+  };
+  const submitAutoLock = async (event: FormEvent) => {
+    event.preventDefault();
+    const value = Number(minutes);
+    if (!Number.isInteger(value) || value < 0 || value > 1440) return lockSaved.fail('Type a whole number of minutes from 0 to 1440.');
+    try {
+      await updateSettings({ autoLockMinutes: value });
+      lockSaved.ok(value === 0 ? 'Hearth will not lock by itself.' : `Hearth locks after ${value} minute${value === 1 ? '' : 's'} without use.`);
+    } catch (error) {
+      lockSaved.fail(messageOf(error));
+    }
+  };
+  return (
+    <div className="settings-stack">
+      <form className="form" onSubmit={(e) => void submitPassphrase(e)}>
+        <h3>Change passphrase</h3>
+        <label className="field">
+          <span>Current passphrase</span>
+          <input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>New passphrase</span>
+          <input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
+        </label>
+        {next ? (
+          <p className="field-hint">
+            <strong>{strength.label}.</strong> {strength.hint}
+          </p>
+        ) : null}
+        <label className="field">
+          <span>Confirm new passphrase</span>
+          <input type="password" autoComplete="new-password" value={confirmation} onChange={(e) => setConfirmation(e.target.value)} />
+        </label>
+        {passphraseSaved.view}
+        <button type="submit" className="button button-primary">
+          Change passphrase
+        </button>
+      </form>
+      <form className="form" onSubmit={(e) => void submitAutoLock(e)}>
+        <h3>Auto-lock</h3>
+        <label className="field">
+          <span>Lock after this many minutes without use (0 = never)</span>
+          <input type="number" min={0} max={1440} step={1} value={minutes} onChange={(e) => setMinutes(e.target.value)} />
+        </label>
+        {lockSaved.view}
+        <button type="submit" className="button button-primary">
+          Save auto-lock
+        </button>
+      </form>
+    </div>
+  );
+}
+
+function AppearanceSettings() {
+  const { settings, updateSettings } = useSession();
+  const saved = useSaved();
+  const choose = async (theme: Settings['theme']) => {
+    try {
+      await updateSettings({ theme });
+    } catch (error) {
+      saved.fail(messageOf(error));
+    }
+  };
+  return (
+    <fieldset className="form theme-choice">
+      <legend>
+        <h3>Theme</h3>
+      </legend>
+      {(
+        [
+          ['system', 'Follow the system'],
+          ['light', 'Light'],
+          ['dark', 'Dark'],
+        ] as const
+      ).map(([value, label]) => (
+        <label key={value} className="radio">
+          <input type="radio" name="theme" value={value} checked={settings.theme === value} onChange={() => void choose(value)} />
+          {label}
+        </label>
+      ))}
+      {saved.view}
+    </fieldset>
+  );
+}
+
+function AuditLog() {
+  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    call(hearth().auditLog()).then(
+      (log) => setEntries([...log].sort((a, b) => b.seq - a.seq)),
+      (error: unknown) => setProblem(messageOf(error)),
+    );
+  }, []);
+  return (
+    <div>
+      <h3>Audit log</h3>
+      <p className="muted">Security events on this device, newest first. They are kept in the encrypted vault.</p>
+      {problem ? (
+        <p role="alert" className="form-error">
+          {problem}
+        </p>
+      ) : null}
+      {!entries && !problem ? <p className="muted">Loading the audit log…</p> : null}
+      {entries?.length === 0 ? <p className="muted">No events yet.</p> : null}
+      {entries && entries.length > 0 ? (
+        <div className="audit-scroll" tabIndex={0} aria-label="Audit log entries">
+          <table className="audit">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">What</th>
+                <th scope="col">On</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((entry) => (
+                <tr key={entry.seq}>
+                  <td>{formatExact(entry.at)}</td>
+                  <td>{entry.actor}</td>
+                  <td>{entry.action}</td>
+                  <td>{entry.target ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </div>
+  );
+}

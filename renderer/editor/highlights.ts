@@ -1,0 +1,58 @@
+/**
+ * Highlights the text that comment threads are anchored to. Anchors arrive as Automerge text
+ * indexes (what main stores, as cursors that follow edits); this maps them to ProseMirror
+ * positions and keeps the decorations mapped through local edits until the next refresh.
+ */
+// Not re-exported by the package's index, but part of its published build.
+import { amSpliceIdxToPmIdx } from '@automerge/prosemirror/dist/traversal.js';
+import * as A from '@automerge/automerge/slim';
+import { Plugin, PluginKey, type EditorState } from 'prosemirror-state';
+import { Decoration, DecorationSet } from 'prosemirror-view';
+import { hearthSchemaAdapter } from './schema.ts';
+
+export interface AnchorRange {
+  threadId: string;
+  from: number;
+  to: number;
+}
+
+const key = new PluginKey<DecorationSet>('comment-highlights');
+
+export const commentHighlights = new Plugin<DecorationSet>({
+  key,
+  state: {
+    init: () => DecorationSet.empty,
+    apply(tr, set) {
+      const next = tr.getMeta(key) as DecorationSet | undefined;
+      return next ?? set.map(tr.mapping, tr.doc);
+    },
+  },
+  props: {
+    decorations: (state) => key.getState(state),
+  },
+});
+
+/** Automerge text range → ProseMirror range, or null when the text is gone. */
+export function pmRangeOf(doc: A.Doc<unknown>, from: number, to: number): { from: number; to: number } | null {
+  const spans = A.spans(doc, ['body']);
+  const pmFrom = amSpliceIdxToPmIdx(hearthSchemaAdapter, spans, from);
+  const pmTo = amSpliceIdxToPmIdx(hearthSchemaAdapter, spans, to);
+  if (pmFrom === null || pmTo === null || pmTo <= pmFrom) return null;
+  return { from: pmFrom, to: pmTo };
+}
+
+/** A transaction that replaces the highlights with these anchors. */
+export function setHighlights(state: EditorState, doc: A.Doc<unknown>, anchors: AnchorRange[], activeThreadId: string | null) {
+  const decorations: Decoration[] = [];
+  for (const anchor of anchors) {
+    const range = pmRangeOf(doc, anchor.from, anchor.to);
+    if (!range || range.to > state.doc.content.size) continue;
+    decorations.push(
+      Decoration.inline(range.from, range.to, {
+        class: anchor.threadId === activeThreadId ? 'comment-anchor comment-anchor-active' : 'comment-anchor',
+        'data-thread': anchor.threadId,
+      }),
+    );
+  }
+  return state.tr.setMeta(key, DecorationSet.create(state.doc, decorations)).setMeta('addToHistory', false);
+}

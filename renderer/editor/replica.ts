@@ -1,0 +1,128 @@
+/**
+ * The page's Automerge replica of one open document. It is the DocHandle that
+ * @automerge/prosemirror binds the editor to: every local change is sent to main at once with
+ * applyChanges (in order, one request in flight, the rest batched behind it), and remote changes
+ * from the documentChanged event are applied and patched into the editor.
+ */
+import * as A from '@automerge/automerge/slim';
+import type { DocHandle } from '@automerge/prosemirror';
+import type { DocHandleChangePayload } from '@automerge/prosemirror/dist/DocHandle.js';
+import type { DocumentSummary } from '../../common/api/contract.ts';
+import { call, hearth, messageOf } from '../state/api.ts';
+
+export interface DocumentBody {
+  body: string;
+}
+
+export type SaveState = { kind: 'saved' } | { kind: 'saving' } | { kind: 'failed'; message: string };
+
+type ChangeListener = (payload: DocHandleChangePayload<DocumentBody>) => void;
+
+export class DocumentReplica implements DocHandle<DocumentBody> {
+  private current: A.Doc<DocumentBody>;
+  private readonly changeListeners = new Set<ChangeListener>();
+  private readonly saveListeners = new Set<(state: SaveState) => void>();
+  private outbox: Uint8Array[] = [];
+  private sending: Promise<void> | null = null;
+  private state: SaveState = { kind: 'saved' };
+
+  constructor(
+    readonly documentId: string,
+    bytes: Uint8Array,
+    private readonly onSaved: (summary: DocumentSummary) => void,
+  ) {
+    this.current = A.load<DocumentBody>(bytes);
+    if (typeof this.current.body !== 'string') {
+      // A document made elsewhere without a body yet: give it one, as an ordinary change.
+      this.change((doc) => {
+        doc.body = '';
+      });
+    }
+  }
+
+  doc(): A.Doc<DocumentBody> {
+    return this.current;
+  }
+
+  change(fn: (doc: DocumentBody) => void): void {
+    const before = this.current;
+    let patches: A.Patch[] = [];
+    let patchInfo: A.PatchInfo<DocumentBody> | null = null;
+    this.current = A.change(this.current, { patchCallback: (p, info) => ((patches = p), (patchInfo = info)) }, fn);
+    if (this.current === before) return;
+    const change = A.getLastLocalChange(this.current);
+    if (change) this.send(change);
+    if (patchInfo) this.emit({ handle: this, doc: this.current, patches, patchInfo });
+  }
+
+  /** Changes made elsewhere (another window, the CLI, a peer). */
+  applyRemote(changes: Uint8Array[]): void {
+    let patches: A.Patch[] = [];
+    let patchInfo: A.PatchInfo<DocumentBody> | null = null;
+    const [next] = A.applyChanges(this.current, changes, { patchCallback: (p, info) => ((patches = p), (patchInfo = info)) });
+    this.current = next;
+    if (patchInfo && patches.length > 0) this.emit({ handle: this, doc: this.current, patches, patchInfo });
+  }
+
+  on(_event: 'change', listener: ChangeListener): void {
+    this.changeListeners.add(listener);
+  }
+
+  off(_event: 'change', listener: ChangeListener): void {
+    this.changeListeners.delete(listener);
+  }
+
+  onSaveState(listener: (state: SaveState) => void): () => void {
+    this.saveListeners.add(listener);
+    listener(this.state);
+    return () => this.saveListeners.delete(listener);
+  }
+
+  /** Resolves when every change made so far has reached main (or failed). */
+  async flush(): Promise<void> {
+    while (this.sending) await this.sending;
+  }
+
+  /** Sends the changes that failed to save again. */
+  retry(): void {
+    if (this.outbox.length > 0 && !this.sending) this.pump();
+  }
+
+  private send(change: Uint8Array): void {
+    this.outbox.push(change);
+    if (!this.sending) this.pump();
+  }
+
+  private pump(): void {
+    // Automerge's Change is a Uint8Array; the contract types it over a plain ArrayBuffer.
+    const batch = this.outbox as Uint8Array<ArrayBuffer>[];
+    this.outbox = [];
+    this.setState({ kind: 'saving' });
+    this.sending = call(hearth().applyChanges(this.documentId, batch)).then(
+      (summary) => {
+        this.onSaved(summary);
+        this.sending = null;
+        if (this.outbox.length > 0) this.pump();
+        else this.setState({ kind: 'saved' });
+      },
+      (error: unknown) => {
+        // Keep the changes, in order, ahead of anything typed since; the user can retry.
+        this.outbox = [...batch, ...this.outbox];
+        this.sending = null;
+        this.setState({ kind: 'failed', message: messageOf(error) });
+      },
+    );
+  }
+
+  private setState(state: SaveState): void {
+    this.state = state;
+    for (const listener of this.saveListeners) listener(state);
+  }
+
+  private emit(payload: DocHandleChangePayload<DocumentBody>): void {
+    for (const listener of this.changeListeners) listener(payload);
+  }
+}
+
+/** Replicas of the documents open in this page, for the documentChanged event to reach. */
+export const openReplicas = new Map<string, DocumentReplica>();

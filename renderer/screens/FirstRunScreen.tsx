@@ -1,0 +1,97 @@
+/** First run: make the vault, with a passphrase (strength hint, confirmation) and a profile. */
+import { useId, useState, type FormEvent } from 'react';
+import { AvatarPicker } from '../components/Avatar.tsx';
+import { passphraseStrength } from '../components/passphraseStrength.ts';
+import { messageOf } from '../state/api.ts';
+import { useSession } from '../state/session.ts';
+
+const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
+
+export function FirstRunScreen() {
+  const createVault = useSession((s) => s.createVault);
+  const [passphrase, setPassphrase] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const [username, setUsername] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [avatar, setAvatar] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const hintId = useId();
+  const usernameHintId = useId();
+  const strength = passphraseStrength(passphrase);
+  const mismatch = confirmation.length > 0 && confirmation !== passphrase;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (passphrase.length < 8) return setProblem('Choose a passphrase of at least 8 characters.');
+    if (passphrase !== confirmation) return setProblem('The two passphrases differ. Type the same passphrase twice.');
+    if (!USERNAME.test(username)) return setProblem('A username is 2–32 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    if (!displayName.trim()) return setProblem('Type the name people will see.');
+    setBusy(true);
+    setProblem(null);
+    try {
+      await createVault({ passphrase, username, displayName: displayName.trim(), ...(avatar ? { avatar } : {}) });
+    } catch (error) {
+      setProblem(messageOf(error));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="gate">
+      <form className="gate-card form" onSubmit={(e) => void submit(e)} aria-labelledby="first-run-title" noValidate>
+        <h1 id="first-run-title">Welcome to Hearth</h1>
+        <p className="muted">
+          Your documents, comments and files stay on this device, encrypted with a passphrase only you know. Hearth cannot recover it for you, so
+          keep it somewhere safe.
+        </p>
+        <label className="field">
+          <span>Passphrase</span>
+          <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} aria-describedby={hintId} autoFocus />
+        </label>
+        <div id={hintId} className={`strength strength-${strength.score}`} aria-live="polite">
+          <span className="strength-meter" aria-hidden>
+            <span />
+            <span />
+            <span />
+            <span />
+          </span>
+          <span>
+            <strong>{strength.label}.</strong> {strength.hint}
+          </span>
+        </div>
+        <label className="field">
+          <span>Confirm passphrase</span>
+          <input type="password" autoComplete="new-password" value={confirmation} onChange={(e) => setConfirmation(e.target.value)} aria-invalid={mismatch} />
+        </label>
+        {mismatch ? <p className="field-hint field-hint-error">The passphrases do not match yet.</p> : null}
+        <label className="field">
+          <span>Username</span>
+          <input
+            value={username}
+            onChange={(e) => setUsername(e.target.value.toLowerCase())}
+            autoComplete="username"
+            maxLength={32}
+            aria-describedby={usernameHintId}
+          />
+        </label>
+        <p id={usernameHintId} className="field-hint">
+          Lowercase letters, digits, “.”, “_” or “-”. Shown to people you share with.
+        </p>
+        <label className="field">
+          <span>Display name</span>
+          <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} autoComplete="name" maxLength={64} />
+        </label>
+        <AvatarPicker name={displayName || username} value={avatar} onChange={setAvatar} />
+        {problem ? (
+          <p role="alert" className="form-error">
+            {problem}
+          </p>
+        ) : null}
+        <button type="submit" className="button button-primary button-wide" disabled={busy}>
+          {busy ? 'Creating your vault…' : 'Create vault'}
+        </button>
+      </form>
+    </main>
+  );
+}

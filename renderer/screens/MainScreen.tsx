@@ -1,0 +1,85 @@
+/** The unlocked app: sidebar, the workspace's documents or files, the open document, and dialogs. */
+import { useEffect, useState } from 'react';
+import { FolderPlus } from 'lucide-react';
+import { DocumentList } from '../components/DocumentList.tsx';
+import { DocumentPane, NoDocument } from '../components/DocumentPane.tsx';
+import { FilesPanel } from '../components/FilesPanel.tsx';
+import { NameDialog } from '../components/NameDialog.tsx';
+import { SearchDialog } from '../components/SearchDialog.tsx';
+import { SettingsDialog } from '../components/SettingsDialog.tsx';
+import { Sidebar } from '../components/Sidebar.tsx';
+import { useLibrary } from '../state/library.ts';
+import { useUi } from '../state/ui.ts';
+
+export function MainScreen() {
+  const { workspaces, selectedWorkspaceId, openDocumentId, view, setView, loadWorkspaces, createWorkspace } = useLibrary();
+  const { dialog, openDialog } = useUi();
+  const [creatingWorkspace, setCreatingWorkspace] = useState(false);
+  const workspace = workspaces?.find((w) => w.id === selectedWorkspaceId);
+
+  useEffect(() => {
+    void loadWorkspaces();
+  }, [loadWorkspaces]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k') {
+        event.preventDefault();
+        openDialog('search');
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [openDialog]);
+
+  return (
+    <div className="app-shell">
+      <Sidebar />
+      {workspace ? (
+        <main className="workspace">
+          <div className="workspace-column">
+            <h1 className="workspace-title truncate">{workspace.name}</h1>
+            <div className="segmented" role="group" aria-label="Show">
+              <button type="button" aria-pressed={view === 'documents'} onClick={() => setView('documents')}>
+                Documents
+              </button>
+              <button type="button" aria-pressed={view === 'files'} onClick={() => setView('files')}>
+                Files
+              </button>
+            </div>
+            {view === 'documents' ? <DocumentList /> : <FilesPanel />}
+          </div>
+          {openDocumentId ? <DocumentPane key={openDocumentId} documentId={openDocumentId} /> : <NoDocument />}
+        </main>
+      ) : (
+        <main className="workspace workspace-empty">
+          {workspaces === null ? (
+            <p className="muted">Loading…</p>
+          ) : (
+            <div className="empty-state">
+              <FolderPlus aria-hidden size={40} />
+              <h1>Make your first workspace</h1>
+              <p className="muted">A workspace holds documents and files. Personal workspaces never leave this device.</p>
+              <button type="button" className="button button-primary" onClick={() => setCreatingWorkspace(true)}>
+                Create a workspace
+              </button>
+            </div>
+          )}
+        </main>
+      )}
+      {creatingWorkspace ? (
+        <NameDialog
+          title="New workspace"
+          label="Workspace name"
+          submitLabel="Create workspace"
+          onSubmit={async (name) => {
+            await createWorkspace(name);
+          }}
+          onClose={() => setCreatingWorkspace(false)}
+        />
+      ) : null}
+      {dialog === 'search' ? <SearchDialog onClose={() => openDialog(null)} /> : null}
+      {dialog === 'settings' ? <SettingsDialog onClose={() => openDialog(null)} /> : null}
+    </div>
+  );
+}

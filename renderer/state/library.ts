@@ -1,0 +1,174 @@
+/** Workspaces, the documents of the selected workspace, and which document is open. */
+import { create } from 'zustand';
+import type { DocumentSummary, Workspace } from '../../common/api/contract.ts';
+import { call, hearth, messageOf } from './api.ts';
+
+interface LibraryState {
+  workspaces: Workspace[] | null;
+  workspacesProblem: string | null;
+  selectedWorkspaceId: string | null;
+  /** Documents of the selected workspace, newest first; null while loading. */
+  documents: DocumentSummary[] | null;
+  documentsProblem: string | null;
+  openDocumentId: string | null;
+  /** What the workspace column shows. */
+  view: 'documents' | 'files';
+
+  loadWorkspaces(): Promise<void>;
+  selectWorkspace(id: string): Promise<void>;
+  setView(view: 'documents' | 'files'): void;
+  createWorkspace(name: string): Promise<Workspace>;
+  renameWorkspace(id: string, name: string): Promise<void>;
+  deleteWorkspace(id: string): Promise<void>;
+  loadDocuments(): Promise<void>;
+  createDocument(title: string): Promise<DocumentSummary>;
+  openDocument(id: string | null): void;
+  /** Opens a document that may live in another workspace (from search). */
+  reveal(workspaceId: string, documentId: string): Promise<void>;
+  updateDocument(id: string, patch: { title?: string; tags?: string[] }): Promise<void>;
+  documentSaved(summary: DocumentSummary): void;
+  deleteDocument(id: string): Promise<void>;
+  reset(): void;
+}
+
+/** Where the user was, kept for this tab so a reload returns there. */
+const PLACE_KEY = 'hearth.place';
+interface Place {
+  workspaceId: string | null;
+  documentId: string | null;
+}
+function rememberPlace(place: Place): void {
+  try {
+    sessionStorage.setItem(PLACE_KEY, JSON.stringify(place));
+  } catch {
+    // Storage may be unavailable; the place is only a convenience.
+  }
+}
+function recallPlace(): Place {
+  try {
+    const place = JSON.parse(sessionStorage.getItem(PLACE_KEY) ?? 'null') as Partial<Place> | null;
+    return { workspaceId: typeof place?.workspaceId === 'string' ? place.workspaceId : null, documentId: typeof place?.documentId === 'string' ? place.documentId : null };
+  } catch {
+    return { workspaceId: null, documentId: null };
+  }
+}
+
+const byUpdated = (a: DocumentSummary, b: DocumentSummary) => b.updatedAt - a.updatedAt;
+
+export const useLibrary = create<LibraryState>()((set, get) => ({
+  workspaces: null,
+  workspacesProblem: null,
+  selectedWorkspaceId: null,
+  documents: null,
+  documentsProblem: null,
+  openDocumentId: null,
+  view: 'documents',
+
+  async loadWorkspaces() {
+    try {
+      const workspaces = await call(hearth().listWorkspaces());
+      set({ workspaces, workspacesProblem: null });
+      const selected = get().selectedWorkspaceId;
+      if (!selected || !workspaces.some((w) => w.id === selected)) {
+        const place = recallPlace();
+        const remembered = workspaces.find((w) => w.id === place.workspaceId);
+        const first = remembered ?? workspaces[0];
+        if (first) await get().selectWorkspace(first.id);
+        if (remembered && place.documentId && get().documents?.some((d) => d.id === place.documentId)) get().openDocument(place.documentId);
+      }
+      if (workspaces.length === 0) set({ selectedWorkspaceId: null, documents: [], openDocumentId: null });
+    } catch (error) {
+      set({ workspacesProblem: messageOf(error) });
+    }
+  },
+
+  async selectWorkspace(id) {
+    if (get().selectedWorkspaceId === id && get().documents) return;
+    set({ selectedWorkspaceId: id, documents: null, documentsProblem: null, openDocumentId: null });
+    rememberPlace({ workspaceId: id, documentId: null });
+    await get().loadDocuments();
+  },
+
+  setView(view) {
+    set({ view });
+  },
+
+  async createWorkspace(name) {
+    const workspace = await call(hearth().createWorkspace(name));
+    set({ workspaces: [...(get().workspaces ?? []), workspace] });
+    await get().selectWorkspace(workspace.id);
+    return workspace;
+  },
+
+  async renameWorkspace(id, name) {
+    const renamed = await call(hearth().renameWorkspace(id, name));
+    set({ workspaces: (get().workspaces ?? []).map((w) => (w.id === id ? renamed : w)) });
+  },
+
+  async deleteWorkspace(id) {
+    await call(hearth().deleteWorkspace(id));
+    const workspaces = (get().workspaces ?? []).filter((w) => w.id !== id);
+    set({ workspaces });
+    if (get().selectedWorkspaceId === id) {
+      set({ selectedWorkspaceId: null, documents: null, openDocumentId: null });
+      const first = workspaces[0];
+      if (first) await get().selectWorkspace(first.id);
+      else set({ documents: [] });
+    }
+  },
+
+  async loadDocuments() {
+    const workspaceId = get().selectedWorkspaceId;
+    if (!workspaceId) return;
+    try {
+      const documents = await call(hearth().listDocuments(workspaceId));
+      if (get().selectedWorkspaceId === workspaceId) set({ documents: [...documents].sort(byUpdated), documentsProblem: null });
+    } catch (error) {
+      if (get().selectedWorkspaceId === workspaceId) set({ documentsProblem: messageOf(error), documents: [] });
+    }
+  },
+
+  async createDocument(title) {
+    const workspaceId = get().selectedWorkspaceId;
+    if (!workspaceId) throw new Error('Create or choose a workspace first.');
+    const summary = await call(hearth().createDocument(workspaceId, { title }));
+    set({ documents: [summary, ...(get().documents ?? [])], view: 'documents' });
+    get().openDocument(summary.id);
+    return summary;
+  },
+
+  openDocument(id) {
+    set({ openDocumentId: id });
+    rememberPlace({ workspaceId: get().selectedWorkspaceId, documentId: id });
+  },
+
+  async reveal(workspaceId, documentId) {
+    if (get().selectedWorkspaceId !== workspaceId) await get().selectWorkspace(workspaceId);
+    set({ view: 'documents' });
+    get().openDocument(documentId);
+  },
+
+  async updateDocument(id, patch) {
+    const summary = await call(hearth().updateDocument(id, patch));
+    get().documentSaved(summary);
+  },
+
+  documentSaved(summary) {
+    const documents = get().documents;
+    if (!documents || summary.workspaceId !== get().selectedWorkspaceId) return;
+    const others = documents.filter((d) => d.id !== summary.id);
+    set({ documents: [summary, ...others].sort(byUpdated) });
+  },
+
+  async deleteDocument(id) {
+    await call(hearth().deleteDocument(id));
+    set({
+      documents: (get().documents ?? []).filter((d) => d.id !== id),
+      openDocumentId: get().openDocumentId === id ? null : get().openDocumentId,
+    });
+  },
+
+  reset() {
+    set({ workspaces: null, selectedWorkspaceId: null, documents: null, openDocumentId: null, view: 'documents', workspacesProblem: null, documentsProblem: null });
+  },
+}));

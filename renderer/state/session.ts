@@ -1,0 +1,95 @@
+/** The vault session: whether a vault exists, whether it is unlocked, the profile and settings. */
+import { create } from 'zustand';
+import type { Profile, Settings } from '../../common/api/contract.ts';
+import { call, hearth, messageOf } from './api.ts';
+
+export type SessionPhase = 'connecting' | 'unreachable' | 'no-vault' | 'locked' | 'unlocked';
+
+interface SessionState {
+  phase: SessionPhase;
+  profile: Profile | null;
+  settings: Settings;
+  /** Why the vault last locked itself, to tell the user on the unlock screen. */
+  lockedReason: 'idle' | 'user' | null;
+  problem: string | null;
+  load(): Promise<void>;
+  createVault(input: { passphrase: string; username: string; displayName: string; avatar?: string }): Promise<void>;
+  unlock(passphrase: string): Promise<void>;
+  lock(): Promise<void>;
+  wasLocked(reason: 'idle' | 'user'): void;
+  changePassphrase(current: string, next: string): Promise<void>;
+  updateProfile(patch: { displayName?: string; avatar?: string | null }): Promise<void>;
+  updateSettings(patch: Partial<Settings>): Promise<void>;
+}
+
+const defaultSettings: Settings = { autoLockMinutes: 15, theme: 'system' };
+
+export const useSession = create<SessionState>()((set, get) => ({
+  phase: 'connecting',
+  profile: null,
+  settings: defaultSettings,
+  lockedReason: null,
+  problem: null,
+
+  async load() {
+    try {
+      const status = await call(hearth().status());
+      set({ phase: status.state, profile: status.profile, problem: null });
+      if (status.state === 'unlocked') await loadSettings();
+    } catch (error) {
+      set({ phase: 'unreachable', problem: messageOf(error) });
+    }
+  },
+
+  async createVault(input) {
+    const profile = await call(hearth().createVault(input));
+    set({ phase: 'unlocked', profile, lockedReason: null });
+    await loadSettings();
+  },
+
+  async unlock(passphrase) {
+    const profile = await call(hearth().unlock(passphrase));
+    set({ phase: 'unlocked', profile, lockedReason: null });
+    await loadSettings();
+  },
+
+  async lock() {
+    await call(hearth().lock());
+    get().wasLocked('user');
+  },
+
+  wasLocked(reason) {
+    set({ phase: 'locked', lockedReason: reason });
+  },
+
+  async changePassphrase(current, next) {
+    await call(hearth().changePassphrase(current, next));
+  },
+
+  async updateProfile(patch) {
+    const profile = await call(hearth().updateProfile(patch));
+    set({ profile });
+  },
+
+  async updateSettings(patch) {
+    // Shown at once (a theme switch should not wait for the disk), put back if main refuses.
+    const before = get().settings;
+    set({ settings: { ...before, ...patch } });
+    try {
+      const settings = await call(hearth().updateSettings(patch));
+      set({ settings });
+    } catch (error) {
+      set({ settings: before });
+      throw error;
+    }
+  },
+}));
+
+async function loadSettings(): Promise<void> {
+  try {
+    const settings = await call(hearth().getSettings());
+    useSession.setState({ settings });
+  } catch {
+    // The defaults serve until settings can be read; the settings dialog shows its own errors.
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * End-to-end fixture: the real renderer (built by Vite), served by the real browser-mode server
+ * over a real Session and vault in a temporary folder, driven in Debian's Chromium.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { Session } from '../../main/app/session.ts';
+import { startBrowserServer, type BrowserServer } from '../../main/browser/server.ts';
+import { MIN_KDF_COST } from '../../main/vault/keys.ts';
+import { tempDir } from '../support/vault.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+export const CHROMIUM = process.env['HEARTH_CHROMIUM'] ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(root, 'test-results', 'screenshots');
+
+let built: Promise<string> | null = null;
+
+/** Builds the renderer once per test file, into its own folder (so parallel files never race). */
+export function buildRenderer(): Promise<string> {
+  built ??= (async () => {
+    const outDir = join(tempDir('hearth-e2e-renderer-'), 'renderer');
+    await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    return outDir;
+  })();
+  return built;
+}
+
+export interface App {
+  session: Session;
+  server: BrowserServer;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and CSP violations the page reported. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+export async function startApp(options: { colorScheme?: 'light' | 'dark'; vaultDir?: string; acceptDownloads?: boolean } = {}): Promise<App> {
+  const rendererDir = await buildRenderer();
+  const session = new Session({ vaultDir: options.vaultDir ?? join(tempDir('hearth-e2e-'), 'vault'), kdfCost: MIN_KDF_COST });
+  const server = await startBrowserServer({ session, rendererDir });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    colorScheme: options.colorScheme ?? 'light',
+    acceptDownloads: options.acceptDownloads ?? true,
+    reducedMotion: 'reduce',
+  });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await page.goto(server.url);
+  return {
+    session,
+    server,
+    browser,
+    context,
+    page,
+    problems,
+    close: async () => {
+      await browser.close();
+      await server.close();
+      await session.close();
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  writeFileSync(join(SCREENSHOTS, `${name}.png`), await page.screenshot({ fullPage: false }));
+}
