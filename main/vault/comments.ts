@@ -6,6 +6,7 @@ import * as A from '@automerge/automerge';
 import type { Database } from 'better-sqlite3';
 import { statementCache, type Sql } from './database.ts';
 import { newId } from '../../common/crypto/sodium.ts';
+import type { CommentThread } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { AuditLog } from './audit.ts';
 import type { DocumentStore } from './documents.ts';
@@ -26,26 +27,16 @@ export interface CommentRecord {
   updatedAt: number;
 }
 
-export interface CommentView {
-  id: string;
-  author: string;
-  text: string;
-  createdAt: number;
-}
 
-export interface CommentThread {
-  id: string;
-  documentId: string;
-  resolved: boolean;
-  /** Where the anchor is now, or null when the thread is on the whole document or its text is gone. */
-  anchor: { from: number; to: number; quote: string } | null;
-  comments: CommentView[];
-}
+export type { CommentThread };
 
 const MAX_COMMENT_CHARS = 10_000;
 
+export type CommentListener = (documentId: string) => void;
+
 export class CommentStore {
   private readonly sql: Sql;
+  private readonly listeners = new Set<CommentListener>();
 
   constructor(
     private readonly db: Database,
@@ -87,7 +78,24 @@ export class CommentStore {
     const record: CommentRecord = { id, documentId, threadId, author: this.author(), text, ...(anchor ? { anchor } : {}), resolved: false, createdAt: now, updatedAt: now };
     this.sql('INSERT INTO comments (id, document_id, sealed) VALUES (?, ?, ?)').run(id, documentId, this.seal(workspaceId, record));
     this.search.indexComment(id, documentId, workspaceId, text);
+    this.notify(documentId);
     return record;
+  }
+
+  /** Calls `listener` after a comment is added or a thread resolved here (not for adopt/replace). */
+  subscribe(listener: CommentListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(documentId: string): void {
+    for (const listener of this.listeners) listener(documentId);
+  }
+
+  /** Stores a newer version of a comment received from a peer (e.g. its thread was resolved there). */
+  replace(record: CommentRecord): void {
+    const workspaceId = this.documents.workspaceOf(record.documentId);
+    this.sql('UPDATE comments SET sealed = ? WHERE id = ?').run(this.seal(workspaceId, record), record.id);
   }
 
   /** Threads of a document, oldest first, each with its comments in order. */
@@ -141,6 +149,7 @@ export class CommentStore {
     const updated = { ...record, resolved, updatedAt: Date.now() };
     const workspaceId = this.documents.workspaceOf(record.documentId);
     this.sql('UPDATE comments SET sealed = ? WHERE id = ?').run(this.seal(workspaceId, updated), record.id);
+    this.notify(record.documentId);
   }
 
   /** Deletes a comment; deleting a thread's first comment deletes the whole thread. */

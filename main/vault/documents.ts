@@ -7,6 +7,7 @@ import * as A from '@automerge/automerge';
 import type { Database } from 'better-sqlite3';
 import { statementCache, transactionRunner, type InTransaction, type Sql } from './database.ts';
 import { newId } from '../../common/crypto/sodium.ts';
+import type { DocumentSummary } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
 import { plainText } from '../../common/richtext/index.ts';
 import type { AuditLog } from './audit.ts';
@@ -24,14 +25,7 @@ export type DocumentContent = {
 
 export type HearthDoc = A.Doc<DocumentContent>;
 
-export interface DocumentSummary {
-  id: string;
-  workspaceId: string;
-  title: string;
-  tags: string[];
-  createdAt: number;
-  updatedAt: number;
-}
+export type { DocumentSummary };
 
 interface DocumentHead {
   title: string;
@@ -111,7 +105,14 @@ export class DocumentStore {
       for (const tag of normaliseTags(input.tags ?? [])) d.tags.push(tag);
       input.init?.(d);
     });
-    const head: DocumentHead = { title: doc.title, tags: [...doc.tags], createdAt: now, updatedAt: now };
+    const entry = this.insertNew(workspaceId, id, doc, { createdAt: now, updatedAt: now });
+    this.notify(entry);
+    return summaryOf(entry);
+  }
+
+  /** Writes a new document's row and first snapshot, and opens it. */
+  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }): OpenDocument {
+    const head: DocumentHead = { title: doc.title ?? '', tags: [...(doc.tags ?? [])], ...times };
     const key = this.workspaces.keyOf(workspaceId);
     const snapshot = A.save(doc);
     this.inTransaction(() => {
@@ -127,14 +128,13 @@ export class DocumentStore {
       snapshotBytes: snapshot.length,
       logBytes: 0,
       head,
-      headWrittenAt: now,
+      headWrittenAt: times.updatedAt,
       textSeq: -1,
     };
     this.writeText(entry, key, 0);
     this.open.set(id, entry);
     this.search.indexDocument(id, workspaceId, head.title, bodyText(doc), head.tags);
-    this.notify(entry);
-    return summaryOf(entry);
+    return entry;
   }
 
   /**
@@ -152,28 +152,7 @@ export class DocumentStore {
       this.applyChanges(id, A.getAllChanges(incoming));
       return 'merged';
     }
-    const key = this.workspaces.keyOf(workspaceId);
-    const head: DocumentHead = { title: incoming.title ?? '', tags: [...(incoming.tags ?? [])], createdAt: times.createdAt, updatedAt: times.updatedAt };
-    const snapshot = A.save(incoming);
-    this.inTransaction(() => {
-      this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, this.sealHead(key, workspaceId, id, head));
-      this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
-    });
-    const entry: OpenDocument = {
-      id,
-      workspaceId,
-      doc: incoming,
-      persistedHeads: A.getHeads(incoming),
-      nextSeq: 1,
-      snapshotBytes: snapshot.length,
-      logBytes: 0,
-      head,
-      headWrittenAt: times.updatedAt,
-      textSeq: -1,
-    };
-    this.writeText(entry, key, 0);
-    this.open.set(id, entry);
-    this.search.indexDocument(id, workspaceId, head.title, bodyText(incoming), head.tags);
+    this.insertNew(workspaceId, id, incoming, times);
     return 'created';
   }
 

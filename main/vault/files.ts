@@ -6,6 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import { statementCache, type Sql } from './database.ts';
 import { newId, sodium } from '../../common/crypto/sodium.ts';
+import type { FileInfo } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { AuditLog } from './audit.ts';
 import { openBytes, openJson, sealBytes, sealJson } from './sealed-records.ts';
@@ -15,14 +16,7 @@ export const FILE_CHUNK_BYTES = 1024 * 1024;
 export const MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_NAME_CHARS = 255;
 
-export interface FileInfo {
-  id: string;
-  workspaceId: string;
-  name: string;
-  type: string;
-  size: number;
-  createdAt: number;
-}
+export type { FileInfo };
 
 interface FileMeta extends Omit<FileInfo, 'id' | 'workspaceId'> {
   chunks: number;

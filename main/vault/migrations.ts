@@ -80,6 +80,44 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE documents ADD COLUMN text_seq INTEGER NOT NULL DEFAULT -1;
     `,
   },
+  {
+    version: 5,
+    description: 'team sync: relays, per-space state with epoch keys, per-document cursors, the outbox, seen change ids, quarantine',
+    up: `
+      CREATE TABLE sync_relays (id TEXT PRIMARY KEY, sealed BLOB NOT NULL) STRICT;
+      CREATE TABLE sync_spaces (
+        workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+        sealed BLOB NOT NULL
+      ) STRICT;
+      -- Not a foreign key to documents: the space's index document has no row there.
+      CREATE TABLE sync_documents (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        document_id TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        PRIMARY KEY (workspace_id, document_id)
+      ) STRICT;
+      -- Local changes waiting for the relay, in the order they were made; removed once the relay has them.
+      CREATE TABLE sync_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        sealed BLOB NOT NULL
+      ) STRICT;
+      CREATE INDEX sync_outbox_by_workspace ON sync_outbox(workspace_id, seq);
+      -- Ids of changes already applied (random ids the relay sees anyway): a replay is recognised.
+      CREATE TABLE sync_seen (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        document_id TEXT NOT NULL,
+        change_id TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, document_id, change_id)
+      ) STRICT, WITHOUT ROWID;
+      -- Changes refused by client-side verification, kept aside (sealed) for the user to see.
+      CREATE TABLE sync_quarantine (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        sealed BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -18,7 +18,12 @@ export type RecordKind =
   | 'document-text'
   | 'comment'
   | 'file'
-  | 'file-chunk';
+  | 'file-chunk'
+  | 'sync-relay'
+  | 'sync-space'
+  | 'sync-document'
+  | 'sync-outbox'
+  | 'sync-quarantine';
 
 export interface RecordPlace {
   kind: RecordKind;

@@ -2,14 +2,10 @@
  * Full-text search over titles, bodies, tags and comments. The index lives only in memory,
  * built after unlock and dropped on lock: nothing searchable is ever written to disk in clear.
  */
+import type { SearchHit as ApiSearchHit } from '../../common/api/contract.ts';
 
-export interface SearchHit {
-  kind: 'document' | 'comment';
-  id: string;
-  documentId: string;
-  workspaceId: string;
-  title: string;
-  snippet: string;
+/** A hit as the API describes it, with the score it was ranked by. */
+export interface SearchHit extends ApiSearchHit {
   score: number;
 }
 

@@ -28,6 +28,7 @@ import {
 import { migrate } from './migrations.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
 import { openJson, sealJson } from './sealed-records.ts';
+import { SyncStateStore } from './sync-state.ts';
 import { WorkspaceStore } from './workspaces.ts';
 
 export const VAULT_FILE_NAME = 'vault.sqlite';
@@ -106,6 +107,8 @@ export class Vault {
   readonly documents: DocumentStore;
   readonly comments: CommentStore;
   readonly files: FileStore;
+  /** What team sync keeps between runs (main/sync/ reads and writes it). */
+  readonly syncState: SyncStateStore;
   private readonly searchIndex: SearchIndex;
   private searchIndexBuilt = false;
   readonly audit: AuditLog;
@@ -125,6 +128,7 @@ export class Vault {
     this.documents = new DocumentStore(db, this.workspaces, this.searchIndex, this.audit);
     this.comments = new CommentStore(db, this.workspaces, this.documents, this.searchIndex, this.audit, () => this.identity.profile.username);
     this.files = new FileStore(db, this.workspaces, this.audit);
+    this.syncState = new SyncStateStore(db, recordsKey, this.workspaces);
   }
 
   static exists(dir: string): boolean {

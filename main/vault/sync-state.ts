@@ -1,0 +1,202 @@
+/**
+ * What the sync engine keeps between runs, sealed like every other record: the relays and the
+ * account on each, per team workspace its key epochs and verified membership log, per document
+ * the relay cursor and the heads already handed to the relay, the outbox of local changes not yet
+ * on the relay, the ids of changes already applied, and the changes refused by verification.
+ *
+ * Space, document, outbox and quarantine records are sealed under the workspace's own key, so
+ * deleting the workspace (which destroys that key) shreds them too.
+ */
+import type { Database } from 'better-sqlite3';
+import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
+import type { MembershipEntry } from '../../common/membership/log.ts';
+import { statementCache, transactionRunner, type InTransaction, type Sql } from './database.ts';
+import { openJson, sealJson } from './sealed-records.ts';
+import type { WorkspaceStore } from './workspaces.ts';
+
+export interface RelayAccount {
+  id: string;
+  url: string;
+  /** The account id (base64url Ed25519 public key) once registered there. */
+  account?: string;
+  registeredAt?: number;
+}
+
+export interface SpaceState {
+  relay: string;
+  /** Space keys by epoch, hex; the envelope each came in was sealed to this vault's identity. */
+  epochKeys: Record<string, string>;
+  /** The membership log as verified so far (every entry checked by applyMembershipEntry). */
+  membership: MembershipEntry[];
+  /** The space's index document (name, document list, member directory) as Automerge bytes, base64url. */
+  index: string;
+  paused: boolean;
+}
+
+export interface DocumentSyncState {
+  /** The highest relay sequence number applied or refused. */
+  cursor: number;
+  /** Heads already in the outbox or received from the relay: anything after them is local and unsent. */
+  heads: string[];
+  /** Comment id → updatedAt of the version last sent or received. */
+  comments: Record<string, number>;
+}
+
+export type OutgoingKind = 'content' | 'comment';
+
+export interface OutboxEntry {
+  seq: number;
+  workspaceId: string;
+  documentId: string;
+  kind: OutgoingKind;
+  /** Chosen when the change is queued, so a retried push is recognised by the relay. */
+  changeId: string;
+  payload: Uint8Array;
+  queuedAt: number;
+}
+
+export interface QuarantinedChange {
+  seq: number;
+  workspaceId: string;
+  documentId: string;
+  relaySeq: number;
+  code: string;
+  reason: string;
+  at: number;
+  bytes: Uint8Array;
+}
+
+interface SealedOutbox {
+  documentId: string;
+  kind: OutgoingKind;
+  changeId: string;
+  payload: string;
+  queuedAt: number;
+}
+
+export class SyncStateStore {
+  private readonly sql: Sql;
+  private readonly inTransaction: InTransaction;
+
+  constructor(
+    db: Database,
+    private readonly recordsKey: Uint8Array,
+    private readonly workspaces: WorkspaceStore,
+  ) {
+    this.sql = statementCache(db);
+    this.inTransaction = transactionRunner(db);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.inTransaction(fn);
+  }
+
+  relays(): RelayAccount[] {
+    const rows = this.sql('SELECT id, sealed FROM sync_relays').all() as Array<{ id: string; sealed: Buffer }>;
+    return rows.map((row) => openJson<RelayAccount>(this.recordsKey, { kind: 'sync-relay', id: row.id }, row.sealed));
+  }
+
+  relay(url: string): RelayAccount | undefined {
+    return this.relays().find((r) => r.url === url);
+  }
+
+  /** Adds the relay, or updates it when its url is already known; returns what is stored. */
+  putRelay(input: Omit<RelayAccount, 'id'>): RelayAccount {
+    const relay: RelayAccount = { ...input, id: this.relay(input.url)?.id ?? newId() };
+    this.sql('INSERT INTO sync_relays (id, sealed) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(
+      relay.id,
+      sealJson(this.recordsKey, { kind: 'sync-relay', id: relay.id }, relay),
+    );
+    return relay;
+  }
+
+  space(workspaceId: string): SpaceState | undefined {
+    const row = this.sql('SELECT sealed FROM sync_spaces WHERE workspace_id = ?').get(workspaceId) as { sealed: Buffer } | undefined;
+    return row ? openJson<SpaceState>(this.workspaces.keyOf(workspaceId), { kind: 'sync-space', id: workspaceId, workspaceId }, row.sealed) : undefined;
+  }
+
+  spaceIds(): string[] {
+    return (this.sql('SELECT workspace_id AS id FROM sync_spaces').all() as Array<{ id: string }>).map((r) => r.id);
+  }
+
+  putSpace(workspaceId: string, state: SpaceState): void {
+    this.sql('INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, ?) ON CONFLICT (workspace_id) DO UPDATE SET sealed = excluded.sealed').run(
+      workspaceId,
+      sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-space', id: workspaceId, workspaceId }, state),
+    );
+  }
+
+  document(workspaceId: string, documentId: string): DocumentSyncState | undefined {
+    const row = this.sql('SELECT sealed FROM sync_documents WHERE workspace_id = ? AND document_id = ?').get(workspaceId, documentId) as { sealed: Buffer } | undefined;
+    return row ? openJson<DocumentSyncState>(this.workspaces.keyOf(workspaceId), { kind: 'sync-document', id: documentId, workspaceId }, row.sealed) : undefined;
+  }
+
+  documentIds(workspaceId: string): string[] {
+    return (this.sql('SELECT document_id AS id FROM sync_documents WHERE workspace_id = ?').all(workspaceId) as Array<{ id: string }>).map((r) => r.id);
+  }
+
+  putDocument(workspaceId: string, documentId: string, state: DocumentSyncState): void {
+    this.sql('INSERT INTO sync_documents (workspace_id, document_id, sealed) VALUES (?, ?, ?) ON CONFLICT (workspace_id, document_id) DO UPDATE SET sealed = excluded.sealed').run(
+      workspaceId,
+      documentId,
+      sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-document', id: documentId, workspaceId }, state),
+    );
+  }
+
+  enqueue(workspaceId: string, entry: { documentId: string; kind: OutgoingKind; payload: Uint8Array; changeId?: string }): number {
+    // The seq is only known after the insert; the sealed payload is bound to it, so write twice in one transaction.
+    return this.inTransaction(() => {
+      const seq = Number(this.sql('INSERT INTO sync_outbox (workspace_id, sealed) VALUES (?, x\'\')').run(workspaceId).lastInsertRowid);
+      const sealed: SealedOutbox = { documentId: entry.documentId, kind: entry.kind, changeId: entry.changeId ?? newId(), payload: toBase64Url(entry.payload), queuedAt: Date.now() };
+      this.sql('UPDATE sync_outbox SET sealed = ? WHERE seq = ?').run(sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-outbox', id: String(seq), workspaceId }, sealed), seq);
+      return seq;
+    });
+  }
+
+  outbox(workspaceId: string, limit = 100): OutboxEntry[] {
+    const rows = this.sql('SELECT seq, sealed FROM sync_outbox WHERE workspace_id = ? ORDER BY seq LIMIT ?').all(workspaceId, limit) as Array<{ seq: number; sealed: Buffer }>;
+    const key = this.workspaces.keyOf(workspaceId);
+    return rows.map((row) => {
+      const entry = openJson<SealedOutbox>(key, { kind: 'sync-outbox', id: String(row.seq), workspaceId }, row.sealed);
+      return { seq: row.seq, workspaceId, documentId: entry.documentId, kind: entry.kind, changeId: entry.changeId, payload: fromBase64Url(entry.payload), queuedAt: entry.queuedAt };
+    });
+  }
+
+  outboxCount(workspaceId: string): number {
+    return (this.sql('SELECT count(*) AS n FROM sync_outbox WHERE workspace_id = ?').get(workspaceId) as { n: number }).n;
+  }
+
+  dequeue(seq: number): void {
+    this.sql('DELETE FROM sync_outbox WHERE seq = ?').run(seq);
+  }
+
+  /** Records a change id as applied; false when it was already (a replay). */
+  markSeen(workspaceId: string, documentId: string, changeId: string): boolean {
+    return this.sql('INSERT OR IGNORE INTO sync_seen (workspace_id, document_id, change_id) VALUES (?, ?, ?)').run(workspaceId, documentId, changeId).changes === 1;
+  }
+
+  hasSeen(workspaceId: string, documentId: string, changeId: string): boolean {
+    return this.sql('SELECT 1 FROM sync_seen WHERE workspace_id = ? AND document_id = ? AND change_id = ?').get(workspaceId, documentId, changeId) !== undefined;
+  }
+
+  quarantine(workspaceId: string, item: Omit<QuarantinedChange, 'seq' | 'workspaceId'>): void {
+    this.inTransaction(() => {
+      const seq = Number(this.sql('INSERT INTO sync_quarantine (workspace_id, sealed) VALUES (?, x\'\')').run(workspaceId).lastInsertRowid);
+      const sealed = { ...item, bytes: toBase64Url(item.bytes) };
+      this.sql('UPDATE sync_quarantine SET sealed = ? WHERE seq = ?').run(sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-quarantine', id: String(seq), workspaceId }, sealed), seq);
+    });
+  }
+
+  quarantined(workspaceId: string): QuarantinedChange[] {
+    const rows = this.sql('SELECT seq, sealed FROM sync_quarantine WHERE workspace_id = ? ORDER BY seq').all(workspaceId) as Array<{ seq: number; sealed: Buffer }>;
+    const key = this.workspaces.keyOf(workspaceId);
+    return rows.map((row) => {
+      const item = openJson<Omit<QuarantinedChange, 'seq' | 'workspaceId' | 'bytes'> & { bytes: string }>(key, { kind: 'sync-quarantine', id: String(row.seq), workspaceId }, row.sealed);
+      return { ...item, seq: row.seq, workspaceId, bytes: fromBase64Url(item.bytes) };
+    });
+  }
+
+  quarantineCount(workspaceId: string): number {
+    return (this.sql('SELECT count(*) AS n FROM sync_quarantine WHERE workspace_id = ?').get(workspaceId) as { n: number }).n;
+  }
+}
