@@ -15,6 +15,7 @@ import { fromBase64Url, loadSodium } from '../common/crypto/sodium.ts';
 import { applyMembershipEntry, emptyMembership } from '../common/membership/log.ts';
 import { verifyAuth } from '../common/protocol/auth.ts';
 import { verifyChange, type ParsedChange } from '../common/protocol/change.ts';
+import { envelopeSender } from '../common/protocol/envelope.ts';
 import { decodeRawFrame } from '../common/protocol/frame.ts';
 import { PROTOCOL_VERSION, decodeClientFrame, encodeFrame, type ClientFrame, type RelayFrame } from '../common/protocol/messages.ts';
 import {
@@ -350,10 +351,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         return send({ t: 'membership', rid: frame.rid, space: frame.space, entries: await store.getMembershipLog(frame.space, frame.since), parts: [] });
       }
       case 'putEnvelopes': {
-        await requireRole(connection, frame.space, canManageMembers, 'hand out keys');
+        const { account } = await requireRole(connection, frame.space, canManageMembers, 'hand out keys');
         const roles = await members(frame.space);
         for (const recipient of frame.recipients) if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
         if (frame.parts.some((p) => p.length > 4096)) throw limitError('TOO_LARGE', 'maxFrameBytes', 'A key envelope is at most 4096 bytes.');
+        // Only envelopes signed by the uploader for exactly this space, epoch and member are kept.
+        frame.recipients.forEach((recipient, i) => {
+          if (envelopeSender(frame.parts[i]!, { space: frame.space, epoch: frame.epoch, recipient }) !== account) forbid('Key envelopes must be signed by the account that uploads them.');
+        });
         await store.putEnvelopes(frame.space, frame.epoch, frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })));
         return send(ok(frame.rid));
       }

@@ -46,6 +46,15 @@ export class MembershipHistory {
   roleAt(head: string, account: string): Role | undefined {
     return this.membersAt.get(head)?.get(account);
   }
+
+  /** Whether `account` held a role satisfying `allowed` at any point of the log. */
+  everHeld(account: string, allowed: (role: Role) => boolean): boolean {
+    for (const members of this.membersAt.values()) {
+      const role = members.get(account);
+      if (role && allowed(role)) return true;
+    }
+    return false;
+  }
 }
 
 /**

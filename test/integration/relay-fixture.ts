@@ -10,6 +10,7 @@ import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/ide
 import { loadSodium, newId, randomKey, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { applyMembershipEntry, nextEntry, signMembershipEntry, type MembershipState } from '../../common/membership/log.ts';
 import { sealChange } from '../../common/protocol/change.ts';
+import { sealEnvelope } from '../../common/protocol/envelope.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { ChangeKind, Role } from '../../common/roles.ts';
 import { startRelay, type RelayOptions, type RunningRelay } from '../../sync-server/relay.ts';
@@ -100,4 +101,9 @@ export async function outcome(promise: Promise<unknown>): Promise<string> {
   } catch (error) {
     return (error as { code?: string }).code ?? 'crash';
   }
+}
+
+/** A key envelope for `recipient`, signed by `sender`; `key` defaults to the space key. */
+export function envelopeFor(space: TestSpace, sender: Person, recipient: Person, epoch = 0, key: Uint8Array = space.key): { recipient: string; envelope: Uint8Array } {
+  return { recipient: recipient.id, envelope: sealEnvelope({ space: space.id, epoch, recipient: recipient.id, recipientBoxPublicKey: recipient.keys.boxPublicKey, key, sender: sender.keys }) };
 }

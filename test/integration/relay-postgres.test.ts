@@ -4,11 +4,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromUtf8, newId, randomBytes, seal, utf8 } from '../../common/crypto/sodium.ts';
+import { fromUtf8, newId, seal, utf8 } from '../../common/crypto/sodium.ts';
 import { sealLink } from '../../common/protocol/link.ts';
 import { openChange, verifyChange } from '../../common/protocol/change.ts';
 import { startPostgres, type PostgresServer } from '../unit/sync-server/postgres-server.ts';
-import { changeMembership, connect, createSpace, outcome, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { changeMembership, connect, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 let server: PostgresServer;
 let east: TestRelay;
@@ -97,7 +97,7 @@ describe('S1 on PostgreSQL', () => {
     await ann.client.fileChunk(space.id, 'f', 0, file);
     const link = newId();
     await ann.client.linkCreate(space.id, link, (await sealLink(link, { title: marker, text: marker })).ciphertext);
-    await ann.client.putEnvelopes(space.id, 0, [{ recipient: ann.id, envelope: randomBytes(80) }]);
+    await ann.client.putEnvelopes(space.id, 0, [envelopeFor(space, ann, ann)]);
     await server.admin('CHECKPOINT');
     const stored = Buffer.concat([...filesUnder(server.dataDir).map((f) => readFileSync(f)), Buffer.from([...east.logLines, ...west.logLines].join('\n'))]);
     expect(stored.includes(ann.username)).toBe(true); // the scan sees what the relay stored

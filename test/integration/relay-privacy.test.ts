@@ -5,11 +5,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { sealTo } from '../../common/crypto/identity.ts';
 import { newId, randomBytes, seal, utf8 } from '../../common/crypto/sodium.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import { sealLink } from '../../common/protocol/link.ts';
-import { changeMembership, createSpace, outcome, register, sealedChange, startTestRelay, type Person, type TestRelay } from './relay-fixture.ts';
+import { changeMembership, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type Person, type TestRelay } from './relay-fixture.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -79,10 +78,7 @@ describe('S1: the relay never sees content', () => {
     await ann.client.lookup(bob.username);
     const space = await createSpace(ann);
     await changeMembership(space, ann, 'add', bob, 'editor');
-    await ann.client.putEnvelopes(space.id, 0, [
-      { recipient: ann.id, envelope: sealTo(utf8(`${markers.envelope}`), ann.keys.boxPublicKey) },
-      { recipient: bob.id, envelope: sealTo(space.key, bob.keys.boxPublicKey) },
-    ]);
+    await ann.client.putEnvelopes(space.id, 0, [envelopeFor(space, ann, ann, 0, utf8(markers.envelope)), envelopeFor(space, ann, bob)]);
     await bob.client.getEnvelopes(space.id);
     await bob.client.subscribe(space.id, 'doc', () => undefined);
     for (let i = 0; i < 5; i++) await ann.client.push(space.id, 'doc', sealedChange(space, ann, 'doc', `{"title":"${markers.title}","body":"${markers.body} ${i}"}`));
@@ -140,7 +136,7 @@ describe('S6: deletion at the relay leaves nothing readable', () => {
     await ann.client.fileChunk(space.id, 'f', 0, chunk);
     const linkBytes = randomBytes(200);
     await ann.client.linkCreate(space.id, 'l', linkBytes);
-    const envelope = randomBytes(80);
+    const { envelope } = envelopeFor(space, ann, ann);
     await ann.client.putEnvelopes(space.id, 0, [{ recipient: ann.id, envelope }]);
     const pieces = [change, snapshot, chunk, linkBytes, envelope].map(fragment);
     const before = storedBytes(relay);
@@ -163,7 +159,7 @@ describe('S6: deletion at the relay leaves nothing readable', () => {
     await changeMembership(shared, staying, 'add', leaving, 'editor');
     const sharedChange = sealedChange(shared, leaving, 'doc', 'written together');
     await leaving.client.push(shared.id, 'doc', sharedChange);
-    const envelope = randomBytes(80);
+    const { envelope } = envelopeFor(shared, staying, leaving);
     await staying.client.putEnvelopes(shared.id, 0, [{ recipient: leaving.id, envelope }]);
 
     await leaving.client.deleteAccount();

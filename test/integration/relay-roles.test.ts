@@ -5,7 +5,7 @@ import { newId, randomBytes } from '../../common/crypto/sodium.ts';
 import { generateIdentityKeys } from '../../common/crypto/identity.ts';
 import { toBase64Url } from '../../common/crypto/sodium.ts';
 import type { Role } from '../../common/roles.ts';
-import { changeMembership, createSpace, outcome, register, sealedChange, startTestRelay, type Person, type TestRelay, type TestSpace } from './relay-fixture.ts';
+import { changeMembership, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type Person, type TestRelay, type TestSpace } from './relay-fixture.ts';
 
 let relay: TestRelay;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ const operations: Record<string, Operation> = {
     await changeMembership(space, me, 'add', toBase64Url(stranger.signPublicKey), 'viewer');
   },
   'change an editor to viewer': ({ space, me, bystander }) => changeMembership(space, me, 'change_role', bystander, 'viewer'),
-  'hand out key envelopes': ({ space, me }) => me.client.putEnvelopes(space.id, 1, [{ recipient: me.id, envelope: randomBytes(80) }]),
+  'hand out key envelopes': ({ space, me }) => me.client.putEnvelopes(space.id, 1, [envelopeFor(space, me, me, 1)]),
   'create a link': ({ space, me }) => me.client.linkCreate(space.id, newId(), randomBytes(64)),
   'demote an Owner': ({ space, me, owner }) => changeMembership(space, me, 'change_role', owner, 'admin'),
   'transfer ownership': ({ space, me, bystander }) => changeMembership(space, me, 'transfer', bystander, 'owner'),
@@ -101,7 +101,7 @@ describe('role matrix at the relay', () => {
     expect(await outcome(outsider.client.pull(space.id, 'doc', 0))).toBe('FORBIDDEN');
   });
 
-  it('refuses a change signed by one member and pushed by another, and one naming an unknown head', async () => {
+  it('refuses a change or key envelope signed by one member and uploaded by another, and a change naming an unknown head', async () => {
     const owner = await register(relay.url, 'owner');
     const editor = await register(relay.url, 'editor');
     const space = await createSpace(owner);
@@ -111,5 +111,11 @@ describe('role matrix at the relay', () => {
     const staleHead = { ...space, state: { ...space.state, head: 'ee'.repeat(32) } };
     expect(await outcome(owner.client.push(space.id, 'doc', sealedChange(staleHead, owner, 'doc', 'x')))).toBe('BAD_REQUEST');
     expect(await outcome(owner.client.push(space.id, 'other-doc', ownersChange))).toBe('BAD_REQUEST');
+    // Key envelopes: only ones the uploader signed, for this exact space, epoch and member.
+    await changeMembership(space, owner, 'change_role', editor, 'admin');
+    expect(await outcome(owner.client.putEnvelopes(space.id, 0, [envelopeFor(space, editor, owner)]))).toBe('FORBIDDEN');
+    expect(await outcome(owner.client.putEnvelopes(space.id, 1, [envelopeFor(space, owner, editor, 0)]))).toBe('RECORD_TAMPERED');
+    expect(await outcome(owner.client.putEnvelopes(space.id, 0, [{ recipient: editor.id, envelope: randomBytes(200) }]))).not.toBe('ok');
+    expect(await outcome(owner.client.putEnvelopes(space.id, 0, [envelopeFor(space, owner, editor)]))).toBe('ok');
   });
 });

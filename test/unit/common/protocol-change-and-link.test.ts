@@ -6,6 +6,9 @@ import { fromUtf8, loadSodium, randomKey, toBase64Url, utf8 } from '../../../com
 import { isHearthError } from '../../../common/errors.ts';
 import { openChange, parseChange, sealChange, verifyChange, type ChangeMeta } from '../../../common/protocol/change.ts';
 import { openLink, sealLink } from '../../../common/protocol/link.ts';
+import { openEnvelope, sealEnvelope } from '../../../common/protocol/envelope.ts';
+import { MembershipHistory } from '../../../common/protocol/verify.ts';
+import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipEntry } from '../../../common/membership/log.ts';
 
 beforeAll(loadSodium);
 
@@ -59,5 +62,30 @@ describe('share links', () => {
     expect(await openLink('link1', ciphertext, fragmentKey)).toEqual({ title: 'MARKER title', text: 'MARKER body' });
     expect(await openLink('link2', ciphertext, fragmentKey)).toBeUndefined();
     expect(await openLink('link1', ciphertext, toBase64Url(randomKey()))).toBeUndefined();
+  });
+});
+
+describe('key envelopes', () => {
+  it('open only for their member, from an Owner or Admin, for the space and epoch they name', async () => {
+    const [owner, member, relayOperator] = [generateIdentityKeys(), generateIdentityKeys(), generateIdentityKeys()];
+    const id = (k: typeof owner) => toBase64Url(k.signPublicKey);
+    const log: MembershipEntry[] = [];
+    let state = emptyMembership('s');
+    for (const [actor, action, subject, role] of [[owner, 'create', owner, 'owner'], [owner, 'add', member, 'viewer']] as const) {
+      const entry = signMembershipEntry(nextEntry(state, { actor: id(actor), action, subject: id(subject), role }), actor.signSecretKey);
+      state = applyMembershipEntry(state, entry);
+      log.push(entry);
+    }
+    const history = MembershipHistory.replay('s', log);
+    const key = randomKey();
+    const make = (sender: typeof owner, epoch = 3, to = member) => sealEnvelope({ space: 's', epoch, recipient: id(to), recipientBoxPublicKey: to.boxPublicKey, key, sender });
+    expect(Buffer.from(openEnvelope(make(owner), member, { space: 's', epoch: 3 }, history).key).equals(Buffer.from(key))).toBe(true);
+    // The relay (or a viewer) cannot plant a key of its own:
+    expect(code(() => openEnvelope(make(relayOperator), member, { space: 's', epoch: 3 }, history))).toBe('FORBIDDEN');
+    expect(code(() => openEnvelope(make(member), member, { space: 's', epoch: 3 }, history))).toBe('FORBIDDEN');
+    // Relabelled as another epoch or space, or addressed to someone else:
+    expect(code(() => openEnvelope(make(owner, 2), member, { space: 's', epoch: 3 }, history))).toBe('RECORD_TAMPERED');
+    expect(code(() => openEnvelope(make(owner), member, { space: 'other', epoch: 3 }, history))).toBe('RECORD_TAMPERED');
+    expect(code(() => openEnvelope(make(owner, 3, owner), member, { space: 's', epoch: 3 }, history))).toBe('RECORD_TAMPERED');
   });
 });
