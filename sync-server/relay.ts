@@ -233,8 +233,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   function endSession(connection: Connection): void {
     if (connection.account) byAccount.get(connection.account)?.delete(connection);
     connection.account = undefined;
-    for (const key of connection.subscriptions) subscribers.get(key)?.delete(connection);
+    for (const key of connection.subscriptions) unsubscribe(connection, key);
     connection.subscriptions.clear();
+  }
+
+  function unsubscribe(connection: Connection, key: string): void {
+    connection.subscriptions.delete(key);
+    const set = subscribers.get(key);
+    set?.delete(connection);
+    if (set?.size === 0) subscribers.delete(key);
   }
 
   async function requireRole(connection: Connection, space: string, allowed: (role: Role) => boolean, action: string): Promise<{ account: string; role: Role }> {
@@ -420,9 +427,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       }
       case 'unsubscribe': {
         session(connection);
-        const key = `${frame.space}/${frame.doc}`;
-        connection.subscriptions.delete(key);
-        subscribers.get(key)?.delete(connection);
+        unsubscribe(connection, `${frame.space}/${frame.doc}`);
         return send(ok(frame.rid));
       }
       case 'putSnapshot': {
