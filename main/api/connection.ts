@@ -3,11 +3,14 @@
  * it lets go. Every transport (Electron IPC, browser mode's WebSocket, tests in-process) opens
  * its pages through here, so they all meet the same door.
  */
-import { apiMethods, type ApiEvent, type ApiEvents, type HearthApi } from '../../common/api/contract.ts';
+import { apiMethods, type ApiEvent, type ApiEvents, type ApiMethod, type HearthApi } from '../../common/api/contract.ts';
 import type { Result } from '../../common/errors.ts';
 import type { EventSink, Session } from '../app/session.ts';
 import { createDoor, type Door, type DoorOptions } from './door.ts';
 import { createApiHandlers } from './handlers.ts';
+
+/** Calls a page makes on its own (polling status, reading settings) are not the user at work: they must not hold off auto-lock. */
+const PASSIVE_METHODS: ReadonlySet<ApiMethod> = new Set(['status', 'getSettings']);
 
 export interface ApiConnection<Sender> {
   readonly id: number;
@@ -21,7 +24,13 @@ export function openApiConnection<Sender>(
   options: Pick<DoorOptions<Sender>, 'isAllowedSender' | 'logUnexpected'>,
 ): ApiConnection<Sender> {
   const id = session.connect(sink);
-  const call = createDoor<Sender>({ ...options, handlers: createApiHandlers(session, id), onActivity: () => session.touch() });
+  const call = createDoor<Sender>({
+    ...options,
+    handlers: createApiHandlers(session, id),
+    onActivity: (method) => {
+      if (!PASSIVE_METHODS.has(method)) session.touch();
+    },
+  });
   return { id, call, close: () => session.disconnect(id) };
 }
 

@@ -12,8 +12,8 @@ export interface DoorOptions<Sender> {
   handlers: ApiHandlers;
   /** The transport's check that a call comes from our own page (frame URL, socket's token and Origin). */
   isAllowedSender: (sender: Sender) => boolean;
-  /** Called for every admitted call: it is user activity, which postpones auto-lock. */
-  onActivity?: () => void;
+  /** Called for every admitted call with its method: the session decides what counts as user activity. */
+  onActivity?: (method: ApiMethod) => void;
   /** Where unexpected errors go, stack and all; the page only learns that something failed. */
   logUnexpected?: (method: string, error: unknown) => void;
 }
@@ -49,7 +49,7 @@ export function createDoor<Sender>(options: DoorOptions<Sender>): Door<Sender> {
     }
     const parsed = apiArgs[method].safeParse(args);
     if (!parsed.success) return { ok: false, error: { code: 'BAD_REQUEST', message: describeIssues(method, parsed.error) } };
-    options.onActivity?.();
+    options.onActivity?.(method);
     try {
       const handler = options.handlers[method] as (...a: unknown[]) => unknown;
       const value = await handler(...(parsed.data as unknown[]));
