@@ -342,7 +342,7 @@ const commands: Record<string, Command> = {
       }),
   },
   export: {
-    usage: 'hearth export --out DIR [--workspace W]',
+    usage: 'hearth export --out DIR|FILE.zip [--workspace W]',
     options: { out: { type: 'string' }, workspace: { type: 'string' } },
     positionals: [0, 0],
     async run(call) {
@@ -356,7 +356,7 @@ const commands: Record<string, Command> = {
     },
   },
   import: {
-    usage: 'hearth import PATH   (a Hearth export folder, or a folder of Markdown files)',
+    usage: 'hearth import PATH   (a Hearth export folder or .zip, or a folder of Markdown files)',
     positionals: [1, 1],
     run: (call) =>
       withVault(call, async (vault) => {

@@ -4,9 +4,6 @@
  * binary for history, attachments as plain files. Written as a folder; files are streamed.
  */
 import * as A from '@automerge/automerge';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import {
   EXPORT_FORMAT,
   EXPORT_FORMAT_VERSION,
@@ -18,6 +15,7 @@ import {
 } from '../../common/export/schema.ts';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
 import type { Vault } from '../vault/vault.ts';
+import { folderSink, zipSink } from './archive.ts';
 
 export interface ExportProgress {
   phase: 'documents' | 'files' | 'done';
@@ -62,26 +60,27 @@ function safeName(name: string): string {
   return name.replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'file';
 }
 
-export async function exportVault(vault: Vault, outDir: string, options: ExportOptions = {}): Promise<Manifest> {
+/** Exports into a folder, or into a .zip when `out` ends in ".zip". */
+export async function exportVault(vault: Vault, out: string, options: ExportOptions = {}): Promise<Manifest> {
+  const now = options.now ?? new Date();
+  const sink = out.toLowerCase().endsWith('.zip') ? zipSink(out, now) : folderSink(out);
   const workspaces = options.workspace ? [vault.workspaces.get(options.workspace)] : vault.workspaces.list();
   const docsByWorkspace = workspaces.map((w) => ({ workspace: w, docs: vault.documents.list(w.id).sort((a, b) => a.id.localeCompare(b.id)) }));
   const filesByWorkspace = new Map(workspaces.map((w) => [w.id, vault.files.list(w.id).sort((a, b) => a.id.localeCompare(b.id))]));
   const totalDocs = docsByWorkspace.reduce((n, w) => n + w.docs.length, 0);
   const totalFileBytes = [...filesByWorkspace.values()].flat().reduce((n, f) => n + f.size, 0);
   const counts = { workspaces: workspaces.length, documents: totalDocs, comments: 0, files: 0, auditEntries: 0 };
-  mkdirSync(outDir, { recursive: true });
   const profile = vault.profile;
 
   let docsDone = 0;
   for (const { workspace, docs } of docsByWorkspace) {
-    const dir = join(outDir, 'workspaces', workspace.id);
-    mkdirSync(join(dir, 'documents'), { recursive: true });
+    const dir = `workspaces/${workspace.id}`;
     const entries: WorkspaceFile['documents'] = [];
     for (const summary of docs) {
       const doc = vault.documents.get(summary.id);
       const comments = vault.comments.records(summary.id).sort((a, b) => a.id.localeCompare(b.id));
       counts.comments += comments.length;
-      const base = join('documents', summary.id);
+      const base = `documents/${summary.id}`;
       const documentFile: DocumentFile = {
         id: summary.id,
         title: summary.title,
@@ -103,9 +102,9 @@ export async function exportVault(vault: Vault, outDir: string, options: ExportO
       const markdown =
         frontMatter({ id: summary.id, title: summary.title, tags: summary.tags, created: new Date(summary.createdAt).toISOString(), updated: new Date(summary.updatedAt).toISOString() }) +
         bodyAsMarkdown(doc);
-      writeFileSync(join(dir, `${base}.md`), markdown);
-      writeFileSync(join(dir, `${base}.json`), json(documentFile));
-      writeFileSync(join(dir, `${base}.automerge`), A.save(doc));
+      await sink.write(`${dir}/${base}.md`, markdown);
+      await sink.write(`${dir}/${base}.json`, json(documentFile));
+      await sink.write(`${dir}/${base}.automerge`, A.save(doc));
       entries.push({ id: summary.id, title: summary.title, markdown: `${base}.md`, json: `${base}.json`, automerge: `${base}.automerge` });
       options.onProgress?.({ phase: 'documents', done: ++docsDone, total: totalDocs });
     }
@@ -117,43 +116,42 @@ export async function exportVault(vault: Vault, outDir: string, options: ExportO
       ...(workspace.relay ? { relay: workspace.relay } : {}),
       documents: entries,
     };
-    writeFileSync(join(dir, 'workspace.json'), json(workspaceFile));
+    await sink.write(`${dir}/workspace.json`, json(workspaceFile));
     // A personal workspace has one member: its owner. Team workspaces list their roster.
-    writeFileSync(join(dir, 'members.json'), json([{ username: profile.username, displayName: profile.displayName, role: 'owner' }]));
+    await sink.write(`${dir}/members.json`, json([{ username: profile.username, displayName: profile.displayName, role: 'owner' }]));
   }
 
   let bytesDone = 0;
   for (const workspace of workspaces) {
     const files = filesByWorkspace.get(workspace.id)!;
-    const dir = join(outDir, 'workspaces', workspace.id, 'files');
-    mkdirSync(dir, { recursive: true });
+    const dir = `workspaces/${workspace.id}`;
     const listing: FilesFile = [];
     for (const file of files) {
-      const path = join('files', file.id, safeName(file.name));
-      mkdirSync(join(dir, file.id), { recursive: true });
-      await pipeline(vault.files.read(file.id), createWriteStream(join(outDir, 'workspaces', workspace.id, path), { mode: 0o600 }));
+      const path = `files/${file.id}/${safeName(file.name)}`;
+      await sink.writeStream(`${dir}/${path}`, vault.files.read(file.id));
       bytesDone += file.size;
       listing.push({ id: file.id, name: file.name, type: file.type, size: file.size, createdAt: file.createdAt, path });
       options.onProgress?.({ phase: 'files', done: bytesDone, total: totalFileBytes });
     }
     counts.files += files.length;
-    writeFileSync(join(dir, 'files.json'), json(listing));
+    await sink.write(`${dir}/files/files.json`, json(listing));
   }
 
   vault.audit.record('export', options.workspace ? workspaces[0]!.id : 'all');
   const audit: AuditFile = vault.audit.list().map((e) => ({ at: e.at, actor: e.actor, action: e.action, ...(e.target === undefined ? {} : { target: e.target }) }));
   counts.auditEntries = audit.length;
-  writeFileSync(join(outDir, 'audit.json'), json(audit));
+  await sink.write('audit.json', json(audit));
 
   const manifest: Manifest = {
     format: EXPORT_FORMAT,
     version: EXPORT_FORMAT_VERSION,
-    exportedAt: (options.now ?? new Date()).toISOString(),
+    exportedAt: now.toISOString(),
     profile: { username: profile.username, displayName: profile.displayName },
     counts,
     workspaces: workspaces.map((w) => ({ id: w.id, name: w.name, path: `workspaces/${w.id}` })),
   };
-  writeFileSync(join(outDir, 'manifest.json'), json(manifest));
+  await sink.write('manifest.json', json(manifest));
+  await sink.finish();
   options.onProgress?.({ phase: 'done', done: totalDocs, total: totalDocs });
   return manifest;
 }

@@ -2,8 +2,8 @@
  * Import: reads a Hearth export back into a vault, keeping ids and history, so importing the
  * same export twice adds nothing; or reads a plain folder of Markdown files as new documents.
  */
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, posix, resolve } from 'node:path';
 import type { z } from 'zod';
 import { hash, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
@@ -17,6 +17,7 @@ import {
 } from '../../common/export/schema.ts';
 import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
 import type { Vault } from '../vault/vault.ts';
+import { folderFiles, folderSource, zipSource, type ImportSource } from './archive.ts';
 
 export interface ImportProgress {
   phase: 'documents' | 'files' | 'done';
@@ -34,13 +35,12 @@ export interface ImportSummary {
   auditEntries: number;
 }
 
-function readJson<S extends z.ZodType>(root: string, path: string, schema: S): z.infer<S> {
-  const full = resolve(root, path);
-  if (!full.startsWith(resolve(root) + sep)) throw new HearthError('BAD_REQUEST', `The import refers to ${path}, outside its folder; nothing was imported from it.`);
+async function readJson<S extends z.ZodType>(source: ImportSource, path: string, schema: S): Promise<z.infer<S>> {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(full, 'utf8'));
+    value = JSON.parse(await source.readText(path));
   } catch (cause) {
+    if (cause instanceof HearthError) throw cause;
     throw new HearthError('BAD_REQUEST', `${path} in the import is missing or is not JSON.`, { cause });
   }
   const parsed = schema.safeParse(value);
@@ -48,34 +48,45 @@ function readJson<S extends z.ZodType>(root: string, path: string, schema: S): z
   return parsed.data;
 }
 
-function inside(root: string, path: string): string {
-  const full = resolve(root, path);
-  if (!full.startsWith(resolve(root) + sep)) throw new HearthError('BAD_REQUEST', `The import refers to ${path}, outside its folder; nothing was imported from it.`);
-  return full;
-}
-
-/** Imports a folder: a Hearth export when it has manifest.json, otherwise Markdown files. */
+/** Imports a Hearth export (folder or .zip), or a plain folder of Markdown files. */
 export async function importPath(vault: Vault, path: string, options: { onProgress?: (p: ImportProgress) => void } = {}): Promise<ImportSummary> {
-  if (!existsSync(path) || !statSync(path).isDirectory()) throw new HearthError('NOT_FOUND', `${path} is not a folder. Import a Hearth export folder or a folder of Markdown files.`);
-  const summary = existsSync(join(path, 'manifest.json')) ? await importExport(vault, path, options) : importMarkdownFolder(vault, path, options);
-  vault.audit.record('import', `${summary.documentsCreated} documents, ${summary.files} files`);
-  return summary;
+  if (!existsSync(path)) throw new HearthError('NOT_FOUND', `Nothing at ${path}. Import a Hearth export (a folder or .zip) or a folder of Markdown files.`);
+  const isFolder = statSync(path).isDirectory();
+  if (!isFolder && !path.toLowerCase().endsWith('.zip')) throw new HearthError('BAD_REQUEST', `${path} is neither a folder nor a .zip file.`);
+  const source = isFolder ? folderSource(path) : await zipSource(path);
+  try {
+    let summary: ImportSummary;
+    if (source.exists('manifest.json')) summary = await importExport(vault, source, options);
+    else if (isFolder) summary = await importMarkdownFolder(vault, path, source, options);
+    else throw new HearthError('BAD_REQUEST', `${path} has no manifest.json: it is not a Hearth export.`);
+    vault.audit.record('import', `${summary.documentsCreated} documents, ${summary.files} files`);
+    return summary;
+  } finally {
+    source.close();
+  }
 }
 
-async function importExport(vault: Vault, root: string, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportSummary> {
-  const manifest: Manifest = readJson(root, 'manifest.json', ManifestSchema);
+async function importExport(vault: Vault, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportSummary> {
+  const manifest: Manifest = await readJson(source, 'manifest.json', ManifestSchema);
   const summary: ImportSummary = { kind: 'hearth-export', workspaces: 0, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, auditEntries: 0 };
   // Everything is read and validated before anything is written, so a bad export changes nothing.
-  const workspaces = manifest.workspaces.map((entry) => {
-    const workspace = readJson(root, join(entry.path, 'workspace.json'), WorkspaceFileSchema);
-    const documents = workspace.documents.map((d) => ({
-      file: readJson(root, join(entry.path, d.json), DocumentFileSchema),
-      bytes: readFileSync(inside(root, join(entry.path, d.automerge))),
-    }));
-    const files = existsSync(join(root, entry.path, 'files', 'files.json')) ? readJson(root, join(entry.path, 'files', 'files.json'), FilesFileSchema) : [];
-    return { entry, workspace, documents, files };
-  });
-  const audit = existsSync(join(root, 'audit.json')) ? readJson(root, 'audit.json', AuditFileSchema) : [];
+  const workspaces: Array<{
+    entry: Manifest['workspaces'][number];
+    workspace: z.infer<typeof WorkspaceFileSchema>;
+    documents: Array<{ file: z.infer<typeof DocumentFileSchema>; bytes: Buffer }>;
+    files: z.infer<typeof FilesFileSchema>;
+  }> = [];
+  for (const entry of manifest.workspaces) {
+    const workspace = await readJson(source, posix.join(entry.path, 'workspace.json'), WorkspaceFileSchema);
+    const documents = [];
+    for (const d of workspace.documents) {
+      documents.push({ file: await readJson(source, posix.join(entry.path, d.json), DocumentFileSchema), bytes: await source.readBytes(posix.join(entry.path, d.automerge)) });
+    }
+    const listing = posix.join(entry.path, 'files', 'files.json');
+    const files = source.exists(listing) ? await readJson(source, listing, FilesFileSchema) : [];
+    workspaces.push({ entry, workspace, documents, files });
+  }
+  const audit = source.exists('audit.json') ? await readJson(source, 'audit.json', AuditFileSchema) : [];
   const totalDocs = workspaces.reduce((n, w) => n + w.documents.length, 0);
   const totalBytes = workspaces.reduce((n, w) => n + w.files.reduce((m, f) => m + f.size, 0), 0);
 
@@ -111,11 +122,17 @@ async function importExport(vault: Vault, root: string, options: { onProgress?: 
   for (const { entry, workspace, files } of workspaces) {
     for (const file of files) {
       if (vault.files.has(file.id)) continue;
-      const source = inside(root, join(entry.path, file.path));
-      if (!existsSync(source) || statSync(source).size !== file.size) {
-        throw new HearthError('BAD_REQUEST', `${join(entry.path, file.path)} is missing or not the size files.json gives; the files before it were imported.`);
+      const path = posix.join(entry.path, file.path);
+      if (source.size(path) !== file.size) {
+        throw new HearthError('BAD_REQUEST', `${path} is missing or not the size files.json gives; the files before it were imported.`);
       }
-      await vault.files.add(workspace.id, { id: file.id, name: file.name, type: file.type, createdAt: file.createdAt, source: createReadStream(source, { highWaterMark: 1024 * 1024 }) });
+      await vault.files.add(workspace.id, {
+        id: file.id,
+        name: file.name,
+        type: file.type,
+        createdAt: file.createdAt,
+        source: (await source.stream(path)) as AsyncIterable<Uint8Array>,
+      });
       summary.files++;
       bytesDone += file.size;
       options.onProgress?.({ phase: 'files', done: bytesDone, total: totalBytes });
@@ -123,14 +140,6 @@ async function importExport(vault: Vault, root: string, options: { onProgress?: 
   }
   options.onProgress?.({ phase: 'done', done: totalDocs, total: totalDocs });
   return summary;
-}
-
-function markdownFiles(root: string): string[] {
-  return readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((name) => /\.(md|markdown)$/i.test(name))
-    .map((name) => join(root, name))
-    .filter((path) => statSync(path).isFile())
-    .sort();
 }
 
 /** Splits off YAML front matter; only a `title` in it is used. */
@@ -154,8 +163,8 @@ function parseMarkdownFile(text: string, fallbackTitle: string): { title: string
   return { title, tags, body: text.slice(match[0].length) };
 }
 
-function importMarkdownFolder(vault: Vault, root: string, options: { onProgress?: (p: ImportProgress) => void }): ImportSummary {
-  const files = markdownFiles(root);
+async function importMarkdownFolder(vault: Vault, root: string, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportSummary> {
+  const files = folderFiles(root).filter((name) => /\.(md|markdown)$/i.test(name));
   if (files.length === 0) throw new HearthError('BAD_REQUEST', `${root} has no manifest.json and no Markdown files; nothing to import.`);
   const name = `Imported: ${basename(resolve(root))}`;
   const existing = vault.workspaces.list().find((w) => w.name === name);
@@ -163,13 +172,14 @@ function importMarkdownFolder(vault: Vault, root: string, options: { onProgress?
   const summary: ImportSummary = { kind: 'markdown-folder', workspaces: existing ? 0 : 1, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, auditEntries: 0 };
   // The same file imported again maps to the same document id, so it is not duplicated.
   const known = new Set(vault.documents.allIds().map((d) => d.id));
+  const texts = new Map<string, string>();
+  for (const rel of files) texts.set(rel, await source.readText(rel));
   vault.transaction(() => {
-    files.forEach((path, index) => {
-      const rel = relative(root, path);
-      const text = readFileSync(path, 'utf8');
+    files.forEach((rel, index) => {
+      const text = texts.get(rel)!;
       const id = toBase64Url(hash(utf8(`markdown-import|${workspace.id}|${rel}|${text}`), 16));
       if (!known.has(id)) {
-        const { title, tags, body } = parseMarkdownFile(text, basename(rel).replace(/\.(md|markdown)$/i, ''));
+        const { title, tags, body } = parseMarkdownFile(text, posix.basename(rel).replace(/\.(md|markdown)$/i, ''));
         vault.documents.createWithId(workspace.id, id, { title, tags, init: (d) => setBodyFromMarkdown(d, body) });
         summary.documentsCreated++;
       }

@@ -88,6 +88,22 @@ describe('S7: export and import', () => {
     target.lock();
   });
 
+  it('a .zip export holds the same tree and imports the same way', async () => {
+    const source = await richVault();
+    const folder = join(tempDir(), 'folder');
+    const zip = join(tempDir(), 'nested', 'hearth-export.zip');
+    await exportVault(source, folder, { now: NOW });
+    await exportVault(source, zip, { now: NOW });
+    expect(readFileSync(zip).subarray(0, 2).toString('latin1')).toBe('PK');
+    const target = await Vault.create(join(tempDir(), 'fresh'), { passphrase: PASSPHRASE, profile: source.profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+    expect(await importPath(target, zip)).toMatchObject({ documentsCreated: 3, comments: 3, files: 2 });
+    const again = join(tempDir(), 'again');
+    await exportVault(target, again, { now: NOW });
+    expect(snapshotOf(again)).toEqual(snapshotOf(folder));
+    source.lock();
+    target.lock();
+  });
+
   it('importing the same export twice adds nothing', async () => {
     const source = await richVault();
     const dir = join(tempDir(), 'export');
