@@ -7,7 +7,7 @@ import type { Database } from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { equalBytes, loadSodium, newId, randomKey, wipeBytes } from '../../common/crypto/sodium.ts';
+import { equalBytes, fromUtf8, loadSodium, newId, randomKey, tryOpen, wipeBytes } from '../../common/crypto/sodium.ts';
 import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/identity.ts';
 import { HearthError } from '../../common/errors.ts';
 import { AuditLog, recordPendingEvent } from './audit.ts';
@@ -27,7 +27,7 @@ import {
 } from './keys.ts';
 import { migrate } from './migrations.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
-import { openJson, sealJson } from './sealed-records.ts';
+import { associatedData, openJson, sealJson } from './sealed-records.ts';
 import { SyncStateStore } from './sync-state.ts';
 import { WorkspaceStore } from './workspaces.ts';
 
@@ -185,24 +185,45 @@ export class Vault {
 
   /** Opens the vault with its passphrase. A wrong passphrase changes nothing but the failed-unlock log. */
   static async unlock(dir: string, passphrase: string, options: OpenOptions = {}): Promise<Vault> {
+    return Vault.open(dir, options, ({ vaultId, kdf, wrapped }) => {
+      const kek = deriveKek(passphrase, kdf);
+      const masterKey = unwrapMasterKey(kek, wrapped, vaultId);
+      wipeBytes(kek);
+      return masterKey;
+    }, 'That passphrase does not unlock this vault. Check it and try again.');
+  }
+
+  /**
+   * Opens the vault with the master key that the OS keychain kept for "stay unlocked on this
+   * device" (see deviceKey()). A key that no longer fits (after a wipe or restore) is refused.
+   */
+  static async unlockWithDeviceKey(dir: string, deviceKey: Uint8Array, options: OpenOptions = {}): Promise<Vault> {
+    return Vault.open(dir, options, () => deviceKey.slice(), 'The key kept on this device no longer opens this vault. Unlock with your passphrase.');
+  }
+
+  private static async open(
+    dir: string,
+    options: OpenOptions,
+    masterKeyFrom: (material: { vaultId: string; kdf: KdfParams; wrapped: Buffer }) => Uint8Array | undefined,
+    wrongKeyMessage: string,
+  ): Promise<Vault> {
     await loadSodium();
     const file = vaultFile(dir);
     const db = openDatabase(file, options);
     try {
-      const { vaultId, kdf, wrapped } = readKeyMaterial(db, file);
-      const kek = deriveKek(passphrase, kdf);
-      const masterKey = unwrapMasterKey(kek, wrapped, vaultId);
-      wipeBytes(kek);
-      if (!masterKey) {
-        recordPendingEvent(db, 'vault.unlock_failed');
-        throw new HearthError('WRONG_PASSPHRASE', 'That passphrase does not unlock this vault. Check it and try again.');
-      }
-      migrate(db);
-      const recordsKey = deriveSubkey(masterKey, SubkeyPurpose.records);
+      const material = readKeyMaterial(db, file);
+      const masterKey = masterKeyFrom(material);
+      const recordsKey = masterKey && deriveSubkey(masterKey, SubkeyPurpose.records);
       const row = db.prepare('SELECT sealed FROM identity WHERE id = 1').get() as { sealed: Buffer } | undefined;
-      if (!row) throw new HearthError('VAULT_CORRUPT', `The vault file ${file} has no identity record. Restore it from a backup.`);
-      const identity = openJson<StoredIdentity>(recordsKey, { kind: 'identity', id: 'self' }, row.sealed);
-      const vault = new Vault(dir, db, vaultId, masterKey, recordsKey, identity);
+      const identityBytes = recordsKey && row && tryOpen(recordsKey, row.sealed, associatedData({ kind: 'identity', id: 'self' }));
+      if (!masterKey || !recordsKey || (row && !identityBytes)) {
+        recordPendingEvent(db, 'vault.unlock_failed');
+        throw new HearthError('WRONG_PASSPHRASE', wrongKeyMessage);
+      }
+      if (!identityBytes) throw new HearthError('VAULT_CORRUPT', `The vault file ${file} has no identity record. Restore it from a backup.`);
+      migrate(db);
+      const identity = JSON.parse(fromUtf8(identityBytes)) as StoredIdentity;
+      const vault = new Vault(dir, db, material.vaultId, masterKey, recordsKey, identity);
       vault.audit.absorbPending();
       vault.audit.record('vault.unlocked');
       vault.files.discardIncomplete();
@@ -211,6 +232,12 @@ export class Vault {
       db.close();
       throw error;
     }
+  }
+
+  /** A copy of the master key for the OS keychain ("stay unlocked"); never the passphrase. */
+  deviceKey(): Uint8Array {
+    this.assertUnlocked();
+    return this.masterKey.slice();
   }
 
   get isLocked(): boolean {

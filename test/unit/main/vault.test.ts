@@ -93,6 +93,23 @@ describe('vault lifecycle', () => {
     again.lock();
   });
 
+  it('stays unlocked on this device with the master key, not the passphrase; the key survives a passphrase change, not a wipe', async () => {
+    const vault = await createTestVault();
+    const deviceKey = vault.deviceKey();
+    expect(Buffer.from(deviceKey).toString()).not.toContain(PASSPHRASE);
+    await vault.changePassphrase(PASSPHRASE, 'another passphrase', MIN_KDF_COST);
+    vault.lock();
+    const again = await Vault.unlockWithDeviceKey(vault.dir, deviceKey);
+    expect(again.profile.username).toBe('ada');
+    again.shredKeys();
+    expect(await codeOf(Vault.unlockWithDeviceKey(vault.dir, deviceKey))).toBe('VAULT_CORRUPT');
+    const other = await createTestVault();
+    other.lock();
+    const wrong = await Vault.unlockWithDeviceKey(other.dir, deviceKey).catch((e: unknown) => e);
+    expect(isHearthError(wrong, 'WRONG_PASSPHRASE')).toBe(true);
+    expect((wrong as Error).message).toMatch(/Unlock with your passphrase/);
+  });
+
   it('a locked vault refuses every call', async () => {
     const vault = await createTestVault();
     vault.lock();
