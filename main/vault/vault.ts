@@ -27,7 +27,7 @@ import {
 } from './keys.ts';
 import { migrate } from './migrations.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
-import { associatedData, openJson, sealJson } from './sealed-records.ts';
+import { associatedData, sealJson } from './sealed-records.ts';
 import { SyncStateStore } from './sync-state.ts';
 import { WorkspaceStore } from './workspaces.ts';
 
