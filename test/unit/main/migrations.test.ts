@@ -68,6 +68,22 @@ describe('vault migrations', () => {
     expect(db.prepare('SELECT id, sealed_head AS head, sealed_text AS text, text_seq AS seq FROM documents').all()).toEqual([{ id: 'd1', head: Buffer.from([3]), text: null, seq: -1 }]);
   });
 
+  it('5: from version 4, workspaces and documents survive and the sync tables arrive, cascading with their workspace', () => {
+    const db = freshDb();
+    migrate(db, 4);
+    db.prepare("INSERT INTO workspaces (id, sealed_key, sealed) VALUES ('w1', x'01', x'02')").run();
+    db.prepare("INSERT INTO documents (id, workspace_id, sealed_head) VALUES ('d1', 'w1', x'03')").run();
+    migrate(db, 5);
+    expect(schemaVersion(db)).toBe(5);
+    expect(tables(db)).toEqual(expect.arrayContaining(['sync_relays', 'sync_spaces', 'sync_documents', 'sync_outbox', 'sync_seen', 'sync_quarantine']));
+    expect(db.prepare('SELECT id FROM documents').all()).toEqual([{ id: 'd1' }]);
+    db.prepare("INSERT INTO sync_spaces (workspace_id, sealed) VALUES ('w1', x'04')").run();
+    db.prepare("INSERT INTO sync_outbox (workspace_id, sealed) VALUES ('w1', x'05')").run();
+    db.prepare("INSERT INTO sync_seen (workspace_id, document_id, change_id) VALUES ('w1', 'd1', 'c1')").run();
+    db.prepare("DELETE FROM workspaces WHERE id = 'w1'").run();
+    for (const table of ['sync_spaces', 'sync_outbox', 'sync_seen']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
+  });
+
   it('running them again changes nothing', () => {
     const db = freshDb();
     migrate(db);

@@ -1,0 +1,1117 @@
+/**
+ * The sync engine of one unlocked vault: accounts on relays, team workspaces (create, invite,
+ * accept, roles, removal with key rotation), and the exchange of encrypted, signed changes.
+ *
+ * Local edits are captured into the vault's sealed outbox in the same tick they are persisted
+ * (and, after a crash, by comparing each document with the heads already handed over), so an
+ * edit made offline or just before a SIGKILL still goes out on the next connection. Remote
+ * changes are applied only after client-side verification (S5); what fails is kept aside in the
+ * quarantine table and reported with the workspace's name.
+ */
+import * as A from '@automerge/automerge';
+import WebSocket from 'ws';
+import { fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
+import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
+import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
+import { openChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
+import { accountIdOf, RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
+import { openEnvelope, sealEnvelope } from '../../common/protocol/envelope.ts';
+import { MembershipHistory } from '../../common/protocol/verify.ts';
+import { canComment, canPush, canSetRole, canWriteContent, Roles, type Role } from '../../common/roles.ts';
+import type { CommentRecord } from '../vault/comments.ts';
+import type { DocumentSyncState, OutboxEntry, SpaceState } from '../vault/sync-state.ts';
+import type { Vault } from '../vault/vault.ts';
+import type { Workspace } from '../vault/workspaces.ts';
+import { MembershipView } from './membership-view.ts';
+import { decodeChanges, decodeComment, encodeChanges, encodeComment, joinChanges } from './payload.ts';
+import { emptyIndex, INDEX_DOC, loadIndex, newIndex, saveIndex, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
+
+export type SyncStateName = 'synced' | 'syncing' | 'offline' | 'error' | 'paused';
+
+export interface WorkspaceSyncStatus {
+  workspaceId: string;
+  name: string;
+  relay: string;
+  state: SyncStateName;
+  /** Local changes waiting in the outbox. */
+  pending: number;
+  /** Changes refused by verification and kept aside. */
+  quarantined: number;
+  reason?: { code: ErrorCode; message: string };
+  lastSyncedAt?: number;
+}
+
+export interface SyncWarning {
+  workspaceId: string;
+  workspaceName: string;
+  documentId: string;
+  code: ErrorCode;
+  message: string;
+  at: number;
+}
+
+export interface Member {
+  account: string;
+  username?: string;
+  displayName?: string;
+  role: Role;
+  isMe: boolean;
+}
+
+export interface Invitation {
+  /** The space id; also the workspace's id once accepted. */
+  id: string;
+  relay: string;
+  name: string;
+  role: Role;
+  invitedBy?: string;
+}
+
+export interface SyncReport {
+  workspaces: number;
+  pushed: number;
+  applied: number;
+  refused: number;
+}
+
+export interface SyncEngineOptions {
+  /** Opens a WebSocket; the `ws` package by default. Tests pass a recorder or a hostile proxy here. */
+  createSocket?: (url: string) => WebSocketLike;
+  /** Reconnect backoff: the first delay and the cap, in ms (doubled per failure, with jitter). */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Largest blob the outbox coalesces queued changes into. */
+  maxBlobBytes?: number;
+}
+
+const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 30_000 };
+const DEFAULT_MAX_BLOB = 256 * 1024;
+
+function defaultSocket(url: string): WebSocketLike {
+  return new WebSocket(url) as unknown as WebSocketLike;
+}
+
+function avatarBytes(dataUrl: string | undefined): Uint8Array | undefined {
+  if (!dataUrl) return undefined;
+  const comma = dataUrl.indexOf(',');
+  return new Uint8Array(Buffer.from(dataUrl.slice(comma + 1), 'base64'));
+}
+
+function errorOf(error: unknown): { code: ErrorCode; message: string } {
+  if (isHearthError(error)) return { code: error.code, message: error.message };
+  return { code: 'INTERNAL', message: (error as Error)?.message ?? String(error) };
+}
+
+export class SyncEngine {
+  private readonly createSocket: (url: string) => WebSocketLike;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly maxBlobBytes: number;
+  private readonly clients = new Map<string, Promise<RelayClient>>();
+  private readonly closeWaiters = new Map<string, Set<() => void>>();
+  private readonly subscribed = new WeakMap<RelayClient, Set<string>>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly pushQueued = new Set<string>();
+  private readonly statuses = new Map<string, WorkspaceSyncStatus>();
+  private readonly statusListeners = new Set<(status: WorkspaceSyncStatus) => void>();
+  private readonly warningListeners = new Set<(warning: SyncWarning) => void>();
+  private readonly views = new Map<string, MembershipView>();
+  private readonly indexes = new Map<string, IndexDoc>();
+  private readonly unsubscribers: Array<() => void> = [];
+  private readonly sleepers = new Set<() => void>();
+  private applyingRemote = false;
+  private running = false;
+
+  constructor(
+    private readonly vault: Vault,
+    options: SyncEngineOptions = {},
+  ) {
+    this.createSocket = options.createSocket ?? defaultSocket;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB;
+    this.unsubscribers.push(
+      vault.documents.subscribe((documentId) => this.onLocalDocument(documentId)),
+      vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
+    );
+  }
+
+  /** This vault's account id on every relay: the base64url of its Ed25519 public key. */
+  get account(): string {
+    return toBase64Url(fromHex(this.vault.publicKeys.signPublicKey));
+  }
+
+  // ---------------------------------------------------------------- relays and accounts
+
+  /** Remembers a relay address (ws:// or wss://) without connecting. */
+  addRelay(url: string): void {
+    if (!/^wss?:\/\/[^\s]+$/.test(url)) throw new HearthError('BAD_REQUEST', `${url} is not a relay address; it starts with ws:// or wss://.`);
+    if (!this.vault.syncState.relay(url)) this.vault.syncState.putRelay({ url });
+  }
+
+  relays(): Array<{ url: string; account?: string; registeredAt?: number }> {
+    return this.vault.syncState.relays().map(({ url, account, registeredAt }) => ({ url, ...(account ? { account } : {}), ...(registeredAt ? { registeredAt } : {}) }));
+  }
+
+  /**
+   * Creates this vault's account on the relay, publishing its username, display name and avatar
+   * (nothing else). Registering again where the account already exists just signs in.
+   */
+  async register(url: string): Promise<{ relay: string; account: string; username: string }> {
+    this.addRelay(url);
+    const keys = this.vault.identityKeys();
+    const profile = this.vault.profile;
+    const client = await RelayClient.connect(url, (u) => this.openSocket(u));
+    try {
+      const avatar = avatarBytes(profile.avatar);
+      try {
+        await client.register(keys, { username: profile.username, displayName: profile.displayName, ...(avatar ? { avatar } : {}) });
+      } catch (error) {
+        if (!isHearthError(error, 'ALREADY_EXISTS')) throw error;
+        const existing = await client.lookup(profile.username).catch(() => undefined);
+        if (existing?.account !== accountIdOf(keys)) {
+          throw new HearthError('ALREADY_EXISTS', `The username ${profile.username} is taken on ${url} by someone else; choose another username for this vault.`);
+        }
+        await client.signIn(keys);
+      }
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    this.vault.syncState.putRelay({ url, account: accountIdOf(keys), registeredAt: Date.now() });
+    this.clients.set(url, Promise.resolve(client));
+    return { relay: url, account: accountIdOf(keys), username: profile.username };
+  }
+
+  private openSocket(url: string): WebSocketLike {
+    const socket = this.createSocket(url);
+    socket.addEventListener('close', () => {
+      const waiters = this.closeWaiters.get(url);
+      this.closeWaiters.delete(url);
+      for (const wake of waiters ?? []) wake();
+    });
+    return socket;
+  }
+
+  /** A signed-in client for `url`, reusing the open one. */
+  private async client(url: string): Promise<RelayClient> {
+    const existing = this.clients.get(url);
+    if (existing) {
+      const client = await existing.catch(() => undefined);
+      if (client && !client.closed) return client;
+      this.clients.delete(url);
+    }
+    const relay = this.vault.syncState.relay(url);
+    if (!relay?.account) throw new HearthError('UNAUTHENTICATED', `This vault has no account on ${url} yet; run \`hearth account register --relay ${url}\` first.`);
+    const connecting = (async () => {
+      const client = await RelayClient.connect(url, (u) => this.openSocket(u));
+      try {
+        await client.signIn(this.vault.identityKeys());
+      } catch (error) {
+        client.close();
+        throw error;
+      }
+      return client;
+    })();
+    this.clients.set(url, connecting);
+    try {
+      return await connecting;
+    } catch (error) {
+      this.clients.delete(url);
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- team workspaces
+
+  private space(workspaceId: string): SpaceState {
+    const state = this.vault.syncState.space(workspaceId);
+    if (!state) throw new HearthError('BAD_REQUEST', `Workspace ${workspaceId} is not a team workspace; only team workspaces sync.`);
+    return state;
+  }
+
+  private view(workspaceId: string): MembershipView {
+    let view = this.views.get(workspaceId);
+    if (!view) {
+      view = MembershipView.replay(workspaceId, this.space(workspaceId).membership);
+      this.views.set(workspaceId, view);
+    }
+    return view;
+  }
+
+  private index(workspaceId: string): IndexDoc {
+    let index = this.indexes.get(workspaceId);
+    if (!index) {
+      index = loadIndex(this.space(workspaceId).index);
+      this.indexes.set(workspaceId, index);
+    }
+    return index;
+  }
+
+  private teamWorkspaces(): Workspace[] {
+    const ids = new Set(this.vault.syncState.spaceIds());
+    return this.vault.workspaces.list().filter((w) => ids.has(w.id));
+  }
+
+  /** This vault's role in a team workspace as of the last verified membership log; undefined if not a member. */
+  roleIn(workspaceIdOrName: string): Role | undefined {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    if (workspace.kind !== 'team' || !this.vault.syncState.space(workspace.id)) return undefined;
+    return this.view(workspace.id).role(this.account);
+  }
+
+  /** Creates a team workspace on a relay: the space, its genesis entry, the epoch-0 key sealed to this vault. */
+  async createTeamWorkspace(name: string, relayUrl: string): Promise<Workspace> {
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
+    if (!this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
+    const client = await this.client(relayUrl);
+    const keys = this.vault.identityKeys();
+    const id = newId();
+    await client.createSpace(keys, id, 'workspace');
+    const entries = await client.getMembership(id, 0);
+    const view = MembershipView.replay(id, entries);
+    const key = randomKey();
+    await client.putEnvelopes(id, 0, [{ recipient: this.account, envelope: this.sealEnvelope(id, 0, key, this.account, keys.boxPublicKey) }]);
+    let index = newIndex(trimmed);
+    const profile = this.vault.profile;
+    index = A.change(index, (d) => {
+      d.members[this.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: toBase64Url(keys.boxPublicKey) };
+    });
+    const workspace: Workspace = { id, name: trimmed, kind: 'team', createdAt: Date.now(), relay: relayUrl };
+    this.vault.transaction(() => {
+      this.vault.workspaces.adopt(workspace);
+      this.vault.audit.record('workspace.created', id);
+      this.vault.syncState.putSpace(id, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false });
+      this.vault.syncState.enqueue(id, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
+      this.vault.syncState.putDocument(id, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
+    });
+    this.views.set(id, view);
+    this.indexes.set(id, index);
+    await this.serial(id, () => this.push(id, client));
+    this.setStatus(id, { state: 'synced', lastSyncedAt: Date.now() });
+    this.ensureRelayLoop(relayUrl);
+    return this.vault.workspaces.get(id);
+  }
+
+  private sealEnvelope(space: string, epoch: number, key: Uint8Array, recipient: string, recipientBoxKey: Uint8Array): Uint8Array {
+    return sealEnvelope({ space, epoch, recipient, recipientBoxPublicKey: recipientBoxKey, key, sender: this.vault.identityKeys() });
+  }
+
+  /** Opens an envelope if it is sealed to this vault and signed by someone who managed the space; else undefined. */
+  private openEnvelope(view: MembershipView, epoch: number, sealed: Uint8Array): string | undefined {
+    try {
+      const history = MembershipHistory.replay(view.current.space, view.entries);
+      return toHex(openEnvelope(sealed, this.vault.identityKeys(), { space: view.current.space, epoch }, history).key);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The members of a team workspace with their published names (refreshed from the relay when reachable). */
+  async members(workspaceIdOrName: string): Promise<Member[]> {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    await this.refresh(workspace.id).catch(() => undefined);
+    const view = this.view(workspace.id);
+    const directory = this.index(workspace.id).members ?? {};
+    return [...view.current.members].map(([account, role]) => {
+      const entry = directory[account];
+      return { account, role, isMe: account === this.account, ...(entry ? { username: entry.username, displayName: entry.displayName } : {}) };
+    });
+  }
+
+  /** Pulls the membership log and keys of one workspace (used before changing membership). */
+  private async refresh(workspaceId: string): Promise<RelayClient> {
+    const client = await this.client(this.space(workspaceId).relay);
+    await this.serial(workspaceId, async () => {
+      await this.refreshMembership(workspaceId, client);
+      await this.refreshKeys(workspaceId, client);
+      await this.pullDoc(workspaceId, INDEX_DOC, client);
+    });
+    return client;
+  }
+
+  private async profileOf(workspaceId: string, username: string, client: RelayClient): Promise<{ account: string; username: string; displayName: string; boxPublicKey: string }> {
+    const members = this.index(workspaceId).members ?? {};
+    for (const [account, entry] of Object.entries(members)) if (entry.username === username) return { account, ...entry };
+    const found = await client.lookup(username);
+    return { account: found.account, username: found.username, displayName: found.displayName, boxPublicKey: found.boxPublicKey };
+  }
+
+  private async appendEntry(workspaceId: string, client: RelayClient, action: MembershipAction, subject: string, role: Role | null): Promise<void> {
+    const keys = this.vault.identityKeys();
+    for (let attempt = 0; ; attempt++) {
+      const view = this.view(workspaceId);
+      const entry = signMembershipEntry(nextEntry(view.current, { actor: this.account, action, subject, role }), keys.signSecretKey);
+      try {
+        await client.appendMembership(entry);
+        await this.refreshMembership(workspaceId, client);
+        return;
+      } catch (error) {
+        // Someone else changed the membership meanwhile: catch up and build the entry again.
+        if (!isHearthError(error, 'CONFLICT') || attempt >= 3) throw error;
+        await this.refreshMembership(workspaceId, client);
+      }
+    }
+  }
+
+  private assertManager(workspaceId: string, from: Role | undefined, to: Role | undefined): Role {
+    const mine = this.view(workspaceId).role(this.account);
+    if (!mine) throw new HearthError('FORBIDDEN', 'You are no longer a member of this workspace.');
+    if (!canSetRole(mine, from, to)) {
+      throw new HearthError('FORBIDDEN', `As ${mine} you cannot ${to === undefined ? `remove a ${from}` : from === undefined ? `add someone as ${to}` : `change a ${from} to ${to}`} in this workspace; ask an Owner.`);
+    }
+    return mine;
+  }
+
+  /** Adds a registered user as a member with `role` and gives them every key epoch this vault holds. */
+  async invite(workspaceIdOrName: string, username: string, role: Role): Promise<Member> {
+    if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    const client = await this.refresh(workspace.id);
+    const profile = await this.profileOf(workspace.id, username, client);
+    if (this.view(workspace.id).role(profile.account)) throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
+    this.assertManager(workspace.id, undefined, role);
+    await this.serial(workspace.id, async () => {
+      await this.appendEntry(workspace.id, client, 'add', profile.account, role);
+      const boxKey = fromBase64Url(profile.boxPublicKey);
+      for (const [epoch, key] of Object.entries(this.space(workspace.id).epochKeys)) {
+        await client.putEnvelopes(workspace.id, Number(epoch), [{ recipient: profile.account, envelope: this.sealEnvelope(workspace.id, Number(epoch), fromHex(key), profile.account, boxKey) }]);
+      }
+      this.changeIndex(workspace.id, (d) => {
+        d.members[profile.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: profile.boxPublicKey };
+      });
+      this.vault.audit.record('member.invited', `${workspace.id}/${username}`);
+      await this.push(workspace.id, client);
+    });
+    return { account: profile.account, username: profile.username, displayName: profile.displayName, role, isMe: false };
+  }
+
+  async setRole(workspaceIdOrName: string, username: string, role: Role): Promise<void> {
+    if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    const client = await this.refresh(workspace.id);
+    const profile = await this.profileOf(workspace.id, username, client);
+    const from = this.view(workspace.id).role(profile.account);
+    if (!from) throw new HearthError('NOT_FOUND', `${username} is not a member of this workspace; add them with \`hearth member add\`.`);
+    if (from === role) return;
+    this.assertManager(workspace.id, from, role);
+    await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'change_role', profile.account, role));
+    this.vault.audit.record('member.role_changed', `${workspace.id}/${username}:${role}`);
+  }
+
+  /**
+   * Removes a member and, in the same step, starts a new key epoch: a fresh key sealed to every
+   * remaining member before the removal entry is appended, so no write after the removal can be
+   * made under a key the removed member holds (S4). Pulls everything first so that the removed
+   * member's last accepted edits are here.
+   */
+  async removeMember(workspaceIdOrName: string, username: string): Promise<void> {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    const client = await this.refresh(workspace.id);
+    await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
+    const profile = await this.profileOf(workspace.id, username, client);
+    const from = this.view(workspace.id).role(profile.account);
+    if (!from) throw new HearthError('NOT_FOUND', `${username} is not a member of this workspace.`);
+    if (profile.account === this.account) throw new HearthError('BAD_REQUEST', 'To leave a workspace yourself, use leave, not remove.');
+    this.assertManager(workspace.id, from, undefined);
+    await this.serial(workspace.id, async () => {
+      const view = this.view(workspace.id);
+      const epoch = view.currentEpoch + 1;
+      const key = randomKey();
+      const directory = this.index(workspace.id).members ?? {};
+      const sealed: Array<{ recipient: string; envelope: Uint8Array }> = [];
+      for (const account of view.current.members.keys()) {
+        if (account === profile.account) continue;
+        let boxKey = directory[account]?.boxPublicKey;
+        if (!boxKey && account === this.account) boxKey = toBase64Url(this.vault.identityKeys().boxPublicKey);
+        if (!boxKey) throw new HearthError('CONFLICT', `The member ${account} has no published key in this workspace's directory yet; sync and try again.`);
+        sealed.push({ recipient: account, envelope: this.sealEnvelope(workspace.id, epoch, key, account, fromBase64Url(boxKey)) });
+      }
+      await client.putEnvelopes(workspace.id, epoch, sealed);
+      const state = this.space(workspace.id);
+      this.vault.syncState.putSpace(workspace.id, { ...state, epochKeys: { ...state.epochKeys, [epoch]: toHex(key) } });
+      await this.appendEntry(workspace.id, client, 'remove', profile.account, null);
+      this.changeIndex(workspace.id, (d) => {
+        delete d.members[profile.account];
+      });
+      this.vault.audit.record('member.removed', `${workspace.id}/${username}`);
+      await this.push(workspace.id, client);
+    });
+  }
+
+  /** Team workspaces on the relays this vault has accounts on, where it is a member but has not accepted yet. */
+  async invitations(): Promise<Invitation[]> {
+    const found: Invitation[] = [];
+    const local = new Set(this.vault.workspaces.list().map((w) => w.id));
+    for (const relay of this.vault.syncState.relays()) {
+      if (!relay.account) continue;
+      const client = await this.client(relay.url);
+      const { report } = await client.access();
+      for (const space of report.spaces) {
+        if (space.kind !== 'workspace' || local.has(space.space)) continue;
+        const peek = await this.peek(space.space, client).catch(() => undefined);
+        found.push({ id: space.space, relay: relay.url, role: space.role, name: peek?.name ?? '(name not readable yet)', ...(peek?.invitedBy ? { invitedBy: peek.invitedBy } : {}) });
+      }
+    }
+    return found;
+  }
+
+  /** Reads an invitation's name and inviter: its membership log, this vault's keys, and its index document. */
+  private async peek(space: string, client: RelayClient): Promise<{ view: MembershipView; epochKeys: Record<string, string>; index: IndexDoc; name: string; invitedBy?: string }> {
+    const view = MembershipView.replay(space, await client.getMembership(space, 0));
+    const epochKeys: Record<string, string> = {};
+    for (const { epoch, envelope } of await client.getEnvelopes(space)) {
+      const key = this.openEnvelope(view, epoch, envelope);
+      if (key) epochKeys[epoch] = key;
+    }
+    let index = emptyIndex();
+    const { changes } = await client.pullAll(space, INDEX_DOC, 0);
+    for (const { bytes } of changes) {
+      try {
+        const change = this.verifyWith(view, space, INDEX_DOC, bytes);
+        const key = epochKeys[change.meta.epoch];
+        const plain = key ? openChange(change, fromHex(key)) : undefined;
+        if (plain) [index] = A.applyChanges(index, decodeChanges(plain));
+      } catch {
+        // The full sync after accepting verifies again and reports what is wrong.
+      }
+    }
+    const adder = view.addedBy(this.account);
+    const invitedBy = adder ? (index.members?.[adder]?.username ?? adder) : undefined;
+    return { view, epochKeys, index, name: index.name ?? '', ...(invitedBy ? { invitedBy } : {}) };
+  }
+
+  /** Accepts an invitation: the workspace, its keys and its documents come into this vault. */
+  async acceptInvitation(id: string): Promise<Workspace> {
+    const invitation = (await this.invitations()).find((i) => i.id === id);
+    if (!invitation) throw new HearthError('NOT_FOUND', `No invitation ${id}; \`hearth invite list\` shows the open ones.`);
+    const client = await this.client(invitation.relay);
+    const peek = await this.peek(id, client);
+    if (Object.keys(peek.epochKeys).length === 0) throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
+    const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };
+    this.vault.transaction(() => {
+      this.vault.workspaces.adopt(workspace);
+      this.vault.syncState.putSpace(id, { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false });
+    });
+    this.views.set(id, peek.view);
+    await this.serial(id, () => this.syncWorkspace(id, client, this.running));
+    this.ensureRelayLoop(invitation.relay);
+    return this.vault.workspaces.get(id);
+  }
+
+  // ---------------------------------------------------------------- role checks for local edits
+
+  /** Throws FORBIDDEN, naming the role, when this vault may not make `kind` edits in the workspace. */
+  assertCan(workspaceIdOrName: string, kind: 'content' | 'comment'): void {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    if (workspace.kind !== 'team' || !this.vault.syncState.space(workspace.id)) return;
+    const role = this.roleIn(workspace.id);
+    if (!role) throw new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; its documents are read-only here.`);
+    const allowed = kind === 'content' ? canWriteContent(role) : canComment(role);
+    if (!allowed) {
+      throw new HearthError('FORBIDDEN', `You are a ${role[0]!.toUpperCase()}${role.slice(1)} in ${workspace.name}: a ${role} cannot ${kind === 'content' ? 'create or edit documents' : 'comment'}. Ask an Owner or Admin for another role.`);
+    }
+  }
+
+  // ---------------------------------------------------------------- capturing local changes
+
+  private isSynced(workspaceId: string): boolean {
+    return this.vault.workspaces.list().some((w) => w.id === workspaceId && w.kind === 'team') && this.vault.syncState.space(workspaceId) !== undefined;
+  }
+
+  private onLocalDocument(documentId: string): void {
+    if (this.applyingRemote) return;
+    const workspaceId = this.vault.documents.workspaceOf(documentId);
+    if (!this.isSynced(workspaceId)) return;
+    this.captureDocument(workspaceId, documentId);
+    this.schedulePush(workspaceId);
+  }
+
+  private onLocalComment(documentId: string): void {
+    if (this.applyingRemote) return;
+    const workspaceId = this.vault.documents.workspaceOf(documentId);
+    if (!this.isSynced(workspaceId)) return;
+    this.captureComments(workspaceId, documentId);
+    this.schedulePush(workspaceId);
+  }
+
+  private documentState(workspaceId: string, documentId: string): DocumentSyncState {
+    return this.vault.syncState.document(workspaceId, documentId) ?? { cursor: 0, heads: [], comments: {} };
+  }
+
+  /** Queues whatever the document has beyond the heads already handed over; lists new documents in the index. */
+  private captureDocument(workspaceId: string, documentId: string): number {
+    const doc = this.vault.documents.get(documentId);
+    const state = this.documentState(workspaceId, documentId);
+    const changes = state.heads.length === 0 ? A.getAllChanges(doc) : A.getChanges(A.view(doc, state.heads), doc);
+    if (changes.length === 0) return 0;
+    this.vault.syncState.transaction(() => {
+      if (!this.index(workspaceId).docs?.[documentId]) {
+        const createdAt = this.vault.documents.summary(documentId).createdAt;
+        this.changeIndex(workspaceId, (d) => {
+          if (!d.docs) d.docs = {};
+          d.docs[documentId] = { createdAt };
+        });
+      }
+      this.vault.syncState.enqueue(workspaceId, { documentId, kind: 'content', payload: encodeChanges(changes) });
+      this.vault.syncState.putDocument(workspaceId, documentId, { ...state, heads: A.getHeads(doc) });
+    });
+    return changes.length;
+  }
+
+  private captureComments(workspaceId: string, documentId: string): number {
+    const state = this.documentState(workspaceId, documentId);
+    const changed = this.vault.comments.records(documentId).filter((r) => state.comments[r.id] !== r.updatedAt);
+    if (changed.length === 0) return 0;
+    this.vault.syncState.transaction(() => {
+      const comments = { ...state.comments };
+      for (const record of changed) {
+        this.vault.syncState.enqueue(workspaceId, { documentId, kind: 'comment', payload: encodeComment(record) });
+        comments[record.id] = record.updatedAt;
+      }
+      // Re-read: capturing the comments may follow capturing the document in the same tick.
+      this.vault.syncState.putDocument(workspaceId, documentId, { ...this.documentState(workspaceId, documentId), comments });
+    });
+    return changed.length;
+  }
+
+  /** After a crash or edits made without the engine (the CLI): queue everything not yet handed over. */
+  private captureAll(workspaceId: string): void {
+    for (const { id, workspaceId: owner } of this.vault.documents.allIds()) {
+      if (owner !== workspaceId) continue;
+      this.captureDocument(workspaceId, id);
+      this.captureComments(workspaceId, id);
+    }
+  }
+
+  /** Changes the index document locally and queues the change, in one transaction. */
+  private changeIndex(workspaceId: string, fn: (d: WorkspaceIndex) => void): void {
+    const before = this.index(workspaceId);
+    const after = A.change(before, fn);
+    if (after === before) return;
+    const change = A.getLastLocalChange(after)!;
+    this.vault.syncState.transaction(() => {
+      const state = this.space(workspaceId);
+      this.vault.syncState.putSpace(workspaceId, { ...state, index: saveIndex(after) });
+      this.vault.syncState.enqueue(workspaceId, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges([change]) });
+      const docState = this.documentState(workspaceId, INDEX_DOC);
+      this.vault.syncState.putDocument(workspaceId, INDEX_DOC, { ...docState, heads: A.getHeads(after) });
+    });
+    this.indexes.set(workspaceId, after);
+  }
+
+  // ---------------------------------------------------------------- pushing
+
+  private schedulePush(workspaceId: string): void {
+    if (!this.running || this.pushQueued.has(workspaceId) || this.space(workspaceId).paused) return;
+    this.pushQueued.add(workspaceId);
+    this.setStatus(workspaceId, {});
+    void this.serial(workspaceId, async () => {
+      this.pushQueued.delete(workspaceId);
+      const existing = this.clients.get(this.space(workspaceId).relay);
+      const client = existing ? await existing.catch(() => undefined) : undefined;
+      if (!client || client.closed) return; // the reconnect loop pushes when the relay is back
+      await this.push(workspaceId, client);
+    }).catch((error) => this.setStatus(workspaceId, { state: 'error', reason: errorOf(error) }));
+  }
+
+  /** Sends the outbox in order, coalescing consecutive entries of one document and kind into one blob. */
+  private async push(workspaceId: string, client: RelayClient): Promise<number> {
+    let pushed = 0;
+    const keys = this.vault.identityKeys();
+    for (;;) {
+      const queued = this.vault.syncState.outbox(workspaceId, 500);
+      if (queued.length === 0) break;
+      const view = this.view(workspaceId);
+      const role = view.role(this.account);
+      const epoch = view.currentEpoch;
+      const keyHex = this.space(workspaceId).epochKeys[epoch];
+      if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; changes wait in the outbox until it does.`);
+      const group = takeGroup(queued, this.maxBlobBytes);
+      const first = group[0]!;
+      if (!role || !canPush(role, first.kind)) {
+        // A change this role may not make never goes out; it stays in this vault's copy only.
+        this.vault.syncState.transaction(() => group.forEach((e) => this.vault.syncState.dequeue(e.seq)));
+        this.warn(workspaceId, first.documentId, 'FORBIDDEN', `${group.length} local ${first.kind} change(s) were not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
+        continue;
+      }
+      const payload = first.kind === 'content' ? joinChanges(group.map((e) => e.payload)) : first.payload;
+      // The same group always gets the same id, so a push retried after a lost answer is not stored twice.
+      const changeId = group.length === 1 ? first.changeId : toBase64Url(hash(utf8(group.map((e) => e.changeId).join(',')), 16));
+      const blob = sealChange(
+        { space: workspaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: this.account, id: changeId, at: Math.floor(Date.now()) },
+        payload,
+        fromHex(keyHex),
+        keys.signSecretKey,
+      );
+      await client.push(workspaceId, first.documentId, blob);
+      this.vault.syncState.transaction(() => {
+        for (const entry of group) this.vault.syncState.dequeue(entry.seq);
+        this.vault.syncState.markSeen(workspaceId, first.documentId, changeId);
+      });
+      pushed += group.length;
+      this.setStatus(workspaceId, {});
+    }
+    return pushed;
+  }
+
+  // ---------------------------------------------------------------- pulling and verifying
+
+  private async refreshMembership(workspaceId: string, client: RelayClient): Promise<void> {
+    const view = this.view(workspaceId);
+    const more = await client.getMembership(workspaceId, view.current.nextSeq);
+    if (more.length === 0) return;
+    let next: MembershipView;
+    try {
+      next = view.extend(more);
+    } catch (error) {
+      throw new HearthError('RECORD_TAMPERED', `The relay's membership log for this workspace does not verify (${errorOf(error).message}); nothing from it was used. Distrust this relay until it is fixed.`);
+    }
+    this.vault.syncState.putSpace(workspaceId, { ...this.space(workspaceId), membership: [...next.entries] });
+    this.views.set(workspaceId, next);
+  }
+
+  private async refreshKeys(workspaceId: string, client: RelayClient): Promise<void> {
+    const state = this.space(workspaceId);
+    const envelopes = await client.getEnvelopes(workspaceId);
+    const added: Record<string, string> = {};
+    for (const { epoch, envelope } of envelopes) {
+      if (state.epochKeys[epoch]) continue;
+      const key = this.openEnvelope(this.view(workspaceId), epoch, envelope);
+      if (key) added[epoch] = key;
+    }
+    if (Object.keys(added).length > 0) this.vault.syncState.putSpace(workspaceId, { ...state, epochKeys: { ...state.epochKeys, ...added } });
+  }
+
+  private verifyWith(view: MembershipView, space: string, doc: string, bytes: Uint8Array): ParsedChange {
+    let change: ParsedChange;
+    try {
+      change = verifyChange(bytes);
+    } catch (error) {
+      throw new HearthError('RECORD_TAMPERED', `a change that is not genuine (${errorOf(error).message})`);
+    }
+    const { meta } = change;
+    if (meta.space !== space || meta.doc !== doc) throw new HearthError('RECORD_TAMPERED', 'a change that belongs to another document or workspace');
+    if (!view.hasHead(meta.head)) throw new HearthError('RECORD_TAMPERED', 'a change naming a membership state this workspace never had');
+    const role = view.roleAt(meta.head, meta.author);
+    if (!role || !canPush(role, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by ${role ? `a ${role}, who may not write it` : 'someone who was not a member'}`);
+    const now = view.role(meta.author);
+    if (!now || !canPush(now, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by someone who ${now ? `is now a ${now}` : 'has been removed'} and may no longer write it`);
+    if (meta.epoch !== view.epochAt(meta.head)) throw new HearthError('RECORD_TAMPERED', `a change sealed under key epoch ${meta.epoch}, not the epoch of the membership state it names`);
+    return change;
+  }
+
+  /** Pulls one document's changes after the cursor and verifies and applies each in order. */
+  private async pullDoc(workspaceId: string, documentId: string, client: RelayClient): Promise<{ applied: number; refused: number }> {
+    const start = this.documentState(workspaceId, documentId).cursor;
+    const page = await client.pullAll(workspaceId, documentId, start);
+    let applied = 0;
+    let refused = 0;
+    let previous = start;
+    if (page.snapshot) {
+      // This client never uploads snapshots, and an honest relay only sends one with a cursor of 0.
+      refused++;
+      this.refuse(workspaceId, documentId, page.snapshot.covers, page.snapshot.bytes, new HearthError('RECORD_TAMPERED', 'a snapshot no member of this workspace made'));
+    }
+    for (const { seq, bytes } of page.changes) {
+      if (seq <= previous) {
+        refused++;
+        this.refuse(workspaceId, documentId, seq, bytes, new HearthError('RECORD_TAMPERED', `changes out of order (sequence ${seq} after ${previous})`), false);
+        continue;
+      }
+      previous = seq;
+      if (this.receive(workspaceId, documentId, seq, bytes)) applied++;
+      else refused++;
+    }
+    return { applied, refused };
+  }
+
+  /** Verifies, decrypts and applies one change; false when it was refused (and quarantined). */
+  private receive(workspaceId: string, documentId: string, seq: number, bytes: Uint8Array): boolean {
+    let change: ParsedChange;
+    let plaintext: Uint8Array;
+    try {
+      change = this.verifyWith(this.view(workspaceId), workspaceId, documentId, bytes);
+      if (this.vault.syncState.hasSeen(workspaceId, documentId, change.meta.id)) {
+        if (change.meta.author === this.account) {
+          this.advance(workspaceId, documentId, seq);
+          return true; // our own change coming back
+        }
+        throw new HearthError('RECORD_TAMPERED', 'a change delivered a second time (a replay)');
+      }
+      const key = this.space(workspaceId).epochKeys[change.meta.epoch];
+      if (!key) throw new HearthError('RECORD_TAMPERED', `a change under key epoch ${change.meta.epoch}, whose key this device was never given`);
+      const opened = openChange(change, fromHex(key));
+      if (!opened) throw new HearthError('RECORD_TAMPERED', 'a change whose ciphertext does not decrypt (altered bytes)');
+      plaintext = opened;
+    } catch (error) {
+      this.refuse(workspaceId, documentId, seq, bytes, error);
+      return false;
+    }
+    try {
+      this.apply(workspaceId, documentId, change, plaintext, seq);
+      return true;
+    } catch (error) {
+      this.refuse(workspaceId, documentId, seq, bytes, error);
+      return false;
+    }
+  }
+
+  private advance(workspaceId: string, documentId: string, seq: number): void {
+    const state = this.documentState(workspaceId, documentId);
+    if (seq > state.cursor) this.vault.syncState.putDocument(workspaceId, documentId, { ...state, cursor: seq });
+  }
+
+  private refuse(workspaceId: string, documentId: string, seq: number, bytes: Uint8Array, error: unknown, advance = true): void {
+    const { code, message } = errorOf(error);
+    this.vault.syncState.transaction(() => {
+      this.vault.syncState.quarantine(workspaceId, { documentId, relaySeq: seq, code, reason: message, at: Date.now(), bytes });
+      if (advance) this.advance(workspaceId, documentId, seq);
+    });
+    this.warn(workspaceId, documentId, code === 'FORBIDDEN' ? 'FORBIDDEN' : 'RECORD_TAMPERED', `The relay delivered ${message}; it was not applied and is kept aside.`);
+  }
+
+  private warn(workspaceId: string, documentId: string, code: ErrorCode, message: string): void {
+    let workspaceName = workspaceId;
+    try {
+      workspaceName = this.vault.workspaces.get(workspaceId).name;
+    } catch {
+      // an invitation not yet accepted has no local name
+    }
+    const warning: SyncWarning = { workspaceId, workspaceName, documentId, code, message: `${workspaceName}: ${message}`, at: Date.now() };
+    for (const listener of this.warningListeners) listener(warning);
+    this.setStatus(workspaceId, {});
+  }
+
+  /** Applies a verified change, records its id and the cursor, all in one transaction. */
+  private apply(workspaceId: string, documentId: string, change: ParsedChange, plaintext: Uint8Array, seq: number): void {
+    const { meta } = change;
+    this.applyingRemote = true;
+    try {
+      this.vault.syncState.transaction(() => {
+        const state = this.documentState(workspaceId, documentId);
+        let heads = state.heads;
+        const comments = { ...state.comments };
+        if (documentId === INDEX_DOC) {
+          if (meta.kind !== 'content') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
+          const [next] = A.applyChanges(this.index(workspaceId), decodeChanges(plaintext));
+          this.vault.syncState.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });
+          this.indexes.set(workspaceId, next);
+          heads = A.getHeads(next);
+        } else if (meta.kind === 'content') {
+          heads = this.applyContent(workspaceId, documentId, decodeChanges(plaintext), meta.at);
+        } else {
+          const record = decodeComment(plaintext);
+          this.applyComment(workspaceId, documentId, record, meta.author);
+          comments[record.id] = record.updatedAt;
+        }
+        this.vault.syncState.markSeen(workspaceId, documentId, meta.id);
+        this.vault.syncState.putDocument(workspaceId, documentId, { cursor: Math.max(seq, state.cursor), heads, comments });
+      });
+    } finally {
+      this.applyingRemote = false;
+    }
+  }
+
+  private applyContent(workspaceId: string, documentId: string, changes: Uint8Array[], at: number): string[] {
+    const exists = this.vault.documents.allIds().some((d) => d.id === documentId);
+    if (exists) {
+      if (this.vault.documents.workspaceOf(documentId) !== workspaceId) throw new HearthError('RECORD_TAMPERED', 'a change to a document of another workspace');
+      return A.getHeads(this.vault.documents.applyChanges(documentId, changes));
+    }
+    let doc: A.Doc<unknown>;
+    try {
+      [doc] = A.applyChanges(A.init(), changes);
+    } catch (cause) {
+      throw new HearthError('BAD_REQUEST', 'malformed document changes', { cause });
+    }
+    if (A.getHeads(doc).length === 0) throw new HearthError('RECORD_TAMPERED', 'changes to a document whose beginning is missing');
+    this.vault.documents.adopt(workspaceId, documentId, A.save(doc), { createdAt: at, updatedAt: at });
+    return A.getHeads(doc);
+  }
+
+  private applyComment(workspaceId: string, documentId: string, record: CommentRecord, author: string): void {
+    if (record.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment filed under another document');
+    if (!this.vault.documents.allIds().some((d) => d.id === documentId)) throw new HearthError('CONFLICT', 'a comment on a document this device does not have');
+    const directory = this.index(workspaceId).members ?? {};
+    const username = directory[author]?.username;
+    const existing = this.vault.comments.records(documentId).find((r) => r.id === record.id);
+    if (!existing) {
+      // A new comment must be in its signer's own name.
+      if (username && record.author !== username) throw new HearthError('FORBIDDEN', `a comment signed by ${username} but written in the name of ${record.author}`);
+      this.vault.comments.adopt(record);
+      return;
+    }
+    if (record.updatedAt <= existing.updatedAt) return;
+    // Someone else may resolve or reopen a thread, but only its author may change what it says.
+    if (record.text !== existing.text && username !== existing.author) throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
+    this.vault.comments.replace({ ...existing, text: record.text, resolved: record.resolved, updatedAt: record.updatedAt });
+  }
+
+  // ---------------------------------------------------------------- rounds, live sync, status
+
+  /** One full exchange for a workspace: capture, membership, keys, push, pull everything, push again. */
+  private async syncWorkspace(workspaceId: string, client: RelayClient, live: boolean): Promise<{ pushed: number; applied: number; refused: number }> {
+    this.setStatus(workspaceId, { state: 'syncing' });
+    this.captureAll(workspaceId);
+    await this.refreshMembership(workspaceId, client);
+    if (!this.view(workspaceId).role(this.account)) {
+      throw new HearthError('FORBIDDEN', 'You were removed from this workspace; what is on this device stays readable, nothing new arrives.');
+    }
+    await this.refreshKeys(workspaceId, client);
+    let pushed = await this.push(workspaceId, client);
+    let applied = 0;
+    let refused = 0;
+    const add = (r: { applied: number; refused: number }) => {
+      applied += r.applied;
+      refused += r.refused;
+    };
+    // Subscribe before pulling: a change pushed in between arrives live instead of being missed.
+    const known = Object.keys(this.index(workspaceId).docs ?? {});
+    if (live) for (const doc of [INDEX_DOC, ...known]) await this.follow(workspaceId, doc, client);
+    add(await this.pullDoc(workspaceId, INDEX_DOC, client));
+    for (const doc of Object.keys(this.index(workspaceId).docs ?? {})) {
+      if (live && !known.includes(doc)) await this.follow(workspaceId, doc, client);
+      add(await this.pullDoc(workspaceId, doc, client));
+    }
+    pushed += await this.push(workspaceId, client);
+    this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
+    return { pushed, applied, refused };
+  }
+
+  private async follow(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
+    let set = this.subscribed.get(client);
+    if (!set) this.subscribed.set(client, (set = new Set()));
+    const key = `${workspaceId}/${documentId}`;
+    if (set.has(key)) return;
+    set.add(key);
+    await client.subscribe(workspaceId, documentId, ({ seq, bytes }) => {
+      void this.serial(workspaceId, async () => {
+        if (!this.running || this.space(workspaceId).paused) return;
+        const cursor = this.documentState(workspaceId, documentId).cursor;
+        if (seq === cursor + 1) this.receive(workspaceId, documentId, seq, bytes);
+        else if (seq > cursor) await this.pullDoc(workspaceId, documentId, client);
+        else return; // already here (pulled, or our own change)
+        if (documentId === INDEX_DOC) for (const doc of Object.keys(this.index(workspaceId).docs ?? {})) {
+          if (!set.has(`${workspaceId}/${doc}`)) {
+            await this.follow(workspaceId, doc, client);
+            await this.pullDoc(workspaceId, doc, client);
+          }
+        }
+        this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
+      }).catch((error) => this.setStatus(workspaceId, { state: 'error', reason: errorOf(error) }));
+    });
+  }
+
+  /**
+   * One round for every team workspace (or one): push and pull until nothing is left, then
+   * return. What the CLI's `hearth sync` runs. Workspaces whose relay cannot be reached are
+   * reported offline; the round goes on with the others.
+   */
+  async syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
+    const targets = workspaceIdOrName ? [this.vault.workspaces.get(this.vault.workspaces.find(workspaceIdOrName).workspace.id)] : this.teamWorkspaces();
+    const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
+    let firstError: unknown;
+    for (const workspace of targets) {
+      if (!this.vault.syncState.space(workspace.id)) throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
+      if (this.space(workspace.id).paused) {
+        this.setStatus(workspace.id, { state: 'paused' });
+        continue;
+      }
+      try {
+        const client = await this.client(this.space(workspace.id).relay);
+        const result = await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, this.running));
+        report.workspaces++;
+        report.pushed += result.pushed;
+        report.applied += result.applied;
+        report.refused += result.refused;
+      } catch (error) {
+        firstError ??= error;
+        this.setStatus(workspace.id, isHearthError(error, 'UNAVAILABLE') ? { state: 'offline', reason: errorOf(error) } : { state: 'error', reason: errorOf(error) });
+      }
+    }
+    if (firstError && report.workspaces === 0) throw firstError;
+    return report;
+  }
+
+  /** Live sync: connects to every relay with a team workspace, follows its documents, reconnects with backoff. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const workspace of this.teamWorkspaces()) this.setStatus(workspace.id, { state: this.space(workspace.id).paused ? 'paused' : 'offline' });
+    const relays = new Set(this.teamWorkspaces().map((w) => this.space(w.id).relay));
+    for (const url of relays) void this.runRelay(url);
+  }
+
+  /** Starts following a relay that gained a workspace after start() (create or accept). */
+  private ensureRelayLoop(url: string): void {
+    if (this.running && !this.loops.has(url)) void this.runRelay(url);
+  }
+
+  private readonly loops = new Set<string>();
+
+  private async runRelay(url: string): Promise<void> {
+    if (this.loops.has(url)) return;
+    this.loops.add(url);
+    let failures = 0;
+    try {
+      while (this.running) {
+        const closed = new Promise<void>((resolve) => {
+          if (!this.closeWaiters.has(url)) this.closeWaiters.set(url, new Set());
+          this.closeWaiters.get(url)!.add(resolve);
+        });
+        try {
+          const client = await this.client(url);
+          failures = 0;
+          for (const workspace of this.teamWorkspaces()) {
+            const space = this.space(workspace.id);
+            if (space.relay !== url) continue;
+            if (space.paused) {
+              this.setStatus(workspace.id, { state: 'paused' });
+              continue;
+            }
+            await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, true)).catch((error) =>
+              this.setStatus(workspace.id, { state: client.closed ? 'offline' : 'error', reason: errorOf(error) }),
+            );
+          }
+          if (!client.closed) await Promise.race([closed, this.sleep(Number.POSITIVE_INFINITY)]);
+        } catch (error) {
+          failures++;
+          for (const workspace of this.teamWorkspaces()) {
+            if (this.space(workspace.id).relay === url && !this.space(workspace.id).paused) this.setStatus(workspace.id, { state: 'offline', reason: errorOf(error) });
+          }
+        }
+        if (!this.running) break;
+        for (const workspace of this.teamWorkspaces()) {
+          if (this.space(workspace.id).relay === url && !this.space(workspace.id).paused && this.statuses.get(workspace.id)?.state === 'synced') {
+            this.setStatus(workspace.id, { state: 'offline', reason: { code: 'UNAVAILABLE', message: `Lost the connection to ${url}; reconnecting.` } });
+          }
+        }
+        const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(failures, 16));
+        await this.sleep(delay * (0.5 + Math.random() / 2));
+      }
+    } finally {
+      this.loops.delete(url);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = Number.isFinite(ms) ? setTimeout(wake, ms) : undefined;
+      this.sleepers.add(wake);
+    });
+  }
+
+  /** Stops live sync and closes every connection; the outbox keeps what was not sent. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const wake of [...this.sleepers]) wake();
+    for (const pending of this.clients.values()) {
+      const client = await pending.catch(() => undefined);
+      client?.close();
+    }
+    this.clients.clear();
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  /** Stops live sync and detaches from the vault (before lock). */
+  async close(): Promise<void> {
+    await this.stop();
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+  }
+
+  /** Stops exchanging changes for one workspace; local edits keep queueing in the outbox. */
+  pause(workspaceIdOrName: string): void {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    this.vault.syncState.putSpace(workspace.id, { ...this.space(workspace.id), paused: true });
+    this.setStatus(workspace.id, { state: 'paused', reason: undefined });
+  }
+
+  resume(workspaceIdOrName: string): void {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    const space = this.space(workspace.id);
+    this.vault.syncState.putSpace(workspace.id, { ...space, paused: false });
+    this.setStatus(workspace.id, { state: 'offline', reason: undefined });
+    if (!this.running) return;
+    this.ensureRelayLoop(space.relay);
+    void this.client(space.relay)
+      .then((client) => this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, true)))
+      .catch((error) => this.setStatus(workspace.id, { state: 'offline', reason: errorOf(error) }));
+  }
+
+  status(workspaceIdOrName?: string): WorkspaceSyncStatus[] {
+    const workspaces = workspaceIdOrName ? [this.vault.workspaces.get(this.vault.workspaces.find(workspaceIdOrName).workspace.id)] : this.teamWorkspaces();
+    return workspaces.map((w) => this.statusOf(w.id));
+  }
+
+  private statusOf(workspaceId: string): WorkspaceSyncStatus {
+    const known = this.statuses.get(workspaceId);
+    const space = this.space(workspaceId);
+    const pending = this.vault.syncState.outboxCount(workspaceId);
+    const base: WorkspaceSyncStatus = known ?? { workspaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
+    const state: SyncStateName = base.state === 'synced' && pending > 0 ? 'syncing' : base.state;
+    return { ...base, name: this.vault.workspaces.get(workspaceId).name, state, pending, quarantined: this.vault.syncState.quarantineCount(workspaceId) };
+  }
+
+  private setStatus(workspaceId: string, change: Partial<Pick<WorkspaceSyncStatus, 'state' | 'reason' | 'lastSyncedAt'>>): void {
+    if (!this.vault.syncState.space(workspaceId)) return;
+    const previous = this.statuses.get(workspaceId) ?? this.statusOf(workspaceId);
+    const next: WorkspaceSyncStatus = { ...previous, ...change };
+    if (change.state === 'synced' || change.state === 'syncing' || change.state === 'paused') delete next.reason;
+    if ('reason' in change && change.reason === undefined) delete next.reason;
+    this.statuses.set(workspaceId, next);
+    const status = this.statusOf(workspaceId);
+    for (const listener of this.statusListeners) listener(status);
+  }
+
+  onStatus(listener: (status: WorkspaceSyncStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  onWarning(listener: (warning: SyncWarning) => void): () => void {
+    this.warningListeners.add(listener);
+    return () => this.warningListeners.delete(listener);
+  }
+
+  /** Changes refused by verification in a workspace, newest last. */
+  quarantined(workspaceIdOrName: string): Array<{ documentId: string; relaySeq: number; code: string; reason: string; at: number }> {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    return this.vault.syncState.quarantined(workspace.id).map(({ documentId, relaySeq, code, reason, at }) => ({ documentId, relaySeq, code, reason, at }));
+  }
+
+  /** Resolves when every queued operation of every workspace has run (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const pending = [...this.queues.values()];
+      await Promise.allSettled(pending);
+      const now = [...this.queues.values()];
+      if (now.length === pending.length && now.every((q, i) => q === pending[i])) return;
+    }
+  }
+
+  /** Runs `fn` after everything queued for the workspace, so pulls, pushes and live changes never interleave. */
+  private serial<T>(workspaceId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(workspaceId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.queues.set(workspaceId, next);
+    return next;
+  }
+}
+
+/** Consecutive outbox entries of one document and kind, up to `maxBytes`; comments travel one by one. */
+function takeGroup(entries: OutboxEntry[], maxBytes: number): OutboxEntry[] {
+  const first = entries[0]!;
+  if (first.kind === 'comment') return [first];
+  const group = [first];
+  let bytes = first.payload.length;
+  for (const entry of entries.slice(1)) {
+    if (entry.documentId !== first.documentId || entry.kind !== first.kind || bytes + entry.payload.length > maxBytes) break;
+    group.push(entry);
+    bytes += entry.payload.length;
+  }
+  return group;
+}

@@ -1,0 +1,70 @@
+/**
+ * A space's membership log as this client verified it: every entry checked with the shared rules
+ * (common/membership/log.ts), and for every head the members, their roles and the key epoch in
+ * force there. The epoch is derived from the signed log itself (one more for each member removed
+ * by someone else), so a relay that withholds the newest key cannot make a client write under an
+ * epoch the removed member still holds.
+ */
+import { applyMembershipEntry, emptyMembership, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
+import type { Role } from '../../common/roles.ts';
+import { HearthError } from '../../common/errors.ts';
+
+interface HeadInfo {
+  members: ReadonlyMap<string, Role>;
+  epoch: number;
+}
+
+export class MembershipView {
+  private constructor(
+    readonly entries: readonly MembershipEntry[],
+    readonly current: MembershipState,
+    readonly currentEpoch: number,
+    private readonly heads: ReadonlyMap<string, HeadInfo>,
+  ) {}
+
+  /** Replays a whole log; throws RECORD_TAMPERED, CONFLICT, FORBIDDEN or BAD_REQUEST if any entry is not genuine. */
+  static replay(space: string, entries: readonly MembershipEntry[]): MembershipView {
+    const view = new MembershipView([], emptyMembership(space), 0, new Map()).extend(entries);
+    if (view.current.nextSeq === 0) throw new HearthError('RECORD_TAMPERED', 'The membership log is empty; every space starts with its create entry. Distrust this relay.');
+    return view;
+  }
+
+  /** The view after `more` entries that follow the current head. */
+  extend(more: readonly MembershipEntry[]): MembershipView {
+    if (more.length === 0) return this;
+    let state = this.current;
+    let epoch = this.currentEpoch;
+    const heads = new Map(this.heads);
+    for (const entry of more) {
+      state = applyMembershipEntry(state, entry);
+      if (entry.action === 'remove' && entry.actor !== entry.subject) epoch++;
+      heads.set(state.head!, { members: state.members, epoch });
+    }
+    return new MembershipView([...this.entries, ...more], state, epoch, heads);
+  }
+
+  get head(): string {
+    return this.current.head!;
+  }
+
+  hasHead(head: string): boolean {
+    return this.heads.has(head);
+  }
+
+  roleAt(head: string, account: string): Role | undefined {
+    return this.heads.get(head)?.members.get(account);
+  }
+
+  epochAt(head: string): number | undefined {
+    return this.heads.get(head)?.epoch;
+  }
+
+  role(account: string): Role | undefined {
+    return this.current.members.get(account);
+  }
+
+  /** Who added `account` most recently (for an invitation's "from"). */
+  addedBy(account: string): string | undefined {
+    return [...this.entries].reverse().find((e) => e.action === 'add' && e.subject === account)?.actor;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Each team space has one index document on the relay, encrypted like any other: the workspace's
+ * name, the ids of its documents, and a directory of members' public profiles. The relay has no
+ * way to list a space's documents or to know its name; members learn both from here.
+ */
+import * as A from '@automerge/automerge';
+import { fromBase64Url, toBase64Url } from '../../common/crypto/sodium.ts';
+
+/** The index's document id on the relay; real document ids are random and never take this form. */
+export const INDEX_DOC = 'workspace-index';
+
+export interface DirectoryEntry {
+  username: string;
+  displayName: string;
+  /** X25519 key (base64url) the member's key envelopes are sealed to. */
+  boxPublicKey: string;
+}
+
+export type WorkspaceIndex = {
+  name: string;
+  docs: Record<string, { createdAt: number }>;
+  /** Account id → the profile the member published. */
+  members: Record<string, DirectoryEntry>;
+};
+
+export type IndexDoc = A.Doc<WorkspaceIndex>;
+
+export function newIndex(name: string): IndexDoc {
+  return A.from<WorkspaceIndex>({ name, docs: {}, members: {} });
+}
+
+export function emptyIndex(): IndexDoc {
+  return A.init<WorkspaceIndex>();
+}
+
+export function loadIndex(encoded: string): IndexDoc {
+  return encoded ? A.load<WorkspaceIndex>(fromBase64Url(encoded)) : emptyIndex();
+}
+
+export function saveIndex(doc: IndexDoc): string {
+  return toBase64Url(A.save(doc));
+}

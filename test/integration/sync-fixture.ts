@@ -1,0 +1,46 @@
+/**
+ * What the sync tests share: real vaults in temp folders, each with its own engine, all talking
+ * to a real relay over real sockets.
+ */
+import { join } from 'node:path';
+import { SyncEngine, type SyncEngineOptions } from '../../main/sync/engine.ts';
+import type { Vault } from '../../main/vault/vault.ts';
+import { createTestVault, tempDir } from '../support/vault.ts';
+
+export interface Peer {
+  name: string;
+  vault: Vault;
+  engine: SyncEngine;
+  dir: string;
+}
+
+let counter = 0;
+
+/** A new vault whose username is unique per test run, registered on the relay. */
+export async function makePeer(relayUrl: string, name: string, options: SyncEngineOptions = {}): Promise<Peer> {
+  const dir = join(tempDir('hearth-sync-'), 'vault');
+  const vault = await createTestVault({ dir, profile: { username: `${name}-${process.pid}-${++counter}`.slice(0, 32), displayName: name } });
+  const engine = new SyncEngine(vault, { backoff: { initialMs: 50, maxMs: 500 }, ...options });
+  await engine.register(relayUrl);
+  return { name, vault, engine, dir };
+}
+
+export async function closePeer(peer: Peer): Promise<void> {
+  await peer.engine.close();
+  if (!peer.vault.isLocked) peer.vault.lock();
+}
+
+/** Waits until `check` holds, polling; fails with `what` after `ms`. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Body text of a document as a peer has it. */
+export function bodyOf(peer: Peer, documentId: string): string {
+  return peer.vault.documents.get(documentId).body;
+}
