@@ -33,7 +33,7 @@ export function ConfirmDialog({ title, description, confirmLabel, onConfirm, onC
         </p>
       ) : null}
       <div className="modal-actions">
-        <button type="button" className="button" onClick={onClose} autoFocus>
+        <button type="button" className="button" onClick={onClose} data-autofocus>
           Cancel
         </button>
         <button type="button" className="button button-danger" onClick={() => void confirm()} disabled={busy}>

@@ -11,6 +11,7 @@ import { editingPlugins } from '../editor/commands.ts';
 import { commentHighlights } from '../editor/highlights.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
+import { replicaSyncPlugin } from '../editor/sync.ts';
 
 interface EditorProps {
   replica: DocumentReplica;
@@ -28,7 +29,8 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick }: Edit
   useEffect(() => {
     const element = host.current;
     if (!element) return;
-    const { schema, pmDoc, plugin } = init(replica, ['body'], { schemaAdapter: hearthSchemaAdapter });
+    const { schema, pmDoc } = init(replica, ['body'], { schemaAdapter: hearthSchemaAdapter });
+    const plugin = replicaSyncPlugin(hearthSchemaAdapter, replica, ['body']);
     const view: EditorView = new EditorView(element, {
       state: EditorState.create({
         schema,

@@ -56,8 +56,16 @@ export function EditorToolbar({ view, onLink, onComment }: ToolbarProps) {
       {tool('Numbered list', shortcuts['orderedList'], <ListOrdered aria-hidden size={16} />, orderedList, block === 'ordered_list')}
       {tool('Quote', shortcuts['quote'], <TextQuote aria-hidden size={16} />, toggleQuote, block === 'blockquote')}
       <span className="toolbar-gap" />
-      <button type="button" className="button button-quiet toolbar-comment" onMouseDown={(e) => e.preventDefault()} onClick={onComment} disabled={!view}>
-        <MessageSquarePlus aria-hidden size={16} /> Comment
+      <button
+        type="button"
+        className="icon-button tool toolbar-comment"
+        aria-label="Add a comment"
+        title="Add a comment on the selected text"
+        onMouseDown={(e) => e.preventDefault()}
+        onClick={onComment}
+        disabled={!view}
+      >
+        <MessageSquarePlus aria-hidden size={16} />
       </button>
     </div>
   );

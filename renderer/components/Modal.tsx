@@ -1,7 +1,8 @@
 /**
  * A modal dialog on the platform's <dialog>: showModal() makes the rest of the page inert, traps
  * focus and closes on Escape, with no inline <style> (which the CSP forbids and some dialog
- * libraries inject). Mount it to open it; it gives focus back to where it came from on close.
+ * libraries inject). Mount it to open it; the element marked data-autofocus gets focus, and focus
+ * goes back to where it came from on close.
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { X } from 'lucide-react';
@@ -26,6 +27,8 @@ export function Modal({ title, description, onClose, children, wide }: ModalProp
     if (!dialog) return;
     const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     dialog.showModal();
+    // React's autoFocus runs while the dialog is still closed, so the dialog picks the field itself.
+    dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
     const onCancel = (event: Event) => {
       event.preventDefault();
       closeRef.current();

@@ -39,7 +39,7 @@ export function NameDialog({ title, label, initial = '', submitLabel, maxLength 
       <form onSubmit={(event) => void submit(event)} className="form">
         <label className="field">
           <span>{label}</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={maxLength} autoFocus required />
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={maxLength} data-autofocus required />
         </label>
         {problem ? (
           <p role="alert" className="form-error">

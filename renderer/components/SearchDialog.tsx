@@ -58,7 +58,7 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
         aria-activedescendant={hits && hits.length > 0 ? optionId(active) : undefined}
         placeholder="Search documents and comments"
         value={query}
-        autoFocus
+        data-autofocus
         onChange={(e) => setQuery(e.target.value)}
         onKeyDown={(e) => {
           if (!hits || hits.length === 0) return;

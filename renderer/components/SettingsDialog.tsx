@@ -2,6 +2,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { AuditEntry, Settings } from '../../common/api/contract.ts';
 import { ApiFailure, call, hearth, messageOf } from '../state/api.ts';
+import { useLibrary } from '../state/library.ts';
 import { useSession } from '../state/session.ts';
 import { AvatarPicker } from './Avatar.tsx';
 import { formatExact } from './format.ts';
@@ -208,7 +209,19 @@ function AppearanceSettings() {
   );
 }
 
+/** "workspace.created" → "Workspace created". */
+function describeAction(action: string): string {
+  const words = action.replace(/[._]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 function AuditLog() {
+  const workspaces = useLibrary((s) => s.workspaces);
+  const documents = useLibrary((s) => s.documents);
+  const nameOf = (target: string | undefined) => {
+    if (!target) return '';
+    return workspaces?.find((w) => w.id === target)?.name ?? documents?.find((d) => d.id === target)?.title ?? target;
+  };
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
@@ -244,8 +257,8 @@ function AuditLog() {
                 <tr key={entry.seq}>
                   <td>{formatExact(entry.at)}</td>
                   <td>{entry.actor}</td>
-                  <td>{entry.action}</td>
-                  <td>{entry.target ?? ''}</td>
+                  <td>{describeAction(entry.action)}</td>
+                  <td className="audit-target">{nameOf(entry.target)}</td>
                 </tr>
               ))}
             </tbody>

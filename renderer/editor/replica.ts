@@ -45,6 +45,15 @@ export class DocumentReplica implements DocHandle<DocumentBody> {
   }
 
   change(fn: (doc: DocumentBody) => void): void {
+    this.commit(fn, true);
+  }
+
+  /** A change the editor already shows: saved and sent, but not patched back into the editor. */
+  changeQuietly(fn: (doc: DocumentBody) => void): void {
+    this.commit(fn, false);
+  }
+
+  private commit(fn: (doc: DocumentBody) => void, notify: boolean): void {
     const before = this.current;
     let patches: A.Patch[] = [];
     let patchInfo: A.PatchInfo<DocumentBody> | null = null;
@@ -52,7 +61,7 @@ export class DocumentReplica implements DocHandle<DocumentBody> {
     if (this.current === before) return;
     const change = A.getLastLocalChange(this.current);
     if (change) this.send(change);
-    if (patchInfo) this.emit({ handle: this, doc: this.current, patches, patchInfo });
+    if (notify && patchInfo) this.emit({ handle: this, doc: this.current, patches, patchInfo });
   }
 
   /** Changes made elsewhere (another window, the CLI, a peer). */

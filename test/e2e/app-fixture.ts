@@ -21,7 +21,14 @@ let built: Promise<string> | null = null;
 export function buildRenderer(): Promise<string> {
   built ??= (async () => {
     const outDir = join(tempDir('hearth-e2e-renderer-'), 'renderer');
-    await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+    const nodeEnv = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'production';
+    try {
+      await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'error', mode: 'production', build: { outDir, emptyOutDir: true } });
+    } finally {
+      process.env['NODE_ENV'] = nodeEnv;
+    }
     return outDir;
   })();
   return built;

@@ -1,0 +1,96 @@
+/**
+ * Binds ProseMirror to the document's Automerge replica: @automerge/prosemirror's sync plugin,
+ * with a fast path for typing. The package's plugin reads the Automerge text as spans three or
+ * four times per transaction and diffs it against the editor, which costs ~25 ms per read on the
+ * 100k-character trace document. A plain text edit inside one paragraph does not need that:
+ * its position in the Automerge text follows from the editor's own document (which the plugin
+ * keeps equal to the replica), and it becomes one splice plus the marks the typed text carries.
+ * Everything else (new blocks, pasted structure, marks over ranges) goes through the package.
+ */
+import * as A from '@automerge/automerge/slim';
+import { syncPlugin, type SchemaAdapter } from '@automerge/prosemirror';
+import { amMarksFromPmMarks } from '@automerge/prosemirror/dist/schema.js';
+import { pmNodeToSpans, pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
+import type { Mark, Node, Slice } from 'prosemirror-model';
+import { Plugin, type Transaction } from 'prosemirror-state';
+import type { DocumentBody, DocumentReplica } from './replica.ts';
+
+/** The parts of prosemirror-transform's ReplaceStep the fast path reads. */
+interface ReplaceLike {
+  from: number;
+  to: number;
+  slice: Slice;
+  structure: boolean;
+}
+
+function plainTextEdit(step: unknown, before: Node): ReplaceLike | null {
+  const candidate = step as Partial<ReplaceLike> & { toJSON?: () => { stepType?: string } };
+  if (candidate.toJSON?.().stepType !== 'replace' || candidate.structure) return null;
+  const { from, to, slice } = candidate as ReplaceLike;
+  if (slice.openStart !== 0 || slice.openEnd !== 0) return null;
+  const content = slice.content;
+  const isInsert = content.childCount === 1 && content.firstChild?.isText === true;
+  const isDelete = content.childCount === 0 && to > from;
+  if (!isInsert && !isDelete) return null;
+  const $from = before.resolve(from);
+  const $to = before.resolve(to);
+  if (!$from.sameParent($to) || !$from.parent.isTextblock) return null;
+  return { from, to, slice, structure: false };
+}
+
+/** Each transaction's plain text steps, or null if any step needs the general path. */
+function plainTextSteps(transactions: readonly Transaction[]): Array<{ step: ReplaceLike; before: Node }> | null {
+  const steps: Array<{ step: ReplaceLike; before: Node }> = [];
+  for (const tr of transactions) {
+    for (let i = 0; i < tr.steps.length; i++) {
+      const before = tr.docs[i]!;
+      const edit = plainTextEdit(tr.steps[i], before);
+      if (!edit) return null;
+      steps.push({ step: edit, before });
+    }
+  }
+  return steps;
+}
+
+/** The same reconciliation @automerge/prosemirror does after a splice: the typed text gets exactly the editor's marks. */
+function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[], index: number, length: number, marks: readonly Mark[]): void {
+  const current = A.marksAt(doc, path, index);
+  const wanted = amMarksFromPmMarks(adapter, marks) as Record<string, A.MarkValue>;
+  for (const [name, value] of Object.entries(wanted)) {
+    if (current[name] !== value) {
+      const inclusive = marks.find((m) => m.type.name === name)?.type.spec.inclusive ?? true;
+      A.mark(doc, path, { start: index, end: index + length, expand: inclusive ? 'both' : 'none' }, name, value);
+    }
+  }
+  for (const name of Object.keys(current)) {
+    if (!(name in wanted) && adapter.markMappings.some((m) => m.automergeMarkName === name)) {
+      A.unmark(doc, path, { start: index, end: index + length, expand: 'both' }, name);
+    }
+  }
+}
+
+export function replicaSyncPlugin(adapter: SchemaAdapter, replica: DocumentReplica, path: A.Prop[]): Plugin {
+  const general = syncPlugin({ adapter, handle: replica, path });
+  return new Plugin({
+    key: general.spec.key,
+    view: general.spec.view,
+    appendTransaction(transactions, oldState, newState) {
+      const changed = transactions.filter((tr) => tr.docChanged);
+      if (changed.length === 0) return undefined;
+      const steps = plainTextSteps(changed);
+      if (!steps) return general.spec.appendTransaction?.call(general, transactions, oldState, newState);
+      replica.changeQuietly((doc) => {
+        for (const { step, before } of steps) {
+          const range = pmRangeToAmRange(adapter, pmNodeToSpans(adapter, before), { from: step.from, to: step.to });
+          if (!range) throw new Error(`The editor position ${step.from}–${step.to} has no place in the document text.`);
+          const start = Math.min(range.start, range.end);
+          const end = Math.max(range.start, range.end);
+          const inserted = step.slice.content.firstChild;
+          A.splice(doc, path, start, end - start, inserted?.text ?? '');
+          if (inserted?.text) reconcileMarks(adapter, doc, path, start, inserted.text.length, inserted.marks);
+        }
+      });
+      return undefined;
+    },
+  });
+}
