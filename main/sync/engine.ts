@@ -10,7 +10,7 @@
  */
 import * as A from '@automerge/automerge';
 import WebSocket from 'ws';
-import { fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
+import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
 import { openChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
@@ -711,7 +711,12 @@ export class SyncEngine {
       refused++;
       this.refuse(workspaceId, documentId, page.snapshot.covers, page.snapshot.bytes, new HearthError('RECORD_TAMPERED', 'a snapshot no member of this workspace made'));
     }
+    const delivered = new Map<number, Uint8Array>();
     for (const { seq, bytes } of page.changes) {
+      // Paging may hand the same change out twice; only a different blob under a used number is an attack.
+      const earlier = delivered.get(seq);
+      if (earlier && equalBytes(earlier, bytes)) continue;
+      delivered.set(seq, bytes);
       if (seq <= previous) {
         refused++;
         this.refuse(workspaceId, documentId, seq, bytes, new HearthError('RECORD_TAMPERED', `changes out of order (sequence ${seq} after ${previous})`), false);
