@@ -38,8 +38,10 @@ const electron = forceBrowser ? null : electronBinary();
 if (!ensureRendererBuilt()) {
   process.exitCode = 1;
 } else if (electron) {
-  const { buildElectronApp } = await import('../main/electron/build.ts');
+  const { buildElectronApp, ensureElectronSqlite } = await import('../main/electron/build.ts');
   await buildElectronApp(repoRoot);
+  // Electron loads this build through the vault's nativeBinding; node_modules keeps Node's.
+  ensureElectronSqlite(repoRoot);
   const child = spawn(electron, ['.', ...args], { cwd: repoRoot, stdio: 'inherit' });
   // Ctrl+C reaches Electron through the terminal's process group; wait for it to quit cleanly.
   process.on('SIGINT', () => undefined);

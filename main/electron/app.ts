@@ -106,7 +106,16 @@ async function main(): Promise<void> {
     void session.lock('user');
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('before-quit', () => void session.close());
+  // Hold the quit until the vault is locked: its last writes land and its keys are wiped first.
+  let locked = false;
+  app.on('before-quit', (event) => {
+    if (locked) return;
+    (event as { preventDefault(): void }).preventDefault();
+    void session.close().finally(() => {
+      locked = true;
+      app.quit();
+    });
+  });
   // Walking away from the machine is as good as idle: lock.
   powerMonitor.on('lock-screen', () => void session.lock('idle'));
   powerMonitor.on('suspend', () => void session.lock('idle'));

@@ -183,6 +183,20 @@ describe('locking', () => {
     expect((await ipc(page, 'listWorkspaces')).error?.code).toBe('VAULT_LOCKED');
   });
 
+  test('quitting waits until the vault is locked, then quits', async () => {
+    const page = fromFrame(window.webContents, window.webContents.mainFrame);
+    expect((await ipc(page, 'unlock', 'a long enough passphrase')).ok).toBe(true);
+    const quits = electron.quitCalls;
+    const quit = preventable();
+    electron.app.emit('before-quit', quit);
+    expect(quit.preventDefault).toHaveBeenCalled();
+    await vi.waitFor(() => expect(electron.quitCalls).toBe(quits + 1));
+    expect(await ipc(page, 'status')).toEqual({ ok: true, value: { state: 'locked', profile: null } });
+    const again = preventable();
+    electron.app.emit('before-quit', again);
+    expect(again.preventDefault).not.toHaveBeenCalled();
+  });
+
   test('stay unlocked is refused where the keychain would only obfuscate (Linux basic_text)', async () => {
     const result = await ipc(fromFrame(window.webContents, window.webContents.mainFrame), 'updateSettings', { stayUnlocked: true });
     expect(result.error?.code).toBe('UNAVAILABLE');
