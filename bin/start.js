@@ -37,6 +37,11 @@ const electron = forceBrowser ? null : electronBinary();
 
 if (!ensureRendererBuilt()) {
   process.exitCode = 1;
+} else if (args.includes('--build-only')) {
+  // For packaging: `node bin/start.js --build-only && electron-builder --config electron-builder.yml`.
+  const { buildElectronApp } = await import('../main/electron/build.ts');
+  await buildElectronApp(repoRoot);
+  console.log('Built dist/renderer, dist/main/electron/app.js and dist/preload/index.cjs.');
 } else if (electron) {
   const { buildElectronApp, ensureElectronSqlite } = await import('../main/electron/build.ts');
   await buildElectronApp(repoRoot);
