@@ -181,6 +181,14 @@ function TitleField({ title, onSave }: { title: string; onSave: (title: string) 
   const [problem, setProblem] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const latest = useRef(title);
+  const field = useRef<HTMLInputElement>(null);
+  // A title changed elsewhere (another window, the CLI) shows here unless the user is typing one.
+  useEffect(() => {
+    if (title !== latest.current && document.activeElement !== field.current) {
+      latest.current = title;
+      setDraft(title);
+    }
+  }, [title]);
   const save = (value: string) => {
     if (timer.current) clearTimeout(timer.current);
     timer.current = null;
@@ -195,6 +203,7 @@ function TitleField({ title, onSave }: { title: string; onSave: (title: string) 
   return (
     <>
       <input
+        ref={field}
         className="title-input"
         value={draft}
         placeholder="Untitled"

@@ -9,6 +9,8 @@
  */
 import * as A from '@automerge/automerge/slim';
 import { syncPlugin, type SchemaAdapter } from '@automerge/prosemirror';
+import type { DocHandleChangePayload } from '@automerge/prosemirror/dist/DocHandle.js';
+import { patchesToTr } from '@automerge/prosemirror/dist/patchesToTr.js';
 import { amMarksFromPmMarks } from '@automerge/prosemirror/dist/schema.js';
 import { pmNodeToSpans, pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
 import type { Mark, Node, Slice } from 'prosemirror-model';
@@ -71,14 +73,38 @@ function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[
 
 export function replicaSyncPlugin(adapter: SchemaAdapter, replica: DocumentReplica, path: A.Prop[]): Plugin {
   const general = syncPlugin({ adapter, handle: replica, path });
+  // True while the editor and the replica are being brought together, so that neither side's
+  // update is fed back to the other as if it were new.
+  let syncing = false;
   return new Plugin({
     key: general.spec.key,
-    view: general.spec.view,
+    view(view) {
+      const onChange = ({ doc, patches, patchInfo }: DocHandleChangePayload<DocumentBody>) => {
+        if (syncing) return;
+        const tr = patchesToTr({ adapter, path, before: patchInfo.before, after: doc, patches, state: view.state });
+        syncing = true;
+        try {
+          view.dispatch(tr);
+        } finally {
+          syncing = false;
+        }
+      };
+      replica.on('change', onChange);
+      return { destroy: () => replica.off('change', onChange) };
+    },
     appendTransaction(transactions, oldState, newState) {
+      if (syncing) return undefined;
       const changed = transactions.filter((tr) => tr.docChanged);
       if (changed.length === 0) return undefined;
       const steps = plainTextSteps(changed);
-      if (!steps) return general.spec.appendTransaction?.call(general, transactions, oldState, newState);
+      if (!steps) {
+        syncing = true;
+        try {
+          return general.spec.appendTransaction?.call(general, transactions, oldState, newState);
+        } finally {
+          syncing = false;
+        }
+      }
       replica.changeQuietly((doc) => {
         for (const { step, before } of steps) {
           const range = pmRangeToAmRange(adapter, pmNodeToSpans(adapter, before), { from: step.from, to: step.to });

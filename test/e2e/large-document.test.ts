@@ -51,20 +51,11 @@ test('a 100k-character document opens and takes keystrokes quickly', async () =>
     );
   });
   ok(await api.applyChanges(summary.id, A.getChanges(before, after) as Uint8Array<ArrayBuffer>[]));
+  ok(await api.createDocument(workspace.id, { title: 'A short note' }));
   api.close();
 
   const { page } = app;
   await page.reload();
-  const opening = Date.now();
-  await page.getByRole('button', { name: /^The paper/ }).click();
-  const editor = page.getByRole('textbox', { name: 'Document text' });
-  await editor.locator('p').nth(paragraphs.length - 1).waitFor({ state: 'attached' });
-  const openMs = Date.now() - opening;
-  expect(openMs).toBeLessThan(5_000);
-
-  // Time each keystroke in the page: from keydown to the end of the work it triggered (the
-  // input handlers, ProseMirror's update, the Automerge change and the send), measured by the
-  // first task that runs after the input event.
   await page.evaluate(() => {
     const w = window as unknown as { keyTimes: number[] };
     w.keyTimes = [];
@@ -75,24 +66,47 @@ test('a 100k-character document opens and takes keystrokes quickly', async () =>
       setTimeout(() => w.keyTimes.push(performance.now() - began), 0);
     });
   });
-  await editor.locator('p').nth(40).click();
-  await page.keyboard.press('End');
   const typed = ' typed into a very long document';
-  await page.keyboard.type(typed, { delay: 20 });
+  /** Types `typed` at the end of the paragraph `nth` and returns each keystroke's time, sorted. */
+  const timeTyping = async (nth: number) => {
+    const editor = page.getByRole('textbox', { name: 'Document text' });
+    await page.evaluate(() => ((window as unknown as { keyTimes: number[] }).keyTimes = []));
+    await editor.locator('p').nth(nth).click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(typed, { delay: 20 });
+    await page.getByText('Saved', { exact: true }).waitFor();
+    const times = (await page.evaluate(() => (window as unknown as { keyTimes: number[] }).keyTimes)).sort((a, b) => a - b);
+    expect(times.length).toBe(typed.length);
+    return { median: times[Math.floor(times.length / 2)]!, p90: times[Math.floor(times.length * 0.9)]!, worst: times[times.length - 1]! };
+  };
 
-  await page.getByText('Saved', { exact: true }).waitFor();
+  // The same typing in a short document first: what the browser's own input handling costs here, now.
+  await page.getByRole('button', { name: /^A short note/ }).click();
+  await page.getByRole('textbox', { name: 'Document text' }).click();
+  await page.keyboard.type('Short.');
+  const small = await timeTyping(0);
+  const opening = Date.now();
+  await page.getByRole('button', { name: /^The paper/ }).click();
+  const editor = page.getByRole('textbox', { name: 'Document text' });
+  await editor.locator('p').nth(paragraphs.length - 1).waitFor({ state: 'attached' });
+  const openMs = Date.now() - opening;
+  expect(openMs).toBeLessThan(5_000);
+
+  // Each keystroke timed in the page: from keydown to the end of the work it triggered (the
+  // input handlers, ProseMirror's update, the Automerge change and the send), measured by the
+  // first task that runs after the input event.
+  const large = await timeTyping(40);
   const shown = await editor.locator('p').nth(40).textContent();
   expect(shown).toContain(typed);
-  const times = (await page.evaluate(() => (window as unknown as { keyTimes: number[] }).keyTimes)).sort((a, b) => a - b);
-  expect(times.length).toBe(typed.length);
-  const median = times[Math.floor(times.length / 2)]!;
-  const worst = times[times.length - 1]!;
-  console.log(`100k document: opened in ${openMs} ms; keystroke median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms`);
-  // The same measurement on a few short paragraphs gives a median of ~13 ms on two cores (the
-  // browser's own input handling under automation); before the typing fast path in
-  // renderer/editor/sync.ts this document took a median of ~75 ms and a worst of ~220 ms.
-  expect(median).toBeLessThan(35);
-  expect(worst).toBeLessThan(120);
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
+  console.log(
+    `100k document: opened in ${openMs} ms; keystroke median ${ms(large.median)}, p90 ${ms(large.p90)}, worst ${ms(large.worst)} ` +
+      `(short document: median ${ms(small.median)}, p90 ${ms(small.p90)}, worst ${ms(small.worst)})`,
+  );
+  // Before the typing fast path in renderer/editor/sync.ts the long document took a median of
+  // ~75 ms against ~13 ms for a short one; now it stays within ~10 ms of it (the margins allow for a loaded machine).
+  expect(large.median).toBeLessThan(small.median + 25);
+  expect(large.p90).toBeLessThan(small.p90 + 50);
 
   await page.reload();
   await editor.locator('p').nth(40).waitFor();
