@@ -8,6 +8,7 @@ import { machine, renderSection, type BenchSection } from './report.ts';
 const suites: Record<string, () => Promise<BenchSection[]>> = {
   vault: async () => (await import('./vault.ts')).runVaultBench(),
   richtext: async () => (await import('./richtext.ts')).runRichtextBench(),
+  portability: async () => (await import('./portability.ts')).runPortabilityBench(),
 };
 
 const only = process.argv.slice(2);
