@@ -63,44 +63,48 @@ async function main(): Promise<void> {
   lockDownSessions();
   serveRenderer(rendererDir);
 
-  let window: BrowserWindow | undefined;
-  let connection: ApiConnection<IpcMainInvokeEvent> | undefined;
+  // Each window is one page with its own connection: a document open in two windows stays in
+  // step through documentChanged, which the door sends to every page but the one that changed it.
+  const windows = new Map<WebContents, { window: BrowserWindow; connection: ApiConnection<IpcMainInvokeEvent> }>();
 
   const isOurPage = (event: IpcMainInvokeEvent): boolean =>
-    window !== undefined && event.sender === window.webContents && event.senderFrame !== null && event.senderFrame === window.webContents.mainFrame && isAppUrl(event.senderFrame.url);
+    windows.has(event.sender) && event.senderFrame !== null && event.senderFrame === event.sender.mainFrame && isAppUrl(event.senderFrame.url);
 
   ipcMain.handle(IPC_CALL_CHANNEL, (event, method: unknown, args: unknown) => {
-    if (!connection) return { ok: false, error: { code: 'UNAVAILABLE', message: 'Hearth is still starting. Try again in a moment.' } };
-    return connection.call(event, method, args);
+    const page = windows.get(event.sender);
+    if (!page) return { ok: false, error: { code: 'FORBIDDEN', message: 'This caller may not use the Hearth API. Only the Hearth window itself can.' } };
+    return page.connection.call(event, method, args);
   });
 
   const openWindow = () => {
-    window = new BrowserWindow(mainWindowOptions(preloadPath));
+    const window = new BrowserWindow(mainWindowOptions(preloadPath));
     const contents = window.webContents;
-    connection = openApiConnection<IpcMainInvokeEvent>(
+    const connection = openApiConnection<IpcMainInvokeEvent>(
       session,
       (event, payload) => {
         if (!contents.isDestroyed() && isAppUrl(contents.getURL())) contents.send(IPC_EVENT_CHANNEL, event, payload);
       },
       { isAllowedSender: isOurPage },
     );
-    window.once('ready-to-show', () => window?.show());
+    windows.set(contents, { window, connection });
+    window.once('ready-to-show', () => window.show());
     window.on('closed', () => {
-      connection?.close();
-      connection = undefined;
-      window = undefined;
+      connection.close();
+      windows.delete(contents);
     });
     void window.loadURL(APP_ENTRY_URL);
   };
+  const lastWindow = () => [...windows.values()].at(-1)?.window;
 
   app.on('web-contents-created', (_event, contents) => guardContents(contents));
   app.on('second-instance', () => {
+    const window = lastWindow();
     if (!window) return openWindow();
     if (window.isMinimized()) window.restore();
     window.focus();
   });
   app.on('activate', () => {
-    if (!window) openWindow();
+    if (windows.size === 0) openWindow();
   });
   app.on('window-all-closed', () => {
     void session.lock('user');
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
   powerMonitor.on('lock-screen', () => void session.lock('idle'));
   powerMonitor.on('suspend', () => void session.lock('idle'));
 
-  installMenu({ lock: () => void session.lock('user'), isDevelopment: !app.isPackaged });
+  installMenu({ newWindow: openWindow, lock: () => void session.lock('user'), isDevelopment: !app.isPackaged });
   await session.resume();
   openWindow();
 }

@@ -2,6 +2,7 @@
 import { Menu, type MenuItemConstructorOptions } from 'electron';
 
 export interface MenuActions {
+  newWindow(): void;
   lock(): void;
   isDevelopment: boolean;
 }
@@ -13,6 +14,7 @@ export function installMenu(actions: MenuActions): void {
     {
       label: '&File',
       submenu: [
+        { label: 'New Window', accelerator: 'CmdOrCtrl+Shift+N', click: () => actions.newWindow() },
         { label: 'Lock', accelerator: 'CmdOrCtrl+L', click: () => actions.lock() },
         { type: 'separator' },
         mac ? { role: 'close' } : { role: 'quit' },

@@ -33,8 +33,11 @@ export class FakeWebContents extends Emitter {
   isDestroyed(): boolean {
     return this.destroyed;
   }
+  /** Where the page's ipcRenderer listens, when a test puts a preload on this contents. */
+  deliver: ((...args: unknown[]) => void) | undefined;
   send(...args: unknown[]): void {
     this.sent.push(args);
+    this.deliver?.(...args);
   }
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler;
@@ -59,7 +62,8 @@ export interface FakeElectronState {
   powerMonitor: Emitter;
 }
 
-const state: FakeElectronState = ((globalThis as Record<string, unknown>).__hearthFakeElectron ??= {
+function freshState(): FakeElectronState {
+  return {
   singleInstance: true,
   appPath: '',
   quitCalls: 0,
@@ -72,10 +76,21 @@ const state: FakeElectronState = ((globalThis as Record<string, unknown>).__hear
   openedExternally: [],
   menu: [],
   powerMonitor: new Emitter(),
-}) as FakeElectronState;
+  };
+}
+
+const store = globalThis as { __hearthFakeElectron?: FakeElectronState };
+/** Shared through globalThis: the test and each bundled copy of app.ts see the same Electron. */
+const state: FakeElectronState = (store.__hearthFakeElectron ??= freshState());
 
 export function fakeElectron(): FakeElectronState {
-  return state;
+  return store.__hearthFakeElectron!;
+}
+
+/** A new Electron for the next copy of app.ts to start in (a bundle reads it when it loads). */
+export function resetFakeElectron(): FakeElectronState {
+  store.__hearthFakeElectron = freshState();
+  return store.__hearthFakeElectron;
 }
 
 export class FakeBrowserWindow extends Emitter {

@@ -6,7 +6,7 @@
  * asks for permissions and network requests, and uses the Lock menu item.
  */
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -61,6 +61,11 @@ beforeAll(async () => {
 afterAll(() => {
   process.argv = argv;
   rmSync(dirname(bundle), { recursive: true, force: true });
+  try {
+    rmdirSync(dirname(dirname(bundle)));
+  } catch {
+    // Another test process is still using it.
+  }
 });
 
 describe('startup', () => {
