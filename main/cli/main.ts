@@ -16,6 +16,8 @@ import { createBackup, restoreBackup } from '../portability/backup.ts';
 import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
 import { Vault } from '../vault/vault.ts';
+import { SyncEngine } from '../sync/engine.ts';
+import { Roles, type Role } from '../../common/roles.ts';
 import { askSecret } from './prompt.ts';
 
 class UsageError extends Error {}
@@ -71,6 +73,24 @@ async function withVault<T>(call: Invocation, fn: (vault: Vault) => Promise<T> |
   } finally {
     if (!vault.isLocked) vault.lock();
   }
+}
+
+/** The vault with a sync engine over it, for team commands; every connection is closed before exit. */
+async function withEngine<T>(call: Invocation, fn: (engine: SyncEngine, vault: Vault) => Promise<T> | T): Promise<T> {
+  return withVault(call, async (vault) => {
+    const engine = new SyncEngine(vault);
+    try {
+      return await fn(engine, vault);
+    } finally {
+      await engine.close();
+    }
+  });
+}
+
+function roleArg(value: string | undefined, command: string): Role {
+  if (!value) throw new UsageError(`${command} needs a role: ${Roles.join('|')}.`);
+  if (!(Roles as readonly string[]).includes(value)) throw new UsageError(`${value} is not a role; use one of ${Roles.join(', ')}.`);
+  return value as Role;
 }
 
 function print(call: Invocation, value: unknown, human: () => string): void {
@@ -135,13 +155,22 @@ const commands: Record<string, Command> = {
     },
   },
   'workspace create': {
-    usage: 'hearth workspace create NAME',
+    usage: 'hearth workspace create NAME [--relay URL]   (with --relay: a team workspace on that relay)',
+    options: { relay: { type: 'string' } },
     positionals: [1, 1],
-    run: (call) =>
-      withVault(call, (vault) => {
+    run: (call) => {
+      const relay = call.values.relay as string | undefined;
+      if (relay) {
+        return withEngine(call, async (engine) => {
+          const workspace = await engine.createTeamWorkspace(call.positionals[0]!, relay);
+          print(call, workspace, () => `${workspace.id}\n`);
+        });
+      }
+      return withVault(call, (vault) => {
         const workspace = vault.workspaces.create({ name: call.positionals[0]! });
         print(call, workspace, () => `${workspace.id}\n`);
-      }),
+      });
+    },
   },
   'workspace list': {
     usage: 'hearth workspace list',
@@ -167,6 +196,7 @@ const commands: Record<string, Command> = {
       if (!workspace || !title) throw new UsageError('doc create needs --workspace W and --title T.');
       const markdown = await bodyInput(call, false);
       await withVault(call, (vault) => {
+        new SyncEngine(vault).assertCan(workspace, 'content');
         const doc = vault.documents.create(workspace, {
           title,
           tags: tagsOf(call.values),
@@ -211,6 +241,7 @@ const commands: Record<string, Command> = {
       const markdown = await bodyInput(call, title === undefined && tags === undefined);
       await withVault(call, (vault) => {
         const id = call.positionals[0]!;
+        new SyncEngine(vault).assertCan(vault.documents.workspaceOf(id), 'content');
         vault.documents.change(id, (d) => {
           if (markdown !== undefined) setBodyFromMarkdown(d, markdown);
           if (title !== undefined) A.updateText(d, ['title'], title.trim());
@@ -234,6 +265,7 @@ const commands: Record<string, Command> = {
       if (!text) throw new UsageError('comment add needs --text T.');
       const replyTo = call.values['reply-to'] as string | undefined;
       await withVault(call, (vault) => {
+        new SyncEngine(vault).assertCan(vault.documents.workspaceOf(call.positionals[0]!), 'comment');
         const comment = vault.comments.add(call.positionals[0]!, { text, ...(replyTo ? { replyTo } : {}) });
         print(call, comment, () => `${comment.id}\n`);
       });
@@ -408,6 +440,86 @@ const commands: Record<string, Command> = {
         if (!call.json) call.io.err(`Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n`);
       });
     },
+  },
+  'account register': {
+    usage: 'hearth account register --relay URL   (publishes your username, display name and avatar there)',
+    options: { relay: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const relay = call.values.relay as string | undefined;
+      if (!relay) throw new UsageError('account register needs --relay URL.');
+      await withEngine(call, async (engine) => {
+        const account = await engine.register(relay);
+        print(call, account, () => `Registered ${account.username} on ${relay}\n`);
+      });
+    },
+  },
+  'member add': {
+    usage: 'hearth member add W USERNAME --role owner|admin|editor|commenter|viewer',
+    options: { role: { type: 'string' } },
+    positionals: [2, 2],
+    async run(call) {
+      const role = roleArg(call.values.role as string | undefined, 'member add');
+      await withEngine(call, async (engine) => {
+        const member = await engine.invite(call.positionals[0]!, call.positionals[1]!, role);
+        print(call, member, () => `Invited ${member.username} as ${role}\n`);
+      });
+    },
+  },
+  'member list': {
+    usage: 'hearth member list W',
+    positionals: [1, 1],
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        const members = await engine.members(call.positionals[0]!);
+        print(call, members, () => table([['USERNAME', 'NAME', 'ROLE'], ...members.map((m) => [`${m.username ?? m.account}${m.isMe ? ' (you)' : ''}`, m.displayName ?? '', m.role])]));
+      }),
+  },
+  'member role': {
+    usage: 'hearth member role W USERNAME ROLE',
+    positionals: [3, 3],
+    async run(call) {
+      const role = roleArg(call.positionals[2], 'member role');
+      await withEngine(call, (engine) => engine.setRole(call.positionals[0]!, call.positionals[1]!, role));
+    },
+  },
+  'member remove': {
+    usage: 'hearth member remove W USERNAME   (rotates the workspace key in the same step)',
+    positionals: [2, 2],
+    run: (call) => withEngine(call, (engine) => engine.removeMember(call.positionals[0]!, call.positionals[1]!)),
+  },
+  'invite list': {
+    usage: 'hearth invite list',
+    positionals: [0, 0],
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        const invitations = await engine.invitations();
+        print(call, invitations, () => table([['ID', 'NAME', 'ROLE', 'FROM'], ...invitations.map((i) => [i.id, i.name, i.role, i.invitedBy ?? ''])]));
+      }),
+  },
+  'invite accept': {
+    usage: 'hearth invite accept ID',
+    positionals: [1, 1],
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        const workspace = await engine.acceptInvitation(call.positionals[0]!);
+        print(call, workspace, () => `Joined ${workspace.name} (${workspace.id})\n`);
+      }),
+  },
+  sync: {
+    usage: 'hearth sync [--workspace W]   (one round: push and pull until nothing is left)',
+    options: { workspace: { type: 'string' } },
+    positionals: [0, 0],
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        const report = await engine.syncOnce(call.values.workspace as string | undefined);
+        const statuses = engine.status(call.values.workspace as string | undefined);
+        print(call, { ...report, statuses }, () =>
+          `Synced ${report.workspaces} workspace(s): ${report.pushed} change(s) sent, ${report.applied} received, ${report.refused} refused.\n` +
+          statuses.filter((s) => s.state !== 'synced' || s.quarantined > 0).map((s) => `${s.name}: ${s.state}${s.reason ? ` (${s.reason.message})` : ''}${s.quarantined ? `, ${s.quarantined} change(s) kept aside` : ''}\n`).join(''),
+        );
+        for (const status of statuses) if (status.state === 'error' || status.state === 'offline') throw new HearthError(status.reason?.code ?? 'UNAVAILABLE', `${status.name}: ${status.reason?.message ?? status.state}`);
+      }),
   },
   'passphrase change': {
     usage: 'hearth passphrase change   (new one from HEARTH_NEW_PASSPHRASE or the terminal)',

@@ -857,10 +857,14 @@ export class SyncEngine {
   private async syncWorkspace(workspaceId: string, client: RelayClient, live: boolean): Promise<{ pushed: number; applied: number; refused: number }> {
     this.setStatus(workspaceId, { state: 'syncing' });
     this.captureAll(workspaceId);
-    await this.refreshMembership(workspaceId, client);
-    if (!this.view(workspaceId).role(this.account)) {
-      throw new HearthError('FORBIDDEN', 'You were removed from this workspace; what is on this device stays readable, nothing new arrives.');
+    const removed = new HearthError('FORBIDDEN', `You were removed from ${this.vault.workspaces.get(workspaceId).name}; what is on this device stays readable, nothing new arrives.`);
+    try {
+      await this.refreshMembership(workspaceId, client);
+    } catch (error) {
+      // The relay no longer lets a non-member read the log it was removed by.
+      throw isHearthError(error, 'FORBIDDEN') ? removed : error;
     }
+    if (!this.view(workspaceId).role(this.account)) throw removed;
     await this.refreshKeys(workspaceId, client);
     let pushed = await this.push(workspaceId, client);
     let applied = 0;
