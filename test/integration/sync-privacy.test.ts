@@ -1,0 +1,129 @@
+// S1 extended, S2 and S8 for team sync. A recorder wraps every way Node opens a connection or
+// resolves a name: personal use (with the sync engine running) opens none; team use opens
+// connections only to the configured relay. Every frame both ways is recorded, and after a
+// session of team use the relay's storage, its log and those frames hold none of the markers.
+import * as A from '@automerge/automerge';
+import dns from 'node:dns';
+import net from 'node:net';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebSocketLike } from '../../common/protocol/client.ts';
+import { SyncEngine } from '../../main/sync/engine.ts';
+import { createTestVault, findInFiles } from '../support/vault.ts';
+import { startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
+
+const MARK = `m${process.pid}x${Date.now().toString(36)}`;
+const markers = {
+  workspace: `WSNAME-${MARK}`,
+  title: `TITLE-${MARK}`,
+  body: `BODY-${MARK}`,
+  tag: `tag-${MARK}`.toLowerCase(),
+  comment: `COMMENT-${MARK}`,
+  reply: `REPLY-${MARK}`,
+};
+
+/** Records outbound connections and name lookups until stopped; nothing is blocked. */
+function recordConnections(): { targets: string[]; stop(): void } {
+  const targets: string[] = [];
+  const restore: Array<() => void> = [];
+  const wrap = <T extends object, K extends keyof T>(owner: T, key: K, describe: (args: unknown[]) => string) => {
+    const original = owner[key] as unknown as (...args: unknown[]) => unknown;
+    (owner as Record<K, unknown>)[key] = function (this: unknown, ...args: unknown[]) {
+      targets.push(describe(args));
+      return original.apply(this, args);
+    };
+    restore.push(() => ((owner as Record<K, unknown>)[key] = original));
+  };
+  const endpoint = (args: unknown[]) => {
+    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+    if (typeof first === 'object' && first !== null) {
+      const o = first as { host?: string; port?: number; path?: string };
+      return o.path ?? `${o.host ?? 'localhost'}:${o.port}`;
+    }
+    return `${String(args[1] ?? 'localhost')}:${String(first)}`;
+  };
+  wrap(net.Socket.prototype, 'connect', endpoint);
+  wrap(dns, 'lookup', (args) => `dns:${String(args[0])}`);
+  wrap(dns.promises, 'lookup', (args) => `dns:${String(args[0])}`);
+  wrap(globalThis, 'fetch', (args) => `fetch:${String(args[0])}`);
+  return { targets, stop: () => restore.splice(0).reverse().forEach((undo) => undo()) };
+}
+
+/** Every frame a client sends or receives, as the bytes on the wire. */
+const frames: Uint8Array[] = [];
+function recordingSocket(url: string): WebSocketLike {
+  const socket = new WebSocket(url);
+  const send = socket.send.bind(socket);
+  socket.send = ((data: Uint8Array) => {
+    frames.push(new Uint8Array(data));
+    send(data);
+  }) as typeof socket.send;
+  socket.on('message', (data: Buffer) => frames.push(new Uint8Array(data)));
+  return socket as unknown as WebSocketLike;
+}
+
+let relay: TestRelay;
+beforeAll(async () => {
+  relay = await startTestRelay();
+});
+afterAll(() => relay?.stop());
+
+describe('sync and the network', () => {
+  it('S2: personal use with the sync engine running opens no connection and looks up no name', async () => {
+    const recorder = recordConnections();
+    try {
+      const vault = await createTestVault();
+      const engine = new SyncEngine(vault);
+      engine.start();
+      const personal = vault.workspaces.list()[0]!;
+      const doc = vault.documents.create(personal.id, { title: markers.title, tags: [markers.tag], init: (d) => A.updateText(d, ['body'], markers.body) });
+      vault.documents.change(doc.id, (d) => A.splice(d, ['body'], 0, 0, 'more '));
+      vault.comments.add(doc.id, { text: markers.comment });
+      expect(await engine.syncOnce()).toEqual({ workspaces: 0, pushed: 0, applied: 0, refused: 0 });
+      await expect(engine.syncOnce(personal.id)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      expect(vault.syncState.outboxCount(personal.id)).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await engine.close();
+      vault.lock();
+    } finally {
+      recorder.stop();
+    }
+    expect(recorder.targets).toEqual([]);
+  });
+
+  it('S8 and S1: team use connects only to the configured relay, which stores and receives no content', { timeout: 60_000 }, async () => {
+    const relayHost = `127.0.0.1:${new URL(relay.url).port}`;
+    const recorder = recordConnections();
+    let ann: Peer | undefined;
+    let bob: Peer | undefined;
+    try {
+      ann = await makePeer(relay.url, 'ann', { createSocket: recordingSocket });
+      bob = await makePeer(relay.url, 'bob', { createSocket: recordingSocket });
+      const workspace = await ann.engine.createTeamWorkspace(markers.workspace, relay.url);
+      const doc = ann.vault.documents.create(workspace.id, { title: markers.title, tags: [markers.tag], init: (d) => A.updateText(d, ['body'], markers.body) });
+      const thread = ann.vault.comments.add(doc.id, { text: markers.comment });
+      await ann.engine.invite(workspace.id, bob.vault.profile.username, 'editor');
+      const [invitation] = await bob.engine.invitations();
+      expect(invitation!.name).toBe(markers.workspace);
+      await bob.engine.acceptInvitation(workspace.id);
+      ann.engine.start();
+      bob.engine.start();
+      bob.vault.comments.add(doc.id, { text: markers.reply, replyTo: thread.id });
+      bob.vault.documents.change(doc.id, (d) => A.splice(d, ['body'], 0, 0, `${markers.body}-again `));
+      await eventually(() => ann!.vault.comments.list(doc.id)[0]?.comments.length === 2 && ann!.vault.documents.get(doc.id).body.includes('-again'), 'live changes at ann');
+    } finally {
+      recorder.stop();
+      for (const peer of [ann, bob]) if (peer) await closePeer(peer);
+    }
+    expect(recorder.targets.length).toBeGreaterThan(0);
+    expect(new Set(recorder.targets)).toEqual(new Set([relayHost]));
+
+    const needles = Object.values(markers);
+    expect(findInFiles(relay.dataDir, needles)).toEqual([]);
+    expect(relay.logLines.filter((line) => needles.some((n) => line.includes(n)))).toEqual([]);
+    expect(frames.length).toBeGreaterThan(20);
+    const leaks = needles.filter((needle) => frames.some((frame) => Buffer.from(frame).includes(Buffer.from(needle)) || Buffer.from(frame).includes(Buffer.from(needle, 'utf16le'))));
+    expect(leaks).toEqual([]);
+  });
+});
