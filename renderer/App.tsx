@@ -8,6 +8,7 @@ import { MainScreen } from './screens/MainScreen.tsx';
 import { UnlockScreen } from './screens/UnlockScreen.tsx';
 import { messageOf, provideApi } from './state/api.ts';
 import { useComments } from './state/comments.ts';
+import { useFiles } from './state/files.ts';
 import { useLibrary } from './state/library.ts';
 import { useSession } from './state/session.ts';
 import { useUi } from './state/ui.ts';
@@ -39,7 +40,10 @@ export function App() {
 
   useEffect(() => {
     if (phase !== 'unlocked') {
+      // Nothing read from the vault stays in the page once it is locked.
       useLibrary.getState().reset();
+      useComments.setState({ documentId: null, threads: null, activeThreadId: null });
+      useFiles.setState({ workspaceId: null, files: null, uploads: [] });
       useUi.getState().openDialog(null);
       openReplicas.clear();
     }

@@ -109,6 +109,7 @@ function SecuritySettings() {
   const [minutes, setMinutes] = useState(String(settings.autoLockMinutes));
   const passphraseSaved = useSaved();
   const lockSaved = useSaved();
+  const stayUnlockedSaved = useSaved();
   const strength = passphraseStrength(next);
 
   const submitPassphrase = async (event: FormEvent) => {
@@ -136,8 +137,25 @@ function SecuritySettings() {
       lockSaved.fail(messageOf(error));
     }
   };
+  const toggleStayUnlocked = async (on: boolean) => {
+    try {
+      await updateSettings({ stayUnlocked: on });
+      stayUnlockedSaved.ok(on ? 'Hearth stays unlocked on this device; the key is kept by the system keychain.' : 'Hearth asks for the passphrase each time it starts.');
+    } catch (error) {
+      stayUnlockedSaved.fail(messageOf(error));
+    }
+  };
   return (
     <div className="settings-stack">
+      <div className="form">
+        <h3>This device</h3>
+        <label className="checkbox">
+          <input type="checkbox" checked={settings.stayUnlocked === true} onChange={(e) => void toggleStayUnlocked(e.target.checked)} />
+          Stay unlocked on this device
+        </label>
+        <p className="field-hint">Anyone who can use this computer account can then open your documents. Off by default.</p>
+        {stayUnlockedSaved.view}
+      </div>
       <form className="form" onSubmit={(e) => void submitPassphrase(e)}>
         <h3>Change passphrase</h3>
         <label className="field">

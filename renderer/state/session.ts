@@ -22,7 +22,7 @@ interface SessionState {
   updateSettings(patch: Partial<Settings>): Promise<void>;
 }
 
-const defaultSettings: Settings = { autoLockMinutes: 15, theme: 'system' };
+const defaultSettings: Settings = { autoLockMinutes: 15, theme: 'system', stayUnlocked: false };
 
 export const useSession = create<SessionState>()((set, get) => ({
   phase: 'connecting',

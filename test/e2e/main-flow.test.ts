@@ -12,6 +12,8 @@ import { seriousAxeViolations } from './ui-checks.ts';
 import { tempDir } from '../support/vault.ts';
 
 const PASSPHRASE = 'ember lantern quiet harbor';
+/** A 2×2 PNG, red and blue. */
+const AVATAR_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEUlEQVR4nGP4zwAEIOI/kAAAG/ID/VxhF44AAAAASUVORK5CYII=', 'base64');
 
 let app: App;
 let page: Page;
@@ -53,12 +55,15 @@ describe.sequential('Hearth in a browser', () => {
     await page.getByLabel('Confirm passphrase').fill(`${PASSPHRASE}!`);
     await page.getByLabel('Username').fill('ada');
     await page.getByLabel('Display name').fill('Ada Lovelace');
+    await page.getByLabel('Choose avatar (optional)').setInputFiles({ name: 'ada.png', mimeType: 'image/png', buffer: AVATAR_PNG });
+    await page.getByRole('button', { name: 'Remove' }).waitFor();
     await page.getByRole('button', { name: 'Create vault' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('The two passphrases differ');
     await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
     await page.getByRole('button', { name: 'Create vault' }).click();
-    // The vault starts with a personal workspace.
+    // The vault starts with a personal workspace; the avatar shows beside the name.
     await page.getByRole('heading', { name: 'Personal' }).waitFor();
+    expect(await page.locator('.sidebar-profile img.avatar').getAttribute('src')).toMatch(/^data:image\/jpeg;base64,/);
     await page.getByText('No documents here yet.').waitFor();
     await checkScreen('empty-workspace');
   });
@@ -122,6 +127,45 @@ describe.sequential('Hearth in a browser', () => {
     expect(await body.locator('a').getAttribute('href')).toBe('https://example.org/almanac');
     expect(await body.locator('a').textContent()).toBe('almanac');
     expect(await page.getByLabel('Title', { exact: true }).inputValue()).toBe('Field notes');
+  });
+
+  test('workspaces are renamed and deleted from their menu, deleting asks first', async () => {
+    await page.getByRole('button', { name: 'New workspace' }).click();
+    await page.getByLabel('Workspace name').fill('Scratch');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await page.getByRole('heading', { name: 'Scratch' }).waitFor();
+    await page.getByRole('button', { name: 'Actions for workspace Scratch' }).click();
+    await page.getByRole('menuitem', { name: 'Rename…' }).click();
+    await page.getByLabel('Workspace name').fill('Drafts');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: 'Drafts' }).waitFor();
+    await page.getByRole('button', { name: 'Actions for workspace Drafts' }).click();
+    await page.getByRole('menuitem', { name: 'Delete…' }).click();
+    await page.getByRole('dialog', { name: 'Delete “Drafts”?' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Actions for workspace Drafts' }).click();
+    await page.getByRole('menuitem', { name: 'Delete…' }).click();
+    await page.getByRole('button', { name: 'Delete workspace' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await page.getByRole('button', { name: 'Drafts', exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Research', exact: true }).click();
+    await page.getByRole('button', { name: /^Field notes/ }).click();
+    await page.getByRole('textbox', { name: 'Document text' }).locator('h1').waitFor();
+  });
+
+  test('a document is renamed from its menu', async () => {
+    await page.getByRole('button', { name: 'Actions for Field notes' }).click();
+    await page.getByRole('menuitem', { name: 'Rename…' }).click();
+    await page.getByRole('dialog', { name: 'Rename document' }).getByLabel('Title').fill('Field notes, day one');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('button', { name: /^Field notes, day one/ }).waitFor();
+    await expect.poll(() => page.getByLabel('Title', { exact: true }).inputValue()).toBe('Field notes, day one');
+    await page.getByRole('button', { name: 'Actions for Field notes, day one' }).click();
+    await page.getByRole('menuitem', { name: 'Rename…' }).click();
+    await page.getByRole('dialog', { name: 'Rename document' }).getByLabel('Title').fill('Field notes');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('button', { name: /^Field notes/ }).waitFor();
   });
 
   test('tags show in the list', async () => {
@@ -214,6 +258,12 @@ describe.sequential('Hearth in a browser', () => {
     await page.getByRole('dialog', { name: 'Settings' }).waitFor();
     expect(await page.getByLabel('Display name').inputValue()).toBe('Ada Lovelace');
     await checkScreen('settings');
+    await page.getByRole('tab', { name: 'Security' }).click();
+    await page.getByLabel('Stay unlocked on this device').click();
+    // Browser mode has no system keychain: the setting says so and stays off.
+    await expect.poll(() => page.getByRole('tabpanel').getByRole('alert').textContent()).toMatch(/keychain/);
+    expect(await page.getByLabel('Stay unlocked on this device').isChecked()).toBe(false);
+    await checkScreen('settings-security');
     await page.getByRole('tab', { name: 'Audit log' }).click();
     await page.getByRole('table').waitFor();
     const audit = await page.getByRole('table').textContent();
