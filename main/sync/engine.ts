@@ -114,6 +114,7 @@ export class SyncEngine {
   private readonly statusListeners = new Set<(status: WorkspaceSyncStatus) => void>();
   private readonly warningListeners = new Set<(warning: SyncWarning) => void>();
   private readonly views = new Map<string, MembershipView>();
+  private readonly spaces = new Map<string, SpaceState>();
   private readonly indexes = new Map<string, IndexDoc>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly sleepers = new Set<() => void>();
@@ -221,8 +222,23 @@ export class SyncEngine {
 
   // ---------------------------------------------------------------- team workspaces
 
+  /** The space's state, decrypted once and kept while the engine runs (every write goes through putSpace). */
+  private spaceState(workspaceId: string): SpaceState | undefined {
+    let state = this.spaces.get(workspaceId);
+    if (!state) {
+      state = this.vault.syncState.space(workspaceId);
+      if (state) this.spaces.set(workspaceId, state);
+    }
+    return state;
+  }
+
+  private putSpace(workspaceId: string, state: SpaceState): void {
+    this.vault.syncState.putSpace(workspaceId, state);
+    this.spaces.set(workspaceId, state);
+  }
+
   private space(workspaceId: string): SpaceState {
-    const state = this.vault.syncState.space(workspaceId);
+    const state = this.spaceState(workspaceId);
     if (!state) throw new HearthError('BAD_REQUEST', `Workspace ${workspaceId} is not a team workspace; only team workspaces sync.`);
     return state;
   }
@@ -253,7 +269,7 @@ export class SyncEngine {
   /** This vault's role in a team workspace as of the last verified membership log; undefined if not a member. */
   roleIn(workspaceIdOrName: string): Role | undefined {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.kind !== 'team' || !this.vault.syncState.space(workspace.id)) return undefined;
+    if (workspace.kind !== 'team' || !this.spaceState(workspace.id)) return undefined;
     return this.view(workspace.id).role(this.account);
   }
 
@@ -279,7 +295,7 @@ export class SyncEngine {
     this.vault.transaction(() => {
       this.vault.workspaces.adopt(workspace);
       this.vault.audit.record('workspace.created', id);
-      this.vault.syncState.putSpace(id, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false });
+      this.putSpace(id, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false });
       this.vault.syncState.enqueue(id, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
       this.vault.syncState.putDocument(id, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
     });
@@ -427,7 +443,7 @@ export class SyncEngine {
       }
       await client.putEnvelopes(workspace.id, epoch, sealed);
       const state = this.space(workspace.id);
-      this.vault.syncState.putSpace(workspace.id, { ...state, epochKeys: { ...state.epochKeys, [epoch]: toHex(key) } });
+      this.putSpace(workspace.id, { ...state, epochKeys: { ...state.epochKeys, [epoch]: toHex(key) } });
       await this.appendEntry(workspace.id, client, 'remove', profile.account, null);
       this.changeIndex(workspace.id, (d) => {
         delete d.members[profile.account];
@@ -489,7 +505,7 @@ export class SyncEngine {
     const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };
     this.vault.transaction(() => {
       this.vault.workspaces.adopt(workspace);
-      this.vault.syncState.putSpace(id, { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false });
+      this.putSpace(id, { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false });
     });
     this.views.set(id, peek.view);
     await this.serial(id, () => this.syncWorkspace(id, client, this.running));
@@ -502,7 +518,7 @@ export class SyncEngine {
   /** Throws FORBIDDEN, naming the role, when this vault may not make `kind` edits in the workspace. */
   assertCan(workspaceIdOrName: string, kind: 'content' | 'comment'): void {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.kind !== 'team' || !this.vault.syncState.space(workspace.id)) return;
+    if (workspace.kind !== 'team' || !this.spaceState(workspace.id)) return;
     const role = this.roleIn(workspace.id);
     if (!role) throw new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; its documents are read-only here.`);
     const allowed = kind === 'content' ? canWriteContent(role) : canComment(role);
@@ -514,7 +530,7 @@ export class SyncEngine {
   // ---------------------------------------------------------------- capturing local changes
 
   private isSynced(workspaceId: string): boolean {
-    return this.vault.workspaces.list().some((w) => w.id === workspaceId && w.kind === 'team') && this.vault.syncState.space(workspaceId) !== undefined;
+    return this.vault.workspaces.list().some((w) => w.id === workspaceId && w.kind === 'team') && this.spaceState(workspaceId) !== undefined;
   }
 
   private onLocalDocument(documentId: string): void {
@@ -590,7 +606,7 @@ export class SyncEngine {
     const change = A.getLastLocalChange(after)!;
     this.vault.syncState.transaction(() => {
       const state = this.space(workspaceId);
-      this.vault.syncState.putSpace(workspaceId, { ...state, index: saveIndex(after) });
+      this.putSpace(workspaceId, { ...state, index: saveIndex(after) });
       this.vault.syncState.enqueue(workspaceId, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges([change]) });
       const docState = this.documentState(workspaceId, INDEX_DOC);
       this.vault.syncState.putDocument(workspaceId, INDEX_DOC, { ...docState, heads: A.getHeads(after) });
@@ -665,7 +681,7 @@ export class SyncEngine {
     } catch (error) {
       throw new HearthError('RECORD_TAMPERED', `The relay's membership log for this workspace does not verify (${errorOf(error).message}); nothing from it was used. Distrust this relay until it is fixed.`);
     }
-    this.vault.syncState.putSpace(workspaceId, { ...this.space(workspaceId), membership: [...next.entries] });
+    this.putSpace(workspaceId, { ...this.space(workspaceId), membership: [...next.entries] });
     this.views.set(workspaceId, next);
   }
 
@@ -678,7 +694,7 @@ export class SyncEngine {
       const key = this.openEnvelope(this.view(workspaceId), epoch, envelope);
       if (key) added[epoch] = key;
     }
-    if (Object.keys(added).length > 0) this.vault.syncState.putSpace(workspaceId, { ...state, epochKeys: { ...state.epochKeys, ...added } });
+    if (Object.keys(added).length > 0) this.putSpace(workspaceId, { ...state, epochKeys: { ...state.epochKeys, ...added } });
   }
 
   private verifyWith(view: MembershipView, space: string, doc: string, bytes: Uint8Array): ParsedChange {
@@ -798,7 +814,7 @@ export class SyncEngine {
         if (documentId === INDEX_DOC) {
           if (meta.kind !== 'content') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
           const [next] = A.applyChanges(this.index(workspaceId), decodeChanges(plaintext));
-          this.vault.syncState.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });
+          this.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });
           this.indexes.set(workspaceId, next);
           heads = A.getHeads(next);
         } else if (meta.kind === 'content') {
@@ -920,7 +936,7 @@ export class SyncEngine {
     const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
     let firstError: unknown;
     for (const workspace of targets) {
-      if (!this.vault.syncState.space(workspace.id)) throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
+      if (!this.spaceState(workspace.id)) throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
       if (this.space(workspace.id).paused) {
         this.setStatus(workspace.id, { state: 'paused' });
         continue;
@@ -1035,14 +1051,14 @@ export class SyncEngine {
   /** Stops exchanging changes for one workspace; local edits keep queueing in the outbox. */
   pause(workspaceIdOrName: string): void {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    this.vault.syncState.putSpace(workspace.id, { ...this.space(workspace.id), paused: true });
+    this.putSpace(workspace.id, { ...this.space(workspace.id), paused: true });
     this.setStatus(workspace.id, { state: 'paused', reason: undefined });
   }
 
   resume(workspaceIdOrName: string): void {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const space = this.space(workspace.id);
-    this.vault.syncState.putSpace(workspace.id, { ...space, paused: false });
+    this.putSpace(workspace.id, { ...space, paused: false });
     this.setStatus(workspace.id, { state: 'offline', reason: undefined });
     if (!this.running) return;
     this.ensureRelayLoop(space.relay);
@@ -1066,7 +1082,7 @@ export class SyncEngine {
   }
 
   private setStatus(workspaceId: string, change: Partial<Pick<WorkspaceSyncStatus, 'state' | 'reason' | 'lastSyncedAt'>>): void {
-    if (!this.vault.syncState.space(workspaceId)) return;
+    if (!this.spaceState(workspaceId)) return;
     const previous = this.statuses.get(workspaceId) ?? this.statusOf(workspaceId);
     const next: WorkspaceSyncStatus = { ...previous, ...change };
     if (change.state === 'synced' || change.state === 'syncing' || change.state === 'paused') delete next.reason;
