@@ -87,6 +87,13 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     if (range.from < range.to) setLinking(range);
   };
 
+  useEffect(() => {
+    document.title = `${summary.title || 'Untitled'} — Hearth`;
+    return () => {
+      document.title = 'Hearth';
+    };
+  }, [summary.title]);
+
   const onUpdate = useCallback((next: EditorView | null) => {
     setView(next);
     setVersion((v) => v + 1);

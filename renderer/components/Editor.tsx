@@ -8,7 +8,7 @@ import { init } from '@automerge/prosemirror';
 import { EditorState } from 'prosemirror-state';
 import { EditorView } from 'prosemirror-view';
 import { editingPlugins } from '../editor/commands.ts';
-import { commentHighlights } from '../editor/highlights.ts';
+import { commentHighlights, emptyDocumentHint } from '../editor/highlights.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { replicaSyncPlugin } from '../editor/sync.ts';
@@ -35,7 +35,7 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick }: Edit
       state: EditorState.create({
         schema,
         doc: pmDoc,
-        plugins: [plugin, commentHighlights, ...editingPlugins(() => callbacks.current.onLinkRequest())],
+        plugins: [plugin, commentHighlights, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
       }),
       attributes: { 'aria-label': 'Document text', 'aria-multiline': 'true', role: 'textbox', class: 'prose', spellcheck: 'true' },
       dispatchTransaction(tr) {

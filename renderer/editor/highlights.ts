@@ -56,3 +56,15 @@ export function setHighlights(state: EditorState, doc: A.Doc<unknown>, anchors: 
   }
   return state.tr.setMeta(key, DecorationSet.create(state.doc, decorations)).setMeta('addToHistory', false);
 }
+
+/** "Start writing…" in an empty document, as a decoration (nothing is written to the text). */
+export const emptyDocumentHint = new Plugin({
+  props: {
+    decorations(state) {
+      const { doc } = state;
+      const only = doc.firstChild;
+      if (doc.childCount !== 1 || !only?.isTextblock || only.content.size > 0) return null;
+      return DecorationSet.create(doc, [Decoration.node(0, only.nodeSize, { class: 'empty-hint', 'data-hint': 'Start writing…' })]);
+    },
+  },
+});

@@ -93,6 +93,7 @@ describe.sequential('Hearth with the keyboard alone', () => {
   test('search with Ctrl+K, arrows and Enter', async () => {
     await page.keyboard.press('Control+k');
     await page.getByRole('combobox').waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('combobox');
     await page.keyboard.type('linker');
     await page.getByRole('option', { name: /Compiler notes/ }).waitFor();
     await page.keyboard.press('Enter');
@@ -104,6 +105,7 @@ describe.sequential('Hearth with the keyboard alone', () => {
     await tabTo('Lock Hearth');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Unlock Hearth, Grace Hopper' }).waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('type'))).toBe('password');
     await page.keyboard.type(PASSPHRASE);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Personal' }).waitFor();
@@ -113,13 +115,15 @@ describe.sequential('Hearth with the keyboard alone', () => {
     await tabTo('Actions for Compiler notes');
     await page.keyboard.press('Enter');
     await page.getByRole('menu').waitFor();
+    // Opened from the keyboard, the menu puts focus on its first item; wait for it, as a person would.
+    await expect.poll(focusedName).toBe('Rename…');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     await expect.poll(focusedName).toBe('Delete…');
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Delete “Compiler notes”?' }).waitFor();
     // Cancel has focus first, so a stray Enter deletes nothing.
-    expect(await focusedName()).toBe('Cancel');
+    await expect.poll(focusedName).toBe('Cancel');
     await page.keyboard.press('Tab');
     expect(await focusedName()).toBe('Delete document');
     await page.keyboard.press('Enter');
