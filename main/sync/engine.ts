@@ -358,7 +358,8 @@ export class SyncEngine {
       const entry = signMembershipEntry(nextEntry(view.current, { actor: this.account, action, subject, role }), keys.signSecretKey);
       try {
         await client.appendMembership(entry);
-        await this.refreshMembership(workspaceId, client);
+        // After leaving, the relay no longer shows this account the log.
+        if (!(action === 'remove' && subject === this.account)) await this.refreshMembership(workspaceId, client);
         return;
       } catch (error) {
         // Someone else changed the membership meanwhile: catch up and build the entry again.
@@ -451,6 +452,47 @@ export class SyncEngine {
       this.vault.audit.record('member.removed', `${workspace.id}/${username}`);
       await this.push(workspace.id, client);
     });
+  }
+
+  /** Makes another member the Owner; this vault's account stays on as Admin (the shared role rules). */
+  async transferOwnership(workspaceIdOrName: string, username: string): Promise<void> {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    const client = await this.refresh(workspace.id);
+    const profile = await this.profileOf(workspace.id, username, client);
+    if (this.view(workspace.id).role(this.account) !== 'owner') throw new HearthError('FORBIDDEN', 'Only an Owner can transfer ownership.');
+    if (!this.view(workspace.id).role(profile.account)) throw new HearthError('NOT_FOUND', `${username} is not a member; add them first.`);
+    await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'transfer', profile.account, 'owner'));
+    this.vault.audit.record('member.role_changed', `${workspace.id}/${username}:owner`);
+  }
+
+  /**
+   * Leaves a team workspace: this vault's account is removed from the space and the local copy is
+   * deleted with its key. (The remaining members keep the current key epoch: leaving is voluntary,
+   * unlike a removal, which rotates it.)
+   */
+  async leave(workspaceIdOrName: string): Promise<void> {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    const client = await this.refresh(workspace.id);
+    await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
+    await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'remove', this.account, null));
+    this.forgetWorkspace(workspace.id);
+  }
+
+  /** Deletes a team workspace on the relay (Owner only) and then here. */
+  async deleteTeamWorkspace(workspaceIdOrName: string): Promise<void> {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    const client = await this.refresh(workspace.id);
+    if (this.view(workspace.id).role(this.account) !== 'owner') throw new HearthError('FORBIDDEN', `Only an Owner can delete ${workspace.name}.`);
+    await this.serial(workspace.id, () => client.deleteSpace(workspace.id));
+    this.forgetWorkspace(workspace.id);
+  }
+
+  private forgetWorkspace(workspaceId: string): void {
+    this.vault.deleteWorkspace(workspaceId);
+    this.spaces.delete(workspaceId);
+    this.views.delete(workspaceId);
+    this.indexes.delete(workspaceId);
+    this.statuses.delete(workspaceId);
   }
 
   /** Team workspaces on the relays this vault has accounts on, where it is a member but has not accepted yet. */

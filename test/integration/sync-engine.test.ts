@@ -110,4 +110,20 @@ describe('team workspaces', () => {
     await ann.engine.stop();
     await bob.engine.stop();
   });
+
+  it('transfers ownership, lets a member leave, and lets the Owner delete the workspace everywhere', async () => {
+    await ann.engine.transferOwnership(workspaceId, bob.vault.profile.username);
+    const roles = Object.fromEntries((await ann.engine.members(workspaceId)).map((m) => [m.username, m.role]));
+    expect(roles[bob.vault.profile.username]).toBe('owner');
+    expect(roles[ann.vault.profile.username]).toBe('admin');
+
+    await vic.engine.leave(workspaceId);
+    expect(vic.vault.workspaces.list().some((w) => w.id === workspaceId)).toBe(false);
+    expect((await ann.engine.members(workspaceId)).map((m) => m.username)).not.toContain(vic.vault.profile.username);
+
+    await expect(ann.engine.deleteTeamWorkspace(workspaceId)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await bob.engine.deleteTeamWorkspace(workspaceId);
+    expect(bob.vault.workspaces.list().some((w) => w.id === workspaceId)).toBe(false);
+    await expect(ann.engine.syncOnce(workspaceId)).rejects.toMatchObject({ code: expect.stringMatching(/NOT_FOUND|FORBIDDEN/) });
+  });
 });
