@@ -307,6 +307,57 @@ export class SyncEngine {
     return this.vault.workspaces.get(id);
   }
 
+  /**
+   * What turning a personal workspace into a team one would send to the relay, for the
+   * confirmation the user must give: every document and comment, encrypted; files stay here.
+   */
+  describeTeamConversion(workspaceIdOrName: string): { workspaceId: string; name: string; documents: number; comments: number; filesStayLocal: number; message: string } {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    if (workspace.kind !== 'personal') throw new HearthError('BAD_REQUEST', `${workspace.name} is already a team workspace.`);
+    const documents = this.vault.documents.list(workspace.id);
+    const comments = documents.reduce((n, d) => n + this.vault.comments.records(d.id).length, 0);
+    const filesStayLocal = this.vault.files.list(workspace.id).length;
+    return {
+      workspaceId: workspace.id,
+      name: workspace.name,
+      documents: documents.length,
+      comments,
+      filesStayLocal,
+      message:
+        `${documents.length} document(s) with their full history and ${comments} comment(s) will be encrypted on this device and uploaded to the relay, ` +
+        `where only members you invite can read them; the relay sees their sizes and timing, never their content.` +
+        (filesStayLocal ? ` ${filesStayLocal} attached file(s) stay on this device.` : ''),
+    };
+  }
+
+  /** Turns a personal workspace into a team one on `relayUrl`; `confirmed` must echo the user's explicit yes. */
+  async convertToTeam(workspaceIdOrName: string, relayUrl: string, confirmed: boolean): Promise<Workspace> {
+    const plan = this.describeTeamConversion(workspaceIdOrName);
+    if (!confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
+    if (!this.spaceState(plan.workspaceId) && !this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
+    const client = await this.client(relayUrl);
+    const keys = this.vault.identityKeys();
+    await client.createSpace(keys, plan.workspaceId, 'workspace');
+    const view = MembershipView.replay(plan.workspaceId, await client.getMembership(plan.workspaceId, 0));
+    const key = randomKey();
+    await client.putEnvelopes(plan.workspaceId, 0, [{ recipient: this.account, envelope: this.sealEnvelope(plan.workspaceId, 0, key, this.account, keys.boxPublicKey) }]);
+    const profile = this.vault.profile;
+    const index = A.change(newIndex(plan.name), (d) => {
+      d.members[this.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: toBase64Url(keys.boxPublicKey) };
+    });
+    this.vault.transaction(() => {
+      this.vault.workspaces.makeTeam(plan.workspaceId, relayUrl);
+      this.putSpace(plan.workspaceId, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false });
+      this.vault.syncState.enqueue(plan.workspaceId, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
+      this.vault.syncState.putDocument(plan.workspaceId, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
+    });
+    this.views.set(plan.workspaceId, view);
+    this.indexes.set(plan.workspaceId, index);
+    await this.serial(plan.workspaceId, () => this.syncWorkspace(plan.workspaceId, client, this.running));
+    this.ensureRelayLoop(relayUrl);
+    return this.vault.workspaces.get(plan.workspaceId);
+  }
+
   private sealEnvelope(space: string, epoch: number, key: Uint8Array, recipient: string, recipientBoxKey: Uint8Array): Uint8Array {
     return sealEnvelope({ space, epoch, recipient, recipientBoxPublicKey: recipientBoxKey, key, sender: this.vault.identityKeys() });
   }

@@ -97,6 +97,15 @@ export class WorkspaceStore {
     return { ...renamed };
   }
 
+  /** Marks a personal workspace as a team workspace syncing through `relay` (the sync engine's explicit conversion). */
+  makeTeam(id: string, relay: string): Workspace {
+    const { workspace } = this.find(id);
+    const team: Workspace = { ...workspace, kind: 'team', relay };
+    this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, team), workspace.id);
+    this.all().get(workspace.id)!.workspace = team;
+    return { ...team };
+  }
+
   /** Resolves a workspace by id, or by name when exactly one workspace has it. */
   find(idOrName: string): LoadedWorkspace {
     const all = this.all();

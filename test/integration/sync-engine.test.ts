@@ -126,4 +126,22 @@ describe('team workspaces', () => {
     expect(bob.vault.workspaces.list().some((w) => w.id === workspaceId)).toBe(false);
     await expect(ann.engine.syncOnce(workspaceId)).rejects.toMatchObject({ code: expect.stringMatching(/NOT_FOUND|FORBIDDEN/) });
   });
+
+  it('turns a personal workspace into a team one only after an explicit yes that says what leaves the device', async () => {
+    const personal = ann.vault.workspaces.create({ name: 'Private notes' });
+    const doc = ann.vault.documents.create(personal.id, { title: 'Old note', init: (d) => A.updateText(d, ['body'], 'written before sharing') });
+    ann.vault.comments.add(doc.id, { text: 'a note to self' });
+    const plan = ann.engine.describeTeamConversion(personal.id);
+    expect(plan).toMatchObject({ documents: 1, comments: 1, filesStayLocal: 0 });
+    expect(plan.message).toMatch(/1 document\(s\).*1 comment\(s\).*uploaded to the relay/);
+    await expect(ann.engine.convertToTeam(personal.id, relay.url, false)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/Nothing was sent/) });
+    expect(ann.vault.workspaces.get(personal.id).kind).toBe('personal');
+
+    const team = await ann.engine.convertToTeam(personal.id, relay.url, true);
+    expect(team).toMatchObject({ id: personal.id, kind: 'team', relay: relay.url });
+    await ann.engine.invite(team.id, bob.vault.profile.username, 'viewer');
+    await bob.engine.acceptInvitation(team.id);
+    expect(bodyOf(bob, doc.id)).toBe('written before sharing');
+    expect(bob.vault.comments.list(doc.id)[0]!.comments[0]!.text).toBe('a note to self');
+  });
 });
