@@ -45,9 +45,13 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function startApp(options: { colorScheme?: 'light' | 'dark'; vaultDir?: string; acceptDownloads?: boolean } = {}): Promise<App> {
+export async function startApp(options: { colorScheme?: 'light' | 'dark'; vaultDir?: string; acceptDownloads?: boolean; minuteMs?: number } = {}): Promise<App> {
   const rendererDir = await buildRenderer();
-  const session = new Session({ vaultDir: options.vaultDir ?? join(tempDir('hearth-e2e-'), 'vault'), kdfCost: MIN_KDF_COST });
+  const session = new Session({
+    vaultDir: options.vaultDir ?? join(tempDir('hearth-e2e-'), 'vault'),
+    kdfCost: MIN_KDF_COST,
+    ...(options.minuteMs ? { minuteMs: options.minuteMs } : {}),
+  });
   const server = await startBrowserServer({ session, rendererDir });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
