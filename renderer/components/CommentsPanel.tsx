@@ -1,8 +1,10 @@
 /** Comments beside the document: a new comment on the selected text, threads with replies, resolve. */
 import { forwardRef, useState, type FormEvent } from 'react';
-import { Check, MessageSquare, RotateCcw } from 'lucide-react';
+import { Check, MessageSquare, RotateCcw, Trash2 } from 'lucide-react';
 import type { CommentThread } from '../../common/api/contract.ts';
 import { useComments } from '../state/comments.ts';
+import { useSession } from '../state/session.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { messageOf } from '../state/api.ts';
 import { formatExact, formatWhen } from './format.ts';
 
@@ -68,8 +70,10 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
 });
 
 function ThreadView({ thread, active, onShow }: { thread: CommentThread; active: boolean; onShow: () => void }) {
-  const { reply, resolve } = useComments();
+  const { reply, resolve, remove } = useComments();
+  const me = useSession((s) => s.profile?.username);
   const [replying, setReplying] = useState(false);
+  const [deleting, setDeleting] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const first = thread.comments[0];
   const toggleResolved = async () => {
@@ -95,6 +99,11 @@ function ThreadView({ thread, active, onShow }: { thread: CommentThread; active:
               <time dateTime={new Date(comment.createdAt).toISOString()} title={formatExact(comment.createdAt)}>
                 {formatWhen(comment.createdAt)}
               </time>
+              {comment.author === me ? (
+                <button type="button" className="icon-button comment-delete" aria-label={`Delete comment “${comment.text.slice(0, 40)}”`} onClick={() => setDeleting(comment.id)}>
+                  <Trash2 aria-hidden size={14} />
+                </button>
+              ) : null}
             </div>
             <p className="comment-text">{comment.text}</p>
           </li>
@@ -116,6 +125,15 @@ function ThreadView({ thread, active, onShow }: { thread: CommentThread; active:
           {thread.resolved ? 'Reopen' : 'Resolve'}
         </button>
       </div>
+      {deleting ? (
+        <ConfirmDialog
+          title="Delete this comment?"
+          description={deleting === thread.id ? 'The comment and its replies are erased for good.' : 'The comment is erased for good.'}
+          confirmLabel="Delete comment"
+          onConfirm={() => remove(deleting)}
+          onClose={() => setDeleting(null)}
+        />
+      ) : null}
       {replying ? (
         <CommentForm
           label="Reply"

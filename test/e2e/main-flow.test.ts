@@ -205,6 +205,16 @@ describe.sequential('Hearth in a browser', () => {
     await page.getByRole('button', { name: 'Show resolved (1)' }).waitFor();
     expect(await page.getByRole('list', { name: 'Open comments' }).locator('.thread').count()).toBe(0);
     expect(await editor().locator('.comment-anchor').count()).toBe(0);
+
+    // A comment on the whole document, then deleted after asking.
+    await editor().click();
+    await page.keyboard.press('Control+End');
+    await page.getByLabel('Comment on the document').fill('Remove me later.');
+    await page.getByRole('button', { name: 'Comment', exact: true }).last().click();
+    await page.locator('.thread', { hasText: 'Remove me later.' }).waitFor();
+    await page.getByRole('button', { name: 'Delete comment “Remove me later.”' }).click();
+    await page.getByRole('button', { name: 'Delete comment', exact: true }).click();
+    await page.locator('.thread', { hasText: 'Remove me later.' }).waitFor({ state: 'detached' });
   });
 
   test('files attach by picker and by drop, with their bytes back', async () => {
