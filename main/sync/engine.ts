@@ -81,10 +81,13 @@ export interface SyncEngineOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Largest blob the outbox coalesces queued changes into. */
   maxBlobBytes?: number;
+  /** After this many relay changes past the last snapshot, a writer uploads an encrypted snapshot. */
+  snapshotEvery?: number;
 }
 
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 30_000 };
 const DEFAULT_MAX_BLOB = 256 * 1024;
+const DEFAULT_SNAPSHOT_EVERY = 1000;
 
 function defaultSocket(url: string): WebSocketLike {
   return new WebSocket(url) as unknown as WebSocketLike;
@@ -105,6 +108,7 @@ export class SyncEngine {
   private readonly createSocket: (url: string) => WebSocketLike;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly maxBlobBytes: number;
+  private readonly snapshotEvery: number;
   private readonly clients = new Map<string, Promise<RelayClient>>();
   private readonly closeWaiters = new Map<string, Set<() => void>>();
   private readonly subscribed = new WeakMap<RelayClient, Set<string>>();
@@ -128,6 +132,7 @@ export class SyncEngine {
     this.createSocket = options.createSocket ?? defaultSocket;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB;
+    this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     this.unsubscribers.push(
       vault.documents.subscribe((documentId) => this.onLocalDocument(documentId)),
       vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
@@ -816,9 +821,13 @@ export class SyncEngine {
     let refused = 0;
     let previous = start;
     if (page.snapshot) {
-      // This client never uploads snapshots, and an honest relay only sends one with a cursor of 0.
-      refused++;
-      this.refuse(workspaceId, documentId, page.snapshot.covers, page.snapshot.bytes, new HearthError('RECORD_TAMPERED', 'a snapshot no member of this workspace made'));
+      // Everything up to `covers` in one encrypted, signed blob; the relay dropped those changes.
+      if (page.snapshot.covers <= start) {
+        refused++;
+        this.refuse(workspaceId, documentId, page.snapshot.covers, page.snapshot.bytes, new HearthError('RECORD_TAMPERED', `a snapshot covering ${page.snapshot.covers}, which this device had already passed`), false);
+      } else if (this.receive(workspaceId, documentId, page.snapshot.covers, page.snapshot.bytes, 'snapshot')) applied++;
+      else refused++;
+      previous = Math.max(previous, page.snapshot.covers);
     }
     const delivered = new Map<number, Uint8Array>();
     for (const { seq, bytes } of page.changes) {
@@ -839,11 +848,12 @@ export class SyncEngine {
   }
 
   /** Verifies, decrypts and applies one change; false when it was refused (and quarantined). */
-  private receive(workspaceId: string, documentId: string, seq: number, bytes: Uint8Array): boolean {
+  private receive(workspaceId: string, documentId: string, seq: number, bytes: Uint8Array, as: 'change' | 'snapshot' = 'change'): boolean {
     let change: ParsedChange;
     let plaintext: Uint8Array;
     try {
       change = this.verifyWith(this.view(workspaceId), workspaceId, documentId, bytes);
+      if ((change.meta.kind === 'snapshot') !== (as === 'snapshot')) throw new HearthError('RECORD_TAMPERED', as === 'snapshot' ? 'a change passed off as a snapshot' : 'a snapshot passed off as a change');
       if (this.vault.syncState.hasSeen(workspaceId, documentId, change.meta.id)) {
         if (change.meta.author === this.account) {
           this.advance(workspaceId, documentId, seq);
@@ -904,21 +914,27 @@ export class SyncEngine {
         const state = this.documentState(workspaceId, documentId);
         let heads = state.heads;
         const comments = { ...state.comments };
+        const automergeChanges = () => (meta.kind === 'snapshot' ? snapshotChanges(plaintext) : decodeChanges(plaintext));
         if (documentId === INDEX_DOC) {
-          if (meta.kind !== 'content') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
-          const [next] = A.applyChanges(this.index(workspaceId), decodeChanges(plaintext));
+          if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
+          const [next] = A.applyChanges(this.index(workspaceId), automergeChanges());
           this.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });
           this.indexes.set(workspaceId, next);
           heads = A.getHeads(next);
-        } else if (meta.kind === 'content') {
-          heads = this.applyContent(workspaceId, documentId, decodeChanges(plaintext), meta.at);
+        } else if (meta.kind !== 'comment') {
+          heads = this.applyContent(workspaceId, documentId, automergeChanges(), meta.at);
         } else {
           const record = decodeComment(plaintext);
           this.applyComment(workspaceId, documentId, record, meta.author);
           comments[record.id] = record.updatedAt;
         }
         this.vault.syncState.markSeen(workspaceId, documentId, meta.id);
-        this.vault.syncState.putDocument(workspaceId, documentId, { cursor: Math.max(seq, state.cursor), heads, comments });
+        this.vault.syncState.putDocument(workspaceId, documentId, {
+          cursor: Math.max(seq, state.cursor),
+          heads,
+          comments,
+          ...(meta.kind === 'snapshot' ? { snapshotAt: seq } : state.snapshotAt !== undefined ? { snapshotAt: state.snapshotAt } : {}),
+        });
       });
     } finally {
       this.applyingRemote = false;
@@ -991,8 +1007,38 @@ export class SyncEngine {
       add(await this.pullDoc(workspaceId, doc, client));
     }
     pushed += await this.push(workspaceId, client);
+    for (const doc of [INDEX_DOC, ...Object.keys(this.index(workspaceId).docs ?? {})]) await this.maybeSnapshot(workspaceId, doc, client);
     this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
     return { pushed, applied, refused };
+  }
+
+  /**
+   * A writer that has everything up to its cursor uploads the whole document, encrypted and
+   * signed, once enough changes piled up after the last snapshot; the relay then drops the
+   * changes it covers, so a new member downloads one snapshot and a short tail.
+   */
+  private async maybeSnapshot(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
+    const state = this.documentState(workspaceId, documentId);
+    if (state.cursor - (state.snapshotAt ?? 0) < this.snapshotEvery) return;
+    const view = this.view(workspaceId);
+    const role = view.role(this.account);
+    const keyHex = this.space(workspaceId).epochKeys[view.currentEpoch];
+    if (!role || !canWriteContent(role) || !keyHex) return;
+    if (!this.vault.documents.allIds().some((d) => d.id === documentId) && documentId !== INDEX_DOC) return;
+    const bytes = documentId === INDEX_DOC ? A.save(this.index(workspaceId)) : this.vault.documents.save(documentId);
+    const blob = sealChange(
+      { space: workspaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: this.account, id: newId(), at: Date.now() },
+      bytes,
+      fromHex(keyHex),
+      this.vault.identityKeys().signSecretKey,
+    );
+    try {
+      await client.putSnapshot(workspaceId, documentId, state.cursor, blob);
+    } catch (error) {
+      // Another member's snapshot got there first; theirs serves as well.
+      if (!isHearthError(error, 'CONFLICT')) throw error;
+    }
+    this.vault.syncState.putDocument(workspaceId, documentId, { ...this.documentState(workspaceId, documentId), snapshotAt: state.cursor });
   }
 
   private async follow(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
@@ -1232,4 +1278,13 @@ function takeGroup(entries: OutboxEntry[], maxBytes: number): OutboxEntry[] {
     bytes += entry.payload.length;
   }
   return group;
+}
+
+/** The changes of a whole-document snapshot, so they merge like any other changes. */
+function snapshotChanges(bytes: Uint8Array): Uint8Array[] {
+  try {
+    return A.getAllChanges(A.load(bytes));
+  } catch (cause) {
+    throw new HearthError('BAD_REQUEST', 'a snapshot that is not a readable document', { cause });
+  }
 }

@@ -40,6 +40,8 @@ export interface DocumentSyncState {
   heads: string[];
   /** Comment id → updatedAt of the version last sent or received. */
   comments: Record<string, number>;
+  /** The relay sequence number the last snapshot (made or received here) covers. */
+  snapshotAt?: number;
 }
 
 export type OutgoingKind = 'content' | 'comment';
