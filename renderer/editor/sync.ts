@@ -37,6 +37,11 @@ function plainTextEdit(step: unknown, before: Node): ReplaceLike | null {
   const $from = before.resolve(from);
   const $to = before.resolve(to);
   if (!$from.sameParent($to) || !$from.parent.isTextblock) return null;
+  // Only text in a block the replica already has a marker for. A block the editor has just made
+  // (a new paragraph, the text wrapper of a fresh quote or list item) is settled by the general
+  // path, whose fix-up transaction ProseMirror needs: typing into it on the fast path left the
+  // cursor in front of the first character it typed.
+  if ($from.parent.attrs['isAmgBlock'] !== true) return null;
   return { from, to, slice, structure: false };
 }
 

@@ -126,6 +126,8 @@ describe.sequential('Hearth in a browser', () => {
     expect(await body.locator('blockquote').textContent()).toBe('Quiet water');
     expect(await body.locator('a').getAttribute('href')).toBe('https://example.org/almanac');
     expect(await body.locator('a').textContent()).toBe('almanac');
+    expect(await body.locator('p').last().textContent()).toBe('Read the almanac');
+    expect(await body.locator('p').nth(0).textContent()).toBe('The tide was very high and cold, see gauge_7.');
     expect(await page.getByLabel('Title', { exact: true }).inputValue()).toBe('Field notes');
   });
 
