@@ -43,9 +43,10 @@ async function latencyWith(peerCount: number): Promise<{ p50: number; p99: numbe
     const samples: number[] = [];
     const seen = readers.map(() => new Set<string>());
     readers.forEach((reader, r) => {
-      reader.vault.documents.subscribe((documentId, doc) => {
+      reader.vault.documents.subscribe((documentId) => {
         if (documentId !== id) return;
         const now = performance.now();
+        const doc = reader.vault.documents.get(documentId);
         for (const [token, at] of sentAt) {
           if (!seen[r]!.has(token) && doc.body.includes(token)) {
             seen[r]!.add(token);

@@ -23,7 +23,7 @@ import type { DocumentSyncState, OutboxEntry, SpaceState } from '../vault/sync-s
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import { MembershipView } from './membership-view.ts';
-import { decodeChanges, decodeComment, encodeChanges, encodeComment, joinChanges } from './payload.ts';
+import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
 import { emptyIndex, INDEX_DOC, loadIndex, newIndex, saveIndex, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
 
 export type SyncStateName = 'synced' | 'syncing' | 'offline' | 'error' | 'paused';
@@ -100,7 +100,7 @@ function avatarBytes(dataUrl: string | undefined): Uint8Array | undefined {
 }
 
 function errorOf(error: unknown): { code: ErrorCode; message: string } {
-  if (isHearthError(error)) return { code: error.code, message: error.message };
+  if (isHearthError(error)) return { code: error.code, message: error.cause ? `${error.message} (${(error.cause as Error).message ?? String(error.cause)})` : error.message };
   return { code: 'INTERNAL', message: (error as Error)?.message ?? String(error) };
 }
 
@@ -914,7 +914,8 @@ export class SyncEngine {
         const state = this.documentState(workspaceId, documentId);
         let heads = state.heads;
         const comments = { ...state.comments };
-        const automergeChanges = () => (meta.kind === 'snapshot' ? snapshotChanges(plaintext) : decodeChanges(plaintext));
+        const snapshot = meta.kind === 'snapshot' ? decodeSnapshot(plaintext) : undefined;
+        const automergeChanges = () => (snapshot ? snapshotChanges(snapshot.documentBytes) : decodeChanges(plaintext));
         if (documentId === INDEX_DOC) {
           if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
           const [next] = A.applyChanges(this.index(workspaceId), automergeChanges());
@@ -923,6 +924,11 @@ export class SyncEngine {
           heads = A.getHeads(next);
         } else if (meta.kind !== 'comment') {
           heads = this.applyContent(workspaceId, documentId, automergeChanges(), meta.at);
+          // The snapshot's author vouches for the comments in it (they were verified when it took them in).
+          for (const record of snapshot?.comments ?? []) {
+            this.applyComment(workspaceId, documentId, record, undefined);
+            comments[record.id] = Math.max(comments[record.id] ?? 0, record.updatedAt);
+          }
         } else {
           const record = decodeComment(plaintext);
           this.applyComment(workspaceId, documentId, record, meta.author);
@@ -945,7 +951,26 @@ export class SyncEngine {
     const exists = this.vault.documents.allIds().some((d) => d.id === documentId);
     if (exists) {
       if (this.vault.documents.workspaceOf(documentId) !== workspaceId) throw new HearthError('RECORD_TAMPERED', 'a change to a document of another workspace');
-      return A.getHeads(this.vault.documents.applyChanges(documentId, changes));
+      const doc = this.vault.documents.get(documentId);
+      const has = (hash: string) => A.getMissingDeps(doc, [hash]).length === 0;
+      const fresh: Uint8Array[] = [];
+      const inBatch = new Set<string>();
+      for (const change of changes) {
+        let decoded: A.DecodedChange;
+        try {
+          decoded = A.decodeChange(change);
+        } catch (cause) {
+          throw new HearthError('BAD_REQUEST', 'malformed document changes', { cause });
+        }
+        if (has(decoded.hash!)) continue; // already here (a snapshot overlaps what this device has)
+        // The relay hands changes out in the order they were pushed, which is causal; a change whose
+        // history is missing was withheld or reordered, and would sit invisible in the document.
+        if (!decoded.deps.every((dep) => inBatch.has(dep) || has(dep))) throw new HearthError('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
+        inBatch.add(decoded.hash!);
+        fresh.push(change);
+      }
+      if (fresh.length === 0) return A.getHeads(doc);
+      return A.getHeads(this.vault.documents.applyChanges(documentId, fresh));
     }
     let doc: A.Doc<unknown>;
     try {
@@ -958,11 +983,11 @@ export class SyncEngine {
     return A.getHeads(doc);
   }
 
-  private applyComment(workspaceId: string, documentId: string, record: CommentRecord, author: string): void {
+  private applyComment(workspaceId: string, documentId: string, record: CommentRecord, author: string | undefined): void {
     if (record.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment filed under another document');
     if (!this.vault.documents.allIds().some((d) => d.id === documentId)) throw new HearthError('CONFLICT', 'a comment on a document this device does not have');
     const directory = this.index(workspaceId).members ?? {};
-    const username = directory[author]?.username;
+    const username = author === undefined ? undefined : directory[author]?.username;
     const existing = this.vault.comments.records(documentId).find((r) => r.id === record.id);
     if (!existing) {
       // A new comment must be in its signer's own name.
@@ -972,7 +997,7 @@ export class SyncEngine {
     }
     if (record.updatedAt <= existing.updatedAt) return;
     // Someone else may resolve or reopen a thread, but only its author may change what it says.
-    if (record.text !== existing.text && username !== existing.author) throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
+    if (record.text !== existing.text && author !== undefined && username !== existing.author) throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
     this.vault.comments.replace({ ...existing, text: record.text, resolved: record.resolved, updatedAt: record.updatedAt });
   }
 
@@ -1025,7 +1050,8 @@ export class SyncEngine {
     const keyHex = this.space(workspaceId).epochKeys[view.currentEpoch];
     if (!role || !canWriteContent(role) || !keyHex) return;
     if (!this.vault.documents.allIds().some((d) => d.id === documentId) && documentId !== INDEX_DOC) return;
-    const bytes = documentId === INDEX_DOC ? A.save(this.index(workspaceId)) : this.vault.documents.save(documentId);
+    const bytes =
+      documentId === INDEX_DOC ? encodeSnapshot(A.save(this.index(workspaceId)), []) : encodeSnapshot(this.vault.documents.save(documentId), this.vault.comments.records(documentId));
     const blob = sealChange(
       { space: workspaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: this.account, id: newId(), at: Date.now() },
       bytes,

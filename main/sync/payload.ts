@@ -66,3 +66,31 @@ export function decodeComment(bytes: Uint8Array): CommentRecord {
   if (!ok) throw new HearthError('BAD_REQUEST', 'A comment change does not hold a comment record.');
   return r as CommentRecord;
 }
+
+/**
+ * A snapshot: the whole Automerge document and every comment on it (the relay drops the comment
+ * changes a snapshot covers, too). u32 length of the document bytes, the bytes, then the
+ * comments as JSON.
+ */
+export function encodeSnapshot(documentBytes: Uint8Array, comments: readonly CommentRecord[]): Uint8Array {
+  const json = utf8(JSON.stringify(comments));
+  const out = new Uint8Array(4 + documentBytes.length + json.length);
+  new DataView(out.buffer).setUint32(0, documentBytes.length);
+  out.set(documentBytes, 4);
+  out.set(json, 4 + documentBytes.length);
+  return out;
+}
+
+export function decodeSnapshot(bytes: Uint8Array): { documentBytes: Uint8Array; comments: CommentRecord[] } {
+  if (bytes.length < 4) throw new HearthError('BAD_REQUEST', 'A snapshot is cut short.');
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
+  if (4 + length > bytes.length) throw new HearthError('BAD_REQUEST', 'A snapshot has a bad length.');
+  let list: unknown;
+  try {
+    list = JSON.parse(fromUtf8(bytes.subarray(4 + length)));
+  } catch {
+    throw new HearthError('BAD_REQUEST', 'A snapshot\'s comments are not JSON.');
+  }
+  if (!Array.isArray(list)) throw new HearthError('BAD_REQUEST', 'A snapshot\'s comments are not a list.');
+  return { documentBytes: bytes.slice(4, 4 + length), comments: list.map((item) => decodeComment(utf8(JSON.stringify(item)))) };
+}

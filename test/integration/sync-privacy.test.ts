@@ -98,8 +98,8 @@ describe('sync and the network', () => {
     let ann: Peer | undefined;
     let bob: Peer | undefined;
     try {
-      ann = await makePeer(relay.url, 'ann', { createSocket: recordingSocket });
-      bob = await makePeer(relay.url, 'bob', { createSocket: recordingSocket });
+      ann = await makePeer(relay.url, 'ann', { createSocket: recordingSocket, snapshotEvery: 2 });
+      bob = await makePeer(relay.url, 'bob', { createSocket: recordingSocket, snapshotEvery: 2 });
       const workspace = await ann.engine.createTeamWorkspace(markers.workspace, relay.url);
       const doc = ann.vault.documents.create(workspace.id, { title: markers.title, tags: [markers.tag], init: (d) => A.updateText(d, ['body'], markers.body) });
       const thread = ann.vault.comments.add(doc.id, { text: markers.comment });
@@ -112,10 +112,15 @@ describe('sync and the network', () => {
       bob.vault.comments.add(doc.id, { text: markers.reply, replyTo: thread.id });
       bob.vault.documents.change(doc.id, (d) => A.splice(d, ['body'], 0, 0, `${markers.body}-again `));
       await eventually(() => ann!.vault.comments.list(doc.id)[0]?.comments.length === 2 && ann!.vault.documents.get(doc.id).body.includes('-again'), 'live changes at ann');
+      await ann.engine.syncOnce();
+      await bob.engine.syncOnce();
     } finally {
       recorder.stop();
       for (const peer of [ann, bob]) if (peer) await closePeer(peer);
     }
+    // Snapshots (every 2 changes here) went through the relay too.
+    const [snapshots] = await relay.store.driver.all('SELECT count(*) AS n FROM docs WHERE snapshot IS NOT NULL');
+    expect(Number(snapshots!.n)).toBeGreaterThan(0);
     expect(recorder.targets.length).toBeGreaterThan(0);
     expect(new Set(recorder.targets)).toEqual(new Set([relayHost]));
 
