@@ -85,7 +85,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     applyChanges: (id, changes) => {
       const v = vault();
-      v.documents.applyChanges(id, changes);
+      v.documents.appendChanges(id, changes);
       documentChanged(id, changes);
       return documentView(v.documents.summary(id));
     },

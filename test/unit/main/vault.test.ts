@@ -240,6 +240,31 @@ describe('documents', () => {
     again.lock();
   });
 
+  it("the editor's fast path saves changes at once and applies them when read; a crash before that loses nothing", async () => {
+    const vault = await createTestVault();
+    const ws = vault.workspaces.list()[0]!;
+    const doc = vault.documents.create(ws.id, { title: 'Draft' });
+    const heard: number[] = [];
+    vault.documents.subscribe((_id, changes) => heard.push(changes.length));
+    let replica = A.load<{ body: string; title: string }>(vault.documents.save(doc.id));
+    for (const word of ['one ', 'two ', 'three']) {
+      replica = A.change(replica, (d) => A.splice(d, ['body'], d.body.length, 0, word));
+      vault.documents.appendChanges(doc.id, [A.getLastLocalChange(replica)!]);
+    }
+    replica = A.change(replica, (d) => A.updateText(d, ['title'], 'Renamed'));
+    vault.documents.appendChanges(doc.id, [A.getLastLocalChange(replica)!]);
+    expect(heard).toEqual([1, 1, 1, 1]);
+    expect(await codeOf(() => vault.documents.appendChanges(doc.id, [new Uint8Array([9, 9, 9])]))).toBe('BAD_REQUEST');
+    // As after a crash: nothing was applied to the in-memory copy, and the head still says Draft.
+    vault.documents.forget();
+    vault.lock();
+    const again = await Vault.unlock(vault.dir, PASSPHRASE);
+    expect(again.documents.get(doc.id).body).toBe('one two three');
+    expect(again.documents.list(ws.id)[0]!.title).toBe('Renamed');
+    expect(again.search('three').map((h) => h.documentId)).toEqual([doc.id]);
+    again.lock();
+  });
+
   it('lists documents from their heads with title, tags and times; unknown ids are NOT_FOUND', async () => {
     const vault = await createTestVault();
     const ws = vault.workspaces.create({ name: 'Notes' });
