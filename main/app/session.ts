@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ApiEvent, ApiEvents, Profile, Settings, VaultState } from '../../common/api/contract.ts';
-import { newId } from '../../common/crypto/sodium.ts';
+import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import type { FileInfo } from '../vault/files.ts';
@@ -178,7 +178,7 @@ export class Session {
         ...(this.options.kdfCost ? { kdfCost: this.options.kdfCost } : {}),
         ...this.options.openOptions,
       });
-      this.opened(vault, input.passphrase);
+      this.opened(vault);
       return vault.profile;
     });
   }
@@ -189,25 +189,32 @@ export class Session {
     return this.exclusive(async () => {
       if (this.vault) return this.vault.profile;
       const vault = await Vault.unlock(this.vaultDir, passphrase, this.options.openOptions);
-      this.opened(vault, passphrase);
+      this.opened(vault);
       return vault.profile;
     });
   }
 
-  /** Unlocks from the keychain when the user chose to stay unlocked on this device. */
+  /**
+   * Unlocks from the keychain when the user chose to stay unlocked on this device. The keychain
+   * holds the vault's master key (Vault.deviceKey), never the passphrase.
+   */
   async resume(): Promise<boolean> {
     const keeper = this.options.unlockKeeper;
     if (this.vault || !this.settings.stayUnlocked || !keeper?.available || this.state !== 'locked') return false;
     const secret = keeper.retrieve();
     if (secret === undefined) return false;
-    try {
-      await this.unlock(secret);
-      return true;
-    } catch (error) {
-      // A changed passphrase or a keychain from another vault: forget it, ask the user.
-      if (error instanceof HearthError && error.code === 'WRONG_PASSPHRASE') keeper.clear();
-      return false;
-    }
+    return this.exclusive(async () => {
+      if (this.vault) return true;
+      try {
+        const vault = await Vault.unlockWithDeviceKey(this.vaultDir, fromBase64Url(secret), this.options.openOptions);
+        this.opened(vault);
+        return true;
+      } catch {
+        // A key from another vault, or one a wipe or restore made stale: forget it, ask the user.
+        keeper.clear();
+        return false;
+      }
+    });
   }
 
   async lock(reason: 'idle' | 'user'): Promise<void> {
@@ -228,8 +235,8 @@ export class Session {
 
   async changePassphrase(current: string, next: string): Promise<void> {
     const vault = this.requireVault();
+    // The keychain keeps the master key, which a passphrase change leaves as it is.
     await vault.changePassphrase(current, next, this.options.kdfCost);
-    if (this.settings.stayUnlocked && this.options.unlockKeeper?.available) this.options.unlockKeeper.store(next);
   }
 
   getSettings(): Settings {
@@ -242,6 +249,7 @@ export class Session {
       throw new HearthError('UNAVAILABLE', 'Staying unlocked needs the system keychain, which this mode of Hearth cannot use. Run the desktop app to turn it on.');
     }
     if (change.stayUnlocked === false) keeper?.clear();
+    if (change.stayUnlocked === true && this.vault) keeper!.store(toBase64Url(this.vault.deviceKey()));
     const next: Settings = { ...this.settings };
     for (const [key, value] of Object.entries(change)) if (value !== undefined) Object.assign(next, { [key]: value });
     this.settings = next;
@@ -324,10 +332,10 @@ export class Session {
     return upload;
   }
 
-  private opened(vault: Vault, passphrase: string): void {
+  private opened(vault: Vault): void {
     this.vault = vault;
     const keeper = this.options.unlockKeeper;
-    if (this.settings.stayUnlocked && keeper?.available) keeper.store(passphrase);
+    if (this.settings.stayUnlocked && keeper?.available) keeper.store(toBase64Url(vault.deviceKey()));
     this.touch();
     // Search should be ready by the time the user types; building it decrypts everything once.
     setImmediate(() => {

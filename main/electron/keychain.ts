@@ -1,5 +1,5 @@
 /**
- * "Stay unlocked on this device": the secret that opens the vault, sealed by the operating
+ * "Stay unlocked on this device": the vault's master key (never the passphrase), sealed by the operating
  * system's keychain through safeStorage and kept beside the vault. Where safeStorage would only
  * obfuscate (Linux without a secret service: the "basic_text" backend), it counts as unavailable.
  */

@@ -70,7 +70,7 @@ test('settings are stored beside the vault with no content in them', async () =>
   expect(expectOk(await again.getSettings())).toEqual({ theme: 'light', autoLockMinutes: 30, stayUnlocked: false });
 });
 
-test('stay unlocked: off by default; when on, the next start opens without the passphrase; turning it off forgets the secret', async () => {
+test('stay unlocked: off by default; when on, the keychain holds the master key (never the passphrase) and the next start opens with it; turning it off forgets it', async () => {
   const keeper = new MemoryKeeper();
   const first = testSession({ unlockKeeper: keeper });
   const page = connectInProcess(first);
@@ -78,12 +78,15 @@ test('stay unlocked: off by default; when on, the next start opens without the p
   expect(expectOk(await page.getSettings()).stayUnlocked).toBe(false);
   expect(keeper.secret).toBeUndefined();
   expectOk(await page.updateSettings({ stayUnlocked: true }));
-  // It takes effect with the next unlock: the session never keeps the passphrase itself.
+  const kept = keeper.secret;
+  expect(kept).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(kept).not.toContain(PASSPHRASE);
   expectOk(await page.lock());
   expectOk(await page.unlock(PASSPHRASE));
-  expect(keeper.secret).toBe(PASSPHRASE);
+  expect(keeper.secret).toBe(kept);
+  // A passphrase change leaves the master key, so the kept key still opens the vault.
   expectOk(await page.changePassphrase(PASSPHRASE, 'the next passphrase'));
-  expect(keeper.secret).toBe('the next passphrase');
+  expect(keeper.secret).toBe(kept);
   await first.close();
 
   const second = testSession({ vaultDir: first.vaultDir, unlockKeeper: keeper });
@@ -106,7 +109,7 @@ test('a keychain secret that no longer opens the vault is forgotten, and the use
   expectOk(await page.createVault(profile));
   expectOk(await page.updateSettings({ stayUnlocked: true }));
   await session.close();
-  keeper.secret = 'stale passphrase';
+  keeper.secret = 'A'.repeat(43);
   const next = testSession({ vaultDir: session.vaultDir, unlockKeeper: keeper });
   expect(await next.resume()).toBe(false);
   expect(keeper.secret).toBeUndefined();
