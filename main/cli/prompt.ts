@@ -6,8 +6,9 @@ export async function askSecret(question: string): Promise<string> {
   if (!input.isTTY) {
     throw new HearthError('BAD_REQUEST', 'No terminal to ask for the passphrase on: set HEARTH_PASSPHRASE.');
   }
-  process.stderr.write(question);
+  // Echo goes off before the prompt shows, so nothing typed after seeing it can be echoed.
   input.setRawMode(true);
+  process.stderr.write(question);
   input.resume();
   input.setEncoding('utf8');
   return new Promise((resolve, reject) => {
