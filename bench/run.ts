@@ -1,8 +1,10 @@
 /**
- * `npm run bench`: runs every benchmark side by side with its peer and writes bench/RESULTS.md.
- * `npm run bench -- vault` runs only the sections whose name matches.
+ * `npm run bench`: runs the benchmarks side by side with their peers and updates bench/RESULTS.md.
+ * `npm run bench -- vault` runs only the suites whose name matches. Each run replaces the
+ * sections it measured and keeps the others (the relay bench, `bench/relay-load.ts`, writes its
+ * own section the same way), so every section says when and where it was measured.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { machine, renderSection, type BenchSection } from './report.ts';
 
 const suites: Record<string, () => Promise<BenchSection[]>> = {
@@ -11,20 +13,33 @@ const suites: Record<string, () => Promise<BenchSection[]>> = {
   portability: async () => (await import('./portability.ts')).runPortabilityBench(),
 };
 
+const RESULTS = new URL('./RESULTS.md', import.meta.url);
+
+/** The file's sections by their "## " title, in order. */
+function readSections(): Map<string, string> {
+  const sections = new Map<string, string>();
+  if (!existsSync(RESULTS)) return sections;
+  const text = readFileSync(RESULTS, 'utf8');
+  for (const part of text.split(/^(?=## )/m).slice(1)) sections.set(part.split('\n', 1)[0]!, part.trimEnd() + '\n');
+  return sections;
+}
+
 const only = process.argv.slice(2);
-const sections: BenchSection[] = [];
+const sections = readSections();
 for (const [name, run] of Object.entries(suites)) {
   if (only.length && !only.some((o) => name.includes(o))) continue;
   console.error(`bench: ${name}…`);
-  sections.push(...(await run()));
+  for (const section of await run()) {
+    const text = `${renderSection(section)}\n_Measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}._\n`;
+    sections.set(`## ${section.title}`, text);
+    console.log(text);
+  }
 }
-const body = [
+const header = [
   '# Benchmark results',
   '',
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}. Ratios are Hearth ÷ peer, run side by side in one process run (\`npm run bench\`).`,
+  'Ratios are Hearth ÷ peer, measured side by side in one run. Each section names its time and machine;',
+  '`npm run bench` refreshes the vault, rich-text and export sections, `node --import tsx bench/relay-load.ts` the relay one.',
   '',
-  ...sections.map(renderSection),
 ].join('\n');
-// A partial run prints its sections but leaves RESULTS.md to full runs.
-if (only.length === 0) writeFileSync(new URL('./RESULTS.md', import.meta.url), body);
-console.log(body);
+writeFileSync(RESULTS, `${header}\n${[...sections.values()].join('\n')}`);
