@@ -119,6 +119,8 @@ export class SyncEngine {
   private readonly warningListeners = new Set<(warning: SyncWarning) => void>();
   private readonly views = new Map<string, MembershipView>();
   private readonly spaces = new Map<string, SpaceState>();
+  /** Workspaces whose documents were compared with the handed-over heads since this engine started. */
+  private readonly reconciled = new Set<string>();
   private readonly indexes = new Map<string, IndexDoc>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly sleepers = new Set<() => void>();
@@ -134,7 +136,7 @@ export class SyncEngine {
     this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB;
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     this.unsubscribers.push(
-      vault.documents.subscribe((documentId) => this.onLocalDocument(documentId)),
+      vault.documents.subscribe((documentId, changes) => this.onLocalDocument(documentId, changes)),
       vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
     );
   }
@@ -631,12 +633,48 @@ export class SyncEngine {
     return this.vault.workspaces.list().some((w) => w.id === workspaceId && w.kind === 'team') && this.spaceState(workspaceId) !== undefined;
   }
 
-  private onLocalDocument(documentId: string): void {
+  private onLocalDocument(documentId: string, changes: readonly Uint8Array[]): void {
     if (this.applyingRemote) return;
     const workspaceId = this.vault.documents.workspaceOf(documentId);
     if (!this.isSynced(workspaceId)) return;
-    this.captureDocument(workspaceId, documentId);
+    if (!this.reconciled.has(workspaceId)) {
+      // First edit since this engine started: first queue anything a crash left behind (this edit included).
+      this.reconciled.add(workspaceId);
+      this.captureAll(workspaceId);
+    } else {
+      this.captureChanges(workspaceId, documentId, changes);
+    }
     this.schedulePush(workspaceId);
+  }
+
+  /**
+   * Queues the changes a listener was just told about, without reading the document (which would
+   * force the vault to apply an editor's changes at once; see DocumentStore.appendChanges). The
+   * handed-over heads move past them: add each change, drop what it depends on.
+   */
+  private captureChanges(workspaceId: string, documentId: string, changes: readonly Uint8Array[]): void {
+    const state = this.documentState(workspaceId, documentId);
+    if (state.heads.length === 0 || changes.length === 0) {
+      this.captureDocument(workspaceId, documentId);
+      return;
+    }
+    const heads = new Set(state.heads);
+    for (const change of changes) {
+      const decoded = A.decodeChange(change);
+      for (const dep of decoded.deps) heads.delete(dep);
+      heads.add(decoded.hash!);
+    }
+    this.vault.syncState.transaction(() => {
+      if (!this.index(workspaceId).docs?.[documentId]) {
+        const createdAt = this.vault.documents.summary(documentId).createdAt;
+        this.changeIndex(workspaceId, (d) => {
+          if (!d.docs) d.docs = {};
+          d.docs[documentId] = { createdAt };
+        });
+      }
+      this.vault.syncState.enqueue(workspaceId, { documentId, kind: 'content', payload: encodeChanges([...changes]) });
+      this.vault.syncState.putDocument(workspaceId, documentId, { ...state, heads: [...heads].sort() });
+    });
   }
 
   private onLocalComment(documentId: string): void {
@@ -689,6 +727,7 @@ export class SyncEngine {
 
   /** After a crash or edits made without the engine (the CLI): queue everything not yet handed over. */
   private captureAll(workspaceId: string): void {
+    this.reconciled.add(workspaceId);
     for (const { id, workspaceId: owner } of this.vault.documents.allIds()) {
       if (owner !== workspaceId) continue;
       this.captureDocument(workspaceId, id);
