@@ -37,11 +37,10 @@ function plainTextEdit(step: unknown, before: Node): ReplaceLike | null {
   const $from = before.resolve(from);
   const $to = before.resolve(to);
   if (!$from.sameParent($to) || !$from.parent.isTextblock) return null;
-  // Only text in a block the replica already has a marker for. A block the editor has just made
-  // (a new paragraph, the text wrapper of a fresh quote or list item) is settled by the general
-  // path, whose fix-up transaction ProseMirror needs: typing into it on the fast path left the
-  // cursor in front of the first character it typed.
-  if ($from.parent.attrs['isAmgBlock'] !== true) return null;
+  // Only text in a block the replica already has a marker for, and that already holds text. A
+  // block the editor has just made (a new paragraph, the text wrapper of a fresh quote or list
+  // item) or an empty one is settled by the general path and its fix-up transaction.
+  if ($from.parent.attrs['isAmgBlock'] !== true || $from.parent.content.size === 0) return null;
   return { from, to, slice, structure: false };
 }
 
