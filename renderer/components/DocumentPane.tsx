@@ -94,10 +94,20 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     };
   }, [summary.title]);
 
+  // The toolbar and the comment form follow the editor's state, but React renders them on the
+  // next frame, never inside ProseMirror's handling of a keystroke: rendering there let fast
+  // typing in Chromium put the next character in front of the one just typed.
+  const frame = useRef<number | null>(null);
   const onUpdate = useCallback((next: EditorView | null) => {
     setView(next);
-    setVersion((v) => v + 1);
+    if (frame.current === null) {
+      frame.current = requestAnimationFrame(() => {
+        frame.current = null;
+        setVersion((v) => v + 1);
+      });
+    }
   }, []);
+  useEffect(() => () => void (frame.current !== null && cancelAnimationFrame(frame.current)), []);
 
   // Keep the comment highlights in step with the threads and the active one.
   useEffect(() => {
