@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<BenchSection[]>> = {
   vault: async () => (await import('./vault.ts')).runVaultBench(),
   richtext: async () => (await import('./richtext.ts')).runRichtextBench(),
   portability: async () => (await import('./portability.ts')).runPortabilityBench(),
+  app: async () => (await import('./app.ts')).runAppBench(),
 };
 
 const RESULTS = new URL('./RESULTS.md', import.meta.url);
