@@ -132,7 +132,13 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && sodium().memcmp(a, b);
 }
 
-/** A random, URL-safe identifier with 128 bits of entropy. */
+/**
+ * A random, URL-safe identifier with ~128 bits of entropy. It never starts with "-" or "_", so
+ * it can follow a command on a command line without being read as an option.
+ */
 export function newId(): string {
-  return toBase64Url(randomBytes(16));
+  for (;;) {
+    const id = toBase64Url(randomBytes(16));
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }
