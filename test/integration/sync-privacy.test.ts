@@ -3,12 +3,11 @@
 // connections only to the configured relay. Every frame both ways is recorded, and after a
 // session of team use the relay's storage, its log and those frames hold none of the markers.
 import * as A from '@automerge/automerge';
-import dns from 'node:dns';
-import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocketLike } from '../../common/protocol/client.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
+import { recordConnections } from '../support/connection-recorder.ts';
 import { createTestVault, findInFiles } from '../support/vault.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
@@ -22,33 +21,6 @@ const markers = {
   comment: `COMMENT-${MARK}`,
   reply: `REPLY-${MARK}`,
 };
-
-/** Records outbound connections and name lookups until stopped; nothing is blocked. */
-function recordConnections(): { targets: string[]; stop(): void } {
-  const targets: string[] = [];
-  const restore: Array<() => void> = [];
-  const wrap = <T extends object, K extends keyof T>(owner: T, key: K, describe: (args: unknown[]) => string) => {
-    const original = owner[key] as unknown as (...args: unknown[]) => unknown;
-    (owner as Record<K, unknown>)[key] = function (this: unknown, ...args: unknown[]) {
-      targets.push(describe(args));
-      return original.apply(this, args);
-    };
-    restore.push(() => ((owner as Record<K, unknown>)[key] = original));
-  };
-  const endpoint = (args: unknown[]) => {
-    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
-    if (typeof first === 'object' && first !== null) {
-      const o = first as { host?: string; port?: number; path?: string };
-      return o.path ?? `${o.host ?? 'localhost'}:${o.port}`;
-    }
-    return `${String(args[1] ?? 'localhost')}:${String(first)}`;
-  };
-  wrap(net.Socket.prototype, 'connect', endpoint);
-  wrap(dns, 'lookup', (args) => `dns:${String(args[0])}`);
-  wrap(dns.promises, 'lookup', (args) => `dns:${String(args[0])}`);
-  wrap(globalThis, 'fetch', (args) => `fetch:${String(args[0])}`);
-  return { targets, stop: () => restore.splice(0).reverse().forEach((undo) => undo()) };
-}
 
 /** Every frame a client sends or receives, as the bytes on the wire. */
 const frames: Uint8Array[] = [];
@@ -89,7 +61,7 @@ describe('sync and the network', () => {
     } finally {
       recorder.stop();
     }
-    expect(recorder.targets).toEqual([]);
+    expect(recorder.attempts.map((a) => a.target)).toEqual([]);
   });
 
   it('S8 and S1: team use connects only to the configured relay, which stores and receives no content', { timeout: 60_000 }, async () => {
@@ -121,8 +93,8 @@ describe('sync and the network', () => {
     // Snapshots (every 2 changes here) went through the relay too.
     const [snapshots] = await relay.store.driver.all('SELECT count(*) AS n FROM docs WHERE snapshot IS NOT NULL');
     expect(Number(snapshots!.n)).toBeGreaterThan(0);
-    expect(recorder.targets.length).toBeGreaterThan(0);
-    expect(new Set(recorder.targets)).toEqual(new Set([relayHost]));
+    expect(recorder.attempts.map((a) => a.target).length).toBeGreaterThan(0);
+    expect(new Set(recorder.attempts.map((a) => a.target))).toEqual(new Set([relayHost]));
 
     const needles = Object.values(markers);
     expect(findInFiles(relay.dataDir, needles)).toEqual([]);

@@ -4,49 +4,14 @@
  * session of personal-workspace use goes through the API, in-process and in browser mode.
  */
 import * as A from '@automerge/automerge';
-import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { createServer } from 'node:http';
 import net from 'node:net';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { recordConnections } from '../support/connection-recorder.ts';
 import type { HearthApi } from '../../common/api/contract.ts';
 import type { DocumentContent } from '../../main/vault/documents.ts';
 import { browserWebSocket, expectOk, inProcess, type Transport } from './transport-fixture.ts';
-
-interface Attempt {
-  via: string;
-  target: string;
-}
-
-/** Records every outbound connection or lookup until stopped; nothing is blocked. */
-function recordConnections(): { attempts: Attempt[]; stop(): void } {
-  const attempts: Attempt[] = [];
-  const restore: Array<() => void> = [];
-  const wrap = <T extends object, K extends keyof T>(owner: T, key: K, via: string, describe: (args: unknown[]) => string) => {
-    const original = owner[key] as unknown as (...args: unknown[]) => unknown;
-    (owner as Record<K, unknown>)[key] = function (this: unknown, ...args: unknown[]) {
-      attempts.push({ via, target: describe(args) });
-      return original.apply(this, args);
-    };
-    restore.push(() => ((owner as Record<K, unknown>)[key] = original));
-  };
-  const endpoint = (args: unknown[]) => {
-    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
-    if (typeof first === 'object' && first !== null) {
-      const o = first as { host?: string; port?: number; path?: string };
-      return o.path ?? `${o.host ?? 'localhost'}:${o.port}`;
-    }
-    return `${String(args[1] ?? 'localhost')}:${String(first)}`;
-  };
-  // net.Socket#connect is under every TCP and IPC client: http, https, tls, ws, pg, fetch's undici.
-  wrap(net.Socket.prototype, 'connect', 'net.Socket#connect', endpoint);
-  wrap(dns, 'lookup', 'dns.lookup', (args) => String(args[0]));
-  wrap(dns, 'resolve', 'dns.resolve', (args) => String(args[0]));
-  wrap(dns.promises, 'lookup', 'dns.promises.lookup', (args) => String(args[0]));
-  wrap(dgram.Socket.prototype, 'send', 'dgram.Socket#send', (args) => String(args[args.length - 2] ?? ''));
-  wrap(globalThis, 'fetch', 'fetch', (args) => String(args[0]));
-  return { attempts, stop: () => restore.splice(0).reverse().forEach((undo) => undo()) };
-}
 
 /** Everything a user does in a personal workspace, through the API. */
 async function personalSession(api: HearthApi): Promise<void> {
