@@ -292,7 +292,7 @@ export class DocumentStore {
     }
     entry.persistedHeads = A.getHeads(entry.doc);
     const { title, tags } = entry.doc;
-    if (title !== entry.head.title || tags.length !== entry.head.tags.length || tags.some((t, i) => t !== entry.head.tags[i])) {
+    if (headBehind(entry.head, title, tags)) {
       entry.head = { ...entry.head, title, tags: [...tags] };
       const key = this.workspaces.keyOf(entry.workspaceId);
       this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
@@ -374,7 +374,7 @@ export class DocumentStore {
       applyTimer: undefined,
     };
     // A crash between saving a change and refreshing the head leaves the head behind the document.
-    if (doc.title !== head.title || doc.tags.length !== head.tags.length || doc.tags.some((t, i) => t !== head.tags[i])) {
+    if (headBehind(head, doc.title, doc.tags)) {
       entry.head = { ...head, title: doc.title, tags: [...doc.tags] };
       this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, workspaceId, id, entry.head), id);
     }
@@ -388,7 +388,7 @@ export class DocumentStore {
     const now = Date.now();
     const title = entry.doc.title;
     const tags = entry.doc.tags;
-    const headChanged = title !== entry.head.title || tags.length !== entry.head.tags.length || tags.some((t, i) => t !== entry.head.tags[i]);
+    const headChanged = headBehind(entry.head, title, tags);
     const writeHead = headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS;
     entry.head = { ...entry.head, title, tags: headChanged ? [...tags] : entry.head.tags, updatedAt: now };
     const compact = entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
@@ -481,6 +481,11 @@ export class DocumentStore {
 
 function chunkPlace(workspaceId: string, documentId: string, seq: number, kind: string) {
   return { kind: 'document-chunk' as const, id: `${documentId}/${seq}/${kind}`, workspaceId };
+}
+
+/** Whether the document's title or tags moved on from what its sealed head says. */
+function headBehind(head: DocumentHead, title: string, tags: readonly string[]): boolean {
+  return title !== head.title || tags.length !== head.tags.length || tags.some((t, i) => t !== head.tags[i]);
 }
 
 function summaryOf(entry: OpenDocument): DocumentSummary {
