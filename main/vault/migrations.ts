@@ -118,6 +118,19 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    description: 'public links this vault published: sealed records (document, relay URL with its key, expiry, revocation)',
+    up: `
+      -- Sealed under the workspace's key, so deleting the workspace shreds its links' keys too.
+      CREATE TABLE sync_links (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        sealed BLOB NOT NULL
+      ) STRICT;
+      CREATE INDEX sync_links_by_workspace ON sync_links(workspace_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

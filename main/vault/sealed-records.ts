@@ -23,7 +23,8 @@ export type RecordKind =
   | 'sync-space'
   | 'sync-document'
   | 'sync-outbox'
-  | 'sync-quarantine';
+  | 'sync-quarantine'
+  | 'sync-link';
 
 export interface RecordPlace {
   kind: RecordKind;

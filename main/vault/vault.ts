@@ -15,6 +15,7 @@ import { CommentStore } from './comments.ts';
 import { createDatabase, openDatabase, type OpenOptions } from './database.ts';
 import { DocumentStore } from './documents.ts';
 import { FileStore } from './files.ts';
+import { LinkRecordStore } from './links.ts';
 import {
   deriveKek,
   deriveSubkey,
@@ -109,6 +110,8 @@ export class Vault {
   readonly files: FileStore;
   /** What team sync keeps between runs (main/sync/ reads and writes it). */
   readonly syncState: SyncStateStore;
+  /** The public links this vault published (main/sync/links.ts). */
+  readonly links: LinkRecordStore;
   private readonly searchIndex: SearchIndex;
   private searchIndexBuilt = false;
   readonly audit: AuditLog;
@@ -129,6 +132,7 @@ export class Vault {
     this.comments = new CommentStore(db, this.workspaces, this.documents, this.searchIndex, this.audit, () => this.identity.profile.username);
     this.files = new FileStore(db, this.workspaces, this.audit);
     this.syncState = new SyncStateStore(db, recordsKey, this.workspaces);
+    this.links = new LinkRecordStore(db, this.workspaces);
   }
 
   static exists(dir: string): boolean {

@@ -84,6 +84,21 @@ describe('vault migrations', () => {
     for (const table of ['sync_spaces', 'sync_outbox', 'sync_seen']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
   });
 
+  it('6: from version 5, sync state survives and the sealed link records arrive, cascading with their workspace', () => {
+    const db = freshDb();
+    migrate(db, 5);
+    db.prepare("INSERT INTO workspaces (id, sealed_key, sealed) VALUES ('w1', x'01', x'02')").run();
+    db.prepare("INSERT INTO sync_spaces (workspace_id, sealed) VALUES ('w1', x'04')").run();
+    migrate(db, 6);
+    expect(schemaVersion(db)).toBe(6);
+    expect(tables(db)).toContain('sync_links');
+    expect(db.prepare('SELECT workspace_id AS id FROM sync_spaces').all()).toEqual([{ id: 'w1' }]);
+    db.prepare("INSERT INTO sync_links (id, workspace_id, sealed) VALUES ('l1', 'w1', x'06')").run();
+    expect(() => db.prepare("INSERT INTO sync_links (id, workspace_id, sealed) VALUES ('l2', 'missing', x'06')").run()).toThrow(/FOREIGN KEY/);
+    db.prepare("DELETE FROM workspaces WHERE id = 'w1'").run();
+    expect(db.prepare('SELECT count(*) AS n FROM sync_links').get()).toEqual({ n: 0 });
+  });
+
   it('running them again changes nothing', () => {
     const db = freshDb();
     migrate(db);

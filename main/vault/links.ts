@@ -1,0 +1,58 @@
+/**
+ * The public links this vault published. Each record holds the full URL (with the key after '#'),
+ * so it is sealed under the workspace's own key like the other sync records: deleting the
+ * workspace destroys that key and, with it, every way to read the link from this device.
+ */
+import type { Database } from 'better-sqlite3';
+import { statementCache, type Sql } from './database.ts';
+import { openJson, sealJson } from './sealed-records.ts';
+import type { WorkspaceStore } from './workspaces.ts';
+
+export interface LinkRecord {
+  id: string;
+  documentId: string;
+  workspaceId: string;
+  /** The document's title when the copy was published. */
+  title: string;
+  /** The viewer address on the relay, with the decryption key in the fragment. */
+  url: string;
+  /** The relay (ws:// or wss://) that hosts the copy. */
+  relay: string;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+export class LinkRecordStore {
+  private readonly sql: Sql;
+
+  constructor(
+    db: Database,
+    private readonly workspaces: WorkspaceStore,
+  ) {
+    this.sql = statementCache(db);
+  }
+
+  put(record: LinkRecord): void {
+    this.sql('INSERT INTO sync_links (id, workspace_id, sealed) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(
+      record.id,
+      record.workspaceId,
+      sealJson(this.workspaces.keyOf(record.workspaceId), { kind: 'sync-link', id: record.id, workspaceId: record.workspaceId }, record),
+    );
+  }
+
+  get(id: string): LinkRecord | undefined {
+    const row = this.sql('SELECT workspace_id AS workspaceId, sealed FROM sync_links WHERE id = ?').get(id) as { workspaceId: string; sealed: Buffer } | undefined;
+    return row ? this.open(id, row.workspaceId, row.sealed) : undefined;
+  }
+
+  /** Every link record, oldest first. */
+  list(): LinkRecord[] {
+    const rows = this.sql('SELECT id, workspace_id AS workspaceId, sealed FROM sync_links').all() as Array<{ id: string; workspaceId: string; sealed: Buffer }>;
+    return rows.map((row) => this.open(row.id, row.workspaceId, row.sealed)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  private open(id: string, workspaceId: string, sealed: Uint8Array): LinkRecord {
+    return openJson<LinkRecord>(this.workspaces.keyOf(workspaceId), { kind: 'sync-link', id, workspaceId }, sealed);
+  }
+}
