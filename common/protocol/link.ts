@@ -3,14 +3,24 @@
  * in the link's fragment (after '#'), which browsers never send to the relay. AES-GCM through
  * WebCrypto is used (not libsodium) so the relay's viewer page can decrypt with the browser alone.
  *
- *   ciphertext = 12-byte IV || AES-GCM(key, IV, UTF-8 JSON {title, text}, AAD = "hearth-link-v1:" + linkId)
+ *   ciphertext = 12-byte IV || AES-GCM(key, IV, UTF-8 JSON {title, text, markdown?, publishedAt?, expiresAt?}, AAD = "hearth-link-v1:" + linkId)
  *
  * The viewer page in sync-server/viewer-page.ts implements the same decryption in the browser.
  */
 import { z } from 'zod';
 import { fromBase64Url, randomBytes, toBase64Url, utf8 } from '../crypto/sodium.ts';
 
-export const LinkContentSchema = z.strictObject({ title: z.string(), text: z.string() });
+/**
+ * `text` is the plain text the viewer page shows; the optional fields are for the app, which
+ * opens a link as Markdown and shows when it was published and until when it is valid.
+ */
+export const LinkContentSchema = z.strictObject({
+  title: z.string(),
+  text: z.string(),
+  markdown: z.string().optional(),
+  publishedAt: z.number().int().min(0).optional(),
+  expiresAt: z.number().int().min(0).nullable().optional(),
+});
 export type LinkContent = z.infer<typeof LinkContentSchema>;
 
 const IV_BYTES = 12;

@@ -15,6 +15,7 @@ import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
 import { openChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
 import { accountIdOf, RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
+import type { AccessReport } from '../../common/protocol/messages.ts';
 import { openEnvelope, sealEnvelope } from '../../common/protocol/envelope.ts';
 import { MembershipHistory } from '../../common/protocol/verify.ts';
 import { canComment, canPush, canSetRole, canWriteContent, Roles, type Role } from '../../common/roles.ts';
@@ -25,6 +26,9 @@ import type { Workspace } from '../vault/workspaces.ts';
 import { MembershipView } from './membership-view.ts';
 import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
 import { emptyIndex, INDEX_DOC, loadIndex, newIndex, saveIndex, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
+import { openPublicLink, PublicLinks, type LinkInfo, type OpenedLink } from './links.ts';
+
+export type { LinkInfo, OpenedLink } from './links.ts';
 
 export type SyncStateName = 'synced' | 'syncing' | 'offline' | 'error' | 'paused';
 
@@ -117,6 +121,7 @@ export class SyncEngine {
   private readonly statuses = new Map<string, WorkspaceSyncStatus>();
   private readonly statusListeners = new Set<(status: WorkspaceSyncStatus) => void>();
   private readonly warningListeners = new Set<(warning: SyncWarning) => void>();
+  private readonly remoteListeners = new Set<(change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void>();
   private readonly views = new Map<string, MembershipView>();
   private readonly spaces = new Map<string, SpaceState>();
   /** Workspaces whose documents were compared with the handed-over heads since this engine started. */
@@ -156,6 +161,11 @@ export class SyncEngine {
 
   relays(): Array<{ url: string; account?: string; registeredAt?: number }> {
     return this.vault.syncState.relays().map(({ url, account, registeredAt }) => ({ url, ...(account ? { account } : {}), ...(registeredAt ? { registeredAt } : {}) }));
+  }
+
+  /** What the relay holds about this account: its right-of-access report (the `access` frame). */
+  async accessReport(url: string): Promise<{ report: AccessReport; avatar: Uint8Array | undefined }> {
+    return (await this.client(url)).access();
   }
 
   /**
@@ -271,6 +281,68 @@ export class SyncEngine {
   private teamWorkspaces(): Workspace[] {
     const ids = new Set(this.vault.syncState.spaceIds());
     return this.vault.workspaces.list().filter((w) => ids.has(w.id));
+  }
+
+  /** The relay spaces of selectively shared documents this vault made or accepted (whose holder still exists). */
+  private shareSpaceIds(): string[] {
+    const ids = new Set(this.vault.syncState.spaceIds());
+    const holders = new Set(this.vault.workspaces.list().map((w) => w.id));
+    return this.vault.workspaces
+      .shareSpaces()
+      .filter((w) => ids.has(w.id) && holders.has(this.spaceState(w.id)?.share?.workspace ?? ''))
+      .map((w) => w.id);
+  }
+
+  /** Every space this vault syncs: its team workspaces, then its shared documents' spaces. */
+  private syncedSpaceIds(): string[] {
+    return [...this.teamWorkspaces().map((w) => w.id), ...this.shareSpaceIds()];
+  }
+
+  private shareOf(spaceId: string): SpaceState['share'] {
+    return this.spaceState(spaceId)?.share;
+  }
+
+  /** The spaces a local document travels through: its team workspace (if any) and the spaces it is shared in. */
+  private spacesOf(documentId: string): string[] {
+    const holder = this.vault.documents.workspaceOf(documentId);
+    const spaces = this.isSynced(holder) ? [holder] : [];
+    for (const id of this.shareSpaceIds()) if (this.shareOf(id)!.document === documentId) spaces.push(id);
+    return spaces;
+  }
+
+  /** The local documents a space carries. */
+  private docsOf(spaceId: string): string[] {
+    const share = this.shareOf(spaceId);
+    const all = this.vault.documents.allIds();
+    if (share) return all.some((d) => d.id === share.document) ? [share.document] : [];
+    return all.filter((d) => d.workspaceId === spaceId).map((d) => d.id);
+  }
+
+  /** The share space of `documentId` that this vault made (and owns), if any. */
+  private ownShareOf(documentId: string): string | undefined {
+    return this.shareSpaceIds().find((id) => {
+      const share = this.shareOf(id)!;
+      return share.document === documentId && !share.received;
+    });
+  }
+
+  /** What a space is called in statuses and warnings: the workspace's name, or the shared document's title. */
+  private spaceName(spaceId: string): string {
+    const share = this.shareOf(spaceId);
+    if (share) {
+      let title = this.index(spaceId).name ?? '';
+      try {
+        title = this.vault.documents.summary(share.document).title || title;
+      } catch {
+        // the document is not here (yet)
+      }
+      return `Shared document "${title || 'Untitled'}"`;
+    }
+    try {
+      return this.vault.workspaces.get(spaceId).name;
+    } catch {
+      return spaceId;
+    }
   }
 
   /** This vault's role in a team workspace as of the last verified membership log; undefined if not a member. */
@@ -635,16 +707,16 @@ export class SyncEngine {
 
   private onLocalDocument(documentId: string, changes: readonly Uint8Array[]): void {
     if (this.applyingRemote) return;
-    const workspaceId = this.vault.documents.workspaceOf(documentId);
-    if (!this.isSynced(workspaceId)) return;
-    if (!this.reconciled.has(workspaceId)) {
-      // First edit since this engine started: first queue anything a crash left behind (this edit included).
-      this.reconciled.add(workspaceId);
-      this.captureAll(workspaceId);
-    } else {
-      this.captureChanges(workspaceId, documentId, changes);
+    for (const workspaceId of this.spacesOf(documentId)) {
+      if (!this.reconciled.has(workspaceId)) {
+        // First edit since this engine started: first queue anything a crash left behind (this edit included).
+        this.reconciled.add(workspaceId);
+        this.captureAll(workspaceId);
+      } else {
+        this.captureChanges(workspaceId, documentId, changes);
+      }
+      this.schedulePush(workspaceId);
     }
-    this.schedulePush(workspaceId);
   }
 
   /**
@@ -679,10 +751,10 @@ export class SyncEngine {
 
   private onLocalComment(documentId: string): void {
     if (this.applyingRemote) return;
-    const workspaceId = this.vault.documents.workspaceOf(documentId);
-    if (!this.isSynced(workspaceId)) return;
-    this.captureComments(workspaceId, documentId);
-    this.schedulePush(workspaceId);
+    for (const workspaceId of this.spacesOf(documentId)) {
+      this.captureComments(workspaceId, documentId);
+      this.schedulePush(workspaceId);
+    }
   }
 
   private documentState(workspaceId: string, documentId: string): DocumentSyncState {
@@ -728,11 +800,17 @@ export class SyncEngine {
   /** After a crash or edits made without the engine (the CLI): queue everything not yet handed over. */
   private captureAll(workspaceId: string): void {
     this.reconciled.add(workspaceId);
-    for (const { id, workspaceId: owner } of this.vault.documents.allIds()) {
-      if (owner !== workspaceId) continue;
+    for (const id of this.docsOf(workspaceId)) {
       this.captureDocument(workspaceId, id);
       this.captureComments(workspaceId, id);
     }
+  }
+
+  /** The documents a space's index lists; a shared document's space carries that one document only. */
+  private indexedDocs(spaceId: string): string[] {
+    const listed = Object.keys(this.index(spaceId).docs ?? {});
+    const share = this.shareOf(spaceId);
+    return share ? listed.filter((d) => d === share.document) : listed;
   }
 
   /** Changes the index document locally and queues the change, in one transaction. */
@@ -984,6 +1062,14 @@ export class SyncEngine {
     } finally {
       this.applyingRemote = false;
     }
+    const remote = { workspaceId, documentId, kind: documentId === INDEX_DOC ? ('index' as const) : meta.kind };
+    for (const listener of this.remoteListeners) {
+      try {
+        listener(remote);
+      } catch {
+        // A listener's trouble is not the change's: it is applied and recorded.
+      }
+    }
   }
 
   private applyContent(workspaceId: string, documentId: string, changes: Uint8Array[], at: number): string[] {
@@ -1046,10 +1132,15 @@ export class SyncEngine {
   private async syncWorkspace(workspaceId: string, client: RelayClient, live: boolean): Promise<{ pushed: number; applied: number; refused: number }> {
     this.setStatus(workspaceId, { state: 'syncing' });
     this.captureAll(workspaceId);
-    const removed = new HearthError('FORBIDDEN', `You were removed from ${this.vault.workspaces.get(workspaceId).name}; what is on this device stays readable, nothing new arrives.`);
+    const removed = new HearthError('FORBIDDEN', `You were removed from ${this.spaceName(workspaceId)}; what is on this device stays readable, nothing new arrives.`);
     try {
       await this.refreshMembership(workspaceId, client);
     } catch (error) {
+      if (this.shareOf(workspaceId) && isHearthError(error, 'NOT_FOUND')) {
+        // The person who shared the document deleted it (and its space): the deletion reaches this copy too.
+        this.dropShare(workspaceId, true);
+        return { pushed: 0, applied: 0, refused: 0 };
+      }
       // The relay no longer lets a non-member read the log it was removed by.
       throw isHearthError(error, 'FORBIDDEN') ? removed : error;
     }
@@ -1063,15 +1154,15 @@ export class SyncEngine {
       refused += r.refused;
     };
     // Subscribe before pulling: a change pushed in between arrives live instead of being missed.
-    const known = Object.keys(this.index(workspaceId).docs ?? {});
+    const known = this.indexedDocs(workspaceId);
     if (live) for (const doc of [INDEX_DOC, ...known]) await this.follow(workspaceId, doc, client);
     add(await this.pullDoc(workspaceId, INDEX_DOC, client));
-    for (const doc of Object.keys(this.index(workspaceId).docs ?? {})) {
+    for (const doc of this.indexedDocs(workspaceId)) {
       if (live && !known.includes(doc)) await this.follow(workspaceId, doc, client);
       add(await this.pullDoc(workspaceId, doc, client));
     }
     pushed += await this.push(workspaceId, client);
-    for (const doc of [INDEX_DOC, ...Object.keys(this.index(workspaceId).docs ?? {})]) await this.maybeSnapshot(workspaceId, doc, client);
+    for (const doc of [INDEX_DOC, ...this.indexedDocs(workspaceId)]) await this.maybeSnapshot(workspaceId, doc, client);
     this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
     return { pushed, applied, refused };
   }
@@ -1119,7 +1210,7 @@ export class SyncEngine {
         if (seq === cursor + 1) this.receive(workspaceId, documentId, seq, bytes);
         else if (seq > cursor) await this.pullDoc(workspaceId, documentId, client);
         else return; // already here (pulled, or our own change)
-        if (documentId === INDEX_DOC) for (const doc of Object.keys(this.index(workspaceId).docs ?? {})) {
+        if (documentId === INDEX_DOC) for (const doc of this.indexedDocs(workspaceId)) {
           if (!set.has(`${workspaceId}/${doc}`)) {
             await this.follow(workspaceId, doc, client);
             await this.pullDoc(workspaceId, doc, client);
@@ -1306,10 +1397,52 @@ export class SyncEngine {
     return () => this.warningListeners.delete(listener);
   }
 
+  /** Called after each verified change from the relay is applied (the app tells its pages; comments have no vault listener for that). */
+  onRemote(listener: (change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void): () => void {
+    this.remoteListeners.add(listener);
+    return () => this.remoteListeners.delete(listener);
+  }
+
   /** Changes refused by verification in a workspace, newest last. */
   quarantined(workspaceIdOrName: string): Array<{ documentId: string; relaySeq: number; code: string; reason: string; at: number }> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     return this.vault.syncState.quarantined(workspace.id).map(({ documentId, relaySeq, code, reason, at }) => ({ documentId, relaySeq, code, reason, at }));
+  }
+
+  // ---------------------------------------------------------------- public links (main/sync/links.ts)
+
+  private linkService: PublicLinks | undefined;
+
+  private get links(): PublicLinks {
+    this.linkService ??= new PublicLinks({
+      vault: this.vault,
+      relayOf: (workspaceId) => this.spaceState(workspaceId)?.relay,
+      currentRole: async (workspaceId) => {
+        await this.refresh(workspaceId);
+        return this.view(workspaceId).role(this.account);
+      },
+      client: (url) => this.client(url),
+    });
+    return this.linkService;
+  }
+
+  /** Publishes a read-only copy of the document as it is now (Owner/Admin of its team workspace). */
+  createLink(documentId: string, options?: { expiresInMs?: number }): Promise<LinkInfo> {
+    return this.links.create(documentId, options);
+  }
+
+  /** Active links this vault created (local records). */
+  listLinks(): Promise<LinkInfo[]> {
+    return Promise.resolve(this.links.list());
+  }
+
+  revokeLink(linkId: string): Promise<void> {
+    return this.links.revoke(linkId);
+  }
+
+  /** Opens any Hearth link (fetches its copy from its relay, decrypts it with the key after '#'). */
+  openLink(url: string): Promise<OpenedLink> {
+    return openPublicLink(url);
   }
 
   /** Resolves when every queued operation of every workspace has run (tests, shutdown). */

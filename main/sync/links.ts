@@ -1,0 +1,202 @@
+/**
+ * Public links: a read-only copy of one document, encrypted with a fresh key that lives only in
+ * the link's fragment (common/protocol/link.ts), hosted by the relay of the document's team
+ * workspace. The relay serves the ciphertext at /p/<id>/data and its viewer page decrypts it in
+ * any browser; `openPublicLink` does the same here and hands back Markdown.
+ *
+ * A link is a snapshot: `create` publishes the document as it is now. To publish later edits,
+ * create a new link (and revoke the old one). Personal workspaces have no relay, so a document
+ * there cannot be published until its workspace is made a team workspace.
+ */
+import { newId } from '../../common/crypto/sodium.ts';
+import { HearthError, isHearthError } from '../../common/errors.ts';
+import type { RelayClient } from '../../common/protocol/client.ts';
+import { openLink, sealLink } from '../../common/protocol/link.ts';
+import { bodyAsMarkdown } from '../../common/richtext/index.ts';
+import { canManageLinks, type Role } from '../../common/roles.ts';
+import { bodyText } from '../vault/documents.ts';
+import type { LinkRecord } from '../vault/links.ts';
+import type { Vault } from '../vault/vault.ts';
+
+export interface LinkInfo {
+  id: string;
+  documentId: string;
+  workspaceId: string;
+  title: string;
+  url: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+export interface OpenedLink {
+  title: string;
+  markdown: string;
+  publishedAt: number;
+  expiresAt: number | null;
+}
+
+/** What the links need from the sync engine (its relay connections and verified membership). */
+export interface LinkHost {
+  readonly vault: Vault;
+  /** The relay of a team workspace, or undefined for a personal one. */
+  relayOf(workspaceId: string): string | undefined;
+  /** This vault's role after catching up with the relay's membership log. */
+  currentRole(workspaceId: string): Promise<Role | undefined>;
+  client(relayUrl: string): Promise<RelayClient>;
+}
+
+/** The longest expiry accepted: ten years. */
+export const MAX_LINK_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
+/** A link copy is at most this large when opened (the relay's default maxLinkBytes is 4 MiB). */
+const MAX_FETCH_BYTES = 16 * 1024 * 1024;
+
+const capitalised = (role: string) => `${role[0]!.toUpperCase()}${role.slice(1)}`;
+
+/** The relay's HTTP address for a ws:// or wss:// relay URL (same host, port and path). */
+export function relayHttpBase(relayUrl: string): URL {
+  const url = new URL(relayUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+function info(record: LinkRecord): LinkInfo {
+  const { id, documentId, workspaceId, title, url, createdAt, expiresAt } = record;
+  return { id, documentId, workspaceId, title, url, createdAt, expiresAt };
+}
+
+export class PublicLinks {
+  constructor(private readonly host: LinkHost) {}
+
+  private async assertManager(workspaceId: string, action: string): Promise<{ relay: string; role: Role }> {
+    const vault = this.host.vault;
+    const workspace = vault.workspaces.get(workspaceId);
+    const relay = this.host.relayOf(workspaceId);
+    if (workspace.kind !== 'team' || !relay) {
+      throw new HearthError(
+        'BAD_REQUEST',
+        `${workspace.name} is a personal workspace: it never leaves this device, so there is no relay to host a public link. ` +
+          'Move the document to a team workspace, or make this workspace a team workspace, then create the link.',
+      );
+    }
+    const role = await this.host.currentRole(workspaceId);
+    if (!role) throw new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; you cannot ${action} there.`);
+    if (!canManageLinks(role)) {
+      throw new HearthError('FORBIDDEN', `You are a ${capitalised(role)} in ${workspace.name}: a ${role} cannot ${action}. Only Owners and Admins manage public links; ask one of them.`);
+    }
+    return { relay, role };
+  }
+
+  /** Publishes the document as it is now; the returned URL carries the key after '#'. */
+  async create(documentId: string, options: { expiresInMs?: number } = {}): Promise<LinkInfo> {
+    const { expiresInMs } = options;
+    if (expiresInMs !== undefined && !(Number.isInteger(expiresInMs) && expiresInMs > 0 && expiresInMs <= MAX_LINK_LIFETIME_MS)) {
+      throw new HearthError('BAD_REQUEST', 'A link expires between 1 ms and 10 years from now; give a positive duration such as 30m, 12h or 7d.');
+    }
+    const vault = this.host.vault;
+    const summary = vault.documents.summary(documentId);
+    const workspaceId = vault.documents.workspaceOf(documentId);
+    const { relay } = await this.assertManager(workspaceId, 'publish public links');
+    const doc = vault.documents.get(documentId);
+    const publishedAt = Date.now();
+    const expiresAt = expiresInMs === undefined ? null : publishedAt + expiresInMs;
+    const id = newId();
+    const { ciphertext, fragmentKey } = await sealLink(id, { title: summary.title, text: bodyText(doc), markdown: bodyAsMarkdown(doc), publishedAt, expiresAt });
+    const client = await this.host.client(relay);
+    await client.linkCreate(workspaceId, id, ciphertext, expiresAt);
+    const url = new URL(`p/${id}`, relayHttpBase(relay));
+    url.hash = fragmentKey;
+    const record: LinkRecord = { id, documentId, workspaceId, title: summary.title, url: url.href, relay, createdAt: publishedAt, expiresAt, revokedAt: null };
+    vault.syncState.transaction(() => {
+      vault.links.put(record);
+      vault.audit.record('link.created', `${workspaceId}/${documentId}/${id}`);
+    });
+    return info(record);
+  }
+
+  /** The links this vault published that are neither revoked nor expired, oldest first. */
+  list(now = Date.now()): LinkInfo[] {
+    return this.host.vault.links
+      .list()
+      .filter((r) => r.revokedAt === null && (r.expiresAt === null || r.expiresAt > now))
+      .map(info);
+  }
+
+  /** Revokes a link at its relay (which drops the copy) and marks it revoked here. */
+  async revoke(linkId: string): Promise<void> {
+    const vault = this.host.vault;
+    const record = vault.links.get(linkId);
+    if (!record) throw new HearthError('NOT_FOUND', `No link ${linkId} was created on this device; \`hearth link list\` shows the active ones.`);
+    if (record.revokedAt !== null) throw new HearthError('NOT_FOUND', `The link ${linkId} is already revoked.`);
+    await this.assertManager(record.workspaceId, 'revoke public links');
+    const client = await this.host.client(record.relay);
+    try {
+      await client.linkRevoke(record.workspaceId, linkId);
+    } catch (error) {
+      // Already gone at the relay (revoked from another device): it is revoked all the same.
+      if (!isHearthError(error, 'NOT_FOUND')) throw error;
+    }
+    vault.syncState.transaction(() => {
+      vault.links.put({ ...record, revokedAt: Date.now() });
+      vault.audit.record('link.revoked', `${record.workspaceId}/${record.documentId}/${linkId}`);
+    });
+  }
+}
+
+/** Splits a link into where its copy is and the key after '#'; BAD_REQUEST when it is not a link. */
+export function parseLinkUrl(text: string): { dataUrl: URL; linkId: string; fragmentKey: string } {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new HearthError('BAD_REQUEST', `${text} is not a link; a Hearth link looks like https://relay.example/p/<id>#<key>.`);
+  }
+  const match = /^(.*\/)p\/([A-Za-z0-9_-]{1,64})\/?$/.exec(url.pathname);
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !match) {
+    throw new HearthError('BAD_REQUEST', `${text} is not a Hearth link; one looks like https://relay.example/p/<id>#<key>.`);
+  }
+  const fragmentKey = url.hash.slice(1);
+  if (!fragmentKey) throw new HearthError('BAD_REQUEST', 'This link is missing its key (the part after #); ask for the whole link.');
+  const dataUrl = new URL(`${match[1]}p/${match[2]}/data`, url.origin);
+  return { dataUrl, linkId: match[2]!, fragmentKey };
+}
+
+/**
+ * Fetches a link's copy from its relay and decrypts it with the key in the fragment. The key is
+ * never sent: only /p/<id>/data is requested.
+ */
+export async function openPublicLink(text: string, fetchImpl: typeof fetch = fetch): Promise<OpenedLink> {
+  const { dataUrl, linkId, fragmentKey } = parseLinkUrl(text);
+  let response: Response;
+  try {
+    response = await fetchImpl(dataUrl, { redirect: 'error', cache: 'no-store', referrerPolicy: 'no-referrer', signal: AbortSignal.timeout(30_000) });
+  } catch (cause) {
+    throw new HearthError('UNAVAILABLE', `Cannot reach ${dataUrl.origin} to open the link; check your connection and that the relay is running.`, { cause });
+  }
+  if (response.status === 410) {
+    await response.body?.cancel();
+    throw new HearthError('EXPIRED', 'This link was revoked or has expired; ask whoever shared it for a new one.');
+  }
+  if (response.status === 404) {
+    await response.body?.cancel();
+    throw new HearthError('NOT_FOUND', 'This link does not exist on its relay; check that you copied all of it.');
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new HearthError('UNAVAILABLE', `The relay answered ${response.status} for this link; try again later.`);
+  }
+  const length = Number(response.headers.get('content-length') ?? '0');
+  if (length > MAX_FETCH_BYTES) {
+    await response.body?.cancel();
+    throw new HearthError('TOO_LARGE', `This link's copy is ${length} bytes, more than Hearth opens (${MAX_FETCH_BYTES}).`);
+  }
+  const ciphertext = new Uint8Array(await response.arrayBuffer());
+  if (ciphertext.length > MAX_FETCH_BYTES) throw new HearthError('TOO_LARGE', `This link's copy is larger than Hearth opens (${MAX_FETCH_BYTES} bytes).`);
+  const content = await openLink(linkId, ciphertext, fragmentKey);
+  if (!content) {
+    throw new HearthError('RECORD_TAMPERED', 'This link cannot be opened: its key (the part after #) does not match the copy on the relay, or the copy was altered. Nothing was shown; check that you copied the whole link.');
+  }
+  return { title: content.title, markdown: content.markdown ?? content.text, publishedAt: content.publishedAt ?? 0, expiresAt: content.expiresAt ?? null };
+}
