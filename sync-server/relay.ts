@@ -517,9 +517,18 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       }
       case 'deleteAccount': {
         const account = session(connection);
+        const outliving = await store.spacesOutliving(account);
+        if (outliving.length > 0) {
+          throw new HearthError(
+            'CONFLICT',
+            `This account is still a member of ${outliving.length} space(s) that other Owners keep; leave each first with a signed account_deleted membership entry (Hearth does this for you), then delete the account.`,
+          );
+        }
         await store.markAccountDeleted(account, now);
-        if (purgeWindowMs === 0) for (const space of await store.purgeDeleted(now)) forgetSpace(space, true);
-        log.write('info', 'account_deleted', { account });
+        const purged = purgeWindowMs === 0 ? await store.purgeDeleted(now) : [];
+        for (const space of purged) forgetSpace(space, true);
+        // The relay log keeps that it happened and how much went: no content, and not even the account's id.
+        log.write('info', 'account_deleted', { connection: connection.id, spacesDeleted: purged.length, purgeWindowMs });
         send(ok(frame.rid));
         for (const other of [...(byAccount.get(account) ?? [])]) {
           endSession(other);

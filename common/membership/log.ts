@@ -1,6 +1,6 @@
 /**
  * The membership log of a space: signed, hash-chained entries (create, add, change_role, remove,
- * transfer). The relay checks each entry with applyMembershipEntry before appending it; a client
+ * transfer, account_deleted). The relay checks each entry with applyMembershipEntry before appending it; a client
  * replays the whole log with replayMembership and so does not have to trust the relay.
  *
  * An account is named by its id, the base64url of its Ed25519 public key, so any entry can be
@@ -22,7 +22,11 @@ export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/);
 /** base64url (no padding) of a 64-byte Ed25519 signature. */
 export const SignatureSchema = z.string().regex(/^[A-Za-z0-9_-]{85}[AQgw]$/, 'a signature is 64 bytes in base64url');
 
-export const MembershipActions = ['create', 'add', 'change_role', 'remove', 'transfer'] as const;
+/**
+ * `account_deleted` is a member leaving because it deletes its whole account: like leaving, but the
+ * other members' clients then start a new key epoch and show what it wrote as a deleted user's.
+ */
+export const MembershipActions = ['create', 'add', 'change_role', 'remove', 'transfer', 'account_deleted'] as const;
 export type MembershipAction = (typeof MembershipActions)[number];
 
 export const UnsignedEntrySchema = z.strictObject({
@@ -131,6 +135,11 @@ export function applyMembershipEntry(state: MembershipState, raw: unknown): Memb
         if (entry.role !== null) throw new HearthError('BAD_REQUEST', 'A remove entry carries no role.');
         // Anyone may leave; removing someone else needs the right to manage them.
         if (entry.actor !== entry.subject && !canSetRole(actorRole, subjectRole, undefined)) refuse(`A ${actorRole} cannot remove a ${subjectRole}.`);
+        members.delete(entry.subject);
+        break;
+      case 'account_deleted':
+        if (entry.actor !== entry.subject) refuse('Only the account itself can say that it was deleted.');
+        if (entry.role !== null) throw new HearthError('BAD_REQUEST', 'An account_deleted entry carries no role.');
         members.delete(entry.subject);
         break;
       case 'transfer':

@@ -379,6 +379,21 @@ export class RelayStore {
     };
   }
 
+  /**
+   * Spaces that outlive the account if it is deleted: it is a member, and not their only Owner.
+   * Their signed membership log must say it left (an account_deleted entry) before it is deleted,
+   * or the log and the members table would disagree.
+   */
+  async spacesOutliving(account: string): Promise<string[]> {
+    const rows = await this.driver.all<{ space: string }>(
+      `SELECT m.space FROM members m WHERE m.account = ?
+         AND (m.role <> 'owner' OR EXISTS (SELECT 1 FROM members o WHERE o.space = m.space AND o.role = 'owner' AND o.account <> m.account))
+       ORDER BY m.space`,
+      [account],
+    );
+    return rows.map((r) => r.space);
+  }
+
   /** Marks an account deleted: it can no longer sign in or be found. purgeDeleted() removes its rows. */
   async markAccountDeleted(account: string, at: number): Promise<void> {
     await this.driver.run(`UPDATE accounts SET deleted_at = ? WHERE account = ? AND deleted_at IS NULL`, [at, account]);

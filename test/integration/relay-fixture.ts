@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/identity.ts';
 import { loadSodium, newId, randomKey, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
-import { applyMembershipEntry, nextEntry, signMembershipEntry, type MembershipState } from '../../common/membership/log.ts';
+import { applyMembershipEntry, nextEntry, signMembershipEntry, type MembershipAction, type MembershipState } from '../../common/membership/log.ts';
 import { sealChange } from '../../common/protocol/change.ts';
 import { sealEnvelope } from '../../common/protocol/envelope.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
@@ -77,7 +77,7 @@ export async function createSpace(owner: Person, kind: 'workspace' | 'document' 
 }
 
 /** `actor` signs a membership entry and appends it; the space's state moves on. */
-export async function changeMembership(space: TestSpace, actor: Person, action: 'add' | 'change_role' | 'remove' | 'transfer', subject: Person | string, role: Role | null): Promise<void> {
+export async function changeMembership(space: TestSpace, actor: Person, action: MembershipAction, subject: Person | string, role: Role | null): Promise<void> {
   const subjectId = typeof subject === 'string' ? subject : subject.id;
   const entry = signMembershipEntry(nextEntry(space.state, { actor: actor.id, action, subject: subjectId, role }), actor.keys.signSecretKey);
   await actor.client.appendMembership(entry);

@@ -162,6 +162,10 @@ describe('S6: deletion at the relay leaves nothing readable', () => {
     const { envelope } = envelopeFor(shared, staying, leaving);
     await staying.client.putEnvelopes(shared.id, 0, [{ recipient: leaving.id, envelope }]);
 
+    // While it is still in a space that outlives it, the relay refuses: the signed log must say it left.
+    expect(await outcome(leaving.client.deleteAccount())).toBe('CONFLICT');
+    expect((await relay.store.accessReport(leaving.id))?.record.username).toBe(leaving.username);
+    await changeMembership(shared, leaving, 'account_deleted', leaving, null);
     await leaving.client.deleteAccount();
     const after = storedBytes(relay);
     expect(after.includes(leaving.username)).toBe(false);
