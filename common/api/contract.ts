@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { ErrorCode, Result } from '../errors.ts';
+import { RoleSchema, type Role } from '../roles.ts';
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'an id is letters, digits, "-" or "_"');
 // z.custom, not z.instanceof: the latter types as Uint8Array<ArrayBuffer>, which Automerge's changes (ArrayBufferLike) are not.
@@ -13,6 +14,10 @@ const Bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expe
 const Passphrase = z.string().min(1).max(1024);
 const Title = z.string().max(500);
 const Tags = z.array(z.string().min(1).max(50)).max(50);
+/** A name in the data folder, or an absolute path the user typed. */
+const DataPath = z.string().min(1).max(4096);
+const RelayUrl = z.string().max(2048).regex(/^wss?:\/\/[^\s]+$/, 'a relay address starts with ws:// or wss://');
+const Username = z.string().min(2).max(32);
 
 /** Argument schemas, one tuple per method: the single source of truth for names and arguments. */
 export const apiArgs = {
@@ -79,6 +84,45 @@ export const apiArgs = {
   // Search and audit
   search: z.tuple([z.string().max(500)]),
   auditLog: z.tuple([]),
+
+  // Your data: export, import, backup, restore, wipe, account deletion, privacy dashboard.
+  // The page never names where main writes: exports, backups and audit exports go into the data
+  // folder main chooses (dataFolder shows it). Import and restore read an item of that folder by
+  // name, or a path the user typed (main checks it; nothing is read outside what it names).
+  dataFolder: z.tuple([]),
+  exportData: z.tuple([z.strictObject({ workspaceId: Id.optional(), format: z.enum(['folder', 'zip']) })]),
+  importData: z.tuple([z.strictObject({ path: DataPath })]),
+  backup: z.tuple([z.strictObject({ passphrase: Passphrase })]),
+  /** Only with no vault on this device (first run, or after a wipe): the backup becomes this device's vault. */
+  restore: z.tuple([z.strictObject({ path: DataPath, passphrase: Passphrase, newPassphrase: Passphrase.optional() })]),
+  /** The username typed by the user; main compares it exactly (case-sensitive). */
+  wipeDevice: z.tuple([z.string().max(64)]),
+  deleteAccount: z.tuple([z.string().max(64)]),
+  privacyReport: z.tuple([]),
+  exportAuditLog: z.tuple([z.strictObject({ actions: z.array(z.string().min(1).max(64)).max(50).optional() })]),
+
+  // Team: accounts on relays, team workspaces, members and roles, invitations, sync status.
+  listRelays: z.tuple([]),
+  registerAccount: z.tuple([RelayUrl]),
+  createTeamWorkspace: z.tuple([z.string().min(1).max(100), RelayUrl]),
+  /** What converting would send to the relay; the page shows it before asking for confirmation. */
+  describeTeamConversion: z.tuple([Id]),
+  /** The third argument must be `true`: the user's explicit yes to the description. */
+  convertToTeam: z.tuple([Id, RelayUrl, z.literal(true)]),
+  listMembers: z.tuple([Id]),
+  inviteMember: z.tuple([Id, Username, RoleSchema]),
+  setMemberRole: z.tuple([Id, Username, RoleSchema]),
+  removeMember: z.tuple([Id, Username]),
+  transferOwnership: z.tuple([Id, Username]),
+  leaveWorkspace: z.tuple([Id]),
+  deleteTeamWorkspace: z.tuple([Id]),
+  listInvitations: z.tuple([]),
+  acceptInvitation: z.tuple([Id]),
+  syncStatus: z.tuple([]),
+  /** Verification warnings since unlock, newest last. */
+  syncWarnings: z.tuple([]),
+  pauseSync: z.tuple([Id]),
+  resumeSync: z.tuple([Id]),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgs;
@@ -104,6 +148,67 @@ export interface Workspace {
   name: string;
   kind: 'personal' | 'team';
   createdAt: number;
+  /** Team workspaces: the relay they sync through. */
+  relay?: string;
+  /** Team workspaces: this user's role as of the last verified membership log (absent once removed). */
+  role?: Role;
+}
+
+export type { Role };
+
+export interface TeamMember {
+  account: string;
+  username?: string;
+  displayName?: string;
+  role: Role;
+  isMe: boolean;
+}
+
+export interface TeamInvitation {
+  /** The space id; also the workspace's (or document's) id once accepted. */
+  id: string;
+  relay: string;
+  name: string;
+  role: Role;
+  invitedBy?: string;
+  /** A whole workspace or one shared document (absent: a workspace). */
+  kind?: 'workspace' | 'document';
+  documentTitle?: string;
+}
+
+export type SyncStateName = 'synced' | 'syncing' | 'offline' | 'error' | 'paused';
+
+export interface SyncStatus {
+  workspaceId: string;
+  name: string;
+  relay: string;
+  state: SyncStateName;
+  /** Local changes waiting to be sent. */
+  pending: number;
+  /** Changes refused by verification and kept aside. */
+  quarantined: number;
+  reason?: { code: ErrorCode; message: string };
+  lastSyncedAt?: number;
+}
+
+export interface SyncWarning {
+  workspaceId: string;
+  workspaceName: string;
+  documentId: string;
+  code: ErrorCode;
+  /** Names the workspace. */
+  message: string;
+  at: number;
+}
+
+export interface TeamConversion {
+  workspaceId: string;
+  name: string;
+  documents: number;
+  comments: number;
+  filesStayLocal: number;
+  /** What will leave the device, in words for the confirmation. */
+  message: string;
 }
 
 export interface DocumentSummary {
@@ -149,6 +254,85 @@ export interface AuditEntry {
   target?: string;
 }
 
+// ---------------------------------------------------------------- your data
+
+/** An export, backup or Markdown folder found in the data folder. */
+export interface DataItem {
+  name: string;
+  path: string;
+  kind: 'export' | 'backup' | 'markdown';
+  format: 'folder' | 'zip' | 'file';
+  bytes: number;
+  modifiedAt: number;
+}
+
+export interface ImportResult {
+  kind: 'hearth-export' | 'markdown-folder';
+  workspaces: number;
+  documentsCreated: number;
+  /** Already present (same id): merged, not duplicated. */
+  documentsMerged: number;
+  comments: number;
+  files: number;
+  /** Files already present, skipped. */
+  filesSkipped: number;
+  auditEntries: number;
+}
+
+export interface PrivacyMember {
+  username: string;
+  displayName?: string;
+  role: string;
+  isMe: boolean;
+}
+
+export interface PrivacyReport {
+  /** What this device stores, per workspace (bytes as stored: encrypted). */
+  device: {
+    vaultDir: string;
+    vaultBytes: number;
+    dataDir: string;
+    workspaces: Array<{
+      id: string;
+      name: string;
+      kind: 'personal' | 'team';
+      documents: number;
+      documentBytes: number;
+      files: number;
+      fileBytes: number;
+      relay?: string;
+      /** Team workspaces: sync state; paused means nothing new leaves this device. */
+      sync?: { state: string; paused: boolean; pending: number };
+    }>;
+  };
+  /** false when team sync is not running in this session (the relay sections then say so). */
+  syncAvailable: boolean;
+  /** Every relay this app has been told about: the only network peers it contacts. */
+  relays: Array<{
+    url: string;
+    account?: string;
+    registeredAt?: number;
+    lastContactAt?: number;
+    /** From the relay's right-of-access report; absent with `problem` when it could not be asked. */
+    holds?: {
+      username: string;
+      displayName: string;
+      createdAt: number;
+      lastSignInAt: number | null;
+      bytesStored: number;
+      avatarBytes: number;
+      spaces: Array<{ space: string; name?: string; kind: string; role: string; bytesStored: number; bytesAuthored: number }>;
+      keyEnvelopes: number;
+      links: number;
+    };
+    problem?: string;
+  }>;
+  /** Who can see each workspace. Personal ones: only you. */
+  access: Array<{ workspaceId: string; name: string; kind: 'personal' | 'team'; members: PrivacyMember[]; problem?: string }>;
+  /** Active public links; null when this version cannot list them. */
+  links: Array<{ id: string; documentId: string; title: string; url: string; createdAt: number; expiresAt: number | null }> | null;
+}
+
 /** What each method resolves to. */
 export interface ApiResults {
   status: { state: VaultState; profile: Profile | null };
@@ -184,6 +368,33 @@ export interface ApiResults {
   deleteFile: null;
   search: SearchHit[];
   auditLog: AuditEntry[];
+  dataFolder: { dir: string; items: DataItem[] };
+  exportData: { path: string; counts: { workspaces: number; documents: number; comments: number; files: number; auditEntries: number } };
+  importData: ImportResult;
+  backup: { path: string; bytes: number };
+  restore: Profile;
+  wipeDevice: null;
+  deleteAccount: null;
+  privacyReport: PrivacyReport;
+  exportAuditLog: { path: string; entries: number };
+  listRelays: Array<{ url: string; account?: string; registeredAt?: number }>;
+  registerAccount: { relay: string; account: string; username: string };
+  createTeamWorkspace: Workspace;
+  describeTeamConversion: TeamConversion;
+  convertToTeam: Workspace;
+  listMembers: TeamMember[];
+  inviteMember: TeamMember;
+  setMemberRole: TeamMember[];
+  removeMember: TeamMember[];
+  transferOwnership: TeamMember[];
+  leaveWorkspace: null;
+  deleteTeamWorkspace: null;
+  listInvitations: TeamInvitation[];
+  acceptInvitation: Workspace;
+  syncStatus: SyncStatus[];
+  syncWarnings: SyncWarning[];
+  pauseSync: SyncStatus;
+  resumeSync: SyncStatus;
 }
 
 /** Events main pushes to the page. */
@@ -192,6 +403,16 @@ export interface ApiEvents {
   documentChanged: { documentId: string; changes: Uint8Array[] };
   /** The vault locked itself (idle timeout, or from the menu). */
   locked: { reason: 'idle' | 'user' };
+  /** Long work (export, import, backup, restore) moving on; `done`/`total` in items or bytes. */
+  progress: { task: 'export' | 'import' | 'backup' | 'restore'; phase: string; done: number; total: number };
+  /** The vault is gone from this device (wipe or account deletion): the page goes back to first run. */
+  wiped: { reason: 'wipe' | 'account-deleted' };
+  /** A team workspace's sync state moved (synced, syncing n, offline, error with reason, paused). */
+  syncStatus: SyncStatus;
+  /** A change from the relay failed verification; it was kept aside, not applied. */
+  syncWarning: SyncWarning;
+  /** Workspaces, roles or memberships changed (a peer changed my role, I was removed, one was accepted). */
+  workspacesChanged: Record<string, never>;
 }
 
 export type ApiEvent = keyof ApiEvents;

@@ -5,13 +5,23 @@
 import * as A from '@automerge/automerge';
 import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
+import { canDeleteContent } from '../../common/roles.ts';
 import type { Session } from '../app/session.ts';
+import * as yourData from '../app/your-data.ts';
+import type { SyncEngine } from '../sync/engine.ts';
 import { normaliseTags, type DocumentContent } from '../vault/documents.ts';
 import type { Vault } from '../vault/vault.ts';
 
-function workspaceView(workspace: Workspace): Workspace {
-  return { id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt };
+function workspaceView(workspace: Workspace, engine?: SyncEngine): Workspace {
+  const view: Workspace = { id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt };
+  if (workspace.kind !== 'team') return view;
+  if (workspace.relay) view.relay = workspace.relay;
+  const role = engine?.roleIn(workspace.id);
+  if (role) view.role = role;
+  return view;
 }
+
+const roleName = (role: string) => `${role[0]!.toUpperCase()}${role.slice(1)}`;
 
 function documentView(summary: DocumentSummary): DocumentSummary {
   return { id: summary.id, workspaceId: summary.workspaceId, title: summary.title, tags: [...summary.tags], createdAt: summary.createdAt, updatedAt: summary.updatedAt };
@@ -30,6 +40,26 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
 
   const documentChanged = (documentId: string, changes: Uint8Array[]) => {
     if (changes.length > 0) session.emit('documentChanged', { documentId, changes }, connectionId);
+  };
+  const sync = () => session.requireSync();
+  const view = (workspace: Workspace) => workspaceView(workspace, session.sync);
+  /** Team workspaces: refuses, naming the role, what this user's role does not allow (the relay and peers refuse it anyway). */
+  const allow = (workspaceId: string, kind: 'content' | 'comment' | 'delete') => {
+    const engine = session.sync;
+    if (!engine) return;
+    if (kind !== 'delete') return engine.assertCan(workspaceId, kind);
+    engine.assertCan(workspaceId, 'content');
+    const role = engine.roleIn(workspaceId);
+    if (role && !canDeleteContent(role)) {
+      const name = vault().workspaces.get(workspaceId).name;
+      throw new HearthError('FORBIDDEN', `You are an ${roleName(role)} in ${name}: only an Owner or Admin can delete there.`);
+    }
+  };
+  const members = (workspaceId: string) => sync().members(workspaceId);
+  const teamWorkspace = (workspaceId: string): Workspace => {
+    const workspace = workspaceById(vault(), workspaceId);
+    if (workspace.kind !== 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace: it has no members and never leaves this device.`);
+    return workspace;
   };
 
   return {
@@ -55,16 +85,17 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     getSettings: () => session.getSettings(),
     updateSettings: (change) => session.updateSettings(change),
 
-    listWorkspaces: () => vault().workspaces.list().map(workspaceView),
-    createWorkspace: (name) => workspaceView(vault().workspaces.create({ name })),
+    listWorkspaces: () => vault().workspaces.list().map(view),
+    createWorkspace: (name) => view(vault().workspaces.create({ name })),
     renameWorkspace: (id, name) => {
       const v = vault();
       workspaceById(v, id);
-      return workspaceView(v.workspaces.rename(id, name));
+      return view(v.workspaces.rename(id, name));
     },
     deleteWorkspace: (id) => {
       const v = vault();
-      workspaceById(v, id);
+      const workspace = workspaceById(v, id);
+      if (workspace.kind === 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a team workspace: leave it, or as its Owner delete it for everyone.`);
       v.deleteWorkspace(id);
       return null;
     },
@@ -77,7 +108,8 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     createDocument: (workspaceId, input) => {
       const v = vault();
       workspaceById(v, workspaceId);
-      return documentView(v.documents.create(workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) }));
+      allow(workspaceId, 'content');
+      return documentView(session.pageWrite(() => v.documents.create(workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
     },
     openDocument: (id) => {
       const v = vault();
@@ -85,24 +117,29 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     applyChanges: (id, changes) => {
       const v = vault();
-      v.documents.appendChanges(id, changes);
+      allow(v.documents.workspaceOf(id), 'content');
+      session.pageWrite(() => v.documents.appendChanges(id, changes));
       documentChanged(id, changes);
       return documentView(v.documents.summary(id));
     },
     updateDocument: (id, change) => {
       const v = vault();
+      allow(v.documents.workspaceOf(id), 'content');
       const before = A.getHeads(v.documents.get(id));
-      const after = v.documents.change(id, (doc: DocumentContent) => {
-        if (change.title !== undefined) A.updateText(doc, ['title'], change.title.trim());
-        if (change.tags !== undefined) {
-          const tags = normaliseTags(change.tags);
-          doc.tags.splice(0, doc.tags.length, ...tags);
-        }
-      });
+      const after = session.pageWrite(() =>
+        v.documents.change(id, (doc: DocumentContent) => {
+          if (change.title !== undefined) A.updateText(doc, ['title'], change.title.trim());
+          if (change.tags !== undefined) {
+            const tags = normaliseTags(change.tags);
+            doc.tags.splice(0, doc.tags.length, ...tags);
+          }
+        }),
+      );
       documentChanged(id, A.getChanges(A.view(after, before), after));
       return documentView(v.documents.summary(id));
     },
     deleteDocument: (id) => {
+      allow(vault().documents.workspaceOf(id), 'delete');
       vault().documents.delete(id);
       return null;
     },
@@ -110,18 +147,21 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     listComments: (documentId) => vault().comments.list(documentId),
     addComment: (documentId, input) => {
       const v = vault();
+      allow(v.documents.workspaceOf(documentId), 'comment');
       v.comments.add(documentId, input);
       return v.comments.list(documentId);
     },
     resolveComment: (threadId, resolved) => {
       const v = vault();
       const { documentId } = v.comments.get(threadId);
+      allow(v.documents.workspaceOf(documentId), 'comment');
       v.comments.resolve(threadId, resolved);
       return v.comments.list(documentId);
     },
     deleteComment: (commentId) => {
       const v = vault();
       const { documentId } = v.comments.get(commentId);
+      allow(v.documents.workspaceOf(documentId), 'comment');
       v.comments.delete(commentId);
       return v.comments.list(documentId);
     },
@@ -133,12 +173,14 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     beginUpload: async (workspaceId, file) => {
       workspaceById(vault(), workspaceId);
+      allow(workspaceId, 'content');
       return { uploadId: await session.beginUpload(connectionId, workspaceId, file) };
     },
     uploadChunk: async (uploadId, bytes) => ({ received: await session.uploadChunk(connectionId, uploadId, bytes) }),
     finishUpload: (uploadId) => session.finishUpload(connectionId, uploadId),
     readFile: (fileId, offset) => session.readFile(connectionId, fileId, offset),
     deleteFile: (id) => {
+      allow(vault().files.info(id).workspaceId, 'delete');
       vault().files.delete(id);
       return null;
     },
@@ -148,5 +190,93 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
         .search(query)
         .map(({ kind, id, documentId, workspaceId, title, snippet }): SearchHit => ({ kind, id, documentId, workspaceId, title, snippet })),
     auditLog: () => vault().audit.list().map(({ seq, at, actor, action, target }): AuditEntry => ({ seq, at, actor, action, ...(target === undefined ? {} : { target }) })),
+
+    // Your data (main/app/your-data.ts)
+    dataFolder: () => yourData.dataFolder(session),
+    exportData: (input) => yourData.exportData(session, input),
+    importData: (input) => yourData.importData(session, input),
+    backup: (input) => yourData.backup(session, input),
+    restore: (input) => yourData.restore(session, input),
+    wipeDevice: (confirm) => yourData.wipeDevice(session, confirm),
+    deleteAccount: (confirm) => yourData.deleteAccount(session, confirm),
+    privacyReport: () => yourData.privacyReport(session),
+    exportAuditLog: (input) => yourData.exportAuditLog(session, input),
+
+    // Team
+    listRelays: () => sync().relays(),
+    registerAccount: (relayUrl) => sync().register(relayUrl),
+    createTeamWorkspace: async (name, relayUrl) => {
+      const workspace = view(await sync().createTeamWorkspace(name, relayUrl));
+      session.emit('workspacesChanged', {}, connectionId);
+      return workspace;
+    },
+    describeTeamConversion: (workspaceId) => {
+      workspaceById(vault(), workspaceId);
+      return sync().describeTeamConversion(workspaceId);
+    },
+    convertToTeam: async (workspaceId, relayUrl, confirmed) => {
+      workspaceById(vault(), workspaceId);
+      const workspace = view(await sync().convertToTeam(workspaceId, relayUrl, confirmed));
+      session.emit('workspacesChanged', {}, connectionId);
+      return workspace;
+    },
+    listMembers: (workspaceId) => {
+      teamWorkspace(workspaceId);
+      return members(workspaceId);
+    },
+    inviteMember: (workspaceId, username, role) => {
+      teamWorkspace(workspaceId);
+      return sync().invite(workspaceId, username, role);
+    },
+    setMemberRole: async (workspaceId, username, role) => {
+      teamWorkspace(workspaceId);
+      await sync().setRole(workspaceId, username, role);
+      session.checkRoles();
+      return members(workspaceId);
+    },
+    removeMember: async (workspaceId, username) => {
+      teamWorkspace(workspaceId);
+      await sync().removeMember(workspaceId, username);
+      return members(workspaceId);
+    },
+    transferOwnership: async (workspaceId, username) => {
+      teamWorkspace(workspaceId);
+      await sync().transferOwnership(workspaceId, username);
+      session.checkRoles();
+      return members(workspaceId);
+    },
+    leaveWorkspace: async (workspaceId) => {
+      teamWorkspace(workspaceId);
+      await sync().leave(workspaceId);
+      session.emit('workspacesChanged', {}, connectionId);
+      return null;
+    },
+    deleteTeamWorkspace: async (workspaceId) => {
+      teamWorkspace(workspaceId);
+      await sync().deleteTeamWorkspace(workspaceId);
+      session.emit('workspacesChanged', {}, connectionId);
+      return null;
+    },
+    listInvitations: () => sync().invitations(),
+    acceptInvitation: async (id) => {
+      const workspace = view(await sync().acceptInvitation(id));
+      session.emit('workspacesChanged', {}, connectionId);
+      return workspace;
+    },
+    syncStatus: () => sync().status(),
+    syncWarnings: () => {
+      sync();
+      return session.syncWarnings();
+    },
+    pauseSync: (workspaceId) => {
+      teamWorkspace(workspaceId);
+      sync().pause(workspaceId);
+      return sync().status(workspaceId)[0]!;
+    },
+    resumeSync: (workspaceId) => {
+      teamWorkspace(workspaceId);
+      sync().resume(workspaceId);
+      return sync().status(workspaceId)[0]!;
+    },
   };
 }

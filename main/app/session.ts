@@ -7,12 +7,16 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ApiEvent, ApiEvents, Profile, Settings, VaultState } from '../../common/api/contract.ts';
+import type { ApiEvent, ApiEvents, Profile, Settings, SyncWarning, VaultState } from '../../common/api/contract.ts';
 import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
+import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
+import type { AccountDeletionOptions, AccountDeletionResult } from '../sync/account.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import type { FileInfo } from '../vault/files.ts';
 import { Vault } from '../vault/vault.ts';
+import { restoreBackup, type BackupProgress } from '../portability/backup.ts';
+import { defaultDataDir } from './data-folder.ts';
 import { Upload } from './uploads.ts';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
@@ -21,6 +25,8 @@ export const DEFAULT_SETTINGS: Settings = { autoLockMinutes: 15, theme: 'system'
 export const READ_CHUNK_BYTES = 1024 * 1024;
 const MAX_UPLOADS_PER_CONNECTION = 8;
 const MAX_READS_PER_CONNECTION = 8;
+/** How many verification warnings the session keeps for pages that connect later. */
+const MAX_WARNINGS = 100;
 
 /**
  * Keeps what it takes to unlock this vault in the operating system's keychain, for "stay
@@ -44,6 +50,15 @@ export interface SessionOptions {
   unlockKeeper?: UnlockKeeper;
   /** Length of an auto-lock "minute"; tests shorten it. */
   minuteMs?: number;
+  /** Where exports, backups and audit exports are written (default: Documents/Hearth in the home folder). */
+  dataDir?: string;
+  /** Options for the sync engine of the unlocked vault (tests shorten its backoff). */
+  sync?: SyncEngineOptions;
+  /**
+   * How often team workspaces' membership logs are checked for changes made by others (a role
+   * change or a removal reaches this app within this time). 0 turns the check off.
+   */
+  membershipPollMs?: number;
 }
 
 const storedSettings = z.object({
@@ -91,6 +106,7 @@ class FileReadCursor {
 
 export class Session {
   readonly vaultDir: string;
+  readonly dataDir: string;
   private vault: Vault | undefined;
   private unlocking: Promise<unknown> | undefined;
   private settings: Settings;
@@ -100,9 +116,19 @@ export class Session {
   private readonly reads = new Map<string, FileReadCursor>();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly minuteMs: number;
+  private engine: SyncEngine | undefined;
+  private engineOff: Array<() => void> = [];
+  private warnings: SyncWarning[] = [];
+  /** Roles per team workspace as last told to the pages, to notice when a peer changes one. */
+  private knownRoles = '';
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
+  private polling = false;
+  /** Above 0 while a page's own change is being written: the handler tells the other pages itself. */
+  private pageWrites = 0;
 
   constructor(private readonly options: SessionOptions) {
     this.vaultDir = options.vaultDir;
+    this.dataDir = options.dataDir ?? defaultDataDir();
     this.minuteMs = options.minuteMs ?? 60_000;
     this.settings = this.readSettings();
   }
@@ -114,6 +140,50 @@ export class Session {
 
   get profile(): Profile | null {
     return this.vault ? this.vault.profile : null;
+  }
+
+  /** The sync engine of the unlocked vault (undefined while locked). */
+  get sync(): SyncEngine | undefined {
+    return this.engine;
+  }
+
+  /** The sync engine, or the error that tells the page to unlock first. */
+  requireSync(): SyncEngine {
+    this.requireVault();
+    return this.engine!;
+  }
+
+  /** Verification warnings since unlock, newest last. */
+  syncWarnings(): SyncWarning[] {
+    return [...this.warnings];
+  }
+
+  /**
+   * Runs a write a page asked for. Changes it makes are not announced by the session's own
+   * document listener: the handler tells the other pages and leaves out the one that made them.
+   */
+  pageWrite<T>(fn: () => T): T {
+    this.pageWrites++;
+    try {
+      return fn();
+    } finally {
+      this.pageWrites--;
+    }
+  }
+
+  /** Tells the pages when a team workspace's roles changed (a peer changed mine, I was added or removed). */
+  checkRoles(): void {
+    const vault = this.vault;
+    const engine = this.engine;
+    if (!vault || !engine) return;
+    const roles = vault.workspaces
+      .list()
+      .filter((w) => w.kind === 'team')
+      .map((w) => `${w.id}:${safely(() => engine.roleIn(w.id)) ?? '-'}`)
+      .join(',');
+    if (roles === this.knownRoles) return;
+    this.knownRoles = roles;
+    this.emit('workspacesChanged', {});
   }
 
   /** The unlocked vault, or the error that tells the page what to do first. */
@@ -217,20 +287,92 @@ export class Session {
     });
   }
 
-  async lock(reason: 'idle' | 'user'): Promise<void> {
+  /** `finish` replaces the final vault.lock() and 'locked' event (wipe() uses it to shred instead). */
+  async lock(reason: 'idle' | 'user', finish?: (vault: Vault) => void): Promise<void> {
     const vault = this.vault;
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (!vault) return;
     this.vault = undefined;
+    const engine = this.engine;
+    this.engine = undefined;
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    for (const off of this.engineOff.splice(0)) off();
+    this.warnings = [];
+    this.knownRoles = '';
+    // Stops live sync and closes the relay connections; what was not sent waits in the sealed outbox.
+    await engine?.close().catch(() => undefined);
     const pending = [...this.uploads.values()];
     this.uploads.clear();
     for (const upload of pending) upload.abort(new HearthError('VAULT_LOCKED', 'The vault locked during the upload. Unlock it and upload the file again.'));
     await Promise.all(pending.map((upload) => upload.whenSettled()));
     for (const cursor of this.reads.values()) cursor.close();
     this.reads.clear();
+    if (finish) return finish(vault);
     vault.lock();
     this.emit('locked', { reason });
+  }
+
+  /** The unlocked vault if `confirm` is its username exactly as shown (case-sensitive); else nothing changes. */
+  checkUsername(confirm: string): Vault {
+    const vault = this.requireVault();
+    const username = vault.profile.username;
+    if (confirm !== username) {
+      throw new HearthError('BAD_REQUEST', `"${confirm}" is not your username; nothing was changed. Type ${username} exactly as shown, with the same capitals.`);
+    }
+    return vault;
+  }
+
+  /**
+   * Delete account: after the exact username check (case-sensitive; a wrong one changes nothing),
+   * the account is deleted on every relay this vault is registered on (SyncEngine.deleteAccount:
+   * last changes sent, spaces that outlive it left with a signed entry, then the relay's deletion),
+   * then this device is wiped (wipe()) and every page hears `wiped` and goes back to first run. If
+   * a relay cannot be reached, nothing is deleted anywhere and the vault stays as it was (unless
+   * `skipUnreachable`, for a relay that is gone for good).
+   */
+  async deleteAccount(confirmUsername: string, options: AccountDeletionOptions = {}): Promise<AccountDeletionResult> {
+    const vault = this.checkUsername(confirmUsername);
+    const engine = this.engine ?? new SyncEngine(vault, this.options.sync);
+    const result = await engine.deleteAccount(options);
+    await this.wipe(confirmUsername, 'account-deleted');
+    return result;
+  }
+
+  /**
+   * Wipe this device: after the exact username check, everything that uses the vault stops (sync,
+   * uploads, reads), the key material is destroyed first, then the vault files (Vault.wipe); the
+   * keychain forgets its key and every page hears `wiped` and goes back to first run.
+   */
+  async wipe(confirmUsername: string, reason: 'wipe' | 'account-deleted' = 'wipe'): Promise<void> {
+    this.checkUsername(confirmUsername);
+    await this.exclusive(() =>
+      this.lock('user', (locked) => {
+        locked.wipe();
+        this.options.unlockKeeper?.clear();
+        this.settings = { ...DEFAULT_SETTINGS };
+      }),
+    );
+    this.emit('wiped', { reason });
+  }
+
+  /**
+   * With no vault on this device: restores an encrypted backup as this device's vault and opens it.
+   * `newPassphrase` becomes the vault's passphrase (the backup passphrase when absent).
+   */
+  async restoreBackup(file: string, passphrase: string, newPassphrase: string | undefined, onProgress?: (p: BackupProgress) => void): Promise<Profile> {
+    if (this.state !== 'no-vault') throw new HearthError('VAULT_EXISTS', 'This device already has a vault. Unlock it; a backup restored there is merged into it.');
+    return this.exclusive(async () => {
+      let vault = await restoreBackup(file, passphrase, this.vaultDir, newPassphrase ?? passphrase, onProgress);
+      if (this.options.openOptions && Object.keys(this.options.openOptions).length > 0) {
+        // restoreBackup opens with the default SQLite build; reopen with this app's (Electron's).
+        vault.lock();
+        vault = await Vault.unlock(this.vaultDir, newPassphrase ?? passphrase, this.options.openOptions);
+      }
+      this.opened(vault);
+      return vault.profile;
+    });
   }
 
   async changePassphrase(current: string, next: string): Promise<void> {
@@ -337,6 +479,7 @@ export class Session {
     const keeper = this.options.unlockKeeper;
     if (this.settings.stayUnlocked && keeper?.available) keeper.store(toBase64Url(vault.deviceKey()));
     this.touch();
+    this.startSync(vault);
     // Search should be ready by the time the user types; building it decrypts everything once.
     setImmediate(() => {
       if (this.vault === vault) {
@@ -347,6 +490,67 @@ export class Session {
         }
       }
     });
+  }
+
+  /**
+   * The unlocked vault's sync engine: live sync with backoff for team workspaces (personal ones
+   * never cause a connection), its status and warnings passed on to the pages, and changes from
+   * peers announced as documentChanged so open editors update as they type.
+   */
+  private startSync(vault: Vault): void {
+    const engine = new SyncEngine(vault, this.options.sync);
+    this.engine = engine;
+    /** The document the vault's listener just announced while a peer's change was applied. */
+    let announced: string | undefined;
+    this.engineOff = [
+      engine.onStatus((status) => {
+        this.emit('syncStatus', status);
+        this.checkRoles();
+      }),
+      engine.onWarning((warning) => {
+        this.warnings.push(warning);
+        if (this.warnings.length > MAX_WARNINGS) this.warnings.splice(0, this.warnings.length - MAX_WARNINGS);
+        this.emit('syncWarning', warning);
+      }),
+      vault.documents.subscribe((documentId, changes) => {
+        // Pages' own edits are announced by their handlers; everything else (peers, imports) here.
+        if (this.pageWrites > 0 || this.vault !== vault) return;
+        announced = documentId;
+        this.emit('documentChanged', { documentId, changes: [...changes] });
+      }),
+      engine.onRemote(({ documentId, kind }) => {
+        if (kind === 'index') this.emit('workspacesChanged', {});
+        // Comments, and documents new to this vault (adopted whole), have no change bytes for an open replica; pages reload them.
+        else if (announced !== documentId) this.emit('documentChanged', { documentId, changes: [] });
+        announced = undefined;
+      }),
+    ];
+    this.knownRoles = '';
+    this.checkRoles();
+    engine.start();
+    const pollMs = this.options.membershipPollMs ?? 5000;
+    if (pollMs > 0) {
+      this.pollTimer = setInterval(() => void this.pollMembership(engine), pollMs);
+      this.pollTimer.unref?.();
+    }
+  }
+
+  /** Asks the relay for membership changes of each team workspace that is syncing (the relay does not push them). */
+  private async pollMembership(engine: SyncEngine): Promise<void> {
+    if (this.polling || this.engine !== engine) return;
+    this.polling = true;
+    try {
+      for (const status of engine.status()) {
+        if (this.engine !== engine) return;
+        if (status.state === 'paused' || status.state === 'offline') continue;
+        await engine.checkMembership(status.workspaceId).catch(() => undefined);
+      }
+      if (this.engine === engine) this.checkRoles();
+    } catch {
+      // The next round tries again; sync status shows what is wrong.
+    } finally {
+      this.polling = false;
+    }
   }
 
   /** One create or unlock at a time: a second one waits for the first, then decides. */
@@ -371,5 +575,13 @@ export class Session {
       // Settings hold nothing precious; a damaged file falls back to the defaults.
       return { ...DEFAULT_SETTINGS };
     }
+  }
+}
+
+function safely<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
   }
 }

@@ -32,6 +32,8 @@ export interface ImportSummary {
   documentsMerged: number;
   comments: number;
   files: number;
+  /** Files already in the vault (same id), not imported again. */
+  filesSkipped: number;
   auditEntries: number;
 }
 
@@ -68,7 +70,7 @@ export async function importPath(vault: Vault, path: string, options: { onProgre
 
 async function importExport(vault: Vault, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportSummary> {
   const manifest: Manifest = await readJson(source, 'manifest.json', ManifestSchema);
-  const summary: ImportSummary = { kind: 'hearth-export', workspaces: 0, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, auditEntries: 0 };
+  const summary: ImportSummary = { kind: 'hearth-export', workspaces: 0, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
   // Everything is read and validated before anything is written, so a bad export changes nothing.
   const workspaces: Array<{
     entry: Manifest['workspaces'][number];
@@ -121,7 +123,10 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
   let bytesDone = 0;
   for (const { entry, workspace, files } of workspaces) {
     for (const file of files) {
-      if (vault.files.has(file.id)) continue;
+      if (vault.files.has(file.id)) {
+        summary.filesSkipped++;
+        continue;
+      }
       const path = posix.join(entry.path, file.path);
       if (source.size(path) !== file.size) {
         throw new HearthError('BAD_REQUEST', `${path} is missing or not the size files.json gives; the files before it were imported.`);
@@ -169,7 +174,7 @@ async function importMarkdownFolder(vault: Vault, root: string, source: ImportSo
   const name = `Imported: ${basename(resolve(root))}`;
   const existing = vault.workspaces.list().find((w) => w.name === name);
   const workspace = existing ?? vault.workspaces.create({ name });
-  const summary: ImportSummary = { kind: 'markdown-folder', workspaces: existing ? 0 : 1, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, auditEntries: 0 };
+  const summary: ImportSummary = { kind: 'markdown-folder', workspaces: existing ? 0 : 1, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
   // The same file imported again maps to the same document id, so it is not duplicated.
   const known = new Set(vault.documents.allIds().map((d) => d.id));
   const texts = new Map<string, string>();

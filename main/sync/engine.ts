@@ -18,7 +18,7 @@ import { accountIdOf, RelayClient, type WebSocketLike } from '../../common/proto
 import type { AccessReport } from '../../common/protocol/messages.ts';
 import { openEnvelope, sealEnvelope } from '../../common/protocol/envelope.ts';
 import { MembershipHistory } from '../../common/protocol/verify.ts';
-import { canComment, canPush, canSetRole, canWriteContent, Roles, type Role } from '../../common/roles.ts';
+import { canComment, canDeleteContent, canManageMembers, canPush, canSetRole, canWriteContent, Roles, type Role } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentSyncState, OutboxEntry, SpaceState } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -27,6 +27,7 @@ import { MembershipView } from './membership-view.ts';
 import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
 import { emptyIndex, INDEX_DOC, loadIndex, newIndex, saveIndex, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
 import { openPublicLink, PublicLinks, type LinkInfo, type OpenedLink } from './links.ts';
+import { AccountDeletion, type AccountDeletionOptions, type AccountDeletionResult } from './account.ts';
 
 export type { LinkInfo, OpenedLink } from './links.ts';
 
@@ -63,13 +64,32 @@ export interface Member {
 }
 
 export interface Invitation {
-  /** The space id; also the workspace's id once accepted. */
+  /** The space id; also the workspace's id once accepted (for a workspace). */
   id: string;
+  /** A whole team workspace, or one document shared selectively. */
+  kind: 'workspace' | 'document';
   relay: string;
+  /** The workspace's name, or the shared document's title. */
   name: string;
+  /** For a shared document: its title when it was shared. */
+  documentTitle?: string;
   role: Role;
   invitedBy?: string;
 }
+
+/** What sharing a document would send, for the confirmation the user gives first. */
+export interface SharePlan {
+  documentId: string;
+  title: string;
+  relay: string;
+  /** True when nothing of this document is on a relay yet (a personal workspace's document). */
+  leavesDevice: boolean;
+  comments: number;
+  message: string;
+}
+
+/** The name of the local workspace that holds the documents others shared with this vault. */
+export const SHARED_WITH_ME = 'Shared with me';
 
 export interface SyncReport {
   workspaces: number;
@@ -469,6 +489,7 @@ export class SyncEngine {
     await this.serial(workspaceId, async () => {
       await this.refreshMembership(workspaceId, client);
       await this.refreshKeys(workspaceId, client);
+      await this.accountDeletion.afterMembership(workspaceId, client);
       await this.pullDoc(workspaceId, INDEX_DOC, client);
     });
     return client;
@@ -628,15 +649,24 @@ export class SyncEngine {
   /** Team workspaces on the relays this vault has accounts on, where it is a member but has not accepted yet. */
   async invitations(): Promise<Invitation[]> {
     const found: Invitation[] = [];
-    const local = new Set(this.vault.workspaces.list().map((w) => w.id));
+    const local = new Set([...this.vault.workspaces.list().map((w) => w.id), ...this.vault.workspaces.shareSpaces().map((w) => w.id)]);
     for (const relay of this.vault.syncState.relays()) {
       if (!relay.account) continue;
       const client = await this.client(relay.url);
       const { report } = await client.access();
       for (const space of report.spaces) {
-        if (space.kind !== 'workspace' || local.has(space.space)) continue;
+        if (local.has(space.space)) continue;
         const peek = await this.peek(space.space, client).catch(() => undefined);
-        found.push({ id: space.space, relay: relay.url, role: space.role, name: peek?.name ?? '(name not readable yet)', ...(peek?.invitedBy ? { invitedBy: peek.invitedBy } : {}) });
+        const name = peek?.name ?? '(name not readable yet)';
+        found.push({
+          id: space.space,
+          kind: space.kind,
+          relay: relay.url,
+          role: space.role,
+          name,
+          ...(space.kind === 'document' ? { documentTitle: name } : {}),
+          ...(peek?.invitedBy ? { invitedBy: peek.invitedBy } : {}),
+        });
       }
     }
     return found;
@@ -674,6 +704,7 @@ export class SyncEngine {
     const client = await this.client(invitation.relay);
     const peek = await this.peek(id, client);
     if (Object.keys(peek.epochKeys).length === 0) throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
+    if (invitation.kind === 'document') return this.acceptShare(invitation, peek, client);
     const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };
     this.vault.transaction(() => {
       this.vault.workspaces.adopt(workspace);
@@ -685,17 +716,240 @@ export class SyncEngine {
     return this.vault.workspaces.get(id);
   }
 
+  // ---------------------------------------------------------------- selective sharing
+
+  /**
+   * Accepts a shared document: its space's state is kept under a hidden record, and the document
+   * comes into the local workspace "Shared with me" (made on the first accept).
+   */
+  private async acceptShare(invitation: Invitation, peek: { view: MembershipView; epochKeys: Record<string, string>; index: IndexDoc }, client: RelayClient): Promise<Workspace> {
+    const documents = Object.keys(peek.index.docs ?? {});
+    if (documents.length !== 1) throw new HearthError('UNAVAILABLE', 'The shared document has not reached the relay yet; ask the person who shared it to sync, then accept again.');
+    const documentId = documents[0]!;
+    const here = this.vault.documents.allIds().find((d) => d.id === documentId);
+    const holder = here?.workspaceId ?? this.sharedWithMe().id;
+    this.vault.transaction(() => {
+      this.vault.workspaces.createShareSpace(invitation.id, invitation.relay, documentId);
+      this.putSpace(invitation.id, {
+        relay: invitation.relay,
+        epochKeys: peek.epochKeys,
+        membership: [...peek.view.entries],
+        index: '',
+        paused: false,
+        share: { document: documentId, workspace: holder, received: true },
+      });
+    });
+    this.views.set(invitation.id, peek.view);
+    await this.serial(invitation.id, () => this.syncWorkspace(invitation.id, client, this.running));
+    this.ensureRelayLoop(invitation.relay);
+    return this.vault.workspaces.get(holder);
+  }
+
+  /** The local workspace for documents shared with this vault, made when first needed. */
+  private sharedWithMe(): Workspace {
+    for (const id of this.shareSpaceIds()) {
+      const share = this.shareOf(id)!;
+      if (share.received && !this.isSynced(share.workspace)) return this.vault.workspaces.get(share.workspace);
+    }
+    const existing = this.vault.workspaces.list().filter((w) => w.name === SHARED_WITH_ME && w.kind === 'team' && !this.spaceState(w.id));
+    return existing[0] ?? this.vault.workspaces.create({ name: SHARED_WITH_ME, kind: 'team' });
+  }
+
+  /** The relay a document's share space goes to: its team workspace's, else the one relay this vault has an account on. */
+  private shareRelay(documentId: string, relay?: string): string {
+    const holder = this.vault.documents.workspaceOf(documentId);
+    if (this.isSynced(holder)) {
+      const own = this.space(holder).relay;
+      if (relay && relay !== own) throw new HearthError('BAD_REQUEST', `This document's workspace syncs through ${own}; it is shared there.`);
+      return own;
+    }
+    if (relay) return relay;
+    const registered = this.vault.syncState.relays().filter((r) => r.account);
+    if (registered.length === 1) return registered[0]!.url;
+    throw new HearthError(
+      'BAD_REQUEST',
+      registered.length === 0
+        ? 'Sharing needs an account on a relay; run `hearth account register --relay URL` first.'
+        : `This vault has accounts on ${registered.length} relays; say which one to share through (--relay URL).`,
+    );
+  }
+
+  /** What sharing `documentId` would upload, in words the confirmation shows. */
+  describeShare(documentId: string, relay?: string): SharePlan {
+    const summary = this.vault.documents.summary(documentId);
+    const url = this.ownShareOf(documentId) ? this.space(this.ownShareOf(documentId)!).relay : this.shareRelay(documentId, relay);
+    const comments = this.vault.comments.records(documentId).length;
+    const holder = this.vault.documents.workspaceOf(documentId);
+    const leavesDevice = !this.isSynced(holder) && !this.ownShareOf(documentId);
+    const message = leavesDevice
+      ? `The document "${summary.title}" with its full history and ${comments} comment(s) will be encrypted on this device and uploaded to ${url}, ` +
+        'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
+      : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`;
+    return { documentId, title: summary.title, relay: url, leavesDevice, comments, message };
+  }
+
+  /**
+   * Shares one document with a registered user and a role, without giving them the workspace:
+   * the document gets its own relay space (its own membership log, key epochs and index) whose
+   * Owner is this vault, and this vault passes changes between that space and the workspace.
+   * Sharing a personal workspace's document uploads that one document: `confirmed` must echo the
+   * user's explicit yes to describeShare's message.
+   */
+  async shareDocument(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string } = {}): Promise<Member> {
+    if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
+    if (role === 'owner') throw new HearthError('BAD_REQUEST', 'A shared document has one Owner, the person who shared it; share it as admin, editor, commenter or viewer.');
+    const holder = this.vault.documents.workspaceOf(documentId);
+    if (this.shareSpaceIds().some((id) => this.shareOf(id)!.document === documentId && this.shareOf(id)!.received) && !this.isSynced(holder)) {
+      throw new HearthError('FORBIDDEN', 'This document was shared with you; only the person who shared it can share it further.');
+    }
+    if (this.isSynced(holder)) {
+      const mine = this.view(holder).role(this.account);
+      if (!mine || !canManageMembers(mine)) {
+        throw new HearthError('FORBIDDEN', `As ${mine ? `${article(mine)} ${mine}` : 'a non-member'} in ${this.vault.workspaces.get(holder).name} you cannot share its documents; ask an Owner or Admin.`);
+      }
+    }
+    let space = this.ownShareOf(documentId);
+    if (!space) {
+      const plan = this.describeShare(documentId, options.relay);
+      if (plan.leavesDevice && !options.confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
+      space = await this.createShareSpace(documentId, plan.relay);
+    }
+    return this.invite(space, username, role);
+  }
+
+  private async createShareSpace(documentId: string, relayUrl: string): Promise<string> {
+    if (!this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
+    const client = await this.client(relayUrl);
+    const keys = this.vault.identityKeys();
+    const id = newId();
+    await client.createSpace(keys, id, 'document');
+    const view = MembershipView.replay(id, await client.getMembership(id, 0));
+    const key = randomKey();
+    await client.putEnvelopes(id, 0, [{ recipient: this.account, envelope: this.sealEnvelope(id, 0, key, this.account, keys.boxPublicKey) }]);
+    const profile = this.vault.profile;
+    const title = this.vault.documents.summary(documentId).title;
+    const index = A.change(newIndex(title), (d) => {
+      d.members[this.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: toBase64Url(keys.boxPublicKey) };
+    });
+    this.vault.transaction(() => {
+      this.vault.workspaces.createShareSpace(id, relayUrl, documentId);
+      this.putSpace(id, {
+        relay: relayUrl,
+        epochKeys: { 0: toHex(key) },
+        membership: [...view.entries],
+        index: saveIndex(index),
+        paused: false,
+        share: { document: documentId, workspace: this.vault.documents.workspaceOf(documentId), received: false },
+      });
+      this.vault.syncState.enqueue(id, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
+      this.vault.syncState.putDocument(id, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
+      this.vault.audit.record('document.shared', documentId);
+    });
+    this.views.set(id, view);
+    this.indexes.set(id, index);
+    // The index lists the document and the whole document goes up before anyone is invited.
+    await this.serial(id, () => this.syncWorkspace(id, client, this.running));
+    this.ensureRelayLoop(relayUrl);
+    return id;
+  }
+
+  /** The share space of a document this vault shared, or NOT_FOUND in words the user can act on. */
+  private sharedSpace(documentId: string): string {
+    this.vault.documents.summary(documentId);
+    const space = this.ownShareOf(documentId);
+    if (!space) throw new HearthError('NOT_FOUND', 'This document is not shared with anyone from this device; share it first.');
+    return space;
+  }
+
+  /**
+   * Revokes a person's access to a shared document: they are removed from the document's space
+   * and its key rotates in the same step, so nothing written afterwards is readable to them (S4).
+   */
+  async unshareDocument(documentId: string, username: string): Promise<void> {
+    await this.removeMember(this.sharedSpace(documentId), username);
+    this.vault.audit.record('document.unshared', `${documentId}/${username}`);
+  }
+
+  /** The people a document is shared with (this vault, its Owner, included), with their roles. */
+  async documentShares(documentId: string): Promise<Member[]> {
+    this.vault.documents.summary(documentId);
+    const space = this.ownShareOf(documentId) ?? this.shareSpaceIds().find((id) => this.shareOf(id)!.document === documentId);
+    if (!space) return [];
+    return this.members(space);
+  }
+
+  /** Forgets a share space here; with `deleteCopy`, also the received document (its sharer deleted it). */
+  private dropShare(spaceId: string, deleteCopy: boolean): void {
+    const share = this.shareOf(spaceId);
+    if (share && deleteCopy && share.received && this.vault.documents.allIds().some((d) => d.id === share.document && d.workspaceId === share.workspace)) {
+      this.warn(spaceId, share.document, 'NOT_FOUND', 'the person who shared this document deleted it; the copy on this device was removed too.');
+      this.vault.documents.delete(share.document);
+    }
+    this.forgetWorkspace(spaceId);
+  }
+
+  // ---------------------------------------------------------------- deleting documents
+
+  /**
+   * Deletes a document here and everywhere it syncs: it leaves its workspace's index (peers delete
+   * their copies when they see that), the relay drops its changes, and a space it was shared
+   * through is deleted. Only a role that may delete content can do it (not an Editor).
+   */
+  async deleteDocument(documentId: string): Promise<void> {
+    const holder = this.vault.documents.workspaceOf(documentId);
+    this.assertCan(holder, 'delete', documentId);
+    if (this.isSynced(holder)) {
+      const client = await this.refresh(holder);
+      this.assertCan(holder, 'delete', documentId);
+      await this.serial(holder, async () => {
+        this.vault.syncState.forgetDocument(holder, documentId);
+        this.changeIndex(holder, (d) => {
+          if (d.docs?.[documentId]) delete d.docs[documentId];
+        });
+        await this.push(holder, client);
+        await client.deleteDoc(holder, documentId);
+      });
+    }
+    for (const space of this.shareSpaceIds().filter((id) => this.shareOf(id)!.document === documentId)) {
+      const share = this.shareOf(space)!;
+      if (share.received) {
+        this.forgetWorkspace(space);
+        continue;
+      }
+      const client = await this.client(this.space(space).relay);
+      await this.serial(space, () => client.deleteSpace(space));
+      this.forgetWorkspace(space);
+    }
+    this.vault.documents.delete(documentId);
+  }
+
   // ---------------------------------------------------------------- role checks for local edits
 
-  /** Throws FORBIDDEN, naming the role, when this vault may not make `kind` edits in the workspace. */
-  assertCan(workspaceIdOrName: string, kind: 'content' | 'comment'): void {
+  /**
+   * Throws FORBIDDEN, naming the role, when this vault may not make `kind` edits in the workspace
+   * (or, with `documentId`, to that document: a document shared with this vault follows the role
+   * it was shared with).
+   */
+  assertCan(workspaceIdOrName: string, kind: 'content' | 'comment' | 'delete', documentId?: string): void {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.kind !== 'team' || !this.spaceState(workspace.id)) return;
-    const role = this.roleIn(workspace.id);
-    if (!role) throw new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; its documents are read-only here.`);
-    const allowed = kind === 'content' ? canWriteContent(role) : canComment(role);
-    if (!allowed) {
-      throw new HearthError('FORBIDDEN', `You are a ${role[0]!.toUpperCase()}${role.slice(1)} in ${workspace.name}: a ${role} cannot ${kind === 'content' ? 'create or edit documents' : 'comment'}. Ask an Owner or Admin for another role.`);
+    const verb = kind === 'content' ? 'create or edit documents' : kind === 'comment' ? 'comment' : 'delete documents';
+    const allowed = (role: Role) => (kind === 'content' ? canWriteContent(role) : kind === 'comment' ? canComment(role) : canDeleteContent(role));
+    if (workspace.kind === 'team' && this.spaceState(workspace.id)) {
+      const role = this.roleIn(workspace.id);
+      if (!role) throw new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; its documents are read-only here.`);
+      if (!allowed(role)) {
+        throw new HearthError('FORBIDDEN', `You are ${article(role)} ${capital(role)} in ${workspace.name}: ${article(role)} ${role} cannot ${verb}. Ask an Owner or Admin for another role.`);
+      }
+      return;
+    }
+    if (!documentId) return;
+    const space = this.shareSpaceIds().find((id) => this.shareOf(id)!.document === documentId && this.shareOf(id)!.received);
+    if (!space) return;
+    const role = this.view(space).role(this.account);
+    const title = this.vault.documents.summary(documentId).title || 'Untitled';
+    if (!role) throw new HearthError('FORBIDDEN', `"${title}" is no longer shared with you; the copy here is read-only.`);
+    if (!allowed(role)) {
+      throw new HearthError('FORBIDDEN', `"${title}" was shared with you as ${article(role)} ${capital(role)}: ${article(role)} ${role} cannot ${kind === 'content' ? 'edit it' : kind === 'comment' ? 'comment on it' : 'delete it'}. Ask the person who shared it for another role.`);
     }
   }
 
@@ -925,7 +1179,11 @@ export class SyncEngine {
     const role = view.roleAt(meta.head, meta.author);
     if (!role || !canPush(role, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by ${role ? `a ${role}, who may not write it` : 'someone who was not a member'}`);
     const now = view.role(meta.author);
-    if (!now || !canPush(now, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by someone who ${now ? `is now a ${now}` : 'has been removed'} and may no longer write it`);
+    // What a since-deleted account wrote before it said so stays (its keys were destroyed with it).
+    const deletedAt = now ? undefined : view.deletedAccounts().get(meta.author);
+    if (deletedAt !== undefined && meta.at <= deletedAt) {
+      // accepted: its role at the state it names allowed it (checked above)
+    } else if (!now || !canPush(now, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by someone who ${now ? `is now a ${now}` : 'has been removed'} and may no longer write it`);
     if (meta.epoch !== view.epochAt(meta.head)) throw new HearthError('RECORD_TAMPERED', `a change sealed under key epoch ${meta.epoch}, not the epoch of the membership state it names`);
     return change;
   }
@@ -1011,12 +1269,7 @@ export class SyncEngine {
   }
 
   private warn(workspaceId: string, documentId: string, code: ErrorCode, message: string): void {
-    let workspaceName = workspaceId;
-    try {
-      workspaceName = this.vault.workspaces.get(workspaceId).name;
-    } catch {
-      // an invitation not yet accepted has no local name
-    }
+    const workspaceName = this.spaceName(workspaceId);
     const warning: SyncWarning = { workspaceId, workspaceName, documentId, code, message: `${workspaceName}: ${message}`, at: Date.now() };
     for (const listener of this.warningListeners) listener(warning);
     this.setStatus(workspaceId, {});
@@ -1025,6 +1278,7 @@ export class SyncEngine {
   /** Applies a verified change, records its id and the cursor, all in one transaction. */
   private apply(workspaceId: string, documentId: string, change: ParsedChange, plaintext: Uint8Array, seq: number): void {
     const { meta } = change;
+    let deleted: string[] = [];
     this.applyingRemote = true;
     try {
       this.vault.syncState.transaction(() => {
@@ -1035,7 +1289,14 @@ export class SyncEngine {
         const automergeChanges = () => (snapshot ? snapshotChanges(snapshot.documentBytes) : decodeChanges(plaintext));
         if (documentId === INDEX_DOC) {
           if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
-          const [next] = A.applyChanges(this.index(workspaceId), automergeChanges());
+          const before = this.index(workspaceId);
+          const [next] = A.applyChanges(before, automergeChanges());
+          // A document dropped from the index was deleted; only a role that may delete content can do that.
+          deleted = Object.keys(before.docs ?? {}).filter((d) => !next.docs?.[d]);
+          const signer = this.view(workspaceId).roleAt(meta.head, meta.author);
+          if (deleted.length > 0 && (!signer || !canDeleteContent(signer))) {
+            throw new HearthError('FORBIDDEN', `a deletion of ${deleted.length} document(s) by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`);
+          }
           this.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });
           this.indexes.set(workspaceId, next);
           heads = A.getHeads(next);
@@ -1048,7 +1309,9 @@ export class SyncEngine {
           }
         } else {
           const record = decodeComment(plaintext);
-          this.applyComment(workspaceId, documentId, record, meta.author);
+          // An Owner or Admin passing on comments between a workspace and a shared document's space vouches for them.
+          const signer = this.view(workspaceId).roleAt(meta.head, meta.author);
+          this.applyComment(workspaceId, documentId, record, signer && canManageMembers(signer) && record.author !== this.index(workspaceId).members?.[meta.author]?.username ? undefined : meta.author);
           comments[record.id] = record.updatedAt;
         }
         this.vault.syncState.markSeen(workspaceId, documentId, meta.id);
@@ -1062,6 +1325,8 @@ export class SyncEngine {
     } finally {
       this.applyingRemote = false;
     }
+    for (const doc of deleted) this.deleteLocally(workspaceId, doc);
+    if (documentId !== INDEX_DOC) this.forward(workspaceId, documentId);
     const remote = { workspaceId, documentId, kind: documentId === INDEX_DOC ? ('index' as const) : meta.kind };
     for (const listener of this.remoteListeners) {
       try {
@@ -1072,10 +1337,39 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * A document that travels through several spaces (a team workspace's document also shared with
+   * people outside it) passes what arrived through one space on to the others, signed by this vault.
+   */
+  private forward(fromSpace: string, documentId: string): void {
+    if (!this.vault.documents.allIds().some((d) => d.id === documentId)) return;
+    for (const space of this.spacesOf(documentId)) {
+      if (space === fromSpace) continue;
+      const role = this.view(space).role(this.account);
+      if (!role || !canWriteContent(role)) continue;
+      this.captureDocument(space, documentId);
+      this.captureComments(space, documentId);
+      this.schedulePush(space);
+    }
+  }
+
+  /** A peer deleted the document: the local copy goes too, with what the space kept about it. */
+  private deleteLocally(spaceId: string, documentId: string): void {
+    this.vault.syncState.forgetDocument(spaceId, documentId);
+    const here = this.vault.documents.allIds().find((d) => d.id === documentId);
+    const share = this.shareOf(spaceId);
+    if (!here || here.workspaceId !== (share ? share.workspace : spaceId)) return;
+    for (const other of this.spacesOf(documentId)) if (other !== spaceId) this.vault.syncState.forgetDocument(other, documentId);
+    this.vault.documents.delete(documentId);
+  }
+
   private applyContent(workspaceId: string, documentId: string, changes: Uint8Array[], at: number): string[] {
+    const share = this.shareOf(workspaceId);
+    if (share && documentId !== share.document) throw new HearthError('RECORD_TAMPERED', 'a change to another document than the one shared in this space');
+    const holder = share ? share.workspace : workspaceId;
     const exists = this.vault.documents.allIds().some((d) => d.id === documentId);
     if (exists) {
-      if (this.vault.documents.workspaceOf(documentId) !== workspaceId) throw new HearthError('RECORD_TAMPERED', 'a change to a document of another workspace');
+      if (this.vault.documents.workspaceOf(documentId) !== holder) throw new HearthError('RECORD_TAMPERED', 'a change to a document of another workspace');
       const doc = this.vault.documents.get(documentId);
       const has = (hash: string) => A.getMissingDeps(doc, [hash]).length === 0;
       const fresh: Uint8Array[] = [];
@@ -1104,7 +1398,7 @@ export class SyncEngine {
       throw new HearthError('BAD_REQUEST', 'malformed document changes', { cause });
     }
     if (A.getHeads(doc).length === 0) throw new HearthError('RECORD_TAMPERED', 'changes to a document whose beginning is missing');
-    this.vault.documents.adopt(workspaceId, documentId, A.save(doc), { createdAt: at, updatedAt: at });
+    this.vault.documents.adopt(holder, documentId, A.save(doc), { createdAt: at, updatedAt: at });
     return A.getHeads(doc);
   }
 
@@ -1146,6 +1440,7 @@ export class SyncEngine {
     }
     if (!this.view(workspaceId).role(this.account)) throw removed;
     await this.refreshKeys(workspaceId, client);
+    await this.accountDeletion.afterMembership(workspaceId, client);
     let pushed = await this.push(workspaceId, client);
     let applied = 0;
     let refused = 0;
@@ -1227,11 +1522,10 @@ export class SyncEngine {
    * reported offline; the round goes on with the others.
    */
   async syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
-    const targets = workspaceIdOrName ? [this.vault.workspaces.get(this.vault.workspaces.find(workspaceIdOrName).workspace.id)] : this.teamWorkspaces();
+    const targets = workspaceIdOrName ? this.spacesFor(workspaceIdOrName) : this.syncedSpaceIds().map((id) => ({ id }));
     const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
     let firstError: unknown;
     for (const workspace of targets) {
-      if (!this.spaceState(workspace.id)) throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
       if (this.space(workspace.id).paused) {
         this.setStatus(workspace.id, { state: 'paused' });
         continue;
@@ -1256,8 +1550,8 @@ export class SyncEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (const workspace of this.teamWorkspaces()) this.setStatus(workspace.id, { state: this.space(workspace.id).paused ? 'paused' : 'offline' });
-    const relays = new Set(this.teamWorkspaces().map((w) => this.space(w.id).relay));
+    for (const id of this.syncedSpaceIds()) this.setStatus(id, { state: this.space(id).paused ? 'paused' : 'offline' });
+    const relays = new Set(this.syncedSpaceIds().map((id) => this.space(id).relay));
     for (const url of relays) void this.runRelay(url);
   }
 
@@ -1281,7 +1575,7 @@ export class SyncEngine {
         try {
           const client = await this.client(url);
           failures = 0;
-          for (const workspace of this.teamWorkspaces()) {
+          for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
             const space = this.space(workspace.id);
             if (space.relay !== url) continue;
             if (space.paused) {
@@ -1295,12 +1589,12 @@ export class SyncEngine {
           if (!client.closed) await Promise.race([closed, this.sleep(Number.POSITIVE_INFINITY)]);
         } catch (error) {
           failures++;
-          for (const workspace of this.teamWorkspaces()) {
+          for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
             if (this.space(workspace.id).relay === url && !this.space(workspace.id).paused) this.setStatus(workspace.id, { state: 'offline', reason: errorOf(error) });
           }
         }
         if (!this.running) break;
-        for (const workspace of this.teamWorkspaces()) {
+        for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
           if (this.space(workspace.id).relay === url && !this.space(workspace.id).paused && this.statuses.get(workspace.id)?.state === 'synced') {
             this.setStatus(workspace.id, { state: 'offline', reason: { code: 'UNAVAILABLE', message: `Lost the connection to ${url}; reconnecting.` } });
           }
@@ -1362,8 +1656,20 @@ export class SyncEngine {
       .catch((error) => this.setStatus(workspace.id, { state: 'offline', reason: errorOf(error) }));
   }
 
+  /**
+   * The spaces to sync for a workspace named by the user: the team workspace itself and the
+   * spaces of its documents shared selectively (or, for "Shared with me", of the documents in it).
+   */
+  private spacesFor(workspaceIdOrName: string): Array<{ id: string }> {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    if (workspace.shareOf) return this.spaceState(workspace.id) ? [{ id: workspace.id }] : [];
+    const ids = [...(this.spaceState(workspace.id) ? [workspace.id] : []), ...this.shareSpaceIds().filter((id) => this.shareOf(id)!.workspace === workspace.id)];
+    if (ids.length === 0) throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
+    return ids.map((id) => ({ id }));
+  }
+
   status(workspaceIdOrName?: string): WorkspaceSyncStatus[] {
-    const workspaces = workspaceIdOrName ? [this.vault.workspaces.get(this.vault.workspaces.find(workspaceIdOrName).workspace.id)] : this.teamWorkspaces();
+    const workspaces = workspaceIdOrName ? this.spacesFor(workspaceIdOrName) : this.syncedSpaceIds().map((id) => ({ id }));
     return workspaces.map((w) => this.statusOf(w.id));
   }
 
@@ -1373,7 +1679,7 @@ export class SyncEngine {
     const pending = this.vault.syncState.outboxCount(workspaceId);
     const base: WorkspaceSyncStatus = known ?? { workspaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
     const state: SyncStateName = base.state === 'synced' && pending > 0 ? 'syncing' : base.state;
-    return { ...base, name: this.vault.workspaces.get(workspaceId).name, state, pending, quarantined: this.vault.syncState.quarantineCount(workspaceId) };
+    return { ...base, name: this.spaceName(workspaceId), state, pending, quarantined: this.vault.syncState.quarantineCount(workspaceId) };
   }
 
   private setStatus(workspaceId: string, change: Partial<Pick<WorkspaceSyncStatus, 'state' | 'reason' | 'lastSyncedAt'>>): void {
@@ -1397,6 +1703,28 @@ export class SyncEngine {
     return () => this.warningListeners.delete(listener);
   }
 
+  /**
+   * Asks the relay for membership entries others made since the last look (a role change, a
+   * removal) and for keys sealed to this vault since; the relay does not push either. A refusal
+   * because this vault was removed shows as the workspace's error status.
+   */
+  async checkMembership(workspaceIdOrName: string): Promise<void> {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    const space = this.space(workspace.id);
+    if (space.paused) return;
+    const client = await this.client(space.relay);
+    await this.serial(workspace.id, async () => {
+      try {
+        await this.refreshMembership(workspace.id, client);
+      } catch (error) {
+        if (!isHearthError(error, 'FORBIDDEN')) throw error;
+        this.setStatus(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
+        return;
+      }
+      await this.refreshKeys(workspace.id, client);
+    });
+  }
+
   /** Called after each verified change from the relay is applied (the app tells its pages; comments have no vault listener for that). */
   onRemote(listener: (change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void): () => void {
     this.remoteListeners.add(listener);
@@ -1412,6 +1740,46 @@ export class SyncEngine {
   // ---------------------------------------------------------------- public links (main/sync/links.ts)
 
   private linkService: PublicLinks | undefined;
+
+  // ---------------------------------------------------------------- account deletion (main/sync/account.ts)
+
+  private accountService: AccountDeletion | undefined;
+
+  private get accountDeletion(): AccountDeletion {
+    this.accountService ??= new AccountDeletion({
+      vault: this.vault,
+      account: this.account,
+      client: (url) => this.client(url),
+      view: (workspaceId) => this.view(workspaceId),
+      space: (workspaceId) => this.space(workspaceId),
+      putSpace: (workspaceId, state) => this.putSpace(workspaceId, state),
+      index: (workspaceId) => this.index(workspaceId),
+      changeIndex: (workspaceId, fn) => this.changeIndex(workspaceId, fn),
+      sealEnvelope: (space, epoch, key, recipient, boxKey) => this.sealEnvelope(space, epoch, key, recipient, boxKey),
+      refreshKeys: (workspaceId, client) => this.refreshKeys(workspaceId, client),
+      finalSync: (workspaceId, client) => this.serial(workspaceId, () => this.syncWorkspace(workspaceId, client, false)).then(() => undefined),
+      teamWorkspaces: () => this.vault.syncState.spaceIds().flatMap((id) => {
+        const state = this.spaceState(id);
+        return state ? [{ id, relay: state.relay, paused: state.paused }] : [];
+      }),
+      stopLive: async () => {
+        const was = this.running;
+        await this.stop();
+        return was;
+      },
+      startLive: () => this.start(),
+    });
+    return this.accountService;
+  }
+
+  /**
+   * Deletes this vault's account on every relay it is registered on (see main/sync/account.ts).
+   * Refuses, changing nothing, when a relay cannot be reached (unless `skipUnreachable`). The
+   * caller wipes the vault afterwards; this engine is of no more use then.
+   */
+  deleteAccount(options?: AccountDeletionOptions): Promise<AccountDeletionResult> {
+    return this.accountDeletion.deleteAccount(options);
+  }
 
   private get links(): PublicLinks {
     this.linkService ??= new PublicLinks({
@@ -1485,4 +1853,12 @@ function snapshotChanges(bytes: Uint8Array): Uint8Array[] {
   } catch (cause) {
     throw new HearthError('BAD_REQUEST', 'a snapshot that is not a readable document', { cause });
   }
+}
+
+function capital(role: Role): string {
+  return `${role[0]!.toUpperCase()}${role.slice(1)}`;
+}
+
+function article(role: Role): 'a' | 'an' {
+  return role === 'admin' || role === 'editor' || role === 'owner' ? 'an' : 'a';
 }

@@ -412,6 +412,35 @@ export class Vault {
     this.db.close();
   }
 
+  /**
+   * What each workspace takes in the vault file, as stored (sealed) bytes: documents (their
+   * chunks and comments) and files. For the privacy dashboard; reads sizes only, decrypts nothing.
+   */
+  storageUse(): Array<{ workspaceId: string; documents: number; documentBytes: number; files: number; fileBytes: number }> {
+    this.assertUnlocked();
+    const docs = this.db
+      .prepare(
+        `SELECT d.workspace_id AS workspaceId, COUNT(*) AS documents,
+           SUM(length(d.sealed_head)
+             + COALESCE((SELECT SUM(length(c.sealed)) FROM document_chunks c WHERE c.document_id = d.id), 0)
+             + COALESCE((SELECT SUM(length(m.sealed)) FROM comments m WHERE m.document_id = d.id), 0)) AS documentBytes
+         FROM documents d GROUP BY d.workspace_id`,
+      )
+      .all() as Array<{ workspaceId: string; documents: number; documentBytes: number }>;
+    const files = this.db
+      .prepare(
+        `SELECT f.workspace_id AS workspaceId, COUNT(*) AS files,
+           SUM(COALESCE((SELECT SUM(length(k.sealed)) FROM file_chunks k WHERE k.file_id = f.id), 0)) AS fileBytes
+         FROM files f WHERE f.complete = 1 GROUP BY f.workspace_id`,
+      )
+      .all() as Array<{ workspaceId: string; files: number; fileBytes: number }>;
+    return this.workspaces.list().map((w) => {
+      const d = docs.find((x) => x.workspaceId === w.id);
+      const f = files.find((x) => x.workspaceId === w.id);
+      return { workspaceId: w.id, documents: d?.documents ?? 0, documentBytes: d?.documentBytes ?? 0, files: f?.files ?? 0, fileBytes: f?.fileBytes ?? 0 };
+    });
+  }
+
   /** Returns freed pages to the file system and flushes the WAL, so deleted bytes are gone from disk. */
   purgeFreedSpace(): void {
     this.assertUnlocked();
