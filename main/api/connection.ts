@@ -10,7 +10,7 @@ import { createDoor, type Door, type DoorOptions } from './door.ts';
 import { createApiHandlers } from './handlers.ts';
 
 /** Calls a page makes on its own (polling status, reading settings) are not the user at work: they must not hold off auto-lock. */
-const PASSIVE_METHODS: ReadonlySet<ApiMethod> = new Set(['status', 'getSettings']);
+const PASSIVE_METHODS: ReadonlySet<ApiMethod> = new Set(['status', 'getSettings', 'syncStatus', 'syncWarnings', 'listInvitations']);
 
 export interface ApiConnection<Sender> {
   readonly id: number;
