@@ -334,8 +334,13 @@ export class Session {
    */
   async deleteAccount(confirmUsername: string, options: AccountDeletionOptions = {}): Promise<AccountDeletionResult> {
     const vault = this.checkUsername(confirmUsername);
-    const engine = this.engine ?? new SyncEngine(vault, this.options.sync);
-    const result = await engine.deleteAccount(options);
+    const own = this.engine ? undefined : new SyncEngine(vault, this.options.sync);
+    let result: AccountDeletionResult;
+    try {
+      result = await (this.engine ?? own!).deleteAccount(options);
+    } finally {
+      await own?.close();
+    }
     await this.wipe(confirmUsername, 'account-deleted');
     return result;
   }

@@ -2,7 +2,7 @@
  * A space's membership log as this client verified it: every entry checked with the shared rules
  * (common/membership/log.ts), and for every head the members, their roles and the key epoch in
  * force there. The epoch is derived from the signed log itself (one more for each member removed
- * by someone else), so a relay that withholds the newest key cannot make a client write under an
+ * by someone else, and for each member whose account was deleted), so a relay that withholds the newest key cannot make a client write under an
  * epoch the removed member still holds.
  */
 import { applyMembershipEntry, emptyMembership, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
@@ -37,7 +37,7 @@ export class MembershipView {
     const heads = new Map(this.heads);
     for (const entry of more) {
       state = applyMembershipEntry(state, entry);
-      if (entry.action === 'remove' && entry.actor !== entry.subject) epoch++;
+      if ((entry.action === 'remove' && entry.actor !== entry.subject) || entry.action === 'account_deleted') epoch++;
       heads.set(state.head!, { members: state.members, epoch });
     }
     return new MembershipView([...this.entries, ...more], state, epoch, heads);
@@ -61,6 +61,33 @@ export class MembershipView {
 
   role(account: string): Role | undefined {
     return this.current.members.get(account);
+  }
+
+  /** Accounts that left this space because they were deleted, with when they said so. */
+  deletedAccounts(): Map<string, number> {
+    const deleted = new Map<string, number>();
+    for (const entry of this.entries) if (entry.action === 'account_deleted') deleted.set(entry.subject, entry.at);
+    return deleted;
+  }
+
+  /**
+   * When `account` last left of its own accord (left, or deleted its account), if it is not a
+   * member now; undefined if it was removed by someone else or is still a member.
+   */
+  departedAt(account: string): number | undefined {
+    if (this.current.members.has(account)) return undefined;
+    const last = [...this.entries].reverse().find((e) => e.subject === account && e.action !== 'change_role');
+    if (!last || last.actor !== account || (last.action !== 'remove' && last.action !== 'account_deleted')) return undefined;
+    return last.at;
+  }
+
+  /** Whether the newest key epoch was started by an account deletion (so no one sealed its key beforehand). */
+  epochStartedByDeletion(): boolean {
+    for (const entry of [...this.entries].reverse()) {
+      if (entry.action === 'account_deleted') return true;
+      if (entry.action === 'remove' && entry.actor !== entry.subject) return false;
+    }
+    return false;
   }
 
   /** Who added `account` most recently (for an invitation's "from"). */
