@@ -17,6 +17,7 @@ import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
 import { Vault } from '../vault/vault.ts';
 import { SyncEngine } from '../sync/engine.ts';
+import { openPublicLink } from '../sync/links.ts';
 import { Roles, type Role } from '../../common/roles.ts';
 import { askSecret } from './prompt.ts';
 
@@ -91,6 +92,13 @@ function roleArg(value: string | undefined, command: string): Role {
   if (!value) throw new UsageError(`${command} needs a role: ${Roles.join('|')}.`);
   if (!(Roles as readonly string[]).includes(value)) throw new UsageError(`${value} is not a role; use one of ${Roles.join(', ')}.`);
   return value as Role;
+}
+
+/** A duration such as 30m, 12h or 7d, in milliseconds. */
+function durationArg(text: string): number {
+  const match = /^(\d{1,6})(s|m|h|d)$/.exec(text.trim());
+  if (!match || Number(match[1]) === 0) throw new UsageError(`${text} is not a duration; use a positive number with s, m, h or d, such as 30m, 12h or 7d.`);
+  return Number(match[1]) * { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 function print(call: Invocation, value: unknown, human: () => string): void {
@@ -241,7 +249,7 @@ const commands: Record<string, Command> = {
       const markdown = await bodyInput(call, title === undefined && tags === undefined);
       await withVault(call, (vault) => {
         const id = call.positionals[0]!;
-        new SyncEngine(vault).assertCan(vault.documents.workspaceOf(id), 'content');
+        new SyncEngine(vault).assertCan(vault.documents.workspaceOf(id), 'content', id);
         vault.documents.change(id, (d) => {
           if (markdown !== undefined) setBodyFromMarkdown(d, markdown);
           if (title !== undefined) A.updateText(d, ['title'], title.trim());
@@ -252,9 +260,9 @@ const commands: Record<string, Command> = {
     },
   },
   'doc delete': {
-    usage: 'hearth doc delete ID',
+    usage: 'hearth doc delete ID   (in a team workspace or a shared document: deleted at the relay and at every member too)',
     positionals: [1, 1],
-    run: (call) => withVault(call, (vault) => vault.documents.delete(call.positionals[0]!)),
+    run: (call) => withEngine(call, (engine) => engine.deleteDocument(call.positionals[0]!)),
   },
   'comment add': {
     usage: 'hearth comment add DOC --text T [--reply-to COMMENT]',
@@ -265,7 +273,7 @@ const commands: Record<string, Command> = {
       if (!text) throw new UsageError('comment add needs --text T.');
       const replyTo = call.values['reply-to'] as string | undefined;
       await withVault(call, (vault) => {
-        new SyncEngine(vault).assertCan(vault.documents.workspaceOf(call.positionals[0]!), 'comment');
+        new SyncEngine(vault).assertCan(vault.documents.workspaceOf(call.positionals[0]!), 'comment', call.positionals[0]!);
         const comment = vault.comments.add(call.positionals[0]!, { text, ...(replyTo ? { replyTo } : {}) });
         print(call, comment, () => `${comment.id}\n`);
       });
@@ -454,6 +462,32 @@ const commands: Record<string, Command> = {
       });
     },
   },
+  'account delete': {
+    usage:
+      'hearth account delete --confirm USERNAME [--force-local]   (deletes your account on every relay you registered on, then wipes this device; it cannot be undone.' +
+      ' --force-local skips relays that cannot be reached, for a relay that is gone for good: what it still holds stays there)',
+    options: { confirm: { type: 'string' }, 'force-local': { type: 'boolean' } },
+    positionals: [0, 0],
+    async run(call) {
+      const confirm = call.values.confirm as string | undefined;
+      if (confirm === undefined) throw new UsageError('account delete needs --confirm USERNAME, typed exactly as your username.');
+      const skipUnreachable = call.values['force-local'] === true;
+      await withEngine(call, async (engine, vault) => {
+        if (confirm !== vault.profile.username) {
+          throw new HearthError('BAD_REQUEST', `"${confirm}" is not this vault's username; nothing was deleted. Type it exactly as shown by \`hearth audit\`, with the same capitals.`);
+        }
+        // Relay side first; if a relay cannot be reached this throws and the vault stays, so the user can retry.
+        const result = await engine.deleteAccount({ skipUnreachable });
+        await engine.close();
+        vault.wipe();
+        print(call, { ...result, wiped: call.vaultDir }, () =>
+          `Deleted your account on ${result.relays} relay(s): ${result.spacesDeleted} space(s) you alone owned deleted, ${result.spacesKept} shared space(s) left to their other members.\n` +
+          (result.skipped.length ? `Not reached (skipped with --force-local; what they hold stays there): ${result.skipped.join(', ')}\n` : '') +
+          `Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n`,
+        );
+      });
+    },
+  },
   'member add': {
     usage: 'hearth member add W USERNAME --role owner|admin|editor|commenter|viewer',
     options: { role: { type: 'string' } },
@@ -488,13 +522,56 @@ const commands: Record<string, Command> = {
     positionals: [2, 2],
     run: (call) => withEngine(call, (engine) => engine.removeMember(call.positionals[0]!, call.positionals[1]!)),
   },
+  share: {
+    usage: 'hearth share DOC --user USERNAME --role admin|editor|commenter|viewer [--relay URL] [--yes]   (--yes: upload a personal document)',
+    options: { user: { type: 'string' }, role: { type: 'string' }, relay: { type: 'string' }, yes: { type: 'boolean' } },
+    positionals: [1, 1],
+    async run(call) {
+      const user = call.values.user as string | undefined;
+      if (!user) throw new UsageError('share needs --user USERNAME.');
+      const role = roleArg(call.values.role as string | undefined, 'share');
+      const relay = call.values.relay as string | undefined;
+      await withEngine(call, async (engine) => {
+        const documentId = call.positionals[0]!;
+        const plan = engine.describeShare(documentId, relay);
+        if (plan.leavesDevice && !call.values.yes) {
+          throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Run again with --yes to share it.`);
+        }
+        if (plan.leavesDevice && !call.json) call.io.err(`${plan.message}\n`);
+        const member = await engine.shareDocument(documentId, user, role, { confirmed: call.values.yes === true, ...(relay ? { relay } : {}) });
+        print(call, { documentId, relay: plan.relay, uploaded: plan.leavesDevice, member }, () => `Shared "${plan.title}" with ${member.username} as ${role}\n`);
+      });
+    },
+  },
+  'share revoke': {
+    usage: 'hearth share revoke DOC --user USERNAME   (rotates the document\'s key in the same step)',
+    options: { user: { type: 'string' } },
+    positionals: [1, 1],
+    async run(call) {
+      const user = call.values.user as string | undefined;
+      if (!user) throw new UsageError('share revoke needs --user USERNAME.');
+      await withEngine(call, async (engine) => {
+        await engine.unshareDocument(call.positionals[0]!, user);
+        print(call, { documentId: call.positionals[0]!, revoked: user }, () => `${user} can no longer read what is written in this document from now on\n`);
+      });
+    },
+  },
+  'share list': {
+    usage: 'hearth share list DOC',
+    positionals: [1, 1],
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        const members = await engine.documentShares(call.positionals[0]!);
+        print(call, members, () => table([['USERNAME', 'NAME', 'ROLE'], ...members.map((m) => [`${m.username ?? m.account}${m.isMe ? ' (you)' : ''}`, m.displayName ?? '', m.role])]));
+      }),
+  },
   'invite list': {
     usage: 'hearth invite list',
     positionals: [0, 0],
     run: (call) =>
       withEngine(call, async (engine) => {
         const invitations = await engine.invitations();
-        print(call, invitations, () => table([['ID', 'NAME', 'ROLE', 'FROM'], ...invitations.map((i) => [i.id, i.name, i.role, i.invitedBy ?? ''])]));
+        print(call, invitations, () => table([['ID', 'KIND', 'NAME', 'ROLE', 'FROM'], ...invitations.map((i) => [i.id, i.kind, i.name, i.role, i.invitedBy ?? ''])]));
       }),
   },
   'invite accept': {
@@ -520,6 +597,46 @@ const commands: Record<string, Command> = {
         );
         for (const status of statuses) if (status.state === 'error' || status.state === 'offline') throw new HearthError(status.reason?.code ?? 'UNAVAILABLE', `${status.name}: ${status.reason?.message ?? status.state}`);
       }),
+  },
+  'link create': {
+    usage: 'hearth link create DOC [--expires DURATION]   (publishes a read-only copy; prints its URL; DURATION like 30m, 12h, 7d)',
+    options: { expires: { type: 'string' } },
+    positionals: [1, 1],
+    async run(call) {
+      const expires = call.values.expires as string | undefined;
+      const expiresInMs = expires === undefined ? undefined : durationArg(expires);
+      await withEngine(call, async (engine) => {
+        const link = await engine.createLink(call.positionals[0]!, expiresInMs === undefined ? {} : { expiresInMs });
+        print(call, link, () => `${link.url}\n`);
+      });
+    },
+  },
+  'link list': {
+    usage: 'hearth link list   (the active public links this vault created)',
+    positionals: [0, 0],
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        const links = await engine.listLinks();
+        print(call, links, () => table([['ID', 'DOCUMENT', 'EXPIRES', 'URL'], ...links.map((l) => [l.id, l.title, l.expiresAt === null ? 'never' : when(l.expiresAt), l.url])]));
+      }),
+  },
+  'link revoke': {
+    usage: 'hearth link revoke ID',
+    positionals: [1, 1],
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        await engine.revokeLink(call.positionals[0]!);
+        print(call, { revoked: call.positionals[0]! }, () => `Revoked ${call.positionals[0]!}\n`);
+      }),
+  },
+  'link open': {
+    usage: 'hearth link open URL   (prints the shared document as Markdown; needs no vault)',
+    positionals: [1, 1],
+    async run(call) {
+      const opened = await openPublicLink(call.positionals[0]!);
+      if (!call.json) call.io.err(`${opened.title} (published ${when(opened.publishedAt)}${opened.expiresAt === null ? '' : `, expires ${when(opened.expiresAt)}`})\n`);
+      print(call, opened, () => opened.markdown);
+    },
   },
   'passphrase change': {
     usage: 'hearth passphrase change   (new one from HEARTH_NEW_PASSPHRASE or the terminal)',

@@ -8,7 +8,7 @@
  * create a new link (and revoke the old one). Personal workspaces have no relay, so a document
  * there cannot be published until its workspace is made a team workspace.
  */
-import { newId } from '../../common/crypto/sodium.ts';
+import { loadSodium, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { openLink, sealLink } from '../../common/protocol/link.ts';
@@ -51,6 +51,7 @@ export const MAX_LINK_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
 const MAX_FETCH_BYTES = 16 * 1024 * 1024;
 
 const capitalised = (role: string) => `${role[0]!.toUpperCase()}${role.slice(1)}`;
+const withArticle = (word: string) => `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
 
 /** The relay's HTTP address for a ws:// or wss:// relay URL (same host, port and path). */
 export function relayHttpBase(relayUrl: string): URL {
@@ -84,7 +85,7 @@ export class PublicLinks {
     const role = await this.host.currentRole(workspaceId);
     if (!role) throw new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; you cannot ${action} there.`);
     if (!canManageLinks(role)) {
-      throw new HearthError('FORBIDDEN', `You are a ${capitalised(role)} in ${workspace.name}: a ${role} cannot ${action}. Only Owners and Admins manage public links; ask one of them.`);
+      throw new HearthError('FORBIDDEN', `You are ${withArticle(capitalised(role))} in ${workspace.name}: ${withArticle(role)} cannot ${action}. Only Owners and Admins manage public links; ask one of them.`);
     }
     return { relay, role };
   }
@@ -169,6 +170,8 @@ export function parseLinkUrl(text: string): { dataUrl: URL; linkId: string; frag
  */
 export async function openPublicLink(text: string, fetchImpl: typeof fetch = fetch): Promise<OpenedLink> {
   const { dataUrl, linkId, fragmentKey } = parseLinkUrl(text);
+  // The key's base64url decoding is libsodium's; opening a link needs no unlocked vault to have loaded it.
+  await loadSodium();
   let response: Response;
   try {
     response = await fetchImpl(dataUrl, { redirect: 'error', cache: 'no-store', referrerPolicy: 'no-referrer', signal: AbortSignal.timeout(30_000) });

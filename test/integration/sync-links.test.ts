@@ -135,12 +135,12 @@ describe('public links', () => {
 
   it('Editors and Viewers cannot publish: FORBIDDEN naming their role, and nothing reaches the relay', async () => {
     for (const [peer, role] of [
-      [bob, 'Editor'],
-      [vic, 'Viewer'],
+      [bob, 'an Editor'],
+      [vic, 'a Viewer'],
     ] as const) {
       const refused = await errorOf(peer.engine.createLink(documentId));
       expect(refused.code).toBe('FORBIDDEN');
-      expect(refused.message).toContain(`You are a ${role} in Launch team`);
+      expect(refused.message).toContain(`You are ${role} in Launch team`);
       expect(await peer.engine.listLinks()).toEqual([]);
     }
     // Made an Admin, Bob may.
