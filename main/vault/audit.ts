@@ -16,6 +16,8 @@ export const AuditActions = [
   'member.invited',
   'member.role_changed',
   'member.removed',
+  'document.shared',
+  'document.unshared',
   'link.created',
   'link.revoked',
   'export',

@@ -31,6 +31,13 @@ export interface SpaceState {
   /** The space's index document (name, document list, member directory) as Automerge bytes, base64url. */
   index: string;
   paused: boolean;
+  /**
+   * For the relay space of one selectively shared document: the document it carries, the local
+   * workspace that holds it, and whether this vault received it (a share accepted) or made it.
+   */
+  share?: { document: string; workspace: string; received: boolean };
+  /** Per document: the highest relay sequence number ever seen (a relay that rolls back is noticed). */
+  highWater?: Record<string, number>;
 }
 
 export interface DocumentSyncState {
@@ -195,6 +202,19 @@ export class SyncStateStore {
     return rows.map((row) => {
       const item = openJson<Omit<QuarantinedChange, 'seq' | 'workspaceId' | 'bytes'> & { bytes: string }>(key, { kind: 'sync-quarantine', id: String(row.seq), workspaceId }, row.sealed);
       return { ...item, seq: row.seq, workspaceId, bytes: fromBase64Url(item.bytes) };
+    });
+  }
+
+  /** Drops what the space keeps about one document: its cursor and heads, queued changes, seen ids (the document was deleted). */
+  forgetDocument(workspaceId: string, documentId: string): void {
+    this.inTransaction(() => {
+      for (;;) {
+        const queued = this.outbox(workspaceId, 100_000).filter((e) => e.documentId === documentId);
+        if (queued.length === 0) break;
+        for (const entry of queued) this.dequeue(entry.seq);
+      }
+      this.sql('DELETE FROM sync_documents WHERE workspace_id = ? AND document_id = ?').run(workspaceId, documentId);
+      this.sql('DELETE FROM sync_seen WHERE workspace_id = ? AND document_id = ?').run(workspaceId, documentId);
     });
   }
 

@@ -19,6 +19,12 @@ export interface Workspace {
   createdAt: number;
   /** For team workspaces: the relay the workspace syncs through. */
   relay?: string;
+  /**
+   * Set on the hidden record of a selectively shared document's own relay space (the sync
+   * engine's): the id of the document it carries. Such records hold that space's sealed sync
+   * state; they are not listed and not found by name, only by id.
+   */
+  shareOf?: string;
 }
 
 interface LoadedWorkspace {
@@ -55,7 +61,7 @@ export class WorkspaceStore {
   }
 
   list(): Workspace[] {
-    return [...this.all().values()].map((w) => ({ ...w.workspace })).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+    return [...this.all().values()].filter((w) => !w.workspace.shareOf).map((w) => ({ ...w.workspace })).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
   }
 
   create(input: { name: string; kind?: WorkspaceKind; relay?: string }, options: { audit?: boolean } = {}): Workspace {
@@ -97,6 +103,24 @@ export class WorkspaceStore {
     return { ...renamed };
   }
 
+  /** The hidden record of a shared document's relay space (see `shareOf`), with its own key. */
+  createShareSpace(id: string, relay: string, documentId: string): Workspace {
+    const workspace: Workspace = { id, name: 'Shared document', kind: 'team', createdAt: Date.now(), relay, shareOf: documentId };
+    const key = randomKey();
+    this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+      id,
+      sealBytes(this.recordsKey, { kind: 'workspace-key', id }, key),
+      sealJson(this.recordsKey, { kind: 'workspace', id }, workspace),
+    );
+    this.all().set(id, { workspace, key });
+    return { ...workspace };
+  }
+
+  /** The hidden records of shared documents' relay spaces. */
+  shareSpaces(): Workspace[] {
+    return [...this.all().values()].filter((w) => w.workspace.shareOf).map((w) => ({ ...w.workspace }));
+  }
+
   /** Marks a personal workspace as a team workspace syncing through `relay` (the sync engine's explicit conversion). */
   makeTeam(id: string, relay: string): Workspace {
     const { workspace } = this.find(id);
@@ -111,7 +135,7 @@ export class WorkspaceStore {
     const all = this.all();
     const byId = all.get(idOrName);
     if (byId) return byId;
-    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName);
+    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName && !w.workspace.shareOf);
     if (byName.length === 1) return byName[0]!;
     if (byName.length > 1) throw new HearthError('CONFLICT', `Several workspaces are named "${idOrName}"; use the workspace id instead.`);
     throw new HearthError('NOT_FOUND', `No workspace "${idOrName}". \`hearth workspace list\` shows the workspaces in this vault.`);

@@ -63,7 +63,7 @@ describe('hearth team commands', { timeout: 240_000 }, () => {
     expect((await hearth('ann', ['sync'])).code).toBe(0);
 
     const invitations = await json<Array<{ id: string; name: string; role: string; invitedBy: string }>>('bob', ['invite', 'list']);
-    expect(invitations).toEqual([{ id: workspace, relay: relay.url, name: 'Team', role: 'viewer', invitedBy: users.ann }]);
+    expect(invitations).toEqual([{ id: workspace, kind: 'workspace', relay: relay.url, name: 'Team', role: 'viewer', invitedBy: users.ann }]);
     expect((await json<{ name: string }>('bob', ['invite', 'accept', workspace])).name).toBe('Team');
     expect((await hearth('cat', ['invite', 'accept', workspace])).code).toBe(0);
     expect((await json<Array<{ title: string }>>('bob', ['doc', 'list', '--workspace', 'Team'])).map((d) => d.title)).toEqual(['Plan']);
