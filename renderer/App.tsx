@@ -12,6 +12,7 @@ import { useFiles } from './state/files.ts';
 import { useLibrary } from './state/library.ts';
 import { useSession } from './state/session.ts';
 import { useUi } from './state/ui.ts';
+import { useProgress } from './state/progress.ts';
 import { Notices } from './components/Notices.tsx';
 
 export function App() {
@@ -28,6 +29,11 @@ export function App() {
         if (cancelled) return;
         provideApi(api);
         unsubscribe = [api.on('locked', ({ reason }) => onLocked(reason)), api.on('documentChanged', ({ documentId, changes }) => onRemoteChange(documentId, changes))];
+        // Your data: progress of long work, and the vault gone (wipe, account deletion) → first run.
+        unsubscribe.push(
+          api.on('progress', (progress) => useProgress.getState().report(progress)),
+          api.on('wiped', () => useSession.setState({ phase: 'no-vault', profile: null, lockedReason: null })),
+        );
         void useSession.getState().load();
       },
       (error: unknown) => useSession.setState({ phase: 'unreachable', problem: messageOf(error) }),

@@ -1,20 +1,25 @@
-/** Settings: profile, passphrase change, auto-lock, theme, and the audit log. */
-import { useEffect, useState, type FormEvent } from 'react';
-import type { AuditEntry, Settings } from '../../common/api/contract.ts';
-import { ApiFailure, call, hearth, messageOf } from '../state/api.ts';
-import { useLibrary } from '../state/library.ts';
+/** Settings: profile, passphrase change, auto-lock, theme; your data, privacy, the audit log and the Danger Zone (in settings/). */
+import { useState, type FormEvent } from 'react';
+import type { Settings } from '../../common/api/contract.ts';
+import { ApiFailure, messageOf } from '../state/api.ts';
 import { useSession } from '../state/session.ts';
 import { AvatarPicker } from './Avatar.tsx';
-import { formatExact } from './format.ts';
 import { Modal } from './Modal.tsx';
+import { AuditLog } from './settings/AuditLog.tsx';
+import { DangerZone } from './settings/DangerZone.tsx';
+import { PrivacySettings } from './settings/PrivacySettings.tsx';
+import { YourDataSettings } from './settings/YourDataSettings.tsx';
 import { passphraseStrength } from './passphraseStrength.ts';
 
-type Tab = 'profile' | 'security' | 'appearance' | 'audit';
+type Tab = 'profile' | 'security' | 'appearance' | 'data' | 'privacy' | 'audit' | 'danger';
 const tabs: Array<{ id: Tab; label: string }> = [
   { id: 'profile', label: 'Profile' },
   { id: 'security', label: 'Security' },
   { id: 'appearance', label: 'Appearance' },
+  { id: 'data', label: 'Your data' },
+  { id: 'privacy', label: 'Privacy' },
   { id: 'audit', label: 'Audit log' },
+  { id: 'danger', label: 'Danger Zone' },
 ];
 
 export function SettingsDialog({ onClose }: { onClose: () => void }) {
@@ -52,7 +57,10 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
           {tab === 'profile' ? <ProfileSettings /> : null}
           {tab === 'security' ? <SecuritySettings /> : null}
           {tab === 'appearance' ? <AppearanceSettings /> : null}
+          {tab === 'data' ? <YourDataSettings /> : null}
+          {tab === 'privacy' ? <PrivacySettings onShowAudit={() => setTab('audit')} /> : null}
           {tab === 'audit' ? <AuditLog /> : null}
+          {tab === 'danger' ? <DangerZone /> : null}
         </div>
       </div>
     </Modal>
@@ -224,65 +232,5 @@ function AppearanceSettings() {
       ))}
       {saved.view}
     </fieldset>
-  );
-}
-
-/** "workspace.created" → "Workspace created". */
-function describeAction(action: string): string {
-  const words = action.replace(/[._]+/g, ' ').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-function AuditLog() {
-  const workspaces = useLibrary((s) => s.workspaces);
-  const documents = useLibrary((s) => s.documents);
-  const nameOf = (target: string | undefined) => {
-    if (!target) return '';
-    return workspaces?.find((w) => w.id === target)?.name ?? documents?.find((d) => d.id === target)?.title ?? target;
-  };
-  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => {
-    call(hearth().auditLog()).then(
-      (log) => setEntries([...log].sort((a, b) => b.seq - a.seq)),
-      (error: unknown) => setProblem(messageOf(error)),
-    );
-  }, []);
-  return (
-    <div>
-      <h3>Audit log</h3>
-      <p className="muted">Security events on this device, newest first. They are kept in the encrypted vault.</p>
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
-      {!entries && !problem ? <p className="muted">Loading the audit log…</p> : null}
-      {entries?.length === 0 ? <p className="muted">No events yet.</p> : null}
-      {entries && entries.length > 0 ? (
-        <div className="audit-scroll" tabIndex={0} aria-label="Audit log entries">
-          <table className="audit">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">What</th>
-                <th scope="col">On</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((entry) => (
-                <tr key={entry.seq}>
-                  <td>{formatExact(entry.at)}</td>
-                  <td>{entry.actor}</td>
-                  <td>{describeAction(entry.action)}</td>
-                  <td className="audit-target">{nameOf(entry.target)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-    </div>
   );
 }

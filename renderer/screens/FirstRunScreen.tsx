@@ -4,10 +4,17 @@ import { AvatarPicker } from '../components/Avatar.tsx';
 import { passphraseStrength } from '../components/passphraseStrength.ts';
 import { messageOf } from '../state/api.ts';
 import { useSession } from '../state/session.ts';
+import { RestoreBackup } from './RestoreBackup.tsx';
 
 const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
 
 export function FirstRunScreen() {
+  const [restoring, setRestoring] = useState(false);
+  if (restoring) return <RestoreBackup onCancel={() => setRestoring(false)} />;
+  return <CreateVault onRestore={() => setRestoring(true)} />;
+}
+
+function CreateVault({ onRestore }: { onRestore: () => void }) {
   const createVault = useSession((s) => s.createVault);
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
@@ -90,6 +97,9 @@ export function FirstRunScreen() {
         ) : null}
         <button type="submit" className="button button-primary button-wide" disabled={busy}>
           {busy ? 'Creating your vault…' : 'Create vault'}
+        </button>
+        <button type="button" className="button button-wide" onClick={onRestore} disabled={busy}>
+          Restore from a backup
         </button>
       </form>
     </main>

@@ -45,12 +45,16 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function startApp(options: { colorScheme?: 'light' | 'dark'; vaultDir?: string; acceptDownloads?: boolean; minuteMs?: number } = {}): Promise<App> {
+export async function startApp(
+  options: { colorScheme?: 'light' | 'dark'; vaultDir?: string; dataDir?: string; acceptDownloads?: boolean; minuteMs?: number } = {},
+): Promise<App> {
   const rendererDir = await buildRenderer();
   const session = new Session({
     vaultDir: options.vaultDir ?? join(tempDir('hearth-e2e-'), 'vault'),
     kdfCost: MIN_KDF_COST,
     ...(options.minuteMs ? { minuteMs: options.minuteMs } : {}),
+    // Exports and backups never land in the real home folder during tests.
+    dataDir: options.dataDir ?? join(tempDir('hearth-e2e-data-'), 'Hearth'),
   });
   const server = await startBrowserServer({ session, rendererDir });
   const browser = await chromium.launch({

@@ -1,0 +1,174 @@
+/** Settings → Your data: export, import, encrypted backup (and where restore lives). */
+import { useState, type FormEvent } from 'react';
+import type { ImportResult } from '../../../common/api/contract.ts';
+import { ApiFailure, call, hearth, messageOf } from '../../state/api.ts';
+import { useLibrary } from '../../state/library.ts';
+import { formatSize } from '../format.ts';
+import { DataPicker, MessageLine, TaskProgress, type Message } from './parts.tsx';
+
+export function YourDataSettings() {
+  // Each finished export or backup refreshes the import list, so it shows up there at once.
+  const [written, setWritten] = useState(0);
+  return (
+    <div className="settings-stack">
+      <ExportSection onWritten={() => setWritten((n) => n + 1)} />
+      <ImportSection refreshKey={written} />
+      <BackupSection onWritten={() => setWritten((n) => n + 1)} />
+    </div>
+  );
+}
+
+function ExportSection({ onWritten }: { onWritten: () => void }) {
+  const workspaces = useLibrary((s) => s.workspaces);
+  const [scope, setScope] = useState('all');
+  const [format, setFormat] = useState<'folder' | 'zip'>('folder');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<Message>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setMessage(null);
+    try {
+      const result = await call(hearth().exportData({ format, ...(scope === 'all' ? {} : { workspaceId: scope }) }));
+      const c = result.counts;
+      setMessage({
+        ok: true,
+        text: `Exported ${c.documents} document${c.documents === 1 ? '' : 's'}, ${c.comments} comment${c.comments === 1 ? '' : 's'} and ${c.files} file${c.files === 1 ? '' : 's'} to ${result.path}`,
+      });
+      onWritten();
+    } catch (error) {
+      setMessage({ ok: false, text: messageOf(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="export-title">
+      <h3 id="export-title">Export</h3>
+      <p className="muted">
+        Everything in an open format: Markdown for people, JSON for programs, full history for Hearth. Written unencrypted into your data folder; a new
+        folder each time, nothing is overwritten.
+      </p>
+      <label className="field">
+        <span>What to export</span>
+        <select value={scope} onChange={(e) => setScope(e.target.value)}>
+          <option value="all">All workspaces</option>
+          {workspaces?.map((w) => (
+            <option key={w.id} value={w.id}>
+              {w.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <fieldset className="inline-choice">
+        <legend>Format</legend>
+        <label className="radio">
+          <input type="radio" name="export-format" checked={format === 'folder'} onChange={() => setFormat('folder')} />
+          Folder
+        </label>
+        <label className="radio">
+          <input type="radio" name="export-format" checked={format === 'zip'} onChange={() => setFormat('zip')} />
+          .zip file
+        </label>
+      </fieldset>
+      <TaskProgress task="export" active={busy} label="Export progress" />
+      <MessageLine message={message} />
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? 'Exporting…' : 'Export'}
+      </button>
+    </form>
+  );
+}
+
+function summaryText(s: ImportResult): string {
+  const parts = [
+    `${s.documentsCreated} new document${s.documentsCreated === 1 ? '' : 's'}`,
+    `${s.comments} comment${s.comments === 1 ? '' : 's'}`,
+    `${s.files} file${s.files === 1 ? '' : 's'}`,
+  ];
+  const skipped: string[] = [];
+  if (s.documentsMerged > 0) skipped.push(`${s.documentsMerged} document${s.documentsMerged === 1 ? ' was' : 's were'} already here (merged, not duplicated)`);
+  if (s.filesSkipped > 0) skipped.push(`${s.filesSkipped} file${s.filesSkipped === 1 ? ' was' : 's were'} already here (skipped)`);
+  return `Imported ${parts.join(', ')}${s.workspaces > 0 ? ` into ${s.workspaces} new workspace${s.workspaces === 1 ? '' : 's'}` : ''}.${skipped.length ? ` ${skipped.join('; ')}.` : ''}`;
+}
+
+function ImportSection({ refreshKey }: { refreshKey: number }) {
+  const loadWorkspaces = useLibrary((s) => s.loadWorkspaces);
+  const [path, setPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<Message>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!path.trim()) return setMessage({ ok: false, text: 'Choose an export or a Markdown folder, or type the full path of one.' });
+    setBusy(true);
+    setMessage(null);
+    try {
+      const summary = await call(hearth().importData({ path: path.trim() }));
+      setMessage({ ok: true, text: summaryText(summary) });
+      await loadWorkspaces();
+    } catch (error) {
+      setMessage({ ok: false, text: messageOf(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="import-title">
+      <h3 id="import-title">Import</h3>
+      <p className="muted">A Hearth export (folder or .zip) keeps ids and history, so importing it twice adds nothing twice. A folder of Markdown files becomes new documents.</p>
+      <DataPicker kinds={['export', 'markdown']} value={path} onChange={setPath} refreshKey={refreshKey} legend="What to import" />
+      <TaskProgress task="import" active={busy} label="Import progress" />
+      <MessageLine message={message} />
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? 'Importing…' : 'Import'}
+      </button>
+    </form>
+  );
+}
+
+function BackupSection({ onWritten }: { onWritten: () => void }) {
+  const [passphrase, setPassphrase] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<Message>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (passphrase.length < 8) return setMessage({ ok: false, text: 'Choose a backup passphrase of at least 8 characters.' });
+    if (passphrase !== confirmation) return setMessage({ ok: false, text: 'The two backup passphrases differ. Type the same one twice.' });
+    setBusy(true);
+    setMessage(null);
+    try {
+      const result = await call(hearth().backup({ passphrase }));
+      setPassphrase('');
+      setConfirmation('');
+      setMessage({ ok: true, text: `Wrote an encrypted backup (${formatSize(result.bytes)}) to ${result.path}. Keep the backup passphrase: without it the backup cannot be opened.` });
+      onWritten();
+    } catch (error) {
+      setMessage({ ok: false, text: error instanceof ApiFailure && error.code === 'ALREADY_EXISTS' ? 'A backup of that name exists already; try again.' : messageOf(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="backup-title">
+      <h3 id="backup-title">Encrypted backup</h3>
+      <p className="muted">
+        One file, sealed with a backup passphrase, that restores everything on this or another computer. To restore: on a device without a vault (a new
+        install, or after wiping this one), choose “Restore from a backup” on the welcome screen.
+      </p>
+      <label className="field">
+        <span>Backup passphrase</span>
+        <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+      </label>
+      <label className="field">
+        <span>Confirm backup passphrase</span>
+        <input type="password" autoComplete="new-password" value={confirmation} onChange={(e) => setConfirmation(e.target.value)} />
+      </label>
+      <TaskProgress task="backup" active={busy} label="Backup progress" />
+      <MessageLine message={message} />
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? 'Writing the backup…' : 'Write backup'}
+      </button>
+    </form>
+  );
+}
