@@ -1,0 +1,102 @@
+// `hearth share`, `hearth share list` and `hearth share revoke` as real processes against a real
+// relay: a personal document is shared only with --yes (saying what leaves the device), the
+// recipient lists and accepts a 'document' invitation, a Viewer's edit and delete exit 1 naming
+// the role, revoke removes the person, and the usage contract (exit 2).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/vault.ts';
+import { startTestRelay, type TestRelay } from './relay-fixture.ts';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const root = tempDir('hearth-cli-share-');
+const suffix = String(process.pid);
+const users = { ann: `ann-${suffix}`, bob: `bob-${suffix}` };
+type Who = keyof typeof users;
+
+function hearth(who: Who, args: string[], input = ''): Promise<Run> {
+  const env = { ...process.env, HEARTH_VAULT: join(root, who), HEARTH_PASSPHRASE: `passphrase of ${who}` };
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/hearth.js', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdin.end(input);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function json<T>(who: Who, args: string[], input?: string): Promise<T> {
+  const run = await hearth(who, [...args, '--json'], input);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout) as T;
+}
+
+let relay: TestRelay;
+let doc: string;
+
+describe('hearth share', { timeout: 240_000 }, () => {
+  beforeAll(async () => {
+    relay = await startTestRelay();
+    await Promise.all(
+      (Object.keys(users) as Who[]).map(async (who) => {
+        expect((await hearth(who, ['init', '--username', users[who]])).code).toBe(0);
+        expect((await hearth(who, ['account', 'register', '--relay', relay.url])).code).toBe(0);
+      }),
+    );
+    expect((await hearth('ann', ['workspace', 'create', 'Notes'])).code).toBe(0);
+    doc = (await json<{ id: string }>('ann', ['doc', 'create', '--workspace', 'Notes', '--title', 'Recipe', '--file', '-'], 'two eggs\n')).id;
+  });
+  afterAll(() => relay?.stop());
+
+  it('shares a personal document only with --yes, saying what leaves the device', async () => {
+    const refused = await hearth('ann', ['share', doc, '--user', users.bob, '--role', 'viewer']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Nothing was sent\. The document "Recipe" .* uploaded to .*--yes/);
+    expect(await relay.store.driver.all('SELECT space FROM spaces', [])).toEqual([]);
+
+    const shared = await json<{ uploaded: boolean; relay: string; member: { username: string; role: string } }>('ann', ['share', doc, '--user', users.bob, '--role', 'viewer', '--yes']);
+    expect(shared).toMatchObject({ uploaded: true, relay: relay.url, member: { username: users.bob, role: 'viewer' } });
+    const list = await json<Array<{ username: string; role: string; isMe: boolean }>>('ann', ['share', 'list', doc]);
+    expect(list.map((m) => [m.username, m.role]).sort()).toEqual([[users.ann, 'owner'], [users.bob, 'viewer']].sort());
+  });
+
+  it('the recipient lists and accepts the document invitation, reads it, and is refused editing and deleting as a Viewer', async () => {
+    const invitations = await json<Array<{ id: string; kind: string; documentTitle: string; role: string; invitedBy: string }>>('bob', ['invite', 'list']);
+    expect(invitations).toEqual([expect.objectContaining({ kind: 'document', documentTitle: 'Recipe', role: 'viewer', invitedBy: users.ann })]);
+    expect((await hearth('bob', ['invite', 'accept', invitations[0]!.id])).code).toBe(0);
+    expect((await hearth('bob', ['doc', 'show', doc])).stdout).toContain('two eggs');
+    const edit = await hearth('bob', ['doc', 'edit', doc, '--file', '-'], 'changed\n');
+    expect(edit.code).toBe(1);
+    expect(edit.stderr).toMatch(/shared with you as a Viewer/);
+    const removal = await hearth('bob', ['doc', 'delete', doc]);
+    expect(removal.code).toBe(1);
+    expect(removal.stderr).toMatch(/viewer cannot delete it/);
+    expect((await hearth('bob', ['doc', 'show', doc])).stdout).toContain('two eggs');
+  });
+
+  it('revokes: the person leaves the list and gets nothing new', async () => {
+    expect((await hearth('ann', ['share', 'revoke', doc, '--user', users.bob])).code).toBe(0);
+    const list = await json<Array<{ username: string }>>('ann', ['share', 'list', doc]);
+    expect(list.map((m) => m.username)).toEqual([users.ann]);
+    expect((await hearth('ann', ['doc', 'edit', doc, '--file', '-'], 'three eggs\n')).code).toBe(0);
+    expect((await hearth('ann', ['sync'])).code).toBe(0);
+    const sync = await hearth('bob', ['sync']);
+    expect(sync.code).toBe(1);
+    expect(sync.stderr).toMatch(/removed from Shared document "Recipe"/);
+    expect((await hearth('bob', ['doc', 'show', doc])).stdout).not.toContain('three eggs');
+  });
+
+  it('keeps the usage contract: a missing --user or a bad role exits 2', async () => {
+    expect((await hearth('ann', ['share', doc, '--role', 'viewer'])).code).toBe(2);
+    expect((await hearth('ann', ['share', doc, '--user', users.bob, '--role', 'boss'])).code).toBe(2);
+    expect((await hearth('ann', ['share', 'revoke', doc])).code).toBe(2);
+  });
+});
