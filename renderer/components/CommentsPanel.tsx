@@ -14,9 +14,11 @@ interface CommentsPanelProps {
   /** Anchors the comment to the current selection (and saves pending edits first). */
   onAdd: (text: string) => Promise<void>;
   onShowThread: (thread: CommentThread) => void;
+  /** False for a Viewer: no comment box, no replies, no resolve. */
+  canComment?: boolean;
 }
 
-export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread }, newCommentRef) {
+export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread, canComment = true }, newCommentRef) {
   const { threads, problem, activeThreadId } = useComments();
   const [showResolved, setShowResolved] = useState(false);
   const open = threads?.filter((t) => !t.resolved) ?? [];
@@ -27,13 +29,15 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
       <h2 id="comments-heading" className="panel-heading">
         Comments
       </h2>
-      <CommentForm
-        ref={newCommentRef}
-        label={selectionQuote ? 'Comment on the selected text' : 'Comment on the document'}
-        quote={selectionQuote}
-        submitLabel="Comment"
-        onSubmit={onAdd}
-      />
+      {canComment ? (
+        <CommentForm
+          ref={newCommentRef}
+          label={selectionQuote ? 'Comment on the selected text' : 'Comment on the document'}
+          quote={selectionQuote}
+          submitLabel="Comment"
+          onSubmit={onAdd}
+        />
+      ) : null}
       {problem ? (
         <p role="alert" className="form-error">
           {problem}
@@ -43,12 +47,12 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
       {threads?.length === 0 ? (
         <div className="empty-state empty-state-small">
           <MessageSquare aria-hidden size={24} />
-          <p className="muted">No comments yet. Select some text and write one.</p>
+          <p className="muted">{canComment ? 'No comments yet. Select some text and write one.' : 'No comments yet.'}</p>
         </div>
       ) : null}
       <ul className="threads" aria-label="Open comments">
         {open.map((thread) => (
-          <ThreadView key={thread.id} thread={thread} active={thread.id === activeThreadId} onShow={() => onShowThread(thread)} />
+          <ThreadView key={thread.id} thread={thread} active={thread.id === activeThreadId} canComment={canComment} onShow={() => onShowThread(thread)} />
         ))}
       </ul>
       {resolved.length > 0 ? (
@@ -59,7 +63,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
           {showResolved ? (
             <ul className="threads" aria-label="Resolved comments">
               {resolved.map((thread) => (
-                <ThreadView key={thread.id} thread={thread} active={false} onShow={() => onShowThread(thread)} />
+                <ThreadView key={thread.id} thread={thread} active={false} canComment={canComment} onShow={() => onShowThread(thread)} />
               ))}
             </ul>
           ) : null}
@@ -69,7 +73,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
   );
 });
 
-function ThreadView({ thread, active, onShow }: { thread: CommentThread; active: boolean; onShow: () => void }) {
+function ThreadView({ thread, active, onShow, canComment }: { thread: CommentThread; active: boolean; onShow: () => void; canComment: boolean }) {
   const { reply, resolve, remove } = useComments();
   const me = useSession((s) => s.profile?.username);
   const [replying, setReplying] = useState(false);
@@ -99,7 +103,7 @@ function ThreadView({ thread, active, onShow }: { thread: CommentThread; active:
               <time dateTime={new Date(comment.createdAt).toISOString()} title={formatExact(comment.createdAt)}>
                 {formatWhen(comment.createdAt)}
               </time>
-              {comment.author === me ? (
+              {comment.author === me && canComment ? (
                 <button type="button" className="icon-button comment-delete" aria-label={`Delete comment “${comment.text.slice(0, 40)}”`} onClick={() => setDeleting(comment.id)}>
                   <Trash2 aria-hidden size={14} />
                 </button>
@@ -114,6 +118,7 @@ function ThreadView({ thread, active, onShow }: { thread: CommentThread; active:
           {problem}
         </p>
       ) : null}
+      {canComment ? (
       <div className="thread-actions">
         {!thread.resolved ? (
           <button type="button" className="button button-quiet" onClick={() => setReplying(!replying)} aria-expanded={replying}>
@@ -125,6 +130,7 @@ function ThreadView({ thread, active, onShow }: { thread: CommentThread; active:
           {thread.resolved ? 'Reopen' : 'Resolve'}
         </button>
       </div>
+      ) : null}
       {deleting ? (
         <ConfirmDialog
           title="Delete this comment?"

@@ -5,6 +5,7 @@ import type { DocumentSummary } from '../../common/api/contract.ts';
 import { useLibrary } from '../state/library.ts';
 import { useUi } from '../state/ui.ts';
 import { messageOf } from '../state/api.ts';
+import { permissionsOf } from '../state/team.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { formatExact, formatWhen } from './format.ts';
 import { ItemMenu } from './ItemMenu.tsx';
@@ -20,6 +21,7 @@ export function DocumentList() {
   const notify = useUi((s) => s.notify);
   const [editing, setEditing] = useState<Editing>(null);
   const [creating, setCreating] = useState(false);
+  const permissions = permissionsOf(useLibrary((s) => s.workspaces?.find((w) => w.id === s.selectedWorkspaceId)));
 
   const create = async () => {
     setCreating(true);
@@ -38,9 +40,11 @@ export function DocumentList() {
         <h2 id="documents-heading" className="visually-hidden">
           Documents
         </h2>
-        <button type="button" className="button button-primary" onClick={() => void create()} disabled={creating}>
-          <FilePlus aria-hidden size={16} /> New document
-        </button>
+        {permissions.write ? (
+          <button type="button" className="button button-primary" onClick={() => void create()} disabled={creating}>
+            <FilePlus aria-hidden size={16} /> New document
+          </button>
+        ) : null}
       </div>
       {documentsProblem ? (
         <p role="alert" className="form-error column-note">
@@ -52,7 +56,7 @@ export function DocumentList() {
         <div className="empty-state">
           <FileText aria-hidden size={32} />
           <p>No documents here yet.</p>
-          <p className="muted">Choose “New document” to start writing.</p>
+          {permissions.write ? <p className="muted">Choose “New document” to start writing.</p> : null}
         </div>
       ) : null}
       <ul className="documents" aria-labelledby="documents-heading">
@@ -80,14 +84,16 @@ export function DocumentList() {
                 ) : null}
               </span>
             </button>
-            <ItemMenu
-              label={`Actions for ${document.title || untitled}`}
-              actions={[
-                { label: 'Rename…', onSelect: () => setEditing({ kind: 'rename', document }) },
-                { label: 'Edit tags…', onSelect: () => setEditing({ kind: 'tags', document }) },
-                { label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', document }) },
-              ]}
-            />
+            {permissions.write ? (
+              <ItemMenu
+                label={`Actions for ${document.title || untitled}`}
+                actions={[
+                  { label: 'Rename…', onSelect: () => setEditing({ kind: 'rename', document }) },
+                  { label: 'Edit tags…', onSelect: () => setEditing({ kind: 'tags', document }) },
+                  ...(permissions.delete ? [{ label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', document }) }] : []),
+                ]}
+              />
+            ) : null}
           </li>
         ))}
       </ul>

@@ -14,6 +14,7 @@ import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { call, hearth, messageOf } from '../state/api.ts';
 import { useComments } from '../state/comments.ts';
 import { useLibrary } from '../state/library.ts';
+import { permissionsOf, roleLabels } from '../state/team.ts';
 import { CommentsPanel } from './CommentsPanel.tsx';
 import { Editor } from './Editor.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
@@ -74,6 +75,8 @@ export function DocumentPane({ documentId }: { documentId: string }) {
 function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial: DocumentSummary }) {
   const summary = useLibrary((s) => s.documents?.find((d) => d.id === initial.id)) ?? initial;
   const updateDocument = useLibrary((s) => s.updateDocument);
+  const workspace = useLibrary((s) => s.workspaces?.find((w) => w.id === initial.workspaceId));
+  const permissions = permissionsOf(workspace);
   const { threads, activeThreadId, setActive, add } = useComments();
   const [view, setView] = useState<EditorView | null>(null);
   const [, setVersion] = useState(0);
@@ -143,9 +146,9 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     <div className={showComments ? 'document-layout with-comments' : 'document-layout'}>
       <article className="document-pane" aria-label={summary.title || 'Untitled document'}>
         <header className="document-header">
-          <TitleField key={initial.id} title={summary.title} onSave={(title) => updateDocument(initial.id, { title })} />
+          <TitleField key={initial.id} title={summary.title} readOnly={!permissions.write} onSave={(title) => updateDocument(initial.id, { title })} />
           <div className="document-header-row">
-            <TagEditor tags={summary.tags} onChange={(tags) => void updateDocument(initial.id, { tags })} />
+            <TagEditor tags={summary.tags} readOnly={!permissions.write} onChange={(tags) => void updateDocument(initial.id, { tags })} />
             <SaveStatus replica={replica} />
             <button
               type="button"
@@ -158,19 +161,27 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
             </button>
           </div>
         </header>
-        <EditorToolbar
-          view={view}
-          onLink={requestLink}
-          onComment={() => {
-            setShowComments(true);
-            requestAnimationFrame(() => newComment.current?.focus());
-          }}
-        />
+        {permissions.write ? (
+          <EditorToolbar
+            view={view}
+            onLink={requestLink}
+            onComment={() => {
+              setShowComments(true);
+              requestAnimationFrame(() => newComment.current?.focus());
+            }}
+          />
+        ) : (
+          <p className="role-notice" role="note">
+            {permissions.role
+              ? `You are ${permissions.role === 'viewer' ? 'a Viewer' : `a ${roleLabels[permissions.role]}`} in ${workspace?.name ?? 'this workspace'}: ${permissions.comment ? 'you can comment, but not change the text.' : 'you can read this document, but not change it or comment.'}`
+              : `You are no longer a member of ${workspace?.name ?? 'this workspace'}: this copy is read-only.`}
+          </p>
+        )}
         <div className="editor-scroll">
-          <Editor replica={replica} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
+          <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
-      {showComments ? <CommentsPanel ref={newComment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {showComments ? <CommentsPanel ref={newComment} canComment={permissions.comment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
       {linking ? (
         <NameDialog
           title="Link"
@@ -193,7 +204,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
 }
 
 /** The title, saved as you type (after a short pause) and when you leave the field. */
-function TitleField({ title, onSave }: { title: string; onSave: (title: string) => Promise<void> }) {
+function TitleField({ title, onSave, readOnly }: { title: string; onSave: (title: string) => Promise<void>; readOnly: boolean }) {
   const [draft, setDraft] = useState(title);
   const [problem, setProblem] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -226,7 +237,8 @@ function TitleField({ title, onSave }: { title: string; onSave: (title: string) 
         placeholder="Untitled"
         aria-label="Title"
         maxLength={500}
-        autoFocus={title === ''}
+        readOnly={readOnly}
+        autoFocus={title === '' && !readOnly}
         onChange={(e) => {
           const value = e.target.value;
           setDraft(value);

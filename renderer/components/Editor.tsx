@@ -19,10 +19,15 @@ interface EditorProps {
   onUpdate: (view: EditorView | null) => void;
   onLinkRequest: () => void;
   onThreadClick: (threadId: string) => void;
+  /** False for a Viewer or Commenter in a team workspace: the text cannot be changed here. */
+  editable?: boolean;
 }
 
-export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick }: EditorProps) {
+export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editable = true }: EditorProps) {
   const host = useRef<HTMLDivElement>(null);
+  const viewRef = useRef<EditorView | null>(null);
+  const editableRef = useRef(editable);
+  editableRef.current = editable;
   const callbacks = useRef({ onUpdate, onLinkRequest, onThreadClick });
   callbacks.current = { onUpdate, onLinkRequest, onThreadClick };
 
@@ -37,7 +42,16 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick }: Edit
         doc: pmDoc,
         plugins: [plugin, commentHighlights, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
       }),
-      attributes: { 'aria-label': 'Document text', 'aria-multiline': 'true', role: 'textbox', class: 'prose', spellcheck: 'true' },
+      attributes: () => ({
+        'aria-label': 'Document text',
+        'aria-multiline': 'true',
+        role: 'textbox',
+        class: 'prose',
+        spellcheck: 'true',
+        ...(editableRef.current ? {} : { 'aria-readonly': 'true' }),
+      }),
+      // Remote changes still come in through the sync plugin; only the user's input is refused.
+      editable: () => editableRef.current,
       dispatchTransaction(tr) {
         view.updateState(view.state.apply(tr));
         callbacks.current.onUpdate(view);
@@ -56,12 +70,20 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick }: Edit
         return false;
       },
     });
+    viewRef.current = view;
     callbacks.current.onUpdate(view);
     return () => {
+      viewRef.current = null;
       callbacks.current.onUpdate(null);
       view.destroy();
     };
   }, [replica]);
+
+  // A role change (a peer made me a Viewer) takes effect in the open editor at once.
+  useEffect(() => {
+    const view = viewRef.current;
+    if (view && view.editable !== editable) view.setProps({ editable: () => editableRef.current });
+  }, [editable]);
 
   return <div ref={host} className="editor-host" />;
 }

@@ -5,6 +5,7 @@ import type { FileInfo } from '../../common/api/contract.ts';
 import { useFiles } from '../state/files.ts';
 import { useLibrary } from '../state/library.ts';
 import { messageOf } from '../state/api.ts';
+import { permissionsOf } from '../state/team.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { formatExact, formatSize, formatWhen } from './format.ts';
 
@@ -14,6 +15,7 @@ export function FilesPanel() {
   const [dragging, setDragging] = useState(false);
   const [deleting, setDeleting] = useState<FileInfo | null>(null);
   const remove = useFiles((s) => s.remove);
+  const permissions = permissionsOf(useLibrary((s) => s.workspaces?.find((w) => w.id === workspaceId)));
 
   useEffect(() => {
     if (workspaceId) void load(workspaceId);
@@ -97,7 +99,7 @@ export function FilesPanel() {
       ) : null}
       <ul className="files" aria-label="Files">
         {files?.map((file) => (
-          <FileRow key={file.id} file={file} onDelete={() => setDeleting(file)} />
+          <FileRow key={file.id} file={file} onDelete={permissions.delete ? () => setDeleting(file) : null} />
         ))}
       </ul>
       {deleting ? (
@@ -113,7 +115,7 @@ export function FilesPanel() {
   );
 }
 
-function FileRow({ file, onDelete }: { file: FileInfo; onDelete: () => void }) {
+function FileRow({ file, onDelete }: { file: FileInfo; onDelete: (() => void) | null }) {
   const read = useFiles((s) => s.read);
   const [received, setReceived] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -154,9 +156,11 @@ function FileRow({ file, onDelete }: { file: FileInfo; onDelete: () => void }) {
       <button type="button" className="icon-button" aria-label={`Save a copy of ${file.name}`} onClick={() => void saveCopy()} disabled={received !== null}>
         <Download aria-hidden size={16} />
       </button>
-      <button type="button" className="icon-button" aria-label={`Delete ${file.name}`} onClick={onDelete}>
-        <Trash2 aria-hidden size={16} />
-      </button>
+      {onDelete ? (
+        <button type="button" className="icon-button" aria-label={`Delete ${file.name}`} onClick={onDelete}>
+          <Trash2 aria-hidden size={16} />
+        </button>
+      ) : null}
     </li>
   );
 }

@@ -1,6 +1,6 @@
 /** The sidebar: workspaces (create, rename, delete), search, settings, lock. */
 import { useState } from 'react';
-import { Folder, FolderPlus, Lock, Search, Settings } from 'lucide-react';
+import { Folder, FolderPlus, Lock, Search, Settings, Users } from 'lucide-react';
 import type { Workspace } from '../../common/api/contract.ts';
 import { useLibrary } from '../state/library.ts';
 import { useSession } from '../state/session.ts';
@@ -10,8 +10,16 @@ import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ItemMenu } from './ItemMenu.tsx';
 import { NameDialog } from './NameDialog.tsx';
 import { shortcutLabel } from '../editor/commands.ts';
+import { call, hearth } from '../state/api.ts';
+import { permissionsOf, useTeam } from '../state/team.ts';
+import { MembersDialog } from './team/MembersDialog.tsx';
+import { InvitationsSection, TeamStatusLine, WarningsButton } from './team/SidebarTeam.tsx';
+import { ConvertToTeamDialog, CreateTeamWorkspaceDialog } from './team/TeamDialogs.tsx';
 
-type Editing = { kind: 'create' } | { kind: 'rename'; workspace: Workspace } | { kind: 'delete'; workspace: Workspace } | null;
+type Editing =
+  | { kind: 'create' | 'create-team' }
+  | { kind: 'rename' | 'delete' | 'convert' | 'members' | 'leave' | 'delete-team'; workspace: Workspace }
+  | null;
 
 export function Sidebar() {
   const { workspaces, selectedWorkspaceId, selectWorkspace, createWorkspace, renameWorkspace, deleteWorkspace, workspacesProblem } = useLibrary();
@@ -20,6 +28,33 @@ export function Sidebar() {
   const openDialog = useUi((s) => s.openDialog);
   const notify = useUi((s) => s.notify);
   const [editing, setEditing] = useState<Editing>(null);
+  const statuses = useTeam((s) => s.statuses);
+  const statusChanged = useTeam((s) => s.statusChanged);
+  const setPaused = async (workspace: Workspace, paused: boolean) => {
+    try {
+      statusChanged(await call(paused ? hearth().pauseSync(workspace.id) : hearth().resumeSync(workspace.id)));
+    } catch (error) {
+      notify(`Sync of ${workspace.name} could not be ${paused ? 'paused' : 'resumed'}: ${String(error instanceof Error ? error.message : error)}`);
+    }
+  };
+  const actionsFor = (workspace: Workspace) => {
+    if (workspace.kind !== 'team') {
+      return [
+        { label: 'Rename…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
+        { label: 'Share with a team…', onSelect: () => setEditing({ kind: 'convert', workspace }) },
+        { label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', workspace }) },
+      ];
+    }
+    const permissions = permissionsOf(workspace);
+    const paused = statuses[workspace.id]?.state === 'paused';
+    return [
+      { label: 'Members…', onSelect: () => setEditing({ kind: 'members', workspace }) },
+      paused ? { label: 'Resume sync', onSelect: () => void setPaused(workspace, false) } : { label: 'Pause sync', onSelect: () => void setPaused(workspace, true) },
+      { label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
+      { label: 'Leave workspace…', danger: true, onSelect: () => setEditing({ kind: 'leave', workspace }) },
+      ...(permissions.owner ? [{ label: 'Delete for everyone…', danger: true, onSelect: () => setEditing({ kind: 'delete-team', workspace }) }] : []),
+    ];
+  };
 
   return (
     <nav className="sidebar" aria-label="Workspaces and app">
@@ -33,9 +68,14 @@ export function Sidebar() {
       </div>
       <div className="sidebar-section-header">
         <h2 id="workspaces-heading">Workspaces</h2>
-        <button type="button" className="icon-button" aria-label="New workspace" onClick={() => setEditing({ kind: 'create' })}>
-          <FolderPlus aria-hidden size={16} />
-        </button>
+        <span className="sidebar-header-actions">
+          <button type="button" className="icon-button" aria-label="New team workspace" title="New team workspace" onClick={() => setEditing({ kind: 'create-team' })}>
+            <Users aria-hidden size={16} />
+          </button>
+          <button type="button" className="icon-button" aria-label="New workspace" title="New personal workspace" onClick={() => setEditing({ kind: 'create' })}>
+            <FolderPlus aria-hidden size={16} />
+          </button>
+        </span>
       </div>
       {workspacesProblem ? (
         <p role="alert" className="form-error sidebar-note">
@@ -53,19 +93,18 @@ export function Sidebar() {
               aria-current={workspace.id === selectedWorkspaceId ? 'true' : undefined}
               onClick={() => void selectWorkspace(workspace.id)}
             >
-              <Folder aria-hidden size={16} />
-              <span className="truncate">{workspace.name}</span>
+              {workspace.kind === 'team' ? <Users aria-hidden size={16} /> : <Folder aria-hidden size={16} />}
+              <span className="workspace-label">
+                <span className="truncate">{workspace.name}</span>
+                {workspace.kind === 'team' ? <TeamStatusLine workspace={workspace} /> : null}
+              </span>
             </button>
-            <ItemMenu
-              label={`Actions for workspace ${workspace.name}`}
-              actions={[
-                { label: 'Rename…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
-                { label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', workspace }) },
-              ]}
-            />
+            {workspace.kind === 'team' ? <WarningsButton workspace={workspace} /> : null}
+            <ItemMenu label={`Actions for workspace ${workspace.name}`} actions={actionsFor(workspace)} />
           </li>
         ))}
       </ul>
+      <InvitationsSection />
       <div className="sidebar-bottom">
         {profile ? (
           <div className="sidebar-profile">
@@ -104,6 +143,33 @@ export function Sidebar() {
           initial={editing.workspace.name}
           submitLabel="Rename"
           onSubmit={(name) => renameWorkspace(editing.workspace.id, name)}
+          onClose={() => setEditing(null)}
+        />
+      ) : null}
+      {editing?.kind === 'create-team' ? <CreateTeamWorkspaceDialog onClose={() => setEditing(null)} /> : null}
+      {editing?.kind === 'convert' ? <ConvertToTeamDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
+      {editing?.kind === 'members' ? <MembersDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
+      {editing?.kind === 'leave' ? (
+        <ConfirmDialog
+          title={`Leave “${editing.workspace.name}”?`}
+          description="You stop being a member, and this workspace with its documents, comments and keys is erased from this device. The other members keep it. To come back, someone must invite you again."
+          confirmLabel="Leave workspace"
+          onConfirm={async () => {
+            await call(hearth().leaveWorkspace(editing.workspace.id));
+            await useLibrary.getState().loadWorkspaces();
+          }}
+          onClose={() => setEditing(null)}
+        />
+      ) : null}
+      {editing?.kind === 'delete-team' ? (
+        <ConfirmDialog
+          title={`Delete “${editing.workspace.name}” for everyone?`}
+          description="The workspace is deleted on the relay and here; no member can sync it any more. Copies already on other members’ devices stay there. This cannot be undone."
+          confirmLabel="Delete for everyone"
+          onConfirm={async () => {
+            await call(hearth().deleteTeamWorkspace(editing.workspace.id));
+            await useLibrary.getState().loadWorkspaces();
+          }}
           onClose={() => setEditing(null)}
         />
       ) : null}

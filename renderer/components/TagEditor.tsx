@@ -10,8 +10,21 @@ export function parseTags(text: string): string[] {
   return [...new Set(tags)].slice(0, 50);
 }
 
-export function TagEditor({ tags, onChange }: { tags: string[]; onChange: (tags: string[]) => void }) {
+export function TagEditor({ tags, onChange, readOnly = false }: { tags: string[]; onChange: (tags: string[]) => void; readOnly?: boolean }) {
   const [draft, setDraft] = useState('');
+  if (readOnly) {
+    return (
+      <div className="tag-editor">
+        <ul className="tags" aria-label="Tags">
+          {tags.map((tag) => (
+            <li key={tag} className="tag">
+              {tag}
+            </li>
+          ))}
+        </ul>
+      </div>
+    );
+  }
   const add = () => {
     const added = parseTags(draft);
     if (added.length === 0) return;

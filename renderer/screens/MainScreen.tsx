@@ -8,6 +8,7 @@ import { NameDialog } from '../components/NameDialog.tsx';
 import { SearchDialog } from '../components/SearchDialog.tsx';
 import { SettingsDialog } from '../components/SettingsDialog.tsx';
 import { Sidebar } from '../components/Sidebar.tsx';
+import { useTeamEvents } from '../components/team/SidebarTeam.tsx';
 import { useLibrary } from '../state/library.ts';
 import { useUi } from '../state/ui.ts';
 
@@ -16,6 +17,7 @@ export function MainScreen() {
   const { dialog, openDialog } = useUi();
   const [creatingWorkspace, setCreatingWorkspace] = useState(false);
   const workspace = workspaces?.find((w) => w.id === selectedWorkspaceId);
+  useTeamEvents();
 
   useEffect(() => {
     void loadWorkspaces();

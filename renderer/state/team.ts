@@ -1,0 +1,123 @@
+/**
+ * Team workspaces in the page: sync status per workspace, verification warnings, open
+ * invitations, and what the user's role in a workspace allows (the UI shows only that; main, the
+ * relay and the other members refuse the rest anyway).
+ */
+import { create } from 'zustand';
+import type { Role, SyncStatus, SyncWarning, TeamInvitation, Workspace } from '../../common/api/contract.ts';
+import { call, hearth, messageOf } from './api.ts';
+
+interface TeamState {
+  statuses: Record<string, SyncStatus>;
+  warnings: SyncWarning[];
+  invitations: TeamInvitation[];
+  invitationsProblem: string | null;
+  relays: string[];
+  load(): Promise<void>;
+  loadInvitations(): Promise<void>;
+  statusChanged(status: SyncStatus): void;
+  warned(warning: SyncWarning): void;
+  dismissWarnings(workspaceId: string): void;
+  reset(): void;
+}
+
+export const useTeam = create<TeamState>()((set, get) => ({
+  statuses: {},
+  warnings: [],
+  invitations: [],
+  invitationsProblem: null,
+  relays: [],
+
+  async load() {
+    try {
+      const [statuses, warnings, relays] = await Promise.all([call(hearth().syncStatus()), call(hearth().syncWarnings()), call(hearth().listRelays())]);
+      set({ statuses: Object.fromEntries(statuses.map((s) => [s.workspaceId, s])), warnings, relays: relays.map((r) => r.url) });
+    } catch {
+      // Locked meanwhile; the next unlock loads again.
+    }
+    if (get().relays.length > 0) await get().loadInvitations();
+  },
+
+  async loadInvitations() {
+    try {
+      const [invitations, relays] = await Promise.all([call(hearth().listInvitations()), call(hearth().listRelays())]);
+      set({ invitations, invitationsProblem: null, relays: relays.map((r) => r.url) });
+    } catch (error) {
+      set({ invitationsProblem: `Invitations could not be checked: ${messageOf(error)}` });
+    }
+  },
+
+  statusChanged(status) {
+    set({ statuses: { ...get().statuses, [status.workspaceId]: status } });
+  },
+
+  warned(warning) {
+    set({ warnings: [...get().warnings, warning].slice(-100) });
+  },
+
+  dismissWarnings(workspaceId) {
+    set({ warnings: get().warnings.filter((w) => w.workspaceId !== workspaceId) });
+  },
+
+  reset() {
+    set({ statuses: {}, warnings: [], invitations: [], invitationsProblem: null, relays: [] });
+  },
+}));
+
+export interface Permissions {
+  role: Role | null;
+  /** Create and edit documents, upload files. */
+  write: boolean;
+  comment: boolean;
+  /** Delete documents and files. */
+  delete: boolean;
+  /** Invite, change roles, remove (Owner and Admin). */
+  manage: boolean;
+  owner: boolean;
+}
+
+const everything: Permissions = { role: null, write: true, comment: true, delete: true, manage: false, owner: false };
+const nothing: Permissions = { role: null, write: false, comment: false, delete: false, manage: false, owner: false };
+
+/** What the user may do in a workspace: everything in a personal one; by role in a team one (nothing once removed). */
+export function permissionsOf(workspace: Workspace | undefined): Permissions {
+  if (!workspace || workspace.kind !== 'team') return everything;
+  const role = workspace.role;
+  if (!role) return nothing;
+  const manage = role === 'owner' || role === 'admin';
+  return { role, write: manage || role === 'editor', comment: role !== 'viewer', delete: manage, manage, owner: role === 'owner' };
+}
+
+export const roleLabels: Record<Role, string> = { owner: 'Owner', admin: 'Admin', editor: 'Editor', commenter: 'Commenter', viewer: 'Viewer' };
+
+export const roleHelp: Record<Role, string> = {
+  owner: 'everything, including deleting the workspace',
+  admin: 'manages members (not Owners) and content',
+  editor: 'writes and comments, cannot delete',
+  commenter: 'reads and comments',
+  viewer: 'reads only',
+};
+
+/** Roles an actor may give (the shared role rules: Admins cannot make Owners). */
+export function assignableRoles(actor: Role | null): Role[] {
+  if (actor === 'owner') return ['owner', 'admin', 'editor', 'commenter', 'viewer'];
+  if (actor === 'admin') return ['admin', 'editor', 'commenter', 'viewer'];
+  return [];
+}
+
+/** A sync status in a few words for the sidebar. */
+export function statusText(status: SyncStatus | undefined): string {
+  if (!status) return 'Not synced yet';
+  switch (status.state) {
+    case 'synced':
+      return 'Synced';
+    case 'syncing':
+      return status.pending > 0 ? `Syncing ${status.pending} change${status.pending === 1 ? '' : 's'}` : 'Syncing';
+    case 'offline':
+      return 'Offline';
+    case 'paused':
+      return 'Paused';
+    case 'error':
+      return 'Sync error';
+  }
+}
