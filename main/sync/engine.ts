@@ -1303,7 +1303,8 @@ export class SyncEngine {
         if (documentId === INDEX_DOC) {
           if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
           const before = this.index(workspaceId);
-          const [next] = A.applyChanges(before, automergeChanges());
+          // On a clone: a refused change must leave the index as it was (applyChanges retires `before`).
+          const [next] = A.applyChanges(A.clone(before), automergeChanges());
           // A document dropped from the index was deleted; only a role that may delete content can do that.
           deleted = Object.keys(before.docs ?? {}).filter((d) => !next.docs?.[d]);
           const signer = this.view(workspaceId).roleAt(meta.head, meta.author);

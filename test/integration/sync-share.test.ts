@@ -11,6 +11,7 @@ import { RelayClient } from '../../common/protocol/client.ts';
 import { MembershipView } from '../../main/sync/membership-view.ts';
 import { encodeChanges } from '../../main/sync/payload.ts';
 import { SHARED_WITH_ME } from '../../main/sync/engine.ts';
+import { INDEX_DOC, loadIndex } from '../../main/sync/workspace-index.ts';
 import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { bodyOf, closePeer, makePeer, type Peer } from './sync-fixture.ts';
 
@@ -206,13 +207,33 @@ describe('deleting documents', () => {
     expect((await stored(workspaceId, secretId)).length).toBeGreaterThan(0);
   });
 
+  it("peers refuse an Editor's index change that drops a document (a relay or client bypassing the checks)", async () => {
+    const state = cat.vault.syncState.space(workspaceId)!;
+    const view = MembershipView.replay(workspaceId, state.membership);
+    const index = A.change(loadIndex(state.index), (d) => {
+      delete d.docs[secretId];
+    });
+    const blob = sealChange(
+      { space: workspaceId, doc: INDEX_DOC, kind: 'content', epoch: view.currentEpoch, head: view.head, author: cat.engine.account, id: newId(), at: Date.now() },
+      encodeChanges([A.getLastLocalChange(index)!]),
+      fromHex(state.epochKeys[view.currentEpoch]!),
+      cat.vault.identityKeys().signSecretKey,
+    );
+    const client = await RelayClient.connect(relay.url, createSocket);
+    await client.signIn(cat.vault.identityKeys());
+    await client.push(workspaceId, INDEX_DOC, blob); // an index change is content, which an Editor may push
+    client.close();
+    await ann.engine.syncOnce(workspaceId);
+    expect(ann.vault.documents.allIds().map((d) => d.id)).toContain(secretId);
+    expect(ann.engine.quarantined(workspaceId).at(-1)).toMatchObject({ documentId: INDEX_DOC, code: 'FORBIDDEN', reason: expect.stringMatching(/editor, who may not delete/) });
+  });
+
   it("the Owner's deletion removes the document at the relay and from a peer's copy on its next sync", async () => {
     await ann.engine.deleteDocument(secretId);
     expect(ann.vault.documents.allIds().map((d) => d.id)).not.toContain(secretId);
     expect(await stored(workspaceId, secretId)).toEqual([]);
     await cat.engine.syncOnce(workspaceId);
     expect(cat.vault.documents.allIds().map((d) => d.id)).not.toContain(secretId);
-    expect(cat.engine.quarantined(workspaceId)).toEqual([]);
     // It stays deleted: another round brings nothing back.
     await cat.engine.syncOnce(workspaceId);
     await ann.engine.syncOnce(workspaceId);
