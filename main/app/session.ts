@@ -367,7 +367,7 @@ export class Session {
    * `newPassphrase` becomes the vault's passphrase (the backup passphrase when absent).
    */
   async restoreBackup(file: string, passphrase: string, newPassphrase: string | undefined, onProgress?: (p: BackupProgress) => void): Promise<Profile> {
-    if (this.state !== 'no-vault') throw new HearthError('VAULT_EXISTS', 'This device already has a vault. Unlock it; a backup restored there is merged into it.');
+    if (this.state !== 'no-vault') throw new HearthError('VAULT_EXISTS', 'This device already has a vault; a backup is restored only where there is none. Wipe this device first (Settings → Danger Zone).');
     return this.exclusive(async () => {
       let vault = await restoreBackup(file, passphrase, this.vaultDir, newPassphrase ?? passphrase, onProgress);
       if (this.options.openOptions && Object.keys(this.options.openOptions).length > 0) {

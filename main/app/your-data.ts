@@ -104,22 +104,13 @@ export async function wipeDevice(session: Session, confirmUsername: string): Pro
 }
 
 /**
- * Account deletion: the data-core helper's Session.deleteAccount (relay-side deletion on every
- * relay, then the wipe) when this build has it. Without any relay account there is nothing to
- * delete anywhere but here, so it is the wipe.
+ * Account deletion (Session.deleteAccount): the exact username check, the deletion on every relay
+ * this vault is registered on, then the wipe. A relay that cannot be reached refuses it all.
  */
 export async function deleteAccount(session: Session, confirmUsername: string): Promise<null> {
-  const vault = session.checkUsername(confirmUsername);
+  session.checkUsername(confirmUsername);
   if (running.get(session)) throw new HearthError('CONFLICT', `${taskNames[running.get(session)!]} is running; wait for it to finish first.`);
-  const withDeletion = session as Session & { deleteAccount?: (confirm: string) => Promise<unknown> };
-  if (typeof withDeletion.deleteAccount === 'function') {
-    await withDeletion.deleteAccount(confirmUsername);
-    return null;
-  }
-  if (vault.syncState.relays().some((r) => r.account)) {
-    throw new HearthError('UNAVAILABLE', 'This build cannot yet delete your account on the relays you use; nothing was deleted. Update Hearth, or wipe this device instead.');
-  }
-  await session.wipe(confirmUsername, 'account-deleted');
+  await session.deleteAccount(confirmUsername);
   return null;
 }
 

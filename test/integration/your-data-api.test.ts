@@ -15,7 +15,7 @@ import { Session } from '../../main/app/session.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { Vault } from '../../main/vault/vault.ts';
 import { tempDir } from '../support/vault.ts';
-import { startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { register, startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 const PASSPHRASE = 'vault passphrase one';
 const BACKUP_PASSPHRASE = 'backup passphrase two';
@@ -256,5 +256,44 @@ describe('privacy dashboard', () => {
     expect(written.filter).toEqual(['export']);
     expect(written.entries.map((e) => e.action)).toEqual(['export']);
     expect(all.entries).toBeGreaterThan(onlyExports.entries);
+  });
+});
+
+describe('delete account with a relay account', () => {
+  let relay: TestRelay;
+  beforeAll(async () => {
+    relay = await startTestRelay();
+  });
+  afterAll(async () => {
+    await relay?.stop();
+  });
+
+  test('a wrong username leaves the relay account and the vault alone; the exact one deletes it there, then wipes here', async () => {
+    const app = startApp();
+    await withContent(app, 'kim');
+    ok(await app.api.registerAccount(relay.url));
+    const team = ok(await app.api.createTeamWorkspace('Team plans', relay.url));
+    // Another account on the relay looks the username up, as any member would.
+    const observer = await register(relay.url, 'observer');
+    const lookup = () =>
+      observer.client.lookup('kim').then(
+        (found) => found.username,
+        (error: { code?: string }) => error.code ?? 'failed',
+      );
+    expect(await lookup()).toBe('kim');
+
+    for (const attempt of ['Kim', 'kim ', 'someone']) {
+      expect(refused(await app.api.deleteAccount(attempt)).code).toBe('BAD_REQUEST');
+      expect(await lookup()).toBe('kim');
+      expect(ok(await app.api.status()).state).toBe('unlocked');
+      expect(ok(await app.api.listWorkspaces()).map((w) => w.id)).toContain(team.id);
+    }
+
+    ok(await app.api.deleteAccount('kim'));
+    expect(await lookup()).toBe('NOT_FOUND');
+    expect(ok(await app.api.status()).state).toBe('no-vault');
+    expect(Vault.exists(app.vaultDir)).toBe(false);
+    expect(app.wiped).toEqual([{ reason: 'account-deleted' }]);
+    observer.client.close();
   });
 });
