@@ -15,11 +15,12 @@
  * members; comments the deleted account wrote are shown as "Deleted user" from then on, and a
  * writer drops its profile from the space's directory.
  */
-import { fromBase64Url, randomKey, toBase64Url, toHex } from '../../common/crypto/sodium.ts';
+import { fromBase64Url, hash, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { canManageMembers, canWriteContent } from '../../common/roles.ts';
+import type { CommentRecord } from '../vault/comments.ts';
 import type { SpaceState } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
 import { MembershipView } from './membership-view.ts';
@@ -66,6 +67,11 @@ export interface AccountHost {
   /** Stops live sync; returns whether it was running. */
   stopLive(): Promise<boolean>;
   startLive(): void;
+}
+
+/** How a deleted member's username is remembered locally: only as a hash, to recognise it in comments arriving later. */
+function nameHash(username: string): string {
+  return toHex(hash(utf8(`hearth-deleted-author-v1\n${username}`), 16));
 }
 
 function isNoAccount(error: unknown): boolean {
@@ -222,6 +228,9 @@ export class AccountDeletion {
     const usernames = new Set(gone.map((account) => directory[account]!.username));
     const documents = host.vault.documents.allIds().filter((d) => d.workspaceId === workspaceId);
     host.vault.transaction(() => {
+      const state = host.space(workspaceId);
+      const hashes = new Set([...(state.deletedAuthors ?? []), ...[...usernames].map(nameHash)]);
+      host.putSpace(workspaceId, { ...state, deletedAuthors: [...hashes].sort() });
       for (const { id } of documents) {
         for (const record of host.vault.comments.records(id)) {
           if (usernames.has(record.author)) host.vault.comments.replace({ ...record, author: DELETED_USER });
@@ -230,9 +239,23 @@ export class AccountDeletion {
     });
     const role = host.view(workspaceId).role(host.account);
     if (role && canWriteContent(role)) {
+      // (The index change names the membership state after the deletion entry, so every member
+      // that applies it has run this first and taken the name from its own directory.)
       host.changeIndex(workspaceId, (d) => {
         for (const account of gone) delete d.members[account];
       });
     }
+  }
+
+  /**
+   * After a comment from the relay was stored: if its signer is a deleted account, or it is
+   * written in a deleted member's name (a snapshot made before the deletion), it reads "Deleted user".
+   */
+  afterRemoteComment(workspaceId: string, record: CommentRecord, signer: string | undefined): void {
+    const { host } = this;
+    const byDeleted = signer !== undefined && host.view(workspaceId).deletedAccounts().has(signer);
+    if (!byDeleted && !(host.space(workspaceId).deletedAuthors ?? []).includes(nameHash(record.author))) return;
+    const stored = host.vault.comments.records(record.documentId).find((r) => r.id === record.id);
+    if (stored && stored.author !== DELETED_USER) host.vault.comments.replace({ ...stored, author: DELETED_USER });
   }
 }

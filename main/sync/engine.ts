@@ -23,6 +23,7 @@ import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentSyncState, OutboxEntry, SpaceState } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
+import { downloadFile, uploadFile } from './files.ts';
 import { MembershipView } from './membership-view.ts';
 import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
 import { emptyIndex, INDEX_DOC, loadIndex, newIndex, saveIndex, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
@@ -30,6 +31,9 @@ import { openPublicLink, PublicLinks, type LinkInfo, type OpenedLink } from './l
 import { AccountDeletion, type AccountDeletionOptions, type AccountDeletionResult } from './account.ts';
 
 export type { LinkInfo, OpenedLink } from './links.ts';
+import { PresenceHub, type PresenceEntry, type PresenceOptions } from './presence.ts';
+
+export type { PresenceEntry, PresenceOptions } from './presence.ts';
 
 export type SyncStateName = 'synced' | 'syncing' | 'offline' | 'error' | 'paused';
 
@@ -107,6 +111,8 @@ export interface SyncEngineOptions {
   maxBlobBytes?: number;
   /** After this many relay changes past the last snapshot, a writer uploads an encrypted snapshot. */
   snapshotEvery?: number;
+  /** Presence heartbeat, expiry and throttle (main/sync/presence.ts); defaults 10 s, 30 s, 50 ms. */
+  presence?: PresenceOptions;
 }
 
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 30_000 };
@@ -160,9 +166,11 @@ export class SyncEngine {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB;
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
+    this.presenceOptions = options.presence ?? {};
     this.unsubscribers.push(
       vault.documents.subscribe((documentId, changes) => this.onLocalDocument(documentId, changes)),
       vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
+      vault.files.subscribe((info) => this.onLocalFile(info.workspaceId)),
     );
   }
 
@@ -215,6 +223,7 @@ export class SyncEngine {
     }
     this.vault.syncState.putRelay({ url, account: accountIdOf(keys), registeredAt: Date.now() });
     this.clients.set(url, Promise.resolve(client));
+    this.presenceHub.attach(url, client);
     return { relay: url, account: accountIdOf(keys), username: profile.username };
   }
 
@@ -246,6 +255,7 @@ export class SyncEngine {
         client.close();
         throw error;
       }
+      this.presenceHub.attach(url, client);
       return client;
     })();
     this.clients.set(url, connecting);
@@ -446,7 +456,9 @@ export class SyncEngine {
     });
     this.vault.transaction(() => {
       this.vault.workspaces.makeTeam(plan.workspaceId, relayUrl);
-      this.putSpace(plan.workspaceId, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false });
+      // The files already here stay here, as the conversion's message says; files added later sync.
+      const localFiles = this.vault.files.list(plan.workspaceId).map((f) => f.id);
+      this.putSpace(plan.workspaceId, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false, localFiles });
       this.vault.syncState.enqueue(plan.workspaceId, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
       this.vault.syncState.putDocument(plan.workspaceId, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
     });
@@ -923,6 +935,103 @@ export class SyncEngine {
     this.vault.documents.delete(documentId);
   }
 
+  // ---------------------------------------------------------------- files
+
+  private onLocalFile(workspaceId: string): void {
+    if (this.downloading || !this.running || !this.isSynced(workspaceId) || this.space(workspaceId).paused) return;
+    void this.serial(workspaceId, async () => {
+      const existing = this.clients.get(this.space(workspaceId).relay);
+      const client = existing ? await existing.catch(() => undefined) : undefined;
+      if (!client || client.closed) return; // the next round uploads it
+      await this.syncFiles(workspaceId, client);
+      await this.push(workspaceId, client);
+    }).catch((error) => this.setStatus(workspaceId, { state: 'error', reason: errorOf(error) }));
+  }
+
+  private downloading = false;
+
+  /**
+   * Uploads the workspace's files the relay does not have (sealed chunk by chunk with the space
+   * key, listed in the encrypted index) and downloads the ones listed there that are not here.
+   */
+  private async syncFiles(workspaceId: string, client: RelayClient): Promise<void> {
+    if (this.shareOf(workspaceId)) return; // a shared document's space carries that document only
+    const view = this.view(workspaceId);
+    const role = view.role(this.account);
+    const listed = () => this.index(workspaceId).files ?? {};
+    if (role && canWriteContent(role)) {
+      const keep = new Set(this.space(workspaceId).localFiles ?? []);
+      for (const file of this.vault.files.list(workspaceId)) {
+        if (listed()[file.id] || keep.has(file.id)) continue;
+        const state = this.space(workspaceId);
+        const epoch = state.uploads?.[file.id] ?? view.currentEpoch;
+        const keyHex = state.epochKeys[epoch];
+        if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; files wait until it does.`);
+        if (state.uploads?.[file.id] === undefined) this.putSpace(workspaceId, { ...state, uploads: { ...state.uploads, [file.id]: epoch } });
+        await uploadFile(client, workspaceId, file.id, file.size, fromHex(keyHex), this.vault.files.read(file.id));
+        this.changeIndex(workspaceId, (d) => {
+          if (!d.files) d.files = {};
+          d.files[file.id] = { name: file.name, type: file.type, size: file.size, createdAt: file.createdAt, epoch };
+        });
+        const after = this.space(workspaceId);
+        const uploads = { ...after.uploads };
+        delete uploads[file.id];
+        this.putSpace(workspaceId, { ...after, uploads });
+      }
+    }
+    for (const [id, meta] of Object.entries(listed())) {
+      if (this.vault.files.has(id)) continue;
+      const keyHex = this.space(workspaceId).epochKeys[meta.epoch];
+      if (!keyHex) {
+        this.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `the file "${meta.name}" is sealed under key epoch ${meta.epoch}, whose key this device was never given; it was not downloaded.`);
+        continue;
+      }
+      let source: AsyncGenerator<Uint8Array> | undefined;
+      try {
+        source = await downloadFile(client, workspaceId, id, meta, fromHex(keyHex));
+      } catch (error) {
+        if (isHearthError(error, 'NOT_FOUND')) continue; // deleted meanwhile, or not begun yet
+        throw error;
+      }
+      if (!source) continue; // still uploading; a later round fetches it
+      this.downloading = true;
+      try {
+        await this.vault.files.add(workspaceId, { id, name: meta.name, type: meta.type, createdAt: meta.createdAt, source });
+      } catch (error) {
+        if (isHearthError(error, 'RECORD_TAMPERED')) {
+          this.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `The relay delivered ${errorOf(error).message} ("${meta.name}"); it was not kept.`);
+          continue;
+        }
+        throw error;
+      } finally {
+        this.downloading = false;
+      }
+    }
+  }
+
+  /**
+   * Deletes an attachment here and, in a team workspace, at the relay and at every member (it
+   * leaves the encrypted index; peers delete their copies when they see that). Not for Editors.
+   */
+  async deleteFile(fileId: string): Promise<void> {
+    const { workspaceId } = this.vault.files.info(fileId);
+    if (!this.isSynced(workspaceId)) {
+      this.vault.files.delete(fileId);
+      return;
+    }
+    this.assertCan(workspaceId, 'delete');
+    const client = await this.refresh(workspaceId);
+    this.assertCan(workspaceId, 'delete');
+    await this.serial(workspaceId, async () => {
+      this.changeIndex(workspaceId, (d) => {
+        if (d.files?.[fileId]) delete d.files[fileId];
+      });
+      await this.push(workspaceId, client);
+      await client.fileDelete(workspaceId, fileId);
+      this.vault.files.delete(fileId);
+    });
+  }
+
   // ---------------------------------------------------------------- role checks for local edits
 
   /**
@@ -1292,6 +1401,7 @@ export class SyncEngine {
   private apply(workspaceId: string, documentId: string, change: ParsedChange, plaintext: Uint8Array, seq: number): void {
     const { meta } = change;
     let deleted: string[] = [];
+    let deletedFiles: string[] = [];
     this.applyingRemote = true;
     try {
       this.vault.syncState.transaction(() => {
@@ -1307,9 +1417,13 @@ export class SyncEngine {
           const [next] = A.applyChanges(A.clone(before), automergeChanges());
           // A document dropped from the index was deleted; only a role that may delete content can do that.
           deleted = Object.keys(before.docs ?? {}).filter((d) => !next.docs?.[d]);
+          deletedFiles = Object.keys(before.files ?? {}).filter((f) => !next.files?.[f]);
           const signer = this.view(workspaceId).roleAt(meta.head, meta.author);
-          if (deleted.length > 0 && (!signer || !canDeleteContent(signer))) {
-            throw new HearthError('FORBIDDEN', `a deletion of ${deleted.length} document(s) by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`);
+          if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
+            throw new HearthError(
+              'FORBIDDEN',
+              `a deletion of ${deleted.length} document(s) and ${deletedFiles.length} file(s) by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`,
+            );
           }
           this.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });
           this.indexes.set(workspaceId, next);
@@ -1319,6 +1433,7 @@ export class SyncEngine {
           // The snapshot's author vouches for the comments in it (they were verified when it took them in).
           for (const record of snapshot?.comments ?? []) {
             this.applyComment(workspaceId, documentId, record, undefined);
+            this.accountDeletion.afterRemoteComment(workspaceId, record, undefined);
             comments[record.id] = Math.max(comments[record.id] ?? 0, record.updatedAt);
           }
         } else {
@@ -1326,6 +1441,7 @@ export class SyncEngine {
           // An Owner or Admin passing on comments between a workspace and a shared document's space vouches for them.
           const signer = this.view(workspaceId).roleAt(meta.head, meta.author);
           this.applyComment(workspaceId, documentId, record, signer && canManageMembers(signer) && record.author !== this.index(workspaceId).members?.[meta.author]?.username ? undefined : meta.author);
+          this.accountDeletion.afterRemoteComment(workspaceId, record, meta.author);
           comments[record.id] = record.updatedAt;
         }
         this.vault.syncState.markSeen(workspaceId, documentId, meta.id);
@@ -1340,6 +1456,10 @@ export class SyncEngine {
       this.applyingRemote = false;
     }
     for (const doc of deleted) this.deleteLocally(workspaceId, doc);
+    for (const file of deletedFiles) {
+      const local = this.vault.files.has(file) ? this.vault.files.info(file) : undefined;
+      if (local?.workspaceId === workspaceId) this.vault.files.delete(file);
+    }
     if (documentId !== INDEX_DOC) this.forward(workspaceId, documentId);
     const remote = { workspaceId, documentId, kind: documentId === INDEX_DOC ? ('index' as const) : meta.kind };
     for (const listener of this.remoteListeners) {
@@ -1470,6 +1590,7 @@ export class SyncEngine {
       if (live && !known.includes(doc)) await this.follow(workspaceId, doc, client);
       add(await this.pullDoc(workspaceId, doc, client));
     }
+    await this.syncFiles(workspaceId, client);
     pushed += await this.push(workspaceId, client);
     for (const doc of [INDEX_DOC, ...this.indexedDocs(workspaceId)]) await this.maybeSnapshot(workspaceId, doc, client);
     this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
@@ -1647,6 +1768,7 @@ export class SyncEngine {
 
   /** Stops live sync and detaches from the vault (before lock). */
   async close(): Promise<void> {
+    this.presence_?.close();
     await this.stop();
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
   }
@@ -1754,6 +1876,51 @@ export class SyncEngine {
   // ---------------------------------------------------------------- public links (main/sync/links.ts)
 
   private linkService: PublicLinks | undefined;
+
+  // ---------------------------------------------------------------- presence (main/sync/presence.ts)
+
+  private readonly presenceOptions: PresenceOptions;
+  private presence_: PresenceHub | undefined;
+
+  private get presenceHub(): PresenceHub {
+    this.presence_ ??= new PresenceHub(
+      {
+        vault: this.vault,
+        account: this.account,
+        spaceOf: (workspaceId) => {
+          const state = this.spaceState(workspaceId);
+          return state && this.vault.workspaces.list().some((w) => w.id === workspaceId) ? { relay: state.relay, paused: state.paused } : undefined;
+        },
+        currentKey: (workspaceId) => {
+          const epoch = this.view(workspaceId).currentEpoch;
+          const key = this.space(workspaceId).epochKeys[epoch];
+          return key ? { epoch, key: fromHex(key) } : undefined;
+        },
+        keyOf: (workspaceId, epoch) => {
+          const key = this.spaceState(workspaceId)?.epochKeys[epoch];
+          return key ? fromHex(key) : undefined;
+        },
+        isMember: (workspaceId, account) => this.view(workspaceId).role(account) !== undefined,
+        profileOf: (workspaceId, account) => this.index(workspaceId).members?.[account],
+      },
+      this.presenceOptions,
+    );
+    return this.presence_;
+  }
+
+  /** Shares where this vault is in a document (null = it left); sealed with the space key, relayed, never stored. */
+  setPresence(documentId: string, selection: { from: number; to: number } | null): void {
+    this.presenceHub.set(documentId, selection);
+  }
+
+  /** The other people in a document now, with their selections. */
+  presence(documentId: string): PresenceEntry[] {
+    return this.presenceHub.list(documentId);
+  }
+
+  onPresence(listener: (documentId: string, entries: PresenceEntry[]) => void): () => void {
+    return this.presenceHub.onChange(listener);
+  }
 
   // ---------------------------------------------------------------- account deletion (main/sync/account.ts)
 

@@ -36,8 +36,15 @@ export interface SpaceState {
    * workspace that holds it, and whether this vault received it (a share accepted) or made it.
    */
   share?: { document: string; workspace: string; received: boolean };
-  /** Per document: the highest relay sequence number ever seen (a relay that rolls back is noticed). */
-  highWater?: Record<string, number>;
+  /** Files that were here when the workspace became a team one: they stay on this device. */
+  localFiles?: string[];
+  /** Uploads begun and not yet listed in the index: file id → the key epoch its chunks are sealed under. */
+  uploads?: Record<string, number>;
+  /**
+   * Hashes (BLAKE2b, hex) of the usernames of members whose accounts were deleted: a comment
+   * arriving later in one of these names is shown as a deleted user's (main/sync/account.ts).
+   */
+  deletedAuthors?: string[];
 }
 
 export interface DocumentSyncState {

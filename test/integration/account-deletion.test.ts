@@ -38,6 +38,7 @@ const fragment = (bytes: Uint8Array) => Buffer.from(bytes.subarray(bytes.length 
 
 let relay: TestRelay;
 let bob: Peer;
+let cat: Peer;
 let session: Session;
 let api: HearthApi & { close(): void };
 const wiped: Array<ApiEvents['wiped']> = [];
@@ -45,11 +46,12 @@ const wiped: Array<ApiEvents['wiped']> = [];
 beforeAll(async () => {
   relay = await startTestRelay();
   bob = await makePeer(relay.url, 'bob');
+  cat = await makePeer(relay.url, 'cat');
 });
 afterAll(async () => {
   api?.close();
   await session?.close();
-  if (bob) await closePeer(bob);
+  for (const peer of [bob, cat]) if (peer) await closePeer(peer);
   await relay?.stop();
 });
 
@@ -84,8 +86,10 @@ describe('delete account', () => {
     const shared = await bob.engine.createTeamWorkspace('Shared', relay.url);
     const plan = bob.vault.documents.create(shared.id, { title: 'Plan', init: (d) => A.updateText(d, ['body'], 'bob starts.') }).id;
     await bob.engine.invite(shared.id, username, 'editor');
+    await bob.engine.invite(shared.id, cat.vault.profile.username, 'editor');
     await bob.engine.syncOnce(shared.id);
     await engine.acceptInvitation(shared.id);
+    await cat.engine.acceptInvitation(shared.id);
     vault.documents.change(plan, (d) => A.splice(d, ['body'], d.body.length, 0, ` ${markers.shared}`));
     vault.comments.add(plan, { text: markers.sharedComment });
     await engine.syncOnce(shared.id);
@@ -150,7 +154,7 @@ describe('delete account', () => {
     const comment = bob.vault.comments.list(plan)[0]!.comments[0]!;
     expect(comment.text).toBe(markers.sharedComment);
     expect(comment.author).toBe(DELETED_USER);
-    expect((await bob.engine.members(shared.id)).map((m) => m.username)).toEqual([bob.vault.profile.username]);
+    expect((await bob.engine.members(shared.id)).map((m) => m.username).sort()).toEqual([bob.vault.profile.username, cat.vault.profile.username].sort());
     expect(JSON.stringify(bob.vault.syncState.space(shared.id)!.index)).not.toContain(annId);
 
     // The key rotated: what Bob writes now is under a new epoch none of Ann's keys open.
@@ -163,6 +167,20 @@ describe('delete account', () => {
     expect(annOldKeys.length).toBeGreaterThan(0);
     for (const key of annOldKeys) expect(openChange(latest, key)).toBeUndefined();
     expect(openChange(latest, fromHex(bob.vault.syncState.space(shared.id)!.epochKeys[1]!))).toBeDefined();
+    // Cat, an Editor (no right to hand out keys), gets the new key from Bob and reads on; Ann's comment is a deleted user's for her too.
+    await cat.engine.syncOnce(shared.id);
+    expect(cat.engine.quarantined(shared.id)).toEqual([]);
+    expect(bodyOf(cat, plan)).toContain('AFTER-DELETION-SECRET');
+    expect(bodyOf(cat, plan)).toContain(markers.last);
+    expect(cat.vault.comments.list(plan)[0]!.comments[0]!.author).toBe(DELETED_USER);
+    cat.vault.documents.change(plan, (d) => A.splice(d, ['body'], d.body.length, 0, ' CAT-AFTER'));
+    await cat.engine.syncOnce(shared.id);
+    const catRows = await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ? ORDER BY seq', [shared.id, plan]);
+    const catLatest = parseChange(new Uint8Array(catRows.at(-1)!.bytes as Buffer));
+    expect(catLatest.meta.epoch).toBe(1);
+    for (const key of annOldKeys) expect(openChange(catLatest, key)).toBeUndefined();
+    await bob.engine.syncOnce(shared.id);
+    expect(bodyOf(bob, plan)).toContain('CAT-AFTER');
     // The space Ann alone owned is gone at the relay; Bob's own copy of it stays on his device.
     expect(bob.vault.documents.get(ownDoc).body).toBe(markers.own);
   });
