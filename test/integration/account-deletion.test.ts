@@ -14,10 +14,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ApiEvents, HearthApi } from '../../common/api/contract.ts';
 import { fromHex, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import type { Result } from '../../common/errors.ts';
-import { openChange, parseChange } from '../../common/protocol/change.ts';
+import { openChange, parseChange, sealChange } from '../../common/protocol/change.ts';
 import { connectInProcess } from '../../main/api/connection.ts';
 import { Session } from '../../main/app/session.ts';
 import { DELETED_USER } from '../../main/sync/account.ts';
+import { MembershipView } from '../../main/sync/membership-view.ts';
+import { encodeChanges } from '../../main/sync/payload.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { filesUnder, findInFiles, tempDir } from '../support/vault.ts';
 import { connect, startTestRelay, type TestRelay } from './relay-fixture.ts';
@@ -104,6 +106,8 @@ describe('delete account', () => {
     const ownPieces = [...ownBlobs, ...ownEnvelopes].map(fragment);
     expect(ownPieces.filter((p) => relayBytes(relay).includes(p))).toHaveLength(ownPieces.length); // the scan sees them while they exist
     const annOldKeys = Object.values(vault.syncState.space(shared.id)!.epochKeys).map(fromHex);
+    const annLastHead = MembershipView.replay(shared.id, vault.syncState.space(shared.id)!.membership).head;
+    const annPlanCopy = vault.documents.save(plan);
     const vaultMarkers = [...Object.values(markers), displayName, username];
     expect(findInFiles(session.vaultDir, [markers.personal]).length).toBe(0); // sealed at rest, but…
     expect(findInFiles(dirname(session.vaultDir), ['SQLite format 3']).length).toBeGreaterThan(0); // …the control: the scan sees the vault file
@@ -181,6 +185,20 @@ describe('delete account', () => {
     for (const key of annOldKeys) expect(openChange(catLatest, key)).toBeUndefined();
     await bob.engine.syncOnce(shared.id);
     expect(bodyOf(bob, plan)).toContain('CAT-AFTER');
+    // A change signed with Ann's keys but made after she said her account was deleted (someone who
+    // kept a copy of her keys, slipped in by the relay under her last membership state): refused.
+    let late = A.load<{ body: string }>(annPlanCopy);
+    late = A.change(late, (d) => A.splice(d, ['body'], 0, 0, 'WRITTEN-AFTER-DELETION '));
+    const forged = sealChange(
+      { space: shared.id, doc: plan, kind: 'content', epoch: 0, head: annLastHead, author: annId, id: newId(), at: Date.now() + 1000 },
+      encodeChanges([A.getLastLocalChange(late)!]),
+      annOldKeys[0]!,
+      annKeys.signSecretKey,
+    );
+    await relay.store.appendChange(shared.id, plan, newId(), annId, forged, 1e9);
+    await bob.engine.syncOnce(shared.id);
+    expect(bob.engine.quarantined(shared.id).map((q) => q.code)).toEqual(['FORBIDDEN']);
+    expect(bodyOf(bob, plan)).not.toContain('WRITTEN-AFTER-DELETION');
     // The space Ann alone owned is gone at the relay; Bob's own copy of it stays on his device.
     expect(bob.vault.documents.get(ownDoc).body).toBe(markers.own);
   });
