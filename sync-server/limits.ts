@@ -14,6 +14,10 @@ export interface RelayLimits {
   maxLinkBytes: number;
   maxChangeBytes: number;
   subscriptionsPerConnection: number;
+  /** Largest presence payload forwarded… */
+  maxPresenceBytes: number;
+  /** …and how many presence updates per second one connection may send (the burst is twice that). */
+  presencePerSecond: number;
 }
 
 export const defaultLimits: RelayLimits = {
@@ -28,4 +32,6 @@ export const defaultLimits: RelayLimits = {
   maxLinkBytes: 4 * 1024 * 1024,
   maxChangeBytes: 4 * 1024 * 1024,
   subscriptionsPerConnection: 10_000,
+  maxPresenceBytes: 1024,
+  presencePerSecond: 20,
 };

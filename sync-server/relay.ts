@@ -74,6 +74,10 @@ class Connection {
   sessionExpiresAt = 0;
   nonce: { value: string; expiresAt: number } | undefined;
   readonly subscriptions = new Set<string>();
+  /** Documents this connection sent presence to (memory only), so their subscribers learn when it goes. */
+  readonly presenceIn = new Set<string>();
+  private presenceTokens: number | undefined;
+  private presenceRefill = Date.now();
   private tokens: number;
   private lastRefill = Date.now();
   private strikes = 0;
@@ -99,6 +103,17 @@ class Connection {
     }
     this.strikes++;
     return false;
+  }
+
+  /** A second, smaller bucket for presence: cursors move often, and a burst of them is only noise. */
+  takePresenceToken(): boolean {
+    const now = Date.now();
+    const burst = this.limits.presencePerSecond * 2;
+    this.presenceTokens = Math.min(burst, (this.presenceTokens ?? burst) + ((now - this.presenceRefill) / 1000) * this.limits.presencePerSecond);
+    this.presenceRefill = now;
+    if (this.presenceTokens < 1) return false;
+    this.presenceTokens -= 1;
+    return true;
   }
 
   get abusive(): boolean {
@@ -208,6 +223,18 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     }
   }
 
+  /** Presence goes to the document's other subscribers that are members now; it is never stored or logged. */
+  async function forwardPresence(space: string, doc: string, from: string, payload: Uint8Array | undefined, except: Connection): Promise<void> {
+    const set = subscribers.get(`${space}/${doc}`);
+    if (!set || set.size === 0) return;
+    const roles = await members(space);
+    const frame = encodeFrame({ t: 'presence', space, doc, from, parts: payload ? [payload] : [] });
+    for (const connection of set) {
+      if (connection === except || !connection.account || !roles.has(connection.account)) continue;
+      connection.send(frame);
+    }
+  }
+
   store.onEvent((event) => {
     if (event.kind === 'membership') forgetSpace(event.space, false);
     else if (event.kind === 'spaceDeleted') forgetSpace(event.space, true);
@@ -232,6 +259,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   function endSession(connection: Connection): void {
     if (connection.account) byAccount.get(connection.account)?.delete(connection);
+    const gone = connection.account;
+    if (gone) {
+      for (const key of connection.presenceIn) {
+        const [space, doc] = key.split('/') as [string, string];
+        forwardPresence(space, doc, gone, undefined, connection).catch(() => undefined);
+      }
+    }
+    connection.presenceIn.clear();
     connection.account = undefined;
     for (const key of connection.subscriptions) unsubscribe(connection, key);
     connection.subscriptions.clear();
@@ -490,6 +525,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         if (!(await store.revokeLink(frame.space, frame.link))) throw new HearthError('NOT_FOUND', 'No active link with that id in this space.');
         log.write('info', 'link_revoked', { space: frame.space, link: frame.link });
         return send(ok(frame.rid));
+      }
+      case 'presence': {
+        const { account } = await requireRole(connection, frame.space, canRead, 'share presence');
+        if (frame.parts[0]!.length > limits.maxPresenceBytes) throw limitError('TOO_LARGE', 'maxPresenceBytes', `A presence update is at most ${limits.maxPresenceBytes} bytes.`);
+        if (!connection.takePresenceToken()) throw limitError('RATE_LIMITED', 'presencePerSecond', `At most ${limits.presencePerSecond} presence updates per second per connection; send fewer.`);
+        const key = `${frame.space}/${frame.doc}`;
+        if (connection.presenceIn.has(key) || connection.presenceIn.size < 256) connection.presenceIn.add(key);
+        send(ok(frame.rid));
+        return forwardPresence(frame.space, frame.doc, account, frame.parts[0]!, connection);
       }
       case 'access': {
         const account = session(connection);

@@ -21,6 +21,8 @@ export interface WebSocketLike {
 }
 
 export type ChangeListener = (change: { space: string; doc: string; seq: number; bytes: Uint8Array }) => void;
+/** A forwarded presence payload (still sealed), or `payload: undefined` when the sender's connection went away. */
+export type PresenceListener = (presence: { space: string; doc: string; from: string; payload: Uint8Array | undefined }) => void;
 
 type Outgoing = ClientFrame extends infer F ? (F extends { rid: number } ? Omit<F, 'rid'> : never) : never;
 type Pending = { resolve: (frame: RelayFrame) => void; reject: (error: HearthError) => void };
@@ -49,6 +51,8 @@ export class RelayClient {
   private nextRid = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Map<string, Set<ChangeListener>>();
+  private readonly presenceListeners = new Set<PresenceListener>();
+  private readonly closeListeners = new Set<() => void>();
   private closedError: HearthError | undefined;
   relayId = '';
   account = '';
@@ -78,7 +82,10 @@ export class RelayClient {
   }
 
   private fail(error: HearthError): void {
-    this.closedError ??= error;
+    if (!this.closedError) {
+      this.closedError = error;
+      for (const listener of this.closeListeners) listener();
+    }
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
   }
@@ -92,6 +99,17 @@ export class RelayClient {
     } catch (error) {
       this.fail(new HearthError('RECORD_TAMPERED', `The relay sent an invalid frame (${(error as Error).message}); disconnected.`));
       this.socket.close(1002, 'invalid frame');
+      return;
+    }
+    if (frame.t === 'presence') {
+      const presence = { space: frame.space, doc: frame.doc, from: frame.from, payload: frame.parts[0]?.slice() };
+      for (const listener of this.presenceListeners) {
+        try {
+          listener(presence);
+        } catch {
+          // One listener's trouble with an ephemeral update must not cost the connection.
+        }
+      }
       return;
     }
     if (frame.t === 'change') {
@@ -271,6 +289,23 @@ export class RelayClient {
 
   async linkRevoke(space: string, link: string): Promise<void> {
     await this.expect('ok', { t: 'linkRevoke', space, link, parts: [] });
+  }
+
+  /** Sends a sealed presence update for a document; the relay forwards it and stores nothing. */
+  async sendPresence(space: string, doc: string, payload: Uint8Array): Promise<void> {
+    await this.expect('ok', { t: 'presence', space, doc, parts: [payload] });
+  }
+
+  /** Receives the presence updates the relay forwards on this connection; returns a function that stops it. */
+  onPresence(listener: PresenceListener): () => void {
+    this.presenceListeners.add(listener);
+    return () => this.presenceListeners.delete(listener);
+  }
+
+  /** Called once when the connection closes (or is closed for an invalid frame). */
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
   }
 
   /** Everything the relay holds about the signed-in account (right of access). */

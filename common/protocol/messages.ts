@@ -52,6 +52,8 @@ export const clientFrames = {
   fileDelete: frame('fileDelete', { rid, space, file: IdSchema }),
   linkCreate: frame('linkCreate', { rid, space, link: IdSchema, expiresAt: z.number().int().min(0).nullable() }, 1),
   linkRevoke: frame('linkRevoke', { rid, space, link: IdSchema }),
+  /** An encrypted presence update (common/protocol/presence.ts), forwarded to the document's other subscribers, never stored. */
+  presence: frame('presence', { rid, space, doc }, 1),
   access: frame('access', { rid }),
   deleteAccount: frame('deleteAccount', { rid }),
 };
@@ -71,7 +73,7 @@ export const AccessReportSchema = z.strictObject({
 });
 export type AccessReport = z.infer<typeof AccessReportSchema>;
 
-/** Frames the relay sends to a client. `change` is the only one not answering a request. */
+/** Frames the relay sends to a client. `change` and `presence` are the ones not answering a request. */
 export const relayFrames = {
   challenge: frame('challenge', { rid, protocol: z.number().int(), relayId: IdSchema, nonce }),
   session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq }),
@@ -85,6 +87,8 @@ export const relayFrames = {
     (h: { snapshot: unknown; seqs: unknown[] }) => (h.snapshot ? 1 : 0) + h.seqs.length,
   ),
   change: frame('change', { space, doc, seq }, 1),
+  /** A member's presence payload as it came in, stamped with the sender; no part = that sender's connection went away. */
+  presence: frame('presence', { space, doc, from: AccountIdSchema }, [0, 1]),
   fileStatus: frame('fileStatus', { rid, ...FileStatusShape }),
   fileData: frame('fileData', { rid, file: IdSchema, index: seq }, 1),
   access: frame('access', { rid, report: AccessReportSchema }, [0, 1]),

@@ -1041,7 +1041,7 @@ export class SyncEngine {
    */
   assertCan(workspaceIdOrName: string, kind: 'content' | 'comment' | 'delete', documentId?: string): void {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const verb = kind === 'content' ? 'create or edit documents' : kind === 'comment' ? 'comment' : 'delete documents';
+    const verb = kind === 'content' ? 'create or edit documents' : kind === 'comment' ? 'comment' : 'delete documents or files';
     const allowed = (role: Role) => (kind === 'content' ? canWriteContent(role) : kind === 'comment' ? canComment(role) : canDeleteContent(role));
     if (workspace.kind === 'team' && this.spaceState(workspace.id)) {
       const role = this.roleIn(workspace.id);
@@ -1646,6 +1646,7 @@ export class SyncEngine {
             await this.pullDoc(workspaceId, doc, client);
           }
         }
+        if (documentId === INDEX_DOC) await this.syncFiles(workspaceId, client);
         this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
       }).catch((error) => this.setStatus(workspaceId, { state: 'error', reason: errorOf(error) }));
     });

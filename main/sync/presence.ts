@@ -1,0 +1,240 @@
+/**
+ * Presence: who else is in a document now, and their selection. Updates are sealed with the
+ * space's key of the current epoch (common/protocol/presence.ts), sent through the relay that
+ * forwards them to the document's other subscribers and keeps nothing, and live here in memory only.
+ *
+ * This vault is in at most one document at a time: `set(doc, selection)` moves it there (leaving
+ * the previous one), `set(doc, null)` leaves. While in a document it repeats its update every
+ * `heartbeatMs`; a peer not heard from for `ttlMs`, or whose connection the relay reports gone,
+ * disappears. Updates that do not open, name another sender, or come from a non-member are dropped.
+ */
+import { HearthError } from '../../common/errors.ts';
+import type { RelayClient } from '../../common/protocol/client.ts';
+import { openPresence, sealPresence } from '../../common/protocol/presence.ts';
+import type { Vault } from '../vault/vault.ts';
+
+export interface PresenceEntry {
+  account: string;
+  username: string;
+  displayName: string;
+  /** Plain-text offsets in the document body, as comment anchors use; null = in the document without a selection. */
+  selection: { from: number; to: number } | null;
+  /** When this device last heard from that peer (its own clock). */
+  at: number;
+}
+
+export interface PresenceOptions {
+  /** How often this vault repeats its presence while in a document (default 10 s). */
+  heartbeatMs?: number;
+  /** How long a peer stays listed without an update (default 30 s). */
+  ttlMs?: number;
+  /** Cursor moves closer together than this are sent as one (default 50 ms). */
+  minIntervalMs?: number;
+}
+
+/** What presence needs from the sync engine: workspaces' relays and keys, and verified membership. */
+export interface PresenceHost {
+  readonly vault: Vault;
+  readonly account: string;
+  /** The relay of a team workspace and whether its sync is paused; undefined for a personal one. */
+  spaceOf(workspaceId: string): { relay: string; paused: boolean } | undefined;
+  /** The key of the workspace's current epoch, if this device has it. */
+  currentKey(workspaceId: string): { epoch: number; key: Uint8Array } | undefined;
+  keyOf(workspaceId: string, epoch: number): Uint8Array | undefined;
+  isMember(workspaceId: string, account: string): boolean;
+  profileOf(workspaceId: string, account: string): { username: string; displayName: string } | undefined;
+}
+
+type Listener = (documentId: string, entries: PresenceEntry[]) => void;
+
+interface PeerEntry extends PresenceEntry {
+  workspaceId: string;
+  /** The sender's own timestamp, so an older update (a replay) never replaces a newer one. */
+  sentAt: number;
+}
+
+const MAX_OFFSET = 100_000_000;
+
+export class PresenceHub {
+  private readonly heartbeatMs: number;
+  private readonly ttlMs: number;
+  private readonly minIntervalMs: number;
+  private readonly peers = new Map<string, Map<string, PeerEntry>>();
+  private readonly listeners = new Set<Listener>();
+  private readonly clients = new Map<string, RelayClient>();
+  private readonly attached = new WeakSet<RelayClient>();
+  private mine: { documentId: string; workspaceId: string; selection: { from: number; to: number } | null } | undefined;
+  private lastSentAt = 0;
+  private pending: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly host: PresenceHost,
+    options: PresenceOptions = {},
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.minIntervalMs = options.minIntervalMs ?? 50;
+  }
+
+  /** Listens on a newly signed-in connection and announces this vault's presence there. */
+  attach(relay: string, client: RelayClient): void {
+    if (this.attached.has(client)) return;
+    this.attached.add(client);
+    this.clients.set(relay, client);
+    client.onPresence((update) => this.receive(relay, update));
+    client.onClose(() => {
+      if (this.clients.get(relay) === client) this.clients.delete(relay);
+      this.dropRelay(relay);
+    });
+    if (this.mine && this.host.spaceOf(this.mine.workspaceId)?.relay === relay) this.sendNow();
+  }
+
+  set(documentId: string, selection: { from: number; to: number } | null): void {
+    if (selection !== null) {
+      const { from, to } = selection;
+      if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > MAX_OFFSET) {
+        throw new HearthError('BAD_REQUEST', 'A selection is two whole offsets into the text, from ≤ to.');
+      }
+    }
+    const workspaceId = this.host.vault.documents.workspaceOf(documentId);
+    if (selection === null) {
+      if (this.mine?.documentId !== documentId) return;
+      this.leave();
+      return;
+    }
+    if (this.mine && this.mine.documentId !== documentId) this.leave();
+    this.mine = { documentId, workspaceId, selection: { from: selection.from, to: selection.to } };
+    this.heartbeat ??= setInterval(() => this.sendNow(), this.heartbeatMs);
+    this.heartbeat.unref?.();
+    const wait = this.lastSentAt + this.minIntervalMs - Date.now();
+    if (wait <= 0) this.sendNow();
+    else if (!this.pending) {
+      this.pending = setTimeout(() => this.sendNow(), wait);
+      this.pending.unref?.();
+    }
+  }
+
+  /** The other people in a document now (never this vault's own account), by username. */
+  list(documentId: string, now = Date.now()): PresenceEntry[] {
+    const entries = [...(this.peers.get(documentId)?.values() ?? [])].filter((e) => now - e.at < this.ttlMs);
+    return entries
+      .map(({ account, username, displayName, selection, at }) => ({ account, username, displayName, selection: selection && { ...selection }, at }))
+      .sort((a, b) => a.username.localeCompare(b.username) || a.account.localeCompare(b.account));
+  }
+
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    if (this.mine) this.leave();
+    clearInterval(this.sweeper);
+    clearTimeout(this.pending);
+    this.sweeper = undefined;
+    this.pending = undefined;
+    const documents = [...this.peers.keys()];
+    this.peers.clear();
+    for (const documentId of documents) this.notify(documentId);
+    this.clients.clear();
+  }
+
+  private leave(): void {
+    const mine = this.mine;
+    this.mine = undefined;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.pending);
+    this.heartbeat = undefined;
+    this.pending = undefined;
+    if (mine) this.send(mine.workspaceId, mine.documentId, null, true);
+  }
+
+  private sendNow(): void {
+    clearTimeout(this.pending);
+    this.pending = undefined;
+    if (!this.mine) return;
+    this.lastSentAt = Date.now();
+    this.send(this.mine.workspaceId, this.mine.documentId, this.mine.selection, false);
+  }
+
+  /** Fire and forget: presence is a hint, so an offline relay or a refusal only means nobody sees it. */
+  private send(workspaceId: string, documentId: string, selection: { from: number; to: number } | null, left: boolean): void {
+    const space = this.host.spaceOf(workspaceId);
+    if (!space || space.paused) return;
+    const client = this.clients.get(space.relay);
+    const current = this.host.currentKey(workspaceId);
+    if (!client || client.closed || !current) return;
+    const payload = sealPresence({ space: workspaceId, doc: documentId, epoch: current.epoch }, { account: this.host.account, selection, at: Date.now(), ...(left ? { left } : {}) }, current.key);
+    client.sendPresence(workspaceId, documentId, payload).catch(() => undefined);
+  }
+
+  private receive(relay: string, update: { space: string; doc: string; from: string; payload: Uint8Array | undefined }): void {
+    const { space, doc, from, payload } = update;
+    if (from === this.host.account || this.host.spaceOf(space)?.relay !== relay) return;
+    if (!payload) {
+      this.remove(doc, from);
+      return;
+    }
+    if (!this.host.isMember(space, from)) return;
+    const body = openPresence(payload, { space, doc, from }, (epoch) => this.host.keyOf(space, epoch));
+    if (!body) return;
+    const existing = this.peers.get(doc)?.get(from);
+    if (existing && (existing.workspaceId !== space || body.at < existing.sentAt)) return;
+    if (body.left) {
+      this.remove(doc, from);
+      return;
+    }
+    const profile = this.host.profileOf(space, from);
+    let entries = this.peers.get(doc);
+    if (!entries) this.peers.set(doc, (entries = new Map()));
+    entries.set(from, {
+      account: from,
+      username: profile?.username ?? from,
+      displayName: profile?.displayName ?? profile?.username ?? from,
+      selection: body.selection,
+      at: Date.now(),
+      workspaceId: space,
+      sentAt: body.at,
+    });
+    this.sweeper ??= setInterval(() => this.sweep(), Math.max(10, Math.min(5000, Math.floor(this.ttlMs / 3))));
+    this.sweeper.unref?.();
+    this.notify(doc);
+  }
+
+  private remove(documentId: string, account: string): void {
+    const entries = this.peers.get(documentId);
+    if (!entries?.delete(account)) return;
+    if (entries.size === 0) this.peers.delete(documentId);
+    this.notify(documentId);
+  }
+
+  /** The connection to a relay closed: nobody there can be seen any more. */
+  private dropRelay(relay: string): void {
+    for (const [documentId, entries] of [...this.peers]) {
+      for (const entry of [...entries.values()]) if (this.host.spaceOf(entry.workspaceId)?.relay === relay) this.remove(documentId, entry.account);
+    }
+  }
+
+  private sweep(now = Date.now()): void {
+    for (const [documentId, entries] of [...this.peers]) {
+      for (const entry of [...entries.values()]) if (now - entry.at >= this.ttlMs) this.remove(documentId, entry.account);
+    }
+    if (this.peers.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private notify(documentId: string): void {
+    const entries = this.list(documentId);
+    for (const listener of this.listeners) {
+      try {
+        listener(documentId, entries);
+      } catch {
+        // A listener's failure must not stop the others or the connection.
+      }
+    }
+  }
+}
