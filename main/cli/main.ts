@@ -359,9 +359,9 @@ const commands: Record<string, Command> = {
     },
   },
   'file delete': {
-    usage: 'hearth file delete ID',
+    usage: 'hearth file delete ID   (in a team workspace: deleted at the relay and at every member too)',
     positionals: [1, 1],
-    run: (call) => withVault(call, (vault) => vault.files.delete(call.positionals[0]!)),
+    run: (call) => withEngine(call, (engine) => engine.deleteFile(call.positionals[0]!)),
   },
   search: {
     usage: 'hearth search QUERY',

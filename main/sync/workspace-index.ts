@@ -5,6 +5,7 @@
  */
 import * as A from '@automerge/automerge';
 import { fromBase64Url, toBase64Url } from '../../common/crypto/sodium.ts';
+import type { SyncedFile } from './files.ts';
 
 /** The index's document id on the relay; real document ids are random and never take this form. */
 export const INDEX_DOC = 'workspace-index';
@@ -21,6 +22,8 @@ export type WorkspaceIndex = {
   docs: Record<string, { createdAt: number }>;
   /** Account id → the profile the member published. */
   members: Record<string, DirectoryEntry>;
+  /** File id → name, type, size, time and key epoch of an attachment synced through the relay. */
+  files?: Record<string, SyncedFile>;
 };
 
 export type IndexDoc = A.Doc<WorkspaceIndex>;

@@ -37,6 +37,7 @@ export interface AddFileInput {
 
 export class FileStore {
   private readonly sql: Sql;
+  private readonly listeners = new Set<(info: FileInfo) => void>();
 
   constructor(
     private readonly db: Database,
@@ -96,7 +97,21 @@ export class FileStore {
     }
     const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: input.createdAt ?? Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
     this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ?').run(sealJson(key, { kind: 'file', id, workspaceId }, meta), id);
-    return infoOf(id, workspaceId, meta);
+    const info = infoOf(id, workspaceId, meta);
+    for (const listener of this.listeners) {
+      try {
+        listener(info);
+      } catch {
+        // A listener's trouble is not the file's: it is stored.
+      }
+    }
+    return info;
+  }
+
+  /** Called after each file is added in full (the sync engine uploads team workspaces' files). */
+  subscribe(listener: (info: FileInfo) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   has(id: string): boolean {

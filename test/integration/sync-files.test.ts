@@ -1,0 +1,134 @@
+// Files in a team workspace over a real relay: an attachment reaches the other members byte for
+// byte (several chunks, also live), the relay's storage and every frame hold none of its bytes or
+// its name (S1), an Editor's deletion is refused by the client and the relay, the Owner's
+// deletion removes it at the relay and at peers, and a workspace converted to team keeps the files
+// it had on the device, as the conversion's message says.
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebSocketLike } from '../../common/protocol/client.ts';
+import { RelayClient } from '../../common/protocol/client.ts';
+import type { Vault } from '../../main/vault/vault.ts';
+import { findInFiles, tempDir } from '../support/vault.ts';
+import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
+
+const MARK = `f${process.pid}x${Date.now().toString(36)}`;
+const NAME_MARK = `FILENAME-${MARK}`;
+const BYTES_MARK = `FILEBYTES-${MARK}`;
+
+const frames: Uint8Array[] = [];
+function recordingSocket(url: string): WebSocketLike {
+  const socket = new WebSocket(url);
+  const send = socket.send.bind(socket);
+  socket.send = ((data: Uint8Array) => {
+    frames.push(new Uint8Array(data));
+    send(data);
+  }) as typeof socket.send;
+  socket.on('message', (data: Buffer) => frames.push(new Uint8Array(data)));
+  return socket as unknown as WebSocketLike;
+}
+
+let relay: TestRelay;
+let ann: Peer; // owner
+let bob: Peer; // editor
+let workspaceId: string;
+let fileId: string;
+/** 2.5 MiB: three chunks, the marker in each of them. */
+const content = Buffer.concat([randomBytes(1024 * 1024 - 100), Buffer.from(BYTES_MARK), randomBytes(1024 * 1024), Buffer.from(BYTES_MARK), randomBytes(512 * 1024), Buffer.from(BYTES_MARK)]);
+
+async function bytesOf(vault: Vault, id: string): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const part of vault.files.read(id)) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+beforeAll(async () => {
+  relay = await startTestRelay();
+  ann = await makePeer(relay.url, 'ann', { createSocket: recordingSocket });
+  bob = await makePeer(relay.url, 'bob', { createSocket: recordingSocket });
+  workspaceId = (await ann.engine.createTeamWorkspace('Studio', relay.url)).id;
+  await ann.engine.invite(workspaceId, bob.vault.profile.username, 'editor');
+  await bob.engine.acceptInvitation(workspaceId);
+});
+afterAll(async () => {
+  for (const peer of [ann, bob]) if (peer) await closePeer(peer);
+  await relay?.stop();
+});
+
+describe('files in a team workspace', () => {
+  it('an attachment reaches another member byte for byte, with its name and type', async () => {
+    fileId = (await ann.vault.files.add(workspaceId, { name: `${NAME_MARK}.bin`, type: 'application/octet-stream', source: [content] })).id;
+    await ann.engine.syncOnce(workspaceId);
+    await bob.engine.syncOnce(workspaceId);
+    expect(bob.vault.files.list(workspaceId)).toEqual([expect.objectContaining({ id: fileId, name: `${NAME_MARK}.bin`, type: 'application/octet-stream', size: content.length })]);
+    expect((await bytesOf(bob.vault, fileId)).equals(content)).toBe(true);
+    const [stored] = await relay.store.driver.all('SELECT count(*) AS n FROM file_chunks WHERE space = ? AND file = ?', [workspaceId, fileId]);
+    expect(Number(stored!.n)).toBe(3);
+  });
+
+  it('S1: the relay stored and received only ciphertext: no byte of the file, nor its name', () => {
+    const needles = [NAME_MARK, BYTES_MARK, content.subarray(2 * 1024 * 1024, 2 * 1024 * 1024 + 64)];
+    expect(findInFiles(relay.dataDir, needles)).toEqual([]);
+    expect(frames.length).toBeGreaterThan(10);
+    for (const needle of needles) {
+      const form = typeof needle === 'string' ? Buffer.from(needle) : Buffer.from(needle);
+      expect(frames.some((frame) => Buffer.from(frame).includes(form))).toBe(false);
+    }
+    // Control: the same scan finds the markers where they are in clear.
+    const control = tempDir('hearth-files-control-');
+    writeFileSync(join(control, `${NAME_MARK}.txt`), Buffer.concat([Buffer.from(NAME_MARK), content]));
+    expect(findInFiles(control, needles).length).toBe(needles.length);
+  });
+
+  it('files go the other way too, and arrive live while both engines run', async () => {
+    ann.engine.start();
+    bob.engine.start();
+    try {
+      const small = Buffer.from('a small note from bob');
+      const id = (await bob.vault.files.add(workspaceId, { name: 'note.txt', source: [small] })).id;
+      await eventually(() => ann.vault.files.has(id), 'bob’s file at ann');
+      expect((await bytesOf(ann.vault, id)).equals(small)).toBe(true);
+      const empty = (await ann.vault.files.add(workspaceId, { name: 'empty.txt', source: [] })).id;
+      await eventually(() => bob.vault.files.has(empty), 'an empty file at bob');
+      expect(bob.vault.files.info(empty).size).toBe(0);
+    } finally {
+      await ann.engine.stop();
+      await bob.engine.stop();
+    }
+  });
+
+  it('an Editor may not delete a file: refused by the client naming the role, and by the relay', async () => {
+    await expect(bob.engine.deleteFile(fileId)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/Editor/) });
+    const client = await RelayClient.connect(relay.url, createSocket);
+    await client.signIn(bob.vault.identityKeys());
+    await expect(client.fileDelete(workspaceId, fileId)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    client.close();
+    expect(bob.vault.files.has(fileId)).toBe(true);
+  });
+
+  it("the Owner's deletion removes the file at the relay and at the other member", async () => {
+    await ann.engine.deleteFile(fileId);
+    expect(ann.vault.files.has(fileId)).toBe(false);
+    expect(await relay.store.driver.all('SELECT idx FROM file_chunks WHERE space = ? AND file = ?', [workspaceId, fileId])).toEqual([]);
+    await bob.engine.syncOnce(workspaceId);
+    expect(bob.vault.files.has(fileId)).toBe(false);
+    await bob.engine.syncOnce(workspaceId);
+    expect(bob.vault.files.has(fileId)).toBe(false);
+    expect(bob.engine.quarantined(workspaceId)).toEqual([]);
+  });
+
+  it('a workspace turned into a team one keeps the files it had on the device; files added afterwards sync', async () => {
+    const personal = ann.vault.workspaces.create({ name: 'Portfolio' });
+    const kept = (await ann.vault.files.add(personal.id, { name: 'kept-local.txt', source: [Buffer.from('stays here')] })).id;
+    expect(ann.engine.describeTeamConversion(personal.id).message).toMatch(/1 attached file\(s\) stay on this device/);
+    await ann.engine.convertToTeam(personal.id, relay.url, true);
+    const later = (await ann.vault.files.add(personal.id, { name: 'later.txt', source: [Buffer.from('goes up')] })).id;
+    await ann.engine.syncOnce(personal.id);
+    const onRelay = (await relay.store.driver.all('SELECT file FROM files WHERE space = ?', [personal.id])).map((r) => r.file);
+    expect(onRelay).toEqual([later]);
+    expect(onRelay).not.toContain(kept);
+  });
+});
