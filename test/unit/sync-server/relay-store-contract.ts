@@ -213,6 +213,9 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       const report = await store.accessReport(leaving.id);
       expect(report!.spaces.map((s) => [s.space, s.role, s.bytesAuthored]).sort()).toEqual([[own.id, 'owner', 10], [shared.id, 'editor', 10]].sort());
       expect(report!.envelopes).toEqual([{ space: shared.id, epoch: 0 }]);
+      // The space it shares as an Editor outlives it (the relay makes it leave first); its own does not.
+      expect(await store.spacesOutliving(leaving.id)).toEqual([shared.id]);
+      expect(await store.spacesOutliving(staying.id)).toEqual([]);
 
       await store.markAccountDeleted(leaving.id, 100);
       expect(await store.purgeDeleted(50)).toEqual([]);
