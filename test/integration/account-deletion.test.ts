@@ -143,6 +143,11 @@ describe('delete account', () => {
     for (const [table, column] of [['accounts', 'account'], ['members', 'account'], ['envelopes', 'recipient'], ['changes', 'author'], ['files', 'uploader'], ['links', 'created_by']]) {
       expect(await relay.store.driver.all(`SELECT 1 AS found FROM ${table} WHERE ${column} = ?`, [annId])).toEqual([]);
     }
+    // The relay log says that an account was deleted and how many spaces went, without content or whose.
+    const logged = relay.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'account_deleted');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.spacesDeleted).toBe(1);
+    expect(JSON.stringify(logged[0])).not.toContain(annId);
     // Right of access afterwards: the relay has nothing to report; the key cannot even sign in.
     expect(await relay.store.accessReport(annId)).toBeUndefined();
     const again = await connect(relay.url);
