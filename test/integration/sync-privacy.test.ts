@@ -69,6 +69,7 @@ describe('sync and the network', () => {
     const recorder = recordConnections();
     let ann: Peer | undefined;
     let bob: Peer | undefined;
+    let linkKey = '';
     try {
       ann = await makePeer(relay.url, 'ann', { createSocket: recordingSocket, snapshotEvery: 2 });
       bob = await makePeer(relay.url, 'bob', { createSocket: recordingSocket, snapshotEvery: 2 });
@@ -84,6 +85,13 @@ describe('sync and the network', () => {
       bob.vault.comments.add(doc.id, { text: markers.reply, replyTo: thread.id });
       bob.vault.documents.change(doc.id, (d) => A.splice(d, ['body'], 0, 0, `${markers.body}-again `));
       await eventually(() => ann!.vault.comments.list(doc.id)[0]?.comments.length === 2 && ann!.vault.documents.get(doc.id).body.includes('-again'), 'live changes at ann');
+      // A public link (opened over HTTP from the same relay) and presence both ways.
+      const link = await ann.engine.createLink(doc.id, { expiresInMs: 3600_000 });
+      linkKey = new URL(link.url).hash.slice(1);
+      expect((await bob.engine.openLink(link.url)).markdown).toContain(markers.body);
+      ann.engine.setPresence(doc.id, { from: 1, to: 4 });
+      bob.engine.setPresence(doc.id, { from: 2, to: 2 });
+      await eventually(() => bob!.engine.presence(doc.id).length === 1 && ann!.engine.presence(doc.id).length === 1, 'presence both ways');
       await ann.engine.syncOnce();
       await bob.engine.syncOnce();
     } finally {
@@ -94,9 +102,15 @@ describe('sync and the network', () => {
     const [snapshots] = await relay.store.driver.all('SELECT count(*) AS n FROM docs WHERE snapshot IS NOT NULL');
     expect(Number(snapshots!.n)).toBeGreaterThan(0);
     expect(recorder.attempts.map((a) => a.target).length).toBeGreaterThan(0);
-    expect(new Set(recorder.attempts.map((a) => a.target))).toEqual(new Set([relayHost]));
+    // Opening the link fetches /p/<id>/data from the same relay (never the key after '#').
+    const hostOf = (target: string) => (target.startsWith('fetch:') ? new URL(target.slice('fetch:'.length)).host : target);
+    expect(new Set(recorder.attempts.map((a) => hostOf(a.target)))).toEqual(new Set([relayHost]));
+    expect(recorder.attempts.filter((a) => a.target.startsWith('fetch:')).map((a) => new URL(a.target.slice('fetch:'.length)).pathname)).toEqual([expect.stringMatching(/^\/p\/[A-Za-z0-9_-]+\/data$/)]);
+    expect(recorder.attempts.some((a) => a.target.includes(linkKey))).toBe(false);
 
-    const needles = Object.values(markers);
+    // The link's key (after '#') must never reach the relay either.
+    expect(linkKey.length).toBeGreaterThan(20);
+    const needles = [...Object.values(markers), linkKey];
     expect(findInFiles(relay.dataDir, needles)).toEqual([]);
     expect(relay.logLines.filter((line) => needles.some((n) => line.includes(n)))).toEqual([]);
     expect(frames.length).toBeGreaterThan(20);
