@@ -329,6 +329,8 @@ export interface PrivacyReport {
   }>;
   /** Who can see each workspace. Personal ones: only you. */
   access: Array<{ workspaceId: string; name: string; kind: 'personal' | 'team'; members: PrivacyMember[]; problem?: string }>;
+  /** Documents shared one by one (by you, or with you), and who can see each. */
+  sharedDocuments: Array<{ documentId: string; title: string; received: boolean; members: PrivacyMember[]; problem?: string }>;
   /** Active public links; null when this version cannot list them. */
   links: Array<{ id: string; documentId: string; title: string; url: string; createdAt: number; expiresAt: number | null }> | null;
 }

@@ -225,20 +225,30 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
       if (!engine) return { ...base, members: [], problem: 'Not connected: team sync is not running.' };
       try {
         const members = await withTimeout(engine.members(w.id), RELAY_ANSWER_MS, w.relay ?? 'The relay');
-        return {
-          ...base,
-          members: members.map((m) => ({
-            username: m.username ?? m.account,
-            ...(m.displayName ? { displayName: m.displayName } : {}),
-            role: m.role,
-            isMe: m.isMe,
-          })),
-        };
+        return { ...base, members: members.map(memberView) };
       } catch (error) {
         return { ...base, members: [], problem: problemOf(error) };
       }
     }),
   );
+
+  const sharedDocuments: PrivacyReport['sharedDocuments'] = [];
+  for (const spaceId of vault.syncState.spaceIds()) {
+    const share = safe(() => vault.syncState.space(spaceId)?.share);
+    if (!share) continue;
+    const title = safe(() => vault.documents.summary(share.document).title) ?? share.document;
+    const base = { documentId: share.document, title, received: share.received };
+    if (!engine) {
+      sharedDocuments.push({ ...base, members: [], problem: 'Not connected: team sync is not running.' });
+      continue;
+    }
+    try {
+      const members = await withTimeout(engine.documentShares(share.document), RELAY_ANSWER_MS, 'The relay');
+      sharedDocuments.push({ ...base, members: members.map(memberView) });
+    } catch (error) {
+      sharedDocuments.push({ ...base, members: [], problem: problemOf(error) });
+    }
+  }
 
   let links: PrivacyReport['links'] = null;
   if (engine && typeof engine.listLinks === 'function') {
@@ -249,7 +259,11 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
     }
   }
 
-  return { device, syncAvailable: engine !== undefined, relays, access, links };
+  return { device, syncAvailable: engine !== undefined, relays, access, sharedDocuments, links };
+}
+
+function memberView(m: { account: string; username?: string; displayName?: string; role: string; isMe: boolean }): PrivacyMember {
+  return { username: m.username ?? m.account, ...(m.displayName ? { displayName: m.displayName } : {}), role: m.role, isMe: m.isMe };
 }
 
 function safe<T>(fn: () => T): T | undefined {

@@ -5,7 +5,7 @@
  * backup → wipe → restore from the UI (wrong backup passphrase first), and the Delete Account
  * dialog that refuses a wrong or differently-cased username and ends on the first-run screen.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -146,6 +146,25 @@ describe('privacy, export, backup → wipe → restore', () => {
 
     // The export shows up in the import list at once.
     await panel.getByRole('radio', { name: new RegExp(folder.slice(folder.lastIndexOf('/') + 1)) }).waitFor();
+  });
+
+  test('the audit log filters by action and exports the filtered events as JSON', async () => {
+    await openSettings(page, 'Privacy');
+    await page.getByRole('button', { name: 'Open the audit log' }).click();
+    const panel = page.getByRole('tabpanel');
+    const rows = panel.getByLabel('Audit log entries').getByRole('row');
+    await expect.poll(() => rows.count()).toBeGreaterThan(3);
+    await panel.getByLabel('Show').selectOption({ label: 'Export' });
+    await expect.poll(async () => (await rows.allTextContents()).slice(1).every((row) => row.includes('Export'))).toBe(true);
+    expect(await rows.count()).toBe(2);
+    await checkScreen(page, 'settings-audit-filtered');
+    await panel.getByRole('button', { name: 'Export as JSON' }).click();
+    const status = panel.getByRole('status').filter({ hasText: 'Exported 1 event as JSON' });
+    await status.waitFor();
+    const text = (await status.textContent())!;
+    const file = text.slice(text.indexOf(app.session.dataDir)).trim();
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { entries: Array<{ action: string }> };
+    expect(written.entries.map((e) => e.action)).toEqual(['export']);
   });
 
   test('backup, wipe this device, then restore from the welcome screen (a wrong backup passphrase first)', async () => {

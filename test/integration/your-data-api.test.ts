@@ -218,6 +218,33 @@ describe('privacy dashboard', () => {
     expect(report.access.find((a) => a.workspaceId === workspaceId)!.members).toEqual([{ username: 'kim', displayName: 'Kim Example', role: 'owner', isMe: true }]);
   });
 
+  test('a document shared one by one shows who can see it, on both sides', async () => {
+    const ann = startApp();
+    await withContent(ann, 'ann');
+    const bob = startApp();
+    await withContent(bob, 'bob');
+    ok(await ann.api.registerAccount(relay.url));
+    ok(await bob.api.registerAccount(relay.url));
+    const [workspace] = ok(await ann.api.listWorkspaces());
+    const [doc] = ok(await ann.api.listDocuments(workspace!.id));
+    await ann.session.sync!.shareDocument(doc!.id, 'bob', 'viewer', { confirmed: true, relay: relay.url });
+    const invitation = (await bob.session.sync!.invitations()).find((i) => i.kind === 'document');
+    await bob.session.sync!.acceptInvitation(invitation!.id);
+
+    const mine = ok(await ann.api.privacyReport()).sharedDocuments;
+    expect(mine).toEqual([
+      expect.objectContaining({
+        documentId: doc!.id,
+        title: doc!.title,
+        received: false,
+        members: expect.arrayContaining([expect.objectContaining({ username: 'ann', role: 'owner', isMe: true }), expect.objectContaining({ username: 'bob', role: 'viewer', isMe: false })]),
+      }),
+    ]);
+    const theirs = ok(await bob.api.privacyReport()).sharedDocuments;
+    expect(theirs).toEqual([expect.objectContaining({ documentId: doc!.id, title: doc!.title, received: true })]);
+    expect(theirs[0]!.members.find((m) => m.isMe)).toMatchObject({ username: 'bob', role: 'viewer' });
+  });
+
   test("a relay's right-of-access answer, who sees a team workspace, and paused sync", async () => {
     const app = startApp();
     await withContent(app);

@@ -4,10 +4,25 @@
  * contacts, and a way to the audit log. Sync can be paused per workspace from here too.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { PrivacyReport } from '../../../common/api/contract.ts';
+import type { PrivacyMember, PrivacyReport } from '../../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { formatExact, formatSize, formatWhen } from '../format.ts';
 import { MessageLine, type Message } from './parts.tsx';
+
+function Members({ members }: { members: PrivacyMember[] }) {
+  return (
+    <span>
+      —{' '}
+      {members.map((m, i) => (
+        <span key={`${m.username}-${i}`}>
+          {i > 0 ? ', ' : ''}
+          {m.displayName ?? m.username}
+          {m.isMe ? ' (you)' : ''} <span className="muted">{m.role}</span>
+        </span>
+      ))}
+    </span>
+  );
+}
 
 const syncNames: Record<string, string> = { synced: 'Synced', syncing: 'Syncing', offline: 'Offline', error: 'Error', paused: 'Paused' };
 
@@ -147,21 +162,26 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
               ) : a.problem ? (
                 <span className="muted">— {a.problem}</span>
               ) : (
-                <span>
-                  —{' '}
-                  {a.members.map((m, i) => (
-                    <span key={`${m.username}-${i}`}>
-                      {i > 0 ? ', ' : ''}
-                      {m.displayName ?? m.username}
-                      {m.isMe ? ' (you)' : ''} <span className="muted">{m.role}</span>
-                    </span>
-                  ))}
-                </span>
+                <Members members={a.members} />
               )}
             </li>
           ))}
         </ul>
       </section>
+
+      {report.sharedDocuments.length > 0 ? (
+        <section aria-labelledby="privacy-shared">
+          <h3 id="privacy-shared">Documents shared one by one</h3>
+          <ul className="privacy-access">
+            {report.sharedDocuments.map((d) => (
+              <li key={d.documentId}>
+                <strong>{d.title}</strong> <span className="muted">{d.received ? '(shared with you)' : '(shared by you)'}</span>{' '}
+                {d.problem ? <span className="muted">— {d.problem}</span> : <Members members={d.members} />}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
 
       <section aria-labelledby="privacy-links">
         <h3 id="privacy-links">Public links</h3>
