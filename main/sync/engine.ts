@@ -20,6 +20,7 @@ import { openEnvelope, sealEnvelope } from '../../common/protocol/envelope.ts';
 import { MembershipHistory } from '../../common/protocol/verify.ts';
 import { canComment, canDeleteContent, canManageMembers, canPush, canSetRole, canWriteContent, Roles, type Role } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
+import type { DocumentContent } from '../vault/documents.ts';
 import type { DocumentSyncState, OutboxEntry, SpaceState } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
@@ -1257,7 +1258,18 @@ export class SyncEngine {
 
   private async refreshMembership(workspaceId: string, client: RelayClient): Promise<void> {
     const view = this.view(workspaceId);
-    const more = await client.getMembership(workspaceId, view.current.nextSeq);
+    // Ask from the last entry this device verified: the relay must still hold it, unchanged.
+    const overlap = await client.getMembership(workspaceId, view.current.nextSeq - 1);
+    const last = view.entries.at(-1);
+    const first = overlap[0];
+    if (last && (!first || first.seq !== last.seq || first.sig !== last.sig)) {
+      const message = !first
+        ? `the relay's membership log for this workspace ends before entry ${last.seq}, which this device already verified: it was rolled back. Nothing from it was used; distrust this relay until it is fixed.`
+        : `the relay's membership log for this workspace differs at entry ${last.seq} from the one this device verified (a forked log). Nothing from it was used; distrust this relay until it is fixed.`;
+      this.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', message);
+      throw new HearthError('RECORD_TAMPERED', `${this.spaceName(workspaceId)}: ${message}`);
+    }
+    const more = overlap.slice(1);
     if (more.length === 0) return;
     let next: MembershipView;
     try {
@@ -1319,8 +1331,20 @@ export class SyncEngine {
       else refused++;
       previous = Math.max(previous, page.snapshot.covers);
     }
+    if (page.latest < start) {
+      this.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document, but this device already received up to ${start}: it rolled back or lost changes.`);
+    }
+    const last = page.changes.at(-1)?.seq ?? previous;
+    if (last < page.latest) {
+      this.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document but delivered only up to ${last}: it withholds changes.`);
+    }
+    let expected = previous + 1;
     const delivered = new Map<number, Uint8Array>();
     for (const { seq, bytes } of page.changes) {
+      if (seq > expected) {
+        this.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay skipped change${seq - expected > 1 ? `s ${expected}–${seq - 1}` : ` ${expected}`} of a document: it withholds changes.`);
+      }
+      expected = Math.max(expected, seq + 1);
       // Paging may hand the same change out twice; only a different blob under a used number is an attack.
       const earlier = delivered.get(seq);
       if (earlier && equalBytes(earlier, bytes)) continue;
@@ -1429,7 +1453,7 @@ export class SyncEngine {
           this.indexes.set(workspaceId, next);
           heads = A.getHeads(next);
         } else if (meta.kind !== 'comment') {
-          heads = this.applyContent(workspaceId, documentId, automergeChanges(), meta.at);
+          heads = this.applyContent(workspaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
           // The snapshot's author vouches for the comments in it (they were verified when it took them in).
           for (const record of snapshot?.comments ?? []) {
             this.applyComment(workspaceId, documentId, record, undefined);
@@ -1476,7 +1500,7 @@ export class SyncEngine {
    * people outside it) passes what arrived through one space on to the others, signed by this vault.
    */
   private forward(fromSpace: string, documentId: string): void {
-    if (!this.vault.documents.allIds().some((d) => d.id === documentId)) return;
+    if (!this.vault.documents.has(documentId)) return;
     for (const space of this.spacesOf(documentId)) {
       if (space === fromSpace) continue;
       const role = this.view(space).role(this.account);
@@ -1497,13 +1521,14 @@ export class SyncEngine {
     this.vault.documents.delete(documentId);
   }
 
-  private applyContent(workspaceId: string, documentId: string, changes: Uint8Array[], at: number): string[] {
+  private applyContent(workspaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {
     const share = this.shareOf(workspaceId);
     if (share && documentId !== share.document) throw new HearthError('RECORD_TAMPERED', 'a change to another document than the one shared in this space');
     const holder = share ? share.workspace : workspaceId;
-    const exists = this.vault.documents.allIds().some((d) => d.id === documentId);
+    const exists = this.vault.documents.has(documentId);
     if (exists) {
       if (this.vault.documents.workspaceOf(documentId) !== holder) throw new HearthError('RECORD_TAMPERED', 'a change to a document of another workspace');
+      const changes = 'snapshot' in content ? snapshotChanges(content.snapshot) : content.changes;
       const doc = this.vault.documents.get(documentId);
       const has = (hash: string) => A.getMissingDeps(doc, [hash]).length === 0;
       const fresh: Uint8Array[] = [];
@@ -1525,20 +1550,22 @@ export class SyncEngine {
       if (fresh.length === 0) return A.getHeads(doc);
       return A.getHeads(this.vault.documents.applyChanges(documentId, fresh));
     }
-    let doc: A.Doc<unknown>;
+    // New here: the document is built once and stored as it came (a snapshot's bytes are already its save).
+    let doc: A.Doc<DocumentContent>;
     try {
-      [doc] = A.applyChanges(A.init(), changes);
+      doc = 'snapshot' in content ? A.load<DocumentContent>(content.snapshot) : A.applyChanges(A.init<DocumentContent>(), content.changes)[0];
     } catch (cause) {
-      throw new HearthError('BAD_REQUEST', 'malformed document changes', { cause });
+      throw new HearthError('BAD_REQUEST', 'snapshot' in content ? 'a snapshot that is not a readable document' : 'malformed document changes', { cause });
     }
     if (A.getHeads(doc).length === 0) throw new HearthError('RECORD_TAMPERED', 'changes to a document whose beginning is missing');
-    this.vault.documents.adopt(holder, documentId, A.save(doc), { createdAt: at, updatedAt: at });
+    if (A.getMissingDeps(doc, []).length > 0) throw new HearthError('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
+    this.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined);
     return A.getHeads(doc);
   }
 
   private applyComment(workspaceId: string, documentId: string, record: CommentRecord, author: string | undefined): void {
     if (record.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment filed under another document');
-    if (!this.vault.documents.allIds().some((d) => d.id === documentId)) throw new HearthError('CONFLICT', 'a comment on a document this device does not have');
+    if (!this.vault.documents.has(documentId)) throw new HearthError('CONFLICT', 'a comment on a document this device does not have');
     const directory = this.index(workspaceId).members ?? {};
     const username = author === undefined ? undefined : directory[author]?.username;
     const existing = this.vault.comments.records(documentId).find((r) => r.id === record.id);
@@ -1609,7 +1636,7 @@ export class SyncEngine {
     const role = view.role(this.account);
     const keyHex = this.space(workspaceId).epochKeys[view.currentEpoch];
     if (!role || !canWriteContent(role) || !keyHex) return;
-    if (!this.vault.documents.allIds().some((d) => d.id === documentId) && documentId !== INDEX_DOC) return;
+    if (!this.vault.documents.has(documentId) && documentId !== INDEX_DOC) return;
     const bytes =
       documentId === INDEX_DOC ? encodeSnapshot(A.save(this.index(workspaceId)), []) : encodeSnapshot(this.vault.documents.save(documentId), this.vault.comments.records(documentId));
     const blob = sealChange(
@@ -1627,6 +1654,13 @@ export class SyncEngine {
     this.vault.syncState.putDocument(workspaceId, documentId, { ...this.documentState(workspaceId, documentId), snapshotAt: state.cursor });
   }
 
+  /** Whether a genuine change names a membership head or key epoch this device does not know yet. */
+  private aheadOfMembership(workspaceId: string, bytes: Uint8Array): boolean {
+    const change = ownChange(bytes);
+    if (change) return false;
+    return !this.view(workspaceId).hasHead(change.meta.head) || !this.space(workspaceId).epochKeys[change.meta.epoch];
+  }
+
   private async follow(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
     let set = this.subscribed.get(client);
     if (!set) this.subscribed.set(client, (set = new Set()));
@@ -1637,6 +1671,13 @@ export class SyncEngine {
       void this.serial(workspaceId, async () => {
         if (!this.running || this.space(workspaceId).paused) return;
         const cursor = this.documentState(workspaceId, documentId).cursor;
+        // A change made under a membership state or key epoch this device has not seen yet (a peer
+        // removed someone, or an account was deleted and the key rotated): catch up before judging it.
+        if (seq > cursor && this.aheadOfMembership(workspaceId, bytes)) {
+          await this.refreshMembership(workspaceId, client);
+          await this.refreshKeys(workspaceId, client);
+          await this.accountDeletion.afterMembership(workspaceId, client);
+        }
         if (seq === cursor + 1) this.receive(workspaceId, documentId, seq, bytes);
         else if (seq > cursor) await this.pullDoc(workspaceId, documentId, client);
         else return; // already here (pulled, or our own change)
@@ -1859,6 +1900,7 @@ export class SyncEngine {
         return;
       }
       await this.refreshKeys(workspace.id, client);
+      await this.accountDeletion.afterMembership(workspace.id, client);
     });
   }
 
@@ -1903,6 +1945,7 @@ export class SyncEngine {
         },
         isMember: (workspaceId, account) => this.view(workspaceId).role(account) !== undefined,
         profileOf: (workspaceId, account) => this.index(workspaceId).members?.[account],
+        learnMembership: () => undefined,
       },
       this.presenceOptions,
     );
