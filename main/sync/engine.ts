@@ -639,6 +639,8 @@ export class SyncEngine {
     const client = await this.refresh(workspace.id);
     await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
     await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'remove', this.account, null));
+    // Its documents leave this device, so the shares this vault made of them end too.
+    await this.endOwnShares(this.docsOf(workspace.id));
     this.forgetWorkspace(workspace.id);
   }
 
@@ -648,7 +650,19 @@ export class SyncEngine {
     const client = await this.refresh(workspace.id);
     if (this.view(workspace.id).role(this.account) !== 'owner') throw new HearthError('FORBIDDEN', `Only an Owner can delete ${workspace.name}.`);
     await this.serial(workspace.id, () => client.deleteSpace(workspace.id));
+    await this.endOwnShares(this.docsOf(workspace.id));
     this.forgetWorkspace(workspace.id);
+  }
+
+  /** Deletes, at the relay and here, the share spaces this vault made for `documents` (the people they were shared with lose their copies on their next sync). */
+  private async endOwnShares(documents: string[]): Promise<void> {
+    for (const documentId of documents) {
+      const space = this.ownShareOf(documentId);
+      if (!space) continue;
+      const client = await this.client(this.space(space).relay);
+      await this.serial(space, () => client.deleteSpace(space));
+      this.forgetWorkspace(space);
+    }
   }
 
   private forgetWorkspace(workspaceId: string): void {
@@ -1518,7 +1532,12 @@ export class SyncEngine {
     const share = this.shareOf(spaceId);
     if (!here || here.workspaceId !== (share ? share.workspace : spaceId)) return;
     for (const other of this.spacesOf(documentId)) if (other !== spaceId) this.vault.syncState.forgetDocument(other, documentId);
+    const ownShare = this.ownShareOf(documentId);
     this.vault.documents.delete(documentId);
+    // A document this vault shared and someone else deleted: its share space goes too, once this round is done.
+    if (ownShare && ownShare !== spaceId) {
+      void this.endOwnShares([documentId]).catch((error) => this.setStatus(ownShare, { state: 'error', reason: errorOf(error) }));
+    }
   }
 
   private applyContent(workspaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {
@@ -1657,7 +1676,7 @@ export class SyncEngine {
   /** Whether a genuine change names a membership head or key epoch this device does not know yet. */
   private aheadOfMembership(workspaceId: string, bytes: Uint8Array): boolean {
     const change = ownChange(bytes);
-    if (change) return false;
+    if (!change) return false;
     return !this.view(workspaceId).hasHead(change.meta.head) || !this.space(workspaceId).epochKeys[change.meta.epoch];
   }
 
@@ -1945,7 +1964,7 @@ export class SyncEngine {
         },
         isMember: (workspaceId, account) => this.view(workspaceId).role(account) !== undefined,
         profileOf: (workspaceId, account) => this.index(workspaceId).members?.[account],
-        learnMembership: () => undefined,
+        learnMembership: (workspaceId) => void this.refresh(workspaceId).catch(() => undefined),
       },
       this.presenceOptions,
     );

@@ -43,6 +43,8 @@ export interface PresenceHost {
   keyOf(workspaceId: string, epoch: number): Uint8Array | undefined;
   isMember(workspaceId: string, account: string): boolean;
   profileOf(workspaceId: string, account: string): { username: string; displayName: string } | undefined;
+  /** Catches up with the relay's membership log and keys (in the background; failures are ignored). */
+  learnMembership(workspaceId: string): void;
 }
 
 type Listener = (documentId: string, entries: PresenceEntry[]) => void;
@@ -54,6 +56,8 @@ interface PeerEntry extends PresenceEntry {
 }
 
 const MAX_OFFSET = 100_000_000;
+/** At most one membership catch-up per workspace this often, however many unknown senders there are. */
+const LEARN_EVERY_MS = 10_000;
 
 export class PresenceHub {
   private readonly heartbeatMs: number;
@@ -68,6 +72,7 @@ export class PresenceHub {
   private pending: ReturnType<typeof setTimeout> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly learnedAt = new Map<string, number>();
 
   constructor(
     private readonly host: PresenceHost,
@@ -177,9 +182,17 @@ export class PresenceHub {
       this.remove(doc, from);
       return;
     }
-    if (!this.host.isMember(space, from)) return;
-    const body = openPresence(payload, { space, doc, from }, (epoch) => this.host.keyOf(space, epoch));
-    if (!body) return;
+    let unknownEpoch = false;
+    const keyOf = (epoch: number) => {
+      const key = this.host.keyOf(space, epoch);
+      unknownEpoch = key === undefined;
+      return key;
+    };
+    // A sender this device does not know as a member (yet), or a key epoch it lacks: someone
+    // joined or a key rotated since the last sync. Catch up; the sender's next heartbeat gets in.
+    if (!this.host.isMember(space, from)) return this.learn(space);
+    const body = openPresence(payload, { space, doc, from }, keyOf);
+    if (!body) return unknownEpoch ? this.learn(space) : undefined;
     const existing = this.peers.get(doc)?.get(from);
     if (existing && (existing.workspaceId !== space || body.at < existing.sentAt)) return;
     if (body.left) {
@@ -201,6 +214,13 @@ export class PresenceHub {
     this.sweeper ??= setInterval(() => this.sweep(), Math.max(10, Math.min(5000, Math.floor(this.ttlMs / 3))));
     this.sweeper.unref?.();
     this.notify(doc);
+  }
+
+  private learn(workspaceId: string): void {
+    const now = Date.now();
+    if (now - (this.learnedAt.get(workspaceId) ?? 0) < LEARN_EVERY_MS) return;
+    this.learnedAt.set(workspaceId, now);
+    this.host.learnMembership(workspaceId);
   }
 
   private remove(documentId: string, account: string): void {

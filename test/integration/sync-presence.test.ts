@@ -18,6 +18,7 @@ const fast = { presence: { heartbeatMs: 300, ttlMs: 2000, minIntervalMs: 10 } };
 let relay: TestRelay;
 let ann: Peer;
 let bob: Peer;
+let carl: Peer | undefined;
 let rex: Person; // a member speaking the protocol directly, to send what a normal client never would
 let eve: Person; // registered on the relay, member of nothing
 let workspaceId: string;
@@ -57,7 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const peer of [ann, bob]) if (peer) await closePeer(peer);
+  for (const peer of [ann, bob, carl]) if (peer) await closePeer(peer);
   rex?.client.close();
   eve?.client.close();
   await relay?.stop();
@@ -146,6 +147,21 @@ describe('presence', () => {
     expect(stored.includes(MARKER)).toBe(false);
     expect(log).not.toContain(MARKER);
     expect(log).not.toMatch(/presence/i);
+  });
+
+  it('a member who joins while the others are live shows up: they catch up with the membership log on their own', async () => {
+    carl = await makePeer(relay.url, 'carl', fast);
+    await ann.engine.invite(workspaceId, carl.vault.profile.username, 'commenter');
+    await carl.engine.acceptInvitation(workspaceId);
+    carl.engine.start();
+    await eventually(() => carl!.engine.status(workspaceId)[0]?.state === 'synced', 'carl to follow the workspace');
+    carl.engine.setPresence(documentId, { from: 6, to: 6 });
+    // Bob's copy of the membership log predates carl: bob drops carl's first updates, catches up, then lists him.
+    await eventually(() => selectionOf(bob, carl!.engine.account)?.from === 6, 'bob to see carl', 15_000);
+    expect(bob.engine.presence(documentId).find((e) => e.account === carl!.engine.account)?.username).toBe(carl.vault.profile.username);
+    await eventually(() => selectionOf(carl!, bob.engine.account)?.from === 7, 'carl to see bob');
+    carl.engine.setPresence(documentId, null);
+    await eventually(() => selectionOf(bob, carl!.engine.account) === undefined, 'carl to leave');
   });
 
   it('peers disappear when they leave, disconnect, or go quiet; a removed member can send no more', async () => {
