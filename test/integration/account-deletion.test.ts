@@ -23,7 +23,7 @@ import { encodeChanges } from '../../main/sync/payload.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { filesUnder, findInFiles, tempDir } from '../support/vault.ts';
 import { connect, startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closePeer, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
 function ok<T>(result: Result<T>): T {
   if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
@@ -206,5 +206,40 @@ describe('delete account', () => {
     expect(bodyOf(bob, plan)).not.toContain('WRITTEN-AFTER-DELETION');
     // The space Ann alone owned is gone at the relay; Bob's own copy of it stays on his device.
     expect(bob.vault.documents.get(ownDoc).body).toBe(markers.own);
+  });
+
+  test('live: the Owner rotates on its next membership check, and an Editor following the document takes the new key as changes arrive', async () => {
+    const [dan, eve, fay] = [await makePeer(relay.url, 'dan'), await makePeer(relay.url, 'eve'), await makePeer(relay.url, 'fay')];
+    try {
+      const ws = await dan.engine.createTeamWorkspace('Live', relay.url);
+      const doc = dan.vault.documents.create(ws.id, { title: 'Notes', init: (d) => A.updateText(d, ['body'], 'start') }).id;
+      await dan.engine.invite(ws.id, eve.vault.profile.username, 'editor');
+      await dan.engine.invite(ws.id, fay.vault.profile.username, 'editor');
+      await eve.engine.acceptInvitation(ws.id);
+      await fay.engine.acceptInvitation(ws.id);
+      eve.vault.documents.change(doc, (d) => A.splice(d, ['body'], d.body.length, 0, ' eve-was-here'));
+      const eveKeys = Object.values(eve.vault.syncState.space(ws.id)!.epochKeys).map(fromHex);
+      for (const peer of [dan, fay]) peer.engine.start();
+      await eventually(() => fay.engine.status(ws.id)[0]!.state === 'synced', 'fay following');
+
+      const result = await eve.engine.deleteAccount();
+      expect(result).toEqual({ relays: 1, spacesDeleted: 0, spacesKept: 1, skipped: [] });
+      await eve.engine.close();
+      eve.vault.wipe();
+
+      await dan.engine.checkMembership(ws.id); // what the app's membership poll runs
+      expect(dan.vault.syncState.space(ws.id)!.epochKeys[1]).toBeDefined();
+      dan.vault.documents.change(doc, (d) => A.splice(d, ['body'], d.body.length, 0, ' LIVE-AFTER'));
+      await eventually(() => bodyOf(fay, doc).includes('LIVE-AFTER'), 'the change under the new epoch at fay');
+      expect(bodyOf(fay, doc)).toContain('eve-was-here');
+      expect(fay.engine.quarantined(ws.id)).toEqual([]);
+      const rows = await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ? ORDER BY seq', [ws.id, doc]);
+      const latest = parseChange(new Uint8Array(rows.at(-1)!.bytes as Buffer));
+      expect(latest.meta.epoch).toBe(1);
+      for (const key of eveKeys) expect(openChange(latest, key)).toBeUndefined();
+    } finally {
+      for (const peer of [dan, fay]) await closePeer(peer);
+      await eve.engine.close();
+    }
   });
 });
