@@ -13,7 +13,7 @@ import { encodeChanges } from '../../main/sync/payload.ts';
 import { SHARED_WITH_ME } from '../../main/sync/engine.ts';
 import { INDEX_DOC, loadIndex } from '../../main/sync/workspace-index.ts';
 import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closePeer, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ann: Peer; // owner of the team workspace, shares one document
@@ -247,5 +247,25 @@ describe('deleting documents', () => {
     expect(vic.vault.documents.allIds().map((d) => d.id)).not.toContain(planId);
     await cat.engine.syncOnce(workspaceId);
     expect(cat.vault.documents.allIds().map((d) => d.id)).not.toContain(planId);
+  });
+});
+
+describe('a shared document deleted by another member of its workspace', () => {
+  it("the sharer's device ends the share, and the person it was shared with loses the copy", async () => {
+    await ann.engine.setRole(workspaceId, cat.vault.profile.username, 'admin');
+    const memoId = ann.vault.documents.create(workspaceId, { title: 'Memo', init: (d) => A.updateText(d, ['body'], 'memo') }).id;
+    await ann.engine.syncOnce(workspaceId);
+    await ann.engine.shareDocument(memoId, vic.vault.profile.username, 'viewer');
+    const invitation = (await vic.engine.invitations()).find((i) => i.documentTitle === 'Memo')!;
+    await vic.engine.acceptInvitation(invitation.id);
+    expect(bodyOf(vic, memoId)).toBe('memo');
+
+    await cat.engine.syncOnce(workspaceId);
+    await cat.engine.deleteDocument(memoId);
+    await ann.engine.syncOnce(workspaceId);
+    expect(ann.vault.documents.allIds().map((d) => d.id)).not.toContain(memoId);
+    await eventually(async () => (await relay.store.driver.all('SELECT space FROM spaces WHERE space = ?', [invitation.id])).length === 0, 'the share space deleted at the relay');
+    await vic.engine.syncOnce();
+    expect(vic.vault.documents.allIds().map((d) => d.id)).not.toContain(memoId);
   });
 });
