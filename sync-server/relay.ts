@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HearthError, isHearthError } from '../common/errors.ts';
-import { fromBase64Url, loadSodium } from '../common/crypto/sodium.ts';
+import { fromBase64Url, loadSodium, toBase64Url } from '../common/crypto/sodium.ts';
 import { applyMembershipEntry, emptyMembership } from '../common/membership/log.ts';
 import { verifyAuth } from '../common/protocol/auth.ts';
 import { verifyChange, type ParsedChange } from '../common/protocol/change.ts';
@@ -224,7 +224,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   }
 
   /** Presence goes to the document's other subscribers that are members now; it is never stored or logged. */
-  async function forwardPresence(space: string, doc: string, from: string, payload: Uint8Array | undefined, except: Connection): Promise<void> {
+  async function forwardPresence(space: string, doc: string, from: string, payload: Uint8Array | undefined, except?: Connection): Promise<void> {
     const set = subscribers.get(`${space}/${doc}`);
     if (!set || set.size === 0) return;
     const roles = await members(space);
@@ -235,8 +235,23 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     }
   }
 
+  /** Presence from a client of this instance: to its subscribers here, and (PostgreSQL) to the other instances'. */
+  function relayPresence(space: string, doc: string, from: string, payload: Uint8Array | undefined, except: Connection): Promise<void> {
+    store.driver.publish({ kind: 'presence', space, doc, from, payload: payload ? toBase64Url(payload) : null });
+    return forwardPresence(space, doc, from, payload, except);
+  }
+
   store.onEvent((event) => {
-    if (event.kind === 'membership') forgetSpace(event.space, false);
+    if (event.kind === 'presence') {
+      let payload: Uint8Array | undefined;
+      try {
+        payload = event.payload === null ? undefined : fromBase64Url(event.payload);
+      } catch {
+        return;
+      }
+      if (payload && payload.length > limits.maxPresenceBytes) return;
+      forwardPresence(event.space, event.doc, event.from, payload).catch(() => undefined);
+    } else if (event.kind === 'membership') forgetSpace(event.space, false);
     else if (event.kind === 'spaceDeleted') forgetSpace(event.space, true);
     else if (subscribers.get(`${event.space}/${event.doc}`)?.size) {
       void store
@@ -263,7 +278,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     if (gone) {
       for (const key of connection.presenceIn) {
         const [space, doc] = key.split('/') as [string, string];
-        forwardPresence(space, doc, gone, undefined, connection).catch(() => undefined);
+        relayPresence(space, doc, gone, undefined, connection).catch(() => undefined);
       }
     }
     connection.presenceIn.clear();
@@ -533,7 +548,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         const key = `${frame.space}/${frame.doc}`;
         if (connection.presenceIn.has(key) || connection.presenceIn.size < 256) connection.presenceIn.add(key);
         send(ok(frame.rid));
-        return forwardPresence(frame.space, frame.doc, account, frame.parts[0]!, connection);
+        return relayPresence(frame.space, frame.doc, account, frame.parts[0]!, connection);
       }
       case 'access': {
         const account = session(connection);

@@ -92,6 +92,11 @@ export class PostgresDriver implements SqlDriver {
     this.listeners.add(listener);
   }
 
+  /** NOTIFY outside a transaction: delivered to the listening instances, kept in no table. */
+  publish(event: StoreEvent): void {
+    void this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ origin: this.instanceId, event })]).catch(() => undefined);
+  }
+
   private scrubbing: Promise<void> | undefined;
   private scrubAgain = false;
 

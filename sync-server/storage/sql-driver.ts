@@ -16,7 +16,9 @@ export interface SqlExecutor {
 export type StoreEvent =
   | { kind: 'change'; space: string; doc: string; seq: number }
   | { kind: 'membership'; space: string }
-  | { kind: 'spaceDeleted'; space: string };
+  | { kind: 'spaceDeleted'; space: string }
+  /** A sealed presence payload (base64url) or null when its sender went away; relayed, never stored. */
+  | { kind: 'presence'; space: string; doc: string; from: string; payload: string | null };
 
 export interface SqlTransaction extends SqlExecutor {
   /** Queues an event for other relay instances; delivered only if the transaction commits. */
@@ -26,6 +28,8 @@ export interface SqlTransaction extends SqlExecutor {
 export interface SqlDriver extends SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /** Tells other instances at once, outside any transaction, storing nothing (presence). */
+  publish(event: StoreEvent): void;
   /** Events committed by other relay instances sharing this database. */
   onEvent(listener: (event: StoreEvent) => void): void;
   /** Makes deleted rows unrecoverable from the database files; may finish in the background (PostgreSQL). */

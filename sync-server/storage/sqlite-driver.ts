@@ -122,8 +122,11 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
-  /** One process owns a SQLite file, so there are no other instances to hear from. */
+  /** One process owns a SQLite file, so there are no other instances to hear from… */
   onEvent(_listener: (event: StoreEvent) => void): void {}
+
+  /** …or to tell. */
+  publish(_event: StoreEvent): void {}
 
   scrub(): Promise<void> {
     return this.serialize(() => {

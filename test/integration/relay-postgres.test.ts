@@ -4,8 +4,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromUtf8, newId, seal, utf8 } from '../../common/crypto/sodium.ts';
+import { fromUtf8, newId, seal, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { sealLink } from '../../common/protocol/link.ts';
+import { openPresence, sealPresence } from '../../common/protocol/presence.ts';
 import { openChange, verifyChange } from '../../common/protocol/change.ts';
 import { startPostgres, type PostgresServer } from '../unit/sync-server/postgres-server.ts';
 import { changeMembership, connect, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
@@ -63,6 +64,29 @@ describe('two relay instances on one PostgreSQL', () => {
     await changeMembership(space, ann, 'remove', bob, null);
     await expect.poll(() => outcome(bob.client.pull(space.id, 'doc', 0)), { timeout: 5000, interval: 20 }).toBe('FORBIDDEN');
     expect(await outcome(bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', 'refused')))).toBe('FORBIDDEN');
+  });
+
+  it('carry presence between instances (and that a sender went away), storing none of it', async () => {
+    const ann = await register(east.url, 'ann');
+    const bob = await register(west.url, 'bob');
+    const space = await createSpace(ann);
+    await changeMembership(space, ann, 'add', bob, 'editor');
+    const atBob: Array<{ from: string; payload: Uint8Array | undefined }> = [];
+    await bob.client.subscribe(space.id, 'doc', () => undefined);
+    bob.client.onPresence(({ from, payload }) => atBob.push({ from, payload }));
+    const payload = sealPresence({ space: space.id, doc: 'doc', epoch: 0 }, { account: ann.id, selection: { from: 1, to: 3 }, at: Date.now() }, space.key);
+    await ann.client.sendPresence(space.id, 'doc', payload);
+    await expect.poll(() => atBob.length, { timeout: 5000, interval: 10 }).toBe(1);
+    expect(atBob[0]!.from).toBe(ann.id);
+    expect(openPresence(atBob[0]!.payload!, { space: space.id, doc: 'doc', from: ann.id }, () => space.key)?.selection).toEqual({ from: 1, to: 3 });
+    ann.client.close();
+    await expect.poll(() => atBob.length, { timeout: 5000, interval: 10 }).toBe(2);
+    expect(atBob[1]).toEqual({ from: ann.id, payload: undefined });
+    await server.admin('CHECKPOINT');
+    const tail = Buffer.from(payload.subarray(payload.length - 24));
+    const stored = Buffer.concat(filesUnder(server.dataDir).map((f) => readFileSync(f)));
+    expect(stored.includes(tail)).toBe(false);
+    expect(stored.includes(Buffer.from(toBase64Url(payload.subarray(payload.length - 24))))).toBe(false);
   });
 
   it('never fork the sequence: concurrent pushes through both instances get distinct, dense numbers', async () => {
