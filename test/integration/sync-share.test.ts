@@ -12,6 +12,7 @@ import { MembershipView } from '../../main/sync/membership-view.ts';
 import { encodeChanges } from '../../main/sync/payload.ts';
 import { SHARED_WITH_ME } from '../../main/sync/engine.ts';
 import { INDEX_DOC, loadIndex } from '../../main/sync/workspace-index.ts';
+import { findInFiles } from '../support/vault.ts';
 import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { bodyOf, closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
@@ -267,5 +268,30 @@ describe('a shared document deleted by another member of its workspace', () => {
     await eventually(async () => (await relay.store.driver.all('SELECT space FROM spaces WHERE space = ?', [invitation.id])).length === 0, 'the share space deleted at the relay');
     await vic.engine.syncOnce();
     expect(vic.vault.documents.allIds().map((d) => d.id)).not.toContain(memoId);
+  });
+});
+
+describe('live, and what the relay holds', () => {
+  it('with every engine running, edits pass between the recipient and a workspace member through the sharer; the relay stores none of the text', async () => {
+    const mark = `s${process.pid}x${Date.now().toString(36)}`;
+    const liveId = ann.vault.documents.create(workspaceId, { title: `TITLE-${mark}`, init: (d) => A.updateText(d, ['body'], `BODY-${mark}`) }).id;
+    await ann.engine.syncOnce(workspaceId);
+    await ann.engine.shareDocument(liveId, bob.vault.profile.username, 'editor');
+    const invitation = (await bob.engine.invitations()).find((i) => i.documentTitle === `TITLE-${mark}`)!;
+    await bob.engine.acceptInvitation(invitation.id);
+    await cat.engine.syncOnce(workspaceId);
+    for (const peer of [ann, bob, cat]) peer.engine.start();
+    try {
+      bob.vault.documents.change(liveId, (d) => A.splice(d, ['body'], d.body.length, 0, ` BOB-${mark}`));
+      await eventually(() => bodyOf(cat, liveId).includes(`BOB-${mark}`), "bob's live edit at cat");
+      cat.vault.comments.add(liveId, { text: `COMMENT-${mark}` });
+      cat.vault.documents.change(liveId, (d) => A.splice(d, ['body'], 0, 0, `CAT-${mark} `));
+      await eventually(() => bodyOf(bob, liveId).startsWith(`CAT-${mark} `) && bob.vault.comments.list(liveId).length === 1, "cat's live edit and comment at bob");
+    } finally {
+      for (const peer of [ann, bob, cat]) await peer.engine.stop();
+    }
+    const needles = ['TITLE', 'BODY', 'BOB', 'CAT', 'COMMENT'].map((m) => `${m}-${mark}`);
+    expect(findInFiles(relay.dataDir, needles)).toEqual([]);
+    expect(relay.logLines.filter((line) => line.includes(mark))).toEqual([]);
   });
 });
