@@ -104,8 +104,8 @@ export class AccountDeletion {
           }
           throw new HearthError(
             isHearthError(error) ? error.code : 'UNAVAILABLE',
-            `Cannot reach ${relay.url} to delete your account there (${(error as Error).message}); nothing was deleted. Try again when it is back` +
-              ` (or, if that relay is gone for good, delete with --force-local: whatever it still holds stays there).`,
+            `Cannot reach ${relay.url} to delete your account there (${(error as Error).message}); nothing was deleted, here or on any relay. Try again when it is back` +
+              ` (if that relay is gone for good, \`hearth account delete --force-local\` skips it; whatever it still holds stays there).`,
             { cause: error },
           );
         }

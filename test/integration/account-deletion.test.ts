@@ -242,4 +242,38 @@ describe('delete account', () => {
       await eve.engine.close();
     }
   });
+
+  test('through the app: a relay that cannot be reached refuses the whole deletion; no wipe, the user can retry', async () => {
+    const away = await startTestRelay();
+    const root = tempDir('hearth-account-offline-');
+    const app = new Session({ vaultDir: `${root}/vault`, dataDir: `${root}/data`, kdfCost: MIN_KDF_COST, sync: { backoff: { initialMs: 50, maxMs: 200 } }, membershipPollMs: 0 });
+    const door = connectInProcess(app);
+    const events: Array<ApiEvents['wiped']> = [];
+    door.on('wiped', (w) => events.push(w));
+    try {
+      ok(await door.createVault({ passphrase: 'zoe passphrase here', username: 'zoe', displayName: 'Zoe' }));
+      await app.sync!.register(relay.url);
+      await app.sync!.register(away.url);
+      const account = app.sync!.account;
+      await away.stop();
+      const result = await door.deleteAccount('zoe');
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.error.code).toBe('UNAVAILABLE');
+        expect(result.error.message).toContain(away.url);
+        expect(result.error.message).toMatch(/nothing was deleted/);
+      }
+      expect(events).toEqual([]);
+      expect(ok(await door.status()).state).toBe('unlocked');
+      expect(await relay.store.getAccount(account)).toBeDefined(); // not even the reachable relay was touched
+      // For a relay gone for good, the engine can skip it; then the app wipes.
+      const skipped = await app.deleteAccount('zoe', { skipUnreachable: true });
+      expect(skipped).toEqual({ relays: 1, spacesDeleted: 0, spacesKept: 0, skipped: [away.url] });
+      expect(events).toEqual([{ reason: 'account-deleted' }]);
+      expect(await relay.store.getAccount(account)).toBeUndefined();
+    } finally {
+      door.close();
+      await app.close();
+    }
+  });
 });
