@@ -135,7 +135,10 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
           }
         }),
       );
-      documentChanged(id, A.getChanges(A.view(after, before), after));
+      // Main made this change, so the asking page's replica needs it too: later changes that build
+      // on it (a peer's typing, another window's) could not be applied there without it.
+      const made = A.getChanges(A.view(after, before), after);
+      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made });
       return documentView(v.documents.summary(id));
     },
     deleteDocument: (id) => {

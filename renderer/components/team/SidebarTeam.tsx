@@ -88,7 +88,9 @@ export function TeamStatusLine({ workspace }: { workspace: Workspace }) {
 
 /** A button beside a workspace with verification warnings; opens them. */
 export function WarningsButton({ workspace }: { workspace: Workspace }) {
-  const warnings = useTeam((s) => s.warnings.filter((w) => w.workspaceId === workspace.id));
+  // Select the array itself (a filtered copy would be a new value on every read and loop React).
+  const all = useTeam((s) => s.warnings);
+  const warnings = all.filter((w) => w.workspaceId === workspace.id);
   const dismiss = useTeam((s) => s.dismissWarnings);
   const [open, setOpen] = useState(false);
   if (warnings.length === 0) return null;

@@ -146,10 +146,10 @@ export function ConvertToTeamDialog({ workspace, onClose }: { workspace: Workspa
         ) : null}
         <div className="modal-actions">
           <button type="button" className="button" onClick={onClose}>
-            Keep it personal
+            Keep personal
           </button>
           <button type="submit" className="button button-primary" disabled={busy || !plan || !agreed}>
-            {busy ? 'Uploading…' : 'Upload and make it a team workspace'}
+            {busy ? 'Uploading…' : 'Encrypt and upload'}
           </button>
         </div>
       </form>

@@ -1,0 +1,241 @@
+/**
+ * Team workspaces in real Chromium: two users, each with their own browser-mode server over their
+ * own vault folder, in two browser contexts, syncing through one real relay on 127.0.0.1. Ada
+ * creates a team workspace and invites Bob as Editor; Bob sees and accepts the invitation; both
+ * type into one document and see each other's text; Ada makes Bob a Viewer and his editor turns
+ * read-only; as a Commenter he gets the comment box but still cannot type.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { connectInProcess } from '../../main/api/connection.ts';
+import { Session } from '../../main/app/session.ts';
+import { startBrowserServer, type BrowserServer } from '../../main/browser/server.ts';
+import { MIN_KDF_COST } from '../../main/vault/keys.ts';
+import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
+import { tempDir } from '../support/vault.ts';
+import { buildRenderer, CHROMIUM, screenshot } from './app-fixture.ts';
+import { seriousAxeViolations } from './ui-checks.ts';
+
+interface User {
+  name: string;
+  username: string;
+  session: Session;
+  server: BrowserServer;
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+}
+
+let relay: TestRelay;
+let browser: Browser;
+let ada: User;
+let bob: User;
+
+async function startUser(name: string, username: string): Promise<User> {
+  const rendererDir = await buildRenderer();
+  const session = new Session({
+    vaultDir: join(tempDir('hearth-e2e-team-'), 'vault'),
+    kdfCost: MIN_KDF_COST,
+    dataDir: join(tempDir('hearth-e2e-data-'), 'Hearth'),
+    sync: { backoff: { initialMs: 100, maxMs: 1000 } },
+    membershipPollMs: 500,
+  });
+  const api = connectInProcess(session);
+  const created = await api.createVault({ passphrase: `${name} team passphrase`, username, displayName: name });
+  if (!created.ok) throw new Error(created.error.message);
+  api.close();
+  const server = await startBrowserServer({ session, rendererDir });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await page.goto(server.url);
+  await page.getByRole('heading', { name: 'Personal' }).waitFor();
+  return { name, username, session, server, context, page, problems };
+}
+
+beforeAll(async () => {
+  relay = await startTestRelay();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  ada = await startUser('Ada', `ada-${process.pid}`);
+  bob = await startUser('Bob', `bob-${process.pid}`);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const user of [ada, bob]) {
+    if (!user) continue;
+    await user.server.close();
+    await user.session.close();
+  }
+  await relay?.stop();
+});
+
+const editorOf = (page: Page) => page.getByRole('textbox', { name: 'Document text' });
+const workspaceButton = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name: new RegExp(`^${name}`) });
+
+test('Ada creates a team workspace on the relay; the sidebar shows her role and that it is synced', async () => {
+  const page = ada.page;
+  await page.getByRole('button', { name: 'New team workspace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New team workspace' });
+  await dialog.getByLabel('Workspace name').fill('Bakery');
+  await dialog.getByLabel('Relay address').fill(relay.url);
+  await dialog.getByRole('button', { name: 'Create team workspace' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByRole('heading', { name: 'Bakery' }).waitFor();
+  await expect.poll(() => workspaceButton(page, 'Bakery').textContent()).toMatch(/Owner.*Synced/);
+  await screenshot(page, 'team-01-created');
+});
+
+test('a personal workspace is converted only after the dialog says what will leave the device', async () => {
+  const page = ada.page;
+  await page.getByRole('button', { name: 'Actions for workspace Personal' }).click();
+  await page.getByRole('menuitem', { name: 'Share with a team…' }).click();
+  const dialog = page.getByRole('dialog', { name: /Make “Personal” a team workspace/ });
+  await dialog.getByText(/will be encrypted on this device and uploaded to the relay/).waitFor();
+  await expect.poll(() => dialog.getByRole('button', { name: 'Encrypt and upload' }).isDisabled()).toBe(true);
+  await screenshot(page, 'team-02-convert-dialog');
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await dialog.getByRole('button', { name: 'Keep personal' }).click();
+  await dialog.waitFor({ state: 'detached' });
+});
+
+test('Bob joins the relay; Ada invites him as Editor; Bob sees the invitation and accepts it', async () => {
+  await bob.page.getByRole('button', { name: 'Join a relay to be invited…' }).click();
+  const join = bob.page.getByRole('dialog', { name: 'Join a relay' });
+  await join.getByLabel('Relay address').fill(relay.url);
+  await join.getByRole('button', { name: 'Join relay' }).click();
+  await join.waitFor({ state: 'detached' });
+  await bob.page.getByText('No open invitations.').waitFor();
+
+  const page = ada.page;
+  await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
+  await page.getByRole('menuitem', { name: 'Members…' }).click();
+  const members = page.getByRole('dialog', { name: 'Members of Bakery' });
+  await members.getByText('Ada (you)').waitFor();
+  await members.getByLabel('Username').fill(bob.username);
+  await members.getByRole('combobox', { name: 'Role', exact: true }).selectOption('editor');
+  await members.getByRole('button', { name: 'Invite' }).click();
+  await members.getByText(/Invited Bob as Editor/).waitFor();
+  await members.getByRole('combobox', { name: 'Role of Bob' }).waitFor();
+  await screenshot(page, 'team-03-members-owner');
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await members.getByRole('button', { name: 'Close' }).click();
+
+  const invitation = bob.page.getByRole('button', { name: 'Accept invitation to Bakery' });
+  await bob.page.getByRole('button', { name: 'Check for invitations' }).click();
+  await invitation.waitFor();
+  await bob.page.getByText(new RegExp(`Workspace · Editor · from ${ada.username}`)).waitFor();
+  await screenshot(bob.page, 'team-04-invitation');
+  await invitation.click();
+  await bob.page.getByRole('heading', { name: 'Bakery' }).waitFor();
+  await expect.poll(() => workspaceButton(bob.page, 'Bakery').textContent()).toMatch(/Editor.*Synced/);
+});
+
+test('both type into one document and see each other’s text live', async () => {
+  await ada.page.getByRole('button', { name: 'New document' }).click();
+  await ada.page.getByLabel('Title', { exact: true }).fill('Recipe');
+  await editorOf(ada.page).click();
+  await ada.page.keyboard.type('Flour and water.');
+
+  // The new document reaches Bob's list; he opens it and sees Ada's text.
+  await bob.page.getByRole('button', { name: /^Recipe/ }).click();
+  await editorOf(bob.page).getByText('Flour and water.').waitFor();
+
+  // Bob types at the end; Ada's open editor shows it without reopening.
+  await editorOf(bob.page).click();
+  await bob.page.keyboard.press('End');
+  await bob.page.keyboard.type(' Salt from Bob.');
+  await expect.poll(() => editorOf(ada.page).textContent(), { timeout: 15_000 }).toBe('Flour and water. Salt from Bob.');
+
+  // And Ada's next words reach Bob's open editor.
+  await editorOf(ada.page).click();
+  await ada.page.keyboard.press('End');
+  await ada.page.keyboard.type(' Knead.');
+  await expect.poll(() => editorOf(bob.page).textContent(), { timeout: 15_000 }).toBe('Flour and water. Salt from Bob. Knead.');
+  // An Editor sees no delete action for documents.
+  await bob.page.getByRole('button', { name: 'Actions for Recipe' }).click();
+  await bob.page.getByRole('menuitem', { name: 'Rename…' }).waitFor();
+  expect(await bob.page.getByRole('menuitem', { name: 'Delete…' }).count()).toBe(0);
+  await bob.page.keyboard.press('Escape');
+  await screenshot(ada.page, 'team-05-ada-typing');
+  await screenshot(bob.page, 'team-06-bob-editor');
+});
+
+async function setBobRole(role: 'viewer' | 'commenter'): Promise<void> {
+  const page = ada.page;
+  await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
+  await page.getByRole('menuitem', { name: 'Members…' }).click();
+  const members = page.getByRole('dialog', { name: 'Members of Bakery' });
+  await members.getByRole('combobox', { name: 'Role of Bob' }).selectOption(role);
+  await expect.poll(() => members.getByRole('combobox', { name: 'Role of Bob' }).inputValue()).toBe(role);
+  await members.getByRole('button', { name: 'Close' }).click();
+}
+
+test('Ada makes Bob a Viewer: his open editor turns read-only, no toolbar, no comment box, and typing changes nothing', async () => {
+  await setBobRole('viewer');
+  const page = bob.page;
+  await page.getByRole('note').getByText(/You are a Viewer in Bakery/).waitFor({ timeout: 15_000 });
+  await expect.poll(() => editorOf(page).getAttribute('contenteditable')).toBe('false');
+  expect(await page.getByRole('toolbar', { name: 'Formatting' }).count()).toBe(0);
+  expect(await page.getByLabel('Comment on the document').count()).toBe(0);
+  expect(await page.getByRole('button', { name: 'New document' }).count()).toBe(0);
+  await expect.poll(() => workspaceButton(page, 'Bakery').textContent()).toMatch(/Viewer/);
+
+  await editorOf(page).click();
+  await page.keyboard.type('NOT ALLOWED');
+  await page.waitForTimeout(500);
+  expect(await editorOf(page).textContent()).toBe('Flour and water. Salt from Bob. Knead.');
+  expect(await ada.session.requireVault().documents.list(ada.session.requireVault().workspaces.list().find((w) => w.name === 'Bakery')!.id).length).toBe(1);
+  await screenshot(page, 'team-07-bob-viewer');
+  expect(await seriousAxeViolations(page)).toEqual([]);
+
+  // Ada's typing still reaches the Viewer.
+  await editorOf(ada.page).click();
+  await ada.page.keyboard.press('End');
+  await ada.page.keyboard.type(' Bake.');
+  await expect.poll(() => editorOf(page).textContent(), { timeout: 15_000 }).toBe('Flour and water. Salt from Bob. Knead. Bake.');
+});
+
+test('as a Commenter Bob gets the comment box but still cannot type', async () => {
+  await setBobRole('commenter');
+  const page = bob.page;
+  await page.getByRole('note').getByText(/You are a Commenter in Bakery: you can comment/).waitFor({ timeout: 15_000 });
+  await expect.poll(() => editorOf(page).getAttribute('contenteditable')).toBe('false');
+  const box = page.getByLabel('Comment on the document');
+  await box.fill('Which flour?');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await page.getByRole('listitem', { name: `Comment by ${bob.username}` }).waitFor();
+  await editorOf(page).click();
+  await page.keyboard.type('NOPE');
+  await page.waitForTimeout(300);
+  expect(await editorOf(page).textContent()).toBe('Flour and water. Salt from Bob. Knead. Bake.');
+  await screenshot(page, 'team-08-bob-commenter');
+  // The comment reaches Ada's open document.
+  await ada.page.getByText('Which flour?').waitFor({ timeout: 15_000 });
+  await screenshot(ada.page, 'team-09-ada-sees-comment');
+});
+
+test('pause and resume sync from the workspace menu; the sidebar says so', async () => {
+  const page = bob.page;
+  await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
+  await page.getByRole('menuitem', { name: 'Pause sync' }).click();
+  await expect.poll(() => workspaceButton(page, 'Bakery').textContent()).toMatch(/Paused/);
+  await screenshot(page, 'team-10-paused');
+  await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
+  await page.getByRole('menuitem', { name: 'Resume sync' }).click();
+  await expect.poll(() => workspaceButton(page, 'Bakery').textContent(), { timeout: 15_000 }).toMatch(/Synced/);
+});
+
+test('the pages reported no errors', () => {
+  expect([...ada.problems, ...bob.problems]).toEqual([]);
+  expect(bob.problems).toEqual([]);
+});
