@@ -369,12 +369,7 @@ export class Session {
   async restoreBackup(file: string, passphrase: string, newPassphrase: string | undefined, onProgress?: (p: BackupProgress) => void): Promise<Profile> {
     if (this.state !== 'no-vault') throw new HearthError('VAULT_EXISTS', 'This device already has a vault; a backup is restored only where there is none. Wipe this device first (Settings → Danger Zone).');
     return this.exclusive(async () => {
-      let vault = await restoreBackup(file, passphrase, this.vaultDir, newPassphrase ?? passphrase, onProgress);
-      if (this.options.openOptions && Object.keys(this.options.openOptions).length > 0) {
-        // restoreBackup opens with the default SQLite build; reopen with this app's (Electron's).
-        vault.lock();
-        vault = await Vault.unlock(this.vaultDir, newPassphrase ?? passphrase, this.options.openOptions);
-      }
+      const vault = await restoreBackup(file, passphrase, this.vaultDir, newPassphrase ?? passphrase, onProgress, this.options.openOptions);
       this.opened(vault);
       return vault.profile;
     });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadSodium, sodium, utf8, fromUtf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
+import type { OpenOptions } from '../vault/database.ts';
 import { deriveKek, newKdfParams, type KdfParams } from '../vault/keys.ts';
 import { VAULT_FILE_NAME, Vault } from '../vault/vault.ts';
 import { mkdtempSync } from 'node:fs';
@@ -112,6 +113,8 @@ export async function restoreBackup(
   targetDir: string,
   newPassphrase: string,
   onProgress?: (p: BackupProgress) => void,
+  /** How the restored vault is opened (Electron passes its own SQLite build). */
+  openOptions: OpenOptions = {},
 ): Promise<Vault> {
   await loadSodium();
   if (!existsSync(file)) throw new HearthError('NOT_FOUND', `No backup file at ${file}.`);
@@ -177,7 +180,7 @@ export async function restoreBackup(
     throw error;
   }
   closeSync(out);
-  const vault = await Vault.unlock(targetDir, passphrase);
+  const vault = await Vault.unlock(targetDir, passphrase, openOptions);
   await vault.changePassphrase(passphrase, newPassphrase);
   vault.audit.record('import', 'restored from an encrypted backup');
   return vault;
