@@ -1525,6 +1525,33 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Documents this device had (its heads were handed over or received) that are gone without the
+   * engine having deleted them (the vault's own delete, e.g. from an older caller): where this
+   * vault may delete content in a workspace, the deletion goes out now; otherwise (or in a shared
+   * document's space) the document is fetched again, since deleting it is not this vault's to do.
+   */
+  private async reconcileLocalDeletions(spaceId: string, client: RelayClient): Promise<void> {
+    const share = this.shareOf(spaceId);
+    const here = new Set(this.vault.documents.allIds().map((d) => d.id));
+    for (const doc of this.indexedDocs(spaceId)) {
+      if (here.has(doc)) continue;
+      const state = this.vault.syncState.document(spaceId, doc);
+      if (!state || state.heads.length === 0) continue; // never here (not pulled yet, or refused)
+      const role = this.view(spaceId).role(this.account);
+      this.vault.syncState.forgetDocument(spaceId, doc);
+      if (!share && role && canDeleteContent(role)) {
+        this.changeIndex(spaceId, (d) => {
+          if (d.docs?.[doc]) delete d.docs[doc];
+        });
+        await this.push(spaceId, client);
+        await client.deleteDoc(spaceId, doc);
+      } else if (!share) {
+        this.warn(spaceId, doc, 'FORBIDDEN', `a document deleted on this device is fetched again: as ${role ? `${article(role)} ${role}` : 'a non-member'} you cannot delete documents in this workspace.`);
+      }
+    }
+  }
+
   /** A peer deleted the document: the local copy goes too, with what the space kept about it. */
   private deleteLocally(spaceId: string, documentId: string): void {
     this.vault.syncState.forgetDocument(spaceId, documentId);
@@ -1621,6 +1648,7 @@ export class SyncEngine {
     if (!this.view(workspaceId).role(this.account)) throw removed;
     await this.refreshKeys(workspaceId, client);
     await this.accountDeletion.afterMembership(workspaceId, client);
+    await this.reconcileLocalDeletions(workspaceId, client);
     let pushed = await this.push(workspaceId, client);
     let applied = 0;
     let refused = 0;
@@ -2028,10 +2056,15 @@ export class SyncEngine {
   private get links(): PublicLinks {
     this.linkService ??= new PublicLinks({
       vault: this.vault,
-      relayOf: (workspaceId) => this.spaceState(workspaceId)?.relay,
-      currentRole: async (workspaceId) => {
-        await this.refresh(workspaceId);
-        return this.view(workspaceId).role(this.account);
+      spacesOf: (documentId) =>
+        this.spacesOf(documentId).map((space) => ({
+          space,
+          relay: this.space(space).relay,
+          name: this.shareOf(space) ? `the shared document ${this.vault.documents.summary(documentId).title}` : this.vault.workspaces.get(space).name,
+        })),
+      currentRole: async (space) => {
+        await this.refresh(space);
+        return this.view(space).role(this.account);
       },
       client: (url) => this.client(url),
     });

@@ -5,8 +5,10 @@
  * any browser; `openPublicLink` does the same here and hands back Markdown.
  *
  * A link is a snapshot: `create` publishes the document as it is now. To publish later edits,
- * create a new link (and revoke the old one). Personal workspaces have no relay, so a document
- * there cannot be published until its workspace is made a team workspace.
+ * create a new link (and revoke the old one). The copy is hosted in a space the document syncs
+ * through — its team workspace, or else a space it is shared in selectively — where this vault
+ * is Owner or Admin; the relay checks that role again. A document that syncs nowhere (a personal
+ * workspace, not shared) has no relay to go to, and says so.
  */
 import { loadSodium, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
@@ -38,10 +40,10 @@ export interface OpenedLink {
 /** What the links need from the sync engine (its relay connections and verified membership). */
 export interface LinkHost {
   readonly vault: Vault;
-  /** The relay of a team workspace, or undefined for a personal one. */
-  relayOf(workspaceId: string): string | undefined;
-  /** This vault's role after catching up with the relay's membership log. */
-  currentRole(workspaceId: string): Promise<Role | undefined>;
+  /** The relay spaces a document syncs through, its team workspace first, with a name for messages. */
+  spacesOf(documentId: string): Array<{ space: string; relay: string; name: string }>;
+  /** This vault's role in a space after catching up with the relay's membership log. */
+  currentRole(space: string): Promise<Role | undefined>;
   client(relayUrl: string): Promise<RelayClient>;
 }
 
@@ -71,23 +73,17 @@ function info(record: LinkRecord): LinkInfo {
 export class PublicLinks {
   constructor(private readonly host: LinkHost) {}
 
-  private async assertManager(workspaceId: string, action: string): Promise<{ relay: string; role: Role }> {
-    const vault = this.host.vault;
-    const workspace = vault.workspaces.get(workspaceId);
-    const relay = this.host.relayOf(workspaceId);
-    if (workspace.kind !== 'team' || !relay) {
-      throw new HearthError(
-        'BAD_REQUEST',
-        `${workspace.name} is a personal workspace: it never leaves this device, so there is no relay to host a public link. ` +
-          'Move the document to a team workspace, or make this workspace a team workspace, then create the link.',
-      );
+  /** The first of `spaces` where this vault may manage links; FORBIDDEN naming the role otherwise. */
+  private async managedSpace(spaces: Array<{ space: string; relay: string; name: string }>, action: string): Promise<{ space: string; relay: string }> {
+    let refusal: HearthError | undefined;
+    for (const candidate of spaces) {
+      const role = await this.host.currentRole(candidate.space);
+      if (role && canManageLinks(role)) return candidate;
+      refusal ??= role
+        ? new HearthError('FORBIDDEN', `You are ${withArticle(capitalised(role))} in ${candidate.name}: ${withArticle(role)} cannot ${action}. Only Owners and Admins manage public links; ask one of them.`)
+        : new HearthError('FORBIDDEN', `You are not a member of ${candidate.name} any more; you cannot ${action} there.`);
     }
-    const role = await this.host.currentRole(workspaceId);
-    if (!role) throw new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; you cannot ${action} there.`);
-    if (!canManageLinks(role)) {
-      throw new HearthError('FORBIDDEN', `You are ${withArticle(capitalised(role))} in ${workspace.name}: ${withArticle(role)} cannot ${action}. Only Owners and Admins manage public links; ask one of them.`);
-    }
-    return { relay, role };
+    throw refusal!;
   }
 
   /** Publishes the document as it is now; the returned URL carries the key after '#'. */
@@ -99,17 +95,25 @@ export class PublicLinks {
     const vault = this.host.vault;
     const summary = vault.documents.summary(documentId);
     const workspaceId = vault.documents.workspaceOf(documentId);
-    const { relay } = await this.assertManager(workspaceId, 'publish public links');
+    const spaces = this.host.spacesOf(documentId);
+    if (spaces.length === 0) {
+      throw new HearthError(
+        'BAD_REQUEST',
+        `${vault.workspaces.get(workspaceId).name} is a personal workspace and this document is not shared: it never leaves this device, so there is no relay to host a public link. ` +
+          'Move the document to a team workspace (or make its workspace a team workspace), then create the link.',
+      );
+    }
+    const { space, relay } = await this.managedSpace(spaces, 'publish public links');
     const doc = vault.documents.get(documentId);
     const publishedAt = Date.now();
     const expiresAt = expiresInMs === undefined ? null : publishedAt + expiresInMs;
     const id = newId();
     const { ciphertext, fragmentKey } = await sealLink(id, { title: summary.title, text: bodyText(doc), markdown: bodyAsMarkdown(doc), publishedAt, expiresAt });
     const client = await this.host.client(relay);
-    await client.linkCreate(workspaceId, id, ciphertext, expiresAt);
+    await client.linkCreate(space, id, ciphertext, expiresAt);
     const url = new URL(`p/${id}`, relayHttpBase(relay));
     url.hash = fragmentKey;
-    const record: LinkRecord = { id, documentId, workspaceId, title: summary.title, url: url.href, relay, createdAt: publishedAt, expiresAt, revokedAt: null };
+    const record: LinkRecord = { id, documentId, workspaceId, ...(space === workspaceId ? {} : { space }), title: summary.title, url: url.href, relay, createdAt: publishedAt, expiresAt, revokedAt: null };
     vault.syncState.transaction(() => {
       vault.links.put(record);
       vault.audit.record('link.created', `${workspaceId}/${documentId}/${id}`);
@@ -131,10 +135,17 @@ export class PublicLinks {
     const record = vault.links.get(linkId);
     if (!record) throw new HearthError('NOT_FOUND', `No link ${linkId} was created on this device; \`hearth link list\` shows the active ones.`);
     if (record.revokedAt !== null) throw new HearthError('NOT_FOUND', `The link ${linkId} is already revoked.`);
-    await this.assertManager(record.workspaceId, 'revoke public links');
+    const space = record.space ?? record.workspaceId;
+    let name = 'the space this link was published in';
+    try {
+      name = this.host.spacesOf(record.documentId).find((s) => s.space === space)?.name ?? name;
+    } catch {
+      // The document was deleted since; its link can still be revoked.
+    }
+    await this.managedSpace([{ space, relay: record.relay, name }], 'revoke public links');
     const client = await this.host.client(record.relay);
     try {
-      await client.linkRevoke(record.workspaceId, linkId);
+      await client.linkRevoke(space, linkId);
     } catch (error) {
       // Already gone at the relay (revoked from another device): it is revoked all the same.
       if (!isHearthError(error, 'NOT_FOUND')) throw error;

@@ -12,6 +12,8 @@ export interface LinkRecord {
   id: string;
   documentId: string;
   workspaceId: string;
+  /** The relay space hosting the copy when it is not the workspace (a selectively shared document's space). */
+  space?: string;
   /** The document's title when the copy was published. */
   title: string;
   /** The viewer address on the relay, with the decryption key in the fragment. */

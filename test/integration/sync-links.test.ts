@@ -155,7 +155,23 @@ describe('public links', () => {
     const doc = ann.vault.documents.create(personal.id, { title: 'Private', init: (d) => setBodyFromMarkdown(d, 'never leaves') });
     const refused = await errorOf(ann.engine.createLink(doc.id));
     expect(refused.code).toBe('BAD_REQUEST');
-    expect(refused.message).toMatch(/personal workspace.*no relay to host a public link/);
+    expect(refused.message).toMatch(/personal workspace and this document is not shared.*no relay to host a public link/);
+    expect(await ann.engine.listLinks()).not.toContainEqual(expect.objectContaining({ documentId: doc.id }));
+  });
+
+  it('a document shared selectively is published through its own space, by its Owner only', async () => {
+    const personal = ann.vault.workspaces.list().find((w) => w.kind === 'personal')!;
+    const doc = ann.vault.documents.create(personal.id, { title: 'One-off', init: (d) => setBodyFromMarkdown(d, `Shared alone ${MARKER_BODY}`) });
+    await ann.engine.shareDocument(doc.id, vic.vault.profile.username, 'viewer', { confirmed: true });
+    const link = await ann.engine.createLink(doc.id);
+    expect(link.workspaceId).toBe(personal.id);
+    expect(await vic.engine.openLink(link.url)).toMatchObject({ title: 'One-off', markdown: expect.stringContaining(`Shared alone ${MARKER_BODY}`) });
+    const invitation = (await vic.engine.invitations()).find((i) => i.kind === 'document')!;
+    await vic.engine.acceptInvitation(invitation.id);
+    const refused = await errorOf(vic.engine.createLink(doc.id));
+    expect(refused).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('You are a Viewer in the shared document One-off') });
+    await ann.engine.revokeLink(link.id);
+    expect(await outcome(vic.engine.openLink(link.url))).toBe('EXPIRED');
   });
 
   it('parses only Hearth link addresses', () => {
