@@ -1750,6 +1750,7 @@ export class SyncEngine {
     const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
     let firstError: unknown;
     for (const workspace of targets) {
+      if (!this.spaceState(workspace.id)) continue; // gone during this round (a share ended with its document)
       if (this.space(workspace.id).paused) {
         this.setStatus(workspace.id, { state: 'paused' });
         continue;
@@ -1800,8 +1801,8 @@ export class SyncEngine {
           const client = await this.client(url);
           failures = 0;
           for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
-            const space = this.space(workspace.id);
-            if (space.relay !== url) continue;
+            const space = this.spaceState(workspace.id);
+            if (!space || space.relay !== url) continue; // gone meanwhile (a share ended, a workspace left)
             if (space.paused) {
               this.setStatus(workspace.id, { state: 'paused' });
               continue;
@@ -1977,10 +1978,11 @@ export class SyncEngine {
       {
         vault: this.vault,
         account: this.account,
-        spaceOf: (workspaceId) => {
-          const state = this.spaceState(workspaceId);
-          return state && this.vault.workspaces.list().some((w) => w.id === workspaceId) ? { relay: state.relay, paused: state.paused } : undefined;
+        spaceOf: (space) => {
+          const state = this.spaceState(space);
+          return state ? { relay: state.relay, paused: state.paused } : undefined;
         },
+        spacesOf: (documentId) => this.spacesOf(documentId),
         currentKey: (workspaceId) => {
           const epoch = this.view(workspaceId).currentEpoch;
           const key = this.space(workspaceId).epochKeys[epoch];
@@ -1991,7 +1993,13 @@ export class SyncEngine {
           return key ? fromHex(key) : undefined;
         },
         isMember: (workspaceId, account) => this.view(workspaceId).role(account) !== undefined,
-        profileOf: (workspaceId, account) => this.index(workspaceId).members?.[account],
+        profileOf: (space, account) => {
+          try {
+            return this.index(space).members?.[account];
+          } catch {
+            return undefined; // an index not synced yet: the account id stands in for the name
+          }
+        },
         learnMembership: (workspaceId) => void this.refresh(workspaceId).catch(() => undefined),
       },
       this.presenceOptions,

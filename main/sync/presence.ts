@@ -36,10 +36,12 @@ export interface PresenceOptions {
 export interface PresenceHost {
   readonly vault: Vault;
   readonly account: string;
-  /** The relay of a team workspace and whether its sync is paused; undefined for a personal one. */
-  spaceOf(workspaceId: string): { relay: string; paused: boolean } | undefined;
-  /** The key of the workspace's current epoch, if this device has it. */
-  currentKey(workspaceId: string): { epoch: number; key: Uint8Array } | undefined;
+  /** The relay of a space this vault syncs and whether its sync is paused; undefined for anything else. */
+  spaceOf(space: string): { relay: string; paused: boolean } | undefined;
+  /** The spaces a document syncs through: its team workspace and the spaces it is shared in selectively. */
+  spacesOf(documentId: string): string[];
+  /** The key of the space's current epoch, if this device has it. */
+  currentKey(space: string): { epoch: number; key: Uint8Array } | undefined;
   keyOf(workspaceId: string, epoch: number): Uint8Array | undefined;
   isMember(workspaceId: string, account: string): boolean;
   profileOf(workspaceId: string, account: string): { username: string; displayName: string } | undefined;
@@ -50,7 +52,8 @@ export interface PresenceHost {
 type Listener = (documentId: string, entries: PresenceEntry[]) => void;
 
 interface PeerEntry extends PresenceEntry {
-  workspaceId: string;
+  /** The space the latest update came through. */
+  space: string;
   /** The sender's own timestamp, so an older update (a replay) never replaces a newer one. */
   sentAt: number;
 }
@@ -67,7 +70,7 @@ export class PresenceHub {
   private readonly listeners = new Set<Listener>();
   private readonly clients = new Map<string, RelayClient>();
   private readonly attached = new WeakSet<RelayClient>();
-  private mine: { documentId: string; workspaceId: string; selection: { from: number; to: number } | null } | undefined;
+  private mine: { documentId: string; selection: { from: number; to: number } | null } | undefined;
   private lastSentAt = 0;
   private pending: ReturnType<typeof setTimeout> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -93,7 +96,7 @@ export class PresenceHub {
       if (this.clients.get(relay) === client) this.clients.delete(relay);
       this.dropRelay(relay);
     });
-    if (this.mine && this.host.spaceOf(this.mine.workspaceId)?.relay === relay) this.sendNow();
+    if (this.mine && this.spacesFor(this.mine.documentId).some((space) => this.host.spaceOf(space)?.relay === relay)) this.sendNow();
   }
 
   set(documentId: string, selection: { from: number; to: number } | null): void {
@@ -103,14 +106,14 @@ export class PresenceHub {
         throw new HearthError('BAD_REQUEST', 'A selection is two whole offsets into the text, from ≤ to.');
       }
     }
-    const workspaceId = this.host.vault.documents.workspaceOf(documentId);
+    this.host.vault.documents.summary(documentId); // NOT_FOUND for a document that is not here
     if (selection === null) {
       if (this.mine?.documentId !== documentId) return;
       this.leave();
       return;
     }
     if (this.mine && this.mine.documentId !== documentId) this.leave();
-    this.mine = { documentId, workspaceId, selection: { from: selection.from, to: selection.to } };
+    this.mine = { documentId, selection: { from: selection.from, to: selection.to } };
     this.heartbeat ??= setInterval(() => this.sendNow(), this.heartbeatMs);
     this.heartbeat.unref?.();
     const wait = this.lastSentAt + this.minIntervalMs - Date.now();
@@ -153,7 +156,7 @@ export class PresenceHub {
     clearTimeout(this.pending);
     this.heartbeat = undefined;
     this.pending = undefined;
-    if (mine) this.send(mine.workspaceId, mine.documentId, null, true);
+    if (mine) this.send(mine.documentId, null, true);
   }
 
   private sendNow(): void {
@@ -161,18 +164,33 @@ export class PresenceHub {
     this.pending = undefined;
     if (!this.mine) return;
     this.lastSentAt = Date.now();
-    this.send(this.mine.workspaceId, this.mine.documentId, this.mine.selection, false);
+    this.send(this.mine.documentId, this.mine.selection, false);
   }
 
   /** Fire and forget: presence is a hint, so an offline relay or a refusal only means nobody sees it. */
-  private send(workspaceId: string, documentId: string, selection: { from: number; to: number } | null, left: boolean): void {
-    const space = this.host.spaceOf(workspaceId);
-    if (!space || space.paused) return;
-    const client = this.clients.get(space.relay);
-    const current = this.host.currentKey(workspaceId);
-    if (!client || client.closed || !current) return;
-    const payload = sealPresence({ space: workspaceId, doc: documentId, epoch: current.epoch }, { account: this.host.account, selection, at: Date.now(), ...(left ? { left } : {}) }, current.key);
-    client.sendPresence(workspaceId, documentId, payload).catch(() => undefined);
+  private spacesFor(documentId: string): string[] {
+    try {
+      return this.host.spacesOf(documentId);
+    } catch {
+      return []; // deleted meanwhile
+    }
+  }
+
+  /**
+   * To every space the document syncs through, each sealed with that space's key, so the team
+   * and the people it is shared with one by one see the same. Fire and forget: presence is a
+   * hint, so an offline relay or a refusal only means nobody sees it.
+   */
+  private send(documentId: string, selection: { from: number; to: number } | null, left: boolean): void {
+    for (const space of this.spacesFor(documentId)) {
+      const state = this.host.spaceOf(space);
+      if (!state || state.paused) continue;
+      const client = this.clients.get(state.relay);
+      const current = this.host.currentKey(space);
+      if (!client || client.closed || !current) continue;
+      const payload = sealPresence({ space, doc: documentId, epoch: current.epoch }, { account: this.host.account, selection, at: Date.now(), ...(left ? { left } : {}) }, current.key);
+      client.sendPresence(space, documentId, payload).catch(() => undefined);
+    }
   }
 
   private receive(relay: string, update: { space: string; doc: string; from: string; payload: Uint8Array | undefined }): void {
@@ -194,7 +212,7 @@ export class PresenceHub {
     const body = openPresence(payload, { space, doc, from }, keyOf);
     if (!body) return unknownEpoch ? this.learn(space) : undefined;
     const existing = this.peers.get(doc)?.get(from);
-    if (existing && (existing.workspaceId !== space || body.at < existing.sentAt)) return;
+    if (existing && body.at < existing.sentAt) return;
     if (body.left) {
       this.remove(doc, from);
       return;
@@ -208,7 +226,7 @@ export class PresenceHub {
       displayName: profile?.displayName ?? profile?.username ?? from,
       selection: body.selection,
       at: Date.now(),
-      workspaceId: space,
+      space,
       sentAt: body.at,
     });
     this.sweeper ??= setInterval(() => this.sweep(), Math.max(10, Math.min(5000, Math.floor(this.ttlMs / 3))));
@@ -233,7 +251,7 @@ export class PresenceHub {
   /** The connection to a relay closed: nobody there can be seen any more. */
   private dropRelay(relay: string): void {
     for (const [documentId, entries] of [...this.peers]) {
-      for (const entry of [...entries.values()]) if (this.host.spaceOf(entry.workspaceId)?.relay === relay) this.remove(documentId, entry.account);
+      for (const entry of [...entries.values()]) if (this.host.spaceOf(entry.space)?.relay === relay) this.remove(documentId, entry.account);
     }
   }
 

@@ -164,6 +164,26 @@ describe('presence', () => {
     await eventually(() => selectionOf(bob, carl!.engine.account) === undefined, 'carl to leave');
   });
 
+  it('in a document shared one by one, the Owner and the person it is shared with see each other', async () => {
+    const personal = ann.vault.workspaces.list().find((w) => w.kind === 'personal')!;
+    const shared = ann.vault.documents.create(personal.id, { title: 'Just for bob', init: (d) => void (d.body = 'a private note') }).id;
+    await ann.engine.shareDocument(shared, bob.vault.profile.username, 'commenter', { confirmed: true });
+    const invitation = (await bob.engine.invitations()).find((i) => i.kind === 'document')!;
+    await bob.engine.acceptInvitation(invitation.id);
+    await eventually(() => bob.vault.documents.allIds().some((d) => d.id === shared), 'the shared document at bob');
+    const other = (peer: Peer) => peer.engine.presence(shared).map((e) => [e.username, e.selection?.from]);
+    ann.engine.setPresence(shared, { from: 1, to: 2 });
+    bob.engine.setPresence(shared, { from: 3, to: 3 });
+    await eventually(() => other(bob).length === 1 && other(ann).length === 1, 'both to see each other in the shared document', 15_000);
+    expect(other(bob)).toEqual([[ann.vault.profile.username, 1]]);
+    expect(other(ann)).toEqual([[bob.vault.profile.username, 3]]);
+    // Moving to the shared document left the workspace document.
+    await eventually(() => selectionOf(bob, ann.engine.account) === undefined, 'ann to have left the workspace document');
+    ann.engine.setPresence(documentId, { from: 5, to: 8 });
+    bob.engine.setPresence(documentId, { from: 7, to: 7 });
+    await eventually(() => other(bob).length === 0 && other(ann).length === 0, 'both to leave the shared document');
+  });
+
   it('peers disappear when they leave, disconnect, or go quiet; a removed member can send no more', async () => {
     ann.engine.setPresence(documentId, null);
     await eventually(() => selectionOf(bob, ann.engine.account) === undefined, 'ann to leave');
