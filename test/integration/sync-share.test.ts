@@ -208,6 +208,26 @@ describe('deleting documents', () => {
     expect((await stored(workspaceId, secretId)).length).toBeGreaterThan(0);
   });
 
+  it("a deletion made with the vault alone (no engine) goes out at the next sync where the role allows it, and is undone where it does not", async () => {
+    const keptId = ann.vault.documents.create(workspaceId, { title: 'Kept', init: (d) => A.updateText(d, ['body'], 'kept text') }).id;
+    const goneId = ann.vault.documents.create(workspaceId, { title: 'Gone', init: (d) => A.updateText(d, ['body'], 'gone text') }).id;
+    await ann.engine.syncOnce(workspaceId);
+    await cat.engine.syncOnce(workspaceId);
+    const warnings: string[] = [];
+    const stop = cat.engine.onWarning((w) => warnings.push(w.message));
+    cat.vault.documents.delete(keptId); // an Editor's local delete
+    await cat.engine.syncOnce(workspaceId);
+    stop();
+    expect(bodyOf(cat, keptId)).toBe('kept text');
+    expect(warnings.join('\n')).toMatch(/^Board: .*deleted on this device is fetched again: as an editor you cannot delete/m);
+    ann.vault.documents.delete(goneId); // the Owner's local delete
+    await ann.engine.syncOnce(workspaceId);
+    expect(await stored(workspaceId, goneId)).toEqual([]);
+    await cat.engine.syncOnce(workspaceId);
+    expect(cat.vault.documents.allIds().map((d) => d.id)).not.toContain(goneId);
+    expect(cat.vault.documents.allIds().map((d) => d.id)).toContain(keptId);
+  });
+
   it("peers refuse an Editor's index change that drops a document (a relay or client bypassing the checks)", async () => {
     const state = cat.vault.syncState.space(workspaceId)!;
     const view = MembershipView.replay(workspaceId, state.membership);
