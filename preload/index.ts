@@ -84,6 +84,16 @@ const hearth = {
   syncWarnings: (...args) => call('syncWarnings', args),
   pauseSync: (...args) => call('pauseSync', args),
   resumeSync: (...args) => call('resumeSync', args),
+  describeShare: (...args) => call('describeShare', args),
+  shareDocument: (...args) => call('shareDocument', args),
+  unshareDocument: (...args) => call('unshareDocument', args),
+  documentShares: (...args) => call('documentShares', args),
+  createLink: (...args) => call('createLink', args),
+  listLinks: (...args) => call('listLinks', args),
+  revokeLink: (...args) => call('revokeLink', args),
+  openLink: (...args) => call('openLink', args),
+  setPresence: (...args) => call('setPresence', args),
+  presence: (...args) => call('presence', args),
   on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
     const set = listeners.get(event) ?? new Set();
     listeners.set(event, set);

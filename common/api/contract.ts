@@ -123,6 +123,19 @@ export const apiArgs = {
   syncWarnings: z.tuple([]),
   pauseSync: z.tuple([Id]),
   resumeSync: z.tuple([Id]),
+  /** What sharing a document would upload (a personal workspace's document leaves the device). */
+  describeShare: z.tuple([Id, RelayUrl.optional()]),
+  /** `confirmed` must be true when describeShare said the document leaves the device. */
+  shareDocument: z.tuple([Id, Username, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional() })]),
+  unshareDocument: z.tuple([Id, Username]),
+  documentShares: z.tuple([Id]),
+  createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional() })]),
+  listLinks: z.tuple([]),
+  revokeLink: z.tuple([Id]),
+  openLink: z.tuple([z.string().min(1).max(8192)]),
+  /** Where this user is in a document (plain-text offsets, as comment anchors), or null on leaving it. */
+  setPresence: z.tuple([Id, z.strictObject({ from: z.number().int().min(0), to: z.number().int().min(0) }).nullable()]),
+  presence: z.tuple([Id]),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgs;
@@ -198,6 +211,43 @@ export interface SyncWarning {
   code: ErrorCode;
   /** Names the workspace. */
   message: string;
+  at: number;
+}
+
+export interface SharePlan {
+  documentId: string;
+  title: string;
+  relay: string;
+  /** True when nothing of this document is on a relay yet: confirming uploads it. */
+  leavesDevice: boolean;
+  comments: number;
+  message: string;
+}
+
+export interface LinkInfo {
+  id: string;
+  documentId: string;
+  workspaceId: string;
+  title: string;
+  /** The whole link; the key is after '#', which browsers never send to the relay. */
+  url: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+export interface OpenedLink {
+  title: string;
+  markdown: string;
+  publishedAt: number;
+  expiresAt: number | null;
+}
+
+export interface PresenceEntry {
+  account: string;
+  username: string;
+  displayName: string;
+  /** Plain-text offsets in the document body; null = in the document without a selection. */
+  selection: { from: number; to: number } | null;
   at: number;
 }
 
@@ -397,6 +447,16 @@ export interface ApiResults {
   syncWarnings: SyncWarning[];
   pauseSync: SyncStatus;
   resumeSync: SyncStatus;
+  describeShare: SharePlan;
+  shareDocument: TeamMember;
+  unshareDocument: TeamMember[];
+  documentShares: TeamMember[];
+  createLink: LinkInfo;
+  listLinks: LinkInfo[];
+  revokeLink: null;
+  openLink: OpenedLink;
+  setPresence: null;
+  presence: PresenceEntry[];
 }
 
 /** Events main pushes to the page. */
@@ -415,6 +475,8 @@ export interface ApiEvents {
   syncWarning: SyncWarning;
   /** Workspaces, roles or memberships changed (a peer changed my role, I was removed, one was accepted). */
   workspacesChanged: Record<string, never>;
+  /** Who else is in a document now, with their selections (end-to-end encrypted, never stored by the relay). */
+  presence: { documentId: string; entries: PresenceEntry[] };
 }
 
 export type ApiEvent = keyof ApiEvents;

@@ -281,5 +281,29 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       sync().resume(workspaceId);
       return sync().status(workspaceId)[0]!;
     },
+    describeShare: (documentId, relay) => {
+      vault().documents.summary(documentId);
+      return sync().describeShare(documentId, relay);
+    },
+    shareDocument: (documentId, username, role, options) =>
+      sync().shareDocument(documentId, username, role, { ...(options.confirmed ? { confirmed: true } : {}), ...(options.relay ? { relay: options.relay } : {}) }),
+    unshareDocument: async (documentId, username) => {
+      await sync().unshareDocument(documentId, username);
+      return sync().documentShares(documentId);
+    },
+    documentShares: (documentId) => sync().documentShares(documentId),
+    createLink: (documentId, options) => sync().createLink(documentId, options.expiresInMs === undefined ? {} : { expiresInMs: options.expiresInMs }),
+    listLinks: () => sync().listLinks(),
+    revokeLink: async (linkId) => {
+      await sync().revokeLink(linkId);
+      return null;
+    },
+    openLink: (url) => sync().openLink(url),
+    setPresence: (documentId, selection) => {
+      vault().documents.summary(documentId);
+      sync().setPresence(documentId, selection);
+      return null;
+    },
+    presence: (documentId) => sync().presence(documentId),
   };
 }

@@ -518,6 +518,7 @@ export class Session {
         announced = documentId;
         this.emit('documentChanged', { documentId, changes: [...changes] });
       }),
+      engine.onPresence((documentId, entries) => this.emit('presence', { documentId, entries })),
       engine.onRemote(({ documentId, kind }) => {
         if (kind === 'index') this.emit('workspacesChanged', {});
         // Comments, and documents new to this vault (adopted whole), have no change bytes for an open replica; pages reload them.

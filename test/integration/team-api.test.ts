@@ -37,7 +37,7 @@ async function user(transport: Transport, apps: TransportUnderTest[], name: stri
   apps.push(app);
   const api = await app.connect();
   const heard: Page['heard'] = [];
-  for (const event of ['documentChanged', 'syncStatus', 'syncWarning', 'workspacesChanged'] as const) {
+  for (const event of ['documentChanged', 'syncStatus', 'syncWarning', 'workspacesChanged', 'presence'] as const) {
     api.on(event, (payload) => heard.push({ event, payload }));
   }
   const username = `${name}-${process.pid}-${++counter}`;
@@ -151,6 +151,44 @@ for (const transport of [inProcess, browserWebSocket]) {
       expectOk(await bob.api.addComment(documentId, { text: 'Which flour?' }));
       await eventually(() => events(ada, 'documentChanged').slice(before).some((e) => e.documentId === documentId && e.changes.length === 0), 'comment event');
       expect(expectOk(await ada.api.listComments(documentId)).flatMap((t) => t.comments.map((c) => [c.author, c.text]))).toEqual([[bob.username, 'Which flour?']]);
+    });
+
+    test('presence: where Ada is in the document reaches Bob as a presence event, and leaving clears it', async () => {
+      expectOk(await bob.api.setPresence(documentId, null));
+      expectOk(await ada.api.setPresence(documentId, { from: 0, to: 5 }));
+      await eventually(() => events(bob, 'presence').some((p) => p.documentId === documentId && p.entries.some((e) => e.username === ada.username && e.selection?.from === 0 && e.selection.to === 5)), 'presence reaches bob', 15_000);
+      expect(expectOk(await bob.api.presence(documentId))).toEqual([expect.objectContaining({ username: ada.username, displayName: 'Ada', selection: { from: 0, to: 5 } })]);
+      expectOk(await ada.api.setPresence(documentId, null));
+      await eventually(async () => expectOk(await bob.api.presence(documentId)).length === 0, 'ada left the document', 15_000);
+    });
+
+    test('public links: create with expiry, listed, opened by the other user, revoked', async () => {
+      const link = expectOk(await ada.api.createLink(documentId, { expiresInMs: 3_600_000 }));
+      expect(link).toMatchObject({ documentId, workspaceId, url: expect.stringContaining('#') });
+      expect(link.expiresAt).toBeGreaterThan(Date.now());
+      expect(expectOk(await ada.api.listLinks()).map((l) => l.id)).toEqual([link.id]);
+      const opened = expectOk(await bob.api.openLink(link.url));
+      expect(opened.markdown).toContain('Flour, water, salt.');
+      const editorTries = await bob.api.createLink(documentId, {});
+      expect(editorTries.ok === false && editorTries.error.code).toBe('FORBIDDEN');
+      expectOk(await ada.api.revokeLink(link.id));
+      expect(expectOk(await ada.api.listLinks())).toEqual([]);
+      expect((await bob.api.openLink(link.url)).ok).toBe(false);
+    });
+
+    test("sharing one personal document: confirmation first, then the other user sees a document invitation", async () => {
+      const notes = expectOk(await ada.api.createWorkspace('Private notes'));
+      const doc = expectOk(await ada.api.createDocument(notes.id, { title: 'Just this one' }));
+      const plan = expectOk(await ada.api.describeShare(doc.id, relay.url));
+      expect(plan).toMatchObject({ documentId: doc.id, leavesDevice: true, relay: relay.url });
+      const unconfirmed = await ada.api.shareDocument(doc.id, bob.username, 'commenter', { relay: relay.url });
+      expect(unconfirmed.ok === false && unconfirmed.error.message).toMatch(/Nothing was sent/);
+      const shared = expectOk(await ada.api.shareDocument(doc.id, bob.username, 'commenter', { confirmed: true, relay: relay.url }));
+      expect(shared).toMatchObject({ username: bob.username, role: 'commenter' });
+      expect(expectOk(await ada.api.documentShares(doc.id)).map((m) => [m.username, m.role]).sort()).toEqual([[ada.username, 'owner'], [bob.username, 'commenter']].sort());
+      await eventually(async () => expectOk(await bob.api.listInvitations()).some((i) => i.kind === 'document'), 'document invitation');
+      const left = expectOk(await ada.api.unshareDocument(doc.id, bob.username));
+      expect(left.map((m) => m.username)).toEqual([ada.username]);
     });
 
     test('an Editor cannot delete; an Owner changing their role to Viewer makes their side read-only, told by workspacesChanged', async () => {
