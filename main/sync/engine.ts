@@ -974,6 +974,20 @@ export class SyncEngine {
     const view = this.view(workspaceId);
     const role = view.role(this.account);
     const listed = () => this.index(workspaceId).files ?? {};
+    // Files this device had (uploaded or downloaded) that are gone without the engine deleting them.
+    for (const id of this.space(workspaceId).haveFiles ?? []) {
+      if (this.vault.files.has(id)) continue;
+      this.markFile(workspaceId, id, false);
+      if (!listed()[id]) continue;
+      if (role && canDeleteContent(role)) {
+        this.changeIndex(workspaceId, (d) => {
+          if (d.files?.[id]) delete d.files[id];
+        });
+        await client.fileDelete(workspaceId, id);
+      } else {
+        this.warn(workspaceId, INDEX_DOC, 'FORBIDDEN', `a file deleted on this device is fetched again: as ${role ? `${article(role)} ${role}` : 'a non-member'} you cannot delete files in this workspace.`);
+      }
+    }
     if (role && canWriteContent(role)) {
       const keep = new Set(this.space(workspaceId).localFiles ?? []);
       for (const file of this.vault.files.list(workspaceId)) {
@@ -992,6 +1006,7 @@ export class SyncEngine {
         const uploads = { ...after.uploads };
         delete uploads[file.id];
         this.putSpace(workspaceId, { ...after, uploads });
+        this.markFile(workspaceId, file.id, true);
       }
     }
     for (const [id, meta] of Object.entries(listed())) {
@@ -1012,6 +1027,7 @@ export class SyncEngine {
       this.downloading = true;
       try {
         await this.vault.files.add(workspaceId, { id, name: meta.name, type: meta.type, createdAt: meta.createdAt, source });
+        this.markFile(workspaceId, id, true);
       } catch (error) {
         if (isHearthError(error, 'RECORD_TAMPERED')) {
           this.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `The relay delivered ${errorOf(error).message} ("${meta.name}"); it was not kept.`);
@@ -1022,6 +1038,16 @@ export class SyncEngine {
         this.downloading = false;
       }
     }
+  }
+
+  /** Records whether this device holds a synced file (so a deletion made without the engine is noticed). */
+  private markFile(workspaceId: string, fileId: string, have: boolean): void {
+    const state = this.space(workspaceId);
+    const set = new Set(state.haveFiles ?? []);
+    if (set.has(fileId) === have) return;
+    if (have) set.add(fileId);
+    else set.delete(fileId);
+    this.putSpace(workspaceId, { ...state, haveFiles: [...set] });
   }
 
   /**
@@ -1044,6 +1070,7 @@ export class SyncEngine {
       await this.push(workspaceId, client);
       await client.fileDelete(workspaceId, fileId);
       this.vault.files.delete(fileId);
+      this.markFile(workspaceId, fileId, false);
     });
   }
 
@@ -1497,6 +1524,7 @@ export class SyncEngine {
     for (const file of deletedFiles) {
       const local = this.vault.files.has(file) ? this.vault.files.info(file) : undefined;
       if (local?.workspaceId === workspaceId) this.vault.files.delete(file);
+      if (this.spaceState(workspaceId)) this.markFile(workspaceId, file, false);
     }
     if (documentId !== INDEX_DOC) this.forward(workspaceId, documentId);
     const remote = { workspaceId, documentId, kind: documentId === INDEX_DOC ? ('index' as const) : meta.kind };
@@ -1734,7 +1762,10 @@ export class SyncEngine {
             await this.pullDoc(workspaceId, doc, client);
           }
         }
-        if (documentId === INDEX_DOC) await this.syncFiles(workspaceId, client);
+        if (documentId === INDEX_DOC) {
+          await this.syncFiles(workspaceId, client);
+          await this.push(workspaceId, client);
+        }
         this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
       }).catch((error) => this.setStatus(workspaceId, { state: 'error', reason: errorOf(error) }));
     });

@@ -122,10 +122,10 @@ export class DocumentStore {
   }
 
   /** Writes a new document's row and first snapshot, and opens it. */
-  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }): OpenDocument {
+  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): OpenDocument {
     const head: DocumentHead = { title: doc.title ?? '', tags: [...(doc.tags ?? [])], ...times };
     const key = this.workspaces.keyOf(workspaceId);
-    const snapshot = A.save(doc);
+    const snapshot = saved ?? A.save(doc);
     this.inTransaction(() => {
       this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, this.sealHead(key, workspaceId, id, head));
       this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
@@ -183,6 +183,20 @@ export class DocumentStore {
   }
 
   /** Ids and workspaces of every document, for building the search index after unlock. */
+  /**
+   * A document that arrived whole from a peer (its snapshot, or its changes from the start) and
+   * is new here: stored as it is, without another save/load round. `saved` is `A.save(doc)` when
+   * the caller already has it (a snapshot's bytes).
+   */
+  adoptLoaded(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): void {
+    if (this.has(id)) throw new HearthError('ALREADY_EXISTS', `The document ${id} is already here; merge changes into it instead.`);
+    this.insertNew(workspaceId, id, doc, times, saved);
+  }
+
+  has(id: string): boolean {
+    return this.sql('SELECT 1 FROM documents WHERE id = ?').get(id) !== undefined;
+  }
+
   allIds(): Array<{ id: string; workspaceId: string }> {
     return (this.sql('SELECT id, workspace_id AS workspaceId FROM documents').all() as Array<{ id: string; workspaceId: string }>);
   }
