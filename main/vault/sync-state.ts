@@ -38,6 +38,8 @@ export interface SpaceState {
   share?: { document: string; workspace: string; received: boolean };
   /** Files that were here when the workspace became a team one: they stay on this device. */
   localFiles?: string[];
+  /** Synced files this device holds (uploaded or downloaded). */
+  haveFiles?: string[];
   /** Uploads begun and not yet listed in the index: file id → the key epoch its chunks are sealed under. */
   uploads?: Record<string, number>;
   /**

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromHex, tryOpen, utf8 } from '../../common/crypto/sodium.ts';
 import type { WebSocketLike } from '../../common/protocol/client.ts';
 import { RelayClient } from '../../common/protocol/client.ts';
 import type { Vault } from '../../main/vault/vault.ts';
@@ -118,6 +119,38 @@ describe('files in a team workspace', () => {
     await bob.engine.syncOnce(workspaceId);
     expect(bob.vault.files.has(fileId)).toBe(false);
     expect(bob.engine.quarantined(workspaceId)).toEqual([]);
+  });
+
+  it('a file deleted with the vault alone: an Editor gets it back, the Owner\'s deletion goes out at the next sync', async () => {
+    const id = (await ann.vault.files.add(workspaceId, { name: 'shared.txt', source: [Buffer.from('shared bytes')] })).id;
+    await ann.engine.syncOnce(workspaceId);
+    await bob.engine.syncOnce(workspaceId);
+    bob.vault.files.delete(id);
+    await bob.engine.syncOnce(workspaceId);
+    expect((await bytesOf(bob.vault, id)).toString()).toBe('shared bytes');
+    ann.vault.files.delete(id);
+    await ann.engine.syncOnce(workspaceId);
+    expect(await relay.store.driver.all('SELECT file FROM files WHERE space = ? AND file = ?', [workspaceId, id])).toEqual([]);
+    await bob.engine.syncOnce(workspaceId);
+    expect(bob.vault.files.has(id)).toBe(false);
+  });
+
+  it('S4 for files: after a removal, a new file opens with none of the keys the removed member held', async () => {
+    await bob.engine.syncOnce(workspaceId);
+    const bobKeys = Object.values(bob.vault.syncState.space(workspaceId)!.epochKeys).map(fromHex);
+    await ann.engine.removeMember(workspaceId, bob.vault.profile.username);
+    const id = (await ann.vault.files.add(workspaceId, { name: 'after.txt', source: [Buffer.from(`AFTER-REMOVAL-${MARK}`)] })).id;
+    await ann.engine.syncOnce(workspaceId);
+    const [row] = await relay.store.driver.all('SELECT bytes FROM file_chunks WHERE space = ? AND file = ? AND idx = 0', [workspaceId, id]);
+    const sealed = new Uint8Array(row!.bytes as Buffer);
+    expect(sealed.length).toBeGreaterThan(40);
+    for (const key of bobKeys) {
+      for (let count = 1; count <= 2; count++) expect(tryOpen(key, sealed, utf8(`hearth-file-chunk|v1|${workspaceId}|${id}|0|${count}`))).toBeUndefined();
+    }
+    // Control: the current key opens it.
+    const current = ann.vault.syncState.space(workspaceId)!;
+    const epoch = Math.max(...Object.keys(current.epochKeys).map(Number));
+    expect(Buffer.from(tryOpen(fromHex(current.epochKeys[epoch]!), sealed, utf8(`hearth-file-chunk|v1|${workspaceId}|${id}|0|1`))!).toString()).toBe(`AFTER-REMOVAL-${MARK}`);
   });
 
   it('a workspace turned into a team one keeps the files it had on the device; files added afterwards sync', async () => {
