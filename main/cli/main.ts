@@ -319,6 +319,7 @@ const commands: Record<string, Command> = {
       }
       const showProgress = !call.json && process.stderr.isTTY && total > 8 * 1024 * 1024;
       await withVault(call, async (vault) => {
+        new SyncEngine(vault).assertCan(workspace, 'content');
         const info = await vault.files.add(workspace, {
           name: basename(path),
           ...(call.values.type ? { type: call.values.type as string } : {}),

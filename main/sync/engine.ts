@@ -49,6 +49,8 @@ export interface WorkspaceSyncStatus {
   quarantined: number;
   reason?: { code: ErrorCode; message: string };
   lastSyncedAt?: number;
+  /** A file going up or coming down right now: bytes done of its size. */
+  transfer?: { fileId: string; name: string; direction: 'up' | 'down'; done: number; total: number };
 }
 
 export interface SyncWarning {
@@ -997,7 +999,13 @@ export class SyncEngine {
         const keyHex = state.epochKeys[epoch];
         if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; files wait until it does.`);
         if (state.uploads?.[file.id] === undefined) this.putSpace(workspaceId, { ...state, uploads: { ...state.uploads, [file.id]: epoch } });
-        await uploadFile(client, workspaceId, file.id, file.size, fromHex(keyHex), this.vault.files.read(file.id));
+        const up = (done: number) => this.setStatus(workspaceId, { transfer: { fileId: file.id, name: file.name, direction: 'up', done, total: file.size } });
+        up(0);
+        try {
+          await uploadFile(client, workspaceId, file.id, file.size, fromHex(keyHex), this.vault.files.read(file.id), up);
+        } finally {
+          this.setStatus(workspaceId, { transfer: undefined });
+        }
         this.changeIndex(workspaceId, (d) => {
           if (!d.files) d.files = {};
           d.files[file.id] = { name: file.name, type: file.type, size: file.size, createdAt: file.createdAt, epoch };
@@ -1026,7 +1034,9 @@ export class SyncEngine {
       if (!source) continue; // still uploading; a later round fetches it
       this.downloading = true;
       try {
-        await this.vault.files.add(workspaceId, { id, name: meta.name, type: meta.type, createdAt: meta.createdAt, source });
+        const down = (done: number) => this.setStatus(workspaceId, { transfer: { fileId: id, name: meta.name, direction: 'down', done, total: meta.size } });
+        down(0);
+        await this.vault.files.add(workspaceId, { id, name: meta.name, type: meta.type, createdAt: meta.createdAt, source, onProgress: down });
         this.markFile(workspaceId, id, true);
       } catch (error) {
         if (isHearthError(error, 'RECORD_TAMPERED')) {
@@ -1036,6 +1046,7 @@ export class SyncEngine {
         throw error;
       } finally {
         this.downloading = false;
+        this.setStatus(workspaceId, { transfer: undefined });
       }
     }
   }
@@ -1939,12 +1950,13 @@ export class SyncEngine {
     return { ...base, name: this.spaceName(workspaceId), state, pending, quarantined: this.vault.syncState.quarantineCount(workspaceId) };
   }
 
-  private setStatus(workspaceId: string, change: Partial<Pick<WorkspaceSyncStatus, 'state' | 'reason' | 'lastSyncedAt'>>): void {
+  private setStatus(workspaceId: string, change: Partial<Pick<WorkspaceSyncStatus, 'state' | 'reason' | 'lastSyncedAt' | 'transfer'>>): void {
     if (!this.spaceState(workspaceId)) return;
     const previous = this.statuses.get(workspaceId) ?? this.statusOf(workspaceId);
     const next: WorkspaceSyncStatus = { ...previous, ...change };
     if (change.state === 'synced' || change.state === 'syncing' || change.state === 'paused') delete next.reason;
     if ('reason' in change && change.reason === undefined) delete next.reason;
+    if ('transfer' in change && change.transfer === undefined) delete next.transfer;
     this.statuses.set(workspaceId, next);
     const status = this.statusOf(workspaceId);
     for (const listener of this.statusListeners) listener(status);

@@ -62,8 +62,15 @@ afterAll(async () => {
 describe('files in a team workspace', () => {
   it('an attachment reaches another member byte for byte, with its name and type', async () => {
     fileId = (await ann.vault.files.add(workspaceId, { name: `${NAME_MARK}.bin`, type: 'application/octet-stream', source: [content] })).id;
+    const progress: string[] = [];
+    const record = (s: { transfer?: { direction: string; done: number; total: number } }) => s.transfer && progress.push(`${s.transfer.direction} ${s.transfer.done}/${s.transfer.total}`);
+    const stops = [ann.engine.onStatus(record), bob.engine.onStatus(record)];
     await ann.engine.syncOnce(workspaceId);
     await bob.engine.syncOnce(workspaceId);
+    for (const stop of stops) stop();
+    // Long transfers show progress, chunk by chunk, both ways; the status forgets it when done.
+    expect(progress).toEqual(expect.arrayContaining([`up 0/${content.length}`, `up ${1024 * 1024}/${content.length}`, `up ${content.length}/${content.length}`, `down ${content.length}/${content.length}`]));
+    expect(ann.engine.status(workspaceId)[0]!.transfer).toBeUndefined();
     expect(bob.vault.files.list(workspaceId)).toEqual([expect.objectContaining({ id: fileId, name: `${NAME_MARK}.bin`, type: 'application/octet-stream', size: content.length })]);
     expect((await bytesOf(bob.vault, fileId)).equals(content)).toBe(true);
     const [stored] = await relay.store.driver.all('SELECT count(*) AS n FROM file_chunks WHERE space = ? AND file = ?', [workspaceId, fileId]);
