@@ -76,6 +76,14 @@ describe('sharing one document with people outside the workspace', () => {
     expect(shares.map((m) => [m.username, m.role]).sort()).toEqual([[ann.vault.profile.username, 'owner'], [bob.vault.profile.username, 'editor']].sort());
   });
 
+  it('only an Owner or Admin of the workspace shares its documents; a recipient cannot share further; nobody is made Owner', async () => {
+    await cat.engine.syncOnce(workspaceId);
+    await expect(cat.engine.shareDocument(planId, vic.vault.profile.username, 'viewer')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/As an editor in Board you cannot share/) });
+    await expect(bob.engine.shareDocument(planId, vic.vault.profile.username, 'viewer')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/shared with you/) });
+    await expect(ann.engine.shareDocument(planId, vic.vault.profile.username, 'owner')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect((await vic.engine.invitations()).length).toBe(0);
+  });
+
   it('the recipient cannot read the workspace: the relay refuses him and no key he holds opens its changes', async () => {
     const client = await RelayClient.connect(relay.url, createSocket);
     await client.signIn(bob.vault.identityKeys());
