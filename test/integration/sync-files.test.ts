@@ -14,7 +14,9 @@ import { RelayClient } from '../../common/protocol/client.ts';
 import type { Vault } from '../../main/vault/vault.ts';
 import { findInFiles, tempDir } from '../support/vault.ts';
 import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { SyncEngine } from '../../main/sync/engine.ts';
 import { closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
+import { startHostileProxy, type HostileProxy } from './sync-proxy.ts';
 
 const MARK = `f${process.pid}x${Date.now().toString(36)}`;
 const NAME_MARK = `FILENAME-${MARK}`;
@@ -35,6 +37,8 @@ function recordingSocket(url: string): WebSocketLike {
 let relay: TestRelay;
 let ann: Peer; // owner
 let bob: Peer; // editor
+let cat: Peer; // viewer, behind a hostile proxy
+let proxy: HostileProxy;
 let workspaceId: string;
 let fileId: string;
 /** 2.5 MiB: three chunks, the marker in each of them. */
@@ -53,9 +57,16 @@ beforeAll(async () => {
   workspaceId = (await ann.engine.createTeamWorkspace('Studio', relay.url)).id;
   await ann.engine.invite(workspaceId, bob.vault.profile.username, 'editor');
   await bob.engine.acceptInvitation(workspaceId);
+  proxy = await startHostileProxy(relay.url);
+  cat = await makePeer(relay.url, 'cat');
+  await cat.engine.close();
+  cat.engine = new SyncEngine(cat.vault, { createSocket: () => new WebSocket(proxy.url) as unknown as WebSocketLike });
+  await ann.engine.invite(workspaceId, cat.vault.profile.username, 'viewer');
+  await cat.engine.acceptInvitation(workspaceId);
 });
 afterAll(async () => {
-  for (const peer of [ann, bob]) if (peer) await closePeer(peer);
+  for (const peer of [ann, bob, cat]) if (peer) await closePeer(peer);
+  await proxy?.close();
   await relay?.stop();
 });
 
@@ -89,6 +100,39 @@ describe('files in a team workspace', () => {
     const control = tempDir('hearth-files-control-');
     writeFileSync(join(control, `${NAME_MARK}.txt`), Buffer.concat([Buffer.from(NAME_MARK), content]));
     expect(findInFiles(control, needles).length).toBe(needles.length);
+  });
+
+  it('a relay that swaps or alters file chunks is caught: the file is not kept, the user is warned, an honest relay delivers it later', async () => {
+    const warnings: string[] = [];
+    cat.engine.onWarning((w) => warnings.push(w.message));
+    let first: Uint8Array | undefined;
+    proxy.rewrite = (frame) => {
+      if (frame.t !== 'fileData' || frame.file !== fileId) return frame;
+      if (frame.index === 0) first = frame.parts[0];
+      return frame.index === 1 && first ? { ...frame, parts: [first] } : frame; // chunk 0 again in place of chunk 1
+    };
+    try {
+      await cat.engine.syncOnce(workspaceId);
+    } finally {
+      proxy.rewrite = (frame) => frame;
+    }
+    expect(cat.vault.files.has(fileId)).toBe(false);
+    expect(warnings.join('\n')).toMatch(/^Studio: .*file chunk \(2 of 3\) that does not decrypt in its place/m);
+    proxy.rewrite = (frame) => {
+      if (frame.t !== 'fileData' || frame.index !== 2) return frame;
+      const bytes = frame.parts[0]!.slice();
+      bytes[100] ^= 1;
+      return { ...frame, parts: [bytes] };
+    };
+    try {
+      await cat.engine.syncOnce(workspaceId);
+    } finally {
+      proxy.rewrite = (frame) => frame;
+    }
+    expect(cat.vault.files.has(fileId)).toBe(false);
+    expect(warnings.join('\n')).toMatch(/file chunk \(3 of 3\) that does not decrypt/);
+    await cat.engine.syncOnce(workspaceId);
+    expect((await bytesOf(cat.vault, fileId)).equals(content)).toBe(true);
   });
 
   it('files go the other way too, and arrive live while both engines run', async () => {
