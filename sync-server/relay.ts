@@ -95,7 +95,11 @@ class Connection {
   /** Token bucket: true if this message is within the rate; counts strikes otherwise. */
   takeToken(): boolean {
     const now = Date.now();
-    this.tokens = Math.min(this.limits.messageBurst, this.tokens + ((now - this.lastRefill) / 1000) * this.limits.messagesPerSecond);
+    const refill = ((now - this.lastRefill) / 1000) * this.limits.messagesPerSecond;
+    this.tokens = Math.min(this.limits.messageBurst, this.tokens + refill);
+    // Strikes fade at the same rate: a client that backs off when told is never cut off, one
+    // that keeps flooding piles them up far faster than they fade.
+    this.strikes = Math.max(0, this.strikes - refill);
     this.lastRefill = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;

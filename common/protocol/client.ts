@@ -3,7 +3,7 @@
  * the tests and the bench share one implementation. It validates every frame it receives; a
  * frame that does not match the protocol closes the connection rather than being trusted.
  */
-import { HearthError } from '../errors.ts';
+import { HearthError, isHearthError } from '../errors.ts';
 import type { IdentityKeys } from '../crypto/identity.ts';
 import { toBase64Url } from '../crypto/sodium.ts';
 import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../membership/log.ts';
@@ -47,6 +47,11 @@ function toBytes(data: unknown): Uint8Array | undefined {
   return undefined;
 }
 
+/** Retries of a request the relay refused for its rate limit, and the pause between them (doubling, with jitter). */
+const RATE_LIMIT_RETRIES = 12;
+const RATE_LIMIT_PAUSE_MS = 25;
+const RATE_LIMIT_MAX_PAUSE_MS = 4000;
+
 export class RelayClient {
   private nextRid = 1;
   private readonly pending = new Map<number, Pending>();
@@ -54,6 +59,9 @@ export class RelayClient {
   private readonly presenceListeners = new Set<PresenceListener>();
   private readonly closeListeners = new Set<() => void>();
   private closedError: HearthError | undefined;
+  /** While the relay refuses frames for the rate limit, every request waits until this time. */
+  private pausedUntil = 0;
+  private rateStrikes = 0;
   relayId = '';
   account = '';
 
@@ -124,8 +132,34 @@ export class RelayClient {
     else pending.resolve(frame);
   }
 
-  /** Sends one request and resolves with the relay's answer; an error frame rejects with its code. */
-  request(frame: Outgoing): Promise<RelayFrame> {
+  /**
+   * Sends one request and resolves with the relay's answer; an error frame rejects with its code.
+   * RATE_LIMITED is not an answer: the relay refused the frame before reading it, so it is sent
+   * again after a pause that every request on this connection keeps (no hammering), growing
+   * while the relay keeps refusing. Callers that need order (pushes of one document) await each
+   * request before the next, so a retry cannot overtake anything. Presence updates are not
+   * retried.
+   */
+  async request(frame: Outgoing): Promise<RelayFrame> {
+    // Presence is ephemeral: one refused update is simply superseded by the next.
+    if (frame.t === 'presence') return this.requestOnce(frame);
+    for (let attempt = 0; ; attempt++) {
+      const wait = this.pausedUntil - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        const answer = await this.requestOnce(frame);
+        this.rateStrikes = 0;
+        return answer;
+      } catch (error) {
+        if (!isHearthError(error, 'RATE_LIMITED') || attempt >= RATE_LIMIT_RETRIES) throw error;
+        this.rateStrikes++;
+        const delay = Math.min(RATE_LIMIT_MAX_PAUSE_MS, RATE_LIMIT_PAUSE_MS * 2 ** Math.min(this.rateStrikes, 8)) * (0.75 + Math.random() / 2);
+        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delay);
+      }
+    }
+  }
+
+  private requestOnce(frame: Outgoing): Promise<RelayFrame> {
     if (this.closedError) return Promise.reject(this.closedError);
     const rid = this.nextRid++;
     const bytes = encodeFrame({ ...frame, rid } as ClientFrame);
