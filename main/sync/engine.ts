@@ -174,6 +174,8 @@ export class SyncEngine {
       vault.documents.subscribe((documentId, changes) => this.onLocalDocument(documentId, changes)),
       vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
       vault.files.subscribe((info) => this.onLocalFile(info.workspaceId)),
+      vault.documents.onDelete((_documentId, workspaceId) => this.onLocalDeletion(workspaceId)),
+      vault.files.onDelete((info) => this.onLocalDeletion(info.workspaceId)),
     );
   }
 
@@ -953,6 +955,29 @@ export class SyncEngine {
   }
 
   // ---------------------------------------------------------------- files
+
+  /**
+   * A document or file was deleted with the vault directly (the engine's own deletions have
+   * already gone out): while live, the next exchange carries it to the relay and the peers (or
+   * fetches it back where this role may not delete), as a full round would.
+   */
+  private onLocalDeletion(workspaceId: string): void {
+    if (this.applyingRemote || !this.running) return;
+    const spaces = [...(this.isSynced(workspaceId) ? [workspaceId] : []), ...this.shareSpaceIds().filter((id) => this.shareOf(id)!.workspace === workspaceId)];
+    for (const space of spaces) {
+      if (this.space(space).paused) continue;
+      void this.serial(space, async () => {
+        if (!this.spaceState(space)) return;
+        const existing = this.clients.get(this.space(space).relay);
+        const client = existing ? await existing.catch(() => undefined) : undefined;
+        if (!client || client.closed) return; // the next round does it
+        await this.reconcileLocalDeletions(space, client);
+        await this.syncFiles(space, client);
+        await this.push(space, client);
+        for (const doc of this.indexedDocs(space)) if (!this.vault.documents.allIds().some((d) => d.id === doc)) await this.pullDoc(space, doc, client);
+      }).catch((error) => this.setStatus(space, { state: 'error', reason: errorOf(error) }));
+    }
+  }
 
   private onLocalFile(workspaceId: string): void {
     if (this.downloading || !this.running || !this.isSynced(workspaceId) || this.space(workspaceId).paused) return;

@@ -82,6 +82,7 @@ export function bodyText(doc: HearthDoc): string {
 export class DocumentStore {
   private readonly open = new Map<string, OpenDocument>();
   private readonly listeners = new Set<DocumentListener>();
+  private readonly deleteListeners = new Set<(documentId: string, workspaceId: string) => void>();
 
   private readonly sql: Sql;
   private readonly inTransaction: InTransaction;
@@ -330,6 +331,19 @@ export class DocumentStore {
     this.search.removeDocument(id);
     this.audit.record('document.deleted', entry.id);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const listener of this.deleteListeners) {
+      try {
+        listener(id, entry.workspaceId);
+      } catch {
+        // A listener's trouble is not the deletion's: it is done.
+      }
+    }
+  }
+
+  /** Called after a document is deleted (the sync engine carries a team workspace's deletions to the relay). */
+  onDelete(listener: (documentId: string, workspaceId: string) => void): () => void {
+    this.deleteListeners.add(listener);
+    return () => this.deleteListeners.delete(listener);
   }
 
   /** Drops every loaded document (on lock). */

@@ -38,6 +38,7 @@ export interface AddFileInput {
 export class FileStore {
   private readonly sql: Sql;
   private readonly listeners = new Set<(info: FileInfo) => void>();
+  private readonly deleteListeners = new Set<(info: FileInfo) => void>();
 
   constructor(
     private readonly db: Database,
@@ -154,6 +155,19 @@ export class FileStore {
     this.sql('DELETE FROM files WHERE id = ?').run(info.id);
     this.audit.record('file.deleted', info.id);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const listener of this.deleteListeners) {
+      try {
+        listener(info);
+      } catch {
+        // A listener's trouble is not the deletion's: it is done.
+      }
+    }
+  }
+
+  /** Called after a file is deleted (the sync engine carries a team workspace's deletions to the relay). */
+  onDelete(listener: (info: FileInfo) => void): () => void {
+    this.deleteListeners.add(listener);
+    return () => this.deleteListeners.delete(listener);
   }
 
   /** Removes uploads that a crash or error left half-written. */

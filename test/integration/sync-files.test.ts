@@ -121,7 +121,7 @@ describe('files in a team workspace', () => {
     proxy.rewrite = (frame) => {
       if (frame.t !== 'fileData' || frame.index !== 2) return frame;
       const bytes = frame.parts[0]!.slice();
-      bytes[100] ^= 1;
+      bytes[100] = bytes[100]! ^ 1;
       return { ...frame, parts: [bytes] };
     };
     try {

@@ -299,6 +299,29 @@ describe('a shared document deleted by another member of its workspace', () => {
   });
 });
 
+describe('deletions made through the vault while the engines run', () => {
+  it('reach the relay and the peers live (the Owner), or are undone live (an Editor)', async () => {
+    const a = ann.vault.documents.create(workspaceId, { title: 'Live A', init: (d) => A.updateText(d, ['body'], 'a') }).id;
+    await ann.engine.syncOnce(workspaceId);
+    await ann.engine.setRole(workspaceId, cat.vault.profile.username, 'editor');
+    await cat.engine.syncOnce(workspaceId);
+    expect(bodyOf(cat, a)).toBe('a');
+    ann.engine.start();
+    cat.engine.start();
+    try {
+      cat.vault.documents.delete(a); // an Editor's delete comes back
+      await eventually(() => cat.vault.documents.allIds().some((d) => d.id === a), 'the document back at the Editor');
+      ann.vault.documents.delete(a); // the Owner's goes everywhere
+      await eventually(async () => (await stored(workspaceId, a)).length === 0, 'the document gone at the relay');
+      await eventually(() => !cat.vault.documents.allIds().some((d) => d.id === a), 'the document gone at the Editor');
+    } finally {
+      await ann.engine.stop();
+      await cat.engine.stop();
+    }
+    await ann.engine.setRole(workspaceId, cat.vault.profile.username, 'admin');
+  });
+});
+
 describe('live, and what the relay holds', () => {
   it('with every engine running, edits pass between the recipient and a workspace member through the sharer; the relay stores none of the text', async () => {
     const mark = `s${process.pid}x${Date.now().toString(36)}`;
