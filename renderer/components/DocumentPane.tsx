@@ -5,16 +5,19 @@ import { pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
 import * as A from '@automerge/automerge/slim';
 import { TextSelection } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
-import { FileText, PanelRight } from 'lucide-react';
-import type { CommentThread, DocumentSummary } from '../../common/api/contract.ts';
+import { FileText, PanelRight, Share2 } from 'lucide-react';
+import type { CommentThread, DocumentSummary, PresenceEntry } from '../../common/api/contract.ts';
 import { setLink, visibleSelection } from '../editor/commands.ts';
 import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
+import { colorOf, setPresenceDecorations } from '../editor/presence.ts';
 import { DocumentReplica, openReplicas, type SaveState } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { call, hearth, messageOf } from '../state/api.ts';
 import { useComments } from '../state/comments.ts';
 import { useLibrary } from '../state/library.ts';
-import { permissionsOf, roleLabels } from '../state/team.ts';
+import { permissionsOf, roleLabels, useTeam } from '../state/team.ts';
+import { Avatar } from './Avatar.tsx';
+import { ShareDialog } from './team/ShareDialog.tsx';
 import { CommentsPanel } from './CommentsPanel.tsx';
 import { Editor } from './Editor.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
@@ -77,6 +80,8 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   const updateDocument = useLibrary((s) => s.updateDocument);
   const workspace = useLibrary((s) => s.workspaces?.find((w) => w.id === initial.workspaceId));
   const permissions = permissionsOf(workspace);
+  const [sharing, setSharing] = useState(false);
+  const present = useTeam((s) => s.presence[initial.id]) ?? NOBODY;
   const { threads, activeThreadId, setActive, add } = useComments();
   const [view, setView] = useState<EditorView | null>(null);
   const [, setVersion] = useState(0);
@@ -119,6 +124,43 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     view.dispatch(setHighlights(view.state, replica.doc(), anchors, activeThreadId));
   }, [view, threads, activeThreadId, replica]);
 
+  // Others' carets and selections, redrawn when they move or the text changes under them.
+  useEffect(() => {
+    if (view) view.dispatch(setPresenceDecorations(view.state, replica.doc(), present));
+  }, [view, present, replica]);
+  useEffect(() => {
+    if (!view || present.length === 0) return;
+    const redraw = () => view.dispatch(setPresenceDecorations(view.state, replica.doc(), present));
+    replica.on('change', redraw);
+    return () => replica.off('change', redraw);
+  }, [view, present, replica]);
+
+  // Where I am in a team document, for the others (as plain-text offsets, like comment anchors).
+  const isTeam = workspace?.kind === 'team';
+  const sentPresence = useRef<string>('');
+  const presenceTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const pmSelection = view?.state.selection;
+  useEffect(() => {
+    if (!isTeam || !view || !pmSelection) return;
+    if (presenceTimer.current) clearTimeout(presenceTimer.current);
+    presenceTimer.current = setTimeout(() => {
+      const range = pmRangeToAmRange(hearthSchemaAdapter, A.spans(replica.doc(), ['body']), { from: pmSelection.from, to: pmSelection.to });
+      if (!range) return;
+      const selection = { from: Math.min(range.start, range.end), to: Math.max(range.start, range.end) };
+      const keyOf = `${selection.from}:${selection.to}`;
+      if (keyOf === sentPresence.current) return;
+      sentPresence.current = keyOf;
+      void hearth().setPresence(initial.id, selection);
+    }, 120);
+  }, [isTeam, view, pmSelection, replica, initial.id]);
+  useEffect(() => {
+    if (!isTeam) return;
+    return () => {
+      if (presenceTimer.current) clearTimeout(presenceTimer.current);
+      void hearth().setPresence(initial.id, null);
+    };
+  }, [isTeam, initial.id]);
+
   const selection = view?.state.selection;
   const selectionQuote = selection && !selection.empty ? view.state.doc.textBetween(selection.from, selection.to, ' ') : null;
 
@@ -150,6 +192,12 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           <div className="document-header-row">
             <TagEditor tags={summary.tags} readOnly={!permissions.write} onChange={(tags) => void updateDocument(initial.id, { tags })} />
             <SaveStatus replica={replica} />
+            {present.length > 0 ? <PresentPeople entries={present} /> : null}
+            {permissions.manage || workspace?.kind !== 'team' ? (
+              <button type="button" className="button button-quiet" onClick={() => setSharing(true)}>
+                <Share2 aria-hidden size={16} /> Share
+              </button>
+            ) : null}
             <button
               type="button"
               className="icon-button"
@@ -182,6 +230,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
         </div>
       </article>
       {showComments ? <CommentsPanel ref={newComment} canComment={permissions.comment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
       {linking ? (
         <NameDialog
           title="Link"
@@ -280,6 +329,22 @@ function SaveStatus({ replica }: { replica: DocumentReplica }) {
     <span className="save-status muted" aria-live="polite">
       {state.kind === 'saving' ? 'Saving…' : 'Saved'}
     </span>
+  );
+}
+
+const NOBODY: PresenceEntry[] = [];
+
+/** The other people in the document now, each in the colour of their caret. */
+function PresentPeople({ entries }: { entries: PresenceEntry[] }) {
+  return (
+    <ul className="present-people" aria-label="Also in this document">
+      {entries.map((entry) => (
+        <li key={entry.account} className={`present presence-${colorOf(entry.account)}`} title={`${entry.displayName} (@${entry.username}) is here`}>
+          <Avatar name={entry.displayName || entry.username} />
+          <span className="visually-hidden">{entry.displayName || entry.username}</span>
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -9,6 +9,7 @@ import { EditorState } from 'prosemirror-state';
 import { EditorView } from 'prosemirror-view';
 import { editingPlugins } from '../editor/commands.ts';
 import { commentHighlights, emptyDocumentHint } from '../editor/highlights.ts';
+import { presenceDecorations } from '../editor/presence.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { replicaSyncPlugin } from '../editor/sync.ts';
@@ -40,7 +41,7 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
       state: EditorState.create({
         schema,
         doc: pmDoc,
-        plugins: [plugin, commentHighlights, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
+        plugins: [plugin, commentHighlights, presenceDecorations, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
       }),
       attributes: () => ({
         'aria-label': 'Document text',

@@ -4,7 +4,7 @@
  * relay and the other members refuse the rest anyway).
  */
 import { create } from 'zustand';
-import type { Role, SyncStatus, SyncWarning, TeamInvitation, Workspace } from '../../common/api/contract.ts';
+import type { PresenceEntry, Role, SyncStatus, SyncWarning, TeamInvitation, Workspace } from '../../common/api/contract.ts';
 import { call, hearth, messageOf } from './api.ts';
 
 interface TeamState {
@@ -13,7 +13,10 @@ interface TeamState {
   invitations: TeamInvitation[];
   invitationsProblem: string | null;
   relays: string[];
+  /** Who else is in each document now (from the presence event). */
+  presence: Record<string, PresenceEntry[]>;
   load(): Promise<void>;
+  presenceChanged(documentId: string, entries: PresenceEntry[]): void;
   loadInvitations(): Promise<void>;
   statusChanged(status: SyncStatus): void;
   warned(warning: SyncWarning): void;
@@ -27,6 +30,11 @@ export const useTeam = create<TeamState>()((set, get) => ({
   invitations: [],
   invitationsProblem: null,
   relays: [],
+  presence: {},
+
+  presenceChanged(documentId, entries) {
+    set({ presence: { ...get().presence, [documentId]: entries } });
+  },
 
   async load() {
     try {
@@ -60,7 +68,7 @@ export const useTeam = create<TeamState>()((set, get) => ({
   },
 
   reset() {
-    set({ statuses: {}, warnings: [], invitations: [], invitationsProblem: null, relays: [] });
+    set({ statuses: {}, warnings: [], invitations: [], invitationsProblem: null, relays: [], presence: {} });
   },
 }));
 

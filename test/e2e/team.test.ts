@@ -170,6 +170,44 @@ test('both type into one document and see each other’s text live', async () =>
   await screenshot(bob.page, 'team-06-bob-editor');
 });
 
+test('each sees where the other is: a caret with their name, and their avatar in the header', async () => {
+  // Two windows: ProseMirror reads a selection only from the focused one, as a person's would be.
+  await ada.page.bringToFront();
+  await editorOf(ada.page).click();
+  await ada.page.keyboard.press('Home');
+  await ada.page.keyboard.press('Shift+End');
+  await bob.page.locator('.remote-caret[data-name="Ada"]').waitFor({ timeout: 15_000 });
+  // Ada's selection (the whole line) shows tinted on Bob's side.
+  await expect.poll(() => bob.page.locator('.remote-selection').allTextContents(), { timeout: 25_000 }).toEqual(['Flour and water. Salt from Bob. Knead.']);
+  await bob.page.getByRole('list', { name: 'Also in this document' }).locator('li[title^="Ada"]').waitFor();
+  await bob.page.bringToFront();
+  await editorOf(bob.page).click();
+  await bob.page.keyboard.press('End');
+  await ada.page.locator('.remote-caret[data-name="Bob"]').waitFor({ timeout: 15_000 });
+  await screenshot(bob.page, 'team-06b-bob-sees-ada-cursor');
+  await screenshot(ada.page, 'team-06c-ada-sees-bob-cursor');
+  await ada.page.keyboard.press('End');
+});
+
+test('Share dialog: people with roles and a public link with an expiry', async () => {
+  const page = ada.page;
+  await page.getByRole('button', { name: 'Share', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Share “Recipe”' });
+  await dialog.getByText('Not shared with anyone on its own yet.').waitFor();
+  await dialog.getByRole('combobox', { name: 'Expires after' }).selectOption('1 day');
+  await dialog.getByRole('button', { name: 'Create public link' }).click();
+  const url = await dialog.getByRole('textbox', { name: 'Link address' }).inputValue();
+  expect(url).toMatch(/\/p\/[^#]+#.+/);
+  await dialog.getByText(/until /).waitFor();
+  await screenshot(page, 'team-06d-share-dialog');
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await dialog.getByRole('button', { name: 'Revoke' }).click();
+  await expect.poll(() => dialog.getByRole('textbox', { name: 'Link address' }).count()).toBe(0);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  // An Editor is not offered sharing.
+  expect(await bob.page.getByRole('button', { name: 'Share', exact: true }).count()).toBe(0);
+});
+
 async function setBobRole(role: 'viewer' | 'commenter'): Promise<void> {
   const page = ada.page;
   await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();

@@ -24,6 +24,7 @@ export function useTeamEvents(): void {
     let reload: ReturnType<typeof setTimeout> | null = null;
     const offs = [
       hearth().on('syncStatus', (status) => useTeam.getState().statusChanged(status)),
+      hearth().on('presence', ({ documentId, entries }) => useTeam.getState().presenceChanged(documentId, entries)),
       hearth().on('syncWarning', (warning) => {
         useTeam.getState().warned(warning);
         useUi.getState().notify(`Sync warning — ${warning.message}`);

@@ -1,0 +1,63 @@
+/**
+ * Other people's cursors and selections in the open document. Presence arrives as plain-text
+ * offsets (the same coordinates comment anchors use); this maps them to ProseMirror positions and
+ * draws a caret with the person's name and a tint over what they selected, mapped through local
+ * edits until the next update.
+ */
+// Not re-exported by the package's index, but part of its published build.
+import { amSpliceIdxToPmIdx } from '@automerge/prosemirror/dist/traversal.js';
+import * as A from '@automerge/automerge/slim';
+import { Plugin, PluginKey, type EditorState } from 'prosemirror-state';
+import { Decoration, DecorationSet } from 'prosemirror-view';
+import type { PresenceEntry } from '../../common/api/contract.ts';
+import { hearthSchemaAdapter } from './schema.ts';
+
+const key = new PluginKey<DecorationSet>('presence');
+export const PRESENCE_COLORS = 6;
+
+export const presenceDecorations = new Plugin<DecorationSet>({
+  key,
+  state: {
+    init: () => DecorationSet.empty,
+    apply(tr, set) {
+      const next = tr.getMeta(key) as DecorationSet | undefined;
+      return next ?? set.map(tr.mapping, tr.doc);
+    },
+  },
+  props: {
+    decorations: (state) => key.getState(state),
+  },
+});
+
+/** A stable colour slot per person. */
+export function colorOf(account: string): number {
+  let h = 0;
+  for (let i = 0; i < account.length; i++) h = (h * 31 + account.charCodeAt(i)) >>> 0;
+  return h % PRESENCE_COLORS;
+}
+
+function caret(name: string, color: number): HTMLElement {
+  const span = document.createElement('span');
+  span.className = `remote-caret presence-${color}`;
+  span.setAttribute('aria-hidden', 'true');
+  // The name is drawn by CSS from the attribute, so it is never part of the document's text.
+  span.dataset['name'] = name;
+  return span;
+}
+
+/** A transaction that shows these people's carets and selections. */
+export function setPresenceDecorations(state: EditorState, doc: A.Doc<unknown>, entries: PresenceEntry[]) {
+  const decorations: Decoration[] = [];
+  const spans = entries.some((e) => e.selection) ? A.spans(doc, ['body']) : [];
+  const size = state.doc.content.size;
+  for (const entry of entries) {
+    if (!entry.selection) continue;
+    const color = colorOf(entry.account);
+    const from = amSpliceIdxToPmIdx(hearthSchemaAdapter, spans, entry.selection.from);
+    const to = amSpliceIdxToPmIdx(hearthSchemaAdapter, spans, entry.selection.to);
+    if (from === null || to === null || from > size || to > size) continue;
+    if (to > from) decorations.push(Decoration.inline(from, to, { class: `remote-selection presence-${color}` }));
+    decorations.push(Decoration.widget(to, () => caret(entry.displayName || entry.username, color), { key: `${entry.account}:${to}`, side: 1 }));
+  }
+  return state.tr.setMeta(key, DecorationSet.create(state.doc, decorations)).setMeta('addToHistory', false);
+}
