@@ -14,6 +14,7 @@ import {
   type WorkspaceFile,
 } from '../../common/export/schema.ts';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
+import { rosterOf } from '../sync/roster.ts';
 import type { Vault } from '../vault/vault.ts';
 import { folderSink, zipSink } from './archive.ts';
 
@@ -117,8 +118,10 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
       documents: entries,
     };
     await sink.write(`${dir}/workspace.json`, json(workspaceFile));
-    // A personal workspace has one member: its owner. Team workspaces list their roster.
-    await sink.write(`${dir}/members.json`, json([{ username: profile.username, displayName: profile.displayName, role: 'owner' }]));
+    // A personal workspace has one member: its owner. A team workspace lists its roster as this
+    // device last verified it (or as it was imported).
+    const roster = (workspace.kind === 'team' ? (rosterOf(vault, workspace.id) ?? workspace.roster) : undefined) ?? [{ username: profile.username, displayName: profile.displayName, role: 'owner' as const }];
+    await sink.write(`${dir}/members.json`, json(roster));
   }
 
   let bytesDone = 0;

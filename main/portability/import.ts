@@ -12,6 +12,7 @@ import {
   DocumentFileSchema,
   FilesFileSchema,
   ManifestSchema,
+  MembersFileSchema,
   WorkspaceFileSchema,
   type Manifest,
 } from '../../common/export/schema.ts';
@@ -77,6 +78,7 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
     workspace: z.infer<typeof WorkspaceFileSchema>;
     documents: Array<{ file: z.infer<typeof DocumentFileSchema>; bytes: Buffer }>;
     files: z.infer<typeof FilesFileSchema>;
+    members: z.infer<typeof MembersFileSchema> | undefined;
   }> = [];
   for (const entry of manifest.workspaces) {
     const workspace = await readJson(source, posix.join(entry.path, 'workspace.json'), WorkspaceFileSchema);
@@ -86,7 +88,9 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
     }
     const listing = posix.join(entry.path, 'files', 'files.json');
     const files = source.exists(listing) ? await readJson(source, listing, FilesFileSchema) : [];
-    workspaces.push({ entry, workspace, documents, files });
+    const roster = posix.join(entry.path, 'members.json');
+    const members = workspace.kind === 'team' && source.exists(roster) ? await readJson(source, roster, MembersFileSchema) : undefined;
+    workspaces.push({ entry, workspace, documents, files, members });
   }
   const audit = source.exists('audit.json') ? await readJson(source, 'audit.json', AuditFileSchema) : [];
   const totalDocs = workspaces.reduce((n, w) => n + w.documents.length, 0);
@@ -94,8 +98,16 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
 
   let done = 0;
   vault.transaction(() => {
-    for (const { workspace, documents } of workspaces) {
-      if (vault.workspaces.adopt({ id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt, ...(workspace.relay ? { relay: workspace.relay } : {}) })) summary.workspaces++;
+    for (const { workspace, documents, members } of workspaces) {
+      const adopted = vault.workspaces.adopt({
+        id: workspace.id,
+        name: workspace.name,
+        kind: workspace.kind,
+        createdAt: workspace.createdAt,
+        ...(workspace.relay ? { relay: workspace.relay } : {}),
+        ...(members ? { roster: members } : {}),
+      });
+      if (adopted) summary.workspaces++;
       for (const { file, bytes } of documents) {
         const outcome = vault.documents.adopt(workspace.id, file.id, bytes, { createdAt: file.createdAt, updatedAt: file.updatedAt });
         if (outcome === 'created') summary.documentsCreated++;

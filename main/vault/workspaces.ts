@@ -25,6 +25,11 @@ export interface Workspace {
    * state; they are not listed and not found by name, only by id.
    */
   shareOf?: string;
+  /**
+   * The member list an imported team workspace came with (its export's members.json), kept so
+   * that exporting it again says the same. A workspace that syncs has its live roster instead.
+   */
+  roster?: Array<{ username: string; displayName: string; role: 'owner' | 'admin' | 'editor' | 'commenter' | 'viewer' }>;
 }
 
 interface LoadedWorkspace {
@@ -83,7 +88,14 @@ export class WorkspaceStore {
   adopt(workspace: Workspace): boolean {
     if (this.all().has(workspace.id)) return false;
     const key = randomKey();
-    const adopted: Workspace = { id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt, ...(workspace.relay ? { relay: workspace.relay } : {}) };
+    const adopted: Workspace = {
+      id: workspace.id,
+      name: workspace.name,
+      kind: workspace.kind,
+      createdAt: workspace.createdAt,
+      ...(workspace.relay ? { relay: workspace.relay } : {}),
+      ...(workspace.roster ? { roster: workspace.roster.map((m) => ({ ...m })) } : {}),
+    };
     this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
       adopted.id,
       sealBytes(this.recordsKey, { kind: 'workspace-key', id: adopted.id }, key),
