@@ -580,8 +580,11 @@ const commands: Record<string, Command> = {
     positionals: [1, 1],
     run: (call) =>
       withEngine(call, async (engine) => {
+        const invitation = (await engine.invitations()).find((i) => i.id === call.positionals[0]!);
         const workspace = await engine.acceptInvitation(call.positionals[0]!);
-        print(call, workspace, () => `Joined ${workspace.name} (${workspace.id})\n`);
+        print(call, workspace, () =>
+          invitation?.kind === 'document' ? `Accepted "${invitation.documentTitle ?? invitation.name}"; it is in ${workspace.name} (${workspace.id})\n` : `Joined ${workspace.name} (${workspace.id})\n`,
+        );
       }),
   },
   sync: {

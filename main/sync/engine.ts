@@ -387,6 +387,18 @@ export class SyncEngine {
     return this.view(workspace.id).role(this.account);
   }
 
+  /**
+   * This vault's role for one document: its team workspace's role, or for a document shared with
+   * this vault the role it was shared with; undefined for a personal document (no restriction)
+   * or when the membership ended.
+   */
+  documentRole(documentId: string): Role | undefined {
+    const holder = this.vault.documents.workspaceOf(documentId);
+    if (this.isSynced(holder)) return this.view(holder).role(this.account);
+    const space = this.shareSpaceIds().find((id) => this.shareOf(id)!.document === documentId && this.shareOf(id)!.received);
+    return space ? this.view(space).role(this.account) : undefined;
+  }
+
   /** Creates a team workspace on a relay: the space, its genesis entry, the epoch-0 key sealed to this vault. */
   async createTeamWorkspace(name: string, relayUrl: string): Promise<Workspace> {
     const trimmed = name.trim();
@@ -537,11 +549,18 @@ export class SyncEngine {
     }
   }
 
+  /** Throws FORBIDDEN naming this vault's role unless it is an Owner of the workspace. */
+  private assertOwner(workspace: { id: string; name: string }, what: string): void {
+    const mine = this.view(workspace.id).role(this.account);
+    if (mine === 'owner') return;
+    throw new HearthError('FORBIDDEN', mine ? `You are ${article(mine)} ${capital(mine)} in ${workspace.name}; only an Owner can ${what}.` : `You are no longer a member of ${workspace.name}.`);
+  }
+
   private assertManager(workspaceId: string, from: Role | undefined, to: Role | undefined): Role {
     const mine = this.view(workspaceId).role(this.account);
     if (!mine) throw new HearthError('FORBIDDEN', 'You are no longer a member of this workspace.');
     if (!canSetRole(mine, from, to)) {
-      throw new HearthError('FORBIDDEN', `As ${mine} you cannot ${to === undefined ? `remove a ${from}` : from === undefined ? `add someone as ${to}` : `change a ${from} to ${to}`} in this workspace; ask an Owner.`);
+      throw new HearthError('FORBIDDEN', `As ${article(mine)} ${capital(mine)} you cannot ${to === undefined ? `remove a ${from}` : from === undefined ? `add someone as ${to}` : `change a ${from} to ${to}`} in this workspace; ask an Owner.`);
     }
     return mine;
   }
@@ -551,9 +570,10 @@ export class SyncEngine {
     if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
+    // The role first: someone who may not invite learns nothing about which usernames exist.
+    this.assertManager(workspace.id, undefined, role);
     const profile = await this.profileOf(workspace.id, username, client);
     if (this.view(workspace.id).role(profile.account)) throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
-    this.assertManager(workspace.id, undefined, role);
     await this.serial(workspace.id, async () => {
       await this.appendEntry(workspace.id, client, 'add', profile.account, role);
       const boxKey = fromBase64Url(profile.boxPublicKey);
@@ -626,8 +646,8 @@ export class SyncEngine {
   async transferOwnership(workspaceIdOrName: string, username: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
+    this.assertOwner(workspace, 'transfer its ownership');
     const profile = await this.profileOf(workspace.id, username, client);
-    if (this.view(workspace.id).role(this.account) !== 'owner') throw new HearthError('FORBIDDEN', 'Only an Owner can transfer ownership.');
     if (!this.view(workspace.id).role(profile.account)) throw new HearthError('NOT_FOUND', `${username} is not a member; add them first.`);
     await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'transfer', profile.account, 'owner'));
     this.vault.audit.record('member.role_changed', `${workspace.id}/${username}:owner`);
@@ -652,7 +672,7 @@ export class SyncEngine {
   async deleteTeamWorkspace(workspaceIdOrName: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
-    if (this.view(workspace.id).role(this.account) !== 'owner') throw new HearthError('FORBIDDEN', `Only an Owner can delete ${workspace.name}.`);
+    this.assertOwner(workspace, 'delete it');
     await this.serial(workspace.id, () => client.deleteSpace(workspace.id));
     await this.endOwnShares(this.docsOf(workspace.id));
     this.forgetWorkspace(workspace.id);

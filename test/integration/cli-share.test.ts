@@ -71,7 +71,9 @@ describe('hearth share', { timeout: 240_000 }, () => {
   it('the recipient lists and accepts the document invitation, reads it, and is refused editing and deleting as a Viewer', async () => {
     const invitations = await json<Array<{ id: string; kind: string; documentTitle: string; role: string; invitedBy: string }>>('bob', ['invite', 'list']);
     expect(invitations).toEqual([expect.objectContaining({ kind: 'document', documentTitle: 'Recipe', role: 'viewer', invitedBy: users.ann })]);
-    expect((await hearth('bob', ['invite', 'accept', invitations[0]!.id])).code).toBe(0);
+    const accepted = await hearth('bob', ['invite', 'accept', invitations[0]!.id]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toMatch(/^Accepted "Recipe"; it is in Shared with me/);
     expect((await hearth('bob', ['doc', 'show', doc])).stdout).toContain('two eggs');
     const edit = await hearth('bob', ['doc', 'edit', doc, '--file', '-'], 'changed\n');
     expect(edit.code).toBe(1);

@@ -124,6 +124,9 @@ describe('sharing one document with people outside the workspace', () => {
     expect(invitation).toMatchObject({ id: shareSpace, kind: 'document', role: 'viewer' });
     const holder = await vic.engine.acceptInvitation(shareSpace);
     expect(bodyOf(vic, planId)).toBe('cat: the shared plan +bob');
+    expect(vic.engine.documentRole(planId)).toBe('viewer');
+    expect(bob.engine.documentRole(planId)).toBe('editor');
+    expect(ann.engine.documentRole(planId)).toBe('owner');
     expect(() => vic.engine.assertCan(holder.id, 'content', planId)).toThrow(/shared with you as a Viewer/);
     expect(() => vic.engine.assertCan(holder.id, 'comment', planId)).toThrow(/viewer cannot comment/);
     expect(() => bob.engine.assertCan(bob.vault.documents.workspaceOf(planId), 'content', planId)).not.toThrow();
