@@ -1854,6 +1854,16 @@ export class SyncEngine {
         this.setStatus(workspace.id, isHearthError(error, 'UNAVAILABLE') ? { state: 'offline', reason: errorOf(error) } : { state: 'error', reason: errorOf(error) });
       }
     }
+    // What arrived through one space and was passed on to another (a shared document's edits) goes out in this round too.
+    for (const workspace of targets) {
+      if (!this.spaceState(workspace.id) || this.space(workspace.id).paused || this.vault.syncState.outboxCount(workspace.id) === 0) continue;
+      try {
+        const client = await this.client(this.space(workspace.id).relay);
+        report.pushed += await this.serial(workspace.id, () => this.push(workspace.id, client));
+      } catch (error) {
+        this.setStatus(workspace.id, { state: 'error', reason: errorOf(error) });
+      }
+    }
     if (firstError && report.workspaces === 0) throw firstError;
     return report;
   }
