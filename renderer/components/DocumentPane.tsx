@@ -106,8 +106,10 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   // next frame, never inside ProseMirror's handling of a keystroke: rendering there let fast
   // typing in Chromium put the next character in front of the one just typed.
   const frame = useRef<number | null>(null);
+  const presenceSender = useRef<((view: EditorView) => void) | null>(null);
   const onUpdate = useCallback((next: EditorView | null) => {
     setView(next);
+    if (next) presenceSender.current?.(next);
     if (frame.current === null) {
       frame.current = requestAnimationFrame(() => {
         frame.current = null;
@@ -136,23 +138,24 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   }, [view, present, replica]);
 
   // Where I am in a team document, for the others (as plain-text offsets, like comment anchors).
+  // Sent from the editor's own updates, not from React's next frame, which a background window skips.
   const isTeam = workspace?.kind === 'team';
   const sentPresence = useRef<string>('');
   const presenceTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const pmSelection = view?.state.selection;
-  useEffect(() => {
-    if (!isTeam || !view || !pmSelection) return;
+  presenceSender.current = (current: EditorView) => {
+    if (!isTeam) return;
     if (presenceTimer.current) clearTimeout(presenceTimer.current);
     presenceTimer.current = setTimeout(() => {
-      const range = pmRangeToAmRange(hearthSchemaAdapter, A.spans(replica.doc(), ['body']), { from: pmSelection.from, to: pmSelection.to });
+      const { from, to } = current.state.selection;
+      const range = pmRangeToAmRange(hearthSchemaAdapter, A.spans(replica.doc(), ['body']), { from, to });
       if (!range) return;
       const selection = { from: Math.min(range.start, range.end), to: Math.max(range.start, range.end) };
       const keyOf = `${selection.from}:${selection.to}`;
       if (keyOf === sentPresence.current) return;
       sentPresence.current = keyOf;
       void hearth().setPresence(initial.id, selection);
-    }, 120);
-  }, [isTeam, view, pmSelection, replica, initial.id]);
+    }, 100);
+  };
   useEffect(() => {
     if (!isTeam) return;
     return () => {

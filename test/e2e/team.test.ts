@@ -273,6 +273,24 @@ test('pause and resume sync from the workspace menu; the sidebar says so', async
   await expect.poll(() => workspaceButton(page, 'Bakery').textContent(), { timeout: 15_000 }).toMatch(/Synced/);
 });
 
+test('dark theme: the team sidebar, the Members dialog of a Viewer-free team and the Share dialog pass axe', async () => {
+  const page = ada.page;
+  await page.bringToFront();
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
+  await page.getByRole('menuitem', { name: 'Members…' }).click();
+  const members = page.getByRole('dialog', { name: 'Members of Bakery' });
+  await members.getByRole('combobox', { name: 'Role of Bob' }).waitFor();
+  await screenshot(page, 'team-11-members-dark');
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await members.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('button', { name: 'Share', exact: true }).click();
+  await page.getByRole('dialog', { name: 'Share “Recipe”' }).getByRole('button', { name: 'Create public link' }).waitFor();
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await page.getByRole('dialog', { name: 'Share “Recipe”' }).getByRole('button', { name: 'Close' }).click();
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
 test('the pages reported no errors', () => {
   expect([...ada.problems, ...bob.problems]).toEqual([]);
   expect(bob.problems).toEqual([]);

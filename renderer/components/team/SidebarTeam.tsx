@@ -76,7 +76,7 @@ export function TeamStatusLine({ workspace }: { workspace: Workspace }) {
   return (
     <span className={`workspace-sub sync-${status?.state ?? 'offline'}`} title={detail} data-sync-state={status?.state ?? 'none'}>
       <span>{workspace.role ? roleLabels[workspace.role] : 'Removed'}</span>
-      <span aria-hidden>·</span>
+      <span className="visually-hidden">, </span>
       <StatusIcon status={status} />
       <span className="truncate">
         {text}
