@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
-import { openChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
+import { openChange, parseChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
 import { accountIdOf, RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
 import { openEnvelope, sealEnvelope } from '../../common/protocol/envelope.ts';
@@ -678,6 +678,37 @@ export class SyncEngine {
     this.forgetWorkspace(workspace.id);
   }
 
+  /**
+   * Ends share spaces that lost their reason to be (the holding workspace was deleted here, or the
+   * document this vault shared was deleted without the engine): a share this vault made is deleted
+   * at the relay (S6: its ciphertext goes), one it received is left. Unreachable relays: next time.
+   */
+  private async endOrphanShares(onlyRelay?: string): Promise<void> {
+    const holders = new Set(this.vault.workspaces.list().map((w) => w.id));
+    const docs = new Set(this.vault.documents.allIds().map((d) => d.id));
+    for (const row of this.vault.workspaces.shareSpaces()) {
+      const state = this.spaceState(row.id);
+      const share = state?.share;
+      if (!state || !share || (onlyRelay && state.relay !== onlyRelay)) continue;
+      if (holders.has(share.workspace) && (share.received || docs.has(share.document))) continue;
+      try {
+        const client = await this.client(state.relay);
+        await this.serial(row.id, async () => {
+          try {
+            if (share.received) await this.appendEntry(row.id, client, 'remove', this.account, null);
+            else await client.deleteSpace(row.id);
+          } catch (error) {
+            // Already gone there, or this vault was removed meanwhile: nothing left to end.
+            if (!isHearthError(error, 'NOT_FOUND') && !isHearthError(error, 'FORBIDDEN')) throw error;
+          }
+        });
+        this.forgetWorkspace(row.id);
+      } catch {
+        // The relay is not reachable now; the next round ends it.
+      }
+    }
+  }
+
   /** Deletes, at the relay and here, the share spaces this vault made for `documents` (the people they were shared with lose their copies on their next sync). */
   private async endOwnShares(documents: string[]): Promise<void> {
     for (const documentId of documents) {
@@ -983,6 +1014,11 @@ export class SyncEngine {
    */
   private onLocalDeletion(workspaceId: string): void {
     if (this.applyingRemote || !this.running) return;
+    void this.endOrphanShares().then(() => this.reconcileLive(workspaceId));
+  }
+
+  private reconcileLive(workspaceId: string): void {
+    if (!this.vault.workspaces.list().some((w) => w.id === workspaceId)) return;
     const spaces = [...(this.isSynced(workspaceId) ? [workspaceId] : []), ...this.shareSpaceIds().filter((id) => this.shareOf(id)!.workspace === workspaceId)];
     for (const space of spaces) {
       if (this.space(space).paused) continue;
@@ -1465,8 +1501,9 @@ export class SyncEngine {
     try {
       // This vault's own change coming back (pulled after a push): genuine, signed by this vault and
       // already here; skipped before the role checks, which would refuse it once this vault's role was lowered.
-      const own = ownChange(bytes);
-      if (own && own.meta.author === this.account && own.meta.space === workspaceId && own.meta.doc === documentId && this.vault.syncState.hasSeen(workspaceId, documentId, own.meta.id)) {
+      // Looked at unverified first, so each change's signature is checked once: here for our own, in verifyWith otherwise.
+      const claimed = unverifiedMeta(bytes);
+      if (claimed?.author === this.account && claimed.space === workspaceId && claimed.doc === documentId && this.vault.syncState.hasSeen(workspaceId, documentId, claimed.id) && ownChange(bytes)) {
         this.advance(workspaceId, documentId, seq);
         return true;
       }
@@ -1715,6 +1752,11 @@ export class SyncEngine {
 
   /** One full exchange for a workspace: capture, membership, keys, push, pull everything, push again. */
   private async syncWorkspace(workspaceId: string, client: RelayClient, live: boolean): Promise<{ pushed: number; applied: number; refused: number }> {
+    const own = this.shareOf(workspaceId);
+    if (own && !own.received && !this.vault.documents.allIds().some((d) => d.id === own.document)) {
+      // The document this vault shared is gone from it: its space ends (endOrphanShares), nothing comes back.
+      return { pushed: 0, applied: 0, refused: 0 };
+    }
     this.setStatus(workspaceId, { state: 'syncing' });
     this.captureAll(workspaceId);
     const removed = new HearthError('FORBIDDEN', `You were removed from ${this.spaceName(workspaceId)}; what is on this device stays readable, nothing new arrives.`);
@@ -1833,6 +1875,7 @@ export class SyncEngine {
    * reported offline; the round goes on with the others.
    */
   async syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
+    await this.endOrphanShares();
     const targets = workspaceIdOrName ? this.spacesFor(workspaceIdOrName) : this.syncedSpaceIds().map((id) => ({ id }));
     const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
     let firstError: unknown;
@@ -1897,6 +1940,7 @@ export class SyncEngine {
         try {
           const client = await this.client(url);
           failures = 0;
+          await this.endOrphanShares(url);
           for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
             const space = this.spaceState(workspace.id);
             if (!space || space.relay !== url) continue; // gone meanwhile (a share ended, a workspace left)
@@ -2227,6 +2271,15 @@ function takeGroup(entries: OutboxEntry[], maxBytes: number): OutboxEntry[] {
     bytes += entry.payload.length;
   }
   return group;
+}
+
+/** What a change says about itself, before anyone checked its signature; undefined if it does not parse. */
+function unverifiedMeta(bytes: Uint8Array): ParsedChange['meta'] | undefined {
+  try {
+    return parseChange(bytes).meta;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A change whose signature holds, or undefined. */
