@@ -1829,9 +1829,11 @@ export class SyncEngine {
 
   /** Whether a genuine change names a membership head or key epoch this device does not know yet. */
   private aheadOfMembership(workspaceId: string, bytes: Uint8Array): boolean {
-    const change = ownChange(bytes);
-    if (!change) return false;
-    return !this.view(workspaceId).hasHead(change.meta.head) || !this.space(workspaceId).epochKeys[change.meta.epoch];
+    // The common case (nothing new) costs no signature check; a claim of something new is checked
+    // before it may trigger a catch-up, and verifyWith checks the change again when it is applied.
+    const meta = unverifiedMeta(bytes);
+    if (!meta || (this.view(workspaceId).hasHead(meta.head) && this.space(workspaceId).epochKeys[meta.epoch])) return false;
+    return ownChange(bytes) !== undefined;
   }
 
   private async follow(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
