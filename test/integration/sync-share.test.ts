@@ -204,6 +204,29 @@ describe('sharing one document with people outside the workspace', () => {
     await ann.engine.syncOnce();
     expect(ann.vault.comments.list(entry.id)[0]!.comments[0]!.text).toBe('nice entry');
   });
+
+  it('shares end when what they hang on goes without the engine: the recipient deletes "Shared with me", the sharer deletes the document', async () => {
+    const diary = ann.vault.workspaces.list().find((w) => w.name === 'Diary')!;
+    const note = ann.vault.documents.create(diary.id, { title: 'Note', init: (d) => A.updateText(d, ['body'], 'a note') });
+    await ann.engine.shareDocument(note.id, vic.vault.profile.username, 'viewer', { confirmed: true });
+    const noteSpace = (await vic.engine.invitations()).find((i) => i.documentTitle === 'Note')!.id;
+    await vic.engine.acceptInvitation(noteSpace);
+    const entry = ann.vault.documents.list(diary.id).find((d) => d.title === 'Entry')!;
+    expect((await ann.engine.documentShares(entry.id)).map((m) => m.username)).toContain(bob.vault.profile.username);
+
+    // Bob deletes his whole "Shared with me" workspace with the vault alone: on his next sync he leaves the shares in it.
+    bob.vault.deleteWorkspace(bob.vault.documents.workspaceOf(entry.id));
+    await bob.engine.syncOnce();
+    expect((await ann.engine.documentShares(entry.id)).map((m) => m.username)).not.toContain(bob.vault.profile.username);
+    expect(bob.vault.workspaces.shareSpaces().map((w) => w.shareOf)).not.toContain(entry.id);
+
+    // Ann deletes the shared note with the vault alone: her next sync deletes its space; Vic loses the copy.
+    ann.vault.documents.delete(note.id);
+    await ann.engine.syncOnce();
+    expect(await relay.store.driver.all('SELECT space FROM spaces WHERE space = ?', [noteSpace])).toEqual([]);
+    await vic.engine.syncOnce();
+    expect(vic.vault.documents.allIds().map((d) => d.id)).not.toContain(note.id);
+  });
 });
 
 describe('deleting documents', () => {
