@@ -94,6 +94,7 @@ const hearth = {
   openLink: (...args) => call('openLink', args),
   setPresence: (...args) => call('setPresence', args),
   presence: (...args) => call('presence', args),
+  documentRole: (...args) => call('documentRole', args),
   on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
     const set = listeners.get(event) ?? new Set();
     listeners.set(event, set);

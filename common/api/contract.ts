@@ -136,6 +136,8 @@ export const apiArgs = {
   /** Where this user is in a document (plain-text offsets, as comment anchors), or null on leaving it. */
   setPresence: z.tuple([Id, z.strictObject({ from: z.number().int().min(0), to: z.number().int().min(0) }).nullable()]),
   presence: z.tuple([Id]),
+  /** My role for one document: its team workspace's, or the role it was shared with me with; null when neither applies (personal). */
+  documentRole: z.tuple([Id]),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgs;
@@ -457,6 +459,7 @@ export interface ApiResults {
   openLink: OpenedLink;
   setPresence: null;
   presence: PresenceEntry[];
+  documentRole: Role | null;
 }
 
 /** Events main pushes to the page. */

@@ -5,7 +5,7 @@
 import * as A from '@automerge/automerge';
 import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
-import { canDeleteContent } from '../../common/roles.ts';
+import { canComment, canDeleteContent, canWriteContent } from '../../common/roles.ts';
 import type { Session } from '../app/session.ts';
 import * as yourData from '../app/your-data.ts';
 import type { SyncEngine } from '../sync/engine.ts';
@@ -53,6 +53,21 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     if (role && !canDeleteContent(role)) {
       const name = vault().workspaces.get(workspaceId).name;
       throw new HearthError('FORBIDDEN', `You are an ${roleName(role)} in ${name}: only an Owner or Admin can delete there.`);
+    }
+  };
+  /** The same for one document, which may also be a document shared with me alone (its share's role counts). */
+  const allowDocument = (documentId: string, kind: 'content' | 'comment' | 'delete') => {
+    const workspaceId = vault().documents.workspaceOf(documentId);
+    allow(workspaceId, kind);
+    const engine = session.sync;
+    if (!engine) return;
+    // For a team workspace's document this is the workspace role allow() checked; for a document
+    // shared with me alone, the role it was shared with.
+    const role = engine.documentRole(documentId);
+    if (!role) return;
+    const allowed = kind === 'content' ? canWriteContent(role) : kind === 'comment' ? canComment(role) : canDeleteContent(role);
+    if (!allowed) {
+      throw new HearthError('FORBIDDEN', `${vault().workspaces.get(workspaceId).kind === 'team' && engine.roleIn(workspaceId) ? `You are ${roleName(role)} in ${vault().workspaces.get(workspaceId).name}` : `This document was shared with you as ${roleName(role)}`}: ${kind === 'comment' ? 'a Viewer cannot comment' : kind === 'delete' ? 'only its Owner or an Admin can delete it' : `a ${roleName(role)} cannot change its text`}.`);
     }
   };
   const members = (workspaceId: string) => sync().members(workspaceId);
@@ -117,14 +132,14 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     applyChanges: (id, changes) => {
       const v = vault();
-      allow(v.documents.workspaceOf(id), 'content');
+      allowDocument(id, 'content');
       session.pageWrite(() => v.documents.appendChanges(id, changes));
       documentChanged(id, changes);
       return documentView(v.documents.summary(id));
     },
     updateDocument: (id, change) => {
       const v = vault();
-      allow(v.documents.workspaceOf(id), 'content');
+      allowDocument(id, 'content');
       const before = A.getHeads(v.documents.get(id));
       const after = session.pageWrite(() =>
         v.documents.change(id, (doc: DocumentContent) => {
@@ -142,7 +157,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       return documentView(v.documents.summary(id));
     },
     deleteDocument: (id) => {
-      allow(vault().documents.workspaceOf(id), 'delete');
+      allowDocument(id, 'delete');
       vault().documents.delete(id);
       return null;
     },
@@ -150,21 +165,21 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     listComments: (documentId) => vault().comments.list(documentId),
     addComment: (documentId, input) => {
       const v = vault();
-      allow(v.documents.workspaceOf(documentId), 'comment');
+      allowDocument(documentId, 'comment');
       v.comments.add(documentId, input);
       return v.comments.list(documentId);
     },
     resolveComment: (threadId, resolved) => {
       const v = vault();
       const { documentId } = v.comments.get(threadId);
-      allow(v.documents.workspaceOf(documentId), 'comment');
+      allowDocument(documentId, 'comment');
       v.comments.resolve(threadId, resolved);
       return v.comments.list(documentId);
     },
     deleteComment: (commentId) => {
       const v = vault();
       const { documentId } = v.comments.get(commentId);
-      allow(v.documents.workspaceOf(documentId), 'comment');
+      allowDocument(documentId, 'comment');
       v.comments.delete(commentId);
       return v.comments.list(documentId);
     },
@@ -305,5 +320,9 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       return null;
     },
     presence: (documentId) => sync().presence(documentId),
+    documentRole: (documentId) => {
+      vault().documents.summary(documentId);
+      return sync().documentRole(documentId) ?? null;
+    },
   };
 }

@@ -6,7 +6,7 @@ import * as A from '@automerge/automerge/slim';
 import { TextSelection } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
 import { FileText, PanelRight, Share2 } from 'lucide-react';
-import type { CommentThread, DocumentSummary, PresenceEntry } from '../../common/api/contract.ts';
+import type { CommentThread, DocumentSummary, PresenceEntry, Role } from '../../common/api/contract.ts';
 import { setLink, visibleSelection } from '../editor/commands.ts';
 import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
 import { colorOf, setPresenceDecorations } from '../editor/presence.ts';
@@ -15,7 +15,7 @@ import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { call, hearth, messageOf } from '../state/api.ts';
 import { useComments } from '../state/comments.ts';
 import { useLibrary } from '../state/library.ts';
-import { permissionsOf, roleLabels, useTeam } from '../state/team.ts';
+import { isSharedHolder, permissionsOf, permissionsOfRole, roleLabels, useTeam } from '../state/team.ts';
 import { Avatar } from './Avatar.tsx';
 import { ShareDialog } from './team/ShareDialog.tsx';
 import { CommentsPanel } from './CommentsPanel.tsx';
@@ -79,7 +79,21 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   const summary = useLibrary((s) => s.documents?.find((d) => d.id === initial.id)) ?? initial;
   const updateDocument = useLibrary((s) => s.updateDocument);
   const workspace = useLibrary((s) => s.workspaces?.find((w) => w.id === initial.workspaceId));
-  const permissions = permissionsOf(workspace);
+  // A document shared with me alone sits in a personal workspace; its share's role decides.
+  const [sharedRole, setSharedRole] = useState<Role | null>(null);
+  useEffect(() => {
+    if (!workspace || (workspace.kind === 'team' && !isSharedHolder(workspace))) return;
+    let cancelled = false;
+    call(hearth().documentRole(initial.id)).then(
+      (role) => !cancelled && setSharedRole(role),
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [workspace, initial.id]);
+  const byShare = (workspace?.kind !== 'team' || isSharedHolder(workspace)) && sharedRole !== null;
+  const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
   const [sharing, setSharing] = useState(false);
   const present = useTeam((s) => s.presence[initial.id]) ?? NOBODY;
   const { threads, activeThreadId, setActive, add } = useComments();
@@ -196,7 +210,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
             <TagEditor tags={summary.tags} readOnly={!permissions.write} onChange={(tags) => void updateDocument(initial.id, { tags })} />
             <SaveStatus replica={replica} />
             {present.length > 0 ? <PresentPeople entries={present} /> : null}
-            {permissions.manage || workspace?.kind !== 'team' ? (
+            {(permissions.manage && !byShare) || (workspace?.kind !== 'team' && !sharedRole) ? (
               <button type="button" className="button button-quiet" onClick={() => setSharing(true)}>
                 <Share2 aria-hidden size={16} /> Share
               </button>
@@ -224,7 +238,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
         ) : (
           <p className="role-notice" role="note">
             {permissions.role
-              ? `You are ${permissions.role === 'viewer' ? 'a Viewer' : `a ${roleLabels[permissions.role]}`} in ${workspace?.name ?? 'this workspace'}: ${permissions.comment ? 'you can comment, but not change the text.' : 'you can read this document, but not change it or comment.'}`
+              ? `${byShare ? `This document was shared with you as ${roleLabels[permissions.role]}` : `You are ${permissions.role === 'viewer' ? 'a Viewer' : `a ${roleLabels[permissions.role]}`} in ${workspace?.name ?? 'this workspace'}`}: ${permissions.comment ? 'you can comment, but not change the text.' : 'you can read this document, but not change it or comment.'}`
               : `You are no longer a member of ${workspace?.name ?? 'this workspace'}: this copy is read-only.`}
           </p>
         )}

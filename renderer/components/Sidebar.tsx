@@ -11,7 +11,7 @@ import { ItemMenu } from './ItemMenu.tsx';
 import { NameDialog } from './NameDialog.tsx';
 import { shortcutLabel } from '../editor/commands.ts';
 import { call, hearth } from '../state/api.ts';
-import { permissionsOf, useTeam } from '../state/team.ts';
+import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
 import { MembersDialog } from './team/MembersDialog.tsx';
 import { InvitationsSection, TeamStatusLine, WarningsButton } from './team/SidebarTeam.tsx';
 import { ConvertToTeamDialog, CreateTeamWorkspaceDialog } from './team/TeamDialogs.tsx';
@@ -45,6 +45,7 @@ export function Sidebar() {
         { label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', workspace }) },
       ];
     }
+    if (isSharedHolder(workspace)) return [{ label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) }];
     const permissions = permissionsOf(workspace);
     const paused = statuses[workspace.id]?.state === 'paused';
     return [
@@ -96,7 +97,8 @@ export function Sidebar() {
               {workspace.kind === 'team' ? <Users aria-hidden size={16} /> : <Folder aria-hidden size={16} />}
               <span className="workspace-label">
                 <span className="truncate">{workspace.name}</span>
-                {workspace.kind === 'team' ? <TeamStatusLine workspace={workspace} /> : null}
+                {workspace.kind === 'team' && !isSharedHolder(workspace) ? <TeamStatusLine workspace={workspace} /> : null}
+                {isSharedHolder(workspace) ? <span className="workspace-sub">Documents shared with you</span> : null}
               </span>
             </button>
             {workspace.kind === 'team' ? <WarningsButton workspace={workspace} /> : null}

@@ -90,7 +90,18 @@ const nothing: Permissions = { role: null, write: false, comment: false, delete:
 /** What the user may do in a workspace: everything in a personal one; by role in a team one (nothing once removed). */
 export function permissionsOf(workspace: Workspace | undefined): Permissions {
   if (!workspace || workspace.kind !== 'team') return everything;
-  const role = workspace.role;
+  // "Shared with me": each document's own share role decides (documentRole); nothing new is made there.
+  if (isSharedHolder(workspace)) return { ...nothing, comment: true };
+  return permissionsOfRole(workspace.role);
+}
+
+/** The local workspace that holds documents shared with me alone (team kind, but no relay of its own). */
+export function isSharedHolder(workspace: Workspace | undefined): boolean {
+  return workspace?.kind === 'team' && !workspace.relay;
+}
+
+/** What a role allows (no role in a team workspace: removed, nothing). */
+export function permissionsOfRole(role: Role | undefined | null): Permissions {
   if (!role) return nothing;
   const manage = role === 'owner' || role === 'admin';
   return { role, write: manage || role === 'editor', comment: role !== 'viewer', delete: manage, manage, owner: role === 'owner' };

@@ -187,6 +187,16 @@ for (const transport of [inProcess, browserWebSocket]) {
       expect(shared).toMatchObject({ username: bob.username, role: 'commenter' });
       expect(expectOk(await ada.api.documentShares(doc.id)).map((m) => [m.username, m.role]).sort()).toEqual([[ada.username, 'owner'], [bob.username, 'commenter']].sort());
       await eventually(async () => expectOk(await bob.api.listInvitations()).some((i) => i.kind === 'document'), 'document invitation');
+      const invitation = expectOk(await bob.api.listInvitations()).find((i) => i.kind === 'document')!;
+      expectOk(await bob.api.acceptInvitation(invitation.id));
+      await eventually(async () => (await bob.api.documentRole(doc.id)).ok, 'the shared document arrives');
+      expect(expectOk(await bob.api.documentRole(doc.id))).toBe('commenter');
+      expect(expectOk(await ada.api.documentRole(doc.id))).toBeNull();
+      let bobDoc = A.load<DocumentContent>(expectOk(await bob.api.openDocument(doc.id)).bytes);
+      bobDoc = A.change(bobDoc, (d) => A.splice(d, ['body'], 0, 0, 'NOPE'));
+      const typed = await bob.api.applyChanges(doc.id, [A.getLastLocalChange(bobDoc)!]);
+      expect(typed.ok === false && typed.error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('shared with you as Commenter') });
+      expectOk(await bob.api.addComment(doc.id, { text: 'Noted.' }));
       const left = expectOk(await ada.api.unshareDocument(doc.id, bob.username));
       expect(left.map((m) => m.username)).toEqual([ada.username]);
     });
