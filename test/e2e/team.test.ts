@@ -273,10 +273,46 @@ test('pause and resume sync from the workspace menu; the sidebar says so', async
   await expect.poll(() => workspaceButton(page, 'Bakery').textContent(), { timeout: 15_000 }).toMatch(/Synced/);
 });
 
+test('one personal document shared with Bob as Viewer: the dialog says it leaves the device; Bob accepts and reads it, read-only', async () => {
+  const page = ada.page;
+  await page.bringToFront();
+  await workspaceButton(page, 'Personal').click();
+  await page.getByRole('button', { name: 'New document' }).click();
+  await page.getByLabel('Title', { exact: true }).fill('Secret plan');
+  await editorOf(page).click();
+  await page.keyboard.type('Only for Bob.');
+  await page.getByRole('button', { name: 'Share', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Share “Secret plan”' });
+  await dialog.getByText(/will be encrypted on this device and uploaded/).waitFor();
+  await dialog.getByLabel('Username').fill(bob.username);
+  await dialog.getByRole('combobox', { name: 'Role', exact: true }).selectOption('viewer');
+  await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+  await dialog.getByRole('alert').getByText(/Tick the box/).waitFor();
+  await dialog.getByLabel('Encrypt and upload this document').check();
+  await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+  await dialog.getByRole('list', { name: 'People with access' }).getByText('Bob', { exact: true }).waitFor();
+  await screenshot(page, 'team-12-shared-document');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  await bob.page.bringToFront();
+  await bob.page.getByRole('button', { name: 'Check for invitations' }).click();
+  await bob.page.getByText(/Document · Viewer/).waitFor();
+  await bob.page.getByRole('button', { name: 'Accept invitation to Secret plan' }).click();
+  await bob.page.getByRole('heading', { name: 'Shared with me' }).waitFor();
+  await bob.page.getByRole('button', { name: /^Secret plan/ }).click();
+  await editorOf(bob.page).getByText('Only for Bob.').waitFor();
+  await bob.page.getByRole('note').getByText(/This document was shared with you as Viewer/).waitFor();
+  await expect.poll(() => editorOf(bob.page).getAttribute('contenteditable')).toBe('false');
+  expect(await bob.page.getByRole('button', { name: 'Share', exact: true }).count()).toBe(0);
+  await screenshot(bob.page, 'team-13-shared-with-me');
+});
+
 test('dark theme: the team sidebar, the Members dialog of a Viewer-free team and the Share dialog pass axe', async () => {
   const page = ada.page;
   await page.bringToFront();
   await page.emulateMedia({ colorScheme: 'dark' });
+  await workspaceButton(page, 'Bakery').click();
+  await page.getByRole('button', { name: /^Recipe/ }).click();
   await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
   await page.getByRole('menuitem', { name: 'Members…' }).click();
   const members = page.getByRole('dialog', { name: 'Members of Bakery' });

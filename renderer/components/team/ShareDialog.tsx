@@ -44,6 +44,7 @@ function People({ document }: { document: DocumentSummary }) {
   const [agreed, setAgreed] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
+  const [shares, setShares] = useState(0);
 
   const load = useCallback(async () => {
     try {
@@ -62,7 +63,7 @@ function People({ document }: { document: DocumentSummary }) {
       (next) => setPlan(next),
       () => setPlan(null),
     );
-  }, [document.id, relay]);
+  }, [document.id, relay, shares]);
 
   const iAmOwner = people?.some((p) => p.isMe && p.role === 'owner') ?? false;
   const share = async (event: FormEvent) => {
@@ -77,6 +78,8 @@ function People({ document }: { document: DocumentSummary }) {
       await call(hearth().shareDocument(document.id, name, role, { ...(plan?.leavesDevice ? { confirmed: true as const } : {}), ...(url ? { relay: url } : {}) }));
       setUsername('');
       setAgreed(false);
+      // Once shared, the document is on the relay: the next share uploads nothing new.
+      setShares((n) => n + 1);
       await load();
     } catch (error) {
       setProblem(messageOf(error));
