@@ -1439,11 +1439,16 @@ export class SyncEngine {
     const role = view.roleAt(meta.head, meta.author);
     if (!role || !canPush(role, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by ${role ? `a ${role}, who may not write it` : 'someone who was not a member'}`);
     const now = view.role(meta.author);
-    // What a since-deleted account wrote before it said so stays (its keys were destroyed with it).
-    const deletedAt = now ? undefined : view.deletedAccounts().get(meta.author);
-    if (deletedAt !== undefined && meta.at <= deletedAt) {
-      // accepted: its role at the state it names allowed it (checked above)
-    } else if (!now || !canPush(now, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by someone who ${now ? `is now a ${now}` : 'has been removed'} and may no longer write it`);
+    if (!now || !canPush(now, meta.kind)) {
+      // What a member wrote while allowed stays after they lose the right (demoted, removed, or their
+      // account deleted): a later joiner gets the same history as everyone else. What they signed
+      // after the entry that took the right is refused. (The relay refuses such pushes as well; only
+      // a relay colluding with that member could offer one backdated, which this cannot tell.)
+      const lostAt = view.lostAt(meta.author, (r) => r !== undefined && canPush(r, meta.kind));
+      if (lostAt === undefined || meta.at > lostAt) {
+        throw new HearthError('FORBIDDEN', `a ${meta.kind} change by someone who ${now ? `is now a ${now}` : 'has been removed'} and may no longer write it`);
+      }
+    }
     if (meta.epoch !== view.epochAt(meta.head)) throw new HearthError('RECORD_TAMPERED', `a change sealed under key epoch ${meta.epoch}, not the epoch of the membership state it names`);
     return change;
   }

@@ -63,6 +63,24 @@ export class MembershipView {
     return this.current.members.get(account);
   }
 
+  /**
+   * When `account` lost a right it had (`has` says which roles carry it), as the signed time of the
+   * membership entry that took it: undefined if it has the right now or never had it. What the
+   * account signed before that time it was allowed to write; what it signed after, it was not.
+   */
+  lostAt(account: string, has: (role: Role | undefined) => boolean): number | undefined {
+    let had = false;
+    let lost: number | undefined;
+    let index = 0;
+    for (const info of this.heads.values()) {
+      const entry = this.entries[index++]!;
+      const holds = has(info.members.get(account));
+      if (had && !holds) lost = entry.at;
+      had = holds;
+    }
+    return had ? undefined : lost;
+  }
+
   /** Accounts that left this space because they were deleted, with when they said so. */
   deletedAccounts(): Map<string, number> {
     const deleted = new Map<string, number>();
