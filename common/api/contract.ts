@@ -132,7 +132,11 @@ export const apiArgs = {
   createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional() })]),
   listLinks: z.tuple([]),
   revokeLink: z.tuple([Id]),
-  openLink: z.tuple([z.string().min(1).max(8192)]),
+  /**
+   * Opens a public link from a relay this vault added (S8). A link on another host is FORBIDDEN,
+   * nothing fetched; `{ otherHost: true }` is sent only after the user agreed to fetch that one link.
+   */
+  openLink: z.tuple([z.string().min(1).max(8192), z.strictObject({ otherHost: z.literal(true).optional() }).optional()]),
   /** Where this user is in a document (plain-text offsets, as comment anchors), or null on leaving it. */
   setPresence: z.tuple([Id, z.strictObject({ from: z.number().int().min(0), to: z.number().int().min(0) }).nullable()]),
   presence: z.tuple([Id]),

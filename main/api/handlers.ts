@@ -313,7 +313,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       await sync().revokeLink(linkId);
       return null;
     },
-    openLink: (url) => sync().openLink(url),
+    openLink: (url, options) => sync().openLink(url, options?.otherHost ? { otherHost: true } : {}),
     setPresence: (documentId, selection) => {
       vault().documents.summary(documentId);
       sync().setPresence(documentId, selection);

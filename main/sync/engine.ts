@@ -28,7 +28,7 @@ import { downloadFile, uploadFile } from './files.ts';
 import { MembershipView } from './membership-view.ts';
 import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
 import { emptyIndex, INDEX_DOC, loadIndex, newIndex, saveIndex, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
-import { openPublicLink, PublicLinks, type LinkInfo, type OpenedLink } from './links.ts';
+import { assertLinkOnConfiguredRelay, openPublicLink, PublicLinks, type LinkInfo, type OpenedLink } from './links.ts';
 import { AccountDeletion, type AccountDeletionOptions, type AccountDeletionResult } from './account.ts';
 
 export type { LinkInfo, OpenedLink } from './links.ts';
@@ -2242,8 +2242,13 @@ export class SyncEngine {
     return this.links.revoke(linkId);
   }
 
-  /** Opens any Hearth link (fetches its copy from its relay, decrypts it with the key after '#'). */
-  openLink(url: string): Promise<OpenedLink> {
+  /**
+   * Opens a Hearth link (fetches its copy from its relay, decrypts it with the key after '#').
+   * S8: only from a relay this vault added; a link on another host is FORBIDDEN (nothing is
+   * fetched) unless `otherHost` says the user agreed to fetch this one link from there.
+   */
+  async openLink(url: string, options: { otherHost?: boolean } = {}): Promise<OpenedLink> {
+    if (!options.otherHost) assertLinkOnConfiguredRelay(url, this.relays().map((r) => r.url));
     return openPublicLink(url);
   }
 

@@ -175,6 +175,32 @@ export function parseLinkUrl(text: string): { dataUrl: URL; linkId: string; frag
   return { dataUrl, linkId: match[2]!, fragmentKey };
 }
 
+/** The origin (scheme, host, port) a relay serves links on: http(s) for its ws(s):// address. */
+export function relayOrigin(relayUrl: string): string | undefined {
+  try {
+    return relayHttpBase(relayUrl).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * S8 for the app: a link is fetched only from a relay this vault has added. A link hosted
+ * anywhere else is refused before any connection is made (FORBIDDEN naming the host, nothing
+ * fetched); the caller may open it once after the user said yes (`otherHost`), or the user opens
+ * it in a browser. Bad links are BAD_REQUEST first, as in `parseLinkUrl`.
+ */
+export function assertLinkOnConfiguredRelay(text: string, relayUrls: readonly string[]): void {
+  const { dataUrl } = parseLinkUrl(text);
+  const origins = new Set(relayUrls.map(relayOrigin).filter((o): o is string => o !== undefined));
+  if (origins.has(dataUrl.origin)) return;
+  throw new HearthError(
+    'FORBIDDEN',
+    `This link is on ${dataUrl.host}, which is not a relay you added. Hearth only talks to the relays you added, so nothing was fetched. ` +
+      `To read it, confirm once that Hearth may fetch this link from ${dataUrl.host}, or open the link in a web browser.`,
+  );
+}
+
 /**
  * Fetches a link's copy from its relay and decrypts it with the key in the fragment. The key is
  * never sent: only /p/<id>/data is requested.
