@@ -252,8 +252,9 @@ export interface PresenceEntry {
   account: string;
   username: string;
   displayName: string;
-  /** Plain-text offsets in the document body; null = in the document without a selection. */
+  /** Plain-text offsets in the document body, as comment anchors use; null = in the document without a selection. */
   selection: { from: number; to: number } | null;
+  /** When this device last heard from that peer (its own clock). */
   at: number;
 }
 

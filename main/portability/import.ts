@@ -5,6 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, posix, resolve } from 'node:path';
 import type { z } from 'zod';
+import type { ImportResult } from '../../common/api/contract.ts';
 import { hash, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import {
@@ -26,18 +27,6 @@ export interface ImportProgress {
   total: number;
 }
 
-export interface ImportSummary {
-  kind: 'hearth-export' | 'markdown-folder';
-  workspaces: number;
-  documentsCreated: number;
-  documentsMerged: number;
-  comments: number;
-  files: number;
-  /** Files already in the vault (same id), not imported again. */
-  filesSkipped: number;
-  auditEntries: number;
-}
-
 async function readJson<S extends z.ZodType>(source: ImportSource, path: string, schema: S): Promise<z.infer<S>> {
   let value: unknown;
   try {
@@ -52,13 +41,13 @@ async function readJson<S extends z.ZodType>(source: ImportSource, path: string,
 }
 
 /** Imports a Hearth export (folder or .zip), or a plain folder of Markdown files. */
-export async function importPath(vault: Vault, path: string, options: { onProgress?: (p: ImportProgress) => void } = {}): Promise<ImportSummary> {
+export async function importPath(vault: Vault, path: string, options: { onProgress?: (p: ImportProgress) => void } = {}): Promise<ImportResult> {
   if (!existsSync(path)) throw new HearthError('NOT_FOUND', `Nothing at ${path}. Import a Hearth export (a folder or .zip) or a folder of Markdown files.`);
   const isFolder = statSync(path).isDirectory();
   if (!isFolder && !path.toLowerCase().endsWith('.zip')) throw new HearthError('BAD_REQUEST', `${path} is neither a folder nor a .zip file.`);
   const source = isFolder ? folderSource(path) : await zipSource(path);
   try {
-    let summary: ImportSummary;
+    let summary: ImportResult;
     if (source.exists('manifest.json')) summary = await importExport(vault, source, options);
     else if (isFolder) summary = await importMarkdownFolder(vault, path, source, options);
     else throw new HearthError('BAD_REQUEST', `${path} has no manifest.json: it is not a Hearth export.`);
@@ -69,9 +58,9 @@ export async function importPath(vault: Vault, path: string, options: { onProgre
   }
 }
 
-async function importExport(vault: Vault, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportSummary> {
+async function importExport(vault: Vault, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportResult> {
   const manifest: Manifest = await readJson(source, 'manifest.json', ManifestSchema);
-  const summary: ImportSummary = { kind: 'hearth-export', workspaces: 0, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
+  const summary: ImportResult = { kind: 'hearth-export', workspaces: 0, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
   // Everything is read and validated before anything is written, so a bad export changes nothing.
   const workspaces: Array<{
     entry: Manifest['workspaces'][number];
@@ -180,13 +169,13 @@ function parseMarkdownFile(text: string, fallbackTitle: string): { title: string
   return { title, tags, body: text.slice(match[0].length) };
 }
 
-async function importMarkdownFolder(vault: Vault, root: string, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportSummary> {
+async function importMarkdownFolder(vault: Vault, root: string, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportResult> {
   const files = folderFiles(root).filter((name) => /\.(md|markdown)$/i.test(name));
   if (files.length === 0) throw new HearthError('BAD_REQUEST', `${root} has no manifest.json and no Markdown files; nothing to import.`);
   const name = `Imported: ${basename(resolve(root))}`;
   const existing = vault.workspaces.list().find((w) => w.name === name);
   const workspace = existing ?? vault.workspaces.create({ name });
-  const summary: ImportSummary = { kind: 'markdown-folder', workspaces: existing ? 0 : 1, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
+  const summary: ImportResult = { kind: 'markdown-folder', workspaces: existing ? 0 : 1, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
   // The same file imported again maps to the same document id, so it is not duplicated.
   const known = new Set(vault.documents.allIds().map((d) => d.id));
   const texts = new Map<string, string>();

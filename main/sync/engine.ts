@@ -10,6 +10,7 @@
  */
 import * as A from '@automerge/automerge';
 import WebSocket from 'ws';
+import type { SyncStateName, SyncStatus, SyncWarning } from '../../common/api/contract.ts';
 import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
@@ -36,30 +37,12 @@ import { PresenceHub, type PresenceEntry, type PresenceOptions } from './presenc
 
 export type { PresenceEntry, PresenceOptions } from './presence.ts';
 
-export type SyncStateName = 'synced' | 'syncing' | 'offline' | 'error' | 'paused';
+export type { SyncStateName, SyncWarning } from '../../common/api/contract.ts';
 
-export interface WorkspaceSyncStatus {
-  workspaceId: string;
-  name: string;
-  relay: string;
-  state: SyncStateName;
-  /** Local changes waiting in the outbox. */
-  pending: number;
-  /** Changes refused by verification and kept aside. */
-  quarantined: number;
-  reason?: { code: ErrorCode; message: string };
-  lastSyncedAt?: number;
+/** The API's sync status of a workspace, with the file transfer under way (the engine's own view). */
+export interface WorkspaceSyncStatus extends SyncStatus {
   /** A file going up or coming down right now: bytes done of its size. */
   transfer?: { fileId: string; name: string; direction: 'up' | 'down'; done: number; total: number };
-}
-
-export interface SyncWarning {
-  workspaceId: string;
-  workspaceName: string;
-  documentId: string;
-  code: ErrorCode;
-  message: string;
-  at: number;
 }
 
 export interface Member {

@@ -10,6 +10,7 @@
  * is Owner or Admin; the relay checks that role again. A document that syncs nowhere (a personal
  * workspace, not shared) has no relay to go to, and says so.
  */
+import type { LinkInfo, OpenedLink } from '../../common/api/contract.ts';
 import { loadSodium, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
@@ -20,22 +21,7 @@ import { bodyText } from '../vault/documents.ts';
 import type { LinkRecord } from '../vault/links.ts';
 import type { Vault } from '../vault/vault.ts';
 
-export interface LinkInfo {
-  id: string;
-  documentId: string;
-  workspaceId: string;
-  title: string;
-  url: string;
-  createdAt: number;
-  expiresAt: number | null;
-}
-
-export interface OpenedLink {
-  title: string;
-  markdown: string;
-  publishedAt: number;
-  expiresAt: number | null;
-}
+export type { LinkInfo, OpenedLink } from '../../common/api/contract.ts';
 
 /** What the links need from the sync engine (its relay connections and verified membership). */
 export interface LinkHost {

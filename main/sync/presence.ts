@@ -8,20 +8,13 @@
  * `heartbeatMs`; a peer not heard from for `ttlMs`, or whose connection the relay reports gone,
  * disappears. Updates that do not open, name another sender, or come from a non-member are dropped.
  */
+import type { PresenceEntry } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { openPresence, sealPresence } from '../../common/protocol/presence.ts';
 import type { Vault } from '../vault/vault.ts';
 
-export interface PresenceEntry {
-  account: string;
-  username: string;
-  displayName: string;
-  /** Plain-text offsets in the document body, as comment anchors use; null = in the document without a selection. */
-  selection: { from: number; to: number } | null;
-  /** When this device last heard from that peer (its own clock). */
-  at: number;
-}
+export type { PresenceEntry } from '../../common/api/contract.ts';
 
 export interface PresenceOptions {
   /** How often this vault repeats its presence while in a document (default 10 s). */
