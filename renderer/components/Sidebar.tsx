@@ -1,6 +1,6 @@
 /** The sidebar: workspaces (create, rename, delete), search, settings, lock. */
 import { useState } from 'react';
-import { Folder, FolderPlus, Lock, Search, Settings, Users } from 'lucide-react';
+import { Folder, FolderPlus, Link2, Lock, Search, Settings, Users } from 'lucide-react';
 import type { Workspace } from '../../common/api/contract.ts';
 import { useLibrary } from '../state/library.ts';
 import { useSession } from '../state/session.ts';
@@ -15,9 +15,10 @@ import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
 import { MembersDialog } from './team/MembersDialog.tsx';
 import { InvitationsSection, TeamStatusLine, WarningsButton } from './team/SidebarTeam.tsx';
 import { ConvertToTeamDialog, CreateTeamWorkspaceDialog } from './team/TeamDialogs.tsx';
+import { OpenLinkDialog } from './team/OpenLinkDialog.tsx';
 
 type Editing =
-  | { kind: 'create' | 'create-team' }
+  | { kind: 'create' | 'create-team' | 'open-link' }
   | { kind: 'rename' | 'delete' | 'convert' | 'members' | 'leave' | 'delete-team'; workspace: Workspace }
   | null;
 
@@ -114,6 +115,9 @@ export function Sidebar() {
             <span className="truncate">{profile.displayName}</span>
           </div>
         ) : null}
+        <button type="button" className="icon-button" aria-label="Open a public link" title="Open a public link…" onClick={() => setEditing({ kind: 'open-link' })}>
+          <Link2 aria-hidden size={18} />
+        </button>
         <button type="button" className="icon-button" aria-label="Settings" onClick={() => openDialog('settings')}>
           <Settings aria-hidden size={18} />
         </button>
@@ -149,6 +153,7 @@ export function Sidebar() {
         />
       ) : null}
       {editing?.kind === 'create-team' ? <CreateTeamWorkspaceDialog onClose={() => setEditing(null)} /> : null}
+      {editing?.kind === 'open-link' ? <OpenLinkDialog onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'convert' ? <ConvertToTeamDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'members' ? <MembersDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'leave' ? (
