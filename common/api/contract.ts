@@ -208,6 +208,10 @@ export interface SyncStatus {
   quarantined: number;
   reason?: { code: ErrorCode; message: string };
   lastSyncedAt?: number;
+  /** A round going through many documents (a first sync after joining): documents done of all. */
+  progress?: { done: number; total: number };
+  /** A file going up or coming down right now: bytes done of its size. */
+  transfer?: { fileId: string; name: string; direction: 'up' | 'down'; done: number; total: number };
 }
 
 export interface SyncWarning {

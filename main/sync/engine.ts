@@ -39,11 +39,8 @@ export type { PresenceEntry, PresenceOptions } from './presence.ts';
 
 export type { SyncStateName, SyncWarning } from '../../common/api/contract.ts';
 
-/** The API's sync status of a workspace, with the file transfer under way (the engine's own view). */
-export interface WorkspaceSyncStatus extends SyncStatus {
-  /** A file going up or coming down right now: bytes done of its size. */
-  transfer?: { fileId: string; name: string; direction: 'up' | 'down'; done: number; total: number };
-}
+/** The API's sync status of a workspace (progress of a long round, the file transfer under way). */
+export type WorkspaceSyncStatus = SyncStatus;
 
 export interface Member {
   account: string;
@@ -104,6 +101,8 @@ export interface SyncEngineOptions {
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 30_000 };
 const DEFAULT_MAX_BLOB = 256 * 1024;
 const DEFAULT_SNAPSHOT_EVERY = 1000;
+/** A sync round through at least this many documents reports its progress. */
+const PROGRESS_FROM_DOCS = 20;
 
 function defaultSocket(url: string): WebSocketLike {
   return new WebSocket(url) as unknown as WebSocketLike;
@@ -1774,10 +1773,15 @@ export class SyncEngine {
     const known = this.indexedDocs(workspaceId);
     if (live) for (const doc of [INDEX_DOC, ...known]) await this.follow(workspaceId, doc, client);
     add(await this.pullDoc(workspaceId, INDEX_DOC, client));
-    for (const doc of this.indexedDocs(workspaceId)) {
+    const docs = this.indexedDocs(workspaceId);
+    // A long round (a first sync after joining) says how far it got, about fifty times.
+    const step = docs.length >= PROGRESS_FROM_DOCS ? Math.ceil(docs.length / 50) : 0;
+    for (const [done, doc] of docs.entries()) {
+      if (step && done % step === 0) this.setStatus(workspaceId, { progress: { done, total: docs.length } });
       if (live && !known.includes(doc)) await this.follow(workspaceId, doc, client);
       add(await this.pullDoc(workspaceId, doc, client));
     }
+    if (step) this.setStatus(workspaceId, { progress: undefined });
     await this.syncFiles(workspaceId, client);
     pushed += await this.push(workspaceId, client);
     for (const doc of [INDEX_DOC, ...this.indexedDocs(workspaceId)]) await this.maybeSnapshot(workspaceId, doc, client);
@@ -2039,13 +2043,14 @@ export class SyncEngine {
     return { ...base, name: this.spaceName(workspaceId), state, pending, quarantined: this.vault.syncState.quarantineCount(workspaceId) };
   }
 
-  private setStatus(workspaceId: string, change: Partial<Pick<WorkspaceSyncStatus, 'state' | 'reason' | 'lastSyncedAt' | 'transfer'>>): void {
+  private setStatus(workspaceId: string, change: Partial<Pick<WorkspaceSyncStatus, 'state' | 'reason' | 'lastSyncedAt' | 'transfer' | 'progress'>>): void {
     if (!this.spaceState(workspaceId)) return;
     const previous = this.statuses.get(workspaceId) ?? this.statusOf(workspaceId);
     const next: WorkspaceSyncStatus = { ...previous, ...change };
     if (change.state === 'synced' || change.state === 'syncing' || change.state === 'paused') delete next.reason;
     if ('reason' in change && change.reason === undefined) delete next.reason;
     if ('transfer' in change && change.transfer === undefined) delete next.transfer;
+    if (('progress' in change && change.progress === undefined) || (change.state !== undefined && change.state !== 'syncing')) delete next.progress;
     this.statuses.set(workspaceId, next);
     const status = this.statusOf(workspaceId);
     for (const listener of this.statusListeners) listener(status);

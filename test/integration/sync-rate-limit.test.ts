@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('a relay rate limit', () => {
-  it('slows a first sync of more documents than its burst, and loses nothing', async () => {
+  it('slows a first sync of more documents than its burst, loses nothing, and shows its progress', async () => {
     const ann = await makePeer(relay.url, 'ann');
     const bob = await makePeer(relay.url, 'bob');
     peers.push(ann, bob);
@@ -37,7 +37,18 @@ describe('a relay rate limit', () => {
     await ann.engine.syncOnce(workspace.id);
     await ann.engine.invite(workspace.id, bob.vault.profile.username, 'viewer');
 
+    const seen: Array<{ done: number; total: number } | undefined> = [];
+    bob.engine.onStatus((status) => {
+      if (status.workspaceId === workspace.id) seen.push(status.progress);
+    });
     await bob.engine.acceptInvitation(workspace.id);
+    // The first sync said how far it got: rising counts of the 60 documents, then done without a count.
+    const counts = seen.filter((p) => p !== undefined);
+    expect(counts.length).toBeGreaterThan(10);
+    expect(counts.every((p) => p.total === 60)).toBe(true);
+    expect(counts.map((p) => p.done)).toEqual([...counts.map((p) => p.done)].sort((x, y) => x - y));
+    expect(bob.engine.status(workspace.id)[0]).toMatchObject({ state: 'synced' });
+    expect(bob.engine.status(workspace.id)[0]!.progress).toBeUndefined();
     const received = bob.vault.documents.list(workspace.id);
     expect(received.map((d) => d.title).sort()).toEqual([...titles].sort());
     for (const summary of received) expect(bob.vault.documents.get(summary.id).body).toBe(`body of ${summary.title.toLowerCase()}`);

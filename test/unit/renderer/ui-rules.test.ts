@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { passphraseStrength } from '../../../renderer/components/passphraseStrength.ts';
 import { parseTags } from '../../../renderer/components/TagEditor.tsx';
 import { safeHref } from '../../../renderer/editor/schema.ts';
+import { statusText } from '../../../renderer/state/team.ts';
 
 describe('links', () => {
   test('only web and mail links keep an address', () => {
@@ -31,5 +32,16 @@ describe('tags', () => {
     expect(parseTags(' coast , harbor,,coast ')).toEqual(['coast', 'harbor']);
     expect(parseTags('x'.repeat(80))).toEqual(['x'.repeat(50)]);
     expect(parseTags(Array.from({ length: 60 }, (_, i) => `t${i}`).join(','))).toHaveLength(50);
+  });
+});
+
+describe('sync status line', () => {
+  const base = { workspaceId: 'w', name: 'Team', relay: 'ws://127.0.0.1:1', pending: 0, quarantined: 0 } as const;
+  test('says how far a long round got, then what a file transfer is doing, then what waits', () => {
+    expect(statusText({ ...base, state: 'syncing', progress: { done: 120, total: 1000 } })).toBe('Syncing 120 of 1000 documents');
+    expect(statusText({ ...base, state: 'syncing', transfer: { fileId: 'f', name: 'plan.pdf', direction: 'down', done: 1, total: 4 } })).toBe('Downloading plan.pdf: 25%');
+    expect(statusText({ ...base, state: 'syncing', pending: 3 })).toBe('Syncing 3 changes');
+    expect(statusText({ ...base, state: 'synced' })).toBe('Synced');
+    expect(statusText(undefined)).toBe('Not synced yet');
   });
 });
