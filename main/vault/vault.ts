@@ -117,6 +117,9 @@ export class Vault {
   readonly audit: AuditLog;
   private locked = false;
 
+  /** How this vault's SQLite was opened (Electron passes its own native build); copies open the same way. */
+  private openOptions: OpenOptions = {};
+
   private constructor(
     readonly dir: string,
     private readonly db: Database,
@@ -182,6 +185,7 @@ export class Vault {
       db.prepare('INSERT INTO identity (id, sealed) VALUES (1, ?)').run(sealJson(recordsKey, { kind: 'identity', id: 'self' }, identity));
     })();
     const vault = new Vault(dir, db, vaultId, masterKey, recordsKey, identity);
+    vault.openOptions = { ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) };
     vault.audit.record('vault.created');
     if (options.personalWorkspace !== false) vault.workspaces.create({ name: 'Personal', kind: 'personal' }, { audit: false });
     return vault;
@@ -228,6 +232,7 @@ export class Vault {
       migrate(db);
       const identity = JSON.parse(fromUtf8(identityBytes)) as StoredIdentity;
       const vault = new Vault(dir, db, material.vaultId, masterKey, recordsKey, identity);
+      vault.openOptions = { ...options };
       vault.audit.absorbPending();
       vault.audit.record('vault.unlocked');
       vault.files.discardIncomplete();
@@ -345,7 +350,8 @@ export class Vault {
     checkPassphrase(passphrase);
     this.documents.flush();
     this.db.prepare('VACUUM INTO ?').run(file);
-    const copy = new BetterSqlite3(file);
+    // The same SQLite build the vault was opened with (Electron's own, under its ABI).
+    const copy = new BetterSqlite3(file, this.openOptions.nativeBinding ? { nativeBinding: this.openOptions.nativeBinding } : {});
     try {
       const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
       const nextKdf = newKdfParams({ opsLimit: kdf.opsLimit, memLimit: kdf.memLimit });
