@@ -2,35 +2,20 @@
 // contract (exit 2), a wrong or differently-cased username (exit 1, nothing changed), a relay that
 // cannot be reached (exit 1, no local wipe, so the user can retry), then --force-local for a relay
 // gone for good: deleted where reachable, wiped here, and a scan of the vault folder finds nothing.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findInFiles, tempDir } from '../support/vault.ts';
+import { findInFiles } from '../support/vault.ts';
+import { cliUsers, type Run } from './cli-fixture.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const root = tempDir('hearth-cli-account-');
-const vaultDir = join(root, 'ann');
-const username = `ann-${process.pid}`;
+const cli = cliUsers('hearth-cli-account-', ['ann'] as const);
+const root = cli.root;
+const vaultDir = cli.vaultOf('ann');
+const username = cli.users.ann;
 const marker = `MARKER-cli-account-${process.pid}-${Date.now()}`;
 
 function hearth(args: string[], input = ''): Promise<Run> {
-  const env = { ...process.env, HEARTH_VAULT: vaultDir, HEARTH_PASSPHRASE: 'passphrase of ann' };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/hearth.js', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.stdin.end(input);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return cli.hearth('ann', args, input);
 }
 
 let relay: TestRelay;

@@ -1,43 +1,12 @@
 // `hearth link create|list|revoke|open` as real processes against a real relay: the URL printed
 // opens back as the document's Markdown (without any vault), an Editor is refused naming the role,
 // a revoked link and a tampered key exit 1 with a clear message, and bad usage exits 2.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/vault.ts';
+import { cliUsers } from './cli-fixture.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const root = tempDir('hearth-cli-links-');
-const suffix = String(process.pid);
-const users = { ann: `ann-${suffix}`, bob: `bob-${suffix}`, nobody: `nobody-${suffix}` };
-type Who = keyof typeof users;
+const { users, hearth, json, initAndRegister } = cliUsers('hearth-cli-links-', ['ann', 'bob', 'nobody'] as const);
 const BODY = '# Plan\n\nThe **launch** is on Friday, CLILINKMARKER.\n';
-
-function hearth(who: Who, args: string[], input = ''): Promise<Run> {
-  const env = { ...process.env, HEARTH_VAULT: join(root, who), HEARTH_PASSPHRASE: `passphrase of ${who}` };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/hearth.js', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.stdin.end(input);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function json<T>(who: Who, args: string[], input?: string): Promise<T> {
-  const run = await hearth(who, [...args, '--json'], input);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout) as T;
-}
 
 interface Link {
   id: string;
@@ -53,12 +22,7 @@ let doc: string;
 describe('hearth link commands', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     relay = await startTestRelay();
-    await Promise.all(
-      (['ann', 'bob'] as Who[]).map(async (who) => {
-        expect((await hearth(who, ['init', '--username', users[who]])).code).toBe(0);
-        expect((await hearth(who, ['account', 'register', '--relay', relay.url])).code).toBe(0);
-      }),
-    );
+    await initAndRegister(relay.url, ['ann', 'bob']);
     expect((await hearth('ann', ['workspace', 'create', 'Team', '--relay', relay.url])).code).toBe(0);
     doc = (await json<{ id: string }>('ann', ['doc', 'create', '--workspace', 'Team', '--title', 'Plan', '--file', '-'], BODY)).id;
     expect((await hearth('ann', ['member', 'add', 'Team', users.bob, '--role', 'editor'])).code).toBe(0);

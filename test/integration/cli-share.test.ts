@@ -2,42 +2,11 @@
 // relay: a personal document is shared only with --yes (saying what leaves the device), the
 // recipient lists and accepts a 'document' invitation, a Viewer's edit and delete exit 1 naming
 // the role, revoke removes the person, and the usage contract (exit 2).
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/vault.ts';
+import { cliUsers } from './cli-fixture.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const root = tempDir('hearth-cli-share-');
-const suffix = String(process.pid);
-const users = { ann: `ann-${suffix}`, bob: `bob-${suffix}` };
-type Who = keyof typeof users;
-
-function hearth(who: Who, args: string[], input = ''): Promise<Run> {
-  const env = { ...process.env, HEARTH_VAULT: join(root, who), HEARTH_PASSPHRASE: `passphrase of ${who}` };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/hearth.js', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.stdin.end(input);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function json<T>(who: Who, args: string[], input?: string): Promise<T> {
-  const run = await hearth(who, [...args, '--json'], input);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout) as T;
-}
+const { users, hearth, json, initAndRegister } = cliUsers('hearth-cli-share-', ['ann', 'bob'] as const);
 
 let relay: TestRelay;
 let doc: string;
@@ -45,12 +14,7 @@ let doc: string;
 describe('hearth share', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     relay = await startTestRelay();
-    await Promise.all(
-      (Object.keys(users) as Who[]).map(async (who) => {
-        expect((await hearth(who, ['init', '--username', users[who]])).code).toBe(0);
-        expect((await hearth(who, ['account', 'register', '--relay', relay.url])).code).toBe(0);
-      }),
-    );
+    await initAndRegister(relay.url);
     expect((await hearth('ann', ['workspace', 'create', 'Notes'])).code).toBe(0);
     doc = (await json<{ id: string }>('ann', ['doc', 'create', '--workspace', 'Notes', '--title', 'Recipe', '--file', '-'], 'two eggs\n')).id;
   });

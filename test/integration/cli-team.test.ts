@@ -1,42 +1,11 @@
 // The team commands of the `hearth` CLI as real processes against a real relay: register,
 // create a team workspace, invite with roles, accept, sync, role refusals (exit 1 naming the role),
 // role change, removal, and the usage contract (exit 2).
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../support/vault.ts';
+import { cliUsers } from './cli-fixture.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const root = tempDir('hearth-cli-team-');
-const suffix = String(process.pid);
-const users = { ann: `ann-${suffix}`, bob: `bob-${suffix}`, cat: `cat-${suffix}` };
-type Who = keyof typeof users;
-
-function hearth(who: Who, args: string[], input = ''): Promise<Run> {
-  const env = { ...process.env, HEARTH_VAULT: join(root, who), HEARTH_PASSPHRASE: `passphrase of ${who}` };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/hearth.js', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.stdin.end(input);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function json<T>(who: Who, args: string[], input?: string): Promise<T> {
-  const run = await hearth(who, [...args, '--json'], input);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout) as T;
-}
+const { users, hearth, json, initAndRegister } = cliUsers('hearth-cli-team-', ['ann', 'bob', 'cat'] as const);
 
 let relay: TestRelay;
 let workspace: string;
@@ -45,13 +14,7 @@ let doc: string;
 describe('hearth team commands', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     relay = await startTestRelay();
-    await Promise.all(
-      (Object.keys(users) as Who[]).map(async (who) => {
-        expect((await hearth(who, ['init', '--username', users[who]])).code).toBe(0);
-        const registered = await json<{ username: string }>(who, ['account', 'register', '--relay', relay.url]);
-        expect(registered.username).toBe(users[who]);
-      }),
-    );
+    await initAndRegister(relay.url);
   });
   afterAll(() => relay?.stop());
 

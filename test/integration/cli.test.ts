@@ -5,34 +5,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/vault.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { jsonOf, runHearth, type Run } from './cli-fixture.ts';
 
 const root = tempDir('hearth-cli-');
 const vaultDir = join(root, 'vault');
 const env = { ...process.env, HEARTH_VAULT: vaultDir, HEARTH_PASSPHRASE: 'cli passphrase one' };
 
 function hearth(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/hearth.js', ...args], { env: options.env ?? env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.stdin.end(options.input ?? '');
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runHearth(args, options.env ?? env, options.input);
 }
 
 async function json<T>(args: string[], options?: { input?: string }): Promise<T> {
-  const run = await hearth([...args, '--json'], options);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout) as T;
+  return jsonOf<T>(await hearth([...args, '--json'], options));
 }
 
 // Each call is a real process that derives a real Argon2id key, so a slow machine gets room.
