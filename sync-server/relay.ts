@@ -494,7 +494,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       }
       case 'deleteDoc': {
         await requireRole(connection, frame.space, canDeleteContent, 'delete documents');
-        await store.deleteDoc(frame.space, frame.doc);
+        await store.deleteDoc(frame.space, frame.doc); // its public links go with it
+        await store.driver.scrub();
         return send(ok(frame.rid));
       }
       case 'fileBegin': {
@@ -535,13 +536,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         const { account } = await requireRole(connection, frame.space, canManageLinks, 'create links');
         if (frame.parts[0]!.length > limits.maxLinkBytes) throw limitError('TOO_LARGE', 'maxLinkBytes', `A shared copy is at most ${limits.maxLinkBytes} bytes.`);
         if (frame.expiresAt !== null && frame.expiresAt <= now) throw new HearthError('BAD_REQUEST', 'The expiry is in the past; choose a later time.');
-        await store.putLink(frame.link, frame.space, account, frame.parts[0]!, frame.expiresAt, limits.bytesPerSpace, now);
+        await store.putLink(frame.link, frame.space, account, frame.parts[0]!, frame.expiresAt, limits.bytesPerSpace, now, frame.doc ?? null);
         log.write('info', 'link_created', { space: frame.space, link: frame.link });
         return send(ok(frame.rid));
       }
       case 'linkRevoke': {
         await requireRole(connection, frame.space, canManageLinks, 'revoke links');
         if (!(await store.revokeLink(frame.space, frame.link))) throw new HearthError('NOT_FOUND', 'No active link with that id in this space.');
+        await store.driver.scrub(); // S6: the dropped copy leaves the WAL too
         log.write('info', 'link_revoked', { space: frame.space, link: frame.link });
         return send(ok(frame.rid));
       }
@@ -587,8 +589,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
             `This account is still a member of ${outliving.length} space(s) that other Owners keep; leave each first with a signed account_deleted membership entry (Hearth does this for you), then delete the account.`,
           );
         }
-        await store.markAccountDeleted(account, now);
+        await store.markAccountDeleted(account, now); // also revokes every link it created
         const purged = purgeWindowMs === 0 ? await store.purgeDeleted(now) : [];
+        if (purgeWindowMs !== 0) await store.driver.scrub(); // (a purge scrubs by itself)
         for (const space of purged) forgetSpace(space, true);
         // The relay log keeps that it happened and how much went: no content, and not even the account's id.
         log.write('info', 'account_deleted', { connection: connection.id, spacesDeleted: purged.length, purgeWindowMs });

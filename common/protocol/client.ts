@@ -317,8 +317,9 @@ export class RelayClient {
     await this.expect('ok', { t: 'fileDelete', space, file, parts: [] });
   }
 
-  async linkCreate(space: string, link: string, ciphertext: Uint8Array, expiresAt: number | null = null): Promise<void> {
-    await this.expect('ok', { t: 'linkCreate', space, link, expiresAt, parts: [ciphertext] });
+  /** Publishes a link's copy; naming `doc` lets the relay drop the link when that document is deleted. */
+  async linkCreate(space: string, link: string, ciphertext: Uint8Array, expiresAt: number | null = null, doc?: string): Promise<void> {
+    await this.expect('ok', { t: 'linkCreate', space, link, expiresAt, ...(doc ? { doc } : {}), parts: [ciphertext] });
   }
 
   async linkRevoke(space: string, link: string): Promise<void> {

@@ -50,7 +50,8 @@ export const clientFrames = {
   fileStatus: frame('fileStatus', { rid, space, file: IdSchema }),
   fileGet: frame('fileGet', { rid, space, file: IdSchema, index: z.number().int().min(0).max(2 ** 31) }),
   fileDelete: frame('fileDelete', { rid, space, file: IdSchema }),
-  linkCreate: frame('linkCreate', { rid, space, link: IdSchema, expiresAt: z.number().int().min(0).nullable() }, 1),
+  /** `doc`: the document the copy publishes (the relay knows document ids from the change logs); deleting it drops the link. */
+  linkCreate: frame('linkCreate', { rid, space, link: IdSchema, expiresAt: z.number().int().min(0).nullable(), doc: IdSchema.optional() }, 1),
   linkRevoke: frame('linkRevoke', { rid, space, link: IdSchema }),
   /** An encrypted presence update (common/protocol/presence.ts), forwarded to the document's other subscribers, never stored. */
   presence: frame('presence', { rid, space, doc }, 1),

@@ -35,6 +35,16 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `CREATE INDEX links_by_space ON links (space)`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      // The document a link publishes (the relay already knows document ids from the change logs),
+      // so deleting the document drops its links too, whoever created them. NULL for older links.
+      `ALTER TABLE links ADD COLUMN doc TEXT`,
+      `CREATE INDEX links_by_doc ON links (space, doc)`,
+      `CREATE INDEX links_by_creator ON links (created_by)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -8,7 +8,7 @@ import { HearthError } from '../../common/errors.ts';
 import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
 import type { Role } from '../../common/roles.ts';
 import { LATEST_SCHEMA_VERSION, dialectSql, migrations } from './migrations.ts';
-import type { SqlDriver, SqlExecutor, StoreEvent } from './sql-driver.ts';
+import type { SqlDriver, SqlExecutor, SqlValue, StoreEvent } from './sql-driver.ts';
 
 export interface AccountRecord {
   account: string;
@@ -33,6 +33,8 @@ export interface FileRecord {
 export interface LinkRecord {
   link: string;
   space: string;
+  /** The document it publishes, when its creator said (null for links made before the relay kept it). */
+  doc: string | null;
   ciphertext: Uint8Array | null;
   createdAt: number;
   expiresAt: number | null;
@@ -265,6 +267,8 @@ export class RelayStore {
       await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ?`, [space, doc]);
       await tx.run(`DELETE FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
       await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(used!.total), space]);
+      // S6: the document's public links end with it (whoever created them), their copies dropped.
+      await revokeLinksWhere(tx, `space = ? AND doc = ?`, [space, doc]);
     });
   }
 
@@ -322,12 +326,13 @@ export class RelayStore {
 
   // ── links ───────────────────────────────────────────────────────────────────────────────────
 
-  async putLink(link: string, space: string, createdBy: string, ciphertext: Uint8Array, expiresAt: number | null, quota: number, at: number): Promise<void> {
+  /** Stores a link's ciphertext; `doc` (the document it publishes, when the client names it) lets deleting that document drop it. */
+  async putLink(link: string, space: string, createdBy: string, ciphertext: Uint8Array, expiresAt: number | null, quota: number, at: number, doc: string | null = null): Promise<void> {
     await this.driver.transaction(async (tx) => {
       const [existing] = await tx.all(`SELECT 1 AS found FROM links WHERE link = ?`, [link]);
       if (existing) throw new HearthError('ALREADY_EXISTS', 'A link with this id exists; choose a new random id.');
       await chargeQuota(tx, space, ciphertext.length, quota);
-      await tx.run(`INSERT INTO links (link, space, created_by, ciphertext, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, 0)`, [link, space, createdBy, ciphertext, at, expiresAt]);
+      await tx.run(`INSERT INTO links (link, space, doc, created_by, ciphertext, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`, [link, space, doc, createdBy, ciphertext, at, expiresAt]);
     });
   }
 
@@ -337,6 +342,7 @@ export class RelayStore {
     return {
       link,
       space: row.space as string,
+      doc: (row.doc as string | null) ?? null,
       ciphertext: (row.ciphertext as Uint8Array | null) ?? null,
       createdAt: num(row.created_at),
       expiresAt: numOrNull(row.expires_at),
@@ -394,9 +400,17 @@ export class RelayStore {
     return rows.map((r) => r.space);
   }
 
-  /** Marks an account deleted: it can no longer sign in or be found. purgeDeleted() removes its rows. */
+  /**
+   * Marks an account deleted: it can no longer sign in or be found, and every public link it
+   * created is revoked at once (copies dropped, also in spaces that outlive it; the rows keep no
+   * creator). purgeDeleted() removes its other rows.
+   */
   async markAccountDeleted(account: string, at: number): Promise<void> {
-    await this.driver.run(`UPDATE accounts SET deleted_at = ? WHERE account = ? AND deleted_at IS NULL`, [at, account]);
+    await this.driver.transaction(async (tx) => {
+      await tx.run(`UPDATE accounts SET deleted_at = ? WHERE account = ? AND deleted_at IS NULL`, [at, account]);
+      await revokeLinksWhere(tx, `created_by = ?`, [account]);
+      await tx.run(`UPDATE links SET created_by = NULL WHERE created_by = ?`, [account]);
+    });
   }
 
   /**
@@ -439,6 +453,15 @@ async function chargeQuota(tx: SqlExecutor, space: string, delta: number, quota:
   if (!row) {
     const [exists] = await tx.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space]);
     throw exists ? quotaError() : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
+  }
+}
+
+/** Revokes the active links matching `where`: ciphertext dropped, row kept so the viewer can say "revoked", quota given back. */
+async function revokeLinksWhere(tx: SqlExecutor, where: string, params: readonly SqlValue[]): Promise<void> {
+  const rows = await tx.all(`SELECT link, space, LENGTH(ciphertext) AS size FROM links WHERE revoked = 0 AND ${where}`, params);
+  for (const row of rows) {
+    await tx.run(`UPDATE links SET revoked = 1, ciphertext = NULL WHERE link = ?`, [row.link as string]);
+    await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(row.size ?? 0), row.space as string]);
   }
 }
 

@@ -59,8 +59,13 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       const driver = open();
       expect(await migrate(driver, 0)).toBe(0);
       expect(await codeOf(driver.all('SELECT * FROM accounts'))).not.toBe('ok');
-      expect(await migrate(driver)).toBe(1);
+      expect(await migrate(driver, 1)).toBe(1);
+      // A link stored by a version-1 relay (which did not keep the document) reads back after version 2.
+      await driver.run(`INSERT INTO spaces (space, kind, created_at, next_membership_seq, head, bytes_used) VALUES ('s1', 'workspace', 1, 1, 'h', 3)`);
+      await driver.run(`INSERT INTO links (link, space, created_by, ciphertext, created_at, expires_at, revoked) VALUES ('old', 's1', NULL, ?, 1, NULL, 0)`, [new Uint8Array([1, 2, 3])]);
+      expect(await migrate(driver)).toBe(2);
       const store = await RelayStore.open(driver);
+      expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
       await store.createAccount({ account: member().id, username: 'migrated', displayName: 'M', boxPublicKey: member().id, avatar: null, createdAt: 1 });
       await store.close();
       const again = await RelayStore.open(open());
@@ -140,6 +145,45 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await store.getLink('l1')).toMatchObject({ revoked: true, ciphertext: null });
       expect((await store.getSpace(space.id))!.bytesUsed).toBe(0);
       expect(await codeOf(store.appendChange('no-such-space', 'doc', 'x', owner.id, randomBytes(1), 1000))).toBe('NOT_FOUND');
+      await store.close();
+    });
+
+    it('deleting a document revokes its links, whoever created them: copies dropped, quota given back, other links kept', async () => {
+      const { store } = await openStore();
+      const [owner, admin] = [member(), member()];
+      const space = await spaceOf(store, owner);
+      await add(store, space, owner, admin, 'admin');
+      await store.appendChange(space.id, 'doc', 'c', owner.id, randomBytes(100), QUOTA);
+      await store.putLink('mine', space.id, owner.id, randomBytes(300), null, QUOTA, 1, 'doc');
+      await store.putLink('theirs', space.id, admin.id, randomBytes(200), null, QUOTA, 1, 'doc');
+      await store.putLink('other-doc', space.id, admin.id, randomBytes(50), null, QUOTA, 1, 'doc2');
+      await store.putLink('no-doc', space.id, admin.id, randomBytes(25), null, QUOTA, 1);
+      expect((await store.getLink('mine'))!.doc).toBe('doc');
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(675);
+      await store.deleteDoc(space.id, 'doc');
+      for (const link of ['mine', 'theirs']) expect(await store.getLink(link)).toMatchObject({ revoked: true, ciphertext: null });
+      for (const link of ['other-doc', 'no-doc']) expect(await store.getLink(link)).toMatchObject({ revoked: false, ciphertext: expect.any(Uint8Array) });
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(75);
+      expect(await store.revokeLink(space.id, 'mine')).toBe(false);
+      await store.close();
+    });
+
+    it('deleting an account revokes every link it created, also in spaces that outlive it', async () => {
+      const { store } = await openStore();
+      const [owner, admin] = [member(), member()];
+      for (const [m, name] of [[owner, 'owner'], [admin, 'admin']] as const) {
+        await store.createAccount({ account: m.id, username: name, displayName: name, boxPublicKey: m.id, avatar: null, createdAt: 1 });
+      }
+      const space = await spaceOf(store, owner);
+      await add(store, space, owner, admin, 'admin');
+      await store.putLink('by-admin', space.id, admin.id, randomBytes(300), null, QUOTA, 1, 'doc');
+      await store.putLink('by-owner', space.id, owner.id, randomBytes(100), null, QUOTA, 1, 'doc');
+      await store.markAccountDeleted(admin.id, 10);
+      expect(await store.getLink('by-admin')).toMatchObject({ revoked: true, ciphertext: null });
+      expect(await store.getLink('by-owner')).toMatchObject({ revoked: false, ciphertext: expect.any(Uint8Array) });
+      expect(await store.driver.all(`SELECT link FROM links WHERE created_by = ?`, [admin.id])).toEqual([]);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(100);
+      expect(await store.getSpace(space.id)).toBeDefined();
       await store.close();
     });
 
