@@ -3,7 +3,7 @@
 import * as A from '@automerge/automerge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ann: Peer;
@@ -17,10 +17,7 @@ beforeAll(async () => {
   bob = await makePeer(relay.url, 'bob');
   vic = await makePeer(relay.url, 'vic');
 });
-afterAll(async () => {
-  for (const peer of [ann, bob, vic]) if (peer) await closePeer(peer);
-  await relay?.stop();
-});
+afterAll(() => closeAll([ann, bob, vic], { relay }));
 
 describe('team workspaces', () => {
   it('creates a team workspace, invites by username, and the invitee accepts it with its documents', async () => {

@@ -6,33 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, tryOpen, utf8 } from '../../common/crypto/sodium.ts';
-import type { WebSocketLike } from '../../common/protocol/client.ts';
 import { RelayClient } from '../../common/protocol/client.ts';
 import type { Vault } from '../../main/vault/vault.ts';
 import { findInFiles, tempDir } from '../support/vault.ts';
 import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { SyncEngine } from '../../main/sync/engine.ts';
-import { closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
-import { startHostileProxy, type HostileProxy } from './sync-proxy.ts';
+import { closeAll, eventually, frameRecorder, makePeer, type Peer } from './sync-fixture.ts';
+import { routeThrough, startHostileProxy, type HostileProxy } from './sync-proxy.ts';
 
 const MARK = `f${process.pid}x${Date.now().toString(36)}`;
 const NAME_MARK = `FILENAME-${MARK}`;
 const BYTES_MARK = `FILEBYTES-${MARK}`;
 
-const frames: Uint8Array[] = [];
-function recordingSocket(url: string): WebSocketLike {
-  const socket = new WebSocket(url);
-  const send = socket.send.bind(socket);
-  socket.send = ((data: Uint8Array) => {
-    frames.push(new Uint8Array(data));
-    send(data);
-  }) as typeof socket.send;
-  socket.on('message', (data: Buffer) => frames.push(new Uint8Array(data)));
-  return socket as unknown as WebSocketLike;
-}
+const { frames, createSocket: recordingSocket } = frameRecorder();
 
 let relay: TestRelay;
 let ann: Peer; // owner
@@ -59,16 +46,11 @@ beforeAll(async () => {
   await bob.engine.acceptInvitation(workspaceId);
   proxy = await startHostileProxy(relay.url);
   cat = await makePeer(relay.url, 'cat');
-  await cat.engine.close();
-  cat.engine = new SyncEngine(cat.vault, { createSocket: () => new WebSocket(proxy.url) as unknown as WebSocketLike });
+  await routeThrough(cat, proxy);
   await ann.engine.invite(workspaceId, cat.vault.profile.username, 'viewer');
   await cat.engine.acceptInvitation(workspaceId);
 });
-afterAll(async () => {
-  for (const peer of [ann, bob, cat]) if (peer) await closePeer(peer);
-  await proxy?.close();
-  await relay?.stop();
-});
+afterAll(() => closeAll([ann, bob, cat], { proxy, relay }));
 
 describe('files in a team workspace', () => {
   it('an attachment reaches another member byte for byte, with its name and type', async () => {

@@ -3,6 +3,8 @@
  * to a real relay over real sockets.
  */
 import { join } from 'node:path';
+import WebSocket from 'ws';
+import type { WebSocketLike } from '../../common/protocol/client.ts';
 import { SyncEngine, type SyncEngineOptions } from '../../main/sync/engine.ts';
 import type { Vault } from '../../main/vault/vault.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
@@ -30,6 +32,13 @@ export async function closePeer(peer: Peer): Promise<void> {
   if (!peer.vault.isLocked) peer.vault.lock();
 }
 
+/** Closes the peers that were made (a failed beforeAll leaves some unset), then the proxy and the relay, if any. */
+export async function closeAll(peers: Array<Peer | undefined>, servers: { proxy?: { close(): Promise<void> }; relay?: { stop(): Promise<void> } }): Promise<void> {
+  for (const peer of peers) if (peer) await closePeer(peer);
+  await servers.proxy?.close();
+  await servers.relay?.stop();
+}
+
 /** Waits until `check` holds, polling; fails with `what` after `ms`. */
 export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
@@ -43,4 +52,20 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
 /** Body text of a document as a peer has it. */
 export function bodyOf(peer: Peer, documentId: string): string {
   return peer.vault.documents.get(documentId).body;
+}
+
+/** Every frame the sockets it makes send or receive, as the bytes on the wire (pass `createSocket` to an engine). */
+export function frameRecorder(): { frames: Uint8Array[]; createSocket: (url: string) => WebSocketLike } {
+  const frames: Uint8Array[] = [];
+  const createSocket = (url: string): WebSocketLike => {
+    const socket = new WebSocket(url);
+    const send = socket.send.bind(socket);
+    socket.send = ((data: Uint8Array) => {
+      frames.push(new Uint8Array(data));
+      send(data);
+    }) as typeof socket.send;
+    socket.on('message', (data: Buffer) => frames.push(new Uint8Array(data)));
+    return socket as unknown as WebSocketLike;
+  };
+  return { frames, createSocket };
 }

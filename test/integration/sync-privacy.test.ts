@@ -3,14 +3,12 @@
 // connections only to the configured relay. Every frame both ways is recorded, and after a
 // session of team use the relay's storage, its log and those frames hold none of the markers.
 import * as A from '@automerge/automerge';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebSocketLike } from '../../common/protocol/client.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
 import { recordConnections } from '../support/connection-recorder.ts';
 import { createTestVault, findInFiles } from '../support/vault.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
+import { closePeer, eventually, frameRecorder, makePeer, type Peer } from './sync-fixture.ts';
 
 const MARK = `m${process.pid}x${Date.now().toString(36)}`;
 const markers = {
@@ -23,17 +21,7 @@ const markers = {
 };
 
 /** Every frame a client sends or receives, as the bytes on the wire. */
-const frames: Uint8Array[] = [];
-function recordingSocket(url: string): WebSocketLike {
-  const socket = new WebSocket(url);
-  const send = socket.send.bind(socket);
-  socket.send = ((data: Uint8Array) => {
-    frames.push(new Uint8Array(data));
-    send(data);
-  }) as typeof socket.send;
-  socket.on('message', (data: Buffer) => frames.push(new Uint8Array(data)));
-  return socket as unknown as WebSocketLike;
-}
+const { frames, createSocket: recordingSocket } = frameRecorder();
 
 let relay: TestRelay;
 beforeAll(async () => {

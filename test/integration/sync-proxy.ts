@@ -3,7 +3,10 @@
  * the client's frames through and lets a test rewrite every frame the relay sends back.
  */
 import { WebSocketServer, WebSocket } from 'ws';
+import type { WebSocketLike } from '../../common/protocol/client.ts';
 import { decodeRelayFrame, encodeFrame, type RelayFrame } from '../../common/protocol/messages.ts';
+import { SyncEngine } from '../../main/sync/engine.ts';
+import type { Peer } from './sync-fixture.ts';
 
 export interface HostileProxy {
   url: string;
@@ -40,4 +43,10 @@ export async function startHostileProxy(relayUrl: string): Promise<HostileProxy>
     upstream.on('error', () => downstream.close());
   });
   return proxy;
+}
+
+/** Closes `peer`'s engine and gives it a new one that believes it talks to the relay while every frame passes through `proxy`. */
+export async function routeThrough(peer: Peer, proxy: HostileProxy): Promise<void> {
+  await peer.engine.close();
+  peer.engine = new SyncEngine(peer.vault, { createSocket: () => new WebSocket(proxy.url) as unknown as WebSocketLike });
 }

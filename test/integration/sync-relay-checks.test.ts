@@ -2,13 +2,11 @@
 // withholds the tail it claims to hold, or rolls back (or forks) the membership log. Each is
 // reported as a sync warning naming the workspace; a rolled-back log stops the round.
 import * as A from '@automerge/automerge';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebSocketLike } from '../../common/protocol/client.ts';
-import { SyncEngine, type SyncWarning } from '../../main/sync/engine.ts';
+import type { SyncWarning } from '../../main/sync/engine.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { closePeer, makePeer, type Peer } from './sync-fixture.ts';
-import { startHostileProxy, type HostileProxy } from './sync-proxy.ts';
+import { closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { routeThrough, startHostileProxy, type HostileProxy } from './sync-proxy.ts';
 
 let relay: TestRelay;
 let proxy: HostileProxy;
@@ -25,19 +23,14 @@ beforeAll(async () => {
   ann = await makePeer(relay.url, 'ann');
   bob = await makePeer(relay.url, 'bob');
   cat = await makePeer(relay.url, 'cat');
-  await bob.engine.close();
-  bob.engine = new SyncEngine(bob.vault, { createSocket: () => new WebSocket(proxy.url) as unknown as WebSocketLike });
+  await routeThrough(bob, proxy);
   bob.engine.onWarning((w) => warnings.push(w));
   workspaceId = (await ann.engine.createTeamWorkspace('Ledger', relay.url)).id;
   docId = ann.vault.documents.create(workspaceId, { title: 'Accounts', init: (d) => A.updateText(d, ['body'], 'start') }).id;
   await ann.engine.invite(workspaceId, bob.vault.profile.username, 'editor');
   await bob.engine.acceptInvitation(workspaceId);
 });
-afterAll(async () => {
-  for (const peer of [ann, bob, cat]) if (peer) await closePeer(peer);
-  await proxy?.close();
-  await relay?.stop();
-});
+afterAll(() => closeAll([ann, bob, cat], { proxy, relay }));
 
 async function annWrites(...texts: string[]): Promise<void> {
   for (const text of texts) {

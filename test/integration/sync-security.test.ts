@@ -11,12 +11,9 @@ import type { RelayFrame } from '../../common/protocol/messages.ts';
 import { MembershipView } from '../../main/sync/membership-view.ts';
 import { encodeChanges } from '../../main/sync/payload.ts';
 import type { SyncWarning } from '../../main/sync/engine.ts';
-import { SyncEngine } from '../../main/sync/engine.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closePeer, makePeer, type Peer } from './sync-fixture.ts';
-import { startHostileProxy, type HostileProxy } from './sync-proxy.ts';
-import WebSocket from 'ws';
-import type { WebSocketLike } from '../../common/protocol/client.ts';
+import { bodyOf, closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { routeThrough, startHostileProxy, type HostileProxy } from './sync-proxy.ts';
 
 let relay: TestRelay;
 let proxy: HostileProxy;
@@ -36,8 +33,7 @@ beforeAll(async () => {
   vic = await makePeer(relay.url, 'vic');
   eve = await makePeer(relay.url, 'eve');
   // Bob's engine believes it talks to the relay; every frame actually passes through the proxy.
-  await bob.engine.close();
-  bob.engine = new SyncEngine(bob.vault, { createSocket: () => new WebSocket(proxy.url) as unknown as WebSocketLike });
+  await routeThrough(bob, proxy);
   bob.engine.onWarning((w) => warnings.push(w));
   const workspace = await ann.engine.createTeamWorkspace('Board room', relay.url);
   workspaceId = workspace.id;
@@ -47,11 +43,7 @@ beforeAll(async () => {
   await ann.engine.invite(workspaceId, eve.vault.profile.username, 'editor');
   for (const peer of [bob, vic, eve]) await peer.engine.acceptInvitation(workspaceId);
 });
-afterAll(async () => {
-  for (const peer of [ann, bob, vic, eve]) if (peer) await closePeer(peer);
-  await proxy?.close();
-  await relay?.stop();
-});
+afterAll(() => closeAll([ann, bob, vic, eve], { proxy, relay }));
 
 /** The blobs the relay stores for the document, in order. */
 async function storedChanges(): Promise<Uint8Array[]> {

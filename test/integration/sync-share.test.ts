@@ -14,7 +14,7 @@ import { SHARED_WITH_ME } from '../../main/sync/engine.ts';
 import { INDEX_DOC, loadIndex } from '../../main/sync/workspace-index.ts';
 import { findInFiles } from '../support/vault.ts';
 import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ann: Peer; // owner of the team workspace, shares one document
@@ -39,10 +39,7 @@ beforeAll(async () => {
   await ann.engine.invite(workspaceId, cat.vault.profile.username, 'editor');
   await cat.engine.acceptInvitation(workspaceId);
 });
-afterAll(async () => {
-  for (const peer of [ann, cat, bob, vic]) if (peer) await closePeer(peer);
-  await relay?.stop();
-});
+afterAll(() => closeAll([ann, cat, bob, vic], { relay }));
 
 async function stored(space: string, doc: string): Promise<Uint8Array[]> {
   const rows = await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ? ORDER BY seq', [space, doc]);
