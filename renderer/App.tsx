@@ -14,12 +14,16 @@ import { useSession } from './state/session.ts';
 import { useUi } from './state/ui.ts';
 import { useProgress } from './state/progress.ts';
 import { Notices } from './components/Notices.tsx';
+import { ConnectionBanner, useReconnectRefresh } from './components/ConnectionBanner.tsx';
+import { useUnsentGuard } from './components/UnsentEdits.tsx';
 
 export function App() {
   const phase = useSession((s) => s.phase);
   const problem = useSession((s) => s.problem);
   const theme = useSession((s) => s.settings.theme);
   useTheme(theme);
+  useReconnectRefresh();
+  useUnsentGuard();
 
   useEffect(() => {
     let unsubscribe: Array<() => void> = [];
@@ -51,6 +55,8 @@ export function App() {
       useComments.setState({ documentId: null, threads: null, activeThreadId: null });
       useFiles.setState({ workspaceId: null, files: null, uploads: [] });
       useUi.getState().openDialog(null);
+      // Edits main has not confirmed wait in this page's memory for the unlock (a wipe ends them).
+      if (phase === 'locked') for (const replica of openReplicas.values()) replica.park();
       openReplicas.clear();
     }
   }, [phase]);
@@ -73,6 +79,7 @@ export function App() {
           </div>
         </main>
       ) : null}
+      <ConnectionBanner />
       {phase === 'no-vault' ? <FirstRunScreen /> : null}
       {phase === 'locked' ? <UnlockScreen /> : null}
       {phase === 'unlocked' ? <MainScreen /> : null}

@@ -48,6 +48,8 @@ export interface BrowserServer {
   readonly token: string;
   /** What the user opens: the origin with the token in the fragment. */
   readonly url: string;
+  /** Drops every page's socket (as a network blip would); the server keeps listening and pages reconnect. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -164,6 +166,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     origin,
     token,
     url: `${origin}/#token=${token}`,
+    dropConnections: () => {
+      for (const client of sockets.clients) client.terminate();
+    },
     close: async () => {
       for (const client of sockets.clients) client.terminate();
       sockets.close();

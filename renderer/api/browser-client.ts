@@ -29,6 +29,37 @@ export interface WebSocketLike {
 export interface BrowserApiOptions {
   /** Makes the socket; the page's own WebSocket by default. */
   createSocket?: (url: string, protocols: string[]) => WebSocketLike;
+  /** Told whenever the connection goes down, comes back, or cannot come back. */
+  onConnection?: (state: ConnectionState) => void;
+  /** Whether the server still answers plain HTTP (a refused socket then means a wrong token); fetch by default. */
+  probe?: (origin: string) => Promise<boolean>;
+}
+
+/**
+ * The connection as the page should show it. `reconnecting`: the socket dropped and the client
+ * tries again with backoff; calls fail at once with UNAVAILABLE meanwhile. `gone`: the server
+ * answers but refuses this page's token, which happens when Hearth was restarted (every start
+ * makes a new token): only the new address helps, so the client stops trying.
+ */
+export type ConnectionState = { kind: 'connected' } | { kind: 'reconnecting'; attempt: number } | { kind: 'gone'; message: string };
+
+/** Backoff between reconnect attempts: 250 ms doubling up to 5 s. Pure, for the tests. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(250 * 2 ** Math.max(0, attempt), 5000);
+}
+
+/** How many refused attempts, while the server answers HTTP, mean "restarted with another token". */
+export const REFUSALS_BEFORE_GONE = 3;
+
+export const RESTARTED_MESSAGE = 'Hearth was restarted, and this page\'s access no longer works. Open the new address that `npm start` printed (it ends in #token=…). Edits not yet saved in this page are lost when it closes.';
+
+async function answersHttp(origin: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${origin}/`, { method: 'HEAD', cache: 'no-store' });
+    return response.status < 500;
+  } catch {
+    return false;
+  }
 }
 
 /** The token from the URL fragment (moved into sessionStorage), or the one this tab stored before. */
@@ -43,9 +74,9 @@ export function readPageToken(): string {
   return sessionStorage.getItem(TOKEN_STORAGE_KEY) ?? '';
 }
 
-const gone = (why: string): Result<never> => ({
+const unavailable = (why: string): Result<never> => ({
   ok: false,
-  error: { code: 'UNAVAILABLE', message: `Hearth's local server is not reachable (${why}). Check that \`npm start\` is still running, then reload the page.` },
+  error: { code: 'UNAVAILABLE', message: `Hearth's local server is not reachable right now (${why}). The page is reconnecting; try again in a moment. If it stays down, check that \`npm start\` is still running.` },
 });
 
 function toBytes(data: unknown): Uint8Array {
@@ -56,35 +87,41 @@ function toBytes(data: unknown): Uint8Array {
 
 /**
  * Connects to browser mode's API at `serverOrigin` (e.g. window.location.origin). An empty
- * `token` means: read it from the page (readPageToken). Rejects only if the connection cannot be
- * opened, with a message that says what to do.
+ * `token` means: read it from the page (readPageToken). Rejects only if the first connection
+ * cannot be opened, with a message that says what to do. Afterwards a dropped socket is opened
+ * again with backoff (same origin, same token); event listeners stay registered here, and the
+ * server sends every connection its events, so they keep working on the new socket.
  */
 export async function connectBrowserApi(serverOrigin: string, token: string, options: BrowserApiOptions = {}): Promise<HearthApi> {
   const secret = token || readPageToken();
   if (!secret) throw new Error('This page has no access token. Open the address that `npm start` printed (it ends in #token=…).');
   const url = `${serverOrigin.replace(/^http/, 'ws')}${API_PATH}`;
   const protocols = [API_SUBPROTOCOL, `token.${secret}`];
-  const socket = options.createSocket ? options.createSocket(url, protocols) : (new WebSocket(url, protocols) as unknown as WebSocketLike);
-  socket.binaryType = 'arraybuffer';
+  const open = () => {
+    const socket = options.createSocket ? options.createSocket(url, protocols) : (new WebSocket(url, protocols) as unknown as WebSocketLike);
+    socket.binaryType = 'arraybuffer';
+    return socket;
+  };
+  const probe = options.probe ?? answersHttp;
 
   const pending = new Map<number, (result: Result<unknown>) => void>();
   const listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
   let nextId = 1;
-  let closedBecause: string | undefined;
+  let socket: WebSocketLike | null = null;
+  /** Why the connection is down (undefined while it is up). */
+  let downBecause: string | undefined;
+  let gone: string | undefined;
+  let attempt = 0;
+  let refusals = 0;
 
-  await new Promise<void>((resolve, reject) => {
-    socket.onopen = () => resolve();
-    socket.onerror = () => reject(new Error('Hearth refused this page or is not running. Open the address that `npm start` printed.'));
-    socket.onclose = () => reject(new Error('Hearth refused this page or is not running. Open the address that `npm start` printed.'));
-  });
+  const opened = (candidate: WebSocketLike) =>
+    new Promise<boolean>((resolve) => {
+      candidate.onopen = () => resolve(true);
+      candidate.onerror = () => resolve(false);
+      candidate.onclose = () => resolve(false);
+    });
 
-  socket.onerror = null;
-  socket.onclose = (event) => {
-    closedBecause = event.reason || `connection closed (${event.code})`;
-    for (const resolve of pending.values()) resolve(gone(closedBecause));
-    pending.clear();
-  };
-  socket.onmessage = (event) => {
+  const onMessage = (event: { data: unknown }) => {
     let message;
     try {
       message = decodeWireMessage(toBytes(event.data));
@@ -107,13 +144,62 @@ export async function connectBrowserApi(serverOrigin: string, token: string, opt
     }
   };
 
+  const attach = (live: WebSocketLike) => {
+    socket = live;
+    downBecause = undefined;
+    attempt = 0;
+    refusals = 0;
+    live.onerror = null;
+    live.onmessage = onMessage;
+    live.onclose = (event) => {
+      if (socket !== live) return;
+      socket = null;
+      downBecause = event.reason || `connection closed (${event.code})`;
+      // Nothing waits for an answer that can no longer come.
+      for (const resolve of pending.values()) resolve(unavailable(downBecause));
+      pending.clear();
+      scheduleReconnect();
+    };
+  };
+
+  const scheduleReconnect = () => {
+    options.onConnection?.({ kind: 'reconnecting', attempt });
+    const timer = setTimeout(() => void reconnect(), reconnectDelay(attempt));
+    (timer as { unref?: () => void }).unref?.();
+  };
+
+  const reconnect = async () => {
+    attempt++;
+    const candidate = open();
+    if (await opened(candidate)) {
+      attach(candidate);
+      options.onConnection?.({ kind: 'connected' });
+      return;
+    }
+    // Refused while the server still serves pages: the token is not this server's any more.
+    if (await probe(serverOrigin)) refusals++;
+    else refusals = 0;
+    if (refusals >= REFUSALS_BEFORE_GONE) {
+      gone = RESTARTED_MESSAGE;
+      options.onConnection?.({ kind: 'gone', message: gone });
+      return;
+    }
+    scheduleReconnect();
+  };
+
+  const first = open();
+  if (!(await opened(first))) throw new Error('Hearth refused this page or is not running. Open the address that `npm start` printed.');
+  attach(first);
+
   const call = (method: ApiMethod, args: unknown[]): Promise<Result<unknown>> => {
-    if (closedBecause !== undefined) return Promise.resolve(gone(closedBecause));
+    if (gone !== undefined) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: gone } });
+    const live = socket;
+    if (!live || downBecause !== undefined) return Promise.resolve(unavailable(downBecause ?? 'connection closed'));
     const id = nextId++;
     return new Promise((resolve) => {
       pending.set(id, resolve);
       try {
-        socket.send(encodeWireMessage({ type: 'request', id, method, args }));
+        live.send(encodeWireMessage({ type: 'request', id, method, args }));
       } catch (error) {
         pending.delete(id);
         resolve({ ok: false, error: { code: 'BAD_REQUEST', message: `${method} could not be sent: ${error instanceof Error ? error.message : String(error)}` } });

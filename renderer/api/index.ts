@@ -4,6 +4,7 @@
  * token from the address `npm start` printed. Nothing else in the renderer knows which one it talks to.
  */
 import type { HearthApi } from '../../common/api/contract.ts';
+import { useConnection } from '../state/connection.ts';
 
 declare global {
   interface Window {
@@ -23,5 +24,5 @@ async function connect(): Promise<HearthApi> {
   if (window.hearth) return window.hearth;
   const { connectBrowserApi } = await import('./browser-client.ts');
   // An empty token: the client reads it from the URL fragment (#token=…), or this tab's earlier visit.
-  return connectBrowserApi(window.location.origin, '');
+  return connectBrowserApi(window.location.origin, '', { onConnection: (state) => useConnection.setState({ state }) });
 }

@@ -8,13 +8,16 @@ import * as A from '@automerge/automerge/slim';
 import type { DocHandle } from '@automerge/prosemirror';
 import type { DocHandleChangePayload } from '@automerge/prosemirror/dist/DocHandle.js';
 import type { DocumentSummary } from '../../common/api/contract.ts';
-import { call, hearth, messageOf } from '../state/api.ts';
+import { ApiFailure, call, hearth, messageOf } from '../state/api.ts';
+import { parkChanges } from './unsent.ts';
 
 export interface DocumentBody {
   body: string;
 }
 
 export type SaveState = { kind: 'saved' } | { kind: 'saving' } | { kind: 'failed'; message: string };
+
+export const WAITING_FOR_UNLOCK = 'The vault locked before these edits were saved. They are kept in this page and saved when you unlock.';
 
 type ChangeListener = (payload: DocHandleChangePayload<DocumentBody>) => void;
 
@@ -23,6 +26,8 @@ export class DocumentReplica implements DocHandle<DocumentBody> {
   private readonly changeListeners = new Set<ChangeListener>();
   private readonly saveListeners = new Set<(state: SaveState) => void>();
   private outbox: Uint8Array[] = [];
+  /** The batch applyChanges is carrying now (until main answers). */
+  private inFlight: Uint8Array[] | null = null;
   private sending: Promise<void> | null = null;
   private state: SaveState = { kind: 'saved' };
 
@@ -102,22 +107,52 @@ export class DocumentReplica implements DocHandle<DocumentBody> {
     if (!this.sending) this.pump();
   }
 
+  /**
+   * The vault locked: hands what main has not confirmed (the batch in flight, then the queue) to
+   * the page's unsent edits, which send it again after the next unlock. Sending the batch in
+   * flight twice does no harm: Automerge ignores a change it already has.
+   */
+  park(): void {
+    parkChanges(this.documentId, [...(this.inFlight ?? []), ...this.outbox]);
+    this.outbox = [];
+    if (!this.sending) this.setState({ kind: 'failed', message: WAITING_FOR_UNLOCK });
+  }
+
+  /**
+   * Main's copy after the connection was down: applies what this page missed meanwhile (changes
+   * it already has are ignored), then sends again what did not get through.
+   */
+  catchUp(bytes: Uint8Array): void {
+    this.applyRemote(A.getAllChanges(A.load<DocumentBody>(bytes)));
+    this.retry();
+  }
+
   private pump(): void {
     // Automerge's Change is a Uint8Array; the contract types it over a plain ArrayBuffer.
     const batch = this.outbox as Uint8Array<ArrayBuffer>[];
     this.outbox = [];
+    this.inFlight = batch;
     this.setState({ kind: 'saving' });
     this.sending = call(hearth().applyChanges(this.documentId, batch)).then(
       (summary) => {
+        this.inFlight = null;
         this.onSaved(summary);
         this.sending = null;
         if (this.outbox.length > 0) this.pump();
         else this.setState({ kind: 'saved' });
       },
       (error: unknown) => {
-        // Keep the changes, in order, ahead of anything typed since; the user can retry.
-        this.outbox = [...batch, ...this.outbox];
         this.sending = null;
+        if (error instanceof ApiFailure && error.code === 'VAULT_LOCKED') {
+          // Locked while these were on their way: they wait, in this page, for the unlock.
+          this.park();
+          this.inFlight = null;
+          return;
+        }
+        this.inFlight = null;
+        // Keep the changes, in order, ahead of anything typed since; the user can retry (and the
+        // page does, when a dropped connection comes back).
+        this.outbox = [...batch, ...this.outbox];
         this.setState({ kind: 'failed', message: messageOf(error) });
       },
     );

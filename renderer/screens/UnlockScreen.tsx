@@ -2,6 +2,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { Lock } from 'lucide-react';
 import { Avatar } from '../components/Avatar.tsx';
+import { UnsentNote } from '../components/UnsentEdits.tsx';
 import { ApiFailure, messageOf } from '../state/api.ts';
 import { useSession } from '../state/session.ts';
 
@@ -34,6 +35,7 @@ export function UnlockScreen() {
           <h1 id="unlock-title">{profile ? `Unlock Hearth, ${profile.displayName}` : 'Unlock Hearth'}</h1>
         </div>
         {lockedReason === 'idle' ? <p className="muted">Hearth locked itself after a while without use.</p> : null}
+        <UnsentNote />
         <label className="field">
           <span>Passphrase</span>
           <input

@@ -1,7 +1,9 @@
 /** The vault session: whether a vault exists, whether it is unlocked, the profile and settings. */
 import { create } from 'zustand';
 import type { Profile, Settings } from '../../common/api/contract.ts';
+import { resendParked } from '../editor/unsent.ts';
 import { call, hearth, messageOf } from './api.ts';
+import { useUi } from './ui.ts';
 
 export type SessionPhase = 'connecting' | 'unreachable' | 'no-vault' | 'locked' | 'unlocked';
 
@@ -49,6 +51,8 @@ export const useSession = create<SessionState>()((set, get) => ({
 
   async unlock(passphrase) {
     const profile = await call(hearth().unlock(passphrase));
+    // Edits the lock caught on their way go to their documents before any document opens again.
+    await sendUnsentEdits();
     set({ phase: 'unlocked', profile, lockedReason: null });
     await loadSettings();
   },
@@ -84,6 +88,11 @@ export const useSession = create<SessionState>()((set, get) => ({
     }
   },
 }));
+
+async function sendUnsentEdits(): Promise<void> {
+  const { refused } = await resendParked((documentId, changes) => hearth().applyChanges(documentId, changes));
+  for (const { message } of refused) useUi.getState().notify(`Edits made before the vault locked could not be saved: ${message}`);
+}
 
 async function loadSettings(): Promise<void> {
   try {
