@@ -187,11 +187,13 @@ export interface TeamInvitation {
   /** The space id; also the workspace's (or document's) id once accepted. */
   id: string;
   relay: string;
+  /** The workspace's name, or the shared document's title. */
   name: string;
   role: Role;
   invitedBy?: string;
   /** A whole workspace or one shared document (absent: a workspace). */
   kind?: 'workspace' | 'document';
+  /** For a shared document: its title when it was shared. */
   documentTitle?: string;
 }
 
@@ -224,6 +226,7 @@ export interface SyncWarning {
   at: number;
 }
 
+/** What sharing a document would send, for the confirmation the user gives first. */
 export interface SharePlan {
   documentId: string;
   title: string;

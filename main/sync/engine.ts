@@ -10,7 +10,7 @@
  */
 import * as A from '@automerge/automerge';
 import WebSocket from 'ws';
-import type { SyncStateName, SyncStatus, SyncWarning } from '../../common/api/contract.ts';
+import type { SharePlan, SyncStateName, SyncStatus, SyncWarning, TeamInvitation, TeamMember as Member } from '../../common/api/contract.ts';
 import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
@@ -37,42 +37,15 @@ import { PresenceHub, type PresenceEntry, type PresenceOptions } from './presenc
 
 export type { PresenceEntry, PresenceOptions } from './presence.ts';
 
-export type { SyncStateName, SyncWarning } from '../../common/api/contract.ts';
+export type { SharePlan, SyncStateName, SyncWarning, TeamMember as Member } from '../../common/api/contract.ts';
 
 /** The API's sync status of a workspace (progress of a long round, the file transfer under way). */
 export type WorkspaceSyncStatus = SyncStatus;
 
-export interface Member {
-  account: string;
-  username?: string;
-  displayName?: string;
-  role: Role;
-  isMe: boolean;
-}
-
-export interface Invitation {
-  /** The space id; also the workspace's id once accepted (for a workspace). */
-  id: string;
+/** An invitation as the engine lists it: the API's, always saying what it is for. */
+export interface Invitation extends TeamInvitation {
   /** A whole team workspace, or one document shared selectively. */
   kind: 'workspace' | 'document';
-  relay: string;
-  /** The workspace's name, or the shared document's title. */
-  name: string;
-  /** For a shared document: its title when it was shared. */
-  documentTitle?: string;
-  role: Role;
-  invitedBy?: string;
-}
-
-/** What sharing a document would send, for the confirmation the user gives first. */
-export interface SharePlan {
-  documentId: string;
-  title: string;
-  relay: string;
-  /** True when nothing of this document is on a relay yet (a personal workspace's document). */
-  leavesDevice: boolean;
-  comments: number;
-  message: string;
 }
 
 /** The name of the local workspace that holds the documents others shared with this vault. */
