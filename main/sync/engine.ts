@@ -130,6 +130,7 @@ export class SyncEngine {
       vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
       vault.files.subscribe((info) => this.onLocalFile(info.workspaceId)),
       vault.documents.onDelete((_documentId, workspaceId) => this.onLocalDeletion(workspaceId)),
+      vault.documents.onDelete((documentId) => this.onDocumentGone(documentId)),
       vault.files.onDelete((info) => this.onLocalDeletion(info.workspaceId)),
     );
   }
@@ -958,6 +959,7 @@ export class SyncEngine {
       this.forgetWorkspace(space);
     }
     this.vault.documents.delete(documentId);
+    await this.revokeDeletedLinks(); // its public links end with it (kept pending if a relay is out of reach)
   }
 
   // ---------------------------------------------------------------- files
@@ -1874,6 +1876,8 @@ export class SyncEngine {
         this.setStatus(workspace.id, { state: 'error', reason: errorOf(error) });
       }
     }
+    // Links of documents deleted here, by a peer or while offline: revoked at their relays now (or next round).
+    await this.revokeDeletedLinks();
     if (firstError && report.workspaces === 0) throw firstError;
     return report;
   }
@@ -1908,6 +1912,7 @@ export class SyncEngine {
           const client = await this.client(url);
           failures = 0;
           await this.endOrphanShares(url);
+          await this.revokeDeletedLinks(url);
           for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
             const space = this.spaceState(workspace.id);
             if (!space || space.relay !== url) continue; // gone meanwhile (a share ended, a workspace left)
@@ -2169,6 +2174,33 @@ export class SyncEngine {
    */
   deleteAccount(options?: AccountDeletionOptions): Promise<AccountDeletionResult> {
     return this.accountDeletion.deleteAccount(options);
+  }
+
+  private linkRevocations: Promise<void> = Promise.resolve();
+
+  /**
+   * A document was deleted (through the engine, the vault, or by a peer): its links this vault
+   * created are marked pending revocation at once, sealed in the vault; while live they go to the
+   * relay now, else on the next round (syncOnce or the live loop's reconnect).
+   */
+  private onDocumentGone(documentId: string): void {
+    let marked = 0;
+    try {
+      marked = this.links.markDocumentDeleted(documentId);
+    } catch {
+      // Its workspace is going too (its records with it); a record left behind is found by the next round's sweep.
+    }
+    if (marked > 0 && this.running) void this.revokeDeletedLinks();
+  }
+
+  /** Revokes the pending links at their relays, one pass at a time; unreachable relays keep theirs pending. */
+  private revokeDeletedLinks(onlyRelay?: string): Promise<void> {
+    const run = this.linkRevocations.then(() => this.links.revokePending(onlyRelay)).then(
+      () => undefined,
+      () => undefined, // a locked or closed vault: the records stay pending for the next round
+    );
+    this.linkRevocations = run;
+    return run;
   }
 
   private get links(): PublicLinks {

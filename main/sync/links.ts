@@ -96,7 +96,8 @@ export class PublicLinks {
     const id = newId();
     const { ciphertext, fragmentKey } = await sealLink(id, { title: summary.title, text: bodyText(doc), markdown: bodyAsMarkdown(doc), publishedAt, expiresAt });
     const client = await this.host.client(relay);
-    await client.linkCreate(space, id, ciphertext, expiresAt);
+    // Naming the document lets the relay drop the link when anyone deletes the document (it knows document ids from the change logs).
+    await client.linkCreate(space, id, ciphertext, expiresAt, documentId);
     const url = new URL(`p/${id}`, relayHttpBase(relay));
     url.hash = fragmentKey;
     const record: LinkRecord = { id, documentId, workspaceId, ...(space === workspaceId ? {} : { space }), title: summary.title, url: url.href, relay, createdAt: publishedAt, expiresAt, revokedAt: null };
@@ -140,6 +141,70 @@ export class PublicLinks {
       vault.links.put({ ...record, revokedAt: Date.now() });
       vault.audit.record('link.revoked', `${record.workspaceId}/${record.documentId}/${linkId}`);
     });
+  }
+
+  /**
+   * S6: the document is gone, so are its links. Every record of it is marked pending revocation
+   * at once (sealed in the vault, its key dropped from the URL), so it is not forgotten if the
+   * relay cannot be told now; `revokePending` tells the relay and then forgets the record.
+   */
+  markDocumentDeleted(documentId: string, now = Date.now()): number {
+    const vault = this.host.vault;
+    let marked = 0;
+    vault.syncState.transaction(() => {
+      for (const record of vault.links.list()) {
+        if (record.documentId !== documentId || record.pendingRevocation) continue;
+        if (record.revokedAt !== null) {
+          vault.links.delete(record.id); // revoked earlier: nothing left to tell the relay
+          continue;
+        }
+        vault.links.put({ ...record, url: record.url.split('#')[0]!, revokedAt: now, pendingRevocation: true });
+        marked++;
+      }
+    });
+    return marked;
+  }
+
+  /** Links waiting to be revoked at their relay (their document was deleted). */
+  pending(): LinkRecord[] {
+    return this.host.vault.links.list().filter((r) => r.pendingRevocation);
+  }
+
+  /**
+   * Revokes at the relay the links whose document was deleted (also those whose document vanished
+   * while no engine was running), then forgets their records. A relay that cannot be reached keeps
+   * them pending for the next round. Returns how many were revoked (or found gone already).
+   */
+  async revokePending(onlyRelay?: string): Promise<number> {
+    const vault = this.host.vault;
+    const present = new Set(vault.documents.allIds().map((d) => d.id));
+    for (const record of vault.links.list()) {
+      if (!record.pendingRevocation && !present.has(record.documentId)) this.markDocumentDeleted(record.documentId);
+    }
+    let done = 0;
+    const unreachable = new Set<string>();
+    for (const record of this.pending()) {
+      if ((onlyRelay && record.relay !== onlyRelay) || unreachable.has(record.relay)) continue;
+      const space = record.space ?? record.workspaceId;
+      try {
+        const client = await this.host.client(record.relay);
+        await client.linkRevoke(space, record.id);
+      } catch (error) {
+        // NOT_FOUND: already gone (the relay dropped it with the document, or its space was deleted).
+        // FORBIDDEN: this vault may no longer manage links there; the relay dropped the links of the
+        // document when it was deleted (it knows each link's document), so there is nothing more to do.
+        if (!isHearthError(error, 'NOT_FOUND') && !isHearthError(error, 'FORBIDDEN')) {
+          unreachable.add(record.relay); // kept pending; the next round retries
+          continue;
+        }
+      }
+      vault.syncState.transaction(() => {
+        vault.links.delete(record.id);
+        vault.audit.record('link.revoked', `${record.workspaceId}/${record.documentId}/${record.id}`);
+      });
+      done++;
+    }
+    return done;
   }
 }
 

@@ -23,6 +23,11 @@ export interface LinkRecord {
   createdAt: number;
   expiresAt: number | null;
   revokedAt: number | null;
+  /**
+   * Its document was deleted and the relay has not yet confirmed the revocation (offline, relay
+   * down): the next sync round retries it. The key is already gone from `url`.
+   */
+  pendingRevocation?: true;
 }
 
 export class LinkRecordStore {
@@ -41,6 +46,11 @@ export class LinkRecordStore {
       record.workspaceId,
       sealJson(this.workspaces.keyOf(record.workspaceId), { kind: 'sync-link', id: record.id, workspaceId: record.workspaceId }, record),
     );
+  }
+
+  /** Forgets a link record (its document was deleted and the relay dropped the copy). */
+  delete(id: string): void {
+    this.sql('DELETE FROM sync_links WHERE id = ?').run(id);
   }
 
   get(id: string): LinkRecord | undefined {
