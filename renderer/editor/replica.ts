@@ -19,6 +19,9 @@ export type SaveState = { kind: 'saved' } | { kind: 'saving' } | { kind: 'failed
 
 export const WAITING_FOR_UNLOCK = 'The vault locked before these edits were saved. They are kept in this page and saved when you unlock.';
 
+/** Short, for the status line beside the title; the connection banner says the rest. */
+export const WAITING_FOR_CONNECTION = 'waiting for Hearth to answer.';
+
 type ChangeListener = (payload: DocHandleChangePayload<DocumentBody>) => void;
 
 export class DocumentReplica implements DocHandle<DocumentBody> {
@@ -153,7 +156,8 @@ export class DocumentReplica implements DocHandle<DocumentBody> {
         // Keep the changes, in order, ahead of anything typed since; the user can retry (and the
         // page does, when a dropped connection comes back).
         this.outbox = [...batch, ...this.outbox];
-        this.setState({ kind: 'failed', message: messageOf(error) });
+        const offline = error instanceof ApiFailure && error.code === 'UNAVAILABLE';
+        this.setState({ kind: 'failed', message: offline ? WAITING_FOR_CONNECTION : messageOf(error) });
       },
     );
   }
