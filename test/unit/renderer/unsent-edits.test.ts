@@ -7,7 +7,9 @@
 import * as A from '@automerge/automerge';
 import { afterEach, expect, test } from 'vitest';
 import { connectInProcess } from '../../../main/api/connection.ts';
+import { DocumentReplica } from '../../../renderer/editor/replica.ts';
 import { clearParked, parkChanges, resendParked, unsentSummary } from '../../../renderer/editor/unsent.ts';
+import { provideApi } from '../../../renderer/state/api.ts';
 import { expectOk, testSession } from '../../integration/transport-fixture.ts';
 
 const profile = { passphrase: 'a long enough passphrase', username: 'ada', displayName: 'Ada' };
@@ -74,6 +76,31 @@ test('a document deleted while its edits waited: they are reported as not saved 
   expect(outcome.refused[0]!.documentId).toBe(documentId);
   expect(outcome.refused[0]!.message.length).toBeGreaterThan(10);
   expect(unsentSummary().changes).toBe(0);
+  page.close();
+  await session.close();
+});
+
+test("the page's replica: keystrokes queued behind one in flight when the vault locks are parked, and all reach main after the unlock", async () => {
+  const { session, page, documentId } = await setUp();
+  provideApi(page);
+  const { bytes } = expectOk(await page.openDocument(documentId));
+  const replica = new DocumentReplica(documentId, bytes, () => undefined);
+  const states: string[] = [];
+  replica.onSaveState((state) => states.push(state.kind === 'failed' ? state.message : state.kind));
+  const type = (text: string) => replica.change((d) => A.splice(d, ['body'], d.body.length, 0, text));
+
+  type('one ');
+  type('two '); // queued behind the first, which is on its way
+  const locking = session.lock('idle'); // the idle timer fires now
+  type('three');
+  await replica.flush();
+  await locking;
+  expect(unsentSummary().changes).toBeGreaterThanOrEqual(2);
+  expect(states.at(-1)).toContain('saved when you unlock');
+
+  expectOk(await page.unlock(profile.passphrase));
+  expect((await resendParked((id, changes) => page.applyChanges(id, changes))).saved).toEqual([documentId]);
+  expect(await bodyOf(page, documentId)).toBe('one two three');
   page.close();
   await session.close();
 });
