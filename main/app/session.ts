@@ -254,10 +254,12 @@ export class Session {
   }
 
   async unlock(passphrase: string): Promise<Profile> {
-    if (this.vault) return this.vault.profile;
+    // Already unlocked (by another page): the passphrase must still be the right one, so that an
+    // unlock screen never opens with a wrong one.
+    if (this.vault) return this.checkedProfile(this.vault, passphrase);
     if (!Vault.exists(this.vaultDir)) throw new HearthError('VAULT_NOT_FOUND', 'There is no vault yet. Create one first.');
     return this.exclusive(async () => {
-      if (this.vault) return this.vault.profile;
+      if (this.vault) return this.checkedProfile(this.vault, passphrase);
       const vault = await Vault.unlock(this.vaultDir, passphrase, this.options.openOptions);
       this.opened(vault);
       return vault.profile;
@@ -288,6 +290,11 @@ export class Session {
   }
 
   /** `finish` replaces the final vault.lock() and 'locked' event (wipe() uses it to shred instead). */
+  private checkedProfile(vault: Vault, passphrase: string): Profile {
+    if (!vault.verifyPassphrase(passphrase, 'unlock from another page')) throw new HearthError('WRONG_PASSPHRASE', 'That passphrase does not unlock this vault. Check it and try again.');
+    return vault.profile;
+  }
+
   async lock(reason: 'idle' | 'user', finish?: (vault: Vault) => void): Promise<void> {
     const vault = this.vault;
     clearTimeout(this.idleTimer);

@@ -280,18 +280,28 @@ export class Vault {
   }
 
   /** Rewraps the master key under a key from the new passphrase; content is not re-encrypted. */
+  /** Whether `passphrase` opens this (unlocked) vault; a wrong one is recorded as a failed unlock with `context`. */
+  verifyPassphrase(passphrase: string, context: string): boolean {
+    this.assertUnlocked();
+    const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
+    const kek = deriveKek(passphrase, kdf);
+    const check = unwrapMasterKey(kek, readMeta(this.db, 'master_key')!, this.vaultId);
+    wipeBytes(kek);
+    if (!check) {
+      this.audit.record('vault.unlock_failed', context);
+      return false;
+    }
+    wipeBytes(check);
+    return true;
+  }
+
   async changePassphrase(current: string, next: string, kdfCost?: { opsLimit: number; memLimit: number }): Promise<void> {
     this.assertUnlocked();
     checkPassphrase(next);
     const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
-    const currentKek = deriveKek(current, kdf);
-    const check = unwrapMasterKey(currentKek, readMeta(this.db, 'master_key')!, this.vaultId);
-    wipeBytes(currentKek);
-    if (!check) {
-      this.audit.record('vault.unlock_failed', 'passphrase change');
+    if (!this.verifyPassphrase(current, 'passphrase change')) {
       throw new HearthError('WRONG_PASSPHRASE', 'The current passphrase is not right; the passphrase was not changed.');
     }
-    wipeBytes(check);
     const nextKdf = newKdfParams(kdfCost ?? { opsLimit: kdf.opsLimit, memLimit: kdf.memLimit });
     const nextKek = deriveKek(next, nextKdf);
     const wrapped = wrapMasterKey(nextKek, this.masterKey, this.vaultId);

@@ -157,3 +157,17 @@ test('a file reads back from any offset, and past the end is BAD_REQUEST', async
 function failedCode(result: { ok: boolean; error?: { code: string } }): string | undefined {
   return result.ok ? undefined : result.error?.code;
 }
+
+test('a second page unlocking a vault another page already unlocked still needs the right passphrase', async () => {
+  const session = testSession();
+  const first = connectInProcess(session);
+  const second = connectInProcess(session);
+  expectOk(await first.createVault(profile));
+  const wrong = await second.unlock('not the passphrase');
+  expect(wrong.ok === false && wrong.error.code).toBe('WRONG_PASSPHRASE');
+  expect(expectOk(await second.unlock(PASSPHRASE)).username).toBe('ada');
+  expect(expectOk(await first.auditLog()).map((e) => e.action)).toContain('vault.unlock_failed');
+  first.close();
+  second.close();
+  await session.close();
+});
