@@ -5,6 +5,7 @@ import type { CommentThread } from '../../common/api/contract.ts';
 import { useComments } from '../state/comments.ts';
 import { useSession } from '../state/session.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
+import { Field, FormError } from './Field.tsx';
 import { messageOf } from '../state/api.ts';
 import { formatExact, formatWhen } from './format.ts';
 
@@ -184,8 +185,7 @@ const CommentForm = forwardRef<HTMLTextAreaElement, CommentFormProps>(function C
   };
   return (
     <form className="comment-form" onSubmit={(e) => void submit(e)}>
-      <label className="field">
-        <span>{label}</span>
+      <Field label={label}>
         {quote ? <span className="comment-form-quote">“{quote.length > 80 ? `${quote.slice(0, 80)}…` : quote}”</span> : null}
         <textarea
           ref={ref}
@@ -198,12 +198,8 @@ const CommentForm = forwardRef<HTMLTextAreaElement, CommentFormProps>(function C
             if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit();
           }}
         />
-      </label>
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      </Field>
+      <FormError problem={problem} />
       <button type="submit" className="button button-primary" disabled={busy}>
         {busy ? 'Saving…' : submitLabel}
       </button>

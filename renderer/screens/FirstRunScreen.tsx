@@ -2,8 +2,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import { AvatarPicker } from '../components/Avatar.tsx';
 import { passphraseStrength } from '../components/passphraseStrength.ts';
-import { messageOf } from '../state/api.ts';
 import { useSession } from '../state/session.ts';
+import { Field, FormError, useSubmit } from '../components/Field.tsx';
 import { RestoreBackup } from './RestoreBackup.tsx';
 
 const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
@@ -21,8 +21,7 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [avatar, setAvatar] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, setProblem, run } = useSubmit();
   const hintId = useId();
   const usernameHintId = useId();
   const strength = passphraseStrength(passphrase);
@@ -34,14 +33,7 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
     if (passphrase !== confirmation) return setProblem('The two passphrases differ. Type the same passphrase twice.');
     if (!USERNAME.test(username)) return setProblem('A username is 2–32 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit.');
     if (!displayName.trim()) return setProblem('Type the name people will see.');
-    setBusy(true);
-    setProblem(null);
-    try {
-      await createVault({ passphrase, username, displayName: displayName.trim(), ...(avatar ? { avatar } : {}) });
-    } catch (error) {
-      setProblem(messageOf(error));
-      setBusy(false);
-    }
+    await run(() => createVault({ passphrase, username, displayName: displayName.trim(), ...(avatar ? { avatar } : {}) }));
   };
 
   return (
@@ -52,10 +44,9 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
           Your documents, comments and files stay on this device, encrypted with a passphrase only you know. Hearth cannot recover it for you, so
           keep it somewhere safe.
         </p>
-        <label className="field">
-          <span>Passphrase</span>
+        <Field label="Passphrase">
           <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} aria-describedby={hintId} autoFocus />
-        </label>
+        </Field>
         <div id={hintId} className={`strength strength-${strength.score}`} aria-live="polite">
           <span className="strength-meter" aria-hidden>
             <span />
@@ -67,13 +58,11 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
             <strong>{strength.label}.</strong> {strength.hint}
           </span>
         </div>
-        <label className="field">
-          <span>Confirm passphrase</span>
+        <Field label="Confirm passphrase">
           <input type="password" autoComplete="new-password" value={confirmation} onChange={(e) => setConfirmation(e.target.value)} aria-invalid={mismatch} />
-        </label>
+        </Field>
         {mismatch ? <p className="field-hint field-hint-error">The passphrases do not match yet.</p> : null}
-        <label className="field">
-          <span>Username</span>
+        <Field label="Username">
           <input
             value={username}
             onChange={(e) => setUsername(e.target.value.toLowerCase())}
@@ -81,20 +70,15 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
             maxLength={32}
             aria-describedby={usernameHintId}
           />
-        </label>
+        </Field>
         <p id={usernameHintId} className="field-hint">
           Lowercase letters, digits, “.”, “_” or “-”. Shown to people you share with.
         </p>
-        <label className="field">
-          <span>Display name</span>
+        <Field label="Display name">
           <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} autoComplete="name" maxLength={64} />
-        </label>
+        </Field>
         <AvatarPicker name={displayName || username} value={avatar} onChange={setAvatar} />
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
+        <FormError problem={problem} />
         <button type="submit" className="button button-primary button-wide" disabled={busy}>
           {busy ? 'Creating your vault…' : 'Create vault'}
         </button>

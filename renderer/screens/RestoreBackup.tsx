@@ -3,32 +3,29 @@ import { useState, type FormEvent } from 'react';
 import { DataPicker, TaskProgress } from '../components/settings/parts.tsx';
 import { ApiFailure, call, hearth, messageOf } from '../state/api.ts';
 import { useSession } from '../state/session.ts';
+import { Field, FormError, useSubmit } from '../components/Field.tsx';
 
 export function RestoreBackup({ onCancel }: { onCancel: () => void }) {
   const [path, setPath] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [newPassphrase, setNewPassphrase] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, setProblem, run } = useSubmit();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!path.trim()) return setProblem('Choose a backup, or type the full path of one.');
     if (!passphrase) return setProblem('Type the backup passphrase you chose when you wrote the backup.');
     if (newPassphrase && newPassphrase.length < 8) return setProblem('Choose a new passphrase of at least 8 characters, or leave it empty to keep the backup passphrase.');
-    setBusy(true);
-    setProblem(null);
-    try {
-      await call(hearth().restore({ path: path.trim(), passphrase, ...(newPassphrase ? { newPassphrase } : {}) }));
-      await useSession.getState().load();
-    } catch (error) {
-      setProblem(
+    await run(
+      async () => {
+        await call(hearth().restore({ path: path.trim(), passphrase, ...(newPassphrase ? { newPassphrase } : {}) }));
+        await useSession.getState().load();
+      },
+      (error) =>
         error instanceof ApiFailure && error.code === 'WRONG_PASSPHRASE'
           ? 'That backup passphrase does not open this backup. Check it (capitals too) and try again; nothing was restored.'
           : messageOf(error),
-      );
-      setBusy(false);
-    }
+    );
   };
 
   return (
@@ -37,21 +34,15 @@ export function RestoreBackup({ onCancel }: { onCancel: () => void }) {
         <h1 id="restore-title">Restore from a backup</h1>
         <p className="muted">Your documents, comments and files come back from an encrypted backup file written by Hearth.</p>
         <DataPicker kinds={['backup']} value={path} onChange={setPath} legend="Backup file" />
-        <label className="field">
-          <span>Backup passphrase</span>
+        <Field label="Backup passphrase">
           <input type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>New passphrase for this device (optional)</span>
+        </Field>
+        <Field label="New passphrase for this device (optional)">
           <input type="password" autoComplete="new-password" value={newPassphrase} onChange={(e) => setNewPassphrase(e.target.value)} />
-        </label>
+        </Field>
         <p className="field-hint">Leave it empty to unlock with the backup passphrase from now on.</p>
         <TaskProgress task="restore" active={busy} label="Restore progress" />
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
+        <FormError problem={problem} />
         <button type="submit" className="button button-primary button-wide" disabled={busy}>
           {busy ? 'Restoring…' : 'Restore'}
         </button>

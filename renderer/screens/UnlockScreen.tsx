@@ -3,28 +3,24 @@ import { useRef, useState, type FormEvent } from 'react';
 import { Lock } from 'lucide-react';
 import { Avatar } from '../components/Avatar.tsx';
 import { UnsentNote } from '../components/UnsentEdits.tsx';
+import { Field, FormError, useSubmit } from '../components/Field.tsx';
 import { ApiFailure, messageOf } from '../state/api.ts';
 import { useSession } from '../state/session.ts';
 
 export function UnlockScreen() {
   const { unlock, profile, lockedReason } = useSession();
   const [passphrase, setPassphrase] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, setProblem, run } = useSubmit();
   const input = useRef<HTMLInputElement>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!passphrase) return setProblem('Type your passphrase to unlock.');
-    setBusy(true);
-    setProblem(null);
-    try {
-      await unlock(passphrase);
-    } catch (error) {
-      setProblem(error instanceof ApiFailure && error.code === 'WRONG_PASSPHRASE' ? 'That passphrase is not right. Check Caps Lock and try again.' : messageOf(error));
-      setBusy(false);
-      input.current?.select();
-    }
+    const unlocked = await run(
+      () => unlock(passphrase),
+      (error) => (error instanceof ApiFailure && error.code === 'WRONG_PASSPHRASE' ? 'That passphrase is not right. Check Caps Lock and try again.' : messageOf(error)),
+    );
+    if (!unlocked) input.current?.select();
   };
 
   return (
@@ -36,8 +32,7 @@ export function UnlockScreen() {
         </div>
         {lockedReason === 'idle' ? <p className="muted">Hearth locked itself after a while without use.</p> : null}
         <UnsentNote />
-        <label className="field">
-          <span>Passphrase</span>
+        <Field label="Passphrase">
           <input
             ref={input}
             type="password"
@@ -47,12 +42,8 @@ export function UnlockScreen() {
             aria-invalid={problem ? true : undefined}
             autoFocus
           />
-        </label>
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
+        </Field>
+        <FormError problem={problem} />
         <button type="submit" className="button button-primary button-wide" disabled={busy}>
           {busy ? 'Unlocking…' : 'Unlock'}
         </button>

@@ -3,9 +3,10 @@
  * exactly as shown (main checks it again); the button stays disabled until it matches.
  */
 import { useState, type FormEvent } from 'react';
-import { call, hearth, messageOf } from '../../state/api.ts';
+import { call, hearth } from '../../state/api.ts';
 import { useSession } from '../../state/session.ts';
 import { Modal } from '../Modal.tsx';
+import { DialogActions, Field, FormError, useSubmit } from '../Field.tsx';
 
 type Action = 'wipe' | 'delete';
 
@@ -66,8 +67,7 @@ const texts: Record<Action, { title: string; consequences: string[]; button: str
 function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () => void }) {
   const username = useSession((s) => s.profile?.username ?? '');
   const [typed, setTyped] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, setProblem, run } = useSubmit();
   const text = texts[action];
   const matches = typed === username && username !== '';
   const submit = async (event: FormEvent) => {
@@ -76,16 +76,11 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
       setProblem(`That is not your username. Type ${username} exactly as shown, with the same capitals.`);
       return;
     }
-    setBusy(true);
-    setProblem(null);
-    try {
+    await run(async () => {
       await call(action === 'wipe' ? hearth().wipeDevice(typed) : hearth().deleteAccount(typed));
       // Main tells every page `wiped`; this page also goes to the welcome screen at once.
       useSession.setState({ phase: 'no-vault', profile: null, lockedReason: null });
-    } catch (error) {
-      setProblem(messageOf(error));
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal title={text.title} description="This cannot be undone." onClose={busy ? () => undefined : onClose}>
@@ -95,10 +90,13 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
             <li key={line}>{line}</li>
           ))}
         </ul>
-        <label className="field">
-          <span>
-            To confirm, type your username <strong className="confirm-username">{username}</strong>
-          </span>
+        <Field
+          label={
+            <>
+              To confirm, type your username <strong className="confirm-username">{username}</strong>
+            </>
+          }
+        >
           <input
             value={typed}
             onChange={(e) => {
@@ -111,21 +109,10 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
             aria-invalid={typed.length > 0 && !matches}
             data-autofocus
           />
-        </label>
+        </Field>
         {typed.length > 0 && !matches && !problem ? <p className="field-hint field-hint-error">Not yet: it must match exactly, with the same capitals.</p> : null}
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
-        <div className="modal-actions">
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-danger" disabled={!matches || busy}>
-            {busy ? text.busy : text.button}
-          </button>
-        </div>
+        <FormError problem={problem} />
+        <DialogActions onCancel={onClose} cancelDisabled={busy} actionLabel={text.button} busyLabel={text.busy} busy={busy} disabled={!matches} danger />
       </form>
     </Modal>
   );

@@ -12,6 +12,7 @@ import { useUi } from '../../state/ui.ts';
 import { roleLabels, statusText, useTeam } from '../../state/team.ts';
 import { formatExact } from '../format.ts';
 import { Modal } from '../Modal.tsx';
+import { DialogActions, Field, FormError, useSubmit } from '../Field.tsx';
 
 /** How often open invitations are checked while the app is unlocked and has a relay account. */
 const INVITATION_POLL_MS = 10_000;
@@ -206,20 +207,14 @@ export function InvitationsSection() {
 /** Registers this vault on a relay so others can find it by username and invite it. */
 function JoinRelayDialog({ onClose }: { onClose: () => void }) {
   const [relay, setRelay] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, run } = useSubmit();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
+    await run(async () => {
       await call(hearth().registerAccount(relay.trim()));
       await useTeam.getState().load();
       onClose();
-    } catch (error) {
-      setProblem(messageOf(error));
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal
@@ -228,23 +223,11 @@ function JoinRelayDialog({ onClose }: { onClose: () => void }) {
       onClose={onClose}
     >
       <form className="form" onSubmit={(e) => void submit(e)}>
-        <label className="field">
-          <span>Relay address</span>
+        <Field label="Relay address">
           <input value={relay} onChange={(e) => setRelay(e.target.value)} placeholder="wss://relay.example.org" maxLength={2048} spellCheck={false} data-autofocus required />
-        </label>
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
-        <div className="modal-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Joining…' : 'Join relay'}
-          </button>
-        </div>
+        </Field>
+        <FormError problem={problem} />
+        <DialogActions onCancel={onClose} actionLabel="Join relay" busyLabel="Joining…" busy={busy} />
       </form>
     </Modal>
   );

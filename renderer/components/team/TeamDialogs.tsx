@@ -8,22 +8,21 @@ import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
 import { useTeam } from '../../state/team.ts';
 import { Modal } from '../Modal.tsx';
+import { DialogActions, Field, FormError, useSubmit } from '../Field.tsx';
 
 const RELAY_HINT = 'The relay’s address, starting with wss:// (or ws:// on your own machine). It stores only encrypted data.';
 
 function RelayField({ value, onChange }: { value: string; onChange: (value: string) => void }) {
   const relays = useTeam((s) => s.relays);
   return (
-    <label className="field">
-      <span>Relay address</span>
+    <Field label="Relay address" hint={RELAY_HINT}>
       <input value={value} onChange={(e) => onChange(e.target.value)} placeholder="wss://relay.example.org" list="known-relays" maxLength={2048} required spellCheck={false} />
       <datalist id="known-relays">
         {relays.map((url) => (
           <option key={url} value={url} />
         ))}
       </datalist>
-      <span className="field-hint">{RELAY_HINT}</span>
-    </label>
+    </Field>
   );
 }
 
@@ -38,21 +37,15 @@ export function CreateTeamWorkspaceDialog({ onClose }: { onClose: () => void }) 
   const relays = useTeam((s) => s.relays);
   const [name, setName] = useState('');
   const [relay, setRelay] = useState(relays[0] ?? '');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, setProblem, run } = useSubmit();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim()) return setProblem('Type a workspace name first.');
-    setBusy(true);
-    setProblem(null);
-    try {
+    await run(async () => {
       const workspace = await call(hearth().createTeamWorkspace(name.trim(), relay.trim()));
       await afterTeamChange(workspace);
       onClose();
-    } catch (error) {
-      setProblem(messageOf(error));
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal
@@ -61,24 +54,12 @@ export function CreateTeamWorkspaceDialog({ onClose }: { onClose: () => void }) 
       onClose={onClose}
     >
       <form className="form" onSubmit={(e) => void submit(e)}>
-        <label className="field">
-          <span>Workspace name</span>
+        <Field label="Workspace name">
           <input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} data-autofocus required />
-        </label>
+        </Field>
         <RelayField value={relay} onChange={setRelay} />
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
-        <div className="modal-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create team workspace'}
-          </button>
-        </div>
+        <FormError problem={problem} />
+        <DialogActions onCancel={onClose} actionLabel="Create team workspace" busyLabel="Creating…" busy={busy} />
       </form>
     </Modal>
   );
@@ -89,24 +70,18 @@ export function ConvertToTeamDialog({ workspace, onClose }: { workspace: Workspa
   const [plan, setPlan] = useState<TeamConversion | null>(null);
   const [relay, setRelay] = useState(relays[0] ?? '');
   const [agreed, setAgreed] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, setProblem, run } = useSubmit();
   useEffect(() => {
     call(hearth().describeTeamConversion(workspace.id)).then(setPlan, (error: unknown) => setProblem(messageOf(error)));
   }, [workspace.id]);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!agreed) return setProblem('Tick the box to confirm that these may leave this device.');
-    setBusy(true);
-    setProblem(null);
-    try {
+    await run(async () => {
       const converted = await call(hearth().convertToTeam(workspace.id, relay.trim(), true));
       await afterTeamChange(converted);
       onClose();
-    } catch (error) {
-      setProblem(messageOf(error));
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal title={`Make “${workspace.name}” a team workspace?`} onClose={onClose}>
@@ -139,19 +114,8 @@ export function ConvertToTeamDialog({ workspace, onClose }: { workspace: Workspa
           <input type="checkbox" checked={agreed} onChange={(e) => setAgreed(e.target.checked)} data-autofocus />
           <span>Encrypt and upload these to the relay</span>
         </label>
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
-        <div className="modal-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Keep personal
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy || !plan || !agreed}>
-            {busy ? 'Uploading…' : 'Encrypt and upload'}
-          </button>
-        </div>
+        <FormError problem={problem} />
+        <DialogActions onCancel={onClose} cancelLabel="Keep personal" actionLabel="Encrypt and upload" busyLabel="Uploading…" busy={busy} disabled={!plan || !agreed} />
       </form>
     </Modal>
   );
