@@ -6,8 +6,9 @@
 // Not re-exported by the package's index, but part of its published build.
 import { amSpliceIdxToPmIdx } from '@automerge/prosemirror/dist/traversal.js';
 import * as A from '@automerge/automerge/slim';
-import { Plugin, PluginKey, type EditorState } from 'prosemirror-state';
+import { Plugin, type EditorState } from 'prosemirror-state';
 import { Decoration, DecorationSet } from 'prosemirror-view';
+import { decorationLayer } from './decorationLayer.ts';
 import { hearthSchemaAdapter } from './schema.ts';
 
 export interface AnchorRange {
@@ -16,21 +17,9 @@ export interface AnchorRange {
   to: number;
 }
 
-const key = new PluginKey<DecorationSet>('comment-highlights');
+const layer = decorationLayer('comment-highlights');
 
-export const commentHighlights = new Plugin<DecorationSet>({
-  key,
-  state: {
-    init: () => DecorationSet.empty,
-    apply(tr, set) {
-      const next = tr.getMeta(key) as DecorationSet | undefined;
-      return next ?? set.map(tr.mapping, tr.doc);
-    },
-  },
-  props: {
-    decorations: (state) => key.getState(state),
-  },
-});
+export const commentHighlights = layer.plugin;
 
 /** Automerge text range → ProseMirror range, or null when the text is gone. */
 export function pmRangeOf(doc: A.Doc<unknown>, from: number, to: number): { from: number; to: number } | null {
@@ -54,7 +43,7 @@ export function setHighlights(state: EditorState, doc: A.Doc<unknown>, anchors: 
       }),
     );
   }
-  return state.tr.setMeta(key, DecorationSet.create(state.doc, decorations)).setMeta('addToHistory', false);
+  return layer.replace(state, decorations);
 }
 
 /** "Start writing…" in an empty document, as a decoration (nothing is written to the text). */

@@ -7,27 +7,16 @@
 // Not re-exported by the package's index, but part of its published build.
 import { amSpliceIdxToPmIdx } from '@automerge/prosemirror/dist/traversal.js';
 import * as A from '@automerge/automerge/slim';
-import { Plugin, PluginKey, type EditorState } from 'prosemirror-state';
-import { Decoration, DecorationSet } from 'prosemirror-view';
+import type { EditorState } from 'prosemirror-state';
+import { Decoration } from 'prosemirror-view';
 import type { PresenceEntry } from '../../common/api/contract.ts';
+import { decorationLayer } from './decorationLayer.ts';
 import { hearthSchemaAdapter } from './schema.ts';
 
-const key = new PluginKey<DecorationSet>('presence');
+const layer = decorationLayer('presence');
 export const PRESENCE_COLORS = 6;
 
-export const presenceDecorations = new Plugin<DecorationSet>({
-  key,
-  state: {
-    init: () => DecorationSet.empty,
-    apply(tr, set) {
-      const next = tr.getMeta(key) as DecorationSet | undefined;
-      return next ?? set.map(tr.mapping, tr.doc);
-    },
-  },
-  props: {
-    decorations: (state) => key.getState(state),
-  },
-});
+export const presenceDecorations = layer.plugin;
 
 /** A stable colour slot per person. */
 export function colorOf(account: string): number {
@@ -59,5 +48,5 @@ export function setPresenceDecorations(state: EditorState, doc: A.Doc<unknown>, 
     if (to > from) decorations.push(Decoration.inline(from, to, { class: `remote-selection presence-${color}` }));
     decorations.push(Decoration.widget(to, () => caret(entry.displayName || entry.username, color), { key: `${entry.account}:${to}`, side: 1 }));
   }
-  return state.tr.setMeta(key, DecorationSet.create(state.doc, decorations)).setMeta('addToHistory', false);
+  return layer.replace(state, decorations);
 }

@@ -6,10 +6,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { expect } from 'vitest';
 import { Session } from '../../main/app/session.ts';
 import { startBrowserServer, type BrowserServer } from '../../main/browser/server.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { tempDir } from '../support/vault.ts';
+import { seriousAxeViolations } from './ui-checks.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 export const CHROMIUM = process.env['HEARTH_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -93,4 +95,16 @@ export async function startApp(
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   writeFileSync(join(SCREENSHOTS, `${name}.png`), await page.screenshot({ fullPage: false }));
+}
+
+/** Scans the page with axe and photographs it, in the light theme and then the dark one (ending light). */
+export async function checkScreen(page: Page, name: string): Promise<void> {
+  expect(await seriousAxeViolations(page), `axe on ${name}`).toEqual([]);
+  await screenshot(page, `${name}-light`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect.poll(() => page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
+  expect(await seriousAxeViolations(page), `axe on ${name} (dark)`).toEqual([]);
+  await screenshot(page, `${name}-dark`);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect.poll(() => page.evaluate(() => document.documentElement.dataset['theme'])).toBe('light');
 }

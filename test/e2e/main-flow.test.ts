@@ -7,8 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startApp, screenshot, type App } from './app-fixture.ts';
-import { seriousAxeViolations } from './ui-checks.ts';
+import { checkScreen as checkScreenOf, startApp, screenshot, type App } from './app-fixture.ts';
 import { tempDir } from '../support/vault.ts';
 
 const PASSPHRASE = 'ember lantern quiet harbor';
@@ -18,16 +17,7 @@ const AVATAR_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAA
 let app: App;
 let page: Page;
 
-async function checkScreen(name: string): Promise<void> {
-  expect(await seriousAxeViolations(page), `axe on ${name}`).toEqual([]);
-  await screenshot(page, `${name}-light`);
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await expect.poll(() => page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
-  expect(await seriousAxeViolations(page), `axe on ${name} (dark)`).toEqual([]);
-  await screenshot(page, `${name}-dark`);
-  await page.emulateMedia({ colorScheme: 'light' });
-  await expect.poll(() => page.evaluate(() => document.documentElement.dataset['theme'])).toBe('light');
-}
+const checkScreen = (name: string) => checkScreenOf(page, name);
 
 const editor = () => page.getByRole('textbox', { name: 'Document text' });
 

@@ -16,8 +16,7 @@ import { importPath } from '../../main/portability/import.ts';
 import { Vault } from '../../main/vault/vault.ts';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
-import { screenshot, startApp, type App } from './app-fixture.ts';
-import { seriousAxeViolations } from './ui-checks.ts';
+import { checkScreen, screenshot, startApp, type App } from './app-fixture.ts';
 
 const PASSPHRASE = 'kim passphrase one';
 const BACKUP_PASSPHRASE = 'a long backup passphrase';
@@ -26,17 +25,6 @@ const DOCUMENTS = 40;
 function ok<T>(result: Result<T>): T {
   if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
   return result.value;
-}
-
-async function checkScreen(page: Page, name: string): Promise<void> {
-  expect(await seriousAxeViolations(page), `axe on ${name}`).toEqual([]);
-  await screenshot(page, `${name}-light`);
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await expect.poll(() => page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
-  expect(await seriousAxeViolations(page), `axe on ${name} (dark)`).toEqual([]);
-  await screenshot(page, `${name}-dark`);
-  await page.emulateMedia({ colorScheme: 'light' });
-  await expect.poll(() => page.evaluate(() => document.documentElement.dataset['theme'])).toBe('light');
 }
 
 async function openSettings(page: Page, tab: string): Promise<void> {

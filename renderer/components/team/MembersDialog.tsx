@@ -9,14 +9,13 @@ import { canSetRole } from '../../../common/roles.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
 import { assignableRoles, permissionsOf, roleHelp, roleLabels } from '../../state/team.ts';
-import { Avatar } from '../Avatar.tsx';
 import { ConfirmDialog } from '../ConfirmDialog.tsx';
+import { FormError } from '../Field.tsx';
 import { ItemMenu } from '../ItemMenu.tsx';
 import { Modal } from '../Modal.tsx';
+import { MemberIdentity, nameOf, UsernameRoleRow } from './people.tsx';
 
 type Confirming = { kind: 'remove' | 'transfer'; member: TeamMember } | null;
-
-const nameOf = (m: TeamMember) => m.displayName ?? m.username ?? `${m.account.slice(0, 8)}…`;
 
 export function MembersDialog({ workspace, onClose }: { workspace: Workspace; onClose: () => void }) {
   const permissions = permissionsOf(workspace);
@@ -51,11 +50,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
 
   return (
     <Modal title={`Members of ${workspace.name}`} description={permissions.role ? `You are ${article(permissions.role)} ${roleLabels[permissions.role]} here: ${roleHelp[permissions.role]}.` : undefined} onClose={onClose} wide>
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
       {members === null && !problem ? <p className="muted">Loading members…</p> : null}
       <ul className="members" aria-label="Members">
         {sorted.map((member) => {
@@ -67,14 +62,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
           ];
           return (
             <li key={member.account} className="member">
-              <Avatar name={nameOf(member)} />
-              <span className="member-name">
-                <strong className="truncate">
-                  {nameOf(member)}
-                  {member.isMe ? ' (you)' : ''}
-                </strong>
-                {member.username ? <span className="muted truncate">@{member.username}</span> : null}
-              </span>
+              <MemberIdentity member={member} />
               {mayChange && member.username && member.role !== 'owner' ? (
                 <select
                   className="role-select"
@@ -152,31 +140,9 @@ function InviteForm({ workspace, onInvited }: { workspace: Workspace; onInvited:
   return (
     <form className="invite-form" onSubmit={(e) => void submit(e)} aria-label="Invite someone">
       <h3>Invite someone</h3>
-      <div className="invite-row">
-        <label className="field">
-          <span>Username</span>
-          <input value={username} onChange={(e) => setUsername(e.target.value)} maxLength={33} spellCheck={false} autoCapitalize="off" data-autofocus />
-        </label>
-        <label className="field">
-          <span>Role</span>
-          <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {roles.map((r) => (
-              <option key={r} value={r}>
-                {roleLabels[r]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit" className="button button-primary" disabled={busy}>
-          {busy ? 'Inviting…' : 'Invite'}
-        </button>
-      </div>
+      <UsernameRoleRow username={username} onUsername={setUsername} role={role} onRole={setRole} roles={roles} busy={busy} actionLabel="Invite" busyLabel="Inviting…" />
       <p className="field-hint">{roleLabels[role]}: {roleHelp[role]}.</p>
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
       {done ? (
         <p className="form-ok" role="status">
           {done}

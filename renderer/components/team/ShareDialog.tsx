@@ -8,9 +8,10 @@ import { Copy, Link2 } from 'lucide-react';
 import type { DocumentSummary, LinkInfo, Role, SharePlan, TeamMember, Workspace } from '../../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { permissionsOf, roleHelp, roleLabels, useTeam } from '../../state/team.ts';
-import { Avatar } from '../Avatar.tsx';
+import { Field, FormError } from '../Field.tsx';
 import { formatExact } from '../format.ts';
 import { Modal } from '../Modal.tsx';
+import { MemberIdentity, nameOf, UsernameRoleRow } from './people.tsx';
 
 const SHARE_ROLES: Role[] = ['editor', 'commenter', 'viewer', 'admin'];
 const EXPIRIES: Array<{ label: string; ms: number | null }> = [
@@ -20,8 +21,6 @@ const EXPIRIES: Array<{ label: string; ms: number | null }> = [
   { label: '7 days', ms: 7 * 86_400_000 },
   { label: '30 days', ms: 30 * 86_400_000 },
 ];
-
-const nameOf = (m: TeamMember) => m.displayName ?? m.username ?? `${m.account.slice(0, 8)}…`;
 
 export function ShareDialog({ document, workspace, onClose }: { document: DocumentSummary; workspace: Workspace | undefined; onClose: () => void }) {
   const permissions = permissionsOf(workspace);
@@ -104,14 +103,7 @@ function People({ document }: { document: DocumentSummary }) {
       <ul className="members" aria-label="People with access">
         {people?.map((member) => (
           <li key={member.account} className="member">
-            <Avatar name={nameOf(member)} />
-            <span className="member-name">
-              <strong className="truncate">
-                {nameOf(member)}
-                {member.isMe ? ' (you)' : ''}
-              </strong>
-              {member.username ? <span className="muted truncate">@{member.username}</span> : null}
-            </span>
+            <MemberIdentity member={member} />
             <span className={`role-chip role-${member.role}`}>{roleLabels[member.role]}</span>
             {iAmOwner && !member.isMe && member.username ? (
               <button type="button" className="button button-quiet" onClick={() => void revoke(member)} aria-label={`Stop sharing with ${nameOf(member)}`}>
@@ -122,33 +114,14 @@ function People({ document }: { document: DocumentSummary }) {
         ))}
       </ul>
       <form className="invite-form" onSubmit={(e) => void share(e)} aria-label="Share with someone">
-        <div className="invite-row">
-          <label className="field">
-            <span>Username</span>
-            <input value={username} onChange={(e) => setUsername(e.target.value)} maxLength={33} spellCheck={false} autoCapitalize="off" data-autofocus />
-          </label>
-          <label className="field">
-            <span>Role</span>
-            <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {SHARE_ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {roleLabels[r]}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Sharing…' : 'Share'}
-          </button>
-        </div>
+        <UsernameRoleRow username={username} onUsername={setUsername} role={role} onRole={setRole} roles={SHARE_ROLES} busy={busy} actionLabel="Share" busyLabel="Sharing…" />
         <p className="field-hint">
           {roleLabels[role]}: {roleHelp[role]}. They get this document only, not the rest of the workspace.
         </p>
         {plan?.leavesDevice || relays.length === 0 ? (
-          <label className="field">
-            <span>Relay address</span>
+          <Field label="Relay address">
             <input value={relay} onChange={(e) => setRelay(e.target.value)} placeholder="wss://relay.example.org" maxLength={2048} spellCheck={false} />
-          </label>
+          </Field>
         ) : null}
         {plan?.leavesDevice ? (
           <div className="leave-device">
@@ -160,11 +133,7 @@ function People({ document }: { document: DocumentSummary }) {
             </label>
           </div>
         ) : null}
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
+        <FormError problem={problem} />
       </form>
     </section>
   );
@@ -243,8 +212,7 @@ function Links({ document }: { document: DocumentSummary }) {
         </p>
       ) : null}
       <div className="invite-row">
-        <label className="field">
-          <span>Expires after</span>
+        <Field label="Expires after">
           <select value={expiry} onChange={(e) => setExpiry(e.target.value)}>
             {EXPIRIES.map((e) => (
               <option key={e.label} value={e.label}>
@@ -252,16 +220,12 @@ function Links({ document }: { document: DocumentSummary }) {
               </option>
             ))}
           </select>
-        </label>
+        </Field>
         <button type="button" className="button" onClick={() => void create()} disabled={busy}>
           {busy ? 'Publishing…' : 'Create public link'}
         </button>
       </div>
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
     </section>
   );
 }
