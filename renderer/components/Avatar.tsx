@@ -1,6 +1,7 @@
 /** A person's avatar, or their initials when they have none. */
 import type { ChangeEvent } from 'react';
 import { useState } from 'react';
+import { FormError } from './Field.tsx';
 
 export function Avatar({ name, src, size = 32 }: { name: string; src?: string | null | undefined; size?: 32 | 48 | 64 }) {
   const className = `avatar avatar-${size}`;
@@ -65,11 +66,7 @@ export function AvatarPicker({ name, value, onChange }: AvatarPickerProps) {
           Remove
         </button>
       ) : null}
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
     </div>
   );
 }

@@ -39,11 +39,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
           onSubmit={onAdd}
         />
       ) : null}
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
       {threads === null ? <p className="muted">Loading comments…</p> : null}
       {threads?.length === 0 ? (
         <div className="empty-state empty-state-small">
@@ -114,11 +110,7 @@ function ThreadView({ thread, active, onShow, canComment }: { thread: CommentThr
           </li>
         ))}
       </ol>
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
       {canComment ? (
       <div className="thread-actions">
         {!thread.resolved ? (

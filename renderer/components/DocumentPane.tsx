@@ -23,6 +23,7 @@ import { Editor } from './Editor.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
 import { NameDialog } from './NameDialog.tsx';
 import { TagEditor } from './TagEditor.tsx';
+import { FormError } from './Field.tsx';
 
 type Loaded = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; replica: DocumentReplica; summary: DocumentSummary };
 
@@ -320,11 +321,7 @@ function TitleField({ title, onSave, readOnly }: { title: string; onSave: (title
           }
         }}
       />
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
     </>
   );
 }

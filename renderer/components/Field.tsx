@@ -17,7 +17,7 @@ export function Field({ label, hint, children }: { label: ReactNode; hint?: Reac
 }
 
 /** The form's problem, announced (role=alert); nothing when there is none. */
-export function FormError({ problem }: { problem: string | null }) {
+export function FormError({ problem }: { problem: string | null | undefined }) {
   if (!problem) return null;
   return (
     <p role="alert" className="form-error">

@@ -8,6 +8,7 @@ import { messageOf } from '../state/api.ts';
 import { permissionsOf } from '../state/team.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { formatExact, formatSize, formatWhen } from './format.ts';
+import { FormError } from './Field.tsx';
 
 export function FilesPanel() {
   const workspaceId = useLibrary((s) => s.selectedWorkspaceId);
@@ -147,11 +148,7 @@ function FileRow({ file, onDelete }: { file: FileInfo; onDelete: (() => void) | 
           </time>
         </span>
         {received !== null ? <progress max={Math.max(file.size, 1)} value={received} aria-label={`Reading ${file.name}`} /> : null}
-        {problem ? (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        ) : null}
+        <FormError problem={problem} />
       </div>
       <button type="button" className="icon-button" aria-label={`Save a copy of ${file.name}`} onClick={() => void saveCopy()} disabled={received !== null}>
         <Download aria-hidden size={16} />

@@ -5,6 +5,7 @@ import type { SearchHit } from '../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../state/api.ts';
 import { useLibrary } from '../state/library.ts';
 import { Modal } from './Modal.tsx';
+import { FormError } from './Field.tsx';
 
 export function SearchDialog({ onClose }: { onClose: () => void }) {
   const reveal = useLibrary((s) => s.reveal);
@@ -74,11 +75,7 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
           }
         }}
       />
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
       <p className="visually-hidden" aria-live="polite">
         {hits ? `${hits.length} result${hits.length === 1 ? '' : 's'}` : ''}
       </p>

@@ -5,6 +5,7 @@ import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
 import { formatExact } from '../format.ts';
 import { MessageLine, type Message } from './parts.tsx';
+import { FormError } from '../Field.tsx';
 
 /** "workspace.created" → "Workspace created". */
 function describeAction(action: string): string {
@@ -43,11 +44,7 @@ export function AuditLog() {
     <div>
       <h3>Audit log</h3>
       <p className="muted">Security events on this device, newest first. They are kept in the encrypted vault.</p>
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
       {!entries && !problem ? <p className="muted">Loading the audit log…</p> : null}
       {entries?.length === 0 ? <p className="muted">No events yet.</p> : null}
       {entries && entries.length > 0 ? (

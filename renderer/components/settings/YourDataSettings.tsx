@@ -4,7 +4,8 @@ import type { ImportResult } from '../../../common/api/contract.ts';
 import { ApiFailure, call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
 import { formatSize } from '../format.ts';
-import { DataPicker, MessageLine, TaskProgress, type Message } from './parts.tsx';
+import { Field } from '../Field.tsx';
+import { DataPicker, MessageLine, TaskProgress, useTask } from './parts.tsx';
 
 export function YourDataSettings() {
   // Each finished export or backup refreshes the import list, so it shows up there at once.
@@ -22,25 +23,17 @@ function ExportSection({ onWritten }: { onWritten: () => void }) {
   const workspaces = useLibrary((s) => s.workspaces);
   const [scope, setScope] = useState('all');
   const [format, setFormat] = useState<'folder' | 'zip'>('folder');
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<Message>(null);
+  const { busy, message, run } = useTask();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setMessage(null);
-    try {
-      const result = await call(hearth().exportData({ format, ...(scope === 'all' ? {} : { workspaceId: scope }) }));
-      const c = result.counts;
-      setMessage({
-        ok: true,
-        text: `Exported ${c.documents} document${c.documents === 1 ? '' : 's'}, ${c.comments} comment${c.comments === 1 ? '' : 's'} and ${c.files} file${c.files === 1 ? '' : 's'} to ${result.path}`,
-      });
-      onWritten();
-    } catch (error) {
-      setMessage({ ok: false, text: messageOf(error) });
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        const result = await call(hearth().exportData({ format, ...(scope === 'all' ? {} : { workspaceId: scope }) }));
+        const c = result.counts;
+        return `Exported ${c.documents} document${c.documents === 1 ? '' : 's'}, ${c.comments} comment${c.comments === 1 ? '' : 's'} and ${c.files} file${c.files === 1 ? '' : 's'} to ${result.path}`;
+      },
+      { after: onWritten },
+    );
   };
   return (
     <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="export-title">
@@ -49,8 +42,7 @@ function ExportSection({ onWritten }: { onWritten: () => void }) {
         Everything in an open format: Markdown for people, JSON for programs, full history for Hearth. Written unencrypted into your data folder; a new
         folder each time, nothing is overwritten.
       </p>
-      <label className="field">
-        <span>What to export</span>
+      <Field label="What to export">
         <select value={scope} onChange={(e) => setScope(e.target.value)}>
           <option value="all">All workspaces</option>
           {workspaces?.map((w) => (
@@ -59,7 +51,7 @@ function ExportSection({ onWritten }: { onWritten: () => void }) {
             </option>
           ))}
         </select>
-      </label>
+      </Field>
       <fieldset className="inline-choice">
         <legend>Format</legend>
         <label className="radio">
@@ -95,22 +87,11 @@ function summaryText(s: ImportResult): string {
 function ImportSection({ refreshKey }: { refreshKey: number }) {
   const loadWorkspaces = useLibrary((s) => s.loadWorkspaces);
   const [path, setPath] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<Message>(null);
+  const { busy, message, setMessage, run } = useTask();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!path.trim()) return setMessage({ ok: false, text: 'Choose an export or a Markdown folder, or type the full path of one.' });
-    setBusy(true);
-    setMessage(null);
-    try {
-      const summary = await call(hearth().importData({ path: path.trim() }));
-      setMessage({ ok: true, text: summaryText(summary) });
-      await loadWorkspaces();
-    } catch (error) {
-      setMessage({ ok: false, text: messageOf(error) });
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => summaryText(await call(hearth().importData({ path: path.trim() }))), { after: loadWorkspaces });
   };
   return (
     <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="import-title">
@@ -129,25 +110,23 @@ function ImportSection({ refreshKey }: { refreshKey: number }) {
 function BackupSection({ onWritten }: { onWritten: () => void }) {
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<Message>(null);
+  const { busy, message, setMessage, run } = useTask();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (passphrase.length < 8) return setMessage({ ok: false, text: 'Choose a backup passphrase of at least 8 characters.' });
     if (passphrase !== confirmation) return setMessage({ ok: false, text: 'The two backup passphrases differ. Type the same one twice.' });
-    setBusy(true);
-    setMessage(null);
-    try {
-      const result = await call(hearth().backup({ passphrase }));
-      setPassphrase('');
-      setConfirmation('');
-      setMessage({ ok: true, text: `Wrote an encrypted backup (${formatSize(result.bytes)}) to ${result.path}. Keep the backup passphrase: without it the backup cannot be opened.` });
-      onWritten();
-    } catch (error) {
-      setMessage({ ok: false, text: error instanceof ApiFailure && error.code === 'ALREADY_EXISTS' ? 'A backup of that name exists already; try again.' : messageOf(error) });
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        const result = await call(hearth().backup({ passphrase }));
+        setPassphrase('');
+        setConfirmation('');
+        return `Wrote an encrypted backup (${formatSize(result.bytes)}) to ${result.path}. Keep the backup passphrase: without it the backup cannot be opened.`;
+      },
+      {
+        after: onWritten,
+        describe: (error) => (error instanceof ApiFailure && error.code === 'ALREADY_EXISTS' ? 'A backup of that name exists already; try again.' : messageOf(error)),
+      },
+    );
   };
   return (
     <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="backup-title">
@@ -156,14 +135,12 @@ function BackupSection({ onWritten }: { onWritten: () => void }) {
         One file, sealed with a backup passphrase, that restores everything on this or another computer. To restore: on a device without a vault (a new
         install, or after wiping this one), choose “Restore from a backup” on the welcome screen.
       </p>
-      <label className="field">
-        <span>Backup passphrase</span>
+      <Field label="Backup passphrase">
         <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-      </label>
-      <label className="field">
-        <span>Confirm backup passphrase</span>
+      </Field>
+      <Field label="Confirm backup passphrase">
         <input type="password" autoComplete="new-password" value={confirmation} onChange={(e) => setConfirmation(e.target.value)} />
-      </label>
+      </Field>
       <TaskProgress task="backup" active={busy} label="Backup progress" />
       <MessageLine message={message} />
       <button type="submit" className="button button-primary" disabled={busy}>

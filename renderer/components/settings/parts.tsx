@@ -1,9 +1,10 @@
-/** Small pieces the "your data" settings sections share: a message line, a progress bar, a data-folder picker. */
+/** Small pieces the "your data" settings sections share: a message line, a task's busy state, a progress bar, a data-folder picker. */
 import { useEffect, useId, useState } from 'react';
 import type { DataItem } from '../../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { useProgress, type Progress } from '../../state/progress.ts';
 import { formatSize, formatWhen } from '../format.ts';
+import { FormError } from '../Field.tsx';
 
 export type Message = { ok: boolean; text: string } | null;
 
@@ -14,6 +15,28 @@ export function MessageLine({ message }: { message: Message }) {
       {message.text}
     </p>
   );
+}
+
+/**
+ * Busy + the message line around one task. `run(work)` clears the message, shows what `work`
+ * resolves to as the ok message, then runs `after`; a failure shows `describe(error)`. Busy ends either way.
+ */
+export function useTask() {
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<Message>(null);
+  const run = async (work: () => Promise<string>, options: { after?: () => unknown; describe?: (error: unknown) => string } = {}) => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      setMessage({ ok: true, text: await work() });
+      await options.after?.();
+    } catch (error) {
+      setMessage({ ok: false, text: (options.describe ?? messageOf)(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, message, setMessage, run };
 }
 
 const phaseNames: Record<string, string> = {
@@ -80,11 +103,7 @@ export function DataPicker({
   return (
     <fieldset className="data-picker">
       <legend>{legend}</legend>
-      {problem ? (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      ) : null}
+      <FormError problem={problem} />
       {folder ? (
         <p className="field-hint">
           Found in <code className="path">{folder.dir}</code>
