@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { Modal } from './Modal.tsx';
 import { DialogActions, Field, FormError, useSubmit } from './Field.tsx';
+import { useLibrary } from '../state/library.ts';
 
 interface NameDialogProps {
   title: string;
@@ -38,5 +39,21 @@ export function NameDialog({ title, label, initial = '', submitLabel, maxLength 
         <DialogActions onCancel={onClose} actionLabel={submitLabel} busyLabel="Saving…" busy={busy} />
       </form>
     </Modal>
+  );
+}
+
+/** Asks for a new workspace's name and creates it (from the sidebar, and from the empty main screen). */
+export function NewWorkspaceDialog({ onClose }: { onClose: () => void }) {
+  const createWorkspace = useLibrary((s) => s.createWorkspace);
+  return (
+    <NameDialog
+      title="New workspace"
+      label="Workspace name"
+      submitLabel="Create workspace"
+      onSubmit={async (name) => {
+        await createWorkspace(name);
+      }}
+      onClose={onClose}
+    />
   );
 }

@@ -8,7 +8,7 @@ import { useUi } from '../state/ui.ts';
 import { Avatar } from './Avatar.tsx';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { ItemMenu } from './ItemMenu.tsx';
-import { NameDialog } from './NameDialog.tsx';
+import { NameDialog, NewWorkspaceDialog } from './NameDialog.tsx';
 import { shortcutLabel } from '../editor/commands.ts';
 import { call, hearth } from '../state/api.ts';
 import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
@@ -23,7 +23,7 @@ type Editing =
   | null;
 
 export function Sidebar() {
-  const { workspaces, selectedWorkspaceId, selectWorkspace, createWorkspace, renameWorkspace, deleteWorkspace, workspacesProblem } = useLibrary();
+  const { workspaces, selectedWorkspaceId, selectWorkspace, renameWorkspace, deleteWorkspace, workspacesProblem } = useLibrary();
   const profile = useSession((s) => s.profile);
   const lock = useSession((s) => s.lock);
   const openDialog = useUi((s) => s.openDialog);
@@ -131,17 +131,7 @@ export function Sidebar() {
         </button>
       </div>
 
-      {editing?.kind === 'create' ? (
-        <NameDialog
-          title="New workspace"
-          label="Workspace name"
-          submitLabel="Create workspace"
-          onSubmit={async (name) => {
-            await createWorkspace(name);
-          }}
-          onClose={() => setEditing(null)}
-        />
-      ) : null}
+      {editing?.kind === 'create' ? <NewWorkspaceDialog onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'rename' ? (
         <NameDialog
           title="Rename workspace"

@@ -4,7 +4,7 @@ import { FolderPlus } from 'lucide-react';
 import { DocumentList } from '../components/DocumentList.tsx';
 import { DocumentPane, NoDocument } from '../components/DocumentPane.tsx';
 import { FilesPanel } from '../components/FilesPanel.tsx';
-import { NameDialog } from '../components/NameDialog.tsx';
+import { NewWorkspaceDialog } from '../components/NameDialog.tsx';
 import { SearchDialog } from '../components/SearchDialog.tsx';
 import { SettingsDialog } from '../components/SettingsDialog.tsx';
 import { Sidebar } from '../components/Sidebar.tsx';
@@ -13,7 +13,7 @@ import { useLibrary } from '../state/library.ts';
 import { useUi } from '../state/ui.ts';
 
 export function MainScreen() {
-  const { workspaces, selectedWorkspaceId, openDocumentId, view, setView, loadWorkspaces, createWorkspace } = useLibrary();
+  const { workspaces, selectedWorkspaceId, openDocumentId, view, setView, loadWorkspaces } = useLibrary();
   const { dialog, openDialog } = useUi();
   const [creatingWorkspace, setCreatingWorkspace] = useState(false);
   const workspace = workspaces?.find((w) => w.id === selectedWorkspaceId);
@@ -69,17 +69,7 @@ export function MainScreen() {
           )}
         </main>
       )}
-      {creatingWorkspace ? (
-        <NameDialog
-          title="New workspace"
-          label="Workspace name"
-          submitLabel="Create workspace"
-          onSubmit={async (name) => {
-            await createWorkspace(name);
-          }}
-          onClose={() => setCreatingWorkspace(false)}
-        />
-      ) : null}
+      {creatingWorkspace ? <NewWorkspaceDialog onClose={() => setCreatingWorkspace(false)} /> : null}
       {dialog === 'search' ? <SearchDialog onClose={() => openDialog(null)} /> : null}
       {dialog === 'settings' ? <SettingsDialog onClose={() => openDialog(null)} /> : null}
     </div>
