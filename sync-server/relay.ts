@@ -17,7 +17,7 @@ import { verifyAuth } from '../common/protocol/auth.ts';
 import { verifyChange, type ParsedChange } from '../common/protocol/change.ts';
 import { envelopeSender } from '../common/protocol/envelope.ts';
 import { decodeRawFrame } from '../common/protocol/frame.ts';
-import { PROTOCOL_VERSION, decodeClientFrame, encodeFrame, type ClientFrame, type RelayFrame } from '../common/protocol/messages.ts';
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, decodeClientFrame, encodeFrame, type ClientFrame, type RelayFrame } from '../common/protocol/messages.ts';
 import {
   canDeleteContent,
   canDeleteSpace,
@@ -72,6 +72,8 @@ type Send = (frame: RelayFrame) => void;
 class Connection {
   account: string | undefined;
   sessionExpiresAt = 0;
+  /** The protocol version its hello named; the relay sends it only frames that version knows. */
+  protocol = 0;
   nonce: { value: string; expiresAt: number } | undefined;
   readonly subscriptions = new Set<string>();
   /** Documents this connection sent presence to (memory only), so their subscribers learn when it goes. */
@@ -239,6 +241,27 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     }
   }
 
+  /**
+   * Tells the connections (protocol 2+) of the space's members that follow a document of it, and of
+   * the accounts the change took out, that its membership or keys changed: a frame with only the
+   * space id, so their clients catch up at once instead of at the next poll.
+   */
+  async function notifyMembership(space: string, removed: readonly string[] = [], except?: Connection): Promise<void> {
+    const roles = await members(space);
+    const frame = encodeFrame({ t: 'membershipChanged', space, parts: [] });
+    const prefix = `${space}/`;
+    for (const account of new Set([...roles.keys(), ...removed])) {
+      for (const connection of byAccount.get(account) ?? []) {
+        if (connection === except || connection.account !== account || connection.protocol < 2) continue;
+        for (const key of connection.subscriptions) {
+          if (!key.startsWith(prefix)) continue;
+          connection.send(frame);
+          break;
+        }
+      }
+    }
+  }
+
   /** Presence from a client of this instance: to its subscribers here, and (PostgreSQL) to the other instances'. */
   function relayPresence(space: string, doc: string, from: string, payload: Uint8Array | undefined, except: Connection): Promise<void> {
     store.driver.publish({ kind: 'presence', space, doc, from, payload: payload ? toBase64Url(payload) : null });
@@ -255,8 +278,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       }
       if (payload && payload.length > limits.maxPresenceBytes) return;
       forwardPresence(event.space, event.doc, event.from, payload).catch(() => undefined);
-    } else if (event.kind === 'membership') forgetSpace(event.space, false);
-    else if (event.kind === 'spaceDeleted') forgetSpace(event.space, true);
+    } else if (event.kind === 'membership') {
+      forgetSpace(event.space, false);
+      notifyMembership(event.space, event.removed ?? []).catch(() => undefined);
+    } else if (event.kind === 'spaceDeleted') forgetSpace(event.space, true);
     else if (subscribers.get(`${event.space}/${event.doc}`)?.size) {
       void store
         .getChange(event.space, event.doc, event.seq)
@@ -358,10 +383,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const now = Date.now();
     switch (frame.t) {
       case 'hello': {
-        if (frame.protocol !== PROTOCOL_VERSION) throw new HearthError('BAD_REQUEST', `This relay speaks protocol ${PROTOCOL_VERSION}, not ${frame.protocol}; update Hearth or the relay.`);
+        if (frame.protocol < MIN_PROTOCOL_VERSION || frame.protocol > PROTOCOL_VERSION) {
+          throw new HearthError('BAD_REQUEST', `This relay speaks protocol ${MIN_PROTOCOL_VERSION}–${PROTOCOL_VERSION}, not ${frame.protocol}; update Hearth or the relay.`);
+        }
+        connection.protocol = frame.protocol;
         const nonce = randomBytes(32).toString('base64url');
         connection.nonce = { value: nonce, expiresAt: now + nonceTtlMs };
-        return send({ t: 'challenge', rid: frame.rid, protocol: PROTOCOL_VERSION, relayId, nonce, parts: [] });
+        return send({ t: 'challenge', rid: frame.rid, protocol: frame.protocol, relayId, nonce, parts: [] });
       }
       case 'register': {
         takeNonce(connection, frame.nonce);
@@ -404,6 +432,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         const after = applyMembershipEntry(before, frame.entry);
         await store.appendMembership(before, frame.entry, after);
         forgetSpace(frame.space, false);
+        const removed = [...before.members.keys()].filter((member) => !after.members.has(member));
+        notifyMembership(frame.space, removed, connection).catch(() => undefined);
         log.write('info', 'membership', { space: frame.space, action: frame.entry.action, seq: frame.entry.seq });
         return send(ok(frame.rid, { seq: frame.entry.seq, head: after.head! }));
       }
@@ -421,6 +451,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
           if (envelopeSender(frame.parts[i]!, { space: frame.space, epoch: frame.epoch, recipient }) !== account) forbid('Key envelopes must be signed by the account that uploads them.');
         });
         await store.putEnvelopes(frame.space, frame.epoch, frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })));
+        notifyMembership(frame.space, [], connection).catch(() => undefined);
         return send(ok(frame.rid));
       }
       case 'getEnvelopes': {

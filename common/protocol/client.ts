@@ -57,6 +57,7 @@ export class RelayClient {
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Map<string, Set<ChangeListener>>();
   private readonly presenceListeners = new Set<PresenceListener>();
+  private readonly membershipListeners = new Set<(space: string) => void>();
   private readonly closeListeners = new Set<() => void>();
   private closedError: HearthError | undefined;
   /** While the relay refuses frames for the rate limit, every request waits until this time. */
@@ -116,6 +117,16 @@ export class RelayClient {
           listener(presence);
         } catch {
           // One listener's trouble with an ephemeral update must not cost the connection.
+        }
+      }
+      return;
+    }
+    if (frame.t === 'membershipChanged') {
+      for (const listener of this.membershipListeners) {
+        try {
+          listener(frame.space);
+        } catch {
+          // A hint to catch up; the poll still runs if a listener fails.
         }
       }
       return;
@@ -338,6 +349,15 @@ export class RelayClient {
   }
 
   /** Called once when the connection closes (or is closed for an invalid frame). */
+  /**
+   * Hears the relay say a space's membership log or key envelopes changed (protocol 2; sent only
+   * while this connection follows a document of the space). Returns a function that stops it.
+   */
+  onMembershipChanged(listener: (space: string) => void): () => void {
+    this.membershipListeners.add(listener);
+    return () => this.membershipListeners.delete(listener);
+  }
+
   onClose(listener: () => void): () => void {
     this.closeListeners.add(listener);
     return () => this.closeListeners.delete(listener);

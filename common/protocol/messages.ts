@@ -9,8 +9,14 @@ import { AccountIdSchema, HashSchema, IdSchema, MembershipEntrySchema, Signature
 import { RoleSchema } from '../roles.ts';
 import { decodeRawFrame, encodeRawFrame } from './frame.ts';
 
-/** Bumped on any incompatible change; the relay refuses a hello with another version. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change. The relay accepts a hello from MIN_PROTOCOL_VERSION up to
+ * this one and sends a connection only the frames its version knows (2 added `membershipChanged`,
+ * which a version-1 client would take for an invalid frame and disconnect over).
+ */
+export const PROTOCOL_VERSION = 2;
+/** The oldest client version the relay still serves. */
+export const MIN_PROTOCOL_VERSION = 1;
 
 const rid = z.number().int().min(0).max(2 ** 31 - 1);
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -74,7 +80,7 @@ export const AccessReportSchema = z.strictObject({
 });
 export type AccessReport = z.infer<typeof AccessReportSchema>;
 
-/** Frames the relay sends to a client. `change` and `presence` are the ones not answering a request. */
+/** Frames the relay sends to a client. `change`, `presence` and `membershipChanged` are the ones not answering a request. */
 export const relayFrames = {
   challenge: frame('challenge', { rid, protocol: z.number().int(), relayId: IdSchema, nonce }),
   session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq }),
@@ -90,6 +96,11 @@ export const relayFrames = {
   change: frame('change', { space, doc, seq }, 1),
   /** A member's presence payload as it came in, stamped with the sender; no part = that sender's connection went away. */
   presence: frame('presence', { space, doc, from: AccountIdSchema }, [0, 1]),
+  /**
+   * The space's membership log or key envelopes changed (protocol 2+): catch up with getMembership and
+   * getEnvelopes. Carries nothing else; sent to members' connections that follow a document of it.
+   */
+  membershipChanged: frame('membershipChanged', { space }),
   fileStatus: frame('fileStatus', { rid, ...FileStatusShape }),
   fileData: frame('fileData', { rid, file: IdSchema, index: seq }, 1),
   access: frame('access', { rid, report: AccessReportSchema }, [0, 1]),

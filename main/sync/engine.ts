@@ -184,7 +184,7 @@ export class SyncEngine {
     }
     this.vault.syncState.putRelay({ url, account: accountIdOf(keys), registeredAt: Date.now() });
     this.clients.set(url, Promise.resolve(client));
-    this.presenceHub.attach(url, client);
+    this.listen(url, client);
     return { relay: url, account: accountIdOf(keys), username: profile.username };
   }
 
@@ -196,6 +196,16 @@ export class SyncEngine {
       for (const wake of waiters ?? []) wake();
     });
     return socket;
+  }
+
+  /** Hooks a new signed-in client up to presence and to the relay's membership hints. */
+  private listen(url: string, client: RelayClient): void {
+    this.presenceHub.attach(url, client);
+    // The relay says a followed space's membership or keys changed: catch up now, through the same
+    // serialised path as the app's poll (main/app/session.ts), which stays as the fallback.
+    client.onMembershipChanged((space) => {
+      if (this.spaceState(space)) this.checkMembership(space).catch(() => undefined);
+    });
   }
 
   /** A signed-in client for `url`, reusing the open one. */
@@ -216,7 +226,7 @@ export class SyncEngine {
         client.close();
         throw error;
       }
-      this.presenceHub.attach(url, client);
+      this.listen(url, client);
       return client;
     })();
     this.clients.set(url, connecting);

@@ -168,7 +168,8 @@ export class RelayStore {
       await tx.run(`INSERT INTO membership_log (space, seq, hash, entry) VALUES (?, ?, ?, ?)`, [before.space, entry.seq, after.head!, JSON.stringify(entry)]);
       await tx.run(`DELETE FROM members WHERE space = ?`, [before.space]);
       for (const [account, role] of after.members) await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?)`, [before.space, account, role]);
-      tx.notify({ kind: 'membership', space: before.space });
+      const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
+      tx.notify({ kind: 'membership', space: before.space, ...(removed.length ? { removed } : {}) });
     });
   }
 
@@ -191,6 +192,7 @@ export class RelayStore {
           item.sealed,
         ]);
       }
+      tx.notify({ kind: 'membership', space });
     });
   }
 

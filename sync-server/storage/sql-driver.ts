@@ -15,7 +15,8 @@ export interface SqlExecutor {
 /** What one relay instance tells the others (PostgreSQL) after a commit. */
 export type StoreEvent =
   | { kind: 'change'; space: string; doc: string; seq: number }
-  | { kind: 'membership'; space: string }
+  /** The membership log or key envelopes changed; `removed`: accounts the new entry took out (told too). */
+  | { kind: 'membership'; space: string; removed?: string[] }
   | { kind: 'spaceDeleted'; space: string }
   /** A sealed presence payload (base64url) or null when its sender went away; relayed, never stored. */
   | { kind: 'presence'; space: string; doc: string; from: string; payload: string | null };

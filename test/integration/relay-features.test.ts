@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { fromUtf8, newId, randomBytes } from '../../common/crypto/sodium.ts';
 import { openChange, verifyChange } from '../../common/protocol/change.ts';
 import { encodeRawFrame } from '../../common/protocol/frame.ts';
-import { decodeRelayFrame, encodeFrame } from '../../common/protocol/messages.ts';
+import { PROTOCOL_VERSION, decodeRelayFrame, encodeFrame } from '../../common/protocol/messages.ts';
 import { openLink, sealLink } from '../../common/protocol/link.ts';
 import { viewerCsp, viewerScript } from '../../sync-server/viewer-page.ts';
 import { changeMembership, connect, createSpace, outcome, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
@@ -226,7 +226,7 @@ describe('limits', () => {
 describe('http', () => {
   it('serves health and version', async () => {
     expect(await (await fetch(new URL('/health', relay.httpUrl))).json()).toEqual({ ok: true });
-    expect(await (await fetch(new URL('/version', relay.httpUrl))).json()).toMatchObject({ name: 'hearth-relay', protocol: 1, relayId: relay.relayId });
+    expect(await (await fetch(new URL('/version', relay.httpUrl))).json()).toMatchObject({ name: 'hearth-relay', protocol: PROTOCOL_VERSION, relayId: relay.relayId });
     expect((await fetch(new URL('/nothing', relay.httpUrl))).status).toBe(404);
   });
 });
