@@ -312,11 +312,12 @@ function TitleField({ title, onSave, readOnly }: { title: string; onSave: (title
           if (timer.current) clearTimeout(timer.current);
           timer.current = setTimeout(() => save(value), 400);
         }}
-        onBlur={() => save(draft)}
+        // The field's own value, not the last render's state: Enter can come before React re-rendered.
+        onBlur={(e) => save(e.currentTarget.value)}
         onKeyDown={(e) => {
           if (e.key === 'Enter') {
             e.preventDefault();
-            save(draft);
+            save(e.currentTarget.value);
             document.querySelector<HTMLElement>('.editor-host .ProseMirror')?.focus();
           }
         }}

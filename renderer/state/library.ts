@@ -156,6 +156,10 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
   documentSaved(summary) {
     const documents = get().documents;
     if (!documents || summary.workspaceId !== get().selectedWorkspaceId) return;
+    // Answers can arrive out of order (the editor's save and a title change in flight together):
+    // an older summary never replaces a newer one.
+    const known = documents.find((d) => d.id === summary.id);
+    if (known && known.updatedAt > summary.updatedAt) return;
     const others = documents.filter((d) => d.id !== summary.id);
     set({ documents: [summary, ...others].sort(byUpdated) });
   },
