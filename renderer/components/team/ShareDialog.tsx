@@ -41,17 +41,10 @@ function People({ document }: { document: DocumentSummary }) {
   const [role, setRole] = useState<Role>('editor');
   const [relay, setRelay] = useState(relays[0] ?? '');
   const [agreed, setAgreed] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, setProblem, attempt } = useAttempt();
   const [shares, setShares] = useState(0);
 
-  const load = useCallback(async () => {
-    try {
-      setPeople(await call(hearth().documentShares(document.id)));
-    } catch (error) {
-      setProblem(messageOf(error));
-    }
-  }, [document.id]);
+  const load = useCallback(() => attempt(async () => setPeople(await call(hearth().documentShares(document.id)))), [attempt, document.id]);
   useEffect(() => {
     void load();
   }, [load]);
@@ -70,29 +63,18 @@ function People({ document }: { document: DocumentSummary }) {
     const name = username.trim().replace(/^@/, '');
     if (!name) return setProblem('Type the username of the person to share with.');
     if (plan?.leavesDevice && !agreed) return setProblem('Tick the box to confirm that this document may leave this device.');
-    setBusy(true);
-    setProblem(null);
-    try {
-      const url = relay.trim();
+    const url = relay.trim();
+    const shared = await attempt(async () => {
       await call(hearth().shareDocument(document.id, name, role, { ...(plan?.leavesDevice ? { confirmed: true as const } : {}), ...(url ? { relay: url } : {}) }));
       setUsername('');
       setAgreed(false);
       // Once shared, the document is on the relay: the next share uploads nothing new.
       setShares((n) => n + 1);
-      await load();
-    } catch (error) {
-      setProblem(messageOf(error));
-    } finally {
-      setBusy(false);
-    }
+    }, true);
+    if (shared) await load();
   };
   const revoke = async (member: TeamMember) => {
-    setProblem(null);
-    try {
-      setPeople(await call(hearth().unshareDocument(document.id, member.username!)));
-    } catch (error) {
-      setProblem(messageOf(error));
-    }
+    await attempt(async () => setPeople(await call(hearth().unshareDocument(document.id, member.username!))));
   };
 
   return (
@@ -142,40 +124,18 @@ function People({ document }: { document: DocumentSummary }) {
 function Links({ document }: { document: DocumentSummary }) {
   const [links, setLinks] = useState<LinkInfo[] | null>(null);
   const [expiry, setExpiry] = useState(EXPIRIES[3]!.label);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, setProblem, attempt } = useAttempt();
   const [copied, setCopied] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setLinks((await call(hearth().listLinks())).filter((l) => l.documentId === document.id));
-    } catch (error) {
-      setProblem(messageOf(error));
-    }
-  }, [document.id]);
+  const load = useCallback(() => attempt(async () => setLinks((await call(hearth().listLinks())).filter((l) => l.documentId === document.id))), [attempt, document.id]);
   useEffect(() => {
     void load();
   }, [load]);
   const create = async () => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      const ms = EXPIRIES.find((e) => e.label === expiry)?.ms ?? null;
-      await call(hearth().createLink(document.id, ms === null ? {} : { expiresInMs: ms }));
-      await load();
-    } catch (error) {
-      setProblem(messageOf(error));
-    } finally {
-      setBusy(false);
-    }
+    const ms = EXPIRIES.find((e) => e.label === expiry)?.ms ?? null;
+    if (await attempt(() => call(hearth().createLink(document.id, ms === null ? {} : { expiresInMs: ms })), true)) await load();
   };
   const revoke = async (link: LinkInfo) => {
-    setProblem(null);
-    try {
-      await call(hearth().revokeLink(link.id));
-      await load();
-    } catch (error) {
-      setProblem(messageOf(error));
-    }
+    if (await attempt(() => call(hearth().revokeLink(link.id)))) await load();
   };
   const copy = async (link: LinkInfo) => {
     try {
@@ -228,4 +188,28 @@ function Links({ document }: { document: DocumentSummary }) {
       <FormError problem={problem} />
     </section>
   );
+}
+
+/**
+ * One section's busy flag and problem line around the calls it makes: each attempt clears the
+ * last problem and shows its own; `busy` marks the ones the section's main button waits for.
+ * Resolves true when the work succeeded.
+ */
+function useAttempt() {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const attempt = useCallback(async (work: () => Promise<unknown>, marksBusy = false): Promise<boolean> => {
+    if (marksBusy) setBusy(true);
+    setProblem(null);
+    try {
+      await work();
+      return true;
+    } catch (error) {
+      setProblem(messageOf(error));
+      return false;
+    } finally {
+      if (marksBusy) setBusy(false);
+    }
+  }, []);
+  return { busy, problem, setProblem, attempt };
 }
