@@ -102,11 +102,13 @@ export class CommentStore {
   list(documentId: string): CommentThread[] {
     const records = this.records(documentId);
     const doc = this.documents.get(documentId);
+    const firsts = records.filter((r) => r.threadId === r.id);
     const threads = new Map<string, CommentThread>();
-    for (const record of records.filter((r) => r.threadId === r.id)) {
+    for (const record of firsts) {
       threads.set(record.id, { id: record.id, documentId, resolved: record.resolved, anchor: anchorNow(doc, record), comments: [] });
     }
-    for (const record of records) {
+    // A thread's first comment leads even when a peer's clock put a reply before it.
+    for (const record of [...firsts, ...records.filter((r) => r.threadId !== r.id)]) {
       threads.get(record.threadId)?.comments.push({ id: record.id, author: record.author, text: record.text, createdAt: record.createdAt });
     }
     return [...threads.values()];
@@ -115,8 +117,10 @@ export class CommentStore {
   /** Every comment record of a document, decrypted (for search indexing and export). */
   records(documentId: string): CommentRecord[] {
     const workspaceId = this.documents.workspaceOf(documentId);
-    const rows = this.sql('SELECT id, sealed FROM comments WHERE document_id = ?').all(documentId) as Array<{ id: string; sealed: Buffer }>;
-    return rows.map((row) => this.open(workspaceId, documentId, row.id, row.sealed)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    // Rows come back in the order they were stored here, which breaks ties between comments written
+    // in the same millisecond (a random id would put a reply before its thread half of the time).
+    const rows = this.sql('SELECT id, sealed FROM comments WHERE document_id = ? ORDER BY rowid').all(documentId) as Array<{ id: string; sealed: Buffer }>;
+    return rows.map((row) => this.open(workspaceId, documentId, row.id, row.sealed)).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** Brings in a comment from an export under its own id; false when it is already here. */

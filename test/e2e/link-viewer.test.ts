@@ -78,7 +78,7 @@ test('a tampered key, a revoked link and an expired one show a message and no te
   await expect.poll(() => revoked.page.locator('#status').textContent()).toMatch(/revoked or has expired/);
   expect(await revoked.page.locator('#body').textContent()).toBe('');
 
-  const shortLived = await ann.engine.createLink(documentId, { expiresInMs: 300 });
+  const shortLived = await ann.engine.createLink(documentId, { expiresInMs: 3_000 });
   await eventually(async () => (await fetch(new URL(`/p/${shortLived.id}/data`, relay.httpUrl))).status === 410, 'the link to expire');
   const expired = await view(shortLived.url);
   await expect.poll(() => expired.page.locator('#status').textContent()).toMatch(/revoked or has expired/);

@@ -3,7 +3,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isHearthError } from '../../../common/errors.ts';
 import { DEFAULT_KDF_COST, MIN_KDF_COST } from '../../../main/vault/keys.ts';
 import { Vault, VAULT_FILE_NAME } from '../../../main/vault/vault.ts';
@@ -295,6 +295,26 @@ describe('comments', () => {
     expect(await codeOf(() => vault.comments.add(doc.id, { text: '   ' }))).toBe('BAD_REQUEST');
     vault.comments.delete(thread.id);
     expect(vault.comments.list(doc.id)).toEqual([]);
+    vault.lock();
+  });
+
+  it('keeps the order comments were written in when they share a millisecond, and a thread opens with its first comment', async () => {
+    const vault = await createTestVault();
+    const ws = vault.workspaces.list()[0]!;
+    const doc = vault.documents.create(ws.id, { title: 'Draft' });
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+    try {
+      const thread = vault.comments.add(doc.id, { text: 'first' });
+      for (const text of ['second', 'third', 'fourth', 'fifth', 'sixth']) vault.comments.add(doc.id, { text, replyTo: thread.id });
+      const [listed] = vault.comments.list(doc.id);
+      expect(listed!.comments.map((c) => c.text)).toEqual(['first', 'second', 'third', 'fourth', 'fifth', 'sixth']);
+      // A reply stamped before its thread (a peer's clock behind ours) still comes after the first comment.
+      const early = vault.comments.records(doc.id).find((r) => r.text === 'third')!;
+      vault.comments.replace({ ...early, createdAt: early.createdAt - 60_000 });
+      expect(vault.comments.list(doc.id)[0]!.comments.map((c) => c.text)).toEqual(['first', 'third', 'second', 'fourth', 'fifth', 'sixth']);
+    } finally {
+      clock.mockRestore();
+    }
     vault.lock();
   });
 });
