@@ -12,7 +12,7 @@ let shortRelay: TestRelay;
 beforeAll(async () => {
   relay = await startTestRelay();
   otherRelay = await startTestRelay();
-  shortRelay = await startTestRelay({ sessionTtlMs: 400, nonceTtlMs: 300 });
+  shortRelay = await startTestRelay({ sessionTtlMs: 2_000, nonceTtlMs: 1_500 });
 });
 afterAll(async () => {
   await relay.stop();
@@ -92,10 +92,10 @@ describe('sign-in', () => {
     const alice = await register(shortRelay.url, 'alice');
     const space = await createSpace(alice);
     expect(await outcome(alice.client.pull(space.id, 'doc', 0))).toBe('ok');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
     expect(await outcome(alice.client.pull(space.id, 'doc', 0))).toBe('UNAUTHENTICATED');
     const { nonce } = await alice.client.hello();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
     const late = signAuth('signIn', alice.client.relayId, nonce, alice.id, alice.keys.signSecretKey);
     expect(await outcome(alice.client.request({ t: 'signIn', account: alice.id, nonce, signature: late, parts: [] }))).toBe('UNAUTHENTICATED');
     expect(await outcome(alice.client.signIn(alice.keys))).toBe('ok');
