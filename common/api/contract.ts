@@ -132,6 +132,10 @@ export const apiArgs = {
   createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional() })]),
   listLinks: z.tuple([]),
   revokeLink: z.tuple([Id]),
+  /** Links of deleted documents whose relay has not yet confirmed the revocation (it was out of reach). */
+  pendingLinkRevocations: z.tuple([]),
+  /** Tells their relays now about the pending revocations; resolves to those still pending (a relay still out of reach). */
+  retryLinkRevocations: z.tuple([]),
   /**
    * Opens a public link from a relay this vault added (S8). A link on another host is FORBIDDEN,
    * nothing fetched; `{ otherHost: true }` is sent only after the user agreed to fetch that one link.
@@ -246,6 +250,22 @@ export interface LinkInfo {
   url: string;
   createdAt: number;
   expiresAt: number | null;
+}
+
+/** A link of a deleted document that its relay still serves until Hearth reaches it to revoke it. */
+export interface PendingLinkRevocation {
+  id: string;
+  documentId: string;
+  workspaceId: string;
+  /** The workspace's name now; absent when it cannot be read. */
+  workspaceName?: string;
+  /** The document's title when the link was published. */
+  title: string;
+  /** The relay (ws:// or wss://) still holding the copy. */
+  relay: string;
+  createdAt: number;
+  /** When this device saw the document deleted (and dropped the link's key). */
+  deletedAt: number;
 }
 
 export interface OpenedLink {
@@ -468,6 +488,8 @@ export interface ApiResults {
   createLink: LinkInfo;
   listLinks: LinkInfo[];
   revokeLink: null;
+  pendingLinkRevocations: PendingLinkRevocation[];
+  retryLinkRevocations: PendingLinkRevocation[];
   openLink: OpenedLink;
   setPresence: null;
   presence: PresenceEntry[];

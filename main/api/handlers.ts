@@ -313,6 +313,8 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       await sync().revokeLink(linkId);
       return null;
     },
+    pendingLinkRevocations: () => sync().pendingLinkRevocations(),
+    retryLinkRevocations: () => sync().retryLinkRevocations(),
     openLink: (url, options) => sync().openLink(url, options?.otherHost ? { otherHost: true } : {}),
     setPresence: (documentId, selection) => {
       vault().documents.summary(documentId);

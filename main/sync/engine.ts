@@ -29,7 +29,7 @@ import { downloadFile, uploadFile } from './files.ts';
 import { MembershipView } from './membership-view.ts';
 import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
 import { emptyIndex, INDEX_DOC, loadIndex, newIndex, saveIndex, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
-import { assertLinkOnConfiguredRelay, openPublicLink, PublicLinks, type LinkInfo, type OpenedLink } from './links.ts';
+import { assertLinkOnConfiguredRelay, openPublicLink, PublicLinks, type LinkInfo, type OpenedLink, type PendingLinkRevocation } from './links.ts';
 import { AccountDeletion, type AccountDeletionOptions, type AccountDeletionResult } from './account.ts';
 
 export type { LinkInfo, OpenedLink } from './links.ts';
@@ -2243,6 +2243,17 @@ export class SyncEngine {
 
   revokeLink(linkId: string): Promise<void> {
     return this.links.revoke(linkId);
+  }
+
+  /** Links of deleted documents whose relay has not confirmed the revocation yet (it was out of reach). */
+  pendingLinkRevocations(): Promise<PendingLinkRevocation[]> {
+    return Promise.resolve(this.links.pendingRevocations());
+  }
+
+  /** Tells the relays about the pending revocations now (after any pass already under way); those still pending. */
+  async retryLinkRevocations(): Promise<PendingLinkRevocation[]> {
+    await this.revokeDeletedLinks();
+    return this.links.pendingRevocations();
   }
 
   /**

@@ -10,7 +10,7 @@
  * is Owner or Admin; the relay checks that role again. A document that syncs nowhere (a personal
  * workspace, not shared) has no relay to go to, and says so.
  */
-import type { LinkInfo, OpenedLink } from '../../common/api/contract.ts';
+import type { LinkInfo, OpenedLink, PendingLinkRevocation } from '../../common/api/contract.ts';
 import { loadSodium, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
@@ -21,7 +21,7 @@ import { bodyText } from '../vault/documents.ts';
 import type { LinkRecord } from '../vault/links.ts';
 import type { Vault } from '../vault/vault.ts';
 
-export type { LinkInfo, OpenedLink } from '../../common/api/contract.ts';
+export type { LinkInfo, OpenedLink, PendingLinkRevocation } from '../../common/api/contract.ts';
 
 /** What the links need from the sync engine (its relay connections and verified membership). */
 export interface LinkHost {
@@ -170,6 +170,33 @@ export class PublicLinks {
     return this.host.vault.links.list().filter((r) => r.pendingRevocation);
   }
 
+  /** Marks pending the links whose document vanished while no engine was running (deleted by another process). */
+  private markVanished(): void {
+    const vault = this.host.vault;
+    const present = new Set(vault.documents.allIds().map((d) => d.id));
+    for (const record of vault.links.list()) {
+      if (!record.pendingRevocation && !present.has(record.documentId)) this.markDocumentDeleted(record.documentId);
+    }
+  }
+
+  /**
+   * What the user is shown of the pending revocations: which copy, on which relay, since when.
+   * A link whose document vanished unnoticed is marked first (its key dropped), so it is listed too.
+   */
+  pendingRevocations(): PendingLinkRevocation[] {
+    this.markVanished();
+    const vault = this.host.vault;
+    return this.pending().map(({ id, documentId, workspaceId, title, relay, createdAt, revokedAt }) => {
+      let workspaceName: string | undefined;
+      try {
+        workspaceName = vault.workspaces.get(workspaceId).name;
+      } catch {
+        // Its workspace is being deleted: the record goes with it.
+      }
+      return { id, documentId, workspaceId, ...(workspaceName === undefined ? {} : { workspaceName }), title, relay, createdAt, deletedAt: revokedAt ?? createdAt };
+    });
+  }
+
   /**
    * Revokes at the relay the links whose document was deleted (also those whose document vanished
    * while no engine was running), then forgets their records. A relay that cannot be reached keeps
@@ -177,10 +204,7 @@ export class PublicLinks {
    */
   async revokePending(onlyRelay?: string): Promise<number> {
     const vault = this.host.vault;
-    const present = new Set(vault.documents.allIds().map((d) => d.id));
-    for (const record of vault.links.list()) {
-      if (!record.pendingRevocation && !present.has(record.documentId)) this.markDocumentDeleted(record.documentId);
-    }
+    this.markVanished();
     let done = 0;
     const unreachable = new Set<string>();
     for (const record of this.pending()) {
