@@ -4,10 +4,11 @@
  * contacts, and a way to the audit log. Sync can be paused per workspace from here too.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { PrivacyMember, PrivacyReport } from '../../../common/api/contract.ts';
+import type { PendingLinkRevocation, PrivacyMember, PrivacyReport } from '../../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { formatExact, formatSize, formatWhen } from '../format.ts';
 import { MessageLine, type Message } from './parts.tsx';
+import { PendingRevocations } from './PendingRevocations.tsx';
 
 function Members({ members }: { members: PrivacyMember[] }) {
   return (
@@ -30,7 +31,10 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
   const [report, setReport] = useState<PrivacyReport | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [message, setMessage] = useState<Message>(null);
+  /** Links of deleted documents their relay still serves; null while unknown (not asked, or the question failed). */
+  const [pending, setPending] = useState<PendingLinkRevocation[] | null>(null);
   const load = useCallback(() => {
+    call(hearth().pendingLinkRevocations()).then(setPending, () => setPending(null));
     call(hearth().privacyReport()).then(
       (r) => {
         setReport(r);
@@ -188,7 +192,7 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
         {report.links === null ? (
           <p className="muted">{report.syncAvailable ? 'This version cannot list public links.' : 'Not connected: links cannot be listed now.'}</p>
         ) : report.links.length === 0 ? (
-          <p className="muted">No active public links: nothing of yours can be read without an account.</p>
+          <p className="muted">{pending?.length ? 'No active public links.' : 'No active public links: nothing of yours can be read without an account.'}</p>
         ) : (
           <ul>
             {report.links.map((l) => (
@@ -198,6 +202,7 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
             ))}
           </ul>
         )}
+        {pending ? <PendingRevocations pending={pending} onChange={setPending} /> : null}
       </section>
 
       <section aria-labelledby="privacy-audit">
