@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HearthError, isHearthError } from '../common/errors.ts';
 import { fromBase64Url, loadSodium, toBase64Url } from '../common/crypto/sodium.ts';
-import { applyMembershipEntry, emptyMembership } from '../common/membership/log.ts';
+import { applyMembershipEntry, emptyMembership, type MembershipEntry, type MembershipState } from '../common/membership/log.ts';
 import { verifyAuth } from '../common/protocol/auth.ts';
 import { verifyChange, type ParsedChange } from '../common/protocol/change.ts';
 import { envelopeSender } from '../common/protocol/envelope.ts';
@@ -31,7 +31,7 @@ import {
 import { defaultLimits, type RelayLimits } from './limits.ts';
 import { RelayLog, type LogSink } from './relay-log.ts';
 import { PostgresDriver } from './storage/postgres-driver.ts';
-import { RelayStore } from './storage/relay-store.ts';
+import { RelayStore, type EpochEnvelopes } from './storage/relay-store.ts';
 import { SqliteDriver } from './storage/sqlite-driver.ts';
 import { viewerCsp, viewerPage } from './viewer-page.ts';
 
@@ -158,6 +158,34 @@ function forbid(message: string): never {
 
 function limitError(code: 'TOO_LARGE' | 'LIMIT_EXCEEDED' | 'RATE_LIMITED', limit: keyof RelayLimits, message: string): HearthError & { limit: string } {
   return Object.assign(new HearthError(code, message), { limit });
+}
+
+/** Only envelopes signed by the uploader for exactly this space, epoch and member are kept. */
+function checkEnvelopes(space: string, epoch: number, recipients: readonly string[], parts: readonly Uint8Array[], account: string): void {
+  if (parts.some((p) => p.length > 4096)) throw limitError('TOO_LARGE', 'maxFrameBytes', 'A key envelope is at most 4096 bytes.');
+  recipients.forEach((recipient, i) => {
+    if (envelopeSender(parts[i]!, { space, epoch, recipient }) !== account) forbid('Key envelopes must be signed by the account that uploads them.');
+  });
+}
+
+/**
+ * The new key epoch a removal brings with it (protocol 3): envelopes for exactly the members that
+ * remain, none for the one removed, stored in the same transaction as the entry.
+ */
+function checkRotation(
+  frame: { space: string; entry: MembershipEntry; epoch?: number; recipients?: string[]; parts: Uint8Array[] },
+  account: string,
+  after: MembershipState,
+): EpochEnvelopes {
+  const { epoch, recipients } = frame;
+  if (epoch === undefined || !recipients) throw new HearthError('BAD_REQUEST', 'A new key epoch needs both its number and its recipients.');
+  if (frame.entry.action !== 'remove' || frame.entry.subject === account) throw new HearthError('BAD_REQUEST', 'Only removing another member starts a new key epoch with the entry.');
+  const remaining = new Set(after.members.keys());
+  if (new Set(recipients).size !== recipients.length || recipients.length !== remaining.size || recipients.some((r) => !remaining.has(r))) {
+    throw new HearthError('BAD_REQUEST', 'A new key epoch goes to every remaining member exactly once, and to no one else.');
+  }
+  checkEnvelopes(frame.space, epoch, recipients, frame.parts, account);
+  return { epoch, items: recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })) };
 }
 
 async function openStore(options: RelayOptions, instanceId: string): Promise<RelayStore> {
@@ -430,7 +458,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         if (!before) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay.`);
         if (!before.members.has(account)) forbid('You are not a member of this space.');
         const after = applyMembershipEntry(before, frame.entry);
-        await store.appendMembership(before, frame.entry, after);
+        const rotation = frame.recipients || frame.epoch !== undefined ? checkRotation(frame, account, after) : undefined;
+        await store.appendMembership(before, frame.entry, after, rotation);
         forgetSpace(frame.space, false);
         const removed = [...before.members.keys()].filter((member) => !after.members.has(member));
         notifyMembership(frame.space, removed, connection).catch(() => undefined);
@@ -445,11 +474,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         const { account } = await requireRole(connection, frame.space, canManageMembers, 'hand out keys');
         const roles = await members(frame.space);
         for (const recipient of frame.recipients) if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
-        if (frame.parts.some((p) => p.length > 4096)) throw limitError('TOO_LARGE', 'maxFrameBytes', 'A key envelope is at most 4096 bytes.');
-        // Only envelopes signed by the uploader for exactly this space, epoch and member are kept.
-        frame.recipients.forEach((recipient, i) => {
-          if (envelopeSender(frame.parts[i]!, { space: frame.space, epoch: frame.epoch, recipient }) !== account) forbid('Key envelopes must be signed by the account that uploads them.');
-        });
+        checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, account);
         await store.putEnvelopes(frame.space, frame.epoch, frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })));
         notifyMembership(frame.space, [], connection).catch(() => undefined);
         return send(ok(frame.rid));

@@ -230,8 +230,17 @@ export class RelayClient {
     return applyMembershipEntry(state, genesis);
   }
 
-  async appendMembership(entry: MembershipEntry): Promise<string> {
-    const ok = await this.expect('ok', { t: 'appendMembership', space: entry.space, entry, parts: [] });
+  /**
+   * Appends a signed membership entry. With `rotation` (a removal), the new key epoch's envelopes
+   * go in the same frame and the relay stores both or neither (CONFLICT if the log moved on).
+   */
+  async appendMembership(entry: MembershipEntry, rotation?: { epoch: number; sealed: Array<{ recipient: string; envelope: Uint8Array }> }): Promise<string> {
+    const ok = await this.expect(
+      'ok',
+      rotation
+        ? { t: 'appendMembership', space: entry.space, entry, epoch: rotation.epoch, recipients: rotation.sealed.map((s) => s.recipient), parts: rotation.sealed.map((s) => s.envelope) }
+        : { t: 'appendMembership', space: entry.space, entry, parts: [] },
+    );
     return ok.head!;
   }
 

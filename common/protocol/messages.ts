@@ -12,9 +12,10 @@ import { decodeRawFrame, encodeRawFrame } from './frame.ts';
 /**
  * Bumped on any incompatible change. The relay accepts a hello from MIN_PROTOCOL_VERSION up to
  * this one and sends a connection only the frames its version knows (2 added `membershipChanged`,
- * which a version-1 client would take for an invalid frame and disconnect over).
+ * which a version-1 client would take for an invalid frame and disconnect over; 3 lets
+ * `appendMembership` carry the new key epoch's envelopes, stored in the same step as the entry).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** The oldest client version the relay still serves. */
 export const MIN_PROTOCOL_VERSION = 1;
 
@@ -40,7 +41,16 @@ export const clientFrames = {
   signIn: frame('signIn', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema }),
   lookup: frame('lookup', { rid, username: UsernameSchema }),
   createSpace: frame('createSpace', { rid, space, kind: SpaceKindSchema, genesis: MembershipEntrySchema }),
-  appendMembership: frame('appendMembership', { rid, space, entry: MembershipEntrySchema }),
+  /**
+   * With `epoch` and `recipients` (protocol 3), the entry starts a new key epoch and the parts are
+   * its envelopes, one per remaining member: the relay stores both or neither, so two managers
+   * removing members at once can never leave an epoch whose key is split or known to a removed member.
+   */
+  appendMembership: frame(
+    'appendMembership',
+    { rid, space, entry: MembershipEntrySchema, epoch: seq.optional(), recipients: z.array(AccountIdSchema).min(1).max(256).optional() },
+    (h: { recipients?: string[] }) => h.recipients?.length ?? 0,
+  ),
   getMembership: frame('getMembership', { rid, space, since: seq }),
   putEnvelopes: frame('putEnvelopes', { rid, space, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) }, (h: { recipients: string[] }) => h.recipients.length),
   getEnvelopes: frame('getEnvelopes', { rid, space }),

@@ -206,8 +206,9 @@ export class AccountDeletion {
       sealed.push({ recipient: account, envelope: host.sealEnvelope(workspaceId, epoch, key, account, fromBase64Url(boxKey)) });
     }
     await client.putEnvelopes(workspaceId, epoch, sealed);
-    // Read back what the relay keeps: if another Owner or Admin sealed this epoch at the same
-    // moment, the last one stored is the key everyone gets, this vault included.
+    // Read back what the relay keeps: it never replaces an envelope, so if another Owner or Admin
+    // sealed this epoch at the same moment, the first one stored is the key everyone gets, this
+    // vault included.
     await host.refreshKeys(workspaceId, client);
     const state = host.space(workspaceId);
     if (!state.epochKeys[epoch]) host.putSpace(workspaceId, { ...state, epochKeys: { ...state.epochKeys, [epoch]: toHex(key) } });

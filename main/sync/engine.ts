@@ -497,13 +497,24 @@ export class SyncEngine {
     return { account: found.account, username: found.username, displayName: found.displayName, boxPublicKey: found.boxPublicKey };
   }
 
-  private async appendEntry(workspaceId: string, client: RelayClient, action: MembershipAction, subject: string, role: Role | null): Promise<void> {
+  /**
+   * Appends a membership entry built on the newest log, rebuilding it (and the key epoch it starts,
+   * when `rotation` is given) if another member's entry got in first.
+   */
+  private async appendEntry(
+    workspaceId: string,
+    client: RelayClient,
+    action: MembershipAction,
+    subject: string,
+    role: Role | null,
+    rotation?: (view: MembershipView) => { epoch: number; sealed: Array<{ recipient: string; envelope: Uint8Array }> },
+  ): Promise<void> {
     const keys = this.vault.identityKeys();
     for (let attempt = 0; ; attempt++) {
       const view = this.view(workspaceId);
       const entry = signMembershipEntry(nextEntry(view.current, { actor: this.account, action, subject, role }), keys.signSecretKey);
       try {
-        await client.appendMembership(entry);
+        await client.appendMembership(entry, rotation?.(view));
         // After leaving, the relay no longer shows this account the log.
         if (!(action === 'remove' && subject === this.account)) await this.refreshMembership(workspaceId, client);
         return;
@@ -570,9 +581,11 @@ export class SyncEngine {
 
   /**
    * Removes a member and, in the same step, starts a new key epoch: a fresh key sealed to every
-   * remaining member before the removal entry is appended, so no write after the removal can be
-   * made under a key the removed member holds (S4). Pulls everything first so that the removed
-   * member's last accepted edits are here.
+   * remaining member travels in the same frame as the removal entry and the relay stores both or
+   * neither, so no write after the removal can be made under a key the removed member holds (S4),
+   * and two managers removing people at once each get their own epoch (the second rebuilds its
+   * entry and key on the first's). Pulls everything first so that the removed member's last
+   * accepted edits are here.
    */
   async removeMember(workspaceIdOrName: string, username: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
@@ -584,22 +597,25 @@ export class SyncEngine {
     if (profile.account === this.account) throw new HearthError('BAD_REQUEST', 'To leave a workspace yourself, use leave, not remove.');
     this.assertManager(workspace.id, from, undefined);
     await this.serial(workspace.id, async () => {
-      const view = this.view(workspace.id);
-      const epoch = view.currentEpoch + 1;
-      const key = randomKey();
-      const directory = this.index(workspace.id).members ?? {};
-      const sealed: Array<{ recipient: string; envelope: Uint8Array }> = [];
-      for (const account of view.current.members.keys()) {
-        if (account === profile.account) continue;
-        let boxKey = directory[account]?.boxPublicKey;
-        if (!boxKey && account === this.account) boxKey = toBase64Url(this.vault.identityKeys().boxPublicKey);
-        if (!boxKey) throw new HearthError('CONFLICT', `The member ${account} has no published key in this workspace's directory yet; sync and try again.`);
-        sealed.push({ recipient: account, envelope: this.sealEnvelope(workspace.id, epoch, key, account, fromBase64Url(boxKey)) });
-      }
-      await client.putEnvelopes(workspace.id, epoch, sealed);
+      let rotated: { epoch: number; key: Uint8Array } | undefined;
+      await this.appendEntry(workspace.id, client, 'remove', profile.account, null, (view) => {
+        const epoch = view.currentEpoch + 1;
+        const key = randomKey();
+        const directory = this.index(workspace.id).members ?? {};
+        const sealed: Array<{ recipient: string; envelope: Uint8Array }> = [];
+        for (const account of view.current.members.keys()) {
+          if (account === profile.account) continue;
+          let boxKey = directory[account]?.boxPublicKey;
+          if (!boxKey && account === this.account) boxKey = toBase64Url(this.vault.identityKeys().boxPublicKey);
+          if (!boxKey) throw new HearthError('CONFLICT', `The member ${account} has no published key in this workspace's directory yet; sync and try again.`);
+          sealed.push({ recipient: account, envelope: this.sealEnvelope(workspace.id, epoch, key, account, fromBase64Url(boxKey)) });
+        }
+        rotated = { epoch, key };
+        return { epoch, sealed };
+      });
+      // The relay keeps this vault's envelope too; holding the key here spares the round trip.
       const state = this.space(workspace.id);
-      this.putSpace(workspace.id, { ...state, epochKeys: { ...state.epochKeys, [epoch]: toHex(key) } });
-      await this.appendEntry(workspace.id, client, 'remove', profile.account, null);
+      this.putSpace(workspace.id, { ...state, epochKeys: { ...state.epochKeys, [rotated!.epoch]: toHex(rotated!.key) } });
       this.changeIndex(workspace.id, (d) => {
         delete d.members[profile.account];
       });

@@ -21,6 +21,12 @@ export interface AccountRecord {
   deletedAt: number | null;
 }
 
+/** A new key epoch's envelopes, one per member that may read under it. */
+export interface EpochEnvelopes {
+  epoch: number;
+  items: Array<{ recipient: string; sealed: Uint8Array }>;
+}
+
 export interface FileRecord {
   file: string;
   size: number;
@@ -154,9 +160,10 @@ export class RelayStore {
 
   /**
    * Appends an entry already checked against `before`; refuses (CONFLICT) if another entry got
-   * in first, so two relay instances can never fork the log.
+   * in first, so two relay instances can never fork the log. With `rotation`, the new key epoch's
+   * envelopes are stored in the same transaction (CONFLICT if that epoch has envelopes already).
    */
-  async appendMembership(before: MembershipState, entry: MembershipEntry, after: MembershipState): Promise<void> {
+  async appendMembership(before: MembershipState, entry: MembershipEntry, after: MembershipState, rotation?: EpochEnvelopes): Promise<void> {
     await this.driver.transaction(async (tx) => {
       const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
         after.nextSeq,
@@ -166,6 +173,11 @@ export class RelayStore {
       ]);
       if (moved === 0) throw new HearthError('CONFLICT', 'The membership log moved on meanwhile; fetch it and rebuild your entry.');
       await tx.run(`INSERT INTO membership_log (space, seq, hash, entry) VALUES (?, ?, ?, ?)`, [before.space, entry.seq, after.head!, JSON.stringify(entry)]);
+      if (rotation) {
+        const [taken] = await tx.all(`SELECT 1 AS found FROM envelopes WHERE space = ? AND epoch = ? LIMIT 1`, [before.space, rotation.epoch]);
+        if (taken) throw new HearthError('CONFLICT', `Key epoch ${rotation.epoch} of this space has its key already; fetch the membership log and rotate again.`);
+        for (const item of rotation.items) await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [before.space, rotation.epoch, item.recipient, item.sealed]);
+      }
       await tx.run(`DELETE FROM members WHERE space = ?`, [before.space]);
       for (const [account, role] of after.members) await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?)`, [before.space, account, role]);
       const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
@@ -185,7 +197,7 @@ export class RelayStore {
   async putEnvelopes(space: string, epoch: number, items: Array<{ recipient: string; sealed: Uint8Array }>): Promise<void> {
     await this.driver.transaction(async (tx) => {
       for (const item of items) {
-        await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?) ON CONFLICT (space, epoch, recipient) DO UPDATE SET sealed = excluded.sealed`, [
+        await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?) ON CONFLICT (space, epoch, recipient) DO NOTHING`, [
           space,
           epoch,
           item.recipient,

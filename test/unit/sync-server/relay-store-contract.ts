@@ -112,6 +112,38 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.close();
     });
 
+    it('stores a removal and its key epoch together: of two concurrent removals one lands with its envelopes, the other stores nothing', async () => {
+      const { store } = await openStore();
+      const [owner, admin, x, y] = [member(), member(), member(), member()];
+      const space = await spaceOf(store, owner);
+      await add(store, space, owner, admin, 'admin');
+      await add(store, space, owner, x, 'editor');
+      await add(store, space, owner, y, 'editor');
+      const before = space.state;
+      const removal = (actor: Member, subject: Member, keep: Member[]) => {
+        const entry = signMembershipEntry(nextEntry(before, { actor: actor.id, action: 'remove', subject: subject.id, role: null }), actor.keys.signSecretKey);
+        const sealed = randomBytes(48);
+        return { sealed, run: () => store.appendMembership(before, entry, applyMembershipEntry(before, entry), { epoch: 1, items: keep.map((m) => ({ recipient: m.id, sealed })) }) };
+      };
+      const byOwner = removal(owner, x, [owner, admin, y]);
+      const byAdmin = removal(admin, y, [owner, admin, x]);
+      const results = await Promise.all([codeOf(byOwner.run()), codeOf(byAdmin.run())]);
+      const winner = results[0] === 'ok' ? byOwner : byAdmin;
+      expect([...results].sort()).toEqual(['CONFLICT', 'ok']);
+      const rows = await store.driver.all(`SELECT recipient, sealed FROM envelopes WHERE space = ? AND epoch = 1`, [space.id]);
+      expect(rows).toHaveLength(3);
+      for (const row of rows) expect(Buffer.from(row.sealed as Uint8Array).equals(Buffer.from(winner.sealed))).toBe(true);
+      // An epoch that has its key already is never handed out again, and an envelope is never replaced.
+      const state = (await store.getMembershipState(space.id))!;
+      const late = signMembershipEntry(nextEntry(state, { actor: owner.id, action: 'remove', subject: admin.id, role: null }), owner.keys.signSecretKey);
+      expect(await codeOf(store.appendMembership(state, late, applyMembershipEntry(state, late), { epoch: 1, items: [{ recipient: owner.id, sealed: randomBytes(48) }] }))).toBe('CONFLICT');
+      expect((await store.getMembershipLog(space.id, 0)).length).toBe(5);
+      await store.putEnvelopes(space.id, 1, [{ recipient: owner.id, sealed: randomBytes(48) }]);
+      const [mine] = (await store.getEnvelopes(space.id, owner.id)).filter((e) => e.epoch === 1);
+      expect(Buffer.from(mine!.sealed).equals(Buffer.from(winner.sealed))).toBe(true);
+      await store.close();
+    });
+
     it('assigns dense, unique sequence numbers to concurrent appends, and recognises a retried change', async () => {
       const { store } = await openStore();
       const owner = member();
