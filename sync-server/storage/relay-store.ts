@@ -181,6 +181,9 @@ export class RelayStore {
       await tx.run(`DELETE FROM members WHERE space = ?`, [before.space]);
       for (const [account, role] of after.members) await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?)`, [before.space, account, role]);
       const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
+      // A public link lives only while the member who published it belongs to the space: one who
+      // leaves or is removed no longer publishes the space's documents (and could not revoke them).
+      for (const account of removed) await revokeLinksWhere(tx, `space = ? AND created_by = ?`, [before.space, account]);
       tx.notify({ kind: 'membership', space: before.space, ...(removed.length ? { removed } : {}) });
     });
   }

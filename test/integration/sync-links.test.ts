@@ -133,6 +133,31 @@ describe('public links', () => {
     expect(await outcome(ann.engine.revokeLink('no-such-link'))).toBe('NOT_FOUND');
   });
 
+  it("a member's links end when they leave or are removed; the Owner's stay", async () => {
+    const ada = await makePeer(relay.url, 'ada');
+    const cyd = await makePeer(relay.url, 'cyd');
+    try {
+      for (const peer of [ada, cyd]) {
+        await ann.engine.invite(workspaceId, peer.vault.profile.username, 'admin');
+        await peer.engine.acceptInvitation(workspaceId);
+        await peer.engine.syncOnce(workspaceId);
+      }
+      const byAda = await ada.engine.createLink(documentId);
+      const byCyd = await cyd.engine.createLink(documentId);
+      const byAnn = await ann.engine.createLink(documentId);
+      const status = async (link: { id: string }) => (await fetch(new URL(`/p/${link.id}/data`, relay.httpUrl))).status;
+      expect([await status(byAda), await status(byCyd), await status(byAnn)]).toEqual([200, 200, 200]);
+      await ada.engine.leave(workspaceId);
+      await ann.engine.removeMember(workspaceId, cyd.vault.profile.username);
+      expect([await status(byAda), await status(byCyd), await status(byAnn)]).toEqual([410, 410, 200]);
+      expect(await errorOf(vic.engine.openLink(byCyd.url))).toMatchObject({ code: 'EXPIRED' });
+      await ann.engine.revokeLink(byAnn.id);
+    } finally {
+      await closePeer(ada);
+      await closePeer(cyd);
+    }
+  });
+
   it('Editors and Viewers cannot publish: FORBIDDEN naming their role, and nothing reaches the relay', async () => {
     for (const [peer, role] of [
       [bob, 'an Editor'],

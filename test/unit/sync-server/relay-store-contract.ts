@@ -200,6 +200,25 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.close();
     });
 
+    it('a member who leaves or is removed takes the links they published in that space with them; others stay', async () => {
+      const { store } = await openStore();
+      const [owner, admin, other] = [member(), member(), member()];
+      const space = await spaceOf(store, owner);
+      const elsewhere = await spaceOf(store, admin);
+      await add(store, space, owner, admin, 'admin');
+      await add(store, space, owner, other, 'admin');
+      const copy = randomBytes(100);
+      await store.putLink('by-admin', space.id, admin.id, copy, null, QUOTA, Date.now(), 'doc1');
+      await store.putLink('by-other', space.id, other.id, copy, null, QUOTA, Date.now(), 'doc1');
+      await store.putLink('admin-elsewhere', elsewhere.id, admin.id, copy, null, QUOTA, Date.now(), 'doc2');
+      const leaving = signMembershipEntry(nextEntry(space.state, { actor: admin.id, action: 'remove', subject: admin.id, role: null }), admin.keys.signSecretKey);
+      await store.appendMembership(space.state, leaving, applyMembershipEntry(space.state, leaving));
+      expect(await store.getLink('by-admin')).toMatchObject({ revoked: true, ciphertext: null });
+      expect(await store.getLink('by-other')).toMatchObject({ revoked: false });
+      expect(await store.getLink('admin-elsewhere')).toMatchObject({ revoked: false });
+      await store.close();
+    });
+
     it('deleting an account revokes every link it created, also in spaces that outlive it', async () => {
       const { store } = await openStore();
       const [owner, admin] = [member(), member()];
