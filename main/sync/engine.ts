@@ -39,9 +39,6 @@ export type { PresenceEntry, PresenceOptions } from './presence.ts';
 
 export type { SharePlan, SyncStateName, SyncWarning, TeamMember as Member } from '../../common/api/contract.ts';
 
-/** The API's sync status of a workspace (progress of a long round, the file transfer under way). */
-export type WorkspaceSyncStatus = SyncStatus;
-
 /** An invitation as the engine lists it: the API's, always saying what it is for. */
 export interface Invitation extends TeamInvitation {
   /** A whole team workspace, or one document shared selectively. */
@@ -102,8 +99,8 @@ export class SyncEngine {
   private readonly subscribed = new WeakMap<RelayClient, Set<string>>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly pushQueued = new Set<string>();
-  private readonly statuses = new Map<string, WorkspaceSyncStatus>();
-  private readonly statusListeners = new Set<(status: WorkspaceSyncStatus) => void>();
+  private readonly statuses = new Map<string, SyncStatus>();
+  private readonly statusListeners = new Set<(status: SyncStatus) => void>();
   private readonly warningListeners = new Set<(warning: SyncWarning) => void>();
   private readonly remoteListeners = new Set<(change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void>();
   private readonly views = new Map<string, MembershipView>();
@@ -2033,24 +2030,24 @@ export class SyncEngine {
     return ids.map((id) => ({ id }));
   }
 
-  status(workspaceIdOrName?: string): WorkspaceSyncStatus[] {
+  status(workspaceIdOrName?: string): SyncStatus[] {
     const workspaces = workspaceIdOrName ? this.spacesFor(workspaceIdOrName) : this.syncedSpaceIds().map((id) => ({ id }));
     return workspaces.map((w) => this.statusOf(w.id));
   }
 
-  private statusOf(workspaceId: string): WorkspaceSyncStatus {
+  private statusOf(workspaceId: string): SyncStatus {
     const known = this.statuses.get(workspaceId);
     const space = this.space(workspaceId);
     const pending = this.vault.syncState.outboxCount(workspaceId);
-    const base: WorkspaceSyncStatus = known ?? { workspaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
+    const base: SyncStatus = known ?? { workspaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
     const state: SyncStateName = base.state === 'synced' && pending > 0 ? 'syncing' : base.state;
     return { ...base, name: this.spaceName(workspaceId), state, pending, quarantined: this.vault.syncState.quarantineCount(workspaceId) };
   }
 
-  private setStatus(workspaceId: string, change: Partial<Pick<WorkspaceSyncStatus, 'state' | 'reason' | 'lastSyncedAt' | 'transfer' | 'progress'>>): void {
+  private setStatus(workspaceId: string, change: Partial<Pick<SyncStatus, 'state' | 'reason' | 'lastSyncedAt' | 'transfer' | 'progress'>>): void {
     if (!this.spaceState(workspaceId)) return;
     const previous = this.statuses.get(workspaceId) ?? this.statusOf(workspaceId);
-    const next: WorkspaceSyncStatus = { ...previous, ...change };
+    const next: SyncStatus = { ...previous, ...change };
     if (change.state === 'synced' || change.state === 'syncing' || change.state === 'paused') delete next.reason;
     if ('reason' in change && change.reason === undefined) delete next.reason;
     if ('transfer' in change && change.transfer === undefined) delete next.transfer;
@@ -2060,7 +2057,7 @@ export class SyncEngine {
     for (const listener of this.statusListeners) listener(status);
   }
 
-  onStatus(listener: (status: WorkspaceSyncStatus) => void): () => void {
+  onStatus(listener: (status: SyncStatus) => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
   }
