@@ -202,7 +202,14 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
             ))}
           </ul>
         )}
-        {pending ? <PendingRevocations pending={pending} onChange={setPending} /> : null}
+        {pending ? <PendingRevocations
+            pending={pending}
+            onChange={(left) => {
+              setPending(left);
+              // Reaching a relay also changes what the rest of the page says (connected, synced).
+              load();
+            }}
+          /> : null}
       </section>
 
       <section aria-labelledby="privacy-audit">
