@@ -72,6 +72,24 @@ export const FilesFileSchema = z.array(
   z.strictObject({ id: Id, name: z.string(), type: z.string(), size: z.number().int().nonnegative(), createdAt: Millis, path: z.string() }),
 );
 
+/**
+ * The public links this vault published for the workspace's documents, as the user's own record
+ * of what is (or was) readable on a relay. Only an active link keeps its key: for the others the
+ * key opens nothing any more. An import reads this file but recreates no link (see README.md).
+ */
+export const LinksFileSchema = z.array(
+  z.strictObject({
+    id: Id,
+    documentId: Id,
+    title: z.string().describe("the document's title when the link was published"),
+    relay: z.string().describe('the relay (ws:// or wss://) hosting the copy'),
+    url: z.string().describe("the viewer address; the decryption key follows '#' only while the link is active"),
+    createdAt: Millis,
+    expiresAt: Millis.nullable().describe('null: never expires'),
+    state: z.enum(['active', 'expired', 'revoked', 'pending-revocation']).describe('pending-revocation: its document was deleted and the relay has not confirmed the revocation yet'),
+  }),
+);
+
 export const AuditFileSchema = z.array(
   z.strictObject({ at: Millis, actor: z.string(), action: z.string(), target: z.string().optional() }),
 );
@@ -83,6 +101,7 @@ export const exportSchemas = {
   members: MembersFileSchema,
   document: DocumentFileSchema,
   files: FilesFileSchema,
+  links: LinksFileSchema,
   audit: AuditFileSchema,
 } as const;
 
@@ -91,6 +110,7 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 export type WorkspaceFile = z.infer<typeof WorkspaceFileSchema>;
 export type DocumentFile = z.infer<typeof DocumentFileSchema>;
 export type FilesFile = z.infer<typeof FilesFileSchema>;
+export type LinksFile = z.infer<typeof LinksFileSchema>;
 export type AuditFile = z.infer<typeof AuditFileSchema>;
 export type CommentExport = z.infer<typeof CommentExportSchema>;
 

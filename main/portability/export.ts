@@ -1,5 +1,5 @@
 /**
- * Export: every workspace, document, comment, file, member list and audit entry, in the open
+ * Export: every workspace, document, comment, file, member list, public link and audit entry, in the open
  * format of DESIGN.md — Markdown with front matter for people, JSON for machines, the Automerge
  * binary for history, attachments as plain files. Written as a folder; files are streamed.
  */
@@ -10,11 +10,13 @@ import {
   type AuditFile,
   type DocumentFile,
   type FilesFile,
+  type LinksFile,
   type Manifest,
   type WorkspaceFile,
 } from '../../common/export/schema.ts';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
 import { rosterOf } from '../sync/roster.ts';
+import type { LinkRecord } from '../vault/links.ts';
 import type { Vault } from '../vault/vault.ts';
 import { folderSink, zipSink } from './archive.ts';
 
@@ -61,6 +63,25 @@ function safeName(name: string): string {
   return name.replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'file';
 }
 
+/**
+ * What links.json says of one link record at `now`. Only an active link keeps the key after '#'
+ * (the export holds the document's text already; the key lets the user find the copy again); a
+ * revoked, expired or pending one opens nothing, so its key is left out. A link whose document is
+ * gone but was not yet marked (deleted while no sync engine ran) is pending too.
+ */
+function linkEntry(record: LinkRecord, documentExists: boolean, now: number): LinksFile[number] {
+  const state: LinksFile[number]['state'] =
+    record.pendingRevocation || !documentExists
+      ? 'pending-revocation'
+      : record.revokedAt !== null
+        ? 'revoked'
+        : record.expiresAt !== null && record.expiresAt <= now
+          ? 'expired'
+          : 'active';
+  const url = state === 'active' ? record.url : record.url.split('#')[0]!;
+  return { id: record.id, documentId: record.documentId, title: record.title, relay: record.relay, url, createdAt: record.createdAt, expiresAt: record.expiresAt, state };
+}
+
 /** Exports into a folder, or into a .zip when `out` ends in ".zip". */
 export async function exportVault(vault: Vault, out: string, options: ExportOptions = {}): Promise<Manifest> {
   const now = options.now ?? new Date();
@@ -72,6 +93,7 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
   const totalFileBytes = [...filesByWorkspace.values()].flat().reduce((n, f) => n + f.size, 0);
   const counts = { workspaces: workspaces.length, documents: totalDocs, comments: 0, files: 0, auditEntries: 0 };
   const profile = vault.profile;
+  const present = new Set(vault.documents.allIds().map((d) => d.id));
 
   let docsDone = 0;
   for (const { workspace, docs } of docsByWorkspace) {
@@ -122,6 +144,8 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
     // device last verified it (or as it was imported).
     const roster = (workspace.kind === 'team' ? (rosterOf(vault, workspace.id) ?? workspace.roster) : undefined) ?? [{ username: profile.username, displayName: profile.displayName, role: 'owner' as const }];
     await sink.write(`${dir}/members.json`, json(roster));
+    const links: LinksFile = vault.links.ofWorkspace(workspace.id).map((record) => linkEntry(record, present.has(record.documentId), now.getTime()));
+    await sink.write(`${dir}/links.json`, json(links));
   }
 
   let bytesDone = 0;

@@ -12,6 +12,7 @@ import {
   AuditFileSchema,
   DocumentFileSchema,
   FilesFileSchema,
+  LinksFileSchema,
   ManifestSchema,
   MembersFileSchema,
   WorkspaceFileSchema,
@@ -48,17 +49,20 @@ export async function importPath(vault: Vault, path: string, options: { onProgre
   const source = isFolder ? folderSource(path) : await zipSource(path);
   try {
     let summary: ImportResult;
-    if (source.exists('manifest.json')) summary = await importExport(vault, source, options);
+    let activeLinksLeft = 0;
+    if (source.exists('manifest.json')) ({ summary, activeLinksLeft } = await importExport(vault, source, options));
     else if (isFolder) summary = await importMarkdownFolder(vault, path, source, options);
     else throw new HearthError('BAD_REQUEST', `${path} has no manifest.json: it is not a Hearth export.`);
-    vault.audit.record('import', `${summary.documentsCreated} documents, ${summary.files} files`);
+    const linksNote = activeLinksLeft > 0 ? `; ${activeLinksLeft} active public link(s) listed, not carried over (only the vault that published them can revoke them)` : '';
+    vault.audit.record('import', `${summary.documentsCreated} documents, ${summary.files} files${linksNote}`);
     return summary;
   } finally {
     source.close();
   }
 }
 
-async function importExport(vault: Vault, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<ImportResult> {
+/** Imports a Hearth export; also says how many active public links it listed (none is recreated). */
+async function importExport(vault: Vault, source: ImportSource, options: { onProgress?: (p: ImportProgress) => void }): Promise<{ summary: ImportResult; activeLinksLeft: number }> {
   const manifest: Manifest = await readJson(source, 'manifest.json', ManifestSchema);
   const summary: ImportResult = { kind: 'hearth-export', workspaces: 0, documentsCreated: 0, documentsMerged: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
   // Everything is read and validated before anything is written, so a bad export changes nothing.
@@ -69,6 +73,7 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
     files: z.infer<typeof FilesFileSchema>;
     members: z.infer<typeof MembersFileSchema> | undefined;
   }> = [];
+  let linksLeft = 0;
   for (const entry of manifest.workspaces) {
     const workspace = await readJson(source, posix.join(entry.path, 'workspace.json'), WorkspaceFileSchema);
     const documents = [];
@@ -79,6 +84,10 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
     const files = source.exists(listing) ? await readJson(source, listing, FilesFileSchema) : [];
     const roster = posix.join(entry.path, 'members.json');
     const members = workspace.kind === 'team' && source.exists(roster) ? await readJson(source, roster, MembersFileSchema) : undefined;
+    // Read for the user's information only (older exports have none): a public link stays with the
+    // account that published it on its relay, which alone can revoke it, so no link is recreated.
+    const linkList = posix.join(entry.path, 'links.json');
+    if (source.exists(linkList)) linksLeft += (await readJson(source, linkList, LinksFileSchema)).filter((l) => l.state === 'active').length;
     workspaces.push({ entry, workspace, documents, files, members });
   }
   const audit = source.exists('audit.json') ? await readJson(source, 'audit.json', AuditFileSchema) : [];
@@ -145,7 +154,7 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
     }
   }
   options.onProgress?.({ phase: 'done', done: totalDocs, total: totalDocs });
-  return summary;
+  return { summary, activeLinksLeft: linksLeft };
 }
 
 /** Splits off YAML front matter; only a `title` in it is used. */

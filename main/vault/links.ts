@@ -64,6 +64,12 @@ export class LinkRecordStore {
     return rows.map((row) => this.open(row.id, row.workspaceId, row.sealed)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
+  /** The link records of one workspace's documents, oldest first (only that workspace's key is needed). */
+  ofWorkspace(workspaceId: string): LinkRecord[] {
+    const rows = this.sql('SELECT id, sealed FROM sync_links WHERE workspace_id = ?').all(workspaceId) as Array<{ id: string; sealed: Buffer }>;
+    return rows.map((row) => this.open(row.id, workspaceId, row.sealed)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
   private open(id: string, workspaceId: string, sealed: Uint8Array): LinkRecord {
     return openJson<LinkRecord>(this.workspaces.keyOf(workspaceId), { kind: 'sync-link', id, workspaceId }, sealed);
   }

@@ -41,6 +41,7 @@ function kindOf(path: string): ExportFileKind | undefined {
   if (path === 'audit.json') return 'audit';
   if (path.endsWith('/workspace.json')) return 'workspace';
   if (path.endsWith('/members.json')) return 'members';
+  if (path.endsWith('/links.json')) return 'links';
   if (path.endsWith('/files.json')) return 'files';
   if (/\/documents\/[^/]+\.json$/.test(path)) return 'document';
   return undefined;
