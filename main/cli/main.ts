@@ -616,12 +616,33 @@ const commands: Record<string, Command> = {
     },
   },
   'link list': {
-    usage: 'hearth link list   (the active public links this vault created)',
+    usage: 'hearth link list   (the active public links this vault created, and those of deleted documents a relay out of reach still serves)',
     positionals: [0, 0],
     run: (call) =>
-      withEngine(call, async (engine) => {
-        const links = await engine.listLinks();
-        print(call, links, () => table([['ID', 'DOCUMENT', 'EXPIRES', 'URL'], ...links.map((l) => [l.id, l.title, l.expiresAt === null ? 'never' : when(l.expiresAt), l.url])]));
+      withEngine(call, async (engine, vault) => {
+        // A deleted document's link stays readable until its relay hears of the deletion: shown (without its key) so it is not forgotten.
+        // Asked first: it also marks the links of documents deleted by another process (the app), which are then no longer active.
+        const pending = (await engine.pendingLinkRevocations()).flatMap((p) => {
+          const record = vault.links.get(p.id);
+          if (!record) return [];
+          const { id, documentId, workspaceId, title, relay, createdAt, deletedAt } = p;
+          return [{ id, documentId, workspaceId, title, url: record.url.split('#')[0]!, createdAt, expiresAt: record.expiresAt, state: 'pending-revocation' as const, relay, deletedAt }];
+        });
+        const active = (await engine.listLinks()).map((l) => ({ ...l, state: 'active' as const }));
+        const links = [...active, ...pending];
+        const relays = [...new Set(pending.map((p) => new URL(p.relay).host))].join(', ');
+        print(
+          call,
+          links,
+          () =>
+            table([
+              ['ID', 'DOCUMENT', 'STATE', 'EXPIRES', 'URL'],
+              ...links.map((l) => [l.id, l.title, l.state === 'active' ? 'active' : 'pending revocation', l.expiresAt === null ? 'never' : when(l.expiresAt), l.url]),
+            ]) +
+            (pending.length === 0
+              ? ''
+              : `\n${pending.length} link(s) of deleted documents are still served by ${relays}, which could not be reached to revoke them: whoever has one can still read its copy. \`hearth sync\` tries again.\n`),
+        );
       }),
   },
   'link revoke': {

@@ -40,7 +40,7 @@ describe('hearth link commands', { timeout: 240_000 }, () => {
     expect(week.expiresAt! - week.createdAt).toBe(7 * 86_400_000);
     const listed = await json<Link[]>('ann', ['link', 'list']);
     expect(listed.map((l) => l.url)).toEqual([url, week.url]);
-    expect((await hearth('ann', ['link', 'list'])).stdout).toMatch(/ID\s+DOCUMENT\s+EXPIRES\s+URL/);
+    expect((await hearth('ann', ['link', 'list'])).stdout).toMatch(/ID\s+DOCUMENT\s+STATE\s+EXPIRES\s+URL/);
 
     // `nobody` has no vault at all: opening a link needs none.
     const opened = await hearth('nobody', ['link', 'open', url]);
