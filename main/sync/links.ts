@@ -110,6 +110,8 @@ export class PublicLinks {
 
   /** The links this vault published that are neither revoked nor expired, oldest first. */
   list(now = Date.now()): LinkInfo[] {
+    // A document deleted while no engine ran (the CLI, with the app closed): its links are not active.
+    this.markVanished();
     return this.host.vault.links
       .list()
       .filter((r) => r.revokedAt === null && (r.expiresAt === null || r.expiresAt > now))

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyAsMarkdown, setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import { SyncEngine } from '../../main/sync/engine.ts';
 import { parseLinkUrl } from '../../main/sync/links.ts';
 import { outcome, startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
@@ -155,6 +156,25 @@ describe('public links', () => {
     } finally {
       await closePeer(ada);
       await closePeer(cyd);
+    }
+  });
+
+  it('a document deleted while no engine ran does not list its links as active when the next engine starts', async () => {
+    const dee = await makePeer(relay.url, 'dee');
+    try {
+      const own = (await dee.engine.createTeamWorkspace('Dee team', relay.url)).id;
+      const doomed = dee.vault.documents.create(own, { title: 'Doomed', init: (d) => setBodyFromMarkdown(d, 'soon gone\n') }).id;
+      await dee.engine.syncOnce(own);
+      const link = await dee.engine.createLink(doomed);
+      await dee.engine.close();
+      dee.vault.documents.delete(doomed); // as the CLI would, with the app closed
+      dee.engine = new SyncEngine(dee.vault, { backoff: { initialMs: 50, maxMs: 500 } });
+      expect((await dee.engine.listLinks()).map((l) => l.id)).not.toContain(link.id);
+      expect((await dee.engine.pendingLinkRevocations()).map((l) => l.id)).toEqual([link.id]);
+      await dee.engine.retryLinkRevocations();
+      expect((await fetch(new URL(`/p/${link.id}/data`, relay.httpUrl))).status).toBe(410);
+    } finally {
+      await closePeer(dee);
     }
   });
 
