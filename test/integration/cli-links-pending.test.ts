@@ -7,24 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LinkInfo } from '../../common/api/contract.ts';
 import { Vault } from '../../main/vault/vault.ts';
 import { cliUsers } from './cli-fixture.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 const { hearth, json, initAndRegister, vaultOf } = cliUsers('hearth-cli-links-pending-', ['ann'] as const);
 
-interface Link {
-  id: string;
-  documentId: string;
-  workspaceId: string;
-  title: string;
-  url: string;
-  createdAt: number;
-  expiresAt: number | null;
-  state?: string;
-  relay?: string;
-  deletedAt?: number;
-}
+/** An entry of `hearth link list --json`: the API's LinkInfo, plus what a pending one says. */
+type Link = LinkInfo & { state?: string; relay?: string; deletedAt?: number };
 
 const relayDir = mkdtempSync(join(tmpdir(), 'hearth-relay-cli-pending-'));
 let relay: TestRelay;
