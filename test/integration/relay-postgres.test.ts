@@ -4,12 +4,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromUtf8, newId, seal, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
+import { fromUtf8, newId, randomKey, seal, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
+import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
+import { envelopeSender } from '../../common/protocol/envelope.ts';
 import { sealLink } from '../../common/protocol/link.ts';
 import { openPresence, sealPresence } from '../../common/protocol/presence.ts';
 import { openChange, verifyChange } from '../../common/protocol/change.ts';
 import { startPostgres, type PostgresServer } from '../unit/sync-server/postgres-server.ts';
-import { changeMembership, connect, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { changeMembership, connect, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type Person, type TestRelay } from './relay-fixture.ts';
 
 let server: PostgresServer;
 let east: TestRelay;
@@ -64,6 +66,42 @@ describe('two relay instances on one PostgreSQL', () => {
     await changeMembership(space, ann, 'remove', bob, null);
     await expect.poll(() => outcome(bob.client.pull(space.id, 'doc', 0)), { timeout: 5000, interval: 20 }).toBe('FORBIDDEN');
     expect(await outcome(bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', 'refused')))).toBe('FORBIDDEN');
+  });
+
+  it('tell a member following the space on the other instance that its membership or keys changed', async () => {
+    const ann = await register(east.url, 'ann');
+    const bob = await register(west.url, 'bob');
+    const space = await createSpace(ann);
+    await changeMembership(space, ann, 'add', bob, 'editor');
+    await bob.client.subscribe(space.id, 'doc', () => undefined);
+    const heard: string[] = [];
+    bob.client.onMembershipChanged((changed) => heard.push(changed));
+    await changeMembership(space, ann, 'change_role', bob, 'commenter');
+    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([space.id]);
+    await ann.client.putEnvelopes(space.id, 0, [envelopeFor(space, ann, bob)]);
+    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([space.id, space.id]);
+  });
+
+  it('let only one of two removals made at once through different instances start the next key epoch', async () => {
+    const ann = await register(east.url, 'ann');
+    const ada = await register(west.url, 'ada');
+    const [xan, yul] = [await register(east.url, 'xan'), await register(west.url, 'yul')];
+    const space = await createSpace(ann);
+    await changeMembership(space, ann, 'add', ada, 'admin');
+    await changeMembership(space, ann, 'add', xan, 'editor');
+    await changeMembership(space, ann, 'add', yul, 'editor');
+    const removal = (actor: Person, subject: Person, keep: Person[]) => {
+      const entry = signMembershipEntry(nextEntry(space.state, { actor: actor.id, action: 'remove', subject: subject.id, role: null }), actor.keys.signSecretKey);
+      const key = randomKey();
+      return actor.client.appendMembership(entry, { epoch: 1, sealed: keep.map((p) => envelopeFor(space, actor, p, 1, key)) });
+    };
+    const results = await Promise.all([outcome(removal(ann, xan, [ann, ada, yul])), outcome(removal(ada, yul, [ann, ada, xan]))]);
+    expect([...results].sort()).toEqual(['CONFLICT', 'ok']);
+    const winner = results[0] === 'ok' ? ann : ada;
+    const rows = await east.store.driver.all('SELECT recipient, sealed FROM envelopes WHERE space = ? AND epoch = 1', [space.id]);
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(envelopeSender(new Uint8Array(row.sealed as Buffer), { space: space.id, epoch: 1, recipient: row.recipient as string })).toBe(winner.id);
+    expect((await ann.client.getMembership(space.id)).length).toBe(5);
   });
 
   it('carry presence between instances (and that a sender went away), storing none of it', async () => {
