@@ -262,7 +262,13 @@ const commands: Record<string, Command> = {
   'doc delete': {
     usage: 'hearth doc delete ID   (in a team workspace or a shared document: deleted at the relay and at every member too)',
     positionals: [1, 1],
-    run: (call) => withEngine(call, (engine) => engine.deleteDocument(call.positionals[0]!)),
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        const { relayTold } = await engine.deleteDocument(call.positionals[0]!);
+        print(call, { deleted: call.positionals[0]!, relayTold }, () =>
+          relayTold ? '' : 'Deleted on this device. Its relay cannot be reached now; `hearth sync` tells it and the other members once it can.\n',
+        );
+      }),
   },
   'comment add': {
     usage: 'hearth comment add DOC --text T [--reply-to COMMENT]',

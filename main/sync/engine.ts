@@ -956,9 +956,22 @@ export class SyncEngine {
    * their copies when they see that), the relay drops its changes, and a space it was shared
    * through is deleted. Only a role that may delete content can do it (not an Editor).
    */
-  async deleteDocument(documentId: string): Promise<void> {
+  /**
+   * Deletes a document here and, in a team workspace or a shared document's space, at the relay and
+   * at every member. Local first: when the relay cannot be reached, the document is deleted here at
+   * once (the role as this device last verified it allows it) and the next round tells the relay
+   * and the others (as for a deletion made with the vault alone). Resolves with whether the relay
+   * was told now.
+   */
+  async deleteDocument(documentId: string): Promise<{ relayTold: boolean }> {
     const holder = this.vault.documents.workspaceOf(documentId);
     this.assertCan(holder, 'delete', documentId);
+    const reachable = await this.reachable([...(this.isSynced(holder) ? [holder] : []), ...this.shareSpaceIds().filter((id) => this.shareOf(id)!.document === documentId)]);
+    if (!reachable) {
+      this.vault.documents.delete(documentId);
+      await this.revokeDeletedLinks();
+      return { relayTold: false };
+    }
     if (this.isSynced(holder)) {
       const client = await this.refresh(holder);
       this.assertCan(holder, 'delete', documentId);
@@ -983,6 +996,20 @@ export class SyncEngine {
     }
     this.vault.documents.delete(documentId);
     await this.revokeDeletedLinks(); // its public links end with it (kept pending if a relay is out of reach)
+    return { relayTold: true };
+  }
+
+  /** Whether every relay these spaces live on answers now (UNAVAILABLE: it cannot be reached). */
+  private async reachable(spaces: string[]): Promise<boolean> {
+    for (const relay of new Set(spaces.map((space) => this.space(space).relay))) {
+      try {
+        await this.client(relay);
+      } catch (error) {
+        if (isHearthError(error, 'UNAVAILABLE')) return false;
+        throw error;
+      }
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- files

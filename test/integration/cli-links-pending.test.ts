@@ -41,11 +41,16 @@ describe('hearth link list and links waiting to be revoked', { timeout: 240_000 
     const doomed = await json<Link>('ann', ['link', 'create', menu, '--expires', '7d']);
     const doomedKey = new URL(doomed.url).hash.slice(1);
     expect(await dataStatus(doomed.id)).toBe(200);
+    expect((await hearth('ann', ['sync'])).code).toBe(0); // the documents reach the relay
 
-    // The relay goes down (its data stays); the menu is deleted meanwhile, as the app deletes it (in the vault).
+    // The relay goes down (its data stays); the menu is deleted meanwhile. Local first: the deletion
+    // happens here at once and says the relay will be told later.
     await relay.stop();
+    const removal = await hearth('ann', ['doc', 'delete', menu]);
+    expect(removal.code).toBe(0);
+    expect(removal.stdout).toContain('Deleted on this device. Its relay cannot be reached now; `hearth sync` tells it');
     const vault = await Vault.unlock(vaultOf('ann'), 'passphrase of ann');
-    vault.documents.delete(menu);
+    expect(vault.documents.has(menu)).toBe(false);
     vault.lock();
 
     const text = await hearth('ann', ['link', 'list']);
@@ -81,8 +86,14 @@ describe('hearth link list and links waiting to be revoked', { timeout: 240_000 
     // Back with everything it had, the relay still serves the copy until Hearth tells it.
     relay = await startTestRelay({ dataDir: relayDir, port });
     expect(await dataStatus(doomed.id)).toBe(200);
+    const storedOf = async (doc: string) =>
+      Number((await relay.store.driver.all('SELECT (SELECT COUNT(*) FROM changes WHERE doc = ?) + (SELECT COUNT(*) FROM docs WHERE doc = ?) AS n', [doc, doc]))[0]!.n);
+    expect(await storedOf(menu)).toBeGreaterThan(0);
     expect((await hearth('ann', ['sync'])).code).toBe(0);
     expect(await dataStatus(doomed.id)).toBe(410);
+    // The sync told the relay of the deletion too: the document's changes are gone from it.
+    expect(await storedOf(menu)).toBe(0);
+    expect(await storedOf(plan)).toBeGreaterThan(0);
     expect(await json<Link[]>('ann', ['link', 'list'])).toEqual([{ ...kept, state: 'active' }]);
     const after = await hearth('ann', ['link', 'list']);
     expect(after.stdout).not.toContain('pending revocation');
