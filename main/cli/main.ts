@@ -101,6 +101,9 @@ function durationArg(text: string): number {
   return Number(match[1]) * { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
+/** What `doc delete` and `file delete` say when the workspace's relay is out of reach. */
+const OFFLINE_DELETION = 'Deleted on this device. Its relay cannot be reached now; `hearth sync` tells it and the other members once it can.\n';
+
 function print(call: Invocation, value: unknown, human: () => string): void {
   call.io.out(call.json ? `${JSON.stringify(value, null, 2)}\n` : human());
 }
@@ -264,10 +267,8 @@ const commands: Record<string, Command> = {
     positionals: [1, 1],
     run: (call) =>
       withEngine(call, async (engine) => {
-        const { relayTold } = await engine.deleteDocument(call.positionals[0]!);
-        print(call, { deleted: call.positionals[0]!, relayTold }, () =>
-          relayTold ? '' : 'Deleted on this device. Its relay cannot be reached now; `hearth sync` tells it and the other members once it can.\n',
-        );
+        const { waitsForRelay } = await engine.deleteDocument(call.positionals[0]!);
+        print(call, { deleted: call.positionals[0]!, waitsForRelay }, () => (waitsForRelay ? OFFLINE_DELETION : ''));
       }),
   },
   'comment add': {
@@ -368,7 +369,11 @@ const commands: Record<string, Command> = {
   'file delete': {
     usage: 'hearth file delete ID   (in a team workspace: deleted at the relay and at every member too)',
     positionals: [1, 1],
-    run: (call) => withEngine(call, (engine) => engine.deleteFile(call.positionals[0]!)),
+    run: (call) =>
+      withEngine(call, async (engine) => {
+        const { waitsForRelay } = await engine.deleteFile(call.positionals[0]!);
+        print(call, { deleted: call.positionals[0]!, waitsForRelay }, () => (waitsForRelay ? OFFLINE_DELETION : ''));
+      }),
   },
   search: {
     usage: 'hearth search QUERY',

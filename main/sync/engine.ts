@@ -960,17 +960,17 @@ export class SyncEngine {
    * Deletes a document here and, in a team workspace or a shared document's space, at the relay and
    * at every member. Local first: when the relay cannot be reached, the document is deleted here at
    * once (the role as this device last verified it allows it) and the next round tells the relay
-   * and the others (as for a deletion made with the vault alone). Resolves with whether the relay
-   * was told now.
+   * and the others (as for a deletion made with the vault alone). Resolves with whether that is
+   * still to do.
    */
-  async deleteDocument(documentId: string): Promise<{ relayTold: boolean }> {
+  async deleteDocument(documentId: string): Promise<{ waitsForRelay: boolean }> {
     const holder = this.vault.documents.workspaceOf(documentId);
     this.assertCan(holder, 'delete', documentId);
     const reachable = await this.reachable([...(this.isSynced(holder) ? [holder] : []), ...this.shareSpaceIds().filter((id) => this.shareOf(id)!.document === documentId)]);
     if (!reachable) {
       this.vault.documents.delete(documentId);
       await this.revokeDeletedLinks();
-      return { relayTold: false };
+      return { waitsForRelay: true };
     }
     if (this.isSynced(holder)) {
       const client = await this.refresh(holder);
@@ -996,7 +996,7 @@ export class SyncEngine {
     }
     this.vault.documents.delete(documentId);
     await this.revokeDeletedLinks(); // its public links end with it (kept pending if a relay is out of reach)
-    return { relayTold: true };
+    return { waitsForRelay: false };
   }
 
   /** Whether every relay these spaces live on answers now (UNAVAILABLE: it cannot be reached). */
@@ -1152,14 +1152,19 @@ export class SyncEngine {
   /**
    * Deletes an attachment here and, in a team workspace, at the relay and at every member (it
    * leaves the encrypted index; peers delete their copies when they see that). Not for Editors.
+   * Offline, like a document: deleted here now, the relay and the members told on the next round.
    */
-  async deleteFile(fileId: string): Promise<void> {
+  async deleteFile(fileId: string): Promise<{ waitsForRelay: boolean }> {
     const { workspaceId } = this.vault.files.info(fileId);
     if (!this.isSynced(workspaceId)) {
       this.vault.files.delete(fileId);
-      return;
+      return { waitsForRelay: false };
     }
     this.assertCan(workspaceId, 'delete');
+    if (!(await this.reachable([workspaceId]))) {
+      this.vault.files.delete(fileId);
+      return { waitsForRelay: true };
+    }
     const client = await this.refresh(workspaceId);
     this.assertCan(workspaceId, 'delete');
     await this.serial(workspaceId, async () => {
@@ -1171,6 +1176,7 @@ export class SyncEngine {
       this.vault.files.delete(fileId);
       this.markFile(workspaceId, fileId, false);
     });
+    return { waitsForRelay: false };
   }
 
   // ---------------------------------------------------------------- role checks for local edits

@@ -3,7 +3,7 @@
 // relay named, `hearth sync` suggested) beside the active one, `--json` marks each with a state
 // and keeps the fields it had; once the relay is back, `hearth sync` revokes it (410) and the
 // line goes.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,12 @@ describe('hearth link list and links waiting to be revoked', { timeout: 240_000 
     const doomed = await json<Link>('ann', ['link', 'create', menu, '--expires', '7d']);
     const doomedKey = new URL(doomed.url).hash.slice(1);
     expect(await dataStatus(doomed.id)).toBe(200);
-    expect((await hearth('ann', ['sync'])).code).toBe(0); // the documents reach the relay
+    const attachment = join(relayDir, 'menu-photo.txt'); // removed with the folder
+    writeFileSync(attachment, 'a photo of the soup');
+    const photo = (await json<{ id: string }>('ann', ['file', 'add', '--workspace', 'Kitchen', attachment])).id;
+    expect((await hearth('ann', ['sync'])).code).toBe(0); // the documents and the file reach the relay
+    const fileRows = async () => Number((await relay.store.driver.all('SELECT COUNT(*) AS n FROM files WHERE file = ?', [photo]))[0]!.n);
+    expect(await fileRows()).toBe(1);
 
     // The relay goes down (its data stays); the menu is deleted meanwhile. Local first: the deletion
     // happens here at once and says the relay will be told later.
@@ -49,8 +54,11 @@ describe('hearth link list and links waiting to be revoked', { timeout: 240_000 
     const removal = await hearth('ann', ['doc', 'delete', menu]);
     expect(removal.code).toBe(0);
     expect(removal.stdout).toContain('Deleted on this device. Its relay cannot be reached now; `hearth sync` tells it');
+    const fileRemoval = await json<{ deleted: string; waitsForRelay: boolean }>('ann', ['file', 'delete', photo]);
+    expect(fileRemoval).toEqual({ deleted: photo, waitsForRelay: true });
     const vault = await Vault.unlock(vaultOf('ann'), 'passphrase of ann');
     expect(vault.documents.has(menu)).toBe(false);
+    expect(vault.files.has(photo)).toBe(false);
     vault.lock();
 
     const text = await hearth('ann', ['link', 'list']);
@@ -94,6 +102,7 @@ describe('hearth link list and links waiting to be revoked', { timeout: 240_000 
     // The sync told the relay of the deletion too: the document's changes are gone from it.
     expect(await storedOf(menu)).toBe(0);
     expect(await storedOf(plan)).toBeGreaterThan(0);
+    expect(await fileRows()).toBe(0);
     expect(await json<Link[]>('ann', ['link', 'list'])).toEqual([{ ...kept, state: 'active' }]);
     const after = await hearth('ann', ['link', 'list']);
     expect(after.stdout).not.toContain('pending revocation');
