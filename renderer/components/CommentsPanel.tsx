@@ -17,9 +17,13 @@ interface CommentsPanelProps {
   onShowThread: (thread: CommentThread) => void;
   /** False for a Viewer: no comment box, no replies, no resolve. */
   canComment?: boolean;
+  /** Display names by username (a team's members); an author not in it shows as their username. */
+  names?: ReadonlyMap<string, string>;
 }
 
-export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread, canComment = true }, newCommentRef) {
+const NO_NAMES: ReadonlyMap<string, string> = new Map();
+
+export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread, canComment = true, names = NO_NAMES }, newCommentRef) {
   const { threads, problem, activeThreadId } = useComments();
   const [showResolved, setShowResolved] = useState(false);
   const open = threads?.filter((t) => !t.resolved) ?? [];
@@ -49,7 +53,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
       ) : null}
       <ul className="threads" aria-label="Open comments">
         {open.map((thread) => (
-          <ThreadView key={thread.id} thread={thread} active={thread.id === activeThreadId} canComment={canComment} onShow={() => onShowThread(thread)} />
+          <ThreadView key={thread.id} thread={thread} names={names} active={thread.id === activeThreadId} canComment={canComment} onShow={() => onShowThread(thread)} />
         ))}
       </ul>
       {resolved.length > 0 ? (
@@ -60,7 +64,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
           {showResolved ? (
             <ul className="threads" aria-label="Resolved comments">
               {resolved.map((thread) => (
-                <ThreadView key={thread.id} thread={thread} active={false} canComment={canComment} onShow={() => onShowThread(thread)} />
+                <ThreadView key={thread.id} thread={thread} names={names} active={false} canComment={canComment} onShow={() => onShowThread(thread)} />
               ))}
             </ul>
           ) : null}
@@ -70,7 +74,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
   );
 });
 
-function ThreadView({ thread, active, onShow, canComment }: { thread: CommentThread; active: boolean; onShow: () => void; canComment: boolean }) {
+function ThreadView({ thread, names, active, onShow, canComment }: { thread: CommentThread; names: ReadonlyMap<string, string>; active: boolean; onShow: () => void; canComment: boolean }) {
   const { reply, resolve, remove } = useComments();
   const me = useSession((s) => s.profile?.username);
   const [replying, setReplying] = useState(false);
@@ -86,7 +90,7 @@ function ThreadView({ thread, active, onShow, canComment }: { thread: CommentThr
     }
   };
   return (
-    <li className={active ? 'thread thread-active' : thread.resolved ? 'thread thread-resolved' : 'thread'} aria-label={`Comment by ${first?.author ?? 'someone'}`}>
+    <li className={active ? 'thread thread-active' : thread.resolved ? 'thread thread-resolved' : 'thread'} aria-label={`Comment by ${first ? (names.get(first.author) ?? first.author) : 'someone'}`}>
       {thread.anchor ? (
         <button type="button" className="thread-quote" onClick={onShow} title="Show in the document">
           “{thread.anchor.quote}”
@@ -96,7 +100,7 @@ function ThreadView({ thread, active, onShow, canComment }: { thread: CommentThr
         {thread.comments.map((comment) => (
           <li key={comment.id} className="comment">
             <div className="comment-meta">
-              <strong>{comment.author}</strong>{' '}
+              <strong title={names.has(comment.author) ? `@${comment.author}` : undefined}>{names.get(comment.author) ?? comment.author}</strong>{' '}
               <time dateTime={new Date(comment.createdAt).toISOString()} title={formatExact(comment.createdAt)}>
                 {formatWhen(comment.createdAt)}
               </time>

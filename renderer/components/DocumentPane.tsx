@@ -94,6 +94,20 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     };
   }, [workspace, initial.id]);
   const byShare = (workspace?.kind !== 'team' || isSharedHolder(workspace)) && sharedRole !== null;
+  // Comments carry their author's username; in a team the members' directory gives their names.
+  const [names, setNames] = useState<ReadonlyMap<string, string>>(NO_NAMES);
+  const teamId = workspace?.kind === 'team' && !isSharedHolder(workspace) ? workspace.id : null;
+  useEffect(() => {
+    if (!teamId) return;
+    let cancelled = false;
+    call(hearth().listMembers(teamId)).then(
+      (members) => !cancelled && setNames(new Map(members.flatMap((m) => (m.username && m.displayName ? [[m.username, m.displayName] as const] : [])))),
+      () => undefined, // usernames it is
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [teamId]);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
   const [sharing, setSharing] = useState(false);
   const present = useTeam((s) => s.presence[initial.id]) ?? NOBODY;
@@ -247,7 +261,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
-      {showComments ? <CommentsPanel ref={newComment} canComment={permissions.comment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {showComments ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
       {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
       {linking ? (
         <NameDialog
@@ -348,6 +362,7 @@ function SaveStatus({ replica }: { replica: DocumentReplica }) {
 }
 
 const NOBODY: PresenceEntry[] = [];
+const NO_NAMES: ReadonlyMap<string, string> = new Map();
 
 /** The other people in the document now, each in the colour of their caret. */
 function PresentPeople({ entries }: { entries: PresenceEntry[] }) {

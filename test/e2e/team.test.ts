@@ -251,7 +251,9 @@ test('as a Commenter Bob gets the comment box but still cannot type', async () =
   const box = page.getByLabel('Comment on the document');
   await box.fill('Which flour?');
   await page.getByRole('button', { name: 'Comment', exact: true }).click();
-  await page.getByRole('listitem', { name: `Comment by ${bob.username}` }).waitFor();
+  // Shown by his name from the workspace's members, his username on hover.
+  await page.getByRole('listitem', { name: 'Comment by Bob' }).waitFor();
+  expect(await page.getByRole('listitem', { name: 'Comment by Bob' }).locator('.comment-meta strong').getAttribute('title')).toBe(`@${bob.username}`);
   await editorOf(page).click();
   await page.keyboard.type('NOPE');
   await page.waitForTimeout(300);
@@ -259,6 +261,7 @@ test('as a Commenter Bob gets the comment box but still cannot type', async () =
   await screenshot(page, 'team-08-bob-commenter');
   // The comment reaches Ada's open document.
   await ada.page.getByText('Which flour?').waitFor({ timeout: 15_000 });
+  expect(await ada.page.getByRole('listitem', { name: 'Comment by Bob' }).locator('.comment-meta strong').textContent()).toBe('Bob');
   await screenshot(ada.page, 'team-09-ada-sees-comment');
 });
 
