@@ -108,3 +108,20 @@ export async function checkScreen(page: Page, name: string): Promise<void> {
   await page.emulateMedia({ colorScheme: 'light' });
   await expect.poll(() => page.evaluate(() => document.documentElement.dataset['theme'])).toBe('light');
 }
+
+/**
+ * Clicks "New document" and waits until the new document is open: its empty title field has the
+ * focus. Typing straight after the click could otherwise land in the previous document's title,
+ * which stays on screen until the new document's pane replaces it.
+ */
+export async function newDocument(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'New document' }).click();
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        const focused = document.activeElement as HTMLInputElement | null;
+        return focused?.getAttribute('aria-label') === 'Title' && focused.value === '';
+      }),
+    )
+    .toBe(true);
+}

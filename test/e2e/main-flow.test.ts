@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { checkScreen as checkScreenOf, startApp, screenshot, type App } from './app-fixture.ts';
+import { checkScreen as checkScreenOf, newDocument, startApp, screenshot, type App } from './app-fixture.ts';
 import { tempDir } from '../support/vault.ts';
 
 const PASSPHRASE = 'ember lantern quiet harbor';
@@ -65,7 +65,7 @@ describe.sequential('Hearth in a browser', () => {
     await page.getByRole('heading', { name: 'Research' }).waitFor();
     await page.getByText('No documents here yet.').waitFor();
 
-    await page.getByRole('button', { name: 'New document' }).click();
+    await newDocument(page);
     await page.getByLabel('Title', { exact: true }).fill('Field notes');
     await page.getByLabel('Title', { exact: true }).press('Enter');
     await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('ProseMirror'))).toBe(true);
@@ -239,7 +239,7 @@ describe.sequential('Hearth in a browser', () => {
   });
 
   test('search finds text as you type and opens the document', async () => {
-    await page.getByRole('button', { name: 'New document' }).click();
+    await newDocument(page);
     await page.getByLabel('Title', { exact: true }).fill('Shopping');
     await page.getByLabel('Title', { exact: true }).press('Enter');
     await page.keyboard.type('bread and candles');

@@ -14,7 +14,7 @@ import { startBrowserServer, type BrowserServer } from '../../main/browser/serve
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { tempDir } from '../support/vault.ts';
-import { buildRenderer, CHROMIUM, screenshot } from './app-fixture.ts';
+import { buildRenderer, CHROMIUM, newDocument, screenshot } from './app-fixture.ts';
 import { seriousAxeViolations } from './ui-checks.ts';
 
 interface User {
@@ -141,7 +141,7 @@ test('Bob joins the relay; Ada invites him as Editor; Bob sees the invitation an
 });
 
 test('both type into one document and see each other’s text live', async () => {
-  await ada.page.getByRole('button', { name: 'New document' }).click();
+  await newDocument(ada.page);
   await ada.page.getByLabel('Title', { exact: true }).fill('Recipe');
   await editorOf(ada.page).click();
   await ada.page.keyboard.type('Flour and water.');
@@ -280,7 +280,7 @@ test('one personal document shared with Bob as Viewer: the dialog says it leaves
   const page = ada.page;
   await page.bringToFront();
   await workspaceButton(page, 'Personal').click();
-  await page.getByRole('button', { name: 'New document' }).click();
+  await newDocument(page);
   await page.getByLabel('Title', { exact: true }).fill('Secret plan');
   await editorOf(page).click();
   await page.keyboard.type('Only for Bob.');
