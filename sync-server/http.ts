@@ -14,7 +14,8 @@ export async function serveHttp(store: RelayStore, relayId: string, request: Inc
     response.end(JSON.stringify(body));
   };
   const path = new URL(request.url ?? '/', 'http://relay').pathname;
-  if (request.method !== 'GET' && request.method !== 'HEAD') return json(405, { code: 'BAD_REQUEST', message: 'Only GET is served over HTTP; the protocol runs over WebSocket.' });
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return json(405, { code: 'BAD_REQUEST', message: 'Only GET is served over HTTP; the protocol runs over WebSocket.' });
   if (path === '/health') return json(200, { ok: true });
   if (path === '/version') return json(200, { name: 'hearth-relay', version: RELAY_VERSION, protocol: PROTOCOL_VERSION, relayId });
   const page = /^\/p\/([A-Za-z0-9_-]{1,64})\/?$/.exec(path);
@@ -27,7 +28,8 @@ export async function serveHttp(store: RelayStore, relayId: string, request: Inc
   if (data) {
     const link = await store.getLink(data[1]!);
     if (!link) return json(404, { code: 'NOT_FOUND', message: 'No such link.' });
-    if (link.revoked || !link.ciphertext || (link.expiresAt !== null && link.expiresAt <= Date.now())) return json(410, { code: 'EXPIRED', message: 'This link was revoked or has expired.' });
+    if (link.revoked || !link.ciphertext || (link.expiresAt !== null && link.expiresAt <= Date.now()))
+      return json(410, { code: 'EXPIRED', message: 'This link was revoked or has expired.' });
     response.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': link.ciphertext.length });
     response.end(link.ciphertext);
     return;

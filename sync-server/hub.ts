@@ -90,7 +90,8 @@ export class RelayHub {
   takeNonce(connection: Connection, nonce: string): void {
     const issued = connection.nonce;
     connection.nonce = undefined; // one attempt per nonce, success or not
-    if (!issued || issued.value !== nonce) throw new HearthError('UNAUTHENTICATED', 'That nonce was not issued on this connection by this relay, or was already used; send hello for a new one.');
+    if (!issued || issued.value !== nonce)
+      throw new HearthError('UNAUTHENTICATED', 'That nonce was not issued on this connection by this relay, or was already used; send hello for a new one.');
     if (Date.now() > issued.expiresAt) throw new HearthError('UNAUTHENTICATED', 'That nonce expired; send hello for a new one.');
   }
 
@@ -98,7 +99,11 @@ export class RelayHub {
   async establish(connection: Connection, account: string, rid: number, send: Send): Promise<void> {
     const open = this.byAccount.get(account);
     if (open && open.size >= this.limits.connectionsPerAccount && !open.has(connection)) {
-      throw limitError('LIMIT_EXCEEDED', 'connectionsPerAccount', `This account already has ${this.limits.connectionsPerAccount} connections open; close one first.`);
+      throw limitError(
+        'LIMIT_EXCEEDED',
+        'connectionsPerAccount',
+        `This account already has ${this.limits.connectionsPerAccount} connections open; close one first.`,
+      );
     }
     this.endSession(connection);
     connection.account = account;
@@ -138,7 +143,11 @@ export class RelayHub {
 
   subscribe(connection: Connection, key: string): void {
     if (connection.subscriptions.size >= this.limits.subscriptionsPerConnection) {
-      throw limitError('LIMIT_EXCEEDED', 'subscriptionsPerConnection', `A connection follows at most ${this.limits.subscriptionsPerConnection} documents; unsubscribe from some.`);
+      throw limitError(
+        'LIMIT_EXCEEDED',
+        'subscriptionsPerConnection',
+        `A connection follows at most ${this.limits.subscriptionsPerConnection} documents; unsubscribe from some.`,
+      );
     }
     connection.subscriptions.add(key);
     if (!this.subscribers.has(key)) this.subscribers.set(key, new Set());

@@ -88,9 +88,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { connections } = hub;
   let nextConnectionId = 1;
 
-  const server: Server = options.tls
-    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.3' })
-    : createHttpServer();
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.3' }) : createHttpServer();
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     serveHttp(store, relayId, request, response).catch(() => {
       if (!response.headersSent) response.writeHead(500);

@@ -17,7 +17,13 @@ export function errorFrame(rid: number | null, error: unknown): RelayFrame {
     const limit = (error as HearthError & { limit?: string }).limit;
     return { t: 'error', rid, code: error.code, message: error.message, ...(limit ? { limit } : {}), parts: [] };
   }
-  return { t: 'error', rid, code: 'INTERNAL', message: 'The relay failed on this request; try again, and report it to the relay operator if it persists.', parts: [] };
+  return {
+    t: 'error',
+    rid,
+    code: 'INTERNAL',
+    message: 'The relay failed on this request; try again, and report it to the relay operator if it persists.',
+    parts: [],
+  };
 }
 
 /** The request id of a frame too broken to decode, when its header still has a usable one. */
@@ -44,14 +50,22 @@ export function receiveMessage(relay: RelayContext, connection: Connection, data
     }
     connection.send(bytes);
   };
-  if (!isBinary) return reply(errorFrame(null, new HearthError('BAD_REQUEST', 'Send binary frames built by encodeFrame(); text frames are not part of the protocol.')));
+  if (!isBinary)
+    return reply(errorFrame(null, new HearthError('BAD_REQUEST', 'Send binary frames built by encodeFrame(); text frames are not part of the protocol.')));
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (!connection.takeToken()) {
     if (connection.abusive) return connection.socket.close(1008, 'rate limit');
-    return reply(errorFrame(ridOf(bytes), limitError('RATE_LIMITED', 'messagesPerSecond', `At most ${limits.messagesPerSecond} requests per second per connection; slow down and retry.`)));
+    return reply(
+      errorFrame(
+        ridOf(bytes),
+        limitError('RATE_LIMITED', 'messagesPerSecond', `At most ${limits.messagesPerSecond} requests per second per connection; slow down and retry.`),
+      ),
+    );
   }
   if (bytes.length > limits.maxFrameBytes) {
-    return reply(errorFrame(ridOf(bytes), limitError('TOO_LARGE', 'maxFrameBytes', `A frame is at most ${limits.maxFrameBytes} bytes; split the upload into chunks.`)));
+    return reply(
+      errorFrame(ridOf(bytes), limitError('TOO_LARGE', 'maxFrameBytes', `A frame is at most ${limits.maxFrameBytes} bytes; split the upload into chunks.`)),
+    );
   }
   let frame: ClientFrame;
   try {

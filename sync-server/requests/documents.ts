@@ -8,9 +8,11 @@ import { ok, requirePush, type Member, type RelayContext, type Request } from '.
 function checkChange(relay: RelayContext, frame: { space: string; doc: string; parts: Uint8Array[] }, account: string): ParsedChange {
   const bytes = frame.parts[0]!;
   const { maxChangeBytes } = relay.limits;
-  if (bytes.length > maxChangeBytes) throw limitError('TOO_LARGE', 'maxChangeBytes', `A change is at most ${maxChangeBytes} bytes; take a snapshot or split the edit.`);
+  if (bytes.length > maxChangeBytes)
+    throw limitError('TOO_LARGE', 'maxChangeBytes', `A change is at most ${maxChangeBytes} bytes; take a snapshot or split the edit.`);
   const change = verifyChange(bytes);
-  if (change.meta.space !== frame.space || change.meta.doc !== frame.doc) throw new HearthError('BAD_REQUEST', 'The change names another space or document than the frame it came in.');
+  if (change.meta.space !== frame.space || change.meta.doc !== frame.doc)
+    throw new HearthError('BAD_REQUEST', 'The change names another space or document than the frame it came in.');
   if (change.meta.author !== account) forbid('A change must be signed by the account that pushes it.');
   return change;
 }
@@ -76,7 +78,8 @@ export async function deleteDoc({ relay, frame, send }: Request<'deleteDoc'>): P
 export async function presence({ relay, connection, frame, send }: Request<'presence'>, { account }: Member): Promise<void> {
   const { maxPresenceBytes, presencePerSecond } = relay.limits;
   if (frame.parts[0]!.length > maxPresenceBytes) throw limitError('TOO_LARGE', 'maxPresenceBytes', `A presence update is at most ${maxPresenceBytes} bytes.`);
-  if (!connection.takePresenceToken()) throw limitError('RATE_LIMITED', 'presencePerSecond', `At most ${presencePerSecond} presence updates per second per connection; send fewer.`);
+  if (!connection.takePresenceToken())
+    throw limitError('RATE_LIMITED', 'presencePerSecond', `At most ${presencePerSecond} presence updates per second per connection; send fewer.`);
   const key = `${frame.space}/${frame.doc}`;
   if (connection.presenceIn.has(key) || connection.presenceIn.size < 256) connection.presenceIn.add(key);
   send(ok(frame.rid));

@@ -19,7 +19,8 @@ const status = (rid: number, file: FileRecord): RelayFrame => ({
 export async function fileBegin({ relay, frame, send, now }: Request<'fileBegin'>, { account }: Member): Promise<void> {
   const { maxFileBytes, maxFrameBytes, bytesPerSpace } = relay.limits;
   if (frame.size > maxFileBytes) throw limitError('TOO_LARGE', 'maxFileBytes', `A file is at most ${maxFileBytes} bytes on this relay.`);
-  if (frame.chunkSize > maxFrameBytes - 64 * 1024) throw limitError('TOO_LARGE', 'maxFrameBytes', `Chunks must fit in a frame: at most ${maxFrameBytes - 64 * 1024} bytes.`);
+  if (frame.chunkSize > maxFrameBytes - 64 * 1024)
+    throw limitError('TOO_LARGE', 'maxFrameBytes', `Chunks must fit in a frame: at most ${maxFrameBytes - 64 * 1024} bytes.`);
   const file = await relay.store.beginFile(frame.space, frame.file, frame.size, frame.chunkSize, account, bytesPerSpace, now);
   send(status(frame.rid, file));
 }

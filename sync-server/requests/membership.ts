@@ -25,7 +25,8 @@ function checkRotation(
 ): EpochEnvelopes {
   const { epoch, recipients } = frame;
   if (epoch === undefined || !recipients) throw new HearthError('BAD_REQUEST', 'A new key epoch needs both its number and its recipients.');
-  if (frame.entry.action !== 'remove' || frame.entry.subject === account) throw new HearthError('BAD_REQUEST', 'Only removing another member starts a new key epoch with the entry.');
+  if (frame.entry.action !== 'remove' || frame.entry.subject === account)
+    throw new HearthError('BAD_REQUEST', 'Only removing another member starts a new key epoch with the entry.');
   const remaining = new Set(after.members.keys());
   if (new Set(recipients).size !== recipients.length || recipients.length !== remaining.size || recipients.some((r) => !remaining.has(r))) {
     throw new HearthError('BAD_REQUEST', 'A new key epoch goes to every remaining member exactly once, and to no one else.');
@@ -35,7 +36,8 @@ function checkRotation(
 }
 
 export async function createSpace({ relay, frame, send, now }: Request<'createSpace'>, { account }: SignedIn): Promise<void> {
-  if (frame.genesis.actor !== account || frame.genesis.space !== frame.space) forbid('A space is created by its first Owner: the genesis entry must be yours and name this space.');
+  if (frame.genesis.actor !== account || frame.genesis.space !== frame.space)
+    forbid('A space is created by its first Owner: the genesis entry must be yours and name this space.');
   const state = applyMembershipEntry(emptyMembership(frame.space), frame.genesis);
   await relay.store.createSpace(frame.space, frame.kind, frame.genesis, state, now);
   relay.hub.forgetSpace(frame.space, false);
@@ -66,9 +68,14 @@ export async function getMembership({ relay, frame, send }: Request<'getMembersh
 
 export async function putEnvelopes({ relay, connection, frame, send }: Request<'putEnvelopes'>, { account }: Member): Promise<void> {
   const roles = await relay.hub.members(frame.space);
-  for (const recipient of frame.recipients) if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
+  for (const recipient of frame.recipients)
+    if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
   checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, account);
-  await relay.store.putEnvelopes(frame.space, frame.epoch, frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })));
+  await relay.store.putEnvelopes(
+    frame.space,
+    frame.epoch,
+    frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })),
+  );
   relay.hub.notifyMembership(frame.space, [], connection).catch(() => undefined);
   send(ok(frame.rid));
 }

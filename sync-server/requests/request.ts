@@ -4,7 +4,17 @@
  */
 import { HearthError } from '../../common/errors.ts';
 import type { ClientFrame, ClientFrameType, FrameOfType, RelayFrame } from '../../common/protocol/messages.ts';
-import { canDeleteContent, canDeleteSpace, canManageLinks, canManageMembers, canPush, canRead, canWriteContent, type ChangeKind, type Role } from '../../common/roles.ts';
+import {
+  canDeleteContent,
+  canDeleteSpace,
+  canManageLinks,
+  canManageMembers,
+  canPush,
+  canRead,
+  canWriteContent,
+  type ChangeKind,
+  type Role,
+} from '../../common/roles.ts';
 import type { Connection } from '../connection.ts';
 import type { RelayHub, Send } from '../hub.ts';
 import type { RelayLimits } from '../limits.ts';
@@ -64,7 +74,13 @@ export type CallerOf<C extends RoleCheck> = C extends 'none' ? null : C extends 
 export type ChecksFor<T extends ClientFrameType> = FrameOfType<ClientFrame, T> extends { space: string } ? RoleCheck : 'none' | 'signedIn';
 
 /** Applies `check` to the connection's caller; `action` completes "A viewer cannot … in this space". */
-export async function authorize(relay: RelayContext, connection: Connection, frame: ClientFrame, check: RoleCheck, action: string): Promise<SignedIn | Member | null> {
+export async function authorize(
+  relay: RelayContext,
+  connection: Connection,
+  frame: ClientFrame,
+  check: RoleCheck,
+  action: string,
+): Promise<SignedIn | Member | null> {
   if (check === 'none') return null;
   const account = relay.hub.session(connection);
   if (check === 'signedIn' || check === 'canSetRole(entry)') return { account };

@@ -21,7 +21,11 @@ export interface RequestEntry<T extends ClientFrameType> {
   readonly handle: (request: Request<T>, caller: CallerOf<RoleCheck>) => Promise<void>;
 }
 
-function request<T extends ClientFrameType, C extends ChecksFor<T>>(check: C, handle: (request: Request<T>, caller: CallerOf<C>) => Promise<void>, action = ''): RequestEntry<T> {
+function request<T extends ClientFrameType, C extends ChecksFor<T>>(
+  check: C,
+  handle: (request: Request<T>, caller: CallerOf<C>) => Promise<void>,
+  action = '',
+): RequestEntry<T> {
   // authorize() hands each handler the caller its own check establishes.
   return { check, action, handle: handle as RequestEntry<T>['handle'] };
 }

@@ -10,7 +10,19 @@ import { clientFrames, type ClientFrameType } from '../../common/protocol/messag
 import { canPush, canSetRole, canTransferOwnership, Roles, type ChangeKind, type Role } from '../../common/roles.ts';
 import { spaceRules, type RoleCheck, type SpaceRule } from '../../sync-server/requests/request.ts';
 import { requestTable } from '../../sync-server/requests/table.ts';
-import { changeMembership, connect, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type Person, type TestRelay, type TestSpace } from './relay-fixture.ts';
+import {
+  changeMembership,
+  connect,
+  createSpace,
+  envelopeFor,
+  outcome,
+  register,
+  sealedChange,
+  startTestRelay,
+  type Person,
+  type TestRelay,
+  type TestSpace,
+} from './relay-fixture.ts';
 
 // DESIGN.md, "Roles": who may do what, column by column.
 const design = {
@@ -60,30 +72,79 @@ const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn'] sa
 // type does not typecheck here until someone decides which row of the role table it belongs to.
 const spaceProbes: Record<SpaceRequest, SpaceProbe[]> = {
   appendMembership: [
-    { name: 'add a Viewer', column: 'manage members & links', subject: { from: undefined, to: 'viewer' }, send: (w) => membershipEntry(w, 'add', toBase64Url(generateIdentityKeys().signPublicKey), 'viewer') },
-    { name: 'make an Editor a Viewer', column: 'manage members & links', subject: { from: 'editor', to: 'viewer' }, send: (w) => membershipEntry(w, 'change_role', w.bystander.id, 'viewer') },
-    { name: 'remove an Editor', column: 'manage members & links', subject: { from: 'editor', to: undefined }, send: (w) => membershipEntry(w, 'remove', w.bystander.id, null) },
-    { name: 'make an Owner an Admin', column: 'manage an Owner', subject: { from: 'owner', to: 'admin' }, send: (w) => membershipEntry(w, 'change_role', w.owner.id, 'admin') },
-    { name: 'transfer ownership', column: 'transfer ownership, delete workspace', subject: 'transfer', send: (w) => membershipEntry(w, 'transfer', w.bystander.id, 'owner') },
+    {
+      name: 'add a Viewer',
+      column: 'manage members & links',
+      subject: { from: undefined, to: 'viewer' },
+      send: (w) => membershipEntry(w, 'add', toBase64Url(generateIdentityKeys().signPublicKey), 'viewer'),
+    },
+    {
+      name: 'make an Editor a Viewer',
+      column: 'manage members & links',
+      subject: { from: 'editor', to: 'viewer' },
+      send: (w) => membershipEntry(w, 'change_role', w.bystander.id, 'viewer'),
+    },
+    {
+      name: 'remove an Editor',
+      column: 'manage members & links',
+      subject: { from: 'editor', to: undefined },
+      send: (w) => membershipEntry(w, 'remove', w.bystander.id, null),
+    },
+    {
+      name: 'make an Owner an Admin',
+      column: 'manage an Owner',
+      subject: { from: 'owner', to: 'admin' },
+      send: (w) => membershipEntry(w, 'change_role', w.owner.id, 'admin'),
+    },
+    {
+      name: 'transfer ownership',
+      column: 'transfer ownership, delete workspace',
+      subject: 'transfer',
+      send: (w) => membershipEntry(w, 'transfer', w.bystander.id, 'owner'),
+    },
   ],
   getMembership: [{ name: 'read the membership log', column: 'read', send: (w) => w.me.client.getMembership(w.space.id) }],
-  putEnvelopes: [{ name: 'hand out a key envelope', column: 'manage members & links', send: (w) => w.me.client.putEnvelopes(w.space.id, 1, [envelopeFor(w.space, w.me, w.bystander, 1)]) }],
+  putEnvelopes: [
+    {
+      name: 'hand out a key envelope',
+      column: 'manage members & links',
+      send: (w) => w.me.client.putEnvelopes(w.space.id, 1, [envelopeFor(w.space, w.me, w.bystander, 1)]),
+    },
+  ],
   getEnvelopes: [{ name: 'fetch key envelopes', column: 'read', send: (w) => w.me.client.getEnvelopes(w.space.id) }],
   deleteSpace: [{ name: 'delete the space', column: 'transfer ownership, delete workspace', send: (w) => w.me.client.deleteSpace(w.space.id) }],
   push: [
-    { name: 'push content', column: 'write & edit', subject: { kind: 'content' }, send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'edit')) },
-    { name: 'push a comment', column: 'comment', subject: { kind: 'comment' }, send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'note', 'comment')) },
+    {
+      name: 'push content',
+      column: 'write & edit',
+      subject: { kind: 'content' },
+      send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'edit')),
+    },
+    {
+      name: 'push a comment',
+      column: 'comment',
+      subject: { kind: 'comment' },
+      send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'note', 'comment')),
+    },
   ],
   pull: [{ name: 'pull a document', column: 'read', send: (w) => w.me.client.pull(w.space.id, 'doc', 0) }],
   subscribe: [{ name: 'follow a document', column: 'read', send: (w) => w.me.client.subscribe(w.space.id, 'doc', () => undefined) }],
-  putSnapshot: [{ name: 'write a snapshot', column: 'write & edit', send: (w) => w.me.client.putSnapshot(w.space.id, 'doc', 1, sealedChange(w.space, w.me, 'doc', 'snap', 'snapshot')) }],
+  putSnapshot: [
+    {
+      name: 'write a snapshot',
+      column: 'write & edit',
+      send: (w) => w.me.client.putSnapshot(w.space.id, 'doc', 1, sealedChange(w.space, w.me, 'doc', 'snap', 'snapshot')),
+    },
+  ],
   deleteDoc: [{ name: 'delete a document', column: 'delete content', send: (w) => w.me.client.deleteDoc(w.space.id, 'doc') }],
   fileBegin: [{ name: 'begin an upload', column: 'write & edit', send: (w) => w.me.client.fileBegin(w.space.id, newId(), 2048, 1024) }],
   fileChunk: [{ name: 'upload a chunk', column: 'write & edit', send: (w) => w.me.client.fileChunk(w.space.id, w.pendingFile, 0, randomBytes(100)) }],
   fileStatus: [{ name: 'ask for an upload status', column: 'read', send: (w) => w.me.client.fileStatus(w.space.id, 'file0') }],
   fileGet: [{ name: 'download a chunk', column: 'read', send: (w) => w.me.client.fileGet(w.space.id, 'file0', 0) }],
   fileDelete: [{ name: 'delete a file', column: 'delete content', send: (w) => w.me.client.fileDelete(w.space.id, 'file0') }],
-  linkCreate: [{ name: 'create a public link', column: 'manage members & links', send: (w) => w.me.client.linkCreate(w.space.id, newId(), randomBytes(64), null, 'doc') }],
+  linkCreate: [
+    { name: 'create a public link', column: 'manage members & links', send: (w) => w.me.client.linkCreate(w.space.id, newId(), randomBytes(64), null, 'doc') },
+  ],
   linkRevoke: [{ name: 'revoke a public link', column: 'manage members & links', send: (w) => w.me.client.linkRevoke(w.space.id, w.link) }],
   presence: [{ name: 'share presence', column: 'read', send: (w) => w.me.client.sendPresence(w.space.id, 'doc', randomBytes(32)) }],
 };
@@ -144,7 +205,8 @@ describe('the request table', () => {
       const { check } = requestTable[type as ClientFrameType];
       for (const probe of probes) {
         const declared = Roles.filter((role) => declaredAllows(check, probe, role));
-        if (declared.join() !== design[probe.column].join()) disagreements.push(`${type} (${probe.name}): ${check} allows ${declared.join(', ')}; DESIGN.md: ${design[probe.column].join(', ')}`);
+        if (declared.join() !== design[probe.column].join())
+          disagreements.push(`${type} (${probe.name}): ${check} allows ${declared.join(', ')}; DESIGN.md: ${design[probe.column].join(', ')}`);
       }
     }
     expect(disagreements).toEqual([]);
@@ -225,7 +287,10 @@ describe('the request table', () => {
 /** A well-formed frame of `type` (without rid), good enough to reach the role check. */
 function sampleFrame(type: ClientFrameType, space: string): Record<string, unknown> {
   const account = toBase64Url(generateIdentityKeys().signPublicKey);
-  const genesis = signMembershipEntry(nextEntry({ space, members: new Map(), head: null, nextSeq: 0 }, { actor: account, action: 'create', subject: account, role: 'owner' }), generateIdentityKeys().signSecretKey);
+  const genesis = signMembershipEntry(
+    nextEntry({ space, members: new Map(), head: null, nextSeq: 0 }, { actor: account, action: 'create', subject: account, role: 'owner' }),
+    generateIdentityKeys().signSecretKey,
+  );
   const samples: Record<Exclude<ClientFrameType, Handshake>, Record<string, unknown>> = {
     lookup: { username: 'someone' },
     createSpace: { space, kind: 'workspace', genesis },
