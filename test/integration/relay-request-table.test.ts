@@ -18,6 +18,7 @@ import {
   outcome,
   register,
   sealedChange,
+  spaceWithRole,
   startTestRelay,
   type Person,
   type TestRelay,
@@ -219,17 +220,7 @@ describe('the request table', () => {
       for (const [type, probes] of Object.entries(spaceProbes)) {
         for (const probe of probes) {
           // A fresh space per request, so one request's effect (a deletion, a transfer) cannot mask another's.
-          const owner = await register(relay.url, 'owner');
-          const me = role === 'owner' ? owner : await register(relay.url, role);
-          const coOwner = await register(relay.url, 'coowner');
-          const bystander = await register(relay.url, 'bystander');
-          const space = await createSpace(owner);
-          await changeMembership(space, owner, 'add', coOwner, 'owner');
-          if (me !== owner) await changeMembership(space, owner, 'add', me, role);
-          await changeMembership(space, owner, 'add', bystander, 'editor');
-          await owner.client.push(space.id, 'doc', sealedChange(space, owner, 'doc', 'first'));
-          await owner.client.fileBegin(space.id, 'file0', 100, 1024);
-          await owner.client.fileChunk(space.id, 'file0', 0, randomBytes(100));
+          const { space, owner, me, coOwner, bystander } = await spaceWithRole(relay.url, role);
           const pendingFile = newId();
           await owner.client.fileBegin(space.id, pendingFile, 100, 1024);
           const link = newId();
