@@ -9,7 +9,7 @@ const folder = (name) => ({ group: [`**/${name}/**`, `**/${name}`], message: `Th
 const noNode = { paths: nodeBuiltins.map((name) => ({ name, message: 'Pure layer: no Node built-ins here.' })) };
 const noElectron = { name: 'electron', message: "Only main/electron/ and preload/ may import 'electron'." };
 // npm packages that need Node (native code, sockets, files, processes); common/ and renderer/ run where there is none.
-const nodeOnlyPackages = ['better-sqlite3', 'pg', 'ws', 'sodium-native', 'yauzl', 'yazl', 'tsx', 'esbuild'];
+const nodeOnlyPackages = ['better-sqlite3', 'pg', 'ws', 'sodium-native', 'yauzl', 'yazl', 'tsx']; // esbuild: refused everywhere as a build tool
 const noNodeOnlyPackages = {
   regex: `^(${nodeOnlyPackages.join('|')})(/|$)`,
   message: 'This package needs Node: common/ runs anywhere and renderer/ in the page. Keep it in main/ or sync-server/ behind an interface.',
