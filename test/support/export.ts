@@ -1,19 +1,39 @@
-/** Comparing exports in tests. */
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
-import { filesUnder } from './vault.ts';
+/** Comparing exports in tests, and vaults to import them into. */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Vault, VAULT_FILE_NAME } from '../../main/vault/vault.ts';
+import { filesUnder, PASSPHRASE, tempDir } from './vault.ts';
 
-/** Every file of an export as text or bytes, by path, with the export time and audit log set aside. */
+/**
+ * A second vault of the same account as `vault` (its identity keys), holding nothing: what a
+ * restored backup is on a new device, before its content. Made the way a backup copies a vault
+ * (Vault.copyWithoutKey), opened with PASSPHRASE, then emptied of every workspace.
+ */
+export async function emptyVaultOfSameAccount(vault: Vault): Promise<Vault> {
+  const dir = join(tempDir(), 'same-account');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  vault.copyWithoutKey(join(dir, VAULT_FILE_NAME));
+  Vault.installKeyMaterial(join(dir, VAULT_FILE_NAME), vault.keyMaterialFor(PASSPHRASE));
+  const copy = await Vault.unlock(dir, PASSPHRASE);
+  for (const workspace of copy.workspaces.list()) copy.deleteWorkspace(workspace.id);
+  return copy;
+}
+
+/**
+ * Every file of an export as text or bytes, by path, with the export time and audit log set aside
+ * (and with them the audit log's digest and the signature, which covers the export time).
+ */
 export function snapshotOf(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const file of filesUnder(dir)) {
     const path = relative(dir, file);
-    if (path === 'audit.json') continue;
+    if (path === 'audit.json' || path === 'signature.json') continue;
     const bytes = readFileSync(file);
     if (path === 'manifest.json') {
       const manifest = JSON.parse(bytes.toString());
       delete manifest.exportedAt;
       delete manifest.counts.auditEntries;
+      delete manifest.digests?.['audit.json'];
       out.set(path, JSON.stringify(manifest));
     } else out.set(path, bytes.toString('base64'));
   }
