@@ -188,7 +188,8 @@ export function folderSource(root: string, limits: ImportLimits = IMPORT_LIMITS)
     exists: (path) => lookup(path) !== undefined,
     size: (path) => {
       const found = lookup(path);
-      return found?.stats.isFile() ? found.stats.size : undefined;
+      if (found && !found.stats.isFile()) throw specialFileRefused(archivePath(path));
+      return found?.stats.size;
     },
     readBytes: (path) => collect(counted(pieces(path, limits.entryBytes), archivePath(path), limits.entryBytes, budget.start(archivePath(path)))),
     stream: (path) => counted(pieces(path, limits.fileBytes), archivePath(path), limits.fileBytes, budget.start(archivePath(path))),
