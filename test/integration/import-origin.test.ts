@@ -20,7 +20,7 @@ import { createBackup, restoreBackup } from '../../main/portability/backup.ts';
 import { exportVault } from '../../main/portability/export.ts';
 import { importPath } from '../../main/portability/import.ts';
 import type { Vault } from '../../main/vault/vault.ts';
-import { emptyVaultOfSameAccount } from '../support/export.ts';
+import { emptyVaultOfSameAccount, vaultContent } from '../support/export.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
 
 async function aliceVault(): Promise<{ vault: Vault; plan: string; run: string }> {
@@ -41,34 +41,12 @@ async function exported(vault: Vault): Promise<string> {
   return dir;
 }
 
-/** What a person sees in a vault: workspaces, documents with bodies and comment threads, files with bytes. */
-async function contentOf(vault: Vault) {
-  const out = [];
-  for (const w of vault.workspaces.list()) {
-    const documents = vault.documents.list(w.id).map((d) => ({
-      id: d.id,
-      title: d.title,
-      tags: d.tags,
-      body: bodyAsMarkdown(vault.documents.get(d.id)),
-      threads: vault.comments.list(d.id).map((t) => ({ anchor: t.anchor, resolved: t.resolved, comments: t.comments.map((c) => [c.author, c.text]) })),
-    }));
-    const files = [];
-    for (const f of vault.files.list(w.id)) {
-      const parts: Uint8Array[] = [];
-      for await (const part of vault.files.read(f.id)) parts.push(part);
-      files.push({ id: f.id, name: f.name, bytes: Buffer.concat(parts).toString('base64') });
-    }
-    out.push({ id: w.id, name: w.name, kind: w.kind, documents: documents.sort((a, b) => a.title.localeCompare(b.title)), files });
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-}
-
 /** The same content with every id left out: what must survive an import under new ids. */
-function withoutIds(content: Awaited<ReturnType<typeof contentOf>>) {
+function withoutIds(content: Awaited<ReturnType<typeof vaultContent>>) {
   return content.map(({ name, kind, documents, files }) => ({ name, kind, documents: documents.map(({ id: _id, ...rest }) => rest), files: files.map(({ id: _id, ...rest }) => rest) }));
 }
 
-const idsOf = (content: Awaited<ReturnType<typeof contentOf>>) => content.flatMap((w) => [w.id, ...w.documents.map((d) => d.id), ...w.files.map((f) => f.id)]);
+const idsOf = (content: Awaited<ReturnType<typeof vaultContent>>) => content.flatMap((w) => [w.id, ...w.documents.map((d) => d.id), ...w.files.map((f) => f.id)]);
 
 describe('another account\'s export', () => {
   it('arrives under new ids with its comments, threads, anchors and files intact, once; a later edit arrives as a copy', async () => {
@@ -78,8 +56,8 @@ describe('another account\'s export', () => {
 
     const summary = await importPath(bob, dir);
     expect(summary).toMatchObject({ kind: 'hearth-export', fromThisAccount: false, workspaces: 2, documentsCreated: 2, documentsMerged: 0, comments: 2, files: 1, auditEntries: 0 });
-    const theirs = await contentOf(alice);
-    const mine = await contentOf(bob);
+    const theirs = await vaultContent(alice);
+    const mine = await vaultContent(bob);
     expect(withoutIds(mine)).toEqual(withoutIds(theirs));
     expect(idsOf(mine).filter((id) => idsOf(theirs).includes(id))).toEqual([]);
     // The history came along: the same Automerge heads under the new id.
@@ -90,7 +68,7 @@ describe('another account\'s export', () => {
 
     // Again: nothing new.
     expect(await importPath(bob, dir)).toMatchObject({ workspaces: 0, documentsCreated: 0, documentsMerged: 2, comments: 0, files: 0, filesSkipped: 1 });
-    expect(await contentOf(bob)).toEqual(mine);
+    expect(await vaultContent(bob)).toEqual(mine);
 
     // Alice edits the plan and exports again: Bob's copy stays as it was, the edit arrives as a new document.
     const copyHeads = A.getHeads(bob.documents.get(copy.id));
@@ -203,11 +181,11 @@ describe('this account\'s own export', () => {
     const personal = alice.documents.workspaceOf(plan);
     writeFileSync(join(dir, 'workspaces', personal, 'documents', `${plan}.automerge`), other.documents.save(changed.id));
     alice.documents.delete(plan);
-    const before = await contentOf(alice);
+    const before = await vaultContent(alice);
     const error = await importPath(alice, dir).catch((e: unknown) => e);
     expect(isHearthError(error, 'BAD_REQUEST')).toBe(true);
     expect((error as Error).message).toMatch(/changed after the export was made/);
-    expect(await contentOf(alice)).toEqual(before);
+    expect(await vaultContent(alice)).toEqual(before);
     alice.lock();
     other.lock();
   });

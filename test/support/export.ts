@@ -1,6 +1,7 @@
 /** Comparing exports in tests, and vaults to import them into. */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { bodyAsMarkdown } from '../../common/richtext/index.ts';
 import { Vault, VAULT_FILE_NAME } from '../../main/vault/vault.ts';
 import { filesUnder, PASSPHRASE, tempDir } from './vault.ts';
 
@@ -38,4 +39,26 @@ export function snapshotOf(dir: string): Map<string, string> {
     } else out.set(path, bytes.toString('base64'));
   }
   return out;
+}
+
+/** What a person sees in a vault: workspaces, documents with bodies and comment threads, files with bytes. */
+export async function vaultContent(vault: Vault) {
+  const out = [];
+  for (const w of vault.workspaces.list()) {
+    const documents = vault.documents.list(w.id).map((d) => ({
+      id: d.id,
+      title: d.title,
+      tags: d.tags,
+      body: bodyAsMarkdown(vault.documents.get(d.id)),
+      threads: vault.comments.list(d.id).map((t) => ({ anchor: t.anchor, resolved: t.resolved, comments: t.comments.map((c) => [c.author, c.text]) })),
+    }));
+    const files = [];
+    for (const f of vault.files.list(w.id)) {
+      const parts: Uint8Array[] = [];
+      for await (const part of vault.files.read(f.id)) parts.push(part);
+      files.push({ id: f.id, name: f.name, bytes: Buffer.concat(parts).toString('base64') });
+    }
+    out.push({ id: w.id, name: w.name, kind: w.kind, documents: documents.sort((a, b) => a.title.localeCompare(b.title)), files });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
