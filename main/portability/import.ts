@@ -74,6 +74,10 @@ async function readJson<S extends z.ZodType>(source: ImportSource, path: string,
   return parseJson(await source.readBytes(path), path, schema);
 }
 
+function emptySummary(kind: ImportResult['kind'], fromThisAccount: boolean): ImportResult {
+  return { kind, fromThisAccount, workspaces: 0, documentsCreated: 0, documentsMerged: 0, documentsSkipped: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
+}
+
 /** An error that is not Hearth's own (the file system's) becomes a clear one: the path could not be read. */
 function asImportError(error: unknown, path: string): unknown {
   if (error instanceof HearthError) return error;
@@ -111,7 +115,8 @@ interface IdMap {
   /** A second place for a document whose first one holds a different history (another account's changed export). */
   documentCopy(id: string, heads: A.Heads): string;
   comment(documentId: string, id: string): string;
-  file(id: string): string;
+  /** `fingerprint` (size and digest): another account's file that differs is another file here. */
+  file(id: string, fingerprint: string): string;
 }
 
 const keptIds: IdMap = {
@@ -139,7 +144,7 @@ function derivedIds(vaultId: string): IdMap {
     document: (id) => derive('document', id),
     documentCopy: (id, heads) => derive('document-copy', `${id}@${[...heads].sort().join(',')}`),
     comment: (documentId, id) => derive('comment', `${documentId}/${id}`),
-    file: (id) => derive('file', id),
+    file: (id, fingerprint) => derive('file', `${id}|${fingerprint}`),
   };
 }
 
@@ -194,18 +199,7 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
   const fromThisAccount = isFromThisAccount(vault, manifest, manifestBytes, signature);
   if (manifest.digests) source.expectDigests(manifest.digests);
   const ids = fromThisAccount ? keptIds : derivedIds(vault.vaultId);
-  const summary: ImportResult = {
-    kind: 'hearth-export',
-    fromThisAccount,
-    workspaces: 0,
-    documentsCreated: 0,
-    documentsMerged: 0,
-    documentsSkipped: 0,
-    comments: 0,
-    files: 0,
-    filesSkipped: 0,
-    auditEntries: 0,
-  };
+  const summary = emptySummary('hearth-export', fromThisAccount);
   const stage = new ImportStage(vault);
   try {
     // Every listing first (small files), to check the whole export's shape and count its parts.
@@ -219,10 +213,11 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
       seen.workspaces.add(file.id);
       const listing = posix.join(entry.path, 'files', 'files.json');
       const files = source.exists(listing) ? await readJson(source, listing, FilesFileSchema) : [];
-      for (const id of [...file.documents.map((d) => d.id), ...files.map((f) => f.id)]) {
-        const kind = file.documents.some((d) => d.id === id) ? seen.documents : seen.files;
-        if (kind.has(id)) throw new HearthError('BAD_REQUEST', `${id} appears twice in the import. Nothing was imported.`);
-        kind.add(id);
+      for (const [kind, listedIds] of [[seen.documents, file.documents.map((d) => d.id)], [seen.files, files.map((f) => f.id)]] as const) {
+        for (const id of listedIds) {
+          if (kind.has(id)) throw new HearthError('BAD_REQUEST', `${id} appears twice in the import. Nothing was imported.`);
+          kind.add(id);
+        }
       }
       listed += file.documents.length + files.length;
       if (listed > limits.entries) throw new HearthError('LIMIT_EXCEEDED', `The import lists more than ${limits.entries} documents and files; import one workspace's export at a time. Nothing was imported.`);
@@ -235,12 +230,13 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
     const audit = fromThisAccount && source.exists('audit.json') ? await readJson(source, 'audit.json', AuditFileSchema) : [];
 
     const totalDocs = planned.reduce((n, w) => n + w.file.documents.length, 0);
+    const context: DocumentImport = { vault, source, stage, ids, fromThisAccount, summary, workspaceOf: new Map(vault.documents.allIds().map((d) => [d.id, d.workspaceId])) };
     let done = 0;
     for (const workspace of planned) {
       const { target } = workspace;
       for (const listed of workspace.file.documents) {
         if (target === undefined) summary.documentsSkipped++;
-        else await importDocument(vault, source, stage, ids, fromThisAccount, { ...workspace, target }, listed, summary);
+        else await importDocument(context, { ...workspace, target }, listed);
         options.onProgress?.({ phase: 'documents', done: ++done, total: totalDocs });
       }
     }
@@ -249,12 +245,12 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
     let bytesDone = 0;
     for (const { path, files, target } of planned) {
       for (const file of files) {
-        const id = ids.file(file.id);
+        const filePath = posix.join(path, file.path);
+        const id = ids.file(file.id, `${file.size}:${manifest.digests?.[filePath] ?? ''}`);
         if (target === undefined || vault.files.has(id)) {
           summary.filesSkipped++;
           continue;
         }
-        const filePath = posix.join(path, file.path);
         if (source.size(filePath) !== file.size) throw new HearthError('BAD_REQUEST', `${filePath} is missing or not the size files.json gives. Nothing was imported.`);
         await stage.addFile(target, {
           id,
@@ -309,23 +305,28 @@ async function placeWorkspace(vault: Vault, source: ImportSource, stage: ImportS
   return id;
 }
 
+/** What importing one export's documents shares. */
+interface DocumentImport {
+  vault: Vault;
+  source: ImportSource;
+  stage: ImportStage;
+  ids: IdMap;
+  fromThisAccount: boolean;
+  summary: ImportResult;
+  /** The workspace of each document that was here before the import (read once: asking a document loads it whole). */
+  workspaceOf: Map<string, string>;
+}
+
 /** Whether a document here is held with others (a team workspace's, or shared from here): an import leaves it alone. */
-function heldWithOthers(vault: Vault, documentId: string): boolean {
-  const workspaceId = vault.documents.workspaceOf(documentId);
+function heldWithOthers(context: DocumentImport, documentId: string): boolean {
+  const { vault } = context;
+  const workspaceId = context.workspaceOf.get(documentId) ?? vault.documents.workspaceOf(documentId);
   const workspace = vault.workspaces.list().find((w) => w.id === workspaceId);
   return workspace?.kind !== 'personal' || vault.syncState.space(workspaceId) !== undefined || vault.workspaces.shareSpaces().some((s) => s.shareOf === documentId);
 }
 
-async function importDocument(
-  vault: Vault,
-  source: ImportSource,
-  stage: ImportStage,
-  ids: IdMap,
-  fromThisAccount: boolean,
-  workspace: PlannedWorkspace & { target: string },
-  listed: WorkspaceFile['documents'][number],
-  summary: ImportResult,
-): Promise<void> {
+async function importDocument(context: DocumentImport, workspace: PlannedWorkspace & { target: string }, listed: WorkspaceFile['documents'][number]): Promise<void> {
+  const { vault, source, stage, ids, fromThisAccount, summary } = context;
   const file = await readJson(source, posix.join(workspace.path, listed.json), DocumentFileSchema);
   if (file.id !== listed.id) throw new HearthError('BAD_REQUEST', `${listed.json} in the import holds the document ${file.id}, not ${listed.id}. Nothing was imported.`);
   const incoming = loadDocument(await source.readBytes(posix.join(workspace.path, listed.automerge)), listed.id);
@@ -333,7 +334,7 @@ async function importDocument(
   const heads = A.getHeads(incoming);
 
   let id = ids.document(listed.id);
-  if (!fromThisAccount && vault.documents.has(id) && !heldWithOthers(vault, id) && !vault.documents.holdsHistory(id, heads)) {
+  if (!fromThisAccount && vault.documents.has(id) && !heldWithOthers(context, id) && !vault.documents.holdsHistory(id, heads)) {
     // Another account's document that changed since it was imported here: the change arrives as a copy.
     id = ids.documentCopy(listed.id, heads);
   }
@@ -342,7 +343,7 @@ async function importDocument(
     stage.addDocument(workspace.target, id, fromThisAccount ? incoming : cleanedDocument(incoming), times);
     summary.documentsCreated++;
     stagedOn = id;
-  } else if (heldWithOthers(vault, id)) {
+  } else if (heldWithOthers(context, id)) {
     summary.documentsSkipped++;
     return;
   } else {
@@ -398,18 +399,7 @@ async function importMarkdownFolder(vault: Vault, root: string, source: ImportSo
     const existing = vault.workspaces.list().find((w) => w.name === name && w.kind === 'personal' && !vault.syncState.space(w.id));
     const workspaceId = existing?.id ?? newId();
     if (!existing) stage.createWorkspace({ id: workspaceId, name, kind: 'personal', createdAt: Date.now() });
-    const summary: ImportResult = {
-      kind: 'markdown-folder',
-      fromThisAccount: false,
-      workspaces: existing ? 0 : 1,
-      documentsCreated: 0,
-      documentsMerged: 0,
-      documentsSkipped: 0,
-      comments: 0,
-      files: 0,
-      filesSkipped: 0,
-      auditEntries: 0,
-    };
+    const summary = { ...emptySummary('markdown-folder', false), workspaces: existing ? 0 : 1 };
     for (const [index, rel] of files.entries()) {
       const text = (await source.readBytes(rel)).toString('utf8');
       // The same file imported again maps to the same document id, so it is not duplicated.
