@@ -137,6 +137,17 @@ async function* frames(file: string, offset: number): AsyncGenerator<Uint8Array>
   if (pending.length > 0) throw new HearthError('VAULT_CORRUPT', 'The backup file is truncated; nothing was restored.');
 }
 
+/** The last frame of a version 2 backup: the master key wrapped under the backup passphrase. */
+function keyMaterialOf(frame: Uint8Array): KeyMaterial {
+  try {
+    const material = JSON.parse(fromUtf8(frame)) as Partial<KeyMaterial>;
+    if (material.kdf && typeof material.masterKey === 'string' && typeof material.check === 'string') return material as KeyMaterial;
+  } catch {
+    // Reported below like any other damage.
+  }
+  throw new HearthError('VAULT_CORRUPT', 'The backup file is damaged (its key is unreadable); nothing was restored.');
+}
+
 /**
  * Restores a backup into `targetDir` (which must not hold a vault) and sets `newPassphrase`
  * as the restored vault's passphrase. Returns the unlocked vault.
@@ -204,7 +215,7 @@ export async function restoreBackup(
       first = false;
       done += frame.length + 4;
       finished = opened.tag === s.crypto_secretstream_xchacha20poly1305_TAG_FINAL;
-      if (finished && version === VERSION) keyMaterial = JSON.parse(fromUtf8(opened.message)) as KeyMaterial;
+      if (finished && version === VERSION) keyMaterial = keyMaterialOf(opened.message);
       else writeSync(out, opened.message);
       onProgress?.({ done, total });
       if (finished) break;

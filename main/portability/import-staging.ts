@@ -58,10 +58,13 @@ export class ImportStage {
     return found?.id;
   }
 
-  /** Stores a document new to this vault, for the workspace `workspaceId` (staged or already here). */
-  addDocument(workspaceId: string, id: string, doc: HearthDoc, times: Times): void {
+  /**
+   * Stores a document new to this vault, for the workspace `workspaceId` (staged or already here);
+   * `saved` is `A.save(doc)` when the caller has those bytes.
+   */
+  addDocument(workspaceId: string, id: string, doc: HearthDoc, times: Times, saved?: Uint8Array): void {
     const staged = this.created.includes(workspaceId);
-    this.vault.documents.adoptLoaded(staged ? workspaceId : this.holding(), id, doc, times);
+    this.vault.documents.adoptLoaded(staged ? workspaceId : this.holding(), id, doc, times, saved);
     // Not kept loaded: an import of many documents holds one at a time.
     this.vault.documents.forgetDocuments([id]);
     if (!staged) this.moves.push({ id, to: workspaceId });

@@ -329,7 +329,8 @@ async function importDocument(context: DocumentImport, workspace: PlannedWorkspa
   const { vault, source, stage, ids, fromThisAccount, summary } = context;
   const file = await readJson(source, posix.join(workspace.path, listed.json), DocumentFileSchema);
   if (file.id !== listed.id) throw new HearthError('BAD_REQUEST', `${listed.json} in the import holds the document ${file.id}, not ${listed.id}. Nothing was imported.`);
-  const incoming = loadDocument(await source.readBytes(posix.join(workspace.path, listed.automerge)), listed.id);
+  const bytes = await source.readBytes(posix.join(workspace.path, listed.automerge));
+  const incoming = loadDocument(bytes, listed.id);
   const times = { createdAt: file.createdAt, updatedAt: file.updatedAt };
   const heads = A.getHeads(incoming);
 
@@ -340,7 +341,8 @@ async function importDocument(context: DocumentImport, workspace: PlannedWorkspa
   }
   let stagedOn: string;
   if (!vault.documents.has(id)) {
-    stage.addDocument(workspace.target, id, fromThisAccount ? incoming : cleanedDocument(incoming), times);
+    const doc = fromThisAccount ? incoming : cleanedDocument(incoming);
+    stage.addDocument(workspace.target, id, doc, times, doc === incoming ? bytes : undefined);
     summary.documentsCreated++;
     stagedOn = id;
   } else if (heldWithOthers(context, id)) {
