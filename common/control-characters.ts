@@ -11,11 +11,6 @@ export function controlCharacters(options: { lineBreaks?: boolean } = {}): RegEx
   return new RegExp(`[${CONTROLS}${options.lineBreaks ? '\\t\\n' : ''}]`, 'gu');
 }
 
-/** Whether `text` holds any of the characters above (tab and newline allowed). */
-export function hasControlCharacters(text: string): boolean {
-  return controlCharacters().test(text);
-}
-
 /** A name or title on one line: every run of control characters, tabs and newlines becomes one space. */
 export function singleLine(text: string): string {
   return text.replace(new RegExp(`${controlCharacters({ lineBreaks: true }).source}+`, 'gu'), ' ').trim();

@@ -45,7 +45,14 @@ function streamKey(passphrase: string, kdf: KdfParams): Uint8Array {
 
 /** Removes copies that earlier backups killed half-way left in the vault's folder (ciphertext without a key). */
 function removeStaleCopies(vaultDir: string): void {
-  for (const name of readdirSync(vaultDir)) if (name.startsWith(COPY_PREFIX)) rmSync(join(vaultDir, name), { force: true });
+  for (const name of readdirSync(vaultDir)) {
+    if (!name.startsWith(COPY_PREFIX)) continue;
+    try {
+      rmSync(join(vaultDir, name), { force: true });
+    } catch {
+      // Still open in a backup that runs elsewhere (Windows); that backup removes it when done.
+    }
+  }
 }
 
 /** Gives the finished `partial` its name `file`, never replacing a file that appeared under that name meanwhile. */
