@@ -5,9 +5,11 @@
  * files.json says) and once after its chunks were stored (this account's export whose file no
  * longer matches its digest). The vault is then what it was: the same workspaces, documents,
  * comments, files and audit log, and the same number of rows in every table (nothing staged is
- * left, not even hidden). Importing a sound export afterwards works.
+ * left, not even hidden). Importing a sound export afterwards works. And a `hearth import` killed
+ * with SIGKILL while it writes leaves nothing once the vault is unlocked again.
  */
 import BetterSqlite3 from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,9 +17,9 @@ import { isHearthError } from '../../common/errors.ts';
 import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
 import { exportVault } from '../../main/portability/export.ts';
 import { importPath } from '../../main/portability/import.ts';
-import { VAULT_FILE_NAME, type Vault } from '../../main/vault/vault.ts';
+import { Vault, VAULT_FILE_NAME } from '../../main/vault/vault.ts';
 import { emptyVaultOfSameAccount, vaultContent } from '../support/export.ts';
-import { createTestVault, tempDir } from '../support/vault.ts';
+import { createTestVault, PASSPHRASE, tempDir } from '../support/vault.ts';
 
 const TABLES = ['workspaces', 'documents', 'document_chunks', 'comments', 'files', 'file_chunks', 'audit'];
 
@@ -108,5 +110,43 @@ describe('an import lands whole or not at all (issue 16, item 9)', () => {
     expect(await importPath(target, dir)).toMatchObject({ fromThisAccount: true, documentsCreated: 3, comments: 3, files: 3 });
     source.lock();
     target.lock();
+  });
+
+  it('a hearth import killed while it writes leaves nothing once the vault is unlocked again', async () => {
+    const source = await createTestVault({ profile: { username: 'dave', displayName: 'Dave' } });
+    const ws = source.workspaces.create({ name: 'Big' });
+    source.documents.create(ws.id, { title: 'Before the file' });
+    await source.files.add(ws.id, { name: 'big.bin', source: (function* () {
+      for (let i = 0; i < 96; i++) yield Buffer.alloc(1024 * 1024, i);
+    })() });
+    const dir = join(tempDir(), 'export');
+    await exportVault(source, dir);
+    source.lock();
+
+    const target = await targetWithContent(await createTestVault({ profile: { username: 'erin', displayName: 'Erin' } }));
+    const before = { content: await vaultContent(target), rows: rowCounts(target) };
+    const vaultDir = target.dir;
+    target.lock();
+    const watcher = new BetterSqlite3(join(vaultDir, VAULT_FILE_NAME), { readonly: true });
+    const chunks = watcher.prepare('SELECT count(*) AS n FROM file_chunks');
+    const killed = await new Promise<NodeJS.Signals | null>((resolve) => {
+      const child = spawn(process.execPath, ['bin/hearth.js', 'import', dir], { env: { ...process.env, HEARTH_VAULT: vaultDir, HEARTH_PASSPHRASE: PASSPHRASE }, stdio: 'ignore' });
+      // Killed once the attachment's chunks are going in: documents and a workspace are staged by then.
+      const poll = setInterval(() => {
+        if ((chunks.get() as { n: number }).n > before.rows.file_chunks! + 8) child.kill('SIGKILL');
+      }, 10);
+      child.on('close', (_code, signal) => {
+        clearInterval(poll);
+        resolve(signal);
+      });
+    });
+    watcher.close();
+    expect(killed, 'the import finished before it could be killed').toBe('SIGKILL');
+
+    const again = await Vault.unlock(vaultDir, PASSPHRASE);
+    const rows = rowCounts(again);
+    expect({ ...rows, audit: 0 }).toEqual({ ...before.rows, audit: 0 });
+    expect(await vaultContent(again)).toEqual(before.content);
+    again.lock();
   });
 });
