@@ -352,10 +352,17 @@ export interface DataItem {
 
 export interface ImportResult {
   kind: 'hearth-export' | 'markdown-folder';
+  /**
+   * The export was this account's own (signed with this vault's key): ids kept, history merged.
+   * Otherwise everything arrived as new documents under new ids.
+   */
+  fromThisAccount: boolean;
   workspaces: number;
   documentsCreated: number;
-  /** Already present (same id): merged, not duplicated. */
+  /** Already present: their history merged in (this account's export), or already all here. */
   documentsMerged: number;
+  /** In a team workspace or shared from here, which an import never changes: left as they are. */
+  documentsSkipped: number;
   comments: number;
   files: number;
   /** Files already present, skipped. */

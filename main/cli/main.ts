@@ -20,6 +20,7 @@ import { SyncEngine } from '../sync/engine.ts';
 import { openPublicLink } from '../sync/links.ts';
 import { Roles, type Role } from '../../common/roles.ts';
 import { askSecret } from './prompt.ts';
+import { terminalText } from './terminal-text.ts';
 
 class UsageError extends Error {}
 
@@ -110,8 +111,9 @@ function print(call: Invocation, value: unknown, human: () => string): void {
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  const cells = rows.map((r) => r.map((cell) => terminalText(cell, { inline: true })));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
 
 function when(ms: number): string {
@@ -413,7 +415,11 @@ const commands: Record<string, Command> = {
     run: (call) =>
       withVault(call, async (vault) => {
         const summary = await importPath(vault, call.positionals[0]!, { onProgress: progressLine(call, 'Importing') });
-        print(call, summary, () => `Imported ${summary.documentsCreated} new documents (${summary.documentsMerged} merged), ${summary.comments} comments and ${summary.files} files\n`);
+        print(call, summary, () => {
+          const skipped = summary.documentsSkipped > 0 ? `; ${summary.documentsSkipped} in team workspaces or shared, left as they are` : '';
+          const origin = summary.kind === 'hearth-export' && !summary.fromThisAccount ? ' as new documents (the export is not from this account)' : '';
+          return `Imported ${summary.documentsCreated} new documents (${summary.documentsMerged} already here${skipped}), ${summary.comments} comments and ${summary.files} files${origin}\n`;
+        });
       }),
   },
   backup: {
@@ -711,9 +717,12 @@ function usage(): string {
 
 /** Runs one CLI invocation and returns its exit code; never throws. */
 export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
+  const out = io.out ?? ((text: string) => process.stdout.write(text));
+  const err = io.err ?? ((text: string) => process.stderr.write(text));
+  // Every line printed passes here: nothing from the vault, an import or a peer steers the terminal.
   const fullIo: Io = {
-    out: io.out ?? ((text) => process.stdout.write(text)),
-    err: io.err ?? ((text) => process.stderr.write(text)),
+    out: (text) => out(terminalText(text)),
+    err: (text) => err(terminalText(text)),
     env: io.env ?? process.env,
     stdin: io.stdin ?? process.stdin,
   };
