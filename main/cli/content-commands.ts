@@ -41,7 +41,7 @@ export const contentCommands: Record<string, Command> = {
         const id = workspaceArg(u, call.positionals[0]!);
         const name = u.vault.workspaces.get(id).name;
         const deleted = await workspaces.deleteWorkspace(u, id);
-        print(call, { deleted: id, for: deleted }, () => (deleted === 'everyone' ? `Deleted ${name} for everyone: at its relay, and on every member's device at their next sync.\n` : ''));
+        print(call, { deleted: id, for: deleted }, () => (deleted === 'everyone' ? `Deleted ${name} for everyone: its relay holds nothing of it any more, and nothing new reaches the other members.\n` : ''));
       }),
   },
   'workspace leave': {

@@ -18,12 +18,12 @@ export function renameWorkspace(u: Unlocked, workspaceId: string, name: string):
 export type WorkspaceDeletion = 'this-device' | 'everyone';
 
 /**
- * Deletes a workspace. A personal one goes from this device. A team one goes for everyone (at
- * the relay, and from every member's device at their next sync), and only its Owner may do that:
- * anyone else is refused and told to leave it instead, which takes it off their device and ends
- * their membership at the relay (deleting only the local copy would stay a member there, holding
- * its keys). A team workspace this vault is no longer a member of is only a read-only copy here,
- * so deleting it deletes that copy.
+ * Deletes a workspace. A personal one goes from this device. A team one goes for everyone: from
+ * the relay, with its keys, and from here. Only its Owner may do that; anyone else is refused and
+ * told to leave it instead, which takes it off their device and ends their membership at the
+ * relay (deleting only the local copy would stay a member there, holding its keys). A team
+ * workspace this vault is no longer a member of is only a read-only copy here, so deleting it
+ * deletes that copy.
  */
 export async function deleteWorkspace(u: Unlocked, workspaceId: string): Promise<WorkspaceDeletion> {
   const workspace = u.vault.workspaces.get(workspaceId);
