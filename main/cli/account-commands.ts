@@ -93,7 +93,7 @@ export const accountCommands: Record<string, Command> = {
     },
   },
   'profile set': {
-    usage: 'hearth profile set [--name N] [--avatar FILE | --no-avatar]   (your display name and avatar: what relays publish, what members see)',
+    usage: 'hearth profile set [--name N] [--avatar FILE | --no-avatar]   (your display name and avatar in this vault; a relay you register on publishes them)',
     options: { name: { type: 'string' }, avatar: { type: 'string' }, 'no-avatar': { type: 'boolean' } },
     positionals: [0, 0],
     async run(call) {

@@ -32,8 +32,9 @@ function systemErrorIn(error: unknown): SystemError | undefined {
 
 function describeSystemError({ code, path, message }: SystemError): Omit<Refusal, 'unexpected'> | undefined {
   const where = path ? ` (${path})` : '';
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG' || code === 'SQLITE_FULL' || (code.startsWith('SQLITE_IOERR') && /full|space/i.test(message))) {
-    return { code: 'LIMIT_EXCEEDED', message: `The disk is full, or a file reached the size this system allows${where}: the command stopped and what it was writing was not kept. Free some space and run it again.` };
+  // SQLite reports a full disk as SQLITE_FULL, but a write refused for the size limit (EFBIG) or the quota only as a failed write.
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
+    return { code: 'LIMIT_EXCEEDED', message: `The disk is full, or a file reached the size this system allows${where} (${code}): the command stopped and what it was writing was not kept. Free some space and run it again.` };
   }
   if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
     return { code: 'FORBIDDEN', message: `The file system is read-only${where}: nothing could be written. Use a vault folder (--vault DIR) or an output path you can write to.` };
