@@ -129,7 +129,7 @@ export const apiDoor: Door = {
       deleteComment: async (commentId) => outcomeOf(await api.deleteComment(commentId)),
       threads: async (documentId) => (await threads(documentId)).map((t) => ({ texts: t.comments.map((c) => c.text), resolved: t.resolved })),
       deleteAccount: async (skip) => {
-        const result = await api.deleteAccount(username, skip ? { skipRelays: skip } : undefined);
+        const result = await (skip ? api.deleteAccount(username, { skipRelays: skip }) : api.deleteAccount(username));
         return { outcome: outcomeOf(result), ...(result.ok ? { skipped: result.value.skipped } : {}) };
       },
       hasVault: async () => valueOf(await api.status(), 'status').state !== 'no-vault',

@@ -115,7 +115,8 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
     }
     const skipRelays = relayCheck.unreachable.map((r) => r.url).filter((url) => relayCheck.skipped.has(url));
     const done = await run(async () => {
-      await call(action === 'wipe' ? hearth().wipeDevice(typed) : hearth().deleteAccount(typed, skipRelays.length > 0 ? { skipRelays } : undefined));
+      // (No second argument at all when nothing is skipped: over the wire an undefined one would arrive as null.)
+      await call(action === 'wipe' ? hearth().wipeDevice(typed) : skipRelays.length > 0 ? hearth().deleteAccount(typed, { skipRelays }) : hearth().deleteAccount(typed));
       // Main tells every page `wiped`; this page also goes to the welcome screen at once.
       useSession.setState({ phase: 'no-vault', profile: null, lockedReason: null });
     });
