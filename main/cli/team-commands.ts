@@ -37,7 +37,7 @@ export const teamCommands: Record<string, Command> = {
       }),
   },
   'member role': {
-    usage: 'hearth member role W USERNAME ROLE   (owner adds an Owner; `hearth member transfer` hands ownership over)',
+    usage: 'hearth member role W USERNAME admin|editor|commenter|viewer   (to make someone the Owner: `hearth member transfer`)',
     positionals: [3, 3],
     async run(call) {
       const [workspace, username] = call.positionals as [string, string];
@@ -45,7 +45,7 @@ export const teamCommands: Record<string, Command> = {
       await withUseCases(call, async (u) => {
         const id = workspaceArg(u, workspace);
         await members.setMemberRole(u, id, username, role);
-        print(call, { workspaceId: id, username, role }, () => (role === 'owner' ? `${username} is an Owner too; you stay an Owner. To hand ownership over instead, use \`hearth member transfer\`.\n` : ''));
+        print(call, { workspaceId: id, username, role }, () => '');
       });
     },
   },

@@ -5,13 +5,13 @@
  * what each run saw: every action's outcome (ok, or the refusal's code and message), what the relay
  * holds, and what the other members see.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { HearthApi } from '../../common/api/contract.ts';
 import type { Result } from '../../common/errors.ts';
 import type { Role } from '../../common/roles.ts';
 import type { Session } from '../../main/app/session.ts';
 import { runHearth, type Run } from './cli-fixture.ts';
-import type { TestRelay } from './relay-fixture.ts';
+import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { inProcess } from './transport-fixture.ts';
 import { tempDir } from '../support/vault.ts';
 import { join } from 'node:path';
@@ -219,3 +219,61 @@ export function byName(members: Record<string, string>, people: Person[]): Recor
   const names = new Map(people.map((p) => [p.username, p.name]));
   return Object.fromEntries(Object.entries(members).map(([username, role]) => [names.get(username) ?? username, role]).sort());
 }
+
+/** A run's log: what each step came to (refusals with their messages in the people's names), and what was observed. */
+export function runLog(names: Names): { log: Record<string, unknown>; record(key: string, outcome: Outcome): Outcome } {
+  const log: Record<string, unknown> = {};
+  return {
+    log,
+    record(key, outcome) {
+      log[key] = outcome === 'ok' ? 'ok' : { code: outcome.code, message: names.normalise(outcome.message) };
+      return outcome;
+    },
+  };
+}
+
+/** The people `names`, each with a vault through `door`, for `run`; closed afterwards whatever happened. */
+export async function withPeople<T>(door: Door, names: string[], run: (people: Person[], normalise: Names) => Promise<T>): Promise<T> {
+  const people: Person[] = [];
+  const normalise = new Names();
+  try {
+    for (const name of names) {
+      const person = await door.person(name);
+      normalise.add(person);
+      people.push(person);
+    }
+    return await run(people, normalise);
+  } finally {
+    for (const person of people) await person.close();
+  }
+}
+
+/**
+ * The suite for one scenario: run through each door against a relay of its own (one relay for the
+ * file), each run checking what the rules say as it goes and returning its log of outcomes and
+ * observations; then the two logs must be equal, refusals word for word.
+ */
+export function throughEachDoor(what: string, timeoutMs: number, scenario: (door: Door, relay: TestRelay) => Promise<Record<string, unknown>>): void {
+  let relay: TestRelay;
+  const seen = new Map<string, Record<string, unknown>>();
+  beforeAll(async () => {
+    relay = await startTestRelay();
+  });
+  afterAll(async () => {
+    await relay?.stop();
+  });
+  for (const door of doors) {
+    describe(`through the ${door.name}`, { timeout: timeoutMs }, () => {
+      test(what, async () => {
+        seen.set(door.name, await scenario(door, relay));
+      });
+    });
+  }
+  describe('parity', () => {
+    test('the app and the CLI came to the same outcomes, refusals word for word, and saw the same', () => {
+      expect([...seen.keys()].sort()).toEqual(['api', 'cli']);
+      expect(seen.get('cli')).toEqual(seen.get('api'));
+    });
+  });
+}
+
