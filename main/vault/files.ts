@@ -5,7 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { statementCache, type Sql } from './database.ts';
-import { newId, sodium } from '../../common/crypto/sodium.ts';
+import { cryptoBackend, newId, toHex } from '../../common/crypto/sodium.ts';
 import type { FileInfo } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { AuditLog } from './audit.ts';
@@ -77,8 +77,7 @@ export class FileStore {
     if (input.id && this.sql('SELECT 1 FROM files WHERE id = ?').get(input.id)) {
       throw new HearthError('ALREADY_EXISTS', `A file with id ${input.id} is already in this vault.`);
     }
-    const s = sodium();
-    const hashState = s.crypto_generichash_init(null, 32);
+    const hasher = cryptoBackend().hasher(32);
     this.sql('INSERT INTO files (id, workspace_id, complete) VALUES (?, ?, 0)').run(id, workspaceId);
     const insertChunk = this.sql('INSERT INTO file_chunks (file_id, idx, sealed) VALUES (?, ?, ?)');
     let size = 0;
@@ -87,7 +86,7 @@ export class FileStore {
     let filled = 0;
     const flush = () => {
       const plain = buffer.subarray(0, filled);
-      s.crypto_generichash_update(hashState, plain);
+      hasher.update(plain);
       insertChunk.run(id, chunks, sealBytes(key, chunkPlace(workspaceId, id, chunks), plain));
       chunks += 1;
       filled = 0;
@@ -114,7 +113,7 @@ export class FileStore {
       buffer.fill(0);
       buffer = new Uint8Array(0);
     }
-    const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: input.createdAt ?? Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
+    const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: input.createdAt ?? Date.now(), chunks, hash: toHex(hasher.digest()) };
     return { id, workspaceId, meta };
   }
 
@@ -172,17 +171,16 @@ export class FileStore {
   async *read(id: string): AsyncGenerator<Uint8Array> {
     const { workspaceId, meta } = this.meta(id);
     const key = this.workspaces.keyOf(workspaceId);
-    const s = sodium();
-    const hashState = s.crypto_generichash_init(null, 32);
+    const hasher = cryptoBackend().hasher(32);
     const select = this.sql('SELECT sealed FROM file_chunks WHERE file_id = ? AND idx = ?');
     for (let idx = 0; idx < meta.chunks; idx++) {
       const row = select.get(id, idx) as { sealed: Buffer } | undefined;
       if (!row) throw new HearthError('RECORD_TAMPERED', `File ${meta.name} is missing part ${idx + 1} of ${meta.chunks}; it was not used.`);
       const plain = openBytes(key, chunkPlace(workspaceId, id, idx), row.sealed);
-      s.crypto_generichash_update(hashState, plain);
+      hasher.update(plain);
       yield plain;
     }
-    if (s.to_hex(s.crypto_generichash_final(hashState, 32)) !== meta.hash) {
+    if (toHex(hasher.digest()) !== meta.hash) {
       throw new HearthError('RECORD_TAMPERED', `File ${meta.name} does not match its recorded hash; it was not used.`);
     }
   }
