@@ -11,26 +11,20 @@
  * the functions with the most self time.
  */
 import * as A from '@automerge/automerge';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { connectInProcess } from '../main/api/connection.ts';
 import { Session } from '../main/app/session.ts';
 import { startBrowserServer, type BrowserServer } from '../main/browser/server.ts';
 import { MIN_KDF_COST } from '../main/vault/keys.ts';
+import { traceText } from './trace.ts';
 
-export const TRACE = new URL('../../shared/data/editing-traces/automerge-paper.json.gz', import.meta.url);
 const PASSPHRASE = 'bench passphrase';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/** The trace's final text: Martin Kleppmann's LaTeX paper, about 104k characters. */
-export function traceText(): string {
-  return (JSON.parse(gunzipSync(readFileSync(TRACE)).toString()) as { endContent: string }).endContent;
-}
 
 /** Builds the production renderer into `outDir`. */
 export async function buildRenderer(outDir: string): Promise<void> {
