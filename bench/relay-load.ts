@@ -1,70 +1,83 @@
 /**
- * Relay bench: N simulated clients typing 6 characters a second into shared documents (rooms of
- * 10), against Hearth's relay, a bare `ws` echo relay and automerge-repo's sync server, side by
- * side in one run. Measures edit-to-peer latency (p50/p99), relay CPU per edit, and memory per
- * idle connection with 1,000 connections held.
+ * Relay bench: N clients typing 6 characters a second into shared documents (rooms of 10),
+ * against Hearth's relay, a bare `ws` echo relay and automerge-repo's sync server, interleaved
+ * run by run. Each relay runs in its own process (bench/relay-servers.ts) and the clients in
+ * another (bench/relay-clients.ts), so the relay's core is its own on a 2-core machine. Measures
+ * edit-to-peer latency, relay CPU per edit, the share of deliveries that arrived, where each relay
+ * saturates among the sizes tried, and memory per idle connection after a full garbage collection.
  *
- *   node --import tsx bench/relay-load.ts [N…]     (default 10 50 200 1000)
- *
- * Each relay runs in its own process (bench/relay-servers.ts); all clients run in this one. On a
- * small machine the clients compete with the relay for CPU, so the client process's own CPU use is
- * reported next to every row: when it nears 100% of a core, latency measures the clients.
+ *   npm run bench -- --only relay          (sizes: HEARTH_BENCH_RELAY_SIZES=10,50,… to change them)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import WebSocket from 'ws';
-import { generateIdentityKeys, type IdentityKeys } from '../common/crypto/identity.ts';
-import { loadSodium, randomBytes, randomKey, toBase64Url } from '../common/crypto/sodium.ts';
-import { applyMembershipEntry, nextEntry, signMembershipEntry } from '../common/membership/log.ts';
-import { parseChange, sealChange } from '../common/protocol/change.ts';
-import { RelayClient, type WebSocketLike } from '../common/protocol/client.ts';
-import { machine, ms, percentile, renderSection, type BenchSection } from './report.ts';
+import { median, percentile, type BenchOptions, type Goal, type RowPlan, type SectionPlan, type Trial } from './harness.ts';
+import type { FromClients, Kind, ToClients } from './relay-clients.ts';
+import { ROOM } from './relay-clients.ts';
 
-type Kind = 'hearth' | 'echo' | 'automerge';
-const ROOM = 10;
 const RATE = 6; // characters per second per client
-const WARMUP_S = 2;
-const MEASURE_S = 8;
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat on Linux. */
 const TICKS = 100;
+/** A relay is saturated at a size where fewer than this share of deliveries arrive, or p99 passes a second. */
+const DELIVERED_FLOOR = 0.99;
+const SATURATED_P99_MS = 1000;
 
-interface Server {
-  child: ChildProcess;
+const live = new Set<ChildProcess>();
+// A bench that dies must not leave relays or load generators running behind it.
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+function forkTs(script: string, args: string[], execArgv: string[] = []): ChildProcess {
+  const child = fork(new URL(script, import.meta.url).pathname, args, { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+function nextMessage<T extends { op: string }>(child: ChildProcess, op: T['op'], timeoutMs = 180_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`no ${op} from the bench process within ${timeoutMs / 1000} s`)), timeoutMs);
+    const onMessage = (message: { op: string; message?: string }) => {
+      if (message.op === 'failed') finish(new Error(message.message));
+      else if (message.op === op) finish(undefined, message as T);
+    };
+    const onExit = (code: number | null) => finish(new Error(`a bench process exited with ${code} before ${op}`));
+    function finish(error?: Error, value?: T) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(value!);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+interface Relay {
   port: number;
   cpuSeconds(): number;
-  rssBytes(): number;
+  memory(): Promise<{ heapUsed: number; rss: number }>;
   stop(): Promise<void>;
 }
 
-const liveServers = new Set<ChildProcess>();
-// A bench that dies must not leave relays running behind it.
-process.on('exit', () => {
-  for (const child of liveServers) child.kill('SIGKILL');
-});
-
-async function startServer(kind: Kind): Promise<Server> {
+async function startRelay(kind: Kind): Promise<Relay> {
   const dir = mkdtempSync(join(tmpdir(), `hearth-bench-${kind}-`));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/relay-servers.ts', kind, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  liveServers.add(child);
-  child.once('exit', () => liveServers.delete(child));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
+  const child = forkTs('./relay-servers.ts', [kind, dir], ['--expose-gc']);
+  const { port } = await nextMessage<{ op: 'listening'; port: number }>(child, 'listening');
   const pid = child.pid!;
   return {
-    child,
     port,
     cpuSeconds() {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return (Number(fields[11]) + Number(fields[12])) / TICKS;
     },
-    rssBytes() {
-      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return Number(match?.[1] ?? 0) * 1024;
+    async memory() {
+      const answer = nextMessage<{ op: 'memory'; heapUsed: number; rss: number }>(child, 'memory');
+      child.send({ op: 'memory' });
+      return answer;
     },
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -75,326 +88,142 @@ async function startServer(kind: Kind): Promise<Server> {
   };
 }
 
-/** A client that can type into its room and tells us when it sees someone else's keystroke. */
-interface LoadClient {
-  type(stamp: string): void;
-  close(): void;
-}
-
-interface Probe {
-  sentAt: Map<string, number>;
-  latencies: number[];
-  measuring: boolean;
-}
-
-function observe(probe: Probe, stamp: string): void {
-  const sent = probe.sentAt.get(stamp);
-  if (sent !== undefined && probe.measuring) probe.latencies.push(performance.now() - sent);
-}
-
-async function inBatches<T>(count: number, size: number, make: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < count; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => make(i + j)))));
-  return out;
-}
-
-async function hearthClients(port: number, n: number, probe: Probe): Promise<LoadClient[]> {
-  const url = `ws://127.0.0.1:${port}/`;
-  const people = await inBatches(n, 50, async (i) => {
-    const keys: IdentityKeys = generateIdentityKeys();
-    const client = await RelayClient.connect(url, (u) => new WebSocket(u, { perMessageDeflate: false }) as unknown as WebSocketLike);
-    await client.register(keys, { username: `bench-${i}-${process.pid}`, displayName: `Bench ${i}` });
-    return { keys, id: toBase64Url(keys.signPublicKey), client };
-  });
-  const clients: LoadClient[] = [];
-  for (let r = 0; r * ROOM < n; r++) {
-    const room = people.slice(r * ROOM, (r + 1) * ROOM);
-    const owner = room[0]!;
-    const space = `room${r}`;
-    let state = await owner.client.createSpace(owner.keys, space, 'workspace');
-    for (const member of room.slice(1)) {
-      const entry = signMembershipEntry(nextEntry(state, { actor: owner.id, action: 'add', subject: member.id, role: 'editor' }), owner.keys.signSecretKey);
-      await owner.client.appendMembership(entry);
-      state = applyMembershipEntry(state, entry);
-    }
-    const key = randomKey();
-    const head = state.head!;
-    for (const person of room) {
-      await person.client.subscribe(space, 'doc', ({ bytes }) => observe(probe, parseChange(bytes).meta.id));
-      const plaintext = randomBytes(120); // about one Automerge change for one typed character
-      clients.push({
-        type(stamp) {
-          const change = sealChange({ space, doc: 'doc', kind: 'content', epoch: 0, head, author: person.id, id: stamp, at: Date.now() }, plaintext, key, person.keys.signSecretKey);
-          probe.sentAt.set(stamp, performance.now());
-          person.client.push(space, 'doc', change).catch(() => undefined);
-        },
-        close: () => person.client.close(),
-      });
-    }
-  }
-  return clients;
-}
-
-async function echoClients(port: number, n: number, probe: Probe): Promise<LoadClient[]> {
-  return inBatches(n, 100, async (i) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/?room=${Math.floor(i / ROOM)}`, { perMessageDeflate: false });
-    await new Promise((resolve) => socket.once('open', resolve));
-    socket.on('message', (data: Buffer) => observe(probe, data.subarray(0, 24).toString().trimEnd()));
-    const payload = randomBytes(200);
-    return {
-      type(stamp) {
-        probe.sentAt.set(stamp, performance.now());
-        socket.send(Buffer.concat([Buffer.from(stamp.padEnd(24)), payload]));
-      },
-      close: () => socket.close(),
-    };
-  });
-}
-
-async function automergeClients(port: number, n: number, probe: Probe): Promise<LoadClient[]> {
-  const { Repo } = await import('@automerge/automerge-repo');
-  const { WebSocketClientAdapter } = await import('@automerge/automerge-repo-network-websocket');
-  const { splice } = await import('@automerge/automerge');
-  type Doc = { text: string; stamps: Record<string, string> };
-  const clients: LoadClient[] = [];
-  const rooms = Array.from({ length: Math.ceil(n / ROOM) }, (_, r) => {
-    const size = Math.min(ROOM, n - r * ROOM);
-    const repos = Array.from({ length: size }, () => new Repo({ network: [new WebSocketClientAdapter(`ws://127.0.0.1:${port}`)] }));
-    return { repos, first: repos[0]!.create<Doc>({ text: '', stamps: {} }) };
-  });
-  // The server learns a document from its creator; give that a moment before the others ask.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const find = async (repo: (typeof rooms)[number]['repos'][number], url: (typeof rooms)[number]['first']['url']) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await repo.find<Doc>(url);
-      } catch (error) {
-        if (attempt >= 5) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-  };
-  for (const { repos, first } of rooms) {
-    const handles = [first, ...(await Promise.all(repos.slice(1).map((repo) => find(repo, first.url))))];
-    handles.forEach((handle, index) => {
-      const seen: Record<string, string> = {};
-      handle.on('change', ({ doc }) => {
-        for (const [who, stamp] of Object.entries(doc.stamps)) {
-          if (who === String(index) || seen[who] === stamp) continue;
-          seen[who] = stamp;
-          observe(probe, stamp);
-        }
-      });
-      clients.push({
-        type(stamp) {
-          probe.sentAt.set(stamp, performance.now());
-          handle.change((d) => {
-            splice(d, ['text'], d.text.length, 0, 'a');
-            d.stamps[String(index)] = stamp;
-          });
-        },
-        close: () => void repos[index]!.shutdown(),
-      });
-    });
-  }
-  return clients;
-}
-
-interface LoadResult {
-  kind: Kind;
-  n: number;
-  p50: number;
-  p99: number;
-  delivered: number;
-  expected: number;
-  edits: number;
-  relayCpuPerEdit: number;
-  relayCpuShare: number;
-  clientCpuShare: number;
-  typingErrors: number;
-}
-
-async function runLoad(kind: Kind, n: number): Promise<LoadResult | { kind: Kind; n: number; failed: string }> {
-  const server = await startServer(kind);
-  const probe: Probe = { sentAt: new Map(), latencies: [], measuring: false };
+async function withClients<T>(run: (clients: ChildProcess) => Promise<T>): Promise<T> {
+  const clients = forkTs('./relay-clients.ts', []);
   try {
-    const make = kind === 'hearth' ? hearthClients : kind === 'echo' ? echoClients : automergeClients;
-    const clients = await Promise.race([
-      make(server.port, n, probe),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('setup took over 120 s')), 120_000)),
-    ]);
-    let edits = 0;
-    let typingErrors = 0;
-    let counting = false;
-    // Each client types on its own schedule (random phase), 6 times a second.
-    const next = clients.map(() => performance.now() + Math.random() * (1000 / RATE));
-    const typed = clients.map(() => 0);
-    const timer = setInterval(() => {
-      const now = performance.now();
-      clients.forEach((client, i) => {
-        // A bench process that falls behind skips the keystrokes it missed instead of piling
-        // them up (which would never let the measurement end); the "typed" count shows the loss.
-        if (next[i]! < now - 1000 / RATE) next[i] = now;
-        while (next[i]! <= now) {
-          next[i]! += 1000 / RATE;
-          try {
-            client.type(`c${i}-${typed[i]!++}`);
-            if (counting) edits++;
-          } catch {
-            // automerge-repo can refuse a change on a handle it is still updating; count as not made.
-            typingErrors++;
+    return await run(clients);
+  } finally {
+    const exited = new Promise((resolve) => clients.once('exit', resolve));
+    clients.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** One typing run of `n` clients against a fresh relay of `kind`. */
+async function typingRun(kind: Kind, n: number, window: { warmupS: number; measureS: number }): Promise<Trial> {
+  const relay = await startRelay(kind);
+  try {
+    return await withClients(async (clients) => {
+      const ready = nextMessage(clients, 'ready');
+      clients.send({ op: 'type', kind, port: relay.port, clients: n, rate: RATE, ...window } satisfies ToClients);
+      await ready;
+      const done = nextMessage<Extract<FromClients, { op: 'typed' }>>(clients, 'typed', (window.warmupS + window.measureS) * 1000 + 120_000);
+      // The relay's CPU over the measured window (the generator opens it after its warm-up).
+      await new Promise((resolve) => setTimeout(resolve, window.warmupS * 1000));
+      const cpu0 = relay.cpuSeconds();
+      const t0 = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, window.measureS * 1000));
+      const relayCpu = relay.cpuSeconds() - cpu0;
+      const elapsed = (performance.now() - t0) / 1000;
+      const typed = await done;
+      const delivered = typed.latencies.length / Math.max(1, typed.expected);
+      const p99 = percentile(typed.latencies, 99);
+      return {
+        p50: percentile(typed.latencies, 50),
+        p99,
+        delivered,
+        edits: typed.edits,
+        relayCpuPerEdit: (relayCpu * 1000) / Math.max(1, typed.edits),
+        relayCpuShare: relayCpu / elapsed,
+        clientCpuShare: typed.cpuSeconds / typed.elapsedS,
+        saturated: delivered < DELIVERED_FLOOR || !(p99 <= SATURATED_P99_MS) ? 1 : 0,
+      };
+    });
+  } finally {
+    await relay.stop();
+  }
+}
+
+/** Heap and RSS per connection with `count` idle connections held (Hearth's signed in), after GC. */
+async function memoryRun(kind: Kind, count: number): Promise<Trial> {
+  const relay = await startRelay(kind);
+  try {
+    return await withClients(async (clients) => {
+      const before = await relay.memory();
+      const held = nextMessage<Extract<FromClients, { op: 'held' }>>(clients, 'held');
+      clients.send({ op: 'hold', kind, port: relay.port, count } satisfies ToClients);
+      const { held: open } = await held;
+      const after = await relay.memory();
+      clients.send({ op: 'release' } satisfies ToClients);
+      return { heap: (after.heapUsed - before.heapUsed) / count, rss: (after.rss - before.rss) / count, held: open };
+    });
+  } finally {
+    await relay.stop();
+  }
+}
+
+export async function relayPlans(options: BenchOptions): Promise<SectionPlan[]> {
+  const sizes = (process.env.HEARTH_BENCH_RELAY_SIZES ?? (options.quick ? '10,50' : '10,50,100,200,500,1000,2000')).split(',').map(Number);
+  const window = options.quick ? { warmupS: 1, measureS: 3 } : { warmupS: 2, measureS: 8 };
+  const held = options.quick ? 200 : 1000;
+  const kinds: Kind[] = ['hearth', 'echo', 'automerge'];
+  /** Past the size where a relay saturated, larger sizes are not run for it (they only take longer to fail). */
+  const saturatedAt = new Map<Kind, number>();
+  const contenders: SectionPlan['contenders'] = {};
+  for (const n of sizes) {
+    for (const kind of kinds) {
+      contenders[`${kind}@${n}`] = async () => {
+        const smallest = saturatedAt.get(kind);
+        if (smallest !== undefined && n > smallest) return { skipped: 1 };
+        const trial = await typingRun(kind, n, window);
+        if (trial['saturated'] && (smallest === undefined || n < smallest)) saturatedAt.set(kind, n);
+        return trial;
+      };
+    }
+  }
+  for (const kind of kinds) contenders[`memory-${kind}`] = () => memoryRun(kind, held);
+
+  const p99Goal: Goal = { text: 'p99 ≤ 1.5x', met: (_, r) => r !== undefined && r <= 1.5 };
+  const rows: RowPlan[] = [];
+  for (const n of sizes) {
+    for (const peer of ['echo', 'automerge'] as const) {
+      rows.push({ name: `N=${n}: p50 edit-to-peer (vs ${peer})`, hearth: { contender: `hearth@${n}`, metric: 'p50', unit: 'ms' }, peer: { contender: `${peer}@${n}`, metric: 'p50', unit: 'ms' } });
+      rows.push({ name: `N=${n}: p99 edit-to-peer (vs ${peer})`, hearth: { contender: `hearth@${n}`, metric: 'p99', unit: 'ms' }, peer: { contender: `${peer}@${n}`, metric: 'p99', unit: 'ms' }, ...(peer === 'echo' ? { goal: p99Goal } : {}) });
+      rows.push({ name: `N=${n}: relay CPU per edit (vs ${peer})`, hearth: { contender: `hearth@${n}`, metric: 'relayCpuPerEdit', unit: 'ms' }, peer: { contender: `${peer}@${n}`, metric: 'relayCpuPerEdit', unit: 'ms' } });
+      rows.push({ name: `N=${n}: deliveries that arrived (vs ${peer})`, hearth: { contender: `hearth@${n}`, metric: 'delivered', unit: '%' }, peer: { contender: `${peer}@${n}`, metric: 'delivered', unit: '%' } });
+    }
+  }
+  for (const peer of ['echo', 'automerge'] as const) {
+    rows.push({ name: `heap per idle connection after GC, ${held.toLocaleString('en')} held (vs ${peer})`, hearth: { contender: 'memory-hearth', metric: 'heap', unit: 'KiB' }, peer: { contender: `memory-${peer}`, metric: 'heap', unit: 'KiB' } });
+    rows.push({ name: `RSS per idle connection after GC, ${held.toLocaleString('en')} held (vs ${peer})`, hearth: { contender: 'memory-hearth', metric: 'rss', unit: 'KiB' }, peer: { contender: `memory-${peer}`, metric: 'rss', unit: 'KiB' } });
+  }
+
+  const capacity = (trials: Record<string, Trial[]>, kind: Kind): string => {
+    // The smallest size whose median run saturated; a size every run skipped counts as saturated.
+    for (const n of sizes) {
+      const runs = trials[`${kind}@${n}`] ?? [];
+      const measured = runs.filter((t) => !t['skipped']);
+      if (measured.length === 0 || median(measured.map((t) => t['saturated'] ?? 0)) >= 0.5) return `${n}`;
+    }
+    return `> ${sizes.at(-1)}`;
+  };
+  return [
+    {
+      title: 'Relay: N typing clients in shared documents',
+      peer: 'bare ws echo relay (the floor: forwards bytes); automerge-repo sync server (same load, same machine)',
+      contenders,
+      rows,
+      notes: (trials) => {
+        const hearthCap = capacity(trials, 'hearth');
+        const automergeCap = capacity(trials, 'automerge');
+        const notes = [
+          `Rooms of ${ROOM} clients share one document; each client types ${RATE} characters a second (one change each), ${window.warmupS} s warm-up, ${window.measureS} s measured. Hearth's relay verifies every signature and role and commits each change to SQLite (WAL, synchronous=FULL) before fanning it out; the echo relay only forwards bytes (300 per edit, about a sealed change's size); automerge-repo runs without storage.`,
+          `The clients run in their own process, the relay in another. Hearth's and the echo clients stamp each delivery when their socket hands it over and decode it after the window; Hearth's changes are sealed and signed before the window. automerge-repo's clients must merge a sync message to see an edit, and often see only the latest of several: its "arrived" counts edits seen individually.`,
+          `Saturation (the smallest size tried where fewer than ${DELIVERED_FLOOR * 100}% of deliveries arrived or p99 passed ${SATURATED_P99_MS / 1000} s, in the median run): Hearth ${hearthCap}, automerge-repo ${automergeCap}, echo ${capacity(trials, 'echo')}. Goal: Hearth holds 10x the users where automerge-repo saturates${/^\d+$/.test(hearthCap) && /^\d+$/.test(automergeCap) ? ` — ${(Number(hearthCap) / Number(automergeCap)).toFixed(1)}x here` : ''}.`,
+        ];
+        for (const n of sizes) {
+          for (const kind of kinds) {
+            const measured = (trials[`${kind}@${n}`] ?? []).filter((t) => !t['skipped']);
+            if (measured.length === 0) {
+              notes.push(`N=${n} ${kind}: not run (saturated at a smaller size).`);
+              continue;
+            }
+            const m = (metric: string) => median(measured.map((t) => t[metric] ?? NaN));
+            notes.push(`N=${n} ${kind}: ${m('edits').toFixed(0)} edits per run, relay at ${(100 * m('relayCpuShare')).toFixed(0)}% of a core, load generator at ${(100 * m('clientCpuShare')).toFixed(0)}% (medians).`);
           }
         }
-      });
-    }, 5);
-    await new Promise((resolve) => setTimeout(resolve, WARMUP_S * 1000));
-    probe.measuring = true;
-    counting = true;
-    const cpu0 = server.cpuSeconds();
-    const client0 = process.cpuUsage();
-    const t0 = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, MEASURE_S * 1000));
-    const elapsed = (performance.now() - t0) / 1000;
-    const cpu = server.cpuSeconds() - cpu0;
-    const clientCpu = process.cpuUsage(client0);
-    counting = false;
-    clearInterval(timer);
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // let in-flight edits land
-    probe.measuring = false;
-    for (const client of clients) client.close();
-    const sorted = probe.latencies.sort((a, b) => a - b);
-    const peers = Math.min(ROOM, n) - 1;
-    return {
-      kind,
-      n,
-      p50: percentile(sorted, 50),
-      p99: percentile(sorted, 99),
-      delivered: sorted.length,
-      expected: edits * peers,
-      edits,
-      relayCpuPerEdit: cpu / Math.max(1, edits),
-      relayCpuShare: cpu / elapsed,
-      clientCpuShare: (clientCpu.user + clientCpu.system) / 1e6 / elapsed,
-      typingErrors,
-    };
-  } catch (error) {
-    return { kind, n, failed: (error as Error).message };
-  } finally {
-    await server.stop();
-  }
-}
-
-/** Holds 1,000 idle connections (Hearth: signed in) and reports the relay's memory per connection. */
-async function idleMemory(kind: Kind, count = 1000): Promise<{ kind: Kind; perConnection: number; held: number }> {
-  const server = await startServer(kind);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const before = server.rssBytes();
-    const sockets = await inBatches(count, 100, async (i) => {
-      if (kind === 'hearth') {
-        const client = await RelayClient.connect(`ws://127.0.0.1:${server.port}/`, (u) => new WebSocket(u, { perMessageDeflate: false }) as unknown as WebSocketLike);
-        await client.register(generateIdentityKeys(), { username: `idle-${i}-${process.pid}`, displayName: 'Idle' });
-        return { close: () => client.close(), open: () => !client.closed };
-      }
-      const socket = new WebSocket(`ws://127.0.0.1:${server.port}/?room=${i}`, { perMessageDeflate: false });
-      await new Promise((resolve) => socket.once('open', resolve));
-      return { close: () => socket.close(), open: () => socket.readyState === WebSocket.OPEN };
-    });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const held = sockets.filter((s) => s.open()).length;
-    const perConnection = (server.rssBytes() - before) / count;
-    for (const s of sockets) s.close();
-    return { kind, perConnection, held };
-  } finally {
-    await server.stop();
-  }
-}
-
-const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-
-export async function runRelayBench(sizes = [10, 50, 200, 1000], onProgress?: (partial: BenchSection[]) => void): Promise<BenchSection[]> {
-  await loadSodium();
-  const startLoad = loadavg();
-  const rows: BenchSection['rows'] = [];
-  const notes: string[] = [];
-  for (const n of sizes) {
-    onProgress?.([{ title: 'Relay: N typing clients in shared documents (partial)', peer: '', rows, notes }]);
-    const results: Record<string, Awaited<ReturnType<typeof runLoad>>> = {};
-    for (const kind of (process.env.BENCH_KINDS?.split(',') ?? ['hearth', 'echo', 'automerge']) as Kind[]) {
-      // automerge-repo's clients are full Repos; above a few hundred they saturate the bench
-      // process itself, so its larger runs measure our harness, not its server.
-      if (kind === 'automerge' && n > Number(process.env.BENCH_AUTOMERGE_MAX ?? 200)) {
-        results[kind] = { kind, n, failed: `not run: ${n} automerge-repo clients saturate one bench process` };
-        continue;
-      }
-      console.error(`bench relay: ${kind} with ${n} clients…`);
-      results[kind] = await runLoad(kind, n);
-    }
-    const fmt = (r: (typeof results)[string] | undefined, pick: (r: LoadResult) => string) => (!r ? 'n/a' : 'failed' in r ? `failed (${r.failed})` : pick(r));
-    const num = (r: (typeof results)[string] | undefined, pick: (r: LoadResult) => number) => (r && !('failed' in r) ? pick(r) : NaN);
-    const h = results.hearth;
-    for (const [peer, goal] of [
-      ['echo', 'p99 ≤ 1.5x'],
-      ['automerge', 'stable where it saturates'],
-    ] as const) {
-      const p = results[peer];
-      rows.push({
-        name: `N=${n}: p50 / p99 edit-to-peer (vs ${peer})`,
-        hearth: fmt(h, (r) => `${ms(r.p50)} / ${ms(r.p99)}`),
-        peer: fmt(p, (r) => `${ms(r.p50)} / ${ms(r.p99)}`),
-        ratio: `${(num(h, (r) => r.p99) / num(p, (r) => r.p99)).toFixed(2)}x (p99)`,
-        goal,
-      });
-      rows.push({
-        name: `N=${n}: relay CPU per edit; delivered (vs ${peer})`,
-        hearth: fmt(h, (r) => `${ms(r.relayCpuPerEdit * 1000)}; ${((100 * r.delivered) / Math.max(1, r.expected)).toFixed(0)}%`),
-        peer: fmt(p, (r) => `${ms(r.relayCpuPerEdit * 1000)}; ${((100 * r.delivered) / Math.max(1, r.expected)).toFixed(0)}%`),
-        ratio: `${(num(h, (r) => r.relayCpuPerEdit) / num(p, (r) => r.relayCpuPerEdit)).toFixed(2)}x (CPU)`,
-        goal: '',
-      });
-    }
-    for (const r of Object.values(results)) {
-      if (!('failed' in r)) notes.push(`N=${r.n} ${r.kind}: ${r.edits} edits in ${MEASURE_S} s, relay at ${(100 * r.relayCpuShare).toFixed(0)}% of a core, bench clients at ${(100 * r.clientCpuShare).toFixed(0)}%${r.typingErrors ? `, ${r.typingErrors} edits refused by the client library` : ''}.`);
-    }
-  }
-  const memory = { hearth: await idleMemory('hearth'), echo: await idleMemory('echo'), automerge: await idleMemory('automerge') };
-  for (const peer of ['echo', 'automerge'] as const) {
-    rows.push({
-      name: `memory per idle connection, 1,000 held (vs ${peer})`,
-      hearth: `${kib(memory.hearth.perConnection)} (${memory.hearth.held} held, signed in)`,
-      peer: `${kib(memory[peer].perConnection)} (${memory[peer].held} held)`,
-      ratio: `${(memory.hearth.perConnection / memory[peer].perConnection).toFixed(2)}x`,
-      goal: '1,000 held',
-    });
-  }
-  notes.unshift(
-    `Rooms of ${ROOM} clients share one document; each client types ${RATE} characters a second (one change each), ${WARMUP_S} s warm-up, ${MEASURE_S} s measured. Hearth seals and signs every change (XChaCha20-Poly1305 + Ed25519); the relay verifies every signature and role and commits each change to SQLite (WAL, synchronous=FULL) before fanning it out. The echo relay only forwards bytes. automerge-repo runs without storage.`,
-    `Latency is from the moment a client makes its edit to the moment each peer in the room has it; "delivered" is the share of (edits × peers) seen within the run. automerge-repo merges and batches sync messages, so a peer often sees only the latest of several edits; its "delivered" counts only edits seen individually, and its latency is measured on those.`,
-    `Load average when the relay section started: ${startLoad.map((l) => l.toFixed(2)).join(' ')} (on ${cpus().length} cores; other work on the machine inflates every column alike).`,
-  );
-  return [{ title: 'Relay: N typing clients in shared documents', peer: 'bare ws echo relay; automerge-repo sync server (same load, same machine)', rows, notes }];
-}
-
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  // automerge-repo's client adapter emits an unhandled 'error' when shut down while reconnecting;
-  // that is the peer's client tearing down, not a result, so it must not end the run.
-  process.on('uncaughtException', (error) => {
-    if (/closed before the connection was established|Websocket not ready|ECONNRESET/.test(error.message)) return;
-    throw error;
-  });
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-  // Partial tables go to a side file as each size finishes, so a long run is never all lost.
-  const partial = new URL('./out/relay-partial.md', import.meta.url);
-  mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
-  const sections = await runRelayBench(sizes.length ? sizes : undefined, (done) => writeFileSync(partial, done.map(renderSection).join('\n')));
-  const rendered = sections.map(renderSection).join('\n');
-  const results = new URL('./RESULTS.md', import.meta.url);
-  const previous = existsSync(results) ? readFileSync(results, 'utf8') : `# Benchmark results\n`;
-  // Replace an earlier relay section, keep everything else.
-  const start = previous.indexOf('## Relay: ');
-  const next = start >= 0 ? previous.indexOf('\n## ', start + 1) : -1;
-  const kept = start >= 0 ? previous.slice(0, start) + (next >= 0 ? previous.slice(next + 1) : '') : previous;
-  writeFileSync(results, `${kept.trimEnd()}\n\n${rendered}\n_Relay section measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}._\n`);
-  console.log(rendered);
-  process.exit(0);
+        return notes;
+      },
+    },
+  ];
 }

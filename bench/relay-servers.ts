@@ -1,7 +1,9 @@
 /**
- * One relay for the relay bench, in its own process so its CPU and memory can be measured alone:
- *   node --import tsx bench/relay-servers.ts hearth|echo|automerge DATA_DIR
- * Prints {"port": N} once listening.
+ * One relay for the relay bench, in its own process so its CPU and memory can be measured alone.
+ * Forked by bench/relay-load.ts with an IPC channel and --expose-gc:
+ *   bench/relay-servers.ts hearth|echo|automerge DATA_DIR
+ * Sends {port} once listening; answers {op: 'memory'} with its heap and RSS after a full garbage
+ * collection, so memory per connection counts what is held, not what awaits collection.
  *  - hearth: this repository's relay on SQLite (the default configuration).
  *  - echo: a bare `ws` server that forwards each message to the other sockets in its room; the floor.
  *  - automerge: automerge-repo's sync server as its sync-server example runs it (a Repo with the
@@ -50,4 +52,12 @@ async function listen(): Promise<number> {
 }
 
 const port = await listen();
-process.stdout.write(`${JSON.stringify({ port })}\n`);
+process.on('message', (message: { op: string }) => {
+  if (message.op !== 'memory') return;
+  // Twice: the first collection can leave finalised objects for the second.
+  globalThis.gc?.();
+  globalThis.gc?.();
+  const { heapUsed, rss } = process.memoryUsage();
+  process.send!({ op: 'memory', heapUsed, rss });
+});
+process.send!({ op: 'listening', port });
