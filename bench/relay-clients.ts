@@ -25,11 +25,17 @@ export const ROOM = 10;
 export type ToClients =
   | { op: 'type'; kind: Kind; port: number; clients: number; rate: number; warmupS: number; measureS: number }
   | { op: 'hold'; kind: Kind; port: number; count: number }
-  | { op: 'release' };
+  | { op: 'release' }
+  | { op: 'register'; url: string; count: number }
+  | { op: 'follow'; space: string; doc: string }
+  | { op: 'count' };
 export type FromClients =
   | { op: 'ready' }
   | { op: 'typed'; latencies: number[]; edits: number; expected: number; cpuSeconds: number; elapsedS: number; typingErrors: number }
   | { op: 'held'; held: number }
+  | { op: 'registered'; usernames: string[] }
+  | { op: 'following' }
+  | { op: 'counted'; received: number }
   | { op: 'failed'; message: string };
 
 /** A client that can type into its room; what it receives is recorded by `received`. */
@@ -299,6 +305,30 @@ async function hold(message: Extract<ToClients, { op: 'hold' }>, reply: (m: From
   reply({ op: 'held', held: held.filter((c) => c.open()).length });
 }
 
+/**
+ * Members of a team workspace that follow one document through the relay and count what reaches
+ * them: they load the relay's fan-out as real members do, without a whole app session each on
+ * this small machine (bench/sync.ts measures the editor-to-editor latency on full sessions).
+ */
+const followers: RelayClient[] = [];
+let followed = 0;
+
+async function registerFollowers(message: Extract<ToClients, { op: 'register' }>, reply: (m: FromClients) => void): Promise<void> {
+  const usernames = await inBatches(message.count, 25, async (i) => {
+    const username = `follower-${i}-${process.pid}`;
+    const client = await RelayClient.connect(message.url, (u) => new WebSocket(u, { perMessageDeflate: false }) as unknown as WebSocketLike);
+    await client.register(generateIdentityKeys(), { username, displayName: `Follower ${i}` });
+    followers.push(client);
+    return username;
+  });
+  reply({ op: 'registered', usernames });
+}
+
+async function follow(message: Extract<ToClients, { op: 'follow' }>, reply: (m: FromClients) => void): Promise<void> {
+  await Promise.all(followers.map((client) => client.subscribe(message.space, message.doc, () => void followed++)));
+  reply({ op: 'following' });
+}
+
 if (process.send) {
   useNativeCrypto();
   await loadSodium();
@@ -310,7 +340,18 @@ if (process.send) {
   });
   const reply = (m: FromClients) => process.send!(m);
   process.on('message', (message: ToClients) => {
-    const work = message.op === 'type' ? typeInRooms(message, reply) : message.op === 'hold' ? hold(message, reply) : Promise.resolve(held.splice(0).forEach((c) => c.close()));
+    const work =
+      message.op === 'type'
+        ? typeInRooms(message, reply)
+        : message.op === 'hold'
+          ? hold(message, reply)
+          : message.op === 'register'
+            ? registerFollowers(message, reply)
+            : message.op === 'follow'
+              ? follow(message, reply)
+              : message.op === 'count'
+                ? Promise.resolve(reply({ op: 'counted', received: followed }))
+                : Promise.resolve(held.splice(0).forEach((c) => c.close()));
     work.catch((error: unknown) => reply({ op: 'failed', message: (error as Error).message }));
   });
 }

@@ -29,14 +29,14 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-function forkTs(script: string, args: string[], execArgv: string[] = []): ChildProcess {
+export function forkTs(script: string, args: string[], execArgv: string[] = []): ChildProcess {
   const child = fork(new URL(script, import.meta.url).pathname, args, { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
 }
 
-function nextMessage<T extends { op: string }>(child: ChildProcess, op: T['op'], timeoutMs = 180_000): Promise<T> {
+export function nextMessage<T extends { op: string }>(child: ChildProcess, op: T['op'], timeoutMs = 180_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`no ${op} from the bench process within ${timeoutMs / 1000} s`)), timeoutMs);
     const onMessage = (message: { op: string; message?: string }) => {
