@@ -141,6 +141,64 @@ describe('Markdown round trip through an Automerge document', () => {
     expect(plainText(markdownToSpans('<div>\n<b>html</b>\n</div>\n'))).toContain('html');
     expect(plainText(markdownToSpans('| a | b |\n|---|---|\n| 1 | 2 |\n'))).toContain('| 1 | 2 |');
   });
+
+  it('keeps every word of Markdown nested deeper than the parser goes', () => {
+    const depth = 1200;
+    const list = Array.from({ length: depth }, (_, level) => `${'  '.repeat(level)}- item${level}`).join('\n');
+    const quotes = Array.from({ length: depth }, (_, level) => `${'>'.repeat(level + 1)} quote${level}`).join('\n');
+    for (const [markdown, word] of [[list, 'item'], [quotes, 'quote']] as const) {
+      const text = plainText(markdownToSpans(markdown));
+      for (const level of [0, depth / 2, depth - 1]) expect(text).toContain(`${word}${level}`);
+    }
+  });
+
+  it('reads a byte order mark as encoding, not text', () => {
+    expect(throughAutomerge('\uFEFF# Title\n\nBody.\n')).toBe('# Title\n\nBody.\n');
+  });
+});
+
+describe('emphasis that nests or meets', () => {
+  const text = (value: string, marks?: Record<string, unknown>): Span =>
+    (marks ? { type: 'text', value, marks } : { type: 'text', value }) as Span;
+  const paragraph: Span = { type: 'block', value: { type: 'paragraph', parents: [], attrs: {}, isEmbed: false } };
+  const link = JSON.stringify({ href: 'https://e.x', title: '' });
+
+  it('is written so that a CommonMark reader sees the same marks', () => {
+    const samples: Span[][] = [
+      // A lone paragraph has no marker of its own.
+      [text('Some '), text('bold ', { strong: true }), text('nested', { strong: true, em: true }), text(' bold', { strong: true }), text('.')],
+      [text('both', { strong: true, em: true }), text(' and '), text('bold', { strong: true }), text('italic', { em: true })],
+    ];
+    for (const spans of samples) {
+      const markdown = spansToMarkdown(spans);
+      expect(comparable(markdownToSpans(markdown)), markdown).toEqual(comparable(spans));
+    }
+  });
+
+  it('where no Markdown holds the marks (the rule of 3), keeps the text exact and drops only emphasis', () => {
+    const samples: Span[][] = [
+      // `***a*b*c***` would read as nested emphasis and two literal asterisks.
+      [paragraph, text('wa', { strong: true, em: true }), text('wb', { strong: true }), text('wc', { strong: true, em: true })],
+      // `*a **b*****c**` would read with a literal asterisk.
+      [paragraph, text('wa', { em: true }), text('wb', { strong: true, em: true }), text('wc', { strong: true })],
+      [
+        paragraph,
+        text('wbz'),
+        text('w&aa)\nz', { strong: true }),
+        text('waz', { strong: true, em: true }),
+        text('w-_z', { link, em: true }),
+        text('w1[é-\\<z', { em: true }),
+      ],
+    ];
+    for (const spans of samples) {
+      const markdown = spansToMarkdown(spans);
+      const back = markdownToSpans(markdown);
+      expect(plainText(back), markdown).toBe(plainText(spans));
+      expect(spansToMarkdown(back), markdown).toBe(markdown);
+      const linked = (spans: Span[]): string[] => spans.flatMap((span) => (span.type === 'text' && span.marks?.['link'] ? [span.value] : []));
+      expect(linked(back)).toEqual(linked(spans));
+    }
+  });
 });
 
 describe('text with Markdown specials survives', () => {
