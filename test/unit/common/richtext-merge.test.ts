@@ -7,7 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as A from '@automerge/automerge';
+import { pmDocFromSpans } from '@automerge/prosemirror';
+import { patchesToTr } from '@automerge/prosemirror/dist/patchesToTr.js';
+import { EditorState } from 'prosemirror-state';
 import { bodyAsMarkdown, markdownToSpans, setBodyFromMarkdown } from '../../../common/richtext/index.ts';
+import { hearthSchemaAdapter as adapter } from '../../../renderer/editor/schema.ts';
 
 type BodyDoc = { body: string };
 
@@ -187,6 +191,27 @@ describe('setBodyFromMarkdown on its own', () => {
     );
     const again = A.change(edited, (d) => setBodyFromMarkdown(d, markdown));
     expect(A.getHeads(again)).toEqual(A.getHeads(edited));
+  });
+
+  it('reaches an open editor as the blocks it restyled in place', () => {
+    // What the page does with a change from the CLI or a peer (renderer/editor/sync.ts).
+    const steps = [
+      'Title\n\nThe plan.\n\n- milk\n- bread\n\n> Quote.\n',
+      '# Title\n\nThe plan.\n\n1. milk\n2. bread\n\n> Quote.\n',
+      '## Title\n\n> The plan.\n\n1. milk\n2. bread\n\nQuote.\n',
+      '## Title\n\n```ts\nThe plan.\n```\n\n- milk\n  - bread\n\nQuote.\n',
+    ];
+    let doc = docWithBody(steps[0]!);
+    let state = EditorState.create({ schema: adapter.schema, doc: pmDocFromSpans(adapter, A.spans(doc, ['body'])) });
+    for (const markdown of steps.slice(1)) {
+      let patches: A.Patch[] = [];
+      const after = A.change(doc, { patchCallback: (p) => (patches = p) }, (d) => setBodyFromMarkdown(d, markdown));
+      // No marker deleted or inserted in the text: only their fields change.
+      expect(patches.filter((patch) => (patch.action === 'insert' || patch.action === 'del') && patch.path.length === 2)).toEqual([]);
+      state = state.apply(patchesToTr({ adapter, path: ['body'], before: doc, after, patches, state }));
+      expect(state.doc.toJSON()).toEqual(pmDocFromSpans(adapter, A.spans(after, ['body'])).toJSON());
+      doc = after;
+    }
   });
 
   it('inserts a new paragraph as one run of characters, in one splice', () => {

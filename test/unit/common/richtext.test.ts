@@ -10,6 +10,7 @@ import {
   spansToMarkdown,
   type Span,
 } from '../../../common/richtext/index.ts';
+import { denseDocument, proseDocument } from '../../support/markdown-documents.ts';
 
 type BodyDoc = { body: string };
 
@@ -428,31 +429,10 @@ describe('plainText', () => {
 });
 
 describe('full-size documents', () => {
-  const sized = (section: string): string => {
-    let markdown = '';
-    while (markdown.length < 100_000) markdown += section + '\n\n';
-    return markdown.slice(0, markdown.lastIndexOf('\n\n', 100_000)) + '\n';
-  };
-  // Typical prose: paragraphs with some marks and a heading now and then.
-  const prose = sized(
-    '## A heading\n\nA paragraph of ordinary prose with a **bold** phrase, an *emphasised* word and a [link](https://example.com). ' +
-      'It goes on for a few more sentences, as paragraphs do, before the next one starts. '.repeat(3).trim(),
-  );
-  // Worst case: every block a list, quote or code block.
-  const dense = sized(
-    [
-      '## Section heading',
-      'A paragraph with **bold**, *emphasis*, `code`, a [link](https://example.com) and some plain words to fill the line.',
-      '- list item one\n- list item two\n  - nested item',
-      '> a quotation that runs on for a while',
-      '```js\nconsole.log("code");\n```',
-    ].join('\n\n'),
-  );
-
   // Speed is measured in bench/ (npm run bench -- richtext), not asserted here: timed tests flake
   // on a loaded machine. This proves the conversions are right at full size.
   it('converts a 100k-character document both ways without loss', () => {
-    for (const markdown of [prose, dense]) {
+    for (const markdown of [proseDocument, denseDocument]) {
       expect(markdown.length).toBeGreaterThan(99_000);
       const spans = markdownToSpans(markdown);
       expect(spansToMarkdown(spans)).toBe(markdown);
