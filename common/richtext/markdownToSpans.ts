@@ -6,7 +6,8 @@
  * first paragraph is implicit, a lone top-level paragraph has no marker. Writing the editor's own
  * layout means a CLI edit of a document the editor wrote changes characters, not block markers.
  *
- * Parsing is markdown-it's (markdownBlocks.ts); 100k characters take 20–40 ms in all.
+ * Parsing is markdown-it's (markdownBlocks.ts); 100k characters take about 10 ms in all
+ * (bench/RESULTS.md).
  */
 import { ImmutableString, type MarkSet, type MaterializeValue, type Span } from '@automerge/automerge';
 import { collapseSoftBreaks, inlineText, parseMarkdownBlocks, parseMarkdownInline, type InlineToken, type MarkdownBlock } from './markdownBlocks.ts';
