@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HearthError, isHearthError } from '../common/errors.ts';
 import { fromBase64Url, loadSodium, toBase64Url } from '../common/crypto/sodium.ts';
-import { applyMembershipEntry, emptyMembership, type MembershipEntry, type MembershipState } from '../common/membership/log.ts';
+import { applyMembershipEntry, emptyMembership, lastDepartureIndex, type MembershipEntry, type MembershipState } from '../common/membership/log.ts';
 import { verifyAuth } from '../common/protocol/auth.ts';
 import { verifyChange, type ParsedChange } from '../common/protocol/change.ts';
 import { envelopeSender } from '../common/protocol/envelope.ts';
@@ -469,6 +469,16 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       case 'getMembership': {
         await requireRole(connection, frame.space, canRead, 'read');
         return send({ t: 'membership', rid: frame.rid, space: frame.space, entries: await store.getMembershipLog(frame.space, frame.since), parts: [] });
+      }
+      case 'getRemoval': {
+        const account = session(connection);
+        const roles = await members(frame.space);
+        if (roles.size === 0) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay (it may have been deleted).`);
+        if (roles.has(account)) throw new HearthError('BAD_REQUEST', 'You are a member of this space; read its membership log with getMembership.');
+        const log = await store.getMembershipLog(frame.space, 0);
+        const end = lastDepartureIndex(log, account);
+        if (end < 0) forbid('You were never a member of this space.');
+        return send({ t: 'membership', rid: frame.rid, space: frame.space, entries: log.slice(0, end + 1).filter((e) => e.seq >= frame.since), parts: [] });
       }
       case 'putEnvelopes': {
         const { account } = await requireRole(connection, frame.space, canManageMembers, 'hand out keys');

@@ -175,6 +175,8 @@ export interface Workspace {
   relay?: string;
   /** Team workspaces: this user's role as of the last verified membership log (absent once removed). */
   role?: Role;
+  /** Team workspaces this user was removed from: who removed them (display name, else username) and when, from the verified log. */
+  removal?: { by: string; byUsername?: string; at: number };
 }
 
 export type { Role };

@@ -18,6 +18,8 @@ function workspaceView(workspace: Workspace, engine?: SyncEngine): Workspace {
   if (workspace.relay) view.relay = workspace.relay;
   const role = engine?.roleIn(workspace.id);
   if (role) view.role = role;
+  const removal = role || !engine ? undefined : engine.removal(workspace.id);
+  if (removal) view.removal = { by: removal.displayName ?? removal.username ?? `${removal.account.slice(0, 8)}…`, ...(removal.username ? { byUsername: removal.username } : {}), at: removal.at };
   return view;
 }
 

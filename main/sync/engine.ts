@@ -351,6 +351,19 @@ export class SyncEngine {
   }
 
   /**
+   * Who removed this vault's account from a team workspace (or a document shared with it), and
+   * when, as the verified membership log says; undefined while it is a member or if it left itself.
+   */
+  removal(workspaceIdOrName: string): { account: string; username?: string; displayName?: string; at: number } | undefined {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    if (!this.spaceState(workspace.id)) return undefined;
+    const entry = this.view(workspace.id).removal(this.account);
+    if (!entry) return undefined;
+    const remover = this.index(workspace.id).members?.[entry.actor];
+    return { account: entry.actor, at: entry.at, ...(remover ? { username: remover.username, displayName: remover.displayName } : {}) };
+  }
+
+  /**
    * This vault's role for one document: its team workspace's role, or for a document shared with
    * this vault the role it was shared with; undefined for a personal document (no restriction)
    * or when the membership ended.
@@ -639,12 +652,27 @@ export class SyncEngine {
    */
   async leave(workspaceIdOrName: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const client = await this.refresh(workspace.id);
+    if (!this.view(workspace.id).role(this.account)) return this.forgetRemoved(workspace.id);
+    let client: RelayClient;
+    try {
+      client = await this.refresh(workspace.id);
+    } catch (error) {
+      // Removed meanwhile (the relay no longer reads the log to this vault): there is nothing left to leave.
+      if (isHearthError(error, 'FORBIDDEN')) return this.forgetRemoved(workspace.id);
+      throw error;
+    }
     await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
     await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'remove', this.account, null));
     // Its documents leave this device, so the shares this vault made of them end too.
     await this.endOwnShares(this.docsOf(workspace.id));
     this.forgetWorkspace(workspace.id);
+  }
+
+  /** Erases a workspace this vault was removed from: its copy here, and in time the shares made of its documents (endOrphanShares). */
+  private async forgetRemoved(workspaceId: string): Promise<void> {
+    const documents = this.docsOf(workspaceId);
+    this.forgetWorkspace(workspaceId);
+    await this.endOwnShares(documents).catch(() => undefined);
   }
 
   /** Deletes a team workspace on the relay (Owner only) and then here. */
@@ -1402,10 +1430,11 @@ export class SyncEngine {
 
   // ---------------------------------------------------------------- pulling and verifying
 
-  private async refreshMembership(workspaceId: string, client: RelayClient): Promise<void> {
+  /** `read` is how the log is asked for: getMembership as a member, getRemoval once removed. */
+  private async refreshMembership(workspaceId: string, client: RelayClient, read = (since: number) => client.getMembership(workspaceId, since)): Promise<void> {
     const view = this.view(workspaceId);
     // Ask from the last entry this device verified: the relay must still hold it, unchanged.
-    const overlap = await client.getMembership(workspaceId, view.current.nextSeq - 1);
+    const overlap = await read(view.current.nextSeq - 1);
     const last = view.entries.at(-1);
     const first = overlap[0];
     if (last && (!first || first.seq !== last.seq || first.sig !== last.sig)) {
@@ -1425,6 +1454,15 @@ export class SyncEngine {
     }
     this.putSpace(workspaceId, { ...this.space(workspaceId), membership: [...next.entries] });
     this.views.set(workspaceId, next);
+  }
+
+  /**
+   * After the relay refused this vault the log: reads it up to the entry that took this vault out
+   * and verifies it like any other, so the view knows it is no longer a member, who removed it and
+   * when. A relay without getRemoval, or a log that does not verify, leaves the view as it was.
+   */
+  private async learnRemoval(workspaceId: string, client: RelayClient): Promise<void> {
+    await this.refreshMembership(workspaceId, client, (since) => client.getRemoval(workspaceId, since)).catch(() => undefined);
   }
 
   private async refreshKeys(workspaceId: string, client: RelayClient): Promise<void> {
@@ -1786,8 +1824,10 @@ export class SyncEngine {
         this.dropShare(workspaceId, true);
         return { pushed: 0, applied: 0, refused: 0 };
       }
-      // The relay no longer lets a non-member read the log it was removed by.
-      throw isHearthError(error, 'FORBIDDEN') ? removed : error;
+      // The relay no longer lets a non-member read the log, only up to the entry it was removed by.
+      if (!isHearthError(error, 'FORBIDDEN')) throw error;
+      await this.learnRemoval(workspaceId, client);
+      throw removed;
     }
     if (!this.view(workspaceId).role(this.account)) throw removed;
     await this.refreshKeys(workspaceId, client);
@@ -2115,6 +2155,7 @@ export class SyncEngine {
         await this.refreshMembership(workspace.id, client);
       } catch (error) {
         if (!isHearthError(error, 'FORBIDDEN')) throw error;
+        await this.learnRemoval(workspace.id, client);
         this.setStatus(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
         return;
       }
