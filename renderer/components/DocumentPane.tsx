@@ -18,6 +18,7 @@ import { useLibrary } from '../state/library.ts';
 import { isSharedHolder, permissionsOf, permissionsOfRole, roleLabels, useTeam } from '../state/team.ts';
 import { Avatar } from './Avatar.tsx';
 import { ShareDialog } from './team/ShareDialog.tsx';
+import { isRemoved, PausedBanner } from './team/WorkspaceBanners.tsx';
 import { CommentsPanel } from './CommentsPanel.tsx';
 import { Editor } from './Editor.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
@@ -110,7 +111,10 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   }, [teamId]);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
   const [sharing, setSharing] = useState(false);
-  const present = useTeam((s) => s.presence[initial.id]) ?? NOBODY;
+  // Removed or paused, nothing reaches this copy: where others were is old news, not shown.
+  const quiet = useTeam((s) => isRemoved(workspace) || (workspace !== undefined && s.statuses[workspace.id]?.state === 'paused'));
+  const heard = useTeam((s) => s.presence[initial.id] ?? NOBODY);
+  const present = quiet ? NOBODY : heard;
   const { threads, activeThreadId, setActive, add } = useComments();
   const [view, setView] = useState<EditorView | null>(null);
   const [, setVersion] = useState(0);
@@ -257,6 +261,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
               : `You are no longer a member of ${workspace?.name ?? 'this workspace'}: this copy is read-only.`}
           </p>
         )}
+        {workspace && teamId ? <PausedBanner workspace={workspace} /> : null}
         <div className="editor-scroll">
           <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
         </div>

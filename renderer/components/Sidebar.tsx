@@ -15,11 +15,12 @@ import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
 import { MembersDialog } from './team/MembersDialog.tsx';
 import { InvitationsSection, TeamStatusLine, WarningsButton } from './team/SidebarTeam.tsx';
 import { ConvertToTeamDialog, CreateTeamWorkspaceDialog } from './team/TeamDialogs.tsx';
+import { isRemoved, RemoveCopyDialog } from './team/WorkspaceBanners.tsx';
 import { OpenLinkDialog } from './team/OpenLinkDialog.tsx';
 
 type Editing =
   | { kind: 'create' | 'create-team' | 'open-link' }
-  | { kind: 'rename' | 'delete' | 'convert' | 'members' | 'leave' | 'delete-team'; workspace: Workspace }
+  | { kind: 'rename' | 'delete' | 'convert' | 'members' | 'leave' | 'delete-team' | 'remove-copy'; workspace: Workspace }
   | null;
 
 export function Sidebar() {
@@ -30,14 +31,7 @@ export function Sidebar() {
   const notify = useUi((s) => s.notify);
   const [editing, setEditing] = useState<Editing>(null);
   const statuses = useTeam((s) => s.statuses);
-  const statusChanged = useTeam((s) => s.statusChanged);
-  const setPaused = async (workspace: Workspace, paused: boolean) => {
-    try {
-      statusChanged(await call(paused ? hearth().pauseSync(workspace.id) : hearth().resumeSync(workspace.id)));
-    } catch (error) {
-      notify(`Sync of ${workspace.name} could not be ${paused ? 'paused' : 'resumed'}: ${String(error instanceof Error ? error.message : error)}`);
-    }
-  };
+  const setPaused = useTeam((s) => s.setPaused);
   const actionsFor = (workspace: Workspace) => {
     if (workspace.kind !== 'team') {
       return [
@@ -47,6 +41,13 @@ export function Sidebar() {
       ];
     }
     if (isSharedHolder(workspace)) return [{ label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) }];
+    // Removed: nothing is left to manage or sync, only the copy here.
+    if (isRemoved(workspace)) {
+      return [
+        { label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
+        { label: 'Remove from this device…', danger: true, onSelect: () => setEditing({ kind: 'remove-copy', workspace }) },
+      ];
+    }
     const permissions = permissionsOf(workspace);
     const paused = statuses[workspace.id]?.state === 'paused';
     return [
@@ -146,6 +147,7 @@ export function Sidebar() {
       {editing?.kind === 'open-link' ? <OpenLinkDialog onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'convert' ? <ConvertToTeamDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'members' ? <MembersDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
+      {editing?.kind === 'remove-copy' ? <RemoveCopyDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'leave' ? (
         <ConfirmDialog
           title={`Leave “${editing.workspace.name}”?`}

@@ -99,6 +99,50 @@ test('keyboard: the ⋯ menu of a member opens inside the Members dialog, on top
   await members.getByRole('button', { name: 'Close' }).click();
 });
 
+test('Bob is told: who removed him and when, his copy read-only, no comment box, and a button to remove it', async () => {
+  const page = bob.page;
+  const banner = page.getByRole('status').filter({ hasText: 'removed you from Bakery' });
+  await banner.waitFor({ timeout: 15_000 });
+  expect(await banner.textContent()).toMatch(new RegExp(`Ada Lovelace \\(@${ada.username}\\) removed you from Bakery on .+\\d.+Your copy stays on this device, read-only`));
+  await expect.poll(() => workspaceButton(page, 'Bakery').textContent()).toBe('BakeryRemoved');
+  expect(await workspaceButton(page, 'Bakery').locator('[data-sync-state="removed"]').getAttribute('title')).toMatch(/^Ada Lovelace .* removed you from Bakery on /);
+  await expect.poll(() => editorOf(page).getAttribute('contenteditable')).toBe('false');
+  expect(await page.getByLabel('Comment on the document').count()).toBe(0);
+  expect(await page.getByText(/You are a Commenter/).count()).toBe(0);
+  // Nobody's cursor lingers in a copy nothing reaches any more.
+  expect(await page.getByRole('list', { name: 'Also in this document' }).count()).toBe(0);
+  expect(await page.locator('.remote-caret').count()).toBe(0);
+  await editorOf(page).click();
+  await page.keyboard.type('NOT SENT');
+  expect(await editorOf(page).textContent()).toBe('Flour, water, salt.');
+  // The workspace menu offers what is left: the copy here, nothing to manage or sync.
+  await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
+  expect(await page.getByRole('menuitem').allTextContents()).toEqual(['Rename on this device…', 'Remove from this device…']);
+  await page.keyboard.press('Escape');
+  await checkScreen(page, 'members-03-bob-removed');
+
+  await banner.getByRole('button', { name: 'Remove it from this device…' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Remove “Bakery” from this device?' });
+  await confirm.getByRole('button', { name: 'Remove from this device' }).click();
+  await confirm.waitFor({ state: 'detached' });
+  await expect.poll(() => workspaceButton(page, 'Bakery').count()).toBe(0);
+  expect(bob.session.requireVault().workspaces.list().some((w) => w.name === 'Bakery')).toBe(false);
+});
+
+test('Cy pauses sync: the open document says so, with Resume', async () => {
+  const page = cy.page;
+  await page.getByRole('button', { name: /^Recipe/ }).click();
+  await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
+  await page.getByRole('menuitem', { name: 'Pause sync' }).click();
+  const banner = page.getByRole('status').filter({ hasText: 'Sync of Bakery is paused' });
+  await banner.waitFor();
+  expect(await page.locator('.remote-caret').count()).toBe(0);
+  await checkScreen(page, 'members-03b-paused-banner');
+  await banner.getByRole('button', { name: 'Resume sync' }).click();
+  await banner.waitFor({ state: 'detached' });
+  await expect.poll(() => workspaceButton(page, 'Bakery').textContent(), { timeout: 15_000 }).toMatch(/Synced/);
+});
+
 test('mouse: Ada makes Cy the Owner from Cy’s ⋯ menu; Ada stays on as Admin', async () => {
   const page = ada.page;
   const members = await openMembers(ada, 'Bakery');

@@ -4,7 +4,7 @@
  * invitations with Accept; and the events from main that keep them current.
  */
 import { useEffect, useState, type FormEvent } from 'react';
-import { AlertTriangle, Check, CloudOff, Loader, Mail, Pause, RefreshCw } from 'lucide-react';
+import { AlertTriangle, Check, CloudOff, Loader, Mail, Pause, RefreshCw, UserX } from 'lucide-react';
 import type { SyncStatus, Workspace } from '../../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
@@ -13,6 +13,7 @@ import { roleLabels, statusText, useTeam } from '../../state/team.ts';
 import { formatExact } from '../format.ts';
 import { Modal } from '../Modal.tsx';
 import { DialogActions, Field, FormError, useSubmit } from '../Field.tsx';
+import { isRemoved, removalText } from './WorkspaceBanners.tsx';
 
 /** How often open invitations are checked while the app is unlocked and has a relay account. */
 const INVITATION_POLL_MS = 10_000;
@@ -69,6 +70,15 @@ function StatusIcon({ status }: { status: SyncStatus | undefined }) {
 /** The line under a team workspace's name: role · sync state (with the reason when it failed). */
 export function TeamStatusLine({ workspace }: { workspace: Workspace }) {
   const status = useTeam((s) => s.statuses[workspace.id]);
+  // Once removed, sync has nothing more to say: "Removed" says it all (the banner says the rest).
+  if (isRemoved(workspace)) {
+    return (
+      <span className="workspace-sub sync-removed" title={`${removalText(workspace)}. Your copy stays on this device, read-only.`} data-sync-state="removed">
+        <UserX aria-hidden size={12} />
+        <span className="truncate">Removed</span>
+      </span>
+    );
+  }
   const text = statusText(status);
   const reason = status?.reason?.message;
   const detail = [text, reason, status?.lastSyncedAt ? `last synced ${formatExact(status.lastSyncedAt)}` : null, status?.quarantined ? `${status.quarantined} change(s) kept aside` : null]
@@ -76,7 +86,7 @@ export function TeamStatusLine({ workspace }: { workspace: Workspace }) {
     .join(' — ');
   return (
     <span className={`workspace-sub sync-${status?.state ?? 'offline'}`} title={detail} data-sync-state={status?.state ?? 'none'}>
-      <span>{workspace.role ? roleLabels[workspace.role] : 'Removed'}</span>
+      {workspace.role ? <span>{roleLabels[workspace.role]}</span> : null}
       <span className="visually-hidden">, </span>
       <StatusIcon status={status} />
       <span className="truncate">
