@@ -4,6 +4,7 @@
  */
 import * as A from '@automerge/automerge';
 import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } from '../../common/api/contract.ts';
+import { describeAuditTarget } from '../../common/audit-target.ts';
 import { HearthError } from '../../common/errors.ts';
 import { canComment, canDeleteContent, canWriteContent } from '../../common/roles.ts';
 import type { Session } from '../app/session.ts';
@@ -27,6 +28,15 @@ const roleName = (role: string) => `${role[0]!.toUpperCase()}${role.slice(1)}`;
 
 function documentView(summary: DocumentSummary): DocumentSummary {
   return { id: summary.id, workspaceId: summary.workspaceId, title: summary.title, tags: [...summary.tags], createdAt: summary.createdAt, updatedAt: summary.updatedAt };
+}
+
+/** A document's title, or undefined when it is not on this device (any more). */
+function documentTitle(vault: Vault, id: string): string | undefined {
+  try {
+    return vault.documents.summary(id).title;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Ids only: the vault also resolves workspaces by name, which the page has no business doing. */
@@ -209,7 +219,19 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       vault()
         .search(query)
         .map(({ kind, id, documentId, workspaceId, title, snippet }): SearchHit => ({ kind, id, documentId, workspaceId, title, snippet })),
-    auditLog: () => vault().audit.list().map(({ seq, at, actor, action, target }): AuditEntry => ({ seq, at, actor, action, ...(target === undefined ? {} : { target }) })),
+    auditLog: () => {
+      const v = vault();
+      const spaces = yourData.spaceNames(v);
+      const spaceName = (id: string) => {
+        const space = spaces.get(id);
+        return space && (space.document ? `“${space.name}”` : space.name);
+      };
+      const names = { workspace: spaceName, document: (id: string) => documentTitle(v, id) };
+      return v.audit.list().map(({ seq, at, actor, action, target }): AuditEntry => {
+        const about = describeAuditTarget(action, target, names);
+        return { seq, at, actor, action, ...(target === undefined ? {} : { target }), ...(about === undefined ? {} : { about }) };
+      });
+    },
 
     // Your data (main/app/your-data.ts)
     dataFolder: () => yourData.dataFolder(session),

@@ -14,6 +14,7 @@ import type { SharePlan, SyncStateName, SyncStatus, SyncWarning, TeamInvitation,
 import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
+import { capitalise, countOf } from '../../common/wording.ts';
 import { openChange, parseChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
 import { accountIdOf, RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
@@ -426,9 +427,9 @@ export class SyncEngine {
       comments,
       filesStayLocal,
       message:
-        `${documents.length} document(s) with their full history and ${comments} comment(s) will be encrypted on this device and uploaded to the relay, ` +
+        `${capitalise(countOf(documents.length, 'document'))} with their full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to the relay, ` +
         `where only members you invite can read them; the relay sees their sizes and timing, never their content.` +
-        (filesStayLocal ? ` ${filesStayLocal} attached file(s) stay on this device.` : ''),
+        (filesStayLocal ? ` ${capitalise(countOf(filesStayLocal, 'attached file'))} ${filesStayLocal === 1 ? 'stays' : 'stay'} on this device.` : ''),
     };
   }
 
@@ -871,7 +872,7 @@ export class SyncEngine {
     const holder = this.vault.documents.workspaceOf(documentId);
     const leavesDevice = !this.isSynced(holder) && !this.ownShareOf(documentId);
     const message = leavesDevice
-      ? `The document "${summary.title}" with its full history and ${comments} comment(s) will be encrypted on this device and uploaded to ${url}, ` +
+      ? `The document "${summary.title}" with its full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to ${url}, ` +
         'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
       : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`;
     return { documentId, title: summary.title, relay: url, leavesDevice, comments, message };
@@ -1399,7 +1400,7 @@ export class SyncEngine {
       if (!role || !canPush(role, first.kind)) {
         // A change this role may not make never goes out; it stays in this vault's copy only.
         this.vault.syncState.transaction(() => group.forEach((e) => this.vault.syncState.dequeue(e.seq)));
-        this.warn(workspaceId, first.documentId, 'FORBIDDEN', `${group.length} local ${first.kind} change(s) were not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
+        this.warn(workspaceId, first.documentId, 'FORBIDDEN', `${capitalise(countOf(group.length, `local ${first.kind} change`))} ${group.length === 1 ? 'was' : 'were'} not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
         continue;
       }
       const payload = first.kind === 'content' ? joinChanges(group.map((e) => e.payload)) : first.payload;
@@ -1636,7 +1637,7 @@ export class SyncEngine {
           if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
             throw new HearthError(
               'FORBIDDEN',
-              `a deletion of ${deleted.length} document(s) and ${deletedFiles.length} file(s) by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`,
+              `a deletion of ${countOf(deleted.length, 'document')} and ${countOf(deletedFiles.length, 'file')} by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`,
             );
           }
           this.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });

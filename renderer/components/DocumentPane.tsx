@@ -19,7 +19,7 @@ import { isSharedHolder, permissionsOf, permissionsOfRole, roleLabels, useTeam }
 import { Avatar } from './Avatar.tsx';
 import { ShareDialog } from './team/ShareDialog.tsx';
 import { isRemoved, PausedBanner } from './team/WorkspaceBanners.tsx';
-import { CommentsPanel } from './CommentsPanel.tsx';
+import { CommentsPanel, useAuthorNames, useCommentsPanel } from './CommentsPanel.tsx';
 import { Editor } from './Editor.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
 import { NameDialog } from './NameDialog.tsx';
@@ -95,20 +95,8 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     };
   }, [workspace, initial.id]);
   const byShare = (workspace?.kind !== 'team' || isSharedHolder(workspace)) && sharedRole !== null;
-  // Comments carry their author's username; in a team the members' directory gives their names.
-  const [names, setNames] = useState<ReadonlyMap<string, string>>(NO_NAMES);
   const teamId = workspace?.kind === 'team' && !isSharedHolder(workspace) ? workspace.id : null;
-  useEffect(() => {
-    if (!teamId) return;
-    let cancelled = false;
-    call(hearth().listMembers(teamId)).then(
-      (members) => !cancelled && setNames(new Map(members.flatMap((m) => (m.username && m.displayName ? [[m.username, m.displayName] as const] : [])))),
-      () => undefined, // usernames it is
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [teamId]);
+  const names = useAuthorNames(teamId, byShare ? initial.id : null);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
   const [sharing, setSharing] = useState(false);
   // Removed or paused, nothing reaches this copy: where others were is old news, not shown.
@@ -119,7 +107,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   const [view, setView] = useState<EditorView | null>(null);
   const [, setVersion] = useState(0);
   const [linking, setLinking] = useState<{ from: number; to: number } | null>(null);
-  const [showComments, setShowComments] = useState(true);
+  const panel = useCommentsPanel((threads?.length ?? 0) > 0);
   const newComment = useRef<HTMLTextAreaElement>(null);
 
   const requestLink = () => {
@@ -197,6 +185,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     };
   }, [isTeam, initial.id]);
 
+  const openThreads = threads?.filter((t) => !t.resolved).length ?? 0;
   const selection = view?.state.selection;
   const selectionQuote = selection && !selection.empty ? view.state.doc.textBetween(selection.from, selection.to, ' ') : null;
 
@@ -221,7 +210,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   };
 
   return (
-    <div className={showComments ? 'document-layout with-comments' : 'document-layout'}>
+    <div className={panel.open ? 'document-layout with-comments' : 'document-layout'}>
       <article className="document-pane" aria-label={summary.title || 'Untitled document'}>
         <header className="document-header">
           <TitleField key={initial.id} title={summary.title} readOnly={!permissions.write} onSave={(title) => updateDocument(initial.id, { title })} />
@@ -236,12 +225,14 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
             ) : null}
             <button
               type="button"
-              className="icon-button"
-              aria-label={showComments ? 'Hide comments' : 'Show comments'}
-              aria-pressed={showComments}
-              onClick={() => setShowComments(!showComments)}
+              className="icon-button comments-toggle"
+              aria-label={panel.open ? 'Hide comments' : openThreads > 0 ? `Show comments (${openThreads} open)` : 'Show comments'}
+              title={panel.open ? 'Hide comments' : 'Show comments'}
+              aria-pressed={panel.open}
+              onClick={panel.toggle}
             >
               <PanelRight aria-hidden size={18} />
+              {!panel.open && openThreads > 0 ? <span aria-hidden>{openThreads}</span> : null}
             </button>
           </div>
         </header>
@@ -250,7 +241,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
             view={view}
             onLink={requestLink}
             onComment={() => {
-              setShowComments(true);
+              panel.compose();
               requestAnimationFrame(() => newComment.current?.focus());
             }}
           />
@@ -266,7 +257,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
-      {showComments ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {panel.open ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
       {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
       {linking ? (
         <NameDialog
@@ -367,7 +358,6 @@ function SaveStatus({ replica }: { replica: DocumentReplica }) {
 }
 
 const NOBODY: PresenceEntry[] = [];
-const NO_NAMES: ReadonlyMap<string, string> = new Map();
 
 /** The other people in the document now, each in the colour of their caret. */
 function PresentPeople({ entries }: { entries: PresenceEntry[] }) {

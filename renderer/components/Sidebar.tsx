@@ -62,7 +62,26 @@ export function Sidebar() {
   return (
     <nav className="sidebar" aria-label="Workspaces and app">
       <div className="sidebar-top">
-        <span className="brand">Hearth</span>
+        <div className="sidebar-brand-row">
+          <span className="brand">Hearth</span>
+          <span className="sidebar-app-actions">
+            <button type="button" className="icon-button" aria-label="Open a public link" title="Open a public link…" onClick={() => setEditing({ kind: 'open-link' })}>
+              <Link2 aria-hidden size={18} />
+            </button>
+            <button type="button" className="icon-button" aria-label="Settings" title="Settings" onClick={() => openDialog('settings')}>
+              <Settings aria-hidden size={18} />
+            </button>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Lock Hearth"
+              title="Lock Hearth"
+              onClick={() => void lock().catch((error: unknown) => notify(`Hearth could not lock: ${String(error)}`))}
+            >
+              <Lock aria-hidden size={18} />
+            </button>
+          </span>
+        </div>
         <button type="button" className="search-button" onClick={() => openDialog('search')} aria-keyshortcuts="Control+K Meta+K">
           <Search aria-hidden size={16} />
           <span>Search</span>
@@ -109,28 +128,16 @@ export function Sidebar() {
         ))}
       </ul>
       <InvitationsSection />
-      <div className="sidebar-bottom">
-        {profile ? (
-          <div className="sidebar-profile">
-            <Avatar name={profile.displayName} src={profile.avatar} />
-            <span className="truncate">{profile.displayName}</span>
-          </div>
-        ) : null}
-        <button type="button" className="icon-button" aria-label="Open a public link" title="Open a public link…" onClick={() => setEditing({ kind: 'open-link' })}>
-          <Link2 aria-hidden size={18} />
-        </button>
-        <button type="button" className="icon-button" aria-label="Settings" onClick={() => openDialog('settings')}>
-          <Settings aria-hidden size={18} />
-        </button>
-        <button
-          type="button"
-          className="icon-button"
-          aria-label="Lock Hearth"
-          onClick={() => void lock().catch((error: unknown) => notify(`Hearth could not lock: ${String(error)}`))}
-        >
-          <Lock aria-hidden size={18} />
-        </button>
-      </div>
+      {/* The person's own name has the whole width: it is how they know whose Hearth this is. */}
+      {profile ? (
+        <div className="sidebar-bottom sidebar-profile">
+          <Avatar name={profile.displayName} src={profile.avatar} />
+          <span className="sidebar-profile-name">
+            <span>{profile.displayName}</span>
+            <span className="muted">@{profile.username}</span>
+          </span>
+        </div>
+      ) : null}
 
       {editing?.kind === 'create' ? <NewWorkspaceDialog onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'rename' ? (

@@ -172,6 +172,9 @@ test('Ada makes Bob a Viewer: his open editor turns read-only, no toolbar, no co
   await page.getByRole('note').getByText(/You are a Viewer in Bakery/).waitFor({ timeout: 15_000 });
   await expect.poll(() => editorOf(page).getAttribute('contenteditable')).toBe('false');
   expect(await page.getByRole('toolbar', { name: 'Formatting' }).count()).toBe(0);
+  // With the comments panel open (closed while there are none), still no comment box.
+  await page.getByRole('button', { name: 'Show comments' }).click();
+  await page.getByRole('complementary', { name: 'Comments' }).waitFor();
   expect(await page.getByLabel('Comment on the document').count()).toBe(0);
   expect(await page.getByRole('button', { name: 'New document' }).count()).toBe(0);
   await expect.poll(() => workspaceButton(page, 'Bakery').textContent()).toMatch(/Viewer/);

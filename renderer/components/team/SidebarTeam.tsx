@@ -6,8 +6,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { AlertTriangle, Check, CloudOff, Loader, Mail, Pause, RefreshCw, UserX } from 'lucide-react';
 import type { SyncStatus, Workspace } from '../../../common/api/contract.ts';
+import { countOf } from '../../../common/wording.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
+import { useSession } from '../../state/session.ts';
 import { useUi } from '../../state/ui.ts';
 import { roleLabels, statusText, useTeam } from '../../state/team.ts';
 import { formatExact } from '../format.ts';
@@ -81,7 +83,7 @@ export function TeamStatusLine({ workspace }: { workspace: Workspace }) {
   }
   const text = statusText(status);
   const reason = status?.reason?.message;
-  const detail = [text, reason, status?.lastSyncedAt ? `last synced ${formatExact(status.lastSyncedAt)}` : null, status?.quarantined ? `${status.quarantined} change(s) kept aside` : null]
+  const detail = [text, reason, status?.lastSyncedAt ? `last synced ${formatExact(status.lastSyncedAt)}` : null, status?.quarantined ? `${countOf(status.quarantined, 'change')} kept aside` : null]
     .filter(Boolean)
     .join(' — ');
   return (
@@ -150,6 +152,7 @@ export function InvitationsSection() {
   const problem = useTeam((s) => s.invitationsProblem);
   const relays = useTeam((s) => s.relays);
   const loadInvitations = useTeam((s) => s.loadInvitations);
+  const username = useSession((s) => s.profile?.username);
   const [accepting, setAccepting] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [joining, setJoining] = useState(false);
@@ -186,6 +189,11 @@ export function InvitationsSection() {
           <RefreshCw aria-hidden size={14} />
         </button>
       </div>
+      {username ? (
+        <p className="sidebar-note sidebar-identity">
+          People on {relays.map(relayHost).join(', ')} can invite you as <strong>@{username}</strong>.
+        </p>
+      ) : null}
       {problem ? <p className="form-error sidebar-note">{problem}</p> : null}
       {failure ? (
         <p role="alert" className="form-error sidebar-note">
@@ -198,7 +206,7 @@ export function InvitationsSection() {
           <li key={invitation.id} className="invitation">
             <Mail aria-hidden size={16} />
             <span className="invitation-text">
-              <strong className="truncate">{invitation.kind === 'document' ? (invitation.documentTitle ?? invitation.name) : invitation.name}</strong>
+              <strong>{invitation.kind === 'document' ? (invitation.documentTitle ?? invitation.name) : invitation.name}</strong>
               <span className="muted">
                 {invitation.kind === 'document' ? 'Document' : 'Workspace'} · {roleLabels[invitation.role]}
                 {invitation.invitedBy ? ` · from ${invitation.invitedBy}` : ''}
@@ -212,6 +220,11 @@ export function InvitationsSection() {
       </ul>
     </section>
   );
+}
+
+/** A relay's address as people say it: its host and port, without the scheme. */
+function relayHost(url: string): string {
+  return url.replace(/^wss?:\/\//, '').replace(/\/$/, '');
 }
 
 /** Registers this vault on a relay so others can find it by username and invite it. */
