@@ -9,12 +9,14 @@ import { FileText, PanelRight, Share2 } from 'lucide-react';
 import type { CommentThread, DocumentSummary, PresenceEntry, Role } from '../../common/api/contract.ts';
 import { setLink, visibleSelection } from '../editor/commands.ts';
 import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
+import { showSearchMatch } from '../editor/search-match.ts';
 import { colorOf, setPresenceDecorations } from '../editor/presence.ts';
 import { DocumentReplica, openReplicas, type SaveState } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { call, hearth, messageOf } from '../state/api.ts';
 import { useComments } from '../state/comments.ts';
 import { useLibrary } from '../state/library.ts';
+import { useUi } from '../state/ui.ts';
 import { isSharedHolder, permissionsOf, permissionsOfRole, roleLabels, useTeam } from '../state/team.ts';
 import { Avatar } from './Avatar.tsx';
 import { ShareDialog } from './team/ShareDialog.tsx';
@@ -185,6 +187,23 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     };
   }, [isTeam, initial.id]);
 
+  // Opened from a search hit: show where it matched (the text, or the comment), once.
+  const found = useLibrary((s) => (s.found?.documentId === initial.id ? s.found : null));
+  useEffect(() => {
+    if (!found || !view) return;
+    if (found.commentId) {
+      if (threads === null) return;
+      const thread = threads.find((t) => t.comments.some((c) => c.id === found.commentId));
+      if (thread) {
+        panel.compose();
+        showThread(thread);
+        requestAnimationFrame(() => document.querySelector('.thread-active')?.scrollIntoView({ block: 'nearest' }));
+      }
+    } else {
+      showSearchMatch(view, found.query);
+    }
+    useLibrary.getState().clearFound();
+  });
   const openThreads = threads?.filter((t) => !t.resolved).length ?? 0;
   const selection = view?.state.selection;
   const selectionQuote = selection && !selection.empty ? view.state.doc.textBetween(selection.from, selection.to, ' ') : null;
@@ -215,7 +234,12 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
         <header className="document-header">
           <TitleField key={initial.id} title={summary.title} readOnly={!permissions.write} onSave={(title) => updateDocument(initial.id, { title })} />
           <div className="document-header-row">
-            <TagEditor tags={summary.tags} readOnly={!permissions.write} onChange={(tags) => void updateDocument(initial.id, { tags })} />
+            <TagEditor
+              tags={summary.tags}
+              readOnly={!permissions.write}
+              onChange={(tags) => updateDocument(initial.id, { tags }).catch((error: unknown) => useUi.getState().notify(`The tags were not saved: ${messageOf(error)}`))}
+              onFilter={(tag) => useLibrary.getState().filterByTag(tag)}
+            />
             <SaveStatus replica={replica} />
             {present.length > 0 ? <PresentPeople entries={present} /> : null}
             {(permissions.manage && !byShare) || (workspace?.kind !== 'team' && !sharedRole) ? (

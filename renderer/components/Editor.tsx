@@ -10,6 +10,7 @@ import { EditorView } from 'prosemirror-view';
 import { editingPlugins } from '../editor/commands.ts';
 import { commentHighlights, emptyDocumentHint } from '../editor/highlights.ts';
 import { presenceDecorations } from '../editor/presence.ts';
+import { searchMatchHighlight } from '../editor/search-match.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { replicaSyncPlugin } from '../editor/sync.ts';
@@ -41,7 +42,7 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
       state: EditorState.create({
         schema,
         doc: pmDoc,
-        plugins: [plugin, commentHighlights, presenceDecorations, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
+        plugins: [plugin, commentHighlights, presenceDecorations, searchMatchHighlight, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
       }),
       attributes: () => ({
         'aria-label': 'Document text',
@@ -49,6 +50,8 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
         role: 'textbox',
         class: 'prose',
         spellcheck: 'true',
+        // Focusable even when read-only, so that keyboard users can reach and scroll a long text.
+        tabindex: '0',
         ...(editableRef.current ? {} : { 'aria-readonly': 'true' }),
       }),
       // Remote changes still come in through the sync plugin; only the user's input is refused.
