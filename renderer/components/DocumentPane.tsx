@@ -112,6 +112,12 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   const panel = useCommentsPanel((threads?.length ?? 0) > 0);
   const newComment = useRef<HTMLTextAreaElement>(null);
 
+  /** Opens the comments with the new comment's box focused (on the selection, if there is one). */
+  const requestComment = () => {
+    panel.compose();
+    requestAnimationFrame(() => newComment.current?.focus());
+  };
+
   const requestLink = () => {
     if (!view) return;
     const range = visibleSelection(view);
@@ -261,14 +267,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           </div>
         </header>
         {permissions.write ? (
-          <EditorToolbar
-            view={view}
-            onLink={requestLink}
-            onComment={() => {
-              panel.compose();
-              requestAnimationFrame(() => newComment.current?.focus());
-            }}
-          />
+          <EditorToolbar view={view} onLink={requestLink} onComment={requestComment} />
         ) : (
           <p className="role-notice" role="note">
             {permissions.role
@@ -278,7 +277,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
         )}
         {workspace && teamId ? <PausedBanner workspace={workspace} /> : null}
         <div className="editor-scroll">
-          <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
+          <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onCommentRequest={requestComment} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
       {panel.open ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}

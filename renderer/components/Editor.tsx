@@ -20,18 +20,19 @@ interface EditorProps {
   /** Called with the view once it exists (and null when it goes), and after every state change. */
   onUpdate: (view: EditorView | null) => void;
   onLinkRequest: () => void;
+  onCommentRequest: () => void;
   onThreadClick: (threadId: string) => void;
   /** False for a Viewer or Commenter in a team workspace: the text cannot be changed here. */
   editable?: boolean;
 }
 
-export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editable = true }: EditorProps) {
+export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onThreadClick, editable = true }: EditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const viewRef = useRef<EditorView | null>(null);
   const editableRef = useRef(editable);
   editableRef.current = editable;
-  const callbacks = useRef({ onUpdate, onLinkRequest, onThreadClick });
-  callbacks.current = { onUpdate, onLinkRequest, onThreadClick };
+  const callbacks = useRef({ onUpdate, onLinkRequest, onCommentRequest, onThreadClick });
+  callbacks.current = { onUpdate, onLinkRequest, onCommentRequest, onThreadClick };
 
   useEffect(() => {
     const element = host.current;
@@ -42,7 +43,11 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
       state: EditorState.create({
         schema,
         doc: pmDoc,
-        plugins: [plugin, commentHighlights, presenceDecorations, searchMatchHighlight, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
+        plugins: [plugin, commentHighlights, presenceDecorations, searchMatchHighlight, emptyDocumentHint, ...editingPlugins(
+            () => callbacks.current.onLinkRequest(),
+            () => callbacks.current.onCommentRequest(),
+          ),
+        ],
       }),
       attributes: () => ({
         'aria-label': 'Document text',
