@@ -71,6 +71,7 @@ test('the first comment opens the panel; putting it away is remembered for the p
   await expect.poll(() => storedSettings(ada).showComments).toBe(false);
   // The toggle still says there is something to read.
   expect(await page.getByRole('button', { name: 'Show comments (1 open)' }).textContent()).toBe('1');
+  await checkScreen(page, 'layout-02b-comments-put-away');
 
   await page.reload();
   await page.getByRole('button', { name: /^Field notes/ }).click();

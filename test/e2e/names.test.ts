@@ -4,7 +4,7 @@
  * invited and removed and the workspace, and records locks and settings changes; the privacy
  * table shows its last column and its Pause sync buttons whole.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { checkScreen, newDocument } from './app-fixture.ts';
@@ -21,6 +21,12 @@ beforeAll(async () => {
   ada = await startUser(browser, 'Ada', `ada-${process.pid}`, { displayName: 'Ada Lovelace' });
   bob = await startUser(browser, 'Bob', `bob-${process.pid}`);
 }, 120_000);
+
+afterEach(async ({ task }) => {
+  // A dialog a failed test left open would fail the next ones too.
+  if (task.result?.state !== 'fail') return;
+  for (let i = 0; i < 3 && (await ada.page.locator('dialog[open]').count()) > 0; i++) await ada.page.keyboard.press('Escape');
+});
 
 afterAll(async () => {
   await browser?.close();
