@@ -256,7 +256,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
             <button
               type="button"
               className="icon-button comments-toggle"
-              aria-label={panel.open ? 'Hide comments' : openThreads > 0 ? `Show comments (${openThreads} open)` : 'Show comments'}
+              aria-label={panel.open ? 'Hide comments' : openThreads > 0 ? `Show comments, ${openThreads} open` : 'Show comments'}
               title={panel.open ? 'Hide comments' : 'Show comments'}
               aria-pressed={panel.open}
               onClick={panel.toggle}

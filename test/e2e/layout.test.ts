@@ -70,15 +70,15 @@ test('the first comment opens the panel; putting it away is remembered for the p
   expect(await widthOf(page.locator('.editor-scroll'))).toBeGreaterThanOrEqual(780);
   await expect.poll(() => storedSettings(ada).showComments).toBe(false);
   // The toggle still says there is something to read.
-  expect(await page.getByRole('button', { name: 'Show comments (1 open)' }).textContent()).toBe('1');
+  expect(await page.getByRole('button', { name: 'Show comments, 1 open' }).textContent()).toBe('1');
   await checkScreen(page, 'layout-02b-comments-put-away');
 
   await page.reload();
   await page.getByRole('button', { name: /^Field notes/ }).click();
   await editorOf(page).getByText('The lake froze early this year.').waitFor();
-  await page.getByRole('button', { name: 'Show comments (1 open)' }).waitFor();
+  await page.getByRole('button', { name: 'Show comments, 1 open' }).waitFor();
   expect(await commentsPanel(page).count()).toBe(0);
-  await page.getByRole('button', { name: 'Show comments (1 open)' }).click();
+  await page.getByRole('button', { name: 'Show comments, 1 open' }).click();
   await commentsPanel(page).getByText('Which year?').waitFor();
   await expect.poll(() => storedSettings(ada).showComments).toBe(true);
   // In a personal workspace, my comment shows my name, my username on hover.
