@@ -427,7 +427,7 @@ export class SyncEngine {
       comments,
       filesStayLocal,
       message:
-        `${capitalise(countOf(documents.length, 'document'))} with their full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to the relay, ` +
+        `${capitalise(countOf(documents.length, 'document'))} with ${documents.length === 1 ? 'its' : 'their'} full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to the relay, ` +
         `where only members you invite can read them; the relay sees their sizes and timing, never their content.` +
         (filesStayLocal ? ` ${capitalise(countOf(filesStayLocal, 'attached file'))} ${filesStayLocal === 1 ? 'stays' : 'stay'} on this device.` : ''),
     };
