@@ -53,6 +53,12 @@ export const clientFrames = {
     (h: { recipients?: string[] }) => h.recipients?.length ?? 0,
   ),
   getMembership: frame('getMembership', { rid, space, since: seq }),
+  /**
+   * A former member's read of the log (answered with `membership`): the entries from `since` up to
+   * and including the one that took it out of the space, so that its client can verify who removed
+   * it and when; nothing after that entry. Members read with getMembership.
+   */
+  getRemoval: frame('getRemoval', { rid, space, since: seq }),
   putEnvelopes: frame('putEnvelopes', { rid, space, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) }, (h: { recipients: string[] }) => h.recipients.length),
   getEnvelopes: frame('getEnvelopes', { rid, space }),
   deleteSpace: frame('deleteSpace', { rid, space }),

@@ -14,6 +14,7 @@ import type { SharePlan, SyncStateName, SyncStatus, SyncWarning, TeamInvitation,
 import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
+import { capitalise, countOf } from '../../common/wording.ts';
 import { openChange, parseChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
 import { accountIdOf, RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
@@ -351,6 +352,19 @@ export class SyncEngine {
   }
 
   /**
+   * Who removed this vault's account from a team workspace (or a document shared with it), and
+   * when, as the verified membership log says; undefined while it is a member or if it left itself.
+   */
+  removal(workspaceIdOrName: string): { account: string; username?: string; displayName?: string; at: number } | undefined {
+    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
+    if (!this.spaceState(workspace.id)) return undefined;
+    const entry = this.view(workspace.id).removal(this.account);
+    if (!entry) return undefined;
+    const remover = this.index(workspace.id).members?.[entry.actor];
+    return { account: entry.actor, at: entry.at, ...(remover ? { username: remover.username, displayName: remover.displayName } : {}) };
+  }
+
+  /**
    * This vault's role for one document: its team workspace's role, or for a document shared with
    * this vault the role it was shared with; undefined for a personal document (no restriction)
    * or when the membership ended.
@@ -413,9 +427,9 @@ export class SyncEngine {
       comments,
       filesStayLocal,
       message:
-        `${documents.length} document(s) with their full history and ${comments} comment(s) will be encrypted on this device and uploaded to the relay, ` +
+        `${capitalise(countOf(documents.length, 'document'))} with ${documents.length === 1 ? 'its' : 'their'} full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to the relay, ` +
         `where only members you invite can read them; the relay sees their sizes and timing, never their content.` +
-        (filesStayLocal ? ` ${filesStayLocal} attached file(s) stay on this device.` : ''),
+        (filesStayLocal ? ` ${capitalise(countOf(filesStayLocal, 'attached file'))} ${filesStayLocal === 1 ? 'stays' : 'stay'} on this device.` : ''),
     };
   }
 
@@ -639,12 +653,27 @@ export class SyncEngine {
    */
   async leave(workspaceIdOrName: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const client = await this.refresh(workspace.id);
+    if (!this.view(workspace.id).role(this.account)) return this.forgetRemoved(workspace.id);
+    let client: RelayClient;
+    try {
+      client = await this.refresh(workspace.id);
+    } catch (error) {
+      // Removed meanwhile (the relay no longer reads the log to this vault): there is nothing left to leave.
+      if (isHearthError(error, 'FORBIDDEN')) return this.forgetRemoved(workspace.id);
+      throw error;
+    }
     await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
     await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'remove', this.account, null));
     // Its documents leave this device, so the shares this vault made of them end too.
     await this.endOwnShares(this.docsOf(workspace.id));
     this.forgetWorkspace(workspace.id);
+  }
+
+  /** Erases a workspace this vault was removed from: its copy here, and in time the shares made of its documents (endOrphanShares). */
+  private async forgetRemoved(workspaceId: string): Promise<void> {
+    const documents = this.docsOf(workspaceId);
+    this.forgetWorkspace(workspaceId);
+    await this.endOwnShares(documents).catch(() => undefined);
   }
 
   /** Deletes a team workspace on the relay (Owner only) and then here. */
@@ -843,7 +872,7 @@ export class SyncEngine {
     const holder = this.vault.documents.workspaceOf(documentId);
     const leavesDevice = !this.isSynced(holder) && !this.ownShareOf(documentId);
     const message = leavesDevice
-      ? `The document "${summary.title}" with its full history and ${comments} comment(s) will be encrypted on this device and uploaded to ${url}, ` +
+      ? `The document "${summary.title}" with its full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to ${url}, ` +
         'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
       : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`;
     return { documentId, title: summary.title, relay: url, leavesDevice, comments, message };
@@ -1371,7 +1400,7 @@ export class SyncEngine {
       if (!role || !canPush(role, first.kind)) {
         // A change this role may not make never goes out; it stays in this vault's copy only.
         this.vault.syncState.transaction(() => group.forEach((e) => this.vault.syncState.dequeue(e.seq)));
-        this.warn(workspaceId, first.documentId, 'FORBIDDEN', `${group.length} local ${first.kind} change(s) were not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
+        this.warn(workspaceId, first.documentId, 'FORBIDDEN', `${capitalise(countOf(group.length, `local ${first.kind} change`))} ${group.length === 1 ? 'was' : 'were'} not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
         continue;
       }
       const payload = first.kind === 'content' ? joinChanges(group.map((e) => e.payload)) : first.payload;
@@ -1402,10 +1431,11 @@ export class SyncEngine {
 
   // ---------------------------------------------------------------- pulling and verifying
 
-  private async refreshMembership(workspaceId: string, client: RelayClient): Promise<void> {
+  /** `read` is how the log is asked for: getMembership as a member, getRemoval once removed. */
+  private async refreshMembership(workspaceId: string, client: RelayClient, read = (since: number) => client.getMembership(workspaceId, since)): Promise<void> {
     const view = this.view(workspaceId);
     // Ask from the last entry this device verified: the relay must still hold it, unchanged.
-    const overlap = await client.getMembership(workspaceId, view.current.nextSeq - 1);
+    const overlap = await read(view.current.nextSeq - 1);
     const last = view.entries.at(-1);
     const first = overlap[0];
     if (last && (!first || first.seq !== last.seq || first.sig !== last.sig)) {
@@ -1425,6 +1455,15 @@ export class SyncEngine {
     }
     this.putSpace(workspaceId, { ...this.space(workspaceId), membership: [...next.entries] });
     this.views.set(workspaceId, next);
+  }
+
+  /**
+   * After the relay refused this vault the log: reads it up to the entry that took this vault out
+   * and verifies it like any other, so the view knows it is no longer a member, who removed it and
+   * when. A relay without getRemoval, or a log that does not verify, leaves the view as it was.
+   */
+  private async learnRemoval(workspaceId: string, client: RelayClient): Promise<void> {
+    await this.refreshMembership(workspaceId, client, (since) => client.getRemoval(workspaceId, since)).catch(() => undefined);
   }
 
   private async refreshKeys(workspaceId: string, client: RelayClient): Promise<void> {
@@ -1598,7 +1637,7 @@ export class SyncEngine {
           if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
             throw new HearthError(
               'FORBIDDEN',
-              `a deletion of ${deleted.length} document(s) and ${deletedFiles.length} file(s) by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`,
+              `a deletion of ${countOf(deleted.length, 'document')} and ${countOf(deletedFiles.length, 'file')} by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`,
             );
           }
           this.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });
@@ -1786,8 +1825,10 @@ export class SyncEngine {
         this.dropShare(workspaceId, true);
         return { pushed: 0, applied: 0, refused: 0 };
       }
-      // The relay no longer lets a non-member read the log it was removed by.
-      throw isHearthError(error, 'FORBIDDEN') ? removed : error;
+      // The relay no longer lets a non-member read the log, only up to the entry it was removed by.
+      if (!isHearthError(error, 'FORBIDDEN')) throw error;
+      await this.learnRemoval(workspaceId, client);
+      throw removed;
     }
     if (!this.view(workspaceId).role(this.account)) throw removed;
     await this.refreshKeys(workspaceId, client);
@@ -2115,6 +2156,7 @@ export class SyncEngine {
         await this.refreshMembership(workspace.id, client);
       } catch (error) {
         if (!isHearthError(error, 'FORBIDDEN')) throw error;
+        await this.learnRemoval(workspace.id, client);
         this.setStatus(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
         return;
       }

@@ -1,6 +1,6 @@
-/** Spaces, their membership logs and key envelopes: createSpace, appendMembership, getMembership, putEnvelopes, getEnvelopes, deleteSpace. */
+/** Spaces, their membership logs and key envelopes: createSpace, appendMembership, getMembership, getRemoval, putEnvelopes, getEnvelopes, deleteSpace. */
 import { HearthError } from '../../common/errors.ts';
-import { applyMembershipEntry, emptyMembership, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
+import { applyMembershipEntry, emptyMembership, lastDepartureIndex, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
 import { envelopeSender } from '../../common/protocol/envelope.ts';
 import { forbid, limitError } from '../refusals.ts';
 import type { EpochEnvelopes } from '../storage/relay-store.ts';
@@ -64,6 +64,20 @@ export async function appendMembership({ relay, connection, frame, send }: Reque
 
 export async function getMembership({ relay, frame, send }: Request<'getMembership'>): Promise<void> {
   send({ t: 'membership', rid: frame.rid, space: frame.space, entries: await relay.store.getMembershipLog(frame.space, frame.since), parts: [] });
+}
+
+/**
+ * A former member's read of the log: up to and including the entry that took it out, so that its
+ * client can verify who removed it and when; nothing after. Members read with getMembership.
+ */
+export async function getRemoval({ relay, frame, send }: Request<'getRemoval'>, { account }: SignedIn): Promise<void> {
+  const roles = await relay.hub.members(frame.space);
+  if (roles.size === 0) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay (it may have been deleted).`);
+  if (roles.has(account)) throw new HearthError('BAD_REQUEST', 'You are a member of this space; read its membership log with getMembership.');
+  const log = await relay.store.getMembershipLog(frame.space, 0);
+  const end = lastDepartureIndex(log, account);
+  if (end < 0) forbid('You were never a member of this space.');
+  send({ t: 'membership', rid: frame.rid, space: frame.space, entries: log.slice(0, end + 1).filter((e) => e.seq >= frame.since), parts: [] });
 }
 
 export async function putEnvelopes({ relay, connection, frame, send }: Request<'putEnvelopes'>, { account }: Member): Promise<void> {
