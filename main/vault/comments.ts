@@ -52,7 +52,6 @@ export class CommentStore {
   add(documentId: string, input: { text: string; anchor?: { from: number; to: number }; replyTo?: string }): CommentRecord {
     const text = input.text.trim();
     if (text.length === 0 || text.length > MAX_COMMENT_CHARS) throw new HearthError('BAD_REQUEST', `A comment is 1–${MAX_COMMENT_CHARS} characters.`);
-    const doc = this.documents.get(documentId);
     const workspaceId = this.documents.workspaceOf(documentId);
     const id = newId();
     const now = Date.now();
@@ -64,6 +63,8 @@ export class CommentStore {
     }
     let anchor: CommentRecord['anchor'];
     if (input.anchor && !input.replyTo) {
+      // Only an anchor needs the text; a plain comment must not wait for the editor's pending changes to apply.
+      const doc = this.documents.get(documentId);
       const length = A.spans(doc, ['body']).reduce((n, s) => n + (s.type === 'text' ? s.value.length : 1), 0);
       const { from, to } = input.anchor;
       if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= length)) {

@@ -1,7 +1,10 @@
 /**
  * Documents are Automerge documents persisted incrementally: each change is appended as one
  * sealed chunk, and when the appended chunks outgrow the last snapshot they are compacted into
- * a new one. A keystroke writes a few hundred bytes, never the whole document.
+ * a new one. A keystroke writes a few hundred bytes, never the whole document, and returns once
+ * the transaction holding it has committed. Whatever costs in proportion to the document
+ * (applying the editor's changes to this copy, compaction, the sealed search text, re-indexing)
+ * waits until typing pauses (see IDLE_MS), so none of it runs inside a keystroke.
  */
 import * as A from '@automerge/automerge';
 import type { Database } from 'better-sqlite3';
@@ -49,7 +52,8 @@ interface OpenDocument {
   textSeq: number;
   /** Changes already persisted but not yet applied to `doc` (see appendChanges). */
   pending: Uint8Array[];
-  applyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Runs maintain() once the document has been quiet for IDLE_MS. */
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** What the search index needs of a document, stored sealed so unlock need not load every document. */
@@ -59,17 +63,23 @@ export interface DocumentText {
   body: string;
 }
 
-/** Compaction runs once the appended changes outweigh the snapshot (amortised O(1) per change). */
+/** Compaction is due once the appended changes outweigh the snapshot (amortised O(1) per change). */
 const MIN_COMPACTION_BYTES = 64 * 1024;
+/**
+ * Past this many times the due size, a write compacts at once even without a pause: a bound on
+ * the change log (and on opening it) for someone who never stops typing for IDLE_MS.
+ */
+const COMPACTION_CEILING = 8;
 /** updatedAt is refreshed at most this often while typing; title and tag changes write at once. */
 const HEAD_REFRESH_MS = 1000;
 /**
  * Applying a change made in another replica costs Automerge 3.5 time in proportion to the
  * document (about 60–100 ms on a 100k-character document, even through its backend), while
  * persisting it costs well under a millisecond. So the editor's changes are persisted at once and
- * applied to this copy only when something reads it, or once typing pauses this long.
+ * applied to this copy only when something reads it, or once typing pauses this long; compaction
+ * and the search text wait for the same pause.
  */
-const APPLY_WHEN_IDLE_MS = 2000;
+const IDLE_MS = 2000;
 
 /** Told about every persisted change with its Automerge change bytes. */
 export type DocumentListener = (documentId: string, changes: Uint8Array[]) => void;
@@ -154,11 +164,11 @@ export class DocumentStore {
       headWrittenAt: times.updatedAt,
       textSeq: -1,
       pending: [],
-      applyTimer: undefined,
+      idleTimer: undefined,
     };
     this.writeText(entry, key, 0);
     this.open.set(id, entry);
-    this.search.indexDocument(id, workspaceId, head.title, bodyText(doc), head.tags);
+    this.search.indexDocument(id, workspaceId, () => ({ title: head.title, body: bodyText(doc), tags: head.tags }));
     return entry;
   }
 
@@ -237,7 +247,7 @@ export class DocumentStore {
     this.forgetDocuments([id]);
     this.search.removeDocument(id);
     const entry = this.load(id);
-    this.search.indexDocument(id, toWorkspaceId, entry.head.title, bodyText(this.current(entry)), entry.head.tags);
+    this.search.indexDocument(id, toWorkspaceId, () => ({ title: entry.head.title, body: bodyText(this.current(entry)), tags: entry.head.tags }));
   }
 
   /** Drops loaded copies (after a transaction that changed them was rolled back); the next read loads them again. */
@@ -245,7 +255,7 @@ export class DocumentStore {
     for (const id of ids) {
       const entry = this.open.get(id);
       if (!entry) continue;
-      clearTimeout(entry.applyTimer);
+      clearTimeout(entry.idleTimer);
       this.open.delete(id);
     }
   }
@@ -316,7 +326,7 @@ export class DocumentStore {
 
   /**
    * The editor's fast path: persists changes made in its replica at once (each checked to be a
-   * well-formed Automerge change) and applies them to this copy later (see APPLY_WHEN_IDLE_MS).
+   * well-formed Automerge change) and applies them to this copy later (see IDLE_MS).
    */
   appendChanges(id: string, changes: Uint8Array[]): void {
     const entry = this.load(id);
@@ -328,11 +338,6 @@ export class DocumentStore {
       }
     }
     const bytes = concat(changes);
-    if (entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes)) {
-      // Time to compact, which needs the whole document: apply now (once per snapshot's worth).
-      this.applyChanges(id, changes);
-      return;
-    }
     const key = this.workspaces.keyOf(entry.workspaceId);
     const now = Date.now();
     const writeHead = now - entry.headWrittenAt >= HEAD_REFRESH_MS;
@@ -345,23 +350,57 @@ export class DocumentStore {
     entry.logBytes += bytes.length;
     if (writeHead) entry.headWrittenAt = now;
     entry.pending.push(...changes);
-    clearTimeout(entry.applyTimer);
-    entry.applyTimer = setTimeout(() => {
+    if (this.compactionOverdue(entry)) this.maintain(entry);
+    else this.whenIdle(entry);
+    this.notify(entry, changes);
+  }
+
+  /** (Re)arms the pause after which maintain() runs for this document. */
+  private whenIdle(entry: OpenDocument): void {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = setTimeout(() => {
+      entry.idleTimer = undefined;
+      if (this.open.get(entry.id) !== entry) return;
       try {
-        if (this.open.get(entry.id) === entry) this.current(entry);
+        this.maintain(entry);
       } catch {
         // A change that cannot be applied stays persisted; the next read reports it.
       }
-    }, APPLY_WHEN_IDLE_MS);
-    entry.applyTimer.unref?.();
-    this.notify(entry, changes);
+    }, IDLE_MS);
+    entry.idleTimer.unref?.();
+  }
+
+  /**
+   * What waits for a pause in typing: the pending changes applied to this copy, a compaction
+   * when one is due (a new snapshot replaces the chunks before it, the sealed search text with it),
+   * and the search index's re-reading of the text (scheduled by current()).
+   */
+  private maintain(entry: OpenDocument): void {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    this.current(entry);
+    if (entry.logBytes <= Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes)) return;
+    const key = this.workspaces.keyOf(entry.workspaceId);
+    const snapshot = A.save(entry.doc);
+    const seq = entry.nextSeq;
+    this.inTransaction(() => {
+      this.insertChunk(key, entry.workspaceId, entry.id, seq, 'snapshot', snapshot);
+      this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, seq);
+      // Compaction already costs O(document); refreshing the search text rides along.
+      this.writeText(entry, key, seq);
+    });
+    entry.nextSeq = seq + 1;
+    entry.snapshotBytes = snapshot.length;
+    entry.logBytes = 0;
+  }
+
+  private compactionOverdue(entry: OpenDocument): boolean {
+    return entry.logBytes > COMPACTION_CEILING * Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
   }
 
   /** The document with every persisted change applied. */
   private current(entry: OpenDocument): HearthDoc {
     if (entry.pending.length === 0) return entry.doc;
-    clearTimeout(entry.applyTimer);
-    entry.applyTimer = undefined;
     const pending = entry.pending;
     entry.pending = [];
     try {
@@ -390,7 +429,7 @@ export class DocumentStore {
   delete(id: string): void {
     const entry = this.load(id);
     this.sql('DELETE FROM documents WHERE id = ?').run(id);
-    clearTimeout(entry.applyTimer);
+    clearTimeout(entry.idleTimer);
     this.open.delete(id);
     this.search.removeDocument(id);
     this.audit.record('document.deleted', entry.id);
@@ -412,14 +451,14 @@ export class DocumentStore {
 
   /** Drops every loaded document (on lock). */
   forget(): void {
-    for (const entry of this.open.values()) clearTimeout(entry.applyTimer);
+    for (const entry of this.open.values()) clearTimeout(entry.idleTimer);
     this.open.clear();
   }
 
   forgetWorkspace(workspaceId: string): void {
     for (const [id, entry] of this.open) {
       if (entry.workspaceId !== workspaceId) continue;
-      clearTimeout(entry.applyTimer);
+      clearTimeout(entry.idleTimer);
       this.open.delete(id);
     }
   }
@@ -463,7 +502,7 @@ export class DocumentStore {
       headWrittenAt: 0,
       textSeq: row.textSeq,
       pending: [],
-      applyTimer: undefined,
+      idleTimer: undefined,
     };
     // A crash between saving a change and refreshing the head leaves the head behind the document.
     if (headBehind(head, doc.title, doc.tags)) {
@@ -483,32 +522,27 @@ export class DocumentStore {
     const headChanged = headBehind(entry.head, title, tags);
     const writeHead = headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS;
     entry.head = { ...entry.head, title, tags: headChanged ? [...tags] : entry.head.tags, updatedAt: now };
-    const compact = entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
     this.inTransaction(() => {
-      if (compact) {
-        const snapshot = A.save(entry.doc);
-        this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'snapshot', snapshot);
-        this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, entry.nextSeq);
-        entry.snapshotBytes = snapshot.length;
-        entry.logBytes = 0;
-        // Compaction already costs O(document); refreshing the search text rides along.
-        this.writeText(entry, key, entry.nextSeq);
-      } else {
-        this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'changes', bytes);
-        entry.logBytes += bytes.length;
-      }
+      this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'changes', bytes);
       if (writeHead) {
         this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
       }
     });
+    entry.logBytes += bytes.length;
     entry.nextSeq += 1;
     entry.persistedHeads = A.getHeads(entry.doc);
     if (writeHead) entry.headWrittenAt = now;
     this.search.scheduleDocument(entry.id, entry.workspaceId, entry.head.title, () => ({ title: entry.head.title, body: bodyText(entry.doc), tags: entry.head.tags }));
+    if (this.compactionOverdue(entry)) this.maintain(entry);
+    else this.whenIdle(entry);
   }
 
-  /** Writes what the refresh interval held back — updatedAt and the search text — before lock or exit. */
+  /**
+   * Writes what waited for a pause — updatedAt, a due compaction and the search text — before
+   * lock, exit or a backup.
+   */
   flush(): void {
+    for (const entry of this.open.values()) this.maintain(entry);
     this.inTransaction(() => {
       for (const entry of this.open.values()) {
         const key = this.workspaces.keyOf(entry.workspaceId);

@@ -31,6 +31,7 @@ import { SearchIndex, type SearchHit } from './search.ts';
 import { associatedData, sealJson } from './sealed-records.ts';
 import { SyncStateStore } from './sync-state.ts';
 import { WorkspaceStore } from './workspaces.ts';
+import { WalKeeper } from './wal.ts';
 
 export const VAULT_FILE_NAME = 'vault.sqlite';
 
@@ -120,12 +121,12 @@ export class Vault {
   /** The public links this vault published (main/sync/links.ts). */
   readonly links: LinkRecordStore;
   private readonly searchIndex: SearchIndex;
-  private searchIndexBuilt = false;
   readonly audit: AuditLog;
   private locked = false;
 
   /** How this vault's SQLite was opened (Electron passes its own native build); copies open the same way. */
   private openOptions: OpenOptions = {};
+  private readonly wal: WalKeeper;
 
   private constructor(
     readonly dir: string,
@@ -135,6 +136,7 @@ export class Vault {
     private readonly recordsKey: Uint8Array,
     private identity: StoredIdentity,
   ) {
+    this.wal = new WalKeeper(db, `${vaultFile(dir)}-wal`);
     this.audit = new AuditLog(db, recordsKey, () => this.identity.profile.username);
     this.workspaces = new WorkspaceStore(db, recordsKey, this.audit);
     this.searchIndex = new SearchIndex();
@@ -335,12 +337,8 @@ export class Vault {
    * the background right after unlock; search() builds it on first use if it is not there yet.
    */
   buildSearchIndex(): void {
-    if (this.searchIndexBuilt) return;
-    for (const { id, workspaceId, text } of this.documents.searchTexts()) {
-      this.searchIndex.indexDocument(id, workspaceId, text.title, text.body, text.tags);
-    }
-    for (const comment of this.comments.allRecords()) this.searchIndex.indexComment(comment.id, comment.documentId, comment.workspaceId, comment.text);
-    this.searchIndexBuilt = true;
+    if (this.searchIndex.built) return;
+    this.searchIndex.build(this.documents.searchTexts(), this.comments.allRecords());
   }
 
   /** Deletes a workspace with everything in it; its key is destroyed with it. `quiet`: see WorkspaceStore.delete. */
@@ -374,7 +372,6 @@ export class Vault {
     this.workspaces.reload();
     this.documents.forgetDocuments(documentIds);
     this.searchIndex.clear();
-    this.searchIndexBuilt = false;
   }
 
   /** Runs `fn` as one SQLite transaction: all of its writes land, or none do (bulk import). */
@@ -474,6 +471,7 @@ export class Vault {
     this.workspaces.forget();
     wipeBytes(this.masterKey);
     wipeBytes(this.recordsKey);
+    this.wal.stop();
     this.db.close();
   }
 
