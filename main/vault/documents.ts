@@ -342,10 +342,12 @@ export class DocumentStore {
     const now = Date.now();
     const writeHead = now - entry.headWrittenAt >= HEAD_REFRESH_MS;
     entry.head = { ...entry.head, updatedAt: now };
-    this.inTransaction(() => {
+    const write = () => {
       this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'changes', bytes);
       if (writeHead) this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
-    });
+    };
+    if (writeHead) this.inTransaction(write);
+    else write();
     entry.nextSeq += 1;
     entry.logBytes += bytes.length;
     if (writeHead) entry.headWrittenAt = now;
@@ -522,12 +524,15 @@ export class DocumentStore {
     const headChanged = headBehind(entry.head, title, tags);
     const writeHead = headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS;
     entry.head = { ...entry.head, title, tags: headChanged ? [...tags] : entry.head.tags, updatedAt: now };
-    this.inTransaction(() => {
+    const write = () => {
       this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'changes', bytes);
       if (writeHead) {
         this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
       }
-    });
+    };
+    // A lone insert commits by itself (SQLite's autocommit): BEGIN and COMMIT around it cost about as much again.
+    if (writeHead) this.inTransaction(write);
+    else write();
     entry.logBytes += bytes.length;
     entry.nextSeq += 1;
     entry.persistedHeads = A.getHeads(entry.doc);
