@@ -51,10 +51,23 @@ export async function typingPlans(options: BenchOptions): Promise<SectionPlan[]>
         short: async () => summary(await shortTyping.type(keys)),
       },
       rows: [
-        { name: 'keydown → painted, median', hearth: { contender: 'hearth', metric: 'p50', unit: 'ms' }, peer: { contender: 'short', metric: 'p50', unit: 'ms' } },
+        {
+          name: 'keydown → painted, median',
+          hearth: { contender: 'hearth', metric: 'p50', unit: 'ms' },
+          peer: { contender: 'short', metric: 'p50', unit: 'ms' },
+        },
         { name: 'keydown → painted, p95', hearth: { contender: 'hearth', metric: 'p95', unit: 'ms' }, peer: { contender: 'short', metric: 'p95', unit: 'ms' } },
-        { name: 'keydown → painted, p99', hearth: { contender: 'hearth', metric: 'p99', unit: 'ms' }, peer: { contender: 'short', metric: 'p99', unit: 'ms' }, goal: goals.below(16) },
-        { name: 'keydown → painted, slowest', hearth: { contender: 'hearth', metric: 'max', unit: 'ms' }, peer: { contender: 'short', metric: 'max', unit: 'ms' } },
+        {
+          name: 'keydown → painted, p99',
+          hearth: { contender: 'hearth', metric: 'p99', unit: 'ms' },
+          peer: { contender: 'short', metric: 'p99', unit: 'ms' },
+          goal: goals.below(16),
+        },
+        {
+          name: 'keydown → painted, slowest',
+          hearth: { contender: 'hearth', metric: 'max', unit: 'ms' },
+          peer: { contender: 'short', metric: 'max', unit: 'ms' },
+        },
       ],
       notes: [
         `Per run: ${keys} keys typed at 10 a second into the middle of the trace document (1,000-odd paragraphs, about 104k characters), the real renderer built by Vite in production mode, served in browser mode from a real vault. Each key is timed from keydown to the first task after the next animation frame (style, layout and paint done). Profile a run with \`node --import tsx bench/typing.ts --profile FILE\`.`,
@@ -136,7 +149,9 @@ export async function appPlans(options: BenchOptions): Promise<SectionPlan[]> {
           const unlocked = await inProcessApi.unlock(PASSPHRASE);
           if (!unlocked.ok) throw new Error(unlocked.error.message);
           const inProcess = await keystrokes(inProcessApi, paperId, count);
-          const socketApi = await connectBrowserApi(server.origin, server.token, { createSocket: (url, protocols) => new WebSocket(url, protocols, { origin: server.origin }) as unknown as WebSocketLike });
+          const socketApi = await connectBrowserApi(server.origin, server.token, {
+            createSocket: (url, protocols) => new WebSocket(url, protocols, { origin: server.origin }) as unknown as WebSocketLike,
+          });
           const overSocket = await keystrokes(socketApi, paperId, count);
           inProcessApi.close();
           await session.lock('user');
@@ -151,12 +166,24 @@ export async function appPlans(options: BenchOptions): Promise<SectionPlan[]> {
         },
       },
       rows: [
-        { name: 'cold start to the unlock screen (new browser context)', hearth: { contender: 'hearth', metric: 'coldStart', unit: 'ms' }, goal: goals.below(1000) },
+        {
+          name: 'cold start to the unlock screen (new browser context)',
+          hearth: { contender: 'hearth', metric: 'coldStart', unit: 'ms' },
+          goal: goals.below(1000),
+        },
         { name: 'unlock to the document list, Argon2id excluded', hearth: { contender: 'hearth', metric: 'toList', unit: 'ms' }, goal: goals.below(1000) },
         { name: 'keystroke to saved, 100k-char document, in-process door: median', hearth: { contender: 'hearth', metric: 'inProcessP50', unit: 'ms' } },
-        { name: 'keystroke to saved, 100k-char document, in-process door: p99', hearth: { contender: 'hearth', metric: 'inProcessP99', unit: 'ms' }, goal: goals.below(16) },
+        {
+          name: 'keystroke to saved, 100k-char document, in-process door: p99',
+          hearth: { contender: 'hearth', metric: 'inProcessP99', unit: 'ms' },
+          goal: goals.below(16),
+        },
         { name: 'keystroke to saved, 100k-char document, over the WebSocket: median', hearth: { contender: 'hearth', metric: 'socketP50', unit: 'ms' } },
-        { name: 'keystroke to saved, 100k-char document, over the WebSocket: p99', hearth: { contender: 'hearth', metric: 'socketP99', unit: 'ms' }, goal: goals.below(16) },
+        {
+          name: 'keystroke to saved, 100k-char document, over the WebSocket: p99',
+          hearth: { contender: 'hearth', metric: 'socketP99', unit: 'ms' },
+          goal: goals.below(16),
+        },
       ],
       notes: [
         `Keystroke to saved: ${count} Automerge changes in a replica of the trace document, each sent through the real door (schema check, vault append, sealed row) until the call returns. Rendering in the page is the typing section's.`,

@@ -179,9 +179,21 @@ export async function measureSection(plan: SectionPlan, options: BenchOptions, l
     const peerMedian = median(peer.filter(Number.isFinite));
     const ratio = row.peer ? hearthMedian / peerMedian : undefined;
     const perRound = row.peer ? hearth.map((h, i) => h / peer[i]!).filter(Number.isFinite) : [];
-    const ratioText = ratio === undefined || !Number.isFinite(ratio) ? '—' : perRound.length > 1 ? `${ratio.toFixed(2)}x (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})` : `${ratio.toFixed(2)}x`;
+    const ratioText =
+      ratio === undefined || !Number.isFinite(ratio)
+        ? '—'
+        : perRound.length > 1
+          ? `${ratio.toFixed(2)}x (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`
+          : `${ratio.toFixed(2)}x`;
     const met = !row.goal || !Number.isFinite(hearthMedian) ? '' : row.goal.met(hearthMedian, ratio) ? 'yes' : '**no**';
-    return { name: row.name, hearth: spread(hearth, row.hearth.unit), peer: row.peer ? spread(peer, row.peer.unit) : '—', ratio: ratioText, goal: row.goal?.text ?? '', met };
+    return {
+      name: row.name,
+      hearth: spread(hearth, row.hearth.unit),
+      peer: row.peer ? spread(peer, row.peer.unit) : '—',
+      ratio: ratioText,
+      goal: row.goal?.text ?? '',
+      met,
+    };
   });
   const notes = typeof plan.notes === 'function' ? plan.notes(trials) : (plan.notes ?? []);
   return {
@@ -205,7 +217,11 @@ const loadText = (load: number[]) => load.map((l) => l.toFixed(2)).join(' ');
 
 export function renderSection(result: SectionResult): string {
   const lines = [`## ${result.title}`, ''];
-  if (result.busy) lines.push(`> **Busy machine:** the load average was above ${cpus().length} (the core count) before or after this section; other work inflated its figures.`, '');
+  if (result.busy)
+    lines.push(
+      `> **Busy machine:** the load average was above ${cpus().length} (the core count) before or after this section; other work inflated its figures.`,
+      '',
+    );
   if (result.quick) lines.push('> **Quick run:** smaller sizes and fewer runs, to check the bench works; not for decisions.', '');
   lines.push(`Peer: ${result.peer}`, '', '| measure | Hearth | peer | ratio | goal | met |', '|---|---|---|---|---|---|');
   for (const row of result.rows) lines.push(`| ${row.name} | ${row.hearth} | ${row.peer} | ${row.ratio} | ${row.goal} | ${row.met} |`);

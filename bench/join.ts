@@ -43,7 +43,11 @@ async function hearthJoin(documents: number, root: string): Promise<JoinResult &
   const relay = await startRelay({ port: 0, dataDir: join(root, 'relay'), log: () => {} });
   try {
     const make = async (name: string) => {
-      const vault = await Vault.create(join(root, name), { passphrase: 'bench passphrase', profile: { username: `${name}-${process.pid}`, displayName: name }, kdfCost: MIN_KDF_COST });
+      const vault = await Vault.create(join(root, name), {
+        passphrase: 'bench passphrase',
+        profile: { username: `${name}-${process.pid}`, displayName: name },
+        kdfCost: MIN_KDF_COST,
+      });
       // A snapshot once a document has a few relay changes, so the joiner gets "snapshot plus tail".
       const engine = new SyncEngine(vault, { snapshotEvery: SITTINGS - 1 });
       await engine.register(relay.url);
@@ -60,7 +64,8 @@ async function hearthJoin(documents: number, root: string): Promise<JoinResult &
     }
     for (let sitting = 0; sitting < SITTINGS; sitting++) {
       ids.forEach((id, d) => {
-        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++) owner.vault.documents.change(id, (doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
+        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++)
+          owner.vault.documents.change(id, (doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
       });
       await owner.engine.syncOnce(workspace.id);
     }
@@ -124,7 +129,8 @@ async function automergeRepoJoin(documents: number): Promise<JoinResult> {
     // The same edits in the same order as Hearth's sittings.
     for (let sitting = 0; sitting < SITTINGS; sitting++) {
       handles.forEach((handle, d) => {
-        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++) handle.change((doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
+        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++)
+          handle.change((doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
       });
     }
     for (const handle of handles) {
@@ -185,12 +191,20 @@ export async function joinPlans(options: BenchOptions): Promise<SectionPlan[]> {
           return { ms: result.ms, bytes: result.bytes };
         },
       },
-      rows: [{ name: `accept → ${documents} documents readable (${EDITS + 1} changes each)`, hearth: { contender: 'hearth', metric: 'ms', unit: 'ms' }, peer: { contender: 'automergeRepo', metric: 'ms', unit: 'ms' } }],
+      rows: [
+        {
+          name: `accept → ${documents} documents readable (${EDITS + 1} changes each)`,
+          hearth: { contender: 'hearth', metric: 'ms', unit: 'ms' },
+          peer: { contender: 'automergeRepo', metric: 'ms', unit: 'ms' },
+        },
+      ],
       notes: (trials) => {
         const same = trials['hearth']!.every((t, i) => t['bytes'] === trials['automergeRepo']![i]?.['bytes']);
         return [
           `Hearth: the new member fetches the workspace index, then per document the relay's encrypted snapshot${snapshotted ? '' : ' (none was taken in some run)'} and the tail after it, verifies each signature against the membership log, decrypts, and persists each document sealed in its vault (SQLite). automerge-repo: the joiner finds every document by URL from a server that holds them in memory; nothing is verified, encrypted or stored.`,
-          same ? `Both joins read the same ${(bytes / 1024).toFixed(0)} KiB of text in every run.` : '**The two joins read different text in some run; the figures do not compare.**',
+          same
+            ? `Both joins read the same ${(bytes / 1024).toFixed(0)} KiB of text in every run.`
+            : '**The two joins read different text in some run; the figures do not compare.**',
         ];
       },
     },

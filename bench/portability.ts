@@ -44,7 +44,11 @@ export async function portabilityPlans(options: BenchOptions): Promise<SectionPl
         workspaceId = vault.workspaces.list()[0]!.id;
         vault.transaction(() => {
           for (let i = 0; i < documents; i++) {
-            vault.documents.create(workspaceId, { title: `Note ${i}`, tags: ['bench'], init: (d) => A.splice(d, ['body'], 0, 0, `Body of note ${i}. `.repeat(20)) });
+            vault.documents.create(workspaceId, {
+              title: `Note ${i}`,
+              tags: ['bench'],
+              init: (d) => A.splice(d, ['body'], 0, 0, `Body of note ${i}. `.repeat(20)),
+            });
           }
         });
         // Eight files from a pattern, streamed in.
@@ -62,7 +66,8 @@ export async function portabilityPlans(options: BenchOptions): Promise<SectionPl
         docsVault = await Vault.create(join(root, 'docs-only'), { passphrase: 'bench passphrase', profile, kdfCost: MIN_KDF_COST });
         const docsWs = docsVault.workspaces.list()[0]!;
         docsVault.transaction(() => {
-          for (let i = 0; i < documents; i++) docsVault.documents.create(docsWs.id, { title: `Note ${i}`, init: (d) => A.splice(d, ['body'], 0, 0, `Body of note ${i}. `.repeat(20)) });
+          for (let i = 0; i < documents; i++)
+            docsVault.documents.create(docsWs.id, { title: `Note ${i}`, init: (d) => A.splice(d, ['body'], 0, 0, `Body of note ${i}. `.repeat(20)) });
         });
       },
       teardown() {
@@ -78,7 +83,12 @@ export async function portabilityPlans(options: BenchOptions): Promise<SectionPl
           await exportVault(vault, out);
           const exportAll = performance.now() - start;
           const exportPeak = memory.stop();
-          const target = await Vault.create(fresh('target', round), { passphrase: 'bench passphrase', profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+          const target = await Vault.create(fresh('target', round), {
+            passphrase: 'bench passphrase',
+            profile,
+            kdfCost: MIN_KDF_COST,
+            personalWorkspace: false,
+          });
           memory = peakRss();
           start = performance.now();
           await importPath(target, out);
@@ -89,7 +99,12 @@ export async function portabilityPlans(options: BenchOptions): Promise<SectionPl
           start = performance.now();
           await exportVault(docsVault, docsOut);
           const exportDocs = performance.now() - start;
-          const docsTarget = await Vault.create(fresh('docs-target', round), { passphrase: 'bench passphrase', profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+          const docsTarget = await Vault.create(fresh('docs-target', round), {
+            passphrase: 'bench passphrase',
+            profile,
+            kdfCost: MIN_KDF_COST,
+            personalWorkspace: false,
+          });
           start = performance.now();
           await importPath(docsTarget, docsOut);
           const importDocs = performance.now() - start;
@@ -115,12 +130,36 @@ export async function portabilityPlans(options: BenchOptions): Promise<SectionPl
         },
       },
       rows: [
-        { name: `export, ${documents.toLocaleString('en')} documents only`, hearth: { contender: 'hearth', metric: 'exportDocs', unit: 'ms' }, goal: goals.below(10_000) },
-        { name: `import, ${documents.toLocaleString('en')} documents only`, hearth: { contender: 'hearth', metric: 'importDocs', unit: 'ms' }, goal: goals.below(10_000) },
-        { name: 'export, documents + files', hearth: { contender: 'hearth', metric: 'exportAll', unit: 'ms' }, peer: { contender: 'copy', metric: 'exportAll', unit: 'ms' } },
-        { name: 'import, documents + files', hearth: { contender: 'hearth', metric: 'importAll', unit: 'ms' }, peer: { contender: 'copy', metric: 'importAll', unit: 'ms' } },
-        { name: 'peak memory above baseline, export', hearth: { contender: 'hearth', metric: 'exportPeak', unit: 'MiB' }, goal: goals.below(memoryLimit, 'MiB') },
-        { name: 'peak memory above baseline, import', hearth: { contender: 'hearth', metric: 'importPeak', unit: 'MiB' }, goal: goals.below(memoryLimit, 'MiB') },
+        {
+          name: `export, ${documents.toLocaleString('en')} documents only`,
+          hearth: { contender: 'hearth', metric: 'exportDocs', unit: 'ms' },
+          goal: goals.below(10_000),
+        },
+        {
+          name: `import, ${documents.toLocaleString('en')} documents only`,
+          hearth: { contender: 'hearth', metric: 'importDocs', unit: 'ms' },
+          goal: goals.below(10_000),
+        },
+        {
+          name: 'export, documents + files',
+          hearth: { contender: 'hearth', metric: 'exportAll', unit: 'ms' },
+          peer: { contender: 'copy', metric: 'exportAll', unit: 'ms' },
+        },
+        {
+          name: 'import, documents + files',
+          hearth: { contender: 'hearth', metric: 'importAll', unit: 'ms' },
+          peer: { contender: 'copy', metric: 'importAll', unit: 'ms' },
+        },
+        {
+          name: 'peak memory above baseline, export',
+          hearth: { contender: 'hearth', metric: 'exportPeak', unit: 'MiB' },
+          goal: goals.below(memoryLimit, 'MiB'),
+        },
+        {
+          name: 'peak memory above baseline, import',
+          hearth: { contender: 'hearth', metric: 'importPeak', unit: 'MiB' },
+          goal: goals.below(memoryLimit, 'MiB'),
+        },
       ],
       notes: [`Memory goal: streamed, well under the ${fileBytes / 1024 ** 2} MiB of files (here: under ${memoryLimit / 1024 ** 2} MiB above the baseline).`],
     },

@@ -97,7 +97,13 @@ function stampedSocket(url: string, ledger: Ledger, gate: { closed: boolean; que
   } as WebSocketLike;
 }
 
-async function hearthClients(port: number, n: number, ledger: Ledger, editsPerClient: number, gate: { closed: boolean; queue: Array<() => void> }): Promise<LoadClient[]> {
+async function hearthClients(
+  port: number,
+  n: number,
+  ledger: Ledger,
+  editsPerClient: number,
+  gate: { closed: boolean; queue: Array<() => void> },
+): Promise<LoadClient[]> {
   const url = `ws://127.0.0.1:${port}/`;
   const people = await inBatches(n, 50, async (i) => {
     const keys: IdentityKeys = generateIdentityKeys();
@@ -125,7 +131,15 @@ async function hearthClients(port: number, n: number, ledger: Ledger, editsPerCl
       // Sealed and signed ahead of the run: each real client does that on its own machine.
       const changes = Array.from({ length: editsPerClient }, (_, k) => {
         const stamp = `c${who}-${k}`;
-        return { stamp, bytes: sealChange({ space, doc: 'doc', kind: 'content', epoch: 0, head, author: person.id, id: stamp, at: Date.now() }, plaintext, key, person.keys.signSecretKey) };
+        return {
+          stamp,
+          bytes: sealChange(
+            { space, doc: 'doc', kind: 'content', epoch: 0, head, author: person.id, id: stamp, at: Date.now() },
+            plaintext,
+            key,
+            person.keys.signSecretKey,
+          ),
+        };
       });
       let next = 0;
       clients.push({
@@ -278,7 +292,15 @@ async function typeInRooms(message: Extract<ToClients, { op: 'type' }>, reply: (
   }
   for (const client of clients) client.close();
   const peers = Math.min(ROOM, message.clients) - 1;
-  reply({ op: 'typed', latencies: latencies.sort((a, b) => a - b), edits, expected: edits * peers, cpuSeconds: (cpu.user + cpu.system) / 1e6, elapsedS, typingErrors });
+  reply({
+    op: 'typed',
+    latencies: latencies.sort((a, b) => a - b),
+    edits,
+    expected: edits * peers,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    elapsedS,
+    typingErrors,
+  });
 }
 
 let held: Array<{ close(): void; open(): boolean }> = [];
@@ -286,7 +308,10 @@ let held: Array<{ close(): void; open(): boolean }> = [];
 async function hold(message: Extract<ToClients, { op: 'hold' }>, reply: (m: FromClients) => void): Promise<void> {
   held = await inBatches(message.count, 100, async (i) => {
     if (message.kind === 'hearth') {
-      const client = await RelayClient.connect(`ws://127.0.0.1:${message.port}/`, (u) => new WebSocket(u, { perMessageDeflate: false }) as unknown as WebSocketLike);
+      const client = await RelayClient.connect(
+        `ws://127.0.0.1:${message.port}/`,
+        (u) => new WebSocket(u, { perMessageDeflate: false }) as unknown as WebSocketLike,
+      );
       await client.register(generateIdentityKeys(), { username: `idle-${i}-${process.pid}`, displayName: 'Idle' });
       return { close: () => client.close(), open: () => !client.closed };
     }

@@ -30,7 +30,10 @@ process.on('exit', () => {
 });
 
 export function forkTs(script: string, args: string[], execArgv: string[] = []): ChildProcess {
-  const child = fork(new URL(script, import.meta.url).pathname, args, { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL(script, import.meta.url).pathname, args, {
+    execArgv: ['--import', 'tsx', ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
@@ -177,15 +180,40 @@ export async function relayPlans(options: BenchOptions): Promise<SectionPlan[]> 
   const rows: RowPlan[] = [];
   for (const n of sizes) {
     for (const peer of ['echo', 'automerge'] as const) {
-      rows.push({ name: `N=${n}: p50 edit-to-peer (vs ${peer})`, hearth: { contender: `hearth@${n}`, metric: 'p50', unit: 'ms' }, peer: { contender: `${peer}@${n}`, metric: 'p50', unit: 'ms' } });
-      rows.push({ name: `N=${n}: p99 edit-to-peer (vs ${peer})`, hearth: { contender: `hearth@${n}`, metric: 'p99', unit: 'ms' }, peer: { contender: `${peer}@${n}`, metric: 'p99', unit: 'ms' }, ...(peer === 'echo' ? { goal: p99Goal } : {}) });
-      rows.push({ name: `N=${n}: relay CPU per edit (vs ${peer})`, hearth: { contender: `hearth@${n}`, metric: 'relayCpuPerEdit', unit: 'ms' }, peer: { contender: `${peer}@${n}`, metric: 'relayCpuPerEdit', unit: 'ms' } });
-      rows.push({ name: `N=${n}: deliveries that arrived (vs ${peer})`, hearth: { contender: `hearth@${n}`, metric: 'delivered', unit: '%' }, peer: { contender: `${peer}@${n}`, metric: 'delivered', unit: '%' } });
+      rows.push({
+        name: `N=${n}: p50 edit-to-peer (vs ${peer})`,
+        hearth: { contender: `hearth@${n}`, metric: 'p50', unit: 'ms' },
+        peer: { contender: `${peer}@${n}`, metric: 'p50', unit: 'ms' },
+      });
+      rows.push({
+        name: `N=${n}: p99 edit-to-peer (vs ${peer})`,
+        hearth: { contender: `hearth@${n}`, metric: 'p99', unit: 'ms' },
+        peer: { contender: `${peer}@${n}`, metric: 'p99', unit: 'ms' },
+        ...(peer === 'echo' ? { goal: p99Goal } : {}),
+      });
+      rows.push({
+        name: `N=${n}: relay CPU per edit (vs ${peer})`,
+        hearth: { contender: `hearth@${n}`, metric: 'relayCpuPerEdit', unit: 'ms' },
+        peer: { contender: `${peer}@${n}`, metric: 'relayCpuPerEdit', unit: 'ms' },
+      });
+      rows.push({
+        name: `N=${n}: deliveries that arrived (vs ${peer})`,
+        hearth: { contender: `hearth@${n}`, metric: 'delivered', unit: '%' },
+        peer: { contender: `${peer}@${n}`, metric: 'delivered', unit: '%' },
+      });
     }
   }
   for (const peer of ['echo', 'automerge'] as const) {
-    rows.push({ name: `heap per idle connection after GC, ${held.toLocaleString('en')} held (vs ${peer})`, hearth: { contender: 'memory-hearth', metric: 'heap', unit: 'KiB' }, peer: { contender: `memory-${peer}`, metric: 'heap', unit: 'KiB' } });
-    rows.push({ name: `RSS per idle connection after GC, ${held.toLocaleString('en')} held (vs ${peer})`, hearth: { contender: 'memory-hearth', metric: 'rss', unit: 'KiB' }, peer: { contender: `memory-${peer}`, metric: 'rss', unit: 'KiB' } });
+    rows.push({
+      name: `heap per idle connection after GC, ${held.toLocaleString('en')} held (vs ${peer})`,
+      hearth: { contender: 'memory-hearth', metric: 'heap', unit: 'KiB' },
+      peer: { contender: `memory-${peer}`, metric: 'heap', unit: 'KiB' },
+    });
+    rows.push({
+      name: `RSS per idle connection after GC, ${held.toLocaleString('en')} held (vs ${peer})`,
+      hearth: { contender: 'memory-hearth', metric: 'rss', unit: 'KiB' },
+      peer: { contender: `memory-${peer}`, metric: 'rss', unit: 'KiB' },
+    });
   }
 
   const capacity = (trials: Record<string, Trial[]>, kind: Kind): string => {
@@ -219,7 +247,9 @@ export async function relayPlans(options: BenchOptions): Promise<SectionPlan[]> 
               continue;
             }
             const m = (metric: string) => median(measured.map((t) => t[metric] ?? NaN));
-            notes.push(`N=${n} ${kind}: ${m('edits').toFixed(0)} edits per run, relay at ${(100 * m('relayCpuShare')).toFixed(0)}% of a core, load generator at ${(100 * m('clientCpuShare')).toFixed(0)}% (medians).`);
+            notes.push(
+              `N=${n} ${kind}: ${m('edits').toFixed(0)} edits per run, relay at ${(100 * m('relayCpuShare')).toFixed(0)}% of a core, load generator at ${(100 * m('clientCpuShare')).toFixed(0)}% (medians).`,
+            );
           }
         }
         return notes;

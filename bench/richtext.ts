@@ -52,7 +52,8 @@ export async function richtextPlans(options: BenchOptions): Promise<SectionPlan[
         mdast: () => ({ prose: timeOnce(() => fromMarkdown(proseDocument)) }),
         updateSpans() {
           const trial: Record<string, number> = {};
-          if (!options.quick) for (const [name, markdown] of edits) trial[name] = timeEdit((doc) => A.updateSpans(doc, ['body'], markdownToSpans(markdown), updateSpansConfig));
+          if (!options.quick)
+            for (const [name, markdown] of edits) trial[name] = timeEdit((doc) => A.updateSpans(doc, ['body'], markdownToSpans(markdown), updateSpansConfig));
           return trial;
         },
       },

@@ -67,7 +67,10 @@ if (crypto.fallbackReason) console.error(`bench: sodium-native did not load (${c
 function readSections(file: URL): Map<string, string> {
   const sections = new Map<string, string>();
   if (!existsSync(file)) return sections;
-  for (const part of readFileSync(file, 'utf8').split(/^(?=## )/m).slice(1)) sections.set(part.split('\n', 1)[0]!, part.trimEnd() + '\n');
+  for (const part of readFileSync(file, 'utf8')
+    .split(/^(?=## )/m)
+    .slice(1))
+    sections.set(part.split('\n', 1)[0]!, part.trimEnd() + '\n');
   return sections;
 }
 

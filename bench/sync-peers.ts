@@ -39,7 +39,12 @@ if (parentPort) {
   const users: Array<{ session: Session; api: HearthApi & { close(): void }; username: string }> = [];
   const arrivals: Array<{ token: string; at: number }> = [];
   for (const i of indices) {
-    const session = new Session({ vaultDir: join(root, `peer${i}`), dataDir: join(root, `data${i}`), kdfCost: MIN_KDF_COST, sync: { backoff: { initialMs: 50, maxMs: 500 } } });
+    const session = new Session({
+      vaultDir: join(root, `peer${i}`),
+      dataDir: join(root, `data${i}`),
+      kdfCost: MIN_KDF_COST,
+      sync: { backoff: { initialMs: 50, maxMs: 500 } },
+    });
     const api = connectInProcess(session);
     const username = `peer${i}-${process.pid}`;
     ok(await api.createVault({ passphrase: 'bench passphrase', username, displayName: `Peer ${i}` }));

@@ -77,7 +77,12 @@ function syncPlan(users: number, writes: number): SectionPlan {
     async setup() {
       root = mkdtempSync(join(tmpdir(), 'hearth-bench-sync-'));
       relay = await startRelay({ port: 0, dataDir: join(root, 'relay'), log: () => {}, limits: { maxConnections: 10_000 } });
-      writerSession = new Session({ vaultDir: join(root, 'writer'), dataDir: join(root, 'data-writer'), kdfCost: MIN_KDF_COST, sync: { backoff: { initialMs: 50, maxMs: 500 } } });
+      writerSession = new Session({
+        vaultDir: join(root, 'writer'),
+        dataDir: join(root, 'data-writer'),
+        kdfCost: MIN_KDF_COST,
+        sync: { backoff: { initialMs: 50, maxMs: 500 } },
+      });
       writer = connectInProcess(writerSession);
       ok(await writer.createVault({ passphrase: 'bench passphrase', username: `writer-${process.pid}`, displayName: 'Writer' }));
       const workspace = ok(await writer.createTeamWorkspace('Bench', relay.url));
@@ -139,7 +144,9 @@ function syncPlan(users: number, writes: number): SectionPlan {
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const reports = workers.map((w) => fromWorker(w, 'arrivals'));
         for (const worker of workers) worker.postMessage({ t: 'report' } satisfies ToPeers);
-        const samples = (await Promise.all(reports)).flatMap((r) => r.arrivals.filter(({ token }) => sentAt.has(token)).map(({ token, at }) => at - sentAt.get(token)!));
+        const samples = (await Promise.all(reports)).flatMap((r) =>
+          r.arrivals.filter(({ token }) => sentAt.has(token)).map(({ token, at }) => at - sentAt.get(token)!),
+        );
         const sorted = samples.sort((a, b) => a - b);
         const followed = (await countFollowers()) - followedBefore;
         return {
@@ -152,9 +159,20 @@ function syncPlan(users: number, writes: number): SectionPlan {
     },
     rows: [
       { name: `editor change → each reader's editor, p50 (${fullReaders} whole-app readers)`, hearth: { contender: 'hearth', metric: 'p50', unit: 'ms' } },
-      { name: `editor change → each reader's editor, p99 (${fullReaders} whole-app readers)`, hearth: { contender: 'hearth', metric: 'p99', unit: 'ms' }, goal: goals.below(100) },
+      {
+        name: `editor change → each reader's editor, p99 (${fullReaders} whole-app readers)`,
+        hearth: { contender: 'hearth', metric: 'p99', unit: 'ms' },
+        goal: goals.below(100),
+      },
       { name: 'edits that reached the readers', hearth: { contender: 'hearth', metric: 'delivered', unit: '%' } },
-      ...(followerCount ? [{ name: `edits that reached the other ${followerCount} members through the relay`, hearth: { contender: 'hearth', metric: 'followed', unit: '%' as const } }] : []),
+      ...(followerCount
+        ? [
+            {
+              name: `edits that reached the other ${followerCount} members through the relay`,
+              hearth: { contender: 'hearth', metric: 'followed', unit: '%' as const },
+            },
+          ]
+        : []),
     ],
     notes: [
       `Per run: ${writes} edits ${GAP_MS} ms apart by one user, in the middle of the 100k-character trace document. Each reader is a whole app session (API door, vault, sync engine, own relay connection): outbox, sealing, signing, relay commit (SQLite, synchronous=FULL) and fan-out, verification against the membership log, decryption, the reader's vault write, the documentChanged event and the reader page's replica update. ProseMirror rendering is the typing section's.`,

@@ -24,14 +24,26 @@ import { MIN_KDF_COST } from '../main/vault/keys.ts';
 import { traceText } from './trace.ts';
 
 const PASSPHRASE = 'bench passphrase';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Builds the production renderer into `outDir`. */
 export async function buildRenderer(outDir: string): Promise<void> {
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
   try {
-    await build({ configFile: new URL('../vite.config.ts', import.meta.url).pathname, logLevel: 'error', mode: 'production', build: { outDir, emptyOutDir: true } });
+    await build({
+      configFile: new URL('../vite.config.ts', import.meta.url).pathname,
+      logLevel: 'error',
+      mode: 'production',
+      build: { outDir, emptyOutDir: true },
+    });
   } finally {
     process.env.NODE_ENV = nodeEnv;
   }
@@ -89,7 +101,10 @@ export async function openTypingPage(options: { text?: string; paragraph?: numbe
     await page.getByRole('button', { name: /^The paper/ }).click();
     const editor = page.getByRole('textbox', { name: 'Document text' });
     const nth = options.paragraph ?? Math.floor(paragraphs.length / 2);
-    await editor.locator('p').nth(paragraphs.length - 1).waitFor({ state: 'attached' });
+    await editor
+      .locator('p')
+      .nth(paragraphs.length - 1)
+      .waitFor({ state: 'attached' });
     await page.evaluate(() => {
       const w = window as unknown as { keyTimes: number[] };
       w.keyTimes = [];

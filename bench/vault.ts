@@ -98,7 +98,12 @@ export async function recordPlans(options: BenchOptions): Promise<SectionPlan[]>
     return { insert: insert / ops, get: get / ids.length, read: read / reads, tx: tx / transactions };
   };
 
-  const row = (name: string, metric: string, goal: Goal) => ({ name, hearth: { contender: 'hearth', metric, unit: 'ms' as const }, peer: { contender: 'plain', metric, unit: 'ms' as const }, goal });
+  const row = (name: string, metric: string, goal: Goal) => ({
+    name,
+    hearth: { contender: 'hearth', metric, unit: 'ms' as const },
+    peer: { contender: 'plain', metric, unit: 'ms' as const },
+    goal,
+  });
   return [
     {
       title: 'Records: sealed rows vs plain rows (B3)',
@@ -142,7 +147,9 @@ export async function recordPlans(options: BenchOptions): Promise<SectionPlan[]>
         row("read a document's 100 comments", 'read', goals.ratioAtMost(1.3)),
         row('insert 100 comments in one transaction', 'tx', goals.ratioAtMost(1.3)),
       ],
-      notes: [`Per run: ${ops} autocommit inserts, ${ops} gets of those rows, 20 reads of a document's 100 comments (decrypted and sorted by time, as the app reads them), 10 transactions of 100 inserts.`],
+      notes: [
+        `Per run: ${ops} autocommit inserts, ${ops} gets of those rows, 20 reads of a document's 100 comments (decrypted and sorted by time, as the app reads them), 10 transactions of 100 inserts.`,
+      ],
     },
   ];
 }
@@ -198,13 +205,28 @@ export async function unlockPlans(options: BenchOptions): Promise<SectionPlan[]>
         wasmArgon2id: () => ({ kdf: timeOnce(() => wasm.argon2id(32, utf8(PASSPHRASE), randomBytes(16), opsLimit, memLimit)) }),
       },
       rows: [
-        { name: `unlock to the document list (${count.toLocaleString('en')} listed), with Argon2id`, hearth: { contender: 'hearth', metric: 'unlock', unit: 'ms' }, peer: { contender: 'nativeArgon2id', metric: 'kdf', unit: 'ms' }, goal: goals.ratioAtMost(1.5) },
-        { name: 'Argon2id in the wasm build (the page, and the Node side before sodium-native) vs sodium-native', hearth: { contender: 'wasmArgon2id', metric: 'kdf', unit: 'ms' }, peer: { contender: 'nativeArgon2id', metric: 'kdf', unit: 'ms' } },
-        { name: 'unlock to the document list with the device key (no Argon2id)', hearth: { contender: 'hearth', metric: 'withoutKdf', unit: 'ms' }, goal: goals.below(500) },
+        {
+          name: `unlock to the document list (${count.toLocaleString('en')} listed), with Argon2id`,
+          hearth: { contender: 'hearth', metric: 'unlock', unit: 'ms' },
+          peer: { contender: 'nativeArgon2id', metric: 'kdf', unit: 'ms' },
+          goal: goals.ratioAtMost(1.5),
+        },
+        {
+          name: 'Argon2id in the wasm build (the page, and the Node side before sodium-native) vs sodium-native',
+          hearth: { contender: 'wasmArgon2id', metric: 'kdf', unit: 'ms' },
+          peer: { contender: 'nativeArgon2id', metric: 'kdf', unit: 'ms' },
+        },
+        {
+          name: 'unlock to the document list with the device key (no Argon2id)',
+          hearth: { contender: 'hearth', metric: 'withoutKdf', unit: 'ms' },
+          goal: goals.below(500),
+        },
         { name: 'build the in-memory search index (once, after unlock)', hearth: { contender: 'hearth', metric: 'index', unit: 'ms' } },
         { name: 'full-text search, mean of 4 queries', hearth: { contender: 'hearth', metric: 'search', unit: 'ms' }, goal: goals.below(50) },
       ],
-      notes: ['Argon2id in the vault: 3 passes over 128 MiB, the default for a new vault (goal 0.3–1 s on its own). The unlock ratio is all of unlock (read the key material, Argon2id, unwrap, open the identity, migrations, list) over Argon2id alone.'],
+      notes: [
+        'Argon2id in the vault: 3 passes over 128 MiB, the default for a new vault (goal 0.3–1 s on its own). The unlock ratio is all of unlock (read the key material, Argon2id, unwrap, open the identity, migrations, list) over Argon2id alone.',
+      ],
     },
   ];
 }
@@ -269,12 +291,22 @@ export async function tracePlans(options: BenchOptions): Promise<SectionPlan[]> 
         },
       },
       rows: [
-        { name: `${edits.length.toLocaleString('en')} edits, one change each, persisted`, hearth: { contender: 'hearth', metric: 'total', unit: 'ms' }, peer: { contender: 'raw', metric: 'total', unit: 'ms' }, goal: goals.ratioAtMost(1.3) },
+        {
+          name: `${edits.length.toLocaleString('en')} edits, one change each, persisted`,
+          hearth: { contender: 'hearth', metric: 'total', unit: 'ms' },
+          peer: { contender: 'raw', metric: 'total', unit: 'ms' },
+          goal: goals.ratioAtMost(1.3),
+        },
         { name: 'keystroke to saved in the vault, median', hearth: { contender: 'hearth', metric: 'p50', unit: 'ms' } },
         { name: 'keystroke to saved in the vault, p99', hearth: { contender: 'hearth', metric: 'p99', unit: 'ms' }, goal: goals.below(16) },
         { name: 'keystroke to saved in the vault, slowest', hearth: { contender: 'hearth', metric: 'max', unit: 'ms' } },
         { name: 'the pause after typing: compaction and search text (in the total above)', hearth: { contender: 'hearth', metric: 'flush', unit: 'ms' } },
-        { name: 'open the finished document (read, decrypt, load)', hearth: { contender: 'hearth', metric: 'open', unit: 'ms' }, peer: { contender: 'raw', metric: 'open', unit: 'ms' }, goal: openGoal },
+        {
+          name: 'open the finished document (read, decrypt, load)',
+          hearth: { contender: 'hearth', metric: 'open', unit: 'ms' },
+          peer: { contender: 'raw', metric: 'open', unit: 'ms' },
+          goal: openGoal,
+        },
       ],
     },
   ];

@@ -16,7 +16,10 @@ import { createTestVault, PASSPHRASE } from '../../support/vault.ts';
 function chunksOf(dir: string, documentId: string): { snapshots: number[]; changes: number } {
   const reader = new BetterSqlite3(join(dir, 'vault.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    const rows = reader.prepare('SELECT seq, kind FROM document_chunks WHERE document_id = ? ORDER BY seq').all(documentId) as Array<{ seq: number; kind: string }>;
+    const rows = reader.prepare('SELECT seq, kind FROM document_chunks WHERE document_id = ? ORDER BY seq').all(documentId) as Array<{
+      seq: number;
+      kind: string;
+    }>;
     return { snapshots: rows.filter((r) => r.kind === 'snapshot').map((r) => r.seq), changes: rows.filter((r) => r.kind === 'changes').length };
   } finally {
     reader.close();

@@ -4,7 +4,7 @@
 import * as A from '@automerge/automerge';
 import { pmDocFromSpans } from '@automerge/prosemirror';
 import { EditorState } from 'prosemirror-state';
-import { DecorationSet } from 'prosemirror-view';
+import type { DecorationSet } from 'prosemirror-view';
 import { describe, expect, it } from 'vitest';
 import type { PresenceEntry } from '../../../common/api/contract.ts';
 import { setBodyFromMarkdown } from '../../../common/richtext/index.ts';
@@ -19,7 +19,8 @@ function editorOf(markdown: string) {
   return { doc, state };
 }
 
-const carets = (state: EditorState) => (presenceDecorations.getState(state) as DecorationSet).find().filter((d) => (d.spec as { key?: string }).key?.startsWith('bob:'));
+const carets = (state: EditorState) =>
+  (presenceDecorations.getState(state) as DecorationSet).find().filter((d) => (d.spec as { key?: string }).key?.startsWith('bob:'));
 
 describe('presence carets', () => {
   it('are drawn at their offset and carried along by local edits', () => {
