@@ -27,6 +27,8 @@ export async function typingPlans(options: BenchOptions): Promise<SectionPlan[]>
   const keys = options.quick ? 30 : 200;
   let typing: TypingPage;
   let shortTyping: TypingPage;
+  const builtDir = mkdtempSync(join(tmpdir(), 'hearth-bench-renderer-'));
+  const rendererDir = join(builtDir, 'renderer');
   const summary = (times: number[]) => {
     const sorted = [...times].sort((a, b) => a - b);
     return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1)!, keys: sorted.length };
@@ -36,8 +38,9 @@ export async function typingPlans(options: BenchOptions): Promise<SectionPlan[]>
       title: 'Typing: keydown → painted frame in a 100k-character document, in Chromium',
       peer: 'the same page typing into a short document (what the browser and the page cost without the length)',
       async setup() {
-        typing = await openTypingPage();
-        shortTyping = await openTypingPage({ text: traceText().slice(0, 2000) });
+        await buildRenderer(rendererDir);
+        typing = await openTypingPage({ rendererDir });
+        shortTyping = await openTypingPage({ rendererDir, text: traceText().slice(0, 2000) });
         // Warm-up: the first keystrokes compile the page's hot paths.
         await typing.type(10);
         await shortTyping.type(10);
@@ -45,6 +48,7 @@ export async function typingPlans(options: BenchOptions): Promise<SectionPlan[]>
       async teardown() {
         await typing?.close();
         await shortTyping?.close();
+        rmSync(builtDir, { recursive: true, force: true });
       },
       contenders: {
         hearth: async () => summary(await typing.type(keys)),

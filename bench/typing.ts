@@ -62,14 +62,15 @@ export interface TypingPage {
 }
 
 /** A browser-mode app with the long document open, ready to type into. */
-export async function openTypingPage(options: { text?: string; paragraph?: number } = {}): Promise<TypingPage> {
+export async function openTypingPage(options: { text?: string; paragraph?: number; rendererDir?: string } = {}): Promise<TypingPage> {
   const root = mkdtempSync(join(tmpdir(), 'hearth-bench-typing-'));
   let server: BrowserServer | undefined;
   let browser: Browser | undefined;
   let session: Session | undefined;
   try {
-    const rendererDir = join(root, 'renderer');
-    await buildRenderer(rendererDir);
+    // A renderer already built for this run is served as it is.
+    const rendererDir = options.rendererDir ?? join(root, 'renderer');
+    if (!options.rendererDir) await buildRenderer(rendererDir);
     session = new Session({ vaultDir: join(root, 'vault'), dataDir: join(root, 'data'), kdfCost: MIN_KDF_COST });
     const api = connectInProcess(session);
     ok(await api.createVault({ passphrase: PASSPHRASE, username: 'typist', displayName: 'Typist' }));
