@@ -4,8 +4,11 @@
  * encrypted, signed blob → relay → each peer verifies, decrypts and persists it in its vault →
  * the peer's page hears `documentChanged` and applies the change to its own replica.
  *
- * The document is the 100k-character trace document. The writer and the relay run on the main
- * thread; up to two readers are whole app sessions, each on its own worker thread (standing in
+ * The document is a one-paragraph note, or the 100k-character trace document: applying a peer's
+ * change costs Automerge 3.5 time in proportion to the document (50–200 ms at 100k characters,
+ * in the reader's vault and again in its page), which the long document shows.
+ *
+ * The writer and the relay run on the main thread; up to two readers are whole app sessions, each on its own worker thread (standing in
  * for their own machines), and their latency is the figure. The other members of a larger team
  * follow the document through the relay from a separate process (bench/relay-clients.ts), so the
  * relay fans every edit out to all of them, but this 2-core machine does not also have to run a
@@ -59,7 +62,12 @@ function fromWorker<T extends FromPeers['t']>(worker: Worker, t: T): Promise<Ext
   });
 }
 
-function syncPlan(users: number, writes: number): SectionPlan {
+/** What the writer types into: a short note, or the trace's 100k-character paper. */
+type Document = { name: string; text: () => string };
+const NOTE: Document = { name: 'a short note', text: () => 'Minutes of the meeting. '.repeat(8) };
+const PAPER: Document = { name: 'the 100k-character trace document', text: traceText };
+
+function syncPlan(users: number, writes: number, document: Document): SectionPlan {
   let root = '';
   let relay: RunningRelay;
   let writerSession: Session;
@@ -72,7 +80,7 @@ function syncPlan(users: number, writes: number): SectionPlan {
   const fullReaders = Math.min(FULL_READERS, users - 1);
   const followerCount = users - 1 - fullReaders;
   return {
-    title: `Sync: edit-to-peer latency on loopback, ${users} users`,
+    title: `Sync: edit-to-peer latency on loopback, ${users} users, ${document.name}`,
     peer: 'none (absolute numbers against the goal)',
     async setup() {
       root = mkdtempSync(join(tmpdir(), 'hearth-bench-sync-'));
@@ -88,7 +96,7 @@ function syncPlan(users: number, writes: number): SectionPlan {
       const workspace = ok(await writer.createTeamWorkspace('Bench', relay.url));
       documentId = ok(await writer.createDocument(workspace.id, { title: 'The paper' })).id;
       const empty = A.load<DocumentContent>(ok(await writer.openDocument(documentId)).bytes);
-      const filled = A.change(empty, (d) => A.splice(d, ['body'], 0, 0, traceText()));
+      const filled = A.change(empty, (d) => A.splice(d, ['body'], 0, 0, document.text()));
       ok(await writer.applyChanges(documentId, A.getChanges(empty, filled) as Uint8Array<ArrayBuffer>[]));
       for (let t = 0; t < fullReaders; t++) {
         const input: PeersInput = { root, relayUrl: relay.url, indices: [t + 1] };
@@ -137,7 +145,7 @@ function syncPlan(users: number, writes: number): SectionPlan {
           const token = `<${written++}>`;
           sentAt.set(token, performance.timeOrigin + performance.now());
           // In the middle of the paper, as someone revising it would.
-          writerDoc = A.change(writerDoc, (d) => A.splice(d, ['body'], 50_000 + i * token.length, 0, token));
+          writerDoc = A.change(writerDoc, (d) => A.splice(d, ['body'], Math.floor(d.body.length / 2), 0, token));
           ok(await writer.applyChanges(documentId, [A.getLastLocalChange(writerDoc)!]));
           await new Promise((resolve) => setTimeout(resolve, GAP_MS));
         }
@@ -175,7 +183,7 @@ function syncPlan(users: number, writes: number): SectionPlan {
         : []),
     ],
     notes: [
-      `Per run: ${writes} edits ${GAP_MS} ms apart by one user, in the middle of the 100k-character trace document. Each reader is a whole app session (API door, vault, sync engine, own relay connection): outbox, sealing, signing, relay commit (SQLite, synchronous=FULL) and fan-out, verification against the membership log, decryption, the reader's vault write, the documentChanged event and the reader page's replica update. ProseMirror rendering is the typing section's.`,
+      `Per run: ${writes} edits ${GAP_MS} ms apart by one user, in the middle of ${document.name}. Each reader is a whole app session (API door, vault, sync engine, own relay connection): outbox, sealing, signing, relay commit (SQLite, synchronous=FULL) and fan-out, verification against the membership log, decryption, the reader's vault write, the documentChanged event and the reader page's replica update. ProseMirror rendering is the typing section's.`,
       followerCount
         ? `The other ${followerCount} members are relay connections in a separate process that subscribe to the document as members and count what arrives; the relay verifies, stores and fans out to all ${users - 1} peers.`
         : 'Every reader is a whole app session.',
@@ -185,5 +193,6 @@ function syncPlan(users: number, writes: number): SectionPlan {
 
 export async function syncPlans(options: BenchOptions): Promise<SectionPlan[]> {
   const writes = options.quick ? 20 : 100;
-  return (options.quick ? [2, 5] : [2, 10, 50]).map((users) => syncPlan(users, writes));
+  const users = options.quick ? [2, 5] : [2, 10, 50];
+  return [...users.map((n) => syncPlan(n, writes, NOTE)), syncPlan(users.at(-1)!, writes, PAPER)];
 }
