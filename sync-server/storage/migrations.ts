@@ -45,6 +45,16 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `CREATE INDEX links_by_creator ON links (created_by)`,
     ],
   },
+  {
+    version: 3,
+    statements: [
+      // Signed-in connections of every instance, so an account's connection limit holds across
+      // instances; an instance's rows go when it stops, or when its heartbeat goes stale (killed).
+      `CREATE TABLE sessions (instance TEXT NOT NULL, connection {INT} NOT NULL, account TEXT NOT NULL, opened_at {INT} NOT NULL, PRIMARY KEY (instance, connection))`,
+      `CREATE INDEX sessions_by_account ON sessions (account)`,
+      `CREATE TABLE instances (instance TEXT PRIMARY KEY, seen_at {INT} NOT NULL)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -7,8 +7,25 @@ import { randomBytes } from 'node:crypto';
 import { HearthError } from '../../common/errors.ts';
 import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
 import type { Role } from '../../common/roles.ts';
+import { limitError } from '../refusals.ts';
 import { LATEST_SCHEMA_VERSION, dialectSql, migrations } from './migrations.ts';
 import type { SqlDriver, SqlExecutor, SqlValue, StoreEvent } from './sql-driver.ts';
+
+/**
+ * Who makes a write and which roles may make it. The store checks it inside the write's own
+ * transaction (not against a cache), so once a removal or demotion commits, no instance accepts
+ * that member's write any more.
+ */
+export interface Writer {
+  account: string;
+  roles: readonly Role[];
+}
+
+/** One signed-in connection of one relay instance, counted against its account's connection limit on every instance. */
+export interface SessionKey {
+  instance: string;
+  connection: number;
+}
 
 export interface AccountRecord {
   account: string;
@@ -48,6 +65,14 @@ export interface LinkRecord {
 }
 
 type Row = Record<string, unknown>;
+
+/** The store as the relay's requests use it, wherever it runs: this thread, or the storage thread (threaded-store.ts). */
+export type RelayStorage = Omit<RelayStore, 'driver'> & { readonly driver: StorageDriver };
+/** What the relay (and its tests) use of the driver directly. */
+export type StorageDriver = Pick<SqlDriver, 'dialect' | 'all' | 'run' | 'publish' | 'onEvent' | 'scrub'>;
+
+/** A change small enough travels with its announcement to other instances, which then need not read it back. */
+const ANNOUNCED_BYTES = 2048;
 
 const bytes = (value: unknown): Uint8Array => value as Uint8Array;
 const num = (value: unknown): number => Number(value);
@@ -119,8 +144,69 @@ export class RelayStore {
     return this.toAccount((await this.driver.all(`SELECT * FROM accounts WHERE username = ? AND deleted_at IS NULL`, [username]))[0]);
   }
 
-  async recordSignIn(account: string, at: number): Promise<void> {
-    await this.driver.run(`UPDATE accounts SET last_sign_in_at = ? WHERE account = ?`, [at, account]);
+  // ── sessions and instances ────────────────────────────────────────────────────────────────
+
+  /**
+   * Opens (or moves to `account`) a signed-in connection and records the sign-in, refusing
+   * (LIMIT_EXCEEDED) when the account already has `limit` connections open on all instances
+   * together. One transaction, so on SQLite it shares the commit of whatever arrived with it.
+   */
+  async openSession(key: SessionKey, account: string, limit: number, at: number): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      // On PostgreSQL the account row's lock makes two instances count its connections one after the other.
+      const [live] = await tx.all(`SELECT account FROM accounts WHERE account = ? AND deleted_at IS NULL${this.lockRows()}`, [account]);
+      if (!live) throw new HearthError('UNAUTHENTICATED', 'No account with this key exists on this relay; register first.');
+      const [open] = await tx.all(`SELECT COUNT(*) AS n FROM sessions WHERE account = ? AND NOT (instance = ? AND connection = ?)`, [account, key.instance, key.connection]);
+      if (num(open!.n) >= limit) {
+        throw limitError('LIMIT_EXCEEDED', 'connectionsPerAccount', `This account already has ${limit} connections open; close one first.`);
+      }
+      await tx.run(
+        `INSERT INTO sessions (instance, connection, account, opened_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (instance, connection) DO UPDATE SET account = excluded.account, opened_at = excluded.opened_at`,
+        [key.instance, key.connection, account, at],
+      );
+      await tx.run(`UPDATE accounts SET last_sign_in_at = ? WHERE account = ?`, [at, account]);
+    });
+  }
+
+  async closeSession(key: SessionKey): Promise<void> {
+    await this.driver.transaction((tx) => tx.run(`DELETE FROM sessions WHERE instance = ? AND connection = ?`, [key.instance, key.connection]));
+  }
+
+  /**
+   * Marks `instance` alive at `at` and forgets the sessions of instances not seen since
+   * `staleBefore` (killed without closing). `sole`: this instance owns the database alone
+   * (SQLite), so every session left from before it started is stale.
+   */
+  async heartbeat(instance: string, at: number, staleBefore: number, sole = false): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await tx.run(`INSERT INTO instances (instance, seen_at) VALUES (?, ?) ON CONFLICT (instance) DO UPDATE SET seen_at = excluded.seen_at`, [instance, at]);
+      const stale = sole ? `instance <> ?` : `instance IN (SELECT instance FROM instances WHERE seen_at < ?)`;
+      const cutoff: SqlValue = sole ? instance : staleBefore;
+      await tx.run(`DELETE FROM sessions WHERE ${stale}`, [cutoff]);
+      await tx.run(sole ? `DELETE FROM instances WHERE instance <> ?` : `DELETE FROM instances WHERE seen_at < ?`, [cutoff]);
+    });
+  }
+
+  /** An instance that stops cleanly takes its sessions with it. */
+  async endInstance(instance: string): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await tx.run(`DELETE FROM sessions WHERE instance = ?`, [instance]);
+      await tx.run(`DELETE FROM instances WHERE instance = ?`, [instance]);
+    });
+  }
+
+  /** ` FOR SHARE`/` FOR UPDATE` on PostgreSQL; SQLite has one writer at a time and needs no row locks. */
+  private lockRows(mode: 'SHARE' | 'UPDATE' = 'UPDATE'): string {
+    return this.driver.dialect === 'postgres' ? ` FOR ${mode}` : '';
+  }
+
+  /** Throws unless `writer` is a member of `space` in one of `writer.roles`, as the transaction sees it. */
+  private async requireRole(tx: SqlExecutor, space: string, writer: Writer | undefined): Promise<void> {
+    if (!writer) return;
+    // FOR SHARE: a removal or role change waits for this write to commit, or this write sees it.
+    const [row] = await tx.all<{ role: Role }>(`SELECT role FROM members WHERE space = ? AND account = ?${this.lockRows('SHARE')}`, [space, writer.account]);
+    refuseUnless(row?.role ?? null, writer, row ? true : (await tx.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space])).length > 0);
   }
 
   // ── spaces and membership ───────────────────────────────────────────────────────────────────
@@ -165,6 +251,15 @@ export class RelayStore {
    */
   async appendMembership(before: MembershipState, entry: MembershipEntry, after: MembershipState, rotation?: EpochEnvelopes): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      // Only the rows that change: a member whose row stays is never locked out by another's
+      // removal. Member rows first, then the space's row, the order every write locks them in
+      // (requireRole, then the quota), so two transactions never wait on each other in a circle.
+      const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
+      for (const account of removed) await tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [before.space, account]);
+      for (const [account, role] of after.members) {
+        if (before.members.get(account) === role) continue;
+        await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?) ON CONFLICT (space, account) DO UPDATE SET role = excluded.role`, [before.space, account, role]);
+      }
       const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
         after.nextSeq,
         after.head!,
@@ -178,9 +273,6 @@ export class RelayStore {
         if (taken) throw new HearthError('CONFLICT', `Key epoch ${rotation.epoch} of this space has its key already; fetch the membership log and rotate again.`);
         for (const item of rotation.items) await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [before.space, rotation.epoch, item.recipient, item.sealed]);
       }
-      await tx.run(`DELETE FROM members WHERE space = ?`, [before.space]);
-      for (const [account, role] of after.members) await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?)`, [before.space, account, role]);
-      const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
       // A public link lives only while the member who published it belongs to the space: one who
       // leaves or is removed no longer publishes the space's documents (and could not revoke them).
       for (const account of removed) await revokeLinksWhere(tx, `space = ? AND created_by = ?`, [before.space, account]);
@@ -197,8 +289,9 @@ export class RelayStore {
     return (await this.driver.all(`SELECT 1 AS found FROM membership_log WHERE space = ? AND hash = ?`, [space, hash])).length > 0;
   }
 
-  async putEnvelopes(space: string, epoch: number, items: Array<{ recipient: string; sealed: Uint8Array }>): Promise<void> {
+  async putEnvelopes(space: string, epoch: number, items: Array<{ recipient: string; sealed: Uint8Array }>, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       for (const item of items) {
         await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?) ON CONFLICT (space, epoch, recipient) DO NOTHING`, [
           space,
@@ -217,8 +310,9 @@ export class RelayStore {
   }
 
   /** Removes every row of a space: documents, files, links, envelopes, membership. */
-  async deleteSpace(space: string): Promise<void> {
+  async deleteSpace(space: string, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       await deleteSpaceRows(tx, space);
       tx.notify({ kind: 'spaceDeleted', space });
     });
@@ -228,20 +322,80 @@ export class RelayStore {
 
   /**
    * Appends a change and assigns its sequence number, counting its bytes against the space's
-   * quota. A change id seen before returns the earlier sequence number (a retried push).
+   * quota, after checking `writer` (the author) in the same transaction. A change id seen before
+   * returns the earlier sequence number (a retried push).
    */
-  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number): Promise<{ seq: number; duplicate: boolean }> {
+  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number; duplicate: boolean }> {
+    const announced = change.length <= ANNOUNCED_BYTES ? change : undefined;
+    if (this.driver.dialect === 'postgres') {
+      const appended = await this.appendChangeAtOnce(space, doc, changeId, author, change, quota, writer);
+      if (!appended.duplicate) this.driver.publish({ kind: 'change', space, doc, seq: appended.seq, bytes: announced });
+      return appended;
+    }
     return this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [seen] = await tx.all(`SELECT seq FROM changes WHERE space = ? AND doc = ? AND change_id = ?`, [space, doc, changeId]);
       if (seen) return { seq: num(seen.seq), duplicate: true };
       await chargeQuota(tx, space, change.length, quota);
-      await tx.run(`INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 0) ON CONFLICT (space, doc) DO NOTHING`, [space, doc]);
-      const [row] = await tx.all(`UPDATE docs SET last_seq = last_seq + 1 WHERE space = ? AND doc = ? RETURNING last_seq`, [space, doc]);
+      const [row] = await tx.all(`INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 1) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`, [space, doc]);
       const seq = num(row!.last_seq);
       await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)`, [space, doc, seq, changeId, author, change]);
-      tx.notify({ kind: 'change', space, doc, seq });
+      tx.notify({ kind: 'change', space, doc, seq, bytes: announced });
       return { seq, duplicate: false };
     });
+  }
+
+  /**
+   * PostgreSQL: the whole append in one statement, so one round trip (the transaction above
+   * takes eight). The member's row is locked FOR SHARE as in requireRole; everything else
+   * happens only if the role, the duplicate check and the quota allow it.
+   */
+  private async appendChangeAtOnce(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number; duplicate: boolean }> {
+    const roles = writer ? [...writer.roles, ...Array<Role>(5).fill(writer.roles[0] ?? 'owner')].slice(0, 5) : [];
+    const allowed = writer ? `EXISTS (SELECT 1 FROM member WHERE role IN (?, ?, ?, ?, ?))` : 'TRUE';
+    const sql = `
+      WITH member AS (SELECT role FROM members WHERE space = ? AND account = ? FOR SHARE),
+      seen AS (SELECT seq FROM changes WHERE space = ? AND doc = ? AND change_id = ?),
+      charged AS (
+        UPDATE spaces SET bytes_used = bytes_used + ? WHERE space = ? AND bytes_used + ? <= ? AND ${allowed} AND NOT EXISTS (SELECT 1 FROM seen)
+        RETURNING space),
+      numbered AS (
+        INSERT INTO docs (space, doc, last_seq) SELECT space, ?, 1 FROM charged
+        ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq),
+      stored AS (
+        INSERT INTO changes (space, doc, seq, change_id, author, bytes) SELECT ?, ?, last_seq, ?, ?, ? FROM numbered RETURNING seq)
+      SELECT (SELECT seq FROM stored) AS seq, (SELECT seq FROM seen) AS seen, (SELECT role FROM member) AS role,
+        EXISTS (SELECT 1 FROM spaces WHERE space = ?) AS space_found`;
+    const params: SqlValue[] = [space, writer?.account ?? author, space, doc, changeId, change.length, space, change.length, quota, ...roles, doc, space, doc, changeId, author, change, space];
+    let row: Row | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        [row] = await this.driver.all(sql, params);
+        break;
+      } catch (error) {
+        // The same change pushed twice at once: one stores it, the other finds it on its second try.
+        if ((error as { code?: string }).code !== '23505' || attempt > 0) throw error;
+      }
+    }
+    if (row!.seen !== null) return { seq: num(row!.seen), duplicate: true };
+    if (row!.seq !== null) return { seq: num(row!.seq), duplicate: false };
+    if (writer) refuseUnless((row!.role as Role | null) ?? null, writer, Boolean(row!.space_found));
+    if (!row!.space_found) throw new HearthError('NOT_FOUND', 'That space does not exist (any more).');
+    throw quotaError();
+  }
+
+  /** The latest sequence number of each of these documents that has any (what a sweep compares with what it delivered). */
+  async latestSeqs(docs: ReadonlyArray<{ space: string; doc: string }>): Promise<Array<{ space: string; doc: string; seq: number }>> {
+    const found: Array<{ space: string; doc: string; seq: number }> = [];
+    for (let i = 0; i < docs.length; i += 400) {
+      const page = docs.slice(i, i + 400);
+      const rows = await this.driver.all(
+        `SELECT space, doc, last_seq FROM docs WHERE (space, doc) IN (VALUES ${page.map(() => '(?, ?)').join(', ')})`,
+        page.flatMap((d) => [d.space, d.doc]),
+      );
+      for (const row of rows) found.push({ space: row.space as string, doc: row.doc as string, seq: num(row.last_seq) });
+    }
+    return found;
   }
 
   async getChange(space: string, doc: string, seq: number): Promise<Uint8Array | undefined> {
@@ -261,8 +415,9 @@ export class RelayStore {
   }
 
   /** Stores a snapshot covering changes 1..covers and drops those changes. */
-  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number): Promise<void> {
+  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [docRow] = await tx.all(`SELECT last_seq, snapshot_covers, snapshot FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
       if (!docRow || covers > num(docRow.last_seq)) throw new HearthError('BAD_REQUEST', 'A snapshot can only cover changes the relay has; pull first.');
       const previous = numOrNull(docRow.snapshot_covers);
@@ -275,8 +430,9 @@ export class RelayStore {
     });
   }
 
-  async deleteDoc(space: string, doc: string): Promise<void> {
+  async deleteDoc(space: string, doc: string, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [used] = await tx.all(
         `SELECT (SELECT COALESCE(SUM(LENGTH(bytes)), 0) FROM changes WHERE space = ? AND doc = ?) + (SELECT COALESCE(SUM(LENGTH(snapshot)), 0) FROM docs WHERE space = ? AND doc = ?) AS total`,
         [space, doc, space, doc],
@@ -286,14 +442,16 @@ export class RelayStore {
       await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(used!.total), space]);
       // S6: the document's public links end with it (whoever created them), their copies dropped.
       await revokeLinksWhere(tx, `space = ? AND doc = ?`, [space, doc]);
+      tx.notify({ kind: 'docDeleted', space, doc });
     });
   }
 
   // ── files ───────────────────────────────────────────────────────────────────────────────────
 
   /** Starts (or resumes) an upload. The whole declared size is charged to the quota up front. */
-  async beginFile(space: string, file: string, size: number, chunkSize: number, uploader: string, quota: number, at: number): Promise<FileRecord> {
+  async beginFile(space: string, file: string, size: number, chunkSize: number, uploader: string, quota: number, at: number, writer?: Writer): Promise<FileRecord> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [existing] = await tx.all(`SELECT size, chunk_size FROM files WHERE space = ? AND file = ?`, [space, file]);
       if (existing) {
         if (num(existing.size) !== size || num(existing.chunk_size) !== chunkSize) throw new HearthError('CONFLICT', 'A file with this id exists with another size; upload under a new id.');
@@ -322,8 +480,11 @@ export class RelayStore {
     return { file, size: num(row.size), chunkSize: num(row.chunk_size), chunkCount, received, complete: received.length === chunkCount };
   }
 
-  async putChunk(space: string, file: string, index: number, chunk: Uint8Array): Promise<void> {
-    await this.driver.run(`INSERT INTO file_chunks (space, file, idx, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (space, file, idx) DO NOTHING`, [space, file, index, chunk]);
+  async putChunk(space: string, file: string, index: number, chunk: Uint8Array, writer?: Writer): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
+      await tx.run(`INSERT INTO file_chunks (space, file, idx, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (space, file, idx) DO NOTHING`, [space, file, index, chunk]);
+    });
   }
 
   async getChunk(space: string, file: string, index: number): Promise<Uint8Array | undefined> {
@@ -331,8 +492,9 @@ export class RelayStore {
     return row ? bytes(row.bytes) : undefined;
   }
 
-  async deleteFile(space: string, file: string): Promise<void> {
+  async deleteFile(space: string, file: string, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [row] = await tx.all(`SELECT size FROM files WHERE space = ? AND file = ?`, [space, file]);
       if (!row) return;
       await tx.run(`DELETE FROM file_chunks WHERE space = ? AND file = ?`, [space, file]);
@@ -344,8 +506,9 @@ export class RelayStore {
   // ── links ───────────────────────────────────────────────────────────────────────────────────
 
   /** Stores a link's ciphertext; `doc` (the document it publishes, when the client names it) lets deleting that document drop it. */
-  async putLink(link: string, space: string, createdBy: string, ciphertext: Uint8Array, expiresAt: number | null, quota: number, at: number, doc: string | null = null): Promise<void> {
+  async putLink(link: string, space: string, createdBy: string, ciphertext: Uint8Array, expiresAt: number | null, quota: number, at: number, doc: string | null = null, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [existing] = await tx.all(`SELECT 1 AS found FROM links WHERE link = ?`, [link]);
       if (existing) throw new HearthError('ALREADY_EXISTS', 'A link with this id exists; choose a new random id.');
       await chargeQuota(tx, space, ciphertext.length, quota);
@@ -368,8 +531,9 @@ export class RelayStore {
   }
 
   /** Revoking drops the ciphertext at once; the row stays so the page can say "revoked". */
-  async revokeLink(space: string, link: string): Promise<boolean> {
+  async revokeLink(space: string, link: string, writer?: Writer): Promise<boolean> {
     return this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [row] = await tx.all(`SELECT LENGTH(ciphertext) AS size FROM links WHERE link = ? AND space = ? AND revoked = 0`, [link, space]);
       if (!row) return false;
       await tx.run(`UPDATE links SET revoked = 1, ciphertext = NULL WHERE link = ?`, [link]);
@@ -454,6 +618,7 @@ export class RelayStore {
         await tx.run(`DELETE FROM members WHERE account = ?`, [account]);
         for (const { space } of shared) tx.notify({ kind: 'membership', space });
         await tx.run(`DELETE FROM envelopes WHERE recipient = ?`, [account]);
+        await tx.run(`DELETE FROM sessions WHERE account = ?`, [account]);
         await tx.run(`UPDATE changes SET author = NULL WHERE author = ?`, [account]);
         await tx.run(`UPDATE files SET uploader = NULL WHERE uploader = ?`, [account]);
         await tx.run(`UPDATE links SET created_by = NULL WHERE created_by = ?`, [account]);
@@ -463,6 +628,14 @@ export class RelayStore {
     if (due.length) await this.driver.scrub();
     return removedSpaces;
   }
+}
+
+/** The refusal when the transaction finds the writer's role (null: not a member) does not allow the write. */
+function refuseUnless(role: Role | null, writer: Writer, spaceFound: boolean): void {
+  if (role && writer.roles.includes(role)) return;
+  if (!spaceFound) throw new HearthError('NOT_FOUND', 'That space does not exist (any more).');
+  if (!role) throw new HearthError('FORBIDDEN', 'You are not a member of this space (any more); ask one of its Owners or Admins to add you.');
+  throw new HearthError('FORBIDDEN', `Your role in this space is ${role} now, which does not allow this; ask an Owner or Admin for another role.`);
 }
 
 async function chargeQuota(tx: SqlExecutor, space: string, delta: number, quota: number): Promise<void> {
@@ -483,7 +656,9 @@ async function revokeLinksWhere(tx: SqlExecutor, where: string, params: readonly
 }
 
 async function deleteSpaceRows(tx: SqlExecutor, space: string): Promise<void> {
-  for (const table of ['changes', 'docs', 'file_chunks', 'files', 'links', 'envelopes', 'members', 'membership_log', 'spaces']) {
+  // Members first: a write in flight holds its member row (requireRole) and then takes others, so
+  // the deletion waits for it there rather than holding a row the write needs next.
+  for (const table of ['members', 'changes', 'docs', 'file_chunks', 'files', 'links', 'envelopes', 'membership_log', 'spaces']) {
     await tx.run(`DELETE FROM ${table} WHERE space = ?`, [space]);
   }
 }

@@ -63,9 +63,13 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       // A link stored by a version-1 relay (which did not keep the document) reads back after version 2.
       await driver.run(`INSERT INTO spaces (space, kind, created_at, next_membership_seq, head, bytes_used) VALUES ('s1', 'workspace', 1, 1, 'h', 3)`);
       await driver.run(`INSERT INTO links (link, space, created_by, ciphertext, created_at, expires_at, revoked) VALUES ('old', 's1', NULL, ?, 1, NULL, 0)`, [new Uint8Array([1, 2, 3])]);
-      expect(await migrate(driver)).toBe(2);
+      expect(await migrate(driver, 2)).toBe(2);
+      expect(await codeOf(driver.all('SELECT * FROM sessions'))).not.toBe('ok');
+      // Version 3 adds the sessions every instance counts; a version-2 database keeps its rows.
+      expect(await migrate(driver)).toBe(3);
       const store = await RelayStore.open(driver);
       expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
+      expect(await driver.all('SELECT * FROM sessions')).toEqual([]);
       await store.createAccount({ account: member().id, username: 'migrated', displayName: 'M', boxPublicKey: member().id, avatar: null, createdAt: 1 });
       await store.close();
       const again = await RelayStore.open(open());
