@@ -102,14 +102,16 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     log.write('error', 'thread_failed', { message: error.message });
     stopServing();
   };
-  const verifier = await VerifyPool.start(options.threads?.verify ?? defaultVerifyThreads(), onThreadFailure);
-  let store: RelayStorage;
-  try {
-    store = await openStore(options, instanceId, onThreadFailure);
-  } catch (error) {
-    await verifier.stop();
-    throw error;
-  }
+  // The threads start side by side: each loads its modules on its own core.
+  const [verifier, store] = await Promise.allSettled([
+    VerifyPool.acquire(options.threads?.verify ?? defaultVerifyThreads(), onThreadFailure),
+    openStore(options, instanceId, onThreadFailure),
+  ]).then(async ([verifying, opening]) => {
+    if (verifying.status === 'fulfilled' && opening.status === 'fulfilled') return [verifying.value, opening.value] as const;
+    if (verifying.status === 'fulfilled') verifying.value.release(onThreadFailure);
+    if (opening.status === 'fulfilled') await opening.value.close();
+    throw verifying.status === 'rejected' ? verifying.reason : (opening as PromiseRejectedResult).reason;
+  });
   const relayId = store.relayId;
   const shared = Boolean(options.postgresUrl);
   const hub = new RelayHub(store, log, limits, options.sessionTtlMs ?? 12 * 3600 * 1000, instanceId);
@@ -217,7 +219,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await store.endInstance(instanceId).catch(() => undefined);
-    await verifier.stop();
+    verifier.release(onThreadFailure);
     await store.close();
   }
 }

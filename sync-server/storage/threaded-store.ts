@@ -1,9 +1,10 @@
 /**
  * The SQLite store on its own threads: every call goes to the storage thread (storage-thread.ts),
  * which owns the connection and commits in groups, and a checkpointer thread
- * (checkpoint-thread.ts) keeps the WAL short. The main thread only posts calls and gets answers,
+ * (checkpoint-thread.mjs) keeps the WAL short. The main thread only posts calls and gets answers,
  * so an fsync or a checkpoint never stalls the sockets. Same interface as RelayStore.
  */
+import type { Worker } from 'node:worker_threads';
 import { ThreadCaller, startThread } from '../threads/thread-calls.ts';
 import { RelayStore, type RelayStorage, type StorageDriver } from './relay-store.ts';
 import type { SqlRow, SqlValue } from './sql-driver.ts';
@@ -20,6 +21,19 @@ function asBuffers<T extends SqlRow>(rows: T[]): T[] {
   return rows;
 }
 
+/** Resolves when the thread posts `message` (or has exited). */
+function said(thread: Worker, message: string): Promise<void> {
+  return new Promise((resolve) => {
+    const heard = (m: unknown) => {
+      if (m !== message) return;
+      thread.off('message', heard);
+      resolve();
+    };
+    thread.on('message', heard);
+    thread.once('exit', () => resolve());
+  });
+}
+
 /** Opens the SQLite file at `path` on a storage thread (migrating it) and starts its checkpointer. */
 export async function openThreadedStore(path: string, onFailure: (error: Error) => void): Promise<RelayStorage> {
   const storage = new ThreadCaller(startThread(new URL('./storage-thread.ts', import.meta.url), { path }, 'hearth-storage'), onFailure);
@@ -30,8 +44,9 @@ export async function openThreadedStore(path: string, onFailure: (error: Error) 
     await storage.stop();
     throw error;
   }
-  const checkpointer = new ThreadCaller(startThread(new URL('./checkpoint-thread.ts', import.meta.url), { path, intervalMs: CHECKPOINT_INTERVAL_MS }, 'hearth-checkpoint'), onFailure);
-  await checkpointer.call('ping');
+  const checkpointer = startThread(new URL('./checkpoint-thread.mjs', import.meta.url), { path, intervalMs: CHECKPOINT_INTERVAL_MS }, 'hearth-checkpoint');
+  checkpointer.on('error', onFailure);
+  await said(checkpointer, 'ready');
 
   const driver: StorageDriver = {
     dialect: 'sqlite',
@@ -52,8 +67,9 @@ export async function openThreadedStore(path: string, onFailure: (error: Error) 
     relayId,
     onEvent: () => undefined,
     async close() {
-      await checkpointer.call('close').catch(() => undefined);
-      await checkpointer.stop();
+      checkpointer.postMessage('close');
+      await said(checkpointer, 'closed');
+      await checkpointer.terminate();
       await storage.call('close');
       await storage.stop();
     },
