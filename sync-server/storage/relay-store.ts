@@ -377,9 +377,10 @@ export class RelayStore {
         if ((error as { code?: string }).code !== '23505' || attempt > 0) throw error;
       }
     }
+    // The same order as the transaction on SQLite: the writer first, then a retry, then the quota.
+    if (writer) refuseUnless((row!.role as Role | null) ?? null, writer, Boolean(row!.space_found));
     if (row!.seen !== null) return { seq: num(row!.seen), duplicate: true };
     if (row!.seq !== null) return { seq: num(row!.seq), duplicate: false };
-    if (writer) refuseUnless((row!.role as Role | null) ?? null, writer, Boolean(row!.space_found));
     if (!row!.space_found) throw new HearthError('NOT_FOUND', 'That space does not exist (any more).');
     throw quotaError();
   }

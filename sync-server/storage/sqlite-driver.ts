@@ -70,7 +70,13 @@ export class SqliteDriver implements SqlDriver {
 
   /** A write outside a transaction still joins the next group commit: no write pays for its own fsync. */
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    if (this.prepare(sql).reader) return this.serialize(() => this.runNow(sql, params));
+    let reader: boolean;
+    try {
+      reader = this.prepare(sql).reader;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (reader) return this.serialize(() => this.runNow(sql, params));
     return this.transaction((tx) => tx.run(sql, params));
   }
 
