@@ -283,7 +283,7 @@ export async function connectRooms(rooms: Room[], probe: Probe, urls: string[], 
  * stop() is called. A process that falls behind skips the keystrokes it missed rather than
  * piling them up.
  */
-export function startTyping(clients: TypingClient[], rate: number): { stop(): void; typed(): number } {
+export function startTyping(clients: ReadonlyArray<{ type(): void }>, rate: number): { stop(): void; typed(): number } {
   const interval = 1000 / rate;
   const next = clients.map(() => performance.now() + Math.random() * interval);
   let typed = 0;
