@@ -23,7 +23,9 @@
  * machine they still compete with the relay for CPU: the client process's CPU is reported next to
  * every row; when it nears 100% of a core, latency measures the clients.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadSodium } from '../common/crypto/sodium.ts';
@@ -235,6 +237,35 @@ async function saturationScenario(): Promise<BenchSection> {
   };
 }
 
+/** CPU seconds of a PostgreSQL server: its postmaster and every backend it forked. */
+function postgresCpuSeconds(dataDir: string): number {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(entry) === postmaster || Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+}
+
+/** What the database did so far: committed transactions, and WAL syncs to disk (pg_stat_wal). */
+async function postgresCounters(url: string): Promise<{ commits: number; walSyncs: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const [db] = (await client.query('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()')).rows as Array<{ xact_commit: string }>;
+    const [wal] = (await client.query('SELECT wal_sync FROM pg_stat_wal')).rows as Array<{ wal_sync: string }>;
+    return { commits: Number(db!.xact_commit), walSyncs: Number(wal!.wal_sync) };
+  } finally {
+    await client.end();
+  }
+}
+
 async function clusterScenario(n: number): Promise<BenchSection> {
   const rows: BenchSection['rows'] = [];
   const notes: string[] = [];
@@ -250,11 +281,17 @@ async function clusterScenario(n: number): Promise<BenchSection> {
         const setup = await hearthTypists(servers.map((s) => s.url), n, probe, RATE * (WARMUP_S + MEASURE_S + 2));
         clients = setup.clients;
         let killedAt = 0;
+        const pgCpu0 = postgresCpuSeconds(pg.dataDir);
+        const counters0 = await postgresCounters(url);
         const killFirst = async () => {
           killedAt = performance.now();
           await servers[0]!.kill();
         };
         const result = await measure('hearth-pg', n, servers, clients, probe, killOne ? killFirst : undefined);
+        // Over the whole run (warm-up and the edits' settling included), per edit typed in it.
+        const pgCpu = postgresCpuSeconds(pg.dataDir) - pgCpu0;
+        const counters = await postgresCounters(url);
+        const typedInRun = clients.reduce((sum, c) => sum + c.acked.size, 0);
         const settled = await until(() => clients.every((c) => c.connected && c.unacknowledged === 0) && missingEdits(setup.rooms, clients, true).length === 0, 60_000);
         const missing = missingEdits(setup.rooms, clients, true).length;
         const acked = clients.reduce((sum, c) => sum + c.acked.size, 0);
@@ -267,6 +304,13 @@ async function clusterScenario(n: number): Promise<BenchSection> {
           peer: '',
           ratio: '',
           goal: '100%',
+        });
+        rows.push({
+          name: `${label}: PostgreSQL per edit: CPU; commits; WAL syncs`,
+          hearth: `${ms((1000 * pgCpu) / Math.max(1, typedInRun))}; ${((counters.commits - counters0.commits) / Math.max(1, typedInRun)).toFixed(2)}; ${((counters.walSyncs - counters0.walSyncs) / Math.max(1, typedInRun)).toFixed(2)}`,
+          peer: '',
+          ratio: '',
+          goal: '',
         });
         if (killOne) {
           const moved = clients.filter((c) => c.reconnects > 0);

@@ -50,9 +50,9 @@ export class PostgresDriver implements SqlDriver {
   private readonly pool: pg.Pool;
   private listener: pg.Client | undefined;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
+  /** Announcements waiting, as JSON; one NOTIFY is in flight at a time and takes all that fit. */
   private outbox: string[] = [];
-  private outboxBytes = 0;
-  private flushScheduled = false;
+  private sending: Promise<void> | undefined;
   private closed = false;
 
   /** `instanceId` marks this instance's own notifications so it does not act on them twice. */
@@ -95,7 +95,7 @@ export class PostgresDriver implements SqlDriver {
       }
       if (urgent.length > 0) {
         for (const event of urgent) this.publish(event);
-        await this.flush();
+        while (this.sending) await this.sending;
       }
       return value;
     } catch (error) {
@@ -175,7 +175,11 @@ export class PostgresDriver implements SqlDriver {
     this.listeners.add(listener);
   }
 
-  /** Queues an announcement; what is queued in one turn of the event loop goes out in as few NOTIFYs as fit. */
+  /**
+   * Queues an announcement. One NOTIFY is in flight at a time, and the next takes everything that
+   * queued meanwhile (as many as fit): few NOTIFYs under load, each of which commits through
+   * PostgreSQL's one notification lock, and no wait at all when the relay is quiet.
+   */
   publish(event: StoreEvent): void {
     const json = JSON.stringify(toWire(event));
     // The one event that can outgrow a payload: a membership change that took out many accounts.
@@ -185,24 +189,31 @@ export class PostgresDriver implements SqlDriver {
       this.publish({ ...event, removed: event.removed.slice(half) });
       return;
     }
-    if (this.outboxBytes + json.length > MAX_PAYLOAD) void this.flush();
     this.outbox.push(json);
-    this.outboxBytes += json.length + 1;
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.flush();
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.sending || this.closed) return;
+    this.sending = this.send().finally(() => {
+      this.sending = undefined;
+      // Queued just as the last NOTIFY went out.
+      if (this.outbox.length > 0) this.kick();
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.outbox.length === 0 || this.closed) return;
-    const payload = `{"origin":${JSON.stringify(this.instanceId)},"events":[${this.outbox.join(',')}]}`;
-    this.outbox = [];
-    this.outboxBytes = 0;
-    // A NOTIFY outside any transaction: delivered to the listening instances, kept in no table.
-    await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch(() => undefined);
+  private async send(): Promise<void> {
+    // Let what the current turn of the event loop commits join the first NOTIFY.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.outbox.length > 0 && !this.closed) {
+      let size = 0;
+      let count = 0;
+      while (count < this.outbox.length && (count === 0 || size + this.outbox[count]!.length < MAX_PAYLOAD)) size += this.outbox[count++]!.length + 1;
+      const events = this.outbox.splice(0, count);
+      const payload = `{"origin":${JSON.stringify(this.instanceId)},"events":[${events.join(',')}]}`;
+      // A NOTIFY outside any transaction: delivered to the listening instances, kept in no table.
+      await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch(() => undefined);
+    }
   }
 
   private scrubbing: Promise<void> | undefined;
@@ -231,7 +242,7 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.flush();
+    while (this.sending) await this.sending;
     this.closed = true;
     await this.scrubbing;
     await this.listener?.end().catch(() => undefined);
