@@ -29,8 +29,8 @@ export async function push({ relay, connection, frame, send }: Request<'push'>, 
   if (!duplicate) relay.hub.changeCommitted(frame.space, frame.doc, seq, bytes, connection);
 }
 
-export async function pull({ relay, frame, send }: Request<'pull'>): Promise<void> {
-  const result = await relay.store.getChanges(frame.space, frame.doc, frame.since, frame.limit ?? 1000);
+export async function pull({ relay, frame, send }: Request<'pull'>, { account }: Member): Promise<void> {
+  const result = await relay.store.getChanges(frame.space, frame.doc, frame.since, frame.limit ?? 1000, account);
   // Keep the answer under the frame limit; the client pulls again from the last seq it got.
   const { maxFrameBytes } = relay.limits;
   let budget = maxFrameBytes - Math.min(64 * 1024, maxFrameBytes / 4) - (result.snapshot?.bytes.length ?? 0);

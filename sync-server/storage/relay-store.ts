@@ -405,9 +405,21 @@ export class RelayStore {
   }
 
   /** Changes after `since`; when a snapshot covers part of that range, the snapshot comes first. */
-  async getChanges(space: string, doc: string, since: number, limit: number): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
-    const [docRow] = await this.driver.all(`SELECT last_seq, snapshot_covers, snapshot FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
-    if (!docRow) return { snapshot: null, changes: [], latest: 0 };
+  /**
+   * With `reader`, only for a member of the space as the database has it now, checked in the same
+   * query (a member removed on another instance reads nothing new, whatever that instance cached).
+   */
+  async getChanges(space: string, doc: string, since: number, limit: number, reader?: string): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
+    const [docRow = {}] = await this.driver.all(
+      `SELECT m.role, d.last_seq, d.snapshot_covers, d.snapshot FROM (SELECT CAST(? AS TEXT) AS space, CAST(? AS TEXT) AS doc) AS k
+       LEFT JOIN members m ON m.space = k.space AND m.account = ? LEFT JOIN docs d ON d.space = k.space AND d.doc = k.doc`,
+      [space, doc, reader ?? ''],
+    );
+    if (reader && !docRow.role) {
+      const [found] = await this.driver.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space]);
+      throw found ? new HearthError('FORBIDDEN', 'You are not a member of this space (any more); ask one of its Owners or Admins to add you.') : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
+    }
+    if (docRow.last_seq === null || docRow.last_seq === undefined) return { snapshot: null, changes: [], latest: 0 };
     const covers = numOrNull(docRow.snapshot_covers);
     const snapshot = covers !== null && since < covers ? { covers, bytes: bytes(docRow.snapshot) } : null;
     const from = snapshot ? covers! : since;

@@ -50,6 +50,7 @@ describe('instances on one PostgreSQL', () => {
     await changeMembership(space, ann, 'remove', bob, null);
     expect(await outcome(bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', 'refused')))).toBe('FORBIDDEN');
     expect(await outcome(bob.client.fileBegin(space.id, 'f', 10, 1024))).toBe('FORBIDDEN');
+    expect(await outcome(bob.client.pull(space.id, 'doc', 0))).toBe('FORBIDDEN');
     const { changes } = await ann.client.pull(space.id, 'doc', 0);
     expect(changes.map((c) => fromUtf8(openChange(verifyChange(c.bytes), space.key)!))).toEqual(['allowed']);
   });

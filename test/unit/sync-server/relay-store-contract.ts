@@ -191,6 +191,11 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect((await store.appendChange(space.id, 'doc', 'o1', owner.id, randomBytes(10), QUOTA, as(owner))).seq).toBe(3);
       expect((await store.getChanges(space.id, 'doc', 0, 10)).changes.map((c) => c.seq)).toEqual([1, 2, 3]);
       expect((await store.getSpace(space.id))!.bytesUsed).toBe(30);
+      // Reads with a reader check it in the same query: the removed member reads nothing more.
+      expect((await store.getChanges(space.id, 'doc', 0, 10, viewer.id)).latest).toBe(3);
+      expect((await store.getChanges(space.id, 'other-doc', 0, 10, viewer.id)).latest).toBe(0);
+      expect(await codeOf(store.getChanges(space.id, 'doc', 0, 10, editor.id))).toBe('FORBIDDEN');
+      expect(await codeOf(store.getChanges('no-such-space', 'doc', 0, 10, editor.id))).toBe('NOT_FOUND');
       await store.close();
     });
 
