@@ -21,6 +21,8 @@ export type Send = (frame: RelayFrame) => void;
 
 /** Past this many spaces in a cache, it starts over rather than grow without bound. */
 const CACHE_SPACES = 50_000;
+/** A refusal reads a space's roles again only if they were read longer ago than this (so refusals cannot keep the cache cold). */
+const RECHECK_AFTER_MS = 100;
 
 export class RelayHub {
   readonly connections = new Set<Connection>();
@@ -29,7 +31,7 @@ export class RelayHub {
   // Members per space, read through on a miss and dropped on every membership event. Writes do
   // not trust it (the store checks the writer inside the write's transaction); it answers reads
   // and picks who hears of a change.
-  private readonly memberCache = new Map<string, Promise<Map<string, Role>>>();
+  private readonly memberCache = new Map<string, { roles: Promise<Map<string, Role>>; at: number }>();
   private readonly knownHeads = new Map<string, Set<string>>();
 
   constructor(
@@ -49,11 +51,23 @@ export class RelayHub {
     let cached = this.memberCache.get(space);
     if (!cached) {
       if (this.memberCache.size > CACHE_SPACES) this.memberCache.clear();
-      cached = this.store.getMembers(space);
-      this.memberCache.set(space, cached);
-      cached.catch(() => this.memberCache.delete(space));
+      const entry = { roles: this.store.getMembers(space), at: Date.now() };
+      this.memberCache.set(space, entry);
+      entry.roles.catch(() => this.memberCache.get(space) === entry && this.memberCache.delete(space));
+      cached = entry;
     }
-    return cached;
+    return cached.roles;
+  }
+
+  /**
+   * The space's roles read again, unless they were read a moment ago: before refusing a request,
+   * in case the cache has not heard of a role given through another instance.
+   */
+  membersAgain(space: string): Promise<Map<string, Role>> {
+    const cached = this.memberCache.get(space);
+    if (cached && Date.now() - cached.at < RECHECK_AFTER_MS) return cached.roles;
+    this.memberCache.delete(space);
+    return this.members(space);
   }
 
   /** Drops what is cached about a space: its roles, and when it was deleted, its heads and followers. */
@@ -172,7 +186,12 @@ export class RelayHub {
       );
     }
     connection.subscriptions.add(key);
-    await this.feeds.follow(connection, space, doc);
+    try {
+      await this.feeds.follow(connection, space, doc);
+    } catch (error) {
+      this.unsubscribe(connection, key);
+      throw error;
+    }
   }
 
   unsubscribe(connection: Connection, key: string): void {

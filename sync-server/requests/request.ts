@@ -97,8 +97,7 @@ export async function authorize(
   let role = roles.get(account);
   if (!role || !rule(role)) {
     // The cache may not have heard of a role given on another instance yet: a refusal reads again.
-    relay.hub.forgetSpace(frame.space, false);
-    roles = await relay.hub.members(frame.space);
+    roles = await relay.hub.membersAgain(frame.space);
     role = roles.get(account);
   }
   if (!role) {
