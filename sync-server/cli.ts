@@ -81,16 +81,20 @@ export async function runRelayCli(argv: string[]): Promise<number> {
   };
   if (postgresUrl) options.postgresUrl = postgresUrl;
   if (verifyThreads !== undefined) options.threads = { verify: verifyThreads };
+  let failed: (() => void) | undefined;
+  options.onFatal = () => failed?.();
   try {
     if (values['tls-cert'] && values['tls-key']) options.tls = { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) };
     const relay = await startRelay(options);
     process.stderr.write(`Hearth relay listening on ${relay.url} (${postgresUrl ? 'PostgreSQL' : `SQLite in ${options.dataDir}`})\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    const fatal = await new Promise<boolean>((resolve) => {
+      process.once('SIGINT', () => resolve(false));
+      process.once('SIGTERM', () => resolve(false));
+      // A relay thread died: stop, so that a supervisor starts the relay again.
+      failed = () => resolve(true);
     });
-    await relay.close();
-    return 0;
+    await relay.close().catch(() => undefined);
+    return fatal ? 1 : 0;
   } catch (error) {
     process.stderr.write(`The relay could not start: ${isHearthError(error) ? error.message : (error as Error).message}\n`);
     return 1;

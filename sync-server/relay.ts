@@ -59,6 +59,8 @@ export interface RelayOptions {
   threads?: { verify?: number; storage?: boolean };
   /** PostgreSQL: how often an instance compares the documents it serves with the tables, for announcements it missed (default 2 s). */
   catchUpMs?: number;
+  /** Called when one of the relay's threads died: it stopped serving and must be restarted (the CLI exits 1). */
+  onFatal?: (error: Error) => void;
 }
 
 export interface RunningRelay {
@@ -101,6 +103,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const onThreadFailure = (error: Error) => {
     log.write('error', 'thread_failed', { message: error.message });
     stopServing();
+    options.onFatal?.(error);
   };
   // The threads start side by side: each loads its modules on its own core.
   const [verifier, store] = await Promise.allSettled([
