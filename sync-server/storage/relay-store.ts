@@ -7,25 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { HearthError } from '../../common/errors.ts';
 import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
 import type { Role } from '../../common/roles.ts';
-import { limitError } from '../refusals.ts';
-import { LATEST_SCHEMA_VERSION, dialectSql, migrations } from './migrations.ts';
+import { migrate } from './migrations.ts';
+import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlValue, StoreEvent } from './sql-driver.ts';
+import { appendChangeAtOnce, quotaError, requireRole, type Writer } from './writers.ts';
 
-/**
- * Who makes a write and which roles may make it. The store checks it inside the write's own
- * transaction (not against a cache), so once a removal or demotion commits, no instance accepts
- * that member's write any more.
- */
-export interface Writer {
-  account: string;
-  roles: readonly Role[];
-}
-
-/** One signed-in connection of one relay instance, counted against its account's connection limit on every instance. */
-export interface SessionKey {
-  instance: string;
-  connection: number;
-}
+export type { SessionKey } from './sessions.ts';
+export type { Writer } from './writers.ts';
 
 export interface AccountRecord {
   account: string;
@@ -78,9 +66,6 @@ const bytes = (value: unknown): Uint8Array => value as Uint8Array;
 const num = (value: unknown): number => Number(value);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-function quotaError(): HearthError {
-  return new HearthError('LIMIT_EXCEEDED', 'This space is over its storage limit (bytesPerSpace); delete documents or files, or ask the relay operator for more.');
-}
 
 export class RelayStore {
   private constructor(
@@ -144,69 +129,29 @@ export class RelayStore {
     return this.toAccount((await this.driver.all(`SELECT * FROM accounts WHERE username = ? AND deleted_at IS NULL`, [username]))[0]);
   }
 
-  // ── sessions and instances ────────────────────────────────────────────────────────────────
+  // ── sessions and instances (sessions.ts) ────────────────────────────────────────────────────
 
-  /**
-   * Opens (or moves to `account`) a signed-in connection and records the sign-in, refusing
-   * (LIMIT_EXCEEDED) when the account already has `limit` connections open on all instances
-   * together. One transaction, so on SQLite it shares the commit of whatever arrived with it.
-   */
-  async openSession(key: SessionKey, account: string, limit: number, at: number): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      // On PostgreSQL the account row's lock makes two instances count its connections one after the other.
-      const [live] = await tx.all(`SELECT account FROM accounts WHERE account = ? AND deleted_at IS NULL${this.lockRows()}`, [account]);
-      if (!live) throw new HearthError('UNAUTHENTICATED', 'No account with this key exists on this relay; register first.');
-      const [open] = await tx.all(`SELECT COUNT(*) AS n FROM sessions WHERE account = ? AND NOT (instance = ? AND connection = ?)`, [account, key.instance, key.connection]);
-      if (num(open!.n) >= limit) {
-        throw limitError('LIMIT_EXCEEDED', 'connectionsPerAccount', `This account already has ${limit} connections open; close one first.`);
-      }
-      await tx.run(
-        `INSERT INTO sessions (instance, connection, account, opened_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (instance, connection) DO UPDATE SET account = excluded.account, opened_at = excluded.opened_at`,
-        [key.instance, key.connection, account, at],
-      );
-      await tx.run(`UPDATE accounts SET last_sign_in_at = ? WHERE account = ?`, [at, account]);
-    });
+  /** Opens a signed-in connection; LIMIT_EXCEEDED when its account has `limit` open on all instances together. */
+  openSession(key: SessionKey, account: string, limit: number, at: number): Promise<void> {
+    return openSession(this.driver, key, account, limit, at);
   }
 
-  async closeSession(key: SessionKey): Promise<void> {
-    await this.driver.transaction((tx) => tx.run(`DELETE FROM sessions WHERE instance = ? AND connection = ?`, [key.instance, key.connection]));
+  closeSession(key: SessionKey): Promise<void> {
+    return closeSession(this.driver, key);
   }
 
-  /**
-   * Marks `instance` alive at `at` and forgets the sessions of instances not seen since
-   * `staleBefore` (killed without closing). `sole`: this instance owns the database alone
-   * (SQLite), so every session left from before it started is stale.
-   */
-  async heartbeat(instance: string, at: number, staleBefore: number, sole = false): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      await tx.run(`INSERT INTO instances (instance, seen_at) VALUES (?, ?) ON CONFLICT (instance) DO UPDATE SET seen_at = excluded.seen_at`, [instance, at]);
-      const stale = sole ? `instance <> ?` : `instance IN (SELECT instance FROM instances WHERE seen_at < ?)`;
-      const cutoff: SqlValue = sole ? instance : staleBefore;
-      await tx.run(`DELETE FROM sessions WHERE ${stale}`, [cutoff]);
-      await tx.run(sole ? `DELETE FROM instances WHERE instance <> ?` : `DELETE FROM instances WHERE seen_at < ?`, [cutoff]);
-    });
+  /** Marks `instance` alive; forgets the sessions of instances silent since `staleBefore` (`sole`: of every other instance). */
+  heartbeat(instance: string, at: number, staleBefore: number, sole = false): Promise<void> {
+    return heartbeat(this.driver, instance, at, staleBefore, sole);
   }
 
   /** An instance that stops cleanly takes its sessions with it. */
-  async endInstance(instance: string): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      await tx.run(`DELETE FROM sessions WHERE instance = ?`, [instance]);
-      await tx.run(`DELETE FROM instances WHERE instance = ?`, [instance]);
-    });
+  endInstance(instance: string): Promise<void> {
+    return endInstance(this.driver, instance);
   }
 
-  /** ` FOR SHARE`/` FOR UPDATE` on PostgreSQL; SQLite has one writer at a time and needs no row locks. */
-  private lockRows(mode: 'SHARE' | 'UPDATE' = 'UPDATE'): string {
-    return this.driver.dialect === 'postgres' ? ` FOR ${mode}` : '';
-  }
-
-  /** Throws unless `writer` is a member of `space` in one of `writer.roles`, as the transaction sees it. */
-  private async requireRole(tx: SqlExecutor, space: string, writer: Writer | undefined): Promise<void> {
-    if (!writer) return;
-    // FOR SHARE: a removal or role change waits for this write to commit, or this write sees it.
-    const [row] = await tx.all<{ role: Role }>(`SELECT role FROM members WHERE space = ? AND account = ?${this.lockRows('SHARE')}`, [space, writer.account]);
-    refuseUnless(row?.role ?? null, writer, row ? true : (await tx.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space])).length > 0);
+  private requireRole(tx: SqlExecutor, space: string, writer: Writer | undefined): Promise<void> {
+    return requireRole(tx, this.driver.dialect, space, writer);
   }
 
   // ── spaces and membership ───────────────────────────────────────────────────────────────────
@@ -328,7 +273,7 @@ export class RelayStore {
   async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number; duplicate: boolean }> {
     const announced = change.length <= ANNOUNCED_BYTES ? change : undefined;
     if (this.driver.dialect === 'postgres') {
-      const appended = await this.appendChangeAtOnce(space, doc, changeId, author, change, quota, writer);
+      const appended = await appendChangeAtOnce(this.driver, { space, doc, changeId, author, change, quota, writer });
       if (!appended.duplicate) this.driver.publish({ kind: 'change', space, doc, seq: appended.seq, bytes: announced });
       return appended;
     }
@@ -343,46 +288,6 @@ export class RelayStore {
       tx.notify({ kind: 'change', space, doc, seq, bytes: announced });
       return { seq, duplicate: false };
     });
-  }
-
-  /**
-   * PostgreSQL: the whole append in one statement, so one round trip (the transaction above
-   * takes eight). The member's row is locked FOR SHARE as in requireRole; everything else
-   * happens only if the role, the duplicate check and the quota allow it.
-   */
-  private async appendChangeAtOnce(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number; duplicate: boolean }> {
-    const roles = writer ? [...writer.roles, ...Array<Role>(5).fill(writer.roles[0] ?? 'owner')].slice(0, 5) : [];
-    const allowed = writer ? `EXISTS (SELECT 1 FROM member WHERE role IN (?, ?, ?, ?, ?))` : 'TRUE';
-    const sql = `
-      WITH member AS (SELECT role FROM members WHERE space = ? AND account = ? FOR SHARE),
-      seen AS (SELECT seq FROM changes WHERE space = ? AND doc = ? AND change_id = ?),
-      charged AS (
-        UPDATE spaces SET bytes_used = bytes_used + ? WHERE space = ? AND bytes_used + ? <= ? AND ${allowed} AND NOT EXISTS (SELECT 1 FROM seen)
-        RETURNING space),
-      numbered AS (
-        INSERT INTO docs (space, doc, last_seq) SELECT space, ?, 1 FROM charged
-        ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq),
-      stored AS (
-        INSERT INTO changes (space, doc, seq, change_id, author, bytes) SELECT ?, ?, last_seq, ?, ?, ? FROM numbered RETURNING seq)
-      SELECT (SELECT seq FROM stored) AS seq, (SELECT seq FROM seen) AS seen, (SELECT role FROM member) AS role,
-        EXISTS (SELECT 1 FROM spaces WHERE space = ?) AS space_found`;
-    const params: SqlValue[] = [space, writer?.account ?? author, space, doc, changeId, change.length, space, change.length, quota, ...roles, doc, space, doc, changeId, author, change, space];
-    let row: Row | undefined;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        [row] = await this.driver.all(sql, params);
-        break;
-      } catch (error) {
-        // The same change pushed twice at once: one stores it, the other finds it on its second try.
-        if ((error as { code?: string }).code !== '23505' || attempt > 0) throw error;
-      }
-    }
-    // The same order as the transaction on SQLite: the writer first, then a retry, then the quota.
-    if (writer) refuseUnless((row!.role as Role | null) ?? null, writer, Boolean(row!.space_found));
-    if (row!.seen !== null) return { seq: num(row!.seen), duplicate: true };
-    if (row!.seq !== null) return { seq: num(row!.seq), duplicate: false };
-    if (!row!.space_found) throw new HearthError('NOT_FOUND', 'That space does not exist (any more).');
-    throw quotaError();
   }
 
   /** The latest sequence number of each of these documents that has any (what a sweep compares with what it delivered). */
@@ -643,14 +548,6 @@ export class RelayStore {
   }
 }
 
-/** The refusal when the transaction finds the writer's role (null: not a member) does not allow the write. */
-function refuseUnless(role: Role | null, writer: Writer, spaceFound: boolean): void {
-  if (role && writer.roles.includes(role)) return;
-  if (!spaceFound) throw new HearthError('NOT_FOUND', 'That space does not exist (any more).');
-  if (!role) throw new HearthError('FORBIDDEN', 'You are not a member of this space (any more); ask one of its Owners or Admins to add you.');
-  throw new HearthError('FORBIDDEN', `Your role in this space is ${role} now, which does not allow this; ask an Owner or Admin for another role.`);
-}
-
 async function chargeQuota(tx: SqlExecutor, space: string, delta: number, quota: number): Promise<void> {
   const [row] = await tx.all(`UPDATE spaces SET bytes_used = bytes_used + ? WHERE space = ? AND bytes_used + ? <= ? RETURNING bytes_used`, [delta, space, delta, quota]);
   if (!row) {
@@ -676,22 +573,3 @@ async function deleteSpaceRows(tx: SqlExecutor, space: string): Promise<void> {
   }
 }
 
-/** Brings the schema to the latest version; safe when several instances start at once. */
-export async function migrate(driver: SqlDriver, target = LATEST_SCHEMA_VERSION): Promise<number> {
-  return driver.transaction(async (tx) => {
-    // Two PostgreSQL instances starting together must not both run a migration.
-    if (driver.dialect === 'postgres') await tx.all(`SELECT pg_advisory_xact_lock(7413)`);
-    await tx.run(`CREATE TABLE IF NOT EXISTS relay_schema (version ${driver.dialect === 'sqlite' ? 'INTEGER' : 'BIGINT'} NOT NULL)`);
-    const [row] = await tx.all(`SELECT version FROM relay_schema`);
-    let version = row ? num(row.version) : 0;
-    if (!row) await tx.run(`INSERT INTO relay_schema (version) VALUES (0)`);
-    if (version > LATEST_SCHEMA_VERSION) throw new HearthError('CONFLICT', `The relay database is at schema ${version}, newer than this relay (${LATEST_SCHEMA_VERSION}); upgrade the relay.`);
-    for (const migration of migrations) {
-      if (migration.version <= version || migration.version > target) continue;
-      for (const statement of migration.statements) await tx.run(dialectSql(statement, driver.dialect));
-      version = migration.version;
-      await tx.run(`UPDATE relay_schema SET version = ?`, [version]);
-    }
-    return version;
-  });
-}

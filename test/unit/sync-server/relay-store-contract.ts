@@ -7,7 +7,8 @@ import { generateIdentityKeys, type IdentityKeys } from '../../../common/crypto/
 import { loadSodium, newId, randomBytes, toBase64Url } from '../../../common/crypto/sodium.ts';
 import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipState } from '../../../common/membership/log.ts';
 import type { Role } from '../../../common/roles.ts';
-import { RelayStore, migrate } from '../../../sync-server/storage/relay-store.ts';
+import { migrate } from '../../../sync-server/storage/migrations.ts';
+import { RelayStore } from '../../../sync-server/storage/relay-store.ts';
 import type { SqlDriver } from '../../../sync-server/storage/sql-driver.ts';
 
 const QUOTA = 1_000_000;
