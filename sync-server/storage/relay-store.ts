@@ -10,7 +10,7 @@ import type { Role } from '../../common/roles.ts';
 import { migrate } from './migrations.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlValue, StoreEvent } from './sql-driver.ts';
-import { appendChangeAtOnce, quotaError, requireRole, type Writer } from './writers.ts';
+import { appendChangeAtOnce, lockRows, quotaError, requireRole, type Writer } from './writers.ts';
 
 export type { SessionKey } from './sessions.ts';
 export type { Writer } from './writers.ts';
@@ -351,6 +351,9 @@ export class RelayStore {
   async deleteDoc(space: string, doc: string, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
       await this.requireRole(tx, space, writer);
+      // The space's row first, as a push takes it (then the document's, then the change's): a push
+      // into this document waits, and then finds it gone, instead of deadlocking with the deletion.
+      await tx.all(`SELECT space FROM spaces WHERE space = ?${lockRows(this.driver.dialect)}`, [space]);
       const [used] = await tx.all(
         `SELECT (SELECT COALESCE(SUM(LENGTH(bytes)), 0) FROM changes WHERE space = ? AND doc = ?) + (SELECT COALESCE(SUM(LENGTH(snapshot)), 0) FROM docs WHERE space = ? AND doc = ?) AS total`,
         [space, doc, space, doc],

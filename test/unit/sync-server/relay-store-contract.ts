@@ -200,6 +200,21 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.close();
     });
 
+    it('deletes a document while changes are pushed into it without a failed write, and keeps the quota equal to what is stored', async () => {
+      const { store } = await openStore();
+      const owner = member();
+      const space = await spaceOf(store, owner);
+      const writer = { account: owner.id, roles: ['owner'] as Role[] };
+      for (let round = 0; round < 5; round++) {
+        const pushes = Array.from({ length: 20 }, (_, i) => codeOf(store.appendChange(space.id, 'doc', `r${round}-${i}`, owner.id, randomBytes(10), QUOTA, writer)));
+        const deletion = codeOf(store.deleteDoc(space.id, 'doc', writer));
+        expect(new Set([...(await Promise.all(pushes)), await deletion])).toEqual(new Set(['ok']));
+      }
+      const { changes } = await store.getChanges(space.id, 'doc', 0, 1000);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(changes.length * 10);
+      await store.close();
+    });
+
     it("counts an account's connections on every instance, frees one when it closes, and forgets an instance that stopped beating", async () => {
       const { store, reopen } = await openStore();
       const other = await reopen(); // a second instance on the same database
