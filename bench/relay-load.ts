@@ -29,7 +29,7 @@ import pg from 'pg';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadSodium } from '../common/crypto/sodium.ts';
-import { missingEdits, newProbe, startTyping, type Probe, type TypingClient } from '../test/support/load-client.ts';
+import { connectRooms, missingEdits, newProbe, setUpRooms, startTyping, type Probe, type TypingClient } from '../test/support/load-client.ts';
 import { startPostgres } from '../test/unit/sync-server/postgres-server.ts';
 import { automergeTypists, echoTypists, hearthTypists, ROOM, startServer, type Kind, type Server, type Typist } from './relay-peers.ts';
 import { machine, median, ms, percentile, renderSection, type BenchSection } from './report.ts';
@@ -376,12 +376,12 @@ async function memoryScenario(count: number): Promise<BenchSection> {
     const probe = newProbe();
     let closers: Array<{ close(): void }> = [];
     try {
+      // Hearth's accounts and rooms are made first (they are stored data, not connections).
+      const rooms = kind === 'hearth' ? await setUpRooms(server.url, count, ROOM, 'idle') : [];
       await sleep(500);
       const before = await server.gc();
-      if (kind === 'hearth') {
-        const { clients } = await hearthTypists([server.url], count, probe, 0);
-        closers = clients;
-      } else closers = await echoTypists(server.port, count, probe);
+      if (kind === 'hearth') closers = await connectRooms(rooms, probe, [server.url]);
+      else closers = await echoTypists(server.port, count, probe);
       await sleep(1500);
       const after = await server.gc();
       const held = kind === 'hearth' ? (closers as TypingClient[]).filter((c) => c.connected).length : count;
