@@ -18,6 +18,9 @@
  *
  *   node --import tsx bench/relay-load.ts [--scenario peers,saturation,…] [--sizes 10,50] [--repeat 5]
  *
+ * HEARTH_VERIFY_THREADS=N sets the relay's verification threads (0: on its main thread), to
+ * compare; BENCH_AUTOMERGE_MAX (200) caps the automerge-repo clients of the peers scenario.
+ *
  * Hearth's clients are test/support/load-client.ts: the real protocol, sealed and signed changes
  * (prepared before the clock starts), a lean receive path, so the clients cost little. On a small
  * machine they still compete with the relay for CPU: the client process's CPU is reported next to

@@ -68,6 +68,7 @@ async function listen(): Promise<number> {
       ...(kind === 'hearth-pg' ? { postgresUrl } : { dataDir }),
       log: () => undefined,
       limits: { messagesPerSecond: 10_000, messageBurst: 10_000, maxConnections: 50_000 },
+      ...(process.env.HEARTH_VERIFY_THREADS ? { threads: { verify: Number(process.env.HEARTH_VERIFY_THREADS) } } : {}),
     });
     return Number(new URL(relay.url).port);
   }
