@@ -24,6 +24,8 @@ export const ErrorCodes = [
   'EXPIRED',
   'CONFLICT',
   'UNAVAILABLE',
+  /** ws:// or http:// to another machine, or TLS older than 1.3: nothing was sent. */
+  'INSECURE_TRANSPORT',
   'INTERNAL',
 ] as const;
 
