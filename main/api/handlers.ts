@@ -7,6 +7,7 @@ import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } f
 import { HearthError } from '../../common/errors.ts';
 import { canComment, canDeleteContent, canWriteContent } from '../../common/roles.ts';
 import type { Session } from '../app/session.ts';
+import * as secondFactor from '../app/second-factor.ts';
 import * as yourData from '../app/your-data.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import { normaliseTags, type DocumentContent } from '../vault/documents.ts';
@@ -80,7 +81,9 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
   return {
     status: () => ({ state: session.state, profile: session.profile }),
     createVault: (input) => session.createVault(input),
-    unlock: (passphrase) => session.unlock(passphrase),
+    unlock: (passphrase, proof) => session.unlock(passphrase, secondFactor.proofOf(proof)),
+    unlockMethod: () => session.unlockMethod(),
+    unlockWithSecurityKey: (proof) => session.unlockWithSecurityKey(secondFactor.proofOf(proof)),
     lock: async () => {
       await session.lock('user');
       return null;
@@ -99,6 +102,11 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     getSettings: () => session.getSettings(),
     updateSettings: (change) => session.updateSettings(change),
+    secondFactor: () => secondFactor.secondFactorStatus(session),
+    secondFactorEnrolment: () => secondFactor.secondFactorEnrolment(session),
+    enrolSecondFactor: (input) => secondFactor.enrolSecondFactor(session, input),
+    removeSecondFactor: (passphrase, proof) => secondFactor.removeSecondFactor(session, passphrase, proof),
+    replaceRecoveryCodes: (passphrase, proof) => secondFactor.replaceRecoveryCodes(session, passphrase, proof),
 
     listWorkspaces: () => vault().workspaces.list().map(view),
     createWorkspace: (name) => view(vault().workspaces.create({ name })),
@@ -216,7 +224,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     backup: (input) => yourData.backup(session, input),
     restore: (input) => yourData.restore(session, input),
     wipeDevice: (confirm) => yourData.wipeDevice(session, confirm),
-    deleteAccount: (confirm) => yourData.deleteAccount(session, confirm),
+    deleteAccount: (confirm, proof) => yourData.deleteAccount(session, confirm, secondFactor.proofOf(proof)),
     privacyReport: () => yourData.privacyReport(session),
     exportAuditLog: (input) => yourData.exportAuditLog(session, input),
 

@@ -12,6 +12,7 @@ import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import { freshPath, listDataFolder, resolveDataPath, stamp } from './data-folder.ts';
+import type { SecondFactorProof } from '../vault/second-factor.ts';
 import type { Session } from './session.ts';
 
 type Task = ApiEvents['progress']['task'];
@@ -107,10 +108,10 @@ export async function wipeDevice(session: Session, confirmUsername: string): Pro
  * Account deletion (Session.deleteAccount): the exact username check, the deletion on every relay
  * this vault is registered on, then the wipe. A relay that cannot be reached refuses it all.
  */
-export async function deleteAccount(session: Session, confirmUsername: string): Promise<null> {
+export async function deleteAccount(session: Session, confirmUsername: string, proof?: SecondFactorProof): Promise<null> {
   session.checkUsername(confirmUsername);
   if (running.get(session)) throw new HearthError('CONFLICT', `${taskNames[running.get(session)!]} is running; wait for it to finish first.`);
-  await session.deleteAccount(confirmUsername);
+  await session.deleteAccount(confirmUsername, {}, proof);
   return null;
 }
 
