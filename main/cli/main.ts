@@ -51,6 +51,7 @@ interface Command {
 
 const GLOBAL_OPTIONS: Options = {
   vault: { type: 'string' },
+  'recovery-code': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -68,8 +69,29 @@ async function newPassphrase(io: Io, envName: string): Promise<string> {
   return first;
 }
 
+/**
+ * Unlocks the vault. One with a second factor needs the security key, which a terminal cannot
+ * ask: a recovery code (--recovery-code or HEARTH_RECOVERY_CODE) stands in for it, once.
+ */
+async function unlockVault(call: Invocation): Promise<Vault> {
+  const code = (call.values['recovery-code'] as string | undefined) ?? call.io.env.HEARTH_RECOVERY_CODE;
+  let vault: Vault;
+  try {
+    vault = await Vault.unlock(call.vaultDir, await passphrase(call.io), {}, code ? { kind: 'recovery', code } : undefined);
+  } catch (error) {
+    if (!isHearthError(error, 'SECOND_FACTOR_REQUIRED')) throw error;
+    throw new HearthError(
+      'SECOND_FACTOR_REQUIRED',
+      'This vault needs its second factor, a security key, which the hearth command cannot use. Unlock it in the Hearth app, or give one of your recovery codes with --recovery-code CODE (or HEARTH_RECOVERY_CODE): each code works once.',
+    );
+  }
+  const left = code ? vault.secondFactor.info()?.recoveryCodesLeft : undefined;
+  if (left !== undefined && !call.json) call.io.err(`Used a recovery code; it will not work again. ${left} left: make new ones in Settings → Security.\n`);
+  return vault;
+}
+
 async function withVault<T>(call: Invocation, fn: (vault: Vault) => Promise<T> | T): Promise<T> {
-  const vault = await Vault.unlock(call.vaultDir, await passphrase(call.io));
+  const vault = await unlockVault(call);
   try {
     return await fn(vault);
   } finally {
@@ -704,13 +726,14 @@ function progressLine(call: Invocation, verb: string): ((p: { phase: string; don
 
 function usage(): string {
   return [
-    'Usage: hearth [--vault DIR] [--json] COMMAND',
+    'Usage: hearth [--vault DIR] [--json] [--recovery-code CODE] COMMAND',
     '',
     ...Object.values(commands).map((c) => `  ${c.usage}`),
     '  hearth relay [--host H] [--port P] [--data DIR]',
     '',
     'The vault is --vault DIR, or $HEARTH_VAULT, or the default data folder.',
     'The passphrase is $HEARTH_PASSPHRASE, or asked for on the terminal.',
+    'A vault with a second factor (a security key) opens here with --recovery-code CODE or $HEARTH_RECOVERY_CODE; each code works once.',
     '',
   ].join('\n');
 }
