@@ -3,6 +3,7 @@
  * exactly as shown (main checks it again); the button stays disabled until it matches.
  */
 import { useState, type FormEvent } from 'react';
+import { askSecurityKey } from '../../security/security-key.ts';
 import { call, hearth } from '../../state/api.ts';
 import { useSession } from '../../state/session.ts';
 import { Modal } from '../Modal.tsx';
@@ -77,7 +78,13 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
       return;
     }
     await run(async () => {
-      await call(action === 'wipe' ? hearth().wipeDevice(typed) : hearth().deleteAccount(typed));
+      if (action === 'wipe') await call(hearth().wipeDevice(typed));
+      else {
+        // With a second factor enrolled, deleting the account needs the security key too.
+        const factor = await call(hearth().secondFactor());
+        const proof = factor ? await askSecurityKey({ prfSalt: factor.prfSalt, credentialIds: factor.credentials.map((c) => c.id) }) : undefined;
+        await call(hearth().deleteAccount(typed, proof));
+      }
       // Main tells every page `wiped`; this page also goes to the welcome screen at once.
       useSession.setState({ phase: 'no-vault', profile: null, lockedReason: null });
     });
