@@ -8,7 +8,7 @@ import type { SecondFactorProofArg, SecondFactorStatus } from '../../../common/a
 import { askSecurityKey, enrolSecurityKey } from '../../security/security-key.ts';
 import { ApiFailure, call, hearth, messageOf } from '../../state/api.ts';
 import { useSession } from '../../state/session.ts';
-import { FormError, useSubmit } from '../Field.tsx';
+import { FormError } from '../Field.tsx';
 
 function problemText(error: unknown): string {
   if (error instanceof ApiFailure && error.code === 'WRONG_PASSPHRASE') return 'That passphrase is not right; nothing was changed.';
@@ -22,7 +22,20 @@ export function SecondFactorSettings() {
   const [useCode, setUseCode] = useState(false);
   const [code, setCode] = useState('');
   const [done, setDone] = useState<string | null>(null);
-  const { busy, problem, setProblem, run } = useSubmit();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  // Unlike useSubmit, the form stays after success (the status changes), so busy always ends.
+  const run = async (work: () => Promise<void>): Promise<void> => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await work();
+    } catch (error) {
+      setProblem(problemText(error));
+    } finally {
+      setBusy(false);
+    }
+  };
   const stayUnlocked = useSession((s) => s.settings.stayUnlocked === true);
 
   const reload = async () => setStatus(await call(hearth().secondFactor()));
@@ -46,14 +59,13 @@ export function SecondFactorSettings() {
     event.preventDefault();
     setDone(null);
     if (!passphrase) return setProblem('Type your passphrase: enrolling a key changes how the vault is unlocked.');
-    const ok = await run(async () => {
+    await run(async () => {
       const enrolment = await call(hearth().secondFactorEnrolment());
       const key = await enrolSecurityKey(enrolment, status?.credentials.map((c) => c.id) ?? []);
       const result = await call(hearth().enrolSecondFactor({ passphrase, credentialId: key.credentialId, prfSalt: enrolment.prfSalt, prfOutput: key.prfOutput }));
       if (result.recoveryCodes.length > 0) setCodes(result.recoveryCodes);
       await finish(status ? 'Another security key is enrolled; either one unlocks Hearth.' : 'Security key enrolled. From now on Hearth unlocks only with your passphrase and this key.');
-    }, problemText);
-    if (ok) setProblem(null);
+    });
   };
 
   const act = (what: 'remove' | 'codes') => async (event: FormEvent) => {
@@ -71,7 +83,7 @@ export function SecondFactorSettings() {
         setCodes((await call(hearth().replaceRecoveryCodes(passphrase, given))).recoveryCodes);
         await finish('New recovery codes made; the old ones no longer work.');
       }
-    }, problemText);
+    });
   };
 
   if (codes) {
