@@ -52,7 +52,10 @@ export const useSession = create<SessionState>()((set, get) => ({
 
   async unlock(passphrase, proof) {
     const profile =
-      passphrase === null && proof?.kind === 'key' ? await call(hearth().unlockWithSecurityKey(proof)) : await call(hearth().unlock(passphrase ?? '', proof));
+      passphrase === null && proof?.kind === 'key'
+        ? await call(hearth().unlockWithSecurityKey(proof))
+        : // No second argument at all without a proof: the wire has no `undefined`, and null is not a proof.
+          await call(proof ? hearth().unlock(passphrase ?? '', proof) : hearth().unlock(passphrase ?? ''));
     // Edits the lock caught on their way go to their documents before any document opens again.
     await sendUnsentEdits();
     set({ phase: 'unlocked', profile, lockedReason: null });

@@ -83,7 +83,7 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
         // With a second factor enrolled, deleting the account needs the security key too.
         const factor = await call(hearth().secondFactor());
         const proof = factor ? await askSecurityKey({ prfSalt: factor.prfSalt, credentialIds: factor.credentials.map((c) => c.id) }) : undefined;
-        await call(hearth().deleteAccount(typed, proof));
+        await call(proof ? hearth().deleteAccount(typed, proof) : hearth().deleteAccount(typed));
       }
       // Main tells every page `wiped`; this page also goes to the welcome screen at once.
       useSession.setState({ phase: 'no-vault', profile: null, lockedReason: null });
