@@ -13,10 +13,12 @@
  * figures check the harness, they do not carry decisions. A --only run replaces its sections in
  * RESULTS.md and keeps the others, each of which still names the commit and time it measured.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { useNativeCrypto } from '../main/native-crypto.ts';
-import { measureSection, renderSection, type BenchOptions, type SectionPlan } from './harness.ts';
+import { busyLoad, commit, measureSection, renderSection, type BenchOptions, type SectionPlan } from './harness.ts';
 
 /** Section groups in the order a full run measures them; each returns its sections' plans. */
 const suites: Record<string, (options: BenchOptions) => Promise<SectionPlan[]>> = {
@@ -28,9 +30,29 @@ const suites: Record<string, (options: BenchOptions) => Promise<SectionPlan[]>> 
   app: async (o) => (await import('./app.ts')).appPlans(o),
   sync: async (o) => (await import('./sync.ts')).syncPlans(o),
   join: async (o) => (await import('./join.ts')).joinPlans(o),
-  relay: async (o) => (await import('./relay-load.ts')).relayPlans(o),
   portability: async (o) => (await import('./portability.ts')).portabilityPlans(o),
 };
+
+/**
+ * The relay's scenarios (bench/relay-load.ts) run as their own process, as they do on their own,
+ * and write their sections into this run's file; this run stamps them like the others.
+ */
+async function runRelayScenarios(options: BenchOptions, target: URL, sections: Map<string, string>): Promise<void> {
+  const args = ['--import', 'tsx', new URL('./relay-load.ts', import.meta.url).pathname, '--repeat', String(options.runs)];
+  if (options.quick) args.push('--scenario', 'peers,memory', '--sizes', '10,50', '--idle', '200');
+  const before = readSections(target);
+  const loadBefore = loadavg();
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HEARTH_BENCH_RESULTS: target.pathname } });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) console.error(`bench: the relay scenarios exited with ${code}; their finished sections are kept.`);
+  const stamp = `_Relay scenarios run by \`npm run bench\` (--repeat ${options.runs}${options.quick ? ', quick: peers at 10 and 50, memory at 200' : ''}). Commit ${commit()}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(
+      ' ',
+    )} after${busyLoad(loadBefore) || busyLoad(loadavg()) ? ' (busy machine: other work inflated these figures)' : ''}; ${((performance.now() - started) / 1000).toFixed(0)} s._\n`;
+  for (const [title, text] of readSections(target)) if (before.get(title) !== text) sections.set(title, `${text}\n${stamp}`);
+}
 
 const { values } = parseArgs({
   options: {
@@ -41,13 +63,13 @@ const { values } = parseArgs({
   },
 });
 if (values.list) {
-  console.log(Object.keys(suites).join('\n'));
+  console.log([...Object.keys(suites), 'relay'].join('\n'));
   process.exit(0);
 }
 const only = (values.only ?? []).flatMap((o) => o.split(',')).filter(Boolean);
-const unknown = only.filter((name) => !(name in suites));
+const unknown = only.filter((name) => !(name in suites) && name !== 'relay');
 if (unknown.length) {
-  console.error(`No bench section named ${unknown.join(', ')}. Sections: ${Object.keys(suites).join(', ')}.`);
+  console.error(`No bench section named ${unknown.join(', ')}. Sections: ${[...Object.keys(suites), 'relay'].join(', ')}.`);
   process.exit(2);
 }
 const options: BenchOptions = { quick: values.quick, runs: Number(values.runs ?? (values.quick ? 2 : 5)) };
@@ -99,6 +121,13 @@ for (const [name, plan] of Object.entries(suites)) {
     writeFileSync(target, `${header}\n${[...sections.values()].join('\n')}`);
     console.log(text);
   }
+}
+if (!only.length || only.includes('relay')) {
+  console.error('bench: relay…');
+  // The file as this run has it so far; the scenarios add their sections to it.
+  writeFileSync(target, `${header}\n${[...sections.values()].join('\n')}`);
+  await runRelayScenarios(options, target, sections);
+  writeFileSync(target, `${header}\n${[...sections.values()].join('\n')}`);
 }
 console.error(`bench: done in ${((Date.now() - started) / 60_000).toFixed(1)} min; wrote ${target.pathname}`);
 // Some peers (automerge-repo, sessions) keep timers; the results are written, so end here.

@@ -10,7 +10,7 @@
  *
  * The writer and the relay run on the main thread; up to two readers are whole app sessions, each on its own worker thread (standing in
  * for their own machines), and their latency is the figure. The other members of a larger team
- * follow the document through the relay from a separate process (bench/relay-clients.ts), so the
+ * follow the document through the relay from a separate process (bench/sync-followers.ts), so the
  * relay fans every edit out to all of them, but this 2-core machine does not also have to run a
  * whole app per member.
  */
@@ -28,8 +28,7 @@ import type { DocumentContent } from '../main/vault/documents.ts';
 import { MIN_KDF_COST } from '../main/vault/keys.ts';
 import { startRelay, type RunningRelay } from '../sync-server/relay.ts';
 import { goals, percentile, type BenchOptions, type SectionPlan } from './harness.ts';
-import type { FromClients, ToClients } from './relay-clients.ts';
-import { forkTs, nextMessage } from './relay-load.ts';
+import { fromFollowers, startFollowers, type ToFollowers } from './sync-followers.ts';
 import type { FromPeers, PeersInput, ToPeers } from './sync-peers.ts';
 import { traceText } from './trace.ts';
 
@@ -105,9 +104,9 @@ function syncPlan(users: number, writes: number, document: Document): SectionPla
       const registered = await Promise.all(workers.map((w) => fromWorker(w, 'registered')));
       const usernames = registered.flatMap((r) => r.usernames);
       if (followerCount > 0) {
-        followerProcess = forkTs('./relay-clients.ts', []);
-        const answer = nextMessage<Extract<FromClients, { op: 'registered' }>>(followerProcess, 'registered');
-        followerProcess.send({ op: 'register', url: relay.url, count: followerCount } satisfies ToClients);
+        followerProcess = startFollowers();
+        const answer = fromFollowers(followerProcess, 'registered');
+        followerProcess.send({ op: 'register', url: relay.url, count: followerCount } satisfies ToFollowers);
         usernames.push(...(await answer).usernames);
       }
       for (const username of usernames) ok(await writer.inviteMember(workspace.id, username, 'editor'));
@@ -115,8 +114,8 @@ function syncPlan(users: number, writes: number, document: Document): SectionPla
       for (const worker of workers) worker.postMessage({ t: 'accept', workspaceId: workspace.id, documentId } satisfies ToPeers);
       await Promise.all(following);
       if (followerProcess) {
-        const answer = nextMessage(followerProcess, 'following');
-        followerProcess.send({ op: 'follow', space: workspace.id, doc: documentId } satisfies ToClients);
+        const answer = fromFollowers(followerProcess, 'following');
+        followerProcess.send({ op: 'follow', space: workspace.id, doc: documentId } satisfies ToFollowers);
         await answer;
       }
       writerDoc = A.load<DocumentContent>(ok(await writer.openDocument(documentId)).bytes);
@@ -134,8 +133,8 @@ function syncPlan(users: number, writes: number, document: Document): SectionPla
       async hearth() {
         const countFollowers = async () => {
           if (!followerProcess) return 0;
-          const answer = nextMessage<Extract<FromClients, { op: 'counted' }>>(followerProcess, 'counted');
-          followerProcess.send({ op: 'count' } satisfies ToClients);
+          const answer = fromFollowers(followerProcess, 'counted');
+          followerProcess.send({ op: 'count' } satisfies ToFollowers);
           return (await answer).received;
         };
         const followedBefore = await countFollowers();

@@ -7,6 +7,10 @@ export const ErrorCodes = [
   'NOT_FOUND',
   'ALREADY_EXISTS',
   'WRONG_PASSPHRASE',
+  /** The vault has a second factor: unlock again with the security key (or a recovery code) as well. */
+  'SECOND_FACTOR_REQUIRED',
+  /** The security key or recovery code given does not belong to this vault (or the code was used). */
+  'WRONG_SECOND_FACTOR',
   'VAULT_NOT_FOUND',
   'VAULT_EXISTS',
   'VAULT_CORRUPT',
@@ -20,6 +24,8 @@ export const ErrorCodes = [
   'EXPIRED',
   'CONFLICT',
   'UNAVAILABLE',
+  /** ws:// or http:// to another machine, or TLS older than 1.3: nothing was sent. */
+  'INSECURE_TRANSPORT',
   'INTERNAL',
 ] as const;
 

@@ -18,6 +18,13 @@ const Tags = z.array(z.string().min(1).max(50)).max(50);
 /** A name in the data folder, or an absolute path the user typed. */
 const DataPath = z.string().min(1).max(4096);
 const RelayUrl = z.string().max(2048).regex(/^wss?:\/\/[^\s]+$/, 'a relay address starts with ws:// or wss://');
+const Base64Url = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, 'expected base64url');
+/** 32 bytes, base64url without padding: a WebAuthn PRF output or salt. */
+const Bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes as base64url');
+const SecurityKeyProof = z.strictObject({ kind: z.literal('key'), credentialId: Base64Url, prfOutput: Bytes32 });
+/** The second factor: the enrolled security key's PRF output, or one unused recovery code. */
+const SecondFactorProof = z.discriminatedUnion('kind', [SecurityKeyProof, z.strictObject({ kind: z.literal('recovery'), code: z.string().min(1).max(64) })]);
+export type SecondFactorProofArg = z.infer<typeof SecondFactorProof>;
 
 /** Argument schemas, one tuple per method: the single source of truth for names and arguments. */
 export const apiArgs = {
@@ -31,11 +38,23 @@ export const apiArgs = {
       avatar: z.string().max(256 * 1024).optional(),
     }),
   ]),
-  unlock: z.tuple([Passphrase]),
+  /** The second argument once the vault has a second factor (unlock says SECOND_FACTOR_REQUIRED without it). */
+  unlock: z.tuple([Passphrase, SecondFactorProof.optional()]),
+  /** How this locked vault unlocks: whether it needs a security key (and which), whether this device can skip the passphrase. */
+  unlockMethod: z.tuple([]),
+  /** "Stay unlocked" with a second factor: the keychain's device secret and the security key, no passphrase. */
+  unlockWithSecurityKey: z.tuple([SecurityKeyProof]),
   lock: z.tuple([]),
   changePassphrase: z.tuple([Passphrase, Passphrase]),
   updateProfile: z.tuple([z.strictObject({ displayName: z.string().min(1).max(64).optional(), avatar: z.string().max(256 * 1024).nullable().optional() })]),
   getSettings: z.tuple([]),
+  /** Settings → Security: the enrolled second factor, or null. */
+  secondFactor: z.tuple([]),
+  /** What the page passes to navigator.credentials.create() to enrol a security key (the PRF salt, the user). */
+  secondFactorEnrolment: z.tuple([]),
+  enrolSecondFactor: z.tuple([z.strictObject({ passphrase: Passphrase, credentialId: Base64Url, prfSalt: Bytes32, prfOutput: Bytes32 })]),
+  removeSecondFactor: z.tuple([Passphrase, SecondFactorProof]),
+  replaceRecoveryCodes: z.tuple([Passphrase, SecondFactorProof]),
   updateSettings: z.tuple([
     z.strictObject({
       autoLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
@@ -104,9 +123,13 @@ export const apiArgs = {
   /**
    * After the username: `skipRelays` names relays, each one the person confirmed is gone for good,
    * that the deletion may skip if they cannot be reached (what they hold stays there). Any other
-   * relay that cannot be reached refuses the whole deletion.
+   * relay that cannot be reached refuses the whole deletion. With a second factor enrolled,
+   * `secondFactor` proves it (SECOND_FACTOR_REQUIRED otherwise).
    */
-  deleteAccount: z.tuple([z.string().max(64), z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional() }).optional()]),
+  deleteAccount: z.tuple([
+    z.string().max(64),
+    z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional(), secondFactor: SecondFactorProof.optional() }).optional(),
+  ]),
   privacyReport: z.tuple([]),
   exportAuditLog: z.tuple([z.strictObject({ actions: z.array(z.string().min(1).max(64)).max(50).optional() })]),
 
@@ -176,6 +199,22 @@ export interface Settings {
 }
 
 export type VaultState = 'no-vault' | 'locked' | 'unlocked';
+
+/** How a locked vault unlocks. */
+export interface UnlockMethod {
+  /** Set when the vault has a second factor: what navigator.credentials.get() needs (base64url). */
+  securityKey: { prfSalt: string; credentialIds: string[] } | null;
+  /** "Stay unlocked" is on and this device keeps its secret: the security key alone unlocks (no passphrase). */
+  keyOnly: boolean;
+}
+
+export interface SecondFactorStatus {
+  enrolledAt: number;
+  credentials: Array<{ id: string; createdAt: number }>;
+  recoveryCodesLeft: number;
+  /** base64url; every credential of this vault is asked with it. */
+  prfSalt: string;
+}
 
 export interface Workspace {
   id: string;
@@ -446,11 +485,19 @@ export interface ApiResults {
   status: { state: VaultState; profile: Profile | null };
   createVault: Profile;
   unlock: Profile;
+  unlockMethod: UnlockMethod;
+  unlockWithSecurityKey: Profile;
   lock: null;
   changePassphrase: null;
   updateProfile: Profile;
   getSettings: Settings;
   updateSettings: Settings;
+  secondFactor: SecondFactorStatus | null;
+  secondFactorEnrolment: { prfSalt: string; user: { id: string; name: string; displayName: string } };
+  /** The recovery codes, shown once. */
+  enrolSecondFactor: { recoveryCodes: string[] };
+  removeSecondFactor: null;
+  replaceRecoveryCodes: { recoveryCodes: string[] };
   listWorkspaces: Workspace[];
   createWorkspace: Workspace;
   renameWorkspace: Workspace;

@@ -149,7 +149,10 @@ function expectedParts(rule: PartRule, header: unknown): [number, number] {
 
 function decodeWith<F>(defs: Defs, union: z.ZodType, bytes: Uint8Array): F {
   const { header, parts } = decodeRawFrame(bytes);
-  const parsed = union.safeParse(header);
+  // The frame's own schema when its type is known (one strict check, no search through the union);
+  // the union only to word the refusal of an unknown type.
+  const own = typeof header.t === 'string' && Object.hasOwn(defs, header.t) ? defs[header.t]!.schema : union;
+  const parsed = own.safeParse(header);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
@@ -171,6 +174,21 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
 /** Decodes and validates a frame sent by the relay; throws HearthError('BAD_REQUEST') otherwise. */
 export function decodeRelayFrame(bytes: Uint8Array): RelayFrame {
   return decodeWith<RelayFrame>(relayFrames, relayUnion, bytes);
+}
+
+/**
+ * Encodes a frame its sender built itself from values already validated (the relay's answers,
+ * its fan-out), without checking its schema again: validation belongs where a frame comes in
+ * (decodeClientFrame, decodeRelayFrame), and the typed frame is the schema's type.
+ */
+export function encodeTrustedFrame(frame: RelayFrame): Uint8Array {
+  const { parts, ...header } = frame;
+  return encodeRawFrame(header, parts);
+}
+
+/** The fan-out frame of one stored change, encoded once for all its recipients. */
+export function encodeChangeFrame(space: string, doc: string, seq: number, change: Uint8Array): Uint8Array {
+  return encodeRawFrame({ t: 'change', space, doc, seq }, [change]);
 }
 
 /** Validates and encodes a frame of either direction; an invalid frame throws instead of leaving. */

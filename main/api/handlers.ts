@@ -9,6 +9,7 @@ import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } f
 import { describeAuditTarget } from '../../common/audit-target.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { Session } from '../app/session.ts';
+import * as secondFactor from '../app/second-factor.ts';
 import * as yourData from '../app/your-data.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import * as account from '../usecases/account.ts';
@@ -69,7 +70,9 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
   return {
     status: () => ({ state: session.state, profile: session.profile }),
     createVault: (input) => session.createVault(input),
-    unlock: (passphrase) => session.unlock(passphrase),
+    unlock: (passphrase, proof) => session.unlock(passphrase, secondFactor.proofOf(proof)),
+    unlockMethod: () => session.unlockMethod(),
+    unlockWithSecurityKey: (proof) => session.unlockWithSecurityKey(secondFactor.proofOf(proof)),
     lock: async () => {
       await session.lock('user');
       return null;
@@ -81,6 +84,11 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     updateProfile: (change) => account.updateProfile(unlocked(), change),
     getSettings: () => session.getSettings(),
     updateSettings: (change) => session.updateSettings(change),
+    secondFactor: () => secondFactor.secondFactorStatus(session),
+    secondFactorEnrolment: () => secondFactor.secondFactorEnrolment(session),
+    enrolSecondFactor: (input) => secondFactor.enrolSecondFactor(session, input),
+    removeSecondFactor: (passphrase, proof) => secondFactor.removeSecondFactor(session, passphrase, proof),
+    replaceRecoveryCodes: (passphrase, proof) => secondFactor.replaceRecoveryCodes(session, passphrase, proof),
 
     listWorkspaces: () => vault().workspaces.list().map(view),
     createWorkspace: async (name) => view(await workspaces.createWorkspace(unlocked(), name)),
@@ -183,7 +191,11 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     restore: (input) => yourData.restore(session, input),
     wipeDevice: (confirm) => yourData.wipeDevice(session, confirm),
     describeAccountDeletion: () => account.describeAccountDeletion(unlocked()),
-    deleteAccount: (confirm, options) => yourData.deleteAccount(session, confirm, options),
+    deleteAccount: (confirm, options) =>
+      yourData.deleteAccount(session, confirm, {
+        ...(options?.skipRelays ? { skipRelays: options.skipRelays } : {}),
+        ...(options?.secondFactor ? { secondFactor: secondFactor.proofOf(options.secondFactor) } : {}),
+      }),
     privacyReport: () => yourData.privacyReport(session),
     exportAuditLog: (input) => yourData.exportAuditLog(session, input),
 

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ApiEvent, ApiEvents, Profile, Settings, SyncWarning, VaultState } from '../../common/api/contract.ts';
+import type { ApiEvent, ApiEvents, Profile, Settings, SyncWarning, UnlockMethod, VaultState } from '../../common/api/contract.ts';
 import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
@@ -16,16 +16,18 @@ import { deleteAccount as deleteAccountEverywhere, type RelaySkipping } from '..
 import { checkUsername } from '../usecases/unlocked.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import type { FileInfo } from '../vault/files.ts';
+import type { SecondFactorProof } from '../vault/second-factor.ts';
 import { Vault } from '../vault/vault.ts';
 import { restoreBackup, type BackupProgress } from '../portability/backup.ts';
 import { defaultDataDir } from './data-folder.ts';
 import { describeSettingsChange } from './settings-change.ts';
+import { FileReadCursor } from './file-read-cursor.ts';
 import { Upload } from './uploads.ts';
+
+export { READ_CHUNK_BYTES } from './file-read-cursor.ts';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 export const DEFAULT_SETTINGS: Settings = { autoLockMinutes: 15, theme: 'system', stayUnlocked: false };
-/** How much of a file one readFile call returns: the vault's own chunk size. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
 const MAX_UPLOADS_PER_CONNECTION = 8;
 const MAX_READS_PER_CONNECTION = 8;
 /** How many verification warnings the session keeps for pages that connect later. */
@@ -70,43 +72,6 @@ const storedSettings = z.object({
   stayUnlocked: z.boolean().optional(),
   showComments: z.boolean().optional(),
 });
-
-/** Reads the file position by position, so reading a file front to back decrypts each chunk once. */
-class FileReadCursor {
-  private buffer: Uint8Array = new Uint8Array(0);
-  /** File offset of buffer[0]. */
-  private position = 0;
-  private exhausted = false;
-
-  constructor(
-    private readonly chunks: AsyncGenerator<Uint8Array>,
-    readonly size: number,
-  ) {}
-
-  canServe(offset: number): boolean {
-    return offset >= this.position;
-  }
-
-  async read(offset: number): Promise<{ bytes: Uint8Array; done: boolean }> {
-    while (!this.exhausted && this.position + this.buffer.length <= offset) {
-      this.position += this.buffer.length;
-      const next = await this.chunks.next();
-      if (next.done) this.exhausted = true;
-      this.buffer = next.done ? new Uint8Array(0) : next.value;
-    }
-    const start = offset - this.position;
-    const view: Uint8Array = this.exhausted ? new Uint8Array(0) : this.buffer.subarray(start, start + READ_CHUNK_BYTES);
-    const done = offset + view.length >= this.size;
-    // Draining runs the vault's whole-file hash check before the page is told it has it all.
-    if (done) while (!this.exhausted) this.exhausted = (await this.chunks.next()).done === true;
-    // A copy when partial: structured clone (Electron IPC) would otherwise send the whole chunk.
-    return { bytes: view.length === this.buffer.length ? view : view.slice(), done };
-  }
-
-  close(): void {
-    void this.chunks.return(undefined);
-  }
-}
 
 export class Session {
   readonly vaultDir: string;
@@ -257,17 +222,49 @@ export class Session {
     });
   }
 
-  async unlock(passphrase: string): Promise<Profile> {
-    // Already unlocked (by another page): the passphrase must still be the right one, so that an
-    // unlock screen never opens with a wrong one.
-    if (this.vault) return this.checkedProfile(this.vault, passphrase);
+  /** Unlocks with the passphrase, and `proof` of the second factor when the vault has one. */
+  async unlock(passphrase: string, proof?: SecondFactorProof): Promise<Profile> {
+    // Already unlocked (by another page): the passphrase (and the second factor) must still be
+    // right, so that an unlock screen never opens with a wrong one.
+    if (this.vault) return this.checkedProfile(this.vault, passphrase, proof);
     if (!Vault.exists(this.vaultDir)) throw new HearthError('VAULT_NOT_FOUND', 'There is no vault yet. Create one first.');
     return this.exclusive(async () => {
-      if (this.vault) return this.checkedProfile(this.vault, passphrase);
-      const vault = await Vault.unlock(this.vaultDir, passphrase, this.options.openOptions);
+      if (this.vault) return this.checkedProfile(this.vault, passphrase, proof);
+      const vault = await Vault.unlock(this.vaultDir, passphrase, this.options.openOptions, proof);
       this.opened(vault);
       return vault.profile;
     });
+  }
+
+  /** How the locked vault unlocks: its security keys, and whether this device needs no passphrase (stay unlocked). */
+  unlockMethod(): UnlockMethod {
+    const info = this.state === 'no-vault' ? undefined : Vault.secondFactorOf(this.vaultDir, this.options.openOptions);
+    const keeper = this.options.unlockKeeper;
+    return {
+      securityKey: info ? { prfSalt: info.prfSalt, credentialIds: info.credentials.map((c) => c.id) } : null,
+      keyOnly: Boolean(info && this.settings.stayUnlocked && keeper?.available && keeper.retrieve() !== undefined),
+    };
+  }
+
+  /** "Stay unlocked" with a second factor: the keychain's device secret opens the vault together with the security key. */
+  async unlockWithSecurityKey(proof: SecondFactorProof): Promise<Profile> {
+    const secret = this.settings.stayUnlocked && this.options.unlockKeeper?.available ? this.options.unlockKeeper.retrieve() : undefined;
+    if (secret === undefined) throw new HearthError('UNAVAILABLE', 'This device keeps no key for Hearth: unlock with your passphrase and your security key.');
+    return this.exclusive(async () => {
+      if (this.vault) {
+        this.vault.secondFactor.check(proof, 'unlock from another page');
+        return this.vault.profile;
+      }
+      const vault = await Vault.unlockWithDeviceKey(this.vaultDir, fromBase64Url(secret), this.options.openOptions, proof);
+      this.opened(vault);
+      return vault.profile;
+    });
+  }
+
+  /** Gives the keychain what now opens the vault with "stay unlocked" (after the second factor changed). */
+  refreshKeychain(): void {
+    const keeper = this.options.unlockKeeper;
+    if (this.vault && this.settings.stayUnlocked && keeper?.available) keeper.store(toBase64Url(this.vault.deviceKey()));
   }
 
   /**
@@ -277,6 +274,8 @@ export class Session {
   async resume(): Promise<boolean> {
     const keeper = this.options.unlockKeeper;
     if (this.vault || !this.settings.stayUnlocked || !keeper?.available || this.state !== 'locked') return false;
+    // With a second factor the keychain's secret needs the security key too: the page asks for it (unlockWithSecurityKey).
+    if (Vault.secondFactorOf(this.vaultDir, this.options.openOptions)) return false;
     const secret = keeper.retrieve();
     if (secret === undefined) return false;
     return this.exclusive(async () => {
@@ -294,8 +293,9 @@ export class Session {
   }
 
   /** `finish` replaces the final vault.lock() and 'locked' event (wipe() uses it to shred instead). */
-  private checkedProfile(vault: Vault, passphrase: string): Profile {
+  private checkedProfile(vault: Vault, passphrase: string, proof: SecondFactorProof | undefined): Profile {
     if (!vault.verifyPassphrase(passphrase, 'unlock from another page')) throw new HearthError('WRONG_PASSPHRASE', 'That passphrase does not unlock this vault. Check it and try again.');
+    vault.secondFactor.check(proof, 'unlock from another page');
     return vault.profile;
   }
 
@@ -337,11 +337,12 @@ export class Session {
    * last changes sent, spaces that outlive it left with a signed entry, then the relay's deletion),
    * then this device is wiped (wipe()) and every page hears `wiped` and goes back to first run. If
    * a relay cannot be reached, nothing is deleted anywhere and the vault stays as it was (unless
-   * it may be skipped, for a relay that is gone for good: see main/usecases/account.ts).
+   * it may be skipped, for a relay that is gone for good: see main/usecases/account.ts). With a second
+   * factor enrolled, `proof` must confirm it first.
    */
-  async deleteAccount(confirmUsername: string, skipping: RelaySkipping = {}): Promise<AccountDeletionResult> {
+  async deleteAccount(confirmUsername: string, skipping: RelaySkipping = {}, proof?: SecondFactorProof): Promise<AccountDeletionResult> {
     const unlocked = { vault: this.requireVault(), engine: this.requireSync() };
-    return deleteAccountEverywhere(unlocked, confirmUsername, skipping, () => this.wipe(confirmUsername, 'account-deleted'));
+    return deleteAccountEverywhere(unlocked, confirmUsername, skipping, () => this.wipe(confirmUsername, 'account-deleted'), proof);
   }
 
   /**
@@ -477,8 +478,7 @@ export class Session {
 
   private opened(vault: Vault): void {
     this.vault = vault;
-    const keeper = this.options.unlockKeeper;
-    if (this.settings.stayUnlocked && keeper?.available) keeper.store(toBase64Url(vault.deviceKey()));
+    this.refreshKeychain();
     this.touch();
     this.startSync(vault);
     // Search should be ready by the time the user types; building it decrypts everything once.

@@ -14,6 +14,7 @@ import type { SyncEngine } from '../sync/engine.ts';
 import { accessReports, RELAY_ANSWER_MS, withTimeout } from '../usecases/account.ts';
 import type { Vault } from '../vault/vault.ts';
 import { freshPath, listDataFolder, resolveDataPath, stamp } from './data-folder.ts';
+import type { SecondFactorProof } from '../vault/second-factor.ts';
 import type { Session } from './session.ts';
 
 type Task = ApiEvents['progress']['task'];
@@ -108,10 +109,14 @@ export async function wipeDevice(session: Session, confirmUsername: string): Pro
  * this vault is registered on, then the wipe. A relay that cannot be reached refuses it all,
  * unless it is one of `skipRelays`, which the person named as gone for good.
  */
-export async function deleteAccount(session: Session, confirmUsername: string, options: { skipRelays?: string[] | undefined } = {}): Promise<ApiResults['deleteAccount']> {
+export async function deleteAccount(
+  session: Session,
+  confirmUsername: string,
+  options: { skipRelays?: string[] | undefined; secondFactor?: SecondFactorProof | undefined } = {},
+): Promise<ApiResults['deleteAccount']> {
   session.checkUsername(confirmUsername);
   if (running.get(session)) throw new HearthError('CONFLICT', `${taskNames[running.get(session)!]} is running; wait for it to finish first.`);
-  return session.deleteAccount(confirmUsername, options.skipRelays ? { skipRelays: options.skipRelays } : {});
+  return session.deleteAccount(confirmUsername, options.skipRelays ? { skipRelays: options.skipRelays } : {}, options.secondFactor);
 }
 
 export function exportAuditLog(session: Session, input: { actions?: string[] | undefined }): ApiResults['exportAuditLog'] {

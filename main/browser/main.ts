@@ -80,6 +80,7 @@ export async function runBrowserMode(argv: string[], env: NodeJS.ProcessEnv = pr
   console.log(`Hearth is running in browser mode (the Electron app is not installed here).
 
   Open:  ${server.url}
+  (or ${server.localhostUrl}, the same page under the name localhost: browsers allow security keys only there)
 
   Vault: ${options.vaultDir}
   Only this address works: it carries the access token. Press Ctrl+C to stop.`);

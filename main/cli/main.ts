@@ -20,13 +20,14 @@ const commands: Record<string, Command> = { ...vaultCommands, ...contentCommands
 
 function usage(): string {
   return [
-    'Usage: hearth [--vault DIR] [--json] COMMAND',
+    'Usage: hearth [--vault DIR] [--json] [--recovery-code CODE] COMMAND',
     '',
     ...Object.values(commands).map((c) => `  ${c.usage}`),
     '  hearth relay [--host H] [--port P] [--data DIR]',
     '',
     'The vault is --vault DIR, or $HEARTH_VAULT, or the default data folder.',
     'The passphrase is $HEARTH_PASSPHRASE, or asked for on the terminal.',
+    'A vault with a second factor (a security key) opens here with --recovery-code CODE or $HEARTH_RECOVERY_CODE; each code works once.',
     '',
   ].join('\n');
 }

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import type { SharePlan, SyncStateName, SyncStatus, SyncWarning, TeamInvitation, TeamMember as Member } from '../../common/api/contract.ts';
 import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
+import { checkRelayAddress, MIN_TLS_VERSION } from '../../common/transport.ts';
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
 import { capitalise, countOf } from '../../common/wording.ts';
 import { openChange, parseChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
@@ -76,7 +77,8 @@ const DEFAULT_SNAPSHOT_EVERY = 1000;
 const PROGRESS_FROM_DOCS = 20;
 
 function defaultSocket(url: string): WebSocketLike {
-  return new WebSocket(url) as unknown as WebSocketLike;
+  // wss:// insists on TLS 1.3: a relay offering less is refused during the handshake.
+  return new WebSocket(url, { minVersion: MIN_TLS_VERSION }) as unknown as WebSocketLike;
 }
 
 function avatarBytes(dataUrl: string | undefined): Uint8Array | undefined {
@@ -140,9 +142,9 @@ export class SyncEngine {
 
   // ---------------------------------------------------------------- relays and accounts
 
-  /** Remembers a relay address (ws:// or wss://) without connecting. */
+  /** Remembers a relay address without connecting: wss://, or ws:// to this computer only (common/transport.ts). */
   addRelay(url: string): void {
-    if (!/^wss?:\/\/[^\s]+$/.test(url)) throw new HearthError('BAD_REQUEST', `${url} is not a relay address; it starts with ws:// or wss://.`);
+    checkRelayAddress(url);
     if (!this.vault.syncState.relay(url)) this.vault.syncState.putRelay({ url });
   }
 
@@ -187,6 +189,8 @@ export class SyncEngine {
   }
 
   private openSocket(url: string): WebSocketLike {
+    // Every connection passes here, so an address stored before the rule existed is refused too.
+    checkRelayAddress(url);
     const socket = this.createSocket(url);
     socket.addEventListener('close', () => {
       const waiters = this.closeWaiters.get(url);

@@ -10,6 +10,7 @@
  * is Owner or Admin; the relay checks that role again. A document that syncs nowhere (a personal
  * workspace, not shared) has no relay to go to, and says so.
  */
+import { checkLinkAddress } from '../../common/transport.ts';
 import type { LinkInfo, OpenedLink, PendingLinkRevocation } from '../../common/api/contract.ts';
 import { loadSodium, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
@@ -284,6 +285,7 @@ export function assertLinkOnConfiguredRelay(text: string, relayUrls: readonly st
  */
 export async function openPublicLink(text: string, fetchImpl: typeof fetch = fetch): Promise<OpenedLink> {
   const { dataUrl, linkId, fragmentKey } = parseLinkUrl(text);
+  checkLinkAddress(dataUrl);
   // The key's base64url decoding is libsodium's; opening a link needs no unlocked vault to have loaded it.
   await loadSodium();
   let response: Response;

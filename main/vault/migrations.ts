@@ -131,6 +131,23 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sync_links_by_workspace ON sync_links(workspace_id);
     `,
   },
+  {
+    version: 7,
+    description: 'a second factor: the secret it adds to the key derivation, sealed per security key (PRF) and per one-time recovery code',
+    up: `
+      -- main/vault/second-factor.ts: each row seals the same 32-byte secret; ids are not secret.
+      CREATE TABLE second_factor_credentials (
+        credential_id TEXT PRIMARY KEY,
+        wrapped BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE recovery_codes (
+        id TEXT PRIMARY KEY,
+        kdf TEXT NOT NULL,
+        wrapped BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

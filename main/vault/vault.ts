@@ -27,6 +27,7 @@ import {
   type KdfParams,
 } from './keys.ts';
 import { migrate } from './migrations.ts';
+import { combinedKek, deviceKek, SecondFactor, SecondFactorRecords, type SecondFactorInfo, type SecondFactorProof } from './second-factor.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
 import { associatedData, sealJson } from './sealed-records.ts';
 import { SyncStateStore } from './sync-state.ts';
@@ -122,6 +123,8 @@ export class Vault {
   readonly links: LinkRecordStore;
   private readonly searchIndex: SearchIndex;
   readonly audit: AuditLog;
+  /** The second factor: enrol a security key, check it, remove it, recovery codes (main/vault/second-factor.ts). */
+  readonly secondFactor: SecondFactor;
   private locked = false;
 
   /** How this vault's SQLite was opened (Electron passes its own native build); copies open the same way. */
@@ -145,6 +148,15 @@ export class Vault {
     this.files = new FileStore(db, this.workspaces, this.audit);
     this.syncState = new SyncStateStore(db, recordsKey, this.workspaces);
     this.links = new LinkRecordStore(db, this.workspaces);
+    this.secondFactor = new SecondFactor({
+      db,
+      vaultId,
+      masterKey,
+      recordsKey,
+      audit: this.audit,
+      kdf: () => readKeyMaterial(db, vaultFile(dir)).kdf,
+      assertUnlocked: () => this.assertUnlocked(),
+    });
   }
 
   static exists(dir: string): boolean {
@@ -200,28 +212,55 @@ export class Vault {
     return vault;
   }
 
-  /** Opens the vault with its passphrase. A wrong passphrase changes nothing but the failed-unlock log. */
-  static async unlock(dir: string, passphrase: string, options: OpenOptions = {}): Promise<Vault> {
-    return Vault.open(dir, options, ({ vaultId, kdf, wrapped }) => {
+  /**
+   * Opens the vault with its passphrase, and with `proof` of the second factor once one is enrolled
+   * (SECOND_FACTOR_REQUIRED without it). A wrong passphrase or factor changes nothing but the
+   * failed-unlock log; a recovery code that opened the vault is destroyed.
+   */
+  static async unlock(dir: string, passphrase: string, options: OpenOptions = {}, proof?: SecondFactorProof): Promise<Vault> {
+    return Vault.open(dir, options, proof, ({ vaultId, kdf, wrapped }, secret) => {
       const kek = deriveKek(passphrase, kdf);
-      const masterKey = unwrapMasterKey(kek, wrapped, vaultId);
+      const kek2 = secret && combinedKek(kek, secret);
+      const masterKey = unwrapMasterKey(kek2 ?? kek, wrapped, vaultId);
       wipeBytes(kek);
+      wipeBytes(kek2);
       return masterKey;
     }, 'That passphrase does not unlock this vault. Check it and try again.');
   }
 
   /**
-   * Opens the vault with the master key that the OS keychain kept for "stay unlocked on this
-   * device" (see deviceKey()). A key that no longer fits (after a wipe or restore) is refused.
+   * Opens the vault with what the OS keychain kept for "stay unlocked on this device" (see
+   * deviceKey()): the master key itself, or, once a second factor is enrolled, a device secret
+   * that opens the vault only together with `proof`. A key that no longer fits is refused.
    */
-  static async unlockWithDeviceKey(dir: string, deviceKey: Uint8Array, options: OpenOptions = {}): Promise<Vault> {
-    return Vault.open(dir, options, () => deviceKey.slice(), 'The key kept on this device no longer opens this vault. Unlock with your passphrase.');
+  static async unlockWithDeviceKey(dir: string, deviceKey: Uint8Array, options: OpenOptions = {}, proof?: SecondFactorProof): Promise<Vault> {
+    return Vault.open(dir, options, proof, ({ vaultId }, secret, db) => {
+      if (!secret) return deviceKey.slice();
+      const wrapped = readMeta(db, 'device_key');
+      const kek = deviceKek(deviceKey, secret);
+      const masterKey = wrapped && unwrapMasterKey(kek, wrapped, vaultId);
+      wipeBytes(kek);
+      return masterKey;
+    }, 'The key kept on this device no longer opens this vault. Unlock with your passphrase.');
+  }
+
+  /** The vault's second factor as the locked file tells it (what the page needs to ask the security key), or undefined. */
+  static secondFactorOf(dir: string, options: OpenOptions = {}): SecondFactorInfo | undefined {
+    const file = vaultFile(dir);
+    const db = openDatabase(file, options);
+    try {
+      const vaultId = readMeta(db, 'vault_id')?.toString('utf8');
+      return vaultId ? new SecondFactorRecords(db, vaultId).info() : undefined;
+    } finally {
+      db.close();
+    }
   }
 
   private static async open(
     dir: string,
     options: OpenOptions,
-    masterKeyFrom: (material: { vaultId: string; kdf: KdfParams; wrapped: Buffer }) => Uint8Array | undefined,
+    proof: SecondFactorProof | undefined,
+    masterKeyFrom: (material: { vaultId: string; kdf: KdfParams; wrapped: Buffer }, secret: Uint8Array | undefined, db: Database) => Uint8Array | undefined,
     wrongKeyMessage: string,
   ): Promise<Vault> {
     await loadSodium();
@@ -229,7 +268,9 @@ export class Vault {
     const db = openDatabase(file, options);
     try {
       const material = readKeyMaterial(db, file);
-      const masterKey = masterKeyFrom(material);
+      const factor = Vault.secondFactorSecret(db, material.vaultId, proof);
+      const masterKey = masterKeyFrom(material, factor?.secret, db);
+      wipeBytes(factor?.secret);
       const recordsKey = masterKey && deriveSubkey(masterKey, SubkeyPurpose.records);
       const row = db.prepare('SELECT sealed FROM identity WHERE id = 1').get() as { sealed: Buffer } | undefined;
       const identityBytes = recordsKey && row && tryOpen(recordsKey, row.sealed, associatedData({ kind: 'identity', id: 'self' }));
@@ -243,6 +284,11 @@ export class Vault {
       const vault = new Vault(dir, db, material.vaultId, masterKey, recordsKey, identity);
       vault.openOptions = { ...options };
       vault.audit.absorbPending();
+      if (factor?.codeId) {
+        const left = new SecondFactorRecords(db, material.vaultId).consume(factor.codeId);
+        vault.audit.record('recovery_code.used', `${left} left`);
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } else if (factor) vault.audit.record('second_factor.used', 'unlock');
       vault.audit.record('vault.unlocked');
       vault.discardStagedImports();
       return vault;
@@ -252,10 +298,31 @@ export class Vault {
     }
   }
 
-  /** A copy of the master key for the OS keychain ("stay unlocked"); never the passphrase. */
+  /** S when the vault has a second factor (from `proof`), undefined when it has none; refuses a missing or wrong proof. */
+  private static secondFactorSecret(db: Database, vaultId: string, proof: SecondFactorProof | undefined): { secret: Uint8Array; codeId?: string } | undefined {
+    const records = new SecondFactorRecords(db, vaultId);
+    if (!records.info()) return undefined;
+    if (!proof) {
+      throw new HearthError('SECOND_FACTOR_REQUIRED', 'This vault has a second factor: unlock it with your passphrase and your security key, or with a recovery code instead of the key.');
+    }
+    const opened = records.openSecret(proof);
+    if (opened) return opened;
+    recordPendingEvent(db, 'vault.unlock_failed');
+    throw new HearthError(
+      'WRONG_SECOND_FACTOR',
+      proof.kind === 'key'
+        ? 'That security key is not the one enrolled for this vault. Use the enrolled key, or a recovery code.'
+        : 'That recovery code does not open this vault: it is mistyped or was used already. Check it, or use another code.',
+    );
+  }
+
+  /**
+   * What the OS keychain keeps for "stay unlocked"; never the passphrase. Without a second factor,
+   * a copy of the master key. With one, a new random device secret, and the master key is wrapped
+   * under it and the second factor's secret, so the keychain alone opens nothing.
+   */
   deviceKey(): Uint8Array {
-    this.assertUnlocked();
-    return this.masterKey.slice();
+    return this.secondFactor.info() ? this.secondFactor.newDeviceKey() : this.masterKey.slice();
   }
 
   get isLocked(): boolean {
@@ -288,22 +355,22 @@ export class Vault {
     return this.profile;
   }
 
-  /** Rewraps the master key under a key from the new passphrase; content is not re-encrypted. */
   /** Whether `passphrase` opens this (unlocked) vault; a wrong one is recorded as a failed unlock with `context`. */
   verifyPassphrase(passphrase: string, context: string): boolean {
     this.assertUnlocked();
-    const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
-    const kek = deriveKek(passphrase, kdf);
-    const check = unwrapMasterKey(kek, readMeta(this.db, 'master_key')!, this.vaultId);
-    wipeBytes(kek);
-    if (!check) {
-      this.audit.record('vault.unlock_failed', context);
-      return false;
+    try {
+      wipeBytes(this.secondFactor.passphraseKek(passphrase, context, false));
+      return true;
+    } catch (error) {
+      if (error instanceof HearthError && error.code === 'WRONG_PASSPHRASE') return false;
+      throw error;
     }
-    wipeBytes(check);
-    return true;
   }
 
+  /**
+   * Rewraps the master key under a key from the new passphrase (mixed with the second factor's
+   * secret when one is enrolled, which the unlocked vault holds sealed); content is not re-encrypted.
+   */
   async changePassphrase(current: string, next: string, kdfCost?: { opsLimit: number; memLimit: number }): Promise<void> {
     this.assertUnlocked();
     checkPassphrase(next);
@@ -313,8 +380,10 @@ export class Vault {
     }
     const nextKdf = newKdfParams(kdfCost ?? { opsLimit: kdf.opsLimit, memLimit: kdf.memLimit });
     const nextKek = deriveKek(next, nextKdf);
-    const wrapped = wrapMasterKey(nextKek, this.masterKey, this.vaultId);
+    const nextKek2 = this.secondFactor.wrappingKek(nextKek);
+    const wrapped = wrapMasterKey(nextKek2, this.masterKey, this.vaultId);
     wipeBytes(nextKek);
+    wipeBytes(nextKek2);
     this.db.transaction(() => {
       writeMeta(this.db, 'kdf', JSON.stringify(nextKdf));
       writeMeta(this.db, 'master_key', wrapped);
@@ -394,6 +463,8 @@ export class Vault {
     try {
       copy.pragma('secure_delete = ON');
       copy.prepare("DELETE FROM meta WHERE key IN ('kdf', 'master_key', 'master_key_check')").run();
+      // A backup is protected by its own passphrase; the second factor stays with this device's vault.
+      new SecondFactorRecords(copy, this.vaultId).remove();
     } finally {
       copy.close();
     }
@@ -437,6 +508,7 @@ export class Vault {
       writeMeta(this.db, 'master_key_check', randomKey());
       this.db.prepare('DELETE FROM identity').run();
       this.db.prepare('UPDATE workspaces SET sealed_key = randomblob(length(sealed_key))').run();
+      new SecondFactorRecords(this.db, this.vaultId).shred();
     })();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.lock();

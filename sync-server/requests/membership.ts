@@ -4,7 +4,7 @@ import { applyMembershipEntry, emptyMembership, lastDepartureIndex, type Members
 import { envelopeSender } from '../../common/protocol/envelope.ts';
 import { forbid, limitError } from '../refusals.ts';
 import type { EpochEnvelopes } from '../storage/relay-store.ts';
-import { ok, type Member, type Request, type SignedIn } from './request.ts';
+import { ok, writerOf, type Member, type Request, type SignedIn } from './request.ts';
 
 /** Only envelopes signed by the uploader for exactly this space, epoch and member are kept. */
 function checkEnvelopes(space: string, epoch: number, recipients: readonly string[], parts: readonly Uint8Array[], account: string): void {
@@ -80,15 +80,16 @@ export async function getRemoval({ relay, frame, send }: Request<'getRemoval'>, 
   send({ t: 'membership', rid: frame.rid, space: frame.space, entries: log.slice(0, end + 1).filter((e) => e.seq >= frame.since), parts: [] });
 }
 
-export async function putEnvelopes({ relay, connection, frame, send }: Request<'putEnvelopes'>, { account }: Member): Promise<void> {
+export async function putEnvelopes({ relay, connection, frame, send }: Request<'putEnvelopes'>, caller: Member): Promise<void> {
   const roles = await relay.hub.members(frame.space);
   for (const recipient of frame.recipients)
     if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
-  checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, account);
+  checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, caller.account);
   await relay.store.putEnvelopes(
     frame.space,
     frame.epoch,
     frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })),
+    writerOf(caller),
   );
   relay.hub.notifyMembership(frame.space, [], connection).catch(() => undefined);
   send(ok(frame.rid));
@@ -99,8 +100,8 @@ export async function getEnvelopes({ relay, frame, send }: Request<'getEnvelopes
   send({ t: 'envelopes', rid: frame.rid, space: frame.space, items: items.map((i) => ({ epoch: i.epoch })), parts: items.map((i) => i.sealed) });
 }
 
-export async function deleteSpace({ relay, frame, send }: Request<'deleteSpace'>): Promise<void> {
-  await relay.store.deleteSpace(frame.space);
+export async function deleteSpace({ relay, frame, send }: Request<'deleteSpace'>, caller: Member): Promise<void> {
+  await relay.store.deleteSpace(frame.space, writerOf(caller));
   relay.hub.forgetSpace(frame.space, true);
   await relay.store.driver.scrub();
   relay.log.write('info', 'space_deleted', { space: frame.space });

@@ -99,6 +99,21 @@ describe('vault migrations', () => {
     expect(db.prepare('SELECT count(*) AS n FROM sync_links').get()).toEqual({ n: 0 });
   });
 
+  it('7: from version 6, key material and links survive and the second factor tables arrive, empty (no vault has a factor yet)', () => {
+    const db = freshDb();
+    migrate(db, 6);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('master_key', x'0102')").run();
+    db.prepare("INSERT INTO workspaces (id, sealed_key, sealed) VALUES ('w1', x'01', x'02')").run();
+    db.prepare("INSERT INTO sync_links (id, workspace_id, sealed) VALUES ('l1', 'w1', x'06')").run();
+    migrate(db, 7);
+    expect(schemaVersion(db)).toBe(7);
+    expect(tables(db)).toEqual(expect.arrayContaining(['second_factor_credentials', 'recovery_codes']));
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'master_key'").get()).toEqual({ value: Buffer.from([1, 2]) });
+    expect(db.prepare('SELECT id FROM sync_links').all()).toEqual([{ id: 'l1' }]);
+    for (const table of ['second_factor_credentials', 'recovery_codes']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
+    expect(() => db.prepare("INSERT INTO recovery_codes (id, kdf, wrapped) VALUES ('c1', 'k', 'not a blob')").run()).toThrow(/cannot store TEXT value in BLOB column/);
+  });
+
   it('running them again changes nothing', () => {
     const db = freshDb();
     migrate(db);
