@@ -124,7 +124,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       const v = vault();
       workspaceById(v, workspaceId);
       allow(workspaceId, 'content');
-      return documentView(session.pageWrite(() => v.documents.create(workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
+      return documentView(session.pageWrite(connectionId, () => v.documents.create(workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
     },
     openDocument: (id) => {
       const v = vault();
@@ -133,7 +133,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     applyChanges: (id, changes) => {
       const v = vault();
       allowDocument(id, 'content');
-      session.pageWrite(() => v.documents.appendChanges(id, changes));
+      session.pageWrite(connectionId, () => v.documents.appendChanges(id, changes));
       documentChanged(id, changes);
       return documentView(v.documents.summary(id));
     },
@@ -141,7 +141,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       const v = vault();
       allowDocument(id, 'content');
       const before = A.getHeads(v.documents.get(id));
-      const after = session.pageWrite(() =>
+      const after = session.pageWrite(connectionId, () =>
         v.documents.change(id, (doc: DocumentContent) => {
           if (change.title !== undefined) A.updateText(doc, ['title'], change.title.trim());
           if (change.tags !== undefined) {
@@ -158,7 +158,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     deleteDocument: (id) => {
       allowDocument(id, 'delete');
-      vault().documents.delete(id);
+      session.pageWrite(connectionId, () => vault().documents.delete(id));
       return null;
     },
 
@@ -166,21 +166,21 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     addComment: (documentId, input) => {
       const v = vault();
       allowDocument(documentId, 'comment');
-      v.comments.add(documentId, input);
+      session.pageWrite(connectionId, () => v.comments.add(documentId, input));
       return v.comments.list(documentId);
     },
     resolveComment: (threadId, resolved) => {
       const v = vault();
       const { documentId } = v.comments.get(threadId);
       allowDocument(documentId, 'comment');
-      v.comments.resolve(threadId, resolved);
+      session.pageWrite(connectionId, () => v.comments.resolve(threadId, resolved));
       return v.comments.list(documentId);
     },
     deleteComment: (commentId) => {
       const v = vault();
       const { documentId } = v.comments.get(commentId);
       allowDocument(documentId, 'comment');
-      v.comments.delete(commentId);
+      session.pageWrite(connectionId, () => v.comments.delete(commentId));
       return v.comments.list(documentId);
     },
 
@@ -199,7 +199,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     readFile: (fileId, offset) => session.readFile(connectionId, fileId, offset),
     deleteFile: (id) => {
       allow(vault().files.info(id).workspaceId, 'delete');
-      vault().files.delete(id);
+      session.pageWrite(connectionId, () => vault().files.delete(id));
       return null;
     },
 

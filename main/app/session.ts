@@ -27,6 +27,8 @@ const MAX_UPLOADS_PER_CONNECTION = 8;
 const MAX_READS_PER_CONNECTION = 8;
 /** How many verification warnings the session keeps for pages that connect later. */
 const MAX_WARNINGS = 100;
+/** How often the app looks for changes the CLI or a script made to the open vault. */
+export const EXTERNAL_POLL_MS = 250;
 
 /**
  * Keeps what it takes to unlock this vault in the operating system's keychain, for "stay
@@ -59,6 +61,8 @@ export interface SessionOptions {
    * change or a removal reaches this app within this time). 0 turns the check off.
    */
   membershipPollMs?: number;
+  /** How often the vault looks for what other processes wrote to it (EXTERNAL_POLL_MS by default; 0: never). */
+  externalPollMs?: number;
 }
 
 const storedSettings = z.object({
@@ -123,8 +127,8 @@ export class Session {
   private knownRoles = '';
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
-  /** Above 0 while a page's own change is being written: the handler tells the other pages itself. */
-  private pageWrites = 0;
+  /** Looks for what other processes (the CLI, scripts) wrote to the vault, while unlocked. */
+  private externalTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.vaultDir = options.vaultDir;
@@ -159,16 +163,12 @@ export class Session {
   }
 
   /**
-   * Runs a write a page asked for. Changes it makes are not announced by the session's own
-   * document listener: the handler tells the other pages and leaves out the one that made them.
+   * Runs a write the page on `connectionId` asked for: its change events carry that page as
+   * their origin, so the session's own listeners leave them to the handler, which tells the other
+   * pages and leaves out the one that made them.
    */
-  pageWrite<T>(fn: () => T): T {
-    this.pageWrites++;
-    try {
-      return fn();
-    } finally {
-      this.pageWrites--;
-    }
+  pageWrite<T>(connectionId: number, fn: () => T): T {
+    return this.requireVault().withOrigin({ kind: 'page', connectionId }, fn);
   }
 
   /** Tells the pages when a team workspace's roles changed (a peer changed mine, I was added or removed). */
@@ -305,6 +305,8 @@ export class Session {
     this.engine = undefined;
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
+    clearInterval(this.externalTimer);
+    this.externalTimer = undefined;
     for (const off of this.engineOff.splice(0)) off();
     this.warnings = [];
     this.knownRoles = '';
@@ -418,7 +420,7 @@ export class Session {
     }
     const id = newId();
     const upload = new Upload(id, ownerId, file.size, {
-      add: (source) => vault.files.add(workspaceId, { name: file.name, ...(file.type ? { type: file.type } : {}), source }),
+      add: (source) => vault.files.add(workspaceId, { name: file.name, ...(file.type ? { type: file.type } : {}), source, origin: { kind: 'page', connectionId: ownerId } }),
     });
     this.uploads.set(id, upload);
     return id;
@@ -519,12 +521,16 @@ export class Session {
         if (this.warnings.length > MAX_WARNINGS) this.warnings.splice(0, this.warnings.length - MAX_WARNINGS);
         this.emit('syncWarning', warning);
       }),
-      vault.documents.subscribe((documentId, changes) => {
-        // Pages' own edits are announced by their handlers; everything else (peers, imports) here.
-        if (this.pageWrites > 0 || this.vault !== vault) return;
+      vault.documents.changed.on(({ documentId, changes, origin }) => {
+        // Pages' own edits are announced by their handlers; everything else (peers, imports, other processes) here.
+        if (origin.kind === 'page' || this.vault !== vault) return;
         announced = documentId;
         this.emit('documentChanged', { documentId, changes: [...changes] });
       }),
+      // What other processes changed besides document text: pages reload the list, the comments, the workspaces.
+      vault.documents.deleted.on(({ documentId, origin }) => origin.kind === 'external' && this.emit('documentChanged', { documentId, changes: [] })),
+      vault.comments.changed.on(({ documentId, origin }) => origin.kind === 'external' && this.emit('documentChanged', { documentId, changes: [] })),
+      vault.workspaces.changed.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
       engine.onPresence((documentId, entries) => this.emit('presence', { documentId, entries })),
       engine.onRemote(({ documentId, kind }) => {
         if (kind === 'index') this.emit('workspacesChanged', {});
@@ -536,11 +542,32 @@ export class Session {
     this.knownRoles = '';
     this.checkRoles();
     engine.start();
+    this.watchOtherProcesses(vault);
     const pollMs = this.options.membershipPollMs ?? 5000;
     if (pollMs > 0) {
       this.pollTimer = setInterval(() => void this.pollMembership(engine), pollMs);
       this.pollTimer.unref?.();
     }
+  }
+
+  /**
+   * The CLI or a script may write this vault while the app has it open: a few times a second the
+   * vault looks (one pragma when nothing changed) and its 'external' events reach the pages.
+   */
+  private watchOtherProcesses(vault: Vault): void {
+    const look = () => {
+      if (this.vault !== vault) return;
+      try {
+        vault.pickUpExternalChanges();
+      } catch {
+        // Busy or briefly unreadable: the next look tries again.
+      }
+    };
+    look();
+    const everyMs = this.options.externalPollMs ?? EXTERNAL_POLL_MS;
+    if (everyMs <= 0) return;
+    this.externalTimer = setInterval(look, everyMs);
+    this.externalTimer.unref?.();
   }
 
   /** Asks the relay for membership changes of each team workspace that is syncing (the relay does not push them). */

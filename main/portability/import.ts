@@ -19,8 +19,12 @@ import {
   type Manifest,
 } from '../../common/export/schema.ts';
 import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import type { ChangeOrigin } from '../vault/events.ts';
 import type { Vault } from '../vault/vault.ts';
 import { folderFiles, folderSource, zipSource, type ImportSource } from './archive.ts';
+
+/** What an import writes is announced as coming from the import. */
+const IMPORT: ChangeOrigin = { kind: 'import' };
 
 export interface ImportProgress {
   phase: 'documents' | 'files' | 'done';
@@ -95,7 +99,7 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
   const totalBytes = workspaces.reduce((n, w) => n + w.files.reduce((m, f) => m + f.size, 0), 0);
 
   let done = 0;
-  vault.transaction(() => {
+  vault.withOrigin(IMPORT, () => vault.transaction(() => {
     for (const { workspace, documents, members } of workspaces) {
       const adopted = vault.workspaces.adopt({
         id: workspace.id,
@@ -128,7 +132,7 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
       }
     }
     summary.auditEntries = vault.audit.adopt(audit);
-  });
+  }));
 
   let bytesDone = 0;
   for (const { entry, workspace, files } of workspaces) {
@@ -142,6 +146,7 @@ async function importExport(vault: Vault, source: ImportSource, options: { onPro
         throw new HearthError('BAD_REQUEST', `${path} is missing or not the size files.json gives; the files before it were imported.`);
       }
       await vault.files.add(workspace.id, {
+        origin: IMPORT,
         id: file.id,
         name: file.name,
         type: file.type,
@@ -189,7 +194,7 @@ async function importMarkdownFolder(vault: Vault, root: string, source: ImportSo
   const known = new Set(vault.documents.allIds().map((d) => d.id));
   const texts = new Map<string, string>();
   for (const rel of files) texts.set(rel, await source.readText(rel));
-  vault.transaction(() => {
+  vault.withOrigin(IMPORT, () => vault.transaction(() => {
     files.forEach((rel, index) => {
       const text = texts.get(rel)!;
       const id = toBase64Url(hash(utf8(`markdown-import|${workspace.id}|${rel}|${text}`), 16));
@@ -200,6 +205,6 @@ async function importMarkdownFolder(vault: Vault, root: string, source: ImportSo
       }
       options.onProgress?.({ phase: 'documents', done: index + 1, total: files.length });
     });
-  });
+  }));
   return summary;
 }
