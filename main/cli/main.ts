@@ -15,6 +15,7 @@ import { defaultVaultDir } from '../paths.ts';
 import { createBackup, restoreBackup } from '../portability/backup.ts';
 import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
+import { vaultErrorOf } from '../vault/database.ts';
 import { Vault } from '../vault/vault.ts';
 import { SyncEngine } from '../sync/engine.ts';
 import { openPublicLink } from '../sync/links.ts';
@@ -243,18 +244,22 @@ const commands: Record<string, Command> = {
       }),
   },
   'doc edit': {
-    usage: 'hearth doc edit ID --file F [--title T] [--tag TAG]...',
-    options: { file: { type: 'string' }, title: { type: 'string' }, tag: { type: 'string', multiple: true } },
+    usage: 'hearth doc edit ID (--file F | --append TEXT) [--title T] [--tag TAG]...',
+    options: { file: { type: 'string' }, append: { type: 'string' }, title: { type: 'string' }, tag: { type: 'string', multiple: true } },
     positionals: [1, 1],
     async run(call) {
       const title = call.values.title as string | undefined;
       const tags = call.values.tag as string[] | undefined;
-      const markdown = await bodyInput(call, title === undefined && tags === undefined);
+      const append = call.values.append as string | undefined;
+      if (append !== undefined && call.values.file !== undefined) throw new UsageError('Give either --file (the whole new text) or --append (a paragraph to add), not both.');
+      const markdown = append === undefined ? await bodyInput(call, title === undefined && tags === undefined) : undefined;
       await withVault(call, (vault) => {
         const id = call.positionals[0]!;
         new SyncEngine(vault).assertCan(vault.documents.workspaceOf(id), 'content', id);
         vault.documents.change(id, (d) => {
           if (markdown !== undefined) setBodyFromMarkdown(d, markdown);
+          // Computed from the document as it is under the write lock, so it adds to whatever anyone else wrote.
+          if (append !== undefined) setBodyFromMarkdown(d, `${bodyAsMarkdown(d).trimEnd()}\n\n${append.trim()}\n`);
           if (title !== undefined) A.updateText(d, ['title'], title.trim());
           if (tags !== undefined) d.tags.splice(0, d.tags.length, ...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean)));
         });
@@ -758,8 +763,10 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
       fullIo.err(`${error.message}\nUsage: ${command.usage}\n`);
       return 2;
     }
-    if (isHearthError(error)) {
-      fullIo.err(`hearth: ${error.message}\n`);
+    // SQLite's own failures (a full disk, a busy or read-only vault) that reached here unnamed.
+    const known = isHearthError(error) ? error : vaultErrorOf(error);
+    if (known) {
+      fullIo.err(`hearth: ${known.message}\n`);
       return 1;
     }
     fullIo.err(`hearth: unexpected error: ${(error as Error).stack ?? String(error)}\n`);

@@ -54,8 +54,14 @@ export interface DocumentCopy {
   headStamp: string;
   /** The chunk seq that the stored search text reflects. */
   textSeq: number;
-  /** Changes already persisted but not yet applied to `doc` (see DocumentStore.appendChanges). */
+  /**
+   * Chunks already in the file but not yet applied to `doc`: the editor's changes (see
+   * DocumentStore.appendChanges) and what other processes wrote. Applying costs time in
+   * proportion to the document, so it happens on the next read, never while holding the write lock.
+   */
   pending: Uint8Array[];
+  /** `doc`'s heads when the first of the other processes' chunks in `pending` came in: what they add is announced once applied. */
+  externalFrom: A.Heads | undefined;
   applyTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -94,62 +100,65 @@ export function copyFromChunks(
     headStamp: stored.headStamp,
     textSeq: stored.textSeq,
     pending: [],
+    externalFrom: undefined,
     applyTimer: undefined,
   };
 }
 
 /**
- * Applies the persisted changes waiting in `pending`. True when the title or tags moved, so the
- * stored head is now behind (the next write or flush writes it).
+ * Applies the chunks waiting in `pending`. Returns the changes other processes' chunks added
+ * (undefined when there were none), for their 'external' event.
  */
-export function applyPending(copy: DocumentCopy): boolean {
-  if (copy.pending.length === 0) return false;
+export function applyPending(copy: DocumentCopy): Uint8Array[] | undefined {
+  if (copy.pending.length === 0) return undefined;
   clearTimeout(copy.applyTimer);
   copy.applyTimer = undefined;
   const pending = copy.pending;
   copy.pending = [];
   try {
-    [copy.doc] = A.applyChanges(copy.doc, pending);
+    copy.doc = A.loadIncremental(copy.doc, concat(pending));
   } catch (cause) {
     throw new HearthError('RECORD_TAMPERED', `Document ${copy.id} holds changes that cannot be applied.`, { cause });
   }
   copy.persistedHeads = A.getHeads(copy.doc);
   const { title, tags } = copy.doc;
-  if (!headBehind(copy.head, title, tags)) return false;
-  copy.head = { ...copy.head, title, tags: [...tags] };
-  copy.headWrittenAt = 0;
-  return true;
+  if (headBehind(copy.head, title, tags)) {
+    // The stored head is behind: the next write, or flush() before lock, writes it.
+    copy.head = { ...copy.head, title, tags: [...tags] };
+    copy.headWrittenAt = 0;
+  }
+  const from = copy.externalFrom;
+  copy.externalFrom = undefined;
+  return from && A.getChanges(A.view(copy.doc, from), copy.doc);
 }
 
 /**
- * Folds in chunks another process appended after `copy.lastSeq` (its pending changes applied
- * first), and takes its head from the stored one. Returns the changes the copy gained.
+ * Queues chunks another process appended after `copy.lastSeq` (applied on the next read, see
+ * `pending`), and takes the stored head, which that process wrote with them.
  */
-export function foldIn(copy: DocumentCopy, chunks: OpenedChunk[], stored: { head: DocumentHead; headStamp: string }): Uint8Array[] {
-  applyPending(copy);
-  let changes: Uint8Array[] = [];
+export function queueExternal(copy: DocumentCopy, chunks: OpenedChunk[], stored: { head: DocumentHead; headStamp: string }): void {
   if (chunks.length > 0) {
-    const beforeHeads = A.getHeads(copy.doc);
-    try {
-      copy.doc = A.loadIncremental(copy.doc, concat(chunks.map((c) => c.bytes)));
-    } catch (cause) {
-      throw new HearthError('RECORD_TAMPERED', `Document ${copy.id} holds a chunk that cannot be read; it was not used.`, { cause });
-    }
-    copy.persistedHeads = A.getHeads(copy.doc);
+    copy.externalFrom ??= A.getHeads(copy.doc);
+    copy.pending.push(...chunks.map((c) => c.bytes));
     copy.lastSeq = chunks[chunks.length - 1]!.seq;
     // A snapshot holds everything before it (its writer had folded all of it in).
     const snapshotAt = chunks.map((c) => c.kind).lastIndexOf('snapshot');
     if (snapshotAt >= 0) copy.snapshotBytes = chunks[snapshotAt]!.bytes.length;
     copy.logBytes = (snapshotAt >= 0 ? 0 : copy.logBytes) + chunks.slice(snapshotAt + 1).reduce((sum, c) => sum + c.bytes.length, 0);
-    changes = A.getChanges(A.view(copy.doc, beforeHeads), copy.doc);
   }
   const { head } = stored;
-  const { title, tags } = copy.doc;
-  copy.head = { title, tags: [...tags], createdAt: head.createdAt, updatedAt: Math.max(head.updatedAt, copy.head.updatedAt) };
-  // What the stored head lacks (a newer time here, a title it is behind on) is written by the next write or flush.
-  copy.headWrittenAt = headBehind(head, title, tags) ? 0 : head.updatedAt;
+  const updatedAt = Math.max(head.updatedAt, copy.head.updatedAt);
+  if (copy.pending.length === 0) {
+    // Nothing unapplied: this copy's title and tags are the latest there are.
+    const { title, tags } = copy.doc;
+    copy.head = { title, tags: [...tags], createdAt: head.createdAt, updatedAt };
+    copy.headWrittenAt = headBehind(head, title, tags) ? 0 : head.updatedAt;
+  } else {
+    // Not applied yet: the other process's head knows its title and tags better than this copy.
+    copy.head = { ...head, updatedAt };
+    copy.headWrittenAt = head.updatedAt;
+  }
   copy.headStamp = stored.headStamp;
-  return changes;
 }
 
 /** Whether the document's title or tags moved on from what its sealed head says. */

@@ -21,7 +21,6 @@ import {
   bodyText,
   concat,
   copyFromChunks,
-  foldIn,
   headBehind,
   normaliseTags,
   summaryOf,
@@ -31,6 +30,7 @@ import {
   type DocumentHead,
   type HearthDoc,
   type OpenedChunk,
+  queueExternal,
 } from './document-copy.ts';
 import { EXTERNAL, type DocumentChanged, type DocumentDeleted } from './events.ts';
 import type { SearchIndex } from './search.ts';
@@ -123,12 +123,13 @@ export class DocumentStore {
       headStamp: sealedStamp(sealedHead),
       textSeq: -1,
       pending: [],
+      externalFrom: undefined,
       applyTimer: undefined,
     };
     this.connection.write(() => {
       this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, sealedHead);
       this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
-      this.writeText(entry, key, 0);
+      this.writeText(entry, key, 0, textOf(entry));
       entry.checkedAt = this.connection.generation;
     });
     this.open.set(id, entry);
@@ -210,12 +211,17 @@ export class DocumentStore {
     return A.save(this.current(this.load(id)));
   }
 
-  /** Makes a local change and persists it before returning. */
+  /**
+   * Makes a local change and persists it before returning. `fn` sees the document as of just
+   * before the write: what another process writes meanwhile merges with it as a concurrent edit.
+   */
   change(id: string, fn: (doc: DocumentContent) => void): HearthDoc {
     const entry = this.cached(id);
+    // Applying costs O(document): done before taking the write lock, not while holding it.
+    this.current(entry);
     let change: Uint8Array | undefined;
     const next = this.write(entry, () => {
-      const before = this.current(entry);
+      const before = entry.doc;
       const after = A.change(before, { time: Math.floor(Date.now() / 1000) }, fn);
       if (after === before) return after;
       entry.doc = after;
@@ -231,9 +237,10 @@ export class DocumentStore {
   /** Applies changes made elsewhere (the editor's replica, a peer) and persists them. */
   applyChanges(id: string, changes: Uint8Array[]): HearthDoc {
     const entry = this.cached(id);
+    this.current(entry);
     let persisted = false;
     const next = this.write(entry, () => {
-      const before = this.current(entry);
+      const before = entry.doc;
       let after: HearthDoc;
       try {
         [after] = A.applyChanges(before, changes);
@@ -292,11 +299,12 @@ export class DocumentStore {
     this.notify(entry, changes);
   }
 
-  /** The document with every persisted change applied. */
+  /** The document with every persisted change applied; what other processes added is announced now. */
   private current(entry: DocumentCopy): HearthDoc {
     if (entry.pending.length === 0) return entry.doc;
-    applyPending(entry);
+    const external = applyPending(entry);
     this.scheduleIndex(entry);
+    if (external) this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes: external, origin: EXTERNAL });
     return entry.doc;
   }
 
@@ -352,9 +360,12 @@ export class DocumentStore {
       const stamp = this.scanned.get(row.id)!.stamp;
       const entry = this.open.get(row.id);
       if (entry) {
-        if (`${entry.lastSeq}:${entry.headStamp}` === stamp) continue;
-        entry.checkedAt = -1;
-        this.catchUp(entry);
+        if (`${entry.lastSeq}:${entry.headStamp}` !== stamp) {
+          entry.checkedAt = -1;
+          if (!this.catchUp(entry)) continue;
+        }
+        // What other processes wrote is applied now, off the write path, so the pages hear it.
+        if (entry.externalFrom) this.current(entry);
       } else if (previous.get(row.id)?.stamp !== stamp) {
         const head = this.storedHead(row.id, row.workspaceId);
         this.search.scheduleDocument(row.id, row.workspaceId, head?.title ?? '', () => {
@@ -406,8 +417,9 @@ export class DocumentStore {
   }
 
   /**
-   * Folds into this copy the chunks other processes appended since it last looked, and tells
-   * listeners (origin 'external'). False when the document is gone (another process deleted it).
+   * Queues the chunks other processes appended since this copy last looked (applied on the next
+   * read, never under the write lock) and takes their head. False when the document is gone
+   * (another process deleted it).
    */
   private catchUp(entry: DocumentCopy): boolean {
     entry.checkedAt = this.connection.generation;
@@ -423,15 +435,9 @@ export class DocumentStore {
     if (chunks.length === 0 && headStamp === entry.headStamp) return true;
     const key = this.workspaces.keyOf(entry.workspaceId);
     const head = openJson<DocumentHead>(key, { kind: 'document-head', id: entry.id, workspaceId: entry.workspaceId }, stored.sealedHead);
-    let changes: Uint8Array[];
-    try {
-      changes = foldIn(entry, this.openChunks(key, entry.workspaceId, entry.id, chunks), { head, headStamp });
-    } catch (error) {
-      this.evict(entry);
-      throw error;
-    }
-    this.scheduleIndex(entry);
-    this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes, origin: EXTERNAL });
+    queueExternal(entry, this.openChunks(key, entry.workspaceId, entry.id, chunks), { head, headStamp });
+    // New chunks are announced with their changes once applied; a head alone (a title, a time) now.
+    if (chunks.length === 0) this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes: [], origin: EXTERNAL });
     return true;
   }
 
@@ -457,32 +463,37 @@ export class DocumentStore {
     if (this.open.get(entry.id) === entry) this.open.delete(entry.id);
   }
 
+  /** Appends what `entry.doc` has beyond its persisted heads (or `change`), under the caller's write lock. */
   private persist(entry: DocumentCopy, change?: Uint8Array): void {
     const key = this.workspaces.keyOf(entry.workspaceId);
     const bytes = change ?? A.saveSince(entry.doc, entry.persistedHeads);
-    const now = Date.now();
-    const title = entry.doc.title;
-    const tags = entry.doc.tags;
-    const headChanged = headBehind(entry.head, title, tags);
-    const writeHead = headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS;
-    entry.head = { ...entry.head, title, tags: headChanged ? [...tags] : entry.head.tags, updatedAt: now };
     const seq = entry.lastSeq + 1;
     if (entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes)) {
+      // The snapshot must hold every chunk below `seq`, so what is waiting is applied here, under
+      // the lock (once per snapshot's worth of log). Then nothing below it is unread by this copy.
+      this.current(entry);
       const snapshot = A.save(entry.doc);
       this.insertChunk(key, entry.workspaceId, entry.id, seq, 'snapshot', snapshot);
-      // Every chunk below `seq` is in this copy (write() folded in the others' in this transaction).
       this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, seq);
       entry.snapshotBytes = snapshot.length;
       entry.logBytes = 0;
       // Compaction already costs O(document); refreshing the search text rides along.
-      this.writeText(entry, key, seq);
+      this.writeText(entry, key, seq, textOf(entry));
     } else {
       this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
       entry.logBytes += bytes.length;
     }
     entry.lastSeq = seq;
-    if (writeHead) this.writeHead(entry, key);
     entry.persistedHeads = A.getHeads(entry.doc);
+    const now = Date.now();
+    let headChanged = false;
+    // Title and tags come from the document only when it has everything applied.
+    if (entry.pending.length === 0 && headBehind(entry.head, entry.doc.title, entry.doc.tags)) {
+      entry.head = { ...entry.head, title: entry.doc.title, tags: [...entry.doc.tags] };
+      headChanged = true;
+    }
+    entry.head = { ...entry.head, updatedAt: now };
+    if (headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS) this.writeHead(entry, key);
     this.scheduleIndex(entry);
   }
 
@@ -490,14 +501,19 @@ export class DocumentStore {
   flush(): void {
     const behind = [...this.open.values()].filter((entry) => entry.headWrittenAt < entry.head.updatedAt || entry.textSeq < entry.lastSeq);
     if (behind.length === 0) return;
+    // The costly part (applying, extracting the text) before taking the write lock.
+    const texts = behind.map((entry) => {
+      this.current(entry);
+      return { entry, seq: entry.lastSeq, text: textOf(entry) };
+    });
     this.connection.write(() => {
-      for (const entry of behind) {
+      for (const { entry, seq, text } of texts) {
         // Gone meanwhile (another process deleted it): nothing to write.
         if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) continue;
         const key = this.workspaces.keyOf(entry.workspaceId);
-        this.current(entry);
         if (entry.headWrittenAt < entry.head.updatedAt) this.writeHead(entry, key);
-        if (entry.textSeq < entry.lastSeq) this.writeText(entry, key, entry.lastSeq);
+        // The text reflects the chunks up to `seq`; any written since leave it marked stale.
+        if (entry.textSeq < seq) this.writeText(entry, key, seq, text);
       }
     });
   }
@@ -527,8 +543,10 @@ export class DocumentStore {
         throw error;
       }
       this.current(entry);
-      if (entry.textSeq < entry.lastSeq) this.write(entry, () => this.writeText(entry, this.workspaces.keyOf(entry.workspaceId), entry.lastSeq));
-      yield { id: row.id, workspaceId: row.workspaceId, text: { title: entry.head.title, tags: entry.head.tags, body: bodyText(entry.doc) } };
+      const text = textOf(entry);
+      const seq = entry.lastSeq;
+      if (entry.textSeq < seq) this.write(entry, () => this.writeText(entry, this.workspaces.keyOf(entry.workspaceId), seq, text));
+      yield { id: row.id, workspaceId: row.workspaceId, text };
     }
   }
 
@@ -544,14 +562,15 @@ export class DocumentStore {
     entry.headWrittenAt = entry.head.updatedAt;
   }
 
-  private writeText(entry: DocumentCopy, key: Uint8Array, seq: number): void {
-    const text: DocumentText = { title: entry.head.title, tags: entry.head.tags, body: bodyText(entry.doc) };
-    this.sql('UPDATE documents SET sealed_text = ?, text_seq = ? WHERE id = ?').run(
+  /** Stores `text` as the search text of the chunks up to `seq`, unless the file holds a newer one. */
+  private writeText(entry: DocumentCopy, key: Uint8Array, seq: number, text: DocumentText): void {
+    this.sql('UPDATE documents SET sealed_text = ?, text_seq = ? WHERE id = ? AND text_seq < ?').run(
       sealJson(key, { kind: 'document-text', id: entry.id, workspaceId: entry.workspaceId }, text),
       seq,
       entry.id,
+      seq,
     );
-    entry.textSeq = seq;
+    entry.textSeq = Math.max(entry.textSeq, seq);
   }
 
   private insertChunk(key: Uint8Array, workspaceId: string, id: string, seq: number, kind: ChunkKind, bytes: Uint8Array): void {
@@ -578,6 +597,10 @@ export class DocumentStore {
 
 function notFound(id: string): HearthError {
   return new HearthError('NOT_FOUND', `No document ${id} (it may have been deleted). \`hearth doc list --workspace W\` shows the documents.`);
+}
+
+function textOf(entry: DocumentCopy): DocumentText {
+  return { title: entry.head.title, tags: [...entry.head.tags], body: bodyText(entry.doc) };
 }
 
 function chunkPlace(workspaceId: string, documentId: string, seq: number, kind: string) {
