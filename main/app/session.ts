@@ -17,6 +17,7 @@ import type { FileInfo } from '../vault/files.ts';
 import { Vault } from '../vault/vault.ts';
 import { restoreBackup, type BackupProgress } from '../portability/backup.ts';
 import { defaultDataDir } from './data-folder.ts';
+import { shareVault } from './shared-vault.ts';
 import { Upload } from './uploads.ts';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
@@ -27,8 +28,7 @@ const MAX_UPLOADS_PER_CONNECTION = 8;
 const MAX_READS_PER_CONNECTION = 8;
 /** How many verification warnings the session keeps for pages that connect later. */
 const MAX_WARNINGS = 100;
-/** How often the app looks for changes the CLI or a script made to the open vault. */
-export const EXTERNAL_POLL_MS = 250;
+
 
 /**
  * Keeps what it takes to unlock this vault in the operating system's keychain, for "stay
@@ -61,7 +61,7 @@ export interface SessionOptions {
    * change or a removal reaches this app within this time). 0 turns the check off.
    */
   membershipPollMs?: number;
-  /** How often the vault looks for what other processes wrote to it (EXTERNAL_POLL_MS by default; 0: never). */
+  /** How often the vault looks for what other processes wrote to it (shared-vault.ts's EXTERNAL_POLL_MS by default; 0: once). */
   externalPollMs?: number;
 }
 
@@ -127,8 +127,8 @@ export class Session {
   private knownRoles = '';
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
-  /** Looks for what other processes (the CLI, scripts) wrote to the vault, while unlocked. */
-  private externalTimer: ReturnType<typeof setInterval> | undefined;
+  /** Stops looking for other processes' changes and gives the sync lease back (see shareVault). */
+  private stopSharing: (() => void) | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.vaultDir = options.vaultDir;
@@ -305,13 +305,14 @@ export class Session {
     this.engine = undefined;
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
-    clearInterval(this.externalTimer);
-    this.externalTimer = undefined;
+    const stopSharing = this.stopSharing;
+    this.stopSharing = undefined;
     for (const off of this.engineOff.splice(0)) off();
     this.warnings = [];
     this.knownRoles = '';
     // Stops live sync and closes the relay connections; what was not sent waits in the sealed outbox.
     await engine?.close().catch(() => undefined);
+    stopSharing?.();
     const pending = [...this.uploads.values()];
     this.uploads.clear();
     for (const upload of pending) upload.abort(new HearthError('VAULT_LOCKED', 'The vault locked during the upload. Unlock it and upload the file again.'));
@@ -541,33 +542,12 @@ export class Session {
     ];
     this.knownRoles = '';
     this.checkRoles();
-    engine.start();
-    this.watchOtherProcesses(vault);
+    this.stopSharing = shareVault(vault, engine, { ...(this.options.externalPollMs === undefined ? {} : { externalPollMs: this.options.externalPollMs }) });
     const pollMs = this.options.membershipPollMs ?? 5000;
     if (pollMs > 0) {
       this.pollTimer = setInterval(() => void this.pollMembership(engine), pollMs);
       this.pollTimer.unref?.();
     }
-  }
-
-  /**
-   * The CLI or a script may write this vault while the app has it open: a few times a second the
-   * vault looks (one pragma when nothing changed) and its 'external' events reach the pages.
-   */
-  private watchOtherProcesses(vault: Vault): void {
-    const look = () => {
-      if (this.vault !== vault) return;
-      try {
-        vault.pickUpExternalChanges();
-      } catch {
-        // Busy or briefly unreadable: the next look tries again.
-      }
-    };
-    look();
-    const everyMs = this.options.externalPollMs ?? EXTERNAL_POLL_MS;
-    if (everyMs <= 0) return;
-    this.externalTimer = setInterval(look, everyMs);
-    this.externalTimer.unref?.();
   }
 
   /** Asks the relay for membership changes of each team workspace that is syncing (the relay does not push them). */

@@ -16,6 +16,7 @@ import { createBackup, restoreBackup } from '../portability/backup.ts';
 import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
 import { vaultErrorOf } from '../vault/database.ts';
+import { LEASE_RENEW_MS } from '../vault/sync-lease.ts';
 import { Vault } from '../vault/vault.ts';
 import { SyncEngine } from '../sync/engine.ts';
 import { openPublicLink } from '../sync/links.ts';
@@ -87,6 +88,38 @@ async function withEngine<T>(call: Invocation, fn: (engine: SyncEngine, vault: V
       await engine.close();
     }
   });
+}
+
+/** How long `hearth sync` waits for another `hearth sync` on the same vault to finish. */
+const SYNC_LEASE_WAIT_MS = 30_000;
+
+/**
+ * Takes the vault's sync lease for a round (one process syncs a vault at a time; see
+ * SyncLease), renewing it while the round runs; returns what gives it back.
+ */
+async function holdSyncLease(vault: Vault): Promise<() => void> {
+  const lease = vault.syncLease('`hearth sync`');
+  const giveUpAt = Date.now() + SYNC_LEASE_WAIT_MS;
+  for (;;) {
+    const holder = lease.take();
+    if (!holder) break;
+    if (holder.label !== '`hearth sync`') {
+      throw new HearthError('VAULT_BUSY', `The Hearth app (process ${holder.pid}) is syncing this vault live: it sends and receives these changes itself. Run \`hearth sync\` when the app is closed or locked.`);
+    }
+    if (Date.now() > giveUpAt) throw new HearthError('VAULT_BUSY', `Another \`hearth sync\` (process ${holder.pid}) is syncing this vault; try again when it is done.`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const renew = setInterval(() => {
+    try {
+      lease.take();
+    } catch {
+      // A busy moment: the lease lasts past the next try.
+    }
+  }, LEASE_RENEW_MS);
+  return () => {
+    clearInterval(renew);
+    lease.release();
+  };
 }
 
 function roleArg(value: string | undefined, command: string): Role {
@@ -608,8 +641,14 @@ const commands: Record<string, Command> = {
     options: { workspace: { type: 'string' } },
     positionals: [0, 0],
     run: (call) =>
-      withEngine(call, async (engine) => {
-        const report = await engine.syncOnce(call.values.workspace as string | undefined);
+      withEngine(call, async (engine, vault) => {
+        const release = await holdSyncLease(vault);
+        let report: Awaited<ReturnType<SyncEngine['syncOnce']>>;
+        try {
+          report = await engine.syncOnce(call.values.workspace as string | undefined);
+        } finally {
+          release();
+        }
         const statuses = engine.status(call.values.workspace as string | undefined);
         print(call, { ...report, statuses }, () =>
           `Synced ${report.workspaces} workspace(s): ${report.pushed} change(s) sent, ${report.applied} received, ${report.refused} refused.\n` +

@@ -31,6 +31,7 @@ import {
 import { migrate } from './migrations.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
 import { associatedData, sealJson } from './sealed-records.ts';
+import { SyncLease } from './sync-lease.ts';
 import { SyncStateStore } from './sync-state.ts';
 import { assertUnlockAllowed } from './unlock-delay.ts';
 import { WorkspaceStore } from './workspaces.ts';
@@ -370,6 +371,12 @@ export class Vault {
   /** withOrigin() for a block that is already a try/finally: returns what restores the previous origin. */
   enterOrigin(origin: ChangeOrigin): () => void {
     return this.connection.enterOrigin(origin);
+  }
+
+  /** The vault's sync lease as `label` (the app, `hearth sync`) would hold it: one process syncs a vault at a time. */
+  syncLease(label: string): SyncLease {
+    this.assertUnlocked();
+    return new SyncLease(this.connection, label);
   }
 
   /**
