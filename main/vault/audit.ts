@@ -50,7 +50,7 @@ export class AuditLog {
 
   record(action: AuditAction, target?: string, at = Date.now()): void {
     // The next seq is read under the write lock: another process may be recording at the same moment.
-    this.connection.write(() => {
+    this.connection.writeOne(() => {
       const seq = this.nextSeq();
       const entry: AuditEntry = { seq, at, actor: this.actor(), action, ...(target === undefined ? {} : { target }) };
       this.sql('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, entry));

@@ -55,7 +55,6 @@ export class CommentStore {
   add(documentId: string, input: { text: string; anchor?: { from: number; to: number }; replyTo?: string }): CommentRecord {
     const text = input.text.trim();
     if (text.length === 0 || text.length > MAX_COMMENT_CHARS) throw new HearthError('BAD_REQUEST', `A comment is 1–${MAX_COMMENT_CHARS} characters.`);
-    const doc = this.documents.get(documentId);
     const workspaceId = this.documents.workspaceOf(documentId);
     const id = newId();
     const now = Date.now();
@@ -67,6 +66,7 @@ export class CommentStore {
     }
     let anchor: CommentRecord['anchor'];
     if (input.anchor && !input.replyTo) {
+      const doc = this.documents.get(documentId);
       const length = A.spans(doc, ['body']).reduce((n, s) => n + (s.type === 'text' ? s.value.length : 1), 0);
       const { from, to } = input.anchor;
       if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= length)) {
@@ -92,7 +92,7 @@ export class CommentStore {
   /** Seals and writes `record` with `statement` (an insert or an update: sealed, id, document_id). */
   private store(workspaceId: string, record: CommentRecord, statement: string): number {
     const sealed = this.seal(workspaceId, record);
-    const { changes } = this.connection.write(() => this.sql(statement).run(sealed, record.id, record.documentId));
+    const { changes } = this.connection.writeOne(() => this.sql(statement).run(sealed, record.id, record.documentId));
     if (changes > 0) this.stamps?.set(record.id, { stamp: sealedStamp(sealed), documentId: record.documentId, workspaceId });
     return changes;
   }

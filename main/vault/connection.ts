@@ -64,6 +64,19 @@ export class VaultConnection {
     }
   }
 
+  /**
+   * write() for work that is atomic on its own (one statement, or reads and then one statement):
+   * inside a transaction that already holds the lock it runs as it is, without a savepoint.
+   */
+  writeOne<T>(fn: () => T): T {
+    if (!this.db.inTransaction) return this.write(fn);
+    try {
+      return fn();
+    } catch (error) {
+      throw vaultErrorOf(error, this.file) ?? error;
+    }
+  }
+
   /** Runs `fn`'s reads against one consistent state of the file (no other commit lands between them). */
   read<T>(fn: () => T): T {
     try {

@@ -167,6 +167,9 @@ export function vaultErrorOf(error: unknown, file?: string): HearthError | undef
       { cause: error },
     );
   }
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new HearthError('NOT_FOUND', 'What that belongs to is gone (deleted here or by another Hearth process); nothing was changed. Reload and try again.', { cause: error });
+  }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new HearthError('VAULT_CORRUPT', `The vault file${file ? ` ${file}` : ''} is damaged (${error.message}). Restore it from a backup.`, { cause: error });
   }

@@ -72,7 +72,7 @@ export class FileStore {
     const hashState = s.crypto_generichash_init(null, 32);
     // Until it is complete, the row's meta says when the upload last moved: another process's unlock leaves a live upload alone.
     const progress = () => sealJson(key, uploadPlace(workspaceId, id), { touchedAt: Date.now() } satisfies UploadProgress);
-    this.connection.write(() => this.sql('INSERT INTO files (id, workspace_id, complete, sealed_meta) VALUES (?, ?, 0, ?)').run(id, workspaceId, progress()));
+    this.connection.writeOne(() => this.sql('INSERT INTO files (id, workspace_id, complete, sealed_meta) VALUES (?, ?, 0, ?)').run(id, workspaceId, progress()));
     const insertChunk = this.sql('INSERT INTO file_chunks (file_id, idx, sealed) VALUES (?, ?, ?)');
     const touch = this.sql('UPDATE files SET sealed_meta = ? WHERE id = ? AND complete = 0');
     let size = 0;
@@ -107,7 +107,7 @@ export class FileStore {
       if (filled > 0 || chunks === 0) flush();
     } catch (error) {
       try {
-        this.connection.write(() => this.sql('DELETE FROM files WHERE id = ?').run(id));
+        this.connection.writeOne(() => this.sql('DELETE FROM files WHERE id = ?').run(id));
       } catch {
         // Left half-written (the disk is full, say): discardIncomplete() removes it at the next unlock.
       }
@@ -118,7 +118,7 @@ export class FileStore {
     }
     const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: input.createdAt ?? Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
     const sealedMeta = sealJson(key, { kind: 'file', id, workspaceId }, meta);
-    this.connection.write(() => this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ?').run(sealedMeta, id));
+    this.connection.writeOne(() => this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ?').run(sealedMeta, id));
     this.known?.set(id, workspaceId);
     const info = infoOf(id, workspaceId, meta);
     this.added.emit({ info, origin });

@@ -42,14 +42,14 @@ export class LinkRecordStore {
 
   put(record: LinkRecord): void {
     const sealed = sealJson(this.workspaces.keyOf(record.workspaceId), { kind: 'sync-link', id: record.id, workspaceId: record.workspaceId }, record);
-    this.connection.write(() =>
+    this.connection.writeOne(() =>
       this.sql('INSERT INTO sync_links (id, workspace_id, sealed) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(record.id, record.workspaceId, sealed),
     );
   }
 
   /** Forgets a link record (its document was deleted and the relay dropped the copy). */
   delete(id: string): void {
-    this.connection.write(() => this.sql('DELETE FROM sync_links WHERE id = ?').run(id));
+    this.connection.writeOne(() => this.sql('DELETE FROM sync_links WHERE id = ?').run(id));
   }
 
   get(id: string): LinkRecord | undefined {

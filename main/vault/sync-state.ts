@@ -139,7 +139,7 @@ export class SyncStateStore {
   }
 
   putSpace(workspaceId: string, state: SpaceState): void {
-    this.connection.write(() =>
+    this.connection.writeOne(() =>
       this.sql('INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, ?) ON CONFLICT (workspace_id) DO UPDATE SET sealed = excluded.sealed').run(
       workspaceId,
         sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-space', id: workspaceId, workspaceId }, state),
@@ -198,12 +198,12 @@ export class SyncStateStore {
   }
 
   dequeue(seq: number): void {
-    this.connection.write(() => this.sql('DELETE FROM sync_outbox WHERE seq = ?').run(seq));
+    this.connection.writeOne(() => this.sql('DELETE FROM sync_outbox WHERE seq = ?').run(seq));
   }
 
   /** Records a change id as applied; false when it was already (a replay). */
   markSeen(workspaceId: string, documentId: string, changeId: string): boolean {
-    return this.connection.write(() => this.sql('INSERT OR IGNORE INTO sync_seen (workspace_id, document_id, change_id) VALUES (?, ?, ?)').run(workspaceId, documentId, changeId).changes === 1);
+    return this.connection.writeOne(() => this.sql('INSERT OR IGNORE INTO sync_seen (workspace_id, document_id, change_id) VALUES (?, ?, ?)').run(workspaceId, documentId, changeId).changes === 1);
   }
 
   hasSeen(workspaceId: string, documentId: string, changeId: string): boolean {

@@ -146,7 +146,7 @@ export class WorkspaceStore {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
     const renamed = { ...workspace, name: trimmed };
-    this.connection.write(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id));
+    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id));
     this.all().get(workspace.id)!.workspace = renamed;
     return { ...renamed };
   }
@@ -175,7 +175,7 @@ export class WorkspaceStore {
   makeTeam(id: string, relay: string): Workspace {
     const { workspace } = this.find(id);
     const team: Workspace = { ...workspace, kind: 'team', relay };
-    this.connection.write(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, team), workspace.id));
+    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, team), workspace.id));
     this.all().get(workspace.id)!.workspace = team;
     return { ...team };
   }
