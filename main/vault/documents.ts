@@ -367,8 +367,8 @@ export class DocumentStore {
         // What other processes wrote is applied now, off the write path, so the pages hear it.
         if (entry.externalFrom) this.current(entry);
       } else if (previous.get(row.id)?.stamp !== stamp) {
-        const head = this.storedHead(row.id, row.workspaceId);
-        this.search.scheduleDocument(row.id, row.workspaceId, head?.title ?? '', () => {
+        // (A search flushes what is scheduled first, so the title shows by then.)
+        this.search.scheduleDocument(row.id, row.workspaceId, '', () => {
           const loaded = this.load(row.id);
           this.current(loaded);
           return { title: loaded.head.title, body: bodyText(loaded.doc), tags: loaded.head.tags };
@@ -548,11 +548,6 @@ export class DocumentStore {
       if (entry.textSeq < seq) this.write(entry, () => this.writeText(entry, this.workspaces.keyOf(entry.workspaceId), seq, text));
       yield { id: row.id, workspaceId: row.workspaceId, text };
     }
-  }
-
-  private storedHead(id: string, workspaceId: string): DocumentHead | undefined {
-    const row = this.sql('SELECT sealed_head AS sealedHead FROM documents WHERE id = ?').get(id) as { sealedHead: Buffer } | undefined;
-    return row && openJson<DocumentHead>(this.workspaces.keyOf(workspaceId), { kind: 'document-head', id, workspaceId }, row.sealedHead);
   }
 
   private writeHead(entry: DocumentCopy, key: Uint8Array): void {
