@@ -15,6 +15,16 @@ export const ErrorCodes = [
   'VAULT_EXISTS',
   'VAULT_CORRUPT',
   'VAULT_LOCKED',
+  /** Another process held the vault's write lock for longer than Hearth waits. */
+  'VAULT_BUSY',
+  /** The vault's file or folder cannot be written (permissions, a read-only disk). */
+  'VAULT_READ_ONLY',
+  /** The vault was written by a newer Hearth, with a schema this one does not know. */
+  'VAULT_TOO_NEW',
+  /** No space left where the vault lives. */
+  'DISK_FULL',
+  /** Writing the vault file failed for another reason (an I/O error, a file size limit). */
+  'VAULT_WRITE_FAILED',
   'RECORD_TAMPERED',
   'TOO_LARGE',
   'FORBIDDEN',

@@ -108,7 +108,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     createDocument: (workspaceId, input) => {
       const u = inWorkspace(workspaceId);
-      return documentView(session.pageWrite(() => documents.createDocument(u, workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
+      return documentView(session.pageWrite(connectionId, () => documents.createDocument(u, workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
     },
     openDocument: (id) => {
       const v = vault();
@@ -116,13 +116,13 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     applyChanges: (id, changes) => {
       const u = unlocked();
-      session.pageWrite(() => documents.applyChanges(u, id, changes));
+      session.pageWrite(connectionId, () => documents.applyChanges(u, id, changes));
       if (changes.length > 0) session.emit('documentChanged', { documentId: id, changes }, connectionId);
       return documentView(u.vault.documents.summary(id));
     },
     updateDocument: (id, change) => {
       const u = unlocked();
-      const made = session.pageWrite(() => documents.changeDocument(u, id, change)).changes;
+      const made = session.pageWrite(connectionId, () => documents.changeDocument(u, id, change)).changes;
       // Main made this change, so the asking page's replica needs it too: later changes that build
       // on it (a peer's typing, another window's) could not be applied there without it.
       if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made });
@@ -136,16 +136,16 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     listComments: (documentId) => vault().comments.list(documentId),
     addComment: (documentId, input) => {
       const u = unlocked();
-      comments.addComment(u, documentId, input);
+      session.pageWrite(connectionId, () => comments.addComment(u, documentId, input));
       return u.vault.comments.list(documentId);
     },
     resolveComment: (threadId, resolved) => {
       const u = unlocked();
-      return u.vault.comments.list(comments.resolveThread(u, threadId, resolved));
+      return u.vault.comments.list(session.pageWrite(connectionId, () => comments.resolveThread(u, threadId, resolved)));
     },
     deleteComment: (commentId) => {
       const u = unlocked();
-      return u.vault.comments.list(comments.deleteComment(u, commentId));
+      return u.vault.comments.list(session.pageWrite(connectionId, () => comments.deleteComment(u, commentId)));
     },
 
     listFiles: (workspaceId) => {

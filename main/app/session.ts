@@ -22,6 +22,7 @@ import { restoreBackup, type BackupProgress } from '../portability/backup.ts';
 import { defaultDataDir } from './data-folder.ts';
 import { describeSettingsChange } from './settings-change.ts';
 import { FileReadCursor } from './file-read-cursor.ts';
+import { shareVault } from './shared-vault.ts';
 import { Upload } from './uploads.ts';
 
 export { READ_CHUNK_BYTES } from './file-read-cursor.ts';
@@ -32,6 +33,7 @@ const MAX_UPLOADS_PER_CONNECTION = 8;
 const MAX_READS_PER_CONNECTION = 8;
 /** How many verification warnings the session keeps for pages that connect later. */
 const MAX_WARNINGS = 100;
+
 
 /**
  * Keeps what it takes to unlock this vault in the operating system's keychain, for "stay
@@ -64,6 +66,8 @@ export interface SessionOptions {
    * change or a removal reaches this app within this time). 0 turns the check off.
    */
   membershipPollMs?: number;
+  /** How often the vault looks for what other processes wrote to it (shared-vault.ts's EXTERNAL_POLL_MS by default; 0: once). */
+  externalPollMs?: number;
 }
 
 const storedSettings = z.object({
@@ -92,8 +96,8 @@ export class Session {
   private knownRoles = '';
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
-  /** Above 0 while a page's own change is being written: the handler tells the other pages itself. */
-  private pageWrites = 0;
+  /** Stops looking for other processes' changes and gives the sync lease back (see shareVault). */
+  private stopSharing: (() => void) | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.vaultDir = options.vaultDir;
@@ -128,16 +132,12 @@ export class Session {
   }
 
   /**
-   * Runs a write a page asked for. Changes it makes are not announced by the session's own
-   * document listener: the handler tells the other pages and leaves out the one that made them.
+   * Runs a write the page on `connectionId` asked for: its change events carry that page as
+   * their origin, so the session's own listeners leave them to the handler, which tells the other
+   * pages and leaves out the one that made them.
    */
-  pageWrite<T>(fn: () => T): T {
-    this.pageWrites++;
-    try {
-      return fn();
-    } finally {
-      this.pageWrites--;
-    }
+  pageWrite<T>(connectionId: number, fn: () => T): T {
+    return this.requireVault().withOrigin({ kind: 'page', connectionId }, fn);
   }
 
   /** Tells the pages when a team workspace's roles changed (a peer changed mine, I was added or removed). */
@@ -309,11 +309,14 @@ export class Session {
     this.engine = undefined;
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
+    const stopSharing = this.stopSharing;
+    this.stopSharing = undefined;
     for (const off of this.engineOff.splice(0)) off();
     this.warnings = [];
     this.knownRoles = '';
     // Stops live sync and closes the relay connections; what was not sent waits in the sealed outbox.
     await engine?.close().catch(() => undefined);
+    stopSharing?.();
     const pending = [...this.uploads.values()];
     this.uploads.clear();
     for (const upload of pending) upload.abort(new HearthError('VAULT_LOCKED', 'The vault locked during the upload. Unlock it and upload the file again.'));
@@ -413,7 +416,7 @@ export class Session {
     }
     const id = newId();
     const upload = new Upload(id, ownerId, file.size, {
-      add: (source) => vault.files.add(workspaceId, { name: file.name, ...(file.type ? { type: file.type } : {}), source }),
+      add: (source) => vault.files.add(workspaceId, { name: file.name, ...(file.type ? { type: file.type } : {}), source, origin: { kind: 'page', connectionId: ownerId } }),
     });
     this.uploads.set(id, upload);
     return id;
@@ -513,12 +516,16 @@ export class Session {
         if (this.warnings.length > MAX_WARNINGS) this.warnings.splice(0, this.warnings.length - MAX_WARNINGS);
         this.emit('syncWarning', warning);
       }),
-      vault.documents.subscribe((documentId, changes) => {
-        // Pages' own edits are announced by their handlers; everything else (peers, imports) here.
-        if (this.pageWrites > 0 || this.vault !== vault) return;
+      vault.documents.changed.on(({ documentId, changes, origin }) => {
+        // Pages' own edits are announced by their handlers; everything else (peers, imports, other processes) here.
+        if (origin.kind === 'page' || this.vault !== vault) return;
         announced = documentId;
         this.emit('documentChanged', { documentId, changes: [...changes] });
       }),
+      // What other processes changed besides document text: pages reload the list, the comments, the workspaces.
+      vault.documents.deleted.on(({ documentId, origin }) => origin.kind === 'external' && this.emit('documentChanged', { documentId, changes: [] })),
+      vault.comments.changed.on(({ documentId, origin }) => origin.kind === 'external' && this.emit('documentChanged', { documentId, changes: [] })),
+      vault.workspaces.changed.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
       engine.onPresence((documentId, entries) => this.emit('presence', { documentId, entries })),
       engine.onRemote(({ documentId, kind }) => {
         if (kind === 'index') this.emit('workspacesChanged', {});
@@ -529,7 +536,7 @@ export class Session {
     ];
     this.knownRoles = '';
     this.checkRoles();
-    engine.start();
+    this.stopSharing = shareVault(vault, engine, { ...(this.options.externalPollMs === undefined ? {} : { externalPollMs: this.options.externalPollMs }) });
     const pollMs = this.options.membershipPollMs ?? 5000;
     if (pollMs > 0) {
       this.pollTimer = setInterval(() => void this.pollMembership(engine), pollMs);

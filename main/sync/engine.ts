@@ -113,7 +113,6 @@ export class SyncEngine {
   private readonly indexes = new Map<string, IndexDoc>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly sleepers = new Set<() => void>();
-  private applyingRemote = false;
   private running = false;
 
   constructor(
@@ -125,13 +124,15 @@ export class SyncEngine {
     this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB;
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     this.presenceOptions = options.presence ?? {};
+    // A peer's changes (origin 'remote') are not sent back. Another process's ('external') may be
+    // queued by it already: they are captured by comparing heads, not by their bytes.
     this.unsubscribers.push(
-      vault.documents.subscribe((documentId, changes) => this.onLocalDocument(documentId, changes)),
-      vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
-      vault.files.subscribe((info) => this.onLocalFile(info.workspaceId)),
-      vault.documents.onDelete((_documentId, workspaceId) => this.onLocalDeletion(workspaceId)),
-      vault.documents.onDelete((documentId) => this.onDocumentGone(documentId)),
-      vault.files.onDelete((info) => this.onLocalDeletion(info.workspaceId)),
+      vault.documents.changed.on(({ documentId, changes, origin }) => origin.kind !== 'remote' && this.onLocalDocument(documentId, origin.kind === 'external' ? [] : changes)),
+      vault.comments.changed.on(({ documentId, deleted, origin }) => origin.kind !== 'remote' && !deleted && this.onLocalComment(documentId)),
+      vault.files.added.on(({ info, origin }) => origin.kind !== 'remote' && this.onLocalFile(info.workspaceId)),
+      vault.documents.deleted.on(({ workspaceId, origin }) => origin.kind !== 'remote' && this.onLocalDeletion(workspaceId)),
+      vault.documents.deleted.on(({ documentId }) => this.onDocumentGone(documentId)),
+      vault.files.deleted.on(({ workspaceId, origin }) => origin.kind !== 'remote' && this.onLocalDeletion(workspaceId)),
     );
   }
 
@@ -1053,7 +1054,7 @@ export class SyncEngine {
    * fetches it back where this role may not delete), as a full round would.
    */
   private onLocalDeletion(workspaceId: string): void {
-    if (this.applyingRemote || !this.running) return;
+    if (!this.running) return;
     void this.endOrphanShares().then(() => this.reconcileLive(workspaceId));
   }
 
@@ -1249,7 +1250,6 @@ export class SyncEngine {
   }
 
   private onLocalDocument(documentId: string, changes: readonly Uint8Array[]): void {
-    if (this.applyingRemote) return;
     for (const workspaceId of this.spacesOf(documentId)) {
       if (!this.reconciled.has(workspaceId)) {
         // First edit since this engine started: first queue anything a crash left behind (this edit included).
@@ -1293,7 +1293,6 @@ export class SyncEngine {
   }
 
   private onLocalComment(documentId: string): void {
-    if (this.applyingRemote) return;
     for (const workspaceId of this.spacesOf(documentId)) {
       this.captureComments(workspaceId, documentId);
       this.schedulePush(workspaceId);
@@ -1621,7 +1620,7 @@ export class SyncEngine {
     const { meta } = change;
     let deleted: string[] = [];
     let deletedFiles: string[] = [];
-    this.applyingRemote = true;
+    const restoreOrigin = this.vault.enterOrigin({ kind: 'remote' });
     try {
       this.vault.syncState.transaction(() => {
         const state = this.documentState(workspaceId, documentId);
@@ -1672,7 +1671,7 @@ export class SyncEngine {
         });
       });
     } finally {
-      this.applyingRemote = false;
+      restoreOrigin();
     }
     for (const doc of deleted) this.deleteLocally(workspaceId, doc);
     for (const file of deletedFiles) {

@@ -156,13 +156,18 @@ export function schemaVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Applies every migration above the file's version, up to `target` (tests stop part way). */
+/**
+ * Applies every migration above the file's version, up to `target` (tests stop part way). Each
+ * looks at the version under the write lock: two processes opening an old vault at once must
+ * not both run it.
+ */
 export function migrate(db: Database, target = LATEST_SCHEMA_VERSION): void {
   for (const migration of migrations) {
     if (migration.version <= schemaVersion(db) || migration.version > target) continue;
     db.transaction(() => {
+      if (migration.version <= schemaVersion(db)) return;
       db.exec(migration.up);
       db.pragma(`user_version = ${migration.version}`);
-    })();
+    }).immediate();
   }
 }

@@ -12,8 +12,10 @@ import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/ide
 import { HearthError } from '../../common/errors.ts';
 import { AuditLog, recordPendingEvent } from './audit.ts';
 import { CommentStore } from './comments.ts';
-import { createDatabase, openDatabase, type OpenOptions } from './database.ts';
+import { VaultConnection } from './connection.ts';
+import { createDatabase, openDatabase, vaultErrorOf, type OpenOptions } from './database.ts';
 import { DocumentStore } from './documents.ts';
+import type { ChangeOrigin } from './events.ts';
 import { FileStore } from './files.ts';
 import { LinkRecordStore } from './links.ts';
 import {
@@ -30,11 +32,15 @@ import { migrate } from './migrations.ts';
 import { combinedKek, deviceKek, SecondFactor, SecondFactorRecords, type SecondFactorInfo, type SecondFactorProof } from './second-factor.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
 import { associatedData, sealJson } from './sealed-records.ts';
+import { SyncLease } from './sync-lease.ts';
 import { SyncStateStore } from './sync-state.ts';
+import { assertUnlockAllowed } from './unlock-delay.ts';
 import { WorkspaceStore } from './workspaces.ts';
 import { WalKeeper } from './wal.ts';
 
 export const VAULT_FILE_NAME = 'vault.sqlite';
+/** An upload that has not moved for this long was abandoned (a crash); younger ones may be another process's. */
+const ABANDONED_UPLOAD_MS = 10 * 60_000;
 
 export interface Profile {
   username: string;
@@ -126,6 +132,9 @@ export class Vault {
   /** The second factor: enrol a security key, check it, remove it, recovery codes (main/vault/second-factor.ts). */
   readonly secondFactor: SecondFactor;
   private locked = false;
+  private readonly connection: VaultConnection;
+  /** The connection's generation at the last look for other processes' changes. */
+  private lookedAt = -1;
 
   /** How this vault's SQLite was opened (Electron passes its own native build); copies open the same way. */
   private openOptions: OpenOptions = {};
@@ -140,14 +149,16 @@ export class Vault {
     private identity: StoredIdentity,
   ) {
     this.wal = new WalKeeper(db, `${vaultFile(dir)}-wal`);
-    this.audit = new AuditLog(db, recordsKey, () => this.identity.profile.username);
-    this.workspaces = new WorkspaceStore(db, recordsKey, this.audit);
+    const connection = new VaultConnection(db, vaultFile(dir));
+    this.connection = connection;
+    this.audit = new AuditLog(connection, recordsKey, () => this.identity.profile.username);
+    this.workspaces = new WorkspaceStore(connection, recordsKey, this.audit);
     this.searchIndex = new SearchIndex();
-    this.documents = new DocumentStore(db, this.workspaces, this.searchIndex, this.audit);
-    this.comments = new CommentStore(db, this.workspaces, this.documents, this.searchIndex, this.audit, () => this.identity.profile.username);
-    this.files = new FileStore(db, this.workspaces, this.audit);
-    this.syncState = new SyncStateStore(db, recordsKey, this.workspaces);
-    this.links = new LinkRecordStore(db, this.workspaces);
+    this.documents = new DocumentStore(connection, this.workspaces, this.searchIndex, this.audit);
+    this.comments = new CommentStore(connection, this.workspaces, this.documents, this.searchIndex, this.audit, () => this.identity.profile.username);
+    this.files = new FileStore(connection, this.workspaces, this.audit);
+    this.syncState = new SyncStateStore(connection, recordsKey, this.workspaces);
+    this.links = new LinkRecordStore(connection, this.workspaces);
     this.secondFactor = new SecondFactor({
       db,
       vaultId,
@@ -268,6 +279,7 @@ export class Vault {
     const db = openDatabase(file, options);
     try {
       const material = readKeyMaterial(db, file);
+      assertUnlockAllowed(db);
       const factor = Vault.secondFactorSecret(db, material.vaultId, proof);
       const masterKey = masterKeyFrom(material, factor?.secret, db);
       wipeBytes(factor?.secret);
@@ -294,7 +306,7 @@ export class Vault {
       return vault;
     } catch (error) {
       db.close();
-      throw error;
+      throw vaultErrorOf(error, file) ?? error;
     }
   }
 
@@ -350,7 +362,7 @@ export class Vault {
     this.assertUnlocked();
     const profile = validateProfile({ ...this.identity.profile, ...change });
     const identity = { ...this.identity, profile };
-    this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity));
+    this.connection.write(() => this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity)));
     this.identity = identity;
     return this.profile;
   }
@@ -384,12 +396,12 @@ export class Vault {
     const wrapped = wrapMasterKey(nextKek2, this.masterKey, this.vaultId);
     wipeBytes(nextKek);
     wipeBytes(nextKek2);
-    this.db.transaction(() => {
+    this.connection.write(() => {
       writeMeta(this.db, 'kdf', JSON.stringify(nextKdf));
       writeMeta(this.db, 'master_key', wrapped);
       writeMeta(this.db, 'master_key_check', wrappedKeyChecksum(wrapped));
       this.audit.record('passphrase.changed');
-    })();
+    });
     // The old wrapping must not survive in the WAL.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
@@ -427,7 +439,8 @@ export class Vault {
     this.assertUnlocked();
     const staged = this.workspaces.stagedIds();
     for (const id of staged) this.deleteWorkspace(id, { quiet: true });
-    this.files.discardIncomplete();
+    // Another process may still be uploading: only uploads idle this long are abandoned.
+    this.files.discardIncomplete(ABANDONED_UPLOAD_MS);
     if (staged.length > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
@@ -446,7 +459,40 @@ export class Vault {
   /** Runs `fn` as one SQLite transaction: all of its writes land, or none do (bulk import). */
   transaction<T>(fn: () => T): T {
     this.assertUnlocked();
-    return this.db.transaction(fn)();
+    return this.connection.write(fn);
+  }
+
+  /** Labels the change events of the writes `fn` makes (synchronously) with `origin`: a page's, a peer's, an import's. */
+  withOrigin<T>(origin: ChangeOrigin, fn: () => T): T {
+    return this.connection.withOrigin(origin, fn);
+  }
+
+  /** withOrigin() for a block that is already a try/finally: returns what restores the previous origin. */
+  enterOrigin(origin: ChangeOrigin): () => void {
+    return this.connection.enterOrigin(origin);
+  }
+
+  /** The vault's sync lease as `label` (the app, `hearth sync`) would hold it: one process syncs a vault at a time. */
+  syncLease(label: string): SyncLease {
+    this.assertUnlocked();
+    return new SyncLease(this.connection, label);
+  }
+
+  /**
+   * Looks for what other processes (the CLI, a script, another app window's process) wrote to
+   * the vault since the last look, and tells the stores' listeners with origin 'external'. Costs
+   * one pragma when nothing changed; the app calls it a few times a second while unlocked. The
+   * first call only notes what is there.
+   */
+  pickUpExternalChanges(): void {
+    this.assertUnlocked();
+    const generation = this.connection.observe();
+    if (generation === this.lookedAt) return;
+    this.lookedAt = generation;
+    this.workspaces.noticeExternalChanges();
+    this.documents.noticeExternalChanges();
+    this.comments.noticeExternalChanges();
+    this.files.noticeExternalChanges();
   }
 
   /**
@@ -503,13 +549,13 @@ export class Vault {
    */
   shredKeys(): void {
     this.assertUnlocked();
-    this.db.transaction(() => {
+    this.connection.write(() => {
       writeMeta(this.db, 'master_key', randomKey());
       writeMeta(this.db, 'master_key_check', randomKey());
       this.db.prepare('DELETE FROM identity').run();
       this.db.prepare('UPDATE workspaces SET sealed_key = randomblob(length(sealed_key))').run();
       new SecondFactorRecords(this.db, this.vaultId).shred();
-    })();
+    });
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.lock();
   }
@@ -536,15 +582,23 @@ export class Vault {
   /** Forgets every key and closes the file. The object is unusable afterwards. */
   lock(): void {
     if (this.locked) return;
-    this.documents.flush();
-    this.locked = true;
-    this.searchIndex.clear();
-    this.documents.forget();
-    this.workspaces.forget();
-    wipeBytes(this.masterKey);
-    wipeBytes(this.recordsKey);
-    this.wal.stop();
-    this.db.close();
+    try {
+      this.documents.flush();
+    } catch {
+      // What flush() writes (a due compaction, a refreshed time, the search text) is redone from
+      // the chunks after the next unlock; a full disk or a busy vault must not keep the keys in memory.
+    } finally {
+      this.locked = true;
+      this.searchIndex.clear();
+      this.documents.forget();
+      this.comments.forget();
+      this.files.forget();
+      this.workspaces.forget();
+      wipeBytes(this.masterKey);
+      wipeBytes(this.recordsKey);
+      this.wal.stop();
+      this.db.close();
+    }
   }
 
   /**

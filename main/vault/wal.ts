@@ -41,7 +41,13 @@ export class WalKeeper {
       return false; // No WAL yet (or the vault is closing): nothing to copy.
     }
     if (modified <= this.checkpointedAt || now - modified < QUIET_MS || !this.db.open) return false;
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Nobody waits on a background checkpoint to hear of a full disk or an I/O error: the next
+      // write meets the same trouble and reports it (as a HearthError); this one retries later.
+      return false;
+    }
     this.checkpointedAt = modified;
     return true;
   }

@@ -3,6 +3,7 @@
 // derived from the passphrase alone opens nothing in the vault file. PRF outputs here are random
 // 32-byte values, as an authenticator returns them; test/e2e/second-factor.test.ts uses a real
 // (virtual) authenticator in Chromium.
+import { unlockDelayMs } from '../../../main/vault/unlock-delay.ts';
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +84,9 @@ describe('a vault with a second factor', () => {
     expect(await codeOf(Vault.unlock(dir, PASSPHRASE, {}, { ...key.proof, prfOutput: randomBytes(32) } as SecondFactorProof))).toBe('WRONG_SECOND_FACTOR');
     expect(await codeOf(Vault.unlock(dir, 'not the passphrase', {}, key.proof))).toBe('WRONG_PASSPHRASE');
 
+    // Three misses in a row (a wrong factor counts like a wrong passphrase): the next attempt waits first (unlock-delay.ts).
+    expect(await codeOf(Vault.unlock(dir, PASSPHRASE, {}, key.proof))).toBe('RATE_LIMITED');
+    await new Promise((resolve) => setTimeout(resolve, unlockDelayMs(3)));
     const again = await Vault.unlock(dir, PASSPHRASE, {}, key.proof);
     expect(again.documents.summary(doc.id).title).toBe('Behind two factors');
     const actions = again.audit.list().map((e) => e.action);

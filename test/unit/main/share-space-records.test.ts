@@ -35,11 +35,11 @@ describe('share-space records', () => {
     const doc = vault.documents.create(workspace.id, { title: 'T' });
     const file = await vault.files.add(workspace.id, { name: 'f.txt', source: [Buffer.from('x')] });
     const heard: string[] = [];
-    vault.documents.onDelete(() => {
+    vault.documents.deleted.on(() => {
       throw new Error('listener trouble');
     });
-    vault.documents.onDelete((id, workspaceId) => heard.push(`doc ${id} ${workspaceId}`));
-    vault.files.onDelete((info) => heard.push(`file ${info.id} ${info.workspaceId}`));
+    vault.documents.deleted.on(({ documentId, workspaceId }) => heard.push(`doc ${documentId} ${workspaceId}`));
+    vault.files.deleted.on(({ fileId, workspaceId }) => heard.push(`file ${fileId} ${workspaceId}`));
     vault.documents.delete(doc.id);
     vault.files.delete(file.id);
     expect(heard).toEqual([`doc ${doc.id} ${workspace.id}`, `file ${file.id} ${workspace.id}`]);

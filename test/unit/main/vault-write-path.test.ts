@@ -67,6 +67,48 @@ describe('the vault write path', () => {
     reopened.lock();
   });
 
+  it("compacts at the pause only after reading, under the write lock, what another process appended: its chunks are folded in, never deleted unread", async () => {
+    const vault = await createTestVault();
+    const ws = vault.workspaces.list()[0]!;
+    const doc = vault.documents.create(ws.id, { title: 'Shared' });
+    // A second Vault on the file is a second SQLite connection: what another process is to this one.
+    const other = await Vault.unlock(vault.dir, PASSPHRASE);
+    const otherDoc = other.documents.get(doc.id);
+    expect(otherDoc.title).toBe('Shared');
+    const external: number[] = [];
+    vault.documents.changed.on(({ origin, changes }) => {
+      if (origin.kind === 'external') external.push(changes.length);
+    });
+    let replica = A.load<{ body: string }>(vault.documents.save(doc.id));
+    const line = `${'y'.repeat(1000)} `;
+    // About 100 KiB of typing: a compaction comes due, and waits for the pause.
+    const keystrokes = 100;
+    for (let i = 0; i < keystrokes; i++) {
+      replica = A.change(replica, (d) => A.splice(d, ['body'], d.body.length, 0, line));
+      vault.documents.appendChanges(doc.id, [A.getLastLocalChange(replica)!]);
+    }
+    // Right after the last keystroke, before this copy's pause: another process writes its own
+    // chunk (it cannot know this copy is about to compact) and then stops without compacting
+    // anything itself (as one killed after its commit would): only this copy can keep that chunk.
+    other.documents.change(doc.id, (d) => A.splice(d, ['body'], 0, 0, 'Written by the other process. '));
+    other.documents.forgetDocuments([doc.id]);
+    expect(chunksOf(vault.dir, doc.id)).toEqual({ snapshots: [0], changes: keystrokes + 1 });
+
+    // This copy's snapshot holds the other process's chunk too: it comes after it.
+    await expect.poll(() => chunksOf(vault.dir, doc.id), { timeout: 10_000 }).toEqual({ snapshots: [keystrokes + 2], changes: 0 });
+    expect(external).toEqual([1]);
+    // (Its copy was made before this one's typing, so where the two land relative to each other is Automerge's choice.)
+    expect(vault.documents.get(doc.id).body).toContain('Written by the other process. ');
+    const dir = vault.dir;
+    other.lock();
+    vault.lock();
+    const reopened = await Vault.unlock(dir, PASSPHRASE);
+    const body = reopened.documents.get(doc.id).body;
+    expect(body).toContain('Written by the other process. ');
+    expect(body.split(line).length - 1).toBe(keystrokes);
+    reopened.lock();
+  });
+
   it('still bounds the change log for someone who never pauses: past 8 times the due size, a write compacts', async () => {
     const vault = await createTestVault();
     const ws = vault.workspaces.list()[0]!;

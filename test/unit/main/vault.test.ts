@@ -246,7 +246,7 @@ describe('documents', () => {
     const ws = vault.workspaces.list()[0]!;
     const doc = vault.documents.create(ws.id, { title: 'Draft' });
     const heard: number[] = [];
-    vault.documents.subscribe((_id, changes) => heard.push(changes.length));
+    vault.documents.changed.on(({ changes }) => heard.push(changes.length));
     let replica = A.load<{ body: string; title: string }>(vault.documents.save(doc.id));
     for (const word of ['one ', 'two ', 'three']) {
       replica = A.change(replica, (d) => A.splice(d, ['body'], d.body.length, 0, word));
