@@ -7,6 +7,27 @@
  * edit made offline or just before a SIGKILL still goes out on the next connection. Remote
  * changes are applied only after client-side verification (S5); what fails is kept aside in the
  * quarantine table and reported with the workspace's name.
+ *
+ * Layout (being split out of this file; each module has one reason to change, gets narrow
+ * interfaces rather than the engine, imports only downwards, and has its own unit tests):
+ *   spaces.ts        space registry: SpaceState/view/index caches, workspace kinds, share lookups
+ *   status.ts        status board and warnings (emits only when a status changes)
+ *   permissions.ts   this account's role per workspace or document, decided once per operation
+ *   connections.ts   relay clients, register/sign-in, reachability, close notices
+ *   queues.ts        one serial queue per space (pulls, pushes, live changes never interleave)
+ *   membership.ts    membership log and key epochs: refresh, append, envelopes, founding a space
+ *   members.ts       invite, change role, remove (new key epoch), transfer ownership, list
+ *   outbox.ts        capture local changes, push, forward between spaces, snapshots
+ *   verify.ts        checks a change against the verified membership (pure)
+ *   inbound.ts       pull, verify, apply, quarantine
+ *   file-sync.ts     attachments through the relay (files.ts: chunk sealing)
+ *   deletion.ts      deleting documents here and everywhere, reconciling deletions
+ *   sharing.ts       one document shared with people outside its workspace
+ *   invitations.ts   listing, peeking and accepting invitations
+ *   team-workspaces.ts  create, convert, leave, delete a team workspace
+ *   rounds.ts        syncOnce, live loop with backoff, follow, pause/resume
+ *   engine.ts        this facade: builds the modules, wires them, keeps the public API
+ * (links.ts, presence.ts and account.ts were split out before, the same way.)
  */
 import * as A from '@automerge/automerge';
 import WebSocket from 'ws';
