@@ -64,3 +64,13 @@ export function countOwners(members: ReadonlyMap<string, Role>): number {
   for (const role of members.values()) if (role === 'owner') owners++;
   return owners;
 }
+
+/** A role as people read it in a sentence's middle: "Owner", "Commenter". */
+export function roleTitle(role: Role): string {
+  return `${role[0]!.toUpperCase()}${role.slice(1)}`;
+}
+
+/** The word with its indefinite article: "an Editor", "a Viewer", "a commenter". */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
+}

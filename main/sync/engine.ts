@@ -31,30 +31,35 @@
  */
 import * as A from '@automerge/automerge';
 import WebSocket from 'ws';
-import type { SharePlan, SyncStateName, SyncStatus, SyncWarning, TeamInvitation, TeamMember as Member } from '../../common/api/contract.ts';
+import type { SharePlan, SyncStatus, SyncWarning, TeamInvitation, TeamMember as Member } from '../../common/api/contract.ts';
 import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
-import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
+import { HearthError, isHearthError } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
 import { openChange, parseChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
-import { accountIdOf, RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
+import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
 import { openEnvelope, sealEnvelope } from '../../common/protocol/envelope.ts';
 import { MembershipHistory } from '../../common/protocol/verify.ts';
-import { canComment, canDeleteContent, canManageMembers, canPush, canSetRole, canWriteContent, Roles, type Role } from '../../common/roles.ts';
+import { canDeleteContent, canManageMembers, canPush, canWriteContent, Roles, withArticle, type Role } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
-import type { DocumentSyncState, OutboxEntry, SpaceState } from '../vault/sync-state.ts';
+import type { OutboxEntry } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import { downloadFile, uploadFile } from './files.ts';
 import { MembershipView } from './membership-view.ts';
 import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
-import { emptyIndex, INDEX_DOC, loadIndex, newIndex, saveIndex, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
+import { emptyIndex, INDEX_DOC, newIndex, saveIndex, type IndexDoc } from './workspace-index.ts';
 import { assertLinkOnConfiguredRelay, openPublicLink, PublicLinks, type LinkInfo, type OpenedLink, type PendingLinkRevocation } from './links.ts';
 import { AccountDeletion, type AccountDeletionOptions, type AccountDeletionResult } from './account.ts';
 
 export type { LinkInfo, OpenedLink } from './links.ts';
 import { PresenceHub, type PresenceEntry, type PresenceOptions } from './presence.ts';
+import { RelayConnections } from './connections.ts';
+import { Permissions, type EditKind } from './permissions.ts';
+import { SpaceQueues } from './queues.ts';
+import { SpaceRegistry } from './spaces.ts';
+import { reasonOf, StatusBoard } from './status.ts';
 
 export type { PresenceEntry, PresenceOptions } from './presence.ts';
 
@@ -99,36 +104,22 @@ function defaultSocket(url: string): WebSocketLike {
   return new WebSocket(url) as unknown as WebSocketLike;
 }
 
-function avatarBytes(dataUrl: string | undefined): Uint8Array | undefined {
-  if (!dataUrl) return undefined;
-  const comma = dataUrl.indexOf(',');
-  return new Uint8Array(Buffer.from(dataUrl.slice(comma + 1), 'base64'));
-}
-
-function errorOf(error: unknown): { code: ErrorCode; message: string } {
-  if (isHearthError(error)) return { code: error.code, message: error.cause ? `${error.message} (${(error.cause as Error).message ?? String(error.cause)})` : error.message };
-  return { code: 'INTERNAL', message: (error as Error)?.message ?? String(error) };
-}
 
 export class SyncEngine {
   private readonly createSocket: (url: string) => WebSocketLike;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly maxBlobBytes: number;
   private readonly snapshotEvery: number;
-  private readonly clients = new Map<string, Promise<RelayClient>>();
-  private readonly closeWaiters = new Map<string, Set<() => void>>();
+  private readonly spaces: SpaceRegistry;
+  private readonly board: StatusBoard;
+  private readonly connections: RelayConnections;
+  private readonly queues = new SpaceQueues();
+  private readonly permissions: Permissions;
   private readonly subscribed = new WeakMap<RelayClient, Set<string>>();
-  private readonly queues = new Map<string, Promise<unknown>>();
   private readonly pushQueued = new Set<string>();
-  private readonly statuses = new Map<string, SyncStatus>();
-  private readonly statusListeners = new Set<(status: SyncStatus) => void>();
-  private readonly warningListeners = new Set<(warning: SyncWarning) => void>();
   private readonly remoteListeners = new Set<(change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void>();
-  private readonly views = new Map<string, MembershipView>();
-  private readonly spaces = new Map<string, SpaceState>();
   /** Workspaces whose documents were compared with the handed-over heads since this engine started. */
   private readonly reconciled = new Set<string>();
-  private readonly indexes = new Map<string, IndexDoc>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly sleepers = new Set<() => void>();
   private applyingRemote = false;
@@ -143,7 +134,18 @@ export class SyncEngine {
     this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB;
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     this.presenceOptions = options.presence ?? {};
+    this.spaces = new SpaceRegistry(vault);
+    this.board = new StatusBoard({
+      spaceOf: (spaceId) => this.spaces.state(spaceId),
+      name: (spaceId) => this.spaces.name(spaceId),
+      pending: (spaceId) => vault.syncState.outboxCount(spaceId),
+      quarantined: (spaceId) => vault.syncState.quarantineCount(spaceId),
+    });
+    this.connections = new RelayConnections({ vault, connect: (url) => RelayClient.connect(url, this.createSocket) });
+    this.permissions = new Permissions({ vault, account: this.account, spaces: this.spaces });
     this.unsubscribers.push(
+      this.spaces.forgotten.on((spaceId) => this.board.forget(spaceId)),
+      this.connections.connected.on(({ url, client }) => this.listen(url, client)),
       vault.documents.subscribe((documentId, changes) => this.onLocalDocument(documentId, changes)),
       vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
       vault.files.subscribe((info) => this.onLocalFile(info.workspaceId)),
@@ -162,58 +164,24 @@ export class SyncEngine {
 
   /** Remembers a relay address (ws:// or wss://) without connecting. */
   addRelay(url: string): void {
-    if (!/^wss?:\/\/[^\s]+$/.test(url)) throw new HearthError('BAD_REQUEST', `${url} is not a relay address; it starts with ws:// or wss://.`);
-    if (!this.vault.syncState.relay(url)) this.vault.syncState.putRelay({ url });
+    this.connections.addRelay(url);
   }
 
   relays(): Array<{ url: string; account?: string; registeredAt?: number }> {
-    return this.vault.syncState.relays().map(({ url, account, registeredAt }) => ({ url, ...(account ? { account } : {}), ...(registeredAt ? { registeredAt } : {}) }));
+    return this.connections.relays();
   }
 
   /** What the relay holds about this account: its right-of-access report (the `access` frame). */
   async accessReport(url: string): Promise<{ report: AccessReport; avatar: Uint8Array | undefined }> {
-    return (await this.client(url)).access();
+    return (await this.connections.client(url)).access();
   }
 
   /**
    * Creates this vault's account on the relay, publishing its username, display name and avatar
    * (nothing else). Registering again where the account already exists just signs in.
    */
-  async register(url: string): Promise<{ relay: string; account: string; username: string }> {
-    this.addRelay(url);
-    const keys = this.vault.identityKeys();
-    const profile = this.vault.profile;
-    const client = await RelayClient.connect(url, (u) => this.openSocket(u));
-    try {
-      const avatar = avatarBytes(profile.avatar);
-      try {
-        await client.register(keys, { username: profile.username, displayName: profile.displayName, ...(avatar ? { avatar } : {}) });
-      } catch (error) {
-        if (!isHearthError(error, 'ALREADY_EXISTS')) throw error;
-        const existing = await client.lookup(profile.username).catch(() => undefined);
-        if (existing?.account !== accountIdOf(keys)) {
-          throw new HearthError('ALREADY_EXISTS', `The username ${profile.username} is taken on ${url} by someone else; choose another username for this vault.`);
-        }
-        await client.signIn(keys);
-      }
-    } catch (error) {
-      client.close();
-      throw error;
-    }
-    this.vault.syncState.putRelay({ url, account: accountIdOf(keys), registeredAt: Date.now() });
-    this.clients.set(url, Promise.resolve(client));
-    this.listen(url, client);
-    return { relay: url, account: accountIdOf(keys), username: profile.username };
-  }
-
-  private openSocket(url: string): WebSocketLike {
-    const socket = this.createSocket(url);
-    socket.addEventListener('close', () => {
-      const waiters = this.closeWaiters.get(url);
-      this.closeWaiters.delete(url);
-      for (const wake of waiters ?? []) wake();
-    });
-    return socket;
+  register(url: string): Promise<{ relay: string; account: string; username: string }> {
+    return this.connections.register(url);
   }
 
   /** Hooks a new signed-in client up to presence and to the relay's membership hints. */
@@ -222,153 +190,13 @@ export class SyncEngine {
     // The relay says a followed space's membership or keys changed: catch up now, through the same
     // serialised path as the app's poll (main/app/session.ts), which stays as the fallback.
     client.onMembershipChanged((space) => {
-      if (this.spaceState(space)) this.checkMembership(space).catch(() => undefined);
+      if (this.spaces.state(space)) this.checkMembership(space).catch(() => undefined);
     });
-  }
-
-  /** A signed-in client for `url`, reusing the open one. */
-  private async client(url: string): Promise<RelayClient> {
-    const existing = this.clients.get(url);
-    if (existing) {
-      const client = await existing.catch(() => undefined);
-      if (client && !client.closed) return client;
-      this.clients.delete(url);
-    }
-    const relay = this.vault.syncState.relay(url);
-    if (!relay?.account) throw new HearthError('UNAUTHENTICATED', `This vault has no account on ${url} yet; run \`hearth account register --relay ${url}\` first.`);
-    const connecting = (async () => {
-      const client = await RelayClient.connect(url, (u) => this.openSocket(u));
-      try {
-        await client.signIn(this.vault.identityKeys());
-      } catch (error) {
-        client.close();
-        throw error;
-      }
-      this.listen(url, client);
-      return client;
-    })();
-    this.clients.set(url, connecting);
-    try {
-      return await connecting;
-    } catch (error) {
-      this.clients.delete(url);
-      throw error;
-    }
-  }
-
-  // ---------------------------------------------------------------- team workspaces
-
-  /** The space's state, decrypted once and kept while the engine runs (every write goes through putSpace). */
-  private spaceState(workspaceId: string): SpaceState | undefined {
-    let state = this.spaces.get(workspaceId);
-    if (!state) {
-      state = this.vault.syncState.space(workspaceId);
-      if (state) this.spaces.set(workspaceId, state);
-    }
-    return state;
-  }
-
-  private putSpace(workspaceId: string, state: SpaceState): void {
-    this.vault.syncState.putSpace(workspaceId, state);
-    this.spaces.set(workspaceId, state);
-  }
-
-  private space(workspaceId: string): SpaceState {
-    const state = this.spaceState(workspaceId);
-    if (!state) throw new HearthError('BAD_REQUEST', `Workspace ${workspaceId} is not a team workspace; only team workspaces sync.`);
-    return state;
-  }
-
-  private view(workspaceId: string): MembershipView {
-    let view = this.views.get(workspaceId);
-    if (!view) {
-      view = MembershipView.replay(workspaceId, this.space(workspaceId).membership);
-      this.views.set(workspaceId, view);
-    }
-    return view;
-  }
-
-  private index(workspaceId: string): IndexDoc {
-    let index = this.indexes.get(workspaceId);
-    if (!index) {
-      index = loadIndex(this.space(workspaceId).index);
-      this.indexes.set(workspaceId, index);
-    }
-    return index;
-  }
-
-  private teamWorkspaces(): Workspace[] {
-    const ids = new Set(this.vault.syncState.spaceIds());
-    return this.vault.workspaces.list().filter((w) => ids.has(w.id));
-  }
-
-  /** The relay spaces of selectively shared documents this vault made or accepted (whose holder still exists). */
-  private shareSpaceIds(): string[] {
-    const ids = new Set(this.vault.syncState.spaceIds());
-    const holders = new Set(this.vault.workspaces.list().map((w) => w.id));
-    return this.vault.workspaces
-      .shareSpaces()
-      .filter((w) => ids.has(w.id) && holders.has(this.spaceState(w.id)?.share?.workspace ?? ''))
-      .map((w) => w.id);
-  }
-
-  /** Every space this vault syncs: its team workspaces, then its shared documents' spaces. */
-  private syncedSpaceIds(): string[] {
-    return [...this.teamWorkspaces().map((w) => w.id), ...this.shareSpaceIds()];
-  }
-
-  private shareOf(spaceId: string): SpaceState['share'] {
-    return this.spaceState(spaceId)?.share;
-  }
-
-  /** The spaces a local document travels through: its team workspace (if any) and the spaces it is shared in. */
-  private spacesOf(documentId: string): string[] {
-    const holder = this.vault.documents.workspaceOf(documentId);
-    const spaces = this.isSynced(holder) ? [holder] : [];
-    for (const id of this.shareSpaceIds()) if (this.shareOf(id)!.document === documentId) spaces.push(id);
-    return spaces;
-  }
-
-  /** The local documents a space carries. */
-  private docsOf(spaceId: string): string[] {
-    const share = this.shareOf(spaceId);
-    const all = this.vault.documents.allIds();
-    if (share) return all.some((d) => d.id === share.document) ? [share.document] : [];
-    return all.filter((d) => d.workspaceId === spaceId).map((d) => d.id);
-  }
-
-  /** The share space of `documentId` that this vault made (and owns), if any. */
-  private ownShareOf(documentId: string): string | undefined {
-    return this.shareSpaceIds().find((id) => {
-      const share = this.shareOf(id)!;
-      return share.document === documentId && !share.received;
-    });
-  }
-
-  /** What a space is called in statuses and warnings: the workspace's name, or the shared document's title. */
-  private spaceName(spaceId: string): string {
-    const share = this.shareOf(spaceId);
-    if (share) {
-      let title = this.index(spaceId).name ?? '';
-      try {
-        title = this.vault.documents.summary(share.document).title || title;
-      } catch {
-        // the document is not here (yet)
-      }
-      return `Shared document "${title || 'Untitled'}"`;
-    }
-    try {
-      return this.vault.workspaces.get(spaceId).name;
-    } catch {
-      return spaceId;
-    }
   }
 
   /** This vault's role in a team workspace as of the last verified membership log; undefined if not a member. */
   roleIn(workspaceIdOrName: string): Role | undefined {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.kind !== 'team' || !this.spaceState(workspace.id)) return undefined;
-    return this.view(workspace.id).role(this.account);
+    return this.permissions.roleIn(workspaceIdOrName);
   }
 
   /**
@@ -377,10 +205,7 @@ export class SyncEngine {
    * or when the membership ended.
    */
   documentRole(documentId: string): Role | undefined {
-    const holder = this.vault.documents.workspaceOf(documentId);
-    if (this.isSynced(holder)) return this.view(holder).role(this.account);
-    const space = this.shareSpaceIds().find((id) => this.shareOf(id)!.document === documentId && this.shareOf(id)!.received);
-    return space ? this.view(space).role(this.account) : undefined;
+    return this.permissions.documentRole(documentId);
   }
 
   /** Creates a team workspace on a relay: the space, its genesis entry, the epoch-0 key sealed to this vault. */
@@ -388,7 +213,7 @@ export class SyncEngine {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
     if (!this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
-    const client = await this.client(relayUrl);
+    const client = await this.connections.client(relayUrl);
     const keys = this.vault.identityKeys();
     const id = newId();
     await client.createSpace(keys, id, 'workspace');
@@ -405,14 +230,12 @@ export class SyncEngine {
     this.vault.transaction(() => {
       this.vault.workspaces.adopt(workspace);
       this.vault.audit.record('workspace.created', id);
-      this.putSpace(id, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false });
+      this.spaces.register(id, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false }, view, index);
       this.vault.syncState.enqueue(id, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
       this.vault.syncState.putDocument(id, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
     });
-    this.views.set(id, view);
-    this.indexes.set(id, index);
-    await this.serial(id, () => this.push(id, client));
-    this.setStatus(id, { state: 'synced', lastSyncedAt: Date.now() });
+    await this.queues.run(id, () => this.push(id, client));
+    this.board.set(id, { state: 'synced', lastSyncedAt: Date.now() });
     this.ensureRelayLoop(relayUrl);
     return this.vault.workspaces.get(id);
   }
@@ -444,8 +267,8 @@ export class SyncEngine {
   async convertToTeam(workspaceIdOrName: string, relayUrl: string, confirmed: boolean): Promise<Workspace> {
     const plan = this.describeTeamConversion(workspaceIdOrName);
     if (!confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
-    if (!this.spaceState(plan.workspaceId) && !this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
-    const client = await this.client(relayUrl);
+    if (!this.spaces.state(plan.workspaceId) && !this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
+    const client = await this.connections.client(relayUrl);
     const keys = this.vault.identityKeys();
     await client.createSpace(keys, plan.workspaceId, 'workspace');
     const view = MembershipView.replay(plan.workspaceId, await client.getMembership(plan.workspaceId, 0));
@@ -459,13 +282,11 @@ export class SyncEngine {
       this.vault.workspaces.makeTeam(plan.workspaceId, relayUrl);
       // The files already here stay here, as the conversion's message says; files added later sync.
       const localFiles = this.vault.files.list(plan.workspaceId).map((f) => f.id);
-      this.putSpace(plan.workspaceId, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false, localFiles });
+      this.spaces.register(plan.workspaceId, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false, localFiles }, view, index);
       this.vault.syncState.enqueue(plan.workspaceId, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
       this.vault.syncState.putDocument(plan.workspaceId, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
     });
-    this.views.set(plan.workspaceId, view);
-    this.indexes.set(plan.workspaceId, index);
-    await this.serial(plan.workspaceId, () => this.syncWorkspace(plan.workspaceId, client, this.running));
+    await this.queues.run(plan.workspaceId, () => this.syncWorkspace(plan.workspaceId, client, this.running));
     this.ensureRelayLoop(relayUrl);
     return this.vault.workspaces.get(plan.workspaceId);
   }
@@ -488,8 +309,8 @@ export class SyncEngine {
   async members(workspaceIdOrName: string): Promise<Member[]> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     await this.refresh(workspace.id).catch(() => undefined);
-    const view = this.view(workspace.id);
-    const directory = this.index(workspace.id).members ?? {};
+    const view = this.spaces.view(workspace.id);
+    const directory = this.spaces.index(workspace.id).members ?? {};
     return [...view.current.members].map(([account, role]) => {
       const entry = directory[account];
       return { account, role, isMe: account === this.account, ...(entry ? { username: entry.username, displayName: entry.displayName } : {}) };
@@ -498,8 +319,8 @@ export class SyncEngine {
 
   /** Pulls the membership log and keys of one workspace (used before changing membership). */
   private async refresh(workspaceId: string): Promise<RelayClient> {
-    const client = await this.client(this.space(workspaceId).relay);
-    await this.serial(workspaceId, async () => {
+    const client = await this.connections.client(this.spaces.get(workspaceId).relay);
+    await this.queues.run(workspaceId, async () => {
       await this.refreshMembership(workspaceId, client);
       await this.refreshKeys(workspaceId, client);
       await this.accountDeletion.afterMembership(workspaceId, client);
@@ -509,7 +330,7 @@ export class SyncEngine {
   }
 
   private async profileOf(workspaceId: string, username: string, client: RelayClient): Promise<{ account: string; username: string; displayName: string; boxPublicKey: string }> {
-    const members = this.index(workspaceId).members ?? {};
+    const members = this.spaces.index(workspaceId).members ?? {};
     for (const [account, entry] of Object.entries(members)) if (entry.username === username) return { account, ...entry };
     const found = await client.lookup(username);
     return { account: found.account, username: found.username, displayName: found.displayName, boxPublicKey: found.boxPublicKey };
@@ -529,7 +350,7 @@ export class SyncEngine {
   ): Promise<void> {
     const keys = this.vault.identityKeys();
     for (let attempt = 0; ; attempt++) {
-      const view = this.view(workspaceId);
+      const view = this.spaces.view(workspaceId);
       const entry = signMembershipEntry(nextEntry(view.current, { actor: this.account, action, subject, role }), keys.signSecretKey);
       try {
         await client.appendMembership(entry, rotation?.(view));
@@ -544,38 +365,22 @@ export class SyncEngine {
     }
   }
 
-  /** Throws FORBIDDEN naming this vault's role unless it is an Owner of the workspace. */
-  private assertOwner(workspace: { id: string; name: string }, what: string): void {
-    const mine = this.view(workspace.id).role(this.account);
-    if (mine === 'owner') return;
-    throw new HearthError('FORBIDDEN', mine ? `You are ${article(mine)} ${capital(mine)} in ${workspace.name}; only an Owner can ${what}.` : `You are no longer a member of ${workspace.name}.`);
-  }
-
-  private assertManager(workspaceId: string, from: Role | undefined, to: Role | undefined): Role {
-    const mine = this.view(workspaceId).role(this.account);
-    if (!mine) throw new HearthError('FORBIDDEN', 'You are no longer a member of this workspace.');
-    if (!canSetRole(mine, from, to)) {
-      throw new HearthError('FORBIDDEN', `As ${article(mine)} ${capital(mine)} you cannot ${to === undefined ? `remove a ${from}` : from === undefined ? `add someone as ${to}` : `change a ${from} to ${to}`} in this workspace; ask an Owner.`);
-    }
-    return mine;
-  }
-
   /** Adds a registered user as a member with `role` and gives them every key epoch this vault holds. */
   async invite(workspaceIdOrName: string, username: string, role: Role): Promise<Member> {
     if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
     // The role first: someone who may not invite learns nothing about which usernames exist.
-    this.assertManager(workspace.id, undefined, role);
+    this.permissions.assertManager(workspace.id, undefined, role);
     const profile = await this.profileOf(workspace.id, username, client);
-    if (this.view(workspace.id).role(profile.account)) throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
-    await this.serial(workspace.id, async () => {
+    if (this.spaces.view(workspace.id).role(profile.account)) throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
+    await this.queues.run(workspace.id, async () => {
       await this.appendEntry(workspace.id, client, 'add', profile.account, role);
       const boxKey = fromBase64Url(profile.boxPublicKey);
-      for (const [epoch, key] of Object.entries(this.space(workspace.id).epochKeys)) {
+      for (const [epoch, key] of Object.entries(this.spaces.get(workspace.id).epochKeys)) {
         await client.putEnvelopes(workspace.id, Number(epoch), [{ recipient: profile.account, envelope: this.sealEnvelope(workspace.id, Number(epoch), fromHex(key), profile.account, boxKey) }]);
       }
-      this.changeIndex(workspace.id, (d) => {
+      this.spaces.changeIndex(workspace.id, (d) => {
         d.members[profile.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: profile.boxPublicKey };
       });
       this.vault.audit.record('member.invited', `${workspace.id}/${username}`);
@@ -589,11 +394,11 @@ export class SyncEngine {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
     const profile = await this.profileOf(workspace.id, username, client);
-    const from = this.view(workspace.id).role(profile.account);
+    const from = this.spaces.view(workspace.id).role(profile.account);
     if (!from) throw new HearthError('NOT_FOUND', `${username} is not a member of this workspace; add them with \`hearth member add\`.`);
     if (from === role) return;
-    this.assertManager(workspace.id, from, role);
-    await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'change_role', profile.account, role));
+    this.permissions.assertManager(workspace.id, from, role);
+    await this.queues.run(workspace.id, () => this.appendEntry(workspace.id, client, 'change_role', profile.account, role));
     this.vault.audit.record('member.role_changed', `${workspace.id}/${username}:${role}`);
   }
 
@@ -608,18 +413,18 @@ export class SyncEngine {
   async removeMember(workspaceIdOrName: string, username: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
-    await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
+    await this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
     const profile = await this.profileOf(workspace.id, username, client);
-    const from = this.view(workspace.id).role(profile.account);
+    const from = this.spaces.view(workspace.id).role(profile.account);
     if (!from) throw new HearthError('NOT_FOUND', `${username} is not a member of this workspace.`);
     if (profile.account === this.account) throw new HearthError('BAD_REQUEST', 'To leave a workspace yourself, use leave, not remove.');
-    this.assertManager(workspace.id, from, undefined);
-    await this.serial(workspace.id, async () => {
+    this.permissions.assertManager(workspace.id, from, undefined);
+    await this.queues.run(workspace.id, async () => {
       let rotated: { epoch: number; key: Uint8Array } | undefined;
       await this.appendEntry(workspace.id, client, 'remove', profile.account, null, (view) => {
         const epoch = view.currentEpoch + 1;
         const key = randomKey();
-        const directory = this.index(workspace.id).members ?? {};
+        const directory = this.spaces.index(workspace.id).members ?? {};
         const sealed: Array<{ recipient: string; envelope: Uint8Array }> = [];
         for (const account of view.current.members.keys()) {
           if (account === profile.account) continue;
@@ -632,9 +437,9 @@ export class SyncEngine {
         return { epoch, sealed };
       });
       // The relay keeps this vault's envelope too; holding the key here spares the round trip.
-      const state = this.space(workspace.id);
-      this.putSpace(workspace.id, { ...state, epochKeys: { ...state.epochKeys, [rotated!.epoch]: toHex(rotated!.key) } });
-      this.changeIndex(workspace.id, (d) => {
+      const state = this.spaces.get(workspace.id);
+      this.spaces.put(workspace.id, { ...state, epochKeys: { ...state.epochKeys, [rotated!.epoch]: toHex(rotated!.key) } });
+      this.spaces.changeIndex(workspace.id, (d) => {
         delete d.members[profile.account];
       });
       this.vault.audit.record('member.removed', `${workspace.id}/${username}`);
@@ -646,10 +451,10 @@ export class SyncEngine {
   async transferOwnership(workspaceIdOrName: string, username: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
-    this.assertOwner(workspace, 'transfer its ownership');
+    this.permissions.assertOwner(workspace, 'transfer its ownership');
     const profile = await this.profileOf(workspace.id, username, client);
-    if (!this.view(workspace.id).role(profile.account)) throw new HearthError('NOT_FOUND', `${username} is not a member; add them first.`);
-    await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'transfer', profile.account, 'owner'));
+    if (!this.spaces.view(workspace.id).role(profile.account)) throw new HearthError('NOT_FOUND', `${username} is not a member; add them first.`);
+    await this.queues.run(workspace.id, () => this.appendEntry(workspace.id, client, 'transfer', profile.account, 'owner'));
     this.vault.audit.record('member.role_changed', `${workspace.id}/${username}:owner`);
   }
 
@@ -661,21 +466,21 @@ export class SyncEngine {
   async leave(workspaceIdOrName: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
-    await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
-    await this.serial(workspace.id, () => this.appendEntry(workspace.id, client, 'remove', this.account, null));
+    await this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
+    await this.queues.run(workspace.id, () => this.appendEntry(workspace.id, client, 'remove', this.account, null));
     // Its documents leave this device, so the shares this vault made of them end too.
-    await this.endOwnShares(this.docsOf(workspace.id));
-    this.forgetWorkspace(workspace.id);
+    await this.endOwnShares(this.spaces.docsOf(workspace.id));
+    this.spaces.forget(workspace.id);
   }
 
   /** Deletes a team workspace on the relay (Owner only) and then here. */
   async deleteTeamWorkspace(workspaceIdOrName: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
     const client = await this.refresh(workspace.id);
-    this.assertOwner(workspace, 'delete it');
-    await this.serial(workspace.id, () => client.deleteSpace(workspace.id));
-    await this.endOwnShares(this.docsOf(workspace.id));
-    this.forgetWorkspace(workspace.id);
+    this.permissions.assertOwner(workspace, 'delete it');
+    await this.queues.run(workspace.id, () => client.deleteSpace(workspace.id));
+    await this.endOwnShares(this.spaces.docsOf(workspace.id));
+    this.spaces.forget(workspace.id);
   }
 
   /**
@@ -687,13 +492,13 @@ export class SyncEngine {
     const holders = new Set(this.vault.workspaces.list().map((w) => w.id));
     const docs = new Set(this.vault.documents.allIds().map((d) => d.id));
     for (const row of this.vault.workspaces.shareSpaces()) {
-      const state = this.spaceState(row.id);
+      const state = this.spaces.state(row.id);
       const share = state?.share;
       if (!state || !share || (onlyRelay && state.relay !== onlyRelay)) continue;
       if (holders.has(share.workspace) && (share.received || docs.has(share.document))) continue;
       try {
-        const client = await this.client(state.relay);
-        await this.serial(row.id, async () => {
+        const client = await this.connections.client(state.relay);
+        await this.queues.run(row.id, async () => {
           try {
             if (share.received) await this.appendEntry(row.id, client, 'remove', this.account, null);
             else await client.deleteSpace(row.id);
@@ -702,7 +507,7 @@ export class SyncEngine {
             if (!isHearthError(error, 'NOT_FOUND') && !isHearthError(error, 'FORBIDDEN')) throw error;
           }
         });
-        this.forgetWorkspace(row.id);
+        this.spaces.forget(row.id);
       } catch {
         // The relay is not reachable now; the next round ends it.
       }
@@ -712,20 +517,12 @@ export class SyncEngine {
   /** Deletes, at the relay and here, the share spaces this vault made for `documents` (the people they were shared with lose their copies on their next sync). */
   private async endOwnShares(documents: string[]): Promise<void> {
     for (const documentId of documents) {
-      const space = this.ownShareOf(documentId);
+      const space = this.spaces.ownShareOf(documentId);
       if (!space) continue;
-      const client = await this.client(this.space(space).relay);
-      await this.serial(space, () => client.deleteSpace(space));
-      this.forgetWorkspace(space);
+      const client = await this.connections.client(this.spaces.get(space).relay);
+      await this.queues.run(space, () => client.deleteSpace(space));
+      this.spaces.forget(space);
     }
-  }
-
-  private forgetWorkspace(workspaceId: string): void {
-    this.vault.deleteWorkspace(workspaceId);
-    this.spaces.delete(workspaceId);
-    this.views.delete(workspaceId);
-    this.indexes.delete(workspaceId);
-    this.statuses.delete(workspaceId);
   }
 
   /** Team workspaces on the relays this vault has accounts on, where it is a member but has not accepted yet. */
@@ -734,7 +531,7 @@ export class SyncEngine {
     const local = new Set([...this.vault.workspaces.list().map((w) => w.id), ...this.vault.workspaces.shareSpaces().map((w) => w.id)]);
     for (const relay of this.vault.syncState.relays()) {
       if (!relay.account) continue;
-      const client = await this.client(relay.url);
+      const client = await this.connections.client(relay.url);
       const { report } = await client.access();
       for (const space of report.spaces) {
         if (local.has(space.space)) continue;
@@ -783,17 +580,16 @@ export class SyncEngine {
   async acceptInvitation(id: string): Promise<Workspace> {
     const invitation = (await this.invitations()).find((i) => i.id === id);
     if (!invitation) throw new HearthError('NOT_FOUND', `No invitation ${id}; \`hearth invite list\` shows the open ones.`);
-    const client = await this.client(invitation.relay);
+    const client = await this.connections.client(invitation.relay);
     const peek = await this.peek(id, client);
     if (Object.keys(peek.epochKeys).length === 0) throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
     if (invitation.kind === 'document') return this.acceptShare(invitation, peek, client);
     const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };
     this.vault.transaction(() => {
       this.vault.workspaces.adopt(workspace);
-      this.putSpace(id, { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false });
+      this.spaces.register(id, { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false }, peek.view);
     });
-    this.views.set(id, peek.view);
-    await this.serial(id, () => this.syncWorkspace(id, client, this.running));
+    await this.queues.run(id, () => this.syncWorkspace(id, client, this.running));
     this.ensureRelayLoop(invitation.relay);
     return this.vault.workspaces.get(id);
   }
@@ -812,36 +608,31 @@ export class SyncEngine {
     const holder = here?.workspaceId ?? this.sharedWithMe().id;
     this.vault.transaction(() => {
       this.vault.workspaces.createShareSpace(invitation.id, invitation.relay, documentId);
-      this.putSpace(invitation.id, {
-        relay: invitation.relay,
-        epochKeys: peek.epochKeys,
-        membership: [...peek.view.entries],
-        index: '',
-        paused: false,
-        share: { document: documentId, workspace: holder, received: true },
-      });
+      this.spaces.register(
+        invitation.id,
+        { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false, share: { document: documentId, workspace: holder, received: true } },
+        peek.view,
+      );
     });
-    this.views.set(invitation.id, peek.view);
-    await this.serial(invitation.id, () => this.syncWorkspace(invitation.id, client, this.running));
+    await this.queues.run(invitation.id, () => this.syncWorkspace(invitation.id, client, this.running));
     this.ensureRelayLoop(invitation.relay);
     return this.vault.workspaces.get(holder);
   }
 
   /** The local workspace for documents shared with this vault, made when first needed. */
   private sharedWithMe(): Workspace {
-    for (const id of this.shareSpaceIds()) {
-      const share = this.shareOf(id)!;
-      if (share.received && !this.isSynced(share.workspace)) return this.vault.workspaces.get(share.workspace);
+    for (const share of this.spaces.shares()) {
+      if (share.received && !this.spaces.isTeam(share.workspace)) return this.vault.workspaces.get(share.workspace);
     }
-    const existing = this.vault.workspaces.list().filter((w) => w.name === SHARED_WITH_ME && w.kind === 'team' && !this.spaceState(w.id));
+    const existing = this.vault.workspaces.list().filter((w) => w.name === SHARED_WITH_ME && w.kind === 'team' && !this.spaces.state(w.id));
     return existing[0] ?? this.vault.workspaces.create({ name: SHARED_WITH_ME, kind: 'team' });
   }
 
   /** The relay a document's share space goes to: its team workspace's, else the one relay this vault has an account on. */
   private shareRelay(documentId: string, relay?: string): string {
     const holder = this.vault.documents.workspaceOf(documentId);
-    if (this.isSynced(holder)) {
-      const own = this.space(holder).relay;
+    if (this.spaces.isTeam(holder)) {
+      const own = this.spaces.get(holder).relay;
       if (relay && relay !== own) throw new HearthError('BAD_REQUEST', `This document's workspace syncs through ${own}; it is shared there.`);
       return own;
     }
@@ -859,10 +650,10 @@ export class SyncEngine {
   /** What sharing `documentId` would upload, in words the confirmation shows. */
   describeShare(documentId: string, relay?: string): SharePlan {
     const summary = this.vault.documents.summary(documentId);
-    const url = this.ownShareOf(documentId) ? this.space(this.ownShareOf(documentId)!).relay : this.shareRelay(documentId, relay);
+    const url = this.spaces.ownShareOf(documentId) ? this.spaces.get(this.spaces.ownShareOf(documentId)!).relay : this.shareRelay(documentId, relay);
     const comments = this.vault.comments.records(documentId).length;
     const holder = this.vault.documents.workspaceOf(documentId);
-    const leavesDevice = !this.isSynced(holder) && !this.ownShareOf(documentId);
+    const leavesDevice = !this.spaces.isTeam(holder) && !this.spaces.ownShareOf(documentId);
     const message = leavesDevice
       ? `The document "${summary.title}" with its full history and ${comments} comment(s) will be encrypted on this device and uploaded to ${url}, ` +
         'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
@@ -881,16 +672,16 @@ export class SyncEngine {
     if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
     if (role === 'owner') throw new HearthError('BAD_REQUEST', 'A shared document has one Owner, the person who shared it; share it as admin, editor, commenter or viewer.');
     const holder = this.vault.documents.workspaceOf(documentId);
-    if (this.shareSpaceIds().some((id) => this.shareOf(id)!.document === documentId && this.shareOf(id)!.received) && !this.isSynced(holder)) {
+    if (this.spaces.receivedShareOf(documentId) && !this.spaces.isTeam(holder)) {
       throw new HearthError('FORBIDDEN', 'This document was shared with you; only the person who shared it can share it further.');
     }
-    if (this.isSynced(holder)) {
-      const mine = this.view(holder).role(this.account);
+    if (this.spaces.isTeam(holder)) {
+      const mine = this.spaces.view(holder).role(this.account);
       if (!mine || !canManageMembers(mine)) {
-        throw new HearthError('FORBIDDEN', `As ${mine ? `${article(mine)} ${mine}` : 'a non-member'} in ${this.vault.workspaces.get(holder).name} you cannot share its documents; ask an Owner or Admin.`);
+        throw new HearthError('FORBIDDEN', `As ${mine ? `${withArticle(mine)}` : 'a non-member'} in ${this.vault.workspaces.get(holder).name} you cannot share its documents; ask an Owner or Admin.`);
       }
     }
-    let space = this.ownShareOf(documentId);
+    let space = this.spaces.ownShareOf(documentId);
     if (!space) {
       const plan = this.describeShare(documentId, options.relay);
       if (plan.leavesDevice && !options.confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
@@ -901,7 +692,7 @@ export class SyncEngine {
 
   private async createShareSpace(documentId: string, relayUrl: string): Promise<string> {
     if (!this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
-    const client = await this.client(relayUrl);
+    const client = await this.connections.client(relayUrl);
     const keys = this.vault.identityKeys();
     const id = newId();
     await client.createSpace(keys, id, 'document');
@@ -915,22 +706,25 @@ export class SyncEngine {
     });
     this.vault.transaction(() => {
       this.vault.workspaces.createShareSpace(id, relayUrl, documentId);
-      this.putSpace(id, {
-        relay: relayUrl,
-        epochKeys: { 0: toHex(key) },
-        membership: [...view.entries],
-        index: saveIndex(index),
-        paused: false,
-        share: { document: documentId, workspace: this.vault.documents.workspaceOf(documentId), received: false },
-      });
+      this.spaces.register(
+        id,
+        {
+          relay: relayUrl,
+          epochKeys: { 0: toHex(key) },
+          membership: [...view.entries],
+          index: saveIndex(index),
+          paused: false,
+          share: { document: documentId, workspace: this.vault.documents.workspaceOf(documentId), received: false },
+        },
+        view,
+        index,
+      );
       this.vault.syncState.enqueue(id, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
       this.vault.syncState.putDocument(id, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
       this.vault.audit.record('document.shared', documentId);
     });
-    this.views.set(id, view);
-    this.indexes.set(id, index);
     // The index lists the document and the whole document goes up before anyone is invited.
-    await this.serial(id, () => this.syncWorkspace(id, client, this.running));
+    await this.queues.run(id, () => this.syncWorkspace(id, client, this.running));
     this.ensureRelayLoop(relayUrl);
     return id;
   }
@@ -938,7 +732,7 @@ export class SyncEngine {
   /** The share space of a document this vault shared, or NOT_FOUND in words the user can act on. */
   private sharedSpace(documentId: string): string {
     this.vault.documents.summary(documentId);
-    const space = this.ownShareOf(documentId);
+    const space = this.spaces.ownShareOf(documentId);
     if (!space) throw new HearthError('NOT_FOUND', 'This document is not shared with anyone from this device; share it first.');
     return space;
   }
@@ -955,19 +749,19 @@ export class SyncEngine {
   /** The people a document is shared with (this vault, its Owner, included), with their roles. */
   async documentShares(documentId: string): Promise<Member[]> {
     this.vault.documents.summary(documentId);
-    const space = this.ownShareOf(documentId) ?? this.shareSpaceIds().find((id) => this.shareOf(id)!.document === documentId);
+    const space = this.spaces.ownShareOf(documentId) ?? this.spaces.sharesOf(documentId)[0]?.space;
     if (!space) return [];
     return this.members(space);
   }
 
   /** Forgets a share space here; with `deleteCopy`, also the received document (its sharer deleted it). */
   private dropShare(spaceId: string, deleteCopy: boolean): void {
-    const share = this.shareOf(spaceId);
+    const share = this.spaces.shareOf(spaceId);
     if (share && deleteCopy && share.received && this.vault.documents.allIds().some((d) => d.id === share.document && d.workspaceId === share.workspace)) {
-      this.warn(spaceId, share.document, 'NOT_FOUND', 'the person who shared this document deleted it; the copy on this device was removed too.');
+      this.board.warn(spaceId, share.document, 'NOT_FOUND', 'the person who shared this document deleted it; the copy on this device was removed too.');
       this.vault.documents.delete(share.document);
     }
-    this.forgetWorkspace(spaceId);
+    this.spaces.forget(spaceId);
   }
 
   // ---------------------------------------------------------------- deleting documents
@@ -987,33 +781,32 @@ export class SyncEngine {
   async deleteDocument(documentId: string): Promise<{ waitsForRelay: boolean }> {
     const holder = this.vault.documents.workspaceOf(documentId);
     this.assertCan(holder, 'delete', documentId);
-    const reachable = await this.reachable([...(this.isSynced(holder) ? [holder] : []), ...this.shareSpaceIds().filter((id) => this.shareOf(id)!.document === documentId)]);
+    const reachable = await this.reachable(this.spaces.spacesOf(documentId));
     if (!reachable) {
       this.vault.documents.delete(documentId);
       await this.revokeDeletedLinks();
       return { waitsForRelay: true };
     }
-    if (this.isSynced(holder)) {
+    if (this.spaces.isTeam(holder)) {
       const client = await this.refresh(holder);
       this.assertCan(holder, 'delete', documentId);
-      await this.serial(holder, async () => {
+      await this.queues.run(holder, async () => {
         this.vault.syncState.forgetDocument(holder, documentId);
-        this.changeIndex(holder, (d) => {
+        this.spaces.changeIndex(holder, (d) => {
           if (d.docs?.[documentId]) delete d.docs[documentId];
         });
         await this.push(holder, client);
         await client.deleteDoc(holder, documentId);
       });
     }
-    for (const space of this.shareSpaceIds().filter((id) => this.shareOf(id)!.document === documentId)) {
-      const share = this.shareOf(space)!;
-      if (share.received) {
-        this.forgetWorkspace(space);
+    for (const { space, received } of this.spaces.sharesOf(documentId)) {
+      if (received) {
+        this.spaces.forget(space);
         continue;
       }
-      const client = await this.client(this.space(space).relay);
-      await this.serial(space, () => client.deleteSpace(space));
-      this.forgetWorkspace(space);
+      const client = await this.connections.client(this.spaces.get(space).relay);
+      await this.queues.run(space, () => client.deleteSpace(space));
+      this.spaces.forget(space);
     }
     this.vault.documents.delete(documentId);
     await this.revokeDeletedLinks(); // its public links end with it (kept pending if a relay is out of reach)
@@ -1021,16 +814,8 @@ export class SyncEngine {
   }
 
   /** Whether every relay these spaces live on answers now (UNAVAILABLE: it cannot be reached). */
-  private async reachable(spaces: string[]): Promise<boolean> {
-    for (const relay of new Set(spaces.map((space) => this.space(space).relay))) {
-      try {
-        await this.client(relay);
-      } catch (error) {
-        if (isHearthError(error, 'UNAVAILABLE')) return false;
-        throw error;
-      }
-    }
-    return true;
+  private reachable(spaces: string[]): Promise<boolean> {
+    return this.connections.reachable(spaces.map((space) => this.spaces.get(space).relay));
   }
 
   // ---------------------------------------------------------------- files
@@ -1047,31 +832,29 @@ export class SyncEngine {
 
   private reconcileLive(workspaceId: string): void {
     if (!this.vault.workspaces.list().some((w) => w.id === workspaceId)) return;
-    const spaces = [...(this.isSynced(workspaceId) ? [workspaceId] : []), ...this.shareSpaceIds().filter((id) => this.shareOf(id)!.workspace === workspaceId)];
+    const spaces = [...(this.spaces.isTeam(workspaceId) ? [workspaceId] : []), ...this.spaces.sharesHeldIn(workspaceId).map((s) => s.space)];
     for (const space of spaces) {
-      if (this.space(space).paused) continue;
-      void this.serial(space, async () => {
-        if (!this.spaceState(space)) return;
-        const existing = this.clients.get(this.space(space).relay);
-        const client = existing ? await existing.catch(() => undefined) : undefined;
-        if (!client || client.closed) return; // the next round does it
+      if (this.spaces.get(space).paused) continue;
+      void this.queues.run(space, async () => {
+        if (!this.spaces.state(space)) return;
+        const client = await this.connections.open(this.spaces.get(space).relay);
+        if (!client) return; // the next round does it
         await this.reconcileLocalDeletions(space, client);
         await this.syncFiles(space, client);
         await this.push(space, client);
-        for (const doc of this.indexedDocs(space)) if (!this.vault.documents.allIds().some((d) => d.id === doc)) await this.pullDoc(space, doc, client);
-      }).catch((error) => this.setStatus(space, { state: 'error', reason: errorOf(error) }));
+        for (const doc of this.spaces.indexedDocs(space)) if (!this.vault.documents.allIds().some((d) => d.id === doc)) await this.pullDoc(space, doc, client);
+      }).catch((error) => this.board.set(space, { state: 'error', reason: reasonOf(error) }));
     }
   }
 
   private onLocalFile(workspaceId: string): void {
-    if (this.downloading || !this.running || !this.isSynced(workspaceId) || this.space(workspaceId).paused) return;
-    void this.serial(workspaceId, async () => {
-      const existing = this.clients.get(this.space(workspaceId).relay);
-      const client = existing ? await existing.catch(() => undefined) : undefined;
-      if (!client || client.closed) return; // the next round uploads it
+    if (this.downloading || !this.running || !this.spaces.isTeam(workspaceId) || this.spaces.get(workspaceId).paused) return;
+    void this.queues.run(workspaceId, async () => {
+      const client = await this.connections.open(this.spaces.get(workspaceId).relay);
+      if (!client) return; // the next round uploads it
       await this.syncFiles(workspaceId, client);
       await this.push(workspaceId, client);
-    }).catch((error) => this.setStatus(workspaceId, { state: 'error', reason: errorOf(error) }));
+    }).catch((error) => this.board.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
   }
 
   private downloading = false;
@@ -1081,56 +864,56 @@ export class SyncEngine {
    * key, listed in the encrypted index) and downloads the ones listed there that are not here.
    */
   private async syncFiles(workspaceId: string, client: RelayClient): Promise<void> {
-    if (this.shareOf(workspaceId)) return; // a shared document's space carries that document only
-    const view = this.view(workspaceId);
+    if (this.spaces.shareOf(workspaceId)) return; // a shared document's space carries that document only
+    const view = this.spaces.view(workspaceId);
     const role = view.role(this.account);
-    const listed = () => this.index(workspaceId).files ?? {};
+    const listed = () => this.spaces.index(workspaceId).files ?? {};
     // Files this device had (uploaded or downloaded) that are gone without the engine deleting them.
-    for (const id of this.space(workspaceId).haveFiles ?? []) {
+    for (const id of this.spaces.get(workspaceId).haveFiles ?? []) {
       if (this.vault.files.has(id)) continue;
       this.markFile(workspaceId, id, false);
       if (!listed()[id]) continue;
       if (role && canDeleteContent(role)) {
-        this.changeIndex(workspaceId, (d) => {
+        this.spaces.changeIndex(workspaceId, (d) => {
           if (d.files?.[id]) delete d.files[id];
         });
         await client.fileDelete(workspaceId, id);
       } else {
-        this.warn(workspaceId, INDEX_DOC, 'FORBIDDEN', `a file deleted on this device is fetched again: as ${role ? `${article(role)} ${role}` : 'a non-member'} you cannot delete files in this workspace.`);
+        this.board.warn(workspaceId, INDEX_DOC, 'FORBIDDEN', `a file deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete files in this workspace.`);
       }
     }
     if (role && canWriteContent(role)) {
-      const keep = new Set(this.space(workspaceId).localFiles ?? []);
+      const keep = new Set(this.spaces.get(workspaceId).localFiles ?? []);
       for (const file of this.vault.files.list(workspaceId)) {
         if (listed()[file.id] || keep.has(file.id)) continue;
-        const state = this.space(workspaceId);
+        const state = this.spaces.get(workspaceId);
         const epoch = state.uploads?.[file.id] ?? view.currentEpoch;
         const keyHex = state.epochKeys[epoch];
         if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; files wait until it does.`);
-        if (state.uploads?.[file.id] === undefined) this.putSpace(workspaceId, { ...state, uploads: { ...state.uploads, [file.id]: epoch } });
-        const up = (done: number) => this.setStatus(workspaceId, { transfer: { fileId: file.id, name: file.name, direction: 'up', done, total: file.size } });
+        if (state.uploads?.[file.id] === undefined) this.spaces.put(workspaceId, { ...state, uploads: { ...state.uploads, [file.id]: epoch } });
+        const up = (done: number) => this.board.set(workspaceId, { transfer: { fileId: file.id, name: file.name, direction: 'up', done, total: file.size } });
         up(0);
         try {
           await uploadFile(client, workspaceId, file.id, file.size, fromHex(keyHex), this.vault.files.read(file.id), up);
         } finally {
-          this.setStatus(workspaceId, { transfer: undefined });
+          this.board.set(workspaceId, { transfer: undefined });
         }
-        this.changeIndex(workspaceId, (d) => {
+        this.spaces.changeIndex(workspaceId, (d) => {
           if (!d.files) d.files = {};
           d.files[file.id] = { name: file.name, type: file.type, size: file.size, createdAt: file.createdAt, epoch };
         });
-        const after = this.space(workspaceId);
+        const after = this.spaces.get(workspaceId);
         const uploads = { ...after.uploads };
         delete uploads[file.id];
-        this.putSpace(workspaceId, { ...after, uploads });
+        this.spaces.put(workspaceId, { ...after, uploads });
         this.markFile(workspaceId, file.id, true);
       }
     }
     for (const [id, meta] of Object.entries(listed())) {
       if (this.vault.files.has(id)) continue;
-      const keyHex = this.space(workspaceId).epochKeys[meta.epoch];
+      const keyHex = this.spaces.get(workspaceId).epochKeys[meta.epoch];
       if (!keyHex) {
-        this.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `the file "${meta.name}" is sealed under key epoch ${meta.epoch}, whose key this device was never given; it was not downloaded.`);
+        this.board.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `the file "${meta.name}" is sealed under key epoch ${meta.epoch}, whose key this device was never given; it was not downloaded.`);
         continue;
       }
       let source: AsyncGenerator<Uint8Array> | undefined;
@@ -1143,31 +926,31 @@ export class SyncEngine {
       if (!source) continue; // still uploading; a later round fetches it
       this.downloading = true;
       try {
-        const down = (done: number) => this.setStatus(workspaceId, { transfer: { fileId: id, name: meta.name, direction: 'down', done, total: meta.size } });
+        const down = (done: number) => this.board.set(workspaceId, { transfer: { fileId: id, name: meta.name, direction: 'down', done, total: meta.size } });
         down(0);
         await this.vault.files.add(workspaceId, { id, name: meta.name, type: meta.type, createdAt: meta.createdAt, source, onProgress: down });
         this.markFile(workspaceId, id, true);
       } catch (error) {
         if (isHearthError(error, 'RECORD_TAMPERED')) {
-          this.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `The relay delivered ${errorOf(error).message} ("${meta.name}"); it was not kept.`);
+          this.board.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `The relay delivered ${reasonOf(error).message} ("${meta.name}"); it was not kept.`);
           continue;
         }
         throw error;
       } finally {
         this.downloading = false;
-        this.setStatus(workspaceId, { transfer: undefined });
+        this.board.set(workspaceId, { transfer: undefined });
       }
     }
   }
 
   /** Records whether this device holds a synced file (so a deletion made without the engine is noticed). */
   private markFile(workspaceId: string, fileId: string, have: boolean): void {
-    const state = this.space(workspaceId);
+    const state = this.spaces.get(workspaceId);
     const set = new Set(state.haveFiles ?? []);
     if (set.has(fileId) === have) return;
     if (have) set.add(fileId);
     else set.delete(fileId);
-    this.putSpace(workspaceId, { ...state, haveFiles: [...set] });
+    this.spaces.put(workspaceId, { ...state, haveFiles: [...set] });
   }
 
   /**
@@ -1177,7 +960,7 @@ export class SyncEngine {
    */
   async deleteFile(fileId: string): Promise<{ waitsForRelay: boolean }> {
     const { workspaceId } = this.vault.files.info(fileId);
-    if (!this.isSynced(workspaceId)) {
+    if (!this.spaces.isTeam(workspaceId)) {
       this.vault.files.delete(fileId);
       return { waitsForRelay: false };
     }
@@ -1188,8 +971,8 @@ export class SyncEngine {
     }
     const client = await this.refresh(workspaceId);
     this.assertCan(workspaceId, 'delete');
-    await this.serial(workspaceId, async () => {
-      this.changeIndex(workspaceId, (d) => {
+    await this.queues.run(workspaceId, async () => {
+      this.spaces.changeIndex(workspaceId, (d) => {
         if (d.files?.[fileId]) delete d.files[fileId];
       });
       await this.push(workspaceId, client);
@@ -1207,38 +990,15 @@ export class SyncEngine {
    * (or, with `documentId`, to that document: a document shared with this vault follows the role
    * it was shared with).
    */
-  assertCan(workspaceIdOrName: string, kind: 'content' | 'comment' | 'delete', documentId?: string): void {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const verb = kind === 'content' ? 'create or edit documents' : kind === 'comment' ? 'comment' : 'delete documents or files';
-    const allowed = (role: Role) => (kind === 'content' ? canWriteContent(role) : kind === 'comment' ? canComment(role) : canDeleteContent(role));
-    if (workspace.kind === 'team' && this.spaceState(workspace.id)) {
-      const role = this.roleIn(workspace.id);
-      if (!role) throw new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; its documents are read-only here.`);
-      if (!allowed(role)) {
-        throw new HearthError('FORBIDDEN', `You are ${article(role)} ${capital(role)} in ${workspace.name}: ${article(role)} ${role} cannot ${verb}. Ask an Owner or Admin for another role.`);
-      }
-      return;
-    }
-    if (!documentId) return;
-    const space = this.shareSpaceIds().find((id) => this.shareOf(id)!.document === documentId && this.shareOf(id)!.received);
-    if (!space) return;
-    const role = this.view(space).role(this.account);
-    const title = this.vault.documents.summary(documentId).title || 'Untitled';
-    if (!role) throw new HearthError('FORBIDDEN', `"${title}" is no longer shared with you; the copy here is read-only.`);
-    if (!allowed(role)) {
-      throw new HearthError('FORBIDDEN', `"${title}" was shared with you as ${article(role)} ${capital(role)}: ${article(role)} ${role} cannot ${kind === 'content' ? 'edit it' : kind === 'comment' ? 'comment on it' : 'delete it'}. Ask the person who shared it for another role.`);
-    }
+  assertCan(workspaceIdOrName: string, kind: EditKind, documentId?: string): void {
+    this.permissions.assertCan(workspaceIdOrName, kind, documentId);
   }
 
   // ---------------------------------------------------------------- capturing local changes
 
-  private isSynced(workspaceId: string): boolean {
-    return this.vault.workspaces.list().some((w) => w.id === workspaceId && w.kind === 'team') && this.spaceState(workspaceId) !== undefined;
-  }
-
   private onLocalDocument(documentId: string, changes: readonly Uint8Array[]): void {
     if (this.applyingRemote) return;
-    for (const workspaceId of this.spacesOf(documentId)) {
+    for (const workspaceId of this.spaces.spacesOf(documentId)) {
       if (!this.reconciled.has(workspaceId)) {
         // First edit since this engine started: first queue anything a crash left behind (this edit included).
         this.reconciled.add(workspaceId);
@@ -1256,7 +1016,7 @@ export class SyncEngine {
    * handed-over heads move past them: add each change, drop what it depends on.
    */
   private captureChanges(workspaceId: string, documentId: string, changes: readonly Uint8Array[]): void {
-    const state = this.documentState(workspaceId, documentId);
+    const state = this.spaces.documentState(workspaceId, documentId);
     if (state.heads.length === 0 || changes.length === 0) {
       this.captureDocument(workspaceId, documentId);
       return;
@@ -1268,9 +1028,9 @@ export class SyncEngine {
       heads.add(decoded.hash!);
     }
     this.vault.syncState.transaction(() => {
-      if (!this.index(workspaceId).docs?.[documentId]) {
+      if (!this.spaces.index(workspaceId).docs?.[documentId]) {
         const createdAt = this.vault.documents.summary(documentId).createdAt;
-        this.changeIndex(workspaceId, (d) => {
+        this.spaces.changeIndex(workspaceId, (d) => {
           if (!d.docs) d.docs = {};
           d.docs[documentId] = { createdAt };
         });
@@ -1282,26 +1042,22 @@ export class SyncEngine {
 
   private onLocalComment(documentId: string): void {
     if (this.applyingRemote) return;
-    for (const workspaceId of this.spacesOf(documentId)) {
+    for (const workspaceId of this.spaces.spacesOf(documentId)) {
       this.captureComments(workspaceId, documentId);
       this.schedulePush(workspaceId);
     }
   }
 
-  private documentState(workspaceId: string, documentId: string): DocumentSyncState {
-    return this.vault.syncState.document(workspaceId, documentId) ?? { cursor: 0, heads: [], comments: {} };
-  }
-
   /** Queues whatever the document has beyond the heads already handed over; lists new documents in the index. */
   private captureDocument(workspaceId: string, documentId: string): number {
     const doc = this.vault.documents.get(documentId);
-    const state = this.documentState(workspaceId, documentId);
+    const state = this.spaces.documentState(workspaceId, documentId);
     const changes = state.heads.length === 0 ? A.getAllChanges(doc) : A.getChanges(A.view(doc, state.heads), doc);
     if (changes.length === 0) return 0;
     this.vault.syncState.transaction(() => {
-      if (!this.index(workspaceId).docs?.[documentId]) {
+      if (!this.spaces.index(workspaceId).docs?.[documentId]) {
         const createdAt = this.vault.documents.summary(documentId).createdAt;
-        this.changeIndex(workspaceId, (d) => {
+        this.spaces.changeIndex(workspaceId, (d) => {
           if (!d.docs) d.docs = {};
           d.docs[documentId] = { createdAt };
         });
@@ -1313,7 +1069,7 @@ export class SyncEngine {
   }
 
   private captureComments(workspaceId: string, documentId: string): number {
-    const state = this.documentState(workspaceId, documentId);
+    const state = this.spaces.documentState(workspaceId, documentId);
     const changed = this.vault.comments.records(documentId).filter((r) => state.comments[r.id] !== r.updatedAt);
     if (changed.length === 0) return 0;
     this.vault.syncState.transaction(() => {
@@ -1323,7 +1079,7 @@ export class SyncEngine {
         comments[record.id] = record.updatedAt;
       }
       // Re-read: capturing the comments may follow capturing the document in the same tick.
-      this.vault.syncState.putDocument(workspaceId, documentId, { ...this.documentState(workspaceId, documentId), comments });
+      this.vault.syncState.putDocument(workspaceId, documentId, { ...this.spaces.documentState(workspaceId, documentId), comments });
     });
     return changed.length;
   }
@@ -1331,48 +1087,24 @@ export class SyncEngine {
   /** After a crash or edits made without the engine (the CLI): queue everything not yet handed over. */
   private captureAll(workspaceId: string): void {
     this.reconciled.add(workspaceId);
-    for (const id of this.docsOf(workspaceId)) {
+    for (const id of this.spaces.docsOf(workspaceId)) {
       this.captureDocument(workspaceId, id);
       this.captureComments(workspaceId, id);
     }
   }
 
-  /** The documents a space's index lists; a shared document's space carries that one document only. */
-  private indexedDocs(spaceId: string): string[] {
-    const listed = Object.keys(this.index(spaceId).docs ?? {});
-    const share = this.shareOf(spaceId);
-    return share ? listed.filter((d) => d === share.document) : listed;
-  }
-
-  /** Changes the index document locally and queues the change, in one transaction. */
-  private changeIndex(workspaceId: string, fn: (d: WorkspaceIndex) => void): void {
-    const before = this.index(workspaceId);
-    const after = A.change(before, fn);
-    if (after === before) return;
-    const change = A.getLastLocalChange(after)!;
-    this.vault.syncState.transaction(() => {
-      const state = this.space(workspaceId);
-      this.putSpace(workspaceId, { ...state, index: saveIndex(after) });
-      this.vault.syncState.enqueue(workspaceId, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges([change]) });
-      const docState = this.documentState(workspaceId, INDEX_DOC);
-      this.vault.syncState.putDocument(workspaceId, INDEX_DOC, { ...docState, heads: A.getHeads(after) });
-    });
-    this.indexes.set(workspaceId, after);
-  }
-
   // ---------------------------------------------------------------- pushing
 
   private schedulePush(workspaceId: string): void {
-    if (!this.running || this.pushQueued.has(workspaceId) || this.space(workspaceId).paused) return;
+    if (!this.running || this.pushQueued.has(workspaceId) || this.spaces.get(workspaceId).paused) return;
     this.pushQueued.add(workspaceId);
-    this.setStatus(workspaceId, {});
-    void this.serial(workspaceId, async () => {
+    this.board.set(workspaceId, {});
+    void this.queues.run(workspaceId, async () => {
       this.pushQueued.delete(workspaceId);
-      const existing = this.clients.get(this.space(workspaceId).relay);
-      const client = existing ? await existing.catch(() => undefined) : undefined;
-      if (!client || client.closed) return; // the reconnect loop pushes when the relay is back
+      const client = await this.connections.open(this.spaces.get(workspaceId).relay);
+      if (!client) return; // the reconnect loop pushes when the relay is back
       await this.push(workspaceId, client);
-    }).catch((error) => this.setStatus(workspaceId, { state: 'error', reason: errorOf(error) }));
+    }).catch((error) => this.board.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
   }
 
   /** Sends the outbox in order, coalescing consecutive entries of one document and kind into one blob. */
@@ -1382,17 +1114,17 @@ export class SyncEngine {
     for (;;) {
       const queued = this.vault.syncState.outbox(workspaceId, 500);
       if (queued.length === 0) break;
-      const view = this.view(workspaceId);
+      const view = this.spaces.view(workspaceId);
       const role = view.role(this.account);
       const epoch = view.currentEpoch;
-      const keyHex = this.space(workspaceId).epochKeys[epoch];
+      const keyHex = this.spaces.get(workspaceId).epochKeys[epoch];
       if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; changes wait in the outbox until it does.`);
       const group = takeGroup(queued, this.maxBlobBytes);
       const first = group[0]!;
       if (!role || !canPush(role, first.kind)) {
         // A change this role may not make never goes out; it stays in this vault's copy only.
         this.vault.syncState.transaction(() => group.forEach((e) => this.vault.syncState.dequeue(e.seq)));
-        this.warn(workspaceId, first.documentId, 'FORBIDDEN', `${group.length} local ${first.kind} change(s) were not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
+        this.board.warn(workspaceId, first.documentId, 'FORBIDDEN', `${group.length} local ${first.kind} change(s) were not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
         continue;
       }
       const payload = first.kind === 'content' ? joinChanges(group.map((e) => e.payload)) : first.payload;
@@ -1410,7 +1142,7 @@ export class SyncEngine {
         this.vault.syncState.markSeen(workspaceId, first.documentId, changeId);
       });
       pushed += group.length;
-      this.setStatus(workspaceId, {});
+      this.board.set(workspaceId, {});
       // A document this vault just created is not followed yet (the relay does not echo a push to
       // its sender's index subscription): follow it now, so peers' edits to it arrive live.
       if (this.running && !this.subscribed.get(client)?.has(`${workspaceId}/${first.documentId}`)) {
@@ -1424,7 +1156,7 @@ export class SyncEngine {
   // ---------------------------------------------------------------- pulling and verifying
 
   private async refreshMembership(workspaceId: string, client: RelayClient): Promise<void> {
-    const view = this.view(workspaceId);
+    const view = this.spaces.view(workspaceId);
     // Ask from the last entry this device verified: the relay must still hold it, unchanged.
     const overlap = await client.getMembership(workspaceId, view.current.nextSeq - 1);
     const last = view.entries.at(-1);
@@ -1433,8 +1165,8 @@ export class SyncEngine {
       const message = !first
         ? `the relay's membership log for this workspace ends before entry ${last.seq}, which this device already verified: it was rolled back. Nothing from it was used; distrust this relay until it is fixed.`
         : `the relay's membership log for this workspace differs at entry ${last.seq} from the one this device verified (a forked log). Nothing from it was used; distrust this relay until it is fixed.`;
-      this.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', message);
-      throw new HearthError('RECORD_TAMPERED', `${this.spaceName(workspaceId)}: ${message}`);
+      this.board.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', message);
+      throw new HearthError('RECORD_TAMPERED', `${this.spaces.name(workspaceId)}: ${message}`);
     }
     const more = overlap.slice(1);
     if (more.length === 0) return;
@@ -1442,22 +1174,21 @@ export class SyncEngine {
     try {
       next = view.extend(more);
     } catch (error) {
-      throw new HearthError('RECORD_TAMPERED', `The relay's membership log for this workspace does not verify (${errorOf(error).message}); nothing from it was used. Distrust this relay until it is fixed.`);
+      throw new HearthError('RECORD_TAMPERED', `The relay's membership log for this workspace does not verify (${reasonOf(error).message}); nothing from it was used. Distrust this relay until it is fixed.`);
     }
-    this.putSpace(workspaceId, { ...this.space(workspaceId), membership: [...next.entries] });
-    this.views.set(workspaceId, next);
+    this.spaces.setView(workspaceId, next);
   }
 
   private async refreshKeys(workspaceId: string, client: RelayClient): Promise<void> {
-    const state = this.space(workspaceId);
+    const state = this.spaces.get(workspaceId);
     const envelopes = await client.getEnvelopes(workspaceId);
     const added: Record<string, string> = {};
     for (const { epoch, envelope } of envelopes) {
       if (state.epochKeys[epoch]) continue;
-      const key = this.openEnvelope(this.view(workspaceId), epoch, envelope);
+      const key = this.openEnvelope(this.spaces.view(workspaceId), epoch, envelope);
       if (key) added[epoch] = key;
     }
-    if (Object.keys(added).length > 0) this.putSpace(workspaceId, { ...state, epochKeys: { ...state.epochKeys, ...added } });
+    if (Object.keys(added).length > 0) this.spaces.put(workspaceId, { ...state, epochKeys: { ...state.epochKeys, ...added } });
   }
 
   private verifyWith(view: MembershipView, space: string, doc: string, bytes: Uint8Array): ParsedChange {
@@ -1465,7 +1196,7 @@ export class SyncEngine {
     try {
       change = verifyChange(bytes);
     } catch (error) {
-      throw new HearthError('RECORD_TAMPERED', `a change that is not genuine (${errorOf(error).message})`);
+      throw new HearthError('RECORD_TAMPERED', `a change that is not genuine (${reasonOf(error).message})`);
     }
     const { meta } = change;
     if (meta.space !== space || meta.doc !== doc) throw new HearthError('RECORD_TAMPERED', 'a change that belongs to another document or workspace');
@@ -1489,7 +1220,7 @@ export class SyncEngine {
 
   /** Pulls one document's changes after the cursor and verifies and applies each in order. */
   private async pullDoc(workspaceId: string, documentId: string, client: RelayClient): Promise<{ applied: number; refused: number }> {
-    const start = this.documentState(workspaceId, documentId).cursor;
+    const start = this.spaces.documentState(workspaceId, documentId).cursor;
     const page = await client.pullAll(workspaceId, documentId, start);
     let applied = 0;
     let refused = 0;
@@ -1504,17 +1235,17 @@ export class SyncEngine {
       previous = Math.max(previous, page.snapshot.covers);
     }
     if (page.latest < start) {
-      this.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document, but this device already received up to ${start}: it rolled back or lost changes.`);
+      this.board.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document, but this device already received up to ${start}: it rolled back or lost changes.`);
     }
     const last = page.changes.at(-1)?.seq ?? previous;
     if (last < page.latest) {
-      this.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document but delivered only up to ${last}: it withholds changes.`);
+      this.board.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document but delivered only up to ${last}: it withholds changes.`);
     }
     let expected = previous + 1;
     const delivered = new Map<number, Uint8Array>();
     for (const { seq, bytes } of page.changes) {
       if (seq > expected) {
-        this.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay skipped change${seq - expected > 1 ? `s ${expected}–${seq - 1}` : ` ${expected}`} of a document: it withholds changes.`);
+        this.board.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay skipped change${seq - expected > 1 ? `s ${expected}–${seq - 1}` : ` ${expected}`} of a document: it withholds changes.`);
       }
       expected = Math.max(expected, seq + 1);
       // Paging may hand the same change out twice; only a different blob under a used number is an attack.
@@ -1546,7 +1277,7 @@ export class SyncEngine {
         this.advance(workspaceId, documentId, seq);
         return true;
       }
-      change = this.verifyWith(this.view(workspaceId), workspaceId, documentId, bytes);
+      change = this.verifyWith(this.spaces.view(workspaceId), workspaceId, documentId, bytes);
       if ((change.meta.kind === 'snapshot') !== (as === 'snapshot')) throw new HearthError('RECORD_TAMPERED', as === 'snapshot' ? 'a change passed off as a snapshot' : 'a snapshot passed off as a change');
       if (this.vault.syncState.hasSeen(workspaceId, documentId, change.meta.id)) {
         if (change.meta.author === this.account) {
@@ -1555,7 +1286,7 @@ export class SyncEngine {
         }
         throw new HearthError('RECORD_TAMPERED', 'a change delivered a second time (a replay)');
       }
-      const key = this.space(workspaceId).epochKeys[change.meta.epoch];
+      const key = this.spaces.get(workspaceId).epochKeys[change.meta.epoch];
       if (!key) throw new HearthError('RECORD_TAMPERED', `a change under key epoch ${change.meta.epoch}, whose key this device was never given`);
       const opened = openChange(change, fromHex(key));
       if (!opened) throw new HearthError('RECORD_TAMPERED', 'a change whose ciphertext does not decrypt (altered bytes)');
@@ -1574,24 +1305,17 @@ export class SyncEngine {
   }
 
   private advance(workspaceId: string, documentId: string, seq: number): void {
-    const state = this.documentState(workspaceId, documentId);
+    const state = this.spaces.documentState(workspaceId, documentId);
     if (seq > state.cursor) this.vault.syncState.putDocument(workspaceId, documentId, { ...state, cursor: seq });
   }
 
   private refuse(workspaceId: string, documentId: string, seq: number, bytes: Uint8Array, error: unknown, advance = true): void {
-    const { code, message } = errorOf(error);
+    const { code, message } = reasonOf(error);
     this.vault.syncState.transaction(() => {
       this.vault.syncState.quarantine(workspaceId, { documentId, relaySeq: seq, code, reason: message, at: Date.now(), bytes });
       if (advance) this.advance(workspaceId, documentId, seq);
     });
-    this.warn(workspaceId, documentId, code === 'FORBIDDEN' ? 'FORBIDDEN' : 'RECORD_TAMPERED', `The relay delivered ${message}; it was not applied and is kept aside.`);
-  }
-
-  private warn(workspaceId: string, documentId: string, code: ErrorCode, message: string): void {
-    const workspaceName = this.spaceName(workspaceId);
-    const warning: SyncWarning = { workspaceId, workspaceName, documentId, code, message: `${workspaceName}: ${message}`, at: Date.now() };
-    for (const listener of this.warningListeners) listener(warning);
-    this.setStatus(workspaceId, {});
+    this.board.warn(workspaceId, documentId, code === 'FORBIDDEN' ? 'FORBIDDEN' : 'RECORD_TAMPERED', `The relay delivered ${message}; it was not applied and is kept aside.`);
   }
 
   /** Applies a verified change, records its id and the cursor, all in one transaction. */
@@ -1602,28 +1326,27 @@ export class SyncEngine {
     this.applyingRemote = true;
     try {
       this.vault.syncState.transaction(() => {
-        const state = this.documentState(workspaceId, documentId);
+        const state = this.spaces.documentState(workspaceId, documentId);
         let heads = state.heads;
         const comments = { ...state.comments };
         const snapshot = meta.kind === 'snapshot' ? decodeSnapshot(plaintext) : undefined;
         const automergeChanges = () => (snapshot ? snapshotChanges(snapshot.documentBytes) : decodeChanges(plaintext));
         if (documentId === INDEX_DOC) {
           if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
-          const before = this.index(workspaceId);
+          const before = this.spaces.index(workspaceId);
           // On a clone: a refused change must leave the index as it was (applyChanges retires `before`).
           const [next] = A.applyChanges(A.clone(before), automergeChanges());
           // A document dropped from the index was deleted; only a role that may delete content can do that.
           deleted = Object.keys(before.docs ?? {}).filter((d) => !next.docs?.[d]);
           deletedFiles = Object.keys(before.files ?? {}).filter((f) => !next.files?.[f]);
-          const signer = this.view(workspaceId).roleAt(meta.head, meta.author);
+          const signer = this.spaces.view(workspaceId).roleAt(meta.head, meta.author);
           if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
             throw new HearthError(
               'FORBIDDEN',
               `a deletion of ${deleted.length} document(s) and ${deletedFiles.length} file(s) by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`,
             );
           }
-          this.putSpace(workspaceId, { ...this.space(workspaceId), index: saveIndex(next) });
-          this.indexes.set(workspaceId, next);
+          this.spaces.setIndex(workspaceId, next);
           heads = A.getHeads(next);
         } else if (meta.kind !== 'comment') {
           heads = this.applyContent(workspaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
@@ -1636,8 +1359,8 @@ export class SyncEngine {
         } else {
           const record = decodeComment(plaintext);
           // An Owner or Admin passing on comments between a workspace and a shared document's space vouches for them.
-          const signer = this.view(workspaceId).roleAt(meta.head, meta.author);
-          this.applyComment(workspaceId, documentId, record, signer && canManageMembers(signer) && record.author !== this.index(workspaceId).members?.[meta.author]?.username ? undefined : meta.author);
+          const signer = this.spaces.view(workspaceId).roleAt(meta.head, meta.author);
+          this.applyComment(workspaceId, documentId, record, signer && canManageMembers(signer) && record.author !== this.spaces.index(workspaceId).members?.[meta.author]?.username ? undefined : meta.author);
           this.accountDeletion.afterRemoteComment(workspaceId, record, meta.author);
           comments[record.id] = record.updatedAt;
         }
@@ -1656,7 +1379,7 @@ export class SyncEngine {
     for (const file of deletedFiles) {
       const local = this.vault.files.has(file) ? this.vault.files.info(file) : undefined;
       if (local?.workspaceId === workspaceId) this.vault.files.delete(file);
-      if (this.spaceState(workspaceId)) this.markFile(workspaceId, file, false);
+      if (this.spaces.state(workspaceId)) this.markFile(workspaceId, file, false);
     }
     if (documentId !== INDEX_DOC) this.forward(workspaceId, documentId);
     const remote = { workspaceId, documentId, kind: documentId === INDEX_DOC ? ('index' as const) : meta.kind };
@@ -1675,9 +1398,9 @@ export class SyncEngine {
    */
   private forward(fromSpace: string, documentId: string): void {
     if (!this.vault.documents.has(documentId)) return;
-    for (const space of this.spacesOf(documentId)) {
+    for (const space of this.spaces.spacesOf(documentId)) {
       if (space === fromSpace) continue;
-      const role = this.view(space).role(this.account);
+      const role = this.spaces.view(space).role(this.account);
       if (!role || !canWriteContent(role)) continue;
       this.captureDocument(space, documentId);
       this.captureComments(space, documentId);
@@ -1692,22 +1415,22 @@ export class SyncEngine {
    * document's space) the document is fetched again, since deleting it is not this vault's to do.
    */
   private async reconcileLocalDeletions(spaceId: string, client: RelayClient): Promise<void> {
-    const share = this.shareOf(spaceId);
+    const share = this.spaces.shareOf(spaceId);
     const here = new Set(this.vault.documents.allIds().map((d) => d.id));
-    for (const doc of this.indexedDocs(spaceId)) {
+    for (const doc of this.spaces.indexedDocs(spaceId)) {
       if (here.has(doc)) continue;
       const state = this.vault.syncState.document(spaceId, doc);
       if (!state || state.heads.length === 0) continue; // never here (not pulled yet, or refused)
-      const role = this.view(spaceId).role(this.account);
+      const role = this.spaces.view(spaceId).role(this.account);
       this.vault.syncState.forgetDocument(spaceId, doc);
       if (!share && role && canDeleteContent(role)) {
-        this.changeIndex(spaceId, (d) => {
+        this.spaces.changeIndex(spaceId, (d) => {
           if (d.docs?.[doc]) delete d.docs[doc];
         });
         await this.push(spaceId, client);
         await client.deleteDoc(spaceId, doc);
       } else if (!share) {
-        this.warn(spaceId, doc, 'FORBIDDEN', `a document deleted on this device is fetched again: as ${role ? `${article(role)} ${role}` : 'a non-member'} you cannot delete documents in this workspace.`);
+        this.board.warn(spaceId, doc, 'FORBIDDEN', `a document deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete documents in this workspace.`);
       }
     }
   }
@@ -1716,19 +1439,19 @@ export class SyncEngine {
   private deleteLocally(spaceId: string, documentId: string): void {
     this.vault.syncState.forgetDocument(spaceId, documentId);
     const here = this.vault.documents.allIds().find((d) => d.id === documentId);
-    const share = this.shareOf(spaceId);
+    const share = this.spaces.shareOf(spaceId);
     if (!here || here.workspaceId !== (share ? share.workspace : spaceId)) return;
-    for (const other of this.spacesOf(documentId)) if (other !== spaceId) this.vault.syncState.forgetDocument(other, documentId);
-    const ownShare = this.ownShareOf(documentId);
+    for (const other of this.spaces.spacesOf(documentId)) if (other !== spaceId) this.vault.syncState.forgetDocument(other, documentId);
+    const ownShare = this.spaces.ownShareOf(documentId);
     this.vault.documents.delete(documentId);
     // A document this vault shared and someone else deleted: its share space goes too, once this round is done.
     if (ownShare && ownShare !== spaceId) {
-      void this.endOwnShares([documentId]).catch((error) => this.setStatus(ownShare, { state: 'error', reason: errorOf(error) }));
+      void this.endOwnShares([documentId]).catch((error) => this.board.set(ownShare, { state: 'error', reason: reasonOf(error) }));
     }
   }
 
   private applyContent(workspaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {
-    const share = this.shareOf(workspaceId);
+    const share = this.spaces.shareOf(workspaceId);
     if (share && documentId !== share.document) throw new HearthError('RECORD_TAMPERED', 'a change to another document than the one shared in this space');
     const holder = share ? share.workspace : workspaceId;
     const exists = this.vault.documents.has(documentId);
@@ -1772,7 +1495,7 @@ export class SyncEngine {
   private applyComment(workspaceId: string, documentId: string, record: CommentRecord, author: string | undefined): void {
     if (record.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment filed under another document');
     if (!this.vault.documents.has(documentId)) throw new HearthError('CONFLICT', 'a comment on a document this device does not have');
-    const directory = this.index(workspaceId).members ?? {};
+    const directory = this.spaces.index(workspaceId).members ?? {};
     const username = author === undefined ? undefined : directory[author]?.username;
     const existing = this.vault.comments.records(documentId).find((r) => r.id === record.id);
     if (!existing) {
@@ -1791,18 +1514,18 @@ export class SyncEngine {
 
   /** One full exchange for a workspace: capture, membership, keys, push, pull everything, push again. */
   private async syncWorkspace(workspaceId: string, client: RelayClient, live: boolean): Promise<{ pushed: number; applied: number; refused: number }> {
-    const own = this.shareOf(workspaceId);
+    const own = this.spaces.shareOf(workspaceId);
     if (own && !own.received && !this.vault.documents.allIds().some((d) => d.id === own.document)) {
       // The document this vault shared is gone from it: its space ends (endOrphanShares), nothing comes back.
       return { pushed: 0, applied: 0, refused: 0 };
     }
-    this.setStatus(workspaceId, { state: 'syncing' });
+    this.board.set(workspaceId, { state: 'syncing' });
     this.captureAll(workspaceId);
-    const removed = new HearthError('FORBIDDEN', `You were removed from ${this.spaceName(workspaceId)}; what is on this device stays readable, nothing new arrives.`);
+    const removed = new HearthError('FORBIDDEN', `You were removed from ${this.spaces.name(workspaceId)}; what is on this device stays readable, nothing new arrives.`);
     try {
       await this.refreshMembership(workspaceId, client);
     } catch (error) {
-      if (this.shareOf(workspaceId) && isHearthError(error, 'NOT_FOUND')) {
+      if (this.spaces.shareOf(workspaceId) && isHearthError(error, 'NOT_FOUND')) {
         // The person who shared the document deleted it (and its space): the deletion reaches this copy too.
         this.dropShare(workspaceId, true);
         return { pushed: 0, applied: 0, refused: 0 };
@@ -1810,7 +1533,7 @@ export class SyncEngine {
       // The relay no longer lets a non-member read the log it was removed by.
       throw isHearthError(error, 'FORBIDDEN') ? removed : error;
     }
-    if (!this.view(workspaceId).role(this.account)) throw removed;
+    if (!this.spaces.view(workspaceId).role(this.account)) throw removed;
     await this.refreshKeys(workspaceId, client);
     await this.accountDeletion.afterMembership(workspaceId, client);
     await this.reconcileLocalDeletions(workspaceId, client);
@@ -1822,22 +1545,22 @@ export class SyncEngine {
       refused += r.refused;
     };
     // Subscribe before pulling: a change pushed in between arrives live instead of being missed.
-    const known = this.indexedDocs(workspaceId);
+    const known = this.spaces.indexedDocs(workspaceId);
     if (live) for (const doc of [INDEX_DOC, ...known]) await this.follow(workspaceId, doc, client);
     add(await this.pullDoc(workspaceId, INDEX_DOC, client));
-    const docs = this.indexedDocs(workspaceId);
+    const docs = this.spaces.indexedDocs(workspaceId);
     // A long round (a first sync after joining) says how far it got, about fifty times.
     const step = docs.length >= PROGRESS_FROM_DOCS ? Math.ceil(docs.length / 50) : 0;
     for (const [done, doc] of docs.entries()) {
-      if (step && done % step === 0) this.setStatus(workspaceId, { progress: { done, total: docs.length } });
+      if (step && done % step === 0) this.board.set(workspaceId, { progress: { done, total: docs.length } });
       if (live && !known.includes(doc)) await this.follow(workspaceId, doc, client);
       add(await this.pullDoc(workspaceId, doc, client));
     }
-    if (step) this.setStatus(workspaceId, { progress: undefined });
+    if (step) this.board.set(workspaceId, { progress: undefined });
     await this.syncFiles(workspaceId, client);
     pushed += await this.push(workspaceId, client);
-    for (const doc of [INDEX_DOC, ...this.indexedDocs(workspaceId)]) await this.maybeSnapshot(workspaceId, doc, client);
-    this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
+    for (const doc of [INDEX_DOC, ...this.spaces.indexedDocs(workspaceId)]) await this.maybeSnapshot(workspaceId, doc, client);
+    this.board.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
     return { pushed, applied, refused };
   }
 
@@ -1847,15 +1570,15 @@ export class SyncEngine {
    * changes it covers, so a new member downloads one snapshot and a short tail.
    */
   private async maybeSnapshot(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
-    const state = this.documentState(workspaceId, documentId);
+    const state = this.spaces.documentState(workspaceId, documentId);
     if (state.cursor - (state.snapshotAt ?? 0) < this.snapshotEvery) return;
-    const view = this.view(workspaceId);
+    const view = this.spaces.view(workspaceId);
     const role = view.role(this.account);
-    const keyHex = this.space(workspaceId).epochKeys[view.currentEpoch];
+    const keyHex = this.spaces.get(workspaceId).epochKeys[view.currentEpoch];
     if (!role || !canWriteContent(role) || !keyHex) return;
     if (!this.vault.documents.has(documentId) && documentId !== INDEX_DOC) return;
     const bytes =
-      documentId === INDEX_DOC ? encodeSnapshot(A.save(this.index(workspaceId)), []) : encodeSnapshot(this.vault.documents.save(documentId), this.vault.comments.records(documentId));
+      documentId === INDEX_DOC ? encodeSnapshot(A.save(this.spaces.index(workspaceId)), []) : encodeSnapshot(this.vault.documents.save(documentId), this.vault.comments.records(documentId));
     const blob = sealChange(
       { space: workspaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: this.account, id: newId(), at: Date.now() },
       bytes,
@@ -1868,7 +1591,7 @@ export class SyncEngine {
       // Another member's snapshot got there first; theirs serves as well.
       if (!isHearthError(error, 'CONFLICT')) throw error;
     }
-    this.vault.syncState.putDocument(workspaceId, documentId, { ...this.documentState(workspaceId, documentId), snapshotAt: state.cursor });
+    this.vault.syncState.putDocument(workspaceId, documentId, { ...this.spaces.documentState(workspaceId, documentId), snapshotAt: state.cursor });
   }
 
   /** Whether a genuine change names a membership head or key epoch this device does not know yet. */
@@ -1876,7 +1599,7 @@ export class SyncEngine {
     // The common case (nothing new) costs no signature check; a claim of something new is checked
     // before it may trigger a catch-up, and verifyWith checks the change again when it is applied.
     const meta = unverifiedMeta(bytes);
-    if (!meta || (this.view(workspaceId).hasHead(meta.head) && this.space(workspaceId).epochKeys[meta.epoch])) return false;
+    if (!meta || (this.spaces.view(workspaceId).hasHead(meta.head) && this.spaces.get(workspaceId).epochKeys[meta.epoch])) return false;
     return ownChange(bytes) !== undefined;
   }
 
@@ -1887,9 +1610,9 @@ export class SyncEngine {
     if (set.has(key)) return;
     set.add(key);
     await client.subscribe(workspaceId, documentId, ({ seq, bytes }) => {
-      void this.serial(workspaceId, async () => {
-        if (!this.running || this.space(workspaceId).paused) return;
-        const cursor = this.documentState(workspaceId, documentId).cursor;
+      void this.queues.run(workspaceId, async () => {
+        if (!this.running || this.spaces.get(workspaceId).paused) return;
+        const cursor = this.spaces.documentState(workspaceId, documentId).cursor;
         // A change made under a membership state or key epoch this device has not seen yet (a peer
         // removed someone, or an account was deleted and the key rotated): catch up before judging it.
         if (seq > cursor && this.aheadOfMembership(workspaceId, bytes)) {
@@ -1900,7 +1623,7 @@ export class SyncEngine {
         if (seq === cursor + 1) this.receive(workspaceId, documentId, seq, bytes);
         else if (seq > cursor) await this.pullDoc(workspaceId, documentId, client);
         else return; // already here (pulled, or our own change)
-        if (documentId === INDEX_DOC) for (const doc of this.indexedDocs(workspaceId)) {
+        if (documentId === INDEX_DOC) for (const doc of this.spaces.indexedDocs(workspaceId)) {
           if (!set.has(`${workspaceId}/${doc}`)) {
             await this.follow(workspaceId, doc, client);
             await this.pullDoc(workspaceId, doc, client);
@@ -1910,8 +1633,8 @@ export class SyncEngine {
           await this.syncFiles(workspaceId, client);
           await this.push(workspaceId, client);
         }
-        this.setStatus(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
-      }).catch((error) => this.setStatus(workspaceId, { state: 'error', reason: errorOf(error) }));
+        this.board.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
+      }).catch((error) => this.board.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
     });
   }
 
@@ -1922,35 +1645,35 @@ export class SyncEngine {
    */
   async syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
     await this.endOrphanShares();
-    const targets = workspaceIdOrName ? this.spacesFor(workspaceIdOrName) : this.syncedSpaceIds().map((id) => ({ id }));
+    const targets = workspaceIdOrName ? this.spaces.spacesFor(workspaceIdOrName).map((id) => ({ id })) : this.spaces.syncedSpaceIds().map((id) => ({ id }));
     const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
     let firstError: unknown;
     for (const workspace of targets) {
-      if (!this.spaceState(workspace.id)) continue; // gone during this round (a share ended with its document)
-      if (this.space(workspace.id).paused) {
-        this.setStatus(workspace.id, { state: 'paused' });
+      if (!this.spaces.state(workspace.id)) continue; // gone during this round (a share ended with its document)
+      if (this.spaces.get(workspace.id).paused) {
+        this.board.set(workspace.id, { state: 'paused' });
         continue;
       }
       try {
-        const client = await this.client(this.space(workspace.id).relay);
-        const result = await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, this.running));
+        const client = await this.connections.client(this.spaces.get(workspace.id).relay);
+        const result = await this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, this.running));
         report.workspaces++;
         report.pushed += result.pushed;
         report.applied += result.applied;
         report.refused += result.refused;
       } catch (error) {
         firstError ??= error;
-        this.setStatus(workspace.id, isHearthError(error, 'UNAVAILABLE') ? { state: 'offline', reason: errorOf(error) } : { state: 'error', reason: errorOf(error) });
+        this.board.set(workspace.id, isHearthError(error, 'UNAVAILABLE') ? { state: 'offline', reason: reasonOf(error) } : { state: 'error', reason: reasonOf(error) });
       }
     }
     // What arrived through one space and was passed on to another (a shared document's edits) goes out in this round too.
     for (const workspace of targets) {
-      if (!this.spaceState(workspace.id) || this.space(workspace.id).paused || this.vault.syncState.outboxCount(workspace.id) === 0) continue;
+      if (!this.spaces.state(workspace.id) || this.spaces.get(workspace.id).paused || this.vault.syncState.outboxCount(workspace.id) === 0) continue;
       try {
-        const client = await this.client(this.space(workspace.id).relay);
-        report.pushed += await this.serial(workspace.id, () => this.push(workspace.id, client));
+        const client = await this.connections.client(this.spaces.get(workspace.id).relay);
+        report.pushed += await this.queues.run(workspace.id, () => this.push(workspace.id, client));
       } catch (error) {
-        this.setStatus(workspace.id, { state: 'error', reason: errorOf(error) });
+        this.board.set(workspace.id, { state: 'error', reason: reasonOf(error) });
       }
     }
     // Links of documents deleted here, by a peer or while offline: revoked at their relays now (or next round).
@@ -1963,8 +1686,8 @@ export class SyncEngine {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (const id of this.syncedSpaceIds()) this.setStatus(id, { state: this.space(id).paused ? 'paused' : 'offline' });
-    const relays = new Set(this.syncedSpaceIds().map((id) => this.space(id).relay));
+    for (const id of this.spaces.syncedSpaceIds()) this.board.set(id, { state: this.spaces.get(id).paused ? 'paused' : 'offline' });
+    const relays = new Set(this.spaces.syncedSpaceIds().map((id) => this.spaces.get(id).relay));
     for (const url of relays) void this.runRelay(url);
   }
 
@@ -1981,37 +1704,33 @@ export class SyncEngine {
     let failures = 0;
     try {
       while (this.running) {
-        const closed = new Promise<void>((resolve) => {
-          if (!this.closeWaiters.has(url)) this.closeWaiters.set(url, new Set());
-          this.closeWaiters.get(url)!.add(resolve);
-        });
         try {
-          const client = await this.client(url);
+          const client = await this.connections.client(url);
           failures = 0;
           await this.endOrphanShares(url);
           await this.revokeDeletedLinks(url);
-          for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
-            const space = this.spaceState(workspace.id);
+          for (const workspace of this.spaces.syncedSpaceIds().map((id) => ({ id }))) {
+            const space = this.spaces.state(workspace.id);
             if (!space || space.relay !== url) continue; // gone meanwhile (a share ended, a workspace left)
             if (space.paused) {
-              this.setStatus(workspace.id, { state: 'paused' });
+              this.board.set(workspace.id, { state: 'paused' });
               continue;
             }
-            await this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, true)).catch((error) =>
-              this.setStatus(workspace.id, { state: client.closed ? 'offline' : 'error', reason: errorOf(error) }),
+            await this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, true)).catch((error) =>
+              this.board.set(workspace.id, { state: client.closed ? 'offline' : 'error', reason: reasonOf(error) }),
             );
           }
-          if (!client.closed) await Promise.race([closed, this.sleep(Number.POSITIVE_INFINITY)]);
+          await Promise.race([this.connections.whenClosed(client), this.sleep(Number.POSITIVE_INFINITY)]);
         } catch (error) {
           failures++;
-          for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
-            if (this.space(workspace.id).relay === url && !this.space(workspace.id).paused) this.setStatus(workspace.id, { state: 'offline', reason: errorOf(error) });
+          for (const workspace of this.spaces.syncedSpaceIds().map((id) => ({ id }))) {
+            if (this.spaces.get(workspace.id).relay === url && !this.spaces.get(workspace.id).paused) this.board.set(workspace.id, { state: 'offline', reason: reasonOf(error) });
           }
         }
         if (!this.running) break;
-        for (const workspace of this.syncedSpaceIds().map((id) => ({ id }))) {
-          if (this.space(workspace.id).relay === url && !this.space(workspace.id).paused && this.statuses.get(workspace.id)?.state === 'synced') {
-            this.setStatus(workspace.id, { state: 'offline', reason: { code: 'UNAVAILABLE', message: `Lost the connection to ${url}; reconnecting.` } });
+        for (const workspace of this.spaces.syncedSpaceIds().map((id) => ({ id }))) {
+          if (this.spaces.get(workspace.id).relay === url && !this.spaces.get(workspace.id).paused && this.board.stateOf(workspace.id) === 'synced') {
+            this.board.set(workspace.id, { state: 'offline', reason: { code: 'UNAVAILABLE', message: `Lost the connection to ${url}; reconnecting.` } });
           }
         }
         const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(failures, 16));
@@ -2038,12 +1757,8 @@ export class SyncEngine {
   async stop(): Promise<void> {
     this.running = false;
     for (const wake of [...this.sleepers]) wake();
-    for (const pending of this.clients.values()) {
-      const client = await pending.catch(() => undefined);
-      client?.close();
-    }
-    this.clients.clear();
-    await Promise.allSettled([...this.queues.values()]);
+    await this.connections.closeAll();
+    await this.queues.settled();
   }
 
   /** Stops live sync and detaches from the vault (before lock). */
@@ -2056,69 +1771,33 @@ export class SyncEngine {
   /** Stops exchanging changes for one workspace; local edits keep queueing in the outbox. */
   pause(workspaceIdOrName: string): void {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    this.putSpace(workspace.id, { ...this.space(workspace.id), paused: true });
-    this.setStatus(workspace.id, { state: 'paused', reason: undefined });
+    this.spaces.put(workspace.id, { ...this.spaces.get(workspace.id), paused: true });
+    this.board.set(workspace.id, { state: 'paused', reason: undefined });
   }
 
   resume(workspaceIdOrName: string): void {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const space = this.space(workspace.id);
-    this.putSpace(workspace.id, { ...space, paused: false });
-    this.setStatus(workspace.id, { state: 'offline', reason: undefined });
+    const space = this.spaces.get(workspace.id);
+    this.spaces.put(workspace.id, { ...space, paused: false });
+    this.board.set(workspace.id, { state: 'offline', reason: undefined });
     if (!this.running) return;
     this.ensureRelayLoop(space.relay);
-    void this.client(space.relay)
-      .then((client) => this.serial(workspace.id, () => this.syncWorkspace(workspace.id, client, true)))
-      .catch((error) => this.setStatus(workspace.id, { state: 'offline', reason: errorOf(error) }));
-  }
-
-  /**
-   * The spaces to sync for a workspace named by the user: the team workspace itself and the
-   * spaces of its documents shared selectively (or, for "Shared with me", of the documents in it).
-   */
-  private spacesFor(workspaceIdOrName: string): Array<{ id: string }> {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.shareOf) return this.spaceState(workspace.id) ? [{ id: workspace.id }] : [];
-    const ids = [...(this.spaceState(workspace.id) ? [workspace.id] : []), ...this.shareSpaceIds().filter((id) => this.shareOf(id)!.workspace === workspace.id)];
-    if (ids.length === 0) throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
-    return ids.map((id) => ({ id }));
+    void this.connections.client(space.relay)
+      .then((client) => this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, true)))
+      .catch((error) => this.board.set(workspace.id, { state: 'offline', reason: reasonOf(error) }));
   }
 
   status(workspaceIdOrName?: string): SyncStatus[] {
-    const workspaces = workspaceIdOrName ? this.spacesFor(workspaceIdOrName) : this.syncedSpaceIds().map((id) => ({ id }));
-    return workspaces.map((w) => this.statusOf(w.id));
-  }
-
-  private statusOf(workspaceId: string): SyncStatus {
-    const known = this.statuses.get(workspaceId);
-    const space = this.space(workspaceId);
-    const pending = this.vault.syncState.outboxCount(workspaceId);
-    const base: SyncStatus = known ?? { workspaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
-    const state: SyncStateName = base.state === 'synced' && pending > 0 ? 'syncing' : base.state;
-    return { ...base, name: this.spaceName(workspaceId), state, pending, quarantined: this.vault.syncState.quarantineCount(workspaceId) };
-  }
-
-  private setStatus(workspaceId: string, change: Partial<Pick<SyncStatus, 'state' | 'reason' | 'lastSyncedAt' | 'transfer' | 'progress'>>): void {
-    if (!this.spaceState(workspaceId)) return;
-    const previous = this.statuses.get(workspaceId) ?? this.statusOf(workspaceId);
-    const next: SyncStatus = { ...previous, ...change };
-    if (change.state === 'synced' || change.state === 'syncing' || change.state === 'paused') delete next.reason;
-    if ('reason' in change && change.reason === undefined) delete next.reason;
-    if ('transfer' in change && change.transfer === undefined) delete next.transfer;
-    if (('progress' in change && change.progress === undefined) || (change.state !== undefined && change.state !== 'syncing')) delete next.progress;
-    this.statuses.set(workspaceId, next);
-    const status = this.statusOf(workspaceId);
-    for (const listener of this.statusListeners) listener(status);
+    const workspaces = workspaceIdOrName ? this.spaces.spacesFor(workspaceIdOrName).map((id) => ({ id })) : this.spaces.syncedSpaceIds().map((id) => ({ id }));
+    return workspaces.map((w) => this.board.get(w.id));
   }
 
   onStatus(listener: (status: SyncStatus) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.board.statuses.on(listener);
   }
 
   onWarning(listener: (warning: SyncWarning) => void): () => void {
-    this.warningListeners.add(listener);
-    return () => this.warningListeners.delete(listener);
+    return this.board.warnings.on(listener);
   }
 
   /**
@@ -2128,15 +1807,15 @@ export class SyncEngine {
    */
   async checkMembership(workspaceIdOrName: string): Promise<void> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const space = this.space(workspace.id);
+    const space = this.spaces.get(workspace.id);
     if (space.paused) return;
-    const client = await this.client(space.relay);
-    await this.serial(workspace.id, async () => {
+    const client = await this.connections.client(space.relay);
+    await this.queues.run(workspace.id, async () => {
       try {
         await this.refreshMembership(workspace.id, client);
       } catch (error) {
         if (!isHearthError(error, 'FORBIDDEN')) throw error;
-        this.setStatus(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
+        this.board.set(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
         return;
       }
       await this.refreshKeys(workspace.id, client);
@@ -2171,23 +1850,23 @@ export class SyncEngine {
         vault: this.vault,
         account: this.account,
         spaceOf: (space) => {
-          const state = this.spaceState(space);
+          const state = this.spaces.state(space);
           return state ? { relay: state.relay, paused: state.paused } : undefined;
         },
-        spacesOf: (documentId) => this.spacesOf(documentId),
+        spacesOf: (documentId) => this.spaces.spacesOf(documentId),
         currentKey: (workspaceId) => {
-          const epoch = this.view(workspaceId).currentEpoch;
-          const key = this.space(workspaceId).epochKeys[epoch];
+          const epoch = this.spaces.view(workspaceId).currentEpoch;
+          const key = this.spaces.get(workspaceId).epochKeys[epoch];
           return key ? { epoch, key: fromHex(key) } : undefined;
         },
         keyOf: (workspaceId, epoch) => {
-          const key = this.spaceState(workspaceId)?.epochKeys[epoch];
+          const key = this.spaces.state(workspaceId)?.epochKeys[epoch];
           return key ? fromHex(key) : undefined;
         },
-        isMember: (workspaceId, account) => this.view(workspaceId).role(account) !== undefined,
+        isMember: (workspaceId, account) => this.spaces.view(workspaceId).role(account) !== undefined,
         profileOf: (space, account) => {
           try {
-            return this.index(space).members?.[account];
+            return this.spaces.index(space).members?.[account];
           } catch {
             return undefined; // an index not synced yet: the account id stands in for the name
           }
@@ -2221,17 +1900,17 @@ export class SyncEngine {
     this.accountService ??= new AccountDeletion({
       vault: this.vault,
       account: this.account,
-      client: (url) => this.client(url),
-      view: (workspaceId) => this.view(workspaceId),
-      space: (workspaceId) => this.space(workspaceId),
-      putSpace: (workspaceId, state) => this.putSpace(workspaceId, state),
-      index: (workspaceId) => this.index(workspaceId),
-      changeIndex: (workspaceId, fn) => this.changeIndex(workspaceId, fn),
+      client: (url) => this.connections.client(url),
+      view: (workspaceId) => this.spaces.view(workspaceId),
+      space: (workspaceId) => this.spaces.get(workspaceId),
+      putSpace: (workspaceId, state) => this.spaces.put(workspaceId, state),
+      index: (workspaceId) => this.spaces.index(workspaceId),
+      changeIndex: (workspaceId, fn) => this.spaces.changeIndex(workspaceId, fn),
       sealEnvelope: (space, epoch, key, recipient, boxKey) => this.sealEnvelope(space, epoch, key, recipient, boxKey),
       refreshKeys: (workspaceId, client) => this.refreshKeys(workspaceId, client),
-      finalSync: (workspaceId, client) => this.serial(workspaceId, () => this.syncWorkspace(workspaceId, client, false)).then(() => undefined),
+      finalSync: (workspaceId, client) => this.queues.run(workspaceId, () => this.syncWorkspace(workspaceId, client, false)).then(() => undefined),
       teamWorkspaces: () => this.vault.syncState.spaceIds().flatMap((id) => {
-        const state = this.spaceState(id);
+        const state = this.spaces.state(id);
         return state ? [{ id, relay: state.relay, paused: state.paused }] : [];
       }),
       stopLive: async () => {
@@ -2284,16 +1963,16 @@ export class SyncEngine {
     this.linkService ??= new PublicLinks({
       vault: this.vault,
       spacesOf: (documentId) =>
-        this.spacesOf(documentId).map((space) => ({
+        this.spaces.spacesOf(documentId).map((space) => ({
           space,
-          relay: this.space(space).relay,
-          name: this.shareOf(space) ? `the shared document ${this.vault.documents.summary(documentId).title}` : this.vault.workspaces.get(space).name,
+          relay: this.spaces.get(space).relay,
+          name: this.spaces.shareOf(space) ? `the shared document ${this.vault.documents.summary(documentId).title}` : this.vault.workspaces.get(space).name,
         })),
       currentRole: async (space) => {
         await this.refresh(space);
-        return this.view(space).role(this.account);
+        return this.spaces.view(space).role(this.account);
       },
-      client: (url) => this.client(url),
+      client: (url) => this.connections.client(url),
     });
     return this.linkService;
   }
@@ -2334,21 +2013,8 @@ export class SyncEngine {
   }
 
   /** Resolves when every queued operation of every workspace has run (tests, shutdown). */
-  async idle(): Promise<void> {
-    for (;;) {
-      const pending = [...this.queues.values()];
-      await Promise.allSettled(pending);
-      const now = [...this.queues.values()];
-      if (now.length === pending.length && now.every((q, i) => q === pending[i])) return;
-    }
-  }
-
-  /** Runs `fn` after everything queued for the workspace, so pulls, pushes and live changes never interleave. */
-  private serial<T>(workspaceId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(workspaceId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(fn);
-    this.queues.set(workspaceId, next);
-    return next;
+  idle(): Promise<void> {
+    return this.queues.idle();
   }
 }
 
@@ -2391,12 +2057,4 @@ function snapshotChanges(bytes: Uint8Array): Uint8Array[] {
   } catch (cause) {
     throw new HearthError('BAD_REQUEST', 'a snapshot that is not a readable document', { cause });
   }
-}
-
-function capital(role: Role): string {
-  return `${role[0]!.toUpperCase()}${role.slice(1)}`;
-}
-
-function article(role: Role): 'a' | 'an' {
-  return role === 'admin' || role === 'editor' || role === 'owner' ? 'an' : 'a';
 }
