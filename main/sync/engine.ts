@@ -32,14 +32,11 @@
 import * as A from '@automerge/automerge';
 import WebSocket from 'ws';
 import type { SharePlan, SyncStatus, SyncWarning, TeamInvitation, TeamMember as Member } from '../../common/api/contract.ts';
-import { equalBytes, fromBase64Url, fromHex, hash, newId, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
+import { equalBytes, fromHex, hash, newId, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
-import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
 import { openChange, parseChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
-import { openEnvelope, sealEnvelope } from '../../common/protocol/envelope.ts';
-import { MembershipHistory } from '../../common/protocol/verify.ts';
 import { canDeleteContent, canManageMembers, canPush, canWriteContent, Roles, withArticle, type Role } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
@@ -49,7 +46,7 @@ import type { Workspace } from '../vault/workspaces.ts';
 import { downloadFile, uploadFile } from './files.ts';
 import { MembershipView } from './membership-view.ts';
 import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
-import { emptyIndex, INDEX_DOC, newIndex, saveIndex, type IndexDoc } from './workspace-index.ts';
+import { emptyIndex, INDEX_DOC, type IndexDoc } from './workspace-index.ts';
 import { assertLinkOnConfiguredRelay, openPublicLink, PublicLinks, type LinkInfo, type OpenedLink, type PendingLinkRevocation } from './links.ts';
 import { AccountDeletion, type AccountDeletionOptions, type AccountDeletionResult } from './account.ts';
 
@@ -58,6 +55,9 @@ import { PresenceHub, type PresenceEntry, type PresenceOptions } from './presenc
 import { RelayConnections } from './connections.ts';
 import { Permissions, type EditKind } from './permissions.ts';
 import { SpaceQueues } from './queues.ts';
+import { Members } from './members.ts';
+import { Membership } from './membership.ts';
+import { TeamWorkspaces, type TeamConversionPlan } from './team-workspaces.ts';
 import { SpaceRegistry } from './spaces.ts';
 import { reasonOf, StatusBoard } from './status.ts';
 
@@ -115,6 +115,9 @@ export class SyncEngine {
   private readonly connections: RelayConnections;
   private readonly queues = new SpaceQueues();
   private readonly permissions: Permissions;
+  private readonly membership: Membership;
+  private readonly memberList: Members;
+  private readonly teams: TeamWorkspaces;
   private readonly subscribed = new WeakMap<RelayClient, Set<string>>();
   private readonly pushQueued = new Set<string>();
   private readonly remoteListeners = new Set<(change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void>();
@@ -143,6 +146,42 @@ export class SyncEngine {
     });
     this.connections = new RelayConnections({ vault, connect: (url) => RelayClient.connect(url, this.createSocket) });
     this.permissions = new Permissions({ vault, account: this.account, spaces: this.spaces });
+    this.membership = new Membership({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      status: this.board,
+      queues: this.queues,
+      client: (url) => this.connections.client(url),
+      afterMembership: (spaceId, client) => this.accountDeletion.afterMembership(spaceId, client),
+      pullIndex: (spaceId, client) => this.pullDoc(spaceId, INDEX_DOC, client),
+    });
+    this.memberList = new Members({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      permissions: this.permissions,
+      membership: this.membership,
+      queues: this.queues,
+      push: (spaceId, client) => this.push(spaceId, client),
+      syncSpace: (spaceId, client) => this.syncWorkspace(spaceId, client, false),
+    });
+    this.teams = new TeamWorkspaces({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      connections: this.connections,
+      membership: this.membership,
+      permissions: this.permissions,
+      status: this.board,
+      queues: this.queues,
+      client: (url) => this.connections.client(url),
+      isLive: () => this.running,
+      push: (spaceId, client) => this.push(spaceId, client),
+      syncSpace: (spaceId, client, follow) => this.syncWorkspace(spaceId, client, follow),
+      ensureRelayLoop: (url) => this.ensureRelayLoop(url),
+      endOwnShares: (documents) => this.endOwnShares(documents),
+    });
     this.unsubscribers.push(
       this.spaces.forgotten.on((spaceId) => this.board.forget(spaceId)),
       this.connections.connected.on(({ url, client }) => this.listen(url, client)),
@@ -209,278 +248,55 @@ export class SyncEngine {
   }
 
   /** Creates a team workspace on a relay: the space, its genesis entry, the epoch-0 key sealed to this vault. */
-  async createTeamWorkspace(name: string, relayUrl: string): Promise<Workspace> {
-    const trimmed = name.trim();
-    if (trimmed.length === 0 || trimmed.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
-    if (!this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
-    const client = await this.connections.client(relayUrl);
-    const keys = this.vault.identityKeys();
-    const id = newId();
-    await client.createSpace(keys, id, 'workspace');
-    const entries = await client.getMembership(id, 0);
-    const view = MembershipView.replay(id, entries);
-    const key = randomKey();
-    await client.putEnvelopes(id, 0, [{ recipient: this.account, envelope: this.sealEnvelope(id, 0, key, this.account, keys.boxPublicKey) }]);
-    let index = newIndex(trimmed);
-    const profile = this.vault.profile;
-    index = A.change(index, (d) => {
-      d.members[this.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: toBase64Url(keys.boxPublicKey) };
-    });
-    const workspace: Workspace = { id, name: trimmed, kind: 'team', createdAt: Date.now(), relay: relayUrl };
-    this.vault.transaction(() => {
-      this.vault.workspaces.adopt(workspace);
-      this.vault.audit.record('workspace.created', id);
-      this.spaces.register(id, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false }, view, index);
-      this.vault.syncState.enqueue(id, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
-      this.vault.syncState.putDocument(id, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
-    });
-    await this.queues.run(id, () => this.push(id, client));
-    this.board.set(id, { state: 'synced', lastSyncedAt: Date.now() });
-    this.ensureRelayLoop(relayUrl);
-    return this.vault.workspaces.get(id);
+  createTeamWorkspace(name: string, relayUrl: string): Promise<Workspace> {
+    return this.teams.create(name, relayUrl);
   }
 
   /**
    * What turning a personal workspace into a team one would send to the relay, for the
    * confirmation the user must give: every document and comment, encrypted; files stay here.
    */
-  describeTeamConversion(workspaceIdOrName: string): { workspaceId: string; name: string; documents: number; comments: number; filesStayLocal: number; message: string } {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.kind !== 'personal') throw new HearthError('BAD_REQUEST', `${workspace.name} is already a team workspace.`);
-    const documents = this.vault.documents.list(workspace.id);
-    const comments = documents.reduce((n, d) => n + this.vault.comments.records(d.id).length, 0);
-    const filesStayLocal = this.vault.files.list(workspace.id).length;
-    return {
-      workspaceId: workspace.id,
-      name: workspace.name,
-      documents: documents.length,
-      comments,
-      filesStayLocal,
-      message:
-        `${documents.length} document(s) with their full history and ${comments} comment(s) will be encrypted on this device and uploaded to the relay, ` +
-        `where only members you invite can read them; the relay sees their sizes and timing, never their content.` +
-        (filesStayLocal ? ` ${filesStayLocal} attached file(s) stay on this device.` : ''),
-    };
+  describeTeamConversion(workspaceIdOrName: string): TeamConversionPlan {
+    return this.teams.describeConversion(workspaceIdOrName);
   }
 
   /** Turns a personal workspace into a team one on `relayUrl`; `confirmed` must echo the user's explicit yes. */
-  async convertToTeam(workspaceIdOrName: string, relayUrl: string, confirmed: boolean): Promise<Workspace> {
-    const plan = this.describeTeamConversion(workspaceIdOrName);
-    if (!confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
-    if (!this.spaces.state(plan.workspaceId) && !this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
-    const client = await this.connections.client(relayUrl);
-    const keys = this.vault.identityKeys();
-    await client.createSpace(keys, plan.workspaceId, 'workspace');
-    const view = MembershipView.replay(plan.workspaceId, await client.getMembership(plan.workspaceId, 0));
-    const key = randomKey();
-    await client.putEnvelopes(plan.workspaceId, 0, [{ recipient: this.account, envelope: this.sealEnvelope(plan.workspaceId, 0, key, this.account, keys.boxPublicKey) }]);
-    const profile = this.vault.profile;
-    const index = A.change(newIndex(plan.name), (d) => {
-      d.members[this.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: toBase64Url(keys.boxPublicKey) };
-    });
-    this.vault.transaction(() => {
-      this.vault.workspaces.makeTeam(plan.workspaceId, relayUrl);
-      // The files already here stay here, as the conversion's message says; files added later sync.
-      const localFiles = this.vault.files.list(plan.workspaceId).map((f) => f.id);
-      this.spaces.register(plan.workspaceId, { relay: relayUrl, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false, localFiles }, view, index);
-      this.vault.syncState.enqueue(plan.workspaceId, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
-      this.vault.syncState.putDocument(plan.workspaceId, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
-    });
-    await this.queues.run(plan.workspaceId, () => this.syncWorkspace(plan.workspaceId, client, this.running));
-    this.ensureRelayLoop(relayUrl);
-    return this.vault.workspaces.get(plan.workspaceId);
-  }
-
-  private sealEnvelope(space: string, epoch: number, key: Uint8Array, recipient: string, recipientBoxKey: Uint8Array): Uint8Array {
-    return sealEnvelope({ space, epoch, recipient, recipientBoxPublicKey: recipientBoxKey, key, sender: this.vault.identityKeys() });
-  }
-
-  /** Opens an envelope if it is sealed to this vault and signed by someone who managed the space; else undefined. */
-  private openEnvelope(view: MembershipView, epoch: number, sealed: Uint8Array): string | undefined {
-    try {
-      const history = MembershipHistory.replay(view.current.space, view.entries);
-      return toHex(openEnvelope(sealed, this.vault.identityKeys(), { space: view.current.space, epoch }, history).key);
-    } catch {
-      return undefined;
-    }
+  convertToTeam(workspaceIdOrName: string, relayUrl: string, confirmed: boolean): Promise<Workspace> {
+    return this.teams.convert(workspaceIdOrName, relayUrl, confirmed);
   }
 
   /** The members of a team workspace with their published names (refreshed from the relay when reachable). */
-  async members(workspaceIdOrName: string): Promise<Member[]> {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    await this.refresh(workspace.id).catch(() => undefined);
-    const view = this.spaces.view(workspace.id);
-    const directory = this.spaces.index(workspace.id).members ?? {};
-    return [...view.current.members].map(([account, role]) => {
-      const entry = directory[account];
-      return { account, role, isMe: account === this.account, ...(entry ? { username: entry.username, displayName: entry.displayName } : {}) };
-    });
-  }
-
-  /** Pulls the membership log and keys of one workspace (used before changing membership). */
-  private async refresh(workspaceId: string): Promise<RelayClient> {
-    const client = await this.connections.client(this.spaces.get(workspaceId).relay);
-    await this.queues.run(workspaceId, async () => {
-      await this.refreshMembership(workspaceId, client);
-      await this.refreshKeys(workspaceId, client);
-      await this.accountDeletion.afterMembership(workspaceId, client);
-      await this.pullDoc(workspaceId, INDEX_DOC, client);
-    });
-    return client;
-  }
-
-  private async profileOf(workspaceId: string, username: string, client: RelayClient): Promise<{ account: string; username: string; displayName: string; boxPublicKey: string }> {
-    const members = this.spaces.index(workspaceId).members ?? {};
-    for (const [account, entry] of Object.entries(members)) if (entry.username === username) return { account, ...entry };
-    const found = await client.lookup(username);
-    return { account: found.account, username: found.username, displayName: found.displayName, boxPublicKey: found.boxPublicKey };
-  }
-
-  /**
-   * Appends a membership entry built on the newest log, rebuilding it (and the key epoch it starts,
-   * when `rotation` is given) if another member's entry got in first.
-   */
-  private async appendEntry(
-    workspaceId: string,
-    client: RelayClient,
-    action: MembershipAction,
-    subject: string,
-    role: Role | null,
-    rotation?: (view: MembershipView) => { epoch: number; sealed: Array<{ recipient: string; envelope: Uint8Array }> },
-  ): Promise<void> {
-    const keys = this.vault.identityKeys();
-    for (let attempt = 0; ; attempt++) {
-      const view = this.spaces.view(workspaceId);
-      const entry = signMembershipEntry(nextEntry(view.current, { actor: this.account, action, subject, role }), keys.signSecretKey);
-      try {
-        await client.appendMembership(entry, rotation?.(view));
-        // After leaving, the relay no longer shows this account the log.
-        if (!(action === 'remove' && subject === this.account)) await this.refreshMembership(workspaceId, client);
-        return;
-      } catch (error) {
-        // Someone else changed the membership meanwhile: catch up and build the entry again.
-        if (!isHearthError(error, 'CONFLICT') || attempt >= 3) throw error;
-        await this.refreshMembership(workspaceId, client);
-      }
-    }
+  members(workspaceIdOrName: string): Promise<Member[]> {
+    return this.memberList.list(workspaceIdOrName);
   }
 
   /** Adds a registered user as a member with `role` and gives them every key epoch this vault holds. */
-  async invite(workspaceIdOrName: string, username: string, role: Role): Promise<Member> {
-    if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const client = await this.refresh(workspace.id);
-    // The role first: someone who may not invite learns nothing about which usernames exist.
-    this.permissions.assertManager(workspace.id, undefined, role);
-    const profile = await this.profileOf(workspace.id, username, client);
-    if (this.spaces.view(workspace.id).role(profile.account)) throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
-    await this.queues.run(workspace.id, async () => {
-      await this.appendEntry(workspace.id, client, 'add', profile.account, role);
-      const boxKey = fromBase64Url(profile.boxPublicKey);
-      for (const [epoch, key] of Object.entries(this.spaces.get(workspace.id).epochKeys)) {
-        await client.putEnvelopes(workspace.id, Number(epoch), [{ recipient: profile.account, envelope: this.sealEnvelope(workspace.id, Number(epoch), fromHex(key), profile.account, boxKey) }]);
-      }
-      this.spaces.changeIndex(workspace.id, (d) => {
-        d.members[profile.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: profile.boxPublicKey };
-      });
-      this.vault.audit.record('member.invited', `${workspace.id}/${username}`);
-      await this.push(workspace.id, client);
-    });
-    return { account: profile.account, username: profile.username, displayName: profile.displayName, role, isMe: false };
+  invite(workspaceIdOrName: string, username: string, role: Role): Promise<Member> {
+    return this.memberList.invite(workspaceIdOrName, username, role);
   }
 
-  async setRole(workspaceIdOrName: string, username: string, role: Role): Promise<void> {
-    if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const client = await this.refresh(workspace.id);
-    const profile = await this.profileOf(workspace.id, username, client);
-    const from = this.spaces.view(workspace.id).role(profile.account);
-    if (!from) throw new HearthError('NOT_FOUND', `${username} is not a member of this workspace; add them with \`hearth member add\`.`);
-    if (from === role) return;
-    this.permissions.assertManager(workspace.id, from, role);
-    await this.queues.run(workspace.id, () => this.appendEntry(workspace.id, client, 'change_role', profile.account, role));
-    this.vault.audit.record('member.role_changed', `${workspace.id}/${username}:${role}`);
+  setRole(workspaceIdOrName: string, username: string, role: Role): Promise<void> {
+    return this.memberList.setRole(workspaceIdOrName, username, role);
   }
 
-  /**
-   * Removes a member and, in the same step, starts a new key epoch: a fresh key sealed to every
-   * remaining member travels in the same frame as the removal entry and the relay stores both or
-   * neither, so no write after the removal can be made under a key the removed member holds (S4),
-   * and two managers removing people at once each get their own epoch (the second rebuilds its
-   * entry and key on the first's). Pulls everything first so that the removed member's last
-   * accepted edits are here.
-   */
-  async removeMember(workspaceIdOrName: string, username: string): Promise<void> {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const client = await this.refresh(workspace.id);
-    await this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
-    const profile = await this.profileOf(workspace.id, username, client);
-    const from = this.spaces.view(workspace.id).role(profile.account);
-    if (!from) throw new HearthError('NOT_FOUND', `${username} is not a member of this workspace.`);
-    if (profile.account === this.account) throw new HearthError('BAD_REQUEST', 'To leave a workspace yourself, use leave, not remove.');
-    this.permissions.assertManager(workspace.id, from, undefined);
-    await this.queues.run(workspace.id, async () => {
-      let rotated: { epoch: number; key: Uint8Array } | undefined;
-      await this.appendEntry(workspace.id, client, 'remove', profile.account, null, (view) => {
-        const epoch = view.currentEpoch + 1;
-        const key = randomKey();
-        const directory = this.spaces.index(workspace.id).members ?? {};
-        const sealed: Array<{ recipient: string; envelope: Uint8Array }> = [];
-        for (const account of view.current.members.keys()) {
-          if (account === profile.account) continue;
-          let boxKey = directory[account]?.boxPublicKey;
-          if (!boxKey && account === this.account) boxKey = toBase64Url(this.vault.identityKeys().boxPublicKey);
-          if (!boxKey) throw new HearthError('CONFLICT', `The member ${account} has no published key in this workspace's directory yet; sync and try again.`);
-          sealed.push({ recipient: account, envelope: this.sealEnvelope(workspace.id, epoch, key, account, fromBase64Url(boxKey)) });
-        }
-        rotated = { epoch, key };
-        return { epoch, sealed };
-      });
-      // The relay keeps this vault's envelope too; holding the key here spares the round trip.
-      const state = this.spaces.get(workspace.id);
-      this.spaces.put(workspace.id, { ...state, epochKeys: { ...state.epochKeys, [rotated!.epoch]: toHex(rotated!.key) } });
-      this.spaces.changeIndex(workspace.id, (d) => {
-        delete d.members[profile.account];
-      });
-      this.vault.audit.record('member.removed', `${workspace.id}/${username}`);
-      await this.push(workspace.id, client);
-    });
+  /** Removes a member and starts a new key epoch in the same step (S4); see Members.remove. */
+  removeMember(workspaceIdOrName: string, username: string): Promise<void> {
+    return this.memberList.remove(workspaceIdOrName, username);
   }
 
   /** Makes another member the Owner; this vault's account stays on as Admin (the shared role rules). */
-  async transferOwnership(workspaceIdOrName: string, username: string): Promise<void> {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const client = await this.refresh(workspace.id);
-    this.permissions.assertOwner(workspace, 'transfer its ownership');
-    const profile = await this.profileOf(workspace.id, username, client);
-    if (!this.spaces.view(workspace.id).role(profile.account)) throw new HearthError('NOT_FOUND', `${username} is not a member; add them first.`);
-    await this.queues.run(workspace.id, () => this.appendEntry(workspace.id, client, 'transfer', profile.account, 'owner'));
-    this.vault.audit.record('member.role_changed', `${workspace.id}/${username}:owner`);
+  transferOwnership(workspaceIdOrName: string, username: string): Promise<void> {
+    return this.memberList.transferOwnership(workspaceIdOrName, username);
   }
 
-  /**
-   * Leaves a team workspace: this vault's account is removed from the space and the local copy is
-   * deleted with its key. (The remaining members keep the current key epoch: leaving is voluntary,
-   * unlike a removal, which rotates it.)
-   */
-  async leave(workspaceIdOrName: string): Promise<void> {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const client = await this.refresh(workspace.id);
-    await this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, false));
-    await this.queues.run(workspace.id, () => this.appendEntry(workspace.id, client, 'remove', this.account, null));
-    // Its documents leave this device, so the shares this vault made of them end too.
-    await this.endOwnShares(this.spaces.docsOf(workspace.id));
-    this.spaces.forget(workspace.id);
+  /** Leaves a team workspace: this account is removed from the space and the local copy is deleted with its key. */
+  leave(workspaceIdOrName: string): Promise<void> {
+    return this.teams.leave(workspaceIdOrName);
   }
 
   /** Deletes a team workspace on the relay (Owner only) and then here. */
-  async deleteTeamWorkspace(workspaceIdOrName: string): Promise<void> {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const client = await this.refresh(workspace.id);
-    this.permissions.assertOwner(workspace, 'delete it');
-    await this.queues.run(workspace.id, () => client.deleteSpace(workspace.id));
-    await this.endOwnShares(this.spaces.docsOf(workspace.id));
-    this.spaces.forget(workspace.id);
+  deleteTeamWorkspace(workspaceIdOrName: string): Promise<void> {
+    return this.teams.delete(workspaceIdOrName);
   }
 
   /**
@@ -500,7 +316,7 @@ export class SyncEngine {
         const client = await this.connections.client(state.relay);
         await this.queues.run(row.id, async () => {
           try {
-            if (share.received) await this.appendEntry(row.id, client, 'remove', this.account, null);
+            if (share.received) await this.membership.appendEntry(row.id, client, 'remove', this.account, null);
             else await client.deleteSpace(row.id);
           } catch (error) {
             // Already gone there, or this vault was removed meanwhile: nothing left to end.
@@ -556,7 +372,7 @@ export class SyncEngine {
     const view = MembershipView.replay(space, await client.getMembership(space, 0));
     const epochKeys: Record<string, string> = {};
     for (const { epoch, envelope } of await client.getEnvelopes(space)) {
-      const key = this.openEnvelope(view, epoch, envelope);
+      const key = this.membership.openEnvelope(view, epoch, envelope);
       if (key) epochKeys[epoch] = key;
     }
     let index = emptyIndex();
@@ -687,41 +503,17 @@ export class SyncEngine {
       if (plan.leavesDevice && !options.confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
       space = await this.createShareSpace(documentId, plan.relay);
     }
-    return this.invite(space, username, role);
+    return this.memberList.invite(space, username, role);
   }
 
   private async createShareSpace(documentId: string, relayUrl: string): Promise<string> {
-    if (!this.vault.syncState.relay(relayUrl)?.account) await this.register(relayUrl);
+    if (!this.connections.hasAccount(relayUrl)) await this.register(relayUrl);
     const client = await this.connections.client(relayUrl);
-    const keys = this.vault.identityKeys();
     const id = newId();
-    await client.createSpace(keys, id, 'document');
-    const view = MembershipView.replay(id, await client.getMembership(id, 0));
-    const key = randomKey();
-    await client.putEnvelopes(id, 0, [{ recipient: this.account, envelope: this.sealEnvelope(id, 0, key, this.account, keys.boxPublicKey) }]);
-    const profile = this.vault.profile;
-    const title = this.vault.documents.summary(documentId).title;
-    const index = A.change(newIndex(title), (d) => {
-      d.members[this.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: toBase64Url(keys.boxPublicKey) };
-    });
-    this.vault.transaction(() => {
+    await this.membership.found(client, id, 'document', relayUrl, this.vault.documents.summary(documentId).title, () => {
       this.vault.workspaces.createShareSpace(id, relayUrl, documentId);
-      this.spaces.register(
-        id,
-        {
-          relay: relayUrl,
-          epochKeys: { 0: toHex(key) },
-          membership: [...view.entries],
-          index: saveIndex(index),
-          paused: false,
-          share: { document: documentId, workspace: this.vault.documents.workspaceOf(documentId), received: false },
-        },
-        view,
-        index,
-      );
-      this.vault.syncState.enqueue(id, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
-      this.vault.syncState.putDocument(id, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
       this.vault.audit.record('document.shared', documentId);
+      return { share: { document: documentId, workspace: this.vault.documents.workspaceOf(documentId), received: false } };
     });
     // The index lists the document and the whole document goes up before anyone is invited.
     await this.queues.run(id, () => this.syncWorkspace(id, client, this.running));
@@ -742,7 +534,7 @@ export class SyncEngine {
    * and its key rotates in the same step, so nothing written afterwards is readable to them (S4).
    */
   async unshareDocument(documentId: string, username: string): Promise<void> {
-    await this.removeMember(this.sharedSpace(documentId), username);
+    await this.memberList.remove(this.sharedSpace(documentId), username);
     this.vault.audit.record('document.unshared', `${documentId}/${username}`);
   }
 
@@ -751,7 +543,7 @@ export class SyncEngine {
     this.vault.documents.summary(documentId);
     const space = this.spaces.ownShareOf(documentId) ?? this.spaces.sharesOf(documentId)[0]?.space;
     if (!space) return [];
-    return this.members(space);
+    return this.memberList.list(space);
   }
 
   /** Forgets a share space here; with `deleteCopy`, also the received document (its sharer deleted it). */
@@ -788,7 +580,7 @@ export class SyncEngine {
       return { waitsForRelay: true };
     }
     if (this.spaces.isTeam(holder)) {
-      const client = await this.refresh(holder);
+      const client = await this.membership.refresh(holder);
       this.assertCan(holder, 'delete', documentId);
       await this.queues.run(holder, async () => {
         this.vault.syncState.forgetDocument(holder, documentId);
@@ -969,7 +761,7 @@ export class SyncEngine {
       this.vault.files.delete(fileId);
       return { waitsForRelay: true };
     }
-    const client = await this.refresh(workspaceId);
+    const client = await this.membership.refresh(workspaceId);
     this.assertCan(workspaceId, 'delete');
     await this.queues.run(workspaceId, async () => {
       this.spaces.changeIndex(workspaceId, (d) => {
@@ -1185,7 +977,7 @@ export class SyncEngine {
     const added: Record<string, string> = {};
     for (const { epoch, envelope } of envelopes) {
       if (state.epochKeys[epoch]) continue;
-      const key = this.openEnvelope(this.spaces.view(workspaceId), epoch, envelope);
+      const key = this.membership.openEnvelope(this.spaces.view(workspaceId), epoch, envelope);
       if (key) added[epoch] = key;
     }
     if (Object.keys(added).length > 0) this.spaces.put(workspaceId, { ...state, epochKeys: { ...state.epochKeys, ...added } });
@@ -1523,7 +1315,7 @@ export class SyncEngine {
     this.captureAll(workspaceId);
     const removed = new HearthError('FORBIDDEN', `You were removed from ${this.spaces.name(workspaceId)}; what is on this device stays readable, nothing new arrives.`);
     try {
-      await this.refreshMembership(workspaceId, client);
+      await this.membership.refreshMembership(workspaceId, client);
     } catch (error) {
       if (this.spaces.shareOf(workspaceId) && isHearthError(error, 'NOT_FOUND')) {
         // The person who shared the document deleted it (and its space): the deletion reaches this copy too.
@@ -1534,7 +1326,7 @@ export class SyncEngine {
       throw isHearthError(error, 'FORBIDDEN') ? removed : error;
     }
     if (!this.spaces.view(workspaceId).role(this.account)) throw removed;
-    await this.refreshKeys(workspaceId, client);
+    await this.membership.refreshKeys(workspaceId, client);
     await this.accountDeletion.afterMembership(workspaceId, client);
     await this.reconcileLocalDeletions(workspaceId, client);
     let pushed = await this.push(workspaceId, client);
@@ -1616,8 +1408,8 @@ export class SyncEngine {
         // A change made under a membership state or key epoch this device has not seen yet (a peer
         // removed someone, or an account was deleted and the key rotated): catch up before judging it.
         if (seq > cursor && this.aheadOfMembership(workspaceId, bytes)) {
-          await this.refreshMembership(workspaceId, client);
-          await this.refreshKeys(workspaceId, client);
+          await this.membership.refreshMembership(workspaceId, client);
+          await this.membership.refreshKeys(workspaceId, client);
           await this.accountDeletion.afterMembership(workspaceId, client);
         }
         if (seq === cursor + 1) this.receive(workspaceId, documentId, seq, bytes);
@@ -1812,13 +1604,13 @@ export class SyncEngine {
     const client = await this.connections.client(space.relay);
     await this.queues.run(workspace.id, async () => {
       try {
-        await this.refreshMembership(workspace.id, client);
+        await this.membership.refreshMembership(workspace.id, client);
       } catch (error) {
         if (!isHearthError(error, 'FORBIDDEN')) throw error;
         this.board.set(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
         return;
       }
-      await this.refreshKeys(workspace.id, client);
+      await this.membership.refreshKeys(workspace.id, client);
       await this.accountDeletion.afterMembership(workspace.id, client);
     });
   }
@@ -1871,7 +1663,7 @@ export class SyncEngine {
             return undefined; // an index not synced yet: the account id stands in for the name
           }
         },
-        learnMembership: (workspaceId) => void this.refresh(workspaceId).catch(() => undefined),
+        learnMembership: (workspaceId) => void this.membership.refresh(workspaceId).catch(() => undefined),
       },
       this.presenceOptions,
     );
@@ -1906,8 +1698,8 @@ export class SyncEngine {
       putSpace: (workspaceId, state) => this.spaces.put(workspaceId, state),
       index: (workspaceId) => this.spaces.index(workspaceId),
       changeIndex: (workspaceId, fn) => this.spaces.changeIndex(workspaceId, fn),
-      sealEnvelope: (space, epoch, key, recipient, boxKey) => this.sealEnvelope(space, epoch, key, recipient, boxKey),
-      refreshKeys: (workspaceId, client) => this.refreshKeys(workspaceId, client),
+      sealForMembers: (space, accounts, epoch, key, whenMissing) => this.membership.sealForMembers(space, accounts, epoch, key, whenMissing),
+      refreshKeys: (workspaceId, client) => this.membership.refreshKeys(workspaceId, client),
       finalSync: (workspaceId, client) => this.queues.run(workspaceId, () => this.syncWorkspace(workspaceId, client, false)).then(() => undefined),
       teamWorkspaces: () => this.vault.syncState.spaceIds().flatMap((id) => {
         const state = this.spaces.state(id);
@@ -1969,7 +1761,7 @@ export class SyncEngine {
           name: this.spaces.shareOf(space) ? `the shared document ${this.vault.documents.summary(documentId).title}` : this.vault.workspaces.get(space).name,
         })),
       currentRole: async (space) => {
-        await this.refresh(space);
+        await this.membership.refresh(space);
         return this.spaces.view(space).role(this.account);
       },
       client: (url) => this.connections.client(url),
