@@ -32,20 +32,17 @@
 import * as A from '@automerge/automerge';
 import WebSocket from 'ws';
 import type { SharePlan, SyncStatus, SyncWarning, TeamInvitation, TeamMember as Member } from '../../common/api/contract.ts';
-import { equalBytes, fromHex, hash, newId, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
+import { fromHex, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
-import { openChange, parseChange, sealChange, verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
+import { openChange } from '../../common/protocol/change.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
-import { canDeleteContent, canManageMembers, canPush, canWriteContent, Roles, withArticle, type Role } from '../../common/roles.ts';
-import type { CommentRecord } from '../vault/comments.ts';
-import type { DocumentContent } from '../vault/documents.ts';
-import type { OutboxEntry } from '../vault/sync-state.ts';
+import { canDeleteContent, canManageMembers, canWriteContent, Roles, withArticle, type Role } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import { downloadFile, uploadFile } from './files.ts';
 import { MembershipView } from './membership-view.ts';
-import { decodeChanges, decodeComment, decodeSnapshot, encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
+import { decodeChanges } from './payload.ts';
 import { emptyIndex, INDEX_DOC, type IndexDoc } from './workspace-index.ts';
 import { assertLinkOnConfiguredRelay, openPublicLink, PublicLinks, type LinkInfo, type OpenedLink, type PendingLinkRevocation } from './links.ts';
 import { AccountDeletion, type AccountDeletionOptions, type AccountDeletionResult } from './account.ts';
@@ -58,6 +55,11 @@ import { SpaceQueues } from './queues.ts';
 import { Members } from './members.ts';
 import { Membership } from './membership.ts';
 import { TeamWorkspaces, type TeamConversionPlan } from './team-workspaces.ts';
+import { Inbound, type RemoteChange } from './inbound.ts';
+
+export type { RemoteChange } from './inbound.ts';
+import { Outbox } from './outbox.ts';
+import { aheadOf, verifyAgainst } from './verify.ts';
 import { SpaceRegistry } from './spaces.ts';
 import { reasonOf, StatusBoard } from './status.ts';
 
@@ -108,8 +110,6 @@ function defaultSocket(url: string): WebSocketLike {
 export class SyncEngine {
   private readonly createSocket: (url: string) => WebSocketLike;
   private readonly backoff: { initialMs: number; maxMs: number };
-  private readonly maxBlobBytes: number;
-  private readonly snapshotEvery: number;
   private readonly spaces: SpaceRegistry;
   private readonly board: StatusBoard;
   private readonly connections: RelayConnections;
@@ -118,14 +118,12 @@ export class SyncEngine {
   private readonly membership: Membership;
   private readonly memberList: Members;
   private readonly teams: TeamWorkspaces;
+  private readonly outbox: Outbox;
+  private readonly inbound: Inbound;
   private readonly subscribed = new WeakMap<RelayClient, Set<string>>();
-  private readonly pushQueued = new Set<string>();
   private readonly remoteListeners = new Set<(change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void>();
-  /** Workspaces whose documents were compared with the handed-over heads since this engine started. */
-  private readonly reconciled = new Set<string>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly sleepers = new Set<() => void>();
-  private applyingRemote = false;
   private running = false;
 
   constructor(
@@ -134,8 +132,6 @@ export class SyncEngine {
   ) {
     this.createSocket = options.createSocket ?? defaultSocket;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.maxBlobBytes = options.maxBlobBytes ?? DEFAULT_MAX_BLOB;
-    this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     this.presenceOptions = options.presence ?? {};
     this.spaces = new SpaceRegistry(vault);
     this.board = new StatusBoard({
@@ -154,7 +150,42 @@ export class SyncEngine {
       queues: this.queues,
       client: (url) => this.connections.client(url),
       afterMembership: (spaceId, client) => this.accountDeletion.afterMembership(spaceId, client),
-      pullIndex: (spaceId, client) => this.pullDoc(spaceId, INDEX_DOC, client),
+      pullIndex: (spaceId, client) => this.inbound.pull(spaceId, INDEX_DOC, client),
+    });
+    this.outbox = new Outbox({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      status: this.board,
+      queues: this.queues,
+      maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB,
+      snapshotEvery: options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
+      isLive: () => this.running,
+      openClient: (url) => this.connections.open(url),
+      pushedNew: async (spaceId, documentId, client) => {
+        // A document this vault just created is not followed yet (the relay does not echo a push to
+        // its sender's index subscription): follow it now, so peers' edits to it arrive live.
+        if (this.running && !this.subscribed.get(client)?.has(`${spaceId}/${documentId}`)) {
+          await this.follow(spaceId, documentId, client);
+          await this.inbound.pull(spaceId, documentId, client);
+        }
+      },
+    });
+    this.inbound = new Inbound({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      status: this.board,
+      afterRemoteComment: (spaceId, record, signer) => this.accountDeletion.afterRemoteComment(spaceId, record, signer),
+      removed: (spaceId, documents, files) => {
+        for (const doc of documents) this.deleteLocally(spaceId, doc);
+        for (const file of files) {
+          const local = vault.files.has(file) ? vault.files.info(file) : undefined;
+          if (local?.workspaceId === spaceId) vault.files.delete(file);
+          if (this.spaces.state(spaceId)) this.markFile(spaceId, file, false);
+        }
+      },
+      forward: (spaceId, documentId) => this.outbox.forward(spaceId, documentId),
     });
     this.memberList = new Members({
       vault,
@@ -163,7 +194,7 @@ export class SyncEngine {
       permissions: this.permissions,
       membership: this.membership,
       queues: this.queues,
-      push: (spaceId, client) => this.push(spaceId, client),
+      push: (spaceId, client) => this.outbox.push(spaceId, client),
       syncSpace: (spaceId, client) => this.syncWorkspace(spaceId, client, false),
     });
     this.teams = new TeamWorkspaces({
@@ -177,7 +208,7 @@ export class SyncEngine {
       queues: this.queues,
       client: (url) => this.connections.client(url),
       isLive: () => this.running,
-      push: (spaceId, client) => this.push(spaceId, client),
+      push: (spaceId, client) => this.outbox.push(spaceId, client),
       syncSpace: (spaceId, client, follow) => this.syncWorkspace(spaceId, client, follow),
       ensureRelayLoop: (url) => this.ensureRelayLoop(url),
       endOwnShares: (documents) => this.endOwnShares(documents),
@@ -185,8 +216,12 @@ export class SyncEngine {
     this.unsubscribers.push(
       this.spaces.forgotten.on((spaceId) => this.board.forget(spaceId)),
       this.connections.connected.on(({ url, client }) => this.listen(url, client)),
-      vault.documents.subscribe((documentId, changes) => this.onLocalDocument(documentId, changes)),
-      vault.comments.subscribe((documentId) => this.onLocalComment(documentId)),
+      vault.documents.subscribe((documentId, changes) => {
+        if (!this.inbound.applying) this.outbox.documentChanged(documentId, changes);
+      }),
+      vault.comments.subscribe((documentId) => {
+        if (!this.inbound.applying) this.outbox.commentChanged(documentId);
+      }),
       vault.files.subscribe((info) => this.onLocalFile(info.workspaceId)),
       vault.documents.onDelete((_documentId, workspaceId) => this.onLocalDeletion(workspaceId)),
       vault.documents.onDelete((documentId) => this.onDocumentGone(documentId)),
@@ -379,7 +414,7 @@ export class SyncEngine {
     const { changes } = await client.pullAll(space, INDEX_DOC, 0);
     for (const { bytes } of changes) {
       try {
-        const change = this.verifyWith(view, space, INDEX_DOC, bytes);
+        const change = verifyAgainst(view, space, INDEX_DOC, bytes);
         const key = epochKeys[change.meta.epoch];
         const plain = key ? openChange(change, fromHex(key)) : undefined;
         if (plain) [index] = A.applyChanges(index, decodeChanges(plain));
@@ -587,7 +622,7 @@ export class SyncEngine {
         this.spaces.changeIndex(holder, (d) => {
           if (d.docs?.[documentId]) delete d.docs[documentId];
         });
-        await this.push(holder, client);
+        await this.outbox.push(holder, client);
         await client.deleteDoc(holder, documentId);
       });
     }
@@ -618,7 +653,7 @@ export class SyncEngine {
    * fetches it back where this role may not delete), as a full round would.
    */
   private onLocalDeletion(workspaceId: string): void {
-    if (this.applyingRemote || !this.running) return;
+    if (this.inbound.applying || !this.running) return;
     void this.endOrphanShares().then(() => this.reconcileLive(workspaceId));
   }
 
@@ -633,8 +668,8 @@ export class SyncEngine {
         if (!client) return; // the next round does it
         await this.reconcileLocalDeletions(space, client);
         await this.syncFiles(space, client);
-        await this.push(space, client);
-        for (const doc of this.spaces.indexedDocs(space)) if (!this.vault.documents.allIds().some((d) => d.id === doc)) await this.pullDoc(space, doc, client);
+        await this.outbox.push(space, client);
+        for (const doc of this.spaces.indexedDocs(space)) if (!this.vault.documents.allIds().some((d) => d.id === doc)) await this.inbound.pull(space, doc, client);
       }).catch((error) => this.board.set(space, { state: 'error', reason: reasonOf(error) }));
     }
   }
@@ -645,7 +680,7 @@ export class SyncEngine {
       const client = await this.connections.open(this.spaces.get(workspaceId).relay);
       if (!client) return; // the next round uploads it
       await this.syncFiles(workspaceId, client);
-      await this.push(workspaceId, client);
+      await this.outbox.push(workspaceId, client);
     }).catch((error) => this.board.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
   }
 
@@ -767,7 +802,7 @@ export class SyncEngine {
       this.spaces.changeIndex(workspaceId, (d) => {
         if (d.files?.[fileId]) delete d.files[fileId];
       });
-      await this.push(workspaceId, client);
+      await this.outbox.push(workspaceId, client);
       await client.fileDelete(workspaceId, fileId);
       this.vault.files.delete(fileId);
       this.markFile(workspaceId, fileId, false);
@@ -784,420 +819,6 @@ export class SyncEngine {
    */
   assertCan(workspaceIdOrName: string, kind: EditKind, documentId?: string): void {
     this.permissions.assertCan(workspaceIdOrName, kind, documentId);
-  }
-
-  // ---------------------------------------------------------------- capturing local changes
-
-  private onLocalDocument(documentId: string, changes: readonly Uint8Array[]): void {
-    if (this.applyingRemote) return;
-    for (const workspaceId of this.spaces.spacesOf(documentId)) {
-      if (!this.reconciled.has(workspaceId)) {
-        // First edit since this engine started: first queue anything a crash left behind (this edit included).
-        this.reconciled.add(workspaceId);
-        this.captureAll(workspaceId);
-      } else {
-        this.captureChanges(workspaceId, documentId, changes);
-      }
-      this.schedulePush(workspaceId);
-    }
-  }
-
-  /**
-   * Queues the changes a listener was just told about, without reading the document (which would
-   * force the vault to apply an editor's changes at once; see DocumentStore.appendChanges). The
-   * handed-over heads move past them: add each change, drop what it depends on.
-   */
-  private captureChanges(workspaceId: string, documentId: string, changes: readonly Uint8Array[]): void {
-    const state = this.spaces.documentState(workspaceId, documentId);
-    if (state.heads.length === 0 || changes.length === 0) {
-      this.captureDocument(workspaceId, documentId);
-      return;
-    }
-    const heads = new Set(state.heads);
-    for (const change of changes) {
-      const decoded = A.decodeChange(change);
-      for (const dep of decoded.deps) heads.delete(dep);
-      heads.add(decoded.hash!);
-    }
-    this.vault.syncState.transaction(() => {
-      if (!this.spaces.index(workspaceId).docs?.[documentId]) {
-        const createdAt = this.vault.documents.summary(documentId).createdAt;
-        this.spaces.changeIndex(workspaceId, (d) => {
-          if (!d.docs) d.docs = {};
-          d.docs[documentId] = { createdAt };
-        });
-      }
-      this.vault.syncState.enqueue(workspaceId, { documentId, kind: 'content', payload: encodeChanges([...changes]) });
-      this.vault.syncState.putDocument(workspaceId, documentId, { ...state, heads: [...heads].sort() });
-    });
-  }
-
-  private onLocalComment(documentId: string): void {
-    if (this.applyingRemote) return;
-    for (const workspaceId of this.spaces.spacesOf(documentId)) {
-      this.captureComments(workspaceId, documentId);
-      this.schedulePush(workspaceId);
-    }
-  }
-
-  /** Queues whatever the document has beyond the heads already handed over; lists new documents in the index. */
-  private captureDocument(workspaceId: string, documentId: string): number {
-    const doc = this.vault.documents.get(documentId);
-    const state = this.spaces.documentState(workspaceId, documentId);
-    const changes = state.heads.length === 0 ? A.getAllChanges(doc) : A.getChanges(A.view(doc, state.heads), doc);
-    if (changes.length === 0) return 0;
-    this.vault.syncState.transaction(() => {
-      if (!this.spaces.index(workspaceId).docs?.[documentId]) {
-        const createdAt = this.vault.documents.summary(documentId).createdAt;
-        this.spaces.changeIndex(workspaceId, (d) => {
-          if (!d.docs) d.docs = {};
-          d.docs[documentId] = { createdAt };
-        });
-      }
-      this.vault.syncState.enqueue(workspaceId, { documentId, kind: 'content', payload: encodeChanges(changes) });
-      this.vault.syncState.putDocument(workspaceId, documentId, { ...state, heads: A.getHeads(doc) });
-    });
-    return changes.length;
-  }
-
-  private captureComments(workspaceId: string, documentId: string): number {
-    const state = this.spaces.documentState(workspaceId, documentId);
-    const changed = this.vault.comments.records(documentId).filter((r) => state.comments[r.id] !== r.updatedAt);
-    if (changed.length === 0) return 0;
-    this.vault.syncState.transaction(() => {
-      const comments = { ...state.comments };
-      for (const record of changed) {
-        this.vault.syncState.enqueue(workspaceId, { documentId, kind: 'comment', payload: encodeComment(record) });
-        comments[record.id] = record.updatedAt;
-      }
-      // Re-read: capturing the comments may follow capturing the document in the same tick.
-      this.vault.syncState.putDocument(workspaceId, documentId, { ...this.spaces.documentState(workspaceId, documentId), comments });
-    });
-    return changed.length;
-  }
-
-  /** After a crash or edits made without the engine (the CLI): queue everything not yet handed over. */
-  private captureAll(workspaceId: string): void {
-    this.reconciled.add(workspaceId);
-    for (const id of this.spaces.docsOf(workspaceId)) {
-      this.captureDocument(workspaceId, id);
-      this.captureComments(workspaceId, id);
-    }
-  }
-
-  // ---------------------------------------------------------------- pushing
-
-  private schedulePush(workspaceId: string): void {
-    if (!this.running || this.pushQueued.has(workspaceId) || this.spaces.get(workspaceId).paused) return;
-    this.pushQueued.add(workspaceId);
-    this.board.set(workspaceId, {});
-    void this.queues.run(workspaceId, async () => {
-      this.pushQueued.delete(workspaceId);
-      const client = await this.connections.open(this.spaces.get(workspaceId).relay);
-      if (!client) return; // the reconnect loop pushes when the relay is back
-      await this.push(workspaceId, client);
-    }).catch((error) => this.board.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
-  }
-
-  /** Sends the outbox in order, coalescing consecutive entries of one document and kind into one blob. */
-  private async push(workspaceId: string, client: RelayClient): Promise<number> {
-    let pushed = 0;
-    const keys = this.vault.identityKeys();
-    for (;;) {
-      const queued = this.vault.syncState.outbox(workspaceId, 500);
-      if (queued.length === 0) break;
-      const view = this.spaces.view(workspaceId);
-      const role = view.role(this.account);
-      const epoch = view.currentEpoch;
-      const keyHex = this.spaces.get(workspaceId).epochKeys[epoch];
-      if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; changes wait in the outbox until it does.`);
-      const group = takeGroup(queued, this.maxBlobBytes);
-      const first = group[0]!;
-      if (!role || !canPush(role, first.kind)) {
-        // A change this role may not make never goes out; it stays in this vault's copy only.
-        this.vault.syncState.transaction(() => group.forEach((e) => this.vault.syncState.dequeue(e.seq)));
-        this.board.warn(workspaceId, first.documentId, 'FORBIDDEN', `${group.length} local ${first.kind} change(s) were not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
-        continue;
-      }
-      const payload = first.kind === 'content' ? joinChanges(group.map((e) => e.payload)) : first.payload;
-      // The same group always gets the same id, so a push retried after a lost answer is not stored twice.
-      const changeId = group.length === 1 ? first.changeId : toBase64Url(hash(utf8(group.map((e) => e.changeId).join(',')), 16));
-      const blob = sealChange(
-        { space: workspaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: this.account, id: changeId, at: Math.floor(Date.now()) },
-        payload,
-        fromHex(keyHex),
-        keys.signSecretKey,
-      );
-      await client.push(workspaceId, first.documentId, blob);
-      this.vault.syncState.transaction(() => {
-        for (const entry of group) this.vault.syncState.dequeue(entry.seq);
-        this.vault.syncState.markSeen(workspaceId, first.documentId, changeId);
-      });
-      pushed += group.length;
-      this.board.set(workspaceId, {});
-      // A document this vault just created is not followed yet (the relay does not echo a push to
-      // its sender's index subscription): follow it now, so peers' edits to it arrive live.
-      if (this.running && !this.subscribed.get(client)?.has(`${workspaceId}/${first.documentId}`)) {
-        await this.follow(workspaceId, first.documentId, client);
-        await this.pullDoc(workspaceId, first.documentId, client);
-      }
-    }
-    return pushed;
-  }
-
-  // ---------------------------------------------------------------- pulling and verifying
-
-  private async refreshMembership(workspaceId: string, client: RelayClient): Promise<void> {
-    const view = this.spaces.view(workspaceId);
-    // Ask from the last entry this device verified: the relay must still hold it, unchanged.
-    const overlap = await client.getMembership(workspaceId, view.current.nextSeq - 1);
-    const last = view.entries.at(-1);
-    const first = overlap[0];
-    if (last && (!first || first.seq !== last.seq || first.sig !== last.sig)) {
-      const message = !first
-        ? `the relay's membership log for this workspace ends before entry ${last.seq}, which this device already verified: it was rolled back. Nothing from it was used; distrust this relay until it is fixed.`
-        : `the relay's membership log for this workspace differs at entry ${last.seq} from the one this device verified (a forked log). Nothing from it was used; distrust this relay until it is fixed.`;
-      this.board.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', message);
-      throw new HearthError('RECORD_TAMPERED', `${this.spaces.name(workspaceId)}: ${message}`);
-    }
-    const more = overlap.slice(1);
-    if (more.length === 0) return;
-    let next: MembershipView;
-    try {
-      next = view.extend(more);
-    } catch (error) {
-      throw new HearthError('RECORD_TAMPERED', `The relay's membership log for this workspace does not verify (${reasonOf(error).message}); nothing from it was used. Distrust this relay until it is fixed.`);
-    }
-    this.spaces.setView(workspaceId, next);
-  }
-
-  private async refreshKeys(workspaceId: string, client: RelayClient): Promise<void> {
-    const state = this.spaces.get(workspaceId);
-    const envelopes = await client.getEnvelopes(workspaceId);
-    const added: Record<string, string> = {};
-    for (const { epoch, envelope } of envelopes) {
-      if (state.epochKeys[epoch]) continue;
-      const key = this.membership.openEnvelope(this.spaces.view(workspaceId), epoch, envelope);
-      if (key) added[epoch] = key;
-    }
-    if (Object.keys(added).length > 0) this.spaces.put(workspaceId, { ...state, epochKeys: { ...state.epochKeys, ...added } });
-  }
-
-  private verifyWith(view: MembershipView, space: string, doc: string, bytes: Uint8Array): ParsedChange {
-    let change: ParsedChange;
-    try {
-      change = verifyChange(bytes);
-    } catch (error) {
-      throw new HearthError('RECORD_TAMPERED', `a change that is not genuine (${reasonOf(error).message})`);
-    }
-    const { meta } = change;
-    if (meta.space !== space || meta.doc !== doc) throw new HearthError('RECORD_TAMPERED', 'a change that belongs to another document or workspace');
-    if (!view.hasHead(meta.head)) throw new HearthError('RECORD_TAMPERED', 'a change naming a membership state this workspace never had');
-    const role = view.roleAt(meta.head, meta.author);
-    if (!role || !canPush(role, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by ${role ? `a ${role}, who may not write it` : 'someone who was not a member'}`);
-    const now = view.role(meta.author);
-    if (!now || !canPush(now, meta.kind)) {
-      // What a member wrote while allowed stays after they lose the right (demoted, removed, or their
-      // account deleted): a later joiner gets the same history as everyone else. What they signed
-      // after the entry that took the right is refused. (The relay refuses such pushes as well; only
-      // a relay colluding with that member could offer one backdated, which this cannot tell.)
-      const lostAt = view.lostAt(meta.author, (r) => r !== undefined && canPush(r, meta.kind));
-      if (lostAt === undefined || meta.at > lostAt) {
-        throw new HearthError('FORBIDDEN', `a ${meta.kind} change by someone who ${now ? `is now a ${now}` : 'has been removed'} and may no longer write it`);
-      }
-    }
-    if (meta.epoch !== view.epochAt(meta.head)) throw new HearthError('RECORD_TAMPERED', `a change sealed under key epoch ${meta.epoch}, not the epoch of the membership state it names`);
-    return change;
-  }
-
-  /** Pulls one document's changes after the cursor and verifies and applies each in order. */
-  private async pullDoc(workspaceId: string, documentId: string, client: RelayClient): Promise<{ applied: number; refused: number }> {
-    const start = this.spaces.documentState(workspaceId, documentId).cursor;
-    const page = await client.pullAll(workspaceId, documentId, start);
-    let applied = 0;
-    let refused = 0;
-    let previous = start;
-    if (page.snapshot) {
-      // Everything up to `covers` in one encrypted, signed blob; the relay dropped those changes.
-      if (page.snapshot.covers <= start) {
-        refused++;
-        this.refuse(workspaceId, documentId, page.snapshot.covers, page.snapshot.bytes, new HearthError('RECORD_TAMPERED', `a snapshot covering ${page.snapshot.covers}, which this device had already passed`), false);
-      } else if (this.receive(workspaceId, documentId, page.snapshot.covers, page.snapshot.bytes, 'snapshot')) applied++;
-      else refused++;
-      previous = Math.max(previous, page.snapshot.covers);
-    }
-    if (page.latest < start) {
-      this.board.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document, but this device already received up to ${start}: it rolled back or lost changes.`);
-    }
-    const last = page.changes.at(-1)?.seq ?? previous;
-    if (last < page.latest) {
-      this.board.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document but delivered only up to ${last}: it withholds changes.`);
-    }
-    let expected = previous + 1;
-    const delivered = new Map<number, Uint8Array>();
-    for (const { seq, bytes } of page.changes) {
-      if (seq > expected) {
-        this.board.warn(workspaceId, documentId, 'RECORD_TAMPERED', `the relay skipped change${seq - expected > 1 ? `s ${expected}–${seq - 1}` : ` ${expected}`} of a document: it withholds changes.`);
-      }
-      expected = Math.max(expected, seq + 1);
-      // Paging may hand the same change out twice; only a different blob under a used number is an attack.
-      const earlier = delivered.get(seq);
-      if (earlier && equalBytes(earlier, bytes)) continue;
-      delivered.set(seq, bytes);
-      if (seq <= previous) {
-        refused++;
-        this.refuse(workspaceId, documentId, seq, bytes, new HearthError('RECORD_TAMPERED', `changes out of order (sequence ${seq} after ${previous})`), false);
-        continue;
-      }
-      previous = seq;
-      if (this.receive(workspaceId, documentId, seq, bytes)) applied++;
-      else refused++;
-    }
-    return { applied, refused };
-  }
-
-  /** Verifies, decrypts and applies one change; false when it was refused (and quarantined). */
-  private receive(workspaceId: string, documentId: string, seq: number, bytes: Uint8Array, as: 'change' | 'snapshot' = 'change'): boolean {
-    let change: ParsedChange;
-    let plaintext: Uint8Array;
-    try {
-      // This vault's own change coming back (pulled after a push): genuine, signed by this vault and
-      // already here; skipped before the role checks, which would refuse it once this vault's role was lowered.
-      // Looked at unverified first, so each change's signature is checked once: here for our own, in verifyWith otherwise.
-      const claimed = unverifiedMeta(bytes);
-      if (claimed?.author === this.account && claimed.space === workspaceId && claimed.doc === documentId && this.vault.syncState.hasSeen(workspaceId, documentId, claimed.id) && ownChange(bytes)) {
-        this.advance(workspaceId, documentId, seq);
-        return true;
-      }
-      change = this.verifyWith(this.spaces.view(workspaceId), workspaceId, documentId, bytes);
-      if ((change.meta.kind === 'snapshot') !== (as === 'snapshot')) throw new HearthError('RECORD_TAMPERED', as === 'snapshot' ? 'a change passed off as a snapshot' : 'a snapshot passed off as a change');
-      if (this.vault.syncState.hasSeen(workspaceId, documentId, change.meta.id)) {
-        if (change.meta.author === this.account) {
-          this.advance(workspaceId, documentId, seq);
-          return true; // our own change coming back
-        }
-        throw new HearthError('RECORD_TAMPERED', 'a change delivered a second time (a replay)');
-      }
-      const key = this.spaces.get(workspaceId).epochKeys[change.meta.epoch];
-      if (!key) throw new HearthError('RECORD_TAMPERED', `a change under key epoch ${change.meta.epoch}, whose key this device was never given`);
-      const opened = openChange(change, fromHex(key));
-      if (!opened) throw new HearthError('RECORD_TAMPERED', 'a change whose ciphertext does not decrypt (altered bytes)');
-      plaintext = opened;
-    } catch (error) {
-      this.refuse(workspaceId, documentId, seq, bytes, error);
-      return false;
-    }
-    try {
-      this.apply(workspaceId, documentId, change, plaintext, seq);
-      return true;
-    } catch (error) {
-      this.refuse(workspaceId, documentId, seq, bytes, error);
-      return false;
-    }
-  }
-
-  private advance(workspaceId: string, documentId: string, seq: number): void {
-    const state = this.spaces.documentState(workspaceId, documentId);
-    if (seq > state.cursor) this.vault.syncState.putDocument(workspaceId, documentId, { ...state, cursor: seq });
-  }
-
-  private refuse(workspaceId: string, documentId: string, seq: number, bytes: Uint8Array, error: unknown, advance = true): void {
-    const { code, message } = reasonOf(error);
-    this.vault.syncState.transaction(() => {
-      this.vault.syncState.quarantine(workspaceId, { documentId, relaySeq: seq, code, reason: message, at: Date.now(), bytes });
-      if (advance) this.advance(workspaceId, documentId, seq);
-    });
-    this.board.warn(workspaceId, documentId, code === 'FORBIDDEN' ? 'FORBIDDEN' : 'RECORD_TAMPERED', `The relay delivered ${message}; it was not applied and is kept aside.`);
-  }
-
-  /** Applies a verified change, records its id and the cursor, all in one transaction. */
-  private apply(workspaceId: string, documentId: string, change: ParsedChange, plaintext: Uint8Array, seq: number): void {
-    const { meta } = change;
-    let deleted: string[] = [];
-    let deletedFiles: string[] = [];
-    this.applyingRemote = true;
-    try {
-      this.vault.syncState.transaction(() => {
-        const state = this.spaces.documentState(workspaceId, documentId);
-        let heads = state.heads;
-        const comments = { ...state.comments };
-        const snapshot = meta.kind === 'snapshot' ? decodeSnapshot(plaintext) : undefined;
-        const automergeChanges = () => (snapshot ? snapshotChanges(snapshot.documentBytes) : decodeChanges(plaintext));
-        if (documentId === INDEX_DOC) {
-          if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
-          const before = this.spaces.index(workspaceId);
-          // On a clone: a refused change must leave the index as it was (applyChanges retires `before`).
-          const [next] = A.applyChanges(A.clone(before), automergeChanges());
-          // A document dropped from the index was deleted; only a role that may delete content can do that.
-          deleted = Object.keys(before.docs ?? {}).filter((d) => !next.docs?.[d]);
-          deletedFiles = Object.keys(before.files ?? {}).filter((f) => !next.files?.[f]);
-          const signer = this.spaces.view(workspaceId).roleAt(meta.head, meta.author);
-          if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
-            throw new HearthError(
-              'FORBIDDEN',
-              `a deletion of ${deleted.length} document(s) and ${deletedFiles.length} file(s) by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`,
-            );
-          }
-          this.spaces.setIndex(workspaceId, next);
-          heads = A.getHeads(next);
-        } else if (meta.kind !== 'comment') {
-          heads = this.applyContent(workspaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
-          // The snapshot's author vouches for the comments in it (they were verified when it took them in).
-          for (const record of snapshot?.comments ?? []) {
-            this.applyComment(workspaceId, documentId, record, undefined);
-            this.accountDeletion.afterRemoteComment(workspaceId, record, undefined);
-            comments[record.id] = Math.max(comments[record.id] ?? 0, record.updatedAt);
-          }
-        } else {
-          const record = decodeComment(plaintext);
-          // An Owner or Admin passing on comments between a workspace and a shared document's space vouches for them.
-          const signer = this.spaces.view(workspaceId).roleAt(meta.head, meta.author);
-          this.applyComment(workspaceId, documentId, record, signer && canManageMembers(signer) && record.author !== this.spaces.index(workspaceId).members?.[meta.author]?.username ? undefined : meta.author);
-          this.accountDeletion.afterRemoteComment(workspaceId, record, meta.author);
-          comments[record.id] = record.updatedAt;
-        }
-        this.vault.syncState.markSeen(workspaceId, documentId, meta.id);
-        this.vault.syncState.putDocument(workspaceId, documentId, {
-          cursor: Math.max(seq, state.cursor),
-          heads,
-          comments,
-          ...(meta.kind === 'snapshot' ? { snapshotAt: seq } : state.snapshotAt !== undefined ? { snapshotAt: state.snapshotAt } : {}),
-        });
-      });
-    } finally {
-      this.applyingRemote = false;
-    }
-    for (const doc of deleted) this.deleteLocally(workspaceId, doc);
-    for (const file of deletedFiles) {
-      const local = this.vault.files.has(file) ? this.vault.files.info(file) : undefined;
-      if (local?.workspaceId === workspaceId) this.vault.files.delete(file);
-      if (this.spaces.state(workspaceId)) this.markFile(workspaceId, file, false);
-    }
-    if (documentId !== INDEX_DOC) this.forward(workspaceId, documentId);
-    const remote = { workspaceId, documentId, kind: documentId === INDEX_DOC ? ('index' as const) : meta.kind };
-    for (const listener of this.remoteListeners) {
-      try {
-        listener(remote);
-      } catch {
-        // A listener's trouble is not the change's: it is applied and recorded.
-      }
-    }
-  }
-
-  /**
-   * A document that travels through several spaces (a team workspace's document also shared with
-   * people outside it) passes what arrived through one space on to the others, signed by this vault.
-   */
-  private forward(fromSpace: string, documentId: string): void {
-    if (!this.vault.documents.has(documentId)) return;
-    for (const space of this.spaces.spacesOf(documentId)) {
-      if (space === fromSpace) continue;
-      const role = this.spaces.view(space).role(this.account);
-      if (!role || !canWriteContent(role)) continue;
-      this.captureDocument(space, documentId);
-      this.captureComments(space, documentId);
-      this.schedulePush(space);
-    }
   }
 
   /**
@@ -1219,7 +840,7 @@ export class SyncEngine {
         this.spaces.changeIndex(spaceId, (d) => {
           if (d.docs?.[doc]) delete d.docs[doc];
         });
-        await this.push(spaceId, client);
+        await this.outbox.push(spaceId, client);
         await client.deleteDoc(spaceId, doc);
       } else if (!share) {
         this.board.warn(spaceId, doc, 'FORBIDDEN', `a document deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete documents in this workspace.`);
@@ -1242,66 +863,6 @@ export class SyncEngine {
     }
   }
 
-  private applyContent(workspaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {
-    const share = this.spaces.shareOf(workspaceId);
-    if (share && documentId !== share.document) throw new HearthError('RECORD_TAMPERED', 'a change to another document than the one shared in this space');
-    const holder = share ? share.workspace : workspaceId;
-    const exists = this.vault.documents.has(documentId);
-    if (exists) {
-      if (this.vault.documents.workspaceOf(documentId) !== holder) throw new HearthError('RECORD_TAMPERED', 'a change to a document of another workspace');
-      const changes = 'snapshot' in content ? snapshotChanges(content.snapshot) : content.changes;
-      const doc = this.vault.documents.get(documentId);
-      const has = (hash: string) => A.getMissingDeps(doc, [hash]).length === 0;
-      const fresh: Uint8Array[] = [];
-      const inBatch = new Set<string>();
-      for (const change of changes) {
-        let decoded: A.DecodedChange;
-        try {
-          decoded = A.decodeChange(change);
-        } catch (cause) {
-          throw new HearthError('BAD_REQUEST', 'malformed document changes', { cause });
-        }
-        if (has(decoded.hash!)) continue; // already here (a snapshot overlaps what this device has)
-        // The relay hands changes out in the order they were pushed, which is causal; a change whose
-        // history is missing was withheld or reordered, and would sit invisible in the document.
-        if (!decoded.deps.every((dep) => inBatch.has(dep) || has(dep))) throw new HearthError('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
-        inBatch.add(decoded.hash!);
-        fresh.push(change);
-      }
-      if (fresh.length === 0) return A.getHeads(doc);
-      return A.getHeads(this.vault.documents.applyChanges(documentId, fresh));
-    }
-    // New here: the document is built once and stored as it came (a snapshot's bytes are already its save).
-    let doc: A.Doc<DocumentContent>;
-    try {
-      doc = 'snapshot' in content ? A.load<DocumentContent>(content.snapshot) : A.applyChanges(A.init<DocumentContent>(), content.changes)[0];
-    } catch (cause) {
-      throw new HearthError('BAD_REQUEST', 'snapshot' in content ? 'a snapshot that is not a readable document' : 'malformed document changes', { cause });
-    }
-    if (A.getHeads(doc).length === 0) throw new HearthError('RECORD_TAMPERED', 'changes to a document whose beginning is missing');
-    if (A.getMissingDeps(doc, []).length > 0) throw new HearthError('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
-    this.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined);
-    return A.getHeads(doc);
-  }
-
-  private applyComment(workspaceId: string, documentId: string, record: CommentRecord, author: string | undefined): void {
-    if (record.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment filed under another document');
-    if (!this.vault.documents.has(documentId)) throw new HearthError('CONFLICT', 'a comment on a document this device does not have');
-    const directory = this.spaces.index(workspaceId).members ?? {};
-    const username = author === undefined ? undefined : directory[author]?.username;
-    const existing = this.vault.comments.records(documentId).find((r) => r.id === record.id);
-    if (!existing) {
-      // A new comment must be in its signer's own name.
-      if (username && record.author !== username) throw new HearthError('FORBIDDEN', `a comment signed by ${username} but written in the name of ${record.author}`);
-      this.vault.comments.adopt(record);
-      return;
-    }
-    if (record.updatedAt <= existing.updatedAt) return;
-    // Someone else may resolve or reopen a thread, but only its author may change what it says.
-    if (record.text !== existing.text && author !== undefined && username !== existing.author) throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
-    this.vault.comments.replace({ ...existing, text: record.text, resolved: record.resolved, updatedAt: record.updatedAt });
-  }
-
   // ---------------------------------------------------------------- rounds, live sync, status
 
   /** One full exchange for a workspace: capture, membership, keys, push, pull everything, push again. */
@@ -1312,7 +873,7 @@ export class SyncEngine {
       return { pushed: 0, applied: 0, refused: 0 };
     }
     this.board.set(workspaceId, { state: 'syncing' });
-    this.captureAll(workspaceId);
+    this.outbox.captureAll(workspaceId);
     const removed = new HearthError('FORBIDDEN', `You were removed from ${this.spaces.name(workspaceId)}; what is on this device stays readable, nothing new arrives.`);
     try {
       await this.membership.refreshMembership(workspaceId, client);
@@ -1329,7 +890,7 @@ export class SyncEngine {
     await this.membership.refreshKeys(workspaceId, client);
     await this.accountDeletion.afterMembership(workspaceId, client);
     await this.reconcileLocalDeletions(workspaceId, client);
-    let pushed = await this.push(workspaceId, client);
+    let pushed = await this.outbox.push(workspaceId, client);
     let applied = 0;
     let refused = 0;
     const add = (r: { applied: number; refused: number }) => {
@@ -1339,60 +900,21 @@ export class SyncEngine {
     // Subscribe before pulling: a change pushed in between arrives live instead of being missed.
     const known = this.spaces.indexedDocs(workspaceId);
     if (live) for (const doc of [INDEX_DOC, ...known]) await this.follow(workspaceId, doc, client);
-    add(await this.pullDoc(workspaceId, INDEX_DOC, client));
+    add(await this.inbound.pull(workspaceId, INDEX_DOC, client));
     const docs = this.spaces.indexedDocs(workspaceId);
     // A long round (a first sync after joining) says how far it got, about fifty times.
     const step = docs.length >= PROGRESS_FROM_DOCS ? Math.ceil(docs.length / 50) : 0;
     for (const [done, doc] of docs.entries()) {
       if (step && done % step === 0) this.board.set(workspaceId, { progress: { done, total: docs.length } });
       if (live && !known.includes(doc)) await this.follow(workspaceId, doc, client);
-      add(await this.pullDoc(workspaceId, doc, client));
+      add(await this.inbound.pull(workspaceId, doc, client));
     }
     if (step) this.board.set(workspaceId, { progress: undefined });
     await this.syncFiles(workspaceId, client);
-    pushed += await this.push(workspaceId, client);
-    for (const doc of [INDEX_DOC, ...this.spaces.indexedDocs(workspaceId)]) await this.maybeSnapshot(workspaceId, doc, client);
+    pushed += await this.outbox.push(workspaceId, client);
+    for (const doc of [INDEX_DOC, ...this.spaces.indexedDocs(workspaceId)]) await this.outbox.snapshotIfDue(workspaceId, doc, client);
     this.board.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
     return { pushed, applied, refused };
-  }
-
-  /**
-   * A writer that has everything up to its cursor uploads the whole document, encrypted and
-   * signed, once enough changes piled up after the last snapshot; the relay then drops the
-   * changes it covers, so a new member downloads one snapshot and a short tail.
-   */
-  private async maybeSnapshot(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
-    const state = this.spaces.documentState(workspaceId, documentId);
-    if (state.cursor - (state.snapshotAt ?? 0) < this.snapshotEvery) return;
-    const view = this.spaces.view(workspaceId);
-    const role = view.role(this.account);
-    const keyHex = this.spaces.get(workspaceId).epochKeys[view.currentEpoch];
-    if (!role || !canWriteContent(role) || !keyHex) return;
-    if (!this.vault.documents.has(documentId) && documentId !== INDEX_DOC) return;
-    const bytes =
-      documentId === INDEX_DOC ? encodeSnapshot(A.save(this.spaces.index(workspaceId)), []) : encodeSnapshot(this.vault.documents.save(documentId), this.vault.comments.records(documentId));
-    const blob = sealChange(
-      { space: workspaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: this.account, id: newId(), at: Date.now() },
-      bytes,
-      fromHex(keyHex),
-      this.vault.identityKeys().signSecretKey,
-    );
-    try {
-      await client.putSnapshot(workspaceId, documentId, state.cursor, blob);
-    } catch (error) {
-      // Another member's snapshot got there first; theirs serves as well.
-      if (!isHearthError(error, 'CONFLICT')) throw error;
-    }
-    this.vault.syncState.putDocument(workspaceId, documentId, { ...this.spaces.documentState(workspaceId, documentId), snapshotAt: state.cursor });
-  }
-
-  /** Whether a genuine change names a membership head or key epoch this device does not know yet. */
-  private aheadOfMembership(workspaceId: string, bytes: Uint8Array): boolean {
-    // The common case (nothing new) costs no signature check; a claim of something new is checked
-    // before it may trigger a catch-up, and verifyWith checks the change again when it is applied.
-    const meta = unverifiedMeta(bytes);
-    if (!meta || (this.spaces.view(workspaceId).hasHead(meta.head) && this.spaces.get(workspaceId).epochKeys[meta.epoch])) return false;
-    return ownChange(bytes) !== undefined;
   }
 
   private async follow(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
@@ -1407,23 +929,23 @@ export class SyncEngine {
         const cursor = this.spaces.documentState(workspaceId, documentId).cursor;
         // A change made under a membership state or key epoch this device has not seen yet (a peer
         // removed someone, or an account was deleted and the key rotated): catch up before judging it.
-        if (seq > cursor && this.aheadOfMembership(workspaceId, bytes)) {
+        if (seq > cursor && aheadOf(this.spaces.view(workspaceId), this.spaces.get(workspaceId).epochKeys, bytes)) {
           await this.membership.refreshMembership(workspaceId, client);
           await this.membership.refreshKeys(workspaceId, client);
           await this.accountDeletion.afterMembership(workspaceId, client);
         }
-        if (seq === cursor + 1) this.receive(workspaceId, documentId, seq, bytes);
-        else if (seq > cursor) await this.pullDoc(workspaceId, documentId, client);
+        if (seq === cursor + 1) this.inbound.receive(workspaceId, documentId, seq, bytes);
+        else if (seq > cursor) await this.inbound.pull(workspaceId, documentId, client);
         else return; // already here (pulled, or our own change)
         if (documentId === INDEX_DOC) for (const doc of this.spaces.indexedDocs(workspaceId)) {
           if (!set.has(`${workspaceId}/${doc}`)) {
             await this.follow(workspaceId, doc, client);
-            await this.pullDoc(workspaceId, doc, client);
+            await this.inbound.pull(workspaceId, doc, client);
           }
         }
         if (documentId === INDEX_DOC) {
           await this.syncFiles(workspaceId, client);
-          await this.push(workspaceId, client);
+          await this.outbox.push(workspaceId, client);
         }
         this.board.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
       }).catch((error) => this.board.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
@@ -1463,7 +985,7 @@ export class SyncEngine {
       if (!this.spaces.state(workspace.id) || this.spaces.get(workspace.id).paused || this.vault.syncState.outboxCount(workspace.id) === 0) continue;
       try {
         const client = await this.connections.client(this.spaces.get(workspace.id).relay);
-        report.pushed += await this.queues.run(workspace.id, () => this.push(workspace.id, client));
+        report.pushed += await this.queues.run(workspace.id, () => this.outbox.push(workspace.id, client));
       } catch (error) {
         this.board.set(workspace.id, { state: 'error', reason: reasonOf(error) });
       }
@@ -1616,9 +1138,8 @@ export class SyncEngine {
   }
 
   /** Called after each verified change from the relay is applied (the app tells its pages; comments have no vault listener for that). */
-  onRemote(listener: (change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void): () => void {
-    this.remoteListeners.add(listener);
-    return () => this.remoteListeners.delete(listener);
+  onRemote(listener: (change: RemoteChange) => void): () => void {
+    return this.inbound.remote.on(listener);
   }
 
   /** Changes refused by verification in a workspace, newest last. */
@@ -1807,46 +1328,5 @@ export class SyncEngine {
   /** Resolves when every queued operation of every workspace has run (tests, shutdown). */
   idle(): Promise<void> {
     return this.queues.idle();
-  }
-}
-
-/** Consecutive outbox entries of one document and kind, up to `maxBytes`; comments travel one by one. */
-function takeGroup(entries: OutboxEntry[], maxBytes: number): OutboxEntry[] {
-  const first = entries[0]!;
-  if (first.kind === 'comment') return [first];
-  const group = [first];
-  let bytes = first.payload.length;
-  for (const entry of entries.slice(1)) {
-    if (entry.documentId !== first.documentId || entry.kind !== first.kind || bytes + entry.payload.length > maxBytes) break;
-    group.push(entry);
-    bytes += entry.payload.length;
-  }
-  return group;
-}
-
-/** What a change says about itself, before anyone checked its signature; undefined if it does not parse. */
-function unverifiedMeta(bytes: Uint8Array): ParsedChange['meta'] | undefined {
-  try {
-    return parseChange(bytes).meta;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A change whose signature holds, or undefined. */
-function ownChange(bytes: Uint8Array): ParsedChange | undefined {
-  try {
-    return verifyChange(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The changes of a whole-document snapshot, so they merge like any other changes. */
-function snapshotChanges(bytes: Uint8Array): Uint8Array[] {
-  try {
-    return A.getAllChanges(A.load(bytes));
-  } catch (cause) {
-    throw new HearthError('BAD_REQUEST', 'a snapshot that is not a readable document', { cause });
   }
 }
