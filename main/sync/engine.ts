@@ -29,21 +29,16 @@
  *   engine.ts        this facade: builds the modules, wires them, keeps the public API
  * (links.ts, presence.ts and account.ts were split out before, the same way.)
  */
-import * as A from '@automerge/automerge';
 import WebSocket from 'ws';
-import type { SharePlan, SyncStatus, SyncWarning, TeamInvitation, TeamMember as Member } from '../../common/api/contract.ts';
-import { fromHex, newId, toBase64Url } from '../../common/crypto/sodium.ts';
+import type { SharePlan, SyncStatus, SyncWarning, TeamMember as Member } from '../../common/api/contract.ts';
+import { fromHex, toBase64Url } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
-import { openChange } from '../../common/protocol/change.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
-import { canDeleteContent, canManageMembers, canWriteContent, Roles, withArticle, type Role } from '../../common/roles.ts';
+import { type Role } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
-import { downloadFile, uploadFile } from './files.ts';
-import { MembershipView } from './membership-view.ts';
-import { decodeChanges } from './payload.ts';
-import { emptyIndex, INDEX_DOC, type IndexDoc } from './workspace-index.ts';
+import { INDEX_DOC } from './workspace-index.ts';
 import { assertLinkOnConfiguredRelay, openPublicLink, PublicLinks, type LinkInfo, type OpenedLink, type PendingLinkRevocation } from './links.ts';
 import { AccountDeletion, type AccountDeletionOptions, type AccountDeletionResult } from './account.ts';
 
@@ -59,7 +54,11 @@ import { Inbound, type RemoteChange } from './inbound.ts';
 
 export type { RemoteChange } from './inbound.ts';
 import { Outbox } from './outbox.ts';
-import { aheadOf, verifyAgainst } from './verify.ts';
+import { aheadOf } from './verify.ts';
+import { Deletion } from './deletion.ts';
+import { FileSync } from './file-sync.ts';
+import { Invitations, type Invitation } from './invitations.ts';
+import { Sharing } from './sharing.ts';
 import { SpaceRegistry } from './spaces.ts';
 import { reasonOf, StatusBoard } from './status.ts';
 
@@ -67,14 +66,8 @@ export type { PresenceEntry, PresenceOptions } from './presence.ts';
 
 export type { SharePlan, SyncStateName, SyncWarning, TeamMember as Member } from '../../common/api/contract.ts';
 
-/** An invitation as the engine lists it: the API's, always saying what it is for. */
-export interface Invitation extends TeamInvitation {
-  /** A whole team workspace, or one document shared selectively. */
-  kind: 'workspace' | 'document';
-}
-
-/** The name of the local workspace that holds the documents others shared with this vault. */
-export const SHARED_WITH_ME = 'Shared with me';
+export type { Invitation } from './invitations.ts';
+export { SHARED_WITH_ME } from './sharing.ts';
 
 export interface SyncReport {
   workspaces: number;
@@ -120,6 +113,10 @@ export class SyncEngine {
   private readonly teams: TeamWorkspaces;
   private readonly outbox: Outbox;
   private readonly inbound: Inbound;
+  private readonly files: FileSync;
+  private readonly sharing: Sharing;
+  private readonly invitationList: Invitations;
+  private readonly deletion: Deletion;
   private readonly subscribed = new WeakMap<RelayClient, Set<string>>();
   private readonly remoteListeners = new Set<(change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void>();
   private readonly unsubscribers: Array<() => void> = [];
@@ -178,12 +175,8 @@ export class SyncEngine {
       status: this.board,
       afterRemoteComment: (spaceId, record, signer) => this.accountDeletion.afterRemoteComment(spaceId, record, signer),
       removed: (spaceId, documents, files) => {
-        for (const doc of documents) this.deleteLocally(spaceId, doc);
-        for (const file of files) {
-          const local = vault.files.has(file) ? vault.files.info(file) : undefined;
-          if (local?.workspaceId === spaceId) vault.files.delete(file);
-          if (this.spaces.state(spaceId)) this.markFile(spaceId, file, false);
-        }
+        for (const doc of documents) this.deletion.deletedByPeer(spaceId, doc);
+        this.files.removed(spaceId, files);
       },
       forward: (spaceId, documentId) => this.outbox.forward(spaceId, documentId),
     });
@@ -211,7 +204,67 @@ export class SyncEngine {
       push: (spaceId, client) => this.outbox.push(spaceId, client),
       syncSpace: (spaceId, client, follow) => this.syncWorkspace(spaceId, client, follow),
       ensureRelayLoop: (url) => this.ensureRelayLoop(url),
-      endOwnShares: (documents) => this.endOwnShares(documents),
+      endOwnShares: (documents) => this.sharing.endOwn(documents),
+    });
+    this.files = new FileSync({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      status: this.board,
+      queues: this.queues,
+      permissions: this.permissions,
+      isLive: () => this.running,
+      openClient: (url) => this.connections.open(url),
+      refresh: (spaceId) => this.membership.refresh(spaceId),
+      reachable: (spaces) => this.reachable(spaces),
+      push: (spaceId, client) => this.outbox.push(spaceId, client),
+    });
+    this.sharing = new Sharing({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      status: this.board,
+      queues: this.queues,
+      permissions: this.permissions,
+      connections: this.connections,
+      membership: this.membership,
+      members: this.memberList,
+      client: (url) => this.connections.client(url),
+      isLive: () => this.running,
+      syncSpace: (spaceId, client, follow) => this.syncWorkspace(spaceId, client, follow),
+      ensureRelayLoop: (url) => this.ensureRelayLoop(url),
+    });
+    this.invitationList = new Invitations({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      queues: this.queues,
+      membership: this.membership,
+      client: (url) => this.connections.client(url),
+      isLive: () => this.running,
+      acceptShare: (invitation, peek, client) => this.sharing.accept(invitation, peek, client),
+      syncSpace: (spaceId, client, follow) => this.syncWorkspace(spaceId, client, follow),
+      ensureRelayLoop: (url) => this.ensureRelayLoop(url),
+    });
+    this.deletion = new Deletion({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      status: this.board,
+      queues: this.queues,
+      permissions: this.permissions,
+      isLive: () => this.running,
+      isApplyingRemote: () => this.inbound.applying,
+      client: (url) => this.connections.client(url),
+      openClient: (url) => this.connections.open(url),
+      refresh: (spaceId) => this.membership.refresh(spaceId),
+      reachable: (spaces) => this.reachable(spaces),
+      push: (spaceId, client) => this.outbox.push(spaceId, client),
+      pull: (spaceId, documentId, client) => this.inbound.pull(spaceId, documentId, client),
+      syncFiles: (spaceId, client) => this.files.sync(spaceId, client),
+      revokeDeletedLinks: () => this.revokeDeletedLinks(),
+      endOrphanShares: () => this.sharing.endOrphans(),
+      endOwnShares: (documents) => this.sharing.endOwn(documents),
     });
     this.unsubscribers.push(
       this.spaces.forgotten.on((spaceId) => this.board.forget(spaceId)),
@@ -222,10 +275,10 @@ export class SyncEngine {
       vault.comments.subscribe((documentId) => {
         if (!this.inbound.applying) this.outbox.commentChanged(documentId);
       }),
-      vault.files.subscribe((info) => this.onLocalFile(info.workspaceId)),
-      vault.documents.onDelete((_documentId, workspaceId) => this.onLocalDeletion(workspaceId)),
+      vault.files.subscribe((info) => this.files.added(info.workspaceId)),
+      vault.documents.onDelete((_documentId, workspaceId) => this.deletion.deletedHere(workspaceId)),
       vault.documents.onDelete((documentId) => this.onDocumentGone(documentId)),
-      vault.files.onDelete((info) => this.onLocalDeletion(info.workspaceId)),
+      vault.files.onDelete((info) => this.deletion.deletedHere(info.workspaceId)),
     );
   }
 
@@ -334,480 +387,52 @@ export class SyncEngine {
     return this.teams.delete(workspaceIdOrName);
   }
 
-  /**
-   * Ends share spaces that lost their reason to be (the holding workspace was deleted here, or the
-   * document this vault shared was deleted without the engine): a share this vault made is deleted
-   * at the relay (S6: its ciphertext goes), one it received is left. Unreachable relays: next time.
-   */
-  private async endOrphanShares(onlyRelay?: string): Promise<void> {
-    const holders = new Set(this.vault.workspaces.list().map((w) => w.id));
-    const docs = new Set(this.vault.documents.allIds().map((d) => d.id));
-    for (const row of this.vault.workspaces.shareSpaces()) {
-      const state = this.spaces.state(row.id);
-      const share = state?.share;
-      if (!state || !share || (onlyRelay && state.relay !== onlyRelay)) continue;
-      if (holders.has(share.workspace) && (share.received || docs.has(share.document))) continue;
-      try {
-        const client = await this.connections.client(state.relay);
-        await this.queues.run(row.id, async () => {
-          try {
-            if (share.received) await this.membership.appendEntry(row.id, client, 'remove', this.account, null);
-            else await client.deleteSpace(row.id);
-          } catch (error) {
-            // Already gone there, or this vault was removed meanwhile: nothing left to end.
-            if (!isHearthError(error, 'NOT_FOUND') && !isHearthError(error, 'FORBIDDEN')) throw error;
-          }
-        });
-        this.spaces.forget(row.id);
-      } catch {
-        // The relay is not reachable now; the next round ends it.
-      }
-    }
-  }
-
-  /** Deletes, at the relay and here, the share spaces this vault made for `documents` (the people they were shared with lose their copies on their next sync). */
-  private async endOwnShares(documents: string[]): Promise<void> {
-    for (const documentId of documents) {
-      const space = this.spaces.ownShareOf(documentId);
-      if (!space) continue;
-      const client = await this.connections.client(this.spaces.get(space).relay);
-      await this.queues.run(space, () => client.deleteSpace(space));
-      this.spaces.forget(space);
-    }
-  }
-
   /** Team workspaces on the relays this vault has accounts on, where it is a member but has not accepted yet. */
-  async invitations(): Promise<Invitation[]> {
-    const found: Invitation[] = [];
-    const local = new Set([...this.vault.workspaces.list().map((w) => w.id), ...this.vault.workspaces.shareSpaces().map((w) => w.id)]);
-    for (const relay of this.vault.syncState.relays()) {
-      if (!relay.account) continue;
-      const client = await this.connections.client(relay.url);
-      const { report } = await client.access();
-      for (const space of report.spaces) {
-        if (local.has(space.space)) continue;
-        const peek = await this.peek(space.space, client).catch(() => undefined);
-        const name = peek?.name ?? '(name not readable yet)';
-        found.push({
-          id: space.space,
-          kind: space.kind,
-          relay: relay.url,
-          role: space.role,
-          name,
-          ...(space.kind === 'document' ? { documentTitle: name } : {}),
-          ...(peek?.invitedBy ? { invitedBy: peek.invitedBy } : {}),
-        });
-      }
-    }
-    return found;
+  invitations(): Promise<Invitation[]> {
+    return this.invitationList.list();
   }
 
-  /** Reads an invitation's name and inviter: its membership log, this vault's keys, and its index document. */
-  private async peek(space: string, client: RelayClient): Promise<{ view: MembershipView; epochKeys: Record<string, string>; index: IndexDoc; name: string; invitedBy?: string }> {
-    const view = MembershipView.replay(space, await client.getMembership(space, 0));
-    const epochKeys: Record<string, string> = {};
-    for (const { epoch, envelope } of await client.getEnvelopes(space)) {
-      const key = this.membership.openEnvelope(view, epoch, envelope);
-      if (key) epochKeys[epoch] = key;
-    }
-    let index = emptyIndex();
-    const { changes } = await client.pullAll(space, INDEX_DOC, 0);
-    for (const { bytes } of changes) {
-      try {
-        const change = verifyAgainst(view, space, INDEX_DOC, bytes);
-        const key = epochKeys[change.meta.epoch];
-        const plain = key ? openChange(change, fromHex(key)) : undefined;
-        if (plain) [index] = A.applyChanges(index, decodeChanges(plain));
-      } catch {
-        // The full sync after accepting verifies again and reports what is wrong.
-      }
-    }
-    const adder = view.addedBy(this.account);
-    const invitedBy = adder ? (index.members?.[adder]?.username ?? adder) : undefined;
-    return { view, epochKeys, index, name: index.name ?? '', ...(invitedBy ? { invitedBy } : {}) };
-  }
-
-  /** Accepts an invitation: the workspace, its keys and its documents come into this vault. */
-  async acceptInvitation(id: string): Promise<Workspace> {
-    const invitation = (await this.invitations()).find((i) => i.id === id);
-    if (!invitation) throw new HearthError('NOT_FOUND', `No invitation ${id}; \`hearth invite list\` shows the open ones.`);
-    const client = await this.connections.client(invitation.relay);
-    const peek = await this.peek(id, client);
-    if (Object.keys(peek.epochKeys).length === 0) throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
-    if (invitation.kind === 'document') return this.acceptShare(invitation, peek, client);
-    const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };
-    this.vault.transaction(() => {
-      this.vault.workspaces.adopt(workspace);
-      this.spaces.register(id, { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false }, peek.view);
-    });
-    await this.queues.run(id, () => this.syncWorkspace(id, client, this.running));
-    this.ensureRelayLoop(invitation.relay);
-    return this.vault.workspaces.get(id);
-  }
-
-  // ---------------------------------------------------------------- selective sharing
-
-  /**
-   * Accepts a shared document: its space's state is kept under a hidden record, and the document
-   * comes into the local workspace "Shared with me" (made on the first accept).
-   */
-  private async acceptShare(invitation: Invitation, peek: { view: MembershipView; epochKeys: Record<string, string>; index: IndexDoc }, client: RelayClient): Promise<Workspace> {
-    const documents = Object.keys(peek.index.docs ?? {});
-    if (documents.length !== 1) throw new HearthError('UNAVAILABLE', 'The shared document has not reached the relay yet; ask the person who shared it to sync, then accept again.');
-    const documentId = documents[0]!;
-    const here = this.vault.documents.allIds().find((d) => d.id === documentId);
-    const holder = here?.workspaceId ?? this.sharedWithMe().id;
-    this.vault.transaction(() => {
-      this.vault.workspaces.createShareSpace(invitation.id, invitation.relay, documentId);
-      this.spaces.register(
-        invitation.id,
-        { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false, share: { document: documentId, workspace: holder, received: true } },
-        peek.view,
-      );
-    });
-    await this.queues.run(invitation.id, () => this.syncWorkspace(invitation.id, client, this.running));
-    this.ensureRelayLoop(invitation.relay);
-    return this.vault.workspaces.get(holder);
-  }
-
-  /** The local workspace for documents shared with this vault, made when first needed. */
-  private sharedWithMe(): Workspace {
-    for (const share of this.spaces.shares()) {
-      if (share.received && !this.spaces.isTeam(share.workspace)) return this.vault.workspaces.get(share.workspace);
-    }
-    const existing = this.vault.workspaces.list().filter((w) => w.name === SHARED_WITH_ME && w.kind === 'team' && !this.spaces.state(w.id));
-    return existing[0] ?? this.vault.workspaces.create({ name: SHARED_WITH_ME, kind: 'team' });
-  }
-
-  /** The relay a document's share space goes to: its team workspace's, else the one relay this vault has an account on. */
-  private shareRelay(documentId: string, relay?: string): string {
-    const holder = this.vault.documents.workspaceOf(documentId);
-    if (this.spaces.isTeam(holder)) {
-      const own = this.spaces.get(holder).relay;
-      if (relay && relay !== own) throw new HearthError('BAD_REQUEST', `This document's workspace syncs through ${own}; it is shared there.`);
-      return own;
-    }
-    if (relay) return relay;
-    const registered = this.vault.syncState.relays().filter((r) => r.account);
-    if (registered.length === 1) return registered[0]!.url;
-    throw new HearthError(
-      'BAD_REQUEST',
-      registered.length === 0
-        ? 'Sharing needs an account on a relay; run `hearth account register --relay URL` first.'
-        : `This vault has accounts on ${registered.length} relays; say which one to share through (--relay URL).`,
-    );
+  /** Accepts an invitation: the workspace (or shared document), its keys and its documents come into this vault. */
+  acceptInvitation(id: string): Promise<Workspace> {
+    return this.invitationList.accept(id);
   }
 
   /** What sharing `documentId` would upload, in words the confirmation shows. */
   describeShare(documentId: string, relay?: string): SharePlan {
-    const summary = this.vault.documents.summary(documentId);
-    const url = this.spaces.ownShareOf(documentId) ? this.spaces.get(this.spaces.ownShareOf(documentId)!).relay : this.shareRelay(documentId, relay);
-    const comments = this.vault.comments.records(documentId).length;
-    const holder = this.vault.documents.workspaceOf(documentId);
-    const leavesDevice = !this.spaces.isTeam(holder) && !this.spaces.ownShareOf(documentId);
-    const message = leavesDevice
-      ? `The document "${summary.title}" with its full history and ${comments} comment(s) will be encrypted on this device and uploaded to ${url}, ` +
-        'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
-      : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`;
-    return { documentId, title: summary.title, relay: url, leavesDevice, comments, message };
+    return this.sharing.describe(documentId, relay);
   }
 
-  /**
-   * Shares one document with a registered user and a role, without giving them the workspace:
-   * the document gets its own relay space (its own membership log, key epochs and index) whose
-   * Owner is this vault, and this vault passes changes between that space and the workspace.
-   * Sharing a personal workspace's document uploads that one document: `confirmed` must echo the
-   * user's explicit yes to describeShare's message.
-   */
-  async shareDocument(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string } = {}): Promise<Member> {
-    if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
-    if (role === 'owner') throw new HearthError('BAD_REQUEST', 'A shared document has one Owner, the person who shared it; share it as admin, editor, commenter or viewer.');
-    const holder = this.vault.documents.workspaceOf(documentId);
-    if (this.spaces.receivedShareOf(documentId) && !this.spaces.isTeam(holder)) {
-      throw new HearthError('FORBIDDEN', 'This document was shared with you; only the person who shared it can share it further.');
-    }
-    if (this.spaces.isTeam(holder)) {
-      const mine = this.spaces.view(holder).role(this.account);
-      if (!mine || !canManageMembers(mine)) {
-        throw new HearthError('FORBIDDEN', `As ${mine ? `${withArticle(mine)}` : 'a non-member'} in ${this.vault.workspaces.get(holder).name} you cannot share its documents; ask an Owner or Admin.`);
-      }
-    }
-    let space = this.spaces.ownShareOf(documentId);
-    if (!space) {
-      const plan = this.describeShare(documentId, options.relay);
-      if (plan.leavesDevice && !options.confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
-      space = await this.createShareSpace(documentId, plan.relay);
-    }
-    return this.memberList.invite(space, username, role);
+  /** Shares one document with a registered user and a role, without giving them the workspace (sharing.ts). */
+  shareDocument(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string } = {}): Promise<Member> {
+    return this.sharing.share(documentId, username, role, options);
   }
 
-  private async createShareSpace(documentId: string, relayUrl: string): Promise<string> {
-    if (!this.connections.hasAccount(relayUrl)) await this.register(relayUrl);
-    const client = await this.connections.client(relayUrl);
-    const id = newId();
-    await this.membership.found(client, id, 'document', relayUrl, this.vault.documents.summary(documentId).title, () => {
-      this.vault.workspaces.createShareSpace(id, relayUrl, documentId);
-      this.vault.audit.record('document.shared', documentId);
-      return { share: { document: documentId, workspace: this.vault.documents.workspaceOf(documentId), received: false } };
-    });
-    // The index lists the document and the whole document goes up before anyone is invited.
-    await this.queues.run(id, () => this.syncWorkspace(id, client, this.running));
-    this.ensureRelayLoop(relayUrl);
-    return id;
-  }
-
-  /** The share space of a document this vault shared, or NOT_FOUND in words the user can act on. */
-  private sharedSpace(documentId: string): string {
-    this.vault.documents.summary(documentId);
-    const space = this.spaces.ownShareOf(documentId);
-    if (!space) throw new HearthError('NOT_FOUND', 'This document is not shared with anyone from this device; share it first.');
-    return space;
-  }
-
-  /**
-   * Revokes a person's access to a shared document: they are removed from the document's space
-   * and its key rotates in the same step, so nothing written afterwards is readable to them (S4).
-   */
-  async unshareDocument(documentId: string, username: string): Promise<void> {
-    await this.memberList.remove(this.sharedSpace(documentId), username);
-    this.vault.audit.record('document.unshared', `${documentId}/${username}`);
+  /** Revokes a person's access to a shared document; its key rotates in the same step (S4). */
+  unshareDocument(documentId: string, username: string): Promise<void> {
+    return this.sharing.unshare(documentId, username);
   }
 
   /** The people a document is shared with (this vault, its Owner, included), with their roles. */
-  async documentShares(documentId: string): Promise<Member[]> {
-    this.vault.documents.summary(documentId);
-    const space = this.spaces.ownShareOf(documentId) ?? this.spaces.sharesOf(documentId)[0]?.space;
-    if (!space) return [];
-    return this.memberList.list(space);
+  documentShares(documentId: string): Promise<Member[]> {
+    return this.sharing.sharedWith(documentId);
   }
 
-  /** Forgets a share space here; with `deleteCopy`, also the received document (its sharer deleted it). */
-  private dropShare(spaceId: string, deleteCopy: boolean): void {
-    const share = this.spaces.shareOf(spaceId);
-    if (share && deleteCopy && share.received && this.vault.documents.allIds().some((d) => d.id === share.document && d.workspaceId === share.workspace)) {
-      this.board.warn(spaceId, share.document, 'NOT_FOUND', 'the person who shared this document deleted it; the copy on this device was removed too.');
-      this.vault.documents.delete(share.document);
-    }
-    this.spaces.forget(spaceId);
+  /**
+   * Deletes a document here and, in a team workspace or a shared document's space, at the relay
+   * and at every member; offline, here at once and elsewhere on the next round (see deletion.ts).
+   */
+  deleteDocument(documentId: string): Promise<{ waitsForRelay: boolean }> {
+    return this.deletion.delete(documentId);
   }
 
-  // ---------------------------------------------------------------- deleting documents
-
-  /**
-   * Deletes a document here and everywhere it syncs: it leaves its workspace's index (peers delete
-   * their copies when they see that), the relay drops its changes, and a space it was shared
-   * through is deleted. Only a role that may delete content can do it (not an Editor).
-   */
-  /**
-   * Deletes a document here and, in a team workspace or a shared document's space, at the relay and
-   * at every member. Local first: when the relay cannot be reached, the document is deleted here at
-   * once (the role as this device last verified it allows it) and the next round tells the relay
-   * and the others (as for a deletion made with the vault alone). Resolves with whether that is
-   * still to do.
-   */
-  async deleteDocument(documentId: string): Promise<{ waitsForRelay: boolean }> {
-    const holder = this.vault.documents.workspaceOf(documentId);
-    this.assertCan(holder, 'delete', documentId);
-    const reachable = await this.reachable(this.spaces.spacesOf(documentId));
-    if (!reachable) {
-      this.vault.documents.delete(documentId);
-      await this.revokeDeletedLinks();
-      return { waitsForRelay: true };
-    }
-    if (this.spaces.isTeam(holder)) {
-      const client = await this.membership.refresh(holder);
-      this.assertCan(holder, 'delete', documentId);
-      await this.queues.run(holder, async () => {
-        this.vault.syncState.forgetDocument(holder, documentId);
-        this.spaces.changeIndex(holder, (d) => {
-          if (d.docs?.[documentId]) delete d.docs[documentId];
-        });
-        await this.outbox.push(holder, client);
-        await client.deleteDoc(holder, documentId);
-      });
-    }
-    for (const { space, received } of this.spaces.sharesOf(documentId)) {
-      if (received) {
-        this.spaces.forget(space);
-        continue;
-      }
-      const client = await this.connections.client(this.spaces.get(space).relay);
-      await this.queues.run(space, () => client.deleteSpace(space));
-      this.spaces.forget(space);
-    }
-    this.vault.documents.delete(documentId);
-    await this.revokeDeletedLinks(); // its public links end with it (kept pending if a relay is out of reach)
-    return { waitsForRelay: false };
+  /** Deletes an attachment here and, in a team workspace, at the relay and at every member (not for Editors). */
+  deleteFile(fileId: string): Promise<{ waitsForRelay: boolean }> {
+    return this.files.delete(fileId);
   }
 
   /** Whether every relay these spaces live on answers now (UNAVAILABLE: it cannot be reached). */
   private reachable(spaces: string[]): Promise<boolean> {
     return this.connections.reachable(spaces.map((space) => this.spaces.get(space).relay));
-  }
-
-  // ---------------------------------------------------------------- files
-
-  /**
-   * A document or file was deleted with the vault directly (the engine's own deletions have
-   * already gone out): while live, the next exchange carries it to the relay and the peers (or
-   * fetches it back where this role may not delete), as a full round would.
-   */
-  private onLocalDeletion(workspaceId: string): void {
-    if (this.inbound.applying || !this.running) return;
-    void this.endOrphanShares().then(() => this.reconcileLive(workspaceId));
-  }
-
-  private reconcileLive(workspaceId: string): void {
-    if (!this.vault.workspaces.list().some((w) => w.id === workspaceId)) return;
-    const spaces = [...(this.spaces.isTeam(workspaceId) ? [workspaceId] : []), ...this.spaces.sharesHeldIn(workspaceId).map((s) => s.space)];
-    for (const space of spaces) {
-      if (this.spaces.get(space).paused) continue;
-      void this.queues.run(space, async () => {
-        if (!this.spaces.state(space)) return;
-        const client = await this.connections.open(this.spaces.get(space).relay);
-        if (!client) return; // the next round does it
-        await this.reconcileLocalDeletions(space, client);
-        await this.syncFiles(space, client);
-        await this.outbox.push(space, client);
-        for (const doc of this.spaces.indexedDocs(space)) if (!this.vault.documents.allIds().some((d) => d.id === doc)) await this.inbound.pull(space, doc, client);
-      }).catch((error) => this.board.set(space, { state: 'error', reason: reasonOf(error) }));
-    }
-  }
-
-  private onLocalFile(workspaceId: string): void {
-    if (this.downloading || !this.running || !this.spaces.isTeam(workspaceId) || this.spaces.get(workspaceId).paused) return;
-    void this.queues.run(workspaceId, async () => {
-      const client = await this.connections.open(this.spaces.get(workspaceId).relay);
-      if (!client) return; // the next round uploads it
-      await this.syncFiles(workspaceId, client);
-      await this.outbox.push(workspaceId, client);
-    }).catch((error) => this.board.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
-  }
-
-  private downloading = false;
-
-  /**
-   * Uploads the workspace's files the relay does not have (sealed chunk by chunk with the space
-   * key, listed in the encrypted index) and downloads the ones listed there that are not here.
-   */
-  private async syncFiles(workspaceId: string, client: RelayClient): Promise<void> {
-    if (this.spaces.shareOf(workspaceId)) return; // a shared document's space carries that document only
-    const view = this.spaces.view(workspaceId);
-    const role = view.role(this.account);
-    const listed = () => this.spaces.index(workspaceId).files ?? {};
-    // Files this device had (uploaded or downloaded) that are gone without the engine deleting them.
-    for (const id of this.spaces.get(workspaceId).haveFiles ?? []) {
-      if (this.vault.files.has(id)) continue;
-      this.markFile(workspaceId, id, false);
-      if (!listed()[id]) continue;
-      if (role && canDeleteContent(role)) {
-        this.spaces.changeIndex(workspaceId, (d) => {
-          if (d.files?.[id]) delete d.files[id];
-        });
-        await client.fileDelete(workspaceId, id);
-      } else {
-        this.board.warn(workspaceId, INDEX_DOC, 'FORBIDDEN', `a file deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete files in this workspace.`);
-      }
-    }
-    if (role && canWriteContent(role)) {
-      const keep = new Set(this.spaces.get(workspaceId).localFiles ?? []);
-      for (const file of this.vault.files.list(workspaceId)) {
-        if (listed()[file.id] || keep.has(file.id)) continue;
-        const state = this.spaces.get(workspaceId);
-        const epoch = state.uploads?.[file.id] ?? view.currentEpoch;
-        const keyHex = state.epochKeys[epoch];
-        if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; files wait until it does.`);
-        if (state.uploads?.[file.id] === undefined) this.spaces.put(workspaceId, { ...state, uploads: { ...state.uploads, [file.id]: epoch } });
-        const up = (done: number) => this.board.set(workspaceId, { transfer: { fileId: file.id, name: file.name, direction: 'up', done, total: file.size } });
-        up(0);
-        try {
-          await uploadFile(client, workspaceId, file.id, file.size, fromHex(keyHex), this.vault.files.read(file.id), up);
-        } finally {
-          this.board.set(workspaceId, { transfer: undefined });
-        }
-        this.spaces.changeIndex(workspaceId, (d) => {
-          if (!d.files) d.files = {};
-          d.files[file.id] = { name: file.name, type: file.type, size: file.size, createdAt: file.createdAt, epoch };
-        });
-        const after = this.spaces.get(workspaceId);
-        const uploads = { ...after.uploads };
-        delete uploads[file.id];
-        this.spaces.put(workspaceId, { ...after, uploads });
-        this.markFile(workspaceId, file.id, true);
-      }
-    }
-    for (const [id, meta] of Object.entries(listed())) {
-      if (this.vault.files.has(id)) continue;
-      const keyHex = this.spaces.get(workspaceId).epochKeys[meta.epoch];
-      if (!keyHex) {
-        this.board.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `the file "${meta.name}" is sealed under key epoch ${meta.epoch}, whose key this device was never given; it was not downloaded.`);
-        continue;
-      }
-      let source: AsyncGenerator<Uint8Array> | undefined;
-      try {
-        source = await downloadFile(client, workspaceId, id, meta, fromHex(keyHex));
-      } catch (error) {
-        if (isHearthError(error, 'NOT_FOUND')) continue; // deleted meanwhile, or not begun yet
-        throw error;
-      }
-      if (!source) continue; // still uploading; a later round fetches it
-      this.downloading = true;
-      try {
-        const down = (done: number) => this.board.set(workspaceId, { transfer: { fileId: id, name: meta.name, direction: 'down', done, total: meta.size } });
-        down(0);
-        await this.vault.files.add(workspaceId, { id, name: meta.name, type: meta.type, createdAt: meta.createdAt, source, onProgress: down });
-        this.markFile(workspaceId, id, true);
-      } catch (error) {
-        if (isHearthError(error, 'RECORD_TAMPERED')) {
-          this.board.warn(workspaceId, INDEX_DOC, 'RECORD_TAMPERED', `The relay delivered ${reasonOf(error).message} ("${meta.name}"); it was not kept.`);
-          continue;
-        }
-        throw error;
-      } finally {
-        this.downloading = false;
-        this.board.set(workspaceId, { transfer: undefined });
-      }
-    }
-  }
-
-  /** Records whether this device holds a synced file (so a deletion made without the engine is noticed). */
-  private markFile(workspaceId: string, fileId: string, have: boolean): void {
-    const state = this.spaces.get(workspaceId);
-    const set = new Set(state.haveFiles ?? []);
-    if (set.has(fileId) === have) return;
-    if (have) set.add(fileId);
-    else set.delete(fileId);
-    this.spaces.put(workspaceId, { ...state, haveFiles: [...set] });
-  }
-
-  /**
-   * Deletes an attachment here and, in a team workspace, at the relay and at every member (it
-   * leaves the encrypted index; peers delete their copies when they see that). Not for Editors.
-   * Offline, like a document: deleted here now, the relay and the members told on the next round.
-   */
-  async deleteFile(fileId: string): Promise<{ waitsForRelay: boolean }> {
-    const { workspaceId } = this.vault.files.info(fileId);
-    if (!this.spaces.isTeam(workspaceId)) {
-      this.vault.files.delete(fileId);
-      return { waitsForRelay: false };
-    }
-    this.assertCan(workspaceId, 'delete');
-    if (!(await this.reachable([workspaceId]))) {
-      this.vault.files.delete(fileId);
-      return { waitsForRelay: true };
-    }
-    const client = await this.membership.refresh(workspaceId);
-    this.assertCan(workspaceId, 'delete');
-    await this.queues.run(workspaceId, async () => {
-      this.spaces.changeIndex(workspaceId, (d) => {
-        if (d.files?.[fileId]) delete d.files[fileId];
-      });
-      await this.outbox.push(workspaceId, client);
-      await client.fileDelete(workspaceId, fileId);
-      this.vault.files.delete(fileId);
-      this.markFile(workspaceId, fileId, false);
-    });
-    return { waitsForRelay: false };
   }
 
   // ---------------------------------------------------------------- role checks for local edits
@@ -819,48 +444,6 @@ export class SyncEngine {
    */
   assertCan(workspaceIdOrName: string, kind: EditKind, documentId?: string): void {
     this.permissions.assertCan(workspaceIdOrName, kind, documentId);
-  }
-
-  /**
-   * Documents this device had (its heads were handed over or received) that are gone without the
-   * engine having deleted them (the vault's own delete, e.g. from an older caller): where this
-   * vault may delete content in a workspace, the deletion goes out now; otherwise (or in a shared
-   * document's space) the document is fetched again, since deleting it is not this vault's to do.
-   */
-  private async reconcileLocalDeletions(spaceId: string, client: RelayClient): Promise<void> {
-    const share = this.spaces.shareOf(spaceId);
-    const here = new Set(this.vault.documents.allIds().map((d) => d.id));
-    for (const doc of this.spaces.indexedDocs(spaceId)) {
-      if (here.has(doc)) continue;
-      const state = this.vault.syncState.document(spaceId, doc);
-      if (!state || state.heads.length === 0) continue; // never here (not pulled yet, or refused)
-      const role = this.spaces.view(spaceId).role(this.account);
-      this.vault.syncState.forgetDocument(spaceId, doc);
-      if (!share && role && canDeleteContent(role)) {
-        this.spaces.changeIndex(spaceId, (d) => {
-          if (d.docs?.[doc]) delete d.docs[doc];
-        });
-        await this.outbox.push(spaceId, client);
-        await client.deleteDoc(spaceId, doc);
-      } else if (!share) {
-        this.board.warn(spaceId, doc, 'FORBIDDEN', `a document deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete documents in this workspace.`);
-      }
-    }
-  }
-
-  /** A peer deleted the document: the local copy goes too, with what the space kept about it. */
-  private deleteLocally(spaceId: string, documentId: string): void {
-    this.vault.syncState.forgetDocument(spaceId, documentId);
-    const here = this.vault.documents.allIds().find((d) => d.id === documentId);
-    const share = this.spaces.shareOf(spaceId);
-    if (!here || here.workspaceId !== (share ? share.workspace : spaceId)) return;
-    for (const other of this.spaces.spacesOf(documentId)) if (other !== spaceId) this.vault.syncState.forgetDocument(other, documentId);
-    const ownShare = this.spaces.ownShareOf(documentId);
-    this.vault.documents.delete(documentId);
-    // A document this vault shared and someone else deleted: its share space goes too, once this round is done.
-    if (ownShare && ownShare !== spaceId) {
-      void this.endOwnShares([documentId]).catch((error) => this.board.set(ownShare, { state: 'error', reason: reasonOf(error) }));
-    }
   }
 
   // ---------------------------------------------------------------- rounds, live sync, status
@@ -880,7 +463,7 @@ export class SyncEngine {
     } catch (error) {
       if (this.spaces.shareOf(workspaceId) && isHearthError(error, 'NOT_FOUND')) {
         // The person who shared the document deleted it (and its space): the deletion reaches this copy too.
-        this.dropShare(workspaceId, true);
+        this.sharing.drop(workspaceId, true);
         return { pushed: 0, applied: 0, refused: 0 };
       }
       // The relay no longer lets a non-member read the log it was removed by.
@@ -889,7 +472,7 @@ export class SyncEngine {
     if (!this.spaces.view(workspaceId).role(this.account)) throw removed;
     await this.membership.refreshKeys(workspaceId, client);
     await this.accountDeletion.afterMembership(workspaceId, client);
-    await this.reconcileLocalDeletions(workspaceId, client);
+    await this.deletion.reconcile(workspaceId, client);
     let pushed = await this.outbox.push(workspaceId, client);
     let applied = 0;
     let refused = 0;
@@ -910,7 +493,7 @@ export class SyncEngine {
       add(await this.inbound.pull(workspaceId, doc, client));
     }
     if (step) this.board.set(workspaceId, { progress: undefined });
-    await this.syncFiles(workspaceId, client);
+    await this.files.sync(workspaceId, client);
     pushed += await this.outbox.push(workspaceId, client);
     for (const doc of [INDEX_DOC, ...this.spaces.indexedDocs(workspaceId)]) await this.outbox.snapshotIfDue(workspaceId, doc, client);
     this.board.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
@@ -944,7 +527,7 @@ export class SyncEngine {
           }
         }
         if (documentId === INDEX_DOC) {
-          await this.syncFiles(workspaceId, client);
+          await this.files.sync(workspaceId, client);
           await this.outbox.push(workspaceId, client);
         }
         this.board.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
@@ -958,7 +541,7 @@ export class SyncEngine {
    * reported offline; the round goes on with the others.
    */
   async syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
-    await this.endOrphanShares();
+    await this.sharing.endOrphans();
     const targets = workspaceIdOrName ? this.spaces.spacesFor(workspaceIdOrName).map((id) => ({ id })) : this.spaces.syncedSpaceIds().map((id) => ({ id }));
     const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
     let firstError: unknown;
@@ -1021,7 +604,7 @@ export class SyncEngine {
         try {
           const client = await this.connections.client(url);
           failures = 0;
-          await this.endOrphanShares(url);
+          await this.sharing.endOrphans(url);
           await this.revokeDeletedLinks(url);
           for (const workspace of this.spaces.syncedSpaceIds().map((id) => ({ id }))) {
             const space = this.spaces.state(workspace.id);
