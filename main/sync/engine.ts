@@ -32,7 +32,6 @@
 import WebSocket from 'ws';
 import type { SharePlan, SyncStatus, SyncWarning, TeamMember as Member } from '../../common/api/contract.ts';
 import { fromHex, toBase64Url } from '../../common/crypto/sodium.ts';
-import { HearthError, isHearthError } from '../../common/errors.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
 import { type Role } from '../../common/roles.ts';
@@ -54,13 +53,13 @@ import { Inbound, type RemoteChange } from './inbound.ts';
 
 export type { RemoteChange } from './inbound.ts';
 import { Outbox } from './outbox.ts';
-import { aheadOf } from './verify.ts';
+import { Rounds, type SyncReport } from './rounds.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
 import { Invitations, type Invitation } from './invitations.ts';
 import { Sharing } from './sharing.ts';
 import { SpaceRegistry } from './spaces.ts';
-import { reasonOf, StatusBoard } from './status.ts';
+import { StatusBoard } from './status.ts';
 
 export type { PresenceEntry, PresenceOptions } from './presence.ts';
 
@@ -69,12 +68,7 @@ export type { SharePlan, SyncStateName, SyncWarning, TeamMember as Member } from
 export type { Invitation } from './invitations.ts';
 export { SHARED_WITH_ME } from './sharing.ts';
 
-export interface SyncReport {
-  workspaces: number;
-  pushed: number;
-  applied: number;
-  refused: number;
-}
+export type { SyncReport } from './rounds.ts';
 
 export interface SyncEngineOptions {
   /** Opens a WebSocket; the `ws` package by default. Tests pass a recorder or a hostile proxy here. */
@@ -92,8 +86,6 @@ export interface SyncEngineOptions {
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 30_000 };
 const DEFAULT_MAX_BLOB = 256 * 1024;
 const DEFAULT_SNAPSHOT_EVERY = 1000;
-/** A sync round through at least this many documents reports its progress. */
-const PROGRESS_FROM_DOCS = 20;
 
 function defaultSocket(url: string): WebSocketLike {
   return new WebSocket(url) as unknown as WebSocketLike;
@@ -117,11 +109,9 @@ export class SyncEngine {
   private readonly sharing: Sharing;
   private readonly invitationList: Invitations;
   private readonly deletion: Deletion;
-  private readonly subscribed = new WeakMap<RelayClient, Set<string>>();
+  private readonly rounds: Rounds;
   private readonly remoteListeners = new Set<(change: { workspaceId: string; documentId: string; kind: 'content' | 'comment' | 'snapshot' | 'index' }) => void>();
   private readonly unsubscribers: Array<() => void> = [];
-  private readonly sleepers = new Set<() => void>();
-  private running = false;
 
   constructor(
     private readonly vault: Vault,
@@ -157,16 +147,9 @@ export class SyncEngine {
       queues: this.queues,
       maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB,
       snapshotEvery: options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
-      isLive: () => this.running,
+      isLive: () => this.rounds.live,
       openClient: (url) => this.connections.open(url),
-      pushedNew: async (spaceId, documentId, client) => {
-        // A document this vault just created is not followed yet (the relay does not echo a push to
-        // its sender's index subscription): follow it now, so peers' edits to it arrive live.
-        if (this.running && !this.subscribed.get(client)?.has(`${spaceId}/${documentId}`)) {
-          await this.follow(spaceId, documentId, client);
-          await this.inbound.pull(spaceId, documentId, client);
-        }
-      },
+      pushedNew: (spaceId, documentId, client) => this.rounds.pushedNew(spaceId, documentId, client),
     });
     this.inbound = new Inbound({
       vault,
@@ -188,7 +171,7 @@ export class SyncEngine {
       membership: this.membership,
       queues: this.queues,
       push: (spaceId, client) => this.outbox.push(spaceId, client),
-      syncSpace: (spaceId, client) => this.syncWorkspace(spaceId, client, false),
+      syncSpace: (spaceId, client) => this.rounds.syncSpace(spaceId, client, false),
     });
     this.teams = new TeamWorkspaces({
       vault,
@@ -200,10 +183,10 @@ export class SyncEngine {
       status: this.board,
       queues: this.queues,
       client: (url) => this.connections.client(url),
-      isLive: () => this.running,
+      isLive: () => this.rounds.live,
       push: (spaceId, client) => this.outbox.push(spaceId, client),
-      syncSpace: (spaceId, client, follow) => this.syncWorkspace(spaceId, client, follow),
-      ensureRelayLoop: (url) => this.ensureRelayLoop(url),
+      syncSpace: (spaceId, client, follow) => this.rounds.syncSpace(spaceId, client, follow),
+      ensureRelayLoop: (url) => this.rounds.ensureRelayLoop(url),
       endOwnShares: (documents) => this.sharing.endOwn(documents),
     });
     this.files = new FileSync({
@@ -213,7 +196,7 @@ export class SyncEngine {
       status: this.board,
       queues: this.queues,
       permissions: this.permissions,
-      isLive: () => this.running,
+      isLive: () => this.rounds.live,
       openClient: (url) => this.connections.open(url),
       refresh: (spaceId) => this.membership.refresh(spaceId),
       reachable: (spaces) => this.reachable(spaces),
@@ -230,9 +213,9 @@ export class SyncEngine {
       membership: this.membership,
       members: this.memberList,
       client: (url) => this.connections.client(url),
-      isLive: () => this.running,
-      syncSpace: (spaceId, client, follow) => this.syncWorkspace(spaceId, client, follow),
-      ensureRelayLoop: (url) => this.ensureRelayLoop(url),
+      isLive: () => this.rounds.live,
+      syncSpace: (spaceId, client, follow) => this.rounds.syncSpace(spaceId, client, follow),
+      ensureRelayLoop: (url) => this.rounds.ensureRelayLoop(url),
     });
     this.invitationList = new Invitations({
       vault,
@@ -241,10 +224,10 @@ export class SyncEngine {
       queues: this.queues,
       membership: this.membership,
       client: (url) => this.connections.client(url),
-      isLive: () => this.running,
+      isLive: () => this.rounds.live,
       acceptShare: (invitation, peek, client) => this.sharing.accept(invitation, peek, client),
-      syncSpace: (spaceId, client, follow) => this.syncWorkspace(spaceId, client, follow),
-      ensureRelayLoop: (url) => this.ensureRelayLoop(url),
+      syncSpace: (spaceId, client, follow) => this.rounds.syncSpace(spaceId, client, follow),
+      ensureRelayLoop: (url) => this.rounds.ensureRelayLoop(url),
     });
     this.deletion = new Deletion({
       vault,
@@ -253,7 +236,7 @@ export class SyncEngine {
       status: this.board,
       queues: this.queues,
       permissions: this.permissions,
-      isLive: () => this.running,
+      isLive: () => this.rounds.live,
       isApplyingRemote: () => this.inbound.applying,
       client: (url) => this.connections.client(url),
       openClient: (url) => this.connections.open(url),
@@ -265,6 +248,24 @@ export class SyncEngine {
       revokeDeletedLinks: () => this.revokeDeletedLinks(),
       endOrphanShares: () => this.sharing.endOrphans(),
       endOwnShares: (documents) => this.sharing.endOwn(documents),
+    });
+    this.rounds = new Rounds({
+      vault,
+      account: this.account,
+      spaces: this.spaces,
+      status: this.board,
+      queues: this.queues,
+      membership: this.membership,
+      outbox: this.outbox,
+      inbound: this.inbound,
+      files: this.files,
+      deletion: this.deletion,
+      sharing: this.sharing,
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      client: (url) => this.connections.client(url),
+      whenClosed: (client) => this.connections.whenClosed(client),
+      closeAll: () => this.connections.closeAll(),
+      revokeDeletedLinks: (onlyRelay) => this.revokeDeletedLinks(onlyRelay),
     });
     this.unsubscribers.push(
       this.spaces.forgotten.on((spaceId) => this.board.forget(spaceId)),
@@ -448,214 +449,41 @@ export class SyncEngine {
 
   // ---------------------------------------------------------------- rounds, live sync, status
 
-  /** One full exchange for a workspace: capture, membership, keys, push, pull everything, push again. */
-  private async syncWorkspace(workspaceId: string, client: RelayClient, live: boolean): Promise<{ pushed: number; applied: number; refused: number }> {
-    const own = this.spaces.shareOf(workspaceId);
-    if (own && !own.received && !this.vault.documents.allIds().some((d) => d.id === own.document)) {
-      // The document this vault shared is gone from it: its space ends (endOrphanShares), nothing comes back.
-      return { pushed: 0, applied: 0, refused: 0 };
-    }
-    this.board.set(workspaceId, { state: 'syncing' });
-    this.outbox.captureAll(workspaceId);
-    const removed = new HearthError('FORBIDDEN', `You were removed from ${this.spaces.name(workspaceId)}; what is on this device stays readable, nothing new arrives.`);
-    try {
-      await this.membership.refreshMembership(workspaceId, client);
-    } catch (error) {
-      if (this.spaces.shareOf(workspaceId) && isHearthError(error, 'NOT_FOUND')) {
-        // The person who shared the document deleted it (and its space): the deletion reaches this copy too.
-        this.sharing.drop(workspaceId, true);
-        return { pushed: 0, applied: 0, refused: 0 };
-      }
-      // The relay no longer lets a non-member read the log it was removed by.
-      throw isHearthError(error, 'FORBIDDEN') ? removed : error;
-    }
-    if (!this.spaces.view(workspaceId).role(this.account)) throw removed;
-    await this.membership.refreshKeys(workspaceId, client);
-    await this.accountDeletion.afterMembership(workspaceId, client);
-    await this.deletion.reconcile(workspaceId, client);
-    let pushed = await this.outbox.push(workspaceId, client);
-    let applied = 0;
-    let refused = 0;
-    const add = (r: { applied: number; refused: number }) => {
-      applied += r.applied;
-      refused += r.refused;
-    };
-    // Subscribe before pulling: a change pushed in between arrives live instead of being missed.
-    const known = this.spaces.indexedDocs(workspaceId);
-    if (live) for (const doc of [INDEX_DOC, ...known]) await this.follow(workspaceId, doc, client);
-    add(await this.inbound.pull(workspaceId, INDEX_DOC, client));
-    const docs = this.spaces.indexedDocs(workspaceId);
-    // A long round (a first sync after joining) says how far it got, about fifty times.
-    const step = docs.length >= PROGRESS_FROM_DOCS ? Math.ceil(docs.length / 50) : 0;
-    for (const [done, doc] of docs.entries()) {
-      if (step && done % step === 0) this.board.set(workspaceId, { progress: { done, total: docs.length } });
-      if (live && !known.includes(doc)) await this.follow(workspaceId, doc, client);
-      add(await this.inbound.pull(workspaceId, doc, client));
-    }
-    if (step) this.board.set(workspaceId, { progress: undefined });
-    await this.files.sync(workspaceId, client);
-    pushed += await this.outbox.push(workspaceId, client);
-    for (const doc of [INDEX_DOC, ...this.spaces.indexedDocs(workspaceId)]) await this.outbox.snapshotIfDue(workspaceId, doc, client);
-    this.board.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
-    return { pushed, applied, refused };
-  }
-
-  private async follow(workspaceId: string, documentId: string, client: RelayClient): Promise<void> {
-    let set = this.subscribed.get(client);
-    if (!set) this.subscribed.set(client, (set = new Set()));
-    const key = `${workspaceId}/${documentId}`;
-    if (set.has(key)) return;
-    set.add(key);
-    await client.subscribe(workspaceId, documentId, ({ seq, bytes }) => {
-      void this.queues.run(workspaceId, async () => {
-        if (!this.running || this.spaces.get(workspaceId).paused) return;
-        const cursor = this.spaces.documentState(workspaceId, documentId).cursor;
-        // A change made under a membership state or key epoch this device has not seen yet (a peer
-        // removed someone, or an account was deleted and the key rotated): catch up before judging it.
-        if (seq > cursor && aheadOf(this.spaces.view(workspaceId), this.spaces.get(workspaceId).epochKeys, bytes)) {
-          await this.membership.refreshMembership(workspaceId, client);
-          await this.membership.refreshKeys(workspaceId, client);
-          await this.accountDeletion.afterMembership(workspaceId, client);
-        }
-        if (seq === cursor + 1) this.inbound.receive(workspaceId, documentId, seq, bytes);
-        else if (seq > cursor) await this.inbound.pull(workspaceId, documentId, client);
-        else return; // already here (pulled, or our own change)
-        if (documentId === INDEX_DOC) for (const doc of this.spaces.indexedDocs(workspaceId)) {
-          if (!set.has(`${workspaceId}/${doc}`)) {
-            await this.follow(workspaceId, doc, client);
-            await this.inbound.pull(workspaceId, doc, client);
-          }
-        }
-        if (documentId === INDEX_DOC) {
-          await this.files.sync(workspaceId, client);
-          await this.outbox.push(workspaceId, client);
-        }
-        this.board.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
-      }).catch((error) => this.board.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
-    });
-  }
-
   /**
    * One round for every team workspace (or one): push and pull until nothing is left, then
    * return. What the CLI's `hearth sync` runs. Workspaces whose relay cannot be reached are
    * reported offline; the round goes on with the others.
    */
-  async syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
-    await this.sharing.endOrphans();
-    const targets = workspaceIdOrName ? this.spaces.spacesFor(workspaceIdOrName).map((id) => ({ id })) : this.spaces.syncedSpaceIds().map((id) => ({ id }));
-    const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
-    let firstError: unknown;
-    for (const workspace of targets) {
-      if (!this.spaces.state(workspace.id)) continue; // gone during this round (a share ended with its document)
-      if (this.spaces.get(workspace.id).paused) {
-        this.board.set(workspace.id, { state: 'paused' });
-        continue;
-      }
-      try {
-        const client = await this.connections.client(this.spaces.get(workspace.id).relay);
-        const result = await this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, this.running));
-        report.workspaces++;
-        report.pushed += result.pushed;
-        report.applied += result.applied;
-        report.refused += result.refused;
-      } catch (error) {
-        firstError ??= error;
-        this.board.set(workspace.id, isHearthError(error, 'UNAVAILABLE') ? { state: 'offline', reason: reasonOf(error) } : { state: 'error', reason: reasonOf(error) });
-      }
-    }
-    // What arrived through one space and was passed on to another (a shared document's edits) goes out in this round too.
-    for (const workspace of targets) {
-      if (!this.spaces.state(workspace.id) || this.spaces.get(workspace.id).paused || this.vault.syncState.outboxCount(workspace.id) === 0) continue;
-      try {
-        const client = await this.connections.client(this.spaces.get(workspace.id).relay);
-        report.pushed += await this.queues.run(workspace.id, () => this.outbox.push(workspace.id, client));
-      } catch (error) {
-        this.board.set(workspace.id, { state: 'error', reason: reasonOf(error) });
-      }
-    }
-    // Links of documents deleted here, by a peer or while offline: revoked at their relays now (or next round).
-    await this.revokeDeletedLinks();
-    if (firstError && report.workspaces === 0) throw firstError;
-    return report;
+  syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
+    return this.rounds.syncOnce(workspaceIdOrName);
   }
 
   /** Live sync: connects to every relay with a team workspace, follows its documents, reconnects with backoff. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    for (const id of this.spaces.syncedSpaceIds()) this.board.set(id, { state: this.spaces.get(id).paused ? 'paused' : 'offline' });
-    const relays = new Set(this.spaces.syncedSpaceIds().map((id) => this.spaces.get(id).relay));
-    for (const url of relays) void this.runRelay(url);
-  }
-
-  /** Starts following a relay that gained a workspace after start() (create or accept). */
-  private ensureRelayLoop(url: string): void {
-    if (this.running && !this.loops.has(url)) void this.runRelay(url);
-  }
-
-  private readonly loops = new Set<string>();
-
-  private async runRelay(url: string): Promise<void> {
-    if (this.loops.has(url)) return;
-    this.loops.add(url);
-    let failures = 0;
-    try {
-      while (this.running) {
-        try {
-          const client = await this.connections.client(url);
-          failures = 0;
-          await this.sharing.endOrphans(url);
-          await this.revokeDeletedLinks(url);
-          for (const workspace of this.spaces.syncedSpaceIds().map((id) => ({ id }))) {
-            const space = this.spaces.state(workspace.id);
-            if (!space || space.relay !== url) continue; // gone meanwhile (a share ended, a workspace left)
-            if (space.paused) {
-              this.board.set(workspace.id, { state: 'paused' });
-              continue;
-            }
-            await this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, true)).catch((error) =>
-              this.board.set(workspace.id, { state: client.closed ? 'offline' : 'error', reason: reasonOf(error) }),
-            );
-          }
-          await Promise.race([this.connections.whenClosed(client), this.sleep(Number.POSITIVE_INFINITY)]);
-        } catch (error) {
-          failures++;
-          for (const workspace of this.spaces.syncedSpaceIds().map((id) => ({ id }))) {
-            if (this.spaces.get(workspace.id).relay === url && !this.spaces.get(workspace.id).paused) this.board.set(workspace.id, { state: 'offline', reason: reasonOf(error) });
-          }
-        }
-        if (!this.running) break;
-        for (const workspace of this.spaces.syncedSpaceIds().map((id) => ({ id }))) {
-          if (this.spaces.get(workspace.id).relay === url && !this.spaces.get(workspace.id).paused && this.board.stateOf(workspace.id) === 'synced') {
-            this.board.set(workspace.id, { state: 'offline', reason: { code: 'UNAVAILABLE', message: `Lost the connection to ${url}; reconnecting.` } });
-          }
-        }
-        const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(failures, 16));
-        await this.sleep(delay * (0.5 + Math.random() / 2));
-      }
-    } finally {
-      this.loops.delete(url);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = Number.isFinite(ms) ? setTimeout(wake, ms) : undefined;
-      this.sleepers.add(wake);
-    });
+    this.rounds.start();
   }
 
   /** Stops live sync and closes every connection; the outbox keeps what was not sent. */
-  async stop(): Promise<void> {
-    this.running = false;
-    for (const wake of [...this.sleepers]) wake();
-    await this.connections.closeAll();
-    await this.queues.settled();
+  stop(): Promise<void> {
+    return this.rounds.stop();
+  }
+
+  /** Stops exchanging changes for one workspace; local edits keep queueing in the outbox. */
+  pause(workspaceIdOrName: string): void {
+    this.rounds.pause(workspaceIdOrName);
+  }
+
+  resume(workspaceIdOrName: string): void {
+    this.rounds.resume(workspaceIdOrName);
+  }
+
+  /**
+   * Asks the relay for membership entries others made since the last look (a role change, a
+   * removal) and for keys sealed to this vault since. A refusal because this vault was removed
+   * shows as the workspace's error status.
+   */
+  checkMembership(workspaceIdOrName: string): Promise<void> {
+    return this.rounds.checkMembership(workspaceIdOrName);
   }
 
   /** Stops live sync and detaches from the vault (before lock). */
@@ -663,25 +491,6 @@ export class SyncEngine {
     this.presence_?.close();
     await this.stop();
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
-  }
-
-  /** Stops exchanging changes for one workspace; local edits keep queueing in the outbox. */
-  pause(workspaceIdOrName: string): void {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    this.spaces.put(workspace.id, { ...this.spaces.get(workspace.id), paused: true });
-    this.board.set(workspace.id, { state: 'paused', reason: undefined });
-  }
-
-  resume(workspaceIdOrName: string): void {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const space = this.spaces.get(workspace.id);
-    this.spaces.put(workspace.id, { ...space, paused: false });
-    this.board.set(workspace.id, { state: 'offline', reason: undefined });
-    if (!this.running) return;
-    this.ensureRelayLoop(space.relay);
-    void this.connections.client(space.relay)
-      .then((client) => this.queues.run(workspace.id, () => this.syncWorkspace(workspace.id, client, true)))
-      .catch((error) => this.board.set(workspace.id, { state: 'offline', reason: reasonOf(error) }));
   }
 
   status(workspaceIdOrName?: string): SyncStatus[] {
@@ -695,29 +504,6 @@ export class SyncEngine {
 
   onWarning(listener: (warning: SyncWarning) => void): () => void {
     return this.board.warnings.on(listener);
-  }
-
-  /**
-   * Asks the relay for membership entries others made since the last look (a role change, a
-   * removal) and for keys sealed to this vault since; the relay does not push either. A refusal
-   * because this vault was removed shows as the workspace's error status.
-   */
-  async checkMembership(workspaceIdOrName: string): Promise<void> {
-    const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    const space = this.spaces.get(workspace.id);
-    if (space.paused) return;
-    const client = await this.connections.client(space.relay);
-    await this.queues.run(workspace.id, async () => {
-      try {
-        await this.membership.refreshMembership(workspace.id, client);
-      } catch (error) {
-        if (!isHearthError(error, 'FORBIDDEN')) throw error;
-        this.board.set(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
-        return;
-      }
-      await this.membership.refreshKeys(workspace.id, client);
-      await this.accountDeletion.afterMembership(workspace.id, client);
-    });
   }
 
   /** Called after each verified change from the relay is applied (the app tells its pages; comments have no vault listener for that). */
@@ -804,13 +590,13 @@ export class SyncEngine {
       changeIndex: (workspaceId, fn) => this.spaces.changeIndex(workspaceId, fn),
       sealForMembers: (space, accounts, epoch, key, whenMissing) => this.membership.sealForMembers(space, accounts, epoch, key, whenMissing),
       refreshKeys: (workspaceId, client) => this.membership.refreshKeys(workspaceId, client),
-      finalSync: (workspaceId, client) => this.queues.run(workspaceId, () => this.syncWorkspace(workspaceId, client, false)).then(() => undefined),
+      finalSync: (workspaceId, client) => this.queues.run(workspaceId, () => this.rounds.syncSpace(workspaceId, client, false)).then(() => undefined),
       teamWorkspaces: () => this.vault.syncState.spaceIds().flatMap((id) => {
         const state = this.spaces.state(id);
         return state ? [{ id, relay: state.relay, paused: state.paused }] : [];
       }),
       stopLive: async () => {
-        const was = this.running;
+        const was = this.rounds.live;
         await this.stop();
         return was;
       },
@@ -842,7 +628,7 @@ export class SyncEngine {
     } catch {
       // Its workspace is going too (its records with it); a record left behind is found by the next round's sweep.
     }
-    if (marked > 0 && this.running) void this.revokeDeletedLinks();
+    if (marked > 0 && this.rounds.live) void this.revokeDeletedLinks();
   }
 
   /** Revokes the pending links at their relays, one pass at a time; unreachable relays keep theirs pending. */

@@ -116,6 +116,11 @@ export class Membership<C extends MembershipClient = RelayClient> {
   /** Membership, keys, and what account deletions ask: what to learn before judging a change or acting on the space. */
   async catchUp(spaceId: string, client: C): Promise<void> {
     await this.refreshMembership(spaceId, client);
+    await this.afterMembership(spaceId, client);
+  }
+
+  /** After the log was refreshed: the keys sealed to this vault since, and what account deletions in the log ask. */
+  async afterMembership(spaceId: string, client: C): Promise<void> {
     await this.refreshKeys(spaceId, client);
     await this.host.afterMembership(spaceId, client);
   }
