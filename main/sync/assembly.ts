@@ -30,6 +30,8 @@ import { INDEX_DOC } from './workspace-index.ts';
 
 export interface AssemblyOptions {
   createSocket: (url: string) => WebSocketLike;
+  /** Opens a relay connection (not signed in); by default RelayClient.connect over `createSocket`. Unit tests pass an in-memory relay. */
+  connect?: (url: string) => Promise<RelayClient>;
   backoff: { initialMs: number; maxMs: number };
   maxBlobBytes: number;
   snapshotEvery: number;
@@ -73,7 +75,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     pending: (spaceId) => vault.syncState.outboxCount(spaceId),
     quarantined: (spaceId) => vault.syncState.quarantineCount(spaceId),
   });
-  const connections = new RelayConnections({ vault, connect: (url) => RelayClient.connect(url, options.createSocket) });
+  const connections = new RelayConnections({ vault, connect: options.connect ?? ((url) => RelayClient.connect(url, options.createSocket)) });
   const queues = new SpaceQueues();
   const permissions = new Permissions({ vault, account, spaces });
   const client = (url: string) => connections.client(url);

@@ -103,7 +103,7 @@ export class Permissions {
     const mine = this.role(spaceId);
     if (!mine) throw new HearthError('FORBIDDEN', 'You are no longer a member of this workspace.');
     if (!canSetRole(mine, from, to)) {
-      throw new HearthError('FORBIDDEN', `As ${withArticle(roleTitle(mine))} you cannot ${to === undefined ? `remove a ${from}` : from === undefined ? `add someone as ${to}` : `change a ${from} to ${to}`} in this workspace; ask an Owner.`);
+      throw new HearthError('FORBIDDEN', `As ${withArticle(roleTitle(mine))} you cannot ${to === undefined ? `remove ${withArticle(from!)}` : from === undefined ? `add someone as ${to}` : `change ${withArticle(from)} to ${to}`} in this workspace; ask an Owner.`);
     }
     return mine;
   }

@@ -47,14 +47,10 @@ export class StatusBoard {
 
   /** The space's status now: what was set, with the outbox and quarantine counted afresh. */
   get(spaceId: string): SyncStatus {
-    const known = this.known.get(spaceId);
+    const space = this.sources.spaceOf(spaceId);
+    if (!space) throw new HearthError('BAD_REQUEST', `Workspace ${spaceId} is not a team workspace; only team workspaces sync.`);
     const pending = this.sources.pending(spaceId);
-    let base = known;
-    if (!base) {
-      const space = this.sources.spaceOf(spaceId);
-      if (!space) throw new HearthError('BAD_REQUEST', `Workspace ${spaceId} is not a team workspace; only team workspaces sync.`);
-      base = { workspaceId: spaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
-    }
+    const base = this.known.get(spaceId) ?? { workspaceId: spaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
     const state = base.state === 'synced' && pending > 0 ? 'syncing' : base.state;
     return { ...base, name: this.sources.name(spaceId), state, pending, quarantined: this.sources.quarantined(spaceId) };
   }
