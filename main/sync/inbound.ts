@@ -11,7 +11,7 @@ import { Emitter } from '../../common/emitter.ts';
 import { HearthError } from '../../common/errors.ts';
 import { openChange, type ParsedChange } from '../../common/protocol/change.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
-import { canDeleteContent, canManageMembers } from '../../common/roles.ts';
+import { canDeleteContent, canManageMembers, withArticle } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -190,7 +190,7 @@ export class Inbound {
           if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
             throw new HearthError(
               'FORBIDDEN',
-              `a deletion of ${deleted.length} document(s) and ${deletedFiles.length} file(s) by ${signer ? `a ${signer}, who may not delete content` : 'someone who was not a member'}`,
+              `a deletion of ${deleted.length} document(s) and ${deletedFiles.length} file(s) by ${signer ? `${withArticle(signer)}, who may not delete content` : 'someone who was not a member'}`,
             );
           }
           this.host.spaces.setIndex(spaceId, next);
