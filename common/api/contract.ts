@@ -498,8 +498,11 @@ export interface ApiResults {
 
 /** Events main pushes to the page. */
 export interface ApiEvents {
-  /** A document changed outside this page (another window, the CLI, a peer). */
-  documentChanged: { documentId: string; changes: Uint8Array[] };
+  /**
+   * A document changed outside this page (another window, the CLI, a peer): the changes for an
+   * open editor, and the document's summary as it is now, so a list updates in place.
+   */
+  documentChanged: { documentId: string; changes: Uint8Array[]; summary: DocumentSummary };
   /** The vault locked itself (idle timeout, or from the menu). */
   locked: { reason: 'idle' | 'user' };
   /** Long work (export, import, backup, restore) moving on; `done`/`total` in items or bytes. */

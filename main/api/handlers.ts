@@ -38,8 +38,11 @@ function workspaceById(vault: Vault, id: string): Workspace {
 export function createApiHandlers(session: Session, connectionId: number): ApiHandlers {
   const vault = () => session.requireVault();
 
-  const documentChanged = (documentId: string, changes: Uint8Array[]) => {
-    if (changes.length > 0) session.emit('documentChanged', { documentId, changes }, connectionId);
+  /** Tells the other pages; returns the summary the asking page gets too. */
+  const documentChanged = (documentId: string, changes: Uint8Array[]): DocumentSummary => {
+    const summary = documentView(vault().documents.summary(documentId));
+    if (changes.length > 0) session.emit('documentChanged', { documentId, changes, summary }, connectionId);
+    return summary;
   };
   const sync = () => session.requireSync();
   const view = (workspace: Workspace) => workspaceView(workspace, session.sync);
@@ -134,8 +137,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       const v = vault();
       allowDocument(id, 'content');
       session.pageWrite(() => v.documents.appendChanges(id, changes));
-      documentChanged(id, changes);
-      return documentView(v.documents.summary(id));
+      return documentChanged(id, changes);
     },
     updateDocument: (id, change) => {
       const v = vault();
@@ -153,8 +155,9 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       // Main made this change, so the asking page's replica needs it too: later changes that build
       // on it (a peer's typing, another window's) could not be applied there without it.
       const made = A.getChanges(A.view(after, before), after);
-      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made });
-      return documentView(v.documents.summary(id));
+      const summary = documentView(v.documents.summary(id));
+      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made, summary });
+      return summary;
     },
     deleteDocument: (id) => {
       allowDocument(id, 'delete');

@@ -285,6 +285,11 @@ export class SyncEngine {
     return this.sync.status.statuses.on(listener);
   }
 
+  /** Called when a space's verified membership moved (a role changed, someone joined or left, a space was joined or forgotten). */
+  onMembershipChanged(listener: (workspaceId: string) => void): () => void {
+    return this.sync.spaces.membershipChanged.on(listener);
+  }
+
   onWarning(listener: (warning: SyncWarning) => void): () => void {
     return this.sync.status.warnings.on(listener);
   }
