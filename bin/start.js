@@ -39,11 +39,11 @@ if (!ensureRendererBuilt()) {
   process.exitCode = 1;
 } else if (args.includes('--build-only')) {
   // For packaging: `node bin/start.js --build-only && electron-builder --config electron-builder.yml`.
-  const { buildElectronApp } = await import('../main/electron/build.ts');
+  const { buildElectronApp } = await import('../scripts/build-electron.ts');
   await buildElectronApp(repoRoot);
   console.log('Built dist/renderer, dist/main/electron/app.js and dist/preload/index.cjs.');
 } else if (electron) {
-  const { buildElectronApp, ensureElectronSqlite } = await import('../main/electron/build.ts');
+  const { buildElectronApp, ensureElectronSqlite } = await import('../scripts/build-electron.ts');
   await buildElectronApp(repoRoot);
   // Electron loads this build through the vault's nativeBinding; node_modules keeps Node's.
   ensureElectronSqlite(repoRoot);

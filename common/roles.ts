@@ -59,18 +59,69 @@ export function canSetRole(actor: Role, from: Role | undefined, to: Role | undef
   return from !== 'owner' && to !== 'owner';
 }
 
+/** Roles an actor may give someone (new or existing, not an Owner already): the canSetRole rule, as a list for pickers. */
+export function assignableRoles(actor: Role | undefined | null): Role[] {
+  if (!actor) return [];
+  return Roles.filter((to) => canSetRole(actor, undefined, to));
+}
+
+/**
+ * Whether `role` may resolve or reopen a comment thread. Whoever may edit the document (Owner,
+ * Admin, Editor) resolves any thread; a Commenter only a thread they started; a Viewer none.
+ */
+export function canResolveThread(role: Role, startedIt: boolean): boolean {
+  if (canWriteContent(role)) return true;
+  return role === 'commenter' && startedIt;
+}
+
+/** Whether `role` may delete a comment: its author always, an Owner or Admin anyone's. */
+export function canDeleteComment(role: Role, wroteIt: boolean): boolean {
+  return wroteIt || canDeleteContent(role);
+}
+
+/** A role as people read it: "Owner", "Commenter". */
+export const roleLabels: Readonly<Record<Role, string>> = { owner: 'Owner', admin: 'Admin', editor: 'Editor', commenter: 'Commenter', viewer: 'Viewer' };
+
+/** A role with its article, for sentences: "an Owner", "a Viewer". */
+export function roleWithArticle(role: Role): string {
+  return `${role === 'owner' || role === 'admin' || role === 'editor' ? 'an' : 'a'} ${roleLabels[role]}`;
+}
+
+/** What each role may do, in a few words (member pickers, share dialogs). */
+export const roleSummaries: Readonly<Record<Role, string>> = {
+  owner: 'everything, including deleting the workspace',
+  admin: 'manages members (not Owners) and content',
+  editor: 'writes and comments, cannot delete',
+  commenter: 'reads and comments',
+  viewer: 'reads only',
+};
+
+/** What a role allows, as the UI and the use cases ask it; a missing role (removed from the workspace) allows nothing. */
+export interface Permissions {
+  role: Role | null;
+  /** Create and edit documents, upload files. */
+  write: boolean;
+  comment: boolean;
+  /** Delete documents and files. */
+  delete: boolean;
+  /** Invite, change roles, remove (Owner and Admin). */
+  manage: boolean;
+  /** Transfer ownership, delete the workspace for everyone. */
+  owner: boolean;
+}
+
+export function permissionsOfRole(role: Role | undefined | null): Permissions {
+  if (!role) return { role: null, write: false, comment: false, delete: false, manage: false, owner: false };
+  return { role, write: canWriteContent(role), comment: canComment(role), delete: canDeleteContent(role), manage: canManageMembers(role), owner: canDeleteSpace(role) };
+}
+
 export function countOwners(members: ReadonlyMap<string, Role>): number {
   let owners = 0;
   for (const role of members.values()) if (role === 'owner') owners++;
   return owners;
 }
 
-/** A role as people read it in a sentence's middle: "Owner", "Commenter". */
-export function roleTitle(role: Role): string {
-  return `${role[0]!.toUpperCase()}${role.slice(1)}`;
-}
-
-/** The word with its indefinite article: "an Editor", "a Viewer", "a commenter". */
+/** A word with its indefinite article, for a role named in lower case mid-sentence: "an editor", "a viewer". */
 export function withArticle(word: string): string {
   return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
 }

@@ -62,6 +62,7 @@ const hearth = {
   backup: (...args) => call('backup', args),
   restore: (...args) => call('restore', args),
   wipeDevice: (...args) => call('wipeDevice', args),
+  describeAccountDeletion: (...args) => call('describeAccountDeletion', args),
   deleteAccount: (...args) => call('deleteAccount', args),
   privacyReport: (...args) => call('privacyReport', args),
   exportAuditLog: (...args) => call('exportAuditLog', args),

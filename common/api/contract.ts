@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ErrorCode, Result } from '../errors.ts';
 import { RoleSchema, type Role } from '../roles.ts';
+import { UsernameSchema } from '../username.ts';
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'an id is letters, digits, "-" or "_"');
 // z.custom, not z.instanceof: the latter types as Uint8Array<ArrayBuffer>, which Automerge's changes (ArrayBufferLike) are not.
@@ -17,7 +18,6 @@ const Tags = z.array(z.string().min(1).max(50)).max(50);
 /** A name in the data folder, or an absolute path the user typed. */
 const DataPath = z.string().min(1).max(4096);
 const RelayUrl = z.string().max(2048).regex(/^wss?:\/\/[^\s]+$/, 'a relay address starts with ws:// or wss://');
-const Username = z.string().min(2).max(32);
 
 /** Argument schemas, one tuple per method: the single source of truth for names and arguments. */
 export const apiArgs = {
@@ -26,7 +26,7 @@ export const apiArgs = {
   createVault: z.tuple([
     z.strictObject({
       passphrase: Passphrase,
-      username: z.string().min(2).max(32),
+      username: UsernameSchema,
       displayName: z.string().min(1).max(64),
       avatar: z.string().max(256 * 1024).optional(),
     }),
@@ -97,7 +97,14 @@ export const apiArgs = {
   restore: z.tuple([z.strictObject({ path: DataPath, passphrase: Passphrase, newPassphrase: Passphrase.optional() })]),
   /** The username typed by the user; main compares it exactly (case-sensitive). */
   wipeDevice: z.tuple([z.string().max(64)]),
-  deleteAccount: z.tuple([z.string().max(64)]),
+  /** Which relays this vault's account is on, and which answer now: the page names those that do not before offering to skip them. */
+  describeAccountDeletion: z.tuple([]),
+  /**
+   * After the username: `skipRelays` names relays, each one the person confirmed is gone for good,
+   * that the deletion may skip if they cannot be reached (what they hold stays there). Any other
+   * relay that cannot be reached refuses the whole deletion.
+   */
+  deleteAccount: z.tuple([z.string().max(64), z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional() }).optional()]),
   privacyReport: z.tuple([]),
   exportAuditLog: z.tuple([z.strictObject({ actions: z.array(z.string().min(1).max(64)).max(50).optional() })]),
 
@@ -110,10 +117,10 @@ export const apiArgs = {
   /** The third argument must be `true`: the user's explicit yes to the description. */
   convertToTeam: z.tuple([Id, RelayUrl, z.literal(true)]),
   listMembers: z.tuple([Id]),
-  inviteMember: z.tuple([Id, Username, RoleSchema]),
-  setMemberRole: z.tuple([Id, Username, RoleSchema]),
-  removeMember: z.tuple([Id, Username]),
-  transferOwnership: z.tuple([Id, Username]),
+  inviteMember: z.tuple([Id, UsernameSchema, RoleSchema]),
+  setMemberRole: z.tuple([Id, UsernameSchema, RoleSchema]),
+  removeMember: z.tuple([Id, UsernameSchema]),
+  transferOwnership: z.tuple([Id, UsernameSchema]),
   leaveWorkspace: z.tuple([Id]),
   deleteTeamWorkspace: z.tuple([Id]),
   listInvitations: z.tuple([]),
@@ -126,8 +133,8 @@ export const apiArgs = {
   /** What sharing a document would upload (a personal workspace's document leaves the device). */
   describeShare: z.tuple([Id, RelayUrl.optional()]),
   /** `confirmed` must be true when describeShare said the document leaves the device. */
-  shareDocument: z.tuple([Id, Username, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional() })]),
-  unshareDocument: z.tuple([Id, Username]),
+  shareDocument: z.tuple([Id, UsernameSchema, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional() })]),
+  unshareDocument: z.tuple([Id, UsernameSchema]),
   documentShares: z.tuple([Id]),
   createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional() })]),
   listLinks: z.tuple([]),
@@ -352,10 +359,17 @@ export interface DataItem {
 
 export interface ImportResult {
   kind: 'hearth-export' | 'markdown-folder';
+  /**
+   * The export was this account's own (signed with this vault's key): ids kept, history merged.
+   * Otherwise everything arrived as new documents under new ids.
+   */
+  fromThisAccount: boolean;
   workspaces: number;
   documentsCreated: number;
-  /** Already present (same id): merged, not duplicated. */
+  /** Already present: their history merged in (this account's export), or already all here. */
   documentsMerged: number;
+  /** In a team workspace or shared from here, which an import never changes: left as they are. */
+  documentsSkipped: number;
   comments: number;
   files: number;
   /** Files already present, skipped. */
@@ -460,7 +474,9 @@ export interface ApiResults {
   backup: { path: string; bytes: number };
   restore: Profile;
   wipeDevice: null;
-  deleteAccount: null;
+  describeAccountDeletion: { relays: Array<{ url: string; reachable: boolean; problem?: string }> };
+  /** What happened at the relays; the page is wiped (and hears `wiped`) by the time this arrives. */
+  deleteAccount: { relays: number; spacesDeleted: number; spacesKept: number; skipped: string[] };
   privacyReport: PrivacyReport;
   exportAuditLog: { path: string; entries: number };
   listRelays: Array<{ url: string; account?: string; registeredAt?: number }>;

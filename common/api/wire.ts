@@ -131,6 +131,11 @@ export function decodeWireMessage(bytes: Uint8Array): WireMessage {
   }
 }
 
+/** Browser mode: the path of the API's WebSocket, and the subprotocol a page asks for (its token rides beside it as `token.<token>`). */
+export const API_PATH = '/api';
+export const API_SUBPROTOCOL = 'hearth-api';
+export const TOKEN_SUBPROTOCOL_PREFIX = 'token.';
+
 /** Electron's IPC channels: calls go to main on one, events come back on the other. Structured clone carries the bytes. */
 export const IPC_CALL_CHANNEL = 'hearth:call';
 export const IPC_EVENT_CHANNEL = 'hearth:event';

@@ -2,20 +2,41 @@
  * The open export format (DESIGN.md, "Export format"). These zod schemas are the source of the
  * JSON Schema files in `common/export/json-schema/`, which are committed for other tools; a test
  * checks they are in step, and every exported JSON file is validated against them.
+ *
+ * An import reads these files from anyone, so the schemas are its first line of defence: every id
+ * is in the vault's id alphabet (it becomes a folder name and a database key) and every string
+ * has a bounded length. Control characters in names are cleaned by the import, not refused here,
+ * so that an export stays importable whatever its titles hold.
  */
 import { z } from 'zod';
+import { AccountIdSchema, IdSchema, SignatureSchema } from '../membership/log.ts';
 
 export const EXPORT_FORMAT = 'hearth-export';
-export const EXPORT_FORMAT_VERSION = 1;
+/** 2: the manifest names the exporting account and the SHA-256 of every file, and signature.json signs it. */
+export const EXPORT_FORMAT_VERSION = 2;
+/** What signature.json signs: these bytes, then manifest.json exactly as written. */
+export const MANIFEST_SIGNATURE_CONTEXT = 'hearth-export-manifest-v2\n';
 
-const Id = z.string().min(1).max(64);
+const Id = IdSchema;
 const Millis = z.number().int().nonnegative();
+/** A name or title (workspace, file, document, person); long enough for any that Hearth makes. */
+const Name = z.string().max(10_000);
+/** A path inside the export, relative to the folder that names it. */
+const Path = z.string().min(1).max(1000);
 
 export const ManifestSchema = z.strictObject({
   format: z.literal(EXPORT_FORMAT),
-  version: z.literal(EXPORT_FORMAT_VERSION),
-  exportedAt: z.string().describe('ISO 8601 time of the export'),
-  profile: z.strictObject({ username: z.string(), displayName: z.string() }),
+  version: z.union([z.literal(1), z.literal(EXPORT_FORMAT_VERSION)]).describe('1: before origin and digests (imported as from another account)'),
+  exportedAt: z.string().max(100).describe('ISO 8601 time of the export'),
+  profile: z.strictObject({ username: Name, displayName: Name }),
+  origin: z
+    .strictObject({ account: AccountIdSchema.describe("the exporting account's Ed25519 public key, base64url") })
+    .optional()
+    .describe('who made the export; signature.json holds their signature over this file'),
+  digests: z
+    .record(Path, z.string().regex(/^[0-9a-f]{64}$/))
+    .optional()
+    .describe('the SHA-256 (hex) of every other file of the export, by path; an import refuses a file that does not match'),
   counts: z.strictObject({
     workspaces: z.number().int().nonnegative(),
     documents: z.number().int().nonnegative(),
@@ -23,20 +44,30 @@ export const ManifestSchema = z.strictObject({
     files: z.number().int().nonnegative(),
     auditEntries: z.number().int().nonnegative(),
   }),
-  workspaces: z.array(z.strictObject({ id: Id, name: z.string(), path: z.string().describe('folder of this workspace, relative to the manifest') })),
+  workspaces: z.array(z.strictObject({ id: Id, name: Name, path: Path.describe('folder of this workspace, relative to the manifest') })),
+});
+
+/**
+ * The exporting account's Ed25519 signature over MANIFEST_SIGNATURE_CONTEXT followed by the bytes
+ * of manifest.json. An import keeps ids (and merges into documents already there) only when this
+ * verifies with the importing vault's own key: the export came from this account.
+ */
+export const SignatureFileSchema = z.strictObject({
+  algorithm: z.literal('ed25519'),
+  signature: SignatureSchema.describe('base64url, 64 bytes'),
 });
 
 export const WorkspaceFileSchema = z.strictObject({
   id: Id,
-  name: z.string(),
+  name: Name,
   kind: z.enum(['personal', 'team']),
   createdAt: Millis,
-  relay: z.string().optional(),
-  documents: z.array(z.strictObject({ id: Id, title: z.string(), markdown: z.string(), json: z.string(), automerge: z.string() })),
+  relay: z.string().regex(/^wss?:\/\/[^\s]{1,1000}$/).optional(),
+  documents: z.array(z.strictObject({ id: Id, title: Name, markdown: Path, json: Path, automerge: Path })),
 });
 
 export const MembersFileSchema = z.array(
-  z.strictObject({ username: z.string(), displayName: z.string(), role: z.enum(['owner', 'admin', 'editor', 'commenter', 'viewer']) }),
+  z.strictObject({ username: Name, displayName: Name, role: z.enum(['owner', 'admin', 'editor', 'commenter', 'viewer']) }),
 );
 
 const SpanSchema = z.union([
@@ -50,18 +81,18 @@ const SpanSchema = z.union([
 export const CommentExportSchema = z.strictObject({
   id: Id,
   threadId: Id,
-  author: z.string(),
-  text: z.string(),
+  author: Name,
+  text: z.string().max(1_000_000),
   resolved: z.boolean(),
   createdAt: Millis,
   updatedAt: Millis,
-  anchor: z.strictObject({ start: z.string(), end: z.string(), quote: z.string() }).optional(),
+  anchor: z.strictObject({ start: z.string().max(1000), end: z.string().max(1000), quote: z.string().max(1_000_000) }).optional(),
 });
 
 export const DocumentFileSchema = z.strictObject({
   id: Id,
-  title: z.string(),
-  tags: z.array(z.string()),
+  title: Name,
+  tags: z.array(Name),
   createdAt: Millis,
   updatedAt: Millis,
   spans: z.array(SpanSchema).describe('the rich text body as Automerge spans: text with marks, and block markers'),
@@ -69,7 +100,7 @@ export const DocumentFileSchema = z.strictObject({
 });
 
 export const FilesFileSchema = z.array(
-  z.strictObject({ id: Id, name: z.string(), type: z.string(), size: z.number().int().nonnegative(), createdAt: Millis, path: z.string() }),
+  z.strictObject({ id: Id, name: Name, type: z.string().max(255), size: z.number().int().nonnegative(), createdAt: Millis, path: Path }),
 );
 
 /**
@@ -91,12 +122,13 @@ export const LinksFileSchema = z.array(
 );
 
 export const AuditFileSchema = z.array(
-  z.strictObject({ at: Millis, actor: z.string(), action: z.string(), target: z.string().optional() }),
+  z.strictObject({ at: Millis, actor: Name, action: z.string().max(100), target: Name.optional() }),
 );
 
 /** Each JSON file of an export, its schema, and the name of its committed JSON Schema. */
 export const exportSchemas = {
   manifest: ManifestSchema,
+  signature: SignatureFileSchema,
   workspace: WorkspaceFileSchema,
   members: MembersFileSchema,
   document: DocumentFileSchema,
@@ -107,6 +139,7 @@ export const exportSchemas = {
 
 export type ExportFileKind = keyof typeof exportSchemas;
 export type Manifest = z.infer<typeof ManifestSchema>;
+export type SignatureFile = z.infer<typeof SignatureFileSchema>;
 export type WorkspaceFile = z.infer<typeof WorkspaceFileSchema>;
 export type DocumentFile = z.infer<typeof DocumentFileSchema>;
 export type FilesFile = z.infer<typeof FilesFileSchema>;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ErrorCodes, HearthError } from '../errors.ts';
 import { AccountIdSchema, HashSchema, IdSchema, MembershipEntrySchema, SignatureSchema } from '../membership/log.ts';
 import { RoleSchema } from '../roles.ts';
+import { UsernameSchema } from '../username.ts';
 import { decodeRawFrame, encodeRawFrame } from './frame.ts';
 
 /**
@@ -24,7 +25,7 @@ const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const space = IdSchema;
 const doc = IdSchema;
 const nonce = AccountIdSchema; // 32 random bytes, same spelling as a key
-export const UsernameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,31}$/, 'a username is 2–32 characters of a–z, 0–9, ".", "_" or "-"');
+export { UsernameSchema };
 export const DisplayNameSchema = z.string().min(1).max(80);
 export const SpaceKindSchema = z.enum(['workspace', 'document']);
 

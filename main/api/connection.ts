@@ -3,8 +3,8 @@
  * it lets go. Every transport (Electron IPC, browser mode's WebSocket, tests in-process) opens
  * its pages through here, so they all meet the same door.
  */
-import { apiMethods, type ApiEvent, type ApiEvents, type ApiMethod, type HearthApi } from '../../common/api/contract.ts';
-import type { Result } from '../../common/errors.ts';
+import { buildApiClient } from '../../common/api/client.ts';
+import type { ApiMethod, HearthApi } from '../../common/api/contract.ts';
 import type { EventSink, Session } from '../app/session.ts';
 import { createDoor, type Door, type DoorOptions } from './door.ts';
 import { createApiHandlers } from './handlers.ts';
@@ -39,20 +39,7 @@ export function openApiConnection<Sender>(
  * Arguments are not copied, as they would not be by a transport that validates them either.
  */
 export function connectInProcess(session: Session): HearthApi & { close(): void } {
-  const listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
-  const sink: EventSink = (event, payload) => {
-    for (const listener of listeners.get(event) ?? []) (listener as (p: typeof payload) => void)(payload);
-  };
-  const connection = openApiConnection<null>(session, sink, { isAllowedSender: () => true });
-  const api: Record<string, unknown> = {
-    on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set);
-      set.add(listener as (payload: never) => void);
-      return () => set.delete(listener as (payload: never) => void);
-    },
-    close: () => connection.close(),
-  };
-  for (const method of apiMethods) api[method] = (...args: unknown[]): Promise<Result<unknown>> => connection.call(null, method, args);
-  return api as unknown as HearthApi & { close(): void };
+  const client = buildApiClient((method, args) => connection.call(null, method, args));
+  const connection = openApiConnection<null>(session, (event, payload) => client.deliver(event, payload), { isAllowedSender: () => true });
+  return Object.assign(client.api, { close: () => connection.close() });
 }

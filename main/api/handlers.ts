@@ -1,15 +1,23 @@
 /**
  * The API's handlers for one connected page, over the session. Arguments arrive already checked
- * by the door's schemas; handlers throw HearthError and the door turns that into a Result.
+ * by the door's schemas; handlers throw HearthError and the door turns that into a Result. Every
+ * change goes through the use cases (main/usecases/), the same ones the CLI calls; what is left
+ * here is the page's side of it: workspaces named by id only, views of what the page may see,
+ * and telling the other pages.
  */
-import * as A from '@automerge/automerge';
 import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
-import { canComment, canDeleteContent, canWriteContent } from '../../common/roles.ts';
 import type { Session } from '../app/session.ts';
 import * as yourData from '../app/your-data.ts';
 import type { SyncEngine } from '../sync/engine.ts';
-import { normaliseTags, type DocumentContent } from '../vault/documents.ts';
+import * as account from '../usecases/account.ts';
+import * as comments from '../usecases/comments.ts';
+import * as documents from '../usecases/documents.ts';
+import * as files from '../usecases/files.ts';
+import * as members from '../usecases/members.ts';
+import * as syncing from '../usecases/sync.ts';
+import { teamWorkspace, type Unlocked } from '../usecases/unlocked.ts';
+import * as workspaces from '../usecases/workspaces.ts';
 import type { Vault } from '../vault/vault.ts';
 
 function workspaceView(workspace: Workspace, engine?: SyncEngine): Workspace {
@@ -20,8 +28,6 @@ function workspaceView(workspace: Workspace, engine?: SyncEngine): Workspace {
   if (role) view.role = role;
   return view;
 }
-
-const roleName = (role: string) => `${role[0]!.toUpperCase()}${role.slice(1)}`;
 
 function documentView(summary: DocumentSummary): DocumentSummary {
   return { id: summary.id, workspaceId: summary.workspaceId, title: summary.title, tags: [...summary.tags], createdAt: summary.createdAt, updatedAt: summary.updatedAt };
@@ -37,48 +43,22 @@ function workspaceById(vault: Vault, id: string): Workspace {
 /** The handlers for the page connected as `connectionId`; its own changes are not echoed back to it. */
 export function createApiHandlers(session: Session, connectionId: number): ApiHandlers {
   const vault = () => session.requireVault();
-
-  /** Tells the other pages; returns the summary the asking page gets too. */
+  /** Tells the other pages about a change this page made, with the summary the asking page gets too. */
   const documentChanged = (documentId: string, changes: Uint8Array[]): DocumentSummary => {
     const summary = documentView(vault().documents.summary(documentId));
     if (changes.length > 0) session.emit('documentChanged', { documentId, changes, summary }, connectionId);
     return summary;
   };
   const sync = () => session.requireSync();
+  const unlocked = (): Unlocked => ({ vault: vault(), engine: sync() });
+  /** The use cases' view, after checking that the page named an existing workspace by its id. */
+  const inWorkspace = (workspaceId: string): Unlocked => {
+    const u = unlocked();
+    workspaceById(u.vault, workspaceId);
+    return u;
+  };
   const view = (workspace: Workspace) => workspaceView(workspace, session.sync);
-  /** Team workspaces: refuses, naming the role, what this user's role does not allow (the relay and peers refuse it anyway). */
-  const allow = (workspaceId: string, kind: 'content' | 'comment' | 'delete') => {
-    const engine = session.sync;
-    if (!engine) return;
-    if (kind !== 'delete') return engine.assertCan(workspaceId, kind);
-    engine.assertCan(workspaceId, 'content');
-    const role = engine.roleIn(workspaceId);
-    if (role && !canDeleteContent(role)) {
-      const name = vault().workspaces.get(workspaceId).name;
-      throw new HearthError('FORBIDDEN', `You are an ${roleName(role)} in ${name}: only an Owner or Admin can delete there.`);
-    }
-  };
-  /** The same for one document, which may also be a document shared with me alone (its share's role counts). */
-  const allowDocument = (documentId: string, kind: 'content' | 'comment' | 'delete') => {
-    const workspaceId = vault().documents.workspaceOf(documentId);
-    allow(workspaceId, kind);
-    const engine = session.sync;
-    if (!engine) return;
-    // For a team workspace's document this is the workspace role allow() checked; for a document
-    // shared with me alone, the role it was shared with.
-    const role = engine.documentRole(documentId);
-    if (!role) return;
-    const allowed = kind === 'content' ? canWriteContent(role) : kind === 'comment' ? canComment(role) : canDeleteContent(role);
-    if (!allowed) {
-      throw new HearthError('FORBIDDEN', `${vault().workspaces.get(workspaceId).kind === 'team' && engine.roleIn(workspaceId) ? `You are ${roleName(role)} in ${vault().workspaces.get(workspaceId).name}` : `This document was shared with you as ${roleName(role)}`}: ${kind === 'comment' ? 'a Viewer cannot comment' : kind === 'delete' ? 'only its Owner or an Admin can delete it' : `a ${roleName(role)} cannot change its text`}.`);
-    }
-  };
-  const members = (workspaceId: string) => sync().members(workspaceId);
-  const teamWorkspace = (workspaceId: string): Workspace => {
-    const workspace = workspaceById(vault(), workspaceId);
-    if (workspace.kind !== 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace: it has no members and never leaves this device.`);
-    return workspace;
-  };
+  const workspacesChanged = () => session.emit('workspacesChanged', {}, connectionId);
 
   return {
     status: () => ({ state: session.state, profile: session.profile }),
@@ -92,29 +72,18 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       await session.changePassphrase(current, next);
       return null;
     },
-    updateProfile: (change) => {
-      const { displayName, avatar } = change;
-      return vault().updateProfile({
-        ...(displayName === undefined ? {} : { displayName }),
-        // null removes the avatar; undefined leaves it as it is.
-        ...(avatar === undefined ? {} : { avatar: avatar ?? undefined }),
-      });
-    },
+    updateProfile: (change) => account.updateProfile(unlocked(), change),
     getSettings: () => session.getSettings(),
     updateSettings: (change) => session.updateSettings(change),
 
     listWorkspaces: () => vault().workspaces.list().map(view),
-    createWorkspace: (name) => view(vault().workspaces.create({ name })),
-    renameWorkspace: (id, name) => {
-      const v = vault();
-      workspaceById(v, id);
-      return view(v.workspaces.rename(id, name));
-    },
-    deleteWorkspace: (id) => {
-      const v = vault();
-      const workspace = workspaceById(v, id);
+    createWorkspace: async (name) => view(await workspaces.createWorkspace(unlocked(), name)),
+    renameWorkspace: (id, name) => view(workspaces.renameWorkspace(inWorkspace(id), id, name)),
+    deleteWorkspace: async (id) => {
+      const workspace = workspaceById(vault(), id);
+      // The page deletes a team workspace for everyone only through deleteTeamWorkspace, after saying so.
       if (workspace.kind === 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a team workspace: leave it, or as its Owner delete it for everyone.`);
-      v.deleteWorkspace(id);
+      await workspaces.deleteWorkspace(unlocked(), id);
       return null;
     },
 
@@ -124,67 +93,44 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       return v.documents.list(workspaceId).map(documentView);
     },
     createDocument: (workspaceId, input) => {
-      const v = vault();
-      workspaceById(v, workspaceId);
-      allow(workspaceId, 'content');
-      return documentView(session.pageWrite(() => v.documents.create(workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
+      const u = inWorkspace(workspaceId);
+      return documentView(session.pageWrite(() => documents.createDocument(u, workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
     },
     openDocument: (id) => {
       const v = vault();
       return { summary: documentView(v.documents.summary(id)), bytes: v.documents.save(id) };
     },
     applyChanges: (id, changes) => {
-      const v = vault();
-      allowDocument(id, 'content');
-      session.pageWrite(() => v.documents.appendChanges(id, changes));
+      session.pageWrite(() => documents.applyChanges(unlocked(), id, changes));
       return documentChanged(id, changes);
     },
     updateDocument: (id, change) => {
-      const v = vault();
-      allowDocument(id, 'content');
-      const before = A.getHeads(v.documents.get(id));
-      const after = session.pageWrite(() =>
-        v.documents.change(id, (doc: DocumentContent) => {
-          if (change.title !== undefined) A.updateText(doc, ['title'], change.title.trim());
-          if (change.tags !== undefined) {
-            const tags = normaliseTags(change.tags);
-            doc.tags.splice(0, doc.tags.length, ...tags);
-          }
-        }),
-      );
+      const u = unlocked();
+      const made = session.pageWrite(() => documents.changeDocument(u, id, change)).changes;
       // Main made this change, so the asking page's replica needs it too: later changes that build
       // on it (a peer's typing, another window's) could not be applied there without it.
-      const made = A.getChanges(A.view(after, before), after);
-      const summary = documentView(v.documents.summary(id));
+      const summary = documentView(u.vault.documents.summary(id));
       if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made, summary });
       return summary;
     },
-    deleteDocument: (id) => {
-      allowDocument(id, 'delete');
-      vault().documents.delete(id);
+    deleteDocument: async (id) => {
+      await documents.deleteDocument(unlocked(), id);
       return null;
     },
 
     listComments: (documentId) => vault().comments.list(documentId),
     addComment: (documentId, input) => {
-      const v = vault();
-      allowDocument(documentId, 'comment');
-      v.comments.add(documentId, input);
-      return v.comments.list(documentId);
+      const u = unlocked();
+      comments.addComment(u, documentId, input);
+      return u.vault.comments.list(documentId);
     },
     resolveComment: (threadId, resolved) => {
-      const v = vault();
-      const { documentId } = v.comments.get(threadId);
-      allowDocument(documentId, 'comment');
-      v.comments.resolve(threadId, resolved);
-      return v.comments.list(documentId);
+      const u = unlocked();
+      return u.vault.comments.list(comments.resolveThread(u, threadId, resolved));
     },
     deleteComment: (commentId) => {
-      const v = vault();
-      const { documentId } = v.comments.get(commentId);
-      allowDocument(documentId, 'comment');
-      v.comments.delete(commentId);
-      return v.comments.list(documentId);
+      const u = unlocked();
+      return u.vault.comments.list(comments.deleteComment(u, commentId));
     },
 
     listFiles: (workspaceId) => {
@@ -193,16 +139,14 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       return v.files.list(workspaceId);
     },
     beginUpload: async (workspaceId, file) => {
-      workspaceById(vault(), workspaceId);
-      allow(workspaceId, 'content');
+      files.checkCanAttach(inWorkspace(workspaceId), workspaceId);
       return { uploadId: await session.beginUpload(connectionId, workspaceId, file) };
     },
     uploadChunk: async (uploadId, bytes) => ({ received: await session.uploadChunk(connectionId, uploadId, bytes) }),
     finishUpload: (uploadId) => session.finishUpload(connectionId, uploadId),
     readFile: (fileId, offset) => session.readFile(connectionId, fileId, offset),
-    deleteFile: (id) => {
-      allow(vault().files.info(id).workspaceId, 'delete');
-      vault().files.delete(id);
+    deleteFile: async (id) => {
+      await files.deleteFile(unlocked(), id);
       return null;
     },
 
@@ -219,16 +163,17 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     backup: (input) => yourData.backup(session, input),
     restore: (input) => yourData.restore(session, input),
     wipeDevice: (confirm) => yourData.wipeDevice(session, confirm),
-    deleteAccount: (confirm) => yourData.deleteAccount(session, confirm),
+    describeAccountDeletion: () => account.describeAccountDeletion(unlocked()),
+    deleteAccount: (confirm, options) => yourData.deleteAccount(session, confirm, options),
     privacyReport: () => yourData.privacyReport(session),
     exportAuditLog: (input) => yourData.exportAuditLog(session, input),
 
     // Team
     listRelays: () => sync().relays(),
-    registerAccount: (relayUrl) => sync().register(relayUrl),
+    registerAccount: (relayUrl) => account.registerAccount(unlocked(), relayUrl),
     createTeamWorkspace: async (name, relayUrl) => {
-      const workspace = view(await sync().createTeamWorkspace(name, relayUrl));
-      session.emit('workspacesChanged', {}, connectionId);
+      const workspace = view(await workspaces.createWorkspace(unlocked(), name, relayUrl));
+      workspacesChanged();
       return workspace;
     },
     describeTeamConversion: (workspaceId) => {
@@ -238,50 +183,44 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     convertToTeam: async (workspaceId, relayUrl, confirmed) => {
       workspaceById(vault(), workspaceId);
       const workspace = view(await sync().convertToTeam(workspaceId, relayUrl, confirmed));
-      session.emit('workspacesChanged', {}, connectionId);
+      workspacesChanged();
       return workspace;
     },
-    listMembers: (workspaceId) => {
-      teamWorkspace(workspaceId);
-      return members(workspaceId);
-    },
-    inviteMember: (workspaceId, username, role) => {
-      teamWorkspace(workspaceId);
-      return sync().invite(workspaceId, username, role);
-    },
+    listMembers: (workspaceId) => members.listMembers(inWorkspace(workspaceId), workspaceId),
+    inviteMember: (workspaceId, username, role) => members.inviteMember(inWorkspace(workspaceId), workspaceId, username, role),
     setMemberRole: async (workspaceId, username, role) => {
-      teamWorkspace(workspaceId);
-      await sync().setRole(workspaceId, username, role);
+      const u = inWorkspace(workspaceId);
+      await members.setMemberRole(u, workspaceId, username, role);
       session.checkRoles();
-      return members(workspaceId);
+      return members.listMembers(u, workspaceId);
     },
     removeMember: async (workspaceId, username) => {
-      teamWorkspace(workspaceId);
-      await sync().removeMember(workspaceId, username);
-      return members(workspaceId);
+      const u = inWorkspace(workspaceId);
+      await members.removeMember(u, workspaceId, username);
+      return members.listMembers(u, workspaceId);
     },
     transferOwnership: async (workspaceId, username) => {
-      teamWorkspace(workspaceId);
-      await sync().transferOwnership(workspaceId, username);
+      const u = inWorkspace(workspaceId);
+      await members.transferOwnership(u, workspaceId, username);
       session.checkRoles();
-      return members(workspaceId);
+      return members.listMembers(u, workspaceId);
     },
     leaveWorkspace: async (workspaceId) => {
-      teamWorkspace(workspaceId);
-      await sync().leave(workspaceId);
-      session.emit('workspacesChanged', {}, connectionId);
+      await workspaces.leaveWorkspace(inWorkspace(workspaceId), workspaceId);
+      workspacesChanged();
       return null;
     },
     deleteTeamWorkspace: async (workspaceId) => {
-      teamWorkspace(workspaceId);
-      await sync().deleteTeamWorkspace(workspaceId);
-      session.emit('workspacesChanged', {}, connectionId);
+      const u = inWorkspace(workspaceId);
+      teamWorkspace(u, workspaceId);
+      await workspaces.deleteWorkspace(u, workspaceId);
+      workspacesChanged();
       return null;
     },
     listInvitations: () => sync().invitations(),
     acceptInvitation: async (id) => {
       const workspace = view(await sync().acceptInvitation(id));
-      session.emit('workspacesChanged', {}, connectionId);
+      workspacesChanged();
       return workspace;
     },
     syncStatus: () => sync().status(),
@@ -289,16 +228,8 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       sync();
       return session.syncWarnings();
     },
-    pauseSync: (workspaceId) => {
-      teamWorkspace(workspaceId);
-      sync().pause(workspaceId);
-      return sync().status(workspaceId)[0]!;
-    },
-    resumeSync: (workspaceId) => {
-      teamWorkspace(workspaceId);
-      sync().resume(workspaceId);
-      return sync().status(workspaceId)[0]!;
-    },
+    pauseSync: (workspaceId) => syncing.pauseSync(inWorkspace(workspaceId), workspaceId),
+    resumeSync: (workspaceId) => syncing.resumeSync(inWorkspace(workspaceId), workspaceId),
     describeShare: (documentId, relay) => {
       vault().documents.summary(documentId);
       return sync().describeShare(documentId, relay);

@@ -11,7 +11,9 @@ import type { ApiEvent, ApiEvents, Profile, Settings, SyncWarning, VaultState } 
 import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
-import type { AccountDeletionOptions, AccountDeletionResult } from '../sync/account.ts';
+import type { AccountDeletionResult } from '../sync/account.ts';
+import { deleteAccount as deleteAccountEverywhere, type RelaySkipping } from '../usecases/account.ts';
+import { checkUsername } from '../usecases/unlocked.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import type { FileInfo } from '../vault/files.ts';
 import { Vault } from '../vault/vault.ts';
@@ -323,12 +325,7 @@ export class Session {
 
   /** The unlocked vault if `confirm` is its username exactly as shown (case-sensitive); else nothing changes. */
   checkUsername(confirm: string): Vault {
-    const vault = this.requireVault();
-    const username = vault.profile.username;
-    if (confirm !== username) {
-      throw new HearthError('BAD_REQUEST', `"${confirm}" is not your username; nothing was changed. Type ${username} exactly as shown, with the same capitals.`);
-    }
-    return vault;
+    return checkUsername(this.requireVault(), confirm, 'changed');
   }
 
   /**
@@ -337,19 +334,11 @@ export class Session {
    * last changes sent, spaces that outlive it left with a signed entry, then the relay's deletion),
    * then this device is wiped (wipe()) and every page hears `wiped` and goes back to first run. If
    * a relay cannot be reached, nothing is deleted anywhere and the vault stays as it was (unless
-   * `skipUnreachable`, for a relay that is gone for good).
+   * it may be skipped, for a relay that is gone for good: see main/usecases/account.ts).
    */
-  async deleteAccount(confirmUsername: string, options: AccountDeletionOptions = {}): Promise<AccountDeletionResult> {
-    const vault = this.checkUsername(confirmUsername);
-    const own = this.engine ? undefined : new SyncEngine(vault, this.options.sync);
-    let result: AccountDeletionResult;
-    try {
-      result = await (this.engine ?? own!).deleteAccount(options);
-    } finally {
-      await own?.close();
-    }
-    await this.wipe(confirmUsername, 'account-deleted');
-    return result;
+  async deleteAccount(confirmUsername: string, skipping: RelaySkipping = {}): Promise<AccountDeletionResult> {
+    const unlocked = { vault: this.requireVault(), engine: this.requireSync() };
+    return deleteAccountEverywhere(unlocked, confirmUsername, skipping, () => this.wipe(confirmUsername, 'account-deleted'));
   }
 
   /**

@@ -11,13 +11,12 @@ import { createBackup } from '../portability/backup.ts';
 import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
 import type { SyncEngine } from '../sync/engine.ts';
+import { accessReports, RELAY_ANSWER_MS, withTimeout } from '../usecases/account.ts';
 import { freshPath, listDataFolder, resolveDataPath, stamp } from './data-folder.ts';
 import type { Session } from './session.ts';
 
 type Task = ApiEvents['progress']['task'];
 
-/** How long the dashboard waits for a relay before saying it could not be reached. */
-const RELAY_ANSWER_MS = 5000;
 const MIN_BACKUP_PASSPHRASE = 8;
 
 const running = new WeakMap<Session, Task>();
@@ -105,13 +104,13 @@ export async function wipeDevice(session: Session, confirmUsername: string): Pro
 
 /**
  * Account deletion (Session.deleteAccount): the exact username check, the deletion on every relay
- * this vault is registered on, then the wipe. A relay that cannot be reached refuses it all.
+ * this vault is registered on, then the wipe. A relay that cannot be reached refuses it all,
+ * unless it is one of `skipRelays`, which the person named as gone for good.
  */
-export async function deleteAccount(session: Session, confirmUsername: string): Promise<null> {
+export async function deleteAccount(session: Session, confirmUsername: string, options: { skipRelays?: string[] | undefined } = {}): Promise<ApiResults['deleteAccount']> {
   session.checkUsername(confirmUsername);
   if (running.get(session)) throw new HearthError('CONFLICT', `${taskNames[running.get(session)!]} is running; wait for it to finish first.`);
-  await session.deleteAccount(confirmUsername);
-  return null;
+  return session.deleteAccount(confirmUsername, options.skipRelays ? { skipRelays: options.skipRelays } : {});
 }
 
 export function exportAuditLog(session: Session, input: { actions?: string[] | undefined }): ApiResults['exportAuditLog'] {
@@ -125,14 +124,6 @@ export function exportAuditLog(session: Session, input: { actions?: string[] | u
   const path = freshPath(session.dataDir, `hearth-audit-${stamp()}`, '.json');
   writeFileSync(path, `${JSON.stringify({ exportedAt: new Date().toISOString(), filter: wanted ? [...wanted] : 'all', entries }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   return { path, entries: entries.length };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HearthError('UNAVAILABLE', `${what} did not answer within ${ms / 1000} s.`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function problemOf(error: unknown): string {
@@ -183,39 +174,33 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
 
   const titles = new Map<string, string>();
   for (const w of workspaces) titles.set(w.id, w.name);
-  const known = vault.syncState.relays();
-  const relays = await Promise.all(
-    known.map(async (relay): Promise<PrivacyReport['relays'][number]> => {
-      const contacts = [relay.registeredAt ?? 0, ...[...statuses.values()].filter((s) => s.relay === relay.url).map((s) => s.lastSyncedAt ?? 0)];
-      const base = { url: relay.url, ...(relay.account ? { account: relay.account } : {}), ...(relay.registeredAt ? { registeredAt: relay.registeredAt } : {}) };
-      const lastContact = (extra = 0) => {
-        const at = Math.max(extra, ...contacts);
-        return at > 0 ? { lastContactAt: at } : {};
-      };
-      if (!relay.account) return { ...base, ...lastContact(), problem: 'No account here yet: this relay holds nothing about you.' };
-      if (!engine) return { ...base, ...lastContact(), problem: 'Not connected: team sync is not running, so the relay was not asked.' };
-      try {
-        const { report } = await withTimeout(engine.accessReport(relay.url), RELAY_ANSWER_MS, relay.url);
-        return {
-          ...base,
-          ...lastContact(report.lastSignInAt ?? 0),
-          holds: {
-            username: report.username,
-            displayName: report.displayName,
-            createdAt: report.createdAt,
-            lastSignInAt: report.lastSignInAt,
-            bytesStored: report.bytesStored,
-            avatarBytes: report.avatarBytes,
-            spaces: report.spaces.map((s) => ({ ...s, ...(titles.has(s.space) ? { name: titles.get(s.space)! } : {}) })),
-            keyEnvelopes: report.envelopes.length,
-            links: report.links.filter((l) => !l.revoked).length,
-          },
-        };
-      } catch (error) {
-        return { ...base, ...lastContact(), problem: `Not connected: ${problemOf(error)}` };
-      }
-    }),
-  );
+  const answers = new Map(engine ? (await accessReports({ vault, engine })).map((a) => [a.relay, a]) : []);
+  const relays = vault.syncState.relays().map((relay): PrivacyReport['relays'][number] => {
+    const contacts = [relay.registeredAt ?? 0, ...[...statuses.values()].filter((s) => s.relay === relay.url).map((s) => s.lastSyncedAt ?? 0)];
+    const base = { url: relay.url, ...(relay.account ? { account: relay.account } : {}), ...(relay.registeredAt ? { registeredAt: relay.registeredAt } : {}) };
+    const lastContact = (extra = 0) => {
+      const at = Math.max(extra, ...contacts);
+      return at > 0 ? { lastContactAt: at } : {};
+    };
+    if (!relay.account) return { ...base, ...lastContact(), problem: 'No account here yet: this relay holds nothing about you.' };
+    const report = answers.get(relay.url)?.report;
+    if (!report) return { ...base, ...lastContact(), problem: `Not connected: ${answers.get(relay.url)?.problem?.message ?? 'team sync is not running, so the relay was not asked.'}` };
+    return {
+      ...base,
+      ...lastContact(report.lastSignInAt ?? 0),
+      holds: {
+        username: report.username,
+        displayName: report.displayName,
+        createdAt: report.createdAt,
+        lastSignInAt: report.lastSignInAt,
+        bytesStored: report.bytesStored,
+        avatarBytes: report.avatarBytes,
+        spaces: report.spaces.map((s) => ({ ...s, ...(titles.has(s.space) ? { name: titles.get(s.space)! } : {}) })),
+        keyEnvelopes: report.envelopes.length,
+        links: report.links.filter((l) => !l.revoked).length,
+      },
+    };
+  });
 
   const me: PrivacyMember = { username: profile.username, displayName: profile.displayName, role: 'owner', isMe: true };
   const access = await Promise.all(

@@ -15,17 +15,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeWireMessage, encodeWireMessage, type WireMessage } from '../../common/api/wire.ts';
+import { API_PATH, API_SUBPROTOCOL, decodeWireMessage, encodeWireMessage, TOKEN_SUBPROTOCOL_PREFIX, type WireMessage } from '../../common/api/wire.ts';
 import type { Result } from '../../common/errors.ts';
 import { openApiConnection } from '../api/connection.ts';
 import { SECURITY_HEADERS } from '../app/content-security.ts';
 import { contentTypeOf, resolveRendererFile } from '../app/renderer-files.ts';
 import type { Session } from '../app/session.ts';
 
-export const API_PATH = '/api';
-/** The subprotocol the page asks for; the token rides beside it as `token.<token>`. */
-export const API_SUBPROTOCOL = 'hearth-api';
-export const TOKEN_SUBPROTOCOL_PREFIX = 'token.';
 /** A 4 MiB upload chunk plus its envelope, or a large document's changes, fits. */
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 const LOOPBACK = '127.0.0.1';

@@ -1,7 +1,7 @@
 /**
  * better-sqlite3 is a native module and Node and Electron have different ABIs. Node (tests, CLI,
  * browser mode) uses node_modules' build; Electron in development uses its own build under
- * dist/native/, made by build.ts, handed to the vault as `nativeBinding`. A packaged app has
+ * dist/native/, made by scripts/build-electron.ts, handed to the vault as `nativeBinding`. A packaged app has
  * node_modules rebuilt for Electron by electron-builder, so it needs no override.
  */
 import { join } from 'node:path';

@@ -1,12 +1,13 @@
 /**
- * Where an export is written to and read from: a folder, or a .zip holding the same tree.
- * Paths inside are always relative, with "/" separators, and never leave the root.
+ * Where an export is written to: a folder, or a .zip holding the same tree (import-source.ts
+ * reads them back). Paths inside are always relative, with "/" separators, and never leave the
+ * root. Every file written is hashed on its way out, for the manifest's digests.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, posix, relative, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { HearthError } from '../../common/errors.ts';
 
@@ -21,8 +22,39 @@ export function archivePath(path: string): string {
 
 export interface ExportSink {
   write(path: string, data: string | Uint8Array): Promise<void>;
+  /** Resolves once `source` has been read to its end, so its digest is known. */
   writeStream(path: string, source: AsyncIterable<Uint8Array>): Promise<void>;
   finish(): Promise<void>;
+  /** The SHA-256 (hex) of each file written so far, by path. */
+  digests(): Record<string, string>;
+}
+
+type RawSink = Omit<ExportSink, 'digests'>;
+
+/** Hashes what passes through `sink`. */
+function hashing(sink: RawSink): ExportSink {
+  const digests = new Map<string, string>();
+  return {
+    async write(path, data) {
+      digests.set(archivePath(path), createHash('sha256').update(data).digest('hex'));
+      await sink.write(path, data);
+    },
+    async writeStream(path, source) {
+      const hash = createHash('sha256');
+      await sink.writeStream(
+        path,
+        (async function* () {
+          for await (const piece of source) {
+            hash.update(piece);
+            yield piece;
+          }
+          digests.set(archivePath(path), hash.digest('hex'));
+        })(),
+      );
+    },
+    finish: () => sink.finish(),
+    digests: () => Object.fromEntries([...digests].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  };
 }
 
 export function folderSink(root: string): ExportSink {
@@ -32,7 +64,7 @@ export function folderSink(root: string): ExportSink {
     mkdirSync(dirname(full), { recursive: true });
     return full;
   };
-  return {
+  return hashing({
     async write(path, data) {
       writeFileSync(target(path), data, { mode: 0o600 });
     },
@@ -40,7 +72,7 @@ export function folderSink(root: string): ExportSink {
       await pipeline(source, createWriteStream(target(path), { mode: 0o600 }));
     },
     async finish() {},
-  };
+  });
 }
 
 /** A .zip written as a stream; entries carry `mtime` so the same export gives the same bytes. */
@@ -49,85 +81,21 @@ export function zipSink(file: string, mtime: Date): ExportSink {
   const zip = new yazl.ZipFile();
   const out = createWriteStream(file, { mode: 0o600 });
   const done = pipeline(zip.outputStream, out);
-  return {
+  // Until finish() awaits it, a failed write surfaces through writeStream's race below.
+  done.catch(() => undefined);
+  return hashing({
     async write(path, data) {
       zip.addBuffer(Buffer.from(data), archivePath(path), { mtime, mode: 0o100600 });
     },
     async writeStream(path, source) {
       // yazl reads entries one after another, so the stream is consumed in order, never held whole.
-      zip.addReadStream(Readable.from(source), archivePath(path), { mtime, mode: 0o100600 });
+      const readable = Readable.from(source);
+      zip.addReadStream(readable, archivePath(path), { mtime, mode: 0o100600 });
+      await Promise.race([finished(readable), done]);
     },
     async finish() {
       zip.end();
       await done;
     },
-  };
-}
-
-export interface ImportSource {
-  exists(path: string): boolean;
-  size(path: string): number | undefined;
-  readText(path: string): Promise<string>;
-  readBytes(path: string): Promise<Buffer>;
-  stream(path: string): Promise<NodeJS.ReadableStream>;
-  close(): void;
-}
-
-export function folderSource(root: string): ImportSource {
-  const full = (path: string) => join(root, archivePath(path));
-  return {
-    exists: (path) => existsSync(full(path)),
-    size: (path) => (existsSync(full(path)) ? statSync(full(path)).size : undefined),
-    readText: async (path) => readFileSync(full(path), 'utf8'),
-    readBytes: async (path) => readFileSync(full(path)),
-    stream: async (path) => createReadStream(full(path), { highWaterMark: 1024 * 1024 }),
-    close() {},
-  };
-}
-
-/** Every Markdown-like file under a folder, as archive paths (for the plain-folder import). */
-export function folderFiles(root: string): string[] {
-  return readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((name) => statSync(join(root, name)).isFile())
-    .map((name) => relative(root, join(root, name)).split(sep).join('/'))
-    .sort();
-}
-
-export async function zipSource(file: string): Promise<ImportSource> {
-  let zip: yauzl.ZipFile;
-  try {
-    zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true });
-  } catch (cause) {
-    throw new HearthError('BAD_REQUEST', `${file} is not a readable .zip file (${(cause as Error).message}).`, { cause });
-  }
-  const entries = new Map<string, yauzl.Entry>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      if (!entry.fileName.endsWith('/')) entries.set(archivePath(entry.fileName), entry);
-      zip.readEntry();
-    });
-    zip.on('end', () => resolve());
-    zip.on('error', reject);
-    zip.readEntry();
   });
-  const entry = (path: string) => {
-    const found = entries.get(archivePath(path));
-    if (!found) throw new HearthError('BAD_REQUEST', `${path} is missing from the .zip; nothing was imported from it.`);
-    return found;
-  };
-  const readBytes = async (path: string) => {
-    const stream = await zip.openReadStreamPromise(entry(path));
-    const parts: Buffer[] = [];
-    stream.on('data', (part: Buffer) => parts.push(part));
-    await finished(stream);
-    return Buffer.concat(parts);
-  };
-  return {
-    exists: (path) => entries.has(archivePath(path)),
-    size: (path) => entries.get(archivePath(path))?.uncompressedSize,
-    readBytes,
-    readText: async (path) => (await readBytes(path)).toString('utf8'),
-    stream: (path) => zip.openReadStreamPromise(entry(path)),
-    close: () => zip.close(),
-  };
 }

@@ -4,23 +4,30 @@
  *   "HEARTHBK" | u8 version | u32 header length | header JSON (Argon2id parameters)
  *   | secretstream header (24 bytes) | frames: u32 length, XChaCha20-Poly1305 secretstream ciphertext
  *
- * Inside is a copy of the vault whose master key is wrapped under the backup passphrase; the
- * stream hides even its structure and sizes. A truncated or altered file fails to open.
- * Nothing is ever written in clear: the copy is sealed record by record before it is streamed.
+ * Version 2: the frames carry a copy of the vault that holds no key material at all
+ * (Vault.copyWithoutKey), in 1 MiB pieces, then one final frame with the master key wrapped under
+ * the backup passphrase (Vault.keyMaterialFor). Version 1 (still restored) carried the copy with
+ * the wrapped key inside it. The stream hides even the copy's structure and sizes; a truncated
+ * or altered file fails to open.
+ *
+ * Nothing readable is left behind by a backup that is killed half-way: the copy is made inside
+ * the vault's own folder (so a wipe removes it) and is ciphertext without a key; the key comes
+ * last, so a truncated backup (written as FILE.partial, renamed when whole) holds no key either.
+ * A restore likewise writes vault.sqlite.partial and puts the key in before renaming it.
  */
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync, fsyncSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, createReadStream, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadSodium, sodium, utf8, fromUtf8 } from '../../common/crypto/sodium.ts';
+import { fromUtf8, loadSodium, newId, sodium, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import { deriveKek, newKdfParams, type KdfParams } from '../vault/keys.ts';
-import { VAULT_FILE_NAME, Vault } from '../vault/vault.ts';
-import { mkdtempSync } from 'node:fs';
+import { VAULT_FILE_NAME, Vault, type KeyMaterial } from '../vault/vault.ts';
 
 const MAGIC = 'HEARTHBK';
-const VERSION = 1;
+const VERSION = 2;
 const FRAME_BYTES = 1024 * 1024;
+/** The temporary copy a backup streams, in the vault's folder. */
+const COPY_PREFIX = 'backup-copy-';
 
 export interface BackupProgress {
   done: number;
@@ -36,21 +43,48 @@ function streamKey(passphrase: string, kdf: KdfParams): Uint8Array {
   return sodium().crypto_kdf_derive_from_key(32, 1, 'hearthbk', deriveKek(passphrase, kdf));
 }
 
+/** Removes copies that earlier backups killed half-way left in the vault's folder (ciphertext without a key). */
+function removeStaleCopies(vaultDir: string): void {
+  for (const name of readdirSync(vaultDir)) {
+    if (!name.startsWith(COPY_PREFIX)) continue;
+    try {
+      rmSync(join(vaultDir, name), { force: true });
+    } catch {
+      // Still open in a backup that runs elsewhere (Windows); that backup removes it when done.
+    }
+  }
+}
+
+/** Gives the finished `partial` its name `file`, never replacing a file that appeared under that name meanwhile. */
+function publishWhole(partial: string, file: string): void {
+  const taken = () => new HearthError('ALREADY_EXISTS', `${file} already exists; choose a new file name for the backup.`);
+  try {
+    linkSync(partial, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw taken();
+    // A file system without hard links (FAT on a USB stick): check, then rename.
+    if (existsSync(file)) throw taken();
+    renameSync(partial, file);
+  }
+}
+
 /** Writes an encrypted backup of the unlocked vault to `file`. */
 export async function createBackup(vault: Vault, file: string, passphrase: string, onProgress?: (p: BackupProgress) => void): Promise<void> {
   await loadSodium();
   if (existsSync(file)) throw new HearthError('ALREADY_EXISTS', `${file} already exists; choose a new file name for the backup.`);
-  const work = mkdtempSync(join(tmpdir(), 'hearth-backup-'));
-  const copy = join(work, VAULT_FILE_NAME);
+  removeStaleCopies(vault.dir);
+  const copy = join(vault.dir, `${COPY_PREFIX}${newId()}.sqlite`);
+  const partial = `${file}.partial`;
   try {
-    await vault.copyRewrapped(copy, passphrase);
+    vault.copyWithoutKey(copy);
+    const keyMaterial = utf8(JSON.stringify(vault.keyMaterialFor(passphrase)));
     const s = sodium();
     const header: BackupHeader = { kdf: newKdfParams(), createdAt: new Date().toISOString() };
     const key = streamKey(passphrase, header.kdf);
     const { state, header: streamHeader } = s.crypto_secretstream_xchacha20poly1305_init_push(key);
     s.memzero(key);
     mkdirSync(dirname(file), { recursive: true });
-    const out = openSync(file, 'wx', 0o600);
+    const out = openSync(partial, 'w', 0o600);
     try {
       const headerBytes = utf8(JSON.stringify(header));
       const prefix = Buffer.alloc(MAGIC.length + 1 + 4);
@@ -60,32 +94,39 @@ export async function createBackup(vault: Vault, file: string, passphrase: strin
       writeSync(out, prefix);
       writeSync(out, headerBytes);
       writeSync(out, streamHeader);
+      const writeFrame = (plain: Uint8Array, tag: number) => {
+        const sealed = s.crypto_secretstream_xchacha20poly1305_push(state, plain, null, tag);
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(sealed.length);
+        writeSync(out, length);
+        writeSync(out, sealed);
+      };
       const total = statSync(copy).size;
       let done = 0;
       const source = openSync(copy, 'r');
       try {
         const buffer = Buffer.alloc(FRAME_BYTES);
-        for (;;) {
+        while (done < total) {
           const read = readSync(source, buffer, 0, FRAME_BYTES, done);
+          if (read === 0) throw new HearthError('INTERNAL', 'The vault copy for the backup ended early; nothing was written. Try again.');
           done += read;
-          const last = done >= total;
-          const sealed = s.crypto_secretstream_xchacha20poly1305_push(state, buffer.subarray(0, read), null, last ? s.crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-          const length = Buffer.alloc(4);
-          length.writeUInt32BE(sealed.length);
-          writeSync(out, length);
-          writeSync(out, sealed);
+          writeFrame(buffer.subarray(0, read), s.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
           onProgress?.({ done, total });
-          if (last) break;
+          // Lets a progress bar (and anything else waiting) move between frames.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       } finally {
         closeSync(source);
       }
+      writeFrame(keyMaterial, s.crypto_secretstream_xchacha20poly1305_TAG_FINAL);
       fsyncSync(out);
     } finally {
       closeSync(out);
     }
+    publishWhole(partial, file);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    rmSync(partial, { force: true });
+    rmSync(copy, { force: true });
   }
   vault.audit.record('export', 'encrypted backup');
 }
@@ -101,6 +142,17 @@ async function* frames(file: string, offset: number): AsyncGenerator<Uint8Array>
     }
   }
   if (pending.length > 0) throw new HearthError('VAULT_CORRUPT', 'The backup file is truncated; nothing was restored.');
+}
+
+/** The last frame of a version 2 backup: the master key wrapped under the backup passphrase. */
+function keyMaterialOf(frame: Uint8Array): KeyMaterial {
+  try {
+    const material = JSON.parse(fromUtf8(frame)) as Partial<KeyMaterial>;
+    if (material.kdf && typeof material.masterKey === 'string' && typeof material.check === 'string') return material as KeyMaterial;
+  } catch {
+    // Reported below like any other damage.
+  }
+  throw new HearthError('VAULT_CORRUPT', 'The backup file is damaged (its key is unreadable); nothing was restored.');
 }
 
 /**
@@ -121,13 +173,15 @@ export async function restoreBackup(
   if (Vault.exists(targetDir)) throw new HearthError('VAULT_EXISTS', `A vault already exists at ${targetDir}; restore into an empty folder.`);
   const s = sodium();
   const fd = openSync(file, 'r');
+  let version: number;
   let header: BackupHeader;
   let streamHeader: Buffer;
   let offset: number;
   try {
     const prefix = Buffer.alloc(MAGIC.length + 5);
     readSync(fd, prefix, 0, prefix.length, 0);
-    if (prefix.toString('latin1', 0, MAGIC.length) !== MAGIC || prefix.readUInt8(MAGIC.length) !== VERSION) {
+    version = prefix.readUInt8(MAGIC.length);
+    if (prefix.toString('latin1', 0, MAGIC.length) !== MAGIC || (version !== 1 && version !== VERSION)) {
       throw new HearthError('VAULT_CORRUPT', `${file} is not a Hearth backup (or one from a newer version).`);
     }
     const headerLength = prefix.readUInt32BE(MAGIC.length + 1);
@@ -149,13 +203,15 @@ export async function restoreBackup(
   const state = s.crypto_secretstream_xchacha20poly1305_init_pull(streamHeader, key);
   s.memzero(key);
   mkdirSync(targetDir, { recursive: true, mode: 0o700 });
-  const target = join(targetDir, VAULT_FILE_NAME);
-  const out = openSync(target, 'wx', 0o600);
+  // Named vault.sqlite only once it is whole and (version 2) holds its key.
+  const partial = join(targetDir, `${VAULT_FILE_NAME}.partial`);
+  const out = openSync(partial, 'w', 0o600);
   const total = statSync(file).size - offset;
-  let finished = false;
+  let keyMaterial: KeyMaterial | undefined;
   try {
     let done = 0;
     let first = true;
+    let finished = false;
     for await (const frame of frames(file, offset)) {
       const opened = s.crypto_secretstream_xchacha20poly1305_pull(state, frame, null);
       if (!opened) {
@@ -164,22 +220,27 @@ export async function restoreBackup(
           : new HearthError('VAULT_CORRUPT', 'The backup file is damaged; nothing was restored.');
       }
       first = false;
-      writeSync(out, opened.message);
       done += frame.length + 4;
+      finished = opened.tag === s.crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+      if (finished && version === VERSION) keyMaterial = keyMaterialOf(opened.message);
+      else writeSync(out, opened.message);
       onProgress?.({ done, total });
-      if (opened.tag === s.crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-        finished = true;
-        break;
-      }
+      if (finished) break;
     }
     if (!finished) throw new HearthError('VAULT_CORRUPT', 'The backup file is truncated; nothing was restored.');
     fsyncSync(out);
-  } catch (error) {
     closeSync(out);
-    rmSync(target, { force: true });
+    if (keyMaterial) Vault.installKeyMaterial(partial, keyMaterial, openOptions);
+    renameSync(partial, join(targetDir, VAULT_FILE_NAME));
+  } catch (error) {
+    try {
+      closeSync(out);
+    } catch {
+      // Already closed before the step that failed.
+    }
+    for (const name of readdirSync(targetDir)) if (name.startsWith(`${VAULT_FILE_NAME}.partial`)) rmSync(join(targetDir, name), { force: true });
     throw error;
   }
-  closeSync(out);
   const vault = await Vault.unlock(targetDir, passphrase, openOptions);
   await vault.changePassphrase(passphrase, newPassphrase);
   vault.audit.record('import', 'restored from an encrypted backup');

@@ -2,6 +2,7 @@
  * Export: every workspace, document, comment, file, member list, public link and audit entry, in the open
  * format of DESIGN.md — Markdown with front matter for people, JSON for machines, the Automerge
  * binary for history, attachments as plain files. Written as a folder; files are streamed.
+ * The manifest, written last, lists the SHA-256 of every file and is signed (export-origin.ts).
  */
 import * as A from '@automerge/automerge';
 import {
@@ -14,11 +15,13 @@ import {
   type Manifest,
   type WorkspaceFile,
 } from '../../common/export/schema.ts';
+import { utf8 } from '../../common/crypto/sodium.ts';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
 import { rosterOf } from '../sync/roster.ts';
 import type { LinkRecord } from '../vault/links.ts';
 import type { Vault } from '../vault/vault.ts';
 import { folderSink, zipSink } from './archive.ts';
+import { accountOf, signManifest } from './export-origin.ts';
 
 export interface ExportProgress {
   phase: 'documents' | 'files' | 'done';
@@ -174,10 +177,15 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
     version: EXPORT_FORMAT_VERSION,
     exportedAt: now.toISOString(),
     profile: { username: profile.username, displayName: profile.displayName },
+    origin: { account: accountOf(vault) },
     counts,
     workspaces: workspaces.map((w) => ({ id: w.id, name: w.name, path: `workspaces/${w.id}` })),
+    digests: sink.digests(),
   };
-  await sink.write('manifest.json', json(manifest));
+  // Signed as written, byte for byte, so that an import of it can tell it came from this account.
+  const manifestBytes = utf8(json(manifest));
+  await sink.write('manifest.json', manifestBytes);
+  await sink.write('signature.json', json(signManifest(vault, manifestBytes)));
   await sink.finish();
   options.onProgress?.({ phase: 'done', done: totalDocs, total: totalDocs });
   return manifest;

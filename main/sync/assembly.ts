@@ -18,7 +18,7 @@ import { PublicLinks } from './links.ts';
 import { Members } from './members.ts';
 import { Membership } from './membership.ts';
 import { Outbox } from './outbox.ts';
-import { Permissions } from './permissions.ts';
+import { AccountPermissions } from './permissions.ts';
 import { PresenceHub, type PresenceOptions } from './presence.ts';
 import { SpaceQueues } from './queues.ts';
 import { Rounds } from './rounds.ts';
@@ -45,7 +45,7 @@ export interface SyncModules {
   status: StatusBoard;
   connections: RelayConnections;
   queues: SpaceQueues;
-  permissions: Permissions;
+  permissions: AccountPermissions;
   membership: Membership;
   members: Members;
   teams: TeamWorkspaces;
@@ -77,7 +77,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
   });
   const connections = new RelayConnections({ vault, connect: options.connect ?? ((url) => RelayClient.connect(url, options.createSocket)) });
   const queues = new SpaceQueues();
-  const permissions = new Permissions({ vault, account, spaces });
+  const permissions = new AccountPermissions({ vault, account, spaces });
   const client = (url: string) => connections.client(url);
   const openClient = (url: string) => connections.open(url);
   const reachable = (ids: string[]) => connections.reachable(ids.map((id) => spaces.get(id).relay));
@@ -126,7 +126,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     ensureRelayLoop,
     endOwnShares: (documents) => sharing.endOwn(documents),
   });
-  const files: FileSync = new FileSync({ ...base, permissions, isLive: live, openClient, refresh, reachable, push });
+  const files: FileSync = new FileSync({ ...base, permissions, isLive: live, openClient, refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId), reachable, push });
   const sharing: Sharing = new Sharing({ ...base, permissions, connections, membership: membership, members, client, isLive: live, syncSpace, ensureRelayLoop });
   const invitations: Invitations = new Invitations({
     ...base,
@@ -144,7 +144,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     isApplyingRemote: () => inbound.applying,
     client,
     openClient,
-    refresh,
+    refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId),
     reachable,
     push,
     pull: (spaceId, documentId, c) => inbound.pull(spaceId, documentId, c),

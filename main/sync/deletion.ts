@@ -8,7 +8,7 @@
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { canDeleteContent, withArticle } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
-import type { Permissions } from './permissions.ts';
+import type { AccountPermissions } from './permissions.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { reasonOf, type StatusBoard } from './status.ts';
@@ -21,15 +21,15 @@ export interface DeletionHost<C extends DeletionClient> {
   readonly spaces: Pick<SpaceRegistry, 'get' | 'state' | 'view' | 'changeIndex' | 'isTeam' | 'sharesOf' | 'sharesHeldIn' | 'spacesOf' | 'shareOf' | 'ownShareOf' | 'indexedDocs' | 'forget'>;
   readonly status: Pick<StatusBoard, 'set' | 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
-  readonly permissions: Pick<Permissions, 'assertCan'>;
+  readonly permissions: Pick<AccountPermissions, 'assertCan'>;
   isLive(): boolean;
   /** True while a change from the relay is being applied (its deletions are not this vault's own). */
   isApplyingRemote(): boolean;
   client(url: string): Promise<C>;
   /** The open client of a relay, if any (never connects). */
   openClient(url: string): Promise<C | undefined>;
-  /** Catches up with the space's membership and index; the signed-in client. */
-  refresh(spaceId: string): Promise<C>;
+  /** Catches up with the space's membership and index; the signed-in client, or undefined when the relay is out of reach. */
+  refreshIfReachable(spaceId: string): Promise<C | undefined>;
   /** Whether the relays of these spaces answer now. */
   reachable(spaces: string[]): Promise<boolean>;
   push(spaceId: string, client: C): Promise<unknown>;
@@ -53,16 +53,17 @@ export class Deletion<C extends DeletionClient = RelayClient> {
    */
   async delete(documentId: string): Promise<{ waitsForRelay: boolean }> {
     const holder = this.host.vault.documents.workspaceOf(documentId);
+    let reachable = await this.host.reachable(this.host.spaces.spacesOf(documentId));
+    const client = reachable && this.host.spaces.isTeam(holder) ? await this.host.refreshIfReachable(holder) : undefined;
+    if (this.host.spaces.isTeam(holder) && !client) reachable = false;
+    // Decided once: on the role as the relay's log says now, or, out of reach, as last verified here.
     this.host.permissions.assertCan(holder, 'delete', documentId);
-    const reachable = await this.host.reachable(this.host.spaces.spacesOf(documentId));
     if (!reachable) {
       this.host.vault.documents.delete(documentId);
       await this.host.revokeDeletedLinks();
       return { waitsForRelay: true };
     }
-    if (this.host.spaces.isTeam(holder)) {
-      const client = await this.host.refresh(holder);
-      this.host.permissions.assertCan(holder, 'delete', documentId);
+    if (client) {
       await this.host.queues.run(holder, async () => {
         this.host.vault.syncState.forgetDocument(holder, documentId);
         this.host.spaces.changeIndex(holder, (d) => {

@@ -11,7 +11,7 @@ import type { RelayClient } from '../../common/protocol/client.ts';
 import { canDeleteContent, canWriteContent, withArticle } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
 import { downloadFile, uploadFile } from './files.ts';
-import type { Permissions } from './permissions.ts';
+import type { AccountPermissions } from './permissions.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { reasonOf, type StatusBoard } from './status.ts';
@@ -26,12 +26,12 @@ export interface FileSyncHost<C extends FileClient> {
   readonly spaces: Pick<SpaceRegistry, 'get' | 'put' | 'state' | 'view' | 'index' | 'changeIndex' | 'shareOf' | 'isTeam'>;
   readonly status: Pick<StatusBoard, 'set' | 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
-  readonly permissions: Pick<Permissions, 'assertCan'>;
+  readonly permissions: Pick<AccountPermissions, 'assertCan'>;
   isLive(): boolean;
   /** The open client of a relay, if any (never connects). */
   openClient(url: string): Promise<C | undefined>;
-  /** Catches up with the space's membership and index; the signed-in client. */
-  refresh(spaceId: string): Promise<C>;
+  /** Catches up with the space's membership and index; the signed-in client, or undefined when the relay is out of reach. */
+  refreshIfReachable(spaceId: string): Promise<C | undefined>;
   /** Whether the relays of these spaces answer now. */
   reachable(spaces: string[]): Promise<boolean>;
   /** Sends the space's outbox (the index's change). */
@@ -170,13 +170,13 @@ export class FileSync<C extends FileClient = RelayClient> {
       this.host.vault.files.delete(fileId);
       return { waitsForRelay: false };
     }
+    const client = (await this.host.reachable([spaceId])) ? await this.host.refreshIfReachable(spaceId) : undefined;
+    // Decided once: on the role as the relay's log says now, or, out of reach, as last verified here.
     this.host.permissions.assertCan(spaceId, 'delete');
-    if (!(await this.host.reachable([spaceId]))) {
+    if (!client) {
       this.host.vault.files.delete(fileId);
       return { waitsForRelay: true };
     }
-    const client = await this.host.refresh(spaceId);
-    this.host.permissions.assertCan(spaceId, 'delete');
     await this.host.queues.run(spaceId, async () => {
       this.host.spaces.changeIndex(spaceId, (d) => {
         if (d.files?.[fileId]) delete d.files[fileId];

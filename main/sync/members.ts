@@ -11,7 +11,7 @@ import type { RelayClient } from '../../common/protocol/client.ts';
 import { Roles, type Role } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Membership, MembershipClient } from './membership.ts';
-import type { Permissions } from './permissions.ts';
+import type { AccountPermissions } from './permissions.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 
@@ -22,7 +22,7 @@ export interface MembersHost<C extends MembersClient> {
   readonly vault: Pick<Vault, 'workspaces' | 'audit'>;
   readonly account: string;
   readonly spaces: Pick<SpaceRegistry, 'get' | 'update' | 'view' | 'index' | 'changeIndex'>;
-  readonly permissions: Pick<Permissions, 'assertManager' | 'assertOwner'>;
+  readonly permissions: Pick<AccountPermissions, 'assertManager' | 'assertOwner'>;
   readonly membership: Pick<Membership<C>, 'appendEntry' | 'sealEnvelope' | 'sealForMembers' | 'refresh'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   /** Sends the space's outbox (the index's directory change). */

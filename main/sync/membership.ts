@@ -136,6 +136,19 @@ export class Membership<C extends MembershipClient = RelayClient> {
   }
 
   /**
+   * `refresh`, or undefined when the relay cannot be reached (also when the connection drops on
+   * the way): a caller that works offline too goes on with what this device last verified.
+   */
+  async refreshIfReachable(spaceId: string): Promise<C | undefined> {
+    try {
+      return await this.refresh(spaceId);
+    } catch (error) {
+      if (isHearthError(error, 'UNAVAILABLE')) return undefined;
+      throw error;
+    }
+  }
+
+  /**
    * Appends a membership entry built on the newest log, rebuilding it (and the key epoch it starts,
    * when `rotation` is given) if another member's entry got in first.
    */

@@ -5,7 +5,7 @@
  * The rules themselves are common/roles.ts; the relay and every peer check them again.
  */
 import { HearthError } from '../../common/errors.ts';
-import { canComment, canDeleteContent, canSetRole, canWriteContent, roleTitle, withArticle, type Role } from '../../common/roles.ts';
+import { canComment, canDeleteContent, canSetRole, canWriteContent, roleWithArticle, withArticle, type Role } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { SpaceRegistry } from './spaces.ts';
 
@@ -15,7 +15,7 @@ export type EditKind = 'content' | 'comment' | 'delete';
 /** The outcome of one permission check: the role it was decided on, or the refusal to throw. */
 export type Decision = { allowed: true; role: Role | undefined } | { allowed: false; role: Role | undefined; refusal: HearthError };
 
-export interface PermissionsHost {
+export interface AccountPermissionsHost {
   readonly vault: Pick<Vault, 'workspaces' | 'documents'>;
   readonly account: string;
   readonly spaces: Pick<SpaceRegistry, 'state' | 'view' | 'isTeam' | 'receivedShareOf'>;
@@ -26,8 +26,8 @@ export function allows(role: Role, kind: EditKind): boolean {
   return kind === 'content' ? canWriteContent(role) : kind === 'comment' ? canComment(role) : canDeleteContent(role);
 }
 
-export class Permissions {
-  constructor(private readonly host: PermissionsHost) {}
+export class AccountPermissions {
+  constructor(private readonly host: AccountPermissionsHost) {}
 
   /** This account's role in a space as last verified; undefined when it is not (or no longer) a member. */
   role(spaceId: string): Role | undefined {
@@ -67,7 +67,7 @@ export class Permissions {
       return {
         allowed: false,
         role,
-        refusal: new HearthError('FORBIDDEN', `You are ${withArticle(roleTitle(role))} in ${workspace.name}: ${withArticle(role)} cannot ${verb}. Ask an Owner or Admin for another role.`),
+        refusal: new HearthError('FORBIDDEN', `You are ${roleWithArticle(role)} in ${workspace.name}: ${withArticle(role)} cannot ${verb}. Ask an Owner or Admin for another role.`),
       };
     }
     const space = documentId === undefined ? undefined : this.host.spaces.receivedShareOf(documentId);
@@ -80,7 +80,7 @@ export class Permissions {
     return {
       allowed: false,
       role,
-      refusal: new HearthError('FORBIDDEN', `"${title}" was shared with you as ${withArticle(roleTitle(role))}: ${withArticle(role)} cannot ${verb}. Ask the person who shared it for another role.`),
+      refusal: new HearthError('FORBIDDEN', `"${title}" was shared with you as ${roleWithArticle(role)}: ${withArticle(role)} cannot ${verb}. Ask the person who shared it for another role.`),
     };
   }
 
@@ -95,7 +95,7 @@ export class Permissions {
   assertOwner(workspace: { id: string; name: string }, what: string): void {
     const mine = this.role(workspace.id);
     if (mine === 'owner') return;
-    throw new HearthError('FORBIDDEN', mine ? `You are ${withArticle(roleTitle(mine))} in ${workspace.name}; only an Owner can ${what}.` : `You are no longer a member of ${workspace.name}.`);
+    throw new HearthError('FORBIDDEN', mine ? `You are ${roleWithArticle(mine)} in ${workspace.name}; only an Owner can ${what}.` : `You are no longer a member of ${workspace.name}.`);
   }
 
   /** Throws FORBIDDEN unless this vault may move a member from `from` to `to` (undefined: not a member); returns its role. */
@@ -103,7 +103,7 @@ export class Permissions {
     const mine = this.role(spaceId);
     if (!mine) throw new HearthError('FORBIDDEN', 'You are no longer a member of this workspace.');
     if (!canSetRole(mine, from, to)) {
-      throw new HearthError('FORBIDDEN', `As ${withArticle(roleTitle(mine))} you cannot ${to === undefined ? `remove ${withArticle(from!)}` : from === undefined ? `add someone as ${to}` : `change ${withArticle(from)} to ${to}`} in this workspace; ask an Owner.`);
+      throw new HearthError('FORBIDDEN', `As ${roleWithArticle(mine)} you cannot ${to === undefined ? `remove ${withArticle(from!)}` : from === undefined ? `add someone as ${to}` : `change ${withArticle(from)} to ${to}`} in this workspace; ask an Owner.`);
     }
     return mine;
   }

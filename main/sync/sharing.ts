@@ -16,7 +16,7 @@ import type { RelayConnections } from './connections.ts';
 import type { Members } from './members.ts';
 import type { Membership, MembershipClient } from './membership.ts';
 import type { MembershipView } from './membership-view.ts';
-import type { Permissions } from './permissions.ts';
+import type { AccountPermissions } from './permissions.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import type { StatusBoard } from './status.ts';
@@ -40,7 +40,7 @@ export interface SharingHost<C extends SharingClient> {
   readonly spaces: SpaceRegistry;
   readonly status: Pick<StatusBoard, 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
-  readonly permissions: Pick<Permissions, 'role'>;
+  readonly permissions: Pick<AccountPermissions, 'role'>;
   readonly connections: Pick<RelayConnections, 'hasAccount' | 'register'>;
   client(url: string): Promise<C>;
   readonly membership: Pick<Membership<C>, 'found' | 'appendEntry'>;

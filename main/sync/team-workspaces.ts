@@ -9,7 +9,7 @@ import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import type { RelayConnections } from './connections.ts';
 import type { Membership, MembershipClient } from './membership.ts';
-import type { Permissions } from './permissions.ts';
+import type { AccountPermissions } from './permissions.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import type { StatusBoard } from './status.ts';
@@ -32,7 +32,7 @@ export interface TeamWorkspacesHost<C extends TeamClient> {
   readonly spaces: Pick<SpaceRegistry, 'state' | 'docsOf' | 'forget'>;
   readonly connections: Pick<RelayConnections, 'hasAccount' | 'register'>;
   readonly membership: Pick<Membership<C>, 'found' | 'appendEntry' | 'refresh'>;
-  readonly permissions: Pick<Permissions, 'assertOwner'>;
+  readonly permissions: Pick<AccountPermissions, 'assertOwner'>;
   readonly status: Pick<StatusBoard, 'set'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   client(url: string): Promise<C>;

@@ -123,6 +123,10 @@ export class CommentStore {
     return rows.map((row) => this.open(workspaceId, documentId, row.id, row.sealed)).sort((a, b) => a.createdAt - b.createdAt);
   }
 
+  has(id: string): boolean {
+    return this.sql('SELECT 1 FROM comments WHERE id = ?').get(id) !== undefined;
+  }
+
   /** Brings in a comment from an export under its own id; false when it is already here. */
   adopt(record: CommentRecord): boolean {
     if (this.sql('SELECT 1 FROM comments WHERE id = ?').get(record.id)) return false;
@@ -130,6 +134,20 @@ export class CommentStore {
     this.sql('INSERT INTO comments (id, document_id, sealed) VALUES (?, ?, ?)').run(record.id, record.documentId, this.seal(workspaceId, record));
     this.search.indexComment(record.id, record.documentId, workspaceId, record.text);
     return true;
+  }
+
+  /**
+   * Moves the comments an import staged on one document to where they belong (the same document
+   * in another workspace, or the document it merged into): each is sealed again for its new place.
+   */
+  reseal(from: { documentId: string; workspaceId: string }, to: { documentId: string; workspaceId: string }): void {
+    const rows = this.sql('SELECT id, sealed FROM comments WHERE document_id = ? ORDER BY rowid').all(from.documentId) as Array<{ id: string; sealed: Buffer }>;
+    for (const row of rows) {
+      const record = { ...this.open(from.workspaceId, from.documentId, row.id, row.sealed), documentId: to.documentId };
+      this.sql('UPDATE comments SET document_id = ?, sealed = ? WHERE id = ?').run(to.documentId, this.seal(to.workspaceId, record), row.id);
+      this.search.removeComment(row.id);
+      this.search.indexComment(row.id, to.documentId, to.workspaceId, record.text);
+    }
   }
 
   /** Every comment in the vault with its workspace, for building the search index. */

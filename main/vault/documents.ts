@@ -74,6 +74,22 @@ const APPLY_WHEN_IDLE_MS = 2000;
 /** Told about every persisted change with its Automerge change bytes. */
 export type DocumentListener = (documentId: string, changes: Uint8Array[]) => void;
 
+export interface NewDocumentInput {
+  title: string;
+  tags?: string[];
+  init?: (doc: DocumentContent) => void;
+}
+
+/** A new document's first state, made at `now`, before it is stored anywhere. */
+export function newDocument(input: NewDocumentInput, now = Date.now()): HearthDoc {
+  const doc = A.from<DocumentContent>({ title: '', body: '', tags: [], createdAt: now });
+  return A.change(doc, { time: Math.floor(now / 1000) }, (d) => {
+    A.updateText(d, ['title'], input.title.trim());
+    for (const tag of normaliseTags(input.tags ?? [])) d.tags.push(tag);
+    input.init?.(d);
+  });
+}
+
 /** The plain text of a rich-text body, for the search index. */
 export function bodyText(doc: HearthDoc): string {
   return plainText(A.spans(doc, ['body']));
@@ -103,20 +119,15 @@ export class DocumentStore {
     return () => this.listeners.delete(listener);
   }
 
-  create(workspaceIdOrName: string, input: { title: string; tags?: string[]; init?: (doc: DocumentContent) => void }): DocumentSummary {
+  create(workspaceIdOrName: string, input: NewDocumentInput): DocumentSummary {
     return this.createWithId(workspaceIdOrName, newId(), input);
   }
 
   /** create() with a chosen id, for imports that must map the same source to the same document. */
-  createWithId(workspaceIdOrName: string, id: string, input: { title: string; tags?: string[]; init?: (doc: DocumentContent) => void }): DocumentSummary {
+  createWithId(workspaceIdOrName: string, id: string, input: NewDocumentInput): DocumentSummary {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
     const now = Date.now();
-    let doc = A.from<DocumentContent>({ title: '', body: '', tags: [], createdAt: now });
-    doc = A.change(doc, { time: Math.floor(now / 1000) }, (d) => {
-      A.updateText(d, ['title'], input.title.trim());
-      for (const tag of normaliseTags(input.tags ?? [])) d.tags.push(tag);
-      input.init?.(d);
-    });
+    const doc = newDocument(input, now);
     const entry = this.insertNew(workspaceId, id, doc, { createdAt: now, updatedAt: now });
     this.notify(entry, A.getAllChanges(doc));
     return summaryOf(entry);
@@ -192,6 +203,59 @@ export class DocumentStore {
   adoptLoaded(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): void {
     if (this.has(id)) throw new HearthError('ALREADY_EXISTS', `The document ${id} is already here; merge changes into it instead.`);
     this.insertNew(workspaceId, id, doc, times, saved);
+  }
+
+  /**
+   * Moves a document an import staged into the workspace it belongs in: each stored record is
+   * opened with the old workspace's key and sealed again with the new one's, since the associated
+   * data names the workspace. Its comments move with CommentStore.reseal.
+   */
+  rehome(id: string, toWorkspaceId: string): void {
+    const row = this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, sealed_text AS sealedText FROM documents WHERE id = ?').get(id) as
+      | { workspaceId: string; sealedHead: Buffer; sealedText: Buffer | null }
+      | undefined;
+    if (!row) throw new HearthError('NOT_FOUND', `No document ${id}.`);
+    const from = row.workspaceId;
+    if (from === toWorkspaceId) return;
+    const fromKey = this.workspaces.keyOf(from);
+    const toKey = this.workspaces.keyOf(toWorkspaceId);
+    const chunks = this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ?').all(id) as Array<{ seq: number; kind: 'snapshot' | 'changes'; sealed: Buffer }>;
+    const head = openJson<DocumentHead>(fromKey, { kind: 'document-head', id, workspaceId: from }, row.sealedHead);
+    const text = row.sealedText && openBytes(fromKey, { kind: 'document-text', id, workspaceId: from }, row.sealedText);
+    this.inTransaction(() => {
+      for (const chunk of chunks) {
+        const bytes = openBytes(fromKey, chunkPlace(from, id, chunk.seq, chunk.kind), chunk.sealed);
+        this.sql('UPDATE document_chunks SET sealed = ? WHERE document_id = ? AND seq = ?').run(sealBytes(toKey, chunkPlace(toWorkspaceId, id, chunk.seq, chunk.kind), bytes), id, chunk.seq);
+      }
+      this.sql('UPDATE documents SET workspace_id = ?, sealed_head = ?, sealed_text = ? WHERE id = ?').run(
+        toWorkspaceId,
+        this.sealHead(toKey, toWorkspaceId, id, head),
+        text ? sealBytes(toKey, { kind: 'document-text', id, workspaceId: toWorkspaceId }, text) : null,
+        id,
+      );
+    });
+    this.forgetDocuments([id]);
+    this.search.removeDocument(id);
+    const entry = this.load(id);
+    this.search.indexDocument(id, toWorkspaceId, entry.head.title, bodyText(this.current(entry)), entry.head.tags);
+  }
+
+  /** Drops loaded copies (after a transaction that changed them was rolled back); the next read loads them again. */
+  forgetDocuments(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const entry = this.open.get(id);
+      if (!entry) continue;
+      clearTimeout(entry.applyTimer);
+      this.open.delete(id);
+    }
+  }
+
+  /** Whether the document already holds every change up to `heads` (it is not kept loaded for asking). */
+  holdsHistory(id: string, heads: A.Heads): boolean {
+    const wasLoaded = this.open.has(id);
+    const held = A.hasHeads(this.current(this.load(id)), heads);
+    if (!wasLoaded) this.forgetDocuments([id]);
+    return held;
   }
 
   has(id: string): boolean {

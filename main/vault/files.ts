@@ -24,6 +24,13 @@ interface FileMeta extends Omit<FileInfo, 'id' | 'workspaceId'> {
   hash: string;
 }
 
+/** A file whose chunks are stored but which is not shown yet (see FileStore.stage). */
+export interface StagedFile {
+  id: string;
+  workspaceId: string;
+  meta: FileMeta;
+}
+
 export interface AddFileInput {
   name: string;
   type?: string;
@@ -49,6 +56,17 @@ export class FileStore {
   }
 
   async add(workspaceIdOrName: string, input: AddFileInput): Promise<FileInfo> {
+    const staged = await this.stage(workspaceIdOrName, input);
+    this.complete(staged);
+    return this.announce(staged);
+  }
+
+  /**
+   * Stores the file's chunks without showing it: it is not listed, read or synced until
+   * complete(), and unlock (discardIncomplete) removes it if the process dies first. An import
+   * stages its files this way, then completes them all in the transaction that commits it.
+   */
+  async stage(workspaceIdOrName: string, input: AddFileInput): Promise<StagedFile> {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
     const name = input.name.trim();
     if (name.length === 0 || name.length > MAX_NAME_CHARS || /[/\\\u0000]/.test(name)) {
@@ -90,15 +108,29 @@ export class FileStore {
       }
       if (filled > 0 || chunks === 0) flush();
     } catch (error) {
-      this.sql('DELETE FROM files WHERE id = ?').run(id);
+      this.discard(id);
       throw error;
     } finally {
       buffer.fill(0);
       buffer = new Uint8Array(0);
     }
     const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: input.createdAt ?? Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
-    this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ?').run(sealJson(key, { kind: 'file', id, workspaceId }, meta), id);
-    const info = infoOf(id, workspaceId, meta);
+    return { id, workspaceId, meta };
+  }
+
+  /** Shows a staged file: listed, readable, synced. */
+  complete(staged: StagedFile): void {
+    const key = this.workspaces.keyOf(staged.workspaceId);
+    const { changes } = this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ? AND complete = 0').run(
+      sealJson(key, { kind: 'file', id: staged.id, workspaceId: staged.workspaceId }, staged.meta),
+      staged.id,
+    );
+    if (changes !== 1) throw new HearthError('NOT_FOUND', `The staged file ${staged.meta.name} is gone; nothing was added.`);
+  }
+
+  /** Tells the listeners about a completed file (after the transaction that completed it). */
+  announce(staged: StagedFile): FileInfo {
+    const info = infoOf(staged.id, staged.workspaceId, staged.meta);
     for (const listener of this.listeners) {
       try {
         listener(info);
@@ -107,6 +139,11 @@ export class FileStore {
       }
     }
     return info;
+  }
+
+  /** Removes a staged file that will not be completed. */
+  discard(id: string): void {
+    this.sql('DELETE FROM files WHERE id = ? AND complete = 0').run(id);
   }
 
   /** Called after each file is added in full (the sync engine uploads team workspaces' files). */

@@ -56,6 +56,13 @@ export interface CreateVaultOptions extends OpenOptions {
   personalWorkspace?: boolean;
 }
 
+/** A master key wrapped under a passphrase, as a backup carries it (base64 fields). */
+export interface KeyMaterial {
+  kdf: KdfParams;
+  masterKey: string;
+  check: string;
+}
+
 const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
 const MAX_AVATAR_CHARS = 256 * 1024;
 
@@ -235,7 +242,7 @@ export class Vault {
       vault.openOptions = { ...options };
       vault.audit.absorbPending();
       vault.audit.record('vault.unlocked');
-      vault.files.discardIncomplete();
+      vault.discardStagedImports();
       return vault;
     } catch (error) {
       db.close();
@@ -336,13 +343,38 @@ export class Vault {
     this.searchIndexBuilt = true;
   }
 
-  /** Deletes a workspace with everything in it; its key is destroyed with it. */
-  deleteWorkspace(idOrName: string): void {
+  /** Deletes a workspace with everything in it; its key is destroyed with it. `quiet`: see WorkspaceStore.delete. */
+  deleteWorkspace(idOrName: string, options: { quiet?: boolean } = {}): void {
     this.assertUnlocked();
     const { workspace } = this.workspaces.find(idOrName);
     for (const { id, workspaceId } of this.documents.allIds()) if (workspaceId === workspace.id) this.searchIndex.removeDocument(id);
     this.documents.forgetWorkspace(workspace.id);
-    this.workspaces.delete(workspace.id);
+    this.workspaces.delete(workspace.id, options);
+  }
+
+  /**
+   * Removes what an import staged and never committed (it failed, or its process died): its
+   * staged workspaces with all they hold, and files staged into other workspaces.
+   */
+  discardStagedImports(): void {
+    this.assertUnlocked();
+    const staged = this.workspaces.stagedIds();
+    for (const id of staged) this.deleteWorkspace(id, { quiet: true });
+    this.files.discardIncomplete();
+    if (staged.length > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /**
+   * Makes the loaded records agree with the file after a transaction that changed them was
+   * rolled back (an import that failed while committing): workspaces are re-read, the given
+   * documents reloaded when next used, and the search index rebuilt when next searched.
+   */
+  reloadAfterRollback(documentIds: Iterable<string>): void {
+    this.assertUnlocked();
+    this.workspaces.reload();
+    this.documents.forgetDocuments(documentIds);
+    this.searchIndex.clear();
+    this.searchIndexBuilt = false;
   }
 
   /** Runs `fn` as one SQLite transaction: all of its writes land, or none do (bulk import). */
@@ -352,30 +384,47 @@ export class Vault {
   }
 
   /**
-   * Writes a copy of this vault to `file` (all of it still sealed), with the master key wrapped
-   * under `passphrase` instead of the vault's own. The caller encrypts the copy as a whole.
+   * Writes a copy of this vault to `file` with everything still sealed and no key material at
+   * all: until installKeyMaterial() puts some in, no passphrase opens it. A backup streams such a
+   * copy, so a copy left behind by a killed backup is ciphertext without a key.
    */
-  async copyRewrapped(file: string, passphrase: string): Promise<void> {
+  copyWithoutKey(file: string): void {
     this.assertUnlocked();
-    checkPassphrase(passphrase);
     this.documents.flush();
     this.db.prepare('VACUUM INTO ?').run(file);
     // The same SQLite build the vault was opened with (Electron's own, under its ABI).
     const copy = new BetterSqlite3(file, this.openOptions.nativeBinding ? { nativeBinding: this.openOptions.nativeBinding } : {});
     try {
-      const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
-      const nextKdf = newKdfParams({ opsLimit: kdf.opsLimit, memLimit: kdf.memLimit });
-      const kek = deriveKek(passphrase, nextKdf);
-      const wrapped = wrapMasterKey(kek, this.masterKey, this.vaultId);
-      wipeBytes(kek);
       copy.pragma('secure_delete = ON');
-      copy.transaction(() => {
-        writeMeta(copy, 'kdf', JSON.stringify(nextKdf));
-        writeMeta(copy, 'master_key', wrapped);
-        writeMeta(copy, 'master_key_check', wrappedKeyChecksum(wrapped));
-      })();
+      copy.prepare("DELETE FROM meta WHERE key IN ('kdf', 'master_key', 'master_key_check')").run();
     } finally {
       copy.close();
+    }
+  }
+
+  /** This vault's master key wrapped under `passphrase` (a new Argon2id salt, this vault's cost), for a copy made by copyWithoutKey(). */
+  keyMaterialFor(passphrase: string): KeyMaterial {
+    this.assertUnlocked();
+    checkPassphrase(passphrase);
+    const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
+    const nextKdf = newKdfParams({ opsLimit: kdf.opsLimit, memLimit: kdf.memLimit });
+    const kek = deriveKek(passphrase, nextKdf);
+    const wrapped = wrapMasterKey(kek, this.masterKey, this.vaultId);
+    wipeBytes(kek);
+    return { kdf: nextKdf, masterKey: Buffer.from(wrapped).toString('base64'), check: Buffer.from(wrappedKeyChecksum(wrapped)).toString('base64') };
+  }
+
+  /** Puts key material into a vault file made by copyWithoutKey() (a restore), so that its passphrase opens it. */
+  static installKeyMaterial(file: string, material: KeyMaterial, options: OpenOptions = {}): void {
+    const db = new BetterSqlite3(file, { fileMustExist: true, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) });
+    try {
+      db.transaction(() => {
+        writeMeta(db, 'kdf', JSON.stringify(material.kdf));
+        writeMeta(db, 'master_key', Buffer.from(material.masterKey, 'base64'));
+        writeMeta(db, 'master_key_check', Buffer.from(material.check, 'base64'));
+      })();
+    } finally {
+      db.close();
     }
   }
 

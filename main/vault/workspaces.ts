@@ -30,6 +30,11 @@ export interface Workspace {
    * that exporting it again says the same. A workspace that syncs has its live roster instead.
    */
   roster?: Array<{ username: string; displayName: string; role: 'owner' | 'admin' | 'editor' | 'commenter' | 'viewer' }>;
+  /**
+   * Set while an import fills the workspace: it is not listed or found by name, and if the import
+   * fails (or the process dies) it is removed with everything in it. Cleared when the import commits.
+   */
+  staged?: true;
 }
 
 interface LoadedWorkspace {
@@ -66,7 +71,10 @@ export class WorkspaceStore {
   }
 
   list(): Workspace[] {
-    return [...this.all().values()].filter((w) => !w.workspace.shareOf).map((w) => ({ ...w.workspace })).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+    return [...this.all().values()]
+      .filter((w) => !w.workspace.shareOf && !w.workspace.staged)
+      .map((w) => ({ ...w.workspace }))
+      .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
   }
 
   create(input: { name: string; kind?: WorkspaceKind; relay?: string }, options: { audit?: boolean } = {}): Workspace {
@@ -84,7 +92,7 @@ export class WorkspaceStore {
     return { ...workspace };
   }
 
-  /** Brings in a workspace from an export under its own id; false when it is already here. */
+  /** Brings in a workspace under its own id (a team joined through the relay); false when it is already here. */
   adopt(workspace: Workspace): boolean {
     if (this.all().has(workspace.id)) return false;
     const key = randomKey();
@@ -103,6 +111,62 @@ export class WorkspaceStore {
     );
     this.all().set(adopted.id, { workspace: adopted, key });
     return true;
+  }
+
+  /**
+   * A workspace that an import fills before anyone sees it (see `staged`), with a new key, under
+   * the id the import chose. publish() shows it; delete() removes it with what it holds.
+   */
+  createStaged(workspace: Omit<Workspace, 'staged' | 'shareOf'>): Workspace {
+    if (this.all().has(workspace.id)) throw new HearthError('ALREADY_EXISTS', `A workspace ${workspace.id} is already in this vault.`);
+    const name = workspace.name.trim();
+    if (name.length === 0 || name.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
+    const staged: Workspace = {
+      id: workspace.id,
+      name,
+      kind: workspace.kind,
+      createdAt: workspace.createdAt,
+      ...(workspace.relay ? { relay: workspace.relay } : {}),
+      ...(workspace.roster ? { roster: workspace.roster.map((m) => ({ ...m })) } : {}),
+      staged: true,
+    };
+    const key = randomKey();
+    this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+      staged.id,
+      sealBytes(this.recordsKey, { kind: 'workspace-key', id: staged.id }, key),
+      sealJson(this.recordsKey, { kind: 'workspace', id: staged.id }, staged),
+    );
+    this.all().set(staged.id, { workspace: staged, key });
+    return { ...staged };
+  }
+
+  /** Shows a staged workspace: from now on it is listed like any other. */
+  publish(id: string): void {
+    const loaded = this.all().get(id);
+    if (!loaded?.workspace.staged) throw new HearthError('NOT_FOUND', `No staged workspace ${id}.`);
+    const { staged: _staged, ...published } = loaded.workspace;
+    this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id }, published), id);
+    loaded.workspace = published;
+  }
+
+  /** Ids of workspaces an import left staged (it failed, or its process died). */
+  stagedIds(): string[] {
+    return [...this.all().values()].filter((w) => w.workspace.staged).map((w) => w.workspace.id);
+  }
+
+  /**
+   * Makes the loaded records agree with the file again after a transaction that changed them
+   * was rolled back: records are re-read; keys of workspaces that are still there are kept.
+   */
+  reload(): void {
+    const previous = this.loaded;
+    this.loaded = undefined;
+    const fresh = this.all();
+    for (const [id, entry] of previous ?? []) {
+      const now = fresh.get(id);
+      if (now) now.key = entry.key;
+      else wipeBytes(entry.key);
+    }
   }
 
   rename(idOrName: string, name: string): Workspace {
@@ -147,7 +211,7 @@ export class WorkspaceStore {
     const all = this.all();
     const byId = all.get(idOrName);
     if (byId) return byId;
-    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName && !w.workspace.shareOf);
+    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName && !w.workspace.shareOf && !w.workspace.staged);
     if (byName.length === 1) return byName[0]!;
     if (byName.length > 1) throw new HearthError('CONFLICT', `Several workspaces are named "${idOrName}"; use the workspace id instead.`);
     throw new HearthError('NOT_FOUND', `No workspace "${idOrName}". \`hearth workspace list\` shows the workspaces in this vault.`);
@@ -163,12 +227,16 @@ export class WorkspaceStore {
     return loaded.key;
   }
 
-  /** Deletes the workspace, its key and everything in it (the foreign keys cascade). */
-  delete(idOrName: string): void {
+  /**
+   * Deletes the workspace, its key and everything in it (the foreign keys cascade). `quiet`: no
+   * audit entry and no checkpoint, for an import's own staging (which may run in a transaction).
+   */
+  delete(idOrName: string, options: { quiet?: boolean } = {}): void {
     const { workspace, key } = this.find(idOrName);
     this.sql('DELETE FROM workspaces WHERE id = ?').run(workspace.id);
     wipeBytes(key);
     this.all().delete(workspace.id);
+    if (options.quiet) return;
     this.audit.record('workspace.deleted', workspace.id);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }

@@ -6,12 +6,11 @@
  * The token comes from the URL fragment that `npm start` printed (#token=…); it is kept in this
  * tab's sessionStorage so a reload still works, and removed from the address bar.
  */
-import { apiMethods, type ApiEvent, type ApiEvents, type ApiMethod, type HearthApi } from '../../common/api/contract.ts';
-import { decodeWireMessage, encodeWireMessage } from '../../common/api/wire.ts';
+import { buildApiClient } from '../../common/api/client.ts';
+import type { ApiMethod, HearthApi } from '../../common/api/contract.ts';
+import { API_PATH, API_SUBPROTOCOL, decodeWireMessage, encodeWireMessage, TOKEN_SUBPROTOCOL_PREFIX } from '../../common/api/wire.ts';
 import type { Result } from '../../common/errors.ts';
 
-export const API_PATH = '/api';
-export const API_SUBPROTOCOL = 'hearth-api';
 const TOKEN_STORAGE_KEY = 'hearth.token';
 
 /** The part of the WebSocket interface the client uses (the DOM's, or the `ws` package's in Node tests). */
@@ -96,7 +95,7 @@ export async function connectBrowserApi(serverOrigin: string, token: string, opt
   const secret = token || readPageToken();
   if (!secret) throw new Error('This page has no access token. Open the address that `npm start` printed (it ends in #token=…).');
   const url = `${serverOrigin.replace(/^http/, 'ws')}${API_PATH}`;
-  const protocols = [API_SUBPROTOCOL, `token.${secret}`];
+  const protocols = [API_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${secret}`];
   const open = () => {
     const socket = options.createSocket ? options.createSocket(url, protocols) : (new WebSocket(url, protocols) as unknown as WebSocketLike);
     socket.binaryType = 'arraybuffer';
@@ -105,7 +104,6 @@ export async function connectBrowserApi(serverOrigin: string, token: string, opt
   const probe = options.probe ?? answersHttp;
 
   const pending = new Map<number, (result: Result<unknown>) => void>();
-  const listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
   let nextId = 1;
   let socket: WebSocketLike | null = null;
   /** Why the connection is down (undefined while it is up). */
@@ -133,14 +131,7 @@ export async function connectBrowserApi(serverOrigin: string, token: string, opt
       pending.delete(message.id);
       resolve?.(message.result);
     } else if (message.type === 'event') {
-      for (const listener of listeners.get(message.event) ?? []) {
-        try {
-          (listener as (payload: unknown) => void)(message.payload);
-        } catch (error) {
-          // A listener's bug must not stop the others or the socket.
-          console.error('hearth: an event listener failed', error);
-        }
-      }
+      client.deliver(message.event, message.payload);
     }
   };
 
@@ -187,10 +178,6 @@ export async function connectBrowserApi(serverOrigin: string, token: string, opt
     scheduleReconnect();
   };
 
-  const first = open();
-  if (!(await opened(first))) throw new Error('Hearth refused this page or is not running. Open the address that `npm start` printed.');
-  attach(first);
-
   const call = (method: ApiMethod, args: unknown[]): Promise<Result<unknown>> => {
     if (gone !== undefined) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: gone } });
     const live = socket;
@@ -207,14 +194,12 @@ export async function connectBrowserApi(serverOrigin: string, token: string, opt
     });
   };
 
-  const api: Record<string, unknown> = {
-    on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
-      const set = listeners.get(event) ?? new Set();
-      listeners.set(event, set);
-      set.add(listener as (payload: never) => void);
-      return () => set.delete(listener as (payload: never) => void);
-    },
-  };
-  for (const method of apiMethods) api[method] = (...args: unknown[]) => call(method, args);
-  return api as unknown as HearthApi;
+  // A listener's bug must not stop the others or the socket.
+  const client = buildApiClient(call, (error) => console.error('hearth: an event listener failed', error));
+
+  const first = open();
+  if (!(await opened(first))) throw new Error('Hearth refused this page or is not running. Open the address that `npm start` printed.');
+  attach(first);
+
+  return client.api;
 }

@@ -2,6 +2,7 @@
 import { forwardRef, useState, type FormEvent } from 'react';
 import { Check, MessageSquare, RotateCcw, Trash2 } from 'lucide-react';
 import type { CommentThread } from '../../common/api/contract.ts';
+import { canDeleteComment, canResolveThread, type Role } from '../../common/roles.ts';
 import { useComments } from '../state/comments.ts';
 import { useSession } from '../state/session.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
@@ -17,13 +18,15 @@ interface CommentsPanelProps {
   onShowThread: (thread: CommentThread) => void;
   /** False for a Viewer: no comment box, no replies, no resolve. */
   canComment?: boolean;
+  /** The user's role for this document; null where none applies (a personal workspace: theirs to do anything in). */
+  role?: Role | null;
   /** Display names by username (a team's members); an author not in it shows as their username. */
   names?: ReadonlyMap<string, string>;
 }
 
 const NO_NAMES: ReadonlyMap<string, string> = new Map();
 
-export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread, canComment = true, names = NO_NAMES }, newCommentRef) {
+export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread, canComment = true, role = null, names = NO_NAMES }, newCommentRef) {
   const { threads, problem, activeThreadId } = useComments();
   const [showResolved, setShowResolved] = useState(false);
   const open = threads?.filter((t) => !t.resolved) ?? [];
@@ -53,7 +56,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
       ) : null}
       <ul className="threads" aria-label="Open comments">
         {open.map((thread) => (
-          <ThreadView key={thread.id} thread={thread} names={names} active={thread.id === activeThreadId} canComment={canComment} onShow={() => onShowThread(thread)} />
+          <ThreadView key={thread.id} thread={thread} names={names} active={thread.id === activeThreadId} canComment={canComment} role={role} onShow={() => onShowThread(thread)} />
         ))}
       </ul>
       {resolved.length > 0 ? (
@@ -64,7 +67,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
           {showResolved ? (
             <ul className="threads" aria-label="Resolved comments">
               {resolved.map((thread) => (
-                <ThreadView key={thread.id} thread={thread} names={names} active={false} canComment={canComment} onShow={() => onShowThread(thread)} />
+                <ThreadView key={thread.id} thread={thread} names={names} active={false} canComment={canComment} role={role} onShow={() => onShowThread(thread)} />
               ))}
             </ul>
           ) : null}
@@ -74,9 +77,24 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
   );
 });
 
-function ThreadView({ thread, names, active, onShow, canComment }: { thread: CommentThread; names: ReadonlyMap<string, string>; active: boolean; onShow: () => void; canComment: boolean }) {
+interface ThreadViewProps {
+  thread: CommentThread;
+  names: ReadonlyMap<string, string>;
+  active: boolean;
+  onShow: () => void;
+  canComment: boolean;
+  role: Role | null;
+}
+
+function ThreadView({ thread, names, active, onShow, canComment, role }: ThreadViewProps) {
   const { reply, resolve, remove } = useComments();
   const me = useSession((s) => s.profile?.username);
+  // The rules of common/roles.ts, as main applies them; without a role (personal) everything, unless the membership ended.
+  const mayResolve = canComment && (role === null || canResolveThread(role, thread.comments[0]?.author === me));
+  const mayDelete = (commentId: string) => {
+    const going = commentId === thread.id ? thread.comments : thread.comments.filter((c) => c.id === commentId);
+    return role === null ? canComment : going.every((c) => canDeleteComment(role, c.author === me));
+  };
   const [replying, setReplying] = useState(false);
   const [deleting, setDeleting] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -104,7 +122,7 @@ function ThreadView({ thread, names, active, onShow, canComment }: { thread: Com
               <time dateTime={new Date(comment.createdAt).toISOString()} title={formatExact(comment.createdAt)}>
                 {formatWhen(comment.createdAt)}
               </time>
-              {comment.author === me && canComment ? (
+              {mayDelete(comment.id) ? (
                 <button type="button" className="icon-button comment-delete" aria-label={`Delete comment “${comment.text.slice(0, 40)}”`} onClick={() => setDeleting(comment.id)}>
                   <Trash2 aria-hidden size={14} />
                 </button>
@@ -122,10 +140,12 @@ function ThreadView({ thread, names, active, onShow, canComment }: { thread: Com
             Reply
           </button>
         ) : null}
-        <button type="button" className="button button-quiet" onClick={() => void toggleResolved()}>
-          {thread.resolved ? <RotateCcw aria-hidden size={14} /> : <Check aria-hidden size={14} />}
-          {thread.resolved ? 'Reopen' : 'Resolve'}
-        </button>
+        {mayResolve ? (
+          <button type="button" className="button button-quiet" onClick={() => void toggleResolved()}>
+            {thread.resolved ? <RotateCcw aria-hidden size={14} /> : <Check aria-hidden size={14} />}
+            {thread.resolved ? 'Reopen' : 'Resolve'}
+          </button>
+        ) : null}
       </div>
       ) : null}
       {deleting ? (

@@ -15,7 +15,8 @@ import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { call, hearth, messageOf } from '../state/api.ts';
 import { useComments } from '../state/comments.ts';
 import { useLibrary } from '../state/library.ts';
-import { isSharedHolder, permissionsOf, permissionsOfRole, roleLabels, useTeam } from '../state/team.ts';
+import { permissionsOfRole, roleLabels, roleWithArticle } from '../../common/roles.ts';
+import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
 import { Avatar } from './Avatar.tsx';
 import { ShareDialog } from './team/ShareDialog.tsx';
 import { CommentsPanel } from './CommentsPanel.tsx';
@@ -253,7 +254,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
         ) : (
           <p className="role-notice" role="note">
             {permissions.role
-              ? `${byShare ? `This document was shared with you as ${roleLabels[permissions.role]}` : `You are ${permissions.role === 'viewer' ? 'a Viewer' : `a ${roleLabels[permissions.role]}`} in ${workspace?.name ?? 'this workspace'}`}: ${permissions.comment ? 'you can comment, but not change the text.' : 'you can read this document, but not change it or comment.'}`
+              ? `${byShare ? `This document was shared with you as ${roleLabels[permissions.role]}` : `You are ${roleWithArticle(permissions.role)} in ${workspace?.name ?? 'this workspace'}`}: ${permissions.comment ? 'you can comment, but not change the text.' : 'you can read this document, but not change it or comment.'}`
               : `You are no longer a member of ${workspace?.name ?? 'this workspace'}: this copy is read-only.`}
           </p>
         )}
@@ -261,7 +262,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
-      {showComments ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {showComments ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
       {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
       {linking ? (
         <NameDialog

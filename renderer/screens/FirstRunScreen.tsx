@@ -1,12 +1,11 @@
 /** First run: make the vault, with a passphrase (strength hint, confirmation) and a profile. */
 import { useId, useState, type FormEvent } from 'react';
+import { isUsername, USERNAME_RULE } from '../../common/username.ts';
 import { AvatarPicker } from '../components/Avatar.tsx';
 import { passphraseStrength } from '../components/passphraseStrength.ts';
 import { useSession } from '../state/session.ts';
 import { Field, FormError, useSubmit } from '../components/Field.tsx';
 import { RestoreBackup } from './RestoreBackup.tsx';
-
-const USERNAME = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
 
 export function FirstRunScreen() {
   const [restoring, setRestoring] = useState(false);
@@ -31,7 +30,7 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
     event.preventDefault();
     if (passphrase.length < 8) return setProblem('Choose a passphrase of at least 8 characters.');
     if (passphrase !== confirmation) return setProblem('The two passphrases differ. Type the same passphrase twice.');
-    if (!USERNAME.test(username)) return setProblem('A username is 2–32 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    if (!isUsername(username)) return setProblem(USERNAME_RULE);
     if (!displayName.trim()) return setProblem('Type the name people will see.');
     await run(() => createVault({ passphrase, username, displayName: displayName.trim(), ...(avatar ? { avatar } : {}) }));
   };

@@ -1,10 +1,12 @@
 /**
  * Team workspaces in the page: sync status per workspace, verification warnings, open
  * invitations, and what the user's role in a workspace allows (the UI shows only that; main, the
- * relay and the other members refuse the rest anyway).
+ * relay and the other members refuse the rest anyway). The role rules themselves are
+ * common/roles.ts's, the same ones main and the relay apply.
  */
 import { create } from 'zustand';
-import type { PresenceEntry, Role, SyncStatus, SyncWarning, TeamInvitation, Workspace } from '../../common/api/contract.ts';
+import type { PresenceEntry, SyncStatus, SyncWarning, TeamInvitation, Workspace } from '../../common/api/contract.ts';
+import { permissionsOfRole, type Permissions } from '../../common/roles.ts';
 import { call, hearth, messageOf } from './api.ts';
 
 interface TeamState {
@@ -72,56 +74,20 @@ export const useTeam = create<TeamState>()((set, get) => ({
   },
 }));
 
-export interface Permissions {
-  role: Role | null;
-  /** Create and edit documents, upload files. */
-  write: boolean;
-  comment: boolean;
-  /** Delete documents and files. */
-  delete: boolean;
-  /** Invite, change roles, remove (Owner and Admin). */
-  manage: boolean;
-  owner: boolean;
-}
-
+/** Everything in a personal workspace (it is the user's own; members and ownership do not apply there). */
 const everything: Permissions = { role: null, write: true, comment: true, delete: true, manage: false, owner: false };
-const nothing: Permissions = { role: null, write: false, comment: false, delete: false, manage: false, owner: false };
 
 /** What the user may do in a workspace: everything in a personal one; by role in a team one (nothing once removed). */
 export function permissionsOf(workspace: Workspace | undefined): Permissions {
   if (!workspace || workspace.kind !== 'team') return everything;
   // "Shared with me": each document's own share role decides (documentRole); nothing new is made there.
-  if (isSharedHolder(workspace)) return { ...nothing, comment: true };
+  if (isSharedHolder(workspace)) return { ...permissionsOfRole(null), comment: true };
   return permissionsOfRole(workspace.role);
 }
 
 /** The local workspace that holds documents shared with me alone (team kind, but no relay of its own). */
 export function isSharedHolder(workspace: Workspace | undefined): boolean {
   return workspace?.kind === 'team' && !workspace.relay;
-}
-
-/** What a role allows (no role in a team workspace: removed, nothing). */
-export function permissionsOfRole(role: Role | undefined | null): Permissions {
-  if (!role) return nothing;
-  const manage = role === 'owner' || role === 'admin';
-  return { role, write: manage || role === 'editor', comment: role !== 'viewer', delete: manage, manage, owner: role === 'owner' };
-}
-
-export const roleLabels: Record<Role, string> = { owner: 'Owner', admin: 'Admin', editor: 'Editor', commenter: 'Commenter', viewer: 'Viewer' };
-
-export const roleHelp: Record<Role, string> = {
-  owner: 'everything, including deleting the workspace',
-  admin: 'manages members (not Owners) and content',
-  editor: 'writes and comments, cannot delete',
-  commenter: 'reads and comments',
-  viewer: 'reads only',
-};
-
-/** Roles an actor may give (the shared role rules: Admins cannot make Owners). */
-export function assignableRoles(actor: Role | null): Role[] {
-  if (actor === 'owner') return ['owner', 'admin', 'editor', 'commenter', 'viewer'];
-  if (actor === 'admin') return ['admin', 'editor', 'commenter', 'viewer'];
-  return [];
 }
 
 /** A sync status in a few words for the sidebar. */

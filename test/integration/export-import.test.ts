@@ -6,12 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { isHearthError } from '../../common/errors.ts';
 import { exportSchemas, type ExportFileKind } from '../../common/export/schema.ts';
 import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
-import { MIN_KDF_COST } from '../../main/vault/keys.ts';
-import { Vault } from '../../main/vault/vault.ts';
+import type { Vault } from '../../main/vault/vault.ts';
 import { exportVault } from '../../main/portability/export.ts';
 import { importPath } from '../../main/portability/import.ts';
-import { snapshotOf } from '../support/export.ts';
-import { createTestVault, filesUnder, PASSPHRASE, tempDir } from '../support/vault.ts';
+import { emptyVaultOfSameAccount, snapshotOf } from '../support/export.ts';
+import { createTestVault, filesUnder, tempDir } from '../support/vault.ts';
 
 const NOW = new Date('2026-01-02T03:04:05.000Z');
 
@@ -38,6 +37,7 @@ async function richVault(): Promise<Vault> {
 
 function kindOf(path: string): ExportFileKind | undefined {
   if (path === 'manifest.json') return 'manifest';
+  if (path === 'signature.json') return 'signature';
   if (path === 'audit.json') return 'audit';
   if (path.endsWith('/workspace.json')) return 'workspace';
   if (path.endsWith('/members.json')) return 'members';
@@ -68,9 +68,10 @@ describe('S7: export and import', () => {
     const planMd = filesUnder(first).map((f) => readFileSync(f, 'utf8')).find((t) => t.includes('title: "Plan"'))!;
     expect(planMd).toContain('Really: Buy **milk** and *bread*, see [list](https://example.org).');
 
-    const target = await Vault.create(join(tempDir(), 'fresh'), { passphrase: PASSPHRASE, profile: source.profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+    // A vault of the same account (a restored backup on a new device): the export keeps its ids there.
+    const target = await emptyVaultOfSameAccount(source);
     const summary = await importPath(target, first);
-    expect(summary).toMatchObject({ kind: 'hearth-export', workspaces: 2, documentsCreated: 3, comments: 3, files: 2 });
+    expect(summary).toMatchObject({ kind: 'hearth-export', fromThisAccount: true, workspaces: 2, documentsCreated: 3, comments: 3, files: 2 });
     const second = join(tempDir(), 'export-2');
     await exportVault(target, second, { now: NOW });
     expect(snapshotOf(second)).toEqual(snapshotOf(first));
@@ -96,8 +97,8 @@ describe('S7: export and import', () => {
     await exportVault(source, folder, { now: NOW });
     await exportVault(source, zip, { now: NOW });
     expect(readFileSync(zip).subarray(0, 2).toString('latin1')).toBe('PK');
-    const target = await Vault.create(join(tempDir(), 'fresh'), { passphrase: PASSPHRASE, profile: source.profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
-    expect(await importPath(target, zip)).toMatchObject({ documentsCreated: 3, comments: 3, files: 2 });
+    const target = await emptyVaultOfSameAccount(source);
+    expect(await importPath(target, zip)).toMatchObject({ fromThisAccount: true, documentsCreated: 3, comments: 3, files: 2 });
     const again = join(tempDir(), 'again');
     await exportVault(target, again, { now: NOW });
     expect(snapshotOf(again)).toEqual(snapshotOf(folder));
@@ -113,7 +114,8 @@ describe('S7: export and import', () => {
     await importPath(target, dir);
     const again = await importPath(target, dir);
     expect(again).toMatchObject({ workspaces: 0, documentsCreated: 0, comments: 0, files: 0, auditEntries: 0 });
-    expect(target.workspaces.list()).toHaveLength(3);
+    // The export's "Personal" took the place of the target's own untouched, empty "Personal".
+    expect(target.workspaces.list().map((w) => w.name).sort()).toEqual(['Lab notes', 'Personal']);
     expect(target.documents.allIds()).toHaveLength(3);
     source.lock();
     target.lock();
@@ -128,6 +130,14 @@ describe('S7: export and import', () => {
     workspace.documents[0].automerge = '../../../../etc/passwd';
     writeFileSync(workspaceJson, JSON.stringify(workspace));
     const target = await createTestVault();
+    // The manifest's digests catch the edit first...
+    const changed = await importPath(target, dir).catch((e: unknown) => e);
+    expect(isHearthError(changed, 'BAD_REQUEST')).toBe(true);
+    expect((changed as Error).message).toMatch(/changed after the export was made/);
+    // ...and without them (an export made by hand), the path that climbs out is refused.
+    const manifestJson = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    delete manifestJson.digests;
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifestJson));
     const error = await importPath(target, dir).catch((e: unknown) => e);
     expect(isHearthError(error, 'BAD_REQUEST')).toBe(true);
     expect((error as Error).message).toMatch(/outside its folder/);

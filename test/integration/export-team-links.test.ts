@@ -13,10 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSchemas, type LinksFile } from '../../common/export/schema.ts';
 import { exportVault } from '../../main/portability/export.ts';
 import { importPath } from '../../main/portability/import.ts';
-import { MIN_KDF_COST } from '../../main/vault/keys.ts';
-import { Vault } from '../../main/vault/vault.ts';
-import { snapshotOf } from '../support/export.ts';
-import { filesUnder, PASSPHRASE, tempDir } from '../support/vault.ts';
+import { emptyVaultOfSameAccount, snapshotOf } from '../support/export.ts';
+import { filesUnder, tempDir } from '../support/vault.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { closePeer, makePeer, type Peer } from './sync-fixture.ts';
 
@@ -86,7 +84,8 @@ describe('S7: the public links in the export', () => {
     expect(linksOf(first, personal.id)).toEqual([]);
 
     // Import recreates no link: it belongs to the account that published it on the relay.
-    const target = await Vault.create(join(tempDir(), 'fresh'), { passphrase: PASSPHRASE, profile: ann.vault.profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+    // Into a vault of the same account (a restored backup, emptied), where the export keeps its ids.
+    const target = await emptyVaultOfSameAccount(ann.vault);
     const summary = await importPath(target, first);
     expect(summary).toMatchObject({ kind: 'hearth-export', workspaces: 2, documentsCreated: 1 });
     expect(target.links.list()).toEqual([]);
@@ -95,7 +94,12 @@ describe('S7: the public links in the export', () => {
     await exportVault(target, second, { now });
     expect(linksOf(second, team.id)).toEqual([]);
     // Apart from the links, the export round-trips unchanged.
-    const withoutLinks = (dir: string) => new Map([...snapshotOf(dir)].filter(([path]) => !path.endsWith('/links.json')));
+    const withoutLinks = (dir: string) => {
+      const snapshot = new Map([...snapshotOf(dir)].filter(([path]) => !path.endsWith('/links.json')));
+      const manifest = JSON.parse(snapshot.get('manifest.json')!) as { digests: Record<string, string> };
+      for (const path of Object.keys(manifest.digests)) if (path.endsWith('/links.json')) delete manifest.digests[path];
+      return snapshot.set('manifest.json', JSON.stringify(manifest));
+    };
     expect(withoutLinks(second)).toEqual(withoutLinks(first));
     target.lock();
 
@@ -105,14 +109,14 @@ describe('S7: the public links in the export', () => {
     const removed = filesUnder(older).filter((f) => f.endsWith('/links.json'));
     expect(removed.map((f) => relative(older, f)).sort()).toEqual([`workspaces/${personal.id}/links.json`, `workspaces/${team.id}/links.json`].sort());
     for (const file of removed) rmSync(file);
-    const fromOlder = await Vault.create(join(tempDir(), 'fresh-older'), { passphrase: PASSPHRASE, profile: ann.vault.profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+    const fromOlder = await emptyVaultOfSameAccount(ann.vault);
     expect(await importPath(fromOlder, older)).toMatchObject({ kind: 'hearth-export', workspaces: 2, documentsCreated: 1 });
     expect(fromOlder.documents.summary(brief).title).toBe('Brief');
     expect(fromOlder.audit.list().at(-1)!.target).not.toContain('public link');
 
     // A links.json that is not in the format is refused like any other file, and nothing is written.
     writeFileSync(join(older, 'workspaces', team.id, 'links.json'), JSON.stringify([{ id: 'x', state: 'public' }]));
-    const strict = await Vault.create(join(tempDir(), 'fresh-strict'), { passphrase: PASSPHRASE, profile: ann.vault.profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+    const strict = await emptyVaultOfSameAccount(ann.vault);
     await expect(importPath(strict, older)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('links.json') });
     expect(strict.workspaces.list()).toEqual([]);
     fromOlder.lock();

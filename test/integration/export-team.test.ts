@@ -10,10 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportSchemas } from '../../common/export/schema.ts';
 import { exportVault } from '../../main/portability/export.ts';
 import { importPath } from '../../main/portability/import.ts';
-import { MIN_KDF_COST } from '../../main/vault/keys.ts';
-import { Vault } from '../../main/vault/vault.ts';
-import { snapshotOf } from '../support/export.ts';
-import { PASSPHRASE, tempDir } from '../support/vault.ts';
+import { emptyVaultOfSameAccount, snapshotOf } from '../support/export.ts';
+import { tempDir } from '../support/vault.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { closePeer, makePeer, type Peer } from './sync-fixture.ts';
 
@@ -62,7 +60,8 @@ describe('S7: a team workspace in the export', () => {
     await exportVault(bob!.vault, fromBob, { now: NOW, workspace: team.id });
     expect(JSON.parse(readFileSync(join(fromBob, 'workspaces', team.id, 'members.json'), 'utf8'))).toEqual(members);
 
-    const target = await Vault.create(join(tempDir(), 'fresh'), { passphrase: PASSPHRASE, profile: ann!.vault.profile, kdfCost: MIN_KDF_COST, personalWorkspace: false });
+    // Into a vault of the same account (a restored backup, emptied), where the export keeps its ids.
+    const target = await emptyVaultOfSameAccount(ann!.vault);
     await importPath(target, first);
     const second = join(tempDir(), 'export-2');
     await exportVault(target, second, { now: NOW });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/identity.ts';
-import { loadSodium, newId, randomKey, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
+import { loadSodium, newId, randomBytes, randomKey, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { applyMembershipEntry, nextEntry, signMembershipEntry, type MembershipAction, type MembershipState } from '../../common/membership/log.ts';
 import { sealChange } from '../../common/protocol/change.ts';
 import { sealEnvelope } from '../../common/protocol/envelope.ts';
@@ -91,6 +91,22 @@ export function sealedChange(space: TestSpace, author: Person, doc: string, text
     space.key,
     author.keys.signSecretKey,
   );
+}
+
+/** A space whose Owner wrote a document ('doc') and a one-chunk file ('file0'), with a second Owner, `me` in `role` (the Owner itself for 'owner') and an Editor. */
+export async function spaceWithRole(url: string, role: Role): Promise<{ space: TestSpace; owner: Person; me: Person; coOwner: Person; bystander: Person }> {
+  const owner = await register(url, 'owner');
+  const me = role === 'owner' ? owner : await register(url, role);
+  const bystander = await register(url, 'bystander');
+  const coOwner = await register(url, 'coowner');
+  const space = await createSpace(owner);
+  await changeMembership(space, owner, 'add', coOwner, 'owner');
+  if (me !== owner) await changeMembership(space, owner, 'add', me, role);
+  await changeMembership(space, owner, 'add', bystander, 'editor');
+  await owner.client.push(space.id, 'doc', sealedChange(space, owner, 'doc', 'first'));
+  await owner.client.fileBegin(space.id, 'file0', 100, 1024);
+  await owner.client.fileChunk(space.id, 'file0', 0, randomBytes(100));
+  return { space, owner, me, coOwner, bystander };
 }
 
 /** Resolves with the code of a rejected call, or 'ok'. */

@@ -5,7 +5,7 @@ import { newId, randomBytes } from '../../common/crypto/sodium.ts';
 import { generateIdentityKeys } from '../../common/crypto/identity.ts';
 import { toBase64Url } from '../../common/crypto/sodium.ts';
 import type { Role } from '../../common/roles.ts';
-import { changeMembership, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type Person, type TestRelay, type TestSpace } from './relay-fixture.ts';
+import { changeMembership, createSpace, envelopeFor, outcome, register, sealedChange, spaceWithRole, startTestRelay, type Person, type TestRelay, type TestSpace } from './relay-fixture.ts';
 
 let relay: TestRelay;
 beforeAll(async () => {
@@ -67,18 +67,8 @@ describe('role matrix at the relay', () => {
       const results: Record<string, string> = {};
       for (const [name, run] of Object.entries(operations)) {
         // A fresh space per operation, so one operation's effect (a deletion, a transfer) cannot mask another.
-        const owner = await register(relay.url, 'owner');
-        const me = role === 'owner' ? owner : await register(relay.url, role);
-        const bystander = await register(relay.url, 'bystander');
-        const coOwner = await register(relay.url, 'coowner');
-        const space = await createSpace(owner);
-        await changeMembership(space, owner, 'add', coOwner, 'owner');
-        if (me !== owner) await changeMembership(space, owner, 'add', me, role);
-        await changeMembership(space, owner, 'add', bystander, 'editor');
-        await owner.client.push(space.id, 'doc', sealedChange(space, owner, 'doc', 'first'));
+        const { space, owner, me, coOwner, bystander } = await spaceWithRole(relay.url, role);
         await owner.client.push(space.id, 'doc-to-delete', sealedChange(space, owner, 'doc-to-delete', 'gone'));
-        await owner.client.fileBegin(space.id, 'file0', 100, 1024);
-        await owner.client.fileChunk(space.id, 'file0', 0, randomBytes(100));
         const target = role === 'owner' ? coOwner : owner;
         results[name] = await outcome(run({ space, me, owner: target, bystander }));
         for (const p of new Set([owner, me, bystander, coOwner])) p.client.close();

@@ -195,7 +195,7 @@ for (const transport of [inProcess, browserWebSocket]) {
       let bobDoc = A.load<DocumentContent>(expectOk(await bob.api.openDocument(doc.id)).bytes);
       bobDoc = A.change(bobDoc, (d) => A.splice(d, ['body'], 0, 0, 'NOPE'));
       const typed = await bob.api.applyChanges(doc.id, [A.getLastLocalChange(bobDoc)!]);
-      expect(typed.ok === false && typed.error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('shared with you as Commenter') });
+      expect(typed.ok === false && typed.error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('shared with you as a Commenter') });
       expectOk(await bob.api.addComment(doc.id, { text: 'Noted.' }));
       const left = expectOk(await ada.api.unshareDocument(doc.id, bob.username));
       expect(left.map((m) => m.username)).toEqual([ada.username]);

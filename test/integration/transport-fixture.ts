@@ -14,7 +14,7 @@ import type { HearthApi } from '../../common/api/contract.ts';
 import { connectInProcess } from '../../main/api/connection.ts';
 import { Session, type SessionOptions } from '../../main/app/session.ts';
 import { startBrowserServer, type BrowserServer } from '../../main/browser/server.ts';
-import { buildElectronApp } from '../../main/electron/build.ts';
+import { buildElectronApp } from '../../scripts/build-electron.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { connectBrowserApi, type WebSocketLike } from '../../renderer/api/browser-client.ts';
 import { tempDir } from '../support/vault.ts';

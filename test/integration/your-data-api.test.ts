@@ -129,6 +129,18 @@ describe('export and import from the app', () => {
     expect(refused(await app.api.importData({ path: '/nonexistent/hearth-export' })).code).toBe('NOT_FOUND');
     expect(await titlesOf(app.api)).toEqual(before);
   });
+
+  test('a system folder typed as the path is a clear refusal, not an internal error (issue 16, item 9)', async () => {
+    const app = startApp();
+    await withContent(app);
+    const before = await titlesOf(app.api);
+    // /etc holds dangling links and no Markdown files; /dev/null is neither a folder nor a .zip.
+    const etc = refused(await app.api.importData({ path: '/etc' }));
+    expect(etc.code).toBe('BAD_REQUEST');
+    expect(etc.message).toMatch(/no manifest\.json and no Markdown files|cannot read/);
+    expect(refused(await app.api.importData({ path: '/dev/null' })).code).toBe('BAD_REQUEST');
+    expect(await titlesOf(app.api)).toEqual(before);
+  });
 });
 
 describe('backup, wipe and restore from the app', () => {

@@ -1,9 +1,12 @@
 /**
  * Settings → Danger Zone: wipe this device, delete the account. Each asks for the username typed
- * exactly as shown (main checks it again); the button stays disabled until it matches.
+ * exactly as shown (main checks it again); the button stays disabled until it matches. Deleting
+ * the account first asks each relay it is on whether it answers: one that does not is named, and
+ * the deletion goes ahead without it only once the person ticked that it is gone for good.
  */
-import { useState, type FormEvent } from 'react';
-import { call, hearth } from '../../state/api.ts';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { ApiResults } from '../../../common/api/contract.ts';
+import { call, hearth, messageOf } from '../../state/api.ts';
 import { useSession } from '../../state/session.ts';
 import { Modal } from '../Modal.tsx';
 import { DialogActions, Field, FormError, useSubmit } from '../Field.tsx';
@@ -64,10 +67,40 @@ const texts: Record<Action, { title: string; consequences: string[]; button: str
   },
 };
 
+type RelayCheck = ApiResults['describeAccountDeletion']['relays'];
+
+/**
+ * For account deletion: the relays the account is on and which answer now (null while asking),
+ * the ones the person ticked as gone for good, and a way to ask again.
+ */
+function useRelayCheck(active: boolean) {
+  const [relays, setRelays] = useState<RelayCheck | null>(active ? null : []);
+  const [checkProblem, setCheckProblem] = useState<string | null>(null);
+  const [skipped, setSkipped] = useState<ReadonlySet<string>>(new Set());
+  const check = useCallback(async () => {
+    if (!active) return;
+    setRelays(null);
+    setCheckProblem(null);
+    try {
+      setRelays((await call(hearth().describeAccountDeletion())).relays);
+    } catch (error) {
+      setRelays([]);
+      setCheckProblem(messageOf(error));
+    }
+  }, [active]);
+  useEffect(() => {
+    void check();
+  }, [check]);
+  const unreachable = (relays ?? []).filter((r) => !r.reachable);
+  const toggle = (url: string, on: boolean) => setSkipped((now) => (on ? new Set([...now, url]) : new Set([...now].filter((u) => u !== url))));
+  return { relays, unreachable, checkProblem, skipped, toggle, check, settled: relays !== null && unreachable.every((r) => skipped.has(r.url)) };
+}
+
 function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () => void }) {
   const username = useSession((s) => s.profile?.username ?? '');
   const [typed, setTyped] = useState('');
   const { busy, problem, setProblem, run } = useSubmit();
+  const relayCheck = useRelayCheck(action === 'delete');
   const text = texts[action];
   const matches = typed === username && username !== '';
   const submit = async (event: FormEvent) => {
@@ -76,11 +109,19 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
       setProblem(`That is not your username. Type ${username} exactly as shown, with the same capitals.`);
       return;
     }
-    await run(async () => {
-      await call(action === 'wipe' ? hearth().wipeDevice(typed) : hearth().deleteAccount(typed));
+    if (!relayCheck.settled) {
+      setProblem('A relay your account is on does not answer: tick that it is gone for good to delete without it, or check again.');
+      return;
+    }
+    const skipRelays = relayCheck.unreachable.map((r) => r.url).filter((url) => relayCheck.skipped.has(url));
+    const done = await run(async () => {
+      // (No second argument at all when nothing is skipped: over the wire an undefined one would arrive as null.)
+      await call(action === 'wipe' ? hearth().wipeDevice(typed) : skipRelays.length > 0 ? hearth().deleteAccount(typed, { skipRelays }) : hearth().deleteAccount(typed));
       // Main tells every page `wiped`; this page also goes to the welcome screen at once.
       useSession.setState({ phase: 'no-vault', profile: null, lockedReason: null });
     });
+    // A relay may have gone away since the check: show which, so it can be named and skipped.
+    if (!done && action === 'delete') void relayCheck.check();
   };
   return (
     <Modal title={text.title} description="This cannot be undone." onClose={busy ? () => undefined : onClose}>
@@ -111,9 +152,39 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
           />
         </Field>
         {typed.length > 0 && !matches && !problem ? <p className="field-hint field-hint-error">Not yet: it must match exactly, with the same capitals.</p> : null}
+        {action === 'delete' ? <UnreachableRelays check={relayCheck} busy={busy} /> : null}
         <FormError problem={problem} />
-        <DialogActions onCancel={onClose} cancelDisabled={busy} actionLabel={text.button} busyLabel={text.busy} busy={busy} disabled={!matches} danger />
+        <DialogActions onCancel={onClose} cancelDisabled={busy} actionLabel={text.button} busyLabel={text.busy} busy={busy} disabled={!matches || !relayCheck.settled} danger />
       </form>
     </Modal>
+  );
+}
+
+/** The relays that do not answer, each named with a box to tick if it is gone for good; or that they are being asked. */
+function UnreachableRelays({ check, busy }: { check: ReturnType<typeof useRelayCheck>; busy: boolean }) {
+  if (check.relays === null) return <p className="muted">Asking the relays your account is on…</p>;
+  if (check.checkProblem) return <p className="field-hint field-hint-error">The relays could not be asked: {check.checkProblem}</p>;
+  if (check.unreachable.length === 0) return null;
+  return (
+    <div className="leave-device unreachable-relays" role="group" aria-labelledby="unreachable-relays-heading">
+      <h3 id="unreachable-relays-heading">{check.unreachable.length === 1 ? 'A relay does not answer' : 'Relays that do not answer'}</h3>
+      <p>Your account cannot be deleted there now. Try again later; or, if a relay is gone for good, skip it: whatever it still holds about you stays there.</p>
+      <ul>
+        {check.unreachable.map((relay) => (
+          <li key={relay.url}>
+            <label className="checkbox">
+              <input type="checkbox" checked={check.skipped.has(relay.url)} disabled={busy} onChange={(e) => check.toggle(relay.url, e.target.checked)} />
+              <span>
+                Skip <strong>{relay.url}</strong>: it is gone for good
+              </span>
+            </label>
+            {relay.problem ? <span className="field-hint">{relay.problem}</span> : null}
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="button button-small" disabled={busy} onClick={() => void check.check()}>
+        Check again
+      </button>
+    </div>
   );
 }

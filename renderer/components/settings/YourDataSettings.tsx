@@ -81,7 +81,9 @@ function summaryText(s: ImportResult): string {
   const skipped: string[] = [];
   if (s.documentsMerged > 0) skipped.push(`${s.documentsMerged} document${s.documentsMerged === 1 ? ' was' : 's were'} already here (merged, not duplicated)`);
   if (s.filesSkipped > 0) skipped.push(`${s.filesSkipped} file${s.filesSkipped === 1 ? ' was' : 's were'} already here (skipped)`);
-  return `Imported ${parts.join(', ')}${s.workspaces > 0 ? ` into ${s.workspaces} new workspace${s.workspaces === 1 ? '' : 's'}` : ''}.${skipped.length ? ` ${skipped.join('; ')}.` : ''}`;
+  if (s.documentsSkipped > 0) skipped.push(`${s.documentsSkipped} document${s.documentsSkipped === 1 ? ' is' : 's are'} in a team workspace or shared, and an import never changes those`);
+  const origin = s.kind === 'hearth-export' && !s.fromThisAccount && s.documentsCreated > 0 ? ' This export is not from your account, so its documents arrived as new ones.' : '';
+  return `Imported ${parts.join(', ')}${s.workspaces > 0 ? ` into ${s.workspaces} new workspace${s.workspaces === 1 ? '' : 's'}` : ''}.${skipped.length ? ` ${skipped.join('; ')}.` : ''}${origin}`;
 }
 
 function ImportSection({ refreshKey }: { refreshKey: number }) {
@@ -96,7 +98,7 @@ function ImportSection({ refreshKey }: { refreshKey: number }) {
   return (
     <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="import-title">
       <h3 id="import-title">Import</h3>
-      <p className="muted">A Hearth export (folder or .zip) keeps ids and history, so importing it twice adds nothing twice. A folder of Markdown files becomes new documents.</p>
+      <p className="muted">Your own Hearth export (folder or .zip) keeps its ids and history, so importing it twice adds nothing twice; someone else's arrives as new documents, and nothing in a team workspace is changed. A folder of Markdown files becomes new documents.</p>
       <DataPicker kinds={['export', 'markdown']} value={path} onChange={setPath} refreshKey={refreshKey} legend="What to import" />
       <TaskProgress task="import" active={busy} label="Import progress" />
       <MessageLine message={message} />

@@ -5,10 +5,11 @@
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { Role, TeamMember, Workspace } from '../../../common/api/contract.ts';
-import { canSetRole } from '../../../common/roles.ts';
+import { assignableRoles, canSetRole, roleLabels, roleSummaries, roleWithArticle } from '../../../common/roles.ts';
+import { isUsername, USERNAME_RULE } from '../../../common/username.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
-import { assignableRoles, permissionsOf, roleHelp, roleLabels } from '../../state/team.ts';
+import { permissionsOf } from '../../state/team.ts';
 import { ConfirmDialog } from '../ConfirmDialog.tsx';
 import { FormError } from '../Field.tsx';
 import { ItemMenu } from '../ItemMenu.tsx';
@@ -49,7 +50,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
   const sorted = [...(members ?? [])].sort((a, b) => Number(b.isMe) - Number(a.isMe) || nameOf(a).localeCompare(nameOf(b)));
 
   return (
-    <Modal title={`Members of ${workspace.name}`} description={permissions.role ? `You are ${article(permissions.role)} ${roleLabels[permissions.role]} here: ${roleHelp[permissions.role]}.` : undefined} onClose={onClose} wide>
+    <Modal title={`Members of ${workspace.name}`} description={permissions.role ? `You are ${roleWithArticle(permissions.role)} here: ${roleSummaries[permissions.role]}.` : undefined} onClose={onClose} wide>
       <FormError problem={problem} />
       {members === null && !problem ? <p className="muted">Loading members…</p> : null}
       <ul className="members" aria-label="Members">
@@ -107,10 +108,6 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
   );
 }
 
-function article(role: Role): string {
-  return role === 'owner' || role === 'admin' || role === 'editor' ? 'an' : 'a';
-}
-
 function InviteForm({ workspace, onInvited }: { workspace: Workspace; onInvited: () => void }) {
   const permissions = permissionsOf(workspace);
   const roles = assignableRoles(permissions.role);
@@ -123,6 +120,7 @@ function InviteForm({ workspace, onInvited }: { workspace: Workspace; onInvited:
     event.preventDefault();
     const name = username.trim().replace(/^@/, '');
     if (!name) return setProblem('Type the username of the person to invite.');
+    if (!isUsername(name)) return setProblem(`${name} is not a username. ${USERNAME_RULE}`);
     setBusy(true);
     setProblem(null);
     setDone(null);
@@ -141,7 +139,7 @@ function InviteForm({ workspace, onInvited }: { workspace: Workspace; onInvited:
     <form className="invite-form" onSubmit={(e) => void submit(e)} aria-label="Invite someone">
       <h3>Invite someone</h3>
       <UsernameRoleRow username={username} onUsername={setUsername} role={role} onRole={setRole} roles={roles} busy={busy} actionLabel="Invite" busyLabel="Inviting…" />
-      <p className="field-hint">{roleLabels[role]}: {roleHelp[role]}.</p>
+      <p className="field-hint">{roleLabels[role]}: {roleSummaries[role]}.</p>
       <FormError problem={problem} />
       {done ? (
         <p className="form-ok" role="status">

@@ -7,7 +7,9 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Copy, Link2 } from 'lucide-react';
 import type { DocumentSummary, LinkInfo, Role, SharePlan, TeamMember, Workspace } from '../../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
-import { permissionsOf, roleHelp, roleLabels, useTeam } from '../../state/team.ts';
+import { roleLabels, roleSummaries } from '../../../common/roles.ts';
+import { isUsername, USERNAME_RULE } from '../../../common/username.ts';
+import { permissionsOf, useTeam } from '../../state/team.ts';
 import { Field, FormError } from '../Field.tsx';
 import { formatExact } from '../format.ts';
 import { Modal } from '../Modal.tsx';
@@ -62,6 +64,7 @@ function People({ document }: { document: DocumentSummary }) {
     event.preventDefault();
     const name = username.trim().replace(/^@/, '');
     if (!name) return setProblem('Type the username of the person to share with.');
+    if (!isUsername(name)) return setProblem(`${name} is not a username. ${USERNAME_RULE}`);
     if (plan?.leavesDevice && !agreed) return setProblem('Tick the box to confirm that this document may leave this device.');
     const url = relay.trim();
     const shared = await attempt(async () => {
@@ -98,7 +101,7 @@ function People({ document }: { document: DocumentSummary }) {
       <form className="invite-form" onSubmit={(e) => void share(e)} aria-label="Share with someone">
         <UsernameRoleRow username={username} onUsername={setUsername} role={role} onRole={setRole} roles={SHARE_ROLES} busy={busy} actionLabel="Share" busyLabel="Sharing…" />
         <p className="field-hint">
-          {roleLabels[role]}: {roleHelp[role]}. They get this document only, not the rest of the workspace.
+          {roleLabels[role]}: {roleSummaries[role]}. They get this document only, not the rest of the workspace.
         </p>
         {plan?.leavesDevice || relays.length === 0 ? (
           <Field label="Relay address">

@@ -1,6 +1,6 @@
 /** What the members list and the share dialog both show of people: a name, an identity, a username + role row. */
 import type { Role, TeamMember } from '../../../common/api/contract.ts';
-import { roleLabels } from '../../state/team.ts';
+import { roleLabels } from '../../../common/roles.ts';
 import { Avatar } from '../Avatar.tsx';
 import { Field } from '../Field.tsx';
 

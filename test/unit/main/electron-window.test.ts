@@ -2,7 +2,7 @@
  * The Electron shell's security settings, without Electron (its binary cannot be installed here):
  * the window options and CSP that main passes unchanged, the rules for navigation, links,
  * permissions and requests, and the built preload run against a stand-in for Electron's
- * contextBridge and ipcRenderer. window-options.ts and build.ts do not import 'electron'.
+ * contextBridge and ipcRenderer. window-options.ts and scripts/build-electron.ts do not import 'electron'.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { describe, expect, test } from 'vitest';
 import { apiMethods, type HearthApi } from '../../../common/api/contract.ts';
 import { IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL } from '../../../common/api/wire.ts';
 import { CONTENT_SECURITY_POLICY as SERVED_CSP } from '../../../main/app/content-security.ts';
-import { buildElectronApp } from '../../../main/electron/build.ts';
+import { buildElectronApp } from '../../../scripts/build-electron.ts';
 import {
   APP_ENTRY_URL,
   APP_SCHEME_PRIVILEGES,

@@ -45,6 +45,18 @@ describe('Deletion', () => {
     await close(ann, ed);
   });
 
+  it('deletes here and waits for the relay when the connection drops on the way (it looked open)', async () => {
+    const { relay, ann, ed, ws, doc } = await setUp();
+    relay.down = true; // the open client still looks open; the next request fails
+    expect(await ann.sync.deletion.delete(doc)).toEqual({ waitsForRelay: true });
+    expect(ann.vault.documents.has(doc)).toBe(false);
+    relay.down = false;
+    await ann.sync.connections.closeAll();
+    await ann.sync.rounds.syncSpace(ws, await clientOf(ann), false);
+    expect(relay.space(ws).docs.has(doc)).toBe(false);
+    await close(ann, ed);
+  });
+
   it('fetches again a document an Editor deleted with the vault alone, saying why', async () => {
     const { ann, ed, ws, doc } = await setUp();
     ed.vault.documents.delete(doc);

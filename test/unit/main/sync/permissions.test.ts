@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRelay } from './fake-relay.ts';
 import { close, device, team } from './harness.ts';
 
-describe('Permissions', () => {
+describe('AccountPermissions', () => {
   it('decides each edit on the role in the team workspace and names it when it refuses', async () => {
     const relay = new FakeRelay();
     const ann = await device(relay, 'ann');

@@ -3,12 +3,14 @@
  * The preload must be one CommonJS file: a sandboxed preload cannot import modules.
  * The main bundle holds our code only; npm packages stay in node_modules, where Automerge finds
  * its wasm file, and better-sqlite3 its native build (electron-builder rebuilds that for Electron).
+ * A build tool, so it lives outside the runtime folders: it uses esbuild (a devDependency) and runs
+ * prebuild-install and node-gyp from node_modules/.bin (see ensureElectronSqlite).
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { electronSqliteBinding, electronSqliteDir } from './native-sqlite.ts';
+import { electronSqliteBinding, electronSqliteDir } from '../main/electron/native-sqlite.ts';
 
 /**
  * Builds better-sqlite3 for Electron's ABI into dist/native/, from a copy of the package, so

@@ -1,0 +1,130 @@
+/** `hearth` commands about the vault as a whole: create it, search it, its audit log, export and import, backup and restore, wipe, passphrase. */
+import { createBackup, restoreBackup } from '../portability/backup.ts';
+import { exportVault } from '../portability/export.ts';
+import { importPath } from '../portability/import.ts';
+import { checkUsername } from '../usecases/unlocked.ts';
+import { Vault } from '../vault/vault.ts';
+import { newPassphrase, optionalString, passphrase, print, progressLine, table, UsageError, withVault, type Command } from './invocation.ts';
+import { askSecret } from './prompt.ts';
+
+export const vaultCommands: Record<string, Command> = {
+  init: {
+    usage: 'hearth init --username U [--name N]',
+    options: { username: { type: 'string' }, name: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const username = optionalString(call, 'username');
+      if (!username) throw new UsageError('init needs --username U.');
+      const secret = call.io.env.HEARTH_PASSPHRASE ?? (await newPassphrase(call.io, 'HEARTH_PASSPHRASE'));
+      const vault = await Vault.create(call.vaultDir, {
+        passphrase: secret,
+        profile: { username, displayName: optionalString(call, 'name') ?? username },
+      });
+      try {
+        const profile = vault.profile;
+        print(call, { vault: call.vaultDir, profile, workspaces: vault.workspaces.list() }, () => `Created a vault for ${profile.username} at ${call.vaultDir}\n`);
+      } finally {
+        vault.lock();
+      }
+    },
+  },
+  search: {
+    usage: 'hearth search QUERY',
+    positionals: [1, 1],
+    run: (call) =>
+      withVault(call, (vault) => {
+        const hits = vault.search(call.positionals[0]!);
+        print(call, hits, () => table(hits.map((h) => [h.documentId, h.kind, h.title, h.snippet])));
+      }),
+  },
+  audit: {
+    usage: 'hearth audit',
+    positionals: [0, 0],
+    run: (call) =>
+      withVault(call, (vault) => {
+        const entries = vault.audit.list();
+        print(call, entries, () => table(entries.map((e) => [new Date(e.at).toISOString(), e.actor, e.action, e.target ?? ''])));
+      }),
+  },
+  export: {
+    usage: 'hearth export --out DIR|FILE.zip [--workspace W]',
+    options: { out: { type: 'string' }, workspace: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const out = optionalString(call, 'out');
+      if (!out) throw new UsageError('export needs --out DIR.');
+      const workspace = optionalString(call, 'workspace');
+      await withVault(call, async (vault) => {
+        const manifest = await exportVault(vault, out, { ...(workspace ? { workspace } : {}), onProgress: progressLine(call, 'Exporting') });
+        print(call, manifest, () => `Exported ${manifest.counts.documents} documents, ${manifest.counts.comments} comments and ${manifest.counts.files} files to ${out}\n`);
+      });
+    },
+  },
+  import: {
+    usage: 'hearth import PATH   (a Hearth export folder or .zip, or a folder of Markdown files)',
+    positionals: [1, 1],
+    run: (call) =>
+      withVault(call, async (vault) => {
+        const summary = await importPath(vault, call.positionals[0]!, { onProgress: progressLine(call, 'Importing') });
+        print(call, summary, () => {
+          const skipped = summary.documentsSkipped > 0 ? `; ${summary.documentsSkipped} in team workspaces or shared, left as they are` : '';
+          const origin = summary.kind === 'hearth-export' && !summary.fromThisAccount ? ' as new documents (the export is not from this account)' : '';
+          return `Imported ${summary.documentsCreated} new documents (${summary.documentsMerged} already here${skipped}), ${summary.comments} comments and ${summary.files} files${origin}\n`;
+        });
+      }),
+  },
+  backup: {
+    usage: 'hearth backup --out FILE   (backup passphrase from HEARTH_BACKUP_PASSPHRASE or the terminal)',
+    options: { out: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const out = optionalString(call, 'out');
+      if (!out) throw new UsageError('backup needs --out FILE.');
+      await withVault(call, async (vault) => {
+        const backupPassphrase = await newPassphrase(call.io, 'HEARTH_BACKUP_PASSPHRASE');
+        const line = progressLine(call, 'Encrypting backup');
+        await createBackup(vault, out, backupPassphrase, line && ((p) => line({ phase: 'files', ...p })));
+        print(call, { file: out }, () => `Wrote an encrypted backup to ${out}. Keep the backup passphrase: without it the backup cannot be opened.\n`);
+      });
+    },
+  },
+  restore: {
+    usage: 'hearth restore FILE   (into --vault DIR; backup passphrase from HEARTH_BACKUP_PASSPHRASE, new vault passphrase from HEARTH_PASSPHRASE)',
+    positionals: [1, 1],
+    async run(call) {
+      const backupPassphrase = call.io.env.HEARTH_BACKUP_PASSPHRASE ?? (await askSecret('Backup passphrase: '));
+      const vaultPassphrase = call.io.env.HEARTH_PASSPHRASE ?? (await newPassphrase(call.io, 'HEARTH_PASSPHRASE'));
+      const vault = await restoreBackup(call.positionals[0]!, backupPassphrase, call.vaultDir, vaultPassphrase);
+      try {
+        print(call, { vault: call.vaultDir, profile: vault.profile }, () => `Restored the vault of ${vault.profile.username} into ${call.vaultDir}\n`);
+      } finally {
+        vault.lock();
+      }
+    },
+  },
+  wipe: {
+    usage: "hearth wipe --confirm USERNAME   (destroys this device's vault; it cannot be undone)",
+    options: { confirm: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const confirm = optionalString(call, 'confirm');
+      if (confirm === undefined) throw new UsageError('wipe needs --confirm USERNAME, typed exactly as your username.');
+      await withVault(call, (vault) => {
+        checkUsername(vault, confirm, 'wiped');
+        vault.wipe();
+        if (!call.json) call.io.err(`Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n`);
+      });
+    },
+  },
+  'passphrase change': {
+    usage: 'hearth passphrase change   (new one from HEARTH_NEW_PASSPHRASE or the terminal)',
+    positionals: [0, 0],
+    run: (call) =>
+      withVault(call, async (vault) => {
+        const current = await passphrase(call.io, 'Current passphrase: ');
+        const next = await newPassphrase(call.io, 'HEARTH_NEW_PASSPHRASE');
+        await vault.changePassphrase(current, next);
+        if (!call.json) call.io.err('Passphrase changed.\n');
+      }),
+  },
+};

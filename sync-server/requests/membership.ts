@@ -1,0 +1,94 @@
+/** Spaces, their membership logs and key envelopes: createSpace, appendMembership, getMembership, putEnvelopes, getEnvelopes, deleteSpace. */
+import { HearthError } from '../../common/errors.ts';
+import { applyMembershipEntry, emptyMembership, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
+import { envelopeSender } from '../../common/protocol/envelope.ts';
+import { forbid, limitError } from '../refusals.ts';
+import type { EpochEnvelopes } from '../storage/relay-store.ts';
+import { ok, type Member, type Request, type SignedIn } from './request.ts';
+
+/** Only envelopes signed by the uploader for exactly this space, epoch and member are kept. */
+function checkEnvelopes(space: string, epoch: number, recipients: readonly string[], parts: readonly Uint8Array[], account: string): void {
+  if (parts.some((p) => p.length > 4096)) throw limitError('TOO_LARGE', 'maxFrameBytes', 'A key envelope is at most 4096 bytes.');
+  recipients.forEach((recipient, i) => {
+    if (envelopeSender(parts[i]!, { space, epoch, recipient }) !== account) forbid('Key envelopes must be signed by the account that uploads them.');
+  });
+}
+
+/**
+ * The new key epoch a removal brings with it (protocol 3): envelopes for exactly the members that
+ * remain, none for the one removed, stored in the same transaction as the entry.
+ */
+function checkRotation(
+  frame: { space: string; entry: MembershipEntry; epoch?: number; recipients?: string[]; parts: Uint8Array[] },
+  account: string,
+  after: MembershipState,
+): EpochEnvelopes {
+  const { epoch, recipients } = frame;
+  if (epoch === undefined || !recipients) throw new HearthError('BAD_REQUEST', 'A new key epoch needs both its number and its recipients.');
+  if (frame.entry.action !== 'remove' || frame.entry.subject === account)
+    throw new HearthError('BAD_REQUEST', 'Only removing another member starts a new key epoch with the entry.');
+  const remaining = new Set(after.members.keys());
+  if (new Set(recipients).size !== recipients.length || recipients.length !== remaining.size || recipients.some((r) => !remaining.has(r))) {
+    throw new HearthError('BAD_REQUEST', 'A new key epoch goes to every remaining member exactly once, and to no one else.');
+  }
+  checkEnvelopes(frame.space, epoch, recipients, frame.parts, account);
+  return { epoch, items: recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })) };
+}
+
+export async function createSpace({ relay, frame, send, now }: Request<'createSpace'>, { account }: SignedIn): Promise<void> {
+  if (frame.genesis.actor !== account || frame.genesis.space !== frame.space)
+    forbid('A space is created by its first Owner: the genesis entry must be yours and name this space.');
+  const state = applyMembershipEntry(emptyMembership(frame.space), frame.genesis);
+  await relay.store.createSpace(frame.space, frame.kind, frame.genesis, state, now);
+  relay.hub.forgetSpace(frame.space, false);
+  send(ok(frame.rid, { seq: 0, head: state.head! }));
+}
+
+/** Membership is read from the stored log, not the cache: the entry must follow exactly the state it is applied to. */
+export async function appendMembership({ relay, connection, frame, send }: Request<'appendMembership'>, { account }: SignedIn): Promise<void> {
+  const { hub, store } = relay;
+  if (frame.entry.space !== frame.space) throw new HearthError('BAD_REQUEST', 'The entry names another space than the frame.');
+  if (frame.entry.actor !== account) forbid('You can only append membership entries you signed yourself.');
+  const before = await store.getMembershipState(frame.space);
+  if (!before) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay.`);
+  if (!before.members.has(account)) forbid('You are not a member of this space.');
+  const after = applyMembershipEntry(before, frame.entry);
+  const rotation = frame.recipients || frame.epoch !== undefined ? checkRotation(frame, account, after) : undefined;
+  await store.appendMembership(before, frame.entry, after, rotation);
+  hub.forgetSpace(frame.space, false);
+  const removed = [...before.members.keys()].filter((member) => !after.members.has(member));
+  hub.notifyMembership(frame.space, removed, connection).catch(() => undefined);
+  relay.log.write('info', 'membership', { space: frame.space, action: frame.entry.action, seq: frame.entry.seq });
+  send(ok(frame.rid, { seq: frame.entry.seq, head: after.head! }));
+}
+
+export async function getMembership({ relay, frame, send }: Request<'getMembership'>): Promise<void> {
+  send({ t: 'membership', rid: frame.rid, space: frame.space, entries: await relay.store.getMembershipLog(frame.space, frame.since), parts: [] });
+}
+
+export async function putEnvelopes({ relay, connection, frame, send }: Request<'putEnvelopes'>, { account }: Member): Promise<void> {
+  const roles = await relay.hub.members(frame.space);
+  for (const recipient of frame.recipients)
+    if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
+  checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, account);
+  await relay.store.putEnvelopes(
+    frame.space,
+    frame.epoch,
+    frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })),
+  );
+  relay.hub.notifyMembership(frame.space, [], connection).catch(() => undefined);
+  send(ok(frame.rid));
+}
+
+export async function getEnvelopes({ relay, frame, send }: Request<'getEnvelopes'>, { account }: Member): Promise<void> {
+  const items = await relay.store.getEnvelopes(frame.space, account);
+  send({ t: 'envelopes', rid: frame.rid, space: frame.space, items: items.map((i) => ({ epoch: i.epoch })), parts: items.map((i) => i.sealed) });
+}
+
+export async function deleteSpace({ relay, frame, send }: Request<'deleteSpace'>): Promise<void> {
+  await relay.store.deleteSpace(frame.space);
+  relay.hub.forgetSpace(frame.space, true);
+  await relay.store.driver.scrub();
+  relay.log.write('info', 'space_deleted', { space: frame.space });
+  send(ok(frame.rid));
+}

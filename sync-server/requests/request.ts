@@ -1,0 +1,104 @@
+/**
+ * What a request handler gets (the relay's shared parts, the connection, the validated frame) and
+ * the role checks a request can declare, with the code that applies them.
+ */
+import { HearthError } from '../../common/errors.ts';
+import type { ClientFrame, ClientFrameType, FrameOfType, RelayFrame } from '../../common/protocol/messages.ts';
+import {
+  canDeleteContent,
+  canDeleteSpace,
+  canManageLinks,
+  canManageMembers,
+  canPush,
+  canRead,
+  canWriteContent,
+  type ChangeKind,
+  type Role,
+} from '../../common/roles.ts';
+import type { Connection } from '../connection.ts';
+import type { RelayHub, Send } from '../hub.ts';
+import type { RelayLimits } from '../limits.ts';
+import { forbid } from '../refusals.ts';
+import type { RelayLog } from '../relay-log.ts';
+import type { RelayStore } from '../storage/relay-store.ts';
+
+export type { Send };
+
+/** The relay's parts every handler may use. */
+export interface RelayContext {
+  readonly store: RelayStore;
+  readonly hub: RelayHub;
+  readonly limits: RelayLimits;
+  readonly log: RelayLog;
+  readonly relayId: string;
+  readonly nonceTtlMs: number;
+  /** How long a deleted account's data may linger before it is purged (0 = at once). */
+  readonly purgeWindowMs: number;
+}
+
+export interface Request<T extends ClientFrameType> {
+  relay: RelayContext;
+  connection: Connection;
+  frame: FrameOfType<ClientFrame, T>;
+  send: Send;
+  /** When the relay took the request up. */
+  now: number;
+}
+
+/** The rules of common/roles.ts that a request can require of the caller's role in the frame's space. */
+export const spaceRules = { canRead, canWriteContent, canDeleteContent, canManageMembers, canManageLinks, canDeleteSpace } as const;
+export type SpaceRule = keyof typeof spaceRules;
+
+/**
+ * Who may send a request. Every entry of the request table declares one; handleRequest applies
+ * it before the handler runs.
+ * - 'none': the handshake (hello, register, signIn), which is how a caller proves who it is.
+ * - 'signedIn': a session and nothing more: the account's own business, or a space not made yet.
+ * - a SpaceRule: a session, membership of the frame's space, and a role the rule allows.
+ * - 'canPush(kind)': a member; the handler then applies canPush(role, kind) through requirePush,
+ *   once the change is verified and its kind known.
+ * - 'canSetRole(entry)': a session; the handler then requires membership from the stored log, and
+ *   the entry itself must pass applyMembershipEntry, which applies canSetRole and canTransferOwnership.
+ */
+export type RoleCheck = 'none' | 'signedIn' | SpaceRule | 'canPush(kind)' | 'canSetRole(entry)';
+
+export interface SignedIn {
+  account: string;
+}
+export interface Member extends SignedIn {
+  role: Role;
+}
+/** What a check establishes about the caller, handed to the handler. */
+export type CallerOf<C extends RoleCheck> = C extends 'none' ? null : C extends 'signedIn' | 'canSetRole(entry)' ? SignedIn : Member;
+/** The checks a request type can declare: only frames that name a space can ask for a role in it. */
+export type ChecksFor<T extends ClientFrameType> = FrameOfType<ClientFrame, T> extends { space: string } ? RoleCheck : 'none' | 'signedIn';
+
+/** Applies `check` to the connection's caller; `action` completes "A viewer cannot … in this space". */
+export async function authorize(
+  relay: RelayContext,
+  connection: Connection,
+  frame: ClientFrame,
+  check: RoleCheck,
+  action: string,
+): Promise<SignedIn | Member | null> {
+  if (check === 'none') return null;
+  const account = relay.hub.session(connection);
+  if (check === 'signedIn' || check === 'canSetRole(entry)') return { account };
+  if (!('space' in frame)) throw new HearthError('INTERNAL', `The request table asks a ${frame.t} frame for a role in a space it does not name.`);
+  const rule = check === 'canPush(kind)' ? canRead : spaceRules[check];
+  const roles = await relay.hub.members(frame.space);
+  const role = roles.get(account);
+  if (!role) {
+    if (roles.size === 0) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay (it may have been deleted).`);
+    forbid('You are not a member of this space; ask one of its Owners or Admins to add you.');
+  }
+  if (!rule(role)) forbid(`A ${role} cannot ${action} in this space; ask an Owner or Admin for another role.`);
+  return { account, role };
+}
+
+/** The second half of 'canPush(kind)': whether the member's role may author a change of this kind. */
+export function requirePush({ role }: Member, kind: ChangeKind): void {
+  if (!canPush(role, kind)) forbid(`A ${role} cannot push ${kind} changes in this space.`);
+}
+
+export const ok = (rid: number, extra: { seq?: number; head?: string } = {}): RelayFrame => ({ t: 'ok', rid, ...extra, parts: [] });

@@ -1,0 +1,311 @@
+// The relay's request table (sync-server/requests/table.ts) against the role rules: every request
+// type of the protocol declares a role check; for each request, the rule it declares from
+// common/roles.ts, DESIGN.md's role table (written out below, not derived) and the relay's real
+// answer through a socket, for each of the five roles, must all agree.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentityKeys } from '../../common/crypto/identity.ts';
+import { newId, randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
+import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
+import { clientFrames, type ClientFrameType } from '../../common/protocol/messages.ts';
+import { canPush, canSetRole, canTransferOwnership, Roles, type ChangeKind, type Role } from '../../common/roles.ts';
+import { spaceRules, type RoleCheck, type SpaceRule } from '../../sync-server/requests/request.ts';
+import { requestTable } from '../../sync-server/requests/table.ts';
+import {
+  changeMembership,
+  connect,
+  createSpace,
+  envelopeFor,
+  outcome,
+  register,
+  sealedChange,
+  spaceWithRole,
+  startTestRelay,
+  type Person,
+  type TestRelay,
+  type TestSpace,
+} from './relay-fixture.ts';
+
+// DESIGN.md, "Roles": who may do what, column by column.
+const design = {
+  read: ['owner', 'admin', 'editor', 'commenter', 'viewer'],
+  'write & edit': ['owner', 'admin', 'editor'],
+  'delete content': ['owner', 'admin'],
+  comment: ['owner', 'admin', 'editor', 'commenter'],
+  'manage members & links': ['owner', 'admin'],
+  // "Admin: yes (not over Owners)"
+  'manage an Owner': ['owner'],
+  'transfer ownership, delete workspace': ['owner'],
+} satisfies Record<string, Role[]>;
+type Column = keyof typeof design;
+
+interface World {
+  space: TestSpace;
+  me: Person;
+  /** An Owner other than `me`. */
+  owner: Person;
+  /** An Editor other than `me`. */
+  bystander: Person;
+  /** A begun upload with its only chunk missing, and an active link, both made by the Owner. */
+  pendingFile: string;
+  link: string;
+}
+
+/** One request sent as a member of a space. */
+interface SpaceProbe {
+  name: string;
+  column: Column;
+  /** What the request's declared check needs to know beyond the role: the change kind, or the entry's roles. */
+  subject?: { kind: ChangeKind } | { from: Role | undefined; to: Role | undefined } | 'transfer';
+  send(world: World): Promise<unknown>;
+}
+
+const membershipEntry = (world: World, action: 'add' | 'change_role' | 'remove' | 'transfer', subject: string, role: Role | null) =>
+  changeMembership(world.space, world.me, action, subject, role);
+
+/** The handshake proves who is speaking, so it is open to anyone. */
+type Handshake = 'hello' | 'register' | 'signIn';
+/** The requests that need a session and no role in a space. */
+type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount';
+type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest>;
+const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn'] satisfies Handshake[];
+
+// Every other request type, with the probes that exercise it. A full record, so a new request
+// type does not typecheck here until someone decides which row of the role table it belongs to.
+const spaceProbes: Record<SpaceRequest, SpaceProbe[]> = {
+  appendMembership: [
+    {
+      name: 'add a Viewer',
+      column: 'manage members & links',
+      subject: { from: undefined, to: 'viewer' },
+      send: (w) => membershipEntry(w, 'add', toBase64Url(generateIdentityKeys().signPublicKey), 'viewer'),
+    },
+    {
+      name: 'make an Editor a Viewer',
+      column: 'manage members & links',
+      subject: { from: 'editor', to: 'viewer' },
+      send: (w) => membershipEntry(w, 'change_role', w.bystander.id, 'viewer'),
+    },
+    {
+      name: 'remove an Editor',
+      column: 'manage members & links',
+      subject: { from: 'editor', to: undefined },
+      send: (w) => membershipEntry(w, 'remove', w.bystander.id, null),
+    },
+    {
+      name: 'make an Owner an Admin',
+      column: 'manage an Owner',
+      subject: { from: 'owner', to: 'admin' },
+      send: (w) => membershipEntry(w, 'change_role', w.owner.id, 'admin'),
+    },
+    {
+      name: 'transfer ownership',
+      column: 'transfer ownership, delete workspace',
+      subject: 'transfer',
+      send: (w) => membershipEntry(w, 'transfer', w.bystander.id, 'owner'),
+    },
+  ],
+  getMembership: [{ name: 'read the membership log', column: 'read', send: (w) => w.me.client.getMembership(w.space.id) }],
+  putEnvelopes: [
+    {
+      name: 'hand out a key envelope',
+      column: 'manage members & links',
+      send: (w) => w.me.client.putEnvelopes(w.space.id, 1, [envelopeFor(w.space, w.me, w.bystander, 1)]),
+    },
+  ],
+  getEnvelopes: [{ name: 'fetch key envelopes', column: 'read', send: (w) => w.me.client.getEnvelopes(w.space.id) }],
+  deleteSpace: [{ name: 'delete the space', column: 'transfer ownership, delete workspace', send: (w) => w.me.client.deleteSpace(w.space.id) }],
+  push: [
+    {
+      name: 'push content',
+      column: 'write & edit',
+      subject: { kind: 'content' },
+      send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'edit')),
+    },
+    {
+      name: 'push a comment',
+      column: 'comment',
+      subject: { kind: 'comment' },
+      send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'note', 'comment')),
+    },
+  ],
+  pull: [{ name: 'pull a document', column: 'read', send: (w) => w.me.client.pull(w.space.id, 'doc', 0) }],
+  subscribe: [{ name: 'follow a document', column: 'read', send: (w) => w.me.client.subscribe(w.space.id, 'doc', () => undefined) }],
+  putSnapshot: [
+    {
+      name: 'write a snapshot',
+      column: 'write & edit',
+      send: (w) => w.me.client.putSnapshot(w.space.id, 'doc', 1, sealedChange(w.space, w.me, 'doc', 'snap', 'snapshot')),
+    },
+  ],
+  deleteDoc: [{ name: 'delete a document', column: 'delete content', send: (w) => w.me.client.deleteDoc(w.space.id, 'doc') }],
+  fileBegin: [{ name: 'begin an upload', column: 'write & edit', send: (w) => w.me.client.fileBegin(w.space.id, newId(), 2048, 1024) }],
+  fileChunk: [{ name: 'upload a chunk', column: 'write & edit', send: (w) => w.me.client.fileChunk(w.space.id, w.pendingFile, 0, randomBytes(100)) }],
+  fileStatus: [{ name: 'ask for an upload status', column: 'read', send: (w) => w.me.client.fileStatus(w.space.id, 'file0') }],
+  fileGet: [{ name: 'download a chunk', column: 'read', send: (w) => w.me.client.fileGet(w.space.id, 'file0', 0) }],
+  fileDelete: [{ name: 'delete a file', column: 'delete content', send: (w) => w.me.client.fileDelete(w.space.id, 'file0') }],
+  linkCreate: [
+    { name: 'create a public link', column: 'manage members & links', send: (w) => w.me.client.linkCreate(w.space.id, newId(), randomBytes(64), null, 'doc') },
+  ],
+  linkRevoke: [{ name: 'revoke a public link', column: 'manage members & links', send: (w) => w.me.client.linkRevoke(w.space.id, w.link) }],
+  presence: [{ name: 'share presence', column: 'read', send: (w) => w.me.client.sendPresence(w.space.id, 'doc', randomBytes(32)) }],
+};
+
+/** The requests that need no role in a space, and why; each is sent by a signed-in account that is a member of nothing. */
+const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = {
+  lookup: (me) => me.client.lookup(me.username),
+  // The space does not exist yet: the genesis entry makes its sender the Owner.
+  createSpace: (me) => me.client.createSpace(me.keys, newId(), 'workspace'),
+  // Stopping to follow a document is open to anyone signed in, a removed member included.
+  unsubscribe: (me) => me.client.request({ t: 'unsubscribe', space: newId(), doc: 'doc', parts: [] }),
+  access: (me) => me.client.access(),
+  deleteAccount: (me) => me.client.deleteAccount(),
+};
+
+/** What the declared check says, by common/roles.ts, about `role` doing `probe`. */
+function declaredAllows(check: RoleCheck, probe: SpaceProbe, role: Role): boolean {
+  if (check in spaceRules) return spaceRules[check as SpaceRule](role);
+  const subject = probe.subject;
+  if (check === 'canPush(kind)' && subject && typeof subject === 'object' && 'kind' in subject) return canPush(role, subject.kind);
+  if (check === 'canSetRole(entry)' && subject === 'transfer') return canTransferOwnership(role);
+  if (check === 'canSetRole(entry)' && subject && typeof subject === 'object' && 'from' in subject) return canSetRole(role, subject.from, subject.to);
+  throw new Error(`The probe "${probe.name}" does not say what the ${check} check needs to know.`);
+}
+
+let relay: TestRelay;
+beforeAll(async () => {
+  relay = await startTestRelay();
+});
+afterAll(() => relay.stop());
+
+describe('the request table', () => {
+  const types = Object.keys(clientFrames) as ClientFrameType[];
+
+  it('has an entry with a declared role check for every request type of the protocol, and no other', () => {
+    expect(Object.keys(requestTable).sort()).toEqual([...types].sort());
+    const known = new Set<string>(['none', 'signedIn', 'canPush(kind)', 'canSetRole(entry)', ...Object.keys(spaceRules)]);
+    for (const type of types) expect(known.has(requestTable[type].check), `${type}: ${requestTable[type].check}`).toBe(true);
+  });
+
+  it('asks a role in the space of every request that names one, except those that need none (each probed below)', () => {
+    for (const type of types) {
+      const namesSpace = 'space' in clientFrames[type].schema.shape;
+      const { check } = requestTable[type];
+      if (handshake.includes(type)) expect(check, type).toBe('none');
+      else if (type in accountProbes) expect(check, type).toBe('signedIn');
+      else {
+        expect(namesSpace, type).toBe(true);
+        expect(check, type).not.toMatch(/^(none|signedIn)$/);
+        expect(spaceProbes[type as SpaceRequest], `${type} has no probe in this test`).toBeDefined();
+      }
+    }
+  });
+
+  it("declares, for each request, a rule of common/roles.ts that says what DESIGN.md's role table says", () => {
+    const disagreements: string[] = [];
+    for (const [type, probes] of Object.entries(spaceProbes)) {
+      const { check } = requestTable[type as ClientFrameType];
+      for (const probe of probes) {
+        const declared = Roles.filter((role) => declaredAllows(check, probe, role));
+        if (declared.join() !== design[probe.column].join())
+          disagreements.push(`${type} (${probe.name}): ${check} allows ${declared.join(', ')}; DESIGN.md: ${design[probe.column].join(', ')}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
+  });
+
+  for (const role of Roles) {
+    it(`refuses ${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role} exactly what DESIGN.md refuses, for every request that names a space (through a socket)`, async () => {
+      const results: Record<string, string> = {};
+      const expected: Record<string, string> = {};
+      for (const [type, probes] of Object.entries(spaceProbes)) {
+        for (const probe of probes) {
+          // A fresh space per request, so one request's effect (a deletion, a transfer) cannot mask another's.
+          const { space, owner, me, coOwner, bystander } = await spaceWithRole(relay.url, role);
+          const pendingFile = newId();
+          await owner.client.fileBegin(space.id, pendingFile, 100, 1024);
+          const link = newId();
+          await owner.client.linkCreate(space.id, link, randomBytes(64), null, 'doc');
+          const other = role === 'owner' ? coOwner : owner;
+          const key = `${type}: ${probe.name}`;
+          results[key] = await outcome(probe.send({ space, me, owner: other, bystander, pendingFile, link }));
+          expected[key] = (design[probe.column] as Role[]).includes(role) ? 'ok' : 'FORBIDDEN';
+          for (const person of new Set([owner, me, coOwner, bystander])) person.client.close();
+        }
+      }
+      expect(results).toEqual(expected);
+    });
+  }
+
+  it('refuses every space request to a signed-in account that is not a member, and serves it the requests that need no role', async () => {
+    const owner = await register(relay.url, 'owner');
+    const space = await createSpace(owner);
+    await owner.client.push(space.id, 'doc', sealedChange(space, owner, 'doc', 'first'));
+    const link = newId();
+    await owner.client.linkCreate(space.id, link, randomBytes(64), null, 'doc');
+    const results: Record<string, string> = {};
+    for (const [type, probes] of Object.entries(spaceProbes)) {
+      for (const probe of probes) {
+        const outsider = await register(relay.url, 'outsider');
+        const world = { space, me: outsider, owner, bystander: owner, pendingFile: 'file0', link };
+        results[`${type}: ${probe.name}`] = await outcome(probe.send(world));
+        outsider.client.close();
+      }
+    }
+    expect(Object.entries(results).filter(([, code]) => code !== 'FORBIDDEN')).toEqual([]);
+    for (const [type, send] of Object.entries(accountProbes)) {
+      const outsider = await register(relay.url, 'outsider');
+      expect(await outcome(send(outsider)), type).toBe('ok');
+      outsider.client.close();
+    }
+  });
+
+  it('answers every request but the handshake with UNAUTHENTICATED before sign-in, and the handshake signs in', async () => {
+    const anonymous = await connect(relay.url);
+    const space = newId();
+    for (const type of types) {
+      if (handshake.includes(type)) continue;
+      expect(await outcome(anonymous.request(sampleFrame(type, space) as never)), type).toBe('UNAUTHENTICATED');
+    }
+    const keys = generateIdentityKeys();
+    await anonymous.register(keys, { username: `anon-${process.pid}`, displayName: 'Anon' });
+    const again = await connect(relay.url);
+    expect(await outcome(again.signIn(keys))).toBe('ok');
+    anonymous.close();
+    again.close();
+  });
+});
+
+/** A well-formed frame of `type` (without rid), good enough to reach the role check. */
+function sampleFrame(type: ClientFrameType, space: string): Record<string, unknown> {
+  const account = toBase64Url(generateIdentityKeys().signPublicKey);
+  const genesis = signMembershipEntry(
+    nextEntry({ space, members: new Map(), head: null, nextSeq: 0 }, { actor: account, action: 'create', subject: account, role: 'owner' }),
+    generateIdentityKeys().signSecretKey,
+  );
+  const samples: Record<Exclude<ClientFrameType, Handshake>, Record<string, unknown>> = {
+    lookup: { username: 'someone' },
+    createSpace: { space, kind: 'workspace', genesis },
+    appendMembership: { space, entry: genesis },
+    getMembership: { space, since: 0 },
+    putEnvelopes: { space, epoch: 0, recipients: [account], parts: [randomBytes(100)] },
+    getEnvelopes: { space },
+    deleteSpace: { space },
+    push: { space, doc: 'doc', parts: [randomBytes(100)] },
+    pull: { space, doc: 'doc', since: 0 },
+    subscribe: { space, doc: 'doc' },
+    unsubscribe: { space, doc: 'doc' },
+    putSnapshot: { space, doc: 'doc', covers: 0, parts: [randomBytes(100)] },
+    deleteDoc: { space, doc: 'doc' },
+    fileBegin: { space, file: 'f', size: 10, chunkSize: 1024 },
+    fileChunk: { space, file: 'f', index: 0, parts: [randomBytes(10)] },
+    fileStatus: { space, file: 'f' },
+    fileGet: { space, file: 'f', index: 0 },
+    fileDelete: { space, file: 'f' },
+    linkCreate: { space, link: newId(), expiresAt: null, parts: [randomBytes(10)] },
+    linkRevoke: { space, link: newId() },
+    presence: { space, doc: 'doc', parts: [randomBytes(10)] },
+    access: {},
+    deleteAccount: {},
+  };
+  return { t: type, parts: [], ...samples[type as Exclude<ClientFrameType, Handshake>] };
+}
