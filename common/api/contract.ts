@@ -173,10 +173,16 @@ export interface Settings {
 
 export type VaultState = 'no-vault' | 'locked' | 'unlocked';
 
+/**
+ * What a workspace is, as a page sees it: personal (never leaves this device), team (syncs
+ * through its relay), or the one that holds the documents others shared with you alone.
+ */
+export type WorkspaceKind = 'personal' | 'team' | 'shared-with-me';
+
 export interface Workspace {
   id: string;
   name: string;
-  kind: 'personal' | 'team';
+  kind: WorkspaceKind;
   createdAt: number;
   /** Team workspaces: the relay they sync through. */
   relay?: string;
@@ -393,7 +399,7 @@ export interface PrivacyReport {
     workspaces: Array<{
       id: string;
       name: string;
-      kind: 'personal' | 'team';
+      kind: WorkspaceKind;
       documents: number;
       documentBytes: number;
       files: number;
@@ -426,7 +432,7 @@ export interface PrivacyReport {
     problem?: string;
   }>;
   /** Who can see each workspace. Personal ones: only you. */
-  access: Array<{ workspaceId: string; name: string; kind: 'personal' | 'team'; members: PrivacyMember[]; problem?: string }>;
+  access: Array<{ workspaceId: string; name: string; kind: WorkspaceKind; members: PrivacyMember[]; problem?: string }>;
   /** Documents shared one by one (by you, or with you), and who can see each. */
   sharedDocuments: Array<{ documentId: string; title: string; received: boolean; members: PrivacyMember[]; problem?: string }>;
   /** Active public links; null when this version cannot list them. */

@@ -19,8 +19,11 @@ import * as syncing from '../usecases/sync.ts';
 import { teamWorkspace, type Unlocked } from '../usecases/unlocked.ts';
 import * as workspaces from '../usecases/workspaces.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { Workspace as VaultWorkspace } from '../vault/workspaces.ts';
 
-function workspaceView(workspace: Workspace, engine?: SyncEngine): Workspace {
+function workspaceView(workspace: VaultWorkspace, engine?: SyncEngine): Workspace {
+  // A shared document's hidden space record is never listed: to a page it is as unknown as a missing one.
+  if (workspace.kind === 'share-space') throw new HearthError('NOT_FOUND', `No workspace ${workspace.id}.`);
   const view: Workspace = { id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt };
   if (workspace.kind !== 'team') return view;
   if (workspace.relay) view.relay = workspace.relay;
@@ -34,7 +37,7 @@ function documentView(summary: DocumentSummary): DocumentSummary {
 }
 
 /** Ids only: the vault also resolves workspaces by name, which the page has no business doing. */
-function workspaceById(vault: Vault, id: string): Workspace {
+function workspaceById(vault: Vault, id: string): VaultWorkspace {
   const workspace = vault.workspaces.list().find((w) => w.id === id);
   if (!workspace) throw new HearthError('NOT_FOUND', `No workspace ${id}. It may have been deleted; pick one from the sidebar.`);
   return workspace;
@@ -57,7 +60,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     workspaceById(u.vault, workspaceId);
     return u;
   };
-  const view = (workspace: Workspace) => workspaceView(workspace, session.sync);
+  const view = (workspace: VaultWorkspace) => workspaceView(workspace, session.sync);
   const workspacesChanged = () => session.emit('workspacesChanged', {}, connectionId);
 
   return {
@@ -83,6 +86,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       const workspace = workspaceById(vault(), id);
       // The page deletes a team workspace for everyone only through deleteTeamWorkspace, after saying so.
       if (workspace.kind === 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a team workspace: leave it, or as its Owner delete it for everyone.`);
+      if (workspace.kind === 'shared-with-me') throw new HearthError('BAD_REQUEST', `${workspace.name} holds documents others shared with you; each leaves it when its sharer ends the share.`);
       await workspaces.deleteWorkspace(unlocked(), id);
       return null;
     },

@@ -119,13 +119,10 @@ export class Sharing<C extends SharingClient = RelayClient> {
     return this.host.vault.workspaces.get(holder);
   }
 
-  /** The local workspace for documents shared with this vault, made when first needed. */
+  /** The local workspace for documents shared with this vault (kind 'shared-with-me'), made when first needed. */
   private sharedWithMe(): Workspace {
-    for (const share of this.host.spaces.shares()) {
-      if (share.received && !this.host.spaces.isTeam(share.workspace)) return this.host.vault.workspaces.get(share.workspace);
-    }
-    const existing = this.host.vault.workspaces.list().filter((w) => w.name === SHARED_WITH_ME && w.kind === 'team' && !this.host.spaces.state(w.id));
-    return existing[0] ?? this.host.vault.workspaces.create({ name: SHARED_WITH_ME, kind: 'team' });
+    const { workspaces } = this.host.vault;
+    return workspaces.list().find((w) => w.kind === 'shared-with-me') ?? workspaces.create({ name: SHARED_WITH_ME, kind: 'shared-with-me' });
   }
 
   /** The relay a document's share space goes to: its team workspace's, else the one relay this vault has an account on. */

@@ -140,7 +140,7 @@ export class SpaceRegistry {
 
   // ---------------------------------------------------------------- kinds and lookups
 
-  /** Whether `workspaceId` is a team workspace that syncs (not a share space, not a personal one). */
+  /** Whether `workspaceId` is a team workspace that syncs (not personal, not "Shared with me", not a share space's record). */
   isTeam(workspaceId: string): boolean {
     return this.vault.workspaces.list().some((w) => w.id === workspaceId && w.kind === 'team') && this.state(workspaceId) !== undefined;
   }
@@ -239,9 +239,10 @@ export class SpaceRegistry {
    */
   spacesFor(workspaceIdOrName: string): string[] {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.shareOf) return this.state(workspace.id) ? [workspace.id] : [];
+    if (workspace.kind === 'share-space') return this.state(workspace.id) ? [workspace.id] : [];
     const ids = [...(this.state(workspace.id) ? [workspace.id] : []), ...this.sharesHeldIn(workspace.id).map((s) => s.space)];
-    if (ids.length === 0) throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
+    // "Shared with me" with nothing in it right now has nothing to sync; anything else without a space never leaves this device.
+    if (ids.length === 0 && workspace.kind !== 'shared-with-me') throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
     return ids;
   }
 }

@@ -2,7 +2,9 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadSodium, randomKey } from '../../../common/crypto/sodium.ts';
 import { LATEST_SCHEMA_VERSION, migrate, migrations, schemaVersion } from '../../../main/vault/migrations.ts';
+import { openJson, sealBytes, sealJson } from '../../../main/vault/sealed-records.ts';
 import { tempDir } from '../../support/vault.ts';
 
 function tables(db: BetterSqlite3.Database): string[] {
@@ -99,11 +101,41 @@ describe('vault migrations', () => {
     expect(db.prepare('SELECT count(*) AS n FROM sync_links').get()).toEqual({ n: 0 });
   });
 
+  it("7: from version 6, workspace records say their kind: a share space's record and the holder of shared documents (found by what it lacks, not by its name); others unchanged; never without the key", async () => {
+    await loadSodium();
+    const recordsKey = randomKey();
+    const db = freshDb();
+    migrate(db, 6);
+    const put = (id: string, record: object) =>
+      db.prepare('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(id, sealBytes(recordsKey, { kind: 'workspace-key', id }, randomKey()), sealJson(recordsKey, { kind: 'workspace', id }, record));
+    put('team', { id: 'team', name: 'Team', kind: 'team', createdAt: 1, relay: 'ws://r/' });
+    put('share', { id: 'share', name: 'Shared document', kind: 'team', createdAt: 2, relay: 'ws://r/', shareOf: 'doc-1' });
+    put('holder', { id: 'holder', name: 'Renamed by its user', kind: 'team', createdAt: 3 });
+    put('personal', { id: 'personal', name: 'Shared with me', kind: 'personal', createdAt: 4 });
+    put('imported', { id: 'imported', name: 'Imported team', kind: 'team', createdAt: 5, relay: 'ws://r/' });
+    for (const id of ['team', 'share']) db.prepare('INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, x\'04\')').run(id);
+    const before = db.prepare("SELECT sealed FROM workspaces WHERE id = 'team'").get() as { sealed: Buffer };
+
+    migrate(db);
+    expect(schemaVersion(db)).toBe(6); // a sealed-record step waits for the key (the unlock)
+    migrate(db, 7, recordsKey);
+    expect(schemaVersion(db)).toBe(7);
+    const kinds = Object.fromEntries(
+      (db.prepare('SELECT id, sealed FROM workspaces ORDER BY id').all() as Array<{ id: string; sealed: Buffer }>).map((row) => [row.id, openJson<{ kind: string; name: string; shareOf?: string }>(recordsKey, { kind: 'workspace', id: row.id }, row.sealed)]),
+    );
+    expect(Object.fromEntries(Object.entries(kinds).map(([id, w]) => [id, w.kind]))).toEqual({ team: 'team', share: 'share-space', holder: 'shared-with-me', personal: 'personal', imported: 'team' });
+    expect(kinds['share']).toMatchObject({ shareOf: 'doc-1', name: 'Shared document' });
+    expect(kinds['holder']!.name).toBe('Renamed by its user');
+    // What did not change was not rewritten.
+    expect((db.prepare("SELECT sealed FROM workspaces WHERE id = 'team'").get() as { sealed: Buffer }).sealed).toEqual(before.sealed);
+  });
+
   it('running them again changes nothing', () => {
     const db = freshDb();
-    migrate(db);
+    const recordsKey = new Uint8Array(32);
+    migrate(db, undefined, recordsKey);
     const before = tables(db);
-    migrate(db);
+    migrate(db, undefined, recordsKey);
     expect(tables(db)).toEqual(before);
     expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
   });

@@ -36,6 +36,30 @@ describe('Sharing', () => {
     await close(ann, bob);
   });
 
+  it('finds "Shared with me" by its kind, never by its name: renamed, it still receives the next share', async () => {
+    const relay = new FakeRelay();
+    const ann = await device(relay, 'ann');
+    const bob = await device(relay, 'bob');
+    const personal = ann.vault.workspaces.list()[0]!;
+    const first = ann.vault.documents.create(personal.id, { title: 'First' }).id;
+    await ann.sync.sharing.share(first, bob.name, 'viewer', { confirmed: true });
+    const holder = await bob.sync.invitations.accept(ann.sync.spaces.ownShareOf(first)!);
+    expect(holder).toMatchObject({ name: SHARED_WITH_ME, kind: 'shared-with-me' });
+    bob.vault.workspaces.rename(holder.id, 'From friends');
+    bob.vault.workspaces.create({ name: SHARED_WITH_ME }); // a personal workspace that happens to have the name
+    // The first share ends (Ann deletes the document): the holder is left with nothing shared in it.
+    await ann.sync.deletion.delete(first);
+    await bob.sync.rounds.syncOnce();
+    expect(bob.vault.documents.list(holder.id)).toEqual([]);
+    const second = ann.vault.documents.create(personal.id, { title: 'Second' }).id;
+    await ann.sync.sharing.share(second, bob.name, 'viewer', { confirmed: true });
+    const again = await bob.sync.invitations.accept(ann.sync.spaces.ownShareOf(second)!);
+    expect(again.id).toBe(holder.id);
+    expect(bob.vault.workspaces.list().filter((w) => w.kind === 'shared-with-me').map((w) => w.name)).toEqual(['From friends']);
+    expect(bob.vault.documents.list(holder.id).map((d) => d.title)).toEqual(['Second']);
+    await close(ann, bob);
+  });
+
   it("passes edits between a team workspace and a share of one of its documents", async () => {
     const relay = new FakeRelay();
     const ann = await device(relay, 'ann');
