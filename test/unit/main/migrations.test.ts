@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadSodium, randomKey } from '../../../common/crypto/sodium.ts';
 import { LATEST_SCHEMA_VERSION, migrate, migrations, schemaVersion } from '../../../main/vault/migrations.ts';
 import { openJson, sealBytes, sealJson } from '../../../main/vault/sealed-records.ts';
-import { tempDir } from '../../support/vault.ts';
+import { Vault, VAULT_FILE_NAME } from '../../../main/vault/vault.ts';
+import { createTestVault, PASSPHRASE, tempDir } from '../../support/vault.ts';
 
 function tables(db: BetterSqlite3.Database): string[] {
   return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
@@ -128,6 +129,25 @@ describe('vault migrations', () => {
     expect(kinds['holder']!.name).toBe('Renamed by its user');
     // What did not change was not rewritten.
     expect((db.prepare("SELECT sealed FROM workspaces WHERE id = 'team'").get() as { sealed: Buffer }).sealed).toEqual(before.sealed);
+  });
+
+  it('a vault file at version 6 reaches 7 when it is unlocked, not when a wrong passphrase is tried', async () => {
+    const vault = await createTestVault();
+    const dir = vault.dir;
+    vault.lock();
+    const file = new BetterSqlite3(join(dir, VAULT_FILE_NAME));
+    file.pragma('user_version = 6');
+    file.close();
+    await expect(Vault.unlock(dir, 'not the passphrase')).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
+    const locked = new BetterSqlite3(join(dir, VAULT_FILE_NAME), { readonly: true });
+    expect(schemaVersion(locked)).toBe(6);
+    locked.close();
+    const unlocked = await Vault.unlock(dir, PASSPHRASE);
+    expect(unlocked.workspaces.list().map((w) => w.kind)).toEqual(['personal']);
+    unlocked.lock();
+    const after = new BetterSqlite3(join(dir, VAULT_FILE_NAME), { readonly: true });
+    expect(schemaVersion(after)).toBe(7);
+    after.close();
   });
 
   it('running them again changes nothing', () => {
