@@ -223,8 +223,13 @@ export interface SyncStatus {
   state: SyncStateName;
   /** Local changes waiting to be sent. */
   pending: number;
-  /** Changes refused by verification and kept aside. */
+  /** Changes kept aside: refused by verification, or held (see `waiting`). */
   quarantined: number;
+  /**
+   * Genuine changes held because a change they build on is missing here (the relay altered or
+   * withheld it); they apply once it arrives. Absent when nothing waits.
+   */
+  waiting?: number;
   reason?: { code: ErrorCode; message: string };
   lastSyncedAt?: number;
   /** A round going through many documents (a first sync after joining): documents done of all. */

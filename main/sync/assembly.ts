@@ -12,6 +12,7 @@ import { AccountDeletion } from './account.ts';
 import { RelayConnections } from './connections.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
+import { HistoryRequests } from './history-requests.ts';
 import { Inbound } from './inbound.ts';
 import { Invitations } from './invitations.ts';
 import { PublicLinks } from './links.ts';
@@ -74,6 +75,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     name: (spaceId) => spaces.name(spaceId),
     pending: (spaceId) => vault.syncState.outboxCount(spaceId),
     quarantined: (spaceId) => vault.syncState.quarantineCount(spaceId),
+    waiting: (spaceId) => inbound.waitingCount(spaceId),
   });
   const connections = new RelayConnections({ vault, connect: options.connect ?? ((url) => RelayClient.connect(url, options.createSocket)) });
   const queues = new SpaceQueues();
@@ -113,11 +115,11 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     },
     forward: (spaceId, documentId) => outbox.forward(spaceId, documentId),
   });
-  const members: Members = new Members({ ...base, permissions, membership: membership, push, syncSpace: (spaceId, c) => syncSpace(spaceId, c, false) });
+  const members: Members = new Members({ ...base, permissions, membership, push, syncSpace: (spaceId, c) => syncSpace(spaceId, c, false) });
   const teams: TeamWorkspaces = new TeamWorkspaces({
     ...base,
     connections,
-    membership: membership,
+    membership,
     permissions,
     client,
     isLive: live,
@@ -127,10 +129,10 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     endOwnShares: (documents) => sharing.endOwn(documents),
   });
   const files: FileSync = new FileSync({ ...base, permissions, isLive: live, openClient, refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId), reachable, push });
-  const sharing: Sharing = new Sharing({ ...base, permissions, connections, membership: membership, members, client, isLive: live, syncSpace, ensureRelayLoop });
+  const sharing: Sharing = new Sharing({ ...base, permissions, connections, membership, members, client, isLive: live, syncSpace, ensureRelayLoop });
   const invitations: Invitations = new Invitations({
     ...base,
-    membership: membership,
+    membership,
     client,
     isLive: live,
     acceptShare: (invitation, peek, c) => sharing.accept(invitation, peek, c),
@@ -153,11 +155,13 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     endOrphanShares: () => sharing.endOrphans(),
     endOwnShares: (documents) => sharing.endOwn(documents),
   });
+  const history = new HistoryRequests({ vault, account, spaces, inbound });
   const rounds: Rounds = new Rounds({
     ...base,
-    membership: membership,
-    outbox: outbox,
-    inbound: inbound,
+    membership,
+    outbox,
+    inbound,
+    history,
     files,
     deletion,
     sharing,

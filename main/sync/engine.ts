@@ -299,10 +299,13 @@ export class SyncEngine {
     return this.sync.inbound.remote.on(listener);
   }
 
-  /** Changes refused by verification in a workspace, newest last. */
-  quarantined(workspaceIdOrName: string): Array<{ documentId: string; relaySeq: number; code: string; reason: string; at: number }> {
+  /**
+   * Changes kept aside in a workspace, oldest first, each saying why: refused by verification, or
+   * (`waiting`) genuine but held until the history it builds on arrives.
+   */
+  quarantined(workspaceIdOrName: string): Array<{ documentId: string; relaySeq: number; code: string; reason: string; at: number; waiting: boolean }> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    return this.vault.syncState.quarantined(workspace.id).map(({ documentId, relaySeq, code, reason, at }) => ({ documentId, relaySeq, code, reason, at }));
+    return this.vault.syncState.quarantined(workspace.id).map(({ documentId, relaySeq, code, reason, at, waiting }) => ({ documentId, relaySeq, code, reason, at, waiting: waiting === true }));
   }
 
   // ---------------------------------------------------------------- presence, account deletion, public links

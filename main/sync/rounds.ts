@@ -9,6 +9,7 @@ import { HearthError, isHearthError } from '../../common/errors.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Deletion, DeletionClient } from './deletion.ts';
 import type { FileClient, FileSync } from './file-sync.ts';
+import type { HistoryRequests } from './history-requests.ts';
 import type { Inbound, InboundClient } from './inbound.ts';
 import type { Membership, MembershipClient } from './membership.ts';
 import type { Outbox, OutboxClient } from './outbox.ts';
@@ -27,7 +28,12 @@ export interface SyncReport {
   pushed: number;
   applied: number;
   refused: number;
+  /** Genuine changes held here after the round, until the history they build on arrives. */
+  waiting: number;
 }
+
+/** What one space's round did. */
+type RoundResult = Omit<SyncReport, 'workspaces'>;
 
 /** The part of a relay client a round needs, with what it hands the other modules. */
 export type RoundClient = MembershipClient & OutboxClient & InboundClient & FileClient & DeletionClient & SharingClient & Pick<RelayClient, 'subscribe' | 'closed'>;
@@ -40,7 +46,8 @@ export interface RoundsHost<C extends RoundClient> {
   readonly queues: Pick<SpaceQueues, 'run' | 'settled'>;
   readonly membership: Pick<Membership<C>, 'refreshMembership' | 'afterMembership' | 'catchUp'>;
   readonly outbox: Pick<Outbox<C>, 'captureAll' | 'push' | 'snapshotIfDue'>;
-  readonly inbound: Pick<Inbound, 'pull' | 'receive'>;
+  readonly inbound: Pick<Inbound, 'pull' | 'receive' | 'recover' | 'waitingCount'>;
+  readonly history: Pick<HistoryRequests, 'ask' | 'answer'>;
   readonly files: Pick<FileSync<C>, 'sync'>;
   readonly deletion: Pick<Deletion<C>, 'reconcile'>;
   readonly sharing: Pick<Sharing<C>, 'endOrphans' | 'drop'>;
@@ -75,11 +82,11 @@ export class Rounds<C extends RoundClient = RelayClient> {
   }
 
   /** One full exchange for a workspace: capture, membership, keys, push, pull everything, push again. */
-  async syncSpace(workspaceId: string, client: C, live: boolean): Promise<{ pushed: number; applied: number; refused: number }> {
+  async syncSpace(workspaceId: string, client: C, live: boolean): Promise<RoundResult> {
     const own = this.host.spaces.shareOf(workspaceId);
     if (own && !own.received && !this.host.vault.documents.allIds().some((d) => d.id === own.document)) {
       // The document this vault shared is gone from it: its space ends (endOrphanShares), nothing comes back.
-      return { pushed: 0, applied: 0, refused: 0 };
+      return { pushed: 0, applied: 0, refused: 0, waiting: 0 };
     }
     this.host.status.set(workspaceId, { state: 'syncing' });
     this.host.outbox.captureAll(workspaceId);
@@ -90,7 +97,7 @@ export class Rounds<C extends RoundClient = RelayClient> {
       if (this.host.spaces.shareOf(workspaceId) && isHearthError(error, 'NOT_FOUND')) {
         // The person who shared the document deleted it (and its space): the deletion reaches this copy too.
         this.host.sharing.drop(workspaceId, true);
-        return { pushed: 0, applied: 0, refused: 0 };
+        return { pushed: 0, applied: 0, refused: 0, waiting: 0 };
       }
       // The relay no longer lets a non-member read the log it was removed by.
       throw isHearthError(error, 'FORBIDDEN') ? removed : error;
@@ -99,7 +106,8 @@ export class Rounds<C extends RoundClient = RelayClient> {
     await this.host.membership.afterMembership(workspaceId, client);
     await this.host.deletion.reconcile(workspaceId, client);
     let pushed = await this.host.outbox.push(workspaceId, client);
-    let applied = 0;
+    // What the relay served altered last time, where later changes wait for it: a good copy may be there now.
+    let applied = await this.host.inbound.recover(workspaceId, client);
     let refused = 0;
     const add = (r: { applied: number; refused: number }) => {
       applied += r.applied;
@@ -109,6 +117,7 @@ export class Rounds<C extends RoundClient = RelayClient> {
     const known = this.host.spaces.indexedDocs(workspaceId);
     if (live) for (const doc of [INDEX_DOC, ...known]) await this.follow(workspaceId, doc, client);
     add(await this.host.inbound.pull(workspaceId, INDEX_DOC, client));
+    this.host.history.answer(workspaceId);
     const docs = this.host.spaces.indexedDocs(workspaceId);
     // A long round (a first sync after joining) says how far it got, about fifty times.
     const step = docs.length >= PROGRESS_FROM_DOCS ? Math.ceil(docs.length / 50) : 0;
@@ -119,10 +128,11 @@ export class Rounds<C extends RoundClient = RelayClient> {
     }
     if (step) this.host.status.set(workspaceId, { progress: undefined });
     await this.host.files.sync(workspaceId, client);
+    this.host.history.ask(workspaceId);
     pushed += await this.host.outbox.push(workspaceId, client);
     for (const doc of [INDEX_DOC, ...this.host.spaces.indexedDocs(workspaceId)]) await this.host.outbox.snapshotIfDue(workspaceId, doc, client);
     this.host.status.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
-    return { pushed, applied, refused };
+    return { pushed, applied, refused, waiting: this.host.inbound.waitingCount(workspaceId) };
   }
 
   async follow(workspaceId: string, documentId: string, client: C): Promise<void> {
@@ -150,9 +160,12 @@ export class Rounds<C extends RoundClient = RelayClient> {
           }
         }
         if (documentId === INDEX_DOC) {
+          this.host.history.answer(workspaceId);
           await this.host.files.sync(workspaceId, client);
-          await this.host.outbox.push(workspaceId, client);
         }
+        // What this device lacks (or no longer lacks) goes into the index; what others asked for, out.
+        this.host.history.ask(workspaceId);
+        await this.host.outbox.push(workspaceId, client);
         this.host.status.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
       }).catch((error) => this.host.status.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
     });
@@ -166,7 +179,7 @@ export class Rounds<C extends RoundClient = RelayClient> {
   async syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
     await this.host.sharing.endOrphans();
     const targets = workspaceIdOrName ? this.host.spaces.spacesFor(workspaceIdOrName).map((id) => ({ id })) : this.host.spaces.syncedSpaceIds().map((id) => ({ id }));
-    const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0 };
+    const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0, waiting: 0 };
     let firstError: unknown;
     for (const workspace of targets) {
       if (!this.host.spaces.state(workspace.id)) continue; // gone during this round (a share ended with its document)
@@ -181,6 +194,7 @@ export class Rounds<C extends RoundClient = RelayClient> {
         report.pushed += result.pushed;
         report.applied += result.applied;
         report.refused += result.refused;
+        report.waiting += result.waiting;
       } catch (error) {
         firstError ??= error;
         this.host.status.set(workspace.id, isHearthError(error, 'UNAVAILABLE') ? { state: 'offline', reason: reasonOf(error) } : { state: 'error', reason: reasonOf(error) });

@@ -21,8 +21,10 @@ export interface StatusSources {
   name(spaceId: string): string;
   /** Local changes waiting to be sent. */
   pending(spaceId: string): number;
-  /** Changes kept aside. */
+  /** Changes kept aside (refused, and held for missing history). */
   quarantined(spaceId: string): number;
+  /** Of those, genuine changes held until the history they build on arrives. */
+  waiting(spaceId: string): number;
 }
 
 /** An error as a status reason or warning: its stable code and a message (with its cause, if any). */
@@ -52,7 +54,9 @@ export class StatusBoard {
     const pending = this.sources.pending(spaceId);
     const base = this.known.get(spaceId) ?? { workspaceId: spaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
     const state = base.state === 'synced' && pending > 0 ? 'syncing' : base.state;
-    return { ...base, name: this.sources.name(spaceId), state, pending, quarantined: this.sources.quarantined(spaceId) };
+    const waiting = this.sources.waiting(spaceId);
+    const { waiting: _before, ...rest } = base;
+    return { ...rest, name: this.sources.name(spaceId), state, pending, quarantined: this.sources.quarantined(spaceId), ...(waiting > 0 ? { waiting } : {}) };
   }
 
   /** The state last set for the space, if any (not counting the outbox). */

@@ -201,6 +201,11 @@ export class FakeClient {
     return this.relay.append(this, space, doc, change);
   }
 
+  async pull(space: string, doc: string, since: number, limit = 1000): Promise<Result<'pull'>> {
+    const all = await this.pullAll(space, doc, since);
+    return { ...all, changes: all.changes.slice(0, limit) };
+  }
+
   async pullAll(space: string, doc: string, since: number): Promise<Result<'pullAll'>> {
     this.call('pull', `${space}/${doc}`);
     this.member(space);

@@ -33,7 +33,7 @@ describe('Inbound', () => {
     let applyingSeen: boolean | undefined;
     bob.vault.documents.subscribe(() => (applyingSeen = bob.sync.inbound.applying));
     await write(ann, ws, doc, ' more');
-    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 1, refused: 0 });
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 1, refused: 0, waiting: 0 });
     expect(bob.vault.documents.get(doc).body).toBe('genuine more');
     expect(heard).toEqual([{ workspaceId: ws, documentId: doc, kind: 'content' }]);
     expect(applyingSeen).toBe(true);
@@ -47,7 +47,7 @@ describe('Inbound', () => {
     await write(ann, ws, doc, ' t1');
     const stored = relay.stored(ws, doc).at(-1)!;
     stored.bytes[stored.bytes.length - 80]! ^= 1;
-    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 0, refused: 1 });
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 0, refused: 1, waiting: 0 });
     expect(bob.vault.syncState.quarantined(ws).map((q) => [q.code, q.relaySeq])).toEqual([['RECORD_TAMPERED', stored.seq]]);
     expect(bob.warnings.at(-1)?.message).toMatch(/^Team: The relay delivered a change that is not genuine .*; it was not applied and is kept aside\.$/);
     expect(bob.vault.documents.get(doc).body).toBe('genuine');
@@ -75,7 +75,7 @@ describe('Inbound', () => {
     await write(bob, ws, doc, ' by bob');
     await ann.sync.members.setRole(ws, bob.name, 'viewer');
     await bob.sync.membership.refreshMembership(ws, await clientOf(bob));
-    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 1, refused: 0 });
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 1, refused: 0, waiting: 0 });
     expect(bob.vault.syncState.quarantined(ws)).toEqual([]);
     await close(ann, bob);
   });

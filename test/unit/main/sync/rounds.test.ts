@@ -24,7 +24,7 @@ describe('Rounds', () => {
     bob.sync.rounds.pause(ws);
     ann.vault.documents.create(ws, { title: 'Two' });
     await ann.sync.rounds.syncOnce();
-    expect(await bob.sync.rounds.syncOnce()).toEqual({ workspaces: 0, pushed: 0, applied: 0, refused: 0 });
+    expect(await bob.sync.rounds.syncOnce()).toEqual({ workspaces: 0, pushed: 0, applied: 0, refused: 0, waiting: 0 });
     expect(bob.sync.status.get(ws).state).toBe('paused');
     await close(ann, bob);
   });

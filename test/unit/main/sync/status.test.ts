@@ -7,13 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { reasonOf, StatusBoard } from '../../../../main/sync/status.ts';
 
 function board() {
-  const counts = { pending: 0, quarantined: 0 };
+  const counts = { pending: 0, quarantined: 0, waiting: 0 };
   const spaces = new Map([['s1', { relay: 'ws://r/', paused: false }]]);
   const status = new StatusBoard({
     spaceOf: (id) => spaces.get(id),
     name: () => 'Team',
     pending: () => counts.pending,
     quarantined: () => counts.quarantined,
+    waiting: () => counts.waiting,
   });
   const told: SyncStatus[] = [];
   status.statuses.on((s) => told.push(s));
@@ -46,6 +47,20 @@ describe('StatusBoard', () => {
       ['synced', 0, 0],
       ['synced', 0, 1],
     ]);
+  });
+
+  it('tells how many changes wait for history, and says nothing of it while none does', () => {
+    const { status, told, counts } = board();
+    status.set('s1', { state: 'synced' });
+    expect(told.at(-1)).not.toHaveProperty('waiting');
+    counts.quarantined = 9;
+    counts.waiting = 8;
+    status.set('s1', {});
+    expect(told.at(-1)).toMatchObject({ quarantined: 9, waiting: 8 });
+    counts.quarantined = 1;
+    counts.waiting = 0;
+    status.set('s1', {});
+    expect(told.at(-1)).not.toHaveProperty('waiting');
   });
 
   it('drops a reason once synced, and progress once a round ends', () => {
