@@ -14,7 +14,9 @@
  *   team-workspaces.ts  create, convert, leave, delete a team workspace
  *   outbox.ts        capture local changes, push, forward between spaces, snapshots
  *   verify.ts        checks a change against the verified membership (pure)
- *   inbound.ts       pull, verify, apply, quarantine
+ *   inbound.ts       pull, verify, quarantine; holds a change whose history is missing until it arrives
+ *   apply.ts         applies a verified change to the vault (content, snapshot, comment, index)
+ *   history-requests.ts  asks members, through the encrypted index, for changes a device lacks; answers
  *   file-sync.ts     attachments through the relay (files.ts: chunk sealing)
  *   deletion.ts      deleting documents here and everywhere, reconciling deletions
  *   sharing.ts       one document shared with people outside its workspace
