@@ -45,6 +45,36 @@ export function timeMedian(fn: () => void, runs = 7, warmup = 2): number {
   return median(times);
 }
 
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * Times `fn` `runs` times after `warmup` runs: the median, fastest and slowest in milliseconds.
+ * `beforeEach`, if given, runs untimed before every run (to set up a fresh input).
+ */
+export function timeSpread(fn: () => void, runs = 7, warmup = 2, beforeEach?: () => void): Spread {
+  for (let i = 0; i < warmup; i++) {
+    beforeEach?.();
+    fn();
+  }
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    beforeEach?.();
+    const start = performance.now();
+    fn();
+    times.push(performance.now() - start);
+  }
+  return { median: median(times), min: Math.min(...times), max: Math.max(...times) };
+}
+
+/** A median with its range, e.g. `14.2 ms (12.9 ms–20.1 ms)`. */
+export function msSpread(spread: Spread): string {
+  return `${ms(spread.median)} (${ms(spread.min)}–${ms(spread.max)})`;
+}
+
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return `${cpus().length} × ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;

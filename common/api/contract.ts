@@ -42,6 +42,8 @@ export const apiArgs = {
       theme: z.enum(['system', 'light', 'dark']).optional(),
       /** Keep the vault openable without the passphrase on this device (Electron's keychain only). */
       stayUnlocked: z.boolean().optional(),
+      /** Show the comments beside a document that has some (a layout choice, remembered for this vault's person). */
+      showComments: z.boolean().optional(),
     }),
   ]),
 
@@ -169,6 +171,8 @@ export interface Settings {
   theme: 'system' | 'light' | 'dark';
   /** Off by default; turning it on where there is no system keychain fails with UNAVAILABLE. */
   stayUnlocked?: boolean;
+  /** Comments beside documents that have some; absent means yes. */
+  showComments?: boolean;
 }
 
 export type VaultState = 'no-vault' | 'locked' | 'unlocked';
@@ -188,6 +192,8 @@ export interface Workspace {
   relay?: string;
   /** Team workspaces: this user's role as of the last verified membership log (absent once removed). */
   role?: Role;
+  /** Team workspaces this user was removed from: who removed them (display name, else username) and when, from the verified log. */
+  removal?: { by: string; byUsername?: string; at: number };
 }
 
 export type { Role };
@@ -354,6 +360,8 @@ export interface AuditEntry {
   actor: string;
   action: string;
   target?: string;
+  /** The target in words: names of workspaces and documents, @usernames (common/audit-target.ts). */
+  about?: string;
 }
 
 // ---------------------------------------------------------------- your data

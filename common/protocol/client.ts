@@ -248,6 +248,11 @@ export class RelayClient {
     return (await this.expect('membership', { t: 'getMembership', space, since, parts: [] })).entries;
   }
 
+  /** As a former member: the log from `since` up to the entry that took this account out (getRemoval). */
+  async getRemoval(space: string, since = 0): Promise<MembershipEntry[]> {
+    return (await this.expect('membership', { t: 'getRemoval', space, since, parts: [] })).entries;
+  }
+
   async putEnvelopes(space: string, epoch: number, sealed: Array<{ recipient: string; envelope: Uint8Array }>): Promise<void> {
     await this.expect('ok', { t: 'putEnvelopes', space, epoch, recipients: sealed.map((s) => s.recipient), parts: sealed.map((s) => s.envelope) });
   }

@@ -1,12 +1,12 @@
 /**
- * Reading and writing a document body as Markdown. Writing goes through `A.updateSpans`, which
- * diffs against the current spans and applies only the characters, marks and block markers that
- * changed, so a Markdown edit merges with concurrent edits as if it had been typed.
+ * Reading and writing a document body as Markdown. Writing diffs against the current body and
+ * applies only the blocks, words and marks that changed, each inserted run whole
+ * (editToSpans.ts), so Markdown edits made concurrently merge the way a person expects.
  */
 import * as A from '@automerge/automerge';
+import { editToSpans } from './editToSpans.ts';
 import { markdownToSpans } from './markdownToSpans.ts';
 import { spansToMarkdown } from './spansToMarkdown.ts';
-import { updateSpansConfig } from './schema.ts';
 
 /** Where a Hearth document keeps its rich text. */
 export const bodyPath: readonly A.Prop[] = ['body'];
@@ -17,7 +17,7 @@ export const bodyPath: readonly A.Prop[] = ['body'];
  */
 export function setBodyFromMarkdown<T>(doc: A.Doc<T>, markdown: string, path: readonly A.Prop[] = bodyPath): void {
   ensureTextField(doc, path);
-  A.updateSpans(doc, [...path], markdownToSpans(markdown), updateSpansConfig);
+  editToSpans(doc, [...path], markdownToSpans(markdown));
 }
 
 /** The body at `path` as Markdown; an absent body is the empty document. */

@@ -6,50 +6,43 @@
  * first paragraph is implicit, a lone top-level paragraph has no marker. Writing the editor's own
  * layout means a CLI edit of a document the editor wrote changes characters, not block markers.
  *
- * Speed: nearly all the time is mdast-util-from-markdown (micromark), about 1 µs per character of
- * prose and 5 µs per character of dense lists and quotes, so 100k characters take 0.1–0.5 s. A
- * faster CommonMark parser (markdown-it) would be a drop-in for the tree walk below.
+ * Parsing is markdown-it's (markdownBlocks.ts); 100k characters take about 10 ms in all
+ * (bench/RESULTS.md).
  */
-import { fromMarkdown } from 'mdast-util-from-markdown';
-import type { Definition, Nodes, Parents, PhrasingContent, Root, RootContent } from 'mdast';
 import { ImmutableString, type MarkSet, type MaterializeValue, type Span } from '@automerge/automerge';
+import { collapseSoftBreaks, inlineText, parseMarkdownBlocks, parseMarkdownInline, type InlineToken, type MarkdownBlock } from './markdownBlocks.ts';
 import { BlockType, MarkName, encodeLinkMark, type ContainerBlockType } from './schema.ts';
 
 /** Converts Markdown to spans. Constructs the schema has no place for degrade to their text; never throws. */
 export function markdownToSpans(markdown: string): Span[] {
   try {
-    const tree = fromMarkdown(markdown);
-    const writer = new SpanWriter(collectDefinitions(tree));
-    writer.blocks(tree.children, [], true);
+    const writer = new SpanWriter();
+    writer.blocks(parseMarkdownBlocks(markdown), [], true);
     return writer.finish();
   } catch {
     return plainParagraphs(markdown);
   }
 }
 
-type LinkDefinitions = Map<string, { url: string; title: string }>;
-
-/** Block-level nodes that become a ProseMirror node; the rest (thematic breaks, definitions) vanish. */
-type BlockNode = RootContent;
-
-function becomesNode(node: BlockNode): boolean {
-  switch (node.type) {
-    case 'thematicBreak':
-    case 'definition':
-      return false;
-    default:
-      return true;
-  }
+/** One paragraph's inline Markdown → text spans (how spansToMarkdown checks what it wrote). */
+export function inlineMarkdownToSpans(markdown: string, inHeading: boolean): Span[] {
+  const writer = new SpanWriter();
+  writer.inline(parseMarkdownInline(markdown), inHeading);
+  return writer.finish();
 }
 
-/** Nodes that ProseMirror renders as a textblock (paragraph, heading, code block). */
-function isTextblock(node: BlockNode): boolean {
-  return node.type !== 'blockquote' && node.type !== 'list';
+/** Thematic breaks are Markdown-only decoration: they become no block. */
+function becomesNode(node: MarkdownBlock): boolean {
+  return node.kind !== 'rule';
+}
+
+/** Blocks that ProseMirror renders as a textblock (paragraph, heading, code block). */
+function isTextblock(node: MarkdownBlock): boolean {
+  return node.kind !== 'blockquote' && node.kind !== 'list';
 }
 
 class SpanWriter {
   private readonly spans: Span[] = [];
-  constructor(private readonly definitions: LinkDefinitions) {}
 
   finish(): Span[] {
     return this.spans;
@@ -59,7 +52,7 @@ class SpanWriter {
    * Writes sibling blocks under `parents`. `inDocument` matters because ProseMirror gives the
    * first paragraph of a container no marker, but at the top level only when it is alone.
    */
-  blocks(children: readonly BlockNode[], parents: readonly string[], inDocument: boolean): void {
+  blocks(children: readonly MarkdownBlock[], parents: readonly string[], inDocument: boolean): void {
     const nodes = children.filter(becomesNode);
     nodes.forEach((node, index) => {
       const isImplicitParagraph = index === 0 && (!inDocument || nodes.length === 1);
@@ -67,36 +60,38 @@ class SpanWriter {
     });
   }
 
-  private block(node: BlockNode, parents: readonly string[], isImplicitParagraph: boolean): void {
-    switch (node.type) {
+  private block(node: MarkdownBlock, parents: readonly string[], isImplicitParagraph: boolean): void {
+    switch (node.kind) {
       case 'paragraph':
         if (!isImplicitParagraph) this.marker(BlockType.paragraph, parents, {});
-        this.inline(node.children, {}, false);
+        this.inline(node.inline, false);
         return;
       case 'heading':
-        this.marker(BlockType.heading, parents, { level: node.depth });
-        this.inline(node.children, {}, true);
+        this.marker(BlockType.heading, parents, { level: node.level });
+        this.inline(node.inline, true);
         return;
       case 'code':
-        this.marker(BlockType.codeBlock, parents, node.lang ? { language: new ImmutableString(node.lang) } : {});
-        this.text(node.value, {});
+        this.marker(BlockType.codeBlock, parents, node.language ? { language: new ImmutableString(node.language) } : {});
+        this.text(node.text, {});
         return;
       case 'blockquote':
         this.container(BlockType.blockquote, node.children, parents);
         return;
       case 'list': {
         const itemType = node.ordered ? BlockType.orderedListItem : BlockType.unorderedListItem;
-        for (const item of node.children) this.container(itemType, item.children, parents);
+        for (const item of node.items) this.container(itemType, item, parents);
         return;
       }
-      default:
-        // Raw HTML and anything a future parser version adds: keep the words as a paragraph.
+      case 'words':
         if (!isImplicitParagraph) this.marker(BlockType.paragraph, parents, {});
-        this.text(collapseSoftBreaks(textContent(node)), {});
+        this.text(node.text, {});
+        return;
+      case 'rule':
+        return;
     }
   }
 
-  private container(type: ContainerBlockType, children: readonly BlockNode[], parents: readonly string[]): void {
+  private container(type: ContainerBlockType, children: readonly MarkdownBlock[], parents: readonly string[]): void {
     const nodes = children.filter(becomesNode);
     // ProseMirror marks a container only when a textblock sits directly inside it; a list item
     // always has one (its content starts with a paragraph) and so does an empty container.
@@ -104,7 +99,7 @@ class SpanWriter {
       type !== BlockType.blockquote || nodes.length === 0 || nodes.some(isTextblock);
     if (hasTextblockChild) this.marker(type, parents, {});
     const first = nodes[0];
-    if (type !== BlockType.blockquote && first !== undefined && first.type !== 'paragraph') {
+    if (type !== BlockType.blockquote && first !== undefined && first.kind !== 'paragraph') {
       // A list item must start with a paragraph, and the editor cannot read a marker that
       // breaks that rule (`- # Title` would throw in pmDocFromSpans), so give it an empty one.
       this.marker(BlockType.paragraph, [...parents, type], {});
@@ -132,76 +127,54 @@ class SpanWriter {
     this.spans.push(Object.keys(marks).length > 0 ? { type: 'text', value, marks } : { type: 'text', value });
   }
 
-  /** `inHeading`: an ATX heading cannot hold a line break, so a break there becomes a space. */
-  private inline(children: readonly PhrasingContent[], marks: MarkSet, inHeading: boolean): void {
-    for (const child of children) {
-      switch (child.type) {
+  /**
+   * Writes a paragraph's or heading's inline tokens. markdown-it nests its open and close tokens
+   * properly, so the marks in force are a stack. `inHeading`: an ATX heading cannot hold a line
+   * break, so a break there becomes a space.
+   */
+  inline(tokens: readonly InlineToken[], inHeading: boolean): void {
+    const stack: MarkSet[] = [{}];
+    const marks = (): MarkSet => stack[stack.length - 1] ?? {};
+    for (const token of tokens) {
+      switch (token.type) {
         case 'text':
-          this.text(collapseSoftBreaks(child.value), marks);
+        case 'text_special':
+        case 'html_inline':
+          // Raw HTML is shown as the characters it is written with, never interpreted.
+          this.text(collapseSoftBreaks(token.content), marks());
           break;
-        case 'strong':
-          this.inline(child.children, { ...marks, [MarkName.strong]: true }, inHeading);
+        case 'softbreak':
+          this.text(' ', marks());
           break;
-        case 'emphasis':
-          this.inline(child.children, { ...marks, [MarkName.em]: true }, inHeading);
+        case 'hardbreak':
+          this.text(inHeading ? ' ' : '\n', marks());
           break;
-        case 'inlineCode':
-          this.text(collapseSoftBreaks(child.value), { ...marks, [MarkName.code]: true });
+        case 'code_inline':
+          this.text(token.content, { ...marks(), [MarkName.code]: true });
           break;
-        case 'break':
-          this.text(inHeading ? ' ' : '\n', marks);
+        case 'strong_open':
+          stack.push({ ...marks(), [MarkName.strong]: true });
           break;
-        case 'link':
-          this.inline(child.children, { ...marks, [MarkName.link]: encodeLinkMark({ href: child.url, title: child.title ?? '' }) }, inHeading);
+        case 'em_open':
+          stack.push({ ...marks(), [MarkName.em]: true });
           break;
-        case 'linkReference': {
-          const definition = this.definitions.get(normalizeIdentifier(child.identifier));
-          const linked = definition
-            ? { ...marks, [MarkName.link]: encodeLinkMark({ href: definition.url, title: definition.title }) }
-            : marks;
-          this.inline(child.children, linked, inHeading);
+        case 'link_open': {
+          const link = encodeLinkMark({ href: token.attrGet('href') ?? '', title: token.attrGet('title') ?? '' });
+          stack.push({ ...marks(), [MarkName.link]: link });
           break;
         }
         case 'image':
-        case 'imageReference':
-          this.text(child.alt ?? '', marks);
+          this.text(inlineText(token.children ?? []), marks());
           break;
         default:
-          this.text(collapseSoftBreaks(textContent(child)), marks);
+          // Closing tokens end what their opening token started; a rule this writer does not
+          // know (strikethrough, say) keeps its words with the marks around them.
+          if (token.nesting === 1) stack.push(marks());
+          else if (token.nesting === -1 && stack.length > 1) stack.pop();
+          else if (token.nesting === 0 && token.content !== '') this.text(collapseSoftBreaks(token.content), marks());
       }
     }
   }
-}
-
-function collectDefinitions(tree: Root): LinkDefinitions {
-  const definitions: LinkDefinitions = new Map();
-  const visit = (node: Nodes): void => {
-    if (node.type === 'definition') {
-      const definition = node as Definition;
-      const key = normalizeIdentifier(definition.identifier);
-      // CommonMark: the first definition of a label wins.
-      if (!definitions.has(key)) definitions.set(key, { url: definition.url, title: definition.title ?? '' });
-    }
-    if ('children' in node) for (const child of (node as Parents).children) visit(child);
-  };
-  visit(tree);
-  return definitions;
-}
-
-function normalizeIdentifier(identifier: string): string {
-  return identifier.toLowerCase().replace(/\s+/g, ' ').trim();
-}
-
-/** A soft line break is only source wrapping; in the document it is a space. */
-function collapseSoftBreaks(text: string): string {
-  return text.includes('\n') ? text.replace(/[ \t]*\r?\n[ \t]*/g, ' ') : text;
-}
-
-function textContent(node: Nodes): string {
-  if ('value' in node && typeof node.value === 'string') return node.value;
-  if ('alt' in node && typeof node.alt === 'string') return node.alt;
-  if ('children' in node) return (node as Parents).children.map((child) => textContent(child)).join('');
-  return '';
 }
 
 function sameMarks(left: MarkSet, right: MarkSet): boolean {

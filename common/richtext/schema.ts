@@ -72,8 +72,9 @@ export function decodeLinkMark(value: unknown): LinkTarget | null {
 }
 
 /**
- * Mark expansion for `A.updateSpans`, matching what `basicSchemaAdapter.updateSpansConfig()`
- * gives the editor: typing at the edge of bold extends it, typing at the edge of a link does not.
+ * Mark expansion for the marks a Markdown edit writes (editToSpans.ts), matching what
+ * `basicSchemaAdapter.updateSpansConfig()` gives the editor: typing at the edge of bold extends
+ * it, typing at the edge of a link does not.
  */
 export const updateSpansConfig: UpdateSpansConfig = {
   defaultExpand: 'both',

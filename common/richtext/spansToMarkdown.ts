@@ -7,6 +7,7 @@
  * the same structure the editor shows, whoever wrote the spans.
  */
 import type { MarkSet, Span } from '@automerge/automerge';
+import { inlineMarkdownToSpans } from './markdownToSpans.ts';
 import {
   BlockType,
   MarkName,
@@ -270,7 +271,82 @@ function renderInline(inlines: readonly Inline[], allowBreaks: boolean): string 
     trimMarkWhitespace(segments, mark);
     dropUnflankableMarks(segments, mark);
   }
-  return writeSegments(mergeSegments(segments));
+  let merged = mergeSegments(segments);
+  for (;;) {
+    const { markdown, starsInteract } = writeSegments(merged);
+    if (!starsInteract) return markdown;
+    const misread = firstMisreadSegment(markdown, merged);
+    if (misread === null) return markdown;
+    merged = mergeSegments(dropEmphasisAround(merged, misread));
+  }
+}
+
+/**
+ * Where `*` delimiters nest or meet (`***a*b*c***`, `**a*****b**`), CommonMark's rules (flanking,
+ * the "rule of 3") can pair them otherwise than meant, and a reader would see other emphasis or
+ * literal asterisks. So such a paragraph is read back, and where it reads otherwise the strong
+ * and em marks there are dropped, as marks with no Markdown form are: the text stays exact.
+ * Returns the index of the segment where the reading first differs, or null if it does not.
+ */
+function firstMisreadSegment(markdown: string, segments: readonly Segment[]): number | null {
+  const expected: Span[] = [];
+  const segmentStarts: number[] = [];
+  let offset = 0;
+  for (const segment of segments) {
+    segmentStarts.push(offset);
+    const value = segment.kind === 'break' ? '\n' : segment.kind === 'image' ? segment.alt : segment.text;
+    offset += value.length;
+    expected.push(segment.kind === 'text' ? { type: 'text', value, marks: markSetOf(segment.marks) } : { type: 'text', value });
+  }
+  const at = firstDifference(inlineMarkdownToSpans(markdown, false), expected);
+  if (at === null) return null;
+  let index = 0;
+  while (index + 1 < segmentStarts.length && (segmentStarts[index + 1] ?? Infinity) <= at) index++;
+  return index;
+}
+
+function markSetOf(marks: InlineMarks): MarkSet {
+  const set: MarkSet = {};
+  if (marks.strong) set[MarkName.strong] = true;
+  if (marks.em) set[MarkName.em] = true;
+  if (marks.code) set[MarkName.code] = true;
+  if (marks.linkKey !== null) set[MarkName.link] = marks.linkKey;
+  return set;
+}
+
+/** The first character offset where two runs of text differ in a character or its marks; null if none. */
+function firstDifference(left: readonly Span[], right: readonly Span[]): number | null {
+  const flatten = (spans: readonly Span[]): { text: string; marks: string[] } => {
+    let text = '';
+    const marks: string[] = [];
+    for (const span of spans) {
+      if (span.type !== 'text' || span.value === '') continue;
+      text += span.value;
+      const key = JSON.stringify(Object.entries(activeMarks(span.marks)).sort(([a], [b]) => (a < b ? -1 : 1)));
+      for (let index = 0; index < span.value.length; index++) marks.push(key);
+    }
+    return { text, marks };
+  };
+  const a = flatten(left);
+  const b = flatten(right);
+  const length = Math.max(a.text.length, b.text.length);
+  for (let index = 0; index < length; index++) {
+    if (a.text[index] !== b.text[index] || a.marks[index] !== b.marks[index]) return index;
+  }
+  return null;
+}
+
+/**
+ * Drops strong and em from the segment a misreading starts at and the one before it (the
+ * delimiters between them are the ones read otherwise); if those carry none, from all segments,
+ * which always reads back. Every call drops at least one mark, so the caller's loop ends.
+ */
+function dropEmphasisAround(segments: readonly Segment[], index: number): Segment[] {
+  const withoutEmphasis = (segment: Segment): Segment =>
+    segment.kind === 'break' ? segment : ({ ...segment, marks: { ...segment.marks, strong: false, em: false } } as Segment);
+  const emphasised = (segment: Segment | undefined): boolean => hasMark(segment, 'strong') || hasMark(segment, 'em');
+  if (!emphasised(segments[index - 1]) && !emphasised(segments[index])) return segments.map(withoutEmphasis);
+  return segments.map((segment, at) => (at === index - 1 || at === index ? withoutEmphasis(segment) : segment));
 }
 
 function toSegments(inlines: readonly Inline[], allowBreaks: boolean): Segment[] {
@@ -426,7 +502,10 @@ function isOpen(delimiter: Delimiter, linkKey: string | null, marks: InlineMarks
  * everything opened after it, and marks opening together open longest-lasting first so that
  * they close last.
  */
-function writeSegments(segments: readonly Segment[]): string {
+function writeSegments(segments: readonly Segment[]): { markdown: string; starsInteract: boolean } {
+  // True once two `*` delimiters are open at once, or one closes where another opens.
+  let starsInteract = false;
+  const isStar = (delimiter: Delimiter): boolean => delimiter !== 'link';
   const open: { delimiter: Delimiter; linkKey: string | null; link: LinkTarget | null }[] = [];
   let out = '';
   let atLineStart = true;
@@ -461,16 +540,20 @@ function writeSegments(segments: readonly Segment[]): string {
       if (entry === undefined || !isOpen(entry.delimiter, entry.linkKey, marks)) break;
       kept++;
     }
+    const closesStar = open.slice(kept).some((entry) => isStar(entry.delimiter));
     closeDownTo(kept);
     const toOpen: Delimiter[] = (['link', 'strong', 'em'] as const).filter(
       (delimiter) => isOpen(delimiter, marks.linkKey, marks) && !open.some((entry) => entry.delimiter === delimiter),
     );
     toOpen.sort((a, b) => lasts(index, b, marks.linkKey) - lasts(index, a, marks.linkKey));
+    const opensStar = toOpen.some(isStar);
+    if (opensStar && closesStar) starsInteract = true;
     for (const delimiter of toOpen) {
       open.push({ delimiter, linkKey: marks.linkKey, link: marks.link });
       out += delimiter === 'link' ? '[' : delimiter === 'strong' ? '**' : '*';
       atLineStart = false;
     }
+    if (open.filter((entry) => isStar(entry.delimiter)).length > 1) starsInteract = true;
     const atLineEnd = index === segments.length - 1 || segments[index + 1]?.kind === 'break';
     if (segment.kind === 'image') {
       out += `![${escapeText(segment.alt, false, false)}](${linkDestination({ href: segment.src, title: segment.title })})`;
@@ -482,7 +565,7 @@ function writeSegments(segments: readonly Segment[]): string {
     atLineStart = false;
   });
   closeDownTo(0);
-  return out;
+  return { markdown: out, starsInteract };
 }
 
 function codeSpan(code: string): string {

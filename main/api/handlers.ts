@@ -6,6 +6,7 @@
  * and telling the other pages.
  */
 import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } from '../../common/api/contract.ts';
+import { describeAuditTarget } from '../../common/audit-target.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { Session } from '../app/session.ts';
 import * as yourData from '../app/your-data.ts';
@@ -29,11 +30,22 @@ function workspaceView(workspace: VaultWorkspace, engine?: SyncEngine): Workspac
   if (workspace.relay) view.relay = workspace.relay;
   const role = engine?.roleIn(workspace.id);
   if (role) view.role = role;
+  const removal = role || !engine ? undefined : engine.removal(workspace.id);
+  if (removal) view.removal = { by: removal.displayName ?? removal.username ?? `${removal.account.slice(0, 8)}…`, ...(removal.username ? { byUsername: removal.username } : {}), at: removal.at };
   return view;
 }
 
 function documentView(summary: DocumentSummary): DocumentSummary {
   return { id: summary.id, workspaceId: summary.workspaceId, title: summary.title, tags: [...summary.tags], createdAt: summary.createdAt, updatedAt: summary.updatedAt };
+}
+
+/** A document's title, or undefined when it is not on this device (any more). */
+function documentTitle(vault: Vault, id: string): string | undefined {
+  try {
+    return vault.documents.summary(id).title;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Ids only: the vault also resolves workspaces by name, which the page has no business doing. */
@@ -158,7 +170,19 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       vault()
         .search(query)
         .map(({ kind, id, documentId, workspaceId, title, snippet }): SearchHit => ({ kind, id, documentId, workspaceId, title, snippet })),
-    auditLog: () => vault().audit.list().map(({ seq, at, actor, action, target }): AuditEntry => ({ seq, at, actor, action, ...(target === undefined ? {} : { target }) })),
+    auditLog: () => {
+      const v = vault();
+      const spaces = yourData.spaceNames(v);
+      const spaceName = (id: string) => {
+        const space = spaces.get(id);
+        return space && (space.document ? `“${space.name}”` : space.name);
+      };
+      const names = { workspace: spaceName, document: (id: string) => documentTitle(v, id) };
+      return v.audit.list().map(({ seq, at, actor, action, target }): AuditEntry => {
+        const about = describeAuditTarget(action, target, names);
+        return { seq, at, actor, action, ...(target === undefined ? {} : { target }), ...(about === undefined ? {} : { about }) };
+      });
+    },
 
     // Your data (main/app/your-data.ts)
     dataFolder: () => yourData.dataFolder(session),

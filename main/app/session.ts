@@ -19,6 +19,7 @@ import type { FileInfo } from '../vault/files.ts';
 import { Vault } from '../vault/vault.ts';
 import { restoreBackup, type BackupProgress } from '../portability/backup.ts';
 import { defaultDataDir } from './data-folder.ts';
+import { describeSettingsChange } from './settings-change.ts';
 import { Upload } from './uploads.ts';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
@@ -67,6 +68,7 @@ const storedSettings = z.object({
   autoLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
   theme: z.enum(['system', 'light', 'dark']).optional(),
   stayUnlocked: z.boolean().optional(),
+  showComments: z.boolean().optional(),
 });
 
 /** Reads the file position by position, so reading a file front to back decrypts each chunk once. */
@@ -319,6 +321,7 @@ export class Session {
     for (const cursor of this.reads.values()) cursor.close();
     this.reads.clear();
     if (finish) return finish(vault);
+    safely(() => vault.audit.record(reason === 'idle' ? 'vault.auto_locked' : 'vault.locked'));
     vault.lock();
     this.emit('locked', { reason });
   }
@@ -390,6 +393,8 @@ export class Session {
     if (change.stayUnlocked === true && this.vault) keeper!.store(toBase64Url(this.vault.deviceKey()));
     const next: Settings = { ...this.settings };
     for (const [key, value] of Object.entries(change)) if (value !== undefined) Object.assign(next, { [key]: value });
+    const changed = describeSettingsChange(this.settings, next);
+    if (changed && this.vault) this.vault.audit.record('settings.changed', changed);
     this.settings = next;
     mkdirSync(this.vaultDir, { recursive: true, mode: 0o700 });
     const file = join(this.vaultDir, SETTINGS_FILE_NAME);

@@ -8,6 +8,7 @@
 import * as A from '@automerge/automerge';
 import { Emitter } from '../../common/emitter.ts';
 import { HearthError, type ErrorCode } from '../../common/errors.ts';
+import { countOf } from '../../common/wording.ts';
 import type { ParsedChange } from '../../common/protocol/change.ts';
 import { canDeleteContent, canManageMembers, withArticle } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
@@ -89,7 +90,7 @@ export class ChangeApplier {
           if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
             throw new HearthError(
               'FORBIDDEN',
-              `a deletion of ${deleted.length} document(s) and ${deletedFiles.length} file(s) by ${signer ? `${withArticle(signer)}, who may not delete content` : 'someone who was not a member'}`,
+              `a deletion of ${countOf(deleted.length, 'document')} and ${countOf(deletedFiles.length, 'file')} by ${signer ? `${withArticle(signer)}, who may not delete content` : 'someone who was not a member'}`,
             );
           }
           this.host.spaces.setIndex(spaceId, next);

@@ -120,6 +120,14 @@ export class SyncEngine {
   }
 
   /**
+   * Who removed this vault's account from a team workspace (or a document shared with it), and
+   * when, as the verified membership log says; undefined while it is a member or if it left itself.
+   */
+  removal(workspaceIdOrName: string): { account: string; username?: string; displayName?: string; at: number } | undefined {
+    return this.sync.members.removal(workspaceIdOrName);
+  }
+
+  /**
    * This vault's role for one document: its team workspace's role, or for a document shared with
    * this vault the role it was shared with; undefined for a personal document (no restriction)
    * or when the membership ended.

@@ -21,7 +21,7 @@ export type MembersClient = MembershipClient & Pick<RelayClient, 'lookup'>;
 export interface MembersHost<C extends MembersClient> {
   readonly vault: Pick<Vault, 'workspaces' | 'audit'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'get' | 'update' | 'view' | 'index' | 'changeIndex'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'state' | 'update' | 'view' | 'index' | 'changeIndex'>;
   readonly permissions: Pick<AccountPermissions, 'assertManager' | 'assertOwner'>;
   readonly membership: Pick<Membership<C>, 'appendEntry' | 'sealEnvelope' | 'sealForMembers' | 'refresh'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
@@ -56,6 +56,20 @@ export class Members<C extends MembersClient = RelayClient> {
       const entry = directory[account];
       return { account, role, isMe: account === host.account, ...(entry ? { username: entry.username, displayName: entry.displayName } : {}) };
     });
+  }
+
+  /**
+   * Who removed this vault's account from a space (or a document shared with it), and when, as the
+   * verified membership log says; undefined while it is a member or if it left itself.
+   */
+  removal(workspaceIdOrName: string): { account: string; username?: string; displayName?: string; at: number } | undefined {
+    const { host } = this;
+    const { workspace } = host.vault.workspaces.find(workspaceIdOrName);
+    if (!host.spaces.state(workspace.id)) return undefined;
+    const entry = host.spaces.view(workspace.id).removal(host.account);
+    if (!entry) return undefined;
+    const remover = host.spaces.index(workspace.id).members?.[entry.actor];
+    return { account: entry.actor, at: entry.at, ...(remover ? { username: remover.username, displayName: remover.displayName } : {}) };
   }
 
   private async profileOf(spaceId: string, username: string, client: C): Promise<Profile> {

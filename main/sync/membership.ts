@@ -22,7 +22,7 @@ import { reasonOf, type StatusBoard } from './status.ts';
 import { INDEX_DOC, newIndex, saveIndex } from './workspace-index.ts';
 
 /** The part of a relay client the membership log and keys need. */
-export type MembershipClient = Pick<RelayClient, 'getMembership' | 'appendMembership' | 'getEnvelopes' | 'putEnvelopes' | 'createSpace'>;
+export type MembershipClient = Pick<RelayClient, 'getMembership' | 'getRemoval' | 'appendMembership' | 'getEnvelopes' | 'putEnvelopes' | 'createSpace'>;
 
 /** A key epoch's envelopes, one per member, for the relay. */
 export type SealedKeys = Array<{ recipient: string; envelope: Uint8Array }>;
@@ -74,12 +74,16 @@ export class Membership<C extends MembershipClient = RelayClient> {
     }
   }
 
-  /** Takes in the entries the relay's log has past the last one this device verified; refuses a rolled-back, forked or invalid log. */
-  async refreshMembership(spaceId: string, client: C): Promise<void> {
+  /**
+   * Takes in the entries the relay's log has past the last one this device verified; refuses a
+   * rolled-back, forked or invalid log. `read` is how the log is asked for: getMembership as a
+   * member, getRemoval once removed.
+   */
+  async refreshMembership(spaceId: string, client: C, read = (since: number) => client.getMembership(spaceId, since)): Promise<void> {
     const { spaces } = this.host;
     const view = spaces.view(spaceId);
     // Ask from the last entry this device verified: the relay must still hold it, unchanged.
-    const overlap = await client.getMembership(spaceId, view.current.nextSeq - 1);
+    const overlap = await read(view.current.nextSeq - 1);
     const last = view.entries.at(-1);
     const first = overlap[0];
     if (last && (!first || first.seq !== last.seq || first.sig !== last.sig)) {
@@ -98,6 +102,15 @@ export class Membership<C extends MembershipClient = RelayClient> {
       throw new HearthError('RECORD_TAMPERED', `The relay's membership log for this workspace does not verify (${reasonOf(error).message}); nothing from it was used. Distrust this relay until it is fixed.`);
     }
     spaces.setView(spaceId, next);
+  }
+
+  /**
+   * After the relay refused this vault the log: reads it up to the entry that took this vault out
+   * and verifies it like any other, so the view knows it is no longer a member, who removed it and
+   * when. A relay without getRemoval, or a log that does not verify, leaves the view as it was.
+   */
+  async learnRemoval(spaceId: string, client: C): Promise<void> {
+    await this.refreshMembership(spaceId, client, (since) => client.getRemoval(spaceId, since)).catch(() => undefined);
   }
 
   /** Keeps the keys of epochs sealed to this vault since the last look. */

@@ -8,6 +8,7 @@
 import * as A from '@automerge/automerge';
 import { fromHex, hash, newId, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
+import { capitalise, countOf } from '../../common/wording.ts';
 import { sealChange } from '../../common/protocol/change.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { canPush, canWriteContent } from '../../common/roles.ts';
@@ -210,7 +211,7 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       if (!role || !canPush(role, first.kind)) {
         // A change this role may not make never goes out; it stays in this vault's copy only.
         vault.syncState.transaction(() => group.forEach((e) => vault.syncState.dequeue(e.seq)));
-        status.warn(spaceId, first.documentId, 'FORBIDDEN', `${group.length} local ${first.kind} change(s) were not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
+        status.warn(spaceId, first.documentId, 'FORBIDDEN', `${capitalise(countOf(group.length, `local ${first.kind} change`))} ${group.length === 1 ? 'was' : 'were'} not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
         continue;
       }
       const payload = first.kind === 'content' ? joinChanges(group.map((e) => e.payload)) : first.payload;

@@ -44,7 +44,7 @@ export interface RoundsHost<C extends RoundClient> {
   readonly spaces: Pick<SpaceRegistry, 'state' | 'get' | 'put' | 'view' | 'name' | 'shareOf' | 'indexedDocs' | 'documentState' | 'syncedSpaceIds' | 'spacesFor'>;
   readonly status: Pick<StatusBoard, 'set' | 'stateOf'>;
   readonly queues: Pick<SpaceQueues, 'run' | 'settled'>;
-  readonly membership: Pick<Membership<C>, 'refreshMembership' | 'afterMembership' | 'catchUp'>;
+  readonly membership: Pick<Membership<C>, 'refreshMembership' | 'afterMembership' | 'catchUp' | 'learnRemoval'>;
   readonly outbox: Pick<Outbox<C>, 'captureAll' | 'push' | 'snapshotIfDue'>;
   readonly inbound: Pick<Inbound, 'pull' | 'receive' | 'recover' | 'waitingCount'>;
   readonly history: Pick<HistoryRequests, 'ask' | 'answer'>;
@@ -99,8 +99,10 @@ export class Rounds<C extends RoundClient = RelayClient> {
         this.host.sharing.drop(workspaceId, true);
         return { pushed: 0, applied: 0, refused: 0, waiting: 0 };
       }
-      // The relay no longer lets a non-member read the log it was removed by.
-      throw isHearthError(error, 'FORBIDDEN') ? removed : error;
+      // The relay no longer lets a non-member read the log, only up to the entry it was removed by.
+      if (!isHearthError(error, 'FORBIDDEN')) throw error;
+      await this.host.membership.learnRemoval(workspaceId, client);
+      throw removed;
     }
     if (!this.host.spaces.view(workspaceId).role(this.host.account)) throw removed;
     await this.host.membership.afterMembership(workspaceId, client);
@@ -327,6 +329,7 @@ export class Rounds<C extends RoundClient = RelayClient> {
         await this.host.membership.refreshMembership(workspace.id, client);
       } catch (error) {
         if (!isHearthError(error, 'FORBIDDEN')) throw error;
+        await this.host.membership.learnRemoval(workspace.id, client);
         this.host.status.set(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
         return;
       }

@@ -8,6 +8,7 @@
 import { newId } from '../../common/crypto/sodium.ts';
 import type { SharePlan, TeamMember as Member } from '../../common/api/contract.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
+import { countOf } from '../../common/wording.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { canManageMembers, Roles, withArticle, type Role } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -152,7 +153,7 @@ export class Sharing<C extends SharingClient = RelayClient> {
     const holder = this.host.vault.documents.workspaceOf(documentId);
     const leavesDevice = !this.host.spaces.isTeam(holder) && !this.host.spaces.ownShareOf(documentId);
     const message = leavesDevice
-      ? `The document "${summary.title}" with its full history and ${comments} comment(s) will be encrypted on this device and uploaded to ${url}, ` +
+      ? `The document "${summary.title}" with its full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to ${url}, ` +
         'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
       : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`;
     return { documentId, title: summary.title, relay: url, leavesDevice, comments, message };

@@ -3,7 +3,8 @@
  * the user confirmed what will leave the device), leaving it, and deleting it for everyone.
  */
 import { newId } from '../../common/crypto/sodium.ts';
-import { HearthError } from '../../common/errors.ts';
+import { HearthError, isHearthError } from '../../common/errors.ts';
+import { capitalise, countOf } from '../../common/wording.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
@@ -32,7 +33,7 @@ export interface TeamWorkspacesHost<C extends TeamClient> {
   readonly spaces: Pick<SpaceRegistry, 'state' | 'docsOf' | 'forget'>;
   readonly connections: Pick<RelayConnections, 'hasAccount' | 'register'>;
   readonly membership: Pick<Membership<C>, 'found' | 'appendEntry' | 'refresh'>;
-  readonly permissions: Pick<AccountPermissions, 'assertOwner'>;
+  readonly permissions: Pick<AccountPermissions, 'assertOwner' | 'role'>;
   readonly status: Pick<StatusBoard, 'set'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   client(url: string): Promise<C>;
@@ -87,9 +88,9 @@ export class TeamWorkspaces<C extends TeamClient = RelayClient> {
       comments,
       filesStayLocal,
       message:
-        `${documents.length} document(s) with their full history and ${comments} comment(s) will be encrypted on this device and uploaded to the relay, ` +
+        `${capitalise(countOf(documents.length, 'document'))} with ${documents.length === 1 ? 'its' : 'their'} full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to the relay, ` +
         `where only members you invite can read them; the relay sees their sizes and timing, never their content.` +
-        (filesStayLocal ? ` ${filesStayLocal} attached file(s) stay on this device.` : ''),
+        (filesStayLocal ? ` ${capitalise(countOf(filesStayLocal, 'attached file'))} ${filesStayLocal === 1 ? 'stays' : 'stay'} on this device.` : ''),
     };
   }
 
@@ -118,12 +119,27 @@ export class TeamWorkspaces<C extends TeamClient = RelayClient> {
   async leave(workspaceIdOrName: string): Promise<void> {
     const { host } = this;
     const { workspace } = host.vault.workspaces.find(workspaceIdOrName);
-    const client = await host.membership.refresh(workspace.id);
+    if (!host.permissions.role(workspace.id)) return this.forgetRemoved(workspace.id);
+    let client: C;
+    try {
+      client = await host.membership.refresh(workspace.id);
+    } catch (error) {
+      // Removed meanwhile (the relay no longer reads the log to this vault): there is nothing left to leave.
+      if (isHearthError(error, 'FORBIDDEN')) return this.forgetRemoved(workspace.id);
+      throw error;
+    }
     await host.queues.run(workspace.id, () => host.syncSpace(workspace.id, client, false));
     await host.queues.run(workspace.id, () => host.membership.appendEntry(workspace.id, client, 'remove', host.account, null));
     // Its documents leave this device, so the shares this vault made of them end too.
     await host.endOwnShares(host.spaces.docsOf(workspace.id));
     host.spaces.forget(workspace.id);
+  }
+
+  /** Erases a workspace this vault was removed from: its copy here, and in time the shares made of its documents (endOrphanShares). */
+  private async forgetRemoved(spaceId: string): Promise<void> {
+    const documents = this.host.spaces.docsOf(spaceId);
+    this.host.spaces.forget(spaceId);
+    await this.host.endOwnShares(documents).catch(() => undefined);
   }
 
   /** Deletes a team workspace on the relay (Owner only) and then here. */

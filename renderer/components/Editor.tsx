@@ -10,6 +10,7 @@ import { EditorView } from 'prosemirror-view';
 import { editingPlugins } from '../editor/commands.ts';
 import { commentHighlights, emptyDocumentHint } from '../editor/highlights.ts';
 import { presenceDecorations } from '../editor/presence.ts';
+import { searchMatchHighlight } from '../editor/search-match.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { replicaSyncPlugin } from '../editor/sync.ts';
@@ -19,18 +20,19 @@ interface EditorProps {
   /** Called with the view once it exists (and null when it goes), and after every state change. */
   onUpdate: (view: EditorView | null) => void;
   onLinkRequest: () => void;
+  onCommentRequest: () => void;
   onThreadClick: (threadId: string) => void;
   /** False for a Viewer or Commenter in a team workspace: the text cannot be changed here. */
   editable?: boolean;
 }
 
-export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editable = true }: EditorProps) {
+export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onThreadClick, editable = true }: EditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const viewRef = useRef<EditorView | null>(null);
   const editableRef = useRef(editable);
   editableRef.current = editable;
-  const callbacks = useRef({ onUpdate, onLinkRequest, onThreadClick });
-  callbacks.current = { onUpdate, onLinkRequest, onThreadClick };
+  const callbacks = useRef({ onUpdate, onLinkRequest, onCommentRequest, onThreadClick });
+  callbacks.current = { onUpdate, onLinkRequest, onCommentRequest, onThreadClick };
 
   useEffect(() => {
     const element = host.current;
@@ -41,7 +43,11 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
       state: EditorState.create({
         schema,
         doc: pmDoc,
-        plugins: [plugin, commentHighlights, presenceDecorations, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
+        plugins: [plugin, commentHighlights, presenceDecorations, searchMatchHighlight, emptyDocumentHint, ...editingPlugins(
+            () => callbacks.current.onLinkRequest(),
+            () => callbacks.current.onCommentRequest(),
+          ),
+        ],
       }),
       attributes: () => ({
         'aria-label': 'Document text',
@@ -49,6 +55,8 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
         role: 'textbox',
         class: 'prose',
         spellcheck: 'true',
+        // Focusable even when read-only, so that keyboard users can reach and scroll a long text.
+        tabindex: '0',
         ...(editableRef.current ? {} : { 'aria-readonly': 'true' }),
       }),
       // Remote changes still come in through the sync plugin; only the user's input is refused.

@@ -110,6 +110,7 @@ export const shortcuts: Record<string, string> = {
   bulletList: 'Mod-Shift-8',
   orderedList: 'Mod-Shift-7',
   quote: 'Mod-Shift-9',
+  comment: 'Mod-Alt-m',
 };
 
 /** Renders a ProseMirror key name for people, on this platform. */
@@ -124,7 +125,7 @@ export function shortcutLabel(key: string): string {
 }
 
 /** Plugins for editing: history, shortcuts, Markdown-style input rules. */
-export function editingPlugins(onLinkRequest: () => void): Plugin[] {
+export function editingPlugins(onLinkRequest: () => void, onCommentRequest: () => void): Plugin[] {
   return [
     history(),
     keymap({
@@ -136,6 +137,11 @@ export function editingPlugins(onLinkRequest: () => void): Plugin[] {
       [shortcuts['code']!]: toggleCode,
       [shortcuts['link']!]: () => {
         onLinkRequest();
+        return true;
+      },
+      // Comment on the selection from the keyboard: the comments open with the box focused.
+      [shortcuts['comment']!]: () => {
+        onCommentRequest();
         return true;
       },
       [shortcuts['heading1']!]: setHeading(1),

@@ -8,6 +8,7 @@ import { create } from 'zustand';
 import type { PresenceEntry, SyncStatus, SyncWarning, TeamInvitation, Workspace } from '../../common/api/contract.ts';
 import { permissionsOfRole, type Permissions } from '../../common/roles.ts';
 import { call, hearth, messageOf } from './api.ts';
+import { useUi } from './ui.ts';
 
 interface TeamState {
   statuses: Record<string, SyncStatus>;
@@ -21,6 +22,8 @@ interface TeamState {
   presenceChanged(documentId: string, entries: PresenceEntry[]): void;
   loadInvitations(): Promise<void>;
   statusChanged(status: SyncStatus): void;
+  /** Pauses or resumes a workspace's sync; a refusal becomes a notice naming the workspace. */
+  setPaused(workspace: Workspace, paused: boolean): Promise<void>;
   warned(warning: SyncWarning): void;
   dismissWarnings(workspaceId: string): void;
   reset(): void;
@@ -59,6 +62,14 @@ export const useTeam = create<TeamState>()((set, get) => ({
 
   statusChanged(status) {
     set({ statuses: { ...get().statuses, [status.workspaceId]: status } });
+  },
+
+  async setPaused(workspace, paused) {
+    try {
+      get().statusChanged(await call(paused ? hearth().pauseSync(workspace.id) : hearth().resumeSync(workspace.id)));
+    } catch (error) {
+      useUi.getState().notify(`Sync of ${workspace.name} could not be ${paused ? 'paused' : 'resumed'}: ${messageOf(error)}`);
+    }
   },
 
   warned(warning) {

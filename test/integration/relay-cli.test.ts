@@ -25,15 +25,18 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 
 describe('relay CLI', () => {
   it('explains its flags, and refuses bad ones with exit code 2 and what to do', async () => {
-    const [help, port, tls, purge, bogus] = await Promise.all([
+    const [help, port, tls, purge, bogus, threads] = await Promise.all([
       runCli(['--help']),
       runCli(['--port', 'abc']),
       runCli(['--tls-cert', 'x.pem']),
       runCli(['--purge-days', '45']),
       runCli(['--bogus']),
+      runCli(['--verify-threads', 'many']),
     ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--postgres URL');
+    expect(help.stdout).toContain('--verify-threads N');
+    expect(threads).toMatchObject({ code: 2, stderr: expect.stringContaining('--verify-threads must be a number') });
     expect(port).toMatchObject({ code: 2, stderr: expect.stringContaining('--port must be a number') });
     expect(tls).toMatchObject({ code: 2, stderr: expect.stringContaining('both --tls-cert and --tls-key') });
     expect(purge.code).toBe(2);

@@ -10,6 +10,7 @@ import {
   spansToMarkdown,
   type Span,
 } from '../../../common/richtext/index.ts';
+import { denseDocument, proseDocument } from '../../support/markdown-documents.ts';
 
 type BodyDoc = { body: string };
 
@@ -140,6 +141,64 @@ describe('Markdown round trip through an Automerge document', () => {
     }
     expect(plainText(markdownToSpans('<div>\n<b>html</b>\n</div>\n'))).toContain('html');
     expect(plainText(markdownToSpans('| a | b |\n|---|---|\n| 1 | 2 |\n'))).toContain('| 1 | 2 |');
+  });
+
+  it('keeps every word of Markdown nested deeper than the parser goes', () => {
+    const depth = 1200;
+    const list = Array.from({ length: depth }, (_, level) => `${'  '.repeat(level)}- item${level}`).join('\n');
+    const quotes = Array.from({ length: depth }, (_, level) => `${'>'.repeat(level + 1)} quote${level}`).join('\n');
+    for (const [markdown, word] of [[list, 'item'], [quotes, 'quote']] as const) {
+      const text = plainText(markdownToSpans(markdown));
+      for (const level of [0, depth / 2, depth - 1]) expect(text).toContain(`${word}${level}`);
+    }
+  });
+
+  it('reads a byte order mark as encoding, not text', () => {
+    expect(throughAutomerge('\uFEFF# Title\n\nBody.\n')).toBe('# Title\n\nBody.\n');
+  });
+});
+
+describe('emphasis that nests or meets', () => {
+  const text = (value: string, marks?: Record<string, unknown>): Span =>
+    (marks ? { type: 'text', value, marks } : { type: 'text', value }) as Span;
+  const paragraph: Span = { type: 'block', value: { type: 'paragraph', parents: [], attrs: {}, isEmbed: false } };
+  const link = JSON.stringify({ href: 'https://e.x', title: '' });
+
+  it('is written so that a CommonMark reader sees the same marks', () => {
+    const samples: Span[][] = [
+      // A lone paragraph has no marker of its own.
+      [text('Some '), text('bold ', { strong: true }), text('nested', { strong: true, em: true }), text(' bold', { strong: true }), text('.')],
+      [text('both', { strong: true, em: true }), text(' and '), text('bold', { strong: true }), text('italic', { em: true })],
+    ];
+    for (const spans of samples) {
+      const markdown = spansToMarkdown(spans);
+      expect(comparable(markdownToSpans(markdown)), markdown).toEqual(comparable(spans));
+    }
+  });
+
+  it('where no Markdown holds the marks (the rule of 3), keeps the text exact and drops only emphasis', () => {
+    const samples: Span[][] = [
+      // `***a*b*c***` would read as nested emphasis and two literal asterisks.
+      [paragraph, text('wa', { strong: true, em: true }), text('wb', { strong: true }), text('wc', { strong: true, em: true })],
+      // `*a **b*****c**` would read with a literal asterisk.
+      [paragraph, text('wa', { em: true }), text('wb', { strong: true, em: true }), text('wc', { strong: true })],
+      [
+        paragraph,
+        text('wbz'),
+        text('w&aa)\nz', { strong: true }),
+        text('waz', { strong: true, em: true }),
+        text('w-_z', { link, em: true }),
+        text('w1[é-\\<z', { em: true }),
+      ],
+    ];
+    for (const spans of samples) {
+      const markdown = spansToMarkdown(spans);
+      const back = markdownToSpans(markdown);
+      expect(plainText(back), markdown).toBe(plainText(spans));
+      expect(spansToMarkdown(back), markdown).toBe(markdown);
+      const linked = (spans: Span[]): string[] => spans.flatMap((span) => (span.type === 'text' && span.marks?.['link'] ? [span.value] : []));
+      expect(linked(back)).toEqual(linked(spans));
+    }
   });
 });
 
@@ -370,31 +429,10 @@ describe('plainText', () => {
 });
 
 describe('full-size documents', () => {
-  const sized = (section: string): string => {
-    let markdown = '';
-    while (markdown.length < 100_000) markdown += section + '\n\n';
-    return markdown.slice(0, markdown.lastIndexOf('\n\n', 100_000)) + '\n';
-  };
-  // Typical prose: paragraphs with some marks and a heading now and then.
-  const prose = sized(
-    '## A heading\n\nA paragraph of ordinary prose with a **bold** phrase, an *emphasised* word and a [link](https://example.com). ' +
-      'It goes on for a few more sentences, as paragraphs do, before the next one starts. '.repeat(3).trim(),
-  );
-  // Worst case: every block a list, quote or code block.
-  const dense = sized(
-    [
-      '## Section heading',
-      'A paragraph with **bold**, *emphasis*, `code`, a [link](https://example.com) and some plain words to fill the line.',
-      '- list item one\n- list item two\n  - nested item',
-      '> a quotation that runs on for a while',
-      '```js\nconsole.log("code");\n```',
-    ].join('\n\n'),
-  );
-
   // Speed is measured in bench/ (npm run bench -- richtext), not asserted here: timed tests flake
   // on a loaded machine. This proves the conversions are right at full size.
   it('converts a 100k-character document both ways without loss', () => {
-    for (const markdown of [prose, dense]) {
+    for (const markdown of [proseDocument, denseDocument]) {
       expect(markdown.length).toBeGreaterThan(99_000);
       const spans = markdownToSpans(markdown);
       expect(spansToMarkdown(spans)).toBe(markdown);

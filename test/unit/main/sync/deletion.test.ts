@@ -75,7 +75,7 @@ describe('Deletion', () => {
     await ed.sync.outbox.push(ws, await clientOf(ed));
     await ann.sync.rounds.syncSpace(ws, await clientOf(ann), false);
     expect(ann.vault.documents.has(doc)).toBe(true);
-    expect(ann.vault.syncState.quarantined(ws).at(-1)).toMatchObject({ code: 'FORBIDDEN', reason: 'a deletion of 1 document(s) and 0 file(s) by an editor, who may not delete content' });
+    expect(ann.vault.syncState.quarantined(ws).at(-1)).toMatchObject({ code: 'FORBIDDEN', reason: 'a deletion of 1 document and no files by an editor, who may not delete content' });
     expect(relay.space(ws).docs.has(doc)).toBe(true);
     await close(ann, ed);
   });

@@ -8,7 +8,7 @@
  */
 import type { IdentityKeys } from '../../../../common/crypto/identity.ts';
 import { HearthError } from '../../../../common/errors.ts';
-import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../../../../common/membership/log.ts';
+import { applyMembershipEntry, emptyMembership, lastDepartureIndex, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../../../../common/membership/log.ts';
 import { accountIdOf, type ChangeListener, type RelayClient } from '../../../../common/protocol/client.ts';
 import type { Role } from '../../../../common/roles.ts';
 
@@ -171,6 +171,14 @@ export class FakeClient {
     this.call('getMembership', space);
     this.member(space);
     return this.relay.space(space).entries.filter((e) => e.seq >= since);
+  }
+
+  async getRemoval(space: string, since = 0): Promise<MembershipEntry[]> {
+    this.call('getRemoval', space);
+    const entries = this.relay.space(space).entries;
+    const last = lastDepartureIndex(entries, this.account);
+    if (last < 0) throw new HearthError('FORBIDDEN', 'Never a member of this space (fake relay).');
+    return entries.slice(0, last + 1).filter((e) => e.seq >= since);
   }
 
   async putEnvelopes(space: string, epoch: number, sealed: Array<{ recipient: string; envelope: Uint8Array }>): Promise<void> {

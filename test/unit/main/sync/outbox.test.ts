@@ -64,7 +64,7 @@ describe('Outbox', () => {
     expect(await vic.sync.outbox.push(ws, await clientOf(vic))).toBe(0);
     expect(relay.stored(ws, doc.id)).toHaveLength(stored);
     expect(vic.vault.syncState.outboxCount(ws)).toBe(0);
-    expect(vic.warnings.at(-1)).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/local content change\(s\) were not sent: as viewer you cannot write content/) });
+    expect(vic.warnings.at(-1)).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/1 local content change was not sent: as viewer you cannot write content/) });
     await close(ann, vic);
   });
 

@@ -17,7 +17,7 @@ describe('TeamWorkspaces', () => {
     await ann.vault.files.add(personal.id, { name: 'old.txt', source: [Buffer.from('old')] });
     const plan = ann.sync.teams.describeConversion(personal.id);
     expect(plan).toMatchObject({ documents: 1, comments: 1, filesStayLocal: 1 });
-    expect(plan.message).toMatch(/1 document\(s\) with their full history and 1 comment\(s\) will be encrypted.*1 attached file\(s\) stay on this device/);
+    expect(plan.message).toMatch(/^1 document with its full history and 1 comment will be encrypted.*1 attached file stays on this device\.$/);
     const calls = relay.calls.length;
     await expect(ann.sync.teams.convert(personal.id, RELAY, false)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^Nothing was sent\./) });
     expect(relay.calls.length).toBe(calls);
