@@ -4,6 +4,7 @@
  * the import graph stays a tree. Also where the vault's listeners are attached (local edits go to
  * the outbox, deletions are reconciled, deleted documents' links are revoked).
  */
+import { checkRelayAddress } from '../../common/transport.ts';
 import type { WebSocketLike } from '../../common/protocol/client.ts';
 import { RelayClient } from '../../common/protocol/client.ts';
 import { fromHex, toBase64Url } from '../../common/crypto/sodium.ts';
@@ -77,7 +78,12 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     quarantined: (spaceId) => vault.syncState.quarantineCount(spaceId),
     waiting: (spaceId) => inbound.waitingCount(spaceId),
   });
-  const connections = new RelayConnections({ vault, connect: options.connect ?? ((url) => RelayClient.connect(url, options.createSocket)) });
+  // Every connection passes here, so an address stored before the transport rule existed is refused too.
+  const openSocket = (url: string) => {
+    checkRelayAddress(url);
+    return options.createSocket(url);
+  };
+  const connections = new RelayConnections({ vault, connect: options.connect ?? ((url) => RelayClient.connect(url, openSocket)) });
   const queues = new SpaceQueues();
   const permissions = new AccountPermissions({ vault, account, spaces });
   const client = (url: string) => connections.client(url);

@@ -4,6 +4,7 @@
  * relay can be reached now. Whoever needs to hear about a new connection (presence, membership
  * hints) listens to `connected`.
  */
+import { checkRelayAddress } from '../../common/transport.ts';
 import { Emitter } from '../../common/emitter.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { accountIdOf, type RelayClient } from '../../common/protocol/client.ts';
@@ -31,9 +32,9 @@ export class RelayConnections<C extends SignInClient = RelayClient> {
 
   constructor(private readonly host: ConnectionsHost<C>) {}
 
-  /** Remembers a relay address (ws:// or wss://) without connecting. */
+  /** Remembers a relay address without connecting: wss://, or ws:// to this computer only (common/transport.ts). */
   addRelay(url: string): void {
-    if (!/^wss?:\/\/[^\s]+$/.test(url)) throw new HearthError('BAD_REQUEST', `${url} is not a relay address; it starts with ws:// or wss://.`);
+    checkRelayAddress(url);
     if (!this.host.vault.syncState.relay(url)) this.host.vault.syncState.putRelay({ url });
   }
 

@@ -29,6 +29,7 @@
  * changes are applied only after client-side verification (S5); what fails is kept aside in the
  * quarantine table and reported with the workspace's name.
  */
+import { MIN_TLS_VERSION } from '../../common/transport.ts';
 import WebSocket from 'ws';
 import type { SharePlan, SyncStatus, SyncWarning, TeamMember as Member } from '../../common/api/contract.ts';
 import type { WebSocketLike } from '../../common/protocol/client.ts';
@@ -75,7 +76,8 @@ export class SyncEngine {
     options: SyncEngineOptions = {},
   ) {
     this.sync = assembleSync(vault, {
-      createSocket: options.createSocket ?? ((url) => new WebSocket(url) as unknown as WebSocketLike),
+      // wss:// insists on TLS 1.3: a relay offering less is refused during the handshake.
+      createSocket: options.createSocket ?? ((url) => new WebSocket(url, { minVersion: MIN_TLS_VERSION }) as unknown as WebSocketLike),
       backoff: options.backoff ?? { initialMs: 250, maxMs: 30_000 },
       maxBlobBytes: options.maxBlobBytes ?? 256 * 1024,
       snapshotEvery: options.snapshotEvery ?? 1000,

@@ -40,7 +40,7 @@ export interface PullResult {
 }
 
 export interface InboundHost extends ApplierHost {
-  readonly vault: Pick<Vault, 'syncState' | 'documents' | 'comments'>;
+  readonly vault: Pick<Vault, 'syncState' | 'documents' | 'comments' | 'enterOrigin'>;
   readonly account: string;
   readonly spaces: ApplierHost['spaces'] & Pick<SpaceRegistry, 'get'>;
   readonly status: Pick<StatusBoard, 'warn'>;

@@ -8,7 +8,7 @@ import { RelayConnections } from '../../../../main/sync/connections.ts';
 import { createTestVault } from '../../../support/vault.ts';
 import { FakeRelay, type FakeClient } from './fake-relay.ts';
 
-const URL = 'ws://relay.test/';
+const URL = 'wss://relay.test/';
 
 async function setUp(relay = new FakeRelay(), username = 'ann') {
   const vault = await createTestVault({ profile: { username } });
@@ -49,7 +49,9 @@ describe('RelayConnections', () => {
     const { connections, opened } = await setUp();
     await expect(connections.client(URL)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('hearth account register --relay') });
     expect(opened).toHaveLength(0);
-    expect(() => connections.addRelay('http://relay.test/')).toThrow(/starts with ws:\/\/ or wss:\/\//);
+    expect(() => connections.addRelay('http://relay.test/')).toThrow(/not a relay address: it starts with wss:\/\//);
+    // ws:// only to this computer (common/transport.ts): a remote ws:// relay is refused before anything is sent.
+    expect(() => connections.addRelay('ws://relay.test/')).toThrow(expect.objectContaining({ code: 'INSECURE_TRANSPORT' }));
     connections.addRelay(URL);
     expect(connections.relays()).toEqual([{ url: URL }]);
   });
@@ -59,7 +61,7 @@ describe('RelayConnections', () => {
     const ann = await setUp(relay, 'ann');
     await ann.connections.register(URL);
     const other = await setUp(relay, 'ann');
-    await expect(other.connections.register(URL)).rejects.toMatchObject({ code: 'ALREADY_EXISTS', message: expect.stringContaining('taken on ws://relay.test/ by someone else') });
+    await expect(other.connections.register(URL)).rejects.toMatchObject({ code: 'ALREADY_EXISTS', message: expect.stringContaining('taken on wss://relay.test/ by someone else') });
     expect(other.opened[0]!.closed).toBe(true);
     await expect(ann.connections.register(URL)).resolves.toMatchObject({ username: 'ann' });
   });

@@ -10,7 +10,7 @@ import type { Vault } from '../../../../main/vault/vault.ts';
 import { createTestVault } from '../../../support/vault.ts';
 import type { FakeClient, FakeRelay } from './fake-relay.ts';
 
-export const RELAY = 'ws://relay.test/';
+export const RELAY = 'wss://relay.test/';
 
 export interface Device {
   name: string;

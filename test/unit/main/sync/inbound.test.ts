@@ -30,14 +30,16 @@ describe('Inbound', () => {
     const { ann, bob, ws, doc } = await pair();
     const heard: RemoteChange[] = [];
     bob.sync.inbound.remote.on((change) => heard.push(change));
-    let applyingSeen: boolean | undefined;
-    bob.vault.documents.subscribe(() => (applyingSeen = bob.sync.inbound.applying));
+    let originSeen: string | undefined;
+    bob.vault.documents.changed.on(({ origin }) => (originSeen = origin.kind));
     await write(ann, ws, doc, ' more');
     expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 1, refused: 0, waiting: 0 });
     expect(bob.vault.documents.get(doc).body).toBe('genuine more');
     expect(heard).toEqual([{ workspaceId: ws, documentId: doc, kind: 'content' }]);
-    expect(applyingSeen).toBe(true);
-    expect(bob.sync.inbound.applying).toBe(false);
+    expect(originSeen).toBe('remote');
+    // The origin is restored once the change is applied: this vault's next write is its own.
+    bob.vault.documents.change(doc, (d) => A.splice(d, ['body'], 0, 0, '>'));
+    expect(originSeen).toBe('local');
     expect(bob.sync.spaces.documentState(ws, doc).cursor).toBe(2);
     await close(ann, bob);
   });

@@ -15,7 +15,7 @@ describe('Invitations', () => {
     const doc = ann.vault.documents.create(ws, { title: 'Plan', init: (d) => A.updateText(d, ['body'], 'go') }).id;
     await ann.sync.rounds.syncSpace(ws, await clientOf(ann), false);
     await ann.sync.members.invite(ws, bob.name, 'editor');
-    expect(await bob.sync.invitations.list()).toEqual([{ id: ws, kind: 'workspace', relay: 'ws://relay.test/', role: 'editor', name: 'Launch', invitedBy: ann.name }]);
+    expect(await bob.sync.invitations.list()).toEqual([{ id: ws, kind: 'workspace', relay: 'wss://relay.test/', role: 'editor', name: 'Launch', invitedBy: ann.name }]);
     const workspace = await bob.sync.invitations.accept(ws);
     expect(workspace).toMatchObject({ id: ws, name: 'Launch', kind: 'team' });
     expect(bob.vault.documents.get(doc).body).toBe('go');

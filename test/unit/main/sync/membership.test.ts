@@ -12,7 +12,7 @@ describe('Membership', () => {
   it('founds a space: its founder as Owner, an epoch-0 key sealed to it, and its index queued for the relay', async () => {
     const relay = new FakeRelay();
     const ann = await device(relay, 'ann');
-    const ws = (await ann.sync.teams.create('Board', 'ws://relay.test/')).id;
+    const ws = (await ann.sync.teams.create('Board', 'wss://relay.test/')).id;
     expect(relay.role(ws, ann.account)).toBe('owner');
     expect([...relay.space(ws).envelopes.get(ann.account)!.keys()]).toEqual([0]);
     const state = ann.sync.spaces.get(ws);

@@ -17,7 +17,7 @@ describe('Sharing', () => {
     const doc = ann.vault.documents.create(personal.id, { title: 'Recipe', init: (d) => A.updateText(d, ['body'], 'flour') });
     ann.vault.documents.create(personal.id, { title: 'Diary' });
     const plan = ann.sync.sharing.describe(doc.id);
-    expect(plan).toMatchObject({ title: 'Recipe', leavesDevice: true, relay: 'ws://relay.test/' });
+    expect(plan).toMatchObject({ title: 'Recipe', leavesDevice: true, relay: 'wss://relay.test/' });
     const calls = relay.calls.length;
     await expect(ann.sync.sharing.share(doc.id, bob.name, 'editor')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^Nothing was sent\./) });
     expect(relay.calls.length).toBe(calls);

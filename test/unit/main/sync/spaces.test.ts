@@ -9,7 +9,7 @@ import { createTestVault } from '../../../support/vault.ts';
 import { FakeRelay } from './fake-relay.ts';
 import { close, device, team } from './harness.ts';
 
-const state = (extra: Partial<SpaceState> = {}): SpaceState => ({ relay: 'ws://relay.test/', epochKeys: {}, membership: [], index: saveIndex(newIndex('W')), paused: false, ...extra });
+const state = (extra: Partial<SpaceState> = {}): SpaceState => ({ relay: 'wss://relay.test/', epochKeys: {}, membership: [], index: saveIndex(newIndex('W')), paused: false, ...extra });
 
 describe('SpaceRegistry', () => {
   it('decrypts a space state once and keeps every write in the vault as well', async () => {
@@ -20,7 +20,7 @@ describe('SpaceRegistry', () => {
     let reads = 0;
     const read = vault.syncState.space.bind(vault.syncState);
     vault.syncState.space = (id) => (reads++, read(id));
-    expect(spaces.get(workspace.id).relay).toBe('ws://relay.test/');
+    expect(spaces.get(workspace.id).relay).toBe('wss://relay.test/');
     spaces.get(workspace.id);
     spaces.state(workspace.id);
     expect(reads).toBe(1);
