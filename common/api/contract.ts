@@ -216,10 +216,16 @@ export interface SecondFactorStatus {
   prfSalt: string;
 }
 
+/**
+ * What a workspace is, as a page sees it: personal (never leaves this device), team (syncs
+ * through its relay), or the one that holds the documents others shared with you alone.
+ */
+export type WorkspaceKind = 'personal' | 'team' | 'shared-with-me';
+
 export interface Workspace {
   id: string;
   name: string;
-  kind: 'personal' | 'team';
+  kind: WorkspaceKind;
   createdAt: number;
   /** Team workspaces: the relay they sync through. */
   relay?: string;
@@ -262,8 +268,13 @@ export interface SyncStatus {
   state: SyncStateName;
   /** Local changes waiting to be sent. */
   pending: number;
-  /** Changes refused by verification and kept aside. */
+  /** Changes kept aside: refused by verification, or held (see `waiting`). */
   quarantined: number;
+  /**
+   * Genuine changes held because a change they build on is missing here (the relay altered or
+   * withheld it); they apply once it arrives. Absent when nothing waits.
+   */
+  waiting?: number;
   reason?: { code: ErrorCode; message: string };
   lastSyncedAt?: number;
   /** A round going through many documents (a first sync after joining): documents done of all. */
@@ -440,7 +451,7 @@ export interface PrivacyReport {
     workspaces: Array<{
       id: string;
       name: string;
-      kind: 'personal' | 'team';
+      kind: WorkspaceKind;
       documents: number;
       documentBytes: number;
       files: number;
@@ -473,7 +484,7 @@ export interface PrivacyReport {
     problem?: string;
   }>;
   /** Who can see each workspace. Personal ones: only you. */
-  access: Array<{ workspaceId: string; name: string; kind: 'personal' | 'team'; members: PrivacyMember[]; problem?: string }>;
+  access: Array<{ workspaceId: string; name: string; kind: WorkspaceKind; members: PrivacyMember[]; problem?: string }>;
   /** Documents shared one by one (by you, or with you), and who can see each. */
   sharedDocuments: Array<{ documentId: string; title: string; received: boolean; members: PrivacyMember[]; problem?: string }>;
   /** Active public links; null when this version cannot list them. */
@@ -569,8 +580,11 @@ export interface ApiResults {
 
 /** Events main pushes to the page. */
 export interface ApiEvents {
-  /** A document changed outside this page (another window, the CLI, a peer). */
-  documentChanged: { documentId: string; changes: Uint8Array[] };
+  /**
+   * A document changed outside this page (another window, the CLI, a peer): the changes for an
+   * open editor, and the document's summary as it is now, so a list updates in place.
+   */
+  documentChanged: { documentId: string; changes: Uint8Array[]; summary: DocumentSummary };
   /** The vault locked itself (idle timeout, or from the menu). */
   locked: { reason: 'idle' | 'user' };
   /** Long work (export, import, backup, restore) moving on; `done`/`total` in items or bytes. */

@@ -21,8 +21,11 @@ import * as syncing from '../usecases/sync.ts';
 import { teamWorkspace, type Unlocked } from '../usecases/unlocked.ts';
 import * as workspaces from '../usecases/workspaces.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { Workspace as VaultWorkspace } from '../vault/workspaces.ts';
 
-function workspaceView(workspace: Workspace, engine?: SyncEngine): Workspace {
+function workspaceView(workspace: VaultWorkspace, engine?: SyncEngine): Workspace {
+  // A shared document's hidden space record is never listed: to a page it is as unknown as a missing one.
+  if (workspace.kind === 'share-space') throw new HearthError('NOT_FOUND', `No workspace ${workspace.id}.`);
   const view: Workspace = { id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt };
   if (workspace.kind !== 'team') return view;
   if (workspace.relay) view.relay = workspace.relay;
@@ -47,7 +50,7 @@ function documentTitle(vault: Vault, id: string): string | undefined {
 }
 
 /** Ids only: the vault also resolves workspaces by name, which the page has no business doing. */
-function workspaceById(vault: Vault, id: string): Workspace {
+function workspaceById(vault: Vault, id: string): VaultWorkspace {
   const workspace = vault.workspaces.list().find((w) => w.id === id);
   if (!workspace) throw new HearthError('NOT_FOUND', `No workspace ${id}. It may have been deleted; pick one from the sidebar.`);
   return workspace;
@@ -56,6 +59,12 @@ function workspaceById(vault: Vault, id: string): Workspace {
 /** The handlers for the page connected as `connectionId`; its own changes are not echoed back to it. */
 export function createApiHandlers(session: Session, connectionId: number): ApiHandlers {
   const vault = () => session.requireVault();
+  /** Tells the other pages about a change this page made, with the summary the asking page gets too. */
+  const documentChanged = (documentId: string, changes: Uint8Array[]): DocumentSummary => {
+    const summary = documentView(vault().documents.summary(documentId));
+    if (changes.length > 0) session.emit('documentChanged', { documentId, changes, summary }, connectionId);
+    return summary;
+  };
   const sync = () => session.requireSync();
   const unlocked = (): Unlocked => ({ vault: vault(), engine: sync() });
   /** The use cases' view, after checking that the page named an existing workspace by its id. */
@@ -64,7 +73,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     workspaceById(u.vault, workspaceId);
     return u;
   };
-  const view = (workspace: Workspace) => workspaceView(workspace, session.sync);
+  const view = (workspace: VaultWorkspace) => workspaceView(workspace, session.sync);
   const workspacesChanged = () => session.emit('workspacesChanged', {}, connectionId);
 
   return {
@@ -97,6 +106,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       const workspace = workspaceById(vault(), id);
       // The page deletes a team workspace for everyone only through deleteTeamWorkspace, after saying so.
       if (workspace.kind === 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a team workspace: leave it, or as its Owner delete it for everyone.`);
+      if (workspace.kind === 'shared-with-me') throw new HearthError('BAD_REQUEST', `${workspace.name} holds documents others shared with you; each leaves it when its sharer ends the share.`);
       await workspaces.deleteWorkspace(unlocked(), id);
       return null;
     },
@@ -115,18 +125,17 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       return { summary: documentView(v.documents.summary(id)), bytes: v.documents.save(id) };
     },
     applyChanges: (id, changes) => {
-      const u = unlocked();
-      session.pageWrite(connectionId, () => documents.applyChanges(u, id, changes));
-      if (changes.length > 0) session.emit('documentChanged', { documentId: id, changes }, connectionId);
-      return documentView(u.vault.documents.summary(id));
+      session.pageWrite(connectionId, () => documents.applyChanges(unlocked(), id, changes));
+      return documentChanged(id, changes);
     },
     updateDocument: (id, change) => {
       const u = unlocked();
       const made = session.pageWrite(connectionId, () => documents.changeDocument(u, id, change)).changes;
       // Main made this change, so the asking page's replica needs it too: later changes that build
       // on it (a peer's typing, another window's) could not be applied there without it.
-      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made });
-      return documentView(u.vault.documents.summary(id));
+      const summary = documentView(u.vault.documents.summary(id));
+      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made, summary });
+      return summary;
     },
     deleteDocument: async (id) => {
       await documents.deleteDocument(unlocked(), id);

@@ -507,10 +507,9 @@ export class Session {
     /** The document the vault's listener just announced while a peer's change was applied. */
     let announced: string | undefined;
     this.engineOff = [
-      engine.onStatus((status) => {
-        this.emit('syncStatus', status);
-        this.checkRoles();
-      }),
+      engine.onStatus((status) => this.emit('syncStatus', status)),
+      // Roles change only with a space's verified membership: the pages hear of it then, not on every status.
+      engine.onMembershipChanged(() => this.checkRoles()),
       engine.onWarning((warning) => {
         this.warnings.push(warning);
         if (this.warnings.length > MAX_WARNINGS) this.warnings.splice(0, this.warnings.length - MAX_WARNINGS);
@@ -519,18 +518,28 @@ export class Session {
       vault.documents.changed.on(({ documentId, changes, origin }) => {
         // Pages' own edits are announced by their handlers; everything else (peers, imports, other processes) here.
         if (origin.kind === 'page' || this.vault !== vault) return;
+        const summary = safely(() => vault.documents.summary(documentId));
+        if (!summary) return; // deleted meanwhile: nothing left to show
         announced = documentId;
-        this.emit('documentChanged', { documentId, changes: [...changes] });
+        this.emit('documentChanged', { documentId, changes: [...changes], summary });
       }),
       // What other processes changed besides document text: pages reload the list, the comments, the workspaces.
-      vault.documents.deleted.on(({ documentId, origin }) => origin.kind === 'external' && this.emit('documentChanged', { documentId, changes: [] })),
-      vault.comments.changed.on(({ documentId, origin }) => origin.kind === 'external' && this.emit('documentChanged', { documentId, changes: [] })),
+      // A document gone has no summary to carry: pages reload their lists, as after a peer's deletion.
+      vault.documents.deleted.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
+      vault.comments.changed.on(({ documentId, origin }) => {
+        if (origin.kind !== 'external') return;
+        const summary = safely(() => vault.documents.summary(documentId));
+        if (summary) this.emit('documentChanged', { documentId, changes: [], summary });
+      }),
       vault.workspaces.changed.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
       engine.onPresence((documentId, entries) => this.emit('presence', { documentId, entries })),
       engine.onRemote(({ documentId, kind }) => {
         if (kind === 'index') this.emit('workspacesChanged', {});
         // Comments, and documents new to this vault (adopted whole), have no change bytes for an open replica; pages reload them.
-        else if (announced !== documentId) this.emit('documentChanged', { documentId, changes: [] });
+        else if (announced !== documentId) {
+          const summary = safely(() => vault.documents.summary(documentId));
+          if (summary) this.emit('documentChanged', { documentId, changes: [], summary });
+        }
         announced = undefined;
       }),
     ];

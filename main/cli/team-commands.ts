@@ -185,9 +185,20 @@ export const teamCommands: Record<string, Command> = {
         const statuses = engine.status(workspace);
         print(call, { ...report, statuses }, () =>
           `Synced ${report.workspaces} workspace(s): ${report.pushed} change(s) sent, ${report.applied} received, ${report.refused} refused.\n` +
-          statuses.filter((s) => s.state !== 'synced' || s.quarantined > 0).map((s) => `${s.name}: ${s.state}${s.reason ? ` (${s.reason.message})` : ''}${s.quarantined ? `, ${s.quarantined} change(s) kept aside` : ''}\n`).join(''),
+          statuses
+            .filter((s) => s.state !== 'synced' || s.quarantined > 0)
+            .map((s) => `${s.name}: ${s.state}${s.reason ? ` (${s.reason.message})` : ''}${s.quarantined ? `, ${s.quarantined} change(s) kept aside${s.waiting ? ` (${s.waiting} wait for a change the relay altered or withheld)` : ''}` : ''}\n`)
+            .join(''),
         );
         for (const status of statuses) if (status.state === 'error' || status.state === 'offline') throw new HearthError(status.reason?.code ?? 'UNAVAILABLE', `${status.name}: ${status.reason?.message ?? status.state}`);
+        // A document that is not whole here is not synced: say so with a failing exit, and what happens next.
+        const waiting = statuses.filter((s) => s.waiting);
+        if (waiting.length > 0) {
+          throw new HearthError(
+            'RECORD_TAMPERED',
+            `${waiting.map((s) => `${s.name}: ${s.waiting} change(s)`).join('; ')} wait for a change the relay altered or withheld. They apply once the relay serves a good copy, or a member who has that change syncs (this device asked for it); run \`hearth sync\` again later.`,
+          );
+        }
       }),
   },
   'sync pause': {

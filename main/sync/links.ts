@@ -58,7 +58,24 @@ function info(record: LinkRecord): LinkInfo {
 }
 
 export class PublicLinks {
+  /** The revocation pass under way (passes run one at a time). */
+  private revocations: Promise<void> = Promise.resolve();
+
   constructor(private readonly host: LinkHost) {}
+
+  /**
+   * Tells the relays about the links of deleted documents, after any pass already under way;
+   * never rejects: an unreachable relay (or a vault locked meanwhile) keeps its links pending for
+   * the next round.
+   */
+  revokeDeleted(onlyRelay?: string): Promise<void> {
+    const run = this.revocations.then(() => this.revokePending(onlyRelay)).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.revocations = run;
+    return run;
+  }
 
   /** The first of `spaces` where this vault may manage links; FORBIDDEN naming the role otherwise. */
   private async managedSpace(spaces: Array<{ space: string; relay: string; name: string }>, action: string): Promise<{ space: string; relay: string }> {

@@ -82,6 +82,11 @@ export interface QuarantinedChange {
   reason: string;
   at: number;
   bytes: Uint8Array;
+  /**
+   * A genuine change held because a change it builds on is missing here (refused, or withheld):
+   * it applies once that history arrives. Without it, the change was refused.
+   */
+  waiting?: true;
 }
 
 interface SealedOutbox {
@@ -210,11 +215,13 @@ export class SyncStateStore {
     return this.sql('SELECT 1 FROM sync_seen WHERE workspace_id = ? AND document_id = ? AND change_id = ?').get(workspaceId, documentId, changeId) !== undefined;
   }
 
-  quarantine(workspaceId: string, item: Omit<QuarantinedChange, 'seq' | 'workspaceId'>): void {
-    this.connection.write(() => {
+  /** Keeps a change aside; returns its number in the quarantine. */
+  quarantine(workspaceId: string, item: Omit<QuarantinedChange, 'seq' | 'workspaceId'>): number {
+    return this.connection.write(() => {
       const seq = Number(this.sql('INSERT INTO sync_quarantine (workspace_id, sealed) VALUES (?, x\'\')').run(workspaceId).lastInsertRowid);
       const sealed = { ...item, bytes: toBase64Url(item.bytes) };
       this.sql('UPDATE sync_quarantine SET sealed = ? WHERE seq = ?').run(sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-quarantine', id: String(seq), workspaceId }, sealed), seq);
+      return seq;
     });
   }
 
@@ -238,6 +245,11 @@ export class SyncStateStore {
       this.sql('DELETE FROM sync_documents WHERE workspace_id = ? AND document_id = ?').run(workspaceId, documentId);
       this.sql('DELETE FROM sync_seen WHERE workspace_id = ? AND document_id = ?').run(workspaceId, documentId);
     });
+  }
+
+  /** Takes a change off the quarantine: it was applied after all (its history arrived, or the relay served a good copy). */
+  release(seq: number): void {
+    this.connection.writeOne(() => this.sql('DELETE FROM sync_quarantine WHERE seq = ?').run(seq));
   }
 
   quarantineCount(workspaceId: string): number {

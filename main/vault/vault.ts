@@ -192,8 +192,8 @@ export class Vault {
 
     const db = createDatabase(file, options);
     chmodSync(file, 0o600);
-    migrate(db);
     const recordsKey = deriveSubkey(masterKey, SubkeyPurpose.records);
+    migrate(db, undefined, recordsKey);
     const keys: IdentityKeys = generateIdentityKeys();
     const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
     const identity: StoredIdentity = {
@@ -291,7 +291,7 @@ export class Vault {
         throw new HearthError('WRONG_PASSPHRASE', wrongKeyMessage);
       }
       if (!identityBytes) throw new HearthError('VAULT_CORRUPT', `The vault file ${file} has no identity record. Restore it from a backup.`);
-      migrate(db);
+      migrate(db, undefined, recordsKey);
       const identity = JSON.parse(fromUtf8(identityBytes)) as StoredIdentity;
       const vault = new Vault(dir, db, material.vaultId, masterKey, recordsKey, identity);
       vault.openOptions = { ...options };

@@ -12,7 +12,12 @@ import type { Sql } from './database.ts';
 import { EXTERNAL, type WorkspacesChanged } from './events.ts';
 import { openBytes, openJson, sealBytes, sealJson } from './sealed-records.ts';
 
-export type WorkspaceKind = 'personal' | 'team';
+/**
+ * What a workspace is: a personal one (never leaves this device), a team one (syncs through its
+ * relay), the one that holds the documents others shared with this vault alone ("Shared with
+ * me"), or the hidden record of one shared document's own relay space (see `shareOf`).
+ */
+export type WorkspaceKind = 'personal' | 'team' | 'shared-with-me' | 'share-space';
 
 export interface Workspace {
   id: string;
@@ -22,9 +27,9 @@ export interface Workspace {
   /** For team workspaces: the relay the workspace syncs through. */
   relay?: string;
   /**
-   * Set on the hidden record of a selectively shared document's own relay space (the sync
-   * engine's): the id of the document it carries. Such records hold that space's sealed sync
-   * state; they are not listed and not found by name, only by id.
+   * On the hidden record of a selectively shared document's own relay space (kind 'share-space',
+   * the sync engine's): the id of the document it carries. Such records hold that space's sealed
+   * sync state; they are not listed and not found by name, only by id.
    */
   shareOf?: string;
   /**
@@ -38,6 +43,9 @@ export interface Workspace {
    */
   staged?: true;
 }
+
+/** A workspace as `list` shows it: never a shared document's hidden space record. */
+export type ListedWorkspace = Workspace & { kind: Exclude<WorkspaceKind, 'share-space'> };
 
 interface LoadedWorkspace {
   workspace: Workspace;
@@ -95,11 +103,11 @@ export class WorkspaceStore {
     this.all();
   }
 
-  list(): Workspace[] {
+  list(): ListedWorkspace[] {
     this.connection.observe();
     return [...this.all().values()]
-      .filter((w) => !w.workspace.shareOf && !w.workspace.staged)
-      .map((w) => ({ ...w.workspace }))
+      .filter((w) => w.workspace.kind !== 'share-space' && !w.workspace.staged)
+      .map((w) => ({ ...w.workspace }) as ListedWorkspace)
       .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
   }
 
@@ -219,7 +227,7 @@ export class WorkspaceStore {
 
   /** The hidden record of a shared document's relay space (see `shareOf`), with its own key. */
   createShareSpace(id: string, relay: string, documentId: string): Workspace {
-    const workspace: Workspace = { id, name: 'Shared document', kind: 'team', createdAt: Date.now(), relay, shareOf: documentId };
+    const workspace: Workspace = { id, name: 'Shared document', kind: 'share-space', createdAt: Date.now(), relay, shareOf: documentId };
     const key = randomKey();
     this.connection.write(() =>
       this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
@@ -234,7 +242,7 @@ export class WorkspaceStore {
 
   /** The hidden records of shared documents' relay spaces. */
   shareSpaces(): Workspace[] {
-    return [...this.all().values()].filter((w) => w.workspace.shareOf).map((w) => ({ ...w.workspace }));
+    return [...this.all().values()].filter((w) => w.workspace.kind === 'share-space').map((w) => ({ ...w.workspace }));
   }
 
   /** Marks a personal workspace as a team workspace syncing through `relay` (the sync engine's explicit conversion). */
@@ -260,7 +268,7 @@ export class WorkspaceStore {
   private findIn(all: Map<string, LoadedWorkspace>, idOrName: string): LoadedWorkspace {
     const byId = all.get(idOrName);
     if (byId) return byId;
-    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName && !w.workspace.shareOf && !w.workspace.staged);
+    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName && w.workspace.kind !== 'share-space' && !w.workspace.staged);
     if (byName.length === 1) return byName[0]!;
     if (byName.length > 1) throw new HearthError('CONFLICT', `Several workspaces are named "${idOrName}"; use the workspace id instead.`);
     throw new HearthError('NOT_FOUND', `No workspace "${idOrName}". \`hearth workspace list\` shows the workspaces in this vault.`);

@@ -175,7 +175,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
 
   // Where I am in a team document, for the others (as plain-text offsets, like comment anchors).
   // Sent from the editor's own updates, not from React's next frame, which a background window skips.
-  const isTeam = workspace?.kind === 'team';
+  const isTeam = workspace !== undefined && workspace.kind !== 'personal';
   const sentPresence = useRef<string>('');
   const presenceTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   presenceSender.current = (current: EditorView) => {
@@ -255,7 +255,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
             />
             <SaveStatus replica={replica} />
             {present.length > 0 ? <PresentPeople entries={present} /> : null}
-            {(permissions.manage && !byShare) || (workspace?.kind !== 'team' && !sharedRole) ? (
+            {(permissions.manage && !byShare) || (workspace?.kind === 'personal' && !sharedRole) ? (
               <button type="button" className="button button-quiet" onClick={() => setSharing(true)}>
                 <Share2 aria-hidden size={16} /> Share
               </button>

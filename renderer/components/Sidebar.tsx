@@ -33,6 +33,7 @@ export function Sidebar() {
   const statuses = useTeam((s) => s.statuses);
   const setPaused = useTeam((s) => s.setPaused);
   const actionsFor = (workspace: Workspace) => {
+    if (isSharedHolder(workspace)) return [{ label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) }];
     if (workspace.kind !== 'team') {
       return [
         { label: 'Rename…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
@@ -40,7 +41,6 @@ export function Sidebar() {
         { label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', workspace }) },
       ];
     }
-    if (isSharedHolder(workspace)) return [{ label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) }];
     // Removed: nothing is left to manage or sync, only the copy here.
     if (isRemoved(workspace)) {
       return [
@@ -115,7 +115,7 @@ export function Sidebar() {
               aria-current={workspace.id === selectedWorkspaceId ? 'true' : undefined}
               onClick={() => void selectWorkspace(workspace.id)}
             >
-              {workspace.kind === 'team' ? <Users aria-hidden size={16} /> : <Folder aria-hidden size={16} />}
+              {workspace.kind === 'personal' ? <Folder aria-hidden size={16} /> : <Users aria-hidden size={16} />}
               <span className="workspace-label">
                 <span className="truncate">{workspace.name}</span>
                 {workspace.kind === 'team' && !isSharedHolder(workspace) ? <TeamStatusLine workspace={workspace} /> : null}

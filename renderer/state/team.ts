@@ -90,15 +90,15 @@ const everything: Permissions = { role: null, write: true, comment: true, delete
 
 /** What the user may do in a workspace: everything in a personal one; by role in a team one (nothing once removed). */
 export function permissionsOf(workspace: Workspace | undefined): Permissions {
-  if (!workspace || workspace.kind !== 'team') return everything;
   // "Shared with me": each document's own share role decides (documentRole); nothing new is made there.
   if (isSharedHolder(workspace)) return { ...permissionsOfRole(null), comment: true };
+  if (!workspace || workspace.kind !== 'team') return everything;
   return permissionsOfRole(workspace.role);
 }
 
-/** The local workspace that holds documents shared with me alone (team kind, but no relay of its own). */
+/** The local workspace that holds documents shared with me alone ("Shared with me"). */
 export function isSharedHolder(workspace: Workspace | undefined): boolean {
-  return workspace?.kind === 'team' && !workspace.relay;
+  return workspace?.kind === 'shared-with-me';
 }
 
 /** A sync status in a few words for the sidebar. */

@@ -105,6 +105,8 @@ export class TypingClient {
   private socket: WebSocket | undefined;
   private online = false;
   private stopped = false;
+  /** One reconnect loop at a time: a socket that fails while the loop opens it reports its loss too. */
+  private reconnecting = false;
   private nextRid = 1;
   private readonly waiters = new Map<number, Waiter>();
   private readonly pushes = new Map<number, string>();
@@ -194,6 +196,8 @@ export class TypingClient {
     await this.request({ t: 'signIn', account: this.member.id, nonce: challenge.nonce, signature });
     await this.request({ t: 'subscribe', space: this.room.space, doc: 'doc' });
     await this.pullAll();
+    // A newer socket took over meanwhile (its loop goes on): this one is not the client's connection.
+    if (socket !== this.socket) throw new Error('superseded by a newer connection');
     this.online = true;
     // What was typed while away, or never acknowledged, goes again: a retried change keeps its sequence number.
     for (const [id, bytes] of this.outbox) this.push(id, bytes);
@@ -244,10 +248,19 @@ export class TypingClient {
     this.pushes.clear();
     for (const waiter of this.waiters.values()) waiter.reject(new Error('connection lost'));
     this.waiters.clear();
-    if (!this.stopped) void this.reconnect();
+    if (!this.stopped && !this.reconnecting) void this.reconnect();
   }
 
   private async reconnect(): Promise<void> {
+    this.reconnecting = true;
+    try {
+      await this.reconnectLoop();
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  private async reconnectLoop(): Promise<void> {
     const initial = this.options.backoffMs ?? 250;
     for (let failures = 0; !this.stopped; failures++) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(4000, initial * 2 ** failures) * (0.5 + Math.random() / 2)));
