@@ -14,7 +14,10 @@ import {
   activeMarks,
   decodeLinkMark,
   encodeLinkMark,
+  readAlignment,
   readBlockMarker,
+  readChecked,
+  type CellAlignment,
   type LinkTarget,
   type TextBlockType,
 } from './schema.ts';
@@ -38,13 +41,16 @@ interface InlineMarks {
 
 type Inline =
   | { kind: 'text'; text: string; marks: InlineMarks }
-  | { kind: 'image'; src: string; alt: string; title: string; marks: InlineMarks };
+  | { kind: 'image'; src: string; alt: string; title: string; marks: InlineMarks }
+  | { kind: 'rule' };
 
 interface Leaf {
   kind: 'leaf';
   type: TextBlockType;
   level: number;
   language: string;
+  /** A table cell's column alignment. */
+  align: CellAlignment | null;
   inlines: Inline[];
 }
 
@@ -52,15 +58,17 @@ interface Container {
   kind: 'container';
   /** A container block type, or an unknown type which Markdown cannot show and renders transparently. */
   type: string;
+  /** A list item's task state. */
+  checked: boolean | null;
   children: TreeNode[];
 }
 
 type TreeNode = Leaf | Container;
 
-const textBlockTypes: ReadonlySet<string> = new Set([BlockType.paragraph, BlockType.heading, BlockType.codeBlock]);
+const textBlockTypes: ReadonlySet<string> = new Set([BlockType.paragraph, BlockType.heading, BlockType.codeBlock, BlockType.tableCell]);
 
 function buildTree(spans: readonly Span[]): Container {
-  const root: Container = { kind: 'container', type: 'root', children: [] };
+  const root: Container = { kind: 'container', type: 'root', checked: null, children: [] };
   const open: Container[] = [root];
   let leaf: Leaf | null = null;
   const innermost = (): Container => open[open.length - 1] ?? root;
@@ -88,6 +96,8 @@ function buildTree(spans: readonly Span[]): Container {
           title: stringAttr(marker.attrs['title']),
           marks: readMarks(undefined),
         });
+      } else if (marker.type === BlockType.horizontalRule) {
+        currentLeaf().inlines.push({ kind: 'rule' });
       }
       continue;
     }
@@ -95,7 +105,7 @@ function buildTree(spans: readonly Span[]): Container {
     while (matched < marker.parents.length && open[matched + 1]?.type === marker.parents[matched]) matched++;
     open.length = matched + 1;
     for (const parentType of marker.parents.slice(matched)) {
-      const container: Container = { kind: 'container', type: parentType, children: [] };
+      const container: Container = { kind: 'container', type: parentType, checked: null, children: [] };
       innermost().children.push(container);
       open.push(container);
     }
@@ -103,7 +113,7 @@ function buildTree(spans: readonly Span[]): Container {
       leaf = newLeaf(marker.type as TextBlockType, marker.attrs);
       innermost().children.push(leaf);
     } else {
-      const container: Container = { kind: 'container', type: marker.type, children: [] };
+      const container: Container = { kind: 'container', type: marker.type, checked: readChecked(marker.attrs['checked']), children: [] };
       innermost().children.push(container);
       open.push(container);
       leaf = null;
@@ -115,7 +125,7 @@ function buildTree(spans: readonly Span[]): Container {
 function newLeaf(type: TextBlockType, attrs: { [key: string]: unknown }): Leaf {
   const level = typeof attrs['level'] === 'number' ? Math.min(6, Math.max(1, Math.trunc(attrs['level']))) : 1;
   const language = stringAttr(attrs['language']);
-  return { kind: 'leaf', type, level, language, inlines: [] };
+  return { kind: 'leaf', type, level, language, align: readAlignment(attrs['align']), inlines: [] };
 }
 
 function stringAttr(value: unknown): string {
@@ -139,12 +149,13 @@ function readMarks(marks: MarkSet | undefined): InlineMarks {
 
 const listItemTypes: ReadonlySet<string> = new Set([BlockType.orderedListItem, BlockType.unorderedListItem]);
 const isListItem = (node: TreeNode): node is Container => node.kind === 'container' && listItemTypes.has(node.type);
+const isTableRow = (node: TreeNode): node is Container => node.kind === 'container' && node.type === BlockType.tableRow;
 
 /** Unknown containers have no Markdown form; their content stays, at the level around them. */
 function flattenUnknown(children: readonly TreeNode[]): TreeNode[] {
   const flat: TreeNode[] = [];
   for (const child of children) {
-    if (child.kind === 'container' && child.type !== BlockType.blockquote && !listItemTypes.has(child.type)) {
+    if (child.kind === 'container' && child.type !== BlockType.blockquote && !listItemTypes.has(child.type) && child.type !== BlockType.tableRow) {
       flat.push(...flattenUnknown(child.children));
     } else {
       flat.push(child);
@@ -177,6 +188,13 @@ function renderBlocks(children: readonly TreeNode[], inListItem: boolean): strin
       rendered.push({ lines: renderList(items, node.type === BlockType.orderedListItem), isList: true });
       continue;
     }
+    if (isTableRow(node)) {
+      // Consecutive rows form one table, as the editor groups them.
+      const rows: Container[] = [];
+      for (let next = nodes[index]; next !== undefined && isTableRow(next); next = nodes[++index]) rows.push(next);
+      rendered.push({ lines: renderTable(rows), isList: false });
+      continue;
+    }
     index++;
     const lines = node.kind === 'leaf' ? renderLeaf(node) : renderBlockquote(node);
     if (lines !== null) rendered.push({ lines, isList: false });
@@ -199,12 +217,14 @@ function renderList(items: readonly Container[], ordered: boolean): string[] {
   const lines: string[] = [];
   items.forEach((item, index) => {
     const marker = ordered ? `${index + 1}.` : '-';
+    const task = item.checked === null ? '' : item.checked ? ' [x]' : ' [ ]';
     const content = renderBlocks(item.children, true);
     const indent = ' '.repeat(marker.length + 1);
-    if (content.length === 0) {
-      lines.push(marker);
+    if (content.length === 0 || (task !== '' && content[0] === '')) {
+      lines.push(marker + task, ...content.slice(1).map((line) => (line === '' ? '' : indent + line)));
       return;
     }
+    if (task !== '') content[0] = `${task.slice(1)} ${content[0]}`;
     content.forEach((line, lineIndex) => {
       if (lineIndex === 0) lines.push(`${marker} ${line}`);
       else lines.push(line === '' ? '' : indent + line);
@@ -212,6 +232,30 @@ function renderList(items: readonly Container[], ordered: boolean): string[] {
   });
   return lines;
 }
+
+/**
+ * A GFM table: the first row is the header, the delimiter row carries the first row's column
+ * alignments, and every row has as many cells as the widest (GFM drops cells past the header's).
+ */
+function renderTable(rows: readonly Container[]): string[] {
+  const cellsOf = (row: Container): Leaf[] =>
+    flattenUnknown(row.children).filter((node): node is Leaf => node.kind === 'leaf');
+  const table = rows.map(cellsOf);
+  const width = Math.max(1, ...table.map((cells) => cells.length));
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  const cellText = (leaf: Leaf | undefined): string =>
+    leaf === undefined ? '' : renderInline(leaf.inlines.map((inline) => (inline.kind === 'rule' ? ruleInCell : inline)), false).replace(/\|/g, '\\|');
+  const columns = Array.from({ length: width }, (_, column) => column);
+  const delimiter = columns.map((column) => {
+    const align = table[0]?.[column]?.align ?? null;
+    return align === 'left' ? ':---' : align === 'right' ? '---:' : align === 'center' ? ':---:' : '---';
+  });
+  const [header = [], ...body] = table;
+  return [line(columns.map((column) => cellText(header[column]))), line(delimiter), ...body.map((cells) => line(columns.map((column) => cellText(cells[column]))))];
+}
+
+/** A rule has no place in a table cell: it shows there as the characters of one. */
+const ruleInCell: Inline = { kind: 'text', text: '---', marks: { strong: false, em: false, code: false, link: null, linkKey: null } };
 
 function renderBlockquote(container: Container): string[] {
   const content = renderBlocks(container.children, false);
@@ -230,10 +274,36 @@ function renderLeaf(leaf: Leaf): string[] | null {
       return [content === '' ? hashes : `${hashes} ${content}`];
     }
     default: {
+      if (leaf.inlines.some((inline) => inline.kind === 'rule')) return renderWithRules(leaf.inlines);
       const content = renderInline(leaf.inlines, true);
       return content === '' ? null : content.split('\n');
     }
   }
+}
+
+/** A paragraph holding rules: the text between them as paragraphs, each rule as `---`, apart by blank lines. */
+function renderWithRules(inlines: readonly Inline[]): string[] {
+  const lines: string[] = [];
+  const add = (block: string[]): void => {
+    if (lines.length > 0) lines.push('');
+    lines.push(...block);
+  };
+  let run: Inline[] = [];
+  const flush = (): void => {
+    const content = renderInline(run, true);
+    if (content !== '') add(content.split('\n'));
+    run = [];
+  };
+  for (const inline of inlines) {
+    if (inline.kind !== 'rule') {
+      run.push(inline);
+      continue;
+    }
+    flush();
+    add(['---']);
+  }
+  flush();
+  return lines;
 }
 
 function renderCodeBlock(leaf: Leaf): string[] {
@@ -352,6 +422,7 @@ function dropEmphasisAround(segments: readonly Segment[], index: number): Segmen
 function toSegments(inlines: readonly Inline[], allowBreaks: boolean): Segment[] {
   const segments: Segment[] = [];
   for (const inline of inlines) {
+    if (inline.kind === 'rule') continue;
     if (inline.kind === 'image') {
       segments.push(inline);
       continue;
