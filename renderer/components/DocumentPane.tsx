@@ -259,7 +259,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           </p>
         )}
         <div className="editor-scroll">
-          <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
+          <Editor replica={replica} workspaceId={initial.workspaceId} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
       {showComments ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}

@@ -3,11 +3,18 @@
  * @automerge/prosemirror. Every transaction becomes an Automerge change that the replica sends
  * to main at once; remote changes come back in through the same binding.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { init } from '@automerge/prosemirror';
+import type { ResolvedPos, Slice } from 'prosemirror-model';
 import { EditorState } from 'prosemirror-state';
 import { EditorView } from 'prosemirror-view';
+import { insertFileImage, markdownClipboardParser, withExplicitCells } from '../editor/blocks.ts';
 import { editingPlugins } from '../editor/commands.ts';
+import { blockNodeViews } from '../editor/nodeViews.ts';
+import { slashMenuPlugin, slashMenuState, type SlashMenuState } from '../editor/slashMenu.ts';
+import { ImagePicker } from './blocks/ImagePicker.tsx';
+import { SlashMenu } from './blocks/SlashMenu.tsx';
+import './blocks/blocks.css';
 import { commentHighlights, emptyDocumentHint } from '../editor/highlights.ts';
 import { presenceDecorations } from '../editor/presence.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
@@ -22,9 +29,13 @@ interface EditorProps {
   onThreadClick: (threadId: string) => void;
   /** False for a Viewer or Commenter in a team workspace: the text cannot be changed here. */
   editable?: boolean;
+  /** The document's workspace, whose attached files image blocks show. */
+  workspaceId?: string;
 }
 
-export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editable = true }: EditorProps) {
+export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editable = true, workspaceId }: EditorProps) {
+  const [slashMenu, setSlashMenu] = useState<SlashMenuState | null>(null);
+  const [pickingImage, setPickingImage] = useState(false);
   const host = useRef<HTMLDivElement>(null);
   const viewRef = useRef<EditorView | null>(null);
   const editableRef = useRef(editable);
@@ -41,8 +52,19 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
       state: EditorState.create({
         schema,
         doc: pmDoc,
-        plugins: [plugin, commentHighlights, presenceDecorations, emptyDocumentHint, ...editingPlugins(() => callbacks.current.onLinkRequest())],
+        plugins: [
+          plugin,
+          commentHighlights,
+          presenceDecorations,
+          emptyDocumentHint,
+          slashMenuPlugin(() => setPickingImage(true)),
+          ...editingPlugins(() => callbacks.current.onLinkRequest()),
+        ],
       }),
+      nodeViews: blockNodeViews,
+      // Returning null hands the text to ProseMirror's own plain-text parser (prosemirror-view's parseFromClipboard).
+      clipboardTextParser: markdownClipboardParser as (text: string, $context: ResolvedPos, plain: boolean) => Slice,
+      transformPasted: withExplicitCells,
       attributes: () => ({
         'aria-label': 'Document text',
         'aria-multiline': 'true',
@@ -55,6 +77,7 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
       editable: () => editableRef.current,
       dispatchTransaction(tr) {
         view.updateState(view.state.apply(tr));
+        setSlashMenu(slashMenuState(view.state));
         callbacks.current.onUpdate(view);
       },
       handleClickOn(_view, _pos, _node, _nodePos, event) {
@@ -86,5 +109,30 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
     if (view && view.editable !== editable) view.setProps({ editable: () => editableRef.current });
   }, [editable]);
 
-  return <div ref={host} className="editor-host" />;
+  const view = viewRef.current;
+  return (
+    <>
+      <div className="editor-frame">
+        <div ref={host} className="editor-host" />
+        {view && slashMenu ? <SlashMenu view={view} menu={slashMenu} onImage={() => setPickingImage(true)} /> : null}
+      </div>
+      {pickingImage && workspaceId ? (
+        <ImagePicker
+          workspaceId={workspaceId}
+          onClose={() => {
+            setPickingImage(false);
+            viewRef.current?.focus();
+          }}
+          onPick={(file) => {
+            setPickingImage(false);
+            const current = viewRef.current;
+            if (current) {
+              insertFileImage(file.id, file.name)(current.state, current.dispatch);
+              current.focus();
+            }
+          }}
+        />
+      ) : null}
+    </>
+  );
 }
