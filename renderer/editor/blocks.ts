@@ -105,7 +105,7 @@ export function insertTable(rows = 3, columns = 3): Command {
     const { $from } = state.selection;
     if ($from.parent.type.spec.code || listItemDepth($from) !== null) return false;
     if (dispatch) {
-      const row = (): Node => blockNodes.tableRow.create(null, Array.from({ length: columns }, () => emptyCell()));
+      const row = (): Node => blockNodes.tableRow.create({ isAmgBlock: true }, Array.from({ length: columns }, () => emptyCell()));
       const table = blockNodes.table.create(null, Array.from({ length: rows }, row));
       dispatch(replaceBlockWith(state, [table, blockNodes.paragraph.create()], 3));
     }
@@ -113,7 +113,11 @@ export function insertTable(rows = 3, columns = 3): Command {
   };
 }
 
-/** Every cell carries its own block marker (see schema.ts), so it is made explicit from the start. */
+/**
+ * Every cell carries its own block marker (see schema.ts), so it is made explicit from the start;
+ * so is every row, or the binding would see a row of explicit cells as needing no marker of its
+ * own, and the rows would run together.
+ */
 function emptyCell(align: unknown = null): Node {
   return blockNodes.tableCell.create({ align, isAmgBlock: true });
 }
@@ -195,7 +199,7 @@ export const addRowAfter: Command = (state, dispatch) => {
     const cells: Node[] = [];
     row.forEach((cell) => cells.push(emptyCell(cell.attrs['align'])));
     const at = $from.after(depth - 1);
-    const tr = state.tr.insert(at, blockNodes.tableRow.create(null, cells));
+    const tr = state.tr.insert(at, blockNodes.tableRow.create({ isAmgBlock: true }, cells));
     dispatch(tr.setSelection(TextSelection.create(tr.doc, at + 2)).scrollIntoView());
   }
   return true;
@@ -296,20 +300,24 @@ export const blockInputRules: InputRule[] = [
  */
 export function markdownClipboardParser(text: string, $context: ResolvedPos, plain: boolean): Slice | null {
   if (plain || $context.parent.type.spec.code) return null;
-  const doc = pmDocFromSpans(hearthSchemaAdapter, markdownToSpans(text));
-  // A pasted paragraph at either end joins the text around the cursor; other blocks stay whole.
-  const openStart = doc.firstChild?.type === blockNodes.paragraph ? 1 : 0;
-  const openEnd = doc.lastChild?.type === blockNodes.paragraph ? 1 : 0;
-  return withExplicitCells(new Slice(doc.content, openStart, openEnd));
+  let content = pmDocFromSpans(hearthSchemaAdapter, markdownToSpans(text)).content;
+  // A pasted paragraph at either end joins the text around the cursor; other blocks stay whole,
+  // with an empty paragraph after a trailing one (a table, a list) for the text after the cursor.
+  if (content.lastChild?.type !== blockNodes.paragraph) content = content.addToEnd(blockNodes.paragraph.create());
+  const openStart = content.firstChild?.type === blockNodes.paragraph ? 1 : 0;
+  return withExplicitCells(new Slice(content, openStart, 1));
 }
 
-/** Pasted cells get their own markers (see schema.ts); other pasted nodes are new blocks. */
+/** Pasted rows and cells get their own markers (see emptyCell); other pasted nodes are new blocks. */
 export function withExplicitCells(slice: Slice): Slice {
   const mark = (fragment: Fragment): Fragment => {
     const nodes: Node[] = [];
     fragment.forEach((node) => {
       if (node.isText) nodes.push(node);
-      else nodes.push(node.type.create({ ...node.attrs, isAmgBlock: node.type === blockNodes.tableCell }, mark(node.content), node.marks));
+      else {
+        const explicit = node.type === blockNodes.tableCell || node.type === blockNodes.tableRow;
+        nodes.push(node.type.create({ ...node.attrs, isAmgBlock: explicit }, mark(node.content), node.marks));
+      }
     });
     return Fragment.from(nodes);
   };

@@ -24,11 +24,9 @@ class TaskItemView implements NodeView {
     this.box = document.createElement('input');
     this.box.type = 'checkbox';
     this.box.contentEditable = 'false';
+    // The editor keeps its selection; the box's own change (mouse or Space) becomes the step.
     this.box.addEventListener('mousedown', (event) => event.preventDefault());
-    this.box.addEventListener('click', (event) => {
-      event.preventDefault();
-      this.toggle();
-    });
+    this.box.addEventListener('change', () => this.toggle());
     this.contentDOM = document.createElement('div');
     this.contentDOM.className = 'task-text';
     this.render();
@@ -36,7 +34,10 @@ class TaskItemView implements NodeView {
 
   private toggle(): void {
     const pos = this.getPos();
-    if (pos === undefined || !this.view.editable) return;
+    if (pos === undefined || !this.view.editable) {
+      this.render();
+      return;
+    }
     this.view.dispatch(setTaskState(this.view.state.tr, pos, !(readChecked(this.node.attrs['checked']) ?? false)));
   }
 

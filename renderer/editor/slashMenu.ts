@@ -44,9 +44,13 @@ export interface SlashMenuState {
 
 export const slashMenuKey = new PluginKey<SlashMenuState | null>('slash-menu');
 
+/** The items with a word (of their label or keywords) that starts with each word typed. */
 export function matchingItems(query: string): SlashItem[] {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  return slashItems.filter((item) => words.every((word) => item.label.toLowerCase().includes(word) || item.keywords.includes(word)));
+  const typed = query.toLowerCase().split(/\s+/).filter(Boolean);
+  return slashItems.filter((item) => {
+    const words = `${item.label} ${item.keywords}`.toLowerCase().split(/\s+/);
+    return typed.every((prefix) => words.some((word) => word.startsWith(prefix)));
+  });
 }
 
 type Meta = { open: number } | { close: true } | { move: number };

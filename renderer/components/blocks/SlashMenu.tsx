@@ -30,11 +30,9 @@ export function SlashMenu({ view, menu, onImage }: SlashMenuProps) {
     const dom = view.dom;
     dom.setAttribute('aria-controls', listId);
     dom.setAttribute('aria-activedescendant', optionId(menu.index));
-    dom.setAttribute('aria-expanded', 'true');
     return () => {
       dom.removeAttribute('aria-controls');
       dom.removeAttribute('aria-activedescendant');
-      dom.removeAttribute('aria-expanded');
     };
   });
 
