@@ -225,6 +225,8 @@ function renderList(items: readonly Container[], ordered: boolean): string[] {
       return;
     }
     if (task !== '') content[0] = `${task.slice(1)} ${content[0]}`;
+    // `- ---` reads as one rule, not an item holding one; `- ***` is an item with its rule.
+    else if (content[0] === '---') content[0] = '***';
     content.forEach((line, lineIndex) => {
       if (lineIndex === 0) lines.push(`${marker} ${line}`);
       else lines.push(line === '' ? '' : indent + line);

@@ -16,6 +16,7 @@ import {
   type WorkspaceFile,
 } from '../../common/export/schema.ts';
 import { utf8 } from '../../common/crypto/sodium.ts';
+import { spanForExport } from '../../common/export/spans.ts';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
 import { rosterOf } from '../sync/roster.ts';
 import type { LinkRecord } from '../vault/links.ts';
@@ -35,20 +36,6 @@ export interface ExportOptions {
   onProgress?: (progress: ExportProgress) => void;
   /** Fixed export time, for reproducible output. */
   now?: Date;
-}
-
-/** Sorts object keys so the same document always exports to the same bytes (Automerge maps have no key order). */
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
-}
-
-function stableSpan(span: A.Span): DocumentFile['spans'][number] {
-  const plain = JSON.parse(JSON.stringify(span)) as DocumentFile['spans'][number];
-  return plain.type === 'text' ? plain : { type: 'block', value: sortedKeys(plain.value) as typeof plain.value };
 }
 
 function json(value: unknown): string {
@@ -113,7 +100,7 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
         tags: summary.tags,
         createdAt: summary.createdAt,
         updatedAt: summary.updatedAt,
-        spans: A.spans(doc, ['body']).map(stableSpan),
+        spans: A.spans(doc, ['body']).map(spanForExport),
         comments: comments.map((c) => ({
           id: c.id,
           threadId: c.threadId,
