@@ -28,6 +28,14 @@ export const BlockType = {
 /** The image `src` that names a file attached in the document's workspace. */
 export const fileImagePrefix = 'hearth-file:';
 
+/** The link `href` that names another document (links between imported notes). */
+export const documentLinkPrefix = 'hearth-doc:';
+
+/** The document id a link `href` refers to, or null for any other link. */
+export function linkedDocumentId(href: string): string | null {
+  return href.startsWith(documentLinkPrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(href.slice(documentLinkPrefix.length)) ? href.slice(documentLinkPrefix.length) : null;
+}
+
 /** The file id an image `src` refers to, or null for any other source. */
 export function imageFileId(src: string): string | null {
   return src.startsWith(fileImagePrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(src.slice(fileImagePrefix.length)) ? src.slice(fileImagePrefix.length) : null;

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHearthError } from '../../common/errors.ts';
 import { exportSchemas, type ExportFileKind } from '../../common/export/schema.ts';
-import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import { bodyAsMarkdown, setBodyFromMarkdown } from '../../common/richtext/index.ts';
 import type { Vault } from '../../main/vault/vault.ts';
 import { exportVault } from '../../main/portability/export.ts';
 import { importPath } from '../../main/portability/import.ts';
@@ -159,7 +159,9 @@ describe('S7: export and import', () => {
     expect(await importPath(vault, dir)).toMatchObject({ documentsCreated: 0 });
     const ws = vault.workspaces.list().find((w) => w.name === 'Imported: notes')!;
     const docs = vault.documents.list(ws.id);
-    expect(docs.map((d) => d.title).sort()).toEqual(['The first', 'second']);
+    // A note's opening heading is its title, and is not repeated in the body (issue 15, item 4).
+    expect(docs.map((d) => d.title).sort()).toEqual(['Second', 'The first']);
+    expect(bodyAsMarkdown(vault.documents.get(docs.find((d) => d.title === 'Second')!.id))).toBe('body\n');
     expect(docs.find((d) => d.title === 'The first')!.tags).toEqual(['a']);
     expect(vault.search('there').length).toBe(1);
     vault.lock();
