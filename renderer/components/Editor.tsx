@@ -20,6 +20,7 @@ import { presenceDecorations } from '../editor/presence.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { replicaSyncPlugin } from '../editor/sync.ts';
+import { useLibrary } from '../state/library.ts';
 
 interface EditorProps {
   replica: DocumentReplica;
@@ -85,6 +86,11 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
         const anchor = target?.closest('a');
         // Links open only on a deliberate Ctrl/Cmd+click, and only web and mail links.
         if (anchor && (event.ctrlKey || event.metaKey)) {
+          const documentId = anchor.getAttribute('data-document');
+          if (documentId) {
+            useLibrary.getState().openDocument(documentId);
+            return true;
+          }
           const href = safeHref(anchor.getAttribute('href'));
           if (href) window.open(href, '_blank', 'noopener,noreferrer');
           return true;

@@ -14,7 +14,7 @@ import type { Mark, Node } from 'prosemirror-model';
 import type { MaterializeValue } from '@automerge/automerge/slim';
 
 type BlockAttrs = { [key: string]: MaterializeValue };
-import { BlockType, MarkName, readAlignment, readChecked } from '../../common/richtext/schema.ts';
+import { BlockType, MarkName, linkedDocumentId, readAlignment, readChecked } from '../../common/richtext/schema.ts';
 
 /** Only web and mail links are followed; anything else (javascript:, data:, …) renders without an href. */
 export function safeHref(href: unknown): string | null {
@@ -175,7 +175,9 @@ function buildAdapter(): SchemaAdapter {
       toDOM(mark: Mark) {
         const href = safeHref(mark.attrs['href']);
         const title = typeof mark.attrs['title'] === 'string' ? mark.attrs['title'] : null;
-        return ['a', { ...(href ? { href } : {}), ...(title ? { title } : {}), rel: 'noopener noreferrer' }, 0];
+        // A link to another document (an imported note's [[wikilink]]) opens it in Hearth.
+        const documentId = linkedDocumentId(typeof mark.attrs['href'] === 'string' ? mark.attrs['href'] : '');
+        return ['a', { ...(href ? { href } : {}), ...(documentId ? { 'data-document': documentId, class: 'document-link' } : {}), ...(title ? { title } : {}), rel: 'noopener noreferrer' }, 0];
       },
     };
   }
