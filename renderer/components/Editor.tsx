@@ -36,6 +36,7 @@ interface EditorProps {
 
 export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editable = true, workspaceId }: EditorProps) {
   const [slashMenu, setSlashMenu] = useState<SlashMenuState | null>(null);
+  const slashMenuRef = useRef<SlashMenuState | null>(null);
   const [pickingImage, setPickingImage] = useState(false);
   const host = useRef<HTMLDivElement>(null);
   const viewRef = useRef<EditorView | null>(null);
@@ -78,7 +79,12 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
       editable: () => editableRef.current,
       dispatchTransaction(tr) {
         view.updateState(view.state.apply(tr));
-        setSlashMenu(slashMenuState(view.state));
+        // Only when the menu changes: typing must not re-render this component on every key.
+        const menu = slashMenuState(view.state);
+        if (menu !== slashMenuRef.current) {
+          slashMenuRef.current = menu;
+          setSlashMenu(menu);
+        }
         callbacks.current.onUpdate(view);
       },
       handleClickOn(_view, _pos, _node, _nodePos, event) {

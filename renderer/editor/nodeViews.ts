@@ -35,15 +35,24 @@ class TaskItemView implements NodeView {
   private toggle(): void {
     const pos = this.getPos();
     if (pos === undefined || !this.view.editable) {
-      this.render();
+      this.box.checked = this.drawn === true;
       return;
     }
     this.view.dispatch(setTaskState(this.view.state.tr, pos, !(readChecked(this.node.attrs['checked']) ?? false)));
   }
 
+  /** What was last drawn, so that typing in the item (an update that changes neither) touches no DOM. */
+  private drawn: boolean | null | undefined = undefined;
+  private drawnEditable: boolean | undefined = undefined;
+
   private render(): void {
     const checked = readChecked(this.node.attrs['checked']);
-    this.dom.replaceChildren(...(checked === null ? [] : [this.box]), this.contentDOM);
+    if (checked === this.drawn && this.view.editable === this.drawnEditable) return;
+    this.drawn = checked;
+    this.drawnEditable = this.view.editable;
+    if (checked === null) this.box.remove();
+    else if (this.box.parentNode !== this.dom) this.dom.prepend(this.box);
+    if (this.contentDOM.parentNode !== this.dom) this.dom.append(this.contentDOM);
     this.dom.className = checked === null ? '' : 'task';
     if (checked === null) {
       this.dom.removeAttribute('data-checked');

@@ -13,7 +13,7 @@ import type { DocHandleChangePayload } from '@automerge/prosemirror/dist/DocHand
 import { patchesToTr } from '@automerge/prosemirror/dist/patchesToTr.js';
 import { amMarksFromPmMarks } from '@automerge/prosemirror/dist/schema.js';
 import { pmNodeToSpans, pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
-import type { Mark, Node, Slice } from 'prosemirror-model';
+import type { Mark, Node, ResolvedPos, Slice } from 'prosemirror-model';
 import { Plugin, type Transaction } from 'prosemirror-state';
 import type { DocumentBody, DocumentReplica } from './replica.ts';
 
@@ -39,9 +39,20 @@ function plainTextEdit(step: unknown, before: Node): ReplaceLike | null {
   if (!$from.sameParent($to) || !$from.parent.isTextblock) return null;
   // Only text in a block the replica already has a marker for, and that already holds text. A
   // block the editor has just made (a new paragraph, the text wrapper of a fresh quote or list
-  // item) or an empty one is settled by the general path and its fix-up transaction.
-  if ($from.parent.attrs['isAmgBlock'] !== true || $from.parent.content.size === 0) return null;
+  // item) or an empty one is settled by the general path and its fix-up transaction. The first
+  // paragraph of a list item that has its marker (a task item, say) has none of its own: its
+  // text follows the item's marker, so it is in the replica too.
+  if (!hasMarker($from) || $from.parent.content.size === 0) return null;
   return { from, to, slice, structure: false };
+}
+
+/** Whether the textblock at `$pos` is in the replica: its own marker, or the leading paragraph of a list item that has one. */
+function hasMarker($pos: ResolvedPos): boolean {
+  if ($pos.parent.attrs['isAmgBlock'] === true) return true;
+  const depth = $pos.depth;
+  if (depth < 2 || $pos.index(depth - 1) !== 0) return false;
+  const container = $pos.node(depth - 1);
+  return container.type.name === 'list_item' && container.attrs['isAmgBlock'] === true;
 }
 
 /** Each transaction's plain text steps, or null if any step needs the general path. */
