@@ -69,9 +69,13 @@ function plainTextSteps(transactions: readonly Transaction[]): Array<{ step: Rep
   return steps;
 }
 
-/** The same reconciliation @automerge/prosemirror does after a splice: the typed text gets exactly the editor's marks. */
-function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[], index: number, length: number, marks: readonly Mark[]): void {
-  const current = A.marksAt(doc, path, index);
+/**
+ * The same reconciliation @automerge/prosemirror does after a splice: the typed text gets exactly
+ * the editor's marks. `current` is what the text took from its neighbours, which the splice's
+ * patch reports: asking Automerge (`A.marksAt`) costs time in proportion to the position, ~20 ms
+ * a key in the middle of a 100k-character document.
+ */
+function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[], index: number, length: number, marks: readonly Mark[], current: A.MarkSet): void {
   const wanted = amMarksFromPmMarks(adapter, marks) as Record<string, A.MarkValue>;
   for (const [name, value] of Object.entries(wanted)) {
     if (current[name] !== value) {
@@ -79,11 +83,62 @@ function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[
       A.mark(doc, path, { start: index, end: index + length, expand: inclusive ? 'both' : 'none' }, name, value);
     }
   }
-  for (const name of Object.keys(current)) {
-    if (!(name in wanted) && adapter.markMappings.some((m) => m.automergeMarkName === name)) {
+  for (const [name, value] of Object.entries(current)) {
+    if (value !== null && value !== undefined && !(name in wanted) && adapter.markMappings.some((m) => m.automergeMarkName === name)) {
       A.unmark(doc, path, { start: index, end: index + length, expand: 'both' }, name);
     }
   }
+}
+
+/** Whether reconcileMarks has anything to do. */
+function marksDiffer(adapter: SchemaAdapter, marks: readonly Mark[], current: A.MarkSet): boolean {
+  const wanted = amMarksFromPmMarks(adapter, marks) as Record<string, A.MarkValue>;
+  if (Object.entries(wanted).some(([name, value]) => current[name] !== value)) return true;
+  return Object.entries(current).some(
+    ([name, value]) => value !== null && value !== undefined && !(name in wanted) && adapter.markMappings.some((m) => m.automergeMarkName === name),
+  );
+}
+
+/** The Automerge length (characters and markers) of top-level nodes, by node: nodes are immutable and shared between states. */
+const topLevelLengths = new WeakMap<Node, number>();
+
+/** `child` as the package reads a top-level block: in a document with a sibling after it (an empty paragraph, one marker). */
+function withSibling(adapter: SchemaAdapter, child: Node): Node {
+  return adapter.schema.topNodeType.create(null, [child, adapter.schema.nodes['paragraph']!.create()]);
+}
+
+function spansLength(spans: readonly A.Span[]): number {
+  let length = 0;
+  for (const span of spans) length += span.type === 'text' ? span.value.length : 1;
+  return length;
+}
+
+function topLevelLength(adapter: SchemaAdapter, child: Node): number {
+  let length = topLevelLengths.get(child);
+  if (length === undefined) {
+    length = spansLength(pmNodeToSpans(adapter, withSibling(adapter, child))) - 1;
+    topLevelLengths.set(child, length);
+  }
+  return length;
+}
+
+/**
+ * The Automerge range of an editor range, as `pmRangeToAmRange(pmNodeToSpans(before))` gives it,
+ * without reading the whole document on every key: in a document of several top-level blocks,
+ * each writes the same spans wherever it stands, so the blocks before the edited one count by
+ * their (cached) lengths and only the edited block is read. That reading cost ~20 ms a key in
+ * the middle of a 100k-character document on a loaded machine, and grew with the position.
+ */
+function automergeRange(adapter: SchemaAdapter, before: Node, from: number, to: number): { start: number; end: number } | null {
+  if (before.childCount < 2) return pmRangeToAmRange(adapter, pmNodeToSpans(adapter, before), { from, to });
+  const $from = before.resolve(from);
+  const index = $from.index(0);
+  if (index >= before.childCount) return pmRangeToAmRange(adapter, pmNodeToSpans(adapter, before), { from, to });
+  const childStart = $from.posAtIndex(index, 0);
+  let offset = 0;
+  for (let i = 0; i < index; i++) offset += topLevelLength(adapter, before.child(i));
+  const range = pmRangeToAmRange(adapter, pmNodeToSpans(adapter, withSibling(adapter, before.child(index))), { from: from - childStart, to: to - childStart });
+  return range && { start: range.start + offset, end: range.end + offset };
 }
 
 export function replicaSyncPlugin(adapter: SchemaAdapter, replica: DocumentReplica, path: A.Prop[]): Plugin {
@@ -120,17 +175,20 @@ export function replicaSyncPlugin(adapter: SchemaAdapter, replica: DocumentRepli
           syncing = false;
         }
       }
-      replica.changeQuietly((doc) => {
-        for (const { step, before } of steps) {
-          const range = pmRangeToAmRange(adapter, pmNodeToSpans(adapter, before), { from: step.from, to: step.to });
-          if (!range) throw new Error(`The editor position ${step.from}–${step.to} has no place in the document text.`);
-          const start = Math.min(range.start, range.end);
-          const end = Math.max(range.start, range.end);
-          const inserted = step.slice.content.firstChild;
-          A.splice(doc, path, start, end - start, inserted?.text ?? '');
-          if (inserted?.text) reconcileMarks(adapter, doc, path, start, inserted.text.length, inserted.marks);
-        }
-      });
+      for (const { step, before } of steps) {
+        const range = automergeRange(adapter, before, step.from, step.to);
+        if (!range) throw new Error(`The editor position ${step.from}–${step.to} has no place in the document text.`);
+        const start = Math.min(range.start, range.end);
+        const end = Math.max(range.start, range.end);
+        const inserted = step.slice.content.firstChild;
+        const text = inserted?.text ?? '';
+        const patches = replica.changeQuietly((doc) => A.splice(doc, path, start, end - start, text));
+        if (!inserted || text === '') continue;
+        const splice = patches.find((patch) => patch.action === 'splice' && patch.path.length === path.length + 1 && patch.path[path.length] === start);
+        const current = splice?.action === 'splice' ? (splice.marks ?? {}) : A.marksAt(replica.doc(), path, start);
+        // Marks only where the text took other marks than the editor gave it: a second, rarer change.
+        if (marksDiffer(adapter, inserted.marks, current)) replica.changeQuietly((doc) => reconcileMarks(adapter, doc, path, start, text.length, inserted.marks, current));
+      }
       return undefined;
     },
   });

@@ -131,9 +131,11 @@ test('keydown → painted in a 100k-character document holding every block type'
         .join('; '),
   );
   // The goal is p99 under 16 ms on an idle machine; a shared, loaded one is measured against
-  // its own cost of typing into a short document, with room for its noise.
+  // its own cost of typing into a short document, with room for its noise. Before the binding
+  // stopped asking Automerge for the marks at the cursor (renderer/editor/sync.ts), a key in the
+  // middle of this document took a median 15–20 ms more than in the short one.
   for (const [where, r] of Object.entries(results)) {
-    expect(r.median, where).toBeLessThan(short.median + 25);
+    expect(r.median, where).toBeLessThan(short.median + 10);
     expect(r.p99, where).toBeLessThan(short.p99 + 50);
   }
   expect(app.problems).toEqual([]);
