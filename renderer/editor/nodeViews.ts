@@ -129,6 +129,7 @@ class ImageView implements NodeView {
     image.className = 'embedded-image';
     if (node.attrs['title']) image.title = String(node.attrs['title']);
     this.dom.append(image);
+    image.addEventListener('error', () => image.replaceWith(missingImage(alt, 'its file is not an image this page can show')), { once: true });
     void imageUrl(fileId).then((url) => {
       if (url) image.src = url;
       else image.replaceWith(missingImage(alt, 'its file is not in this workspace'));

@@ -6,77 +6,12 @@
  * it, file dates are kept, and images and attachments referred to by relative path or by name
  * become files of the workspace with their bytes. What resolves to nothing stays as written.
  */
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
 import { importPath } from '../../main/portability/import.ts';
 import type { Vault } from '../../main/vault/vault.ts';
+import { JPEG, PNG, writeObsidianFolder } from '../support/obsidian-folder.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
-
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABgAAAAQCAIAAACDRijCAAAAGklEQVR4nGPQqDhBFcQwatCoQaMGjRpEGQIAPLEcH9Ol6TsAAAAASUVORK5CYII=', 'base64');
-const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 0xff, 0xd9]);
-const PDF = Buffer.from('%PDF-1.4\n% a spec\n');
-
-const HOME = `---
-title: Home base
-tags:
-  - inbox
-  - "#planning"
-date: 2024-03-01T09:30:00Z
-aliases: [start]
----
-# Home base
-
-Working on [[Project Alpha]] — see [[Project Alpha#Risks|the risks]] and [the meeting](sub/Meeting%20notes.md).
-Also [[Missing note]], tagged #today but not #1.
-
-| Task | Owner |
-| :--- | --- |
-| Draft | **Ada** |
-
-- [x] book the room
-- [ ] send the agenda
-
-![[diagram.png]]
-
-![A photo](attachments/photo.jpg "Harbour")
-
-The [spec](files/spec.pdf) and [the web](https://example.org/page.md).
-
-\`\`\`md
-[[not a link]] #notatag ![x](attachments/photo.jpg)
-\`\`\`
-`;
-
-const ALPHA = `---
-tags: [work, alpha]
----
-# Project Alpha
-
-Back to [[Home]]. Plan with \`[[inline code]]\`.
-
-## Risks
-
-- weather
-`;
-
-const MEETING = 'Notes with no heading.\n\n- [ ] follow up with [[project alpha|Alpha]]\n';
-
-function writeFolder(): { dir: string; meetingTime: Date } {
-  const dir = join(tempDir(), 'Vault notes');
-  for (const sub of ['sub', 'attachments', 'files', 'assets/deep']) mkdirSync(join(dir, sub), { recursive: true });
-  writeFileSync(join(dir, 'Home.md'), HOME);
-  writeFileSync(join(dir, 'Project Alpha.md'), ALPHA);
-  writeFileSync(join(dir, 'sub', 'Meeting notes.md'), MEETING);
-  writeFileSync(join(dir, 'assets', 'deep', 'diagram.png'), PNG);
-  writeFileSync(join(dir, 'attachments', 'photo.jpg'), JPEG);
-  writeFileSync(join(dir, 'files', 'spec.pdf'), PDF);
-  writeFileSync(join(dir, 'unused.bin'), 'never referred to');
-  const meetingTime = new Date('2023-11-05T14:00:00Z');
-  utimesSync(join(dir, 'sub', 'Meeting notes.md'), meetingTime, meetingTime);
-  return { dir, meetingTime };
-}
 
 async function bytesOf(vault: Vault, fileId: string): Promise<Buffer> {
   const parts: Uint8Array[] = [];
@@ -86,7 +21,7 @@ async function bytesOf(vault: Vault, fileId: string): Promise<Buffer> {
 
 describe('an Obsidian-style Markdown folder', () => {
   it('imports as written: blocks, links, tags, titles, dates and attachments', async () => {
-    const { dir, meetingTime } = writeFolder();
+    const { dir, meetingTime } = writeObsidianFolder(tempDir());
     const vault = await createTestVault();
     expect(await importPath(vault, dir)).toMatchObject({ kind: 'markdown-folder', documentsCreated: 3, files: 3 });
 
