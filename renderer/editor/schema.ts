@@ -134,6 +134,9 @@ const tableCell: MappedNodeSpec = {
   parseDOM: [
     { tag: 'td', getAttrs: (dom: HTMLElement) => ({ align: readAlignment(dom.style.textAlign || dom.getAttribute('align')) }) },
     { tag: 'th', getAttrs: (dom: HTMLElement) => ({ align: readAlignment(dom.style.textAlign || dom.getAttribute('align')) }) },
+    // A cell holds one line (as a GFM cell does). Without this, a <br> that the browser leaves in
+    // a cell while someone types there would be read back as a newline in the text.
+    { tag: 'br', context: 'table_cell/', ignore: true },
   ],
   toDOM: (node: Node) => ['td', { class: alignmentClass(node.attrs['align']) }, 0],
 };

@@ -4,7 +4,7 @@
  * inserts the highlighted block (in place of the "/query" typed), Escape closes it and keeps the
  * text. The plugin holds the menu's state; the page draws it (components/SlashMenu.tsx).
  */
-import { Plugin, PluginKey, type Command, type EditorState } from 'prosemirror-state';
+import { Plugin, PluginKey, TextSelection, type Command, type EditorState } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
 import { bulletList, orderedList, setHeading, setParagraph, toggleQuote } from './commands.ts';
 import { insertRule, insertTable, setCodeBlock, toggleTask } from './blocks.ts';
@@ -102,13 +102,17 @@ export function slashMenuPlugin(onImage: () => void): Plugin<SlashMenuState | nu
       },
     },
     props: {
-      handleTextInput(view, from, _to, text) {
+      handleTextInput(view, from, to, text) {
         if (text !== '/' || !view.editable) return false;
         const $from = view.state.doc.resolve(from);
         if ($from.parent.type.spec.code || !$from.parent.inlineContent) return false;
         const before = $from.parent.textBetween(Math.max(0, $from.parentOffset - 1), $from.parentOffset, '\n', '\n');
         if (before !== '' && !/\s/.test(before)) return false;
-        view.dispatch(view.state.tr.insertText('/', from, _to).setMeta(slashMenuKey, { open: from } satisfies Meta));
+        // The cursor goes after the slash: the state's selection may still be where it was before
+        // a click that the browser has reported but ProseMirror not yet read.
+        const tr = view.state.tr.insertText('/', from, to);
+        tr.setSelection(TextSelection.create(tr.doc, from + 1));
+        view.dispatch(tr.setMeta(slashMenuKey, { open: from } satisfies Meta));
         return true;
       },
       handleKeyDown(view, event) {
