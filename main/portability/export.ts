@@ -17,7 +17,8 @@ import {
 } from '../../common/export/schema.ts';
 import { utf8 } from '../../common/crypto/sodium.ts';
 import { spanForExport } from '../../common/export/spans.ts';
-import { bodyAsMarkdown } from '../../common/richtext/index.ts';
+import { spansToMarkdown } from '../../common/richtext/index.ts';
+import { imageFileId } from '../../common/richtext/schema.ts';
 import { rosterOf } from '../sync/roster.ts';
 import type { LinkRecord } from '../vault/links.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -36,6 +37,18 @@ export interface ExportOptions {
   onProgress?: (progress: ExportProgress) => void;
   /** Fixed export time, for reproducible output. */
   now?: Date;
+}
+
+/** The body's spans with each image of an attached file pointing at the file's path in the export. */
+function withFilePaths(spans: A.Span[], paths: ReadonlyMap<string, string>): A.Span[] {
+  return spans.map((span) => {
+    if (span.type !== 'block') return span;
+    const src = span.value['attrs'] && typeof span.value['attrs'] === 'object' ? (span.value['attrs'] as Record<string, unknown>)['src'] : undefined;
+    const fileId = src === undefined ? null : imageFileId(String(src));
+    const path = fileId === null ? undefined : paths.get(fileId);
+    if (path === undefined) return span;
+    return { type: 'block', value: { ...span.value, attrs: { ...(span.value['attrs'] as Record<string, A.MaterializeValue>), src: path } } };
+  });
 }
 
 function json(value: unknown): string {
@@ -89,6 +102,8 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
   for (const { workspace, docs } of docsByWorkspace) {
     const dir = `workspaces/${workspace.id}`;
     const entries: WorkspaceFile['documents'] = [];
+    // Images of attached files point at the exported copies, so the Markdown reads on its own.
+    const filePaths = new Map(vault.files.list(workspace.id).map((file) => [file.id, `../files/${file.id}/${safeName(file.name)}`]));
     for (const summary of docs) {
       const doc = vault.documents.get(summary.id);
       const comments = vault.comments.records(summary.id).sort((a, b) => a.id.localeCompare(b.id));
@@ -114,7 +129,7 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
       };
       const markdown =
         frontMatter({ id: summary.id, title: summary.title, tags: summary.tags, created: new Date(summary.createdAt).toISOString(), updated: new Date(summary.updatedAt).toISOString() }) +
-        bodyAsMarkdown(doc);
+        spansToMarkdown(withFilePaths(A.spans(doc, ['body']), filePaths));
       await sink.write(`${dir}/${base}.md`, markdown);
       await sink.write(`${dir}/${base}.json`, json(documentFile));
       await sink.write(`${dir}/${base}.automerge`, A.save(doc));

@@ -148,6 +148,33 @@ describe('S7: export and import', () => {
     target.lock();
   });
 
+  it("a document's blocks survive the Markdown export read back as a Markdown folder, images and all", async () => {
+    const source = await createTestVault();
+    const personal = source.workspaces.list()[0]!;
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABgAAAAQCAIAAACDRijCAAAAGklEQVR4nGPQqDhBFcQwatCoQaMGjRpEGQIAPLEcH9Ol6TsAAAAASUVORK5CYII=', 'base64');
+    const file = await source.files.add(personal.id, { name: 'harbour at dawn.png', type: 'image/png', source: [png] });
+    const body = `## Plan\n\n- [x] book\n- [ ] pack\n\n| a | b |\n| :--- | ---: |\n| 1 | 2 |\n\n\`\`\`ts\nconst x = 1;\n\`\`\`\n\n---\n\n![the harbour](hearth-file:${file.id})\n`;
+    source.documents.create(personal.id, { title: 'Blocks', init: (d) => setBodyFromMarkdown(d, body) });
+    const out = join(tempDir(), 'export-md');
+    await exportVault(source, out, { now: NOW });
+    const workspaceDir = join(out, 'workspaces', personal.id);
+    const exported = filesUnder(join(workspaceDir, 'documents')).find((f) => f.endsWith('.md'))!;
+    // For people: the image points at the exported copy of its file.
+    expect(readFileSync(exported, 'utf8')).toContain(`![the harbour](<../files/${file.id}/harbour at dawn.png>)`);
+    expect(readFileSync(join(workspaceDir, 'files', file.id, 'harbour at dawn.png'))).toEqual(png);
+
+    // The workspace's folder, read as a folder of Markdown notes, gives the same blocks back and the image as a file.
+    const target = await createTestVault();
+    expect(await importPath(target, workspaceDir)).toMatchObject({ kind: 'markdown-folder', documentsCreated: 1, files: 1 });
+    const imported = target.workspaces.list().find((w) => w.name === `Imported: ${personal.id}`)!;
+    const [doc] = target.documents.list(imported.id);
+    const [importedFile] = target.files.list(imported.id);
+    expect(doc!.title).toBe('Blocks');
+    expect(bodyAsMarkdown(target.documents.get(doc!.id))).toBe(body.replace(file.id, importedFile!.id));
+    source.lock();
+    target.lock();
+  });
+
   it('a plain folder of Markdown files becomes documents, once', async () => {
     const dir = join(tempDir(), 'notes');
     mkdirSync(join(dir, 'sub'), { recursive: true });
