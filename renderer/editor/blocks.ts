@@ -76,7 +76,11 @@ export const toggleTask: Command = (state, dispatch) => {
     if (dispatch) {
       const range = $from.blockRange();
       if (!range) return false;
-      const item = blockNodes.listItem.create({ checked: false }, $from.parent);
+      // The item carries the marker (with its task state) and the paragraph becomes its implicit
+      // text, as Markdown writes a task; a paragraph that kept its own marker would leave the
+      // item without one, and its state would be lost.
+      const paragraph = blockNodes.paragraph.create({ ...$from.parent.attrs, isAmgBlock: false }, $from.parent.content, $from.parent.marks);
+      const item = blockNodes.listItem.create({ checked: false, isAmgBlock: true }, paragraph);
       const tr = state.tr.replaceWith(range.start, range.end, blockNodes.bulletList.create(null, item));
       tr.setSelection(TextSelection.create(tr.doc, range.start + 3 + $from.parentOffset));
       dispatch(tr.scrollIntoView());
@@ -103,7 +107,7 @@ const taskRule = new InputRule(/^\[([ xX]?)\]\s$/, (state, match, start, end) =>
 export function insertTable(rows = 3, columns = 3): Command {
   return (state, dispatch) => {
     const { $from } = state.selection;
-    if ($from.parent.type.spec.code || listItemDepth($from) !== null) return false;
+    if ($from.parent.type.spec.code || listItemDepth($from) !== null || cellDepth($from) !== null) return false;
     if (dispatch) {
       const row = (): Node => blockNodes.tableRow.create({ isAmgBlock: true }, Array.from({ length: columns }, () => emptyCell()));
       const table = blockNodes.table.create(null, Array.from({ length: rows }, row));
@@ -143,7 +147,8 @@ function replaceBlockWith(state: EditorState, nodes: Node[], offset: number): Tr
 
 /** A rule after the cursor's block, in a paragraph of its own, and the cursor in a new paragraph after it. */
 export const insertRule: Command = (state, dispatch) => {
-  if (state.selection.$from.parent.type.spec.code) return false;
+  const { $from } = state.selection;
+  if ($from.parent.type.spec.code || cellDepth($from) !== null) return false;
   if (dispatch) dispatch(replaceBlockWith(state, [blockNodes.paragraph.create(null, blockNodes.rule.create()), blockNodes.paragraph.create()], 4));
   return true;
 };
@@ -175,7 +180,7 @@ function cellDepth($pos: ResolvedPos): number | null {
 }
 
 /** The start positions of every cell of the table around `$pos`, in reading order. */
-function cellStarts(state: EditorState, $pos: ResolvedPos, depth: number): number[] {
+function cellStarts($pos: ResolvedPos, depth: number): number[] {
   const tableStart = $pos.start(depth - 2);
   const starts: number[] = [];
   $pos.node(depth - 2).descendants((node, pos) => {
@@ -185,7 +190,6 @@ function cellStarts(state: EditorState, $pos: ResolvedPos, depth: number): numbe
     }
     return true;
   });
-  void state;
   return starts;
 }
 
@@ -247,7 +251,7 @@ function moveCell(direction: 1 | -1): Command {
     const { $from } = state.selection;
     const depth = cellDepth($from);
     if (depth === null) return false;
-    const starts = cellStarts(state, $from, depth);
+    const starts = cellStarts($from, depth);
     const index = starts.indexOf($from.start(depth));
     const target = starts[index + direction];
     if (target === undefined) return direction === 1 ? addRowAfter(state, dispatch) : true;
@@ -269,7 +273,7 @@ const enterInCell: Command = (state, dispatch) => {
   if (rowIndex === table.childCount - 1) return addRowAfter(state, dispatch);
   if (dispatch) {
     const column = $from.index(depth - 1);
-    const starts = cellStarts(state, $from, depth);
+    const starts = cellStarts($from, depth);
     const perRow = table.child(0).childCount;
     const target = starts[(rowIndex + 1) * perRow + column] ?? starts[starts.length - 1]!;
     dispatch(state.tr.setSelection(TextSelection.create(state.doc, target)).scrollIntoView());

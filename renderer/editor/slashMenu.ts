@@ -1,13 +1,14 @@
 /**
  * The "/" menu: typing "/" at the start of a block or after a space opens a list of blocks to
- * insert, filtered by what is typed after the slash. Arrow keys move through it, Enter or Tab
+ * insert (or, in a table, rows and columns to add or remove), filtered by what is typed after the
+ * slash and by what applies where the cursor is. Arrow keys move through it, Enter or Tab
  * inserts the highlighted block (in place of the "/query" typed), Escape closes it and keeps the
  * text. The plugin holds the menu's state; the page draws it (components/SlashMenu.tsx).
  */
 import { Plugin, PluginKey, TextSelection, type Command, type EditorState } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
 import { bulletList, orderedList, setHeading, setParagraph, toggleQuote } from './commands.ts';
-import { insertRule, insertTable, setCodeBlock, toggleTask } from './blocks.ts';
+import { addColumnAfter, addRowAfter, deleteRow, insertRule, insertTable, setCodeBlock, toggleTask } from './blocks.ts';
 
 export interface SlashItem {
   id: string;
@@ -31,6 +32,9 @@ export const slashItems: readonly SlashItem[] = [
   { id: 'table', label: 'Table', hint: '3 × 3, with a header row', keywords: 'table grid columns rows', run: insertTable() },
   { id: 'rule', label: 'Divider', hint: '--- on a line of its own', keywords: 'divider rule horizontal line separator hr', run: insertRule },
   { id: 'image', label: 'Image', hint: 'From this workspace’s files', keywords: 'image picture photo attachment file', run: 'image' },
+  { id: 'row', label: 'Add a row', hint: 'Below this one; Tab in the last cell too', keywords: 'table row add insert', run: addRowAfter },
+  { id: 'column', label: 'Add a column', hint: 'After this one', keywords: 'table column add insert', run: addColumnAfter },
+  { id: 'delete-row', label: 'Delete this row', hint: 'The table goes with its last row', keywords: 'table row delete remove', run: deleteRow },
 ];
 
 export interface SlashMenuState {
@@ -94,7 +98,8 @@ export function slashMenuPlugin(onImage: () => void): Plugin<SlashMenuState | nu
         if (from === null) return null;
         const query = queryAt(state, from);
         if (query === null) return null;
-        const matches = matchingItems(query);
+        // Only what applies here: no table rows outside a table, no headings inside one.
+        const matches = matchingItems(query).filter((item) => item.run === 'image' || item.run(state));
         if (matches.length === 0) return null;
         const moved = meta && 'move' in meta ? meta.move : 0;
         const index = previous && query === previous.query ? (previous.index + moved + matches.length) % matches.length : 0;
