@@ -7,10 +7,24 @@ export const ErrorCodes = [
   'NOT_FOUND',
   'ALREADY_EXISTS',
   'WRONG_PASSPHRASE',
+  /** The vault has a second factor: unlock again with the security key (or a recovery code) as well. */
+  'SECOND_FACTOR_REQUIRED',
+  /** The security key or recovery code given does not belong to this vault (or the code was used). */
+  'WRONG_SECOND_FACTOR',
   'VAULT_NOT_FOUND',
   'VAULT_EXISTS',
   'VAULT_CORRUPT',
   'VAULT_LOCKED',
+  /** Another process held the vault's write lock for longer than Hearth waits. */
+  'VAULT_BUSY',
+  /** The vault's file or folder cannot be written (permissions, a read-only disk). */
+  'VAULT_READ_ONLY',
+  /** The vault was written by a newer Hearth, with a schema this one does not know. */
+  'VAULT_TOO_NEW',
+  /** No space left where the vault lives. */
+  'DISK_FULL',
+  /** Writing the vault file failed for another reason (an I/O error, a file size limit). */
+  'VAULT_WRITE_FAILED',
   'RECORD_TAMPERED',
   'TOO_LARGE',
   'FORBIDDEN',
@@ -20,6 +34,8 @@ export const ErrorCodes = [
   'EXPIRED',
   'CONFLICT',
   'UNAVAILABLE',
+  /** ws:// or http:// to another machine, or TLS older than 1.3: nothing was sent. */
+  'INSECURE_TRANSPORT',
   'INTERNAL',
 ] as const;
 

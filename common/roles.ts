@@ -120,3 +120,8 @@ export function countOwners(members: ReadonlyMap<string, Role>): number {
   for (const role of members.values()) if (role === 'owner') owners++;
   return owners;
 }
+
+/** A word with its indefinite article, for a role named in lower case mid-sentence: "an editor", "a viewer". */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
+}

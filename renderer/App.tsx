@@ -8,6 +8,7 @@ import { MainScreen } from './screens/MainScreen.tsx';
 import { UnlockScreen } from './screens/UnlockScreen.tsx';
 import { messageOf, provideApi } from './state/api.ts';
 import { useComments } from './state/comments.ts';
+import { followDocumentChanges } from './state/document-events.ts';
 import { useFiles } from './state/files.ts';
 import { useLibrary } from './state/library.ts';
 import { useSession } from './state/session.ts';
@@ -32,7 +33,7 @@ export function App() {
       ([api]) => {
         if (cancelled) return;
         provideApi(api);
-        unsubscribe = [api.on('locked', ({ reason }) => onLocked(reason)), api.on('documentChanged', ({ documentId, changes }) => onRemoteChange(documentId, changes))];
+        unsubscribe = [api.on('locked', ({ reason }) => onLocked(reason)), followDocumentChanges(api)];
         // Your data: progress of long work, and the vault gone (wipe, account deletion) → first run.
         unsubscribe.push(
           api.on('progress', (progress) => useProgress.getState().report(progress)),
@@ -90,19 +91,6 @@ export function App() {
 
 function onLocked(reason: 'idle' | 'user'): void {
   useSession.getState().wasLocked(reason);
-}
-
-let refreshTimer: ReturnType<typeof setTimeout> | null = null;
-
-function onRemoteChange(documentId: string, changes: Uint8Array[]): void {
-  openReplicas.get(documentId)?.applyRemote(changes);
-  // Titles and updated times in the list come from main; refresh them once the burst is over.
-  if (refreshTimer) clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => {
-    void useLibrary.getState().loadDocuments();
-    const comments = useComments.getState();
-    if (comments.documentId === documentId) void comments.load(documentId);
-  }, 500);
 }
 
 /** Sets data-theme on <html>, following the system when the setting says so. */

@@ -16,6 +16,7 @@ const usage = `Usage: hearth relay [options]
   --tls-cert FILE      serve TLS 1.3 directly with this certificate…
   --tls-key FILE       …and this key (otherwise put a TLS reverse proxy in front)
   --purge-days N       keep deleted accounts' data at most N days before purging (default 0, max 30)
+  --verify-threads N   threads that check signatures (default: one per core but one; 0 = on the main thread)
   --version            print the version
   --help               this text
 `;
@@ -33,6 +34,7 @@ export async function runRelayCli(argv: string[]): Promise<number> {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'purge-days': { type: 'string', default: '0' },
+        'verify-threads': { type: 'string' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -60,6 +62,11 @@ export async function runRelayCli(argv: string[]): Promise<number> {
     process.stderr.write('--purge-days must be between 0 and 30.\n');
     return 2;
   }
+  const verifyThreads = values['verify-threads'] === undefined ? undefined : Number(values['verify-threads']);
+  if (verifyThreads !== undefined && !(Number.isInteger(verifyThreads) && verifyThreads >= 0 && verifyThreads <= 256)) {
+    process.stderr.write(`--verify-threads must be a number from 0 to 256, not ${values['verify-threads']}.\n`);
+    return 2;
+  }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     process.stderr.write('Give both --tls-cert and --tls-key, or neither (and terminate TLS in a reverse proxy).\n');
     return 2;
@@ -73,16 +80,21 @@ export async function runRelayCli(argv: string[]): Promise<number> {
     log: (line) => process.stdout.write(line + '\n'),
   };
   if (postgresUrl) options.postgresUrl = postgresUrl;
+  if (verifyThreads !== undefined) options.threads = { verify: verifyThreads };
+  let failed: (() => void) | undefined;
+  options.onFatal = () => failed?.();
   try {
     if (values['tls-cert'] && values['tls-key']) options.tls = { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) };
     const relay = await startRelay(options);
     process.stderr.write(`Hearth relay listening on ${relay.url} (${postgresUrl ? 'PostgreSQL' : `SQLite in ${options.dataDir}`})\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    const fatal = await new Promise<boolean>((resolve) => {
+      process.once('SIGINT', () => resolve(false));
+      process.once('SIGTERM', () => resolve(false));
+      // A relay thread died: stop, so that a supervisor starts the relay again.
+      failed = () => resolve(true);
     });
-    await relay.close();
-    return 0;
+    await relay.close().catch(() => undefined);
+    return fatal ? 1 : 0;
   } catch (error) {
     process.stderr.write(`The relay could not start: ${isHearthError(error) ? error.message : (error as Error).message}\n`);
     return 1;

@@ -80,6 +80,11 @@ export class Connection {
   /** False until the client answers the latest ping. */
   alive = true;
 
+  /** The socket is closing or closed: nothing more is sent, and nothing it started may outlive it. */
+  get closed(): boolean {
+    return this.socket.readyState === this.socket.CLOSING || this.socket.readyState === this.socket.CLOSED;
+  }
+
   send(bytes: Uint8Array): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     // A client that stopped reading must not make the relay buffer without bound.

@@ -1,13 +1,13 @@
 /** The relay's HTTP side on the same port: health, version, and the public link viewer with its ciphertext. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROTOCOL_VERSION } from '../common/protocol/messages.ts';
-import type { RelayStore } from './storage/relay-store.ts';
+import type { RelayStorage } from './storage/relay-store.ts';
 import { viewerCsp, viewerPage } from './viewer-page.ts';
 
 export const RELAY_VERSION = '0.1.0';
 
 /** Answers one HTTP request; only GET and HEAD are served. */
-export async function serveHttp(store: RelayStore, relayId: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+export async function serveHttp(store: RelayStorage, relayId: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const headers = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
   const json = (status: number, body: unknown) => {
     response.writeHead(status, { ...headers, 'content-type': 'application/json' });

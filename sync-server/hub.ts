@@ -1,39 +1,48 @@
 /**
  * The relay's live state, shared by every request: which account each connection is signed in
- * as, who follows which document, and each space's roles (read through from the store). It fans
- * changes, presence and membership news out to the connections that may have them.
+ * as, who follows which document (feed.ts), and each space's roles (read through from the
+ * store). It fans changes, presence and membership news out to the connections that may have
+ * them, and with PostgreSQL catches up on what other instances announced and this one missed.
  */
 import { HearthError } from '../common/errors.ts';
 import { fromBase64Url, toBase64Url } from '../common/crypto/sodium.ts';
-import { encodeFrame, type RelayFrame } from '../common/protocol/messages.ts';
+import { encodeRawFrame } from '../common/protocol/frame.ts';
+import type { RelayFrame } from '../common/protocol/messages.ts';
 import type { Role } from '../common/roles.ts';
 import type { Connection } from './connection.ts';
+import { DocumentFeeds } from './feed.ts';
 import type { RelayLimits } from './limits.ts';
-import { limitError } from './refusals.ts';
 import type { RelayLog } from './relay-log.ts';
+import { limitError } from './refusals.ts';
 import type { StoreEvent } from './storage/sql-driver.ts';
-import type { RelayStore } from './storage/relay-store.ts';
+import type { RelayStorage } from './storage/relay-store.ts';
 
 export type Send = (frame: RelayFrame) => void;
 
 /** Past this many spaces in a cache, it starts over rather than grow without bound. */
 const CACHE_SPACES = 50_000;
+/** A refusal reads a space's roles again only if they were read longer ago than this (so refusals cannot keep the cache cold). */
+const RECHECK_AFTER_MS = 100;
 
 export class RelayHub {
   readonly connections = new Set<Connection>();
   private readonly byAccount = new Map<string, Set<Connection>>();
-  /** `space/doc` → the connections that follow it. */
-  private readonly subscribers = new Map<string, Set<Connection>>();
-  // Members per space, read through on a miss and dropped on every membership event.
-  private readonly memberCache = new Map<string, Promise<Map<string, Role>>>();
+  readonly feeds: DocumentFeeds;
+  // Members per space, read through on a miss and dropped on every membership event. Writes do
+  // not trust it (the store checks the writer inside the write's transaction); it answers reads
+  // and picks who hears of a change.
+  private readonly memberCache = new Map<string, { roles: Promise<Map<string, Role>>; at: number }>();
   private readonly knownHeads = new Map<string, Set<string>>();
 
   constructor(
-    private readonly store: RelayStore,
+    private readonly store: RelayStorage,
     private readonly log: RelayLog,
     private readonly limits: RelayLimits,
     private readonly sessionTtlMs: number,
+    /** This instance's id: its connections' sessions are stored under it. */
+    private readonly instance: string,
   ) {
+    this.feeds = new DocumentFeeds(store, log, (space) => this.members(space));
     store.onEvent((event) => this.onStoreEvent(event));
   }
 
@@ -42,11 +51,23 @@ export class RelayHub {
     let cached = this.memberCache.get(space);
     if (!cached) {
       if (this.memberCache.size > CACHE_SPACES) this.memberCache.clear();
-      cached = this.store.getMembers(space);
-      this.memberCache.set(space, cached);
-      cached.catch(() => this.memberCache.delete(space));
+      const entry = { roles: this.store.getMembers(space), at: Date.now() };
+      this.memberCache.set(space, entry);
+      entry.roles.catch(() => this.memberCache.get(space) === entry && this.memberCache.delete(space));
+      cached = entry;
     }
-    return cached;
+    return cached.roles;
+  }
+
+  /**
+   * The space's roles read again, unless they were read a moment ago: before refusing a request,
+   * in case the cache has not heard of a role given through another instance.
+   */
+  membersAgain(space: string): Promise<Map<string, Role>> {
+    const cached = this.memberCache.get(space);
+    if (cached && Date.now() - cached.at < RECHECK_AFTER_MS) return cached.roles;
+    this.memberCache.delete(space);
+    return this.members(space);
   }
 
   /** Drops what is cached about a space: its roles, and when it was deleted, its heads and followers. */
@@ -54,10 +75,9 @@ export class RelayHub {
     this.memberCache.delete(space);
     if (!deleted) return;
     this.knownHeads.delete(space);
-    for (const [key, set] of this.subscribers) {
-      if (!key.startsWith(`${space}/`)) continue;
-      for (const connection of set) connection.subscriptions.delete(key);
-      this.subscribers.delete(key);
+    for (const key of this.feeds.keysOf(space)) {
+      for (const connection of this.feeds.followers(...(key.split('/') as [string, string])) ?? []) connection.subscriptions.delete(key);
+      this.feeds.drop(key);
     }
   }
 
@@ -95,30 +115,44 @@ export class RelayHub {
     if (Date.now() > issued.expiresAt) throw new HearthError('UNAUTHENTICATED', 'That nonce expired; send hello for a new one.');
   }
 
-  /** Signs the connection in as `account` (ending any session it had) and answers with the session. */
+  /**
+   * Signs the connection in as `account` (ending any session it had) and answers with the
+   * session. The store counts the account's connections on every instance and records the
+   * sign-in in the same transaction (so on SQLite, a thousand sign-ins share a few commits).
+   */
   async establish(connection: Connection, account: string, rid: number, send: Send): Promise<void> {
-    const open = this.byAccount.get(account);
-    if (open && open.size >= this.limits.connectionsPerAccount && !open.has(connection)) {
-      throw limitError(
-        'LIMIT_EXCEEDED',
-        'connectionsPerAccount',
-        `This account already has ${this.limits.connectionsPerAccount} connections open; close one first.`,
-      );
+    const now = Date.now();
+    await this.store.openSession({ instance: this.instance, connection: connection.id }, account, this.limits.connectionsPerAccount, now);
+    if (connection.closed) {
+      // The socket went while the session was being opened: its row must not outlive it.
+      this.closeSessionRow(connection);
+      return;
     }
-    this.endSession(connection);
+    this.leave(connection);
     connection.account = account;
-    connection.sessionExpiresAt = Date.now() + this.sessionTtlMs;
+    connection.sessionExpiresAt = now + this.sessionTtlMs;
     if (!this.byAccount.has(account)) this.byAccount.set(account, new Set());
     this.byAccount.get(account)!.add(connection);
-    await this.store.recordSignIn(account, Date.now());
     send({ t: 'session', rid, account, expiresAt: connection.sessionExpiresAt, parts: [] });
   }
 
-  /** Signs the connection out: its presence ends and it follows nothing. */
+  /** Signs the connection out: its presence ends, it follows nothing, and its session row goes. */
   endSession(connection: Connection): void {
-    if (connection.account) this.byAccount.get(connection.account)?.delete(connection);
+    const hadSession = connection.account !== undefined;
+    this.leave(connection);
+    if (hadSession) this.closeSessionRow(connection);
+  }
+
+  private closeSessionRow(connection: Connection): void {
+    this.store.closeSession({ instance: this.instance, connection: connection.id }).catch((error: unknown) => this.log.write('error', 'session_close_failed', { message: (error as Error).message }));
+  }
+
+  /** This instance's part of ending a session: presence, followers, the account's connections. */
+  private leave(connection: Connection): void {
     const gone = connection.account;
     if (gone) {
+      this.byAccount.get(gone)?.delete(connection);
+      if (this.byAccount.get(gone)?.size === 0) this.byAccount.delete(gone);
       for (const key of connection.presenceIn) {
         const [space, doc] = key.split('/') as [string, string];
         this.relayPresence(space, doc, gone, undefined, connection).catch(() => undefined);
@@ -126,7 +160,7 @@ export class RelayHub {
     }
     connection.presenceIn.clear();
     connection.account = undefined;
-    for (const key of connection.subscriptions) this.unsubscribe(connection, key);
+    for (const key of connection.subscriptions) this.feeds.unfollow(connection, key);
     connection.subscriptions.clear();
   }
 
@@ -141,8 +175,10 @@ export class RelayHub {
 
   // ── followers ─────────────────────────────────────────────────────────────────────────────
 
-  subscribe(connection: Connection, key: string): void {
-    if (connection.subscriptions.size >= this.limits.subscriptionsPerConnection) {
+  /** Follows a document; resolves once every change committed from now on will reach the connection. */
+  async subscribe(connection: Connection, space: string, doc: string): Promise<void> {
+    const key = `${space}/${doc}`;
+    if (!connection.subscriptions.has(key) && connection.subscriptions.size >= this.limits.subscriptionsPerConnection) {
       throw limitError(
         'LIMIT_EXCEEDED',
         'subscriptionsPerConnection',
@@ -150,27 +186,22 @@ export class RelayHub {
       );
     }
     connection.subscriptions.add(key);
-    if (!this.subscribers.has(key)) this.subscribers.set(key, new Set());
-    this.subscribers.get(key)!.add(connection);
+    try {
+      await this.feeds.follow(connection, space, doc);
+    } catch (error) {
+      this.unsubscribe(connection, key);
+      throw error;
+    }
   }
 
   unsubscribe(connection: Connection, key: string): void {
     connection.subscriptions.delete(key);
-    const set = this.subscribers.get(key);
-    set?.delete(connection);
-    if (set?.size === 0) this.subscribers.delete(key);
+    this.feeds.unfollow(connection, key);
   }
 
-  /** Sends a stored change to the document's followers that are members now. */
-  async fanOut(space: string, doc: string, seq: number, bytes: Uint8Array, except?: Connection): Promise<void> {
-    const set = this.subscribers.get(`${space}/${doc}`);
-    if (!set || set.size === 0) return;
-    const roles = await this.members(space);
-    const frame = encodeFrame({ t: 'change', space, doc, seq, parts: [bytes] });
-    for (const connection of set) {
-      if (connection === except || !connection.account || !roles.has(connection.account)) continue;
-      connection.send(frame);
-    }
+  /** A change this instance committed: to the document's followers (but its pusher), after the commit and in order. */
+  changeCommitted(space: string, doc: string, seq: number, bytes: Uint8Array, pusher: Connection): void {
+    this.feeds.arrive(space, doc, seq, bytes, pusher);
   }
 
   /** Presence from a client of this instance: to its subscribers here, and (PostgreSQL) to the other instances'. */
@@ -181,10 +212,10 @@ export class RelayHub {
 
   /** Presence goes to the document's other subscribers that are members now; it is never stored or logged. */
   private async forwardPresence(space: string, doc: string, from: string, payload: Uint8Array | undefined, except?: Connection): Promise<void> {
-    const set = this.subscribers.get(`${space}/${doc}`);
+    const set = this.feeds.followers(space, doc);
     if (!set || set.size === 0) return;
     const roles = await this.members(space);
-    const frame = encodeFrame({ t: 'presence', space, doc, from, parts: payload ? [payload] : [] });
+    const frame = encodeRawFrame({ t: 'presence', space, doc, from }, payload ? [payload] : []);
     for (const connection of set) {
       if (connection === except || !connection.account || !roles.has(connection.account)) continue;
       connection.send(frame);
@@ -198,7 +229,7 @@ export class RelayHub {
    */
   async notifyMembership(space: string, removed: readonly string[] = [], except?: Connection): Promise<void> {
     const roles = await this.members(space);
-    const frame = encodeFrame({ t: 'membershipChanged', space, parts: [] });
+    const frame = encodeRawFrame({ t: 'membershipChanged', space });
     const prefix = `${space}/`;
     for (const account of new Set([...roles.keys(), ...removed])) {
       for (const connection of this.byAccount.get(account) ?? []) {
@@ -212,7 +243,12 @@ export class RelayHub {
     }
   }
 
-  /** What the store tells every instance (this one's own writes, and with PostgreSQL the others'). */
+  /** Reads what this instance may have missed from the store: changes of followed documents, and (after a resync) every space's roles. */
+  catchUp(): Promise<void> {
+    return this.feeds.sweep();
+  }
+
+  /** What the store tells every instance (with PostgreSQL, the others' writes; and `resync` when this one may have missed some). */
   private onStoreEvent(event: StoreEvent): void {
     if (event.kind === 'presence') {
       let payload: Uint8Array | undefined;
@@ -227,11 +263,17 @@ export class RelayHub {
       this.forgetSpace(event.space, false);
       this.notifyMembership(event.space, event.removed ?? []).catch(() => undefined);
     } else if (event.kind === 'spaceDeleted') this.forgetSpace(event.space, true);
-    else if (this.subscribers.get(`${event.space}/${event.doc}`)?.size) {
-      void this.store
-        .getChange(event.space, event.doc, event.seq)
-        .then((bytes) => (bytes ? this.fanOut(event.space, event.doc, event.seq, bytes) : undefined))
-        .catch((error: unknown) => this.log.write('error', 'fanout_failed', { message: (error as Error).message }));
-    }
+    else if (event.kind === 'docDeleted') this.feeds.reset(event.space, event.doc);
+    else if (event.kind === 'change') this.feeds.arrive(event.space, event.doc, event.seq, event.bytes);
+    else if (event.kind === 'resync') this.resync();
+  }
+
+  /** Announcements may have been lost: forget every cached role, tell followers to check their spaces, and catch up on changes. */
+  private resync(): void {
+    this.memberCache.clear();
+    const spaces = new Set<string>();
+    for (const connection of this.connections) for (const key of connection.subscriptions) spaces.add(key.split('/')[0]!);
+    for (const space of spaces) this.notifyMembership(space).catch(() => undefined);
+    this.catchUp().catch((error: unknown) => this.log.write('error', 'catch_up_failed', { message: (error as Error).message }));
   }
 }

@@ -18,6 +18,13 @@ const Tags = z.array(z.string().min(1).max(50)).max(50);
 /** A name in the data folder, or an absolute path the user typed. */
 const DataPath = z.string().min(1).max(4096);
 const RelayUrl = z.string().max(2048).regex(/^wss?:\/\/[^\s]+$/, 'a relay address starts with ws:// or wss://');
+const Base64Url = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, 'expected base64url');
+/** 32 bytes, base64url without padding: a WebAuthn PRF output or salt. */
+const Bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes as base64url');
+const SecurityKeyProof = z.strictObject({ kind: z.literal('key'), credentialId: Base64Url, prfOutput: Bytes32 });
+/** The second factor: the enrolled security key's PRF output, or one unused recovery code. */
+const SecondFactorProof = z.discriminatedUnion('kind', [SecurityKeyProof, z.strictObject({ kind: z.literal('recovery'), code: z.string().min(1).max(64) })]);
+export type SecondFactorProofArg = z.infer<typeof SecondFactorProof>;
 
 /** Argument schemas, one tuple per method: the single source of truth for names and arguments. */
 export const apiArgs = {
@@ -31,17 +38,31 @@ export const apiArgs = {
       avatar: z.string().max(256 * 1024).optional(),
     }),
   ]),
-  unlock: z.tuple([Passphrase]),
+  /** The second argument once the vault has a second factor (unlock says SECOND_FACTOR_REQUIRED without it). */
+  unlock: z.tuple([Passphrase, SecondFactorProof.optional()]),
+  /** How this locked vault unlocks: whether it needs a security key (and which), whether this device can skip the passphrase. */
+  unlockMethod: z.tuple([]),
+  /** "Stay unlocked" with a second factor: the keychain's device secret and the security key, no passphrase. */
+  unlockWithSecurityKey: z.tuple([SecurityKeyProof]),
   lock: z.tuple([]),
   changePassphrase: z.tuple([Passphrase, Passphrase]),
   updateProfile: z.tuple([z.strictObject({ displayName: z.string().min(1).max(64).optional(), avatar: z.string().max(256 * 1024).nullable().optional() })]),
   getSettings: z.tuple([]),
+  /** Settings → Security: the enrolled second factor, or null. */
+  secondFactor: z.tuple([]),
+  /** What the page passes to navigator.credentials.create() to enrol a security key (the PRF salt, the user). */
+  secondFactorEnrolment: z.tuple([]),
+  enrolSecondFactor: z.tuple([z.strictObject({ passphrase: Passphrase, credentialId: Base64Url, prfSalt: Bytes32, prfOutput: Bytes32 })]),
+  removeSecondFactor: z.tuple([Passphrase, SecondFactorProof]),
+  replaceRecoveryCodes: z.tuple([Passphrase, SecondFactorProof]),
   updateSettings: z.tuple([
     z.strictObject({
       autoLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
       theme: z.enum(['system', 'light', 'dark']).optional(),
       /** Keep the vault openable without the passphrase on this device (Electron's keychain only). */
       stayUnlocked: z.boolean().optional(),
+      /** Show the comments beside a document that has some (a layout choice, remembered for this vault's person). */
+      showComments: z.boolean().optional(),
     }),
   ]),
 
@@ -102,9 +123,13 @@ export const apiArgs = {
   /**
    * After the username: `skipRelays` names relays, each one the person confirmed is gone for good,
    * that the deletion may skip if they cannot be reached (what they hold stays there). Any other
-   * relay that cannot be reached refuses the whole deletion.
+   * relay that cannot be reached refuses the whole deletion. With a second factor enrolled,
+   * `secondFactor` proves it (SECOND_FACTOR_REQUIRED otherwise).
    */
-  deleteAccount: z.tuple([z.string().max(64), z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional() }).optional()]),
+  deleteAccount: z.tuple([
+    z.string().max(64),
+    z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional(), secondFactor: SecondFactorProof.optional() }).optional(),
+  ]),
   privacyReport: z.tuple([]),
   exportAuditLog: z.tuple([z.strictObject({ actions: z.array(z.string().min(1).max(64)).max(50).optional() })]),
 
@@ -169,19 +194,45 @@ export interface Settings {
   theme: 'system' | 'light' | 'dark';
   /** Off by default; turning it on where there is no system keychain fails with UNAVAILABLE. */
   stayUnlocked?: boolean;
+  /** Comments beside documents that have some; absent means yes. */
+  showComments?: boolean;
 }
 
 export type VaultState = 'no-vault' | 'locked' | 'unlocked';
 
+/** How a locked vault unlocks. */
+export interface UnlockMethod {
+  /** Set when the vault has a second factor: what navigator.credentials.get() needs (base64url). */
+  securityKey: { prfSalt: string; credentialIds: string[] } | null;
+  /** "Stay unlocked" is on and this device keeps its secret: the security key alone unlocks (no passphrase). */
+  keyOnly: boolean;
+}
+
+export interface SecondFactorStatus {
+  enrolledAt: number;
+  credentials: Array<{ id: string; createdAt: number }>;
+  recoveryCodesLeft: number;
+  /** base64url; every credential of this vault is asked with it. */
+  prfSalt: string;
+}
+
+/**
+ * What a workspace is, as a page sees it: personal (never leaves this device), team (syncs
+ * through its relay), or the one that holds the documents others shared with you alone.
+ */
+export type WorkspaceKind = 'personal' | 'team' | 'shared-with-me';
+
 export interface Workspace {
   id: string;
   name: string;
-  kind: 'personal' | 'team';
+  kind: WorkspaceKind;
   createdAt: number;
   /** Team workspaces: the relay they sync through. */
   relay?: string;
   /** Team workspaces: this user's role as of the last verified membership log (absent once removed). */
   role?: Role;
+  /** Team workspaces this user was removed from: who removed them (display name, else username) and when, from the verified log. */
+  removal?: { by: string; byUsername?: string; at: number };
 }
 
 export type { Role };
@@ -217,8 +268,13 @@ export interface SyncStatus {
   state: SyncStateName;
   /** Local changes waiting to be sent. */
   pending: number;
-  /** Changes refused by verification and kept aside. */
+  /** Changes kept aside: refused by verification, or held (see `waiting`). */
   quarantined: number;
+  /**
+   * Genuine changes held because a change they build on is missing here (the relay altered or
+   * withheld it); they apply once it arrives. Absent when nothing waits.
+   */
+  waiting?: number;
   reason?: { code: ErrorCode; message: string };
   lastSyncedAt?: number;
   /** A round going through many documents (a first sync after joining): documents done of all. */
@@ -343,6 +399,8 @@ export interface AuditEntry {
   actor: string;
   action: string;
   target?: string;
+  /** The target in words: names of workspaces and documents, @usernames (common/audit-target.ts). */
+  about?: string;
 }
 
 // ---------------------------------------------------------------- your data
@@ -393,7 +451,7 @@ export interface PrivacyReport {
     workspaces: Array<{
       id: string;
       name: string;
-      kind: 'personal' | 'team';
+      kind: WorkspaceKind;
       documents: number;
       documentBytes: number;
       files: number;
@@ -426,7 +484,7 @@ export interface PrivacyReport {
     problem?: string;
   }>;
   /** Who can see each workspace. Personal ones: only you. */
-  access: Array<{ workspaceId: string; name: string; kind: 'personal' | 'team'; members: PrivacyMember[]; problem?: string }>;
+  access: Array<{ workspaceId: string; name: string; kind: WorkspaceKind; members: PrivacyMember[]; problem?: string }>;
   /** Documents shared one by one (by you, or with you), and who can see each. */
   sharedDocuments: Array<{ documentId: string; title: string; received: boolean; members: PrivacyMember[]; problem?: string }>;
   /** Active public links; null when this version cannot list them. */
@@ -438,11 +496,19 @@ export interface ApiResults {
   status: { state: VaultState; profile: Profile | null };
   createVault: Profile;
   unlock: Profile;
+  unlockMethod: UnlockMethod;
+  unlockWithSecurityKey: Profile;
   lock: null;
   changePassphrase: null;
   updateProfile: Profile;
   getSettings: Settings;
   updateSettings: Settings;
+  secondFactor: SecondFactorStatus | null;
+  secondFactorEnrolment: { prfSalt: string; user: { id: string; name: string; displayName: string } };
+  /** The recovery codes, shown once. */
+  enrolSecondFactor: { recoveryCodes: string[] };
+  removeSecondFactor: null;
+  replaceRecoveryCodes: { recoveryCodes: string[] };
   listWorkspaces: Workspace[];
   createWorkspace: Workspace;
   renameWorkspace: Workspace;
@@ -514,8 +580,11 @@ export interface ApiResults {
 
 /** Events main pushes to the page. */
 export interface ApiEvents {
-  /** A document changed outside this page (another window, the CLI, a peer). */
-  documentChanged: { documentId: string; changes: Uint8Array[] };
+  /**
+   * A document changed outside this page (another window, the CLI, a peer): the changes for an
+   * open editor, and the document's summary as it is now, so a list updates in place.
+   */
+  documentChanged: { documentId: string; changes: Uint8Array[]; summary: DocumentSummary };
   /** The vault locked itself (idle timeout, or from the menu). */
   locked: { reason: 'idle' | 'user' };
   /** Long work (export, import, backup, restore) moving on; `done`/`total` in items or bytes. */

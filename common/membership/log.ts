@@ -167,3 +167,12 @@ export function replayMembership(space: string, entries: readonly unknown[]): Me
   if (state.nextSeq === 0) throw new HearthError('RECORD_TAMPERED', 'The membership log is empty; a space always has its create entry.');
   return { ...state, heads };
 }
+
+/**
+ * How far a former member may read a space's log: up to and including the entry that last took
+ * `account` out (removed by someone else, left, or deleted its account), so that it learns who
+ * removed it and when, and nothing after. -1 if the log never took it out.
+ */
+export function lastDepartureIndex(entries: readonly MembershipEntry[], account: string): number {
+  return entries.findLastIndex((e) => e.subject === account && (e.action === 'remove' || e.action === 'account_deleted'));
+}

@@ -100,14 +100,22 @@ export function parseChange(bytes: Uint8Array): ParsedChange {
   };
 }
 
+/** The exact bytes the author's signature covers, for a verifier other than libsodium (the relay's native one). */
+export function signedMessage(change: ParsedChange): Uint8Array {
+  return withDomain(change.signed);
+}
+
 /** Parses and checks the author's signature; throws BAD_REQUEST or RECORD_TAMPERED. */
 export function verifyChange(bytes: Uint8Array): ParsedChange {
   const change = parseChange(bytes);
   const key = fromBase64Url(change.meta.author);
-  if (!verifyDetached(change.signature, withDomain(change.signed), key)) {
-    throw new HearthError('RECORD_TAMPERED', 'Change signature does not verify: it was not made by its author or was altered.');
-  }
+  if (!verifyDetached(change.signature, withDomain(change.signed), key)) throw forgedChange();
   return change;
+}
+
+/** The refusal of a change whose signature does not verify (whichever library checked it). */
+export function forgedChange(): HearthError {
+  return new HearthError('RECORD_TAMPERED', 'Change signature does not verify: it was not made by its author or was altered.');
 }
 
 /** Decrypts a verified change with the space key of its epoch; undefined if the key is wrong. */

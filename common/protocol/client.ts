@@ -10,6 +10,15 @@ import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, 
 import { signAuth } from './auth.ts';
 import { PROTOCOL_VERSION, decodeRelayFrame, encodeFrame, type AccessReport, type ClientFrame, type FrameOfType, type RelayFrame, type RelayFrameType } from './messages.ts';
 
+/** Why a connection failed, in words: a relay without TLS 1.3 is told apart from one that cannot be reached. */
+function connectionError(url: string, event: unknown): HearthError {
+  const detail = String((event as { message?: unknown } | undefined)?.message ?? '');
+  if (/protocol version|unsupported protocol|wrong version number/i.test(detail)) {
+    return new HearthError('INSECURE_TRANSPORT', `The relay at ${url} does not offer TLS 1.3, which Hearth requires for wss://; nothing was sent. Ask its operator to turn TLS 1.3 on.`);
+  }
+  return new HearthError('UNAVAILABLE', `Cannot reach the relay at ${url}; check the address and that it is running.`);
+}
+
 /** The part of the WebSocket interface the client needs (browser WebSocket and `ws` both fit). */
 export interface WebSocketLike {
   binaryType: string;
@@ -78,7 +87,7 @@ export class RelayClient {
       socket.binaryType = 'arraybuffer';
       const client = new RelayClient(socket);
       socket.addEventListener('open', () => resolve(client));
-      socket.addEventListener('error', () => reject(new HearthError('UNAVAILABLE', `Cannot reach the relay at ${url}; check the address and that it is running.`)));
+      socket.addEventListener('error', (event) => reject(connectionError(url, event)));
     });
   }
 
@@ -246,6 +255,11 @@ export class RelayClient {
 
   async getMembership(space: string, since = 0): Promise<MembershipEntry[]> {
     return (await this.expect('membership', { t: 'getMembership', space, since, parts: [] })).entries;
+  }
+
+  /** As a former member: the log from `since` up to the entry that took this account out (getRemoval). */
+  async getRemoval(space: string, since = 0): Promise<MembershipEntry[]> {
+    return (await this.expect('membership', { t: 'getRemoval', space, since, parts: [] })).entries;
   }
 
   async putEnvelopes(space: string, epoch: number, sealed: Array<{ recipient: string; envelope: Uint8Array }>): Promise<void> {

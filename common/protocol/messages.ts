@@ -53,6 +53,12 @@ export const clientFrames = {
     (h: { recipients?: string[] }) => h.recipients?.length ?? 0,
   ),
   getMembership: frame('getMembership', { rid, space, since: seq }),
+  /**
+   * A former member's read of the log (answered with `membership`): the entries from `since` up to
+   * and including the one that took it out of the space, so that its client can verify who removed
+   * it and when; nothing after that entry. Members read with getMembership.
+   */
+  getRemoval: frame('getRemoval', { rid, space, since: seq }),
   putEnvelopes: frame('putEnvelopes', { rid, space, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) }, (h: { recipients: string[] }) => h.recipients.length),
   getEnvelopes: frame('getEnvelopes', { rid, space }),
   deleteSpace: frame('deleteSpace', { rid, space }),
@@ -143,7 +149,10 @@ function expectedParts(rule: PartRule, header: unknown): [number, number] {
 
 function decodeWith<F>(defs: Defs, union: z.ZodType, bytes: Uint8Array): F {
   const { header, parts } = decodeRawFrame(bytes);
-  const parsed = union.safeParse(header);
+  // The frame's own schema when its type is known (one strict check, no search through the union);
+  // the union only to word the refusal of an unknown type.
+  const own = typeof header.t === 'string' && Object.hasOwn(defs, header.t) ? defs[header.t]!.schema : union;
+  const parsed = own.safeParse(header);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
@@ -165,6 +174,21 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
 /** Decodes and validates a frame sent by the relay; throws HearthError('BAD_REQUEST') otherwise. */
 export function decodeRelayFrame(bytes: Uint8Array): RelayFrame {
   return decodeWith<RelayFrame>(relayFrames, relayUnion, bytes);
+}
+
+/**
+ * Encodes a frame its sender built itself from values already validated (the relay's answers,
+ * its fan-out), without checking its schema again: validation belongs where a frame comes in
+ * (decodeClientFrame, decodeRelayFrame), and the typed frame is the schema's type.
+ */
+export function encodeTrustedFrame(frame: RelayFrame): Uint8Array {
+  const { parts, ...header } = frame;
+  return encodeRawFrame(header, parts);
+}
+
+/** The fan-out frame of one stored change, encoded once for all its recipients. */
+export function encodeChangeFrame(space: string, doc: string, seq: number, change: Uint8Array): Uint8Array {
+  return encodeRawFrame({ t: 'change', space, doc, seq }, [change]);
 }
 
 /** Validates and encodes a frame of either direction; an invalid frame throws instead of leaving. */

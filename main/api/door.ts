@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { apiArgs, isApiMethod, type ApiHandlers, type ApiMethod } from '../../common/api/contract.ts';
 import { isHearthError, type Result } from '../../common/errors.ts';
+import { vaultErrorOf } from '../vault/database.ts';
 
 export interface DoorOptions<Sender> {
   handlers: ApiHandlers;
@@ -54,7 +55,9 @@ export function createDoor<Sender>(options: DoorOptions<Sender>): Door<Sender> {
       const handler = options.handlers[method] as (...a: unknown[]) => unknown;
       const value = await handler(...(parsed.data as unknown[]));
       return { ok: true, value: value === undefined ? null : value };
-    } catch (error) {
+    } catch (thrown) {
+      // SQLite's own failures (a full disk, a busy vault) that reached here unnamed get their name.
+      const error = vaultErrorOf(thrown) ?? thrown;
       if (isHearthError(error) && error.code !== 'INTERNAL') return { ok: false, error: { code: error.code, message: error.message } };
       log(method, error);
       return { ok: false, error: { code: 'INTERNAL', message: `Hearth could not complete ${method} because of an internal error. Try again; if it keeps happening, restart Hearth.` } };

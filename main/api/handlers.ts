@@ -6,8 +6,10 @@
  * and telling the other pages.
  */
 import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } from '../../common/api/contract.ts';
+import { describeAuditTarget } from '../../common/audit-target.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { Session } from '../app/session.ts';
+import * as secondFactor from '../app/second-factor.ts';
 import * as yourData from '../app/your-data.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import * as account from '../usecases/account.ts';
@@ -19,13 +21,18 @@ import * as syncing from '../usecases/sync.ts';
 import { teamWorkspace, type Unlocked } from '../usecases/unlocked.ts';
 import * as workspaces from '../usecases/workspaces.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { Workspace as VaultWorkspace } from '../vault/workspaces.ts';
 
-function workspaceView(workspace: Workspace, engine?: SyncEngine): Workspace {
+function workspaceView(workspace: VaultWorkspace, engine?: SyncEngine): Workspace {
+  // A shared document's hidden space record is never listed: to a page it is as unknown as a missing one.
+  if (workspace.kind === 'share-space') throw new HearthError('NOT_FOUND', `No workspace ${workspace.id}.`);
   const view: Workspace = { id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt };
   if (workspace.kind !== 'team') return view;
   if (workspace.relay) view.relay = workspace.relay;
   const role = engine?.roleIn(workspace.id);
   if (role) view.role = role;
+  const removal = role || !engine ? undefined : engine.removal(workspace.id);
+  if (removal) view.removal = { by: removal.displayName ?? removal.username ?? `${removal.account.slice(0, 8)}…`, ...(removal.username ? { byUsername: removal.username } : {}), at: removal.at };
   return view;
 }
 
@@ -33,8 +40,17 @@ function documentView(summary: DocumentSummary): DocumentSummary {
   return { id: summary.id, workspaceId: summary.workspaceId, title: summary.title, tags: [...summary.tags], createdAt: summary.createdAt, updatedAt: summary.updatedAt };
 }
 
+/** A document's title, or undefined when it is not on this device (any more). */
+function documentTitle(vault: Vault, id: string): string | undefined {
+  try {
+    return vault.documents.summary(id).title;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Ids only: the vault also resolves workspaces by name, which the page has no business doing. */
-function workspaceById(vault: Vault, id: string): Workspace {
+function workspaceById(vault: Vault, id: string): VaultWorkspace {
   const workspace = vault.workspaces.list().find((w) => w.id === id);
   if (!workspace) throw new HearthError('NOT_FOUND', `No workspace ${id}. It may have been deleted; pick one from the sidebar.`);
   return workspace;
@@ -43,6 +59,12 @@ function workspaceById(vault: Vault, id: string): Workspace {
 /** The handlers for the page connected as `connectionId`; its own changes are not echoed back to it. */
 export function createApiHandlers(session: Session, connectionId: number): ApiHandlers {
   const vault = () => session.requireVault();
+  /** Tells the other pages about a change this page made, with the summary the asking page gets too. */
+  const documentChanged = (documentId: string, changes: Uint8Array[]): DocumentSummary => {
+    const summary = documentView(vault().documents.summary(documentId));
+    if (changes.length > 0) session.emit('documentChanged', { documentId, changes, summary }, connectionId);
+    return summary;
+  };
   const sync = () => session.requireSync();
   const unlocked = (): Unlocked => ({ vault: vault(), engine: sync() });
   /** The use cases' view, after checking that the page named an existing workspace by its id. */
@@ -51,13 +73,15 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     workspaceById(u.vault, workspaceId);
     return u;
   };
-  const view = (workspace: Workspace) => workspaceView(workspace, session.sync);
+  const view = (workspace: VaultWorkspace) => workspaceView(workspace, session.sync);
   const workspacesChanged = () => session.emit('workspacesChanged', {}, connectionId);
 
   return {
     status: () => ({ state: session.state, profile: session.profile }),
     createVault: (input) => session.createVault(input),
-    unlock: (passphrase) => session.unlock(passphrase),
+    unlock: (passphrase, proof) => session.unlock(passphrase, secondFactor.proofOf(proof)),
+    unlockMethod: () => session.unlockMethod(),
+    unlockWithSecurityKey: (proof) => session.unlockWithSecurityKey(secondFactor.proofOf(proof)),
     lock: async () => {
       await session.lock('user');
       return null;
@@ -69,6 +93,11 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     updateProfile: (change) => account.updateProfile(unlocked(), change),
     getSettings: () => session.getSettings(),
     updateSettings: (change) => session.updateSettings(change),
+    secondFactor: () => secondFactor.secondFactorStatus(session),
+    secondFactorEnrolment: () => secondFactor.secondFactorEnrolment(session),
+    enrolSecondFactor: (input) => secondFactor.enrolSecondFactor(session, input),
+    removeSecondFactor: (passphrase, proof) => secondFactor.removeSecondFactor(session, passphrase, proof),
+    replaceRecoveryCodes: (passphrase, proof) => secondFactor.replaceRecoveryCodes(session, passphrase, proof),
 
     listWorkspaces: () => vault().workspaces.list().map(view),
     createWorkspace: async (name) => view(await workspaces.createWorkspace(unlocked(), name)),
@@ -77,6 +106,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       const workspace = workspaceById(vault(), id);
       // The page deletes a team workspace for everyone only through deleteTeamWorkspace, after saying so.
       if (workspace.kind === 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a team workspace: leave it, or as its Owner delete it for everyone.`);
+      if (workspace.kind === 'shared-with-me') throw new HearthError('BAD_REQUEST', `${workspace.name} holds documents others shared with you; each leaves it when its sharer ends the share.`);
       await workspaces.deleteWorkspace(unlocked(), id);
       return null;
     },
@@ -88,25 +118,24 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     createDocument: (workspaceId, input) => {
       const u = inWorkspace(workspaceId);
-      return documentView(session.pageWrite(() => documents.createDocument(u, workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
+      return documentView(session.pageWrite(connectionId, () => documents.createDocument(u, workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
     },
     openDocument: (id) => {
       const v = vault();
       return { summary: documentView(v.documents.summary(id)), bytes: v.documents.save(id) };
     },
     applyChanges: (id, changes) => {
-      const u = unlocked();
-      session.pageWrite(() => documents.applyChanges(u, id, changes));
-      if (changes.length > 0) session.emit('documentChanged', { documentId: id, changes }, connectionId);
-      return documentView(u.vault.documents.summary(id));
+      session.pageWrite(connectionId, () => documents.applyChanges(unlocked(), id, changes));
+      return documentChanged(id, changes);
     },
     updateDocument: (id, change) => {
       const u = unlocked();
-      const made = session.pageWrite(() => documents.changeDocument(u, id, change)).changes;
+      const made = session.pageWrite(connectionId, () => documents.changeDocument(u, id, change)).changes;
       // Main made this change, so the asking page's replica needs it too: later changes that build
       // on it (a peer's typing, another window's) could not be applied there without it.
-      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made });
-      return documentView(u.vault.documents.summary(id));
+      const summary = documentView(u.vault.documents.summary(id));
+      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made, summary });
+      return summary;
     },
     deleteDocument: async (id) => {
       await documents.deleteDocument(unlocked(), id);
@@ -116,16 +145,16 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     listComments: (documentId) => vault().comments.list(documentId),
     addComment: (documentId, input) => {
       const u = unlocked();
-      comments.addComment(u, documentId, input);
+      session.pageWrite(connectionId, () => comments.addComment(u, documentId, input));
       return u.vault.comments.list(documentId);
     },
     resolveComment: (threadId, resolved) => {
       const u = unlocked();
-      return u.vault.comments.list(comments.resolveThread(u, threadId, resolved));
+      return u.vault.comments.list(session.pageWrite(connectionId, () => comments.resolveThread(u, threadId, resolved)));
     },
     deleteComment: (commentId) => {
       const u = unlocked();
-      return u.vault.comments.list(comments.deleteComment(u, commentId));
+      return u.vault.comments.list(session.pageWrite(connectionId, () => comments.deleteComment(u, commentId)));
     },
 
     listFiles: (workspaceId) => {
@@ -149,7 +178,19 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       vault()
         .search(query)
         .map(({ kind, id, documentId, workspaceId, title, snippet }): SearchHit => ({ kind, id, documentId, workspaceId, title, snippet })),
-    auditLog: () => vault().audit.list().map(({ seq, at, actor, action, target }): AuditEntry => ({ seq, at, actor, action, ...(target === undefined ? {} : { target }) })),
+    auditLog: () => {
+      const v = vault();
+      const spaces = yourData.spaceNames(v);
+      const spaceName = (id: string) => {
+        const space = spaces.get(id);
+        return space && (space.document ? `“${space.name}”` : space.name);
+      };
+      const names = { workspace: spaceName, document: (id: string) => documentTitle(v, id) };
+      return v.audit.list().map(({ seq, at, actor, action, target }): AuditEntry => {
+        const about = describeAuditTarget(action, target, names);
+        return { seq, at, actor, action, ...(target === undefined ? {} : { target }), ...(about === undefined ? {} : { about }) };
+      });
+    },
 
     // Your data (main/app/your-data.ts)
     dataFolder: () => yourData.dataFolder(session),
@@ -159,7 +200,11 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     restore: (input) => yourData.restore(session, input),
     wipeDevice: (confirm) => yourData.wipeDevice(session, confirm),
     describeAccountDeletion: () => account.describeAccountDeletion(unlocked()),
-    deleteAccount: (confirm, options) => yourData.deleteAccount(session, confirm, options),
+    deleteAccount: (confirm, options) =>
+      yourData.deleteAccount(session, confirm, {
+        ...(options?.skipRelays ? { skipRelays: options.skipRelays } : {}),
+        ...(options?.secondFactor ? { secondFactor: secondFactor.proofOf(options.secondFactor) } : {}),
+      }),
     privacyReport: () => yourData.privacyReport(session),
     exportAuditLog: (input) => yourData.exportAuditLog(session, input),
 

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ApiEvent, ApiEvents, Profile, Settings, SyncWarning, VaultState } from '../../common/api/contract.ts';
+import type { ApiEvent, ApiEvents, Profile, Settings, SyncWarning, UnlockMethod, VaultState } from '../../common/api/contract.ts';
 import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
@@ -16,19 +16,24 @@ import { deleteAccount as deleteAccountEverywhere, type RelaySkipping } from '..
 import { checkUsername } from '../usecases/unlocked.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import type { FileInfo } from '../vault/files.ts';
+import type { SecondFactorProof } from '../vault/second-factor.ts';
 import { Vault } from '../vault/vault.ts';
 import { restoreBackup, type BackupProgress } from '../portability/backup.ts';
 import { defaultDataDir } from './data-folder.ts';
+import { describeSettingsChange } from './settings-change.ts';
+import { FileReadCursor } from './file-read-cursor.ts';
+import { shareVault } from './shared-vault.ts';
 import { Upload } from './uploads.ts';
+
+export { READ_CHUNK_BYTES } from './file-read-cursor.ts';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 export const DEFAULT_SETTINGS: Settings = { autoLockMinutes: 15, theme: 'system', stayUnlocked: false };
-/** How much of a file one readFile call returns: the vault's own chunk size. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
 const MAX_UPLOADS_PER_CONNECTION = 8;
 const MAX_READS_PER_CONNECTION = 8;
 /** How many verification warnings the session keeps for pages that connect later. */
 const MAX_WARNINGS = 100;
+
 
 /**
  * Keeps what it takes to unlock this vault in the operating system's keychain, for "stay
@@ -61,50 +66,16 @@ export interface SessionOptions {
    * change or a removal reaches this app within this time). 0 turns the check off.
    */
   membershipPollMs?: number;
+  /** How often the vault looks for what other processes wrote to it (shared-vault.ts's EXTERNAL_POLL_MS by default; 0: once). */
+  externalPollMs?: number;
 }
 
 const storedSettings = z.object({
   autoLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
   theme: z.enum(['system', 'light', 'dark']).optional(),
   stayUnlocked: z.boolean().optional(),
+  showComments: z.boolean().optional(),
 });
-
-/** Reads the file position by position, so reading a file front to back decrypts each chunk once. */
-class FileReadCursor {
-  private buffer: Uint8Array = new Uint8Array(0);
-  /** File offset of buffer[0]. */
-  private position = 0;
-  private exhausted = false;
-
-  constructor(
-    private readonly chunks: AsyncGenerator<Uint8Array>,
-    readonly size: number,
-  ) {}
-
-  canServe(offset: number): boolean {
-    return offset >= this.position;
-  }
-
-  async read(offset: number): Promise<{ bytes: Uint8Array; done: boolean }> {
-    while (!this.exhausted && this.position + this.buffer.length <= offset) {
-      this.position += this.buffer.length;
-      const next = await this.chunks.next();
-      if (next.done) this.exhausted = true;
-      this.buffer = next.done ? new Uint8Array(0) : next.value;
-    }
-    const start = offset - this.position;
-    const view: Uint8Array = this.exhausted ? new Uint8Array(0) : this.buffer.subarray(start, start + READ_CHUNK_BYTES);
-    const done = offset + view.length >= this.size;
-    // Draining runs the vault's whole-file hash check before the page is told it has it all.
-    if (done) while (!this.exhausted) this.exhausted = (await this.chunks.next()).done === true;
-    // A copy when partial: structured clone (Electron IPC) would otherwise send the whole chunk.
-    return { bytes: view.length === this.buffer.length ? view : view.slice(), done };
-  }
-
-  close(): void {
-    void this.chunks.return(undefined);
-  }
-}
 
 export class Session {
   readonly vaultDir: string;
@@ -125,8 +96,8 @@ export class Session {
   private knownRoles = '';
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
-  /** Above 0 while a page's own change is being written: the handler tells the other pages itself. */
-  private pageWrites = 0;
+  /** Stops looking for other processes' changes and gives the sync lease back (see shareVault). */
+  private stopSharing: (() => void) | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.vaultDir = options.vaultDir;
@@ -161,16 +132,12 @@ export class Session {
   }
 
   /**
-   * Runs a write a page asked for. Changes it makes are not announced by the session's own
-   * document listener: the handler tells the other pages and leaves out the one that made them.
+   * Runs a write the page on `connectionId` asked for: its change events carry that page as
+   * their origin, so the session's own listeners leave them to the handler, which tells the other
+   * pages and leaves out the one that made them.
    */
-  pageWrite<T>(fn: () => T): T {
-    this.pageWrites++;
-    try {
-      return fn();
-    } finally {
-      this.pageWrites--;
-    }
+  pageWrite<T>(connectionId: number, fn: () => T): T {
+    return this.requireVault().withOrigin({ kind: 'page', connectionId }, fn);
   }
 
   /** Tells the pages when a team workspace's roles changed (a peer changed mine, I was added or removed). */
@@ -255,17 +222,49 @@ export class Session {
     });
   }
 
-  async unlock(passphrase: string): Promise<Profile> {
-    // Already unlocked (by another page): the passphrase must still be the right one, so that an
-    // unlock screen never opens with a wrong one.
-    if (this.vault) return this.checkedProfile(this.vault, passphrase);
+  /** Unlocks with the passphrase, and `proof` of the second factor when the vault has one. */
+  async unlock(passphrase: string, proof?: SecondFactorProof): Promise<Profile> {
+    // Already unlocked (by another page): the passphrase (and the second factor) must still be
+    // right, so that an unlock screen never opens with a wrong one.
+    if (this.vault) return this.checkedProfile(this.vault, passphrase, proof);
     if (!Vault.exists(this.vaultDir)) throw new HearthError('VAULT_NOT_FOUND', 'There is no vault yet. Create one first.');
     return this.exclusive(async () => {
-      if (this.vault) return this.checkedProfile(this.vault, passphrase);
-      const vault = await Vault.unlock(this.vaultDir, passphrase, this.options.openOptions);
+      if (this.vault) return this.checkedProfile(this.vault, passphrase, proof);
+      const vault = await Vault.unlock(this.vaultDir, passphrase, this.options.openOptions, proof);
       this.opened(vault);
       return vault.profile;
     });
+  }
+
+  /** How the locked vault unlocks: its security keys, and whether this device needs no passphrase (stay unlocked). */
+  unlockMethod(): UnlockMethod {
+    const info = this.state === 'no-vault' ? undefined : Vault.secondFactorOf(this.vaultDir, this.options.openOptions);
+    const keeper = this.options.unlockKeeper;
+    return {
+      securityKey: info ? { prfSalt: info.prfSalt, credentialIds: info.credentials.map((c) => c.id) } : null,
+      keyOnly: Boolean(info && this.settings.stayUnlocked && keeper?.available && keeper.retrieve() !== undefined),
+    };
+  }
+
+  /** "Stay unlocked" with a second factor: the keychain's device secret opens the vault together with the security key. */
+  async unlockWithSecurityKey(proof: SecondFactorProof): Promise<Profile> {
+    const secret = this.settings.stayUnlocked && this.options.unlockKeeper?.available ? this.options.unlockKeeper.retrieve() : undefined;
+    if (secret === undefined) throw new HearthError('UNAVAILABLE', 'This device keeps no key for Hearth: unlock with your passphrase and your security key.');
+    return this.exclusive(async () => {
+      if (this.vault) {
+        this.vault.secondFactor.check(proof, 'unlock from another page');
+        return this.vault.profile;
+      }
+      const vault = await Vault.unlockWithDeviceKey(this.vaultDir, fromBase64Url(secret), this.options.openOptions, proof);
+      this.opened(vault);
+      return vault.profile;
+    });
+  }
+
+  /** Gives the keychain what now opens the vault with "stay unlocked" (after the second factor changed). */
+  refreshKeychain(): void {
+    const keeper = this.options.unlockKeeper;
+    if (this.vault && this.settings.stayUnlocked && keeper?.available) keeper.store(toBase64Url(this.vault.deviceKey()));
   }
 
   /**
@@ -275,6 +274,8 @@ export class Session {
   async resume(): Promise<boolean> {
     const keeper = this.options.unlockKeeper;
     if (this.vault || !this.settings.stayUnlocked || !keeper?.available || this.state !== 'locked') return false;
+    // With a second factor the keychain's secret needs the security key too: the page asks for it (unlockWithSecurityKey).
+    if (Vault.secondFactorOf(this.vaultDir, this.options.openOptions)) return false;
     const secret = keeper.retrieve();
     if (secret === undefined) return false;
     return this.exclusive(async () => {
@@ -292,8 +293,9 @@ export class Session {
   }
 
   /** `finish` replaces the final vault.lock() and 'locked' event (wipe() uses it to shred instead). */
-  private checkedProfile(vault: Vault, passphrase: string): Profile {
+  private checkedProfile(vault: Vault, passphrase: string, proof: SecondFactorProof | undefined): Profile {
     if (!vault.verifyPassphrase(passphrase, 'unlock from another page')) throw new HearthError('WRONG_PASSPHRASE', 'That passphrase does not unlock this vault. Check it and try again.');
+    vault.secondFactor.check(proof, 'unlock from another page');
     return vault.profile;
   }
 
@@ -307,11 +309,14 @@ export class Session {
     this.engine = undefined;
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
+    const stopSharing = this.stopSharing;
+    this.stopSharing = undefined;
     for (const off of this.engineOff.splice(0)) off();
     this.warnings = [];
     this.knownRoles = '';
     // Stops live sync and closes the relay connections; what was not sent waits in the sealed outbox.
     await engine?.close().catch(() => undefined);
+    stopSharing?.();
     const pending = [...this.uploads.values()];
     this.uploads.clear();
     for (const upload of pending) upload.abort(new HearthError('VAULT_LOCKED', 'The vault locked during the upload. Unlock it and upload the file again.'));
@@ -319,6 +324,7 @@ export class Session {
     for (const cursor of this.reads.values()) cursor.close();
     this.reads.clear();
     if (finish) return finish(vault);
+    safely(() => vault.audit.record(reason === 'idle' ? 'vault.auto_locked' : 'vault.locked'));
     vault.lock();
     this.emit('locked', { reason });
   }
@@ -334,11 +340,12 @@ export class Session {
    * last changes sent, spaces that outlive it left with a signed entry, then the relay's deletion),
    * then this device is wiped (wipe()) and every page hears `wiped` and goes back to first run. If
    * a relay cannot be reached, nothing is deleted anywhere and the vault stays as it was (unless
-   * it may be skipped, for a relay that is gone for good: see main/usecases/account.ts).
+   * it may be skipped, for a relay that is gone for good: see main/usecases/account.ts). With a second
+   * factor enrolled, `proof` must confirm it first.
    */
-  async deleteAccount(confirmUsername: string, skipping: RelaySkipping = {}): Promise<AccountDeletionResult> {
+  async deleteAccount(confirmUsername: string, skipping: RelaySkipping = {}, proof?: SecondFactorProof): Promise<AccountDeletionResult> {
     const unlocked = { vault: this.requireVault(), engine: this.requireSync() };
-    return deleteAccountEverywhere(unlocked, confirmUsername, skipping, () => this.wipe(confirmUsername, 'account-deleted'));
+    return deleteAccountEverywhere(unlocked, confirmUsername, skipping, () => this.wipe(confirmUsername, 'account-deleted'), proof);
   }
 
   /**
@@ -390,6 +397,8 @@ export class Session {
     if (change.stayUnlocked === true && this.vault) keeper!.store(toBase64Url(this.vault.deviceKey()));
     const next: Settings = { ...this.settings };
     for (const [key, value] of Object.entries(change)) if (value !== undefined) Object.assign(next, { [key]: value });
+    const changed = describeSettingsChange(this.settings, next);
+    if (changed && this.vault) this.vault.audit.record('settings.changed', changed);
     this.settings = next;
     mkdirSync(this.vaultDir, { recursive: true, mode: 0o700 });
     const file = join(this.vaultDir, SETTINGS_FILE_NAME);
@@ -407,7 +416,7 @@ export class Session {
     }
     const id = newId();
     const upload = new Upload(id, ownerId, file.size, {
-      add: (source) => vault.files.add(workspaceId, { name: file.name, ...(file.type ? { type: file.type } : {}), source }),
+      add: (source) => vault.files.add(workspaceId, { name: file.name, ...(file.type ? { type: file.type } : {}), source, origin: { kind: 'page', connectionId: ownerId } }),
     });
     this.uploads.set(id, upload);
     return id;
@@ -472,8 +481,7 @@ export class Session {
 
   private opened(vault: Vault): void {
     this.vault = vault;
-    const keeper = this.options.unlockKeeper;
-    if (this.settings.stayUnlocked && keeper?.available) keeper.store(toBase64Url(vault.deviceKey()));
+    this.refreshKeychain();
     this.touch();
     this.startSync(vault);
     // Search should be ready by the time the user types; building it decrypts everything once.
@@ -499,32 +507,45 @@ export class Session {
     /** The document the vault's listener just announced while a peer's change was applied. */
     let announced: string | undefined;
     this.engineOff = [
-      engine.onStatus((status) => {
-        this.emit('syncStatus', status);
-        this.checkRoles();
-      }),
+      engine.onStatus((status) => this.emit('syncStatus', status)),
+      // Roles change only with a space's verified membership: the pages hear of it then, not on every status.
+      engine.onMembershipChanged(() => this.checkRoles()),
       engine.onWarning((warning) => {
         this.warnings.push(warning);
         if (this.warnings.length > MAX_WARNINGS) this.warnings.splice(0, this.warnings.length - MAX_WARNINGS);
         this.emit('syncWarning', warning);
       }),
-      vault.documents.subscribe((documentId, changes) => {
-        // Pages' own edits are announced by their handlers; everything else (peers, imports) here.
-        if (this.pageWrites > 0 || this.vault !== vault) return;
+      vault.documents.changed.on(({ documentId, changes, origin }) => {
+        // Pages' own edits are announced by their handlers; everything else (peers, imports, other processes) here.
+        if (origin.kind === 'page' || this.vault !== vault) return;
+        const summary = safely(() => vault.documents.summary(documentId));
+        if (!summary) return; // deleted meanwhile: nothing left to show
         announced = documentId;
-        this.emit('documentChanged', { documentId, changes: [...changes] });
+        this.emit('documentChanged', { documentId, changes: [...changes], summary });
       }),
+      // What other processes changed besides document text: pages reload the list, the comments, the workspaces.
+      // A document gone has no summary to carry: pages reload their lists, as after a peer's deletion.
+      vault.documents.deleted.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
+      vault.comments.changed.on(({ documentId, origin }) => {
+        if (origin.kind !== 'external') return;
+        const summary = safely(() => vault.documents.summary(documentId));
+        if (summary) this.emit('documentChanged', { documentId, changes: [], summary });
+      }),
+      vault.workspaces.changed.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
       engine.onPresence((documentId, entries) => this.emit('presence', { documentId, entries })),
       engine.onRemote(({ documentId, kind }) => {
         if (kind === 'index') this.emit('workspacesChanged', {});
         // Comments, and documents new to this vault (adopted whole), have no change bytes for an open replica; pages reload them.
-        else if (announced !== documentId) this.emit('documentChanged', { documentId, changes: [] });
+        else if (announced !== documentId) {
+          const summary = safely(() => vault.documents.summary(documentId));
+          if (summary) this.emit('documentChanged', { documentId, changes: [], summary });
+        }
         announced = undefined;
       }),
     ];
     this.knownRoles = '';
     this.checkRoles();
-    engine.start();
+    this.stopSharing = shareVault(vault, engine, { ...(this.options.externalPollMs === undefined ? {} : { externalPollMs: this.options.externalPollMs }) });
     const pollMs = this.options.membershipPollMs ?? 5000;
     if (pollMs > 0) {
       this.pollTimer = setInterval(() => void this.pollMembership(engine), pollMs);

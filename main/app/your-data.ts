@@ -12,7 +12,9 @@ import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import { accessReports, RELAY_ANSWER_MS, withTimeout } from '../usecases/account.ts';
+import type { Vault } from '../vault/vault.ts';
 import { freshPath, listDataFolder, resolveDataPath, stamp } from './data-folder.ts';
+import type { SecondFactorProof } from '../vault/second-factor.ts';
 import type { Session } from './session.ts';
 
 type Task = ApiEvents['progress']['task'];
@@ -107,10 +109,14 @@ export async function wipeDevice(session: Session, confirmUsername: string): Pro
  * this vault is registered on, then the wipe. A relay that cannot be reached refuses it all,
  * unless it is one of `skipRelays`, which the person named as gone for good.
  */
-export async function deleteAccount(session: Session, confirmUsername: string, options: { skipRelays?: string[] | undefined } = {}): Promise<ApiResults['deleteAccount']> {
+export async function deleteAccount(
+  session: Session,
+  confirmUsername: string,
+  options: { skipRelays?: string[] | undefined; secondFactor?: SecondFactorProof | undefined } = {},
+): Promise<ApiResults['deleteAccount']> {
   session.checkUsername(confirmUsername);
   if (running.get(session)) throw new HearthError('CONFLICT', `${taskNames[running.get(session)!]} is running; wait for it to finish first.`);
-  return session.deleteAccount(confirmUsername, options.skipRelays ? { skipRelays: options.skipRelays } : {});
+  return session.deleteAccount(confirmUsername, options.skipRelays ? { skipRelays: options.skipRelays } : {}, options.secondFactor);
 }
 
 export function exportAuditLog(session: Session, input: { actions?: string[] | undefined }): ApiResults['exportAuditLog'] {
@@ -172,8 +178,7 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
     }),
   };
 
-  const titles = new Map<string, string>();
-  for (const w of workspaces) titles.set(w.id, w.name);
+  const titles = spaceNames(vault);
   const answers = new Map(engine ? (await accessReports({ vault, engine })).map((a) => [a.relay, a]) : []);
   const relays = vault.syncState.relays().map((relay): PrivacyReport['relays'][number] => {
     const contacts = [relay.registeredAt ?? 0, ...[...statuses.values()].filter((s) => s.relay === relay.url).map((s) => s.lastSyncedAt ?? 0)];
@@ -195,7 +200,7 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
         lastSignInAt: report.lastSignInAt,
         bytesStored: report.bytesStored,
         avatarBytes: report.avatarBytes,
-        spaces: report.spaces.map((s) => ({ ...s, ...(titles.has(s.space) ? { name: titles.get(s.space)! } : {}) })),
+        spaces: report.spaces.map((s) => ({ ...s, ...(titles.has(s.space) ? { name: titles.get(s.space)!.name } : {}) })),
         keyEnvelopes: report.envelopes.length,
         links: report.links.filter((l) => !l.revoked).length,
       },
@@ -245,6 +250,21 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
   }
 
   return { device, syncAvailable: engine !== undefined, relays, access, sharedDocuments, links };
+}
+
+/**
+ * What each space on this device is called: a workspace by its name, the space of a document
+ * shared on its own by the document's title (never by its id).
+ */
+export function spaceNames(vault: Vault): Map<string, { name: string; document: boolean }> {
+  const names = new Map<string, { name: string; document: boolean }>();
+  for (const w of vault.workspaces.list()) names.set(w.id, { name: w.name, document: false });
+  for (const spaceId of vault.syncState.spaceIds()) {
+    const share = safe(() => vault.syncState.space(spaceId)?.share);
+    const title = share ? safe(() => vault.documents.summary(share.document).title) : undefined;
+    if (title !== undefined) names.set(spaceId, { name: title || 'Untitled', document: true });
+  }
+  return names;
 }
 
 function memberView(m: { account: string; username?: string; displayName?: string; role: string; isMe: boolean }): PrivacyMember {

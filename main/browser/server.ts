@@ -44,6 +44,12 @@ export interface BrowserServer {
   readonly token: string;
   /** What the user opens: the origin with the token in the fragment. */
   readonly url: string;
+  /**
+   * The same page under the name localhost, which the server also answers to (each page's API
+   * socket must come from its own origin). Browsers refuse WebAuthn on an IP address, so a
+   * security key works only here.
+   */
+  readonly localhostUrl: string;
   /** Drops every page's socket (as a network blip would); the server keeps listening and pages reconnect. */
   dropConnections(): void;
   close(): Promise<void>;
@@ -69,6 +75,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const token = options.token ?? randomBytes(32).toString('base64url');
   let origin = '';
   let host = '';
+  let localhostHost = '';
+  /** The Host header names this server: 127.0.0.1:PORT or localhost:PORT (both loopback, so DNS rebinding is still refused). */
+  const ownHost = (value: string | undefined) => value === host || value === localhostHost;
 
   const send = (response: ServerResponse, status: number, text: string) => {
     response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -76,7 +85,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   };
 
   const server: Server = createServer((request, response) => {
-    if (request.headers.host !== host) return send(response, 421, `Open Hearth at ${origin}/ (the address npm start printed).`);
+    if (!ownHost(request.headers.host)) return send(response, 421, `Open Hearth at ${origin}/ (the address npm start printed).`);
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'Hearth serves its pages with GET only.');
     const pathname = (request.url ?? '/').split(/[?#]/, 1)[0]!;
     if (!pathname.startsWith('/')) return send(response, 400, 'Bad request path.');
@@ -103,8 +112,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   server.on('upgrade', (request, socket, head) => {
     const pathname = (request.url ?? '').split('?', 1)[0];
     if (pathname !== API_PATH) return refuseUpgrade(socket, 404, 'The Hearth API is at /api.');
-    if (request.headers.host !== host) return refuseUpgrade(socket, 403, 'Wrong Host.');
-    if (request.headers.origin !== origin) return refuseUpgrade(socket, 403, 'Only the Hearth page itself may use its API.');
+    if (!ownHost(request.headers.host)) return refuseUpgrade(socket, 403, 'Wrong Host.');
+    if (request.headers.origin !== `http://${request.headers.host}`) return refuseUpgrade(socket, 403, 'Only the Hearth page itself may use its API.');
     const protocols = offeredProtocols(request);
     const presented = protocols.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))?.slice(TOKEN_SUBPROTOCOL_PREFIX.length) ?? '';
     if (!protocols.includes(API_SUBPROTOCOL) || !sameSecret(presented, token)) {
@@ -155,6 +164,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   });
   const port = (server.address() as AddressInfo).port;
   host = `${LOOPBACK}:${port}`;
+  localhostHost = `localhost:${port}`;
   origin = `http://${host}`;
 
   return {
@@ -162,6 +172,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     origin,
     token,
     url: `${origin}/#token=${token}`,
+    localhostUrl: `http://${localhostHost}/#token=${token}`,
     dropConnections: () => {
       for (const client of sockets.clients) client.terminate();
     },

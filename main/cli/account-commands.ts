@@ -72,18 +72,26 @@ export const accountCommands: Record<string, Command> = {
   'account delete': {
     usage:
       'hearth account delete --confirm USERNAME [--force-local]   (deletes your account on every relay you registered on, then wipes this device; it cannot be undone.' +
-      ' --force-local skips relays that cannot be reached, for a relay that is gone for good: what it still holds stays there)',
-    options: { confirm: { type: 'string' }, 'force-local': { type: 'boolean' } },
+      ' --force-local skips relays that cannot be reached, for a relay that is gone for good: what it still holds stays there.' +
+      ' A vault with a second factor confirms with another recovery code: --confirm-code CODE)',
+    options: { confirm: { type: 'string' }, 'force-local': { type: 'boolean' }, 'confirm-code': { type: 'string' } },
     positionals: [0, 0],
     async run(call) {
       const confirm = optionalString(call, 'confirm');
       if (confirm === undefined) throw new UsageError('account delete needs --confirm USERNAME, typed exactly as your username.');
       const skipUnreachable = call.values['force-local'] === true;
+      const code = optionalString(call, 'confirm-code');
       await withUseCases(call, async (u) => {
-        const result = await account.deleteAccount(u, confirm, { skipUnreachable }, async () => {
-          await u.engine.close();
-          u.vault.wipe();
-        });
+        const result = await account.deleteAccount(
+          u,
+          confirm,
+          { skipUnreachable },
+          async () => {
+            await u.engine.close();
+            u.vault.wipe();
+          },
+          code ? { kind: 'recovery', code } : undefined,
+        );
         print(call, { ...result, wiped: call.vaultDir }, () =>
           `Deleted your account on ${result.relays} relay(s): ${result.spacesDeleted} space(s) you alone owned deleted, ${result.spacesKept} shared space(s) left to their other members.\n` +
           (result.skipped.length ? `Not reached (skipped with --force-local; what they hold stays there): ${result.skipped.join(', ')}\n` : '') +

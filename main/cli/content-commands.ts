@@ -93,16 +93,23 @@ export const contentCommands: Record<string, Command> = {
       }),
   },
   'doc edit': {
-    usage: 'hearth doc edit ID --file F [--title T] [--tag TAG]...',
-    options: { file: { type: 'string' }, title: { type: 'string' }, tag: { type: 'string', multiple: true } },
+    usage: 'hearth doc edit ID (--file F | --append TEXT) [--title T] [--tag TAG]...',
+    options: { file: { type: 'string' }, append: { type: 'string' }, title: { type: 'string' }, tag: { type: 'string', multiple: true } },
     positionals: [1, 1],
     async run(call) {
       const title = optionalString(call, 'title');
       const tags = call.values.tag as string[] | undefined;
-      const markdown = await bodyInput(call, title === undefined && tags === undefined);
+      const append = optionalString(call, 'append');
+      if (append !== undefined && call.values.file !== undefined) throw new UsageError('Give either --file (the whole new text) or --append (a paragraph to add), not both.');
+      const markdown = append === undefined ? await bodyInput(call, title === undefined && tags === undefined) : undefined;
       await withUseCases(call, (u) => {
         const id = call.positionals[0]!;
-        documents.changeDocument(u, id, { ...(markdown === undefined ? {} : { markdown }), ...(title === undefined ? {} : { title }), ...(tags === undefined ? {} : { tags }) });
+        documents.changeDocument(u, id, {
+          ...(markdown === undefined ? {} : { markdown }),
+          ...(append === undefined ? {} : { append }),
+          ...(title === undefined ? {} : { title }),
+          ...(tags === undefined ? {} : { tags }),
+        });
         print(call, u.vault.documents.summary(id), () => '');
       });
     },

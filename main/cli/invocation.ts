@@ -4,6 +4,7 @@
  * commands take (roles, durations, a body from a file or stdin).
  */
 import { readFileSync } from 'node:fs';
+import { HearthError, isHearthError } from '../../common/errors.ts';
 import { terminalText } from './terminal-text.ts';
 import type { ParseArgsConfig } from 'node:util';
 import { Roles, type Role } from '../../common/roles.ts';
@@ -44,6 +45,7 @@ export interface Command {
 
 export const GLOBAL_OPTIONS: Options = {
   vault: { type: 'string' },
+  'recovery-code': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -61,8 +63,29 @@ export async function newPassphrase(io: Io, envName: string): Promise<string> {
   return first;
 }
 
+/**
+ * Unlocks the vault. One with a second factor needs the security key, which a terminal cannot
+ * ask: a recovery code (--recovery-code or HEARTH_RECOVERY_CODE) stands in for it, once.
+ */
+async function unlockVault(call: Invocation): Promise<Vault> {
+  const code = (call.values['recovery-code'] as string | undefined) ?? call.io.env.HEARTH_RECOVERY_CODE;
+  let vault: Vault;
+  try {
+    vault = await Vault.unlock(call.vaultDir, await passphrase(call.io), {}, code ? { kind: 'recovery', code } : undefined);
+  } catch (error) {
+    if (!isHearthError(error, 'SECOND_FACTOR_REQUIRED')) throw error;
+    throw new HearthError(
+      'SECOND_FACTOR_REQUIRED',
+      'This vault needs its second factor, a security key, which the hearth command cannot use. Unlock it in the Hearth app, or give one of your recovery codes with --recovery-code CODE (or HEARTH_RECOVERY_CODE): each code works once.',
+    );
+  }
+  const left = code ? vault.secondFactor.info()?.recoveryCodesLeft : undefined;
+  if (left !== undefined && !call.json) call.io.err(`Used a recovery code; it will not work again. ${left} left: make new ones in Settings → Security.\n`);
+  return vault;
+}
+
 export async function withVault<T>(call: Invocation, fn: (vault: Vault) => Promise<T> | T): Promise<T> {
-  const vault = await Vault.unlock(call.vaultDir, await passphrase(call.io));
+  const vault = await unlockVault(call);
   try {
     return await fn(vault);
   } finally {

@@ -5,6 +5,7 @@
  * exit 0 on success, 1 with one line on stderr for a refusal, 2 with one line for bad usage.
  */
 import { parseArgs } from 'node:util';
+import { useNativeCrypto } from '../native-crypto.ts';
 import { defaultVaultDir } from '../paths.ts';
 import { accountCommands } from './account-commands.ts';
 import { contentCommands } from './content-commands.ts';
@@ -19,13 +20,14 @@ const commands: Record<string, Command> = { ...vaultCommands, ...contentCommands
 
 function usage(): string {
   return [
-    'Usage: hearth [--vault DIR] [--json] COMMAND',
+    'Usage: hearth [--vault DIR] [--json] [--recovery-code CODE] COMMAND',
     '',
     ...Object.values(commands).map((c) => `  ${c.usage}`),
     '  hearth relay [--host H] [--port P] [--data DIR]',
     '',
     'The vault is --vault DIR, or $HEARTH_VAULT, or the default data folder.',
     'The passphrase is $HEARTH_PASSPHRASE, or asked for on the terminal.',
+    'A vault with a second factor (a security key) opens here with --recovery-code CODE or $HEARTH_RECOVERY_CODE; each code works once.',
     '',
   ].join('\n');
 }
@@ -38,6 +40,7 @@ function usageRefusal(io: Io, problem: string, command?: Command): number {
 
 /** Runs one CLI invocation and returns its exit code; never throws. */
 export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
+  useNativeCrypto();
   const out = io.out ?? ((text: string) => process.stdout.write(text));
   const err = io.err ?? ((text: string) => process.stderr.write(text));
   // Every line printed passes here: nothing from the vault, an import or a peer steers the terminal.

@@ -4,6 +4,7 @@
  * folder, another process writing the vault). No stack: that is for `HEARTH_DEBUG=1`.
  */
 import { isHearthError, type ErrorCode } from '../../common/errors.ts';
+import { vaultErrorOf } from '../vault/database.ts';
 
 export interface Refusal {
   code: ErrorCode;
@@ -55,6 +56,9 @@ function describeSystemError({ code, path, message }: SystemError): Omit<Refusal
 
 /** What to tell the person about `error`, in one line. */
 export function refusalOf(error: unknown): Refusal {
+  // The vault names SQLite's own failures (busy, read-only, disk full) itself; what reached here unnamed is named the same way.
+  const fromVault = isHearthError(error) ? undefined : vaultErrorOf(error);
+  if (fromVault) return { code: fromVault.code, message: oneLine(fromVault.message), unexpected: false };
   const system = systemErrorIn(error);
   const described = system && describeSystemError(system);
   if (described && !(isHearthError(error) && error.code !== 'INTERNAL')) return { ...described, unexpected: false };

@@ -4,6 +4,8 @@ import { HearthError } from '../../common/errors.ts';
 import type { Member } from '../sync/engine.ts';
 import * as members from '../usecases/members.ts';
 import * as syncing from '../usecases/sync.ts';
+import { LEASE_RENEW_MS } from '../vault/sync-lease.ts';
+import type { Vault } from '../vault/vault.ts';
 import { optionalString, print, requiredString, roleArg, table, withUseCases, workspaceArg, type Command } from './invocation.ts';
 
 function memberTable(list: Member[]): string {
@@ -12,6 +14,38 @@ function memberTable(list: Member[]): string {
 
 function statusLine(status: SyncStatus): string {
   return `${status.name}: ${status.state}${status.reason ? ` (${status.reason.message})` : ''}${status.pending ? `, ${status.pending} change(s) waiting to be sent` : ''}\n`;
+}
+
+/** How long `hearth sync` waits for another `hearth sync` on the same vault to finish. */
+const SYNC_LEASE_WAIT_MS = 30_000;
+
+/**
+ * Takes the vault's sync lease for a round (one process syncs a vault at a time; see
+ * SyncLease), renewing it while the round runs; returns what gives it back.
+ */
+async function holdSyncLease(vault: Vault): Promise<() => void> {
+  const lease = vault.syncLease('`hearth sync`');
+  const giveUpAt = Date.now() + SYNC_LEASE_WAIT_MS;
+  for (;;) {
+    const holder = lease.take();
+    if (!holder) break;
+    if (holder.label !== '`hearth sync`') {
+      throw new HearthError('VAULT_BUSY', `The Hearth app (process ${holder.pid}) is syncing this vault live: it sends and receives these changes itself. Run \`hearth sync\` when the app is closed or locked.`);
+    }
+    if (Date.now() > giveUpAt) throw new HearthError('VAULT_BUSY', `Another \`hearth sync\` (process ${holder.pid}) is syncing this vault; try again when it is done.`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const renew = setInterval(() => {
+    try {
+      lease.take();
+    } catch {
+      // A busy moment: the lease lasts past the next try.
+    }
+  }, LEASE_RENEW_MS);
+  return () => {
+    clearInterval(renew);
+    lease.release();
+  };
 }
 
 export const teamCommands: Record<string, Command> = {
@@ -139,15 +173,32 @@ export const teamCommands: Record<string, Command> = {
     options: { workspace: { type: 'string' } },
     positionals: [0, 0],
     run: (call) =>
-      withUseCases(call, async ({ engine }) => {
+      withUseCases(call, async ({ engine, vault }) => {
         const workspace = optionalString(call, 'workspace');
-        const report = await engine.syncOnce(workspace);
+        const release = await holdSyncLease(vault);
+        let report: Awaited<ReturnType<typeof engine.syncOnce>>;
+        try {
+          report = await engine.syncOnce(workspace);
+        } finally {
+          release();
+        }
         const statuses = engine.status(workspace);
         print(call, { ...report, statuses }, () =>
           `Synced ${report.workspaces} workspace(s): ${report.pushed} change(s) sent, ${report.applied} received, ${report.refused} refused.\n` +
-          statuses.filter((s) => s.state !== 'synced' || s.quarantined > 0).map((s) => `${s.name}: ${s.state}${s.reason ? ` (${s.reason.message})` : ''}${s.quarantined ? `, ${s.quarantined} change(s) kept aside` : ''}\n`).join(''),
+          statuses
+            .filter((s) => s.state !== 'synced' || s.quarantined > 0)
+            .map((s) => `${s.name}: ${s.state}${s.reason ? ` (${s.reason.message})` : ''}${s.quarantined ? `, ${s.quarantined} change(s) kept aside${s.waiting ? ` (${s.waiting} wait for a change the relay altered or withheld)` : ''}` : ''}\n`)
+            .join(''),
         );
         for (const status of statuses) if (status.state === 'error' || status.state === 'offline') throw new HearthError(status.reason?.code ?? 'UNAVAILABLE', `${status.name}: ${status.reason?.message ?? status.state}`);
+        // A document that is not whole here is not synced: say so with a failing exit, and what happens next.
+        const waiting = statuses.filter((s) => s.waiting);
+        if (waiting.length > 0) {
+          throw new HearthError(
+            'RECORD_TAMPERED',
+            `${waiting.map((s) => `${s.name}: ${s.waiting} change(s)`).join('; ')} wait for a change the relay altered or withheld. They apply once the relay serves a good copy, or a member who has that change syncs (this device asked for it); run \`hearth sync\` again later.`,
+          );
+        }
       }),
   },
   'sync pause': {

@@ -12,6 +12,7 @@ import { openApiConnection, type ApiConnection } from '../api/connection.ts';
 import { SECURITY_HEADERS } from '../app/content-security.ts';
 import { contentTypeOf, resolveRendererFile } from '../app/renderer-files.ts';
 import { Session } from '../app/session.ts';
+import { useNativeCrypto } from '../native-crypto.ts';
 import { defaultVaultDir } from '../paths.ts';
 import { SafeStorageKeeper } from './keychain.ts';
 import { installMenu } from './menu.ts';
@@ -27,6 +28,8 @@ import {
   isPermissionAllowed,
   isRequestAllowed,
   mainWindowOptions,
+  DICTIONARY_DOWNLOAD_URL,
+  spellCheckIsOffline,
 } from './window-options.ts';
 
 // Before `ready`: the scheme must be known as standard and secure when the page loads.
@@ -46,6 +49,8 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   app.enableSandbox();
+  const crypto = useNativeCrypto();
+  if (crypto.fallbackReason) console.warn(`Hearth: sodium-native did not load (${crypto.fallbackReason}); using libsodium's wasm build.`);
   await app.whenReady();
 
   const appRoot = app.getAppPath();
@@ -77,7 +82,9 @@ async function main(): Promise<void> {
   });
 
   const openWindow = () => {
-    const window = new BrowserWindow(mainWindowOptions(preloadPath));
+    // Electronegativity cannot read mainWindowOptions(): contextIsolation and sandbox are on there
+    // (electron-window.test.ts pins them), and a middle-click opens no window: guardContents denies them all.
+    const window = new BrowserWindow(mainWindowOptions(preloadPath)); // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK AUXCLICK_JS_CHECK
     const contents = window.webContents;
     const connection = openApiConnection<IpcMainInvokeEvent>(
       session,
@@ -139,12 +146,17 @@ function serveRenderer(rendererDir: string): void {
   });
 }
 
-/** No permissions, and no request leaves for the network: the page has nothing to fetch out there (S2, S8). */
+/**
+ * No permissions, and no request leaves for the network: the page has nothing to fetch out there
+ * (S2, S8). Spell checking only where the system does it without downloads (window-options.ts).
+ */
 function lockDownSessions(): void {
   const ses = electronSession.defaultSession;
   ses.setPermissionRequestHandler((_contents, permission, callback) => callback(isPermissionAllowed(permission)));
   ses.setPermissionCheckHandler((_contents, permission) => isPermissionAllowed(permission));
   ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isRequestAllowed(details.url) }));
+  ses.setSpellCheckerDictionaryDownloadURL(DICTIONARY_DOWNLOAD_URL);
+  if (!spellCheckIsOffline(process.platform)) ses.setSpellCheckerEnabled(false);
 }
 
 /** Every web contents: no navigation, no new windows (http(s) links go to the system browser), no webviews. */
@@ -155,7 +167,8 @@ function guardContents(contents: WebContents): void {
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    if (isExternalLinkAllowed(url)) void shell.openExternal(url);
+    // Only plain http(s) links without credentials reach the system browser (isExternalLinkAllowed, unit-tested).
+    if (isExternalLinkAllowed(url)) void shell.openExternal(url); // eng-disable OPEN_EXTERNAL_JS_CHECK
     return { action: 'deny' };
   });
 }

@@ -19,8 +19,25 @@ export const APP_SCHEME_PRIVILEGES = {
   privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false, bypassCSP: false, allowServiceWorkers: false, codeCache: true },
 } as const;
 
+/**
+ * Whether spell checking runs, on this platform, without the network: only where the operating
+ * system checks spelling itself (macOS). Elsewhere Chromium would download Hunspell dictionaries
+ * from Google's servers, a third party the privacy promise (S8) rules out; Hearth bundles none,
+ * so there it is off.
+ */
+export function spellCheckIsOffline(platform: NodeJS.Platform): boolean {
+  return platform === 'darwin';
+}
+
+/**
+ * Where the dictionary downloader is pointed anyway: a path of our own app:// scheme, which
+ * serves no dictionaries, so that nothing that turns it on can reach the network (the downloader
+ * runs in the browser process, where the session's request filter does not see it).
+ */
+export const DICTIONARY_DOWNLOAD_URL = `${APP_ORIGIN}/no-dictionaries/`;
+
 /** Everything a BrowserWindow is given; the checklist of DESIGN.md is the webPreferences block. */
-export function mainWindowOptions(preloadPath: string) {
+export function mainWindowOptions(preloadPath: string, platform: NodeJS.Platform = process.platform) {
   return {
     width: 1200,
     height: 800,
@@ -42,7 +59,7 @@ export function mainWindowOptions(preloadPath: string) {
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       safeDialogs: true,
-      spellcheck: true,
+      spellcheck: spellCheckIsOffline(platform),
       devTools: true,
     },
   } as const;

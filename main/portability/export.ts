@@ -139,7 +139,8 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
     const workspaceFile: WorkspaceFile = {
       id: workspace.id,
       name: workspace.name,
-      kind: workspace.kind,
+      // The format knows personal and team: "Shared with me" goes out as it always did, a team workspace without a relay.
+      kind: workspace.kind === 'personal' ? 'personal' : 'team',
       createdAt: workspace.createdAt,
       ...(workspace.relay ? { relay: workspace.relay } : {}),
       documents: entries,

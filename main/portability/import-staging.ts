@@ -17,6 +17,7 @@ import * as A from '@automerge/automerge';
 import { newId } from '../../common/crypto/sodium.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { HearthDoc } from '../vault/documents.ts';
+import type { ChangeOrigin } from '../vault/events.ts';
 import type { AddFileInput, StagedFile } from '../vault/files.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
@@ -26,6 +27,8 @@ interface Times {
   updatedAt: number;
 }
 
+const IMPORT: ChangeOrigin = { kind: 'import' };
+
 export class ImportStage {
   private readonly created: string[] = [];
   private holdingId: string | undefined;
@@ -33,12 +36,19 @@ export class ImportStage {
   private readonly merges: Array<{ temporary: string; into: string }> = [];
   private readonly files: StagedFile[] = [];
   private readonly replaced: string[] = [];
+  /** Documents new to this vault, announced once the import commits. */
+  private readonly added: string[] = [];
 
   constructor(private readonly vault: Vault) {}
 
+  /** Every write of an import says so in its change events (the app tells its pages; sync leaves imports to its own rounds). */
+  private asImport<T>(fn: () => T): T {
+    return this.vault.withOrigin(IMPORT, fn);
+  }
+
   /** A workspace new to this vault, under the id the import chose. */
   createWorkspace(workspace: Omit<Workspace, 'staged' | 'shareOf'>): void {
-    this.vault.workspaces.createStaged(workspace);
+    this.asImport(() => this.vault.workspaces.createStaged(workspace));
     this.created.push(workspace.id);
   }
 
@@ -64,16 +74,17 @@ export class ImportStage {
    */
   addDocument(workspaceId: string, id: string, doc: HearthDoc, times: Times, saved?: Uint8Array): void {
     const staged = this.created.includes(workspaceId);
-    this.vault.documents.adoptLoaded(staged ? workspaceId : this.holding(), id, doc, times, saved);
+    this.asImport(() => this.vault.documents.adoptLoaded(staged ? workspaceId : this.holding(), id, doc, times, saved));
     // Not kept loaded: an import of many documents holds one at a time.
     this.vault.documents.forgetDocuments([id]);
     if (!staged) this.moves.push({ id, to: workspaceId });
+    this.added.push(id);
   }
 
   /** Holds `doc` to merge into the document `into` at commit; returns the id its comments are staged on. */
   addMerge(into: string, doc: HearthDoc, times: Times): string {
     const temporary = newId();
-    this.vault.documents.adoptLoaded(this.holding(), temporary, doc, times);
+    this.asImport(() => this.vault.documents.adoptLoaded(this.holding(), temporary, doc, times));
     this.vault.documents.forgetDocuments([temporary]);
     this.merges.push({ temporary, into });
     return temporary;
@@ -81,18 +92,18 @@ export class ImportStage {
 
   /** Stores a comment on a document staged by addDocument or addMerge; false when its id is taken. */
   addComment(record: CommentRecord): boolean {
-    return this.vault.comments.adopt(record);
+    return this.asImport(() => this.vault.comments.adopt(record));
   }
 
   async addFile(workspaceId: string, input: AddFileInput): Promise<void> {
-    this.files.push(await this.vault.files.stage(workspaceId, input));
+    this.files.push(await this.vault.files.stage(workspaceId, { ...input, origin: IMPORT }));
   }
 
   /** Shows everything staged, and runs `alsoInTransaction` (audit entries), in one transaction. */
   commit(alsoInTransaction: () => void): void {
     const touched = [...this.moves.map((m) => m.id), ...this.merges.flatMap((m) => [m.temporary, m.into])];
     try {
-      this.vault.transaction(() => {
+      this.asImport(() => this.vault.transaction(() => {
         // Something put in it meanwhile keeps it: then both stay.
         for (const empty of this.replaced) if (this.isUntouched(empty)) this.vault.deleteWorkspace(empty, { quiet: true });
         for (const id of this.created) this.vault.workspaces.publish(id);
@@ -107,12 +118,13 @@ export class ImportStage {
         for (const file of this.files) this.vault.files.complete(file);
         if (this.holdingId) this.vault.deleteWorkspace(this.holdingId, { quiet: true });
         alsoInTransaction();
-      });
+      }));
     } catch (error) {
       this.vault.reloadAfterRollback(touched);
       this.discard();
       throw error;
     }
+    this.vault.documents.announce(this.added, IMPORT);
     for (const file of this.files) this.vault.files.announce(file);
   }
 

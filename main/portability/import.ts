@@ -288,7 +288,7 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
 async function placeWorkspace(vault: Vault, source: ImportSource, stage: ImportStage, ids: IdMap, path: string, file: WorkspaceFile): Promise<string | undefined> {
   const id = ids.workspace(file.id);
   const existing = vault.workspaces.list().find((w) => w.id === id) ?? vault.workspaces.shareSpaces().find((w) => w.id === id);
-  if (existing) return existing.kind === 'team' || vault.syncState.space(id) ? undefined : id;
+  if (existing) return existing.kind !== 'personal' || vault.syncState.space(id) ? undefined : id;
   if (vault.workspaces.stagedIds().includes(id)) throw new HearthError('CONFLICT', 'Another import into this vault is running; try again when it is done.');
   const roster = posix.join(path, 'members.json');
   const members = file.kind === 'team' && source.exists(roster) ? await readJson(source, roster, MembersFileSchema) : undefined;

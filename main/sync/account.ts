@@ -15,7 +15,7 @@
  * members; comments the deleted account wrote are shown as "Deleted user" from then on, and a
  * writer drops its profile from the space's directory.
  */
-import { fromBase64Url, hash, randomKey, toBase64Url, toHex, utf8 } from '../../common/crypto/sodium.ts';
+import { hash, randomKey, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
@@ -58,7 +58,8 @@ export interface AccountHost {
   putSpace(workspaceId: string, state: SpaceState): void;
   index(workspaceId: string): IndexDoc;
   changeIndex(workspaceId: string, fn: (d: WorkspaceIndex) => void): void;
-  sealEnvelope(space: string, epoch: number, key: Uint8Array, recipient: string, recipientBoxKey: Uint8Array): Uint8Array;
+  /** Seals `key` to each account with the box key the space's directory lists (CONFLICT saying `whenMissing` if one has none). */
+  sealForMembers(space: string, accounts: Iterable<string>, epoch: number, key: Uint8Array, whenMissing: string): Array<{ recipient: string; envelope: Uint8Array }>;
   refreshKeys(workspaceId: string, client: RelayClient): Promise<void>;
   /** One full exchange (push and pull) for a workspace, run in its queue. */
   finalSync(workspaceId: string, client: RelayClient): Promise<void>;
@@ -197,14 +198,7 @@ export class AccountDeletion {
     const { host } = this;
     const view = host.view(workspaceId);
     const key = randomKey();
-    const directory = host.index(workspaceId).members ?? {};
-    const sealed: Array<{ recipient: string; envelope: Uint8Array }> = [];
-    for (const account of view.current.members.keys()) {
-      let boxKey = directory[account]?.boxPublicKey;
-      if (!boxKey && account === host.account) boxKey = toBase64Url(host.vault.identityKeys().boxPublicKey);
-      if (!boxKey) throw new HearthError('CONFLICT', `The member ${account} has no published key in this workspace's directory yet; the new key waits for the next sync.`);
-      sealed.push({ recipient: account, envelope: host.sealEnvelope(workspaceId, epoch, key, account, fromBase64Url(boxKey)) });
-    }
+    const sealed = host.sealForMembers(workspaceId, view.current.members.keys(), epoch, key, 'the new key waits for the next sync.');
     await client.putEnvelopes(workspaceId, epoch, sealed);
     // Read back what the relay keeps: it never replaces an envelope, so if another Owner or Admin
     // sealed this epoch at the same moment, the first one stored is the key everyone gets, this

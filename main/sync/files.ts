@@ -57,7 +57,7 @@ async function* rechunk(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8
  * stopped. `source` yields the plaintext (read and verified from the vault).
  */
 export async function uploadFile(
-  client: RelayClient,
+  client: Pick<RelayClient, 'fileBegin' | 'fileChunk'>,
   space: string,
   file: string,
   size: number,
@@ -87,7 +87,7 @@ export async function uploadFile(
  * The plaintext of a synced file, chunk by chunk, each opened and checked against its place;
  * undefined when the relay does not hold all of it yet (the uploader is still sending).
  */
-export async function downloadFile(client: RelayClient, space: string, file: string, meta: SyncedFile, key: Uint8Array): Promise<AsyncGenerator<Uint8Array> | undefined> {
+export async function downloadFile(client: Pick<RelayClient, 'fileStatus' | 'fileGet'>, space: string, file: string, meta: SyncedFile, key: Uint8Array): Promise<AsyncGenerator<Uint8Array> | undefined> {
   const count = chunkCount(meta.size);
   const status = await client.fileStatus(space, file);
   if (!status.complete) return undefined;

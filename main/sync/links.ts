@@ -10,6 +10,7 @@
  * is Owner or Admin; the relay checks that role again. A document that syncs nowhere (a personal
  * workspace, not shared) has no relay to go to, and says so.
  */
+import { checkLinkAddress } from '../../common/transport.ts';
 import type { LinkInfo, OpenedLink, PendingLinkRevocation } from '../../common/api/contract.ts';
 import { loadSodium, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
@@ -66,7 +67,24 @@ function info(record: LinkRecord): LinkInfo {
 }
 
 export class PublicLinks {
+  /** The revocation pass under way (passes run one at a time). */
+  private revocations: Promise<void> = Promise.resolve();
+
   constructor(private readonly host: LinkHost) {}
+
+  /**
+   * Tells the relays about the links of deleted documents, after any pass already under way;
+   * never rejects: an unreachable relay (or a vault locked meanwhile) keeps its links pending for
+   * the next round.
+   */
+  revokeDeleted(onlyRelay?: string): Promise<void> {
+    const run = this.revocations.then(() => this.revokePending(onlyRelay)).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.revocations = run;
+    return run;
+  }
 
   /** The first of `spaces` where this vault may manage links; FORBIDDEN naming the role otherwise. */
   private async managedSpace(spaces: Array<{ space: string; relay: string; name: string }>, action: string): Promise<{ space: string; relay: string }> {
@@ -322,6 +340,7 @@ export function assertLinkOnConfiguredRelay(text: string, relayUrls: readonly st
  */
 export async function openPublicLink(text: string, fetchImpl: typeof fetch = fetch): Promise<OpenedLink> {
   const { dataUrl, linkId, fragmentKey } = parseLinkUrl(text);
+  checkLinkAddress(dataUrl);
   // The key's base64url decoding is libsodium's; opening a link needs no unlocked vault to have loaded it.
   await loadSodium();
   let response: Response;

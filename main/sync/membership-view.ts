@@ -99,6 +99,13 @@ export class MembershipView {
     return last.at;
   }
 
+  /** The entry by which someone else removed `account`, if that is how it last left and it has not come back. */
+  removal(account: string): MembershipEntry | undefined {
+    if (this.current.members.has(account)) return undefined;
+    const last = this.entries.findLast((e) => e.subject === account && e.action !== 'change_role');
+    return last?.action === 'remove' && last.actor !== account ? last : undefined;
+  }
+
   /** Whether the newest key epoch was started by an account deletion (so no one sealed its key beforehand). */
   epochStartedByDeletion(): boolean {
     for (const entry of [...this.entries].reverse()) {

@@ -24,6 +24,8 @@ export type WorkspaceIndex = {
   members: Record<string, DirectoryEntry>;
   /** File id → name, type, size, time and key epoch of an attachment synced through the relay. */
   files?: Record<string, SyncedFile>;
+  /** Document id → account → the Automerge changes (hashes) that member lacks and asks the others to send again (history-requests.ts). */
+  wanted?: Record<string, Record<string, string[]>>;
 };
 
 export type IndexDoc = A.Doc<WorkspaceIndex>;

@@ -4,6 +4,7 @@
  * when the person named it: the app names each relay it could not reach and asks, the CLI's
  * --force-local skips whichever cannot be reached and names them afterwards.
  */
+import type { SecondFactorProof } from '../vault/second-factor.ts';
 import type { Profile } from '../../common/api/contract.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
@@ -82,10 +83,12 @@ export interface RelaySkipping {
  * Deletes the account on every relay this vault is registered on, then `wipe`s this device (the
  * door's own wipe: the app locks and tells its pages, the CLI removes the vault). Refuses, with
  * nothing deleted anywhere, when the username is not typed exactly or a relay cannot be reached
- * that may not be skipped. What a skipped relay holds stays there; the result names it.
+ * that may not be skipped. What a skipped relay holds stays there; the result names it. With a
+ * second factor enrolled, `proof` (the key's PRF output or a recovery code) must confirm it.
  */
-export async function deleteAccount(u: Unlocked, confirm: string, skipping: RelaySkipping, wipe: () => Promise<void>): Promise<AccountDeletionResult> {
+export async function deleteAccount(u: Unlocked, confirm: string, skipping: RelaySkipping, wipe: () => Promise<void>, proof?: SecondFactorProof): Promise<AccountDeletionResult> {
   checkUsername(u.vault, confirm, 'deleted');
+  u.vault.secondFactor.check(proof, 'delete the account');
   const named = skipping.skipRelays ?? [];
   if (!skipping.skipUnreachable && named.length > 0) await checkOnlyNamedAreOut(u, named);
   const result = await u.engine.deleteAccount({ skipUnreachable: skipping.skipUnreachable === true || named.length > 0 });

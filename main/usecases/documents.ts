@@ -1,6 +1,6 @@
 /** Documents: create, change (title, tags, text as Markdown or as Automerge changes), delete. Writing needs a role that may edit. */
 import * as A from '@automerge/automerge';
-import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import { bodyAsMarkdown, setBodyFromMarkdown } from '../../common/richtext/index.ts';
 import { normaliseTags, type DocumentContent, type DocumentSummary, type HearthDoc } from '../vault/documents.ts';
 import type { Unlocked } from './unlocked.ts';
 
@@ -19,6 +19,8 @@ export interface DocumentChange {
   title?: string;
   tags?: string[];
   markdown?: string;
+  /** A paragraph added at the end of the body as it is when the change is made (under the write lock). */
+  append?: string;
 }
 
 /** Changes a document; returns it as it is now, and what the change was (the changes, for pages with a replica of it). */
@@ -27,6 +29,8 @@ export function changeDocument(u: Unlocked, documentId: string, change: Document
   const before = A.getHeads(u.vault.documents.get(documentId));
   const after = u.vault.documents.change(documentId, (doc) => {
     if (change.markdown !== undefined) setBodyFromMarkdown(doc, change.markdown);
+    // Computed from the document as it is under the write lock, so it adds to whatever anyone else wrote.
+    if (change.append !== undefined) setBodyFromMarkdown(doc, `${bodyAsMarkdown(doc).trimEnd()}\n\n${change.append.trim()}\n`);
     if (change.title !== undefined) A.updateText(doc, ['title'], change.title.trim());
     if (change.tags !== undefined) doc.tags.splice(0, doc.tags.length, ...normaliseTags(change.tags));
   });

@@ -1,13 +1,22 @@
 /** The local audit log of security events (DESIGN.md), sealed like every other record. */
 import type { Database } from 'better-sqlite3';
-import { statementCache, type Sql } from './database.ts';
+import type { VaultConnection } from './connection.ts';
+import type { Sql } from './database.ts';
 import { openJson, sealJson } from './sealed-records.ts';
 
 export const AuditActions = [
   'vault.created',
   'vault.unlocked',
   'vault.unlock_failed',
+  'vault.locked',
+  'vault.auto_locked',
+  'settings.changed',
   'passphrase.changed',
+  'second_factor.enrolled',
+  'second_factor.used',
+  'second_factor.removed',
+  'recovery_code.used',
+  'recovery_codes.replaced',
   'workspace.created',
   'workspace.deleted',
   'document.deleted',
@@ -40,42 +49,52 @@ export class AuditLog {
   private readonly sql: Sql;
 
   constructor(
-    private readonly db: Database,
+    private readonly connection: VaultConnection,
     private readonly recordsKey: Uint8Array,
     private readonly actor: () => string,
   ) {
-    this.sql = statementCache(db);
+    this.sql = connection.sql;
   }
 
   record(action: AuditAction, target?: string, at = Date.now()): void {
-    const seq = ((this.sql('SELECT max(seq) AS seq FROM audit').get() as { seq: number | null }).seq ?? 0) + 1;
-    const entry: AuditEntry = { seq, at, actor: this.actor(), action, ...(target === undefined ? {} : { target }) };
-    this.sql('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, entry));
+    // The next seq is read under the write lock: another process may be recording at the same moment.
+    this.connection.writeOne(() => {
+      const seq = this.nextSeq();
+      const entry: AuditEntry = { seq, at, actor: this.actor(), action, ...(target === undefined ? {} : { target }) };
+      this.sql('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, entry));
+    });
+  }
+
+  private nextSeq(): number {
+    return ((this.sql('SELECT max(seq) AS seq FROM audit').get() as { seq: number | null }).seq ?? 0) + 1;
   }
 
   /** Brings in entries from an export, keeping their actor and time; entries already here are skipped. */
   adopt(entries: Array<{ at: number; actor: string; action: string; target?: string }>): number {
-    const seen = new Set(this.list().map(auditKey));
-    let added = 0;
-    for (const entry of entries) {
-      if (seen.has(auditKey(entry))) continue;
-      const seq = ((this.sql('SELECT max(seq) AS seq FROM audit').get() as { seq: number | null }).seq ?? 0) + 1;
-      const stored = { seq, at: entry.at, actor: entry.actor, action: entry.action, ...(entry.target === undefined ? {} : { target: entry.target }) };
-      this.sql('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, stored));
-      seen.add(auditKey(entry));
-      added++;
-    }
-    return added;
+    return this.connection.write(() => {
+      const seen = new Set(this.list().map(auditKey));
+      let added = 0;
+      for (const entry of entries) {
+        if (seen.has(auditKey(entry))) continue;
+        const seq = this.nextSeq();
+        const stored = { seq, at: entry.at, actor: entry.actor, action: entry.action, ...(entry.target === undefined ? {} : { target: entry.target }) };
+        this.sql('INSERT INTO audit (seq, sealed) VALUES (?, ?)').run(seq, sealJson(this.recordsKey, { kind: 'audit', id: String(seq) }, stored));
+        seen.add(auditKey(entry));
+        added++;
+      }
+      return added;
+    });
   }
 
   /** Events written while the vault was locked (failed unlocks) join the sealed log on unlock. */
   absorbPending(): void {
-    const pending = this.sql('SELECT seq, at, action FROM pending_audit ORDER BY seq').all() as Array<{ seq: number; at: number; action: string }>;
-    if (pending.length === 0) return;
-    this.db.transaction(() => {
+    if (!this.sql('SELECT 1 FROM pending_audit LIMIT 1').get()) return;
+    // Read and cleared in one write: two processes unlocking at once must not both copy them.
+    this.connection.write(() => {
+      const pending = this.sql('SELECT seq, at, action FROM pending_audit ORDER BY seq').all() as Array<{ seq: number; at: number; action: string }>;
       for (const event of pending) this.record(event.action as AuditAction, undefined, event.at);
       this.sql('DELETE FROM pending_audit').run();
-    })();
+    });
   }
 
   list(): AuditEntry[] {

@@ -3,15 +3,17 @@
  * pair of Automerge cursors, so it follows the text as people edit around it.
  */
 import * as A from '@automerge/automerge';
-import type { Database } from 'better-sqlite3';
-import { statementCache, type Sql } from './database.ts';
 import { newId } from '../../common/crypto/sodium.ts';
 import type { CommentThread } from '../../common/api/contract.ts';
+import { Emitter } from '../../common/emitter.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { AuditLog } from './audit.ts';
+import type { VaultConnection } from './connection.ts';
+import type { Sql } from './database.ts';
 import type { DocumentStore } from './documents.ts';
+import { EXTERNAL, type CommentChanged } from './events.ts';
 import type { SearchIndex } from './search.ts';
-import { openJson, sealJson } from './sealed-records.ts';
+import { openJson, sealedStamp, sealJson, sqlStamp } from './sealed-records.ts';
 import type { WorkspaceStore } from './workspaces.ts';
 
 export interface CommentRecord {
@@ -32,27 +34,27 @@ export type { CommentThread };
 
 const MAX_COMMENT_CHARS = 10_000;
 
-export type CommentListener = (documentId: string) => void;
-
 export class CommentStore {
+  /** After a comment is added, resolved or deleted here, or found changed by another process (not for adopt/replace: sync's and import's own). */
+  readonly changed = new Emitter<CommentChanged>();
   private readonly sql: Sql;
-  private readonly listeners = new Set<CommentListener>();
+  /** Which sealed version of each comment this process last wrote or saw (see noticeExternalChanges). */
+  private stamps: Map<string, { stamp: string; documentId: string; workspaceId: string }> | undefined;
 
   constructor(
-    private readonly db: Database,
+    private readonly connection: VaultConnection,
     private readonly workspaces: WorkspaceStore,
     private readonly documents: DocumentStore,
     private readonly search: SearchIndex,
     private readonly audit: AuditLog,
     private readonly author: () => string,
   ) {
-    this.sql = statementCache(db);
+    this.sql = connection.sql;
   }
 
   add(documentId: string, input: { text: string; anchor?: { from: number; to: number }; replyTo?: string }): CommentRecord {
     const text = input.text.trim();
     if (text.length === 0 || text.length > MAX_COMMENT_CHARS) throw new HearthError('BAD_REQUEST', `A comment is 1–${MAX_COMMENT_CHARS} characters.`);
-    const doc = this.documents.get(documentId);
     const workspaceId = this.documents.workspaceOf(documentId);
     const id = newId();
     const now = Date.now();
@@ -64,6 +66,8 @@ export class CommentStore {
     }
     let anchor: CommentRecord['anchor'];
     if (input.anchor && !input.replyTo) {
+      // Only an anchor needs the text; a plain comment must not wait for the editor's pending changes to apply.
+      const doc = this.documents.get(documentId);
       const length = A.spans(doc, ['body']).reduce((n, s) => n + (s.type === 'text' ? s.value.length : 1), 0);
       const { from, to } = input.anchor;
       if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= length)) {
@@ -76,26 +80,31 @@ export class CommentStore {
       };
     }
     const record: CommentRecord = { id, documentId, threadId, author: this.author(), text, ...(anchor ? { anchor } : {}), resolved: false, createdAt: now, updatedAt: now };
-    this.sql('INSERT INTO comments (id, document_id, sealed) VALUES (?, ?, ?)').run(id, documentId, this.seal(workspaceId, record));
+    this.store(workspaceId, record, 'INSERT INTO comments (sealed, id, document_id) VALUES (?, ?, ?)');
     this.search.indexComment(id, documentId, workspaceId, text);
-    this.notify(documentId);
+    this.notify(record, workspaceId, false);
     return record;
   }
 
-  /** Calls `listener` after a comment is added or a thread resolved here (not for adopt/replace). */
-  subscribe(listener: CommentListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  private notify(record: { id: string; documentId: string }, workspaceId: string, deleted: boolean): void {
+    this.changed.emit({ commentId: record.id, documentId: record.documentId, workspaceId, deleted, origin: this.connection.origin });
   }
 
-  private notify(documentId: string): void {
-    for (const listener of this.listeners) listener(documentId);
+  /** Seals and writes `record` with `statement` (an insert or an update: sealed, id, document_id). */
+  private store(workspaceId: string, record: CommentRecord, statement: string): number {
+    const sealed = this.seal(workspaceId, record);
+    const { changes } = this.connection.writeOne(() => this.sql(statement).run(sealed, record.id, record.documentId));
+    if (changes > 0) this.stamps?.set(record.id, { stamp: sealedStamp(sealed), documentId: record.documentId, workspaceId });
+    return changes;
   }
 
-  /** Stores a newer version of a comment received from a peer (e.g. its thread was resolved there). */
+  /**
+   * Stores a newer version of a comment received from a peer (e.g. its thread was resolved there).
+   * Sync's own bookkeeping: no event, so it is not taken for a local change and sent back.
+   */
   replace(record: CommentRecord): void {
     const workspaceId = this.documents.workspaceOf(record.documentId);
-    this.sql('UPDATE comments SET sealed = ? WHERE id = ?').run(this.seal(workspaceId, record), record.id);
+    this.store(workspaceId, record, 'UPDATE comments SET sealed = ? WHERE id = ? AND document_id = ?');
   }
 
   /** Threads of a document, oldest first, each with its comments in order. */
@@ -127,11 +136,12 @@ export class CommentStore {
     return this.sql('SELECT 1 FROM comments WHERE id = ?').get(id) !== undefined;
   }
 
-  /** Brings in a comment from an export under its own id; false when it is already here. */
+  /** Brings in a comment from an export or a peer under its own id; false when it is already here. No event (as replace()). */
   adopt(record: CommentRecord): boolean {
     if (this.sql('SELECT 1 FROM comments WHERE id = ?').get(record.id)) return false;
     const workspaceId = this.documents.workspaceOf(record.documentId);
-    this.sql('INSERT INTO comments (id, document_id, sealed) VALUES (?, ?, ?)').run(record.id, record.documentId, this.seal(workspaceId, record));
+    // OR IGNORE: another process may adopt the same comment (the same import) at the same moment.
+    if (this.store(workspaceId, record, 'INSERT OR IGNORE INTO comments (sealed, id, document_id) VALUES (?, ?, ?)') === 0) return false;
     this.search.indexComment(record.id, record.documentId, workspaceId, record.text);
     return true;
   }
@@ -166,24 +176,66 @@ export class CommentStore {
   }
 
   resolve(threadId: string, resolved = true): void {
-    const record = this.read(threadId);
-    if (record.threadId !== record.id) throw new HearthError('BAD_REQUEST', 'Resolve the thread through its first comment.');
-    const updated = { ...record, resolved, updatedAt: Date.now() };
-    const workspaceId = this.documents.workspaceOf(record.documentId);
-    this.sql('UPDATE comments SET sealed = ? WHERE id = ?').run(this.seal(workspaceId, updated), record.id);
-    this.notify(record.documentId);
+    // Read under the write lock, so a change another process just made to it is not written over.
+    const { record, workspaceId } = this.connection.write(() => {
+      const record = this.read(threadId);
+      if (record.threadId !== record.id) throw new HearthError('BAD_REQUEST', 'Resolve the thread through its first comment.');
+      const workspaceId = this.documents.workspaceOf(record.documentId);
+      this.store(workspaceId, { ...record, resolved, updatedAt: Date.now() }, 'UPDATE comments SET sealed = ? WHERE id = ? AND document_id = ?');
+      return { record, workspaceId };
+    });
+    this.notify(record, workspaceId, false);
   }
 
   /** Deletes a comment; deleting a thread's first comment deletes the whole thread. */
   delete(commentId: string): void {
-    const record = this.read(commentId);
-    const doomed = record.threadId === record.id ? this.records(record.documentId).filter((r) => r.threadId === record.id) : [record];
-    this.db.transaction(() => {
+    const { record, doomed } = this.connection.write(() => {
+      const record = this.read(commentId);
+      const doomed = record.threadId === record.id ? this.records(record.documentId).filter((r) => r.threadId === record.id) : [record];
       for (const r of doomed) this.sql('DELETE FROM comments WHERE id = ?').run(r.id);
-    })();
-    for (const r of doomed) this.search.removeComment(r.id);
-    this.audit.record('comment.deleted', commentId);
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.audit.record('comment.deleted', commentId);
+      return { record, doomed };
+    });
+    const workspaceId = this.documents.workspaceOf(record.documentId);
+    for (const r of doomed) {
+      this.stamps?.delete(r.id);
+      this.search.removeComment(r.id);
+    }
+    this.connection.db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const r of doomed) this.notify(r, workspaceId, true);
+  }
+
+  /**
+   * Looks for comments other processes added, changed or deleted since the last look: updates
+   * the search index and tells listeners (origin 'external'). The first look only notes what is there.
+   */
+  noticeExternalChanges(): void {
+    const rows = this.sql(
+      `SELECT c.id, c.document_id AS documentId, d.workspace_id AS workspaceId, ${sqlStamp('c.sealed')} AS stamp
+         FROM comments c JOIN documents d ON d.id = c.document_id`,
+    ).all() as Array<{ id: string; documentId: string; workspaceId: string; stamp: string }>;
+    const previous = this.stamps;
+    this.stamps = new Map(rows.map((row) => [row.id, row]));
+    if (!previous) return;
+    for (const row of rows) {
+      if (previous.get(row.id)?.stamp === row.stamp) continue;
+      // Decrypted only for the index: until it is built, there is nothing to update (search.ts).
+      if (this.search.built) {
+        const record = this.read(row.id);
+        this.search.indexComment(record.id, record.documentId, row.workspaceId, record.text);
+      }
+      this.changed.emit({ commentId: row.id, documentId: row.documentId, workspaceId: row.workspaceId, deleted: false, origin: EXTERNAL });
+    }
+    for (const [id, known] of previous) {
+      if (this.stamps.has(id)) continue;
+      this.search.removeComment(id);
+      this.changed.emit({ commentId: id, documentId: known.documentId, workspaceId: known.workspaceId, deleted: true, origin: EXTERNAL });
+    }
+  }
+
+  /** Forgets what the last look saw (on lock). */
+  forget(): void {
+    this.stamps = undefined;
   }
 
   private read(id: string): CommentRecord {

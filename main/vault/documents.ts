@@ -1,56 +1,48 @@
 /**
  * Documents are Automerge documents persisted incrementally: each change is appended as one
  * sealed chunk, and when the appended chunks outgrow the last snapshot they are compacted into
- * a new one. A keystroke writes a few hundred bytes, never the whole document.
+ * a new one. A keystroke writes a few hundred bytes, never the whole document, and returns once
+ * the transaction holding it has committed. Whatever costs in proportion to the document
+ * (applying the editor's changes to this copy, compaction, the sealed search text, re-indexing)
+ * waits until typing pauses (see IDLE_MS), so none of it runs inside a keystroke.
+ *
+ * Several processes may write one document at once (the app, `hearth doc edit`, a script). So
+ * each write runs in one IMMEDIATE transaction that first folds in the chunks other processes
+ * appended since this copy last looked, then appends at the next seq; a compaction, at a pause,
+ * looks again under the lock and deletes only chunks this copy has folded in: a chunk this
+ * process never read is never deleted.
  */
 import * as A from '@automerge/automerge';
-import type { Database } from 'better-sqlite3';
-import { statementCache, transactionRunner, type InTransaction, type Sql } from './database.ts';
 import { newId } from '../../common/crypto/sodium.ts';
 import type { DocumentSummary } from '../../common/api/contract.ts';
+import { Emitter } from '../../common/emitter.ts';
 import { HearthError } from '../../common/errors.ts';
-import { plainText } from '../../common/richtext/index.ts';
 import type { AuditLog } from './audit.ts';
+import type { VaultConnection } from './connection.ts';
+import type { Sql } from './database.ts';
+import {
+  applyPending,
+  bodyText,
+  concat,
+  copyFromChunks,
+  headBehind,
+  normaliseTags,
+  summaryOf,
+  type ChunkKind,
+  type DocumentContent,
+  type DocumentCopy,
+  type DocumentHead,
+  type HearthDoc,
+  type OpenedChunk,
+  queueExternal,
+} from './document-copy.ts';
+import { EXTERNAL, type ChangeOrigin, type DocumentChanged, type DocumentDeleted } from './events.ts';
 import type { SearchIndex } from './search.ts';
-import { openBytes, openJson, sealBytes, sealJson } from './sealed-records.ts';
+import { openBytes, openJson, sealBytes, sealedStamp, sealJson, sqlStamp } from './sealed-records.ts';
 import type { WorkspaceStore } from './workspaces.ts';
 
-export type DocumentContent = {
-  title: string;
-  /** Rich text: Automerge text with block markers and marks, as @automerge/prosemirror keeps it. */
-  body: string;
-  tags: string[];
-  createdAt: number;
-};
-
-export type HearthDoc = A.Doc<DocumentContent>;
-
+export { bodyText, normaliseTags, type DocumentContent, type HearthDoc } from './document-copy.ts';
 export type { DocumentSummary };
-
-interface DocumentHead {
-  title: string;
-  tags: string[];
-  createdAt: number;
-  updatedAt: number;
-}
-
-interface OpenDocument {
-  id: string;
-  workspaceId: string;
-  doc: HearthDoc;
-  /** Heads already written to the vault: the next chunk holds what came after them. */
-  persistedHeads: A.Heads;
-  nextSeq: number;
-  snapshotBytes: number;
-  logBytes: number;
-  head: DocumentHead;
-  headWrittenAt: number;
-  /** The chunk seq that the stored search text reflects. */
-  textSeq: number;
-  /** Changes already persisted but not yet applied to `doc` (see appendChanges). */
-  pending: Uint8Array[];
-  applyTimer: ReturnType<typeof setTimeout> | undefined;
-}
 
 /** What the search index needs of a document, stored sealed so unlock need not load every document. */
 export interface DocumentText {
@@ -59,20 +51,34 @@ export interface DocumentText {
   body: string;
 }
 
-/** Compaction runs once the appended changes outweigh the snapshot (amortised O(1) per change). */
+/** Compaction is due once the appended changes outweigh the snapshot (amortised O(1) per change). */
 const MIN_COMPACTION_BYTES = 64 * 1024;
+/**
+ * Past this many times the due size, a write compacts at once even without a pause: a bound on
+ * the change log (and on opening it) for someone who never stops typing for IDLE_MS.
+ */
+const COMPACTION_CEILING = 8;
+/**
+ * How often a compaction that found other processes' chunks arriving while it saved tries again
+ * (each try applies them and saves anew, outside the write lock) before it waits for the next pause.
+ */
+const COMPACTION_TRIES = 3;
 /** updatedAt is refreshed at most this often while typing; title and tag changes write at once. */
 const HEAD_REFRESH_MS = 1000;
 /**
  * Applying a change made in another replica costs Automerge 3.5 time in proportion to the
  * document (about 60–100 ms on a 100k-character document, even through its backend), while
  * persisting it costs well under a millisecond. So the editor's changes are persisted at once and
- * applied to this copy only when something reads it, or once typing pauses this long.
+ * applied to this copy only when something reads it, or once typing pauses this long; compaction
+ * and the search text wait for the same pause.
  */
-const APPLY_WHEN_IDLE_MS = 2000;
+const IDLE_MS = 2000;
 
-/** Told about every persisted change with its Automerge change bytes. */
-export type DocumentListener = (documentId: string, changes: Uint8Array[]) => void;
+interface SealedChunk {
+  seq: number;
+  kind: ChunkKind;
+  sealed: Buffer;
+}
 
 export interface NewDocumentInput {
   title: string;
@@ -90,33 +96,23 @@ export function newDocument(input: NewDocumentInput, now = Date.now()): HearthDo
   });
 }
 
-/** The plain text of a rich-text body, for the search index. */
-export function bodyText(doc: HearthDoc): string {
-  return plainText(A.spans(doc, ['body']));
-}
-
 export class DocumentStore {
-  private readonly open = new Map<string, OpenDocument>();
-  private readonly listeners = new Set<DocumentListener>();
-  private readonly deleteListeners = new Set<(documentId: string, workspaceId: string) => void>();
-
+  /** After every persisted change, local or applied from elsewhere, with its origin. */
+  readonly changed = new Emitter<DocumentChanged>();
+  /** After a document is deleted (the sync engine carries a team workspace's deletions to the relay). */
+  readonly deleted = new Emitter<DocumentDeleted>();
+  private readonly open = new Map<string, DocumentCopy>();
+  /** Per document, `lastSeq:headStamp` as the last look for other processes' changes found it. */
+  private scanned: Map<string, { stamp: string; workspaceId: string }> | undefined;
   private readonly sql: Sql;
-  private readonly inTransaction: InTransaction;
 
   constructor(
-    private readonly db: Database,
+    private readonly connection: VaultConnection,
     private readonly workspaces: WorkspaceStore,
     private readonly search: SearchIndex,
     private readonly audit: AuditLog,
   ) {
-    this.sql = statementCache(db);
-    this.inTransaction = transactionRunner(db);
-  }
-
-  /** Calls `listener` after every persisted change, local or applied from elsewhere. */
-  subscribe(listener: DocumentListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.sql = connection.sql;
   }
 
   create(workspaceIdOrName: string, input: NewDocumentInput): DocumentSummary {
@@ -134,31 +130,36 @@ export class DocumentStore {
   }
 
   /** Writes a new document's row and first snapshot, and opens it. */
-  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): OpenDocument {
+  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): DocumentCopy {
     const head: DocumentHead = { title: doc.title ?? '', tags: [...(doc.tags ?? [])], ...times };
     const key = this.workspaces.keyOf(workspaceId);
     const snapshot = saved ?? A.save(doc);
-    this.inTransaction(() => {
-      this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, this.sealHead(key, workspaceId, id, head));
-      this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
-    });
-    const entry: OpenDocument = {
+    const sealedHead = this.sealHead(key, workspaceId, id, head);
+    const entry: DocumentCopy = {
       id,
       workspaceId,
       doc,
       persistedHeads: A.getHeads(doc),
-      nextSeq: 1,
+      lastSeq: 0,
+      checkedAt: -1,
       snapshotBytes: snapshot.length,
       logBytes: 0,
       head,
       headWrittenAt: times.updatedAt,
+      headStamp: sealedStamp(sealedHead),
       textSeq: -1,
       pending: [],
-      applyTimer: undefined,
+      externalFrom: undefined,
+      idleTimer: undefined,
     };
-    this.writeText(entry, key, 0);
+    this.connection.write(() => {
+      this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, sealedHead);
+      this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
+      this.writeText(entry, key, 0, textOf(entry));
+      entry.checkedAt = this.connection.generation;
+    });
     this.open.set(id, entry);
-    this.search.indexDocument(id, workspaceId, head.title, bodyText(doc), head.tags);
+    this.search.indexDocument(id, workspaceId, () => ({ title: head.title, body: bodyText(doc), tags: head.tags }));
     return entry;
   }
 
@@ -173,28 +174,33 @@ export class DocumentStore {
     } catch (cause) {
       throw new HearthError('BAD_REQUEST', `The document ${id} in the import is not a readable Automerge document.`, { cause });
     }
-    if (this.sql('SELECT 1 FROM documents WHERE id = ?').get(id)) {
-      this.applyChanges(id, A.getAllChanges(incoming));
-      return 'merged';
-    }
-    this.insertNew(workspaceId, id, incoming, times);
-    return 'created';
+    // Decided under the write lock: another process may be importing the same export.
+    return this.connection.write(() => {
+      if (this.has(id)) {
+        this.applyChanges(id, A.getAllChanges(incoming));
+        return 'merged';
+      }
+      this.insertNew(workspaceId, id, incoming, times);
+      return 'created';
+    });
   }
 
   /** Lists a workspace's documents from their sealed heads, without loading any document. */
   list(workspaceIdOrName: string): DocumentSummary[] {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
     const key = this.workspaces.keyOf(workspaceId);
+    const generation = this.connection.observe();
     const rows = this.sql('SELECT id, sealed_head FROM documents WHERE workspace_id = ?').all(workspaceId) as Array<{ id: string; sealed_head: Buffer }>;
     return rows
       .map((row) => {
+        const entry = this.open.get(row.id);
+        if (entry && entry.checkedAt !== generation) this.catchUp(entry);
         const head = this.open.get(row.id)?.head ?? openJson<DocumentHead>(key, { kind: 'document-head', id: row.id, workspaceId }, row.sealed_head);
         return { id: row.id, workspaceId, ...head, tags: [...head.tags] };
       })
       .sort((a, b) => b.updatedAt - a.updatedAt);
   }
 
-  /** Ids and workspaces of every document, for building the search index after unlock. */
   /**
    * A document that arrived whole from a peer (its snapshot, or its changes from the start) and
    * is new here: stored as it is, without another save/load round. `saved` is `A.save(doc)` when
@@ -222,7 +228,7 @@ export class DocumentStore {
     const chunks = this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ?').all(id) as Array<{ seq: number; kind: 'snapshot' | 'changes'; sealed: Buffer }>;
     const head = openJson<DocumentHead>(fromKey, { kind: 'document-head', id, workspaceId: from }, row.sealedHead);
     const text = row.sealedText && openBytes(fromKey, { kind: 'document-text', id, workspaceId: from }, row.sealedText);
-    this.inTransaction(() => {
+    this.connection.write(() => {
       for (const chunk of chunks) {
         const bytes = openBytes(fromKey, chunkPlace(from, id, chunk.seq, chunk.kind), chunk.sealed);
         this.sql('UPDATE document_chunks SET sealed = ? WHERE document_id = ? AND seq = ?').run(sealBytes(toKey, chunkPlace(toWorkspaceId, id, chunk.seq, chunk.kind), bytes), id, chunk.seq);
@@ -237,7 +243,12 @@ export class DocumentStore {
     this.forgetDocuments([id]);
     this.search.removeDocument(id);
     const entry = this.load(id);
-    this.search.indexDocument(id, toWorkspaceId, entry.head.title, bodyText(this.current(entry)), entry.head.tags);
+    this.search.indexDocument(id, toWorkspaceId, () => ({ title: entry.head.title, body: bodyText(this.current(entry)), tags: entry.head.tags }));
+  }
+
+  /** Tells listeners that documents stored without an event (an import's, once it commits) are here now, as `origin`'s. */
+  announce(ids: Iterable<string>, origin: ChangeOrigin): void {
+    for (const id of ids) this.changed.emit({ documentId: id, workspaceId: this.workspaceOf(id), changes: [], origin });
   }
 
   /** Drops loaded copies (after a transaction that changed them was rolled back); the next read loads them again. */
@@ -245,7 +256,7 @@ export class DocumentStore {
     for (const id of ids) {
       const entry = this.open.get(id);
       if (!entry) continue;
-      clearTimeout(entry.applyTimer);
+      clearTimeout(entry.idleTimer);
       this.open.delete(id);
     }
   }
@@ -262,8 +273,9 @@ export class DocumentStore {
     return this.sql('SELECT 1 FROM documents WHERE id = ?').get(id) !== undefined;
   }
 
+  /** Ids and workspaces of every document, for building the search index after unlock. */
   allIds(): Array<{ id: string; workspaceId: string }> {
-    return (this.sql('SELECT id, workspace_id AS workspaceId FROM documents').all() as Array<{ id: string; workspaceId: string }>);
+    return this.sql('SELECT id, workspace_id AS workspaceId FROM documents').all() as Array<{ id: string; workspaceId: string }>;
   }
 
   summary(id: string): DocumentSummary {
@@ -275,7 +287,7 @@ export class DocumentStore {
   }
 
   workspaceOf(id: string): string {
-    return this.load(id).workspaceId;
+    return this.open.get(id)?.workspaceId ?? this.load(id).workspaceId;
   }
 
   /** The whole document as Automerge bytes (for export and for a renderer's replica). */
@@ -283,43 +295,64 @@ export class DocumentStore {
     return A.save(this.current(this.load(id)));
   }
 
-  /** Makes a local change and persists it before returning. */
+  /**
+   * Makes a local change and persists it before returning. `fn` sees the document as of just
+   * before the write: what another process writes meanwhile merges with it as a concurrent edit.
+   */
   change(id: string, fn: (doc: DocumentContent) => void): HearthDoc {
-    const entry = this.load(id);
-    const before = this.current(entry);
-    const next = A.change(before, { time: Math.floor(Date.now() / 1000) }, fn);
-    if (next === before) return next;
-    entry.doc = next;
-    // One local change since the last persist: its bytes are exactly what must be appended.
-    const change = A.getLastLocalChange(next)!;
-    this.persist(entry, change);
-    this.notify(entry, [change]);
+    const entry = this.cached(id);
+    // Applying costs O(document): done before taking the write lock, not while holding it.
+    this.current(entry);
+    let change: Uint8Array | undefined;
+    const next = this.write(entry, () => {
+      const before = entry.doc;
+      const after = A.change(before, { time: Math.floor(Date.now() / 1000) }, fn);
+      if (after === before) return after;
+      entry.doc = after;
+      // One local change since the last persist: its bytes are exactly what must be appended.
+      change = A.getLastLocalChange(after)!;
+      this.persist(entry, change);
+      return after;
+    });
+    if (change) {
+      this.afterWrite(entry);
+      this.notify(entry, [change]);
+    }
     return next;
   }
 
   /** Applies changes made elsewhere (the editor's replica, a peer) and persists them. */
   applyChanges(id: string, changes: Uint8Array[]): HearthDoc {
-    const entry = this.load(id);
-    const before = this.current(entry);
-    let next: HearthDoc;
-    try {
-      [next] = A.applyChanges(before, changes);
-    } catch (cause) {
-      throw new HearthError('BAD_REQUEST', 'Those document changes are malformed and were not applied.', { cause });
+    const entry = this.cached(id);
+    this.current(entry);
+    let persisted = false;
+    const next = this.write(entry, () => {
+      const before = entry.doc;
+      let after: HearthDoc;
+      try {
+        [after] = A.applyChanges(before, changes);
+      } catch (cause) {
+        throw new HearthError('BAD_REQUEST', 'Those document changes are malformed and were not applied.', { cause });
+      }
+      entry.doc = after;
+      if (A.getHeads(after).join() === entry.persistedHeads.join()) return after;
+      this.persist(entry);
+      persisted = true;
+      return after;
+    });
+    if (persisted) {
+      this.afterWrite(entry);
+      this.notify(entry, changes);
     }
-    if (A.getHeads(next).join() === entry.persistedHeads.join()) return next;
-    entry.doc = next;
-    this.persist(entry);
-    this.notify(entry, changes);
     return next;
   }
 
   /**
    * The editor's fast path: persists changes made in its replica at once (each checked to be a
-   * well-formed Automerge change) and applies them to this copy later (see APPLY_WHEN_IDLE_MS).
+   * well-formed Automerge change) and applies them to this copy later (see IDLE_MS).
    */
   appendChanges(id: string, changes: Uint8Array[]): void {
-    const entry = this.load(id);
+    const entry = this.cached(id);
     for (const change of changes) {
       try {
         A.decodeChange(change);
@@ -328,56 +361,86 @@ export class DocumentStore {
       }
     }
     const bytes = concat(changes);
-    if (entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes)) {
-      // Time to compact, which needs the whole document: apply now (once per snapshot's worth).
-      this.applyChanges(id, changes);
-      return;
-    }
-    const key = this.workspaces.keyOf(entry.workspaceId);
-    const now = Date.now();
-    const writeHead = now - entry.headWrittenAt >= HEAD_REFRESH_MS;
-    entry.head = { ...entry.head, updatedAt: now };
-    this.inTransaction(() => {
-      this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'changes', bytes);
-      if (writeHead) this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
+    this.write(entry, () => {
+      const key = this.workspaces.keyOf(entry.workspaceId);
+      const now = Date.now();
+      const seq = entry.lastSeq + 1;
+      entry.head = { ...entry.head, updatedAt: now };
+      this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
+      if (now - entry.headWrittenAt >= HEAD_REFRESH_MS) this.writeHead(entry, key);
+      entry.lastSeq = seq;
+      entry.logBytes += bytes.length;
+      entry.pending.push(...changes);
     });
-    entry.nextSeq += 1;
-    entry.logBytes += bytes.length;
-    if (writeHead) entry.headWrittenAt = now;
-    entry.pending.push(...changes);
-    clearTimeout(entry.applyTimer);
-    entry.applyTimer = setTimeout(() => {
-      try {
-        if (this.open.get(entry.id) === entry) this.current(entry);
-      } catch {
-        // A change that cannot be applied stays persisted; the next read reports it.
-      }
-    }, APPLY_WHEN_IDLE_MS);
-    entry.applyTimer.unref?.();
+    this.afterWrite(entry);
     this.notify(entry, changes);
   }
 
-  /** The document with every persisted change applied. */
-  private current(entry: OpenDocument): HearthDoc {
+  /** After a write has committed: compacts now when the log is overdue, otherwise (re)arms the pause. */
+  private afterWrite(entry: DocumentCopy): void {
+    if (entry.logBytes > COMPACTION_CEILING * compactionDue(entry)) this.maintain(entry);
+    else this.whenIdle(entry);
+  }
+
+  /** (Re)arms the pause after which maintain() runs for this document. */
+  private whenIdle(entry: DocumentCopy): void {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = setTimeout(() => {
+      entry.idleTimer = undefined;
+      if (this.open.get(entry.id) !== entry) return;
+      try {
+        this.maintain(entry);
+      } catch {
+        // A change that cannot be applied stays persisted, and a compaction that could not run
+        // (a busy vault, a full disk) comes due again: the next read or write reports the trouble.
+      }
+    }, IDLE_MS);
+    entry.idleTimer.unref?.();
+  }
+
+  /**
+   * What waits for a pause in typing: the pending changes applied to this copy (and the search
+   * index's re-reading of the text, scheduled by current()), then a compaction when one is due.
+   * The snapshot is made outside the write lock; under it, the chunks other processes appended
+   * meanwhile are read first, and the snapshot replaces the log only when none came in (so every
+   * chunk it deletes is one this copy holds). When some did, it applies them and tries again.
+   */
+  private maintain(entry: DocumentCopy): void {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    for (let attempt = 0; attempt < COMPACTION_TRIES; attempt++) {
+      this.current(entry);
+      if (entry.logBytes <= compactionDue(entry)) return;
+      const snapshot = A.save(entry.doc);
+      const text = textOf(entry);
+      const seq = entry.lastSeq + 1;
+      const compacted = this.write(entry, () => {
+        if (entry.lastSeq !== seq - 1) return false;
+        const key = this.workspaces.keyOf(entry.workspaceId);
+        this.insertChunk(key, entry.workspaceId, entry.id, seq, 'snapshot', snapshot);
+        this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, seq);
+        // Compaction already costs O(document); refreshing the search text rides along.
+        this.writeText(entry, key, seq, text);
+        entry.lastSeq = seq;
+        return true;
+      });
+      if (compacted) {
+        entry.snapshotBytes = snapshot.length;
+        entry.logBytes = 0;
+        return;
+      }
+      if (this.open.get(entry.id) !== entry) return;
+    }
+    // Another process keeps writing: the next pause (or its own compaction) takes it from here.
+    this.whenIdle(entry);
+  }
+
+  /** The document with every persisted change applied; what other processes added is announced now. */
+  private current(entry: DocumentCopy): HearthDoc {
     if (entry.pending.length === 0) return entry.doc;
-    clearTimeout(entry.applyTimer);
-    entry.applyTimer = undefined;
-    const pending = entry.pending;
-    entry.pending = [];
-    try {
-      [entry.doc] = A.applyChanges(entry.doc, pending);
-    } catch (cause) {
-      throw new HearthError('RECORD_TAMPERED', `Document ${entry.id} holds changes that cannot be applied.`, { cause });
-    }
-    entry.persistedHeads = A.getHeads(entry.doc);
-    const { title, tags } = entry.doc;
-    if (headBehind(entry.head, title, tags)) {
-      entry.head = { ...entry.head, title, tags: [...tags] };
-      const key = this.workspaces.keyOf(entry.workspaceId);
-      this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
-      entry.headWrittenAt = entry.head.updatedAt;
-    }
-    this.search.scheduleDocument(entry.id, entry.workspaceId, entry.head.title, () => ({ title: entry.head.title, body: bodyText(entry.doc), tags: entry.head.tags }));
+    const external = applyPending(entry);
+    this.scheduleIndex(entry);
+    if (external) this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes: external, origin: EXTERNAL });
     return entry.doc;
   }
 
@@ -388,138 +451,206 @@ export class DocumentStore {
   }
 
   delete(id: string): void {
-    const entry = this.load(id);
-    this.sql('DELETE FROM documents WHERE id = ?').run(id);
-    clearTimeout(entry.applyTimer);
-    this.open.delete(id);
+    const row = this.sql('SELECT workspace_id AS workspaceId FROM documents WHERE id = ?').get(id) as { workspaceId: string } | undefined;
+    if (!row) throw notFound(id);
+    this.connection.write(() => {
+      // Another process may have deleted it since: then there is nothing left to delete or audit.
+      if (this.sql('DELETE FROM documents WHERE id = ?').run(id).changes === 0) throw notFound(id);
+      this.audit.record('document.deleted', id);
+    });
+    const entry = this.open.get(id);
+    if (entry) this.evict(entry);
+    this.scanned?.delete(id);
     this.search.removeDocument(id);
-    this.audit.record('document.deleted', entry.id);
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-    for (const listener of this.deleteListeners) {
-      try {
-        listener(id, entry.workspaceId);
-      } catch {
-        // A listener's trouble is not the deletion's: it is done.
-      }
-    }
-  }
-
-  /** Called after a document is deleted (the sync engine carries a team workspace's deletions to the relay). */
-  onDelete(listener: (documentId: string, workspaceId: string) => void): () => void {
-    this.deleteListeners.add(listener);
-    return () => this.deleteListeners.delete(listener);
+    this.connection.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.deleted.emit({ documentId: id, workspaceId: row.workspaceId, origin: this.connection.origin });
   }
 
   /** Drops every loaded document (on lock). */
   forget(): void {
-    for (const entry of this.open.values()) clearTimeout(entry.applyTimer);
+    for (const entry of this.open.values()) clearTimeout(entry.idleTimer);
     this.open.clear();
+    this.scanned = undefined;
   }
 
   forgetWorkspace(workspaceId: string): void {
-    for (const [id, entry] of this.open) {
-      if (entry.workspaceId !== workspaceId) continue;
-      clearTimeout(entry.applyTimer);
-      this.open.delete(id);
+    for (const entry of [...this.open.values()]) if (entry.workspaceId === workspaceId) this.evict(entry);
+    for (const [id, known] of this.scanned ?? []) if (known.workspaceId === workspaceId) this.scanned!.delete(id);
+  }
+
+  /**
+   * Looks for what other processes changed since the last look and tells listeners (origin
+   * 'external'): open copies fold the new chunks in, so pages get the change bytes; documents
+   * not open here are announced without bytes. The first look only notes what is there.
+   */
+  noticeExternalChanges(): void {
+    const rows = this.sql(
+      `SELECT d.id, d.workspace_id AS workspaceId, ${sqlStamp('d.sealed_head')} AS headStamp,
+              (SELECT max(seq) FROM document_chunks c WHERE c.document_id = d.id) AS lastSeq
+         FROM documents d`,
+    ).all() as Array<{ id: string; workspaceId: string; headStamp: string; lastSeq: number }>;
+    const previous = this.scanned;
+    this.scanned = new Map(rows.map((row) => [row.id, { stamp: `${row.lastSeq}:${row.headStamp}`, workspaceId: row.workspaceId }]));
+    if (!previous) return;
+    for (const row of rows) {
+      const stamp = this.scanned.get(row.id)!.stamp;
+      const entry = this.open.get(row.id);
+      if (entry) {
+        if (`${entry.lastSeq}:${entry.headStamp}` !== stamp) {
+          entry.checkedAt = -1;
+          if (!this.catchUp(entry)) continue;
+        }
+        // What other processes wrote is applied now, off the write path, so the pages hear it.
+        if (entry.externalFrom) this.current(entry);
+      } else if (previous.get(row.id)?.stamp !== stamp) {
+        // (A search flushes what is scheduled first, so the title shows by then.)
+        this.search.scheduleDocument(row.id, row.workspaceId, '', () => {
+          const loaded = this.load(row.id);
+          this.current(loaded);
+          return { title: loaded.head.title, body: bodyText(loaded.doc), tags: loaded.head.tags };
+        });
+        this.changed.emit({ documentId: row.id, workspaceId: row.workspaceId, changes: [], origin: EXTERNAL });
+      }
+    }
+    const gone = new Map([...previous].map(([id, known]) => [id, known.workspaceId]));
+    for (const entry of this.open.values()) gone.set(entry.id, entry.workspaceId);
+    for (const [id, workspaceId] of gone) {
+      if (this.scanned.has(id)) continue;
+      const entry = this.open.get(id);
+      if (entry) this.evict(entry);
+      this.search.removeDocument(id);
+      this.deleted.emit({ documentId: id, workspaceId, origin: EXTERNAL });
     }
   }
 
-  private load(id: string): OpenDocument {
+  /** The open copy, loading it when it is not open yet (without a look for other processes' changes: writes look inside their transaction). */
+  private cached(id: string): DocumentCopy {
+    return this.open.get(id) ?? this.load(id);
+  }
+
+  /** The open copy, loaded or brought up to date with what other processes wrote. */
+  private load(id: string): DocumentCopy {
+    const generation = this.connection.observe();
     const cached = this.open.get(id);
-    if (cached) return cached;
-    const row = this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq FROM documents WHERE id = ?').get(id) as
-      | { workspaceId: string; sealedHead: Buffer; textSeq: number }
-      | undefined;
-    if (!row) throw new HearthError('NOT_FOUND', `No document ${id}. \`hearth doc list --workspace W\` shows the documents.`);
+    if (cached) {
+      if (cached.checkedAt !== generation && !this.catchUp(cached)) throw notFound(id);
+      return cached;
+    }
+    // One consistent read: a document deleted meanwhile must not look like one missing its snapshot.
+    const { row, chunks } = this.connection.read(() => ({
+      row: this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq FROM documents WHERE id = ?').get(id) as
+        | { workspaceId: string; sealedHead: Buffer; textSeq: number }
+        | undefined,
+      chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as SealedChunk[],
+    }));
+    if (!row) throw notFound(id);
     const { workspaceId } = row;
     const key = this.workspaces.keyOf(workspaceId);
     const head = openJson<DocumentHead>(key, { kind: 'document-head', id, workspaceId }, row.sealedHead);
-    const chunks = this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as Array<{
-      seq: number;
-      kind: 'snapshot' | 'changes';
-      sealed: Buffer;
-    }>;
-    const first = chunks[0];
-    if (!first || first.kind !== 'snapshot') {
-      throw new HearthError('RECORD_TAMPERED', `Document ${id} has lost its snapshot and was not opened. Restore the vault from a backup.`);
-    }
-    const opened = chunks.map((chunk) => openBytes(key, chunkPlace(workspaceId, id, chunk.seq, chunk.kind), chunk.sealed));
-    let doc: HearthDoc;
-    try {
-      doc = A.load<DocumentContent>(opened[0]!);
-      if (opened.length > 1) doc = A.loadIncremental(doc, concat(opened.slice(1)));
-    } catch (cause) {
-      throw new HearthError('RECORD_TAMPERED', `Document ${id} could not be read and was not opened.`, { cause });
-    }
-    const entry: OpenDocument = {
-      id,
-      workspaceId,
-      doc,
-      persistedHeads: A.getHeads(doc),
-      nextSeq: chunks[chunks.length - 1]!.seq + 1,
-      snapshotBytes: opened[0]!.length,
-      logBytes: opened.slice(1).reduce((sum, bytes) => sum + bytes.length, 0),
-      head,
-      headWrittenAt: 0,
-      textSeq: row.textSeq,
-      pending: [],
-      applyTimer: undefined,
-    };
-    // A crash between saving a change and refreshing the head leaves the head behind the document.
-    if (headBehind(head, doc.title, doc.tags)) {
-      entry.head = { ...head, title: doc.title, tags: [...doc.tags] };
-      this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, workspaceId, id, entry.head), id);
-    }
+    const entry = copyFromChunks({ id, workspaceId }, { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq }, this.openChunks(key, workspaceId, id, chunks), generation);
     this.open.set(id, entry);
     return entry;
   }
 
-  private persist(entry: OpenDocument, change?: Uint8Array): void {
+  /**
+   * Queues the chunks other processes appended since this copy last looked (applied on the next
+   * read, never under the write lock) and takes their head. False when the document is gone
+   * (another process deleted it).
+   */
+  private catchUp(entry: DocumentCopy): boolean {
+    entry.checkedAt = this.connection.generation;
+    const { stored, chunks } = this.connection.read(() => ({
+      stored: this.sql('SELECT sealed_head AS sealedHead FROM documents WHERE id = ?').get(entry.id) as { sealedHead: Buffer } | undefined,
+      chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? AND seq > ? ORDER BY seq').all(entry.id, entry.lastSeq) as SealedChunk[],
+    }));
+    if (!stored) {
+      this.evict(entry);
+      return false;
+    }
+    const headStamp = sealedStamp(stored.sealedHead);
+    if (chunks.length === 0 && headStamp === entry.headStamp) return true;
     const key = this.workspaces.keyOf(entry.workspaceId);
-    const bytes = change ?? A.saveSince(entry.doc, entry.persistedHeads);
-    const now = Date.now();
-    const title = entry.doc.title;
-    const tags = entry.doc.tags;
-    const headChanged = headBehind(entry.head, title, tags);
-    const writeHead = headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS;
-    entry.head = { ...entry.head, title, tags: headChanged ? [...tags] : entry.head.tags, updatedAt: now };
-    const compact = entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
-    this.inTransaction(() => {
-      if (compact) {
-        const snapshot = A.save(entry.doc);
-        this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'snapshot', snapshot);
-        this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, entry.nextSeq);
-        entry.snapshotBytes = snapshot.length;
-        entry.logBytes = 0;
-        // Compaction already costs O(document); refreshing the search text rides along.
-        this.writeText(entry, key, entry.nextSeq);
-      } else {
-        this.insertChunk(key, entry.workspaceId, entry.id, entry.nextSeq, 'changes', bytes);
-        entry.logBytes += bytes.length;
-      }
-      if (writeHead) {
-        this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
-      }
-    });
-    entry.nextSeq += 1;
-    entry.persistedHeads = A.getHeads(entry.doc);
-    if (writeHead) entry.headWrittenAt = now;
-    this.search.scheduleDocument(entry.id, entry.workspaceId, entry.head.title, () => ({ title: entry.head.title, body: bodyText(entry.doc), tags: entry.head.tags }));
+    const head = openJson<DocumentHead>(key, { kind: 'document-head', id: entry.id, workspaceId: entry.workspaceId }, stored.sealedHead);
+    queueExternal(entry, this.openChunks(key, entry.workspaceId, entry.id, chunks), { head, headStamp });
+    // New chunks are announced with their changes once applied; a head alone (a title, a time) now.
+    if (chunks.length === 0) this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes: [], origin: EXTERNAL });
+    return true;
   }
 
-  /** Writes what the refresh interval held back — updatedAt and the search text — before lock or exit. */
+  /**
+   * Runs one write to an open document: in one IMMEDIATE transaction, after folding in what other
+   * processes wrote. If it fails, the copy here may be ahead of the file, so it is dropped and
+   * read again on next use.
+   */
+  private write<T>(entry: DocumentCopy, fn: () => T): T {
+    try {
+      return this.connection.write(() => {
+        if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) throw notFound(entry.id);
+        return fn();
+      });
+    } catch (error) {
+      this.evict(entry);
+      throw error;
+    }
+  }
+
+  private evict(entry: DocumentCopy): void {
+    clearTimeout(entry.idleTimer);
+    if (this.open.get(entry.id) === entry) this.open.delete(entry.id);
+  }
+
+  /**
+   * Appends what `entry.doc` has beyond its persisted heads (or `change`), under the caller's write
+   * lock. A compaction, if one comes due, is the caller's to arrange once the write has committed (afterWrite).
+   */
+  private persist(entry: DocumentCopy, change?: Uint8Array): void {
+    const key = this.workspaces.keyOf(entry.workspaceId);
+    const bytes = change ?? A.saveSince(entry.doc, entry.persistedHeads);
+    const seq = entry.lastSeq + 1;
+    this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
+    entry.logBytes += bytes.length;
+    entry.lastSeq = seq;
+    entry.persistedHeads = A.getHeads(entry.doc);
+    const now = Date.now();
+    let headChanged = false;
+    // Title and tags come from the document only when it has everything applied.
+    if (entry.pending.length === 0 && headBehind(entry.head, entry.doc.title, entry.doc.tags)) {
+      entry.head = { ...entry.head, title: entry.doc.title, tags: [...entry.doc.tags] };
+      headChanged = true;
+    }
+    entry.head = { ...entry.head, updatedAt: now };
+    if (headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS) this.writeHead(entry, key);
+    this.scheduleIndex(entry);
+  }
+
+  /**
+   * Writes what waited for a pause — a due compaction, updatedAt and the search text — before
+   * lock, exit or a backup.
+   */
   flush(): void {
-    this.inTransaction(() => {
-      for (const entry of this.open.values()) {
+    for (const entry of [...this.open.values()]) {
+      try {
+        this.maintain(entry);
+      } catch (error) {
+        // Deleted by another process meanwhile: nothing of it to write.
+        if (!(error instanceof HearthError && error.code === 'NOT_FOUND')) throw error;
+      }
+    }
+    const behind = [...this.open.values()].filter((entry) => entry.headWrittenAt < entry.head.updatedAt || entry.textSeq < entry.lastSeq);
+    if (behind.length === 0) return;
+    // The costly part (applying, extracting the text) before taking the write lock.
+    const texts = behind.map((entry) => {
+      this.current(entry);
+      return { entry, seq: entry.lastSeq, text: textOf(entry) };
+    });
+    this.connection.write(() => {
+      for (const { entry, seq, text } of texts) {
+        // Gone meanwhile (another process deleted it): nothing to write.
+        if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) continue;
         const key = this.workspaces.keyOf(entry.workspaceId);
-        if (entry.headWrittenAt < entry.head.updatedAt) {
-          this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(this.sealHead(key, entry.workspaceId, entry.id, entry.head), entry.id);
-          entry.headWrittenAt = entry.head.updatedAt;
-        }
-        if (entry.textSeq < entry.nextSeq - 1) {
-          this.current(entry);
-          this.writeText(entry, key, entry.nextSeq - 1);
-        }
+        if (entry.headWrittenAt < entry.head.updatedAt) this.writeHead(entry, key);
+        // The text reflects the chunks up to `seq`; any written since leave it marked stale.
+        if (entry.textSeq < seq) this.writeText(entry, key, seq, text);
       }
     });
   }
@@ -539,26 +670,42 @@ export class DocumentStore {
       if (!open && row.sealedText && row.textSeq === row.lastSeq) {
         const key = this.workspaces.keyOf(row.workspaceId);
         yield { id: row.id, workspaceId: row.workspaceId, text: openJson<DocumentText>(key, { kind: 'document-text', id: row.id, workspaceId: row.workspaceId }, row.sealedText) };
-      } else {
-        const entry = this.load(row.id);
-        this.current(entry);
-        if (entry.textSeq < entry.nextSeq - 1) this.writeText(entry, this.workspaces.keyOf(entry.workspaceId), entry.nextSeq - 1);
-        yield { id: row.id, workspaceId: row.workspaceId, text: { title: entry.head.title, tags: entry.head.tags, body: bodyText(entry.doc) } };
+        continue;
       }
+      let entry: DocumentCopy;
+      try {
+        entry = this.load(row.id);
+      } catch (error) {
+        if (error instanceof HearthError && error.code === 'NOT_FOUND') continue; // deleted by another process meanwhile
+        throw error;
+      }
+      this.current(entry);
+      const text = textOf(entry);
+      const seq = entry.lastSeq;
+      if (entry.textSeq < seq) this.write(entry, () => this.writeText(entry, this.workspaces.keyOf(entry.workspaceId), seq, text));
+      yield { id: row.id, workspaceId: row.workspaceId, text };
     }
   }
 
-  private writeText(entry: OpenDocument, key: Uint8Array, seq: number): void {
-    const text: DocumentText = { title: entry.head.title, tags: entry.head.tags, body: bodyText(entry.doc) };
-    this.sql('UPDATE documents SET sealed_text = ?, text_seq = ? WHERE id = ?').run(
+  private writeHead(entry: DocumentCopy, key: Uint8Array): void {
+    const sealed = this.sealHead(key, entry.workspaceId, entry.id, entry.head);
+    this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(sealed, entry.id);
+    entry.headStamp = sealedStamp(sealed);
+    entry.headWrittenAt = entry.head.updatedAt;
+  }
+
+  /** Stores `text` as the search text of the chunks up to `seq`, unless the file holds a newer one. */
+  private writeText(entry: DocumentCopy, key: Uint8Array, seq: number, text: DocumentText): void {
+    this.sql('UPDATE documents SET sealed_text = ?, text_seq = ? WHERE id = ? AND text_seq < ?').run(
       sealJson(key, { kind: 'document-text', id: entry.id, workspaceId: entry.workspaceId }, text),
       seq,
       entry.id,
+      seq,
     );
-    entry.textSeq = seq;
+    entry.textSeq = Math.max(entry.textSeq, seq);
   }
 
-  private insertChunk(key: Uint8Array, workspaceId: string, id: string, seq: number, kind: 'snapshot' | 'changes', bytes: Uint8Array): void {
+  private insertChunk(key: Uint8Array, workspaceId: string, id: string, seq: number, kind: ChunkKind, bytes: Uint8Array): void {
     this.sql('INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES (?, ?, ?, ?)').run(id, seq, kind, sealBytes(key, chunkPlace(workspaceId, id, seq, kind), bytes));
   }
 
@@ -566,34 +713,33 @@ export class DocumentStore {
     return sealJson(key, { kind: 'document-head', id, workspaceId }, head);
   }
 
-  private notify(entry: OpenDocument, changes: Uint8Array[]): void {
-    for (const listener of this.listeners) listener(entry.id, changes);
+  private openChunks(key: Uint8Array, workspaceId: string, id: string, chunks: SealedChunk[]): OpenedChunk[] {
+    return chunks.map((chunk) => ({ seq: chunk.seq, kind: chunk.kind, bytes: openBytes(key, chunkPlace(workspaceId, id, chunk.seq, chunk.kind), chunk.sealed) }));
   }
+
+  /** Re-indexes the copy for search once it has been quiet for a moment. */
+  private scheduleIndex(entry: DocumentCopy): void {
+    this.search.scheduleDocument(entry.id, entry.workspaceId, entry.head.title, () => ({ title: entry.head.title, body: bodyText(entry.doc), tags: entry.head.tags }));
+  }
+
+  private notify(entry: DocumentCopy, changes: Uint8Array[]): void {
+    this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes, origin: this.connection.origin });
+  }
+}
+
+/** The log size at which a compaction is due: the snapshot's, and at least MIN_COMPACTION_BYTES. */
+function compactionDue(entry: DocumentCopy): number {
+  return Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
+}
+
+function notFound(id: string): HearthError {
+  return new HearthError('NOT_FOUND', `No document ${id} (it may have been deleted). \`hearth doc list --workspace W\` shows the documents.`);
+}
+
+function textOf(entry: DocumentCopy): DocumentText {
+  return { title: entry.head.title, tags: [...entry.head.tags], body: bodyText(entry.doc) };
 }
 
 function chunkPlace(workspaceId: string, documentId: string, seq: number, kind: string) {
   return { kind: 'document-chunk' as const, id: `${documentId}/${seq}/${kind}`, workspaceId };
-}
-
-/** Whether the document's title or tags moved on from what its sealed head says. */
-function headBehind(head: DocumentHead, title: string, tags: readonly string[]): boolean {
-  return title !== head.title || tags.length !== head.tags.length || tags.some((t, i) => t !== head.tags[i]);
-}
-
-function summaryOf(entry: OpenDocument): DocumentSummary {
-  return { id: entry.id, workspaceId: entry.workspaceId, ...entry.head, tags: [...entry.head.tags] };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-export function normaliseTags(tags: string[]): string[] {
-  return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0 && t.length <= 50))];
 }

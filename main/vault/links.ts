@@ -3,8 +3,8 @@
  * so it is sealed under the workspace's own key like the other sync records: deleting the
  * workspace destroys that key and, with it, every way to read the link from this device.
  */
-import type { Database } from 'better-sqlite3';
-import { statementCache, type Sql } from './database.ts';
+import type { VaultConnection } from './connection.ts';
+import type { Sql } from './database.ts';
 import { openJson, sealJson } from './sealed-records.ts';
 import type { WorkspaceStore } from './workspaces.ts';
 
@@ -34,23 +34,22 @@ export class LinkRecordStore {
   private readonly sql: Sql;
 
   constructor(
-    db: Database,
+    private readonly connection: VaultConnection,
     private readonly workspaces: WorkspaceStore,
   ) {
-    this.sql = statementCache(db);
+    this.sql = connection.sql;
   }
 
   put(record: LinkRecord): void {
-    this.sql('INSERT INTO sync_links (id, workspace_id, sealed) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(
-      record.id,
-      record.workspaceId,
-      sealJson(this.workspaces.keyOf(record.workspaceId), { kind: 'sync-link', id: record.id, workspaceId: record.workspaceId }, record),
+    const sealed = sealJson(this.workspaces.keyOf(record.workspaceId), { kind: 'sync-link', id: record.id, workspaceId: record.workspaceId }, record);
+    this.connection.writeOne(() =>
+      this.sql('INSERT INTO sync_links (id, workspace_id, sealed) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(record.id, record.workspaceId, sealed),
     );
   }
 
   /** Forgets a link record (its document was deleted and the relay dropped the copy). */
   delete(id: string): void {
-    this.sql('DELETE FROM sync_links WHERE id = ?').run(id);
+    this.connection.writeOne(() => this.sql('DELETE FROM sync_links WHERE id = ?').run(id));
   }
 
   get(id: string): LinkRecord | undefined {

@@ -1,13 +1,25 @@
 /**
  * The vault's schema moves only forward, one numbered migration at a time, each in its own
- * transaction. Every table holds ids, sizes and sealed blobs — never content in clear.
+ * transaction. Every table holds ids, sizes and sealed blobs — never content in clear, so a
+ * migration that changes what a sealed record says (`reseal`) runs only with the records key:
+ * when the vault is created or unlocked, never on a locked file.
  */
 import type { Database } from 'better-sqlite3';
+import { openJson, sealJson } from './sealed-records.ts';
 
 export interface Migration {
   version: number;
   description: string;
   up: string;
+  /** Rewrites sealed records, in the same transaction as `up`, with the vault's records key. */
+  reseal?: (db: Database, recordsKey: Uint8Array) => void;
+}
+
+/** A workspace record as migration 7 finds it (the fields it looks at). */
+interface WorkspaceRecord {
+  kind: string;
+  relay?: string;
+  shareOf?: string;
 }
 
 export const migrations: readonly Migration[] = [
@@ -131,6 +143,41 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sync_links_by_workspace ON sync_links(workspace_id);
     `,
   },
+  {
+    version: 7,
+    description: 'a second factor: the secret it adds to the key derivation, sealed per security key (PRF) and per one-time recovery code',
+    up: `
+      -- main/vault/second-factor.ts: each row seals the same 32-byte secret; ids are not secret.
+      CREATE TABLE second_factor_credentials (
+        credential_id TEXT PRIMARY KEY,
+        wrapped BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE recovery_codes (
+        id TEXT PRIMARY KEY,
+        kdf TEXT NOT NULL,
+        wrapped BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 8,
+    description: "workspace records say their kind: 'share-space' for a shared document's hidden space record, 'shared-with-me' for the holder of documents shared with this vault (both were 'team' before, told apart by a field or by a name)",
+    up: '',
+    reseal(db, recordsKey) {
+      const rows = db.prepare('SELECT id, sealed FROM workspaces').all() as Array<{ id: string; sealed: Buffer }>;
+      const synced = new Set((db.prepare('SELECT workspace_id AS id FROM sync_spaces').all() as Array<{ id: string }>).map((r) => r.id));
+      const update = db.prepare('UPDATE workspaces SET sealed = ? WHERE id = ?');
+      for (const row of rows) {
+        const place = { kind: 'workspace' as const, id: row.id };
+        const record = openJson<WorkspaceRecord>(recordsKey, place, row.sealed);
+        if (record.kind !== 'team') continue;
+        // A team workspace always has its relay and its sync state; the holder of shared documents has neither.
+        const kind = record.shareOf ? 'share-space' : !record.relay && !synced.has(row.id) ? 'shared-with-me' : 'team';
+        if (kind !== 'team') update.run(sealJson(recordsKey, place, { ...record, kind }), row.id);
+      }
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
@@ -139,13 +186,22 @@ export function schemaVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Applies every migration above the file's version, up to `target` (tests stop part way). */
-export function migrate(db: Database, target = LATEST_SCHEMA_VERSION): void {
+/**
+/**
+ * Applies every migration above the file's version, up to `target` (tests stop part way). Each
+ * looks at the version under the write lock: two processes opening an old vault at once must
+ * not both run it. One that rewrites sealed records needs `recordsKey`; without it, migrating
+ * stops before that one.
+ */
+export function migrate(db: Database, target = LATEST_SCHEMA_VERSION, recordsKey?: Uint8Array): void {
   for (const migration of migrations) {
     if (migration.version <= schemaVersion(db) || migration.version > target) continue;
+    if (migration.reseal && !recordsKey) return;
     db.transaction(() => {
+      if (migration.version <= schemaVersion(db)) return;
       db.exec(migration.up);
+      migration.reseal?.(db, recordsKey!);
       db.pragma(`user_version = ${migration.version}`);
-    })();
+    }).immediate();
   }
 }

@@ -3,7 +3,7 @@
  * record kind, workspace, id and format version, so a ciphertext moved to another row, another
  * workspace or another kind of record fails to open and is reported, never used.
  */
-import { fromUtf8, seal, tryOpen, utf8 } from '../../common/crypto/sodium.ts';
+import { fromUtf8, NONCE_BYTES, seal, tryOpen, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 
 export const RECORD_FORMAT = 1;
@@ -58,4 +58,17 @@ export function sealJson(key: Uint8Array, place: RecordPlace, value: unknown): U
 
 export function openJson<T>(key: Uint8Array, place: RecordPlace, sealed: Uint8Array): T {
   return JSON.parse(fromUtf8(openBytes(key, place, sealed))) as T;
+}
+
+/**
+ * Names one sealed version of a record: every seal starts with a fresh random nonce, so a record
+ * rewritten by anyone (this process or another) gets a new stamp. Compared, never decrypted.
+ */
+export function sealedStamp(sealed: Uint8Array): string {
+  return Buffer.from(sealed.subarray(0, NONCE_BYTES)).toString('hex').toUpperCase();
+}
+
+/** sealedStamp() of a blob column in SQL, to compare many rows without reading their blobs. */
+export function sqlStamp(column: string): string {
+  return `hex(substr(${column}, 1, ${NONCE_BYTES}))`;
 }

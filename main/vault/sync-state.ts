@@ -7,10 +7,10 @@
  * Space, document, outbox and quarantine records are sealed under the workspace's own key, so
  * deleting the workspace (which destroys that key) shreds them too.
  */
-import type { Database } from 'better-sqlite3';
 import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import type { MembershipEntry } from '../../common/membership/log.ts';
-import { statementCache, transactionRunner, type InTransaction, type Sql } from './database.ts';
+import type { VaultConnection } from './connection.ts';
+import type { Sql } from './database.ts';
 import { openJson, sealJson } from './sealed-records.ts';
 import type { WorkspaceStore } from './workspaces.ts';
 
@@ -82,6 +82,11 @@ export interface QuarantinedChange {
   reason: string;
   at: number;
   bytes: Uint8Array;
+  /**
+   * A genuine change held because a change it builds on is missing here (refused, or withheld):
+   * it applies once that history arrives. Without it, the change was refused.
+   */
+  waiting?: true;
 }
 
 interface SealedOutbox {
@@ -94,19 +99,18 @@ interface SealedOutbox {
 
 export class SyncStateStore {
   private readonly sql: Sql;
-  private readonly inTransaction: InTransaction;
 
   constructor(
-    db: Database,
+    private readonly connection: VaultConnection,
     private readonly recordsKey: Uint8Array,
     private readonly workspaces: WorkspaceStore,
   ) {
-    this.sql = statementCache(db);
-    this.inTransaction = transactionRunner(db);
+    this.sql = connection.sql;
   }
 
+  /** One write transaction (IMMEDIATE: it holds the write lock before it reads what it writes from). */
   transaction<T>(fn: () => T): T {
-    return this.inTransaction(fn);
+    return this.connection.write(fn);
   }
 
   relays(): RelayAccount[] {
@@ -120,12 +124,14 @@ export class SyncStateStore {
 
   /** Adds the relay, or updates it when its url is already known; returns what is stored. */
   putRelay(input: Omit<RelayAccount, 'id'>): RelayAccount {
-    const relay: RelayAccount = { ...input, id: this.relay(input.url)?.id ?? newId() };
-    this.sql('INSERT INTO sync_relays (id, sealed) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(
-      relay.id,
-      sealJson(this.recordsKey, { kind: 'sync-relay', id: relay.id }, relay),
-    );
-    return relay;
+    return this.connection.write(() => {
+      const relay: RelayAccount = { ...input, id: this.relay(input.url)?.id ?? newId() };
+      this.sql('INSERT INTO sync_relays (id, sealed) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(
+        relay.id,
+        sealJson(this.recordsKey, { kind: 'sync-relay', id: relay.id }, relay),
+      );
+      return relay;
+    });
   }
 
   space(workspaceId: string): SpaceState | undefined {
@@ -138,9 +144,11 @@ export class SyncStateStore {
   }
 
   putSpace(workspaceId: string, state: SpaceState): void {
-    this.sql('INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, ?) ON CONFLICT (workspace_id) DO UPDATE SET sealed = excluded.sealed').run(
+    this.connection.writeOne(() =>
+      this.sql('INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, ?) ON CONFLICT (workspace_id) DO UPDATE SET sealed = excluded.sealed').run(
       workspaceId,
-      sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-space', id: workspaceId, workspaceId }, state),
+        sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-space', id: workspaceId, workspaceId }, state),
+      ),
     );
   }
 
@@ -153,17 +161,27 @@ export class SyncStateStore {
     return (this.sql('SELECT document_id AS id FROM sync_documents WHERE workspace_id = ?').all(workspaceId) as Array<{ id: string }>).map((r) => r.id);
   }
 
+  /**
+   * Stores a document's sync state. Another process (the app's engine, `hearth sync`, a CLI edit)
+   * may have moved the stored record on since the caller read it, so what only moves forward
+   * stays forward: the cursor, the snapshot mark and each comment's version. A cursor moved
+   * back would pull changes again and take them for a relay's replay.
+   */
   putDocument(workspaceId: string, documentId: string, state: DocumentSyncState): void {
-    this.sql('INSERT INTO sync_documents (workspace_id, document_id, sealed) VALUES (?, ?, ?) ON CONFLICT (workspace_id, document_id) DO UPDATE SET sealed = excluded.sealed').run(
-      workspaceId,
-      documentId,
-      sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-document', id: documentId, workspaceId }, state),
-    );
+    this.connection.write(() => {
+      const stored = this.document(workspaceId, documentId);
+      const merged = stored ? laterDocumentState(stored, state) : state;
+      this.sql('INSERT INTO sync_documents (workspace_id, document_id, sealed) VALUES (?, ?, ?) ON CONFLICT (workspace_id, document_id) DO UPDATE SET sealed = excluded.sealed').run(
+        workspaceId,
+        documentId,
+        sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-document', id: documentId, workspaceId }, merged),
+      );
+    });
   }
 
   enqueue(workspaceId: string, entry: { documentId: string; kind: OutgoingKind; payload: Uint8Array; changeId?: string }): number {
     // The seq is only known after the insert; the sealed payload is bound to it, so write twice in one transaction.
-    return this.inTransaction(() => {
+    return this.connection.write(() => {
       const seq = Number(this.sql('INSERT INTO sync_outbox (workspace_id, sealed) VALUES (?, x\'\')').run(workspaceId).lastInsertRowid);
       const sealed: SealedOutbox = { documentId: entry.documentId, kind: entry.kind, changeId: entry.changeId ?? newId(), payload: toBase64Url(entry.payload), queuedAt: Date.now() };
       this.sql('UPDATE sync_outbox SET sealed = ? WHERE seq = ?').run(sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-outbox', id: String(seq), workspaceId }, sealed), seq);
@@ -185,23 +203,25 @@ export class SyncStateStore {
   }
 
   dequeue(seq: number): void {
-    this.sql('DELETE FROM sync_outbox WHERE seq = ?').run(seq);
+    this.connection.writeOne(() => this.sql('DELETE FROM sync_outbox WHERE seq = ?').run(seq));
   }
 
   /** Records a change id as applied; false when it was already (a replay). */
   markSeen(workspaceId: string, documentId: string, changeId: string): boolean {
-    return this.sql('INSERT OR IGNORE INTO sync_seen (workspace_id, document_id, change_id) VALUES (?, ?, ?)').run(workspaceId, documentId, changeId).changes === 1;
+    return this.connection.writeOne(() => this.sql('INSERT OR IGNORE INTO sync_seen (workspace_id, document_id, change_id) VALUES (?, ?, ?)').run(workspaceId, documentId, changeId).changes === 1);
   }
 
   hasSeen(workspaceId: string, documentId: string, changeId: string): boolean {
     return this.sql('SELECT 1 FROM sync_seen WHERE workspace_id = ? AND document_id = ? AND change_id = ?').get(workspaceId, documentId, changeId) !== undefined;
   }
 
-  quarantine(workspaceId: string, item: Omit<QuarantinedChange, 'seq' | 'workspaceId'>): void {
-    this.inTransaction(() => {
+  /** Keeps a change aside; returns its number in the quarantine. */
+  quarantine(workspaceId: string, item: Omit<QuarantinedChange, 'seq' | 'workspaceId'>): number {
+    return this.connection.write(() => {
       const seq = Number(this.sql('INSERT INTO sync_quarantine (workspace_id, sealed) VALUES (?, x\'\')').run(workspaceId).lastInsertRowid);
       const sealed = { ...item, bytes: toBase64Url(item.bytes) };
       this.sql('UPDATE sync_quarantine SET sealed = ? WHERE seq = ?').run(sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-quarantine', id: String(seq), workspaceId }, sealed), seq);
+      return seq;
     });
   }
 
@@ -216,7 +236,7 @@ export class SyncStateStore {
 
   /** Drops what the space keeps about one document: its cursor and heads, queued changes, seen ids (the document was deleted). */
   forgetDocument(workspaceId: string, documentId: string): void {
-    this.inTransaction(() => {
+    this.connection.write(() => {
       for (;;) {
         const queued = this.outbox(workspaceId, 100_000).filter((e) => e.documentId === documentId);
         if (queued.length === 0) break;
@@ -227,7 +247,20 @@ export class SyncStateStore {
     });
   }
 
+  /** Takes a change off the quarantine: it was applied after all (its history arrived, or the relay served a good copy). */
+  release(seq: number): void {
+    this.connection.writeOne(() => this.sql('DELETE FROM sync_quarantine WHERE seq = ?').run(seq));
+  }
+
   quarantineCount(workspaceId: string): number {
     return (this.sql('SELECT count(*) AS n FROM sync_quarantine WHERE workspace_id = ?').get(workspaceId) as { n: number }).n;
   }
+}
+
+/** `next` as the caller wrote it, with what only moves forward kept at the later of the two. */
+function laterDocumentState(stored: DocumentSyncState, next: DocumentSyncState): DocumentSyncState {
+  const comments = { ...stored.comments };
+  for (const [id, version] of Object.entries(next.comments)) comments[id] = Math.max(comments[id] ?? 0, version);
+  const snapshotAt = Math.max(stored.snapshotAt ?? -1, next.snapshotAt ?? -1);
+  return { ...next, cursor: Math.max(stored.cursor, next.cursor), comments, ...(snapshotAt >= 0 ? { snapshotAt } : {}) };
 }

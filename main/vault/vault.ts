@@ -12,8 +12,10 @@ import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/ide
 import { HearthError } from '../../common/errors.ts';
 import { AuditLog, recordPendingEvent } from './audit.ts';
 import { CommentStore } from './comments.ts';
-import { createDatabase, openDatabase, type OpenOptions } from './database.ts';
+import { VaultConnection } from './connection.ts';
+import { createDatabase, openDatabase, vaultErrorOf, type OpenOptions } from './database.ts';
 import { DocumentStore } from './documents.ts';
+import type { ChangeOrigin } from './events.ts';
 import { FileStore } from './files.ts';
 import { LinkRecordStore } from './links.ts';
 import {
@@ -27,12 +29,18 @@ import {
   type KdfParams,
 } from './keys.ts';
 import { migrate } from './migrations.ts';
+import { combinedKek, deviceKek, SecondFactor, SecondFactorRecords, type SecondFactorInfo, type SecondFactorProof } from './second-factor.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
 import { associatedData, sealJson } from './sealed-records.ts';
+import { SyncLease } from './sync-lease.ts';
 import { SyncStateStore } from './sync-state.ts';
+import { assertUnlockAllowed } from './unlock-delay.ts';
 import { WorkspaceStore } from './workspaces.ts';
+import { WalKeeper } from './wal.ts';
 
 export const VAULT_FILE_NAME = 'vault.sqlite';
+/** An upload that has not moved for this long was abandoned (a crash); younger ones may be another process's. */
+const ABANDONED_UPLOAD_MS = 10 * 60_000;
 
 export interface Profile {
   username: string;
@@ -120,12 +128,17 @@ export class Vault {
   /** The public links this vault published (main/sync/links.ts). */
   readonly links: LinkRecordStore;
   private readonly searchIndex: SearchIndex;
-  private searchIndexBuilt = false;
   readonly audit: AuditLog;
+  /** The second factor: enrol a security key, check it, remove it, recovery codes (main/vault/second-factor.ts). */
+  readonly secondFactor: SecondFactor;
   private locked = false;
+  private readonly connection: VaultConnection;
+  /** The connection's generation at the last look for other processes' changes. */
+  private lookedAt = -1;
 
   /** How this vault's SQLite was opened (Electron passes its own native build); copies open the same way. */
   private openOptions: OpenOptions = {};
+  private readonly wal: WalKeeper;
 
   private constructor(
     readonly dir: string,
@@ -135,14 +148,26 @@ export class Vault {
     private readonly recordsKey: Uint8Array,
     private identity: StoredIdentity,
   ) {
-    this.audit = new AuditLog(db, recordsKey, () => this.identity.profile.username);
-    this.workspaces = new WorkspaceStore(db, recordsKey, this.audit);
+    this.wal = new WalKeeper(db, `${vaultFile(dir)}-wal`);
+    const connection = new VaultConnection(db, vaultFile(dir));
+    this.connection = connection;
+    this.audit = new AuditLog(connection, recordsKey, () => this.identity.profile.username);
+    this.workspaces = new WorkspaceStore(connection, recordsKey, this.audit);
     this.searchIndex = new SearchIndex();
-    this.documents = new DocumentStore(db, this.workspaces, this.searchIndex, this.audit);
-    this.comments = new CommentStore(db, this.workspaces, this.documents, this.searchIndex, this.audit, () => this.identity.profile.username);
-    this.files = new FileStore(db, this.workspaces, this.audit);
-    this.syncState = new SyncStateStore(db, recordsKey, this.workspaces);
-    this.links = new LinkRecordStore(db, this.workspaces);
+    this.documents = new DocumentStore(connection, this.workspaces, this.searchIndex, this.audit);
+    this.comments = new CommentStore(connection, this.workspaces, this.documents, this.searchIndex, this.audit, () => this.identity.profile.username);
+    this.files = new FileStore(connection, this.workspaces, this.audit);
+    this.syncState = new SyncStateStore(connection, recordsKey, this.workspaces);
+    this.links = new LinkRecordStore(connection, this.workspaces);
+    this.secondFactor = new SecondFactor({
+      db,
+      vaultId,
+      masterKey,
+      recordsKey,
+      audit: this.audit,
+      kdf: () => readKeyMaterial(db, vaultFile(dir)).kdf,
+      assertUnlocked: () => this.assertUnlocked(),
+    });
   }
 
   static exists(dir: string): boolean {
@@ -167,8 +192,8 @@ export class Vault {
 
     const db = createDatabase(file, options);
     chmodSync(file, 0o600);
-    migrate(db);
     const recordsKey = deriveSubkey(masterKey, SubkeyPurpose.records);
+    migrate(db, undefined, recordsKey);
     const keys: IdentityKeys = generateIdentityKeys();
     const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
     const identity: StoredIdentity = {
@@ -198,28 +223,55 @@ export class Vault {
     return vault;
   }
 
-  /** Opens the vault with its passphrase. A wrong passphrase changes nothing but the failed-unlock log. */
-  static async unlock(dir: string, passphrase: string, options: OpenOptions = {}): Promise<Vault> {
-    return Vault.open(dir, options, ({ vaultId, kdf, wrapped }) => {
+  /**
+   * Opens the vault with its passphrase, and with `proof` of the second factor once one is enrolled
+   * (SECOND_FACTOR_REQUIRED without it). A wrong passphrase or factor changes nothing but the
+   * failed-unlock log; a recovery code that opened the vault is destroyed.
+   */
+  static async unlock(dir: string, passphrase: string, options: OpenOptions = {}, proof?: SecondFactorProof): Promise<Vault> {
+    return Vault.open(dir, options, proof, ({ vaultId, kdf, wrapped }, secret) => {
       const kek = deriveKek(passphrase, kdf);
-      const masterKey = unwrapMasterKey(kek, wrapped, vaultId);
+      const kek2 = secret && combinedKek(kek, secret);
+      const masterKey = unwrapMasterKey(kek2 ?? kek, wrapped, vaultId);
       wipeBytes(kek);
+      wipeBytes(kek2);
       return masterKey;
     }, 'That passphrase does not unlock this vault. Check it and try again.');
   }
 
   /**
-   * Opens the vault with the master key that the OS keychain kept for "stay unlocked on this
-   * device" (see deviceKey()). A key that no longer fits (after a wipe or restore) is refused.
+   * Opens the vault with what the OS keychain kept for "stay unlocked on this device" (see
+   * deviceKey()): the master key itself, or, once a second factor is enrolled, a device secret
+   * that opens the vault only together with `proof`. A key that no longer fits is refused.
    */
-  static async unlockWithDeviceKey(dir: string, deviceKey: Uint8Array, options: OpenOptions = {}): Promise<Vault> {
-    return Vault.open(dir, options, () => deviceKey.slice(), 'The key kept on this device no longer opens this vault. Unlock with your passphrase.');
+  static async unlockWithDeviceKey(dir: string, deviceKey: Uint8Array, options: OpenOptions = {}, proof?: SecondFactorProof): Promise<Vault> {
+    return Vault.open(dir, options, proof, ({ vaultId }, secret, db) => {
+      if (!secret) return deviceKey.slice();
+      const wrapped = readMeta(db, 'device_key');
+      const kek = deviceKek(deviceKey, secret);
+      const masterKey = wrapped && unwrapMasterKey(kek, wrapped, vaultId);
+      wipeBytes(kek);
+      return masterKey;
+    }, 'The key kept on this device no longer opens this vault. Unlock with your passphrase.');
+  }
+
+  /** The vault's second factor as the locked file tells it (what the page needs to ask the security key), or undefined. */
+  static secondFactorOf(dir: string, options: OpenOptions = {}): SecondFactorInfo | undefined {
+    const file = vaultFile(dir);
+    const db = openDatabase(file, options);
+    try {
+      const vaultId = readMeta(db, 'vault_id')?.toString('utf8');
+      return vaultId ? new SecondFactorRecords(db, vaultId).info() : undefined;
+    } finally {
+      db.close();
+    }
   }
 
   private static async open(
     dir: string,
     options: OpenOptions,
-    masterKeyFrom: (material: { vaultId: string; kdf: KdfParams; wrapped: Buffer }) => Uint8Array | undefined,
+    proof: SecondFactorProof | undefined,
+    masterKeyFrom: (material: { vaultId: string; kdf: KdfParams; wrapped: Buffer }, secret: Uint8Array | undefined, db: Database) => Uint8Array | undefined,
     wrongKeyMessage: string,
   ): Promise<Vault> {
     await loadSodium();
@@ -227,7 +279,10 @@ export class Vault {
     const db = openDatabase(file, options);
     try {
       const material = readKeyMaterial(db, file);
-      const masterKey = masterKeyFrom(material);
+      assertUnlockAllowed(db);
+      const factor = Vault.secondFactorSecret(db, material.vaultId, proof);
+      const masterKey = masterKeyFrom(material, factor?.secret, db);
+      wipeBytes(factor?.secret);
       const recordsKey = masterKey && deriveSubkey(masterKey, SubkeyPurpose.records);
       const row = db.prepare('SELECT sealed FROM identity WHERE id = 1').get() as { sealed: Buffer } | undefined;
       const identityBytes = recordsKey && row && tryOpen(recordsKey, row.sealed, associatedData({ kind: 'identity', id: 'self' }));
@@ -236,24 +291,50 @@ export class Vault {
         throw new HearthError('WRONG_PASSPHRASE', wrongKeyMessage);
       }
       if (!identityBytes) throw new HearthError('VAULT_CORRUPT', `The vault file ${file} has no identity record. Restore it from a backup.`);
-      migrate(db);
+      migrate(db, undefined, recordsKey);
       const identity = JSON.parse(fromUtf8(identityBytes)) as StoredIdentity;
       const vault = new Vault(dir, db, material.vaultId, masterKey, recordsKey, identity);
       vault.openOptions = { ...options };
       vault.audit.absorbPending();
+      if (factor?.codeId) {
+        const left = new SecondFactorRecords(db, material.vaultId).consume(factor.codeId);
+        vault.audit.record('recovery_code.used', `${left} left`);
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } else if (factor) vault.audit.record('second_factor.used', 'unlock');
       vault.audit.record('vault.unlocked');
       vault.discardStagedImports();
       return vault;
     } catch (error) {
       db.close();
-      throw error;
+      throw vaultErrorOf(error, file) ?? error;
     }
   }
 
-  /** A copy of the master key for the OS keychain ("stay unlocked"); never the passphrase. */
+  /** S when the vault has a second factor (from `proof`), undefined when it has none; refuses a missing or wrong proof. */
+  private static secondFactorSecret(db: Database, vaultId: string, proof: SecondFactorProof | undefined): { secret: Uint8Array; codeId?: string } | undefined {
+    const records = new SecondFactorRecords(db, vaultId);
+    if (!records.info()) return undefined;
+    if (!proof) {
+      throw new HearthError('SECOND_FACTOR_REQUIRED', 'This vault has a second factor: unlock it with your passphrase and your security key, or with a recovery code instead of the key.');
+    }
+    const opened = records.openSecret(proof);
+    if (opened) return opened;
+    recordPendingEvent(db, 'vault.unlock_failed');
+    throw new HearthError(
+      'WRONG_SECOND_FACTOR',
+      proof.kind === 'key'
+        ? 'That security key is not the one enrolled for this vault. Use the enrolled key, or a recovery code.'
+        : 'That recovery code does not open this vault: it is mistyped or was used already. Check it, or use another code.',
+    );
+  }
+
+  /**
+   * What the OS keychain keeps for "stay unlocked"; never the passphrase. Without a second factor,
+   * a copy of the master key. With one, a new random device secret, and the master key is wrapped
+   * under it and the second factor's secret, so the keychain alone opens nothing.
+   */
   deviceKey(): Uint8Array {
-    this.assertUnlocked();
-    return this.masterKey.slice();
+    return this.secondFactor.info() ? this.secondFactor.newDeviceKey() : this.masterKey.slice();
   }
 
   get isLocked(): boolean {
@@ -281,27 +362,27 @@ export class Vault {
     this.assertUnlocked();
     const profile = validateProfile({ ...this.identity.profile, ...change });
     const identity = { ...this.identity, profile };
-    this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity));
+    this.connection.write(() => this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity)));
     this.identity = identity;
     return this.profile;
   }
 
-  /** Rewraps the master key under a key from the new passphrase; content is not re-encrypted. */
   /** Whether `passphrase` opens this (unlocked) vault; a wrong one is recorded as a failed unlock with `context`. */
   verifyPassphrase(passphrase: string, context: string): boolean {
     this.assertUnlocked();
-    const { kdf } = readKeyMaterial(this.db, vaultFile(this.dir));
-    const kek = deriveKek(passphrase, kdf);
-    const check = unwrapMasterKey(kek, readMeta(this.db, 'master_key')!, this.vaultId);
-    wipeBytes(kek);
-    if (!check) {
-      this.audit.record('vault.unlock_failed', context);
-      return false;
+    try {
+      wipeBytes(this.secondFactor.passphraseKek(passphrase, context, false));
+      return true;
+    } catch (error) {
+      if (error instanceof HearthError && error.code === 'WRONG_PASSPHRASE') return false;
+      throw error;
     }
-    wipeBytes(check);
-    return true;
   }
 
+  /**
+   * Rewraps the master key under a key from the new passphrase (mixed with the second factor's
+   * secret when one is enrolled, which the unlocked vault holds sealed); content is not re-encrypted.
+   */
   async changePassphrase(current: string, next: string, kdfCost?: { opsLimit: number; memLimit: number }): Promise<void> {
     this.assertUnlocked();
     checkPassphrase(next);
@@ -311,14 +392,16 @@ export class Vault {
     }
     const nextKdf = newKdfParams(kdfCost ?? { opsLimit: kdf.opsLimit, memLimit: kdf.memLimit });
     const nextKek = deriveKek(next, nextKdf);
-    const wrapped = wrapMasterKey(nextKek, this.masterKey, this.vaultId);
+    const nextKek2 = this.secondFactor.wrappingKek(nextKek);
+    const wrapped = wrapMasterKey(nextKek2, this.masterKey, this.vaultId);
     wipeBytes(nextKek);
-    this.db.transaction(() => {
+    wipeBytes(nextKek2);
+    this.connection.write(() => {
       writeMeta(this.db, 'kdf', JSON.stringify(nextKdf));
       writeMeta(this.db, 'master_key', wrapped);
       writeMeta(this.db, 'master_key_check', wrappedKeyChecksum(wrapped));
       this.audit.record('passphrase.changed');
-    })();
+    });
     // The old wrapping must not survive in the WAL.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
@@ -335,12 +418,8 @@ export class Vault {
    * the background right after unlock; search() builds it on first use if it is not there yet.
    */
   buildSearchIndex(): void {
-    if (this.searchIndexBuilt) return;
-    for (const { id, workspaceId, text } of this.documents.searchTexts()) {
-      this.searchIndex.indexDocument(id, workspaceId, text.title, text.body, text.tags);
-    }
-    for (const comment of this.comments.allRecords()) this.searchIndex.indexComment(comment.id, comment.documentId, comment.workspaceId, comment.text);
-    this.searchIndexBuilt = true;
+    if (this.searchIndex.built) return;
+    this.searchIndex.build(this.documents.searchTexts(), this.comments.allRecords());
   }
 
   /** Deletes a workspace with everything in it; its key is destroyed with it. `quiet`: see WorkspaceStore.delete. */
@@ -360,7 +439,8 @@ export class Vault {
     this.assertUnlocked();
     const staged = this.workspaces.stagedIds();
     for (const id of staged) this.deleteWorkspace(id, { quiet: true });
-    this.files.discardIncomplete();
+    // Another process may still be uploading: only uploads idle this long are abandoned.
+    this.files.discardIncomplete(ABANDONED_UPLOAD_MS);
     if (staged.length > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
@@ -374,13 +454,45 @@ export class Vault {
     this.workspaces.reload();
     this.documents.forgetDocuments(documentIds);
     this.searchIndex.clear();
-    this.searchIndexBuilt = false;
   }
 
   /** Runs `fn` as one SQLite transaction: all of its writes land, or none do (bulk import). */
   transaction<T>(fn: () => T): T {
     this.assertUnlocked();
-    return this.db.transaction(fn)();
+    return this.connection.write(fn);
+  }
+
+  /** Labels the change events of the writes `fn` makes (synchronously) with `origin`: a page's, a peer's, an import's. */
+  withOrigin<T>(origin: ChangeOrigin, fn: () => T): T {
+    return this.connection.withOrigin(origin, fn);
+  }
+
+  /** withOrigin() for a block that is already a try/finally: returns what restores the previous origin. */
+  enterOrigin(origin: ChangeOrigin): () => void {
+    return this.connection.enterOrigin(origin);
+  }
+
+  /** The vault's sync lease as `label` (the app, `hearth sync`) would hold it: one process syncs a vault at a time. */
+  syncLease(label: string): SyncLease {
+    this.assertUnlocked();
+    return new SyncLease(this.connection, label);
+  }
+
+  /**
+   * Looks for what other processes (the CLI, a script, another app window's process) wrote to
+   * the vault since the last look, and tells the stores' listeners with origin 'external'. Costs
+   * one pragma when nothing changed; the app calls it a few times a second while unlocked. The
+   * first call only notes what is there.
+   */
+  pickUpExternalChanges(): void {
+    this.assertUnlocked();
+    const generation = this.connection.observe();
+    if (generation === this.lookedAt) return;
+    this.lookedAt = generation;
+    this.workspaces.noticeExternalChanges();
+    this.documents.noticeExternalChanges();
+    this.comments.noticeExternalChanges();
+    this.files.noticeExternalChanges();
   }
 
   /**
@@ -397,6 +509,8 @@ export class Vault {
     try {
       copy.pragma('secure_delete = ON');
       copy.prepare("DELETE FROM meta WHERE key IN ('kdf', 'master_key', 'master_key_check')").run();
+      // A backup is protected by its own passphrase; the second factor stays with this device's vault.
+      new SecondFactorRecords(copy, this.vaultId).remove();
     } finally {
       copy.close();
     }
@@ -435,12 +549,13 @@ export class Vault {
    */
   shredKeys(): void {
     this.assertUnlocked();
-    this.db.transaction(() => {
+    this.connection.write(() => {
       writeMeta(this.db, 'master_key', randomKey());
       writeMeta(this.db, 'master_key_check', randomKey());
       this.db.prepare('DELETE FROM identity').run();
       this.db.prepare('UPDATE workspaces SET sealed_key = randomblob(length(sealed_key))').run();
-    })();
+      new SecondFactorRecords(this.db, this.vaultId).shred();
+    });
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.lock();
   }
@@ -467,14 +582,23 @@ export class Vault {
   /** Forgets every key and closes the file. The object is unusable afterwards. */
   lock(): void {
     if (this.locked) return;
-    this.documents.flush();
-    this.locked = true;
-    this.searchIndex.clear();
-    this.documents.forget();
-    this.workspaces.forget();
-    wipeBytes(this.masterKey);
-    wipeBytes(this.recordsKey);
-    this.db.close();
+    try {
+      this.documents.flush();
+    } catch {
+      // What flush() writes (a due compaction, a refreshed time, the search text) is redone from
+      // the chunks after the next unlock; a full disk or a busy vault must not keep the keys in memory.
+    } finally {
+      this.locked = true;
+      this.searchIndex.clear();
+      this.documents.forget();
+      this.comments.forget();
+      this.files.forget();
+      this.workspaces.forget();
+      wipeBytes(this.masterKey);
+      wipeBytes(this.recordsKey);
+      this.wal.stop();
+      this.db.close();
+    }
   }
 
   /**

@@ -3,14 +3,21 @@
  * records key; everything in the workspace is sealed under it, so deleting a workspace
  * destroys the one key that could read what was in it.
  */
-import type { Database } from 'better-sqlite3';
-import { statementCache, type Sql } from './database.ts';
 import { newId, randomKey, wipeBytes } from '../../common/crypto/sodium.ts';
+import { Emitter } from '../../common/emitter.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { AuditLog } from './audit.ts';
+import type { VaultConnection } from './connection.ts';
+import type { Sql } from './database.ts';
+import { EXTERNAL, type WorkspacesChanged } from './events.ts';
 import { openBytes, openJson, sealBytes, sealJson } from './sealed-records.ts';
 
-export type WorkspaceKind = 'personal' | 'team';
+/**
+ * What a workspace is: a personal one (never leaves this device), a team one (syncs through its
+ * relay), the one that holds the documents others shared with this vault alone ("Shared with
+ * me"), or the hidden record of one shared document's own relay space (see `shareOf`).
+ */
+export type WorkspaceKind = 'personal' | 'team' | 'shared-with-me' | 'share-space';
 
 export interface Workspace {
   id: string;
@@ -20,9 +27,9 @@ export interface Workspace {
   /** For team workspaces: the relay the workspace syncs through. */
   relay?: string;
   /**
-   * Set on the hidden record of a selectively shared document's own relay space (the sync
-   * engine's): the id of the document it carries. Such records hold that space's sealed sync
-   * state; they are not listed and not found by name, only by id.
+   * On the hidden record of a selectively shared document's own relay space (kind 'share-space',
+   * the sync engine's): the id of the document it carries. Such records hold that space's sealed
+   * sync state; they are not listed and not found by name, only by id.
    */
   shareOf?: string;
   /**
@@ -37,43 +44,70 @@ export interface Workspace {
   staged?: true;
 }
 
+/** A workspace as `list` shows it: never a shared document's hidden space record. */
+export type ListedWorkspace = Workspace & { kind: Exclude<WorkspaceKind, 'share-space'> };
+
 interface LoadedWorkspace {
   workspace: Workspace;
   key: Uint8Array;
 }
 
 export class WorkspaceStore {
+  /** When another process created, renamed or deleted a workspace (origin 'external'). */
+  readonly changed = new Emitter<WorkspacesChanged>();
   private loaded: Map<string, LoadedWorkspace> | undefined;
+  /** The connection's generation the loaded map was read at: another process may have changed it since. */
+  private loadedAt = -1;
 
   private readonly sql: Sql;
 
   constructor(
-    private readonly db: Database,
+    private readonly connection: VaultConnection,
     private readonly recordsKey: Uint8Array,
     private readonly audit: AuditLog,
   ) {
-    this.sql = statementCache(db);
+    this.sql = connection.sql;
   }
 
   private all(): Map<string, LoadedWorkspace> {
-    if (this.loaded) return this.loaded;
+    if (this.loaded && this.loadedAt === this.connection.generation) return this.loaded;
     const rows = this.sql('SELECT id, sealed_key, sealed FROM workspaces').all() as Array<{ id: string; sealed_key: Buffer; sealed: Buffer }>;
+    const previous = this.loaded;
+    this.loadedAt = this.connection.generation;
     this.loaded = new Map(
-      rows.map((row) => [
-        row.id,
-        {
-          workspace: openJson<Workspace>(this.recordsKey, { kind: 'workspace', id: row.id }, row.sealed),
-          key: openBytes(this.recordsKey, { kind: 'workspace-key', id: row.id }, row.sealed_key),
-        },
-      ]),
+      rows.map((row) => {
+        const known = previous?.get(row.id);
+        return [
+          row.id,
+          {
+            workspace: openJson<Workspace>(this.recordsKey, { kind: 'workspace', id: row.id }, row.sealed),
+            // The same key object while the workspace lives: callers may hold it.
+            key: known?.key ?? openBytes(this.recordsKey, { kind: 'workspace-key', id: row.id }, row.sealed_key),
+          },
+        ];
+      }),
     );
+    if (!previous) return this.loaded;
+    let changed = previous.size !== this.loaded.size;
+    for (const [id, { workspace, key }] of previous) {
+      const now = this.loaded.get(id);
+      if (!now) wipeBytes(key); // deleted by another process: its key goes with it
+      if (!now || JSON.stringify(now.workspace) !== JSON.stringify(workspace)) changed = true;
+    }
+    if (changed) this.changed.emit({ origin: EXTERNAL });
     return this.loaded;
   }
 
-  list(): Workspace[] {
+  /** Re-reads the workspaces if another process may have changed them (and tells listeners if it did). */
+  noticeExternalChanges(): void {
+    this.all();
+  }
+
+  list(): ListedWorkspace[] {
+    this.connection.observe();
     return [...this.all().values()]
-      .filter((w) => !w.workspace.shareOf && !w.workspace.staged)
-      .map((w) => ({ ...w.workspace }))
+      .filter((w) => w.workspace.kind !== 'share-space' && !w.workspace.staged)
+      .map((w) => ({ ...w.workspace }) as ListedWorkspace)
       .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
   }
 
@@ -82,13 +116,15 @@ export class WorkspaceStore {
     if (name.length === 0 || name.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
     const workspace: Workspace = { id: newId(), name, kind: input.kind ?? 'personal', createdAt: Date.now(), ...(input.relay ? { relay: input.relay } : {}) };
     const key = randomKey();
-    this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
-      workspace.id,
-      sealBytes(this.recordsKey, { kind: 'workspace-key', id: workspace.id }, key),
-      sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, workspace),
-    );
+    this.connection.write(() => {
+      this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+        workspace.id,
+        sealBytes(this.recordsKey, { kind: 'workspace-key', id: workspace.id }, key),
+        sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, workspace),
+      );
+      if (options.audit !== false) this.audit.record('workspace.created', workspace.id);
+    });
     this.all().set(workspace.id, { workspace, key });
-    if (options.audit !== false) this.audit.record('workspace.created', workspace.id);
     return { ...workspace };
   }
 
@@ -104,11 +140,19 @@ export class WorkspaceStore {
       ...(workspace.relay ? { relay: workspace.relay } : {}),
       ...(workspace.roster ? { roster: workspace.roster.map((m) => ({ ...m })) } : {}),
     };
-    this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
-      adopted.id,
-      sealBytes(this.recordsKey, { kind: 'workspace-key', id: adopted.id }, key),
-      sealJson(this.recordsKey, { kind: 'workspace', id: adopted.id }, adopted),
+    const inserted = this.connection.write(
+      () =>
+        this.sql('INSERT OR IGNORE INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+          adopted.id,
+          sealBytes(this.recordsKey, { kind: 'workspace-key', id: adopted.id }, key),
+          sealJson(this.recordsKey, { kind: 'workspace', id: adopted.id }, adopted),
+        ).changes === 1,
     );
+    // Another process adopted it a moment ago: it is here now, with that process's key.
+    if (!inserted) {
+      this.loadedAt = -1;
+      return false;
+    }
     this.all().set(adopted.id, { workspace: adopted, key });
     return true;
   }
@@ -131,10 +175,12 @@ export class WorkspaceStore {
       staged: true,
     };
     const key = randomKey();
-    this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
-      staged.id,
-      sealBytes(this.recordsKey, { kind: 'workspace-key', id: staged.id }, key),
-      sealJson(this.recordsKey, { kind: 'workspace', id: staged.id }, staged),
+    this.connection.writeOne(() =>
+      this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+        staged.id,
+        sealBytes(this.recordsKey, { kind: 'workspace-key', id: staged.id }, key),
+        sealJson(this.recordsKey, { kind: 'workspace', id: staged.id }, staged),
+      ),
     );
     this.all().set(staged.id, { workspace: staged, key });
     return { ...staged };
@@ -145,7 +191,7 @@ export class WorkspaceStore {
     const loaded = this.all().get(id);
     if (!loaded?.workspace.staged) throw new HearthError('NOT_FOUND', `No staged workspace ${id}.`);
     const { staged: _staged, ...published } = loaded.workspace;
-    this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id }, published), id);
+    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id }, published), id));
     loaded.workspace = published;
   }
 
@@ -174,19 +220,21 @@ export class WorkspaceStore {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
     const renamed = { ...workspace, name: trimmed };
-    this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id);
+    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id));
     this.all().get(workspace.id)!.workspace = renamed;
     return { ...renamed };
   }
 
   /** The hidden record of a shared document's relay space (see `shareOf`), with its own key. */
   createShareSpace(id: string, relay: string, documentId: string): Workspace {
-    const workspace: Workspace = { id, name: 'Shared document', kind: 'team', createdAt: Date.now(), relay, shareOf: documentId };
+    const workspace: Workspace = { id, name: 'Shared document', kind: 'share-space', createdAt: Date.now(), relay, shareOf: documentId };
     const key = randomKey();
-    this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
-      id,
-      sealBytes(this.recordsKey, { kind: 'workspace-key', id }, key),
-      sealJson(this.recordsKey, { kind: 'workspace', id }, workspace),
+    this.connection.write(() =>
+      this.sql('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(
+        id,
+        sealBytes(this.recordsKey, { kind: 'workspace-key', id }, key),
+        sealJson(this.recordsKey, { kind: 'workspace', id }, workspace),
+      ),
     );
     this.all().set(id, { workspace, key });
     return { ...workspace };
@@ -194,24 +242,33 @@ export class WorkspaceStore {
 
   /** The hidden records of shared documents' relay spaces. */
   shareSpaces(): Workspace[] {
-    return [...this.all().values()].filter((w) => w.workspace.shareOf).map((w) => ({ ...w.workspace }));
+    return [...this.all().values()].filter((w) => w.workspace.kind === 'share-space').map((w) => ({ ...w.workspace }));
   }
 
   /** Marks a personal workspace as a team workspace syncing through `relay` (the sync engine's explicit conversion). */
   makeTeam(id: string, relay: string): Workspace {
     const { workspace } = this.find(id);
     const team: Workspace = { ...workspace, kind: 'team', relay };
-    this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, team), workspace.id);
+    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, team), workspace.id));
     this.all().get(workspace.id)!.workspace = team;
     return { ...team };
   }
 
   /** Resolves a workspace by id, or by name when exactly one workspace has it. */
   find(idOrName: string): LoadedWorkspace {
-    const all = this.all();
+    try {
+      return this.findIn(this.all(), idOrName);
+    } catch (error) {
+      // Not here, or ambiguous: another process may have created, renamed or deleted one since the last look.
+      if (this.connection.observe() === this.loadedAt) throw error;
+      return this.findIn(this.all(), idOrName);
+    }
+  }
+
+  private findIn(all: Map<string, LoadedWorkspace>, idOrName: string): LoadedWorkspace {
     const byId = all.get(idOrName);
     if (byId) return byId;
-    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName && !w.workspace.shareOf && !w.workspace.staged);
+    const byName = [...all.values()].filter((w) => w.workspace.name === idOrName && w.workspace.kind !== 'share-space' && !w.workspace.staged);
     if (byName.length === 1) return byName[0]!;
     if (byName.length > 1) throw new HearthError('CONFLICT', `Several workspaces are named "${idOrName}"; use the workspace id instead.`);
     throw new HearthError('NOT_FOUND', `No workspace "${idOrName}". \`hearth workspace list\` shows the workspaces in this vault.`);
@@ -222,7 +279,8 @@ export class WorkspaceStore {
   }
 
   keyOf(workspaceId: string): Uint8Array {
-    const loaded = this.all().get(workspaceId);
+    let loaded = this.all().get(workspaceId);
+    if (!loaded && this.connection.observe() !== this.loadedAt) loaded = this.all().get(workspaceId);
     if (!loaded) throw new HearthError('NOT_FOUND', `No workspace ${workspaceId}.`);
     return loaded.key;
   }
@@ -233,16 +291,19 @@ export class WorkspaceStore {
    */
   delete(idOrName: string, options: { quiet?: boolean } = {}): void {
     const { workspace, key } = this.find(idOrName);
-    this.sql('DELETE FROM workspaces WHERE id = ?').run(workspace.id);
+    this.connection.write(() => {
+      this.sql('DELETE FROM workspaces WHERE id = ?').run(workspace.id);
+      if (!options.quiet) this.audit.record('workspace.deleted', workspace.id);
+    });
     wipeBytes(key);
     this.all().delete(workspace.id);
-    if (options.quiet) return;
-    this.audit.record('workspace.deleted', workspace.id);
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // Not inside an import's own transaction: a checkpoint cannot run there, and the import's commit does.
+    if (!options.quiet) this.connection.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   forget(): void {
     for (const { key } of this.loaded?.values() ?? []) wipeBytes(key);
     this.loaded = undefined;
+    this.loadedAt = -1;
   }
 }

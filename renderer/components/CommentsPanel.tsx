@@ -1,5 +1,5 @@
 /** Comments beside the document: a new comment on the selected text, threads with replies, resolve. */
-import { forwardRef, useState, type FormEvent } from 'react';
+import { forwardRef, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Check, MessageSquare, RotateCcw, Trash2 } from 'lucide-react';
 import type { CommentThread } from '../../common/api/contract.ts';
 import { canDeleteComment, canResolveThread, type Role } from '../../common/roles.ts';
@@ -7,7 +7,7 @@ import { useComments } from '../state/comments.ts';
 import { useSession } from '../state/session.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { Field, FormError } from './Field.tsx';
-import { messageOf } from '../state/api.ts';
+import { call, hearth, messageOf } from '../state/api.ts';
 import { formatExact, formatWhen } from './format.ts';
 
 interface CommentsPanelProps {
@@ -25,6 +25,50 @@ interface CommentsPanelProps {
 }
 
 const NO_NAMES: ReadonlyMap<string, string> = new Map();
+
+/**
+ * Whether the comments show beside the document: only when it has some (or the person is writing
+ * the first), and only if they have not put the panel away; that choice is remembered in their
+ * settings. Closing an empty panel is "not now", not "never".
+ */
+export function useCommentsPanel(hasComments: boolean) {
+  const wanted = useSession((s) => s.settings.showComments !== false);
+  const updateSettings = useSession((s) => s.updateSettings);
+  const [composing, setComposing] = useState(false);
+  const open = wanted && (hasComments || composing);
+  const remember = (showComments: boolean) => void updateSettings({ showComments }).catch(() => undefined);
+  const compose = () => {
+    setComposing(true);
+    if (!wanted) remember(true);
+  };
+  const toggle = () => {
+    if (!open) return compose();
+    setComposing(false);
+    if (hasComments) remember(false);
+  };
+  return { open, toggle, compose };
+}
+
+/**
+ * Comments carry their author's username; this gives the names to show: a team's members'
+ * directory, the people a document shared on its own is shared with, and my own display name.
+ */
+export function useAuthorNames(teamId: string | null, sharedDocumentId: string | null): ReadonlyMap<string, string> {
+  const profile = useSession((s) => s.profile);
+  const [known, setKnown] = useState<ReadonlyMap<string, string>>(NO_NAMES);
+  useEffect(() => {
+    if (!teamId && !sharedDocumentId) return;
+    let cancelled = false;
+    call(teamId ? hearth().listMembers(teamId) : hearth().documentShares(sharedDocumentId!)).then(
+      (members) => !cancelled && setKnown(new Map(members.flatMap((m) => (m.username && m.displayName ? [[m.username, m.displayName] as const] : [])))),
+      () => undefined, // usernames it is
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [teamId, sharedDocumentId]);
+  return useMemo(() => (profile ? new Map([...known, [profile.username, profile.displayName]]) : known), [known, profile]);
+}
 
 export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread, canComment = true, role = null, names = NO_NAMES }, newCommentRef) {
   const { threads, problem, activeThreadId } = useComments();

@@ -17,7 +17,9 @@ type Editing = { kind: 'rename' | 'tags' | 'delete'; document: DocumentSummary }
 export const untitled = 'Untitled';
 
 export function DocumentList() {
-  const { documents, documentsProblem, openDocumentId, openDocument, createDocument, updateDocument, deleteDocument } = useLibrary();
+  const { documents: all, documentsProblem, openDocumentId, openDocument, createDocument, updateDocument, deleteDocument, tagFilter, filterByTag } = useLibrary();
+  const documents = tagFilter && all ? all.filter((d) => d.tags.includes(tagFilter)) : all;
+  const tags = [...new Set(all?.flatMap((d) => d.tags) ?? [])].sort((a, b) => a.localeCompare(b));
   const notify = useUi((s) => s.notify);
   const [editing, setEditing] = useState<Editing>(null);
   const [creating, setCreating] = useState(false);
@@ -46,13 +48,28 @@ export function DocumentList() {
           </button>
         ) : null}
       </div>
+      {tags.length > 0 ? (
+        <div className="tag-filters" role="group" aria-label="Show documents tagged">
+          {tags.map((tag) => (
+            <button key={tag} type="button" className="tag tag-filter" aria-pressed={tag === tagFilter} onClick={() => filterByTag(tag === tagFilter ? null : tag)}>
+              {tag}
+            </button>
+          ))}
+          {tagFilter ? (
+            <button type="button" className="button button-quiet button-small" onClick={() => filterByTag(null)}>
+              Show all
+            </button>
+          ) : null}
+        </div>
+      ) : null}
       {documentsProblem ? (
         <p role="alert" className="form-error column-note">
           {documentsProblem}
         </p>
       ) : null}
       {documents === null ? <p className="muted column-note">Loading documents…</p> : null}
-      {documents?.length === 0 && !documentsProblem ? (
+      {tagFilter && documents?.length === 0 ? <p className="muted column-note">No document here is tagged “{tagFilter}”.</p> : null}
+      {all?.length === 0 && !documentsProblem ? (
         <div className="empty-state">
           <FileText aria-hidden size={32} />
           <p>No documents here yet.</p>

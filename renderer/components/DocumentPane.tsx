@@ -9,6 +9,7 @@ import { FileText, PanelRight, Share2 } from 'lucide-react';
 import type { CommentThread, DocumentSummary, PresenceEntry, Role } from '../../common/api/contract.ts';
 import { setLink, visibleSelection } from '../editor/commands.ts';
 import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
+import { showSearchMatch } from '../editor/search-match.ts';
 import { colorOf, setPresenceDecorations } from '../editor/presence.ts';
 import { DocumentReplica, openReplicas, type SaveState } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
@@ -16,10 +17,12 @@ import { call, hearth, messageOf } from '../state/api.ts';
 import { useComments } from '../state/comments.ts';
 import { useLibrary } from '../state/library.ts';
 import { permissionsOfRole, roleLabels, roleWithArticle } from '../../common/roles.ts';
+import { useUi } from '../state/ui.ts';
 import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
 import { Avatar } from './Avatar.tsx';
 import { ShareDialog } from './team/ShareDialog.tsx';
-import { CommentsPanel } from './CommentsPanel.tsx';
+import { isRemoved, PausedBanner } from './team/WorkspaceBanners.tsx';
+import { CommentsPanel, useAuthorNames, useCommentsPanel } from './CommentsPanel.tsx';
 import { Editor } from './Editor.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
 import { NameDialog } from './NameDialog.tsx';
@@ -95,29 +98,26 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     };
   }, [workspace, initial.id]);
   const byShare = (workspace?.kind !== 'team' || isSharedHolder(workspace)) && sharedRole !== null;
-  // Comments carry their author's username; in a team the members' directory gives their names.
-  const [names, setNames] = useState<ReadonlyMap<string, string>>(NO_NAMES);
   const teamId = workspace?.kind === 'team' && !isSharedHolder(workspace) ? workspace.id : null;
-  useEffect(() => {
-    if (!teamId) return;
-    let cancelled = false;
-    call(hearth().listMembers(teamId)).then(
-      (members) => !cancelled && setNames(new Map(members.flatMap((m) => (m.username && m.displayName ? [[m.username, m.displayName] as const] : [])))),
-      () => undefined, // usernames it is
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [teamId]);
+  const names = useAuthorNames(teamId, byShare ? initial.id : null);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
   const [sharing, setSharing] = useState(false);
-  const present = useTeam((s) => s.presence[initial.id]) ?? NOBODY;
+  // Removed or paused, nothing reaches this copy: where others were is old news, not shown.
+  const quiet = useTeam((s) => isRemoved(workspace) || (workspace !== undefined && s.statuses[workspace.id]?.state === 'paused'));
+  const heard = useTeam((s) => s.presence[initial.id] ?? NOBODY);
+  const present = quiet ? NOBODY : heard;
   const { threads, activeThreadId, setActive, add } = useComments();
   const [view, setView] = useState<EditorView | null>(null);
   const [, setVersion] = useState(0);
   const [linking, setLinking] = useState<{ from: number; to: number } | null>(null);
-  const [showComments, setShowComments] = useState(true);
+  const panel = useCommentsPanel((threads?.length ?? 0) > 0);
   const newComment = useRef<HTMLTextAreaElement>(null);
+
+  /** Opens the comments with the new comment's box focused (on the selection, if there is one). */
+  const requestComment = () => {
+    panel.compose();
+    requestAnimationFrame(() => newComment.current?.focus());
+  };
 
   const requestLink = () => {
     if (!view) return;
@@ -156,20 +156,26 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     view.dispatch(setHighlights(view.state, replica.doc(), anchors, activeThreadId));
   }, [view, threads, activeThreadId, replica]);
 
-  // Others' carets and selections, redrawn when they move or the text changes under them.
+  // Others' carets and selections, drawn when they move. Edits map them along (decorationLayer);
+  // only a caret that points past the text this page has yet waits for a change to be drawn:
+  // redrawing on every change read the whole text (~40 ms at 100k characters) per remote keystroke.
   useEffect(() => {
-    if (view) view.dispatch(setPresenceDecorations(view.state, replica.doc(), present));
-  }, [view, present, replica]);
-  useEffect(() => {
-    if (!view || present.length === 0) return;
-    const redraw = () => view.dispatch(setPresenceDecorations(view.state, replica.doc(), present));
+    if (!view) return;
+    const { transaction, waiting } = setPresenceDecorations(view.state, replica.doc(), present);
+    view.dispatch(transaction);
+    if (waiting === 0) return;
+    const redraw = () => {
+      const next = setPresenceDecorations(view.state, replica.doc(), present);
+      view.dispatch(next.transaction);
+      if (next.waiting === 0) replica.off('change', redraw);
+    };
     replica.on('change', redraw);
     return () => replica.off('change', redraw);
   }, [view, present, replica]);
 
   // Where I am in a team document, for the others (as plain-text offsets, like comment anchors).
   // Sent from the editor's own updates, not from React's next frame, which a background window skips.
-  const isTeam = workspace?.kind === 'team';
+  const isTeam = workspace !== undefined && workspace.kind !== 'personal';
   const sentPresence = useRef<string>('');
   const presenceTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   presenceSender.current = (current: EditorView) => {
@@ -194,6 +200,24 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
     };
   }, [isTeam, initial.id]);
 
+  // Opened from a search hit: show where it matched (the text, or the comment), once.
+  const found = useLibrary((s) => (s.found?.documentId === initial.id ? s.found : null));
+  useEffect(() => {
+    if (!found || !view) return;
+    if (found.commentId) {
+      if (threads === null) return;
+      const thread = threads.find((t) => t.comments.some((c) => c.id === found.commentId));
+      if (thread) {
+        panel.compose();
+        showThread(thread);
+        requestAnimationFrame(() => document.querySelector('.thread-active')?.scrollIntoView({ block: 'nearest' }));
+      }
+    } else {
+      showSearchMatch(view, found.query);
+    }
+    useLibrary.getState().clearFound();
+  });
+  const openThreads = threads?.filter((t) => !t.resolved).length ?? 0;
   const selection = view?.state.selection;
   const selectionQuote = selection && !selection.empty ? view.state.doc.textBetween(selection.from, selection.to, ' ') : null;
 
@@ -218,39 +242,39 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   };
 
   return (
-    <div className={showComments ? 'document-layout with-comments' : 'document-layout'}>
+    <div className={panel.open ? 'document-layout with-comments' : 'document-layout'}>
       <article className="document-pane" aria-label={summary.title || 'Untitled document'}>
         <header className="document-header">
           <TitleField key={initial.id} title={summary.title} readOnly={!permissions.write} onSave={(title) => updateDocument(initial.id, { title })} />
           <div className="document-header-row">
-            <TagEditor tags={summary.tags} readOnly={!permissions.write} onChange={(tags) => void updateDocument(initial.id, { tags })} />
+            <TagEditor
+              tags={summary.tags}
+              readOnly={!permissions.write}
+              onChange={(tags) => updateDocument(initial.id, { tags }).catch((error: unknown) => useUi.getState().notify(`The tags were not saved: ${messageOf(error)}`))}
+              onFilter={(tag) => useLibrary.getState().filterByTag(tag)}
+            />
             <SaveStatus replica={replica} />
             {present.length > 0 ? <PresentPeople entries={present} /> : null}
-            {(permissions.manage && !byShare) || (workspace?.kind !== 'team' && !sharedRole) ? (
+            {(permissions.manage && !byShare) || (workspace?.kind === 'personal' && !sharedRole) ? (
               <button type="button" className="button button-quiet" onClick={() => setSharing(true)}>
                 <Share2 aria-hidden size={16} /> Share
               </button>
             ) : null}
             <button
               type="button"
-              className="icon-button"
-              aria-label={showComments ? 'Hide comments' : 'Show comments'}
-              aria-pressed={showComments}
-              onClick={() => setShowComments(!showComments)}
+              className="icon-button comments-toggle"
+              aria-label={panel.open ? 'Hide comments' : openThreads > 0 ? `Show comments, ${openThreads} open` : 'Show comments'}
+              title={panel.open ? 'Hide comments' : 'Show comments'}
+              aria-pressed={panel.open}
+              onClick={panel.toggle}
             >
               <PanelRight aria-hidden size={18} />
+              {!panel.open && openThreads > 0 ? <span aria-hidden>{openThreads}</span> : null}
             </button>
           </div>
         </header>
         {permissions.write ? (
-          <EditorToolbar
-            view={view}
-            onLink={requestLink}
-            onComment={() => {
-              setShowComments(true);
-              requestAnimationFrame(() => newComment.current?.focus());
-            }}
-          />
+          <EditorToolbar view={view} onLink={requestLink} onComment={requestComment} />
         ) : (
           <p className="role-notice" role="note">
             {permissions.role
@@ -258,11 +282,12 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
               : `You are no longer a member of ${workspace?.name ?? 'this workspace'}: this copy is read-only.`}
           </p>
         )}
+        {workspace && teamId ? <PausedBanner workspace={workspace} /> : null}
         <div className="editor-scroll">
-          <Editor replica={replica} workspaceId={initial.workspaceId} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onThreadClick={(id) => setActive(id)} />
+          <Editor replica={replica} workspaceId={initial.workspaceId} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onCommentRequest={requestComment} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
-      {showComments ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {panel.open ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
       {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
       {linking ? (
         <NameDialog
@@ -363,7 +388,6 @@ function SaveStatus({ replica }: { replica: DocumentReplica }) {
 }
 
 const NOBODY: PresenceEntry[] = [];
-const NO_NAMES: ReadonlyMap<string, string> = new Map();
 
 /** The other people in the document now, each in the colour of their caret. */
 function PresentPeople({ entries }: { entries: PresenceEntry[] }) {

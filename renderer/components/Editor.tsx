@@ -17,6 +17,7 @@ import { SlashMenu } from './blocks/SlashMenu.tsx';
 import './blocks/blocks.css';
 import { commentHighlights, emptyDocumentHint } from '../editor/highlights.ts';
 import { presenceDecorations } from '../editor/presence.ts';
+import { searchMatchHighlight } from '../editor/search-match.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { replicaSyncPlugin } from '../editor/sync.ts';
@@ -27,6 +28,7 @@ interface EditorProps {
   /** Called with the view once it exists (and null when it goes), and after every state change. */
   onUpdate: (view: EditorView | null) => void;
   onLinkRequest: () => void;
+  onCommentRequest: () => void;
   onThreadClick: (threadId: string) => void;
   /** False for a Viewer or Commenter in a team workspace: the text cannot be changed here. */
   editable?: boolean;
@@ -34,7 +36,7 @@ interface EditorProps {
   workspaceId?: string;
 }
 
-export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editable = true, workspaceId }: EditorProps) {
+export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onThreadClick, editable = true, workspaceId }: EditorProps) {
   const [slashMenu, setSlashMenu] = useState<SlashMenuState | null>(null);
   const slashMenuRef = useRef<SlashMenuState | null>(null);
   const [pickingImage, setPickingImage] = useState(false);
@@ -42,8 +44,8 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
   const viewRef = useRef<EditorView | null>(null);
   const editableRef = useRef(editable);
   editableRef.current = editable;
-  const callbacks = useRef({ onUpdate, onLinkRequest, onThreadClick });
-  callbacks.current = { onUpdate, onLinkRequest, onThreadClick };
+  const callbacks = useRef({ onUpdate, onLinkRequest, onCommentRequest, onThreadClick });
+  callbacks.current = { onUpdate, onLinkRequest, onCommentRequest, onThreadClick };
 
   useEffect(() => {
     const element = host.current;
@@ -58,9 +60,13 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
           plugin,
           commentHighlights,
           presenceDecorations,
+          searchMatchHighlight,
           emptyDocumentHint,
           slashMenuPlugin(() => setPickingImage(true)),
-          ...editingPlugins(() => callbacks.current.onLinkRequest()),
+          ...editingPlugins(
+            () => callbacks.current.onLinkRequest(),
+            () => callbacks.current.onCommentRequest(),
+          ),
         ],
       }),
       nodeViews: blockNodeViews,
@@ -73,6 +79,8 @@ export function Editor({ replica, onUpdate, onLinkRequest, onThreadClick, editab
         role: 'textbox',
         class: 'prose',
         spellcheck: 'true',
+        // Focusable even when read-only, so that keyboard users can reach and scroll a long text.
+        tabindex: '0',
         ...(editableRef.current ? {} : { 'aria-readonly': 'true' }),
       }),
       // Remote changes still come in through the sync plugin; only the user's input is refused.

@@ -60,7 +60,7 @@ export function EditorToolbar({ view, onLink, onComment }: ToolbarProps) {
         type="button"
         className="icon-button tool toolbar-comment"
         aria-label="Add a comment"
-        title="Add a comment on the selected text"
+        title={`Add a comment on the selected text (${shortcutLabel(shortcuts['comment']!)})`}
         onMouseDown={(e) => e.preventDefault()}
         onClick={onComment}
         disabled={!view}

@@ -42,7 +42,7 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
   const open = (hit: SearchHit | undefined) => {
     if (!hit) return;
     onClose();
-    void reveal(hit.workspaceId, hit.documentId);
+    void reveal(hit.workspaceId, hit.documentId, { query: query.trim(), ...(hit.kind === 'comment' ? { commentId: hit.id } : {}) });
   };
 
   const optionId = (index: number) => `${listId}-${index}`;
@@ -62,6 +62,11 @@ export function SearchDialog({ onClose }: { onClose: () => void }) {
         data-autofocus
         onChange={(e) => setQuery(e.target.value)}
         onKeyDown={(e) => {
+          // A search field clears itself on Escape; here Escape closes the search at once.
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            return onClose();
+          }
           if (!hits || hits.length === 0) return;
           if (e.key === 'ArrowDown') {
             e.preventDefault();

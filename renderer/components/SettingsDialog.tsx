@@ -8,6 +8,7 @@ import { Modal } from './Modal.tsx';
 import { AuditLog } from './settings/AuditLog.tsx';
 import { DangerZone } from './settings/DangerZone.tsx';
 import { PrivacySettings } from './settings/PrivacySettings.tsx';
+import { SecondFactorSettings } from './settings/SecondFactor.tsx';
 import { YourDataSettings } from './settings/YourDataSettings.tsx';
 import { passphraseStrength } from './passphraseStrength.ts';
 
@@ -164,6 +165,7 @@ function SecuritySettings() {
         <p className="field-hint">Anyone who can use this computer account can then open your documents. Off by default.</p>
         {stayUnlockedSaved.view}
       </div>
+      <SecondFactorSettings />
       <form className="form" onSubmit={(e) => void submitPassphrase(e)}>
         <h3>Change passphrase</h3>
         <label className="field">

@@ -15,11 +15,12 @@ import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
 import { MembersDialog } from './team/MembersDialog.tsx';
 import { InvitationsSection, TeamStatusLine, WarningsButton } from './team/SidebarTeam.tsx';
 import { ConvertToTeamDialog, CreateTeamWorkspaceDialog } from './team/TeamDialogs.tsx';
+import { isRemoved, RemoveCopyDialog } from './team/WorkspaceBanners.tsx';
 import { OpenLinkDialog } from './team/OpenLinkDialog.tsx';
 
 type Editing =
   | { kind: 'create' | 'create-team' | 'open-link' }
-  | { kind: 'rename' | 'delete' | 'convert' | 'members' | 'leave' | 'delete-team'; workspace: Workspace }
+  | { kind: 'rename' | 'delete' | 'convert' | 'members' | 'leave' | 'delete-team' | 'remove-copy'; workspace: Workspace }
   | null;
 
 export function Sidebar() {
@@ -30,15 +31,9 @@ export function Sidebar() {
   const notify = useUi((s) => s.notify);
   const [editing, setEditing] = useState<Editing>(null);
   const statuses = useTeam((s) => s.statuses);
-  const statusChanged = useTeam((s) => s.statusChanged);
-  const setPaused = async (workspace: Workspace, paused: boolean) => {
-    try {
-      statusChanged(await call(paused ? hearth().pauseSync(workspace.id) : hearth().resumeSync(workspace.id)));
-    } catch (error) {
-      notify(`Sync of ${workspace.name} could not be ${paused ? 'paused' : 'resumed'}: ${String(error instanceof Error ? error.message : error)}`);
-    }
-  };
+  const setPaused = useTeam((s) => s.setPaused);
   const actionsFor = (workspace: Workspace) => {
+    if (isSharedHolder(workspace)) return [{ label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) }];
     if (workspace.kind !== 'team') {
       return [
         { label: 'Rename…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
@@ -46,7 +41,13 @@ export function Sidebar() {
         { label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', workspace }) },
       ];
     }
-    if (isSharedHolder(workspace)) return [{ label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) }];
+    // Removed: nothing is left to manage or sync, only the copy here.
+    if (isRemoved(workspace)) {
+      return [
+        { label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
+        { label: 'Remove from this device…', danger: true, onSelect: () => setEditing({ kind: 'remove-copy', workspace }) },
+      ];
+    }
     const permissions = permissionsOf(workspace);
     const paused = statuses[workspace.id]?.state === 'paused';
     return [
@@ -61,7 +62,26 @@ export function Sidebar() {
   return (
     <nav className="sidebar" aria-label="Workspaces and app">
       <div className="sidebar-top">
-        <span className="brand">Hearth</span>
+        <div className="sidebar-brand-row">
+          <span className="brand">Hearth</span>
+          <span className="sidebar-app-actions">
+            <button type="button" className="icon-button" aria-label="Open a public link" title="Open a public link…" onClick={() => setEditing({ kind: 'open-link' })}>
+              <Link2 aria-hidden size={18} />
+            </button>
+            <button type="button" className="icon-button" aria-label="Settings" title="Settings" onClick={() => openDialog('settings')}>
+              <Settings aria-hidden size={18} />
+            </button>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Lock Hearth"
+              title="Lock Hearth"
+              onClick={() => void lock().catch((error: unknown) => notify(`Hearth could not lock: ${String(error)}`))}
+            >
+              <Lock aria-hidden size={18} />
+            </button>
+          </span>
+        </div>
         <button type="button" className="search-button" onClick={() => openDialog('search')} aria-keyshortcuts="Control+K Meta+K">
           <Search aria-hidden size={16} />
           <span>Search</span>
@@ -95,7 +115,7 @@ export function Sidebar() {
               aria-current={workspace.id === selectedWorkspaceId ? 'true' : undefined}
               onClick={() => void selectWorkspace(workspace.id)}
             >
-              {workspace.kind === 'team' ? <Users aria-hidden size={16} /> : <Folder aria-hidden size={16} />}
+              {workspace.kind === 'personal' ? <Folder aria-hidden size={16} /> : <Users aria-hidden size={16} />}
               <span className="workspace-label">
                 <span className="truncate">{workspace.name}</span>
                 {workspace.kind === 'team' && !isSharedHolder(workspace) ? <TeamStatusLine workspace={workspace} /> : null}
@@ -108,28 +128,16 @@ export function Sidebar() {
         ))}
       </ul>
       <InvitationsSection />
-      <div className="sidebar-bottom">
-        {profile ? (
-          <div className="sidebar-profile">
-            <Avatar name={profile.displayName} src={profile.avatar} />
-            <span className="truncate">{profile.displayName}</span>
-          </div>
-        ) : null}
-        <button type="button" className="icon-button" aria-label="Open a public link" title="Open a public link…" onClick={() => setEditing({ kind: 'open-link' })}>
-          <Link2 aria-hidden size={18} />
-        </button>
-        <button type="button" className="icon-button" aria-label="Settings" onClick={() => openDialog('settings')}>
-          <Settings aria-hidden size={18} />
-        </button>
-        <button
-          type="button"
-          className="icon-button"
-          aria-label="Lock Hearth"
-          onClick={() => void lock().catch((error: unknown) => notify(`Hearth could not lock: ${String(error)}`))}
-        >
-          <Lock aria-hidden size={18} />
-        </button>
-      </div>
+      {/* The person's own name has the whole width: it is how they know whose Hearth this is. */}
+      {profile ? (
+        <div className="sidebar-bottom sidebar-profile">
+          <Avatar name={profile.displayName} src={profile.avatar} />
+          <span className="sidebar-profile-name">
+            <span>{profile.displayName}</span>
+            <span className="muted">@{profile.username}</span>
+          </span>
+        </div>
+      ) : null}
 
       {editing?.kind === 'create' ? <NewWorkspaceDialog onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'rename' ? (
@@ -146,6 +154,7 @@ export function Sidebar() {
       {editing?.kind === 'open-link' ? <OpenLinkDialog onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'convert' ? <ConvertToTeamDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'members' ? <MembersDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
+      {editing?.kind === 'remove-copy' ? <RemoveCopyDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'leave' ? (
         <ConfirmDialog
           title={`Leave “${editing.workspace.name}”?`}

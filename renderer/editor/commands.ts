@@ -5,7 +5,7 @@ import { inputRules, textblockTypeInputRule, wrappingInputRule } from 'prosemirr
 import { keymap } from 'prosemirror-keymap';
 import type { MarkType, NodeType } from 'prosemirror-model';
 import { liftListItem, sinkListItem, splitListItem, wrapInList } from 'prosemirror-schema-list';
-import type { Command, EditorState, Plugin } from 'prosemirror-state';
+import { TextSelection, type Command, type EditorState, type Plugin } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
 import { hearthSchema as schema } from './schema.ts';
 import { blockInputRules, blockKeys } from './blocks.ts';
@@ -111,6 +111,7 @@ export const shortcuts: Record<string, string> = {
   bulletList: 'Mod-Shift-8',
   orderedList: 'Mod-Shift-7',
   quote: 'Mod-Shift-9',
+  comment: 'Mod-Alt-m',
 };
 
 /** Renders a ProseMirror key name for people, on this platform. */
@@ -124,8 +125,31 @@ export function shortcutLabel(key: string): string {
     .replace(/\+?([a-z0-9])$/, (_m, k: string) => (mac ? k.toUpperCase() : `+${k.toUpperCase()}`));
 }
 
+/**
+ * A selection just made with the keyboard (Shift+arrows) lives in the DOM first; the editor reads
+ * it when the browser's selectionchange event comes, which can still be queued behind the next
+ * keydown. A command that acts on the selection takes it from the DOM first, or a shortcut pressed
+ * at once (a fast typist, a busy machine) would quote a part of it.
+ */
+function takeDomSelection(view: EditorView): void {
+  const dom = view.dom.ownerDocument.getSelection();
+  if (!dom || dom.rangeCount === 0 || !dom.anchorNode || !dom.focusNode) return;
+  if (!view.dom.contains(dom.anchorNode) || !view.dom.contains(dom.focusNode)) return;
+  let anchor: number;
+  let head: number;
+  try {
+    anchor = view.posAtDOM(dom.anchorNode, dom.anchorOffset);
+    head = view.posAtDOM(dom.focusNode, dom.focusOffset);
+  } catch {
+    return; // a node the editor does not own (a widget): keep the editor's own selection
+  }
+  const { selection } = view.state;
+  if (selection.anchor === anchor && selection.head === head) return;
+  view.dispatch(view.state.tr.setSelection(TextSelection.between(view.state.doc.resolve(anchor), view.state.doc.resolve(head))));
+}
+
 /** Plugins for editing: history, shortcuts, Markdown-style input rules. */
-export function editingPlugins(onLinkRequest: () => void): Plugin[] {
+export function editingPlugins(onLinkRequest: () => void, onCommentRequest: () => void): Plugin[] {
   return [
     history(),
     // Code fences, table cells and tasks first: their Enter and Tab win over the lists'.
@@ -137,8 +161,15 @@ export function editingPlugins(onLinkRequest: () => void): Plugin[] {
       [shortcuts['bold']!]: toggleBold,
       [shortcuts['italic']!]: toggleItalic,
       [shortcuts['code']!]: toggleCode,
-      [shortcuts['link']!]: () => {
+      [shortcuts['link']!]: (_state, _dispatch, view) => {
+        if (view) takeDomSelection(view);
         onLinkRequest();
+        return true;
+      },
+      // Comment on the selection from the keyboard: the comments open with the box focused.
+      [shortcuts['comment']!]: (_state, _dispatch, view) => {
+        if (view) takeDomSelection(view);
+        onCommentRequest();
         return true;
       },
       [shortcuts['heading1']!]: setHeading(1),

@@ -70,12 +70,20 @@ function plainTextSteps(transactions: readonly Transaction[]): Array<{ step: Rep
 }
 
 /**
- * The same reconciliation @automerge/prosemirror does after a splice: the typed text gets exactly
- * the editor's marks. `current` is what the text took from its neighbours, which the splice's
- * patch reports: asking Automerge (`A.marksAt`) costs time in proportion to the position, ~20 ms
- * a key in the middle of a 100k-character document.
+ * The marks text inserted at `index` took on, as Automerge's splice patch reports them. Reading
+ * them with A.marksAt instead cost ~25 ms per keystroke on the 100k-character document (it walks
+ * the whole text); the patch comes with the change. Undefined when no patch names the insertion.
  */
-function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[], index: number, length: number, marks: readonly Mark[], current: A.MarkSet): void {
+function insertedMarks(patches: readonly A.Patch[], path: A.Prop[], index: number): Record<string, A.MarkValue> | undefined {
+  for (const patch of patches) {
+    if (patch.action !== 'splice' || patch.path.length !== path.length + 1 || patch.path[path.length] !== index) continue;
+    if (path.every((p, i) => patch.path[i] === p)) return (patch.marks ?? {}) as Record<string, A.MarkValue>;
+  }
+  return undefined;
+}
+
+/** The same reconciliation @automerge/prosemirror does after a splice: the typed text gets exactly the editor's marks. */
+function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[], index: number, length: number, marks: readonly Mark[], current: Record<string, A.MarkValue>): void {
   const wanted = amMarksFromPmMarks(adapter, marks) as Record<string, A.MarkValue>;
   for (const [name, value] of Object.entries(wanted)) {
     if (current[name] !== value) {
@@ -90,13 +98,11 @@ function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[
   }
 }
 
-/** Whether reconcileMarks has anything to do. */
-function marksDiffer(adapter: SchemaAdapter, marks: readonly Mark[], current: A.MarkSet): boolean {
+/** Whether the marks Automerge gave the typed text are the ones the editor shows. */
+function sameMarks(adapter: SchemaAdapter, current: Record<string, A.MarkValue>, marks: readonly Mark[]): boolean {
   const wanted = amMarksFromPmMarks(adapter, marks) as Record<string, A.MarkValue>;
-  if (Object.entries(wanted).some(([name, value]) => current[name] !== value)) return true;
-  return Object.entries(current).some(
-    ([name, value]) => value !== null && value !== undefined && !(name in wanted) && adapter.markMappings.some((m) => m.automergeMarkName === name),
-  );
+  const mapped = Object.keys(current).filter((name) => adapter.markMappings.some((m) => m.automergeMarkName === name));
+  return mapped.length === Object.keys(wanted).length && mapped.every((name) => current[name] === wanted[name]);
 }
 
 /** The Automerge length (characters and markers) of top-level nodes, by node: nodes are immutable and shared between states. */
@@ -181,13 +187,14 @@ export function replicaSyncPlugin(adapter: SchemaAdapter, replica: DocumentRepli
         const start = Math.min(range.start, range.end);
         const end = Math.max(range.start, range.end);
         const inserted = step.slice.content.firstChild;
-        const text = inserted?.text ?? '';
-        const patches = replica.changeQuietly((doc) => A.splice(doc, path, start, end - start, text));
-        if (!inserted || text === '') continue;
-        const splice = patches.find((patch) => patch.action === 'splice' && patch.path.length === path.length + 1 && patch.path[path.length] === start);
-        const current = splice?.action === 'splice' ? (splice.marks ?? {}) : A.marksAt(replica.doc(), path, start);
-        // Marks only where the text took other marks than the editor gave it: a second, rarer change.
-        if (marksDiffer(adapter, inserted.marks, current)) replica.changeQuietly((doc) => reconcileMarks(adapter, doc, path, start, text.length, inserted.marks, current));
+        const patches = replica.changeQuietly((doc) => A.splice(doc, path, start, end - start, inserted?.text ?? ''));
+        if (!inserted?.text) continue;
+        const text = inserted.text;
+        // Typed inside text with the same marks (the usual case), the splice already gave it the
+        // editor's marks; at a mark's edge it may not have, and a second change settles that.
+        const current = insertedMarks(patches, path, start);
+        if (current && sameMarks(adapter, current, inserted.marks)) continue;
+        replica.changeQuietly((doc) => reconcileMarks(adapter, doc, path, start, text.length, inserted.marks, current ?? A.marksAt(doc, path, start)));
       }
       return undefined;
     },

@@ -1,5 +1,5 @@
 /** First run: make the vault, with a passphrase (strength hint, confirmation) and a profile. */
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { isUsername, USERNAME_RULE } from '../../common/username.ts';
 import { AvatarPicker } from '../components/Avatar.tsx';
 import { passphraseStrength } from '../components/passphraseStrength.ts';
@@ -25,6 +25,8 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
   const usernameHintId = useId();
   const strength = passphraseStrength(passphrase);
   const mismatch = confirmation.length > 0 && confirmation !== passphrase;
+  // A problem is about what was submitted: once the person edits the form it no longer holds.
+  useEffect(() => setProblem(null), [passphrase, confirmation, username, displayName, avatar, setProblem]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

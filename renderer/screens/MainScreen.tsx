@@ -9,6 +9,7 @@ import { SearchDialog } from '../components/SearchDialog.tsx';
 import { SettingsDialog } from '../components/SettingsDialog.tsx';
 import { Sidebar } from '../components/Sidebar.tsx';
 import { useTeamEvents } from '../components/team/SidebarTeam.tsx';
+import { isRemoved, RemovedBanner } from '../components/team/WorkspaceBanners.tsx';
 import { useLibrary } from '../state/library.ts';
 import { useUi } from '../state/ui.ts';
 
@@ -38,7 +39,8 @@ export function MainScreen() {
     <div className="app-shell">
       <Sidebar />
       {workspace ? (
-        <main className="workspace">
+        <main className={isRemoved(workspace) ? 'workspace with-banner' : 'workspace'}>
+          {isRemoved(workspace) ? <RemovedBanner workspace={workspace} /> : null}
           <div className="workspace-column">
             <h1 className="workspace-title truncate">{workspace.name}</h1>
             <div className="segmented" role="group" aria-label="Show">

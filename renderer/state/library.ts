@@ -13,6 +13,10 @@ interface LibraryState {
   openDocumentId: string | null;
   /** What the workspace column shows. */
   view: 'documents' | 'files';
+  /** A search hit being opened: the open document shows where the query matched, then clears it. */
+  found: Found | null;
+  /** Documents carrying this tag only; null shows all. */
+  tagFilter: string | null;
 
   loadWorkspaces(): Promise<void>;
   selectWorkspace(id: string): Promise<void>;
@@ -23,12 +27,21 @@ interface LibraryState {
   loadDocuments(): Promise<void>;
   createDocument(title: string): Promise<DocumentSummary>;
   openDocument(id: string | null): void;
-  /** Opens a document that may live in another workspace (from search). */
-  reveal(workspaceId: string, documentId: string): Promise<void>;
+  /** Opens a document that may live in another workspace (from search), showing where `found` matched. */
+  reveal(workspaceId: string, documentId: string, found?: Omit<Found, 'documentId'>): Promise<void>;
+  clearFound(): void;
+  filterByTag(tag: string | null): void;
   updateDocument(id: string, patch: { title?: string; tags?: string[] }): Promise<void>;
   documentSaved(summary: DocumentSummary): void;
   deleteDocument(id: string): Promise<void>;
   reset(): void;
+}
+
+export interface Found {
+  documentId: string;
+  query: string;
+  /** A hit in a comment: its id. */
+  commentId?: string;
 }
 
 /** Where the user was, kept for this tab so a reload returns there. */
@@ -63,6 +76,8 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
   documentsProblem: null,
   openDocumentId: null,
   view: 'documents',
+  found: null,
+  tagFilter: null,
 
   async loadWorkspaces() {
     try {
@@ -84,7 +99,7 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
 
   async selectWorkspace(id) {
     if (get().selectedWorkspaceId === id && get().documents) return;
-    set({ selectedWorkspaceId: id, documents: null, documentsProblem: null, openDocumentId: null });
+    set({ selectedWorkspaceId: id, documents: null, documentsProblem: null, openDocumentId: null, tagFilter: null });
     rememberPlace({ workspaceId: id, documentId: null });
     await get().loadDocuments();
   },
@@ -142,10 +157,21 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
     rememberPlace({ workspaceId: get().selectedWorkspaceId, documentId: id });
   },
 
-  async reveal(workspaceId, documentId) {
+  async reveal(workspaceId, documentId, found) {
     if (get().selectedWorkspaceId !== workspaceId) await get().selectWorkspace(workspaceId);
-    set({ view: 'documents' });
+    set({ view: 'documents', found: found ? { documentId, ...found } : null });
+    // The hit must be in the list to be seen: a tag filter that hides it goes.
+    const shown = get().documents?.find((d) => d.id === documentId);
+    if (get().tagFilter && shown && !shown.tags.includes(get().tagFilter!)) set({ tagFilter: null });
     get().openDocument(documentId);
+  },
+
+  clearFound() {
+    set({ found: null });
+  },
+
+  filterByTag(tagFilter) {
+    set({ tagFilter });
   },
 
   async updateDocument(id, patch) {
@@ -173,6 +199,6 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
   },
 
   reset() {
-    set({ workspaces: null, selectedWorkspaceId: null, documents: null, openDocumentId: null, view: 'documents', workspacesProblem: null, documentsProblem: null });
+    set({ workspaces: null, selectedWorkspaceId: null, documents: null, openDocumentId: null, view: 'documents', workspacesProblem: null, documentsProblem: null, found: null, tagFilter: null });
   },
 }));

@@ -1,6 +1,6 @@
 /** The vault session: whether a vault exists, whether it is unlocked, the profile and settings. */
 import { create } from 'zustand';
-import type { Profile, Settings } from '../../common/api/contract.ts';
+import type { Profile, SecondFactorProofArg, Settings } from '../../common/api/contract.ts';
 import { resendParked } from '../editor/unsent.ts';
 import { call, hearth, messageOf } from './api.ts';
 import { useUi } from './ui.ts';
@@ -16,7 +16,8 @@ interface SessionState {
   problem: string | null;
   load(): Promise<void>;
   createVault(input: { passphrase: string; username: string; displayName: string; avatar?: string }): Promise<void>;
-  unlock(passphrase: string): Promise<void>;
+  /** With `proof` of the second factor when the vault has one; `proof` alone: stay unlocked with a security key. */
+  unlock(passphrase: string | null, proof?: SecondFactorProofArg): Promise<void>;
   lock(): Promise<void>;
   wasLocked(reason: 'idle' | 'user'): void;
   changePassphrase(current: string, next: string): Promise<void>;
@@ -49,8 +50,12 @@ export const useSession = create<SessionState>()((set, get) => ({
     await loadSettings();
   },
 
-  async unlock(passphrase) {
-    const profile = await call(hearth().unlock(passphrase));
+  async unlock(passphrase, proof) {
+    const profile =
+      passphrase === null && proof?.kind === 'key'
+        ? await call(hearth().unlockWithSecurityKey(proof))
+        : // No second argument at all without a proof: the wire has no `undefined`, and null is not a proof.
+          await call(proof ? hearth().unlock(passphrase ?? '', proof) : hearth().unlock(passphrase ?? ''));
     // Edits the lock caught on their way go to their documents before any document opens again.
     await sendUnsentEdits();
     set({ phase: 'unlocked', profile, lockedReason: null });

@@ -8,6 +8,7 @@ import { create } from 'zustand';
 import type { PresenceEntry, SyncStatus, SyncWarning, TeamInvitation, Workspace } from '../../common/api/contract.ts';
 import { permissionsOfRole, type Permissions } from '../../common/roles.ts';
 import { call, hearth, messageOf } from './api.ts';
+import { useUi } from './ui.ts';
 
 interface TeamState {
   statuses: Record<string, SyncStatus>;
@@ -21,6 +22,8 @@ interface TeamState {
   presenceChanged(documentId: string, entries: PresenceEntry[]): void;
   loadInvitations(): Promise<void>;
   statusChanged(status: SyncStatus): void;
+  /** Pauses or resumes a workspace's sync; a refusal becomes a notice naming the workspace. */
+  setPaused(workspace: Workspace, paused: boolean): Promise<void>;
   warned(warning: SyncWarning): void;
   dismissWarnings(workspaceId: string): void;
   reset(): void;
@@ -61,6 +64,14 @@ export const useTeam = create<TeamState>()((set, get) => ({
     set({ statuses: { ...get().statuses, [status.workspaceId]: status } });
   },
 
+  async setPaused(workspace, paused) {
+    try {
+      get().statusChanged(await call(paused ? hearth().pauseSync(workspace.id) : hearth().resumeSync(workspace.id)));
+    } catch (error) {
+      useUi.getState().notify(`Sync of ${workspace.name} could not be ${paused ? 'paused' : 'resumed'}: ${messageOf(error)}`);
+    }
+  },
+
   warned(warning) {
     set({ warnings: [...get().warnings, warning].slice(-100) });
   },
@@ -79,15 +90,15 @@ const everything: Permissions = { role: null, write: true, comment: true, delete
 
 /** What the user may do in a workspace: everything in a personal one; by role in a team one (nothing once removed). */
 export function permissionsOf(workspace: Workspace | undefined): Permissions {
-  if (!workspace || workspace.kind !== 'team') return everything;
   // "Shared with me": each document's own share role decides (documentRole); nothing new is made there.
   if (isSharedHolder(workspace)) return { ...permissionsOfRole(null), comment: true };
+  if (!workspace || workspace.kind !== 'team') return everything;
   return permissionsOfRole(workspace.role);
 }
 
-/** The local workspace that holds documents shared with me alone (team kind, but no relay of its own). */
+/** The local workspace that holds documents shared with me alone ("Shared with me"). */
 export function isSharedHolder(workspace: Workspace | undefined): boolean {
-  return workspace?.kind === 'team' && !workspace.relay;
+  return workspace?.kind === 'shared-with-me';
 }
 
 /** A sync status in a few words for the sidebar. */

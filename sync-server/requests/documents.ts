@@ -1,35 +1,36 @@
 /** Documents' change logs and who follows them: push, pull, subscribe, unsubscribe, putSnapshot, deleteDoc, presence. */
 import { HearthError } from '../../common/errors.ts';
-import { verifyChange, type ParsedChange } from '../../common/protocol/change.ts';
+import type { ChangeMeta } from '../../common/protocol/change.ts';
 import { forbid, limitError } from '../refusals.ts';
-import { ok, requirePush, type Member, type RelayContext, type Request } from './request.ts';
+import { ok, pushRoles, requirePush, writerOf, type Member, type RelayContext, type Request } from './request.ts';
 
-/** Verifies a pushed change's signature and that it belongs to this frame and this pusher. */
-function checkChange(relay: RelayContext, frame: { space: string; doc: string; parts: Uint8Array[] }, account: string): ParsedChange {
+/** Verifies a pushed change's signature (on a verification thread) and that it belongs to this frame and this pusher. */
+async function checkChange(relay: RelayContext, frame: { space: string; doc: string; parts: Uint8Array[] }, account: string): Promise<ChangeMeta> {
   const bytes = frame.parts[0]!;
   const { maxChangeBytes } = relay.limits;
   if (bytes.length > maxChangeBytes)
     throw limitError('TOO_LARGE', 'maxChangeBytes', `A change is at most ${maxChangeBytes} bytes; take a snapshot or split the edit.`);
-  const change = verifyChange(bytes);
-  if (change.meta.space !== frame.space || change.meta.doc !== frame.doc)
-    throw new HearthError('BAD_REQUEST', 'The change names another space or document than the frame it came in.');
-  if (change.meta.author !== account) forbid('A change must be signed by the account that pushes it.');
-  return change;
+  const meta = await relay.verifier.verifyChange(bytes);
+  if (meta.space !== frame.space || meta.doc !== frame.doc) throw new HearthError('BAD_REQUEST', 'The change names another space or document than the frame it came in.');
+  if (meta.author !== account) forbid('A change must be signed by the account that pushes it.');
+  return meta;
 }
 
 export async function push({ relay, connection, frame, send }: Request<'push'>, caller: Member): Promise<void> {
-  const change = checkChange(relay, frame, caller.account);
-  if (change.meta.kind === 'snapshot') throw new HearthError('BAD_REQUEST', 'Snapshots go through putSnapshot, not push.');
-  requirePush(caller, change.meta.kind);
-  await relay.hub.requireKnownHead(frame.space, change.meta.head);
+  const meta = await checkChange(relay, frame, caller.account);
+  if (meta.kind === 'snapshot') throw new HearthError('BAD_REQUEST', 'Snapshots go through putSnapshot, not push.');
+  requirePush(caller, meta.kind);
+  await relay.hub.requireKnownHead(frame.space, meta.head);
   const bytes = frame.parts[0]!;
-  const { seq, duplicate } = await relay.store.appendChange(frame.space, frame.doc, change.meta.id, caller.account, bytes, relay.limits.bytesPerSpace);
+  const writer = writerOf(caller, pushRoles(meta.kind));
+  const { seq, duplicate } = await relay.store.appendChange(frame.space, frame.doc, meta.id, caller.account, bytes, relay.limits.bytesPerSpace, writer);
   send(ok(frame.rid, { seq }));
-  if (!duplicate) await relay.hub.fanOut(frame.space, frame.doc, seq, bytes, connection);
+  // Only now, with the change committed: a change a peer has seen is never lost in a crash.
+  if (!duplicate) relay.hub.changeCommitted(frame.space, frame.doc, seq, bytes, connection);
 }
 
-export async function pull({ relay, frame, send }: Request<'pull'>): Promise<void> {
-  const result = await relay.store.getChanges(frame.space, frame.doc, frame.since, frame.limit ?? 1000);
+export async function pull({ relay, frame, send }: Request<'pull'>, { account }: Member): Promise<void> {
+  const result = await relay.store.getChanges(frame.space, frame.doc, frame.since, frame.limit ?? 1000, account);
   // Keep the answer under the frame limit; the client pulls again from the last seq it got.
   const { maxFrameBytes } = relay.limits;
   let budget = maxFrameBytes - Math.min(64 * 1024, maxFrameBytes / 4) - (result.snapshot?.bytes.length ?? 0);
@@ -52,7 +53,7 @@ export async function pull({ relay, frame, send }: Request<'pull'>): Promise<voi
 }
 
 export async function subscribe({ relay, connection, frame, send }: Request<'subscribe'>): Promise<void> {
-  relay.hub.subscribe(connection, `${frame.space}/${frame.doc}`);
+  await relay.hub.subscribe(connection, frame.space, frame.doc);
   send(ok(frame.rid));
 }
 
@@ -61,16 +62,17 @@ export async function unsubscribe({ relay, connection, frame, send }: Request<'u
   send(ok(frame.rid));
 }
 
-export async function putSnapshot({ relay, frame, send }: Request<'putSnapshot'>, { account }: Member): Promise<void> {
-  const change = checkChange(relay, frame, account);
-  if (change.meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', 'putSnapshot carries a change of kind snapshot.');
-  await relay.hub.requireKnownHead(frame.space, change.meta.head);
-  await relay.store.putSnapshot(frame.space, frame.doc, frame.covers, frame.parts[0]!, relay.limits.bytesPerSpace);
+export async function putSnapshot({ relay, frame, send }: Request<'putSnapshot'>, caller: Member): Promise<void> {
+  const meta = await checkChange(relay, frame, caller.account);
+  if (meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', 'putSnapshot carries a change of kind snapshot.');
+  await relay.hub.requireKnownHead(frame.space, meta.head);
+  await relay.store.putSnapshot(frame.space, frame.doc, frame.covers, frame.parts[0]!, relay.limits.bytesPerSpace, writerOf(caller));
   send(ok(frame.rid, { seq: frame.covers }));
 }
 
-export async function deleteDoc({ relay, frame, send }: Request<'deleteDoc'>): Promise<void> {
-  await relay.store.deleteDoc(frame.space, frame.doc); // its public links go with it
+export async function deleteDoc({ relay, frame, send }: Request<'deleteDoc'>, caller: Member): Promise<void> {
+  await relay.store.deleteDoc(frame.space, frame.doc, writerOf(caller)); // its public links go with it
+  relay.hub.feeds.reset(frame.space, frame.doc);
   await relay.store.driver.scrub();
   send(ok(frame.rid));
 }

@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { HearthError } from '../../common/errors.ts';
 import { fromBase64Url } from '../../common/crypto/sodium.ts';
-import { verifyAuth } from '../../common/protocol/auth.ts';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../common/protocol/messages.ts';
 import { limitError } from '../refusals.ts';
 import type { Request } from './request.ts';
@@ -25,7 +24,7 @@ export async function hello({ relay, connection, frame, send, now }: Request<'he
 export async function register({ relay, connection, frame, send, now }: Request<'register'>): Promise<void> {
   const { hub, limits, store } = relay;
   hub.takeNonce(connection, frame.nonce);
-  if (!verifyAuth('register', relay.relayId, frame.nonce, frame.account, frame.signature)) throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
+  if (!(await relay.verifier.verifyAuth('register', relay.relayId, frame.nonce, frame.account, frame.signature))) throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
   const avatar = frame.parts[0];
   if (avatar && avatar.length > limits.maxAvatarBytes)
     throw limitError('TOO_LARGE', 'maxAvatarBytes', `An avatar is at most ${limits.maxAvatarBytes} bytes; pick a smaller picture.`);
@@ -42,13 +41,12 @@ export async function register({ relay, connection, frame, send, now }: Request<
   return hub.establish(connection, frame.account, frame.rid, send);
 }
 
+/** The proof is checked first (on a verification thread); the account's existence is checked by the transaction that opens the session. */
 export async function signIn({ relay, connection, frame, send }: Request<'signIn'>): Promise<void> {
   relay.hub.takeNonce(connection, frame.nonce);
-  if (!(await relay.store.getAccount(frame.account)))
-    throw new HearthError('UNAUTHENTICATED', 'No account with this key exists on this relay; register first.');
-  if (!verifyAuth('signIn', relay.relayId, frame.nonce, frame.account, frame.signature)) throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
+  if (!(await relay.verifier.verifyAuth('signIn', relay.relayId, frame.nonce, frame.account, frame.signature))) throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
+  await relay.hub.establish(connection, frame.account, frame.rid, send);
   relay.log.write('info', 'signed_in', { connection: connection.id, account: frame.account });
-  return relay.hub.establish(connection, frame.account, frame.rid, send);
 }
 
 export async function lookup({ relay, frame, send }: Request<'lookup'>): Promise<void> {

@@ -1,10 +1,10 @@
-/** Spaces, their membership logs and key envelopes: createSpace, appendMembership, getMembership, putEnvelopes, getEnvelopes, deleteSpace. */
+/** Spaces, their membership logs and key envelopes: createSpace, appendMembership, getMembership, getRemoval, putEnvelopes, getEnvelopes, deleteSpace. */
 import { HearthError } from '../../common/errors.ts';
-import { applyMembershipEntry, emptyMembership, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
+import { applyMembershipEntry, emptyMembership, lastDepartureIndex, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
 import { envelopeSender } from '../../common/protocol/envelope.ts';
 import { forbid, limitError } from '../refusals.ts';
 import type { EpochEnvelopes } from '../storage/relay-store.ts';
-import { ok, type Member, type Request, type SignedIn } from './request.ts';
+import { ok, writerOf, type Member, type Request, type SignedIn } from './request.ts';
 
 /** Only envelopes signed by the uploader for exactly this space, epoch and member are kept. */
 function checkEnvelopes(space: string, epoch: number, recipients: readonly string[], parts: readonly Uint8Array[], account: string): void {
@@ -66,15 +66,30 @@ export async function getMembership({ relay, frame, send }: Request<'getMembersh
   send({ t: 'membership', rid: frame.rid, space: frame.space, entries: await relay.store.getMembershipLog(frame.space, frame.since), parts: [] });
 }
 
-export async function putEnvelopes({ relay, connection, frame, send }: Request<'putEnvelopes'>, { account }: Member): Promise<void> {
+/**
+ * A former member's read of the log: up to and including the entry that took it out, so that its
+ * client can verify who removed it and when; nothing after. Members read with getMembership.
+ */
+export async function getRemoval({ relay, frame, send }: Request<'getRemoval'>, { account }: SignedIn): Promise<void> {
+  const roles = await relay.hub.members(frame.space);
+  if (roles.size === 0) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay (it may have been deleted).`);
+  if (roles.has(account)) throw new HearthError('BAD_REQUEST', 'You are a member of this space; read its membership log with getMembership.');
+  const log = await relay.store.getMembershipLog(frame.space, 0);
+  const end = lastDepartureIndex(log, account);
+  if (end < 0) forbid('You were never a member of this space.');
+  send({ t: 'membership', rid: frame.rid, space: frame.space, entries: log.slice(0, end + 1).filter((e) => e.seq >= frame.since), parts: [] });
+}
+
+export async function putEnvelopes({ relay, connection, frame, send }: Request<'putEnvelopes'>, caller: Member): Promise<void> {
   const roles = await relay.hub.members(frame.space);
   for (const recipient of frame.recipients)
     if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
-  checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, account);
+  checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, caller.account);
   await relay.store.putEnvelopes(
     frame.space,
     frame.epoch,
     frame.recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })),
+    writerOf(caller),
   );
   relay.hub.notifyMembership(frame.space, [], connection).catch(() => undefined);
   send(ok(frame.rid));
@@ -85,8 +100,8 @@ export async function getEnvelopes({ relay, frame, send }: Request<'getEnvelopes
   send({ t: 'envelopes', rid: frame.rid, space: frame.space, items: items.map((i) => ({ epoch: i.epoch })), parts: items.map((i) => i.sealed) });
 }
 
-export async function deleteSpace({ relay, frame, send }: Request<'deleteSpace'>): Promise<void> {
-  await relay.store.deleteSpace(frame.space);
+export async function deleteSpace({ relay, frame, send }: Request<'deleteSpace'>, caller: Member): Promise<void> {
+  await relay.store.deleteSpace(frame.space, writerOf(caller));
   relay.hub.forgetSpace(frame.space, true);
   await relay.store.driver.scrub();
   relay.log.write('info', 'space_deleted', { space: frame.space });

@@ -5,6 +5,7 @@
 import { HearthError } from '../../common/errors.ts';
 import type { ClientFrame, ClientFrameType, FrameOfType, RelayFrame } from '../../common/protocol/messages.ts';
 import {
+  Roles,
   canDeleteContent,
   canDeleteSpace,
   canManageLinks,
@@ -20,14 +21,17 @@ import type { RelayHub, Send } from '../hub.ts';
 import type { RelayLimits } from '../limits.ts';
 import { forbid } from '../refusals.ts';
 import type { RelayLog } from '../relay-log.ts';
-import type { RelayStore } from '../storage/relay-store.ts';
+import type { RelayStorage, Writer } from '../storage/relay-store.ts';
+import type { VerifyPool } from '../verify-pool.ts';
 
 export type { Send };
 
 /** The relay's parts every handler may use. */
 export interface RelayContext {
-  readonly store: RelayStore;
+  readonly store: RelayStorage;
   readonly hub: RelayHub;
+  /** Signature checks, on worker threads. */
+  readonly verifier: VerifyPool;
   readonly limits: RelayLimits;
   readonly log: RelayLog;
   readonly relayId: string;
@@ -48,6 +52,7 @@ export interface Request<T extends ClientFrameType> {
 /** The rules of common/roles.ts that a request can require of the caller's role in the frame's space. */
 export const spaceRules = { canRead, canWriteContent, canDeleteContent, canManageMembers, canManageLinks, canDeleteSpace } as const;
 export type SpaceRule = keyof typeof spaceRules;
+const allowedBy = new Map(Object.values(spaceRules).map((rule) => [rule, Roles.filter(rule)] as const));
 
 /**
  * Who may send a request. Every entry of the request table declares one; handleRequest applies
@@ -67,6 +72,8 @@ export interface SignedIn {
 }
 export interface Member extends SignedIn {
   role: Role;
+  /** The roles the request's rule allows, which its write checks again inside its transaction. */
+  allowed: readonly Role[];
 }
 /** What a check establishes about the caller, handed to the handler. */
 export type CallerOf<C extends RoleCheck> = C extends 'none' ? null : C extends 'signedIn' | 'canSetRole(entry)' ? SignedIn : Member;
@@ -86,19 +93,30 @@ export async function authorize(
   if (check === 'signedIn' || check === 'canSetRole(entry)') return { account };
   if (!('space' in frame)) throw new HearthError('INTERNAL', `The request table asks a ${frame.t} frame for a role in a space it does not name.`);
   const rule = check === 'canPush(kind)' ? canRead : spaceRules[check];
-  const roles = await relay.hub.members(frame.space);
-  const role = roles.get(account);
+  let roles = await relay.hub.members(frame.space);
+  let role = roles.get(account);
+  if (!role || !rule(role)) {
+    // The cache may not have heard of a role given on another instance yet: a refusal reads again.
+    roles = await relay.hub.membersAgain(frame.space);
+    role = roles.get(account);
+  }
   if (!role) {
     if (roles.size === 0) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay (it may have been deleted).`);
     forbid('You are not a member of this space; ask one of its Owners or Admins to add you.');
   }
   if (!rule(role)) forbid(`A ${role} cannot ${action} in this space; ask an Owner or Admin for another role.`);
-  return { account, role };
+  return { account, role, allowed: allowedBy.get(rule)! };
 }
 
 /** The second half of 'canPush(kind)': whether the member's role may author a change of this kind. */
 export function requirePush({ role }: Member, kind: ChangeKind): void {
   if (!canPush(role, kind)) forbid(`A ${role} cannot push ${kind} changes in this space.`);
 }
+
+/** The roles that may push a change of `kind`. */
+export const pushRoles = (kind: ChangeKind): readonly Role[] => Roles.filter((role) => canPush(role, kind));
+
+/** The caller as the store checks it again inside the write's transaction. */
+export const writerOf = (caller: Member, roles: readonly Role[] = caller.allowed): Writer => ({ account: caller.account, roles });
 
 export const ok = (rid: number, extra: { seq?: number; head?: string } = {}): RelayFrame => ({ t: 'ok', rid, ...extra, parts: [] });

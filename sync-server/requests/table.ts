@@ -11,7 +11,7 @@ import { deleteDoc, presence, pull, push, putSnapshot, subscribe, unsubscribe } 
 import { fileBegin, fileChunk, fileDelete, fileGet, fileStatus } from './files.ts';
 import { hello, lookup, register, signIn } from './handshake.ts';
 import { linkCreate, linkRevoke } from './links.ts';
-import { appendMembership, createSpace, deleteSpace, getEnvelopes, getMembership, putEnvelopes } from './membership.ts';
+import { appendMembership, createSpace, deleteSpace, getEnvelopes, getMembership, getRemoval, putEnvelopes } from './membership.ts';
 import { authorize, type CallerOf, type ChecksFor, type RelayContext, type Request, type RoleCheck, type Send } from './request.ts';
 
 export interface RequestEntry<T extends ClientFrameType> {
@@ -39,6 +39,8 @@ export const requestTable: { readonly [T in ClientFrameType]: RequestEntry<T> } 
   createSpace: request('signedIn', createSpace),
   appendMembership: request('canSetRole(entry)', appendMembership),
   getMembership: request('canRead', getMembership, 'read'),
+  // A former member, by definition no longer holding a role: the handler serves only the log up to its own removal.
+  getRemoval: request('signedIn', getRemoval),
   putEnvelopes: request('canManageMembers', putEnvelopes, 'hand out keys'),
   getEnvelopes: request('canRead', getEnvelopes, 'read'),
   deleteSpace: request('canDeleteSpace', deleteSpace, 'delete the space'),

@@ -2,6 +2,9 @@
  * The relay schema moves only forward, by numbered migrations. Each is written once with
  * {BLOB} and {INT} placeholders that each dialect fills in, so both backends hold the same tables.
  */
+import { HearthError } from '../../common/errors.ts';
+import type { SqlDriver } from './sql-driver.ts';
+
 export const migrations: ReadonlyArray<{ version: number; statements: readonly string[] }> = [
   {
     version: 1,
@@ -45,10 +48,40 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `CREATE INDEX links_by_creator ON links (created_by)`,
     ],
   },
+  {
+    version: 3,
+    statements: [
+      // Signed-in connections of every instance, so an account's connection limit holds across
+      // instances; an instance's rows go when it stops, or when its heartbeat goes stale (killed).
+      `CREATE TABLE sessions (instance TEXT NOT NULL, connection {INT} NOT NULL, account TEXT NOT NULL, opened_at {INT} NOT NULL, PRIMARY KEY (instance, connection))`,
+      `CREATE INDEX sessions_by_account ON sessions (account)`,
+      `CREATE TABLE instances (instance TEXT PRIMARY KEY, seen_at {INT} NOT NULL)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
 
 export function dialectSql(statement: string, dialect: 'sqlite' | 'postgres'): string {
   return statement.replaceAll('{BLOB}', dialect === 'sqlite' ? 'BLOB' : 'BYTEA').replaceAll('{INT}', dialect === 'sqlite' ? 'INTEGER' : 'BIGINT');
+}
+
+/** Brings the schema to the latest version; safe when several instances start at once. */
+export async function migrate(driver: SqlDriver, target = LATEST_SCHEMA_VERSION): Promise<number> {
+  return driver.transaction(async (tx) => {
+    // Two PostgreSQL instances starting together must not both run a migration.
+    if (driver.dialect === 'postgres') await tx.all(`SELECT pg_advisory_xact_lock(7413)`);
+    await tx.run(`CREATE TABLE IF NOT EXISTS relay_schema (version ${driver.dialect === 'sqlite' ? 'INTEGER' : 'BIGINT'} NOT NULL)`);
+    const [row] = await tx.all(`SELECT version FROM relay_schema`);
+    let version = row ? Number(row.version) : 0;
+    if (!row) await tx.run(`INSERT INTO relay_schema (version) VALUES (0)`);
+    if (version > LATEST_SCHEMA_VERSION) throw new HearthError('CONFLICT', `The relay database is at schema ${version}, newer than this relay (${LATEST_SCHEMA_VERSION}); upgrade the relay.`);
+    for (const migration of migrations) {
+      if (migration.version <= version || migration.version > target) continue;
+      for (const statement of migration.statements) await tx.run(dialectSql(statement, driver.dialect));
+      version = migration.version;
+      await tx.run(`UPDATE relay_schema SET version = ?`, [version]);
+    }
+    return version;
+  });
 }

@@ -7,8 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { HearthError } from '../../common/errors.ts';
 import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
 import type { Role } from '../../common/roles.ts';
-import { LATEST_SCHEMA_VERSION, dialectSql, migrations } from './migrations.ts';
+import { migrate } from './migrations.ts';
+import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlValue, StoreEvent } from './sql-driver.ts';
+import { appendChangeAtOnce, lockRows, quotaError, requireRole, type Writer } from './writers.ts';
+
+export type { SessionKey } from './sessions.ts';
+export type { Writer } from './writers.ts';
 
 export interface AccountRecord {
   account: string;
@@ -49,13 +54,18 @@ export interface LinkRecord {
 
 type Row = Record<string, unknown>;
 
+/** The store as the relay's requests use it, wherever it runs: this thread, or the storage thread (threaded-store.ts). */
+export type RelayStorage = Omit<RelayStore, 'driver'> & { readonly driver: StorageDriver };
+/** What the relay (and its tests) use of the driver directly. */
+export type StorageDriver = Pick<SqlDriver, 'dialect' | 'all' | 'run' | 'publish' | 'onEvent' | 'scrub'>;
+
+/** A change small enough travels with its announcement to other instances, which then need not read it back. */
+const ANNOUNCED_BYTES = 2048;
+
 const bytes = (value: unknown): Uint8Array => value as Uint8Array;
 const num = (value: unknown): number => Number(value);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-function quotaError(): HearthError {
-  return new HearthError('LIMIT_EXCEEDED', 'This space is over its storage limit (bytesPerSpace); delete documents or files, or ask the relay operator for more.');
-}
 
 export class RelayStore {
   private constructor(
@@ -119,8 +129,29 @@ export class RelayStore {
     return this.toAccount((await this.driver.all(`SELECT * FROM accounts WHERE username = ? AND deleted_at IS NULL`, [username]))[0]);
   }
 
-  async recordSignIn(account: string, at: number): Promise<void> {
-    await this.driver.run(`UPDATE accounts SET last_sign_in_at = ? WHERE account = ?`, [at, account]);
+  // ── sessions and instances (sessions.ts) ────────────────────────────────────────────────────
+
+  /** Opens a signed-in connection; LIMIT_EXCEEDED when its account has `limit` open on all instances together. */
+  openSession(key: SessionKey, account: string, limit: number, at: number): Promise<void> {
+    return openSession(this.driver, key, account, limit, at);
+  }
+
+  closeSession(key: SessionKey): Promise<void> {
+    return closeSession(this.driver, key);
+  }
+
+  /** Marks `instance` alive; forgets the sessions of instances silent since `staleBefore` (`sole`: of every other instance). */
+  heartbeat(instance: string, at: number, staleBefore: number, sole = false): Promise<void> {
+    return heartbeat(this.driver, instance, at, staleBefore, sole);
+  }
+
+  /** An instance that stops cleanly takes its sessions with it. */
+  endInstance(instance: string): Promise<void> {
+    return endInstance(this.driver, instance);
+  }
+
+  private requireRole(tx: SqlExecutor, space: string, writer: Writer | undefined): Promise<void> {
+    return requireRole(tx, this.driver.dialect, space, writer);
   }
 
   // ── spaces and membership ───────────────────────────────────────────────────────────────────
@@ -165,6 +196,15 @@ export class RelayStore {
    */
   async appendMembership(before: MembershipState, entry: MembershipEntry, after: MembershipState, rotation?: EpochEnvelopes): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      // Only the rows that change: a member whose row stays is never locked out by another's
+      // removal. Member rows first, then the space's row, the order every write locks them in
+      // (requireRole, then the quota), so two transactions never wait on each other in a circle.
+      const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
+      for (const account of removed) await tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [before.space, account]);
+      for (const [account, role] of after.members) {
+        if (before.members.get(account) === role) continue;
+        await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?) ON CONFLICT (space, account) DO UPDATE SET role = excluded.role`, [before.space, account, role]);
+      }
       const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
         after.nextSeq,
         after.head!,
@@ -178,9 +218,6 @@ export class RelayStore {
         if (taken) throw new HearthError('CONFLICT', `Key epoch ${rotation.epoch} of this space has its key already; fetch the membership log and rotate again.`);
         for (const item of rotation.items) await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [before.space, rotation.epoch, item.recipient, item.sealed]);
       }
-      await tx.run(`DELETE FROM members WHERE space = ?`, [before.space]);
-      for (const [account, role] of after.members) await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?)`, [before.space, account, role]);
-      const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
       // A public link lives only while the member who published it belongs to the space: one who
       // leaves or is removed no longer publishes the space's documents (and could not revoke them).
       for (const account of removed) await revokeLinksWhere(tx, `space = ? AND created_by = ?`, [before.space, account]);
@@ -197,8 +234,9 @@ export class RelayStore {
     return (await this.driver.all(`SELECT 1 AS found FROM membership_log WHERE space = ? AND hash = ?`, [space, hash])).length > 0;
   }
 
-  async putEnvelopes(space: string, epoch: number, items: Array<{ recipient: string; sealed: Uint8Array }>): Promise<void> {
+  async putEnvelopes(space: string, epoch: number, items: Array<{ recipient: string; sealed: Uint8Array }>, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       for (const item of items) {
         await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?) ON CONFLICT (space, epoch, recipient) DO NOTHING`, [
           space,
@@ -217,8 +255,9 @@ export class RelayStore {
   }
 
   /** Removes every row of a space: documents, files, links, envelopes, membership. */
-  async deleteSpace(space: string): Promise<void> {
+  async deleteSpace(space: string, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       await deleteSpaceRows(tx, space);
       tx.notify({ kind: 'spaceDeleted', space });
     });
@@ -228,20 +267,41 @@ export class RelayStore {
 
   /**
    * Appends a change and assigns its sequence number, counting its bytes against the space's
-   * quota. A change id seen before returns the earlier sequence number (a retried push).
+   * quota, after checking `writer` (the author) in the same transaction. A change id seen before
+   * returns the earlier sequence number (a retried push).
    */
-  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number): Promise<{ seq: number; duplicate: boolean }> {
+  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number; duplicate: boolean }> {
+    const announced = change.length <= ANNOUNCED_BYTES ? change : undefined;
+    if (this.driver.dialect === 'postgres') {
+      const appended = await appendChangeAtOnce(this.driver, { space, doc, changeId, author, change, quota, writer });
+      if (!appended.duplicate) this.driver.publish({ kind: 'change', space, doc, seq: appended.seq, bytes: announced });
+      return appended;
+    }
     return this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [seen] = await tx.all(`SELECT seq FROM changes WHERE space = ? AND doc = ? AND change_id = ?`, [space, doc, changeId]);
       if (seen) return { seq: num(seen.seq), duplicate: true };
       await chargeQuota(tx, space, change.length, quota);
-      await tx.run(`INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 0) ON CONFLICT (space, doc) DO NOTHING`, [space, doc]);
-      const [row] = await tx.all(`UPDATE docs SET last_seq = last_seq + 1 WHERE space = ? AND doc = ? RETURNING last_seq`, [space, doc]);
+      const [row] = await tx.all(`INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 1) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`, [space, doc]);
       const seq = num(row!.last_seq);
       await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)`, [space, doc, seq, changeId, author, change]);
-      tx.notify({ kind: 'change', space, doc, seq });
+      tx.notify({ kind: 'change', space, doc, seq, bytes: announced });
       return { seq, duplicate: false };
     });
+  }
+
+  /** The latest sequence number of each of these documents that has any (what a sweep compares with what it delivered). */
+  async latestSeqs(docs: ReadonlyArray<{ space: string; doc: string }>): Promise<Array<{ space: string; doc: string; seq: number }>> {
+    const found: Array<{ space: string; doc: string; seq: number }> = [];
+    for (let i = 0; i < docs.length; i += 400) {
+      const page = docs.slice(i, i + 400);
+      const rows = await this.driver.all(
+        `SELECT space, doc, last_seq FROM docs WHERE (space, doc) IN (VALUES ${page.map(() => '(?, ?)').join(', ')})`,
+        page.flatMap((d) => [d.space, d.doc]),
+      );
+      for (const row of rows) found.push({ space: row.space as string, doc: row.doc as string, seq: num(row.last_seq) });
+    }
+    return found;
   }
 
   async getChange(space: string, doc: string, seq: number): Promise<Uint8Array | undefined> {
@@ -250,9 +310,21 @@ export class RelayStore {
   }
 
   /** Changes after `since`; when a snapshot covers part of that range, the snapshot comes first. */
-  async getChanges(space: string, doc: string, since: number, limit: number): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
-    const [docRow] = await this.driver.all(`SELECT last_seq, snapshot_covers, snapshot FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
-    if (!docRow) return { snapshot: null, changes: [], latest: 0 };
+  /**
+   * With `reader`, only for a member of the space as the database has it now, checked in the same
+   * query (a member removed on another instance reads nothing new, whatever that instance cached).
+   */
+  async getChanges(space: string, doc: string, since: number, limit: number, reader?: string): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
+    const [docRow = {}] = await this.driver.all(
+      `SELECT m.role, d.last_seq, d.snapshot_covers, d.snapshot FROM (SELECT CAST(? AS TEXT) AS space, CAST(? AS TEXT) AS doc) AS k
+       LEFT JOIN members m ON m.space = k.space AND m.account = ? LEFT JOIN docs d ON d.space = k.space AND d.doc = k.doc`,
+      [space, doc, reader ?? ''],
+    );
+    if (reader && !docRow.role) {
+      const [found] = await this.driver.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space]);
+      throw found ? new HearthError('FORBIDDEN', 'You are not a member of this space (any more); ask one of its Owners or Admins to add you.') : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
+    }
+    if (docRow.last_seq === null || docRow.last_seq === undefined) return { snapshot: null, changes: [], latest: 0 };
     const covers = numOrNull(docRow.snapshot_covers);
     const snapshot = covers !== null && since < covers ? { covers, bytes: bytes(docRow.snapshot) } : null;
     const from = snapshot ? covers! : since;
@@ -261,8 +333,9 @@ export class RelayStore {
   }
 
   /** Stores a snapshot covering changes 1..covers and drops those changes. */
-  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number): Promise<void> {
+  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [docRow] = await tx.all(`SELECT last_seq, snapshot_covers, snapshot FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
       if (!docRow || covers > num(docRow.last_seq)) throw new HearthError('BAD_REQUEST', 'A snapshot can only cover changes the relay has; pull first.');
       const previous = numOrNull(docRow.snapshot_covers);
@@ -275,8 +348,12 @@ export class RelayStore {
     });
   }
 
-  async deleteDoc(space: string, doc: string): Promise<void> {
+  async deleteDoc(space: string, doc: string, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
+      // The space's row first, as a push takes it (then the document's, then the change's): a push
+      // into this document waits, and then finds it gone, instead of deadlocking with the deletion.
+      await tx.all(`SELECT space FROM spaces WHERE space = ?${lockRows(this.driver.dialect)}`, [space]);
       const [used] = await tx.all(
         `SELECT (SELECT COALESCE(SUM(LENGTH(bytes)), 0) FROM changes WHERE space = ? AND doc = ?) + (SELECT COALESCE(SUM(LENGTH(snapshot)), 0) FROM docs WHERE space = ? AND doc = ?) AS total`,
         [space, doc, space, doc],
@@ -286,14 +363,16 @@ export class RelayStore {
       await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(used!.total), space]);
       // S6: the document's public links end with it (whoever created them), their copies dropped.
       await revokeLinksWhere(tx, `space = ? AND doc = ?`, [space, doc]);
+      tx.notify({ kind: 'docDeleted', space, doc });
     });
   }
 
   // ── files ───────────────────────────────────────────────────────────────────────────────────
 
   /** Starts (or resumes) an upload. The whole declared size is charged to the quota up front. */
-  async beginFile(space: string, file: string, size: number, chunkSize: number, uploader: string, quota: number, at: number): Promise<FileRecord> {
+  async beginFile(space: string, file: string, size: number, chunkSize: number, uploader: string, quota: number, at: number, writer?: Writer): Promise<FileRecord> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [existing] = await tx.all(`SELECT size, chunk_size FROM files WHERE space = ? AND file = ?`, [space, file]);
       if (existing) {
         if (num(existing.size) !== size || num(existing.chunk_size) !== chunkSize) throw new HearthError('CONFLICT', 'A file with this id exists with another size; upload under a new id.');
@@ -322,8 +401,11 @@ export class RelayStore {
     return { file, size: num(row.size), chunkSize: num(row.chunk_size), chunkCount, received, complete: received.length === chunkCount };
   }
 
-  async putChunk(space: string, file: string, index: number, chunk: Uint8Array): Promise<void> {
-    await this.driver.run(`INSERT INTO file_chunks (space, file, idx, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (space, file, idx) DO NOTHING`, [space, file, index, chunk]);
+  async putChunk(space: string, file: string, index: number, chunk: Uint8Array, writer?: Writer): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
+      await tx.run(`INSERT INTO file_chunks (space, file, idx, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (space, file, idx) DO NOTHING`, [space, file, index, chunk]);
+    });
   }
 
   async getChunk(space: string, file: string, index: number): Promise<Uint8Array | undefined> {
@@ -331,8 +413,9 @@ export class RelayStore {
     return row ? bytes(row.bytes) : undefined;
   }
 
-  async deleteFile(space: string, file: string): Promise<void> {
+  async deleteFile(space: string, file: string, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [row] = await tx.all(`SELECT size FROM files WHERE space = ? AND file = ?`, [space, file]);
       if (!row) return;
       await tx.run(`DELETE FROM file_chunks WHERE space = ? AND file = ?`, [space, file]);
@@ -344,8 +427,9 @@ export class RelayStore {
   // ── links ───────────────────────────────────────────────────────────────────────────────────
 
   /** Stores a link's ciphertext; `doc` (the document it publishes, when the client names it) lets deleting that document drop it. */
-  async putLink(link: string, space: string, createdBy: string, ciphertext: Uint8Array, expiresAt: number | null, quota: number, at: number, doc: string | null = null): Promise<void> {
+  async putLink(link: string, space: string, createdBy: string, ciphertext: Uint8Array, expiresAt: number | null, quota: number, at: number, doc: string | null = null, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [existing] = await tx.all(`SELECT 1 AS found FROM links WHERE link = ?`, [link]);
       if (existing) throw new HearthError('ALREADY_EXISTS', 'A link with this id exists; choose a new random id.');
       await chargeQuota(tx, space, ciphertext.length, quota);
@@ -368,8 +452,9 @@ export class RelayStore {
   }
 
   /** Revoking drops the ciphertext at once; the row stays so the page can say "revoked". */
-  async revokeLink(space: string, link: string): Promise<boolean> {
+  async revokeLink(space: string, link: string, writer?: Writer): Promise<boolean> {
     return this.driver.transaction(async (tx) => {
+      await this.requireRole(tx, space, writer);
       const [row] = await tx.all(`SELECT LENGTH(ciphertext) AS size FROM links WHERE link = ? AND space = ? AND revoked = 0`, [link, space]);
       if (!row) return false;
       await tx.run(`UPDATE links SET revoked = 1, ciphertext = NULL WHERE link = ?`, [link]);
@@ -454,6 +539,7 @@ export class RelayStore {
         await tx.run(`DELETE FROM members WHERE account = ?`, [account]);
         for (const { space } of shared) tx.notify({ kind: 'membership', space });
         await tx.run(`DELETE FROM envelopes WHERE recipient = ?`, [account]);
+        await tx.run(`DELETE FROM sessions WHERE account = ?`, [account]);
         await tx.run(`UPDATE changes SET author = NULL WHERE author = ?`, [account]);
         await tx.run(`UPDATE files SET uploader = NULL WHERE uploader = ?`, [account]);
         await tx.run(`UPDATE links SET created_by = NULL WHERE created_by = ?`, [account]);
@@ -483,27 +569,10 @@ async function revokeLinksWhere(tx: SqlExecutor, where: string, params: readonly
 }
 
 async function deleteSpaceRows(tx: SqlExecutor, space: string): Promise<void> {
-  for (const table of ['changes', 'docs', 'file_chunks', 'files', 'links', 'envelopes', 'members', 'membership_log', 'spaces']) {
+  // Members first: a write in flight holds its member row (requireRole) and then takes others, so
+  // the deletion waits for it there rather than holding a row the write needs next.
+  for (const table of ['members', 'changes', 'docs', 'file_chunks', 'files', 'links', 'envelopes', 'membership_log', 'spaces']) {
     await tx.run(`DELETE FROM ${table} WHERE space = ?`, [space]);
   }
 }
 
-/** Brings the schema to the latest version; safe when several instances start at once. */
-export async function migrate(driver: SqlDriver, target = LATEST_SCHEMA_VERSION): Promise<number> {
-  return driver.transaction(async (tx) => {
-    // Two PostgreSQL instances starting together must not both run a migration.
-    if (driver.dialect === 'postgres') await tx.all(`SELECT pg_advisory_xact_lock(7413)`);
-    await tx.run(`CREATE TABLE IF NOT EXISTS relay_schema (version ${driver.dialect === 'sqlite' ? 'INTEGER' : 'BIGINT'} NOT NULL)`);
-    const [row] = await tx.all(`SELECT version FROM relay_schema`);
-    let version = row ? num(row.version) : 0;
-    if (!row) await tx.run(`INSERT INTO relay_schema (version) VALUES (0)`);
-    if (version > LATEST_SCHEMA_VERSION) throw new HearthError('CONFLICT', `The relay database is at schema ${version}, newer than this relay (${LATEST_SCHEMA_VERSION}); upgrade the relay.`);
-    for (const migration of migrations) {
-      if (migration.version <= version || migration.version > target) continue;
-      for (const statement of migration.statements) await tx.run(dialectSql(statement, driver.dialect));
-      version = migration.version;
-      await tx.run(`UPDATE relay_schema SET version = ?`, [version]);
-    }
-    return version;
-  });
-}

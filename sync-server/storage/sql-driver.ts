@@ -14,22 +14,27 @@ export interface SqlExecutor {
 
 /** What one relay instance tells the others (PostgreSQL) after a commit. */
 export type StoreEvent =
-  | { kind: 'change'; space: string; doc: string; seq: number }
+  /** `bytes`: the change itself when it is small, so the instances that hear of it need not read it back. */
+  | { kind: 'change'; space: string; doc: string; seq: number; bytes?: Uint8Array | undefined }
   /** The membership log or key envelopes changed; `removed`: accounts the new entry took out (told too). */
   | { kind: 'membership'; space: string; removed?: string[] }
   | { kind: 'spaceDeleted'; space: string }
+  /** A document and its changes were deleted: its sequence numbers start over if it is written again. */
+  | { kind: 'docDeleted'; space: string; doc: string }
   /** A sealed presence payload (base64url) or null when its sender went away; relayed, never stored. */
-  | { kind: 'presence'; space: string; doc: string; from: string; payload: string | null };
+  | { kind: 'presence'; space: string; doc: string; from: string; payload: string | null }
+  /** This instance may have missed announcements (its listening connection dropped): drop caches and catch up from the tables. */
+  | { kind: 'resync' };
 
 export interface SqlTransaction extends SqlExecutor {
-  /** Queues an event for other relay instances; delivered only if the transaction commits. */
+  /** Queues an event for other relay instances; announced after the transaction commits, never before. */
   notify(event: StoreEvent): void;
 }
 
 export interface SqlDriver extends SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';
   transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
-  /** Tells other instances at once, outside any transaction, storing nothing (presence). */
+  /** Tells other instances soon (batched), outside any transaction, storing nothing: presence, or a write that has committed. */
   publish(event: StoreEvent): void;
   /** Events committed by other relay instances sharing this database. */
   onEvent(listener: (event: StoreEvent) => void): void;

@@ -2,6 +2,9 @@
 import Database from 'better-sqlite3';
 import type { SqlDriver, SqlTransaction, SqlValue, SqlRow, StoreEvent } from './sql-driver.ts';
 
+/** How long scrub() waits for a checkpoint another connection is running before it tries again. */
+const SCRUB_RETRY_MS = 5;
+const SCRUB_TRIES = 2000;
 
 function bind(params: readonly SqlValue[]): unknown[] {
   // better-sqlite3 binds Buffers as BLOBs; a plain Uint8Array must be wrapped without copying.
@@ -15,7 +18,11 @@ export class SqliteDriver implements SqlDriver {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(readonly path: string) {
+  /** `checkpoints: 'elsewhere'`: another connection (storage/checkpoint-thread.ts) copies the WAL into the file, so commits never wait for it. */
+  constructor(
+    readonly path: string,
+    options: { checkpoints?: 'on-commit' | 'elsewhere' } = {},
+  ) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // FULL: every acknowledged commit is on disk before the relay answers, even if it is killed.
@@ -23,6 +30,7 @@ export class SqliteDriver implements SqlDriver {
     // Deleted rows are overwritten with zeros, so deletion leaves nothing readable in the file.
     this.db.pragma('secure_delete = ON');
     this.db.pragma('busy_timeout = 5000');
+    if (options.checkpoints === 'elsewhere') this.db.pragma('wal_autocheckpoint = 0');
   }
 
   private prepare(sql: string): Database.Statement {
@@ -60,8 +68,16 @@ export class SqliteDriver implements SqlDriver {
     return this.serialize(() => this.allNow<T>(sql, params));
   }
 
+  /** A write outside a transaction still joins the next group commit: no write pays for its own fsync. */
   run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.serialize(() => this.runNow(sql, params));
+    let reader: boolean;
+    try {
+      reader = this.prepare(sql).reader;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (reader) return this.serialize(() => this.runNow(sql, params));
+    return this.transaction((tx) => tx.run(sql, params));
   }
 
   /**
@@ -132,8 +148,14 @@ export class SqliteDriver implements SqlDriver {
     return this.serialize(() => {
       // secure_delete has already zeroed the freed cells and pages; copying the WAL into the
       // main file and truncating it removes the last copies of the deleted rows. (No VACUUM:
-      // rewriting a large relay database on every deletion would stall it for no gain.)
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      // rewriting a large relay database on every deletion would stall it for no gain.) While
+      // another connection runs its own checkpoint, TRUNCATE reports busy: wait and try again.
+      for (let attempt = 0; attempt < SCRUB_TRIES; attempt++) {
+        const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+        if (!result || result.busy === 0) return;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SCRUB_RETRY_MS);
+      }
+      throw new Error('the WAL could not be truncated: another connection kept it busy');
     });
   }
 

@@ -76,13 +76,14 @@ describe.sequential('Hearth with the keyboard alone', () => {
     await editor.locator('h2', { hasText: 'Linker' }).waitFor();
     expect(await editor.locator('strong').textContent()).toBe('strong words');
 
-    // Select "strong words" and comment on it from the panel beside the editor.
+    // Select "strong words" and comment on it: Ctrl+Alt+M opens the comments (closed while there
+    // are none) with the box focused and the selection quoted.
     await page.keyboard.down('Shift');
     for (let i = 0; i < 'strong words'.length; i++) await page.keyboard.press('ArrowLeft');
     await page.keyboard.up('Shift');
+    await page.keyboard.press('Control+Alt+m');
     await expect.poll(() => page.locator('.comment-form-quote').first().textContent()).toBe('“strong words”');
-    await tabTo('');
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('TEXTAREA');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('TEXTAREA');
     await page.keyboard.type('Say which ones.');
     await page.keyboard.press('Control+Enter');
     const thread = page.locator('.thread', { hasText: 'Say which ones.' });

@@ -180,7 +180,10 @@ describe.sequential('Hearth in a browser', () => {
 
   test('a comment on selected text, a reply, and resolving it', async () => {
     await page.getByRole('button', { name: /^Field notes/ }).click();
+    // No comments yet: the panel is closed; "Add a comment" opens it with the selection quoted.
+    expect(await page.getByRole('complementary', { name: 'Comments' }).count()).toBe(0);
     await editor().locator('em', { hasText: 'cold' }).dblclick();
+    await page.getByRole('button', { name: 'Add a comment' }).click();
     await expect.poll(() => page.locator('.comment-form-quote').first().textContent()).toBe('“cold”');
     await page.getByLabel('Comment on the selected text').fill('Was it below freezing?');
     await page.getByRole('button', { name: 'Comment', exact: true }).last().click();

@@ -5,82 +5,30 @@
  * type into one document and see each other's text, and edit one table and one task at once; Ada makes Bob a Viewer and his editor turns
  * read-only; as a Commenter he gets the comment box but still cannot type.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { connectInProcess } from '../../main/api/connection.ts';
-import { Session } from '../../main/app/session.ts';
-import { startBrowserServer, type BrowserServer } from '../../main/browser/server.ts';
-import { MIN_KDF_COST } from '../../main/vault/keys.ts';
+import type { Browser, Page } from 'playwright-core';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
-import { tempDir } from '../support/vault.ts';
-import { buildRenderer, CHROMIUM, newDocument, screenshot } from './app-fixture.ts';
+import { newDocument, screenshot } from './app-fixture.ts';
+import { editorOf, launchChromium, startUser, stopUsers, workspaceButton, type User } from './team-fixture.ts';
 import { seriousAxeViolations } from './ui-checks.ts';
-
-interface User {
-  name: string;
-  username: string;
-  session: Session;
-  server: BrowserServer;
-  context: BrowserContext;
-  page: Page;
-  problems: string[];
-}
 
 let relay: TestRelay;
 let browser: Browser;
 let ada: User;
 let bob: User;
 
-async function startUser(name: string, username: string): Promise<User> {
-  const rendererDir = await buildRenderer();
-  const session = new Session({
-    vaultDir: join(tempDir('hearth-e2e-team-'), 'vault'),
-    kdfCost: MIN_KDF_COST,
-    dataDir: join(tempDir('hearth-e2e-data-'), 'Hearth'),
-    sync: { backoff: { initialMs: 100, maxMs: 1000 } },
-    membershipPollMs: 500,
-  });
-  const api = connectInProcess(session);
-  const created = await api.createVault({ passphrase: `${name} team passphrase`, username, displayName: name });
-  if (!created.ok) throw new Error(created.error.message);
-  api.close();
-  const server = await startBrowserServer({ session, rendererDir });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', reducedMotion: 'reduce' });
-  context.setDefaultTimeout(15_000);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto(server.url);
-  await page.getByRole('heading', { name: 'Personal' }).waitFor();
-  return { name, username, session, server, context, page, problems };
-}
-
 beforeAll(async () => {
   relay = await startTestRelay();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  ada = await startUser('Ada', `ada-${process.pid}`);
-  bob = await startUser('Bob', `bob-${process.pid}`);
+  browser = await launchChromium();
+  ada = await startUser(browser, 'Ada', `ada-${process.pid}`);
+  bob = await startUser(browser, 'Bob', `bob-${process.pid}`);
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  for (const user of [ada, bob]) {
-    if (!user) continue;
-    await user.server.close();
-    await user.session.close();
-  }
+  await stopUsers(ada, bob);
   await relay?.stop();
 });
-
-const editorOf = (page: Page) => page.getByRole('textbox', { name: 'Document text' });
-const workspaceButton = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name: new RegExp(`^${name}`) });
 
 test('Ada creates a team workspace on the relay; the sidebar shows her role and that it is synced', async () => {
   const page = ada.page;
@@ -273,6 +221,9 @@ test('Ada makes Bob a Viewer: his open editor turns read-only, no toolbar, no co
   await page.getByRole('note').getByText(/You are a Viewer in Bakery/).waitFor({ timeout: 15_000 });
   await expect.poll(() => editorOf(page).getAttribute('contenteditable')).toBe('false');
   expect(await page.getByRole('toolbar', { name: 'Formatting' }).count()).toBe(0);
+  // With the comments panel open (closed while there are none), still no comment box.
+  await page.getByRole('button', { name: 'Show comments' }).click();
+  await page.getByRole('complementary', { name: 'Comments' }).waitFor();
   expect(await page.getByLabel('Comment on the document').count()).toBe(0);
   expect(await page.getByRole('button', { name: 'New document' }).count()).toBe(0);
   await expect.poll(() => workspaceButton(page, 'Bakery').textContent()).toMatch(/Viewer/);

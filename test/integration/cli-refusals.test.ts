@@ -92,8 +92,9 @@ describe('hearth refusals: one line, no stack', { timeout: 300_000 }, () => {
     const big = join(root, 'big.bin');
     writeFileSync(big, randomBytes(3 * 1024 * 1024));
     const added = await hearthWithFileLimit('ann', 1024, ['file', 'add', '--workspace', 'Personal', big, '--json']);
-    expect(oneLine(added, 1)).toMatch(/disk is full/);
-    expect(refusalOf(added).code).toBe('LIMIT_EXCEEDED');
+    // The vault names it: a write refused for the file size limit (what a full disk looks like to SQLite when it is not SQLITE_FULL).
+    expect(oneLine(added, 1)).toMatch(/could not write to the vault .*limit on file size/);
+    expect(refusalOf(added).code).toBe('VAULT_WRITE_FAILED');
     expect(await json<unknown[]>('ann', ['file', 'list', '--workspace', 'Personal'])).toEqual([]);
     // With room to store it, the file goes in; an export of it then passes the limit while writing the .zip.
     const stored = await json<{ id: string }>('ann', ['file', 'add', '--workspace', 'Personal', big]);
@@ -109,8 +110,8 @@ describe('hearth refusals: one line, no stack', { timeout: 300_000 }, () => {
     await new Promise((resolve) => holder.stdout.once('data', resolve));
     try {
       const run = await hearth('ann', ['doc', 'create', '--workspace', 'Personal', '--title', 'Not now', '--json']);
-      expect(oneLine(run, 1)).toMatch(/Another process/);
-      expect(refusalOf(run).code).toBe('CONFLICT');
+      expect(oneLine(run, 1)).toMatch(/Another Hearth process/);
+      expect(refusalOf(run).code).toBe('VAULT_BUSY');
     } finally {
       holder.kill();
     }

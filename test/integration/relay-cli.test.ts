@@ -25,26 +25,29 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 
 describe('relay CLI', () => {
   it('explains its flags, and refuses bad ones with exit code 2 and what to do', async () => {
-    const [help, port, tls, purge, bogus] = await Promise.all([
+    const [help, port, tls, purge, bogus, threads] = await Promise.all([
       runCli(['--help']),
       runCli(['--port', 'abc']),
       runCli(['--tls-cert', 'x.pem']),
       runCli(['--purge-days', '45']),
       runCli(['--bogus']),
+      runCli(['--verify-threads', 'many']),
     ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--postgres URL');
+    expect(help.stdout).toContain('--verify-threads N');
+    expect(threads).toMatchObject({ code: 2, stderr: expect.stringContaining('--verify-threads must be a number') });
     expect(port).toMatchObject({ code: 2, stderr: expect.stringContaining('--port must be a number') });
     expect(tls).toMatchObject({ code: 2, stderr: expect.stringContaining('both --tls-cert and --tls-key') });
     expect(purge.code).toBe(2);
     expect(bogus.code).toBe(2);
   });
 
-  it('starts on 127.0.0.1 by default, logs JSON lines, and stops cleanly on SIGTERM', async () => {
+  it('starts on 127.0.0.1 by default with native crypto, logs JSON lines, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const line = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!)));
     const listening = JSON.parse(line) as { event: string; host: string; port: number };
-    expect(listening).toMatchObject({ event: 'listening', host: '127.0.0.1' });
+    expect(listening).toMatchObject({ event: 'listening', host: '127.0.0.1', crypto: 'sodium-native' });
     expect(await (await fetch(`http://127.0.0.1:${listening.port}/health`)).json()).toEqual({ ok: true });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');

@@ -1,6 +1,7 @@
 // Durability: the relay is killed with SIGKILL while a client pushes as fast as it can (20
 // pushes in flight); after a restart on the same folder, every change it acknowledged is there,
-// with the sequence number it was given.
+// with the sequence number it was given, and so is every change a follower was sent (fan-out
+// comes only after the commit that holds the change, which now happens on another thread).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,7 @@ describe('durability', () => {
     const me = toBase64Url(keys.signPublicKey);
     const key = randomKey();
     const acked = new Map<number, Uint8Array>(); // seq → the change blob the relay acknowledged
+    const delivered = new Map<number, Uint8Array>(); // seq → the change blob a follower was sent
     let space = '';
     let head = '';
 
@@ -52,7 +54,12 @@ describe('durability', () => {
         await client.register(keys, { username: `durable-${process.pid}`, displayName: 'Durable' });
         space = newId();
         head = (await client.createSpace(keys, space, 'workspace')).head!;
-      } else {
+      }
+      // A second connection of the same account follows the document and keeps what it is sent.
+      const follower = await connect(url);
+      await follower.signIn(keys);
+      await follower.subscribe(space, 'doc', ({ seq, bytes }) => delivered.set(seq, bytes));
+      if (round > 0) {
         await client.signIn(keys);
         // Everything acknowledged before the last kill is still there, under the same seq.
         const { changes } = await client.pullAll(space, 'doc', 0);
@@ -103,6 +110,9 @@ describe('durability', () => {
     const lost = [...acked].filter(([seq, bytes]) => !stored.get(seq)?.equals(bytes)).map(([seq]) => seq);
     expect(lost).toEqual([]);
     expect(acked.size).toBeGreaterThanOrEqual(300);
+    const lostAfterDelivery = [...delivered].filter(([seq, bytes]) => !stored.get(seq)?.equals(Buffer.from(bytes))).map(([seq]) => seq);
+    expect(lostAfterDelivery).toEqual([]);
+    expect(delivered.size).toBeGreaterThanOrEqual(300);
     // Sequence numbers stay dense: nothing was assigned twice or skipped across the crashes.
     expect(changes.map((c) => c.seq)).toEqual(Array.from({ length: latest }, (_, i) => i + 1));
     client.close();

@@ -66,7 +66,9 @@ const membershipEntry = (world: World, action: 'add' | 'change_role' | 'remove' 
 type Handshake = 'hello' | 'register' | 'signIn';
 /** The requests that need a session and no role in a space. */
 type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount';
-type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest>;
+/** A former member's read of the log up to its own removal: no role, by definition (tested on its own below). */
+type FormerMemberRequest = 'getRemoval';
+type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest | FormerMemberRequest>;
 const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn'] satisfies Handshake[];
 
 // Every other request type, with the probes that exercise it. A full record, so a new request
@@ -191,7 +193,7 @@ describe('the request table', () => {
       const namesSpace = 'space' in clientFrames[type].schema.shape;
       const { check } = requestTable[type];
       if (handshake.includes(type)) expect(check, type).toBe('none');
-      else if (type in accountProbes) expect(check, type).toBe('signedIn');
+      else if (type in accountProbes || type === ('getRemoval' satisfies FormerMemberRequest)) expect(check, type).toBe('signedIn');
       else {
         expect(namesSpace, type).toBe(true);
         expect(check, type).not.toMatch(/^(none|signedIn)$/);
@@ -259,6 +261,25 @@ describe('the request table', () => {
     }
   });
 
+  it('serves getRemoval to a former member only: the log up to its removal; never to an outsider, and a member reads getMembership', async () => {
+    const owner = await register(relay.url, 'owner');
+    const space = await createSpace(owner);
+    const former = await register(relay.url, 'former');
+    const outsider = await register(relay.url, 'outsider');
+    await changeMembership(space, owner, 'add', former, 'editor');
+    expect(await outcome(former.client.getRemoval(space.id))).toBe('BAD_REQUEST');
+    await changeMembership(space, owner, 'remove', former, null);
+    await changeMembership(space, owner, 'add', outsider, 'viewer');
+    await changeMembership(space, owner, 'remove', outsider, null);
+    const stranger = await register(relay.url, 'stranger');
+    expect(await outcome(stranger.client.getRemoval(space.id))).toBe('FORBIDDEN');
+    const entries = await former.client.getRemoval(space.id);
+    // Up to and including the removal of `former`; the later entries about someone else stay hidden.
+    expect(entries.at(-1)).toMatchObject({ action: 'remove', subject: former.id });
+    expect(entries.some((e) => e.subject === outsider.id)).toBe(false);
+    for (const person of [owner, former, outsider, stranger]) person.client.close();
+  });
+
   it('answers every request but the handshake with UNAUTHENTICATED before sign-in, and the handshake signs in', async () => {
     const anonymous = await connect(relay.url);
     const space = newId();
@@ -287,6 +308,7 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
     createSpace: { space, kind: 'workspace', genesis },
     appendMembership: { space, entry: genesis },
     getMembership: { space, since: 0 },
+    getRemoval: { space, since: 0 },
     putEnvelopes: { space, epoch: 0, recipients: [account], parts: [randomBytes(100)] },
     getEnvelopes: { space },
     deleteSpace: { space },

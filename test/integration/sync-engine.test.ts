@@ -130,7 +130,7 @@ describe('team workspaces', () => {
     ann.vault.comments.add(doc.id, { text: 'a note to self' });
     const plan = ann.engine.describeTeamConversion(personal.id);
     expect(plan).toMatchObject({ documents: 1, comments: 1, filesStayLocal: 0 });
-    expect(plan.message).toMatch(/1 document\(s\).*1 comment\(s\).*uploaded to the relay/);
+    expect(plan.message).toMatch(/^1 document with its full history and 1 comment will be encrypted.*uploaded to the relay/);
     await expect(ann.engine.convertToTeam(personal.id, relay.url, false)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/Nothing was sent/) });
     expect(ann.vault.workspaces.get(personal.id).kind).toBe('personal');
 

@@ -189,7 +189,7 @@ describe('files in a team workspace', () => {
   it('a workspace turned into a team one keeps the files it had on the device; files added afterwards sync', async () => {
     const personal = ann.vault.workspaces.create({ name: 'Portfolio' });
     const kept = (await ann.vault.files.add(personal.id, { name: 'kept-local.txt', source: [Buffer.from('stays here')] })).id;
-    expect(ann.engine.describeTeamConversion(personal.id).message).toMatch(/1 attached file\(s\) stay on this device/);
+    expect(ann.engine.describeTeamConversion(personal.id).message).toMatch(/1 attached file stays on this device/);
     await ann.engine.convertToTeam(personal.id, relay.url, true);
     const later = (await ann.vault.files.add(personal.id, { name: 'later.txt', source: [Buffer.from('goes up')] })).id;
     await ann.engine.syncOnce(personal.id);

@@ -40,7 +40,7 @@ describe('sync and the network', () => {
       const doc = vault.documents.create(personal.id, { title: markers.title, tags: [markers.tag], init: (d) => A.updateText(d, ['body'], markers.body) });
       vault.documents.change(doc.id, (d) => A.splice(d, ['body'], 0, 0, 'more '));
       vault.comments.add(doc.id, { text: markers.comment });
-      expect(await engine.syncOnce()).toEqual({ workspaces: 0, pushed: 0, applied: 0, refused: 0 });
+      expect(await engine.syncOnce()).toEqual({ workspaces: 0, pushed: 0, applied: 0, refused: 0, waiting: 0 });
       await expect(engine.syncOnce(personal.id)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
       expect(vault.syncState.outboxCount(personal.id)).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 200));

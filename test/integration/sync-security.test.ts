@@ -5,6 +5,7 @@
 import * as A from '@automerge/automerge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys } from '../../common/crypto/identity.ts';
+import { lastDepartureIndex } from '../../common/membership/log.ts';
 import { fromHex, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import { openChange, parseChange, sealChange } from '../../common/protocol/change.ts';
 import type { RelayFrame } from '../../common/protocol/messages.ts';
@@ -55,7 +56,10 @@ async function storedChanges(): Promise<Uint8Array[]> {
 function changeBy(peer: Peer, text: string, options: { keys?: ReturnType<typeof generateIdentityKeys>; id?: string; doc?: string } = {}): Uint8Array {
   const target = options.doc ?? docId;
   const space = peer.vault.syncState.space(workspaceId)!;
-  const view = MembershipView.replay(workspaceId, space.membership);
+  // A removed member's copy of the log ends with its removal (getRemoval); what it signs still
+  // names the state before it, the last one it was a member in.
+  const removal = lastDepartureIndex(space.membership, toBase64Url(peer.vault.identityKeys().signPublicKey));
+  const view = MembershipView.replay(workspaceId, removal >= 0 ? space.membership.slice(0, removal) : space.membership);
   const keys = options.keys ?? peer.vault.identityKeys();
   let doc = A.load<{ body: string }>(ann.vault.documents.save(target));
   doc = A.change(doc, (d) => A.splice(d, ['body'], 0, 0, text));

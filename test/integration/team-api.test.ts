@@ -258,7 +258,7 @@ for (const transport of [inProcess, browserWebSocket]) {
       expectOk(await ada.api.createDocument(personal.id, { title: 'Idea' }));
       const plan = expectOk(await ada.api.describeTeamConversion(personal.id));
       expect(plan).toMatchObject({ workspaceId: personal.id, name: 'Notes', documents: 1, comments: 0, filesStayLocal: 0 });
-      expect(plan.message).toMatch(/1 document\(s\).*uploaded to the relay/);
+      expect(plan.message).toMatch(/^1 document with its full history .*uploaded to the relay/);
       const unconfirmed = await ada.api.convertToTeam(personal.id, relay.url, false as unknown as true);
       expect(unconfirmed.ok === false && unconfirmed.error.code).toBe('BAD_REQUEST');
       expect(expectOk(await ada.api.listWorkspaces()).find((w) => w.id === personal.id)?.kind).toBe('personal');

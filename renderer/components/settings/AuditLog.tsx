@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { AuditEntry } from '../../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
-import { useLibrary } from '../../state/library.ts';
+import { useSession } from '../../state/session.ts';
 import { formatExact } from '../format.ts';
 import { MessageLine, type Message } from './parts.tsx';
 import { FormError } from '../Field.tsx';
@@ -14,12 +14,7 @@ function describeAction(action: string): string {
 }
 
 export function AuditLog() {
-  const workspaces = useLibrary((s) => s.workspaces);
-  const documents = useLibrary((s) => s.documents);
-  const nameOf = (target: string | undefined) => {
-    if (!target) return '';
-    return workspaces?.find((w) => w.id === target)?.name ?? documents?.find((d) => d.id === target)?.title ?? target;
-  };
+  const me = useSession((s) => s.profile?.username);
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [action, setAction] = useState('all');
@@ -80,9 +75,9 @@ export function AuditLog() {
                 {shown!.map((entry) => (
                   <tr key={entry.seq}>
                     <td>{formatExact(entry.at)}</td>
-                    <td>{entry.actor}</td>
+                    <td>{entry.actor === me ? 'You' : `@${entry.actor}`}</td>
                     <td>{describeAction(entry.action)}</td>
-                    <td className="audit-target">{nameOf(entry.target)}</td>
+                    <td className="audit-target">{entry.about ?? entry.target ?? ''}</td>
                   </tr>
                 ))}
               </tbody>

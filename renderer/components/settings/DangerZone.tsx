@@ -6,6 +6,7 @@
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { ApiResults } from '../../../common/api/contract.ts';
+import { askSecurityKey } from '../../security/security-key.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { useSession } from '../../state/session.ts';
 import { Modal } from '../Modal.tsx';
@@ -115,8 +116,15 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
     }
     const skipRelays = relayCheck.unreachable.map((r) => r.url).filter((url) => relayCheck.skipped.has(url));
     const done = await run(async () => {
-      // (No second argument at all when nothing is skipped: over the wire an undefined one would arrive as null.)
-      await call(action === 'wipe' ? hearth().wipeDevice(typed) : skipRelays.length > 0 ? hearth().deleteAccount(typed, { skipRelays }) : hearth().deleteAccount(typed));
+      if (action === 'wipe') await call(hearth().wipeDevice(typed));
+      else {
+        // With a second factor enrolled, deleting the account needs the security key too.
+        const factor = await call(hearth().secondFactor());
+        const secondFactor = factor ? await askSecurityKey({ prfSalt: factor.prfSalt, credentialIds: factor.credentials.map((c) => c.id) }) : undefined;
+        const options = { ...(skipRelays.length > 0 ? { skipRelays } : {}), ...(secondFactor ? { secondFactor } : {}) };
+        // (No second argument at all when there are no options: over the wire an undefined one would arrive as null.)
+        await call(Object.keys(options).length > 0 ? hearth().deleteAccount(typed, options) : hearth().deleteAccount(typed));
+      }
       // Main tells every page `wiped`; this page also goes to the welcome screen at once.
       useSession.setState({ phase: 'no-vault', profile: null, lockedReason: null });
     });

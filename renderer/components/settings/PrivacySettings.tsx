@@ -25,6 +25,12 @@ function Members({ members }: { members: PrivacyMember[] }) {
   );
 }
 
+/** A space the relay holds, named as the person knows it; never by its id. */
+function spaceName(space: { kind: string; name?: string }): string {
+  if (space.kind === 'document') return space.name === undefined ? 'A shared document that is no longer on this device' : `Shared document “${space.name}”`;
+  return space.name ?? 'A workspace that is no longer on this device';
+}
+
 const syncNames: Record<string, string> = { synced: 'Synced', syncing: 'Syncing', offline: 'Offline', error: 'Error', paused: 'Paused' };
 
 export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
@@ -140,7 +146,7 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
                       <ul>
                         {r.holds.spaces.map((s) => (
                           <li key={s.space}>
-                            {s.name ?? `${s.kind === 'document' ? 'Shared document' : 'Workspace'} ${s.space}`} — you are {s.role}; {formatSize(s.bytesStored)} stored, {formatSize(s.bytesAuthored)} by you
+                            {spaceName(s)} — you are {s.role}; {formatSize(s.bytesStored)} stored, {formatSize(s.bytesAuthored)} by you
                           </li>
                         ))}
                       </ul>

@@ -18,7 +18,9 @@ import { MemberIdentity, nameOf, UsernameRoleRow } from './people.tsx';
 
 type Confirming = { kind: 'remove' | 'transfer'; member: TeamMember } | null;
 
-export function MembersDialog({ workspace, onClose }: { workspace: Workspace; onClose: () => void }) {
+export function MembersDialog({ workspace: opened, onClose }: { workspace: Workspace; onClose: () => void }) {
+  // The workspace as it is now: making someone else the Owner changes my own role while this is open.
+  const workspace = useLibrary((s) => s.workspaces?.find((w) => w.id === opened.id)) ?? opened;
   const permissions = permissionsOf(workspace);
   const [members, setMembers] = useState<TeamMember[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);

@@ -4,16 +4,19 @@
  * invitations with Accept; and the events from main that keep them current.
  */
 import { useEffect, useState, type FormEvent } from 'react';
-import { AlertTriangle, Check, CloudOff, Loader, Mail, Pause, RefreshCw } from 'lucide-react';
+import { AlertTriangle, Check, CloudOff, Loader, Mail, Pause, RefreshCw, UserX } from 'lucide-react';
 import type { SyncStatus, Workspace } from '../../../common/api/contract.ts';
+import { countOf } from '../../../common/wording.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
+import { useSession } from '../../state/session.ts';
 import { useUi } from '../../state/ui.ts';
 import { roleLabels } from '../../../common/roles.ts';
 import { statusText, useTeam } from '../../state/team.ts';
 import { formatExact } from '../format.ts';
 import { Modal } from '../Modal.tsx';
 import { DialogActions, Field, FormError, useSubmit } from '../Field.tsx';
+import { isRemoved, removalText } from './WorkspaceBanners.tsx';
 
 /** How often open invitations are checked while the app is unlocked and has a relay account. */
 const INVITATION_POLL_MS = 10_000;
@@ -70,14 +73,23 @@ function StatusIcon({ status }: { status: SyncStatus | undefined }) {
 /** The line under a team workspace's name: role · sync state (with the reason when it failed). */
 export function TeamStatusLine({ workspace }: { workspace: Workspace }) {
   const status = useTeam((s) => s.statuses[workspace.id]);
+  // Once removed, sync has nothing more to say: "Removed" says it all (the banner says the rest).
+  if (isRemoved(workspace)) {
+    return (
+      <span className="workspace-sub sync-removed" title={`${removalText(workspace)}. Your copy stays on this device, read-only.`} data-sync-state="removed">
+        <UserX aria-hidden size={12} />
+        <span className="truncate">Removed</span>
+      </span>
+    );
+  }
   const text = statusText(status);
   const reason = status?.reason?.message;
-  const detail = [text, reason, status?.lastSyncedAt ? `last synced ${formatExact(status.lastSyncedAt)}` : null, status?.quarantined ? `${status.quarantined} change(s) kept aside` : null]
+  const detail = [text, reason, status?.lastSyncedAt ? `last synced ${formatExact(status.lastSyncedAt)}` : null, status?.quarantined ? `${countOf(status.quarantined, 'change')} kept aside` : null]
     .filter(Boolean)
     .join(' — ');
   return (
     <span className={`workspace-sub sync-${status?.state ?? 'offline'}`} title={detail} data-sync-state={status?.state ?? 'none'}>
-      <span>{workspace.role ? roleLabels[workspace.role] : 'Removed'}</span>
+      {workspace.role ? <span>{roleLabels[workspace.role]}</span> : null}
       <span className="visually-hidden">, </span>
       <StatusIcon status={status} />
       <span className="truncate">
@@ -141,6 +153,7 @@ export function InvitationsSection() {
   const problem = useTeam((s) => s.invitationsProblem);
   const relays = useTeam((s) => s.relays);
   const loadInvitations = useTeam((s) => s.loadInvitations);
+  const username = useSession((s) => s.profile?.username);
   const [accepting, setAccepting] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [joining, setJoining] = useState(false);
@@ -177,6 +190,11 @@ export function InvitationsSection() {
           <RefreshCw aria-hidden size={14} />
         </button>
       </div>
+      {username ? (
+        <p className="sidebar-note sidebar-identity">
+          People on {relays.map(relayHost).join(', ')} can invite you as <strong>@{username}</strong>.
+        </p>
+      ) : null}
       {problem ? <p className="form-error sidebar-note">{problem}</p> : null}
       {failure ? (
         <p role="alert" className="form-error sidebar-note">
@@ -189,7 +207,7 @@ export function InvitationsSection() {
           <li key={invitation.id} className="invitation">
             <Mail aria-hidden size={16} />
             <span className="invitation-text">
-              <strong className="truncate">{invitation.kind === 'document' ? (invitation.documentTitle ?? invitation.name) : invitation.name}</strong>
+              <strong>{invitation.kind === 'document' ? (invitation.documentTitle ?? invitation.name) : invitation.name}</strong>
               <span className="muted">
                 {invitation.kind === 'document' ? 'Document' : 'Workspace'} · {roleLabels[invitation.role]}
                 {invitation.invitedBy ? ` · from ${invitation.invitedBy}` : ''}
@@ -203,6 +221,11 @@ export function InvitationsSection() {
       </ul>
     </section>
   );
+}
+
+/** A relay's address as people say it: its host and port, without the scheme. */
+function relayHost(url: string): string {
+  return url.replace(/^wss?:\/\//, '').replace(/\/$/, '');
 }
 
 /** Registers this vault on a relay so others can find it by username and invite it. */

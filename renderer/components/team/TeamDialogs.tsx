@@ -4,6 +4,7 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { TeamConversion, Workspace } from '../../../common/api/contract.ts';
+import { capitalise, countOf } from '../../../common/wording.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
 import { useTeam } from '../../state/team.ts';
@@ -92,14 +93,13 @@ export function ConvertToTeamDialog({ workspace, onClose }: { workspace: Workspa
             <>
               <ul>
                 <li>
-                  {plan.documents} document{plan.documents === 1 ? '' : 's'} with {plan.documents === 1 ? 'its' : 'their'} full history
+                  {capitalise(countOf(plan.documents, 'document'))}
+                  {plan.documents > 0 ? ` with ${plan.documents === 1 ? 'its' : 'their'} full history` : ''}
                 </li>
-                <li>
-                  {plan.comments} comment{plan.comments === 1 ? '' : 's'}
-                </li>
+                <li>{capitalise(countOf(plan.comments, 'comment'))}</li>
                 {plan.filesStayLocal > 0 ? (
                   <li>
-                    not the {plan.filesStayLocal} attached file{plan.filesStayLocal === 1 ? '' : 's'}: {plan.filesStayLocal === 1 ? 'it stays' : 'they stay'} on this device
+                    Not the {countOf(plan.filesStayLocal, 'attached file')}: {plan.filesStayLocal === 1 ? 'it stays' : 'they stay'} on this device
                   </li>
                 ) : null}
               </ul>

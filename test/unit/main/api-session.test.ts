@@ -58,6 +58,31 @@ test('after the idle time the vault locks itself and every page hears why; polli
   await session.close();
 });
 
+test('locks, auto-locks and settings changes are in the audit log, each saying what happened; the comments layout choice is not', async () => {
+  const session = testSession({ minuteMs: 100 });
+  const page = connectInProcess(session);
+  expectOk(await page.createVault(profile));
+  expectOk(await page.updateSettings({ theme: 'dark', autoLockMinutes: 5 }));
+  expectOk(await page.updateSettings({ autoLockMinutes: 5 })); // no change, no entry
+  expectOk(await page.updateSettings({ showComments: false }));
+  expectOk(await page.lock());
+  expectOk(await page.unlock(PASSPHRASE));
+  expectOk(await page.updateSettings({ autoLockMinutes: 1 }));
+  while (expectOk(await page.status()).state === 'unlocked') await new Promise((resolve) => setTimeout(resolve, 50));
+  expectOk(await page.unlock(PASSPHRASE));
+  const log = expectOk(await page.auditLog()).map(({ action, about }) => (about ? `${action}: ${about}` : action));
+  expect(log).toEqual([
+    'vault.created',
+    'settings.changed: auto-lock after 5 minutes; theme dark',
+    'vault.locked',
+    'vault.unlocked',
+    'settings.changed: auto-lock after 1 minute',
+    'vault.auto_locked',
+    'vault.unlocked',
+  ]);
+  await session.close();
+});
+
 test('settings are stored beside the vault with no content in them', async () => {
   const session = testSession();
   const page = connectInProcess(session);

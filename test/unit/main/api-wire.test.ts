@@ -16,7 +16,7 @@ describe('wire codec', () => {
   });
 
   test('an event with changes and a response with a result round-trip', () => {
-    const event = { type: 'event' as const, event: 'documentChanged' as const, payload: { documentId: 'd', changes: [new Uint8Array([1, 2])] } };
+    const event = { type: 'event' as const, event: 'documentChanged' as const, payload: { documentId: 'd', changes: [new Uint8Array([1, 2])], summary: { id: 'd', workspaceId: 'w', title: 'T', tags: ['a'], createdAt: 1, updatedAt: 2 } } };
     expect(decodeWireMessage(encodeWireMessage(event))).toEqual(event);
     const response = { type: 'response' as const, id: 1, result: { ok: true as const, value: { summary: { title: 'x'.repeat(100_000) }, bytes: new Uint8Array([9]) } } };
     // Larger than the relay frame's 64 KiB header limit: the JSON travels as a part.

@@ -27,7 +27,8 @@ describe('CLI refusals', () => {
     const readOnly = new Database(file, { readonly: true });
     const refusal = refusalOf(thrown(() => readOnly.exec('INSERT INTO t VALUES (1)')));
     readOnly.close();
-    expect(refusal).toMatchObject({ code: 'FORBIDDEN', unexpected: false });
+    // Named by the vault's own translation of SQLite's errors (main/vault/database.ts), as the vault itself names it.
+    expect(refusal).toMatchObject({ code: 'VAULT_READ_ONLY', unexpected: false });
     expect(refusal.message).toMatch(/read-only/);
   });
 

@@ -57,6 +57,9 @@ export interface FakeElectronState {
   permissionRequestHandler?: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void;
   permissionCheckHandler?: (contents: unknown, permission: string) => boolean;
   beforeRequest?: (details: { url: string }, callback: (response: { cancel: boolean }) => void) => void;
+  /** What the shell told the session's spell checker: left undefined when it never said. */
+  spellCheckerEnabled?: boolean;
+  dictionaryDownloadUrl?: string;
   openedExternally: string[];
   menu: Array<{ label?: string; role?: string; submenu?: Array<{ label?: string; accelerator?: string; click?: () => void; role?: string }> }>;
   powerMonitor: Emitter;
@@ -136,6 +139,8 @@ export const session = {
     setPermissionRequestHandler: (handler: FakeElectronState['permissionRequestHandler']) => void (state.permissionRequestHandler = handler),
     setPermissionCheckHandler: (handler: FakeElectronState['permissionCheckHandler']) => void (state.permissionCheckHandler = handler),
     webRequest: { onBeforeRequest: (handler: FakeElectronState['beforeRequest']) => void (state.beforeRequest = handler) },
+    setSpellCheckerEnabled: (enabled: boolean) => void (state.spellCheckerEnabled = enabled),
+    setSpellCheckerDictionaryDownloadURL: (url: string) => void (state.dictionaryDownloadUrl = url),
   },
 };
 export const shell = { openExternal: async (url: string) => void state.openedExternally.push(url) };

@@ -168,6 +168,15 @@ describe('the window cannot be led away', () => {
     }
     expect(decisions).toEqual({ 'app://hearth/assets/app.js': false, 'https://cdn.example/x.js': true, 'http://127.0.0.1:9/': true, 'wss://relay.example/': true });
   });
+
+  test('the spell checker downloads no dictionaries: off on this platform (Linux), its downloader pointed at app://, which has none', () => {
+    expect(process.platform).not.toBe('darwin');
+    expect(electron.spellCheckerEnabled).toBe(false);
+    expect(electron.dictionaryDownloadUrl).toBe('app://hearth/no-dictionaries/');
+    expect((window.options as { webPreferences: { spellcheck: boolean } }).webPreferences.spellcheck).toBe(false);
+    // The browser-process downloader would get nothing there: the app:// handler serves no such file.
+    return expect(electron.protocolHandlers.get('app')!(new Request('app://hearth/no-dictionaries/en-US-10-1.bdic')).then((r) => r.status)).resolves.toBe(404);
+  });
 });
 
 describe('locking', () => {

@@ -18,6 +18,8 @@ import {
   APP_ENTRY_URL,
   APP_SCHEME_PRIVILEGES,
   appRequestPath,
+  DICTIONARY_DOWNLOAD_URL,
+  spellCheckIsOffline,
   CONTENT_SECURITY_POLICY,
   isAppUrl,
   isExternalLinkAllowed,
@@ -32,7 +34,7 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 describe('the BrowserWindow', () => {
   test('has the whole security checklist in its webPreferences', () => {
-    expect(mainWindowOptions('/app/dist/preload/index.cjs').webPreferences).toEqual({
+    expect(mainWindowOptions('/app/dist/preload/index.cjs', 'linux').webPreferences).toEqual({
       preload: '/app/dist/preload/index.cjs',
       contextIsolation: true,
       sandbox: true,
@@ -45,9 +47,21 @@ describe('the BrowserWindow', () => {
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       safeDialogs: true,
-      spellcheck: true,
+      spellcheck: false,
       devTools: true,
     });
+  });
+
+  test('spell checks only where the system does it without downloading dictionaries (macOS), never on Linux or Windows', () => {
+    expect(mainWindowOptions('/p', 'darwin').webPreferences.spellcheck).toBe(true);
+    expect(mainWindowOptions('/p', 'linux').webPreferences.spellcheck).toBe(false);
+    expect(mainWindowOptions('/p', 'win32').webPreferences.spellcheck).toBe(false);
+    expect(spellCheckIsOffline('darwin')).toBe(true);
+    expect(spellCheckIsOffline('linux')).toBe(false);
+    expect(spellCheckIsOffline('win32')).toBe(false);
+    // The downloader, should anything turn it on, is pointed at our own scheme, never the network.
+    expect(DICTIONARY_DOWNLOAD_URL).toBe('app://hearth/no-dictionaries/');
+    expect(isAppUrl(DICTIONARY_DOWNLOAD_URL)).toBe(true);
   });
 
   test('loads the page from app://hearth/, a secure standard scheme without CORS or service workers', () => {

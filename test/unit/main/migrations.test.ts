@@ -2,8 +2,11 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadSodium, randomKey } from '../../../common/crypto/sodium.ts';
 import { LATEST_SCHEMA_VERSION, migrate, migrations, schemaVersion } from '../../../main/vault/migrations.ts';
-import { tempDir } from '../../support/vault.ts';
+import { openJson, sealBytes, sealJson } from '../../../main/vault/sealed-records.ts';
+import { Vault, VAULT_FILE_NAME } from '../../../main/vault/vault.ts';
+import { createTestVault, PASSPHRASE, tempDir } from '../../support/vault.ts';
 
 function tables(db: BetterSqlite3.Database): string[] {
   return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
@@ -99,11 +102,75 @@ describe('vault migrations', () => {
     expect(db.prepare('SELECT count(*) AS n FROM sync_links').get()).toEqual({ n: 0 });
   });
 
+  it('7: from version 6, key material and links survive and the second factor tables arrive, empty (no vault has a factor yet)', () => {
+    const db = freshDb();
+    migrate(db, 6);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('master_key', x'0102')").run();
+    db.prepare("INSERT INTO workspaces (id, sealed_key, sealed) VALUES ('w1', x'01', x'02')").run();
+    db.prepare("INSERT INTO sync_links (id, workspace_id, sealed) VALUES ('l1', 'w1', x'06')").run();
+    migrate(db, 7);
+    expect(schemaVersion(db)).toBe(7);
+    expect(tables(db)).toEqual(expect.arrayContaining(['second_factor_credentials', 'recovery_codes']));
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'master_key'").get()).toEqual({ value: Buffer.from([1, 2]) });
+    expect(db.prepare('SELECT id FROM sync_links').all()).toEqual([{ id: 'l1' }]);
+    for (const table of ['second_factor_credentials', 'recovery_codes']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
+    expect(() => db.prepare("INSERT INTO recovery_codes (id, kdf, wrapped) VALUES ('c1', 'k', 'not a blob')").run()).toThrow(/cannot store TEXT value in BLOB column/);
+  });
+
+  it("8: from version 7, workspace records say their kind: a share space's record and the holder of shared documents (found by what it lacks, not by its name); others unchanged; never without the key", async () => {
+    await loadSodium();
+    const recordsKey = randomKey();
+    const db = freshDb();
+    migrate(db, 7);
+    const put = (id: string, record: object) =>
+      db.prepare('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(id, sealBytes(recordsKey, { kind: 'workspace-key', id }, randomKey()), sealJson(recordsKey, { kind: 'workspace', id }, record));
+    put('team', { id: 'team', name: 'Team', kind: 'team', createdAt: 1, relay: 'ws://r/' });
+    put('share', { id: 'share', name: 'Shared document', kind: 'team', createdAt: 2, relay: 'ws://r/', shareOf: 'doc-1' });
+    put('holder', { id: 'holder', name: 'Renamed by its user', kind: 'team', createdAt: 3 });
+    put('personal', { id: 'personal', name: 'Shared with me', kind: 'personal', createdAt: 4 });
+    put('imported', { id: 'imported', name: 'Imported team', kind: 'team', createdAt: 5, relay: 'ws://r/' });
+    for (const id of ['team', 'share']) db.prepare('INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, x\'04\')').run(id);
+    const before = db.prepare("SELECT sealed FROM workspaces WHERE id = 'team'").get() as { sealed: Buffer };
+
+    migrate(db);
+    expect(schemaVersion(db)).toBe(7); // a sealed-record step waits for the key (the unlock)
+    migrate(db, 8, recordsKey);
+    expect(schemaVersion(db)).toBe(8);
+    const kinds = Object.fromEntries(
+      (db.prepare('SELECT id, sealed FROM workspaces ORDER BY id').all() as Array<{ id: string; sealed: Buffer }>).map((row) => [row.id, openJson<{ kind: string; name: string; shareOf?: string }>(recordsKey, { kind: 'workspace', id: row.id }, row.sealed)]),
+    );
+    expect(Object.fromEntries(Object.entries(kinds).map(([id, w]) => [id, w.kind]))).toEqual({ team: 'team', share: 'share-space', holder: 'shared-with-me', personal: 'personal', imported: 'team' });
+    expect(kinds['share']).toMatchObject({ shareOf: 'doc-1', name: 'Shared document' });
+    expect(kinds['holder']!.name).toBe('Renamed by its user');
+    // What did not change was not rewritten.
+    expect((db.prepare("SELECT sealed FROM workspaces WHERE id = 'team'").get() as { sealed: Buffer }).sealed).toEqual(before.sealed);
+  });
+
+  it('a vault file at version 7 reaches 8 when it is unlocked, not when a wrong passphrase is tried', async () => {
+    const vault = await createTestVault();
+    const dir = vault.dir;
+    vault.lock();
+    const file = new BetterSqlite3(join(dir, VAULT_FILE_NAME));
+    file.pragma('user_version = 7');
+    file.close();
+    await expect(Vault.unlock(dir, 'not the passphrase')).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
+    const locked = new BetterSqlite3(join(dir, VAULT_FILE_NAME), { readonly: true });
+    expect(schemaVersion(locked)).toBe(7);
+    locked.close();
+    const unlocked = await Vault.unlock(dir, PASSPHRASE);
+    expect(unlocked.workspaces.list().map((w) => w.kind)).toEqual(['personal']);
+    unlocked.lock();
+    const after = new BetterSqlite3(join(dir, VAULT_FILE_NAME), { readonly: true });
+    expect(schemaVersion(after)).toBe(8);
+    after.close();
+  });
+
   it('running them again changes nothing', () => {
     const db = freshDb();
-    migrate(db);
+    const recordsKey = new Uint8Array(32);
+    migrate(db, undefined, recordsKey);
     const before = tables(db);
-    migrate(db);
+    migrate(db, undefined, recordsKey);
     expect(tables(db)).toEqual(before);
     expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
   });

@@ -15,7 +15,7 @@ describe('share-space records', () => {
     expect(vault.workspaces.list().map((w) => w.id)).not.toContain(hidden.id);
     // The same name as a visible workspace: the name finds only the visible one.
     expect(vault.workspaces.find('Shared document').workspace.id).toBe(visible.id);
-    expect(vault.workspaces.get(hidden.id)).toMatchObject({ shareOf: 'doc-id', kind: 'team' });
+    expect(vault.workspaces.get(hidden.id)).toMatchObject({ shareOf: 'doc-id', kind: 'share-space' });
     expect(vault.workspaces.shareSpaces().map((w) => w.id)).toEqual([hidden.id]);
     vault.syncState.putSpace(hidden.id, { relay: 'ws://127.0.0.1:1/', epochKeys: { 0: 'ab' }, membership: [], index: '', paused: false, share: { document: 'doc-id', workspace: visible.id, received: true } });
     vault.lock();
@@ -35,11 +35,11 @@ describe('share-space records', () => {
     const doc = vault.documents.create(workspace.id, { title: 'T' });
     const file = await vault.files.add(workspace.id, { name: 'f.txt', source: [Buffer.from('x')] });
     const heard: string[] = [];
-    vault.documents.onDelete(() => {
+    vault.documents.deleted.on(() => {
       throw new Error('listener trouble');
     });
-    vault.documents.onDelete((id, workspaceId) => heard.push(`doc ${id} ${workspaceId}`));
-    vault.files.onDelete((info) => heard.push(`file ${info.id} ${info.workspaceId}`));
+    vault.documents.deleted.on(({ documentId, workspaceId }) => heard.push(`doc ${documentId} ${workspaceId}`));
+    vault.files.deleted.on(({ fileId, workspaceId }) => heard.push(`file ${fileId} ${workspaceId}`));
     vault.documents.delete(doc.id);
     vault.files.delete(file.id);
     expect(heard).toEqual([`doc ${doc.id} ${workspace.id}`, `file ${file.id} ${workspace.id}`]);

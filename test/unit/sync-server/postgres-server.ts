@@ -36,7 +36,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** `durable`: fsync and synchronous commit on, as in production (the bench); tests turn them off for speed. */
+export async function startPostgres(options: { durable?: boolean; maxConnections?: number } = {}): Promise<PostgresServer> {
   const bin = binDir();
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'hearth-pg-'));
@@ -52,9 +53,9 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   const port = await freePort();
   const [command, args] = asUser(join(bin, 'postgres'), [
-    '-D', data, '-k', dir, '-h', '127.0.0.1', '-p', String(port),
+    '-D', data, '-k', dir, '-h', '127.0.0.1', '-p', String(port), '-c', `max_connections=${options.maxConnections ?? 200}`,
     // A test server: durability comes from the relay's own tests on SQLite; here we want speed.
-    '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+    ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
   ]);
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
   let log = '';

@@ -7,7 +7,8 @@ import { generateIdentityKeys, type IdentityKeys } from '../../../common/crypto/
 import { loadSodium, newId, randomBytes, toBase64Url } from '../../../common/crypto/sodium.ts';
 import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipState } from '../../../common/membership/log.ts';
 import type { Role } from '../../../common/roles.ts';
-import { RelayStore, migrate } from '../../../sync-server/storage/relay-store.ts';
+import { migrate } from '../../../sync-server/storage/migrations.ts';
+import { RelayStore } from '../../../sync-server/storage/relay-store.ts';
 import type { SqlDriver } from '../../../sync-server/storage/sql-driver.ts';
 
 const QUOTA = 1_000_000;
@@ -63,9 +64,13 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       // A link stored by a version-1 relay (which did not keep the document) reads back after version 2.
       await driver.run(`INSERT INTO spaces (space, kind, created_at, next_membership_seq, head, bytes_used) VALUES ('s1', 'workspace', 1, 1, 'h', 3)`);
       await driver.run(`INSERT INTO links (link, space, created_by, ciphertext, created_at, expires_at, revoked) VALUES ('old', 's1', NULL, ?, 1, NULL, 0)`, [new Uint8Array([1, 2, 3])]);
-      expect(await migrate(driver)).toBe(2);
+      expect(await migrate(driver, 2)).toBe(2);
+      expect(await codeOf(driver.all('SELECT * FROM sessions'))).not.toBe('ok');
+      // Version 3 adds the sessions every instance counts; a version-2 database keeps its rows.
+      expect(await migrate(driver)).toBe(3);
       const store = await RelayStore.open(driver);
       expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
+      expect(await driver.all('SELECT * FROM sessions')).toEqual([]);
       await store.createAccount({ account: member().id, username: 'migrated', displayName: 'M', boxPublicKey: member().id, avatar: null, createdAt: 1 });
       await store.close();
       const again = await RelayStore.open(open());
@@ -156,6 +161,87 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(page.changes.map((c) => c.seq)).toEqual([11, 12, 13, 14, 15]);
       expect(page.latest).toBe(40);
       expect((await store.getSpace(space.id))!.bytesUsed).toBe(4000);
+      await store.close();
+    });
+
+    it('checks the writer inside the write: a member removed or demoted before it commits is refused, and nothing is stored', async () => {
+      const { store } = await openStore();
+      const [owner, editor, viewer, stranger] = [member(), member(), member(), member()];
+      const space = await spaceOf(store, owner);
+      await add(store, space, owner, editor, 'editor');
+      await add(store, space, owner, viewer, 'viewer');
+      const writers: Role[] = ['owner', 'admin', 'editor'];
+      const as = (m: Member, roles: Role[] = writers) => ({ account: m.id, roles });
+      expect((await store.appendChange(space.id, 'doc', 'e1', editor.id, randomBytes(10), QUOTA, as(editor))).seq).toBe(1);
+      expect(await codeOf(store.appendChange(space.id, 'doc', 'v1', viewer.id, randomBytes(10), QUOTA, as(viewer)))).toBe('FORBIDDEN');
+      expect(await codeOf(store.appendChange(space.id, 'doc', 's1', stranger.id, randomBytes(10), QUOTA, as(stranger)))).toBe('FORBIDDEN');
+      expect(await codeOf(store.appendChange('no-such-space', 'doc', 'x', editor.id, randomBytes(10), QUOTA, as(editor)))).toBe('NOT_FOUND');
+      // Demoted, then removed: each write after the change commits is refused, a retried one too.
+      const demote = signMembershipEntry(nextEntry(space.state, { actor: owner.id, action: 'change_role', subject: editor.id, role: 'commenter' }), owner.keys.signSecretKey);
+      await store.appendMembership(space.state, demote, (space.state = applyMembershipEntry(space.state, demote)));
+      expect(await codeOf(store.appendChange(space.id, 'doc', 'e2', editor.id, randomBytes(10), QUOTA, as(editor)))).toBe('FORBIDDEN');
+      expect((await store.appendChange(space.id, 'doc', 'c1', editor.id, randomBytes(10), QUOTA, as(editor, ['owner', 'admin', 'editor', 'commenter']))).seq).toBe(2);
+      const remove = signMembershipEntry(nextEntry(space.state, { actor: owner.id, action: 'remove', subject: editor.id, role: null }), owner.keys.signSecretKey);
+      await store.appendMembership(space.state, remove, (space.state = applyMembershipEntry(space.state, remove)));
+      expect(await codeOf(store.appendChange(space.id, 'doc', 'e1', editor.id, randomBytes(10), QUOTA, as(editor)))).toBe('FORBIDDEN');
+      expect(await codeOf(store.putSnapshot(space.id, 'doc', 1, randomBytes(10), QUOTA, as(editor)))).toBe('FORBIDDEN');
+      expect(await codeOf(store.beginFile(space.id, 'f', 10, 1024, editor.id, QUOTA, 1, as(editor)))).toBe('FORBIDDEN');
+      expect(await codeOf(store.putLink('l', space.id, editor.id, randomBytes(10), null, QUOTA, 1, 'doc', as(editor)))).toBe('FORBIDDEN');
+      expect(await codeOf(store.deleteDoc(space.id, 'doc', as(editor)))).toBe('FORBIDDEN');
+      // The viewer and the owner, whose rows the removal left alone, are unaffected.
+      expect((await store.appendChange(space.id, 'doc', 'o1', owner.id, randomBytes(10), QUOTA, as(owner))).seq).toBe(3);
+      expect((await store.getChanges(space.id, 'doc', 0, 10)).changes.map((c) => c.seq)).toEqual([1, 2, 3]);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(30);
+      // Reads with a reader check it in the same query: the removed member reads nothing more.
+      expect((await store.getChanges(space.id, 'doc', 0, 10, viewer.id)).latest).toBe(3);
+      expect((await store.getChanges(space.id, 'other-doc', 0, 10, viewer.id)).latest).toBe(0);
+      expect(await codeOf(store.getChanges(space.id, 'doc', 0, 10, editor.id))).toBe('FORBIDDEN');
+      expect(await codeOf(store.getChanges('no-such-space', 'doc', 0, 10, editor.id))).toBe('NOT_FOUND');
+      await store.close();
+    });
+
+    it('deletes a document while changes are pushed into it without a failed write, and keeps the quota equal to what is stored', async () => {
+      const { store } = await openStore();
+      const owner = member();
+      const space = await spaceOf(store, owner);
+      const writer = { account: owner.id, roles: ['owner'] as Role[] };
+      for (let round = 0; round < 5; round++) {
+        const pushes = Array.from({ length: 20 }, (_, i) => codeOf(store.appendChange(space.id, 'doc', `r${round}-${i}`, owner.id, randomBytes(10), QUOTA, writer)));
+        const deletion = codeOf(store.deleteDoc(space.id, 'doc', writer));
+        expect(new Set([...(await Promise.all(pushes)), await deletion])).toEqual(new Set(['ok']));
+      }
+      const { changes } = await store.getChanges(space.id, 'doc', 0, 1000);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(changes.length * 10);
+      await store.close();
+    });
+
+    it("counts an account's connections on every instance, frees one when it closes, and forgets an instance that stopped beating", async () => {
+      const { store, reopen } = await openStore();
+      const other = await reopen(); // a second instance on the same database
+      const [ann, gone] = [member(), member()];
+      for (const [m, name] of [[ann, 'ann'], [gone, 'gone']] as const) {
+        await store.createAccount({ account: m.id, username: name, displayName: name, boxPublicKey: m.id, avatar: null, createdAt: 1 });
+      }
+      await store.heartbeat('i1', 1000, 0);
+      await other.heartbeat('i2', 1000, 0);
+      await store.openSession({ instance: 'i1', connection: 1 }, ann.id, 2, 10);
+      await other.openSession({ instance: 'i2', connection: 1 }, ann.id, 2, 11);
+      expect(await codeOf(other.openSession({ instance: 'i2', connection: 2 }, ann.id, 2, 12))).toBe('LIMIT_EXCEEDED');
+      expect(await other.openSession({ instance: 'i2', connection: 2 }, ann.id, 2, 12).catch((e: { limit?: string }) => e.limit)).toBe('connectionsPerAccount');
+      await store.openSession({ instance: 'i1', connection: 1 }, ann.id, 2, 13); // the same connection again counts once
+      expect((await store.getAccount(ann.id))!.lastSignInAt).toBe(13);
+      await store.closeSession({ instance: 'i1', connection: 1 });
+      await other.openSession({ instance: 'i2', connection: 2 }, ann.id, 2, 14);
+      // i2 stops beating; a live instance's heartbeat forgets its sessions.
+      await store.heartbeat('i1', 100_000, 50_000);
+      await store.openSession({ instance: 'i1', connection: 5 }, ann.id, 2, 15);
+      await store.openSession({ instance: 'i1', connection: 6 }, ann.id, 2, 16);
+      expect(await codeOf(store.openSession({ instance: 'i1', connection: 7 }, member().id, 2, 17))).toBe('UNAUTHENTICATED');
+      await store.markAccountDeleted(gone.id, 20);
+      expect(await codeOf(store.openSession({ instance: 'i1', connection: 8 }, gone.id, 2, 21))).toBe('UNAUTHENTICATED');
+      await store.endInstance('i1');
+      expect(await store.driver.all(`SELECT * FROM sessions`)).toEqual([]);
+      await other.close();
       await store.close();
     });
 

@@ -1,0 +1,188 @@
+/**
+ * Applying a verified, decrypted change to the vault, in one transaction with its id and the
+ * document's cursor: a document's content (changes or a whole snapshot), a comment, or the space's
+ * index (where a dropped document or file is a deletion only a role that may delete can make).
+ * A change whose history is not here yet says so (MissingHistory) instead of sitting invisible in
+ * the document; inbound.ts holds it until that history arrives.
+ */
+import * as A from '@automerge/automerge';
+import { Emitter } from '../../common/emitter.ts';
+import { HearthError, type ErrorCode } from '../../common/errors.ts';
+import { countOf } from '../../common/wording.ts';
+import type { ParsedChange } from '../../common/protocol/change.ts';
+import { canDeleteContent, canManageMembers, withArticle } from '../../common/roles.ts';
+import type { CommentRecord } from '../vault/comments.ts';
+import type { DocumentContent } from '../vault/documents.ts';
+import type { ChangeOrigin } from '../vault/events.ts';
+import type { Vault } from '../vault/vault.ts';
+import { decodeChanges, decodeComment, decodeSnapshot } from './payload.ts';
+import type { SpaceRegistry } from './spaces.ts';
+import { INDEX_DOC } from './workspace-index.ts';
+
+/** A verified change from the relay that was applied (the index's changes as kind 'index'). */
+const REMOTE: ChangeOrigin = { kind: 'remote' };
+
+export interface RemoteChange {
+  workspaceId: string;
+  documentId: string;
+  kind: 'content' | 'comment' | 'snapshot' | 'index';
+}
+
+/** A genuine change that builds on history this device does not have (yet): held, not refused. */
+export class MissingHistory extends HearthError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+export interface ApplierHost {
+  readonly vault: Pick<Vault, 'syncState' | 'documents' | 'comments' | 'enterOrigin'>;
+  readonly spaces: Pick<SpaceRegistry, 'view' | 'index' | 'setIndex' | 'documentState' | 'shareOf'>;
+  /** After a comment from the relay was stored (main/sync/account.ts: a deleted account's comment reads "Deleted user"). */
+  afterRemoteComment(spaceId: string, record: CommentRecord, signer: string | undefined): void;
+  /** A verified index change dropped documents or files: their local copies go too. */
+  removed(spaceId: string, documents: string[], files: string[]): void;
+  /** A document's change arrived through one space: pass it on to the others it travels through. */
+  forward(spaceId: string, documentId: string): void;
+}
+
+/** The changes of a whole-document snapshot, so they merge like any other changes. */
+function snapshotChanges(bytes: Uint8Array): Uint8Array[] {
+  try {
+    return A.getAllChanges(A.load(bytes));
+  } catch (cause) {
+    throw new HearthError('BAD_REQUEST', 'a snapshot that is not a readable document', { cause });
+  }
+}
+
+export class ChangeApplier {
+  /** Each verified change applied here (the app tells its pages; comments have no vault listener for that). */
+  readonly remote = new Emitter<RemoteChange>();
+
+  constructor(private readonly host: ApplierHost) {}
+
+  /** Applies a verified change, records its id and the cursor, all in one transaction. */
+  apply(spaceId: string, documentId: string, change: ParsedChange, plaintext: Uint8Array, seq: number): void {
+    const { meta } = change;
+    let deleted: string[] = [];
+    let deletedFiles: string[] = [];
+    // The vault's listeners hear these writes as 'remote': the outbox does not send them back.
+    const restoreOrigin = this.host.vault.enterOrigin(REMOTE);
+    try {
+      this.host.vault.syncState.transaction(() => {
+        const state = this.host.spaces.documentState(spaceId, documentId);
+        let heads = state.heads;
+        const comments = { ...state.comments };
+        const snapshot = meta.kind === 'snapshot' ? decodeSnapshot(plaintext) : undefined;
+        const automergeChanges = () => (snapshot ? snapshotChanges(snapshot.documentBytes) : decodeChanges(plaintext));
+        if (documentId === INDEX_DOC) {
+          if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
+          const before = this.host.spaces.index(spaceId);
+          // On a clone: a refused change must leave the index as it was (applyChanges retires `before`).
+          const [next] = A.applyChanges(A.clone(before), automergeChanges());
+          if (A.getMissingDeps(next, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change to the workspace index whose earlier history the relay has not delivered');
+          // A document dropped from the index was deleted; only a role that may delete content can do that.
+          deleted = Object.keys(before.docs ?? {}).filter((d) => !next.docs?.[d]);
+          deletedFiles = Object.keys(before.files ?? {}).filter((f) => !next.files?.[f]);
+          const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
+          if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
+            throw new HearthError(
+              'FORBIDDEN',
+              `a deletion of ${countOf(deleted.length, 'document')} and ${countOf(deletedFiles.length, 'file')} by ${signer ? `${withArticle(signer)}, who may not delete content` : 'someone who was not a member'}`,
+            );
+          }
+          this.host.spaces.setIndex(spaceId, next);
+          heads = A.getHeads(next);
+        } else if (meta.kind !== 'comment') {
+          heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
+          // The snapshot's author vouches for the comments in it (they were verified when it took them in).
+          for (const record of snapshot?.comments ?? []) {
+            this.applyComment(spaceId, documentId, record, undefined);
+            this.host.afterRemoteComment(spaceId, record, undefined);
+            comments[record.id] = Math.max(comments[record.id] ?? 0, record.updatedAt);
+          }
+        } else {
+          const record = decodeComment(plaintext);
+          // An Owner or Admin passing on comments between a workspace and a shared document's space vouches for them.
+          const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
+          this.applyComment(spaceId, documentId, record, signer && canManageMembers(signer) && record.author !== this.host.spaces.index(spaceId).members?.[meta.author]?.username ? undefined : meta.author);
+          this.host.afterRemoteComment(spaceId, record, meta.author);
+          comments[record.id] = record.updatedAt;
+        }
+        this.host.vault.syncState.markSeen(spaceId, documentId, meta.id);
+        this.host.vault.syncState.putDocument(spaceId, documentId, {
+          cursor: Math.max(seq, state.cursor),
+          heads,
+          comments,
+          ...(meta.kind === 'snapshot' ? { snapshotAt: seq } : state.snapshotAt !== undefined ? { snapshotAt: state.snapshotAt } : {}),
+        });
+      });
+    } finally {
+      restoreOrigin();
+    }
+    if (deleted.length + deletedFiles.length > 0) this.host.removed(spaceId, deleted, deletedFiles);
+    if (documentId !== INDEX_DOC) this.host.forward(spaceId, documentId);
+    // A listener's trouble is not the change's: it is applied and recorded (Emitter swallows it).
+    this.remote.emit({ workspaceId: spaceId, documentId, kind: documentId === INDEX_DOC ? 'index' : meta.kind });
+  }
+
+  private applyContent(spaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {
+    const share = this.host.spaces.shareOf(spaceId);
+    if (share && documentId !== share.document) throw new HearthError('RECORD_TAMPERED', 'a change to another document than the one shared in this space');
+    const holder = share ? share.workspace : spaceId;
+    const exists = this.host.vault.documents.has(documentId);
+    if (exists) {
+      if (this.host.vault.documents.workspaceOf(documentId) !== holder) throw new HearthError('RECORD_TAMPERED', 'a change to a document of another workspace');
+      const changes = 'snapshot' in content ? snapshotChanges(content.snapshot) : content.changes;
+      const doc = this.host.vault.documents.get(documentId);
+      const has = (hash: string) => A.getMissingDeps(doc, [hash]).length === 0;
+      const fresh: Uint8Array[] = [];
+      const inBatch = new Set<string>();
+      for (const change of changes) {
+        let decoded: A.DecodedChange;
+        try {
+          decoded = A.decodeChange(change);
+        } catch (cause) {
+          throw new HearthError('BAD_REQUEST', 'malformed document changes', { cause });
+        }
+        if (has(decoded.hash!)) continue; // already here (a snapshot overlaps what this device has)
+        // The relay hands changes out in the order they were pushed, which is causal; a change whose
+        // history is missing was withheld or reordered, and would sit invisible in the document.
+        if (!decoded.deps.every((dep) => inBatch.has(dep) || has(dep))) throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
+        inBatch.add(decoded.hash!);
+        fresh.push(change);
+      }
+      if (fresh.length === 0) return A.getHeads(doc);
+      return A.getHeads(this.host.vault.documents.applyChanges(documentId, fresh));
+    }
+    // New here: the document is built once and stored as it came (a snapshot's bytes are already its save).
+    let doc: A.Doc<DocumentContent>;
+    try {
+      doc = 'snapshot' in content ? A.load<DocumentContent>(content.snapshot) : A.applyChanges(A.init<DocumentContent>(), content.changes)[0];
+    } catch (cause) {
+      throw new HearthError('BAD_REQUEST', 'snapshot' in content ? 'a snapshot that is not a readable document' : 'malformed document changes', { cause });
+    }
+    if (A.getHeads(doc).length === 0) throw new HearthError('RECORD_TAMPERED', 'changes to a document whose beginning is missing');
+    if (A.getMissingDeps(doc, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
+    this.host.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined);
+    return A.getHeads(doc);
+  }
+
+  private applyComment(spaceId: string, documentId: string, record: CommentRecord, author: string | undefined): void {
+    if (record.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment filed under another document');
+    if (!this.host.vault.documents.has(documentId)) throw new MissingHistory('CONFLICT', 'a comment on a document this device does not have');
+    const directory = this.host.spaces.index(spaceId).members ?? {};
+    const username = author === undefined ? undefined : directory[author]?.username;
+    const existing = this.host.vault.comments.records(documentId).find((r) => r.id === record.id);
+    if (!existing) {
+      // A new comment must be in its signer's own name.
+      if (username && record.author !== username) throw new HearthError('FORBIDDEN', `a comment signed by ${username} but written in the name of ${record.author}`);
+      this.host.vault.comments.adopt(record);
+      return;
+    }
+    if (record.updatedAt <= existing.updatedAt) return;
+    // Someone else may resolve or reopen a thread, but only its author may change what it says.
+    if (record.text !== existing.text && author !== undefined && username !== existing.author) throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
+    this.host.vault.comments.replace({ ...existing, text: record.text, resolved: record.resolved, updatedAt: record.updatedAt });
+  }
+}

@@ -1,0 +1,104 @@
+// The way in: a peer's changes are pulled after the cursor, verified, decrypted and applied, and
+// listeners hear of each; what the relay altered, replayed or signed in someone else's name is
+// kept aside with a warning naming the workspace, never applied; the relay's bookkeeping (a
+// withheld change) is checked too; this vault's own changes coming back are not judged again.
+import * as A from '@automerge/automerge';
+import { describe, expect, it } from 'vitest';
+import type { RemoteChange } from '../../../../main/sync/inbound.ts';
+import { FakeRelay } from './fake-relay.ts';
+import { clientOf, close, device, team, type Device } from './harness.ts';
+
+async function pair(roleOfBob: 'editor' | 'viewer' = 'editor') {
+  const relay = new FakeRelay();
+  const ann = await device(relay, 'ann');
+  const bob = await device(relay, 'bob');
+  const ws = await team(ann, [[bob, roleOfBob]]);
+  const doc = ann.vault.documents.create(ws, { title: 'Minutes', init: (d) => A.updateText(d, ['body'], 'genuine') }).id;
+  await ann.sync.outbox.push(ws, await clientOf(ann));
+  await bob.sync.inbound.pull(ws, 'workspace-index', await clientOf(bob));
+  await bob.sync.inbound.pull(ws, doc, await clientOf(bob));
+  return { relay, ann, bob, ws, doc };
+}
+
+async function write(peer: Device, ws: string, doc: string, text: string): Promise<void> {
+  peer.vault.documents.change(doc, (d: { body: string }) => A.splice(d, ['body'], d.body.length, 0, text));
+  await peer.sync.outbox.push(ws, await clientOf(peer));
+}
+
+describe('Inbound', () => {
+  it("applies a peer's change, moves the cursor, and tells listeners (while the vault's listeners know it is remote)", async () => {
+    const { ann, bob, ws, doc } = await pair();
+    const heard: RemoteChange[] = [];
+    bob.sync.inbound.remote.on((change) => heard.push(change));
+    let originSeen: string | undefined;
+    bob.vault.documents.changed.on(({ origin }) => (originSeen = origin.kind));
+    await write(ann, ws, doc, ' more');
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 1, refused: 0, waiting: 0 });
+    expect(bob.vault.documents.get(doc).body).toBe('genuine more');
+    expect(heard).toEqual([{ workspaceId: ws, documentId: doc, kind: 'content' }]);
+    expect(originSeen).toBe('remote');
+    // The origin is restored once the change is applied: this vault's next write is its own.
+    bob.vault.documents.change(doc, (d) => A.splice(d, ['body'], 0, 0, '>'));
+    expect(originSeen).toBe('local');
+    expect(bob.sync.spaces.documentState(ws, doc).cursor).toBe(2);
+    await close(ann, bob);
+  });
+
+  it('keeps an altered change aside with a warning naming the workspace and goes past it', async () => {
+    const { relay, ann, bob, ws, doc } = await pair();
+    await write(ann, ws, doc, ' t1');
+    const stored = relay.stored(ws, doc).at(-1)!;
+    stored.bytes[stored.bytes.length - 80]! ^= 1;
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 0, refused: 1, waiting: 0 });
+    expect(bob.vault.syncState.quarantined(ws).map((q) => [q.code, q.relaySeq])).toEqual([['RECORD_TAMPERED', stored.seq]]);
+    expect(bob.warnings.at(-1)?.message).toMatch(/^Team: The relay delivered a change that is not genuine .*; it was not applied and is kept aside\.$/);
+    expect(bob.vault.documents.get(doc).body).toBe('genuine');
+    expect(bob.sync.spaces.documentState(ws, doc).cursor).toBe(stored.seq);
+    await close(ann, bob);
+  });
+
+  it('refuses a replayed change and warns when the relay withholds one', async () => {
+    const { relay, ann, bob, ws, doc } = await pair();
+    await write(ann, ws, doc, ' once');
+    await bob.sync.inbound.pull(ws, doc, await clientOf(bob));
+    relay.append(undefined, ws, doc, relay.stored(ws, doc).at(-1)!.bytes);
+    await bob.sync.inbound.pull(ws, doc, await clientOf(bob));
+    expect(bob.vault.syncState.quarantined(ws).at(-1)?.reason).toMatch(/a second time \(a replay\)/);
+    expect(bob.vault.documents.get(doc).body).toBe('genuine once');
+    await write(ann, ws, doc, ' hidden');
+    relay.stored(ws, doc).pop();
+    await bob.sync.inbound.pull(ws, doc, await clientOf(bob));
+    expect(bob.warnings.at(-1)?.message).toMatch(/delivered only up to \d+: it withholds changes/);
+    await close(ann, bob);
+  });
+
+  it("does not judge this vault's own change again when it comes back, even after its role was lowered", async () => {
+    const { ann, bob, ws, doc } = await pair();
+    await write(bob, ws, doc, ' by bob');
+    await ann.sync.members.setRole(ws, bob.name, 'viewer');
+    await bob.sync.membership.refreshMembership(ws, await clientOf(bob));
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 1, refused: 0, waiting: 0 });
+    expect(bob.vault.syncState.quarantined(ws)).toEqual([]);
+    await close(ann, bob);
+  });
+
+  it("keeps aside a comment signed by one member in another's name", async () => {
+    const { relay, ann, bob, ws, doc } = await pair();
+    const eve = await device(relay, 'eve');
+    await ann.sync.members.invite(ws, eve.name, 'commenter');
+    await eve.sync.invitations.accept(ws);
+    await eve.sync.inbound.pull(ws, doc, await clientOf(eve));
+    const record = eve.vault.comments.add(doc, { text: 'honest' });
+    // A new comment whose record names Ann as its author, signed by Eve's key.
+    eve.vault.comments.adopt({ ...record, id: 'forged-comment-1', author: ann.name, text: 'I, Ann, approve' });
+    eve.sync.outbox.captureAll(ws);
+    await eve.sync.outbox.push(ws, await clientOf(eve));
+    await bob.sync.membership.refreshMembership(ws, await clientOf(bob));
+    await bob.sync.inbound.pull(ws, 'workspace-index', await clientOf(bob));
+    await bob.sync.inbound.pull(ws, doc, await clientOf(bob));
+    const refusals = bob.vault.syncState.quarantined(ws).map((q) => [q.code, q.reason]);
+    expect(refusals).toContainEqual(['FORBIDDEN', `a comment signed by ${eve.name} but written in the name of ${ann.name}`]);
+    expect(bob.vault.comments.records(doc).map((c) => c.text)).not.toContain('I, Ann, approve');
+    await close(ann, bob, eve);
+  });
+});
