@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ErrorCodes, HearthError } from '../errors.ts';
+import { DeviceEntrySchema, DeviceIdSchema, DeviceKinds, DeviceNameSchema, MAX_DEVICE_ENTRIES } from '../devices/log.ts';
 import { AccountIdSchema, HashSchema, IdSchema, MembershipEntrySchema, SignatureSchema } from '../membership/log.ts';
 import { RoleSchema } from '../roles.ts';
 import { UsernameSchema } from '../username.ts';
@@ -14,9 +15,10 @@ import { decodeRawFrame, encodeRawFrame } from './frame.ts';
  * Bumped on any incompatible change. The relay accepts a hello from MIN_PROTOCOL_VERSION up to
  * this one and sends a connection only the frames its version knows (2 added `membershipChanged`,
  * which a version-1 client would take for an invalid frame and disconnect over; 3 lets
- * `appendMembership` carry the new key epoch's envelopes, stored in the same step as the entry).
+ * `appendMembership` carry the new key epoch's envelopes, stored in the same step as the entry;
+ * 4 adds device logs: sign-in by a device, putDevices, getDevices).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** The oldest client version the relay still serves. */
 export const MIN_PROTOCOL_VERSION = 1;
 
@@ -28,6 +30,8 @@ const nonce = AccountIdSchema; // 32 random bytes, same spelling as a key
 export { UsernameSchema };
 export const DisplayNameSchema = z.string().min(1).max(80);
 export const SpaceKindSchema = z.enum(['workspace', 'document']);
+/** A whole device log fits one frame (MAX_DEVICE_ENTRIES keeps it under the 64 KiB header). */
+const deviceEntries = z.array(DeviceEntrySchema).max(MAX_DEVICE_ENTRIES);
 
 type PartRule = number | [min: number, max: number] | ((header: never) => number);
 
@@ -38,8 +42,22 @@ function frame<T extends string, S extends z.ZodRawShape>(t: T, shape: S, parts:
 /** Frames a client sends to the relay. */
 export const clientFrames = {
   hello: frame('hello', { rid, protocol: z.number().int() }),
-  register: frame('register', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema, username: UsernameSchema, displayName: DisplayNameSchema, boxPublicKey: AccountIdSchema }, [0, 1]),
-  signIn: frame('signIn', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema }),
+  /**
+   * With `device` (protocol 4) the device signs the proof and `devices` is the account's whole
+   * device log (common/devices/log.ts), which must name it as active. Without, the account key
+   * signs and the account has no device log yet.
+   */
+  register: frame(
+    'register',
+    { rid, account: AccountIdSchema, nonce, signature: SignatureSchema, username: UsernameSchema, displayName: DisplayNameSchema, boxPublicKey: AccountIdSchema, device: DeviceIdSchema.optional(), devices: deviceEntries.min(1).optional() },
+    [0, 1],
+  ),
+  /** `device`: the device that signs in (an account with a device log signs in only this way). */
+  signIn: frame('signIn', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema, device: DeviceIdSchema.optional() }),
+  /** Appends entries to the signed-in account's device log (the whole log from its first entry, when the relay has none yet). */
+  putDevices: frame('putDevices', { rid, entries: deviceEntries.min(1) }),
+  /** An account's device log from entry `since`. */
+  getDevices: frame('getDevices', { rid, account: AccountIdSchema, since: seq }),
   lookup: frame('lookup', { rid, username: UsernameSchema }),
   createSpace: frame('createSpace', { rid, space, kind: SpaceKindSchema, genesis: MembershipEntrySchema }),
   /**
@@ -94,13 +112,17 @@ export const AccessReportSchema = z.strictObject({
   spaces: z.array(z.strictObject({ space, kind: SpaceKindSchema, role: RoleSchema, bytesStored: seq, bytesAuthored: seq })),
   envelopes: z.array(z.strictObject({ space, epoch: seq })),
   links: z.array(z.strictObject({ link: IdSchema, space, createdAt: seq, expiresAt: seq.nullable(), revoked: z.boolean() })),
+  /** The account's devices and recovery key as its device log lists them (protocol 4). */
+  devices: z.array(z.strictObject({ device: DeviceIdSchema, kind: z.enum(DeviceKinds), name: DeviceNameSchema, addedAt: seq, revokedAt: seq.nullable(), lastSeenAt: seq.nullable() })).optional(),
 });
 export type AccessReport = z.infer<typeof AccessReportSchema>;
 
 /** Frames the relay sends to a client. `change`, `presence` and `membershipChanged` are the ones not answering a request. */
 export const relayFrames = {
   challenge: frame('challenge', { rid, protocol: z.number().int(), relayId: IdSchema, nonce }),
-  session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq }),
+  session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq, device: DeviceIdSchema.optional() }),
+  /** An account's device log from the entry asked for (empty: the account has none). */
+  devices: frame('devices', { rid, account: AccountIdSchema, entries: deviceEntries }),
   ok: frame('ok', { rid, seq: seq.optional(), head: HashSchema.optional() }),
   profile: frame('profile', { rid, ...ProfileShape }, [0, 1]),
   membership: frame('membership', { rid, space, entries: z.array(MembershipEntrySchema) }),

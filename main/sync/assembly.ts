@@ -11,6 +11,7 @@ import { fromHex, toBase64Url } from '../../common/crypto/sodium.ts';
 import type { Vault } from '../vault/vault.ts';
 import { AccountDeletion } from './account.ts';
 import { RelayConnections } from './connections.ts';
+import { AccountDevices } from './devices.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
 import { HistoryRequests } from './history-requests.ts';
@@ -46,6 +47,7 @@ export interface SyncModules {
   spaces: SpaceRegistry;
   status: StatusBoard;
   connections: RelayConnections;
+  devices: AccountDevices;
   queues: SpaceQueues;
   permissions: AccountPermissions;
   membership: Membership;
@@ -83,7 +85,8 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     checkRelayAddress(url);
     return options.createSocket(url);
   };
-  const connections = new RelayConnections({ vault, connect: options.connect ?? ((url) => RelayClient.connect(url, openSocket)) });
+  const devices = new AccountDevices({ vault });
+  const connections = new RelayConnections({ vault, devices, connect: options.connect ?? ((url) => RelayClient.connect(url, openSocket)) });
   const queues = new SpaceQueues();
   const permissions = new AccountPermissions({ vault, account, spaces });
   const client = (url: string) => connections.client(url);
@@ -295,6 +298,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     spaces,
     status,
     connections,
+    devices,
     queues,
     permissions,
     membership,

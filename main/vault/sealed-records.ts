@@ -24,7 +24,8 @@ export type RecordKind =
   | 'sync-document'
   | 'sync-outbox'
   | 'sync-quarantine'
-  | 'sync-link';
+  | 'sync-link'
+  | 'device-log';
 
 export interface RecordPlace {
   kind: RecordKind;

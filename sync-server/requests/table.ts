@@ -7,6 +7,7 @@
 import type { ClientFrame, ClientFrameType } from '../../common/protocol/messages.ts';
 import type { Connection } from '../connection.ts';
 import { access, deleteAccount } from './account.ts';
+import { getDevices, putDevices } from './devices.ts';
 import { deleteDoc, presence, pull, push, putSnapshot, subscribe, unsubscribe } from './documents.ts';
 import { fileBegin, fileChunk, fileDelete, fileGet, fileStatus } from './files.ts';
 import { hello, lookup, register, signIn } from './handshake.ts';
@@ -35,6 +36,10 @@ export const requestTable: { readonly [T in ClientFrameType]: RequestEntry<T> } 
   register: request('none', register),
   signIn: request('none', signIn),
   lookup: request('signedIn', lookup),
+  // The account's own log; every entry must pass common/devices/log.ts against the stored log.
+  putDevices: request('signedIn', putDevices),
+  // A device log is public to signed-in users, as a profile is: members verify and seal to each other's devices.
+  getDevices: request('signedIn', getDevices),
   // The space does not exist yet; the genesis entry must make the caller its Owner.
   createSpace: request('signedIn', createSpace),
   appendMembership: request('canSetRole(entry)', appendMembership),

@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HearthError } from '../../common/errors.ts';
+import type { DeviceEntry } from '../../common/devices/log.ts';
 import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
+import { listDevices, readDeviceLog, storeDeviceEntries, type DeviceRow } from './device-logs.ts';
 import type { Role } from '../../common/roles.ts';
 import { migrate } from './migrations.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
@@ -94,7 +96,8 @@ export class RelayStore {
 
   // ── accounts ────────────────────────────────────────────────────────────────────────────────
 
-  async createAccount(record: Omit<AccountRecord, 'lastSignInAt' | 'deletedAt'>): Promise<void> {
+  /** Creates the account; with `devices`, its device log too (already checked), in the same transaction. */
+  async createAccount(record: Omit<AccountRecord, 'lastSignInAt' | 'deletedAt'>, devices?: DeviceRow[]): Promise<void> {
     await this.driver.transaction(async (tx) => {
       const existing = await tx.all(`SELECT account, username FROM accounts WHERE account = ? OR username = ?`, [record.account, record.username]);
       if (existing.some((r) => r.account === record.account)) throw new HearthError('ALREADY_EXISTS', 'This key is already registered here; sign in instead.');
@@ -103,7 +106,23 @@ export class RelayStore {
         `INSERT INTO accounts (account, username, display_name, box_public_key, avatar, created_at, last_sign_in_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
         [record.account, record.username, record.displayName, record.boxPublicKey, record.avatar, record.createdAt, record.createdAt],
       );
+      if (devices) await storeDeviceEntries(tx, this.driver.dialect, record.account, 0, devices);
     });
+  }
+
+  // ── device logs (device-logs.ts) ────────────────────────────────────────────────────────────
+
+  /** Appends entries (already checked against the first `fromSeq`); CONFLICT if the log moved on. Says which devices the entries revoked. */
+  async appendDevices(account: string, fromSeq: number, rows: DeviceRow[]): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await storeDeviceEntries(tx, this.driver.dialect, account, fromSeq, rows);
+      const revoked = rows.filter((r) => r.entry.action === 'revoke').map((r) => r.entry.device);
+      if (revoked.length > 0) tx.notify({ kind: 'devicesRevoked', account, devices: revoked });
+    });
+  }
+
+  getDeviceLog(account: string, since = 0): Promise<DeviceEntry[]> {
+    return readDeviceLog(this.driver, account, since);
   }
 
   private toAccount(row: Row | undefined): AccountRecord | undefined {
@@ -131,9 +150,9 @@ export class RelayStore {
 
   // ── sessions and instances (sessions.ts) ────────────────────────────────────────────────────
 
-  /** Opens a signed-in connection; LIMIT_EXCEEDED when its account has `limit` open on all instances together. */
-  openSession(key: SessionKey, account: string, limit: number, at: number): Promise<void> {
-    return openSession(this.driver, key, account, limit, at);
+  /** Opens a signed-in connection (sessions.ts says what it refuses: too many connections, a device not active). */
+  openSession(key: SessionKey, account: string, limit: number, at: number, device?: string): Promise<void> {
+    return openSession(this.driver, key, account, limit, at, device);
   }
 
   closeSession(key: SessionKey): Promise<void> {
@@ -480,6 +499,7 @@ export class RelayStore {
     const [uploaded] = await this.driver.all(`SELECT COALESCE(SUM(size), 0) AS total FROM files WHERE uploader = ?`, [account]);
     return {
       record,
+      devices: await listDevices(this.driver, account),
       bytesStored: num(authored!.total) + num(uploaded!.total) + (record.avatar?.length ?? 0),
       spaces: spaces.map((s) => ({ space: s.space as string, kind: s.kind as 'workspace' | 'document', role: s.role as Role, bytesStored: num(s.bytes_used), bytesAuthored: num(s.authored) })),
       envelopes: envelopes.map((e) => ({ space: e.space as string, epoch: num(e.epoch) })),
@@ -540,6 +560,8 @@ export class RelayStore {
         for (const { space } of shared) tx.notify({ kind: 'membership', space });
         await tx.run(`DELETE FROM envelopes WHERE recipient = ?`, [account]);
         await tx.run(`DELETE FROM sessions WHERE account = ?`, [account]);
+        await tx.run(`DELETE FROM device_log WHERE account = ?`, [account]);
+        await tx.run(`DELETE FROM devices WHERE account = ?`, [account]);
         await tx.run(`UPDATE changes SET author = NULL WHERE author = ?`, [account]);
         await tx.run(`UPDATE files SET uploader = NULL WHERE uploader = ?`, [account]);
         await tx.run(`UPDATE links SET created_by = NULL WHERE created_by = ?`, [account]);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys } from '../../common/crypto/identity.ts';
 import { newId, randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
+import { emptyDeviceLog, nextDeviceEntry, signDeviceEntry } from '../../common/devices/log.ts';
 import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
 import { clientFrames, type ClientFrameType } from '../../common/protocol/messages.ts';
 import { canPush, canSetRole, canTransferOwnership, Roles, type ChangeKind, type Role } from '../../common/roles.ts';
@@ -65,7 +66,7 @@ const membershipEntry = (world: World, action: 'add' | 'change_role' | 'remove' 
 /** The handshake proves who is speaking, so it is open to anyone. */
 type Handshake = 'hello' | 'register' | 'signIn';
 /** The requests that need a session and no role in a space. */
-type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount';
+type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount' | 'putDevices' | 'getDevices';
 /** A former member's read of the log up to its own removal: no role, by definition (tested on its own below). */
 type FormerMemberRequest = 'getRemoval';
 type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest | FormerMemberRequest>;
@@ -161,7 +162,17 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
   unsubscribe: (me) => me.client.request({ t: 'unsubscribe', space: newId(), doc: 'doc', parts: [] }),
   access: (me) => me.client.access(),
   deleteAccount: (me) => me.client.deleteAccount(),
+  // The account's own device log (its first entry signed by the account key, naming a first device).
+  putDevices: (me) => me.client.putDevices([firstDeviceEntry(me.id, me.keys.signSecretKey)]),
+  // Anyone's device log, as anyone's profile: members seal keys to each other's devices.
+  getDevices: (me) => me.client.getDevices(me.id),
 };
+
+function firstDeviceEntry(account: string, accountSecretKey: Uint8Array) {
+  const device = generateIdentityKeys();
+  const fields = { action: 'create' as const, device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), kind: 'device' as const, name: 'Laptop', by: account };
+  return signDeviceEntry(nextDeviceEntry(emptyDeviceLog(account), fields), accountSecretKey);
+}
 
 /** What the declared check says, by common/roles.ts, about `role` doing `probe`. */
 function declaredAllows(check: RoleCheck, probe: SpaceProbe, role: Role): boolean {
@@ -328,6 +339,8 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
     presence: { space, doc: 'doc', parts: [randomBytes(10)] },
     access: {},
     deleteAccount: {},
+    putDevices: { entries: [firstDeviceEntry(account, generateIdentityKeys().signSecretKey)] },
+    getDevices: { account, since: 0 },
   };
   return { t: type, parts: [], ...samples[type as Exclude<ClientFrameType, Handshake>] };
 }
