@@ -268,6 +268,19 @@ export class RelayClient {
     return (await this.expect('devices', { t: 'getDevices', account, since, parts: [] })).entries;
   }
 
+  /**
+   * Revokes a device of this account with the new key epoch of every space it is in here (each
+   * rotation: the device_revoked entry, its epoch, and that epoch's key sealed to every recipient).
+   */
+  async revokeDevice(entry: DeviceEntry, rotations: ReadonlyArray<{ entry: MembershipEntry; epoch: number; sealed: ReadonlyArray<{ recipient: string; envelope: Uint8Array }> }>): Promise<void> {
+    await this.expect('ok', {
+      t: 'revokeDevice',
+      entry,
+      spaces: rotations.map((r) => ({ space: r.entry.space, entry: r.entry, epoch: r.epoch, recipients: r.sealed.map((s) => s.recipient) })),
+      parts: rotations.flatMap((r) => r.sealed.map((s) => s.envelope)),
+    });
+  }
+
   lookup(username: string): Promise<FrameOfType<RelayFrame, 'profile'>> {
     return this.expect('profile', { t: 'lookup', username, parts: [] });
   }

@@ -16,7 +16,7 @@ import { decodeRawFrame, encodeRawFrame } from './frame.ts';
  * this one and sends a connection only the frames its version knows (2 added `membershipChanged`,
  * which a version-1 client would take for an invalid frame and disconnect over; 3 lets
  * `appendMembership` carry the new key epoch's envelopes, stored in the same step as the entry;
- * 4 adds device logs: sign-in by a device, putDevices, getDevices).
+ * 4 adds device logs: sign-in by a device, putDevices, getDevices, revokeDevice).
  */
 export const PROTOCOL_VERSION = 4;
 /** The oldest client version the relay still serves. */
@@ -30,6 +30,8 @@ const nonce = AccountIdSchema; // 32 random bytes, same spelling as a key
 export { UsernameSchema };
 export const DisplayNameSchema = z.string().min(1).max(80);
 export const SpaceKindSchema = z.enum(['workspace', 'document']);
+/** The most spaces one revocation rotates on one relay (its frame header stays under 64 KiB). */
+export const MAX_REVOKE_SPACES = 64;
 /** A whole device log fits one frame (MAX_DEVICE_ENTRIES keeps it under the 64 KiB header). */
 const deviceEntries = z.array(DeviceEntrySchema).max(MAX_DEVICE_ENTRIES);
 
@@ -58,11 +60,26 @@ export const clientFrames = {
   putDevices: frame('putDevices', { rid, entries: deviceEntries.min(1) }),
   /** An account's device log from entry `since`. */
   getDevices: frame('getDevices', { rid, account: AccountIdSchema, since: seq }),
+  /**
+   * Revokes a device of the signed-in account in one step: the device log's revoke entry and, for
+   * every space the account is a member of on this relay, a device_revoked membership entry with
+   * the new key epoch's envelopes (the parts, space after space), one per active device of every
+   * member (or the member itself, for an account without a device log). Stored all or nothing.
+   */
+  revokeDevice: frame(
+    'revokeDevice',
+    {
+      rid,
+      entry: DeviceEntrySchema,
+      spaces: z.array(z.strictObject({ space, entry: MembershipEntrySchema, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) })).max(MAX_REVOKE_SPACES),
+    },
+    (h: { spaces: Array<{ recipients: string[] }> }) => h.spaces.reduce((n, s) => n + s.recipients.length, 0),
+  ),
   lookup: frame('lookup', { rid, username: UsernameSchema }),
   createSpace: frame('createSpace', { rid, space, kind: SpaceKindSchema, genesis: MembershipEntrySchema }),
   /**
    * With `epoch` and `recipients` (protocol 3), the entry starts a new key epoch and the parts are
-   * its envelopes, one per remaining member: the relay stores both or neither, so two managers
+   * its envelopes, one per remaining member (one per active device of a member with a device log): the relay stores both or neither, so two managers
    * removing members at once can never leave an epoch whose key is split or known to a removed member.
    */
   appendMembership: frame(

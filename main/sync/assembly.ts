@@ -12,6 +12,7 @@ import type { Vault } from '../vault/vault.ts';
 import { AccountDeletion } from './account.ts';
 import { RelayConnections } from './connections.ts';
 import { AccountDevices } from './devices.ts';
+import { DeviceChanges } from './device-changes.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
 import { HistoryRequests } from './history-requests.ts';
@@ -48,6 +49,7 @@ export interface SyncModules {
   status: StatusBoard;
   connections: RelayConnections;
   devices: AccountDevices;
+  deviceChanges: DeviceChanges;
   queues: SpaceQueues;
   permissions: AccountPermissions;
   membership: Membership;
@@ -104,9 +106,11 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
   const membership: Membership = new Membership({
     ...base,
     client,
+    devices,
     afterMembership: (spaceId, c) => accountDeletion.afterMembership(spaceId, c),
     pullIndex: (spaceId, c) => inbound.pull(spaceId, INDEX_DOC, c),
   });
+  const deviceChanges = new DeviceChanges({ vault, devices, membership, spaces, client: (url) => connections.client(url) });
   const outbox: Outbox = new Outbox({
     ...base,
     maxBlobBytes: options.maxBlobBytes,
@@ -218,7 +222,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     putSpace: (spaceId, state) => spaces.put(spaceId, state),
     index: (spaceId) => spaces.index(spaceId),
     changeIndex: (spaceId, fn) => spaces.changeIndex(spaceId, fn),
-    sealForMembers: (space, accounts, epoch, key, whenMissing) => membership.sealForMembers(space, accounts, epoch, key, whenMissing),
+    sealForMembers: (client, space, accounts, epoch, key, whenMissing) => membership.sealForMembers(client, space, accounts, epoch, key, whenMissing),
     refreshKeys: (spaceId, c) => membership.refreshKeys(spaceId, c),
     finalSync: (spaceId, c) => queues.run(spaceId, () => rounds.syncSpace(spaceId, c, false)).then(() => undefined),
     teamWorkspaces: () =>
@@ -299,6 +303,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     status,
     connections,
     devices,
+    deviceChanges,
     queues,
     permissions,
     membership,

@@ -5,7 +5,7 @@
  * other accounts (to check what their devices sign and to seal keys to each of them).
  */
 import { HearthError, isHearthError } from '../../common/errors.ts';
-import { applyDeviceEntry, emptyDeviceLog, extendDeviceLog, nextDeviceEntry, signDeviceEntry, type DeviceEntry, type DeviceLogState } from '../../common/devices/log.ts';
+import { activeDevices, applyDeviceEntry, emptyDeviceLog, extendDeviceLog, nextDeviceEntry, signDeviceEntry, type DeviceEntry, type DeviceLogState, type DeviceRecord } from '../../common/devices/log.ts';
 import type { DeviceSigner, RelayClient } from '../../common/protocol/client.ts';
 import type { Vault } from '../vault/vault.ts';
 
@@ -13,7 +13,7 @@ import type { Vault } from '../vault/vault.ts';
 export type DevicesClient = Pick<RelayClient, 'signIn' | 'putDevices' | 'getDevices'>;
 
 export interface DevicesHost {
-  readonly vault: Pick<Vault, 'account' | 'devices' | 'identityKeys' | 'publicKeys' | 'syncState'>;
+  readonly vault: Pick<Vault, 'account' | 'devices' | 'identityKeys' | 'publicKeys' | 'syncState' | 'audit'>;
 }
 
 export class AccountDevices {
@@ -36,6 +36,7 @@ export class AccountDevices {
     accountKeys.signSecretKey.fill(0);
     applyDeviceEntry(emptyDeviceLog(vault.account), first);
     vault.devices.putLog(vault.account, [first]);
+    vault.audit.record('device.added', self.name);
     return vault.devices.log(vault.account)!;
   }
 
@@ -86,10 +87,21 @@ export class AccountDevices {
   }
 
   /**
+   * Who receives `account`'s keys: the active devices (and recovery entry) of its device log,
+   * verified and fetched fresh from the relay; undefined for an account without a device log
+   * (its published X25519 key receives, as before devices existed).
+   */
+  async recipientsOf(account: string, client: Pick<DevicesClient, 'getDevices'>): Promise<DeviceRecord[] | undefined> {
+    if (account === this.host.vault.account) this.ownLog();
+    const state = await this.logOf(account, client, true);
+    return state && activeDevices(state);
+  }
+
+  /**
    * Another account's device log, verified from its account id, refreshed from the relay when this
    * vault has none or `refresh` asks (entries it verified before may not be dropped or rewritten).
    */
-  async logOf(account: string, client: DevicesClient, refresh = false): Promise<DeviceLogState | undefined> {
+  async logOf(account: string, client: Pick<DevicesClient, 'getDevices'>, refresh = false): Promise<DeviceLogState | undefined> {
     const known = this.host.vault.devices.log(account);
     if (known && !refresh) return known.state;
     const more = await client.getDevices(account, known?.entries.length ?? 0);

@@ -8,6 +8,7 @@
  *   status.ts        status board and warnings (tells listeners only when a status changes)
  *   permissions.ts   this account's role per workspace or document, decided once per check
  *   connections.ts   relay clients, register/sign-in, reachability, close notices
+ *   devices.ts, device-changes.ts  device keys and the device log; list, add, revoke devices
  *   queues.ts        one serial queue per space (pulls, pushes, live changes never interleave)
  *   membership.ts    membership log and key epochs: refresh, append, envelopes, founding a space
  *   members.ts       invite, change role, remove (new key epoch), transfer ownership, list
@@ -38,6 +39,7 @@ import type { Role } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import type { AccountDeletionOptions, AccountDeletionResult } from './account.ts';
+import type { DeviceChanges } from './device-changes.ts';
 import { assembleSync, type SyncModules } from './assembly.ts';
 import type { RemoteChange } from './inbound.ts';
 import type { Invitation } from './invitations.ts';
@@ -88,6 +90,11 @@ export class SyncEngine {
   /** This vault's account id on every relay: the base64url of its Ed25519 public key. */
   get account(): string {
     return this.sync.account;
+  }
+
+  /** This account's devices: list, link, approve, revoke (main/sync/device-changes.ts). */
+  get devices(): DeviceChanges {
+    return this.sync.deviceChanges;
   }
 
   // ---------------------------------------------------------------- relays and accounts

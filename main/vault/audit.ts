@@ -33,6 +33,8 @@ export const AuditActions = [
   'import',
   'wipe',
   'account.deleted',
+  'device.added',
+  'device.revoked',
 ] as const;
 
 export type AuditAction = (typeof AuditActions)[number];

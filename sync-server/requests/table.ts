@@ -7,7 +7,7 @@
 import type { ClientFrame, ClientFrameType } from '../../common/protocol/messages.ts';
 import type { Connection } from '../connection.ts';
 import { access, deleteAccount } from './account.ts';
-import { getDevices, putDevices } from './devices.ts';
+import { getDevices, putDevices, revokeDevice } from './devices.ts';
 import { deleteDoc, presence, pull, push, putSnapshot, subscribe, unsubscribe } from './documents.ts';
 import { fileBegin, fileChunk, fileDelete, fileGet, fileStatus } from './files.ts';
 import { hello, lookup, register, signIn } from './handshake.ts';
@@ -40,6 +40,8 @@ export const requestTable: { readonly [T in ClientFrameType]: RequestEntry<T> } 
   putDevices: request('signedIn', putDevices),
   // A device log is public to signed-in users, as a profile is: members verify and seal to each other's devices.
   getDevices: request('signedIn', getDevices),
+  // The caller's own device, and its own device_revoked entry in each space (checked by the membership rules) with its epoch's keys.
+  revokeDevice: request('signedIn', revokeDevice),
   // The space does not exist yet; the genesis entry must make the caller its Owner.
   createSpace: request('signedIn', createSpace),
   appendMembership: request('canSetRole(entry)', appendMembership),

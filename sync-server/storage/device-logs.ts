@@ -69,3 +69,26 @@ export async function listDevices(driver: Pick<SqlExecutor, 'all'>, account: str
     lastSeenAt: r.last_seen_at === null || r.last_seen_at === undefined ? null : Number(r.last_seen_at),
   }));
 }
+
+/**
+ * Who a key epoch of a space is sealed to: every active device (and recovery entry) of each
+ * member that has a device log, and the member itself for one that has none (its account key
+ * receives, as before devices existed).
+ */
+export async function epochRecipients(tx: Pick<SqlExecutor, 'all'>, members: readonly string[]): Promise<Set<string>> {
+  const recipients = new Set<string>();
+  for (const account of members) {
+    const rows = await tx.all(`SELECT device, revoked_at FROM devices WHERE account = ?`, [account]);
+    if (rows.length === 0) recipients.add(account);
+    for (const row of rows) if (row.revoked_at === null || row.revoked_at === undefined) recipients.add(row.device as string);
+  }
+  return recipients;
+}
+
+/** Refuses (CONFLICT) a new key epoch that is not sealed to exactly epochRecipients(members), each once. */
+export async function requireEpochRecipients(tx: Pick<SqlExecutor, 'all'>, members: readonly string[], recipients: readonly string[]): Promise<void> {
+  const expected = await epochRecipients(tx, members);
+  if (new Set(recipients).size !== recipients.length || recipients.length !== expected.size || recipients.some((r) => !expected.has(r))) {
+    throw new HearthError('CONFLICT', `A new key epoch goes to every active device of every member exactly once (members without a device log: the member), and to no one else; fetch the members' device logs and seal again.`);
+  }
+}

@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { HearthError } from '../../common/errors.ts';
 import type { DeviceEntry } from '../../common/devices/log.ts';
 import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
-import { listDevices, readDeviceLog, storeDeviceEntries, type DeviceRow } from './device-logs.ts';
+import { epochRecipients, listDevices, readDeviceLog, requireEpochRecipients, storeDeviceEntries, type DeviceRow } from './device-logs.ts';
 import type { Role } from '../../common/roles.ts';
 import { migrate } from './migrations.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
-import type { SqlDriver, SqlExecutor, SqlValue, StoreEvent } from './sql-driver.ts';
+import type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, StoreEvent } from './sql-driver.ts';
 import { appendChangeAtOnce, lockRows, quotaError, requireRole, type Writer } from './writers.ts';
 
 export type { SessionKey } from './sessions.ts';
@@ -121,6 +121,29 @@ export class RelayStore {
     });
   }
 
+  /**
+   * Revokes a device and starts the new key epoch of every space in `rotations` (each a
+   * device_revoked entry with its envelopes), all in one transaction; `rotations` must name every
+   * space the account is a member of here (else CONFLICT, nothing stored).
+   */
+  async revokeDevice(account: string, fromSeq: number, rows: DeviceRow[], rotations: Array<{ before: MembershipState; entry: MembershipEntry; after: MembershipState; rotation: EpochEnvelopes }>): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await storeDeviceEntries(tx, this.driver.dialect, account, fromSeq, rows);
+      const spaces = await tx.all(`SELECT space FROM members WHERE account = ?`, [account]);
+      const rotated = new Set(rotations.map((r) => r.before.space));
+      if (spaces.length !== rotated.size || spaces.some((s) => !rotated.has(s.space as string))) {
+        throw new HearthError('CONFLICT', 'A revocation starts a new key epoch in every space the account is a member of here, and only there; fetch your spaces and try again.');
+      }
+      for (const { before, entry, after, rotation } of rotations) await this.appendMembershipIn(tx, before, entry, after, rotation);
+      tx.notify({ kind: 'devicesRevoked', account, devices: rows.map((r) => r.entry.device) });
+    });
+  }
+
+  /** Who a new key epoch among `members` is sealed to (device-logs.ts). */
+  async epochRecipients(members: string[]): Promise<string[]> {
+    return [...(await epochRecipients(this.driver, members))];
+  }
+
   getDeviceLog(account: string, since = 0): Promise<DeviceEntry[]> {
     return readDeviceLog(this.driver, account, since);
   }
@@ -214,34 +237,38 @@ export class RelayStore {
    * envelopes are stored in the same transaction (CONFLICT if that epoch has envelopes already).
    */
   async appendMembership(before: MembershipState, entry: MembershipEntry, after: MembershipState, rotation?: EpochEnvelopes): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      // Only the rows that change: a member whose row stays is never locked out by another's
-      // removal. Member rows first, then the space's row, the order every write locks them in
-      // (requireRole, then the quota), so two transactions never wait on each other in a circle.
-      const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
-      for (const account of removed) await tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [before.space, account]);
-      for (const [account, role] of after.members) {
-        if (before.members.get(account) === role) continue;
-        await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?) ON CONFLICT (space, account) DO UPDATE SET role = excluded.role`, [before.space, account, role]);
-      }
-      const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
-        after.nextSeq,
-        after.head!,
-        before.space,
-        before.nextSeq,
-      ]);
-      if (moved === 0) throw new HearthError('CONFLICT', 'The membership log moved on meanwhile; fetch it and rebuild your entry.');
-      await tx.run(`INSERT INTO membership_log (space, seq, hash, entry) VALUES (?, ?, ?, ?)`, [before.space, entry.seq, after.head!, JSON.stringify(entry)]);
-      if (rotation) {
-        const [taken] = await tx.all(`SELECT 1 AS found FROM envelopes WHERE space = ? AND epoch = ? LIMIT 1`, [before.space, rotation.epoch]);
-        if (taken) throw new HearthError('CONFLICT', `Key epoch ${rotation.epoch} of this space has its key already; fetch the membership log and rotate again.`);
-        for (const item of rotation.items) await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [before.space, rotation.epoch, item.recipient, item.sealed]);
-      }
-      // A public link lives only while the member who published it belongs to the space: one who
-      // leaves or is removed no longer publishes the space's documents (and could not revoke them).
-      for (const account of removed) await revokeLinksWhere(tx, `space = ? AND created_by = ?`, [before.space, account]);
-      tx.notify({ kind: 'membership', space: before.space, ...(removed.length ? { removed } : {}) });
-    });
+    await this.driver.transaction((tx) => this.appendMembershipIn(tx, before, entry, after, rotation));
+  }
+
+  /** appendMembership's writes, inside `tx`; a new key epoch must reach every active device of every remaining member. */
+  private async appendMembershipIn(tx: SqlTransaction, before: MembershipState, entry: MembershipEntry, after: MembershipState, rotation?: EpochEnvelopes): Promise<void> {
+    // Only the rows that change: a member whose row stays is never locked out by another's
+    // removal. Member rows first, then the space's row, the order every write locks them in
+    // (requireRole, then the quota), so two transactions never wait on each other in a circle.
+    const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
+    for (const account of removed) await tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [before.space, account]);
+    for (const [account, role] of after.members) {
+      if (before.members.get(account) === role) continue;
+      await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?) ON CONFLICT (space, account) DO UPDATE SET role = excluded.role`, [before.space, account, role]);
+    }
+    const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
+      after.nextSeq,
+      after.head!,
+      before.space,
+      before.nextSeq,
+    ]);
+    if (moved === 0) throw new HearthError('CONFLICT', 'The membership log moved on meanwhile; fetch it and rebuild your entry.');
+    await tx.run(`INSERT INTO membership_log (space, seq, hash, entry) VALUES (?, ?, ?, ?)`, [before.space, entry.seq, after.head!, JSON.stringify(entry)]);
+    if (rotation) {
+      const [taken] = await tx.all(`SELECT 1 AS found FROM envelopes WHERE space = ? AND epoch = ? LIMIT 1`, [before.space, rotation.epoch]);
+      if (taken) throw new HearthError('CONFLICT', `Key epoch ${rotation.epoch} of this space has its key already; fetch the membership log and rotate again.`);
+      await requireEpochRecipients(tx, [...after.members.keys()], rotation.items.map((i) => i.recipient));
+      for (const item of rotation.items) await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [before.space, rotation.epoch, item.recipient, item.sealed]);
+    }
+    // A public link lives only while the member who published it belongs to the space: one who
+    // leaves or is removed no longer publishes the space's documents (and could not revoke them).
+    for (const account of removed) await revokeLinksWhere(tx, `space = ? AND created_by = ?`, [before.space, account]);
+    tx.notify({ kind: 'membership', space: before.space, ...(removed.length ? { removed } : {}) });
   }
 
   async getMembershipLog(space: string, since: number): Promise<MembershipEntry[]> {
@@ -268,8 +295,9 @@ export class RelayStore {
     });
   }
 
-  async getEnvelopes(space: string, recipient: string): Promise<Array<{ epoch: number; sealed: Uint8Array }>> {
-    const rows = await this.driver.all(`SELECT epoch, sealed FROM envelopes WHERE space = ? AND recipient = ? ORDER BY epoch`, [space, recipient]);
+  /** The envelopes sealed to the account itself and, for a device signed in, to that device. */
+  async getEnvelopes(space: string, recipient: string, device?: string): Promise<Array<{ epoch: number; sealed: Uint8Array }>> {
+    const rows = await this.driver.all(`SELECT epoch, sealed FROM envelopes WHERE space = ? AND recipient IN (?, ?) ORDER BY epoch`, [space, recipient, device ?? recipient]);
     return rows.map((r) => ({ epoch: num(r.epoch), sealed: bytes(r.sealed) }));
   }
 

@@ -7,6 +7,9 @@ import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/ide
 import { toBase64Url } from '../../common/crypto/sodium.ts';
 import { emptyDeviceLog, nextDeviceEntry, replayDeviceLog, signDeviceEntry, type DeviceEntry, type DeviceLogState, applyDeviceEntry } from '../../common/devices/log.ts';
 import type { DeviceSigner } from '../../common/protocol/client.ts';
+import { newId, randomKey } from '../../common/crypto/sodium.ts';
+import { nextEntry, signMembershipEntry, type MembershipState } from '../../common/membership/log.ts';
+import { sealEnvelope } from '../../common/protocol/envelope.ts';
 import { connect, outcome, register, startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 let relay: TestRelay;
@@ -114,5 +117,39 @@ describe('devices at the relay', () => {
     expect(await outcome((await connect(relay.url)).signIn(signer(ada, laptop)))).toBe('UNAUTHENTICATED');
     // The desktop's own session goes on.
     expect(await outcome(onDesktop.access())).toBe('ok');
+  });
+
+  it('stores a revocation all or nothing: leaving out a space, or sealing the new epoch to the revoked device, stores nothing', async () => {
+    const laptop = generateIdentityKeys();
+    const desktop = generateIdentityKeys();
+    const ada = account([laptop, desktop]);
+    const client = await connect(relay.url);
+    await client.register(signer(ada, desktop), profile());
+    const spaces: MembershipState[] = [];
+    for (let i = 0; i < 2; i++) spaces.push(await client.createSpace(ada.keys, newId(), 'workspace'));
+    const seal = (space: string, epoch: number, to: IdentityKeys) => ({
+      recipient: id(to),
+      envelope: sealEnvelope({ space, epoch, recipient: id(to), recipientBoxPublicKey: to.boxPublicKey, key: randomKey(), sender: ada.keys }),
+    });
+    for (const space of spaces) await client.putEnvelopes(space.space, 0, [seal(space.space, 0, laptop), seal(space.space, 0, desktop)]);
+    // Keys go to the account's devices, never to the account key its revoked devices hold too.
+    expect(await outcome(client.putEnvelopes(spaces[0]!.space, 0, [seal(spaces[0]!.space, 0, ada.keys)]))).toBe('BAD_REQUEST');
+    const entryFor = (state: MembershipState) => signMembershipEntry(nextEntry(state, { actor: id(ada.keys), action: 'device_revoked', subject: id(ada.keys), role: null }), ada.keys.signSecretKey);
+    // A device_revoked entry never comes alone: it always brings its new key epoch with the revocation.
+    expect(await outcome(client.appendMembership(entryFor(spaces[0]!)))).toBe('BAD_REQUEST');
+    const revoke = signDeviceEntry(nextDeviceEntry(ada.state, { action: 'revoke', device: id(laptop), by: id(desktop) }), desktop.signSecretKey);
+    const rotation = (state: MembershipState, to: IdentityKeys[]) => ({ entry: entryFor(state), epoch: 1, sealed: to.map((device) => seal(state.space, 1, device)) });
+    const refusals = [
+      await outcome(client.revokeDevice(revoke, [rotation(spaces[0]!, [desktop])])),
+      await outcome(client.revokeDevice(revoke, spaces.map((state) => rotation(state, [desktop, laptop])))),
+    ];
+    expect(refusals).toEqual(['CONFLICT', 'CONFLICT']);
+    // Nothing was stored: the log, both membership logs and the envelopes are as they were, and the laptop still signs in.
+    expect(await client.getDevices(id(ada.keys))).toEqual(ada.log);
+    for (const state of spaces) expect(await client.getMembership(state.space, 0)).toHaveLength(1);
+    expect(await outcome((await connect(relay.url)).signIn(signer(ada, laptop)))).toBe('ok');
+    await client.revokeDevice(revoke, spaces.map((state) => rotation(state, [desktop])));
+    expect(await outcome((await connect(relay.url)).signIn(signer(ada, laptop)))).toBe('UNAUTHENTICATED');
+    for (const state of spaces) expect((await client.getMembership(state.space, 0)).map((e) => e.action)).toEqual(['create', 'device_revoked']);
   });
 });

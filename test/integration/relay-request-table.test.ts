@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys } from '../../common/crypto/identity.ts';
 import { newId, randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
-import { emptyDeviceLog, nextDeviceEntry, signDeviceEntry } from '../../common/devices/log.ts';
+import { applyDeviceEntry, emptyDeviceLog, nextDeviceEntry, signDeviceEntry } from '../../common/devices/log.ts';
 import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
 import { clientFrames, type ClientFrameType } from '../../common/protocol/messages.ts';
 import { canPush, canSetRole, canTransferOwnership, Roles, type ChangeKind, type Role } from '../../common/roles.ts';
@@ -66,7 +66,7 @@ const membershipEntry = (world: World, action: 'add' | 'change_role' | 'remove' 
 /** The handshake proves who is speaking, so it is open to anyone. */
 type Handshake = 'hello' | 'register' | 'signIn';
 /** The requests that need a session and no role in a space. */
-type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount' | 'putDevices' | 'getDevices';
+type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount' | 'putDevices' | 'getDevices' | 'revokeDevice';
 /** A former member's read of the log up to its own removal: no role, by definition (tested on its own below). */
 type FormerMemberRequest = 'getRemoval';
 type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest | FormerMemberRequest>;
@@ -166,10 +166,22 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
   putDevices: (me) => me.client.putDevices([firstDeviceEntry(me.id, me.keys.signSecretKey)]),
   // Anyone's device log, as anyone's profile: members seal keys to each other's devices.
   getDevices: (me) => me.client.getDevices(me.id),
+  // One of the account's own devices revokes another (in no space here, so with no key epochs).
+  revokeDevice: async (me) => {
+    const [laptop, desktop] = [generateIdentityKeys(), generateIdentityKeys()];
+    const first = firstDeviceEntry(me.id, me.keys.signSecretKey, laptop);
+    let state = applyDeviceEntry(emptyDeviceLog(me.id), first);
+    const add = signDeviceEntry(nextDeviceEntry(state, { action: 'add', device: toBase64Url(desktop.signPublicKey), box: toBase64Url(desktop.boxPublicKey), kind: 'device', name: 'Desktop', by: toBase64Url(laptop.signPublicKey) }), laptop.signSecretKey);
+    state = applyDeviceEntry(state, add);
+    await me.client.putDevices([first, add]);
+    const onLaptop = await connect(relay.url);
+    await onLaptop.signIn({ account: me.id, device: toBase64Url(laptop.signPublicKey), signSecretKey: laptop.signSecretKey, boxPublicKey: laptop.boxPublicKey });
+    await onLaptop.revokeDevice(signDeviceEntry(nextDeviceEntry(state, { action: 'revoke', device: toBase64Url(desktop.signPublicKey), by: toBase64Url(laptop.signPublicKey) }), laptop.signSecretKey), []);
+    onLaptop.close();
+  },
 };
 
-function firstDeviceEntry(account: string, accountSecretKey: Uint8Array) {
-  const device = generateIdentityKeys();
+function firstDeviceEntry(account: string, accountSecretKey: Uint8Array, device = generateIdentityKeys()) {
   const fields = { action: 'create' as const, device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), kind: 'device' as const, name: 'Laptop', by: account };
   return signDeviceEntry(nextDeviceEntry(emptyDeviceLog(account), fields), accountSecretKey);
 }
@@ -341,6 +353,7 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
     deleteAccount: {},
     putDevices: { entries: [firstDeviceEntry(account, generateIdentityKeys().signSecretKey)] },
     getDevices: { account, since: 0 },
+    revokeDevice: { entry: signDeviceEntry(nextDeviceEntry(emptyDeviceLog(account), { action: 'revoke', device: account, by: account }), generateIdentityKeys().signSecretKey), spaces: [] },
   };
   return { t: type, parts: [], ...samples[type as Exclude<ClientFrameType, Handshake>] };
 }

@@ -166,6 +166,16 @@ export class FakeClient {
     this.relay.deviceLogs.set(this.account, [...stored, ...entries]);
   }
 
+  /** The revoke entry and each space's device_revoked entry with its epoch, checked with the shared rules (not the recipients). */
+  async revokeDevice(entry: DeviceEntry, rotations: ReadonlyArray<{ entry: MembershipEntry; epoch: number; sealed: ReadonlyArray<{ recipient: string; envelope: Uint8Array }> }>): Promise<void> {
+    this.call('revokeDevice');
+    const stored = this.relay.deviceLogs.get(this.account) ?? [];
+    extendDeviceLog(replayDeviceLog(this.account, stored), [entry]);
+    for (const rotation of rotations) applyMembershipEntry(this.relay.space(rotation.entry.space).state, rotation.entry);
+    this.relay.deviceLogs.set(this.account, [...stored, entry]);
+    for (const rotation of rotations) await this.appendMembership(rotation.entry, { epoch: rotation.epoch, sealed: [...rotation.sealed] });
+  }
+
   async getDevices(account: string, since = 0): Promise<DeviceEntry[]> {
     this.call('getDevices');
     return (this.relay.deviceLogs.get(account) ?? []).filter((e) => e.seq >= since);
@@ -225,7 +235,10 @@ export class FakeClient {
   async getEnvelopes(space: string): Promise<Array<{ epoch: number; envelope: Uint8Array }>> {
     this.call('getEnvelopes', space);
     this.member(space);
-    return [...(this.relay.space(space).envelopes.get(this.account) ?? new Map<number, Uint8Array>())].map(([epoch, envelope]) => ({ epoch, envelope }));
+    // Sealed to the account, and (as the relay does) to the device signed in.
+    const envelopes = this.relay.space(space).envelopes;
+    const mine = [this.account, ...(this.device ? [this.device] : [])].flatMap((recipient) => [...(envelopes.get(recipient) ?? new Map<number, Uint8Array>())]);
+    return mine.map(([epoch, envelope]) => ({ epoch, envelope }));
   }
 
   async deleteSpace(space: string): Promise<void> {

@@ -13,7 +13,7 @@ describe('Members', () => {
     const ws = await team(ann);
     const member = await ann.sync.members.invite(ws, bob.name, 'editor');
     expect(member).toMatchObject({ account: bob.account, username: bob.name, role: 'editor', isMe: false });
-    expect([...relay.space(ws).envelopes.get(bob.account)!.keys()]).toEqual([0]);
+    expect([...relay.space(ws).envelopes.get(bob.vault.devices.self.id)!.keys()]).toEqual([0]);
     const list = await ann.sync.members.list(ws);
     expect(list.map((m) => [m.username, m.role, m.isMe])).toEqual([
       [ann.name, 'owner', true],
@@ -48,9 +48,10 @@ describe('Members', () => {
     await ann.sync.members.remove(ws, eve.name);
     expect(relay.role(ws, eve.account)).toBeUndefined();
     const envelopes = relay.space(ws).envelopes;
-    expect(envelopes.get(ann.account)?.has(1)).toBe(true);
-    expect(envelopes.get(bob.account)?.has(1)).toBe(true);
-    expect(envelopes.get(eve.account)?.has(1)).toBe(false);
+    expect(envelopes.get(ann.vault.devices.self.id)?.has(1)).toBe(true);
+    expect(envelopes.get(bob.vault.devices.self.id)?.has(1)).toBe(true);
+    expect(envelopes.get(eve.vault.devices.self.id)?.has(0)).toBe(true);
+    expect(envelopes.get(eve.vault.devices.self.id)?.has(1)).toBe(false);
     expect(ann.sync.spaces.get(ws).epochKeys[1]).toBeDefined();
     expect(ann.sync.spaces.index(ws).members[eve.account]).toBeUndefined();
     await expect(ann.sync.members.remove(ws, ann.name)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('use leave') });
