@@ -7,6 +7,7 @@ import { HearthError, isHearthError } from '../errors.ts';
 import type { IdentityKeys } from '../crypto/identity.ts';
 import { toBase64Url } from '../crypto/sodium.ts';
 import type { DeviceEntry } from '../devices/log.ts';
+import type { PairingOffer } from '../devices/pairing.ts';
 import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../membership/log.ts';
 import { signAuth } from './auth.ts';
 import { PROTOCOL_VERSION, decodeRelayFrame, encodeFrame, type AccessReport, type ClientFrame, type FrameOfType, type RelayFrame, type RelayFrameType } from './messages.ts';
@@ -51,6 +52,16 @@ export interface DeviceSigner {
   boxPublicKey: Uint8Array;
   /** The account's whole device log, which a registration carries. */
   log?: readonly DeviceEntry[];
+}
+
+/** A pairing between a new device and an account, as the relay relays it (common/devices/pairing.ts). */
+export interface PairingState {
+  pairing: string;
+  account: string;
+  offer: PairingOffer;
+  nonce: string | null;
+  secret: string | null;
+  material?: Uint8Array;
 }
 
 /** Who signs in: a device of the account, or (an account without a device log) its account key. */
@@ -279,6 +290,40 @@ export class RelayClient {
       spaces: rotations.map((r) => ({ space: r.entry.space, entry: r.entry, epoch: r.epoch, recipients: r.sealed.map((s) => s.recipient) })),
       parts: rotations.flatMap((r) => r.sealed.map((s) => s.envelope)),
     });
+  }
+
+  /** A pairing as the relay has it, with the sealed account material once approved. */
+  private async pairing(frame: Outgoing): Promise<PairingState> {
+    const answer = await this.expect('pairing', frame);
+    return { pairing: answer.pairing, account: answer.account, offer: answer.offer, nonce: answer.nonce, secret: answer.secret, material: answer.parts[0]?.slice() };
+  }
+
+  /** As a new device, not signed in: offers its keys to the account called `username` here. */
+  pairOffer(username: string, offer: PairingOffer): Promise<PairingState> {
+    return this.pairing({ t: 'pairOffer', username, offer, parts: [] });
+  }
+
+  /** As a new device: its pairing now (the material is collected once, then the pairing is gone). */
+  pairRead(pairing: string): Promise<PairingState> {
+    return this.pairing({ t: 'pairRead', pairing, parts: [] });
+  }
+
+  async pairReveal(pairing: string, secret: string): Promise<void> {
+    await this.expect('ok', { t: 'pairReveal', pairing, secret, parts: [] });
+  }
+
+  /** As a device of the account: the pairings new devices offered it. */
+  async pairList(): Promise<Array<Omit<PairingState, 'account' | 'material'> & { createdAt: number }>> {
+    return (await this.expect('pairings', { t: 'pairList', parts: [] })).items;
+  }
+
+  async pairAnswer(pairing: string, nonce: string): Promise<void> {
+    await this.expect('ok', { t: 'pairAnswer', pairing, nonce, parts: [] });
+  }
+
+  /** Sends the account sealed to the new device; without `material`, declines the pairing. */
+  async pairApprove(pairing: string, material?: Uint8Array): Promise<void> {
+    await this.expect('ok', { t: 'pairApprove', pairing, parts: material ? [material] : [] });
   }
 
   lookup(username: string): Promise<FrameOfType<RelayFrame, 'profile'>> {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ErrorCodes, HearthError } from '../errors.ts';
 import { DeviceEntrySchema, DeviceIdSchema, DeviceKinds, DeviceNameSchema, MAX_DEVICE_ENTRIES } from '../devices/log.ts';
+import { PairingOfferSchema } from '../devices/pairing.ts';
 import { AccountIdSchema, HashSchema, IdSchema, MembershipEntrySchema, SignatureSchema } from '../membership/log.ts';
 import { RoleSchema } from '../roles.ts';
 import { UsernameSchema } from '../username.ts';
@@ -75,6 +76,20 @@ export const clientFrames = {
     },
     (h: { spaces: Array<{ recipients: string[] }> }) => h.spaces.reduce((n, s) => n + s.recipients.length, 0),
   ),
+  /**
+   * Linking a new device (common/devices/pairing.ts), in order: the new device offers its keys to
+   * the account named by `username` (pairOffer, answered with `pairing`); a device of the account
+   * lists offers (pairList) and answers one with its nonce (pairAnswer); the new device reveals its
+   * secret (pairReveal); both show the confirmation code; the device of the account sends the
+   * account sealed to the new device (pairApprove with one part), or declines (no part), and the
+   * new device collects it (pairRead). A pairing id is the new device's capability for its row.
+   */
+  pairOffer: frame('pairOffer', { rid, username: UsernameSchema, offer: PairingOfferSchema }),
+  pairRead: frame('pairRead', { rid, pairing: IdSchema }),
+  pairReveal: frame('pairReveal', { rid, pairing: IdSchema, secret: AccountIdSchema }),
+  pairList: frame('pairList', { rid }),
+  pairAnswer: frame('pairAnswer', { rid, pairing: IdSchema, nonce: AccountIdSchema }),
+  pairApprove: frame('pairApprove', { rid, pairing: IdSchema }, [0, 1]),
   lookup: frame('lookup', { rid, username: UsernameSchema }),
   createSpace: frame('createSpace', { rid, space, kind: SpaceKindSchema, genesis: MembershipEntrySchema }),
   /**
@@ -138,6 +153,10 @@ export type AccessReport = z.infer<typeof AccessReportSchema>;
 export const relayFrames = {
   challenge: frame('challenge', { rid, protocol: z.number().int(), relayId: IdSchema, nonce }),
   session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq, device: DeviceIdSchema.optional() }),
+  /** A pairing as it stands (the material, sealed to the new device, as the part once approved). */
+  pairing: frame('pairing', { rid, pairing: IdSchema, account: AccountIdSchema, offer: PairingOfferSchema, nonce: AccountIdSchema.nullable(), secret: AccountIdSchema.nullable() }, [0, 1]),
+  /** The account's open pairings, oldest first. */
+  pairings: frame('pairings', { rid, items: z.array(z.strictObject({ pairing: IdSchema, offer: PairingOfferSchema, nonce: AccountIdSchema.nullable(), secret: AccountIdSchema.nullable(), createdAt: seq })) }),
   /** An account's device log from the entry asked for (empty: the account has none). */
   devices: frame('devices', { rid, account: AccountIdSchema, entries: deviceEntries }),
   ok: frame('ok', { rid, seq: seq.optional(), head: HashSchema.optional() }),

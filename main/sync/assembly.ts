@@ -13,6 +13,7 @@ import { AccountDeletion } from './account.ts';
 import { RelayConnections } from './connections.ts';
 import { AccountDevices } from './devices.ts';
 import { DeviceChanges } from './device-changes.ts';
+import { DevicePairing } from './pairing.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
 import { HistoryRequests } from './history-requests.ts';
@@ -50,6 +51,7 @@ export interface SyncModules {
   connections: RelayConnections;
   devices: AccountDevices;
   deviceChanges: DeviceChanges;
+  pairing: DevicePairing;
   queues: SpaceQueues;
   permissions: AccountPermissions;
   membership: Membership;
@@ -88,7 +90,8 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     return options.createSocket(url);
   };
   const devices = new AccountDevices({ vault });
-  const connections = new RelayConnections({ vault, devices, connect: options.connect ?? ((url) => RelayClient.connect(url, openSocket)) });
+  const connectRelay = options.connect ?? ((url: string) => RelayClient.connect(url, openSocket));
+  const connections = new RelayConnections({ vault, devices, connect: connectRelay });
   const queues = new SpaceQueues();
   const permissions = new AccountPermissions({ vault, account, spaces });
   const client = (url: string) => connections.client(url);
@@ -152,6 +155,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     syncSpace,
     ensureRelayLoop,
   });
+  const pairing = new DevicePairing({ vault, account, devices, deviceChanges, spaces, invitations, connect: connectRelay, client: (url) => connections.client(url) });
   const deletion: Deletion = new Deletion({
     ...base,
     permissions,
@@ -304,6 +308,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     connections,
     devices,
     deviceChanges,
+    pairing,
     queues,
     permissions,
     membership,

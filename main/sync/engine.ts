@@ -8,7 +8,6 @@
  *   status.ts        status board and warnings (tells listeners only when a status changes)
  *   permissions.ts   this account's role per workspace or document, decided once per check
  *   connections.ts   relay clients, register/sign-in, reachability, close notices
- *   devices.ts, device-changes.ts  device keys and the device log; list, add, revoke devices
  *   queues.ts        one serial queue per space (pulls, pushes, live changes never interleave)
  *   membership.ts    membership log and key epochs: refresh, append, envelopes, founding a space
  *   members.ts       invite, change role, remove (new key epoch), transfer ownership, list
@@ -23,7 +22,7 @@
  *   sharing.ts       one document shared with people outside its workspace
  *   invitations.ts   listing, peeking and accepting invitations
  *   rounds.ts        a space's full exchange, syncOnce, the live loop with backoff, following
- *   links.ts, presence.ts, account.ts   public links, presence, account deletion
+ *   links.ts, presence.ts, account.ts   public links, presence, account deletion (devices: devices.ts, device-changes.ts, pairing.ts)
  *
  * Local edits are captured into the vault's sealed outbox in the same tick they are persisted, so
  * an edit made offline or just before a SIGKILL still goes out on the next connection. Remote
@@ -40,6 +39,7 @@ import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import type { AccountDeletionOptions, AccountDeletionResult } from './account.ts';
 import type { DeviceChanges } from './device-changes.ts';
+import type { DevicePairing } from './pairing.ts';
 import { assembleSync, type SyncModules } from './assembly.ts';
 import type { RemoteChange } from './inbound.ts';
 import type { Invitation } from './invitations.ts';
@@ -92,9 +92,13 @@ export class SyncEngine {
     return this.sync.account;
   }
 
-  /** This account's devices: list, link, approve, revoke (main/sync/device-changes.ts). */
+  /** This account's devices: list, add, revoke (device-changes.ts); below, linking a new one (pairing.ts). */
   get devices(): DeviceChanges {
     return this.sync.deviceChanges;
+  }
+
+  get pairing(): DevicePairing {
+    return this.sync.pairing;
   }
 
   // ---------------------------------------------------------------- relays and accounts

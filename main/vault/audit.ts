@@ -34,6 +34,8 @@ export const AuditActions = [
   'wipe',
   'account.deleted',
   'device.added',
+  'device.approved',
+  'device.declined',
   'device.revoked',
 ] as const;
 

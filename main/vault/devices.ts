@@ -21,6 +21,13 @@ export interface StoredDeviceKeys {
   createdAt: number;
 }
 
+/** A space the device that linked this one is in, with the epoch keys it held. */
+export interface LinkedSpace {
+  space: string;
+  relay: string;
+  epochKeys: Record<string, string>;
+}
+
 /** The public face of this device. */
 export interface ThisDevice {
   /** Its id: the base64url of its Ed25519 public key. */
@@ -101,6 +108,24 @@ export class DeviceStore {
     );
     this.logs.set(account, { entries: [...entries], state });
     return state;
+  }
+
+  /**
+   * The spaces, with their epoch keys, that the device which linked this one sent (pairing.ts),
+   * kept until this vault joined each: a restart in between loses none of them.
+   */
+  linkedSpaces(): LinkedSpace[] {
+    const row = this.connection.sql('SELECT value FROM meta WHERE key = ?').get('linked-spaces') as { value: Buffer } | undefined;
+    return row ? openJson<LinkedSpace[]>(this.recordsKey, { kind: 'linked-spaces', id: 'self' }, row.value) : [];
+  }
+
+  putLinkedSpaces(spaces: readonly LinkedSpace[]): void {
+    this.connection.write(() =>
+      this.connection.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+        'linked-spaces',
+        sealJson(this.recordsKey, { kind: 'linked-spaces', id: 'self' }, spaces),
+      ),
+    );
   }
 
   /** Forgets what was read, so the next look reads the file (another process may have written it). */

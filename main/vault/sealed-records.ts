@@ -25,7 +25,8 @@ export type RecordKind =
   | 'sync-outbox'
   | 'sync-quarantine'
   | 'sync-link'
-  | 'device-log';
+  | 'device-log'
+  | 'linked-spaces';
 
 export interface RecordPlace {
   kind: RecordKind;

@@ -380,6 +380,21 @@ export class Vault {
     return this.profile;
   }
 
+  /**
+   * Makes this vault a new device of an existing account (main/sync/pairing.ts): the account's
+   * keys and profile replace the ones it was created with; its own device keys stay. Refused once
+   * the vault has an account on a relay (it would lose it).
+   */
+  adoptAccount(keys: StoredIdentity['keys'], profile: Profile): void {
+    this.assertUnlocked();
+    if (this.syncState.relays().some((r) => r.account)) {
+      throw new HearthError('ALREADY_EXISTS', 'This vault already holds an account on a relay; link a new device from a vault that has none (hearth init in another folder).');
+    }
+    this.writeIdentity({ ...this.identity, keys: { ...keys }, profile: validateProfile(profile) });
+    this.devices.forgetCached();
+    this.audit.record('device.added', `this device (${this.devices.self.name})`);
+  }
+
   private writeIdentity(identity: StoredIdentity): void {
     this.connection.write(() => this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity)));
     this.identity = identity;

@@ -67,6 +67,16 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `CREATE TABLE devices (account TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, added_at {INT} NOT NULL, revoked_at {INT}, last_seen_at {INT}, PRIMARY KEY (account, device))`,
     ],
   },
+  {
+    version: 5,
+    statements: [
+      // A new device's pairing with the account while it lasts (sync-server/storage/pairings.ts):
+      // its public keys and commitment, the approver's nonce, its revealed secret, and the account
+      // material sealed to it. Gone once read, declined, or PAIRING_TTL_MS old.
+      `CREATE TABLE pairings (id TEXT PRIMARY KEY, account TEXT NOT NULL, offer TEXT NOT NULL, nonce TEXT, secret TEXT, material {BLOB}, created_at {INT} NOT NULL)`,
+      `CREATE INDEX pairings_by_account ON pairings (account)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

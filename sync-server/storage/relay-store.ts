@@ -10,6 +10,8 @@ import type { MembershipEntry, MembershipState } from '../../common/membership/l
 import { epochRecipients, listDevices, readDeviceLog, requireEpochRecipients, storeDeviceEntries, type DeviceRow } from './device-logs.ts';
 import type { Role } from '../../common/roles.ts';
 import { migrate } from './migrations.ts';
+import { deletePairing, listPairings, openPairing, readPairing, stepPairing, type PairingRecord } from './pairings.ts';
+import type { PairingOffer } from '../../common/devices/pairing.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, StoreEvent } from './sql-driver.ts';
 import { appendChangeAtOnce, lockRows, quotaError, requireRole, type Writer } from './writers.ts';
@@ -142,6 +144,28 @@ export class RelayStore {
   /** Who a new key epoch among `members` is sealed to (device-logs.ts). */
   async epochRecipients(members: string[]): Promise<string[]> {
     return [...(await epochRecipients(this.driver, members))];
+  }
+
+  // ── pairings (pairings.ts) ──────────────────────────────────────────────────────────────────
+
+  openPairing(id: string, account: string, offer: PairingOffer, at: number): Promise<void> {
+    return openPairing(this.driver, id, account, offer, at);
+  }
+
+  readPairing(id: string, at: number): Promise<PairingRecord> {
+    return readPairing(this.driver, id, at);
+  }
+
+  listPairings(account: string, at: number): Promise<PairingRecord[]> {
+    return listPairings(this.driver, account, at);
+  }
+
+  stepPairing(id: string, step: 'nonce' | 'secret' | 'material', value: string | Uint8Array, at: number): Promise<void> {
+    return stepPairing(this.driver, id, step, value, at);
+  }
+
+  deletePairing(id: string): Promise<void> {
+    return deletePairing(this.driver, id);
   }
 
   getDeviceLog(account: string, since = 0): Promise<DeviceEntry[]> {
@@ -521,7 +545,11 @@ export class RelayStore {
        FROM members m JOIN spaces s ON s.space = m.space WHERE m.account = ? ORDER BY s.space`,
       [account, account],
     );
-    const envelopes = await this.driver.all(`SELECT space, epoch FROM envelopes WHERE recipient = ? ORDER BY space, epoch`, [account]);
+    // Sealed to the account key, or to one of its devices (device-logs.ts).
+    const envelopes = await this.driver.all(
+      `SELECT space, epoch FROM envelopes WHERE recipient = ? OR recipient IN (SELECT device FROM devices WHERE account = ?) ORDER BY space, epoch`,
+      [account, account],
+    );
     const links = await this.driver.all(`SELECT link, space, created_at, expires_at, revoked FROM links WHERE created_by = ? ORDER BY created_at`, [account]);
     const [authored] = await this.driver.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE author = ?`, [account]);
     const [uploaded] = await this.driver.all(`SELECT COALESCE(SUM(size), 0) AS total FROM files WHERE uploader = ?`, [account]);
@@ -586,10 +614,11 @@ export class RelayStore {
         const shared = await tx.all<{ space: string }>(`SELECT space FROM members WHERE account = ?`, [account]);
         await tx.run(`DELETE FROM members WHERE account = ?`, [account]);
         for (const { space } of shared) tx.notify({ kind: 'membership', space });
-        await tx.run(`DELETE FROM envelopes WHERE recipient = ?`, [account]);
+        await tx.run(`DELETE FROM envelopes WHERE recipient = ? OR recipient IN (SELECT device FROM devices WHERE account = ?)`, [account, account]);
         await tx.run(`DELETE FROM sessions WHERE account = ?`, [account]);
         await tx.run(`DELETE FROM device_log WHERE account = ?`, [account]);
         await tx.run(`DELETE FROM devices WHERE account = ?`, [account]);
+        await tx.run(`DELETE FROM pairings WHERE account = ?`, [account]);
         await tx.run(`UPDATE changes SET author = NULL WHERE author = ?`, [account]);
         await tx.run(`UPDATE files SET uploader = NULL WHERE uploader = ?`, [account]);
         await tx.run(`UPDATE links SET created_by = NULL WHERE created_by = ?`, [account]);

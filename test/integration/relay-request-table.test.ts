@@ -63,14 +63,17 @@ interface SpaceProbe {
 const membershipEntry = (world: World, action: 'add' | 'change_role' | 'remove' | 'transfer', subject: string, role: Role | null) =>
   changeMembership(world.space, world.me, action, subject, role);
 
-/** The handshake proves who is speaking, so it is open to anyone. */
-type Handshake = 'hello' | 'register' | 'signIn';
+/**
+ * The handshake proves who is speaking, so it is open to anyone; so are a new device's pairing
+ * steps, which hold no key of the account yet (a pairing's random id is their capability).
+ */
+type Handshake = 'hello' | 'register' | 'signIn' | 'pairOffer' | 'pairRead' | 'pairReveal';
 /** The requests that need a session and no role in a space. */
-type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount' | 'putDevices' | 'getDevices' | 'revokeDevice';
+type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount' | 'putDevices' | 'getDevices' | 'revokeDevice' | 'pairList' | 'pairAnswer' | 'pairApprove';
 /** A former member's read of the log up to its own removal: no role, by definition (tested on its own below). */
 type FormerMemberRequest = 'getRemoval';
 type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest | FormerMemberRequest>;
-const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn'] satisfies Handshake[];
+const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn', 'pairOffer', 'pairRead', 'pairReveal'] satisfies Handshake[];
 
 // Every other request type, with the probes that exercise it. A full record, so a new request
 // type does not typecheck here until someone decides which row of the role table it belongs to.
@@ -166,6 +169,10 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
   putDevices: (me) => me.client.putDevices([firstDeviceEntry(me.id, me.keys.signSecretKey)]),
   // Anyone's device log, as anyone's profile: members seal keys to each other's devices.
   getDevices: (me) => me.client.getDevices(me.id),
+  // The account's own pairings: listing them, answering one a new device offered, declining it.
+  pairList: (me) => me.client.pairList(),
+  pairAnswer: async (me) => me.client.pairAnswer((await offerTo(me)).pairing, toBase64Url(randomBytes(32))),
+  pairApprove: async (me) => me.client.pairApprove((await offerTo(me)).pairing),
   // One of the account's own devices revokes another (in no space here, so with no key epochs).
   revokeDevice: async (me) => {
     const [laptop, desktop] = [generateIdentityKeys(), generateIdentityKeys()];
@@ -180,6 +187,15 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
     onLaptop.close();
   },
 };
+
+/** A new device's pairing offer to `me`'s account. */
+async function offerTo(me: Person) {
+  const device = generateIdentityKeys();
+  const client = await connect(relay.url);
+  const offered = await client.pairOffer(me.username, { device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), name: 'New', commit: '0'.repeat(64) });
+  client.close();
+  return offered;
+}
 
 function firstDeviceEntry(account: string, accountSecretKey: Uint8Array, device = generateIdentityKeys()) {
   const fields = { action: 'create' as const, device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), kind: 'device' as const, name: 'Laptop', by: account };
@@ -353,6 +369,9 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
     deleteAccount: {},
     putDevices: { entries: [firstDeviceEntry(account, generateIdentityKeys().signSecretKey)] },
     getDevices: { account, since: 0 },
+    pairList: {},
+    pairAnswer: { pairing: 'pairing', nonce: account },
+    pairApprove: { pairing: 'pairing' },
     revokeDevice: { entry: signDeviceEntry(nextDeviceEntry(emptyDeviceLog(account), { action: 'revoke', device: account, by: account }), generateIdentityKeys().signSecretKey), spaces: [] },
   };
   return { t: type, parts: [], ...samples[type as Exclude<ClientFrameType, Handshake>] };

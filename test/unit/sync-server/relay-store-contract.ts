@@ -72,8 +72,12 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await migrate(driver, 3)).toBe(3);
       expect(await codeOf(driver.all('SELECT * FROM device_log'))).not.toBe('ok');
       // Version 4 adds device logs; an account from before has none (its account key signs in).
-      expect(await migrate(driver)).toBe(4);
+      expect(await migrate(driver, 4)).toBe(4);
       expect(await driver.all('SELECT * FROM devices')).toEqual([]);
+      expect(await codeOf(driver.all('SELECT * FROM pairings'))).not.toBe('ok');
+      // Version 5 adds the pairings of new devices, none open.
+      expect(await migrate(driver)).toBe(5);
+      expect(await driver.all('SELECT * FROM pairings')).toEqual([]);
       const store = await RelayStore.open(driver);
       expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
       expect(await driver.all('SELECT * FROM sessions')).toEqual([]);
@@ -113,8 +117,16 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.appendDevices(owner.id, 2, deviceRows([revoke], applyDeviceEntry(state, revoke)));
       expect(await session(laptop)).toBe('UNAUTHENTICATED');
       expect((await store.accessReport(owner.id))!.devices.map((d) => d.revokedAt)).toEqual([revoke.at, null]);
+      // In a space someone else owns, a key sealed to the account's device: its right-of-access answer lists it, and deletion takes it.
+      const host = member();
+      const shared = await spaceOf(store, host);
+      await add(store, shared, host, owner, 'editor');
+      await store.putEnvelopes(shared.id, 0, [{ recipient: laptop.id, sealed: randomBytes(80) }]);
+      expect((await store.accessReport(owner.id))!.envelopes).toEqual([{ space: shared.id, epoch: 0 }]);
+      await store.driver.transaction((tx) => tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [shared.id, owner.id]));
       await store.markAccountDeleted(owner.id, 3);
       await store.purgeDeleted(3);
+      expect(await store.driver.all(`SELECT * FROM envelopes WHERE recipient = ?`, [laptop.id])).toEqual([]);
       expect(await store.driver.all(`SELECT * FROM device_log WHERE account = ?`, [owner.id])).toEqual([]);
       expect(await store.driver.all(`SELECT * FROM devices WHERE account = ?`, [owner.id])).toEqual([]);
       await store.close();
