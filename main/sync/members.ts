@@ -23,7 +23,7 @@ export interface MembersHost<C extends MembersClient> {
   readonly account: string;
   readonly spaces: Pick<SpaceRegistry, 'get' | 'state' | 'update' | 'view' | 'index' | 'changeIndex'>;
   readonly permissions: Pick<AccountPermissions, 'assertManager' | 'assertOwner'>;
-  readonly membership: Pick<Membership<C>, 'appendEntry' | 'sealForMembers' | 'refresh'>;
+  readonly membership: Pick<Membership<C>, 'appendEntry' | 'sealForMembers' | 'refresh' | 'devicesOf'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   /** Sends the space's outbox (the index's directory change). */
   push(spaceId: string, client: C): Promise<unknown>;
@@ -89,11 +89,15 @@ export class Members<C extends MembersClient = RelayClient> {
     host.permissions.assertManager(workspace.id, undefined, role);
     const profile = await this.profileOf(workspace.id, username, client);
     if (host.spaces.view(workspace.id).role(profile.account)) throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
+    // Keys go only to devices the invitee's account signed for, never to a key the relay names: a relay cannot swap the key an invitation is sealed to.
+    if (!(await host.membership.devicesOf(profile.account, client))?.length) {
+      throw new HearthError('CONFLICT', `${username} has no signed device list on this relay yet (an older Hearth): ask them to update Hearth and sign in once, then invite them again.`);
+    }
     await host.queues.run(workspace.id, async () => {
       await host.membership.appendEntry(workspace.id, client, 'add', profile.account, role);
-      // To each of the new member's devices (its verified device log), or to its published key when it has none.
+      // To each of the new member's devices, as its verified device log lists them.
       for (const [epoch, key] of Object.entries(host.spaces.get(workspace.id).epochKeys)) {
-        const sealed = await host.membership.sealForMembers(client, workspace.id, [profile.account], Number(epoch), fromHex(key), '', { [profile.account]: profile.boxPublicKey });
+        const sealed = await host.membership.sealForMembers(client, workspace.id, [profile.account], Number(epoch), fromHex(key), 'invite them again.');
         await client.putEnvelopes(workspace.id, Number(epoch), sealed);
       }
       host.spaces.changeIndex(workspace.id, (d) => {

@@ -51,6 +51,11 @@ export class Membership<C extends MembershipClient = RelayClient> {
     return sealEnvelope({ space, epoch, recipient, recipientBoxPublicKey: recipientBoxKey, key, sender: this.host.vault.identityKeys() });
   }
 
+  /** The active devices of `account` as its signed device log (verified, fetched fresh) lists them; undefined when it has none. */
+  devicesOf(account: string, client: C): Promise<Array<{ id: string; box: string }> | undefined> {
+    return this.host.devices.recipientsOf(account, client);
+  }
+
   /**
    * Seals `key` to each active device of each of `accounts`, as its device log (verified, fetched
    * fresh) lists them; for an account without a device log, to the box key the space's directory
