@@ -284,7 +284,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
         )}
         {workspace && teamId ? <PausedBanner workspace={workspace} /> : null}
         <div className="editor-scroll">
-          <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onCommentRequest={requestComment} onThreadClick={(id) => setActive(id)} />
+          <Editor replica={replica} workspaceId={initial.workspaceId} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onCommentRequest={requestComment} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
       {panel.open ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}

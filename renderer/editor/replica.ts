@@ -58,7 +58,7 @@ export class DocumentReplica implements DocHandle<DocumentBody> {
 
   /**
    * A change the editor already shows: saved and sent, but not patched back into the editor.
-   * Returns Automerge's patches, which tell (among other things) the marks that typed text took on.
+   * Returns its patches (a splice patch says which marks the inserted text took).
    */
   changeQuietly(fn: (doc: DocumentBody) => void): A.Patch[] {
     return this.commit(fn, false);

@@ -83,6 +83,7 @@ const documents = {
   plain: 'One paragraph.\n\nAnother paragraph with more words in it.',
   rich: '# Title\n\nSome **bold** and *italic* text with `code` and a [link](https://example.org).\n\n- first item\n- second item\n\n1. one\n2. two\n\n> quoted words\n\nLast line.',
   empty: '',
+  blocks: '- [ ] buy milk\n- [x] mend the net\n  - a nested item\n- plain item\n\n| a | b |\n| --- | --- |\n| one | two |\n\n```ts\nconst x = 1;\n```\n\n---\n\nEnd ![pic](hearth-file:abc) here.',
 };
 
 /** The same seeded edits, through one of the two paths; checks the replica against the editor after each. */
