@@ -100,10 +100,12 @@ export class DeviceChanges {
     }
   }
 
-  /** Finds an active device by its name or id; this device cannot revoke itself. */
+  /** Finds a device by its name or id (an active one, else one revoked here that a relay may still lack); this device cannot revoke itself. */
   private target(state: DeviceLogState, nameOrId: string): string {
-    const found = [...state.devices.values()].filter((d) => isActive(d) && (d.id === nameOrId || d.name === nameOrId));
-    if (found.length === 0) throw new HearthError('NOT_FOUND', `No active device called ${nameOrId}; \`hearth device list\` shows the account's devices.`);
+    const named = [...state.devices.values()].filter((d) => d.id === nameOrId || d.name === nameOrId);
+    const active = named.filter((d) => isActive(d));
+    const found = active.length > 0 ? active : named;
+    if (found.length === 0) throw new HearthError('NOT_FOUND', `No device called ${nameOrId}; \`hearth device list\` shows the account's devices.`);
     if (found.length > 1) throw new HearthError('BAD_REQUEST', `Several devices are called ${nameOrId}; name the one to revoke by its id (\`hearth device list\`).`);
     if (found[0]!.id === this.host.vault.devices.self.id) throw new HearthError('BAD_REQUEST', 'A device cannot revoke itself; revoke it from another device of the account.');
     return found[0]!.id;
@@ -112,6 +114,8 @@ export class DeviceChanges {
   /**
    * Revokes the device named `nameOrId` on every relay the account is on (all of them must be
    * reachable: a relay left out would still let the device in), after checking the second factor.
+   * A revocation that reached only some relays (one dropped out in the middle) is finished the
+   * same way: each relay that lacks it gets the same entry with its own new key epochs.
    */
   async revoke(nameOrId: string, proof?: SecondFactorProof): Promise<RevocationResult> {
     const { vault, devices } = this.host;
@@ -119,16 +123,28 @@ export class DeviceChanges {
     const own = devices.ownLog();
     const device = this.target(own.state, nameOrId);
     vault.secondFactor.check(proof, 'revoke a device');
-    const keys = vault.devices.keys();
-    const entry = signDeviceEntry(nextDeviceEntry(own.state, { action: 'revoke', device, by: vault.devices.self.id }), keys.signSecretKey);
-    keys.signSecretKey.fill(0);
-    keys.boxSecretKey.fill(0);
-    const after = applyDeviceEntry(own.state, entry);
-    for (const [, client] of clients) await this.revokeOn(client, entry, after);
-    vault.devices.putLog(vault.account, [...own.entries, entry]);
-    this.counted([...clients.keys()], own.entries.length + 1);
+    let entry = own.entries.find((e) => e.action === 'revoke' && e.device === device);
+    let after = own.state;
+    if (!entry) {
+      const keys = vault.devices.keys();
+      entry = signDeviceEntry(nextDeviceEntry(own.state, { action: 'revoke', device, by: vault.devices.self.id }), keys.signSecretKey);
+      keys.signSecretKey.fill(0);
+      keys.boxSecretKey.fill(0);
+      after = applyDeviceEntry(own.state, entry);
+    }
+    const revoke = entry;
+    const reached: string[] = [];
+    for (const [url, client] of clients) {
+      if ((await client.getDevices(vault.account, revoke.seq)).some((e) => e.sig === revoke.sig)) continue;
+      await this.revokeOn(client, revoke, after);
+      reached.push(url);
+    }
+    if (reached.length === 0) throw new HearthError('BAD_REQUEST', `${nameOrId} is revoked already, on every relay the account is on.`);
+    if (after !== own.state) vault.devices.putLog(vault.account, [...own.entries, revoke]);
+    // What followed the revocation here goes up too, now that it is in place everywhere.
+    for (const [url, client] of clients) await devices.publish(client, url);
     vault.audit.record('device.revoked', own.state.devices.get(device)!.name);
-    return { device, relays: [...clients.keys()] };
+    return { device, relays: reached };
   }
 
   /** One relay: a device_revoked entry and a new key epoch in every space the account is in there, rebuilt if the log moved on. */
@@ -149,7 +165,10 @@ export class DeviceChanges {
         continue;
       }
       for (const { space, epoch, key } of keys) {
-        if (this.host.spaces.state(space)) this.host.spaces.update(space, (state) => ({ epochKeys: { ...state.epochKeys, [epoch]: toHex(key) } }));
+        if (!this.host.spaces.state(space)) continue;
+        this.host.spaces.update(space, (state) => ({ epochKeys: { ...state.epochKeys, [epoch]: toHex(key) } }));
+        // The new epoch is in force from now on: nothing more is written under a key the revoked device holds.
+        await this.host.membership.refresh(space);
       }
       return;
     }

@@ -68,7 +68,9 @@ export class AccountDevices {
 
   /**
    * Brings the relay's copy of this account's device log level with this vault's: sends what it
-   * lacks, and takes in (verified) what another device of the account added through it.
+   * lacks, and takes in (verified) what another device of the account added through it. A
+   * revocation the relay missed (it was out of reach in the middle of one) is not sent alone: it
+   * needs its new key epochs, so it waits, with what follows it, for DeviceChanges.revoke.
    */
   async publish(client: DevicesClient, url: string): Promise<void> {
     const { vault } = this.host;
@@ -80,10 +82,17 @@ export class AccountDevices {
     if (there.slice(0, common).some((entry, i) => entry.sig !== own.entries[i]!.sig)) {
       throw new HearthError('RECORD_TAMPERED', `The relay ${url} holds another device log for this account than this device verified; distrust it until it is fixed.`);
     }
+    let level = there.length;
     if (there.length > own.entries.length) vault.devices.putLog(vault.account, there);
-    else if (there.length < own.entries.length) await client.putDevices(own.entries.slice(there.length));
+    else if (there.length < own.entries.length) {
+      const missing = own.entries.slice(there.length);
+      const revoke = missing.findIndex((entry) => entry.action === 'revoke');
+      const sendable = revoke < 0 ? missing : missing.slice(0, revoke);
+      if (sendable.length > 0) await client.putDevices(sendable);
+      level += sendable.length;
+    }
     const stored = vault.syncState.relay(url);
-    if (stored) vault.syncState.putRelay({ ...stored, devices: Math.max(there.length, own.entries.length) });
+    if (stored) vault.syncState.putRelay({ ...stored, devices: level });
   }
 
   /**
