@@ -10,6 +10,8 @@ import type { DeviceSigner } from '../../common/protocol/client.ts';
 import { newId, randomKey } from '../../common/crypto/sodium.ts';
 import { nextEntry, signMembershipEntry, type MembershipState } from '../../common/membership/log.ts';
 import { sealEnvelope } from '../../common/protocol/envelope.ts';
+import { SyncEngine } from '../../main/sync/engine.ts';
+import { createTestVault } from '../support/vault.ts';
 import { connect, outcome, register, startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 let relay: TestRelay;
@@ -151,5 +153,26 @@ describe('devices at the relay', () => {
     await client.revokeDevice(revoke, spaces.map((state) => rotation(state, [desktop])));
     expect(await outcome((await connect(relay.url)).signIn(signer(ada, laptop)))).toBe('UNAUTHENTICATED');
     for (const state of spaces) expect((await client.getMembership(state.space, 0)).map((e) => e.action)).toEqual(['create', 'device_revoked']);
+  });
+
+  it('moves an account registered by an older Hearth onto its device log at its first sign-in; then only the device signs in', async () => {
+    const vault = await createTestVault({ profile: { username: `upgrade-${process.pid}`, displayName: 'Old' } });
+    // An older Hearth registered the account with its account key and knew nothing of devices.
+    const older = await connect(relay.url);
+    await older.register(vault.identityKeys(), { username: vault.profile.username, displayName: 'Old' });
+    older.close();
+    vault.syncState.putRelay({ url: relay.url, account: vault.account, registeredAt: Date.now() });
+    const engine = new SyncEngine(vault);
+    try {
+      const { report } = await engine.accessReport(relay.url);
+      expect(report.devices?.map((d) => [d.device, d.revokedAt])).toEqual([[vault.devices.self.id, null]]);
+      expect(await outcome((await connect(relay.url)).signIn(vault.identityKeys()))).toBe('UNAUTHENTICATED');
+      const keys = vault.devices.keys();
+      expect(await outcome((await connect(relay.url)).signIn({ account: vault.account, device: vault.devices.self.id, signSecretKey: keys.signSecretKey, boxPublicKey: keys.boxPublicKey }))).toBe('ok');
+      expect(vault.syncState.relay(relay.url)?.devices).toBe(1);
+    } finally {
+      await engine.close();
+      vault.lock();
+    }
   });
 });
