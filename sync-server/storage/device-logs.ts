@@ -85,10 +85,10 @@ export async function epochRecipients(tx: Pick<SqlExecutor, 'all'>, members: rea
   return recipients;
 }
 
-/** Refuses (CONFLICT) a new key epoch that is not sealed to exactly epochRecipients(members), each once. */
+/** Refuses (BAD_REQUEST) a new key epoch that is not sealed to exactly epochRecipients(members), each once. */
 export async function requireEpochRecipients(tx: Pick<SqlExecutor, 'all'>, members: readonly string[], recipients: readonly string[]): Promise<void> {
   const expected = await epochRecipients(tx, members);
   if (new Set(recipients).size !== recipients.length || recipients.length !== expected.size || recipients.some((r) => !expected.has(r))) {
-    throw new HearthError('CONFLICT', `A new key epoch goes to every active device of every member exactly once (members without a device log: the member), and to no one else; fetch the members' device logs and seal again.`);
+    throw new HearthError('BAD_REQUEST', `A new key epoch goes to every active device of every member exactly once (members without a device log: the member), and to no one else; fetch the members' device logs and seal again.`);
   }
 }

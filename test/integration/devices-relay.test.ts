@@ -145,7 +145,7 @@ describe('devices at the relay', () => {
       await outcome(client.revokeDevice(revoke, [rotation(spaces[0]!, [desktop])])),
       await outcome(client.revokeDevice(revoke, spaces.map((state) => rotation(state, [desktop, laptop])))),
     ];
-    expect(refusals).toEqual(['CONFLICT', 'CONFLICT']);
+    expect(refusals).toEqual(['CONFLICT', 'BAD_REQUEST']);
     // Nothing was stored: the log, both membership logs and the envelopes are as they were, and the laptop still signs in.
     expect(await client.getDevices(id(ada.keys))).toEqual(ada.log);
     for (const state of spaces) expect(await client.getMembership(state.space, 0)).toHaveLength(1);
