@@ -8,10 +8,14 @@ import * as A from '@automerge/automerge';
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentityKeys } from '../../common/crypto/identity.ts';
+import { randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
+import { pairingCommit } from '../../common/devices/pairing.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
 import { connect, outcome, startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { bodyOf, closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { routeThrough, startHostileProxy } from './sync-proxy.ts';
 
 let relay: TestRelay;
 let ada: Peer;
@@ -114,5 +118,33 @@ describe('linking a new device', () => {
     expect(pairingRows()).toBe(0);
     const asLaptop = { account: ada.engine.account, device: laptop.vault.devices.self.id, signSecretKey: laptop.vault.devices.keys().signSecretKey, boxPublicKey: laptop.vault.devices.keys().boxPublicKey };
     expect(await outcome((await connect(relay.url)).signIn(asLaptop))).toBe('UNAUTHENTICATED');
+  });
+
+  it('a relay in the middle that swaps the new device for one of its own shows the person two different codes, and certifies nothing', async () => {
+    // Ada's device talks to the relay through a hostile proxy that replaces the new device's keys,
+    // commitment and secret with an intruder's in everything it is shown.
+    const proxy = await startHostileProxy(relay.url);
+    await routeThrough(ada, proxy);
+    const intruder = generateIdentityKeys();
+    const intruderSecret = toBase64Url(randomBytes(32));
+    const swap = { device: toBase64Url(intruder.signPublicKey), box: toBase64Url(intruder.boxPublicKey), commit: pairingCommit(intruderSecret) };
+    proxy.rewrite = (frame) =>
+      frame.t === 'pairings' ? { ...frame, items: frame.items.map((item) => ({ ...item, offer: { ...item.offer, ...swap }, secret: item.secret && intruderSecret })) } : frame;
+    try {
+      const victim = await newComputer('mitm');
+      const devicesBefore = ada.engine.devices.list().length;
+      const { linking, code } = startLink(victim);
+      const answered = await ada.engine.pairing.answer(undefined, wait);
+      // The person compares: the codes differ, so they type the new device's code, which Ada's device refuses.
+      expect(answered.code).not.toBe(await code);
+      await expect(ada.engine.pairing.approve(await code)).rejects.toMatchObject({ code: 'WRONG_CONFIRMATION_CODE' });
+      await expect(linking).rejects.toMatchObject({ code: 'WRONG_CONFIRMATION_CODE' });
+      expect(ada.engine.devices.list()).toHaveLength(devicesBefore);
+      const { report } = await ada.engine.accessReport(relay.url);
+      expect(report.devices?.map((d) => d.device)).not.toContain(swap.device);
+      expect(pairingRows()).toBe(0);
+    } finally {
+      await proxy.close();
+    }
   });
 });
