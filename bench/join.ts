@@ -20,6 +20,9 @@ import { Vault } from '../main/vault/vault.ts';
 import { startRelay } from '../sync-server/relay.ts';
 import { type BenchOptions, type SectionPlan } from './harness.ts';
 
+/** How many team workspaces the linked-device join spreads its documents over. */
+const LINKED_WORKSPACES = 10;
+
 /** Edits per document after its first paragraph, typed in a few sittings (each one sync round). */
 const EDITS = 40;
 const SITTINGS = 4;
@@ -86,6 +89,67 @@ async function hearthJoin(documents: number, root: string): Promise<JoinResult &
     await joiner.engine.close();
     joiner.vault.lock();
     return { ms: elapsed, bytes, documents: list.length, snapshotted };
+  } finally {
+    await relay.close();
+  }
+}
+
+/**
+ * A newly linked device of the owner's account: the owner holds `workspaces` team workspaces with
+ * `documents` documents in total; a new vault links through the relay (offer, answer, code,
+ * approval) and, with an engine opened for the account, joins them all. Timed from the approval
+ * (the person typed the code) to every document readable on the new device.
+ */
+async function hearthLinkedJoin(documents: number, workspaces: number, root: string): Promise<JoinResult> {
+  await loadSodium();
+  const relay = await startRelay({ port: 0, dataDir: join(root, 'relay'), log: () => {} });
+  try {
+    const vaultAt = (name: string) => Vault.create(join(root, name), { passphrase: 'bench passphrase', profile: { username: `${name}-${process.pid}`, displayName: name }, kdfCost: MIN_KDF_COST });
+    const owner = await vaultAt('owner');
+    const ownerEngine = new SyncEngine(owner, { snapshotEvery: SITTINGS - 1 });
+    await ownerEngine.register(relay.url);
+    const ids: Array<{ workspace: string; id: string }> = [];
+    for (let w = 0; w < workspaces; w++) {
+      const workspace = await ownerEngine.createTeamWorkspace(`Linked bench ${w}`, relay.url);
+      for (let d = w; d < documents; d += workspaces) {
+        const id = owner.documents.create(workspace.id, { title: `Document ${d}` }).id;
+        owner.documents.change(id, (doc) => A.splice(doc, ['body'], 0, 0, paragraph(d)));
+        ids.push({ workspace: workspace.id, id });
+      }
+    }
+    for (let sitting = 0; sitting < SITTINGS; sitting++) {
+      ids.forEach(({ id }, d) => {
+        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++) owner.documents.change(id, (doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
+      });
+      await ownerEngine.syncOnce();
+    }
+    const linked = await vaultAt('linked');
+    let engine = new SyncEngine(linked);
+    let shown!: (code: string) => void;
+    const code = new Promise<string>((resolve) => (shown = resolve));
+    const wait = { pollMs: 20, timeoutMs: 120_000 };
+    const linking = engine.pairing.link(relay.url, owner.profile.username, shown, wait);
+    const answered = await ownerEngine.pairing.answer(undefined, wait);
+    if ((await code) !== answered.code) throw new Error('the two devices showed different codes');
+    const start = performance.now();
+    await ownerEngine.pairing.approve(answered.code);
+    await linking;
+    await engine.close();
+    engine = new SyncEngine(linked);
+    await engine.pairing.joinLinked();
+    let bytes = 0;
+    let readable = 0;
+    for (const { id } of ids) {
+      bytes += linked.documents.get(id).body.length;
+      readable++;
+    }
+    const elapsed = performance.now() - start;
+    if (readable !== documents) throw new Error(`the linked device reads ${readable} of ${documents} documents`);
+    await engine.close();
+    await ownerEngine.close();
+    linked.lock();
+    owner.lock();
+    return { ms: elapsed, bytes, documents: readable };
   } finally {
     await relay.close();
   }
@@ -207,6 +271,25 @@ export async function joinPlans(options: BenchOptions): Promise<SectionPlan[]> {
             : '**The two joins read different text in some run; the figures do not compare.**',
         ];
       },
+    },
+    {
+      title: 'Sync: a newly linked device joins every workspace of the account',
+      peer: 'none run (the row above is a new member joining one workspace with as many documents)',
+      contenders: {
+        async hearth() {
+          const root = mkdtempSync(join(tmpdir(), 'hearth-bench-linked-'));
+          try {
+            const result = await hearthLinkedJoin(documents, LINKED_WORKSPACES, root);
+            return { ms: result.ms, bytes: result.bytes };
+          } finally {
+            rmSync(root, { recursive: true, force: true });
+          }
+        },
+      },
+      rows: [{ name: `approve → ${documents} documents in ${LINKED_WORKSPACES} workspaces readable on the new device`, hearth: { contender: 'hearth', metric: 'ms', unit: 'ms' } }],
+      notes: [
+        'Hearth: the approving device certifies the new one in the device log and sends the account sealed to it; the new device checks it, becomes the account, and an engine opened for it joins each team workspace with the keys it was sent (index, then per document the encrypted snapshot and tail, verified, decrypted, persisted).',
+      ],
     },
   ];
 }

@@ -11,6 +11,8 @@ export const ErrorCodes = [
   'SECOND_FACTOR_REQUIRED',
   /** The security key or recovery code given does not belong to this vault (or the code was used). */
   'WRONG_SECOND_FACTOR',
+  /** The confirmation code typed does not match the one this device computed for a pairing: it was declined, nothing stored. */
+  'WRONG_CONFIRMATION_CODE',
   'VAULT_NOT_FOUND',
   'VAULT_EXISTS',
   'VAULT_CORRUPT',

@@ -10,6 +10,8 @@ const SLOW_CLIENT_BYTES = 64 * 1024 * 1024;
 
 export class Connection {
   account: string | undefined;
+  /** The device signed in, for an account with a device log (common/devices/log.ts). */
+  device: string | undefined;
   sessionExpiresAt = 0;
   /** The protocol version its hello named; the relay sends it only frames that version knows. */
   protocol = 0;

@@ -120,9 +120,9 @@ export class RelayHub {
    * session. The store counts the account's connections on every instance and records the
    * sign-in in the same transaction (so on SQLite, a thousand sign-ins share a few commits).
    */
-  async establish(connection: Connection, account: string, rid: number, send: Send): Promise<void> {
+  async establish(connection: Connection, account: string, rid: number, send: Send, device?: string): Promise<void> {
     const now = Date.now();
-    await this.store.openSession({ instance: this.instance, connection: connection.id }, account, this.limits.connectionsPerAccount, now);
+    await this.store.openSession({ instance: this.instance, connection: connection.id }, account, this.limits.connectionsPerAccount, now, device);
     if (connection.closed) {
       // The socket went while the session was being opened: its row must not outlive it.
       this.closeSessionRow(connection);
@@ -130,10 +130,11 @@ export class RelayHub {
     }
     this.leave(connection);
     connection.account = account;
+    connection.device = device;
     connection.sessionExpiresAt = now + this.sessionTtlMs;
     if (!this.byAccount.has(account)) this.byAccount.set(account, new Set());
     this.byAccount.get(account)!.add(connection);
-    send({ t: 'session', rid, account, expiresAt: connection.sessionExpiresAt, parts: [] });
+    send({ t: 'session', rid, account, expiresAt: connection.sessionExpiresAt, ...(device ? { device } : {}), parts: [] });
   }
 
   /** Signs the connection out: its presence ends, it follows nothing, and its session row goes. */
@@ -160,8 +161,18 @@ export class RelayHub {
     }
     connection.presenceIn.clear();
     connection.account = undefined;
+    connection.device = undefined;
     for (const key of connection.subscriptions) this.feeds.unfollow(connection, key);
     connection.subscriptions.clear();
+  }
+
+  /** Ends the sessions of revoked devices on this instance and closes their connections (`except` is closed by its own request, once answered). */
+  closeDevices(account: string, devices: readonly string[], except?: Connection): void {
+    for (const connection of [...(this.byAccount.get(account) ?? [])]) {
+      if (connection === except || !connection.device || !devices.includes(connection.device)) continue;
+      this.endSession(connection);
+      connection.socket.close(4003, 'device revoked');
+    }
   }
 
   /** Ends every session of a deleted account and closes its connections. */
@@ -263,6 +274,7 @@ export class RelayHub {
       this.forgetSpace(event.space, false);
       this.notifyMembership(event.space, event.removed ?? []).catch(() => undefined);
     } else if (event.kind === 'spaceDeleted') this.forgetSpace(event.space, true);
+    else if (event.kind === 'devicesRevoked') this.closeDevices(event.account, event.devices);
     else if (event.kind === 'docDeleted') this.feeds.reset(event.space, event.doc);
     else if (event.kind === 'change') this.feeds.arrive(event.space, event.doc, event.seq, event.bytes);
     else if (event.kind === 'resync') this.resync();

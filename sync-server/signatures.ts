@@ -44,10 +44,10 @@ export function verifyChangeSignature(bytes: Uint8Array): ChangeMeta {
   return change.meta;
 }
 
-/** Whether `signature` (base64url) signs this sign-in or registration for `account`, as verifyAuth decides. */
-export function verifyAuthSignature(purpose: AuthPurpose, relayId: string, nonce: string, account: string, signature: string): boolean {
+/** Whether `signature` (base64url) signs this sign-in or registration for `account` (by `device`, when named), as verifyAuth decides. */
+export function verifyAuthSignature(purpose: AuthPurpose, relayId: string, nonce: string, account: string, signature: string, device?: string): boolean {
   const bytes = Buffer.from(signature, 'base64url');
   // Only the one canonical spelling of a signature is accepted, as libsodium's decoder does.
   if (bytes.toString('base64url') !== signature) return false;
-  return checks(authMessage(purpose, relayId, nonce, account), bytes, account);
+  return checks(authMessage(purpose, relayId, nonce, account, device), bytes, device ?? account);
 }

@@ -83,10 +83,11 @@ export class VerifyPool {
     return result;
   }
 
-  verifyAuth(purpose: AuthPurpose, relayId: string, nonce: string, account: string, signature: string): Promise<boolean> {
+  /** Whether the sign-in proof verifies, with `device`'s key when one is named, else the account's. */
+  verifyAuth(purpose: AuthPurpose, relayId: string, nonce: string, account: string, signature: string, device?: string): Promise<boolean> {
     const thread = this.leastBusy();
-    if (!thread) return Promise.resolve(verifyAuthSignature(purpose, relayId, nonce, account, signature));
-    return thread.call<boolean>('auth', [purpose, relayId, nonce, account, signature]);
+    if (!thread) return Promise.resolve(verifyAuthSignature(purpose, relayId, nonce, account, signature, device));
+    return thread.call<boolean>('auth', [purpose, relayId, nonce, account, signature, device]);
   }
 
   private async stop(): Promise<void> {

@@ -25,8 +25,10 @@ export const SignatureSchema = z.string().regex(/^[A-Za-z0-9_-]{85}[AQgw]$/, 'a 
 /**
  * `account_deleted` is a member leaving because it deletes its whole account: like leaving, but the
  * other members' clients then start a new key epoch and show what it wrote as a deleted user's.
+ * `device_revoked` is a member saying that it revoked one of its devices: nobody's role changes,
+ * and the entry starts a new key epoch, sealed by that member in the same step (common/devices/log.ts).
  */
-export const MembershipActions = ['create', 'add', 'change_role', 'remove', 'transfer', 'account_deleted'] as const;
+export const MembershipActions = ['create', 'add', 'change_role', 'remove', 'transfer', 'account_deleted', 'device_revoked'] as const;
 export type MembershipAction = (typeof MembershipActions)[number];
 
 export const UnsignedEntrySchema = z.strictObject({
@@ -141,6 +143,10 @@ export function applyMembershipEntry(state: MembershipState, raw: unknown): Memb
         if (entry.actor !== entry.subject) refuse('Only the account itself can say that it was deleted.');
         if (entry.role !== null) throw new HearthError('BAD_REQUEST', 'An account_deleted entry carries no role.');
         members.delete(entry.subject);
+        break;
+      case 'device_revoked':
+        if (entry.actor !== entry.subject) refuse('Only the account itself can say that it revoked one of its devices.');
+        if (entry.role !== null) throw new HearthError('BAD_REQUEST', 'A device_revoked entry carries no role.');
         break;
       case 'transfer':
         if (!canTransferOwnership(actorRole)) refuse('Only an Owner can transfer ownership.');

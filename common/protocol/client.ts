@@ -6,6 +6,8 @@
 import { HearthError, isHearthError } from '../errors.ts';
 import type { IdentityKeys } from '../crypto/identity.ts';
 import { toBase64Url } from '../crypto/sodium.ts';
+import type { DeviceEntry } from '../devices/log.ts';
+import type { PairingOffer } from '../devices/pairing.ts';
 import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../membership/log.ts';
 import { signAuth } from './auth.ts';
 import { PROTOCOL_VERSION, decodeRelayFrame, encodeFrame, type AccessReport, type ClientFrame, type FrameOfType, type RelayFrame, type RelayFrameType } from './messages.ts';
@@ -38,6 +40,39 @@ type Pending = { resolve: (frame: RelayFrame) => void; reject: (error: HearthErr
 
 export function accountIdOf(identity: Pick<IdentityKeys, 'signPublicKey'>): string {
   return toBase64Url(identity.signPublicKey);
+}
+
+/** A device of an account that has a device log, as it signs in: its own key signs for the account. */
+export interface DeviceSigner {
+  account: string;
+  /** The device's id (its Ed25519 public key, base64url). */
+  device: string;
+  signSecretKey: Uint8Array;
+  /** The account's X25519 key that its profile publishes (key envelopes go to each device's own key, from the log). */
+  boxPublicKey: Uint8Array;
+  /** The account's whole device log, which a registration carries. */
+  log?: readonly DeviceEntry[];
+}
+
+/** A pairing between a new device and an account, as the relay relays it (common/devices/pairing.ts). */
+export interface PairingState {
+  pairing: string;
+  account: string;
+  offer: PairingOffer;
+  nonce: string | null;
+  secret: string | null;
+  material?: Uint8Array;
+}
+
+/** Who signs in: a device of the account, or (an account without a device log) its account key. */
+export type Signer = IdentityKeys | DeviceSigner;
+
+function isDevice(signer: Signer): signer is DeviceSigner {
+  return 'device' in signer;
+}
+
+function signerAccount(signer: Signer): string {
+  return isDevice(signer) ? signer.account : accountIdOf(signer);
 }
 
 function toBytes(data: unknown): Uint8Array | undefined {
@@ -201,29 +236,94 @@ export class RelayClient {
     return challenge;
   }
 
-  async register(identity: IdentityKeys, profile: { username: string; displayName: string; avatar?: Uint8Array }): Promise<FrameOfType<RelayFrame, 'session'>> {
+  /**
+   * Creates the account on this relay with its public profile. A device registers with the
+   * account's device log (which must name it); a bare account key, without one.
+   */
+  async register(signer: Signer, profile: { username: string; displayName: string; avatar?: Uint8Array }): Promise<FrameOfType<RelayFrame, 'session'>> {
     const { nonce } = await this.hello();
-    const account = accountIdOf(identity);
+    const account = signerAccount(signer);
+    const device = isDevice(signer) ? { device: signer.device, devices: [...(signer.log ?? [])] } : {};
     const session = await this.expect('session', {
       t: 'register',
       account,
       nonce,
-      signature: signAuth('register', this.relayId, nonce, account, identity.signSecretKey),
+      signature: signAuth('register', this.relayId, nonce, account, signer.signSecretKey, isDevice(signer) ? signer.device : undefined),
       username: profile.username,
       displayName: profile.displayName,
-      boxPublicKey: toBase64Url(identity.boxPublicKey),
+      boxPublicKey: toBase64Url(signer.boxPublicKey),
+      ...device,
       parts: profile.avatar ? [profile.avatar] : [],
     });
     this.account = account;
     return session;
   }
 
-  async signIn(identity: IdentityKeys): Promise<FrameOfType<RelayFrame, 'session'>> {
+  async signIn(signer: Signer): Promise<FrameOfType<RelayFrame, 'session'>> {
     const { nonce } = await this.hello();
-    const account = accountIdOf(identity);
-    const session = await this.expect('session', { t: 'signIn', account, nonce, signature: signAuth('signIn', this.relayId, nonce, account, identity.signSecretKey), parts: [] });
+    const account = signerAccount(signer);
+    const device = isDevice(signer) ? signer.device : undefined;
+    const signature = signAuth('signIn', this.relayId, nonce, account, signer.signSecretKey, device);
+    const session = await this.expect('session', { t: 'signIn', account, nonce, signature, ...(device ? { device } : {}), parts: [] });
     this.account = account;
     return session;
+  }
+
+  /** Appends entries to the signed-in account's device log (from its first entry, when the relay has none yet). */
+  async putDevices(entries: readonly DeviceEntry[]): Promise<void> {
+    await this.expect('ok', { t: 'putDevices', entries: [...entries], parts: [] });
+  }
+
+  /** An account's device log from entry `since`, as the relay has it (verify it with replayDeviceLog before trusting it). */
+  async getDevices(account: string, since = 0): Promise<DeviceEntry[]> {
+    return (await this.expect('devices', { t: 'getDevices', account, since, parts: [] })).entries;
+  }
+
+  /**
+   * Revokes a device of this account with the new key epoch of every space it is in here (each
+   * rotation: the device_revoked entry, its epoch, and that epoch's key sealed to every recipient).
+   */
+  async revokeDevice(entry: DeviceEntry, rotations: ReadonlyArray<{ entry: MembershipEntry; epoch: number; sealed: ReadonlyArray<{ recipient: string; envelope: Uint8Array }> }>): Promise<void> {
+    await this.expect('ok', {
+      t: 'revokeDevice',
+      entry,
+      spaces: rotations.map((r) => ({ space: r.entry.space, entry: r.entry, epoch: r.epoch, recipients: r.sealed.map((s) => s.recipient) })),
+      parts: rotations.flatMap((r) => r.sealed.map((s) => s.envelope)),
+    });
+  }
+
+  /** A pairing as the relay has it, with the sealed account material once approved. */
+  private async pairing(frame: Outgoing): Promise<PairingState> {
+    const answer = await this.expect('pairing', frame);
+    return { pairing: answer.pairing, account: answer.account, offer: answer.offer, nonce: answer.nonce, secret: answer.secret, material: answer.parts[0]?.slice() };
+  }
+
+  /** As a new device, not signed in: offers its keys to the account called `username` here. */
+  pairOffer(username: string, offer: PairingOffer): Promise<PairingState> {
+    return this.pairing({ t: 'pairOffer', username, offer, parts: [] });
+  }
+
+  /** As a new device: its pairing now (the material is collected once, then the pairing is gone). */
+  pairRead(pairing: string): Promise<PairingState> {
+    return this.pairing({ t: 'pairRead', pairing, parts: [] });
+  }
+
+  async pairReveal(pairing: string, secret: string): Promise<void> {
+    await this.expect('ok', { t: 'pairReveal', pairing, secret, parts: [] });
+  }
+
+  /** As a device of the account: the pairings new devices offered it. */
+  async pairList(): Promise<Array<Omit<PairingState, 'account' | 'material'> & { createdAt: number }>> {
+    return (await this.expect('pairings', { t: 'pairList', parts: [] })).items;
+  }
+
+  async pairAnswer(pairing: string, nonce: string): Promise<void> {
+    await this.expect('ok', { t: 'pairAnswer', pairing, nonce, parts: [] });
+  }
+
+  /** Sends the account sealed to the new device; without `material`, declines the pairing. */
+  async pairApprove(pairing: string, material?: Uint8Array): Promise<void> {
+    await this.expect('ok', { t: 'pairApprove', pairing, parts: material ? [material] : [] });
   }
 
   lookup(username: string): Promise<FrameOfType<RelayFrame, 'profile'>> {

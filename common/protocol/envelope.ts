@@ -57,18 +57,21 @@ export function envelopeSender(bytes: Uint8Array, expected: { space: string; epo
 }
 
 /**
- * Opens an envelope addressed to `identity`. The sender must have been an Owner or Admin at some
- * head of the verified membership log; otherwise the key is refused (RECORD_TAMPERED/FORBIDDEN).
+ * Opens an envelope addressed to `identity` (an account's keys, or one device's). The sender must
+ * have been an Owner or Admin at some head of the verified membership log, or be `revoker`: the
+ * member whose device_revoked entry started this epoch and who sealed its key in the same step;
+ * otherwise the key is refused (RECORD_TAMPERED/FORBIDDEN).
  */
 export function openEnvelope(
   bytes: Uint8Array,
   identity: IdentityKeys,
   expected: { space: string; epoch: number },
   history: MembershipHistory,
+  revoker?: string,
 ): { key: Uint8Array; sender: string } {
   const recipient = toBase64Url(identity.signPublicKey);
   const sender = envelopeSender(bytes, { ...expected, recipient });
-  if (!history.everHeld(sender, canManageMembers)) {
+  if (sender !== revoker && !history.everHeld(sender, canManageMembers)) {
     throw new HearthError('FORBIDDEN', 'This key envelope was not handed out by an Owner or Admin of the space; it was refused.');
   }
   const opened = openSealed(bytes.subarray(HEADER_BYTES), identity);

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { ErrorCodes, HearthError } from '../errors.ts';
+import { DeviceEntrySchema, DeviceIdSchema, DeviceKinds, DeviceNameSchema, MAX_DEVICE_ENTRIES } from '../devices/log.ts';
+import { PairingOfferSchema } from '../devices/pairing.ts';
 import { AccountIdSchema, HashSchema, IdSchema, MembershipEntrySchema, SignatureSchema } from '../membership/log.ts';
 import { RoleSchema } from '../roles.ts';
 import { UsernameSchema } from '../username.ts';
@@ -14,9 +16,10 @@ import { decodeRawFrame, encodeRawFrame } from './frame.ts';
  * Bumped on any incompatible change. The relay accepts a hello from MIN_PROTOCOL_VERSION up to
  * this one and sends a connection only the frames its version knows (2 added `membershipChanged`,
  * which a version-1 client would take for an invalid frame and disconnect over; 3 lets
- * `appendMembership` carry the new key epoch's envelopes, stored in the same step as the entry).
+ * `appendMembership` carry the new key epoch's envelopes, stored in the same step as the entry;
+ * 4 adds device logs: sign-in by a device, putDevices, getDevices, revokeDevice).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** The oldest client version the relay still serves. */
 export const MIN_PROTOCOL_VERSION = 1;
 
@@ -28,6 +31,10 @@ const nonce = AccountIdSchema; // 32 random bytes, same spelling as a key
 export { UsernameSchema };
 export const DisplayNameSchema = z.string().min(1).max(80);
 export const SpaceKindSchema = z.enum(['workspace', 'document']);
+/** The most spaces one revocation rotates on one relay (its frame header stays under 64 KiB). */
+export const MAX_REVOKE_SPACES = 64;
+/** A whole device log fits one frame (MAX_DEVICE_ENTRIES keeps it under the 64 KiB header). */
+const deviceEntries = z.array(DeviceEntrySchema).max(MAX_DEVICE_ENTRIES);
 
 type PartRule = number | [min: number, max: number] | ((header: never) => number);
 
@@ -38,13 +45,56 @@ function frame<T extends string, S extends z.ZodRawShape>(t: T, shape: S, parts:
 /** Frames a client sends to the relay. */
 export const clientFrames = {
   hello: frame('hello', { rid, protocol: z.number().int() }),
-  register: frame('register', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema, username: UsernameSchema, displayName: DisplayNameSchema, boxPublicKey: AccountIdSchema }, [0, 1]),
-  signIn: frame('signIn', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema }),
+  /**
+   * With `device` (protocol 4) the device signs the proof and `devices` is the account's whole
+   * device log (common/devices/log.ts), which must name it as active. Without, the account key
+   * signs and the account has no device log yet.
+   */
+  register: frame(
+    'register',
+    { rid, account: AccountIdSchema, nonce, signature: SignatureSchema, username: UsernameSchema, displayName: DisplayNameSchema, boxPublicKey: AccountIdSchema, device: DeviceIdSchema.optional(), devices: deviceEntries.min(1).optional() },
+    [0, 1],
+  ),
+  /** `device`: the device that signs in (an account with a device log signs in only this way). */
+  signIn: frame('signIn', { rid, account: AccountIdSchema, nonce, signature: SignatureSchema, device: DeviceIdSchema.optional() }),
+  /** Appends entries to the signed-in account's device log (the whole log from its first entry, when the relay has none yet). */
+  putDevices: frame('putDevices', { rid, entries: deviceEntries.min(1) }),
+  /** An account's device log from entry `since`. */
+  getDevices: frame('getDevices', { rid, account: AccountIdSchema, since: seq }),
+  /**
+   * Revokes a device of the signed-in account in one step: the device log's revoke entry and, for
+   * every space the account is a member of on this relay, a device_revoked membership entry with
+   * the new key epoch's envelopes (the parts, space after space), one per active device of every
+   * member (or the member itself, for an account without a device log). Stored all or nothing.
+   */
+  revokeDevice: frame(
+    'revokeDevice',
+    {
+      rid,
+      entry: DeviceEntrySchema,
+      spaces: z.array(z.strictObject({ space, entry: MembershipEntrySchema, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) })).max(MAX_REVOKE_SPACES),
+    },
+    (h: { spaces: Array<{ recipients: string[] }> }) => h.spaces.reduce((n, s) => n + s.recipients.length, 0),
+  ),
+  /**
+   * Linking a new device (common/devices/pairing.ts), in order: the new device offers its keys to
+   * the account named by `username` (pairOffer, answered with `pairing`); a device of the account
+   * lists offers (pairList) and answers one with its nonce (pairAnswer); the new device reveals its
+   * secret (pairReveal); both show the confirmation code; the device of the account sends the
+   * account sealed to the new device (pairApprove with one part), or declines (no part), and the
+   * new device collects it (pairRead). A pairing id is the new device's capability for its row.
+   */
+  pairOffer: frame('pairOffer', { rid, username: UsernameSchema, offer: PairingOfferSchema }),
+  pairRead: frame('pairRead', { rid, pairing: IdSchema }),
+  pairReveal: frame('pairReveal', { rid, pairing: IdSchema, secret: AccountIdSchema }),
+  pairList: frame('pairList', { rid }),
+  pairAnswer: frame('pairAnswer', { rid, pairing: IdSchema, nonce: AccountIdSchema }),
+  pairApprove: frame('pairApprove', { rid, pairing: IdSchema }, [0, 1]),
   lookup: frame('lookup', { rid, username: UsernameSchema }),
   createSpace: frame('createSpace', { rid, space, kind: SpaceKindSchema, genesis: MembershipEntrySchema }),
   /**
    * With `epoch` and `recipients` (protocol 3), the entry starts a new key epoch and the parts are
-   * its envelopes, one per remaining member: the relay stores both or neither, so two managers
+   * its envelopes, one per remaining member (one per active device of a member with a device log): the relay stores both or neither, so two managers
    * removing members at once can never leave an epoch whose key is split or known to a removed member.
    */
   appendMembership: frame(
@@ -94,13 +144,21 @@ export const AccessReportSchema = z.strictObject({
   spaces: z.array(z.strictObject({ space, kind: SpaceKindSchema, role: RoleSchema, bytesStored: seq, bytesAuthored: seq })),
   envelopes: z.array(z.strictObject({ space, epoch: seq })),
   links: z.array(z.strictObject({ link: IdSchema, space, createdAt: seq, expiresAt: seq.nullable(), revoked: z.boolean() })),
+  /** The account's devices and recovery key as its device log lists them (protocol 4). */
+  devices: z.array(z.strictObject({ device: DeviceIdSchema, kind: z.enum(DeviceKinds), name: DeviceNameSchema, addedAt: seq, revokedAt: seq.nullable(), lastSeenAt: seq.nullable() })).optional(),
 });
 export type AccessReport = z.infer<typeof AccessReportSchema>;
 
 /** Frames the relay sends to a client. `change`, `presence` and `membershipChanged` are the ones not answering a request. */
 export const relayFrames = {
   challenge: frame('challenge', { rid, protocol: z.number().int(), relayId: IdSchema, nonce }),
-  session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq }),
+  session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq, device: DeviceIdSchema.optional() }),
+  /** A pairing as it stands (the material, sealed to the new device, as the part once approved). */
+  pairing: frame('pairing', { rid, pairing: IdSchema, account: AccountIdSchema, offer: PairingOfferSchema, nonce: AccountIdSchema.nullable(), secret: AccountIdSchema.nullable() }, [0, 1]),
+  /** The account's open pairings, oldest first. */
+  pairings: frame('pairings', { rid, items: z.array(z.strictObject({ pairing: IdSchema, offer: PairingOfferSchema, nonce: AccountIdSchema.nullable(), secret: AccountIdSchema.nullable(), createdAt: seq })) }),
+  /** An account's device log from the entry asked for (empty: the account has none). */
+  devices: frame('devices', { rid, account: AccountIdSchema, entries: deviceEntries }),
   ok: frame('ok', { rid, seq: seq.optional(), head: HashSchema.optional() }),
   profile: frame('profile', { rid, ...ProfileShape }, [0, 1]),
   membership: frame('membership', { rid, space, entries: z.array(MembershipEntrySchema) }),

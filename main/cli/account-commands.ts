@@ -40,6 +40,7 @@ function describeAnswer(answer: account.RelayAnswer): string {
     `  spaces         ${report.spaces.length}${report.spaces.map((s) => `\n    ${s.space}  ${s.kind}, ${s.role}, ${kib(s.bytesStored)} (${kib(s.bytesAuthored)} by you)`).join('')}`,
     `  key envelopes  ${report.envelopes.length} (sealed to your key; the relay cannot open them)`,
     `  public links   ${report.links.filter((l) => !l.revoked).length} active, ${report.links.filter((l) => l.revoked).length} revoked`,
+    `  devices        ${(report.devices ?? []).map((d) => `${d.name}${d.revokedAt === null ? '' : ' (revoked)'}${d.lastSeenAt === null ? '' : `, last seen ${when(d.lastSeenAt)}`}`).join('; ') || 'none listed (signed in with the account key)'}`,
   ];
   return `${lines.join('\n')}\n`;
 }

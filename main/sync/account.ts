@@ -59,7 +59,7 @@ export interface AccountHost {
   index(workspaceId: string): IndexDoc;
   changeIndex(workspaceId: string, fn: (d: WorkspaceIndex) => void): void;
   /** Seals `key` to each account with the box key the space's directory lists (CONFLICT saying `whenMissing` if one has none). */
-  sealForMembers(space: string, accounts: Iterable<string>, epoch: number, key: Uint8Array, whenMissing: string): Array<{ recipient: string; envelope: Uint8Array }>;
+  sealForMembers(client: RelayClient, space: string, accounts: Iterable<string>, epoch: number, key: Uint8Array, whenMissing: string): Promise<Array<{ recipient: string; envelope: Uint8Array }>>;
   refreshKeys(workspaceId: string, client: RelayClient): Promise<void>;
   /** One full exchange (push and pull) for a workspace, run in its queue. */
   finalSync(workspaceId: string, client: RelayClient): Promise<void>;
@@ -198,7 +198,7 @@ export class AccountDeletion {
     const { host } = this;
     const view = host.view(workspaceId);
     const key = randomKey();
-    const sealed = host.sealForMembers(workspaceId, view.current.members.keys(), epoch, key, 'the new key waits for the next sync.');
+    const sealed = await host.sealForMembers(client, workspaceId, view.current.members.keys(), epoch, key, 'the new key waits for the next sync.');
     await client.putEnvelopes(workspaceId, epoch, sealed);
     // Read back what the relay keeps: it never replaces an envelope, so if another Owner or Admin
     // sealed this epoch at the same moment, the first one stored is the key everyone gets, this

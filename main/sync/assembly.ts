@@ -11,6 +11,9 @@ import { fromHex, toBase64Url } from '../../common/crypto/sodium.ts';
 import type { Vault } from '../vault/vault.ts';
 import { AccountDeletion } from './account.ts';
 import { RelayConnections } from './connections.ts';
+import { AccountDevices } from './devices.ts';
+import { DeviceChanges } from './device-changes.ts';
+import { DevicePairing } from './pairing.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
 import { HistoryRequests } from './history-requests.ts';
@@ -46,6 +49,9 @@ export interface SyncModules {
   spaces: SpaceRegistry;
   status: StatusBoard;
   connections: RelayConnections;
+  devices: AccountDevices;
+  deviceChanges: DeviceChanges;
+  pairing: DevicePairing;
   queues: SpaceQueues;
   permissions: AccountPermissions;
   membership: Membership;
@@ -83,7 +89,9 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     checkRelayAddress(url);
     return options.createSocket(url);
   };
-  const connections = new RelayConnections({ vault, connect: options.connect ?? ((url) => RelayClient.connect(url, openSocket)) });
+  const devices = new AccountDevices({ vault });
+  const connectRelay = options.connect ?? ((url: string) => RelayClient.connect(url, openSocket));
+  const connections = new RelayConnections({ vault, devices, connect: connectRelay });
   const queues = new SpaceQueues();
   const permissions = new AccountPermissions({ vault, account, spaces });
   const client = (url: string) => connections.client(url);
@@ -101,9 +109,11 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
   const membership: Membership = new Membership({
     ...base,
     client,
+    devices,
     afterMembership: (spaceId, c) => accountDeletion.afterMembership(spaceId, c),
     pullIndex: (spaceId, c) => inbound.pull(spaceId, INDEX_DOC, c),
   });
+  const deviceChanges = new DeviceChanges({ vault, devices, membership, spaces, client: (url) => connections.client(url) });
   const outbox: Outbox = new Outbox({
     ...base,
     maxBlobBytes: options.maxBlobBytes,
@@ -145,6 +155,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     syncSpace,
     ensureRelayLoop,
   });
+  const pairing = new DevicePairing({ vault, account, devices, deviceChanges, spaces, invitations, connect: connectRelay, client: (url) => connections.client(url) });
   const deletion: Deletion = new Deletion({
     ...base,
     permissions,
@@ -215,7 +226,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     putSpace: (spaceId, state) => spaces.put(spaceId, state),
     index: (spaceId) => spaces.index(spaceId),
     changeIndex: (spaceId, fn) => spaces.changeIndex(spaceId, fn),
-    sealForMembers: (space, accounts, epoch, key, whenMissing) => membership.sealForMembers(space, accounts, epoch, key, whenMissing),
+    sealForMembers: (client, space, accounts, epoch, key, whenMissing) => membership.sealForMembers(client, space, accounts, epoch, key, whenMissing),
     refreshKeys: (spaceId, c) => membership.refreshKeys(spaceId, c),
     finalSync: (spaceId, c) => queues.run(spaceId, () => rounds.syncSpace(spaceId, c, false)).then(() => undefined),
     teamWorkspaces: () =>
@@ -295,6 +306,9 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     spaces,
     status,
     connections,
+    devices,
+    deviceChanges,
+    pairing,
     queues,
     permissions,
     membership,

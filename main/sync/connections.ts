@@ -7,14 +7,16 @@
 import { checkRelayAddress } from '../../common/transport.ts';
 import { Emitter } from '../../common/emitter.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
-import { accountIdOf, type RelayClient } from '../../common/protocol/client.ts';
+import type { RelayClient } from '../../common/protocol/client.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { AccountDevices, DevicesClient } from './devices.ts';
 
 /** The part of a relay client that signing in and keeping the connection needs. */
-export type SignInClient = Pick<RelayClient, 'closed' | 'close' | 'register' | 'signIn' | 'lookup' | 'onClose'>;
+export type SignInClient = Pick<RelayClient, 'closed' | 'close' | 'register' | 'lookup' | 'onClose'> & DevicesClient;
 
 export interface ConnectionsHost<C extends SignInClient> {
-  readonly vault: Pick<Vault, 'syncState' | 'identityKeys' | 'profile'>;
+  readonly vault: Pick<Vault, 'syncState' | 'account' | 'profile'>;
+  readonly devices: Pick<AccountDevices, 'signer' | 'signIn' | 'publish'>;
   /** Opens a connection to the relay at `url`, not signed in yet; UNAVAILABLE when it cannot be reached. */
   connect(url: string): Promise<C>;
 }
@@ -49,34 +51,37 @@ export class RelayConnections<C extends SignInClient = RelayClient> {
 
   /**
    * Creates this vault's account on the relay, publishing its username, display name and avatar
-   * (nothing else). Registering again where the account already exists just signs in.
+   * and the account's device log (nothing else); this device signs. Registering again where the
+   * account already exists just signs in.
    */
   async register(url: string): Promise<{ relay: string; account: string; username: string }> {
     this.addRelay(url);
-    const { vault } = this.host;
-    const keys = vault.identityKeys();
+    const { vault, devices } = this.host;
     const profile = vault.profile;
     const client = await this.host.connect(url);
+    let registered = false;
     try {
       const avatar = avatarBytes(profile.avatar);
       try {
-        await client.register(keys, { username: profile.username, displayName: profile.displayName, ...(avatar ? { avatar } : {}) });
+        await client.register(devices.signer(), { username: profile.username, displayName: profile.displayName, ...(avatar ? { avatar } : {}) });
+        registered = true;
       } catch (error) {
         if (!isHearthError(error, 'ALREADY_EXISTS')) throw error;
         const existing = await client.lookup(profile.username).catch(() => undefined);
-        if (existing?.account !== accountIdOf(keys)) {
+        if (existing?.account !== vault.account) {
           throw new HearthError('ALREADY_EXISTS', `The username ${profile.username} is taken on ${url} by someone else; choose another username for this vault.`);
         }
-        await client.signIn(keys);
       }
+      const known = vault.syncState.relay(url);
+      vault.syncState.putRelay({ ...known, url, account: vault.account, registeredAt: known?.registeredAt ?? Date.now(), ...(registered ? { devices: devices.signer().log!.length } : {}) });
+      if (!registered) await devices.signIn(client, url);
     } catch (error) {
       client.close();
       throw error;
     }
-    vault.syncState.putRelay({ url, account: accountIdOf(keys), registeredAt: Date.now() });
     this.clients.set(url, Promise.resolve(client));
     this.connected.emit({ url, client });
-    return { relay: url, account: accountIdOf(keys), username: profile.username };
+    return { relay: url, account: vault.account, username: profile.username };
   }
 
   /** A signed-in client for `url`, reusing the open one. */
@@ -91,7 +96,7 @@ export class RelayConnections<C extends SignInClient = RelayClient> {
     const connecting = (async () => {
       const client = await this.host.connect(url);
       try {
-        await client.signIn(this.host.vault.identityKeys());
+        await this.host.devices.signIn(client, url);
       } catch (error) {
         client.close();
         throw error;

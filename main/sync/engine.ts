@@ -22,7 +22,7 @@
  *   sharing.ts       one document shared with people outside its workspace
  *   invitations.ts   listing, peeking and accepting invitations
  *   rounds.ts        a space's full exchange, syncOnce, the live loop with backoff, following
- *   links.ts, presence.ts, account.ts   public links, presence, account deletion
+ *   links.ts, presence.ts, account.ts   public links, presence, account deletion (devices: devices.ts, device-changes.ts, pairing.ts)
  *
  * Local edits are captured into the vault's sealed outbox in the same tick they are persisted, so
  * an edit made offline or just before a SIGKILL still goes out on the next connection. Remote
@@ -38,6 +38,8 @@ import type { Role } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import type { AccountDeletionOptions, AccountDeletionResult } from './account.ts';
+import type { DeviceChanges } from './device-changes.ts';
+import type { DevicePairing } from './pairing.ts';
 import { assembleSync, type SyncModules } from './assembly.ts';
 import type { RemoteChange } from './inbound.ts';
 import type { Invitation } from './invitations.ts';
@@ -88,6 +90,15 @@ export class SyncEngine {
   /** This vault's account id on every relay: the base64url of its Ed25519 public key. */
   get account(): string {
     return this.sync.account;
+  }
+
+  /** This account's devices: list, add, revoke (device-changes.ts); below, linking a new one (pairing.ts). */
+  get devices(): DeviceChanges {
+    return this.sync.deviceChanges;
+  }
+
+  get pairing(): DevicePairing {
+    return this.sync.pairing;
   }
 
   // ---------------------------------------------------------------- relays and accounts

@@ -74,9 +74,9 @@ export class Invitations<C extends InvitationClient = RelayClient> {
   }
 
   /** Reads an invitation's name and inviter: its membership log, this vault's keys, and its index document. */
-  private async peek(space: string, client: C): Promise<{ view: MembershipView; epochKeys: Record<string, string>; index: IndexDoc; name: string; invitedBy?: string }> {
+  private async peek(space: string, client: C, knownKeys: Record<string, string> = {}): Promise<{ view: MembershipView; epochKeys: Record<string, string>; index: IndexDoc; name: string; invitedBy?: string }> {
     const view = MembershipView.replay(space, await client.getMembership(space, 0));
-    const epochKeys: Record<string, string> = {};
+    const epochKeys: Record<string, string> = { ...knownKeys };
     for (const { epoch, envelope } of await client.getEnvelopes(space)) {
       const key = this.host.membership.openEnvelope(view, epoch, envelope);
       if (key) epochKeys[epoch] = key;
@@ -98,12 +98,15 @@ export class Invitations<C extends InvitationClient = RelayClient> {
     return { view, epochKeys, index, name: index.name ?? '', ...(invitedBy ? { invitedBy } : {}) };
   }
 
-  /** Accepts an invitation: the workspace, its keys and its documents come into this vault. */
-  async accept(id: string): Promise<Workspace> {
+  /**
+   * Accepts an invitation: the workspace, its keys and its documents come into this vault.
+   * `knownKeys` are epoch keys this vault got another way (from the device that linked it).
+   */
+  async accept(id: string, knownKeys: Record<string, string> = {}): Promise<Workspace> {
     const invitation = (await this.list()).find((i) => i.id === id);
     if (!invitation) throw new HearthError('NOT_FOUND', `No invitation ${id}; \`hearth invite list\` shows the open ones.`);
     const client = await this.host.client(invitation.relay);
-    const peek = await this.peek(id, client);
+    const peek = await this.peek(id, client, knownKeys);
     if (Object.keys(peek.epochKeys).length === 0) throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
     if (invitation.kind === 'document') return this.host.acceptShare(invitation, peek, client);
     const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };

@@ -5,7 +5,7 @@
  * first, after catching up with the relay, so the refusal names the role it really has.
  */
 import type { TeamMember as Member } from '../../common/api/contract.ts';
-import { fromBase64Url, fromHex, randomKey, toHex } from '../../common/crypto/sodium.ts';
+import { fromHex, randomKey, toHex } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { Roles, type Role } from '../../common/roles.ts';
@@ -23,7 +23,7 @@ export interface MembersHost<C extends MembersClient> {
   readonly account: string;
   readonly spaces: Pick<SpaceRegistry, 'get' | 'state' | 'update' | 'view' | 'index' | 'changeIndex'>;
   readonly permissions: Pick<AccountPermissions, 'assertManager' | 'assertOwner'>;
-  readonly membership: Pick<Membership<C>, 'appendEntry' | 'sealEnvelope' | 'sealForMembers' | 'refresh'>;
+  readonly membership: Pick<Membership<C>, 'appendEntry' | 'sealForMembers' | 'refresh' | 'devicesOf'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   /** Sends the space's outbox (the index's directory change). */
   push(spaceId: string, client: C): Promise<unknown>;
@@ -89,11 +89,16 @@ export class Members<C extends MembersClient = RelayClient> {
     host.permissions.assertManager(workspace.id, undefined, role);
     const profile = await this.profileOf(workspace.id, username, client);
     if (host.spaces.view(workspace.id).role(profile.account)) throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
+    // Keys go only to devices the invitee's account signed for, never to a key the relay names: a relay cannot swap the key an invitation is sealed to.
+    if (!(await host.membership.devicesOf(profile.account, client))?.length) {
+      throw new HearthError('CONFLICT', `${username} has no signed device list on this relay yet (an older Hearth): ask them to update Hearth and sign in once, then invite them again.`);
+    }
     await host.queues.run(workspace.id, async () => {
       await host.membership.appendEntry(workspace.id, client, 'add', profile.account, role);
-      const boxKey = fromBase64Url(profile.boxPublicKey);
+      // To each of the new member's devices, as its verified device log lists them.
       for (const [epoch, key] of Object.entries(host.spaces.get(workspace.id).epochKeys)) {
-        await client.putEnvelopes(workspace.id, Number(epoch), [{ recipient: profile.account, envelope: host.membership.sealEnvelope(workspace.id, Number(epoch), fromHex(key), profile.account, boxKey) }]);
+        const sealed = await host.membership.sealForMembers(client, workspace.id, [profile.account], Number(epoch), fromHex(key), 'invite them again.');
+        await client.putEnvelopes(workspace.id, Number(epoch), sealed);
       }
       host.spaces.changeIndex(workspace.id, (d) => {
         d.members[profile.account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: profile.boxPublicKey };
@@ -138,12 +143,12 @@ export class Members<C extends MembersClient = RelayClient> {
     host.permissions.assertManager(workspace.id, from, undefined);
     await host.queues.run(workspace.id, async () => {
       let rotated: { epoch: number; key: Uint8Array } | undefined;
-      await host.membership.appendEntry(workspace.id, client, 'remove', profile.account, null, (view) => {
+      await host.membership.appendEntry(workspace.id, client, 'remove', profile.account, null, async (view) => {
         const epoch = view.currentEpoch + 1;
         const key = randomKey();
         const remaining = [...view.current.members.keys()].filter((account) => account !== profile.account);
         rotated = { epoch, key };
-        return { epoch, sealed: host.membership.sealForMembers(workspace.id, remaining, epoch, key, 'sync and try again.') };
+        return { epoch, sealed: await host.membership.sealForMembers(client, workspace.id, remaining, epoch, key, 'sync and try again.') };
       });
       // The relay keeps this vault's envelope too; holding the key here spares the round trip.
       host.spaces.update(workspace.id, (state) => ({ epochKeys: { ...state.epochKeys, [rotated!.epoch]: toHex(rotated!.key) } }));

@@ -2,12 +2,17 @@
  * A space's membership log as this client verified it: every entry checked with the shared rules
  * (common/membership/log.ts), and for every head the members, their roles and the key epoch in
  * force there. The epoch is derived from the signed log itself (one more for each member removed
- * by someone else, and for each member whose account was deleted), so a relay that withholds the newest key cannot make a client write under an
+ * by someone else, for each member whose account was deleted, and for each device a member revoked), so a relay that withholds the newest key cannot make a client write under an
  * epoch the removed member still holds.
  */
 import { applyMembershipEntry, emptyMembership, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
 import type { Role } from '../../common/roles.ts';
 import { HearthError } from '../../common/errors.ts';
+
+/** Whether an entry starts a new key epoch: someone removed by another, an account deleted, a device revoked. */
+function startsEpoch(entry: MembershipEntry): boolean {
+  return (entry.action === 'remove' && entry.actor !== entry.subject) || entry.action === 'account_deleted' || entry.action === 'device_revoked';
+}
 
 interface HeadInfo {
   members: ReadonlyMap<string, Role>;
@@ -37,7 +42,7 @@ export class MembershipView {
     const heads = new Map(this.heads);
     for (const entry of more) {
       state = applyMembershipEntry(state, entry);
-      if ((entry.action === 'remove' && entry.actor !== entry.subject) || entry.action === 'account_deleted') epoch++;
+      if (startsEpoch(entry)) epoch++;
       heads.set(state.head!, { members: state.members, epoch });
     }
     return new MembershipView([...this.entries, ...more], state, epoch, heads);
@@ -110,9 +115,21 @@ export class MembershipView {
   epochStartedByDeletion(): boolean {
     for (const entry of [...this.entries].reverse()) {
       if (entry.action === 'account_deleted') return true;
-      if (entry.action === 'remove' && entry.actor !== entry.subject) return false;
+      if ((entry.action === 'remove' && entry.actor !== entry.subject) || entry.action === 'device_revoked') return false;
     }
     return false;
+  }
+
+  /**
+   * The member who started key epoch `epoch` by revoking one of its own devices (it sealed that
+   * epoch's key itself, in the same step), if a device_revoked entry started it.
+   */
+  epochRevoker(epoch: number): string | undefined {
+    let current = 0;
+    for (const entry of this.entries) {
+      if (startsEpoch(entry) && ++current === epoch) return entry.action === 'device_revoked' ? entry.actor : undefined;
+    }
+    return undefined;
   }
 
   /** Who added `account` most recently (for an invitation's "from"). */

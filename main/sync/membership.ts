@@ -14,6 +14,7 @@ import { MembershipHistory } from '../../common/protocol/verify.ts';
 import type { Role } from '../../common/roles.ts';
 import type { SpaceState } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { AccountDevices } from './devices.ts';
 import { MembershipView } from './membership-view.ts';
 import { encodeChanges } from './payload.ts';
 import type { SpaceQueues } from './queues.ts';
@@ -22,14 +23,16 @@ import { reasonOf, type StatusBoard } from './status.ts';
 import { INDEX_DOC, newIndex, saveIndex } from './workspace-index.ts';
 
 /** The part of a relay client the membership log and keys need. */
-export type MembershipClient = Pick<RelayClient, 'getMembership' | 'getRemoval' | 'appendMembership' | 'getEnvelopes' | 'putEnvelopes' | 'createSpace'>;
+export type MembershipClient = Pick<RelayClient, 'getMembership' | 'getRemoval' | 'appendMembership' | 'getEnvelopes' | 'putEnvelopes' | 'createSpace' | 'getDevices'>;
 
 /** A key epoch's envelopes, one per member, for the relay. */
 export type SealedKeys = Array<{ recipient: string; envelope: Uint8Array }>;
 
 export interface MembershipHost<C extends MembershipClient> {
-  readonly vault: Pick<Vault, 'identityKeys' | 'profile' | 'transaction' | 'syncState'>;
+  readonly vault: Pick<Vault, 'identityKeys' | 'profile' | 'transaction' | 'syncState' | 'devices'>;
   readonly account: string;
+  /** Who receives a member's keys: its active devices, from its verified device log (devices.ts). */
+  readonly devices: Pick<AccountDevices, 'recipientsOf'>;
   readonly spaces: Pick<SpaceRegistry, 'get' | 'update' | 'view' | 'setView' | 'index' | 'register' | 'name'>;
   readonly status: Pick<StatusBoard, 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
@@ -48,15 +51,25 @@ export class Membership<C extends MembershipClient = RelayClient> {
     return sealEnvelope({ space, epoch, recipient, recipientBoxPublicKey: recipientBoxKey, key, sender: this.host.vault.identityKeys() });
   }
 
+  /** The active devices of `account` as its signed device log (verified, fetched fresh) lists them; undefined when it has none. */
+  devicesOf(account: string, client: C): Promise<Array<{ id: string; box: string }> | undefined> {
+    return this.host.devices.recipientsOf(account, client);
+  }
+
   /**
-   * Seals `key` to each of `accounts` with the box key the space's directory lists for them;
-   * CONFLICT saying `whenMissing` when a member has published none yet.
+   * Seals `key` to each active device of each of `accounts`, as its device log (verified, fetched
+   * fresh) lists them; for an account without a device log, to the box key the space's directory
+   * (or `boxKeys`) lists for it, CONFLICT saying `whenMissing` when it has published none yet.
    */
-  sealForMembers(spaceId: string, accounts: Iterable<string>, epoch: number, key: Uint8Array, whenMissing: string): SealedKeys {
-    const directory = this.host.spaces.index(spaceId).members ?? {};
+  async sealForMembers(client: C, spaceId: string, accounts: Iterable<string>, epoch: number, key: Uint8Array, whenMissing: string, boxKeys: Record<string, string> = {}): Promise<SealedKeys> {
     const sealed: SealedKeys = [];
     for (const account of accounts) {
-      let boxKey = directory[account]?.boxPublicKey;
+      const devices = await this.host.devices.recipientsOf(account, client);
+      if (devices) {
+        for (const device of devices) sealed.push({ recipient: device.id, envelope: this.sealEnvelope(spaceId, epoch, key, device.id, fromBase64Url(device.box)) });
+        continue;
+      }
+      let boxKey = boxKeys[account] ?? this.host.spaces.index(spaceId).members?.[account]?.boxPublicKey;
       if (!boxKey && account === this.host.account) boxKey = toBase64Url(this.host.vault.identityKeys().boxPublicKey);
       if (!boxKey) throw new HearthError('CONFLICT', `The member ${account} has no published key in this workspace's directory yet; ${whenMissing}`);
       sealed.push({ recipient: account, envelope: this.sealEnvelope(spaceId, epoch, key, account, fromBase64Url(boxKey)) });
@@ -64,14 +77,25 @@ export class Membership<C extends MembershipClient = RelayClient> {
     return sealed;
   }
 
-  /** Opens an envelope if it is sealed to this vault and signed by someone who managed the space; else undefined. */
+  /**
+   * Opens an envelope if it is sealed to this device (or, from before the account had a device
+   * log, to the account) and signed by someone who managed the space, or by the member whose
+   * device revocation started the epoch; else undefined.
+   */
   openEnvelope(view: MembershipView, epoch: number, sealed: Uint8Array): string | undefined {
-    try {
-      const history = MembershipHistory.replay(view.current.space, view.entries);
-      return toHex(openEnvelope(sealed, this.host.vault.identityKeys(), { space: view.current.space, epoch }, history).key);
-    } catch {
-      return undefined;
+    const history = MembershipHistory.replay(view.current.space, view.entries);
+    const revoker = view.epochRevoker(epoch);
+    for (const keys of [this.host.vault.devices.keys(), this.host.vault.identityKeys()]) {
+      try {
+        return toHex(openEnvelope(sealed, keys, { space: view.current.space, epoch }, history, revoker).key);
+      } catch {
+        // not sealed to these keys, or not by someone allowed to: try the next, then give up
+      } finally {
+        keys.signSecretKey.fill(0);
+        keys.boxSecretKey.fill(0);
+      }
     }
+    return undefined;
   }
 
   /**
@@ -165,13 +189,13 @@ export class Membership<C extends MembershipClient = RelayClient> {
    * Appends a membership entry built on the newest log, rebuilding it (and the key epoch it starts,
    * when `rotation` is given) if another member's entry got in first.
    */
-  async appendEntry(spaceId: string, client: C, action: MembershipAction, subject: string, role: Role | null, rotation?: (view: MembershipView) => { epoch: number; sealed: SealedKeys }): Promise<void> {
+  async appendEntry(spaceId: string, client: C, action: MembershipAction, subject: string, role: Role | null, rotation?: (view: MembershipView) => Promise<{ epoch: number; sealed: SealedKeys }>): Promise<void> {
     const keys = this.host.vault.identityKeys();
     for (let attempt = 0; ; attempt++) {
       const view = this.host.spaces.view(spaceId);
       const entry = signMembershipEntry(nextEntry(view.current, { actor: this.host.account, action, subject, role }), keys.signSecretKey);
       try {
-        await client.appendMembership(entry, rotation?.(view));
+        await client.appendMembership(entry, await rotation?.(view));
         // After leaving, the relay no longer shows this account the log.
         if (!(action === 'remove' && subject === this.host.account)) await this.refreshMembership(spaceId, client);
         return;
@@ -195,7 +219,7 @@ export class Membership<C extends MembershipClient = RelayClient> {
     await client.createSpace(keys, spaceId, kind);
     const view = MembershipView.replay(spaceId, await client.getMembership(spaceId, 0));
     const key = randomKey();
-    await client.putEnvelopes(spaceId, 0, [{ recipient: account, envelope: this.sealEnvelope(spaceId, 0, key, account, keys.boxPublicKey) }]);
+    await client.putEnvelopes(spaceId, 0, await this.sealForMembers(client, spaceId, [account], 0, key, '', { [account]: toBase64Url(keys.boxPublicKey) }));
     const profile = vault.profile;
     const index = A.change(newIndex(name), (d) => {
       d.members[account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: toBase64Url(keys.boxPublicKey) };

@@ -33,6 +33,10 @@ export const AuditActions = [
   'import',
   'wipe',
   'account.deleted',
+  'device.added',
+  'device.approved',
+  'device.declined',
+  'device.revoked',
 ] as const;
 
 export type AuditAction = (typeof AuditActions)[number];

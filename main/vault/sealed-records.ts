@@ -24,7 +24,9 @@ export type RecordKind =
   | 'sync-document'
   | 'sync-outbox'
   | 'sync-quarantine'
-  | 'sync-link';
+  | 'sync-link'
+  | 'device-log'
+  | 'linked-spaces';
 
 export interface RecordPlace {
   kind: RecordKind;

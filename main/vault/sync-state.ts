@@ -20,6 +20,8 @@ export interface RelayAccount {
   /** The account id (base64url Ed25519 public key) once registered there. */
   account?: string;
   registeredAt?: number;
+  /** How many entries of this account's device log the relay has (main/sync/devices.ts). */
+  devices?: number;
 }
 
 export interface SpaceState {

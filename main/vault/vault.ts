@@ -12,6 +12,7 @@ import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/ide
 import { HearthError } from '../../common/errors.ts';
 import { AuditLog, recordPendingEvent } from './audit.ts';
 import { CommentStore } from './comments.ts';
+import { defaultDeviceName, DeviceStore, newDeviceKeys, type StoredDeviceKeys } from './devices.ts';
 import { VaultConnection } from './connection.ts';
 import { createDatabase, openDatabase, vaultErrorOf, type OpenOptions } from './database.ts';
 import { DocumentStore } from './documents.ts';
@@ -51,7 +52,10 @@ export interface Profile {
 
 interface StoredIdentity {
   profile: Profile;
+  /** The account key (its public half is the account id) and the account's X25519 key, from before devices existed. */
   keys: { signPublicKey: string; signSecretKey: string; boxPublicKey: string; boxSecretKey: string };
+  /** This device's own keys (main/vault/devices.ts); made at unlock for a vault from before devices existed. */
+  device?: StoredDeviceKeys;
   createdAt: number;
 }
 
@@ -62,6 +66,8 @@ export interface CreateVaultOptions extends OpenOptions {
   kdfCost?: { opsLimit: number; memLimit: number };
   /** Start with an empty "Personal" workspace (the default); off when the vault is made to receive an import. */
   personalWorkspace?: boolean;
+  /** This device's name in the account's device list; by default what kind of computer it is. */
+  deviceName?: string;
 }
 
 /** A master key wrapped under a passphrase, as a backup carries it (base64 fields). */
@@ -131,6 +137,8 @@ export class Vault {
   readonly audit: AuditLog;
   /** The second factor: enrol a security key, check it, remove it, recovery codes (main/vault/second-factor.ts). */
   readonly secondFactor: SecondFactor;
+  /** This device's keys and the device logs this vault verified (main/vault/devices.ts). */
+  readonly devices: DeviceStore;
   private locked = false;
   private readonly connection: VaultConnection;
   /** The connection's generation at the last look for other processes' changes. */
@@ -159,6 +167,7 @@ export class Vault {
     this.files = new FileStore(connection, this.workspaces, this.audit);
     this.syncState = new SyncStateStore(connection, recordsKey, this.workspaces);
     this.links = new LinkRecordStore(connection, this.workspaces);
+    this.devices = new DeviceStore(connection, recordsKey, () => this.identity.device!);
     this.secondFactor = new SecondFactor({
       db,
       vaultId,
@@ -204,6 +213,7 @@ export class Vault {
         boxPublicKey: hex(keys.boxPublicKey),
         boxSecretKey: hex(keys.boxSecretKey),
       },
+      device: newDeviceKeys(options.deviceName ?? defaultDeviceName()),
       createdAt: Date.now(),
     };
     wipeBytes(keys.signSecretKey);
@@ -295,6 +305,7 @@ export class Vault {
       const identity = JSON.parse(fromUtf8(identityBytes)) as StoredIdentity;
       const vault = new Vault(dir, db, material.vaultId, masterKey, recordsKey, identity);
       vault.openOptions = { ...options };
+      if (!identity.device) vault.writeIdentity({ ...identity, device: newDeviceKeys(defaultDeviceName()) });
       vault.audit.absorbPending();
       if (factor?.codeId) {
         const left = new SecondFactorRecords(db, material.vaultId).consume(factor.codeId);
@@ -358,13 +369,35 @@ export class Vault {
     return { signPublicKey: bytes(k.signPublicKey), signSecretKey: bytes(k.signSecretKey), boxPublicKey: bytes(k.boxPublicKey), boxSecretKey: bytes(k.boxSecretKey) };
   }
 
+  /** The account id on every relay: the base64url of the account key's public half. */
+  get account(): string {
+    return Buffer.from(this.identity.keys.signPublicKey, 'hex').toString('base64url');
+  }
+
   updateProfile(change: Partial<Omit<Profile, 'username'>>): Profile {
     this.assertUnlocked();
-    const profile = validateProfile({ ...this.identity.profile, ...change });
-    const identity = { ...this.identity, profile };
+    this.writeIdentity({ ...this.identity, profile: validateProfile({ ...this.identity.profile, ...change }) });
+    return this.profile;
+  }
+
+  /**
+   * Makes this vault a new device of an existing account (main/sync/pairing.ts): the account's
+   * keys and profile replace the ones it was created with; its own device keys stay. Refused once
+   * the vault has an account on a relay (it would lose it).
+   */
+  adoptAccount(keys: StoredIdentity['keys'], profile: Profile): void {
+    this.assertUnlocked();
+    if (this.syncState.relays().some((r) => r.account)) {
+      throw new HearthError('ALREADY_EXISTS', 'This vault already holds an account on a relay; link a new device from a vault that has none (hearth init in another folder).');
+    }
+    this.writeIdentity({ ...this.identity, keys: { ...keys }, profile: validateProfile(profile) });
+    this.devices.forgetCached();
+    this.audit.record('device.added', `this device (${this.devices.self.name})`);
+  }
+
+  private writeIdentity(identity: StoredIdentity): void {
     this.connection.write(() => this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity)));
     this.identity = identity;
-    return this.profile;
   }
 
   /** Whether `passphrase` opens this (unlocked) vault; a wrong one is recorded as a failed unlock with `context`. */
@@ -493,6 +526,7 @@ export class Vault {
     this.documents.noticeExternalChanges();
     this.comments.noticeExternalChanges();
     this.files.noticeExternalChanges();
+    this.devices.forgetCached();
   }
 
   /**

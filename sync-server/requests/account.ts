@@ -21,6 +21,7 @@ export async function access({ relay, frame, send }: Request<'access'>, { accoun
       spaces: report.spaces,
       envelopes: report.envelopes,
       links: report.links,
+      devices: report.devices,
     },
     parts: record.avatar ? [record.avatar] : [],
   });

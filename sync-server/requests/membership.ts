@@ -1,6 +1,6 @@
 /** Spaces, their membership logs and key envelopes: createSpace, appendMembership, getMembership, getRemoval, putEnvelopes, getEnvelopes, deleteSpace. */
 import { HearthError } from '../../common/errors.ts';
-import { applyMembershipEntry, emptyMembership, lastDepartureIndex, type MembershipEntry, type MembershipState } from '../../common/membership/log.ts';
+import { applyMembershipEntry, emptyMembership, lastDepartureIndex } from '../../common/membership/log.ts';
 import { envelopeSender } from '../../common/protocol/envelope.ts';
 import { forbid, limitError } from '../refusals.ts';
 import type { EpochEnvelopes } from '../storage/relay-store.ts';
@@ -15,24 +15,19 @@ function checkEnvelopes(space: string, epoch: number, recipients: readonly strin
 }
 
 /**
- * The new key epoch a removal brings with it (protocol 3): envelopes for exactly the members that
- * remain, none for the one removed, stored in the same transaction as the entry.
+ * The new key epoch a removal (protocol 3) or a device revocation brings with it, signed by the
+ * caller; the store checks, in the transaction that keeps them with the entry, that they go to
+ * exactly the active devices of the members that remain (device-logs.ts).
  */
-function checkRotation(
-  frame: { space: string; entry: MembershipEntry; epoch?: number; recipients?: string[]; parts: Uint8Array[] },
+export function checkRotation(
+  frame: { space: string; epoch?: number; recipients?: string[] },
+  parts: readonly Uint8Array[],
   account: string,
-  after: MembershipState,
 ): EpochEnvelopes {
   const { epoch, recipients } = frame;
   if (epoch === undefined || !recipients) throw new HearthError('BAD_REQUEST', 'A new key epoch needs both its number and its recipients.');
-  if (frame.entry.action !== 'remove' || frame.entry.subject === account)
-    throw new HearthError('BAD_REQUEST', 'Only removing another member starts a new key epoch with the entry.');
-  const remaining = new Set(after.members.keys());
-  if (new Set(recipients).size !== recipients.length || recipients.length !== remaining.size || recipients.some((r) => !remaining.has(r))) {
-    throw new HearthError('BAD_REQUEST', 'A new key epoch goes to every remaining member exactly once, and to no one else.');
-  }
-  checkEnvelopes(frame.space, epoch, recipients, frame.parts, account);
-  return { epoch, items: recipients.map((recipient, i) => ({ recipient, sealed: frame.parts[i]!.slice() })) };
+  checkEnvelopes(frame.space, epoch, recipients, parts, account);
+  return { epoch, items: recipients.map((recipient, i) => ({ recipient, sealed: parts[i]!.slice() })) };
 }
 
 export async function createSpace({ relay, frame, send, now }: Request<'createSpace'>, { account }: SignedIn): Promise<void> {
@@ -52,8 +47,12 @@ export async function appendMembership({ relay, connection, frame, send }: Reque
   const before = await store.getMembershipState(frame.space);
   if (!before) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay.`);
   if (!before.members.has(account)) forbid('You are not a member of this space.');
+  if (frame.entry.action === 'device_revoked') throw new HearthError('BAD_REQUEST', 'A device_revoked entry comes only with the revocation itself (revokeDevice), which starts the new key epoch in every space at once.');
   const after = applyMembershipEntry(before, frame.entry);
-  const rotation = frame.recipients || frame.epoch !== undefined ? checkRotation(frame, account, after) : undefined;
+  const rotating = frame.recipients || frame.epoch !== undefined;
+  if (rotating && (frame.entry.action !== 'remove' || frame.entry.subject === account))
+    throw new HearthError('BAD_REQUEST', 'Only removing another member starts a new key epoch with the entry.');
+  const rotation = rotating ? checkRotation(frame, frame.parts, account) : undefined;
   await store.appendMembership(before, frame.entry, after, rotation);
   hub.forgetSpace(frame.space, false);
   const removed = [...before.members.keys()].filter((member) => !after.members.has(member));
@@ -82,8 +81,10 @@ export async function getRemoval({ relay, frame, send }: Request<'getRemoval'>, 
 
 export async function putEnvelopes({ relay, connection, frame, send }: Request<'putEnvelopes'>, caller: Member): Promise<void> {
   const roles = await relay.hub.members(frame.space);
+  // A member with a device log receives keys on its devices only: never on the account key, which its revoked devices hold too.
+  const allowed = new Set(await relay.store.epochRecipients([...roles.keys()]));
   for (const recipient of frame.recipients)
-    if (!roles.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only; add the member first.');
+    if (!allowed.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only (to each active device of a member that has a device log); add the member first, or fetch its device log.');
   checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, caller.account);
   await relay.store.putEnvelopes(
     frame.space,
@@ -95,8 +96,8 @@ export async function putEnvelopes({ relay, connection, frame, send }: Request<'
   send(ok(frame.rid));
 }
 
-export async function getEnvelopes({ relay, frame, send }: Request<'getEnvelopes'>, { account }: Member): Promise<void> {
-  const items = await relay.store.getEnvelopes(frame.space, account);
+export async function getEnvelopes({ relay, frame, send }: Request<'getEnvelopes'>, { account, device }: Member): Promise<void> {
+  const items = await relay.store.getEnvelopes(frame.space, account, device);
   send({ t: 'envelopes', rid: frame.rid, space: frame.space, items: items.map((i) => ({ epoch: i.epoch })), parts: items.map((i) => i.sealed) });
 }
 

@@ -69,6 +69,8 @@ export type RoleCheck = 'none' | 'signedIn' | SpaceRule | 'canPush(kind)' | 'can
 
 export interface SignedIn {
   account: string;
+  /** The device signed in; undefined for an account without a device log (its account key signed in). */
+  device: string | undefined;
 }
 export interface Member extends SignedIn {
   role: Role;
@@ -90,7 +92,8 @@ export async function authorize(
 ): Promise<SignedIn | Member | null> {
   if (check === 'none') return null;
   const account = relay.hub.session(connection);
-  if (check === 'signedIn' || check === 'canSetRole(entry)') return { account };
+  const device = connection.device;
+  if (check === 'signedIn' || check === 'canSetRole(entry)') return { account, device };
   if (!('space' in frame)) throw new HearthError('INTERNAL', `The request table asks a ${frame.t} frame for a role in a space it does not name.`);
   const rule = check === 'canPush(kind)' ? canRead : spaceRules[check];
   let roles = await relay.hub.members(frame.space);
@@ -105,7 +108,7 @@ export async function authorize(
     forbid('You are not a member of this space; ask one of its Owners or Admins to add you.');
   }
   if (!rule(role)) forbid(`A ${role} cannot ${action} in this space; ask an Owner or Admin for another role.`);
-  return { account, role, allowed: allowedBy.get(rule)! };
+  return { account, device, role, allowed: allowedBy.get(rule)! };
 }
 
 /** The second half of 'canPush(kind)': whether the member's role may author a change of this kind. */

@@ -7,9 +7,11 @@
 import type { ClientFrame, ClientFrameType } from '../../common/protocol/messages.ts';
 import type { Connection } from '../connection.ts';
 import { access, deleteAccount } from './account.ts';
+import { getDevices, putDevices, revokeDevice } from './devices.ts';
 import { deleteDoc, presence, pull, push, putSnapshot, subscribe, unsubscribe } from './documents.ts';
 import { fileBegin, fileChunk, fileDelete, fileGet, fileStatus } from './files.ts';
 import { hello, lookup, register, signIn } from './handshake.ts';
+import { pairAnswer, pairApprove, pairList, pairOffer, pairRead, pairReveal } from './pairing.ts';
 import { linkCreate, linkRevoke } from './links.ts';
 import { appendMembership, createSpace, deleteSpace, getEnvelopes, getMembership, getRemoval, putEnvelopes } from './membership.ts';
 import { authorize, type CallerOf, type ChecksFor, type RelayContext, type Request, type RoleCheck, type Send } from './request.ts';
@@ -34,7 +36,21 @@ export const requestTable: { readonly [T in ClientFrameType]: RequestEntry<T> } 
   hello: request('none', hello),
   register: request('none', register),
   signIn: request('none', signIn),
+  // A new device holds no key of the account yet: its pairing id (random, 128 bits) is what lets it in.
+  pairOffer: request('none', pairOffer),
+  pairRead: request('none', pairRead),
+  pairReveal: request('none', pairReveal),
+  // The account's own pairings only (the handlers check the pairing's account).
+  pairList: request('signedIn', pairList),
+  pairAnswer: request('signedIn', pairAnswer),
+  pairApprove: request('signedIn', pairApprove),
   lookup: request('signedIn', lookup),
+  // The account's own log; every entry must pass common/devices/log.ts against the stored log.
+  putDevices: request('signedIn', putDevices),
+  // A device log is public to signed-in users, as a profile is: members verify and seal to each other's devices.
+  getDevices: request('signedIn', getDevices),
+  // The caller's own device, and its own device_revoked entry in each space (checked by the membership rules) with its epoch's keys.
+  revokeDevice: request('signedIn', revokeDevice),
   // The space does not exist yet; the genesis entry must make the caller its Owner.
   createSpace: request('signedIn', createSpace),
   appendMembership: request('canSetRole(entry)', appendMembership),

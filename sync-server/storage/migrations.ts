@@ -58,6 +58,25 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `CREATE TABLE instances (instance TEXT PRIMARY KEY, seen_at {INT} NOT NULL)`,
     ],
   },
+  {
+    version: 4,
+    statements: [
+      // Each account's device log as its devices signed it (common/devices/log.ts), and what it
+      // says now per device, so a sign-in checks one row instead of replaying the log.
+      `CREATE TABLE device_log (account TEXT NOT NULL, seq {INT} NOT NULL, hash TEXT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (account, seq))`,
+      `CREATE TABLE devices (account TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, added_at {INT} NOT NULL, revoked_at {INT}, last_seen_at {INT}, PRIMARY KEY (account, device))`,
+    ],
+  },
+  {
+    version: 5,
+    statements: [
+      // A new device's pairing with the account while it lasts (sync-server/storage/pairings.ts):
+      // its public keys and commitment, the approver's nonce, its revealed secret, and the account
+      // material sealed to it. Gone once read, declined, or PAIRING_TTL_MS old.
+      `CREATE TABLE pairings (id TEXT PRIMARY KEY, account TEXT NOT NULL, offer TEXT NOT NULL, nonce TEXT, secret TEXT, material {BLOB}, created_at {INT} NOT NULL)`,
+      `CREATE INDEX pairings_by_account ON pairings (account)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

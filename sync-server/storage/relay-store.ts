@@ -5,11 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HearthError } from '../../common/errors.ts';
+import type { DeviceEntry } from '../../common/devices/log.ts';
 import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
+import { epochRecipients, listDevices, readDeviceLog, requireEpochRecipients, storeDeviceEntries, type DeviceRow } from './device-logs.ts';
 import type { Role } from '../../common/roles.ts';
 import { migrate } from './migrations.ts';
+import { deletePairing, listPairings, openPairing, readPairing, stepPairing, type PairingRecord } from './pairings.ts';
+import type { PairingOffer } from '../../common/devices/pairing.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
-import type { SqlDriver, SqlExecutor, SqlValue, StoreEvent } from './sql-driver.ts';
+import type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, StoreEvent } from './sql-driver.ts';
 import { appendChangeAtOnce, lockRows, quotaError, requireRole, type Writer } from './writers.ts';
 
 export type { SessionKey } from './sessions.ts';
@@ -94,7 +98,8 @@ export class RelayStore {
 
   // ── accounts ────────────────────────────────────────────────────────────────────────────────
 
-  async createAccount(record: Omit<AccountRecord, 'lastSignInAt' | 'deletedAt'>): Promise<void> {
+  /** Creates the account; with `devices`, its device log too (already checked), in the same transaction. */
+  async createAccount(record: Omit<AccountRecord, 'lastSignInAt' | 'deletedAt'>, devices?: DeviceRow[]): Promise<void> {
     await this.driver.transaction(async (tx) => {
       const existing = await tx.all(`SELECT account, username FROM accounts WHERE account = ? OR username = ?`, [record.account, record.username]);
       if (existing.some((r) => r.account === record.account)) throw new HearthError('ALREADY_EXISTS', 'This key is already registered here; sign in instead.');
@@ -103,7 +108,68 @@ export class RelayStore {
         `INSERT INTO accounts (account, username, display_name, box_public_key, avatar, created_at, last_sign_in_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
         [record.account, record.username, record.displayName, record.boxPublicKey, record.avatar, record.createdAt, record.createdAt],
       );
+      if (devices) await storeDeviceEntries(tx, this.driver.dialect, record.account, 0, devices);
     });
+  }
+
+  // ── device logs (device-logs.ts) ────────────────────────────────────────────────────────────
+
+  /** Appends entries (already checked against the first `fromSeq`); CONFLICT if the log moved on. Says which devices the entries revoked. */
+  async appendDevices(account: string, fromSeq: number, rows: DeviceRow[]): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await storeDeviceEntries(tx, this.driver.dialect, account, fromSeq, rows);
+      const revoked = rows.filter((r) => r.entry.action === 'revoke').map((r) => r.entry.device);
+      if (revoked.length > 0) tx.notify({ kind: 'devicesRevoked', account, devices: revoked });
+    });
+  }
+
+  /**
+   * Revokes a device and starts the new key epoch of every space in `rotations` (each a
+   * device_revoked entry with its envelopes), all in one transaction; `rotations` must name every
+   * space the account is a member of here (else CONFLICT, nothing stored).
+   */
+  async revokeDevice(account: string, fromSeq: number, rows: DeviceRow[], rotations: Array<{ before: MembershipState; entry: MembershipEntry; after: MembershipState; rotation: EpochEnvelopes }>): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      await storeDeviceEntries(tx, this.driver.dialect, account, fromSeq, rows);
+      const spaces = await tx.all(`SELECT space FROM members WHERE account = ?`, [account]);
+      const rotated = new Set(rotations.map((r) => r.before.space));
+      if (spaces.length !== rotated.size || spaces.some((s) => !rotated.has(s.space as string))) {
+        throw new HearthError('CONFLICT', 'A revocation starts a new key epoch in every space the account is a member of here, and only there; fetch your spaces and try again.');
+      }
+      for (const { before, entry, after, rotation } of rotations) await this.appendMembershipIn(tx, before, entry, after, rotation);
+      tx.notify({ kind: 'devicesRevoked', account, devices: rows.map((r) => r.entry.device) });
+    });
+  }
+
+  /** Who a new key epoch among `members` is sealed to (device-logs.ts). */
+  async epochRecipients(members: string[]): Promise<string[]> {
+    return [...(await epochRecipients(this.driver, members))];
+  }
+
+  // ── pairings (pairings.ts) ──────────────────────────────────────────────────────────────────
+
+  openPairing(id: string, account: string, offer: PairingOffer, at: number): Promise<void> {
+    return openPairing(this.driver, id, account, offer, at);
+  }
+
+  readPairing(id: string, at: number): Promise<PairingRecord> {
+    return readPairing(this.driver, id, at);
+  }
+
+  listPairings(account: string, at: number): Promise<PairingRecord[]> {
+    return listPairings(this.driver, account, at);
+  }
+
+  stepPairing(id: string, step: 'nonce' | 'secret' | 'material', value: string | Uint8Array, at: number): Promise<void> {
+    return stepPairing(this.driver, id, step, value, at);
+  }
+
+  deletePairing(id: string): Promise<void> {
+    return deletePairing(this.driver, id);
+  }
+
+  getDeviceLog(account: string, since = 0): Promise<DeviceEntry[]> {
+    return readDeviceLog(this.driver, account, since);
   }
 
   private toAccount(row: Row | undefined): AccountRecord | undefined {
@@ -131,9 +197,9 @@ export class RelayStore {
 
   // ── sessions and instances (sessions.ts) ────────────────────────────────────────────────────
 
-  /** Opens a signed-in connection; LIMIT_EXCEEDED when its account has `limit` open on all instances together. */
-  openSession(key: SessionKey, account: string, limit: number, at: number): Promise<void> {
-    return openSession(this.driver, key, account, limit, at);
+  /** Opens a signed-in connection (sessions.ts says what it refuses: too many connections, a device not active). */
+  openSession(key: SessionKey, account: string, limit: number, at: number, device?: string): Promise<void> {
+    return openSession(this.driver, key, account, limit, at, device);
   }
 
   closeSession(key: SessionKey): Promise<void> {
@@ -195,34 +261,38 @@ export class RelayStore {
    * envelopes are stored in the same transaction (CONFLICT if that epoch has envelopes already).
    */
   async appendMembership(before: MembershipState, entry: MembershipEntry, after: MembershipState, rotation?: EpochEnvelopes): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      // Only the rows that change: a member whose row stays is never locked out by another's
-      // removal. Member rows first, then the space's row, the order every write locks them in
-      // (requireRole, then the quota), so two transactions never wait on each other in a circle.
-      const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
-      for (const account of removed) await tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [before.space, account]);
-      for (const [account, role] of after.members) {
-        if (before.members.get(account) === role) continue;
-        await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?) ON CONFLICT (space, account) DO UPDATE SET role = excluded.role`, [before.space, account, role]);
-      }
-      const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
-        after.nextSeq,
-        after.head!,
-        before.space,
-        before.nextSeq,
-      ]);
-      if (moved === 0) throw new HearthError('CONFLICT', 'The membership log moved on meanwhile; fetch it and rebuild your entry.');
-      await tx.run(`INSERT INTO membership_log (space, seq, hash, entry) VALUES (?, ?, ?, ?)`, [before.space, entry.seq, after.head!, JSON.stringify(entry)]);
-      if (rotation) {
-        const [taken] = await tx.all(`SELECT 1 AS found FROM envelopes WHERE space = ? AND epoch = ? LIMIT 1`, [before.space, rotation.epoch]);
-        if (taken) throw new HearthError('CONFLICT', `Key epoch ${rotation.epoch} of this space has its key already; fetch the membership log and rotate again.`);
-        for (const item of rotation.items) await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [before.space, rotation.epoch, item.recipient, item.sealed]);
-      }
-      // A public link lives only while the member who published it belongs to the space: one who
-      // leaves or is removed no longer publishes the space's documents (and could not revoke them).
-      for (const account of removed) await revokeLinksWhere(tx, `space = ? AND created_by = ?`, [before.space, account]);
-      tx.notify({ kind: 'membership', space: before.space, ...(removed.length ? { removed } : {}) });
-    });
+    await this.driver.transaction((tx) => this.appendMembershipIn(tx, before, entry, after, rotation));
+  }
+
+  /** appendMembership's writes, inside `tx`; a new key epoch must reach every active device of every remaining member. */
+  private async appendMembershipIn(tx: SqlTransaction, before: MembershipState, entry: MembershipEntry, after: MembershipState, rotation?: EpochEnvelopes): Promise<void> {
+    // Only the rows that change: a member whose row stays is never locked out by another's
+    // removal. Member rows first, then the space's row, the order every write locks them in
+    // (requireRole, then the quota), so two transactions never wait on each other in a circle.
+    const removed = [...before.members.keys()].filter((account) => !after.members.has(account));
+    for (const account of removed) await tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [before.space, account]);
+    for (const [account, role] of after.members) {
+      if (before.members.get(account) === role) continue;
+      await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?) ON CONFLICT (space, account) DO UPDATE SET role = excluded.role`, [before.space, account, role]);
+    }
+    const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
+      after.nextSeq,
+      after.head!,
+      before.space,
+      before.nextSeq,
+    ]);
+    if (moved === 0) throw new HearthError('CONFLICT', 'The membership log moved on meanwhile; fetch it and rebuild your entry.');
+    await tx.run(`INSERT INTO membership_log (space, seq, hash, entry) VALUES (?, ?, ?, ?)`, [before.space, entry.seq, after.head!, JSON.stringify(entry)]);
+    if (rotation) {
+      const [taken] = await tx.all(`SELECT 1 AS found FROM envelopes WHERE space = ? AND epoch = ? LIMIT 1`, [before.space, rotation.epoch]);
+      if (taken) throw new HearthError('CONFLICT', `Key epoch ${rotation.epoch} of this space has its key already; fetch the membership log and rotate again.`);
+      await requireEpochRecipients(tx, [...after.members.keys()], rotation.items.map((i) => i.recipient));
+      for (const item of rotation.items) await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [before.space, rotation.epoch, item.recipient, item.sealed]);
+    }
+    // A public link lives only while the member who published it belongs to the space: one who
+    // leaves or is removed no longer publishes the space's documents (and could not revoke them).
+    for (const account of removed) await revokeLinksWhere(tx, `space = ? AND created_by = ?`, [before.space, account]);
+    tx.notify({ kind: 'membership', space: before.space, ...(removed.length ? { removed } : {}) });
   }
 
   async getMembershipLog(space: string, since: number): Promise<MembershipEntry[]> {
@@ -249,8 +319,9 @@ export class RelayStore {
     });
   }
 
-  async getEnvelopes(space: string, recipient: string): Promise<Array<{ epoch: number; sealed: Uint8Array }>> {
-    const rows = await this.driver.all(`SELECT epoch, sealed FROM envelopes WHERE space = ? AND recipient = ? ORDER BY epoch`, [space, recipient]);
+  /** The envelopes sealed to the account itself and, for a device signed in, to that device. */
+  async getEnvelopes(space: string, recipient: string, device?: string): Promise<Array<{ epoch: number; sealed: Uint8Array }>> {
+    const rows = await this.driver.all(`SELECT epoch, sealed FROM envelopes WHERE space = ? AND recipient IN (?, ?) ORDER BY epoch`, [space, recipient, device ?? recipient]);
     return rows.map((r) => ({ epoch: num(r.epoch), sealed: bytes(r.sealed) }));
   }
 
@@ -474,12 +545,17 @@ export class RelayStore {
        FROM members m JOIN spaces s ON s.space = m.space WHERE m.account = ? ORDER BY s.space`,
       [account, account],
     );
-    const envelopes = await this.driver.all(`SELECT space, epoch FROM envelopes WHERE recipient = ? ORDER BY space, epoch`, [account]);
+    // Sealed to the account key, or to one of its devices (device-logs.ts).
+    const envelopes = await this.driver.all(
+      `SELECT space, epoch FROM envelopes WHERE recipient = ? OR recipient IN (SELECT device FROM devices WHERE account = ?) ORDER BY space, epoch`,
+      [account, account],
+    );
     const links = await this.driver.all(`SELECT link, space, created_at, expires_at, revoked FROM links WHERE created_by = ? ORDER BY created_at`, [account]);
     const [authored] = await this.driver.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE author = ?`, [account]);
     const [uploaded] = await this.driver.all(`SELECT COALESCE(SUM(size), 0) AS total FROM files WHERE uploader = ?`, [account]);
     return {
       record,
+      devices: await listDevices(this.driver, account),
       bytesStored: num(authored!.total) + num(uploaded!.total) + (record.avatar?.length ?? 0),
       spaces: spaces.map((s) => ({ space: s.space as string, kind: s.kind as 'workspace' | 'document', role: s.role as Role, bytesStored: num(s.bytes_used), bytesAuthored: num(s.authored) })),
       envelopes: envelopes.map((e) => ({ space: e.space as string, epoch: num(e.epoch) })),
@@ -538,8 +614,11 @@ export class RelayStore {
         const shared = await tx.all<{ space: string }>(`SELECT space FROM members WHERE account = ?`, [account]);
         await tx.run(`DELETE FROM members WHERE account = ?`, [account]);
         for (const { space } of shared) tx.notify({ kind: 'membership', space });
-        await tx.run(`DELETE FROM envelopes WHERE recipient = ?`, [account]);
+        await tx.run(`DELETE FROM envelopes WHERE recipient = ? OR recipient IN (SELECT device FROM devices WHERE account = ?)`, [account, account]);
         await tx.run(`DELETE FROM sessions WHERE account = ?`, [account]);
+        await tx.run(`DELETE FROM device_log WHERE account = ?`, [account]);
+        await tx.run(`DELETE FROM devices WHERE account = ?`, [account]);
+        await tx.run(`DELETE FROM pairings WHERE account = ?`, [account]);
         await tx.run(`UPDATE changes SET author = NULL WHERE author = ?`, [account]);
         await tx.run(`UPDATE files SET uploader = NULL WHERE uploader = ?`, [account]);
         await tx.run(`UPDATE links SET created_by = NULL WHERE created_by = ?`, [account]);

@@ -6,6 +6,7 @@
 import { HearthError } from '../../common/errors.ts';
 import { limitError } from '../refusals.ts';
 import type { SqlDriver, SqlValue } from './sql-driver.ts';
+import { requireSignInDevice } from './device-logs.ts';
 import { lockRows } from './writers.ts';
 
 /** One signed-in connection of one relay instance. */
@@ -19,11 +20,13 @@ export interface SessionKey {
  * (LIMIT_EXCEEDED) when the account already has `limit` connections open on all instances
  * together. One transaction, so on SQLite it shares the commit of whatever arrived with it.
  */
-export async function openSession(driver: SqlDriver, key: SessionKey, account: string, limit: number, at: number): Promise<void> {
+export async function openSession(driver: SqlDriver, key: SessionKey, account: string, limit: number, at: number, device?: string): Promise<void> {
   await driver.transaction(async (tx) => {
-    // On PostgreSQL the account row's lock makes two instances count its connections one after the other.
+    // On PostgreSQL the account row's lock makes two instances count its connections one after the
+    // other, and orders the sign-in after a revocation that holds it.
     const [live] = await tx.all(`SELECT account FROM accounts WHERE account = ? AND deleted_at IS NULL${lockRows(driver.dialect)}`, [account]);
     if (!live) throw new HearthError('UNAUTHENTICATED', 'No account with this key exists on this relay; register first.');
+    await requireSignInDevice(tx, account, device, at);
     const [open] = await tx.all(`SELECT COUNT(*) AS n FROM sessions WHERE account = ? AND NOT (instance = ? AND connection = ?)`, [account, key.instance, key.connection]);
     if (Number(open!.n) >= limit) {
       throw limitError('LIMIT_EXCEEDED', 'connectionsPerAccount', `This account already has ${limit} connections open; close one first.`);

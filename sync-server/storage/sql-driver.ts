@@ -23,6 +23,8 @@ export type StoreEvent =
   | { kind: 'docDeleted'; space: string; doc: string }
   /** A sealed presence payload (base64url) or null when its sender went away; relayed, never stored. */
   | { kind: 'presence'; space: string; doc: string; from: string; payload: string | null }
+  /** Devices of an account were revoked: every instance ends their sessions. */
+  | { kind: 'devicesRevoked'; account: string; devices: string[] }
   /** This instance may have missed announcements (its listening connection dropped): drop caches and catch up from the tables. */
   | { kind: 'resync' };
 

@@ -6,7 +6,7 @@ import { serveCalls } from './thread-calls.ts';
 
 serveCalls(parentPort!, (method, args) => {
   if (method === 'change') return verifyChangeSignature(args[0] as Uint8Array);
-  if (method === 'auth') return verifyAuthSignature(...(args as [AuthPurpose, string, string, string, string]));
+  if (method === 'auth') return verifyAuthSignature(...(args as [AuthPurpose, string, string, string, string, string | undefined]));
   if (method === 'ping') return true;
   throw new Error(`unknown call ${method}`);
 });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys } from '../../common/crypto/identity.ts';
 import { newId, randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
+import { applyDeviceEntry, emptyDeviceLog, nextDeviceEntry, signDeviceEntry } from '../../common/devices/log.ts';
 import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
 import { clientFrames, type ClientFrameType } from '../../common/protocol/messages.ts';
 import { canPush, canSetRole, canTransferOwnership, Roles, type ChangeKind, type Role } from '../../common/roles.ts';
@@ -62,14 +63,17 @@ interface SpaceProbe {
 const membershipEntry = (world: World, action: 'add' | 'change_role' | 'remove' | 'transfer', subject: string, role: Role | null) =>
   changeMembership(world.space, world.me, action, subject, role);
 
-/** The handshake proves who is speaking, so it is open to anyone. */
-type Handshake = 'hello' | 'register' | 'signIn';
+/**
+ * The handshake proves who is speaking, so it is open to anyone; so are a new device's pairing
+ * steps, which hold no key of the account yet (a pairing's random id is their capability).
+ */
+type Handshake = 'hello' | 'register' | 'signIn' | 'pairOffer' | 'pairRead' | 'pairReveal';
 /** The requests that need a session and no role in a space. */
-type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount';
+type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount' | 'putDevices' | 'getDevices' | 'revokeDevice' | 'pairList' | 'pairAnswer' | 'pairApprove';
 /** A former member's read of the log up to its own removal: no role, by definition (tested on its own below). */
 type FormerMemberRequest = 'getRemoval';
 type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest | FormerMemberRequest>;
-const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn'] satisfies Handshake[];
+const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn', 'pairOffer', 'pairRead', 'pairReveal'] satisfies Handshake[];
 
 // Every other request type, with the probes that exercise it. A full record, so a new request
 // type does not typecheck here until someone decides which row of the role table it belongs to.
@@ -161,7 +165,42 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
   unsubscribe: (me) => me.client.request({ t: 'unsubscribe', space: newId(), doc: 'doc', parts: [] }),
   access: (me) => me.client.access(),
   deleteAccount: (me) => me.client.deleteAccount(),
+  // The account's own device log (its first entry signed by the account key, naming a first device).
+  putDevices: (me) => me.client.putDevices([firstDeviceEntry(me.id, me.keys.signSecretKey)]),
+  // Anyone's device log, as anyone's profile: members seal keys to each other's devices.
+  getDevices: (me) => me.client.getDevices(me.id),
+  // The account's own pairings: listing them, answering one a new device offered, declining it.
+  pairList: (me) => me.client.pairList(),
+  pairAnswer: async (me) => me.client.pairAnswer((await offerTo(me)).pairing, toBase64Url(randomBytes(32))),
+  pairApprove: async (me) => me.client.pairApprove((await offerTo(me)).pairing),
+  // One of the account's own devices revokes another (in no space here, so with no key epochs).
+  revokeDevice: async (me) => {
+    const [laptop, desktop] = [generateIdentityKeys(), generateIdentityKeys()];
+    const first = firstDeviceEntry(me.id, me.keys.signSecretKey, laptop);
+    let state = applyDeviceEntry(emptyDeviceLog(me.id), first);
+    const add = signDeviceEntry(nextDeviceEntry(state, { action: 'add', device: toBase64Url(desktop.signPublicKey), box: toBase64Url(desktop.boxPublicKey), kind: 'device', name: 'Desktop', by: toBase64Url(laptop.signPublicKey) }), laptop.signSecretKey);
+    state = applyDeviceEntry(state, add);
+    await me.client.putDevices([first, add]);
+    const onLaptop = await connect(relay.url);
+    await onLaptop.signIn({ account: me.id, device: toBase64Url(laptop.signPublicKey), signSecretKey: laptop.signSecretKey, boxPublicKey: laptop.boxPublicKey });
+    await onLaptop.revokeDevice(signDeviceEntry(nextDeviceEntry(state, { action: 'revoke', device: toBase64Url(desktop.signPublicKey), by: toBase64Url(laptop.signPublicKey) }), laptop.signSecretKey), []);
+    onLaptop.close();
+  },
 };
+
+/** A new device's pairing offer to `me`'s account. */
+async function offerTo(me: Person) {
+  const device = generateIdentityKeys();
+  const client = await connect(relay.url);
+  const offered = await client.pairOffer(me.username, { device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), name: 'New', commit: '0'.repeat(64) });
+  client.close();
+  return offered;
+}
+
+function firstDeviceEntry(account: string, accountSecretKey: Uint8Array, device = generateIdentityKeys()) {
+  const fields = { action: 'create' as const, device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), kind: 'device' as const, name: 'Laptop', by: account };
+  return signDeviceEntry(nextDeviceEntry(emptyDeviceLog(account), fields), accountSecretKey);
+}
 
 /** What the declared check says, by common/roles.ts, about `role` doing `probe`. */
 function declaredAllows(check: RoleCheck, probe: SpaceProbe, role: Role): boolean {
@@ -328,6 +367,12 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
     presence: { space, doc: 'doc', parts: [randomBytes(10)] },
     access: {},
     deleteAccount: {},
+    putDevices: { entries: [firstDeviceEntry(account, generateIdentityKeys().signSecretKey)] },
+    getDevices: { account, since: 0 },
+    pairList: {},
+    pairAnswer: { pairing: 'pairing', nonce: account },
+    pairApprove: { pairing: 'pairing' },
+    revokeDevice: { entry: signDeviceEntry(nextDeviceEntry(emptyDeviceLog(account), { action: 'revoke', device: account, by: account }), generateIdentityKeys().signSecretKey), spaces: [] },
   };
   return { t: type, parts: [], ...samples[type as Exclude<ClientFrameType, Handshake>] };
 }

@@ -12,7 +12,7 @@ import { RelayClient } from '../../common/protocol/client.ts';
 import type { Vault } from '../../main/vault/vault.ts';
 import { findInFiles, tempDir } from '../support/vault.ts';
 import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { closeAll, eventually, frameRecorder, makePeer, type Peer } from './sync-fixture.ts';
+import { closeAll, deviceOf, eventually, frameRecorder, makePeer, type Peer } from './sync-fixture.ts';
 import { routeThrough, startHostileProxy, type HostileProxy } from './sync-proxy.ts';
 
 const MARK = `f${process.pid}x${Date.now().toString(36)}`;
@@ -137,7 +137,7 @@ describe('files in a team workspace', () => {
   it('an Editor may not delete a file: refused by the client naming the role, and by the relay', async () => {
     await expect(bob.engine.deleteFile(fileId)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/Editor/) });
     const client = await RelayClient.connect(relay.url, createSocket);
-    await client.signIn(bob.vault.identityKeys());
+    await client.signIn(deviceOf(bob));
     await expect(client.fileDelete(workspaceId, fileId)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     client.close();
     expect(bob.vault.files.has(fileId)).toBe(true);

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import type { WebSocketLike } from '../../common/protocol/client.ts';
+import type { DeviceSigner, WebSocketLike } from '../../common/protocol/client.ts';
 import { SyncEngine, type SyncEngineOptions } from '../../main/sync/engine.ts';
 import type { Vault } from '../../main/vault/vault.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
@@ -47,6 +47,12 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** How a peer's device signs in on a bare relay client (its account key no longer does, once it has a device log). */
+export function deviceOf(peer: Peer): DeviceSigner {
+  const keys = peer.vault.devices.keys();
+  return { account: peer.vault.account, device: peer.vault.devices.self.id, signSecretKey: keys.signSecretKey, boxPublicKey: keys.boxPublicKey };
 }
 
 /** Body text of a document as a peer has it. */

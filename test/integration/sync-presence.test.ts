@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { openPresence, sealPresence } from '../../common/protocol/presence.ts';
 import type { PresenceEntry } from '../../main/sync/presence.ts';
-import { outcome, register, startTestRelay, type Person, type TestRelay } from './relay-fixture.ts';
+import { giveDeviceLog, outcome, register, startTestRelay, type Person, type TestRelay } from './relay-fixture.ts';
 import { closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
 const MARKER = 'PRESENCEMARKER-5be0';
@@ -41,6 +41,8 @@ beforeAll(async () => {
   bob = await makePeer(relay.url, 'bob', fast);
   rex = await register(relay.url, 'rex');
   eve = await register(relay.url, 'eve');
+  // Hearth invites only accounts with a signed device list; rex's session goes on with its account key.
+  await giveDeviceLog(rex);
   workspaceId = (await ann.engine.createTeamWorkspace('Presence team', relay.url)).id;
   documentId = ann.vault.documents.create(workspaceId, { title: 'Shared notes', init: (d) => void (d.body = 'hello presence world') }).id;
   await ann.engine.syncOnce(workspaceId);

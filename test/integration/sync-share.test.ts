@@ -14,7 +14,7 @@ import { SHARED_WITH_ME } from '../../main/sync/engine.ts';
 import { INDEX_DOC, loadIndex } from '../../main/sync/workspace-index.ts';
 import { findInFiles } from '../support/vault.ts';
 import { createSocket, startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closeAll, eventually, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, deviceOf, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ann: Peer; // owner of the team workspace, shares one document
@@ -83,7 +83,7 @@ describe('sharing one document with people outside the workspace', () => {
 
   it('the recipient cannot read the workspace: the relay refuses him and no key he holds opens its changes', async () => {
     const client = await RelayClient.connect(relay.url, createSocket);
-    await client.signIn(bob.vault.identityKeys());
+    await client.signIn(deviceOf(bob));
     await expect(client.pullAll(workspaceId, secretId, 0)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(client.getEnvelopes(workspaceId)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     client.close();
@@ -148,7 +148,7 @@ describe('sharing one document with people outside the workspace', () => {
       keys.signSecretKey,
     );
     const client = await RelayClient.connect(relay.url, createSocket);
-    await client.signIn(keys);
+    await client.signIn(deviceOf(vic));
     await expect(client.push(shareSpace, planId, blob)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/viewer/) });
     client.close();
     await ann.engine.syncOnce();
@@ -232,7 +232,7 @@ describe('deleting documents', () => {
     await expect(cat.engine.deleteDocument(secretId)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/Editor/) });
     expect(cat.vault.documents.allIds().map((d) => d.id)).toContain(secretId);
     const client = await RelayClient.connect(relay.url, createSocket);
-    await client.signIn(cat.vault.identityKeys());
+    await client.signIn(deviceOf(cat));
     await expect(client.deleteDoc(workspaceId, secretId)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     client.close();
     expect((await stored(workspaceId, secretId)).length).toBeGreaterThan(0);
@@ -271,7 +271,7 @@ describe('deleting documents', () => {
       cat.vault.identityKeys().signSecretKey,
     );
     const client = await RelayClient.connect(relay.url, createSocket);
-    await client.signIn(cat.vault.identityKeys());
+    await client.signIn(deviceOf(cat));
     await client.push(workspaceId, INDEX_DOC, blob); // an index change is content, which an Editor may push
     client.close();
     await ann.engine.syncOnce(workspaceId);

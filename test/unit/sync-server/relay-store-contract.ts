@@ -5,7 +5,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys, type IdentityKeys } from '../../../common/crypto/identity.ts';
 import { loadSodium, newId, randomBytes, toBase64Url } from '../../../common/crypto/sodium.ts';
+import { applyDeviceEntry, emptyDeviceLog, nextDeviceEntry, signDeviceEntry, type DeviceLogState } from '../../../common/devices/log.ts';
 import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipState } from '../../../common/membership/log.ts';
+import { deviceRows } from '../../../sync-server/storage/device-logs.ts';
 import type { Role } from '../../../common/roles.ts';
 import { migrate } from '../../../sync-server/storage/migrations.ts';
 import { RelayStore } from '../../../sync-server/storage/relay-store.ts';
@@ -67,7 +69,15 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await migrate(driver, 2)).toBe(2);
       expect(await codeOf(driver.all('SELECT * FROM sessions'))).not.toBe('ok');
       // Version 3 adds the sessions every instance counts; a version-2 database keeps its rows.
-      expect(await migrate(driver)).toBe(3);
+      expect(await migrate(driver, 3)).toBe(3);
+      expect(await codeOf(driver.all('SELECT * FROM device_log'))).not.toBe('ok');
+      // Version 4 adds device logs; an account from before has none (its account key signs in).
+      expect(await migrate(driver, 4)).toBe(4);
+      expect(await driver.all('SELECT * FROM devices')).toEqual([]);
+      expect(await codeOf(driver.all('SELECT * FROM pairings'))).not.toBe('ok');
+      // Version 5 adds the pairings of new devices, none open.
+      expect(await migrate(driver)).toBe(5);
+      expect(await driver.all('SELECT * FROM pairings')).toEqual([]);
       const store = await RelayStore.open(driver);
       expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
       expect(await driver.all('SELECT * FROM sessions')).toEqual([]);
@@ -77,6 +87,49 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(again.relayId).toBe(store.relayId);
       expect(await again.findByUsername('migrated')).toBeDefined();
       await again.close();
+    });
+
+    it('appends device-log entries one at a time (a concurrent second append is a CONFLICT), and signs in only an active device', async () => {
+      const { store } = await openStore();
+      const owner = member();
+      const [laptop, desktop, phone] = [member(), member(), member()];
+      const entry = (state: DeviceLogState, action: 'create' | 'add' | 'revoke', device: Member, signer: Member) =>
+        signDeviceEntry(nextDeviceEntry(state, { action, device: device.id, by: signer.id, ...(action === 'revoke' ? {} : { box: device.id, kind: 'device' as const, name: 'D' }) }), signer.keys.signSecretKey);
+      let state = emptyDeviceLog(owner.id);
+      const first = entry(state, 'create', laptop, owner);
+      state = applyDeviceEntry(state, first);
+      await store.createAccount({ account: owner.id, username: 'devices', displayName: 'D', boxPublicKey: laptop.id, avatar: null, createdAt: 1 }, deviceRows([first], state));
+      const [addDesktop, addPhone] = [entry(state, 'add', desktop, laptop), entry(state, 'add', phone, laptop)];
+      const results = await Promise.all([
+        codeOf(store.appendDevices(owner.id, 1, deviceRows([addDesktop], applyDeviceEntry(state, addDesktop)))),
+        codeOf(store.appendDevices(owner.id, 1, deviceRows([addPhone], applyDeviceEntry(state, addPhone)))),
+      ]);
+      expect(results.sort()).toEqual(['CONFLICT', 'ok']);
+      const log = await store.getDeviceLog(owner.id);
+      expect(log).toHaveLength(2);
+      state = applyDeviceEntry(state, log[1]);
+      const other = log[1]!.device === desktop.id ? phone : desktop;
+      const session = (device?: Member) => codeOf(store.openSession({ instance: 'i', connection: 1 }, owner.id, 10, 2, device?.id));
+      expect(await session(laptop)).toBe('ok');
+      expect(await session(other)).toBe('UNAUTHENTICATED');
+      expect(await session()).toBe('UNAUTHENTICATED');
+      const revoke = entry(state, 'revoke', laptop, log[1]!.device === desktop.id ? desktop : phone);
+      await store.appendDevices(owner.id, 2, deviceRows([revoke], applyDeviceEntry(state, revoke)));
+      expect(await session(laptop)).toBe('UNAUTHENTICATED');
+      expect((await store.accessReport(owner.id))!.devices.map((d) => d.revokedAt)).toEqual([revoke.at, null]);
+      // In a space someone else owns, a key sealed to the account's device: its right-of-access answer lists it, and deletion takes it.
+      const host = member();
+      const shared = await spaceOf(store, host);
+      await add(store, shared, host, owner, 'editor');
+      await store.putEnvelopes(shared.id, 0, [{ recipient: laptop.id, sealed: randomBytes(80) }]);
+      expect((await store.accessReport(owner.id))!.envelopes).toEqual([{ space: shared.id, epoch: 0 }]);
+      await store.driver.transaction((tx) => tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [shared.id, owner.id]));
+      await store.markAccountDeleted(owner.id, 3);
+      await store.purgeDeleted(3);
+      expect(await store.driver.all(`SELECT * FROM envelopes WHERE recipient = ?`, [laptop.id])).toEqual([]);
+      expect(await store.driver.all(`SELECT * FROM device_log WHERE account = ?`, [owner.id])).toEqual([]);
+      expect(await store.driver.all(`SELECT * FROM devices WHERE account = ?`, [owner.id])).toEqual([]);
+      await store.close();
     });
 
     it('keeps accounts unique by key and by username', async () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RelayClient } from '../../../../common/protocol/client.ts';
 import { RelayConnections } from '../../../../main/sync/connections.ts';
+import { AccountDevices } from '../../../../main/sync/devices.ts';
 import { createTestVault } from '../../../support/vault.ts';
 import { FakeRelay, type FakeClient } from './fake-relay.ts';
 
@@ -15,6 +16,7 @@ async function setUp(relay = new FakeRelay(), username = 'ann') {
   const opened: FakeClient[] = [];
   const connections = new RelayConnections<FakeClient>({
     vault,
+    devices: new AccountDevices({ vault }),
     connect: async () => {
       const client = relay.connect();
       opened.push(client);

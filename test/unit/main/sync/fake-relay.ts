@@ -9,7 +9,8 @@
 import type { IdentityKeys } from '../../../../common/crypto/identity.ts';
 import { HearthError } from '../../../../common/errors.ts';
 import { applyMembershipEntry, emptyMembership, lastDepartureIndex, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../../../../common/membership/log.ts';
-import { accountIdOf, type ChangeListener, type RelayClient } from '../../../../common/protocol/client.ts';
+import { extendDeviceLog, replayDeviceLog, type DeviceEntry } from '../../../../common/devices/log.ts';
+import { accountIdOf, type ChangeListener, type RelayClient, type Signer } from '../../../../common/protocol/client.ts';
 import type { Role } from '../../../../common/roles.ts';
 
 interface StoredDoc {
@@ -32,6 +33,8 @@ type Result<M extends keyof RelayClient> = RelayClient[M] extends (...args: neve
 
 export class FakeRelay {
   readonly profiles = new Map<string, { account: string; username: string; displayName: string; boxPublicKey: string }>();
+  /** Account → its device log, checked with the shared rules as the relay checks it. */
+  readonly deviceLogs = new Map<string, DeviceEntry[]>();
   readonly spaces = new Map<string, StoredSpace>();
   /** Every request made, as `account method space/doc`, for tests that count round trips. */
   readonly calls: string[] = [];
@@ -122,22 +125,60 @@ export class FakeClient {
     return () => undefined;
   }
 
-  async register(identity: IdentityKeys, profile: { username: string; displayName: string }): Promise<Result<'register'>> {
+  /** The device signed in, for an account with a device log. */
+  device: string | undefined;
+
+  async register(signer: Signer, profile: { username: string; displayName: string }): Promise<Result<'register'>> {
     this.call('register');
-    const account = accountIdOf(identity);
-    const taken = [...this.relay.profiles.values()].find((p) => p.username === profile.username);
+    const account = 'device' in signer ? signer.account : accountIdOf(signer);
+    const taken = [...this.relay.profiles.values()].find((p) => p.username === profile.username || p.account === account);
     if (taken) throw new HearthError('ALREADY_EXISTS', `The username ${profile.username} is taken.`);
-    this.relay.profiles.set(account, { account, username: profile.username, displayName: profile.displayName, boxPublicKey: Buffer.from(identity.boxPublicKey).toString('base64url') });
+    if ('device' in signer) {
+      const log = replayDeviceLog(account, signer.log ?? []);
+      if (log.devices.get(signer.device)?.revokedAt !== undefined) throw new HearthError('UNAUTHENTICATED', 'Not an active device (fake relay).');
+      this.relay.deviceLogs.set(account, [...(signer.log ?? [])]);
+    }
+    this.relay.profiles.set(account, { account, username: profile.username, displayName: profile.displayName, boxPublicKey: Buffer.from(signer.boxPublicKey).toString('base64url') });
     this.account = account;
+    this.device = 'device' in signer ? signer.device : undefined;
     return { t: 'session', rid: 0, account, expiresAt: 0, parts: [] } as unknown as Result<'register'>;
   }
 
-  async signIn(identity: IdentityKeys): Promise<Result<'signIn'>> {
+  async signIn(signer: Signer): Promise<Result<'signIn'>> {
     this.call('signIn');
-    const account = accountIdOf(identity);
+    const account = 'device' in signer ? signer.account : accountIdOf(signer);
     if (!this.relay.profiles.has(account)) throw new HearthError('UNAUTHENTICATED', 'No account here (fake relay).');
+    const log = this.relay.deviceLogs.get(account);
+    const device = 'device' in signer ? signer.device : undefined;
+    if (log ? !device || !replayDeviceLog(account, log).devices.get(device) || replayDeviceLog(account, log).devices.get(device)!.revokedAt !== undefined : device) {
+      throw new HearthError('UNAUTHENTICATED', 'Not an active device of the account (fake relay).');
+    }
     this.account = account;
+    this.device = device;
     return { t: 'session', rid: 0, account, expiresAt: 0, parts: [] } as unknown as Result<'signIn'>;
+  }
+
+  async putDevices(entries: readonly DeviceEntry[]): Promise<void> {
+    this.call('putDevices');
+    const stored = this.relay.deviceLogs.get(this.account) ?? [];
+    if (stored.length) extendDeviceLog(replayDeviceLog(this.account, stored), entries);
+    else replayDeviceLog(this.account, entries);
+    this.relay.deviceLogs.set(this.account, [...stored, ...entries]);
+  }
+
+  /** The revoke entry and each space's device_revoked entry with its epoch, checked with the shared rules (not the recipients). */
+  async revokeDevice(entry: DeviceEntry, rotations: ReadonlyArray<{ entry: MembershipEntry; epoch: number; sealed: ReadonlyArray<{ recipient: string; envelope: Uint8Array }> }>): Promise<void> {
+    this.call('revokeDevice');
+    const stored = this.relay.deviceLogs.get(this.account) ?? [];
+    extendDeviceLog(replayDeviceLog(this.account, stored), [entry]);
+    for (const rotation of rotations) applyMembershipEntry(this.relay.space(rotation.entry.space).state, rotation.entry);
+    this.relay.deviceLogs.set(this.account, [...stored, entry]);
+    for (const rotation of rotations) await this.appendMembership(rotation.entry, { epoch: rotation.epoch, sealed: [...rotation.sealed] });
+  }
+
+  async getDevices(account: string, since = 0): Promise<DeviceEntry[]> {
+    this.call('getDevices');
+    return (this.relay.deviceLogs.get(account) ?? []).filter((e) => e.seq >= since);
   }
 
   async lookup(username: string): Promise<Result<'lookup'>> {
@@ -194,7 +235,10 @@ export class FakeClient {
   async getEnvelopes(space: string): Promise<Array<{ epoch: number; envelope: Uint8Array }>> {
     this.call('getEnvelopes', space);
     this.member(space);
-    return [...(this.relay.space(space).envelopes.get(this.account) ?? new Map<number, Uint8Array>())].map(([epoch, envelope]) => ({ epoch, envelope }));
+    // Sealed to the account, and (as the relay does) to the device signed in.
+    const envelopes = this.relay.space(space).envelopes;
+    const mine = [this.account, ...(this.device ? [this.device] : [])].flatMap((recipient) => [...(envelopes.get(recipient) ?? new Map<number, Uint8Array>())]);
+    return mine.map(([epoch, envelope]) => ({ epoch, envelope }));
   }
 
   async deleteSpace(space: string): Promise<void> {

@@ -31,7 +31,7 @@ describe('Invitations', () => {
     const ws = await team(ann);
     // Added to the log, but the envelopes were lost on the way (an inviter that crashed in between).
     await ann.sync.members.invite(ws, bob.name, 'viewer');
-    relay.space(ws).envelopes.delete(bob.account);
+    relay.space(ws).envelopes.delete(bob.vault.devices.self.id);
     await expect(bob.sync.invitations.accept(ws)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('has not been sealed to you yet') });
     expect(bob.vault.workspaces.list().map((w) => w.id)).not.toContain(ws);
     await close(ann, bob);

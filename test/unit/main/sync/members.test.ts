@@ -2,6 +2,8 @@
 // invite learns nothing about which usernames exist; a removal starts a new key epoch sealed to
 // the remaining members only, in the same request; ownership moves with the old Owner kept as Admin.
 import { describe, expect, it } from 'vitest';
+import { generateIdentityKeys, openSealed } from '../../../../common/crypto/identity.ts';
+import { toBase64Url } from '../../../../common/crypto/sodium.ts';
 import { FakeRelay } from './fake-relay.ts';
 import { close, device, team } from './harness.ts';
 
@@ -13,7 +15,7 @@ describe('Members', () => {
     const ws = await team(ann);
     const member = await ann.sync.members.invite(ws, bob.name, 'editor');
     expect(member).toMatchObject({ account: bob.account, username: bob.name, role: 'editor', isMe: false });
-    expect([...relay.space(ws).envelopes.get(bob.account)!.keys()]).toEqual([0]);
+    expect([...relay.space(ws).envelopes.get(bob.vault.devices.self.id)!.keys()]).toEqual([0]);
     const list = await ann.sync.members.list(ws);
     expect(list.map((m) => [m.username, m.role, m.isMe])).toEqual([
       [ann.name, 'owner', true],
@@ -23,6 +25,28 @@ describe('Members', () => {
     await expect(ann.sync.members.invite(ws, bob.name, 'viewer')).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     await expect(ann.sync.members.invite(ws, bob.name, 'boss' as 'viewer')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('boss is not a role') });
     await close(ann, bob);
+  });
+
+  it('seals an invitation only to the devices the invitee signed for: a relay that swaps its published key, or hides its device log, gets nothing', async () => {
+    const relay = new FakeRelay();
+    const ann = await device(relay, 'ann');
+    const bob = await device(relay, 'bob');
+    const carl = await device(relay, 'carl');
+    const ws = await team(ann);
+    // The relay publishes a key of its own as Bob's: the invitation goes to Bob's device all the same.
+    const swapped = generateIdentityKeys();
+    relay.profiles.get(bob.account)!.boxPublicKey = toBase64Url(swapped.boxPublicKey);
+    await ann.sync.members.invite(ws, bob.name, 'editor');
+    const envelopes = relay.space(ws).envelopes;
+    expect([...envelopes.keys()].sort()).toEqual([ann.vault.devices.self.id, bob.vault.devices.self.id].sort());
+    for (const byEpoch of envelopes.values()) for (const sealed of byEpoch.values()) expect(openSealed(sealed.subarray(97), swapped)).toBeUndefined();
+    // It hides Carl's device log and names its own key: Ann does not invite Carl at all.
+    relay.deviceLogs.delete(carl.account);
+    relay.profiles.get(carl.account)!.boxPublicKey = toBase64Url(swapped.boxPublicKey);
+    await expect(ann.sync.members.invite(ws, carl.name, 'viewer')).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('no signed device list') });
+    expect(relay.role(ws, carl.account)).toBeUndefined();
+    expect([...envelopes.keys()]).not.toContain(carl.account);
+    await close(ann, bob, carl);
   });
 
   it('refuses an Editor who invites before looking anyone up', async () => {
@@ -48,9 +72,10 @@ describe('Members', () => {
     await ann.sync.members.remove(ws, eve.name);
     expect(relay.role(ws, eve.account)).toBeUndefined();
     const envelopes = relay.space(ws).envelopes;
-    expect(envelopes.get(ann.account)?.has(1)).toBe(true);
-    expect(envelopes.get(bob.account)?.has(1)).toBe(true);
-    expect(envelopes.get(eve.account)?.has(1)).toBe(false);
+    expect(envelopes.get(ann.vault.devices.self.id)?.has(1)).toBe(true);
+    expect(envelopes.get(bob.vault.devices.self.id)?.has(1)).toBe(true);
+    expect(envelopes.get(eve.vault.devices.self.id)?.has(0)).toBe(true);
+    expect(envelopes.get(eve.vault.devices.self.id)?.has(1)).toBe(false);
     expect(ann.sync.spaces.get(ws).epochKeys[1]).toBeDefined();
     expect(ann.sync.spaces.index(ws).members[eve.account]).toBeUndefined();
     await expect(ann.sync.members.remove(ws, ann.name)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('use leave') });

@@ -3,7 +3,9 @@
 // refusing a log the relay rolled back or forked, rebuilding an entry another member's got ahead
 // of, and keeping only keys sealed by someone who managed the space.
 import { describe, expect, it } from 'vitest';
-import { randomKey } from '../../../../common/crypto/sodium.ts';
+import { generateIdentityKeys } from '../../../../common/crypto/identity.ts';
+import { randomKey, toBase64Url } from '../../../../common/crypto/sodium.ts';
+import { emptyDeviceLog, nextDeviceEntry, replayDeviceLog, signDeviceEntry } from '../../../../common/devices/log.ts';
 import { INDEX_DOC } from '../../../../main/sync/workspace-index.ts';
 import { FakeRelay } from './fake-relay.ts';
 import { clientOf, close, device, team } from './harness.ts';
@@ -14,7 +16,7 @@ describe('Membership', () => {
     const ann = await device(relay, 'ann');
     const ws = (await ann.sync.teams.create('Board', 'wss://relay.test/')).id;
     expect(relay.role(ws, ann.account)).toBe('owner');
-    expect([...relay.space(ws).envelopes.get(ann.account)!.keys()]).toEqual([0]);
+    expect([...relay.space(ws).envelopes.get(ann.vault.devices.self.id)!.keys()]).toEqual([0]);
     const state = ann.sync.spaces.get(ws);
     expect(Object.keys(state.epochKeys)).toEqual(['0']);
     expect(ann.sync.spaces.index(ws).name).toBe('Board');
@@ -87,15 +89,46 @@ describe('Membership', () => {
     await close(ann, ed, bob);
   });
 
-  it('seals a new key to members only with the box key their directory entry publishes', async () => {
+  it('seals a new key to each device of a member with a device log, else only with the box key their directory entry publishes', async () => {
     const relay = new FakeRelay();
     const ann = await device(relay, 'ann');
     const ws = await team(ann);
-    const sealed = ann.sync.membership.sealForMembers(ws, [ann.account], 1, randomKey(), 'sync and try again.');
-    expect(sealed.map((s) => s.recipient)).toEqual([ann.account]);
-    expect(() => ann.sync.membership.sealForMembers(ws, ['unknown-account'], 1, randomKey(), 'sync and try again.')).toThrow(
+    const client = await clientOf(ann);
+    const sealed = await ann.sync.membership.sealForMembers(client, ws, [ann.account], 1, randomKey(), 'sync and try again.');
+    // Ann's account has a device log (made when it registered): its one device receives, never the account key.
+    expect(sealed.map((s) => s.recipient)).toEqual([ann.vault.devices.self.id]);
+    await expect(ann.sync.membership.sealForMembers(client, ws, ['unknown-account'], 1, randomKey(), 'sync and try again.')).rejects.toThrow(
       "The member unknown-account has no published key in this workspace's directory yet; sync and try again.",
     );
     await close(ann);
+  });
+
+  it('seals to no device a hostile relay certified, and not to a device it hid a revocation of', async () => {
+    const relay = new FakeRelay();
+    const ann = await device(relay, 'ann');
+    const bob = await device(relay, 'bob');
+    const ws = await team(ann);
+    const client = await clientOf(ann);
+    const genuine = [...relay.deviceLogs.get(bob.account)!];
+    // The relay adds a device of its own to Bob's log, signed by a key of its own...
+    const intruder = generateIdentityKeys();
+    const fields = { device: toBase64Url(intruder.signPublicKey), box: toBase64Url(intruder.boxPublicKey), kind: 'device' as const, name: 'Relay' };
+    const added = signDeviceEntry(nextDeviceEntry(replayDeviceLog(bob.account, genuine), { action: 'add', ...fields, by: fields.device }), intruder.signSecretKey);
+    relay.deviceLogs.set(bob.account, [...genuine, added]);
+    await expect(ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // ...or replaces his whole log with one it started: the account key did not sign it.
+    const forged = signDeviceEntry(nextDeviceEntry(emptyDeviceLog(bob.account), { action: 'create', ...fields, by: bob.account }), intruder.signSecretKey);
+    relay.deviceLogs.set(bob.account, [forged]);
+    await expect(ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).rejects.toMatchObject({ code: 'RECORD_TAMPERED' });
+    expect(ann.vault.devices.log(bob.account)).toBeUndefined();
+    // Bob adds a phone and revokes it; once Ann verified that, a relay serving the older log does not bring the phone back.
+    relay.deviceLogs.set(bob.account, genuine);
+    const phone = generateIdentityKeys();
+    await bob.sync.deviceChanges.add({ id: toBase64Url(phone.signPublicKey), box: toBase64Url(phone.boxPublicKey), name: 'Phone' });
+    await bob.sync.deviceChanges.revoke('Phone');
+    expect((await ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).map((s) => s.recipient)).toEqual([bob.vault.devices.self.id]);
+    relay.deviceLogs.set(bob.account, genuine.concat(relay.deviceLogs.get(bob.account)!.slice(genuine.length, genuine.length + 1)));
+    expect((await ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).map((s) => s.recipient)).toEqual([bob.vault.devices.self.id]);
+    await close(ann, bob);
   });
 });
