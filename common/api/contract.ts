@@ -480,6 +480,8 @@ export interface PrivacyReport {
       spaces: Array<{ space: string; name?: string; kind: string; role: string; bytesStored: number; bytesAuthored: number }>;
       keyEnvelopes: number;
       links: number;
+      /** What the relay's log holds and how many days it keeps it, when the relay says. */
+      logs?: { retentionDays: number; holds: string };
     };
     problem?: string;
   }>;

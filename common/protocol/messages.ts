@@ -94,6 +94,8 @@ export const AccessReportSchema = z.strictObject({
   spaces: z.array(z.strictObject({ space, kind: SpaceKindSchema, role: RoleSchema, bytesStored: seq, bytesAuthored: seq })),
   envelopes: z.array(z.strictObject({ space, epoch: seq })),
   links: z.array(z.strictObject({ link: IdSchema, space, createdAt: seq, expiresAt: seq.nullable(), revoked: z.boolean() })),
+  /** What the relay's log holds and how long it keeps it (relays before this field did not say). */
+  logs: z.strictObject({ retentionDays: seq, holds: z.string().max(2000) }).optional(),
 });
 export type AccessReport = z.infer<typeof AccessReportSchema>;
 

@@ -203,6 +203,7 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
         spaces: report.spaces.map((s) => ({ ...s, ...(titles.has(s.space) ? { name: titles.get(s.space)!.name } : {}) })),
         keyEnvelopes: report.envelopes.length,
         links: report.links.filter((l) => !l.revoked).length,
+        ...(report.logs ? { logs: report.logs } : {}),
       },
     };
   });

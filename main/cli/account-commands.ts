@@ -40,6 +40,7 @@ function describeAnswer(answer: account.RelayAnswer): string {
     `  spaces         ${report.spaces.length}${report.spaces.map((s) => `\n    ${s.space}  ${s.kind}, ${s.role}, ${kib(s.bytesStored)} (${kib(s.bytesAuthored)} by you)`).join('')}`,
     `  key envelopes  ${report.envelopes.length} (sealed to your key; the relay cannot open them)`,
     `  public links   ${report.links.filter((l) => !l.revoked).length} active, ${report.links.filter((l) => l.revoked).length} revoked`,
+    `  its logs       ${report.logs ? `kept ${report.logs.retentionDays} days: ${report.logs.holds}` : 'the relay does not say what they hold'}`,
   ];
   return `${lines.join('\n')}\n`;
 }

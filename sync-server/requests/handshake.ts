@@ -37,7 +37,7 @@ export async function register({ relay, connection, frame, send, now }: Request<
     avatar: avatar ? avatar.slice() : null,
     createdAt: now,
   });
-  relay.log.write('info', 'registered', { connection: connection.id, account: frame.account });
+  relay.log.write('info', 'registered', { caller: relay.log.pseudonym(frame.account) });
   return hub.establish(connection, frame.account, frame.rid, send);
 }
 
@@ -46,7 +46,7 @@ export async function signIn({ relay, connection, frame, send }: Request<'signIn
   relay.hub.takeNonce(connection, frame.nonce);
   if (!(await relay.verifier.verifyAuth('signIn', relay.relayId, frame.nonce, frame.account, frame.signature))) throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
   await relay.hub.establish(connection, frame.account, frame.rid, send);
-  relay.log.write('info', 'signed_in', { connection: connection.id, account: frame.account });
+  relay.log.write('info', 'signed_in', { caller: relay.log.pseudonym(frame.account) });
 }
 
 export async function lookup({ relay, frame, send }: Request<'lookup'>): Promise<void> {

@@ -34,6 +34,8 @@ export interface RelayContext {
   readonly verifier: VerifyPool;
   readonly limits: RelayLimits;
   readonly log: RelayLog;
+  /** How many days the log keeps its lines (the right-of-access answer says so). */
+  readonly logDays: number;
   readonly relayId: string;
   readonly nonceTtlMs: number;
   /** How long a deleted account's data may linger before it is purged (0 = at once). */
