@@ -1,6 +1,7 @@
 /**
  * Applying a verified, decrypted change to the vault, in one transaction with its id and the
- * document's cursor: a document's content (changes or a whole snapshot), a comment, or the space's
+ * document's cursor: a document's content (changes or a whole snapshot), a comment change
+ * (comment-changes.ts: written, resolved or deleted, under the comment rules), or the space's
  * index (where a dropped document or file is a deletion only a role that may delete can make).
  * A change whose history is not here yet says so (MissingHistory) instead of sitting invisible in
  * the document; inbound.ts holds it until that history arrives.
@@ -10,12 +11,13 @@ import { Emitter } from '../../common/emitter.ts';
 import { HearthError, type ErrorCode } from '../../common/errors.ts';
 import { countOf } from '../../common/wording.ts';
 import type { ParsedChange } from '../../common/protocol/change.ts';
-import { canDeleteContent, canManageMembers, withArticle } from '../../common/roles.ts';
+import { canDeleteContent, withArticle } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
 import type { ChangeOrigin } from '../vault/events.ts';
 import type { Vault } from '../vault/vault.ts';
-import { decodeChanges, decodeComment, decodeSnapshot } from './payload.ts';
+import { CommentChanges, type CommentLedger } from './comment-changes.ts';
+import { decodeChanges, decodeSnapshot } from './payload.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { INDEX_DOC } from './workspace-index.ts';
 
@@ -59,20 +61,25 @@ export class ChangeApplier {
   /** Each verified change applied here (the app tells its pages; comments have no vault listener for that). */
   readonly remote = new Emitter<RemoteChange>();
 
-  constructor(private readonly host: ApplierHost) {}
+  private readonly comments: CommentChanges;
+
+  constructor(private readonly host: ApplierHost) {
+    this.comments = new CommentChanges(host);
+  }
 
   /** Applies a verified change, records its id and the cursor, all in one transaction. */
   apply(spaceId: string, documentId: string, change: ParsedChange, plaintext: Uint8Array, seq: number): void {
     const { meta } = change;
     let deleted: string[] = [];
     let deletedFiles: string[] = [];
+    let erasedComments = false;
     // The vault's listeners hear these writes as 'remote': the outbox does not send them back.
     const restoreOrigin = this.host.vault.enterOrigin(REMOTE);
     try {
       this.host.vault.syncState.transaction(() => {
         const state = this.host.spaces.documentState(spaceId, documentId);
         let heads = state.heads;
-        const comments = { ...state.comments };
+        const ledger: CommentLedger = { comments: { ...state.comments }, erased: new Set(state.erased ?? []) };
         const snapshot = meta.kind === 'snapshot' ? decodeSnapshot(plaintext) : undefined;
         const automergeChanges = () => (snapshot ? snapshotChanges(snapshot.documentBytes) : decodeChanges(plaintext));
         if (documentId === INDEX_DOC) {
@@ -95,31 +102,32 @@ export class ChangeApplier {
           heads = A.getHeads(next);
         } else if (meta.kind !== 'comment') {
           heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
-          // The snapshot's author vouches for the comments in it (they were verified when it took them in).
+          // The snapshot's author vouches for the comments in it (older snapshots carry them; they were verified when it took them in).
           for (const record of snapshot?.comments ?? []) {
-            this.applyComment(spaceId, documentId, record, undefined);
-            this.host.afterRemoteComment(spaceId, record, undefined);
-            comments[record.id] = Math.max(comments[record.id] ?? 0, record.updatedAt);
+            const taken = this.comments.fromSnapshot(documentId, record, ledger);
+            if (taken) this.host.afterRemoteComment(spaceId, taken, undefined);
           }
         } else {
-          const record = decodeComment(plaintext);
-          // An Owner or Admin passing on comments between a workspace and a shared document's space vouches for them.
-          const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
-          this.applyComment(spaceId, documentId, record, signer && canManageMembers(signer) && record.author !== this.host.spaces.index(spaceId).members?.[meta.author]?.username ? undefined : meta.author);
-          this.host.afterRemoteComment(spaceId, record, meta.author);
-          comments[record.id] = record.updatedAt;
+          if (meta.comment?.op !== 'delete' && !this.host.vault.documents.has(documentId)) throw new MissingHistory('CONFLICT', 'a comment on a document this device does not have');
+          const erasedBefore = ledger.erased.size;
+          const taken = this.comments.apply(spaceId, documentId, change, plaintext, ledger);
+          if (taken) this.host.afterRemoteComment(spaceId, taken, meta.author);
+          erasedComments = ledger.erased.size > erasedBefore;
         }
         this.host.vault.syncState.markSeen(spaceId, documentId, meta.id);
         this.host.vault.syncState.putDocument(spaceId, documentId, {
           cursor: Math.max(seq, state.cursor),
           heads,
-          comments,
+          comments: ledger.comments,
           ...(meta.kind === 'snapshot' ? { snapshotAt: seq } : state.snapshotAt !== undefined ? { snapshotAt: state.snapshotAt } : {}),
+          ...(ledger.erased.size ? { erased: [...ledger.erased] } : {}),
         });
       });
     } finally {
       restoreOrigin();
     }
+    // A deleted comment's sealed bytes leave the vault's WAL once the deletion is committed.
+    if (erasedComments) this.host.vault.comments.scrub();
     if (deleted.length + deletedFiles.length > 0) this.host.removed(spaceId, deleted, deletedFiles);
     if (documentId !== INDEX_DOC) this.host.forward(spaceId, documentId);
     // A listener's trouble is not the change's: it is applied and recorded (Emitter swallows it).
@@ -166,23 +174,5 @@ export class ChangeApplier {
     if (A.getMissingDeps(doc, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
     this.host.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined);
     return A.getHeads(doc);
-  }
-
-  private applyComment(spaceId: string, documentId: string, record: CommentRecord, author: string | undefined): void {
-    if (record.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment filed under another document');
-    if (!this.host.vault.documents.has(documentId)) throw new MissingHistory('CONFLICT', 'a comment on a document this device does not have');
-    const directory = this.host.spaces.index(spaceId).members ?? {};
-    const username = author === undefined ? undefined : directory[author]?.username;
-    const existing = this.host.vault.comments.records(documentId).find((r) => r.id === record.id);
-    if (!existing) {
-      // A new comment must be in its signer's own name.
-      if (username && record.author !== username) throw new HearthError('FORBIDDEN', `a comment signed by ${username} but written in the name of ${record.author}`);
-      this.host.vault.comments.adopt(record);
-      return;
-    }
-    if (record.updatedAt <= existing.updatedAt) return;
-    // Someone else may resolve or reopen a thread, but only its author may change what it says.
-    if (record.text !== existing.text && author !== undefined && username !== existing.author) throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
-    this.host.vault.comments.replace({ ...existing, text: record.text, resolved: record.resolved, updatedAt: record.updatedAt });
   }
 }
