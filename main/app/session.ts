@@ -524,8 +524,9 @@ export class Session {
         this.emit('documentChanged', { documentId, changes: [...changes], summary });
       }),
       // What other processes changed besides document text: pages reload the list, the comments, the workspaces.
-      // A document gone has no summary to carry: pages reload their lists, as after a peer's deletion.
-      vault.documents.deleted.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
+      // A document gone has no summary to carry: pages reload their lists, as after a peer's deletion
+      // (another process's, or sync's own: a shared document whose sharer deleted it).
+      vault.documents.deleted.on(({ origin }) => origin.kind !== 'page' && this.emit('workspacesChanged', {})),
       vault.comments.changed.on(({ documentId, origin }) => {
         if (origin.kind !== 'external') return;
         const summary = safely(() => vault.documents.summary(documentId));

@@ -316,8 +316,9 @@ export class Rounds<C extends RoundClient = RelayClient> {
 
   /**
    * Asks the relay for membership entries others made since the last look (a role change, a
-   * removal) and for keys sealed to this vault since; the relay does not push either. A refusal
-   * because this vault was removed shows as the workspace's error status.
+   * removal) and for keys sealed to this vault since (the relay only hints that there are some). A
+   * refusal because this vault was removed shows as the workspace's error status; a shared
+   * document's space that is gone means its sharer deleted it, and the copy here goes too.
    */
   async checkMembership(workspaceIdOrName: string): Promise<void> {
     const { workspace } = this.host.vault.workspaces.find(workspaceIdOrName);
@@ -328,6 +329,11 @@ export class Rounds<C extends RoundClient = RelayClient> {
       try {
         await this.host.membership.refreshMembership(workspace.id, client);
       } catch (error) {
+        if (this.host.spaces.shareOf(workspace.id) && isHearthError(error, 'NOT_FOUND')) {
+          // The person who shared the document deleted it (the relay says so to followers at once): the copy goes here too, live.
+          this.host.sharing.drop(workspace.id, true);
+          return;
+        }
         if (!isHearthError(error, 'FORBIDDEN')) throw error;
         await this.host.membership.learnRemoval(workspace.id, client);
         this.host.status.set(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });

@@ -38,7 +38,7 @@ export function useTeamEvents(): void {
         // A burst (an index change per document) becomes one reload.
         if (reload) clearTimeout(reload);
         reload = setTimeout(() => {
-          void useLibrary.getState().loadWorkspaces();
+          void useLibrary.getState().reloadAfterChange();
           void useTeam.getState().load();
         }, 150);
       }),
