@@ -271,7 +271,7 @@ describe('delete account', () => {
       expect(await relay.store.getAccount(account)).toBeDefined(); // not even the reachable relay was touched
       // For a relay gone for good, the engine can skip it; then the app wipes.
       const skipped = await app.deleteAccount('zoe', { skipUnreachable: true });
-      expect(skipped).toEqual({ relays: 1, spacesDeleted: 0, spacesKept: 0, skipped: [away.url] });
+      expect(skipped).toEqual({ relays: 1, spacesDeleted: 0, spacesKept: 0, skipped: [away.url], copiesLeft: [] });
       expect(events).toEqual([{ reason: 'account-deleted' }]);
       expect(await relay.store.getAccount(account)).toBeUndefined();
     } finally {
