@@ -46,7 +46,7 @@ describe('relay CLI', () => {
     expect(bogus.code).toBe(2);
   });
 
-  it('starts on 127.0.0.1 by default, logs JSON lines into a daily file in its data folder, and stops cleanly on SIGTERM', async () => {
+  it('starts on 127.0.0.1 by default with native crypto, logs JSON lines into a daily file in its data folder, and stops cleanly on SIGTERM', async () => {
     const data = join(dir, 'data');
     const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
     const started = await new Promise<string>((resolve) => child.stderr.once('data', (d: Buffer) => resolve(d.toString())));
@@ -59,7 +59,7 @@ describe('relay CLI', () => {
     const [file] = readdirSync(join(data, 'logs'));
     expect(file).toMatch(/^relay-\d{4}-\d{2}-\d{2}\.log$/);
     const listening = JSON.parse(readFileSync(join(data, 'logs', file!), 'utf8').split('\n')[0]!) as { event: string; host: string; port: number };
-    expect(listening).toMatchObject({ event: 'listening', host: '127.0.0.1', port });
+    expect(listening).toMatchObject({ event: 'listening', host: '127.0.0.1', port, crypto: 'sodium-native' });
   });
 
   it('logs to stdout instead with --log-stdout', async () => {

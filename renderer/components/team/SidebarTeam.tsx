@@ -38,6 +38,7 @@ export function useTeamEvents(): void {
         // A burst (an index change per document) becomes one reload.
         if (reload) clearTimeout(reload);
         reload = setTimeout(() => {
+          // The open workspace's list too: a document a peer deleted has no summary to carry, only this event.
           void useLibrary.getState().reloadAfterChange();
           void useTeam.getState().load();
         }, 150);
