@@ -11,7 +11,7 @@ import { Emitter } from '../../common/emitter.ts';
 import { HearthError, type ErrorCode } from '../../common/errors.ts';
 import { countOf } from '../../common/wording.ts';
 import type { ParsedChange } from '../../common/protocol/change.ts';
-import { canDeleteContent, withArticle } from '../../common/roles.ts';
+import { canDeleteContent, canManageMembers, withArticle } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
 import type { ChangeOrigin } from '../vault/events.ts';
@@ -19,7 +19,7 @@ import type { Vault } from '../vault/vault.ts';
 import { CommentChanges, type CommentLedger } from './comment-changes.ts';
 import { decodeChanges, decodeSnapshot } from './payload.ts';
 import type { SpaceRegistry } from './spaces.ts';
-import { INDEX_DOC } from './workspace-index.ts';
+import { generationOf, INDEX_DOC, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
 
 /** A verified change from the relay that was applied (the index's changes as kind 'index'). */
 const REMOTE: ChangeOrigin = { kind: 'remote' };
@@ -39,7 +39,7 @@ export class MissingHistory extends HearthError {
 
 export interface ApplierHost {
   readonly vault: Pick<Vault, 'syncState' | 'documents' | 'comments' | 'enterOrigin'>;
-  readonly spaces: Pick<SpaceRegistry, 'view' | 'index' | 'setIndex' | 'documentState' | 'shareOf'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'put' | 'view' | 'index' | 'setIndex' | 'docsOf' | 'changeIndex' | 'documentState' | 'shareOf'>;
   /** After a comment from the relay was stored (main/sync/account.ts: a deleted account's comment reads "Deleted user"). */
   afterRemoteComment(spaceId: string, record: CommentRecord, signer: string | undefined): void;
   /** A verified index change dropped documents or files: their local copies go too. */
@@ -85,6 +85,11 @@ export class ChangeApplier {
         if (documentId === INDEX_DOC) {
           if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
           const before = this.host.spaces.index(spaceId);
+          const generation = snapshot ? A.load<WorkspaceIndex>(snapshot.documentBytes) : undefined;
+          if (generation && generationOf(generation) !== generationOf(before)) {
+            // A new generation of the index replaces this copy, history and all; an older one is not merged back in.
+            if (generationOf(generation) > generationOf(before)) heads = this.replaceIndex(spaceId, generation, meta);
+          } else {
           // On a clone: a refused change must leave the index as it was (applyChanges retires `before`).
           const [next] = A.applyChanges(A.clone(before), automergeChanges());
           if (A.getMissingDeps(next, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change to the workspace index whose earlier history the relay has not delivered');
@@ -100,6 +105,7 @@ export class ChangeApplier {
           }
           this.host.spaces.setIndex(spaceId, next);
           heads = A.getHeads(next);
+          }
         } else if (meta.kind !== 'comment') {
           heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
           // The snapshot's author vouches for the comments in it (older snapshots carry them; they were verified when it took them in).
@@ -132,6 +138,32 @@ export class ChangeApplier {
     if (documentId !== INDEX_DOC) this.host.forward(spaceId, documentId);
     // A listener's trouble is not the change's: it is applied and recorded (Emitter swallows it).
     this.remote.emit({ workspaceId: spaceId, documentId, kind: documentId === INDEX_DOC ? 'index' : meta.kind });
+  }
+
+  /**
+   * Takes an Owner's or Admin's new generation of the index in place of this copy (Outbox.rebuildIndexIfDue),
+   * dropping this vault's index changes not sent yet (they were made on the old one): whatever of
+   * this vault's documents the new one does not list is listed again, as a change on it.
+   */
+  private replaceIndex(spaceId: string, next: IndexDoc, meta: ParsedChange['meta']): string[] {
+    const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
+    if (!signer || !canManageMembers(signer)) throw new HearthError('FORBIDDEN', `a new generation of the workspace index by ${signer ? `${withArticle(signer)}, who may not rebuild it` : 'someone who was not a member'}`);
+    const { syncState } = this.host.vault;
+    for (const entry of syncState.outbox(spaceId, 10_000)) if (entry.documentId === INDEX_DOC) syncState.dequeue(entry.seq);
+    this.host.spaces.setIndex(spaceId, next);
+    // The accounts whose entries this generation left behind need no other one.
+    const { forgetInIndex, ...space } = this.host.spaces.get(spaceId);
+    const waiting = (forgetInIndex ?? []).filter((account) => next.members?.[account]);
+    this.host.spaces.put(spaceId, waiting.length > 0 ? { ...space, forgetInIndex: waiting } : space);
+    syncState.putDocument(spaceId, INDEX_DOC, { ...this.host.spaces.documentState(spaceId, INDEX_DOC), heads: A.getHeads(next) });
+    const unlisted = this.host.spaces.docsOf(spaceId).filter((id) => !next.docs?.[id]);
+    if (unlisted.length > 0) {
+      this.host.spaces.changeIndex(spaceId, (d) => {
+        if (!d.docs) d.docs = {};
+        for (const id of unlisted) d.docs[id] = { createdAt: this.host.vault.documents.summary(id).createdAt };
+      });
+    }
+    return A.getHeads(this.host.spaces.index(spaceId));
   }
 
   private applyContent(spaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {

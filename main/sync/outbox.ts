@@ -11,14 +11,14 @@ import { HearthError, isHearthError } from '../../common/errors.ts';
 import { capitalise, countOf } from '../../common/wording.ts';
 import { sealChange } from '../../common/protocol/change.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
-import { canPush, canWriteContent, type CommentOp } from '../../common/roles.ts';
+import { canManageMembers, canPush, canWriteContent, type CommentOp } from '../../common/roles.ts';
 import type { OutboxEntry } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
 import { decodeOutgoingComment, encodeChanges, encodeComment, encodeOutgoingComment, encodeSnapshot, encodeTombstone, joinChanges, type OutgoingComment } from './payload.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { reasonOf, type StatusBoard } from './status.ts';
-import { INDEX_DOC } from './workspace-index.ts';
+import { INDEX_DOC, rebuiltIndex } from './workspace-index.ts';
 
 /** The part of a relay client that sending needs. */
 export type OutboxClient = Pick<RelayClient, 'push' | 'putSnapshot'>;
@@ -26,7 +26,7 @@ export type OutboxClient = Pick<RelayClient, 'push' | 'putSnapshot'>;
 export interface OutboxHost<C extends OutboxClient> {
   readonly vault: Pick<Vault, 'syncState' | 'documents' | 'comments' | 'identityKeys' | 'profile'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'get' | 'view' | 'index' | 'changeIndex' | 'documentState' | 'spacesOf' | 'docsOf'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'put' | 'view' | 'index' | 'setIndex' | 'changeIndex' | 'documentState' | 'spacesOf' | 'docsOf'>;
   readonly status: Pick<StatusBoard, 'set' | 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   /** Largest blob consecutive queued changes are coalesced into. */
@@ -263,6 +263,45 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       await this.host.pushedNew(spaceId, first.documentId, client);
     }
     return pushed;
+  }
+
+  /**
+   * An Owner or Admin with every index change up to its cursor (nothing of its own unsent) uploads
+   * the index's next generation (rebuiltIndex: the present state, without deleted accounts'
+   * directory entries) as a snapshot covering every index change it has; the relay drops those,
+   * and every member replaces its copy on applying it (apply.ts). Tried again next round if the
+   * relay holds a newer snapshot or a change came in between.
+   */
+  async rebuildIndexIfDue(spaceId: string, client: C): Promise<void> {
+    const { vault, spaces, account } = this.host;
+    const forget = spaces.get(spaceId).forgetInIndex ?? [];
+    if (forget.length === 0) return;
+    const view = spaces.view(spaceId);
+    const role = view.role(account);
+    const keyHex = spaces.get(spaceId).epochKeys[view.currentEpoch];
+    if (!role || !canManageMembers(role) || !keyHex) return;
+    if (vault.syncState.outbox(spaceId).some((e) => e.documentId === INDEX_DOC)) return;
+    const state = spaces.documentState(spaceId, INDEX_DOC);
+    if (state.cursor <= (state.snapshotAt ?? 0)) return;
+    const next = rebuiltIndex(spaces.index(spaceId), forget);
+    const blob = sealChange(
+      { space: spaceId, doc: INDEX_DOC, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: account, id: newId(), at: Date.now() },
+      encodeSnapshot(A.save(next), []),
+      fromHex(keyHex),
+      vault.identityKeys().signSecretKey,
+    );
+    try {
+      await client.putSnapshot(spaceId, INDEX_DOC, state.cursor, blob);
+    } catch (error) {
+      if (isHearthError(error, 'CONFLICT')) return;
+      throw error;
+    }
+    vault.syncState.transaction(() => {
+      spaces.setIndex(spaceId, next);
+      vault.syncState.putDocument(spaceId, INDEX_DOC, { ...spaces.documentState(spaceId, INDEX_DOC), heads: A.getHeads(next), snapshotAt: state.cursor });
+      const { forgetInIndex: _done, ...rest } = spaces.get(spaceId);
+      spaces.put(spaceId, rest);
+    });
   }
 
   /**

@@ -47,6 +47,8 @@ export interface SpaceState {
    * arriving later in one of these names is shown as a deleted user's (main/sync/account.ts).
    */
   deletedAuthors?: string[];
+  /** Deleted accounts whose directory entries the index still has in its history: an Owner or Admin rebuilds it without them (Outbox.rebuildIndexIfDue). */
+  forgetInIndex?: string[];
 }
 
 export interface DocumentSyncState {

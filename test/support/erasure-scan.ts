@@ -39,11 +39,18 @@ export function readablePayload(plaintext: Uint8Array): string {
   return parts.join('\n');
 }
 
-/** A document's whole Automerge history, every change decoded (operations with their values). */
+/**
+ * A document's whole Automerge history, decoded: every change's operations, the characters each
+ * change inserted joined up (text arrives one character per operation), and every state the
+ * history passed through (the document as of each change).
+ */
 export function fullHistory(doc: A.Doc<unknown>): string {
-  return A.getAllChanges(doc)
-    .map((c) => JSON.stringify(A.decodeChange(c)))
-    .join('\n');
+  const changes = A.getAllChanges(doc).map((c) => A.decodeChange(c));
+  return [
+    ...changes.map((c) => JSON.stringify(c)),
+    ...changes.map((c) => c.ops.map((op) => ('value' in op && typeof op.value === 'string' ? op.value : '')).join('')),
+    ...changes.map((c) => JSON.stringify(A.toJS(A.view(doc, [c.hash!])))),
+  ].join('\n');
 }
 
 /** A sealed change opened with whichever of `keys` opens it, decoded; '' when none does or it is no change. */
