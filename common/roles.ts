@@ -44,9 +44,18 @@ export function canDeleteSpace(role: Role): boolean {
   return role === 'owner';
 }
 
-/** Whether `role` may author a change of `kind`: content and snapshots need Editor, comments Commenter. */
-export function canPush(role: Role, kind: ChangeKind): boolean {
-  return kind === 'comment' ? canComment(role) : canWriteContent(role);
+/** What a comment change does: write a comment (new, or its author's edit), resolve or reopen a thread, delete a comment. */
+export const CommentOps = ['write', 'resolve', 'delete'] as const;
+export type CommentOp = (typeof CommentOps)[number];
+
+/**
+ * Whether `role` may author a change of `kind`: content and snapshots need Editor, comments
+ * Commenter; deleting a comment is open to any member, who may still delete only what
+ * canChangeComment allows (their own words, after a demotion too).
+ */
+export function canPush(role: Role, kind: ChangeKind, op?: CommentOp): boolean {
+  if (kind !== 'comment') return canWriteContent(role);
+  return op === 'delete' || canComment(role);
 }
 
 /**
@@ -77,6 +86,18 @@ export function canResolveThread(role: Role, startedIt: boolean): boolean {
 /** Whether `role` may delete a comment: its author always, an Owner or Admin anyone's. */
 export function canDeleteComment(role: Role, wroteIt: boolean): boolean {
   return wroteIt || canDeleteContent(role);
+}
+
+/**
+ * The comment rule the relay, every client's verification, the API and the CLI apply to one
+ * comment change: `wroteIt` says whether the actor wrote that comment (for a resolve: started the
+ * thread). A comment is written only by its author (who must be allowed to comment), a thread
+ * resolved as canResolveThread says, a comment deleted as canDeleteComment says.
+ */
+export function canChangeComment(role: Role, op: CommentOp, wroteIt: boolean): boolean {
+  if (op === 'write') return wroteIt && canComment(role);
+  if (op === 'resolve') return canResolveThread(role, wroteIt);
+  return canDeleteComment(role, wroteIt);
 }
 
 /** A role as people read it: "Owner", "Commenter". */

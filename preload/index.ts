@@ -68,6 +68,7 @@ const hearth = {
   importData: (...args) => call('importData', args),
   backup: (...args) => call('backup', args),
   restore: (...args) => call('restore', args),
+  localCopies: (...args) => call('localCopies', args),
   wipeDevice: (...args) => call('wipeDevice', args),
   describeAccountDeletion: (...args) => call('describeAccountDeletion', args),
   deleteAccount: (...args) => call('deleteAccount', args),

@@ -70,13 +70,21 @@ export class RelayHub {
     return this.members(space);
   }
 
-  /** Drops what is cached about a space: its roles, and when it was deleted, its heads and followers. */
+  /** Drops what is cached about a space: its roles, and when it was deleted, its heads and followers (who are told). */
   forgetSpace(space: string, deleted: boolean): void {
     this.memberCache.delete(space);
     if (!deleted) return;
     this.knownHeads.delete(space);
+    // Its followers hear it (as a membership change, which their clients look up and find the space gone) so a live copy goes at once.
+    const told = new Set<Connection>();
+    const frame = encodeRawFrame({ t: 'membershipChanged', space });
     for (const key of this.feeds.keysOf(space)) {
-      for (const connection of this.feeds.followers(...(key.split('/') as [string, string])) ?? []) connection.subscriptions.delete(key);
+      for (const connection of this.feeds.followers(...(key.split('/') as [string, string])) ?? []) {
+        connection.subscriptions.delete(key);
+        if (told.has(connection) || connection.protocol < 2) continue;
+        told.add(connection);
+        connection.send(frame);
+      }
       this.feeds.drop(key);
     }
   }

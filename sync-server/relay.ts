@@ -7,7 +7,7 @@
  * (storage/threaded-store.ts), so every core works and no fsync stalls the sockets.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +21,7 @@ import { serveHttp } from './http.ts';
 import { RelayHub } from './hub.ts';
 import { defaultLimits, type RelayLimits } from './limits.ts';
 import { limitError } from './refusals.ts';
-import { RelayLog, type LogSink } from './relay-log.ts';
+import { DEFAULT_LOG_DAYS, RelayLog, rotatingLogFiles, type LogSink } from './relay-log.ts';
 import type { RelayContext } from './requests/request.ts';
 import { errorFrame, receiveMessage } from './socket.ts';
 import { PostgresDriver } from './storage/postgres-driver.ts';
@@ -51,8 +51,12 @@ export interface RelayOptions {
   nonceTtlMs?: number;
   /** How long a deleted account's data may linger before it is purged: 0 (default) = at once; at most 30 days. */
   purgeWindowMs?: number;
-  /** Where log lines go; by default to <dataDir>/relay.log when there is a dataDir, else nowhere. */
+  /** Where log lines go; by default to one file per day in <dataDir>/logs when there is a dataDir, else nowhere. */
   log?: LogSink;
+  /** How many days of log files are kept (the default sink's retention, and what the right-of-access answer says): 1–365, default 30. */
+  logDays?: number;
+  /** The relay's clock (tests move it across days). */
+  now?: () => number;
   /**
    * Worker threads: `verify` signature-checking threads (default: one per core but one; 0 checks
    * on the main thread), and whether SQLite runs on its own storage thread (default true).
@@ -98,8 +102,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     throw new HearthError('BAD_REQUEST', 'The purge window is between 0 and 30 days; deleted data may not linger longer.');
   }
   const instanceId = randomBytes(12).toString('base64url');
-  const logFile = options.dataDir && !options.log ? join(options.dataDir, 'relay.log') : undefined;
-  const log = new RelayLog(options.log ?? (logFile ? (line) => appendFileSync(logFile, line + '\n') : () => undefined));
+  const logDays = options.logDays ?? DEFAULT_LOG_DAYS;
+  if (!(Number.isInteger(logDays) && logDays >= 1 && logDays <= 365)) throw new HearthError('BAD_REQUEST', 'Log files are kept from 1 to 365 days.');
+  const now = options.now ?? Date.now;
+  const logDir = options.dataDir && !options.log ? join(options.dataDir, 'logs') : undefined;
+  const log = new RelayLog(options.log ?? (logDir ? rotatingLogFiles(logDir, logDays, now) : () => undefined), now);
   // A thread that dies takes the relay down with it: clients reconnect (to another instance) rather than hang.
   let stopServing: () => void = () => undefined;
   const onThreadFailure = (error: Error) => {
@@ -120,7 +127,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const relayId = store.relayId;
   const shared = Boolean(options.postgresUrl);
   const hub = new RelayHub(store, log, limits, options.sessionTtlMs ?? 12 * 3600 * 1000, instanceId);
-  const relay: RelayContext = { store, hub, verifier, limits, log, relayId, nonceTtlMs: options.nonceTtlMs ?? 60_000, purgeWindowMs };
+  const relay: RelayContext = { store, hub, verifier, limits, log, logDays, relayId, nonceTtlMs: options.nonceTtlMs ?? 60_000, purgeWindowMs };
   const { connections } = hub;
   let nextConnectionId = 1;
 

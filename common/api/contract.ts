@@ -116,8 +116,13 @@ export const apiArgs = {
   backup: z.tuple([z.strictObject({ passphrase: Passphrase })]),
   /** Only with no vault on this device (first run, or after a wipe): the backup becomes this device's vault. */
   restore: z.tuple([z.strictObject({ path: DataPath, passphrase: Passphrase, newPassphrase: Passphrase.optional() })]),
-  /** The username typed by the user; main compares it exactly (case-sensitive). */
-  wipeDevice: z.tuple([z.string().max(64)]),
+  /** The exports, backups and audit exports this app wrote that are still on disk: a wipe or an account deletion offers to erase them. */
+  localCopies: z.tuple([]),
+  /**
+   * The username typed by the user; main compares it exactly (case-sensitive). `eraseCopies`: the
+   * paths, each one localCopies listed, that the person ticked to erase too (none by default).
+   */
+  wipeDevice: z.tuple([z.string().max(64), z.strictObject({ eraseCopies: z.array(z.string().min(1).max(4096)).max(1000).optional() }).optional()]),
   /** Which relays this vault's account is on, and which answer now: the page names those that do not before offering to skip them. */
   describeAccountDeletion: z.tuple([]),
   /**
@@ -128,7 +133,7 @@ export const apiArgs = {
    */
   deleteAccount: z.tuple([
     z.string().max(64),
-    z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional(), secondFactor: SecondFactorProof.optional() }).optional(),
+    z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional(), secondFactor: SecondFactorProof.optional(), eraseCopies: z.array(z.string().min(1).max(4096)).max(1000).optional() }).optional(),
   ]),
   privacyReport: z.tuple([]),
   exportAuditLog: z.tuple([z.strictObject({ actions: z.array(z.string().min(1).max(64)).max(50).optional() })]),
@@ -415,6 +420,20 @@ export interface DataItem {
   modifiedAt: number;
 }
 
+/**
+ * A copy of the vault's content this app wrote outside it, still on disk: a plain-text export
+ * (folder or .zip), an encrypted backup, or an audit export. A wipe or an account deletion erases
+ * it only when the person ticks it.
+ */
+export interface LocalCopy {
+  path: string;
+  kind: 'export' | 'backup' | 'audit';
+  bytes: number;
+  modifiedAt: number;
+  /** Only in what a wipe left: why this copy, which the person chose to erase, could not be. */
+  problem?: string;
+}
+
 export interface ImportResult {
   kind: 'hearth-export' | 'markdown-folder';
   /**
@@ -480,6 +499,8 @@ export interface PrivacyReport {
       spaces: Array<{ space: string; name?: string; kind: string; role: string; bytesStored: number; bytesAuthored: number }>;
       keyEnvelopes: number;
       links: number;
+      /** What the relay's log holds and how many days it keeps it, when the relay says. */
+      logs?: { retentionDays: number; holds: string };
     };
     problem?: string;
   }>;
@@ -539,10 +560,12 @@ export interface ApiResults {
   importData: ImportResult;
   backup: { path: string; bytes: number };
   restore: Profile;
-  wipeDevice: null;
+  localCopies: LocalCopy[];
+  /** What stays on this computer: the copies not ticked, and any that could not be erased. */
+  wipeDevice: { copiesLeft: LocalCopy[] };
   describeAccountDeletion: { relays: Array<{ url: string; reachable: boolean; problem?: string }> };
   /** What happened at the relays; the page is wiped (and hears `wiped`) by the time this arrives. */
-  deleteAccount: { relays: number; spacesDeleted: number; spacesKept: number; skipped: string[] };
+  deleteAccount: { relays: number; spacesDeleted: number; spacesKept: number; skipped: string[]; copiesLeft: LocalCopy[] };
   privacyReport: PrivacyReport;
   exportAuditLog: { path: string; entries: number };
   listRelays: Array<{ url: string; account?: string; registeredAt?: number }>;

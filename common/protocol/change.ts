@@ -14,7 +14,7 @@ import { HearthError } from '../errors.ts';
 import { fromBase64Url, seal, tryOpen, utf8 } from '../crypto/sodium.ts';
 import { signDetached, verifyDetached } from '../crypto/identity.ts';
 import { AccountIdSchema, HashSchema, IdSchema } from '../membership/log.ts';
-import { ChangeKinds } from '../roles.ts';
+import { ChangeKinds, CommentOps } from '../roles.ts';
 import { canonicalJson } from './canonical.ts';
 
 export const ChangeMetaSchema = z.strictObject({
@@ -29,7 +29,13 @@ export const ChangeMetaSchema = z.strictObject({
   /** Unique per change, chosen by the author, so a retried push is recognised. */
   id: IdSchema,
   at: z.number().int().min(0),
-});
+  /**
+   * A comment change says which comment it is about, the thread it belongs to and what it does,
+   * so the relay can apply the comment rules and drop a deleted comment's blobs without reading
+   * them. (Comment changes made before this field existed carry none.)
+   */
+  comment: z.strictObject({ id: IdSchema, thread: IdSchema, op: z.enum(CommentOps) }).optional(),
+}).refine((meta) => meta.comment === undefined || meta.kind === 'comment', { message: 'only a comment change names a comment', path: ['comment'] });
 export type ChangeMeta = z.infer<typeof ChangeMetaSchema>;
 
 export interface ParsedChange {

@@ -395,7 +395,8 @@ export class RelayClient {
   async pullAll(space: string, doc: string, since: number): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
     const first = await this.pull(space, doc, since);
     const changes = [...first.changes];
-    let cursor = changes.at(-1)?.seq ?? first.snapshot?.covers ?? since;
+    // The comment changes under a snapshot all come with it, so the next page starts after it at least.
+    let cursor = Math.max(changes.at(-1)?.seq ?? since, first.snapshot?.covers ?? since);
     let latest = first.latest;
     while (cursor < latest) {
       const page = await this.pull(space, doc, cursor);

@@ -146,6 +146,8 @@ export const AccessReportSchema = z.strictObject({
   links: z.array(z.strictObject({ link: IdSchema, space, createdAt: seq, expiresAt: seq.nullable(), revoked: z.boolean() })),
   /** The account's devices and recovery key as its device log lists them (protocol 4). */
   devices: z.array(z.strictObject({ device: DeviceIdSchema, kind: z.enum(DeviceKinds), name: DeviceNameSchema, addedAt: seq, revokedAt: seq.nullable(), lastSeenAt: seq.nullable() })).optional(),
+  /** What the relay's log holds and how long it keeps it (relays before this field did not say). */
+  logs: z.strictObject({ retentionDays: seq, holds: z.string().max(2000) }).optional(),
 });
 export type AccessReport = z.infer<typeof AccessReportSchema>;
 

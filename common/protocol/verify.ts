@@ -82,7 +82,7 @@ export function checkIncomingChange(
     throw new HearthError('RECORD_TAMPERED', 'The change names a membership head that is not in the verified log; refresh the membership log, and distrust the relay if it persists.');
   }
   const role = history.roleAt(meta.head, meta.author);
-  if (!role || !canPush(role, meta.kind)) {
+  if (!role || !canPush(role, meta.kind, meta.comment?.op)) {
     throw new HearthError('FORBIDDEN', `The change's author was ${role ? `a ${role}` : 'not a member'} and could not write ${meta.kind}; it was refused.`);
   }
   if (seenIds) {

@@ -198,12 +198,14 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     importData: (input) => yourData.importData(session, input),
     backup: (input) => yourData.backup(session, input),
     restore: (input) => yourData.restore(session, input),
-    wipeDevice: (confirm) => yourData.wipeDevice(session, confirm),
+    localCopies: () => session.localCopies(),
+    wipeDevice: (confirm, options) => yourData.wipeDevice(session, confirm, options?.eraseCopies),
     describeAccountDeletion: () => account.describeAccountDeletion(unlocked()),
     deleteAccount: (confirm, options) =>
       yourData.deleteAccount(session, confirm, {
         ...(options?.skipRelays ? { skipRelays: options.skipRelays } : {}),
         ...(options?.secondFactor ? { secondFactor: secondFactor.proofOf(options.secondFactor) } : {}),
+        ...(options?.eraseCopies ? { eraseCopies: options.eraseCopies } : {}),
       }),
     privacyReport: () => yourData.privacyReport(session),
     exportAuditLog: (input) => yourData.exportAuditLog(session, input),

@@ -45,7 +45,8 @@ export function isBackupFile(path: string): boolean {
   }
 }
 
-function folderBytes(dir: string): number {
+/** The bytes of every file under `dir`. */
+export function folderBytes(dir: string): number {
   let total = 0;
   for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     const stat = statSync(join(dir, name), { throwIfNoEntry: false });

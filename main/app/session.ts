@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ApiEvent, ApiEvents, Profile, Settings, SyncWarning, UnlockMethod, VaultState } from '../../common/api/contract.ts';
+import type { ApiEvent, ApiEvents, LocalCopy, Profile, Settings, SyncWarning, UnlockMethod, VaultState } from '../../common/api/contract.ts';
 import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
@@ -20,6 +20,7 @@ import type { SecondFactorProof } from '../vault/second-factor.ts';
 import { Vault } from '../vault/vault.ts';
 import { restoreBackup, type BackupProgress } from '../portability/backup.ts';
 import { defaultDataDir } from './data-folder.ts';
+import { checkChosen, eraseCopies as eraseChosenCopies, localCopies } from './local-copies.ts';
 import { describeSettingsChange } from './settings-change.ts';
 import { FileReadCursor } from './file-read-cursor.ts';
 import { shareVault } from './shared-vault.ts';
@@ -343,18 +344,37 @@ export class Session {
    * it may be skipped, for a relay that is gone for good: see main/usecases/account.ts). With a second
    * factor enrolled, `proof` must confirm it first.
    */
-  async deleteAccount(confirmUsername: string, skipping: RelaySkipping = {}, proof?: SecondFactorProof): Promise<AccountDeletionResult> {
+  async deleteAccount(confirmUsername: string, skipping: RelaySkipping = {}, proof?: SecondFactorProof, eraseCopies: readonly string[] = []): Promise<AccountDeletionResult & { copiesLeft: LocalCopy[] }> {
     const unlocked = { vault: this.requireVault(), engine: this.requireSync() };
-    return deleteAccountEverywhere(unlocked, confirmUsername, skipping, () => this.wipe(confirmUsername, 'account-deleted'), proof);
+    // Checked before anything is deleted anywhere: only copies this app wrote can be erased.
+    this.copiesToErase(this.requireVault(), eraseCopies);
+    let copiesLeft: LocalCopy[] = [];
+    const result = await deleteAccountEverywhere(unlocked, confirmUsername, skipping, async () => void (copiesLeft = await this.wipe(confirmUsername, 'account-deleted', eraseCopies)), proof);
+    return { ...result, copiesLeft };
+  }
+
+  /** The exports, backups and audit exports this app wrote that are still on disk (main/app/local-copies.ts). */
+  localCopies(): LocalCopy[] {
+    return localCopies(this.requireVault(), this.dataDir);
+  }
+
+  /** The copies found now, after checking that each of `chosen` is one of them. */
+  private copiesToErase(vault: Vault, chosen: readonly string[]): LocalCopy[] {
+    const found = localCopies(vault, this.dataDir);
+    checkChosen(found, chosen);
+    return found;
   }
 
   /**
    * Wipe this device: after the exact username check, everything that uses the vault stops (sync,
    * uploads, reads), the key material is destroyed first, then the vault files (Vault.wipe); the
-   * keychain forgets its key and every page hears `wiped` and goes back to first run.
+   * keychain forgets its key and every page hears `wiped` and goes back to first run. The copies
+   * named in `eraseCopies` (exports and backups this app wrote) are erased first; returns the
+   * copies that stay on this computer.
    */
-  async wipe(confirmUsername: string, reason: 'wipe' | 'account-deleted' = 'wipe'): Promise<void> {
-    this.checkUsername(confirmUsername);
+  async wipe(confirmUsername: string, reason: 'wipe' | 'account-deleted' = 'wipe', eraseCopies: readonly string[] = []): Promise<LocalCopy[]> {
+    const found = this.copiesToErase(this.checkUsername(confirmUsername), eraseCopies);
+    const { remaining } = eraseChosenCopies(found, eraseCopies);
     await this.exclusive(() =>
       this.lock('user', (locked) => {
         locked.wipe();
@@ -363,6 +383,7 @@ export class Session {
       }),
     );
     this.emit('wiped', { reason });
+    return remaining;
   }
 
   /**
@@ -524,8 +545,9 @@ export class Session {
         this.emit('documentChanged', { documentId, changes: [...changes], summary });
       }),
       // What other processes changed besides document text: pages reload the list, the comments, the workspaces.
-      // A document gone has no summary to carry: pages reload their lists, as after a peer's deletion.
-      vault.documents.deleted.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
+      // A document gone has no summary to carry: pages reload their lists, as after a peer's deletion
+      // (another process's, or sync's own: a shared document whose sharer deleted it).
+      vault.documents.deleted.on(({ origin }) => origin.kind !== 'page' && this.emit('workspacesChanged', {})),
       vault.comments.changed.on(({ documentId, origin }) => {
         if (origin.kind !== 'external') return;
         const summary = safely(() => vault.documents.summary(documentId));

@@ -98,10 +98,9 @@ export async function restore(session: Session, input: { path: string; passphras
   );
 }
 
-export async function wipeDevice(session: Session, confirmUsername: string): Promise<null> {
+export async function wipeDevice(session: Session, confirmUsername: string, eraseCopies: readonly string[] = []): Promise<ApiResults['wipeDevice']> {
   if (running.get(session)) throw new HearthError('CONFLICT', `${taskNames[running.get(session)!]} is running; wait for it to finish before wiping.`);
-  await session.wipe(confirmUsername, 'wipe');
-  return null;
+  return { copiesLeft: await session.wipe(confirmUsername, 'wipe', eraseCopies) };
 }
 
 /**
@@ -112,11 +111,11 @@ export async function wipeDevice(session: Session, confirmUsername: string): Pro
 export async function deleteAccount(
   session: Session,
   confirmUsername: string,
-  options: { skipRelays?: string[] | undefined; secondFactor?: SecondFactorProof | undefined } = {},
+  options: { skipRelays?: string[] | undefined; secondFactor?: SecondFactorProof | undefined; eraseCopies?: string[] | undefined } = {},
 ): Promise<ApiResults['deleteAccount']> {
   session.checkUsername(confirmUsername);
   if (running.get(session)) throw new HearthError('CONFLICT', `${taskNames[running.get(session)!]} is running; wait for it to finish first.`);
-  return session.deleteAccount(confirmUsername, options.skipRelays ? { skipRelays: options.skipRelays } : {}, options.secondFactor);
+  return session.deleteAccount(confirmUsername, options.skipRelays ? { skipRelays: options.skipRelays } : {}, options.secondFactor, options.eraseCopies);
 }
 
 export function exportAuditLog(session: Session, input: { actions?: string[] | undefined }): ApiResults['exportAuditLog'] {
@@ -129,6 +128,7 @@ export function exportAuditLog(session: Session, input: { actions?: string[] | u
   mkdirSync(session.dataDir, { recursive: true });
   const path = freshPath(session.dataDir, `hearth-audit-${stamp()}`, '.json');
   writeFileSync(path, `${JSON.stringify({ exportedAt: new Date().toISOString(), filter: wanted ? [...wanted] : 'all', entries }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  vault.audit.record('copy.written', path);
   return { path, entries: entries.length };
 }
 
@@ -203,6 +203,7 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
         spaces: report.spaces.map((s) => ({ ...s, ...(titles.has(s.space) ? { name: titles.get(s.space)!.name } : {}) })),
         keyEnvelopes: report.envelopes.length,
         links: report.links.filter((l) => !l.revoked).length,
+        ...(report.logs ? { logs: report.logs } : {}),
       },
     };
   });

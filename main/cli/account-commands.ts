@@ -1,6 +1,7 @@
 /** `hearth account …` and `hearth profile set`: the account on relays, what they hold about it, deleting it, the public profile. */
 import { readFileSync } from 'node:fs';
 import { HearthError } from '../../common/errors.ts';
+import { describeRemaining, eraseCopies, localCopies } from '../app/local-copies.ts';
 import * as account from '../usecases/account.ts';
 import { optionalString, print, requiredString, UsageError, when, withUseCases, type Command } from './invocation.ts';
 
@@ -41,6 +42,7 @@ function describeAnswer(answer: account.RelayAnswer): string {
     `  key envelopes  ${report.envelopes.length} (sealed to your key; the relay cannot open them)`,
     `  public links   ${report.links.filter((l) => !l.revoked).length} active, ${report.links.filter((l) => l.revoked).length} revoked`,
     `  devices        ${(report.devices ?? []).map((d) => `${d.name}${d.revokedAt === null ? '' : ' (revoked)'}${d.lastSeenAt === null ? '' : `, last seen ${when(d.lastSeenAt)}`}`).join('; ') || 'none listed (signed in with the account key)'}`,
+    `  its logs       ${report.logs ? `kept ${report.logs.retentionDays} days: ${report.logs.holds}` : 'the relay does not say what they hold'}`,
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -74,8 +76,9 @@ export const accountCommands: Record<string, Command> = {
     usage:
       'hearth account delete --confirm USERNAME [--force-local]   (deletes your account on every relay you registered on, then wipes this device; it cannot be undone.' +
       ' --force-local skips relays that cannot be reached, for a relay that is gone for good: what it still holds stays there.' +
-      ' A vault with a second factor confirms with another recovery code: --confirm-code CODE)',
-    options: { confirm: { type: 'string' }, 'force-local': { type: 'boolean' }, 'confirm-code': { type: 'string' } },
+      ' A vault with a second factor confirms with another recovery code: --confirm-code CODE.' +
+      ' The exports and backups Hearth wrote stay, listed, unless --erase-copies erases them too)',
+    options: { confirm: { type: 'string' }, 'force-local': { type: 'boolean' }, 'confirm-code': { type: 'string' }, 'erase-copies': { type: 'boolean' } },
     positionals: [0, 0],
     async run(call) {
       const confirm = optionalString(call, 'confirm');
@@ -83,20 +86,25 @@ export const accountCommands: Record<string, Command> = {
       const skipUnreachable = call.values['force-local'] === true;
       const code = optionalString(call, 'confirm-code');
       await withUseCases(call, async (u) => {
+        const found = localCopies(u.vault);
+        let copies: ReturnType<typeof eraseCopies> = { erased: [], remaining: found };
         const result = await account.deleteAccount(
           u,
           confirm,
           { skipUnreachable },
           async () => {
             await u.engine.close();
+            copies = eraseCopies(found, call.values['erase-copies'] === true ? found.map((c) => c.path) : []);
             u.vault.wipe();
           },
           code ? { kind: 'recovery', code } : undefined,
         );
-        print(call, { ...result, wiped: call.vaultDir }, () =>
+        print(call, { ...result, wiped: call.vaultDir, copiesErased: copies.erased, copiesLeft: copies.remaining }, () =>
           `Deleted your account on ${result.relays} relay(s): ${result.spacesDeleted} space(s) you alone owned deleted, ${result.spacesKept} shared space(s) left to their other members.\n` +
           (result.skipped.length ? `Not reached (skipped with --force-local; what they hold stays there): ${result.skipped.join(', ')}\n` : '') +
-          `Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n`,
+          `Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n` +
+          (copies.erased.length ? `Erased ${copies.erased.map((c) => c.path).join(', ')}.\n` : '') +
+          `${describeRemaining(copies.remaining)}\n`,
         );
       });
     },

@@ -147,7 +147,8 @@ export const contentCommands: Record<string, Command> = {
             .map((t) =>
               [
                 `${t.id}${t.resolved ? ' (resolved)' : ''}${t.anchor ? ` on "${t.anchor.quote}"` : ''}`,
-                ...t.comments.map((c) => `  ${c.author} · ${when(c.createdAt)}: ${c.text}`),
+                // Each comment's id, which `hearth comment delete` takes (a reply's too).
+                ...t.comments.map((c) => `  ${c.id} ${c.author} · ${when(c.createdAt)}: ${c.text}`),
               ].join('\n'),
             )
             .join('\n') + (threads.length ? '\n' : ''),

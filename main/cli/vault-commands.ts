@@ -1,4 +1,5 @@
 /** `hearth` commands about the vault as a whole: create it, search it, its audit log, export and import, backup and restore, wipe, passphrase. */
+import { describeRemaining, eraseCopies, localCopies } from '../app/local-copies.ts';
 import { createBackup, restoreBackup } from '../portability/backup.ts';
 import { exportVault } from '../portability/export.ts';
 import { importPath } from '../portability/import.ts';
@@ -103,16 +104,21 @@ export const vaultCommands: Record<string, Command> = {
     },
   },
   wipe: {
-    usage: "hearth wipe --confirm USERNAME   (destroys this device's vault; it cannot be undone)",
-    options: { confirm: { type: 'string' } },
+    usage:
+      "hearth wipe --confirm USERNAME [--erase-copies]   (destroys this device's vault; it cannot be undone. The exports and backups Hearth wrote stay, listed, unless --erase-copies erases them too)",
+    options: { confirm: { type: 'string' }, 'erase-copies': { type: 'boolean' } },
     positionals: [0, 0],
     async run(call) {
       const confirm = optionalString(call, 'confirm');
       if (confirm === undefined) throw new UsageError('wipe needs --confirm USERNAME, typed exactly as your username.');
       await withVault(call, (vault) => {
         checkUsername(vault, confirm, 'wiped');
+        const found = localCopies(vault);
+        const { erased, remaining } = eraseCopies(found, call.values['erase-copies'] === true ? found.map((c) => c.path) : []);
         vault.wipe();
-        if (!call.json) call.io.err(`Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n`);
+        print(call, { wiped: call.vaultDir, copiesErased: erased, copiesLeft: remaining }, () =>
+          [`Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.`, ...(erased.length ? [`Erased ${erased.map((c) => c.path).join(', ')}.`] : []), describeRemaining(remaining)].join('\n') + '\n',
+        );
       });
     },
   },

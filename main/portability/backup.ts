@@ -16,7 +16,7 @@
  * A restore likewise writes vault.sqlite.partial and puts the key in before renaming it.
  */
 import { closeSync, createReadStream, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { cryptoBackend, fromUtf8, loadSodium, newId, sodium, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { OpenOptions } from '../vault/database.ts';
@@ -129,6 +129,7 @@ export async function createBackup(vault: Vault, file: string, passphrase: strin
     rmSync(copy, { force: true });
   }
   vault.audit.record('export', 'encrypted backup');
+  vault.audit.record('copy.written', resolve(file));
 }
 
 async function* frames(file: string, offset: number): AsyncGenerator<Uint8Array> {

@@ -4,6 +4,7 @@
  * binary for history, attachments as plain files. Written as a folder; files are streamed.
  * The manifest, written last, lists the SHA-256 of every file and is signed (export-origin.ts).
  */
+import { resolve } from 'node:path';
 import * as A from '@automerge/automerge';
 import {
   EXPORT_FORMAT,
@@ -190,6 +191,8 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
   await sink.write('manifest.json', manifestBytes);
   await sink.write('signature.json', json(signManifest(vault, manifestBytes)));
   await sink.finish();
+  // After the export's own audit.json: a wipe finds the copy again by this (main/app/local-copies.ts).
+  vault.audit.record('copy.written', resolve(out));
   options.onProgress?.({ phase: 'done', done: totalDocs, total: totalDocs });
   return manifest;
 }

@@ -19,7 +19,7 @@ import { hash, randomKey, toHex, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
-import { canManageMembers, canWriteContent } from '../../common/roles.ts';
+import { canManageMembers } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { SpaceState } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -225,7 +225,9 @@ export class AccountDeletion {
     host.vault.transaction(() => {
       const state = host.space(workspaceId);
       const hashes = new Set([...(state.deletedAuthors ?? []), ...[...usernames].map(nameHash)]);
-      host.putSpace(workspaceId, { ...state, deletedAuthors: [...hashes].sort() });
+      // The directory entry leaves the index's history too, in its next generation (an Owner or Admin rebuilds it).
+      const forget = [...new Set([...(state.forgetInIndex ?? []), ...gone])].sort();
+      host.putSpace(workspaceId, { ...state, deletedAuthors: [...hashes].sort(), forgetInIndex: forget });
       for (const { id } of documents) {
         for (const record of host.vault.comments.records(id)) {
           if (usernames.has(record.author)) host.vault.comments.replace({ ...record, author: DELETED_USER });
@@ -233,7 +235,9 @@ export class AccountDeletion {
       }
     });
     const role = host.view(workspaceId).role(host.account);
-    if (role && canWriteContent(role)) {
+    // Only an Owner or Admin, who then rebuilds the index without it (an Editor's change would name
+    // the account again in a history the rebuild has already left behind).
+    if (role && canManageMembers(role)) {
       // (The index change names the membership state after the deletion entry, so every member
       // that applies it has run this first and taken the name from its own directory.)
       host.changeIndex(workspaceId, (d) => {

@@ -1,6 +1,7 @@
 /**
  * Applying a verified, decrypted change to the vault, in one transaction with its id and the
- * document's cursor: a document's content (changes or a whole snapshot), a comment, or the space's
+ * document's cursor: a document's content (changes or a whole snapshot), a comment change
+ * (comment-changes.ts: written, resolved or deleted, under the comment rules), or the space's
  * index (where a dropped document or file is a deletion only a role that may delete can make).
  * A change whose history is not here yet says so (MissingHistory) instead of sitting invisible in
  * the document; inbound.ts holds it until that history arrives.
@@ -15,9 +16,10 @@ import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
 import type { ChangeOrigin } from '../vault/events.ts';
 import type { Vault } from '../vault/vault.ts';
-import { decodeChanges, decodeComment, decodeSnapshot } from './payload.ts';
+import { CommentChanges, type CommentLedger } from './comment-changes.ts';
+import { decodeChanges, decodeSnapshot } from './payload.ts';
 import type { SpaceRegistry } from './spaces.ts';
-import { INDEX_DOC } from './workspace-index.ts';
+import { generationOf, INDEX_DOC, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
 
 /** A verified change from the relay that was applied (the index's changes as kind 'index'). */
 const REMOTE: ChangeOrigin = { kind: 'remote' };
@@ -37,7 +39,7 @@ export class MissingHistory extends HearthError {
 
 export interface ApplierHost {
   readonly vault: Pick<Vault, 'syncState' | 'documents' | 'comments' | 'enterOrigin'>;
-  readonly spaces: Pick<SpaceRegistry, 'view' | 'index' | 'setIndex' | 'documentState' | 'shareOf'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'put' | 'view' | 'index' | 'setIndex' | 'docsOf' | 'changeIndex' | 'documentState' | 'shareOf'>;
   /** After a comment from the relay was stored (main/sync/account.ts: a deleted account's comment reads "Deleted user"). */
   afterRemoteComment(spaceId: string, record: CommentRecord, signer: string | undefined): void;
   /** A verified index change dropped documents or files: their local copies go too. */
@@ -59,25 +61,35 @@ export class ChangeApplier {
   /** Each verified change applied here (the app tells its pages; comments have no vault listener for that). */
   readonly remote = new Emitter<RemoteChange>();
 
-  constructor(private readonly host: ApplierHost) {}
+  private readonly comments: CommentChanges;
+
+  constructor(private readonly host: ApplierHost) {
+    this.comments = new CommentChanges(host);
+  }
 
   /** Applies a verified change, records its id and the cursor, all in one transaction. */
   apply(spaceId: string, documentId: string, change: ParsedChange, plaintext: Uint8Array, seq: number): void {
     const { meta } = change;
     let deleted: string[] = [];
     let deletedFiles: string[] = [];
+    let erasedComments = false;
     // The vault's listeners hear these writes as 'remote': the outbox does not send them back.
     const restoreOrigin = this.host.vault.enterOrigin(REMOTE);
     try {
       this.host.vault.syncState.transaction(() => {
         const state = this.host.spaces.documentState(spaceId, documentId);
         let heads = state.heads;
-        const comments = { ...state.comments };
+        const ledger: CommentLedger = { comments: { ...state.comments }, erased: new Set(state.erased ?? []) };
         const snapshot = meta.kind === 'snapshot' ? decodeSnapshot(plaintext) : undefined;
         const automergeChanges = () => (snapshot ? snapshotChanges(snapshot.documentBytes) : decodeChanges(plaintext));
         if (documentId === INDEX_DOC) {
           if (meta.kind === 'comment') throw new HearthError('RECORD_TAMPERED', 'a comment on the workspace index');
           const before = this.host.spaces.index(spaceId);
+          const generation = snapshot ? A.load<WorkspaceIndex>(snapshot.documentBytes) : undefined;
+          if (generation && generationOf(generation) !== generationOf(before)) {
+            // A new generation of the index replaces this copy, history and all; an older one is not merged back in.
+            if (generationOf(generation) > generationOf(before)) heads = this.replaceIndex(spaceId, generation, meta);
+          } else {
           // On a clone: a refused change must leave the index as it was (applyChanges retires `before`).
           const [next] = A.applyChanges(A.clone(before), automergeChanges());
           if (A.getMissingDeps(next, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change to the workspace index whose earlier history the relay has not delivered');
@@ -93,37 +105,65 @@ export class ChangeApplier {
           }
           this.host.spaces.setIndex(spaceId, next);
           heads = A.getHeads(next);
+          }
         } else if (meta.kind !== 'comment') {
           heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
-          // The snapshot's author vouches for the comments in it (they were verified when it took them in).
+          // The snapshot's author vouches for the comments in it (older snapshots carry them; they were verified when it took them in).
           for (const record of snapshot?.comments ?? []) {
-            this.applyComment(spaceId, documentId, record, undefined);
-            this.host.afterRemoteComment(spaceId, record, undefined);
-            comments[record.id] = Math.max(comments[record.id] ?? 0, record.updatedAt);
+            const taken = this.comments.fromSnapshot(documentId, record, ledger);
+            if (taken) this.host.afterRemoteComment(spaceId, taken, undefined);
           }
         } else {
-          const record = decodeComment(plaintext);
-          // An Owner or Admin passing on comments between a workspace and a shared document's space vouches for them.
-          const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
-          this.applyComment(spaceId, documentId, record, signer && canManageMembers(signer) && record.author !== this.host.spaces.index(spaceId).members?.[meta.author]?.username ? undefined : meta.author);
-          this.host.afterRemoteComment(spaceId, record, meta.author);
-          comments[record.id] = record.updatedAt;
+          if (meta.comment?.op !== 'delete' && !this.host.vault.documents.has(documentId)) throw new MissingHistory('CONFLICT', 'a comment on a document this device does not have');
+          const erasedBefore = ledger.erased.size;
+          const taken = this.comments.apply(spaceId, documentId, change, plaintext, ledger);
+          if (taken) this.host.afterRemoteComment(spaceId, taken, meta.author);
+          erasedComments = ledger.erased.size > erasedBefore;
         }
         this.host.vault.syncState.markSeen(spaceId, documentId, meta.id);
         this.host.vault.syncState.putDocument(spaceId, documentId, {
           cursor: Math.max(seq, state.cursor),
           heads,
-          comments,
+          comments: ledger.comments,
           ...(meta.kind === 'snapshot' ? { snapshotAt: seq } : state.snapshotAt !== undefined ? { snapshotAt: state.snapshotAt } : {}),
+          ...(ledger.erased.size ? { erased: [...ledger.erased] } : {}),
         });
       });
     } finally {
       restoreOrigin();
     }
+    // A deleted comment's sealed bytes leave the vault's WAL once the deletion is committed.
+    if (erasedComments) this.host.vault.comments.scrub();
     if (deleted.length + deletedFiles.length > 0) this.host.removed(spaceId, deleted, deletedFiles);
     if (documentId !== INDEX_DOC) this.host.forward(spaceId, documentId);
     // A listener's trouble is not the change's: it is applied and recorded (Emitter swallows it).
     this.remote.emit({ workspaceId: spaceId, documentId, kind: documentId === INDEX_DOC ? 'index' : meta.kind });
+  }
+
+  /**
+   * Takes an Owner's or Admin's new generation of the index in place of this copy (Outbox.rebuildIndexIfDue),
+   * dropping this vault's index changes not sent yet (they were made on the old one): whatever of
+   * this vault's documents the new one does not list is listed again, as a change on it.
+   */
+  private replaceIndex(spaceId: string, next: IndexDoc, meta: ParsedChange['meta']): string[] {
+    const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
+    if (!signer || !canManageMembers(signer)) throw new HearthError('FORBIDDEN', `a new generation of the workspace index by ${signer ? `${withArticle(signer)}, who may not rebuild it` : 'someone who was not a member'}`);
+    const { syncState } = this.host.vault;
+    for (const entry of syncState.outbox(spaceId, 10_000)) if (entry.documentId === INDEX_DOC) syncState.dequeue(entry.seq);
+    this.host.spaces.setIndex(spaceId, next);
+    // The accounts whose entries this generation left behind need no other one.
+    const { forgetInIndex, ...space } = this.host.spaces.get(spaceId);
+    const waiting = (forgetInIndex ?? []).filter((account) => next.members?.[account]);
+    this.host.spaces.put(spaceId, waiting.length > 0 ? { ...space, forgetInIndex: waiting } : space);
+    syncState.putDocument(spaceId, INDEX_DOC, { ...this.host.spaces.documentState(spaceId, INDEX_DOC), heads: A.getHeads(next) });
+    const unlisted = this.host.spaces.docsOf(spaceId).filter((id) => !next.docs?.[id]);
+    if (unlisted.length > 0) {
+      this.host.spaces.changeIndex(spaceId, (d) => {
+        if (!d.docs) d.docs = {};
+        for (const id of unlisted) d.docs[id] = { createdAt: this.host.vault.documents.summary(id).createdAt };
+      });
+    }
+    return A.getHeads(this.host.spaces.index(spaceId));
   }
 
   private applyContent(spaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {
@@ -166,23 +206,5 @@ export class ChangeApplier {
     if (A.getMissingDeps(doc, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
     this.host.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined);
     return A.getHeads(doc);
-  }
-
-  private applyComment(spaceId: string, documentId: string, record: CommentRecord, author: string | undefined): void {
-    if (record.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment filed under another document');
-    if (!this.host.vault.documents.has(documentId)) throw new MissingHistory('CONFLICT', 'a comment on a document this device does not have');
-    const directory = this.host.spaces.index(spaceId).members ?? {};
-    const username = author === undefined ? undefined : directory[author]?.username;
-    const existing = this.host.vault.comments.records(documentId).find((r) => r.id === record.id);
-    if (!existing) {
-      // A new comment must be in its signer's own name.
-      if (username && record.author !== username) throw new HearthError('FORBIDDEN', `a comment signed by ${username} but written in the name of ${record.author}`);
-      this.host.vault.comments.adopt(record);
-      return;
-    }
-    if (record.updatedAt <= existing.updatedAt) return;
-    // Someone else may resolve or reopen a thread, but only its author may change what it says.
-    if (record.text !== existing.text && author !== undefined && username !== existing.author) throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
-    this.host.vault.comments.replace({ ...existing, text: record.text, resolved: record.resolved, updatedAt: record.updatedAt });
   }
 }

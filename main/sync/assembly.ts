@@ -287,8 +287,9 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     vault.documents.changed.on(({ documentId, changes, origin }) => {
       if (origin.kind !== 'remote') outbox.documentChanged(documentId, origin.kind === 'external' ? [] : changes);
     }),
-    vault.comments.changed.on(({ documentId, deleted, origin }) => {
-      if (origin.kind !== 'remote' && !deleted) outbox.commentChanged(documentId);
+    // A deletion too: the outbox sends it (as a signed tombstone) wherever the comment had gone.
+    vault.comments.changed.on(({ documentId, origin }) => {
+      if (origin.kind !== 'remote') outbox.commentChanged(documentId);
     }),
     vault.files.added.on(({ info, origin }) => {
       if (origin.kind !== 'remote') files.added(info.workspaceId);

@@ -46,6 +46,9 @@ export interface InboundHost extends ApplierHost {
   readonly status: Pick<StatusBoard, 'warn'>;
 }
 
+/** How the relay handed a change out: in the log, as a snapshot, or as a comment change kept under a snapshot. */
+type Delivered = 'change' | 'snapshot' | 'kept';
+
 /** A change verified and decrypted, ready to apply; 'own' for this vault's own change coming back. */
 type Opened = { change: ParsedChange; plaintext: Uint8Array } | 'own';
 
@@ -88,9 +91,18 @@ export class Inbound {
       status.warn(spaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document but delivered only up to ${last}: it withholds changes.`);
     }
     let expected = previous + 1;
+    // A comment's deletion drops its earlier changes at the relay: a gap before a deletion is that.
+    const lastDeletion = Math.max(0, ...page.changes.filter((c) => unverifiedMeta(c.bytes)?.comment?.op === 'delete').map((c) => c.seq));
+    // Comment changes stay under a snapshot (it carries none) and come with it, in order, before the changes after it.
+    let keptUpTo = start;
     const delivered = new Map<number, Uint8Array>();
     for (const { seq, bytes } of page.changes) {
-      if (seq > expected) status.warn(spaceId, documentId, 'RECORD_TAMPERED', `the relay skipped change${seq - expected > 1 ? `s ${expected}–${seq - 1}` : ` ${expected}`} of a document: it withholds changes.`);
+      if (page.snapshot && seq <= page.snapshot.covers && seq > keptUpTo) {
+        keptUpTo = seq;
+        count(this.receive(spaceId, documentId, seq, bytes, 'kept'));
+        continue;
+      }
+      if (seq > expected && seq > lastDeletion) status.warn(spaceId, documentId, 'RECORD_TAMPERED', `the relay skipped change${seq - expected > 1 ? `s ${expected}–${seq - 1}` : ` ${expected}`} of a document: it withholds changes.`);
       expected = Math.max(expected, seq + 1);
       // Paging may hand the same change out twice; only a different blob under a used number is an attack.
       const earlier = delivered.get(seq);
@@ -107,7 +119,7 @@ export class Inbound {
   }
 
   /** Verifies, decrypts and applies one change: applied, refused (kept aside) or held until its history arrives. */
-  receive(spaceId: string, documentId: string, seq: number, bytes: Uint8Array, as: 'change' | 'snapshot' = 'change'): Outcome {
+  receive(spaceId: string, documentId: string, seq: number, bytes: Uint8Array, as: Delivered = 'change'): Outcome {
     let opened: Opened;
     try {
       opened = this.open(spaceId, documentId, bytes, as);
@@ -126,7 +138,7 @@ export class Inbound {
   }
 
   /** Checks a change (throws the refusal); 'own' for this vault's own change coming back. */
-  private open(spaceId: string, documentId: string, bytes: Uint8Array, as: 'change' | 'snapshot'): Opened {
+  private open(spaceId: string, documentId: string, bytes: Uint8Array, as: Delivered): Opened {
     const { vault, account, spaces } = this.host;
     // This vault's own change coming back (pulled after a push): genuine, signed by this vault and
     // already here; skipped before the role checks, which would refuse it once this vault's role was lowered.
@@ -135,6 +147,7 @@ export class Inbound {
     if (claimed?.author === account && claimed.space === spaceId && claimed.doc === documentId && vault.syncState.hasSeen(spaceId, documentId, claimed.id) && signedChange(bytes)) return 'own';
     const change = verifyAgainst(spaces.view(spaceId), spaceId, documentId, bytes);
     if ((change.meta.kind === 'snapshot') !== (as === 'snapshot')) throw new HearthError('RECORD_TAMPERED', as === 'snapshot' ? 'a change passed off as a snapshot' : 'a snapshot passed off as a change');
+    if (as === 'kept' && change.meta.kind !== 'comment') throw new HearthError('RECORD_TAMPERED', 'a content change under a snapshot that covers it');
     if (vault.syncState.hasSeen(spaceId, documentId, change.meta.id)) {
       if (change.meta.author === account) return 'own';
       throw new HearthError('RECORD_TAMPERED', 'a change delivered a second time (a replay)');
@@ -231,7 +244,7 @@ export class Inbound {
   }
 
   /** Checks and applies a change already past the cursor (held, or served again); its refusal, if it has one. */
-  private reapply(spaceId: string, documentId: string, seq: number, bytes: Uint8Array, as: 'change' | 'snapshot' = 'change'): 'applied' | 'waiting' | Error {
+  private reapply(spaceId: string, documentId: string, seq: number, bytes: Uint8Array, as: Delivered = 'change'): 'applied' | 'waiting' | Error {
     let opened: Opened;
     try {
       opened = this.open(spaceId, documentId, bytes, as);

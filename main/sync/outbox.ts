@@ -11,22 +11,22 @@ import { HearthError, isHearthError } from '../../common/errors.ts';
 import { capitalise, countOf } from '../../common/wording.ts';
 import { sealChange } from '../../common/protocol/change.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
-import { canPush, canWriteContent } from '../../common/roles.ts';
+import { canManageMembers, canPush, canWriteContent, type CommentOp } from '../../common/roles.ts';
 import type { OutboxEntry } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
-import { encodeChanges, encodeComment, encodeSnapshot, joinChanges } from './payload.ts';
+import { decodeOutgoingComment, encodeChanges, encodeComment, encodeOutgoingComment, encodeSnapshot, encodeTombstone, joinChanges, type OutgoingComment } from './payload.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { reasonOf, type StatusBoard } from './status.ts';
-import { INDEX_DOC } from './workspace-index.ts';
+import { INDEX_DOC, rebuiltIndex } from './workspace-index.ts';
 
 /** The part of a relay client that sending needs. */
 export type OutboxClient = Pick<RelayClient, 'push' | 'putSnapshot'>;
 
 export interface OutboxHost<C extends OutboxClient> {
-  readonly vault: Pick<Vault, 'syncState' | 'documents' | 'comments' | 'identityKeys'>;
+  readonly vault: Pick<Vault, 'syncState' | 'documents' | 'comments' | 'identityKeys' | 'profile'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'get' | 'view' | 'index' | 'changeIndex' | 'documentState' | 'spacesOf' | 'docsOf'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'put' | 'view' | 'index' | 'setIndex' | 'changeIndex' | 'documentState' | 'spacesOf' | 'docsOf'>;
   readonly status: Pick<StatusBoard, 'set' | 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   /** Largest blob consecutive queued changes are coalesced into. */
@@ -53,6 +53,12 @@ export function takeGroup(entries: OutboxEntry[], maxBytes: number): OutboxEntry
     bytes += entry.payload.length;
   }
   return group;
+}
+
+/** What a queued comment change sends (sealed) and says about itself in the change's metadata. */
+function commentPayload(outgoing: OutgoingComment): { payload: Uint8Array; comment: { id: string; thread: string; op: CommentOp } } {
+  if (outgoing.op === 'delete') return { payload: encodeTombstone(outgoing), comment: { id: outgoing.id, thread: outgoing.id, op: 'delete' } };
+  return { payload: encodeComment(outgoing.record), comment: { id: outgoing.record.id, thread: outgoing.record.threadId, op: outgoing.op } };
 }
 
 export class Outbox<C extends OutboxClient = RelayClient> {
@@ -142,22 +148,36 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     return changes.length;
   }
 
-  /** Queues the comments written or changed since they were last sent or received. */
+  /**
+   * Queues the comments written, changed or deleted since they were last sent or received: a
+   * comment this space had (its version is recorded) that is no longer here was deleted here, and
+   * its deletion goes out. A change to someone else's comment can only be a resolve or reopen.
+   */
   captureComments(spaceId: string, documentId: string): number {
     const { vault, spaces } = this.host;
     const state = spaces.documentState(spaceId, documentId);
-    const changed = vault.comments.records(documentId).filter((r) => state.comments[r.id] !== r.updatedAt);
-    if (changed.length === 0) return 0;
+    const records = vault.comments.records(documentId);
+    const erased = new Set(state.erased ?? []);
+    const here = new Set(records.map((r) => r.id));
+    const changed = records.filter((r) => state.comments[r.id] !== r.updatedAt && !erased.has(r.id));
+    const deleted = Object.keys(state.comments).filter((id) => !here.has(id));
+    if (changed.length + deleted.length === 0) return 0;
+    const me = vault.profile.username;
     vault.syncState.transaction(() => {
       const comments = { ...state.comments };
       for (const record of changed) {
-        vault.syncState.enqueue(spaceId, { documentId, kind: 'comment', payload: encodeComment(record) });
+        const op = comments[record.id] === undefined || record.author === me ? 'write' : 'resolve';
+        vault.syncState.enqueue(spaceId, { documentId, kind: 'comment', payload: encodeOutgoingComment({ op, record }) });
         comments[record.id] = record.updatedAt;
       }
+      for (const id of deleted) {
+        vault.syncState.enqueue(spaceId, { documentId, kind: 'comment', payload: encodeOutgoingComment({ op: 'delete', id, documentId }) });
+        delete comments[id];
+      }
       // Re-read: capturing the comments may follow capturing the document in the same tick.
-      vault.syncState.putDocument(spaceId, documentId, { ...spaces.documentState(spaceId, documentId), comments });
+      vault.syncState.putDocument(spaceId, documentId, { ...spaces.documentState(spaceId, documentId), comments, erased: [...erased, ...deleted] });
     });
-    return changed.length;
+    return changed.length + deleted.length;
   }
 
   /**
@@ -208,22 +228,32 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; changes wait in the outbox until it does.`);
       const group = takeGroup(queued, this.host.maxBlobBytes);
       const first = group[0]!;
-      if (!role || !canPush(role, first.kind)) {
+      const outgoing = first.kind === 'comment' ? decodeOutgoingComment(first.payload, vault.profile.username) : undefined;
+      if (!role || !canPush(role, first.kind, outgoing?.op)) {
         // A change this role may not make never goes out; it stays in this vault's copy only.
         vault.syncState.transaction(() => group.forEach((e) => vault.syncState.dequeue(e.seq)));
         status.warn(spaceId, first.documentId, 'FORBIDDEN', `${capitalise(countOf(group.length, `local ${first.kind} change`))} ${group.length === 1 ? 'was' : 'were'} not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
         continue;
       }
-      const payload = first.kind === 'content' ? joinChanges(group.map((e) => e.payload)) : first.payload;
+      const { payload, comment } = outgoing ? commentPayload(outgoing) : { payload: joinChanges(group.map((e) => e.payload)), comment: undefined };
       // The same group always gets the same id, so a push retried after a lost answer is not stored twice.
       const changeId = group.length === 1 ? first.changeId : toBase64Url(hash(utf8(group.map((e) => e.changeId).join(',')), 16));
       const blob = sealChange(
-        { space: spaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: account, id: changeId, at: Math.floor(Date.now()) },
+        { space: spaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: account, id: changeId, at: Math.floor(Date.now()), ...(comment ? { comment } : {}) },
         payload,
         fromHex(keyHex),
         keys.signSecretKey,
       );
-      await client.push(spaceId, first.documentId, blob);
+      try {
+        await client.push(spaceId, first.documentId, blob);
+      } catch (error) {
+        // The relay's comment rules (or a comment deleted meanwhile) refused it: it stays here only; the rest goes on.
+        if (!outgoing || !(isHearthError(error, 'FORBIDDEN') || isHearthError(error, 'NOT_FOUND'))) throw error;
+        vault.syncState.dequeue(first.seq);
+        const what = outgoing.op === 'delete' ? 'Your deletion of a comment' : outgoing.op === 'resolve' ? 'Your resolving of a thread' : 'Your comment';
+        status.warn(spaceId, first.documentId, error.code, `${what} did not reach the others: the relay refused it (${error.message}) It stays on this device only.`);
+        continue;
+      }
       vault.syncState.transaction(() => {
         for (const entry of group) vault.syncState.dequeue(entry.seq);
         vault.syncState.markSeen(spaceId, first.documentId, changeId);
@@ -233,6 +263,45 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       await this.host.pushedNew(spaceId, first.documentId, client);
     }
     return pushed;
+  }
+
+  /**
+   * An Owner or Admin with every index change up to its cursor (nothing of its own unsent) uploads
+   * the index's next generation (rebuiltIndex: the present state, without deleted accounts'
+   * directory entries) as a snapshot covering every index change it has; the relay drops those,
+   * and every member replaces its copy on applying it (apply.ts). Tried again next round if the
+   * relay holds a newer snapshot or a change came in between.
+   */
+  async rebuildIndexIfDue(spaceId: string, client: C): Promise<void> {
+    const { vault, spaces, account } = this.host;
+    const forget = spaces.get(spaceId).forgetInIndex ?? [];
+    if (forget.length === 0) return;
+    const view = spaces.view(spaceId);
+    const role = view.role(account);
+    const keyHex = spaces.get(spaceId).epochKeys[view.currentEpoch];
+    if (!role || !canManageMembers(role) || !keyHex) return;
+    if (vault.syncState.outbox(spaceId).some((e) => e.documentId === INDEX_DOC)) return;
+    const state = spaces.documentState(spaceId, INDEX_DOC);
+    if (state.cursor <= (state.snapshotAt ?? 0)) return;
+    const next = rebuiltIndex(spaces.index(spaceId), forget);
+    const blob = sealChange(
+      { space: spaceId, doc: INDEX_DOC, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: account, id: newId(), at: Date.now() },
+      encodeSnapshot(A.save(next), []),
+      fromHex(keyHex),
+      vault.identityKeys().signSecretKey,
+    );
+    try {
+      await client.putSnapshot(spaceId, INDEX_DOC, state.cursor, blob);
+    } catch (error) {
+      if (isHearthError(error, 'CONFLICT')) return;
+      throw error;
+    }
+    vault.syncState.transaction(() => {
+      spaces.setIndex(spaceId, next);
+      vault.syncState.putDocument(spaceId, INDEX_DOC, { ...spaces.documentState(spaceId, INDEX_DOC), heads: A.getHeads(next), snapshotAt: state.cursor });
+      const { forgetInIndex: _done, ...rest } = spaces.get(spaceId);
+      spaces.put(spaceId, rest);
+    });
   }
 
   /**
@@ -249,7 +318,8 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     const keyHex = spaces.get(spaceId).epochKeys[view.currentEpoch];
     if (!role || !canWriteContent(role) || !keyHex) return;
     if (!vault.documents.has(documentId) && documentId !== INDEX_DOC) return;
-    const bytes = documentId === INDEX_DOC ? encodeSnapshot(A.save(spaces.index(spaceId)), []) : encodeSnapshot(vault.documents.save(documentId), vault.comments.records(documentId));
+    // Comments stay out of snapshots: each travels in its own changes, which a deletion can reach (payload.ts).
+    const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), []);
     const blob = sealChange(
       { space: spaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: account, id: newId(), at: Date.now() },
       bytes,

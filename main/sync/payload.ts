@@ -67,10 +67,46 @@ export function decodeComment(bytes: Uint8Array): CommentRecord {
   return r as CommentRecord;
 }
 
+/** A comment change waiting in the outbox: the record to write or resolve, or the comment to delete. */
+export type OutgoingComment = { op: 'write' | 'resolve'; record: CommentRecord } | { op: 'delete'; id: string; documentId: string };
+
+export function encodeOutgoingComment(change: OutgoingComment): Uint8Array {
+  return utf8(JSON.stringify(change));
+}
+
 /**
- * A snapshot: the whole Automerge document and every comment on it (the relay drops the comment
- * changes a snapshot covers, too). u32 length of the document bytes, the bytes, then the
- * comments as JSON.
+ * An outbox entry of kind comment. Entries queued before comment changes named their operation
+ * hold the bare record: its author's write, or someone else's resolve (the only change others make).
+ */
+export function decodeOutgoingComment(bytes: Uint8Array, me: string): OutgoingComment {
+  const value = JSON.parse(fromUtf8(bytes)) as Partial<OutgoingComment> & Partial<CommentRecord>;
+  if (value.op === 'delete' && typeof value.id === 'string' && typeof value.documentId === 'string') return { op: 'delete', id: value.id, documentId: value.documentId };
+  if ((value.op === 'write' || value.op === 'resolve') && value.record) return { op: value.op, record: decodeComment(utf8(JSON.stringify(value.record))) };
+  const record = decodeComment(bytes);
+  return { op: record.author === me ? 'write' : 'resolve', record };
+}
+
+/** What a comment deletion carries, sealed: the comment and its document (the change's metadata names them too). */
+export function encodeTombstone(tombstone: { id: string; documentId: string }): Uint8Array {
+  return utf8(JSON.stringify({ erased: tombstone.id, documentId: tombstone.documentId }));
+}
+
+export function decodeTombstone(bytes: Uint8Array): { id: string; documentId: string } {
+  let value: { erased?: unknown; documentId?: unknown };
+  try {
+    value = JSON.parse(fromUtf8(bytes)) as typeof value;
+  } catch {
+    throw new HearthError('BAD_REQUEST', 'A comment deletion is not JSON.');
+  }
+  if (typeof value?.erased !== 'string' || typeof value.documentId !== 'string') throw new HearthError('BAD_REQUEST', 'A comment deletion does not name its comment.');
+  return { id: value.erased, documentId: value.documentId };
+}
+
+/**
+ * A snapshot: the whole Automerge document, then a list of comments as JSON (u32 length of the
+ * document bytes, the bytes, the JSON). Snapshots made now list no comment: comments travel only
+ * as their own changes, which the relay keeps under a snapshot and drops when a comment is
+ * deleted; an older snapshot's comments are still taken in (unless deleted since).
  */
 export function encodeSnapshot(documentBytes: Uint8Array, comments: readonly CommentRecord[]): Uint8Array {
   const json = utf8(JSON.stringify(comments));

@@ -4,6 +4,7 @@
  * sync: one loop per relay that connects, runs a round for each of its spaces, follows their
  * documents (a change the relay forwards is applied at once) and reconnects with backoff.
  */
+import { parseChange } from '../../common/protocol/change.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -45,7 +46,7 @@ export interface RoundsHost<C extends RoundClient> {
   readonly status: Pick<StatusBoard, 'set' | 'stateOf'>;
   readonly queues: Pick<SpaceQueues, 'run' | 'settled'>;
   readonly membership: Pick<Membership<C>, 'refreshMembership' | 'afterMembership' | 'catchUp' | 'learnRemoval'>;
-  readonly outbox: Pick<Outbox<C>, 'captureAll' | 'push' | 'snapshotIfDue'>;
+  readonly outbox: Pick<Outbox<C>, 'captureAll' | 'push' | 'snapshotIfDue' | 'rebuildIndexIfDue'>;
   readonly inbound: Pick<Inbound, 'pull' | 'receive' | 'recover' | 'waitingCount'>;
   readonly history: Pick<HistoryRequests, 'ask' | 'answer'>;
   readonly files: Pick<FileSync<C>, 'sync'>;
@@ -119,6 +120,7 @@ export class Rounds<C extends RoundClient = RelayClient> {
     const known = this.host.spaces.indexedDocs(workspaceId);
     if (live) for (const doc of [INDEX_DOC, ...known]) await this.follow(workspaceId, doc, client);
     add(await this.host.inbound.pull(workspaceId, INDEX_DOC, client));
+    await this.newIndexGeneration(workspaceId, client);
     this.host.history.answer(workspaceId);
     const docs = this.host.spaces.indexedDocs(workspaceId);
     // A long round (a first sync after joining) says how far it got, about fifty times.
@@ -132,9 +134,22 @@ export class Rounds<C extends RoundClient = RelayClient> {
     await this.host.files.sync(workspaceId, client);
     this.host.history.ask(workspaceId);
     pushed += await this.host.outbox.push(workspaceId, client);
+    await this.host.outbox.rebuildIndexIfDue(workspaceId, client);
     for (const doc of [INDEX_DOC, ...this.host.spaces.indexedDocs(workspaceId)]) await this.host.outbox.snapshotIfDue(workspaceId, doc, client);
     this.host.status.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
     return { pushed, applied, refused, waiting: this.host.inbound.waitingCount(workspaceId) };
+  }
+
+  /**
+   * While a deleted account's directory entry waits to leave the index's history (account.ts), a
+   * new generation an Owner or Admin uploaded (Outbox.rebuildIndexIfDue) is fetched even when this
+   * vault had every change it covers, which a pull after the cursor would never hand out.
+   */
+  private async newIndexGeneration(workspaceId: string, client: C): Promise<void> {
+    if (!this.host.spaces.get(workspaceId).forgetInIndex?.length) return;
+    const { snapshot } = await client.pull(workspaceId, INDEX_DOC, 0, 1);
+    if (!snapshot || this.host.vault.syncState.hasSeen(workspaceId, INDEX_DOC, parseChange(snapshot.bytes).meta.id)) return;
+    this.host.inbound.receive(workspaceId, INDEX_DOC, snapshot.covers, snapshot.bytes, 'snapshot');
   }
 
   async follow(workspaceId: string, documentId: string, client: C): Promise<void> {
@@ -316,8 +331,9 @@ export class Rounds<C extends RoundClient = RelayClient> {
 
   /**
    * Asks the relay for membership entries others made since the last look (a role change, a
-   * removal) and for keys sealed to this vault since; the relay does not push either. A refusal
-   * because this vault was removed shows as the workspace's error status.
+   * removal) and for keys sealed to this vault since (the relay only hints that there are some). A
+   * refusal because this vault was removed shows as the workspace's error status; a shared
+   * document's space that is gone means its sharer deleted it, and the copy here goes too.
    */
   async checkMembership(workspaceIdOrName: string): Promise<void> {
     const { workspace } = this.host.vault.workspaces.find(workspaceIdOrName);
@@ -328,6 +344,11 @@ export class Rounds<C extends RoundClient = RelayClient> {
       try {
         await this.host.membership.refreshMembership(workspace.id, client);
       } catch (error) {
+        if (this.host.spaces.shareOf(workspace.id) && isHearthError(error, 'NOT_FOUND')) {
+          // The person who shared the document deleted it (the relay says so to followers at once): the copy goes here too, live.
+          this.host.sharing.drop(workspace.id, true);
+          return;
+        }
         if (!isHearthError(error, 'FORBIDDEN')) throw error;
         await this.host.membership.learnRemoval(workspace.id, client);
         this.host.status.set(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });

@@ -22,15 +22,16 @@ export function verifyAgainst(view: MembershipView, space: string, doc: string, 
   const { meta } = change;
   if (meta.space !== space || meta.doc !== doc) throw new HearthError('RECORD_TAMPERED', 'a change that belongs to another document or workspace');
   if (!view.hasHead(meta.head)) throw new HearthError('RECORD_TAMPERED', 'a change naming a membership state this workspace never had');
+  const op = meta.comment?.op;
   const role = view.roleAt(meta.head, meta.author);
-  if (!role || !canPush(role, meta.kind)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by ${role ? `a ${role}, who may not write it` : 'someone who was not a member'}`);
+  if (!role || !canPush(role, meta.kind, op)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by ${role ? `a ${role}, who may not write it` : 'someone who was not a member'}`);
   const now = view.role(meta.author);
-  if (!now || !canPush(now, meta.kind)) {
+  if (!now || !canPush(now, meta.kind, op)) {
     // What a member wrote while allowed stays after they lose the right (demoted, removed, or their
     // account deleted): a later joiner gets the same history as everyone else. What they signed
     // after the entry that took the right is refused. (The relay refuses such pushes as well; only
     // a relay colluding with that member could offer one backdated, which this cannot tell.)
-    const lostAt = view.lostAt(meta.author, (r) => r !== undefined && canPush(r, meta.kind));
+    const lostAt = view.lostAt(meta.author, (r) => r !== undefined && canPush(r, meta.kind, op));
     if (lostAt === undefined || meta.at > lostAt) {
       throw new HearthError('FORBIDDEN', `a ${meta.kind} change by someone who ${now ? `is now a ${now}` : 'has been removed'} and may no longer write it`);
     }

@@ -26,6 +26,8 @@ export type WorkspaceIndex = {
   files?: Record<string, SyncedFile>;
   /** Document id → account → the Automerge changes (hashes) that member lacks and asks the others to send again (history-requests.ts). */
   wanted?: Record<string, Record<string, string[]>>;
+  /** How many times an Owner or Admin rebuilt the index without its history (rebuiltIndex); absent: never. */
+  generation?: number;
 };
 
 export type IndexDoc = A.Doc<WorkspaceIndex>;
@@ -44,4 +46,20 @@ export function loadIndex(encoded: string): IndexDoc {
 
 export function saveIndex(doc: IndexDoc): string {
   return toBase64Url(A.save(doc));
+}
+
+export function generationOf(doc: IndexDoc): number {
+  return typeof doc.generation === 'number' ? doc.generation : 0;
+}
+
+/**
+ * The next generation of an index (issue 11, item 6): a new Automerge document holding only the
+ * present state, without the directory entries of `forget`, so no history of it keeps a deleted
+ * account's username, display name or key. Every member replaces its copy with it (apply.ts);
+ * document generations (issue 11, item 2) may take this over.
+ */
+export function rebuiltIndex(current: IndexDoc, forget: readonly string[]): IndexDoc {
+  const state = JSON.parse(JSON.stringify(A.toJS(current))) as WorkspaceIndex;
+  for (const account of forget) delete state.members?.[account];
+  return A.from<WorkspaceIndex>({ ...state, members: state.members ?? {}, generation: generationOf(current) + 1 });
 }

@@ -4,7 +4,7 @@
  * threads they started, a Viewer none; a comment's author deletes it, as do Owners and Admins.
  */
 import { HearthError } from '../../common/errors.ts';
-import { canDeleteComment, canResolveThread } from '../../common/roles.ts';
+import { canChangeComment } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import { governingRole, type Unlocked } from './unlocked.ts';
 
@@ -18,7 +18,7 @@ export function resolveThread(u: Unlocked, threadId: string, resolved: boolean):
   const first = u.vault.comments.get(threadId);
   if (first.threadId !== first.id) throw new HearthError('BAD_REQUEST', `${threadId} is a reply; resolve its thread through the thread's first comment, ${first.threadId}.`);
   const governing = governingRole(u, first.documentId);
-  if (governing && !canResolveThread(governing.role, first.author === u.vault.profile.username)) {
+  if (governing && !canChangeComment(governing.role, 'resolve', first.author === u.vault.profile.username)) {
     const { role, standing } = governing;
     const why = role === 'viewer' ? 'a Viewer cannot resolve or reopen threads' : 'a Commenter resolves only the threads they started; ask an Editor, Admin or Owner to resolve this one';
     throw new HearthError('FORBIDDEN', `${standing}: ${why}.`);
@@ -29,7 +29,9 @@ export function resolveThread(u: Unlocked, threadId: string, resolved: boolean):
 
 /**
  * Deletes a comment; a thread's first comment takes the whole thread with it, so that needs the
- * right to delete every reply in it too. Returns the document's id.
+ * right to delete every reply in it too. In a team workspace or a shared document the deletion
+ * then goes out as a signed tombstone: the relay drops the comment, every member deletes it.
+ * Returns the document's id.
  */
 export function deleteComment(u: Unlocked, commentId: string): string {
   const comment = u.vault.comments.get(commentId);
@@ -37,9 +39,9 @@ export function deleteComment(u: Unlocked, commentId: string): string {
   if (governing) {
     const me = u.vault.profile.username;
     const { role, standing } = governing;
-    if (!canDeleteComment(role, comment.author === me)) throw new HearthError('FORBIDDEN', `${standing}: only the comment's author, an Owner or an Admin can delete it.`);
+    if (!canChangeComment(role, 'delete', comment.author === me)) throw new HearthError('FORBIDDEN', `${standing}: only the comment's author, an Owner or an Admin can delete it.`);
     const replies = comment.threadId === comment.id ? u.vault.comments.records(comment.documentId).filter((r) => r.threadId === comment.id && r.id !== comment.id) : [];
-    if (replies.some((reply) => !canDeleteComment(role, reply.author === me))) {
+    if (replies.some((reply) => !canChangeComment(role, 'delete', reply.author === me))) {
       throw new HearthError('FORBIDDEN', `${standing}: deleting this thread would delete replies by others, which only an Owner or an Admin can delete.`);
     }
   }

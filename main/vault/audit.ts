@@ -30,6 +30,8 @@ export const AuditActions = [
   'link.created',
   'link.revoked',
   'export',
+  /** Where the app wrote an export, a backup or an audit export (its full path), so a wipe can list it and offer to erase it. */
+  'copy.written',
   'import',
   'wipe',
   'account.deleted',

@@ -201,8 +201,14 @@ export class CommentStore {
       this.stamps?.delete(r.id);
       this.search.removeComment(r.id);
     }
-    this.connection.db.pragma('wal_checkpoint(TRUNCATE)');
+    // Inside a caller's transaction (sync taking in a peer's deletion) the WAL cannot be flushed yet: the caller scrubs once it committed.
+    if (!this.connection.db.inTransaction) this.scrub();
     for (const r of doomed) this.notify(r, workspaceId, true);
+  }
+
+  /** Flushes the WAL into the file, so deleted comments' sealed bytes are gone from it (secure_delete zeroed their pages). */
+  scrub(): void {
+    this.connection.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /**

@@ -49,6 +49,8 @@ export interface SpaceState {
    * arriving later in one of these names is shown as a deleted user's (main/sync/account.ts).
    */
   deletedAuthors?: string[];
+  /** Deleted accounts whose directory entries the index still has in its history: an Owner or Admin rebuilds it without them (Outbox.rebuildIndexIfDue). */
+  forgetInIndex?: string[];
 }
 
 export interface DocumentSyncState {
@@ -60,6 +62,8 @@ export interface DocumentSyncState {
   comments: Record<string, number>;
   /** The relay sequence number the last snapshot (made or received here) covers. */
   snapshotAt?: number;
+  /** Comments deleted here or by a peer: their deletion went out (or came in), and no copy of them is taken in again. */
+  erased?: string[];
 }
 
 export type OutgoingKind = 'content' | 'comment';
@@ -263,6 +267,9 @@ export class SyncStateStore {
 function laterDocumentState(stored: DocumentSyncState, next: DocumentSyncState): DocumentSyncState {
   const comments = { ...stored.comments };
   for (const [id, version] of Object.entries(next.comments)) comments[id] = Math.max(comments[id] ?? 0, version);
+  // A deletion is final: the erased set only grows, and an erased comment has no version any more.
+  const erased = [...new Set([...(stored.erased ?? []), ...(next.erased ?? [])])].sort();
+  for (const id of erased) delete comments[id];
   const snapshotAt = Math.max(stored.snapshotAt ?? -1, next.snapshotAt ?? -1);
-  return { ...next, cursor: Math.max(stored.cursor, next.cursor), comments, ...(snapshotAt >= 0 ? { snapshotAt } : {}) };
+  return { ...next, cursor: Math.max(stored.cursor, next.cursor), comments, ...(snapshotAt >= 0 ? { snapshotAt } : {}), ...(erased.length ? { erased } : {}) };
 }

@@ -5,7 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { equalBytes, fromUtf8, loadSodium, newId, randomKey, tryOpen, wipeBytes } from '../../common/crypto/sodium.ts';
 import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/identity.ts';
@@ -32,6 +32,7 @@ import {
 import { migrate } from './migrations.ts';
 import { combinedKek, deviceKek, SecondFactor, SecondFactorRecords, type SecondFactorInfo, type SecondFactorProof } from './second-factor.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
+import { shredFile } from './shred.ts';
 import { associatedData, sealJson } from './sealed-records.ts';
 import { SyncLease } from './sync-lease.ts';
 import { SyncStateStore } from './sync-state.ts';
@@ -599,16 +600,7 @@ export class Vault {
     this.shredKeys();
     for (const name of readdirSync(this.dir)) {
       const path = join(this.dir, name);
-      if (!statSync(path).isFile()) continue;
-      const fd = openSync(path, 'r+');
-      try {
-        const zeros = Buffer.alloc(1024 * 1024);
-        for (let offset = 0, size = fstatSync(fd).size; offset < size; offset += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - offset), offset);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      unlinkSync(path);
+      if (statSync(path).isFile()) shredFile(path);
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

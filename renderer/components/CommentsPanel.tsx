@@ -2,7 +2,7 @@
 import { forwardRef, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Check, MessageSquare, RotateCcw, Trash2 } from 'lucide-react';
 import type { CommentThread } from '../../common/api/contract.ts';
-import { canDeleteComment, canResolveThread, type Role } from '../../common/roles.ts';
+import { canChangeComment, type Role } from '../../common/roles.ts';
 import { useComments } from '../state/comments.ts';
 import { useSession } from '../state/session.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
@@ -134,10 +134,10 @@ function ThreadView({ thread, names, active, onShow, canComment, role }: ThreadV
   const { reply, resolve, remove } = useComments();
   const me = useSession((s) => s.profile?.username);
   // The rules of common/roles.ts, as main applies them; without a role (personal) everything, unless the membership ended.
-  const mayResolve = canComment && (role === null || canResolveThread(role, thread.comments[0]?.author === me));
+  const mayResolve = canComment && (role === null || canChangeComment(role, 'resolve', thread.comments[0]?.author === me));
   const mayDelete = (commentId: string) => {
     const going = commentId === thread.id ? thread.comments : thread.comments.filter((c) => c.id === commentId);
-    return role === null ? canComment : going.every((c) => canDeleteComment(role, c.author === me));
+    return role === null ? canComment : going.every((c) => canChangeComment(role, 'delete', c.author === me));
   };
   const [replying, setReplying] = useState(false);
   const [deleting, setDeleting] = useState<string | null>(null);
@@ -195,7 +195,7 @@ function ThreadView({ thread, names, active, onShow, canComment, role }: ThreadV
       {deleting ? (
         <ConfirmDialog
           title="Delete this comment?"
-          description={deleting === thread.id ? 'The comment and its replies are erased for good.' : 'The comment is erased for good.'}
+          description={`${deleting === thread.id ? 'The comment and its replies are' : 'The comment is'} erased for good${role === null ? '' : ': here, at the relay and on every other member’s device as their app syncs'}.`}
           confirmLabel="Delete comment"
           onConfirm={() => remove(deleting)}
           onClose={() => setDeleting(null)}

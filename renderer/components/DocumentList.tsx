@@ -1,10 +1,11 @@
 /** The documents of the selected workspace: title, updated time, tags; create, rename, tag, delete. */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { FilePlus, FileText } from 'lucide-react';
-import type { DocumentSummary } from '../../common/api/contract.ts';
+import type { DocumentSummary, WorkspaceKind } from '../../common/api/contract.ts';
+import { countOf } from '../../common/wording.ts';
 import { useLibrary } from '../state/library.ts';
 import { useUi } from '../state/ui.ts';
-import { messageOf } from '../state/api.ts';
+import { call, hearth, messageOf } from '../state/api.ts';
 import { permissionsOf } from '../state/team.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { formatExact, formatWhen } from './format.ts';
@@ -16,6 +17,36 @@ type Editing = { kind: 'rename' | 'tags' | 'delete'; document: DocumentSummary }
 
 export const untitled = 'Untitled';
 
+/**
+ * What deleting a document really does, for its confirmation: a team workspace's goes from every
+ * member's device, one shared on its own from the devices of the people it is shared with (an open
+ * app too); both end its public links. `others`: how many people besides me it is shared with.
+ */
+export function deletionWording(kind: WorkspaceKind | undefined, others: number): string {
+  const links = ' Its public links stop working. This cannot be undone.';
+  if (kind === 'team') return `The document and its comments are erased for good: from this device, from the relay, and from every member’s device as their app syncs.${links}`;
+  if (others > 0) return `The document and its comments are erased for good: from this device, from the relay, and from the devices of the ${countOf(others, 'person', 'people')} you shared it with, as their app syncs.${links}`;
+  return 'The document and its comments are erased from this device for good. This cannot be undone.';
+}
+
+/** The deletion's wording for one document, once who it is shared with is known. */
+function useDeletionWording(document: DocumentSummary | null, kind: WorkspaceKind | undefined): string | null {
+  const [others, setOthers] = useState<number | null>(null);
+  useEffect(() => {
+    setOthers(null);
+    if (!document) return;
+    let cancelled = false;
+    call(hearth().documentShares(document.id)).then(
+      (people) => !cancelled && setOthers(Math.max(0, people.length - 1)),
+      () => !cancelled && setOthers(0),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [document]);
+  return document && others !== null ? deletionWording(kind, others) : null;
+}
+
 export function DocumentList() {
   const { documents: all, documentsProblem, openDocumentId, openDocument, createDocument, updateDocument, deleteDocument, tagFilter, filterByTag } = useLibrary();
   const documents = tagFilter && all ? all.filter((d) => d.tags.includes(tagFilter)) : all;
@@ -23,7 +54,9 @@ export function DocumentList() {
   const notify = useUi((s) => s.notify);
   const [editing, setEditing] = useState<Editing>(null);
   const [creating, setCreating] = useState(false);
-  const permissions = permissionsOf(useLibrary((s) => s.workspaces?.find((w) => w.id === s.selectedWorkspaceId)));
+  const workspace = useLibrary((s) => s.workspaces?.find((w) => w.id === s.selectedWorkspaceId));
+  const permissions = permissionsOf(workspace);
+  const deleting = useDeletionWording(editing?.kind === 'delete' ? editing.document : null, workspace?.kind);
 
   const create = async () => {
     setCreating(true);
@@ -137,10 +170,10 @@ export function DocumentList() {
           onClose={() => setEditing(null)}
         />
       ) : null}
-      {editing?.kind === 'delete' ? (
+      {editing?.kind === 'delete' && deleting ? (
         <ConfirmDialog
           title={`Delete “${editing.document.title || untitled}”?`}
-          description="The document and its comments are erased from this device for good. This cannot be undone."
+          description={deleting}
           confirmLabel="Delete document"
           onConfirm={() => deleteDocument(editing.document.id)}
           onClose={() => setEditing(null)}

@@ -34,6 +34,8 @@ interface LibraryState {
   updateDocument(id: string, patch: { title?: string; tags?: string[] }): Promise<void>;
   documentSaved(summary: DocumentSummary): void;
   deleteDocument(id: string): Promise<void>;
+  /** After a change made elsewhere (a peer, sync, another process): workspaces and documents read again; an open document that is gone closes. */
+  reloadAfterChange(): Promise<void>;
   reset(): void;
 }
 
@@ -196,6 +198,13 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
       documents: (get().documents ?? []).filter((d) => d.id !== id),
       openDocumentId: get().openDocumentId === id ? null : get().openDocumentId,
     });
+  },
+
+  async reloadAfterChange() {
+    await get().loadWorkspaces();
+    await get().loadDocuments();
+    const { openDocumentId, documents } = get();
+    if (openDocumentId && documents && !documents.some((d) => d.id === openDocumentId)) get().openDocument(null);
   },
 
   reset() {

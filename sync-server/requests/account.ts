@@ -1,5 +1,6 @@
 /** An account's own business: access (the right-of-access report) and deleteAccount. */
 import { HearthError } from '../../common/errors.ts';
+import { LOG_CONTENTS } from '../relay-log.ts';
 import { ok, type Request, type SignedIn } from './request.ts';
 
 export async function access({ relay, frame, send }: Request<'access'>, { account }: SignedIn): Promise<void> {
@@ -22,12 +23,13 @@ export async function access({ relay, frame, send }: Request<'access'>, { accoun
       envelopes: report.envelopes,
       links: report.links,
       devices: report.devices,
+      logs: { retentionDays: relay.logDays, holds: LOG_CONTENTS },
     },
     parts: record.avatar ? [record.avatar] : [],
   });
 }
 
-export async function deleteAccount({ relay, connection, frame, send, now }: Request<'deleteAccount'>, { account }: SignedIn): Promise<void> {
+export async function deleteAccount({ relay, frame, send, now }: Request<'deleteAccount'>, { account }: SignedIn): Promise<void> {
   const { store, hub, purgeWindowMs } = relay;
   const outliving = await store.spacesOutliving(account);
   if (outliving.length > 0) {
@@ -40,8 +42,9 @@ export async function deleteAccount({ relay, connection, frame, send, now }: Req
   const purged = purgeWindowMs === 0 ? await store.purgeDeleted(now) : [];
   if (purgeWindowMs !== 0) await store.driver.scrub(); // (a purge scrubs by itself)
   for (const space of purged) hub.forgetSpace(space, true);
-  // The relay log keeps that it happened and how much went: no content, and not even the account's id.
-  relay.log.write('info', 'account_deleted', { connection: connection.id, spacesDeleted: purged.length, purgeWindowMs });
+  // The relay log keeps that it happened and how much went: no content, no account id, and no
+  // connection id or pseudonym that would tie it to the same caller's sign-in lines.
+  relay.log.write('info', 'account_deleted', { spacesDeleted: purged.length, purgeWindowMs });
   send(ok(frame.rid));
   hub.closeAccount(account);
 }

@@ -17,7 +17,7 @@ import { ok, type Request, type SignedIn } from './request.ts';
  * Revoking a device of an account that is a member of any space goes through revokeDevice, which
  * starts the spaces' new key epochs in the same step.
  */
-export async function putDevices({ relay, connection, frame, send }: Request<'putDevices'>, { account }: SignedIn): Promise<void> {
+export async function putDevices({ relay, frame, send }: Request<'putDevices'>, { account }: SignedIn): Promise<void> {
   const { store, hub } = relay;
   const stored = await store.getDeviceLog(account);
   const before = stored.length > 0 ? replayDeviceLog(account, stored) : emptyDeviceLog(account);
@@ -27,7 +27,7 @@ export async function putDevices({ relay, connection, frame, send }: Request<'pu
     throw new HearthError('BAD_REQUEST', 'This account is a member of spaces here: revoke the device with revokeDevice, which starts their new key epochs in the same step.');
   }
   await store.appendDevices(account, before.nextSeq, deviceRows(frame.entries, after));
-  relay.log.write('info', 'devices', { connection: connection.id, added: frame.entries.length - revoked.length, revoked: revoked.length });
+  relay.log.write('info', 'devices', { added: frame.entries.length - revoked.length, revoked: revoked.length });
   send(ok(frame.rid, { seq: after.nextSeq - 1 }));
   hub.closeDevices(account, revoked);
 }
@@ -66,7 +66,7 @@ export async function revokeDevice({ relay, connection, frame, send }: Request<'
   await store.revokeDevice(account, before.nextSeq, deviceRows([frame.entry], after), rotations);
   for (const { before: state } of rotations) hub.forgetSpace(state.space, false);
   for (const { before: state } of rotations) hub.notifyMembership(state.space, [], connection).catch(() => undefined);
-  relay.log.write('info', 'device_revoked', { connection: connection.id, spaces: rotations.length });
+  relay.log.write('info', 'device_revoked', { spaces: rotations.length });
   send(ok(frame.rid, { seq: after.nextSeq - 1 }));
   hub.closeDevices(account, [frame.entry.device]);
 }

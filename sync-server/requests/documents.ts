@@ -16,12 +16,30 @@ async function checkChange(relay: RelayContext, frame: { space: string; doc: str
   return meta;
 }
 
-export async function push({ relay, connection, frame, send }: Request<'push'>, caller: Member): Promise<void> {
+export async function push({ relay, connection, frame, send, now }: Request<'push'>, caller: Member): Promise<void> {
   const meta = await checkChange(relay, frame, caller.account);
   if (meta.kind === 'snapshot') throw new HearthError('BAD_REQUEST', 'Snapshots go through putSnapshot, not push.');
-  requirePush(caller, meta.kind);
+  if (meta.kind === 'comment' && !meta.comment) throw new HearthError('BAD_REQUEST', 'A comment change names its comment, thread and operation; update Hearth and send it again.');
+  requirePush(caller, meta.kind, meta.comment?.op);
   await relay.hub.requireKnownHead(frame.space, meta.head);
   const bytes = frame.parts[0]!;
+  if (meta.comment) {
+    const { seq, duplicate, erased } = await relay.store.appendCommentChange({
+      space: frame.space,
+      doc: frame.doc,
+      changeId: meta.id,
+      account: caller.account,
+      change: bytes,
+      quota: relay.limits.bytesPerSpace,
+      comment: meta.comment,
+      at: now,
+    });
+    // S9: a deleted comment's blobs leave the files before the deletion is confirmed.
+    if (erased > 0) await relay.store.driver.scrub();
+    send(ok(frame.rid, { seq }));
+    if (!duplicate) relay.hub.changeCommitted(frame.space, frame.doc, seq, bytes, connection);
+    return;
+  }
   const writer = writerOf(caller, pushRoles(meta.kind));
   const { seq, duplicate } = await relay.store.appendChange(frame.space, frame.doc, meta.id, caller.account, bytes, relay.limits.bytesPerSpace, writer);
   send(ok(frame.rid, { seq }));
@@ -37,7 +55,9 @@ export async function pull({ relay, frame, send }: Request<'pull'>, { account }:
   const changes: typeof result.changes = [];
   for (const change of result.changes) {
     budget -= change.bytes.length;
-    if (budget < 0 && (changes.length > 0 || result.snapshot)) break;
+    // The comment changes a snapshot keeps (under what it covers) go out with it, all of them.
+    const kept = result.snapshot !== null && change.seq <= result.snapshot.covers;
+    if (!kept && budget < 0 && (changes.length > 0 || result.snapshot)) break;
     changes.push(change);
   }
   send({

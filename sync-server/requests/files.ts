@@ -49,5 +49,7 @@ export async function fileGet({ relay, frame, send }: Request<'fileGet'>): Promi
 
 export async function fileDelete({ relay, frame, send }: Request<'fileDelete'>, caller: Member): Promise<void> {
   await relay.store.deleteFile(frame.space, frame.file, writerOf(caller));
+  // S9: the chunks' ciphertext leaves the WAL and the freed pages too, as a deleted document's does.
+  await relay.store.driver.scrub();
   send(ok(frame.rid));
 }

@@ -50,7 +50,7 @@ export async function register({ relay, connection, frame, send, now }: Request<
     avatar: avatar ? avatar.slice() : null,
     createdAt: now,
   }, devices && deviceRows(frame.devices!, devices));
-  relay.log.write('info', 'registered', { connection: connection.id, account: frame.account });
+  relay.log.write('info', 'registered', { caller: relay.log.pseudonym(frame.account) });
   return hub.establish(connection, frame.account, frame.rid, send, frame.device);
 }
 
@@ -63,7 +63,7 @@ export async function signIn({ relay, connection, frame, send }: Request<'signIn
   relay.hub.takeNonce(connection, frame.nonce);
   if (!(await relay.verifier.verifyAuth('signIn', relay.relayId, frame.nonce, frame.account, frame.signature, frame.device))) throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
   await relay.hub.establish(connection, frame.account, frame.rid, send, frame.device);
-  relay.log.write('info', 'signed_in', { connection: connection.id, account: frame.account });
+  relay.log.write('info', 'signed_in', { caller: relay.log.pseudonym(frame.account) });
 }
 
 export async function lookup({ relay, frame, send }: Request<'lookup'>): Promise<void> {

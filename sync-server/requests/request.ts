@@ -14,6 +14,7 @@ import {
   canRead,
   canWriteContent,
   type ChangeKind,
+  type CommentOp,
   type Role,
 } from '../../common/roles.ts';
 import type { Connection } from '../connection.ts';
@@ -34,6 +35,8 @@ export interface RelayContext {
   readonly verifier: VerifyPool;
   readonly limits: RelayLimits;
   readonly log: RelayLog;
+  /** How many days the log keeps its lines (the right-of-access answer says so). */
+  readonly logDays: number;
   readonly relayId: string;
   readonly nonceTtlMs: number;
   /** How long a deleted account's data may linger before it is purged (0 = at once). */
@@ -60,12 +63,13 @@ const allowedBy = new Map(Object.values(spaceRules).map((rule) => [rule, Roles.f
  * - 'none': the handshake (hello, register, signIn), which is how a caller proves who it is.
  * - 'signedIn': a session and nothing more: the account's own business, or a space not made yet.
  * - a SpaceRule: a session, membership of the frame's space, and a role the rule allows.
- * - 'canPush(kind)': a member; the handler then applies canPush(role, kind) through requirePush,
- *   once the change is verified and its kind known.
+ * - 'canPush(change)': a member; the handler then applies canPush(role, kind, op) through
+ *   requirePush once the change is verified and its kind known, and for a comment change the
+ *   store applies canChangeComment inside the write, against the comment's author as it has it.
  * - 'canSetRole(entry)': a session; the handler then requires membership from the stored log, and
  *   the entry itself must pass applyMembershipEntry, which applies canSetRole and canTransferOwnership.
  */
-export type RoleCheck = 'none' | 'signedIn' | SpaceRule | 'canPush(kind)' | 'canSetRole(entry)';
+export type RoleCheck = 'none' | 'signedIn' | SpaceRule | 'canPush(change)' | 'canSetRole(entry)';
 
 export interface SignedIn {
   account: string;
@@ -95,7 +99,7 @@ export async function authorize(
   const device = connection.device;
   if (check === 'signedIn' || check === 'canSetRole(entry)') return { account, device };
   if (!('space' in frame)) throw new HearthError('INTERNAL', `The request table asks a ${frame.t} frame for a role in a space it does not name.`);
-  const rule = check === 'canPush(kind)' ? canRead : spaceRules[check];
+  const rule = check === 'canPush(change)' ? canRead : spaceRules[check];
   let roles = await relay.hub.members(frame.space);
   let role = roles.get(account);
   if (!role || !rule(role)) {
@@ -111,9 +115,9 @@ export async function authorize(
   return { account, device, role, allowed: allowedBy.get(rule)! };
 }
 
-/** The second half of 'canPush(kind)': whether the member's role may author a change of this kind. */
-export function requirePush({ role }: Member, kind: ChangeKind): void {
-  if (!canPush(role, kind)) forbid(`A ${role} cannot push ${kind} changes in this space.`);
+/** The second half of 'canPush(change)': whether the member's role may author a change of this kind (and comment operation). */
+export function requirePush({ role }: Member, kind: ChangeKind, op?: CommentOp): void {
+  if (!canPush(role, kind, op)) forbid(`A ${role} cannot push ${kind} changes in this space.`);
 }
 
 /** The roles that may push a change of `kind`. */

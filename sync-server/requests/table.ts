@@ -60,7 +60,7 @@ export const requestTable: { readonly [T in ClientFrameType]: RequestEntry<T> } 
   putEnvelopes: request('canManageMembers', putEnvelopes, 'hand out keys'),
   getEnvelopes: request('canRead', getEnvelopes, 'read'),
   deleteSpace: request('canDeleteSpace', deleteSpace, 'delete the space'),
-  push: request('canPush(kind)', push, 'push'),
+  push: request('canPush(change)', push, 'push'),
   pull: request('canRead', pull, 'read'),
   subscribe: request('canRead', subscribe, 'read'),
   // Stopping to follow a document needs no role: a removed member may do it too.

@@ -77,6 +77,20 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `CREATE INDEX pairings_by_account ON pairings (account)`,
     ],
   },
+  {
+    version: 6,
+    statements: [
+      // Comments by id (from each comment change's readable metadata), so the relay applies the
+      // comment rules and a deletion drops every blob of the comment. Blobs stored before carry NULL.
+      `ALTER TABLE changes ADD COLUMN comment TEXT`,
+      `CREATE INDEX changes_by_comment ON changes (space, doc, comment)`,
+      `CREATE TABLE comments (
+        space TEXT NOT NULL, doc TEXT NOT NULL, comment TEXT NOT NULL, thread TEXT NOT NULL,
+        author TEXT, deleted_at {INT}, PRIMARY KEY (space, doc, comment))`,
+      `CREATE INDEX comments_by_thread ON comments (space, doc, thread)`,
+      `CREATE INDEX comments_by_author ON comments (author)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -231,7 +231,7 @@ export class PostgresDriver implements SqlDriver {
     this.scrubbing = (async () => {
       do {
         this.scrubAgain = false;
-        for (const table of ['accounts', 'spaces', 'members', 'membership_log', 'envelopes', 'docs', 'changes', 'files', 'file_chunks', 'links']) {
+        for (const table of ['accounts', 'spaces', 'members', 'membership_log', 'envelopes', 'docs', 'changes', 'comments', 'files', 'file_chunks', 'links']) {
           await this.pool.query(`VACUUM FULL ${table}`).catch(() => undefined);
         }
       } while (this.scrubAgain);

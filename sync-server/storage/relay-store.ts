@@ -14,7 +14,8 @@ import { deletePairing, listPairings, openPairing, readPairing, stepPairing, typ
 import type { PairingOffer } from '../../common/devices/pairing.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, StoreEvent } from './sql-driver.ts';
-import { appendChangeAtOnce, lockRows, quotaError, requireRole, type Writer } from './writers.ts';
+import { appendCommentChange, type CommentAppended, type CommentChange } from './comment-log.ts';
+import { appendChangeAtOnce, chargeQuota, lockRows, requireRole, type Writer } from './writers.ts';
 
 export type { SessionKey } from './sessions.ts';
 export type { Writer } from './writers.ts';
@@ -361,6 +362,11 @@ export class RelayStore {
     });
   }
 
+  /** Appends a comment change under the comment rules; a deletion drops the comment's earlier blobs (comment-log.ts). */
+  appendCommentChange(change: CommentChange): Promise<CommentAppended> {
+    return appendCommentChange(this.driver, change);
+  }
+
   /** The latest sequence number of each of these documents that has any (what a sweep compares with what it delivered). */
   async latestSeqs(docs: ReadonlyArray<{ space: string; doc: string }>): Promise<Array<{ space: string; doc: string; seq: number }>> {
     const found: Array<{ space: string; doc: string; seq: number }> = [];
@@ -398,12 +404,13 @@ export class RelayStore {
     if (docRow.last_seq === null || docRow.last_seq === undefined) return { snapshot: null, changes: [], latest: 0 };
     const covers = numOrNull(docRow.snapshot_covers);
     const snapshot = covers !== null && since < covers ? { covers, bytes: bytes(docRow.snapshot) } : null;
-    const from = snapshot ? covers! : since;
-    const rows = await this.driver.all(`SELECT seq, bytes FROM changes WHERE space = ? AND doc = ? AND seq > ? ORDER BY seq LIMIT ?`, [space, doc, from, limit]);
-    return { snapshot, changes: rows.map((r) => ({ seq: num(r.seq), bytes: bytes(r.bytes) })), latest: num(docRow.last_seq) };
+    // A snapshot carries no comments: the comment changes under it stay and come with it, all of them.
+    const kept = snapshot ? await this.driver.all(`SELECT seq, bytes FROM changes WHERE space = ? AND doc = ? AND seq > ? AND seq <= ? ORDER BY seq`, [space, doc, since, covers]) : [];
+    const rows = await this.driver.all(`SELECT seq, bytes FROM changes WHERE space = ? AND doc = ? AND seq > ? ORDER BY seq LIMIT ?`, [space, doc, snapshot ? covers! : since, limit]);
+    return { snapshot, changes: [...kept, ...rows].map((r) => ({ seq: num(r.seq), bytes: bytes(r.bytes) })), latest: num(docRow.last_seq) };
   }
 
-  /** Stores a snapshot covering changes 1..covers and drops those changes. */
+  /** Stores a snapshot covering changes 1..covers and drops those changes but the comments' (a snapshot carries no comments). */
   async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
       await this.requireRole(tx, space, writer);
@@ -411,10 +418,10 @@ export class RelayStore {
       if (!docRow || covers > num(docRow.last_seq)) throw new HearthError('BAD_REQUEST', 'A snapshot can only cover changes the relay has; pull first.');
       const previous = numOrNull(docRow.snapshot_covers);
       if (previous !== null && covers <= previous) throw new HearthError('CONFLICT', `A newer snapshot (covering ${previous}) is already stored.`);
-      const [dropped] = await tx.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE space = ? AND doc = ? AND seq <= ?`, [space, doc, covers]);
+      const [dropped] = await tx.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE space = ? AND doc = ? AND seq <= ? AND comment IS NULL`, [space, doc, covers]);
       const freed = num(dropped!.total) + (docRow.snapshot ? bytes(docRow.snapshot).length : 0);
       await chargeQuota(tx, space, snapshot.length - freed, quota);
-      await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ? AND seq <= ?`, [space, doc, covers]);
+      await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ? AND seq <= ? AND comment IS NULL`, [space, doc, covers]);
       await tx.run(`UPDATE docs SET snapshot_covers = ?, snapshot = ? WHERE space = ? AND doc = ?`, [covers, snapshot, space, doc]);
     });
   }
@@ -431,6 +438,7 @@ export class RelayStore {
       );
       await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ?`, [space, doc]);
       await tx.run(`DELETE FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      await tx.run(`DELETE FROM comments WHERE space = ? AND doc = ?`, [space, doc]);
       await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(used!.total), space]);
       // S6: the document's public links end with it (whoever created them), their copies dropped.
       await revokeLinksWhere(tx, `space = ? AND doc = ?`, [space, doc]);
@@ -620,6 +628,7 @@ export class RelayStore {
         await tx.run(`DELETE FROM devices WHERE account = ?`, [account]);
         await tx.run(`DELETE FROM pairings WHERE account = ?`, [account]);
         await tx.run(`UPDATE changes SET author = NULL WHERE author = ?`, [account]);
+        await tx.run(`UPDATE comments SET author = NULL WHERE author = ?`, [account]);
         await tx.run(`UPDATE files SET uploader = NULL WHERE uploader = ?`, [account]);
         await tx.run(`UPDATE links SET created_by = NULL WHERE created_by = ?`, [account]);
         await tx.run(`DELETE FROM accounts WHERE account = ?`, [account]);
@@ -627,14 +636,6 @@ export class RelayStore {
     }
     if (due.length) await this.driver.scrub();
     return removedSpaces;
-  }
-}
-
-async function chargeQuota(tx: SqlExecutor, space: string, delta: number, quota: number): Promise<void> {
-  const [row] = await tx.all(`UPDATE spaces SET bytes_used = bytes_used + ? WHERE space = ? AND bytes_used + ? <= ? RETURNING bytes_used`, [delta, space, delta, quota]);
-  if (!row) {
-    const [exists] = await tx.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space]);
-    throw exists ? quotaError() : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
   }
 }
 
@@ -650,7 +651,7 @@ async function revokeLinksWhere(tx: SqlExecutor, where: string, params: readonly
 async function deleteSpaceRows(tx: SqlExecutor, space: string): Promise<void> {
   // Members first: a write in flight holds its member row (requireRole) and then takes others, so
   // the deletion waits for it there rather than holding a row the write needs next.
-  for (const table of ['members', 'changes', 'docs', 'file_chunks', 'files', 'links', 'envelopes', 'membership_log', 'spaces']) {
+  for (const table of ['members', 'changes', 'comments', 'docs', 'file_chunks', 'files', 'links', 'envelopes', 'membership_log', 'spaces']) {
     await tx.run(`DELETE FROM ${table} WHERE space = ?`, [space]);
   }
 }

@@ -18,6 +18,15 @@ export function quotaError(): HearthError {
   return new HearthError('LIMIT_EXCEEDED', 'This space is over its storage limit (bytesPerSpace); delete documents or files, or ask the relay operator for more.');
 }
 
+/** Adds `delta` bytes to the space's use, refusing past `quota`. */
+export async function chargeQuota(tx: SqlExecutor, space: string, delta: number, quota: number): Promise<void> {
+  const [row] = await tx.all(`UPDATE spaces SET bytes_used = bytes_used + ? WHERE space = ? AND bytes_used + ? <= ? RETURNING bytes_used`, [delta, space, delta, quota]);
+  if (!row) {
+    const [exists] = await tx.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space]);
+    throw exists ? quotaError() : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
+  }
+}
+
 /** ` FOR SHARE`/` FOR UPDATE` on PostgreSQL; SQLite has one writer at a time and needs no row locks. */
 export function lockRows(dialect: SqlDriver['dialect'], mode: 'SHARE' | 'UPDATE' = 'UPDATE'): string {
   return dialect === 'postgres' ? ` FOR ${mode}` : '';

@@ -2,8 +2,9 @@
  * Team workspaces in real Chromium: two users, each with their own browser-mode server over their
  * own vault folder, in two browser contexts, syncing through one real relay on 127.0.0.1. Ada
  * creates a team workspace and invites Bob as Editor; Bob sees and accepts the invitation; both
- * type into one document and see each other's text, and edit one table and one task at once; Ada makes Bob a Viewer and his editor turns
- * read-only; as a Commenter he gets the comment box but still cannot type.
+ * type into one document and see each other's text, and edit one table and one task at once; Ada
+ * makes Bob a Viewer and his editor turns read-only; as a Commenter he gets the comment box but
+ * still cannot type, and the comment he deletes leaves Ada's open document too.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -265,6 +266,20 @@ test('as a Commenter Bob gets the comment box but still cannot type', async () =
   await screenshot(ada.page, 'team-09-ada-sees-comment');
 });
 
+test('Bob deletes his own comment: the dialog says it goes everywhere, and it leaves Ada’s open document', async () => {
+  const page = bob.page;
+  await page.getByRole('button', { name: 'Delete comment “Which flour?”' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete this comment?' });
+  await dialog.getByText('erased for good: here, at the relay and on every other member’s device as their app syncs').waitFor();
+  await dialog.getByRole('button', { name: 'Delete comment' }).click();
+  await page.getByText('Which flour?').waitFor({ state: 'detached' });
+  // The deletion reaches the Owner's open document, and her vault, without a reload.
+  await ada.page.getByText('Which flour?').waitFor({ state: 'detached', timeout: 15_000 });
+  const vault = ada.session.requireVault();
+  const texts = vault.documents.list(vault.workspaces.list().find((w) => w.name === 'Bakery')!.id).flatMap((d) => vault.comments.records(d.id).map((r) => r.text));
+  expect(texts).not.toContain('Which flour?');
+});
+
 test('pause and resume sync from the workspace menu; the sidebar says so', async () => {
   const page = bob.page;
   await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
@@ -328,6 +343,27 @@ test('dark theme: the team sidebar, the Members dialog of a Viewer-free team and
   expect(await seriousAxeViolations(page)).toEqual([]);
   await page.getByRole('dialog', { name: 'Share “Recipe”' }).getByRole('button', { name: 'Close' }).click();
   await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('Ada deletes the document she shared with Bob: the confirmation says it leaves his device too, and it leaves his open app', async () => {
+  await bob.page.bringToFront();
+  await workspaceButton(bob.page, 'Shared with me').click();
+  await bob.page.getByRole('button', { name: /^Secret plan/ }).waitFor();
+  const page = ada.page;
+  await page.bringToFront();
+  await workspaceButton(page, 'Personal').click();
+  await page.getByRole('button', { name: 'Actions for Secret plan' }).click();
+  await page.getByRole('menuitem', { name: 'Delete…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete “Secret plan”?' });
+  await dialog.getByText('from this device, from the relay, and from the devices of the 1 person you shared it with, as their app syncs. Its public links stop working.', { exact: false }).waitFor();
+  await dialog.getByRole('button', { name: 'Delete document' }).click();
+  // Bob's app, open and syncing live, loses it without a reload.
+  const vault = bob.session.requireVault();
+  await expect.poll(() => vault.documents.allIds().some((d) => vault.documents.summary(d.id).title === 'Secret plan'), { timeout: 20_000 }).toBe(false);
+  await bob.page.getByRole('button', { name: /^Secret plan/ }).waitFor({ state: 'detached', timeout: 20_000 });
+  // With a notice that says why.
+  await bob.page.getByText(/the person who shared this document deleted it; the copy on this device was removed too/).first().waitFor();
+  await screenshot(bob.page, 'team-14-shared-document-deleted');
 });
 
 test('the pages reported no errors', () => {

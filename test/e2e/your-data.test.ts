@@ -3,7 +3,8 @@
  * vault and a real relay: the privacy dashboard (with the relay's right-of-access answer and
  * pause), export from Settings with visible progress into a folder the existing import reads back,
  * backup → wipe → restore from the UI (wrong backup passphrase first), and the Delete Account
- * dialog that refuses a wrong or differently-cased username and ends on the first-run screen.
+ * dialog that refuses a wrong or differently-cased username, lists the exports and backups the app
+ * wrote (erasing the ticked ones only) and ends on the first-run screen.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -209,6 +210,7 @@ describe('privacy, export, backup → wipe → restore', () => {
 describe('Delete Account', () => {
   let app: App;
   let page: Page;
+  let copies: { folder: string; zip: string; backup: string };
 
   beforeAll(async () => {
     app = await startApp();
@@ -217,6 +219,12 @@ describe('Delete Account', () => {
     ok(await api.createVault({ passphrase: PASSPHRASE, username: 'kim', displayName: 'Kim Example' }));
     const [personal] = ok(await api.listWorkspaces());
     ok(await api.createDocument(personal!.id, { title: 'Keep me until I say so' }));
+    // Copies the app wrote outside the vault: two plain-text exports and an encrypted backup.
+    copies = {
+      folder: ok(await api.exportData({ format: 'folder' })).path,
+      zip: ok(await api.exportData({ format: 'zip' })).path,
+      backup: ok(await api.backup({ passphrase: BACKUP_PASSPHRASE })).path,
+    };
     api.close();
     await page.reload();
     await page.getByRole('heading', { name: 'Personal' }).waitFor();
@@ -257,10 +265,24 @@ describe('Delete Account', () => {
     expect(Vault.exists(app.session.vaultDir)).toBe(true);
     expect(app.session.state).toBe('unlocked');
 
+    // The exports and the backup it found, each named with its place, none ticked: all three would stay.
+    const found = dialog.getByRole('group', { name: 'Exports and backups this app wrote' });
+    for (const path of Object.values(copies)) await found.getByRole('checkbox', { name: `Erase ${path} (` }).waitFor();
+    expect(await found.getByRole('checkbox', { checked: true }).count()).toBe(0);
+    await found.getByText('3 stay on this computer, readable by whoever opens them (a backup needs its passphrase).').waitFor();
+    // One ticked with the mouse, one with the keyboard; the backup stays.
+    await found.getByRole('checkbox', { name: `Erase ${copies.folder} (` }).click();
+    await found.getByRole('checkbox', { name: `Erase ${copies.zip} (` }).focus();
+    await page.keyboard.press('Space');
+    await found.getByText('1 stays on this computer, readable by whoever opens it (a backup needs its passphrase).').waitFor();
+    await checkScreen(page, 'delete-account-copies');
+
     await field.fill('kim');
     expect(await confirm.isEnabled()).toBe(true);
     await confirm.click();
     await page.getByRole('heading', { name: 'Welcome to Hearth' }).waitFor();
+    // The two ticked copies are erased; the backup nobody ticked is still there.
+    expect([existsSync(copies.folder), existsSync(copies.zip), existsSync(copies.backup)]).toEqual([false, false, true]);
     expect(Vault.exists(app.session.vaultDir)).toBe(false);
     expect(existsSync(app.session.vaultDir) ? readdirSync(app.session.vaultDir) : []).toEqual([]);
     // A reload stays at first run: nothing is left to unlock.

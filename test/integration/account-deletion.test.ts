@@ -21,7 +21,9 @@ import { DELETED_USER } from '../../main/sync/account.ts';
 import { MembershipView } from '../../main/sync/membership-view.ts';
 import { encodeChanges } from '../../main/sync/payload.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
+import { fullHistory, readablePayload } from '../support/erasure-scan.ts';
 import { filesUnder, findInFiles, tempDir } from '../support/vault.ts';
+import { INDEX_DOC, loadIndex } from '../../main/sync/workspace-index.ts';
 import { connect, startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { bodyOf, closePeer, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
@@ -33,6 +35,21 @@ function ok<T>(result: Result<T>): T {
 /** Every byte the relay keeps: its database, WAL and log. */
 function relayBytes(relay: TestRelay): Buffer {
   return Buffer.concat([...filesUnder(relay.dataDir).map((f) => readFileSync(f)), Buffer.from(relay.logLines.join('\n'))]);
+}
+
+/** The whole Automerge history of a peer's copy of a space's index, every change decoded. */
+function indexHistory(peer: Peer, spaceId: string): string {
+  return fullHistory(loadIndex(peer.vault.syncState.space(spaceId)!.index));
+}
+
+/** The index's changes and snapshot the relay keeps, opened with whichever key opens each, decoded. */
+function relayIndexBlobs(changes: Array<Record<string, unknown>>, snapshots: Array<Record<string, unknown>>, keys: Uint8Array[]): string[] {
+  const blobs = [...changes.map((r) => r.bytes), ...snapshots.map((r) => r.snapshot)].filter((b): b is Buffer => Buffer.isBuffer(b));
+  return blobs.flatMap((bytes) => {
+    const change = parseChange(new Uint8Array(bytes));
+    const plaintext = keys.map((key) => openChange(change, key)).find((p) => p !== undefined);
+    return plaintext ? [readablePayload(plaintext)] : [];
+  });
 }
 
 /** A stretch of ciphertext that occurs nowhere else: if a scan finds it, those bytes survived. */
@@ -111,6 +128,8 @@ describe('delete account', () => {
     const annOldKeys = Object.values(vault.syncState.space(shared.id)!.epochKeys).map(fromHex);
     const annLastHead = MembershipView.replay(shared.id, vault.syncState.space(shared.id)!.membership).head;
     const annPlanCopy = vault.documents.save(plan);
+    // The control: the index's history, decoded, holds Ann's directory entry while she is a member.
+    expect(indexHistory(bob, shared.id)).toContain(displayName);
     const vaultMarkers = [...Object.values(markers), displayName, username];
     expect(findInFiles(session.vaultDir, [markers.personal]).length).toBe(0); // sealed at rest, but…
     expect(findInFiles(dirname(session.vaultDir), ['SQLite format 3']).length).toBeGreaterThan(0); // …the control: the scan sees the vault file
@@ -167,7 +186,6 @@ describe('delete account', () => {
     expect(comment.text).toBe(markers.sharedComment);
     expect(comment.author).toBe(DELETED_USER);
     expect((await bob.engine.members(shared.id)).map((m) => m.username).sort()).toEqual([bob.vault.profile.username, cat.vault.profile.username].sort());
-    expect(JSON.stringify(bob.vault.syncState.space(shared.id)!.index)).not.toContain(annId);
 
     // The key rotated: what Bob writes now is under a new epoch none of Ann's keys open.
     bob.vault.documents.change(plan, (d) => A.splice(d, ['body'], d.body.length, 0, ' AFTER-DELETION-SECRET'));
@@ -185,6 +203,17 @@ describe('delete account', () => {
     expect(bodyOf(cat, plan)).toContain('AFTER-DELETION-SECRET');
     expect(bodyOf(cat, plan)).toContain(markers.last);
     expect(cat.vault.comments.list(plan)[0]!.comments[0]!.author).toBe(DELETED_USER);
+    // Her directory entry is gone from the index's whole Automerge history, decoded, at both
+    // members and in every index blob the relay keeps (opened with every key any member held).
+    const annTraces = [annId, username, displayName, toBase64Url(annKeys.boxPublicKey)];
+    for (const peer of [bob, cat]) {
+      const history = indexHistory(peer, shared.id);
+      for (const trace of annTraces) expect(history.includes(trace), `${peer.name}'s index history holds ${trace}`).toBe(false);
+    }
+    const everyKey = [...annOldKeys, ...Object.values(bob.vault.syncState.space(shared.id)!.epochKeys).map(fromHex)];
+    const atRelay = relayIndexBlobs(await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ?', [shared.id, INDEX_DOC]), await relay.store.driver.all('SELECT snapshot FROM docs WHERE space = ? AND doc = ?', [shared.id, INDEX_DOC]), everyKey);
+    expect(atRelay.length).toBeGreaterThan(0);
+    for (const trace of annTraces) expect(atRelay.some((text) => text.includes(trace)), `the relay's index holds ${trace}`).toBe(false);
     cat.vault.documents.change(plan, (d) => A.splice(d, ['body'], d.body.length, 0, ' CAT-AFTER'));
     await cat.engine.syncOnce(shared.id);
     const catRows = await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ? ORDER BY seq', [shared.id, plan]);
@@ -271,7 +300,7 @@ describe('delete account', () => {
       expect(await relay.store.getAccount(account)).toBeDefined(); // not even the reachable relay was touched
       // For a relay gone for good, the engine can skip it; then the app wipes.
       const skipped = await app.deleteAccount('zoe', { skipUnreachable: true });
-      expect(skipped).toEqual({ relays: 1, spacesDeleted: 0, spacesKept: 0, skipped: [away.url] });
+      expect(skipped).toEqual({ relays: 1, spacesDeleted: 0, spacesKept: 0, skipped: [away.url], copiesLeft: [] });
       expect(events).toEqual([{ reason: 'account-deleted' }]);
       expect(await relay.store.getAccount(account)).toBeUndefined();
     } finally {

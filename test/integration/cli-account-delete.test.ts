@@ -69,7 +69,7 @@ describe('hearth account delete', { timeout: 240_000 }, () => {
     const run = await hearth(['account', 'delete', '--confirm', username, '--force-local', '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ relays: 1, spacesDeleted: 1, spacesKept: 0, skipped: [gone.url], wiped: vaultDir });
+    expect(JSON.parse(run.stdout)).toEqual({ relays: 1, spacesDeleted: 1, spacesKept: 0, skipped: [gone.url], wiped: vaultDir, copiesErased: [], copiesLeft: [] });
     expect(existsSync(vaultDir)).toBe(false);
     expect(findInFiles(root, [marker, username, 'SQLite format 3'])).toEqual([]);
     expect(await relay.store.getAccount(account)).toBeUndefined();

@@ -52,6 +52,15 @@ describe('hearth team commands', { timeout: 240_000 }, () => {
     expect(synced.pushed).toBe(1);
     expect((await hearth('ann', ['sync'])).code).toBe(0);
     expect((await hearth('ann', ['comment', 'list', doc])).stdout).toContain('a commenter speaks');
+
+    // The Commenter deletes it by the id `comment list` shows; the deletion reaches the Owner with the next syncs.
+    const [spoken] = await json<Array<{ comments: Array<{ id: string; text: string }> }>>('cat', ['comment', 'list', doc]);
+    const id = spoken!.comments.find((c) => c.text === 'a commenter speaks')!.id;
+    expect((await hearth('cat', ['comment', 'list', doc])).stdout).toContain(`  ${id} `);
+    expect((await hearth('cat', ['comment', 'delete', id])).code).toBe(0);
+    expect((await json<{ pushed: number }>('cat', ['sync', '--workspace', 'Team'])).pushed).toBe(1);
+    expect((await hearth('ann', ['sync'])).code).toBe(0);
+    expect((await hearth('ann', ['comment', 'list', doc])).stdout).not.toContain('a commenter speaks');
   });
 
   it('changes a role so the Viewer may edit, and removes the Commenter', async () => {

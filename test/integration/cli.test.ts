@@ -1,7 +1,7 @@
 // The `hearth` CLI contract, run as a real process against a real vault.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/vault.ts';
@@ -122,6 +122,28 @@ describe('hearth CLI', { timeout: 180_000 }, () => {
     const after = await hearth(['workspace', 'list'], { env: restoredEnv });
     expect(after.code).toBe(1);
     expect(after.stderr).toMatch(/No vault/);
+  });
+
+  it('wipe says which exports and backups it wrote stay on this computer, and erases them only with --erase-copies', async () => {
+    for (const erase of [false, true]) {
+      const dir = join(root, `copies-${erase}`);
+      const own = { ...env, HEARTH_VAULT: join(dir, 'vault'), HEARTH_BACKUP_PASSPHRASE: 'backup passphrase' };
+      expect((await hearth(['init', '--username', 'dana'], { env: own })).code).toBe(0);
+      const [out, file] = [join(dir, 'export.zip'), join(dir, 'dana.backup')];
+      expect((await hearth(['export', '--out', out], { env: own })).code).toBe(0);
+      expect((await hearth(['backup', '--out', file], { env: own })).code).toBe(0);
+      const wiped = await hearth(['wipe', '--confirm', 'dana', ...(erase ? ['--erase-copies'] : [])], { env: own });
+      expect(wiped.code).toBe(0);
+      if (erase) {
+        expect(wiped.stdout).toContain(`Erased ${file}, ${out}.`);
+        expect(wiped.stdout).toContain('No export or backup this app wrote stays on this computer.');
+      } else {
+        expect(wiped.stdout).toContain('2 copies this app wrote stay on this computer');
+        expect(wiped.stdout).toMatch(new RegExp(`${file} \\(backup, \\d+ bytes\\)`));
+        expect(wiped.stdout).toMatch(new RegExp(`${out} \\(export, \\d+ bytes\\)`));
+      }
+      expect([existsSync(out), existsSync(file)]).toEqual([!erase, !erase]);
+    }
   });
 
   it('user errors exit 1 with one line on stderr; bad usage exits 2', async () => {

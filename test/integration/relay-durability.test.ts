@@ -22,7 +22,8 @@ afterAll(() => {
 
 /** Starts the relay as its own process (the real CLI) and resolves with its WebSocket address. */
 async function spawnRelay(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // --log-stdout: the listening line comes on stdout (by default the log goes to a daily file in the data folder).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', dataDir, '--log-stdout'], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const lines = createInterface({ input: child.stdout! });

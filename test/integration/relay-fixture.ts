@@ -13,7 +13,7 @@ import { sealChange } from '../../common/protocol/change.ts';
 import { emptyDeviceLog, nextDeviceEntry, signDeviceEntry } from '../../common/devices/log.ts';
 import { sealEnvelope } from '../../common/protocol/envelope.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
-import type { ChangeKind, Role } from '../../common/roles.ts';
+import type { ChangeKind, CommentOp, Role } from '../../common/roles.ts';
 import { startRelay, type RelayOptions, type RunningRelay } from '../../sync-server/relay.ts';
 
 export interface TestRelay extends RunningRelay {
@@ -96,16 +96,22 @@ export async function changeMembership(space: TestSpace, actor: Person, action: 
   space.state = applyMembershipEntry(space.state, entry);
 }
 
-export function sealedChange(space: TestSpace, author: Person, doc: string, text: string, kind: ChangeKind = 'content'): Uint8Array {
+/** A change sealed with the space's key; a comment change writes a new thread unless `comment` says otherwise. */
+export function sealedChange(space: TestSpace, author: Person, doc: string, text: string, kind: ChangeKind = 'content', comment?: { id: string; thread?: string; op: CommentOp }): Uint8Array {
+  const id = comment?.id ?? newId();
+  const named = kind === 'comment' ? { comment: { id, thread: comment?.thread ?? id, op: comment?.op ?? 'write' } } : {};
   return sealChange(
-    { space: space.id, doc, kind, epoch: 0, head: space.state.head!, author: author.id, id: newId(), at: Date.now() },
+    { space: space.id, doc, kind, epoch: 0, head: space.state.head!, author: author.id, id: newId(), at: Date.now(), ...named },
     utf8(text),
     space.key,
     author.keys.signSecretKey,
   );
 }
 
-/** A space whose Owner wrote a document ('doc') and a one-chunk file ('file0'), with a second Owner, `me` in `role` (the Owner itself for 'owner') and an Editor. */
+/**
+ * A space whose Owner wrote a document ('doc') and a one-chunk file ('file0'), with a second Owner
+ * who started a comment thread on it ('thread0'), `me` in `role` (the Owner itself for 'owner') and an Editor.
+ */
 export async function spaceWithRole(url: string, role: Role): Promise<{ space: TestSpace; owner: Person; me: Person; coOwner: Person; bystander: Person }> {
   const owner = await register(url, 'owner');
   const me = role === 'owner' ? owner : await register(url, role);
@@ -118,6 +124,7 @@ export async function spaceWithRole(url: string, role: Role): Promise<{ space: T
   await owner.client.push(space.id, 'doc', sealedChange(space, owner, 'doc', 'first'));
   await owner.client.fileBegin(space.id, 'file0', 100, 1024);
   await owner.client.fileChunk(space.id, 'file0', 0, randomBytes(100));
+  await coOwner.client.push(space.id, 'doc', sealedChange(space, coOwner, 'doc', 'a thread', 'comment', { id: 'thread0', op: 'write' }));
   return { space, owner, me, coOwner, bystander };
 }
 

@@ -106,7 +106,8 @@ describe('instances on one PostgreSQL', () => {
 
 /** A relay instance as its own process (the real CLI) on the shared database. */
 async function spawnRelay(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--postgres', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // --log-stdout: the listening line comes on stdout (by default the log goes to a daily file in the data folder).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--postgres', url, '--log-stdout'], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const lines = createInterface({ input: child.stdout! });

@@ -8,7 +8,7 @@ import { newId, randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
 import { applyDeviceEntry, emptyDeviceLog, nextDeviceEntry, signDeviceEntry } from '../../common/devices/log.ts';
 import { nextEntry, signMembershipEntry } from '../../common/membership/log.ts';
 import { clientFrames, type ClientFrameType } from '../../common/protocol/messages.ts';
-import { canPush, canSetRole, canTransferOwnership, Roles, type ChangeKind, type Role } from '../../common/roles.ts';
+import { canChangeComment, canPush, canSetRole, canTransferOwnership, Roles, type ChangeKind, type CommentOp, type Role } from '../../common/roles.ts';
 import { spaceRules, type RoleCheck, type SpaceRule } from '../../sync-server/requests/request.ts';
 import { requestTable } from '../../sync-server/requests/table.ts';
 import {
@@ -55,8 +55,8 @@ interface World {
 interface SpaceProbe {
   name: string;
   column: Column;
-  /** What the request's declared check needs to know beyond the role: the change kind, or the entry's roles. */
-  subject?: { kind: ChangeKind } | { from: Role | undefined; to: Role | undefined } | 'transfer';
+  /** What the request's declared check needs to know beyond the role: the change kind (and for a comment, the operation and whether `me` wrote it), or the entry's roles. */
+  subject?: { kind: ChangeKind; op?: CommentOp; wroteIt?: boolean } | { from: Role | undefined; to: Role | undefined } | 'transfer';
   send(world: World): Promise<unknown>;
 }
 
@@ -130,8 +130,20 @@ const spaceProbes: Record<SpaceRequest, SpaceProbe[]> = {
     {
       name: 'push a comment',
       column: 'comment',
-      subject: { kind: 'comment' },
+      subject: { kind: 'comment', op: 'write', wroteIt: true },
       send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'note', 'comment')),
+    },
+    {
+      name: "resolve another Owner's thread",
+      column: 'write & edit',
+      subject: { kind: 'comment', op: 'resolve', wroteIt: false },
+      send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'resolved', 'comment', { id: 'thread0', op: 'resolve' })),
+    },
+    {
+      name: "delete another Owner's comment",
+      column: 'delete content',
+      subject: { kind: 'comment', op: 'delete', wroteIt: false },
+      send: (w) => w.me.client.push(w.space.id, 'doc', sealedChange(w.space, w.me, 'doc', 'gone', 'comment', { id: 'thread0', op: 'delete' })),
     },
   ],
   pull: [{ name: 'pull a document', column: 'read', send: (w) => w.me.client.pull(w.space.id, 'doc', 0) }],
@@ -206,7 +218,10 @@ function firstDeviceEntry(account: string, accountSecretKey: Uint8Array, device 
 function declaredAllows(check: RoleCheck, probe: SpaceProbe, role: Role): boolean {
   if (check in spaceRules) return spaceRules[check as SpaceRule](role);
   const subject = probe.subject;
-  if (check === 'canPush(kind)' && subject && typeof subject === 'object' && 'kind' in subject) return canPush(role, subject.kind);
+  if (check === 'canPush(change)' && subject && typeof subject === 'object' && 'kind' in subject) {
+    if (!canPush(role, subject.kind, subject.op)) return false;
+    return subject.kind !== 'comment' || canChangeComment(role, subject.op!, subject.wroteIt!);
+  }
   if (check === 'canSetRole(entry)' && subject === 'transfer') return canTransferOwnership(role);
   if (check === 'canSetRole(entry)' && subject && typeof subject === 'object' && 'from' in subject) return canSetRole(role, subject.from, subject.to);
   throw new Error(`The probe "${probe.name}" does not say what the ${check} check needs to know.`);
@@ -223,7 +238,7 @@ describe('the request table', () => {
 
   it('has an entry with a declared role check for every request type of the protocol, and no other', () => {
     expect(Object.keys(requestTable).sort()).toEqual([...types].sort());
-    const known = new Set<string>(['none', 'signedIn', 'canPush(kind)', 'canSetRole(entry)', ...Object.keys(spaceRules)]);
+    const known = new Set<string>(['none', 'signedIn', 'canPush(change)', 'canSetRole(entry)', ...Object.keys(spaceRules)]);
     for (const type of types) expect(known.has(requestTable[type].check), `${type}: ${requestTable[type].check}`).toBe(true);
   });
 

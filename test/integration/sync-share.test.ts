@@ -368,3 +368,31 @@ describe('live, and what the relay holds', () => {
     expect(relay.logLines.filter((line) => line.includes(mark))).toEqual([]);
   });
 });
+
+describe('a document shared alone, deleted by its Owner while the recipient’s app syncs live', () => {
+  it('leaves the recipient’s device at once, with a notice, and its public link ends', async () => {
+    const diary = ann.vault.workspaces.create({ name: 'Notebook' });
+    const note = ann.vault.documents.create(diary.id, { title: 'Loose note', init: (d) => A.updateText(d, ['body'], 'a loose note') }).id;
+    await ann.engine.shareDocument(note, vic.vault.profile.username, 'editor', { confirmed: true });
+    const invitation = (await vic.engine.invitations()).find((i) => i.documentTitle === 'Loose note')!;
+    await vic.engine.acceptInvitation(invitation.id);
+    expect(bodyOf(vic, note)).toBe('a loose note');
+    const link = await ann.engine.createLink(note);
+    expect((await fetch(new URL(`/p/${link.id}/data`, relay.httpUrl))).status).toBe(200);
+    const notices: string[] = [];
+    const stop = vic.engine.onWarning((w) => notices.push(w.message));
+    vic.engine.start();
+    try {
+      await eventually(() => vic.engine.status().some((s) => s.workspaceId === invitation.id && s.state === 'synced'), 'the recipient live');
+      await ann.engine.deleteDocument(note);
+      // No round of Vic's: the relay tells the space's followers, and the live engine acts on it.
+      await eventually(() => !vic.vault.documents.allIds().some((d) => d.id === note), 'the copy gone from the live recipient', 15_000);
+      expect(notices.join('\n')).toMatch(/the person who shared this document deleted it; the copy on this device was removed too/);
+    } finally {
+      stop();
+      await vic.engine.stop();
+    }
+    // The link went with the space: the relay no longer knows it (404) or knows it revoked (410).
+    expect([404, 410]).toContain((await fetch(new URL(`/p/${link.id}/data`, relay.httpUrl))).status);
+  });
+});

@@ -5,8 +5,8 @@
  * is typed exactly (nothing changed), the privacy dashboard with a real relay's right-of-access
  * answer, and the filtered audit export.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ApiEvents, HearthApi } from '../../common/api/contract.ts';
 import type { Result } from '../../common/errors.ts';
@@ -14,7 +14,8 @@ import { connectInProcess } from '../../main/api/connection.ts';
 import { Session } from '../../main/app/session.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { Vault } from '../../main/vault/vault.ts';
-import { tempDir } from '../support/vault.ts';
+import { exportVault } from '../../main/portability/export.ts';
+import { findInFiles, tempDir } from '../support/vault.ts';
 import { register, startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 const PASSPHRASE = 'vault passphrase one';
@@ -203,6 +204,41 @@ describe('wipe and delete account need the username exactly as shown', () => {
       expect(refused(await app.api.listWorkspaces()).code).toBe('VAULT_NOT_FOUND');
     });
   }
+});
+
+describe('the exports and backups the app wrote, at a wipe', () => {
+  test('are listed (where, how big) and erased only when named; a path the app did not write is refused and nothing happens; the rest is reported as staying', async () => {
+    const app = startApp();
+    await withContent(app);
+    const marker = `MARKER-export-${Math.random().toString(36).slice(2)}`;
+    const [workspace] = ok(await app.api.listWorkspaces());
+    ok(await app.api.createDocument(workspace!.id, { title: marker }));
+    const folder = ok(await app.api.exportData({ format: 'folder' })).path;
+    const backup = ok(await app.api.backup({ passphrase: BACKUP_PASSPHRASE })).path;
+    // An export written elsewhere (as `hearth export --out` does): the vault remembers where.
+    const elsewhere = join(tempDir('hearth-elsewhere-'), 'mine.zip');
+    await exportVault(app.session.requireVault(), elsewhere);
+    const places = [app.dataDir, dirname(elsewhere)];
+    expect(findInFiles(places[0]!, [marker]).length + findInFiles(places[1]!, [marker]).length).toBeGreaterThan(0); // the control: the exports hold the marker
+
+    const copies = ok(await app.api.localCopies());
+    expect(copies.map((c) => [c.path, c.kind]).sort()).toEqual([[folder, 'export'], [backup, 'backup'], [elsewhere, 'export']].sort());
+    for (const copy of copies) expect(copy.bytes).toBeGreaterThan(100);
+
+    const stranger = join(tempDir('hearth-not-ours-'), 'keep.txt');
+    writeFileSync(stranger, 'not written by Hearth');
+    const refusal = refused(await app.api.wipeDevice('kim', { eraseCopies: [folder, stranger] }));
+    expect(refusal.code).toBe('BAD_REQUEST');
+    expect(refusal.message).toContain('not an export or backup this app wrote');
+    expect([existsSync(folder), existsSync(stranger), Vault.exists(app.vaultDir)]).toEqual([true, true, true]);
+
+    const { copiesLeft } = ok(await app.api.wipeDevice('kim', { eraseCopies: [folder, elsewhere] }));
+    expect(copiesLeft.map((c) => c.path)).toEqual([backup]);
+    expect([existsSync(folder), existsSync(elsewhere), existsSync(backup)]).toEqual([false, false, true]);
+    expect(Vault.exists(app.vaultDir)).toBe(false);
+    // The plain-text marker is nowhere any more; the backup that stays is sealed.
+    for (const place of places) expect(findInFiles(place, [marker])).toEqual([]);
+  });
 });
 
 describe('privacy dashboard', () => {

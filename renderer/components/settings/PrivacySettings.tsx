@@ -142,6 +142,11 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
                       content you wrote, {r.holds.keyEnvelopes} sealed key envelope{r.holds.keyEnvelopes === 1 ? '' : 's'} and {r.holds.links} active public link
                       {r.holds.links === 1 ? '' : 's'}. Last sign-in {r.holds.lastSignInAt ? formatWhen(r.holds.lastSignInAt) : 'never'}.
                     </p>
+                    {r.holds.logs ? (
+                      <p className="muted">
+                        Its logs, kept {r.holds.logs.retentionDays} day{r.holds.logs.retentionDays === 1 ? '' : 's'}: {r.holds.logs.holds}
+                      </p>
+                    ) : null}
                     {r.holds.spaces.length > 0 ? (
                       <ul>
                         {r.holds.spaces.map((s) => (

@@ -39,7 +39,7 @@ export function useTeamEvents(): void {
         if (reload) clearTimeout(reload);
         reload = setTimeout(() => {
           // The open workspace's list too: a document a peer deleted has no summary to carry, only this event.
-          void useLibrary.getState().loadWorkspaces().then(() => useLibrary.getState().loadDocuments());
+          void useLibrary.getState().reloadAfterChange();
           void useTeam.getState().load();
         }, 150);
       }),

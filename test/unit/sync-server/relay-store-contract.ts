@@ -8,7 +8,7 @@ import { loadSodium, newId, randomBytes, toBase64Url } from '../../../common/cry
 import { applyDeviceEntry, emptyDeviceLog, nextDeviceEntry, signDeviceEntry, type DeviceLogState } from '../../../common/devices/log.ts';
 import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipState } from '../../../common/membership/log.ts';
 import { deviceRows } from '../../../sync-server/storage/device-logs.ts';
-import type { Role } from '../../../common/roles.ts';
+import type { CommentOp, Role } from '../../../common/roles.ts';
 import { migrate } from '../../../sync-server/storage/migrations.ts';
 import { RelayStore } from '../../../sync-server/storage/relay-store.ts';
 import type { SqlDriver } from '../../../sync-server/storage/sql-driver.ts';
@@ -76,8 +76,14 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await driver.all('SELECT * FROM devices')).toEqual([]);
       expect(await codeOf(driver.all('SELECT * FROM pairings'))).not.toBe('ok');
       // Version 5 adds the pairings of new devices, none open.
-      expect(await migrate(driver)).toBe(5);
+      expect(await migrate(driver, 5)).toBe(5);
       expect(await driver.all('SELECT * FROM pairings')).toEqual([]);
+      await driver.run(`INSERT INTO docs (space, doc, last_seq) VALUES ('s1', 'd1', 1)`);
+      await driver.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES ('s1', 'd1', 1, 'c1', NULL, ?)`, [new Uint8Array([4])]);
+      expect(await codeOf(driver.all('SELECT * FROM comments'))).not.toBe('ok');
+      // Version 6 knows comments by id; a change stored before names none.
+      expect(await migrate(driver)).toBe(6);
+      expect(await driver.all(`SELECT comment FROM changes WHERE space = 's1'`)).toEqual([{ comment: null }]);
       const store = await RelayStore.open(driver);
       expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
       expect(await driver.all('SELECT * FROM sessions')).toEqual([]);
@@ -391,6 +397,42 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.close();
     });
 
+    it('applies the comment rules in the write and erases a deleted comment: every blob of it (of its thread) goes, the tombstone stays under a snapshot', async () => {
+      const { store } = await openStore();
+      const [owner, author, commenter] = [member(), member(), member()];
+      const space = await spaceOf(store, owner);
+      await add(store, space, owner, author, 'commenter');
+      await add(store, space, owner, commenter, 'commenter');
+      const comment = (account: Member, changeId: string, id: string, op: CommentOp, thread = id, bytes = randomBytes(40)) =>
+        store.appendCommentChange({ space: space.id, doc: 'doc', changeId, account: account.id, change: bytes, quota: QUOTA, comment: { id, thread, op }, at: 5 });
+      await store.appendChange(space.id, 'doc', 'content', owner.id, randomBytes(30), QUOTA);
+      expect(await comment(author, 'w1', 't1', 'write')).toMatchObject({ seq: 2, duplicate: false, erased: 0 });
+      expect(await comment(commenter, 'w2', 'r1', 'write', 't1')).toMatchObject({ seq: 3 });
+      expect(await comment(author, 'w3', 't1', 'resolve')).toMatchObject({ seq: 4 });
+      // Someone else's comment: neither edited, resolved nor deleted by a Commenter; a thread goes only with every reply.
+      expect(await codeOf(comment(commenter, 'x1', 't1', 'write'))).toBe('FORBIDDEN');
+      expect(await codeOf(comment(commenter, 'x2', 't1', 'resolve'))).toBe('FORBIDDEN');
+      expect(await codeOf(comment(commenter, 'x3', 't1', 'delete'))).toBe('FORBIDDEN');
+      expect(await codeOf(comment(author, 'x4', 't1', 'delete'))).toBe('FORBIDDEN');
+      await store.putSnapshot(space.id, 'doc', 4, randomBytes(20), QUOTA);
+      // The snapshot covers the content change; the comment changes under it stay and come with it.
+      expect((await store.getChanges(space.id, 'doc', 0, 100)).changes.map((c) => c.seq)).toEqual([2, 3, 4]);
+      const before = (await store.getSpace(space.id))!.bytesUsed;
+      expect(await comment(owner, 'd1', 't1', 'delete', 't1', randomBytes(30))).toMatchObject({ seq: 5, duplicate: false, erased: 3 });
+      // Only the tombstone is left, and the quota gave the 120 bytes back; a reply to the deleted thread is refused.
+      expect((await store.getChanges(space.id, 'doc', 0, 100)).changes.map((c) => c.seq)).toEqual([5]);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(before - 120 + 30);
+      expect(await codeOf(comment(commenter, 'w4', 'r2', 'write', 't1'))).toBe('NOT_FOUND');
+      expect(await codeOf(comment(author, 'w5', 't1', 'resolve'))).toBe('NOT_FOUND');
+      expect(await comment(owner, 'd2', 'r1', 'delete')).toMatchObject({ duplicate: true, erased: 0 });
+      // An author deletes their own; a comment the relay never saw is an Owner's or Admin's to delete.
+      await comment(commenter, 'w6', 't2', 'write');
+      expect(await comment(commenter, 'd3', 't2', 'delete')).toMatchObject({ erased: 1 });
+      expect(await codeOf(comment(commenter, 'd4', 'unknown', 'delete'))).toBe('FORBIDDEN');
+      expect(await store.driver.all(`SELECT comment FROM changes WHERE space = ? ORDER BY seq`, [space.id])).toEqual([{ comment: 't1' }, { comment: 't2' }]);
+      await store.close();
+    });
+
     it('resumes file uploads chunk by chunk', async () => {
       const { store } = await openStore();
       const owner = member();
@@ -421,10 +463,13 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
         await store.putChunk(s.id, 'f', 0, randomBytes(10));
         await store.putLink(newId(), s.id, owner.id, randomBytes(10), null, QUOTA, 1);
       }
+      for (const s of [space, kept]) {
+        await store.appendCommentChange({ space: s.id, doc: 'doc', changeId: 'k', account: owner.id, change: randomBytes(10), quota: QUOTA, comment: { id: 'k', thread: 'k', op: 'write' }, at: 1 });
+      }
       await store.appendChange(space.id, 'doc2', 'c', owner.id, randomBytes(10), QUOTA);
       await store.putSnapshot(space.id, 'doc2', 1, randomBytes(10), QUOTA);
       await store.deleteSpace(space.id);
-      const tables = ['spaces', 'members', 'membership_log', 'envelopes', 'docs', 'changes', 'files', 'file_chunks', 'links'];
+      const tables = ['spaces', 'members', 'membership_log', 'envelopes', 'docs', 'changes', 'comments', 'files', 'file_chunks', 'links'];
       for (const table of tables) {
         expect(Number((await store.driver.all(`SELECT COUNT(*) AS n FROM ${table} WHERE space = ?`, [space.id]))[0]!.n), table).toBe(0);
         expect(Number((await store.driver.all(`SELECT COUNT(*) AS n FROM ${table} WHERE space = ?`, [kept.id]))[0]!.n), table).toBeGreaterThan(0);
@@ -443,9 +488,10 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await add(store, shared, staying, leaving, 'editor');
       await store.appendChange(own.id, 'doc', 'o', leaving.id, randomBytes(10), QUOTA);
       await store.appendChange(shared.id, 'doc', 's', leaving.id, randomBytes(10), QUOTA);
+      await store.appendCommentChange({ space: shared.id, doc: 'doc2', changeId: 'k', account: leaving.id, change: randomBytes(10), quota: QUOTA, comment: { id: 'k', thread: 'k', op: 'write' }, at: 1 });
       await store.putEnvelopes(shared.id, 0, [{ recipient: leaving.id, sealed: randomBytes(80) }]);
       const report = await store.accessReport(leaving.id);
-      expect(report!.spaces.map((s) => [s.space, s.role, s.bytesAuthored]).sort()).toEqual([[own.id, 'owner', 10], [shared.id, 'editor', 10]].sort());
+      expect(report!.spaces.map((s) => [s.space, s.role, s.bytesAuthored]).sort()).toEqual([[own.id, 'owner', 10], [shared.id, 'editor', 20]].sort());
       expect(report!.envelopes).toEqual([{ space: shared.id, epoch: 0 }]);
       // The space it shares as an Editor outlives it (the relay makes it leave first); its own does not.
       expect(await store.spacesOutliving(leaving.id)).toEqual([shared.id]);
@@ -459,6 +505,7 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect([...(await store.getMembers(shared.id)).keys()]).toEqual([staying.id]);
       expect(await store.driver.all(`SELECT * FROM accounts WHERE account = ?`, [leaving.id])).toEqual([]);
       expect(await store.driver.all(`SELECT * FROM changes WHERE author = ?`, [leaving.id])).toEqual([]);
+      expect(await store.driver.all(`SELECT * FROM comments WHERE author = ?`, [leaving.id])).toEqual([]);
       expect(await store.driver.all(`SELECT * FROM envelopes WHERE recipient = ?`, [leaving.id])).toEqual([]);
       await store.close();
     });

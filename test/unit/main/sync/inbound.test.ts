@@ -101,4 +101,38 @@ describe('Inbound', () => {
     expect(bob.vault.comments.records(doc).map((c) => c.text)).not.toContain('I, Ann, approve');
     await close(ann, bob, eve);
   });
+
+  it("keeps aside a Commenter's resolve and deletion of the Owner's thread (a relay that let them through), and applies the Owner's own deletion", async () => {
+    const { relay, ann, bob, ws, doc } = await pair();
+    const eve = await device(relay, 'eve');
+    await ann.sync.members.invite(ws, eve.name, 'commenter');
+    await eve.sync.invitations.accept(ws);
+    const thread = ann.vault.comments.add(doc, { text: 'the Owner asks' });
+    const other = ann.vault.comments.add(doc, { text: 'the Owner notes' });
+    await ann.sync.outbox.push(ws, await clientOf(ann));
+    for (const peer of [bob, eve]) {
+      await peer.sync.membership.refreshMembership(ws, await clientOf(peer));
+      await peer.sync.inbound.pull(ws, 'workspace-index', await clientOf(peer));
+      await peer.sync.inbound.pull(ws, doc, await clientOf(peer));
+    }
+    // Eve bypasses the use cases (which refuse both) and this fake relay does not apply the comment rules.
+    eve.vault.comments.resolve(thread.id);
+    eve.sync.outbox.captureAll(ws);
+    await eve.sync.outbox.push(ws, await clientOf(eve));
+    eve.vault.comments.delete(thread.id);
+    eve.sync.outbox.captureAll(ws);
+    await eve.sync.outbox.push(ws, await clientOf(eve));
+    await bob.sync.inbound.pull(ws, doc, await clientOf(bob));
+    const refusals = bob.vault.syncState.quarantined(ws).map((q) => [q.code, q.reason]);
+    expect(refusals).toContainEqual(['FORBIDDEN', `a resolve of ${ann.name}'s thread by a commenter, who may resolve only the threads they started`]);
+    expect(refusals).toContainEqual(['FORBIDDEN', `a deletion of ${ann.name}'s comment by a commenter, who may delete only their own`]);
+    expect(bob.vault.comments.records(doc).map((c) => [c.text, c.resolved]).sort()).toEqual([['the Owner asks', false], ['the Owner notes', false]]);
+    // The Owner deletes her own: it goes at Bob's too, and stays gone.
+    ann.vault.comments.delete(other.id);
+    ann.sync.outbox.captureAll(ws);
+    await ann.sync.outbox.push(ws, await clientOf(ann));
+    await bob.sync.inbound.pull(ws, doc, await clientOf(bob));
+    expect(bob.vault.comments.records(doc).map((c) => c.text)).toEqual(['the Owner asks']);
+    await close(ann, bob, eve);
+  });
 });
