@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ErrorCode, Result } from '../errors.ts';
 import { RoleSchema, type Role } from '../roles.ts';
+import type { DocumentHistory, VersionPreview } from './history.ts';
 import { UsernameSchema } from '../username.ts';
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'an id is letters, digits, "-" or "_"');
@@ -18,6 +19,8 @@ const Tags = z.array(z.string().min(1).max(50)).max(50);
 /** A name in the data folder, or an absolute path the user typed. */
 const DataPath = z.string().min(1).max(4096);
 const RelayUrl = z.string().max(2048).regex(/^wss?:\/\/[^\s]+$/, 'a relay address starts with ws:// or wss://');
+/** A version of a document: the hash of its last change, or the first 6+ of its hex characters. */
+const VersionId = z.string().regex(/^[0-9a-f]{6,64}$/, 'a version id is 6 to 64 lowercase hex characters');
 const Base64Url = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, 'expected base64url');
 /** 32 bytes, base64url without padding: a WebAuthn PRF output or salt. */
 const Bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes as base64url');
@@ -80,6 +83,13 @@ export const apiArgs = {
   applyChanges: z.tuple([Id, z.array(Bytes).min(1).max(10_000)]),
   updateDocument: z.tuple([Id, z.strictObject({ title: Title.optional(), tags: Tags.optional() })]),
   deleteDocument: z.tuple([Id]),
+
+  // History (common/api/history.ts): versions grouped by author and time, a preview, restore.
+  documentHistory: z.tuple([Id]),
+  /** A version by its id (the hash of its last change). */
+  previewVersion: z.tuple([Id, VersionId]),
+  /** One new change that makes the document say what it said at that version; every member receives it. */
+  restoreVersion: z.tuple([Id, VersionId]),
 
   // Comments
   listComments: z.tuple([Id]),
@@ -515,11 +525,15 @@ export interface ApiResults {
   deleteWorkspace: null;
   listDocuments: DocumentSummary[];
   createDocument: DocumentSummary;
-  /** The whole document as Automerge bytes, for the renderer's replica. */
-  openDocument: { summary: DocumentSummary; bytes: Uint8Array };
+  /** The whole document as Automerge bytes, for the renderer's replica, and the actor id that replica edits under. */
+  openDocument: { summary: DocumentSummary; bytes: Uint8Array; actor: string };
   applyChanges: DocumentSummary;
   updateDocument: DocumentSummary;
   deleteDocument: null;
+  documentHistory: DocumentHistory;
+  previewVersion: VersionPreview;
+  /** The document as it is after the restore. */
+  restoreVersion: DocumentSummary;
   listComments: CommentThread[];
   addComment: CommentThread[];
   resolveComment: CommentThread[];

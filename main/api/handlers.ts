@@ -16,6 +16,7 @@ import * as account from '../usecases/account.ts';
 import * as comments from '../usecases/comments.ts';
 import * as documents from '../usecases/documents.ts';
 import * as files from '../usecases/files.ts';
+import * as history from '../usecases/history.ts';
 import * as members from '../usecases/members.ts';
 import * as syncing from '../usecases/sync.ts';
 import { teamWorkspace, type Unlocked } from '../usecases/unlocked.ts';
@@ -122,7 +123,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     openDocument: (id) => {
       const v = vault();
-      return { summary: documentView(v.documents.summary(id)), bytes: v.documents.save(id) };
+      return { summary: documentView(v.documents.summary(id)), bytes: v.documents.save(id), actor: v.documents.newActor() };
     },
     applyChanges: (id, changes) => {
       session.pageWrite(connectionId, () => documents.applyChanges(unlocked(), id, changes));
@@ -140,6 +141,17 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     deleteDocument: async (id) => {
       await documents.deleteDocument(unlocked(), id);
       return null;
+    },
+
+    documentHistory: (id) => history.documentHistory(unlocked(), id),
+    previewVersion: (id, versionId) => history.previewVersion(unlocked(), id, versionId),
+    restoreVersion: (id, versionId) => {
+      const u = unlocked();
+      const made = session.pageWrite(connectionId, () => history.restoreVersion(u, id, versionId)).changes;
+      // As updateDocument: main made the change, so every page's replica needs it, the asking one too.
+      const summary = documentView(u.vault.documents.summary(id));
+      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made, summary });
+      return summary;
     },
 
     listComments: (documentId) => vault().comments.list(documentId),

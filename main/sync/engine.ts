@@ -138,6 +138,11 @@ export class SyncEngine {
     return this.sync.permissions.documentRole(documentId);
   }
 
+  /** Everyone whose edits a document's history may hold: the members, past and present, of the spaces it travels through. */
+  documentPeople(documentId: string): Array<{ account: string; username?: string; displayName?: string }> {
+    return this.sync.spaces.peopleOf(documentId);
+  }
+
   /** Creates a team workspace on a relay: the space, its genesis entry, the epoch-0 key sealed to this vault. */
   createTeamWorkspace(name: string, relayUrl: string): Promise<Workspace> {
     return this.sync.teams.create(name, relayUrl);

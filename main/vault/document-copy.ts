@@ -71,6 +71,7 @@ export function copyFromChunks(
   stored: { head: DocumentHead; headStamp: string; textSeq: number },
   chunks: OpenedChunk[],
   checkedAt: number,
+  actor?: string,
 ): DocumentCopy {
   const first = chunks[0];
   if (!first || first.kind !== 'snapshot') {
@@ -78,7 +79,7 @@ export function copyFromChunks(
   }
   let doc: HearthDoc;
   try {
-    doc = A.load<DocumentContent>(first.bytes);
+    doc = A.load<DocumentContent>(first.bytes, actor ? { actor } : undefined);
     if (chunks.length > 1) doc = A.loadIncremental(doc, concat(chunks.slice(1).map((c) => c.bytes)));
   } catch (cause) {
     throw new HearthError('RECORD_TAMPERED', `Document ${place.id} could not be read and was not opened.`, { cause });

@@ -13,6 +13,7 @@ import { newId } from '../../common/crypto/sodium.ts';
 import type { DocumentSummary } from '../../common/api/contract.ts';
 import { Emitter } from '../../common/emitter.ts';
 import { HearthError } from '../../common/errors.ts';
+import { prefixOf } from '../../common/history/authors.ts';
 import type { AuditLog } from './audit.ts';
 import type { VaultConnection } from './connection.ts';
 import type { Sql } from './database.ts';
@@ -72,8 +73,8 @@ export interface NewDocumentInput {
 }
 
 /** A new document's first state, made at `now`, before it is stored anywhere. */
-export function newDocument(input: NewDocumentInput, now = Date.now()): HearthDoc {
-  const doc = A.from<DocumentContent>({ title: '', body: '', tags: [], createdAt: now });
+export function newDocument(input: NewDocumentInput, now = Date.now(), actor?: string): HearthDoc {
+  const doc = A.from<DocumentContent>({ title: '', body: '', tags: [], createdAt: now }, actor ? { actor } : undefined);
   return A.change(doc, { time: Math.floor(now / 1000) }, (d) => {
     A.updateText(d, ['title'], input.title.trim());
     for (const tag of normaliseTags(input.tags ?? [])) d.tags.push(tag);
@@ -96,6 +97,8 @@ export class DocumentStore {
     private readonly workspaces: WorkspaceStore,
     private readonly search: SearchIndex,
     private readonly audit: AuditLog,
+    /** A fresh actor id for a replica this vault's account edits (common/history/authors.ts). */
+    readonly newActor: () => string,
   ) {
     this.sql = connection.sql;
   }
@@ -108,7 +111,7 @@ export class DocumentStore {
   createWithId(workspaceIdOrName: string, id: string, input: NewDocumentInput): DocumentSummary {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
     const now = Date.now();
-    const doc = newDocument(input, now);
+    const doc = newDocument(input, now, this.newActor());
     const entry = this.insertNew(workspaceId, id, doc, { createdAt: now, updatedAt: now });
     this.notify(entry, A.getAllChanges(doc));
     return summaryOf(entry);
@@ -254,6 +257,13 @@ export class DocumentStore {
     return held;
   }
 
+  /** How many times the document's history was forgotten: 0 while it has all of it. */
+  generationOf(id: string): number {
+    const row = this.sql('SELECT generation FROM documents WHERE id = ?').get(id) as { generation: number } | undefined;
+    if (!row) throw notFound(id);
+    return row.generation;
+  }
+
   has(id: string): boolean {
     return this.sql('SELECT 1 FROM documents WHERE id = ?').get(id) !== undefined;
   }
@@ -288,6 +298,8 @@ export class DocumentStore {
     const entry = this.cached(id);
     // Applying costs O(document): done before taking the write lock, not while holding it.
     this.current(entry);
+    // A copy that came whole from elsewhere (an import, a peer) edits under this account's actor from now on.
+    if (prefixOf(A.getActorId(entry.doc)) !== prefixOf(this.newActor())) entry.doc = A.clone(entry.doc, { actor: this.newActor() });
     let change: Uint8Array | undefined;
     const next = this.write(entry, () => {
       const before = entry.doc;
@@ -480,7 +492,7 @@ export class DocumentStore {
     const { workspaceId } = row;
     const key = this.workspaces.keyOf(workspaceId);
     const head = openJson<DocumentHead>(key, { kind: 'document-head', id, workspaceId }, row.sealedHead);
-    const entry = copyFromChunks({ id, workspaceId }, { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq }, this.openChunks(key, workspaceId, id, chunks), generation);
+    const entry = copyFromChunks({ id, workspaceId }, { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq }, this.openChunks(key, workspaceId, id, chunks), generation, this.newActor());
     this.open.set(id, entry);
     return entry;
   }

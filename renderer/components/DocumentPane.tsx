@@ -5,7 +5,7 @@ import { pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
 import * as A from '@automerge/automerge/slim';
 import { TextSelection } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
-import { FileText, PanelRight, Share2 } from 'lucide-react';
+import { FileText, History, PanelRight, Share2 } from 'lucide-react';
 import type { CommentThread, DocumentSummary, PresenceEntry, Role } from '../../common/api/contract.ts';
 import { setLink, visibleSelection } from '../editor/commands.ts';
 import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
@@ -24,6 +24,7 @@ import { ShareDialog } from './team/ShareDialog.tsx';
 import { isRemoved, PausedBanner } from './team/WorkspaceBanners.tsx';
 import { CommentsPanel, useAuthorNames, useCommentsPanel } from './CommentsPanel.tsx';
 import { Editor } from './Editor.tsx';
+import { HistoryPanel } from './HistoryPanel.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
 import { NameDialog } from './NameDialog.tsx';
 import { TagEditor } from './TagEditor.tsx';
@@ -41,9 +42,9 @@ export function DocumentPane({ documentId }: { documentId: string }) {
     let replica: DocumentReplica | null = null;
     setLoaded({ kind: 'loading' });
     call(hearth().openDocument(documentId)).then(
-      ({ summary, bytes }) => {
+      ({ summary, bytes, actor }) => {
         if (cancelled) return;
-        replica = new DocumentReplica(documentId, bytes, documentSaved);
+        replica = new DocumentReplica(documentId, bytes, documentSaved, actor);
         openReplicas.set(documentId, replica);
         setLoaded({ kind: 'ready', replica, summary });
       },
@@ -102,6 +103,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   const names = useAuthorNames(teamId, byShare ? initial.id : null);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
   const [sharing, setSharing] = useState(false);
+  const [showHistory, setShowHistory] = useState(false);
   // Removed or paused, nothing reaches this copy: where others were is old news, not shown.
   const quiet = useTeam((s) => isRemoved(workspace) || (workspace !== undefined && s.statuses[workspace.id]?.state === 'paused'));
   const heard = useTeam((s) => s.presence[initial.id] ?? NOBODY);
@@ -236,7 +238,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   };
 
   return (
-    <div className={panel.open ? 'document-layout with-comments' : 'document-layout'}>
+    <div className={panel.open || showHistory ? 'document-layout with-comments' : 'document-layout'}>
       <article className="document-pane" aria-label={summary.title || 'Untitled document'}>
         <header className="document-header">
           <TitleField key={initial.id} title={summary.title} readOnly={!permissions.write} onSave={(title) => updateDocument(initial.id, { title })} />
@@ -256,11 +258,27 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
             ) : null}
             <button
               type="button"
+              className="icon-button"
+              aria-label={showHistory ? 'Hide history' : 'Show history'}
+              title={showHistory ? 'Hide history' : 'History'}
+              aria-pressed={showHistory}
+              onClick={() => {
+                if (!showHistory && panel.open) panel.toggle();
+                setShowHistory(!showHistory);
+              }}
+            >
+              <History aria-hidden size={18} />
+            </button>
+            <button
+              type="button"
               className="icon-button comments-toggle"
               aria-label={panel.open ? 'Hide comments' : openThreads > 0 ? `Show comments, ${openThreads} open` : 'Show comments'}
               title={panel.open ? 'Hide comments' : 'Show comments'}
               aria-pressed={panel.open}
-              onClick={panel.toggle}
+              onClick={() => {
+                setShowHistory(false);
+                panel.toggle();
+              }}
             >
               <PanelRight aria-hidden size={18} />
               {!panel.open && openThreads > 0 ? <span aria-hidden>{openThreads}</span> : null}
@@ -281,7 +299,8 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onCommentRequest={requestComment} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
-      {panel.open ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {showHistory ? <HistoryPanel documentId={initial.id} replica={replica} canRestore={permissions.write} onClose={() => setShowHistory(false)} /> : null}
+      {panel.open && !showHistory ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
       {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
       {linking ? (
         <NameDialog
