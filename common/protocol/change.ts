@@ -29,6 +29,11 @@ export const ChangeMetaSchema = z.strictObject({
   /** Unique per change, chosen by the author, so a retried push is recognised. */
   id: IdSchema,
   at: z.number().int().min(0),
+  /**
+   * The document's generation (how many times its history was forgotten); absent for 0, so a
+   * change has one spelling. The relay refuses a change to a generation it has moved past.
+   */
+  gen: z.number().int().min(1).optional(),
 });
 export type ChangeMeta = z.infer<typeof ChangeMetaSchema>;
 

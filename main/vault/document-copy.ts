@@ -45,6 +45,8 @@ export interface DocumentCopy {
   lastSeq: number;
   /** The connection's generation when this copy was last compared with the file. */
   checkedAt: number;
+  /** The document's generation (how many times its history was forgotten) this copy holds. */
+  generation: number;
   snapshotBytes: number;
   logBytes: number;
   head: DocumentHead;
@@ -68,7 +70,7 @@ export interface DocumentCopy {
 /** A copy of the document the chunks (a snapshot first, then the log after it) make up. */
 export function copyFromChunks(
   place: { id: string; workspaceId: string },
-  stored: { head: DocumentHead; headStamp: string; textSeq: number },
+  stored: { head: DocumentHead; headStamp: string; textSeq: number; generation: number },
   chunks: OpenedChunk[],
   checkedAt: number,
   actor?: string,
@@ -94,6 +96,7 @@ export function copyFromChunks(
     persistedHeads: A.getHeads(doc),
     lastSeq: chunks[chunks.length - 1]!.seq,
     checkedAt,
+    generation: stored.generation,
     snapshotBytes: first.bytes.length,
     logBytes: chunks.slice(1).reduce((sum, c) => sum + c.bytes.length, 0),
     head: behind ? { ...head, title: doc.title, tags: [...doc.tags] } : head,

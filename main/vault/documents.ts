@@ -33,7 +33,7 @@ import {
   type OpenedChunk,
   queueExternal,
 } from './document-copy.ts';
-import { EXTERNAL, type ChangeOrigin, type DocumentChanged, type DocumentDeleted } from './events.ts';
+import { EXTERNAL, type ChangeOrigin, type DocumentChanged, type DocumentDeleted, type DocumentReplaced } from './events.ts';
 import type { SearchIndex } from './search.ts';
 import { openBytes, openJson, sealBytes, sealedStamp, sealJson, sqlStamp } from './sealed-records.ts';
 import type { WorkspaceStore } from './workspaces.ts';
@@ -87,6 +87,8 @@ export class DocumentStore {
   readonly changed = new Emitter<DocumentChanged>();
   /** After a document is deleted (the sync engine carries a team workspace's deletions to the relay). */
   readonly deleted = new Emitter<DocumentDeleted>();
+  /** After a document was replaced by a new generation (its history forgotten, here or by another process). */
+  readonly replaced = new Emitter<DocumentReplaced>();
   private readonly open = new Map<string, DocumentCopy>();
   /** Per document, `lastSeq:headStamp` as the last look for other processes' changes found it. */
   private scanned: Map<string, { stamp: string; workspaceId: string }> | undefined;
@@ -118,7 +120,7 @@ export class DocumentStore {
   }
 
   /** Writes a new document's row and first snapshot, and opens it. */
-  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): DocumentCopy {
+  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array, generation = 0): DocumentCopy {
     const head: DocumentHead = { title: doc.title ?? '', tags: [...(doc.tags ?? [])], ...times };
     const key = this.workspaces.keyOf(workspaceId);
     const snapshot = saved ?? A.save(doc);
@@ -130,6 +132,7 @@ export class DocumentStore {
       persistedHeads: A.getHeads(doc),
       lastSeq: 0,
       checkedAt: -1,
+      generation,
       snapshotBytes: snapshot.length,
       logBytes: 0,
       head,
@@ -141,7 +144,7 @@ export class DocumentStore {
       applyTimer: undefined,
     };
     this.connection.write(() => {
-      this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, sealedHead);
+      this.sql('INSERT INTO documents (id, workspace_id, sealed_head, generation) VALUES (?, ?, ?, ?)').run(id, workspaceId, sealedHead, generation);
       this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
       this.writeText(entry, key, 0, textOf(entry));
       entry.checkedAt = this.connection.generation;
@@ -194,9 +197,42 @@ export class DocumentStore {
    * is new here: stored as it is, without another save/load round. `saved` is `A.save(doc)` when
    * the caller already has it (a snapshot's bytes).
    */
-  adoptLoaded(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): void {
+  adoptLoaded(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array, generation = 0): void {
     if (this.has(id)) throw new HearthError('ALREADY_EXISTS', `The document ${id} is already here; merge changes into it instead.`);
-    this.insertNew(workspaceId, id, doc, times, saved);
+    this.insertNew(workspaceId, id, doc, times, saved, generation);
+  }
+
+  /**
+   * Replaces a document by generation `generation` of it (`doc`, which holds its state and not
+   * the history before): every chunk of the old one is deleted (secure_delete zeroes the pages)
+   * and `doc` is written as the only snapshot, in the caller's transaction if it has one. The WAL
+   * is truncated once that commits (the caller runs scrub() after its transaction). Returns the
+   * copy that was open, if any, so the caller can carry what it had (re-anchor comments).
+   */
+  replaceGeneration(id: string, doc: HearthDoc, generation: number): void {
+    const entry = this.cached(id);
+    this.current(entry);
+    const key = this.workspaces.keyOf(entry.workspaceId);
+    this.write(entry, () => {
+      const stored = this.generationOf(id);
+      if (generation <= stored) throw new HearthError('CONFLICT', `This document is already at generation ${stored}; it was not replaced by ${generation}.`);
+      const snapshot = A.save(doc);
+      const seq = entry.lastSeq + 1;
+      this.sql('DELETE FROM document_chunks WHERE document_id = ?').run(id);
+      this.insertChunk(key, entry.workspaceId, id, seq, 'snapshot', snapshot);
+      this.sql('UPDATE documents SET generation = ? WHERE id = ?').run(generation, id);
+      Object.assign(entry, { doc, generation, lastSeq: seq, persistedHeads: A.getHeads(doc), snapshotBytes: snapshot.length, logBytes: 0, pending: [], externalFrom: undefined });
+      entry.head = { ...entry.head, title: doc.title ?? '', tags: [...(doc.tags ?? [])], updatedAt: Date.now() };
+      this.writeHead(entry, key);
+      this.writeText(entry, key, seq, textOf(entry));
+    });
+    this.scheduleIndex(entry);
+    this.replaced.emit({ documentId: id, workspaceId: entry.workspaceId, generation, origin: this.connection.origin });
+  }
+
+  /** Takes the last copies of deleted rows out of the WAL (after a replacement or a deletion has committed). */
+  scrub(): void {
+    this.connection.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /**
@@ -477,14 +513,12 @@ export class DocumentStore {
   private load(id: string): DocumentCopy {
     const generation = this.connection.observe();
     const cached = this.open.get(id);
-    if (cached) {
-      if (cached.checkedAt !== generation && !this.catchUp(cached)) throw notFound(id);
-      return cached;
-    }
+    // Gone (deleted), or replaced by a new generation by another process: read again from the file.
+    if (cached && (cached.checkedAt === generation || this.catchUp(cached))) return cached;
     // One consistent read: a document deleted meanwhile must not look like one missing its snapshot.
     const { row, chunks } = this.connection.read(() => ({
-      row: this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq FROM documents WHERE id = ?').get(id) as
-        | { workspaceId: string; sealedHead: Buffer; textSeq: number }
+      row: this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq, generation FROM documents WHERE id = ?').get(id) as
+        | { workspaceId: string; sealedHead: Buffer; textSeq: number; generation: number }
         | undefined,
       chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as SealedChunk[],
     }));
@@ -492,24 +526,26 @@ export class DocumentStore {
     const { workspaceId } = row;
     const key = this.workspaces.keyOf(workspaceId);
     const head = openJson<DocumentHead>(key, { kind: 'document-head', id, workspaceId }, row.sealedHead);
-    const entry = copyFromChunks({ id, workspaceId }, { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq }, this.openChunks(key, workspaceId, id, chunks), generation, this.newActor());
+    const entry = copyFromChunks({ id, workspaceId }, { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq, generation: row.generation }, this.openChunks(key, workspaceId, id, chunks), generation, this.newActor());
     this.open.set(id, entry);
     return entry;
   }
 
   /**
    * Queues the chunks other processes appended since this copy last looked (applied on the next
-   * read, never under the write lock) and takes their head. False when the document is gone
-   * (another process deleted it).
+   * read, never under the write lock) and takes their head. False when this copy is no more: the
+   * document is gone (another process deleted it) or was replaced by a new generation.
    */
   private catchUp(entry: DocumentCopy): boolean {
     entry.checkedAt = this.connection.generation;
     const { stored, chunks } = this.connection.read(() => ({
-      stored: this.sql('SELECT sealed_head AS sealedHead FROM documents WHERE id = ?').get(entry.id) as { sealedHead: Buffer } | undefined,
+      stored: this.sql('SELECT sealed_head AS sealedHead, generation FROM documents WHERE id = ?').get(entry.id) as { sealedHead: Buffer; generation: number } | undefined,
       chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? AND seq > ? ORDER BY seq').all(entry.id, entry.lastSeq) as SealedChunk[],
     }));
-    if (!stored) {
+    if (!stored || stored.generation !== entry.generation) {
       this.evict(entry);
+      // Its old generation's changes must never be merged into the new one: this copy is dropped whole.
+      if (stored) this.replaced.emit({ documentId: entry.id, workspaceId: entry.workspaceId, generation: stored.generation, origin: EXTERNAL });
       return false;
     }
     const headStamp = sealedStamp(stored.sealedHead);
@@ -530,7 +566,11 @@ export class DocumentStore {
   private write<T>(entry: DocumentCopy, fn: () => T): T {
     try {
       return this.connection.write(() => {
-        if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) throw notFound(entry.id);
+        if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) {
+          throw this.has(entry.id)
+            ? new HearthError('STALE_GENERATION', 'The edit history of this document was just erased in another window or by another process; reopen it and make this edit again.')
+            : notFound(entry.id);
+        }
         return fn();
       });
     } catch (error) {

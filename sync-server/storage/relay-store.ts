@@ -10,7 +10,8 @@ import type { Role } from '../../common/roles.ts';
 import { migrate } from './migrations.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlValue, StoreEvent } from './sql-driver.ts';
-import { appendChangeAtOnce, lockRows, quotaError, requireRole, type Writer } from './writers.ts';
+import { forgetDocumentHistory } from './generations.ts';
+import { appendChangeAtOnce, chargeQuota, generationError, lockRows, requireRole, type Writer } from './writers.ts';
 
 export type { SessionKey } from './sessions.ts';
 export type { Writer } from './writers.ts';
@@ -270,10 +271,10 @@ export class RelayStore {
    * quota, after checking `writer` (the author) in the same transaction. A change id seen before
    * returns the earlier sequence number (a retried push).
    */
-  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number; duplicate: boolean }> {
+  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer, gen = 0): Promise<{ seq: number; duplicate: boolean }> {
     const announced = change.length <= ANNOUNCED_BYTES ? change : undefined;
     if (this.driver.dialect === 'postgres') {
-      const appended = await appendChangeAtOnce(this.driver, { space, doc, changeId, author, change, quota, writer });
+      const appended = await appendChangeAtOnce(this.driver, { space, doc, changeId, author, change, quota, writer, gen });
       if (!appended.duplicate) this.driver.publish({ kind: 'change', space, doc, seq: appended.seq, bytes: announced });
       return appended;
     }
@@ -281,8 +282,10 @@ export class RelayStore {
       await this.requireRole(tx, space, writer);
       const [seen] = await tx.all(`SELECT seq FROM changes WHERE space = ? AND doc = ? AND change_id = ?`, [space, doc, changeId]);
       if (seen) return { seq: num(seen.seq), duplicate: true };
+      const [held] = await tx.all(`SELECT gen FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      if (held && num(held.gen) !== gen) throw generationError(gen, num(held.gen));
       await chargeQuota(tx, space, change.length, quota);
-      const [row] = await tx.all(`INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 1) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`, [space, doc]);
+      const [row] = await tx.all(`INSERT INTO docs (space, doc, last_seq, gen) VALUES (?, ?, 1, ?) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`, [space, doc, gen]);
       const seq = num(row!.last_seq);
       await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)`, [space, doc, seq, changeId, author, change]);
       tx.notify({ kind: 'change', space, doc, seq, bytes: announced });
@@ -333,10 +336,11 @@ export class RelayStore {
   }
 
   /** Stores a snapshot covering changes 1..covers and drops those changes. */
-  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer): Promise<void> {
+  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer, gen = 0): Promise<void> {
     await this.driver.transaction(async (tx) => {
       await this.requireRole(tx, space, writer);
-      const [docRow] = await tx.all(`SELECT last_seq, snapshot_covers, snapshot FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      const [docRow] = await tx.all(`SELECT last_seq, snapshot_covers, snapshot, gen FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      if (docRow && num(docRow.gen) !== gen) throw generationError(gen, num(docRow.gen));
       if (!docRow || covers > num(docRow.last_seq)) throw new HearthError('BAD_REQUEST', 'A snapshot can only cover changes the relay has; pull first.');
       const previous = numOrNull(docRow.snapshot_covers);
       if (previous !== null && covers <= previous) throw new HearthError('CONFLICT', `A newer snapshot (covering ${previous}) is already stored.`);
@@ -346,6 +350,15 @@ export class RelayStore {
       await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ? AND seq <= ?`, [space, doc, covers]);
       await tx.run(`UPDATE docs SET snapshot_covers = ?, snapshot = ? WHERE space = ? AND doc = ?`, [covers, snapshot, space, doc]);
     });
+  }
+
+  /**
+   * Replaces the document's history with generation `gen` (sync-server/storage/generations.ts):
+   * its log and snapshot go, `snapshot` becomes its only content, in one transaction, and only if
+   * `covers` is still its last sequence number. Returns the snapshot's sequence number.
+   */
+  forgetHistory(space: string, doc: string, gen: number, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number }> {
+    return this.driver.transaction((tx) => forgetDocumentHistory(tx, this.driver.dialect, { space, doc, gen, covers, snapshot, quota, writer }));
   }
 
   async deleteDoc(space: string, doc: string, writer?: Writer): Promise<void> {
@@ -548,14 +561,6 @@ export class RelayStore {
     }
     if (due.length) await this.driver.scrub();
     return removedSpaces;
-  }
-}
-
-async function chargeQuota(tx: SqlExecutor, space: string, delta: number, quota: number): Promise<void> {
-  const [row] = await tx.all(`UPDATE spaces SET bytes_used = bytes_used + ? WHERE space = ? AND bytes_used + ? <= ? RETURNING bytes_used`, [delta, space, delta, quota]);
-  if (!row) {
-    const [exists] = await tx.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space]);
-    throw exists ? quotaError() : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
   }
 }
 

@@ -84,9 +84,9 @@ export async function changeMembership(space: TestSpace, actor: Person, action: 
   space.state = applyMembershipEntry(space.state, entry);
 }
 
-export function sealedChange(space: TestSpace, author: Person, doc: string, text: string, kind: ChangeKind = 'content'): Uint8Array {
+export function sealedChange(space: TestSpace, author: Person, doc: string, text: string, kind: ChangeKind = 'content', gen = 0): Uint8Array {
   return sealChange(
-    { space: space.id, doc, kind, epoch: 0, head: space.state.head!, author: author.id, id: newId(), at: Date.now() },
+    { space: space.id, doc, kind, epoch: 0, head: space.state.head!, author: author.id, id: newId(), at: Date.now(), ...(gen > 0 ? { gen } : {}) },
     utf8(text),
     space.key,
     author.keys.signSecretKey,
