@@ -53,6 +53,7 @@ const hearth = {
   documentHistory: (...args) => call('documentHistory', args),
   previewVersion: (...args) => call('previewVersion', args),
   restoreVersion: (...args) => call('restoreVersion', args),
+  forgetHistory: (...args) => call('forgetHistory', args),
   listComments: (...args) => call('listComments', args),
   addComment: (...args) => call('addComment', args),
   resolveComment: (...args) => call('resolveComment', args),

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { ErrorCode, Result } from '../errors.ts';
 import { RoleSchema, type Role } from '../roles.ts';
-import type { DocumentHistory, VersionPreview } from './history.ts';
+import type { DocumentHistory, ForgottenHistory, VersionPreview } from './history.ts';
 import { UsernameSchema } from '../username.ts';
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'an id is letters, digits, "-" or "_"');
@@ -90,6 +90,8 @@ export const apiArgs = {
   previewVersion: z.tuple([Id, VersionId]),
   /** One new change that makes the document say what it said at that version; every member receives it. */
   restoreVersion: z.tuple([Id, VersionId]),
+  /** Erases the document's edit history: a new generation holding only its state, everywhere (Owner/Admin in a team). */
+  forgetHistory: z.tuple([Id]),
 
   // Comments
   listComments: z.tuple([Id]),
@@ -534,6 +536,7 @@ export interface ApiResults {
   previewVersion: VersionPreview;
   /** The document as it is after the restore. */
   restoreVersion: DocumentSummary;
+  forgetHistory: ForgottenHistory;
   listComments: CommentThread[];
   addComment: CommentThread[];
   resolveComment: CommentThread[];
@@ -599,6 +602,8 @@ export interface ApiEvents {
    * open editor, and the document's summary as it is now, so a list updates in place.
    */
   documentChanged: { documentId: string; changes: Uint8Array[]; summary: DocumentSummary };
+  /** A document's edit history was erased (here or by a member): an open editor reopens it, its old replica is dropped. */
+  documentReplaced: { documentId: string; summary: DocumentSummary };
   /** The vault locked itself (idle timeout, or from the menu). */
   locked: { reason: 'idle' | 'user' };
   /** Long work (export, import, backup, restore) moving on; `done`/`total` in items or bytes. */

@@ -35,3 +35,12 @@ export interface VersionPreview {
   /** Its text compared with the document now: `removed` was there then and is gone, `added` came since. */
   changes: TextSegment[];
 }
+
+/** What erasing a document's edit history did. */
+export interface ForgottenHistory {
+  documentId: string;
+  /** The document's new generation: it holds the state it had, and none of the edits before. */
+  generation: number;
+  /** How many versions there were before; now there is one, the state it started from. */
+  versionsBefore: number;
+}

@@ -153,6 +153,8 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made, summary });
       return summary;
     },
+    // Every page (this one too) hears documentReplaced from the vault's replaced event and reopens the document.
+    forgetHistory: (id) => history.forgetHistory(unlocked(), id),
 
     listComments: (documentId) => vault().comments.list(documentId),
     addComment: (documentId, input) => {

@@ -526,6 +526,11 @@ export class Session {
       // What other processes changed besides document text: pages reload the list, the comments, the workspaces.
       // A document gone has no summary to carry: pages reload their lists, as after a peer's deletion.
       vault.documents.deleted.on(({ origin }) => origin.kind === 'external' && this.emit('workspacesChanged', {})),
+      // A new generation (history erased here, by a member, or by another process): an open replica of the old one cannot take its changes.
+      vault.documents.replaced.on(({ documentId }) => {
+        const summary = safely(() => vault.documents.summary(documentId));
+        if (summary && this.vault === vault) this.emit('documentReplaced', { documentId, summary });
+      }),
       vault.comments.changed.on(({ documentId, origin }) => {
         if (origin.kind !== 'external') return;
         const summary = safely(() => vault.documents.summary(documentId));

@@ -44,4 +44,14 @@ export const historyCommands: Record<string, Command> = {
         );
       }),
   },
+  'history forget': {
+    usage: 'hearth history forget DOC   (erase its edit history: it keeps what it says now, and no earlier version is kept anywhere; Owner/Admin in a team)',
+    positionals: [1, 1],
+    run: (call) =>
+      withUseCases(call, async (u) => {
+        const forgotten = await history.forgetHistory(u, call.positionals[0]!);
+        const summary = u.vault.documents.summary(forgotten.documentId);
+        print(call, forgotten, () => `Erased the edit history of ${summary.title || 'Untitled'}: ${forgotten.versionsBefore} earlier version${forgotten.versionsBefore === 1 ? '' : 's'} gone; it keeps what it says now.\n`);
+      }),
+  },
 };

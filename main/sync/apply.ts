@@ -94,7 +94,7 @@ export class ChangeApplier {
           this.host.spaces.setIndex(spaceId, next);
           heads = A.getHeads(next);
         } else if (meta.kind !== 'comment') {
-          heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
+          heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at, meta.gen ?? 0);
           // The snapshot's author vouches for the comments in it (they were verified when it took them in).
           for (const record of snapshot?.comments ?? []) {
             this.applyComment(spaceId, documentId, record, undefined);
@@ -126,7 +126,7 @@ export class ChangeApplier {
     this.remote.emit({ workspaceId: spaceId, documentId, kind: documentId === INDEX_DOC ? 'index' : meta.kind });
   }
 
-  private applyContent(spaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {
+  private applyContent(spaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number, generation: number): string[] {
     const share = this.host.spaces.shareOf(spaceId);
     if (share && documentId !== share.document) throw new HearthError('RECORD_TAMPERED', 'a change to another document than the one shared in this space');
     const holder = share ? share.workspace : spaceId;
@@ -164,7 +164,8 @@ export class ChangeApplier {
     }
     if (A.getHeads(doc).length === 0) throw new HearthError('RECORD_TAMPERED', 'changes to a document whose beginning is missing');
     if (A.getMissingDeps(doc, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
-    this.host.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined);
+    // New here at the generation it arrives in: an older one's changes are refused from now on.
+    this.host.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined, generation);
     return A.getHeads(doc);
   }
 

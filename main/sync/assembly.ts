@@ -14,6 +14,7 @@ import { RelayConnections } from './connections.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
 import { HistoryRequests } from './history-requests.ts';
+import { Generations } from './generations.ts';
 import { Inbound } from './inbound.ts';
 import { Invitations } from './invitations.ts';
 import { PublicLinks } from './links.ts';
@@ -53,6 +54,7 @@ export interface SyncModules {
   teams: TeamWorkspaces;
   outbox: Outbox;
   inbound: Inbound;
+  generations: Generations;
   files: FileSync;
   sharing: Sharing;
   invitations: Invitations;
@@ -120,6 +122,16 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
       files.removed(spaceId, removedFiles);
     },
     forward: (spaceId, documentId) => outbox.forward(spaceId, documentId),
+    adoptGeneration: (spaceId, documentId, change, plaintext, seq) => {
+      generations.adopt(spaceId, documentId, change, plaintext, seq);
+    },
+  });
+  const generations: Generations = new Generations({
+    ...base,
+    permissions,
+    refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId),
+    push,
+    pull: (spaceId, documentId, c) => inbound.pull(spaceId, documentId, c),
   });
   const members: Members = new Members({ ...base, permissions, membership, push, syncSpace: (spaceId, c) => syncSpace(spaceId, c, false) });
   const teams: TeamWorkspaces = new TeamWorkspaces({
@@ -302,6 +314,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     teams,
     outbox,
     inbound,
+    generations,
     files,
     sharing,
     invitations,

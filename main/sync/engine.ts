@@ -233,6 +233,11 @@ export class SyncEngine {
     return this.sync.deletion.delete(documentId);
   }
 
+  /** Erases a document's edit history here and, where it syncs, at the relay and every member (generations.ts). */
+  forgetHistory(documentId: string): Promise<number> {
+    return this.sync.generations.forget(documentId);
+  }
+
   /** Deletes an attachment here and, in a team workspace, at the relay and at every member (not for Editors). */
   deleteFile(fileId: string): Promise<{ waitsForRelay: boolean }> {
     return this.sync.files.delete(fileId);

@@ -218,12 +218,19 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       // The same group always gets the same id, so a push retried after a lost answer is not stored twice.
       const changeId = group.length === 1 ? first.changeId : toBase64Url(hash(utf8(group.map((e) => e.changeId).join(',')), 16));
       const blob = sealChange(
-        { space: spaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: account, id: changeId, at: Math.floor(Date.now()) },
+        { space: spaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: account, id: changeId, at: Math.floor(Date.now()), ...this.generationMeta(first.documentId) },
         payload,
         fromHex(keyHex),
         keys.signSecretKey,
       );
-      await client.push(spaceId, first.documentId, blob);
+      try {
+        await client.push(spaceId, first.documentId, blob);
+      } catch (error) {
+        // The document's history was forgotten meanwhile: the pull that follows brings its new
+        // generation and carries these edits onto it (generations.ts); until then they wait here.
+        if (isHearthError(error, 'STALE_GENERATION')) break;
+        throw error;
+      }
       vault.syncState.transaction(() => {
         for (const entry of group) vault.syncState.dequeue(entry.seq);
         vault.syncState.markSeen(spaceId, first.documentId, changeId);
@@ -233,6 +240,13 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       await this.host.pushedNew(spaceId, first.documentId, client);
     }
     return pushed;
+  }
+
+  /** The `gen` a change of the document carries: its generation here, absent while it has all its history. */
+  private generationMeta(documentId: string): { gen?: number } {
+    const documents = this.host.vault.documents;
+    const gen = documentId !== INDEX_DOC && documents.has(documentId) ? documents.generationOf(documentId) : 0;
+    return gen > 0 ? { gen } : {};
   }
 
   /**
@@ -251,7 +265,7 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     if (!vault.documents.has(documentId) && documentId !== INDEX_DOC) return;
     const bytes = documentId === INDEX_DOC ? encodeSnapshot(A.save(spaces.index(spaceId)), []) : encodeSnapshot(vault.documents.save(documentId), vault.comments.records(documentId));
     const blob = sealChange(
-      { space: spaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: account, id: newId(), at: Date.now() },
+      { space: spaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: account, id: newId(), at: Date.now(), ...this.generationMeta(documentId) },
       bytes,
       fromHex(keyHex),
       vault.identityKeys().signSecretKey,
@@ -259,8 +273,8 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     try {
       await client.putSnapshot(spaceId, documentId, state.cursor, blob);
     } catch (error) {
-      // Another member's snapshot got there first; theirs serves as well.
-      if (!isHearthError(error, 'CONFLICT')) throw error;
+      // Another member's snapshot got there first; theirs serves as well. Or the history was forgotten: the next pull brings the new generation.
+      if (!isHearthError(error, 'CONFLICT') && !isHearthError(error, 'STALE_GENERATION')) throw error;
     }
     vault.syncState.putDocument(spaceId, documentId, { ...spaces.documentState(spaceId, documentId), snapshotAt: state.cursor });
   }

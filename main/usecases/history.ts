@@ -4,7 +4,7 @@
  * The History panel and `hearth history` both come here.
  */
 import * as A from '@automerge/automerge';
-import type { DocumentHistory, DocumentVersion, VersionPreview } from '../../common/api/history.ts';
+import type { DocumentHistory, DocumentVersion, ForgottenHistory, VersionPreview } from '../../common/api/history.ts';
 import { actorPrefix } from '../../common/history/authors.ts';
 import { compareTexts } from '../../common/history/compare.ts';
 import { findVersion, listVersions, stateAt, stateText, type Version } from '../../common/history/versions.ts';
@@ -83,4 +83,18 @@ export function restoreVersion(u: Unlocked, documentId: string, versionId: strin
     if (tags.join('\n') !== [...doc.tags].join('\n')) doc.tags.splice(0, doc.tags.length, ...tags);
   });
   return { doc: after, changes: A.getChanges(A.view(after, heads), after), version: view(version, authorNames(u, documentId)(version.author), false) };
+}
+
+/**
+ * Erases the document's edit history: it becomes a new generation that holds its title, tags,
+ * body and comments as they are, and none of the edits before. In a personal workspace here
+ * (the vault drops the old chunks and scrubs); in a team workspace at the relay and at every
+ * member too, which only an Owner or Admin may do (common/roles.ts canForgetHistory).
+ */
+export async function forgetHistory(u: Unlocked, documentId: string): Promise<ForgottenHistory> {
+  const workspaceId = u.vault.documents.workspaceOf(documentId);
+  const versionsBefore = listVersions(u.vault.documents.get(documentId)).length;
+  u.engine.assertCan(workspaceId, 'delete', documentId);
+  const generation = await u.engine.forgetHistory(documentId);
+  return { documentId, generation, versionsBefore };
 }

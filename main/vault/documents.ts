@@ -205,11 +205,10 @@ export class DocumentStore {
   /**
    * Replaces a document by generation `generation` of it (`doc`, which holds its state and not
    * the history before): every chunk of the old one is deleted (secure_delete zeroes the pages)
-   * and `doc` is written as the only snapshot, in the caller's transaction if it has one. The WAL
-   * is truncated once that commits (the caller runs scrub() after its transaction). Returns the
-   * copy that was open, if any, so the caller can carry what it had (re-anchor comments).
+   * and `doc` is written as the only snapshot, with `alongside`'s writes in the same transaction.
+   * The caller runs scrub() afterwards, which takes the old pages' last copies out of the WAL.
    */
-  replaceGeneration(id: string, doc: HearthDoc, generation: number): void {
+  replaceGeneration(id: string, doc: HearthDoc, generation: number, alongside?: () => void): void {
     const entry = this.cached(id);
     this.current(entry);
     const key = this.workspaces.keyOf(entry.workspaceId);
@@ -225,6 +224,7 @@ export class DocumentStore {
       entry.head = { ...entry.head, title: doc.title ?? '', tags: [...(doc.tags ?? [])], updatedAt: Date.now() };
       this.writeHead(entry, key);
       this.writeText(entry, key, seq, textOf(entry));
+      alongside?.();
     });
     this.scheduleIndex(entry);
     this.replaced.emit({ documentId: id, workspaceId: entry.workspaceId, generation, origin: this.connection.origin });

@@ -122,6 +122,10 @@ export class FakeClient {
     return () => undefined;
   }
 
+  onHistoryForgotten(): () => void {
+    return () => undefined;
+  }
+
   async register(identity: IdentityKeys, profile: { username: string; displayName: string }): Promise<Result<'register'>> {
     this.call('register');
     const account = accountIdOf(identity);
@@ -236,6 +240,16 @@ export class FakeClient {
     if (stored.snapshot && stored.snapshot.covers >= covers) throw new HearthError('CONFLICT', 'A newer snapshot is there.');
     stored.snapshot = { covers, bytes: snapshot };
     stored.changes = stored.changes.filter((c) => c.seq > covers);
+  }
+
+  async forgetHistory(space: string, doc: string, _gen: number, covers: number, snapshot: Uint8Array): Promise<number> {
+    this.call('forgetHistory', `${space}/${doc}`);
+    const stored = this.relay.doc(space, doc);
+    const last = stored.changes.at(-1)?.seq ?? stored.snapshot?.covers ?? 0;
+    if (covers !== last) throw new HearthError('CONFLICT', 'Edits reached the relay after you last synced (fake relay).');
+    stored.snapshot = { covers: last + 1, bytes: snapshot };
+    stored.changes = [];
+    return last + 1;
   }
 
   async deleteDoc(space: string, doc: string): Promise<void> {
