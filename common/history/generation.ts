@@ -7,6 +7,7 @@
  * others wrote on it since, never by reviving the old history.
  */
 import * as A from '@automerge/automerge';
+import { canonicalJson } from '../protocol/canonical.ts';
 import { editToSpans } from '../richtext/editToSpans.ts';
 import { GENERATION_BASE_MESSAGE, stateAt, stateText, type DocumentState } from './versions.ts';
 
@@ -106,7 +107,7 @@ export function carryEdits<T>(old: A.Doc<unknown>, clock: ChangeClock, next: A.D
 }
 
 function sameState(a: DocumentState, b: DocumentState): boolean {
-  return a.title === b.title && a.tags.join('\n') === b.tags.join('\n') && stateText(a) === stateText(b) && JSON.stringify(a.spans) === JSON.stringify(b.spans);
+  return a.title === b.title && a.tags.join('\n') === b.tags.join('\n') && stateText(a) === stateText(b) && canonicalJson(a.spans) === canonicalJson(b.spans);
 }
 
 interface Anchor {
