@@ -35,7 +35,19 @@ type Loaded = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind
 export function DocumentPane({ documentId }: { documentId: string }) {
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
   const [attempt, setAttempt] = useState(0);
+  // Kept here: a document replaced by a new generation is opened again, with its History panel still open.
+  const [showHistory, setShowHistory] = useState(false);
   const documentSaved = useLibrary((s) => s.documentSaved);
+
+  // Its edit history was erased (here, by a member, or in another window): the replica of the old
+  // generation can take no change of the new one, so the document is opened afresh.
+  useEffect(
+    () =>
+      hearth().on('documentReplaced', (replaced) => {
+        if (replaced.documentId === documentId) setAttempt((n) => n + 1);
+      }),
+    [documentId],
+  );
 
   useEffect(() => {
     let cancelled = false;
@@ -78,10 +90,10 @@ export function DocumentPane({ documentId }: { documentId: string }) {
       </section>
     );
   }
-  return <OpenDocument key={documentId} replica={loaded.replica} initial={loaded.summary} />;
+  return <OpenDocument key={documentId} replica={loaded.replica} initial={loaded.summary} showHistory={showHistory} setShowHistory={setShowHistory} />;
 }
 
-function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial: DocumentSummary }) {
+function OpenDocument({ replica, initial, showHistory, setShowHistory }: { replica: DocumentReplica; initial: DocumentSummary; showHistory: boolean; setShowHistory: (show: boolean) => void }) {
   const summary = useLibrary((s) => s.documents?.find((d) => d.id === initial.id)) ?? initial;
   const updateDocument = useLibrary((s) => s.updateDocument);
   const workspace = useLibrary((s) => s.workspaces?.find((w) => w.id === initial.workspaceId));
@@ -103,7 +115,6 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   const names = useAuthorNames(teamId, byShare ? initial.id : null);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
   const [sharing, setSharing] = useState(false);
-  const [showHistory, setShowHistory] = useState(false);
   // Removed or paused, nothing reaches this copy: where others were is old news, not shown.
   const quiet = useTeam((s) => isRemoved(workspace) || (workspace !== undefined && s.statuses[workspace.id]?.state === 'paused'));
   const heard = useTeam((s) => s.presence[initial.id] ?? NOBODY);
@@ -299,7 +310,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           <Editor replica={replica} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onCommentRequest={requestComment} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
-      {showHistory ? <HistoryPanel documentId={initial.id} replica={replica} canRestore={permissions.write} onClose={() => setShowHistory(false)} /> : null}
+      {showHistory ? <HistoryPanel documentId={initial.id} replica={replica} canRestore={permissions.write} canErase={permissions.delete && !byShare} onClose={() => setShowHistory(false)} /> : null}
       {panel.open && !showHistory ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
       {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
       {linking ? (

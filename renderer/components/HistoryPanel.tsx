@@ -1,12 +1,14 @@
 /**
  * A document's history beside it: versions by day, author and time; a preview of one with what
- * changed since highlighted; Restore (a new edit every member receives).
+ * changed since highlighted; Restore (a new edit every member receives); and Erase edit history,
+ * asked first, after which the document keeps what it says and no earlier version anywhere.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { RotateCcw, X } from 'lucide-react';
+import { Eraser, RotateCcw, X } from 'lucide-react';
 import type { DocumentHistory, DocumentVersion, VersionPreview } from '../../common/api/history.ts';
 import { call, hearth, messageOf } from '../state/api.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { FormError } from './Field.tsx';
 import { formatExact } from './format.ts';
 
@@ -15,6 +17,8 @@ interface HistoryPanelProps {
   replica: DocumentReplica;
   /** Whether this person may edit the document (and so restore a version). */
   canRestore: boolean;
+  /** Whether this person may erase its edit history (the person in a personal workspace; Owner or Admin in a team). */
+  canErase: boolean;
   onClose: () => void;
 }
 
@@ -46,12 +50,13 @@ function timeRange(version: DocumentVersion): string {
   return from === to ? to : `${from}–${to}`;
 }
 
-export function HistoryPanel({ documentId, replica, canRestore, onClose }: HistoryPanelProps) {
+export function HistoryPanel({ documentId, replica, canRestore, canErase, onClose }: HistoryPanelProps) {
   const [history, setHistory] = useState<DocumentHistory | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [preview, setPreview] = useState<VersionPreview | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [erasing, setErasing] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -106,6 +111,14 @@ export function HistoryPanel({ documentId, replica, canRestore, onClose }: Histo
     } finally {
       setBusy(false);
     }
+  };
+
+  const erase = async () => {
+    await replica.flush();
+    await call(hearth().forgetHistory(documentId));
+    setSelected(null);
+    // The page opens the document again (documentReplaced); this panel reads the one version left.
+    await load();
   };
 
   return (
@@ -175,6 +188,20 @@ export function HistoryPanel({ documentId, replica, canRestore, onClose }: Histo
             </button>
           ) : null}
         </section>
+      ) : null}
+      {canErase && history && history.versions.some((v) => !v.base) ? (
+        <button type="button" className="button button-danger history-erase" onClick={() => setErasing(true)}>
+          <Eraser aria-hidden size={16} /> Erase edit history
+        </button>
+      ) : null}
+      {erasing ? (
+        <ConfirmDialog
+          title="Erase this document's edit history?"
+          description="It keeps what it says now. Every earlier version, and any text deleted before, is erased for good: on this device, at the relay and on every member's device. This cannot be undone."
+          confirmLabel="Erase edit history"
+          onConfirm={erase}
+          onClose={() => setErasing(false)}
+        />
       ) : null}
     </aside>
   );

@@ -71,3 +71,31 @@ test('the History panel lists versions by author, previews one, and a restore re
     expect.stringMatching(/^You/),
   ]);
 });
+
+test('Erase edit history asks first, then shows no earlier versions, and both people edit on', async () => {
+  const panel = historyPanel(ada);
+  const versions = panel.getByRole('list', { name: 'Versions' });
+  await panel.getByRole('button', { name: 'Erase edit history' }).click();
+  const dialog = ada.page.getByRole('dialog', { name: "Erase this document's edit history?" });
+  await dialog.waitFor();
+  await screenshot(ada.page, 'history-02-erase-asks');
+  // Cancelling changes nothing.
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect.poll(() => versions.getByRole('button').count()).toBe(3);
+  await panel.getByRole('button', { name: 'Erase edit history' }).click();
+  await ada.page.getByRole('dialog', { name: "Erase this document's edit history?" }).getByRole('button', { name: 'Erase edit history' }).click();
+
+  await expect.poll(() => versions.getByRole('button').allTextContents()).toEqual([expect.stringMatching(/Earlier history erased$/)]);
+  await expect(panel.getByRole('button', { name: 'Erase edit history' }).count()).resolves.toBe(0);
+  await expect.poll(() => editorOf(ada.page).textContent()).toBe('Flour and water.');
+  // Bob's page took the new generation in, and his next edit reaches Ada.
+  await bob.page.getByRole('button', { name: 'Show history' }).click();
+  await expect
+    .poll(() => historyPanel(bob).getByRole('list', { name: 'Versions' }).getByRole('button').allTextContents(), { timeout: 15_000 })
+    .toEqual([expect.stringMatching(/Earlier history erased$/)]);
+  await editorOf(bob.page).click();
+  await bob.page.keyboard.press('End');
+  await bob.page.keyboard.type(' Yeast.');
+  await expect.poll(() => editorOf(ada.page).textContent(), { timeout: 15_000 }).toBe('Flour and water. Yeast.');
+  await screenshot(ada.page, 'history-03-erased');
+});

@@ -63,6 +63,26 @@ describe('hearth history', { timeout: 240_000 }, () => {
     expect(seen.versions[0]!.author.username).toBe(users.ann);
   });
 
+  it('erases the edit history for everyone, only for an Owner or Admin; the text stays and no earlier version is left', async () => {
+    const refused = await hearth('bob', ['history', 'forget', doc]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/editor/i);
+    const before = await json<DocumentHistory>('ann', ['history', 'list', doc]);
+    expect(before.versions.length).toBeGreaterThan(1);
+    const erased = await hearth('ann', ['history', 'forget', doc]);
+    expect(erased.code).toBe(0);
+    expect(erased.stdout).toBe(`Erased the edit history of Plan: ${before.versions.length} earlier versions gone; it keeps what it says now.\n`);
+    expect((await hearth('bob', ['sync'])).code).toBe(0);
+    for (const who of ['ann', 'bob'] as const) {
+      const after = await json<DocumentHistory>(who, ['history', 'list', doc]);
+      expect(after.generation).toBe(1);
+      expect(after.versions.map((v) => v.base)).toEqual([true]);
+      expect((await hearth(who, ['doc', 'show', doc])).stdout).toBe('The first draft says ninety.\n');
+      // The versions before are gone: the one Bob wrote cannot be shown any more.
+      expect((await hearth(who, ['history', 'show', doc, before.versions[1]!.id])).code).toBe(1);
+    }
+  });
+
   it('refuses an unknown version (exit 1) and a missing one (exit 2)', async () => {
     const unknown = await hearth('ann', ['history', 'show', doc, 'abcdef12']);
     expect(unknown.code).toBe(1);
