@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<BenchSection[]>> = {
   app: async () => (await import('./app.ts')).runAppBench(),
   sync: async () => (await import('./sync.ts')).runSyncBench(),
   join: async () => (await import('./join.ts')).runJoinBench(),
+  history: async () => (await import('./history.ts')).runHistoryBench(),
 };
 
 const RESULTS = new URL('./RESULTS.md', import.meta.url);

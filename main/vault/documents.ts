@@ -50,6 +50,8 @@ export interface DocumentText {
 
 /** Compaction runs once the appended changes outweigh the snapshot (amortised O(1) per change). */
 const MIN_COMPACTION_BYTES = 64 * 1024;
+/** scrub() rewrites the file when at least this share of its pages is free. */
+const FREE_SHARE_TO_COMPACT = 0.2;
 /** updatedAt is refreshed at most this often while typing; title and tag changes write at once. */
 const HEAD_REFRESH_MS = 1000;
 /**
@@ -230,9 +232,23 @@ export class DocumentStore {
     this.replaced.emit({ documentId: id, workspaceId: entry.workspaceId, generation, origin: this.connection.origin });
   }
 
-  /** Takes the last copies of deleted rows out of the WAL (after a replacement or a deletion has committed). */
+  /**
+   * Takes the last copies of deleted rows out of the WAL (after a replacement or a deletion has
+   * committed). When that left much of the file free (zeroed pages, after a long history was
+   * dropped), the file is rewritten to its size; another process busy with the file only defers that.
+   */
   scrub(): void {
-    this.connection.db.pragma('wal_checkpoint(TRUNCATE)');
+    const db = this.connection.db;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    if (free < pages * FREE_SHARE_TO_COMPACT || db.inTransaction) return;
+    try {
+      db.exec('VACUUM');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Busy elsewhere: the free pages are zeroed already (secure_delete); the space comes back at the next scrub.
+    }
   }
 
   /**
