@@ -81,29 +81,45 @@ export type Carried<T> =
   | { kind: 'none'; doc: A.Doc<T> }
   /** The edits were made again on the new generation's base and merged into it. */
   | { kind: 'carried'; doc: A.Doc<T> }
-  /** The new generation does not start from the state these edits were made on: they are kept as a copy instead. */
+  /** The edits could not be placed on the new generation: the caller keeps them as a copy instead. */
   | { kind: 'conflict'; doc: A.Doc<T>; mine: DocumentState };
 
 /**
+ * The three-way merge of two states that each edited `shared`: both are written as edits to one
+ * scratch document holding `shared`, which Automerge merges (concurrent edits at text level).
+ */
+function mergeStates(shared: DocumentState, ours: DocumentState, theirs: DocumentState): DocumentState {
+  const base = buildGeneration<Shape>(shared, 0);
+  const one = A.change(A.clone(base), (doc) => writeState(doc, ours));
+  const two = A.change(A.clone(base), (doc) => writeState(doc, theirs));
+  return stateAt(A.merge(one, two));
+}
+
+/**
  * Carries the edits in `old` that `clock` does not cover onto the new generation `next` (which
- * started at `baseHeads` from the state `clock` covers): the difference between the state this
- * replica shares with the forgetter and this replica's state is written on a fork of `next` at
- * its base, then merged, so what others wrote on the new generation since stays. Text the shared
- * state had deleted is not in this replica's state either (it holds the same deletions), so it
- * does not come back. When `next`'s base is not that shared state (it was built from another), the
- * edits are not guessed onto it: the caller keeps them as a visible copy.
+ * started at `baseHeads` from the state the forgetter had: the changes `clock` covers, some of
+ * which this replica may never have received). This replica's edits are the difference between
+ * what it had of the covered changes (`shared`) and its state; they are merged with the
+ * forgetter's side (shared → base) at text level, and the result is written on a fork of `next`
+ * at its base, then merged, so what others wrote on the new generation since stays. Text the
+ * base had deleted stays deleted (its deletion is one side of the merge), unless this replica
+ * typed it again. Where that cannot be done, the caller keeps the edits as a visible copy.
  */
 export function carryEdits<T>(old: A.Doc<unknown>, clock: ChangeClock, next: A.Doc<T>, baseHeads: readonly string[], actor?: string): Carried<T> {
   const { heads, beyond } = coveredHeads(old, clock);
   if (!beyond) return { kind: 'none', doc: next };
   const shared = stateAt(old, heads);
   const mine = stateAt(old);
-  const base = stateAt(next, baseHeads);
-  if (!sameState(shared, base)) return { kind: 'conflict', doc: next, mine };
   if (sameState(shared, mine)) return { kind: 'none', doc: next };
-  const fork = A.clone(A.view(next, [...baseHeads]) as A.Doc<T>, actor ? { actor } : undefined);
-  const edited = A.change(fork, (doc) => writeState(doc as unknown as Shape, mine));
-  return { kind: 'carried', doc: A.merge(A.clone(next, actor ? { actor } : undefined), edited) };
+  try {
+    const base = stateAt(next, baseHeads);
+    const target = sameState(shared, base) ? mine : mergeStates(shared, base, mine);
+    const fork = A.clone(A.view(next, [...baseHeads]) as A.Doc<T>, actor ? { actor } : undefined);
+    const edited = A.change(fork, (doc) => writeState(doc as unknown as Shape, target));
+    return { kind: 'carried', doc: A.merge(A.clone(next, actor ? { actor } : undefined), edited) };
+  } catch {
+    return { kind: 'conflict', doc: next, mine };
+  }
 }
 
 function sameState(a: DocumentState, b: DocumentState): boolean {

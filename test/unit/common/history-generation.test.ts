@@ -1,6 +1,6 @@
 // A new generation of a document: its state in one change and nothing before; edits another
 // replica made where the forgetter could not see them carried onto it, never reviving text the
-// state had deleted; and a visible copy where they cannot be placed.
+// state had deleted, also when the forgetter had edits this replica never received.
 import * as A from '@automerge/automerge';
 import { describe, expect, it } from 'vitest';
 import { buildGeneration, carryEdits, clockOf, coveredHeads, reanchor } from '../../../common/history/generation.ts';
@@ -85,12 +85,18 @@ describe('carrying edits onto a new generation', () => {
     expect(carryEdits(mine, clock, next, base)).toMatchObject({ kind: 'none', doc: next });
   });
 
-  it('keeps my edits apart (a conflict copy) when the new generation does not start from the state I shared', () => {
-    const { mine, clock } = forgottenWhile((d) => A.splice(d, ['body'], d.body.length, 0, ' Mine.'));
-    const elsewhere = buildGeneration<Doc>({ title: 'Notes', tags: ['work'], spans: [{ type: 'text', value: 'Something else entirely' }] }, 5);
-    const carried = carryEdits(mine, clock, elsewhere, A.getHeads(elsewhere));
-    expect(carried.kind).toBe('conflict');
-    if (carried.kind === 'conflict') expect(carried.mine.spans.map((s) => (s.type === 'text' ? s.value : '')).join('')).toContain('Mine.');
-    expect(carried.doc.body).toBe('Something else entirely');
+  it('merges my edits with changes the forgetter had and I never received, without reviving what they deleted', () => {
+    let shared = start('Alpha beta gamma delta');
+    const theirs = A.change(A.clone(shared), (d) => {
+      A.splice(d, ['body'], d.body.indexOf('beta '), 'beta '.length, '');
+      A.splice(d, ['body'], d.body.indexOf('delta'), 0, 'NEW ');
+    });
+    shared = A.clone(shared);
+    const mine = A.change(shared, (d) => A.splice(d, ['body'], d.body.indexOf('gamma'), 0, 'mine '));
+    const next = buildGeneration<Doc>(stateAt(theirs), 5);
+    const carried = carryEdits(mine, clockOf(theirs), next, A.getHeads(next));
+    expect(carried.kind).toBe('carried');
+    expect(carried.doc.body).toBe('Alpha mine gamma NEW delta\ufffc');
+    expect(inserted(carried.doc)).not.toContain('beta');
   });
 });
