@@ -10,7 +10,7 @@ import { Emitter } from '../../common/emitter.ts';
 import { HearthError, type ErrorCode } from '../../common/errors.ts';
 import { countOf } from '../../common/wording.ts';
 import type { ParsedChange } from '../../common/protocol/change.ts';
-import { canDeleteContent, canManageMembers, withArticle } from '../../common/roles.ts';
+import { canDeleteContent, canForgetHistory, canManageMembers, withArticle } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
 import type { ChangeOrigin } from '../vault/events.ts';
@@ -90,6 +90,11 @@ export class ChangeApplier {
               'FORBIDDEN',
               `a deletion of ${countOf(deleted.length, 'document')} and ${countOf(deletedFiles.length, 'file')} by ${signer ? `${withArticle(signer)}, who may not delete content` : 'someone who was not a member'}`,
             );
+          }
+          // Raising a document's generation erases its history: only a role that may do that can.
+          const raised = Object.keys(next.docs ?? {}).filter((d) => (next.docs[d]?.gen ?? 0) > (before.docs?.[d]?.gen ?? 0));
+          if (raised.length > 0 && (!signer || !canForgetHistory(signer))) {
+            throw new HearthError('FORBIDDEN', `an erasure of the edit history of ${countOf(raised.length, 'document')} by ${signer ? `${withArticle(signer)}, who may not erase it` : 'someone who was not a member'}`);
           }
           this.host.spaces.setIndex(spaceId, next);
           heads = A.getHeads(next);

@@ -38,7 +38,7 @@ export type GenerationClient = Pick<RelayClient, 'forgetHistory'>;
 export interface GenerationHost<C extends GenerationClient> {
   readonly vault: Pick<Vault, 'documents' | 'comments' | 'syncState' | 'identityKeys'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'get' | 'view' | 'documentState' | 'spacesOf'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'view' | 'documentState' | 'spacesOf' | 'changeIndex'>;
   readonly status: Pick<StatusBoard, 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   readonly permissions: Pick<AccountPermissions, 'assertCan'>;
@@ -80,11 +80,20 @@ export class Generations<C extends GenerationClient = RelayClient> {
       for (let attempt = 1; ; attempt++) {
         await this.host.push(spaceId, client);
         await this.host.pull(spaceId, documentId, client);
+        let generation: number;
         try {
-          return await this.sendGeneration(spaceId, documentId, client);
+          generation = await this.sendGeneration(spaceId, documentId, client);
         } catch (error) {
           if (!isHearthError(error, 'CONFLICT') || attempt >= FORGET_ATTEMPTS) throw error;
+          continue;
         }
+        // The signed index says so too: a member new to the document refuses its older generations.
+        this.host.spaces.changeIndex(spaceId, (d) => {
+          const entry = d.docs?.[documentId];
+          if (entry) entry.gen = generation;
+        });
+        await this.host.push(spaceId, client);
+        return generation;
       }
     });
   }

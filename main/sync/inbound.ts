@@ -23,6 +23,7 @@ import { decodeChanges } from './payload.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { reasonOf, type StatusBoard } from './status.ts';
 import { signedChange, unverifiedMeta, verifyAgainst } from './verify.ts';
+import { INDEX_DOC } from './workspace-index.ts';
 
 export type { RemoteChange } from './apply.ts';
 
@@ -141,7 +142,7 @@ export class Inbound {
     if (claimed?.author === account && claimed.space === spaceId && claimed.doc === documentId && vault.syncState.hasSeen(spaceId, documentId, claimed.id) && signedChange(bytes)) return 'own';
     const change = verifyAgainst(spaces.view(spaceId), spaceId, documentId, bytes);
     // Before anything else about it: a change of a forgotten generation is not even decrypted.
-    const held = vault.documents.has(documentId) ? vault.documents.generationOf(documentId) : 0;
+    const held = Math.max(vault.documents.has(documentId) ? vault.documents.generationOf(documentId) : 0, this.indexedGeneration(spaceId, documentId));
     if ((change.meta.gen ?? 0) < held) {
       throw new StaleGeneration('RECORD_TAMPERED', `a change to generation ${change.meta.gen ?? 0} of a document whose edit history was erased (it is at generation ${held} here): a replay`);
     }
@@ -164,6 +165,16 @@ export class Inbound {
       return 'applied';
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /** The generation the space's signed index names for a document (0 when none, or for the index itself). */
+  private indexedGeneration(spaceId: string, documentId: string): number {
+    if (documentId === INDEX_DOC) return 0;
+    try {
+      return this.host.spaces.index(spaceId).docs?.[documentId]?.gen ?? 0;
+    } catch {
+      return 0;
     }
   }
 

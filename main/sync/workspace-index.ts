@@ -19,7 +19,8 @@ export interface DirectoryEntry {
 
 export type WorkspaceIndex = {
   name: string;
-  docs: Record<string, { createdAt: number }>;
+  /** `gen`: the document's generation once its edit history was erased (set by an Owner or Admin), so a change of an older one is refused even by a member new to it. */
+  docs: Record<string, { createdAt: number; gen?: number }>;
   /** Account id → the profile the member published. */
   members: Record<string, DirectoryEntry>;
   /** File id → name, type, size, time and key epoch of an attachment synced through the relay. */

@@ -148,4 +148,33 @@ describe('erasing the edit history of a team document', { timeout: 60_000 }, () 
     expect(bob.engine.quarantined(workspace).filter((q) => q.documentId === id)).toEqual([]);
     expect(countFound(sqliteBytes(vaultFile(bob.dir)), ciphertextPrints(replayed))).toBe(0);
   });
+
+  it('a member who joins later refuses the old generation even from a relay that serves only that (the signed index names the generation)', async () => {
+    const marker = newMarker();
+    const id = await documentThatHeld(marker, 'Rolled back');
+    const old = relayBlobs(relay.dataDir, workspace, id);
+    expect(ciphertextHolds(old, everyKey(), marker).found).toBe(true);
+    await forgetHistory(ann, id);
+    // The relay (here: someone with its database) puts the old log back and drops the new generation.
+    const db = new Database(relayFile(relay.dataDir), { timeout: 10_000 });
+    db.prepare('DELETE FROM changes WHERE space = ? AND doc = ?').run(workspace, id);
+    old.forEach((blob, i) => db.prepare('INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)').run(workspace, id, i + 1, `old${i}`, ann.engine.account, blob));
+    db.prepare('UPDATE docs SET last_seq = ?, snapshot = NULL, snapshot_covers = NULL, gen = 0 WHERE space = ? AND doc = ?').run(old.length, workspace, id);
+    db.close();
+
+    const cat = await makePeer(relay.url, 'cat');
+    try {
+      const warnings: SyncWarning[] = [];
+      cat.engine.onWarning((w) => warnings.push(w));
+      await ann.engine.invite(workspace, cat.vault.profile.username, 'viewer');
+      await cat.engine.acceptInvitation(workspace);
+      await cat.engine.syncOnce();
+      expect(warnings.filter((w) => w.documentId === id).map((w) => w.code)).toContain('RECORD_TAMPERED');
+      expect(cat.vault.documents.has(id) && historyHolds(cat.vault.documents.get(id), marker)).toBe(false);
+      expect(bytesHold(sqliteBytes(vaultFile(cat.dir)), marker)).toBe(false);
+      expect(countFound(sqliteBytes(vaultFile(cat.dir)), ciphertextPrints(old))).toBe(0);
+    } finally {
+      await closeAll([cat], {});
+    }
+  });
 });
