@@ -9,7 +9,8 @@
 import * as A from '@automerge/automerge';
 import { canonicalJson } from '../protocol/canonical.ts';
 import { editToSpans } from '../richtext/editToSpans.ts';
-import { GENERATION_BASE_MESSAGE, stateAt, stateText, type DocumentState } from './versions.ts';
+import { randomBytes, toHex } from '../crypto/sodium.ts';
+import { GENERATION_BASE_MESSAGE, listVersions, stateAt, stateText, type DocumentState } from './versions.ts';
 
 interface Shape {
   title: string;
@@ -49,6 +50,34 @@ export function buildGeneration<T>(state: DocumentState, createdAt: number, opti
     writeState(doc, state);
   });
   return built as unknown as A.Doc<T>;
+}
+
+/** The versions of `old` made before `horizon` (ms), and those after, or undefined when nothing before it is left to forget. */
+export function splitAtHorizon(old: A.Doc<unknown>, horizon: number): { before: ReturnType<typeof listVersions>; after: ReturnType<typeof listVersions> } | undefined {
+  const versions = listVersions(old);
+  const before = versions.filter((v) => v.to < horizon);
+  // Only the state a generation started from lies before the horizon: there is nothing more to forget.
+  if (before.length === 0 || (before.length === 1 && before[0]!.base)) return undefined;
+  return { before, after: versions.slice(before.length) };
+}
+
+/**
+ * Generation n+1 of `old` that forgets the edits made before `horizon` (ms): its base holds the
+ * state at the last version before it, then each later version is written again as one change,
+ * under an actor with its author's prefix and at its time, so the History panel still shows who
+ * wrote what after the horizon. Undefined when nothing before the horizon is left to forget.
+ */
+export function buildGenerationAt<T>(old: A.Doc<unknown>, horizon: number, createdAt: number, options: { actor?: string; at?: number } = {}): A.Doc<T> | undefined {
+  const split = splitAtHorizon(old, horizon);
+  if (!split) return undefined;
+  const last = split.before[split.before.length - 1]!;
+  let doc = buildGeneration<Shape>(stateAt(old, last.heads), createdAt, options);
+  for (const version of split.after) {
+    const actor = version.author + toHex(randomBytes(8));
+    const edited = A.change(A.clone(doc, { actor }), { time: Math.floor(version.to / 1000) }, (d) => writeState(d, stateAt(old, version.heads)));
+    doc = A.merge(doc, edited);
+  }
+  return (options.actor ? A.clone(doc, { actor: options.actor }) : doc) as unknown as A.Doc<T>;
 }
 
 /** The clock of every change in a document: actor → its highest sequence number. */

@@ -1,5 +1,6 @@
 /** `hearth history`: a document's versions, one version's text, restoring one. The History panel's use cases (main/usecases/history.ts). */
 import type { DocumentVersion } from '../../common/api/history.ts';
+import { parseRetention, RETENTION_LABELS } from '../../common/history/retention.ts';
 import * as history from '../usecases/history.ts';
 import { print, table, when, withUseCases, type Command } from './invocation.ts';
 
@@ -52,6 +53,21 @@ export const historyCommands: Record<string, Command> = {
         const forgotten = await history.forgetHistory(u, call.positionals[0]!);
         const summary = u.vault.documents.summary(forgotten.documentId);
         print(call, forgotten, () => `Erased the edit history of ${summary.title || 'Untitled'}: ${forgotten.versionsBefore} earlier version${forgotten.versionsBefore === 1 ? '' : 's'} gone; it keeps what it says now.\n`);
+      }),
+  },
+  'workspace retention': {
+    usage: 'hearth workspace retention W [forever|1y|90d|30d|7d|none]   (how long edit history is kept; edits older than that are erased at once)',
+    positionals: [1, 2],
+    run: (call) =>
+      withUseCases(call, async (u) => {
+        const [workspace, wanted] = call.positionals as [string, string | undefined];
+        if (wanted === undefined) {
+          const retention = history.retentionOf(u, workspace);
+          print(call, { retention }, () => `Keeps edit history ${retention === 'forever' ? 'forever' : retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[retention]}`}.\n`);
+          return;
+        }
+        const set = await history.setRetention(u, workspace, parseRetention(wanted));
+        print(call, set, () => `Keeps edit history ${set.retention === 'forever' ? 'forever' : set.retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[set.retention]}`}; older edits erased in ${set.forgotten.length} document${set.forgotten.length === 1 ? '' : 's'}.\n`);
       }),
   },
 };

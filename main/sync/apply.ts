@@ -93,8 +93,8 @@ export class ChangeApplier {
           }
           // Raising a document's generation erases its history: only a role that may do that can.
           const raised = Object.keys(next.docs ?? {}).filter((d) => (next.docs[d]?.gen ?? 0) > (before.docs?.[d]?.gen ?? 0));
-          if (raised.length > 0 && (!signer || !canForgetHistory(signer))) {
-            throw new HearthError('FORBIDDEN', `an erasure of the edit history of ${countOf(raised.length, 'document')} by ${signer ? `${withArticle(signer)}, who may not erase it` : 'someone who was not a member'}`);
+          if ((raised.length > 0 || (next.retention ?? 'forever') !== (before.retention ?? 'forever')) && (!signer || !canForgetHistory(signer))) {
+            throw new HearthError('FORBIDDEN', `an erasure of edit history (or a change of how long it is kept) in ${countOf(raised.length, 'document')} by ${signer ? `${withArticle(signer)}, who may not erase it` : 'someone who was not a member'}`);
           }
           this.host.spaces.setIndex(spaceId, next);
           heads = A.getHeads(next);

@@ -39,6 +39,7 @@ import type { Vault } from '../vault/vault.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import type { AccountDeletionOptions, AccountDeletionResult } from './account.ts';
 import { assembleSync, type SyncModules } from './assembly.ts';
+import type { Generations } from './generations.ts';
 import type { RemoteChange } from './inbound.ts';
 import type { Invitation } from './invitations.ts';
 import { assertLinkOnConfiguredRelay, openPublicLink, type LinkInfo, type OpenedLink, type PendingLinkRevocation } from './links.ts';
@@ -233,9 +234,9 @@ export class SyncEngine {
     return this.sync.deletion.delete(documentId);
   }
 
-  /** Erases a document's edit history here and, where it syncs, at the relay and every member (generations.ts). */
-  forgetHistory(documentId: string): Promise<number> {
-    return this.sync.generations.forget(documentId);
+  /** Erasing edit history (all, or past a workspace's retention) here, at the relay and every member (generations.ts). */
+  get generations(): Generations {
+    return this.sync.generations;
   }
 
   /** Deletes an attachment here and, in a team workspace, at the relay and at every member (not for Editors). */

@@ -14,6 +14,7 @@ import * as A from '@automerge/automerge';
 import { fromHex, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { carryEdits, clockOf } from '../../common/history/generation.ts';
+import { horizonOf, type Retention } from '../../common/history/retention.ts';
 import { sealChange, type ParsedChange } from '../../common/protocol/change.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { signGenerationRecord, verifyGenerationRecord, type GenerationRecord } from '../../common/protocol/generation.ts';
@@ -36,9 +37,9 @@ const FORGET_ATTEMPTS = 4;
 export type GenerationClient = Pick<RelayClient, 'forgetHistory'>;
 
 export interface GenerationHost<C extends GenerationClient> {
-  readonly vault: Pick<Vault, 'documents' | 'comments' | 'syncState' | 'identityKeys'>;
+  readonly vault: Pick<Vault, 'documents' | 'comments' | 'syncState' | 'identityKeys' | 'workspaces'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'get' | 'view' | 'documentState' | 'spacesOf' | 'changeIndex'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'view' | 'documentState' | 'spacesOf' | 'changeIndex' | 'index' | 'isTeam'>;
   readonly status: Pick<StatusBoard, 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   readonly permissions: Pick<AccountPermissions, 'assertCan'>;
@@ -63,10 +64,10 @@ export class Generations<C extends GenerationClient = RelayClient> {
    * Forgets a document's history here and, where it syncs, at the relay and every member.
    * Needs the relay (UNAVAILABLE otherwise: nothing changes). Returns the new generation.
    */
-  async forget(documentId: string): Promise<number> {
+  async forget(documentId: string, horizon?: number): Promise<number | undefined> {
     const { vault, spaces } = this.host;
     const through = spaces.spacesOf(documentId);
-    if (through.length === 0) return forgetHere(vault, documentId);
+    if (through.length === 0) return forgetHere(vault, documentId, horizon);
     if (through.length > 1) {
       throw new HearthError('CONFLICT', 'This document is also shared with people outside its workspace; stop sharing it first, then erase its edit history.');
     }
@@ -80,13 +81,14 @@ export class Generations<C extends GenerationClient = RelayClient> {
       for (let attempt = 1; ; attempt++) {
         await this.host.push(spaceId, client);
         await this.host.pull(spaceId, documentId, client);
-        let generation: number;
+        let generation: number | undefined;
         try {
-          generation = await this.sendGeneration(spaceId, documentId, client);
+          generation = await this.sendGeneration(spaceId, documentId, client, horizon);
         } catch (error) {
           if (!isHearthError(error, 'CONFLICT') || attempt >= FORGET_ATTEMPTS) throw error;
           continue;
         }
+        if (generation === undefined) return undefined;
         // The signed index says so too: a member new to the document refuses its older generations.
         this.host.spaces.changeIndex(spaceId, (d) => {
           const entry = d.docs?.[documentId];
@@ -98,17 +100,19 @@ export class Generations<C extends GenerationClient = RelayClient> {
     });
   }
 
-  private async sendGeneration(spaceId: string, documentId: string, client: C): Promise<number> {
+  private async sendGeneration(spaceId: string, documentId: string, client: C, horizon: number | undefined): Promise<number | undefined> {
     const { vault, spaces, account } = this.host;
     const at = Date.now();
-    const { old, next, generation } = nextGeneration(vault.documents, documentId, at);
+    const made = nextGeneration(vault.documents, documentId, at, horizon);
+    if (!made) return undefined;
+    const { old, next, generation } = made;
     const view = spaces.view(spaceId);
     const epoch = view.currentEpoch;
     const keyHex = spaces.get(spaceId).epochKeys[epoch];
     if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; try again once it has.`);
     const keys = vault.identityKeys();
     const record = signGenerationRecord(
-      { space: spaceId, doc: documentId, gen: generation, horizon: null, at, by: account, head: view.head, clock: clockOf(old), heads: A.getHeads(next) },
+      { space: spaceId, doc: documentId, gen: generation, horizon: horizon ?? null, at, by: account, head: view.head, clock: clockOf(old), heads: A.getHeads(next) },
       keys.signSecretKey,
     );
     const comments = reanchoredComments(vault.comments.records(documentId), old, next, at);
@@ -138,6 +142,48 @@ export class Generations<C extends GenerationClient = RelayClient> {
       vault.syncState.markSeen(spaceId, documentId, what.changeId);
     });
     vault.documents.scrub();
+  }
+
+  /**
+   * How long a workspace keeps edit history: a personal one's in its vault record, a team's in its
+   * signed index. With `set`, changes it (the person of a personal workspace; Owner or Admin of a team).
+   */
+  retention(workspaceId: string, set?: Retention): Retention {
+    const { vault, spaces } = this.host;
+    const team = spaces.isTeam(workspaceId);
+    if (set !== undefined) {
+      this.host.permissions.assertCan(workspaceId, 'delete');
+      if (team) {
+        spaces.changeIndex(workspaceId, (d) => {
+          if (set === 'forever') delete d.retention;
+          else d.retention = set;
+        });
+      } else vault.workspaces.setRetention(workspaceId, set);
+    }
+    return (team ? spaces.index(workspaceId).retention : vault.workspaces.get(workspaceId).retention) ?? 'forever';
+  }
+
+  /**
+   * Forgets, in every document of the workspace, the edits older than its retention allows. In a
+   * team workspace only an Owner's or Admin's device does it, while the relay answers (else next
+   * time). Returns the documents whose history was forgotten.
+   */
+  async applyRetention(workspaceId: string, now = Date.now()): Promise<string[]> {
+    const horizon = horizonOf(this.retention(workspaceId), now);
+    if (horizon === undefined) return [];
+    if (this.host.spaces.isTeam(workspaceId)) {
+      const role = this.host.spaces.view(workspaceId).role(this.host.account);
+      if (!role || !canForgetHistory(role)) return [];
+    }
+    const forgotten: string[] = [];
+    for (const { id } of this.host.vault.documents.list(workspaceId)) {
+      try {
+        if ((await this.forget(id, horizon)) !== undefined) forgotten.push(id);
+      } catch (error) {
+        if (!isHearthError(error, 'UNAVAILABLE') && !isHearthError(error, 'CONFLICT')) throw error;
+      }
+    }
+    return forgotten;
   }
 
   /**

@@ -3,6 +3,7 @@
  * name, the ids of its documents, and a directory of members' public profiles. The relay has no
  * way to list a space's documents or to know its name; members learn both from here.
  */
+import type { Retention } from '../../common/history/retention.ts';
 import * as A from '@automerge/automerge';
 import { fromBase64Url, toBase64Url } from '../../common/crypto/sodium.ts';
 import type { SyncedFile } from './files.ts';
@@ -23,6 +24,8 @@ export type WorkspaceIndex = {
   docs: Record<string, { createdAt: number; gen?: number }>;
   /** Account id → the profile the member published. */
   members: Record<string, DirectoryEntry>;
+  /** How long the workspace keeps edit history (common/history/retention.ts), set by an Owner or Admin; forever when unset. */
+  retention?: Retention;
   /** File id → name, type, size, time and key epoch of an attachment synced through the relay. */
   files?: Record<string, SyncedFile>;
   /** Document id → account → the Automerge changes (hashes) that member lacks and asks the others to send again (history-requests.ts). */

@@ -7,6 +7,7 @@ import * as A from '@automerge/automerge';
 import type { DocumentHistory, DocumentVersion, ForgottenHistory, VersionPreview } from '../../common/api/history.ts';
 import { actorPrefix } from '../../common/history/authors.ts';
 import { compareTexts } from '../../common/history/compare.ts';
+import type { Retention } from '../../common/history/retention.ts';
 import { findVersion, listVersions, stateAt, stateText, type Version } from '../../common/history/versions.ts';
 import { spansToMarkdown } from '../../common/richtext/index.ts';
 import { editToSpans } from '../../common/richtext/editToSpans.ts';
@@ -95,6 +96,28 @@ export async function forgetHistory(u: Unlocked, documentId: string): Promise<Fo
   const workspaceId = u.vault.documents.workspaceOf(documentId);
   const versionsBefore = listVersions(u.vault.documents.get(documentId)).length;
   u.engine.assertCan(workspaceId, 'delete', documentId);
-  const generation = await u.engine.forgetHistory(documentId);
+  const generation = (await u.engine.generations.forget(documentId)) ?? u.vault.documents.generationOf(documentId);
   return { documentId, generation, versionsBefore };
+}
+
+/** How long a workspace keeps edit history ("forever" when it was never set). */
+export function retentionOf(u: Unlocked, workspaceIdOrName: string): Retention {
+  return u.engine.generations.retention(u.vault.workspaces.find(workspaceIdOrName).workspace.id);
+}
+
+/**
+ * Sets how long a workspace keeps edit history (the person of a personal workspace; Owner or
+ * Admin of a team), then forgets at once, in each of its documents, the edits older than that.
+ */
+export async function setRetention(u: Unlocked, workspaceIdOrName: string, retention: Retention): Promise<{ workspaceId: string; retention: Retention; forgotten: string[] }> {
+  const workspaceId = u.vault.workspaces.find(workspaceIdOrName).workspace.id;
+  u.engine.generations.retention(workspaceId, retention);
+  return { workspaceId, retention, forgotten: await u.engine.generations.applyRetention(workspaceId) };
+}
+
+/** Applies every workspace's retention (the app runs this after unlock and then now and then). Returns the documents trimmed. */
+export async function applyRetention(u: Unlocked): Promise<string[]> {
+  const forgotten: string[] = [];
+  for (const workspace of u.vault.workspaces.list()) forgotten.push(...(await u.engine.generations.applyRetention(workspace.id)));
+  return forgotten;
 }

@@ -5,7 +5,7 @@
  * pages) and the WAL is truncated, so the old edits are in no byte of the vault file.
  */
 import type * as A from '@automerge/automerge';
-import { buildGeneration, reanchor } from '../../common/history/generation.ts';
+import { buildGeneration, buildGenerationAt, reanchor } from '../../common/history/generation.ts';
 import { stateAt } from '../../common/history/versions.ts';
 import type { CommentRecord, CommentStore } from './comments.ts';
 import type { DocumentStore, HearthDoc } from './documents.ts';
@@ -23,11 +23,17 @@ export function reanchoredComments(comments: readonly CommentRecord[], old: A.Do
   });
 }
 
-/** The new generation of a document as this vault would make it: its state now, nothing before. */
-export function nextGeneration(documents: DocumentStore, documentId: string, at = Date.now()): { old: HearthDoc; next: HearthDoc; generation: number } {
+type Content = HearthDoc extends A.Doc<infer T> ? T : never;
+
+/**
+ * The new generation of a document as this vault would make it: its state now and nothing before;
+ * or, with `horizon`, its state then and the versions after it (undefined: nothing before it to forget).
+ */
+export function nextGeneration(documents: DocumentStore, documentId: string, at = Date.now(), horizon?: number): { old: HearthDoc; next: HearthDoc; generation: number } | undefined {
   const old = documents.get(documentId);
-  const next = buildGeneration<HearthDoc extends A.Doc<infer T> ? T : never>(stateAt(old), old.createdAt, { actor: documents.newActor(), at });
-  return { old, next, generation: documents.generationOf(documentId) + 1 };
+  const options = { actor: documents.newActor(), at };
+  const next = horizon === undefined ? buildGeneration<Content>(stateAt(old), old.createdAt, options) : buildGenerationAt<Content>(old, horizon, old.createdAt, options);
+  return next && { old, next, generation: documents.generationOf(documentId) + 1 };
 }
 
 /**
@@ -40,9 +46,14 @@ export function installGeneration(stores: { documents: DocumentStore; comments: 
   });
 }
 
-/** Forgets a document's history in this vault alone (a personal workspace). Returns the new generation. */
-export function forgetHere(stores: { documents: DocumentStore; comments: CommentStore }, documentId: string): number {
-  const { old, next, generation } = nextGeneration(stores.documents, documentId);
+/**
+ * Forgets a document's history in this vault alone (a personal workspace), all of it or what was
+ * written before `horizon`. Returns the new generation, or undefined when there was nothing to forget.
+ */
+export function forgetHere(stores: { documents: DocumentStore; comments: CommentStore }, documentId: string, horizon?: number): number | undefined {
+  const made = nextGeneration(stores.documents, documentId, Date.now(), horizon);
+  if (!made) return undefined;
+  const { old, next, generation } = made;
   installGeneration(stores, documentId, next, generation, reanchoredComments(stores.comments.records(documentId), old, next, Date.now()));
   // The old chunks' pages were zeroed (secure_delete); this takes their last copies out of the WAL.
   stores.documents.scrub();
