@@ -14,6 +14,7 @@ import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
 import type { AccountDeletionResult } from '../sync/account.ts';
 import { deleteAccount as deleteAccountEverywhere, type RelaySkipping } from '../usecases/account.ts';
 import { checkUsername } from '../usecases/unlocked.ts';
+import { keepRetention } from './retention-timer.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import type { FileInfo } from '../vault/files.ts';
 import type { SecondFactorProof } from '../vault/second-factor.ts';
@@ -550,6 +551,7 @@ export class Session {
     ];
     this.knownRoles = '';
     this.checkRoles();
+    this.engineOff.push(keepRetention(vault, engine));
     this.stopSharing = shareVault(vault, engine, { ...(this.options.externalPollMs === undefined ? {} : { externalPollMs: this.options.externalPollMs }) });
     const pollMs = this.options.membershipPollMs ?? 5000;
     if (pollMs > 0) {

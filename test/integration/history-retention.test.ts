@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, randomBytes, toHex } from '../../common/crypto/sodium.ts';
 import { actorPrefix, newActor } from '../../common/history/authors.ts';
 import type { DocumentContent } from '../../main/vault/documents.ts';
+import { keepRetention } from '../../main/app/retention-timer.ts';
 import { documentHistory, retentionOf, setRetention } from '../../main/usecases/history.ts';
 import { ciphertextHolds, historyHolds, relayBlobs } from '../support/erasure-scan.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
 const DAY = 24 * 60 * 60;
 
@@ -89,5 +90,24 @@ describe('keeping edit history for a while', { timeout: 60_000 }, () => {
     const stored = ciphertextHolds(relayBlobs(relay.dataDir, workspace, id), keys(), marker);
     expect(stored.opened).toBeGreaterThan(0);
     expect(stored.found).toBe(false);
+  });
+
+  it('expires on its own while the app runs: an old edit is forgotten without anyone asking', async () => {
+    const workspace = ann.vault.workspaces.list().find((w) => w.kind === 'personal')!.id;
+    await setRetention(ann, workspace, '30d');
+    const marker = `erase-me-${toHex(randomBytes(8))}`;
+    // Written ten days ago: within 30 days, kept.
+    const id = oldDocument(ann, workspace, marker, bob.engine.account);
+    const stop = keepRetention(ann.vault, ann.engine, { firstMs: 0, everyMs: 50 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(historyHolds(ann.vault.documents.get(id), marker)).toBe(true);
+      // The setting shortens (as on another device, or in the file): the next run forgets it.
+      ann.vault.workspaces.setRetention(workspace, '7d');
+      await eventually(() => ann.vault.documents.generationOf(id) === 1, 'retention to expire the old edits');
+      expect(historyHolds(ann.vault.documents.get(id), marker)).toBe(false);
+    } finally {
+      stop();
+    }
   });
 });
