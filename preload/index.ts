@@ -54,6 +54,7 @@ const hearth = {
   previewVersion: (...args) => call('previewVersion', args),
   restoreVersion: (...args) => call('restoreVersion', args),
   forgetHistory: (...args) => call('forgetHistory', args),
+  setRetention: (...args) => call('setRetention', args),
   listComments: (...args) => call('listComments', args),
   addComment: (...args) => call('addComment', args),
   resolveComment: (...args) => call('resolveComment', args),

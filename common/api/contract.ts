@@ -4,6 +4,7 @@
  * bridge). The Electron preload and the browser-mode client both implement `HearthApi`, so the
  * renderer calls named methods and never sees a channel string.
  */
+import { RETENTIONS, type Retention } from '../history/retention.ts';
 import { z } from 'zod';
 import type { ErrorCode, Result } from '../errors.ts';
 import { RoleSchema, type Role } from '../roles.ts';
@@ -143,6 +144,8 @@ export const apiArgs = {
     z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional(), secondFactor: SecondFactorProof.optional() }).optional(),
   ]),
   privacyReport: z.tuple([]),
+  /** How long a workspace keeps edit history; older edits are erased at once. */
+  setRetention: z.tuple([Id, z.enum(RETENTIONS)]),
   exportAuditLog: z.tuple([z.strictObject({ actions: z.array(z.string().min(1).max(64)).max(50).optional() })]),
 
   // Team: accounts on relays, team workspaces, members and roles, invitations, sync status.
@@ -469,6 +472,11 @@ export interface PrivacyReport {
       files: number;
       fileBytes: number;
       relay?: string;
+      /** How long it keeps edit history, and whether this person may change that (common/history/retention.ts). */
+      retention: Retention;
+      canChangeRetention: boolean;
+      /** About how many of its document bytes are edit history rather than the text itself. */
+      historyBytes: number;
       /** Team workspaces: sync state; paused means nothing new leaves this device. */
       sync?: { state: string; paused: boolean; pending: number };
     }>;
@@ -561,6 +569,8 @@ export interface ApiResults {
   /** What happened at the relays; the page is wiped (and hears `wiped`) by the time this arrives. */
   deleteAccount: { relays: number; spacesDeleted: number; spacesKept: number; skipped: string[] };
   privacyReport: PrivacyReport;
+  /** The documents whose older edits were erased. */
+  setRetention: { forgotten: string[] };
   exportAuditLog: { path: string; entries: number };
   listRelays: Array<{ url: string; account?: string; registeredAt?: number }>;
   registerAccount: { relay: string; account: string; username: string };

@@ -220,6 +220,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
         ...(options?.secondFactor ? { secondFactor: secondFactor.proofOf(options.secondFactor) } : {}),
       }),
     privacyReport: () => yourData.privacyReport(session),
+    setRetention: async (workspaceId, retention) => ({ forgotten: (await history.setRetention(inWorkspace(workspaceId), workspaceId, retention)).forgotten }),
     exportAuditLog: (input) => yourData.exportAuditLog(session, input),
 
     // Team

@@ -101,6 +101,14 @@ describe('privacy, export, backup → wipe → restore', () => {
     await expect.poll(() => storage.getByRole('row', { name: /Team plans/ }).textContent()).toContain('Paused');
     await storage.getByRole('button', { name: 'Resume sync' }).click();
     await expect.poll(() => panel.getByRole('status').textContent()).toContain('Sync resumed for Team plans');
+
+    // Keep edit history: shown per workspace with the bytes history takes; "none" erases it at once.
+    const keep = storage.getByLabel('Keep edit history in Personal');
+    expect(await keep.inputValue()).toBe('forever');
+    expect(await storage.getByRole('row', { name: /Personal/ }).textContent()).toMatch(/[\d.]+ [KMGT]?B of history/);
+    await keep.selectOption('none');
+    await expect.poll(() => panel.getByRole('status').textContent()).toMatch(/^Personal keeps edit history not at all; older edits were erased in \d+ documents?\.$/);
+    await expect.poll(() => storage.getByLabel('Keep edit history in Personal').inputValue()).toBe('none');
   });
 
   test('export from Settings shows progress and writes a folder the existing import reads back', async () => {
