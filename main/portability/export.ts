@@ -17,6 +17,9 @@ import {
 } from '../../common/export/schema.ts';
 import { utf8 } from '../../common/crypto/sodium.ts';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
+import { buildGeneration, reanchor } from '../../common/history/generation.ts';
+import { stateAt } from '../../common/history/versions.ts';
+import type { DocumentContent } from '../vault/documents.ts';
 import { rosterOf } from '../sync/roster.ts';
 import type { LinkRecord } from '../vault/links.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -35,6 +38,8 @@ export interface ExportOptions {
   onProgress?: (progress: ExportProgress) => void;
   /** Fixed export time, for reproducible output. */
   now?: Date;
+  /** 'none': each .automerge holds the document's state without its edit history (text deleted before is not in it). Default 'full'. */
+  history?: 'full' | 'none';
 }
 
 /** Sorts object keys so the same document always exports to the same bytes (Automerge maps have no key order). */
@@ -103,8 +108,13 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
     const dir = `workspaces/${workspace.id}`;
     const entries: WorkspaceFile['documents'] = [];
     for (const summary of docs) {
-      const doc = vault.documents.get(summary.id);
-      const comments = vault.comments.records(summary.id).sort((a, b) => a.id.localeCompare(b.id));
+      const full = vault.documents.get(summary.id);
+      // Without history: the state as a new generation's base, and the comments anchored in it.
+      const doc = options.history === 'none' ? buildGeneration<DocumentContent>(stateAt(full), full.createdAt, { at: now.getTime() }) : full;
+      const comments = vault.comments
+        .records(summary.id)
+        .map((c) => (doc === full || !c.anchor ? c : { ...c, anchor: reanchor(full, doc, c.anchor) }))
+        .sort((a, b) => a.id.localeCompare(b.id));
       counts.comments += comments.length;
       const base = `documents/${summary.id}`;
       const documentFile: DocumentFile = {
