@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    setupFiles: ['test/support/native-crypto.ts'],
     // Memory tests collect garbage before sampling, so they measure what is held, not what awaits GC.
     execArgv: ['--expose-gc'],
     reporters: ['default'],

@@ -18,7 +18,11 @@ import type { DocumentContent } from '../main/vault/documents.ts';
 import { forgetHere } from '../main/vault/generations.ts';
 import { MIN_KDF_COST } from '../main/vault/keys.ts';
 import { Vault, VAULT_FILE_NAME } from '../main/vault/vault.ts';
-import { machine, median, ms, ratio, type BenchSection } from './report.ts';
+import { machine, median, ms, type BenchSection } from './report.ts';
+
+function ratio(hearth: number, peer: number): string {
+  return `${(hearth / peer).toFixed(2)}x`;
+}
 
 const TRACE = new URL('../../shared/data/editing-traces/automerge-paper.json.gz', import.meta.url);
 const RUNS = 3;

@@ -4,7 +4,7 @@
  * snapshot or change log per document, verified, decrypted and persisted), beside the same
  * documents fetched through automerge-repo's sync server without encryption or storage.
  *
- *   node --import tsx bench/join.ts [DOCUMENTS]      (default 1000)
+ *   npm run bench -- --only join       (HEARTH_PROFILE_JOIN=FILE writes a CPU profile of the last Hearth join)
  */
 import * as A from '@automerge/automerge';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { SyncEngine } from '../main/sync/engine.ts';
 import { MIN_KDF_COST } from '../main/vault/keys.ts';
 import { Vault } from '../main/vault/vault.ts';
 import { startRelay } from '../sync-server/relay.ts';
-import { machine, ms, ratio, type BenchSection } from './report.ts';
+import { type BenchOptions, type SectionPlan } from './harness.ts';
 
 /** Edits per document after its first paragraph, typed in a few sittings (each one sync round). */
 const EDITS = 40;
@@ -43,7 +43,11 @@ async function hearthJoin(documents: number, root: string): Promise<JoinResult &
   const relay = await startRelay({ port: 0, dataDir: join(root, 'relay'), log: () => {} });
   try {
     const make = async (name: string) => {
-      const vault = await Vault.create(join(root, name), { passphrase: 'bench passphrase', profile: { username: `${name}-${process.pid}`, displayName: name }, kdfCost: MIN_KDF_COST });
+      const vault = await Vault.create(join(root, name), {
+        passphrase: 'bench passphrase',
+        profile: { username: `${name}-${process.pid}`, displayName: name },
+        kdfCost: MIN_KDF_COST,
+      });
       // A snapshot once a document has a few relay changes, so the joiner gets "snapshot plus tail".
       const engine = new SyncEngine(vault, { snapshotEvery: SITTINGS - 1 });
       await engine.register(relay.url);
@@ -60,7 +64,8 @@ async function hearthJoin(documents: number, root: string): Promise<JoinResult &
     }
     for (let sitting = 0; sitting < SITTINGS; sitting++) {
       ids.forEach((id, d) => {
-        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++) owner.vault.documents.change(id, (doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
+        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++)
+          owner.vault.documents.change(id, (doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
       });
       await owner.engine.syncOnce(workspace.id);
     }
@@ -124,7 +129,8 @@ async function automergeRepoJoin(documents: number): Promise<JoinResult> {
     // The same edits in the same order as Hearth's sittings.
     for (let sitting = 0; sitting < SITTINGS; sitting++) {
       handles.forEach((handle, d) => {
-        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++) handle.change((doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
+        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++)
+          handle.change((doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
       });
     }
     for (const handle of handles) {
@@ -160,40 +166,47 @@ async function automergeRepoJoin(documents: number): Promise<JoinResult> {
   }
 }
 
-export async function runJoinBench(documents = 1000): Promise<BenchSection[]> {
-  const root = mkdtempSync(join(tmpdir(), 'hearth-bench-join-'));
-  try {
-    const hearth = await hearthJoin(documents, root);
-    const peer = await automergeRepoJoin(documents);
-    if (hearth.bytes !== peer.bytes) throw new Error(`the two joins read different text: ${hearth.bytes} vs ${peer.bytes} characters`);
-    return [
-      {
-        title: 'Sync: a new member joins a workspace',
-        peer: "automerge-repo's sync server (no encryption, no storage), same documents, same machine",
-        rows: [
-          {
-            name: `accept → ${documents} documents readable (${(hearth.bytes / 1024).toFixed(0)} KiB of text, ${EDITS + 1} changes each)`,
-            hearth: ms(hearth.ms),
-            peer: ms(peer.ms),
-            ratio: ratio(hearth.ms, peer.ms),
-            goal: 'report',
-          },
-        ],
-        notes: [
-          `Hearth: the new member fetches the workspace index, then per document the relay's encrypted snapshot${hearth.snapshotted ? '' : ' (none was taken in this run)'} and the tail after it, verifies each signature against the membership log, decrypts, and persists each document sealed in its vault (SQLite). automerge-repo: the joiner finds every document by URL from a server that holds them in memory; nothing is verified, encrypted or stored.`,
-        ],
+export async function joinPlans(options: BenchOptions): Promise<SectionPlan[]> {
+  const documents = options.quick ? 50 : 1000;
+  let snapshotted = true;
+  let bytes = 0;
+  return [
+    {
+      title: 'Sync: a new member joins a workspace',
+      peer: "automerge-repo's sync server (no encryption, no storage), same documents, same machine",
+      contenders: {
+        async hearth() {
+          const root = mkdtempSync(join(tmpdir(), 'hearth-bench-join-'));
+          try {
+            const result = await hearthJoin(documents, root);
+            snapshotted &&= result.snapshotted;
+            bytes = result.bytes;
+            return { ms: result.ms, bytes: result.bytes };
+          } finally {
+            rmSync(root, { recursive: true, force: true });
+          }
+        },
+        async automergeRepo() {
+          const result = await automergeRepoJoin(documents);
+          return { ms: result.ms, bytes: result.bytes };
+        },
       },
-    ];
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const documents = Number(process.argv[2] ?? 1000);
-  const [section] = await runJoinBench(documents);
-  console.log(`Measured on ${machine()}`);
-  for (const row of section!.rows) console.log(`${row.name}: Hearth ${row.hearth}, automerge-repo ${row.peer} (${row.ratio})`);
-  for (const note of section!.notes ?? []) console.log(note);
-  process.exit(0);
+      rows: [
+        {
+          name: `accept → ${documents} documents readable (${EDITS + 1} changes each)`,
+          hearth: { contender: 'hearth', metric: 'ms', unit: 'ms' },
+          peer: { contender: 'automergeRepo', metric: 'ms', unit: 'ms' },
+        },
+      ],
+      notes: (trials) => {
+        const same = trials['hearth']!.every((t, i) => t['bytes'] === trials['automergeRepo']![i]?.['bytes']);
+        return [
+          `Hearth: the new member fetches the workspace index, then per document the relay's encrypted snapshot${snapshotted ? '' : ' (none was taken in some run)'} and the tail after it, verifies each signature against the membership log, decrypts, and persists each document sealed in its vault (SQLite). automerge-repo: the joiner finds every document by URL from a server that holds them in memory; nothing is verified, encrypted or stored.`,
+          same
+            ? `Both joins read the same ${(bytes / 1024).toFixed(0)} KiB of text in every run.`
+            : '**The two joins read different text in some run; the figures do not compare.**',
+        ];
+      },
+    },
+  ];
 }

@@ -30,6 +30,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import pg from 'pg';
 import { cpus, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadSodium } from '../common/crypto/sodium.ts';
 import { connectRooms, missingEdits, newProbe, setUpRooms, startTyping, type Probe, type TypingClient } from '../test/support/load-client.ts';
@@ -410,9 +411,12 @@ async function memoryScenario(count: number): Promise<BenchSection> {
   };
 }
 
-/** Replaces the sections measured in bench/RESULTS.md (by title) and keeps the others. */
+/**
+ * Replaces the sections measured in bench/RESULTS.md (by title) and keeps the others;
+ * `npm run bench` names its own file in HEARTH_BENCH_RESULTS (a --quick run's goes elsewhere).
+ */
 function writeResults(sections: BenchSection[]): void {
-  const file = new URL('./RESULTS.md', import.meta.url);
+  const file = process.env.HEARTH_BENCH_RESULTS ? pathToFileURL(process.env.HEARTH_BENCH_RESULTS) : new URL('./RESULTS.md', import.meta.url);
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
   const [head, ...parts] = text.split(/^(?=## )/m);
   const kept = new Map(parts.map((part) => [part.split('\n', 1)[0]!, part.trimEnd() + '\n']));

@@ -2,67 +2,71 @@
  * Markdown ⇄ rich text at 100k characters, beside the parser it is built on; and a Markdown edit
  * of a 100k-character document (what `hearth doc edit` does), beside Automerge's own `A.updateSpans`.
  */
-import { cpus, loadavg } from 'node:os';
 import * as A from '@automerge/automerge';
 import MarkdownIt from 'markdown-it';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { markdownToSpans, plainText, setBodyFromMarkdown, spansToMarkdown, updateSpansConfig } from '../common/richtext/index.ts';
 import { denseDocument, proseDocument } from '../test/support/markdown-documents.ts';
-import { ms, msSpread, ratio, timeSpread, type BenchSection, type Spread } from './report.ts';
+import { goals, timeOnce, type BenchOptions, type SectionPlan } from './harness.ts';
 
 type BodyDoc = { body: string };
 
-export async function runRichtextBench(): Promise<BenchSection[]> {
+export async function richtextPlans(options: BenchOptions): Promise<SectionPlan[]> {
   const markdownIt = new MarkdownIt('commonmark');
-  const parse = timeSpread(() => markdownToSpans(proseDocument));
-  const parsePeer = timeSpread(() => markdownIt.parse(proseDocument, {}));
-  const parseDense = timeSpread(() => markdownToSpans(denseDocument));
-  const parseDensePeer = timeSpread(() => markdownIt.parse(denseDocument, {}));
-  const formerParser = timeSpread(() => fromMarkdown(proseDocument), 5, 1);
   const spans = markdownToSpans(proseDocument);
-  const render = timeSpread(() => spansToMarkdown(spans));
-  const text = timeSpread(() => plainText(spans));
-
-  // One Markdown edit of a 100k-character document, each on a fresh copy (copying is not timed).
   const document = A.change(A.from<BodyDoc>({ body: '' }), (doc) => setBodyFromMarkdown(doc, proseDocument));
-  const edits: [string, string][] = [
-    ['one word changed', proseDocument.replace('before the next one starts.', 'before the next one begins.')],
-    ['a paragraph appended', `${proseDocument}\nNext meeting is on Friday.\n`],
+  const edits: Array<[string, string]> = [
+    ['wordChanged', proseDocument.replace('before the next one starts.', 'before the next one begins.')],
+    ['paragraphAppended', `${proseDocument}\nNext meeting is on Friday.\n`],
   ];
-  const editRows = edits.map(([what, markdown]) => {
-    const target = markdownToSpans(markdown);
-    const edit = timeEach(() => A.clone(document), (copy) => A.change(copy, (doc) => setBodyFromMarkdown(doc, markdown)));
-    const peer = timeEach(() => A.clone(document), (copy) => A.change(copy, (doc) => A.updateSpans(doc, ['body'], target, updateSpansConfig)));
-    return { name: `setBodyFromMarkdown, ${what}`, hearth: msSpread(edit), peer: msSpread(peer), ratio: ratio(edit.median, peer.median), goal: '—' };
-  });
-
+  /** One Markdown edit on a fresh copy of the document (copying is not timed). */
+  const timeEdit = (edit: (doc: BodyDoc) => void) => {
+    const copy = A.clone(document);
+    return timeOnce(() => A.change(copy, edit));
+  };
+  // Every parser and edit warmed up before the first timed run (JIT, the parsers' lazy tables).
+  for (let i = 0; i < 2; i++) {
+    markdownToSpans(proseDocument);
+    markdownIt.parse(proseDocument, {});
+  }
+  const ms = (contender: string, metric: string) => ({ contender, metric, unit: 'ms' as const });
   return [
     {
       title: 'Rich text: a 100k-character Markdown document',
-      peer: 'markdown-it 14 parsing the same text (the parser markdownToSpans is built on); for the edits, A.updateSpans with the same spans (what setBodyFromMarkdown called before)',
+      peer: 'markdown-it 14 parsing the same text (the parser markdownToSpans is built on); mdast-util-from-markdown (the former parser) for reference; for the edits, A.updateSpans with the same spans (what setBodyFromMarkdown called before)',
+      contenders: {
+        hearth() {
+          const trial: Record<string, number> = {
+            prose: timeOnce(() => markdownToSpans(proseDocument)),
+            dense: timeOnce(() => markdownToSpans(denseDocument)),
+            render: timeOnce(() => spansToMarkdown(spans)),
+            text: timeOnce(() => plainText(spans)),
+          };
+          if (!options.quick) for (const [name, markdown] of edits) trial[name] = timeEdit((doc) => setBodyFromMarkdown(doc, markdown));
+          return trial;
+        },
+        markdownIt: () => ({
+          prose: timeOnce(() => markdownIt.parse(proseDocument, {})),
+          dense: timeOnce(() => markdownIt.parse(denseDocument, {})),
+        }),
+        mdast: () => ({ prose: timeOnce(() => fromMarkdown(proseDocument)) }),
+        updateSpans() {
+          const trial: Record<string, number> = {};
+          if (!options.quick)
+            for (const [name, markdown] of edits) trial[name] = timeEdit((doc) => A.updateSpans(doc, ['body'], markdownToSpans(markdown), updateSpansConfig));
+          return trial;
+        },
+      },
       rows: [
-        { name: 'Markdown → spans (prose)', hearth: msSpread(parse), peer: msSpread(parsePeer), ratio: ratio(parse.median, parsePeer.median), goal: '< 100 ms' },
-        { name: 'Markdown → spans (lists, quotes, code)', hearth: msSpread(parseDense), peer: msSpread(parseDensePeer), ratio: ratio(parseDense.median, parseDensePeer.median), goal: '< 100 ms' },
-        { name: 'spans → Markdown', hearth: msSpread(render), peer: '—', ratio: '—', goal: '< 100 ms' },
-        { name: 'spans → plain text (search index)', hearth: msSpread(text), peer: '—', ratio: '—', goal: '—' },
-        ...editRows,
+        { name: 'Markdown → spans (prose)', hearth: ms('hearth', 'prose'), peer: ms('markdownIt', 'prose'), goal: goals.below(100) },
+        { name: 'Markdown → spans (lists, quotes, code)', hearth: ms('hearth', 'dense'), peer: ms('markdownIt', 'dense'), goal: goals.below(100) },
+        { name: 'Markdown → spans (prose), against the former parser', hearth: ms('hearth', 'prose'), peer: ms('mdast', 'prose') },
+        { name: 'spans → Markdown', hearth: ms('hearth', 'render'), goal: goals.below(100) },
+        { name: 'spans → plain text (search index)', hearth: ms('hearth', 'text') },
+        { name: 'setBodyFromMarkdown, one word changed', hearth: ms('hearth', 'wordChanged'), peer: ms('updateSpans', 'wordChanged') },
+        { name: 'setBodyFromMarkdown, a paragraph appended', hearth: ms('hearth', 'paragraphAppended'), peer: ms('updateSpans', 'paragraphAppended') },
       ],
-      notes: [
-        `Times are the median of 7 runs after 2 warm-ups, with the fastest and slowest in brackets (edits: 5 runs, 1 warm-up).`,
-        `The former parser, mdast-util-from-markdown, took ${ms(formerParser.median)} for the prose alone.`,
-        `Load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores when this section finished: other work shares the machine, hence the wide ranges.`,
-      ],
+      notes: options.quick ? ['Quick run: the two edits of the 100k-character document are left out.'] : [],
     },
   ];
-}
-
-/** Times `run` on a fresh `prepare()`d value 5 times after one warm-up; preparing is not timed. */
-function timeEach<T>(prepare: () => T, run: (value: T) => unknown): Spread {
-  let prepared: T | null = null;
-  return timeSpread(
-    () => void run(prepared!),
-    5,
-    1,
-    () => (prepared = prepare()),
-  );
 }

@@ -13,6 +13,7 @@ import { connectInProcess } from '../main/api/connection.ts';
 import { Session } from '../main/app/session.ts';
 import type { DocumentContent } from '../main/vault/documents.ts';
 import { MIN_KDF_COST } from '../main/vault/keys.ts';
+import { useNativeCrypto } from '../main/native-crypto.ts';
 
 export interface PeersInput {
   root: string;
@@ -20,7 +21,7 @@ export interface PeersInput {
   indices: number[];
 }
 
-export type ToPeers = { t: 'accept'; workspaceId: string; documentId: string } | { t: 'finish' };
+export type ToPeers = { t: 'accept'; workspaceId: string; documentId: string } | { t: 'report' } | { t: 'finish' };
 export type FromPeers = { t: 'registered'; usernames: string[] } | { t: 'following' } | { t: 'arrivals'; arrivals: Array<{ token: string; at: number }> };
 
 function ok<T>(result: Result<T>): T {
@@ -31,12 +32,19 @@ function ok<T>(result: Result<T>): T {
 const now = () => performance.timeOrigin + performance.now();
 
 if (parentPort) {
+  // Each thread has its own modules: it picks the app's crypto as the main thread did.
+  useNativeCrypto();
   const port = parentPort;
   const { root, relayUrl, indices } = workerData as PeersInput;
   const users: Array<{ session: Session; api: HearthApi & { close(): void }; username: string }> = [];
   const arrivals: Array<{ token: string; at: number }> = [];
   for (const i of indices) {
-    const session = new Session({ vaultDir: join(root, `peer${i}`), dataDir: join(root, `data${i}`), kdfCost: MIN_KDF_COST, sync: { backoff: { initialMs: 50, maxMs: 500 } } });
+    const session = new Session({
+      vaultDir: join(root, `peer${i}`),
+      dataDir: join(root, `data${i}`),
+      kdfCost: MIN_KDF_COST,
+      sync: { backoff: { initialMs: 50, maxMs: 500 } },
+    });
     const api = connectInProcess(session);
     const username = `peer${i}-${process.pid}`;
     ok(await api.createVault({ passphrase: 'bench passphrase', username, displayName: `Peer ${i}` }));
@@ -53,9 +61,15 @@ if (parentPort) {
         const seen = new Set<string>();
         user.api.on('documentChanged', ({ documentId, changes }) => {
           if (documentId !== message.documentId || changes.length === 0) return;
-          [replica] = A.applyChanges(replica, changes);
+          const inserted: string[] = [];
+          [replica] = A.applyChanges(replica, changes, {
+            patchCallback: (patches) => {
+              for (const patch of patches) if (patch.action === 'splice') inserted.push(patch.value);
+            },
+          });
           const at = now();
-          for (const token of replica.body.match(/<\d+>/g) ?? []) {
+          // The writer inserts each token whole, so the patches name it (no scan of the 100k text).
+          for (const token of inserted.join('').match(/<\d+>/g) ?? []) {
             if (!seen.has(token)) {
               seen.add(token);
               arrivals.push({ token, at });
@@ -64,6 +78,8 @@ if (parentPort) {
         });
       }
       port.postMessage({ t: 'following' } satisfies FromPeers);
+    } else if (message.t === 'report') {
+      port.postMessage({ t: 'arrivals', arrivals: arrivals.splice(0) } satisfies FromPeers);
     } else {
       for (const user of users) {
         user.api.close();

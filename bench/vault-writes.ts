@@ -10,9 +10,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { useNativeCrypto } from '../main/native-crypto.ts';
 import { MIN_KDF_COST } from '../main/vault/keys.ts';
 import { Vault } from '../main/vault/vault.ts';
-import { median, ms, percentile, timeMedian } from './report.ts';
+import { median, ms, percentile, timeOnce } from './harness.ts';
+
+/** The median of `runs` timed calls of `fn`, after `warmup` untimed ones. */
+function timeMedian(fn: () => void, runs: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  return median(Array.from({ length: runs }, () => timeOnce(fn)));
+}
 
 type Patch = [pos: number, del: number, text: string];
 const TRACE = new URL('../../shared/data/editing-traces/automerge-paper.json.gz', import.meta.url);
@@ -75,6 +82,9 @@ function spread(values: number[]): string {
   return `${ms(median(values))} (${ms(Math.min(...values))}–${ms(Math.max(...values))})`;
 }
 
+// As the app's Node side does: crypto through sodium-native.
+const crypto = useNativeCrypto();
+if (crypto.fallbackReason) console.error(`sodium-native did not load (${crypto.fallbackReason})`);
 const runs = Number(process.argv[2] ?? 5);
 const trace = JSON.parse(gunzipSync(readFileSync(TRACE)).toString()) as { txns: Array<{ patches: Patch[] }> };
 const patches = trace.txns.flatMap((t) => t.patches).slice(0, Number(process.env.HEARTH_BENCH_EDITS ?? 20_000));

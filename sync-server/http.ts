@@ -28,8 +28,10 @@ export async function serveHttp(store: RelayStorage, relayId: string, request: I
   if (data) {
     const link = await store.getLink(data[1]!);
     if (!link) return json(404, { code: 'NOT_FOUND', message: 'No such link.' });
-    if (link.revoked || !link.ciphertext || (link.expiresAt !== null && link.expiresAt <= Date.now()))
-      return json(410, { code: 'EXPIRED', message: 'This link was revoked or has expired.' });
+    // The reason lets the viewer page say which; a revoked link says nothing more about itself.
+    if (link.revoked || !link.ciphertext) return json(410, { code: 'EXPIRED', reason: 'revoked', message: 'This link was revoked.' });
+    if (link.expiresAt !== null && link.expiresAt <= Date.now())
+      return json(410, { code: 'EXPIRED', reason: 'expired', expiredAt: link.expiresAt, message: 'This link has expired.' });
     response.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': link.ciphertext.length });
     response.end(link.ciphertext);
     return;

@@ -27,6 +27,7 @@ import { errorFrame, receiveMessage } from './socket.ts';
 import { PostgresDriver } from './storage/postgres-driver.ts';
 import { RelayStore, type RelayStorage } from './storage/relay-store.ts';
 import { SqliteDriver } from './storage/sqlite-driver.ts';
+import { useNativeCrypto } from './native-crypto.ts';
 import { openThreadedStore } from './storage/threaded-store.ts';
 import { VerifyPool, defaultVerifyThreads } from './verify-pool.ts';
 
@@ -89,6 +90,7 @@ async function openStore(options: RelayOptions, instanceId: string, onThreadFail
 
 /** Starts a relay and resolves once it listens. */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const crypto = useNativeCrypto();
   await loadSodium();
   const limits: RelayLimits = { ...defaultLimits, ...options.limits };
   const purgeWindowMs = options.purgeWindowMs ?? 0;
@@ -199,7 +201,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const secure = Boolean(options.tls);
-  log.write('info', 'listening', { host: address.address, port: address.port, relay: relayId, backend: options.postgresUrl ? 'postgres' : 'sqlite' });
+  log.write('info', 'listening', { host: address.address, port: address.port, relay: relayId, backend: options.postgresUrl ? 'postgres' : 'sqlite', crypto: crypto.backend });
+  if (crypto.fallbackReason) log.write('warn', 'native_crypto_unavailable', { message: crypto.fallbackReason });
 
   return {
     url: `${secure ? 'wss' : 'ws'}://${host}:${address.port}/`,

@@ -176,7 +176,7 @@ export const apiArgs = {
   shareDocument: z.tuple([Id, UsernameSchema, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional() })]),
   unshareDocument: z.tuple([Id, UsernameSchema]),
   documentShares: z.tuple([Id]),
-  createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional() })]),
+  createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional(), includeImages: z.boolean().optional() })]),
   listLinks: z.tuple([]),
   revokeLink: z.tuple([Id]),
   /** Links of deleted documents whose relay has not yet confirmed the revocation (it was out of reach). */

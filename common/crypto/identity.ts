@@ -1,5 +1,5 @@
 /** A user's long-lived keys: Ed25519 for signing, X25519 for receiving sealed keys. */
-import { sodium } from './sodium.ts';
+import { cryptoBackend } from './sodium.ts';
 
 export interface IdentityKeys {
   signPublicKey: Uint8Array;
@@ -9,38 +9,30 @@ export interface IdentityKeys {
 }
 
 export function generateIdentityKeys(): IdentityKeys {
-  const s = sodium();
-  const sign = s.crypto_sign_keypair();
-  const box = s.crypto_box_keypair();
+  const backend = cryptoBackend();
+  const sign = backend.signKeypair();
+  const box = backend.boxKeypair();
   return {
     signPublicKey: sign.publicKey,
-    signSecretKey: sign.privateKey,
+    signSecretKey: sign.secretKey,
     boxPublicKey: box.publicKey,
-    boxSecretKey: box.privateKey,
+    boxSecretKey: box.secretKey,
   };
 }
 
 export function signDetached(message: Uint8Array, signSecretKey: Uint8Array): Uint8Array {
-  return sodium().crypto_sign_detached(message, signSecretKey);
+  return cryptoBackend().signDetached(message, signSecretKey);
 }
 
 export function verifyDetached(signature: Uint8Array, message: Uint8Array, signPublicKey: Uint8Array): boolean {
-  try {
-    return sodium().crypto_sign_verify_detached(signature, message, signPublicKey);
-  } catch {
-    return false;
-  }
+  return cryptoBackend().verifyDetached(signature, message, signPublicKey);
 }
 
 /** Seals bytes to a recipient's X25519 key anonymously (crypto_box_seal). */
 export function sealTo(message: Uint8Array, recipientBoxPublicKey: Uint8Array): Uint8Array {
-  return sodium().crypto_box_seal(message, recipientBoxPublicKey);
+  return cryptoBackend().boxSeal(message, recipientBoxPublicKey);
 }
 
 export function openSealed(sealed: Uint8Array, keys: Pick<IdentityKeys, 'boxPublicKey' | 'boxSecretKey'>): Uint8Array | undefined {
-  try {
-    return sodium().crypto_box_seal_open(sealed, keys.boxPublicKey, keys.boxSecretKey);
-  } catch {
-    return undefined;
-  }
+  return cryptoBackend().boxSealOpen(sealed, keys.boxPublicKey, keys.boxSecretKey);
 }

@@ -1,14 +1,45 @@
 /**
  * The one door to libsodium. Both the app and the relay use it, so it lives in common/ and
  * touches neither Node nor the DOM: libsodium-wrappers-sumo is pure JavaScript + WebAssembly.
+ * The Node side hands in sodium-native at startup (useCryptoBackend), and the hot primitives
+ * (sealing, signing, hashing, Argon2id) then run natively; the page keeps the wasm build.
  */
 import sodiumModule from 'libsodium-wrappers-sumo';
 import { HearthError } from '../errors.ts';
+import { sodiumNativeBackend, wasmBackend, type CryptoBackend, type SodiumNativeBinding } from './backends.ts';
 
 export type Sodium = typeof sodiumModule;
 
 let ready: Promise<Sodium> | undefined;
 let instance: Sodium | undefined;
+let chosen: CryptoBackend | undefined;
+let wasm: CryptoBackend | undefined;
+
+/** Makes `backend` do this process's crypto from now on (main/ and sync-server/ pass sodium-native). */
+export function useCryptoBackend(backend: CryptoBackend): void {
+  chosen = backend;
+}
+
+/**
+ * Switches to the sodium-native binding that `loadBinding` returns (the Node side passes a
+ * require of 'sodium-native'). Where the addon cannot load (no build for this platform), the wasm
+ * build stays in use, with the same bytes, and the reason is returned for the caller to report.
+ */
+export function useNativeSodium(loadBinding: () => SodiumNativeBinding): { backend: string; fallbackReason?: string } {
+  try {
+    useCryptoBackend(sodiumNativeBackend(loadBinding()));
+  } catch (error) {
+    return { backend: 'libsodium-wasm', fallbackReason: (error as Error).message };
+  }
+  return { backend: 'sodium-native' };
+}
+
+/** The implementation in use: the one set by useCryptoBackend(), else libsodium's wasm build. */
+export function cryptoBackend(): CryptoBackend {
+  if (chosen) return chosen;
+  wasm ??= wasmBackend(sodium());
+  return wasm;
+}
 
 /** Resolves once libsodium's WebAssembly is initialised; safe to call many times. */
 export function loadSodium(): Promise<Sodium> {
@@ -80,7 +111,7 @@ function nextNonce(): Uint8Array {
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, associatedData: Uint8Array): Uint8Array {
   const nonce = nextNonce();
-  const ciphertext = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associatedData, null, nonce, key);
+  const ciphertext = cryptoBackend().aeadEncrypt(plaintext, associatedData, nonce, key);
   const out = new Uint8Array(NONCE_BYTES + ciphertext.length);
   out.set(nonce, 0);
   out.set(ciphertext, NONCE_BYTES);
@@ -90,26 +121,16 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, associatedData: Uin
 /** Opens a value made by seal(); returns undefined when the key, bytes or place do not match. */
 export function tryOpen(key: Uint8Array, sealed: Uint8Array, associatedData: Uint8Array): Uint8Array | undefined {
   if (sealed.length < NONCE_BYTES + TAG_BYTES) return undefined;
-  try {
-    return sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(
-      null,
-      sealed.subarray(NONCE_BYTES),
-      associatedData,
-      sealed.subarray(0, NONCE_BYTES),
-      key,
-    );
-  } catch {
-    return undefined;
-  }
+  return cryptoBackend().aeadDecrypt(sealed.subarray(NONCE_BYTES), associatedData, sealed.subarray(0, NONCE_BYTES), key);
 }
 
 /** Overwrites secret bytes in place (best effort in a garbage-collected runtime). */
 export function wipeBytes(bytes: Uint8Array | undefined): void {
-  if (bytes) sodium().memzero(bytes);
+  if (bytes) cryptoBackend().memzero(bytes);
 }
 
 export function hash(bytes: Uint8Array, length = 32): Uint8Array {
-  return sodium().crypto_generichash(length, bytes, null);
+  return cryptoBackend().hash(bytes, length);
 }
 
 export function toHex(bytes: Uint8Array): string {
@@ -129,7 +150,7 @@ export function fromBase64Url(text: string): Uint8Array {
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && sodium().memcmp(a, b);
+  return a.length === b.length && cryptoBackend().memcmp(a, b);
 }
 
 /**

@@ -12,8 +12,12 @@ import { z } from 'zod';
 import { AccountIdSchema, IdSchema, SignatureSchema } from '../membership/log.ts';
 
 export const EXPORT_FORMAT = 'hearth-export';
-/** 2: the manifest names the exporting account and the SHA-256 of every file, and signature.json signs it. */
-export const EXPORT_FORMAT_VERSION = 2;
+/**
+ * 2: the manifest names the exporting account and the SHA-256 of every file, and signature.json
+ * signs it. 3: document bodies may hold tables, task items, rules and images of attached files
+ * (the block vocabulary of `BlockSchema`); exports of versions 1 and 2 import as before.
+ */
+export const EXPORT_FORMAT_VERSION = 3;
 /** What signature.json signs: these bytes, then manifest.json exactly as written. */
 export const MANIFEST_SIGNATURE_CONTEXT = 'hearth-export-manifest-v2\n';
 
@@ -26,7 +30,9 @@ const Path = z.string().min(1).max(1000);
 
 export const ManifestSchema = z.strictObject({
   format: z.literal(EXPORT_FORMAT),
-  version: z.union([z.literal(1), z.literal(EXPORT_FORMAT_VERSION)]).describe('1: before origin and digests (imported as from another account)'),
+  version: z
+    .union([z.literal(1), z.literal(2), z.literal(EXPORT_FORMAT_VERSION)])
+    .describe('1: before origin and digests (imported as from another account); 2: before tables, task items, rules and images in bodies'),
   exportedAt: z.string().max(100).describe('ISO 8601 time of the export'),
   profile: z.strictObject({ username: Name, displayName: Name }),
   origin: z
@@ -70,12 +76,38 @@ export const MembersFileSchema = z.array(
   z.strictObject({ username: Name, displayName: Name, role: z.enum(['owner', 'admin', 'editor', 'commenter', 'viewer']) }),
 );
 
+/**
+ * The attributes a block of the vocabulary below carries. Others (from a newer version or another
+ * editor) are kept as they are.
+ */
+const BlockAttrsSchema = z
+  .object({
+    level: z.number().int().min(1).max(6).optional().describe('heading: its level'),
+    language: z.string().max(1000).optional().describe('code-block: the language of the code'),
+    checked: z.boolean().optional().describe('ordered-list-item, unordered-list-item: a task item, and whether it is done'),
+    align: z.enum(['left', 'center', 'right']).optional().describe("table-cell: its column's alignment"),
+    src: z.string().max(100_000).optional().describe('image: hearth-file:<file id> for a file of the workspace (files/files.json), or a URL'),
+    alt: z.string().max(100_000).optional().describe('image: its description'),
+    title: z.string().max(100_000).optional().describe('image: its title'),
+  })
+  .catchall(z.unknown());
+
+const BlockSchema = z.object({
+  type: z
+    .string()
+    .max(100)
+    .describe(
+      'paragraph, heading, code-block, blockquote, ordered-list-item, unordered-list-item, table-row (opens a row, and a table if none is open), ' +
+        "table-cell (parents end with 'table-row'), and the embeds image and horizontal-rule (isEmbed true); other names are kept as they are",
+    ),
+  parents: z.array(z.string()).describe('the container blocks this block sits in, outermost first'),
+  attrs: BlockAttrsSchema,
+  isEmbed: z.boolean().describe('true for an embed (image, horizontal-rule): it sits in the text of its block rather than starting one'),
+});
+
 const SpanSchema = z.union([
   z.strictObject({ type: z.literal('text'), value: z.string(), marks: z.record(z.string(), z.unknown()).optional() }),
-  z.strictObject({
-    type: z.literal('block'),
-    value: z.object({ type: z.string(), parents: z.array(z.string()), attrs: z.record(z.string(), z.unknown()), isEmbed: z.boolean() }),
-  }),
+  z.strictObject({ type: z.literal('block'), value: BlockSchema }),
 ]);
 
 export const CommentExportSchema = z.strictObject({

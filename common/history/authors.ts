@@ -12,7 +12,8 @@ const PREFIX_CHARS = 16;
 
 /** The actor prefix of an account (its base64url Ed25519 public key). */
 export function actorPrefix(account: string): string {
-  return toHex(hash(utf8(`hearth-actor\n${account}`), PREFIX_CHARS / 2));
+  // BLAKE2b's shortest output is 16 bytes (sodium-native refuses less); the prefix is its first 8.
+  return toHex(hash(utf8(`hearth-actor\n${account}`), 16)).slice(0, PREFIX_CHARS);
 }
 
 /** A fresh actor id for a replica edited by `account`. */

@@ -3,16 +3,22 @@
  * in the link's fragment (after '#'), which browsers never send to the relay. AES-GCM through
  * WebCrypto is used (not libsodium) so the relay's viewer page can decrypt with the browser alone.
  *
- *   ciphertext = 12-byte IV || AES-GCM(key, IV, UTF-8 JSON {title, text, markdown?, publishedAt?, expiresAt?}, AAD = "hearth-link-v1:" + linkId)
+ *   ciphertext = 12-byte IV || AES-GCM(key, IV, UTF-8 JSON {title, text, markdown?, publishedAt?, expiresAt?, blocks?, images?}, AAD = "hearth-link-v1:" + linkId)
  *
  * The viewer page in sync-server/viewer-page.ts implements the same decryption in the browser.
  */
 import { z } from 'zod';
 import { fromBase64Url, randomBytes, toBase64Url, utf8 } from '../crypto/sodium.ts';
+import { LinkBlockSchema } from '../richtext/linkDocument.ts';
+
+/** An image a link carries: a data URL of a raster image type a browser shows without running anything. */
+export const LinkImageSchema = z.string().max(4 * 1024 * 1024).regex(/^data:image\/(png|jpeg|gif|webp|avif|bmp);base64,[A-Za-z0-9+/]*={0,2}$/);
 
 /**
- * `text` is the plain text the viewer page shows; the optional fields are for the app, which
- * opens a link as Markdown and shows when it was published and until when it is valid.
+ * `text` is the plain text, which a page for links made before `blocks` shows; `blocks` is the
+ * rich text the viewer page renders (common/richtext/linkDocument.ts), and `images` the attached
+ * images it shows, by file id, when the person publishing chose to include them. The app opens
+ * a link as Markdown and shows when it was published and until when it is valid.
  */
 export const LinkContentSchema = z.strictObject({
   title: z.string(),
@@ -20,6 +26,8 @@ export const LinkContentSchema = z.strictObject({
   markdown: z.string().optional(),
   publishedAt: z.number().int().min(0).optional(),
   expiresAt: z.number().int().min(0).nullable().optional(),
+  blocks: z.array(LinkBlockSchema).optional(),
+  images: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), LinkImageSchema).optional(),
 });
 export type LinkContent = z.infer<typeof LinkContentSchema>;
 

@@ -4,23 +4,32 @@
  * markdown-it (CommonMark preset) parses 100k characters in under 10 ms where micromark
  * (mdast-util-from-markdown) took ~116 ms, and its GFM rules (tables, strikethrough) are one
  * `enable` call away. The tree keeps only what the rich text schema can hold; `markdownToSpans`
- * turns it into spans. A new block kind (a table, a task item) is a new case below and in
- * markdownToSpans; until then its words arrive as a paragraph (`readUnknownBlock`).
+ * turns it into spans. GFM tables and task list items are read here; a block kind this reader
+ * does not know yet arrives as its words in a paragraph (`readUnknownBlock`).
  */
 import MarkdownIt from 'markdown-it';
 import type { Options, Token } from 'markdown-it';
+import { readAlignment, type CellAlignment } from './schema.ts';
 
 export type InlineToken = Token;
+
+/** A list item; `checked` is its GFM task state (`- [ ]`, `- [x]`), null for an ordinary item. */
+export interface MarkdownListItem {
+  checked: boolean | null;
+  children: MarkdownBlock[];
+}
 
 export type MarkdownBlock =
   | { kind: 'paragraph'; inline: readonly InlineToken[] }
   | { kind: 'heading'; level: number; inline: readonly InlineToken[] }
   | { kind: 'code'; language: string; text: string }
   | { kind: 'blockquote'; children: MarkdownBlock[] }
-  | { kind: 'list'; ordered: boolean; items: MarkdownBlock[][] }
+  | { kind: 'list'; ordered: boolean; items: MarkdownListItem[] }
+  /** A GFM table: rows of cells (the first row is the header), each cell inline content. */
+  | { kind: 'table'; align: (CellAlignment | null)[]; rows: (readonly InlineToken[])[][] }
   /** Raw HTML and blocks the schema has no place for: their words, kept as a paragraph. */
   | { kind: 'words'; text: string }
-  /** A thematic break: Markdown-only decoration, no block in the document. */
+  /** A thematic break. */
   | { kind: 'rule' };
 
 // markdown-it silently drops everything below its nesting limit; the preset's 20 is a list nested
@@ -29,6 +38,8 @@ export type MarkdownBlock =
 const maxNesting = 2000;
 const parsingOptions: Options & { maxNesting: number } = { maxNesting };
 const parser = new MarkdownIt('commonmark', parsingOptions);
+// GFM tables; task list items are read from their items' first words below.
+parser.enable('table');
 // Keep URLs as written: markdown-it percent-encodes and punycodes them for HTML output, and
 // refuses `javascript:` links outright. A link mark holds what the author wrote; the editor
 // decides what it will open (renderer/editor/schema.ts).
@@ -42,7 +53,7 @@ export function parseMarkdownBlocks(markdown: string): MarkdownBlock[] {
   const tokens = parser.parse(markdown.startsWith('\uFEFF') ? markdown.slice(1) : markdown, {});
   const root: MarkdownBlock[] = [];
   // Where the next block goes: the root, a blockquote's children or the list item being read.
-  const open: { children: MarkdownBlock[]; list?: { items: MarkdownBlock[][] } }[] = [{ children: root }];
+  const open: { children: MarkdownBlock[]; list?: { items: MarkdownListItem[] } }[] = [{ children: root }];
   for (let index = 0; index < tokens.length; index++) {
     const token = tokens[index]!;
     if (token.level >= maxNesting - 1) throw new RangeError('Markdown nested too deeply to parse whole');
@@ -70,17 +81,20 @@ export function parseMarkdownBlocks(markdown: string): MarkdownBlock[] {
       }
       case 'bullet_list_open':
       case 'ordered_list_open': {
-        const list = { kind: 'list' as const, ordered: token.type === 'ordered_list_open', items: [] as MarkdownBlock[][] };
+        const list = { kind: 'list' as const, ordered: token.type === 'ordered_list_open', items: [] as MarkdownListItem[] };
         into.children.push(list);
         open.push({ children: [], list });
         break;
       }
       case 'list_item_open': {
-        const item: MarkdownBlock[] = [];
+        const item: MarkdownListItem = { checked: readTaskMarker(tokens, index), children: [] };
         into.list?.items.push(item);
-        open.push({ children: item });
+        open.push({ children: item.children });
         break;
       }
+      case 'table_open':
+        index = readTable(tokens, index, into.children);
+        break;
       case 'blockquote_close':
       case 'bullet_list_close':
       case 'ordered_list_close':
@@ -105,8 +119,43 @@ export function parseMarkdownInline(markdown: string): InlineToken[] {
   return parser.parseInline(markdown, {})[0]?.children ?? [];
 }
 
+const taskMarker = /^\[([ xX])\](?:[ \t]+|$)/;
+
 /**
- * A block this reader does not know (a future rule's, such as a table): its words as one
+ * A GFM task item starts its first paragraph with `[ ]` or `[x]` and a space: returns its state
+ * and takes the marker out of the paragraph's words; null (and nothing changed) for another item.
+ */
+function readTaskMarker(tokens: Token[], itemOpen: number): boolean | null {
+  const paragraph = tokens[itemOpen + 1];
+  const inline = tokens[itemOpen + 2];
+  const first = inline?.children?.[0];
+  if (paragraph?.type !== 'paragraph_open' || inline?.type !== 'inline' || first?.type !== 'text') return null;
+  // The source, not the words: `\[ ] a` (escaped) is an ordinary item whose text starts with `[ ]`.
+  const match = taskMarker.exec(inline.content);
+  if (!match || !first.content.startsWith(match[0])) return null;
+  first.content = first.content.slice(match[0].length);
+  return match[1] !== ' ';
+}
+
+/** Reads a table's rows and cells; returns the index of its `table_close`. */
+function readTable(tokens: readonly Token[], start: number, into: MarkdownBlock[]): number {
+  const table: Extract<MarkdownBlock, { kind: 'table' }> = { kind: 'table', align: [], rows: [] };
+  let index = start + 1;
+  for (; index < tokens.length && tokens[index]!.type !== 'table_close'; index++) {
+    const token = tokens[index]!;
+    if (token.type === 'tr_open') table.rows.push([]);
+    else if (token.type === 'th_open' || token.type === 'td_open') {
+      const row = table.rows[table.rows.length - 1];
+      if (table.rows.length === 1) table.align.push(readAlignment(/text-align:(\w+)/.exec(token.attrGet('style') ?? '')?.[1]));
+      row?.push(tokens[index + 1]?.type === 'inline' ? (tokens[index + 1]!.children ?? []) : []);
+    }
+  }
+  into.push(table);
+  return index;
+}
+
+/**
+ * A block this reader does not know (a future rule's): its words as one
  * paragraph, so nothing is lost. Returns the index of its last token.
  */
 function readUnknownBlock(tokens: readonly Token[], start: number, into: MarkdownBlock[]): number {

@@ -31,15 +31,12 @@ export function inlineMarkdownToSpans(markdown: string, inHeading: boolean): Spa
   return writer.finish();
 }
 
-/** Thematic breaks are Markdown-only decoration: they become no block. */
-function becomesNode(node: MarkdownBlock): boolean {
-  return node.kind !== 'rule';
+/** Blocks that ProseMirror renders as a textblock (paragraph, heading, code block, a rule's paragraph). */
+function isTextblock(node: MarkdownBlock): boolean {
+  return node.kind !== 'blockquote' && node.kind !== 'list' && node.kind !== 'table';
 }
 
-/** Blocks that ProseMirror renders as a textblock (paragraph, heading, code block). */
-function isTextblock(node: MarkdownBlock): boolean {
-  return node.kind !== 'blockquote' && node.kind !== 'list';
-}
+const immutable = (value: string): ImmutableString => new ImmutableString(value);
 
 class SpanWriter {
   private readonly spans: Span[] = [];
@@ -53,9 +50,8 @@ class SpanWriter {
    * first paragraph of a container no marker, but at the top level only when it is alone.
    */
   blocks(children: readonly MarkdownBlock[], parents: readonly string[], inDocument: boolean): void {
-    const nodes = children.filter(becomesNode);
-    nodes.forEach((node, index) => {
-      const isImplicitParagraph = index === 0 && (!inDocument || nodes.length === 1);
+    children.forEach((node, index) => {
+      const isImplicitParagraph = index === 0 && (!inDocument || children.length === 1);
       this.block(node, parents, isImplicitParagraph);
     });
   }
@@ -64,11 +60,11 @@ class SpanWriter {
     switch (node.kind) {
       case 'paragraph':
         if (!isImplicitParagraph) this.marker(BlockType.paragraph, parents, {});
-        this.inline(node.inline, false);
+        this.inline(node.inline, false, [...parents, BlockType.paragraph]);
         return;
       case 'heading':
         this.marker(BlockType.heading, parents, { level: node.level });
-        this.inline(node.inline, true);
+        this.inline(node.inline, true, [...parents, BlockType.heading]);
         return;
       case 'code':
         this.marker(BlockType.codeBlock, parents, node.language ? { language: new ImmutableString(node.language) } : {});
@@ -79,27 +75,55 @@ class SpanWriter {
         return;
       case 'list': {
         const itemType = node.ordered ? BlockType.orderedListItem : BlockType.unorderedListItem;
-        for (const item of node.items) this.container(itemType, item, parents);
+        for (const item of node.items) this.container(itemType, item.children, parents, item.checked === null ? {} : { checked: item.checked });
         return;
       }
+      case 'table':
+        this.table(node, parents);
+        return;
       case 'words':
         if (!isImplicitParagraph) this.marker(BlockType.paragraph, parents, {});
         this.text(node.text, {});
         return;
       case 'rule':
+        if (!isImplicitParagraph) this.marker(BlockType.paragraph, parents, {});
+        this.embed(BlockType.horizontalRule, [...parents, BlockType.paragraph], {});
         return;
     }
   }
 
-  private container(type: ContainerBlockType, children: readonly MarkdownBlock[], parents: readonly string[]): void {
-    const nodes = children.filter(becomesNode);
+  /**
+   * Each row's marker opens the row; every cell has a marker of its own, the first one too, so
+   * that an empty first cell is still a cell (the editor writes its cells the same way).
+   */
+  private table(node: Extract<MarkdownBlock, { kind: 'table' }>, parents: readonly string[]): void {
+    const rowParents = [...parents, BlockType.tableRow];
+    for (const row of node.rows) {
+      this.marker(BlockType.tableRow, parents, {});
+      row.forEach((cell, column) => {
+        const align = node.align[column];
+        this.marker(BlockType.tableCell, rowParents, align ? { align: immutable(align) } : {});
+        this.inline(cell, true, [...rowParents, BlockType.tableCell]);
+      });
+    }
+  }
+
+  private embed(type: string, parents: readonly string[], attrs: { [key: string]: MaterializeValue }): void {
+    this.spans.push({
+      type: 'block',
+      value: { type: immutable(type), parents: parents.map(immutable), attrs, isEmbed: true },
+    });
+  }
+
+  private container(type: ContainerBlockType, children: readonly MarkdownBlock[], parents: readonly string[], attrs: { [key: string]: MaterializeValue } = {}): void {
+    const nodes = children;
     // ProseMirror marks a container only when a textblock sits directly inside it; a list item
     // always has one (its content starts with a paragraph) and so does an empty container.
     const hasTextblockChild =
       type !== BlockType.blockquote || nodes.length === 0 || nodes.some(isTextblock);
-    if (hasTextblockChild) this.marker(type, parents, {});
+    if (hasTextblockChild) this.marker(type, parents, attrs);
     const first = nodes[0];
-    if (type !== BlockType.blockquote && first !== undefined && first.kind !== 'paragraph') {
+    if (type !== BlockType.blockquote && first !== undefined && first.kind !== 'paragraph' && first.kind !== 'rule') {
       // A list item must start with a paragraph, and the editor cannot read a marker that
       // breaks that rule (`- # Title` would throw in pmDocFromSpans), so give it an empty one.
       this.marker(BlockType.paragraph, [...parents, type], {});
@@ -129,10 +153,11 @@ class SpanWriter {
 
   /**
    * Writes a paragraph's or heading's inline tokens. markdown-it nests its open and close tokens
-   * properly, so the marks in force are a stack. `inHeading`: an ATX heading cannot hold a line
-   * break, so a break there becomes a space.
+   * properly, so the marks in force are a stack. `inHeading`: an ATX heading (or a table cell)
+   * cannot hold a line break, so a break there becomes a space. `embedParents`: the blocks an
+   * image sits in, as the editor writes them for its embeds.
    */
-  inline(tokens: readonly InlineToken[], inHeading: boolean): void {
+  inline(tokens: readonly InlineToken[], inHeading: boolean, embedParents: readonly string[] = [BlockType.paragraph]): void {
     const stack: MarkSet[] = [{}];
     const marks = (): MarkSet => stack[stack.length - 1] ?? {};
     for (const token of tokens) {
@@ -164,7 +189,11 @@ class SpanWriter {
           break;
         }
         case 'image':
-          this.text(inlineText(token.children ?? []), marks());
+          this.embed(BlockType.image, embedParents, {
+            src: immutable(token.attrGet('src') ?? ''),
+            alt: immutable(inlineText(token.children ?? [])),
+            title: immutable(token.attrGet('title') ?? ''),
+          });
           break;
         default:
           // Closing tokens end what their opening token started; a rule this writer does not

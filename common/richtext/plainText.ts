@@ -2,7 +2,7 @@
  * The words of a document for the search index: text in order, one line per block.
  */
 import type { Span } from '@automerge/automerge';
-import { readBlockMarker } from './schema.ts';
+import { BlockType, readBlockMarker } from './schema.ts';
 
 /** Text of the spans with every block boundary as a newline; embeds add nothing. */
 export function plainText(spans: readonly Span[]): string {
@@ -12,10 +12,16 @@ export function plainText(spans: readonly Span[]): string {
     if (span.type === 'text') {
       parts.push(span.value);
       if (span.value !== '') hasText = true;
-    } else if (!readBlockMarker(span.value).isEmbed && hasText) {
+    } else if (hasText && isLineBreaking(span.value)) {
       // No newline before the first block: the index should not see a leading blank line.
       parts.push('\n');
     }
   }
   return parts.join('');
+}
+
+/** Embeds sit in the text; a table row's marker is followed by its first cell's, which breaks the line. */
+function isLineBreaking(value: Parameters<typeof readBlockMarker>[0]): boolean {
+  const marker = readBlockMarker(value);
+  return !marker.isEmbed && marker.type !== BlockType.tableRow;
 }

@@ -15,8 +15,44 @@ export const BlockType = {
   blockquote: 'blockquote',
   orderedListItem: 'ordered-list-item',
   unorderedListItem: 'unordered-list-item',
+  /** An embed whose `src` is `hearth-file:<file id>` (an attached file of the workspace) or a URL. */
   image: 'image',
+  /** A thematic break: an embed, so text that a concurrent edit puts after it still has a place. */
+  horizontalRule: 'horizontal-rule',
+  /** A table row: its marker opens the row (and the table around it when none is open). */
+  tableRow: 'table-row',
+  /** A table cell, always with its own marker (parents `[..., 'table-row']`); text follows it. */
+  tableCell: 'table-cell',
 } as const;
+
+/** The image `src` that names a file attached in the document's workspace. */
+export const fileImagePrefix = 'hearth-file:';
+
+/** The link `href` that names another document (links between imported notes). */
+export const documentLinkPrefix = 'hearth-doc:';
+
+/** The document id a link `href` refers to, or null for any other link. */
+export function linkedDocumentId(href: string): string | null {
+  return href.startsWith(documentLinkPrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(href.slice(documentLinkPrefix.length)) ? href.slice(documentLinkPrefix.length) : null;
+}
+
+/** The file id an image `src` refers to, or null for any other source. */
+export function imageFileId(src: string): string | null {
+  return src.startsWith(fileImagePrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(src.slice(fileImagePrefix.length)) ? src.slice(fileImagePrefix.length) : null;
+}
+
+/** A table column's alignment, kept on each cell marker as the `align` attribute. */
+export type CellAlignment = 'left' | 'center' | 'right';
+
+export function readAlignment(value: unknown): CellAlignment | null {
+  const text = isImmutableString(value as MaterializeValue) ? (value as { val: string }).val : value;
+  return text === 'left' || text === 'center' || text === 'right' ? text : null;
+}
+
+/** A list item's task state: its `checked` attribute, true or false; null for an ordinary item. */
+export function readChecked(value: unknown): boolean | null {
+  return typeof value === 'boolean' ? value : null;
+}
 
 /** Block types that hold other blocks; text directly after their marker sits in an implicit paragraph. */
 export type ContainerBlockType =
@@ -25,7 +61,7 @@ export type ContainerBlockType =
   | typeof BlockType.unorderedListItem;
 
 /** Block types whose marker starts a run of inline text. */
-export type TextBlockType = typeof BlockType.paragraph | typeof BlockType.heading | typeof BlockType.codeBlock;
+export type TextBlockType = typeof BlockType.paragraph | typeof BlockType.heading | typeof BlockType.codeBlock | typeof BlockType.tableCell;
 
 export const MarkName = {
   strong: 'strong',

@@ -1,23 +1,13 @@
 /**
- * Automerge rich text spans → Markdown (CommonMark).
+ * Automerge rich text spans → Markdown (CommonMark with GFM tables and task items).
  *
- * Spans are read the way `@automerge/prosemirror` reads them (its `traverseSpans`): a block's
- * `parents` are matched against the containers already open, a container type opens a new
- * container, text with no block of its own lands in an implicit paragraph. So the Markdown shows
- * the same structure the editor shows, whoever wrote the spans.
+ * Spans are read into the block tree the editor shows (blockTree.ts), so the Markdown shows the
+ * same structure, whoever wrote the spans.
  */
 import type { MarkSet, Span } from '@automerge/automerge';
+import { buildTree, flattenUnknown, isListItem, isTableRow, type Container, type Inline, type InlineMarks, type Leaf, type TreeNode } from './blockTree.ts';
 import { inlineMarkdownToSpans } from './markdownToSpans.ts';
-import {
-  BlockType,
-  MarkName,
-  activeMarks,
-  decodeLinkMark,
-  encodeLinkMark,
-  readBlockMarker,
-  type LinkTarget,
-  type TextBlockType,
-} from './schema.ts';
+import { BlockType, MarkName, activeMarks, type LinkTarget } from './schema.ts';
 
 /** Renders spans as Markdown that `markdownToSpans` reads back to the same spans. */
 export function spansToMarkdown(spans: readonly Span[]): string {
@@ -25,133 +15,7 @@ export function spansToMarkdown(spans: readonly Span[]): string {
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 
-// ---- the block tree ----
-
-interface InlineMarks {
-  strong: boolean;
-  em: boolean;
-  code: boolean;
-  link: LinkTarget | null;
-  /** The link's stored value, so two runs of one link compare equal cheaply. */
-  linkKey: string | null;
-}
-
-type Inline =
-  | { kind: 'text'; text: string; marks: InlineMarks }
-  | { kind: 'image'; src: string; alt: string; title: string; marks: InlineMarks };
-
-interface Leaf {
-  kind: 'leaf';
-  type: TextBlockType;
-  level: number;
-  language: string;
-  inlines: Inline[];
-}
-
-interface Container {
-  kind: 'container';
-  /** A container block type, or an unknown type which Markdown cannot show and renders transparently. */
-  type: string;
-  children: TreeNode[];
-}
-
-type TreeNode = Leaf | Container;
-
-const textBlockTypes: ReadonlySet<string> = new Set([BlockType.paragraph, BlockType.heading, BlockType.codeBlock]);
-
-function buildTree(spans: readonly Span[]): Container {
-  const root: Container = { kind: 'container', type: 'root', children: [] };
-  const open: Container[] = [root];
-  let leaf: Leaf | null = null;
-  const innermost = (): Container => open[open.length - 1] ?? root;
-  const currentLeaf = (): Leaf => {
-    if (leaf === null) {
-      leaf = newLeaf(BlockType.paragraph, {});
-      innermost().children.push(leaf);
-    }
-    return leaf;
-  };
-
-  for (const span of spans) {
-    if (span.type === 'text') {
-      if (span.value !== '') currentLeaf().inlines.push({ kind: 'text', text: span.value, marks: readMarks(span.marks) });
-      continue;
-    }
-    const marker = readBlockMarker(span.value);
-    if (marker.isEmbed) {
-      // An embed does not break the flow of text (schema: "Embeds"); only images have a Markdown form.
-      if (marker.type === BlockType.image) {
-        currentLeaf().inlines.push({
-          kind: 'image',
-          src: stringAttr(marker.attrs['src']),
-          alt: stringAttr(marker.attrs['alt']),
-          title: stringAttr(marker.attrs['title']),
-          marks: readMarks(undefined),
-        });
-      }
-      continue;
-    }
-    let matched = 0;
-    while (matched < marker.parents.length && open[matched + 1]?.type === marker.parents[matched]) matched++;
-    open.length = matched + 1;
-    for (const parentType of marker.parents.slice(matched)) {
-      const container: Container = { kind: 'container', type: parentType, children: [] };
-      innermost().children.push(container);
-      open.push(container);
-    }
-    if (textBlockTypes.has(marker.type)) {
-      leaf = newLeaf(marker.type as TextBlockType, marker.attrs);
-      innermost().children.push(leaf);
-    } else {
-      const container: Container = { kind: 'container', type: marker.type, children: [] };
-      innermost().children.push(container);
-      open.push(container);
-      leaf = null;
-    }
-  }
-  return root;
-}
-
-function newLeaf(type: TextBlockType, attrs: { [key: string]: unknown }): Leaf {
-  const level = typeof attrs['level'] === 'number' ? Math.min(6, Math.max(1, Math.trunc(attrs['level']))) : 1;
-  const language = stringAttr(attrs['language']);
-  return { kind: 'leaf', type, level, language, inlines: [] };
-}
-
-function stringAttr(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return String(value);
-}
-
-function readMarks(marks: MarkSet | undefined): InlineMarks {
-  const active = activeMarks(marks);
-  const link = decodeLinkMark(active[MarkName.link]);
-  return {
-    strong: MarkName.strong in active,
-    em: MarkName.em in active,
-    code: MarkName.code in active,
-    link,
-    linkKey: link ? encodeLinkMark(link) : null,
-  };
-}
-
 // ---- blocks ----
-
-const listItemTypes: ReadonlySet<string> = new Set([BlockType.orderedListItem, BlockType.unorderedListItem]);
-const isListItem = (node: TreeNode): node is Container => node.kind === 'container' && listItemTypes.has(node.type);
-
-/** Unknown containers have no Markdown form; their content stays, at the level around them. */
-function flattenUnknown(children: readonly TreeNode[]): TreeNode[] {
-  const flat: TreeNode[] = [];
-  for (const child of children) {
-    if (child.kind === 'container' && child.type !== BlockType.blockquote && !listItemTypes.has(child.type)) {
-      flat.push(...flattenUnknown(child.children));
-    } else {
-      flat.push(child);
-    }
-  }
-  return flat;
-}
 
 interface RenderedBlock {
   lines: string[];
@@ -177,6 +41,13 @@ function renderBlocks(children: readonly TreeNode[], inListItem: boolean): strin
       rendered.push({ lines: renderList(items, node.type === BlockType.orderedListItem), isList: true });
       continue;
     }
+    if (isTableRow(node)) {
+      // Consecutive rows form one table, as the editor groups them.
+      const rows: Container[] = [];
+      for (let next = nodes[index]; next !== undefined && isTableRow(next); next = nodes[++index]) rows.push(next);
+      rendered.push({ lines: renderTable(rows), isList: false });
+      continue;
+    }
     index++;
     const lines = node.kind === 'leaf' ? renderLeaf(node) : renderBlockquote(node);
     if (lines !== null) rendered.push({ lines, isList: false });
@@ -199,12 +70,16 @@ function renderList(items: readonly Container[], ordered: boolean): string[] {
   const lines: string[] = [];
   items.forEach((item, index) => {
     const marker = ordered ? `${index + 1}.` : '-';
+    const task = item.checked === null ? '' : item.checked ? ' [x]' : ' [ ]';
     const content = renderBlocks(item.children, true);
     const indent = ' '.repeat(marker.length + 1);
-    if (content.length === 0) {
-      lines.push(marker);
+    if (content.length === 0 || (task !== '' && content[0] === '')) {
+      lines.push(marker + task, ...content.slice(1).map((line) => (line === '' ? '' : indent + line)));
       return;
     }
+    if (task !== '') content[0] = `${task.slice(1)} ${content[0]}`;
+    // `- ---` reads as one rule, not an item holding one; `- ***` is an item with its rule.
+    else if (content[0] === '---') content[0] = '***';
     content.forEach((line, lineIndex) => {
       if (lineIndex === 0) lines.push(`${marker} ${line}`);
       else lines.push(line === '' ? '' : indent + line);
@@ -212,6 +87,30 @@ function renderList(items: readonly Container[], ordered: boolean): string[] {
   });
   return lines;
 }
+
+/**
+ * A GFM table: the first row is the header, the delimiter row carries the first row's column
+ * alignments, and every row has as many cells as the widest (GFM drops cells past the header's).
+ */
+function renderTable(rows: readonly Container[]): string[] {
+  const cellsOf = (row: Container): Leaf[] =>
+    flattenUnknown(row.children).filter((node): node is Leaf => node.kind === 'leaf');
+  const table = rows.map(cellsOf);
+  const width = Math.max(1, ...table.map((cells) => cells.length));
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  const cellText = (leaf: Leaf | undefined): string =>
+    leaf === undefined ? '' : renderInline(leaf.inlines.map((inline) => (inline.kind === 'rule' ? ruleInCell : inline)), false).replace(/\|/g, '\\|');
+  const columns = Array.from({ length: width }, (_, column) => column);
+  const delimiter = columns.map((column) => {
+    const align = table[0]?.[column]?.align ?? null;
+    return align === 'left' ? ':---' : align === 'right' ? '---:' : align === 'center' ? ':---:' : '---';
+  });
+  const [header = [], ...body] = table;
+  return [line(columns.map((column) => cellText(header[column]))), line(delimiter), ...body.map((cells) => line(columns.map((column) => cellText(cells[column]))))];
+}
+
+/** A rule has no place in a table cell: it shows there as the characters of one. */
+const ruleInCell: Inline = { kind: 'text', text: '---', marks: { strong: false, em: false, code: false, link: null, linkKey: null } };
 
 function renderBlockquote(container: Container): string[] {
   const content = renderBlocks(container.children, false);
@@ -230,10 +129,36 @@ function renderLeaf(leaf: Leaf): string[] | null {
       return [content === '' ? hashes : `${hashes} ${content}`];
     }
     default: {
+      if (leaf.inlines.some((inline) => inline.kind === 'rule')) return renderWithRules(leaf.inlines);
       const content = renderInline(leaf.inlines, true);
       return content === '' ? null : content.split('\n');
     }
   }
+}
+
+/** A paragraph holding rules: the text between them as paragraphs, each rule as `---`, apart by blank lines. */
+function renderWithRules(inlines: readonly Inline[]): string[] {
+  const lines: string[] = [];
+  const add = (block: string[]): void => {
+    if (lines.length > 0) lines.push('');
+    lines.push(...block);
+  };
+  let run: Inline[] = [];
+  const flush = (): void => {
+    const content = renderInline(run, true);
+    if (content !== '') add(content.split('\n'));
+    run = [];
+  };
+  for (const inline of inlines) {
+    if (inline.kind !== 'rule') {
+      run.push(inline);
+      continue;
+    }
+    flush();
+    add(['---']);
+  }
+  flush();
+  return lines;
 }
 
 function renderCodeBlock(leaf: Leaf): string[] {
@@ -352,6 +277,7 @@ function dropEmphasisAround(segments: readonly Segment[], index: number): Segmen
 function toSegments(inlines: readonly Inline[], allowBreaks: boolean): Segment[] {
   const segments: Segment[] = [];
   for (const inline of inlines) {
+    if (inline.kind === 'rule') continue;
     if (inline.kind === 'image') {
       segments.push(inline);
       continue;

@@ -296,7 +296,11 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       return sync().documentShares(documentId);
     },
     documentShares: (documentId) => sync().documentShares(documentId),
-    createLink: (documentId, options) => sync().createLink(documentId, options.expiresInMs === undefined ? {} : { expiresInMs: options.expiresInMs }),
+    createLink: (documentId, options) =>
+      sync().createLink(documentId, {
+        ...(options.expiresInMs === undefined ? {} : { expiresInMs: options.expiresInMs }),
+        ...(options.includeImages ? { includeImages: true } : {}),
+      }),
     listLinks: () => sync().listLinks(),
     revokeLink: async (linkId) => {
       await sync().revokeLink(linkId);

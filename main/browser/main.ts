@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../app/session.ts';
+import { useNativeCrypto } from '../native-crypto.ts';
 import { defaultVaultDir } from '../paths.ts';
 import { startBrowserServer } from './server.ts';
 
@@ -49,6 +50,8 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv): BrowserModeOptions |
 
 /** Runs browser mode until SIGINT/SIGTERM; returns the exit code. */
 export async function runBrowserMode(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const crypto = useNativeCrypto();
+  if (crypto.fallbackReason) console.warn(`sodium-native did not load (${crypto.fallbackReason}); using libsodium's wasm build.`);
   let options: BrowserModeOptions;
   try {
     const parsed = parseArgs(argv, env);

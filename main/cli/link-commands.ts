@@ -4,14 +4,14 @@ import { durationArg, optionalString, print, table, when, withUseCases, type Com
 
 export const linkCommands: Record<string, Command> = {
   'link create': {
-    usage: 'hearth link create DOC [--expires DURATION]   (publishes a read-only copy; prints its URL; DURATION like 30m, 12h, 7d)',
-    options: { expires: { type: 'string' } },
+    usage: 'hearth link create DOC [--expires DURATION] [--images]   (publishes a read-only copy; prints its URL; DURATION like 30m, 12h, 7d; --images includes its attached images)',
+    options: { expires: { type: 'string' }, images: { type: 'boolean' } },
     positionals: [1, 1],
     async run(call) {
       const expires = optionalString(call, 'expires');
       const expiresInMs = expires === undefined ? undefined : durationArg(expires);
       await withUseCases(call, async ({ engine }) => {
-        const link = await engine.createLink(call.positionals[0]!, expiresInMs === undefined ? {} : { expiresInMs });
+        const link = await engine.createLink(call.positionals[0]!, { ...(expiresInMs === undefined ? {} : { expiresInMs }), ...(call.values['images'] === true ? { includeImages: true } : {}) });
         print(call, link, () => `${link.url}\n`);
       });
     },

@@ -5,6 +5,7 @@
  * exit 0 on success, 1 with one line on stderr for a refusal, 2 with one line for bad usage.
  */
 import { parseArgs } from 'node:util';
+import { useNativeCrypto } from '../native-crypto.ts';
 import { defaultVaultDir } from '../paths.ts';
 import { accountCommands } from './account-commands.ts';
 import { contentCommands } from './content-commands.ts';
@@ -40,6 +41,7 @@ function usageRefusal(io: Io, problem: string, command?: Command): number {
 
 /** Runs one CLI invocation and returns its exit code; never throws. */
 export async function main(argv: string[], io: Partial<Io> = {}): Promise<number> {
+  useNativeCrypto();
   const out = io.out ?? ((text: string) => process.stdout.write(text));
   const err = io.err ?? ((text: string) => process.stderr.write(text));
   // Every line printed passes here: nothing from the vault, an import or a peer steers the terminal.

@@ -12,6 +12,7 @@ import { openApiConnection, type ApiConnection } from '../api/connection.ts';
 import { SECURITY_HEADERS } from '../app/content-security.ts';
 import { contentTypeOf, resolveRendererFile } from '../app/renderer-files.ts';
 import { Session } from '../app/session.ts';
+import { useNativeCrypto } from '../native-crypto.ts';
 import { defaultVaultDir } from '../paths.ts';
 import { SafeStorageKeeper } from './keychain.ts';
 import { installMenu } from './menu.ts';
@@ -48,6 +49,8 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   app.enableSandbox();
+  const crypto = useNativeCrypto();
+  if (crypto.fallbackReason) console.warn(`Hearth: sodium-native did not load (${crypto.fallbackReason}); using libsodium's wasm build.`);
   await app.whenReady();
 
   const appRoot = app.getAppPath();

@@ -17,7 +17,7 @@
  */
 import { closeSync, createReadStream, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fromUtf8, loadSodium, newId, sodium, utf8 } from '../../common/crypto/sodium.ts';
+import { cryptoBackend, fromUtf8, loadSodium, newId, sodium, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import { deriveKek, newKdfParams, type KdfParams } from '../vault/keys.ts';
@@ -40,7 +40,7 @@ interface BackupHeader {
 }
 
 function streamKey(passphrase: string, kdf: KdfParams): Uint8Array {
-  return sodium().crypto_kdf_derive_from_key(32, 1, 'hearthbk', deriveKek(passphrase, kdf));
+  return cryptoBackend().deriveSubkey(32, 1, 'hearthbk', deriveKek(passphrase, kdf));
 }
 
 /** Removes copies that earlier backups killed half-way left in the vault's folder (ciphertext without a key). */

@@ -16,9 +16,11 @@ import {
   type WorkspaceFile,
 } from '../../common/export/schema.ts';
 import { utf8 } from '../../common/crypto/sodium.ts';
-import { bodyAsMarkdown } from '../../common/richtext/index.ts';
 import { buildGeneration, reanchor } from '../../common/history/generation.ts';
 import { stateAt } from '../../common/history/versions.ts';
+import { spanForExport } from '../../common/export/spans.ts';
+import { spansToMarkdown } from '../../common/richtext/index.ts';
+import { imageFileId } from '../../common/richtext/schema.ts';
 import type { DocumentContent } from '../vault/documents.ts';
 import { rosterOf } from '../sync/roster.ts';
 import type { LinkRecord } from '../vault/links.ts';
@@ -42,18 +44,16 @@ export interface ExportOptions {
   history?: 'full' | 'none';
 }
 
-/** Sorts object keys so the same document always exports to the same bytes (Automerge maps have no key order). */
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
-}
-
-function stableSpan(span: A.Span): DocumentFile['spans'][number] {
-  const plain = JSON.parse(JSON.stringify(span)) as DocumentFile['spans'][number];
-  return plain.type === 'text' ? plain : { type: 'block', value: sortedKeys(plain.value) as typeof plain.value };
+/** The body's spans with each image of an attached file pointing at the file's path in the export. */
+function withFilePaths(spans: A.Span[], paths: ReadonlyMap<string, string>): A.Span[] {
+  return spans.map((span) => {
+    if (span.type !== 'block') return span;
+    const src = span.value['attrs'] && typeof span.value['attrs'] === 'object' ? (span.value['attrs'] as Record<string, unknown>)['src'] : undefined;
+    const fileId = src === undefined ? null : imageFileId(String(src));
+    const path = fileId === null ? undefined : paths.get(fileId);
+    if (path === undefined) return span;
+    return { type: 'block', value: { ...span.value, attrs: { ...(span.value['attrs'] as Record<string, A.MaterializeValue>), src: path } } };
+  });
 }
 
 function json(value: unknown): string {
@@ -107,6 +107,8 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
   for (const { workspace, docs } of docsByWorkspace) {
     const dir = `workspaces/${workspace.id}`;
     const entries: WorkspaceFile['documents'] = [];
+    // Images of attached files point at the exported copies, so the Markdown reads on its own.
+    const filePaths = new Map(vault.files.list(workspace.id).map((file) => [file.id, `../files/${file.id}/${safeName(file.name)}`]));
     for (const summary of docs) {
       const full = vault.documents.get(summary.id);
       // Without history: the state as a new generation's base, and the comments anchored in it.
@@ -123,7 +125,7 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
         tags: summary.tags,
         createdAt: summary.createdAt,
         updatedAt: summary.updatedAt,
-        spans: A.spans(doc, ['body']).map(stableSpan),
+        spans: A.spans(doc, ['body']).map(spanForExport),
         comments: comments.map((c) => ({
           id: c.id,
           threadId: c.threadId,
@@ -137,7 +139,7 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
       };
       const markdown =
         frontMatter({ id: summary.id, title: summary.title, tags: summary.tags, created: new Date(summary.createdAt).toISOString(), updated: new Date(summary.updatedAt).toISOString() }) +
-        bodyAsMarkdown(doc);
+        spansToMarkdown(withFilePaths(A.spans(doc, ['body']), filePaths));
       await sink.write(`${dir}/${base}.md`, markdown);
       await sink.write(`${dir}/${base}.json`, json(documentFile));
       await sink.write(`${dir}/${base}.automerge`, A.save(doc));

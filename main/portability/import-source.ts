@@ -206,8 +206,18 @@ const MARKDOWN = /\.(md|markdown)$/i;
  * refused by name (it would be read as a document). Other files are not read at all.
  */
 export function markdownFiles(root: string, limits: ImportLimits = IMPORT_LIMITS): string[] {
+  return markdownFolder(root, limits).markdown;
+}
+
+/**
+ * The Markdown files and the other regular files (which notes may refer to as attachments) under
+ * a folder, walked as `markdownFiles` walks it; a link or special file with another name is left
+ * out, so a note's reference to it resolves to nothing.
+ */
+export function markdownFolder(root: string, limits: ImportLimits = IMPORT_LIMITS): { markdown: string[]; attachments: string[] } {
   const base = realpathSync(root);
   const found: string[] = [];
+  const attachments: string[] = [];
   let walked = 0;
   const walk = (relative: string, depth: number) => {
     if (depth > limits.depth) throw new HearthError('LIMIT_EXCEEDED', `${relative} is more than ${limits.depth} folders deep; choose a folder nearer its Markdown files. Nothing was imported.`);
@@ -227,11 +237,22 @@ export function markdownFiles(root: string, limits: ImportLimits = IMPORT_LIMITS
         if (entry.isSymbolicLink()) throw symlinkRefused(path);
         if (!entry.isFile()) throw specialFileRefused(path);
         found.push(path);
+      } else if (entry.isFile()) {
+        attachments.push(path);
       }
     }
   };
   walk('', 0);
-  return found;
+  return { markdown: found, attachments };
+}
+
+/** When a file in a folder was made and last changed (its own times, not a link's target's). */
+export function fileTimes(root: string, path: string): { createdAt: number; updatedAt: number } {
+  const stats = lstatSync(join(realpathSync(root), path));
+  const updatedAt = Math.floor(stats.mtimeMs);
+  const born = Math.floor(stats.birthtimeMs);
+  // Not every file system keeps a birth time (0), and a copy can be born after its last change.
+  return { createdAt: born > 0 && born <= updatedAt ? born : updatedAt, updatedAt };
 }
 
 /**

@@ -17,7 +17,7 @@
  */
 import * as A from '@automerge/automerge';
 import { statSync } from 'node:fs';
-import { basename, posix, resolve } from 'node:path';
+import { posix } from 'node:path';
 import type { z } from 'zod';
 import type { ImportResult } from '../../common/api/contract.ts';
 import { controlCharacters, singleLine, withoutControlCharacters } from '../../common/control-characters.ts';
@@ -34,11 +34,11 @@ import {
   WorkspaceFileSchema,
   type Manifest,
 } from '../../common/export/schema.ts';
-import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
-import { newDocument, type DocumentContent, type HearthDoc } from '../vault/documents.ts';
+import type { DocumentContent, HearthDoc } from '../vault/documents.ts';
 import type { Vault } from '../vault/vault.ts';
 import { isFromThisAccount } from './export-origin.ts';
-import { folderSource, IMPORT_LIMITS, markdownFiles, zipSource, type ImportLimits, type ImportSource } from './import-source.ts';
+import { folderSource, IMPORT_LIMITS, zipSource, type ImportLimits, type ImportSource } from './import-source.ts';
+import { importMarkdownFolder } from './import-markdown.ts';
 import { ImportStage } from './import-staging.ts';
 
 export interface ImportProgress {
@@ -99,7 +99,7 @@ export async function importPath(vault: Vault, path: string, options: ImportOpti
     if (!isFolder && !path.toLowerCase().endsWith('.zip')) throw new HearthError('BAD_REQUEST', `${path} is neither a folder nor a .zip file.`);
     source = isFolder ? folderSource(path, limits) : await zipSource(path, limits);
     if (source.exists('manifest.json')) return await importExport(vault, source, options);
-    if (isFolder) return await importMarkdownFolder(vault, path, source, options, limits);
+    if (isFolder) return await importMarkdownFolder(vault, path, source, options, limits, emptySummary('markdown-folder', false));
     throw new HearthError('BAD_REQUEST', `${path} has no manifest.json: it is not a Hearth export.`);
   } catch (error) {
     throw asImportError(error, path);
@@ -380,54 +380,3 @@ async function importDocument(context: DocumentImport, workspace: PlannedWorkspa
   }
 }
 
-/** Splits off YAML front matter; only a `title` in it is used. */
-function parseMarkdownFile(text: string, fallbackTitle: string): { title: string; tags: string[]; body: string } {
-  const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
-  if (!match) return { title: fallbackTitle, tags: [], body: text };
-  let title = fallbackTitle;
-  let tags: string[] = [];
-  for (const line of match[1]!.split(/\r?\n/)) {
-    const [, key, raw] = /^(\w+):\s*(.*)$/.exec(line) ?? [];
-    if (!key || raw === undefined) continue;
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = raw.replace(/^['"]|['"]$/g, '');
-    }
-    if (key === 'title' && typeof value === 'string' && value.trim()) title = value.trim();
-    if (key === 'tags' && Array.isArray(value)) tags = value.filter((t): t is string => typeof t === 'string');
-  }
-  return { title, tags, body: text.slice(match[0].length) };
-}
-
-async function importMarkdownFolder(vault: Vault, root: string, source: ImportSource, options: ImportOptions, limits: ImportLimits): Promise<ImportResult> {
-  const files = markdownFiles(root, limits);
-  if (files.length === 0) throw new HearthError('BAD_REQUEST', `${root} has no manifest.json and no Markdown files; nothing to import.`);
-  const name = cleanName(`Imported: ${basename(resolve(root))}`, 100, 'Imported');
-  const stage = new ImportStage(vault);
-  try {
-    const existing = vault.workspaces.list().find((w) => w.name === name && w.kind === 'personal' && !vault.syncState.space(w.id));
-    const workspaceId = existing?.id ?? newId();
-    if (!existing) stage.createWorkspace({ id: workspaceId, name, kind: 'personal', createdAt: Date.now() });
-    const summary = { ...emptySummary('markdown-folder', false), workspaces: existing ? 0 : 1 };
-    for (const [index, rel] of files.entries()) {
-      const text = (await source.readBytes(rel)).toString('utf8');
-      // The same file imported again maps to the same document id, so it is not duplicated.
-      const id = toBase64Url(hash(utf8(`markdown-import|${workspaceId}|${rel}|${text}`), 16));
-      if (!vault.documents.has(id)) {
-        const { title, tags, body } = parseMarkdownFile(text, posix.basename(rel).replace(/\.(md|markdown)$/i, ''));
-        const now = Date.now();
-        const doc = newDocument({ title: cleanName(title, 1000, 'Untitled'), tags: tags.map((t) => singleLine(t)), init: (d) => setBodyFromMarkdown(d, body) }, now);
-        stage.addDocument(workspaceId, id, doc, { createdAt: now, updatedAt: now });
-        summary.documentsCreated++;
-      }
-      options.onProgress?.({ phase: 'documents', done: index + 1, total: files.length });
-    }
-    stage.commit(() => vault.audit.record('import', `${summary.documentsCreated} documents, 0 files`));
-    return summary;
-  } catch (error) {
-    stage.discard();
-    throw error;
-  }
-}

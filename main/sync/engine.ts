@@ -357,7 +357,7 @@ export class SyncEngine {
   }
 
   /** Publishes a read-only copy of the document as it is now (Owner/Admin of its team workspace). */
-  createLink(documentId: string, options?: { expiresInMs?: number }): Promise<LinkInfo> {
+  createLink(documentId: string, options?: { expiresInMs?: number; includeImages?: boolean }): Promise<LinkInfo> {
     return this.sync.links.create(documentId, options);
   }
 

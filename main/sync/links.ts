@@ -16,7 +16,9 @@ import { loadSodium, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { openLink, sealLink } from '../../common/protocol/link.ts';
+import * as A from '@automerge/automerge';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
+import { linkDocument } from '../../common/richtext/linkDocument.ts';
 import { canManageLinks, type Role } from '../../common/roles.ts';
 import { bodyText } from '../vault/documents.ts';
 import type { LinkRecord } from '../vault/links.ts';
@@ -36,6 +38,13 @@ export interface LinkHost {
 
 /** The longest expiry accepted: ten years. */
 export const MAX_LINK_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
+/**
+ * What a link's images may add to its copy, encoded: the relay's default maxLinkBytes is 4 MiB
+ * for the whole copy. Images past it (or of another type) are left out and show their description.
+ */
+const MAX_LINK_IMAGE_BYTES = 3 * 1024 * 1024;
+const linkImageTypes = /^image\/(png|jpeg|gif|webp|avif|bmp)$/;
+
 /** A link copy is at most this large when opened (the relay's default maxLinkBytes is 4 MiB). */
 const MAX_FETCH_BYTES = 16 * 1024 * 1024;
 
@@ -91,7 +100,7 @@ export class PublicLinks {
   }
 
   /** Publishes the document as it is now; the returned URL carries the key after '#'. */
-  async create(documentId: string, options: { expiresInMs?: number } = {}): Promise<LinkInfo> {
+  async create(documentId: string, options: { expiresInMs?: number; includeImages?: boolean } = {}): Promise<LinkInfo> {
     const { expiresInMs } = options;
     if (expiresInMs !== undefined && !(Number.isInteger(expiresInMs) && expiresInMs > 0 && expiresInMs <= MAX_LINK_LIFETIME_MS)) {
       throw new HearthError('BAD_REQUEST', 'A link expires between 1 ms and 10 years from now; give a positive duration such as 30m, 12h or 7d.');
@@ -112,7 +121,18 @@ export class PublicLinks {
     const publishedAt = Date.now();
     const expiresAt = expiresInMs === undefined ? null : publishedAt + expiresInMs;
     const id = newId();
-    const { ciphertext, fragmentKey } = await sealLink(id, { title: summary.title, text: bodyText(doc), markdown: bodyAsMarkdown(doc), publishedAt, expiresAt });
+    const imageIds = new Set<string>();
+    const blocks = linkDocument(A.spans(doc, ['body']), imageIds);
+    const images = options.includeImages ? await this.linkImages(workspaceId, imageIds) : undefined;
+    const { ciphertext, fragmentKey } = await sealLink(id, {
+      title: summary.title,
+      text: bodyText(doc),
+      markdown: bodyAsMarkdown(doc),
+      publishedAt,
+      expiresAt,
+      blocks,
+      ...(images && Object.keys(images).length > 0 ? { images } : {}),
+    });
     const client = await this.host.client(relay);
     // Naming the document lets the relay drop the link when anyone deletes the document (it knows document ids from the change logs).
     await client.linkCreate(space, id, ciphertext, expiresAt, documentId);
@@ -124,6 +144,24 @@ export class PublicLinks {
       vault.audit.record('link.created', `${workspaceId}/${documentId}/${id}`);
     });
     return info(record);
+  }
+
+  /** The attached images a link shows, as data URLs by file id: files of the document's workspace only, within MAX_LINK_IMAGE_BYTES. */
+  private async linkImages(workspaceId: string, fileIds: ReadonlySet<string>): Promise<Record<string, string>> {
+    const vault = this.host.vault;
+    const images: Record<string, string> = {};
+    let budget = MAX_LINK_IMAGE_BYTES;
+    for (const fileId of fileIds) {
+      if (!vault.files.has(fileId)) continue;
+      const file = vault.files.info(fileId);
+      const encodedSize = Math.ceil(file.size / 3) * 4;
+      if (file.workspaceId !== workspaceId || !linkImageTypes.test(file.type) || encodedSize > budget) continue;
+      const parts: Uint8Array[] = [];
+      for await (const part of vault.files.read(fileId)) parts.push(part);
+      images[fileId] = `data:${file.type};base64,${Buffer.concat(parts).toString('base64')}`;
+      budget -= encodedSize;
+    }
+    return images;
   }
 
   /** The links this vault published that are neither revoked nor expired, oldest first. */

@@ -66,6 +66,7 @@ export class CommentStore {
     }
     let anchor: CommentRecord['anchor'];
     if (input.anchor && !input.replyTo) {
+      // Only an anchor needs the text; a plain comment must not wait for the editor's pending changes to apply.
       const doc = this.documents.get(documentId);
       const length = A.spans(doc, ['body']).reduce((n, s) => n + (s.type === 'text' ? s.value.length : 1), 0);
       const { from, to } = input.anchor;
@@ -218,8 +219,11 @@ export class CommentStore {
     if (!previous) return;
     for (const row of rows) {
       if (previous.get(row.id)?.stamp === row.stamp) continue;
-      const record = this.read(row.id);
-      this.search.indexComment(record.id, record.documentId, row.workspaceId, record.text);
+      // Decrypted only for the index: until it is built, there is nothing to update (search.ts).
+      if (this.search.built) {
+        const record = this.read(row.id);
+        this.search.indexComment(record.id, record.documentId, row.workspaceId, record.text);
+      }
       this.changed.emit({ commentId: row.id, documentId: row.documentId, workspaceId: row.workspaceId, deleted: false, origin: EXTERNAL });
     }
     for (const [id, known] of previous) {

@@ -64,7 +64,8 @@ export interface DocumentCopy {
   pending: Uint8Array[];
   /** `doc`'s heads when the first of the other processes' chunks in `pending` came in: what they add is announced once applied. */
   externalFrom: A.Heads | undefined;
-  applyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Runs the store's idle-time work (applying, compaction) once the document has been quiet for a moment. */
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** A copy of the document the chunks (a snapshot first, then the log after it) make up. */
@@ -105,7 +106,7 @@ export function copyFromChunks(
     textSeq: stored.textSeq,
     pending: [],
     externalFrom: undefined,
-    applyTimer: undefined,
+    idleTimer: undefined,
   };
 }
 
@@ -115,8 +116,6 @@ export function copyFromChunks(
  */
 export function applyPending(copy: DocumentCopy): Uint8Array[] | undefined {
   if (copy.pending.length === 0) return undefined;
-  clearTimeout(copy.applyTimer);
-  copy.applyTimer = undefined;
   const pending = copy.pending;
   copy.pending = [];
   try {

@@ -1,12 +1,16 @@
 /**
  * Documents are Automerge documents persisted incrementally: each change is appended as one
  * sealed chunk, and when the appended chunks outgrow the last snapshot they are compacted into
- * a new one. A keystroke writes a few hundred bytes, never the whole document.
+ * a new one. A keystroke writes a few hundred bytes, never the whole document, and returns once
+ * the transaction holding it has committed. Whatever costs in proportion to the document
+ * (applying the editor's changes to this copy, compaction, the sealed search text, re-indexing)
+ * waits until typing pauses (see IDLE_MS), so none of it runs inside a keystroke.
  *
  * Several processes may write one document at once (the app, `hearth doc edit`, a script). So
  * each write runs in one IMMEDIATE transaction that first folds in the chunks other processes
- * appended since this copy last looked, then appends at the next seq, and compacts only what it
- * has folded in: a chunk this process never read is never deleted.
+ * appended since this copy last looked, then appends at the next seq; a compaction, at a pause,
+ * looks again under the lock and deletes only chunks this copy has folded in: a chunk this
+ * process never read is never deleted.
  */
 import * as A from '@automerge/automerge';
 import { newId } from '../../common/crypto/sodium.ts';
@@ -48,19 +52,30 @@ export interface DocumentText {
   body: string;
 }
 
-/** Compaction runs once the appended changes outweigh the snapshot (amortised O(1) per change). */
+/** Compaction is due once the appended changes outweigh the snapshot (amortised O(1) per change). */
 const MIN_COMPACTION_BYTES = 64 * 1024;
 /** scrub() rewrites the file when at least this share of its pages is free. */
 const FREE_SHARE_TO_COMPACT = 0.2;
+/**
+ * Past this many times the due size, a write compacts at once even without a pause: a bound on
+ * the change log (and on opening it) for someone who never stops typing for IDLE_MS.
+ */
+const COMPACTION_CEILING = 8;
+/**
+ * How often a compaction that found other processes' chunks arriving while it saved tries again
+ * (each try applies them and saves anew, outside the write lock) before it waits for the next pause.
+ */
+const COMPACTION_TRIES = 3;
 /** updatedAt is refreshed at most this often while typing; title and tag changes write at once. */
 const HEAD_REFRESH_MS = 1000;
 /**
  * Applying a change made in another replica costs Automerge 3.5 time in proportion to the
  * document (about 60–100 ms on a 100k-character document, even through its backend), while
  * persisting it costs well under a millisecond. So the editor's changes are persisted at once and
- * applied to this copy only when something reads it, or once typing pauses this long.
+ * applied to this copy only when something reads it, or once typing pauses this long; compaction
+ * and the search text wait for the same pause.
  */
-const APPLY_WHEN_IDLE_MS = 2000;
+const IDLE_MS = 2000;
 
 interface SealedChunk {
   seq: number;
@@ -143,7 +158,7 @@ export class DocumentStore {
       textSeq: -1,
       pending: [],
       externalFrom: undefined,
-      applyTimer: undefined,
+      idleTimer: undefined,
     };
     this.connection.write(() => {
       this.sql('INSERT INTO documents (id, workspace_id, sealed_head, generation) VALUES (?, ?, ?, ?)').run(id, workspaceId, sealedHead, generation);
@@ -152,7 +167,7 @@ export class DocumentStore {
       entry.checkedAt = this.connection.generation;
     });
     this.open.set(id, entry);
-    this.search.indexDocument(id, workspaceId, head.title, bodyText(doc), head.tags);
+    this.search.indexDocument(id, workspaceId, () => ({ title: head.title, body: bodyText(doc), tags: head.tags }));
     return entry;
   }
 
@@ -283,7 +298,7 @@ export class DocumentStore {
     this.forgetDocuments([id]);
     this.search.removeDocument(id);
     const entry = this.load(id);
-    this.search.indexDocument(id, toWorkspaceId, entry.head.title, bodyText(this.current(entry)), entry.head.tags);
+    this.search.indexDocument(id, toWorkspaceId, () => ({ title: entry.head.title, body: bodyText(this.current(entry)), tags: entry.head.tags }));
   }
 
   /** Tells listeners that documents stored without an event (an import's, once it commits) are here now, as `origin`'s. */
@@ -296,7 +311,7 @@ export class DocumentStore {
     for (const id of ids) {
       const entry = this.open.get(id);
       if (!entry) continue;
-      clearTimeout(entry.applyTimer);
+      clearTimeout(entry.idleTimer);
       this.open.delete(id);
     }
   }
@@ -363,7 +378,10 @@ export class DocumentStore {
       this.persist(entry, change);
       return after;
     });
-    if (change) this.notify(entry, [change]);
+    if (change) {
+      this.afterWrite(entry);
+      this.notify(entry, [change]);
+    }
     return next;
   }
 
@@ -386,13 +404,16 @@ export class DocumentStore {
       persisted = true;
       return after;
     });
-    if (persisted) this.notify(entry, changes);
+    if (persisted) {
+      this.afterWrite(entry);
+      this.notify(entry, changes);
+    }
     return next;
   }
 
   /**
    * The editor's fast path: persists changes made in its replica at once (each checked to be a
-   * well-formed Automerge change) and applies them to this copy later (see APPLY_WHEN_IDLE_MS).
+   * well-formed Automerge change) and applies them to this copy later (see IDLE_MS).
    */
   appendChanges(id: string, changes: Uint8Array[]): void {
     const entry = this.cached(id);
@@ -404,11 +425,6 @@ export class DocumentStore {
       }
     }
     const bytes = concat(changes);
-    if (entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes)) {
-      // Time to compact, which needs the whole document: apply now (once per snapshot's worth).
-      this.applyChanges(id, changes);
-      return;
-    }
     this.write(entry, () => {
       const key = this.workspaces.keyOf(entry.workspaceId);
       const now = Date.now();
@@ -420,16 +436,67 @@ export class DocumentStore {
       entry.logBytes += bytes.length;
       entry.pending.push(...changes);
     });
-    clearTimeout(entry.applyTimer);
-    entry.applyTimer = setTimeout(() => {
-      try {
-        if (this.open.get(entry.id) === entry) this.current(entry);
-      } catch {
-        // A change that cannot be applied stays persisted; the next read reports it.
-      }
-    }, APPLY_WHEN_IDLE_MS);
-    entry.applyTimer.unref?.();
+    this.afterWrite(entry);
     this.notify(entry, changes);
+  }
+
+  /** After a write has committed: compacts now when the log is overdue, otherwise (re)arms the pause. */
+  private afterWrite(entry: DocumentCopy): void {
+    if (entry.logBytes > COMPACTION_CEILING * compactionDue(entry)) this.maintain(entry);
+    else this.whenIdle(entry);
+  }
+
+  /** (Re)arms the pause after which maintain() runs for this document. */
+  private whenIdle(entry: DocumentCopy): void {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = setTimeout(() => {
+      entry.idleTimer = undefined;
+      if (this.open.get(entry.id) !== entry) return;
+      try {
+        this.maintain(entry);
+      } catch {
+        // A change that cannot be applied stays persisted, and a compaction that could not run
+        // (a busy vault, a full disk) comes due again: the next read or write reports the trouble.
+      }
+    }, IDLE_MS);
+    entry.idleTimer.unref?.();
+  }
+
+  /**
+   * What waits for a pause in typing: the pending changes applied to this copy (and the search
+   * index's re-reading of the text, scheduled by current()), then a compaction when one is due.
+   * The snapshot is made outside the write lock; under it, the chunks other processes appended
+   * meanwhile are read first, and the snapshot replaces the log only when none came in (so every
+   * chunk it deletes is one this copy holds). When some did, it applies them and tries again.
+   */
+  private maintain(entry: DocumentCopy): void {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    for (let attempt = 0; attempt < COMPACTION_TRIES; attempt++) {
+      this.current(entry);
+      if (entry.logBytes <= compactionDue(entry)) return;
+      const snapshot = A.save(entry.doc);
+      const text = textOf(entry);
+      const seq = entry.lastSeq + 1;
+      const compacted = this.write(entry, () => {
+        if (entry.lastSeq !== seq - 1) return false;
+        const key = this.workspaces.keyOf(entry.workspaceId);
+        this.insertChunk(key, entry.workspaceId, entry.id, seq, 'snapshot', snapshot);
+        this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, seq);
+        // Compaction already costs O(document); refreshing the search text rides along.
+        this.writeText(entry, key, seq, text);
+        entry.lastSeq = seq;
+        return true;
+      });
+      if (compacted) {
+        entry.snapshotBytes = snapshot.length;
+        entry.logBytes = 0;
+        return;
+      }
+      if (this.open.get(entry.id) !== entry) return;
+    }
+    // Another process keeps writing: the next pause (or its own compaction) takes it from here.
+    this.whenIdle(entry);
   }
 
   /** The document with every persisted change applied; what other processes added is announced now. */
@@ -465,7 +532,7 @@ export class DocumentStore {
 
   /** Drops every loaded document (on lock). */
   forget(): void {
-    for (const entry of this.open.values()) clearTimeout(entry.applyTimer);
+    for (const entry of this.open.values()) clearTimeout(entry.idleTimer);
     this.open.clear();
     this.scanned = undefined;
   }
@@ -596,30 +663,20 @@ export class DocumentStore {
   }
 
   private evict(entry: DocumentCopy): void {
-    clearTimeout(entry.applyTimer);
+    clearTimeout(entry.idleTimer);
     if (this.open.get(entry.id) === entry) this.open.delete(entry.id);
   }
 
-  /** Appends what `entry.doc` has beyond its persisted heads (or `change`), under the caller's write lock. */
+  /**
+   * Appends what `entry.doc` has beyond its persisted heads (or `change`), under the caller's write
+   * lock. A compaction, if one comes due, is the caller's to arrange once the write has committed (afterWrite).
+   */
   private persist(entry: DocumentCopy, change?: Uint8Array): void {
     const key = this.workspaces.keyOf(entry.workspaceId);
     const bytes = change ?? A.saveSince(entry.doc, entry.persistedHeads);
     const seq = entry.lastSeq + 1;
-    if (entry.logBytes + bytes.length > Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes)) {
-      // The snapshot must hold every chunk below `seq`, so what is waiting is applied here, under
-      // the lock (once per snapshot's worth of log). Then nothing below it is unread by this copy.
-      this.current(entry);
-      const snapshot = A.save(entry.doc);
-      this.insertChunk(key, entry.workspaceId, entry.id, seq, 'snapshot', snapshot);
-      this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, seq);
-      entry.snapshotBytes = snapshot.length;
-      entry.logBytes = 0;
-      // Compaction already costs O(document); refreshing the search text rides along.
-      this.writeText(entry, key, seq, textOf(entry));
-    } else {
-      this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
-      entry.logBytes += bytes.length;
-    }
+    this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
+    entry.logBytes += bytes.length;
     entry.lastSeq = seq;
     entry.persistedHeads = A.getHeads(entry.doc);
     const now = Date.now();
@@ -634,8 +691,19 @@ export class DocumentStore {
     this.scheduleIndex(entry);
   }
 
-  /** Writes what the refresh interval held back — updatedAt and the search text — before lock or exit. */
+  /**
+   * Writes what waited for a pause — a due compaction, updatedAt and the search text — before
+   * lock, exit or a backup.
+   */
   flush(): void {
+    for (const entry of [...this.open.values()]) {
+      try {
+        this.maintain(entry);
+      } catch (error) {
+        // Deleted by another process meanwhile: nothing of it to write.
+        if (!(error instanceof HearthError && error.code === 'NOT_FOUND')) throw error;
+      }
+    }
     const behind = [...this.open.values()].filter((entry) => entry.headWrittenAt < entry.head.updatedAt || entry.textSeq < entry.lastSeq);
     if (behind.length === 0) return;
     // The costly part (applying, extracting the text) before taking the write lock.
@@ -725,6 +793,11 @@ export class DocumentStore {
   private notify(entry: DocumentCopy, changes: Uint8Array[]): void {
     this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes, origin: this.connection.origin });
   }
+}
+
+/** The log size at which a compaction is due: the snapshot's, and at least MIN_COMPACTION_BYTES. */
+function compactionDue(entry: DocumentCopy): number {
+  return Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
 }
 
 function notFound(id: string): HearthError {

@@ -3,7 +3,7 @@
  * through without being held whole in memory. The chunk count and a hash are sealed with the
  * file's metadata, so a missing, reordered or swapped chunk is detected on read.
  */
-import { fromUtf8, newId, sodium, tryOpen } from '../../common/crypto/sodium.ts';
+import { cryptoBackend, fromUtf8, newId, toHex, tryOpen } from '../../common/crypto/sodium.ts';
 import type { FileInfo } from '../../common/api/contract.ts';
 import { Emitter } from '../../common/emitter.ts';
 import { HearthError } from '../../common/errors.ts';
@@ -88,8 +88,7 @@ export class FileStore {
       throw new HearthError('ALREADY_EXISTS', `A file with id ${input.id} is already in this vault.`);
     }
     const origin = input.origin ?? this.connection.origin;
-    const s = sodium();
-    const hashState = s.crypto_generichash_init(null, 32);
+    const hasher = cryptoBackend().hasher(32);
     // Until it is complete, the row's meta says when the upload last moved: another process's unlock leaves a live upload alone.
     const progress = () => sealJson(key, uploadPlace(workspaceId, id), { touchedAt: Date.now() } satisfies UploadProgress);
     this.connection.writeOne(() => this.sql('INSERT INTO files (id, workspace_id, complete, sealed_meta) VALUES (?, ?, 0, ?)').run(id, workspaceId, progress()));
@@ -101,7 +100,7 @@ export class FileStore {
     let filled = 0;
     const flush = () => {
       const plain = buffer.subarray(0, filled);
-      s.crypto_generichash_update(hashState, plain);
+      hasher.update(plain);
       const sealed = sealBytes(key, chunkPlace(workspaceId, id, chunks), plain);
       this.connection.write(() => {
         insertChunk.run(id, chunks, sealed);
@@ -136,7 +135,7 @@ export class FileStore {
       buffer.fill(0);
       buffer = new Uint8Array(0);
     }
-    const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: input.createdAt ?? Date.now(), chunks, hash: s.to_hex(s.crypto_generichash_final(hashState, 32)) };
+    const meta: FileMeta = { name, type: input.type ?? guessType(name), size, createdAt: input.createdAt ?? Date.now(), chunks, hash: toHex(hasher.digest()) };
     return { id, workspaceId, meta, origin };
   }
 
@@ -181,17 +180,16 @@ export class FileStore {
   async *read(id: string): AsyncGenerator<Uint8Array> {
     const { workspaceId, meta } = this.meta(id);
     const key = this.workspaces.keyOf(workspaceId);
-    const s = sodium();
-    const hashState = s.crypto_generichash_init(null, 32);
+    const hasher = cryptoBackend().hasher(32);
     const select = this.sql('SELECT sealed FROM file_chunks WHERE file_id = ? AND idx = ?');
     for (let idx = 0; idx < meta.chunks; idx++) {
       const row = select.get(id, idx) as { sealed: Buffer } | undefined;
       if (!row) throw new HearthError('RECORD_TAMPERED', `File ${meta.name} is missing part ${idx + 1} of ${meta.chunks}; it was not used.`);
       const plain = openBytes(key, chunkPlace(workspaceId, id, idx), row.sealed);
-      s.crypto_generichash_update(hashState, plain);
+      hasher.update(plain);
       yield plain;
     }
-    if (s.to_hex(s.crypto_generichash_final(hashState, 32)) !== meta.hash) {
+    if (toHex(hasher.digest()) !== meta.hash) {
       throw new HearthError('RECORD_TAMPERED', `File ${meta.name} does not match its recorded hash; it was not used.`);
     }
   }

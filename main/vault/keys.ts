@@ -2,7 +2,7 @@
  * Passphrase → Argon2id → key encryption key (KEK), which wraps the random vault master key.
  * Changing the passphrase rewraps the master key only; nothing else is re-encrypted.
  */
-import { fromHex, hash, randomBytes, seal, sodium, toHex, tryOpen, utf8 } from '../../common/crypto/sodium.ts';
+import { cryptoBackend, fromHex, hash, randomBytes, seal, toHex, tryOpen, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
 
 export interface KdfParams {
@@ -13,11 +13,14 @@ export interface KdfParams {
   salt: string;
 }
 
-/** Measured here at about 0.45 s in libsodium's WebAssembly build (target 0.3–1 s). */
+/** Measured here at about 0.45 s in libsodium's WebAssembly build, less with sodium-native (target 0.3–1 s). */
 export const DEFAULT_KDF_COST = { opsLimit: 3, memLimit: 128 * 1024 * 1024 } as const;
 
 /** libsodium's own interactive floor; the most a caller may lower the cost to. */
 export const MIN_KDF_COST = { opsLimit: 2, memLimit: 64 * 1024 * 1024 } as const;
+
+/** crypto_pwhash_SALTBYTES. */
+const SALT_BYTES = 16;
 
 export function newKdfParams(cost: { opsLimit: number; memLimit: number } = DEFAULT_KDF_COST): KdfParams {
   if (cost.opsLimit < MIN_KDF_COST.opsLimit || cost.memLimit < MIN_KDF_COST.memLimit) {
@@ -27,13 +30,12 @@ export function newKdfParams(cost: { opsLimit: number; memLimit: number } = DEFA
     algorithm: 'argon2id13',
     opsLimit: cost.opsLimit,
     memLimit: cost.memLimit,
-    salt: toHex(randomBytes(sodium().crypto_pwhash_SALTBYTES)),
+    salt: toHex(randomBytes(SALT_BYTES)),
   };
 }
 
 export function deriveKek(passphrase: string, params: KdfParams): Uint8Array {
-  const s = sodium();
-  return s.crypto_pwhash(32, utf8(passphrase), fromHex(params.salt), params.opsLimit, params.memLimit, s.crypto_pwhash_ALG_ARGON2ID13);
+  return cryptoBackend().argon2id(32, utf8(passphrase), fromHex(params.salt), params.opsLimit, params.memLimit);
 }
 
 function masterKeyAd(vaultId: string): Uint8Array {
@@ -57,5 +59,5 @@ export function wrappedKeyChecksum(wrapped: Uint8Array): Uint8Array {
 export const SubkeyPurpose = { records: 1 } as const;
 
 export function deriveSubkey(masterKey: Uint8Array, purpose: number): Uint8Array {
-  return sodium().crypto_kdf_derive_from_key(32, purpose, 'hearthvk', masterKey);
+  return cryptoBackend().deriveSubkey(32, purpose, 'hearthvk', masterKey);
 }

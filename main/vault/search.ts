@@ -1,6 +1,7 @@
 /**
  * Full-text search over titles, bodies, tags and comments. The index lives only in memory,
  * built after unlock and dropped on lock: nothing searchable is ever written to disk in clear.
+ * Until it is built, writes do no search work at all (build() reads everything when it runs).
  */
 import type { SearchHit as ApiSearchHit } from '../../common/api/contract.ts';
 
@@ -20,8 +21,11 @@ interface IndexedItem {
   titleTerms: Set<string>;
 }
 
-/** Re-indexing a document while someone types waits until they pause. */
-const REINDEX_DELAY_MS = 300;
+/**
+ * Re-indexing a document reads its whole text (tens of ms at 100k characters), so it waits until
+ * typing pauses this long; a search in the meantime re-indexes first (flush).
+ */
+const REINDEX_DELAY_MS = 2000;
 
 export function tokenize(text: string): string[] {
   return text
@@ -38,20 +42,41 @@ export class SearchIndex {
   private readonly titles = new Map<string, string>();
   private sortedTerms: string[] | undefined;
   private readonly pending = new Map<string, { timer: ReturnType<typeof setTimeout>; run: () => void }>();
+  private isBuilt = false;
 
-  indexDocument(id: string, workspaceId: string, title: string, body: string, tags: string[]): void {
+  /** Whether build() has run since the last clear(): before that, updates are skipped. */
+  get built(): boolean {
+    return this.isBuilt;
+  }
+
+  /** Indexes everything at once; from then on, updates keep the index current. */
+  build(documents: Iterable<{ id: string; workspaceId: string; text: { title: string; body: string; tags: string[] } }>, comments: Iterable<{ id: string; documentId: string; workspaceId: string; text: string }>): void {
+    for (const { id, workspaceId, text } of documents) this.putDocument(id, workspaceId, text.title, text.body, text.tags);
+    for (const comment of comments) this.putComment(comment.id, comment.documentId, comment.workspaceId, comment.text);
+    this.isBuilt = true;
+  }
+
+  /** A new or moved document; `read` is called only when the index is built. */
+  indexDocument(id: string, workspaceId: string, read: () => { title: string; body: string; tags: string[] }): void {
+    if (!this.isBuilt) return;
+    const { title, body, tags } = read();
+    this.putDocument(id, workspaceId, title, body, tags);
+  }
+
+  private putDocument(id: string, workspaceId: string, title: string, body: string, tags: string[]): void {
     this.titles.set(id, title);
     this.put({ kind: 'document', id, documentId: id, workspaceId, text: `${title}\n${tags.map((t) => `#${t}`).join(' ')}\n${body}` }, new Set(tokenize(title)));
   }
 
   /** Debounced indexDocument: `read` is called once the document has been quiet for a moment. */
   scheduleDocument(id: string, workspaceId: string, title: string, read: () => { title: string; body: string; tags: string[] }): void {
+    if (!this.isBuilt) return;
     clearTimeout(this.pending.get(id)?.timer);
     this.titles.set(id, title);
     const run = () => {
       this.pending.delete(id);
       const { title, body, tags } = read();
-      this.indexDocument(id, workspaceId, title, body, tags);
+      this.putDocument(id, workspaceId, title, body, tags);
     };
     const timer = setTimeout(run, REINDEX_DELAY_MS);
     timer.unref?.();
@@ -59,6 +84,10 @@ export class SearchIndex {
   }
 
   indexComment(id: string, documentId: string, workspaceId: string, text: string): void {
+    if (this.isBuilt) this.putComment(id, documentId, workspaceId, text);
+  }
+
+  private putComment(id: string, documentId: string, workspaceId: string, text: string): void {
     this.put({ kind: 'comment', id, documentId, workspaceId, text }, new Set());
   }
 
@@ -119,6 +148,7 @@ export class SearchIndex {
     this.postings.clear();
     this.titles.clear();
     this.sortedTerms = undefined;
+    this.isBuilt = false;
   }
 
   get size(): number {

@@ -37,6 +37,7 @@ import { SyncLease } from './sync-lease.ts';
 import { SyncStateStore } from './sync-state.ts';
 import { assertUnlockAllowed } from './unlock-delay.ts';
 import { WorkspaceStore } from './workspaces.ts';
+import { WalKeeper } from './wal.ts';
 
 export const VAULT_FILE_NAME = 'vault.sqlite';
 /** An upload that has not moved for this long was abandoned (a crash); younger ones may be another process's. */
@@ -128,7 +129,6 @@ export class Vault {
   /** The public links this vault published (main/sync/links.ts). */
   readonly links: LinkRecordStore;
   private readonly searchIndex: SearchIndex;
-  private searchIndexBuilt = false;
   readonly audit: AuditLog;
   /** The second factor: enrol a security key, check it, remove it, recovery codes (main/vault/second-factor.ts). */
   readonly secondFactor: SecondFactor;
@@ -139,6 +139,7 @@ export class Vault {
 
   /** How this vault's SQLite was opened (Electron passes its own native build); copies open the same way. */
   private openOptions: OpenOptions = {};
+  private readonly wal: WalKeeper;
 
   private constructor(
     readonly dir: string,
@@ -148,6 +149,7 @@ export class Vault {
     private readonly recordsKey: Uint8Array,
     private identity: StoredIdentity,
   ) {
+    this.wal = new WalKeeper(db, `${vaultFile(dir)}-wal`);
     const connection = new VaultConnection(db, vaultFile(dir));
     this.connection = connection;
     this.audit = new AuditLog(connection, recordsKey, () => this.identity.profile.username);
@@ -418,12 +420,8 @@ export class Vault {
    * the background right after unlock; search() builds it on first use if it is not there yet.
    */
   buildSearchIndex(): void {
-    if (this.searchIndexBuilt) return;
-    for (const { id, workspaceId, text } of this.documents.searchTexts()) {
-      this.searchIndex.indexDocument(id, workspaceId, text.title, text.body, text.tags);
-    }
-    for (const comment of this.comments.allRecords()) this.searchIndex.indexComment(comment.id, comment.documentId, comment.workspaceId, comment.text);
-    this.searchIndexBuilt = true;
+    if (this.searchIndex.built) return;
+    this.searchIndex.build(this.documents.searchTexts(), this.comments.allRecords());
   }
 
   /** Deletes a workspace with everything in it; its key is destroyed with it. `quiet`: see WorkspaceStore.delete. */
@@ -458,7 +456,6 @@ export class Vault {
     this.workspaces.reload();
     this.documents.forgetDocuments(documentIds);
     this.searchIndex.clear();
-    this.searchIndexBuilt = false;
   }
 
   /** Runs `fn` as one SQLite transaction: all of its writes land, or none do (bulk import). */
@@ -590,8 +587,8 @@ export class Vault {
     try {
       this.documents.flush();
     } catch {
-      // What flush() writes (a refreshed time, the search text) is rebuilt from the chunks on the
-      // next unlock; a full disk or a busy vault must not keep the keys in memory.
+      // What flush() writes (a due compaction, a refreshed time, the search text) is redone from
+      // the chunks after the next unlock; a full disk or a busy vault must not keep the keys in memory.
     } finally {
       this.locked = true;
       this.searchIndex.clear();
@@ -601,6 +598,7 @@ export class Vault {
       this.workspaces.forget();
       wipeBytes(this.masterKey);
       wipeBytes(this.recordsKey);
+      this.wal.stop();
       this.db.close();
     }
   }

@@ -3,17 +3,25 @@
  * @automerge/prosemirror. Every transaction becomes an Automerge change that the replica sends
  * to main at once; remote changes come back in through the same binding.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { init } from '@automerge/prosemirror';
+import type { ResolvedPos, Slice } from 'prosemirror-model';
 import { EditorState } from 'prosemirror-state';
 import { EditorView } from 'prosemirror-view';
+import { insertFileImage, markdownClipboardParser, withExplicitCells } from '../editor/blocks.ts';
 import { editingPlugins } from '../editor/commands.ts';
+import { blockNodeViews } from '../editor/nodeViews.ts';
+import { slashMenuPlugin, slashMenuState, type SlashMenuState } from '../editor/slashMenu.ts';
+import { ImagePicker } from './blocks/ImagePicker.tsx';
+import { SlashMenu } from './blocks/SlashMenu.tsx';
+import './blocks/blocks.css';
 import { commentHighlights, emptyDocumentHint } from '../editor/highlights.ts';
 import { presenceDecorations } from '../editor/presence.ts';
 import { searchMatchHighlight } from '../editor/search-match.ts';
 import type { DocumentReplica } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { replicaSyncPlugin } from '../editor/sync.ts';
+import { useLibrary } from '../state/library.ts';
 
 interface EditorProps {
   replica: DocumentReplica;
@@ -24,9 +32,14 @@ interface EditorProps {
   onThreadClick: (threadId: string) => void;
   /** False for a Viewer or Commenter in a team workspace: the text cannot be changed here. */
   editable?: boolean;
+  /** The document's workspace, whose attached files image blocks show. */
+  workspaceId?: string;
 }
 
-export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onThreadClick, editable = true }: EditorProps) {
+export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onThreadClick, editable = true, workspaceId }: EditorProps) {
+  const [slashMenu, setSlashMenu] = useState<SlashMenuState | null>(null);
+  const slashMenuRef = useRef<SlashMenuState | null>(null);
+  const [pickingImage, setPickingImage] = useState(false);
   const host = useRef<HTMLDivElement>(null);
   const viewRef = useRef<EditorView | null>(null);
   const editableRef = useRef(editable);
@@ -43,12 +56,23 @@ export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onT
       state: EditorState.create({
         schema,
         doc: pmDoc,
-        plugins: [plugin, commentHighlights, presenceDecorations, searchMatchHighlight, emptyDocumentHint, ...editingPlugins(
+        plugins: [
+          plugin,
+          commentHighlights,
+          presenceDecorations,
+          searchMatchHighlight,
+          emptyDocumentHint,
+          slashMenuPlugin(() => setPickingImage(true)),
+          ...editingPlugins(
             () => callbacks.current.onLinkRequest(),
             () => callbacks.current.onCommentRequest(),
           ),
         ],
       }),
+      nodeViews: blockNodeViews,
+      // Returning null hands the text to ProseMirror's own plain-text parser (prosemirror-view's parseFromClipboard).
+      clipboardTextParser: markdownClipboardParser as (text: string, $context: ResolvedPos, plain: boolean) => Slice,
+      transformPasted: withExplicitCells,
       attributes: () => ({
         'aria-label': 'Document text',
         'aria-multiline': 'true',
@@ -63,6 +87,12 @@ export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onT
       editable: () => editableRef.current,
       dispatchTransaction(tr) {
         view.updateState(view.state.apply(tr));
+        // Only when the menu changes: typing must not re-render this component on every key.
+        const menu = slashMenuState(view.state);
+        if (menu !== slashMenuRef.current) {
+          slashMenuRef.current = menu;
+          setSlashMenu(menu);
+        }
         callbacks.current.onUpdate(view);
       },
       handleClickOn(_view, _pos, _node, _nodePos, event) {
@@ -70,6 +100,11 @@ export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onT
         const anchor = target?.closest('a');
         // Links open only on a deliberate Ctrl/Cmd+click, and only web and mail links.
         if (anchor && (event.ctrlKey || event.metaKey)) {
+          const documentId = anchor.getAttribute('data-document');
+          if (documentId) {
+            useLibrary.getState().openDocument(documentId);
+            return true;
+          }
           const href = safeHref(anchor.getAttribute('href'));
           if (href) window.open(href, '_blank', 'noopener,noreferrer');
           return true;
@@ -94,5 +129,30 @@ export function Editor({ replica, onUpdate, onLinkRequest, onCommentRequest, onT
     if (view && view.editable !== editable) view.setProps({ editable: () => editableRef.current });
   }, [editable]);
 
-  return <div ref={host} className="editor-host" />;
+  const view = viewRef.current;
+  return (
+    <>
+      <div className="editor-frame">
+        <div ref={host} className="editor-host" />
+        {view && slashMenu ? <SlashMenu view={view} menu={slashMenu} onImage={() => setPickingImage(true)} /> : null}
+      </div>
+      {pickingImage && workspaceId ? (
+        <ImagePicker
+          workspaceId={workspaceId}
+          onClose={() => {
+            setPickingImage(false);
+            viewRef.current?.focus();
+          }}
+          onPick={(file) => {
+            setPickingImage(false);
+            const current = viewRef.current;
+            if (current) {
+              insertFileImage(file.id, file.name)(current.state, current.dispatch);
+              current.focus();
+            }
+          }}
+        />
+      ) : null}
+    </>
+  );
 }

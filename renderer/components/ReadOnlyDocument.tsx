@@ -1,7 +1,7 @@
 /**
  * Markdown from outside (a public link someone shared) shown read-only in the editor's own
- * schema: the Markdown becomes an Automerge rich-text body through common/richtext (raw HTML and
- * images stay words, links only keep http(s)/mailto targets), then a ProseMirror document in a
+ * schema: the Markdown becomes an Automerge rich-text body through common/richtext (raw HTML stays
+ * words, an image shows only its description, links only keep http(s)/mailto targets), then a ProseMirror document in a
  * view that cannot be edited. Nothing is ever set as HTML, so nothing in the text can run.
  */
 import { useEffect, useRef } from 'react';
@@ -10,6 +10,7 @@ import { pmDocFromSpans } from '@automerge/prosemirror';
 import { EditorState } from 'prosemirror-state';
 import { EditorView } from 'prosemirror-view';
 import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import { blockNodeViews } from '../editor/nodeViews.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 
 /** The ProseMirror document for `markdown`, as an editor would show it. */
@@ -27,6 +28,7 @@ export function ReadOnlyDocument({ markdown, label }: { markdown: string; label:
     const view = new EditorView(element, {
       state: EditorState.create({ schema: hearthSchemaAdapter.schema, doc: pmDocOf(markdown) }),
       editable: () => false,
+      nodeViews: blockNodeViews,
       attributes: { class: 'prose prose-readonly', role: 'document', 'aria-label': label },
       handleDOMEvents: {
         // A link opens in a new window, never in this page, and only web and mail links.

@@ -8,6 +8,7 @@ import { liftListItem, sinkListItem, splitListItem, wrapInList } from 'prosemirr
 import { TextSelection, type Command, type EditorState, type Plugin } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
 import { hearthSchema as schema } from './schema.ts';
+import { blockInputRules, blockKeys } from './blocks.ts';
 
 const node = (name: string): NodeType => {
   const type = schema.nodes[name];
@@ -151,6 +152,8 @@ function takeDomSelection(view: EditorView): void {
 export function editingPlugins(onLinkRequest: () => void, onCommentRequest: () => void): Plugin[] {
   return [
     history(),
+    // Code fences, table cells and tasks first: their Enter and Tab win over the lists'.
+    keymap(blockKeys),
     keymap({
       'Mod-z': undo,
       'Mod-y': redo,
@@ -183,6 +186,7 @@ export function editingPlugins(onLinkRequest: () => void, onCommentRequest: () =
     keymap(baseKeymap),
     inputRules({
       rules: [
+        ...blockInputRules,
         textblockTypeInputRule(/^(#{1,3})\s$/, nodes.heading, (match) => ({ level: match[1]?.length ?? 1 })),
         wrappingInputRule(/^\s*>\s$/, nodes.blockquote),
         wrappingInputRule(/^\s*([-+*])\s$/, nodes.bulletList),

@@ -7,7 +7,7 @@
 // Not re-exported by the package's index, but part of its published build.
 import { amSpliceIdxToPmIdx } from '@automerge/prosemirror/dist/traversal.js';
 import * as A from '@automerge/automerge/slim';
-import type { EditorState } from 'prosemirror-state';
+import type { EditorState, Transaction } from 'prosemirror-state';
 import { Decoration } from 'prosemirror-view';
 import type { PresenceEntry } from '../../common/api/contract.ts';
 import { decorationLayer } from './decorationLayer.ts';
@@ -34,19 +34,33 @@ function caret(name: string, color: number): HTMLElement {
   return span;
 }
 
-/** A transaction that shows these people's carets and selections. */
-export function setPresenceDecorations(state: EditorState, doc: A.Doc<unknown>, entries: PresenceEntry[]) {
+/**
+ * A transaction that shows these people's carets and selections, and how many of them point past
+ * the text this page has yet (their edit is still on its way): those are drawn once it arrives.
+ */
+export function setPresenceDecorations(state: EditorState, doc: A.Doc<unknown>, entries: PresenceEntry[]): { transaction: Transaction; waiting: number } {
   const decorations: Decoration[] = [];
+  let waiting = 0;
   const spans = entries.some((e) => e.selection) ? A.spans(doc, ['body']) : [];
   const size = state.doc.content.size;
+  // The text's length in Automerge offsets (block markers count one each, as in the body string).
+  const body = (doc as { body?: unknown }).body;
+  const textLength = typeof body === 'string' ? body.length : 0;
   for (const entry of entries) {
     if (!entry.selection) continue;
+    if (entry.selection.to > textLength) {
+      waiting++;
+      continue;
+    }
     const color = colorOf(entry.account);
     const from = amSpliceIdxToPmIdx(hearthSchemaAdapter, spans, entry.selection.from);
     const to = amSpliceIdxToPmIdx(hearthSchemaAdapter, spans, entry.selection.to);
-    if (from === null || to === null || from > size || to > size) continue;
+    if (from === null || to === null || from > size || to > size) {
+      waiting++;
+      continue;
+    }
     if (to > from) decorations.push(Decoration.inline(from, to, { class: `remote-selection presence-${color}` }));
     decorations.push(Decoration.widget(to, () => caret(entry.displayName || entry.username, color), { key: `${entry.account}:${to}`, side: 1 }));
   }
-  return layer.replace(state, decorations);
+  return { transaction: layer.replace(state, decorations), waiting };
 }

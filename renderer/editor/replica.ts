@@ -58,20 +58,24 @@ export class DocumentReplica implements DocHandle<DocumentBody> {
     this.commit(fn, true);
   }
 
-  /** A change the editor already shows: saved and sent, but not patched back into the editor. */
-  changeQuietly(fn: (doc: DocumentBody) => void): void {
-    this.commit(fn, false);
+  /**
+   * A change the editor already shows: saved and sent, but not patched back into the editor.
+   * Returns its patches (a splice patch says which marks the inserted text took).
+   */
+  changeQuietly(fn: (doc: DocumentBody) => void): A.Patch[] {
+    return this.commit(fn, false);
   }
 
-  private commit(fn: (doc: DocumentBody) => void, notify: boolean): void {
+  private commit(fn: (doc: DocumentBody) => void, notify: boolean): A.Patch[] {
     const before = this.current;
     let patches: A.Patch[] = [];
     let patchInfo: A.PatchInfo<DocumentBody> | null = null;
     this.current = A.change(this.current, { patchCallback: (p, info) => ((patches = p), (patchInfo = info)) }, fn);
-    if (this.current === before) return;
+    if (this.current === before) return [];
     const change = A.getLastLocalChange(this.current);
     if (change) this.send(change);
     if (notify && patchInfo) this.emit({ handle: this, doc: this.current, patches, patchInfo });
+    return patches;
   }
 
   /** Changes made elsewhere (another window, the CLI, a peer). */

@@ -13,7 +13,7 @@ import type { DocHandleChangePayload } from '@automerge/prosemirror/dist/DocHand
 import { patchesToTr } from '@automerge/prosemirror/dist/patchesToTr.js';
 import { amMarksFromPmMarks } from '@automerge/prosemirror/dist/schema.js';
 import { pmNodeToSpans, pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
-import type { Mark, Node, Slice } from 'prosemirror-model';
+import type { Mark, Node, ResolvedPos, Slice } from 'prosemirror-model';
 import { Plugin, type Transaction } from 'prosemirror-state';
 import type { DocumentBody, DocumentReplica } from './replica.ts';
 
@@ -39,9 +39,20 @@ function plainTextEdit(step: unknown, before: Node): ReplaceLike | null {
   if (!$from.sameParent($to) || !$from.parent.isTextblock) return null;
   // Only text in a block the replica already has a marker for, and that already holds text. A
   // block the editor has just made (a new paragraph, the text wrapper of a fresh quote or list
-  // item) or an empty one is settled by the general path and its fix-up transaction.
-  if ($from.parent.attrs['isAmgBlock'] !== true || $from.parent.content.size === 0) return null;
+  // item) or an empty one is settled by the general path and its fix-up transaction. The first
+  // paragraph of a list item that has its marker (a task item, say) has none of its own: its
+  // text follows the item's marker, so it is in the replica too.
+  if (!hasMarker($from) || $from.parent.content.size === 0) return null;
   return { from, to, slice, structure: false };
+}
+
+/** Whether the textblock at `$pos` is in the replica: its own marker, or the leading paragraph of a list item that has one. */
+function hasMarker($pos: ResolvedPos): boolean {
+  if ($pos.parent.attrs['isAmgBlock'] === true) return true;
+  const depth = $pos.depth;
+  if (depth < 2 || $pos.index(depth - 1) !== 0) return false;
+  const container = $pos.node(depth - 1);
+  return container.type.name === 'list_item' && container.attrs['isAmgBlock'] === true;
 }
 
 /** Each transaction's plain text steps, or null if any step needs the general path. */
@@ -58,9 +69,21 @@ function plainTextSteps(transactions: readonly Transaction[]): Array<{ step: Rep
   return steps;
 }
 
+/**
+ * The marks text inserted at `index` took on, as Automerge's splice patch reports them. Reading
+ * them with A.marksAt instead cost ~25 ms per keystroke on the 100k-character document (it walks
+ * the whole text); the patch comes with the change. Undefined when no patch names the insertion.
+ */
+function insertedMarks(patches: readonly A.Patch[], path: A.Prop[], index: number): Record<string, A.MarkValue> | undefined {
+  for (const patch of patches) {
+    if (patch.action !== 'splice' || patch.path.length !== path.length + 1 || patch.path[path.length] !== index) continue;
+    if (path.every((p, i) => patch.path[i] === p)) return (patch.marks ?? {}) as Record<string, A.MarkValue>;
+  }
+  return undefined;
+}
+
 /** The same reconciliation @automerge/prosemirror does after a splice: the typed text gets exactly the editor's marks. */
-function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[], index: number, length: number, marks: readonly Mark[]): void {
-  const current = A.marksAt(doc, path, index);
+function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[], index: number, length: number, marks: readonly Mark[], current: Record<string, A.MarkValue>): void {
   const wanted = amMarksFromPmMarks(adapter, marks) as Record<string, A.MarkValue>;
   for (const [name, value] of Object.entries(wanted)) {
     if (current[name] !== value) {
@@ -68,11 +91,60 @@ function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[
       A.mark(doc, path, { start: index, end: index + length, expand: inclusive ? 'both' : 'none' }, name, value);
     }
   }
-  for (const name of Object.keys(current)) {
-    if (!(name in wanted) && adapter.markMappings.some((m) => m.automergeMarkName === name)) {
+  for (const [name, value] of Object.entries(current)) {
+    if (value !== null && value !== undefined && !(name in wanted) && adapter.markMappings.some((m) => m.automergeMarkName === name)) {
       A.unmark(doc, path, { start: index, end: index + length, expand: 'both' }, name);
     }
   }
+}
+
+/** Whether the marks Automerge gave the typed text are the ones the editor shows. */
+function sameMarks(adapter: SchemaAdapter, current: Record<string, A.MarkValue>, marks: readonly Mark[]): boolean {
+  const wanted = amMarksFromPmMarks(adapter, marks) as Record<string, A.MarkValue>;
+  const mapped = Object.keys(current).filter((name) => adapter.markMappings.some((m) => m.automergeMarkName === name));
+  return mapped.length === Object.keys(wanted).length && mapped.every((name) => current[name] === wanted[name]);
+}
+
+/** The Automerge length (characters and markers) of top-level nodes, by node: nodes are immutable and shared between states. */
+const topLevelLengths = new WeakMap<Node, number>();
+
+/** `child` as the package reads a top-level block: in a document with a sibling after it (an empty paragraph, one marker). */
+function withSibling(adapter: SchemaAdapter, child: Node): Node {
+  return adapter.schema.topNodeType.create(null, [child, adapter.schema.nodes['paragraph']!.create()]);
+}
+
+function spansLength(spans: readonly A.Span[]): number {
+  let length = 0;
+  for (const span of spans) length += span.type === 'text' ? span.value.length : 1;
+  return length;
+}
+
+function topLevelLength(adapter: SchemaAdapter, child: Node): number {
+  let length = topLevelLengths.get(child);
+  if (length === undefined) {
+    length = spansLength(pmNodeToSpans(adapter, withSibling(adapter, child))) - 1;
+    topLevelLengths.set(child, length);
+  }
+  return length;
+}
+
+/**
+ * The Automerge range of an editor range, as `pmRangeToAmRange(pmNodeToSpans(before))` gives it,
+ * without reading the whole document on every key: in a document of several top-level blocks,
+ * each writes the same spans wherever it stands, so the blocks before the edited one count by
+ * their (cached) lengths and only the edited block is read. That reading cost ~20 ms a key in
+ * the middle of a 100k-character document on a loaded machine, and grew with the position.
+ */
+function automergeRange(adapter: SchemaAdapter, before: Node, from: number, to: number): { start: number; end: number } | null {
+  if (before.childCount < 2) return pmRangeToAmRange(adapter, pmNodeToSpans(adapter, before), { from, to });
+  const $from = before.resolve(from);
+  const index = $from.index(0);
+  if (index >= before.childCount) return pmRangeToAmRange(adapter, pmNodeToSpans(adapter, before), { from, to });
+  const childStart = $from.posAtIndex(index, 0);
+  let offset = 0;
+  for (let i = 0; i < index; i++) offset += topLevelLength(adapter, before.child(i));
+  const range = pmRangeToAmRange(adapter, pmNodeToSpans(adapter, withSibling(adapter, before.child(index))), { from: from - childStart, to: to - childStart });
+  return range && { start: range.start + offset, end: range.end + offset };
 }
 
 export function replicaSyncPlugin(adapter: SchemaAdapter, replica: DocumentReplica, path: A.Prop[]): Plugin {
@@ -109,17 +181,21 @@ export function replicaSyncPlugin(adapter: SchemaAdapter, replica: DocumentRepli
           syncing = false;
         }
       }
-      replica.changeQuietly((doc) => {
-        for (const { step, before } of steps) {
-          const range = pmRangeToAmRange(adapter, pmNodeToSpans(adapter, before), { from: step.from, to: step.to });
-          if (!range) throw new Error(`The editor position ${step.from}–${step.to} has no place in the document text.`);
-          const start = Math.min(range.start, range.end);
-          const end = Math.max(range.start, range.end);
-          const inserted = step.slice.content.firstChild;
-          A.splice(doc, path, start, end - start, inserted?.text ?? '');
-          if (inserted?.text) reconcileMarks(adapter, doc, path, start, inserted.text.length, inserted.marks);
-        }
-      });
+      for (const { step, before } of steps) {
+        const range = automergeRange(adapter, before, step.from, step.to);
+        if (!range) throw new Error(`The editor position ${step.from}–${step.to} has no place in the document text.`);
+        const start = Math.min(range.start, range.end);
+        const end = Math.max(range.start, range.end);
+        const inserted = step.slice.content.firstChild;
+        const patches = replica.changeQuietly((doc) => A.splice(doc, path, start, end - start, inserted?.text ?? ''));
+        if (!inserted?.text) continue;
+        const text = inserted.text;
+        // Typed inside text with the same marks (the usual case), the splice already gave it the
+        // editor's marks; at a mark's edge it may not have, and a second change settles that.
+        const current = insertedMarks(patches, path, start);
+        if (current && sameMarks(adapter, current, inserted.marks)) continue;
+        replica.changeQuietly((doc) => reconcileMarks(adapter, doc, path, start, text.length, inserted.marks, current ?? A.marksAt(doc, path, start)));
+      }
       return undefined;
     },
   });

@@ -2,11 +2,11 @@
  * Team workspaces in real Chromium: two users, each with their own browser-mode server over their
  * own vault folder, in two browser contexts, syncing through one real relay on 127.0.0.1. Ada
  * creates a team workspace and invites Bob as Editor; Bob sees and accepts the invitation; both
- * type into one document and see each other's text; Ada makes Bob a Viewer and his editor turns
+ * type into one document and see each other's text, and edit one table and one task at once; Ada makes Bob a Viewer and his editor turns
  * read-only; as a Commenter he gets the comment box but still cannot type.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { newDocument, screenshot } from './app-fixture.ts';
 import { editorOf, launchChromium, startUser, stopUsers, workspaceButton, type User } from './team-fixture.ts';
@@ -136,6 +136,55 @@ test('each sees where the other is: a caret with their name, and their avatar in
   await screenshot(ada.page, 'team-06c-ada-sees-bob-cursor');
   await ada.page.keyboard.press('End');
 });
+
+test('blocks one person makes reach the other, and both edit one table and one task at once', async () => {
+  await ada.page.bringToFront();
+  await newDocument(ada.page);
+  await ada.page.getByLabel('Title', { exact: true }).fill('Blocks together');
+  await editorOf(ada.page).click();
+  // Bob has it open while Ada writes: her blocks arrive in his editor as she makes them.
+  await bob.page.getByRole('button', { name: /^Blocks together/ }).click({ timeout: 45_000 });
+  await editorOf(bob.page).waitFor();
+  await ada.page.keyboard.type('/table');
+  await ada.page.keyboard.press('Enter');
+  for (const cell of ['Step', 'Time', 'Who']) {
+    await ada.page.keyboard.type(cell);
+    await ada.page.keyboard.press('Tab');
+  }
+  await editorOf(ada.page).locator('table + p').click();
+  await ada.page.keyboard.type('/task');
+  await ada.page.keyboard.press('Enter');
+  await ada.page.keyboard.type('Preheat the oven');
+  const cellsOf = (page: Page, row: number) => editorOf(page).locator('tr').nth(row).locator('td').allTextContents();
+  await expect.poll(() => cellsOf(bob.page, 0), { timeout: 45_000 }).toEqual(['Step', 'Time', 'Who']);
+  await expect.poll(() => editorOf(bob.page).locator('li.task p').allTextContents(), { timeout: 45_000 }).toEqual(['Preheat the oven']);
+
+  // At once: Ada fills one cell of the second row and Bob the next one; Bob ticks the task
+  // while Ada adds words to it.
+  await editorOf(ada.page).locator('tr').nth(1).locator('td').nth(0).click();
+  await bob.page.bringToFront();
+  await editorOf(bob.page).locator('tr').nth(1).locator('td').nth(1).click();
+  await Promise.all([ada.page.keyboard.type('Mix'), bob.page.keyboard.type('10 min')]);
+  await ada.page.bringToFront();
+  await editorOf(ada.page).locator('li.task p').click();
+  await ada.page.keyboard.press('End');
+  await Promise.all([ada.page.keyboard.type(' to 220°C'), editorOf(bob.page).locator('li.task').getByRole('checkbox').click()]);
+
+  for (const user of [ada, bob]) {
+    const editor = editorOf(user.page);
+    await expect.poll(() => cellsOf(user.page, 1), { timeout: 45_000 }).toEqual(['Mix', '10 min', '']);
+    await expect.poll(() => editor.locator('li.task p').allTextContents(), { timeout: 45_000 }).toEqual(['Preheat the oven to 220°C']);
+    await expect.poll(() => editor.locator('li.task[data-checked="true"]').count(), { timeout: 45_000 }).toBe(1);
+  }
+  await screenshot(bob.page, 'team-06d-bob-blocks-together');
+  for (const user of [ada, bob]) await user.page.getByRole('button', { name: /^Recipe/ }).click();
+  await editorOf(bob.page).getByText('Flour and water. Salt from Bob. Knead.').waitFor();
+  // The tests after this one count on Recipe alone in Bakery.
+  await ada.page.getByRole('button', { name: 'Actions for Blocks together' }).click();
+  await ada.page.getByRole('menuitem', { name: 'Delete…' }).click();
+  await ada.page.getByRole('button', { name: 'Delete document' }).click();
+  await expect.poll(() => bob.page.getByRole('button', { name: /^Blocks together/ }).count(), { timeout: 45_000 }).toBe(0);
+}, 240_000);
 
 test('Share dialog: people with roles and a public link with an expiry', async () => {
   const page = ada.page;

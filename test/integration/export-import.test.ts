@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isHearthError } from '../../common/errors.ts';
 import { exportSchemas, type ExportFileKind } from '../../common/export/schema.ts';
-import { setBodyFromMarkdown } from '../../common/richtext/index.ts';
+import { bodyAsMarkdown, setBodyFromMarkdown } from '../../common/richtext/index.ts';
 import type { Vault } from '../../main/vault/vault.ts';
 import { exportVault } from '../../main/portability/export.ts';
 import { importPath } from '../../main/portability/import.ts';
@@ -148,6 +148,33 @@ describe('S7: export and import', () => {
     target.lock();
   });
 
+  it("a document's blocks survive the Markdown export read back as a Markdown folder, images and all", async () => {
+    const source = await createTestVault();
+    const personal = source.workspaces.list()[0]!;
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABgAAAAQCAIAAACDRijCAAAAGklEQVR4nGPQqDhBFcQwatCoQaMGjRpEGQIAPLEcH9Ol6TsAAAAASUVORK5CYII=', 'base64');
+    const file = await source.files.add(personal.id, { name: 'harbour at dawn.png', type: 'image/png', source: [png] });
+    const body = `## Plan\n\n- [x] book\n- [ ] pack\n\n| a | b |\n| :--- | ---: |\n| 1 | 2 |\n\n\`\`\`ts\nconst x = 1;\n\`\`\`\n\n---\n\n![the harbour](hearth-file:${file.id})\n`;
+    source.documents.create(personal.id, { title: 'Blocks', init: (d) => setBodyFromMarkdown(d, body) });
+    const out = join(tempDir(), 'export-md');
+    await exportVault(source, out, { now: NOW });
+    const workspaceDir = join(out, 'workspaces', personal.id);
+    const exported = filesUnder(join(workspaceDir, 'documents')).find((f) => f.endsWith('.md'))!;
+    // For people: the image points at the exported copy of its file.
+    expect(readFileSync(exported, 'utf8')).toContain(`![the harbour](<../files/${file.id}/harbour at dawn.png>)`);
+    expect(readFileSync(join(workspaceDir, 'files', file.id, 'harbour at dawn.png'))).toEqual(png);
+
+    // The workspace's folder, read as a folder of Markdown notes, gives the same blocks back and the image as a file.
+    const target = await createTestVault();
+    expect(await importPath(target, workspaceDir)).toMatchObject({ kind: 'markdown-folder', documentsCreated: 1, files: 1 });
+    const imported = target.workspaces.list().find((w) => w.name === `Imported: ${personal.id}`)!;
+    const [doc] = target.documents.list(imported.id);
+    const [importedFile] = target.files.list(imported.id);
+    expect(doc!.title).toBe('Blocks');
+    expect(bodyAsMarkdown(target.documents.get(doc!.id))).toBe(body.replace(file.id, importedFile!.id));
+    source.lock();
+    target.lock();
+  });
+
   it('a plain folder of Markdown files becomes documents, once', async () => {
     const dir = join(tempDir(), 'notes');
     mkdirSync(join(dir, 'sub'), { recursive: true });
@@ -159,7 +186,9 @@ describe('S7: export and import', () => {
     expect(await importPath(vault, dir)).toMatchObject({ documentsCreated: 0 });
     const ws = vault.workspaces.list().find((w) => w.name === 'Imported: notes')!;
     const docs = vault.documents.list(ws.id);
-    expect(docs.map((d) => d.title).sort()).toEqual(['The first', 'second']);
+    // A note's opening heading is its title, and is not repeated in the body (issue 15, item 4).
+    expect(docs.map((d) => d.title).sort()).toEqual(['Second', 'The first']);
+    expect(bodyAsMarkdown(vault.documents.get(docs.find((d) => d.title === 'Second')!.id))).toBe('body\n');
     expect(docs.find((d) => d.title === 'The first')!.tags).toEqual(['a']);
     expect(vault.search('there').length).toBe(1);
     vault.lock();

@@ -43,11 +43,11 @@ describe('relay CLI', () => {
     expect(bogus.code).toBe(2);
   });
 
-  it('starts on 127.0.0.1 by default, logs JSON lines, and stops cleanly on SIGTERM', async () => {
+  it('starts on 127.0.0.1 by default with native crypto, logs JSON lines, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const line = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!)));
     const listening = JSON.parse(line) as { event: string; host: string; port: number };
-    expect(listening).toMatchObject({ event: 'listening', host: '127.0.0.1' });
+    expect(listening).toMatchObject({ event: 'listening', host: '127.0.0.1', crypto: 'sodium-native' });
     expect(await (await fetch(`http://127.0.0.1:${listening.port}/health`)).json()).toEqual({ ok: true });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');

@@ -76,10 +76,14 @@ describe('two relay instances on one PostgreSQL', () => {
     await bob.client.subscribe(space.id, 'doc', () => undefined);
     const heard: string[] = [];
     bob.client.onMembershipChanged((changed) => heard.push(changed));
+    // Each change must reach Bob on the other instance. A frame more is allowed: an instance
+    // whose listening connection dropped (a loaded machine) resyncs and tells every follower.
     await changeMembership(space, ann, 'change_role', bob, 'commenter');
-    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([space.id]);
+    await expect.poll(() => heard.length, { timeout: 5000, interval: 10 }).toBeGreaterThanOrEqual(1);
+    const afterRole = heard.length;
     await ann.client.putEnvelopes(space.id, 0, [envelopeFor(space, ann, bob)]);
-    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([space.id, space.id]);
+    await expect.poll(() => heard.length, { timeout: 5000, interval: 10 }).toBeGreaterThan(afterRole);
+    expect(new Set(heard)).toEqual(new Set([space.id]));
   });
 
   it('let only one of two removals made at once through different instances start the next key epoch', async () => {

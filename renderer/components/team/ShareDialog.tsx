@@ -127,6 +127,7 @@ function People({ document }: { document: DocumentSummary }) {
 function Links({ document }: { document: DocumentSummary }) {
   const [links, setLinks] = useState<LinkInfo[] | null>(null);
   const [expiry, setExpiry] = useState(EXPIRIES[3]!.label);
+  const [includeImages, setIncludeImages] = useState(false);
   const { busy, problem, setProblem, attempt } = useAttempt();
   const [copied, setCopied] = useState<string | null>(null);
   const load = useCallback(() => attempt(async () => setLinks((await call(hearth().listLinks())).filter((l) => l.documentId === document.id))), [attempt, document.id]);
@@ -135,7 +136,8 @@ function Links({ document }: { document: DocumentSummary }) {
   }, [load]);
   const create = async () => {
     const ms = EXPIRIES.find((e) => e.label === expiry)?.ms ?? null;
-    if (await attempt(() => call(hearth().createLink(document.id, ms === null ? {} : { expiresInMs: ms })), true)) await load();
+    const options = { ...(ms === null ? {} : { expiresInMs: ms }), ...(includeImages ? { includeImages: true } : {}) };
+    if (await attempt(() => call(hearth().createLink(document.id, options)), true)) await load();
   };
   const revoke = async (link: LinkInfo) => {
     if (await attempt(() => call(hearth().revokeLink(link.id)))) await load();
@@ -184,6 +186,10 @@ function Links({ document }: { document: DocumentSummary }) {
             ))}
           </select>
         </Field>
+        <label className="checkbox">
+          <input type="checkbox" checked={includeImages} onChange={(e) => setIncludeImages(e.target.checked)} />
+          <span>Include its images</span>
+        </label>
         <button type="button" className="button" onClick={() => void create()} disabled={busy}>
           {busy ? 'Publishing…' : 'Create public link'}
         </button>

@@ -38,7 +38,8 @@ export function useTeamEvents(): void {
         // A burst (an index change per document) becomes one reload.
         if (reload) clearTimeout(reload);
         reload = setTimeout(() => {
-          void useLibrary.getState().loadWorkspaces();
+          // The open workspace's list too: a document a peer deleted has no summary to carry, only this event.
+          void useLibrary.getState().loadWorkspaces().then(() => useLibrary.getState().loadDocuments());
           void useTeam.getState().load();
         }, 150);
       }),

@@ -21,6 +21,7 @@ interface BuilderConfig {
   mac: { target: string[] };
   win: { target: string[] };
   asar: boolean;
+  asarUnpack: string[];
   npmRebuild: boolean;
   electronFuses: Record<string, boolean>;
 }
@@ -39,4 +40,13 @@ test('it builds AppImage, deb, dmg and nsis from the built app, with Node-in-Ele
   // Packaged better-sqlite3 is rebuilt for Electron's ABI; the dev build in dist/native stays out.
   expect(config.npmRebuild).toBe(true);
   expect(config.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false, onlyLoadAppFromAsar: true, grantFileProtocolExtraPrivileges: false });
+});
+
+test('sodium-native goes in unpacked, with an N-API build (which Electron loads as it is) for every platform packaged', () => {
+  expect(config.asarUnpack).toContain('node_modules/sodium-native/prebuilds/**');
+  for (const platform of ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64']) {
+    const addon = readFileSync(join(repo, 'node_modules', 'sodium-native', 'prebuilds', platform, 'sodium-native.node'));
+    // An N-API addon registers through napi_register_module_v1; an ABI-bound one would need a rebuild per Electron.
+    expect(addon.includes('napi_register_module_v1'), platform).toBe(true);
+  }
 });
