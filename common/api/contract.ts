@@ -171,9 +171,10 @@ export const apiArgs = {
   pauseSync: z.tuple([Id]),
   resumeSync: z.tuple([Id]),
   /** What sharing a document would upload (a personal workspace's document leaves the device). */
-  describeShare: z.tuple([Id, RelayUrl.optional()]),
-  /** `confirmed` must be true when describeShare said the document leaves the device. */
-  shareDocument: z.tuple([Id, UsernameSchema, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional() })]),
+  /** The relay may be null (the page's way of leaving it out) when `keepHistory` follows. */
+  describeShare: z.tuple([Id, RelayUrl.nullish(), z.boolean().optional()]),
+  /** `confirmed` must be true when describeShare said the document leaves the device; without `keepHistory` its edit history is erased first. */
+  shareDocument: z.tuple([Id, UsernameSchema, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional(), keepHistory: z.boolean().optional() })]),
   unshareDocument: z.tuple([Id, UsernameSchema]),
   documentShares: z.tuple([Id]),
   createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional(), includeImages: z.boolean().optional() })]),

@@ -285,12 +285,12 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     pauseSync: (workspaceId) => syncing.pauseSync(inWorkspace(workspaceId), workspaceId),
     resumeSync: (workspaceId) => syncing.resumeSync(inWorkspace(workspaceId), workspaceId),
-    describeShare: (documentId, relay) => {
+    describeShare: (documentId, relay, keepHistory) => {
       vault().documents.summary(documentId);
-      return sync().describeShare(documentId, relay);
+      return sync().describeShare(documentId, relay ?? undefined, keepHistory === true);
     },
     shareDocument: (documentId, username, role, options) =>
-      sync().shareDocument(documentId, username, role, { ...(options.confirmed ? { confirmed: true } : {}), ...(options.relay ? { relay: options.relay } : {}) }),
+      sync().shareDocument(documentId, username, role, { ...(options.confirmed ? { confirmed: true } : {}), ...(options.relay ? { relay: options.relay } : {}), ...(options.keepHistory ? { keepHistory: true } : {}) }),
     unshareDocument: async (documentId, username) => {
       await sync().unshareDocument(documentId, username);
       return sync().documentShares(documentId);

@@ -147,7 +147,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     endOwnShares: (documents) => sharing.endOwn(documents),
   });
   const files: FileSync = new FileSync({ ...base, permissions, isLive: live, openClient, refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId), reachable, push });
-  const sharing: Sharing = new Sharing({ ...base, permissions, connections, membership, members, client, isLive: live, syncSpace, ensureRelayLoop });
+  const sharing: Sharing = new Sharing({ ...base, permissions, connections, membership, members, client, isLive: live, syncSpace, ensureRelayLoop, forgetHistory: (documentId) => generations.forget(documentId) });
   const invitations: Invitations = new Invitations({
     ...base,
     membership,

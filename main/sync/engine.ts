@@ -207,12 +207,12 @@ export class SyncEngine {
   }
 
   /** What sharing `documentId` would upload, in words the confirmation shows. */
-  describeShare(documentId: string, relay?: string): SharePlan {
-    return this.sync.sharing.describe(documentId, relay);
+  describeShare(documentId: string, relay?: string, keepHistory = false): SharePlan {
+    return this.sync.sharing.describe(documentId, relay, keepHistory);
   }
 
   /** Shares one document with a registered user and a role, without giving them the workspace (sharing.ts). */
-  shareDocument(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string } = {}): Promise<Member> {
+  shareDocument(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string; keepHistory?: boolean } = {}): Promise<Member> {
     return this.sync.sharing.share(documentId, username, role, options);
   }
 

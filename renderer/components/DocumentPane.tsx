@@ -37,6 +37,10 @@ export function DocumentPane({ documentId }: { documentId: string }) {
   const [attempt, setAttempt] = useState(0);
   // Kept here: a document replaced by a new generation is opened again, with its History panel still open.
   const [showHistory, setShowHistory] = useState(false);
+  // The Share dialog too: sharing alone may erase the history first, which reopens the document under it.
+  const [sharing, setSharing] = useState(false);
+  const [shared, setShared] = useState<DocumentSummary | null>(null);
+  const shareWorkspace = useLibrary((s) => s.workspaces?.find((w) => w.id === shared?.workspaceId));
   const documentSaved = useLibrary((s) => s.documentSaved);
 
   // Its edit history was erased (here, by a member, or in another window): the replica of the old
@@ -71,11 +75,25 @@ export function DocumentPane({ documentId }: { documentId: string }) {
     };
   }, [documentId, attempt, documentSaved]);
 
+  const shareDialog =
+    sharing && shared ? (
+      <ShareDialog
+        document={shared}
+        workspace={shareWorkspace}
+        onClose={() => {
+          setSharing(false);
+          setShared(null);
+        }}
+      />
+    ) : null;
   if (loaded.kind === 'loading') {
     return (
-      <section className="document-pane document-pane-message" aria-busy="true" aria-label="Document">
-        <p className="muted">Opening the document…</p>
-      </section>
+      <>
+        <section className="document-pane document-pane-message" aria-busy="true" aria-label="Document">
+          <p className="muted">Opening the document…</p>
+        </section>
+        {shareDialog}
+      </>
     );
   }
   if (loaded.kind === 'failed') {
@@ -90,10 +108,27 @@ export function DocumentPane({ documentId }: { documentId: string }) {
       </section>
     );
   }
-  return <OpenDocument key={documentId} replica={loaded.replica} initial={loaded.summary} showHistory={showHistory} setShowHistory={setShowHistory} />;
+  const share = (summary: DocumentSummary) => {
+    setShared(summary);
+    setSharing(true);
+  };
+  return (
+    <>
+      <OpenDocument key={documentId} replica={loaded.replica} initial={loaded.summary} showHistory={showHistory} setShowHistory={setShowHistory} onShare={share} />
+      {shareDialog}
+    </>
+  );
 }
 
-function OpenDocument({ replica, initial, showHistory, setShowHistory }: { replica: DocumentReplica; initial: DocumentSummary; showHistory: boolean; setShowHistory: (show: boolean) => void }) {
+interface OpenDocumentProps {
+  replica: DocumentReplica;
+  initial: DocumentSummary;
+  showHistory: boolean;
+  setShowHistory: (show: boolean) => void;
+  onShare: (summary: DocumentSummary) => void;
+}
+
+function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }: OpenDocumentProps) {
   const summary = useLibrary((s) => s.documents?.find((d) => d.id === initial.id)) ?? initial;
   const updateDocument = useLibrary((s) => s.updateDocument);
   const workspace = useLibrary((s) => s.workspaces?.find((w) => w.id === initial.workspaceId));
@@ -114,7 +149,6 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory }: { repli
   const teamId = workspace?.kind === 'team' && !isSharedHolder(workspace) ? workspace.id : null;
   const names = useAuthorNames(teamId, byShare ? initial.id : null);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
-  const [sharing, setSharing] = useState(false);
   // Removed or paused, nothing reaches this copy: where others were is old news, not shown.
   const quiet = useTeam((s) => isRemoved(workspace) || (workspace !== undefined && s.statuses[workspace.id]?.state === 'paused'));
   const heard = useTeam((s) => s.presence[initial.id] ?? NOBODY);
@@ -269,7 +303,7 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory }: { repli
             <SaveStatus replica={replica} />
             {present.length > 0 ? <PresentPeople entries={present} /> : null}
             {(permissions.manage && !byShare) || (workspace?.kind === 'personal' && !sharedRole) ? (
-              <button type="button" className="button button-quiet" onClick={() => setSharing(true)}>
+              <button type="button" className="button button-quiet" onClick={() => onShare(summary)}>
                 <Share2 aria-hidden size={16} /> Share
               </button>
             ) : null}
@@ -318,7 +352,6 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory }: { repli
       </article>
       {showHistory ? <HistoryPanel documentId={initial.id} replica={replica} canRestore={permissions.write} canErase={permissions.delete && !byShare} onClose={() => setShowHistory(false)} /> : null}
       {panel.open && !showHistory ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
-      {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
       {linking ? (
         <NameDialog
           title="Link"

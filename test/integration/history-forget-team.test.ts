@@ -177,4 +177,40 @@ describe('erasing the edit history of a team document', { timeout: 60_000 }, () 
       await closeAll([cat], {});
     }
   });
+
+  it('sharing a personal document alone sends its state without history, unless the sharer keeps it', async () => {
+    const personal = ann.vault.workspaces.list().find((w) => w.kind === 'personal')!.id;
+    const written = (title: string, marker: string) => {
+      const id = ann.vault.documents.create(personal, { title, init: (d) => A.splice(d, ['body'], 0, 0, `Note: ${marker} `) }).id;
+      ann.vault.documents.change(id, (d) => A.splice(d, ['body'], 'Note: '.length, marker.length + 1, ''));
+      return id;
+    };
+    const plain = newMarker();
+    const kept = newMarker();
+    const alone = written('Alone', plain);
+    const whole = written('Whole', kept);
+    expect(ann.engine.describeShare(alone).message).toMatch(/without its edit history/);
+    await ann.engine.shareDocument(alone, bob.vault.profile.username, 'viewer', { confirmed: true });
+    // The control: kept on request, the history goes to the relay and to Bob.
+    expect(ann.engine.describeShare(whole, undefined, true).message).toMatch(/with its whole edit history/);
+    await ann.engine.shareDocument(whole, bob.vault.profile.username, 'viewer', { confirmed: true, keepHistory: true });
+    const spaceOf = (id: string) => ann.vault.workspaces.shareSpaces().find((w) => w.shareOf === id)!.id;
+    for (const id of [alone, whole]) await bob.engine.acceptInvitation(spaceOf(id));
+    const keysOf = (space: string) => [...new Set([ann, bob].flatMap((p) => Object.values(p.vault.syncState.space(space)?.epochKeys ?? {})))].map((hex) => fromHex(hex));
+    expect(bodyOf(bob, whole)).toBe('Note: ');
+    expect(historyHolds(bob.vault.documents.get(whole), kept)).toBe(true);
+    expect(ciphertextHolds(relayBlobs(relay.dataDir, spaceOf(whole), whole), keysOf(spaceOf(whole)), kept).found).toBe(true);
+
+    expect(bodyOf(bob, alone)).toBe('Note: ');
+    expect(historyHolds(bob.vault.documents.get(alone), plain)).toBe(false);
+    const stored = ciphertextHolds(relayBlobs(relay.dataDir, spaceOf(alone), alone), keysOf(spaceOf(alone)), plain);
+    expect(stored.opened).toBeGreaterThan(0);
+    expect(stored.found).toBe(false);
+    // Here too its earlier versions were erased (the sharer was told), so both copies stay one document.
+    expect(historyHolds(ann.vault.documents.get(alone), plain)).toBe(false);
+    ann.vault.documents.change(alone, (d) => A.splice(d, ['body'], 0, 0, 'Edited: '));
+    await ann.engine.syncOnce();
+    await bob.engine.syncOnce();
+    expect(bodyOf(bob, alone)).toBe('Edited: Note: ');
+  });
 });

@@ -245,11 +245,11 @@ export class FakeClient {
   async forgetHistory(space: string, doc: string, _gen: number, covers: number, snapshot: Uint8Array): Promise<number> {
     this.call('forgetHistory', `${space}/${doc}`);
     const stored = this.relay.doc(space, doc);
-    const last = stored.changes.at(-1)?.seq ?? stored.snapshot?.covers ?? 0;
-    if (covers !== last) throw new HearthError('CONFLICT', 'Edits reached the relay after you last synced (fake relay).');
-    stored.snapshot = { covers: last + 1, bytes: snapshot };
+    if (covers !== stored.latest) throw new HearthError('CONFLICT', 'Edits reached the relay after you last synced (fake relay).');
+    const seq = ++stored.latest;
+    stored.snapshot = { covers: seq, bytes: snapshot };
     stored.changes = [];
-    return last + 1;
+    return seq;
   }
 
   async deleteDoc(space: string, doc: string): Promise<void> {
