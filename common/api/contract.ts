@@ -124,7 +124,8 @@ export const apiArgs = {
   // folder main chooses (dataFolder shows it). Import and restore read an item of that folder by
   // name, or a path the user typed (main checks it; nothing is read outside what it names).
   dataFolder: z.tuple([]),
-  exportData: z.tuple([z.strictObject({ workspaceId: Id.optional(), format: z.enum(['folder', 'zip']) })]),
+  /** `history`: 'none' writes each document without its edit history (default 'full'). */
+  exportData: z.tuple([z.strictObject({ workspaceId: Id.optional(), format: z.enum(['folder', 'zip']), history: z.enum(['full', 'none']).optional() })]),
   importData: z.tuple([z.strictObject({ path: DataPath })]),
   backup: z.tuple([z.strictObject({ passphrase: Passphrase })]),
   /** Only with no vault on this device (first run, or after a wipe): the backup becomes this device's vault. */

@@ -55,13 +55,13 @@ export function dataFolder(session: Session): ApiResults['dataFolder'] {
   return { dir: session.dataDir, items: listDataFolder(session.dataDir) };
 }
 
-export async function exportData(session: Session, input: { workspaceId?: string | undefined; format: 'folder' | 'zip' }): Promise<ApiResults['exportData']> {
+export async function exportData(session: Session, input: { workspaceId?: string | undefined; format: 'folder' | 'zip'; history?: 'full' | 'none' | undefined }): Promise<ApiResults['exportData']> {
   const vault = session.requireVault();
   const workspace = input.workspaceId === undefined ? undefined : workspaceIdOf(session, input.workspaceId);
   return task(session, 'export', async (progress) => {
     mkdirSync(session.dataDir, { recursive: true });
     const path = freshPath(session.dataDir, `hearth-export-${stamp()}`, input.format === 'zip' ? '.zip' : '');
-    const manifest = await exportVault(vault, path, { ...(workspace ? { workspace } : {}), onProgress: progress });
+    const manifest = await exportVault(vault, path, { ...(workspace ? { workspace } : {}), history: input.history ?? 'full', onProgress: progress });
     return { path, counts: manifest.counts };
   });
 }

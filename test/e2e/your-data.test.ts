@@ -5,6 +5,7 @@
  * backup → wipe → restore from the UI (wrong backup passphrase first), and the Delete Account
  * dialog that refuses a wrong or differently-cased username and ends on the first-run screen.
  */
+import * as A from '@automerge/automerge';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -171,6 +172,21 @@ describe('privacy, export, backup → wipe → restore', () => {
     const file = text.slice(text.indexOf(app.session.dataDir)).trim();
     const written = JSON.parse(readFileSync(file, 'utf8')) as { entries: Array<{ action: string }> };
     expect(written.entries.map((e) => e.action)).toEqual(['export']);
+  });
+
+  test('export from Settings can leave the edit history out: each document is then its state alone', async () => {
+    await openSettings(page, 'Your data');
+    const panel = page.getByRole('tabpanel');
+    await panel.getByRole('radio', { name: 'Only what documents say now' }).check();
+    await panel.getByRole('button', { name: 'Export', exact: true }).click();
+    const done = panel.getByRole('status').filter({ hasText: 'Exported' });
+    await done.waitFor();
+    const text = (await done.textContent())!;
+    const folder = text.slice(text.indexOf(app.session.dataDir)).trim();
+    const files = readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.automerge'));
+    expect(files.length).toBe(DOCUMENTS);
+    // One change each: the state, none of the edits that led there.
+    for (const file of files) expect(A.getAllChanges(A.load(readFileSync(join(folder, file))))).toHaveLength(1);
   });
 
   test('backup, wipe this device, then restore from the welcome screen (a wrong backup passphrase first)', async () => {
