@@ -28,7 +28,7 @@ function distinct(tags: readonly string[]): string[] {
 }
 
 /** Writes a state into a document (inside A.change): the body by a token diff, title and tags where they differ. */
-function writeState(doc: Shape, state: DocumentState): void {
+export function writeState(doc: Shape, state: DocumentState): void {
   editToSpans(doc, ['body'], state.spans);
   if (doc.title !== state.title) A.updateText(doc, ['title'], state.title);
   const tags = distinct(state.tags);
@@ -124,6 +124,11 @@ function mergeStates(shared: DocumentState, ours: DocumentState, theirs: Documen
   return stateAt(A.merge(one, two));
 }
 
+/** The state to write on `base` so that it holds the edits that took `shared` to `mine` (a three-way merge where `base` moved too). */
+export function carriedState(shared: DocumentState, mine: DocumentState, base: DocumentState): DocumentState {
+  return sameState(shared, base) ? mine : mergeStates(shared, base, mine);
+}
+
 /**
  * Carries the edits in `old` that `clock` does not cover onto the new generation `next` (which
  * started at `baseHeads` from the state the forgetter had: the changes `clock` covers, some of
@@ -142,7 +147,7 @@ export function carryEdits<T>(old: A.Doc<unknown>, clock: ChangeClock, next: A.D
   if (sameState(shared, mine)) return { kind: 'none', doc: next };
   try {
     const base = stateAt(next, baseHeads);
-    const target = sameState(shared, base) ? mine : mergeStates(shared, base, mine);
+    const target = carriedState(shared, mine, base);
     const fork = A.clone(A.view(next, [...baseHeads]) as A.Doc<T>, actor ? { actor } : undefined);
     const edited = A.change(fork, (doc) => writeState(doc as unknown as Shape, target));
     return { kind: 'carried', doc: A.merge(A.clone(next, actor ? { actor } : undefined), edited) };

@@ -54,6 +54,8 @@ export interface DocumentText {
 
 /** Compaction is due once the appended changes outweigh the snapshot (amortised O(1) per change). */
 const MIN_COMPACTION_BYTES = 64 * 1024;
+/** How long a replaced document's previous generation stays in memory, for a page's edits already on their way. */
+const PREVIOUS_KEPT_MS = 60_000;
 /** scrub() rewrites the file when at least this share of its pages is free. */
 const FREE_SHARE_TO_COMPACT = 0.2;
 /**
@@ -107,6 +109,8 @@ export class DocumentStore {
   /** After a document was replaced by a new generation (its history forgotten, here or by another process). */
   readonly replaced = new Emitter<DocumentReplaced>();
   private readonly open = new Map<string, DocumentCopy>();
+  /** Per document replaced a moment ago, its previous generation: edits a page made on it just before can still be carried. */
+  private readonly previous = new Map<string, HearthDoc>();
   /** Per document, `lastSeq:headStamp` as the last look for other processes' changes found it. */
   private scanned: Map<string, { stamp: string; workspaceId: string }> | undefined;
   private readonly sql: Sql;
@@ -227,7 +231,7 @@ export class DocumentStore {
    */
   replaceGeneration(id: string, doc: HearthDoc, generation: number, alongside?: () => void): void {
     const entry = this.cached(id);
-    this.current(entry);
+    const old = this.current(entry);
     const key = this.workspaces.keyOf(entry.workspaceId);
     this.write(entry, () => {
       const stored = this.generationOf(id);
@@ -244,7 +248,19 @@ export class DocumentStore {
       alongside?.();
     });
     this.scheduleIndex(entry);
+    this.keepPrevious(id, old);
     this.replaced.emit({ documentId: id, workspaceId: entry.workspaceId, generation, origin: this.connection.origin });
+  }
+
+  /** The generation a document had until it was replaced a moment ago (main/vault/generations.ts carryLateEdits). */
+  previousGeneration(id: string): HearthDoc | undefined {
+    return this.previous.get(id);
+  }
+
+  /** Keeps `doc` as the document's previous generation for PREVIOUS_KEPT_MS. */
+  keepPrevious(id: string, doc: HearthDoc): void {
+    this.previous.set(id, doc);
+    setTimeout(() => this.previous.get(id) === doc && this.previous.delete(id), PREVIOUS_KEPT_MS).unref?.();
   }
 
   /**

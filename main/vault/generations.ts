@@ -4,8 +4,8 @@
  * again at the same text, every chunk of the old generation is deleted (secure_delete zeroes the
  * pages) and the WAL is truncated, so the old edits are in no byte of the vault file.
  */
-import type * as A from '@automerge/automerge';
-import { buildGeneration, buildGenerationAt, reanchor } from '../../common/history/generation.ts';
+import * as A from '@automerge/automerge';
+import { buildGeneration, buildGenerationAt, carriedState, reanchor, writeState } from '../../common/history/generation.ts';
 import { stateAt } from '../../common/history/versions.ts';
 import type { CommentRecord, CommentStore } from './comments.ts';
 import type { DocumentStore, HearthDoc } from './documents.ts';
@@ -58,4 +58,32 @@ export function forgetHere(stores: { documents: DocumentStore; comments: Comment
   // The old chunks' pages were zeroed (secure_delete); this takes their last copies out of the WAL.
   stores.documents.scrub();
   return generation;
+}
+
+/**
+ * Changes a page made on the previous generation of a document replaced a moment ago (they were
+ * on their way when it was replaced): their edits are written again on the new generation, as
+ * offline edits are carried, and none of their history is kept. False for any other changes.
+ */
+export function carryLateEdits(stores: { documents: DocumentStore }, documentId: string, changes: readonly Uint8Array[]): boolean {
+  const previous = stores.documents.previousGeneration(documentId);
+  if (!previous || changes.length === 0) return false;
+  let deps: string[];
+  try {
+    deps = A.decodeChange(changes[0]!).deps;
+  } catch {
+    return false;
+  }
+  const current = stores.documents.get(documentId);
+  if (A.hasHeads(current, deps) || !A.hasHeads(previous, deps)) return false;
+  let edited: HearthDoc;
+  try {
+    [edited] = A.applyChanges(A.clone(previous), [...changes]);
+  } catch {
+    return false;
+  }
+  const target = carriedState(stateAt(previous), stateAt(edited), stateAt(current));
+  stores.documents.keepPrevious(documentId, edited);
+  stores.documents.change(documentId, (doc) => writeState(doc, target));
+  return true;
 }

@@ -5,6 +5,7 @@ import * as A from '@automerge/automerge';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes, toHex } from '../../common/crypto/sodium.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
+import { applyChanges } from '../../main/usecases/documents.ts';
 import { documentHistory, forgetHistory } from '../../main/usecases/history.ts';
 import { Vault } from '../../main/vault/vault.ts';
 import { bytesHold, countFound, fingerprints, historyHolds, sqliteBytes, vaultChunks, vaultFile } from '../support/erasure-scan.ts';
@@ -90,5 +91,21 @@ describe('erasing the edit history of a personal document', () => {
     expect(replaced).toEqual([1]);
     expect(historyHolds(other.documents.get(doc.id), 'one')).toBe(true);
     expect(A.getAllChanges(other.documents.get(doc.id))).toHaveLength(1);
+  });
+
+  it("carries a page's edits that were on their way when the history was erased, instead of losing them", async () => {
+    const u = await personal();
+    const doc = u.vault.documents.create(u.workspace, { title: 'Typing', init: (d) => A.splice(d, ['body'], 0, 0, 'Before.') });
+    // The page's replica, with a keystroke made on the old generation that reaches main only after the erasure.
+    const page = A.load<{ body: string }>(u.vault.documents.save(doc.id));
+    const typed = A.change(page, (d) => A.splice(d, ['body'], d.body.length, 0, ' Typed just then.'));
+    const inFlight = A.getChanges(page, typed);
+    await forgetHistory(u, doc.id);
+    u.vault.documents.change(doc.id, (d) => A.splice(d, ['body'], 0, 0, 'New: '));
+    applyChanges(u, doc.id, inFlight);
+    expect(u.vault.documents.get(doc.id).body).toBe('New: Before. Typed just then.');
+    // Written again on the new generation: none of the old one's changes came in with it.
+    expect(A.getChangesMetaSince(u.vault.documents.get(doc.id), []).some((c) => A.decodeChange(inFlight[0]!).deps.includes(c.hash))).toBe(false);
+    expect(u.vault.documents.generationOf(doc.id)).toBe(1);
   });
 });
