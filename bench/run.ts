@@ -31,6 +31,7 @@ const suites: Record<string, (options: BenchOptions) => Promise<SectionPlan[]>> 
   sync: async (o) => (await import('./sync.ts')).syncPlans(o),
   join: async (o) => (await import('./join.ts')).joinPlans(o),
   portability: async (o) => (await import('./portability.ts')).portabilityPlans(o),
+  history: async (o) => (await import('./history.ts')).historyPlans(o),
 };
 
 /**

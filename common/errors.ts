@@ -35,6 +35,8 @@ export const ErrorCodes = [
   'LIMIT_EXCEEDED',
   'EXPIRED',
   'CONFLICT',
+  /** A change to a generation of a document whose history was forgotten since: carry the edits onto the new generation. */
+  'STALE_GENERATION',
   'UNAVAILABLE',
   /** ws:// or http:// to another machine, or TLS older than 1.3: nothing was sent. */
   'INSECURE_TRANSPORT',

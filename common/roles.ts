@@ -24,6 +24,14 @@ export function canDeleteContent(role: Role): boolean {
   return role === 'owner' || role === 'admin';
 }
 
+/**
+ * Whether `role` may forget a document's edit history (make a new generation of it that holds
+ * only its state): a deletion of content, so Owners and Admins. In a personal workspace, its person.
+ */
+export function canForgetHistory(role: Role): boolean {
+  return canDeleteContent(role);
+}
+
 export function canComment(role: Role): boolean {
   return role !== 'viewer';
 }

@@ -113,6 +113,17 @@ export class DocumentFeeds {
     feed.waiting.clear();
   }
 
+  /**
+   * The document's history was forgotten: its new generation's snapshot took sequence number
+   * `seq`, which followers pull (they are told by a historyForgotten frame), never sent as a change.
+   */
+  passed(space: string, doc: string, seq: number): void {
+    const feed = this.feeds.get(`${space}/${doc}`);
+    if (!feed || feed.baseline) return;
+    feed.delivered = Math.max(feed.delivered, seq);
+    for (const waiting of feed.waiting.keys()) if (waiting <= seq) feed.waiting.delete(waiting);
+  }
+
   /** Compares every followed document with the store and sends what this instance missed. */
   async sweep(): Promise<void> {
     const ready = [...this.feeds.values()].filter((feed) => !feed.baseline);

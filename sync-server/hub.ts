@@ -223,6 +223,26 @@ export class RelayHub {
     this.feeds.arrive(space, doc, seq, bytes, pusher);
   }
 
+  /**
+   * A document's history was forgotten (here, or on another instance): its followers that are
+   * members and speak protocol 4 are told to pull its new generation; the change feed moves past
+   * the snapshot's sequence number.
+   */
+  historyForgotten(space: string, doc: string, gen: number, seq: number, except?: Connection): void {
+    this.feeds.passed(space, doc, seq);
+    const followers = this.feeds.followers(space, doc);
+    if (!followers || followers.size === 0) return;
+    const frame = encodeRawFrame({ t: 'historyForgotten', space, doc, gen });
+    void this.members(space)
+      .then((roles) => {
+        for (const connection of followers) {
+          if (connection === except || !connection.account || !roles.has(connection.account) || connection.protocol < 4) continue;
+          connection.send(frame);
+        }
+      })
+      .catch(() => undefined);
+  }
+
   /** Presence from a client of this instance: to its subscribers here, and (PostgreSQL) to the other instances'. */
   relayPresence(space: string, doc: string, from: string, payload: Uint8Array | undefined, except: Connection): Promise<void> {
     this.store.driver.publish({ kind: 'presence', space, doc, from, payload: payload ? toBase64Url(payload) : null });
@@ -284,6 +304,7 @@ export class RelayHub {
     } else if (event.kind === 'spaceDeleted') this.forgetSpace(event.space, true);
     else if (event.kind === 'devicesRevoked') this.closeDevices(event.account, event.devices);
     else if (event.kind === 'docDeleted') this.feeds.reset(event.space, event.doc);
+    else if (event.kind === 'docReplaced') this.historyForgotten(event.space, event.doc, event.gen, event.seq);
     else if (event.kind === 'change') this.feeds.arrive(event.space, event.doc, event.seq, event.bytes);
     else if (event.kind === 'resync') this.resync();
   }

@@ -4,9 +4,11 @@
  * bridge). The Electron preload and the browser-mode client both implement `HearthApi`, so the
  * renderer calls named methods and never sees a channel string.
  */
+import { RETENTIONS, type Retention } from '../history/retention.ts';
 import { z } from 'zod';
 import type { ErrorCode, Result } from '../errors.ts';
 import { RoleSchema, type Role } from '../roles.ts';
+import type { DocumentHistory, ForgottenHistory, VersionPreview } from './history.ts';
 import { UsernameSchema } from '../username.ts';
 
 const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'an id is letters, digits, "-" or "_"');
@@ -18,6 +20,8 @@ const Tags = z.array(z.string().min(1).max(50)).max(50);
 /** A name in the data folder, or an absolute path the user typed. */
 const DataPath = z.string().min(1).max(4096);
 const RelayUrl = z.string().max(2048).regex(/^wss?:\/\/[^\s]+$/, 'a relay address starts with ws:// or wss://');
+/** A version of a document: the hash of its last change, or the first 6+ of its hex characters. */
+const VersionId = z.string().regex(/^[0-9a-f]{6,64}$/, 'a version id is 6 to 64 lowercase hex characters');
 const Base64Url = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, 'expected base64url');
 /** 32 bytes, base64url without padding: a WebAuthn PRF output or salt. */
 const Bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes as base64url');
@@ -81,6 +85,15 @@ export const apiArgs = {
   updateDocument: z.tuple([Id, z.strictObject({ title: Title.optional(), tags: Tags.optional() })]),
   deleteDocument: z.tuple([Id]),
 
+  // History (common/api/history.ts): versions grouped by author and time, a preview, restore.
+  documentHistory: z.tuple([Id]),
+  /** A version by its id (the hash of its last change). */
+  previewVersion: z.tuple([Id, VersionId]),
+  /** One new change that makes the document say what it said at that version; every member receives it. */
+  restoreVersion: z.tuple([Id, VersionId]),
+  /** Erases the document's edit history: a new generation holding only its state, everywhere (Owner/Admin in a team). */
+  forgetHistory: z.tuple([Id]),
+
   // Comments
   listComments: z.tuple([Id]),
   addComment: z.tuple([
@@ -111,7 +124,8 @@ export const apiArgs = {
   // folder main chooses (dataFolder shows it). Import and restore read an item of that folder by
   // name, or a path the user typed (main checks it; nothing is read outside what it names).
   dataFolder: z.tuple([]),
-  exportData: z.tuple([z.strictObject({ workspaceId: Id.optional(), format: z.enum(['folder', 'zip']) })]),
+  /** `history`: 'none' writes each document without its edit history (default 'full'). */
+  exportData: z.tuple([z.strictObject({ workspaceId: Id.optional(), format: z.enum(['folder', 'zip']), history: z.enum(['full', 'none']).optional() })]),
   importData: z.tuple([z.strictObject({ path: DataPath })]),
   backup: z.tuple([z.strictObject({ passphrase: Passphrase })]),
   /** Only with no vault on this device (first run, or after a wipe): the backup becomes this device's vault. */
@@ -136,6 +150,8 @@ export const apiArgs = {
     z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional(), secondFactor: SecondFactorProof.optional(), eraseCopies: z.array(z.string().min(1).max(4096)).max(1000).optional() }).optional(),
   ]),
   privacyReport: z.tuple([]),
+  /** How long a workspace keeps edit history; older edits are erased at once. */
+  setRetention: z.tuple([Id, z.enum(RETENTIONS)]),
   exportAuditLog: z.tuple([z.strictObject({ actions: z.array(z.string().min(1).max(64)).max(50).optional() })]),
 
   // Team: accounts on relays, team workspaces, members and roles, invitations, sync status.
@@ -161,9 +177,10 @@ export const apiArgs = {
   pauseSync: z.tuple([Id]),
   resumeSync: z.tuple([Id]),
   /** What sharing a document would upload (a personal workspace's document leaves the device). */
-  describeShare: z.tuple([Id, RelayUrl.optional()]),
-  /** `confirmed` must be true when describeShare said the document leaves the device. */
-  shareDocument: z.tuple([Id, UsernameSchema, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional() })]),
+  /** The relay may be null (the page's way of leaving it out) when `keepHistory` follows. */
+  describeShare: z.tuple([Id, RelayUrl.nullish(), z.boolean().optional()]),
+  /** `confirmed` must be true when describeShare said the document leaves the device; without `keepHistory` its edit history is erased first. */
+  shareDocument: z.tuple([Id, UsernameSchema, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional(), keepHistory: z.boolean().optional() })]),
   unshareDocument: z.tuple([Id, UsernameSchema]),
   documentShares: z.tuple([Id]),
   createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional(), includeImages: z.boolean().optional() })]),
@@ -476,6 +493,11 @@ export interface PrivacyReport {
       files: number;
       fileBytes: number;
       relay?: string;
+      /** How long it keeps edit history, and whether this person may change that (common/history/retention.ts). */
+      retention: Retention;
+      canChangeRetention: boolean;
+      /** About how many of its document bytes are edit history rather than the text itself. */
+      historyBytes: number;
       /** Team workspaces: sync state; paused means nothing new leaves this device. */
       sync?: { state: string; paused: boolean; pending: number };
     }>;
@@ -536,11 +558,16 @@ export interface ApiResults {
   deleteWorkspace: null;
   listDocuments: DocumentSummary[];
   createDocument: DocumentSummary;
-  /** The whole document as Automerge bytes, for the renderer's replica. */
-  openDocument: { summary: DocumentSummary; bytes: Uint8Array };
+  /** The whole document as Automerge bytes, for the renderer's replica, and the actor id that replica edits under. */
+  openDocument: { summary: DocumentSummary; bytes: Uint8Array; actor: string };
   applyChanges: DocumentSummary;
   updateDocument: DocumentSummary;
   deleteDocument: null;
+  documentHistory: DocumentHistory;
+  previewVersion: VersionPreview;
+  /** The document as it is after the restore. */
+  restoreVersion: DocumentSummary;
+  forgetHistory: ForgottenHistory;
   listComments: CommentThread[];
   addComment: CommentThread[];
   resolveComment: CommentThread[];
@@ -567,6 +594,8 @@ export interface ApiResults {
   /** What happened at the relays; the page is wiped (and hears `wiped`) by the time this arrives. */
   deleteAccount: { relays: number; spacesDeleted: number; spacesKept: number; skipped: string[]; copiesLeft: LocalCopy[] };
   privacyReport: PrivacyReport;
+  /** The documents whose older edits were erased. */
+  setRetention: { forgotten: string[] };
   exportAuditLog: { path: string; entries: number };
   listRelays: Array<{ url: string; account?: string; registeredAt?: number }>;
   registerAccount: { relay: string; account: string; username: string };
@@ -608,6 +637,8 @@ export interface ApiEvents {
    * open editor, and the document's summary as it is now, so a list updates in place.
    */
   documentChanged: { documentId: string; changes: Uint8Array[]; summary: DocumentSummary };
+  /** A document's edit history was erased (here or by a member): an open editor reopens it, its old replica is dropped. */
+  documentReplaced: { documentId: string; summary: DocumentSummary };
   /** The vault locked itself (idle timeout, or from the menu). */
   locked: { reason: 'idle' | 'user' };
   /** Long work (export, import, backup, restore) moving on; `done`/`total` in items or bytes. */

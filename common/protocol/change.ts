@@ -35,6 +35,11 @@ export const ChangeMetaSchema = z.strictObject({
    * them. (Comment changes made before this field existed carry none.)
    */
   comment: z.strictObject({ id: IdSchema, thread: IdSchema, op: z.enum(CommentOps) }).optional(),
+  /**
+   * The document's generation (how many times its history was forgotten); absent for 0, so a
+   * change has one spelling. The relay refuses a change to a generation it has moved past.
+   */
+  gen: z.number().int().min(1).optional(),
 }).refine((meta) => meta.comment === undefined || meta.kind === 'comment', { message: 'only a comment change names a comment', path: ['comment'] });
 export type ChangeMeta = z.infer<typeof ChangeMetaSchema>;
 

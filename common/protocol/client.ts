@@ -102,6 +102,7 @@ export class RelayClient {
   private readonly listeners = new Map<string, Set<ChangeListener>>();
   private readonly presenceListeners = new Set<PresenceListener>();
   private readonly membershipListeners = new Set<(space: string) => void>();
+  private readonly forgottenListeners = new Set<(forgotten: { space: string; doc: string; gen: number }) => void>();
   private readonly closeListeners = new Set<() => void>();
   private closedError: HearthError | undefined;
   /** While the relay refuses frames for the rate limit, every request waits until this time. */
@@ -171,6 +172,16 @@ export class RelayClient {
           listener(frame.space);
         } catch {
           // A hint to catch up; the poll still runs if a listener fails.
+        }
+      }
+      return;
+    }
+    if (frame.t === 'historyForgotten') {
+      for (const listener of this.forgottenListeners) {
+        try {
+          listener({ space: frame.space, doc: frame.doc, gen: frame.gen });
+        } catch {
+          // A hint to pull; the next round pulls anyway.
         }
       }
       return;
@@ -430,6 +441,20 @@ export class RelayClient {
 
   async deleteDoc(space: string, doc: string): Promise<void> {
     await this.expect('ok', { t: 'deleteDoc', space, doc, parts: [] });
+  }
+
+  /**
+   * Replaces the document's log with generation `gen`, whose first snapshot is `snapshot`, if
+   * the relay's last change is still `covers`; resolves with the snapshot's sequence number.
+   */
+  async forgetHistory(space: string, doc: string, gen: number, covers: number, snapshot: Uint8Array): Promise<number> {
+    return (await this.expect('ok', { t: 'forgetHistory', space, doc, gen, covers, parts: [snapshot] })).seq!;
+  }
+
+  /** Hears the relay say a followed document's history was forgotten (protocol 4). Returns a function that stops it. */
+  onHistoryForgotten(listener: (forgotten: { space: string; doc: string; gen: number }) => void): () => void {
+    this.forgottenListeners.add(listener);
+    return () => this.forgottenListeners.delete(listener);
   }
 
   fileBegin(space: string, file: string, size: number, chunkSize: number): Promise<FrameOfType<RelayFrame, 'fileStatus'>> {

@@ -17,7 +17,8 @@ import { decodeRawFrame, encodeRawFrame } from './frame.ts';
  * this one and sends a connection only the frames its version knows (2 added `membershipChanged`,
  * which a version-1 client would take for an invalid frame and disconnect over; 3 lets
  * `appendMembership` carry the new key epoch's envelopes, stored in the same step as the entry;
- * 4 adds device logs: sign-in by a device, putDevices, getDevices, revokeDevice).
+ * 4 adds device logs (sign-in by a device, putDevices, getDevices, revokeDevice), `forgetHistory`,
+ * document generations in change metadata, and `historyForgotten`).
  */
 export const PROTOCOL_VERSION = 4;
 /** The oldest client version the relay still serves. */
@@ -118,6 +119,13 @@ export const clientFrames = {
   unsubscribe: frame('unsubscribe', { rid, space, doc }),
   putSnapshot: frame('putSnapshot', { rid, space, doc, covers: seq }, 1),
   deleteDoc: frame('deleteDoc', { rid, space, doc }),
+  /**
+   * Replaces a document's history with a new generation (protocol 4): the part is the new
+   * generation's first snapshot (a signed change of kind snapshot with meta.gen = gen). The relay
+   * drops the old log and snapshot in the same step, and only if `covers` is still its last
+   * sequence number (the forgetter has every change it holds: nobody's edit falls in between).
+   */
+  forgetHistory: frame('forgetHistory', { rid, space, doc, gen: seq.min(1), covers: seq }, 1),
   fileBegin: frame('fileBegin', { rid, space, file: IdSchema, size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), chunkSize: z.number().int().min(1024).max(16 * 1024 * 1024) }),
   fileChunk: frame('fileChunk', { rid, space, file: IdSchema, index: z.number().int().min(0).max(2 ** 31) }, 1),
   fileStatus: frame('fileStatus', { rid, space, file: IdSchema }),
@@ -151,7 +159,7 @@ export const AccessReportSchema = z.strictObject({
 });
 export type AccessReport = z.infer<typeof AccessReportSchema>;
 
-/** Frames the relay sends to a client. `change`, `presence` and `membershipChanged` are the ones not answering a request. */
+/** Frames the relay sends to a client. `change`, `presence`, `membershipChanged` and `historyForgotten` are the ones not answering a request. */
 export const relayFrames = {
   challenge: frame('challenge', { rid, protocol: z.number().int(), relayId: IdSchema, nonce }),
   session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq, device: DeviceIdSchema.optional() }),
@@ -178,6 +186,8 @@ export const relayFrames = {
    * getEnvelopes. Carries nothing else; sent to members' connections that follow a document of it.
    */
   membershipChanged: frame('membershipChanged', { space }),
+  /** A document's history was forgotten (protocol 4+): pull it to get the new generation's snapshot. To its followers. */
+  historyForgotten: frame('historyForgotten', { space, doc, gen: seq }),
   fileStatus: frame('fileStatus', { rid, ...FileStatusShape }),
   fileData: frame('fileData', { rid, file: IdSchema, index: seq }, 1),
   access: frame('access', { rid, report: AccessReportSchema }, [0, 1]),

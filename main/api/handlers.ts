@@ -16,6 +16,7 @@ import * as account from '../usecases/account.ts';
 import * as comments from '../usecases/comments.ts';
 import * as documents from '../usecases/documents.ts';
 import * as files from '../usecases/files.ts';
+import * as history from '../usecases/history.ts';
 import * as members from '../usecases/members.ts';
 import * as syncing from '../usecases/sync.ts';
 import { teamWorkspace, type Unlocked } from '../usecases/unlocked.ts';
@@ -122,7 +123,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     openDocument: (id) => {
       const v = vault();
-      return { summary: documentView(v.documents.summary(id)), bytes: v.documents.save(id) };
+      return { summary: documentView(v.documents.summary(id)), bytes: v.documents.save(id), actor: v.documents.newActor() };
     },
     applyChanges: (id, changes) => {
       session.pageWrite(connectionId, () => documents.applyChanges(unlocked(), id, changes));
@@ -141,6 +142,19 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       await documents.deleteDocument(unlocked(), id);
       return null;
     },
+
+    documentHistory: (id) => history.documentHistory(unlocked(), id),
+    previewVersion: (id, versionId) => history.previewVersion(unlocked(), id, versionId),
+    restoreVersion: (id, versionId) => {
+      const u = unlocked();
+      const made = session.pageWrite(connectionId, () => history.restoreVersion(u, id, versionId)).changes;
+      // As updateDocument: main made the change, so every page's replica needs it, the asking one too.
+      const summary = documentView(u.vault.documents.summary(id));
+      if (made.length > 0) session.emit('documentChanged', { documentId: id, changes: made, summary });
+      return summary;
+    },
+    // Every page (this one too) hears documentReplaced from the vault's replaced event and reopens the document.
+    forgetHistory: (id) => history.forgetHistory(unlocked(), id),
 
     listComments: (documentId) => vault().comments.list(documentId),
     addComment: (documentId, input) => {
@@ -208,6 +222,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
         ...(options?.eraseCopies ? { eraseCopies: options.eraseCopies } : {}),
       }),
     privacyReport: () => yourData.privacyReport(session),
+    setRetention: async (workspaceId, retention) => ({ forgotten: (await history.setRetention(inWorkspace(workspaceId), workspaceId, retention)).forgotten }),
     exportAuditLog: (input) => yourData.exportAuditLog(session, input),
 
     // Team
@@ -272,12 +287,12 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     pauseSync: (workspaceId) => syncing.pauseSync(inWorkspace(workspaceId), workspaceId),
     resumeSync: (workspaceId) => syncing.resumeSync(inWorkspace(workspaceId), workspaceId),
-    describeShare: (documentId, relay) => {
+    describeShare: (documentId, relay, keepHistory) => {
       vault().documents.summary(documentId);
-      return sync().describeShare(documentId, relay);
+      return sync().describeShare(documentId, relay ?? undefined, keepHistory === true);
     },
     shareDocument: (documentId, username, role, options) =>
-      sync().shareDocument(documentId, username, role, { ...(options.confirmed ? { confirmed: true } : {}), ...(options.relay ? { relay: options.relay } : {}) }),
+      sync().shareDocument(documentId, username, role, { ...(options.confirmed ? { confirmed: true } : {}), ...(options.relay ? { relay: options.relay } : {}), ...(options.keepHistory ? { keepHistory: true } : {}) }),
     unshareDocument: async (documentId, username) => {
       await sync().unshareDocument(documentId, username);
       return sync().documentShares(documentId);

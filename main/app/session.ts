@@ -14,6 +14,7 @@ import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
 import type { AccountDeletionResult } from '../sync/account.ts';
 import { deleteAccount as deleteAccountEverywhere, type RelaySkipping } from '../usecases/account.ts';
 import { checkUsername } from '../usecases/unlocked.ts';
+import { keepRetention } from './retention-timer.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import type { FileInfo } from '../vault/files.ts';
 import type { SecondFactorProof } from '../vault/second-factor.ts';
@@ -548,6 +549,11 @@ export class Session {
       // A document gone has no summary to carry: pages reload their lists, as after a peer's deletion
       // (another process's, or sync's own: a shared document whose sharer deleted it).
       vault.documents.deleted.on(({ origin }) => origin.kind !== 'page' && this.emit('workspacesChanged', {})),
+      // A new generation (history erased here, by a member, or by another process): an open replica of the old one cannot take its changes.
+      vault.documents.replaced.on(({ documentId }) => {
+        const summary = safely(() => vault.documents.summary(documentId));
+        if (summary && this.vault === vault) this.emit('documentReplaced', { documentId, summary });
+      }),
       vault.comments.changed.on(({ documentId, origin }) => {
         if (origin.kind !== 'external') return;
         const summary = safely(() => vault.documents.summary(documentId));
@@ -567,6 +573,7 @@ export class Session {
     ];
     this.knownRoles = '';
     this.checkRoles();
+    this.engineOff.push(keepRetention(vault, engine));
     this.stopSharing = shareVault(vault, engine, { ...(this.options.externalPollMs === undefined ? {} : { externalPollMs: this.options.externalPollMs }) });
     const pollMs = this.options.membershipPollMs ?? 5000;
     if (pollMs > 0) {

@@ -55,13 +55,13 @@ export function dataFolder(session: Session): ApiResults['dataFolder'] {
   return { dir: session.dataDir, items: listDataFolder(session.dataDir) };
 }
 
-export async function exportData(session: Session, input: { workspaceId?: string | undefined; format: 'folder' | 'zip' }): Promise<ApiResults['exportData']> {
+export async function exportData(session: Session, input: { workspaceId?: string | undefined; format: 'folder' | 'zip'; history?: 'full' | 'none' | undefined }): Promise<ApiResults['exportData']> {
   const vault = session.requireVault();
   const workspace = input.workspaceId === undefined ? undefined : workspaceIdOf(session, input.workspaceId);
   return task(session, 'export', async (progress) => {
     mkdirSync(session.dataDir, { recursive: true });
     const path = freshPath(session.dataDir, `hearth-export-${stamp()}`, input.format === 'zip' ? '.zip' : '');
-    const manifest = await exportVault(vault, path, { ...(workspace ? { workspace } : {}), onProgress: progress });
+    const manifest = await exportVault(vault, path, { ...(workspace ? { workspace } : {}), history: input.history ?? 'full', onProgress: progress });
     return { path, counts: manifest.counts };
   });
 }
@@ -148,6 +148,20 @@ function dirBytes(dir: string): number {
   }
 }
 
+/**
+ * A workspace's "Keep edit history" setting, whether this person may change it, and about how
+ * many of its stored document bytes are history: all of them but what its texts take.
+ */
+function retentionOf(vault: Vault, engine: SyncEngine | undefined, workspaceId: string, documentBytes: number): Pick<PrivacyReport['device']['workspaces'][number], 'retention' | 'canChangeRetention' | 'historyBytes'> {
+  const textBytes = vault.documents.list(workspaceId).reduce((n, d) => n + (safe(() => Buffer.byteLength(vault.documents.get(d.id).body ?? '') + Buffer.byteLength(d.title)) ?? 0), 0);
+  const retention = (engine && safe(() => engine.generations.retention(workspaceId))) ?? vault.workspaces.get(workspaceId).retention ?? 'forever';
+  const canChangeRetention = !engine || safe(() => {
+    engine.assertCan(workspaceId, 'delete');
+    return true;
+  }) === true;
+  return { retention, canChangeRetention, historyBytes: Math.max(0, documentBytes - textBytes) };
+}
+
 /** The privacy dashboard: this device, each relay's right-of-access answer, who sees what, links. */
 export async function privacyReport(session: Session): Promise<PrivacyReport> {
   const vault = session.requireVault();
@@ -173,6 +187,7 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
         files: u?.files ?? 0,
         fileBytes: u?.fileBytes ?? 0,
         ...(w.relay ? { relay: w.relay } : {}),
+        ...retentionOf(vault, engine, w.id, u?.documentBytes ?? 0),
         ...(status ? { sync: { state: status.state, paused: status.state === 'paused', pending: status.pending } } : {}),
       };
     }),

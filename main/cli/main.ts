@@ -10,6 +10,7 @@ import { defaultVaultDir } from '../paths.ts';
 import { accountCommands } from './account-commands.ts';
 import { contentCommands } from './content-commands.ts';
 import { deviceCommands } from './device-commands.ts';
+import { historyCommands } from './history-commands.ts';
 import { GLOBAL_OPTIONS, UsageError, type Command, type Invocation, type Io, type Options, type Values } from './invocation.ts';
 import { linkCommands } from './link-commands.ts';
 import { oneLine, refusalOf } from './refusals.ts';
@@ -17,7 +18,7 @@ import { teamCommands } from './team-commands.ts';
 import { terminalText } from './terminal-text.ts';
 import { vaultCommands } from './vault-commands.ts';
 
-const commands: Record<string, Command> = { ...vaultCommands, ...contentCommands, ...teamCommands, ...linkCommands, ...accountCommands, ...deviceCommands };
+const commands: Record<string, Command> = { ...vaultCommands, ...contentCommands, ...historyCommands, ...teamCommands, ...linkCommands, ...accountCommands, ...deviceCommands };
 
 function usage(): string {
   return [

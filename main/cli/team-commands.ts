@@ -107,8 +107,8 @@ export const teamCommands: Record<string, Command> = {
       }),
   },
   share: {
-    usage: 'hearth share DOC --user USERNAME --role admin|editor|commenter|viewer [--relay URL] [--yes]   (--yes: upload a personal document)',
-    options: { user: { type: 'string' }, role: { type: 'string' }, relay: { type: 'string' }, yes: { type: 'boolean' } },
+    usage: 'hearth share DOC --user USERNAME --role admin|editor|commenter|viewer [--relay URL] [--yes] [--keep-history]   (--yes: upload a personal document; without --keep-history its edit history is erased first)',
+    options: { user: { type: 'string' }, role: { type: 'string' }, relay: { type: 'string' }, yes: { type: 'boolean' }, 'keep-history': { type: 'boolean' } },
     positionals: [1, 1],
     async run(call) {
       const user = requiredString(call, 'user', 'share', 'USERNAME');
@@ -116,12 +116,13 @@ export const teamCommands: Record<string, Command> = {
       const relay = optionalString(call, 'relay');
       await withUseCases(call, async ({ engine }) => {
         const documentId = call.positionals[0]!;
-        const plan = engine.describeShare(documentId, relay);
+        const keepHistory = call.values['keep-history'] === true;
+        const plan = engine.describeShare(documentId, relay, keepHistory);
         if (plan.leavesDevice && !call.values.yes) {
           throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Run again with --yes to share it.`);
         }
         if (plan.leavesDevice && !call.json) call.io.err(`${plan.message}\n`);
-        const member = await engine.shareDocument(documentId, user, role, { confirmed: call.values.yes === true, ...(relay ? { relay } : {}) });
+        const member = await engine.shareDocument(documentId, user, role, { confirmed: call.values.yes === true, ...(relay ? { relay } : {}), ...(keepHistory ? { keepHistory } : {}) });
         print(call, { documentId, relay: plan.relay, uploaded: plan.leavesDevice, member }, () => `Shared "${plan.title}" with ${member.username} as ${role}\n`);
       });
     },

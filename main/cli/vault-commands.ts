@@ -48,15 +48,17 @@ export const vaultCommands: Record<string, Command> = {
       }),
   },
   export: {
-    usage: 'hearth export --out DIR|FILE.zip [--workspace W]',
-    options: { out: { type: 'string' }, workspace: { type: 'string' } },
+    usage: 'hearth export --out DIR|FILE.zip [--workspace W] [--history full|none]   (none: each document without its edit history)',
+    options: { out: { type: 'string' }, workspace: { type: 'string' }, history: { type: 'string' } },
     positionals: [0, 0],
     async run(call) {
       const out = optionalString(call, 'out');
       if (!out) throw new UsageError('export needs --out DIR.');
       const workspace = optionalString(call, 'workspace');
+      const history = optionalString(call, 'history') ?? 'full';
+      if (history !== 'full' && history !== 'none') throw new UsageError('--history is full (every edit, the default) or none (each document as it is now).');
       await withVault(call, async (vault) => {
-        const manifest = await exportVault(vault, out, { ...(workspace ? { workspace } : {}), onProgress: progressLine(call, 'Exporting') });
+        const manifest = await exportVault(vault, out, { ...(workspace ? { workspace } : {}), history, onProgress: progressLine(call, 'Exporting') });
         print(call, manifest, () => `Exported ${manifest.counts.documents} documents, ${manifest.counts.comments} comments and ${manifest.counts.files} files to ${out}\n`);
       });
     },

@@ -17,9 +17,12 @@ import {
   type WorkspaceFile,
 } from '../../common/export/schema.ts';
 import { utf8 } from '../../common/crypto/sodium.ts';
+import { buildGeneration, reanchor } from '../../common/history/generation.ts';
+import { stateAt } from '../../common/history/versions.ts';
 import { spanForExport } from '../../common/export/spans.ts';
 import { spansToMarkdown } from '../../common/richtext/index.ts';
 import { imageFileId } from '../../common/richtext/schema.ts';
+import type { DocumentContent } from '../vault/documents.ts';
 import { rosterOf } from '../sync/roster.ts';
 import type { LinkRecord } from '../vault/links.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -38,6 +41,8 @@ export interface ExportOptions {
   onProgress?: (progress: ExportProgress) => void;
   /** Fixed export time, for reproducible output. */
   now?: Date;
+  /** 'none': each .automerge holds the document's state without its edit history (text deleted before is not in it). Default 'full'. */
+  history?: 'full' | 'none';
 }
 
 /** The body's spans with each image of an attached file pointing at the file's path in the export. */
@@ -106,8 +111,13 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
     // Images of attached files point at the exported copies, so the Markdown reads on its own.
     const filePaths = new Map(vault.files.list(workspace.id).map((file) => [file.id, `../files/${file.id}/${safeName(file.name)}`]));
     for (const summary of docs) {
-      const doc = vault.documents.get(summary.id);
-      const comments = vault.comments.records(summary.id).sort((a, b) => a.id.localeCompare(b.id));
+      const full = vault.documents.get(summary.id);
+      // Without history: the state as a new generation's base, and the comments anchored in it.
+      const doc = options.history === 'none' ? buildGeneration<DocumentContent>(stateAt(full), full.createdAt, { at: now.getTime() }) : full;
+      const comments = vault.comments
+        .records(summary.id)
+        .map((c) => (doc === full || !c.anchor ? c : { ...c, anchor: reanchor(full, doc, c.anchor) }))
+        .sort((a, b) => a.id.localeCompare(b.id));
       counts.comments += comments.length;
       const base = `documents/${summary.id}`;
       const documentFile: DocumentFile = {

@@ -317,6 +317,11 @@ interface DocumentImport {
   workspaceOf: Map<string, string>;
 }
 
+/** The hash of a document's first change: documents that do not share it share no history. */
+function firstChange(doc: A.Doc<unknown>): string {
+  return A.getChangesMetaSince(doc, [])[0]?.hash ?? '';
+}
+
 /** Whether a document here is held with others (a team workspace's, or shared from here): an import leaves it alone. */
 function heldWithOthers(context: DocumentImport, documentId: string): boolean {
   const { vault } = context;
@@ -337,6 +342,10 @@ async function importDocument(context: DocumentImport, workspace: PlannedWorkspa
   let id = ids.document(listed.id);
   if (!fromThisAccount && vault.documents.has(id) && !heldWithOthers(context, id) && !vault.documents.holdsHistory(id, heads)) {
     // Another account's document that changed since it was imported here: the change arrives as a copy.
+    id = ids.documentCopy(listed.id, heads);
+  } else if (vault.documents.has(id) && !heldWithOthers(context, id) && !vault.documents.holdsHistory(id, [firstChange(incoming)])) {
+    // Another generation of it (exported without history, or here its history was erased since):
+    // the two share no change, so merging them would mix two texts; it arrives as a copy.
     id = ids.documentCopy(listed.id, heads);
   }
   let stagedOn: string;

@@ -11,7 +11,7 @@ import { Emitter } from '../../common/emitter.ts';
 import { HearthError, type ErrorCode } from '../../common/errors.ts';
 import { countOf } from '../../common/wording.ts';
 import type { ParsedChange } from '../../common/protocol/change.ts';
-import { canDeleteContent, canManageMembers, withArticle } from '../../common/roles.ts';
+import { canDeleteContent, canForgetHistory, canManageMembers, withArticle } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
 import type { ChangeOrigin } from '../vault/events.ts';
@@ -103,11 +103,16 @@ export class ChangeApplier {
               `a deletion of ${countOf(deleted.length, 'document')} and ${countOf(deletedFiles.length, 'file')} by ${signer ? `${withArticle(signer)}, who may not delete content` : 'someone who was not a member'}`,
             );
           }
+          // Raising a document's generation erases its history: only a role that may do that can.
+          const raised = Object.keys(next.docs ?? {}).filter((d) => (next.docs[d]?.gen ?? 0) > (before.docs?.[d]?.gen ?? 0));
+          if ((raised.length > 0 || (next.retention ?? 'forever') !== (before.retention ?? 'forever')) && (!signer || !canForgetHistory(signer))) {
+            throw new HearthError('FORBIDDEN', `an erasure of edit history (or a change of how long it is kept) in ${countOf(raised.length, 'document')} by ${signer ? `${withArticle(signer)}, who may not erase it` : 'someone who was not a member'}`);
+          }
           this.host.spaces.setIndex(spaceId, next);
           heads = A.getHeads(next);
           }
         } else if (meta.kind !== 'comment') {
-          heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at);
+          heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at, meta.gen ?? 0);
           // The snapshot's author vouches for the comments in it (older snapshots carry them; they were verified when it took them in).
           for (const record of snapshot?.comments ?? []) {
             const taken = this.comments.fromSnapshot(documentId, record, ledger);
@@ -166,7 +171,7 @@ export class ChangeApplier {
     return A.getHeads(this.host.spaces.index(spaceId));
   }
 
-  private applyContent(spaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number): string[] {
+  private applyContent(spaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number, generation: number): string[] {
     const share = this.host.spaces.shareOf(spaceId);
     if (share && documentId !== share.document) throw new HearthError('RECORD_TAMPERED', 'a change to another document than the one shared in this space');
     const holder = share ? share.workspace : spaceId;
@@ -204,7 +209,8 @@ export class ChangeApplier {
     }
     if (A.getHeads(doc).length === 0) throw new HearthError('RECORD_TAMPERED', 'changes to a document whose beginning is missing');
     if (A.getMissingDeps(doc, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
-    this.host.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined);
+    // New here at the generation it arrives in: an older one's changes are refused from now on.
+    this.host.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined, generation);
     return A.getHeads(doc);
   }
 }

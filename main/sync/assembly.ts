@@ -17,6 +17,7 @@ import { DevicePairing } from './pairing.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
 import { HistoryRequests } from './history-requests.ts';
+import { Generations } from './generations.ts';
 import { Inbound } from './inbound.ts';
 import { Invitations } from './invitations.ts';
 import { PublicLinks } from './links.ts';
@@ -59,6 +60,7 @@ export interface SyncModules {
   teams: TeamWorkspaces;
   outbox: Outbox;
   inbound: Inbound;
+  generations: Generations;
   files: FileSync;
   sharing: Sharing;
   invitations: Invitations;
@@ -130,6 +132,16 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
       files.removed(spaceId, removedFiles);
     },
     forward: (spaceId, documentId) => outbox.forward(spaceId, documentId),
+    adoptGeneration: (spaceId, documentId, change, plaintext, seq) => {
+      generations.adopt(spaceId, documentId, change, plaintext, seq);
+    },
+  });
+  const generations: Generations = new Generations({
+    ...base,
+    permissions,
+    refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId),
+    push,
+    pull: (spaceId, documentId, c) => inbound.pull(spaceId, documentId, c),
   });
   const members: Members = new Members({ ...base, permissions, membership, push, syncSpace: (spaceId, c) => syncSpace(spaceId, c, false) });
   const teams: TeamWorkspaces = new TeamWorkspaces({
@@ -145,7 +157,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     endOwnShares: (documents) => sharing.endOwn(documents),
   });
   const files: FileSync = new FileSync({ ...base, permissions, isLive: live, openClient, refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId), reachable, push });
-  const sharing: Sharing = new Sharing({ ...base, permissions, connections, membership, members, client, isLive: live, syncSpace, ensureRelayLoop });
+  const sharing: Sharing = new Sharing({ ...base, permissions, connections, membership, members, client, isLive: live, syncSpace, ensureRelayLoop, forgetHistory: (documentId) => generations.forget(documentId) });
   const invitations: Invitations = new Invitations({
     ...base,
     membership,
@@ -317,6 +329,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     teams,
     outbox,
     inbound,
+    generations,
     files,
     sharing,
     invitations,

@@ -41,6 +41,7 @@ import type { AccountDeletionOptions, AccountDeletionResult } from './account.ts
 import type { DeviceChanges } from './device-changes.ts';
 import type { DevicePairing } from './pairing.ts';
 import { assembleSync, type SyncModules } from './assembly.ts';
+import type { Generations } from './generations.ts';
 import type { RemoteChange } from './inbound.ts';
 import type { Invitation } from './invitations.ts';
 import { assertLinkOnConfiguredRelay, openPublicLink, type LinkInfo, type OpenedLink, type PendingLinkRevocation } from './links.ts';
@@ -149,6 +150,11 @@ export class SyncEngine {
     return this.sync.permissions.documentRole(documentId);
   }
 
+  /** Everyone whose edits a document's history may hold: the members, past and present, of the spaces it travels through. */
+  documentPeople(documentId: string): Array<{ account: string; username?: string; displayName?: string }> {
+    return this.sync.spaces.peopleOf(documentId);
+  }
+
   /** Creates a team workspace on a relay: the space, its genesis entry, the epoch-0 key sealed to this vault. */
   createTeamWorkspace(name: string, relayUrl: string): Promise<Workspace> {
     return this.sync.teams.create(name, relayUrl);
@@ -212,12 +218,12 @@ export class SyncEngine {
   }
 
   /** What sharing `documentId` would upload, in words the confirmation shows. */
-  describeShare(documentId: string, relay?: string): SharePlan {
-    return this.sync.sharing.describe(documentId, relay);
+  describeShare(documentId: string, relay?: string, keepHistory = false): SharePlan {
+    return this.sync.sharing.describe(documentId, relay, keepHistory);
   }
 
   /** Shares one document with a registered user and a role, without giving them the workspace (sharing.ts). */
-  shareDocument(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string } = {}): Promise<Member> {
+  shareDocument(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string; keepHistory?: boolean } = {}): Promise<Member> {
     return this.sync.sharing.share(documentId, username, role, options);
   }
 
@@ -237,6 +243,11 @@ export class SyncEngine {
    */
   deleteDocument(documentId: string): Promise<{ waitsForRelay: boolean }> {
     return this.sync.deletion.delete(documentId);
+  }
+
+  /** Erasing edit history (all, or past a workspace's retention) here, at the relay and every member (generations.ts). */
+  get generations(): Generations {
+    return this.sync.generations;
   }
 
   /** Deletes an attachment here and, in a team workspace, at the relay and at every member (not for Editors). */

@@ -23,6 +23,7 @@ import { decodeChanges } from './payload.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { reasonOf, type StatusBoard } from './status.ts';
 import { signedChange, unverifiedMeta, verifyAgainst } from './verify.ts';
+import { INDEX_DOC } from './workspace-index.ts';
 
 export type { RemoteChange } from './apply.ts';
 
@@ -44,10 +45,15 @@ export interface InboundHost extends ApplierHost {
   readonly account: string;
   readonly spaces: ApplierHost['spaces'] & Pick<SpaceRegistry, 'get'>;
   readonly status: Pick<StatusBoard, 'warn'>;
+  /** The first snapshot of a newer generation of a document this vault holds: replace the copy (generations.ts). */
+  adoptGeneration(spaceId: string, documentId: string, change: ParsedChange, plaintext: Uint8Array, seq: number): void;
 }
 
 /** How the relay handed a change out: in the log, as a snapshot, or as a comment change kept under a snapshot. */
 type Delivered = 'change' | 'snapshot' | 'kept';
+
+/** A change of a generation of a document whose history was forgotten since: dropped unread, never kept. */
+class StaleGeneration extends HearthError {}
 
 /** A change verified and decrypted, ready to apply; 'own' for this vault's own change coming back. */
 type Opened = { change: ParsedChange; plaintext: Uint8Array } | 'own';
@@ -124,13 +130,14 @@ export class Inbound {
     try {
       opened = this.open(spaceId, documentId, bytes, as);
     } catch (error) {
+      if (error instanceof StaleGeneration) return this.dropStale(spaceId, documentId, seq, error);
       return this.refuse(spaceId, documentId, seq, bytes, error);
     }
     if (opened === 'own') {
       this.advance(spaceId, documentId, seq);
       return 'applied';
     }
-    const outcome = this.tryApply(spaceId, documentId, seq, opened);
+    const outcome = this.newGeneration(opened) ? this.tryAdopt(spaceId, documentId, seq, opened) : this.tryApply(spaceId, documentId, seq, opened);
     if (outcome instanceof MissingHistory) return this.hold(spaceId, documentId, seq, bytes, outcome);
     if (outcome instanceof Error) return this.refuse(spaceId, documentId, seq, bytes, outcome);
     this.retryHeld(spaceId, documentId);
@@ -146,6 +153,11 @@ export class Inbound {
     const claimed = unverifiedMeta(bytes);
     if (claimed?.author === account && claimed.space === spaceId && claimed.doc === documentId && vault.syncState.hasSeen(spaceId, documentId, claimed.id) && signedChange(bytes)) return 'own';
     const change = verifyAgainst(spaces.view(spaceId), spaceId, documentId, bytes);
+    // Before anything else about it: a change of a forgotten generation is not even decrypted.
+    const held = Math.max(vault.documents.has(documentId) ? vault.documents.generationOf(documentId) : 0, this.indexedGeneration(spaceId, documentId));
+    if ((change.meta.gen ?? 0) < held) {
+      throw new StaleGeneration('RECORD_TAMPERED', `a change to generation ${change.meta.gen ?? 0} of a document whose edit history was erased (it is at generation ${held} here): a replay`);
+    }
     if ((change.meta.kind === 'snapshot') !== (as === 'snapshot')) throw new HearthError('RECORD_TAMPERED', as === 'snapshot' ? 'a change passed off as a snapshot' : 'a snapshot passed off as a change');
     if (as === 'kept' && change.meta.kind !== 'comment') throw new HearthError('RECORD_TAMPERED', 'a content change under a snapshot that covers it');
     if (vault.syncState.hasSeen(spaceId, documentId, change.meta.id)) {
@@ -167,6 +179,39 @@ export class Inbound {
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
+  }
+
+  /** The generation the space's signed index names for a document (0 when none, or for the index itself). */
+  private indexedGeneration(spaceId: string, documentId: string): number {
+    if (documentId === INDEX_DOC) return 0;
+    try {
+      return this.host.spaces.index(spaceId).docs?.[documentId]?.gen ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Whether an opened change starts a newer generation of a document this vault holds. */
+  private newGeneration(opened: Exclude<Opened, 'own'>): boolean {
+    const { meta } = opened.change;
+    const documents = this.host.vault.documents;
+    return meta.kind === 'snapshot' && documents.has(meta.doc) && (meta.gen ?? 0) > documents.generationOf(meta.doc);
+  }
+
+  private tryAdopt(spaceId: string, documentId: string, seq: number, opened: Exclude<Opened, 'own'>): 'applied' | Error {
+    try {
+      this.host.adoptGeneration(spaceId, documentId, opened.change, opened.plaintext, seq);
+      return 'applied';
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /** Drops a change of a forgotten generation: the cursor moves past it, and its bytes are not kept (they may hold erased text). */
+  private dropStale(spaceId: string, documentId: string, seq: number, error: StaleGeneration): 'refused' {
+    this.advance(spaceId, documentId, seq);
+    this.host.status.warn(spaceId, documentId, 'RECORD_TAMPERED', `The relay delivered ${error.message}; it was dropped unread.`);
+    return 'refused';
   }
 
   private advance(spaceId: string, documentId: string, seq: number): void {
@@ -251,10 +296,12 @@ export class Inbound {
     } catch (error) {
       // Here by another way meanwhile (a member sent it again): nothing is missing any more.
       if (error instanceof HearthError && /a second time/.test(error.message)) return 'applied';
+      // Of a generation forgotten since it was held: nothing waits for it any more, and it is not kept.
+      if (error instanceof StaleGeneration) return 'applied';
       return error instanceof Error ? error : new Error(String(error));
     }
     if (opened === 'own') return 'applied';
-    const outcome = this.tryApply(spaceId, documentId, seq, opened);
+    const outcome = this.newGeneration(opened) ? this.tryAdopt(spaceId, documentId, seq, opened) : this.tryApply(spaceId, documentId, seq, opened);
     return outcome instanceof MissingHistory ? 'waiting' : outcome;
   }
 

@@ -239,7 +239,7 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       // The same group always gets the same id, so a push retried after a lost answer is not stored twice.
       const changeId = group.length === 1 ? first.changeId : toBase64Url(hash(utf8(group.map((e) => e.changeId).join(',')), 16));
       const blob = sealChange(
-        { space: spaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: account, id: changeId, at: Math.floor(Date.now()), ...(comment ? { comment } : {}) },
+        { space: spaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: account, id: changeId, at: Math.floor(Date.now()), ...(comment ? { comment } : {}), ...this.generationMeta(first.documentId) },
         payload,
         fromHex(keyHex),
         keys.signSecretKey,
@@ -247,6 +247,9 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       try {
         await client.push(spaceId, first.documentId, blob);
       } catch (error) {
+        // The document's history was forgotten meanwhile: the pull that follows brings its new
+        // generation and carries these edits onto it (generations.ts); until then they wait here.
+        if (isHearthError(error, 'STALE_GENERATION')) break;
         // The relay's comment rules (or a comment deleted meanwhile) refused it: it stays here only; the rest goes on.
         if (!outgoing || !(isHearthError(error, 'FORBIDDEN') || isHearthError(error, 'NOT_FOUND'))) throw error;
         vault.syncState.dequeue(first.seq);
@@ -263,6 +266,13 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       await this.host.pushedNew(spaceId, first.documentId, client);
     }
     return pushed;
+  }
+
+  /** The `gen` a change of the document carries: its generation here, absent while it has all its history. */
+  private generationMeta(documentId: string): { gen?: number } {
+    const documents = this.host.vault.documents;
+    const gen = documentId !== INDEX_DOC && documents.has(documentId) ? documents.generationOf(documentId) : 0;
+    return gen > 0 ? { gen } : {};
   }
 
   /**
@@ -321,7 +331,7 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     // Comments stay out of snapshots: each travels in its own changes, which a deletion can reach (payload.ts).
     const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), []);
     const blob = sealChange(
-      { space: spaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: account, id: newId(), at: Date.now() },
+      { space: spaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: account, id: newId(), at: Date.now(), ...this.generationMeta(documentId) },
       bytes,
       fromHex(keyHex),
       vault.identityKeys().signSecretKey,
@@ -329,8 +339,8 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     try {
       await client.putSnapshot(spaceId, documentId, state.cursor, blob);
     } catch (error) {
-      // Another member's snapshot got there first; theirs serves as well.
-      if (!isHearthError(error, 'CONFLICT')) throw error;
+      // Another member's snapshot got there first; theirs serves as well. Or the history was forgotten: the next pull brings the new generation.
+      if (!isHearthError(error, 'CONFLICT') && !isHearthError(error, 'STALE_GENERATION')) throw error;
     }
     vault.syncState.putDocument(spaceId, documentId, { ...spaces.documentState(spaceId, documentId), snapshotAt: state.cursor });
   }

@@ -6,6 +6,7 @@
 import type { CommentRecord } from '../vault/comments.ts';
 import { HearthError } from '../../common/errors.ts';
 import { fromUtf8, utf8 } from '../../common/crypto/sodium.ts';
+import type { GenerationRecord } from '../../common/protocol/generation.ts';
 
 export function encodeChanges(changes: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(changes.reduce((n, c) => n + 4 + c.length, 0));
@@ -106,10 +107,13 @@ export function decodeTombstone(bytes: Uint8Array): { id: string; documentId: st
  * A snapshot: the whole Automerge document, then a list of comments as JSON (u32 length of the
  * document bytes, the bytes, the JSON). Snapshots made now list no comment: comments travel only
  * as their own changes, which the relay keeps under a snapshot and drops when a comment is
- * deleted; an older snapshot's comments are still taken in (unless deleted since).
+ * deleted; an older snapshot's comments are still taken in (unless deleted since). The one
+ * exception is the first snapshot of a new generation (history forgotten): the relay drops every
+ * change of the old one, so it carries the comments, re-anchored, beside the signed generation
+ * record (common/protocol/generation.ts), as an object holding both.
  */
-export function encodeSnapshot(documentBytes: Uint8Array, comments: readonly CommentRecord[]): Uint8Array {
-  const json = utf8(JSON.stringify(comments));
+export function encodeSnapshot(documentBytes: Uint8Array, comments: readonly CommentRecord[], generation?: GenerationRecord): Uint8Array {
+  const json = utf8(JSON.stringify(generation ? { comments, generation } : comments));
   const out = new Uint8Array(4 + documentBytes.length + json.length);
   new DataView(out.buffer).setUint32(0, documentBytes.length);
   out.set(documentBytes, 4);
@@ -117,16 +121,22 @@ export function encodeSnapshot(documentBytes: Uint8Array, comments: readonly Com
   return out;
 }
 
-export function decodeSnapshot(bytes: Uint8Array): { documentBytes: Uint8Array; comments: CommentRecord[] } {
+export function decodeSnapshot(bytes: Uint8Array): { documentBytes: Uint8Array; comments: CommentRecord[]; generation?: unknown } {
   if (bytes.length < 4) throw new HearthError('BAD_REQUEST', 'A snapshot is cut short.');
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
   if (4 + length > bytes.length) throw new HearthError('BAD_REQUEST', 'A snapshot has a bad length.');
-  let list: unknown;
+  let value: unknown;
   try {
-    list = JSON.parse(fromUtf8(bytes.subarray(4 + length)));
+    value = JSON.parse(fromUtf8(bytes.subarray(4 + length)));
   } catch {
     throw new HearthError('BAD_REQUEST', 'A snapshot\'s comments are not JSON.');
   }
+  const withRecord = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { comments?: unknown; generation?: unknown }) : undefined;
+  const list = withRecord ? withRecord.comments : value;
   if (!Array.isArray(list)) throw new HearthError('BAD_REQUEST', 'A snapshot\'s comments are not a list.');
-  return { documentBytes: bytes.slice(4, 4 + length), comments: list.map((item) => decodeComment(utf8(JSON.stringify(item)))) };
+  return {
+    documentBytes: bytes.slice(4, 4 + length),
+    comments: list.map((item) => decodeComment(utf8(JSON.stringify(item)))),
+    ...(withRecord ? { generation: withRecord.generation } : {}),
+  };
 }

@@ -37,7 +37,7 @@ export interface SyncReport {
 type RoundResult = Omit<SyncReport, 'workspaces'>;
 
 /** The part of a relay client a round needs, with what it hands the other modules. */
-export type RoundClient = MembershipClient & OutboxClient & InboundClient & FileClient & DeletionClient & SharingClient & Pick<RelayClient, 'subscribe' | 'closed'>;
+export type RoundClient = MembershipClient & OutboxClient & InboundClient & FileClient & DeletionClient & SharingClient & Pick<RelayClient, 'subscribe' | 'closed' | 'onHistoryForgotten' | 'forgetHistory'>;
 
 export interface RoundsHost<C extends RoundClient> {
   readonly vault: Pick<Vault, 'documents' | 'workspaces' | 'syncState'>;
@@ -157,6 +157,19 @@ export class Rounds<C extends RoundClient = RelayClient> {
     if (!set) this.subscribed.set(client, (set = new Set()));
     const key = `${workspaceId}/${documentId}`;
     if (set.has(key)) return;
+    if (set.size === 0) {
+      // A followed document's history was forgotten: its new generation is pulled (and taken in) at once.
+      client.onHistoryForgotten(({ space, doc }) => {
+        if (!set.has(`${space}/${doc}`)) return;
+        void this.host.queues
+          .run(space, async () => {
+            if (!this.running || this.host.spaces.get(space).paused) return;
+            await this.host.inbound.pull(space, doc, client);
+            await this.host.outbox.push(space, client);
+          })
+          .catch((error) => this.host.status.set(space, { state: 'error', reason: reasonOf(error) }));
+      });
+    }
     set.add(key);
     await client.subscribe(workspaceId, documentId, ({ seq, bytes }) => {
       void this.host.queues.run(workspaceId, async () => {

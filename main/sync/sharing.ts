@@ -50,6 +50,8 @@ export interface SharingHost<C extends SharingClient> {
   /** One full exchange for the space (following its documents when `follow`), run inside its queue. */
   syncSpace(spaceId: string, client: C, follow: boolean): Promise<unknown>;
   ensureRelayLoop(url: string): void;
+  /** Erases the document's edit history (generations.ts): sharing it alone sends its state, not how it got there. */
+  forgetHistory(documentId: string): Promise<unknown>;
 }
 
 export class Sharing<C extends SharingClient = RelayClient> {
@@ -146,16 +148,23 @@ export class Sharing<C extends SharingClient = RelayClient> {
   }
 
   /** What sharing `documentId` would upload, in words the confirmation shows. */
-  describe(documentId: string, relay?: string): SharePlan {
+  describe(documentId: string, relay?: string, keepHistory = false): SharePlan {
     const summary = this.host.vault.documents.summary(documentId);
     const url = this.host.spaces.ownShareOf(documentId) ? this.host.spaces.get(this.host.spaces.ownShareOf(documentId)!).relay : this.shareRelay(documentId, relay);
     const comments = this.host.vault.comments.records(documentId).length;
     const holder = this.host.vault.documents.workspaceOf(documentId);
     const leavesDevice = !this.host.spaces.isTeam(holder) && !this.host.spaces.ownShareOf(documentId);
-    const message = leavesDevice
-      ? `The document "${summary.title}" with its full history and ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to ${url}, ` +
-        'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
-      : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`;
+    const first = !this.host.spaces.ownShareOf(documentId);
+    const history = !first
+      ? ''
+      : keepHistory
+        ? ' It goes with its whole edit history: they can read every earlier version, and text deleted before.'
+        : ' It goes without its edit history: its earlier versions are erased, here too (and for the workspace, if it has others), so that they can read only what it says now. Choose to keep the history to send it whole.';
+    const message =
+      (leavesDevice
+        ? `The document "${summary.title}" with ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to ${url}, ` +
+          'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
+        : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`) + history;
     return { documentId, title: summary.title, relay: url, leavesDevice, comments, message };
   }
 
@@ -166,7 +175,7 @@ export class Sharing<C extends SharingClient = RelayClient> {
    * Sharing a personal workspace's document uploads that one document: `confirmed` must echo the
    * user's explicit yes to describeShare's message.
    */
-  async share(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string } = {}): Promise<Member> {
+  async share(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string; keepHistory?: boolean } = {}): Promise<Member> {
     if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
     if (role === 'owner') throw new HearthError('BAD_REQUEST', 'A shared document has one Owner, the person who shared it; share it as admin, editor, commenter or viewer.');
     const holder = this.host.vault.documents.workspaceOf(documentId);
@@ -181,8 +190,10 @@ export class Sharing<C extends SharingClient = RelayClient> {
     }
     let space = this.host.spaces.ownShareOf(documentId);
     if (!space) {
-      const plan = this.describe(documentId, options.relay);
+      const plan = this.describe(documentId, options.relay, options.keepHistory);
       if (plan.leavesDevice && !options.confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
+      // Before its space exists, so the first upload is the new generation alone.
+      if (!options.keepHistory) await this.host.forgetHistory(documentId);
       space = await this.createShareSpace(documentId, plan.relay);
     }
     return this.host.members.invite(space, username, role);

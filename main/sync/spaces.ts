@@ -199,6 +199,31 @@ export class SpaceRegistry {
     return [...(this.isTeam(holder) ? [holder] : []), ...this.sharesOf(documentId).map((s) => s.space)];
   }
 
+  /**
+   * Everyone who is or was a member of a space `documentId` travels through, with the profile
+   * they published when the index still lists it: whose edits its history may hold.
+   */
+  peopleOf(documentId: string): Array<{ account: string; username?: string; displayName?: string }> {
+    const people = new Map<string, { account: string; username?: string; displayName?: string }>();
+    for (const spaceId of this.spacesOf(documentId)) {
+      let directory: WorkspaceIndex['members'] = {};
+      try {
+        directory = this.index(spaceId).members ?? {};
+      } catch {
+        // an index not synced yet: accounts without names
+      }
+      for (const entry of this.view(spaceId).entries) {
+        for (const account of [entry.actor, entry.subject]) {
+          const known = directory[account];
+          if (!people.has(account) || (known && !people.get(account)!.username)) {
+            people.set(account, { account, ...(known ? { username: known.username, displayName: known.displayName } : {}) });
+          }
+        }
+      }
+    }
+    return [...people.values()];
+  }
+
   /** The local documents a space carries. */
   docsOf(spaceId: string): string[] {
     const share = this.shareOf(spaceId);

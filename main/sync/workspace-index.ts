@@ -3,6 +3,7 @@
  * name, the ids of its documents, and a directory of members' public profiles. The relay has no
  * way to list a space's documents or to know its name; members learn both from here.
  */
+import type { Retention } from '../../common/history/retention.ts';
 import * as A from '@automerge/automerge';
 import { fromBase64Url, toBase64Url } from '../../common/crypto/sodium.ts';
 import type { SyncedFile } from './files.ts';
@@ -19,9 +20,12 @@ export interface DirectoryEntry {
 
 export type WorkspaceIndex = {
   name: string;
-  docs: Record<string, { createdAt: number }>;
+  /** `gen`: the document's generation once its edit history was erased (set by an Owner or Admin), so a change of an older one is refused even by a member new to it. */
+  docs: Record<string, { createdAt: number; gen?: number }>;
   /** Account id → the profile the member published. */
   members: Record<string, DirectoryEntry>;
+  /** How long the workspace keeps edit history (common/history/retention.ts), set by an Owner or Admin; forever when unset. */
+  retention?: Retention;
   /** File id → name, type, size, time and key epoch of an attachment synced through the relay. */
   files?: Record<string, SyncedFile>;
   /** Document id → account → the Automerge changes (hashes) that member lacks and asks the others to send again (history-requests.ts). */

@@ -2,6 +2,7 @@
 import * as A from '@automerge/automerge';
 import { bodyAsMarkdown, setBodyFromMarkdown } from '../../common/richtext/index.ts';
 import { normaliseTags, type DocumentContent, type DocumentSummary, type HearthDoc } from '../vault/documents.ts';
+import { carryLateEdits } from '../vault/generations.ts';
 import type { Unlocked } from './unlocked.ts';
 
 export function createDocument(u: Unlocked, workspaceId: string, input: { title: string; tags?: string[]; markdown?: string }): DocumentSummary {
@@ -40,6 +41,8 @@ export function changeDocument(u: Unlocked, documentId: string, change: Document
 /** Applies Automerge changes a page made on its replica of the document. */
 export function applyChanges(u: Unlocked, documentId: string, changes: Uint8Array[]): void {
   u.engine.assertCan(u.vault.documents.workspaceOf(documentId), 'content', documentId);
+  // Made on a generation replaced a moment ago: carried onto the new one, announced to every page (the sender's new replica too).
+  if (u.vault.withOrigin({ kind: 'local' }, () => carryLateEdits(u.vault, documentId, changes))) return;
   u.vault.documents.appendChanges(documentId, changes);
 }
 

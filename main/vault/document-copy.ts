@@ -45,6 +45,8 @@ export interface DocumentCopy {
   lastSeq: number;
   /** The connection's generation when this copy was last compared with the file. */
   checkedAt: number;
+  /** The document's generation (how many times its history was forgotten) this copy holds. */
+  generation: number;
   snapshotBytes: number;
   logBytes: number;
   head: DocumentHead;
@@ -69,9 +71,10 @@ export interface DocumentCopy {
 /** A copy of the document the chunks (a snapshot first, then the log after it) make up. */
 export function copyFromChunks(
   place: { id: string; workspaceId: string },
-  stored: { head: DocumentHead; headStamp: string; textSeq: number },
+  stored: { head: DocumentHead; headStamp: string; textSeq: number; generation: number },
   chunks: OpenedChunk[],
   checkedAt: number,
+  actor?: string,
 ): DocumentCopy {
   const first = chunks[0];
   if (!first || first.kind !== 'snapshot') {
@@ -79,7 +82,7 @@ export function copyFromChunks(
   }
   let doc: HearthDoc;
   try {
-    doc = A.load<DocumentContent>(first.bytes);
+    doc = A.load<DocumentContent>(first.bytes, actor ? { actor } : undefined);
     if (chunks.length > 1) doc = A.loadIncremental(doc, concat(chunks.slice(1).map((c) => c.bytes)));
   } catch (cause) {
     throw new HearthError('RECORD_TAMPERED', `Document ${place.id} could not be read and was not opened.`, { cause });
@@ -94,6 +97,7 @@ export function copyFromChunks(
     persistedHeads: A.getHeads(doc),
     lastSeq: chunks[chunks.length - 1]!.seq,
     checkedAt,
+    generation: stored.generation,
     snapshotBytes: first.bytes.length,
     logBytes: chunks.slice(1).reduce((sum, c) => sum + c.bytes.length, 0),
     head: behind ? { ...head, title: doc.title, tags: [...doc.tags] } : head,

@@ -17,6 +17,7 @@ import { newId } from '../../common/crypto/sodium.ts';
 import type { DocumentSummary } from '../../common/api/contract.ts';
 import { Emitter } from '../../common/emitter.ts';
 import { HearthError } from '../../common/errors.ts';
+import { prefixOf } from '../../common/history/authors.ts';
 import type { AuditLog } from './audit.ts';
 import type { VaultConnection } from './connection.ts';
 import type { Sql } from './database.ts';
@@ -36,7 +37,7 @@ import {
   type OpenedChunk,
   queueExternal,
 } from './document-copy.ts';
-import { EXTERNAL, type ChangeOrigin, type DocumentChanged, type DocumentDeleted } from './events.ts';
+import { EXTERNAL, type ChangeOrigin, type DocumentChanged, type DocumentDeleted, type DocumentReplaced } from './events.ts';
 import type { SearchIndex } from './search.ts';
 import { openBytes, openJson, sealBytes, sealedStamp, sealJson, sqlStamp } from './sealed-records.ts';
 import type { WorkspaceStore } from './workspaces.ts';
@@ -53,6 +54,10 @@ export interface DocumentText {
 
 /** Compaction is due once the appended changes outweigh the snapshot (amortised O(1) per change). */
 const MIN_COMPACTION_BYTES = 64 * 1024;
+/** How long a replaced document's previous generation stays in memory, for a page's edits already on their way. */
+const PREVIOUS_KEPT_MS = 60_000;
+/** scrub() rewrites the file when at least this share of its pages is free. */
+const FREE_SHARE_TO_COMPACT = 0.2;
 /**
  * Past this many times the due size, a write compacts at once even without a pause: a bound on
  * the change log (and on opening it) for someone who never stops typing for IDLE_MS.
@@ -87,8 +92,8 @@ export interface NewDocumentInput {
 }
 
 /** A new document's first state, made at `now`, before it is stored anywhere. */
-export function newDocument(input: NewDocumentInput, now = Date.now()): HearthDoc {
-  const doc = A.from<DocumentContent>({ title: '', body: '', tags: [], createdAt: now });
+export function newDocument(input: NewDocumentInput, now = Date.now(), actor?: string): HearthDoc {
+  const doc = A.from<DocumentContent>({ title: '', body: '', tags: [], createdAt: now }, actor ? { actor } : undefined);
   return A.change(doc, { time: Math.floor(now / 1000) }, (d) => {
     A.updateText(d, ['title'], input.title.trim());
     for (const tag of normaliseTags(input.tags ?? [])) d.tags.push(tag);
@@ -101,7 +106,11 @@ export class DocumentStore {
   readonly changed = new Emitter<DocumentChanged>();
   /** After a document is deleted (the sync engine carries a team workspace's deletions to the relay). */
   readonly deleted = new Emitter<DocumentDeleted>();
+  /** After a document was replaced by a new generation (its history forgotten, here or by another process). */
+  readonly replaced = new Emitter<DocumentReplaced>();
   private readonly open = new Map<string, DocumentCopy>();
+  /** Per document replaced a moment ago, its previous generation: edits a page made on it just before can still be carried. */
+  private readonly previous = new Map<string, HearthDoc>();
   /** Per document, `lastSeq:headStamp` as the last look for other processes' changes found it. */
   private scanned: Map<string, { stamp: string; workspaceId: string }> | undefined;
   private readonly sql: Sql;
@@ -111,6 +120,8 @@ export class DocumentStore {
     private readonly workspaces: WorkspaceStore,
     private readonly search: SearchIndex,
     private readonly audit: AuditLog,
+    /** A fresh actor id for a replica this vault's account edits (common/history/authors.ts). */
+    readonly newActor: () => string,
   ) {
     this.sql = connection.sql;
   }
@@ -123,14 +134,14 @@ export class DocumentStore {
   createWithId(workspaceIdOrName: string, id: string, input: NewDocumentInput): DocumentSummary {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
     const now = Date.now();
-    const doc = newDocument(input, now);
+    const doc = newDocument(input, now, this.newActor());
     const entry = this.insertNew(workspaceId, id, doc, { createdAt: now, updatedAt: now });
     this.notify(entry, A.getAllChanges(doc));
     return summaryOf(entry);
   }
 
   /** Writes a new document's row and first snapshot, and opens it. */
-  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): DocumentCopy {
+  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array, generation = 0): DocumentCopy {
     const head: DocumentHead = { title: doc.title ?? '', tags: [...(doc.tags ?? [])], ...times };
     const key = this.workspaces.keyOf(workspaceId);
     const snapshot = saved ?? A.save(doc);
@@ -142,6 +153,7 @@ export class DocumentStore {
       persistedHeads: A.getHeads(doc),
       lastSeq: 0,
       checkedAt: -1,
+      generation,
       snapshotBytes: snapshot.length,
       logBytes: 0,
       head,
@@ -153,7 +165,7 @@ export class DocumentStore {
       idleTimer: undefined,
     };
     this.connection.write(() => {
-      this.sql('INSERT INTO documents (id, workspace_id, sealed_head) VALUES (?, ?, ?)').run(id, workspaceId, sealedHead);
+      this.sql('INSERT INTO documents (id, workspace_id, sealed_head, generation) VALUES (?, ?, ?, ?)').run(id, workspaceId, sealedHead, generation);
       this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
       this.writeText(entry, key, 0, textOf(entry));
       entry.checkedAt = this.connection.generation;
@@ -206,9 +218,68 @@ export class DocumentStore {
    * is new here: stored as it is, without another save/load round. `saved` is `A.save(doc)` when
    * the caller already has it (a snapshot's bytes).
    */
-  adoptLoaded(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array): void {
+  adoptLoaded(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array, generation = 0): void {
     if (this.has(id)) throw new HearthError('ALREADY_EXISTS', `The document ${id} is already here; merge changes into it instead.`);
-    this.insertNew(workspaceId, id, doc, times, saved);
+    this.insertNew(workspaceId, id, doc, times, saved, generation);
+  }
+
+  /**
+   * Replaces a document by generation `generation` of it (`doc`, which holds its state and not
+   * the history before): every chunk of the old one is deleted (secure_delete zeroes the pages)
+   * and `doc` is written as the only snapshot, with `alongside`'s writes in the same transaction.
+   * The caller runs scrub() afterwards, which takes the old pages' last copies out of the WAL.
+   */
+  replaceGeneration(id: string, doc: HearthDoc, generation: number, alongside?: () => void): void {
+    const entry = this.cached(id);
+    const old = this.current(entry);
+    const key = this.workspaces.keyOf(entry.workspaceId);
+    this.write(entry, () => {
+      const stored = this.generationOf(id);
+      if (generation <= stored) throw new HearthError('CONFLICT', `This document is already at generation ${stored}; it was not replaced by ${generation}.`);
+      const snapshot = A.save(doc);
+      const seq = entry.lastSeq + 1;
+      this.sql('DELETE FROM document_chunks WHERE document_id = ?').run(id);
+      this.insertChunk(key, entry.workspaceId, id, seq, 'snapshot', snapshot);
+      this.sql('UPDATE documents SET generation = ? WHERE id = ?').run(generation, id);
+      Object.assign(entry, { doc, generation, lastSeq: seq, persistedHeads: A.getHeads(doc), snapshotBytes: snapshot.length, logBytes: 0, pending: [], externalFrom: undefined });
+      entry.head = { ...entry.head, title: doc.title ?? '', tags: [...(doc.tags ?? [])], updatedAt: Date.now() };
+      this.writeHead(entry, key);
+      this.writeText(entry, key, seq, textOf(entry));
+      alongside?.();
+    });
+    this.scheduleIndex(entry);
+    this.keepPrevious(id, old);
+    this.replaced.emit({ documentId: id, workspaceId: entry.workspaceId, generation, origin: this.connection.origin });
+  }
+
+  /** The generation a document had until it was replaced a moment ago (main/vault/generations.ts carryLateEdits). */
+  previousGeneration(id: string): HearthDoc | undefined {
+    return this.previous.get(id);
+  }
+
+  /** Keeps `doc` as the document's previous generation for PREVIOUS_KEPT_MS. */
+  keepPrevious(id: string, doc: HearthDoc): void {
+    this.previous.set(id, doc);
+    setTimeout(() => this.previous.get(id) === doc && this.previous.delete(id), PREVIOUS_KEPT_MS).unref?.();
+  }
+
+  /**
+   * Takes the last copies of deleted rows out of the WAL (after a replacement or a deletion has
+   * committed). When that left much of the file free (zeroed pages, after a long history was
+   * dropped), the file is rewritten to its size; another process busy with the file only defers that.
+   */
+  scrub(): void {
+    const db = this.connection.db;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    if (free < pages * FREE_SHARE_TO_COMPACT || db.inTransaction) return;
+    try {
+      db.exec('VACUUM');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Busy elsewhere: the free pages are zeroed already (secure_delete); the space comes back at the next scrub.
+    }
   }
 
   /**
@@ -269,6 +340,13 @@ export class DocumentStore {
     return held;
   }
 
+  /** How many times the document's history was forgotten: 0 while it has all of it. */
+  generationOf(id: string): number {
+    const row = this.sql('SELECT generation FROM documents WHERE id = ?').get(id) as { generation: number } | undefined;
+    if (!row) throw notFound(id);
+    return row.generation;
+  }
+
   has(id: string): boolean {
     return this.sql('SELECT 1 FROM documents WHERE id = ?').get(id) !== undefined;
   }
@@ -303,6 +381,8 @@ export class DocumentStore {
     const entry = this.cached(id);
     // Applying costs O(document): done before taking the write lock, not while holding it.
     this.current(entry);
+    // A copy that came whole from elsewhere (an import, a peer) edits under this account's actor from now on.
+    if (prefixOf(A.getActorId(entry.doc)) !== prefixOf(this.newActor())) entry.doc = A.clone(entry.doc, { actor: this.newActor() });
     let change: Uint8Array | undefined;
     const next = this.write(entry, () => {
       const before = entry.doc;
@@ -532,14 +612,12 @@ export class DocumentStore {
   private load(id: string): DocumentCopy {
     const generation = this.connection.observe();
     const cached = this.open.get(id);
-    if (cached) {
-      if (cached.checkedAt !== generation && !this.catchUp(cached)) throw notFound(id);
-      return cached;
-    }
+    // Gone (deleted), or replaced by a new generation by another process: read again from the file.
+    if (cached && (cached.checkedAt === generation || this.catchUp(cached))) return cached;
     // One consistent read: a document deleted meanwhile must not look like one missing its snapshot.
     const { row, chunks } = this.connection.read(() => ({
-      row: this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq FROM documents WHERE id = ?').get(id) as
-        | { workspaceId: string; sealedHead: Buffer; textSeq: number }
+      row: this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq, generation FROM documents WHERE id = ?').get(id) as
+        | { workspaceId: string; sealedHead: Buffer; textSeq: number; generation: number }
         | undefined,
       chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as SealedChunk[],
     }));
@@ -547,24 +625,26 @@ export class DocumentStore {
     const { workspaceId } = row;
     const key = this.workspaces.keyOf(workspaceId);
     const head = openJson<DocumentHead>(key, { kind: 'document-head', id, workspaceId }, row.sealedHead);
-    const entry = copyFromChunks({ id, workspaceId }, { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq }, this.openChunks(key, workspaceId, id, chunks), generation);
+    const entry = copyFromChunks({ id, workspaceId }, { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq, generation: row.generation }, this.openChunks(key, workspaceId, id, chunks), generation, this.newActor());
     this.open.set(id, entry);
     return entry;
   }
 
   /**
    * Queues the chunks other processes appended since this copy last looked (applied on the next
-   * read, never under the write lock) and takes their head. False when the document is gone
-   * (another process deleted it).
+   * read, never under the write lock) and takes their head. False when this copy is no more: the
+   * document is gone (another process deleted it) or was replaced by a new generation.
    */
   private catchUp(entry: DocumentCopy): boolean {
     entry.checkedAt = this.connection.generation;
     const { stored, chunks } = this.connection.read(() => ({
-      stored: this.sql('SELECT sealed_head AS sealedHead FROM documents WHERE id = ?').get(entry.id) as { sealedHead: Buffer } | undefined,
+      stored: this.sql('SELECT sealed_head AS sealedHead, generation FROM documents WHERE id = ?').get(entry.id) as { sealedHead: Buffer; generation: number } | undefined,
       chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? AND seq > ? ORDER BY seq').all(entry.id, entry.lastSeq) as SealedChunk[],
     }));
-    if (!stored) {
+    if (!stored || stored.generation !== entry.generation) {
       this.evict(entry);
+      // Its old generation's changes must never be merged into the new one: this copy is dropped whole.
+      if (stored) this.replaced.emit({ documentId: entry.id, workspaceId: entry.workspaceId, generation: stored.generation, origin: EXTERNAL });
       return false;
     }
     const headStamp = sealedStamp(stored.sealedHead);
@@ -585,7 +665,11 @@ export class DocumentStore {
   private write<T>(entry: DocumentCopy, fn: () => T): T {
     try {
       return this.connection.write(() => {
-        if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) throw notFound(entry.id);
+        if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) {
+          throw this.has(entry.id)
+            ? new HearthError('STALE_GENERATION', 'The edit history of this document was just erased in another window or by another process; reopen it and make this edit again.')
+            : notFound(entry.id);
+        }
         return fn();
       });
     } catch (error) {

@@ -28,6 +28,14 @@ export interface DocumentChanged {
   origin: ChangeOrigin;
 }
 
+/** A document's history was forgotten: it was replaced by a new generation (pages reopen it). */
+export interface DocumentReplaced {
+  documentId: string;
+  workspaceId: string;
+  generation: number;
+  origin: ChangeOrigin;
+}
+
 export interface DocumentDeleted {
   documentId: string;
   workspaceId: string;

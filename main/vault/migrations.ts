@@ -178,6 +178,14 @@ export const migrations: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 9,
+    description: "each document's generation: how many times its edit history was forgotten (a new generation holds the state, not the history before it)",
+    up: `
+      -- Not secret: the relay sees it in every change's metadata. Other processes compare it to see that a document was replaced.
+      ALTER TABLE documents ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

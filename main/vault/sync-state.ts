@@ -253,6 +253,18 @@ export class SyncStateStore {
     });
   }
 
+  /**
+   * A document's history was forgotten: what the space queued or kept aside of its old generation
+   * goes (queued edits were carried onto the new one first; nothing of the old is kept to decrypt).
+   * Changes kept aside that `isNewer` says are of the new generation stay (they wait for its start).
+   */
+  dropGeneration(workspaceId: string, documentId: string, isNewer: (bytes: Uint8Array) => boolean): void {
+    this.connection.write(() => {
+      for (const entry of this.outbox(workspaceId, 1_000_000)) if (entry.documentId === documentId && entry.kind === 'content') this.dequeue(entry.seq);
+      for (const row of this.quarantined(workspaceId)) if (row.documentId === documentId && !isNewer(row.bytes)) this.release(row.seq);
+    });
+  }
+
   /** Takes a change off the quarantine: it was applied after all (its history arrived, or the relay served a good copy). */
   release(seq: number): void {
     this.connection.writeOne(() => this.sql('DELETE FROM sync_quarantine WHERE seq = ?').run(seq));

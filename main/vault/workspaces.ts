@@ -3,6 +3,7 @@
  * records key; everything in the workspace is sealed under it, so deleting a workspace
  * destroys the one key that could read what was in it.
  */
+import type { Retention } from '../../common/history/retention.ts';
 import { newId, randomKey, wipeBytes } from '../../common/crypto/sodium.ts';
 import { Emitter } from '../../common/emitter.ts';
 import { HearthError } from '../../common/errors.ts';
@@ -42,6 +43,8 @@ export interface Workspace {
    * fails (or the process dies) it is removed with everything in it. Cleared when the import commits.
    */
   staged?: true;
+  /** How long a personal workspace keeps edit history (common/history/retention.ts); forever when unset. A team's is in its signed index. */
+  retention?: Retention;
 }
 
 /** A workspace as `list` shows it: never a shared document's hidden space record. */
@@ -223,6 +226,16 @@ export class WorkspaceStore {
     this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id));
     this.all().get(workspace.id)!.workspace = renamed;
     return { ...renamed };
+  }
+
+  /** Sets how long a personal workspace keeps edit history. */
+  setRetention(idOrName: string, retention: Retention): Workspace {
+    const { workspace } = this.find(idOrName);
+    const { retention: _old, ...rest } = workspace;
+    const updated: Workspace = retention === 'forever' ? rest : { ...rest, retention };
+    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, updated), workspace.id));
+    this.all().get(workspace.id)!.workspace = updated;
+    return { ...updated };
   }
 
   /** The hidden record of a shared document's relay space (see `shareOf`), with its own key. */

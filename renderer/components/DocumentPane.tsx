@@ -5,7 +5,7 @@ import { pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
 import * as A from '@automerge/automerge/slim';
 import { TextSelection } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
-import { FileText, PanelRight, Share2 } from 'lucide-react';
+import { FileText, History, PanelRight, Share2 } from 'lucide-react';
 import type { CommentThread, DocumentSummary, PresenceEntry, Role } from '../../common/api/contract.ts';
 import { setLink, visibleSelection } from '../editor/commands.ts';
 import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
@@ -24,6 +24,7 @@ import { ShareDialog } from './team/ShareDialog.tsx';
 import { isRemoved, PausedBanner } from './team/WorkspaceBanners.tsx';
 import { CommentsPanel, useAuthorNames, useCommentsPanel } from './CommentsPanel.tsx';
 import { Editor } from './Editor.tsx';
+import { HistoryPanel } from './HistoryPanel.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
 import { NameDialog } from './NameDialog.tsx';
 import { TagEditor } from './TagEditor.tsx';
@@ -34,16 +35,32 @@ type Loaded = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind
 export function DocumentPane({ documentId }: { documentId: string }) {
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
   const [attempt, setAttempt] = useState(0);
+  // Kept here: a document replaced by a new generation is opened again, with its History panel still open.
+  const [showHistory, setShowHistory] = useState(false);
+  // The Share dialog too: sharing alone may erase the history first, which reopens the document under it.
+  const [sharing, setSharing] = useState(false);
+  const [shared, setShared] = useState<DocumentSummary | null>(null);
+  const shareWorkspace = useLibrary((s) => s.workspaces?.find((w) => w.id === shared?.workspaceId));
   const documentSaved = useLibrary((s) => s.documentSaved);
+
+  // Its edit history was erased (here, by a member, or in another window): the replica of the old
+  // generation can take no change of the new one, so the document is opened afresh.
+  useEffect(
+    () =>
+      hearth().on('documentReplaced', (replaced) => {
+        if (replaced.documentId === documentId) setAttempt((n) => n + 1);
+      }),
+    [documentId],
+  );
 
   useEffect(() => {
     let cancelled = false;
     let replica: DocumentReplica | null = null;
     setLoaded({ kind: 'loading' });
     call(hearth().openDocument(documentId)).then(
-      ({ summary, bytes }) => {
+      ({ summary, bytes, actor }) => {
         if (cancelled) return;
-        replica = new DocumentReplica(documentId, bytes, documentSaved);
+        replica = new DocumentReplica(documentId, bytes, documentSaved, actor);
         openReplicas.set(documentId, replica);
         setLoaded({ kind: 'ready', replica, summary });
       },
@@ -58,11 +75,25 @@ export function DocumentPane({ documentId }: { documentId: string }) {
     };
   }, [documentId, attempt, documentSaved]);
 
+  const shareDialog =
+    sharing && shared ? (
+      <ShareDialog
+        document={shared}
+        workspace={shareWorkspace}
+        onClose={() => {
+          setSharing(false);
+          setShared(null);
+        }}
+      />
+    ) : null;
   if (loaded.kind === 'loading') {
     return (
-      <section className="document-pane document-pane-message" aria-busy="true" aria-label="Document">
-        <p className="muted">Opening the document…</p>
-      </section>
+      <>
+        <section className="document-pane document-pane-message" aria-busy="true" aria-label="Document">
+          <p className="muted">Opening the document…</p>
+        </section>
+        {shareDialog}
+      </>
     );
   }
   if (loaded.kind === 'failed') {
@@ -77,10 +108,27 @@ export function DocumentPane({ documentId }: { documentId: string }) {
       </section>
     );
   }
-  return <OpenDocument key={documentId} replica={loaded.replica} initial={loaded.summary} />;
+  const share = (summary: DocumentSummary) => {
+    setShared(summary);
+    setSharing(true);
+  };
+  return (
+    <>
+      <OpenDocument key={documentId} replica={loaded.replica} initial={loaded.summary} showHistory={showHistory} setShowHistory={setShowHistory} onShare={share} />
+      {shareDialog}
+    </>
+  );
 }
 
-function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial: DocumentSummary }) {
+interface OpenDocumentProps {
+  replica: DocumentReplica;
+  initial: DocumentSummary;
+  showHistory: boolean;
+  setShowHistory: (show: boolean) => void;
+  onShare: (summary: DocumentSummary) => void;
+}
+
+function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }: OpenDocumentProps) {
   const summary = useLibrary((s) => s.documents?.find((d) => d.id === initial.id)) ?? initial;
   const updateDocument = useLibrary((s) => s.updateDocument);
   const workspace = useLibrary((s) => s.workspaces?.find((w) => w.id === initial.workspaceId));
@@ -101,7 +149,6 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   const teamId = workspace?.kind === 'team' && !isSharedHolder(workspace) ? workspace.id : null;
   const names = useAuthorNames(teamId, byShare ? initial.id : null);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
-  const [sharing, setSharing] = useState(false);
   // Removed or paused, nothing reaches this copy: where others were is old news, not shown.
   const quiet = useTeam((s) => isRemoved(workspace) || (workspace !== undefined && s.statuses[workspace.id]?.state === 'paused'));
   const heard = useTeam((s) => s.presence[initial.id] ?? NOBODY);
@@ -242,7 +289,7 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
   };
 
   return (
-    <div className={panel.open ? 'document-layout with-comments' : 'document-layout'}>
+    <div className={panel.open || showHistory ? 'document-layout with-comments' : 'document-layout'}>
       <article className="document-pane" aria-label={summary.title || 'Untitled document'}>
         <header className="document-header">
           <TitleField key={initial.id} title={summary.title} readOnly={!permissions.write} onSave={(title) => updateDocument(initial.id, { title })} />
@@ -256,17 +303,33 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
             <SaveStatus replica={replica} />
             {present.length > 0 ? <PresentPeople entries={present} /> : null}
             {(permissions.manage && !byShare) || (workspace?.kind === 'personal' && !sharedRole) ? (
-              <button type="button" className="button button-quiet" onClick={() => setSharing(true)}>
+              <button type="button" className="button button-quiet" onClick={() => onShare(summary)}>
                 <Share2 aria-hidden size={16} /> Share
               </button>
             ) : null}
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={showHistory ? 'Hide history' : 'Show history'}
+              title={showHistory ? 'Hide history' : 'History'}
+              aria-pressed={showHistory}
+              onClick={() => {
+                if (!showHistory && panel.open) panel.toggle();
+                setShowHistory(!showHistory);
+              }}
+            >
+              <History aria-hidden size={18} />
+            </button>
             <button
               type="button"
               className="icon-button comments-toggle"
               aria-label={panel.open ? 'Hide comments' : openThreads > 0 ? `Show comments, ${openThreads} open` : 'Show comments'}
               title={panel.open ? 'Hide comments' : 'Show comments'}
               aria-pressed={panel.open}
-              onClick={panel.toggle}
+              onClick={() => {
+                setShowHistory(false);
+                panel.toggle();
+              }}
             >
               <PanelRight aria-hidden size={18} />
               {!panel.open && openThreads > 0 ? <span aria-hidden>{openThreads}</span> : null}
@@ -287,8 +350,8 @@ function OpenDocument({ replica, initial }: { replica: DocumentReplica; initial:
           <Editor replica={replica} workspaceId={initial.workspaceId} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onCommentRequest={requestComment} onThreadClick={(id) => setActive(id)} />
         </div>
       </article>
-      {panel.open ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
-      {sharing ? <ShareDialog document={summary} workspace={workspace} onClose={() => setSharing(false)} /> : null}
+      {showHistory ? <HistoryPanel documentId={initial.id} replica={replica} canRestore={permissions.write} canErase={permissions.delete && !byShare} onClose={() => setShowHistory(false)} /> : null}
+      {panel.open && !showHistory ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
       {linking ? (
         <NameDialog
           title="Link"

@@ -38,8 +38,10 @@ export class DocumentReplica implements DocHandle<DocumentBody> {
     readonly documentId: string,
     bytes: Uint8Array,
     private readonly onSaved: (summary: DocumentSummary) => void,
+    /** The actor id main chose for this replica: it tells whose edits these were (common/history/authors.ts). */
+    actor?: string,
   ) {
-    this.current = A.load<DocumentBody>(bytes);
+    this.current = A.load<DocumentBody>(bytes, actor ? { actor } : undefined);
     if (typeof this.current.body !== 'string') {
       // A document made elsewhere without a body yet: give it one, as an ordinary change.
       this.change((doc) => {

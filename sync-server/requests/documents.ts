@@ -1,4 +1,4 @@
-/** Documents' change logs and who follows them: push, pull, subscribe, unsubscribe, putSnapshot, deleteDoc, presence. */
+/** Documents' change logs and who follows them: push, pull, subscribe, unsubscribe, putSnapshot, forgetHistory, deleteDoc, presence. */
 import { HearthError } from '../../common/errors.ts';
 import type { ChangeMeta } from '../../common/protocol/change.ts';
 import { forbid, limitError } from '../refusals.ts';
@@ -41,7 +41,7 @@ export async function push({ relay, connection, frame, send, now }: Request<'pus
     return;
   }
   const writer = writerOf(caller, pushRoles(meta.kind));
-  const { seq, duplicate } = await relay.store.appendChange(frame.space, frame.doc, meta.id, caller.account, bytes, relay.limits.bytesPerSpace, writer);
+  const { seq, duplicate } = await relay.store.appendChange(frame.space, frame.doc, meta.id, caller.account, bytes, relay.limits.bytesPerSpace, writer, meta.gen ?? 0);
   send(ok(frame.rid, { seq }));
   // Only now, with the change committed: a change a peer has seen is never lost in a crash.
   if (!duplicate) relay.hub.changeCommitted(frame.space, frame.doc, seq, bytes, connection);
@@ -86,8 +86,21 @@ export async function putSnapshot({ relay, frame, send }: Request<'putSnapshot'>
   const meta = await checkChange(relay, frame, caller.account);
   if (meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', 'putSnapshot carries a change of kind snapshot.');
   await relay.hub.requireKnownHead(frame.space, meta.head);
-  await relay.store.putSnapshot(frame.space, frame.doc, frame.covers, frame.parts[0]!, relay.limits.bytesPerSpace, writerOf(caller));
+  await relay.store.putSnapshot(frame.space, frame.doc, frame.covers, frame.parts[0]!, relay.limits.bytesPerSpace, writerOf(caller), meta.gen ?? 0);
   send(ok(frame.rid, { seq: frame.covers }));
+}
+
+/** A new generation of the document: its first snapshot replaces the log and the snapshot, which are scrubbed. */
+export async function forgetHistory({ relay, connection, frame, send }: Request<'forgetHistory'>, caller: Member): Promise<void> {
+  const meta = await checkChange(relay, frame, caller.account);
+  if (meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', 'forgetHistory carries the new generation\'s first snapshot, a change of kind snapshot.');
+  if ((meta.gen ?? 0) !== frame.gen) throw new HearthError('BAD_REQUEST', `The snapshot is of generation ${meta.gen ?? 0}, not the ${frame.gen} the frame names.`);
+  await relay.hub.requireKnownHead(frame.space, meta.head);
+  const { seq } = await relay.store.forgetHistory(frame.space, frame.doc, frame.gen, frame.covers, frame.parts[0]!, relay.limits.bytesPerSpace, writerOf(caller));
+  relay.hub.historyForgotten(frame.space, frame.doc, frame.gen, seq, connection);
+  // The old log's rows are deleted (secure_delete zeroes them); this takes their last copies out of the WAL.
+  await relay.store.driver.scrub();
+  send(ok(frame.rid, { seq }));
 }
 
 export async function deleteDoc({ relay, frame, send }: Request<'deleteDoc'>, caller: Member): Promise<void> {

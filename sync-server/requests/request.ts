@@ -8,6 +8,7 @@ import {
   Roles,
   canDeleteContent,
   canDeleteSpace,
+  canForgetHistory,
   canManageLinks,
   canManageMembers,
   canPush,
@@ -53,7 +54,7 @@ export interface Request<T extends ClientFrameType> {
 }
 
 /** The rules of common/roles.ts that a request can require of the caller's role in the frame's space. */
-export const spaceRules = { canRead, canWriteContent, canDeleteContent, canManageMembers, canManageLinks, canDeleteSpace } as const;
+export const spaceRules = { canRead, canWriteContent, canDeleteContent, canForgetHistory, canManageMembers, canManageLinks, canDeleteSpace } as const;
 export type SpaceRule = keyof typeof spaceRules;
 const allowedBy = new Map(Object.values(spaceRules).map((rule) => [rule, Roles.filter(rule)] as const));
 

@@ -8,7 +8,7 @@ import type { ClientFrame, ClientFrameType } from '../../common/protocol/message
 import type { Connection } from '../connection.ts';
 import { access, deleteAccount } from './account.ts';
 import { getDevices, putDevices, revokeDevice } from './devices.ts';
-import { deleteDoc, presence, pull, push, putSnapshot, subscribe, unsubscribe } from './documents.ts';
+import { deleteDoc, forgetHistory, presence, pull, push, putSnapshot, subscribe, unsubscribe } from './documents.ts';
 import { fileBegin, fileChunk, fileDelete, fileGet, fileStatus } from './files.ts';
 import { hello, lookup, register, signIn } from './handshake.ts';
 import { pairAnswer, pairApprove, pairList, pairOffer, pairRead, pairReveal } from './pairing.ts';
@@ -67,6 +67,7 @@ export const requestTable: { readonly [T in ClientFrameType]: RequestEntry<T> } 
   unsubscribe: request('signedIn', unsubscribe),
   putSnapshot: request('canWriteContent', putSnapshot, 'write snapshots'),
   deleteDoc: request('canDeleteContent', deleteDoc, 'delete documents'),
+  forgetHistory: request('canForgetHistory', forgetHistory, 'forget edit history'),
   fileBegin: request('canWriteContent', fileBegin, 'upload files'),
   fileChunk: request('canWriteContent', fileChunk, 'upload files'),
   fileStatus: request('canRead', fileStatus, 'read'),

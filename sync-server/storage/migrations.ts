@@ -91,6 +91,14 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `CREATE INDEX comments_by_author ON comments (author)`,
     ],
   },
+  {
+    version: 7,
+    statements: [
+      // Each document's generation: how many times its history was forgotten. A push or snapshot
+      // of an older generation is refused, so forgotten history cannot come back through the relay.
+      `ALTER TABLE docs ADD COLUMN gen {INT} NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

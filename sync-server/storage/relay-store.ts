@@ -15,7 +15,8 @@ import type { PairingOffer } from '../../common/devices/pairing.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, StoreEvent } from './sql-driver.ts';
 import { appendCommentChange, type CommentAppended, type CommentChange } from './comment-log.ts';
-import { appendChangeAtOnce, chargeQuota, lockRows, requireRole, type Writer } from './writers.ts';
+import { forgetDocumentHistory } from './generations.ts';
+import { appendChangeAtOnce, chargeQuota, generationError, lockRows, requireRole, type Writer } from './writers.ts';
 
 export type { SessionKey } from './sessions.ts';
 export type { Writer } from './writers.ts';
@@ -342,10 +343,10 @@ export class RelayStore {
    * quota, after checking `writer` (the author) in the same transaction. A change id seen before
    * returns the earlier sequence number (a retried push).
    */
-  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number; duplicate: boolean }> {
+  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer, gen = 0): Promise<{ seq: number; duplicate: boolean }> {
     const announced = change.length <= ANNOUNCED_BYTES ? change : undefined;
     if (this.driver.dialect === 'postgres') {
-      const appended = await appendChangeAtOnce(this.driver, { space, doc, changeId, author, change, quota, writer });
+      const appended = await appendChangeAtOnce(this.driver, { space, doc, changeId, author, change, quota, writer, gen });
       if (!appended.duplicate) this.driver.publish({ kind: 'change', space, doc, seq: appended.seq, bytes: announced });
       return appended;
     }
@@ -353,8 +354,10 @@ export class RelayStore {
       await this.requireRole(tx, space, writer);
       const [seen] = await tx.all(`SELECT seq FROM changes WHERE space = ? AND doc = ? AND change_id = ?`, [space, doc, changeId]);
       if (seen) return { seq: num(seen.seq), duplicate: true };
+      const [held] = await tx.all(`SELECT gen FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      if (held && num(held.gen) !== gen) throw generationError(gen, num(held.gen));
       await chargeQuota(tx, space, change.length, quota);
-      const [row] = await tx.all(`INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 1) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`, [space, doc]);
+      const [row] = await tx.all(`INSERT INTO docs (space, doc, last_seq, gen) VALUES (?, ?, 1, ?) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`, [space, doc, gen]);
       const seq = num(row!.last_seq);
       await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)`, [space, doc, seq, changeId, author, change]);
       tx.notify({ kind: 'change', space, doc, seq, bytes: announced });
@@ -411,10 +414,11 @@ export class RelayStore {
   }
 
   /** Stores a snapshot covering changes 1..covers and drops those changes but the comments' (a snapshot carries no comments). */
-  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer): Promise<void> {
+  async putSnapshot(space: string, doc: string, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer, gen = 0): Promise<void> {
     await this.driver.transaction(async (tx) => {
       await this.requireRole(tx, space, writer);
-      const [docRow] = await tx.all(`SELECT last_seq, snapshot_covers, snapshot FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      const [docRow] = await tx.all(`SELECT last_seq, snapshot_covers, snapshot, gen FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
+      if (docRow && num(docRow.gen) !== gen) throw generationError(gen, num(docRow.gen));
       if (!docRow || covers > num(docRow.last_seq)) throw new HearthError('BAD_REQUEST', 'A snapshot can only cover changes the relay has; pull first.');
       const previous = numOrNull(docRow.snapshot_covers);
       if (previous !== null && covers <= previous) throw new HearthError('CONFLICT', `A newer snapshot (covering ${previous}) is already stored.`);
@@ -424,6 +428,15 @@ export class RelayStore {
       await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ? AND seq <= ? AND comment IS NULL`, [space, doc, covers]);
       await tx.run(`UPDATE docs SET snapshot_covers = ?, snapshot = ? WHERE space = ? AND doc = ?`, [covers, snapshot, space, doc]);
     });
+  }
+
+  /**
+   * Replaces the document's history with generation `gen` (sync-server/storage/generations.ts):
+   * its log and snapshot go, `snapshot` becomes its only content, in one transaction, and only if
+   * `covers` is still its last sequence number. Returns the snapshot's sequence number.
+   */
+  forgetHistory(space: string, doc: string, gen: number, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number }> {
+    return this.driver.transaction((tx) => forgetDocumentHistory(tx, this.driver.dialect, { space, doc, gen, covers, snapshot, quota, writer }));
   }
 
   async deleteDoc(space: string, doc: string, writer?: Writer): Promise<void> {

@@ -21,6 +21,8 @@ export type StoreEvent =
   | { kind: 'spaceDeleted'; space: string }
   /** A document and its changes were deleted: its sequence numbers start over if it is written again. */
   | { kind: 'docDeleted'; space: string; doc: string }
+  /** A document's history was forgotten: generation `gen` starts with the snapshot at `seq`. */
+  | { kind: 'docReplaced'; space: string; doc: string; gen: number; seq: number }
   /** A sealed presence payload (base64url) or null when its sender went away; relayed, never stored. */
   | { kind: 'presence'; space: string; doc: string; from: string; payload: string | null }
   /** Devices of an account were revoked: every instance ends their sessions. */

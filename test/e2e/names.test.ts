@@ -62,7 +62,7 @@ test('Ada invites and removes Bob in a team workspace, and shares a personal doc
   await ada.page.keyboard.type('Only for Bob.');
   await ada.page.getByRole('button', { name: 'Share', exact: true }).click();
   const share = ada.page.getByRole('dialog', { name: 'Share “Secret plan”' });
-  await share.getByText(/with its full history and no comments will be encrypted/).waitFor();
+  await share.getByText(/with no comments will be encrypted.*It goes without its edit history/).waitFor();
   await share.getByLabel('Username').fill(bob.username);
   await share.getByRole('combobox', { name: 'Role', exact: true }).selectOption('viewer');
   await share.getByLabel('Encrypt and upload this document').check();

@@ -6,6 +6,7 @@
  * dialog that refuses a wrong or differently-cased username, lists the exports and backups the app
  * wrote (erasing the ticked ones only) and ends on the first-run screen.
  */
+import * as A from '@automerge/automerge';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -102,6 +103,14 @@ describe('privacy, export, backup → wipe → restore', () => {
     await expect.poll(() => storage.getByRole('row', { name: /Team plans/ }).textContent()).toContain('Paused');
     await storage.getByRole('button', { name: 'Resume sync' }).click();
     await expect.poll(() => panel.getByRole('status').textContent()).toContain('Sync resumed for Team plans');
+
+    // Keep edit history: shown per workspace with the bytes history takes; "none" erases it at once.
+    const keep = storage.getByLabel('Keep edit history in Personal');
+    expect(await keep.inputValue()).toBe('forever');
+    expect(await storage.getByRole('row', { name: /Personal/ }).textContent()).toMatch(/[\d.]+ [KMGT]?B of history/);
+    await keep.selectOption('none');
+    await expect.poll(() => panel.getByRole('status').textContent()).toMatch(/^Personal keeps edit history not at all; older edits were erased in \d+ documents?\.$/);
+    await expect.poll(() => storage.getByLabel('Keep edit history in Personal').inputValue()).toBe('none');
   });
 
   test('export from Settings shows progress and writes a folder the existing import reads back', async () => {
@@ -164,6 +173,21 @@ describe('privacy, export, backup → wipe → restore', () => {
     const file = text.slice(text.indexOf(app.session.dataDir)).trim();
     const written = JSON.parse(readFileSync(file, 'utf8')) as { entries: Array<{ action: string }> };
     expect(written.entries.map((e) => e.action)).toEqual(['export']);
+  });
+
+  test('export from Settings can leave the edit history out: each document is then its state alone', async () => {
+    await openSettings(page, 'Your data');
+    const panel = page.getByRole('tabpanel');
+    await panel.getByRole('radio', { name: 'Only what documents say now' }).check();
+    await panel.getByRole('button', { name: 'Export', exact: true }).click();
+    const done = panel.getByRole('status').filter({ hasText: 'Exported' });
+    await done.waitFor();
+    const text = (await done.textContent())!;
+    const folder = text.slice(text.indexOf(app.session.dataDir)).trim();
+    const files = readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.automerge'));
+    expect(files.length).toBe(DOCUMENTS);
+    // One change each: the state, none of the edits that led there.
+    for (const file of files) expect(A.getAllChanges(A.load(readFileSync(join(folder, file))))).toHaveLength(1);
   });
 
   test('backup, wipe this device, then restore from the welcome screen (a wrong backup passphrase first)', async () => {

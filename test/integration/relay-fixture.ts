@@ -96,12 +96,12 @@ export async function changeMembership(space: TestSpace, actor: Person, action: 
   space.state = applyMembershipEntry(space.state, entry);
 }
 
-/** A change sealed with the space's key; a comment change writes a new thread unless `comment` says otherwise. */
-export function sealedChange(space: TestSpace, author: Person, doc: string, text: string, kind: ChangeKind = 'content', comment?: { id: string; thread?: string; op: CommentOp }): Uint8Array {
+/** A change sealed with the space's key; a comment change writes a new thread unless `comment` says otherwise; `gen` for a document whose history was forgotten. */
+export function sealedChange(space: TestSpace, author: Person, doc: string, text: string, kind: ChangeKind = 'content', comment?: { id: string; thread?: string; op: CommentOp }, gen = 0): Uint8Array {
   const id = comment?.id ?? newId();
   const named = kind === 'comment' ? { comment: { id, thread: comment?.thread ?? id, op: comment?.op ?? 'write' } } : {};
   return sealChange(
-    { space: space.id, doc, kind, epoch: 0, head: space.state.head!, author: author.id, id: newId(), at: Date.now(), ...named },
+    { space: space.id, doc, kind, epoch: 0, head: space.state.head!, author: author.id, id: newId(), at: Date.now(), ...named, ...(gen > 0 ? { gen } : {}) },
     utf8(text),
     space.key,
     author.keys.signSecretKey,

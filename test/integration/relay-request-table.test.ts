@@ -156,6 +156,14 @@ const spaceProbes: Record<SpaceRequest, SpaceProbe[]> = {
     },
   ],
   deleteDoc: [{ name: 'delete a document', column: 'delete content', send: (w) => w.me.client.deleteDoc(w.space.id, 'doc') }],
+  // Forgetting a document's edit history deletes content (what the old generation held).
+  forgetHistory: [
+    {
+      name: "forget a document's edit history",
+      column: 'delete content',
+      send: (w) => w.me.client.forgetHistory(w.space.id, 'doc', 1, 1, sealedChange(w.space, w.me, 'doc', 'state only', 'snapshot', undefined, 1)),
+    },
+  ],
   fileBegin: [{ name: 'begin an upload', column: 'write & edit', send: (w) => w.me.client.fileBegin(w.space.id, newId(), 2048, 1024) }],
   fileChunk: [{ name: 'upload a chunk', column: 'write & edit', send: (w) => w.me.client.fileChunk(w.space.id, w.pendingFile, 0, randomBytes(100)) }],
   fileStatus: [{ name: 'ask for an upload status', column: 'read', send: (w) => w.me.client.fileStatus(w.space.id, 'file0') }],
@@ -372,6 +380,7 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
     unsubscribe: { space, doc: 'doc' },
     putSnapshot: { space, doc: 'doc', covers: 0, parts: [randomBytes(100)] },
     deleteDoc: { space, doc: 'doc' },
+    forgetHistory: { space, doc: 'doc', gen: 1, covers: 0, parts: [randomBytes(100)] },
     fileBegin: { space, file: 'f', size: 10, chunkSize: 1024 },
     fileChunk: { space, file: 'f', index: 0, parts: [randomBytes(10)] },
     fileStatus: { space, file: 'f' },

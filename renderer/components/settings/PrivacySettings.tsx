@@ -3,6 +3,7 @@
  * right-of-access answer), who can see each workspace, active public links, the servers this app
  * contacts, and a way to the audit log. Sync can be paused per workspace from here too.
  */
+import { RETENTION_LABELS, RETENTIONS, type Retention } from '../../../common/history/retention.ts';
 import { useCallback, useEffect, useState } from 'react';
 import type { PendingLinkRevocation, PrivacyMember, PrivacyReport } from '../../../common/api/contract.ts';
 import { call, hearth, messageOf } from '../../state/api.ts';
@@ -51,6 +52,16 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
   }, []);
   useEffect(load, [load]);
 
+  const changeRetention = async (workspaceId: string, retention: Retention, name: string) => {
+    try {
+      const { forgotten } = await call(hearth().setRetention(workspaceId, retention));
+      setMessage({ ok: true, text: `${name} keeps edit history ${retention === 'forever' ? 'forever' : retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[retention]}`}; older edits were erased in ${forgotten.length} document${forgotten.length === 1 ? '' : 's'}.` });
+      load();
+    } catch (error) {
+      setMessage({ ok: false, text: messageOf(error) });
+    }
+  };
+
   const togglePause = async (workspaceId: string, paused: boolean, name: string) => {
     try {
       await call(paused ? hearth().resumeSync(workspaceId) : hearth().pauseSync(workspaceId));
@@ -87,6 +98,7 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
                 <th scope="col">Documents</th>
                 <th scope="col">Files</th>
                 <th scope="col">Stored</th>
+                <th scope="col">Keep edit history</th>
                 <th scope="col">Leaves this device</th>
               </tr>
             </thead>
@@ -97,6 +109,24 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
                   <td>{w.documents}</td>
                   <td>{w.files}</td>
                   <td>{formatSize(w.documentBytes + w.fileBytes)}</td>
+                  <td>
+                    <span className="privacy-sync">
+                      <select
+                        className="role-select"
+                        aria-label={`Keep edit history in ${w.name}`}
+                        value={w.retention}
+                        disabled={!w.canChangeRetention}
+                        onChange={(event) => void changeRetention(w.id, event.target.value as Retention, w.name)}
+                      >
+                        {RETENTIONS.map((r) => (
+                          <option key={r} value={r}>
+                            {RETENTION_LABELS[r]}
+                          </option>
+                        ))}
+                      </select>
+                      <span className="muted">{formatSize(w.historyBytes)} of history</span>
+                    </span>
+                  </td>
                   <td>
                     {w.kind === 'personal' ? (
                       'Never'

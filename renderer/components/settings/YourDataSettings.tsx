@@ -23,12 +23,13 @@ function ExportSection({ onWritten }: { onWritten: () => void }) {
   const workspaces = useLibrary((s) => s.workspaces);
   const [scope, setScope] = useState('all');
   const [format, setFormat] = useState<'folder' | 'zip'>('folder');
+  const [history, setHistory] = useState<'full' | 'none'>('full');
   const { busy, message, run } = useTask();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     await run(
       async () => {
-        const result = await call(hearth().exportData({ format, ...(scope === 'all' ? {} : { workspaceId: scope }) }));
+        const result = await call(hearth().exportData({ format, history, ...(scope === 'all' ? {} : { workspaceId: scope }) }));
         const c = result.counts;
         return `Exported ${c.documents} document${c.documents === 1 ? '' : 's'}, ${c.comments} comment${c.comments === 1 ? '' : 's'} and ${c.files} file${c.files === 1 ? '' : 's'} to ${result.path}`;
       },
@@ -61,6 +62,17 @@ function ExportSection({ onWritten }: { onWritten: () => void }) {
         <label className="radio">
           <input type="radio" name="export-format" checked={format === 'zip'} onChange={() => setFormat('zip')} />
           .zip file
+        </label>
+      </fieldset>
+      <fieldset className="inline-choice">
+        <legend>Edit history</legend>
+        <label className="radio">
+          <input type="radio" name="export-history" checked={history === 'full'} onChange={() => setHistory('full')} />
+          Every edit
+        </label>
+        <label className="radio">
+          <input type="radio" name="export-history" checked={history === 'none'} onChange={() => setHistory('none')} />
+          Only what documents say now
         </label>
       </fieldset>
       <TaskProgress task="export" active={busy} label="Export progress" />

@@ -43,6 +43,8 @@ function People({ document }: { document: DocumentSummary }) {
   const [role, setRole] = useState<Role>('editor');
   const [relay, setRelay] = useState(relays[0] ?? '');
   const [agreed, setAgreed] = useState(false);
+  // Sharing alone sends what the document says now; its edit history goes only when asked for.
+  const [keepHistory, setKeepHistory] = useState(false);
   const { busy, problem, setProblem, attempt } = useAttempt();
   const [shares, setShares] = useState(0);
 
@@ -53,11 +55,11 @@ function People({ document }: { document: DocumentSummary }) {
   useEffect(() => {
     const url = relay.trim();
     const valid = /^wss?:\/\/\S+$/.test(url);
-    call(hearth().describeShare(document.id, valid ? url : undefined)).then(
+    call(hearth().describeShare(document.id, valid ? url : null, keepHistory)).then(
       (next) => setPlan(next),
       () => setPlan(null),
     );
-  }, [document.id, relay, shares]);
+  }, [document.id, relay, shares, keepHistory]);
 
   const iAmOwner = people?.some((p) => p.isMe && p.role === 'owner') ?? false;
   const share = async (event: FormEvent) => {
@@ -68,7 +70,7 @@ function People({ document }: { document: DocumentSummary }) {
     if (plan?.leavesDevice && !agreed) return setProblem('Tick the box to confirm that this document may leave this device.');
     const url = relay.trim();
     const shared = await attempt(async () => {
-      await call(hearth().shareDocument(document.id, name, role, { ...(plan?.leavesDevice ? { confirmed: true as const } : {}), ...(url ? { relay: url } : {}) }));
+      await call(hearth().shareDocument(document.id, name, role, { ...(plan?.leavesDevice ? { confirmed: true as const } : {}), ...(url ? { relay: url } : {}), ...(keepHistory ? { keepHistory } : {}) }));
       setUsername('');
       setAgreed(false);
       // Once shared, the document is on the relay: the next share uploads nothing new.
@@ -107,6 +109,12 @@ function People({ document }: { document: DocumentSummary }) {
           <Field label="Relay address">
             <input value={relay} onChange={(e) => setRelay(e.target.value)} placeholder="wss://relay.example.org" maxLength={2048} spellCheck={false} />
           </Field>
+        ) : null}
+        {people?.length === 0 ? (
+          <label className="checkbox">
+            <input type="checkbox" checked={keepHistory} onChange={(e) => setKeepHistory(e.target.checked)} />
+            <span>Send its edit history too (without it, its earlier versions are erased, here too, and they read only what it says now)</span>
+          </label>
         ) : null}
         {plan?.leavesDevice ? (
           <div className="leave-device">

@@ -146,11 +146,26 @@ describe('vault migrations', () => {
     expect((db.prepare("SELECT sealed FROM workspaces WHERE id = 'team'").get() as { sealed: Buffer }).sealed).toEqual(before.sealed);
   });
 
+  it('9: from version 8, documents survive at generation 0 (all their history) and a new generation can be recorded', async () => {
+    await loadSodium();
+    const db = freshDb();
+    migrate(db, 8, randomKey());
+    db.prepare("INSERT INTO workspaces (id, sealed_key, sealed) VALUES ('w1', x'01', x'02')").run();
+    db.prepare("INSERT INTO documents (id, workspace_id, sealed_head) VALUES ('d1', 'w1', x'03')").run();
+    migrate(db, 9);
+    expect(schemaVersion(db)).toBe(9);
+    expect(db.prepare('SELECT id, generation FROM documents').all()).toEqual([{ id: 'd1', generation: 0 }]);
+    db.prepare("UPDATE documents SET generation = 1 WHERE id = 'd1'").run();
+    expect(() => db.prepare("UPDATE documents SET generation = NULL WHERE id = 'd1'").run()).toThrow(/NOT NULL/);
+  });
+
   it('a vault file at version 7 reaches 8 when it is unlocked, not when a wrong passphrase is tried', async () => {
     const vault = await createTestVault();
     const dir = vault.dir;
     vault.lock();
     const file = new BetterSqlite3(join(dir, VAULT_FILE_NAME));
+    // The file as version 7 left it: without what later migrations add.
+    file.exec('ALTER TABLE documents DROP COLUMN generation');
     file.pragma('user_version = 7');
     file.close();
     await expect(Vault.unlock(dir, 'not the passphrase')).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
@@ -161,7 +176,8 @@ describe('vault migrations', () => {
     expect(unlocked.workspaces.list().map((w) => w.kind)).toEqual(['personal']);
     unlocked.lock();
     const after = new BetterSqlite3(join(dir, VAULT_FILE_NAME), { readonly: true });
-    expect(schemaVersion(after)).toBe(8);
+    expect(schemaVersion(after)).toBeGreaterThanOrEqual(8);
+    expect(schemaVersion(after)).toBe(LATEST_SCHEMA_VERSION);
     after.close();
   });
 

@@ -82,8 +82,11 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await driver.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES ('s1', 'd1', 1, 'c1', NULL, ?)`, [new Uint8Array([4])]);
       expect(await codeOf(driver.all('SELECT * FROM comments'))).not.toBe('ok');
       // Version 6 knows comments by id; a change stored before names none.
-      expect(await migrate(driver)).toBe(6);
+      expect(await migrate(driver, 6)).toBe(6);
       expect(await driver.all(`SELECT comment FROM changes WHERE space = 's1'`)).toEqual([{ comment: null }]);
+      // Version 7 adds each document's generation: what a version-6 relay held has all its history (0).
+      expect(await migrate(driver)).toBe(7);
+      expect(await driver.all(`SELECT doc, last_seq, gen FROM docs`)).toEqual([{ doc: 'd1', last_seq: 1, gen: 0 }]);
       const store = await RelayStore.open(driver);
       expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
       expect(await driver.all('SELECT * FROM sessions')).toEqual([]);
@@ -430,6 +433,61 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await comment(commenter, 'd3', 't2', 'delete')).toMatchObject({ erased: 1 });
       expect(await codeOf(comment(commenter, 'd4', 'unknown', 'delete'))).toBe('FORBIDDEN');
       expect(await store.driver.all(`SELECT comment FROM changes WHERE space = ? ORDER BY seq`, [space.id])).toEqual([{ comment: 't1' }, { comment: 't2' }]);
+      await store.close();
+    });
+
+    it('forgets a document\'s history: one snapshot of the new generation replaces the log and the old snapshot, if nothing arrived since; older generations are refused after', async () => {
+      const { store } = await openStore();
+      const [owner, editor] = [member(), member()];
+      const space = await spaceOf(store, owner);
+      await add(store, space, owner, editor, 'editor');
+      const forgetters = (m: Member) => ({ account: m.id, roles: ['owner', 'admin'] as Role[] });
+      for (let i = 0; i < 3; i++) await store.appendChange(space.id, 'doc', `c${i}`, owner.id, randomBytes(100), QUOTA);
+      await store.putSnapshot(space.id, 'doc', 2, randomBytes(50), QUOTA);
+      const fresh = randomBytes(70);
+      expect(await codeOf(store.forgetHistory(space.id, 'doc', 1, 2, fresh, QUOTA, forgetters(owner)))).toBe('CONFLICT'); // change 3 came after what it saw
+      expect(await codeOf(store.forgetHistory(space.id, 'doc', 2, 3, fresh, QUOTA, forgetters(owner)))).toBe('CONFLICT'); // the next generation is 1
+      expect(await codeOf(store.forgetHistory(space.id, 'doc', 1, 3, fresh, QUOTA, forgetters(editor)))).toBe('FORBIDDEN');
+      expect(await codeOf(store.forgetHistory(space.id, 'nothing', 1, 0, fresh, QUOTA, forgetters(owner)))).toBe('NOT_FOUND');
+      expect(await store.forgetHistory(space.id, 'doc', 1, 3, fresh, QUOTA, forgetters(owner))).toEqual({ seq: 4 });
+      const after = await store.getChanges(space.id, 'doc', 0, 100);
+      expect({ ...after, snapshot: { covers: after.snapshot?.covers, bytes: Buffer.from(after.snapshot!.bytes) } }).toEqual({ snapshot: { covers: 4, bytes: Buffer.from(fresh) }, changes: [], latest: 4 });
+      // Nothing of the old generation is left in the tables, and the quota holds only the snapshot.
+      expect(await store.driver.all(`SELECT seq FROM changes WHERE space = ?`, [space.id])).toEqual([]);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(70);
+      // A change or snapshot of the old generation is refused with its own code, and stores nothing.
+      expect(await codeOf(store.appendChange(space.id, 'doc', 'late', editor.id, randomBytes(100), QUOTA))).toBe('STALE_GENERATION');
+      expect(await codeOf(store.putSnapshot(space.id, 'doc', 4, randomBytes(50), QUOTA))).toBe('STALE_GENERATION');
+      expect(await codeOf(store.appendChange(space.id, 'doc', 'ahead', editor.id, randomBytes(100), QUOTA, undefined, 2))).toBe('CONFLICT');
+      expect((await store.appendChange(space.id, 'doc', 'new', editor.id, randomBytes(100), QUOTA, undefined, 1)).seq).toBe(5);
+      expect((await store.getChanges(space.id, 'doc', 4, 100)).changes.map((c) => c.seq)).toEqual([5]);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(170);
+      // A document new to the relay starts at the generation its first change names.
+      expect((await store.appendChange(space.id, 'other', 'o1', owner.id, randomBytes(10), QUOTA, undefined, 3)).seq).toBe(1);
+      expect(await codeOf(store.appendChange(space.id, 'other', 'o2', owner.id, randomBytes(10), QUOTA))).toBe('STALE_GENERATION');
+      await store.close();
+    });
+
+    it('forgets a document\'s history while changes are pushed into it: each push lands before (and the forget waits for the next try) or is refused after; the quota stays equal to what is stored', async () => {
+      const { store } = await openStore();
+      const owner = member();
+      const space = await spaceOf(store, owner);
+      const writer = { account: owner.id, roles: ['owner'] as Role[] };
+      await store.appendChange(space.id, 'doc', 'first', owner.id, randomBytes(10), QUOTA, writer);
+      for (let gen = 1; gen <= 4; gen++) {
+        const covers = (await store.getChanges(space.id, 'doc', 0, 1)).latest;
+        const pushes = Array.from({ length: 10 }, (_, i) => codeOf(store.appendChange(space.id, 'doc', `g${gen}-${i}`, owner.id, randomBytes(10), QUOTA, writer, gen - 1)));
+        const forget = codeOf(store.forgetHistory(space.id, 'doc', gen, covers, randomBytes(20), QUOTA, writer));
+        const outcomes = [...(await Promise.all(pushes)), await forget];
+        expect(outcomes.every((code) => ['ok', 'STALE_GENERATION', 'CONFLICT'].includes(code))).toBe(true);
+        if ((await forget) === 'CONFLICT') {
+          // Someone's change got in first: the forgetter syncs and tries again with what it now has.
+          expect(await store.forgetHistory(space.id, 'doc', gen, (await store.getChanges(space.id, 'doc', 0, 1)).latest, randomBytes(20), QUOTA, writer)).toMatchObject({});
+        }
+        const stored = await store.getChanges(space.id, 'doc', 0, 1000);
+        expect(stored.changes).toEqual([]);
+        expect((await store.getSpace(space.id))!.bytesUsed).toBe(20);
+      }
       await store.close();
     });
 

@@ -125,6 +125,10 @@ export class FakeClient {
     return () => undefined;
   }
 
+  onHistoryForgotten(): () => void {
+    return () => undefined;
+  }
+
   /** The device signed in, for an account with a device log. */
   device: string | undefined;
 
@@ -280,6 +284,16 @@ export class FakeClient {
     if (stored.snapshot && stored.snapshot.covers >= covers) throw new HearthError('CONFLICT', 'A newer snapshot is there.');
     stored.snapshot = { covers, bytes: snapshot };
     stored.changes = stored.changes.filter((c) => c.seq > covers);
+  }
+
+  async forgetHistory(space: string, doc: string, _gen: number, covers: number, snapshot: Uint8Array): Promise<number> {
+    this.call('forgetHistory', `${space}/${doc}`);
+    const stored = this.relay.doc(space, doc);
+    if (covers !== stored.latest) throw new HearthError('CONFLICT', 'Edits reached the relay after you last synced (fake relay).');
+    const seq = ++stored.latest;
+    stored.snapshot = { covers: seq, bytes: snapshot };
+    stored.changes = [];
+    return seq;
   }
 
   async deleteDoc(space: string, doc: string): Promise<void> {
