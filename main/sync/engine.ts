@@ -22,6 +22,7 @@
  *   sharing.ts       one document shared with people outside its workspace
  *   invitations.ts   listing, peeking and accepting invitations
  *   rounds.ts        a space's full exchange, syncOnce, the live loop with backoff, following
+ *   generations.ts   erasing a document's edit history: new generations, carrying offline edits, retention
  *   links.ts, presence.ts, account.ts   public links, presence, account deletion (devices: devices.ts, device-changes.ts, pairing.ts)
  *
  * Local edits are captured into the vault's sealed outbox in the same tick they are persisted, so
@@ -73,6 +74,11 @@ export interface SyncEngineOptions {
 
 export class SyncEngine {
   private readonly sync: SyncModules;
+  /** This account's devices: list, add, revoke (device-changes.ts); and linking a new one (pairing.ts). */
+  readonly devices: DeviceChanges;
+  readonly pairing: DevicePairing;
+  /** Erasing edit history (all, or past a workspace's retention) here, at the relay and every member (generations.ts). */
+  readonly generations: Generations;
 
   constructor(
     private readonly vault: Vault,
@@ -86,20 +92,12 @@ export class SyncEngine {
       snapshotEvery: options.snapshotEvery ?? 1000,
       presence: options.presence ?? {},
     });
+    ({ deviceChanges: this.devices, pairing: this.pairing, generations: this.generations } = this.sync);
   }
 
   /** This vault's account id on every relay: the base64url of its Ed25519 public key. */
   get account(): string {
     return this.sync.account;
-  }
-
-  /** This account's devices: list, add, revoke (device-changes.ts); below, linking a new one (pairing.ts). */
-  get devices(): DeviceChanges {
-    return this.sync.deviceChanges;
-  }
-
-  get pairing(): DevicePairing {
-    return this.sync.pairing;
   }
 
   // ---------------------------------------------------------------- relays and accounts
@@ -150,10 +148,6 @@ export class SyncEngine {
     return this.sync.permissions.documentRole(documentId);
   }
 
-  /** Everyone whose edits a document's history may hold: the members, past and present, of the spaces it travels through. */
-  documentPeople(documentId: string): Array<{ account: string; username?: string; displayName?: string }> {
-    return this.sync.spaces.peopleOf(documentId);
-  }
 
   /** Creates a team workspace on a relay: the space, its genesis entry, the epoch-0 key sealed to this vault. */
   createTeamWorkspace(name: string, relayUrl: string): Promise<Workspace> {
@@ -243,11 +237,6 @@ export class SyncEngine {
    */
   deleteDocument(documentId: string): Promise<{ waitsForRelay: boolean }> {
     return this.sync.deletion.delete(documentId);
-  }
-
-  /** Erasing edit history (all, or past a workspace's retention) here, at the relay and every member (generations.ts). */
-  get generations(): Generations {
-    return this.sync.generations;
   }
 
   /** Deletes an attachment here and, in a team workspace, at the relay and at every member (not for Editors). */

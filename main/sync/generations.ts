@@ -39,7 +39,7 @@ export type GenerationClient = Pick<RelayClient, 'forgetHistory'>;
 export interface GenerationHost<C extends GenerationClient> {
   readonly vault: Pick<Vault, 'documents' | 'comments' | 'syncState' | 'identityKeys' | 'workspaces'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'get' | 'view' | 'documentState' | 'spacesOf' | 'changeIndex' | 'index' | 'isTeam'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'view' | 'documentState' | 'spacesOf' | 'changeIndex' | 'index' | 'isTeam' | 'peopleOf'>;
   readonly status: Pick<StatusBoard, 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   readonly permissions: Pick<AccountPermissions, 'assertCan'>;
@@ -54,6 +54,11 @@ export type Adopted = 'replaced' | 'carried' | 'conflict-copy';
 
 export class Generations<C extends GenerationClient = RelayClient> {
   constructor(private readonly host: GenerationHost<C>) {}
+
+  /** Everyone whose edits a document's history may hold: the members, past and present, of the spaces it travels through. */
+  people(documentId: string): Array<{ account: string; username?: string; displayName?: string }> {
+    return this.host.spaces.peopleOf(documentId);
+  }
 
   /** The generation this vault holds of a document (0 for one it does not have). */
   generationOf(documentId: string): number {

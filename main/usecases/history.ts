@@ -22,7 +22,7 @@ function authorNames(u: Unlocked, documentId: string): (prefix: string) => Autho
   const personal = u.vault.workspaces.get(u.vault.documents.workspaceOf(documentId)).kind === 'personal';
   const people = new Map<string, Author>();
   if (!personal) {
-    for (const person of u.engine.documentPeople(documentId)) {
+    for (const person of u.engine.generations.people(documentId)) {
       people.set(actorPrefix(person.account), { name: person.displayName ?? person.username ?? `${person.account.slice(0, 8)}…`, ...(person.username ? { username: person.username } : {}), you: false });
     }
   }

@@ -156,12 +156,13 @@ const spaceProbes: Record<SpaceRequest, SpaceProbe[]> = {
     },
   ],
   deleteDoc: [{ name: 'delete a document', column: 'delete content', send: (w) => w.me.client.deleteDoc(w.space.id, 'doc') }],
-  // Forgetting a document's edit history deletes content (what the old generation held).
+  // Forgetting a document's edit history deletes content (what the old generation held); the
+  // world's document holds two changes (the Owner's and the co-Owner's thread), so it covers 2.
   forgetHistory: [
     {
       name: "forget a document's edit history",
       column: 'delete content',
-      send: (w) => w.me.client.forgetHistory(w.space.id, 'doc', 1, 1, sealedChange(w.space, w.me, 'doc', 'state only', 'snapshot', undefined, 1)),
+      send: (w) => w.me.client.forgetHistory(w.space.id, 'doc', 1, 2, sealedChange(w.space, w.me, 'doc', 'state only', 'snapshot', undefined, 1)),
     },
   ],
   fileBegin: [{ name: 'begin an upload', column: 'write & edit', send: (w) => w.me.client.fileBegin(w.space.id, newId(), 2048, 1024) }],
