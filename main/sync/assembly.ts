@@ -34,6 +34,20 @@ import { StatusBoard } from './status.ts';
 import { TeamWorkspaces } from './team-workspaces.ts';
 import { INDEX_DOC } from './workspace-index.ts';
 
+/** What a SyncEngine can be given (engine.ts fills in the defaults for what is left out). */
+export interface SyncEngineOptions {
+  /** Opens a WebSocket; the `ws` package by default. Tests pass a recorder or a hostile proxy here. */
+  createSocket?: (url: string) => WebSocketLike;
+  /** Reconnect backoff: the first delay and the cap, in ms (doubled per failure, with jitter). */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Largest blob the outbox coalesces queued changes into. */
+  maxBlobBytes?: number;
+  /** After this many relay changes past the last snapshot, a writer uploads an encrypted snapshot. */
+  snapshotEvery?: number;
+  /** Presence heartbeat, expiry and throttle (main/sync/presence.ts); defaults 10 s, 30 s, 50 ms. */
+  presence?: PresenceOptions;
+}
+
 export interface AssemblyOptions {
   createSocket: (url: string) => WebSocketLike;
   /** Opens a relay connection (not signed in); by default RelayClient.connect over `createSocket`. Unit tests pass an in-memory relay. */

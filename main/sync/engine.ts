@@ -41,13 +41,14 @@ import type { Workspace } from '../vault/workspaces.ts';
 import type { AccountDeletionOptions, AccountDeletionResult } from './account.ts';
 import type { DeviceChanges } from './device-changes.ts';
 import type { DevicePairing } from './pairing.ts';
-import { assembleSync, type SyncModules } from './assembly.ts';
+import { assembleSync, type SyncEngineOptions, type SyncModules } from './assembly.ts';
 import type { Generations } from './generations.ts';
 import type { RemoteChange } from './inbound.ts';
+import type { ShareOptions } from './sharing.ts';
 import type { Invitation } from './invitations.ts';
 import { assertLinkOnConfiguredRelay, openPublicLink, type LinkInfo, type OpenedLink, type PendingLinkRevocation } from './links.ts';
 import type { EditKind } from './permissions.ts';
-import type { PresenceEntry, PresenceOptions } from './presence.ts';
+import type { PresenceEntry } from './presence.ts';
 import type { SyncReport } from './rounds.ts';
 import type { TeamConversionPlan } from './team-workspaces.ts';
 
@@ -57,20 +58,9 @@ export type { Invitation } from './invitations.ts';
 export type { LinkInfo, OpenedLink } from './links.ts';
 export type { PresenceEntry, PresenceOptions } from './presence.ts';
 export type { SyncReport } from './rounds.ts';
+export type { SyncEngineOptions } from './assembly.ts';
 export { SHARED_WITH_ME } from './sharing.ts';
 
-export interface SyncEngineOptions {
-  /** Opens a WebSocket; the `ws` package by default. Tests pass a recorder or a hostile proxy here. */
-  createSocket?: (url: string) => WebSocketLike;
-  /** Reconnect backoff: the first delay and the cap, in ms (doubled per failure, with jitter). */
-  backoff?: { initialMs: number; maxMs: number };
-  /** Largest blob the outbox coalesces queued changes into. */
-  maxBlobBytes?: number;
-  /** After this many relay changes past the last snapshot, a writer uploads an encrypted snapshot. */
-  snapshotEvery?: number;
-  /** Presence heartbeat, expiry and throttle (main/sync/presence.ts); defaults 10 s, 30 s, 50 ms. */
-  presence?: PresenceOptions;
-}
 
 export class SyncEngine {
   private readonly sync: SyncModules;
@@ -217,7 +207,7 @@ export class SyncEngine {
   }
 
   /** Shares one document with a registered user and a role, without giving them the workspace (sharing.ts). */
-  shareDocument(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string; keepHistory?: boolean } = {}): Promise<Member> {
+  shareDocument(documentId: string, username: string, role: Role, options: ShareOptions = {}): Promise<Member> {
     return this.sync.sharing.share(documentId, username, role, options);
   }
 
@@ -300,8 +290,8 @@ export class SyncEngine {
   }
 
   status(workspaceIdOrName?: string): SyncStatus[] {
-    const workspaces = workspaceIdOrName ? this.sync.spaces.spacesFor(workspaceIdOrName).map((id) => ({ id })) : this.sync.spaces.syncedSpaceIds().map((id) => ({ id }));
-    return workspaces.map((w) => this.sync.status.get(w.id));
+    const ids = workspaceIdOrName ? this.sync.spaces.spacesFor(workspaceIdOrName) : this.sync.spaces.syncedSpaceIds();
+    return ids.map((id) => this.sync.status.get(id));
   }
 
   onStatus(listener: (status: SyncStatus) => void): () => void {
@@ -328,7 +318,8 @@ export class SyncEngine {
    */
   quarantined(workspaceIdOrName: string): Array<{ documentId: string; relaySeq: number; code: string; reason: string; at: number; waiting: boolean }> {
     const { workspace } = this.vault.workspaces.find(workspaceIdOrName);
-    return this.vault.syncState.quarantined(workspace.id).map(({ documentId, relaySeq, code, reason, at, waiting }) => ({ documentId, relaySeq, code, reason, at, waiting: waiting === true }));
+    const kept = this.vault.syncState.quarantined(workspace.id);
+    return kept.map(({ documentId, relaySeq, code, reason, at, waiting }) => ({ documentId, relaySeq, code, reason, at, waiting: waiting === true }));
   }
 
   // ---------------------------------------------------------------- presence, account deletion, public links
@@ -387,7 +378,8 @@ export class SyncEngine {
    * fetched) unless `otherHost` says the user agreed to fetch this one link from there.
    */
   async openLink(url: string, options: { otherHost?: boolean } = {}): Promise<OpenedLink> {
-    if (!options.otherHost) assertLinkOnConfiguredRelay(url, this.relays().map((r) => r.url));
+    const relays = this.relays().map((r) => r.url);
+    if (!options.otherHost) assertLinkOnConfiguredRelay(url, relays);
     return openPublicLink(url);
   }
 

@@ -29,6 +29,9 @@ export const SHARED_WITH_ME = 'Shared with me';
 export type SharingClient = MembershipClient & Pick<RelayClient, 'deleteSpace'>;
 
 /** What an invitation's space showed before accepting it (invitations.ts). */
+/** How a document is shared: `confirmed` after the person saw the plan, the relay to use, and whether its edit history goes along. */
+export type ShareOptions = { confirmed?: boolean; relay?: string; keepHistory?: boolean };
+
 export interface Peek {
   view: MembershipView;
   epochKeys: Record<string, string>;
@@ -175,7 +178,7 @@ export class Sharing<C extends SharingClient = RelayClient> {
    * Sharing a personal workspace's document uploads that one document: `confirmed` must echo the
    * user's explicit yes to describeShare's message.
    */
-  async share(documentId: string, username: string, role: Role, options: { confirmed?: boolean; relay?: string; keepHistory?: boolean } = {}): Promise<Member> {
+  async share(documentId: string, username: string, role: Role, options: ShareOptions = {}): Promise<Member> {
     if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
     if (role === 'owner') throw new HearthError('BAD_REQUEST', 'A shared document has one Owner, the person who shared it; share it as admin, editor, commenter or viewer.');
     const holder = this.host.vault.documents.workspaceOf(documentId);
