@@ -104,7 +104,12 @@ async function hearthLinkedJoin(documents: number, workspaces: number, root: str
   await loadSodium();
   const relay = await startRelay({ port: 0, dataDir: join(root, 'relay'), log: () => {} });
   try {
-    const vaultAt = (name: string) => Vault.create(join(root, name), { passphrase: 'bench passphrase', profile: { username: `${name}-${process.pid}`, displayName: name }, kdfCost: MIN_KDF_COST });
+    const vaultAt = (name: string) =>
+      Vault.create(join(root, name), {
+        passphrase: 'bench passphrase',
+        profile: { username: `${name}-${process.pid}`, displayName: name },
+        kdfCost: MIN_KDF_COST,
+      });
     const owner = await vaultAt('owner');
     const ownerEngine = new SyncEngine(owner, { snapshotEvery: SITTINGS - 1 });
     await ownerEngine.register(relay.url);
@@ -119,7 +124,8 @@ async function hearthLinkedJoin(documents: number, workspaces: number, root: str
     }
     for (let sitting = 0; sitting < SITTINGS; sitting++) {
       ids.forEach(({ id }, d) => {
-        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++) owner.documents.change(id, (doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
+        for (let i = sitting * (EDITS / SITTINGS); i < (sitting + 1) * (EDITS / SITTINGS); i++)
+          owner.documents.change(id, (doc) => A.splice(doc, ['body'], doc.body.length, 0, edit(d, i)));
       });
       await ownerEngine.syncOnce();
     }
@@ -286,7 +292,12 @@ export async function joinPlans(options: BenchOptions): Promise<SectionPlan[]> {
           }
         },
       },
-      rows: [{ name: `approve → ${documents} documents in ${LINKED_WORKSPACES} workspaces readable on the new device`, hearth: { contender: 'hearth', metric: 'ms', unit: 'ms' } }],
+      rows: [
+        {
+          name: `approve → ${documents} documents in ${LINKED_WORKSPACES} workspaces readable on the new device`,
+          hearth: { contender: 'hearth', metric: 'ms', unit: 'ms' },
+        },
+      ],
       notes: [
         'Hearth: the approving device certifies the new one in the device log and sends the account sealed to it; the new device checks it, becomes the account, and an engine opened for it joins each team workspace with the keys it was sent (index, then per document the encrypted snapshot and tail, verified, decrypted, persisted).',
       ],

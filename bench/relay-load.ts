@@ -71,7 +71,14 @@ type Outcome = LoadResult | { kind: Kind; n: number; failed: string };
  * Types for WARMUP_S + MEASURE_S seconds and measures the window. `servers` run the relay
  * (their CPU is summed), `clients` type; `kill` (cluster) is called in the middle of the window.
  */
-async function measure(kind: Kind, n: number, servers: Server[], typists: ReadonlyArray<{ type(): void }>, probe: Probe, kill?: () => Promise<void>): Promise<LoadResult> {
+async function measure(
+  kind: Kind,
+  n: number,
+  servers: Server[],
+  typists: ReadonlyArray<{ type(): void }>,
+  probe: Probe,
+  kill?: () => Promise<void>,
+): Promise<LoadResult> {
   const typing = startTyping(typists, RATE);
   await sleep(WARMUP_S * 1000);
   probe.sentAt.clear();
@@ -160,7 +167,10 @@ async function runMedian(kind: Kind, n: number, repeat: number): Promise<Outcome
 const pct = (share: number) => `${(100 * share).toFixed(share >= 0.995 && share < 1 ? 1 : 0)}%`;
 const show = (r: Outcome | undefined, pick: (r: LoadResult) => string) => (!r ? 'n/a' : 'failed' in r ? `failed (${r.failed})` : pick(r));
 const value = (r: Outcome | undefined, pick: (r: LoadResult) => number) => (r && !('failed' in r) ? pick(r) : NaN);
-const note = (r: Outcome) => ('failed' in r ? `N=${r.n} ${r.kind}: failed (${r.failed}).` : `N=${r.n} ${r.kind}: ${r.edits} edits in ${MEASURE_S} s, relay at ${(100 * r.relayCpuShare).toFixed(0)}% of a core, bench clients at ${(100 * r.clientCpuShare).toFixed(0)}%.`);
+const note = (r: Outcome) =>
+  'failed' in r
+    ? `N=${r.n} ${r.kind}: failed (${r.failed}).`
+    : `N=${r.n} ${r.kind}: ${r.edits} edits in ${MEASURE_S} s, relay at ${(100 * r.relayCpuShare).toFixed(0)}% of a core, bench clients at ${(100 * r.clientCpuShare).toFixed(0)}%.`;
 
 async function peersScenario(sizes: number[], repeat: number, automergeMax: number): Promise<BenchSection> {
   const rows: BenchSection['rows'] = [];
@@ -169,7 +179,10 @@ async function peersScenario(sizes: number[], repeat: number, automergeMax: numb
     const results: Partial<Record<Kind, Outcome>> = {};
     for (const kind of ['hearth', 'durable-echo', 'echo', 'automerge'] as const) {
       // automerge-repo's clients are full Repos; above a few hundred they saturate the bench process.
-      results[kind] = kind === 'automerge' && n > automergeMax ? { kind, n, failed: `not run above ${automergeMax} clients (BENCH_AUTOMERGE_MAX)` } : await runMedian(kind, n, repeat);
+      results[kind] =
+        kind === 'automerge' && n > automergeMax
+          ? { kind, n, failed: `not run above ${automergeMax} clients (BENCH_AUTOMERGE_MAX)` }
+          : await runMedian(kind, n, repeat);
     }
     const h = results.hearth;
     for (const [peer, goal] of [
@@ -215,7 +228,13 @@ async function saturationScenario(): Promise<BenchSection> {
   for (const n of [10, 20, 40, 80, 160, 320]) {
     const r = await runMedian('automerge', n, 1);
     last = n;
-    rows.push({ name: `automerge-repo, N=${n}: p99; delivered`, hearth: '', peer: show(r, (x) => `${ms(x.p99)}; ${pct(x.delivered)}`), ratio: '', goal: 'p99 ≤ 1 s and ≥ 95%' });
+    rows.push({
+      name: `automerge-repo, N=${n}: p99; delivered`,
+      hearth: '',
+      peer: show(r, (x) => `${ms(x.p99)}; ${pct(x.delivered)}`),
+      ratio: '',
+      goal: 'p99 ≤ 1 s and ≥ 95%',
+    });
     notes.push(note(r));
     if ('failed' in r || r.p99 > 1000 || r.delivered < 0.95) {
       saturated = n;
@@ -237,7 +256,10 @@ async function saturationScenario(): Promise<BenchSection> {
     title: "Relay: automerge-repo's saturation point, and Hearth at ten times it",
     peer: 'automerge-repo sync server (its p99 passes 1 s, or it delivers under 95%)',
     rows,
-    notes: ["automerge-repo's clients are full Repos in the bench process; their CPU share is in the notes, and when it nears 100% the saturation is the clients' as much as the server's.", ...notes],
+    notes: [
+      "automerge-repo's clients are full Repos in the bench process; their CPU share is in the notes, and when it nears 100% the saturation is the clients' as much as the server's.",
+      ...notes,
+    ],
   };
 }
 
@@ -282,7 +304,12 @@ async function clusterScenario(n: number): Promise<BenchSection> {
       let clients: TypingClient[] = [];
       try {
         console.error(`bench relay: ${n} clients on two instances${killOne ? ', one killed mid-run' : ''}…`);
-        const setup = await hearthTypists(servers.map((s) => s.url), n, probe, RATE * (WARMUP_S + MEASURE_S + 2));
+        const setup = await hearthTypists(
+          servers.map((s) => s.url),
+          n,
+          probe,
+          RATE * (WARMUP_S + MEASURE_S + 2),
+        );
         clients = setup.clients;
         let killedAt = 0;
         const pgCpu0 = postgresCpuSeconds(pg.dataDir);
@@ -296,12 +323,27 @@ async function clusterScenario(n: number): Promise<BenchSection> {
         const pgCpu = postgresCpuSeconds(pg.dataDir) - pgCpu0;
         const counters = await postgresCounters(url);
         const typedInRun = clients.reduce((sum, c) => sum + c.acked.size, 0);
-        const settled = await until(() => clients.every((c) => c.connected && c.unacknowledged === 0) && missingEdits(setup.rooms, clients, true).length === 0, 60_000);
+        const settled = await until(
+          () => clients.every((c) => c.connected && c.unacknowledged === 0) && missingEdits(setup.rooms, clients, true).length === 0,
+          60_000,
+        );
         const missing = missingEdits(setup.rooms, clients, true).length;
         const acked = clients.reduce((sum, c) => sum + c.acked.size, 0);
         const label = killOne ? `N=${n}, one of two instances killed mid-run` : `N=${n} across two instances`;
-        rows.push({ name: `${label}: p50 / p99 edit-to-peer`, hearth: `${ms(result.p50)} / ${ms(result.p99)}`, peer: '', ratio: '', goal: killOne ? '' : 'p99 reported' });
-        rows.push({ name: `${label}: delivered live; relay CPU per edit (both instances)`, hearth: `${pct(result.delivered)}; ${ms(result.relayCpuPerEdit * 1000)}`, peer: '', ratio: '', goal: killOne ? '' : '100%' });
+        rows.push({
+          name: `${label}: p50 / p99 edit-to-peer`,
+          hearth: `${ms(result.p50)} / ${ms(result.p99)}`,
+          peer: '',
+          ratio: '',
+          goal: killOne ? '' : 'p99 reported',
+        });
+        rows.push({
+          name: `${label}: delivered live; relay CPU per edit (both instances)`,
+          hearth: `${pct(result.delivered)}; ${ms(result.relayCpuPerEdit * 1000)}`,
+          peer: '',
+          ratio: '',
+          goal: killOne ? '' : '100%',
+        });
         rows.push({
           name: `${label}: acknowledged edits every peer has${killOne ? ' after reconnecting' : ''}`,
           hearth: `${acked - missing} of ${acked}${settled ? '' : ' (not settled in 60 s)'}`,
@@ -334,7 +376,10 @@ async function clusterScenario(n: number): Promise<BenchSection> {
     title: 'Relay: two instances on one PostgreSQL',
     peer: 'none (Hearth alone; PostgreSQL with fsync and synchronous commit on, on the same machine)',
     rows,
-    notes: ['Clients alternate between the two instances (a round-robin load balancer), so every room spans both. A client whose instance is killed reconnects to the other with jittered backoff, signs in, pulls what it missed and pushes again what was not acknowledged; the survivors never pull: what they get is live or read back by their instance.', ...notes],
+    notes: [
+      'Clients alternate between the two instances (a round-robin load balancer), so every room spans both. A client whose instance is killed reconnects to the other with jittered backoff, signs in, pulls what it missed and pushes again what was not acknowledged; the survivors never pull: what they get is live or read back by their instance.',
+      ...notes,
+    ],
   };
 }
 
@@ -360,10 +405,18 @@ async function reconnectScenario(n: number): Promise<BenchSection> {
       peer: 'none (Hearth alone, SQLite)',
       rows: [
         { name: 'relay listening again after', hearth: ms(up), peer: '', ratio: '', goal: '' },
-        { name: 'clients back (p50 / p99 / last)', hearth: `${ms(percentile(back, 50))} / ${ms(percentile(back, 99))} / ${ms(back.at(-1)!)}`, peer: '', ratio: '', goal: allBack ? 'all served' : 'NOT all back in 120 s' },
+        {
+          name: 'clients back (p50 / p99 / last)',
+          hearth: `${ms(percentile(back, 50))} / ${ms(percentile(back, 99))} / ${ms(back.at(-1)!)}`,
+          peer: '',
+          ratio: '',
+          goal: allBack ? 'all served' : 'NOT all back in 120 s',
+        },
         { name: 'one edit each, then every peer has every edit', hearth: converged ? 'yes' : 'no', peer: '', ratio: '', goal: 'yes' },
       ],
-      notes: ['The relay is killed (SIGKILL) and started again on the same folder and port. Clients retry after 125–250 ms, doubling to at most 4 s, each delay times a random 0.5–1 (the app\'s sync engine backs off the same way).'],
+      notes: [
+        "The relay is killed (SIGKILL) and started again on the same folder and port. Clients retry after 125–250 ms, doubling to at most 4 s, each delay times a random 0.5–1 (the app's sync engine backs off the same way).",
+      ],
     };
   } finally {
     for (const client of clients) client.close();
@@ -407,7 +460,9 @@ async function memoryScenario(count: number): Promise<BenchSection> {
       ratio: `${(h.bytes / perConnection[peer]!.bytes).toFixed(2)}x`,
       goal: `${count} held`,
     })),
-    notes: ['Hearth connections are signed in and follow one document each; the peers\' are open sockets in a room. Memory is the relay process\'s resident size after two full collections of its main thread, before and after the connections open, divided by their number.'],
+    notes: [
+      "Hearth connections are signed in and follow one document each; the peers' are open sockets in a room. Memory is the relay process's resident size after two full collections of its main thread, before and after the connections open, divided by their number.",
+    ],
   };
 }
 
@@ -455,7 +510,8 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     writeFileSync(partial, sections.map(renderSection).join('\n'));
     console.log(renderSection(section));
   };
-  if (chosen.includes('peers')) done(await peersScenario(values.sizes.split(',').map(Number), Number(values.repeat), Number(process.env.BENCH_AUTOMERGE_MAX ?? 200)));
+  if (chosen.includes('peers'))
+    done(await peersScenario(values.sizes.split(',').map(Number), Number(values.repeat), Number(process.env.BENCH_AUTOMERGE_MAX ?? 200)));
   if (chosen.includes('saturation')) done(await saturationScenario());
   if (chosen.includes('cluster')) done(await clusterScenario(Number(values['cluster-size'])));
   if (chosen.includes('reconnect')) done(await reconnectScenario(Number(values['reconnect-size'])));

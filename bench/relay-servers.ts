@@ -33,7 +33,12 @@ function echoServer(server: ReturnType<typeof createServer>, onMessage: (data: B
     if (!rooms.has(room)) rooms.set(room, new Set());
     const members = rooms.get(room)!;
     members.add(socket);
-    socket.on('message', (data: Buffer) => onMessage(data, [...members].filter((other) => other !== socket)));
+    socket.on('message', (data: Buffer) =>
+      onMessage(
+        data,
+        [...members].filter((other) => other !== socket),
+      ),
+    );
     socket.on('close', () => members.delete(socket));
   });
 }

@@ -41,9 +41,14 @@ async function oneRun(root: string, patches: Patch[]): Promise<RunFigures> {
   const ws = records.workspaces.list()[0]!;
   const target = records.documents.create(ws.id, { title: 'comments' });
   const text = 'A comment of ordinary length, about a sentence or two long.';
-  const transaction100 = timeMedian(() => records.transaction(() => {
-    for (let i = 0; i < 100; i++) records.comments.add(target.id, { text });
-  }), 21, 3);
+  const transaction100 = timeMedian(
+    () =>
+      records.transaction(() => {
+        for (let i = 0; i < 100; i++) records.comments.add(target.id, { text });
+      }),
+    21,
+    3,
+  );
   records.lock();
 
   const vault = await newVault(root, `trace-${Math.random()}`);

@@ -141,7 +141,14 @@ export interface Permissions {
 
 export function permissionsOfRole(role: Role | undefined | null): Permissions {
   if (!role) return { role: null, write: false, comment: false, delete: false, manage: false, owner: false };
-  return { role, write: canWriteContent(role), comment: canComment(role), delete: canDeleteContent(role), manage: canManageMembers(role), owner: canDeleteSpace(role) };
+  return {
+    role,
+    write: canWriteContent(role),
+    comment: canComment(role),
+    delete: canDeleteContent(role),
+    manage: canManageMembers(role),
+    owner: canDeleteSpace(role),
+  };
 }
 
 export function countOwners(members: ReadonlyMap<string, Role>): number {

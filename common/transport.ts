@@ -32,7 +32,8 @@ function parsed(text: string, what: string, example: string): URL {
 export function checkRelayAddress(text: string): URL {
   const url = parsed(text, 'a relay address', 'wss://relay.example');
   if (url.protocol === 'wss:') return url;
-  if (url.protocol !== 'ws:') throw new HearthError('BAD_REQUEST', `${text} is not a relay address: it starts with wss:// (or ws:// for a relay on this computer).`);
+  if (url.protocol !== 'ws:')
+    throw new HearthError('BAD_REQUEST', `${text} is not a relay address: it starts with wss:// (or ws:// for a relay on this computer).`);
   if (isLoopbackHost(url.hostname)) return url;
   throw new HearthError(
     'INSECURE_TRANSPORT',

@@ -16,7 +16,10 @@ const IPC_EVENT_CHANNEL = 'hearth:event';
 const call = <M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<Result<ApiResults[M]>> =>
   (ipcRenderer.invoke(IPC_CALL_CHANNEL, method, args) as Promise<Result<ApiResults[M]>>).catch((error: unknown) => ({
     ok: false as const,
-    error: { code: 'UNAVAILABLE' as const, message: `Hearth's main process did not answer (${error instanceof Error ? error.message : 'no reply'}). Restart Hearth.` },
+    error: {
+      code: 'UNAVAILABLE' as const,
+      message: `Hearth's main process did not answer (${error instanceof Error ? error.message : 'no reply'}). Restart Hearth.`,
+    },
   }));
 
 const listeners = new Map<ApiEvent, Set<(payload: unknown) => void>>();

@@ -64,7 +64,18 @@ export class DocumentFeeds {
     const key = `${space}/${doc}`;
     let feed = this.feeds.get(key);
     if (!feed) {
-      feed = { space, doc, followers: new Set(), delivered: 0, baseline: undefined, waiting: new Map(), gapTimer: undefined, gapExpired: false, draining: false, drainAgain: false };
+      feed = {
+        space,
+        doc,
+        followers: new Set(),
+        delivered: 0,
+        baseline: undefined,
+        waiting: new Map(),
+        gapTimer: undefined,
+        gapExpired: false,
+        draining: false,
+        drainAgain: false,
+      };
       this.feeds.set(key, feed);
       const created = feed;
       created.baseline = this.store.latestSeqs([{ space, doc }]).then(

@@ -153,7 +153,9 @@ export class RelayHub {
   }
 
   private closeSessionRow(connection: Connection): void {
-    this.store.closeSession({ instance: this.instance, connection: connection.id }).catch((error: unknown) => this.log.write('error', 'session_close_failed', { message: (error as Error).message }));
+    this.store
+      .closeSession({ instance: this.instance, connection: connection.id })
+      .catch((error: unknown) => this.log.write('error', 'session_close_failed', { message: (error as Error).message }));
   }
 
   /** This instance's part of ending a session: presence, followers, the account's connections. */

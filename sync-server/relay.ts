@@ -135,11 +135,17 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   // on SQLite it is the only instance, so whatever a previous run left (a kill -9) is stale.
   const heartbeat = () => store.heartbeat(instanceId, Date.now(), Date.now() - 3 * HEARTBEAT_MS, !shared);
   await heartbeat();
-  const heartbeatTimer = setInterval(() => heartbeat().catch((error: unknown) => log.write('error', 'heartbeat_failed', { message: (error as Error).message })), HEARTBEAT_MS);
+  const heartbeatTimer = setInterval(
+    () => heartbeat().catch((error: unknown) => log.write('error', 'heartbeat_failed', { message: (error as Error).message })),
+    HEARTBEAT_MS,
+  );
   heartbeatTimer.unref();
   // With other instances, an announcement can be lost (one killed between commit and NOTIFY): compare now and then.
   const catchUpTimer = shared
-    ? setInterval(() => hub.catchUp().catch((error: unknown) => log.write('error', 'catch_up_failed', { message: (error as Error).message })), options.catchUpMs ?? 2000)
+    ? setInterval(
+        () => hub.catchUp().catch((error: unknown) => log.write('error', 'catch_up_failed', { message: (error as Error).message })),
+        options.catchUpMs ?? 2000,
+      )
     : undefined;
   catchUpTimer?.unref();
 
@@ -208,7 +214,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const secure = Boolean(options.tls);
-  log.write('info', 'listening', { host: address.address, port: address.port, relay: relayId, backend: options.postgresUrl ? 'postgres' : 'sqlite', crypto: crypto.backend });
+  log.write('info', 'listening', {
+    host: address.address,
+    port: address.port,
+    relay: relayId,
+    backend: options.postgresUrl ? 'postgres' : 'sqlite',
+    crypto: crypto.backend,
+  });
   if (crypto.fallbackReason) log.write('warn', 'native_crypto_unavailable', { message: crypto.fallbackReason });
 
   return {

@@ -40,7 +40,10 @@ export class VerifyPool {
         shared.delete(count);
         for (const user of users) user(error);
       };
-      const threads = Array.from({ length: count }, (_, i) => new ThreadCaller(startThread(new URL('./threads/verify-thread.ts', import.meta.url), null, `hearth-verify-${i}`), failed));
+      const threads = Array.from(
+        { length: count },
+        (_, i) => new ThreadCaller(startThread(new URL('./threads/verify-thread.ts', import.meta.url), null, `hearth-verify-${i}`), failed),
+      );
       const pool = Promise.all(threads.map((thread) => thread.call('ping'))).then(() => new VerifyPool(threads));
       pool.catch(() => shared.delete(count));
       entry = { pool, users, idle: undefined };

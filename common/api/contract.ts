@@ -11,7 +11,11 @@ import { RoleSchema, type Role } from '../roles.ts';
 import type { DocumentHistory, ForgottenHistory, VersionPreview } from './history.ts';
 import { UsernameSchema } from '../username.ts';
 
-const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'an id is letters, digits, "-" or "_"');
+const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'an id is letters, digits, "-" or "_"');
 // z.custom, not z.instanceof: the latter types as Uint8Array<ArrayBuffer>, which Automerge's changes (ArrayBufferLike) are not.
 const Bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes (a Uint8Array)');
 const Passphrase = z.string().min(1).max(1024);
@@ -19,10 +23,17 @@ const Title = z.string().max(500);
 const Tags = z.array(z.string().min(1).max(50)).max(50);
 /** A name in the data folder, or an absolute path the user typed. */
 const DataPath = z.string().min(1).max(4096);
-const RelayUrl = z.string().max(2048).regex(/^wss?:\/\/[^\s]+$/, 'a relay address starts with ws:// or wss://');
+const RelayUrl = z
+  .string()
+  .max(2048)
+  .regex(/^wss?:\/\/[^\s]+$/, 'a relay address starts with ws:// or wss://');
 /** A version of a document: the hash of its last change, or the first 6+ of its hex characters. */
 const VersionId = z.string().regex(/^[0-9a-f]{6,64}$/, 'a version id is 6 to 64 lowercase hex characters');
-const Base64Url = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+$/, 'expected base64url');
+const Base64Url = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[A-Za-z0-9_-]+$/, 'expected base64url');
 /** 32 bytes, base64url without padding: a WebAuthn PRF output or salt. */
 const Bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected 32 bytes as base64url');
 const SecurityKeyProof = z.strictObject({ kind: z.literal('key'), credentialId: Base64Url, prfOutput: Bytes32 });
@@ -39,7 +50,10 @@ export const apiArgs = {
       passphrase: Passphrase,
       username: UsernameSchema,
       displayName: z.string().min(1).max(64),
-      avatar: z.string().max(256 * 1024).optional(),
+      avatar: z
+        .string()
+        .max(256 * 1024)
+        .optional(),
     }),
   ]),
   /** The second argument once the vault has a second factor (unlock says SECOND_FACTOR_REQUIRED without it). */
@@ -50,7 +64,16 @@ export const apiArgs = {
   unlockWithSecurityKey: z.tuple([SecurityKeyProof]),
   lock: z.tuple([]),
   changePassphrase: z.tuple([Passphrase, Passphrase]),
-  updateProfile: z.tuple([z.strictObject({ displayName: z.string().min(1).max(64).optional(), avatar: z.string().max(256 * 1024).nullable().optional() })]),
+  updateProfile: z.tuple([
+    z.strictObject({
+      displayName: z.string().min(1).max(64).optional(),
+      avatar: z
+        .string()
+        .max(256 * 1024)
+        .nullable()
+        .optional(),
+    }),
+  ]),
   getSettings: z.tuple([]),
   /** Settings → Security: the enrolled second factor, or null. */
   secondFactor: z.tuple([]),
@@ -61,7 +84,12 @@ export const apiArgs = {
   replaceRecoveryCodes: z.tuple([Passphrase, SecondFactorProof]),
   updateSettings: z.tuple([
     z.strictObject({
-      autoLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
+      autoLockMinutes: z
+        .number()
+        .int()
+        .min(0)
+        .max(24 * 60)
+        .optional(),
       theme: z.enum(['system', 'light', 'dark']).optional(),
       /** Keep the vault openable without the passphrase on this device (Electron's keychain only). */
       stayUnlocked: z.boolean().optional(),
@@ -147,7 +175,13 @@ export const apiArgs = {
    */
   deleteAccount: z.tuple([
     z.string().max(64),
-    z.strictObject({ skipRelays: z.array(RelayUrl).min(1).max(50).optional(), secondFactor: SecondFactorProof.optional(), eraseCopies: z.array(z.string().min(1).max(4096)).max(1000).optional() }).optional(),
+    z
+      .strictObject({
+        skipRelays: z.array(RelayUrl).min(1).max(50).optional(),
+        secondFactor: SecondFactorProof.optional(),
+        eraseCopies: z.array(z.string().min(1).max(4096)).max(1000).optional(),
+      })
+      .optional(),
   ]),
   privacyReport: z.tuple([]),
   /** How long a workspace keeps edit history; older edits are erased at once. */
@@ -180,10 +214,26 @@ export const apiArgs = {
   /** The relay may be null (the page's way of leaving it out) when `keepHistory` follows. */
   describeShare: z.tuple([Id, RelayUrl.nullish(), z.boolean().optional()]),
   /** `confirmed` must be true when describeShare said the document leaves the device; without `keepHistory` its edit history is erased first. */
-  shareDocument: z.tuple([Id, UsernameSchema, RoleSchema, z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional(), keepHistory: z.boolean().optional() })]),
+  shareDocument: z.tuple([
+    Id,
+    UsernameSchema,
+    RoleSchema,
+    z.strictObject({ confirmed: z.literal(true).optional(), relay: RelayUrl.optional(), keepHistory: z.boolean().optional() }),
+  ]),
   unshareDocument: z.tuple([Id, UsernameSchema]),
   documentShares: z.tuple([Id]),
-  createLink: z.tuple([Id, z.strictObject({ expiresInMs: z.number().int().min(60_000).max(10 * 365 * 24 * 3600 * 1000).optional(), includeImages: z.boolean().optional() })]),
+  createLink: z.tuple([
+    Id,
+    z.strictObject({
+      expiresInMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(10 * 365 * 24 * 3600 * 1000)
+        .optional(),
+      includeImages: z.boolean().optional(),
+    }),
+  ]),
   listLinks: z.tuple([]),
   revokeLink: z.tuple([Id]),
   /** Links of deleted documents whose relay has not yet confirmed the revocation (it was out of reach). */

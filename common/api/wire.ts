@@ -77,7 +77,13 @@ function restoreBytes(value: unknown, blob: Uint8Array, depth: number): unknown 
       const keys = Object.keys(record);
       if (keys.length !== 1 || !Array.isArray(span) || span.length !== 2) bad('a bytes placeholder is [offset, length]');
       const [start, length] = span as unknown[];
-      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || (start as number) < 0 || (length as number) < 0 || (start as number) + (length as number) > blob.length) {
+      if (
+        !Number.isSafeInteger(start) ||
+        !Number.isSafeInteger(length) ||
+        (start as number) < 0 ||
+        (length as number) < 0 ||
+        (start as number) + (length as number) > blob.length
+      ) {
         bad('a bytes placeholder points outside the message');
       }
       return blob.subarray(start as number, (start as number) + (length as number));
@@ -120,7 +126,8 @@ export function decodeWireMessage(bytes: Uint8Array): WireMessage {
       return message as unknown as WireMessage;
     case 'response': {
       const result = message.result as Record<string, unknown> | undefined;
-      if (!Number.isSafeInteger(message.id) || typeof result !== 'object' || result === null || typeof result.ok !== 'boolean') bad('a response is {id, result}');
+      if (!Number.isSafeInteger(message.id) || typeof result !== 'object' || result === null || typeof result.ok !== 'boolean')
+        bad('a response is {id, result}');
       return message as unknown as WireMessage;
     }
     case 'event':

@@ -33,7 +33,11 @@ export const MAX_DEVICE_ENTRIES = 80;
 export const UnsignedDeviceEntrySchema = z.strictObject({
   v: z.literal(1),
   account: AccountIdSchema,
-  seq: z.number().int().min(0).max(MAX_DEVICE_ENTRIES - 1),
+  seq: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_DEVICE_ENTRIES - 1),
   prev: HashSchema.nullable(),
   action: z.enum(DeviceActions),
   /** The device added or revoked. */
@@ -140,7 +144,8 @@ function publicKeyOf(id: string): Uint8Array {
  */
 export function applyDeviceEntry(state: DeviceLogState, raw: unknown): DeviceLogState {
   const parsed = DeviceEntrySchema.safeParse(raw);
-  if (!parsed.success) throw new HearthError('BAD_REQUEST', `Device log entry is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}. Rebuild it with nextDeviceEntry().`);
+  if (!parsed.success)
+    throw new HearthError('BAD_REQUEST', `Device log entry is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}. Rebuild it with nextDeviceEntry().`);
   const entry = parsed.data;
   if (entry.account !== state.account) throw new HearthError('BAD_REQUEST', 'Device log entry names another account.');
   if (entry.seq !== state.nextSeq || entry.prev !== state.head) {

@@ -17,7 +17,12 @@ import { DeviceEntrySchema, DeviceIdSchema, DeviceNameSchema } from './log.ts';
 import { AccountIdSchema } from '../membership/log.ts';
 
 /** What the new device shows the relay: its keys, its name, and its commitment to a secret. */
-export const PairingOfferSchema = z.strictObject({ device: DeviceIdSchema, box: AccountIdSchema, name: DeviceNameSchema, commit: z.string().regex(/^[0-9a-f]{64}$/) });
+export const PairingOfferSchema = z.strictObject({
+  device: DeviceIdSchema,
+  box: AccountIdSchema,
+  name: DeviceNameSchema,
+  commit: z.string().regex(/^[0-9a-f]{64}$/),
+});
 export type PairingOffer = z.infer<typeof PairingOfferSchema>;
 
 /** The commitment to the new device's secret (32 random bytes, base64url). */
@@ -27,7 +32,11 @@ export function pairingCommit(secret: string): string {
 
 /** The 6-digit code both devices show, from everything either side could have had swapped. */
 export function confirmationCode(account: string, offer: PairingOffer, secret: string, nonce: string): string {
-  if (pairingCommit(secret) !== offer.commit) throw new HearthError('RECORD_TAMPERED', 'The new device revealed a secret that does not match what it committed to; the pairing was tampered with. Nothing was stored; start again.');
+  if (pairingCommit(secret) !== offer.commit)
+    throw new HearthError(
+      'RECORD_TAMPERED',
+      'The new device revealed a secret that does not match what it committed to; the pairing was tampered with. Nothing was stored; start again.',
+    );
   const digest = hash(utf8(`hearth-pair-code-v1\n${canonicalJson({ account, offer, secret, nonce })}`));
   const value = ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
   return String(value % 1_000_000).padStart(6, '0');
@@ -63,7 +72,11 @@ export function sealMaterial(pairing: string, material: AccountMaterial, toBox: 
  * Opens the material with this device's keys; returns it with the device that signed it (the
  * caller checks that device against the device log the material carries).
  */
-export function openMaterial(pairing: string, bytes: Uint8Array, device: Pick<IdentityKeys, 'boxPublicKey' | 'boxSecretKey'>): { material: AccountMaterial; by: string } {
+export function openMaterial(
+  pairing: string,
+  bytes: Uint8Array,
+  device: Pick<IdentityKeys, 'boxPublicKey' | 'boxSecretKey'>,
+): { material: AccountMaterial; by: string } {
   try {
     const outer = z.strictObject({ by: DeviceIdSchema, sealed: z.string(), sig: z.string() }).parse(JSON.parse(new TextDecoder().decode(bytes)));
     const sealed = fromBase64Url(outer.sealed);
@@ -72,6 +85,9 @@ export function openMaterial(pairing: string, bytes: Uint8Array, device: Pick<Id
     if (!opened) throw new Error('not sealed to this device');
     return { material: AccountMaterialSchema.parse(JSON.parse(new TextDecoder().decode(opened))), by: outer.by };
   } catch {
-    throw new HearthError('RECORD_TAMPERED', 'What came back for this pairing is not the account sealed to this device by a device of the account; nothing was stored. Start again.');
+    throw new HearthError(
+      'RECORD_TAMPERED',
+      'What came back for this pairing is not the account sealed to this device by a device of the account; nothing was stored. Start again.',
+    );
   }
 }

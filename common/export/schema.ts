@@ -68,7 +68,10 @@ export const WorkspaceFileSchema = z.strictObject({
   name: Name,
   kind: z.enum(['personal', 'team']),
   createdAt: Millis,
-  relay: z.string().regex(/^wss?:\/\/[^\s]{1,1000}$/).optional(),
+  relay: z
+    .string()
+    .regex(/^wss?:\/\/[^\s]{1,1000}$/)
+    .optional(),
   documents: z.array(z.strictObject({ id: Id, title: Name, markdown: Path, json: Path, automerge: Path })),
 });
 
@@ -149,13 +152,13 @@ export const LinksFileSchema = z.array(
     url: z.string().describe("the viewer address; the decryption key follows '#' only while the link is active"),
     createdAt: Millis,
     expiresAt: Millis.nullable().describe('null: never expires'),
-    state: z.enum(['active', 'expired', 'revoked', 'pending-revocation']).describe('pending-revocation: its document was deleted and the relay has not confirmed the revocation yet'),
+    state: z
+      .enum(['active', 'expired', 'revoked', 'pending-revocation'])
+      .describe('pending-revocation: its document was deleted and the relay has not confirmed the revocation yet'),
   }),
 );
 
-export const AuditFileSchema = z.array(
-  z.strictObject({ at: Millis, actor: Name, action: z.string().max(100), target: Name.optional() }),
-);
+export const AuditFileSchema = z.array(z.strictObject({ at: Millis, actor: Name, action: z.string().max(100), target: Name.optional() }));
 
 /** Each JSON file of an export, its schema, and the name of its committed JSON Schema. */
 export const exportSchemas = {

@@ -13,7 +13,11 @@ export type ExportSpan = DocumentFile['spans'][number];
 export function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -27,9 +31,13 @@ export function spanForExport(span: Span): ExportSpan {
 /** Spans read from an export (any format version), ready for `editToSpans` or `A.updateSpans`. */
 export function spansFromExport(spans: readonly ExportSpan[]): Span[] {
   return spans.map((span): Span => {
-    if (span.type === 'text') return span.marks ? { type: 'text', value: span.value, marks: span.marks as NonNullable<Extract<Span, { type: 'text' }>['marks']> } : { type: 'text', value: span.value };
+    if (span.type === 'text')
+      return span.marks
+        ? { type: 'text', value: span.value, marks: span.marks as NonNullable<Extract<Span, { type: 'text' }>['marks']> }
+        : { type: 'text', value: span.value };
     const attrs: { [key: string]: MaterializeValue } = {};
-    for (const [name, value] of Object.entries(span.value.attrs)) attrs[name] = typeof value === 'string' ? new ImmutableString(value) : (value as MaterializeValue);
+    for (const [name, value] of Object.entries(span.value.attrs))
+      attrs[name] = typeof value === 'string' ? new ImmutableString(value) : (value as MaterializeValue);
     return {
       type: 'block',
       value: {

@@ -19,7 +19,7 @@ export function compareTexts(before: string, after: string): TextSegment[] {
   const ids = new Map<string, number>();
   const tokenise = (text: string) => {
     const words = text.match(TOKEN) ?? [];
-    return { words, keys: Int32Array.from(words, (word) => ids.get(word) ?? (ids.set(word, ids.size).size - 1)) };
+    return { words, keys: Int32Array.from(words, (word) => ids.get(word) ?? ids.set(word, ids.size).size - 1) };
   };
   const from = tokenise(before);
   const to = tokenise(after);

@@ -53,7 +53,10 @@ export function buildGeneration<T>(state: DocumentState, createdAt: number, opti
 }
 
 /** The versions of `old` made before `horizon` (ms), and those after, or undefined when nothing before it is left to forget. */
-export function splitAtHorizon(old: A.Doc<unknown>, horizon: number): { before: ReturnType<typeof listVersions>; after: ReturnType<typeof listVersions> } | undefined {
+export function splitAtHorizon(
+  old: A.Doc<unknown>,
+  horizon: number,
+): { before: ReturnType<typeof listVersions>; after: ReturnType<typeof listVersions> } | undefined {
   const versions = listVersions(old);
   const before = versions.filter((v) => v.to < horizon);
   // Only the state a generation started from lies before the horizon: there is nothing more to forget.
@@ -67,7 +70,12 @@ export function splitAtHorizon(old: A.Doc<unknown>, horizon: number): { before: 
  * under an actor with its author's prefix and at its time, so the History panel still shows who
  * wrote what after the horizon. Undefined when nothing before the horizon is left to forget.
  */
-export function buildGenerationAt<T>(old: A.Doc<unknown>, horizon: number, createdAt: number, options: { actor?: string; at?: number } = {}): A.Doc<T> | undefined {
+export function buildGenerationAt<T>(
+  old: A.Doc<unknown>,
+  horizon: number,
+  createdAt: number,
+  options: { actor?: string; at?: number } = {},
+): A.Doc<T> | undefined {
   const split = splitAtHorizon(old, horizon);
   if (!split) return undefined;
   const last = split.before[split.before.length - 1]!;

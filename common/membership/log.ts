@@ -34,7 +34,11 @@ export type MembershipAction = (typeof MembershipActions)[number];
 export const UnsignedEntrySchema = z.strictObject({
   v: z.literal(1),
   space: IdSchema,
-  seq: z.number().int().min(0).max(2 ** 31),
+  seq: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31),
   prev: HashSchema.nullable(),
   actor: AccountIdSchema,
   action: z.enum(MembershipActions),
@@ -93,7 +97,8 @@ function refuse(message: string): never {
  */
 export function applyMembershipEntry(state: MembershipState, raw: unknown): MembershipState {
   const parsed = MembershipEntrySchema.safeParse(raw);
-  if (!parsed.success) throw new HearthError('BAD_REQUEST', `Membership entry is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}. Rebuild it with nextEntry().`);
+  if (!parsed.success)
+    throw new HearthError('BAD_REQUEST', `Membership entry is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}. Rebuild it with nextEntry().`);
   const entry = parsed.data;
   if (entry.space !== state.space) throw new HearthError('BAD_REQUEST', 'Membership entry names another space.');
   if (entry.seq !== state.nextSeq || entry.prev !== state.head) {

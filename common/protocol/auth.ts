@@ -10,7 +10,11 @@ import { signDetached, verifyDetached } from '../crypto/identity.ts';
 export type AuthPurpose = 'register' | 'signIn';
 
 export function authMessage(purpose: AuthPurpose, relayId: string, nonce: string, account: string, device?: string): Uint8Array {
-  return utf8(device === undefined ? `hearth-auth-v1\n${purpose}\n${relayId}\n${nonce}\n${account}` : `hearth-auth-v2\n${purpose}\n${relayId}\n${nonce}\n${account}\n${device}`);
+  return utf8(
+    device === undefined
+      ? `hearth-auth-v1\n${purpose}\n${relayId}\n${nonce}\n${account}`
+      : `hearth-auth-v2\n${purpose}\n${relayId}\n${nonce}\n${account}\n${device}`,
+  );
 }
 
 /** Signs with the device's key when `device` is given, else with the account key. */

@@ -17,30 +17,32 @@ import { AccountIdSchema, HashSchema, IdSchema } from '../membership/log.ts';
 import { ChangeKinds, CommentOps } from '../roles.ts';
 import { canonicalJson } from './canonical.ts';
 
-export const ChangeMetaSchema = z.strictObject({
-  space: IdSchema,
-  doc: IdSchema,
-  kind: z.enum(ChangeKinds),
-  /** Key epoch of the space key that sealed the ciphertext. */
-  epoch: z.number().int().min(0),
-  /** Membership log head the author saw when writing: a replaying client checks the role there. */
-  head: HashSchema,
-  author: AccountIdSchema,
-  /** Unique per change, chosen by the author, so a retried push is recognised. */
-  id: IdSchema,
-  at: z.number().int().min(0),
-  /**
-   * A comment change says which comment it is about, the thread it belongs to and what it does,
-   * so the relay can apply the comment rules and drop a deleted comment's blobs without reading
-   * them. (Comment changes made before this field existed carry none.)
-   */
-  comment: z.strictObject({ id: IdSchema, thread: IdSchema, op: z.enum(CommentOps) }).optional(),
-  /**
-   * The document's generation (how many times its history was forgotten); absent for 0, so a
-   * change has one spelling. The relay refuses a change to a generation it has moved past.
-   */
-  gen: z.number().int().min(1).optional(),
-}).refine((meta) => meta.comment === undefined || meta.kind === 'comment', { message: 'only a comment change names a comment', path: ['comment'] });
+export const ChangeMetaSchema = z
+  .strictObject({
+    space: IdSchema,
+    doc: IdSchema,
+    kind: z.enum(ChangeKinds),
+    /** Key epoch of the space key that sealed the ciphertext. */
+    epoch: z.number().int().min(0),
+    /** Membership log head the author saw when writing: a replaying client checks the role there. */
+    head: HashSchema,
+    author: AccountIdSchema,
+    /** Unique per change, chosen by the author, so a retried push is recognised. */
+    id: IdSchema,
+    at: z.number().int().min(0),
+    /**
+     * A comment change says which comment it is about, the thread it belongs to and what it does,
+     * so the relay can apply the comment rules and drop a deleted comment's blobs without reading
+     * them. (Comment changes made before this field existed carry none.)
+     */
+    comment: z.strictObject({ id: IdSchema, thread: IdSchema, op: z.enum(CommentOps) }).optional(),
+    /**
+     * The document's generation (how many times its history was forgotten); absent for 0, so a
+     * change has one spelling. The relay refuses a change to a generation it has moved past.
+     */
+    gen: z.number().int().min(1).optional(),
+  })
+  .refine((meta) => meta.comment === undefined || meta.kind === 'comment', { message: 'only a comment change names a comment', path: ['comment'] });
 export type ChangeMeta = z.infer<typeof ChangeMetaSchema>;
 
 export interface ParsedChange {

@@ -10,13 +10,25 @@ import type { DeviceEntry } from '../devices/log.ts';
 import type { PairingOffer } from '../devices/pairing.ts';
 import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../membership/log.ts';
 import { signAuth } from './auth.ts';
-import { PROTOCOL_VERSION, decodeRelayFrame, encodeFrame, type AccessReport, type ClientFrame, type FrameOfType, type RelayFrame, type RelayFrameType } from './messages.ts';
+import {
+  PROTOCOL_VERSION,
+  decodeRelayFrame,
+  encodeFrame,
+  type AccessReport,
+  type ClientFrame,
+  type FrameOfType,
+  type RelayFrame,
+  type RelayFrameType,
+} from './messages.ts';
 
 /** Why a connection failed, in words: a relay without TLS 1.3 is told apart from one that cannot be reached. */
 function connectionError(url: string, event: unknown): HearthError {
   const detail = String((event as { message?: unknown } | undefined)?.message ?? '');
   if (/protocol version|unsupported protocol|wrong version number/i.test(detail)) {
-    return new HearthError('INSECURE_TRANSPORT', `The relay at ${url} does not offer TLS 1.3, which Hearth requires for wss://; nothing was sent. Ask its operator to turn TLS 1.3 on.`);
+    return new HearthError(
+      'INSECURE_TRANSPORT',
+      `The relay at ${url} does not offer TLS 1.3, which Hearth requires for wss://; nothing was sent. Ask its operator to turn TLS 1.3 on.`,
+    );
   }
   return new HearthError('UNAVAILABLE', `Cannot reach the relay at ${url}; check the address and that it is running.`);
 }
@@ -294,7 +306,10 @@ export class RelayClient {
    * Revokes a device of this account with the new key epoch of every space it is in here (each
    * rotation: the device_revoked entry, its epoch, and that epoch's key sealed to every recipient).
    */
-  async revokeDevice(entry: DeviceEntry, rotations: ReadonlyArray<{ entry: MembershipEntry; epoch: number; sealed: ReadonlyArray<{ recipient: string; envelope: Uint8Array }> }>): Promise<void> {
+  async revokeDevice(
+    entry: DeviceEntry,
+    rotations: ReadonlyArray<{ entry: MembershipEntry; epoch: number; sealed: ReadonlyArray<{ recipient: string; envelope: Uint8Array }> }>,
+  ): Promise<void> {
     await this.expect('ok', {
       t: 'revokeDevice',
       entry,
@@ -306,7 +321,14 @@ export class RelayClient {
   /** A pairing as the relay has it, with the sealed account material once approved. */
   private async pairing(frame: Outgoing): Promise<PairingState> {
     const answer = await this.expect('pairing', frame);
-    return { pairing: answer.pairing, account: answer.account, offer: answer.offer, nonce: answer.nonce, secret: answer.secret, material: answer.parts[0]?.slice() };
+    return {
+      pairing: answer.pairing,
+      account: answer.account,
+      offer: answer.offer,
+      nonce: answer.nonce,
+      secret: answer.secret,
+      material: answer.parts[0]?.slice(),
+    };
   }
 
   /** As a new device, not signed in: offers its keys to the account called `username` here. */
@@ -358,7 +380,14 @@ export class RelayClient {
     const ok = await this.expect(
       'ok',
       rotation
-        ? { t: 'appendMembership', space: entry.space, entry, epoch: rotation.epoch, recipients: rotation.sealed.map((s) => s.recipient), parts: rotation.sealed.map((s) => s.envelope) }
+        ? {
+            t: 'appendMembership',
+            space: entry.space,
+            entry,
+            epoch: rotation.epoch,
+            recipients: rotation.sealed.map((s) => s.recipient),
+            parts: rotation.sealed.map((s) => s.envelope),
+          }
         : { t: 'appendMembership', space: entry.space, entry, parts: [] },
     );
     return ok.head!;
@@ -392,7 +421,12 @@ export class RelayClient {
     return (await this.expect('ok', { t: 'push', space, doc, parts: [change] })).seq!;
   }
 
-  async pull(space: string, doc: string, since: number, limit?: number): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
+  async pull(
+    space: string,
+    doc: string,
+    since: number,
+    limit?: number,
+  ): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
     const frame = await this.expect('changes', { t: 'pull', space, doc, since, ...(limit ? { limit } : {}), parts: [] });
     const offset = frame.snapshot ? 1 : 0;
     return {
@@ -403,7 +437,11 @@ export class RelayClient {
   }
 
   /** Pulls page after page until the cursor reaches the latest change the relay has. */
-  async pullAll(space: string, doc: string, since: number): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
+  async pullAll(
+    space: string,
+    doc: string,
+    since: number,
+  ): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
     const first = await this.pull(space, doc, since);
     const changes = [...first.changes];
     // The comment changes under a snapshot all come with it, so the next page starts after it at least.

@@ -29,7 +29,14 @@ function signedBytes(space: string, epoch: number, recipient: string, sealed: Ui
 }
 
 /** Seals `key` (the space key of `epoch`) to one member, signed by `sender`. */
-export function sealEnvelope(args: { space: string; epoch: number; recipient: string; recipientBoxPublicKey: Uint8Array; key: Uint8Array; sender: IdentityKeys }): Uint8Array {
+export function sealEnvelope(args: {
+  space: string;
+  epoch: number;
+  recipient: string;
+  recipientBoxPublicKey: Uint8Array;
+  key: Uint8Array;
+  sender: IdentityKeys;
+}): Uint8Array {
   const content = { space: args.space, epoch: args.epoch, recipient: args.recipient, key: toBase64Url(args.key) };
   const sealed = sealTo(utf8(JSON.stringify(content)), args.recipientBoxPublicKey);
   const signature = signDetached(signedBytes(args.space, args.epoch, args.recipient, sealed), args.sender.signSecretKey);

@@ -12,7 +12,10 @@ import { fromBase64Url, randomBytes, toBase64Url, utf8 } from '../crypto/sodium.
 import { LinkBlockSchema } from '../richtext/linkDocument.ts';
 
 /** An image a link carries: a data URL of a raster image type a browser shows without running anything. */
-export const LinkImageSchema = z.string().max(4 * 1024 * 1024).regex(/^data:image\/(png|jpeg|gif|webp|avif|bmp);base64,[A-Za-z0-9+/]*={0,2}$/);
+export const LinkImageSchema = z
+  .string()
+  .max(4 * 1024 * 1024)
+  .regex(/^data:image\/(png|jpeg|gif|webp|avif|bmp);base64,[A-Za-z0-9+/]*={0,2}$/);
 
 /**
  * `text` is the plain text, which a page for links made before `blocks` shows; `blocks` is the

@@ -24,7 +24,11 @@ export const PROTOCOL_VERSION = 4;
 /** The oldest client version the relay still serves. */
 export const MIN_PROTOCOL_VERSION = 1;
 
-const rid = z.number().int().min(0).max(2 ** 31 - 1);
+const rid = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const space = IdSchema;
 const doc = IdSchema;
@@ -53,7 +57,17 @@ export const clientFrames = {
    */
   register: frame(
     'register',
-    { rid, account: AccountIdSchema, nonce, signature: SignatureSchema, username: UsernameSchema, displayName: DisplayNameSchema, boxPublicKey: AccountIdSchema, device: DeviceIdSchema.optional(), devices: deviceEntries.min(1).optional() },
+    {
+      rid,
+      account: AccountIdSchema,
+      nonce,
+      signature: SignatureSchema,
+      username: UsernameSchema,
+      displayName: DisplayNameSchema,
+      boxPublicKey: AccountIdSchema,
+      device: DeviceIdSchema.optional(),
+      devices: deviceEntries.min(1).optional(),
+    },
     [0, 1],
   ),
   /** `device`: the device that signs in (an account with a device log signs in only this way). */
@@ -73,7 +87,9 @@ export const clientFrames = {
     {
       rid,
       entry: DeviceEntrySchema,
-      spaces: z.array(z.strictObject({ space, entry: MembershipEntrySchema, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) })).max(MAX_REVOKE_SPACES),
+      spaces: z
+        .array(z.strictObject({ space, entry: MembershipEntrySchema, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) }))
+        .max(MAX_REVOKE_SPACES),
     },
     (h: { spaces: Array<{ recipients: string[] }> }) => h.spaces.reduce((n, s) => n + s.recipients.length, 0),
   ),
@@ -110,7 +126,11 @@ export const clientFrames = {
    * it and when; nothing after that entry. Members read with getMembership.
    */
   getRemoval: frame('getRemoval', { rid, space, since: seq }),
-  putEnvelopes: frame('putEnvelopes', { rid, space, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) }, (h: { recipients: string[] }) => h.recipients.length),
+  putEnvelopes: frame(
+    'putEnvelopes',
+    { rid, space, epoch: seq, recipients: z.array(AccountIdSchema).min(1).max(256) },
+    (h: { recipients: string[] }) => h.recipients.length,
+  ),
   getEnvelopes: frame('getEnvelopes', { rid, space }),
   deleteSpace: frame('deleteSpace', { rid, space }),
   push: frame('push', { rid, space, doc }, 1),
@@ -126,10 +146,42 @@ export const clientFrames = {
    * sequence number (the forgetter has every change it holds: nobody's edit falls in between).
    */
   forgetHistory: frame('forgetHistory', { rid, space, doc, gen: seq.min(1), covers: seq }, 1),
-  fileBegin: frame('fileBegin', { rid, space, file: IdSchema, size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), chunkSize: z.number().int().min(1024).max(16 * 1024 * 1024) }),
-  fileChunk: frame('fileChunk', { rid, space, file: IdSchema, index: z.number().int().min(0).max(2 ** 31) }, 1),
+  fileBegin: frame('fileBegin', {
+    rid,
+    space,
+    file: IdSchema,
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    chunkSize: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024),
+  }),
+  fileChunk: frame(
+    'fileChunk',
+    {
+      rid,
+      space,
+      file: IdSchema,
+      index: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31),
+    },
+    1,
+  ),
   fileStatus: frame('fileStatus', { rid, space, file: IdSchema }),
-  fileGet: frame('fileGet', { rid, space, file: IdSchema, index: z.number().int().min(0).max(2 ** 31) }),
+  fileGet: frame('fileGet', {
+    rid,
+    space,
+    file: IdSchema,
+    index: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31),
+  }),
   fileDelete: frame('fileDelete', { rid, space, file: IdSchema }),
   /** `doc`: the document the copy publishes (the relay knows document ids from the change logs); deleting it drops the link. */
   linkCreate: frame('linkCreate', { rid, space, link: IdSchema, expiresAt: z.number().int().min(0).nullable(), doc: IdSchema.optional() }, 1),
@@ -153,7 +205,18 @@ export const AccessReportSchema = z.strictObject({
   envelopes: z.array(z.strictObject({ space, epoch: seq })),
   links: z.array(z.strictObject({ link: IdSchema, space, createdAt: seq, expiresAt: seq.nullable(), revoked: z.boolean() })),
   /** The account's devices and recovery key as its device log lists them (protocol 4). */
-  devices: z.array(z.strictObject({ device: DeviceIdSchema, kind: z.enum(DeviceKinds), name: DeviceNameSchema, addedAt: seq, revokedAt: seq.nullable(), lastSeenAt: seq.nullable() })).optional(),
+  devices: z
+    .array(
+      z.strictObject({
+        device: DeviceIdSchema,
+        kind: z.enum(DeviceKinds),
+        name: DeviceNameSchema,
+        addedAt: seq,
+        revokedAt: seq.nullable(),
+        lastSeenAt: seq.nullable(),
+      }),
+    )
+    .optional(),
   /** What the relay's log holds and how long it keeps it (relays before this field did not say). */
   logs: z.strictObject({ retentionDays: seq, holds: z.string().max(2000) }).optional(),
 });
@@ -164,9 +227,18 @@ export const relayFrames = {
   challenge: frame('challenge', { rid, protocol: z.number().int(), relayId: IdSchema, nonce }),
   session: frame('session', { rid, account: AccountIdSchema, expiresAt: seq, device: DeviceIdSchema.optional() }),
   /** A pairing as it stands (the material, sealed to the new device, as the part once approved). */
-  pairing: frame('pairing', { rid, pairing: IdSchema, account: AccountIdSchema, offer: PairingOfferSchema, nonce: AccountIdSchema.nullable(), secret: AccountIdSchema.nullable() }, [0, 1]),
+  pairing: frame(
+    'pairing',
+    { rid, pairing: IdSchema, account: AccountIdSchema, offer: PairingOfferSchema, nonce: AccountIdSchema.nullable(), secret: AccountIdSchema.nullable() },
+    [0, 1],
+  ),
   /** The account's open pairings, oldest first. */
-  pairings: frame('pairings', { rid, items: z.array(z.strictObject({ pairing: IdSchema, offer: PairingOfferSchema, nonce: AccountIdSchema.nullable(), secret: AccountIdSchema.nullable(), createdAt: seq })) }),
+  pairings: frame('pairings', {
+    rid,
+    items: z.array(
+      z.strictObject({ pairing: IdSchema, offer: PairingOfferSchema, nonce: AccountIdSchema.nullable(), secret: AccountIdSchema.nullable(), createdAt: seq }),
+    ),
+  }),
   /** An account's device log from the entry asked for (empty: the account has none). */
   devices: frame('devices', { rid, account: AccountIdSchema, entries: deviceEntries }),
   ok: frame('ok', { rid, seq: seq.optional(), head: HashSchema.optional() }),

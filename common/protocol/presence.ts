@@ -20,7 +20,10 @@ const offset = z.number().int().min(0).max(100_000_000);
 
 const PresenceBodySchema = z.strictObject({
   account: z.string().min(1).max(64),
-  selection: z.strictObject({ from: offset, to: offset }).refine((s) => s.from <= s.to, 'from ≤ to').nullable(),
+  selection: z
+    .strictObject({ from: offset, to: offset })
+    .refine((s) => s.from <= s.to, 'from ≤ to')
+    .nullable(),
   /** The sender's clock, for ordering its own updates; receivers expire entries by their own clock. */
   at: z.number().int().min(0),
   /** True when the sender left the document. */

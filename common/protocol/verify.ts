@@ -79,7 +79,10 @@ export function checkIncomingChange(
     throw new HearthError('RECORD_TAMPERED', 'The relay delivered a change that belongs to another document.');
   }
   if (!history.hasHead(meta.head)) {
-    throw new HearthError('RECORD_TAMPERED', 'The change names a membership head that is not in the verified log; refresh the membership log, and distrust the relay if it persists.');
+    throw new HearthError(
+      'RECORD_TAMPERED',
+      'The change names a membership head that is not in the verified log; refresh the membership log, and distrust the relay if it persists.',
+    );
   }
   const role = history.roleAt(meta.head, meta.author);
   if (!role || !canPush(role, meta.kind, meta.comment?.op)) {

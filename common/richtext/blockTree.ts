@@ -30,9 +30,7 @@ export interface InlineMarks {
 }
 
 export type Inline =
-  | { kind: 'text'; text: string; marks: InlineMarks }
-  | { kind: 'image'; src: string; alt: string; title: string; marks: InlineMarks }
-  | { kind: 'rule' };
+  { kind: 'text'; text: string; marks: InlineMarks } | { kind: 'image'; src: string; alt: string; title: string; marks: InlineMarks } | { kind: 'rule' };
 
 export interface Leaf {
   kind: 'leaf';
@@ -152,4 +150,3 @@ export function flattenUnknown(children: readonly TreeNode[]): TreeNode[] {
   }
   return flat;
 }
-

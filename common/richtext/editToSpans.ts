@@ -188,9 +188,7 @@ interface Piece {
   newTo: number;
 }
 
-type Edit =
-  | { kind: 'replace'; oldFrom: number; oldTo: number; newFrom: number; newTo: number }
-  | { kind: 'restyle'; oldToken: number; newToken: number };
+type Edit = { kind: 'replace'; oldFrom: number; oldTo: number; newFrom: number; newTo: number } | { kind: 'restyle'; oldToken: number; newToken: number };
 
 /** The edits, in document order: blocks first, then tokens inside the blocks that changed. */
 function planEdits(before: Tokens, after: Tokens): Edit[] {
@@ -326,7 +324,7 @@ function dropTrivialMatches(before: Tokens, after: Tokens, pieces: Piece[]): Pie
   const span = (tokens: Tokens, from: number, to: number): number => tokens.starts[to]! - tokens.starts[from]!;
   const size = (piece: Piece): number => Math.max(span(before, piece.oldFrom, piece.oldTo), span(after, piece.newFrom, piece.newTo));
   let result = pieces.filter((piece) => piece.oldFrom !== piece.oldTo || piece.newFrom !== piece.newTo);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let index = 1; index + 1 < result.length; index++) {
       const match = result[index]!;
@@ -446,7 +444,7 @@ function applyMarks<T>(doc: A.Doc<T>, path: A.Prop[], after: Tokens): void {
     let next = 0;
     for (const run of after.textRuns) {
       const wanted = (run.marks[name] ?? null) as MarkValue;
-      for (let position = run.start; position < run.end; ) {
+      for (let position = run.start; position < run.end;) {
         while (next < intervals.length && intervals[next]!.end <= position) next++;
         const interval = intervals[next];
         const inside = interval !== undefined && interval.start <= position;

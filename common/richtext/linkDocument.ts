@@ -13,7 +13,13 @@ const Text = z.string().max(10_000_000);
 
 /** A run of text with its marks (`b` bold, `i` italic, `c` code, `a` a web or mail link), or an image. */
 export const LinkInlineSchema = z.union([
-  z.strictObject({ t: Text, b: z.literal(true).optional(), i: z.literal(true).optional(), c: z.literal(true).optional(), a: z.string().max(10_000).optional() }),
+  z.strictObject({
+    t: Text,
+    b: z.literal(true).optional(),
+    i: z.literal(true).optional(),
+    c: z.literal(true).optional(),
+    a: z.string().max(10_000).optional(),
+  }),
   z.strictObject({ img: z.string().max(200), alt: Text, title: Text.optional() }),
 ]);
 export type LinkInline = z.infer<typeof LinkInlineSchema>;
@@ -33,8 +39,16 @@ export const LinkBlockSchema: z.ZodType<LinkBlock> = z.lazy(() =>
     z.strictObject({ k: z.literal('h'), l: z.number().int().min(1).max(6), c: z.array(LinkInlineSchema) }),
     z.strictObject({ k: z.literal('pre'), lang: z.string().max(1000), text: Text }),
     z.strictObject({ k: z.literal('quote'), c: z.array(LinkBlockSchema) }),
-    z.strictObject({ k: z.literal('list'), ordered: z.boolean(), items: z.array(z.strictObject({ checked: z.boolean().nullable(), c: z.array(LinkBlockSchema) })) }),
-    z.strictObject({ k: z.literal('table'), align: z.array(z.enum(['left', 'center', 'right']).nullable()), rows: z.array(z.array(z.array(LinkInlineSchema))) }),
+    z.strictObject({
+      k: z.literal('list'),
+      ordered: z.boolean(),
+      items: z.array(z.strictObject({ checked: z.boolean().nullable(), c: z.array(LinkBlockSchema) })),
+    }),
+    z.strictObject({
+      k: z.literal('table'),
+      align: z.array(z.enum(['left', 'center', 'right']).nullable()),
+      rows: z.array(z.array(z.array(LinkInlineSchema))),
+    }),
     z.strictObject({ k: z.literal('hr') }),
   ]),
 );
@@ -56,7 +70,7 @@ export function linkDocument(spans: readonly Span[], imageIds: Set<string> = new
 function blocksOf(children: readonly TreeNode[], imageIds: Set<string>): LinkBlock[] {
   const nodes = flattenUnknown(children);
   const blocks: LinkBlock[] = [];
-  for (let index = 0; index < nodes.length; ) {
+  for (let index = 0; index < nodes.length;) {
     const node = nodes[index]!;
     if (isListItem(node)) {
       const items: LinkBlock & { k: 'list' } = { k: 'list', ordered: node.type === BlockType.orderedListItem, items: [] };
@@ -70,7 +84,11 @@ function blocksOf(children: readonly TreeNode[], imageIds: Set<string>): LinkBlo
       const rows: Container[] = [];
       for (let next = nodes[index]; next !== undefined && isTableRow(next); next = nodes[++index]) rows.push(next);
       const cells = rows.map((row) => flattenUnknown(row.children).filter((cell): cell is Leaf => cell.kind === 'leaf'));
-      blocks.push({ k: 'table', align: (cells[0] ?? []).map((cell) => cell.align), rows: cells.map((row) => row.map((cell) => inlinesOf(cell.inlines, imageIds))) });
+      blocks.push({
+        k: 'table',
+        align: (cells[0] ?? []).map((cell) => cell.align),
+        rows: cells.map((row) => row.map((cell) => inlinesOf(cell.inlines, imageIds))),
+      });
       continue;
     }
     index++;
@@ -83,7 +101,8 @@ function blocksOf(children: readonly TreeNode[], imageIds: Set<string>): LinkBlo
 }
 
 function leafBlocks(leaf: Leaf, imageIds: Set<string>): LinkBlock[] {
-  if (leaf.type === BlockType.codeBlock) return [{ k: 'pre', lang: leaf.language, text: leaf.inlines.map((inline) => (inline.kind === 'text' ? inline.text : '')).join('') }];
+  if (leaf.type === BlockType.codeBlock)
+    return [{ k: 'pre', lang: leaf.language, text: leaf.inlines.map((inline) => (inline.kind === 'text' ? inline.text : '')).join('') }];
   if (leaf.type === BlockType.heading) return [{ k: 'h', l: leaf.level, c: inlinesOf(leaf.inlines, imageIds) }];
   // A paragraph holding rules: the text around each rule, and the rule, as blocks of their own.
   const blocks: LinkBlock[] = [];

@@ -115,12 +115,16 @@ class SpanWriter {
     });
   }
 
-  private container(type: ContainerBlockType, children: readonly MarkdownBlock[], parents: readonly string[], attrs: { [key: string]: MaterializeValue } = {}): void {
+  private container(
+    type: ContainerBlockType,
+    children: readonly MarkdownBlock[],
+    parents: readonly string[],
+    attrs: { [key: string]: MaterializeValue } = {},
+  ): void {
     const nodes = children;
     // ProseMirror marks a container only when a textblock sits directly inside it; a list item
     // always has one (its content starts with a paragraph) and so does an empty container.
-    const hasTextblockChild =
-      type !== BlockType.blockquote || nodes.length === 0 || nodes.some(isTextblock);
+    const hasTextblockChild = type !== BlockType.blockquote || nodes.length === 0 || nodes.some(isTextblock);
     if (hasTextblockChild) this.marker(type, parents, attrs);
     const first = nodes[0];
     if (type !== BlockType.blockquote && first !== undefined && first.kind !== 'paragraph' && first.kind !== 'rule') {
@@ -214,7 +218,10 @@ function sameMarks(left: MarkSet, right: MarkSet): boolean {
 
 /** Last resort if the parser ever throws: one paragraph per blank-line-separated chunk. */
 function plainParagraphs(markdown: string): Span[] {
-  const chunks = markdown.split(/\n\s*\n/).map((chunk) => chunk.trim()).filter((chunk) => chunk !== '');
+  const chunks = markdown
+    .split(/\n\s*\n/)
+    .map((chunk) => chunk.trim())
+    .filter((chunk) => chunk !== '');
   const spans: Span[] = [];
   for (const chunk of chunks) {
     if (chunks.length > 1) {

@@ -33,7 +33,9 @@ export const documentLinkPrefix = 'hearth-doc:';
 
 /** The document id a link `href` refers to, or null for any other link. */
 export function linkedDocumentId(href: string): string | null {
-  return href.startsWith(documentLinkPrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(href.slice(documentLinkPrefix.length)) ? href.slice(documentLinkPrefix.length) : null;
+  return href.startsWith(documentLinkPrefix) && /^[A-Za-z0-9_-]{1,64}$/.test(href.slice(documentLinkPrefix.length))
+    ? href.slice(documentLinkPrefix.length)
+    : null;
 }
 
 /** The file id an image `src` refers to, or null for any other source. */
@@ -55,10 +57,7 @@ export function readChecked(value: unknown): boolean | null {
 }
 
 /** Block types that hold other blocks; text directly after their marker sits in an implicit paragraph. */
-export type ContainerBlockType =
-  | typeof BlockType.blockquote
-  | typeof BlockType.orderedListItem
-  | typeof BlockType.unorderedListItem;
+export type ContainerBlockType = typeof BlockType.blockquote | typeof BlockType.orderedListItem | typeof BlockType.unorderedListItem;
 
 /** Block types whose marker starts a run of inline text. */
 export type TextBlockType = typeof BlockType.paragraph | typeof BlockType.heading | typeof BlockType.codeBlock | typeof BlockType.tableCell;
@@ -119,9 +118,7 @@ export const updateSpansConfig: UpdateSpansConfig = {
 
 /** Reads a block span's value defensively: documents come from other peers and other versions. */
 export function readBlockMarker(value: { [key: string]: MaterializeValue }): BlockMarker {
-  const parents = Array.isArray(value['parents'])
-    ? value['parents'].map((parent) => nameOf(parent))
-    : [];
+  const parents = Array.isArray(value['parents']) ? value['parents'].map((parent) => nameOf(parent)) : [];
   const attrs = value['attrs'];
   return {
     type: nameOf(value['type'] ?? BlockType.paragraph),

@@ -42,11 +42,7 @@ function commonEnds(before: ArrayLike<number>, after: ArrayLike<number>): { pref
   let prefix = 0;
   while (prefix < before.length && prefix < after.length && before[prefix] === after[prefix]) prefix++;
   let suffix = 0;
-  while (
-    suffix < before.length - prefix &&
-    suffix < after.length - prefix &&
-    before[before.length - 1 - suffix] === after[after.length - 1 - suffix]
-  ) {
+  while (suffix < before.length - prefix && suffix < after.length - prefix && before[before.length - 1 - suffix] === after[after.length - 1 - suffix]) {
     suffix++;
   }
   return { prefix, suffix };
@@ -67,14 +63,7 @@ class RunList {
  * y elements of `after`. `furthest[k]` is the furthest x reached on diagonal k with d edits; a copy
  * per d lets the path be walked back. Returns null past `maxEdits`.
  */
-function middleEdit(
-  before: ArrayLike<number>,
-  after: ArrayLike<number>,
-  offset: number,
-  n: number,
-  m: number,
-  maxEdits: number,
-): EditRun[] | null {
+function middleEdit(before: ArrayLike<number>, after: ArrayLike<number>, offset: number, n: number, m: number, maxEdits: number): EditRun[] | null {
   if (n === 0 && m === 0) return [];
   const limit = Math.min(n + m, maxEdits);
   const centre = limit + 1;

@@ -26,7 +26,7 @@ interface RenderedBlock {
 function renderBlocks(children: readonly TreeNode[], inListItem: boolean): string[] {
   const nodes = flattenUnknown(children);
   const rendered: RenderedBlock[] = [];
-  for (let index = 0; index < nodes.length; ) {
+  for (let index = 0; index < nodes.length;) {
     const node = nodes[index];
     if (node === undefined) break;
     if (isListItem(node)) {
@@ -93,20 +93,28 @@ function renderList(items: readonly Container[], ordered: boolean): string[] {
  * alignments, and every row has as many cells as the widest (GFM drops cells past the header's).
  */
 function renderTable(rows: readonly Container[]): string[] {
-  const cellsOf = (row: Container): Leaf[] =>
-    flattenUnknown(row.children).filter((node): node is Leaf => node.kind === 'leaf');
+  const cellsOf = (row: Container): Leaf[] => flattenUnknown(row.children).filter((node): node is Leaf => node.kind === 'leaf');
   const table = rows.map(cellsOf);
   const width = Math.max(1, ...table.map((cells) => cells.length));
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   const cellText = (leaf: Leaf | undefined): string =>
-    leaf === undefined ? '' : renderInline(leaf.inlines.map((inline) => (inline.kind === 'rule' ? ruleInCell : inline)), false).replace(/\|/g, '\\|');
+    leaf === undefined
+      ? ''
+      : renderInline(
+          leaf.inlines.map((inline) => (inline.kind === 'rule' ? ruleInCell : inline)),
+          false,
+        ).replace(/\|/g, '\\|');
   const columns = Array.from({ length: width }, (_, column) => column);
   const delimiter = columns.map((column) => {
     const align = table[0]?.[column]?.align ?? null;
     return align === 'left' ? ':---' : align === 'right' ? '---:' : align === 'center' ? ':---:' : '---';
   });
   const [header = [], ...body] = table;
-  return [line(columns.map((column) => cellText(header[column]))), line(delimiter), ...body.map((cells) => line(columns.map((column) => cellText(cells[column]))))];
+  return [
+    line(columns.map((column) => cellText(header[column]))),
+    line(delimiter),
+    ...body.map((cells) => line(columns.map((column) => cellText(cells[column])))),
+  ];
 }
 
 /** A rule has no place in a table cell: it shows there as the characters of one. */
@@ -317,9 +325,12 @@ function trimMarkWhitespace(segments: Segment[], mark: 'strong' | 'em'): void {
         continue;
       }
       if (leading > 0) {
-        segments.splice(index, 1,
+        segments.splice(
+          index,
+          1,
           { kind: 'text', text: segment.text.slice(0, leading), marks: { ...segment.marks, [mark]: false } },
-          { kind: 'text', text: segment.text.slice(leading), marks: segment.marks });
+          { kind: 'text', text: segment.text.slice(leading), marks: segment.marks },
+        );
         end++;
       }
       break;
@@ -335,9 +346,12 @@ function trimMarkWhitespace(segments: Segment[], mark: 'strong' | 'em'): void {
       }
       if (trailing > 0) {
         const cut = segment.text.length - trailing;
-        segments.splice(index, 1,
+        segments.splice(
+          index,
+          1,
           { kind: 'text', text: segment.text.slice(0, cut), marks: segment.marks },
-          { kind: 'text', text: segment.text.slice(cut), marks: { ...segment.marks, [mark]: false } });
+          { kind: 'text', text: segment.text.slice(cut), marks: { ...segment.marks, [mark]: false } },
+        );
         end++;
       }
       break;
@@ -502,8 +516,7 @@ function codeSpan(code: string): string {
   return fence + padding + code + padding + fence;
 }
 
-const whitespaceEntity = (whitespace: string): string =>
-  [...whitespace].map((char) => `&#${char.codePointAt(0) ?? 32};`).join('');
+const whitespaceEntity = (whitespace: string): string => [...whitespace].map((char) => `&#${char.codePointAt(0) ?? 32};`).join('');
 
 /**
  * Escapes text so Markdown reads it back as the same characters: inline specials everywhere,
@@ -530,9 +543,7 @@ function linkDestination(link: LinkTarget): string {
   const href = link.href.replace(/[\r\n]+/g, '');
   const entityLike = /&(?=#?[A-Za-z0-9]+;)/g;
   const destination =
-    href !== '' && !/[\s<>()\\]/.test(href) && !/&#?[A-Za-z0-9]+;/.test(href)
-      ? href
-      : `<${href.replace(/[\\<>]/g, '\\$&').replace(entityLike, '\\&')}>`;
+    href !== '' && !/[\s<>()\\]/.test(href) && !/&#?[A-Za-z0-9]+;/.test(href) ? href : `<${href.replace(/[\\<>]/g, '\\$&').replace(entityLike, '\\&')}>`;
   if (link.title === '') return destination;
   const title = link.title.replace(/[\\"]/g, '\\$&').replace(entityLike, '\\&').replace(/\n+/g, ' ');
   return `${destination} "${title}"`;

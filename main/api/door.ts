@@ -46,7 +46,13 @@ export function createDoor<Sender>(options: DoorOptions<Sender>): Door<Sender> {
     }
     if (!allowed) return { ok: false, error: { code: 'FORBIDDEN', message: 'This caller may not use the Hearth API. Only the Hearth window itself can.' } };
     if (!isApiMethod(method)) {
-      return { ok: false, error: { code: 'BAD_REQUEST', message: `There is no API method ${JSON.stringify(String(method).slice(0, 64))}. The methods are listed in common/api/contract.ts.` } };
+      return {
+        ok: false,
+        error: {
+          code: 'BAD_REQUEST',
+          message: `There is no API method ${JSON.stringify(String(method).slice(0, 64))}. The methods are listed in common/api/contract.ts.`,
+        },
+      };
     }
     const parsed = apiArgs[method].safeParse(args);
     if (!parsed.success) return { ok: false, error: { code: 'BAD_REQUEST', message: describeIssues(method, parsed.error) } };
@@ -60,7 +66,13 @@ export function createDoor<Sender>(options: DoorOptions<Sender>): Door<Sender> {
       const error = vaultErrorOf(thrown) ?? thrown;
       if (isHearthError(error) && error.code !== 'INTERNAL') return { ok: false, error: { code: error.code, message: error.message } };
       log(method, error);
-      return { ok: false, error: { code: 'INTERNAL', message: `Hearth could not complete ${method} because of an internal error. Try again; if it keeps happening, restart Hearth.` } };
+      return {
+        ok: false,
+        error: {
+          code: 'INTERNAL',
+          message: `Hearth could not complete ${method} because of an internal error. Try again; if it keeps happening, restart Hearth.`,
+        },
+      };
     }
   };
 }

@@ -33,12 +33,24 @@ function workspaceView(workspace: VaultWorkspace, engine?: SyncEngine): Workspac
   const role = engine?.roleIn(workspace.id);
   if (role) view.role = role;
   const removal = role || !engine ? undefined : engine.removal(workspace.id);
-  if (removal) view.removal = { by: removal.displayName ?? removal.username ?? `${removal.account.slice(0, 8)}…`, ...(removal.username ? { byUsername: removal.username } : {}), at: removal.at };
+  if (removal)
+    view.removal = {
+      by: removal.displayName ?? removal.username ?? `${removal.account.slice(0, 8)}…`,
+      ...(removal.username ? { byUsername: removal.username } : {}),
+      at: removal.at,
+    };
   return view;
 }
 
 function documentView(summary: DocumentSummary): DocumentSummary {
-  return { id: summary.id, workspaceId: summary.workspaceId, title: summary.title, tags: [...summary.tags], createdAt: summary.createdAt, updatedAt: summary.updatedAt };
+  return {
+    id: summary.id,
+    workspaceId: summary.workspaceId,
+    title: summary.title,
+    tags: [...summary.tags],
+    createdAt: summary.createdAt,
+    updatedAt: summary.updatedAt,
+  };
 }
 
 /** A document's title, or undefined when it is not on this device (any more). */
@@ -106,8 +118,10 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     deleteWorkspace: async (id) => {
       const workspace = workspaceById(vault(), id);
       // The page deletes a team workspace for everyone only through deleteTeamWorkspace, after saying so.
-      if (workspace.kind === 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a team workspace: leave it, or as its Owner delete it for everyone.`);
-      if (workspace.kind === 'shared-with-me') throw new HearthError('BAD_REQUEST', `${workspace.name} holds documents others shared with you; each leaves it when its sharer ends the share.`);
+      if (workspace.kind === 'team')
+        throw new HearthError('BAD_REQUEST', `${workspace.name} is a team workspace: leave it, or as its Owner delete it for everyone.`);
+      if (workspace.kind === 'shared-with-me')
+        throw new HearthError('BAD_REQUEST', `${workspace.name} holds documents others shared with you; each leaves it when its sharer ends the share.`);
       await workspaces.deleteWorkspace(unlocked(), id);
       return null;
     },
@@ -119,7 +133,9 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     },
     createDocument: (workspaceId, input) => {
       const u = inWorkspace(workspaceId);
-      return documentView(session.pageWrite(connectionId, () => documents.createDocument(u, workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })));
+      return documentView(
+        session.pageWrite(connectionId, () => documents.createDocument(u, workspaceId, { title: input.title, ...(input.tags ? { tags: input.tags } : {}) })),
+      );
     },
     openDocument: (id) => {
       const v = vault();
@@ -292,7 +308,11 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       return sync().describeShare(documentId, relay ?? undefined, keepHistory === true);
     },
     shareDocument: (documentId, username, role, options) =>
-      sync().shareDocument(documentId, username, role, { ...(options.confirmed ? { confirmed: true } : {}), ...(options.relay ? { relay: options.relay } : {}), ...(options.keepHistory ? { keepHistory: true } : {}) }),
+      sync().shareDocument(documentId, username, role, {
+        ...(options.confirmed ? { confirmed: true } : {}),
+        ...(options.relay ? { relay: options.relay } : {}),
+        ...(options.keepHistory ? { keepHistory: true } : {}),
+      }),
     unshareDocument: async (documentId, username) => {
       await sync().unshareDocument(documentId, username);
       return sync().documentShares(documentId);

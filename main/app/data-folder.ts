@@ -67,7 +67,8 @@ export function listDataFolder(dir: string): DataItem[] {
     const base = { name, path, modifiedAt: stat.mtimeMs };
     if (stat.isDirectory()) {
       if (existsSync(join(path, 'manifest.json'))) items.push({ ...base, kind: 'export', format: 'folder', bytes: folderBytes(path) });
-      else if (readdirSync(path).some((f) => /\.(md|markdown)$/i.test(f))) items.push({ ...base, kind: 'markdown', format: 'folder', bytes: folderBytes(path) });
+      else if (readdirSync(path).some((f) => /\.(md|markdown)$/i.test(f)))
+        items.push({ ...base, kind: 'markdown', format: 'folder', bytes: folderBytes(path) });
     } else if (stat.isFile()) {
       if (name.toLowerCase().endsWith('.zip')) items.push({ ...base, kind: 'export', format: 'zip', bytes: stat.size });
       else if (isBackupFile(path)) items.push({ ...base, kind: 'backup', format: 'file', bytes: stat.size });
@@ -85,5 +86,8 @@ export function resolveDataPath(dataDir: string, input: string): string {
   if (trimmed === '~' || trimmed.startsWith('~/')) return resolve(homedir(), trimmed.slice(2));
   if (isAbsolute(trimmed)) return resolve(trimmed);
   if (trimmed && trimmed === basename(trimmed) && trimmed !== '.' && trimmed !== '..') return join(dataDir, trimmed);
-  throw new HearthError('BAD_REQUEST', `"${input}" is neither an item of the data folder nor a full path. Pick one from the list, or type a path starting with / (or ~/).`);
+  throw new HearthError(
+    'BAD_REQUEST',
+    `"${input}" is neither an item of the data folder nor a full path. Pick one from the list, or type a path starting with / (or ~/).`,
+  );
 }

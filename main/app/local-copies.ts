@@ -38,7 +38,11 @@ export function localCopies(vault: Vault, dataDir?: string): LocalCopy[] {
 /** Throws unless each of `chosen` is one of the copies `found` (a page or a command line names nothing else to erase). */
 export function checkChosen(found: readonly LocalCopy[], chosen: readonly string[]): void {
   const unknown = chosen.filter((p) => !found.some((c) => c.path === p));
-  if (unknown.length > 0) throw new HearthError('BAD_REQUEST', `${unknown.join(', ')} is not an export or backup this app wrote (or it is gone); nothing was erased or deleted. Pick from the copies listed now.`);
+  if (unknown.length > 0)
+    throw new HearthError(
+      'BAD_REQUEST',
+      `${unknown.join(', ')} is not an export or backup this app wrote (or it is gone); nothing was erased or deleted. Pick from the copies listed now.`,
+    );
 }
 
 /**

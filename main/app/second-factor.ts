@@ -34,9 +34,16 @@ export function secondFactorEnrolment(session: Session): ApiResults['secondFacto
   return { prfSalt, user: { id: toBase64Url(randomBytes(16)), name: username, displayName } };
 }
 
-export function enrolSecondFactor(session: Session, input: { passphrase: string; credentialId: string; prfSalt: string; prfOutput: string }): ApiResults['enrolSecondFactor'] {
+export function enrolSecondFactor(
+  session: Session,
+  input: { passphrase: string; credentialId: string; prfSalt: string; prfOutput: string },
+): ApiResults['enrolSecondFactor'] {
   const vault = session.requireVault();
-  const recoveryCodes = vault.secondFactor.enrol(input.passphrase, { credentialId: input.credentialId, prfSalt: input.prfSalt, prfOutput: fromBase64Url(input.prfOutput) });
+  const recoveryCodes = vault.secondFactor.enrol(input.passphrase, {
+    credentialId: input.credentialId,
+    prfSalt: input.prfSalt,
+    prfOutput: fromBase64Url(input.prfOutput),
+  });
   session.refreshKeychain();
   return { recoveryCodes };
 }

@@ -36,7 +36,6 @@ const MAX_READS_PER_CONNECTION = 8;
 /** How many verification warnings the session keeps for pages that connect later. */
 const MAX_WARNINGS = 100;
 
-
 /**
  * Keeps what it takes to unlock this vault in the operating system's keychain, for "stay
  * unlocked on this device". Electron supplies one over safeStorage; browser mode has none.
@@ -73,7 +72,12 @@ export interface SessionOptions {
 }
 
 const storedSettings = z.object({
-  autoLockMinutes: z.number().int().min(0).max(24 * 60).optional(),
+  autoLockMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .optional(),
   theme: z.enum(['system', 'light', 'dark']).optional(),
   stayUnlocked: z.boolean().optional(),
   showComments: z.boolean().optional(),
@@ -296,7 +300,8 @@ export class Session {
 
   /** `finish` replaces the final vault.lock() and 'locked' event (wipe() uses it to shred instead). */
   private checkedProfile(vault: Vault, passphrase: string, proof: SecondFactorProof | undefined): Profile {
-    if (!vault.verifyPassphrase(passphrase, 'unlock from another page')) throw new HearthError('WRONG_PASSPHRASE', 'That passphrase does not unlock this vault. Check it and try again.');
+    if (!vault.verifyPassphrase(passphrase, 'unlock from another page'))
+      throw new HearthError('WRONG_PASSPHRASE', 'That passphrase does not unlock this vault. Check it and try again.');
     vault.secondFactor.check(proof, 'unlock from another page');
     return vault.profile;
   }
@@ -345,12 +350,23 @@ export class Session {
    * it may be skipped, for a relay that is gone for good: see main/usecases/account.ts). With a second
    * factor enrolled, `proof` must confirm it first.
    */
-  async deleteAccount(confirmUsername: string, skipping: RelaySkipping = {}, proof?: SecondFactorProof, eraseCopies: readonly string[] = []): Promise<AccountDeletionResult & { copiesLeft: LocalCopy[] }> {
+  async deleteAccount(
+    confirmUsername: string,
+    skipping: RelaySkipping = {},
+    proof?: SecondFactorProof,
+    eraseCopies: readonly string[] = [],
+  ): Promise<AccountDeletionResult & { copiesLeft: LocalCopy[] }> {
     const unlocked = { vault: this.requireVault(), engine: this.requireSync() };
     // Checked before anything is deleted anywhere: only copies this app wrote can be erased.
     this.copiesToErase(this.requireVault(), eraseCopies);
     let copiesLeft: LocalCopy[] = [];
-    const result = await deleteAccountEverywhere(unlocked, confirmUsername, skipping, async () => void (copiesLeft = await this.wipe(confirmUsername, 'account-deleted', eraseCopies)), proof);
+    const result = await deleteAccountEverywhere(
+      unlocked,
+      confirmUsername,
+      skipping,
+      async () => void (copiesLeft = await this.wipe(confirmUsername, 'account-deleted', eraseCopies)),
+      proof,
+    );
     return { ...result, copiesLeft };
   }
 
@@ -392,7 +408,11 @@ export class Session {
    * `newPassphrase` becomes the vault's passphrase (the backup passphrase when absent).
    */
   async restoreBackup(file: string, passphrase: string, newPassphrase: string | undefined, onProgress?: (p: BackupProgress) => void): Promise<Profile> {
-    if (this.state !== 'no-vault') throw new HearthError('VAULT_EXISTS', 'This device already has a vault; a backup is restored only where there is none. Wipe this device first (Settings → Danger Zone).');
+    if (this.state !== 'no-vault')
+      throw new HearthError(
+        'VAULT_EXISTS',
+        'This device already has a vault; a backup is restored only where there is none. Wipe this device first (Settings → Danger Zone).',
+      );
     return this.exclusive(async () => {
       const vault = await restoreBackup(file, passphrase, this.vaultDir, newPassphrase ?? passphrase, onProgress, this.options.openOptions);
       this.opened(vault);
@@ -413,7 +433,10 @@ export class Session {
   updateSettings(change: Partial<Settings>): Settings {
     const keeper = this.options.unlockKeeper;
     if (change.stayUnlocked === true && !keeper?.available) {
-      throw new HearthError('UNAVAILABLE', 'Staying unlocked needs the system keychain, which this mode of Hearth cannot use. Run the desktop app to turn it on.');
+      throw new HearthError(
+        'UNAVAILABLE',
+        'Staying unlocked needs the system keychain, which this mode of Hearth cannot use. Run the desktop app to turn it on.',
+      );
     }
     if (change.stayUnlocked === false) keeper?.clear();
     if (change.stayUnlocked === true && this.vault) keeper!.store(toBase64Url(this.vault.deviceKey()));
@@ -438,7 +461,8 @@ export class Session {
     }
     const id = newId();
     const upload = new Upload(id, ownerId, file.size, {
-      add: (source) => vault.files.add(workspaceId, { name: file.name, ...(file.type ? { type: file.type } : {}), source, origin: { kind: 'page', connectionId: ownerId } }),
+      add: (source) =>
+        vault.files.add(workspaceId, { name: file.name, ...(file.type ? { type: file.type } : {}), source, origin: { kind: 'page', connectionId: ownerId } }),
     });
     this.uploads.set(id, upload);
     return id;

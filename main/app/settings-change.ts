@@ -13,6 +13,7 @@ export function describeSettingsChange(before: Settings, after: Settings): strin
     changes.push(minutes === 0 ? 'auto-lock off' : `auto-lock after ${minutes} minute${minutes === 1 ? '' : 's'}`);
   }
   if (after.theme !== before.theme) changes.push(`theme ${after.theme}`);
-  if ((after.stayUnlocked ?? false) !== (before.stayUnlocked ?? false)) changes.push(after.stayUnlocked ? 'stay unlocked on this device' : 'ask for the passphrase on this device');
+  if ((after.stayUnlocked ?? false) !== (before.stayUnlocked ?? false))
+    changes.push(after.stayUnlocked ? 'stay unlocked on this device' : 'ask for the passphrase on this device');
   return changes.length > 0 ? changes.join('; ') : undefined;
 }

@@ -94,7 +94,10 @@ export class Upload {
     if (this.settled) throw new HearthError('CONFLICT', 'This upload has already finished or been cancelled. Start the upload again.');
     if (this.received + bytes.length > this.expectedSize) {
       this.abort(new HearthError('BAD_REQUEST', `The file is larger than the ${this.expectedSize} bytes announced at beginUpload; the upload was cancelled.`));
-      throw new HearthError('BAD_REQUEST', `The file is larger than the ${this.expectedSize} bytes announced at beginUpload; the upload was cancelled. Start it again with the right size.`);
+      throw new HearthError(
+        'BAD_REQUEST',
+        `The file is larger than the ${this.expectedSize} bytes announced at beginUpload; the upload was cancelled. Start it again with the right size.`,
+      );
     }
     this.received += bytes.length;
     // Copied: a transport may reuse or release the buffer it handed us once this call returns.

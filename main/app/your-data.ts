@@ -46,7 +46,10 @@ async function task<T>(session: Session, name: Task, run: (progress: (p: { phase
 }
 
 function workspaceIdOf(session: Session, id: string): string {
-  const workspace = session.requireVault().workspaces.list().find((w) => w.id === id);
+  const workspace = session
+    .requireVault()
+    .workspaces.list()
+    .find((w) => w.id === id);
   if (!workspace) throw new HearthError('NOT_FOUND', `No workspace ${id}. It may have been deleted; pick one from the list.`);
   return workspace.id;
 }
@@ -55,7 +58,10 @@ export function dataFolder(session: Session): ApiResults['dataFolder'] {
   return { dir: session.dataDir, items: listDataFolder(session.dataDir) };
 }
 
-export async function exportData(session: Session, input: { workspaceId?: string | undefined; format: 'folder' | 'zip'; history?: 'full' | 'none' | undefined }): Promise<ApiResults['exportData']> {
+export async function exportData(
+  session: Session,
+  input: { workspaceId?: string | undefined; format: 'folder' | 'zip'; history?: 'full' | 'none' | undefined },
+): Promise<ApiResults['exportData']> {
   const vault = session.requireVault();
   const workspace = input.workspaceId === undefined ? undefined : workspaceIdOf(session, input.workspaceId);
   return task(session, 'export', async (progress) => {
@@ -127,7 +133,10 @@ export function exportAuditLog(session: Session, input: { actions?: string[] | u
     .map((e) => ({ at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, ...(e.target === undefined ? {} : { target: e.target }) }));
   mkdirSync(session.dataDir, { recursive: true });
   const path = freshPath(session.dataDir, `hearth-audit-${stamp()}`, '.json');
-  writeFileSync(path, `${JSON.stringify({ exportedAt: new Date().toISOString(), filter: wanted ? [...wanted] : 'all', entries }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileSync(path, `${JSON.stringify({ exportedAt: new Date().toISOString(), filter: wanted ? [...wanted] : 'all', entries }, null, 2)}\n`, {
+    mode: 0o600,
+    flag: 'wx',
+  });
   vault.audit.record('copy.written', path);
   return { path, entries: entries.length };
 }
@@ -152,13 +161,22 @@ function dirBytes(dir: string): number {
  * A workspace's "Keep edit history" setting, whether this person may change it, and about how
  * many of its stored document bytes are history: all of them but what its texts take.
  */
-function retentionOf(vault: Vault, engine: SyncEngine | undefined, workspaceId: string, documentBytes: number): Pick<PrivacyReport['device']['workspaces'][number], 'retention' | 'canChangeRetention' | 'historyBytes'> {
-  const textBytes = vault.documents.list(workspaceId).reduce((n, d) => n + (safe(() => Buffer.byteLength(vault.documents.get(d.id).body ?? '') + Buffer.byteLength(d.title)) ?? 0), 0);
+function retentionOf(
+  vault: Vault,
+  engine: SyncEngine | undefined,
+  workspaceId: string,
+  documentBytes: number,
+): Pick<PrivacyReport['device']['workspaces'][number], 'retention' | 'canChangeRetention' | 'historyBytes'> {
+  const textBytes = vault.documents
+    .list(workspaceId)
+    .reduce((n, d) => n + (safe(() => Buffer.byteLength(vault.documents.get(d.id).body ?? '') + Buffer.byteLength(d.title)) ?? 0), 0);
   const retention = (engine && safe(() => engine.generations.retention(workspaceId))) ?? vault.workspaces.get(workspaceId).retention ?? 'forever';
-  const canChangeRetention = !engine || safe(() => {
-    engine.assertCan(workspaceId, 'delete');
-    return true;
-  }) === true;
+  const canChangeRetention =
+    !engine ||
+    safe(() => {
+      engine.assertCan(workspaceId, 'delete');
+      return true;
+    }) === true;
   return { retention, canChangeRetention, historyBytes: Math.max(0, documentBytes - textBytes) };
 }
 
@@ -169,7 +187,7 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
   const profile = vault.profile;
   const workspaces = vault.workspaces.list();
   const use = new Map(vault.storageUse().map((u) => [u.workspaceId, u]));
-  const statuses = new Map((engine ? safe(() => engine.status()) ?? [] : []).map((s) => [s.workspaceId, s]));
+  const statuses = new Map((engine ? (safe(() => engine.status()) ?? []) : []).map((s) => [s.workspaceId, s]));
 
   const device: PrivacyReport['device'] = {
     vaultDir: session.vaultDir,
@@ -204,7 +222,12 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
     };
     if (!relay.account) return { ...base, ...lastContact(), problem: 'No account here yet: this relay holds nothing about you.' };
     const report = answers.get(relay.url)?.report;
-    if (!report) return { ...base, ...lastContact(), problem: `Not connected: ${answers.get(relay.url)?.problem?.message ?? 'team sync is not running, so the relay was not asked.'}` };
+    if (!report)
+      return {
+        ...base,
+        ...lastContact(),
+        problem: `Not connected: ${answers.get(relay.url)?.problem?.message ?? 'team sync is not running, so the relay was not asked.'}`,
+      };
     return {
       ...base,
       ...lastContact(report.lastSignInAt ?? 0),
@@ -259,7 +282,14 @@ export async function privacyReport(session: Session): Promise<PrivacyReport> {
   let links: PrivacyReport['links'] = null;
   if (engine && typeof engine.listLinks === 'function') {
     try {
-      links = (await engine.listLinks()).map((l) => ({ id: l.id, documentId: l.documentId, title: l.title, url: l.url, createdAt: l.createdAt, expiresAt: l.expiresAt }));
+      links = (await engine.listLinks()).map((l) => ({
+        id: l.id,
+        documentId: l.documentId,
+        title: l.title,
+        url: l.url,
+        createdAt: l.createdAt,
+        expiresAt: l.expiresAt,
+      }));
     } catch {
       links = null;
     }

@@ -74,7 +74,11 @@ export async function runBrowserMode(argv: string[], env: NodeJS.ProcessEnv = pr
     server = await startBrowserServer({ session, rendererDir: options.rendererDir, port: options.port });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    console.error(code === 'EADDRINUSE' ? `Port ${options.port} is in use. Choose another with --port, or leave it out to pick a free one.` : `Hearth could not start: ${(error as Error).message}`);
+    console.error(
+      code === 'EADDRINUSE'
+        ? `Port ${options.port} is in use. Choose another with --port, or leave it out to pick a free one.`
+        : `Hearth could not start: ${(error as Error).message}`,
+    );
     return 1;
   }
   console.log(`Hearth is running in browser mode (the Electron app is not installed here).

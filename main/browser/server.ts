@@ -63,12 +63,17 @@ function sameSecret(given: string, expected: string): boolean {
 
 function offeredProtocols(request: IncomingMessage): string[] {
   const header = request.headers['sec-websocket-protocol'];
-  return (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((p) => p.trim()).filter(Boolean);
+  return (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   const body = `${reason}\n`;
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
@@ -148,7 +153,12 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       const { id, method, args } = message;
       connection.call(ws, method, args).then(
         (result) => reply({ type: 'response', id, result }),
-        () => reply({ type: 'response', id, result: { ok: false, error: { code: 'INTERNAL', message: 'Hearth could not complete the call. Try again.' } } satisfies Result<never> }),
+        () =>
+          reply({
+            type: 'response',
+            id,
+            result: { ok: false, error: { code: 'INTERNAL', message: 'Hearth could not complete the call. Try again.' } } satisfies Result<never>,
+          }),
       );
     });
     ws.on('close', () => connection.close());

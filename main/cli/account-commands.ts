@@ -61,13 +61,15 @@ export const accountCommands: Record<string, Command> = {
     },
   },
   'account access': {
-    usage: "hearth account access [--relay URL]   (what each relay you use holds about you: its answer to your right-of-access request)",
+    usage: 'hearth account access [--relay URL]   (what each relay you use holds about you: its answer to your right-of-access request)',
     options: { relay: { type: 'string' } },
     positionals: [0, 0],
     run: (call) =>
       withUseCases(call, async (u) => {
         const answers = await account.accessReports(u, optionalString(call, 'relay'));
-        print(call, answers, () => (answers.length === 0 ? 'This vault uses no relay: no relay holds anything about you.\n' : answers.map(describeAnswer).join('\n')));
+        print(call, answers, () =>
+          answers.length === 0 ? 'This vault uses no relay: no relay holds anything about you.\n' : answers.map(describeAnswer).join('\n'),
+        );
         const failed = answers.find((a) => a.problem && a.account);
         if (failed) throw new HearthError(failed.problem!.code, `${failed.relay} did not answer: ${failed.problem!.message}`);
       }),
@@ -99,12 +101,15 @@ export const accountCommands: Record<string, Command> = {
           },
           code ? { kind: 'recovery', code } : undefined,
         );
-        print(call, { ...result, wiped: call.vaultDir, copiesErased: copies.erased, copiesLeft: copies.remaining }, () =>
-          `Deleted your account on ${result.relays} relay(s): ${result.spacesDeleted} space(s) you alone owned deleted, ${result.spacesKept} shared space(s) left to their other members.\n` +
-          (result.skipped.length ? `Not reached (skipped with --force-local; what they hold stays there): ${result.skipped.join(', ')}\n` : '') +
-          `Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n` +
-          (copies.erased.length ? `Erased ${copies.erased.map((c) => c.path).join(', ')}.\n` : '') +
-          `${describeRemaining(copies.remaining)}\n`,
+        print(
+          call,
+          { ...result, wiped: call.vaultDir, copiesErased: copies.erased, copiesLeft: copies.remaining },
+          () =>
+            `Deleted your account on ${result.relays} relay(s): ${result.spacesDeleted} space(s) you alone owned deleted, ${result.spacesKept} shared space(s) left to their other members.\n` +
+            (result.skipped.length ? `Not reached (skipped with --force-local; what they hold stays there): ${result.skipped.join(', ')}\n` : '') +
+            `Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.\n` +
+            (copies.erased.length ? `Erased ${copies.erased.map((c) => c.path).join(', ')}.\n` : '') +
+            `${describeRemaining(copies.remaining)}\n`,
         );
       });
     },
@@ -122,7 +127,11 @@ export const accountCommands: Record<string, Command> = {
       const avatar = avatarFile === undefined ? (removeAvatar ? null : undefined) : avatarFromFile(avatarFile);
       await withUseCases(call, (u) => {
         const profile = account.updateProfile(u, { ...(name === undefined ? {} : { displayName: name }), ...(avatar === undefined ? {} : { avatar }) });
-        print(call, profile, () => `${profile.username} is now shown as ${profile.displayName}${profile.avatar ? ', with an avatar' : ', without an avatar'}.\n`);
+        print(
+          call,
+          profile,
+          () => `${profile.username} is now shown as ${profile.displayName}${profile.avatar ? ', with an avatar' : ', without an avatar'}.\n`,
+        );
       });
     },
   },

@@ -8,7 +8,19 @@ import * as comments from '../usecases/comments.ts';
 import * as documents from '../usecases/documents.ts';
 import * as files from '../usecases/files.ts';
 import * as workspaces from '../usecases/workspaces.ts';
-import { bodyInput, optionalString, print, requiredString, table, UsageError, when, withUseCases, withVault, workspaceArg, type Command } from './invocation.ts';
+import {
+  bodyInput,
+  optionalString,
+  print,
+  requiredString,
+  table,
+  UsageError,
+  when,
+  withUseCases,
+  withVault,
+  workspaceArg,
+  type Command,
+} from './invocation.ts';
 
 /** What `doc delete` and `file delete` say when the workspace's relay is out of reach. */
 const OFFLINE_DELETION = 'Deleted on this device. Its relay cannot be reached now; `hearth sync` tells it and the other members once it can.\n';
@@ -41,7 +53,9 @@ export const contentCommands: Record<string, Command> = {
         const id = workspaceArg(u, call.positionals[0]!);
         const name = u.vault.workspaces.get(id).name;
         const deleted = await workspaces.deleteWorkspace(u, id);
-        print(call, { deleted: id, for: deleted }, () => (deleted === 'everyone' ? `Deleted ${name} for everyone: its relay holds nothing of it any more, and nothing new reaches the other members.\n` : ''));
+        print(call, { deleted: id, for: deleted }, () =>
+          deleted === 'everyone' ? `Deleted ${name} for everyone: its relay holds nothing of it any more, and nothing new reaches the other members.\n` : '',
+        );
       }),
   },
   'workspace leave': {
@@ -65,7 +79,11 @@ export const contentCommands: Record<string, Command> = {
       if (!workspace || !title) throw new UsageError('doc create needs --workspace W and --title T.');
       const markdown = await bodyInput(call, false);
       await withUseCases(call, (u) => {
-        const doc = documents.createDocument(u, workspaceArg(u, workspace), { title, tags: (call.values.tag as string[] | undefined) ?? [], ...(markdown ? { markdown } : {}) });
+        const doc = documents.createDocument(u, workspaceArg(u, workspace), {
+          title,
+          tags: (call.values.tag as string[] | undefined) ?? [],
+          ...(markdown ? { markdown } : {}),
+        });
         print(call, doc, () => `${doc.id}\n`);
       });
     },
@@ -100,7 +118,8 @@ export const contentCommands: Record<string, Command> = {
       const title = optionalString(call, 'title');
       const tags = call.values.tag as string[] | undefined;
       const append = optionalString(call, 'append');
-      if (append !== undefined && call.values.file !== undefined) throw new UsageError('Give either --file (the whole new text) or --append (a paragraph to add), not both.');
+      if (append !== undefined && call.values.file !== undefined)
+        throw new UsageError('Give either --file (the whole new text) or --append (a paragraph to add), not both.');
       const markdown = append === undefined ? await bodyInput(call, title === undefined && tags === undefined) : undefined;
       await withUseCases(call, (u) => {
         const id = call.positionals[0]!;
@@ -142,16 +161,19 @@ export const contentCommands: Record<string, Command> = {
     run: (call) =>
       withVault(call, (vault) => {
         const threads = vault.comments.list(call.positionals[0]!);
-        print(call, threads, () =>
-          threads
-            .map((t) =>
-              [
-                `${t.id}${t.resolved ? ' (resolved)' : ''}${t.anchor ? ` on "${t.anchor.quote}"` : ''}`,
-                // Each comment's id, which `hearth comment delete` takes (a reply's too).
-                ...t.comments.map((c) => `  ${c.id} ${c.author} · ${when(c.createdAt)}: ${c.text}`),
-              ].join('\n'),
-            )
-            .join('\n') + (threads.length ? '\n' : ''),
+        print(
+          call,
+          threads,
+          () =>
+            threads
+              .map((t) =>
+                [
+                  `${t.id}${t.resolved ? ' (resolved)' : ''}${t.anchor ? ` on "${t.anchor.quote}"` : ''}`,
+                  // Each comment's id, which `hearth comment delete` takes (a reply's too).
+                  ...t.comments.map((c) => `  ${c.id} ${c.author} · ${when(c.createdAt)}: ${c.text}`),
+                ].join('\n'),
+              )
+              .join('\n') + (threads.length ? '\n' : ''),
         );
       }),
   },

@@ -22,13 +22,19 @@ export const deviceCommands: Record<string, Command> = {
         print(call, listed, () =>
           table([
             ['NAME', 'ID', 'ADDED', 'STATE'],
-            ...listed.map((d) => [d.name, d.id.slice(0, 8), when(d.addedAt), d.revokedAt !== undefined ? `revoked ${when(d.revokedAt)}` : d.isThis ? 'this device' : 'active']),
+            ...listed.map((d) => [
+              d.name,
+              d.id.slice(0, 8),
+              when(d.addedAt),
+              d.revokedAt !== undefined ? `revoked ${when(d.revokedAt)}` : d.isThis ? 'this device' : 'active',
+            ]),
           ]),
         );
       }),
   },
   'device link': {
-    usage: 'hearth device link --relay URL --username U [--name DEVICE] [--wait SECONDS]   (on a new device, after hearth init: asks to join your account; approve it on a device that holds it)',
+    usage:
+      'hearth device link --relay URL --username U [--name DEVICE] [--wait SECONDS]   (on a new device, after hearth init: asks to join your account; approve it on a device that holds it)',
     options: { relay: { type: 'string' }, username: { type: 'string' }, name: { type: 'string' }, wait: { type: 'string' } },
     positionals: [0, 0],
     async run(call) {
@@ -40,13 +46,20 @@ export const deviceCommands: Record<string, Command> = {
       const say = (text: string) => (call.json ? call.io.err(text) : call.io.out(text));
       await withUseCases(call, async (u) => {
         say(`Asked ${username} on ${relay} to add this device. On a device that holds the account, run: hearth device approve\n`);
-        const linked = await devices.linkDevice(u, relay, username, (code) => say(`Confirmation code: ${spaced(code)}\nCheck that the other device shows the same code, then type it there.\n`), wait);
+        const linked = await devices.linkDevice(
+          u,
+          relay,
+          username,
+          (code) => say(`Confirmation code: ${spaced(code)}\nCheck that the other device shows the same code, then type it there.\n`),
+          wait,
+        );
         print(call, linked, () => `This device now holds the account ${linked.username}; joined ${linked.workspaces} workspace(s).\n`);
       });
     },
   },
   'device approve': {
-    usage: 'hearth device approve [--code CODE] [--pairing ID] [--wait SECONDS]   (without --code: answers a new device and shows the code to compare; with it: adds that device)',
+    usage:
+      'hearth device approve [--code CODE] [--pairing ID] [--wait SECONDS]   (without --code: answers a new device and shows the code to compare; with it: adds that device)',
     options: { code: { type: 'string' }, pairing: { type: 'string' }, wait: { type: 'string' } },
     positionals: [0, 0],
     async run(call) {
@@ -56,7 +69,11 @@ export const deviceCommands: Record<string, Command> = {
       await withUseCases(call, async (u) => {
         if (code === undefined) {
           const asked = await devices.answerDevice(u, pairing, wait);
-          print(call, asked, () => `The new device "${asked.name}" should show the code ${spaced(asked.code)}.\nIf it does, run: hearth device approve --code ${asked.code}\n`);
+          print(
+            call,
+            asked,
+            () => `The new device "${asked.name}" should show the code ${spaced(asked.code)}.\nIf it does, run: hearth device approve --code ${asked.code}\n`,
+          );
           return;
         }
         const approved = await devices.approveDevice(u, code, pairing);
@@ -65,7 +82,8 @@ export const deviceCommands: Record<string, Command> = {
     },
   },
   'device revoke': {
-    usage: 'hearth device revoke NAME [--confirm-code CODE]   (on every relay at once, with a new key for every workspace; a vault with a second factor confirms with a recovery code)',
+    usage:
+      'hearth device revoke NAME [--confirm-code CODE]   (on every relay at once, with a new key for every workspace; a vault with a second factor confirms with a recovery code)',
     options: { 'confirm-code': { type: 'string' } },
     positionals: [1, 1],
     async run(call) {
@@ -73,7 +91,11 @@ export const deviceCommands: Record<string, Command> = {
       const confirmCode = optionalString(call, 'confirm-code');
       await withUseCases(call, async (u) => {
         const revoked = await devices.revokeDevice(u, name, confirmCode ? { kind: 'recovery', code: confirmCode } : undefined);
-        print(call, revoked, () => `Revoked ${name} on ${revoked.relays.length} relay(s): it can no longer sign in, and nothing written from now on opens with its keys.\n`);
+        print(
+          call,
+          revoked,
+          () => `Revoked ${name} on ${revoked.relays.length} relay(s): it can no longer sign in, and nothing written from now on opens with its keys.\n`,
+        );
       });
     },
   },

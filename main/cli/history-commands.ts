@@ -41,7 +41,9 @@ export const historyCommands: Record<string, Command> = {
         const { version, changes } = history.restoreVersion(u, id, call.positionals[1]!);
         const summary = u.vault.documents.summary(id);
         print(call, { ...summary, restored: version.id, changed: changes.length > 0 }, () =>
-          changes.length > 0 ? `Restored ${summary.title || 'Untitled'} to the version of ${when(version.to)} by ${who(version)}.\n` : `${summary.title || 'Untitled'} already says what it said then; nothing changed.\n`,
+          changes.length > 0
+            ? `Restored ${summary.title || 'Untitled'} to the version of ${when(version.to)} by ${who(version)}.\n`
+            : `${summary.title || 'Untitled'} already says what it said then; nothing changed.\n`,
         );
       }),
   },
@@ -52,7 +54,12 @@ export const historyCommands: Record<string, Command> = {
       withUseCases(call, async (u) => {
         const forgotten = await history.forgetHistory(u, call.positionals[0]!);
         const summary = u.vault.documents.summary(forgotten.documentId);
-        print(call, forgotten, () => `Erased the edit history of ${summary.title || 'Untitled'}: ${forgotten.versionsBefore} earlier version${forgotten.versionsBefore === 1 ? '' : 's'} gone; it keeps what it says now.\n`);
+        print(
+          call,
+          forgotten,
+          () =>
+            `Erased the edit history of ${summary.title || 'Untitled'}: ${forgotten.versionsBefore} earlier version${forgotten.versionsBefore === 1 ? '' : 's'} gone; it keeps what it says now.\n`,
+        );
       }),
   },
   'workspace retention': {
@@ -63,11 +70,20 @@ export const historyCommands: Record<string, Command> = {
         const [workspace, wanted] = call.positionals as [string, string | undefined];
         if (wanted === undefined) {
           const retention = history.retentionOf(u, workspace);
-          print(call, { retention }, () => `Keeps edit history ${retention === 'forever' ? 'forever' : retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[retention]}`}.\n`);
+          print(
+            call,
+            { retention },
+            () => `Keeps edit history ${retention === 'forever' ? 'forever' : retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[retention]}`}.\n`,
+          );
           return;
         }
         const set = await history.setRetention(u, workspace, parseRetention(wanted));
-        print(call, set, () => `Keeps edit history ${set.retention === 'forever' ? 'forever' : set.retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[set.retention]}`}; older edits erased in ${set.forgotten.length} document${set.forgotten.length === 1 ? '' : 's'}.\n`);
+        print(
+          call,
+          set,
+          () =>
+            `Keeps edit history ${set.retention === 'forever' ? 'forever' : set.retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[set.retention]}`}; older edits erased in ${set.forgotten.length} document${set.forgotten.length === 1 ? '' : 's'}.\n`,
+        );
       }),
   },
 };

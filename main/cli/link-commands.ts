@@ -4,14 +4,18 @@ import { durationArg, optionalString, print, table, when, withUseCases, type Com
 
 export const linkCommands: Record<string, Command> = {
   'link create': {
-    usage: 'hearth link create DOC [--expires DURATION] [--images]   (publishes a read-only copy; prints its URL; DURATION like 30m, 12h, 7d; --images includes its attached images)',
+    usage:
+      'hearth link create DOC [--expires DURATION] [--images]   (publishes a read-only copy; prints its URL; DURATION like 30m, 12h, 7d; --images includes its attached images)',
     options: { expires: { type: 'string' }, images: { type: 'boolean' } },
     positionals: [1, 1],
     async run(call) {
       const expires = optionalString(call, 'expires');
       const expiresInMs = expires === undefined ? undefined : durationArg(expires);
       await withUseCases(call, async ({ engine }) => {
-        const link = await engine.createLink(call.positionals[0]!, { ...(expiresInMs === undefined ? {} : { expiresInMs }), ...(call.values['images'] === true ? { includeImages: true } : {}) });
+        const link = await engine.createLink(call.positionals[0]!, {
+          ...(expiresInMs === undefined ? {} : { expiresInMs }),
+          ...(call.values['images'] === true ? { includeImages: true } : {}),
+        });
         print(call, link, () => `${link.url}\n`);
       });
     },
@@ -27,7 +31,20 @@ export const linkCommands: Record<string, Command> = {
           const record = vault.links.get(p.id);
           if (!record) return [];
           const { id, documentId, workspaceId, title, relay, createdAt, deletedAt } = p;
-          return [{ id, documentId, workspaceId, title, url: record.url.split('#')[0]!, createdAt, expiresAt: record.expiresAt, state: 'pending-revocation' as const, relay, deletedAt }];
+          return [
+            {
+              id,
+              documentId,
+              workspaceId,
+              title,
+              url: record.url.split('#')[0]!,
+              createdAt,
+              expiresAt: record.expiresAt,
+              state: 'pending-revocation' as const,
+              relay,
+              deletedAt,
+            },
+          ];
         });
         const active = (await engine.listLinks()).map((l) => ({ ...l, state: 'active' as const }));
         const links = [...active, ...pending];
@@ -38,7 +55,13 @@ export const linkCommands: Record<string, Command> = {
           () =>
             table([
               ['ID', 'DOCUMENT', 'STATE', 'EXPIRES', 'URL'],
-              ...links.map((l) => [l.id, l.title, l.state === 'active' ? 'active' : 'pending revocation', l.expiresAt === null ? 'never' : when(l.expiresAt), l.url]),
+              ...links.map((l) => [
+                l.id,
+                l.title,
+                l.state === 'active' ? 'active' : 'pending revocation',
+                l.expiresAt === null ? 'never' : when(l.expiresAt),
+                l.url,
+              ]),
             ]) +
             (pending.length === 0
               ? ''
@@ -60,7 +83,8 @@ export const linkCommands: Record<string, Command> = {
     positionals: [1, 1],
     async run(call) {
       const opened = await openPublicLink(call.positionals[0]!);
-      if (!call.json) call.io.err(`${opened.title} (published ${when(opened.publishedAt)}${opened.expiresAt === null ? '' : `, expires ${when(opened.expiresAt)}`})\n`);
+      if (!call.json)
+        call.io.err(`${opened.title} (published ${when(opened.publishedAt)}${opened.expiresAt === null ? '' : `, expires ${when(opened.expiresAt)}`})\n`);
       print(call, opened, () => opened.markdown);
     },
   },

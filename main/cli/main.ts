@@ -18,7 +18,15 @@ import { teamCommands } from './team-commands.ts';
 import { terminalText } from './terminal-text.ts';
 import { vaultCommands } from './vault-commands.ts';
 
-const commands: Record<string, Command> = { ...vaultCommands, ...contentCommands, ...historyCommands, ...teamCommands, ...linkCommands, ...accountCommands, ...deviceCommands };
+const commands: Record<string, Command> = {
+  ...vaultCommands,
+  ...contentCommands,
+  ...historyCommands,
+  ...teamCommands,
+  ...linkCommands,
+  ...accountCommands,
+  ...deviceCommands,
+};
 
 function usage(): string {
   return [
@@ -77,7 +85,13 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
   const positionals = parsed.positionals.slice(name.split(' ').length);
   const [min, max] = command.positionals;
   if (positionals.length < min || positionals.length > max) {
-    return usageRefusal(fullIo, positionals.length < min ? `${name} needs ${min === max ? min : `at least ${min}`} argument(s).` : `${name} takes ${max === 0 ? 'no' : `at most ${max}`} argument(s) besides its options.`, command);
+    return usageRefusal(
+      fullIo,
+      positionals.length < min
+        ? `${name} needs ${min === max ? min : `at least ${min}`} argument(s).`
+        : `${name} takes ${max === 0 ? 'no' : `at most ${max}`} argument(s) besides its options.`,
+      command,
+    );
   }
   const call: Invocation = {
     values: parsed.values,

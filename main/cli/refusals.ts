@@ -35,21 +35,38 @@ function describeSystemError({ code, path, message }: SystemError): Omit<Refusal
   const where = path ? ` (${path})` : '';
   // SQLite reports a full disk as SQLITE_FULL, but a write refused for the size limit (EFBIG) or the quota only as a failed write.
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
-    return { code: 'LIMIT_EXCEEDED', message: `The disk is full, or a file reached the size this system allows${where} (${code}): the command stopped and what it was writing was not kept. Free some space and run it again.` };
+    return {
+      code: 'LIMIT_EXCEEDED',
+      message: `The disk is full, or a file reached the size this system allows${where} (${code}): the command stopped and what it was writing was not kept. Free some space and run it again.`,
+    };
   }
   if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
-    return { code: 'FORBIDDEN', message: `The file system is read-only${where}: nothing could be written. Use a vault folder (--vault DIR) or an output path you can write to.` };
+    return {
+      code: 'FORBIDDEN',
+      message: `The file system is read-only${where}: nothing could be written. Use a vault folder (--vault DIR) or an output path you can write to.`,
+    };
   }
   if (code === 'EACCES' || code === 'EPERM') {
-    return { code: 'FORBIDDEN', message: `Permission denied${where}: this user may not read or write there. Check the folder's permissions, or choose another path.` };
+    return {
+      code: 'FORBIDDEN',
+      message: `Permission denied${where}: this user may not read or write there. Check the folder's permissions, or choose another path.`,
+    };
   }
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return { code: 'CONFLICT', message: 'Another process (the Hearth app or another hearth command) is writing this vault right now: nothing was changed. Run the command again in a moment.' };
+    return {
+      code: 'CONFLICT',
+      message:
+        'Another process (the Hearth app or another hearth command) is writing this vault right now: nothing was changed. Run the command again in a moment.',
+    };
   }
   if (code === 'ENOENT') return { code: 'NOT_FOUND', message: `No such file or folder${where}. Check the path.` };
-  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST') return { code: 'BAD_REQUEST', message: `${message.replace(/^[A-Z]+: /, '')}. Choose another path.` };
+  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST')
+    return { code: 'BAD_REQUEST', message: `${message.replace(/^[A-Z]+: /, '')}. Choose another path.` };
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') {
-    return { code: 'UNAVAILABLE', message: `Reading or writing the disk failed${where} (${code}): the disk may be full or failing. Nothing of this command was kept; check the disk and try again.` };
+    return {
+      code: 'UNAVAILABLE',
+      message: `Reading or writing the disk failed${where} (${code}): the disk may be full or failing. Nothing of this command was kept; check the disk and try again.`,
+    };
   }
   return undefined;
 }

@@ -30,9 +30,13 @@ async function holdSyncLease(vault: Vault): Promise<() => void> {
     const holder = lease.take();
     if (!holder) break;
     if (holder.label !== '`hearth sync`') {
-      throw new HearthError('VAULT_BUSY', `The Hearth app (process ${holder.pid}) is syncing this vault live: it sends and receives these changes itself. Run \`hearth sync\` when the app is closed or locked.`);
+      throw new HearthError(
+        'VAULT_BUSY',
+        `The Hearth app (process ${holder.pid}) is syncing this vault live: it sends and receives these changes itself. Run \`hearth sync\` when the app is closed or locked.`,
+      );
     }
-    if (Date.now() > giveUpAt) throw new HearthError('VAULT_BUSY', `Another \`hearth sync\` (process ${holder.pid}) is syncing this vault; try again when it is done.`);
+    if (Date.now() > giveUpAt)
+      throw new HearthError('VAULT_BUSY', `Another \`hearth sync\` (process ${holder.pid}) is syncing this vault; try again when it is done.`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const renew = setInterval(() => {
@@ -107,7 +111,8 @@ export const teamCommands: Record<string, Command> = {
       }),
   },
   share: {
-    usage: 'hearth share DOC --user USERNAME --role admin|editor|commenter|viewer [--relay URL] [--yes] [--keep-history]   (--yes: upload a personal document; without --keep-history its edit history is erased first)',
+    usage:
+      'hearth share DOC --user USERNAME --role admin|editor|commenter|viewer [--relay URL] [--yes] [--keep-history]   (--yes: upload a personal document; without --keep-history its edit history is erased first)',
     options: { user: { type: 'string' }, role: { type: 'string' }, relay: { type: 'string' }, yes: { type: 'boolean' }, 'keep-history': { type: 'boolean' } },
     positionals: [1, 1],
     async run(call) {
@@ -122,8 +127,16 @@ export const teamCommands: Record<string, Command> = {
           throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Run again with --yes to share it.`);
         }
         if (plan.leavesDevice && !call.json) call.io.err(`${plan.message}\n`);
-        const member = await engine.shareDocument(documentId, user, role, { confirmed: call.values.yes === true, ...(relay ? { relay } : {}), ...(keepHistory ? { keepHistory } : {}) });
-        print(call, { documentId, relay: plan.relay, uploaded: plan.leavesDevice, member }, () => `Shared "${plan.title}" with ${member.username} as ${role}\n`);
+        const member = await engine.shareDocument(documentId, user, role, {
+          confirmed: call.values.yes === true,
+          ...(relay ? { relay } : {}),
+          ...(keepHistory ? { keepHistory } : {}),
+        });
+        print(
+          call,
+          { documentId, relay: plan.relay, uploaded: plan.leavesDevice, member },
+          () => `Shared "${plan.title}" with ${member.username} as ${role}\n`,
+        );
       });
     },
   },
@@ -154,7 +167,9 @@ export const teamCommands: Record<string, Command> = {
     run: (call) =>
       withUseCases(call, async ({ engine }) => {
         const invitations = await engine.invitations();
-        print(call, invitations, () => table([['ID', 'KIND', 'NAME', 'ROLE', 'FROM'], ...invitations.map((i) => [i.id, i.kind, i.name, i.role, i.invitedBy ?? ''])]));
+        print(call, invitations, () =>
+          table([['ID', 'KIND', 'NAME', 'ROLE', 'FROM'], ...invitations.map((i) => [i.id, i.kind, i.name, i.role, i.invitedBy ?? ''])]),
+        );
       }),
   },
   'invite accept': {
@@ -165,7 +180,9 @@ export const teamCommands: Record<string, Command> = {
         const invitation = (await engine.invitations()).find((i) => i.id === call.positionals[0]!);
         const workspace = await engine.acceptInvitation(call.positionals[0]!);
         print(call, workspace, () =>
-          invitation?.kind === 'document' ? `Accepted "${invitation.documentTitle ?? invitation.name}"; it is in ${workspace.name} (${workspace.id})\n` : `Joined ${workspace.name} (${workspace.id})\n`,
+          invitation?.kind === 'document'
+            ? `Accepted "${invitation.documentTitle ?? invitation.name}"; it is in ${workspace.name} (${workspace.id})\n`
+            : `Joined ${workspace.name} (${workspace.id})\n`,
         );
       }),
   },
@@ -184,14 +201,22 @@ export const teamCommands: Record<string, Command> = {
           release();
         }
         const statuses = engine.status(workspace);
-        print(call, { ...report, statuses }, () =>
-          `Synced ${report.workspaces} workspace(s): ${report.pushed} change(s) sent, ${report.applied} received, ${report.refused} refused.\n` +
-          statuses
-            .filter((s) => s.state !== 'synced' || s.quarantined > 0)
-            .map((s) => `${s.name}: ${s.state}${s.reason ? ` (${s.reason.message})` : ''}${s.quarantined ? `, ${s.quarantined} change(s) kept aside${s.waiting ? ` (${s.waiting} wait for a change the relay altered or withheld)` : ''}` : ''}\n`)
-            .join(''),
+        print(
+          call,
+          { ...report, statuses },
+          () =>
+            `Synced ${report.workspaces} workspace(s): ${report.pushed} change(s) sent, ${report.applied} received, ${report.refused} refused.\n` +
+            statuses
+              .filter((s) => s.state !== 'synced' || s.quarantined > 0)
+              .map(
+                (s) =>
+                  `${s.name}: ${s.state}${s.reason ? ` (${s.reason.message})` : ''}${s.quarantined ? `, ${s.quarantined} change(s) kept aside${s.waiting ? ` (${s.waiting} wait for a change the relay altered or withheld)` : ''}` : ''}\n`,
+              )
+              .join(''),
         );
-        for (const status of statuses) if (status.state === 'error' || status.state === 'offline') throw new HearthError(status.reason?.code ?? 'UNAVAILABLE', `${status.name}: ${status.reason?.message ?? status.state}`);
+        for (const status of statuses)
+          if (status.state === 'error' || status.state === 'offline')
+            throw new HearthError(status.reason?.code ?? 'UNAVAILABLE', `${status.name}: ${status.reason?.message ?? status.state}`);
         // A document that is not whole here is not synced: say so with a failing exit, and what happens next.
         const waiting = statuses.filter((s) => s.waiting);
         if (waiting.length > 0) {

@@ -23,7 +23,11 @@ export const vaultCommands: Record<string, Command> = {
       });
       try {
         const profile = vault.profile;
-        print(call, { vault: call.vaultDir, profile, workspaces: vault.workspaces.list() }, () => `Created a vault for ${profile.username} at ${call.vaultDir}\n`);
+        print(
+          call,
+          { vault: call.vaultDir, profile, workspaces: vault.workspaces.list() },
+          () => `Created a vault for ${profile.username} at ${call.vaultDir}\n`,
+        );
       } finally {
         vault.lock();
       }
@@ -59,7 +63,11 @@ export const vaultCommands: Record<string, Command> = {
       if (history !== 'full' && history !== 'none') throw new UsageError('--history is full (every edit, the default) or none (each document as it is now).');
       await withVault(call, async (vault) => {
         const manifest = await exportVault(vault, out, { ...(workspace ? { workspace } : {}), history, onProgress: progressLine(call, 'Exporting') });
-        print(call, manifest, () => `Exported ${manifest.counts.documents} documents, ${manifest.counts.comments} comments and ${manifest.counts.files} files to ${out}\n`);
+        print(
+          call,
+          manifest,
+          () => `Exported ${manifest.counts.documents} documents, ${manifest.counts.comments} comments and ${manifest.counts.files} files to ${out}\n`,
+        );
       });
     },
   },
@@ -118,8 +126,15 @@ export const vaultCommands: Record<string, Command> = {
         const found = localCopies(vault);
         const { erased, remaining } = eraseCopies(found, call.values['erase-copies'] === true ? found.map((c) => c.path) : []);
         vault.wipe();
-        print(call, { wiped: call.vaultDir, copiesErased: erased, copiesLeft: remaining }, () =>
-          [`Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.`, ...(erased.length ? [`Erased ${erased.map((c) => c.path).join(', ')}.`] : []), describeRemaining(remaining)].join('\n') + '\n',
+        print(
+          call,
+          { wiped: call.vaultDir, copiesErased: erased, copiesLeft: remaining },
+          () =>
+            [
+              `Wiped the vault at ${call.vaultDir}: keys destroyed, files overwritten and removed.`,
+              ...(erased.length ? [`Erased ${erased.map((c) => c.path).join(', ')}.`] : []),
+              describeRemaining(remaining),
+            ].join('\n') + '\n',
         );
       });
     },

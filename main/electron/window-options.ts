@@ -16,7 +16,16 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 /** Privileges of app:// (standard and secure, so the page is a secure context with an origin; no CORS, no service workers). */
 export const APP_SCHEME_PRIVILEGES = {
   scheme: APP_SCHEME,
-  privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false, bypassCSP: false, allowServiceWorkers: false, codeCache: true },
+  privileges: {
+    standard: true,
+    secure: true,
+    supportFetchAPI: true,
+    stream: true,
+    corsEnabled: false,
+    bypassCSP: false,
+    allowServiceWorkers: false,
+    codeCache: true,
+  },
 } as const;
 
 /**

@@ -15,7 +15,21 @@
  * last, so a truncated backup (written as FILE.partial, renamed when whole) holds no key either.
  * A restore likewise writes vault.sqlite.partial and puts the key in before renaming it.
  */
-import { closeSync, createReadStream, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { cryptoBackend, fromUtf8, loadSodium, newId, sodium, utf8 } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';

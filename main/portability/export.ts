@@ -69,7 +69,12 @@ function frontMatter(fields: Record<string, string | string[]>): string {
 
 /** A file name that works on every platform, keeping the original in files.json. */
 function safeName(name: string): string {
-  return name.replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'file';
+  return (
+    name
+      .replace(/[<>:"/\\|?*\u0000-\u001f]/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(0, 120) || 'file'
+  );
 }
 
 /**
@@ -88,7 +93,16 @@ function linkEntry(record: LinkRecord, documentExists: boolean, now: number): Li
           ? 'expired'
           : 'active';
   const url = state === 'active' ? record.url : record.url.split('#')[0]!;
-  return { id: record.id, documentId: record.documentId, title: record.title, relay: record.relay, url, createdAt: record.createdAt, expiresAt: record.expiresAt, state };
+  return {
+    id: record.id,
+    documentId: record.documentId,
+    title: record.title,
+    relay: record.relay,
+    url,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    state,
+  };
 }
 
 /** Exports into a folder, or into a .zip when `out` ends in ".zip". */
@@ -139,8 +153,13 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
         })),
       };
       const markdown =
-        frontMatter({ id: summary.id, title: summary.title, tags: summary.tags, created: new Date(summary.createdAt).toISOString(), updated: new Date(summary.updatedAt).toISOString() }) +
-        spansToMarkdown(withFilePaths(A.spans(doc, ['body']), filePaths));
+        frontMatter({
+          id: summary.id,
+          title: summary.title,
+          tags: summary.tags,
+          created: new Date(summary.createdAt).toISOString(),
+          updated: new Date(summary.updatedAt).toISOString(),
+        }) + spansToMarkdown(withFilePaths(A.spans(doc, ['body']), filePaths));
       await sink.write(`${dir}/${base}.md`, markdown);
       await sink.write(`${dir}/${base}.json`, json(documentFile));
       await sink.write(`${dir}/${base}.automerge`, A.save(doc));
@@ -159,7 +178,9 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
     await sink.write(`${dir}/workspace.json`, json(workspaceFile));
     // A personal workspace has one member: its owner. A team workspace lists its roster as this
     // device last verified it (or as it was imported).
-    const roster = (workspace.kind === 'team' ? (rosterOf(vault, workspace.id) ?? workspace.roster) : undefined) ?? [{ username: profile.username, displayName: profile.displayName, role: 'owner' as const }];
+    const roster = (workspace.kind === 'team' ? (rosterOf(vault, workspace.id) ?? workspace.roster) : undefined) ?? [
+      { username: profile.username, displayName: profile.displayName, role: 'owner' as const },
+    ];
     await sink.write(`${dir}/members.json`, json(roster));
     const links: LinksFile = vault.links.ofWorkspace(workspace.id).map((record) => linkEntry(record, present.has(record.documentId), now.getTime()));
     await sink.write(`${dir}/links.json`, json(links));
@@ -182,7 +203,9 @@ export async function exportVault(vault: Vault, out: string, options: ExportOpti
   }
 
   vault.audit.record('export', options.workspace ? workspaces[0]!.id : 'all');
-  const audit: AuditFile = vault.audit.list().map((e) => ({ at: e.at, actor: e.actor, action: e.action, ...(e.target === undefined ? {} : { target: e.target }) }));
+  const audit: AuditFile = vault.audit
+    .list()
+    .map((e) => ({ at: e.at, actor: e.actor, action: e.action, ...(e.target === undefined ? {} : { target: e.target }) }));
   counts.auditEntries = audit.length;
   await sink.write('audit.json', json(audit));
 

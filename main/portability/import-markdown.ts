@@ -60,7 +60,10 @@ export async function importMarkdownFolder(
 ): Promise<ImportResult> {
   const folder = markdownFolder(root, limits);
   if (folder.markdown.length === 0) throw new HearthError('BAD_REQUEST', `${root} has no manifest.json and no Markdown files; nothing to import.`);
-  const name = singleLine(`Imported: ${basename(resolve(root))}`).slice(0, 100).trim() || 'Imported';
+  const name =
+    singleLine(`Imported: ${basename(resolve(root))}`)
+      .slice(0, 100)
+      .trim() || 'Imported';
   const stage = new ImportStage(vault);
   try {
     const existing = vault.workspaces.list().find((w) => w.name === name && w.kind === 'personal' && !vault.syncState.space(w.id));
@@ -221,7 +224,11 @@ function unquote(value: string): string {
 
 /** `tags: [a, b]`, a `- a` list, or `tags: a, b` / `tags: a b`. */
 function stringList(value: unknown): string[] {
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter(Boolean);
+  if (Array.isArray(value))
+    return value
+      .filter((v): v is string => typeof v === 'string')
+      .map((v) => v.trim())
+      .filter(Boolean);
   if (typeof value === 'string') return value.split(/[,\s]+/).filter(Boolean);
   return [];
 }

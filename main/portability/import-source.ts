@@ -62,11 +62,17 @@ function mib(bytes: number): string {
 }
 
 export function symlinkRefused(path: string): HearthError {
-  return new HearthError('BAD_REQUEST', `${path} in the import is a symbolic link. An import reads only regular files inside what you chose and follows no link; replace the link with the file itself. Nothing was imported.`);
+  return new HearthError(
+    'BAD_REQUEST',
+    `${path} in the import is a symbolic link. An import reads only regular files inside what you chose and follows no link; replace the link with the file itself. Nothing was imported.`,
+  );
 }
 
 export function specialFileRefused(path: string): HearthError {
-  return new HearthError('BAD_REQUEST', `${path} in the import is not a regular file (a folder, FIFO, device or socket where a file belongs). Nothing was imported.`);
+  return new HearthError(
+    'BAD_REQUEST',
+    `${path} in the import is not a regular file (a folder, FIFO, device or socket where a file belongs). Nothing was imported.`,
+  );
 }
 
 function tooLarge(path: string, limit: number): HearthError {
@@ -88,20 +94,29 @@ class ReadBudget {
   start(path: string): { add(piece: Uint8Array): void; end(): void } {
     const expected = this.digests?.get(path);
     if (this.digests && expected === undefined) {
-      throw new HearthError('BAD_REQUEST', `${path} is not among the files the export's manifest lists; the export was changed after it was made. Nothing was imported.`);
+      throw new HearthError(
+        'BAD_REQUEST',
+        `${path} is not among the files the export's manifest lists; the export was changed after it was made. Nothing was imported.`,
+      );
     }
     const hash = createHash('sha256');
     return {
       add: (piece) => {
         this.total += piece.length;
         if (this.total > this.limits.totalBytes) {
-          throw new HearthError('TOO_LARGE', `The import holds more than ${mib(this.limits.totalBytes)}, the most one import reads. Import one workspace's export at a time. Nothing was imported.`);
+          throw new HearthError(
+            'TOO_LARGE',
+            `The import holds more than ${mib(this.limits.totalBytes)}, the most one import reads. Import one workspace's export at a time. Nothing was imported.`,
+          );
         }
         hash.update(piece);
       },
       end: () => {
         if (expected !== undefined && hash.digest('hex') !== expected) {
-          throw new HearthError('BAD_REQUEST', `${path} was changed after the export was made: its SHA-256 differs from the one in the manifest. Nothing was imported.`);
+          throw new HearthError(
+            'BAD_REQUEST',
+            `${path} was changed after the export was made: its SHA-256 differs from the one in the manifest. Nothing was imported.`,
+          );
         }
       },
     };
@@ -161,7 +176,9 @@ export function folderSource(root: string, limits: ImportLimits = IMPORT_LIMITS)
       fd = openSync(found.full, constants.O_RDONLY | NO_FOLLOW);
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkRefused(archivePath(path));
-      throw new HearthError('BAD_REQUEST', `${archivePath(path)} in the import could not be opened (${(cause as Error).message}). Nothing was imported.`, { cause });
+      throw new HearthError('BAD_REQUEST', `${archivePath(path)} in the import could not be opened (${(cause as Error).message}). Nothing was imported.`, {
+        cause,
+      });
     }
     const stats = fstatSync(fd);
     if (!stats.isFile()) {
@@ -220,16 +237,27 @@ export function markdownFolder(root: string, limits: ImportLimits = IMPORT_LIMIT
   const attachments: string[] = [];
   let walked = 0;
   const walk = (relative: string, depth: number) => {
-    if (depth > limits.depth) throw new HearthError('LIMIT_EXCEEDED', `${relative} is more than ${limits.depth} folders deep; choose a folder nearer its Markdown files. Nothing was imported.`);
+    if (depth > limits.depth)
+      throw new HearthError(
+        'LIMIT_EXCEEDED',
+        `${relative} is more than ${limits.depth} folders deep; choose a folder nearer its Markdown files. Nothing was imported.`,
+      );
     let names;
     try {
       names = readdirSync(join(base, relative), { withFileTypes: true });
     } catch (cause) {
-      throw new HearthError('BAD_REQUEST', `Hearth cannot read the folder ${join(base, relative)} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); choose a folder of your own Markdown files. Nothing was imported.`, { cause });
+      throw new HearthError(
+        'BAD_REQUEST',
+        `Hearth cannot read the folder ${join(base, relative)} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); choose a folder of your own Markdown files. Nothing was imported.`,
+        { cause },
+      );
     }
     for (const entry of names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (++walked > limits.entries) {
-        throw new HearthError('LIMIT_EXCEEDED', `${root} holds more than ${limits.entries} entries; choose the folder that holds your Markdown files. Nothing was imported.`);
+        throw new HearthError(
+          'LIMIT_EXCEEDED',
+          `${root} holds more than ${limits.entries} entries; choose the folder that holds your Markdown files. Nothing was imported.`,
+        );
       }
       const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(path, depth + 1);
@@ -282,7 +310,10 @@ export async function zipSource(file: string, limits: ImportLimits = IMPORT_LIMI
   const entries = new Map<string, yauzl.Entry>();
   try {
     if (zip.entryCount > limits.entries) {
-      throw new HearthError('LIMIT_EXCEEDED', `${file} holds ${zip.entryCount} entries; an import reads at most ${limits.entries}. Export one workspace at a time (hearth export --workspace W). Nothing was imported.`);
+      throw new HearthError(
+        'LIMIT_EXCEEDED',
+        `${file} holds ${zip.entryCount} entries; an import reads at most ${limits.entries}. Export one workspace at a time (hearth export --workspace W). Nothing was imported.`,
+      );
     }
     let declared = 0;
     await new Promise<void>((resolve, reject) => {
@@ -308,7 +339,10 @@ export async function zipSource(file: string, limits: ImportLimits = IMPORT_LIMI
       zip.readEntry();
     });
     if (declared > limits.totalBytes) {
-      throw new HearthError('TOO_LARGE', `${file} expands to ${mib(declared)}; one import reads at most ${mib(limits.totalBytes)}. Export one workspace at a time. Nothing was imported.`);
+      throw new HearthError(
+        'TOO_LARGE',
+        `${file} expands to ${mib(declared)}; one import reads at most ${mib(limits.totalBytes)}. Export one workspace at a time. Nothing was imported.`,
+      );
     }
     const allowed = limits.expansionRatio * Math.max(archiveBytes, limits.expansionFloorBytes);
     if (declared > allowed) {

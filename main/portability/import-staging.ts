@@ -103,22 +103,27 @@ export class ImportStage {
   commit(alsoInTransaction: () => void): void {
     const touched = [...this.moves.map((m) => m.id), ...this.merges.flatMap((m) => [m.temporary, m.into])];
     try {
-      this.asImport(() => this.vault.transaction(() => {
-        // Something put in it meanwhile keeps it: then both stay.
-        for (const empty of this.replaced) if (this.isUntouched(empty)) this.vault.deleteWorkspace(empty, { quiet: true });
-        for (const id of this.created) this.vault.workspaces.publish(id);
-        for (const { id, to } of this.moves) {
-          this.vault.documents.rehome(id, to);
-          this.vault.comments.reseal({ documentId: id, workspaceId: this.holdingId! }, { documentId: id, workspaceId: to });
-        }
-        for (const { temporary, into } of this.merges) {
-          this.vault.documents.applyChanges(into, A.getAllChanges(this.vault.documents.get(temporary)));
-          this.vault.comments.reseal({ documentId: temporary, workspaceId: this.holdingId! }, { documentId: into, workspaceId: this.vault.documents.workspaceOf(into) });
-        }
-        for (const file of this.files) this.vault.files.complete(file);
-        if (this.holdingId) this.vault.deleteWorkspace(this.holdingId, { quiet: true });
-        alsoInTransaction();
-      }));
+      this.asImport(() =>
+        this.vault.transaction(() => {
+          // Something put in it meanwhile keeps it: then both stay.
+          for (const empty of this.replaced) if (this.isUntouched(empty)) this.vault.deleteWorkspace(empty, { quiet: true });
+          for (const id of this.created) this.vault.workspaces.publish(id);
+          for (const { id, to } of this.moves) {
+            this.vault.documents.rehome(id, to);
+            this.vault.comments.reseal({ documentId: id, workspaceId: this.holdingId! }, { documentId: id, workspaceId: to });
+          }
+          for (const { temporary, into } of this.merges) {
+            this.vault.documents.applyChanges(into, A.getAllChanges(this.vault.documents.get(temporary)));
+            this.vault.comments.reseal(
+              { documentId: temporary, workspaceId: this.holdingId! },
+              { documentId: into, workspaceId: this.vault.documents.workspaceOf(into) },
+            );
+          }
+          for (const file of this.files) this.vault.files.complete(file);
+          if (this.holdingId) this.vault.deleteWorkspace(this.holdingId, { quiet: true });
+          alsoInTransaction();
+        }),
+      );
     } catch (error) {
       this.vault.reloadAfterRollback(touched);
       this.discard();

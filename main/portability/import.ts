@@ -64,7 +64,10 @@ function parseJson<S extends z.ZodType>(bytes: Buffer, path: string, schema: S):
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')})` : '';
-    throw new HearthError('BAD_REQUEST', `${path} in the import does not match the export format${where}: ${issue?.message ?? 'invalid'}. Nothing was imported.`);
+    throw new HearthError(
+      'BAD_REQUEST',
+      `${path} in the import does not match the export format${where}: ${issue?.message ?? 'invalid'}. Nothing was imported.`,
+    );
   }
   return parsed.data;
 }
@@ -75,7 +78,18 @@ async function readJson<S extends z.ZodType>(source: ImportSource, path: string,
 }
 
 function emptySummary(kind: ImportResult['kind'], fromThisAccount: boolean): ImportResult {
-  return { kind, fromThisAccount, workspaces: 0, documentsCreated: 0, documentsMerged: 0, documentsSkipped: 0, comments: 0, files: 0, filesSkipped: 0, auditEntries: 0 };
+  return {
+    kind,
+    fromThisAccount,
+    workspaces: 0,
+    documentsCreated: 0,
+    documentsMerged: 0,
+    documentsSkipped: 0,
+    comments: 0,
+    files: 0,
+    filesSkipped: 0,
+    auditEntries: 0,
+  };
 }
 
 /** An error that is not Hearth's own (the file system's) becomes a clear one: the path could not be read. */
@@ -83,7 +97,11 @@ function asImportError(error: unknown, path: string): unknown {
   if (error instanceof HearthError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-    return new HearthError('BAD_REQUEST', `Hearth could not read ${path} (${code}). Nothing was imported; choose a Hearth export or a folder of Markdown files you can read.`, { cause: error });
+    return new HearthError(
+      'BAD_REQUEST',
+      `Hearth could not read ${path} (${code}). Nothing was imported; choose a Hearth export or a folder of Markdown files you can read.`,
+      { cause: error },
+    );
   }
   return error;
 }
@@ -162,7 +180,12 @@ function loadDocument(bytes: Uint8Array, id: string): HearthDoc {
     throw new HearthError('BAD_REQUEST', `The document ${id} in the import is not a readable Automerge document. Nothing was imported.`, { cause });
   }
   const content = doc as Partial<DocumentContent>;
-  if (typeof content.title !== 'string' || typeof content.body !== 'string' || !Array.isArray(content.tags) || content.tags.some((t) => typeof t !== 'string')) {
+  if (
+    typeof content.title !== 'string' ||
+    typeof content.body !== 'string' ||
+    !Array.isArray(content.tags) ||
+    content.tags.some((t) => typeof t !== 'string')
+  ) {
     throw new HearthError('BAD_REQUEST', `The document ${id} in the import is not a Hearth document (title, body, tags). Nothing was imported.`);
   }
   return doc;
@@ -209,18 +232,26 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
     let activeLinksLeft = 0;
     for (const entry of manifest.workspaces) {
       const file = await readJson(source, posix.join(entry.path, 'workspace.json'), WorkspaceFileSchema);
-      if (file.id !== entry.id || seen.workspaces.has(file.id)) throw new HearthError('BAD_REQUEST', `The workspace ${file.id} in the import is listed twice or under another id. Nothing was imported.`);
+      if (file.id !== entry.id || seen.workspaces.has(file.id))
+        throw new HearthError('BAD_REQUEST', `The workspace ${file.id} in the import is listed twice or under another id. Nothing was imported.`);
       seen.workspaces.add(file.id);
       const listing = posix.join(entry.path, 'files', 'files.json');
       const files = source.exists(listing) ? await readJson(source, listing, FilesFileSchema) : [];
-      for (const [kind, listedIds] of [[seen.documents, file.documents.map((d) => d.id)], [seen.files, files.map((f) => f.id)]] as const) {
+      for (const [kind, listedIds] of [
+        [seen.documents, file.documents.map((d) => d.id)],
+        [seen.files, files.map((f) => f.id)],
+      ] as const) {
         for (const id of listedIds) {
           if (kind.has(id)) throw new HearthError('BAD_REQUEST', `${id} appears twice in the import. Nothing was imported.`);
           kind.add(id);
         }
       }
       listed += file.documents.length + files.length;
-      if (listed > limits.entries) throw new HearthError('LIMIT_EXCEEDED', `The import lists more than ${limits.entries} documents and files; import one workspace's export at a time. Nothing was imported.`);
+      if (listed > limits.entries)
+        throw new HearthError(
+          'LIMIT_EXCEEDED',
+          `The import lists more than ${limits.entries} documents and files; import one workspace's export at a time. Nothing was imported.`,
+        );
       // Read for the user's information only: a public link stays with the account that published
       // it on its relay, which alone can revoke it, so no link is recreated.
       const linkList = posix.join(entry.path, 'links.json');
@@ -230,7 +261,15 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
     const audit = fromThisAccount && source.exists('audit.json') ? await readJson(source, 'audit.json', AuditFileSchema) : [];
 
     const totalDocs = planned.reduce((n, w) => n + w.file.documents.length, 0);
-    const context: DocumentImport = { vault, source, stage, ids, fromThisAccount, summary, workspaceOf: new Map(vault.documents.allIds().map((d) => [d.id, d.workspaceId])) };
+    const context: DocumentImport = {
+      vault,
+      source,
+      stage,
+      ids,
+      fromThisAccount,
+      summary,
+      workspaceOf: new Map(vault.documents.allIds().map((d) => [d.id, d.workspaceId])),
+    };
     let done = 0;
     for (const workspace of planned) {
       const { target } = workspace;
@@ -251,7 +290,8 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
           summary.filesSkipped++;
           continue;
         }
-        if (source.size(filePath) !== file.size) throw new HearthError('BAD_REQUEST', `${filePath} is missing or not the size files.json gives. Nothing was imported.`);
+        if (source.size(filePath) !== file.size)
+          throw new HearthError('BAD_REQUEST', `${filePath} is missing or not the size files.json gives. Nothing was imported.`);
         await stage.addFile(target, {
           id,
           name: cleanName(file.name, 255, 'file').replace(/[/\\]/g, '_'),
@@ -266,10 +306,18 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
     }
 
     summary.workspaces = stage.workspacesCreated;
-    const linksNote = activeLinksLeft > 0 ? `; ${activeLinksLeft} active public link(s) listed, not carried over (only the vault that published them can revoke them)` : '';
+    const linksNote =
+      activeLinksLeft > 0 ? `; ${activeLinksLeft} active public link(s) listed, not carried over (only the vault that published them can revoke them)` : '';
     const originNote = fromThisAccount ? '' : ' from another account (new ids)';
     stage.commit(() => {
-      summary.auditEntries = vault.audit.adopt(audit.map((e) => ({ ...e, actor: singleLine(e.actor), action: singleLine(e.action), ...(e.target === undefined ? {} : { target: singleLine(e.target) }) })));
+      summary.auditEntries = vault.audit.adopt(
+        audit.map((e) => ({
+          ...e,
+          actor: singleLine(e.actor),
+          action: singleLine(e.action),
+          ...(e.target === undefined ? {} : { target: singleLine(e.target) }),
+        })),
+      );
       vault.audit.record('import', `${summary.documentsCreated} documents, ${summary.files} files${originNote}${linksNote}`);
     });
     options.onProgress?.({ phase: 'done', done: totalDocs, total: totalDocs });
@@ -285,7 +333,14 @@ async function importExport(vault: Vault, source: ImportSource, options: ImportO
  * import of the same export made), or a new staged one. Undefined for a team workspace here: an
  * import never writes into one.
  */
-async function placeWorkspace(vault: Vault, source: ImportSource, stage: ImportStage, ids: IdMap, path: string, file: WorkspaceFile): Promise<string | undefined> {
+async function placeWorkspace(
+  vault: Vault,
+  source: ImportSource,
+  stage: ImportStage,
+  ids: IdMap,
+  path: string,
+  file: WorkspaceFile,
+): Promise<string | undefined> {
   const id = ids.workspace(file.id);
   const existing = vault.workspaces.list().find((w) => w.id === id) ?? vault.workspaces.shareSpaces().find((w) => w.id === id);
   if (existing) return existing.kind !== 'personal' || vault.syncState.space(id) ? undefined : id;
@@ -299,7 +354,9 @@ async function placeWorkspace(vault: Vault, source: ImportSource, stage: ImportS
     kind: file.kind,
     createdAt: file.createdAt,
     ...(file.relay ? { relay: file.relay } : {}),
-    ...(members ? { roster: members.map((m) => ({ username: cleanName(m.username, 64, '?'), displayName: cleanName(m.displayName, 64, '?'), role: m.role })) } : {}),
+    ...(members
+      ? { roster: members.map((m) => ({ username: cleanName(m.username, 64, '?'), displayName: cleanName(m.displayName, 64, '?'), role: m.role })) }
+      : {}),
   });
   if (file.kind === 'personal') stage.claimNamesake(name);
   return id;
@@ -327,13 +384,20 @@ function heldWithOthers(context: DocumentImport, documentId: string): boolean {
   const { vault } = context;
   const workspaceId = context.workspaceOf.get(documentId) ?? vault.documents.workspaceOf(documentId);
   const workspace = vault.workspaces.list().find((w) => w.id === workspaceId);
-  return workspace?.kind !== 'personal' || vault.syncState.space(workspaceId) !== undefined || vault.workspaces.shareSpaces().some((s) => s.shareOf === documentId);
+  return (
+    workspace?.kind !== 'personal' || vault.syncState.space(workspaceId) !== undefined || vault.workspaces.shareSpaces().some((s) => s.shareOf === documentId)
+  );
 }
 
-async function importDocument(context: DocumentImport, workspace: PlannedWorkspace & { target: string }, listed: WorkspaceFile['documents'][number]): Promise<void> {
+async function importDocument(
+  context: DocumentImport,
+  workspace: PlannedWorkspace & { target: string },
+  listed: WorkspaceFile['documents'][number],
+): Promise<void> {
   const { vault, source, stage, ids, fromThisAccount, summary } = context;
   const file = await readJson(source, posix.join(workspace.path, listed.json), DocumentFileSchema);
-  if (file.id !== listed.id) throw new HearthError('BAD_REQUEST', `${listed.json} in the import holds the document ${file.id}, not ${listed.id}. Nothing was imported.`);
+  if (file.id !== listed.id)
+    throw new HearthError('BAD_REQUEST', `${listed.json} in the import holds the document ${file.id}, not ${listed.id}. Nothing was imported.`);
   const bytes = await source.readBytes(posix.join(workspace.path, listed.automerge));
   const incoming = loadDocument(bytes, listed.id);
   const times = { createdAt: file.createdAt, updatedAt: file.updatedAt };
@@ -379,4 +443,3 @@ async function importDocument(context: DocumentImport, workspace: PlannedWorkspa
     if (added) summary.comments++;
   }
 }
-

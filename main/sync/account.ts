@@ -59,7 +59,14 @@ export interface AccountHost {
   index(workspaceId: string): IndexDoc;
   changeIndex(workspaceId: string, fn: (d: WorkspaceIndex) => void): void;
   /** Seals `key` to each account with the box key the space's directory lists (CONFLICT saying `whenMissing` if one has none). */
-  sealForMembers(client: RelayClient, space: string, accounts: Iterable<string>, epoch: number, key: Uint8Array, whenMissing: string): Promise<Array<{ recipient: string; envelope: Uint8Array }>>;
+  sealForMembers(
+    client: RelayClient,
+    space: string,
+    accounts: Iterable<string>,
+    epoch: number,
+    key: Uint8Array,
+    whenMissing: string,
+  ): Promise<Array<{ recipient: string; envelope: Uint8Array }>>;
   refreshKeys(workspaceId: string, client: RelayClient): Promise<void>;
   /** One full exchange (push and pull) for a workspace, run in its queue. */
   finalSync(workspaceId: string, client: RelayClient): Promise<void>;
@@ -119,9 +126,13 @@ export class AccountDeletion {
         } catch (error) {
           // Removed from it already, or the space is gone: nothing of ours can reach it anyway.
           if (isHearthError(error, 'FORBIDDEN') || isHearthError(error, 'NOT_FOUND')) continue;
-          throw new HearthError(isHearthError(error) ? error.code : 'INTERNAL', `Could not send your last changes before deleting the account (${(error as Error).message}); nothing was deleted. Try again.`, {
-            cause: error,
-          });
+          throw new HearthError(
+            isHearthError(error) ? error.code : 'INTERNAL',
+            `Could not send your last changes before deleting the account (${(error as Error).message}); nothing was deleted. Try again.`,
+            {
+              cause: error,
+            },
+          );
         }
       }
       // 2. Per relay: leave every space that outlives this account, then delete the account there.
@@ -158,7 +169,10 @@ export class AccountDeletion {
           deleted++; // the relay deletes it with the account
           break;
         }
-        const entry = signMembershipEntry(nextEntry(view.current, { actor: host.account, action: 'account_deleted', subject: host.account, role: null }), keys.signSecretKey);
+        const entry = signMembershipEntry(
+          nextEntry(view.current, { actor: host.account, action: 'account_deleted', subject: host.account, role: null }),
+          keys.signSecretKey,
+        );
         try {
           await client.appendMembership(entry);
           kept++;

@@ -90,36 +90,47 @@ export class ChangeApplier {
             // A new generation of the index replaces this copy, history and all; an older one is not merged back in.
             if (generationOf(generation) > generationOf(before)) heads = this.replaceIndex(spaceId, generation, meta);
           } else {
-          // On a clone: a refused change must leave the index as it was (applyChanges retires `before`).
-          const [next] = A.applyChanges(A.clone(before), automergeChanges());
-          if (A.getMissingDeps(next, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change to the workspace index whose earlier history the relay has not delivered');
-          // A document dropped from the index was deleted; only a role that may delete content can do that.
-          deleted = Object.keys(before.docs ?? {}).filter((d) => !next.docs?.[d]);
-          deletedFiles = Object.keys(before.files ?? {}).filter((f) => !next.files?.[f]);
-          const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
-          if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
-            throw new HearthError(
-              'FORBIDDEN',
-              `a deletion of ${countOf(deleted.length, 'document')} and ${countOf(deletedFiles.length, 'file')} by ${signer ? `${withArticle(signer)}, who may not delete content` : 'someone who was not a member'}`,
-            );
-          }
-          // Raising a document's generation erases its history: only a role that may do that can.
-          const raised = Object.keys(next.docs ?? {}).filter((d) => (next.docs[d]?.gen ?? 0) > (before.docs?.[d]?.gen ?? 0));
-          if ((raised.length > 0 || (next.retention ?? 'forever') !== (before.retention ?? 'forever')) && (!signer || !canForgetHistory(signer))) {
-            throw new HearthError('FORBIDDEN', `an erasure of edit history (or a change of how long it is kept) in ${countOf(raised.length, 'document')} by ${signer ? `${withArticle(signer)}, who may not erase it` : 'someone who was not a member'}`);
-          }
-          this.host.spaces.setIndex(spaceId, next);
-          heads = A.getHeads(next);
+            // On a clone: a refused change must leave the index as it was (applyChanges retires `before`).
+            const [next] = A.applyChanges(A.clone(before), automergeChanges());
+            if (A.getMissingDeps(next, []).length > 0)
+              throw new MissingHistory('RECORD_TAMPERED', 'a change to the workspace index whose earlier history the relay has not delivered');
+            // A document dropped from the index was deleted; only a role that may delete content can do that.
+            deleted = Object.keys(before.docs ?? {}).filter((d) => !next.docs?.[d]);
+            deletedFiles = Object.keys(before.files ?? {}).filter((f) => !next.files?.[f]);
+            const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
+            if (deleted.length + deletedFiles.length > 0 && (!signer || !canDeleteContent(signer))) {
+              throw new HearthError(
+                'FORBIDDEN',
+                `a deletion of ${countOf(deleted.length, 'document')} and ${countOf(deletedFiles.length, 'file')} by ${signer ? `${withArticle(signer)}, who may not delete content` : 'someone who was not a member'}`,
+              );
+            }
+            // Raising a document's generation erases its history: only a role that may do that can.
+            const raised = Object.keys(next.docs ?? {}).filter((d) => (next.docs[d]?.gen ?? 0) > (before.docs?.[d]?.gen ?? 0));
+            if ((raised.length > 0 || (next.retention ?? 'forever') !== (before.retention ?? 'forever')) && (!signer || !canForgetHistory(signer))) {
+              throw new HearthError(
+                'FORBIDDEN',
+                `an erasure of edit history (or a change of how long it is kept) in ${countOf(raised.length, 'document')} by ${signer ? `${withArticle(signer)}, who may not erase it` : 'someone who was not a member'}`,
+              );
+            }
+            this.host.spaces.setIndex(spaceId, next);
+            heads = A.getHeads(next);
           }
         } else if (meta.kind !== 'comment') {
-          heads = this.applyContent(spaceId, documentId, snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) }, meta.at, meta.gen ?? 0);
+          heads = this.applyContent(
+            spaceId,
+            documentId,
+            snapshot ? { snapshot: snapshot.documentBytes } : { changes: decodeChanges(plaintext) },
+            meta.at,
+            meta.gen ?? 0,
+          );
           // The snapshot's author vouches for the comments in it (older snapshots carry them; they were verified when it took them in).
           for (const record of snapshot?.comments ?? []) {
             const taken = this.comments.fromSnapshot(documentId, record, ledger);
             if (taken) this.host.afterRemoteComment(spaceId, taken, undefined);
           }
         } else {
-          if (meta.comment?.op !== 'delete' && !this.host.vault.documents.has(documentId)) throw new MissingHistory('CONFLICT', 'a comment on a document this device does not have');
+          if (meta.comment?.op !== 'delete' && !this.host.vault.documents.has(documentId))
+            throw new MissingHistory('CONFLICT', 'a comment on a document this device does not have');
           const erasedBefore = ledger.erased.size;
           const taken = this.comments.apply(spaceId, documentId, change, plaintext, ledger);
           if (taken) this.host.afterRemoteComment(spaceId, taken, meta.author);
@@ -152,7 +163,11 @@ export class ChangeApplier {
    */
   private replaceIndex(spaceId: string, next: IndexDoc, meta: ParsedChange['meta']): string[] {
     const signer = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
-    if (!signer || !canManageMembers(signer)) throw new HearthError('FORBIDDEN', `a new generation of the workspace index by ${signer ? `${withArticle(signer)}, who may not rebuild it` : 'someone who was not a member'}`);
+    if (!signer || !canManageMembers(signer))
+      throw new HearthError(
+        'FORBIDDEN',
+        `a new generation of the workspace index by ${signer ? `${withArticle(signer)}, who may not rebuild it` : 'someone who was not a member'}`,
+      );
     const { syncState } = this.host.vault;
     for (const entry of syncState.outbox(spaceId, 10_000)) if (entry.documentId === INDEX_DOC) syncState.dequeue(entry.seq);
     this.host.spaces.setIndex(spaceId, next);
@@ -171,7 +186,13 @@ export class ChangeApplier {
     return A.getHeads(this.host.spaces.index(spaceId));
   }
 
-  private applyContent(spaceId: string, documentId: string, content: { snapshot: Uint8Array } | { changes: Uint8Array[] }, at: number, generation: number): string[] {
+  private applyContent(
+    spaceId: string,
+    documentId: string,
+    content: { snapshot: Uint8Array } | { changes: Uint8Array[] },
+    at: number,
+    generation: number,
+  ): string[] {
     const share = this.host.spaces.shareOf(spaceId);
     if (share && documentId !== share.document) throw new HearthError('RECORD_TAMPERED', 'a change to another document than the one shared in this space');
     const holder = share ? share.workspace : spaceId;
@@ -193,7 +214,8 @@ export class ChangeApplier {
         if (has(decoded.hash!)) continue; // already here (a snapshot overlaps what this device has)
         // The relay hands changes out in the order they were pushed, which is causal; a change whose
         // history is missing was withheld or reordered, and would sit invisible in the document.
-        if (!decoded.deps.every((dep) => inBatch.has(dep) || has(dep))) throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
+        if (!decoded.deps.every((dep) => inBatch.has(dep) || has(dep)))
+          throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
         inBatch.add(decoded.hash!);
         fresh.push(change);
       }
@@ -210,7 +232,14 @@ export class ChangeApplier {
     if (A.getHeads(doc).length === 0) throw new HearthError('RECORD_TAMPERED', 'changes to a document whose beginning is missing');
     if (A.getMissingDeps(doc, []).length > 0) throw new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered');
     // New here at the generation it arrives in: an older one's changes are refused from now on.
-    this.host.vault.documents.adoptLoaded(holder, documentId, doc, { createdAt: at, updatedAt: at }, 'snapshot' in content ? content.snapshot : undefined, generation);
+    this.host.vault.documents.adoptLoaded(
+      holder,
+      documentId,
+      doc,
+      { createdAt: at, updatedAt: at },
+      'snapshot' in content ? content.snapshot : undefined,
+      generation,
+    );
     return A.getHeads(doc);
   }
 }

@@ -170,8 +170,27 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     ensureRelayLoop,
     endOwnShares: (documents) => sharing.endOwn(documents),
   });
-  const files: FileSync = new FileSync({ ...base, permissions, isLive: live, openClient, refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId), reachable, push });
-  const sharing: Sharing = new Sharing({ ...base, permissions, connections, membership, members, client, isLive: live, syncSpace, ensureRelayLoop, forgetHistory: (documentId) => generations.forget(documentId) });
+  const files: FileSync = new FileSync({
+    ...base,
+    permissions,
+    isLive: live,
+    openClient,
+    refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId),
+    reachable,
+    push,
+  });
+  const sharing: Sharing = new Sharing({
+    ...base,
+    permissions,
+    connections,
+    membership,
+    members,
+    client,
+    isLive: live,
+    syncSpace,
+    ensureRelayLoop,
+    forgetHistory: (documentId) => generations.forget(documentId),
+  });
   const invitations: Invitations = new Invitations({
     ...base,
     membership,
@@ -181,7 +200,16 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     syncSpace,
     ensureRelayLoop,
   });
-  const pairing = new DevicePairing({ vault, account, devices, deviceChanges, spaces, invitations, connect: connectRelay, client: (url) => connections.client(url) });
+  const pairing = new DevicePairing({
+    vault,
+    account,
+    devices,
+    deviceChanges,
+    spaces,
+    invitations,
+    connect: connectRelay,
+    client: (url) => connections.client(url),
+  });
   const deletion: Deletion = new Deletion({
     ...base,
     permissions,

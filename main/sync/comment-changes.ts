@@ -44,12 +44,14 @@ export class CommentChanges {
     const signer: Signer = { role, username: this.host.spaces.index(spaceId).members?.[meta.author]?.username };
     if (meta.comment?.op === 'delete') {
       const tombstone = decodeTombstone(plaintext);
-      if (tombstone.id !== meta.comment.id || tombstone.documentId !== documentId) throw new HearthError('RECORD_TAMPERED', 'a comment deletion that names another comment than it says it does');
+      if (tombstone.id !== meta.comment.id || tombstone.documentId !== documentId)
+        throw new HearthError('RECORD_TAMPERED', 'a comment deletion that names another comment than it says it does');
       this.erase(documentId, tombstone.id, signer, ledger);
       return undefined;
     }
     const record = decodeComment(plaintext);
-    if (meta.comment && (record.id !== meta.comment.id || record.threadId !== meta.comment.thread)) throw new HearthError('RECORD_TAMPERED', 'a comment change that carries another comment than it says it does');
+    if (meta.comment && (record.id !== meta.comment.id || record.threadId !== meta.comment.thread))
+      throw new HearthError('RECORD_TAMPERED', 'a comment change that carries another comment than it says it does');
     const vouched = canManageMembers(role) && record.author !== signer.username;
     return this.take(documentId, record, vouched ? undefined : signer, ledger);
   }
@@ -69,14 +71,16 @@ export class CommentChanges {
     ledger.comments[record.id] = Math.max(ledger.comments[record.id] ?? 0, record.updatedAt);
     if (!existing) {
       // A new comment must be in its signer's own name.
-      if (signer?.username && record.author !== signer.username) throw new HearthError('FORBIDDEN', `a comment signed by ${signer.username} but written in the name of ${record.author}`);
+      if (signer?.username && record.author !== signer.username)
+        throw new HearthError('FORBIDDEN', `a comment signed by ${signer.username} but written in the name of ${record.author}`);
       comments.adopt(record);
       return record;
     }
     if (record.updatedAt <= existing.updatedAt) return undefined;
     if (signer) {
       // Someone else may resolve or reopen a thread, but only its author may change what it says.
-      if (record.text !== existing.text && signer.username !== existing.author) throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
+      if (record.text !== existing.text && signer.username !== existing.author)
+        throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
       const starter = records.find((r) => r.id === existing.threadId)?.author ?? existing.author;
       if (record.resolved !== existing.resolved && !canChangeComment(signer.role, 'resolve', signer.username === starter)) {
         throw new HearthError('FORBIDDEN', `a resolve of ${starter}'s thread by ${withArticle(signer.role)}, who may resolve only the threads they started`);

@@ -41,7 +41,9 @@ export class RelayConnections<C extends SignInClient = RelayClient> {
   }
 
   relays(): Array<{ url: string; account?: string; registeredAt?: number }> {
-    return this.host.vault.syncState.relays().map(({ url, account, registeredAt }) => ({ url, ...(account ? { account } : {}), ...(registeredAt ? { registeredAt } : {}) }));
+    return this.host.vault.syncState
+      .relays()
+      .map(({ url, account, registeredAt }) => ({ url, ...(account ? { account } : {}), ...(registeredAt ? { registeredAt } : {}) }));
   }
 
   /** Whether this vault has an account on the relay. */
@@ -69,11 +71,20 @@ export class RelayConnections<C extends SignInClient = RelayClient> {
         if (!isHearthError(error, 'ALREADY_EXISTS')) throw error;
         const existing = await client.lookup(profile.username).catch(() => undefined);
         if (existing?.account !== vault.account) {
-          throw new HearthError('ALREADY_EXISTS', `The username ${profile.username} is taken on ${url} by someone else; choose another username for this vault.`);
+          throw new HearthError(
+            'ALREADY_EXISTS',
+            `The username ${profile.username} is taken on ${url} by someone else; choose another username for this vault.`,
+          );
         }
       }
       const known = vault.syncState.relay(url);
-      vault.syncState.putRelay({ ...known, url, account: vault.account, registeredAt: known?.registeredAt ?? Date.now(), ...(registered ? { devices: devices.signer().log!.length } : {}) });
+      vault.syncState.putRelay({
+        ...known,
+        url,
+        account: vault.account,
+        registeredAt: known?.registeredAt ?? Date.now(),
+        ...(registered ? { devices: devices.signer().log!.length } : {}),
+      });
       if (!registered) await devices.signIn(client, url);
     } catch (error) {
       client.close();
@@ -92,7 +103,8 @@ export class RelayConnections<C extends SignInClient = RelayClient> {
       if (client && !client.closed) return client;
       this.clients.delete(url);
     }
-    if (!this.hasAccount(url)) throw new HearthError('UNAUTHENTICATED', `This vault has no account on ${url} yet; run \`hearth account register --relay ${url}\` first.`);
+    if (!this.hasAccount(url))
+      throw new HearthError('UNAUTHENTICATED', `This vault has no account on ${url} yet; run \`hearth account register --relay ${url}\` first.`);
     const connecting = (async () => {
       const client = await this.host.connect(url);
       try {

@@ -18,7 +18,10 @@ export type DeletionClient = Pick<RelayClient, 'deleteDoc' | 'deleteSpace'>;
 export interface DeletionHost<C extends DeletionClient> {
   readonly vault: Pick<Vault, 'documents' | 'syncState' | 'workspaces'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'get' | 'state' | 'view' | 'changeIndex' | 'isTeam' | 'sharesOf' | 'sharesHeldIn' | 'spacesOf' | 'shareOf' | 'ownShareOf' | 'indexedDocs' | 'forget'>;
+  readonly spaces: Pick<
+    SpaceRegistry,
+    'get' | 'state' | 'view' | 'changeIndex' | 'isTeam' | 'sharesOf' | 'sharesHeldIn' | 'spacesOf' | 'shareOf' | 'ownShareOf' | 'indexedDocs' | 'forget'
+  >;
   readonly status: Pick<StatusBoard, 'set' | 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   readonly permissions: Pick<AccountPermissions, 'assertCan'>;
@@ -100,15 +103,18 @@ export class Deletion<C extends DeletionClient = RelayClient> {
     const spaces = [...(this.host.spaces.isTeam(workspaceId) ? [workspaceId] : []), ...this.host.spaces.sharesHeldIn(workspaceId).map((s) => s.space)];
     for (const space of spaces) {
       if (this.host.spaces.get(space).paused) continue;
-      void this.host.queues.run(space, async () => {
-        if (!this.host.spaces.state(space)) return;
-        const client = await this.host.openClient(this.host.spaces.get(space).relay);
-        if (!client) return; // the next round does it
-        await this.reconcile(space, client);
-        await this.host.syncFiles(space, client);
-        await this.host.push(space, client);
-        for (const doc of this.host.spaces.indexedDocs(space)) if (!this.host.vault.documents.allIds().some((d) => d.id === doc)) await this.host.pull(space, doc, client);
-      }).catch((error) => this.host.status.set(space, { state: 'error', reason: reasonOf(error) }));
+      void this.host.queues
+        .run(space, async () => {
+          if (!this.host.spaces.state(space)) return;
+          const client = await this.host.openClient(this.host.spaces.get(space).relay);
+          if (!client) return; // the next round does it
+          await this.reconcile(space, client);
+          await this.host.syncFiles(space, client);
+          await this.host.push(space, client);
+          for (const doc of this.host.spaces.indexedDocs(space))
+            if (!this.host.vault.documents.allIds().some((d) => d.id === doc)) await this.host.pull(space, doc, client);
+        })
+        .catch((error) => this.host.status.set(space, { state: 'error', reason: reasonOf(error) }));
     }
   }
 
@@ -134,7 +140,12 @@ export class Deletion<C extends DeletionClient = RelayClient> {
         await this.host.push(spaceId, client);
         await client.deleteDoc(spaceId, doc);
       } else if (!share) {
-        this.host.status.warn(spaceId, doc, 'FORBIDDEN', `a document deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete documents in this workspace.`);
+        this.host.status.warn(
+          spaceId,
+          doc,
+          'FORBIDDEN',
+          `a document deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete documents in this workspace.`,
+        );
       }
     }
   }

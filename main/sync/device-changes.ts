@@ -8,7 +8,15 @@
  * afterwards. Asks for the second factor when one is enrolled.
  */
 import { fromBase64Url, randomKey, toHex } from '../../common/crypto/sodium.ts';
-import { activeDevices, applyDeviceEntry, isActive, nextDeviceEntry, signDeviceEntry, type DeviceEntry, type DeviceLogState } from '../../common/devices/log.ts';
+import {
+  activeDevices,
+  applyDeviceEntry,
+  isActive,
+  nextDeviceEntry,
+  signDeviceEntry,
+  type DeviceEntry,
+  type DeviceLogState,
+} from '../../common/devices/log.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipEntry } from '../../common/membership/log.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
@@ -70,7 +78,10 @@ export class DeviceChanges {
     const clients = await this.clients();
     const own = devices.ownLog();
     const keys = vault.devices.keys();
-    const entry = signDeviceEntry(nextDeviceEntry(own.state, { action: 'add', device: device.id, box: device.box, kind: 'device', name: device.name, by: vault.devices.self.id }), keys.signSecretKey);
+    const entry = signDeviceEntry(
+      nextDeviceEntry(own.state, { action: 'add', device: device.id, box: device.box, kind: 'device', name: device.name, by: vault.devices.self.id }),
+      keys.signSecretKey,
+    );
     keys.signSecretKey.fill(0);
     keys.boxSecretKey.fill(0);
     applyDeviceEntry(own.state, entry);
@@ -106,8 +117,10 @@ export class DeviceChanges {
     const active = named.filter((d) => isActive(d));
     const found = active.length > 0 ? active : named;
     if (found.length === 0) throw new HearthError('NOT_FOUND', `No device called ${nameOrId}; \`hearth device list\` shows the account's devices.`);
-    if (found.length > 1) throw new HearthError('BAD_REQUEST', `Several devices are called ${nameOrId}; name the one to revoke by its id (\`hearth device list\`).`);
-    if (found[0]!.id === this.host.vault.devices.self.id) throw new HearthError('BAD_REQUEST', 'A device cannot revoke itself; revoke it from another device of the account.');
+    if (found.length > 1)
+      throw new HearthError('BAD_REQUEST', `Several devices are called ${nameOrId}; name the one to revoke by its id (\`hearth device list\`).`);
+    if (found[0]!.id === this.host.vault.devices.self.id)
+      throw new HearthError('BAD_REQUEST', 'A device cannot revoke itself; revoke it from another device of the account.');
     return found[0]!.id;
   }
 
@@ -175,18 +188,28 @@ export class DeviceChanges {
   }
 
   /** The device_revoked entry for one space on its newest log, and the new epoch's key sealed to every member's active devices. */
-  private async rotation(client: RelayClient, space: string, after: DeviceLogState): Promise<{ sent: { entry: MembershipEntry; epoch: number; sealed: Array<{ recipient: string; envelope: Uint8Array }> }; key: Uint8Array }> {
+  private async rotation(
+    client: RelayClient,
+    space: string,
+    after: DeviceLogState,
+  ): Promise<{ sent: { entry: MembershipEntry; epoch: number; sealed: Array<{ recipient: string; envelope: Uint8Array }> }; key: Uint8Array }> {
     const { vault, membership, spaces } = this.host;
-    const view = spaces.state(space) ? (await membership.refresh(space), spaces.view(space)) : MembershipView.replay(space, await client.getMembership(space, 0));
+    const view = spaces.state(space)
+      ? (await membership.refresh(space), spaces.view(space))
+      : MembershipView.replay(space, await client.getMembership(space, 0));
     const accountKeys = vault.identityKeys();
-    const entry = signMembershipEntry(nextEntry(view.current, { actor: vault.account, action: 'device_revoked', subject: vault.account, role: null }), accountKeys.signSecretKey);
+    const entry = signMembershipEntry(
+      nextEntry(view.current, { actor: vault.account, action: 'device_revoked', subject: vault.account, role: null }),
+      accountKeys.signSecretKey,
+    );
     accountKeys.signSecretKey.fill(0);
     const epoch = view.currentEpoch + 1;
     const key = randomKey();
     const others = [...view.current.members.keys()].filter((account) => account !== vault.account);
     const sealed = await membership.sealForMembers(client, space, others, epoch, key, 'sync this workspace, then revoke again.');
     // This account's own devices as the log stands after the revocation: never the revoked one.
-    for (const device of activeDevices(after)) sealed.push({ recipient: device.id, envelope: membership.sealEnvelope(space, epoch, key, device.id, fromBase64Url(device.box)) });
+    for (const device of activeDevices(after))
+      sealed.push({ recipient: device.id, envelope: membership.sealEnvelope(space, epoch, key, device.id, fromBase64Url(device.box)) });
     return { sent: { entry, epoch, sealed }, key };
   }
 }

@@ -5,7 +5,17 @@
  * other accounts (to check what their devices sign and to seal keys to each of them).
  */
 import { HearthError, isHearthError } from '../../common/errors.ts';
-import { activeDevices, applyDeviceEntry, emptyDeviceLog, extendDeviceLog, nextDeviceEntry, signDeviceEntry, type DeviceEntry, type DeviceLogState, type DeviceRecord } from '../../common/devices/log.ts';
+import {
+  activeDevices,
+  applyDeviceEntry,
+  emptyDeviceLog,
+  extendDeviceLog,
+  nextDeviceEntry,
+  signDeviceEntry,
+  type DeviceEntry,
+  type DeviceLogState,
+  type DeviceRecord,
+} from '../../common/devices/log.ts';
 import type { DeviceSigner, RelayClient } from '../../common/protocol/client.ts';
 import type { Vault } from '../vault/vault.ts';
 
@@ -30,7 +40,14 @@ export class AccountDevices {
     const accountKeys = vault.identityKeys();
     const self = vault.devices.self;
     const first = signDeviceEntry(
-      nextDeviceEntry(emptyDeviceLog(vault.account), { action: 'create', device: self.id, box: self.boxPublicKey, kind: 'device', name: self.name, by: vault.account }),
+      nextDeviceEntry(emptyDeviceLog(vault.account), {
+        action: 'create',
+        device: self.id,
+        box: self.boxPublicKey,
+        kind: 'device',
+        name: self.name,
+        by: vault.account,
+      }),
       accountKeys.signSecretKey,
     );
     accountKeys.signSecretKey.fill(0);
@@ -80,7 +97,10 @@ export class AccountDevices {
     const there = await client.getDevices(vault.account);
     const common = Math.min(there.length, own.entries.length);
     if (there.slice(0, common).some((entry, i) => entry.sig !== own.entries[i]!.sig)) {
-      throw new HearthError('RECORD_TAMPERED', `The relay ${url} holds another device log for this account than this device verified; distrust it until it is fixed.`);
+      throw new HearthError(
+        'RECORD_TAMPERED',
+        `The relay ${url} holds another device log for this account than this device verified; distrust it until it is fixed.`,
+      );
     }
     let level = there.length;
     if (there.length > own.entries.length) vault.devices.putLog(vault.account, there);

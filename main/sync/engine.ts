@@ -61,7 +61,6 @@ export type { SyncReport } from './rounds.ts';
 export type { SyncEngineOptions } from './assembly.ts';
 export { SHARED_WITH_ME } from './sharing.ts';
 
-
 export class SyncEngine {
   private readonly sync: SyncModules;
   /** This account's devices: list, add, revoke (device-changes.ts); and linking a new one (pairing.ts). */
@@ -137,7 +136,6 @@ export class SyncEngine {
   documentRole(documentId: string): Role | undefined {
     return this.sync.permissions.documentRole(documentId);
   }
-
 
   /** Creates a team workspace on a relay: the space, its genesis entry, the epoch-0 key sealed to this vault. */
   createTeamWorkspace(name: string, relayUrl: string): Promise<Workspace> {

@@ -57,12 +57,14 @@ export class FileSync<C extends FileClient = RelayClient> {
   /** A file was added here: while live, it goes up through the open connection now (else on the next round). */
   added(spaceId: string): void {
     if (!this.host.isLive() || !this.host.spaces.isTeam(spaceId) || this.host.spaces.get(spaceId).paused) return;
-    void this.host.queues.run(spaceId, async () => {
-      const client = await this.host.openClient(this.host.spaces.get(spaceId).relay);
-      if (!client) return; // the next round uploads it
-      await this.sync(spaceId, client);
-      await this.host.push(spaceId, client);
-    }).catch((error) => this.host.status.set(spaceId, { state: 'error', reason: reasonOf(error) }));
+    void this.host.queues
+      .run(spaceId, async () => {
+        const client = await this.host.openClient(this.host.spaces.get(spaceId).relay);
+        if (!client) return; // the next round uploads it
+        await this.sync(spaceId, client);
+        await this.host.push(spaceId, client);
+      })
+      .catch((error) => this.host.status.set(spaceId, { state: 'error', reason: reasonOf(error) }));
   }
 
   /**
@@ -85,7 +87,12 @@ export class FileSync<C extends FileClient = RelayClient> {
         });
         await client.fileDelete(spaceId, id);
       } else {
-        this.host.status.warn(spaceId, INDEX_DOC, 'FORBIDDEN', `a file deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete files in this workspace.`);
+        this.host.status.warn(
+          spaceId,
+          INDEX_DOC,
+          'FORBIDDEN',
+          `a file deleted on this device is fetched again: as ${role ? `${withArticle(role)}` : 'a non-member'} you cannot delete files in this workspace.`,
+        );
       }
     }
     if (role && canWriteContent(role)) {
@@ -95,7 +102,8 @@ export class FileSync<C extends FileClient = RelayClient> {
         const state = this.host.spaces.get(spaceId);
         const epoch = state.uploads?.[file.id] ?? view.currentEpoch;
         const keyHex = state.epochKeys[epoch];
-        if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; files wait until it does.`);
+        if (!keyHex)
+          throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; files wait until it does.`);
         if (state.uploads?.[file.id] === undefined) this.host.spaces.put(spaceId, { ...state, uploads: { ...state.uploads, [file.id]: epoch } });
         const up = (done: number) => this.host.status.set(spaceId, { transfer: { fileId: file.id, name: file.name, direction: 'up', done, total: file.size } });
         up(0);
@@ -119,7 +127,12 @@ export class FileSync<C extends FileClient = RelayClient> {
       if (this.host.vault.files.has(id)) continue;
       const keyHex = this.host.spaces.get(spaceId).epochKeys[meta.epoch];
       if (!keyHex) {
-        this.host.status.warn(spaceId, INDEX_DOC, 'RECORD_TAMPERED', `the file "${meta.name}" is sealed under key epoch ${meta.epoch}, whose key this device was never given; it was not downloaded.`);
+        this.host.status.warn(
+          spaceId,
+          INDEX_DOC,
+          'RECORD_TAMPERED',
+          `the file "${meta.name}" is sealed under key epoch ${meta.epoch}, whose key this device was never given; it was not downloaded.`,
+        );
         continue;
       }
       let source: AsyncGenerator<Uint8Array> | undefined;

@@ -87,17 +87,28 @@ export async function uploadFile(
  * The plaintext of a synced file, chunk by chunk, each opened and checked against its place;
  * undefined when the relay does not hold all of it yet (the uploader is still sending).
  */
-export async function downloadFile(client: Pick<RelayClient, 'fileStatus' | 'fileGet'>, space: string, file: string, meta: SyncedFile, key: Uint8Array): Promise<AsyncGenerator<Uint8Array> | undefined> {
+export async function downloadFile(
+  client: Pick<RelayClient, 'fileStatus' | 'fileGet'>,
+  space: string,
+  file: string,
+  meta: SyncedFile,
+  key: Uint8Array,
+): Promise<AsyncGenerator<Uint8Array> | undefined> {
   const count = chunkCount(meta.size);
   const status = await client.fileStatus(space, file);
   if (!status.complete) return undefined;
-  if (status.size !== meta.size + count * OVERHEAD) throw new HearthError('RECORD_TAMPERED', 'a file whose size on the relay does not match what its uploader recorded');
+  if (status.size !== meta.size + count * OVERHEAD)
+    throw new HearthError('RECORD_TAMPERED', 'a file whose size on the relay does not match what its uploader recorded');
   return (async function* () {
     let total = 0;
     for (let index = 0; index < count; index++) {
       const sealed = await client.fileGet(space, file, index);
       const plain = tryOpen(key, sealed, place(space, file, index, count));
-      if (!plain) throw new HearthError('RECORD_TAMPERED', `a file chunk (${index + 1} of ${count}) that does not decrypt in its place: altered, swapped or from another file`);
+      if (!plain)
+        throw new HearthError(
+          'RECORD_TAMPERED',
+          `a file chunk (${index + 1} of ${count}) that does not decrypt in its place: altered, swapped or from another file`,
+        );
       total += plain.length;
       yield plain;
     }

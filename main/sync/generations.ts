@@ -78,7 +78,11 @@ export class Generations<C extends GenerationClient = RelayClient> {
     }
     const [spaceId] = through as [string];
     const client = await this.host.refreshIfReachable(spaceId);
-    if (!client) throw new HearthError('UNAVAILABLE', 'Erasing edit history needs the relay, which cannot be reached now; nothing was changed. Try again when you are online.');
+    if (!client)
+      throw new HearthError(
+        'UNAVAILABLE',
+        'Erasing edit history needs the relay, which cannot be reached now; nothing was changed. Try again when you are online.',
+      );
     this.host.permissions.assertCan(vault.documents.workspaceOf(documentId), 'delete', documentId);
     return this.host.queues.run(spaceId, async () => {
       // Everything of ours reaches the relay first, and everything of others reaches us: the new
@@ -117,7 +121,17 @@ export class Generations<C extends GenerationClient = RelayClient> {
     if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; try again once it has.`);
     const keys = vault.identityKeys();
     const record = signGenerationRecord(
-      { space: spaceId, doc: documentId, gen: generation, horizon: horizon ?? null, at, by: account, head: view.head, clock: clockOf(old), heads: A.getHeads(next) },
+      {
+        space: spaceId,
+        doc: documentId,
+        gen: generation,
+        horizon: horizon ?? null,
+        at,
+        by: account,
+        head: view.head,
+        clock: clockOf(old),
+        heads: A.getHeads(next),
+      },
       keys.signSecretKey,
     );
     const comments = reanchoredComments(vault.comments.records(documentId), old, next, at);
@@ -135,7 +149,11 @@ export class Generations<C extends GenerationClient = RelayClient> {
   }
 
   /** Puts a new generation in place of the document, with the space's bookkeeping for it, in one transaction; then scrubs. */
-  private install(spaceId: string, documentId: string, what: { next: HearthDoc; generation: number; comments: readonly CommentRecord[]; seq: number; changeId: string }): void {
+  private install(
+    spaceId: string,
+    documentId: string,
+    what: { next: HearthDoc; generation: number; comments: readonly CommentRecord[]; seq: number; changeId: string },
+  ): void {
     const { vault, spaces } = this.host;
     vault.syncState.transaction(() => {
       const state = spaces.documentState(spaceId, documentId);
@@ -143,7 +161,12 @@ export class Generations<C extends GenerationClient = RelayClient> {
       installGeneration(vault, documentId, what.next, what.generation, what.comments);
       const sent = { ...state.comments };
       for (const record of what.comments) sent[record.id] = Math.max(sent[record.id] ?? 0, record.updatedAt);
-      vault.syncState.putDocument(spaceId, documentId, { cursor: Math.max(what.seq, state.cursor), heads: A.getHeads(what.next), comments: sent, snapshotAt: what.seq });
+      vault.syncState.putDocument(spaceId, documentId, {
+        cursor: Math.max(what.seq, state.cursor),
+        heads: A.getHeads(what.next),
+        comments: sent,
+        snapshotAt: what.seq,
+      });
       vault.syncState.markSeen(spaceId, documentId, what.changeId);
     });
     vault.documents.scrub();
@@ -222,7 +245,12 @@ export class Generations<C extends GenerationClient = RelayClient> {
       const title = `${carried.mine.title || 'Untitled'} — your offline edits`;
       const copy = vault.documents.create(vault.documents.workspaceOf(documentId), { title, tags: carried.mine.tags });
       vault.documents.change(copy.id, (doc) => editToSpans(doc, ['body'], carried.mine.spans));
-      this.host.status.warn(spaceId, documentId, 'CONFLICT', `The edit history of a document was erased while you edited it offline; your edits could not be placed in it and are kept in “${title}”.`);
+      this.host.status.warn(
+        spaceId,
+        documentId,
+        'CONFLICT',
+        `The edit history of a document was erased while you edited it offline; your edits could not be placed in it and are kept in “${title}”.`,
+      );
       return 'conflict-copy';
     }
     return 'replaced';
@@ -239,7 +267,10 @@ export class Generations<C extends GenerationClient = RelayClient> {
     if (record.gen <= this.generationOf(documentId)) throw new HearthError('RECORD_TAMPERED', 'a generation of a document this device has already passed');
     const role = this.host.spaces.view(spaceId).roleAt(record.head, record.by);
     if (!role || !canForgetHistory(role)) {
-      throw new HearthError('FORBIDDEN', `an erasure of a document's edit history by ${role ? `${withArticle(role)}, who may not erase it` : 'someone who was not a member'}`);
+      throw new HearthError(
+        'FORBIDDEN',
+        `an erasure of a document's edit history by ${role ? `${withArticle(role)}, who may not erase it` : 'someone who was not a member'}`,
+      );
     }
     return record;
   }

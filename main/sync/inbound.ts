@@ -85,16 +85,35 @@ export class Inbound {
     if (page.snapshot) {
       // Everything up to `covers` in one encrypted, signed blob; the relay dropped those changes.
       if (page.snapshot.covers <= start) {
-        count(this.refuse(spaceId, documentId, page.snapshot.covers, page.snapshot.bytes, new HearthError('RECORD_TAMPERED', `a snapshot covering ${page.snapshot.covers}, which this device had already passed`), false));
+        count(
+          this.refuse(
+            spaceId,
+            documentId,
+            page.snapshot.covers,
+            page.snapshot.bytes,
+            new HearthError('RECORD_TAMPERED', `a snapshot covering ${page.snapshot.covers}, which this device had already passed`),
+            false,
+          ),
+        );
       } else count(this.receive(spaceId, documentId, page.snapshot.covers, page.snapshot.bytes, 'snapshot'));
       previous = Math.max(previous, page.snapshot.covers);
     }
     if (page.latest < start) {
-      status.warn(spaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document, but this device already received up to ${start}: it rolled back or lost changes.`);
+      status.warn(
+        spaceId,
+        documentId,
+        'RECORD_TAMPERED',
+        `the relay says it holds changes up to ${page.latest} of a document, but this device already received up to ${start}: it rolled back or lost changes.`,
+      );
     }
     const last = page.changes.at(-1)?.seq ?? previous;
     if (last < page.latest) {
-      status.warn(spaceId, documentId, 'RECORD_TAMPERED', `the relay says it holds changes up to ${page.latest} of a document but delivered only up to ${last}: it withholds changes.`);
+      status.warn(
+        spaceId,
+        documentId,
+        'RECORD_TAMPERED',
+        `the relay says it holds changes up to ${page.latest} of a document but delivered only up to ${last}: it withholds changes.`,
+      );
     }
     let expected = previous + 1;
     // A comment's deletion drops its earlier changes at the relay: a gap before a deletion is that.
@@ -108,14 +127,22 @@ export class Inbound {
         count(this.receive(spaceId, documentId, seq, bytes, 'kept'));
         continue;
       }
-      if (seq > expected && seq > lastDeletion) status.warn(spaceId, documentId, 'RECORD_TAMPERED', `the relay skipped change${seq - expected > 1 ? `s ${expected}–${seq - 1}` : ` ${expected}`} of a document: it withholds changes.`);
+      if (seq > expected && seq > lastDeletion)
+        status.warn(
+          spaceId,
+          documentId,
+          'RECORD_TAMPERED',
+          `the relay skipped change${seq - expected > 1 ? `s ${expected}–${seq - 1}` : ` ${expected}`} of a document: it withholds changes.`,
+        );
       expected = Math.max(expected, seq + 1);
       // Paging may hand the same change out twice; only a different blob under a used number is an attack.
       const earlier = delivered.get(seq);
       if (earlier && equalBytes(earlier, bytes)) continue;
       delivered.set(seq, bytes);
       if (seq <= previous) {
-        count(this.refuse(spaceId, documentId, seq, bytes, new HearthError('RECORD_TAMPERED', `changes out of order (sequence ${seq} after ${previous})`), false));
+        count(
+          this.refuse(spaceId, documentId, seq, bytes, new HearthError('RECORD_TAMPERED', `changes out of order (sequence ${seq} after ${previous})`), false),
+        );
         continue;
       }
       previous = seq;
@@ -151,14 +178,25 @@ export class Inbound {
     // already here; skipped before the role checks, which would refuse it once this vault's role was lowered.
     // Looked at unverified first, so each change's signature is checked once: here for our own, in verifyAgainst otherwise.
     const claimed = unverifiedMeta(bytes);
-    if (claimed?.author === account && claimed.space === spaceId && claimed.doc === documentId && vault.syncState.hasSeen(spaceId, documentId, claimed.id) && signedChange(bytes)) return 'own';
+    if (
+      claimed?.author === account &&
+      claimed.space === spaceId &&
+      claimed.doc === documentId &&
+      vault.syncState.hasSeen(spaceId, documentId, claimed.id) &&
+      signedChange(bytes)
+    )
+      return 'own';
     const change = verifyAgainst(spaces.view(spaceId), spaceId, documentId, bytes);
     // Before anything else about it: a change of a forgotten generation is not even decrypted.
     const held = Math.max(vault.documents.has(documentId) ? vault.documents.generationOf(documentId) : 0, this.indexedGeneration(spaceId, documentId));
     if ((change.meta.gen ?? 0) < held) {
-      throw new StaleGeneration('RECORD_TAMPERED', `a change to generation ${change.meta.gen ?? 0} of a document whose edit history was erased (it is at generation ${held} here): a replay`);
+      throw new StaleGeneration(
+        'RECORD_TAMPERED',
+        `a change to generation ${change.meta.gen ?? 0} of a document whose edit history was erased (it is at generation ${held} here): a replay`,
+      );
     }
-    if ((change.meta.kind === 'snapshot') !== (as === 'snapshot')) throw new HearthError('RECORD_TAMPERED', as === 'snapshot' ? 'a change passed off as a snapshot' : 'a snapshot passed off as a change');
+    if ((change.meta.kind === 'snapshot') !== (as === 'snapshot'))
+      throw new HearthError('RECORD_TAMPERED', as === 'snapshot' ? 'a change passed off as a snapshot' : 'a snapshot passed off as a change');
     if (as === 'kept' && change.meta.kind !== 'comment') throw new HearthError('RECORD_TAMPERED', 'a content change under a snapshot that covers it');
     if (vault.syncState.hasSeen(spaceId, documentId, change.meta.id)) {
       if (change.meta.author === account) return 'own';
@@ -225,7 +263,12 @@ export class Inbound {
       this.host.vault.syncState.quarantine(spaceId, { documentId, relaySeq: seq, code, reason: message, at: Date.now(), bytes });
       if (advance) this.advance(spaceId, documentId, seq);
     });
-    this.host.status.warn(spaceId, documentId, code === 'FORBIDDEN' ? 'FORBIDDEN' : 'RECORD_TAMPERED', `The relay delivered ${message}; it was not applied and is kept aside.`);
+    this.host.status.warn(
+      spaceId,
+      documentId,
+      code === 'FORBIDDEN' ? 'FORBIDDEN' : 'RECORD_TAMPERED',
+      `The relay delivered ${message}; it was not applied and is kept aside.`,
+    );
     return 'refused';
   }
 
@@ -240,7 +283,12 @@ export class Inbound {
     if (!held.has(documentId)) held.set(documentId, new Set());
     held.get(documentId)!.add(row);
     if (warn) {
-      this.host.status.warn(spaceId, documentId, code, `The relay delivered ${message}; it is kept aside until that history arrives (the relay serving it again, or a member who has it sending it).`);
+      this.host.status.warn(
+        spaceId,
+        documentId,
+        code,
+        `The relay delivered ${message}; it is kept aside until that history arrives (the relay serving it again, or a member who has it sending it).`,
+      );
     }
     return 'waiting';
   }
@@ -275,7 +323,7 @@ export class Inbound {
   /** Applies what a document holds, as far as the history now here allows. */
   private retryHeld(spaceId: string, documentId: string): void {
     let rows = this.heldRows(spaceId, documentId);
-    for (let progress = true; progress && rows.length > 0; ) {
+    for (let progress = true; progress && rows.length > 0;) {
       progress = false;
       for (const row of rows) {
         const outcome = this.reapply(spaceId, documentId, row.relaySeq, row.bytes);
@@ -355,12 +403,24 @@ export class Inbound {
       for (const row of refused) {
         const page = await client.pull(spaceId, documentId, row.relaySeq - 1, 1);
         const served = page.changes.find((c) => c.seq === row.relaySeq);
-        const copy = served ? { bytes: served.bytes, as: 'change' as const } : page.snapshot && page.snapshot.covers >= row.relaySeq ? { bytes: page.snapshot.bytes, as: 'snapshot' as const } : undefined;
+        const copy = served
+          ? { bytes: served.bytes, as: 'change' as const }
+          : page.snapshot && page.snapshot.covers >= row.relaySeq
+            ? { bytes: page.snapshot.bytes, as: 'snapshot' as const }
+            : undefined;
         if (!copy || equalBytes(copy.bytes, row.bytes)) continue; // the same altered copy still (or none)
         const outcome = this.reapply(spaceId, documentId, row.relaySeq, copy.bytes, copy.as);
         if (outcome instanceof Error) continue;
         this.release(spaceId, row);
-        if (outcome === 'waiting') this.hold(spaceId, documentId, row.relaySeq, copy.bytes, new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered'), false);
+        if (outcome === 'waiting')
+          this.hold(
+            spaceId,
+            documentId,
+            row.relaySeq,
+            copy.bytes,
+            new MissingHistory('RECORD_TAMPERED', 'a change whose earlier history the relay has not delivered'),
+            false,
+          );
         else applied++;
       }
       const before = this.waitingCount(spaceId);

@@ -74,7 +74,11 @@ export class Invitations<C extends InvitationClient = RelayClient> {
   }
 
   /** Reads an invitation's name and inviter: its membership log, this vault's keys, and its index document. */
-  private async peek(space: string, client: C, knownKeys: Record<string, string> = {}): Promise<{ view: MembershipView; epochKeys: Record<string, string>; index: IndexDoc; name: string; invitedBy?: string }> {
+  private async peek(
+    space: string,
+    client: C,
+    knownKeys: Record<string, string> = {},
+  ): Promise<{ view: MembershipView; epochKeys: Record<string, string>; index: IndexDoc; name: string; invitedBy?: string }> {
     const view = MembershipView.replay(space, await client.getMembership(space, 0));
     const epochKeys: Record<string, string> = { ...knownKeys };
     for (const { epoch, envelope } of await client.getEnvelopes(space)) {
@@ -107,12 +111,17 @@ export class Invitations<C extends InvitationClient = RelayClient> {
     if (!invitation) throw new HearthError('NOT_FOUND', `No invitation ${id}; \`hearth invite list\` shows the open ones.`);
     const client = await this.host.client(invitation.relay);
     const peek = await this.peek(id, client, knownKeys);
-    if (Object.keys(peek.epochKeys).length === 0) throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
+    if (Object.keys(peek.epochKeys).length === 0)
+      throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
     if (invitation.kind === 'document') return this.host.acceptShare(invitation, peek, client);
     const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };
     this.host.vault.transaction(() => {
       this.host.vault.workspaces.adopt(workspace);
-      this.host.spaces.register(id, { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false }, peek.view);
+      this.host.spaces.register(
+        id,
+        { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false },
+        peek.view,
+      );
     });
     await this.host.queues.run(id, () => this.host.syncSpace(id, client, this.host.isLive()));
     this.host.ensureRelayLoop(invitation.relay);

@@ -78,10 +78,12 @@ export class PublicLinks {
    * the next round.
    */
   revokeDeleted(onlyRelay?: string): Promise<void> {
-    const run = this.revocations.then(() => this.revokePending(onlyRelay)).then(
-      () => undefined,
-      () => undefined,
-    );
+    const run = this.revocations
+      .then(() => this.revokePending(onlyRelay))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
     this.revocations = run;
     return run;
   }
@@ -93,7 +95,10 @@ export class PublicLinks {
       const role = await this.host.currentRole(candidate.space);
       if (role && canManageLinks(role)) return candidate;
       refusal ??= role
-        ? new HearthError('FORBIDDEN', `You are ${withArticle(capitalised(role))} in ${candidate.name}: ${withArticle(role)} cannot ${action}. Only Owners and Admins manage public links; ask one of them.`)
+        ? new HearthError(
+            'FORBIDDEN',
+            `You are ${withArticle(capitalised(role))} in ${candidate.name}: ${withArticle(role)} cannot ${action}. Only Owners and Admins manage public links; ask one of them.`,
+          )
         : new HearthError('FORBIDDEN', `You are not a member of ${candidate.name} any more; you cannot ${action} there.`);
     }
     throw refusal!;
@@ -138,7 +143,18 @@ export class PublicLinks {
     await client.linkCreate(space, id, ciphertext, expiresAt, documentId);
     const url = new URL(`p/${id}`, relayHttpBase(relay));
     url.hash = fragmentKey;
-    const record: LinkRecord = { id, documentId, workspaceId, ...(space === workspaceId ? {} : { space }), title: summary.title, url: url.href, relay, createdAt: publishedAt, expiresAt, revokedAt: null };
+    const record: LinkRecord = {
+      id,
+      documentId,
+      workspaceId,
+      ...(space === workspaceId ? {} : { space }),
+      title: summary.title,
+      url: url.href,
+      relay,
+      createdAt: publishedAt,
+      expiresAt,
+      revokedAt: null,
+    };
     vault.syncState.transaction(() => {
       vault.links.put(record);
       vault.audit.record('link.created', `${workspaceId}/${documentId}/${id}`);
@@ -251,7 +267,16 @@ export class PublicLinks {
       } catch {
         // Its workspace is being deleted: the record goes with it.
       }
-      return { id, documentId, workspaceId, ...(workspaceName === undefined ? {} : { workspaceName }), title, relay, createdAt, deletedAt: revokedAt ?? createdAt };
+      return {
+        id,
+        documentId,
+        workspaceId,
+        ...(workspaceName === undefined ? {} : { workspaceName }),
+        title,
+        relay,
+        createdAt,
+        deletedAt: revokedAt ?? createdAt,
+      };
     });
   }
 
@@ -370,7 +395,10 @@ export async function openPublicLink(text: string, fetchImpl: typeof fetch = fet
   if (ciphertext.length > MAX_FETCH_BYTES) throw new HearthError('TOO_LARGE', `This link's copy is larger than Hearth opens (${MAX_FETCH_BYTES} bytes).`);
   const content = await openLink(linkId, ciphertext, fragmentKey);
   if (!content) {
-    throw new HearthError('RECORD_TAMPERED', 'This link cannot be opened: its key (the part after #) does not match the copy on the relay, or the copy was altered. Nothing was shown; check that you copied the whole link.');
+    throw new HearthError(
+      'RECORD_TAMPERED',
+      'This link cannot be opened: its key (the part after #) does not match the copy on the relay, or the copy was altered. Nothing was shown; check that you copied the whole link.',
+    );
   }
   return { title: content.title, markdown: content.markdown ?? content.text, publishedAt: content.publishedAt ?? 0, expiresAt: content.expiresAt ?? null };
 }

@@ -88,10 +88,14 @@ export class Members<C extends MembersClient = RelayClient> {
     // The role first: someone who may not invite learns nothing about which usernames exist.
     host.permissions.assertManager(workspace.id, undefined, role);
     const profile = await this.profileOf(workspace.id, username, client);
-    if (host.spaces.view(workspace.id).role(profile.account)) throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
+    if (host.spaces.view(workspace.id).role(profile.account))
+      throw new HearthError('ALREADY_EXISTS', `${username} is already a member; change their role with \`hearth member role\`.`);
     // Keys go only to devices the invitee's account signed for, never to a key the relay names: a relay cannot swap the key an invitation is sealed to.
     if (!(await host.membership.devicesOf(profile.account, client))?.length) {
-      throw new HearthError('CONFLICT', `${username} has no signed device list on this relay yet (an older Hearth): ask them to update Hearth and sign in once, then invite them again.`);
+      throw new HearthError(
+        'CONFLICT',
+        `${username} has no signed device list on this relay yet (an older Hearth): ask them to update Hearth and sign in once, then invite them again.`,
+      );
     }
     await host.queues.run(workspace.id, async () => {
       await host.membership.appendEntry(workspace.id, client, 'add', profile.account, role);

@@ -30,7 +30,8 @@ export class MembershipView {
   /** Replays a whole log; throws RECORD_TAMPERED, CONFLICT, FORBIDDEN or BAD_REQUEST if any entry is not genuine. */
   static replay(space: string, entries: readonly MembershipEntry[]): MembershipView {
     const view = new MembershipView([], emptyMembership(space), 0, new Map()).extend(entries);
-    if (view.current.nextSeq === 0) throw new HearthError('RECORD_TAMPERED', 'The membership log is empty; every space starts with its create entry. Distrust this relay.');
+    if (view.current.nextSeq === 0)
+      throw new HearthError('RECORD_TAMPERED', 'The membership log is empty; every space starts with its create entry. Distrust this relay.');
     return view;
   }
 

@@ -23,7 +23,10 @@ import { reasonOf, type StatusBoard } from './status.ts';
 import { INDEX_DOC, newIndex, saveIndex } from './workspace-index.ts';
 
 /** The part of a relay client the membership log and keys need. */
-export type MembershipClient = Pick<RelayClient, 'getMembership' | 'getRemoval' | 'appendMembership' | 'getEnvelopes' | 'putEnvelopes' | 'createSpace' | 'getDevices'>;
+export type MembershipClient = Pick<
+  RelayClient,
+  'getMembership' | 'getRemoval' | 'appendMembership' | 'getEnvelopes' | 'putEnvelopes' | 'createSpace' | 'getDevices'
+>;
 
 /** A key epoch's envelopes, one per member, for the relay. */
 export type SealedKeys = Array<{ recipient: string; envelope: Uint8Array }>;
@@ -61,12 +64,21 @@ export class Membership<C extends MembershipClient = RelayClient> {
    * fresh) lists them; for an account without a device log, to the box key the space's directory
    * (or `boxKeys`) lists for it, CONFLICT saying `whenMissing` when it has published none yet.
    */
-  async sealForMembers(client: C, spaceId: string, accounts: Iterable<string>, epoch: number, key: Uint8Array, whenMissing: string, boxKeys: Record<string, string> = {}): Promise<SealedKeys> {
+  async sealForMembers(
+    client: C,
+    spaceId: string,
+    accounts: Iterable<string>,
+    epoch: number,
+    key: Uint8Array,
+    whenMissing: string,
+    boxKeys: Record<string, string> = {},
+  ): Promise<SealedKeys> {
     const sealed: SealedKeys = [];
     for (const account of accounts) {
       const devices = await this.host.devices.recipientsOf(account, client);
       if (devices) {
-        for (const device of devices) sealed.push({ recipient: device.id, envelope: this.sealEnvelope(spaceId, epoch, key, device.id, fromBase64Url(device.box)) });
+        for (const device of devices)
+          sealed.push({ recipient: device.id, envelope: this.sealEnvelope(spaceId, epoch, key, device.id, fromBase64Url(device.box)) });
         continue;
       }
       let boxKey = boxKeys[account] ?? this.host.spaces.index(spaceId).members?.[account]?.boxPublicKey;
@@ -123,7 +135,10 @@ export class Membership<C extends MembershipClient = RelayClient> {
     try {
       next = view.extend(more);
     } catch (error) {
-      throw new HearthError('RECORD_TAMPERED', `The relay's membership log for this workspace does not verify (${reasonOf(error).message}); nothing from it was used. Distrust this relay until it is fixed.`);
+      throw new HearthError(
+        'RECORD_TAMPERED',
+        `The relay's membership log for this workspace does not verify (${reasonOf(error).message}); nothing from it was used. Distrust this relay until it is fixed.`,
+      );
     }
     spaces.setView(spaceId, next);
   }
@@ -189,7 +204,14 @@ export class Membership<C extends MembershipClient = RelayClient> {
    * Appends a membership entry built on the newest log, rebuilding it (and the key epoch it starts,
    * when `rotation` is given) if another member's entry got in first.
    */
-  async appendEntry(spaceId: string, client: C, action: MembershipAction, subject: string, role: Role | null, rotation?: (view: MembershipView) => Promise<{ epoch: number; sealed: SealedKeys }>): Promise<void> {
+  async appendEntry(
+    spaceId: string,
+    client: C,
+    action: MembershipAction,
+    subject: string,
+    role: Role | null,
+    rotation?: (view: MembershipView) => Promise<{ epoch: number; sealed: SealedKeys }>,
+  ): Promise<void> {
     const keys = this.host.vault.identityKeys();
     for (let attempt = 0; ; attempt++) {
       const view = this.host.spaces.view(spaceId);
@@ -226,7 +248,12 @@ export class Membership<C extends MembershipClient = RelayClient> {
     });
     vault.transaction(() => {
       const extra = record();
-      spaces.register(spaceId, { relay, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false, ...extra }, view, index);
+      spaces.register(
+        spaceId,
+        { relay, epochKeys: { 0: toHex(key) }, membership: [...view.entries], index: saveIndex(index), paused: false, ...extra },
+        view,
+        index,
+      );
       vault.syncState.enqueue(spaceId, { documentId: INDEX_DOC, kind: 'content', payload: encodeChanges(A.getAllChanges(index)) });
       vault.syncState.putDocument(spaceId, INDEX_DOC, { cursor: 0, heads: A.getHeads(index), comments: {} });
     });

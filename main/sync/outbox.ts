@@ -14,7 +14,16 @@ import type { RelayClient } from '../../common/protocol/client.ts';
 import { canManageMembers, canPush, canWriteContent, type CommentOp } from '../../common/roles.ts';
 import type { OutboxEntry } from '../vault/sync-state.ts';
 import type { Vault } from '../vault/vault.ts';
-import { decodeOutgoingComment, encodeChanges, encodeComment, encodeOutgoingComment, encodeSnapshot, encodeTombstone, joinChanges, type OutgoingComment } from './payload.ts';
+import {
+  decodeOutgoingComment,
+  encodeChanges,
+  encodeComment,
+  encodeOutgoingComment,
+  encodeSnapshot,
+  encodeTombstone,
+  joinChanges,
+  type OutgoingComment,
+} from './payload.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { reasonOf, type StatusBoard } from './status.ts';
@@ -225,21 +234,41 @@ export class Outbox<C extends OutboxClient = RelayClient> {
       const role = view.role(account);
       const epoch = view.currentEpoch;
       const keyHex = spaces.get(spaceId).epochKeys[epoch];
-      if (!keyHex) throw new HearthError('UNAVAILABLE', `The key for epoch ${epoch} of this workspace has not reached this device yet; changes wait in the outbox until it does.`);
+      if (!keyHex)
+        throw new HearthError(
+          'UNAVAILABLE',
+          `The key for epoch ${epoch} of this workspace has not reached this device yet; changes wait in the outbox until it does.`,
+        );
       const group = takeGroup(queued, this.host.maxBlobBytes);
       const first = group[0]!;
       const outgoing = first.kind === 'comment' ? decodeOutgoingComment(first.payload, vault.profile.username) : undefined;
       if (!role || !canPush(role, first.kind, outgoing?.op)) {
         // A change this role may not make never goes out; it stays in this vault's copy only.
         vault.syncState.transaction(() => group.forEach((e) => vault.syncState.dequeue(e.seq)));
-        status.warn(spaceId, first.documentId, 'FORBIDDEN', `${capitalise(countOf(group.length, `local ${first.kind} change`))} ${group.length === 1 ? 'was' : 'were'} not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`);
+        status.warn(
+          spaceId,
+          first.documentId,
+          'FORBIDDEN',
+          `${capitalise(countOf(group.length, `local ${first.kind} change`))} ${group.length === 1 ? 'was' : 'were'} not sent: as ${role ?? 'a non-member'} you cannot write ${first.kind} in this workspace.`,
+        );
         continue;
       }
       const { payload, comment } = outgoing ? commentPayload(outgoing) : { payload: joinChanges(group.map((e) => e.payload)), comment: undefined };
       // The same group always gets the same id, so a push retried after a lost answer is not stored twice.
       const changeId = group.length === 1 ? first.changeId : toBase64Url(hash(utf8(group.map((e) => e.changeId).join(',')), 16));
       const blob = sealChange(
-        { space: spaceId, doc: first.documentId, kind: first.kind, epoch, head: view.head, author: account, id: changeId, at: Math.floor(Date.now()), ...(comment ? { comment } : {}), ...this.generationMeta(first.documentId) },
+        {
+          space: spaceId,
+          doc: first.documentId,
+          kind: first.kind,
+          epoch,
+          head: view.head,
+          author: account,
+          id: changeId,
+          at: Math.floor(Date.now()),
+          ...(comment ? { comment } : {}),
+          ...this.generationMeta(first.documentId),
+        },
         payload,
         fromHex(keyHex),
         keys.signSecretKey,
@@ -254,7 +283,12 @@ export class Outbox<C extends OutboxClient = RelayClient> {
         if (!outgoing || !(isHearthError(error, 'FORBIDDEN') || isHearthError(error, 'NOT_FOUND'))) throw error;
         vault.syncState.dequeue(first.seq);
         const what = outgoing.op === 'delete' ? 'Your deletion of a comment' : outgoing.op === 'resolve' ? 'Your resolving of a thread' : 'Your comment';
-        status.warn(spaceId, first.documentId, error.code, `${what} did not reach the others: the relay refused it (${error.message}) It stays on this device only.`);
+        status.warn(
+          spaceId,
+          first.documentId,
+          error.code,
+          `${what} did not reach the others: the relay refused it (${error.message}) It stays on this device only.`,
+        );
         continue;
       }
       vault.syncState.transaction(() => {
@@ -331,7 +365,17 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     // Comments stay out of snapshots: each travels in its own changes, which a deletion can reach (payload.ts).
     const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), []);
     const blob = sealChange(
-      { space: spaceId, doc: documentId, kind: 'snapshot', epoch: view.currentEpoch, head: view.head, author: account, id: newId(), at: Date.now(), ...this.generationMeta(documentId) },
+      {
+        space: spaceId,
+        doc: documentId,
+        kind: 'snapshot',
+        epoch: view.currentEpoch,
+        head: view.head,
+        author: account,
+        id: newId(),
+        at: Date.now(),
+        ...this.generationMeta(documentId),
+      },
       bytes,
       fromHex(keyHex),
       vault.identityKeys().signSecretKey,

@@ -74,9 +74,18 @@ export class DevicePairing {
    * confirmation code to compare with the other device. Resolves once the account
    * is here and its workspaces joined; nothing is stored if the pairing is declined or tampered with.
    */
-  async link(url: string, username: string, onCode: (code: string) => void, wait: PairingWait & { name?: string } = {}): Promise<{ account: string; username: string; workspaces: number }> {
+  async link(
+    url: string,
+    username: string,
+    onCode: (code: string) => void,
+    wait: PairingWait & { name?: string } = {},
+  ): Promise<{ account: string; username: string; workspaces: number }> {
     const { vault } = this.host;
-    if (vault.syncState.relays().some((r) => r.account)) throw new HearthError('ALREADY_EXISTS', 'This vault already holds an account on a relay; link from a vault that has none (hearth init in another folder).');
+    if (vault.syncState.relays().some((r) => r.account))
+      throw new HearthError(
+        'ALREADY_EXISTS',
+        'This vault already holds an account on a relay; link from a vault that has none (hearth init in another folder).',
+      );
     const client = await this.host.connect(url);
     let material: AccountMaterial;
     try {
@@ -84,14 +93,28 @@ export class DevicePairing {
       const self = vault.devices.self;
       const offer = { device: self.id, box: self.boxPublicKey, name: wait.name ?? self.name, commit: pairingCommit(secret) };
       const { pairing, account } = await client.pairOffer(username, offer);
-      const answered = await poll(() => client.pairRead(pairing), (s) => s.nonce !== null, wait, 'a device of the account to answer (run `hearth device approve` there)');
+      const answered = await poll(
+        () => client.pairRead(pairing),
+        (s) => s.nonce !== null,
+        wait,
+        'a device of the account to answer (run `hearth device approve` there)',
+      );
       await client.pairReveal(pairing, secret);
       onCode(confirmationCode(account, offer, secret, answered.nonce!));
       let approved: PairingState;
       try {
-        approved = await poll(() => client.pairRead(pairing), (s) => s.material !== undefined, wait, 'the other device to approve');
+        approved = await poll(
+          () => client.pairRead(pairing),
+          (s) => s.material !== undefined,
+          wait,
+          'the other device to approve',
+        );
       } catch (error) {
-        if (isHearthError(error, 'NOT_FOUND')) throw new HearthError('WRONG_CONFIRMATION_CODE', 'The other device declined this pairing (the codes did not match, or it said no); nothing was stored. Start again.');
+        if (isHearthError(error, 'NOT_FOUND'))
+          throw new HearthError(
+            'WRONG_CONFIRMATION_CODE',
+            'The other device declined this pairing (the codes did not match, or it said no); nothing was stored. Start again.',
+          );
         throw error;
       }
       material = this.checkMaterial(pairing, account, approved.material!);
@@ -117,7 +140,10 @@ export class DevicePairing {
     const named = log.devices.get(this.host.vault.devices.self.id);
     const keyIsAccount = toBase64Url(Buffer.from(material.keys.signPublicKey, 'hex')) === account;
     if (material.account !== account || !keyIsAccount || !isActive(signer) || signer.kind !== 'device' || !isActive(named)) {
-      throw new HearthError('RECORD_TAMPERED', 'The account that came back is not the one this device offered to, or no device of it certified this one; nothing was stored. Start again.');
+      throw new HearthError(
+        'RECORD_TAMPERED',
+        'The account that came back is not the one this device offered to, or no device of it certified this one; nothing was stored. Start again.',
+      );
     }
     return material;
   }
@@ -131,7 +157,8 @@ export class DevicePairing {
     vault.transaction(() => {
       vault.adoptAccount(material.keys, material.profile);
       vault.devices.putLog(material.account, material.devices);
-      for (const url of material.relays) vault.syncState.putRelay({ url, account: material.account, registeredAt: Date.now(), devices: material.devices.length });
+      for (const url of material.relays)
+        vault.syncState.putRelay({ url, account: material.account, registeredAt: Date.now(), devices: material.devices.length });
       vault.devices.putLinkedSpaces(material.spaces);
     });
     return { account: material.account, username: material.profile.username, workspaces: material.spaces.length };
@@ -143,7 +170,8 @@ export class DevicePairing {
    */
   async joinLinked(): Promise<number> {
     const { vault } = this.host;
-    if (this.host.account !== vault.account) throw new HearthError('CONFLICT', 'This vault became another account while the sync engine was open; close it and open a new one, then join.');
+    if (this.host.account !== vault.account)
+      throw new HearthError('CONFLICT', 'This vault became another account while the sync engine was open; close it and open a new one, then join.');
     let joined = 0;
     for (const linked of vault.devices.linkedSpaces()) {
       await this.host.invitations.accept(linked.space, linked.epochKeys);
@@ -160,7 +188,14 @@ export class DevicePairing {
       const client = await this.host.client(relay.url);
       for (const item of await client.pairList()) {
         const code = item.nonce && item.secret ? confirmationCode(this.host.vault.account, item.offer, item.secret, item.nonce) : undefined;
-        found.push({ relay: relay.url, pairing: item.pairing, name: item.offer.name, device: item.offer.device, createdAt: item.createdAt, ...(code ? { code } : {}) });
+        found.push({
+          relay: relay.url,
+          pairing: item.pairing,
+          name: item.offer.name,
+          device: item.offer.device,
+          createdAt: item.createdAt,
+          ...(code ? { code } : {}),
+        });
       }
     }
     return found;
@@ -173,14 +208,26 @@ export class DevicePairing {
    */
   async answer(pairing?: string, wait: PairingWait = {}): Promise<PendingDevice & { code: string }> {
     const pick = (offers: PendingDevice[]) => (pairing ? offers.find((o) => o.pairing === pairing) : offers[0]);
-    const offer = pick(await poll(() => this.pending(), (offers) => pick(offers) !== undefined, wait, 'a new device to ask (run `hearth device link` on it)'));
+    const offer = pick(
+      await poll(
+        () => this.pending(),
+        (offers) => pick(offers) !== undefined,
+        wait,
+        'a new device to ask (run `hearth device link` on it)',
+      ),
+    );
     if (!offer) throw new HearthError('NOT_FOUND', 'No new device is waiting to be linked; run `hearth device link` on it first.');
     const client = await this.host.client(offer.relay);
     if (offer.code === undefined) {
       const listed = (await client.pairList()).find((p) => p.pairing === offer.pairing);
       if (!listed?.nonce) await client.pairAnswer(offer.pairing, toBase64Url(randomBytes(32)));
     }
-    const ready = await poll(() => this.pending(), (all) => all.some((o) => o.pairing === offer.pairing && o.code !== undefined), wait, 'the new device to show its code');
+    const ready = await poll(
+      () => this.pending(),
+      (all) => all.some((o) => o.pairing === offer.pairing && o.code !== undefined),
+      wait,
+      'the new device to show its code',
+    );
     return ready.find((o) => o.pairing === offer.pairing) as PendingDevice & { code: string };
   }
 
@@ -197,7 +244,10 @@ export class DevicePairing {
     if (!match) {
       for (const offer of answered) await (await this.host.client(offer.relay)).pairApprove(offer.pairing);
       vault.audit.record('device.declined', answered.map((o) => o.name).join(', '));
-      throw new HearthError('WRONG_CONFIRMATION_CODE', 'That code is not the one this device shows for the new device, so it was declined and nothing was stored. Start again on the new device and compare the codes digit by digit.');
+      throw new HearthError(
+        'WRONG_CONFIRMATION_CODE',
+        'That code is not the one this device shows for the new device, so it was declined and nothing was stored. Start again on the new device and compare the codes digit by digit.',
+      );
     }
     const offer = (await (await this.host.client(match.relay)).pairList()).find((p) => p.pairing === match.pairing)!.offer;
     const relays = await this.host.deviceChanges.add({ id: offer.device, box: offer.box, name: offer.name });
@@ -205,12 +255,26 @@ export class DevicePairing {
     const hex = (bytes: Uint8Array) => toHex(bytes);
     const material: AccountMaterial = {
       account: vault.account,
-      keys: { signPublicKey: hex(keys.signPublicKey), signSecretKey: hex(keys.signSecretKey), boxPublicKey: hex(keys.boxPublicKey), boxSecretKey: hex(keys.boxSecretKey) },
+      keys: {
+        signPublicKey: hex(keys.signPublicKey),
+        signSecretKey: hex(keys.signSecretKey),
+        boxPublicKey: hex(keys.boxPublicKey),
+        boxSecretKey: hex(keys.boxSecretKey),
+      },
       profile: { username: vault.profile.username, displayName: vault.profile.displayName, ...(vault.profile.avatar ? { avatar: vault.profile.avatar } : {}) },
       devices: [...this.host.devices.ownLog().entries],
-      relays: vault.syncState.relays().filter((r) => r.account).map((r) => r.url),
+      relays: vault.syncState
+        .relays()
+        .filter((r) => r.account)
+        .map((r) => r.url),
       // Team workspaces and documents shared with the account; a document this device shared from a personal workspace stays here.
-      spaces: [...this.host.spaces.teamWorkspaces().map((w) => w.id), ...this.host.spaces.shares().filter((s) => s.received).map((s) => s.space)].map((space) => ({
+      spaces: [
+        ...this.host.spaces.teamWorkspaces().map((w) => w.id),
+        ...this.host.spaces
+          .shares()
+          .filter((s) => s.received)
+          .map((s) => s.space),
+      ].map((space) => ({
         space,
         relay: this.host.spaces.get(space).relay,
         epochKeys: { ...this.host.spaces.get(space).epochKeys },

@@ -60,10 +60,17 @@ export function decodeComment(bytes: Uint8Array): CommentRecord {
   }
   const r = value as Partial<CommentRecord>;
   const ok =
-    typeof r === 'object' && r !== null &&
-    typeof r.id === 'string' && typeof r.documentId === 'string' && typeof r.threadId === 'string' &&
-    typeof r.author === 'string' && typeof r.text === 'string' && r.text.length <= 10_000 &&
-    typeof r.resolved === 'boolean' && Number.isInteger(r.createdAt) && Number.isInteger(r.updatedAt);
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.id === 'string' &&
+    typeof r.documentId === 'string' &&
+    typeof r.threadId === 'string' &&
+    typeof r.author === 'string' &&
+    typeof r.text === 'string' &&
+    r.text.length <= 10_000 &&
+    typeof r.resolved === 'boolean' &&
+    Number.isInteger(r.createdAt) &&
+    Number.isInteger(r.updatedAt);
   if (!ok) throw new HearthError('BAD_REQUEST', 'A comment change does not hold a comment record.');
   return r as CommentRecord;
 }
@@ -81,7 +88,8 @@ export function encodeOutgoingComment(change: OutgoingComment): Uint8Array {
  */
 export function decodeOutgoingComment(bytes: Uint8Array, me: string): OutgoingComment {
   const value = JSON.parse(fromUtf8(bytes)) as Partial<OutgoingComment> & Partial<CommentRecord>;
-  if (value.op === 'delete' && typeof value.id === 'string' && typeof value.documentId === 'string') return { op: 'delete', id: value.id, documentId: value.documentId };
+  if (value.op === 'delete' && typeof value.id === 'string' && typeof value.documentId === 'string')
+    return { op: 'delete', id: value.id, documentId: value.documentId };
   if ((value.op === 'write' || value.op === 'resolve') && value.record) return { op: value.op, record: decodeComment(utf8(JSON.stringify(value.record))) };
   const record = decodeComment(bytes);
   return { op: record.author === me ? 'write' : 'resolve', record };
@@ -99,7 +107,8 @@ export function decodeTombstone(bytes: Uint8Array): { id: string; documentId: st
   } catch {
     throw new HearthError('BAD_REQUEST', 'A comment deletion is not JSON.');
   }
-  if (typeof value?.erased !== 'string' || typeof value.documentId !== 'string') throw new HearthError('BAD_REQUEST', 'A comment deletion does not name its comment.');
+  if (typeof value?.erased !== 'string' || typeof value.documentId !== 'string')
+    throw new HearthError('BAD_REQUEST', 'A comment deletion does not name its comment.');
   return { id: value.erased, documentId: value.documentId };
 }
 
@@ -129,11 +138,11 @@ export function decodeSnapshot(bytes: Uint8Array): { documentBytes: Uint8Array; 
   try {
     value = JSON.parse(fromUtf8(bytes.subarray(4 + length)));
   } catch {
-    throw new HearthError('BAD_REQUEST', 'A snapshot\'s comments are not JSON.');
+    throw new HearthError('BAD_REQUEST', "A snapshot's comments are not JSON.");
   }
   const withRecord = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { comments?: unknown; generation?: unknown }) : undefined;
   const list = withRecord ? withRecord.comments : value;
-  if (!Array.isArray(list)) throw new HearthError('BAD_REQUEST', 'A snapshot\'s comments are not a list.');
+  if (!Array.isArray(list)) throw new HearthError('BAD_REQUEST', "A snapshot's comments are not a list.");
   return {
     documentBytes: bytes.slice(4, 4 + length),
     comments: list.map((item) => decodeComment(utf8(JSON.stringify(item)))),

@@ -61,13 +61,21 @@ export class AccountPermissions {
     const { workspace } = this.host.vault.workspaces.find(workspaceIdOrName);
     if (workspace.kind === 'team' && this.host.spaces.state(workspace.id)) {
       const role = this.role(workspace.id);
-      if (!role) return { allowed: false, role, refusal: new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; its documents are read-only here.`) };
+      if (!role)
+        return {
+          allowed: false,
+          role,
+          refusal: new HearthError('FORBIDDEN', `You are not a member of ${workspace.name} any more; its documents are read-only here.`),
+        };
       if (allows(role, kind)) return { allowed: true, role };
       const verb = kind === 'content' ? 'create or edit documents' : kind === 'comment' ? 'comment' : 'delete documents or files';
       return {
         allowed: false,
         role,
-        refusal: new HearthError('FORBIDDEN', `You are ${roleWithArticle(role)} in ${workspace.name}: ${withArticle(role)} cannot ${verb}. Ask an Owner or Admin for another role.`),
+        refusal: new HearthError(
+          'FORBIDDEN',
+          `You are ${roleWithArticle(role)} in ${workspace.name}: ${withArticle(role)} cannot ${verb}. Ask an Owner or Admin for another role.`,
+        ),
       };
     }
     const space = documentId === undefined ? undefined : this.host.spaces.receivedShareOf(documentId);
@@ -80,7 +88,10 @@ export class AccountPermissions {
     return {
       allowed: false,
       role,
-      refusal: new HearthError('FORBIDDEN', `"${title}" was shared with you as ${roleWithArticle(role)}: ${withArticle(role)} cannot ${verb}. Ask the person who shared it for another role.`),
+      refusal: new HearthError(
+        'FORBIDDEN',
+        `"${title}" was shared with you as ${roleWithArticle(role)}: ${withArticle(role)} cannot ${verb}. Ask the person who shared it for another role.`,
+      ),
     };
   }
 
@@ -95,7 +106,10 @@ export class AccountPermissions {
   assertOwner(workspace: { id: string; name: string }, what: string): void {
     const mine = this.role(workspace.id);
     if (mine === 'owner') return;
-    throw new HearthError('FORBIDDEN', mine ? `You are ${roleWithArticle(mine)} in ${workspace.name}; only an Owner can ${what}.` : `You are no longer a member of ${workspace.name}.`);
+    throw new HearthError(
+      'FORBIDDEN',
+      mine ? `You are ${roleWithArticle(mine)} in ${workspace.name}; only an Owner can ${what}.` : `You are no longer a member of ${workspace.name}.`,
+    );
   }
 
   /** Throws FORBIDDEN unless this vault may move a member from `from` to `to` (undefined: not a member); returns its role. */
@@ -103,7 +117,10 @@ export class AccountPermissions {
     const mine = this.role(spaceId);
     if (!mine) throw new HearthError('FORBIDDEN', 'You are no longer a member of this workspace.');
     if (!canSetRole(mine, from, to)) {
-      throw new HearthError('FORBIDDEN', `As ${roleWithArticle(mine)} you cannot ${to === undefined ? `remove ${withArticle(from!)}` : from === undefined ? `add someone as ${to}` : `change ${withArticle(from)} to ${to}`} in this workspace; ask an Owner.`);
+      throw new HearthError(
+        'FORBIDDEN',
+        `As ${roleWithArticle(mine)} you cannot ${to === undefined ? `remove ${withArticle(from!)}` : from === undefined ? `add someone as ${to}` : `change ${withArticle(from)} to ${to}`} in this workspace; ask an Owner.`,
+      );
     }
     return mine;
   }

@@ -181,7 +181,11 @@ export class PresenceHub {
       const client = this.clients.get(state.relay);
       const current = this.host.currentKey(space);
       if (!client || client.closed || !current) continue;
-      const payload = sealPresence({ space, doc: documentId, epoch: current.epoch }, { account: this.host.account, selection, at: Date.now(), ...(left ? { left } : {}) }, current.key);
+      const payload = sealPresence(
+        { space, doc: documentId, epoch: current.epoch },
+        { account: this.host.account, selection, at: Date.now(), ...(left ? { left } : {}) },
+        current.key,
+      );
       client.sendPresence(space, documentId, payload).catch(() => undefined);
     }
   }

@@ -37,12 +37,21 @@ export interface SyncReport {
 type RoundResult = Omit<SyncReport, 'workspaces'>;
 
 /** The part of a relay client a round needs, with what it hands the other modules. */
-export type RoundClient = MembershipClient & OutboxClient & InboundClient & FileClient & DeletionClient & SharingClient & Pick<RelayClient, 'subscribe' | 'closed' | 'onHistoryForgotten' | 'forgetHistory'>;
+export type RoundClient = MembershipClient &
+  OutboxClient &
+  InboundClient &
+  FileClient &
+  DeletionClient &
+  SharingClient &
+  Pick<RelayClient, 'subscribe' | 'closed' | 'onHistoryForgotten' | 'forgetHistory'>;
 
 export interface RoundsHost<C extends RoundClient> {
   readonly vault: Pick<Vault, 'documents' | 'workspaces' | 'syncState'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'state' | 'get' | 'put' | 'view' | 'name' | 'shareOf' | 'indexedDocs' | 'documentState' | 'syncedSpaceIds' | 'spacesFor'>;
+  readonly spaces: Pick<
+    SpaceRegistry,
+    'state' | 'get' | 'put' | 'view' | 'name' | 'shareOf' | 'indexedDocs' | 'documentState' | 'syncedSpaceIds' | 'spacesFor'
+  >;
   readonly status: Pick<StatusBoard, 'set' | 'stateOf'>;
   readonly queues: Pick<SpaceQueues, 'run' | 'settled'>;
   readonly membership: Pick<Membership<C>, 'refreshMembership' | 'afterMembership' | 'catchUp' | 'learnRemoval'>;
@@ -91,7 +100,10 @@ export class Rounds<C extends RoundClient = RelayClient> {
     }
     this.host.status.set(workspaceId, { state: 'syncing' });
     this.host.outbox.captureAll(workspaceId);
-    const removed = new HearthError('FORBIDDEN', `You were removed from ${this.host.spaces.name(workspaceId)}; what is on this device stays readable, nothing new arrives.`);
+    const removed = new HearthError(
+      'FORBIDDEN',
+      `You were removed from ${this.host.spaces.name(workspaceId)}; what is on this device stays readable, nothing new arrives.`,
+    );
     try {
       await this.host.membership.refreshMembership(workspaceId, client);
     } catch (error) {
@@ -172,32 +184,35 @@ export class Rounds<C extends RoundClient = RelayClient> {
     }
     set.add(key);
     await client.subscribe(workspaceId, documentId, ({ seq, bytes }) => {
-      void this.host.queues.run(workspaceId, async () => {
-        if (!this.running || this.host.spaces.get(workspaceId).paused) return;
-        const cursor = this.host.spaces.documentState(workspaceId, documentId).cursor;
-        // A change made under a membership state or key epoch this device has not seen yet (a peer
-        // removed someone, or an account was deleted and the key rotated): catch up before judging it.
-        if (seq > cursor && aheadOf(this.host.spaces.view(workspaceId), this.host.spaces.get(workspaceId).epochKeys, bytes)) {
-          await this.host.membership.catchUp(workspaceId, client);
-        }
-        if (seq === cursor + 1) this.host.inbound.receive(workspaceId, documentId, seq, bytes);
-        else if (seq > cursor) await this.host.inbound.pull(workspaceId, documentId, client);
-        else return; // already here (pulled, or our own change)
-        if (documentId === INDEX_DOC) for (const doc of this.host.spaces.indexedDocs(workspaceId)) {
-          if (!set.has(`${workspaceId}/${doc}`)) {
-            await this.follow(workspaceId, doc, client);
-            await this.host.inbound.pull(workspaceId, doc, client);
+      void this.host.queues
+        .run(workspaceId, async () => {
+          if (!this.running || this.host.spaces.get(workspaceId).paused) return;
+          const cursor = this.host.spaces.documentState(workspaceId, documentId).cursor;
+          // A change made under a membership state or key epoch this device has not seen yet (a peer
+          // removed someone, or an account was deleted and the key rotated): catch up before judging it.
+          if (seq > cursor && aheadOf(this.host.spaces.view(workspaceId), this.host.spaces.get(workspaceId).epochKeys, bytes)) {
+            await this.host.membership.catchUp(workspaceId, client);
           }
-        }
-        if (documentId === INDEX_DOC) {
-          this.host.history.answer(workspaceId);
-          await this.host.files.sync(workspaceId, client);
-        }
-        // What this device lacks (or no longer lacks) goes into the index; what others asked for, out.
-        this.host.history.ask(workspaceId);
-        await this.host.outbox.push(workspaceId, client);
-        this.host.status.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
-      }).catch((error) => this.host.status.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
+          if (seq === cursor + 1) this.host.inbound.receive(workspaceId, documentId, seq, bytes);
+          else if (seq > cursor) await this.host.inbound.pull(workspaceId, documentId, client);
+          else return; // already here (pulled, or our own change)
+          if (documentId === INDEX_DOC)
+            for (const doc of this.host.spaces.indexedDocs(workspaceId)) {
+              if (!set.has(`${workspaceId}/${doc}`)) {
+                await this.follow(workspaceId, doc, client);
+                await this.host.inbound.pull(workspaceId, doc, client);
+              }
+            }
+          if (documentId === INDEX_DOC) {
+            this.host.history.answer(workspaceId);
+            await this.host.files.sync(workspaceId, client);
+          }
+          // What this device lacks (or no longer lacks) goes into the index; what others asked for, out.
+          this.host.history.ask(workspaceId);
+          await this.host.outbox.push(workspaceId, client);
+          this.host.status.set(workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
+        })
+        .catch((error) => this.host.status.set(workspaceId, { state: 'error', reason: reasonOf(error) }));
     });
   }
 
@@ -208,7 +223,9 @@ export class Rounds<C extends RoundClient = RelayClient> {
    */
   async syncOnce(workspaceIdOrName?: string): Promise<SyncReport> {
     await this.host.sharing.endOrphans();
-    const targets = workspaceIdOrName ? this.host.spaces.spacesFor(workspaceIdOrName).map((id) => ({ id })) : this.host.spaces.syncedSpaceIds().map((id) => ({ id }));
+    const targets = workspaceIdOrName
+      ? this.host.spaces.spacesFor(workspaceIdOrName).map((id) => ({ id }))
+      : this.host.spaces.syncedSpaceIds().map((id) => ({ id }));
     const report: SyncReport = { workspaces: 0, pushed: 0, applied: 0, refused: 0, waiting: 0 };
     let firstError: unknown;
     for (const workspace of targets) {
@@ -227,12 +244,16 @@ export class Rounds<C extends RoundClient = RelayClient> {
         report.waiting += result.waiting;
       } catch (error) {
         firstError ??= error;
-        this.host.status.set(workspace.id, isHearthError(error, 'UNAVAILABLE') ? { state: 'offline', reason: reasonOf(error) } : { state: 'error', reason: reasonOf(error) });
+        this.host.status.set(
+          workspace.id,
+          isHearthError(error, 'UNAVAILABLE') ? { state: 'offline', reason: reasonOf(error) } : { state: 'error', reason: reasonOf(error) },
+        );
       }
     }
     // What arrived through one space and was passed on to another (a shared document's edits) goes out in this round too.
     for (const workspace of targets) {
-      if (!this.host.spaces.state(workspace.id) || this.host.spaces.get(workspace.id).paused || this.host.vault.syncState.outboxCount(workspace.id) === 0) continue;
+      if (!this.host.spaces.state(workspace.id) || this.host.spaces.get(workspace.id).paused || this.host.vault.syncState.outboxCount(workspace.id) === 0)
+        continue;
       try {
         const client = await this.host.client(this.host.spaces.get(workspace.id).relay);
         report.pushed += await this.host.queues.run(workspace.id, () => this.host.outbox.push(workspace.id, client));
@@ -278,20 +299,25 @@ export class Rounds<C extends RoundClient = RelayClient> {
               this.host.status.set(workspace.id, { state: 'paused' });
               continue;
             }
-            await this.host.queues.run(workspace.id, () => this.syncSpace(workspace.id, client, true)).catch((error) =>
-              this.host.status.set(workspace.id, { state: client.closed ? 'offline' : 'error', reason: reasonOf(error) }),
-            );
+            await this.host.queues
+              .run(workspace.id, () => this.syncSpace(workspace.id, client, true))
+              .catch((error) => this.host.status.set(workspace.id, { state: client.closed ? 'offline' : 'error', reason: reasonOf(error) }));
           }
           await Promise.race([this.host.whenClosed(client), this.sleep(Number.POSITIVE_INFINITY)]);
         } catch (error) {
           failures++;
           for (const workspace of this.host.spaces.syncedSpaceIds().map((id) => ({ id }))) {
-            if (this.host.spaces.get(workspace.id).relay === url && !this.host.spaces.get(workspace.id).paused) this.host.status.set(workspace.id, { state: 'offline', reason: reasonOf(error) });
+            if (this.host.spaces.get(workspace.id).relay === url && !this.host.spaces.get(workspace.id).paused)
+              this.host.status.set(workspace.id, { state: 'offline', reason: reasonOf(error) });
           }
         }
         if (!this.running) break;
         for (const workspace of this.host.spaces.syncedSpaceIds().map((id) => ({ id }))) {
-          if (this.host.spaces.get(workspace.id).relay === url && !this.host.spaces.get(workspace.id).paused && this.host.status.stateOf(workspace.id) === 'synced') {
+          if (
+            this.host.spaces.get(workspace.id).relay === url &&
+            !this.host.spaces.get(workspace.id).paused &&
+            this.host.status.stateOf(workspace.id) === 'synced'
+          ) {
             this.host.status.set(workspace.id, { state: 'offline', reason: { code: 'UNAVAILABLE', message: `Lost the connection to ${url}; reconnecting.` } });
           }
         }
@@ -337,7 +363,8 @@ export class Rounds<C extends RoundClient = RelayClient> {
     this.host.status.set(workspace.id, { state: 'offline', reason: undefined });
     if (!this.running) return;
     this.ensureRelayLoop(space.relay);
-    void this.host.client(space.relay)
+    void this.host
+      .client(space.relay)
       .then((client) => this.host.queues.run(workspace.id, () => this.syncSpace(workspace.id, client, true)))
       .catch((error) => this.host.status.set(workspace.id, { state: 'offline', reason: reasonOf(error) }));
   }
@@ -364,7 +391,10 @@ export class Rounds<C extends RoundClient = RelayClient> {
         }
         if (!isHearthError(error, 'FORBIDDEN')) throw error;
         await this.host.membership.learnRemoval(workspace.id, client);
-        this.host.status.set(workspace.id, { state: 'error', reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` } });
+        this.host.status.set(workspace.id, {
+          state: 'error',
+          reason: { code: 'FORBIDDEN', message: `You were removed from ${workspace.name}; what is on this device stays readable, nothing new arrives.` },
+        });
         return;
       }
       await this.host.membership.afterMembership(workspace.id, client);

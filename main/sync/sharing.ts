@@ -108,7 +108,8 @@ export class Sharing<C extends SharingClient = RelayClient> {
    */
   async accept(invitation: { id: string; relay: string }, peek: Peek, client: C): Promise<Workspace> {
     const documents = Object.keys(peek.index.docs ?? {});
-    if (documents.length !== 1) throw new HearthError('UNAVAILABLE', 'The shared document has not reached the relay yet; ask the person who shared it to sync, then accept again.');
+    if (documents.length !== 1)
+      throw new HearthError('UNAVAILABLE', 'The shared document has not reached the relay yet; ask the person who shared it to sync, then accept again.');
     const documentId = documents[0]!;
     const here = this.host.vault.documents.allIds().find((d) => d.id === documentId);
     const holder = here?.workspaceId ?? this.sharedWithMe().id;
@@ -116,7 +117,14 @@ export class Sharing<C extends SharingClient = RelayClient> {
       this.host.vault.workspaces.createShareSpace(invitation.id, invitation.relay, documentId);
       this.host.spaces.register(
         invitation.id,
-        { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false, share: { document: documentId, workspace: holder, received: true } },
+        {
+          relay: invitation.relay,
+          epochKeys: peek.epochKeys,
+          membership: [...peek.view.entries],
+          index: '',
+          paused: false,
+          share: { document: documentId, workspace: holder, received: true },
+        },
         peek.view,
       );
     });
@@ -153,7 +161,9 @@ export class Sharing<C extends SharingClient = RelayClient> {
   /** What sharing `documentId` would upload, in words the confirmation shows. */
   describe(documentId: string, relay?: string, keepHistory = false): SharePlan {
     const summary = this.host.vault.documents.summary(documentId);
-    const url = this.host.spaces.ownShareOf(documentId) ? this.host.spaces.get(this.host.spaces.ownShareOf(documentId)!).relay : this.shareRelay(documentId, relay);
+    const url = this.host.spaces.ownShareOf(documentId)
+      ? this.host.spaces.get(this.host.spaces.ownShareOf(documentId)!).relay
+      : this.shareRelay(documentId, relay);
     const comments = this.host.vault.comments.records(documentId).length;
     const holder = this.host.vault.documents.workspaceOf(documentId);
     const leavesDevice = !this.host.spaces.isTeam(holder) && !this.host.spaces.ownShareOf(documentId);
@@ -167,7 +177,8 @@ export class Sharing<C extends SharingClient = RelayClient> {
       (leavesDevice
         ? `The document "${summary.title}" with ${countOf(comments, 'comment')} will be encrypted on this device and uploaded to ${url}, ` +
           'where only the people you share it with can read it; the relay sees its size and timing, never its content. Nothing else in this workspace leaves the device.'
-        : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`) + history;
+        : `The document "${summary.title}" gets its own encrypted space on ${url}; the people you share it with can read it and nothing else of this workspace.`) +
+      history;
     return { documentId, title: summary.title, relay: url, leavesDevice, comments, message };
   }
 
@@ -180,7 +191,8 @@ export class Sharing<C extends SharingClient = RelayClient> {
    */
   async share(documentId: string, username: string, role: Role, options: ShareOptions = {}): Promise<Member> {
     if (!Roles.includes(role)) throw new HearthError('BAD_REQUEST', `${role} is not a role; use one of ${Roles.join(', ')}.`);
-    if (role === 'owner') throw new HearthError('BAD_REQUEST', 'A shared document has one Owner, the person who shared it; share it as admin, editor, commenter or viewer.');
+    if (role === 'owner')
+      throw new HearthError('BAD_REQUEST', 'A shared document has one Owner, the person who shared it; share it as admin, editor, commenter or viewer.');
     const holder = this.host.vault.documents.workspaceOf(documentId);
     if (this.host.spaces.receivedShareOf(documentId) && !this.host.spaces.isTeam(holder)) {
       throw new HearthError('FORBIDDEN', 'This document was shared with you; only the person who shared it can share it further.');
@@ -188,7 +200,10 @@ export class Sharing<C extends SharingClient = RelayClient> {
     if (this.host.spaces.isTeam(holder)) {
       const mine = this.host.permissions.role(holder);
       if (!mine || !canManageMembers(mine)) {
-        throw new HearthError('FORBIDDEN', `As ${mine ? `${withArticle(mine)}` : 'a non-member'} in ${this.host.vault.workspaces.get(holder).name} you cannot share its documents; ask an Owner or Admin.`);
+        throw new HearthError(
+          'FORBIDDEN',
+          `As ${mine ? `${withArticle(mine)}` : 'a non-member'} in ${this.host.vault.workspaces.get(holder).name} you cannot share its documents; ask an Owner or Admin.`,
+        );
       }
     }
     let space = this.host.spaces.ownShareOf(documentId);

@@ -267,7 +267,8 @@ export class SpaceRegistry {
     if (workspace.kind === 'share-space') return this.state(workspace.id) ? [workspace.id] : [];
     const ids = [...(this.state(workspace.id) ? [workspace.id] : []), ...this.sharesHeldIn(workspace.id).map((s) => s.space)];
     // "Shared with me" with nothing in it right now has nothing to sync; anything else without a space never leaves this device.
-    if (ids.length === 0 && workspace.kind !== 'shared-with-me') throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
+    if (ids.length === 0 && workspace.kind !== 'shared-with-me')
+      throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace; it never leaves this device.`);
     return ids;
   }
 }

@@ -29,7 +29,8 @@ export interface StatusSources {
 
 /** An error as a status reason or warning: its stable code and a message (with its cause, if any). */
 export function reasonOf(error: unknown): { code: ErrorCode; message: string } {
-  if (isHearthError(error)) return { code: error.code, message: error.cause ? `${error.message} (${(error.cause as Error).message ?? String(error.cause)})` : error.message };
+  if (isHearthError(error))
+    return { code: error.code, message: error.cause ? `${error.message} (${(error.cause as Error).message ?? String(error.cause)})` : error.message };
   return { code: 'INTERNAL', message: (error as Error)?.message ?? String(error) };
 }
 
@@ -52,7 +53,14 @@ export class StatusBoard {
     const space = this.sources.spaceOf(spaceId);
     if (!space) throw new HearthError('BAD_REQUEST', `Workspace ${spaceId} is not a team workspace; only team workspaces sync.`);
     const pending = this.sources.pending(spaceId);
-    const base = this.known.get(spaceId) ?? { workspaceId: spaceId, name: '', relay: space.relay, state: space.paused ? 'paused' : 'offline', pending: 0, quarantined: 0 };
+    const base = this.known.get(spaceId) ?? {
+      workspaceId: spaceId,
+      name: '',
+      relay: space.relay,
+      state: space.paused ? 'paused' : 'offline',
+      pending: 0,
+      quarantined: 0,
+    };
     const state = base.state === 'synced' && pending > 0 ? 'syncing' : base.state;
     const waiting = this.sources.waiting(spaceId);
     const { waiting: _before, ...rest } = base;

@@ -24,7 +24,8 @@ export function verifyAgainst(view: MembershipView, space: string, doc: string, 
   if (!view.hasHead(meta.head)) throw new HearthError('RECORD_TAMPERED', 'a change naming a membership state this workspace never had');
   const op = meta.comment?.op;
   const role = view.roleAt(meta.head, meta.author);
-  if (!role || !canPush(role, meta.kind, op)) throw new HearthError('FORBIDDEN', `a ${meta.kind} change by ${role ? `a ${role}, who may not write it` : 'someone who was not a member'}`);
+  if (!role || !canPush(role, meta.kind, op))
+    throw new HearthError('FORBIDDEN', `a ${meta.kind} change by ${role ? `a ${role}, who may not write it` : 'someone who was not a member'}`);
   const now = view.role(meta.author);
   if (!now || !canPush(now, meta.kind, op)) {
     // What a member wrote while allowed stays after they lose the right (demoted, removed, or their
@@ -36,7 +37,8 @@ export function verifyAgainst(view: MembershipView, space: string, doc: string, 
       throw new HearthError('FORBIDDEN', `a ${meta.kind} change by someone who ${now ? `is now a ${now}` : 'has been removed'} and may no longer write it`);
     }
   }
-  if (meta.epoch !== view.epochAt(meta.head)) throw new HearthError('RECORD_TAMPERED', `a change sealed under key epoch ${meta.epoch}, not the epoch of the membership state it names`);
+  if (meta.epoch !== view.epochAt(meta.head))
+    throw new HearthError('RECORD_TAMPERED', `a change sealed under key epoch ${meta.epoch}, not the epoch of the membership state it names`);
   return change;
 }
 

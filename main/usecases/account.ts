@@ -49,7 +49,10 @@ export async function accessReports(u: Unlocked, relay?: string): Promise<RelayA
   const known = u.engine.relays();
   const asked = relay === undefined ? known : known.filter((r) => r.url === relay);
   if (relay !== undefined && asked.length === 0) {
-    throw new HearthError('NOT_FOUND', `This vault has never used the relay ${relay}, so it holds nothing about you. Relays it knows: ${known.map((r) => r.url).join(', ') || 'none'}.`);
+    throw new HearthError(
+      'NOT_FOUND',
+      `This vault has never used the relay ${relay}, so it holds nothing about you. Relays it knows: ${known.map((r) => r.url).join(', ') || 'none'}.`,
+    );
   }
   return Promise.all(
     asked.map(async ({ url, account, registeredAt }): Promise<RelayAnswer> => {
@@ -59,7 +62,10 @@ export async function accessReports(u: Unlocked, relay?: string): Promise<RelayA
         const { report } = await withTimeout(u.engine.accessReport(url), RELAY_ANSWER_MS, url);
         return { ...base, report };
       } catch (error) {
-        return { ...base, problem: isHearthError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: (error as Error).message } };
+        return {
+          ...base,
+          problem: isHearthError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: (error as Error).message },
+        };
       }
     }),
   );
@@ -69,7 +75,9 @@ export async function accessReports(u: Unlocked, relay?: string): Promise<RelayA
 export async function describeAccountDeletion(u: Unlocked): Promise<{ relays: Array<{ url: string; reachable: boolean; problem?: string }> }> {
   const answers = (await accessReports(u)).filter((a) => a.account);
   return {
-    relays: answers.map((a) => (a.problem?.code === 'UNAVAILABLE' ? { url: a.relay, reachable: false, problem: a.problem.message } : { url: a.relay, reachable: true })),
+    relays: answers.map((a) =>
+      a.problem?.code === 'UNAVAILABLE' ? { url: a.relay, reachable: false, problem: a.problem.message } : { url: a.relay, reachable: true },
+    ),
   };
 }
 
@@ -86,7 +94,13 @@ export interface RelaySkipping {
  * that may not be skipped. What a skipped relay holds stays there; the result names it. With a
  * second factor enrolled, `proof` (the key's PRF output or a recovery code) must confirm it.
  */
-export async function deleteAccount(u: Unlocked, confirm: string, skipping: RelaySkipping, wipe: () => Promise<void>, proof?: SecondFactorProof): Promise<AccountDeletionResult> {
+export async function deleteAccount(
+  u: Unlocked,
+  confirm: string,
+  skipping: RelaySkipping,
+  wipe: () => Promise<void>,
+  proof?: SecondFactorProof,
+): Promise<AccountDeletionResult> {
   checkUsername(u.vault, confirm, 'deleted');
   u.vault.secondFactor.check(proof, 'delete the account');
   const named = skipping.skipRelays ?? [];
@@ -98,9 +112,13 @@ export async function deleteAccount(u: Unlocked, confirm: string, skipping: Rela
 
 /** Every registered relay the person did not name must answer now: only a named one may be skipped. */
 async function checkOnlyNamedAreOut(u: Unlocked, named: readonly string[]): Promise<void> {
-  const registered = u.engine.relays().filter((r) => r.account).map((r) => r.url);
+  const registered = u.engine
+    .relays()
+    .filter((r) => r.account)
+    .map((r) => r.url);
   const strangers = named.filter((url) => !registered.includes(url));
-  if (strangers.length > 0) throw new HearthError('BAD_REQUEST', `Your account is not on ${strangers.join(', ')}, so there is nothing to skip there; nothing was deleted.`);
+  if (strangers.length > 0)
+    throw new HearthError('BAD_REQUEST', `Your account is not on ${strangers.join(', ')}, so there is nothing to skip there; nothing was deleted.`);
   const answers = await accessReports(u);
   const out = answers.filter((a) => a.account && a.problem?.code === 'UNAVAILABLE' && !named.includes(a.relay));
   if (out.length > 0) {

@@ -16,11 +16,15 @@ export function addComment(u: Unlocked, documentId: string, input: { text: strin
 /** Resolves (or with `resolved` false reopens) the thread that starts with comment `threadId`; returns the document's id. */
 export function resolveThread(u: Unlocked, threadId: string, resolved: boolean): string {
   const first = u.vault.comments.get(threadId);
-  if (first.threadId !== first.id) throw new HearthError('BAD_REQUEST', `${threadId} is a reply; resolve its thread through the thread's first comment, ${first.threadId}.`);
+  if (first.threadId !== first.id)
+    throw new HearthError('BAD_REQUEST', `${threadId} is a reply; resolve its thread through the thread's first comment, ${first.threadId}.`);
   const governing = governingRole(u, first.documentId);
   if (governing && !canChangeComment(governing.role, 'resolve', first.author === u.vault.profile.username)) {
     const { role, standing } = governing;
-    const why = role === 'viewer' ? 'a Viewer cannot resolve or reopen threads' : 'a Commenter resolves only the threads they started; ask an Editor, Admin or Owner to resolve this one';
+    const why =
+      role === 'viewer'
+        ? 'a Viewer cannot resolve or reopen threads'
+        : 'a Commenter resolves only the threads they started; ask an Editor, Admin or Owner to resolve this one';
     throw new HearthError('FORBIDDEN', `${standing}: ${why}.`);
   }
   u.vault.comments.resolve(threadId, resolved);
@@ -39,8 +43,10 @@ export function deleteComment(u: Unlocked, commentId: string): string {
   if (governing) {
     const me = u.vault.profile.username;
     const { role, standing } = governing;
-    if (!canChangeComment(role, 'delete', comment.author === me)) throw new HearthError('FORBIDDEN', `${standing}: only the comment's author, an Owner or an Admin can delete it.`);
-    const replies = comment.threadId === comment.id ? u.vault.comments.records(comment.documentId).filter((r) => r.threadId === comment.id && r.id !== comment.id) : [];
+    if (!canChangeComment(role, 'delete', comment.author === me))
+      throw new HearthError('FORBIDDEN', `${standing}: only the comment's author, an Owner or an Admin can delete it.`);
+    const replies =
+      comment.threadId === comment.id ? u.vault.comments.records(comment.documentId).filter((r) => r.threadId === comment.id && r.id !== comment.id) : [];
     if (replies.some((reply) => !canChangeComment(role, 'delete', reply.author === me))) {
       throw new HearthError('FORBIDDEN', `${standing}: deleting this thread would delete replies by others, which only an Owner or an Admin can delete.`);
     }

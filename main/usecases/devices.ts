@@ -19,7 +19,14 @@ export function listDevices(u: Unlocked): DeviceListing[] {
  * `onCode` shows the confirmation code. Then joins the account's workspaces with an engine built
  * for the account it now holds.
  */
-export async function linkDevice(u: Unlocked, relay: string, username: string, onCode: (code: string) => void, wait: PairingWait & { name?: string } = {}, options: SyncEngineOptions = {}): Promise<{ account: string; username: string; workspaces: number }> {
+export async function linkDevice(
+  u: Unlocked,
+  relay: string,
+  username: string,
+  onCode: (code: string) => void,
+  wait: PairingWait & { name?: string } = {},
+  options: SyncEngineOptions = {},
+): Promise<{ account: string; username: string; workspaces: number }> {
   const linked = await u.engine.pairing.link(relay, username, onCode, wait);
   const engine = new SyncEngine(u.vault, options);
   try {

@@ -23,7 +23,11 @@ function authorNames(u: Unlocked, documentId: string): (prefix: string) => Autho
   const people = new Map<string, Author>();
   if (!personal) {
     for (const person of u.engine.generations.people(documentId)) {
-      people.set(actorPrefix(person.account), { name: person.displayName ?? person.username ?? `${person.account.slice(0, 8)}…`, ...(person.username ? { username: person.username } : {}), you: false });
+      people.set(actorPrefix(person.account), {
+        name: person.displayName ?? person.username ?? `${person.account.slice(0, 8)}…`,
+        ...(person.username ? { username: person.username } : {}),
+        you: false,
+      });
     }
   }
   const you: Author = { name: 'You', username: u.vault.profile.username, you: true };
@@ -109,7 +113,11 @@ export function retentionOf(u: Unlocked, workspaceIdOrName: string): Retention {
  * Sets how long a workspace keeps edit history (the person of a personal workspace; Owner or
  * Admin of a team), then forgets at once, in each of its documents, the edits older than that.
  */
-export async function setRetention(u: Unlocked, workspaceIdOrName: string, retention: Retention): Promise<{ workspaceId: string; retention: Retention; forgotten: string[] }> {
+export async function setRetention(
+  u: Unlocked,
+  workspaceIdOrName: string,
+  retention: Retention,
+): Promise<{ workspaceId: string; retention: Retention; forgotten: string[] }> {
   const workspaceId = u.vault.workspaces.find(workspaceIdOrName).workspace.id;
   u.engine.generations.retention(workspaceId, retention);
   return { workspaceId, retention, forgotten: await u.engine.generations.applyRetention(workspaceId) };

@@ -23,7 +23,10 @@ export function inviteMember(u: Unlocked, workspaceId: string, username: string,
 export async function setMemberRole(u: Unlocked, workspaceId: string, username: string, role: Role): Promise<void> {
   const workspace = teamWorkspace(u, workspaceId);
   if (role === 'owner') {
-    throw new HearthError('BAD_REQUEST', `To make ${username} the Owner of ${workspace.name}, transfer ownership to them (Make Owner, or \`hearth member transfer\`); you stay on as Admin. Nothing was changed.`);
+    throw new HearthError(
+      'BAD_REQUEST',
+      `To make ${username} the Owner of ${workspace.name}, transfer ownership to them (Make Owner, or \`hearth member transfer\`); you stay on as Admin. Nothing was changed.`,
+    );
   }
   await u.engine.setRole(workspace.id, username, role);
 }

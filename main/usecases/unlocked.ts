@@ -23,8 +23,10 @@ export interface Unlocked {
 /** The team workspace `workspaceId`, or BAD_REQUEST for a personal one (it has no members and no relay). */
 export function teamWorkspace(u: Unlocked, workspaceId: string): Workspace {
   const workspace = u.vault.workspaces.get(workspaceId);
-  if (workspace.kind === 'shared-with-me') throw new HearthError('BAD_REQUEST', `${workspace.name} holds documents shared with you one by one; each has its own people (see the document's sharing).`);
-  if (workspace.kind !== 'team') throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace: it has no members and never leaves this device.`);
+  if (workspace.kind === 'shared-with-me')
+    throw new HearthError('BAD_REQUEST', `${workspace.name} holds documents shared with you one by one; each has its own people (see the document's sharing).`);
+  if (workspace.kind !== 'team')
+    throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace: it has no members and never leaves this device.`);
   return workspace;
 }
 
@@ -32,7 +34,10 @@ export function teamWorkspace(u: Unlocked, workspaceId: string): Workspace {
 export function checkUsername(vault: Vault, confirm: string, nothingWas: string): Vault {
   const username = vault.profile.username;
   if (confirm !== username) {
-    throw new HearthError('BAD_REQUEST', `"${confirm}" is not your username; nothing was ${nothingWas}. Type ${username} exactly as shown, with the same capitals.`);
+    throw new HearthError(
+      'BAD_REQUEST',
+      `"${confirm}" is not your username; nothing was ${nothingWas}. Type ${username} exactly as shown, with the same capitals.`,
+    );
   }
   return vault;
 }
@@ -53,10 +58,16 @@ export function governingRole(u: Unlocked, documentId: string): GoverningRole | 
   const workspace = u.vault.workspaces.get(u.vault.documents.workspaceOf(documentId));
   const role = u.engine.documentRole(documentId);
   const sharedAlone = workspace.kind === 'shared-with-me';
-  if (role) return { role, standing: sharedAlone ? `This document was shared with you as ${roleWithArticle(role)}` : `You are ${roleWithArticle(role)} in ${workspace.name}` };
+  if (role)
+    return {
+      role,
+      standing: sharedAlone ? `This document was shared with you as ${roleWithArticle(role)}` : `You are ${roleWithArticle(role)} in ${workspace.name}`,
+    };
   if (workspace.kind === 'personal') return undefined;
   throw new HearthError(
     'FORBIDDEN',
-    sharedAlone ? 'This document is no longer shared with you; the copy here is read-only.' : `You are no longer a member of ${workspace.name}; its documents are read-only here.`,
+    sharedAlone
+      ? 'This document is no longer shared with you; the copy here is read-only.'
+      : `You are no longer a member of ${workspace.name}; its documents are read-only here.`,
   );
 }

@@ -29,7 +29,6 @@ export interface CommentRecord {
   updatedAt: number;
 }
 
-
 export type { CommentThread };
 
 const MAX_COMMENT_CHARS = 10_000;
@@ -79,7 +78,17 @@ export class CommentStore {
         quote: doc.body.slice(from, to),
       };
     }
-    const record: CommentRecord = { id, documentId, threadId, author: this.author(), text, ...(anchor ? { anchor } : {}), resolved: false, createdAt: now, updatedAt: now };
+    const record: CommentRecord = {
+      id,
+      documentId,
+      threadId,
+      author: this.author(),
+      text,
+      ...(anchor ? { anchor } : {}),
+      resolved: false,
+      createdAt: now,
+      updatedAt: now,
+    };
     this.store(workspaceId, record, 'INSERT INTO comments (sealed, id, document_id) VALUES (?, ?, ?)');
     this.search.indexComment(id, documentId, workspaceId, text);
     this.notify(record, workspaceId, false);
@@ -162,7 +171,9 @@ export class CommentStore {
 
   /** Every comment in the vault with its workspace, for building the search index. */
   allRecords(): Array<CommentRecord & { workspaceId: string }> {
-    const rows = this.sql('SELECT c.id, c.document_id AS documentId, d.workspace_id AS workspaceId, c.sealed FROM comments c JOIN documents d ON d.id = c.document_id').all() as Array<{
+    const rows = this.sql(
+      'SELECT c.id, c.document_id AS documentId, d.workspace_id AS workspaceId, c.sealed FROM comments c JOIN documents d ON d.id = c.document_id',
+    ).all() as Array<{
       id: string;
       documentId: string;
       workspaceId: string;

@@ -154,10 +154,18 @@ export function vaultErrorOf(error: unknown, file?: string): HearthError | undef
   const code = error.code;
   const where = file ? dirname(file) : 'its folder';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new HearthError('VAULT_BUSY', `Another Hearth process (the app or a \`hearth\` command) kept this vault busy for more than ${BUSY_TIMEOUT_MS / 1000} s; nothing was changed. Try again in a moment.`, { cause: error });
+    return new HearthError(
+      'VAULT_BUSY',
+      `Another Hearth process (the app or a \`hearth\` command) kept this vault busy for more than ${BUSY_TIMEOUT_MS / 1000} s; nothing was changed. Try again in a moment.`,
+      { cause: error },
+    );
   }
   if (code === 'SQLITE_FULL' || (code.startsWith('SQLITE_IOERR') && file && freeBytes(file) < NEARLY_FULL_BYTES)) {
-    return new HearthError('DISK_FULL', `The disk holding the vault (${where}) is full, so that change was not saved; everything saved before is intact. Free some space and try again.`, { cause: error });
+    return new HearthError(
+      'DISK_FULL',
+      `The disk holding the vault (${where}) is full, so that change was not saved; everything saved before is intact. Free some space and try again.`,
+      { cause: error },
+    );
   }
   if (code.startsWith('SQLITE_READONLY') || (code === 'SQLITE_CANTOPEN' && file && !writable(file))) return readOnly(where, error);
   if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN') {
@@ -168,10 +176,16 @@ export function vaultErrorOf(error: unknown, file?: string): HearthError | undef
     );
   }
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-    return new HearthError('NOT_FOUND', 'What that belongs to is gone (deleted here or by another Hearth process); nothing was changed. Reload and try again.', { cause: error });
+    return new HearthError(
+      'NOT_FOUND',
+      'What that belongs to is gone (deleted here or by another Hearth process); nothing was changed. Reload and try again.',
+      { cause: error },
+    );
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-    return new HearthError('VAULT_CORRUPT', `The vault file${file ? ` ${file}` : ''} is damaged (${error.message}). Restore it from a backup.`, { cause: error });
+    return new HearthError('VAULT_CORRUPT', `The vault file${file ? ` ${file}` : ''} is damaged (${error.message}). Restore it from a backup.`, {
+      cause: error,
+    });
   }
   return undefined;
 }

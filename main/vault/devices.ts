@@ -48,7 +48,14 @@ const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 /** Fresh keys for a new device, in the form the identity record keeps. */
 export function newDeviceKeys(name: string): StoredDeviceKeys {
   const keys = generateIdentityKeys();
-  const stored = { signPublicKey: hex(keys.signPublicKey), signSecretKey: hex(keys.signSecretKey), boxPublicKey: hex(keys.boxPublicKey), boxSecretKey: hex(keys.boxSecretKey), name, createdAt: Date.now() };
+  const stored = {
+    signPublicKey: hex(keys.signPublicKey),
+    signSecretKey: hex(keys.signSecretKey),
+    boxPublicKey: hex(keys.boxPublicKey),
+    boxSecretKey: hex(keys.boxSecretKey),
+    name,
+    createdAt: Date.now(),
+  };
   wipeBytes(keys.signSecretKey);
   wipeBytes(keys.boxSecretKey);
   return stored;
@@ -72,7 +79,12 @@ export class DeviceStore {
   /** This device's secret keys, for signing and opening envelopes; callers must not keep them. */
   keys(): IdentityKeys {
     const k = this.stored();
-    return { signPublicKey: bytes(k.signPublicKey), signSecretKey: bytes(k.signSecretKey), boxPublicKey: bytes(k.boxPublicKey), boxSecretKey: bytes(k.boxSecretKey) };
+    return {
+      signPublicKey: bytes(k.signPublicKey),
+      signSecretKey: bytes(k.signSecretKey),
+      boxPublicKey: bytes(k.boxPublicKey),
+      boxSecretKey: bytes(k.boxSecretKey),
+    };
   }
 
   /** The verified device log of `account`, if this vault has one. */
@@ -101,10 +113,9 @@ export class DeviceStore {
     }
     if (known && known.entries.length === entries.length) return known.state;
     this.connection.write(() =>
-      this.connection.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-        `device-log/${account}`,
-        sealJson(this.recordsKey, { kind: 'device-log', id: account }, entries),
-      ),
+      this.connection
+        .sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+        .run(`device-log/${account}`, sealJson(this.recordsKey, { kind: 'device-log', id: account }, entries)),
     );
     this.logs.set(account, { entries: [...entries], state });
     return state;
@@ -121,10 +132,9 @@ export class DeviceStore {
 
   putLinkedSpaces(spaces: readonly LinkedSpace[]): void {
     this.connection.write(() =>
-      this.connection.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-        'linked-spaces',
-        sealJson(this.recordsKey, { kind: 'linked-spaces', id: 'self' }, spaces),
-      ),
+      this.connection
+        .sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+        .run('linked-spaces', sealJson(this.recordsKey, { kind: 'linked-spaces', id: 'self' }, spaces)),
     );
   }
 

@@ -141,7 +141,14 @@ export class DocumentStore {
   }
 
   /** Writes a new document's row and first snapshot, and opens it. */
-  private insertNew(workspaceId: string, id: string, doc: HearthDoc, times: { createdAt: number; updatedAt: number }, saved?: Uint8Array, generation = 0): DocumentCopy {
+  private insertNew(
+    workspaceId: string,
+    id: string,
+    doc: HearthDoc,
+    times: { createdAt: number; updatedAt: number },
+    saved?: Uint8Array,
+    generation = 0,
+  ): DocumentCopy {
     const head: DocumentHead = { title: doc.title ?? '', tags: [...(doc.tags ?? [])], ...times };
     const key = this.workspaces.keyOf(workspaceId);
     const snapshot = saved ?? A.save(doc);
@@ -241,7 +248,16 @@ export class DocumentStore {
       this.sql('DELETE FROM document_chunks WHERE document_id = ?').run(id);
       this.insertChunk(key, entry.workspaceId, id, seq, 'snapshot', snapshot);
       this.sql('UPDATE documents SET generation = ? WHERE id = ?').run(generation, id);
-      Object.assign(entry, { doc, generation, lastSeq: seq, persistedHeads: A.getHeads(doc), snapshotBytes: snapshot.length, logBytes: 0, pending: [], externalFrom: undefined });
+      Object.assign(entry, {
+        doc,
+        generation,
+        lastSeq: seq,
+        persistedHeads: A.getHeads(doc),
+        snapshotBytes: snapshot.length,
+        logBytes: 0,
+        pending: [],
+        externalFrom: undefined,
+      });
       entry.head = { ...entry.head, title: doc.title ?? '', tags: [...(doc.tags ?? [])], updatedAt: Date.now() };
       this.writeHead(entry, key);
       this.writeText(entry, key, seq, textOf(entry));
@@ -289,20 +305,27 @@ export class DocumentStore {
    */
   rehome(id: string, toWorkspaceId: string): void {
     const row = this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, sealed_text AS sealedText FROM documents WHERE id = ?').get(id) as
-      | { workspaceId: string; sealedHead: Buffer; sealedText: Buffer | null }
-      | undefined;
+      { workspaceId: string; sealedHead: Buffer; sealedText: Buffer | null } | undefined;
     if (!row) throw new HearthError('NOT_FOUND', `No document ${id}.`);
     const from = row.workspaceId;
     if (from === toWorkspaceId) return;
     const fromKey = this.workspaces.keyOf(from);
     const toKey = this.workspaces.keyOf(toWorkspaceId);
-    const chunks = this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ?').all(id) as Array<{ seq: number; kind: 'snapshot' | 'changes'; sealed: Buffer }>;
+    const chunks = this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ?').all(id) as Array<{
+      seq: number;
+      kind: 'snapshot' | 'changes';
+      sealed: Buffer;
+    }>;
     const head = openJson<DocumentHead>(fromKey, { kind: 'document-head', id, workspaceId: from }, row.sealedHead);
     const text = row.sealedText && openBytes(fromKey, { kind: 'document-text', id, workspaceId: from }, row.sealedText);
     this.connection.write(() => {
       for (const chunk of chunks) {
         const bytes = openBytes(fromKey, chunkPlace(from, id, chunk.seq, chunk.kind), chunk.sealed);
-        this.sql('UPDATE document_chunks SET sealed = ? WHERE document_id = ? AND seq = ?').run(sealBytes(toKey, chunkPlace(toWorkspaceId, id, chunk.seq, chunk.kind), bytes), id, chunk.seq);
+        this.sql('UPDATE document_chunks SET sealed = ? WHERE document_id = ? AND seq = ?').run(
+          sealBytes(toKey, chunkPlace(toWorkspaceId, id, chunk.seq, chunk.kind), bytes),
+          id,
+          chunk.seq,
+        );
       }
       this.sql('UPDATE documents SET workspace_id = ?, sealed_head = ?, sealed_text = ? WHERE id = ?').run(
         toWorkspaceId,
@@ -617,15 +640,20 @@ export class DocumentStore {
     // One consistent read: a document deleted meanwhile must not look like one missing its snapshot.
     const { row, chunks } = this.connection.read(() => ({
       row: this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq, generation FROM documents WHERE id = ?').get(id) as
-        | { workspaceId: string; sealedHead: Buffer; textSeq: number; generation: number }
-        | undefined,
+        { workspaceId: string; sealedHead: Buffer; textSeq: number; generation: number } | undefined,
       chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as SealedChunk[],
     }));
     if (!row) throw notFound(id);
     const { workspaceId } = row;
     const key = this.workspaces.keyOf(workspaceId);
     const head = openJson<DocumentHead>(key, { kind: 'document-head', id, workspaceId }, row.sealedHead);
-    const entry = copyFromChunks({ id, workspaceId }, { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq, generation: row.generation }, this.openChunks(key, workspaceId, id, chunks), generation, this.newActor());
+    const entry = copyFromChunks(
+      { id, workspaceId },
+      { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq, generation: row.generation },
+      this.openChunks(key, workspaceId, id, chunks),
+      generation,
+      this.newActor(),
+    );
     this.open.set(id, entry);
     return entry;
   }
@@ -638,8 +666,12 @@ export class DocumentStore {
   private catchUp(entry: DocumentCopy): boolean {
     entry.checkedAt = this.connection.generation;
     const { stored, chunks } = this.connection.read(() => ({
-      stored: this.sql('SELECT sealed_head AS sealedHead, generation FROM documents WHERE id = ?').get(entry.id) as { sealedHead: Buffer; generation: number } | undefined,
-      chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? AND seq > ? ORDER BY seq').all(entry.id, entry.lastSeq) as SealedChunk[],
+      stored: this.sql('SELECT sealed_head AS sealedHead, generation FROM documents WHERE id = ?').get(entry.id) as
+        { sealedHead: Buffer; generation: number } | undefined,
+      chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? AND seq > ? ORDER BY seq').all(
+        entry.id,
+        entry.lastSeq,
+      ) as SealedChunk[],
     }));
     if (!stored || stored.generation !== entry.generation) {
       this.evict(entry);
@@ -667,7 +699,10 @@ export class DocumentStore {
       return this.connection.write(() => {
         if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) {
           throw this.has(entry.id)
-            ? new HearthError('STALE_GENERATION', 'The edit history of this document was just erased in another window or by another process; reopen it and make this edit again.')
+            ? new HearthError(
+                'STALE_GENERATION',
+                'The edit history of this document was just erased in another window or by another process; reopen it and make this edit again.',
+              )
             : notFound(entry.id);
         }
         return fn();
@@ -753,7 +788,11 @@ export class DocumentStore {
       const open = this.open.get(row.id);
       if (!open && row.sealedText && row.textSeq === row.lastSeq) {
         const key = this.workspaces.keyOf(row.workspaceId);
-        yield { id: row.id, workspaceId: row.workspaceId, text: openJson<DocumentText>(key, { kind: 'document-text', id: row.id, workspaceId: row.workspaceId }, row.sealedText) };
+        yield {
+          id: row.id,
+          workspaceId: row.workspaceId,
+          text: openJson<DocumentText>(key, { kind: 'document-text', id: row.id, workspaceId: row.workspaceId }, row.sealedText),
+        };
         continue;
       }
       let entry: DocumentCopy;
@@ -790,7 +829,12 @@ export class DocumentStore {
   }
 
   private insertChunk(key: Uint8Array, workspaceId: string, id: string, seq: number, kind: ChunkKind, bytes: Uint8Array): void {
-    this.sql('INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES (?, ?, ?, ?)').run(id, seq, kind, sealBytes(key, chunkPlace(workspaceId, id, seq, kind), bytes));
+    this.sql('INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES (?, ?, ?, ?)').run(
+      id,
+      seq,
+      kind,
+      sealBytes(key, chunkPlace(workspaceId, id, seq, kind), bytes),
+    );
   }
 
   private sealHead(key: Uint8Array, workspaceId: string, id: string, head: DocumentHead): Uint8Array {
@@ -798,12 +842,20 @@ export class DocumentStore {
   }
 
   private openChunks(key: Uint8Array, workspaceId: string, id: string, chunks: SealedChunk[]): OpenedChunk[] {
-    return chunks.map((chunk) => ({ seq: chunk.seq, kind: chunk.kind, bytes: openBytes(key, chunkPlace(workspaceId, id, chunk.seq, chunk.kind), chunk.sealed) }));
+    return chunks.map((chunk) => ({
+      seq: chunk.seq,
+      kind: chunk.kind,
+      bytes: openBytes(key, chunkPlace(workspaceId, id, chunk.seq, chunk.kind), chunk.sealed),
+    }));
   }
 
   /** Re-indexes the copy for search once it has been quiet for a moment. */
   private scheduleIndex(entry: DocumentCopy): void {
-    this.search.scheduleDocument(entry.id, entry.workspaceId, entry.head.title, () => ({ title: entry.head.title, body: bodyText(entry.doc), tags: entry.head.tags }));
+    this.search.scheduleDocument(entry.id, entry.workspaceId, entry.head.title, () => ({
+      title: entry.head.title,
+      body: bodyText(entry.doc),
+      tags: entry.head.tags,
+    }));
   }
 
   private notify(entry: DocumentCopy, changes: Uint8Array[]): void {

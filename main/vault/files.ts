@@ -91,7 +91,9 @@ export class FileStore {
     const hasher = cryptoBackend().hasher(32);
     // Until it is complete, the row's meta says when the upload last moved: another process's unlock leaves a live upload alone.
     const progress = () => sealJson(key, uploadPlace(workspaceId, id), { touchedAt: Date.now() } satisfies UploadProgress);
-    this.connection.writeOne(() => this.sql('INSERT INTO files (id, workspace_id, complete, sealed_meta) VALUES (?, ?, 0, ?)').run(id, workspaceId, progress()));
+    this.connection.writeOne(() =>
+      this.sql('INSERT INTO files (id, workspace_id, complete, sealed_meta) VALUES (?, ?, 0, ?)').run(id, workspaceId, progress()),
+    );
     const insertChunk = this.sql('INSERT INTO file_chunks (file_id, idx, sealed) VALUES (?, ?, ?)');
     const touch = this.sql('UPDATE files SET sealed_meta = ? WHERE id = ? AND complete = 0');
     let size = 0;
@@ -143,7 +145,9 @@ export class FileStore {
   complete(staged: StagedFile): void {
     const key = this.workspaces.keyOf(staged.workspaceId);
     const sealedMeta = sealJson(key, { kind: 'file', id: staged.id, workspaceId: staged.workspaceId }, staged.meta);
-    const { changes } = this.connection.writeOne(() => this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ? AND complete = 0').run(sealedMeta, staged.id));
+    const { changes } = this.connection.writeOne(() =>
+      this.sql('UPDATE files SET complete = 1, sealed_meta = ? WHERE id = ? AND complete = 0').run(sealedMeta, staged.id),
+    );
     if (changes !== 1) throw new HearthError('NOT_FOUND', `The staged file ${staged.meta.name} is gone; nothing was added.`);
   }
 
@@ -166,9 +170,14 @@ export class FileStore {
 
   list(workspaceIdOrName: string): FileInfo[] {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
-    const rows = this.sql('SELECT id, sealed_meta FROM files WHERE workspace_id = ? AND complete = 1').all(workspaceId) as Array<{ id: string; sealed_meta: Buffer }>;
+    const rows = this.sql('SELECT id, sealed_meta FROM files WHERE workspace_id = ? AND complete = 1').all(workspaceId) as Array<{
+      id: string;
+      sealed_meta: Buffer;
+    }>;
     const key = this.workspaces.keyOf(workspaceId);
-    return rows.map((row) => infoOf(row.id, workspaceId, openJson<FileMeta>(key, { kind: 'file', id: row.id, workspaceId }, row.sealed_meta))).sort((a, b) => a.createdAt - b.createdAt);
+    return rows
+      .map((row) => infoOf(row.id, workspaceId, openJson<FileMeta>(key, { kind: 'file', id: row.id, workspaceId }, row.sealed_meta)))
+      .sort((a, b) => a.createdAt - b.createdAt);
   }
 
   info(id: string): FileInfo {
@@ -211,7 +220,11 @@ export class FileStore {
    * `idleMs` (a younger one may be another process's upload in progress).
    */
   discardIncomplete(idleMs = 0): void {
-    const rows = this.sql('SELECT id, workspace_id AS workspaceId, sealed_meta AS sealedMeta FROM files WHERE complete = 0').all() as Array<{ id: string; workspaceId: string; sealedMeta: Buffer | null }>;
+    const rows = this.sql('SELECT id, workspace_id AS workspaceId, sealed_meta AS sealedMeta FROM files WHERE complete = 0').all() as Array<{
+      id: string;
+      workspaceId: string;
+      sealedMeta: Buffer | null;
+    }>;
     const now = Date.now();
     const doomed = rows
       .filter((row) => {
@@ -248,10 +261,12 @@ export class FileStore {
 
   private meta(id: string): { workspaceId: string; meta: FileMeta } {
     const row = this.sql('SELECT workspace_id AS workspaceId, sealed_meta AS sealedMeta FROM files WHERE id = ? AND complete = 1').get(id) as
-      | { workspaceId: string; sealedMeta: Buffer }
-      | undefined;
+      { workspaceId: string; sealedMeta: Buffer } | undefined;
     if (!row) throw new HearthError('NOT_FOUND', `No file ${id}. \`hearth file list --workspace W\` shows the files.`);
-    return { workspaceId: row.workspaceId, meta: openJson<FileMeta>(this.workspaces.keyOf(row.workspaceId), { kind: 'file', id, workspaceId: row.workspaceId }, row.sealedMeta) };
+    return {
+      workspaceId: row.workspaceId,
+      meta: openJson<FileMeta>(this.workspaces.keyOf(row.workspaceId), { kind: 'file', id, workspaceId: row.workspaceId }, row.sealedMeta),
+    };
   }
 }
 

@@ -29,10 +29,16 @@ type Content = HearthDoc extends A.Doc<infer T> ? T : never;
  * The new generation of a document as this vault would make it: its state now and nothing before;
  * or, with `horizon`, its state then and the versions after it (undefined: nothing before it to forget).
  */
-export function nextGeneration(documents: DocumentStore, documentId: string, at = Date.now(), horizon?: number): { old: HearthDoc; next: HearthDoc; generation: number } | undefined {
+export function nextGeneration(
+  documents: DocumentStore,
+  documentId: string,
+  at = Date.now(),
+  horizon?: number,
+): { old: HearthDoc; next: HearthDoc; generation: number } | undefined {
   const old = documents.get(documentId);
   const options = { actor: documents.newActor(), at };
-  const next = horizon === undefined ? buildGeneration<Content>(stateAt(old), old.createdAt, options) : buildGenerationAt<Content>(old, horizon, old.createdAt, options);
+  const next =
+    horizon === undefined ? buildGeneration<Content>(stateAt(old), old.createdAt, options) : buildGenerationAt<Content>(old, horizon, old.createdAt, options);
   return next && { old, next, generation: documents.generationOf(documentId) + 1 };
 }
 
@@ -40,7 +46,13 @@ export function nextGeneration(documents: DocumentStore, documentId: string, at 
  * Puts generation `generation` (`next`, whose comments are `comments`) in place of the document,
  * in the caller's transaction if it has one; the caller runs documents.scrub() once that commits.
  */
-export function installGeneration(stores: { documents: DocumentStore; comments: CommentStore }, documentId: string, next: HearthDoc, generation: number, comments: readonly CommentRecord[]): void {
+export function installGeneration(
+  stores: { documents: DocumentStore; comments: CommentStore },
+  documentId: string,
+  next: HearthDoc,
+  generation: number,
+  comments: readonly CommentRecord[],
+): void {
   stores.documents.replaceGeneration(documentId, next, generation, () => {
     for (const record of comments) if (!stores.comments.adopt(record)) stores.comments.replace(record);
   });

@@ -43,7 +43,11 @@ export class LinkRecordStore {
   put(record: LinkRecord): void {
     const sealed = sealJson(this.workspaces.keyOf(record.workspaceId), { kind: 'sync-link', id: record.id, workspaceId: record.workspaceId }, record);
     this.connection.writeOne(() =>
-      this.sql('INSERT INTO sync_links (id, workspace_id, sealed) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(record.id, record.workspaceId, sealed),
+      this.sql('INSERT INTO sync_links (id, workspace_id, sealed) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed').run(
+        record.id,
+        record.workspaceId,
+        sealed,
+      ),
     );
   }
 
@@ -53,7 +57,8 @@ export class LinkRecordStore {
   }
 
   get(id: string): LinkRecord | undefined {
-    const row = this.sql('SELECT workspace_id AS workspaceId, sealed FROM sync_links WHERE id = ?').get(id) as { workspaceId: string; sealed: Buffer } | undefined;
+    const row = this.sql('SELECT workspace_id AS workspaceId, sealed FROM sync_links WHERE id = ?').get(id) as
+      { workspaceId: string; sealed: Buffer } | undefined;
     return row ? this.open(id, row.workspaceId, row.sealed) : undefined;
   }
 

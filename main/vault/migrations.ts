@@ -162,7 +162,8 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 8,
-    description: "workspace records say their kind: 'share-space' for a shared document's hidden space record, 'shared-with-me' for the holder of documents shared with this vault (both were 'team' before, told apart by a field or by a name)",
+    description:
+      "workspace records say their kind: 'share-space' for a shared document's hidden space record, 'shared-with-me' for the holder of documents shared with this vault (both were 'team' before, told apart by a field or by a name)",
     up: '',
     reseal(db, recordsKey) {
       const rows = db.prepare('SELECT id, sealed FROM workspaces').all() as Array<{ id: string; sealed: Buffer }>;

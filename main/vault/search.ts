@@ -50,7 +50,10 @@ export class SearchIndex {
   }
 
   /** Indexes everything at once; from then on, updates keep the index current. */
-  build(documents: Iterable<{ id: string; workspaceId: string; text: { title: string; body: string; tags: string[] } }>, comments: Iterable<{ id: string; documentId: string; workspaceId: string; text: string }>): void {
+  build(
+    documents: Iterable<{ id: string; workspaceId: string; text: { title: string; body: string; tags: string[] } }>,
+    comments: Iterable<{ id: string; documentId: string; workspaceId: string; text: string }>,
+  ): void {
     for (const { id, workspaceId, text } of documents) this.putDocument(id, workspaceId, text.title, text.body, text.tags);
     for (const comment of comments) this.putComment(comment.id, comment.documentId, comment.workspaceId, comment.text);
     this.isBuilt = true;
@@ -210,6 +213,9 @@ function snippet(text: string, words: string[]): string {
   const lower = text.toLowerCase();
   const at = Math.max(0, Math.min(...words.map((w) => lower.indexOf(w)).filter((i) => i >= 0), text.length));
   const start = Math.max(0, at - 40);
-  const piece = text.slice(start, start + 120).replace(/\s+/g, ' ').trim();
+  const piece = text
+    .slice(start, start + 120)
+    .replace(/\s+/g, ' ')
+    .trim();
   return (start > 0 ? '…' : '') + piece + (start + 120 < text.length ? '…' : '');
 }

@@ -81,11 +81,7 @@ function newRecoveryCode(): { id: string; secret: string; text: string } {
 
 /** Reads a recovery code as typed: any case, spaces or dashes, and the letters people confuse with digits. */
 export function parseRecoveryCode(text: string): { id: string; secret: string } | undefined {
-  const clean = text
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  const clean = text.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   if (clean.length !== CODE_ID_CHARS + CODE_SECRET_CHARS || [...clean].some((c) => !CODE_ALPHABET.includes(c))) return undefined;
   return { id: clean.slice(0, CODE_ID_CHARS), secret: clean.slice(CODE_ID_CHARS) };
 }
@@ -105,7 +101,9 @@ export class SecondFactorRecords {
     const meta = this.db.prepare("SELECT value FROM meta WHERE key = 'second_factor'").get() as { value: Buffer } | undefined;
     if (!meta) return undefined;
     const { prfSalt, enrolledAt } = JSON.parse(meta.value.toString('utf8')) as { prfSalt: string; enrolledAt: number };
-    const credentials = this.db.prepare('SELECT credential_id AS id, created_at AS createdAt FROM second_factor_credentials ORDER BY created_at').all() as Array<{
+    const credentials = this.db
+      .prepare('SELECT credential_id AS id, created_at AS createdAt FROM second_factor_credentials ORDER BY created_at')
+      .all() as Array<{
       id: string;
       createdAt: number;
     }>;
@@ -120,7 +118,8 @@ export class SecondFactorRecords {
    */
   openSecret(proof: SecondFactorProof): { secret: Uint8Array; codeId?: string } | undefined {
     if (proof.kind === 'key') {
-      const row = this.db.prepare('SELECT wrapped FROM second_factor_credentials WHERE credential_id = ?').get(proof.credentialId) as { wrapped: Buffer } | undefined;
+      const row = this.db.prepare('SELECT wrapped FROM second_factor_credentials WHERE credential_id = ?').get(proof.credentialId) as
+        { wrapped: Buffer } | undefined;
       if (!row || proof.prfOutput.length !== PRF_BYTES) return undefined;
       const key = prfKey(proof.prfOutput);
       const secret = tryOpen(key, row.wrapped, secretAd(this.vaultId, 'key', proof.credentialId));
@@ -204,7 +203,6 @@ export class SecondFactorRecords {
     this.db.prepare('UPDATE recovery_codes SET wrapped = randomblob(length(wrapped))').run();
     this.db.prepare("UPDATE meta SET value = randomblob(length(value)) WHERE key IN ('second_factor_secret', 'device_key')").run();
   }
-
 }
 
 /** What the unlocked vault lends its second factor: its file, keys and audit log. */
@@ -243,9 +241,12 @@ export class SecondFactor {
     const { db, vaultId, masterKey, recordsKey, audit } = this.vault;
     this.vault.assertUnlocked();
     const existing = this.records.info();
-    if (existing?.credentials.some((c) => c.id === key.credentialId)) throw new HearthError('ALREADY_EXISTS', 'That security key is already enrolled for this vault.');
-    if (existing && existing.prfSalt !== key.prfSalt) throw new HearthError('BAD_REQUEST', 'The security key was asked with another salt than this vault uses; start the enrolment again.');
-    if (key.prfOutput.length !== PRF_BYTES) throw new HearthError('BAD_REQUEST', `A security key's PRF output is ${PRF_BYTES} bytes; this one is not. Try the enrolment again.`);
+    if (existing?.credentials.some((c) => c.id === key.credentialId))
+      throw new HearthError('ALREADY_EXISTS', 'That security key is already enrolled for this vault.');
+    if (existing && existing.prfSalt !== key.prfSalt)
+      throw new HearthError('BAD_REQUEST', 'The security key was asked with another salt than this vault uses; start the enrolment again.');
+    if (key.prfOutput.length !== PRF_BYTES)
+      throw new HearthError('BAD_REQUEST', `A security key's PRF output is ${PRF_BYTES} bytes; this one is not. Try the enrolment again.`);
     const kek = this.passphraseKek(passphrase, 'second factor enrolment', false);
     const secret = existing ? this.records.secretFromRecords(recordsKey) : SecondFactorRecords.newSecret();
     const kek2 = combinedKek(kek, secret);
@@ -272,7 +273,8 @@ export class SecondFactor {
     const { recordsKey, audit } = this.vault;
     this.vault.assertUnlocked();
     if (!this.records.info()) return;
-    if (!proof) throw new HearthError('SECOND_FACTOR_REQUIRED', `To ${context}, confirm with your security key (or a recovery code): this vault has a second factor.`);
+    if (!proof)
+      throw new HearthError('SECOND_FACTOR_REQUIRED', `To ${context}, confirm with your security key (or a recovery code): this vault has a second factor.`);
     const opened = this.records.openSecret(proof);
     const expected = this.records.secretFromRecords(recordsKey);
     const fits = opened !== undefined && sodium().memcmp(opened.secret, expected);
@@ -280,7 +282,10 @@ export class SecondFactor {
     wipeBytes(expected);
     if (!fits) {
       audit.record('vault.unlock_failed', context);
-      throw new HearthError('WRONG_SECOND_FACTOR', `That ${proof.kind === 'key' ? 'security key is not enrolled for this vault' : 'recovery code is mistyped or was used already'}; nothing was changed.`);
+      throw new HearthError(
+        'WRONG_SECOND_FACTOR',
+        `That ${proof.kind === 'key' ? 'security key is not enrolled for this vault' : 'recovery code is mistyped or was used already'}; nothing was changed.`,
+      );
     }
     if (opened.codeId) audit.record('recovery_code.used', `${context}; ${this.records.consume(opened.codeId)} left`);
     else audit.record('second_factor.used', context);
@@ -368,7 +373,10 @@ export class SecondFactor {
 }
 
 function writeMeta(db: Database, key: string, value: Uint8Array | string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+    key,
+    typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
+  );
 }
 
 function writeMasterKeyWrapping(db: Database, wrapped: Uint8Array): void {

@@ -11,7 +11,8 @@ export function shredFile(path: string): void {
   const fd = openSync(path, 'r+');
   try {
     const zeros = Buffer.alloc(1024 * 1024);
-    for (let offset = 0, size = fstatSync(fd).size; offset < size; offset += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - offset), offset);
+    for (let offset = 0, size = fstatSync(fd).size; offset < size; offset += zeros.length)
+      writeSync(fd, zeros, 0, Math.min(zeros.length, size - offset), offset);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -41,7 +41,9 @@ export class SyncLease {
       const held = this.stored();
       if (held && held.token !== this.token && held.until > now) return { label: held.label, pid: held.pid, until: held.until };
       const lease: StoredLease = { token: this.token, label: this.label, pid: process.pid, until: now + LEASE_MS };
-      this.connection.sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(KEY, Buffer.from(JSON.stringify(lease)));
+      this.connection
+        .sql('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+        .run(KEY, Buffer.from(JSON.stringify(lease)));
       return undefined;
     });
   }

@@ -152,15 +152,18 @@ export class SyncStateStore {
   putSpace(workspaceId: string, state: SpaceState): void {
     this.connection.writeOne(() =>
       this.sql('INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, ?) ON CONFLICT (workspace_id) DO UPDATE SET sealed = excluded.sealed').run(
-      workspaceId,
+        workspaceId,
         sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-space', id: workspaceId, workspaceId }, state),
       ),
     );
   }
 
   document(workspaceId: string, documentId: string): DocumentSyncState | undefined {
-    const row = this.sql('SELECT sealed FROM sync_documents WHERE workspace_id = ? AND document_id = ?').get(workspaceId, documentId) as { sealed: Buffer } | undefined;
-    return row ? openJson<DocumentSyncState>(this.workspaces.keyOf(workspaceId), { kind: 'sync-document', id: documentId, workspaceId }, row.sealed) : undefined;
+    const row = this.sql('SELECT sealed FROM sync_documents WHERE workspace_id = ? AND document_id = ?').get(workspaceId, documentId) as
+      { sealed: Buffer } | undefined;
+    return row
+      ? openJson<DocumentSyncState>(this.workspaces.keyOf(workspaceId), { kind: 'sync-document', id: documentId, workspaceId }, row.sealed)
+      : undefined;
   }
 
   documentIds(workspaceId: string): string[] {
@@ -177,30 +180,48 @@ export class SyncStateStore {
     this.connection.write(() => {
       const stored = this.document(workspaceId, documentId);
       const merged = stored ? laterDocumentState(stored, state) : state;
-      this.sql('INSERT INTO sync_documents (workspace_id, document_id, sealed) VALUES (?, ?, ?) ON CONFLICT (workspace_id, document_id) DO UPDATE SET sealed = excluded.sealed').run(
-        workspaceId,
-        documentId,
-        sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-document', id: documentId, workspaceId }, merged),
-      );
+      this.sql(
+        'INSERT INTO sync_documents (workspace_id, document_id, sealed) VALUES (?, ?, ?) ON CONFLICT (workspace_id, document_id) DO UPDATE SET sealed = excluded.sealed',
+      ).run(workspaceId, documentId, sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-document', id: documentId, workspaceId }, merged));
     });
   }
 
   enqueue(workspaceId: string, entry: { documentId: string; kind: OutgoingKind; payload: Uint8Array; changeId?: string }): number {
     // The seq is only known after the insert; the sealed payload is bound to it, so write twice in one transaction.
     return this.connection.write(() => {
-      const seq = Number(this.sql('INSERT INTO sync_outbox (workspace_id, sealed) VALUES (?, x\'\')').run(workspaceId).lastInsertRowid);
-      const sealed: SealedOutbox = { documentId: entry.documentId, kind: entry.kind, changeId: entry.changeId ?? newId(), payload: toBase64Url(entry.payload), queuedAt: Date.now() };
-      this.sql('UPDATE sync_outbox SET sealed = ? WHERE seq = ?').run(sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-outbox', id: String(seq), workspaceId }, sealed), seq);
+      const seq = Number(this.sql("INSERT INTO sync_outbox (workspace_id, sealed) VALUES (?, x'')").run(workspaceId).lastInsertRowid);
+      const sealed: SealedOutbox = {
+        documentId: entry.documentId,
+        kind: entry.kind,
+        changeId: entry.changeId ?? newId(),
+        payload: toBase64Url(entry.payload),
+        queuedAt: Date.now(),
+      };
+      this.sql('UPDATE sync_outbox SET sealed = ? WHERE seq = ?').run(
+        sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-outbox', id: String(seq), workspaceId }, sealed),
+        seq,
+      );
       return seq;
     });
   }
 
   outbox(workspaceId: string, limit = 100): OutboxEntry[] {
-    const rows = this.sql('SELECT seq, sealed FROM sync_outbox WHERE workspace_id = ? ORDER BY seq LIMIT ?').all(workspaceId, limit) as Array<{ seq: number; sealed: Buffer }>;
+    const rows = this.sql('SELECT seq, sealed FROM sync_outbox WHERE workspace_id = ? ORDER BY seq LIMIT ?').all(workspaceId, limit) as Array<{
+      seq: number;
+      sealed: Buffer;
+    }>;
     const key = this.workspaces.keyOf(workspaceId);
     return rows.map((row) => {
       const entry = openJson<SealedOutbox>(key, { kind: 'sync-outbox', id: String(row.seq), workspaceId }, row.sealed);
-      return { seq: row.seq, workspaceId, documentId: entry.documentId, kind: entry.kind, changeId: entry.changeId, payload: fromBase64Url(entry.payload), queuedAt: entry.queuedAt };
+      return {
+        seq: row.seq,
+        workspaceId,
+        documentId: entry.documentId,
+        kind: entry.kind,
+        changeId: entry.changeId,
+        payload: fromBase64Url(entry.payload),
+        queuedAt: entry.queuedAt,
+      };
     });
   }
 
@@ -214,28 +235,44 @@ export class SyncStateStore {
 
   /** Records a change id as applied; false when it was already (a replay). */
   markSeen(workspaceId: string, documentId: string, changeId: string): boolean {
-    return this.connection.writeOne(() => this.sql('INSERT OR IGNORE INTO sync_seen (workspace_id, document_id, change_id) VALUES (?, ?, ?)').run(workspaceId, documentId, changeId).changes === 1);
+    return this.connection.writeOne(
+      () =>
+        this.sql('INSERT OR IGNORE INTO sync_seen (workspace_id, document_id, change_id) VALUES (?, ?, ?)').run(workspaceId, documentId, changeId).changes ===
+        1,
+    );
   }
 
   hasSeen(workspaceId: string, documentId: string, changeId: string): boolean {
-    return this.sql('SELECT 1 FROM sync_seen WHERE workspace_id = ? AND document_id = ? AND change_id = ?').get(workspaceId, documentId, changeId) !== undefined;
+    return (
+      this.sql('SELECT 1 FROM sync_seen WHERE workspace_id = ? AND document_id = ? AND change_id = ?').get(workspaceId, documentId, changeId) !== undefined
+    );
   }
 
   /** Keeps a change aside; returns its number in the quarantine. */
   quarantine(workspaceId: string, item: Omit<QuarantinedChange, 'seq' | 'workspaceId'>): number {
     return this.connection.write(() => {
-      const seq = Number(this.sql('INSERT INTO sync_quarantine (workspace_id, sealed) VALUES (?, x\'\')').run(workspaceId).lastInsertRowid);
+      const seq = Number(this.sql("INSERT INTO sync_quarantine (workspace_id, sealed) VALUES (?, x'')").run(workspaceId).lastInsertRowid);
       const sealed = { ...item, bytes: toBase64Url(item.bytes) };
-      this.sql('UPDATE sync_quarantine SET sealed = ? WHERE seq = ?').run(sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-quarantine', id: String(seq), workspaceId }, sealed), seq);
+      this.sql('UPDATE sync_quarantine SET sealed = ? WHERE seq = ?').run(
+        sealJson(this.workspaces.keyOf(workspaceId), { kind: 'sync-quarantine', id: String(seq), workspaceId }, sealed),
+        seq,
+      );
       return seq;
     });
   }
 
   quarantined(workspaceId: string): QuarantinedChange[] {
-    const rows = this.sql('SELECT seq, sealed FROM sync_quarantine WHERE workspace_id = ? ORDER BY seq').all(workspaceId) as Array<{ seq: number; sealed: Buffer }>;
+    const rows = this.sql('SELECT seq, sealed FROM sync_quarantine WHERE workspace_id = ? ORDER BY seq').all(workspaceId) as Array<{
+      seq: number;
+      sealed: Buffer;
+    }>;
     const key = this.workspaces.keyOf(workspaceId);
     return rows.map((row) => {
-      const item = openJson<Omit<QuarantinedChange, 'seq' | 'workspaceId' | 'bytes'> & { bytes: string }>(key, { kind: 'sync-quarantine', id: String(row.seq), workspaceId }, row.sealed);
+      const item = openJson<Omit<QuarantinedChange, 'seq' | 'workspaceId' | 'bytes'> & { bytes: string }>(
+        key,
+        { kind: 'sync-quarantine', id: String(row.seq), workspaceId },
+        row.sealed,
+      );
       return { ...item, seq: row.seq, workspaceId, bytes: fromBase64Url(item.bytes) };
     });
   }

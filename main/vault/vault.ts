@@ -20,16 +20,7 @@ import { DocumentStore } from './documents.ts';
 import type { ChangeOrigin } from './events.ts';
 import { FileStore } from './files.ts';
 import { LinkRecordStore } from './links.ts';
-import {
-  deriveKek,
-  deriveSubkey,
-  newKdfParams,
-  SubkeyPurpose,
-  unwrapMasterKey,
-  wrapMasterKey,
-  wrappedKeyChecksum,
-  type KdfParams,
-} from './keys.ts';
+import { deriveKek, deriveSubkey, newKdfParams, SubkeyPurpose, unwrapMasterKey, wrapMasterKey, wrappedKeyChecksum, type KdfParams } from './keys.ts';
 import { migrate } from './migrations.ts';
 import { combinedKek, deviceKek, SecondFactor, SecondFactorRecords, type SecondFactorInfo, type SecondFactorProof } from './second-factor.ts';
 import { SearchIndex, type SearchHit } from './search.ts';
@@ -242,14 +233,20 @@ export class Vault {
    * failed-unlock log; a recovery code that opened the vault is destroyed.
    */
   static async unlock(dir: string, passphrase: string, options: OpenOptions = {}, proof?: SecondFactorProof): Promise<Vault> {
-    return Vault.open(dir, options, proof, ({ vaultId, kdf, wrapped }, secret) => {
-      const kek = deriveKek(passphrase, kdf);
-      const kek2 = secret && combinedKek(kek, secret);
-      const masterKey = unwrapMasterKey(kek2 ?? kek, wrapped, vaultId);
-      wipeBytes(kek);
-      wipeBytes(kek2);
-      return masterKey;
-    }, 'That passphrase does not unlock this vault. Check it and try again.');
+    return Vault.open(
+      dir,
+      options,
+      proof,
+      ({ vaultId, kdf, wrapped }, secret) => {
+        const kek = deriveKek(passphrase, kdf);
+        const kek2 = secret && combinedKek(kek, secret);
+        const masterKey = unwrapMasterKey(kek2 ?? kek, wrapped, vaultId);
+        wipeBytes(kek);
+        wipeBytes(kek2);
+        return masterKey;
+      },
+      'That passphrase does not unlock this vault. Check it and try again.',
+    );
   }
 
   /**
@@ -258,14 +255,20 @@ export class Vault {
    * that opens the vault only together with `proof`. A key that no longer fits is refused.
    */
   static async unlockWithDeviceKey(dir: string, deviceKey: Uint8Array, options: OpenOptions = {}, proof?: SecondFactorProof): Promise<Vault> {
-    return Vault.open(dir, options, proof, ({ vaultId }, secret, db) => {
-      if (!secret) return deviceKey.slice();
-      const wrapped = readMeta(db, 'device_key');
-      const kek = deviceKek(deviceKey, secret);
-      const masterKey = wrapped && unwrapMasterKey(kek, wrapped, vaultId);
-      wipeBytes(kek);
-      return masterKey;
-    }, 'The key kept on this device no longer opens this vault. Unlock with your passphrase.');
+    return Vault.open(
+      dir,
+      options,
+      proof,
+      ({ vaultId }, secret, db) => {
+        if (!secret) return deviceKey.slice();
+        const wrapped = readMeta(db, 'device_key');
+        const kek = deviceKek(deviceKey, secret);
+        const masterKey = wrapped && unwrapMasterKey(kek, wrapped, vaultId);
+        wipeBytes(kek);
+        return masterKey;
+      },
+      'The key kept on this device no longer opens this vault. Unlock with your passphrase.',
+    );
   }
 
   /** The vault's second factor as the locked file tells it (what the page needs to ask the security key), or undefined. */
@@ -329,7 +332,10 @@ export class Vault {
     const records = new SecondFactorRecords(db, vaultId);
     if (!records.info()) return undefined;
     if (!proof) {
-      throw new HearthError('SECOND_FACTOR_REQUIRED', 'This vault has a second factor: unlock it with your passphrase and your security key, or with a recovery code instead of the key.');
+      throw new HearthError(
+        'SECOND_FACTOR_REQUIRED',
+        'This vault has a second factor: unlock it with your passphrase and your security key, or with a recovery code instead of the key.',
+      );
     }
     const opened = records.openSecret(proof);
     if (opened) return opened;
@@ -369,7 +375,12 @@ export class Vault {
     this.assertUnlocked();
     const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
     const k = this.identity.keys;
-    return { signPublicKey: bytes(k.signPublicKey), signSecretKey: bytes(k.signSecretKey), boxPublicKey: bytes(k.boxPublicKey), boxSecretKey: bytes(k.boxSecretKey) };
+    return {
+      signPublicKey: bytes(k.signPublicKey),
+      signSecretKey: bytes(k.signSecretKey),
+      boxPublicKey: bytes(k.boxPublicKey),
+      boxSecretKey: bytes(k.boxSecretKey),
+    };
   }
 
   /** The account id on every relay: the base64url of the account key's public half. */
@@ -391,7 +402,10 @@ export class Vault {
   adoptAccount(keys: StoredIdentity['keys'], profile: Profile): void {
     this.assertUnlocked();
     if (this.syncState.relays().some((r) => r.account)) {
-      throw new HearthError('ALREADY_EXISTS', 'This vault already holds an account on a relay; link a new device from a vault that has none (hearth init in another folder).');
+      throw new HearthError(
+        'ALREADY_EXISTS',
+        'This vault already holds an account on a relay; link a new device from a vault that has none (hearth init in another folder).',
+      );
     }
     this.writeIdentity({ ...this.identity, keys: { ...keys }, profile: validateProfile(profile) });
     this.devices.forgetCached();
@@ -399,7 +413,9 @@ export class Vault {
   }
 
   private writeIdentity(identity: StoredIdentity): void {
-    this.connection.write(() => this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity)));
+    this.connection.write(() =>
+      this.db.prepare('UPDATE identity SET sealed = ? WHERE id = 1').run(sealJson(this.recordsKey, { kind: 'identity', id: 'self' }, identity)),
+    );
     this.identity = identity;
   }
 

@@ -194,7 +194,9 @@ export class WorkspaceStore {
     const loaded = this.all().get(id);
     if (!loaded?.workspace.staged) throw new HearthError('NOT_FOUND', `No staged workspace ${id}.`);
     const { staged: _staged, ...published } = loaded.workspace;
-    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id }, published), id));
+    this.connection.writeOne(() =>
+      this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id }, published), id),
+    );
     loaded.workspace = published;
   }
 
@@ -223,7 +225,9 @@ export class WorkspaceStore {
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 100) throw new HearthError('BAD_REQUEST', 'A workspace name is 1–100 characters.');
     const renamed = { ...workspace, name: trimmed };
-    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id));
+    this.connection.writeOne(() =>
+      this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, renamed), workspace.id),
+    );
     this.all().get(workspace.id)!.workspace = renamed;
     return { ...renamed };
   }
@@ -233,7 +237,9 @@ export class WorkspaceStore {
     const { workspace } = this.find(idOrName);
     const { retention: _old, ...rest } = workspace;
     const updated: Workspace = retention === 'forever' ? rest : { ...rest, retention };
-    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, updated), workspace.id));
+    this.connection.writeOne(() =>
+      this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, updated), workspace.id),
+    );
     this.all().get(workspace.id)!.workspace = updated;
     return { ...updated };
   }
@@ -262,7 +268,9 @@ export class WorkspaceStore {
   makeTeam(id: string, relay: string): Workspace {
     const { workspace } = this.find(id);
     const team: Workspace = { ...workspace, kind: 'team', relay };
-    this.connection.writeOne(() => this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, team), workspace.id));
+    this.connection.writeOne(() =>
+      this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, team), workspace.id),
+    );
     this.all().get(workspace.id)!.workspace = team;
     return { ...team };
   }

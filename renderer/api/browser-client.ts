@@ -50,7 +50,8 @@ export function reconnectDelay(attempt: number): number {
 /** How many refused attempts, while the server answers HTTP, mean "restarted with another token". */
 export const REFUSALS_BEFORE_GONE = 3;
 
-export const RESTARTED_MESSAGE = 'Hearth was restarted, and this page\'s access no longer works. Open the new address that `npm start` printed (it ends in #token=…). Edits not yet saved in this page are lost when it closes.';
+export const RESTARTED_MESSAGE =
+  "Hearth was restarted, and this page's access no longer works. Open the new address that `npm start` printed (it ends in #token=…). Edits not yet saved in this page are lost when it closes.";
 
 async function answersHttp(origin: string): Promise<boolean> {
   try {
@@ -75,7 +76,10 @@ export function readPageToken(): string {
 
 const unavailable = (why: string): Result<never> => ({
   ok: false,
-  error: { code: 'UNAVAILABLE', message: `Hearth's local server is not reachable right now (${why}). The page is reconnecting; try again in a moment. If it stays down, check that \`npm start\` is still running.` },
+  error: {
+    code: 'UNAVAILABLE',
+    message: `Hearth's local server is not reachable right now (${why}). The page is reconnecting; try again in a moment. If it stays down, check that \`npm start\` is still running.`,
+  },
 });
 
 function toBytes(data: unknown): Uint8Array {
@@ -189,7 +193,10 @@ export async function connectBrowserApi(serverOrigin: string, token: string, opt
         live.send(encodeWireMessage({ type: 'request', id, method, args }));
       } catch (error) {
         pending.delete(id);
-        resolve({ ok: false, error: { code: 'BAD_REQUEST', message: `${method} could not be sent: ${error instanceof Error ? error.message : String(error)}` } });
+        resolve({
+          ok: false,
+          error: { code: 'BAD_REQUEST', message: `${method} could not be sent: ${error instanceof Error ? error.message : String(error)}` },
+        });
       }
     });
   };

@@ -70,7 +70,10 @@ export function useAuthorNames(teamId: string | null, sharedDocumentId: string |
   return useMemo(() => (profile ? new Map([...known, [profile.username, profile.displayName]]) : known), [known, profile]);
 }
 
-export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel({ selectionQuote, onAdd, onShowThread, canComment = true, role = null, names = NO_NAMES }, newCommentRef) {
+export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel(
+  { selectionQuote, onAdd, onShowThread, canComment = true, role = null, names = NO_NAMES },
+  newCommentRef,
+) {
   const { threads, problem, activeThreadId } = useComments();
   const [showResolved, setShowResolved] = useState(false);
   const open = threads?.filter((t) => !t.resolved) ?? [];
@@ -100,7 +103,15 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
       ) : null}
       <ul className="threads" aria-label="Open comments">
         {open.map((thread) => (
-          <ThreadView key={thread.id} thread={thread} names={names} active={thread.id === activeThreadId} canComment={canComment} role={role} onShow={() => onShowThread(thread)} />
+          <ThreadView
+            key={thread.id}
+            thread={thread}
+            names={names}
+            active={thread.id === activeThreadId}
+            canComment={canComment}
+            role={role}
+            onShow={() => onShowThread(thread)}
+          />
         ))}
       </ul>
       {resolved.length > 0 ? (
@@ -111,7 +122,15 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
           {showResolved ? (
             <ul className="threads" aria-label="Resolved comments">
               {resolved.map((thread) => (
-                <ThreadView key={thread.id} thread={thread} names={names} active={false} canComment={canComment} role={role} onShow={() => onShowThread(thread)} />
+                <ThreadView
+                  key={thread.id}
+                  thread={thread}
+                  names={names}
+                  active={false}
+                  canComment={canComment}
+                  role={role}
+                  onShow={() => onShowThread(thread)}
+                />
               ))}
             </ul>
           ) : null}
@@ -152,7 +171,10 @@ function ThreadView({ thread, names, active, onShow, canComment, role }: ThreadV
     }
   };
   return (
-    <li className={active ? 'thread thread-active' : thread.resolved ? 'thread thread-resolved' : 'thread'} aria-label={`Comment by ${first ? (names.get(first.author) ?? first.author) : 'someone'}`}>
+    <li
+      className={active ? 'thread thread-active' : thread.resolved ? 'thread thread-resolved' : 'thread'}
+      aria-label={`Comment by ${first ? (names.get(first.author) ?? first.author) : 'someone'}`}
+    >
       {thread.anchor ? (
         <button type="button" className="thread-quote" onClick={onShow} title="Show in the document">
           “{thread.anchor.quote}”
@@ -167,7 +189,12 @@ function ThreadView({ thread, names, active, onShow, canComment, role }: ThreadV
                 {formatWhen(comment.createdAt)}
               </time>
               {mayDelete(comment.id) ? (
-                <button type="button" className="icon-button comment-delete" aria-label={`Delete comment “${comment.text.slice(0, 40)}”`} onClick={() => setDeleting(comment.id)}>
+                <button
+                  type="button"
+                  className="icon-button comment-delete"
+                  aria-label={`Delete comment “${comment.text.slice(0, 40)}”`}
+                  onClick={() => setDeleting(comment.id)}
+                >
                   <Trash2 aria-hidden size={14} />
                 </button>
               ) : null}
@@ -178,19 +205,19 @@ function ThreadView({ thread, names, active, onShow, canComment, role }: ThreadV
       </ol>
       <FormError problem={problem} />
       {canComment ? (
-      <div className="thread-actions">
-        {!thread.resolved ? (
-          <button type="button" className="button button-quiet" onClick={() => setReplying(!replying)} aria-expanded={replying}>
-            Reply
-          </button>
-        ) : null}
-        {mayResolve ? (
-          <button type="button" className="button button-quiet" onClick={() => void toggleResolved()}>
-            {thread.resolved ? <RotateCcw aria-hidden size={14} /> : <Check aria-hidden size={14} />}
-            {thread.resolved ? 'Reopen' : 'Resolve'}
-          </button>
-        ) : null}
-      </div>
+        <div className="thread-actions">
+          {!thread.resolved ? (
+            <button type="button" className="button button-quiet" onClick={() => setReplying(!replying)} aria-expanded={replying}>
+              Reply
+            </button>
+          ) : null}
+          {mayResolve ? (
+            <button type="button" className="button button-quiet" onClick={() => void toggleResolved()}>
+              {thread.resolved ? <RotateCcw aria-hidden size={14} /> : <Check aria-hidden size={14} />}
+              {thread.resolved ? 'Reopen' : 'Resolve'}
+            </button>
+          ) : null}
+        </div>
       ) : null}
       {deleting ? (
         <ConfirmDialog

@@ -24,8 +24,10 @@ export const untitled = 'Untitled';
  */
 export function deletionWording(kind: WorkspaceKind | undefined, others: number): string {
   const links = ' Its public links stop working. This cannot be undone.';
-  if (kind === 'team') return `The document and its comments are erased for good: from this device, from the relay, and from every member’s device as their app syncs.${links}`;
-  if (others > 0) return `The document and its comments are erased for good: from this device, from the relay, and from the devices of the ${countOf(others, 'person', 'people')} you shared it with, as their app syncs.${links}`;
+  if (kind === 'team')
+    return `The document and its comments are erased for good: from this device, from the relay, and from every member’s device as their app syncs.${links}`;
+  if (others > 0)
+    return `The document and its comments are erased for good: from this device, from the relay, and from the devices of the ${countOf(others, 'person', 'people')} you shared it with, as their app syncs.${links}`;
   return 'The document and its comments are erased from this device for good. This cannot be undone.';
 }
 
@@ -48,7 +50,17 @@ function useDeletionWording(document: DocumentSummary | null, kind: WorkspaceKin
 }
 
 export function DocumentList() {
-  const { documents: all, documentsProblem, openDocumentId, openDocument, createDocument, updateDocument, deleteDocument, tagFilter, filterByTag } = useLibrary();
+  const {
+    documents: all,
+    documentsProblem,
+    openDocumentId,
+    openDocument,
+    createDocument,
+    updateDocument,
+    deleteDocument,
+    tagFilter,
+    filterByTag,
+  } = useLibrary();
   const documents = tagFilter && all ? all.filter((d) => d.tags.includes(tagFilter)) : all;
   const tags = [...new Set(all?.flatMap((d) => d.tags) ?? [])].sort((a, b) => a.localeCompare(b));
   const notify = useUi((s) => s.notify);
@@ -84,7 +96,13 @@ export function DocumentList() {
       {tags.length > 0 ? (
         <div className="tag-filters" role="group" aria-label="Show documents tagged">
           {tags.map((tag) => (
-            <button key={tag} type="button" className="tag tag-filter" aria-pressed={tag === tagFilter} onClick={() => filterByTag(tag === tagFilter ? null : tag)}>
+            <button
+              key={tag}
+              type="button"
+              className="tag tag-filter"
+              aria-pressed={tag === tagFilter}
+              onClick={() => filterByTag(tag === tagFilter ? null : tag)}
+            >
               {tag}
             </button>
           ))}

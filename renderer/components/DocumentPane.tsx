@@ -114,7 +114,14 @@ export function DocumentPane({ documentId }: { documentId: string }) {
   };
   return (
     <>
-      <OpenDocument key={documentId} replica={loaded.replica} initial={loaded.summary} showHistory={showHistory} setShowHistory={setShowHistory} onShare={share} />
+      <OpenDocument
+        key={documentId}
+        replica={loaded.replica}
+        initial={loaded.summary}
+        showHistory={showHistory}
+        setShowHistory={setShowHistory}
+        onShare={share}
+      />
       {shareDialog}
     </>
   );
@@ -297,7 +304,9 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }
             <TagEditor
               tags={summary.tags}
               readOnly={!permissions.write}
-              onChange={(tags) => updateDocument(initial.id, { tags }).catch((error: unknown) => useUi.getState().notify(`The tags were not saved: ${messageOf(error)}`))}
+              onChange={(tags) =>
+                updateDocument(initial.id, { tags }).catch((error: unknown) => useUi.getState().notify(`The tags were not saved: ${messageOf(error)}`))
+              }
               onFilter={(tag) => useLibrary.getState().filterByTag(tag)}
             />
             <SaveStatus replica={replica} />
@@ -347,11 +356,37 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }
         )}
         {workspace && teamId ? <PausedBanner workspace={workspace} /> : null}
         <div className="editor-scroll">
-          <Editor replica={replica} workspaceId={initial.workspaceId} editable={permissions.write} onUpdate={onUpdate} onLinkRequest={requestLink} onCommentRequest={requestComment} onThreadClick={(id) => setActive(id)} />
+          <Editor
+            replica={replica}
+            workspaceId={initial.workspaceId}
+            editable={permissions.write}
+            onUpdate={onUpdate}
+            onLinkRequest={requestLink}
+            onCommentRequest={requestComment}
+            onThreadClick={(id) => setActive(id)}
+          />
         </div>
       </article>
-      {showHistory ? <HistoryPanel documentId={initial.id} replica={replica} canRestore={permissions.write} canErase={permissions.delete && !byShare} onClose={() => setShowHistory(false)} /> : null}
-      {panel.open && !showHistory ? <CommentsPanel ref={newComment} names={names} canComment={permissions.comment} role={permissions.role} selectionQuote={selectionQuote} onAdd={addComment} onShowThread={showThread} /> : null}
+      {showHistory ? (
+        <HistoryPanel
+          documentId={initial.id}
+          replica={replica}
+          canRestore={permissions.write}
+          canErase={permissions.delete && !byShare}
+          onClose={() => setShowHistory(false)}
+        />
+      ) : null}
+      {panel.open && !showHistory ? (
+        <CommentsPanel
+          ref={newComment}
+          names={names}
+          canComment={permissions.comment}
+          role={permissions.role}
+          selectionQuote={selectionQuote}
+          onAdd={addComment}
+          onShowThread={showThread}
+        />
+      ) : null}
       {linking ? (
         <NameDialog
           title="Link"

@@ -48,7 +48,13 @@ export function EditorToolbar({ view, onLink, onComment }: ToolbarProps) {
       {tool('Bold', shortcuts['bold'], <Bold aria-hidden size={16} />, toggleBold, !!state && isMarkActive(state, marks.strong))}
       {tool('Italic', shortcuts['italic'], <Italic aria-hidden size={16} />, toggleItalic, !!state && isMarkActive(state, marks.em))}
       {tool('Code', shortcuts['code'], <Code aria-hidden size={16} />, toggleCode, !!state && isMarkActive(state, marks.code))}
-      <ToolButton label="Link" shortcut={shortcuts['link']} pressed={!!state && isMarkActive(state, marks.link)} onClick={onLink} disabled={!view || !!state?.selection.empty}>
+      <ToolButton
+        label="Link"
+        shortcut={shortcuts['link']}
+        pressed={!!state && isMarkActive(state, marks.link)}
+        onClick={onLink}
+        disabled={!view || !!state?.selection.empty}
+      >
         <Link aria-hidden size={16} />
       </ToolButton>
       <span className="toolbar-gap" />

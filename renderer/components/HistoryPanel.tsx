@@ -151,7 +151,11 @@ export function HistoryPanel({ documentId, replica, canRestore, canErase, onClos
                       <span className="history-version-who">{version.author.name}</span>
                       <span className="history-version-when">{timeRange(version)}</span>
                       <span className="history-version-what muted">
-                        {version.base ? 'Earlier history erased' : version.current ? 'Current version' : `${version.changes} ${version.changes === 1 ? 'edit' : 'edits'}`}
+                        {version.base
+                          ? 'Earlier history erased'
+                          : version.current
+                            ? 'Current version'
+                            : `${version.changes} ${version.changes === 1 ? 'edit' : 'edits'}`}
                       </span>
                     </button>
                   </li>

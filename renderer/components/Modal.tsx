@@ -42,12 +42,7 @@ export function Modal({ title, description, onClose, children, wide }: ModalProp
   }, []);
 
   return (
-    <dialog
-      ref={ref}
-      className={wide ? 'modal modal-wide' : 'modal'}
-      aria-labelledby={titleId}
-      aria-describedby={description ? descriptionId : undefined}
-    >
+    <dialog ref={ref} className={wide ? 'modal modal-wide' : 'modal'} aria-labelledby={titleId} aria-describedby={description ? descriptionId : undefined}>
       <header className="modal-header">
         <h2 id={titleId}>{title}</h2>
         <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>

@@ -132,7 +132,9 @@ function SecuritySettings() {
       setConfirmation('');
       passphraseSaved.ok('Passphrase changed. Use the new one from now on.');
     } catch (error) {
-      passphraseSaved.fail(error instanceof ApiFailure && error.code === 'WRONG_PASSPHRASE' ? 'The current passphrase is not right; nothing was changed.' : messageOf(error));
+      passphraseSaved.fail(
+        error instanceof ApiFailure && error.code === 'WRONG_PASSPHRASE' ? 'The current passphrase is not right; nothing was changed.' : messageOf(error),
+      );
     }
   };
   const submitAutoLock = async (event: FormEvent) => {
@@ -149,7 +151,9 @@ function SecuritySettings() {
   const toggleStayUnlocked = async (on: boolean) => {
     try {
       await updateSettings({ stayUnlocked: on });
-      stayUnlockedSaved.ok(on ? 'Hearth stays unlocked on this device; the key is kept by the system keychain.' : 'Hearth asks for the passphrase each time it starts.');
+      stayUnlockedSaved.ok(
+        on ? 'Hearth stays unlocked on this device; the key is kept by the system keychain.' : 'Hearth asks for the passphrase each time it starts.',
+      );
     } catch (error) {
       stayUnlockedSaved.fail(messageOf(error));
     }

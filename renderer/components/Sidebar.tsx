@@ -52,7 +52,9 @@ export function Sidebar() {
     const paused = statuses[workspace.id]?.state === 'paused';
     return [
       { label: 'Members…', onSelect: () => setEditing({ kind: 'members', workspace }) },
-      paused ? { label: 'Resume sync', onSelect: () => void setPaused(workspace, false) } : { label: 'Pause sync', onSelect: () => void setPaused(workspace, true) },
+      paused
+        ? { label: 'Resume sync', onSelect: () => void setPaused(workspace, false) }
+        : { label: 'Pause sync', onSelect: () => void setPaused(workspace, true) },
       { label: 'Rename on this device…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
       { label: 'Leave workspace…', danger: true, onSelect: () => setEditing({ kind: 'leave', workspace }) },
       ...(permissions.owner ? [{ label: 'Delete for everyone…', danger: true, onSelect: () => setEditing({ kind: 'delete-team', workspace }) }] : []),
@@ -65,7 +67,13 @@ export function Sidebar() {
         <div className="sidebar-brand-row">
           <span className="brand">Hearth</span>
           <span className="sidebar-app-actions">
-            <button type="button" className="icon-button" aria-label="Open a public link" title="Open a public link…" onClick={() => setEditing({ kind: 'open-link' })}>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Open a public link"
+              title="Open a public link…"
+              onClick={() => setEditing({ kind: 'open-link' })}
+            >
               <Link2 aria-hidden size={18} />
             </button>
             <button type="button" className="icon-button" aria-label="Settings" title="Settings" onClick={() => openDialog('settings')}>
@@ -91,10 +99,22 @@ export function Sidebar() {
       <div className="sidebar-section-header">
         <h2 id="workspaces-heading">Workspaces</h2>
         <span className="sidebar-header-actions">
-          <button type="button" className="icon-button" aria-label="New team workspace" title="New team workspace" onClick={() => setEditing({ kind: 'create-team' })}>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="New team workspace"
+            title="New team workspace"
+            onClick={() => setEditing({ kind: 'create-team' })}
+          >
             <Users aria-hidden size={16} />
           </button>
-          <button type="button" className="icon-button" aria-label="New workspace" title="New personal workspace" onClick={() => setEditing({ kind: 'create' })}>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="New workspace"
+            title="New personal workspace"
+            onClick={() => setEditing({ kind: 'create' })}
+          >
             <FolderPlus aria-hidden size={16} />
           </button>
         </span>

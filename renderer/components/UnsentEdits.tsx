@@ -16,8 +16,8 @@ export function UnsentNote() {
   const what = documents === 1 ? 'one document' : `${documents} documents`;
   return (
     <p className="unsent-note" role="status">
-      Your latest edits to {what} are not saved yet: the vault locked while they were on their way. They are kept in this page only and saved as
-      soon as you unlock. If you close or reload this page before unlocking, they are lost.
+      Your latest edits to {what} are not saved yet: the vault locked while they were on their way. They are kept in this page only and saved as soon as you
+      unlock. If you close or reload this page before unlocking, they are lost.
     </p>
   );
 }

@@ -109,7 +109,11 @@ export function insertTable(rows = 3, columns = 3): Command {
     const { $from } = state.selection;
     if ($from.parent.type.spec.code || listItemDepth($from) !== null || cellDepth($from) !== null) return false;
     if (dispatch) {
-      const row = (): Node => blockNodes.tableRow.create({ isAmgBlock: true }, Array.from({ length: columns }, () => emptyCell()));
+      const row = (): Node =>
+        blockNodes.tableRow.create(
+          { isAmgBlock: true },
+          Array.from({ length: columns }, () => emptyCell()),
+        );
       const table = blockNodes.table.create(null, Array.from({ length: rows }, row));
       dispatch(replaceBlockWith(state, [table, blockNodes.paragraph.create()], 3));
     }
@@ -239,7 +243,10 @@ export const deleteRow: Command = (state, dispatch) => {
   if (depth === null) return false;
   if (dispatch) {
     const table = $from.node(depth - 2);
-    const tr = table.childCount === 1 ? state.tr.delete($from.before(depth - 2), $from.after(depth - 2)) : state.tr.delete($from.before(depth - 1), $from.after(depth - 1));
+    const tr =
+      table.childCount === 1
+        ? state.tr.delete($from.before(depth - 2), $from.after(depth - 2))
+        : state.tr.delete($from.before(depth - 1), $from.after(depth - 1));
     dispatch(tr.scrollIntoView());
   }
   return true;

@@ -190,7 +190,12 @@ export function editingPlugins(onLinkRequest: () => void, onCommentRequest: () =
         textblockTypeInputRule(/^(#{1,3})\s$/, nodes.heading, (match) => ({ level: match[1]?.length ?? 1 })),
         wrappingInputRule(/^\s*>\s$/, nodes.blockquote),
         wrappingInputRule(/^\s*([-+*])\s$/, nodes.bulletList),
-        wrappingInputRule(/^(\d+)\.\s$/, nodes.orderedList, (match) => ({ order: Number(match[1]) }), (match, n) => n.childCount + Number(n.attrs['order']) === Number(match[1])),
+        wrappingInputRule(
+          /^(\d+)\.\s$/,
+          nodes.orderedList,
+          (match) => ({ order: Number(match[1]) }),
+          (match, n) => n.childCount + Number(n.attrs['order']) === Number(match[1]),
+        ),
       ],
     }),
   ];

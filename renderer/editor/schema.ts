@@ -180,7 +180,16 @@ function buildAdapter(): SchemaAdapter {
         const title = typeof mark.attrs['title'] === 'string' ? mark.attrs['title'] : null;
         // A link to another document (an imported note's [[wikilink]]) opens it in Hearth.
         const documentId = linkedDocumentId(typeof mark.attrs['href'] === 'string' ? mark.attrs['href'] : '');
-        return ['a', { ...(href ? { href } : {}), ...(documentId ? { 'data-document': documentId, class: 'document-link' } : {}), ...(title ? { title } : {}), rel: 'noopener noreferrer' }, 0];
+        return [
+          'a',
+          {
+            ...(href ? { href } : {}),
+            ...(documentId ? { 'data-document': documentId, class: 'document-link' } : {}),
+            ...(title ? { title } : {}),
+            rel: 'noopener noreferrer',
+          },
+          0,
+        ];
       },
     };
   }

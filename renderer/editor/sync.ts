@@ -83,7 +83,15 @@ function insertedMarks(patches: readonly A.Patch[], path: A.Prop[], index: numbe
 }
 
 /** The same reconciliation @automerge/prosemirror does after a splice: the typed text gets exactly the editor's marks. */
-function reconcileMarks(adapter: SchemaAdapter, doc: DocumentBody, path: A.Prop[], index: number, length: number, marks: readonly Mark[], current: Record<string, A.MarkValue>): void {
+function reconcileMarks(
+  adapter: SchemaAdapter,
+  doc: DocumentBody,
+  path: A.Prop[],
+  index: number,
+  length: number,
+  marks: readonly Mark[],
+  current: Record<string, A.MarkValue>,
+): void {
   const wanted = amMarksFromPmMarks(adapter, marks) as Record<string, A.MarkValue>;
   for (const [name, value] of Object.entries(wanted)) {
     if (current[name] !== value) {

@@ -42,11 +42,18 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
       <form className="gate-card form" onSubmit={(e) => void submit(e)} aria-labelledby="first-run-title" noValidate>
         <h1 id="first-run-title">Welcome to Hearth</h1>
         <p className="muted">
-          Your documents, comments and files stay on this device, encrypted with a passphrase only you know. Hearth cannot recover it for you, so
-          keep it somewhere safe.
+          Your documents, comments and files stay on this device, encrypted with a passphrase only you know. Hearth cannot recover it for you, so keep it
+          somewhere safe.
         </p>
         <Field label="Passphrase">
-          <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} aria-describedby={hintId} autoFocus />
+          <input
+            type="password"
+            autoComplete="new-password"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+            aria-describedby={hintId}
+            autoFocus
+          />
         </Field>
         <div id={hintId} className={`strength strength-${strength.score}`} aria-live="polite">
           <span className="strength-meter" aria-hidden>

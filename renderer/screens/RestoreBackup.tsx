@@ -15,7 +15,8 @@ export function RestoreBackup({ onCancel }: { onCancel: () => void }) {
     event.preventDefault();
     if (!path.trim()) return setProblem('Choose a backup, or type the full path of one.');
     if (!passphrase) return setProblem('Type the backup passphrase you chose when you wrote the backup.');
-    if (newPassphrase && newPassphrase.length < 8) return setProblem('Choose a new passphrase of at least 8 characters, or leave it empty to keep the backup passphrase.');
+    if (newPassphrase && newPassphrase.length < 8)
+      return setProblem('Choose a new passphrase of at least 8 characters, or leave it empty to keep the backup passphrase.');
     await run(
       async () => {
         await call(hearth().restore({ path: path.trim(), passphrase, ...(newPassphrase ? { newPassphrase } : {}) }));

@@ -60,7 +60,13 @@ export function UnlockScreen() {
     setProblem(null);
   };
 
-  const buttonText = busy ? (securityKey && mode !== 'recovery' ? 'Touch your security key…' : 'Unlocking…') : securityKey && mode !== 'recovery' ? 'Unlock with security key' : 'Unlock';
+  const buttonText = busy
+    ? securityKey && mode !== 'recovery'
+      ? 'Touch your security key…'
+      : 'Unlocking…'
+    : securityKey && mode !== 'recovery'
+      ? 'Unlock with security key'
+      : 'Unlock';
 
   return (
     <main className="gate">
@@ -88,7 +94,13 @@ export function UnlockScreen() {
         )}
         {mode === 'recovery' ? (
           <Field label="Recovery code" hint="One of the codes you saved when you enrolled your security key. Each works once.">
-            <input value={code} onChange={(e) => setCode(e.target.value)} autoComplete="one-time-code" spellCheck={false} aria-invalid={problem ? true : undefined} />
+            <input
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+              autoComplete="one-time-code"
+              spellCheck={false}
+              aria-invalid={problem ? true : undefined}
+            />
           </Field>
         ) : securityKey && mode === 'passphrase' ? (
           <p className="field-hint">This vault also needs your security key: you will be asked to touch it.</p>

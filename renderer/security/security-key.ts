@@ -35,7 +35,8 @@ function random(length: number): Uint8Array<ArrayBuffer> {
 
 /** Whether this page can use security keys at all (a secure context with a valid domain, WebAuthn present). */
 export function securityKeysUnavailable(): string | null {
-  if (!window.isSecureContext || typeof PublicKeyCredential === 'undefined') return 'This window cannot use security keys. Open Hearth in the desktop app or in a current browser.';
+  if (!window.isSecureContext || typeof PublicKeyCredential === 'undefined')
+    return 'This window cannot use security keys. Open Hearth in the desktop app or in a current browser.';
   if (/^\d+\.\d+\.\d+\.\d+$/.test(location.hostname)) {
     return `Browsers allow security keys only under a name, not an address: open Hearth at http://localhost:${location.port}/ (the second address npm start printed).`;
   }
@@ -45,7 +46,8 @@ export function securityKeysUnavailable(): string | null {
 function problemOf(error: unknown): SecurityKeyProblem {
   if (error instanceof SecurityKeyProblem) return error;
   const name = (error as { name?: string })?.name;
-  if (name === 'NotAllowedError' || name === 'AbortError') return new SecurityKeyProblem('The security key did not answer: the request was cancelled or timed out, or this key is not one enrolled here. Try again.');
+  if (name === 'NotAllowedError' || name === 'AbortError')
+    return new SecurityKeyProblem('The security key did not answer: the request was cancelled or timed out, or this key is not one enrolled here. Try again.');
   if (name === 'InvalidStateError') return new SecurityKeyProblem('This security key is already enrolled for this vault. Use another key.');
   if (name === 'SecurityError') return new SecurityKeyProblem(securityKeysUnavailable() ?? 'This page may not use security keys.');
   return new SecurityKeyProblem(`The security key could not be used (${(error as Error)?.message ?? String(error)}).`);
@@ -79,7 +81,10 @@ export async function askSecurityKey(request: { prfSalt: string; credentialIds: 
 }
 
 /** Makes a credential on a security key for this vault and returns its id and PRF output over `prfSalt`. */
-export async function enrolSecurityKey(enrolment: { prfSalt: string; user: { id: string; name: string; displayName: string } }, exclude: string[]): Promise<KeyProof> {
+export async function enrolSecurityKey(
+  enrolment: { prfSalt: string; user: { id: string; name: string; displayName: string } },
+  exclude: string[],
+): Promise<KeyProof> {
   const unavailable = securityKeysUnavailable();
   if (unavailable) throw new SecurityKeyProblem(unavailable);
   let credential: PublicKeyCredential | null;

@@ -62,7 +62,10 @@ function rememberPlace(place: Place): void {
 function recallPlace(): Place {
   try {
     const place = JSON.parse(sessionStorage.getItem(PLACE_KEY) ?? 'null') as Partial<Place> | null;
-    return { workspaceId: typeof place?.workspaceId === 'string' ? place.workspaceId : null, documentId: typeof place?.documentId === 'string' ? place.documentId : null };
+    return {
+      workspaceId: typeof place?.workspaceId === 'string' ? place.workspaceId : null,
+      documentId: typeof place?.documentId === 'string' ? place.documentId : null,
+    };
   } catch {
     return { workspaceId: null, documentId: null };
   }
@@ -208,6 +211,16 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
   },
 
   reset() {
-    set({ workspaces: null, selectedWorkspaceId: null, documents: null, openDocumentId: null, view: 'documents', workspacesProblem: null, documentsProblem: null, found: null, tagFilter: null });
+    set({
+      workspaces: null,
+      selectedWorkspaceId: null,
+      documents: null,
+      openDocumentId: null,
+      view: 'documents',
+      workspacesProblem: null,
+      documentsProblem: null,
+      found: null,
+      tagFilter: null,
+    });
   },
 }));

@@ -109,7 +109,8 @@ export function statusText(status: SyncStatus | undefined): string {
       return 'Synced';
     case 'syncing':
       if (status.progress) return `Syncing ${status.progress.done} of ${status.progress.total} documents`;
-      if (status.transfer) return `${status.transfer.direction === 'up' ? 'Uploading' : 'Downloading'} ${status.transfer.name}: ${Math.floor((100 * status.transfer.done) / Math.max(1, status.transfer.total))}%`;
+      if (status.transfer)
+        return `${status.transfer.direction === 'up' ? 'Uploading' : 'Downloading'} ${status.transfer.name}: ${Math.floor((100 * status.transfer.done) / Math.max(1, status.transfer.total))}%`;
       return status.pending > 0 ? `Syncing ${status.pending} change${status.pending === 1 ? '' : 's'}` : 'Syncing';
     case 'offline':
       return 'Offline';

@@ -24,7 +24,10 @@ export async function putDevices({ relay, frame, send }: Request<'putDevices'>, 
   const after = extendDeviceLog(before, frame.entries);
   const revoked = frame.entries.filter((e) => e.action === 'revoke').map((e) => e.device);
   if (revoked.length > 0 && (await store.accessReport(account))?.spaces.length) {
-    throw new HearthError('BAD_REQUEST', 'This account is a member of spaces here: revoke the device with revokeDevice, which starts their new key epochs in the same step.');
+    throw new HearthError(
+      'BAD_REQUEST',
+      'This account is a member of spaces here: revoke the device with revokeDevice, which starts their new key epochs in the same step.',
+    );
   }
   await store.appendDevices(account, before.nextSeq, deviceRows(frame.entries, after));
   relay.log.write('info', 'devices', { added: frame.entries.length - revoked.length, revoked: revoked.length });
@@ -46,7 +49,8 @@ export async function getDevices({ relay, frame, send }: Request<'getDevices'>):
  */
 export async function revokeDevice({ relay, connection, frame, send }: Request<'revokeDevice'>, { account, device }: SignedIn): Promise<void> {
   const { store, hub } = relay;
-  if (frame.entry.action !== 'revoke') throw new HearthError('BAD_REQUEST', 'revokeDevice carries a revoke entry of the device log; add devices with putDevices.');
+  if (frame.entry.action !== 'revoke')
+    throw new HearthError('BAD_REQUEST', 'revokeDevice carries a revoke entry of the device log; add devices with putDevices.');
   if (device === undefined) forbid('Only a device of the account can revoke another; sign in as one.');
   const stored = await store.getDeviceLog(account);
   if (stored.length === 0) throw new HearthError('NOT_FOUND', 'This account has no device log on this relay; there is no device to revoke.');
@@ -56,12 +60,18 @@ export async function revokeDevice({ relay, connection, frame, send }: Request<'
   const rotations = [];
   for (const rotation of frame.spaces) {
     if (rotation.entry.space !== rotation.space) throw new HearthError('BAD_REQUEST', 'A device_revoked entry names another space than its rotation.');
-    if (rotation.entry.action !== 'device_revoked' || rotation.entry.actor !== account) forbid('A revocation carries your own device_revoked entry for each space.');
+    if (rotation.entry.action !== 'device_revoked' || rotation.entry.actor !== account)
+      forbid('A revocation carries your own device_revoked entry for each space.');
     const state = await store.getMembershipState(rotation.space);
     if (!state) throw new HearthError('NOT_FOUND', `There is no space ${rotation.space} on this relay.`);
     const parts = frame.parts.slice(part, part + rotation.recipients.length);
     part += rotation.recipients.length;
-    rotations.push({ before: state, entry: rotation.entry, after: applyMembershipEntry(state, rotation.entry), rotation: checkRotation(rotation, parts, account) });
+    rotations.push({
+      before: state,
+      entry: rotation.entry,
+      after: applyMembershipEntry(state, rotation.entry),
+      rotation: checkRotation(rotation, parts, account),
+    });
   }
   await store.revokeDevice(account, before.nextSeq, deviceRows([frame.entry], after), rotations);
   for (const { before: state } of rotations) hub.forgetSpace(state.space, false);

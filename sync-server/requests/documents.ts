@@ -11,7 +11,8 @@ async function checkChange(relay: RelayContext, frame: { space: string; doc: str
   if (bytes.length > maxChangeBytes)
     throw limitError('TOO_LARGE', 'maxChangeBytes', `A change is at most ${maxChangeBytes} bytes; take a snapshot or split the edit.`);
   const meta = await relay.verifier.verifyChange(bytes);
-  if (meta.space !== frame.space || meta.doc !== frame.doc) throw new HearthError('BAD_REQUEST', 'The change names another space or document than the frame it came in.');
+  if (meta.space !== frame.space || meta.doc !== frame.doc)
+    throw new HearthError('BAD_REQUEST', 'The change names another space or document than the frame it came in.');
   if (meta.author !== account) forbid('A change must be signed by the account that pushes it.');
   return meta;
 }
@@ -19,7 +20,8 @@ async function checkChange(relay: RelayContext, frame: { space: string; doc: str
 export async function push({ relay, connection, frame, send, now }: Request<'push'>, caller: Member): Promise<void> {
   const meta = await checkChange(relay, frame, caller.account);
   if (meta.kind === 'snapshot') throw new HearthError('BAD_REQUEST', 'Snapshots go through putSnapshot, not push.');
-  if (meta.kind === 'comment' && !meta.comment) throw new HearthError('BAD_REQUEST', 'A comment change names its comment, thread and operation; update Hearth and send it again.');
+  if (meta.kind === 'comment' && !meta.comment)
+    throw new HearthError('BAD_REQUEST', 'A comment change names its comment, thread and operation; update Hearth and send it again.');
   requirePush(caller, meta.kind, meta.comment?.op);
   await relay.hub.requireKnownHead(frame.space, meta.head);
   const bytes = frame.parts[0]!;
@@ -41,7 +43,16 @@ export async function push({ relay, connection, frame, send, now }: Request<'pus
     return;
   }
   const writer = writerOf(caller, pushRoles(meta.kind));
-  const { seq, duplicate } = await relay.store.appendChange(frame.space, frame.doc, meta.id, caller.account, bytes, relay.limits.bytesPerSpace, writer, meta.gen ?? 0);
+  const { seq, duplicate } = await relay.store.appendChange(
+    frame.space,
+    frame.doc,
+    meta.id,
+    caller.account,
+    bytes,
+    relay.limits.bytesPerSpace,
+    writer,
+    meta.gen ?? 0,
+  );
   send(ok(frame.rid, { seq }));
   // Only now, with the change committed: a change a peer has seen is never lost in a crash.
   if (!duplicate) relay.hub.changeCommitted(frame.space, frame.doc, seq, bytes, connection);
@@ -93,10 +104,19 @@ export async function putSnapshot({ relay, frame, send }: Request<'putSnapshot'>
 /** A new generation of the document: its first snapshot replaces the log and the snapshot, which are scrubbed. */
 export async function forgetHistory({ relay, connection, frame, send }: Request<'forgetHistory'>, caller: Member): Promise<void> {
   const meta = await checkChange(relay, frame, caller.account);
-  if (meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', 'forgetHistory carries the new generation\'s first snapshot, a change of kind snapshot.');
-  if ((meta.gen ?? 0) !== frame.gen) throw new HearthError('BAD_REQUEST', `The snapshot is of generation ${meta.gen ?? 0}, not the ${frame.gen} the frame names.`);
+  if (meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', "forgetHistory carries the new generation's first snapshot, a change of kind snapshot.");
+  if ((meta.gen ?? 0) !== frame.gen)
+    throw new HearthError('BAD_REQUEST', `The snapshot is of generation ${meta.gen ?? 0}, not the ${frame.gen} the frame names.`);
   await relay.hub.requireKnownHead(frame.space, meta.head);
-  const { seq } = await relay.store.forgetHistory(frame.space, frame.doc, frame.gen, frame.covers, frame.parts[0]!, relay.limits.bytesPerSpace, writerOf(caller));
+  const { seq } = await relay.store.forgetHistory(
+    frame.space,
+    frame.doc,
+    frame.gen,
+    frame.covers,
+    frame.parts[0]!,
+    relay.limits.bytesPerSpace,
+    writerOf(caller),
+  );
   relay.hub.historyForgotten(frame.space, frame.doc, frame.gen, seq, connection);
   // The old log's rows are deleted (secure_delete zeroes them); this takes their last copies out of the WAL.
   await relay.store.driver.scrub();

@@ -26,10 +26,15 @@ export async function hello({ relay, connection, frame, send, now }: Request<'he
 /** The device log a registration carries, replayed from the account id; the registering device must be an active device of it. */
 function registeredDevices(frame: Request<'register'>['frame']): DeviceLogState | undefined {
   if (frame.device === undefined && frame.devices === undefined) return undefined;
-  if (frame.device === undefined || frame.devices === undefined) throw new HearthError('BAD_REQUEST', `A registration by a device carries both the device and the account's device log.`);
+  if (frame.device === undefined || frame.devices === undefined)
+    throw new HearthError('BAD_REQUEST', `A registration by a device carries both the device and the account's device log.`);
   const log = replayDeviceLog(frame.account, frame.devices);
   const record = log.devices.get(frame.device);
-  if (!record || record.kind !== 'device' || record.revokedAt !== undefined) throw new HearthError('UNAUTHENTICATED', `The registering device is not an active device of this account's device log; register from a device the log names.`);
+  if (!record || record.kind !== 'device' || record.revokedAt !== undefined)
+    throw new HearthError(
+      'UNAUTHENTICATED',
+      `The registering device is not an active device of this account's device log; register from a device the log names.`,
+    );
   return log;
 }
 
@@ -37,19 +42,23 @@ export async function register({ relay, connection, frame, send, now }: Request<
   const { hub, limits, store } = relay;
   hub.takeNonce(connection, frame.nonce);
   const devices = registeredDevices(frame);
-  if (!(await relay.verifier.verifyAuth('register', relay.relayId, frame.nonce, frame.account, frame.signature, frame.device))) throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
+  if (!(await relay.verifier.verifyAuth('register', relay.relayId, frame.nonce, frame.account, frame.signature, frame.device)))
+    throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
   const avatar = frame.parts[0];
   if (avatar && avatar.length > limits.maxAvatarBytes)
     throw limitError('TOO_LARGE', 'maxAvatarBytes', `An avatar is at most ${limits.maxAvatarBytes} bytes; pick a smaller picture.`);
   if (fromBase64Url(frame.boxPublicKey).length !== 32) throw new HearthError('BAD_REQUEST', 'boxPublicKey must be a 32-byte X25519 key.');
-  await store.createAccount({
-    account: frame.account,
-    username: frame.username,
-    displayName: frame.displayName,
-    boxPublicKey: frame.boxPublicKey,
-    avatar: avatar ? avatar.slice() : null,
-    createdAt: now,
-  }, devices && deviceRows(frame.devices!, devices));
+  await store.createAccount(
+    {
+      account: frame.account,
+      username: frame.username,
+      displayName: frame.displayName,
+      boxPublicKey: frame.boxPublicKey,
+      avatar: avatar ? avatar.slice() : null,
+      createdAt: now,
+    },
+    devices && deviceRows(frame.devices!, devices),
+  );
   relay.log.write('info', 'registered', { caller: relay.log.pseudonym(frame.account) });
   return hub.establish(connection, frame.account, frame.rid, send, frame.device);
 }
@@ -61,7 +70,8 @@ export async function register({ relay, connection, frame, send, now }: Request<
  */
 export async function signIn({ relay, connection, frame, send }: Request<'signIn'>): Promise<void> {
   relay.hub.takeNonce(connection, frame.nonce);
-  if (!(await relay.verifier.verifyAuth('signIn', relay.relayId, frame.nonce, frame.account, frame.signature, frame.device))) throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
+  if (!(await relay.verifier.verifyAuth('signIn', relay.relayId, frame.nonce, frame.account, frame.signature, frame.device)))
+    throw new HearthError('UNAUTHENTICATED', BAD_SIGNATURE);
   await relay.hub.establish(connection, frame.account, frame.rid, send, frame.device);
   relay.log.write('info', 'signed_in', { caller: relay.log.pseudonym(frame.account) });
 }

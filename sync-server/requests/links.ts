@@ -13,7 +13,8 @@ export async function linkCreate({ relay, frame, send, now }: Request<'linkCreat
 }
 
 export async function linkRevoke({ relay, frame, send }: Request<'linkRevoke'>, caller: Member): Promise<void> {
-  if (!(await relay.store.revokeLink(frame.space, frame.link, writerOf(caller)))) throw new HearthError('NOT_FOUND', 'No active link with that id in this space.');
+  if (!(await relay.store.revokeLink(frame.space, frame.link, writerOf(caller))))
+    throw new HearthError('NOT_FOUND', 'No active link with that id in this space.');
   await relay.store.driver.scrub(); // S6: the dropped copy leaves the WAL too
   relay.log.write('info', 'link_revoked', { space: frame.space, link: frame.link });
   send(ok(frame.rid));

@@ -19,11 +19,7 @@ function checkEnvelopes(space: string, epoch: number, recipients: readonly strin
  * caller; the store checks, in the transaction that keeps them with the entry, that they go to
  * exactly the active devices of the members that remain (device-logs.ts).
  */
-export function checkRotation(
-  frame: { space: string; epoch?: number; recipients?: string[] },
-  parts: readonly Uint8Array[],
-  account: string,
-): EpochEnvelopes {
+export function checkRotation(frame: { space: string; epoch?: number; recipients?: string[] }, parts: readonly Uint8Array[], account: string): EpochEnvelopes {
   const { epoch, recipients } = frame;
   if (epoch === undefined || !recipients) throw new HearthError('BAD_REQUEST', 'A new key epoch needs both its number and its recipients.');
   checkEnvelopes(frame.space, epoch, recipients, parts, account);
@@ -47,7 +43,11 @@ export async function appendMembership({ relay, connection, frame, send }: Reque
   const before = await store.getMembershipState(frame.space);
   if (!before) throw new HearthError('NOT_FOUND', `There is no space ${frame.space} on this relay.`);
   if (!before.members.has(account)) forbid('You are not a member of this space.');
-  if (frame.entry.action === 'device_revoked') throw new HearthError('BAD_REQUEST', 'A device_revoked entry comes only with the revocation itself (revokeDevice), which starts the new key epoch in every space at once.');
+  if (frame.entry.action === 'device_revoked')
+    throw new HearthError(
+      'BAD_REQUEST',
+      'A device_revoked entry comes only with the revocation itself (revokeDevice), which starts the new key epoch in every space at once.',
+    );
   const after = applyMembershipEntry(before, frame.entry);
   const rotating = frame.recipients || frame.epoch !== undefined;
   if (rotating && (frame.entry.action !== 'remove' || frame.entry.subject === account))
@@ -84,7 +84,11 @@ export async function putEnvelopes({ relay, connection, frame, send }: Request<'
   // A member with a device log receives keys on its devices only: never on the account key, which its revoked devices hold too.
   const allowed = new Set(await relay.store.epochRecipients([...roles.keys()]));
   for (const recipient of frame.recipients)
-    if (!allowed.has(recipient)) throw new HearthError('BAD_REQUEST', 'Key envelopes go to members only (to each active device of a member that has a device log); add the member first, or fetch its device log.');
+    if (!allowed.has(recipient))
+      throw new HearthError(
+        'BAD_REQUEST',
+        'Key envelopes go to members only (to each active device of a member that has a device log); add the member first, or fetch its device log.',
+      );
   checkEnvelopes(frame.space, frame.epoch, frame.recipients, frame.parts, caller.account);
   await relay.store.putEnvelopes(
     frame.space,

@@ -14,7 +14,16 @@ import { ok, type Request, type SignedIn } from './request.ts';
 const MAX_MATERIAL_BYTES = 512 * 1024;
 
 function answer(rid: number, record: PairingRecord) {
-  return { t: 'pairing' as const, rid, pairing: record.id, account: record.account, offer: record.offer, nonce: record.nonce, secret: record.secret, parts: record.material ? [record.material] : [] };
+  return {
+    t: 'pairing' as const,
+    rid,
+    pairing: record.id,
+    account: record.account,
+    offer: record.offer,
+    nonce: record.nonce,
+    secret: record.secret,
+    parts: record.material ? [record.material] : [],
+  };
 }
 
 export async function pairOffer({ relay, frame, send, now }: Request<'pairOffer'>): Promise<void> {
@@ -40,7 +49,12 @@ export async function pairReveal({ relay, frame, send, now }: Request<'pairRevea
 
 export async function pairList({ relay, frame, send, now }: Request<'pairList'>, { account }: SignedIn): Promise<void> {
   const items = await relay.store.listPairings(account, now);
-  send({ t: 'pairings', rid: frame.rid, items: items.map((r) => ({ pairing: r.id, offer: r.offer, nonce: r.nonce, secret: r.secret, createdAt: r.createdAt })), parts: [] });
+  send({
+    t: 'pairings',
+    rid: frame.rid,
+    items: items.map((r) => ({ pairing: r.id, offer: r.offer, nonce: r.nonce, secret: r.secret, createdAt: r.createdAt })),
+    parts: [],
+  });
 }
 
 async function ownPairing(relay: Request<'pairAnswer'>['relay'], pairing: string, account: string, now: number): Promise<PairingRecord> {

@@ -59,7 +59,10 @@ function refuse(role: Role, op: CommentOp): never {
 export async function appendCommentChange(driver: SqlDriver, input: CommentChange): Promise<CommentAppended> {
   const { space, doc, changeId, account, change, quota, comment, at } = input;
   return driver.transaction(async (tx) => {
-    const [member] = await tx.all<{ role: Role }>(`SELECT role FROM members WHERE space = ? AND account = ?${lockRows(driver.dialect, 'SHARE')}`, [space, account]);
+    const [member] = await tx.all<{ role: Role }>(`SELECT role FROM members WHERE space = ? AND account = ?${lockRows(driver.dialect, 'SHARE')}`, [
+      space,
+      account,
+    ]);
     const role = member?.role ?? null;
     const spaceFound = role !== null || (await tx.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space])).length > 0;
     refuseUnless(role && canPush(role, 'comment', comment.op) ? role : null, { account, roles: role ? [role] : [] }, spaceFound);
@@ -67,7 +70,12 @@ export async function appendCommentChange(driver: SqlDriver, input: CommentChang
     await tx.all(`SELECT space FROM spaces WHERE space = ?${lockRows(driver.dialect)}`, [space]);
     const [seen] = await tx.all(`SELECT seq FROM changes WHERE space = ? AND doc = ? AND change_id = ?`, [space, doc, changeId]);
     if (seen) return { seq: Number(seen.seq), duplicate: true, erased: 0 };
-    const rows = await tx.all<CommentRow>(`SELECT comment, thread, author, deleted_at FROM comments WHERE space = ? AND doc = ? AND comment IN (?, ?)`, [space, doc, comment.id, comment.thread]);
+    const rows = await tx.all<CommentRow>(`SELECT comment, thread, author, deleted_at FROM comments WHERE space = ? AND doc = ? AND comment IN (?, ?)`, [
+      space,
+      doc,
+      comment.id,
+      comment.thread,
+    ]);
     const row = rows.find((r) => r.comment === comment.id);
     const thread = rows.find((r) => r.comment === comment.thread);
     const wroteIt = (r: CommentRow | undefined) => r !== undefined && r.author === account;
@@ -76,13 +84,24 @@ export async function appendCommentChange(driver: SqlDriver, input: CommentChang
     if (comment.op === 'delete') {
       if (row?.deleted_at != null) return { seq: await lastSeq(tx, space, doc), duplicate: true, erased: 0 };
       // A thread's first comment takes the thread: each of its comments must be the caller's to delete.
-      const doomed = row && row.thread === row.comment ? await tx.all<CommentRow>(`SELECT comment, thread, author, deleted_at FROM comments WHERE space = ? AND doc = ? AND thread = ? AND deleted_at IS NULL`, [space, doc, row.comment]) : row ? [row] : [];
+      const doomed =
+        row && row.thread === row.comment
+          ? await tx.all<CommentRow>(
+              `SELECT comment, thread, author, deleted_at FROM comments WHERE space = ? AND doc = ? AND thread = ? AND deleted_at IS NULL`,
+              [space, doc, row.comment],
+            )
+          : row
+            ? [row]
+            : [];
       // A comment the relay never saw (made before it kept comments) has no author it knows: only an Owner or Admin deletes it.
       if (!canChangeComment(role!, 'delete', wroteIt(row))) refuse(role!, 'delete');
       for (const other of doomed) if (!canChangeComment(role!, 'delete', wroteIt(other))) refuse(role!, 'delete');
       const ids = doomed.length > 0 ? doomed.map((r) => r.comment) : [comment.id];
       for (const id of ids) {
-        const [used] = await tx.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total, COUNT(*) AS blobs FROM changes WHERE space = ? AND doc = ? AND comment = ?`, [space, doc, id]);
+        const [used] = await tx.all(
+          `SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total, COUNT(*) AS blobs FROM changes WHERE space = ? AND doc = ? AND comment = ?`,
+          [space, doc, id],
+        );
         freed += Number(used!.total);
         erased += Number(used!.blobs);
         await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ? AND comment = ?`, [space, doc, id]);
@@ -90,7 +109,13 @@ export async function appendCommentChange(driver: SqlDriver, input: CommentChang
       if (row) {
         for (const id of ids) await tx.run(`UPDATE comments SET deleted_at = ? WHERE space = ? AND doc = ? AND comment = ?`, [at, space, doc, id]);
       } else {
-        await tx.run(`INSERT INTO comments (space, doc, comment, thread, author, deleted_at) VALUES (?, ?, ?, ?, NULL, ?)`, [space, doc, comment.id, comment.id, at]);
+        await tx.run(`INSERT INTO comments (space, doc, comment, thread, author, deleted_at) VALUES (?, ?, ?, ?, NULL, ?)`, [
+          space,
+          doc,
+          comment.id,
+          comment.id,
+          at,
+        ]);
       }
     } else {
       if (row?.deleted_at != null || thread?.deleted_at != null) throw gone();
@@ -98,12 +123,30 @@ export async function appendCommentChange(driver: SqlDriver, input: CommentChang
       // Resolving is judged by who started the thread (the change names its first comment); writing by who wrote the comment.
       const judged = comment.op === 'resolve' ? (thread ?? row) : row;
       if (!canChangeComment(role!, comment.op, comment.op === 'write' ? !row || wroteIt(row) : wroteIt(judged))) refuse(role!, comment.op);
-      if (!row) await tx.run(`INSERT INTO comments (space, doc, comment, thread, author, deleted_at) VALUES (?, ?, ?, ?, ?, NULL)`, [space, doc, comment.id, comment.thread, account]);
+      if (!row)
+        await tx.run(`INSERT INTO comments (space, doc, comment, thread, author, deleted_at) VALUES (?, ?, ?, ?, ?, NULL)`, [
+          space,
+          doc,
+          comment.id,
+          comment.thread,
+          account,
+        ]);
     }
     await chargeQuota(tx, space, change.length - freed, quota);
-    const [numbered] = await tx.all(`INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 1) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`, [space, doc]);
+    const [numbered] = await tx.all(
+      `INSERT INTO docs (space, doc, last_seq) VALUES (?, ?, 1) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`,
+      [space, doc],
+    );
     const seq = Number(numbered!.last_seq);
-    await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes, comment) VALUES (?, ?, ?, ?, ?, ?, ?)`, [space, doc, seq, changeId, account, change, comment.id]);
+    await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes, comment) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+      space,
+      doc,
+      seq,
+      changeId,
+      account,
+      change,
+      comment.id,
+    ]);
     tx.notify({ kind: 'change', space, doc, seq, bytes: change.length <= ANNOUNCED_BYTES ? change : undefined });
     return { seq, duplicate: false, erased };
   });

@@ -22,7 +22,13 @@ export function deviceRows(entries: readonly DeviceEntry[], after: DeviceLogStat
 }
 
 /** Stores entries (already checked) after the `fromSeq` entries stored. */
-export async function storeDeviceEntries(tx: SqlExecutor, dialect: SqlDriver['dialect'], account: string, fromSeq: number, rows: readonly DeviceRow[]): Promise<void> {
+export async function storeDeviceEntries(
+  tx: SqlExecutor,
+  dialect: SqlDriver['dialect'],
+  account: string,
+  fromSeq: number,
+  rows: readonly DeviceRow[],
+): Promise<void> {
   // The account's row serialises appends on PostgreSQL; SQLite has one writer anyway.
   await tx.all(`SELECT account FROM accounts WHERE account = ?${lockRows(dialect)}`, [account]);
   const [row] = await tx.all(`SELECT COUNT(*) AS n FROM device_log WHERE account = ?`, [account]);
@@ -31,8 +37,16 @@ export async function storeDeviceEntries(tx: SqlExecutor, dialect: SqlDriver['di
     await tx.run(`INSERT INTO device_log (account, seq, hash, entry) VALUES (?, ?, ?, ?)`, [account, entry.seq, hash, JSON.stringify(entry)]);
   }
   for (const { entry, device } of rows) {
-    if (entry.action === 'revoke') await tx.run(`UPDATE devices SET revoked_at = ? WHERE account = ? AND device = ?`, [device.revokedAt!, account, entry.device]);
-    else await tx.run(`INSERT INTO devices (account, device, kind, name, added_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)`, [account, entry.device, device.kind, device.name, device.addedAt]);
+    if (entry.action === 'revoke')
+      await tx.run(`UPDATE devices SET revoked_at = ? WHERE account = ? AND device = ?`, [device.revokedAt!, account, entry.device]);
+    else
+      await tx.run(`INSERT INTO devices (account, device, kind, name, added_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)`, [
+        account,
+        entry.device,
+        device.kind,
+        device.name,
+        device.addedAt,
+      ]);
   }
 }
 
@@ -48,18 +62,28 @@ export async function readDeviceLog(driver: Pick<SqlExecutor, 'all'>, account: s
 export async function requireSignInDevice(tx: SqlExecutor, account: string, device: string | undefined, at: number): Promise<void> {
   if (device === undefined) {
     const [logged] = await tx.all(`SELECT 1 AS found FROM devices WHERE account = ? LIMIT 1`, [account]);
-    if (logged) throw new HearthError('UNAUTHENTICATED', 'This account signs in with its devices, not with the account key; sign in from a device of the account.');
+    if (logged)
+      throw new HearthError('UNAUTHENTICATED', 'This account signs in with its devices, not with the account key; sign in from a device of the account.');
     return;
   }
   const [row] = await tx.all(`SELECT kind, revoked_at FROM devices WHERE account = ? AND device = ?`, [account, device]);
   if (!row) throw new HearthError('UNAUTHENTICATED', `This device is not in the account's device log; link it from a device that holds the account first.`);
-  if (row.revoked_at !== null && row.revoked_at !== undefined) throw new HearthError('UNAUTHENTICATED', 'This device was revoked from the account and can no longer sign in; link it again as a new device if it is yours.');
+  if (row.revoked_at !== null && row.revoked_at !== undefined)
+    throw new HearthError(
+      'UNAUTHENTICATED',
+      'This device was revoked from the account and can no longer sign in; link it again as a new device if it is yours.',
+    );
   await tx.run(`UPDATE devices SET last_seen_at = ? WHERE account = ? AND device = ?`, [at, account, device]);
 }
 
 /** The account's devices as the right-of-access answer lists them. */
-export async function listDevices(driver: Pick<SqlExecutor, 'all'>, account: string): Promise<Array<{ device: string; kind: 'device' | 'recovery'; name: string; addedAt: number; revokedAt: number | null; lastSeenAt: number | null }>> {
-  const rows = await driver.all(`SELECT device, kind, name, added_at, revoked_at, last_seen_at FROM devices WHERE account = ? ORDER BY added_at, device`, [account]);
+export async function listDevices(
+  driver: Pick<SqlExecutor, 'all'>,
+  account: string,
+): Promise<Array<{ device: string; kind: 'device' | 'recovery'; name: string; addedAt: number; revokedAt: number | null; lastSeenAt: number | null }>> {
+  const rows = await driver.all(`SELECT device, kind, name, added_at, revoked_at, last_seen_at FROM devices WHERE account = ? ORDER BY added_at, device`, [
+    account,
+  ]);
   return rows.map((r) => ({
     device: r.device as string,
     kind: r.kind as 'device' | 'recovery',
@@ -89,6 +113,9 @@ export async function epochRecipients(tx: Pick<SqlExecutor, 'all'>, members: rea
 export async function requireEpochRecipients(tx: Pick<SqlExecutor, 'all'>, members: readonly string[], recipients: readonly string[]): Promise<void> {
   const expected = await epochRecipients(tx, members);
   if (new Set(recipients).size !== recipients.length || recipients.length !== expected.size || recipients.some((r) => !expected.has(r))) {
-    throw new HearthError('BAD_REQUEST', `A new key epoch goes to every active device of every member exactly once (members without a device log: the member), and to no one else; fetch the members' device logs and seal again.`);
+    throw new HearthError(
+      'BAD_REQUEST',
+      `A new key epoch goes to every active device of every member exactly once (members without a device log: the member), and to no one else; fetch the members' device logs and seal again.`,
+    );
   }
 }

@@ -29,9 +29,11 @@ export async function forgetDocumentHistory(tx: SqlTransaction, dialect: SqlDriv
   const [row] = await tx.all(`SELECT last_seq, gen, snapshot FROM docs WHERE space = ? AND doc = ?${lockRows(dialect)}`, [space, doc]);
   if (!row) throw new HearthError('NOT_FOUND', 'The relay holds no such document in this space; sync it before forgetting its history.');
   const current = Number(row.gen);
-  if (gen !== current + 1) throw new HearthError('CONFLICT', `This document is at generation ${current} here, so its next is ${current + 1}, not ${gen}; sync and try again.`);
+  if (gen !== current + 1)
+    throw new HearthError('CONFLICT', `This document is at generation ${current} here, so its next is ${current + 1}, not ${gen}; sync and try again.`);
   const last = Number(row.last_seq);
-  if (covers !== last) throw new HearthError('CONFLICT', 'Edits reached the relay after you last synced this document; sync and try again, so that they are kept.');
+  if (covers !== last)
+    throw new HearthError('CONFLICT', 'Edits reached the relay after you last synced this document; sync and try again, so that they are kept.');
   const [dropped] = await tx.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE space = ? AND doc = ?`, [space, doc]);
   const freed = Number(dropped!.total) + (row.snapshot ? (row.snapshot as Uint8Array).length : 0);
   await chargeQuota(tx, space, snapshot.length - freed, quota);

@@ -116,7 +116,8 @@ export async function migrate(driver: SqlDriver, target = LATEST_SCHEMA_VERSION)
     const [row] = await tx.all(`SELECT version FROM relay_schema`);
     let version = row ? Number(row.version) : 0;
     if (!row) await tx.run(`INSERT INTO relay_schema (version) VALUES (0)`);
-    if (version > LATEST_SCHEMA_VERSION) throw new HearthError('CONFLICT', `The relay database is at schema ${version}, newer than this relay (${LATEST_SCHEMA_VERSION}); upgrade the relay.`);
+    if (version > LATEST_SCHEMA_VERSION)
+      throw new HearthError('CONFLICT', `The relay database is at schema ${version}, newer than this relay (${LATEST_SCHEMA_VERSION}); upgrade the relay.`);
     for (const migration of migrations) {
       if (migration.version <= version || migration.version > target) continue;
       for (const statement of migration.statements) await tx.run(dialectSql(statement, driver.dialect));

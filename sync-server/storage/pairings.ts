@@ -39,14 +39,24 @@ export async function openPairing(driver: SqlDriver, id: string, account: string
   await driver.transaction(async (tx) => {
     await tx.run(`DELETE FROM pairings WHERE created_at < ?`, [at - PAIRING_TTL_MS]);
     const [open] = await tx.all(`SELECT COUNT(*) AS n FROM pairings WHERE account = ?`, [account]);
-    if (Number(open!.n) >= MAX_OPEN_PAIRINGS) throw new HearthError('LIMIT_EXCEEDED', `This account has ${MAX_OPEN_PAIRINGS} pairings waiting already; approve or decline them, or wait ten minutes.`);
-    await tx.run(`INSERT INTO pairings (id, account, offer, nonce, secret, material, created_at) VALUES (?, ?, ?, NULL, NULL, NULL, ?)`, [id, account, JSON.stringify(offer), at]);
+    if (Number(open!.n) >= MAX_OPEN_PAIRINGS)
+      throw new HearthError('LIMIT_EXCEEDED', `This account has ${MAX_OPEN_PAIRINGS} pairings waiting already; approve or decline them, or wait ten minutes.`);
+    await tx.run(`INSERT INTO pairings (id, account, offer, nonce, secret, material, created_at) VALUES (?, ?, ?, NULL, NULL, NULL, ?)`, [
+      id,
+      account,
+      JSON.stringify(offer),
+      at,
+    ]);
   });
 }
 
 export async function readPairing(driver: Pick<SqlExecutor, 'all'>, id: string, at: number): Promise<PairingRecord> {
   const [row] = await driver.all(`SELECT * FROM pairings WHERE id = ? AND created_at >= ?`, [id, at - PAIRING_TTL_MS]);
-  if (!row) throw new HearthError('NOT_FOUND', 'This pairing does not exist (any more): it was declined, collected, or waited more than ten minutes. Start again on the new device.');
+  if (!row)
+    throw new HearthError(
+      'NOT_FOUND',
+      'This pairing does not exist (any more): it was declined, collected, or waited more than ten minutes. Start again on the new device.',
+    );
   return toRecord(row);
 }
 
@@ -61,7 +71,11 @@ export async function stepPairing(driver: SqlDriver, id: string, step: 'nonce' |
   const changed = await driver.transaction((tx) =>
     tx.run(`UPDATE pairings SET ${step} = ? WHERE id = ? AND ${step} IS NULL AND ${before} AND created_at >= ?`, [value, id, at - PAIRING_TTL_MS]),
   );
-  if (changed === 0) throw new HearthError('CONFLICT', `This pairing cannot take that step now (it was taken already, or the step before it is missing). Start again on the new device.`);
+  if (changed === 0)
+    throw new HearthError(
+      'CONFLICT',
+      `This pairing cannot take that step now (it was taken already, or the step before it is missing). Start again on the new device.`,
+    );
 }
 
 export async function deletePairing(driver: SqlDriver, id: string): Promise<void> {

@@ -80,7 +80,8 @@ export class PostgresDriver implements SqlDriver {
     try {
       await client.query('BEGIN');
       const tx: SqlTransaction = {
-        all: async <R extends SqlRow = SqlRow>(sql: string, values: readonly SqlValue[] = []) => (await client.query(numbered(sql), params(values))).rows as R[],
+        all: async <R extends SqlRow = SqlRow>(sql: string, values: readonly SqlValue[] = []) =>
+          (await client.query(numbered(sql), params(values))).rows as R[],
         run: async (sql: string, values: readonly SqlValue[] = []) => (await client.query(numbered(sql), params(values))).rowCount ?? 0,
         notify: (event) => committed.push(event),
       };

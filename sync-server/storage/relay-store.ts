@@ -72,7 +72,6 @@ const bytes = (value: unknown): Uint8Array => value as Uint8Array;
 const num = (value: unknown): number => Number(value);
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-
 export class RelayStore {
   private constructor(
     readonly driver: SqlDriver,
@@ -130,13 +129,21 @@ export class RelayStore {
    * device_revoked entry with its envelopes), all in one transaction; `rotations` must name every
    * space the account is a member of here (else CONFLICT, nothing stored).
    */
-  async revokeDevice(account: string, fromSeq: number, rows: DeviceRow[], rotations: Array<{ before: MembershipState; entry: MembershipEntry; after: MembershipState; rotation: EpochEnvelopes }>): Promise<void> {
+  async revokeDevice(
+    account: string,
+    fromSeq: number,
+    rows: DeviceRow[],
+    rotations: Array<{ before: MembershipState; entry: MembershipEntry; after: MembershipState; rotation: EpochEnvelopes }>,
+  ): Promise<void> {
     await this.driver.transaction(async (tx) => {
       await storeDeviceEntries(tx, this.driver.dialect, account, fromSeq, rows);
       const spaces = await tx.all(`SELECT space FROM members WHERE account = ?`, [account]);
       const rotated = new Set(rotations.map((r) => r.before.space));
       if (spaces.length !== rotated.size || spaces.some((s) => !rotated.has(s.space as string))) {
-        throw new HearthError('CONFLICT', 'A revocation starts a new key epoch in every space the account is a member of here, and only there; fetch your spaces and try again.');
+        throw new HearthError(
+          'CONFLICT',
+          'A revocation starts a new key epoch in every space the account is a member of here, and only there; fetch your spaces and try again.',
+        );
       }
       for (const { before, entry, after, rotation } of rotations) await this.appendMembershipIn(tx, before, entry, after, rotation);
       tx.notify({ kind: 'devicesRevoked', account, devices: rows.map((r) => r.entry.device) });
@@ -267,7 +274,13 @@ export class RelayStore {
   }
 
   /** appendMembership's writes, inside `tx`; a new key epoch must reach every active device of every remaining member. */
-  private async appendMembershipIn(tx: SqlTransaction, before: MembershipState, entry: MembershipEntry, after: MembershipState, rotation?: EpochEnvelopes): Promise<void> {
+  private async appendMembershipIn(
+    tx: SqlTransaction,
+    before: MembershipState,
+    entry: MembershipEntry,
+    after: MembershipState,
+    rotation?: EpochEnvelopes,
+  ): Promise<void> {
     // Only the rows that change: a member whose row stays is never locked out by another's
     // removal. Member rows first, then the space's row, the order every write locks them in
     // (requireRole, then the quota), so two transactions never wait on each other in a circle.
@@ -275,7 +288,11 @@ export class RelayStore {
     for (const account of removed) await tx.run(`DELETE FROM members WHERE space = ? AND account = ?`, [before.space, account]);
     for (const [account, role] of after.members) {
       if (before.members.get(account) === role) continue;
-      await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?) ON CONFLICT (space, account) DO UPDATE SET role = excluded.role`, [before.space, account, role]);
+      await tx.run(`INSERT INTO members (space, account, role) VALUES (?, ?, ?) ON CONFLICT (space, account) DO UPDATE SET role = excluded.role`, [
+        before.space,
+        account,
+        role,
+      ]);
     }
     const moved = await tx.run(`UPDATE spaces SET next_membership_seq = ?, head = ? WHERE space = ? AND next_membership_seq = ?`, [
       after.nextSeq,
@@ -288,8 +305,18 @@ export class RelayStore {
     if (rotation) {
       const [taken] = await tx.all(`SELECT 1 AS found FROM envelopes WHERE space = ? AND epoch = ? LIMIT 1`, [before.space, rotation.epoch]);
       if (taken) throw new HearthError('CONFLICT', `Key epoch ${rotation.epoch} of this space has its key already; fetch the membership log and rotate again.`);
-      await requireEpochRecipients(tx, [...after.members.keys()], rotation.items.map((i) => i.recipient));
-      for (const item of rotation.items) await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [before.space, rotation.epoch, item.recipient, item.sealed]);
+      await requireEpochRecipients(
+        tx,
+        [...after.members.keys()],
+        rotation.items.map((i) => i.recipient),
+      );
+      for (const item of rotation.items)
+        await tx.run(`INSERT INTO envelopes (space, epoch, recipient, sealed) VALUES (?, ?, ?, ?)`, [
+          before.space,
+          rotation.epoch,
+          item.recipient,
+          item.sealed,
+        ]);
     }
     // A public link lives only while the member who published it belongs to the space: one who
     // leaves or is removed no longer publishes the space's documents (and could not revoke them).
@@ -323,7 +350,11 @@ export class RelayStore {
 
   /** The envelopes sealed to the account itself and, for a device signed in, to that device. */
   async getEnvelopes(space: string, recipient: string, device?: string): Promise<Array<{ epoch: number; sealed: Uint8Array }>> {
-    const rows = await this.driver.all(`SELECT epoch, sealed FROM envelopes WHERE space = ? AND recipient IN (?, ?) ORDER BY epoch`, [space, recipient, device ?? recipient]);
+    const rows = await this.driver.all(`SELECT epoch, sealed FROM envelopes WHERE space = ? AND recipient IN (?, ?) ORDER BY epoch`, [
+      space,
+      recipient,
+      device ?? recipient,
+    ]);
     return rows.map((r) => ({ epoch: num(r.epoch), sealed: bytes(r.sealed) }));
   }
 
@@ -343,7 +374,16 @@ export class RelayStore {
    * quota, after checking `writer` (the author) in the same transaction. A change id seen before
    * returns the earlier sequence number (a retried push).
    */
-  async appendChange(space: string, doc: string, changeId: string, author: string, change: Uint8Array, quota: number, writer?: Writer, gen = 0): Promise<{ seq: number; duplicate: boolean }> {
+  async appendChange(
+    space: string,
+    doc: string,
+    changeId: string,
+    author: string,
+    change: Uint8Array,
+    quota: number,
+    writer?: Writer,
+    gen = 0,
+  ): Promise<{ seq: number; duplicate: boolean }> {
     const announced = change.length <= ANNOUNCED_BYTES ? change : undefined;
     if (this.driver.dialect === 'postgres') {
       const appended = await appendChangeAtOnce(this.driver, { space, doc, changeId, author, change, quota, writer, gen });
@@ -357,7 +397,10 @@ export class RelayStore {
       const [held] = await tx.all(`SELECT gen FROM docs WHERE space = ? AND doc = ?`, [space, doc]);
       if (held && num(held.gen) !== gen) throw generationError(gen, num(held.gen));
       await chargeQuota(tx, space, change.length, quota);
-      const [row] = await tx.all(`INSERT INTO docs (space, doc, last_seq, gen) VALUES (?, ?, 1, ?) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`, [space, doc, gen]);
+      const [row] = await tx.all(
+        `INSERT INTO docs (space, doc, last_seq, gen) VALUES (?, ?, 1, ?) ON CONFLICT (space, doc) DO UPDATE SET last_seq = docs.last_seq + 1 RETURNING last_seq`,
+        [space, doc, gen],
+      );
       const seq = num(row!.last_seq);
       await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)`, [space, doc, seq, changeId, author, change]);
       tx.notify({ kind: 'change', space, doc, seq, bytes: announced });
@@ -394,7 +437,13 @@ export class RelayStore {
    * With `reader`, only for a member of the space as the database has it now, checked in the same
    * query (a member removed on another instance reads nothing new, whatever that instance cached).
    */
-  async getChanges(space: string, doc: string, since: number, limit: number, reader?: string): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
+  async getChanges(
+    space: string,
+    doc: string,
+    since: number,
+    limit: number,
+    reader?: string,
+  ): Promise<{ snapshot: { covers: number; bytes: Uint8Array } | null; changes: Array<{ seq: number; bytes: Uint8Array }>; latest: number }> {
     const [docRow = {}] = await this.driver.all(
       `SELECT m.role, d.last_seq, d.snapshot_covers, d.snapshot FROM (SELECT CAST(? AS TEXT) AS space, CAST(? AS TEXT) AS doc) AS k
        LEFT JOIN members m ON m.space = k.space AND m.account = ? LEFT JOIN docs d ON d.space = k.space AND d.doc = k.doc`,
@@ -402,14 +451,23 @@ export class RelayStore {
     );
     if (reader && !docRow.role) {
       const [found] = await this.driver.all(`SELECT 1 AS found FROM spaces WHERE space = ?`, [space]);
-      throw found ? new HearthError('FORBIDDEN', 'You are not a member of this space (any more); ask one of its Owners or Admins to add you.') : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
+      throw found
+        ? new HearthError('FORBIDDEN', 'You are not a member of this space (any more); ask one of its Owners or Admins to add you.')
+        : new HearthError('NOT_FOUND', 'That space does not exist (any more).');
     }
     if (docRow.last_seq === null || docRow.last_seq === undefined) return { snapshot: null, changes: [], latest: 0 };
     const covers = numOrNull(docRow.snapshot_covers);
     const snapshot = covers !== null && since < covers ? { covers, bytes: bytes(docRow.snapshot) } : null;
     // A snapshot carries no comments: the comment changes under it stay and come with it, all of them.
-    const kept = snapshot ? await this.driver.all(`SELECT seq, bytes FROM changes WHERE space = ? AND doc = ? AND seq > ? AND seq <= ? ORDER BY seq`, [space, doc, since, covers]) : [];
-    const rows = await this.driver.all(`SELECT seq, bytes FROM changes WHERE space = ? AND doc = ? AND seq > ? ORDER BY seq LIMIT ?`, [space, doc, snapshot ? covers! : since, limit]);
+    const kept = snapshot
+      ? await this.driver.all(`SELECT seq, bytes FROM changes WHERE space = ? AND doc = ? AND seq > ? AND seq <= ? ORDER BY seq`, [space, doc, since, covers])
+      : [];
+    const rows = await this.driver.all(`SELECT seq, bytes FROM changes WHERE space = ? AND doc = ? AND seq > ? ORDER BY seq LIMIT ?`, [
+      space,
+      doc,
+      snapshot ? covers! : since,
+      limit,
+    ]);
     return { snapshot, changes: [...kept, ...rows].map((r) => ({ seq: num(r.seq), bytes: bytes(r.bytes) })), latest: num(docRow.last_seq) };
   }
 
@@ -422,7 +480,10 @@ export class RelayStore {
       if (!docRow || covers > num(docRow.last_seq)) throw new HearthError('BAD_REQUEST', 'A snapshot can only cover changes the relay has; pull first.');
       const previous = numOrNull(docRow.snapshot_covers);
       if (previous !== null && covers <= previous) throw new HearthError('CONFLICT', `A newer snapshot (covering ${previous}) is already stored.`);
-      const [dropped] = await tx.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE space = ? AND doc = ? AND seq <= ? AND comment IS NULL`, [space, doc, covers]);
+      const [dropped] = await tx.all(
+        `SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE space = ? AND doc = ? AND seq <= ? AND comment IS NULL`,
+        [space, doc, covers],
+      );
       const freed = num(dropped!.total) + (docRow.snapshot ? bytes(docRow.snapshot).length : 0);
       await chargeQuota(tx, space, snapshot.length - freed, quota);
       await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ? AND seq <= ? AND comment IS NULL`, [space, doc, covers]);
@@ -462,12 +523,22 @@ export class RelayStore {
   // ── files ───────────────────────────────────────────────────────────────────────────────────
 
   /** Starts (or resumes) an upload. The whole declared size is charged to the quota up front. */
-  async beginFile(space: string, file: string, size: number, chunkSize: number, uploader: string, quota: number, at: number, writer?: Writer): Promise<FileRecord> {
+  async beginFile(
+    space: string,
+    file: string,
+    size: number,
+    chunkSize: number,
+    uploader: string,
+    quota: number,
+    at: number,
+    writer?: Writer,
+  ): Promise<FileRecord> {
     await this.driver.transaction(async (tx) => {
       await this.requireRole(tx, space, writer);
       const [existing] = await tx.all(`SELECT size, chunk_size FROM files WHERE space = ? AND file = ?`, [space, file]);
       if (existing) {
-        if (num(existing.size) !== size || num(existing.chunk_size) !== chunkSize) throw new HearthError('CONFLICT', 'A file with this id exists with another size; upload under a new id.');
+        if (num(existing.size) !== size || num(existing.chunk_size) !== chunkSize)
+          throw new HearthError('CONFLICT', 'A file with this id exists with another size; upload under a new id.');
         return;
       }
       await chargeQuota(tx, space, size, quota);
@@ -496,7 +567,12 @@ export class RelayStore {
   async putChunk(space: string, file: string, index: number, chunk: Uint8Array, writer?: Writer): Promise<void> {
     await this.driver.transaction(async (tx) => {
       await this.requireRole(tx, space, writer);
-      await tx.run(`INSERT INTO file_chunks (space, file, idx, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (space, file, idx) DO NOTHING`, [space, file, index, chunk]);
+      await tx.run(`INSERT INTO file_chunks (space, file, idx, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (space, file, idx) DO NOTHING`, [
+        space,
+        file,
+        index,
+        chunk,
+      ]);
     });
   }
 
@@ -519,13 +595,31 @@ export class RelayStore {
   // ── links ───────────────────────────────────────────────────────────────────────────────────
 
   /** Stores a link's ciphertext; `doc` (the document it publishes, when the client names it) lets deleting that document drop it. */
-  async putLink(link: string, space: string, createdBy: string, ciphertext: Uint8Array, expiresAt: number | null, quota: number, at: number, doc: string | null = null, writer?: Writer): Promise<void> {
+  async putLink(
+    link: string,
+    space: string,
+    createdBy: string,
+    ciphertext: Uint8Array,
+    expiresAt: number | null,
+    quota: number,
+    at: number,
+    doc: string | null = null,
+    writer?: Writer,
+  ): Promise<void> {
     await this.driver.transaction(async (tx) => {
       await this.requireRole(tx, space, writer);
       const [existing] = await tx.all(`SELECT 1 AS found FROM links WHERE link = ?`, [link]);
       if (existing) throw new HearthError('ALREADY_EXISTS', 'A link with this id exists; choose a new random id.');
       await chargeQuota(tx, space, ciphertext.length, quota);
-      await tx.run(`INSERT INTO links (link, space, doc, created_by, ciphertext, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`, [link, space, doc, createdBy, ciphertext, at, expiresAt]);
+      await tx.run(`INSERT INTO links (link, space, doc, created_by, ciphertext, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`, [
+        link,
+        space,
+        doc,
+        createdBy,
+        ciphertext,
+        at,
+        expiresAt,
+      ]);
     });
   }
 
@@ -578,9 +672,21 @@ export class RelayStore {
       record,
       devices: await listDevices(this.driver, account),
       bytesStored: num(authored!.total) + num(uploaded!.total) + (record.avatar?.length ?? 0),
-      spaces: spaces.map((s) => ({ space: s.space as string, kind: s.kind as 'workspace' | 'document', role: s.role as Role, bytesStored: num(s.bytes_used), bytesAuthored: num(s.authored) })),
+      spaces: spaces.map((s) => ({
+        space: s.space as string,
+        kind: s.kind as 'workspace' | 'document',
+        role: s.role as Role,
+        bytesStored: num(s.bytes_used),
+        bytesAuthored: num(s.authored),
+      })),
       envelopes: envelopes.map((e) => ({ space: e.space as string, epoch: num(e.epoch) })),
-      links: links.map((l) => ({ link: l.link as string, space: l.space as string, createdAt: num(l.created_at), expiresAt: numOrNull(l.expires_at), revoked: num(l.revoked) === 1 })),
+      links: links.map((l) => ({
+        link: l.link as string,
+        space: l.space as string,
+        createdAt: num(l.created_at),
+        expiresAt: numOrNull(l.expires_at),
+        revoked: num(l.revoked) === 1,
+      })),
     };
   }
 
@@ -668,4 +774,3 @@ async function deleteSpaceRows(tx: SqlExecutor, space: string): Promise<void> {
     await tx.run(`DELETE FROM ${table} WHERE space = ?`, [space]);
   }
 }
-

@@ -27,7 +27,11 @@ export async function openSession(driver: SqlDriver, key: SessionKey, account: s
     const [live] = await tx.all(`SELECT account FROM accounts WHERE account = ? AND deleted_at IS NULL${lockRows(driver.dialect)}`, [account]);
     if (!live) throw new HearthError('UNAUTHENTICATED', 'No account with this key exists on this relay; register first.');
     await requireSignInDevice(tx, account, device, at);
-    const [open] = await tx.all(`SELECT COUNT(*) AS n FROM sessions WHERE account = ? AND NOT (instance = ? AND connection = ?)`, [account, key.instance, key.connection]);
+    const [open] = await tx.all(`SELECT COUNT(*) AS n FROM sessions WHERE account = ? AND NOT (instance = ? AND connection = ?)`, [
+      account,
+      key.instance,
+      key.connection,
+    ]);
     if (Number(open!.n) >= limit) {
       throw limitError('LIMIT_EXCEEDED', 'connectionsPerAccount', `This account already has ${limit} connections open; close one first.`);
     }

@@ -99,7 +99,11 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
-  private readonly pendingTransactions: Array<{ work: (tx: SqlTransaction) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  private readonly pendingTransactions: Array<{
+    work: (tx: SqlTransaction) => Promise<unknown>;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }> = [];
   private flushScheduled = false;
 
   private async commitPending(): Promise<void> {

@@ -33,7 +33,10 @@ afterAll(async () => {
 
 /** The paper's paragraphs with a block of each kind in turn after every third one. */
 function documentWithEveryBlock(text: string, imageId: string): string {
-  const paragraphs = text.split(/\n{2,}/).map((p) => p.replace(/\s*\n\s*/g, ' ').trim()).filter(Boolean);
+  const paragraphs = text
+    .split(/\n{2,}/)
+    .map((p) => p.replace(/\s*\n\s*/g, ' ').trim())
+    .filter(Boolean);
   const extras = [
     (n: number) => `\`\`\`ts\nconst block${n} = ${n};\nconsole.log(block${n});\n\`\`\``,
     (n: number) => `- [x] checked item ${n}\n- [ ] open item ${n}`,
@@ -74,13 +77,14 @@ test('keydown → painted in a 100k-character document holding every block type'
   const { page } = app;
   await page.reload();
   const editor = page.getByRole('textbox', { name: 'Document text' });
-  const countBlocks = () => editor.evaluate((root) => ({
-    tables: root.querySelectorAll('table').length,
-    code: root.querySelectorAll('pre').length,
-    tasks: root.querySelectorAll('li.task').length,
-    rules: root.querySelectorAll('hr').length,
-    images: root.querySelectorAll('img.embedded-image').length,
-  }));
+  const countBlocks = () =>
+    editor.evaluate((root) => ({
+      tables: root.querySelectorAll('table').length,
+      code: root.querySelectorAll('pre').length,
+      tasks: root.querySelectorAll('li.task').length,
+      rules: root.querySelectorAll('hr').length,
+      images: root.querySelectorAll('img.embedded-image').length,
+    }));
 
   await page.evaluate(() => {
     const w = window as unknown as { keyTimes: number[] };

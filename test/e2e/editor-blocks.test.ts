@@ -168,7 +168,10 @@ describe.sequential('editor blocks', () => {
     await expect.poll(() => editor().locator('h2').textContent()).toBe('Pasted notes');
     await expect.poll(() => editor().locator('table').count()).toBe(2);
     await page.keyboard.press('Control+End');
-    await paste({ 'text/html': '<h3>From a page</h3><ul><li><input type="checkbox" checked> shipped</li></ul><pre><code class="language-py">print(1)</code></pre>', 'text/plain': 'From a page' });
+    await paste({
+      'text/html': '<h3>From a page</h3><ul><li><input type="checkbox" checked> shipped</li></ul><pre><code class="language-py">print(1)</code></pre>',
+      'text/plain': 'From a page',
+    });
     await expect.poll(() => editor().locator('pre[data-language="py"]').count()).toBe(1);
     await saved();
     const markdown = await storedMarkdown();
@@ -184,7 +187,13 @@ describe.sequential('editor blocks', () => {
     expect(await editor().locator('li.task').count()).toBe(4);
     expect(await editor().locator('table').count()).toBe(2);
     expect(await editor().locator('hr').count()).toBe(1);
-    await expect.poll(() => editor().locator('img.embedded-image').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(24);
+    await expect
+      .poll(() =>
+        editor()
+          .locator('img.embedded-image')
+          .evaluate((img: HTMLImageElement) => img.naturalWidth),
+      )
+      .toBe(24);
     expect(await storedMarkdown()).toBe(before);
     await checkScreen(page, 'blocks-document');
     expect(app.problems).toEqual([]);

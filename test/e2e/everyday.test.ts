@@ -76,7 +76,9 @@ describe.sequential('everyday', () => {
   test('a search hit opens its document with the match highlighted and scrolled into view', async () => {
     await page.keyboard.press('Control+k');
     await searchDialog().getByRole('combobox').fill('lake froze');
-    await searchDialog().getByRole('option', { name: /Field notes/ }).waitFor();
+    await searchDialog()
+      .getByRole('option', { name: /Field notes/ })
+      .waitFor();
     await page.keyboard.press('Enter');
     const match = page.locator('.search-match');
     await match.waitFor();

@@ -6,7 +6,18 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { newDocument, screenshot } from './app-fixture.ts';
-import { acceptInvitation, createTeamWorkspace, editorOf, invite, joinRelay, launchChromium, openMembers, startUser, stopUsers, type User } from './team-fixture.ts';
+import {
+  acceptInvitation,
+  createTeamWorkspace,
+  editorOf,
+  invite,
+  joinRelay,
+  launchChromium,
+  openMembers,
+  startUser,
+  stopUsers,
+  type User,
+} from './team-fixture.ts';
 import { seriousAxeViolations } from './ui-checks.ts';
 
 let relay: TestRelay;
@@ -53,7 +64,9 @@ test('the History panel lists versions by author, previews one, and a restore re
   await ada.page.getByRole('button', { name: 'Show history' }).click();
   const panel = historyPanel(ada);
   const versions = panel.getByRole('list', { name: 'Versions' });
-  await expect.poll(() => versions.getByRole('button').allTextContents()).toEqual([expect.stringMatching(/^Bob.*Current version$/), expect.stringMatching(/^You.*edits$/)]);
+  await expect
+    .poll(() => versions.getByRole('button').allTextContents())
+    .toEqual([expect.stringMatching(/^Bob.*Current version$/), expect.stringMatching(/^You.*edits$/)]);
   await versions.getByRole('button', { name: /^You/ }).click();
   const preview = panel.getByTestId('version-preview');
   await expect.poll(() => preview.textContent()).toBe('Flour and water. Salt from Bob.');
@@ -65,11 +78,9 @@ test('the History panel lists versions by author, previews one, and a restore re
   await expect.poll(() => editorOf(ada.page).textContent()).toBe('Flour and water.');
   await expect.poll(() => editorOf(bob.page).textContent(), { timeout: 15_000 }).toBe('Flour and water.');
   // The restore is a new version on top; the earlier ones stay.
-  await expect.poll(() => versions.getByRole('button').allTextContents()).toEqual([
-    expect.stringMatching(/^You.*Current version$/),
-    expect.stringMatching(/^Bob/),
-    expect.stringMatching(/^You/),
-  ]);
+  await expect
+    .poll(() => versions.getByRole('button').allTextContents())
+    .toEqual([expect.stringMatching(/^You.*Current version$/), expect.stringMatching(/^Bob/), expect.stringMatching(/^You/)]);
 });
 
 test('Erase edit history asks first, then shows no earlier versions, and both people edit on', async () => {

@@ -29,7 +29,10 @@ beforeAll(async () => {
   const opened = ok(await api.openDocument(summary.id));
   const before = A.load<{ body: string }>(opened.bytes);
   const after = A.change(before, (doc) =>
-    setBodyFromMarkdown(doc, `Click [here](javascript:window.__pwned=3) or [there](data:text/html,<script>x</script>) or [safe](https://example.org).\n\n${HOSTILE}`),
+    setBodyFromMarkdown(
+      doc,
+      `Click [here](javascript:window.__pwned=3) or [there](data:text/html,<script>x</script>) or [safe](https://example.org).\n\n${HOSTILE}`,
+    ),
   );
   ok(await api.applyChanges(summary.id, A.getChanges(before, after) as Uint8Array<ArrayBuffer>[]));
   ok(await api.addComment(summary.id, { text: `Comment ${HOSTILE}` }));

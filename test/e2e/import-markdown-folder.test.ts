@@ -84,7 +84,9 @@ describe.sequential('a Markdown folder imported in the app', () => {
     expect(await editor().locator('pre').textContent()).toContain('[[not a link]] #notatag');
     await checkScreen(page, 'import-markdown-note');
     // A [[wikilink]] opens the note it names.
-    await editor().locator('a.document-link', { hasText: 'Project Alpha' }).click({ modifiers: ['ControlOrMeta'] });
+    await editor()
+      .locator('a.document-link', { hasText: 'Project Alpha' })
+      .click({ modifiers: ['ControlOrMeta'] });
     await expect.poll(() => page.getByRole('textbox', { name: 'Title' }).inputValue()).toBe('Project Alpha');
     await expect.poll(() => editor().locator('h2').textContent()).toBe('Risks');
     expect(app.problems).toEqual([]);

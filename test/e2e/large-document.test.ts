@@ -96,7 +96,10 @@ test('a 100k-character document opens and takes keystrokes quickly', async () =>
   const opening = Date.now();
   await page.getByRole('button', { name: /^The paper/ }).click();
   const editor = page.getByRole('textbox', { name: 'Document text' });
-  await editor.locator('p').nth(paragraphs.length - 1).waitFor({ state: 'attached' });
+  await editor
+    .locator('p')
+    .nth(paragraphs.length - 1)
+    .waitFor({ state: 'attached' });
   const openMs = Date.now() - opening;
   expect(openMs).toBeLessThan(5_000);
 

@@ -11,7 +11,18 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { SETTINGS_FILE_NAME } from '../../main/app/session.ts';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { checkScreen, newDocument } from './app-fixture.ts';
-import { createTeamWorkspace, editorOf, invite, joinRelay, launchChromium, openMembers, startUser, stopUsers, workspaceButton, type User } from './team-fixture.ts';
+import {
+  createTeamWorkspace,
+  editorOf,
+  invite,
+  joinRelay,
+  launchChromium,
+  openMembers,
+  startUser,
+  stopUsers,
+  workspaceButton,
+  type User,
+} from './team-fixture.ts';
 
 let relay: TestRelay;
 let browser: Browser;
@@ -34,7 +45,8 @@ afterAll(async () => {
 
 const widthOf = (locator: Locator) => locator.evaluate((element) => element.getBoundingClientRect().width);
 /** Whether the element shows all of its text: nothing cut by an ellipsis or overflow. */
-const whole = (locator: Locator) => locator.evaluate((element) => element.scrollWidth <= element.clientWidth + 1 && element.scrollHeight <= element.clientHeight + 1);
+const whole = (locator: Locator) =>
+  locator.evaluate((element) => element.scrollWidth <= element.clientWidth + 1 && element.scrollHeight <= element.clientHeight + 1);
 const commentsPanel = (page: Page) => page.getByRole('complementary', { name: 'Comments' });
 const storedSettings = (user: User) => JSON.parse(readFileSync(join(user.session.vaultDir, SETTINGS_FILE_NAME), 'utf8')) as Record<string, unknown>;
 

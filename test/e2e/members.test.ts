@@ -8,7 +8,19 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { checkScreen, newDocument, screenshot } from './app-fixture.ts';
-import { acceptInvitation, createTeamWorkspace, editorOf, invite, joinRelay, launchChromium, openMembers, startUser, stopUsers, workspaceButton, type User } from './team-fixture.ts';
+import {
+  acceptInvitation,
+  createTeamWorkspace,
+  editorOf,
+  invite,
+  joinRelay,
+  launchChromium,
+  openMembers,
+  startUser,
+  stopUsers,
+  workspaceButton,
+  type User,
+} from './team-fixture.ts';
 
 let relay: TestRelay;
 let browser: Browser;
@@ -58,7 +70,10 @@ test('Ada makes a team workspace with a document; Bob (Commenter) and Cy (Editor
   await ada.page.keyboard.type('Flour, water, salt.');
   await bob.page.getByRole('button', { name: /^Recipe/ }).click();
   await editorOf(bob.page).getByText('Flour, water, salt.').waitFor();
-  await bob.page.getByRole('note').getByText(/You are a Commenter in Bakery/).waitFor();
+  await bob.page
+    .getByRole('note')
+    .getByText(/You are a Commenter in Bakery/)
+    .waitFor();
 });
 
 test('keyboard: the ⋯ menu of a member opens inside the Members dialog, on top; Escape closes only the menu; Remove asks, then removes', async () => {
@@ -95,7 +110,9 @@ test('keyboard: the ⋯ menu of a member opens inside the Members dialog, on top
   await checkScreen(page, 'members-02-confirm-remove');
   await confirm.getByRole('button', { name: 'Remove member' }).click();
   await confirm.waitFor({ state: 'detached' });
-  await expect.poll(() => members.getByRole('listitem').allTextContents()).toEqual([expect.stringContaining('Ada Lovelace (you)'), expect.stringContaining('Cy')]);
+  await expect
+    .poll(() => members.getByRole('listitem').allTextContents())
+    .toEqual([expect.stringContaining('Ada Lovelace (you)'), expect.stringContaining('Cy')]);
   await members.getByRole('button', { name: 'Close' }).click();
 });
 
@@ -103,9 +120,13 @@ test('Bob is told: who removed him and when, his copy read-only, no comment box,
   const page = bob.page;
   const banner = page.getByRole('status').filter({ hasText: 'removed you from Bakery' });
   await banner.waitFor({ timeout: 15_000 });
-  expect(await banner.textContent()).toMatch(new RegExp(`Ada Lovelace \\(@${ada.username}\\) removed you from Bakery on .+\\d.+Your copy stays on this device, read-only`));
+  expect(await banner.textContent()).toMatch(
+    new RegExp(`Ada Lovelace \\(@${ada.username}\\) removed you from Bakery on .+\\d.+Your copy stays on this device, read-only`),
+  );
   await expect.poll(() => workspaceButton(page, 'Bakery').textContent()).toBe('BakeryRemoved');
-  expect(await workspaceButton(page, 'Bakery').locator('[data-sync-state="removed"]').getAttribute('title')).toMatch(/^Ada Lovelace .* removed you from Bakery on /);
+  expect(await workspaceButton(page, 'Bakery').locator('[data-sync-state="removed"]').getAttribute('title')).toMatch(
+    /^Ada Lovelace .* removed you from Bakery on /,
+  );
   await expect.poll(() => editorOf(page).getAttribute('contenteditable')).toBe('false');
   expect(await page.getByLabel('Comment on the document').count()).toBe(0);
   expect(await page.getByText(/You are a Commenter/).count()).toBe(0);
@@ -126,7 +147,12 @@ test('Bob is told: who removed him and when, his copy read-only, no comment box,
   await confirm.getByRole('button', { name: 'Remove from this device' }).click();
   await confirm.waitFor({ state: 'detached' });
   await expect.poll(() => workspaceButton(page, 'Bakery').count()).toBe(0);
-  expect(bob.session.requireVault().workspaces.list().some((w) => w.name === 'Bakery')).toBe(false);
+  expect(
+    bob.session
+      .requireVault()
+      .workspaces.list()
+      .some((w) => w.name === 'Bakery'),
+  ).toBe(false);
 });
 
 test('Cy pauses sync: the open document says so, with Resume', async () => {
@@ -167,7 +193,12 @@ test('Ada leaves from the workspace menu: the workspace is gone from her device 
   await confirm.getByRole('button', { name: 'Leave workspace' }).click();
   await confirm.waitFor({ state: 'detached' });
   await expect.poll(() => workspaceButton(page, 'Bakery').count()).toBe(0);
-  expect(ada.session.requireVault().workspaces.list().some((w) => w.name === 'Bakery')).toBe(false);
+  expect(
+    ada.session
+      .requireVault()
+      .workspaces.list()
+      .some((w) => w.name === 'Bakery'),
+  ).toBe(false);
 
   const members = await openMembers(cy, 'Bakery');
   await expect.poll(() => members.getByRole('listitem').allTextContents(), { timeout: 15_000 }).toEqual([expect.stringContaining('Cy (you)')]);
@@ -176,7 +207,10 @@ test('Ada leaves from the workspace menu: the workspace is gone from her device 
 
 test('Cy, now the Owner, deletes the workspace for everyone', async () => {
   const page = cy.page;
-  const id = cy.session.requireVault().workspaces.list().find((w) => w.name === 'Bakery')!.id;
+  const id = cy.session
+    .requireVault()
+    .workspaces.list()
+    .find((w) => w.name === 'Bakery')!.id;
   await page.getByRole('button', { name: 'Actions for workspace Bakery' }).click();
   await page.getByRole('menuitem', { name: 'Delete for everyone…' }).click();
   const confirm = page.getByRole('dialog', { name: 'Delete “Bakery” for everyone?' });

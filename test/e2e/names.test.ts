@@ -8,7 +8,18 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { checkScreen, newDocument } from './app-fixture.ts';
-import { createTeamWorkspace, editorOf, invite, joinRelay, launchChromium, openMembers, startUser, stopUsers, workspaceButton, type User } from './team-fixture.ts';
+import {
+  createTeamWorkspace,
+  editorOf,
+  invite,
+  joinRelay,
+  launchChromium,
+  openMembers,
+  startUser,
+  stopUsers,
+  workspaceButton,
+  type User,
+} from './team-fixture.ts';
 
 let relay: TestRelay;
 let browser: Browser;
@@ -133,7 +144,9 @@ test('the audit log names the member invited and removed and the workspace; lock
   const scroller = dialog.locator('[aria-label="Audit log entries"]');
   const clipped = await scroller.evaluate((box) => {
     const edge = box.getBoundingClientRect().right;
-    return [...box.querySelectorAll('td.audit-target')].filter((c) => c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > edge + 0.5).map((c) => c.textContent);
+    return [...box.querySelectorAll('td.audit-target')]
+      .filter((c) => c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > edge + 0.5)
+      .map((c) => c.textContent);
   });
   expect(clipped).toEqual([]);
   await checkScreen(page, 'names-02-audit-log');

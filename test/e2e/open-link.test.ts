@@ -59,10 +59,16 @@ beforeAll(async () => {
   hostile = await ann.engine.createLink(plan, { expiresInMs: 7 * 86_400_000 });
   cy = await makePeer(relayB.url, 'cy');
   const teamB = (await cy.engine.createTeamWorkspace('Elsewhere team', relayB.url)).id;
-  elsewhere = await cy.engine.createLink(cy.vault.documents.create(teamB, { title: 'Notes from elsewhere', init: (d) => setBodyFromMarkdown(d, 'Only on relay B.\n') }).id);
+  elsewhere = await cy.engine.createLink(
+    cy.vault.documents.create(teamB, { title: 'Notes from elsewhere', init: (d) => setBodyFromMarkdown(d, 'Only on relay B.\n') }).id,
+  );
 
   const rendererDir = await buildRenderer();
-  session = new Session({ vaultDir: join(tempDir('hearth-e2e-openlink-'), 'vault'), kdfCost: MIN_KDF_COST, dataDir: join(tempDir('hearth-e2e-data-'), 'Hearth') });
+  session = new Session({
+    vaultDir: join(tempDir('hearth-e2e-openlink-'), 'vault'),
+    kdfCost: MIN_KDF_COST,
+    dataDir: join(tempDir('hearth-e2e-data-'), 'Hearth'),
+  });
   const api = connectInProcess(session);
   const created = await api.createVault({ passphrase: 'open link passphrase', username: `dee-${process.pid}`, displayName: 'Dee' });
   if (!created.ok) throw new Error(created.error.message);

@@ -68,7 +68,9 @@ describe('Privacy: public links waiting to be revoked', () => {
     const panel = page.getByRole('tabpanel');
     const pending = panel.getByRole('group', { name: 'Links waiting to be revoked' });
     await pending.waitFor();
-    expect(await pending.textContent()).toContain(`1 public link of a deleted document is still on ${host}; it will be revoked the next time Hearth reaches it.`);
+    expect(await pending.textContent()).toContain(
+      `1 public link of a deleted document is still on ${host}; it will be revoked the next time Hearth reaches it.`,
+    );
     expect(await pending.getByRole('listitem').textContent()).toMatch(new RegExp(`^Menu draft — Kitchen, on ${host}, document deleted just now$`));
     expect(await panel.getByText('No active public links.', { exact: true }).count()).toBe(1); // not "nothing of yours can be read"
     await pending.scrollIntoViewIfNeeded();

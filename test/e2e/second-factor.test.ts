@@ -31,7 +31,15 @@ beforeAll(async () => {
   cdp = await app.context.newCDPSession(app.page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: true, isUserVerified: true, hasPrf: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'usb',
+      hasResidentKey: false,
+      hasUserVerification: true,
+      isUserVerified: true,
+      hasPrf: true,
+      automaticPresenceSimulation: true,
+    },
   });
   await app.page.goto(app.server.localhostUrl);
   await app.page.getByRole('heading', { name: 'Personal' }).waitFor();
@@ -53,7 +61,9 @@ function passphraseAloneOpensSomething(): string[] {
       ...(db.prepare("SELECT 'credential' AS name, wrapped AS bytes FROM second_factor_credentials").all() as Array<{ name: string; bytes: Buffer }>),
       ...(db.prepare("SELECT 'recovery' AS name, wrapped AS bytes FROM recovery_codes").all() as Array<{ name: string; bytes: Buffer }>),
     ];
-    return blobs.filter((b) => unwrapMasterKey(kek, b.bytes, vaultId) !== undefined || tryOpen(kek, b.bytes, new Uint8Array()) !== undefined).map((b) => b.name);
+    return blobs
+      .filter((b) => unwrapMasterKey(kek, b.bytes, vaultId) !== undefined || tryOpen(kek, b.bytes, new Uint8Array()) !== undefined)
+      .map((b) => b.name);
   } finally {
     db.close();
   }

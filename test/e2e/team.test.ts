@@ -219,7 +219,10 @@ async function setBobRole(role: 'viewer' | 'commenter'): Promise<void> {
 test('Ada makes Bob a Viewer: his open editor turns read-only, no toolbar, no comment box, and typing changes nothing', async () => {
   await setBobRole('viewer');
   const page = bob.page;
-  await page.getByRole('note').getByText(/You are a Viewer in Bakery/).waitFor({ timeout: 15_000 });
+  await page
+    .getByRole('note')
+    .getByText(/You are a Viewer in Bakery/)
+    .waitFor({ timeout: 15_000 });
   await expect.poll(() => editorOf(page).getAttribute('contenteditable')).toBe('false');
   expect(await page.getByRole('toolbar', { name: 'Formatting' }).count()).toBe(0);
   // With the comments panel open (closed while there are none), still no comment box.
@@ -233,7 +236,14 @@ test('Ada makes Bob a Viewer: his open editor turns read-only, no toolbar, no co
   await page.keyboard.type('NOT ALLOWED');
   await page.waitForTimeout(500);
   expect(await editorOf(page).textContent()).toBe('Flour and water. Salt from Bob. Knead.');
-  expect(await ada.session.requireVault().documents.list(ada.session.requireVault().workspaces.list().find((w) => w.name === 'Bakery')!.id).length).toBe(1);
+  expect(
+    await ada.session.requireVault().documents.list(
+      ada.session
+        .requireVault()
+        .workspaces.list()
+        .find((w) => w.name === 'Bakery')!.id,
+    ).length,
+  ).toBe(1);
   await screenshot(page, 'team-07-bob-viewer');
   expect(await seriousAxeViolations(page)).toEqual([]);
 
@@ -247,7 +257,10 @@ test('Ada makes Bob a Viewer: his open editor turns read-only, no toolbar, no co
 test('as a Commenter Bob gets the comment box but still cannot type', async () => {
   await setBobRole('commenter');
   const page = bob.page;
-  await page.getByRole('note').getByText(/You are a Commenter in Bakery: you can comment/).waitFor({ timeout: 15_000 });
+  await page
+    .getByRole('note')
+    .getByText(/You are a Commenter in Bakery: you can comment/)
+    .waitFor({ timeout: 15_000 });
   await expect.poll(() => editorOf(page).getAttribute('contenteditable')).toBe('false');
   const box = page.getByLabel('Comment on the document');
   await box.fill('Which flour?');
@@ -276,7 +289,9 @@ test('Bob deletes his own comment: the dialog says it goes everywhere, and it le
   // The deletion reaches the Owner's open document, and her vault, without a reload.
   await ada.page.getByText('Which flour?').waitFor({ state: 'detached', timeout: 15_000 });
   const vault = ada.session.requireVault();
-  const texts = vault.documents.list(vault.workspaces.list().find((w) => w.name === 'Bakery')!.id).flatMap((d) => vault.comments.records(d.id).map((r) => r.text));
+  const texts = vault.documents
+    .list(vault.workspaces.list().find((w) => w.name === 'Bakery')!.id)
+    .flatMap((d) => vault.comments.records(d.id).map((r) => r.text));
   expect(texts).not.toContain('Which flour?');
 });
 
@@ -305,7 +320,10 @@ test('one personal document shared with Bob as Viewer: the dialog says it leaves
   await dialog.getByLabel('Username').fill(bob.username);
   await dialog.getByRole('combobox', { name: 'Role', exact: true }).selectOption('viewer');
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
-  await dialog.getByRole('alert').getByText(/Tick the box/).waitFor();
+  await dialog
+    .getByRole('alert')
+    .getByText(/Tick the box/)
+    .waitFor();
   await dialog.getByLabel('Encrypt and upload this document').check();
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
   await dialog.getByRole('list', { name: 'People with access' }).getByText('Bob', { exact: true }).waitFor();
@@ -319,7 +337,10 @@ test('one personal document shared with Bob as Viewer: the dialog says it leaves
   await bob.page.getByRole('heading', { name: 'Shared with me' }).waitFor();
   await bob.page.getByRole('button', { name: /^Secret plan/ }).click();
   await editorOf(bob.page).getByText('Only for Bob.').waitFor();
-  await bob.page.getByRole('note').getByText(/This document was shared with you as Viewer/).waitFor();
+  await bob.page
+    .getByRole('note')
+    .getByText(/This document was shared with you as Viewer/)
+    .waitFor();
   await expect.poll(() => editorOf(bob.page).getAttribute('contenteditable')).toBe('false');
   expect(await bob.page.getByRole('button', { name: 'Share', exact: true }).count()).toBe(0);
   await screenshot(bob.page, 'team-13-shared-with-me');
@@ -355,14 +376,22 @@ test('Ada deletes the document she shared with Bob: the confirmation says it lea
   await page.getByRole('button', { name: 'Actions for Secret plan' }).click();
   await page.getByRole('menuitem', { name: 'Delete…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Delete “Secret plan”?' });
-  await dialog.getByText('from this device, from the relay, and from the devices of the 1 person you shared it with, as their app syncs. Its public links stop working.', { exact: false }).waitFor();
+  await dialog
+    .getByText(
+      'from this device, from the relay, and from the devices of the 1 person you shared it with, as their app syncs. Its public links stop working.',
+      { exact: false },
+    )
+    .waitFor();
   await dialog.getByRole('button', { name: 'Delete document' }).click();
   // Bob's app, open and syncing live, loses it without a reload.
   const vault = bob.session.requireVault();
   await expect.poll(() => vault.documents.allIds().some((d) => vault.documents.summary(d.id).title === 'Secret plan'), { timeout: 20_000 }).toBe(false);
   await bob.page.getByRole('button', { name: /^Secret plan/ }).waitFor({ state: 'detached', timeout: 20_000 });
   // With a notice that says why.
-  await bob.page.getByText(/the person who shared this document deleted it; the copy on this device was removed too/).first().waitFor();
+  await bob.page
+    .getByText(/the person who shared this document deleted it; the copy on this device was removed too/)
+    .first()
+    .waitFor();
   await screenshot(bob.page, 'team-14-shared-document-deleted');
 });
 

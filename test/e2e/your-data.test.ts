@@ -109,7 +109,9 @@ describe('privacy, export, backup → wipe → restore', () => {
     expect(await keep.inputValue()).toBe('forever');
     expect(await storage.getByRole('row', { name: /Personal/ }).textContent()).toMatch(/[\d.]+ [KMGT]?B of history/);
     await keep.selectOption('none');
-    await expect.poll(() => panel.getByRole('status').textContent()).toMatch(/^Personal keeps edit history not at all; older edits were erased in \d+ documents?\.$/);
+    await expect
+      .poll(() => panel.getByRole('status').textContent())
+      .toMatch(/^Personal keeps edit history not at all; older edits were erased in \d+ documents?\.$/);
     await expect.poll(() => storage.getByLabel('Keep edit history in Personal').inputValue()).toBe('none');
   });
 
@@ -125,8 +127,14 @@ describe('privacy, export, backup → wipe → restore', () => {
     const text = (await done.textContent())!;
     expect(text).toContain(`Exported ${DOCUMENTS} documents, 0 comments and 1 file to ${app.session.dataDir}`);
     const seen = await page.evaluate(() => (window as unknown as { seenProgress: string[] }).seenProgress);
-    expect(seen.some((line) => new RegExp(`Documents: \\d+ of ${DOCUMENTS}`).test(line)), seen.join('\n')).toBe(true);
-    expect(seen.some((line) => /^\d+\/\d+ /.test(line)), seen.join('\n')).toBe(true);
+    expect(
+      seen.some((line) => new RegExp(`Documents: \\d+ of ${DOCUMENTS}`).test(line)),
+      seen.join('\n'),
+    ).toBe(true);
+    expect(
+      seen.some((line) => /^\d+\/\d+ /.test(line)),
+      seen.join('\n'),
+    ).toBe(true);
     await screenshot(page, 'settings-export-done');
 
     // The folder the UI named is read back by the CLI's import into a fresh vault.

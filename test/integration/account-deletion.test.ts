@@ -77,11 +77,24 @@ afterAll(async () => {
 describe('delete account', () => {
   test('relay deletion, then the wipe; the other member keeps the content, sees a deleted user and rotates the key', async () => {
     const mark = (what: string) => `MARKER-${what}-${newId()}`;
-    const markers = { personal: mark('personal'), own: mark('own'), ownComment: mark('own-comment'), shared: mark('shared'), sharedComment: mark('shared-comment'), last: mark('last') };
+    const markers = {
+      personal: mark('personal'),
+      own: mark('own'),
+      ownComment: mark('own-comment'),
+      shared: mark('shared'),
+      sharedComment: mark('shared-comment'),
+      last: mark('last'),
+    };
     const username = `ann-${process.pid}`.slice(0, 32);
     const displayName = mark('ann-name');
     const root = tempDir('hearth-account-');
-    session = new Session({ vaultDir: `${root}/vault`, dataDir: `${root}/data`, kdfCost: MIN_KDF_COST, sync: { backoff: { initialMs: 50, maxMs: 200 } }, membershipPollMs: 0 });
+    session = new Session({
+      vaultDir: `${root}/vault`,
+      dataDir: `${root}/data`,
+      kdfCost: MIN_KDF_COST,
+      sync: { backoff: { initialMs: 50, maxMs: 200 } },
+      membershipPollMs: 0,
+    });
     api = connectInProcess(session);
     api.on('wiped', (w) => wiped.push(w));
     ok(await api.createVault({ passphrase: 'ann passphrase here', username, displayName }));
@@ -121,7 +134,9 @@ describe('delete account', () => {
     vault.documents.change(plan, (d) => A.splice(d, ['body'], d.body.length, 0, ` ${markers.last}`));
 
     const ownBlobs = (await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ?', [own.id])).map((r) => new Uint8Array(r.bytes as Buffer));
-    const ownEnvelopes = (await relay.store.driver.all('SELECT sealed FROM envelopes WHERE space = ?', [own.id])).map((r) => new Uint8Array(r.sealed as Buffer));
+    const ownEnvelopes = (await relay.store.driver.all('SELECT sealed FROM envelopes WHERE space = ?', [own.id])).map(
+      (r) => new Uint8Array(r.sealed as Buffer),
+    );
     expect(ownBlobs.length).toBeGreaterThan(0);
     const ownPieces = [...ownBlobs, ...ownEnvelopes].map(fragment);
     expect(ownPieces.filter((p) => relayBytes(relay).includes(p))).toHaveLength(ownPieces.length); // the scan sees them while they exist
@@ -162,7 +177,14 @@ describe('delete account', () => {
     expect(stored.includes(Buffer.from(username))).toBe(false);
     expect(stored.includes(Buffer.from(displayName))).toBe(false);
     expect(await relay.store.getSpace(own.id)).toBeUndefined();
-    for (const [table, column] of [['accounts', 'account'], ['members', 'account'], ['envelopes', 'recipient'], ['changes', 'author'], ['files', 'uploader'], ['links', 'created_by']]) {
+    for (const [table, column] of [
+      ['accounts', 'account'],
+      ['members', 'account'],
+      ['envelopes', 'recipient'],
+      ['changes', 'author'],
+      ['files', 'uploader'],
+      ['links', 'created_by'],
+    ]) {
       expect(await relay.store.driver.all(`SELECT 1 AS found FROM ${table} WHERE ${column} = ?`, [annId])).toEqual([]);
     }
     // The relay log says that an account was deleted and how many spaces went, without content or whose.
@@ -211,9 +233,17 @@ describe('delete account', () => {
       for (const trace of annTraces) expect(history.includes(trace), `${peer.name}'s index history holds ${trace}`).toBe(false);
     }
     const everyKey = [...annOldKeys, ...Object.values(bob.vault.syncState.space(shared.id)!.epochKeys).map(fromHex)];
-    const atRelay = relayIndexBlobs(await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ?', [shared.id, INDEX_DOC]), await relay.store.driver.all('SELECT snapshot FROM docs WHERE space = ? AND doc = ?', [shared.id, INDEX_DOC]), everyKey);
+    const atRelay = relayIndexBlobs(
+      await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ?', [shared.id, INDEX_DOC]),
+      await relay.store.driver.all('SELECT snapshot FROM docs WHERE space = ? AND doc = ?', [shared.id, INDEX_DOC]),
+      everyKey,
+    );
     expect(atRelay.length).toBeGreaterThan(0);
-    for (const trace of annTraces) expect(atRelay.some((text) => text.includes(trace)), `the relay's index holds ${trace}`).toBe(false);
+    for (const trace of annTraces)
+      expect(
+        atRelay.some((text) => text.includes(trace)),
+        `the relay's index holds ${trace}`,
+      ).toBe(false);
     cat.vault.documents.change(plan, (d) => A.splice(d, ['body'], d.body.length, 0, ' CAT-AFTER'));
     await cat.engine.syncOnce(shared.id);
     const catRows = await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ? ORDER BY seq', [shared.id, plan]);
@@ -278,7 +308,13 @@ describe('delete account', () => {
   test('through the app: a relay that cannot be reached refuses the whole deletion; no wipe, the user can retry', async () => {
     const away = await startTestRelay();
     const root = tempDir('hearth-account-offline-');
-    const app = new Session({ vaultDir: `${root}/vault`, dataDir: `${root}/data`, kdfCost: MIN_KDF_COST, sync: { backoff: { initialMs: 50, maxMs: 200 } }, membershipPollMs: 0 });
+    const app = new Session({
+      vaultDir: `${root}/vault`,
+      dataDir: `${root}/data`,
+      kdfCost: MIN_KDF_COST,
+      sync: { backoff: { initialMs: 50, maxMs: 200 } },
+      membershipPollMs: 0,
+    });
     const door = connectInProcess(app);
     const events: Array<ApiEvents['wiped']> = [];
     door.on('wiped', (w) => events.push(w));

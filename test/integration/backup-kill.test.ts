@@ -63,10 +63,13 @@ describe('a backup killed half-way leaves nothing readable (issue 16, item 8)', 
     const ws = vault.workspaces.list()[0]!;
     vault.documents.create(ws.id, { title: markers[0]! });
     // Enough to stream for a while: the process is killed while it writes.
-    await vault.files.add(ws.id, { name: 'big.bin', source: (function* () {
-      for (let i = 0; i < 96; i++) yield Buffer.alloc(1024 * 1024, i);
-      yield Buffer.from(markers[1]!);
-    })() });
+    await vault.files.add(ws.id, {
+      name: 'big.bin',
+      source: (function* () {
+        for (let i = 0; i < 96; i++) yield Buffer.alloc(1024 * 1024, i);
+        yield Buffer.from(markers[1]!);
+      })(),
+    });
     vault.lock();
 
     const out = join(outDir, 'vault.backup');

@@ -15,7 +15,12 @@ const NOW = new Date('2026-01-02T03:04:05.000Z');
 const BACKUP_PASSPHRASE = 'a separate backup passphrase';
 
 async function vaultWithMarkers() {
-  const markers = { title: `MARKER-title-${Math.random()}`, body: `MARKER-body-${Math.random()}`, comment: `MARKER-comment-${Math.random()}`, file: `MARKER-file-${Math.random()}` };
+  const markers = {
+    title: `MARKER-title-${Math.random()}`,
+    body: `MARKER-body-${Math.random()}`,
+    comment: `MARKER-comment-${Math.random()}`,
+    file: `MARKER-file-${Math.random()}`,
+  };
   const vault = await createTestVault();
   const ws = vault.workspaces.create({ name: 'Work' });
   const doc = vault.documents.create(ws.id, { title: markers.title, tags: ['t'], init: (d) => A.splice(d, ['body'], 0, 0, markers.body) });
@@ -59,7 +64,9 @@ describe('encrypted backup', () => {
     truncateSync(file, statSync(file).size - 100);
     expect(isHearthError(await restoreBackup(file, BACKUP_PASSPHRASE, target, 'whatever passphrase').catch((e: unknown) => e), 'VAULT_CORRUPT')).toBe(true);
     expect(Vault.exists(target)).toBe(false);
-    expect(isHearthError(await createBackup(await Vault.unlock(vault.dir, PASSPHRASE), file, BACKUP_PASSPHRASE).catch((e: unknown) => e), 'ALREADY_EXISTS')).toBe(true);
+    expect(
+      isHearthError(await createBackup(await Vault.unlock(vault.dir, PASSPHRASE), file, BACKUP_PASSPHRASE).catch((e: unknown) => e), 'ALREADY_EXISTS'),
+    ).toBe(true);
   });
 });
 

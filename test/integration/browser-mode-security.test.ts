@@ -23,7 +23,14 @@ import { tempDir } from '../support/vault.ts';
 import { startTestServer } from './transport-fixture.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const SECRET_OUTSIDE = 'SECRET-OUTSIDE-THE-RENDERER';
 
 /** A renderer folder like the built one, with a sibling secret that must never be served. */
@@ -32,7 +39,10 @@ function makeRendererDir(): string {
   writeFileSync(join(parent, 'secret.txt'), SECRET_OUTSIDE);
   const dir = join(parent, 'renderer');
   mkdirSync(join(dir, 'assets'), { recursive: true });
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>Hearth</title><script type="module" src="./assets/probe.js"></script></head><body><p id="out">loading</p></body></html>');
+  writeFileSync(
+    join(dir, 'index.html'),
+    '<!doctype html><html><head><meta charset="utf-8"><title>Hearth</title><script type="module" src="./assets/probe.js"></script></head><body><p id="out">loading</p></body></html>',
+  );
   writeFileSync(join(dir, 'assets', 'app.css'), 'body { color: black; }');
   symlinkSync(join(parent, 'secret.txt'), join(dir, 'assets', 'link-out.txt'));
   return dir;
@@ -93,7 +103,9 @@ describe('browser mode refuses', () => {
     ['the token with one character changed', { protocols: ['hearth-api', 'token.WRONG'] }, 401],
     ['the token without the API subprotocol', { protocols: ['token.RIGHT'] }, 401],
   ])('a socket with %s (401)', async (_what, { protocols }, status) => {
-    const real = protocols.map((p) => (p === 'token.RIGHT' ? `token.${server.token}` : p === 'token.WRONG' ? `token.${server.token.slice(0, -1)}${server.token.endsWith('A') ? 'B' : 'A'}` : p));
+    const real = protocols.map((p) =>
+      p === 'token.RIGHT' ? `token.${server.token}` : p === 'token.WRONG' ? `token.${server.token.slice(0, -1)}${server.token.endsWith('A') ? 'B' : 'A'}` : p,
+    );
     expect(await tryHandshake(server, { origin: server.origin, protocols: real })).toBe(status);
   });
 
@@ -221,7 +233,9 @@ describe('in real Chromium', () => {
   test('the app page reaches the API with the token from the fragment, and keeps it across a reload', async () => {
     const page = await browser.newPage();
     await page.goto(server.url);
-    await expect.poll(() => page.textContent('#out'), { timeout: 20_000 }).toBe('no-vault | true | true | From Chromium | BAD_REQUEST | token out of the address bar');
+    await expect
+      .poll(() => page.textContent('#out'), { timeout: 20_000 })
+      .toBe('no-vault | true | true | From Chromium | BAD_REQUEST | token out of the address bar');
     expect(page.url()).toBe(`${server.origin}/`);
     await page.reload();
     await expect.poll(() => page.textContent('#out'), { timeout: 20_000 }).toBe('unlocked | true | From Chromium | BAD_REQUEST | token out of the address bar');
@@ -231,7 +245,9 @@ describe('in real Chromium', () => {
   test('a page opened without the token gets no API', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.origin}/`);
-    await expect.poll(() => page.textContent('#out'), { timeout: 20_000 }).toMatch(/^error: This page has no access token\. Open the address that `npm start` printed/);
+    await expect
+      .poll(() => page.textContent('#out'), { timeout: 20_000 })
+      .toMatch(/^error: This page has no access token\. Open the address that `npm start` printed/);
     await page.close();
   });
 
@@ -249,7 +265,14 @@ describe('in real Chromium', () => {
     );
     expect(outcome).toBe('refused');
     // Nor can it read the app's page: the response has no CORS grant.
-    const read = await page.evaluate((url) => fetch(url).then(() => 'read', () => 'blocked'), `${server.origin}/`);
+    const read = await page.evaluate(
+      (url) =>
+        fetch(url).then(
+          () => 'read',
+          () => 'blocked',
+        ),
+      `${server.origin}/`,
+    );
     expect(read).toBe('blocked');
     await page.close();
   });
@@ -276,7 +299,10 @@ describe('in real Chromium', () => {
       } catch {
         evaluated = 'blocked';
       }
-      const outward = await fetch('http://example.com/').then(() => 'connected', () => 'blocked');
+      const outward = await fetch('http://example.com/').then(
+        () => 'connected',
+        () => 'blocked',
+      );
       const w = window as unknown as { pwned?: boolean; pwnedByHandler?: boolean };
       return { inline: w.pwned === true, handler: w.pwnedByHandler === true, evaluated, outward };
     });

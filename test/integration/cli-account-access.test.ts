@@ -15,12 +15,21 @@ const { root, users, hearth, json, initAndRegister } = cliUsers('hearth-cli-acce
 interface Answer {
   relay: string;
   account?: string;
-  report?: { username: string; displayName: string; spaces: Array<{ space: string; role: string; kind: string }>; envelopes: Array<{ space: string; epoch: number }>; links: unknown[] };
+  report?: {
+    username: string;
+    displayName: string;
+    spaces: Array<{ space: string; role: string; kind: string }>;
+    envelopes: Array<{ space: string; epoch: number }>;
+    links: unknown[];
+  };
   problem?: { code: string; message: string };
 }
 
 /** The smallest PNG: a 1×1 transparent pixel. */
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a48b0000000049454e44ae426082', 'hex');
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a48b0000000049454e44ae426082',
+  'hex',
+);
 
 let relay: TestRelay;
 let other: TestRelay;
@@ -40,7 +49,10 @@ describe('hearth account access and profile set', { timeout: 240_000 }, () => {
     const team = await json<{ id: string }>('ann', ['workspace', 'create', 'Team', '--relay', relay.url]);
     const answers = await json<Answer[]>('ann', ['account', 'access']);
     expect(answers).toHaveLength(1);
-    expect(answers[0]).toMatchObject({ relay: relay.url, report: { username: users.ann, displayName: users.ann, spaces: [{ space: team.id, role: 'owner', kind: 'workspace' }], links: [] } });
+    expect(answers[0]).toMatchObject({
+      relay: relay.url,
+      report: { username: users.ann, displayName: users.ann, spaces: [{ space: team.id, role: 'owner', kind: 'workspace' }], links: [] },
+    });
     expect(answers[0]!.report!.envelopes).toEqual([{ space: team.id, epoch: 0 }]);
     // What the relay itself stores for this account, as its own answer says.
     const stored = await relay.store.accessReport(answers[0]!.account!);

@@ -62,14 +62,32 @@ describe('hearth account delete', { timeout: 240_000 }, () => {
     expect(run.stderr).toMatch(/--force-local/);
     expect(await relay.store.getAccount(account)).toBeDefined();
     expect(await relay.store.getSpace(space)).toBeDefined();
-    expect((await hearth(['doc', 'show', (JSON.parse((await hearth(['doc', 'list', '--workspace', 'Team', '--json'])).stdout) as Array<{ id: string; title: string }>).find((d) => d.title === 'Plan')!.id])).stdout).toContain(marker);
+    expect(
+      (
+        await hearth([
+          'doc',
+          'show',
+          (JSON.parse((await hearth(['doc', 'list', '--workspace', 'Team', '--json'])).stdout) as Array<{ id: string; title: string }>).find(
+            (d) => d.title === 'Plan',
+          )!.id,
+        ])
+      ).stdout,
+    ).toContain(marker);
   });
 
   it('--force-local skips the relay that is gone: deleted where reachable, wiped here, nothing left in the folder', async () => {
     const run = await hearth(['account', 'delete', '--confirm', username, '--force-local', '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ relays: 1, spacesDeleted: 1, spacesKept: 0, skipped: [gone.url], wiped: vaultDir, copiesErased: [], copiesLeft: [] });
+    expect(JSON.parse(run.stdout)).toEqual({
+      relays: 1,
+      spacesDeleted: 1,
+      spacesKept: 0,
+      skipped: [gone.url],
+      wiped: vaultDir,
+      copiesErased: [],
+      copiesLeft: [],
+    });
     expect(existsSync(vaultDir)).toBe(false);
     expect(findInFiles(root, [marker, username, 'SQLite format 3'])).toEqual([]);
     expect(await relay.store.getAccount(account)).toBeUndefined();

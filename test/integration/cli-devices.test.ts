@@ -26,7 +26,9 @@ function link(who: 'desk' | 'lap', name: string): { code: Promise<string>; done:
     if (found) shown(found[1]! + found[2]!);
   });
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => child.on('close', (exit) => resolve({ code: exit ?? -1, stdout, stderr })));
+  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (exit) => resolve({ code: exit ?? -1, stdout, stderr })),
+  );
   return { code, done };
 }
 

@@ -49,9 +49,6 @@ describe('concurrent hearth doc edit', { timeout: 240_000 }, () => {
     const annSees = (await hearth('ann', ['doc', 'show', doc])).stdout;
     const bobSees = (await hearth('bob', ['doc', 'show', doc])).stdout;
     expect(bobSees).toBe(annSees);
-    expect([
-      `${base}\n${appended.ann}\n\n${appended.bob}\n`,
-      `${base}\n${appended.bob}\n\n${appended.ann}\n`,
-    ]).toContain(annSees);
+    expect([`${base}\n${appended.ann}\n\n${appended.bob}\n`, `${base}\n${appended.bob}\n\n${appended.ann}\n`]).toContain(annSees);
   });
 });

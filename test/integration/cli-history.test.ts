@@ -43,8 +43,18 @@ describe('hearth history', { timeout: 240_000 }, () => {
     const first = versions[1]!.id.slice(0, 10);
     expect((await hearth('ann', ['history', 'show', doc, first])).stdout).toBe('The first draft says ninety.\n');
     const preview = await json<VersionPreview>('ann', ['history', 'show', doc, first]);
-    expect(preview.changes.filter((s) => s.kind === 'removed').map((s) => s.text).join('|')).toMatch(/first draft says ninety/);
-    expect(preview.changes.filter((s) => s.kind === 'added').map((s) => s.text).join('|')).toMatch(/eleven/);
+    expect(
+      preview.changes
+        .filter((s) => s.kind === 'removed')
+        .map((s) => s.text)
+        .join('|'),
+    ).toMatch(/first draft says ninety/);
+    expect(
+      preview.changes
+        .filter((s) => s.kind === 'added')
+        .map((s) => s.text)
+        .join('|'),
+    ).toMatch(/eleven/);
   });
 
   it('restores a version in one edit that reaches the other member', async () => {

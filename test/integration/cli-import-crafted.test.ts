@@ -71,7 +71,11 @@ describe('crafted ids and names (issue 16, item 7)', () => {
     const workspaces = JSON.parse(clean(await hearth(['workspace', 'list', '--json'])).stdout) as Array<{ id: string; name: string }>;
     const evil = workspaces.find((w) => w.name.startsWith('Evil'))!;
     expect(evil.name).toBe('Evil [31m');
-    const docs = JSON.parse(clean(await hearth(['doc', 'list', '--workspace', evil.id, '--json'])).stdout) as Array<{ id: string; title: string; tags: string[] }>;
+    const docs = JSON.parse(clean(await hearth(['doc', 'list', '--workspace', evil.id, '--json'])).stdout) as Array<{
+      id: string;
+      title: string;
+      tags: string[];
+    }>;
     expect(docs.map((d) => [d.title, d.tags])).toEqual([[']0;pwned Title second line', ['t [1m']]]);
     const threads = JSON.parse(clean(await hearth(['comment', 'list', docs[0]!.id, '--json'])).stdout) as Array<{ comments: Array<{ text: string }> }>;
     expect(threads[0]!.comments[0]!.text).toBe('look[2J here\nand here');
@@ -84,7 +88,9 @@ describe('crafted ids and names (issue 16, item 7)', () => {
   it('prints what the vault holds with every control character escaped, as text and as valid JSON', async () => {
     const hearth = await adaVault();
     const title = `${ESC}[31mred${ESC}]0;title${BEL}\u009b2J\u202eevil`;
-    const created = JSON.parse(clean(await hearth(['doc', 'create', '--workspace', 'Personal', '--title', title, '--file', '-', '--json'], `Body ${ESC}[2J\n`)).stdout) as { id: string; title: string };
+    const created = JSON.parse(
+      clean(await hearth(['doc', 'create', '--workspace', 'Personal', '--title', title, '--file', '-', '--json'], `Body ${ESC}[2J\n`)).stdout,
+    ) as { id: string; title: string };
     expect(created.title).toBe(title);
     const listed = clean(await hearth(['doc', 'list', '--workspace', 'Personal']));
     expect(listed.stdout).toContain('\\u001b[31mred\\u001b]0;title\\u0007\\u009b2J\\u202eevil');

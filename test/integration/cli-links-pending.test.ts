@@ -36,7 +36,9 @@ describe('hearth link list and links waiting to be revoked', { timeout: 240_000 
 
   it('lists a deleted document’s link as pending revocation while its relay is down; `hearth sync` revokes it once the relay is back', async () => {
     const plan = (await json<{ id: string }>('ann', ['doc', 'create', '--workspace', 'Kitchen', '--title', 'Plan', '--file', '-'], 'Open at nine.\n')).id;
-    const menu = (await json<{ id: string }>('ann', ['doc', 'create', '--workspace', 'Kitchen', '--title', 'Menu', '--file', '-'], 'Soup of the day: PENDINGMARKER.\n')).id;
+    const menu = (
+      await json<{ id: string }>('ann', ['doc', 'create', '--workspace', 'Kitchen', '--title', 'Menu', '--file', '-'], 'Soup of the day: PENDINGMARKER.\n')
+    ).id;
     const kept = await json<Link>('ann', ['link', 'create', plan]);
     const doomed = await json<Link>('ann', ['link', 'create', menu, '--expires', '7d']);
     const doomedKey = new URL(doomed.url).hash.slice(1);
@@ -65,8 +67,12 @@ describe('hearth link list and links waiting to be revoked', { timeout: 240_000 
     expect(text.code).toBe(0);
     const lines = text.stdout.split('\n');
     expect(lines[0]).toMatch(/^ID\s+DOCUMENT\s+STATE\s+EXPIRES\s+URL$/);
-    expect(lines.find((l) => l.startsWith(kept.id))).toMatch(new RegExp(`^${kept.id}\\s+Plan\\s+active\\s+never\\s+${kept.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
-    expect(lines.find((l) => l.startsWith(doomed.id))).toMatch(new RegExp(`^${doomed.id}\\s+Menu\\s+pending revocation\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+${relay.httpUrl}p/${doomed.id}$`));
+    expect(lines.find((l) => l.startsWith(kept.id))).toMatch(
+      new RegExp(`^${kept.id}\\s+Plan\\s+active\\s+never\\s+${kept.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+    );
+    expect(lines.find((l) => l.startsWith(doomed.id))).toMatch(
+      new RegExp(`^${doomed.id}\\s+Menu\\s+pending revocation\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+${relay.httpUrl}p/${doomed.id}$`),
+    );
     expect(text.stdout).toContain(`1 link(s) of deleted documents are still served by 127.0.0.1:${port}, which could not be reached to revoke them`);
     expect(text.stdout).toContain('`hearth sync` tries again');
     expect(text.stdout).not.toContain(doomedKey);
@@ -95,7 +101,10 @@ describe('hearth link list and links waiting to be revoked', { timeout: 240_000 
     relay = await startTestRelay({ dataDir: relayDir, port });
     expect(await dataStatus(doomed.id)).toBe(200);
     const storedOf = async (doc: string) =>
-      Number((await relay.store.driver.all('SELECT (SELECT COUNT(*) FROM changes WHERE doc = ?) + (SELECT COUNT(*) FROM docs WHERE doc = ?) AS n', [doc, doc]))[0]!.n);
+      Number(
+        (await relay.store.driver.all('SELECT (SELECT COUNT(*) FROM changes WHERE doc = ?) + (SELECT COUNT(*) FROM docs WHERE doc = ?) AS n', [doc, doc]))[0]!
+          .n,
+      );
     expect(await storedOf(menu)).toBeGreaterThan(0);
     expect((await hearth('ann', ['sync'])).code).toBe(0);
     expect(await dataStatus(doomed.id)).toBe(410);

@@ -32,7 +32,10 @@ function refusalOf(run: Run): { code: string; message: string } {
 function hearthWithFileLimit(who: 'ann' | 'vic', kib: number, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     const env = { ...process.env, HEARTH_VAULT: vaultOf(who), HEARTH_PASSPHRASE: `passphrase of ${who}` };
-    const child = spawn('bash', ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, 'bin/hearth.js', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, process.execPath, 'bin/hearth.js', ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -58,13 +61,25 @@ describe('hearth refusals: one line, no stack', { timeout: 300_000 }, () => {
   afterAll(() => relay?.stop().catch(() => undefined));
 
   it('bad usage: exit 2, what is wrong and the usage on one line', async () => {
-    for (const args of [['frobnicate'], ['doc', 'list', '--workspace', 'Team', '--bogus'], ['member', 'add', 'Team'], ['member', 'role', 'Team', users.vic, 'overlord'], ['wipe'], ['profile', 'set']]) {
+    for (const args of [
+      ['frobnicate'],
+      ['doc', 'list', '--workspace', 'Team', '--bogus'],
+      ['member', 'add', 'Team'],
+      ['member', 'role', 'Team', users.vic, 'overlord'],
+      ['wipe'],
+      ['profile', 'set'],
+    ]) {
       expect(oneLine(await hearth('ann', args), 2), args.join(' ')).toMatch(/Usage: hearth|hearth --help/);
     }
   });
 
   it('an unknown id or name: exit 1, one line, its code in --json', async () => {
-    for (const args of [['doc', 'show', 'no-such-document'], ['comment', 'delete', 'no-such-comment'], ['workspace', 'leave', 'Nowhere'], ['sync', 'pause', 'Nowhere']]) {
+    for (const args of [
+      ['doc', 'show', 'no-such-document'],
+      ['comment', 'delete', 'no-such-comment'],
+      ['workspace', 'leave', 'Nowhere'],
+      ['sync', 'pause', 'Nowhere'],
+    ]) {
       const run = await hearth('ann', [...args, '--json']);
       oneLine(run, 1);
       expect(refusalOf(run).code, args.join(' ')).toBe('NOT_FOUND');
@@ -78,7 +93,9 @@ describe('hearth refusals: one line, no stack', { timeout: 300_000 }, () => {
     expect(oneLine(await hearth('vic', ['comment', 'delete', thread]), 1)).toMatch(/Viewer/);
     expect(oneLine(await hearth('vic', ['workspace', 'delete', 'Team']), 1)).toMatch(/Viewer.*leave it/);
     // Her copy did not move away from everyone else's: the thread is open and there, as at the Owner's.
-    expect(await json<Array<{ id: string; resolved: boolean }>>('vic', ['comment', 'list', doc])).toEqual([expect.objectContaining({ id: thread, resolved: false })]);
+    expect(await json<Array<{ id: string; resolved: boolean }>>('vic', ['comment', 'list', doc])).toEqual([
+      expect.objectContaining({ id: thread, resolved: false }),
+    ]);
     expect((await json<Array<{ id: string }>>('vic', ['workspace', 'list'])).length).toBe(2);
   });
 
@@ -106,7 +123,15 @@ describe('hearth refusals: one line, no stack', { timeout: 300_000 }, () => {
 
   it('another process writing the vault: one line that says so, nothing changed', async () => {
     // A writer that holds the vault's write lock for longer than the CLI waits for it.
-    const holder = spawn(process.execPath, ['-e', `const db = new (require('better-sqlite3'))(process.argv[1]); db.exec('BEGIN IMMEDIATE'); db.exec('CREATE TABLE lock_holder (x)'); console.log('held'); setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 20000);`, join(vaultOf('ann'), 'vault.sqlite')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(process.argv[1]); db.exec('BEGIN IMMEDIATE'); db.exec('CREATE TABLE lock_holder (x)'); console.log('held'); setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 20000);`,
+        join(vaultOf('ann'), 'vault.sqlite'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise((resolve) => holder.stdout.once('data', resolve));
     try {
       const run = await hearth('ann', ['doc', 'create', '--workspace', 'Personal', '--title', 'Not now', '--json']);

@@ -17,7 +17,11 @@ let codes: string[];
 beforeAll(async () => {
   expect((await runHearth(['init', '--username', 'cli-2fa'], env)).code).toBe(0);
   const vault = await Vault.unlock(vaultDir, env.HEARTH_PASSPHRASE);
-  codes = vault.secondFactor.enrol(env.HEARTH_PASSPHRASE, { credentialId: 'cli-key', prfSalt: randomBytes(32).toString('base64url'), prfOutput: randomBytes(32) });
+  codes = vault.secondFactor.enrol(env.HEARTH_PASSPHRASE, {
+    credentialId: 'cli-key',
+    prfSalt: randomBytes(32).toString('base64url'),
+    prfOutput: randomBytes(32),
+  });
   vault.lock();
 });
 

@@ -26,10 +26,23 @@ describe('hearth share', { timeout: 240_000 }, () => {
     expect(refused.stderr).toMatch(/Nothing was sent\. The document "Recipe" .* uploaded to .*--yes/);
     expect(await relay.store.driver.all('SELECT space FROM spaces', [])).toEqual([]);
 
-    const shared = await json<{ uploaded: boolean; relay: string; member: { username: string; role: string } }>('ann', ['share', doc, '--user', users.bob, '--role', 'viewer', '--yes']);
+    const shared = await json<{ uploaded: boolean; relay: string; member: { username: string; role: string } }>('ann', [
+      'share',
+      doc,
+      '--user',
+      users.bob,
+      '--role',
+      'viewer',
+      '--yes',
+    ]);
     expect(shared).toMatchObject({ uploaded: true, relay: relay.url, member: { username: users.bob, role: 'viewer' } });
     const list = await json<Array<{ username: string; role: string; isMe: boolean }>>('ann', ['share', 'list', doc]);
-    expect(list.map((m) => [m.username, m.role]).sort()).toEqual([[users.ann, 'owner'], [users.bob, 'viewer']].sort());
+    expect(list.map((m) => [m.username, m.role]).sort()).toEqual(
+      [
+        [users.ann, 'owner'],
+        [users.bob, 'viewer'],
+      ].sort(),
+    );
   });
 
   it('the recipient lists and accepts the document invitation, reads it, and is refused editing and deleting as a Viewer', async () => {

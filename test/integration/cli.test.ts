@@ -42,7 +42,18 @@ describe('hearth CLI', { timeout: 180_000 }, () => {
     const markdown = '# Findings\n\nWater **boils** at *100* degrees, see [notes](https://example.org).\n\n1. first\n2. second\n';
     const file = join(root, 'findings.md');
     writeFileSync(file, markdown);
-    const doc = await json<{ id: string; title: string; tags: string[] }>(['doc', 'create', '--workspace', 'Research', '--title', 'Findings', '--file', file, '--tag', 'lab']);
+    const doc = await json<{ id: string; title: string; tags: string[] }>([
+      'doc',
+      'create',
+      '--workspace',
+      'Research',
+      '--title',
+      'Findings',
+      '--file',
+      file,
+      '--tag',
+      'lab',
+    ]);
     expect(doc).toMatchObject({ title: 'Findings', tags: ['lab'] });
     const fromStdin = await json<{ id: string }>(['doc', 'create', '--workspace', 'Research', '--title', 'Piped'], { input: 'piped *body*\n' });
     expect((await hearth(['doc', 'show', fromStdin.id])).stdout).toBe('piped *body*\n');
@@ -71,7 +82,10 @@ describe('hearth CLI', { timeout: 180_000 }, () => {
     expect(comment.text).toBe('Which tent?');
     await json(['comment', 'add', doc.id, '--text', 'The green one', '--reply-to', comment.id]);
     const threads = await json<Array<{ comments: Array<{ text: string; author: string }> }>>(['comment', 'list', doc.id]);
-    expect(threads[0]!.comments.map((c) => [c.author, c.text])).toEqual([['cleo', 'Which tent?'], ['cleo', 'The green one']]);
+    expect(threads[0]!.comments.map((c) => [c.author, c.text])).toEqual([
+      ['cleo', 'Which tent?'],
+      ['cleo', 'The green one'],
+    ]);
 
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     const source = join(root, 'photo.jpg');
@@ -107,7 +121,12 @@ describe('hearth CLI', { timeout: 180_000 }, () => {
     const file = join(root, 'vault.backup');
     const backup = await hearth(['backup', '--out', file], { env: { ...env, HEARTH_BACKUP_PASSPHRASE: 'backup passphrase' } });
     expect(backup).toMatchObject({ code: 0, stderr: '' });
-    const restoredEnv = { ...env, HEARTH_VAULT: join(root, 'restored'), HEARTH_PASSPHRASE: 'restored passphrase', HEARTH_BACKUP_PASSPHRASE: 'backup passphrase' };
+    const restoredEnv = {
+      ...env,
+      HEARTH_VAULT: join(root, 'restored'),
+      HEARTH_PASSPHRASE: 'restored passphrase',
+      HEARTH_BACKUP_PASSPHRASE: 'backup passphrase',
+    };
     expect((await hearth(['restore', file], { env: restoredEnv })).code).toBe(0);
     const docs = await hearth(['doc', 'list', '--workspace', 'Research', '--json'], { env: restoredEnv });
     expect(JSON.parse(docs.stdout).map((d: { title: string }) => d.title)).toContain('Findings');
@@ -167,7 +186,10 @@ describe('hearth CLI', { timeout: 180_000 }, () => {
   it('asks for the passphrase on a terminal without echoing it', async () => {
     // `script` gives the CLI a real pseudo-terminal; the passphrase is typed once the prompt shows.
     const { HEARTH_PASSPHRASE: passphrase, ...withoutPassphrase } = env;
-    const child = spawn('script', ['-qec', `${process.execPath} bin/hearth.js workspace list`, '/dev/null'], { env: withoutPassphrase, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qec', `${process.execPath} bin/hearth.js workspace list`, '/dev/null'], {
+      env: withoutPassphrase,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let screen = '';
     child.stdout.on('data', (b: Buffer) => {
       screen += b.toString();

@@ -116,7 +116,12 @@ describe('linking a new device', () => {
     expect(laptop.vault.workspaces.list().filter((w) => w.kind === 'team')).toEqual([]);
     expect(ada.vault.audit.list().map((e) => e.action)).toContain('device.declined');
     expect(pairingRows()).toBe(0);
-    const asLaptop = { account: ada.engine.account, device: laptop.vault.devices.self.id, signSecretKey: laptop.vault.devices.keys().signSecretKey, boxPublicKey: laptop.vault.devices.keys().boxPublicKey };
+    const asLaptop = {
+      account: ada.engine.account,
+      device: laptop.vault.devices.self.id,
+      signSecretKey: laptop.vault.devices.keys().signSecretKey,
+      boxPublicKey: laptop.vault.devices.keys().boxPublicKey,
+    };
     expect(await outcome((await connect(relay.url)).signIn(asLaptop))).toBe('UNAUTHENTICATED');
   });
 
@@ -129,7 +134,9 @@ describe('linking a new device', () => {
     const intruderSecret = toBase64Url(randomBytes(32));
     const swap = { device: toBase64Url(intruder.signPublicKey), box: toBase64Url(intruder.boxPublicKey), commit: pairingCommit(intruderSecret) };
     proxy.rewrite = (frame) =>
-      frame.t === 'pairings' ? { ...frame, items: frame.items.map((item) => ({ ...item, offer: { ...item.offer, ...swap }, secret: item.secret && intruderSecret })) } : frame;
+      frame.t === 'pairings'
+        ? { ...frame, items: frame.items.map((item) => ({ ...item, offer: { ...item.offer, ...swap }, secret: item.secret && intruderSecret })) }
+        : frame;
     try {
       const victim = await newComputer('mitm');
       const devicesBefore = ada.engine.devices.list().length;

@@ -5,7 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/identity.ts';
 import { toBase64Url } from '../../common/crypto/sodium.ts';
-import { emptyDeviceLog, nextDeviceEntry, replayDeviceLog, signDeviceEntry, type DeviceEntry, type DeviceLogState, applyDeviceEntry } from '../../common/devices/log.ts';
+import {
+  emptyDeviceLog,
+  nextDeviceEntry,
+  replayDeviceLog,
+  signDeviceEntry,
+  type DeviceEntry,
+  type DeviceLogState,
+  applyDeviceEntry,
+} from '../../common/devices/log.ts';
 import type { DeviceSigner } from '../../common/protocol/client.ts';
 import { newId, randomKey } from '../../common/crypto/sodium.ts';
 import { nextEntry, signMembershipEntry, type MembershipState } from '../../common/membership/log.ts';
@@ -31,7 +39,14 @@ function account(devices: IdentityKeys[]): { keys: IdentityKeys; log: DeviceEntr
   devices.forEach((device, i) => {
     const signer = i === 0 ? keys : devices[0]!;
     const entry = signDeviceEntry(
-      nextDeviceEntry(state, { action: i === 0 ? 'create' : 'add', device: id(device), box: toBase64Url(device.boxPublicKey), kind: 'device', name: `Device ${i + 1}`, by: id(signer) }),
+      nextDeviceEntry(state, {
+        action: i === 0 ? 'create' : 'add',
+        device: id(device),
+        box: toBase64Url(device.boxPublicKey),
+        kind: 'device',
+        name: `Device ${i + 1}`,
+        by: id(signer),
+      }),
       signer.signSecretKey,
     );
     state = applyDeviceEntry(state, entry);
@@ -78,7 +93,14 @@ describe('devices at the relay', () => {
     await client.register(signer(ada, laptop), profile());
     const intruder = generateIdentityKeys();
     const forged = signDeviceEntry(
-      nextDeviceEntry(ada.state, { action: 'add', device: id(intruder), box: toBase64Url(intruder.boxPublicKey), kind: 'device', name: 'Intruder', by: id(intruder) }),
+      nextDeviceEntry(ada.state, {
+        action: 'add',
+        device: id(intruder),
+        box: toBase64Url(intruder.boxPublicKey),
+        kind: 'device',
+        name: 'Intruder',
+        by: id(intruder),
+      }),
       intruder.signSecretKey,
     );
     expect(await outcome(client.putDevices([forged]))).toBe('FORBIDDEN');
@@ -95,12 +117,19 @@ describe('devices at the relay', () => {
     const legacy = await register(relay.url, 'legacy');
     const laptop = generateIdentityKeys();
     let state = emptyDeviceLog(legacy.id);
-    const first = signDeviceEntry(nextDeviceEntry(state, { action: 'create', device: id(laptop), box: toBase64Url(laptop.boxPublicKey), kind: 'device', name: 'Laptop', by: legacy.id }), legacy.keys.signSecretKey);
+    const first = signDeviceEntry(
+      nextDeviceEntry(state, { action: 'create', device: id(laptop), box: toBase64Url(laptop.boxPublicKey), kind: 'device', name: 'Laptop', by: legacy.id }),
+      legacy.keys.signSecretKey,
+    );
     state = applyDeviceEntry(state, first);
     await legacy.client.putDevices([first]);
     expect(replayDeviceLog(legacy.id, await legacy.client.getDevices(legacy.id)).devices.has(id(laptop))).toBe(true);
     expect(await outcome((await connect(relay.url)).signIn(legacy.keys))).toBe('UNAUTHENTICATED');
-    expect(await outcome((await connect(relay.url)).signIn({ account: legacy.id, device: id(laptop), signSecretKey: laptop.signSecretKey, boxPublicKey: laptop.boxPublicKey }))).toBe('ok');
+    expect(
+      await outcome(
+        (await connect(relay.url)).signIn({ account: legacy.id, device: id(laptop), signSecretKey: laptop.signSecretKey, boxPublicKey: laptop.boxPublicKey }),
+      ),
+    ).toBe('ok');
   });
 
   it('closes a revoked device’s open connection at once and refuses its next sign-in', async () => {
@@ -136,21 +165,34 @@ describe('devices at the relay', () => {
     for (const space of spaces) await client.putEnvelopes(space.space, 0, [seal(space.space, 0, laptop), seal(space.space, 0, desktop)]);
     // Keys go to the account's devices, never to the account key its revoked devices hold too.
     expect(await outcome(client.putEnvelopes(spaces[0]!.space, 0, [seal(spaces[0]!.space, 0, ada.keys)]))).toBe('BAD_REQUEST');
-    const entryFor = (state: MembershipState) => signMembershipEntry(nextEntry(state, { actor: id(ada.keys), action: 'device_revoked', subject: id(ada.keys), role: null }), ada.keys.signSecretKey);
+    const entryFor = (state: MembershipState) =>
+      signMembershipEntry(nextEntry(state, { actor: id(ada.keys), action: 'device_revoked', subject: id(ada.keys), role: null }), ada.keys.signSecretKey);
     // A device_revoked entry never comes alone: it always brings its new key epoch with the revocation.
     expect(await outcome(client.appendMembership(entryFor(spaces[0]!)))).toBe('BAD_REQUEST');
     const revoke = signDeviceEntry(nextDeviceEntry(ada.state, { action: 'revoke', device: id(laptop), by: id(desktop) }), desktop.signSecretKey);
-    const rotation = (state: MembershipState, to: IdentityKeys[]) => ({ entry: entryFor(state), epoch: 1, sealed: to.map((device) => seal(state.space, 1, device)) });
+    const rotation = (state: MembershipState, to: IdentityKeys[]) => ({
+      entry: entryFor(state),
+      epoch: 1,
+      sealed: to.map((device) => seal(state.space, 1, device)),
+    });
     const refusals = [
       await outcome(client.revokeDevice(revoke, [rotation(spaces[0]!, [desktop])])),
-      await outcome(client.revokeDevice(revoke, spaces.map((state) => rotation(state, [desktop, laptop])))),
+      await outcome(
+        client.revokeDevice(
+          revoke,
+          spaces.map((state) => rotation(state, [desktop, laptop])),
+        ),
+      ),
     ];
     expect(refusals).toEqual(['CONFLICT', 'BAD_REQUEST']);
     // Nothing was stored: the log, both membership logs and the envelopes are as they were, and the laptop still signs in.
     expect(await client.getDevices(id(ada.keys))).toEqual(ada.log);
     for (const state of spaces) expect(await client.getMembership(state.space, 0)).toHaveLength(1);
     expect(await outcome((await connect(relay.url)).signIn(signer(ada, laptop)))).toBe('ok');
-    await client.revokeDevice(revoke, spaces.map((state) => rotation(state, [desktop])));
+    await client.revokeDevice(
+      revoke,
+      spaces.map((state) => rotation(state, [desktop])),
+    );
     expect(await outcome((await connect(relay.url)).signIn(signer(ada, laptop)))).toBe('UNAUTHENTICATED');
     for (const state of spaces) expect((await client.getMembership(state.space, 0)).map((e) => e.action)).toEqual(['create', 'device_revoked']);
   });
@@ -168,7 +210,16 @@ describe('devices at the relay', () => {
       expect(report.devices?.map((d) => [d.device, d.revokedAt])).toEqual([[vault.devices.self.id, null]]);
       expect(await outcome((await connect(relay.url)).signIn(vault.identityKeys()))).toBe('UNAUTHENTICATED');
       const keys = vault.devices.keys();
-      expect(await outcome((await connect(relay.url)).signIn({ account: vault.account, device: vault.devices.self.id, signSecretKey: keys.signSecretKey, boxPublicKey: keys.boxPublicKey }))).toBe('ok');
+      expect(
+        await outcome(
+          (await connect(relay.url)).signIn({
+            account: vault.account,
+            device: vault.devices.self.id,
+            signSecretKey: keys.signSecretKey,
+            boxPublicKey: keys.boxPublicKey,
+          }),
+        ),
+      ).toBe('ok');
       expect(vault.syncState.relay(relay.url)?.devices).toBe(1);
     } finally {
       await engine.close();

@@ -35,7 +35,12 @@ afterAll(async () => {
   await second.stop();
 });
 
-const asLaptop = (): DeviceSigner => ({ account: ada.engine.account, device: laptopId, signSecretKey: laptop.signSecretKey, boxPublicKey: laptop.boxPublicKey });
+const asLaptop = (): DeviceSigner => ({
+  account: ada.engine.account,
+  device: laptopId,
+  signSecretKey: laptop.signSecretKey,
+  boxPublicKey: laptop.boxPublicKey,
+});
 
 /** Every key the laptop can open from what a relay serves it now: each space's envelopes sealed to it. */
 async function laptopKeys(client: RelayClient, space: string): Promise<Uint8Array[]> {
@@ -46,11 +51,21 @@ async function laptopKeys(client: RelayClient, space: string): Promise<Uint8Arra
 }
 
 /** Everything a relay's database holds that is sealed: envelopes (with their epoch) and changes and snapshots (with theirs). */
-function sealedRows(relay: TestRelay): { envelopes: Array<{ space: string; epoch: number; recipient: string; sealed: Buffer }>; changes: Array<{ space: string; doc: string; seq: number; bytes: Buffer }>; snapshots: Buffer[]; chunks: number } {
+function sealedRows(relay: TestRelay): {
+  envelopes: Array<{ space: string; epoch: number; recipient: string; sealed: Buffer }>;
+  changes: Array<{ space: string; doc: string; seq: number; bytes: Buffer }>;
+  snapshots: Buffer[];
+  chunks: number;
+} {
   const db = new BetterSqlite3(join(relay.dataDir, 'relay.sqlite'), { readonly: true });
   try {
     return {
-      envelopes: db.prepare('SELECT space, epoch, recipient, sealed FROM envelopes').all() as Array<{ space: string; epoch: number; recipient: string; sealed: Buffer }>,
+      envelopes: db.prepare('SELECT space, epoch, recipient, sealed FROM envelopes').all() as Array<{
+        space: string;
+        epoch: number;
+        recipient: string;
+        sealed: Buffer;
+      }>,
       changes: db.prepare('SELECT space, doc, seq, bytes FROM changes').all() as Array<{ space: string; doc: string; seq: number; bytes: Buffer }>,
       snapshots: (db.prepare('SELECT snapshot FROM docs WHERE snapshot IS NOT NULL').all() as Array<{ snapshot: Buffer }>).map((r) => r.snapshot),
       chunks: (db.prepare('SELECT COUNT(*) AS n FROM file_chunks').get() as { n: number }).n,
@@ -117,12 +132,17 @@ describe('revoking a device', () => {
       const rows = sealedRows(relay);
       expect(rows.chunks).toBe(0);
       // Epoch 1 started with the revocation: sealed to Ada's desktop and Bob's device, never to the laptop.
-      expect(rows.envelopes.filter((e) => e.epoch === 1).map((e) => e.recipient).sort()).toEqual(
-        (relay === first ? [ada.vault.devices.self.id, bob.vault.devices.self.id] : [ada.vault.devices.self.id]).sort(),
-      );
+      expect(
+        rows.envelopes
+          .filter((e) => e.epoch === 1)
+          .map((e) => e.recipient)
+          .sort(),
+      ).toEqual((relay === first ? [ada.vault.devices.self.id, bob.vault.devices.self.id] : [ada.vault.devices.self.id]).sort());
       for (const envelope of rows.envelopes) {
         const opened = openSealed(envelope.sealed.subarray(97), laptop);
-        expect(opened !== undefined, `${envelope.space} epoch ${envelope.epoch} to ${envelope.recipient}`).toBe(envelope.epoch === 0 && envelope.recipient === laptopId);
+        expect(opened !== undefined, `${envelope.space} epoch ${envelope.epoch} to ${envelope.recipient}`).toBe(
+          envelope.epoch === 0 && envelope.recipient === laptopId,
+        );
       }
       for (const change of rows.changes) {
         if (before.has(`${change.space}/${change.doc}/${change.seq}`)) continue;
@@ -148,7 +168,16 @@ describe('revoking a device', () => {
     // Bob's vault has a second factor: revoking asks for it, and without it nothing changes anywhere.
     const codes = bob.vault.secondFactor.enrol(PASSPHRASE, { credentialId: 'bob-key', prfSalt: toBase64Url(randomBytes(32)), prfOutput: randomBytes(32) });
     await expect(bob.engine.devices.revoke('Phone')).rejects.toMatchObject({ code: 'SECOND_FACTOR_REQUIRED' });
-    expect(await outcome((await connect(first.url)).signIn({ account: bob.engine.account, device: toBase64Url(phone.signPublicKey), signSecretKey: phone.signSecretKey, boxPublicKey: phone.boxPublicKey }))).toBe('ok');
+    expect(
+      await outcome(
+        (await connect(first.url)).signIn({
+          account: bob.engine.account,
+          device: toBase64Url(phone.signPublicKey),
+          signSecretKey: phone.signSecretKey,
+          boxPublicKey: phone.boxPublicKey,
+        }),
+      ),
+    ).toBe('ok');
     await bob.engine.devices.revoke('Phone', { kind: 'recovery', code: codes[0]! });
     expect(bob.vault.audit.list().map((e) => e.action)).toEqual(expect.arrayContaining(['recovery_code.used', 'device.revoked']));
     const [summary] = bob.vault.documents.list(plans.id);
@@ -161,8 +190,15 @@ describe('revoking a device', () => {
     await bob.engine.syncOnce();
     expect(bodyOf(bob, summary!.id)).toMatch(/\(ada again\)$/);
     // Both wrote under epoch 2, whose key only Bob's revocation handed out (to Ada's and Bob's remaining devices).
-    const epochs = sealedRows(first).changes.filter((c) => c.doc === summary!.id).map((c) => parseChange(c.bytes).meta.epoch);
+    const epochs = sealedRows(first)
+      .changes.filter((c) => c.doc === summary!.id)
+      .map((c) => parseChange(c.bytes).meta.epoch);
     expect(Math.max(...epochs)).toBe(2);
-    expect(sealedRows(first).envelopes.filter((e) => e.space === plans.id && e.epoch === 2).map((e) => e.recipient).sort()).toEqual([ada.vault.devices.self.id, bob.vault.devices.self.id].sort());
+    expect(
+      sealedRows(first)
+        .envelopes.filter((e) => e.space === plans.id && e.epoch === 2)
+        .map((e) => e.recipient)
+        .sort(),
+    ).toEqual([ada.vault.devices.self.id, bob.vault.devices.self.id].sort());
   });
 });

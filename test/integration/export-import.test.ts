@@ -65,7 +65,9 @@ describe('S7: export and import', () => {
       const parsed = exportSchemas[kind!].safeParse(JSON.parse(readFileSync(file, 'utf8')));
       expect(parsed.success, `${file}: ${parsed.error?.message}`).toBe(true);
     }
-    const planMd = filesUnder(first).map((f) => readFileSync(f, 'utf8')).find((t) => t.includes('title: "Plan"'))!;
+    const planMd = filesUnder(first)
+      .map((f) => readFileSync(f, 'utf8'))
+      .find((t) => t.includes('title: "Plan"'))!;
     expect(planMd).toContain('Really: Buy **milk** and *bread*, see [list](https://example.org).');
 
     // A vault of the same account (a restored backup on a new device): the export keeps its ids there.
@@ -115,7 +117,12 @@ describe('S7: export and import', () => {
     const again = await importPath(target, dir);
     expect(again).toMatchObject({ workspaces: 0, documentsCreated: 0, comments: 0, files: 0, auditEntries: 0 });
     // The export's "Personal" took the place of the target's own untouched, empty "Personal".
-    expect(target.workspaces.list().map((w) => w.name).sort()).toEqual(['Lab notes', 'Personal']);
+    expect(
+      target.workspaces
+        .list()
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['Lab notes', 'Personal']);
     expect(target.documents.allIds()).toHaveLength(3);
     source.lock();
     target.lock();

@@ -34,7 +34,10 @@ afterAll(async () => {
 const keyOf = (url: string) => new URL(url).hash.slice(1);
 const linksOf = (dir: string, workspaceId: string): unknown => JSON.parse(readFileSync(join(dir, 'workspaces', workspaceId, 'links.json'), 'utf8'));
 /** Every file of an export as text, to look for key material anywhere in it. */
-const everything = (dir: string) => filesUnder(dir).map((f) => readFileSync(f).toString('latin1')).join('\n');
+const everything = (dir: string) =>
+  filesUnder(dir)
+    .map((f) => readFileSync(f).toString('latin1'))
+    .join('\n');
 
 describe('S7: the public links in the export', () => {
   it('lists each link with its state, the key only for the active one; import recreates none', async () => {
@@ -71,9 +74,36 @@ describe('S7: the public links in the export', () => {
     const bare = (url: string) => url.split('#')[0]!;
     expect(links).toEqual([
       { id: active.id, documentId: brief, title: 'Brief', relay: relay.url, url: active.url, createdAt: active.createdAt, expiresAt: null, state: 'active' },
-      { id: revoked.id, documentId: brief, title: 'Brief', relay: relay.url, url: bare(revoked.url), createdAt: revoked.createdAt, expiresAt: revoked.expiresAt, state: 'revoked' },
-      { id: shortLived.id, documentId: brief, title: 'Brief', relay: relay.url, url: bare(shortLived.url), createdAt: shortLived.createdAt, expiresAt: shortLived.expiresAt, state: 'expired' },
-      { id: orphan.id, documentId: menu, title: 'Menu', relay: relay.url, url: bare(orphan.url), createdAt: orphan.createdAt, expiresAt: null, state: 'pending-revocation' },
+      {
+        id: revoked.id,
+        documentId: brief,
+        title: 'Brief',
+        relay: relay.url,
+        url: bare(revoked.url),
+        createdAt: revoked.createdAt,
+        expiresAt: revoked.expiresAt,
+        state: 'revoked',
+      },
+      {
+        id: shortLived.id,
+        documentId: brief,
+        title: 'Brief',
+        relay: relay.url,
+        url: bare(shortLived.url),
+        createdAt: shortLived.createdAt,
+        expiresAt: shortLived.expiresAt,
+        state: 'expired',
+      },
+      {
+        id: orphan.id,
+        documentId: menu,
+        title: 'Menu',
+        relay: relay.url,
+        url: bare(orphan.url),
+        createdAt: orphan.createdAt,
+        expiresAt: null,
+        state: 'pending-revocation',
+      },
     ]);
     expect(links[0]!.url).toContain(`#${keyOf(active.url)}`);
     // No key of a link that no longer opens anything is anywhere in the export.

@@ -39,7 +39,10 @@ async function stored(space: string, doc: string): Promise<Buffer[]> {
   await client.connect();
   try {
     const changes = await client.query<{ bytes: Buffer }>('SELECT bytes FROM changes WHERE space = $1 AND doc = $2', [space, doc]);
-    const snapshots = await client.query<{ snapshot: Buffer }>('SELECT snapshot FROM docs WHERE space = $1 AND doc = $2 AND snapshot IS NOT NULL', [space, doc]);
+    const snapshots = await client.query<{ snapshot: Buffer }>('SELECT snapshot FROM docs WHERE space = $1 AND doc = $2 AND snapshot IS NOT NULL', [
+      space,
+      doc,
+    ]);
     return [...snapshots.rows.map((r) => r.snapshot), ...changes.rows.map((r) => r.bytes)];
   } finally {
     await client.end();

@@ -9,7 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, randomBytes, toHex } from '../../common/crypto/sodium.ts';
 import type { SyncWarning } from '../../main/sync/engine.ts';
 import { documentHistory, forgetHistory } from '../../main/usecases/history.ts';
-import { bytesHold, ciphertextHolds, ciphertextPrints, countFound, fingerprints, historyHolds, relayBlobs, relayFile, sqliteBytes, vaultChunks, vaultFile } from '../support/history-scan.ts';
+import {
+  bytesHold,
+  ciphertextHolds,
+  ciphertextPrints,
+  countFound,
+  fingerprints,
+  historyHolds,
+  relayBlobs,
+  relayFile,
+  sqliteBytes,
+  vaultChunks,
+  vaultFile,
+} from '../support/history-scan.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { bodyOf, closeAll, makePeer, type Peer } from './sync-fixture.ts';
 
@@ -135,7 +147,14 @@ describe('erasing the edit history of a team document', { timeout: 60_000 }, () 
     // The relay (here: someone with its database) serves the old change again, as the next one.
     const db = new Database(relayFile(relay.dataDir), { timeout: 10_000 });
     const { last } = db.prepare('SELECT last_seq AS last FROM docs WHERE space = ? AND doc = ?').get(workspace, id) as { last: number };
-    db.prepare('INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)').run(workspace, id, last + 1, 'replayed', ann.engine.account, replayed[0]);
+    db.prepare('INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)').run(
+      workspace,
+      id,
+      last + 1,
+      'replayed',
+      ann.engine.account,
+      replayed[0],
+    );
     db.prepare('UPDATE docs SET last_seq = ? WHERE space = ? AND doc = ?').run(last + 1, workspace, id);
     db.close();
     bobWarnings.length = 0;
@@ -158,7 +177,11 @@ describe('erasing the edit history of a team document', { timeout: 60_000 }, () 
     // The relay (here: someone with its database) puts the old log back and drops the new generation.
     const db = new Database(relayFile(relay.dataDir), { timeout: 10_000 });
     db.prepare('DELETE FROM changes WHERE space = ? AND doc = ?').run(workspace, id);
-    old.forEach((blob, i) => db.prepare('INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)').run(workspace, id, i + 1, `old${i}`, ann.engine.account, blob));
+    old.forEach((blob, i) =>
+      db
+        .prepare('INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(workspace, id, i + 1, `old${i}`, ann.engine.account, blob),
+    );
     db.prepare('UPDATE docs SET last_seq = ?, snapshot = NULL, snapshot_covers = NULL, gen = 0 WHERE space = ? AND doc = ?').run(old.length, workspace, id);
     db.close();
 
@@ -196,7 +219,8 @@ describe('erasing the edit history of a team document', { timeout: 60_000 }, () 
     await ann.engine.shareDocument(whole, bob.vault.profile.username, 'viewer', { confirmed: true, keepHistory: true });
     const spaceOf = (id: string) => ann.vault.workspaces.shareSpaces().find((w) => w.shareOf === id)!.id;
     for (const id of [alone, whole]) await bob.engine.acceptInvitation(spaceOf(id));
-    const keysOf = (space: string) => [...new Set([ann, bob].flatMap((p) => Object.values(p.vault.syncState.space(space)?.epochKeys ?? {})))].map((hex) => fromHex(hex));
+    const keysOf = (space: string) =>
+      [...new Set([ann, bob].flatMap((p) => Object.values(p.vault.syncState.space(space)?.epochKeys ?? {})))].map((hex) => fromHex(hex));
     expect(bodyOf(bob, whole)).toBe('Note: ');
     expect(historyHolds(bob.vault.documents.get(whole), kept)).toBe(true);
     expect(ciphertextHolds(relayBlobs(relay.dataDir, spaceOf(whole), whole), keysOf(spaceOf(whole)), kept).found).toBe(true);

@@ -44,7 +44,11 @@ async function sourceWithThreeFiles(username: string): Promise<Vault> {
     const doc = vault.documents.create(ws.id, { title, init: (d) => setBodyFromMarkdown(d, `${title} body\n`) });
     vault.comments.add(doc.id, { text: `about ${title}` });
   }
-  for (const [name, size] of [['a.bin', 10], ['b.bin', 3 * 1024 * 1024 + 5], ['c.bin', 2 * 1024 * 1024]] as const) {
+  for (const [name, size] of [
+    ['a.bin', 10],
+    ['b.bin', 3 * 1024 * 1024 + 5],
+    ['c.bin', 2 * 1024 * 1024],
+  ] as const) {
     await vault.files.add(ws.id, { name, source: [Buffer.alloc(size, name.charCodeAt(0))] });
   }
   return vault;
@@ -67,7 +71,7 @@ async function targetWithContent(vault: Vault): Promise<Vault> {
 }
 
 describe('an import lands whole or not at all (issue 16, item 9)', () => {
-  it('an attachment that fails before it is read: another account\'s export leaves the vault as it was', async () => {
+  it("an attachment that fails before it is read: another account's export leaves the vault as it was", async () => {
     const source = await sourceWithThreeFiles('alice');
     const dir = join(tempDir(), 'export');
     await exportVault(source, dir);
@@ -91,7 +95,7 @@ describe('an import lands whole or not at all (issue 16, item 9)', () => {
     target.lock();
   });
 
-  it('an attachment that fails after its chunks were stored: this account\'s export leaves the vault as it was', async () => {
+  it("an attachment that fails after its chunks were stored: this account's export leaves the vault as it was", async () => {
     const source = await sourceWithThreeFiles('carol');
     const dir = join(tempDir(), 'export');
     await exportVault(source, dir);
@@ -116,9 +120,12 @@ describe('an import lands whole or not at all (issue 16, item 9)', () => {
     const source = await createTestVault({ profile: { username: 'dave', displayName: 'Dave' } });
     const ws = source.workspaces.create({ name: 'Big' });
     source.documents.create(ws.id, { title: 'Before the file' });
-    await source.files.add(ws.id, { name: 'big.bin', source: (function* () {
-      for (let i = 0; i < 96; i++) yield Buffer.alloc(1024 * 1024, i);
-    })() });
+    await source.files.add(ws.id, {
+      name: 'big.bin',
+      source: (function* () {
+        for (let i = 0; i < 96; i++) yield Buffer.alloc(1024 * 1024, i);
+      })(),
+    });
     const dir = join(tempDir(), 'export');
     await exportVault(source, dir);
     source.lock();
@@ -130,7 +137,10 @@ describe('an import lands whole or not at all (issue 16, item 9)', () => {
     const watcher = new BetterSqlite3(join(vaultDir, VAULT_FILE_NAME), { readonly: true });
     const chunks = watcher.prepare('SELECT count(*) AS n FROM file_chunks');
     const killed = await new Promise<NodeJS.Signals | null>((resolve) => {
-      const child = spawn(process.execPath, ['bin/hearth.js', 'import', dir], { env: { ...process.env, HEARTH_VAULT: vaultDir, HEARTH_PASSPHRASE: PASSPHRASE }, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['bin/hearth.js', 'import', dir], {
+        env: { ...process.env, HEARTH_VAULT: vaultDir, HEARTH_PASSPHRASE: PASSPHRASE },
+        stdio: 'ignore',
+      });
       // Killed once the attachment's chunks are going in: documents and a workspace are staged by then.
       const poll = setInterval(() => {
         if ((chunks.get() as { n: number }).n > before.rows.file_chunks! + 8) child.kill('SIGKILL');

@@ -106,7 +106,12 @@ describe('an import follows no link and opens no special file (issue 16, item 4)
     const vault = await createTestVault();
     expect(await importPath(vault, notes)).toMatchObject({ kind: 'markdown-folder', documentsCreated: 2 });
     const imported = vault.workspaces.list().find((w) => w.name === 'Imported: notes')!;
-    expect(vault.documents.list(imported.id).map((d) => d.title).sort()).toEqual(['First', 'Second']);
+    expect(
+      vault.documents
+        .list(imported.id)
+        .map((d) => d.title)
+        .sort(),
+    ).toEqual(['First', 'Second']);
     expect(vault.search('SECRET')).toEqual([]);
 
     symlinkSync(secretFile, join(notes, 'secret.md'));

@@ -61,7 +61,9 @@ describe('an Obsidian-style Markdown folder', () => {
         '```md\n[[not a link]] #notatag ![x](attachments/photo.jpg)\n```\n',
     );
     // The opening heading became the title and is not repeated; a later heading stays.
-    expect(bodyAsMarkdown(vault.documents.get(alpha.id))).toBe(`Back to [Home](hearth-doc:${home.id}). Plan with \`[[inline code]]\`.\n\n## Risks\n\n- weather\n`);
+    expect(bodyAsMarkdown(vault.documents.get(alpha.id))).toBe(
+      `Back to [Home](hearth-doc:${home.id}). Plan with \`[[inline code]]\`.\n\n## Risks\n\n- weather\n`,
+    );
     expect(bodyAsMarkdown(vault.documents.get(meeting.id))).toBe(`Notes with no heading.\n\n- [ ] follow up with [Alpha](hearth-doc:${alpha.id})\n`);
 
     // Importing the same folder again adds nothing.

@@ -43,19 +43,34 @@ async function exported(vault: Vault): Promise<string> {
 
 /** The same content with every id left out: what must survive an import under new ids. */
 function withoutIds(content: Awaited<ReturnType<typeof vaultContent>>) {
-  return content.map(({ name, kind, documents, files }) => ({ name, kind, documents: documents.map(({ id: _id, ...rest }) => rest), files: files.map(({ id: _id, ...rest }) => rest) }));
+  return content.map(({ name, kind, documents, files }) => ({
+    name,
+    kind,
+    documents: documents.map(({ id: _id, ...rest }) => rest),
+    files: files.map(({ id: _id, ...rest }) => rest),
+  }));
 }
 
-const idsOf = (content: Awaited<ReturnType<typeof vaultContent>>) => content.flatMap((w) => [w.id, ...w.documents.map((d) => d.id), ...w.files.map((f) => f.id)]);
+const idsOf = (content: Awaited<ReturnType<typeof vaultContent>>) =>
+  content.flatMap((w) => [w.id, ...w.documents.map((d) => d.id), ...w.files.map((f) => f.id)]);
 
-describe('another account\'s export', () => {
+describe("another account's export", () => {
   it('arrives under new ids with its comments, threads, anchors and files intact, once; a later edit arrives as a copy', async () => {
     const { vault: alice, plan } = await aliceVault();
     const bob = await createTestVault({ profile: { username: 'bob', displayName: 'Bob' } });
     const dir = await exported(alice);
 
     const summary = await importPath(bob, dir);
-    expect(summary).toMatchObject({ kind: 'hearth-export', fromThisAccount: false, workspaces: 2, documentsCreated: 2, documentsMerged: 0, comments: 2, files: 1, auditEntries: 0 });
+    expect(summary).toMatchObject({
+      kind: 'hearth-export',
+      fromThisAccount: false,
+      workspaces: 2,
+      documentsCreated: 2,
+      documentsMerged: 0,
+      comments: 2,
+      files: 1,
+      auditEntries: 0,
+    });
     const theirs = await vaultContent(alice);
     const mine = await vaultContent(bob);
     expect(withoutIds(mine)).toEqual(withoutIds(theirs));
@@ -77,7 +92,10 @@ describe('another account\'s export', () => {
     expect(await importPath(bob, later)).toMatchObject({ documentsCreated: 1, documentsMerged: 1 });
     expect(bob.documents.summary(copy.id).title).toBe('Plan');
     expect(A.getHeads(bob.documents.get(copy.id))).toEqual(copyHeads);
-    const titles = bob.workspaces.list().flatMap((w) => bob.documents.list(w.id)).map((d) => d.title);
+    const titles = bob.workspaces
+      .list()
+      .flatMap((w) => bob.documents.list(w.id))
+      .map((d) => d.title);
     expect(titles.sort()).toEqual(['Plan', 'Plan v2', 'Run 42']);
     expect(await importPath(bob, later)).toMatchObject({ documentsCreated: 0 });
     alice.lock();
@@ -100,7 +118,8 @@ describe('another account\'s export', () => {
     const workspaceDir = join(dir, 'workspaces', personal.id);
     rmSync(workspaceDir, { recursive: true, force: true });
     renameSync(join(dir, 'workspaces', theirs.workspaceId), workspaceDir);
-    for (const ext of ['json', 'md', 'automerge']) renameSync(join(workspaceDir, 'documents', `${theirs.id}.${ext}`), join(workspaceDir, 'documents', `${mine}.${ext}`));
+    for (const ext of ['json', 'md', 'automerge'])
+      renameSync(join(workspaceDir, 'documents', `${theirs.id}.${ext}`), join(workspaceDir, 'documents', `${mine}.${ext}`));
     for (const file of ['workspace.json', `documents/${mine}.json`]) swap(join(workspaceDir, file));
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     delete manifest.digests;
@@ -115,12 +134,20 @@ describe('another account\'s export', () => {
   });
 });
 
-describe('this account\'s own export', () => {
+describe("this account's own export", () => {
   it('keeps ids: a deleted document comes back under its id, and history made elsewhere merges in', async () => {
     const { vault: alice, plan, run } = await aliceVault();
     const dir = await exported(alice);
     alice.documents.delete(run);
-    expect(await importPath(alice, dir)).toMatchObject({ fromThisAccount: true, workspaces: 0, documentsCreated: 1, documentsMerged: 1, comments: 0, files: 0, filesSkipped: 1 });
+    expect(await importPath(alice, dir)).toMatchObject({
+      fromThisAccount: true,
+      workspaces: 0,
+      documentsCreated: 1,
+      documentsMerged: 1,
+      comments: 0,
+      files: 0,
+      filesSkipped: 1,
+    });
     expect(alice.documents.summary(run).title).toBe('Run 42');
 
     // The same account on another device (a restored backup) edits the plan; its export merges here.
@@ -134,7 +161,7 @@ describe('this account\'s own export', () => {
     device.lock();
   });
 
-  it('is recognised by a vault restored from this account\'s backup', async () => {
+  it("is recognised by a vault restored from this account's backup", async () => {
     const { vault: alice, run } = await aliceVault();
     const dir = await exported(alice);
     const backup = join(tempDir(), 'alice.backup');
@@ -147,7 +174,7 @@ describe('this account\'s own export', () => {
     restored.lock();
   });
 
-  it('counts as another account\'s when it is unsigned (an older export), signed by someone else, or its manifest was changed', async () => {
+  it("counts as another account's when it is unsigned (an older export), signed by someone else, or its manifest was changed", async () => {
     const { vault: alice } = await aliceVault();
     const mallory = await createTestVault({ profile: { username: 'mallory', displayName: 'Mallory' } });
     const older = await exported(alice);
@@ -197,14 +224,24 @@ describe('your own export in a new vault (issue 16, item 9)', () => {
     const dir = await exported(old);
     const fresh = await createTestVault({ profile: { username: 'alice', displayName: 'Alice' } });
     await importPath(fresh, dir);
-    expect(fresh.workspaces.list().map((w) => w.name).sort()).toEqual(['Lab notes', 'Personal']);
+    expect(
+      fresh.workspaces
+        .list()
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['Lab notes', 'Personal']);
     const personal = fresh.workspaces.list().find((w) => w.name === 'Personal')!;
     expect(fresh.documents.list(personal.id).map((d) => d.title)).toEqual(['Plan']);
 
     const used = await createTestVault({ profile: { username: 'alice', displayName: 'Alice' } });
     used.documents.create(used.workspaces.list()[0]!.id, { title: 'Written here first' });
     await importPath(used, dir);
-    expect(used.workspaces.list().map((w) => w.name).sort()).toEqual(['Lab notes', 'Personal', 'Personal']);
+    expect(
+      used.workspaces
+        .list()
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['Lab notes', 'Personal', 'Personal']);
     old.lock();
     fresh.lock();
     used.lock();

@@ -71,7 +71,10 @@ describe('an import never writes into a team workspace (issue 16, item 3)', () =
 
     // Mallory's export: one workspace and one document under the team's ids, her own content.
     const mallory = await createTestVault({ profile: { username: 'mallory', displayName: 'Mallory' } });
-    const own = mallory.documents.create(mallory.workspaces.list()[0]!.id, { title: 'Brief', init: (d) => setBodyFromMarkdown(d, 'Send your passwords to mallory.\n') });
+    const own = mallory.documents.create(mallory.workspaces.list()[0]!.id, {
+      title: 'Brief',
+      init: (d) => setBodyFromMarkdown(d, 'Send your passwords to mallory.\n'),
+    });
     const crafted = join(tempDir(), 'crafted');
     await exportVault(mallory, crafted);
     const reuse = (path: string) => writeFileSync(path, readFileSync(path, 'utf8').replaceAll(own.id, brief).replaceAll(own.workspaceId, team.id));

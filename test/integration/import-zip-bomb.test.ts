@@ -46,7 +46,13 @@ function exportWith(document: CraftedEntry, extra: CraftedEntry[] = []): Crafted
     counts: { workspaces: 1, documents: 1, comments: 0, files: 0, auditEntries: 0 },
     workspaces: [{ id: 'w1', name: 'Bomb', path: 'workspaces/w1' }],
   };
-  const workspace = { id: 'w1', name: 'Bomb', kind: 'personal', createdAt: 0, documents: [{ id: 'd1', title: 'Boom', markdown: 'documents/d1.md', json: 'documents/d1.json', automerge: 'documents/d1.automerge' }] };
+  const workspace = {
+    id: 'w1',
+    name: 'Bomb',
+    kind: 'personal',
+    createdAt: 0,
+    documents: [{ id: 'd1', title: 'Boom', markdown: 'documents/d1.md', json: 'documents/d1.json', automerge: 'documents/d1.automerge' }],
+  };
   return [entryOf('manifest.json', JSON.stringify(manifest)), entryOf('workspaces/w1/workspace.json', JSON.stringify(workspace)), ...extra, document];
 }
 
@@ -96,14 +102,22 @@ describe('zip bombs (issue 16, item 5)', () => {
   it('the entry count and the expansion ratio have limits of their own, with clear codes', async () => {
     const target = await createTestVault();
     const many = join(tempDir(), 'many.zip');
-    writeZip(many, exportWith(entryOf('workspaces/w1/documents/d1.json', '{}'), Array.from({ length: 20 }, (_, i) => entryOf(`pad/${i}`, 'x'))));
+    writeZip(
+      many,
+      exportWith(
+        entryOf('workspaces/w1/documents/d1.json', '{}'),
+        Array.from({ length: 20 }, (_, i) => entryOf(`pad/${i}`, 'x')),
+      ),
+    );
     const counted = await importPath(target, many, { limits: { ...IMPORT_LIMITS, entries: 10 } }).catch((e: unknown) => e);
     expect(isHearthError(counted, 'LIMIT_EXCEEDED')).toBe(true);
     expect((counted as Error).message).toContain('at most 10');
 
     const expanding = join(tempDir(), 'expanding.zip');
     writeZip(expanding, exportWith(bombEntry('workspaces/w1/documents/d1.json', 2)));
-    const ratio = await importPath(target, expanding, { limits: { ...IMPORT_LIMITS, expansionRatio: 10, expansionFloorBytes: 64 * 1024 } }).catch((e: unknown) => e);
+    const ratio = await importPath(target, expanding, { limits: { ...IMPORT_LIMITS, expansionRatio: 10, expansionFloorBytes: 64 * 1024 } }).catch(
+      (e: unknown) => e,
+    );
     expect(isHearthError(ratio, 'TOO_LARGE')).toBe(true);
     expect((ratio as Error).message).toContain('more than 10 times its own size');
     expect(target.workspaces.list().map((w) => w.name)).toEqual(['Personal']);

@@ -20,7 +20,8 @@ throughEachDoor('refused without skipping it, nothing deleted; skipped, deleted 
     const gone = await startTestRelay();
     const person = kim as Person;
     // The relay that is gone has another port in each run: named alike in the log.
-    const normalise = (outcome: Outcome) => (outcome === 'ok' ? 'ok' : { code: outcome.code, message: names.normalise(outcome.message).split(gone.url).join('<gone>') });
+    const normalise = (outcome: Outcome) =>
+      outcome === 'ok' ? 'ok' : { code: outcome.code, message: names.normalise(outcome.message).split(gone.url).join('<gone>') };
     const log: Record<string, unknown> = {};
     await person.registerOn(relay.url);
     await person.registerOn(gone.url);

@@ -30,7 +30,12 @@ throughEachDoor('resolve and delete, by each role, on their own and on others’
     const ws = await ann.createTeam('Team', relay.url);
     const doc = await ann.createDocument(ws, 'Plan');
     const ownerThread = await ann.comment(doc, 'Owner’s thread');
-    for (const [person, role] of [[ada, 'admin'], [eve, 'editor'], [cat, 'commenter'], [vic, 'viewer']] as const) {
+    for (const [person, role] of [
+      [ada, 'admin'],
+      [eve, 'editor'],
+      [cat, 'commenter'],
+      [vic, 'viewer'],
+    ] as const) {
       expect(await ann.invite(ws, person.username, role)).toBe('ok');
       expect(await person.accept(ws)).toBe('ok');
       await person.sync();
@@ -76,7 +81,10 @@ throughEachDoor('resolve and delete, by each role, on their own and on others’
     for (const person of people) log[`${person.name} sees`] = sorted(await person.threads(doc));
     // A deletion reaches everyone (the relay and every member), and what was refused changed nothing anywhere.
     for (const person of people) {
-      expect((log[`${person.name} sees`] as Thread[]).map((t) => t.texts), person.name).toEqual([['Owner’s thread']]);
+      expect(
+        (log[`${person.name} sees`] as Thread[]).map((t) => t.texts),
+        person.name,
+      ).toEqual([['Owner’s thread']]);
     }
     return log;
   }),

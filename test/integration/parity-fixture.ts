@@ -106,7 +106,10 @@ export const apiDoor: Door = {
       registerOn: async (relay) => void valueOf(await api.registerAccount(relay), 'registerAccount'),
       createTeam: async (workspace, relay) => valueOf(await api.createTeamWorkspace(workspace, relay), 'createTeamWorkspace').id,
       createDocument: async (workspaceId, title) => valueOf(await api.createDocument(workspaceId, { title }), 'createDocument').id,
-      documentTitles: async (workspaceId) => valueOf(await api.listDocuments(workspaceId), 'listDocuments').map((d) => d.title).sort(),
+      documentTitles: async (workspaceId) =>
+        valueOf(await api.listDocuments(workspaceId), 'listDocuments')
+          .map((d) => d.title)
+          .sort(),
       workspaceIds: async () => valueOf(await api.listWorkspaces(), 'listWorkspaces').map((w) => w.id),
       invite: async (workspaceId, invitee, role) => outcomeOf(await api.inviteMember(workspaceId, invitee, role)),
       accept: async (workspaceId) => outcomeOf(await api.acceptInvitation(workspaceId)),
@@ -114,7 +117,8 @@ export const apiDoor: Door = {
         await session.sync!.syncOnce().catch(() => undefined);
         for (const status of session.sync!.status()) await session.sync!.checkMembership(status.workspaceId).catch(() => undefined);
       },
-      members: async (workspaceId) => Object.fromEntries(valueOf(await api.listMembers(workspaceId), 'listMembers').map((m) => [m.username ?? m.account, m.role])),
+      members: async (workspaceId) =>
+        Object.fromEntries(valueOf(await api.listMembers(workspaceId), 'listMembers').map((m) => [m.username ?? m.account, m.role])),
       deleteWorkspace: async (workspaceId) => outcomeOf(await api.deleteTeamWorkspace(workspaceId)),
       leave: async (workspaceId) => outcomeOf(await api.leaveWorkspace(workspaceId)),
       transfer: async (workspaceId, to) => outcomeOf(await api.transferOwnership(workspaceId, to)),
@@ -177,18 +181,28 @@ export const cliDoor: Door = {
       invite: async (workspaceId, invitee, role) => outcome(await hearth(['member', 'add', workspaceId, invitee, '--role', role])),
       accept: async (workspaceId) => outcome(await hearth(['invite', 'accept', workspaceId])),
       sync: async () => void (await hearth(['sync'])),
-      members: async (workspaceId) => Object.fromEntries((await value<Array<{ username?: string; account: string; role: string }>>(['member', 'list', workspaceId])).map((m) => [m.username ?? m.account, m.role])),
+      members: async (workspaceId) =>
+        Object.fromEntries(
+          (await value<Array<{ username?: string; account: string; role: string }>>(['member', 'list', workspaceId])).map((m) => [
+            m.username ?? m.account,
+            m.role,
+          ]),
+        ),
       deleteWorkspace: async (workspaceId) => outcome(await hearth(['workspace', 'delete', workspaceId])),
       leave: async (workspaceId) => outcome(await hearth(['workspace', 'leave', workspaceId])),
       transfer: async (workspaceId, to) => outcome(await hearth(['member', 'transfer', workspaceId, to])),
       setRole: async (workspaceId, member, role) => outcome(await hearth(['member', 'role', workspaceId, member, role])),
       pause: (workspaceId) => statusOf(['sync', 'pause', workspaceId]),
       resume: (workspaceId) => statusOf(['sync', 'resume', workspaceId]),
-      comment: async (documentId, text, replyTo) => (await value<{ id: string }>(['comment', 'add', documentId, '--text', text, ...(replyTo ? ['--reply-to', replyTo] : [])])).id,
+      comment: async (documentId, text, replyTo) =>
+        (await value<{ id: string }>(['comment', 'add', documentId, '--text', text, ...(replyTo ? ['--reply-to', replyTo] : [])])).id,
       resolve: async (threadId, resolved) => outcome(await hearth(['comment', 'resolve', threadId, ...(resolved ? [] : ['--reopen'])])),
       deleteComment: async (commentId) => outcome(await hearth(['comment', 'delete', commentId])),
       threads: async (documentId) =>
-        (await value<Array<{ resolved: boolean; comments: Array<{ text: string }> }>>(['comment', 'list', documentId])).map((t) => ({ texts: t.comments.map((c) => c.text), resolved: t.resolved })),
+        (await value<Array<{ resolved: boolean; comments: Array<{ text: string }> }>>(['comment', 'list', documentId])).map((t) => ({
+          texts: t.comments.map((c) => c.text),
+          resolved: t.resolved,
+        })),
       deleteAccount: async (skip) => {
         const run = await hearth(['account', 'delete', '--confirm', username, ...(skip ? ['--force-local'] : [])]);
         const result = outcome(run);
@@ -217,7 +231,11 @@ export async function relayHolds(relay: TestRelay, spaceId: string, people: Pers
 /** The same members by the people's names. */
 export function byName(members: Record<string, string>, people: Person[]): Record<string, string> {
   const names = new Map(people.map((p) => [p.username, p.name]));
-  return Object.fromEntries(Object.entries(members).map(([username, role]) => [names.get(username) ?? username, role]).sort());
+  return Object.fromEntries(
+    Object.entries(members)
+      .map(([username, role]) => [names.get(username) ?? username, role])
+      .sort(),
+  );
 }
 
 /** A run's log: what each step came to (refusals with their messages in the people's names), and what was observed. */
@@ -276,4 +294,3 @@ export function throughEachDoor(what: string, timeoutMs: number, scenario: (door
     });
   });
 }
-

@@ -49,7 +49,13 @@ describe('sign-in', () => {
     const alice = await register(relay.url, 'alice');
     const client = await connect(relay.url);
     const { nonce } = await client.hello();
-    const frame = { t: 'signIn' as const, account: alice.id, nonce, signature: signAuth('signIn', client.relayId, nonce, alice.id, alice.keys.signSecretKey), parts: [] };
+    const frame = {
+      t: 'signIn' as const,
+      account: alice.id,
+      nonce,
+      signature: signAuth('signIn', client.relayId, nonce, alice.id, alice.keys.signSecretKey),
+      parts: [],
+    };
     expect(await outcome(client.request(frame))).toBe('ok');
     expect(await outcome(client.request(frame))).toBe('UNAUTHENTICATED');
     const eavesdropper = await connect(relay.url);

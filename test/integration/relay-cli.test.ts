@@ -63,7 +63,9 @@ describe('relay CLI', () => {
   });
 
   it('logs to stdout instead with --log-stdout', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', join(dir, 'data-stdout'), '--log-stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', join(dir, 'data-stdout'), '--log-stdout'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const line = new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!)));
     // SIGTERM once it answers, as above: sent in the instant after the startup line (since native crypto
     // came in), the signal ended the process before its handler ran, three runs out of three.
@@ -82,7 +84,29 @@ describe('TLS', () => {
   it('serves wss over TLS 1.3 only', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const relay = await startTestRelay({ tls: { cert: readFileSync(cert), key: readFileSync(key) } });
     try {
       expect(relay.url.startsWith('wss://')).toBe(true);

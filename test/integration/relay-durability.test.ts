@@ -23,7 +23,9 @@ afterAll(() => {
 /** Starts the relay as its own process (the real CLI) and resolves with its WebSocket address. */
 async function spawnRelay(): Promise<{ child: ChildProcess; url: string }> {
   // --log-stdout: the listening line comes on stdout (by default the log goes to a daily file in the data folder).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', dataDir, '--log-stdout'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--data', dataDir, '--log-stdout'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const lines = createInterface({ input: child.stdout! });
@@ -76,7 +78,12 @@ describe('durability', () => {
         const pump = () => {
           while (!stop && inFlight < 20) {
             const text = `text-${round}-${newId()}`;
-            const change = sealChange({ space, doc: 'doc', kind: 'content', epoch: 0, head, author: me, id: newId(), at: Date.now() }, utf8(text), key, keys.signSecretKey);
+            const change = sealChange(
+              { space, doc: 'doc', kind: 'content', epoch: 0, head, author: me, id: newId(), at: Date.now() },
+              utf8(text),
+              key,
+              keys.signSecretKey,
+            );
             inFlight++;
             pushes.push(
               client.push(space, 'doc', change).then(

@@ -15,7 +15,15 @@ let tight: TestRelay;
 beforeAll(async () => {
   relay = await startTestRelay();
   tight = await startTestRelay({
-    limits: { maxFrameBytes: 64 * 1024, messagesPerSecond: 5, messageBurst: 10, connectionsPerAccount: 2, bytesPerSpace: 4000, maxFileBytes: 3000, maxAvatarBytes: 100 },
+    limits: {
+      maxFrameBytes: 64 * 1024,
+      messagesPerSecond: 5,
+      messageBurst: 10,
+      connectionsPerAccount: 2,
+      bytesPerSpace: 4000,
+      maxFileBytes: 3000,
+      maxAvatarBytes: 100,
+    },
   });
 });
 afterAll(async () => {
@@ -144,7 +152,12 @@ describe('right of access', () => {
     await ann.client.push(space.id, 'doc', change);
     await ann.client.linkCreate(space.id, 'link-of-ann', randomBytes(40));
     const { report, avatar: returnedAvatar } = await ann.client.access();
-    expect(report).toMatchObject({ account: ann.id, username: ann.username, avatarBytes: 500, links: [{ link: 'link-of-ann', space: space.id, revoked: false }] });
+    expect(report).toMatchObject({
+      account: ann.id,
+      username: ann.username,
+      avatarBytes: 500,
+      links: [{ link: 'link-of-ann', space: space.id, revoked: false }],
+    });
     expect(report.spaces).toEqual([{ space: space.id, kind: 'workspace', role: 'owner', bytesStored: change.length + 40, bytesAuthored: change.length }]);
     expect(report.lastSignInAt).toBeGreaterThan(Date.now() - 60_000);
     expect(Buffer.from(returnedAvatar!).equals(Buffer.from(avatar))).toBe(true);
@@ -161,7 +174,9 @@ describe('limits', () => {
     // storage per space
     await ann.client.push(space.id, 'doc', sealedChange(space, ann, 'doc', 'x'.repeat(1500)));
     await ann.client.push(space.id, 'doc', sealedChange(space, ann, 'doc', 'x'.repeat(1500)));
-    const over = await ann.client.request({ t: 'push', space: space.id, doc: 'doc', parts: [sealedChange(space, ann, 'doc', 'x'.repeat(1500))] }).catch((e: Error) => e);
+    const over = await ann.client
+      .request({ t: 'push', space: space.id, doc: 'doc', parts: [sealedChange(space, ann, 'doc', 'x'.repeat(1500))] })
+      .catch((e: Error) => e);
     expect(over).toMatchObject({ code: 'LIMIT_EXCEEDED' });
     expect(await outcome(ann.client.fileBegin(space.id, 'big', 5000, 1024))).toBe('TOO_LARGE');
     // connections per account
@@ -215,7 +230,9 @@ describe('limits', () => {
   it('refuses an oversized avatar', async () => {
     const client = await connect(tight.url);
     const { generateIdentityKeys } = await import('../../common/crypto/identity.ts');
-    expect(await outcome(client.register(generateIdentityKeys(), { username: `big-avatar-${process.pid}`, displayName: 'B', avatar: randomBytes(101) }))).toBe('TOO_LARGE');
+    expect(await outcome(client.register(generateIdentityKeys(), { username: `big-avatar-${process.pid}`, displayName: 'B', avatar: randomBytes(101) }))).toBe(
+      'TOO_LARGE',
+    );
     client.close();
   });
 });
@@ -223,7 +240,11 @@ describe('limits', () => {
 describe('http', () => {
   it('serves health and version', async () => {
     expect(await (await fetch(new URL('/health', relay.httpUrl))).json()).toEqual({ ok: true });
-    expect(await (await fetch(new URL('/version', relay.httpUrl))).json()).toMatchObject({ name: 'hearth-relay', protocol: PROTOCOL_VERSION, relayId: relay.relayId });
+    expect(await (await fetch(new URL('/version', relay.httpUrl))).json()).toMatchObject({
+      name: 'hearth-relay',
+      protocol: PROTOCOL_VERSION,
+      relayId: relay.relayId,
+    });
     expect((await fetch(new URL('/nothing', relay.httpUrl))).status).toBe(404);
   });
 });

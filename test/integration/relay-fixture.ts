@@ -70,7 +70,14 @@ export async function register(url: string, name = 'user', avatar?: Uint8Array):
  */
 export async function giveDeviceLog(person: Person): Promise<IdentityKeys> {
   const device = generateIdentityKeys();
-  const fields = { action: 'create' as const, device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), kind: 'device' as const, name: 'Device', by: person.id };
+  const fields = {
+    action: 'create' as const,
+    device: toBase64Url(device.signPublicKey),
+    box: toBase64Url(device.boxPublicKey),
+    kind: 'device' as const,
+    name: 'Device',
+    by: person.id,
+  };
   await person.client.putDevices([signDeviceEntry(nextDeviceEntry(emptyDeviceLog(person.id), fields), person.keys.signSecretKey)]);
   return device;
 }
@@ -97,7 +104,15 @@ export async function changeMembership(space: TestSpace, actor: Person, action: 
 }
 
 /** A change sealed with the space's key; a comment change writes a new thread unless `comment` says otherwise; `gen` for a document whose history was forgotten. */
-export function sealedChange(space: TestSpace, author: Person, doc: string, text: string, kind: ChangeKind = 'content', comment?: { id: string; thread?: string; op: CommentOp }, gen = 0): Uint8Array {
+export function sealedChange(
+  space: TestSpace,
+  author: Person,
+  doc: string,
+  text: string,
+  kind: ChangeKind = 'content',
+  comment?: { id: string; thread?: string; op: CommentOp },
+  gen = 0,
+): Uint8Array {
   const id = comment?.id ?? newId();
   const named = kind === 'comment' ? { comment: { id, thread: comment?.thread ?? id, op: comment?.op ?? 'write' } } : {};
   return sealChange(
@@ -139,6 +154,15 @@ export async function outcome(promise: Promise<unknown>): Promise<string> {
 }
 
 /** A key envelope for `recipient`, signed by `sender`; `key` defaults to the space key. */
-export function envelopeFor(space: TestSpace, sender: Person, recipient: Person, epoch = 0, key: Uint8Array = space.key): { recipient: string; envelope: Uint8Array } {
-  return { recipient: recipient.id, envelope: sealEnvelope({ space: space.id, epoch, recipient: recipient.id, recipientBoxPublicKey: recipient.keys.boxPublicKey, key, sender: sender.keys }) };
+export function envelopeFor(
+  space: TestSpace,
+  sender: Person,
+  recipient: Person,
+  epoch = 0,
+  key: Uint8Array = space.key,
+): { recipient: string; envelope: Uint8Array } {
+  return {
+    recipient: recipient.id,
+    envelope: sealEnvelope({ space: space.id, epoch, recipient: recipient.id, recipientBoxPublicKey: recipient.keys.boxPublicKey, key, sender: sender.keys }),
+  };
 }

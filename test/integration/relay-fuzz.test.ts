@@ -33,7 +33,11 @@ beforeAll(async () => {
 });
 afterAll(() => relay.stop());
 
-function badFrames(random: () => number, ctx: { space: TestSpace; victim: Person; relayId: string; insider: Person }, count: number): Array<Uint8Array | string> {
+function badFrames(
+  random: () => number,
+  ctx: { space: TestSpace; victim: Person; relayId: string; insider: Person },
+  count: number,
+): Array<Uint8Array | string> {
   const int = (n: number) => Math.floor(random() * n);
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
   const valid = (): Uint8Array => {
@@ -59,8 +63,12 @@ function badFrames(random: () => number, ctx: { space: TestSpace; victim: Person
       return frame;
     },
     () => {
-      const header: Record<string, unknown> = { t: ['push', 'pull', 'signIn', 'register', 'createSpace', 'appendMembership', 'putEnvelopes', 'nope'][int(8)], rid: int(10) };
-      for (const key of ['space', 'doc', 'since', 'account', 'nonce', 'entry', 'recipients', 'epoch', 'extra']) if (random() < 0.5) header[key] = weirdValues[int(weirdValues.length)];
+      const header: Record<string, unknown> = {
+        t: ['push', 'pull', 'signIn', 'register', 'createSpace', 'appendMembership', 'putEnvelopes', 'nope'][int(8)],
+        rid: int(10),
+      };
+      for (const key of ['space', 'doc', 'since', 'account', 'nonce', 'entry', 'recipients', 'epoch', 'extra'])
+        if (random() < 0.5) header[key] = weirdValues[int(weirdValues.length)];
       return encodeRawFrame(header, random() < 0.5 ? [] : [bytes(int(50))]);
     },
     () => {
@@ -75,25 +83,91 @@ function badFrames(random: () => number, ctx: { space: TestSpace; victim: Person
     },
     () => new Uint8Array(MAX_FRAME + 1 + int(MAX_FRAME)), // oversized, within what ws accepts
     () => JSON.stringify({ t: 'hello', rid: 1, protocol: 1 }), // a text frame
-    () => encodeFrame({ t: 'signIn', rid: 4, account: ctx.victim.id, nonce: newId().padEnd(43, 'A').slice(0, 43), signature: signAuth('signIn', ctx.relayId, 'x', ctx.victim.id, ctx.victim.keys.signSecretKey), parts: [] }),
+    () =>
+      encodeFrame({
+        t: 'signIn',
+        rid: 4,
+        account: ctx.victim.id,
+        nonce: newId().padEnd(43, 'A').slice(0, 43),
+        signature: signAuth('signIn', ctx.relayId, 'x', ctx.victim.id, ctx.victim.keys.signSecretKey),
+        parts: [],
+      }),
     () => encodeFrame({ t: 'push', rid: 5, space: ctx.space.id, doc: 'doc', parts: [bytes(int(400))] }), // schema-valid, garbage change
     () => encodeFrame({ t: 'putSnapshot', rid: 6, space: ctx.space.id, doc: 'doc', covers: int(1e9), parts: [bytes(int(400))] }),
     () => encodeFrame({ t: 'deleteSpace', rid: 7, space: ctx.space.id, parts: [] }), // anonymous: not signed in; insider: an editor
     // Schema-valid frames that only the handlers behind sign-in can refuse:
     () => {
       const who = random() < 0.5 ? ctx.insider : ctx.victim;
-      const entry = signMembershipEntry(nextEntry(ctx.space.state, { actor: ctx.insider.id, action: ['add', 'change_role', 'remove', 'transfer'][int(4)] as 'add', subject: who.id, role: random() < 0.5 ? 'owner' : null }), (random() < 0.5 ? ctx.insider : ctx.victim).keys.signSecretKey);
+      const entry = signMembershipEntry(
+        nextEntry(ctx.space.state, {
+          actor: ctx.insider.id,
+          action: ['add', 'change_role', 'remove', 'transfer'][int(4)] as 'add',
+          subject: who.id,
+          role: random() < 0.5 ? 'owner' : null,
+        }),
+        (random() < 0.5 ? ctx.insider : ctx.victim).keys.signSecretKey,
+      );
       return encodeFrame({ t: 'appendMembership', rid: 8, space: ctx.space.id, entry: { ...entry, seq: random() < 0.3 ? int(5) : entry.seq }, parts: [] });
     },
     () => encodeFrame({ t: 'putEnvelopes', rid: 9, space: ctx.space.id, epoch: int(3), recipients: [ctx.insider.id], parts: [bytes(int(5000))] }),
-    () => encodeFrame({ t: 'fileBegin', rid: 10, space: ctx.space.id, file: `f${int(3)}`, size: int(2 ** 40), chunkSize: 1024 + int(16 * 1024 * 1024 - 1024), parts: [] }),
+    () =>
+      encodeFrame({
+        t: 'fileBegin',
+        rid: 10,
+        space: ctx.space.id,
+        file: `f${int(3)}`,
+        size: int(2 ** 40),
+        chunkSize: 1024 + int(16 * 1024 * 1024 - 1024),
+        parts: [],
+      }),
     () => encodeFrame({ t: 'linkCreate', rid: 11, space: ctx.space.id, link: `l${int(5)}`, expiresAt: int(2) ? int(1e6) : null, parts: [bytes(int(300))] }),
     () => encodeFrame({ t: 'push', rid: 12, space: ctx.space.id, doc: 'doc', parts: [sealedChange(ctx.space, ctx.insider, 'other-doc', 'misfiled')] }),
     // (on another document: an editor's genuine snapshot of 'good' would rightly replace its history)
-    () => encodeFrame({ t: 'putSnapshot', rid: 13, space: ctx.space.id, doc: 'doc', covers: int(100), parts: [sealedChange(ctx.space, ctx.insider, 'doc', 'snap', random() < 0.5 ? 'snapshot' : 'comment')] }),
+    () =>
+      encodeFrame({
+        t: 'putSnapshot',
+        rid: 13,
+        space: ctx.space.id,
+        doc: 'doc',
+        covers: int(100),
+        parts: [sealedChange(ctx.space, ctx.insider, 'doc', 'snap', random() < 0.5 ? 'snapshot' : 'comment')],
+      }),
     // Keys and signatures whose last base64url character carries stray bits:
-    () => encodeRawFrame({ t: 'register', rid: 16, account: `${ctx.insider.id.slice(0, 42)}B`, nonce: 'A'.repeat(43), signature: `${'A'.repeat(85)}B`, username: `u${int(99)}`, displayName: 'x', boxPublicKey: `${'A'.repeat(42)}B` }, []),
-    () => encodeRawFrame({ t: 'appendMembership', rid: 17, space: ctx.space.id, entry: { v: 1, space: ctx.space.id, seq: 1, prev: null, actor: `${'A'.repeat(42)}B`, action: 'add', subject: ctx.insider.id, role: 'viewer', at: 1, sig: `${'A'.repeat(85)}B` } }, []),
+    () =>
+      encodeRawFrame(
+        {
+          t: 'register',
+          rid: 16,
+          account: `${ctx.insider.id.slice(0, 42)}B`,
+          nonce: 'A'.repeat(43),
+          signature: `${'A'.repeat(85)}B`,
+          username: `u${int(99)}`,
+          displayName: 'x',
+          boxPublicKey: `${'A'.repeat(42)}B`,
+        },
+        [],
+      ),
+    () =>
+      encodeRawFrame(
+        {
+          t: 'appendMembership',
+          rid: 17,
+          space: ctx.space.id,
+          entry: {
+            v: 1,
+            space: ctx.space.id,
+            seq: 1,
+            prev: null,
+            actor: `${'A'.repeat(42)}B`,
+            action: 'add',
+            subject: ctx.insider.id,
+            role: 'viewer',
+            at: 1,
+            sig: `${'A'.repeat(85)}B`,
+          },
+        },
+        [],
+      ),
     () => encodeFrame({ t: 'lookup', rid: 14, username: `nobody-${int(1000)}`, parts: [] }),
     () => encodeFrame({ t: 'getEnvelopes', rid: 15, space: `nospace${int(100)}`, parts: [] }),
   ];
@@ -155,7 +229,9 @@ describe('fuzz', () => {
         if (i % 50 === index) await new Promise((resolve) => setImmediate(resolve));
       }
       // A final hello proves this connection is still answered after everything before it.
-      const answered = new Promise((resolve) => socket.on('message', (data: Buffer) => decodeRelayFrame(new Uint8Array(data)).t === 'challenge' && resolve(true)));
+      const answered = new Promise((resolve) =>
+        socket.on('message', (data: Buffer) => decodeRelayFrame(new Uint8Array(data)).t === 'challenge' && resolve(true)),
+      );
       socket.send(encodeFrame({ t: 'hello', rid: 999_999, protocol: 1, parts: [] }));
       await answered;
       socket.close();

@@ -24,7 +24,13 @@ afterAll(() => relay.stop());
 /** The operator writes a change row directly, bypassing every check the relay makes. */
 async function inject(doc: string, bytes: Uint8Array): Promise<void> {
   const [row] = await relay.store.driver.all(`UPDATE docs SET last_seq = last_seq + 1 WHERE space = ? AND doc = ? RETURNING last_seq`, [space.id, doc]);
-  await relay.store.driver.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, NULL, ?)`, [space.id, doc, Number(row!.last_seq), `injected-${row!.last_seq}`, bytes]);
+  await relay.store.driver.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes) VALUES (?, ?, ?, ?, NULL, ?)`, [
+    space.id,
+    doc,
+    Number(row!.last_seq),
+    `injected-${row!.last_seq}`,
+    bytes,
+  ]);
 }
 
 async function verdicts(doc: string): Promise<string[]> {

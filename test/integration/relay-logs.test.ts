@@ -53,7 +53,8 @@ describe('the relay log', () => {
     // The control: the log does hold the sign-ins and the deletion.
     expect(lines.filter((l) => l.event === 'signed_in')).toHaveLength(2);
     expect(lines.filter((l) => l.event === 'registered')).toHaveLength(2);
-    for (const secret of [ann.id, bob.id, ann.username, bob.username, ann.keys.boxPublicKey]) expect(text).not.toContain(typeof secret === 'string' ? secret : Buffer.from(secret).toString('base64url'));
+    for (const secret of [ann.id, bob.id, ann.username, bob.username, ann.keys.boxPublicKey])
+      expect(text).not.toContain(typeof secret === 'string' ? secret : Buffer.from(secret).toString('base64url'));
     const callers = (event: string) => lines.filter((l) => l.event === event).map((l) => l.caller);
     const [annRegistered, bobRegistered] = callers('registered');
     const [annToday, annNextDay] = callers('signed_in');

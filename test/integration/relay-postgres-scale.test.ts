@@ -95,7 +95,9 @@ describe('instances on one PostgreSQL', () => {
       await expect(third.signIn(ann.keys)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
       // Closing one on the first instance frees a place on the second.
       second.close();
-      await expect.poll(() => outcome(connect(small2.url).then((c) => c.signIn(ann.keys).finally(() => c.close()))), { timeout: 10_000, interval: 100 }).toBe('ok');
+      await expect
+        .poll(() => outcome(connect(small2.url).then((c) => c.signIn(ann.keys).finally(() => c.close()))), { timeout: 10_000, interval: 100 })
+        .toBe('ok');
       third.close();
     } finally {
       await small1.stop();
@@ -107,7 +109,9 @@ describe('instances on one PostgreSQL', () => {
 /** A relay instance as its own process (the real CLI) on the shared database. */
 async function spawnRelay(): Promise<{ child: ChildProcess; url: string }> {
   // --log-stdout: the listening line comes on stdout (by default the log goes to a daily file in the data folder).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--postgres', url, '--log-stdout'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts', '--port', '0', '--postgres', url, '--log-stdout'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const lines = createInterface({ input: child.stdout! });
@@ -140,7 +144,9 @@ describe('kill -9 of one instance under load', () => {
       await expect.poll(() => missingEdits(rooms, clients, true).length, { timeout: 20_000, interval: 100 }).toBe(0);
       const acknowledged = clients.reduce((n, c) => n + c.acked.size, 0);
       const sorted = probe.latencies.sort((x, y) => x - y);
-      console.log(`kill -9 under load: ${typing.typed()} edits typed, ${acknowledged} acknowledged, ${clients.filter((c) => c.reconnects > 0).length} clients moved; p99 ${percentile(sorted, 99).toFixed(0)} ms`);
+      console.log(
+        `kill -9 under load: ${typing.typed()} edits typed, ${acknowledged} acknowledged, ${clients.filter((c) => c.reconnects > 0).length} clients moved; p99 ${percentile(sorted, 99).toFixed(0)} ms`,
+      );
       expect(acknowledged).toBe(typing.typed());
       expect(clients.filter((c) => c.reconnects > 0).length).toBeGreaterThanOrEqual(20);
       // The survivors never reconnected or pulled: what they have came live, or from their instance's catch-up.

@@ -11,7 +11,18 @@ import { sealLink } from '../../common/protocol/link.ts';
 import { openPresence, sealPresence } from '../../common/protocol/presence.ts';
 import { openChange, verifyChange } from '../../common/protocol/change.ts';
 import { startPostgres, type PostgresServer } from '../unit/sync-server/postgres-server.ts';
-import { changeMembership, connect, createSpace, envelopeFor, outcome, register, sealedChange, startTestRelay, type Person, type TestRelay } from './relay-fixture.ts';
+import {
+  changeMembership,
+  connect,
+  createSpace,
+  envelopeFor,
+  outcome,
+  register,
+  sealedChange,
+  startTestRelay,
+  type Person,
+  type TestRelay,
+} from './relay-fixture.ts';
 
 let server: PostgresServer;
 let east: TestRelay;
@@ -95,7 +106,10 @@ describe('two relay instances on one PostgreSQL', () => {
     await changeMembership(space, ann, 'add', xan, 'editor');
     await changeMembership(space, ann, 'add', yul, 'editor');
     const removal = (actor: Person, subject: Person, keep: Person[]) => {
-      const entry = signMembershipEntry(nextEntry(space.state, { actor: actor.id, action: 'remove', subject: subject.id, role: null }), actor.keys.signSecretKey);
+      const entry = signMembershipEntry(
+        nextEntry(space.state, { actor: actor.id, action: 'remove', subject: subject.id, role: null }),
+        actor.keys.signSecretKey,
+      );
       const key = randomKey();
       return actor.client.appendMembership(entry, { epoch: 1, sealed: keep.map((p) => envelopeFor(space, actor, p, 1, key)) });
     };
@@ -104,7 +118,8 @@ describe('two relay instances on one PostgreSQL', () => {
     const winner = results[0] === 'ok' ? ann : ada;
     const rows = await east.store.driver.all('SELECT recipient, sealed FROM envelopes WHERE space = ? AND epoch = 1', [space.id]);
     expect(rows).toHaveLength(3);
-    for (const row of rows) expect(envelopeSender(new Uint8Array(row.sealed as Buffer), { space: space.id, epoch: 1, recipient: row.recipient as string })).toBe(winner.id);
+    for (const row of rows)
+      expect(envelopeSender(new Uint8Array(row.sealed as Buffer), { space: space.id, epoch: 1, recipient: row.recipient as string })).toBe(winner.id);
     expect((await ann.client.getMembership(space.id)).length).toBe(5);
   });
 

@@ -81,7 +81,8 @@ describe('S1: the relay never sees content', () => {
     await ann.client.putEnvelopes(space.id, 0, [envelopeFor(space, ann, ann, 0, utf8(markers.envelope)), envelopeFor(space, ann, bob)]);
     await bob.client.getEnvelopes(space.id);
     await bob.client.subscribe(space.id, 'doc', () => undefined);
-    for (let i = 0; i < 5; i++) await ann.client.push(space.id, 'doc', sealedChange(space, ann, 'doc', `{"title":"${markers.title}","body":"${markers.body} ${i}"}`));
+    for (let i = 0; i < 5; i++)
+      await ann.client.push(space.id, 'doc', sealedChange(space, ann, 'doc', `{"title":"${markers.title}","body":"${markers.body} ${i}"}`));
     await bob.client.push(space.id, 'doc', sealedChange(space, bob, 'doc', markers.comment, 'comment'));
     await bob.client.putSnapshot(space.id, 'doc', 3, sealedChange(space, bob, 'doc', `${markers.snapshot} ${markers.title}`, 'snapshot'));
     await bob.client.pull(space.id, 'doc', 0);

@@ -69,7 +69,18 @@ const membershipEntry = (world: World, action: 'add' | 'change_role' | 'remove' 
  */
 type Handshake = 'hello' | 'register' | 'signIn' | 'pairOffer' | 'pairRead' | 'pairReveal';
 /** The requests that need a session and no role in a space. */
-type AccountRequest = 'lookup' | 'createSpace' | 'unsubscribe' | 'access' | 'deleteAccount' | 'putDevices' | 'getDevices' | 'revokeDevice' | 'pairList' | 'pairAnswer' | 'pairApprove';
+type AccountRequest =
+  | 'lookup'
+  | 'createSpace'
+  | 'unsubscribe'
+  | 'access'
+  | 'deleteAccount'
+  | 'putDevices'
+  | 'getDevices'
+  | 'revokeDevice'
+  | 'pairList'
+  | 'pairAnswer'
+  | 'pairApprove';
 /** A former member's read of the log up to its own removal: no role, by definition (tested on its own below). */
 type FormerMemberRequest = 'getRemoval';
 type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest | FormerMemberRequest>;
@@ -199,12 +210,33 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
     const [laptop, desktop] = [generateIdentityKeys(), generateIdentityKeys()];
     const first = firstDeviceEntry(me.id, me.keys.signSecretKey, laptop);
     let state = applyDeviceEntry(emptyDeviceLog(me.id), first);
-    const add = signDeviceEntry(nextDeviceEntry(state, { action: 'add', device: toBase64Url(desktop.signPublicKey), box: toBase64Url(desktop.boxPublicKey), kind: 'device', name: 'Desktop', by: toBase64Url(laptop.signPublicKey) }), laptop.signSecretKey);
+    const add = signDeviceEntry(
+      nextDeviceEntry(state, {
+        action: 'add',
+        device: toBase64Url(desktop.signPublicKey),
+        box: toBase64Url(desktop.boxPublicKey),
+        kind: 'device',
+        name: 'Desktop',
+        by: toBase64Url(laptop.signPublicKey),
+      }),
+      laptop.signSecretKey,
+    );
     state = applyDeviceEntry(state, add);
     await me.client.putDevices([first, add]);
     const onLaptop = await connect(relay.url);
-    await onLaptop.signIn({ account: me.id, device: toBase64Url(laptop.signPublicKey), signSecretKey: laptop.signSecretKey, boxPublicKey: laptop.boxPublicKey });
-    await onLaptop.revokeDevice(signDeviceEntry(nextDeviceEntry(state, { action: 'revoke', device: toBase64Url(desktop.signPublicKey), by: toBase64Url(laptop.signPublicKey) }), laptop.signSecretKey), []);
+    await onLaptop.signIn({
+      account: me.id,
+      device: toBase64Url(laptop.signPublicKey),
+      signSecretKey: laptop.signSecretKey,
+      boxPublicKey: laptop.boxPublicKey,
+    });
+    await onLaptop.revokeDevice(
+      signDeviceEntry(
+        nextDeviceEntry(state, { action: 'revoke', device: toBase64Url(desktop.signPublicKey), by: toBase64Url(laptop.signPublicKey) }),
+        laptop.signSecretKey,
+      ),
+      [],
+    );
     onLaptop.close();
   },
 };
@@ -213,13 +245,25 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
 async function offerTo(me: Person) {
   const device = generateIdentityKeys();
   const client = await connect(relay.url);
-  const offered = await client.pairOffer(me.username, { device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), name: 'New', commit: '0'.repeat(64) });
+  const offered = await client.pairOffer(me.username, {
+    device: toBase64Url(device.signPublicKey),
+    box: toBase64Url(device.boxPublicKey),
+    name: 'New',
+    commit: '0'.repeat(64),
+  });
   client.close();
   return offered;
 }
 
 function firstDeviceEntry(account: string, accountSecretKey: Uint8Array, device = generateIdentityKeys()) {
-  const fields = { action: 'create' as const, device: toBase64Url(device.signPublicKey), box: toBase64Url(device.boxPublicKey), kind: 'device' as const, name: 'Laptop', by: account };
+  const fields = {
+    action: 'create' as const,
+    device: toBase64Url(device.signPublicKey),
+    box: toBase64Url(device.boxPublicKey),
+    kind: 'device' as const,
+    name: 'Laptop',
+    by: account,
+  };
   return signDeviceEntry(nextDeviceEntry(emptyDeviceLog(account), fields), accountSecretKey);
 }
 
@@ -397,7 +441,13 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
     pairList: {},
     pairAnswer: { pairing: 'pairing', nonce: account },
     pairApprove: { pairing: 'pairing' },
-    revokeDevice: { entry: signDeviceEntry(nextDeviceEntry(emptyDeviceLog(account), { action: 'revoke', device: account, by: account }), generateIdentityKeys().signSecretKey), spaces: [] },
+    revokeDevice: {
+      entry: signDeviceEntry(
+        nextDeviceEntry(emptyDeviceLog(account), { action: 'revoke', device: account, by: account }),
+        generateIdentityKeys().signSecretKey,
+      ),
+      spaces: [],
+    },
   };
   return { t: type, parts: [], ...samples[type as Exclude<ClientFrameType, Handshake>] };
 }

@@ -5,7 +5,19 @@ import { newId, randomBytes } from '../../common/crypto/sodium.ts';
 import { generateIdentityKeys } from '../../common/crypto/identity.ts';
 import { toBase64Url } from '../../common/crypto/sodium.ts';
 import type { Role } from '../../common/roles.ts';
-import { changeMembership, createSpace, envelopeFor, outcome, register, sealedChange, spaceWithRole, startTestRelay, type Person, type TestRelay, type TestSpace } from './relay-fixture.ts';
+import {
+  changeMembership,
+  createSpace,
+  envelopeFor,
+  outcome,
+  register,
+  sealedChange,
+  spaceWithRole,
+  startTestRelay,
+  type Person,
+  type TestRelay,
+  type TestSpace,
+} from './relay-fixture.ts';
 
 let relay: TestRelay;
 beforeAll(async () => {
@@ -18,7 +30,7 @@ type Operation = (ctx: { space: TestSpace; me: Person; owner: Person; bystander:
 const operations: Record<string, Operation> = {
   'pull a document': ({ space, me }) => me.client.pull(space.id, 'doc', 0),
   'read membership': ({ space, me }) => me.client.getMembership(space.id),
-  'subscribe': ({ space, me }) => me.client.subscribe(space.id, 'doc', () => undefined),
+  subscribe: ({ space, me }) => me.client.subscribe(space.id, 'doc', () => undefined),
   'download a file': ({ space, me }) => me.client.fileGet(space.id, 'file0', 0),
   'push content': ({ space, me }) => me.client.push(space.id, 'doc', sealedChange(space, me, 'doc', 'edit')),
   'upload a file': ({ space, me }) => me.client.fileBegin(space.id, newId(), 2048, 1024),
@@ -42,7 +54,7 @@ const operations: Record<string, Operation> = {
 const allowed: Record<string, Role[]> = {
   'pull a document': ['owner', 'admin', 'editor', 'commenter', 'viewer'],
   'read membership': ['owner', 'admin', 'editor', 'commenter', 'viewer'],
-  'subscribe': ['owner', 'admin', 'editor', 'commenter', 'viewer'],
+  subscribe: ['owner', 'admin', 'editor', 'commenter', 'viewer'],
   'download a file': ['owner', 'admin', 'editor', 'commenter', 'viewer'],
   'push content': ['owner', 'admin', 'editor'],
   'upload a file': ['owner', 'admin', 'editor'],

@@ -71,7 +71,9 @@ describe('the relay on every core', () => {
     await expect.poll(() => missingEdits(rooms, clients, false).length, { timeout: 15_000, interval: 100 }).toBe(0);
     probe.measuring = false;
     const sorted = probe.latencies.sort((a, b) => a - b);
-    console.log(`50 clients, ${typing.typed()} edits: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms over ${sorted.length} deliveries`);
+    console.log(
+      `50 clients, ${typing.typed()} edits: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms over ${sorted.length} deliveries`,
+    );
     expect(clients.every((client) => client.unacknowledged === 0)).toBe(true);
     expect(percentile(sorted, 99)).toBeLessThan(1500);
   });

@@ -38,7 +38,10 @@ afterAll(async () => {
  * has its own replica, and before a transaction it merges exactly the other agent's transactions
  * that the transaction's parents name, so positions mean what they meant to its author.
  */
-function traceChanges(trace: ConcurrentTrace, base: Uint8Array): { byAgent: Uint8Array[][]; deps: Map<string, string[]>; hashes: string[][]; expected: string } {
+function traceChanges(
+  trace: ConcurrentTrace,
+  base: Uint8Array,
+): { byAgent: Uint8Array[][]; deps: Map<string, string[]>; hashes: string[][]; expected: string } {
   const replicas = Array.from({ length: trace.numAgents }, () => A.load<DocumentContent>(base));
   const byAgent: Uint8Array[][] = replicas.map(() => []);
   const position = new Map<number, { agent: number; index: number }>();

@@ -39,7 +39,11 @@ describe('team workspaces', () => {
 
     const members = await ann.engine.members(workspaceId);
     expect(members.map((m) => [m.username, m.role]).sort()).toEqual(
-      [[ann.vault.profile.username, 'owner'], [bob.vault.profile.username, 'editor'], [vic.vault.profile.username, 'viewer']].sort(),
+      [
+        [ann.vault.profile.username, 'owner'],
+        [bob.vault.profile.username, 'editor'],
+        [vic.vault.profile.username, 'viewer'],
+      ].sort(),
     );
     expect(ann.vault.audit.list().map((e) => e.action)).toContain('member.invited');
   });
@@ -102,7 +106,11 @@ describe('team workspaces', () => {
     bob.vault.documents.change(id, (d) => A.splice(d, ['body'], d.body.length, 0, ' offline-bob'));
     expect(ann.engine.status(workspaceId)[0]!.pending).toBeGreaterThan(0);
     relay = await startTestRelay({ dataDir, port: Number(port) });
-    await eventually(() => bodyOf(ann, id) === bodyOf(bob, id) && bodyOf(ann, id).includes('offline-bob') && bodyOf(bob, id).includes('offline-ann'), 'convergence after reconnect', 20_000);
+    await eventually(
+      () => bodyOf(ann, id) === bodyOf(bob, id) && bodyOf(ann, id).includes('offline-bob') && bodyOf(bob, id).includes('offline-ann'),
+      'convergence after reconnect',
+      20_000,
+    );
     await eventually(() => ann.engine.status(workspaceId)[0]!.state === 'synced' && ann.engine.status(workspaceId)[0]!.pending === 0, 'ann synced again');
     await ann.engine.stop();
     await bob.engine.stop();
@@ -131,7 +139,10 @@ describe('team workspaces', () => {
     const plan = ann.engine.describeTeamConversion(personal.id);
     expect(plan).toMatchObject({ documents: 1, comments: 1, filesStayLocal: 0 });
     expect(plan.message).toMatch(/^1 document with its full history and 1 comment will be encrypted.*uploaded to the relay/);
-    await expect(ann.engine.convertToTeam(personal.id, relay.url, false)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/Nothing was sent/) });
+    await expect(ann.engine.convertToTeam(personal.id, relay.url, false)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/Nothing was sent/),
+    });
     expect(ann.vault.workspaces.get(personal.id).kind).toBe('personal');
 
     const team = await ann.engine.convertToTeam(personal.id, relay.url, true);

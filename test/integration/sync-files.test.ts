@@ -29,7 +29,14 @@ let proxy: HostileProxy;
 let workspaceId: string;
 let fileId: string;
 /** 2.5 MiB: three chunks, the marker in each of them. */
-const content = Buffer.concat([randomBytes(1024 * 1024 - 100), Buffer.from(BYTES_MARK), randomBytes(1024 * 1024), Buffer.from(BYTES_MARK), randomBytes(512 * 1024), Buffer.from(BYTES_MARK)]);
+const content = Buffer.concat([
+  randomBytes(1024 * 1024 - 100),
+  Buffer.from(BYTES_MARK),
+  randomBytes(1024 * 1024),
+  Buffer.from(BYTES_MARK),
+  randomBytes(512 * 1024),
+  Buffer.from(BYTES_MARK),
+]);
 
 async function bytesOf(vault: Vault, id: string): Promise<Buffer> {
   const parts: Uint8Array[] = [];
@@ -56,15 +63,25 @@ describe('files in a team workspace', () => {
   it('an attachment reaches another member byte for byte, with its name and type', async () => {
     fileId = (await ann.vault.files.add(workspaceId, { name: `${NAME_MARK}.bin`, type: 'application/octet-stream', source: [content] })).id;
     const progress: string[] = [];
-    const record = (s: { transfer?: { direction: string; done: number; total: number } }) => s.transfer && progress.push(`${s.transfer.direction} ${s.transfer.done}/${s.transfer.total}`);
+    const record = (s: { transfer?: { direction: string; done: number; total: number } }) =>
+      s.transfer && progress.push(`${s.transfer.direction} ${s.transfer.done}/${s.transfer.total}`);
     const stops = [ann.engine.onStatus(record), bob.engine.onStatus(record)];
     await ann.engine.syncOnce(workspaceId);
     await bob.engine.syncOnce(workspaceId);
     for (const stop of stops) stop();
     // Long transfers show progress, chunk by chunk, both ways; the status forgets it when done.
-    expect(progress).toEqual(expect.arrayContaining([`up 0/${content.length}`, `up ${1024 * 1024}/${content.length}`, `up ${content.length}/${content.length}`, `down ${content.length}/${content.length}`]));
+    expect(progress).toEqual(
+      expect.arrayContaining([
+        `up 0/${content.length}`,
+        `up ${1024 * 1024}/${content.length}`,
+        `up ${content.length}/${content.length}`,
+        `down ${content.length}/${content.length}`,
+      ]),
+    );
     expect(ann.engine.status(workspaceId)[0]!.transfer).toBeUndefined();
-    expect(bob.vault.files.list(workspaceId)).toEqual([expect.objectContaining({ id: fileId, name: `${NAME_MARK}.bin`, type: 'application/octet-stream', size: content.length })]);
+    expect(bob.vault.files.list(workspaceId)).toEqual([
+      expect.objectContaining({ id: fileId, name: `${NAME_MARK}.bin`, type: 'application/octet-stream', size: content.length }),
+    ]);
     expect((await bytesOf(bob.vault, fileId)).equals(content)).toBe(true);
     const [stored] = await relay.store.driver.all('SELECT count(*) AS n FROM file_chunks WHERE space = ? AND file = ?', [workspaceId, fileId]);
     expect(Number(stored!.n)).toBe(3);
@@ -154,7 +171,7 @@ describe('files in a team workspace', () => {
     expect(bob.engine.quarantined(workspaceId)).toEqual([]);
   });
 
-  it('a file deleted with the vault alone: an Editor gets it back, the Owner\'s deletion goes out at the next sync', async () => {
+  it("a file deleted with the vault alone: an Editor gets it back, the Owner's deletion goes out at the next sync", async () => {
     const id = (await ann.vault.files.add(workspaceId, { name: 'shared.txt', source: [Buffer.from('shared bytes')] })).id;
     await ann.engine.syncOnce(workspaceId);
     await bob.engine.syncOnce(workspaceId);
@@ -183,7 +200,9 @@ describe('files in a team workspace', () => {
     // Control: the current key opens it.
     const current = ann.vault.syncState.space(workspaceId)!;
     const epoch = Math.max(...Object.keys(current.epochKeys).map(Number));
-    expect(Buffer.from(tryOpen(fromHex(current.epochKeys[epoch]!), sealed, utf8(`hearth-file-chunk|v1|${workspaceId}|${id}|0|1`))!).toString()).toBe(`AFTER-REMOVAL-${MARK}`);
+    expect(Buffer.from(tryOpen(fromHex(current.epochKeys[epoch]!), sealed, utf8(`hearth-file-chunk|v1|${workspaceId}|${id}|0|1`))!).toString()).toBe(
+      `AFTER-REMOVAL-${MARK}`,
+    );
   });
 
   it('a workspace turned into a team one keeps the files it had on the device; files added afterwards sync', async () => {

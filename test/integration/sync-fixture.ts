@@ -33,7 +33,10 @@ export async function closePeer(peer: Peer): Promise<void> {
 }
 
 /** Closes the peers that were made (a failed beforeAll leaves some unset), then the proxy and the relay, if any. */
-export async function closeAll(peers: Array<Peer | undefined>, servers: { proxy?: { close(): Promise<void> }; relay?: { stop(): Promise<void> } }): Promise<void> {
+export async function closeAll(
+  peers: Array<Peer | undefined>,
+  servers: { proxy?: { close(): Promise<void> }; relay?: { stop(): Promise<void> } },
+): Promise<void> {
   for (const peer of peers) if (peer) await closePeer(peer);
   await servers.proxy?.close();
   await servers.relay?.stop();

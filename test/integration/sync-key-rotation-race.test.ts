@@ -76,7 +76,9 @@ describe('the relay: a removal and its new key epoch are one step', () => {
     const ownerKey = randomKey();
     await owner.client.appendMembership(removal(owner, gone), { epoch: 1, sealed: [owner, admin, kept].map((p) => envelopeFor(space, owner, p, 1, ownerKey)) });
     space.state = applyMembershipEntry(space.state, (await owner.client.getMembership(space.id)).at(-1)!);
-    expect(await outcome(admin.client.appendMembership(stale, { epoch: 1, sealed: [owner, admin].map((p) => envelopeFor(space, admin, p, 1, staleKey)) }))).toBe('CONFLICT');
+    expect(
+      await outcome(admin.client.appendMembership(stale, { epoch: 1, sealed: [owner, admin].map((p) => envelopeFor(space, admin, p, 1, staleKey)) })),
+    ).toBe('CONFLICT');
     // Everyone left holds the Owner's key for epoch 1; the refused frame changed nothing.
     expect(await envelopesAt(1)).toBe(3);
     for (const person of [owner, admin, kept]) expect(await keyAt(person, 1)).toBe(toHex(ownerKey));

@@ -51,7 +51,10 @@ function relayHolds(pieces: Buffer[]): boolean {
 
 async function teamWithDocument(owner: Peer, marker: string): Promise<{ workspaceId: string; documentId: string }> {
   const workspaceId = (await owner.engine.createTeamWorkspace(`Team ${marker}`, relay.url)).id;
-  const documentId = owner.vault.documents.create(workspaceId, { title: marker, init: (d) => setBodyFromMarkdown(d, `# ${marker}\n\nThe body ${marker} ${'x'.repeat(400)}\n`) }).id;
+  const documentId = owner.vault.documents.create(workspaceId, {
+    title: marker,
+    init: (d) => setBodyFromMarkdown(d, `# ${marker}\n\nThe body ${marker} ${'x'.repeat(400)}\n`),
+  }).id;
   await owner.engine.syncOnce(workspaceId);
   return { workspaceId, documentId };
 }
@@ -70,7 +73,13 @@ describe('public links end with what they publish', () => {
     expect(relayHolds(pieces)).toBe(false);
     expect(ann.vault.links.list()).toEqual([]);
     expect(await ann.engine.listLinks()).toEqual([]);
-    expect(ann.vault.audit.list().filter((e) => e.action === 'link.revoked').map((e) => e.target?.split('/')[2]).sort()).toEqual([first.id, second.id].sort());
+    expect(
+      ann.vault.audit
+        .list()
+        .filter((e) => e.action === 'link.revoked')
+        .map((e) => e.target?.split('/')[2])
+        .sort(),
+    ).toEqual([first.id, second.id].sort());
   });
 
   it('deleted through the vault while live sync runs: the engine notices and revokes its links', async () => {

@@ -80,7 +80,12 @@ describe('public links', () => {
     expect(opened.expiresAt).toBeNull();
 
     expect(await ann.engine.listLinks()).toEqual([link]);
-    expect(ann.vault.audit.list().filter((e) => e.action === 'link.created').map((e) => e.target)).toEqual([`${workspaceId}/${documentId}/${link.id}`]);
+    expect(
+      ann.vault.audit
+        .list()
+        .filter((e) => e.action === 'link.created')
+        .map((e) => e.target),
+    ).toEqual([`${workspaceId}/${documentId}/${link.id}`]);
 
     // The relay's database, WAL and log hold neither the text nor the key in the fragment.
     const stored = relayBytes();
@@ -129,7 +134,12 @@ describe('public links', () => {
     expect((await fetch(new URL(`/p/${link.id}/data`, relay.httpUrl))).status).toBe(410);
     expect(await errorOf(vic.engine.openLink(link.url))).toMatchObject({ code: 'EXPIRED' });
     expect((await ann.engine.listLinks()).map((l) => l.id)).not.toContain(link.id);
-    expect(ann.vault.audit.list().filter((e) => e.action === 'link.revoked').map((e) => e.target)).toEqual([`${workspaceId}/${documentId}/${link.id}`]);
+    expect(
+      ann.vault.audit
+        .list()
+        .filter((e) => e.action === 'link.revoked')
+        .map((e) => e.target),
+    ).toEqual([`${workspaceId}/${documentId}/${link.id}`]);
     expect(await outcome(ann.engine.revokeLink(link.id))).toBe('NOT_FOUND');
     expect(await outcome(ann.engine.revokeLink('no-such-link'))).toBe('NOT_FOUND');
   });

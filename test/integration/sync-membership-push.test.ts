@@ -84,7 +84,7 @@ describe('who the relay tells', () => {
     await second.client.subscribe(space.id, doc, () => undefined);
     const heardSecond = hear(second);
     await changeMembership(space, owner, 'change_role', idle, 'commenter');
-    await eventually(() => heard.vic.length === 3 && heardSecond.length === 1, 'vic and the owner\'s other connection hearing the role change', 3000);
+    await eventually(() => heard.vic.length === 3 && heardSecond.length === 1, "vic and the owner's other connection hearing the role change", 3000);
 
     // Vic is removed: he is told this once, then no longer.
     await changeMembership(space, owner, 'remove', vic, null);

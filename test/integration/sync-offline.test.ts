@@ -35,7 +35,9 @@ async function deadAddress(): Promise<string> {
 
 function runWriterAndKill(dir: string, documentId: string, deadUrl: string, acksBeforeKill: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/integration/sync-offline-writer.ts', dir, PASSPHRASE, documentId, deadUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/integration/sync-offline-writer.ts', dir, PASSPHRASE, documentId, deadUrl], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const acks: number[] = [];
     let pending = '';
     let stderr = '';

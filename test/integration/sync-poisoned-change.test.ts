@@ -96,7 +96,9 @@ describe('a change the relay altered as it stored it', { timeout: 120_000 }, () 
 
   it('comes whole once the relay serves a good copy again, and `hearth sync` succeeds', async () => {
     const [refused] = bob.engine.quarantined(workspaceId);
-    const { bytes } = (await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ? AND seq = ?', [workspaceId, docId, refused!.relaySeq])).map((r) => ({ bytes: new Uint8Array(r.bytes as Buffer) }))[0]!;
+    const { bytes } = (
+      await relay.store.driver.all('SELECT bytes FROM changes WHERE space = ? AND doc = ? AND seq = ?', [workspaceId, docId, refused!.relaySeq])
+    ).map((r) => ({ bytes: new Uint8Array(r.bytes as Buffer) }))[0]!;
     const repaired = bytes.slice();
     repaired[repaired.length - 80]! ^= 1; // flipped back: the good copy
     await store(refused!.relaySeq, repaired);

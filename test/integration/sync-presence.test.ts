@@ -94,7 +94,11 @@ describe('presence', () => {
 
   it('a non-member can neither follow the document, nor send presence, nor receive any', async () => {
     expect(await outcome(eve.client.subscribe(workspaceId, documentId, () => undefined))).toBe('FORBIDDEN');
-    const forged = sealPresence({ space: workspaceId, doc: documentId, epoch: 0 }, { account: eve.id, selection: { from: 0, to: 1 }, at: Date.now() }, spaceKey);
+    const forged = sealPresence(
+      { space: workspaceId, doc: documentId, epoch: 0 },
+      { account: eve.id, selection: { from: 0, to: 1 }, at: Date.now() },
+      spaceKey,
+    );
     expect(await outcome(eve.client.sendPresence(workspaceId, documentId, forged))).toBe('FORBIDDEN');
     ann.engine.setPresence(documentId, { from: 4, to: 6 });
     await eventually(() => selectionOf(bob, ann.engine.account)?.from === 4, 'bob to see ann again');
@@ -105,7 +109,11 @@ describe('presence', () => {
   it('garbled, forged, oversized and flooding presence is dropped or refused; nobody crashes', async () => {
     await bob.engine.syncOnce(workspaceId); // bob learns that rex is a member
     const rexSays = (selection: { from: number; to: number }, account = rex.id) =>
-      rex.client.sendPresence(workspaceId, documentId, sealPresence({ space: workspaceId, doc: documentId, epoch: 0 }, { account, selection, at: Date.now() }, spaceKey));
+      rex.client.sendPresence(
+        workspaceId,
+        documentId,
+        sealPresence({ space: workspaceId, doc: documentId, epoch: 0 }, { account, selection, at: Date.now() }, spaceKey),
+      );
     const before = selectionOf(bob, ann.engine.account);
 
     // Garbage under a valid header (with a marker in it): forwarded blind, dropped by the receivers.
@@ -113,12 +121,25 @@ describe('presence', () => {
     // A member posing as another member: the relay stamps rex as the sender, the payload says ann.
     await rexSays({ from: 90, to: 95 }, ann.engine.account);
     // Sealed under a key that is not the space's.
-    await rex.client.sendPresence(workspaceId, documentId, sealPresence({ space: workspaceId, doc: documentId, epoch: 0 }, { account: rex.id, selection: { from: 50, to: 50 }, at: Date.now() }, new Uint8Array(32).fill(7)));
+    await rex.client.sendPresence(
+      workspaceId,
+      documentId,
+      sealPresence(
+        { space: workspaceId, doc: documentId, epoch: 0 },
+        { account: rex.id, selection: { from: 50, to: 50 }, at: Date.now() },
+        new Uint8Array(32).fill(7),
+      ),
+    );
     // Then a genuine one; it arrives after the others on the same connection.
     await rexSays({ from: 1, to: 1 });
     await eventually(() => selectionOf(bob, rex.id)?.from === 1, 'bob to see rex');
     expect(selectionOf(bob, ann.engine.account)).toEqual(before);
-    expect(bob.engine.presence(documentId).map((e) => e.account).sort()).toEqual([ann.engine.account, rex.id].sort());
+    expect(
+      bob.engine
+        .presence(documentId)
+        .map((e) => e.account)
+        .sort(),
+    ).toEqual([ann.engine.account, rex.id].sort());
 
     expect(await outcome(rex.client.sendPresence(workspaceId, documentId, new Uint8Array(4096)))).toBe('TOO_LARGE');
     const flood = await Promise.all(Array.from({ length: 80 }, (_, i) => outcome(rexSays({ from: i, to: i }))));
@@ -191,7 +212,11 @@ describe('presence', () => {
     await eventually(() => selectionOf(bob, ann.engine.account) === undefined, 'ann to leave');
 
     // Rex said something once and then nothing: gone after the ttl (2 s here), while bob's heartbeat keeps him.
-    await rex.client.sendPresence(workspaceId, documentId, sealPresence({ space: workspaceId, doc: documentId, epoch: 0 }, { account: rex.id, selection: { from: 3, to: 3 }, at: Date.now() }, spaceKey));
+    await rex.client.sendPresence(
+      workspaceId,
+      documentId,
+      sealPresence({ space: workspaceId, doc: documentId, epoch: 0 }, { account: rex.id, selection: { from: 3, to: 3 }, at: Date.now() }, spaceKey),
+    );
     await eventually(() => selectionOf(ann, rex.id)?.from === 3, 'ann to see rex');
     await eventually(() => selectionOf(ann, rex.id) === undefined, 'rex to go quiet and expire', 15_000);
     expect(selectionOf(ann, bob.engine.account)).toEqual({ from: 7, to: 7 });

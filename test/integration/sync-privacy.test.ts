@@ -72,7 +72,10 @@ describe('sync and the network', () => {
       bob.engine.start();
       bob.vault.comments.add(doc.id, { text: markers.reply, replyTo: thread.id });
       bob.vault.documents.change(doc.id, (d) => A.splice(d, ['body'], 0, 0, `${markers.body}-again `));
-      await eventually(() => ann!.vault.comments.list(doc.id)[0]?.comments.length === 2 && ann!.vault.documents.get(doc.id).body.includes('-again'), 'live changes at ann');
+      await eventually(
+        () => ann!.vault.comments.list(doc.id)[0]?.comments.length === 2 && ann!.vault.documents.get(doc.id).body.includes('-again'),
+        'live changes at ann',
+      );
       // A public link (opened over HTTP from the same relay) and presence both ways.
       const link = await ann.engine.createLink(doc.id, { expiresInMs: 3600_000 });
       linkKey = new URL(link.url).hash.slice(1);
@@ -93,7 +96,9 @@ describe('sync and the network', () => {
     // Opening the link fetches /p/<id>/data from the same relay (never the key after '#').
     const hostOf = (target: string) => (target.startsWith('fetch:') ? new URL(target.slice('fetch:'.length)).host : target);
     expect(new Set(recorder.attempts.map((a) => hostOf(a.target)))).toEqual(new Set([relayHost]));
-    expect(recorder.attempts.filter((a) => a.target.startsWith('fetch:')).map((a) => new URL(a.target.slice('fetch:'.length)).pathname)).toEqual([expect.stringMatching(/^\/p\/[A-Za-z0-9_-]+\/data$/)]);
+    expect(recorder.attempts.filter((a) => a.target.startsWith('fetch:')).map((a) => new URL(a.target.slice('fetch:'.length)).pathname)).toEqual([
+      expect.stringMatching(/^\/p\/[A-Za-z0-9_-]+\/data$/),
+    ]);
     expect(recorder.attempts.some((a) => a.target.includes(linkKey))).toBe(false);
 
     // The link's key (after '#') must never reach the relay either.
@@ -102,7 +107,9 @@ describe('sync and the network', () => {
     expect(findInFiles(relay.dataDir, needles)).toEqual([]);
     expect(relay.logLines.filter((line) => needles.some((n) => line.includes(n)))).toEqual([]);
     expect(frames.length).toBeGreaterThan(20);
-    const leaks = needles.filter((needle) => frames.some((frame) => Buffer.from(frame).includes(Buffer.from(needle)) || Buffer.from(frame).includes(Buffer.from(needle, 'utf16le'))));
+    const leaks = needles.filter((needle) =>
+      frames.some((frame) => Buffer.from(frame).includes(Buffer.from(needle)) || Buffer.from(frame).includes(Buffer.from(needle, 'utf16le'))),
+    );
     expect(leaks).toEqual([]);
   });
 });

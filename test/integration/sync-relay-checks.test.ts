@@ -84,7 +84,9 @@ describe('a relay that hides history', () => {
     } finally {
       proxy.rewrite = (frame) => frame;
     }
-    expect(warnings.slice(before)).toEqual([expect.objectContaining({ workspaceName: 'Ledger', code: 'RECORD_TAMPERED', message: expect.stringMatching(/^Ledger: .*rolled back/) })]);
+    expect(warnings.slice(before)).toEqual([
+      expect.objectContaining({ workspaceName: 'Ledger', code: 'RECORD_TAMPERED', message: expect.stringMatching(/^Ledger: .*rolled back/) }),
+    ]);
     expect(bob.engine.status(workspaceId)[0]).toMatchObject({ state: 'error' });
     expect(bob.vault.syncState.space(workspaceId)!.membership.length).toBe(verified);
   });

@@ -64,7 +64,16 @@ function changeBy(peer: Peer, text: string, options: { keys?: ReturnType<typeof 
   let doc = A.load<{ body: string }>(ann.vault.documents.save(target));
   doc = A.change(doc, (d) => A.splice(d, ['body'], 0, 0, text));
   return sealChange(
-    { space: workspaceId, doc: target, kind: 'content', epoch: view.currentEpoch, head: view.head, author: toBase64Url(keys.signPublicKey), id: options.id ?? newId(), at: Date.now() },
+    {
+      space: workspaceId,
+      doc: target,
+      kind: 'content',
+      epoch: view.currentEpoch,
+      head: view.head,
+      author: toBase64Url(keys.signPublicKey),
+      id: options.id ?? newId(),
+      at: Date.now(),
+    },
     encodeChanges([A.getLastLocalChange(doc)!]),
     fromHex(space.epochKeys[view.currentEpoch]!),
     keys.signSecretKey,

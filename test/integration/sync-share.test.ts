@@ -63,20 +63,37 @@ describe('sharing one document with people outside the workspace', () => {
 
     const holder = await bob.engine.acceptInvitation(shareSpace);
     expect(holder.name).toBe(SHARED_WITH_ME);
-    expect(bob.vault.workspaces.list().map((w) => w.name)).toEqual([...bob.vault.workspaces.list().filter((w) => w.name !== SHARED_WITH_ME).map((w) => w.name), SHARED_WITH_ME]);
+    expect(bob.vault.workspaces.list().map((w) => w.name)).toEqual([
+      ...bob.vault.workspaces
+        .list()
+        .filter((w) => w.name !== SHARED_WITH_ME)
+        .map((w) => w.name),
+      SHARED_WITH_ME,
+    ]);
     expect(bob.vault.documents.list(holder.id).map((d) => d.title)).toEqual(['Plan']);
     expect(bodyOf(bob, planId)).toBe('the shared plan');
     expect(bob.vault.documents.allIds().map((d) => d.id)).not.toContain(secretId);
     expect(await bob.engine.invitations()).toEqual([]);
 
     const shares = await ann.engine.documentShares(planId);
-    expect(shares.map((m) => [m.username, m.role]).sort()).toEqual([[ann.vault.profile.username, 'owner'], [bob.vault.profile.username, 'editor']].sort());
+    expect(shares.map((m) => [m.username, m.role]).sort()).toEqual(
+      [
+        [ann.vault.profile.username, 'owner'],
+        [bob.vault.profile.username, 'editor'],
+      ].sort(),
+    );
   });
 
   it('only an Owner or Admin of the workspace shares its documents; a recipient cannot share further; nobody is made Owner', async () => {
     await cat.engine.syncOnce(workspaceId);
-    await expect(cat.engine.shareDocument(planId, vic.vault.profile.username, 'viewer')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/As an editor in Board you cannot share/) });
-    await expect(bob.engine.shareDocument(planId, vic.vault.profile.username, 'viewer')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/shared with you/) });
+    await expect(cat.engine.shareDocument(planId, vic.vault.profile.username, 'viewer')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/As an editor in Board you cannot share/),
+    });
+    await expect(bob.engine.shareDocument(planId, vic.vault.profile.username, 'viewer')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/shared with you/),
+    });
     await expect(ann.engine.shareDocument(planId, vic.vault.profile.username, 'owner')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect((await vic.engine.invitations()).length).toBe(0);
   });
@@ -182,7 +199,10 @@ describe('sharing one document with people outside the workspace', () => {
     expect(plan).toMatchObject({ leavesDevice: true, relay: relay.url });
     expect(plan.message).toMatch(/"Entry".*uploaded.*Nothing else in this workspace leaves the device/);
     const spacesBefore = (await relay.store.driver.all('SELECT space FROM spaces', [])).length;
-    await expect(ann.engine.shareDocument(entry.id, bob.vault.profile.username, 'commenter')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^Nothing was sent/) });
+    await expect(ann.engine.shareDocument(entry.id, bob.vault.profile.username, 'commenter')).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/^Nothing was sent/),
+    });
     expect((await relay.store.driver.all('SELECT space FROM spaces', [])).length).toBe(spacesBefore);
 
     await ann.engine.shareDocument(entry.id, bob.vault.profile.username, 'commenter', { confirmed: true });
@@ -238,7 +258,7 @@ describe('deleting documents', () => {
     expect((await stored(workspaceId, secretId)).length).toBeGreaterThan(0);
   });
 
-  it("a deletion made with the vault alone (no engine) goes out at the next sync where the role allows it, and is undone where it does not", async () => {
+  it('a deletion made with the vault alone (no engine) goes out at the next sync where the role allows it, and is undone where it does not', async () => {
     const keptId = ann.vault.documents.create(workspaceId, { title: 'Kept', init: (d) => A.updateText(d, ['body'], 'kept text') }).id;
     const goneId = ann.vault.documents.create(workspaceId, { title: 'Gone', init: (d) => A.updateText(d, ['body'], 'gone text') }).id;
     await ann.engine.syncOnce(workspaceId);
@@ -265,7 +285,16 @@ describe('deleting documents', () => {
       delete d.docs[secretId];
     });
     const blob = sealChange(
-      { space: workspaceId, doc: INDEX_DOC, kind: 'content', epoch: view.currentEpoch, head: view.head, author: cat.engine.account, id: newId(), at: Date.now() },
+      {
+        space: workspaceId,
+        doc: INDEX_DOC,
+        kind: 'content',
+        epoch: view.currentEpoch,
+        head: view.head,
+        author: cat.engine.account,
+        id: newId(),
+        at: Date.now(),
+      },
       encodeChanges([A.getLastLocalChange(index)!]),
       fromHex(state.epochKeys[view.currentEpoch]!),
       cat.vault.identityKeys().signSecretKey,
@@ -276,7 +305,11 @@ describe('deleting documents', () => {
     client.close();
     await ann.engine.syncOnce(workspaceId);
     expect(ann.vault.documents.allIds().map((d) => d.id)).toContain(secretId);
-    expect(ann.engine.quarantined(workspaceId).at(-1)).toMatchObject({ documentId: INDEX_DOC, code: 'FORBIDDEN', reason: expect.stringMatching(/editor, who may not delete/) });
+    expect(ann.engine.quarantined(workspaceId).at(-1)).toMatchObject({
+      documentId: INDEX_DOC,
+      code: 'FORBIDDEN',
+      reason: expect.stringMatching(/editor, who may not delete/),
+    });
   });
 
   it("the Owner's deletion removes the document at the relay and from a peer's copy on its next sync", async () => {
@@ -315,7 +348,10 @@ describe('a shared document deleted by another member of its workspace', () => {
     await cat.engine.deleteDocument(memoId);
     await ann.engine.syncOnce(workspaceId);
     expect(ann.vault.documents.allIds().map((d) => d.id)).not.toContain(memoId);
-    await eventually(async () => (await relay.store.driver.all('SELECT space FROM spaces WHERE space = ?', [invitation.id])).length === 0, 'the share space deleted at the relay');
+    await eventually(
+      async () => (await relay.store.driver.all('SELECT space FROM spaces WHERE space = ?', [invitation.id])).length === 0,
+      'the share space deleted at the relay',
+    );
     await vic.engine.syncOnce();
     expect(vic.vault.documents.allIds().map((d) => d.id)).not.toContain(memoId);
   });
@@ -359,7 +395,10 @@ describe('live, and what the relay holds', () => {
       await eventually(() => bodyOf(cat, liveId).includes(`BOB-${mark}`), "bob's live edit at cat");
       cat.vault.comments.add(liveId, { text: `COMMENT-${mark}` });
       cat.vault.documents.change(liveId, (d) => A.splice(d, ['body'], 0, 0, `CAT-${mark} `));
-      await eventually(() => bodyOf(bob, liveId).startsWith(`CAT-${mark} `) && bob.vault.comments.list(liveId).length === 1, "cat's live edit and comment at bob");
+      await eventually(
+        () => bodyOf(bob, liveId).startsWith(`CAT-${mark} `) && bob.vault.comments.list(liveId).length === 1,
+        "cat's live edit and comment at bob",
+      );
     } finally {
       for (const peer of [ann, bob, cat]) await peer.engine.stop();
     }

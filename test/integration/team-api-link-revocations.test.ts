@@ -46,7 +46,9 @@ describe('public links waiting to be revoked', () => {
   test('deleted while the relay is down: listed with its relay and no key; Try now revokes it once the relay is back (410)', async () => {
     const workspace = expectOk(await api.createTeamWorkspace('Kitchen', relay.url));
     const document = expectOk(await api.createDocument(workspace.id, { title: 'Menu draft' }));
-    const doc = A.change(A.load<{ body: string }>(expectOk(await api.openDocument(document.id)).bytes), (d) => setBodyFromMarkdown(d, 'Soup of the day: REVOKE-4d2'));
+    const doc = A.change(A.load<{ body: string }>(expectOk(await api.openDocument(document.id)).bytes), (d) =>
+      setBodyFromMarkdown(d, 'Soup of the day: REVOKE-4d2'),
+    );
     expectOk(await api.applyChanges(document.id, [A.getLastLocalChange(doc)!]));
     const link = expectOk(await api.createLink(document.id, {}));
     const key = new URL(link.url).hash.slice(1);
@@ -57,7 +59,16 @@ describe('public links waiting to be revoked', () => {
     expectOk(await api.deleteDocument(document.id));
     const pending = expectOk(await api.pendingLinkRevocations());
     expect(pending).toEqual([
-      { id: link.id, documentId: document.id, workspaceId: workspace.id, workspaceName: 'Kitchen', title: 'Menu draft', relay: relay.url, createdAt: link.createdAt, deletedAt: expect.any(Number) },
+      {
+        id: link.id,
+        documentId: document.id,
+        workspaceId: workspace.id,
+        workspaceName: 'Kitchen',
+        title: 'Menu draft',
+        relay: relay.url,
+        createdAt: link.createdAt,
+        deletedAt: expect.any(Number),
+      },
     ]);
     expect(pending[0]!.deletedAt).toBeGreaterThanOrEqual(before);
     expect(JSON.stringify(pending)).not.toContain(key);

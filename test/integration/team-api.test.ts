@@ -101,7 +101,11 @@ for (const transport of [inProcess, browserWebSocket]) {
       const accepted = expectOk(await bob.api.acceptInvitation(workspaceId));
       expect(accepted).toMatchObject({ id: workspaceId, name: 'Bakery', kind: 'team', role: 'editor' });
       expect(expectOk(await bob.api.listInvitations())).toEqual([]);
-      expect(expectOk(await bob.api.listMembers(workspaceId)).map((m) => [m.username, m.role, m.isMe]).sort()).toEqual(
+      expect(
+        expectOk(await bob.api.listMembers(workspaceId))
+          .map((m) => [m.username, m.role, m.isMe])
+          .sort(),
+      ).toEqual(
         [
           [ada.username, 'owner', false],
           [bob.username, 'editor', true],
@@ -142,22 +146,41 @@ for (const transport of [inProcess, browserWebSocket]) {
         return adaDoc.body === 'Flour, water, salt. Mix. Yeast.';
       }, "ada hears bob's typing");
       // A page is not sent its own change back.
-      const own = events(bob, 'documentChanged').filter((e) => e.documentId === documentId).flatMap((e) => e.changes.map((c) => A.decodeChange(c).hash));
+      const own = events(bob, 'documentChanged')
+        .filter((e) => e.documentId === documentId)
+        .flatMap((e) => e.changes.map((c) => A.decodeChange(c).hash));
       expect(own).not.toContain(A.decodeChange(A.getLastLocalChange(bobDoc)!).hash);
     });
 
-    test("a comment from a peer reaches the page as documentChanged (no bytes) and lists on the other side", async () => {
+    test('a comment from a peer reaches the page as documentChanged (no bytes) and lists on the other side', async () => {
       const before = events(ada, 'documentChanged').length;
       expectOk(await bob.api.addComment(documentId, { text: 'Which flour?' }));
-      await eventually(() => events(ada, 'documentChanged').slice(before).some((e) => e.documentId === documentId && e.changes.length === 0), 'comment event');
-      expect(expectOk(await ada.api.listComments(documentId)).flatMap((t) => t.comments.map((c) => [c.author, c.text]))).toEqual([[bob.username, 'Which flour?']]);
+      await eventually(
+        () =>
+          events(ada, 'documentChanged')
+            .slice(before)
+            .some((e) => e.documentId === documentId && e.changes.length === 0),
+        'comment event',
+      );
+      expect(expectOk(await ada.api.listComments(documentId)).flatMap((t) => t.comments.map((c) => [c.author, c.text]))).toEqual([
+        [bob.username, 'Which flour?'],
+      ]);
     });
 
     test('presence: where Ada is in the document reaches Bob as a presence event, and leaving clears it', async () => {
       expectOk(await bob.api.setPresence(documentId, null));
       expectOk(await ada.api.setPresence(documentId, { from: 0, to: 5 }));
-      await eventually(() => events(bob, 'presence').some((p) => p.documentId === documentId && p.entries.some((e) => e.username === ada.username && e.selection?.from === 0 && e.selection.to === 5)), 'presence reaches bob', 15_000);
-      expect(expectOk(await bob.api.presence(documentId))).toEqual([expect.objectContaining({ username: ada.username, displayName: 'Ada', selection: { from: 0, to: 5 } })]);
+      await eventually(
+        () =>
+          events(bob, 'presence').some(
+            (p) => p.documentId === documentId && p.entries.some((e) => e.username === ada.username && e.selection?.from === 0 && e.selection.to === 5),
+          ),
+        'presence reaches bob',
+        15_000,
+      );
+      expect(expectOk(await bob.api.presence(documentId))).toEqual([
+        expect.objectContaining({ username: ada.username, displayName: 'Ada', selection: { from: 0, to: 5 } }),
+      ]);
       expectOk(await ada.api.setPresence(documentId, null));
       await eventually(async () => expectOk(await bob.api.presence(documentId)).length === 0, 'ada left the document', 15_000);
     });
@@ -176,7 +199,7 @@ for (const transport of [inProcess, browserWebSocket]) {
       expect((await bob.api.openLink(link.url)).ok).toBe(false);
     });
 
-    test("sharing one personal document: confirmation first, then the other user sees a document invitation", async () => {
+    test('sharing one personal document: confirmation first, then the other user sees a document invitation', async () => {
       const notes = expectOk(await ada.api.createWorkspace('Private notes'));
       const doc = expectOk(await ada.api.createDocument(notes.id, { title: 'Just this one' }));
       const plan = expectOk(await ada.api.describeShare(doc.id, relay.url));
@@ -185,7 +208,16 @@ for (const transport of [inProcess, browserWebSocket]) {
       expect(unconfirmed.ok === false && unconfirmed.error.message).toMatch(/Nothing was sent/);
       const shared = expectOk(await ada.api.shareDocument(doc.id, bob.username, 'commenter', { confirmed: true, relay: relay.url }));
       expect(shared).toMatchObject({ username: bob.username, role: 'commenter' });
-      expect(expectOk(await ada.api.documentShares(doc.id)).map((m) => [m.username, m.role]).sort()).toEqual([[ada.username, 'owner'], [bob.username, 'commenter']].sort());
+      expect(
+        expectOk(await ada.api.documentShares(doc.id))
+          .map((m) => [m.username, m.role])
+          .sort(),
+      ).toEqual(
+        [
+          [ada.username, 'owner'],
+          [bob.username, 'commenter'],
+        ].sort(),
+      );
       await eventually(async () => expectOk(await bob.api.listInvitations()).some((i) => i.kind === 'document'), 'document invitation');
       const invitation = expectOk(await bob.api.listInvitations()).find((i) => i.kind === 'document')!;
       expectOk(await bob.api.acceptInvitation(invitation.id));
@@ -223,7 +255,10 @@ for (const transport of [inProcess, browserWebSocket]) {
       // Ada keeps typing after the membership change; Bob (now a Viewer) still receives it.
       adaDoc = A.change(adaDoc, (d) => A.splice(d, ['body'], d.body.length, 0, ' Knead.'));
       expectOk(await ada.api.applyChanges(documentId, [A.getLastLocalChange(adaDoc)!]));
-      await eventually(async () => A.load<DocumentContent>(expectOk(await bob.api.openDocument(documentId)).bytes).body === 'Flour, water, salt. Mix. Yeast. Knead.', 'viewer receives edits');
+      await eventually(
+        async () => A.load<DocumentContent>(expectOk(await bob.api.openDocument(documentId)).bytes).body === 'Flour, water, salt. Mix. Yeast. Knead.',
+        'viewer receives edits',
+      );
       expect(expectOk(await bob.api.syncWarnings()).map((w) => w.message)).toEqual([]);
     });
 
@@ -235,7 +270,10 @@ for (const transport of [inProcess, browserWebSocket]) {
       bobDoc = A.change(bobDoc, (d) => A.splice(d, ['body'], 0, 0, 'NOPE '));
       const typed = await bob.api.applyChanges(documentId, [A.getLastLocalChange(bobDoc)!]);
       expect(typed.ok === false && typed.error).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('Commenter') });
-      await eventually(async () => expectOk(await ada.api.listComments(documentId)).some((t) => t.comments.some((c) => c.text === 'Rye, please.')), 'comment reaches ada');
+      await eventually(
+        async () => expectOk(await ada.api.listComments(documentId)).some((t) => t.comments.some((c) => c.text === 'Rye, please.')),
+        'comment reaches ada',
+      );
     });
 
     test('pause and resume per workspace; the status says so', async () => {
@@ -249,7 +287,10 @@ for (const transport of [inProcess, browserWebSocket]) {
       expect(A.load<DocumentContent>(expectOk(await bob.api.openDocument(documentId)).bytes).body).not.toContain('Rest.');
       expect(expectOk(await bob.api.syncStatus()).find((s) => s.workspaceId === workspaceId)?.state).toBe('paused');
       expectOk(await bob.api.resumeSync(workspaceId));
-      await eventually(async () => A.load<DocumentContent>(expectOk(await bob.api.openDocument(documentId)).bytes).body.endsWith('Rest.'), 'resumed sync delivers');
+      await eventually(
+        async () => A.load<DocumentContent>(expectOk(await bob.api.openDocument(documentId)).bytes).body.endsWith('Rest.'),
+        'resumed sync delivers',
+      );
       await eventually(async () => expectOk(await bob.api.syncStatus()).find((s) => s.workspaceId === workspaceId)?.state === 'synced', 'bob synced');
     });
 

@@ -37,7 +37,10 @@ async function user(name: string): Promise<Page> {
 }
 
 const events = <E extends ApiEvent>(page: Page, event: E, from = 0): Array<ApiEvents[E]> =>
-  page.heard.slice(from).filter((h) => h.event === event).map((h) => h.payload as ApiEvents[E]);
+  page.heard
+    .slice(from)
+    .filter((h) => h.event === event)
+    .map((h) => h.payload as ApiEvents[E]);
 
 beforeAll(async () => {
   relay = await startTestRelay();

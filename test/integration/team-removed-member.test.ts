@@ -48,7 +48,11 @@ test('Bob, removed by Ada, is told who and when; comments and edits are refused,
 
   const before = Date.now();
   expectOk(await ada.removeMember(workspace.id, bobName));
-  await eventually(async () => expectOk(await bob.listWorkspaces()).find((w) => w.id === workspace.id)?.removal !== undefined, 'Bob learning that he was removed', 15_000);
+  await eventually(
+    async () => expectOk(await bob.listWorkspaces()).find((w) => w.id === workspace.id)?.removal !== undefined,
+    'Bob learning that he was removed',
+    15_000,
+  );
   const seen = expectOk(await bob.listWorkspaces()).find((w) => w.id === workspace.id)!;
   expect(seen).not.toHaveProperty('role');
   expect(seen.removal).toEqual({ by: 'Ada Lovelace', byUsername: adaName, at: expect.any(Number) });

@@ -81,7 +81,10 @@ afterAll(async () => {
 
 describe('the role table through the API', () => {
   for (const role of ROLES) {
-    test(`${role}: ${Object.entries(TABLE[role]).filter(([, allowed]) => allowed).map(([op]) => op).join(', ')}`, async () => {
+    test(`${role}: ${Object.entries(TABLE[role])
+      .filter(([, allowed]) => allowed)
+      .map(([op]) => op)
+      .join(', ')}`, async () => {
       const { api } = users.get(role)!;
       const outcome: Record<Operation, boolean> = {} as Record<Operation, boolean>;
 
@@ -142,7 +145,11 @@ describe('the role table through the API', () => {
       if (!TABLE[role].comment) expect(texts).not.toContain(`${role} says hi`);
       if (!TABLE[role]['delete content']) expect(titles).toContain(`Delete me (${role})`);
     }
-    expect(expectOk(await owner.api.listMembers(workspaceId)).map((m) => m.role).sort()).toEqual(['admin', 'commenter', 'editor', 'owner', 'viewer']);
+    expect(
+      expectOk(await owner.api.listMembers(workspaceId))
+        .map((m) => m.role)
+        .sort(),
+    ).toEqual(['admin', 'commenter', 'editor', 'owner', 'viewer']);
 
     // The Owner row: manage, then delete the workspace.
     expectOk(await owner.api.createLink(documentId, {}));

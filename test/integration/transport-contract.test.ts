@@ -141,7 +141,9 @@ for (const transport of transports) {
 
     test('a 10 MB file uploaded in chunks reads back byte for byte', async () => {
       const content = randomBytes(FILE_BYTES);
-      const { uploadId } = expectOk(record('beginUpload', await page.beginUpload(workspaceId, { name: 'flour.bin', type: 'application/octet-stream', size: content.length })));
+      const { uploadId } = expectOk(
+        record('beginUpload', await page.beginUpload(workspaceId, { name: 'flour.bin', type: 'application/octet-stream', size: content.length })),
+      );
       let received = 0;
       for (let offset = 0; offset < content.length; offset += UPLOAD_CHUNK_BYTES) {
         const chunk = new Uint8Array(content.subarray(offset, offset + UPLOAD_CHUNK_BYTES));
@@ -187,7 +189,10 @@ for (const transport of transports) {
     });
 
     test('settings persist; lock sends `locked` to every page; calls then say VAULT_LOCKED; unlock brings it all back', async () => {
-      expect(expectOk(record('updateSettings', await page.updateSettings({ theme: 'dark', autoLockMinutes: 5 })))).toMatchObject({ theme: 'dark', autoLockMinutes: 5 });
+      expect(expectOk(record('updateSettings', await page.updateSettings({ theme: 'dark', autoLockMinutes: 5 })))).toMatchObject({
+        theme: 'dark',
+        autoLockMinutes: 5,
+      });
       const stay = record('stayUnlocked without keychain', await page.updateSettings({ stayUnlocked: true }));
       expect(stay.ok === false && stay.error.code).toBe('UNAVAILABLE');
 

@@ -62,7 +62,10 @@ export function nodeSocket(origin: string): (url: string, protocols: string[]) =
   return (url, protocols) => new WebSocket(url, protocols, { origin }) as unknown as WebSocketLike;
 }
 
-export async function startTestServer(options: Partial<SessionOptions> = {}, rendererDir = tempDir('hearth-renderer-')): Promise<{ session: Session; server: BrowserServer }> {
+export async function startTestServer(
+  options: Partial<SessionOptions> = {},
+  rendererDir = tempDir('hearth-renderer-'),
+): Promise<{ session: Session; server: BrowserServer }> {
   const session = testSession(options);
   const server = await startBrowserServer({ session, rendererDir });
   return { session, server };
@@ -124,7 +127,8 @@ function loadPreload(preload: string, contents: FakeWebContents, electron: FakeE
   };
   const module = { exports: {} };
   runInNewContext(preload, {
-    require: (name: string) => (name === 'electron' ? { ipcRenderer, contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) } } : undefined),
+    require: (name: string) =>
+      name === 'electron' ? { ipcRenderer, contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) } } : undefined,
     module,
     exports: module.exports,
   });

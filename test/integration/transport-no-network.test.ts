@@ -29,7 +29,7 @@ async function personalSession(api: HearthApi): Promise<void> {
     const { uploadId } = expectOk(await api.beginUpload(workspace.id, { name: 'diary.txt', type: 'text/plain', size: 3_000_000 }));
     expectOk(await api.uploadChunk(uploadId, new Uint8Array(3_000_000).fill(7)));
     const file = expectOk(await api.finishUpload(uploadId));
-    for (let offset = 0, done = false; !done; ) {
+    for (let offset = 0, done = false; !done;) {
       const chunk = expectOk(await api.readFile(file.id, offset));
       offset += chunk.bytes.length;
       done = chunk.done;

@@ -33,10 +33,27 @@ async function codeOf(run: Promise<unknown> | (() => unknown)): Promise<string |
 
 describe('the rule (common/transport.ts)', () => {
   it('allows ws:// and http:// only to loopback, wss:// and https:// anywhere', () => {
-    for (const url of ['ws://127.0.0.1:8787', 'ws://127.1.2.3/', 'ws://localhost:1', 'ws://LOCALHOST:1', 'ws://[::1]:8787', 'ws://2130706433:80', 'wss://relay.example', 'wss://10.0.0.1']) {
+    for (const url of [
+      'ws://127.0.0.1:8787',
+      'ws://127.1.2.3/',
+      'ws://localhost:1',
+      'ws://LOCALHOST:1',
+      'ws://[::1]:8787',
+      'ws://2130706433:80',
+      'wss://relay.example',
+      'wss://10.0.0.1',
+    ]) {
       expect(() => checkRelayAddress(url), url).not.toThrow();
     }
-    for (const url of ['ws://relay.example', 'ws://10.0.0.1:8787', 'ws://128.0.0.1', 'ws://localhost.evil.example', 'ws://127.0.0.1.evil.example', 'ws://[::ffff:8.8.8.8]', 'ws://0.0.0.0']) {
+    for (const url of [
+      'ws://relay.example',
+      'ws://10.0.0.1:8787',
+      'ws://128.0.0.1',
+      'ws://localhost.evil.example',
+      'ws://127.0.0.1.evil.example',
+      'ws://[::ffff:8.8.8.8]',
+      'ws://0.0.0.0',
+    ]) {
       expect(() => checkRelayAddress(url), url).toThrow(/Use wss:\/\//);
     }
     expect(() => checkRelayAddress('http://relay.example')).toThrow(/starts with wss:\/\//);
@@ -105,7 +122,25 @@ describe('wss:// insists on TLS 1.3', () => {
   beforeAll(async () => {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
       { stdio: 'ignore' },
     );
     tls13Relay = await startTestRelay({ tls: { cert: readFileSync(cert), key: readFileSync(key) } });
@@ -130,7 +165,13 @@ describe('wss:// insists on TLS 1.3', () => {
   });
 
   const hearthTrusting = (vaultDir: string, args: string[]) =>
-    runHearth(args, { ...process.env, HEARTH_VAULT: vaultDir, HEARTH_PASSPHRASE: 'transport passphrase', NODE_EXTRA_CA_CERTS: cert, NODE_OPTIONS: `--import ${LOOPBACK_ONLY}` });
+    runHearth(args, {
+      ...process.env,
+      HEARTH_VAULT: vaultDir,
+      HEARTH_PASSPHRASE: 'transport passphrase',
+      NODE_EXTRA_CA_CERTS: cert,
+      NODE_OPTIONS: `--import ${LOOPBACK_ONLY}`,
+    });
 
   it('a relay offering only TLS 1.2 is refused, saying why; one serving TLS 1.3 is used', async () => {
     const vaultDir = join(dir, 'vault');

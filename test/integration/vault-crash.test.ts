@@ -43,7 +43,7 @@ describe('crash safety', () => {
     const acknowledged: number[] = [];
     // A fixed sequence of kill moments, so a failure can be replayed.
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < KILLS; round++) {
       const acks = await runAndKill(dir, next, 5 + Math.floor(random() * 250));
       expect(acks.length).toBeGreaterThan(0);
@@ -58,7 +58,10 @@ describe('crash safety', () => {
         let comments = '';
         for (const d of docs) {
           bodies += vault.documents.get(d.id).body;
-          comments += vault.comments.records(d.id).map((c) => `${c.text}|`).join('');
+          comments += vault.comments
+            .records(d.id)
+            .map((c) => `${c.text}|`)
+            .join('');
         }
         const missing = acks.filter((n) =>
           n % 50 === 0 ? !titles.has(`doc ${n}`) : n % 7 === 0 ? !comments.includes(`comment ${n}|`) : !bodies.includes(`w${n};`),

@@ -156,7 +156,9 @@ describe('a vault from a newer Hearth', () => {
 describe('a full disk', () => {
   /** A Markdown body of about `bytes` of random hex lines (hardly compressible, as the sealed chunks are anyway). */
   function bigMarkdown(bytes: number): string {
-    return randomBytes(Math.floor(bytes / 2)).toString('hex').replace(/(.{76})/g, '$1\n');
+    return randomBytes(Math.floor(bytes / 2))
+      .toString('hex')
+      .replace(/(.{76})/g, '$1\n');
   }
 
   const canMount = isRoot && spawnSync('mount', ['--version']).status === 0;
@@ -166,33 +168,37 @@ describe('a full disk', () => {
     for (const mountPoint of mounted) spawnSync('umount', ['-l', mountPoint]);
   });
 
-  it.skipIf(!canMount)('on a small tmpfs that fills up: the CLI says DISK_FULL in one line, and the vault stays whole and usable', async () => {
-    const mountPoint = tempDir('hearth-full-');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]);
-    mounted.push(mountPoint);
-    try {
-      const dir = join(mountPoint, 'vault');
-      const { docId, emptyId, file } = await vaultWithContent(dir);
-      // Leave about 150 KB: enough to unlock, not enough for a 300 KB body (its chunk, a snapshot, its search text).
-      const free = () => {
-        const out = execFileSync('df', ['-B1', '--output=avail', mountPoint]).toString().trim().split('\n').pop()!;
-        return Number(out);
-      };
-      writeFileSync(join(mountPoint, 'filler'), Buffer.alloc(Math.max(0, free() - 150 * 1024)));
-      const markdown = join(tempDir(), 'big.md');
-      writeFileSync(markdown, bigMarkdown(300 * 1024));
-      const stderr = oneLineFailure(await hearth(dir, ['doc', 'edit', emptyId, '--file', markdown]));
-      expect(stderr).toMatch(/disk holding the vault .* is full, so that change was not saved; everything saved before is intact/);
-      // Space again: the vault opens (quick_check passes), holds what it held, and takes new writes.
-      rmSync(join(mountPoint, 'filler'));
-      await expectIntact(dir, docId);
-      expect((await hearth(dir, ['doc', 'edit', docId, '--append', 'after the disk was freed'])).code).toBe(0);
-      expect(statSync(file).size).toBeGreaterThan(0);
-    } finally {
-      execFileSync('umount', ['-l', mountPoint]);
-      mounted.splice(mounted.indexOf(mountPoint), 1);
-    }
-  }, 60_000);
+  it.skipIf(!canMount)(
+    'on a small tmpfs that fills up: the CLI says DISK_FULL in one line, and the vault stays whole and usable',
+    async () => {
+      const mountPoint = tempDir('hearth-full-');
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]);
+      mounted.push(mountPoint);
+      try {
+        const dir = join(mountPoint, 'vault');
+        const { docId, emptyId, file } = await vaultWithContent(dir);
+        // Leave about 150 KB: enough to unlock, not enough for a 300 KB body (its chunk, a snapshot, its search text).
+        const free = () => {
+          const out = execFileSync('df', ['-B1', '--output=avail', mountPoint]).toString().trim().split('\n').pop()!;
+          return Number(out);
+        };
+        writeFileSync(join(mountPoint, 'filler'), Buffer.alloc(Math.max(0, free() - 150 * 1024)));
+        const markdown = join(tempDir(), 'big.md');
+        writeFileSync(markdown, bigMarkdown(300 * 1024));
+        const stderr = oneLineFailure(await hearth(dir, ['doc', 'edit', emptyId, '--file', markdown]));
+        expect(stderr).toMatch(/disk holding the vault .* is full, so that change was not saved; everything saved before is intact/);
+        // Space again: the vault opens (quick_check passes), holds what it held, and takes new writes.
+        rmSync(join(mountPoint, 'filler'));
+        await expectIntact(dir, docId);
+        expect((await hearth(dir, ['doc', 'edit', docId, '--append', 'after the disk was freed'])).code).toBe(0);
+        expect(statSync(file).size).toBeGreaterThan(0);
+      } finally {
+        execFileSync('umount', ['-l', mountPoint]);
+        mounted.splice(mounted.indexOf(mountPoint), 1);
+      }
+    },
+    60_000,
+  );
 
   it('past a file size limit (ulimit -f): one line, no stack, and the vault stays whole', async () => {
     const { dir, docId, emptyId, file } = await vaultWithContent();
@@ -235,7 +241,11 @@ describe('wrong passphrases in a row', () => {
   });
 
   it('after three, the next attempt waits (even with the right passphrase); a success resets the count', async () => {
-    const vault = await Vault.create(join(tempDir(), 'vault'), { passphrase: PASSPHRASE, profile: { username: 'ada', displayName: 'Ada' }, kdfCost: MIN_KDF_COST });
+    const vault = await Vault.create(join(tempDir(), 'vault'), {
+      passphrase: PASSPHRASE,
+      profile: { username: 'ada', displayName: 'Ada' },
+      kdfCost: MIN_KDF_COST,
+    });
     const dir = vault.dir;
     vault.lock();
     for (let i = 0; i < 3; i++) expect((await codeOf(Vault.unlock(dir, 'not the passphrase'))).code).toBe('WRONG_PASSPHRASE');

@@ -72,14 +72,22 @@ describe('a team vault used by the app and the CLI at once', () => {
     await typing;
 
     // The app sent the CLI's edits: Bob gets every one, and Ada's page has Bob's.
-    await eventually(async () => {
-      const text = bodyText(A.load<DocumentContent>(expectOk(await bob.api.openDocument(doc.id)).bytes));
-      return edits.every((token) => text.includes(token));
-    }, "the CLI's edits at bob's", 20_000);
-    await eventually(async () => {
-      const text = bodyText(A.load<DocumentContent>(expectOk(await ada.api.openDocument(doc.id)).bytes));
-      return Array.from({ length: 20 }, (_, n) => `bob${n}z`).every((token) => text.includes(token));
-    }, "bob's typing at ada's", 20_000);
+    await eventually(
+      async () => {
+        const text = bodyText(A.load<DocumentContent>(expectOk(await bob.api.openDocument(doc.id)).bytes));
+        return edits.every((token) => text.includes(token));
+      },
+      "the CLI's edits at bob's",
+      20_000,
+    );
+    await eventually(
+      async () => {
+        const text = bodyText(A.load<DocumentContent>(expectOk(await ada.api.openDocument(doc.id)).bytes));
+        return Array.from({ length: 20 }, (_, n) => `bob${n}z`).every((token) => text.includes(token));
+      },
+      "bob's typing at ada's",
+      20_000,
+    );
     // Each edit went out once: the relay's log of the document has no change twice.
     const text = bodyText(A.load<DocumentContent>(expectOk(await bob.api.openDocument(doc.id)).bytes));
     for (const token of edits) expect(text.split(token)).toHaveLength(2);

@@ -104,7 +104,10 @@ describe('one vault, the app and the CLI at once', () => {
 
   it(`the app and two CLI processes writing the same documents for ${WRITE_FOR_MS / 1000} s lose nothing acknowledged and converge`, async () => {
     const { page, dir, workspace } = await appWithVault();
-    const docs = [expectOk(await page.api.createDocument(workspace.id, { title: 'Shared A' })), expectOk(await page.api.createDocument(workspace.id, { title: 'Shared B' }))];
+    const docs = [
+      expectOk(await page.api.createDocument(workspace.id, { title: 'Shared A' })),
+      expectOk(await page.api.createDocument(workspace.id, { title: 'Shared B' })),
+    ];
     for (const doc of docs) await page.open(doc.id);
 
     const acknowledged = new Map<string, string[]>(docs.map((d) => [d.id, []]));
@@ -149,7 +152,11 @@ describe('one vault, the app and the CLI at once', () => {
     for (const doc of docs) {
       const expected = acknowledged.get(doc.id)!;
       // The page's replica (fed only by documentChanged events), the app's vault copy, and the file as a new process reads it.
-      await eventually(() => expected.every((token) => bodyText(page.replicas.get(doc.id)!).includes(token)), `every write in the page's copy of ${doc.title}`, 15_000);
+      await eventually(
+        () => expected.every((token) => bodyText(page.replicas.get(doc.id)!).includes(token)),
+        `every write in the page's copy of ${doc.title}`,
+        15_000,
+      );
       const appCopy = A.load<DocumentContent>(expectOk(await page.api.openDocument(doc.id)).bytes);
       const fileCopy = jsonOf<{ markdown: string }>(await hearth(dir, ['doc', 'show', doc.id, '--json']));
       for (const token of expected) {
@@ -174,7 +181,9 @@ describe('one vault, the app and the CLI at once', () => {
     setup.lock();
     const writer = (name: string) =>
       new Promise<string[]>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/race-writer.ts', setup.dir, TEST_PASSPHRASE, doc.id, name, '120'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/race-writer.ts', setup.dir, TEST_PASSPHRASE, doc.id, name, '120'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         child.stdout.on('data', (b: Buffer) => (out += b.toString()));
         child.stderr.on('data', (b: Buffer) => (out += b.toString()));

@@ -97,9 +97,20 @@ describe('S6: a deleted item leaves nothing behind', () => {
     const commentOnKept = vault.comments.add(keep.id, { text: doomed.comment });
     const file = await vault.files.add(ws.id, { name: 'doomed.bin', source: [Buffer.from(doomed.file.repeat(100_000))] });
 
-    const docBlobs = sealedRows(vault, 'SELECT sealed FROM document_chunks WHERE document_id = ? UNION ALL SELECT sealed_head FROM documents WHERE id = ? UNION ALL SELECT sealed_text FROM documents WHERE id = ?', doc.id, doc.id, doc.id);
+    const docBlobs = sealedRows(
+      vault,
+      'SELECT sealed FROM document_chunks WHERE document_id = ? UNION ALL SELECT sealed_head FROM documents WHERE id = ? UNION ALL SELECT sealed_text FROM documents WHERE id = ?',
+      doc.id,
+      doc.id,
+      doc.id,
+    );
     const commentBlobs = sealedRows(vault, 'SELECT sealed FROM comments WHERE id = ?', commentOnKept.id);
-    const fileBlobs = sealedRows(vault, 'SELECT sealed FROM file_chunks WHERE file_id = ? UNION ALL SELECT sealed_meta AS sealed FROM files WHERE id = ?', file.id, file.id);
+    const fileBlobs = sealedRows(
+      vault,
+      'SELECT sealed FROM file_chunks WHERE file_id = ? UNION ALL SELECT sealed_meta AS sealed FROM files WHERE id = ?',
+      file.id,
+      file.id,
+    );
     const all = fingerprints([...docBlobs, ...commentBlobs, ...fileBlobs]);
     // The scan can fail: before deletion the ciphertext is found.
     expect(findInFiles(vault.dir, all).length).toBeGreaterThan(0);

@@ -168,7 +168,9 @@ describe('backup, wipe and restore from the app', () => {
     expect(ok(await app.api.status()).state).toBe('no-vault');
     expect(Vault.exists(app.vaultDir)).toBe(false);
 
-    const profile = ok(await app.api.restore({ path: made.path.slice(app.dataDir.length + 1), passphrase: BACKUP_PASSPHRASE, newPassphrase: 'a new vault passphrase' }));
+    const profile = ok(
+      await app.api.restore({ path: made.path.slice(app.dataDir.length + 1), passphrase: BACKUP_PASSPHRASE, newPassphrase: 'a new vault passphrase' }),
+    );
     expect(profile.username).toBe('kim');
     expect(ok(await app.api.status()).state).toBe('unlocked');
     expect(await titlesOf(app.api)).toEqual([...titles].sort());
@@ -222,7 +224,13 @@ describe('the exports and backups the app wrote, at a wipe', () => {
     expect(findInFiles(places[0]!, [marker]).length + findInFiles(places[1]!, [marker]).length).toBeGreaterThan(0); // the control: the exports hold the marker
 
     const copies = ok(await app.api.localCopies());
-    expect(copies.map((c) => [c.path, c.kind]).sort()).toEqual([[folder, 'export'], [backup, 'backup'], [elsewhere, 'export']].sort());
+    expect(copies.map((c) => [c.path, c.kind]).sort()).toEqual(
+      [
+        [folder, 'export'],
+        [backup, 'backup'],
+        [elsewhere, 'export'],
+      ].sort(),
+    );
     for (const copy of copies) expect(copy.bytes).toBeGreaterThan(100);
 
     const stranger = join(tempDir('hearth-not-ours-'), 'keep.txt');
@@ -263,7 +271,9 @@ describe('privacy dashboard', () => {
     expect(personal.fileBytes).toBeGreaterThan(11);
     expect(personal.documentBytes).toBeGreaterThan(0);
     expect(report.relays).toEqual([]);
-    expect(report.access.find((a) => a.workspaceId === workspaceId)!.members).toEqual([{ username: 'kim', displayName: 'Kim Example', role: 'owner', isMe: true }]);
+    expect(report.access.find((a) => a.workspaceId === workspaceId)!.members).toEqual([
+      { username: 'kim', displayName: 'Kim Example', role: 'owner', isMe: true },
+    ]);
   });
 
   test('a document shared one by one shows who can see it, on both sides', async () => {
@@ -285,7 +295,10 @@ describe('privacy dashboard', () => {
         documentId: doc!.id,
         title: doc!.title,
         received: false,
-        members: expect.arrayContaining([expect.objectContaining({ username: 'ann', role: 'owner', isMe: true }), expect.objectContaining({ username: 'bob', role: 'viewer', isMe: false })]),
+        members: expect.arrayContaining([
+          expect.objectContaining({ username: 'ann', role: 'owner', isMe: true }),
+          expect.objectContaining({ username: 'bob', role: 'viewer', isMe: false }),
+        ]),
       }),
     ]);
     const theirs = ok(await bob.api.privacyReport()).sharedDocuments;

@@ -38,5 +38,12 @@ export function recordConnections(): { attempts: ConnectionAttempt[]; stop(): vo
   wrap(dns.promises, 'lookup', 'dns.promises.lookup', (args) => `dns:${String(args[0])}`);
   wrap(dgram.Socket.prototype, 'send', 'dgram.Socket#send', (args) => String(args[args.length - 2] ?? ''));
   wrap(globalThis, 'fetch', 'fetch', (args) => `fetch:${String(args[0])}`);
-  return { attempts, stop: () => restore.splice(0).reverse().forEach((undo) => undo()) };
+  return {
+    attempts,
+    stop: () =>
+      restore
+        .splice(0)
+        .reverse()
+        .forEach((undo) => undo()),
+  };
 }

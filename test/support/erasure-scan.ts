@@ -137,7 +137,8 @@ export function relayPlaces(dataDir: string, logLines: readonly string[], keys: 
   for (const file of files) {
     const raw = readFileSync(file);
     if (raw.includes(marker)) places.push(`relay file ${basename(file)} (bytes)`);
-    if (carvedChanges(raw, keys).some((text) => text.includes(marker))) places.push(`relay file ${basename(file)} (a sealed change carved from its bytes, opened)`);
+    if (carvedChanges(raw, keys).some((text) => text.includes(marker)))
+      places.push(`relay file ${basename(file)} (a sealed change carved from its bytes, opened)`);
   }
   if (logLines.some((line) => line.includes(marker))) places.push('relay log output');
   for (const file of files.filter((f) => f.endsWith('.sqlite'))) {
@@ -176,7 +177,9 @@ export async function vaultPlaces(name: string, vault: Vault, marker: string, se
 export function sealedVaultRows(vault: Vault, table: string, ids: readonly string[]): Uint8Array[] {
   const db = new BetterSqlite3(join(vault.dir, VAULT_FILE_NAME), { readonly: true, fileMustExist: true });
   try {
-    return ids.flatMap((id) => (db.prepare(`SELECT sealed FROM "${table}" WHERE id = ?`).all(id) as Array<{ sealed: Buffer }>).map((r) => new Uint8Array(r.sealed)));
+    return ids.flatMap((id) =>
+      (db.prepare(`SELECT sealed FROM "${table}" WHERE id = ?`).all(id) as Array<{ sealed: Buffer }>).map((r) => new Uint8Array(r.sealed)),
+    );
   } finally {
     db.close();
   }

@@ -76,7 +76,9 @@ export function relayBlobs(dataDir: string, space: string, doc: string): Buffer[
   const db = new Database(relayFile(dataDir), { readonly: true, fileMustExist: true });
   try {
     const changes = (db.prepare('SELECT bytes FROM changes WHERE space = ? AND doc = ?').all(space, doc) as Array<{ bytes: Buffer }>).map((r) => r.bytes);
-    const snapshots = (db.prepare('SELECT snapshot FROM docs WHERE space = ? AND doc = ? AND snapshot IS NOT NULL').all(space, doc) as Array<{ snapshot: Buffer }>).map((r) => r.snapshot);
+    const snapshots = (
+      db.prepare('SELECT snapshot FROM docs WHERE space = ? AND doc = ? AND snapshot IS NOT NULL').all(space, doc) as Array<{ snapshot: Buffer }>
+    ).map((r) => r.snapshot);
     return [...snapshots, ...changes];
   } finally {
     db.close();
@@ -97,7 +99,12 @@ export function ciphertextHolds(blobs: readonly Uint8Array[], keys: readonly Uin
       const plaintext = openChange(change, key);
       if (!plaintext) continue;
       opened++;
-      const history = change.meta.kind === 'snapshot' ? A.getAllChanges(A.load(decodeSnapshot(plaintext).documentBytes)) : change.meta.kind === 'content' ? decodeChanges(plaintext) : [];
+      const history =
+        change.meta.kind === 'snapshot'
+          ? A.getAllChanges(A.load(decodeSnapshot(plaintext).documentBytes))
+          : change.meta.kind === 'content'
+            ? decodeChanges(plaintext)
+            : [];
       if (insertedTexts(history).some((t) => t.includes(marker)) || Buffer.from(plaintext).includes(Buffer.from(marker))) found = true;
     }
   }

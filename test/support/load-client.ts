@@ -281,7 +281,12 @@ export class TypingClient {
 }
 
 /** One room's typing clients, connected: `start` picks each one's first relay address (round robin over `urls` by default). */
-export async function connectRooms(rooms: Room[], probe: Probe, urls: string[], options: { backoffMs?: number; start?: (index: number) => number } = {}): Promise<TypingClient[]> {
+export async function connectRooms(
+  rooms: Room[],
+  probe: Probe,
+  urls: string[],
+  options: { backoffMs?: number; start?: (index: number) => number } = {},
+): Promise<TypingClient[]> {
   const members = rooms.flatMap((room) => room.members.map((member) => ({ room, member })));
   return inBatches(members.length, 50, async (i) => {
     const { room, member } = members[i]!;

@@ -73,4 +73,3 @@ export function writeObsidianFolder(parent: string): { dir: string; meetingTime:
   for (const note of ['Home.md', 'Project Alpha.md']) utimesSync(join(dir, note), earlier, earlier);
   return { dir, meetingTime };
 }
-

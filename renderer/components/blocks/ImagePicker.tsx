@@ -13,7 +13,8 @@ interface ImagePickerProps {
   onClose: () => void;
 }
 
-const isImage = (file: FileInfo): boolean => /^image\/(png|jpe?g|gif|webp|avif|bmp|svg\+xml)$/i.test(file.type) || /\.(png|jpe?g|gif|webp|avif|bmp|svg)$/i.test(file.name);
+const isImage = (file: FileInfo): boolean =>
+  /^image\/(png|jpe?g|gif|webp|avif|bmp|svg\+xml)$/i.test(file.type) || /\.(png|jpe?g|gif|webp|avif|bmp|svg)$/i.test(file.name);
 
 export function ImagePicker({ workspaceId, onPick, onClose }: ImagePickerProps) {
   const [files, setFiles] = useState<FileInfo[] | null>(null);

@@ -149,7 +149,11 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
         // With a second factor enrolled, deleting the account needs the security key too.
         const factor = await call(hearth().secondFactor());
         const secondFactor = factor ? await askSecurityKey({ prfSalt: factor.prfSalt, credentialIds: factor.credentials.map((c) => c.id) }) : undefined;
-        const options = { ...(skipRelays.length > 0 ? { skipRelays } : {}), ...(secondFactor ? { secondFactor } : {}), ...(eraseCopies.length > 0 ? { eraseCopies } : {}) };
+        const options = {
+          ...(skipRelays.length > 0 ? { skipRelays } : {}),
+          ...(secondFactor ? { secondFactor } : {}),
+          ...(eraseCopies.length > 0 ? { eraseCopies } : {}),
+        };
         // (No second argument at all when there are no options: over the wire an undefined one would arrive as null.)
         await call(Object.keys(options).length > 0 ? hearth().deleteAccount(typed, options) : hearth().deleteAccount(typed));
       }
@@ -187,11 +191,21 @@ function ConfirmByUsername({ action, onClose }: { action: Action; onClose: () =>
             data-autofocus
           />
         </Field>
-        {typed.length > 0 && !matches && !problem ? <p className="field-hint field-hint-error">Not yet: it must match exactly, with the same capitals.</p> : null}
+        {typed.length > 0 && !matches && !problem ? (
+          <p className="field-hint field-hint-error">Not yet: it must match exactly, with the same capitals.</p>
+        ) : null}
         <LocalCopies state={copies} busy={busy} />
         {action === 'delete' ? <UnreachableRelays check={relayCheck} busy={busy} /> : null}
         <FormError problem={problem} />
-        <DialogActions onCancel={onClose} cancelDisabled={busy} actionLabel={text.button} busyLabel={text.busy} busy={busy} disabled={!matches || !relayCheck.settled} danger />
+        <DialogActions
+          onCancel={onClose}
+          cancelDisabled={busy}
+          actionLabel={text.button}
+          busyLabel={text.busy}
+          busy={busy}
+          disabled={!matches || !relayCheck.settled}
+          danger
+        />
       </form>
     </Modal>
   );

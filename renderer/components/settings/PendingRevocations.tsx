@@ -28,17 +28,17 @@ export function PendingRevocations({ pending, onChange }: { pending: PendingLink
   const count = pending.length;
 
   const retry = () =>
-    run(
-      async () => {
-        const left = await call(hearth().retryLinkRevocations());
-        onChange(left);
-        if (left.length > 0) {
-          const still = listed([...new Set(left.map((p) => relayHost(p.relay)))]);
-          throw new Error(`Still cannot reach ${still}: ${left.length === 1 ? 'the copy stays' : 'the copies stay'} there until Hearth reaches it; it tries again each time it reconnects.`);
-        }
-        return count === 1 ? 'Revoked: the relay no longer serves that copy.' : 'Revoked: the relays no longer serve those copies.';
-      },
-    );
+    run(async () => {
+      const left = await call(hearth().retryLinkRevocations());
+      onChange(left);
+      if (left.length > 0) {
+        const still = listed([...new Set(left.map((p) => relayHost(p.relay)))]);
+        throw new Error(
+          `Still cannot reach ${still}: ${left.length === 1 ? 'the copy stays' : 'the copies stay'} there until Hearth reaches it; it tries again each time it reconnects.`,
+        );
+      }
+      return count === 1 ? 'Revoked: the relay no longer serves that copy.' : 'Revoked: the relays no longer serve those copies.';
+    });
 
   return (
     <div className={count > 0 ? 'privacy-pending' : undefined} role="group" aria-label="Links waiting to be revoked">
@@ -48,8 +48,8 @@ export function PendingRevocations({ pending, onChange }: { pending: PendingLink
             <strong>
               {count} public link{count === 1 ? '' : 's'} of {count === 1 ? 'a deleted document is' : 'deleted documents are'} still on {listed(hosts)}
             </strong>
-            ; {count === 1 ? 'it' : 'they'} will be revoked the next time Hearth reaches {hosts.length === 1 ? 'it' : 'them'}. Anyone who has {count === 1 ? 'the link' : 'one of these links'} can read
-            that copy until then.
+            ; {count === 1 ? 'it' : 'they'} will be revoked the next time Hearth reaches {hosts.length === 1 ? 'it' : 'them'}. Anyone who has{' '}
+            {count === 1 ? 'the link' : 'one of these links'} can read that copy until then.
           </p>
           <ul>
             {pending.map((p) => (

@@ -55,7 +55,10 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
   const changeRetention = async (workspaceId: string, retention: Retention, name: string) => {
     try {
       const { forgotten } = await call(hearth().setRetention(workspaceId, retention));
-      setMessage({ ok: true, text: `${name} keeps edit history ${retention === 'forever' ? 'forever' : retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[retention]}`}; older edits were erased in ${forgotten.length} document${forgotten.length === 1 ? '' : 's'}.` });
+      setMessage({
+        ok: true,
+        text: `${name} keeps edit history ${retention === 'forever' ? 'forever' : retention === 'none' ? 'not at all' : `for ${RETENTION_LABELS[retention]}`}; older edits were erased in ${forgotten.length} document${forgotten.length === 1 ? '' : 's'}.`,
+      });
       load();
     } catch (error) {
       setMessage({ ok: false, text: messageOf(error) });
@@ -65,7 +68,10 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
   const togglePause = async (workspaceId: string, paused: boolean, name: string) => {
     try {
       await call(paused ? hearth().resumeSync(workspaceId) : hearth().pauseSync(workspaceId));
-      setMessage({ ok: true, text: paused ? `Sync resumed for ${name}.` : `Sync paused for ${name}: the relay keeps what it has, nothing new leaves this device.` });
+      setMessage({
+        ok: true,
+        text: paused ? `Sync resumed for ${name}.` : `Sync paused for ${name}: the relay keeps what it has, nothing new leaves this device.`,
+      });
       load();
     } catch (error) {
       setMessage({ ok: false, text: messageOf(error) });
@@ -87,8 +93,9 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
       <section aria-labelledby="privacy-device">
         <h3 id="privacy-device">On this device</h3>
         <p className="muted">
-          {totalDocs} document{totalDocs === 1 ? '' : 's'} and {totalFiles} file{totalFiles === 1 ? '' : 's'}, encrypted in one vault of {formatSize(device.vaultBytes)} at{' '}
-          <code className="path">{device.vaultDir}</code>. Exports and backups go to <code className="path">{device.dataDir}</code>.
+          {totalDocs} document{totalDocs === 1 ? '' : 's'} and {totalFiles} file{totalFiles === 1 ? '' : 's'}, encrypted in one vault of{' '}
+          {formatSize(device.vaultBytes)} at <code className="path">{device.vaultDir}</code>. Exports and backups go to{' '}
+          <code className="path">{device.dataDir}</code>.
         </p>
         <div className="table-scroll" tabIndex={0} aria-label="Storage per workspace">
           <table className="audit">
@@ -168,8 +175,9 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
                   <div className="privacy-holds">
                     <p>
                       What it holds about you: your username <strong>{r.holds.username}</strong>, name <strong>{r.holds.displayName}</strong>
-                      {r.holds.avatarBytes > 0 ? `, an avatar (${formatSize(r.holds.avatarBytes)})` : ''}, your public keys, {formatSize(r.holds.bytesStored)} of encrypted
-                      content you wrote, {r.holds.keyEnvelopes} sealed key envelope{r.holds.keyEnvelopes === 1 ? '' : 's'} and {r.holds.links} active public link
+                      {r.holds.avatarBytes > 0 ? `, an avatar (${formatSize(r.holds.avatarBytes)})` : ''}, your public keys, {formatSize(r.holds.bytesStored)}{' '}
+                      of encrypted content you wrote, {r.holds.keyEnvelopes} sealed key envelope{r.holds.keyEnvelopes === 1 ? '' : 's'} and {r.holds.links}{' '}
+                      active public link
                       {r.holds.links === 1 ? '' : 's'}. Last sign-in {r.holds.lastSignInAt ? formatWhen(r.holds.lastSignInAt) : 'never'}.
                     </p>
                     {r.holds.logs ? (
@@ -238,19 +246,24 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
           <ul>
             {report.links.map((l) => (
               <li key={l.id}>
-                <strong>{l.title}</strong> <span className="muted">— published {formatWhen(l.createdAt)}, {l.expiresAt ? `expires ${formatExact(l.expiresAt)}` : 'no expiry'}</span>
+                <strong>{l.title}</strong>{' '}
+                <span className="muted">
+                  — published {formatWhen(l.createdAt)}, {l.expiresAt ? `expires ${formatExact(l.expiresAt)}` : 'no expiry'}
+                </span>
               </li>
             ))}
           </ul>
         )}
-        {pending ? <PendingRevocations
+        {pending ? (
+          <PendingRevocations
             pending={pending}
             onChange={(left) => {
               setPending(left);
               // Reaching a relay also changes what the rest of the page says (connected, synced).
               load();
             }}
-          /> : null}
+          />
+        ) : null}
       </section>
 
       <section aria-labelledby="privacy-audit">

@@ -62,9 +62,15 @@ export function SecondFactorSettings() {
     await run(async () => {
       const enrolment = await call(hearth().secondFactorEnrolment());
       const key = await enrolSecurityKey(enrolment, status?.credentials.map((c) => c.id) ?? []);
-      const result = await call(hearth().enrolSecondFactor({ passphrase, credentialId: key.credentialId, prfSalt: enrolment.prfSalt, prfOutput: key.prfOutput }));
+      const result = await call(
+        hearth().enrolSecondFactor({ passphrase, credentialId: key.credentialId, prfSalt: enrolment.prfSalt, prfOutput: key.prfOutput }),
+      );
       if (result.recoveryCodes.length > 0) setCodes(result.recoveryCodes);
-      await finish(status ? 'Another security key is enrolled; either one unlocks Hearth.' : 'Security key enrolled. From now on Hearth unlocks only with your passphrase and this key.');
+      await finish(
+        status
+          ? 'Another security key is enrolled; either one unlocks Hearth.'
+          : 'Security key enrolled. From now on Hearth unlocks only with your passphrase and this key.',
+      );
     });
   };
 
@@ -114,12 +120,13 @@ export function SecondFactorSettings() {
       ) : status ? (
         <p className="muted">
           Enrolled: Hearth opens only with your passphrase and your security key ({status.credentials.length} key{status.credentials.length === 1 ? '' : 's'},{' '}
-          {status.recoveryCodesLeft} recovery code{status.recoveryCodesLeft === 1 ? '' : 's'} left).{stayUnlocked ? ' Staying unlocked on this device also needs the key.' : ''}
+          {status.recoveryCodesLeft} recovery code{status.recoveryCodesLeft === 1 ? '' : 's'} left).
+          {stayUnlocked ? ' Staying unlocked on this device also needs the key.' : ''}
         </p>
       ) : (
         <p className="muted">
-          Add a security key or passkey as a second factor: the vault will then open only with your passphrase and the key, even for someone who has the vault file
-          and your passphrase. You get one-time recovery codes in case you lose the key.
+          Add a security key or passkey as a second factor: the vault will then open only with your passphrase and the key, even for someone who has the vault
+          file and your passphrase. You get one-time recovery codes in case you lose the key.
         </p>
       )}
       <label className="field">

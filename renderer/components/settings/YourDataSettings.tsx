@@ -40,8 +40,8 @@ function ExportSection({ onWritten }: { onWritten: () => void }) {
     <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="export-title">
       <h3 id="export-title">Export</h3>
       <p className="muted">
-        Everything in an open format: Markdown for people, JSON for programs, full history for Hearth. Written unencrypted into your data folder; a new
-        folder each time, nothing is overwritten.
+        Everything in an open format: Markdown for people, JSON for programs, full history for Hearth. Written unencrypted into your data folder; a new folder
+        each time, nothing is overwritten.
       </p>
       <Field label="What to export">
         <select value={scope} onChange={(e) => setScope(e.target.value)}>
@@ -93,8 +93,14 @@ function summaryText(s: ImportResult): string {
   const skipped: string[] = [];
   if (s.documentsMerged > 0) skipped.push(`${s.documentsMerged} document${s.documentsMerged === 1 ? ' was' : 's were'} already here (merged, not duplicated)`);
   if (s.filesSkipped > 0) skipped.push(`${s.filesSkipped} file${s.filesSkipped === 1 ? ' was' : 's were'} already here (skipped)`);
-  if (s.documentsSkipped > 0) skipped.push(`${s.documentsSkipped} document${s.documentsSkipped === 1 ? ' is' : 's are'} in a team workspace or shared, and an import never changes those`);
-  const origin = s.kind === 'hearth-export' && !s.fromThisAccount && s.documentsCreated > 0 ? ' This export is not from your account, so its documents arrived as new ones.' : '';
+  if (s.documentsSkipped > 0)
+    skipped.push(
+      `${s.documentsSkipped} document${s.documentsSkipped === 1 ? ' is' : 's are'} in a team workspace or shared, and an import never changes those`,
+    );
+  const origin =
+    s.kind === 'hearth-export' && !s.fromThisAccount && s.documentsCreated > 0
+      ? ' This export is not from your account, so its documents arrived as new ones.'
+      : '';
   return `Imported ${parts.join(', ')}${s.workspaces > 0 ? ` into ${s.workspaces} new workspace${s.workspaces === 1 ? '' : 's'}` : ''}.${skipped.length ? ` ${skipped.join('; ')}.` : ''}${origin}`;
 }
 
@@ -110,7 +116,10 @@ function ImportSection({ refreshKey }: { refreshKey: number }) {
   return (
     <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="import-title">
       <h3 id="import-title">Import</h3>
-      <p className="muted">Your own Hearth export (folder or .zip) keeps its ids and history, so importing it twice adds nothing twice; someone else's arrives as new documents, and nothing in a team workspace is changed. A folder of Markdown files becomes new documents.</p>
+      <p className="muted">
+        Your own Hearth export (folder or .zip) keeps its ids and history, so importing it twice adds nothing twice; someone else's arrives as new documents,
+        and nothing in a team workspace is changed. A folder of Markdown files becomes new documents.
+      </p>
       <DataPicker kinds={['export', 'markdown']} value={path} onChange={setPath} refreshKey={refreshKey} legend="What to import" />
       <TaskProgress task="import" active={busy} label="Import progress" />
       <MessageLine message={message} />
@@ -138,7 +147,8 @@ function BackupSection({ onWritten }: { onWritten: () => void }) {
       },
       {
         after: onWritten,
-        describe: (error) => (error instanceof ApiFailure && error.code === 'ALREADY_EXISTS' ? 'A backup of that name exists already; try again.' : messageOf(error)),
+        describe: (error) =>
+          error instanceof ApiFailure && error.code === 'ALREADY_EXISTS' ? 'A backup of that name exists already; try again.' : messageOf(error),
       },
     );
   };
@@ -146,8 +156,8 @@ function BackupSection({ onWritten }: { onWritten: () => void }) {
     <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="backup-title">
       <h3 id="backup-title">Encrypted backup</h3>
       <p className="muted">
-        One file, sealed with a backup passphrase, that restores everything on this or another computer. To restore: on a device without a vault (a new
-        install, or after wiping this one), choose “Restore from a backup” on the welcome screen.
+        One file, sealed with a backup passphrase, that restores everything on this or another computer. To restore: on a device without a vault (a new install,
+        or after wiping this one), choose “Restore from a backup” on the welcome screen.
       </p>
       <Field label="Backup passphrase">
         <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />

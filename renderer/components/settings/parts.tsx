@@ -136,10 +136,15 @@ export function DataPicker({
         </ul>
       ) : null}
       <label className="radio">
-        <input type="radio" name={`${legend}-item`} checked={typed} onChange={() => {
+        <input
+          type="radio"
+          name={`${legend}-item`}
+          checked={typed}
+          onChange={() => {
             setTyped(true);
             onChange('');
-          }} />
+          }}
+        />
         Another place on this computer
       </label>
       {typed ? (

@@ -52,16 +52,26 @@ export function MembersDialog({ workspace: opened, onClose }: { workspace: Works
   const sorted = [...(members ?? [])].sort((a, b) => Number(b.isMe) - Number(a.isMe) || nameOf(a).localeCompare(nameOf(b)));
 
   return (
-    <Modal title={`Members of ${workspace.name}`} description={permissions.role ? `You are ${roleWithArticle(permissions.role)} here: ${roleSummaries[permissions.role]}.` : undefined} onClose={onClose} wide>
+    <Modal
+      title={`Members of ${workspace.name}`}
+      description={permissions.role ? `You are ${roleWithArticle(permissions.role)} here: ${roleSummaries[permissions.role]}.` : undefined}
+      onClose={onClose}
+      wide
+    >
       <FormError problem={problem} />
       {members === null && !problem ? <p className="muted">Loading members…</p> : null}
       <ul className="members" aria-label="Members">
         {sorted.map((member) => {
-          const mayChange = permissions.role !== null && !member.isMe && canSetRole(permissions.role, member.role, member.role === 'owner' ? 'admin' : 'viewer');
+          const mayChange =
+            permissions.role !== null && !member.isMe && canSetRole(permissions.role, member.role, member.role === 'owner' ? 'admin' : 'viewer');
           const roles = assignableRoles(permissions.role).filter((r) => r !== 'owner' || member.role === 'owner');
           const actions = [
-            ...(mayChange && canSetRole(permissions.role!, member.role, undefined) ? [{ label: 'Remove from workspace…', danger: true, onSelect: () => setConfirming({ kind: 'remove', member }) }] : []),
-            ...(permissions.owner && !member.isMe && member.username ? [{ label: 'Make Owner…', onSelect: () => setConfirming({ kind: 'transfer', member }) }] : []),
+            ...(mayChange && canSetRole(permissions.role!, member.role, undefined)
+              ? [{ label: 'Remove from workspace…', danger: true, onSelect: () => setConfirming({ kind: 'remove', member }) }]
+              : []),
+            ...(permissions.owner && !member.isMe && member.username
+              ? [{ label: 'Make Owner…', onSelect: () => setConfirming({ kind: 'transfer', member }) }]
+              : []),
           ];
           return (
             <li key={member.account} className="member">
@@ -140,8 +150,19 @@ function InviteForm({ workspace, onInvited }: { workspace: Workspace; onInvited:
   return (
     <form className="invite-form" onSubmit={(e) => void submit(e)} aria-label="Invite someone">
       <h3>Invite someone</h3>
-      <UsernameRoleRow username={username} onUsername={setUsername} role={role} onRole={setRole} roles={roles} busy={busy} actionLabel="Invite" busyLabel="Inviting…" />
-      <p className="field-hint">{roleLabels[role]}: {roleSummaries[role]}.</p>
+      <UsernameRoleRow
+        username={username}
+        onUsername={setUsername}
+        role={role}
+        onRole={setRole}
+        roles={roles}
+        busy={busy}
+        actionLabel="Invite"
+        busyLabel="Inviting…"
+      />
+      <p className="field-hint">
+        {roleLabels[role]}: {roleSummaries[role]}.
+      </p>
       <FormError problem={problem} />
       {done ? (
         <p className="form-ok" role="status">

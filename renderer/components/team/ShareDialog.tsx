@@ -28,7 +28,12 @@ export function ShareDialog({ document, workspace, onClose }: { document: Docume
   const permissions = permissionsOf(workspace);
   const title = document.title || 'Untitled';
   return (
-    <Modal title={`Share “${title}”`} description="Only the people you share with can read it: it is end-to-end encrypted, and the relay never sees its content." onClose={onClose} wide>
+    <Modal
+      title={`Share “${title}”`}
+      description="Only the people you share with can read it: it is end-to-end encrypted, and the relay never sees its content."
+      onClose={onClose}
+      wide
+    >
       <People document={document} />
       {workspace?.kind === 'team' && permissions.manage ? <Links document={document} /> : null}
     </Modal>
@@ -70,7 +75,13 @@ function People({ document }: { document: DocumentSummary }) {
     if (plan?.leavesDevice && !agreed) return setProblem('Tick the box to confirm that this document may leave this device.');
     const url = relay.trim();
     const shared = await attempt(async () => {
-      await call(hearth().shareDocument(document.id, name, role, { ...(plan?.leavesDevice ? { confirmed: true as const } : {}), ...(url ? { relay: url } : {}), ...(keepHistory ? { keepHistory } : {}) }));
+      await call(
+        hearth().shareDocument(document.id, name, role, {
+          ...(plan?.leavesDevice ? { confirmed: true as const } : {}),
+          ...(url ? { relay: url } : {}),
+          ...(keepHistory ? { keepHistory } : {}),
+        }),
+      );
       setUsername('');
       setAgreed(false);
       // Once shared, the document is on the relay: the next share uploads nothing new.
@@ -101,7 +112,16 @@ function People({ document }: { document: DocumentSummary }) {
         ))}
       </ul>
       <form className="invite-form" onSubmit={(e) => void share(e)} aria-label="Share with someone">
-        <UsernameRoleRow username={username} onUsername={setUsername} role={role} onRole={setRole} roles={SHARE_ROLES} busy={busy} actionLabel="Share" busyLabel="Sharing…" />
+        <UsernameRoleRow
+          username={username}
+          onUsername={setUsername}
+          role={role}
+          onRole={setRole}
+          roles={SHARE_ROLES}
+          busy={busy}
+          actionLabel="Share"
+          busyLabel="Sharing…"
+        />
         <p className="field-hint">
           {roleLabels[role]}: {roleSummaries[role]}. They get this document only, not the rest of the workspace.
         </p>
@@ -138,7 +158,10 @@ function Links({ document }: { document: DocumentSummary }) {
   const [includeImages, setIncludeImages] = useState(false);
   const { busy, problem, setProblem, attempt } = useAttempt();
   const [copied, setCopied] = useState<string | null>(null);
-  const load = useCallback(() => attempt(async () => setLinks((await call(hearth().listLinks())).filter((l) => l.documentId === document.id))), [attempt, document.id]);
+  const load = useCallback(
+    () => attempt(async () => setLinks((await call(hearth().listLinks())).filter((l) => l.documentId === document.id))),
+    [attempt, document.id],
+  );
   useEffect(() => {
     void load();
   }, [load]);

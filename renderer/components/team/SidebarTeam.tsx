@@ -85,7 +85,12 @@ export function TeamStatusLine({ workspace }: { workspace: Workspace }) {
   }
   const text = statusText(status);
   const reason = status?.reason?.message;
-  const detail = [text, reason, status?.lastSyncedAt ? `last synced ${formatExact(status.lastSyncedAt)}` : null, status?.quarantined ? `${countOf(status.quarantined, 'change')} kept aside` : null]
+  const detail = [
+    text,
+    reason,
+    status?.lastSyncedAt ? `last synced ${formatExact(status.lastSyncedAt)}` : null,
+    status?.quarantined ? `${countOf(status.quarantined, 'change')} kept aside` : null,
+  ]
     .filter(Boolean)
     .join(' — ');
   return (
@@ -112,7 +117,12 @@ export function WarningsButton({ workspace }: { workspace: Workspace }) {
   if (warnings.length === 0) return null;
   return (
     <>
-      <button type="button" className="icon-button warning-button" aria-label={`${warnings.length} sync warning${warnings.length === 1 ? '' : 's'} in ${workspace.name}`} onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        className="icon-button warning-button"
+        aria-label={`${warnings.length} sync warning${warnings.length === 1 ? '' : 's'} in ${workspace.name}`}
+        onClick={() => setOpen(true)}
+      >
         <AlertTriangle aria-hidden size={16} />
       </button>
       {open ? (
@@ -214,7 +224,13 @@ export function InvitationsSection() {
                 {invitation.invitedBy ? ` · from ${invitation.invitedBy}` : ''}
               </span>
             </span>
-            <button type="button" className="button button-primary button-small" disabled={accepting !== null} onClick={() => void accept(invitation.id)} aria-label={`Accept invitation to ${invitation.name}`}>
+            <button
+              type="button"
+              className="button button-primary button-small"
+              disabled={accepting !== null}
+              onClick={() => void accept(invitation.id)}
+              aria-label={`Accept invitation to ${invitation.name}`}
+            >
               {accepting === invitation.id ? 'Joining…' : 'Accept'}
             </button>
           </li>
@@ -249,7 +265,15 @@ function JoinRelayDialog({ onClose }: { onClose: () => void }) {
     >
       <form className="form" onSubmit={(e) => void submit(e)}>
         <Field label="Relay address">
-          <input value={relay} onChange={(e) => setRelay(e.target.value)} placeholder="wss://relay.example.org" maxLength={2048} spellCheck={false} data-autofocus required />
+          <input
+            value={relay}
+            onChange={(e) => setRelay(e.target.value)}
+            placeholder="wss://relay.example.org"
+            maxLength={2048}
+            spellCheck={false}
+            data-autofocus
+            required
+          />
         </Field>
         <FormError problem={problem} />
         <DialogActions onCancel={onClose} actionLabel="Join relay" busyLabel="Joining…" busy={busy} />

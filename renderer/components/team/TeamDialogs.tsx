@@ -17,7 +17,15 @@ function RelayField({ value, onChange }: { value: string; onChange: (value: stri
   const relays = useTeam((s) => s.relays);
   return (
     <Field label="Relay address" hint={RELAY_HINT}>
-      <input value={value} onChange={(e) => onChange(e.target.value)} placeholder="wss://relay.example.org" list="known-relays" maxLength={2048} required spellCheck={false} />
+      <input
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder="wss://relay.example.org"
+        list="known-relays"
+        maxLength={2048}
+        required
+        spellCheck={false}
+      />
       <datalist id="known-relays">
         {relays.map((url) => (
           <option key={url} value={url} />
@@ -115,7 +123,14 @@ export function ConvertToTeamDialog({ workspace, onClose }: { workspace: Workspa
           <span>Encrypt and upload these to the relay</span>
         </label>
         <FormError problem={problem} />
-        <DialogActions onCancel={onClose} cancelLabel="Keep personal" actionLabel="Encrypt and upload" busyLabel="Uploading…" busy={busy} disabled={!plan || !agreed} />
+        <DialogActions
+          onCancel={onClose}
+          cancelLabel="Keep personal"
+          actionLabel="Encrypt and upload"
+          busyLabel="Uploading…"
+          busy={busy}
+          disabled={!plan || !agreed}
+        />
       </form>
     </Modal>
   );

@@ -19,7 +19,10 @@ describe('buildApiClient', () => {
 
   it('delivers events to their listeners only, until they unsubscribe; a listener that throws is reported and the rest still hear it', () => {
     const reported: unknown[] = [];
-    const { api, deliver } = buildApiClient(async () => ({ ok: true, value: null }), (error) => reported.push(error));
+    const { api, deliver } = buildApiClient(
+      async () => ({ ok: true, value: null }),
+      (error) => reported.push(error),
+    );
     const heard: string[] = [];
     api.on('locked', () => {
       throw new Error('broken listener');

@@ -39,7 +39,18 @@ describe('device log', () => {
   let state: DeviceLogState;
 
   const add = (s: DeviceLogState, device: IdentityKeys, signer: IdentityKeys, kind: DeviceKind = 'device', at = 1000) =>
-    signDeviceEntry(nextDeviceEntry(s, { action: s.nextSeq === 0 ? 'create' : 'add', device: id(device), box: toBase64Url(device.boxPublicKey), kind, name: kind === 'recovery' ? 'Recovery key' : 'A device', by: id(signer), at }), signer.signSecretKey);
+    signDeviceEntry(
+      nextDeviceEntry(s, {
+        action: s.nextSeq === 0 ? 'create' : 'add',
+        device: id(device),
+        box: toBase64Url(device.boxPublicKey),
+        kind,
+        name: kind === 'recovery' ? 'Recovery key' : 'A device',
+        by: id(signer),
+        at,
+      }),
+      signer.signSecretKey,
+    );
   const revoke = (s: DeviceLogState, device: IdentityKeys, signer: IdentityKeys, at = 2000) =>
     signDeviceEntry(nextDeviceEntry(s, { action: 'revoke', device: id(device), by: id(signer), at }), signer.signSecretKey);
 
@@ -69,7 +80,17 @@ describe('device log', () => {
 
   it('refuses a log started by any key but the account key (a relay cannot start or replace one)', () => {
     const relay = generateIdentityKeys();
-    const forged = signDeviceEntry(nextDeviceEntry(emptyDeviceLog(id(account)), { action: 'create', device: id(relay), box: toBase64Url(relay.boxPublicKey), kind: 'device', name: 'x', by: id(relay) }), relay.signSecretKey);
+    const forged = signDeviceEntry(
+      nextDeviceEntry(emptyDeviceLog(id(account)), {
+        action: 'create',
+        device: id(relay),
+        box: toBase64Url(relay.boxPublicKey),
+        kind: 'device',
+        name: 'x',
+        by: id(relay),
+      }),
+      relay.signSecretKey,
+    );
     expect(refusal(() => replayDeviceLog(id(account), [forged]))).toBe('FORBIDDEN');
     // Naming the account as signer does not help: the signature must be the account key's.
     expect(refusal(() => replayDeviceLog(id(account), [{ ...forged, by: id(account) }]))).toBe('RECORD_TAMPERED');

@@ -32,8 +32,18 @@ describe('pairing', () => {
 
   it('opens the account material only on the device it was sealed to, for the pairing it was made for, unaltered', () => {
     const [approver, device, stranger] = [generateIdentityKeys(), generateIdentityKeys(), generateIdentityKeys()];
-    const material: AccountMaterial = { account: key(), keys: { signPublicKey: 'a', signSecretKey: 'b', boxPublicKey: 'c', boxSecretKey: 'd' }, profile: { username: 'ada', displayName: 'Ada' }, devices: [], relays: [], spaces: [] };
-    const sealed = sealMaterial('p1', material, toBase64Url(device.boxPublicKey), { id: toBase64Url(approver.signPublicKey), signSecretKey: approver.signSecretKey });
+    const material: AccountMaterial = {
+      account: key(),
+      keys: { signPublicKey: 'a', signSecretKey: 'b', boxPublicKey: 'c', boxSecretKey: 'd' },
+      profile: { username: 'ada', displayName: 'Ada' },
+      devices: [],
+      relays: [],
+      spaces: [],
+    };
+    const sealed = sealMaterial('p1', material, toBase64Url(device.boxPublicKey), {
+      id: toBase64Url(approver.signPublicKey),
+      signSecretKey: approver.signSecretKey,
+    });
     expect(openMaterial('p1', sealed, device)).toEqual({ material, by: toBase64Url(approver.signPublicKey) });
     expect(() => openMaterial('p1', sealed, stranger)).toThrow(expect.objectContaining({ code: 'RECORD_TAMPERED' }));
     expect(() => openMaterial('p2', sealed, device)).toThrow(expect.objectContaining({ code: 'RECORD_TAMPERED' }));

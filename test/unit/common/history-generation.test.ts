@@ -41,7 +41,11 @@ describe('a new generation', () => {
   it('anchors a comment at the same text, or nowhere when it is not there', () => {
     const old = start('Hello there, world');
     const next = buildGeneration<Doc>(stateAt(old), 5);
-    const at = (doc: A.Doc<Doc>, from: number, to: number) => ({ start: A.getCursor(doc, ['body'], from), end: A.getCursor(doc, ['body'], to - 1), quote: 'x' });
+    const at = (doc: A.Doc<Doc>, from: number, to: number) => ({
+      start: A.getCursor(doc, ['body'], from),
+      end: A.getCursor(doc, ['body'], to - 1),
+      quote: 'x',
+    });
     const moved = reanchor(old, next, at(old, 6, 11))!;
     expect(A.getCursorPosition(next, ['body'], moved.start)).toBe(6);
     expect(A.getCursorPosition(next, ['body'], moved.end)).toBe(10);

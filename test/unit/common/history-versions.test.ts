@@ -14,7 +14,10 @@ beforeAll(() => loadSodium());
 /** `doc` with one more edit by `actor` at `time` (seconds), appending `text` to the body. */
 function edit(doc: A.Doc<Doc>, actor: string, time: number, text: string): A.Doc<Doc> {
   const mine = A.clone(doc, { actor });
-  return A.merge(doc, A.change(mine, { time }, (d) => A.splice(d, ['body'], d.body.length, 0, text)));
+  return A.merge(
+    doc,
+    A.change(mine, { time }, (d) => A.splice(d, ['body'], d.body.length, 0, text)),
+  );
 }
 
 describe('versions', () => {

@@ -25,7 +25,16 @@ describe('change blobs', () => {
   it('hide the content, show the metadata, and open only with the right key', () => {
     const author = generateIdentityKeys();
     const key = randomKey();
-    const meta: ChangeMeta = { space: 'space1', doc: 'doc1', kind: 'content', epoch: 2, head: 'ab'.repeat(32), author: toBase64Url(author.signPublicKey), id: 'c1', at: 1 };
+    const meta: ChangeMeta = {
+      space: 'space1',
+      doc: 'doc1',
+      kind: 'content',
+      epoch: 2,
+      head: 'ab'.repeat(32),
+      author: toBase64Url(author.signPublicKey),
+      id: 'c1',
+      at: 1,
+    };
     const blob = sealChange(meta, utf8('MARKER-secret-body'), key, author.signSecretKey);
     expect(Buffer.from(blob).includes('MARKER')).toBe(false);
     const change = verifyChange(blob);
@@ -38,7 +47,16 @@ describe('change blobs', () => {
     const author = generateIdentityKeys();
     const other = generateIdentityKeys();
     const key = randomKey();
-    const meta: ChangeMeta = { space: 's', doc: 'd', kind: 'comment', epoch: 0, head: 'cd'.repeat(32), author: toBase64Url(author.signPublicKey), id: 'c2', at: 5 };
+    const meta: ChangeMeta = {
+      space: 's',
+      doc: 'd',
+      kind: 'comment',
+      epoch: 0,
+      head: 'cd'.repeat(32),
+      author: toBase64Url(author.signPublicKey),
+      id: 'c2',
+      at: 5,
+    };
     const blob = sealChange(meta, utf8('hello'), key, author.signSecretKey);
     for (let i = 0; i < blob.length; i += 7) {
       const tampered = blob.slice();
@@ -71,14 +89,18 @@ describe('key envelopes', () => {
     const id = (k: typeof owner) => toBase64Url(k.signPublicKey);
     const log: MembershipEntry[] = [];
     let state = emptyMembership('s');
-    for (const [actor, action, subject, role] of [[owner, 'create', owner, 'owner'], [owner, 'add', member, 'viewer']] as const) {
+    for (const [actor, action, subject, role] of [
+      [owner, 'create', owner, 'owner'],
+      [owner, 'add', member, 'viewer'],
+    ] as const) {
       const entry = signMembershipEntry(nextEntry(state, { actor: id(actor), action, subject: id(subject), role }), actor.signSecretKey);
       state = applyMembershipEntry(state, entry);
       log.push(entry);
     }
     const history = MembershipHistory.replay('s', log);
     const key = randomKey();
-    const make = (sender: typeof owner, epoch = 3, to = member) => sealEnvelope({ space: 's', epoch, recipient: id(to), recipientBoxPublicKey: to.boxPublicKey, key, sender });
+    const make = (sender: typeof owner, epoch = 3, to = member) =>
+      sealEnvelope({ space: 's', epoch, recipient: id(to), recipientBoxPublicKey: to.boxPublicKey, key, sender });
     expect(Buffer.from(openEnvelope(make(owner), member, { space: 's', epoch: 3 }, history).key).equals(Buffer.from(key))).toBe(true);
     // The relay (or a viewer) cannot plant a key of its own:
     expect(code(() => openEnvelope(make(relayOperator), member, { space: 's', epoch: 3 }, history))).toBe('FORBIDDEN');

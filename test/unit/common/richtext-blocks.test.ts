@@ -42,7 +42,8 @@ const blocks: Record<string, string> = {
   'a nested task list': '- [ ] pack\n  - [x] rope\n  - [ ] lamp\n',
   'an empty task item': '- [ ]\n- [x] b\n',
   'an ordinary item that starts with brackets': '- \\[ \\] not a task\n',
-  'a table with alignments, marks and an escaped pipe': '| Port | Depth | Note |\n| :--- | ---: | :---: |\n| **Oban** | 12 m | a \\| b |\n| `Mallaig` |  | [tide](https://example.org) |\n',
+  'a table with alignments, marks and an escaped pipe':
+    '| Port | Depth | Note |\n| :--- | ---: | :---: |\n| **Oban** | 12 m | a \\| b |\n| `Mallaig` |  | [tide](https://example.org) |\n',
   'a table with an empty first cell': '|  | b |\n| --- | --- |\n|  | d |\n',
   'a table in a list item': '- item\n\n  | a |\n  | --- |\n  | b |\n',
   'a rule between paragraphs': 'one\n\n---\n\ntwo\n',
@@ -100,7 +101,15 @@ describe('each block round-trips', () => {
 
   it('the JSON schema refuses a task state or alignment that is not one', () => {
     const withBlock = (attrs: object) =>
-      DocumentFileSchema.safeParse({ id: 'd', title: 'T', tags: [], createdAt: 1, updatedAt: 2, comments: [], spans: [{ type: 'block', value: { type: 'table-cell', parents: ['table-row'], attrs, isEmbed: false } }] });
+      DocumentFileSchema.safeParse({
+        id: 'd',
+        title: 'T',
+        tags: [],
+        createdAt: 1,
+        updatedAt: 2,
+        comments: [],
+        spans: [{ type: 'block', value: { type: 'table-cell', parents: ['table-row'], attrs, isEmbed: false } }],
+      });
     expect(withBlock({ align: 'left' }).success).toBe(true);
     expect(withBlock({ align: 'middle' }).success).toBe(false);
     expect(withBlock({ checked: 'yes' }).success).toBe(false);
@@ -131,13 +140,19 @@ describe('two replicas editing the same block through Markdown (hearth doc edit)
   });
 
   it('task item: one ticks it, the other edits its words', () => {
-    expect(mergeMarkdownEdits('- [ ] buy milk\n- [ ] mend net\n', '- [x] buy milk\n- [ ] mend net\n', '- [ ] buy oat milk\n- [ ] mend net\n')).toBe('- [x] buy oat milk\n- [ ] mend net\n');
+    expect(mergeMarkdownEdits('- [ ] buy milk\n- [ ] mend net\n', '- [x] buy milk\n- [ ] mend net\n', '- [ ] buy oat milk\n- [ ] mend net\n')).toBe(
+      '- [x] buy oat milk\n- [ ] mend net\n',
+    );
   });
 
   it('table: two cells of one row edited, and a row added while a cell changes', () => {
     const base = '| a | b |\n| --- | --- |\n| 1 | 2 |\n';
-    expect(mergeMarkdownEdits(base, '| a | b |\n| --- | --- |\n| one | 2 |\n', '| a | b |\n| --- | --- |\n| 1 | two |\n')).toBe('| a | b |\n| --- | --- |\n| one | two |\n');
-    expect(mergeMarkdownEdits(base, '| a | b |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n', '| a | B! |\n| --- | --- |\n| 1 | 2 |\n')).toBe('| a | B! |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n');
+    expect(mergeMarkdownEdits(base, '| a | b |\n| --- | --- |\n| one | 2 |\n', '| a | b |\n| --- | --- |\n| 1 | two |\n')).toBe(
+      '| a | b |\n| --- | --- |\n| one | two |\n',
+    );
+    expect(mergeMarkdownEdits(base, '| a | b |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n', '| a | B! |\n| --- | --- |\n| 1 | 2 |\n')).toBe(
+      '| a | B! |\n| --- | --- |\n| 1 | 2 |\n| 3 | 4 |\n',
+    );
   });
 
   it('rule: one puts a rule after a paragraph while the other extends that paragraph', () => {
@@ -145,9 +160,13 @@ describe('two replicas editing the same block through Markdown (hearth doc edit)
   });
 
   it('image: one rewrites its description, the other adds words after it', () => {
-    expect(mergeMarkdownEdits('See ![cat](hearth-file:abc) here.\n', 'See ![a sleeping cat](hearth-file:abc) here.\n', 'See ![cat](hearth-file:abc) here and there.\n')).toBe(
-      'See ![a sleeping cat](hearth-file:abc) here and there.\n',
-    );
+    expect(
+      mergeMarkdownEdits(
+        'See ![cat](hearth-file:abc) here.\n',
+        'See ![a sleeping cat](hearth-file:abc) here.\n',
+        'See ![cat](hearth-file:abc) here and there.\n',
+      ),
+    ).toBe('See ![a sleeping cat](hearth-file:abc) here and there.\n');
   });
 });
 
@@ -231,9 +250,13 @@ function mergeEditorEdits(base: string, left: (editor: ReturnType<typeof editorO
 
 describe('two people editing the same block in the editor', () => {
   it('code block: each types on a line of their own', () => {
-    expect(mergeEditorEdits('```ts\nconst a = 1;\nconst b = 2;\n```\n\nafter\n', (a) => a.typeAfter('a = 1;', ' // left'), (b) => b.typeAfter('b = 2;', ' // right'))).toBe(
-      '```ts\nconst a = 1; // left\nconst b = 2; // right\n```\n\nafter\n',
-    );
+    expect(
+      mergeEditorEdits(
+        '```ts\nconst a = 1;\nconst b = 2;\n```\n\nafter\n',
+        (a) => a.typeAfter('a = 1;', ' // left'),
+        (b) => b.typeAfter('b = 2;', ' // right'),
+      ),
+    ).toBe('```ts\nconst a = 1; // left\nconst b = 2; // right\n```\n\nafter\n');
   });
 
   it('task item: one ticks the box, the other types in the item', () => {
@@ -247,7 +270,13 @@ describe('two people editing the same block in the editor', () => {
 
   it('table: two cells of one row typed at once, and a row added while a cell is typed in', () => {
     const base = '| a | b |\n| --- | --- |\n| 1 | 2 |\n';
-    expect(mergeEditorEdits(base, (a) => a.typeAfter('1', '00'), (b) => b.typeAfter('2', '22'))).toBe('| a | b |\n| --- | --- |\n| 100 | 222 |\n');
+    expect(
+      mergeEditorEdits(
+        base,
+        (a) => a.typeAfter('1', '00'),
+        (b) => b.typeAfter('2', '22'),
+      ),
+    ).toBe('| a | b |\n| --- | --- |\n| 100 | 222 |\n');
     expect(
       mergeEditorEdits(
         base,

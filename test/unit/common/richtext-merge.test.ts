@@ -87,20 +87,14 @@ describe('concurrent Markdown edits merge as a person expects', () => {
   it('keeps a paragraph inserted in the middle whole while the next paragraph gains a word at its start', () => {
     const base = '# Plan\n\nFirst we gather.\n\nThen we build.\n';
     expect(
-      mergeConcurrent(base, [
-        '# Plan\n\nFirst we gather.\n\nWe gather in the hall.\n\nThen we build.\n',
-        '# Plan\n\nFirst we gather.\n\nAnd then we build.\n',
-      ]),
+      mergeConcurrent(base, ['# Plan\n\nFirst we gather.\n\nWe gather in the hall.\n\nThen we build.\n', '# Plan\n\nFirst we gather.\n\nAnd then we build.\n']),
     ).toBe('# Plan\n\nFirst we gather.\n\nWe gather in the hall.\n\nAnd then we build.\n');
   });
 
   it('restyles the block the other replica restyled, not the paragraph inserted before it', () => {
     const base = '# Plan\n\nFirst we gather.\n\nThen we build.\n';
     expect(
-      mergeConcurrent(base, [
-        '# Plan\n\nFirst we gather.\n\nWe gather in the hall.\n\nThen we build.\n',
-        '# Plan\n\nFirst we gather.\n\n## Then we build.\n',
-      ]),
+      mergeConcurrent(base, ['# Plan\n\nFirst we gather.\n\nWe gather in the hall.\n\nThen we build.\n', '# Plan\n\nFirst we gather.\n\n## Then we build.\n']),
     ).toBe('# Plan\n\nFirst we gather.\n\nWe gather in the hall.\n\n## Then we build.\n');
   });
 
@@ -144,9 +138,7 @@ describe('concurrent Markdown edits merge as a person expects', () => {
 
   it('keeps words inserted at the same place whole, one after the other', () => {
     const base = 'We meet on Monday.\n';
-    expect(mergeConcurrent(base, ['We meet on Monday morning.\n', 'We meet on Monday in room four.\n'])).toBe(
-      'We meet on Monday in room four morning.\n',
-    );
+    expect(mergeConcurrent(base, ['We meet on Monday morning.\n', 'We meet on Monday in room four.\n'])).toBe('We meet on Monday in room four morning.\n');
   });
 
   it('keeps bold and a link added by one while the other edits the text', () => {
@@ -226,7 +218,8 @@ describe('setBodyFromMarkdown on its own', () => {
 
   it('rewrites a whole document of many blocks, with as many blocks after or more', () => {
     const before = Array.from({ length: 300 }, (_, index) => `Paragraph ${index} says something.`).join('\n\n') + '\n';
-    const sameCount = Array.from({ length: 300 }, (_, index) => (index % 3 === 0 ? `- item ${index}` : `Paragraph ${index} says **another** thing.`)).join('\n\n') + '\n';
+    const sameCount =
+      Array.from({ length: 300 }, (_, index) => (index % 3 === 0 ? `- item ${index}` : `Paragraph ${index} says **another** thing.`)).join('\n\n') + '\n';
     const moreBlocks = Array.from({ length: 450 }, (_, index) => `${index % 2 ? '## ' : ''}Block ${index} is new.`).join('\n\n') + '\n';
     for (const after of [sameCount, moreBlocks]) {
       const doc = A.change(docWithBody(before), (d) => setBodyFromMarkdown(d, after));
@@ -247,11 +240,28 @@ describe('any Markdown edit (seeded random documents and edits)', () => {
     const parts = Array.from({ length: 1 + Math.floor(random() * 6) }, () => {
       const word = pick(words);
       const style = random();
-      return style < 0.1 ? `**${word}**` : style < 0.15 ? `*${word}*` : style < 0.2 ? `[${word}](https://e.x/${pick(words)})` : style < 0.23 ? `\`${word}\`` : word;
+      return style < 0.1
+        ? `**${word}**`
+        : style < 0.15
+          ? `*${word}*`
+          : style < 0.2
+            ? `[${word}](https://e.x/${pick(words)})`
+            : style < 0.23
+              ? `\`${word}\``
+              : word;
     });
     return parts.join(pick([' ', ' ', ', '])) + pick(['.', '!', '']);
   };
-  const block = (): string => pick([sentence, sentence, () => `## ${sentence()}`, () => `- ${sentence()}\n- ${sentence()}`, () => `1. ${sentence()}`, () => `> ${sentence()}`, () => `\`\`\`js\n${sentence()}\n\`\`\``])();
+  const block = (): string =>
+    pick([
+      sentence,
+      sentence,
+      () => `## ${sentence()}`,
+      () => `- ${sentence()}\n- ${sentence()}`,
+      () => `1. ${sentence()}`,
+      () => `> ${sentence()}`,
+      () => `\`\`\`js\n${sentence()}\n\`\`\``,
+    ])();
   const edit = (blocks: string[]): string[] => {
     const out = [...blocks];
     for (let count = 1 + Math.floor(random() * 3); count > 0; count--) {
@@ -271,8 +281,15 @@ describe('any Markdown edit (seeded random documents and edits)', () => {
   const shapeOf = (spans: A.Span[]): string => {
     const parts = spans.map((span) =>
       span.type === 'text'
-        ? [span.value, Object.entries(span.marks ?? {}).filter(([, value]) => value !== null && value !== false).sort()]
-        : JSON.parse(JSON.stringify(span.value, (_key, value: unknown) => (value instanceof Object && 'val' in value ? (value as { val: unknown }).val : value))) as unknown,
+        ? [
+            span.value,
+            Object.entries(span.marks ?? {})
+              .filter(([, value]) => value !== null && value !== false)
+              .sort(),
+          ]
+        : (JSON.parse(
+            JSON.stringify(span.value, (_key, value: unknown) => (value instanceof Object && 'val' in value ? (value as { val: unknown }).val : value)),
+          ) as unknown),
     );
     const text = JSON.stringify(parts.map((part) => (Array.isArray(part) ? part : Object.entries(part as object).sort())));
     const plainFirst = JSON.stringify([Object.entries({ attrs: {}, isEmbed: false, parents: [], type: 'paragraph' }).sort()]).slice(0, -1);

@@ -2,14 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as A from '@automerge/automerge';
 import { basicSchemaAdapter, init, pmNodeToSpans, type DocHandle } from '@automerge/prosemirror';
 import type { Node as PmNode } from 'prosemirror-model';
-import {
-  bodyAsMarkdown,
-  markdownToSpans,
-  plainText,
-  setBodyFromMarkdown,
-  spansToMarkdown,
-  type Span,
-} from '../../../common/richtext/index.ts';
+import { bodyAsMarkdown, markdownToSpans, plainText, setBodyFromMarkdown, spansToMarkdown, type Span } from '../../../common/richtext/index.ts';
 import { denseDocument, proseDocument } from '../../support/markdown-documents.ts';
 
 type BodyDoc = { body: string };
@@ -31,7 +24,12 @@ function comparable(spans: readonly unknown[]): unknown[] {
     const block = value as { type: unknown; parents: unknown[]; attrs: unknown; isEmbed?: unknown };
     return {
       type,
-      value: { type: String(block.type), parents: block.parents.map(String), attrs: JSON.parse(JSON.stringify(block.attrs)) as unknown, isEmbed: block.isEmbed === true },
+      value: {
+        type: String(block.type),
+        parents: block.parents.map(String),
+        attrs: JSON.parse(JSON.stringify(block.attrs)) as unknown,
+        isEmbed: block.isEmbed === true,
+      },
     };
   });
 }
@@ -150,7 +148,10 @@ describe('Markdown round trip through an Automerge document', () => {
     const depth = 1200;
     const list = Array.from({ length: depth }, (_, level) => `${'  '.repeat(level)}- item${level}`).join('\n');
     const quotes = Array.from({ length: depth }, (_, level) => `${'>'.repeat(level + 1)} quote${level}`).join('\n');
-    for (const [markdown, word] of [[list, 'item'], [quotes, 'quote']] as const) {
+    for (const [markdown, word] of [
+      [list, 'item'],
+      [quotes, 'quote'],
+    ] as const) {
       const text = plainText(markdownToSpans(markdown));
       for (const level of [0, depth / 2, depth - 1]) expect(text).toContain(`${word}${level}`);
     }
@@ -162,8 +163,7 @@ describe('Markdown round trip through an Automerge document', () => {
 });
 
 describe('emphasis that nests or meets', () => {
-  const text = (value: string, marks?: Record<string, unknown>): Span =>
-    (marks ? { type: 'text', value, marks } : { type: 'text', value }) as Span;
+  const text = (value: string, marks?: Record<string, unknown>): Span => (marks ? { type: 'text', value, marks } : { type: 'text', value }) as Span;
   const paragraph: Span = { type: 'block', value: { type: 'paragraph', parents: [], attrs: {}, isEmbed: false } };
   const link = JSON.stringify({ href: 'https://e.x', title: '' });
 
@@ -274,7 +274,11 @@ describe('text with Markdown specials survives', () => {
     };
     const alphabet = ['a', 'b', ' ', '*', '_', '#', '[', ']', '`', '\\', '<', '>', '&', '!', '(', ')', '"', '-', '1', '.', '\n', 'é'];
     const markChoices: Record<string, string | boolean>[] = [
-      {}, { strong: true }, { em: true }, { code: true }, { strong: true, em: true },
+      {},
+      { strong: true },
+      { em: true },
+      { code: true },
+      { strong: true, em: true },
       { link: JSON.stringify({ href: 'https://e.x', title: '' }) },
       { link: JSON.stringify({ href: 'https://e.x', title: '' }), em: true },
     ];
@@ -363,9 +367,7 @@ describe('compatibility with @automerge/prosemirror', () => {
   it('gives a list item that starts with a heading or code the paragraph the editor requires', () => {
     const markdown = '- # heading item\n- ```\n  code item\n  ```\n';
     const pmDoc = openInEditor(docWithBody(markdown));
-    expect(shape(pmDoc)).toBe(
-      'doc(bullet_list(list_item(paragraph(), heading1("heading item")), list_item(paragraph(), code_block("code item"))))',
-    );
+    expect(shape(pmDoc)).toBe('doc(bullet_list(list_item(paragraph(), heading1("heading item")), list_item(paragraph(), code_block("code item"))))');
     expect(throughAutomerge(markdown)).toBe(markdown);
   });
 
@@ -375,9 +377,7 @@ describe('compatibility with @automerge/prosemirror', () => {
     const typed = nodes['doc']!.create(null, [
       nodes['heading']!.create({ level: 3 }, [schema.text('Notes')]),
       nodes['bullet_list']!.create(null, [
-        nodes['list_item']!.create(null, [
-          nodes['paragraph']!.create(null, [schema.text('item '), schema.text('strong', [marks['strong']!.create()])]),
-        ]),
+        nodes['list_item']!.create(null, [nodes['paragraph']!.create(null, [schema.text('item '), schema.text('strong', [marks['strong']!.create()])])]),
       ]),
       nodes['blockquote']!.create(null, [nodes['paragraph']!.create(null, [schema.text('q')])]),
     ]);
@@ -425,9 +425,7 @@ describe('setBodyFromMarkdown merges as character edits', () => {
 
 describe('plainText', () => {
   it('turns blocks into newlines for the search index', () => {
-    expect(plainText(markdownToSpans('# Title\n\nBody **bold** [link](x).\n\n- a\n- b\n\n```\ncode\n```'))).toBe(
-      'Title\nBody bold link.\na\nb\ncode',
-    );
+    expect(plainText(markdownToSpans('# Title\n\nBody **bold** [link](x).\n\n- a\n- b\n\n```\ncode\n```'))).toBe('Title\nBody bold link.\na\nb\ncode');
   });
 });
 

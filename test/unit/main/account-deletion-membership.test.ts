@@ -5,7 +5,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys, type IdentityKeys } from '../../../common/crypto/identity.ts';
 import { loadSodium, newId, toBase64Url } from '../../../common/crypto/sodium.ts';
-import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipAction, type MembershipEntry, type MembershipState } from '../../../common/membership/log.ts';
+import {
+  applyMembershipEntry,
+  emptyMembership,
+  nextEntry,
+  signMembershipEntry,
+  type MembershipAction,
+  type MembershipEntry,
+  type MembershipState,
+} from '../../../common/membership/log.ts';
 import type { Role } from '../../../common/roles.ts';
 import { MembershipView } from '../../../main/sync/membership-view.ts';
 
@@ -18,7 +26,10 @@ describe('account_deleted membership entries', () => {
   let entries: MembershipEntry[];
 
   function entry(actor: string, action: MembershipAction, subject: string, role: Role | null, at?: number): MembershipEntry {
-    return signMembershipEntry(nextEntry(state, { actor: id(actor), action, subject: id(subject), role, ...(at === undefined ? {} : { at }) }), people[actor]!.signSecretKey);
+    return signMembershipEntry(
+      nextEntry(state, { actor: id(actor), action, subject: id(subject), role, ...(at === undefined ? {} : { at }) }),
+      people[actor]!.signSecretKey,
+    );
   }
   function append(actor: string, action: MembershipAction, subject: string, role: Role | null, at?: number): void {
     const e = entry(actor, action, subject, role, at);

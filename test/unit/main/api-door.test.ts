@@ -67,7 +67,12 @@ describe('the door', () => {
     for (const sender of ['https://evil.example/', 'app://hearth.evil/index.html', '']) {
       expect(failed(await guarded(sender, 'listWorkspaces', [])).code).toBe('FORBIDDEN');
     }
-    const throwing = createDoor<string>({ handlers, isAllowedSender: () => { throw new Error('no frame'); } });
+    const throwing = createDoor<string>({
+      handlers,
+      isAllowedSender: () => {
+        throw new Error('no frame');
+      },
+    });
     expect(failed(await throwing(trusted, 'listWorkspaces', [])).code).toBe('FORBIDDEN');
     expect(spy).not.toHaveBeenCalled();
   });
@@ -77,7 +82,12 @@ describe('the door', () => {
     expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toMatch(/nosuchdocument/);
     const limited = createDoor<string>({
-      handlers: { ...createApiHandlers(session, 3), search: () => { throw new HearthError('RATE_LIMITED', 'Slow down; try again in a second.'); } } satisfies ApiHandlers,
+      handlers: {
+        ...createApiHandlers(session, 3),
+        search: () => {
+          throw new HearthError('RATE_LIMITED', 'Slow down; try again in a second.');
+        },
+      } satisfies ApiHandlers,
       isAllowedSender: () => true,
     });
     expect(failed(await limited(trusted, 'search', ['x']))).toEqual({ code: 'RATE_LIMITED', message: 'Slow down; try again in a second.' });
@@ -86,10 +96,18 @@ describe('the door', () => {
   test('an unexpected error is INTERNAL, logged in main, and leaks neither its message nor its stack', async () => {
     const secret = 'SECRET-/home/ada/.local/share/hearth/vault/vault.sqlite';
     const throwers: Array<() => never> = [
-      () => { throw new Error(secret); },
-      () => { throw new TypeError(`Cannot read properties of undefined (reading '${secret}')`); },
-      () => { throw secret as unknown as Error; },
-      () => { throw new HearthError('INTERNAL', secret); },
+      () => {
+        throw new Error(secret);
+      },
+      () => {
+        throw new TypeError(`Cannot read properties of undefined (reading '${secret}')`);
+      },
+      () => {
+        throw secret as unknown as Error;
+      },
+      () => {
+        throw new HearthError('INTERNAL', secret);
+      },
     ];
     for (const thrower of throwers) {
       logged.length = 0;
@@ -119,7 +137,10 @@ describe('the door', () => {
       ['beginUpload', ['ws1', { name: 'a', type: '', size: 1 }]],
       ['readFile', ['file1', 0]],
     ] as const) {
-      expect(failed(await door(trusted, method, args))).toEqual({ code: 'VAULT_LOCKED', message: 'The vault is locked. Unlock it with your passphrase first.' });
+      expect(failed(await door(trusted, method, args))).toEqual({
+        code: 'VAULT_LOCKED',
+        message: 'The vault is locked. Unlock it with your passphrase first.',
+      });
     }
     expect(await door(trusted, 'status', [])).toEqual({ ok: true, value: { state: 'locked', profile: null } });
   });

@@ -47,7 +47,9 @@ test('enrol, lock, unlock needs both; stay unlocked keeps the key requirement; a
   const credentialId = b64(randomBytes(16));
   const prfOutput = b64(randomBytes(32));
   const key = { kind: 'key' as const, credentialId, prfOutput };
-  expect(errorOf(await page.enrolSecondFactor({ passphrase: 'wrong passphrase', credentialId, prfSalt: enrolment.prfSalt, prfOutput }))?.code).toBe('WRONG_PASSPHRASE');
+  expect(errorOf(await page.enrolSecondFactor({ passphrase: 'wrong passphrase', credentialId, prfSalt: enrolment.prfSalt, prfOutput }))?.code).toBe(
+    'WRONG_PASSPHRASE',
+  );
   const { recoveryCodes } = expectOk(await page.enrolSecondFactor({ passphrase: PASSPHRASE, credentialId, prfSalt: enrolment.prfSalt, prfOutput }));
   expect(recoveryCodes).toHaveLength(10);
   expect(expectOk(await page.secondFactor())).toMatchObject({ credentials: [{ id: credentialId }], recoveryCodesLeft: 10, prfSalt: enrolment.prfSalt });
@@ -79,10 +81,14 @@ test('enrol, lock, unlock needs both; stay unlocked keeps the key requirement; a
   expect(expectOk(await nextPage.unlockWithSecurityKey(key)).username).toBe('ada');
 
   expect(errorOf(await nextPage.deleteAccount('ada'))?.code).toBe('SECOND_FACTOR_REQUIRED');
-  expect(errorOf(await nextPage.deleteAccount('ada', { secondFactor: { kind: 'recovery', code: 'AAAA-BBBB-CCCC-DDDD-EEEE' } }))?.code).toBe('WRONG_SECOND_FACTOR');
+  expect(errorOf(await nextPage.deleteAccount('ada', { secondFactor: { kind: 'recovery', code: 'AAAA-BBBB-CCCC-DDDD-EEEE' } }))?.code).toBe(
+    'WRONG_SECOND_FACTOR',
+  );
   expect(next.state).toBe('unlocked');
 
-  expect(errorOf(await nextPage.removeSecondFactor(PASSPHRASE, { kind: 'key', credentialId, prfOutput: b64(randomBytes(32)) }))?.code).toBe('WRONG_SECOND_FACTOR');
+  expect(errorOf(await nextPage.removeSecondFactor(PASSPHRASE, { kind: 'key', credentialId, prfOutput: b64(randomBytes(32)) }))?.code).toBe(
+    'WRONG_SECOND_FACTOR',
+  );
   expectOk(await nextPage.removeSecondFactor(PASSPHRASE, key));
   expect(expectOk(await nextPage.secondFactor())).toBeNull();
   const actions = expectOk(await nextPage.auditLog()).map((e) => e.action);
@@ -100,7 +106,9 @@ test('a recovery code unlocks once through the API, and the codes left are count
   const page = connectInProcess(session);
   expectOk(await page.createVault({ passphrase: PASSPHRASE, username: 'bo', displayName: 'Bo' }));
   const enrolment = expectOk(await page.secondFactorEnrolment());
-  const { recoveryCodes } = expectOk(await page.enrolSecondFactor({ passphrase: PASSPHRASE, credentialId: 'cred1', prfSalt: enrolment.prfSalt, prfOutput: b64(randomBytes(32)) }));
+  const { recoveryCodes } = expectOk(
+    await page.enrolSecondFactor({ passphrase: PASSPHRASE, credentialId: 'cred1', prfSalt: enrolment.prfSalt, prfOutput: b64(randomBytes(32)) }),
+  );
   expectOk(await page.lock());
   expect(expectOk(await page.unlockMethod()).keyOnly).toBe(false);
   expectOk(await page.unlock(PASSPHRASE, { kind: 'recovery', code: recoveryCodes[0]! }));

@@ -16,9 +16,21 @@ describe('wire codec', () => {
   });
 
   test('an event with changes and a response with a result round-trip', () => {
-    const event = { type: 'event' as const, event: 'documentChanged' as const, payload: { documentId: 'd', changes: [new Uint8Array([1, 2])], summary: { id: 'd', workspaceId: 'w', title: 'T', tags: ['a'], createdAt: 1, updatedAt: 2 } } };
+    const event = {
+      type: 'event' as const,
+      event: 'documentChanged' as const,
+      payload: {
+        documentId: 'd',
+        changes: [new Uint8Array([1, 2])],
+        summary: { id: 'd', workspaceId: 'w', title: 'T', tags: ['a'], createdAt: 1, updatedAt: 2 },
+      },
+    };
     expect(decodeWireMessage(encodeWireMessage(event))).toEqual(event);
-    const response = { type: 'response' as const, id: 1, result: { ok: true as const, value: { summary: { title: 'x'.repeat(100_000) }, bytes: new Uint8Array([9]) } } };
+    const response = {
+      type: 'response' as const,
+      id: 1,
+      result: { ok: true as const, value: { summary: { title: 'x'.repeat(100_000) }, bytes: new Uint8Array([9]) } },
+    };
     // Larger than the relay frame's 64 KiB header limit: the JSON travels as a part.
     expect(decodeWireMessage(encodeWireMessage(response))).toEqual(response);
   });
@@ -42,7 +54,12 @@ describe('wire codec', () => {
 
   test('garbage, truncated frames and foreign frames are refused as BAD_REQUEST', () => {
     const good = encodeWireMessage({ type: 'request', id: 1, method: 'status', args: [] });
-    for (const bad of [new Uint8Array(0), good.subarray(0, good.length - 1), encodeRawFrame({ kind: 'relay' }, [json({}), new Uint8Array(0)]), new Uint8Array(100).fill(255)]) {
+    for (const bad of [
+      new Uint8Array(0),
+      good.subarray(0, good.length - 1),
+      encodeRawFrame({ kind: 'relay' }, [json({}), new Uint8Array(0)]),
+      new Uint8Array(100).fill(255),
+    ]) {
       expect(() => decodeWireMessage(bad)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
     }
   });

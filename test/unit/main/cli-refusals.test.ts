@@ -49,7 +49,11 @@ describe('CLI refusals', () => {
   });
 
   it('keeps a HearthError’s own message, on one line; anything else is an unexpected error without its stack', () => {
-    expect(refusalOf(new HearthError('FORBIDDEN', 'You are a Viewer in Team:\n  a Viewer cannot resolve threads.'))).toEqual({ code: 'FORBIDDEN', message: 'You are a Viewer in Team: a Viewer cannot resolve threads.', unexpected: false });
+    expect(refusalOf(new HearthError('FORBIDDEN', 'You are a Viewer in Team:\n  a Viewer cannot resolve threads.'))).toEqual({
+      code: 'FORBIDDEN',
+      message: 'You are a Viewer in Team: a Viewer cannot resolve threads.',
+      unexpected: false,
+    });
     const bug = refusalOf(new TypeError('x is not a function'));
     expect(bug).toMatchObject({ code: 'INTERNAL', unexpected: true });
     expect(bug.message).toMatch(/^unexpected error \(TypeError: x is not a function\)/);

@@ -11,7 +11,9 @@ import { expect, test } from 'vitest';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const require = createRequire(join(repo, 'package.json'));
-const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as { validateConfiguration(config: unknown, logger: unknown): Promise<void> };
+const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
+  validateConfiguration(config: unknown, logger: unknown): Promise<void>;
+};
 const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
 const yaml = require('js-yaml') as { load(text: string): Record<string, unknown> };
 
@@ -39,7 +41,13 @@ test('it builds AppImage, deb, dmg and nsis from the built app, with Node-in-Ele
   expect(config.asar).toBe(true);
   // Packaged better-sqlite3 is rebuilt for Electron's ABI; the dev build in dist/native stays out.
   expect(config.npmRebuild).toBe(true);
-  expect(config.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false, onlyLoadAppFromAsar: true, grantFileProtocolExtraPrivileges: false });
+  expect(config.electronFuses).toMatchObject({
+    runAsNode: false,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    onlyLoadAppFromAsar: true,
+    grantFileProtocolExtraPrivileges: false,
+  });
 });
 
 test('sodium-native goes in unpacked, with an N-API build (which Electron loads as it is) for every platform packaged', () => {

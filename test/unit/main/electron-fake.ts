@@ -67,18 +67,18 @@ export interface FakeElectronState {
 
 function freshState(): FakeElectronState {
   return {
-  singleInstance: true,
-  appPath: '',
-  quitCalls: 0,
-  sandboxEnabled: false,
-  app: new Emitter(),
-  windows: [],
-  ipcHandlers: new Map(),
-  protocolHandlers: new Map(),
-  privilegedSchemes: [],
-  openedExternally: [],
-  menu: [],
-  powerMonitor: new Emitter(),
+    singleInstance: true,
+    appPath: '',
+    quitCalls: 0,
+    sandboxEnabled: false,
+    app: new Emitter(),
+    windows: [],
+    ipcHandlers: new Map(),
+    protocolHandlers: new Map(),
+    privilegedSchemes: [],
+    openedExternally: [],
+    menu: [],
+    powerMonitor: new Emitter(),
   };
 }
 

@@ -27,7 +27,8 @@ const argv = process.argv;
 type Handler = (...args: unknown[]) => unknown;
 const listener = (contents: FakeWebContents, event: string) => contents.listeners.get(event)![0]! as Handler;
 const preventable = () => ({ preventDefault: vi.fn() });
-const ipc = (event: unknown, method: string, ...args: unknown[]) => electron.ipcHandlers.get(IPC_CALL_CHANNEL)!(event, method, args) as Promise<{ ok: boolean; value?: unknown; error?: { code: string } }>;
+const ipc = (event: unknown, method: string, ...args: unknown[]) =>
+  electron.ipcHandlers.get(IPC_CALL_CHANNEL)!(event, method, args) as Promise<{ ok: boolean; value?: unknown; error?: { code: string } }>;
 const fromFrame = (contents: FakeWebContents, frame: { url: string } | null) => ({ sender: contents, senderFrame: frame });
 
 beforeAll(async () => {
@@ -123,11 +124,7 @@ describe('IPC', () => {
   test('a sub-frame, another web contents, a vanished frame or a foreign URL is FORBIDDEN', async () => {
     const other = new (window.webContents.constructor as new () => FakeWebContents)();
     other.mainFrame.url = APP_ENTRY_URL;
-    const cases = [
-      fromFrame(window.webContents, { url: APP_ENTRY_URL }),
-      fromFrame(other, other.mainFrame),
-      fromFrame(window.webContents, null),
-    ];
+    const cases = [fromFrame(window.webContents, { url: APP_ENTRY_URL }), fromFrame(other, other.mainFrame), fromFrame(window.webContents, null)];
     for (const event of cases) expect((await ipc(event, 'status')).error?.code).toBe('FORBIDDEN');
     const realUrl = window.webContents.mainFrame.url;
     window.webContents.mainFrame.url = 'https://evil.example/';
@@ -153,20 +150,27 @@ describe('the window cannot be led away', () => {
 
   test('window.open is always denied; only http(s) links go to the system browser', () => {
     for (const url of ['https://example.com/a', 'http://example.com/b']) expect(window.webContents.windowOpenHandler!({ url })).toEqual({ action: 'deny' });
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'app://hearth/index.html']) expect(window.webContents.windowOpenHandler!({ url })).toEqual({ action: 'deny' });
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'app://hearth/index.html'])
+      expect(window.webContents.windowOpenHandler!({ url })).toEqual({ action: 'deny' });
     expect(electron.openedExternally).toEqual(['https://example.com/a', 'http://example.com/b']);
   });
 
   test('no permission is granted and nothing is fetched from the network', () => {
     const granted: boolean[] = [];
-    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read']) electron.permissionRequestHandler!(window.webContents, permission, (g) => granted.push(g));
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read'])
+      electron.permissionRequestHandler!(window.webContents, permission, (g) => granted.push(g));
     expect(granted).toEqual([false, false, false, false]);
     expect(electron.permissionCheckHandler!(window.webContents, 'media')).toBe(false);
     const decisions: Record<string, boolean> = {};
     for (const url of ['app://hearth/assets/app.js', 'https://cdn.example/x.js', 'http://127.0.0.1:9/', 'wss://relay.example/']) {
       electron.beforeRequest!({ url }, ({ cancel }) => (decisions[url] = cancel));
     }
-    expect(decisions).toEqual({ 'app://hearth/assets/app.js': false, 'https://cdn.example/x.js': true, 'http://127.0.0.1:9/': true, 'wss://relay.example/': true });
+    expect(decisions).toEqual({
+      'app://hearth/assets/app.js': false,
+      'https://cdn.example/x.js': true,
+      'http://127.0.0.1:9/': true,
+      'wss://relay.example/': true,
+    });
   });
 
   test('the spell checker downloads no dictionaries: off on this platform (Linux), its downloader pointed at app://, which has none', () => {

@@ -68,7 +68,16 @@ describe('the BrowserWindow', () => {
     expect(APP_ENTRY_URL).toBe('app://hearth/index.html');
     expect(APP_SCHEME_PRIVILEGES).toEqual({
       scheme: 'app',
-      privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false, bypassCSP: false, allowServiceWorkers: false, codeCache: true },
+      privileges: {
+        standard: true,
+        secure: true,
+        supportFetchAPI: true,
+        stream: true,
+        corsEnabled: false,
+        bypassCSP: false,
+        allowServiceWorkers: false,
+        codeCache: true,
+      },
     });
   });
 
@@ -84,7 +93,19 @@ describe('where the window may go', () => {
   test('only app://hearth/ counts as our page (IPC sender check)', () => {
     expect(isAppUrl('app://hearth/index.html')).toBe(true);
     expect(isAppUrl('app://hearth/')).toBe(true);
-    for (const url of ['app://hearth.evil/index.html', 'app://evil/index.html', 'app://user:pw@hearth/', 'app://hearth:8080/', 'https://hearth/', 'file:///index.html', 'devtools://devtools/', 'about:blank', '', 'not a url', undefined]) {
+    for (const url of [
+      'app://hearth.evil/index.html',
+      'app://evil/index.html',
+      'app://user:pw@hearth/',
+      'app://hearth:8080/',
+      'https://hearth/',
+      'file:///index.html',
+      'devtools://devtools/',
+      'about:blank',
+      '',
+      'not a url',
+      undefined,
+    ]) {
       expect(isAppUrl(url), String(url)).toBe(false);
     }
     // URL parsing already collapses dot segments, encoded or not; resolveRendererFile checks again.
@@ -101,7 +122,21 @@ describe('where the window may go', () => {
   test('only plain http(s) links open in the system browser', () => {
     expect(isExternalLinkAllowed('https://example.com/page?q=1#x')).toBe(true);
     expect(isExternalLinkAllowed('http://example.com/')).toBe(true);
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://server/share', 'ms-msdt:/id', 'app://hearth/', 'data:text/html,<script>1</script>', 'vbscript:x', 'https://user:pw@example.com/', 'mailto:a@b.c', 'steam://run/1', '//example.com', 'https://', 'nonsense']) {
+    for (const url of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'smb://server/share',
+      'ms-msdt:/id',
+      'app://hearth/',
+      'data:text/html,<script>1</script>',
+      'vbscript:x',
+      'https://user:pw@example.com/',
+      'mailto:a@b.c',
+      'steam://run/1',
+      '//example.com',
+      'https://',
+      'nonsense',
+    ]) {
       expect(isExternalLinkAllowed(url), url).toBe(false);
     }
   });
@@ -111,7 +146,15 @@ describe('where the window may go', () => {
       expect(isPermissionAllowed(permission)).toBe(false);
     }
     expect(isRequestAllowed('app://hearth/assets/index.js')).toBe(true);
-    for (const url of ['https://example.com/x.js', 'http://127.0.0.1:9/', 'ws://127.0.0.1:1/api', 'wss://relay.example/', 'file:///etc/passwd', 'app://evil/x.js', 'ftp://x/']) {
+    for (const url of [
+      'https://example.com/x.js',
+      'http://127.0.0.1:9/',
+      'ws://127.0.0.1:1/api',
+      'wss://relay.example/',
+      'file:///etc/passwd',
+      'app://evil/x.js',
+      'ftp://x/',
+    ]) {
       expect(isRequestAllowed(url), url).toBe(false);
     }
   });

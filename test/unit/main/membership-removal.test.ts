@@ -4,7 +4,16 @@
 import { beforeAll, expect, it } from 'vitest';
 import { generateIdentityKeys, type IdentityKeys } from '../../../common/crypto/identity.ts';
 import { loadSodium, newId, toBase64Url } from '../../../common/crypto/sodium.ts';
-import { applyMembershipEntry, emptyMembership, lastDepartureIndex, nextEntry, signMembershipEntry, type MembershipAction, type MembershipEntry, type MembershipState } from '../../../common/membership/log.ts';
+import {
+  applyMembershipEntry,
+  emptyMembership,
+  lastDepartureIndex,
+  nextEntry,
+  signMembershipEntry,
+  type MembershipAction,
+  type MembershipEntry,
+  type MembershipState,
+} from '../../../common/membership/log.ts';
 import type { Role } from '../../../common/roles.ts';
 import { MembershipView } from '../../../main/sync/membership-view.ts';
 

@@ -68,7 +68,9 @@ describe('vault migrations', () => {
     db.prepare("INSERT INTO documents (id, workspace_id, sealed_head) VALUES ('d1', 'w1', x'03')").run();
     migrate(db, 4);
     expect(schemaVersion(db)).toBe(4);
-    expect(db.prepare('SELECT id, sealed_head AS head, sealed_text AS text, text_seq AS seq FROM documents').all()).toEqual([{ id: 'd1', head: Buffer.from([3]), text: null, seq: -1 }]);
+    expect(db.prepare('SELECT id, sealed_head AS head, sealed_text AS text, text_seq AS seq FROM documents').all()).toEqual([
+      { id: 'd1', head: Buffer.from([3]), text: null, seq: -1 },
+    ]);
   });
 
   it('5: from version 4, workspaces and documents survive and the sync tables arrive, cascading with their workspace', () => {
@@ -114,7 +116,9 @@ describe('vault migrations', () => {
     expect(db.prepare("SELECT value FROM meta WHERE key = 'master_key'").get()).toEqual({ value: Buffer.from([1, 2]) });
     expect(db.prepare('SELECT id FROM sync_links').all()).toEqual([{ id: 'l1' }]);
     for (const table of ['second_factor_credentials', 'recovery_codes']) expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
-    expect(() => db.prepare("INSERT INTO recovery_codes (id, kdf, wrapped) VALUES ('c1', 'k', 'not a blob')").run()).toThrow(/cannot store TEXT value in BLOB column/);
+    expect(() => db.prepare("INSERT INTO recovery_codes (id, kdf, wrapped) VALUES ('c1', 'k', 'not a blob')").run()).toThrow(
+      /cannot store TEXT value in BLOB column/,
+    );
   });
 
   it("8: from version 7, workspace records say their kind: a share space's record and the holder of shared documents (found by what it lacks, not by its name); others unchanged; never without the key", async () => {
@@ -123,13 +127,15 @@ describe('vault migrations', () => {
     const db = freshDb();
     migrate(db, 7);
     const put = (id: string, record: object) =>
-      db.prepare('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)').run(id, sealBytes(recordsKey, { kind: 'workspace-key', id }, randomKey()), sealJson(recordsKey, { kind: 'workspace', id }, record));
+      db
+        .prepare('INSERT INTO workspaces (id, sealed_key, sealed) VALUES (?, ?, ?)')
+        .run(id, sealBytes(recordsKey, { kind: 'workspace-key', id }, randomKey()), sealJson(recordsKey, { kind: 'workspace', id }, record));
     put('team', { id: 'team', name: 'Team', kind: 'team', createdAt: 1, relay: 'ws://r/' });
     put('share', { id: 'share', name: 'Shared document', kind: 'team', createdAt: 2, relay: 'ws://r/', shareOf: 'doc-1' });
     put('holder', { id: 'holder', name: 'Renamed by its user', kind: 'team', createdAt: 3 });
     put('personal', { id: 'personal', name: 'Shared with me', kind: 'personal', createdAt: 4 });
     put('imported', { id: 'imported', name: 'Imported team', kind: 'team', createdAt: 5, relay: 'ws://r/' });
-    for (const id of ['team', 'share']) db.prepare('INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, x\'04\')').run(id);
+    for (const id of ['team', 'share']) db.prepare("INSERT INTO sync_spaces (workspace_id, sealed) VALUES (?, x'04')").run(id);
     const before = db.prepare("SELECT sealed FROM workspaces WHERE id = 'team'").get() as { sealed: Buffer };
 
     migrate(db);
@@ -137,9 +143,18 @@ describe('vault migrations', () => {
     migrate(db, 8, recordsKey);
     expect(schemaVersion(db)).toBe(8);
     const kinds = Object.fromEntries(
-      (db.prepare('SELECT id, sealed FROM workspaces ORDER BY id').all() as Array<{ id: string; sealed: Buffer }>).map((row) => [row.id, openJson<{ kind: string; name: string; shareOf?: string }>(recordsKey, { kind: 'workspace', id: row.id }, row.sealed)]),
+      (db.prepare('SELECT id, sealed FROM workspaces ORDER BY id').all() as Array<{ id: string; sealed: Buffer }>).map((row) => [
+        row.id,
+        openJson<{ kind: string; name: string; shareOf?: string }>(recordsKey, { kind: 'workspace', id: row.id }, row.sealed),
+      ]),
     );
-    expect(Object.fromEntries(Object.entries(kinds).map(([id, w]) => [id, w.kind]))).toEqual({ team: 'team', share: 'share-space', holder: 'shared-with-me', personal: 'personal', imported: 'team' });
+    expect(Object.fromEntries(Object.entries(kinds).map(([id, w]) => [id, w.kind]))).toEqual({
+      team: 'team',
+      share: 'share-space',
+      holder: 'shared-with-me',
+      personal: 'personal',
+      imported: 'team',
+    });
     expect(kinds['share']).toMatchObject({ shareOf: 'doc-1', name: 'Shared document' });
     expect(kinds['holder']!.name).toBe('Renamed by its user');
     // What did not change was not rewritten.

@@ -44,7 +44,10 @@ function keyBlobs(dir: string): Array<{ where: string; bytes: Buffer }> {
       where: `credential ${r.credential_id}`,
       bytes: r.wrapped,
     })),
-    ...(db.prepare('SELECT id, wrapped FROM recovery_codes').all() as Array<{ id: string; wrapped: Buffer }>).map((r) => ({ where: `recovery ${r.id}`, bytes: r.wrapped })),
+    ...(db.prepare('SELECT id, wrapped FROM recovery_codes').all() as Array<{ id: string; wrapped: Buffer }>).map((r) => ({
+      where: `recovery ${r.id}`,
+      bytes: r.wrapped,
+    })),
   ]);
 }
 
@@ -130,7 +133,12 @@ describe('a vault with a second factor', () => {
     // Typed loosely: lower case, spaces instead of dashes.
     const opened = await Vault.unlock(dir, PASSPHRASE, {}, { kind: 'recovery', code: code.toLowerCase().replace(/-/g, ' ') });
     expect(opened.secondFactor.info()?.recoveryCodesLeft).toBe(9);
-    expect(opened.audit.list().filter((e) => e.action === 'recovery_code.used').map((e) => e.target)).toEqual(['9 left']);
+    expect(
+      opened.audit
+        .list()
+        .filter((e) => e.action === 'recovery_code.used')
+        .map((e) => e.target),
+    ).toEqual(['9 left']);
     opened.lock();
     expect(await codeOf(Vault.unlock(dir, PASSPHRASE, {}, { kind: 'recovery', code }))).toBe('WRONG_SECOND_FACTOR');
     const other = await Vault.unlock(dir, PASSPHRASE, {}, { kind: 'recovery', code: codes[0]! });
@@ -176,7 +184,9 @@ describe('a vault with a second factor', () => {
     expect(vault.secondFactor.info()).toBeUndefined();
     expect(vault.audit.list().map((e) => e.action)).toContain('second_factor.removed');
     vault.lock();
-    expect(raw(dir, (db) => [db.prepare('SELECT count(*) AS n FROM recovery_codes').get(), db.prepare('SELECT count(*) AS n FROM second_factor_credentials').get()])).toEqual([{ n: 0 }, { n: 0 }]);
+    expect(
+      raw(dir, (db) => [db.prepare('SELECT count(*) AS n FROM recovery_codes').get(), db.prepare('SELECT count(*) AS n FROM second_factor_credentials').get()]),
+    ).toEqual([{ n: 0 }, { n: 0 }]);
     expect(keyBlobs(dir).map((b) => b.where)).not.toContain('meta second_factor_secret');
     const opened = await Vault.unlock(dir, PASSPHRASE);
     opened.lock();
@@ -195,7 +205,9 @@ describe('a vault with a second factor', () => {
     expect(fresh.some((c) => codes.includes(c))).toBe(false);
     expect(await codeOf(() => vault.secondFactor.check({ kind: 'recovery', code: codes[2]! }, 'x'))).toBe('WRONG_SECOND_FACTOR');
     vault.secondFactor.check({ kind: 'recovery', code: fresh[0]! }, 'x');
-    const targets = vault.audit.list().filter((e) => e.action === 'second_factor.used' || e.action === 'recovery_code.used' || e.action === 'recovery_codes.replaced');
+    const targets = vault.audit
+      .list()
+      .filter((e) => e.action === 'second_factor.used' || e.action === 'recovery_code.used' || e.action === 'recovery_codes.replaced');
     expect(targets.map((e) => [e.action, e.target])).toEqual([
       ['second_factor.used', 'delete the account'],
       ['recovery_code.used', 'delete the account; 9 left'],
@@ -245,7 +257,11 @@ describe('a vault with a second factor', () => {
     const { vault, dir } = await enrolledVault();
     const info = vault.secondFactor.info()!;
     const spare = securityKey();
-    expect(await codeOf(() => vault.secondFactor.enrol(PASSPHRASE, { credentialId: spare.credentialId, prfSalt: toBase64Url(randomBytes(32)), prfOutput: spare.prfOutput }))).toBe('BAD_REQUEST');
+    expect(
+      await codeOf(() =>
+        vault.secondFactor.enrol(PASSPHRASE, { credentialId: spare.credentialId, prfSalt: toBase64Url(randomBytes(32)), prfOutput: spare.prfOutput }),
+      ),
+    ).toBe('BAD_REQUEST');
     expect(vault.secondFactor.enrol(PASSPHRASE, { credentialId: spare.credentialId, prfSalt: info.prfSalt, prfOutput: spare.prfOutput })).toEqual([]);
     vault.lock();
     (await Vault.unlock(dir, PASSPHRASE, {}, spare.proof)).lock();

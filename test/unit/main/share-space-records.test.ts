@@ -17,7 +17,14 @@ describe('share-space records', () => {
     expect(vault.workspaces.find('Shared document').workspace.id).toBe(visible.id);
     expect(vault.workspaces.get(hidden.id)).toMatchObject({ shareOf: 'doc-id', kind: 'share-space' });
     expect(vault.workspaces.shareSpaces().map((w) => w.id)).toEqual([hidden.id]);
-    vault.syncState.putSpace(hidden.id, { relay: 'ws://127.0.0.1:1/', epochKeys: { 0: 'ab' }, membership: [], index: '', paused: false, share: { document: 'doc-id', workspace: visible.id, received: true } });
+    vault.syncState.putSpace(hidden.id, {
+      relay: 'ws://127.0.0.1:1/',
+      epochKeys: { 0: 'ab' },
+      membership: [],
+      index: '',
+      paused: false,
+      share: { document: 'doc-id', workspace: visible.id, received: true },
+    });
     vault.lock();
 
     const again = await Vault.unlock(dir, PASSPHRASE);

@@ -3,7 +3,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys, type IdentityKeys } from '../../../common/crypto/identity.ts';
 import { loadSodium, toBase64Url } from '../../../common/crypto/sodium.ts';
-import { emptyMembership, nextEntry, signMembershipEntry, applyMembershipEntry, type MembershipEntry, type MembershipState } from '../../../common/membership/log.ts';
+import {
+  emptyMembership,
+  nextEntry,
+  signMembershipEntry,
+  applyMembershipEntry,
+  type MembershipEntry,
+  type MembershipState,
+} from '../../../common/membership/log.ts';
 import type { Role } from '../../../common/roles.ts';
 import { MembershipView } from '../../../main/sync/membership-view.ts';
 import { decodeChanges, decodeComment, encodeChanges, encodeComment, joinChanges } from '../../../main/sync/payload.ts';

@@ -87,7 +87,16 @@ describe('vault change events carry their origin', () => {
     app.pickUpExternalChanges();
     expect(heard.every((e) => e.origin.kind === 'external')).toBe(true);
     const what = heard.map((e) => `${e.what} ${e.id}`);
-    expect(what).toEqual(expect.arrayContaining([`document ${open.id}`, `document ${closed.id}`, `comment ${comment.id}`, `file ${file.id}`, `document deleted ${doomed.id}`, 'workspaces ']));
+    expect(what).toEqual(
+      expect.arrayContaining([
+        `document ${open.id}`,
+        `document ${closed.id}`,
+        `comment ${comment.id}`,
+        `file ${file.id}`,
+        `document deleted ${doomed.id}`,
+        'workspaces ',
+      ]),
+    );
     expect(heard.find((e) => e.what === 'document' && e.id === open.id)!.changes).toBeGreaterThan(0);
     // The app's copy has it all, and its next write builds on it.
     expect(app.documents.get(open.id).body).toBe('start mine theirs');

@@ -67,7 +67,7 @@ describe('the vault write path', () => {
     reopened.lock();
   });
 
-  it("compacts at the pause only after reading, under the write lock, what another process appended: its chunks are folded in, never deleted unread", async () => {
+  it('compacts at the pause only after reading, under the write lock, what another process appended: its chunks are folded in, never deleted unread', async () => {
     const vault = await createTestVault();
     const ws = vault.workspaces.list()[0]!;
     const doc = vault.documents.create(ws.id, { title: 'Shared' });

@@ -198,7 +198,10 @@ describe('documents', () => {
     const ws = vault.workspaces.list()[0]!;
     const big = 'x'.repeat(20_000);
     const doc = vault.documents.create(ws.id, { title: 'Long', init: (d) => A.splice(d, ['body'], 0, 0, big) });
-    const rows = () => raw(vault.dir, (db) => db.prepare('SELECT seq, kind, length(sealed) AS bytes FROM document_chunks WHERE document_id = ? ORDER BY seq').all(doc.id)) as Array<{ seq: number; kind: string; bytes: number }>;
+    const rows = () =>
+      raw(vault.dir, (db) =>
+        db.prepare('SELECT seq, kind, length(sealed) AS bytes FROM document_chunks WHERE document_id = ? ORDER BY seq').all(doc.id),
+      ) as Array<{ seq: number; kind: string; bytes: number }>;
     const before = rows();
     vault.documents.change(doc.id, (d) => A.splice(d, ['body'], 5, 0, 'y'));
     const after = rows();
@@ -216,7 +219,8 @@ describe('documents', () => {
     const text = 'The quick brown fox jumps over the lazy dog. ';
     for (let i = 0; i < 3000; i++) vault.documents.change(doc.id, (d) => A.splice(d, ['body'], i, 0, text[i % text.length]!));
     // Compaction is not a keystroke's work (test/unit/main/vault-write-path.test.ts): it runs at the pause after typing.
-    const chunkCount = () => raw(vault.dir, (db) => (db.prepare('SELECT count(*) AS n FROM document_chunks WHERE document_id = ?').get(doc.id) as { n: number }).n);
+    const chunkCount = () =>
+      raw(vault.dir, (db) => (db.prepare('SELECT count(*) AS n FROM document_chunks WHERE document_id = ?').get(doc.id) as { n: number }).n);
     await expect.poll(chunkCount, { timeout: 10_000 }).toBeLessThan(3000);
     const heads = A.getHeads(vault.documents.get(doc.id));
     const body = vault.documents.get(doc.id).body;
@@ -408,14 +412,23 @@ describe('search', () => {
   it('finds titles, bodies, tags and comments as you type, and forgets deleted items', async () => {
     const vault = await createTestVault();
     const ws = vault.workspaces.list()[0]!;
-    const recipe = vault.documents.create(ws.id, { title: 'Crème brûlée', tags: ['dessert'], init: (d) => A.splice(d, ['body'], 0, 0, 'Caramelise the sugar with a torch.') });
+    const recipe = vault.documents.create(ws.id, {
+      title: 'Crème brûlée',
+      tags: ['dessert'],
+      init: (d) => A.splice(d, ['body'], 0, 0, 'Caramelise the sugar with a torch.'),
+    });
     const other = vault.documents.create(ws.id, { title: 'Taxes', init: (d) => A.splice(d, ['body'], 0, 0, 'Receipts in the blue folder.') });
     vault.comments.add(other.id, { text: 'Ask the accountant about receipts' });
     expect(vault.search('creme').map((h) => h.documentId)).toEqual([recipe.id]);
     expect(vault.search('carameli').map((h) => h.documentId)).toEqual([recipe.id]);
     expect(vault.search('dessert').map((h) => h.documentId)).toEqual([recipe.id]);
     expect(vault.search('accountant').map((h) => [h.kind, h.documentId])).toEqual([['comment', other.id]]);
-    expect(vault.search('receipts').map((h) => h.kind).sort()).toEqual(['comment', 'document']);
+    expect(
+      vault
+        .search('receipts')
+        .map((h) => h.kind)
+        .sort(),
+    ).toEqual(['comment', 'document']);
     vault.documents.change(recipe.id, (d) => A.splice(d, ['body'], 0, 0, 'Vanilla. '));
     expect(vault.search('vanilla').map((h) => h.documentId)).toEqual([recipe.id]);
     vault.documents.delete(other.id);

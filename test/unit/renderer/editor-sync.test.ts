@@ -54,7 +54,11 @@ async function openEditor(markdown: string, path: 'fast' | 'general') {
   const bytes = ok(await api.openDocument(summary.id)).bytes;
   const replica = new DocumentReplica(summary.id, bytes, () => {});
   const pmDoc = pmDocFromSpans(adapter, A.spans(replica.doc(), ['body']));
-  let state = EditorState.create({ schema: adapter.schema, doc: pmDoc, plugins: [path === 'fast' ? replicaSyncPlugin(adapter, replica, ['body']) : syncPlugin({ adapter, handle: replica, path: ['body'] })] });
+  let state = EditorState.create({
+    schema: adapter.schema,
+    doc: pmDoc,
+    plugins: [path === 'fast' ? replicaSyncPlugin(adapter, replica, ['body']) : syncPlugin({ adapter, handle: replica, path: ['body'] })],
+  });
   const apply = (tr: Transaction) => {
     state = state.apply(tr);
   };
@@ -83,7 +87,8 @@ const documents = {
   plain: 'One paragraph.\n\nAnother paragraph with more words in it.',
   rich: '# Title\n\nSome **bold** and *italic* text with `code` and a [link](https://example.org).\n\n- first item\n- second item\n\n1. one\n2. two\n\n> quoted words\n\nLast line.',
   empty: '',
-  blocks: '- [ ] buy milk\n- [x] mend the net\n  - a nested item\n- plain item\n\n| a | b |\n| --- | --- |\n| one | two |\n\n```ts\nconst x = 1;\n```\n\n---\n\nEnd ![pic](hearth-file:abc) here.',
+  blocks:
+    '- [ ] buy milk\n- [x] mend the net\n  - a nested item\n- plain item\n\n| a | b |\n| --- | --- |\n| one | two |\n\n```ts\nconst x = 1;\n```\n\n---\n\nEnd ![pic](hearth-file:abc) here.',
 };
 
 /** The same seeded edits, through one of the two paths; checks the replica against the editor after each. */
@@ -147,7 +152,11 @@ describe('typing into the 100k-character trace document', () => {
       ),
     );
     // The editor as Editor.tsx opens it: from the replica's spans.
-    let state = EditorState.create({ schema: adapter.schema, doc: pmDocFromSpans(adapter, A.spans(editor.replica.doc(), ['body'])), plugins: [replicaSyncPlugin(adapter, editor.replica, ['body'])] });
+    let state = EditorState.create({
+      schema: adapter.schema,
+      doc: pmDocFromSpans(adapter, A.spans(editor.replica.doc(), ['body'])),
+      plugins: [replicaSyncPlugin(adapter, editor.replica, ['body'])],
+    });
     let middle = 0;
     state.doc.forEach((node, offset, index) => {
       if (index === Math.floor(paragraphs.length / 2)) middle = offset + node.nodeSize - 1;

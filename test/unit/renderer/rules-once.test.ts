@@ -32,7 +32,8 @@ describe('the renderer restates no rule that lives in common/', () => {
   });
 
   it('defines no role rule or role wording of its own', () => {
-    const own = /\bfunction\s+(can[A-Z]\w*|permissionsOfRole|assignableRoles|article|capital|roleName|roleWithArticle)\s*\(|\bconst\s+(can[A-Z]\w*|article|capital|roleName)\s*=/;
+    const own =
+      /\bfunction\s+(can[A-Z]\w*|permissionsOfRole|assignableRoles|article|capital|roleName|roleWithArticle)\s*\(|\bconst\s+(can[A-Z]\w*|article|capital|roleName)\s*=/;
     expect(renderer.filter(({ text }) => own.test(text)).map(({ file }) => file)).toEqual([]);
   });
 
@@ -43,10 +44,17 @@ describe('the renderer restates no rule that lives in common/', () => {
 
   it('takes the role rules, wording and username rule from common/ where it applies them', () => {
     const importsFrom = (file: string, module: string) => new RegExp(`from '(\\.\\./)+common/${module}'`).test(renderer.find((r) => r.file === file)!.text);
-    for (const file of ['renderer/state/team.ts', 'renderer/components/CommentsPanel.tsx', 'renderer/components/team/MembersDialog.tsx', 'renderer/components/team/ShareDialog.tsx', 'renderer/components/DocumentPane.tsx']) {
+    for (const file of [
+      'renderer/state/team.ts',
+      'renderer/components/CommentsPanel.tsx',
+      'renderer/components/team/MembersDialog.tsx',
+      'renderer/components/team/ShareDialog.tsx',
+      'renderer/components/DocumentPane.tsx',
+    ]) {
       expect(importsFrom(file, 'roles.ts'), file).toBe(true);
     }
-    for (const file of ['renderer/screens/FirstRunScreen.tsx', 'renderer/components/team/MembersDialog.tsx']) expect(importsFrom(file, 'username.ts'), file).toBe(true);
+    for (const file of ['renderer/screens/FirstRunScreen.tsx', 'renderer/components/team/MembersDialog.tsx'])
+      expect(importsFrom(file, 'username.ts'), file).toBe(true);
   });
 
   it('shows each role exactly the permissions common/roles.ts gives it', () => {

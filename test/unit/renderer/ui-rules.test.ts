@@ -10,7 +10,20 @@ describe('links', () => {
     expect(safeHref('https://example.org/a?b#c')).toBe('https://example.org/a?b#c');
     expect(safeHref('http://example.org')).toBe('http://example.org/');
     expect(safeHref('mailto:ada@example.org')).toBe('mailto:ada@example.org');
-    for (const hostile of ['javascript:alert(1)', 'JavaScript:alert(1)', ' javascript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,<script>1</script>', 'vbscript:x', 'file:///etc/passwd', 'blob:https://x/y', '/relative', '', null, 42]) {
+    for (const hostile of [
+      'javascript:alert(1)',
+      'JavaScript:alert(1)',
+      ' javascript:alert(1)',
+      'java\tscript:alert(1)',
+      'data:text/html,<script>1</script>',
+      'vbscript:x',
+      'file:///etc/passwd',
+      'blob:https://x/y',
+      '/relative',
+      '',
+      null,
+      42,
+    ]) {
       expect(safeHref(hostile), String(hostile)).toBeNull();
     }
   });
@@ -39,7 +52,9 @@ describe('sync status line', () => {
   const base = { workspaceId: 'w', name: 'Team', relay: 'ws://127.0.0.1:1', pending: 0, quarantined: 0 } as const;
   test('says how far a long round got, then what a file transfer is doing, then what waits', () => {
     expect(statusText({ ...base, state: 'syncing', progress: { done: 120, total: 1000 } })).toBe('Syncing 120 of 1000 documents');
-    expect(statusText({ ...base, state: 'syncing', transfer: { fileId: 'f', name: 'plan.pdf', direction: 'down', done: 1, total: 4 } })).toBe('Downloading plan.pdf: 25%');
+    expect(statusText({ ...base, state: 'syncing', transfer: { fileId: 'f', name: 'plan.pdf', direction: 'down', done: 1, total: 4 } })).toBe(
+      'Downloading plan.pdf: 25%',
+    );
     expect(statusText({ ...base, state: 'syncing', pending: 3 })).toBe('Syncing 3 changes');
     expect(statusText({ ...base, state: 'synced' })).toBe('Synced');
     expect(statusText(undefined)).toBe('Not synced yet');

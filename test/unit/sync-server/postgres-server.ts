@@ -53,7 +53,16 @@ export async function startPostgres(options: { durable?: boolean; maxConnections
 
   const port = await freePort();
   const [command, args] = asUser(join(bin, 'postgres'), [
-    '-D', data, '-k', dir, '-h', '127.0.0.1', '-p', String(port), '-c', `max_connections=${options.maxConnections ?? 200}`,
+    '-D',
+    data,
+    '-k',
+    dir,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-c',
+    `max_connections=${options.maxConnections ?? 200}`,
     // A test server: durability comes from the relay's own tests on SQLite; here we want speed.
     ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
   ]);

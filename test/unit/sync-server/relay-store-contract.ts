@@ -44,7 +44,10 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
     }
 
     async function spaceOf(store: RelayStore, owner: Member, id = newId()): Promise<{ id: string; state: MembershipState }> {
-      const genesis = signMembershipEntry(nextEntry(emptyMembership(id), { actor: owner.id, action: 'create', subject: owner.id, role: 'owner' }), owner.keys.signSecretKey);
+      const genesis = signMembershipEntry(
+        nextEntry(emptyMembership(id), { actor: owner.id, action: 'create', subject: owner.id, role: 'owner' }),
+        owner.keys.signSecretKey,
+      );
       const state = applyMembershipEntry(emptyMembership(id), genesis);
       await store.createSpace(id, 'workspace', genesis, state, Date.now());
       return { id, state };
@@ -65,7 +68,9 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await migrate(driver, 1)).toBe(1);
       // A link stored by a version-1 relay (which did not keep the document) reads back after version 2.
       await driver.run(`INSERT INTO spaces (space, kind, created_at, next_membership_seq, head, bytes_used) VALUES ('s1', 'workspace', 1, 1, 'h', 3)`);
-      await driver.run(`INSERT INTO links (link, space, created_by, ciphertext, created_at, expires_at, revoked) VALUES ('old', 's1', NULL, ?, 1, NULL, 0)`, [new Uint8Array([1, 2, 3])]);
+      await driver.run(`INSERT INTO links (link, space, created_by, ciphertext, created_at, expires_at, revoked) VALUES ('old', 's1', NULL, ?, 1, NULL, 0)`, [
+        new Uint8Array([1, 2, 3]),
+      ]);
       expect(await migrate(driver, 2)).toBe(2);
       expect(await codeOf(driver.all('SELECT * FROM sessions'))).not.toBe('ok');
       // Version 3 adds the sessions every instance counts; a version-2 database keeps its rows.
@@ -103,11 +108,22 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       const owner = member();
       const [laptop, desktop, phone] = [member(), member(), member()];
       const entry = (state: DeviceLogState, action: 'create' | 'add' | 'revoke', device: Member, signer: Member) =>
-        signDeviceEntry(nextDeviceEntry(state, { action, device: device.id, by: signer.id, ...(action === 'revoke' ? {} : { box: device.id, kind: 'device' as const, name: 'D' }) }), signer.keys.signSecretKey);
+        signDeviceEntry(
+          nextDeviceEntry(state, {
+            action,
+            device: device.id,
+            by: signer.id,
+            ...(action === 'revoke' ? {} : { box: device.id, kind: 'device' as const, name: 'D' }),
+          }),
+          signer.keys.signSecretKey,
+        );
       let state = emptyDeviceLog(owner.id);
       const first = entry(state, 'create', laptop, owner);
       state = applyDeviceEntry(state, first);
-      await store.createAccount({ account: owner.id, username: 'devices', displayName: 'D', boxPublicKey: laptop.id, avatar: null, createdAt: 1 }, deviceRows([first], state));
+      await store.createAccount(
+        { account: owner.id, username: 'devices', displayName: 'D', boxPublicKey: laptop.id, avatar: null, createdAt: 1 },
+        deviceRows([first], state),
+      );
       const [addDesktop, addPhone] = [entry(state, 'add', desktop, laptop), entry(state, 'add', phone, laptop)];
       const results = await Promise.all([
         codeOf(store.appendDevices(owner.id, 1, deviceRows([addDesktop], applyDeviceEntry(state, addDesktop)))),
@@ -190,7 +206,11 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       const removal = (actor: Member, subject: Member, keep: Member[]) => {
         const entry = signMembershipEntry(nextEntry(before, { actor: actor.id, action: 'remove', subject: subject.id, role: null }), actor.keys.signSecretKey);
         const sealed = randomBytes(48);
-        return { sealed, run: () => store.appendMembership(before, entry, applyMembershipEntry(before, entry), { epoch: 1, items: keep.map((m) => ({ recipient: m.id, sealed })) }) };
+        return {
+          sealed,
+          run: () =>
+            store.appendMembership(before, entry, applyMembershipEntry(before, entry), { epoch: 1, items: keep.map((m) => ({ recipient: m.id, sealed })) }),
+        };
       };
       const byOwner = removal(owner, x, [owner, admin, y]);
       const byAdmin = removal(admin, y, [owner, admin, x]);
@@ -203,7 +223,11 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       // An epoch that has its key already is never handed out again, and an envelope is never replaced.
       const state = (await store.getMembershipState(space.id))!;
       const late = signMembershipEntry(nextEntry(state, { actor: owner.id, action: 'remove', subject: admin.id, role: null }), owner.keys.signSecretKey);
-      expect(await codeOf(store.appendMembership(state, late, applyMembershipEntry(state, late), { epoch: 1, items: [{ recipient: owner.id, sealed: randomBytes(48) }] }))).toBe('CONFLICT');
+      expect(
+        await codeOf(
+          store.appendMembership(state, late, applyMembershipEntry(state, late), { epoch: 1, items: [{ recipient: owner.id, sealed: randomBytes(48) }] }),
+        ),
+      ).toBe('CONFLICT');
       expect((await store.getMembershipLog(space.id, 0)).length).toBe(5);
       await store.putEnvelopes(space.id, 1, [{ recipient: owner.id, sealed: randomBytes(48) }]);
       const [mine] = (await store.getEnvelopes(space.id, owner.id)).filter((e) => e.epoch === 1);
@@ -239,11 +263,19 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await codeOf(store.appendChange(space.id, 'doc', 's1', stranger.id, randomBytes(10), QUOTA, as(stranger)))).toBe('FORBIDDEN');
       expect(await codeOf(store.appendChange('no-such-space', 'doc', 'x', editor.id, randomBytes(10), QUOTA, as(editor)))).toBe('NOT_FOUND');
       // Demoted, then removed: each write after the change commits is refused, a retried one too.
-      const demote = signMembershipEntry(nextEntry(space.state, { actor: owner.id, action: 'change_role', subject: editor.id, role: 'commenter' }), owner.keys.signSecretKey);
+      const demote = signMembershipEntry(
+        nextEntry(space.state, { actor: owner.id, action: 'change_role', subject: editor.id, role: 'commenter' }),
+        owner.keys.signSecretKey,
+      );
       await store.appendMembership(space.state, demote, (space.state = applyMembershipEntry(space.state, demote)));
       expect(await codeOf(store.appendChange(space.id, 'doc', 'e2', editor.id, randomBytes(10), QUOTA, as(editor)))).toBe('FORBIDDEN');
-      expect((await store.appendChange(space.id, 'doc', 'c1', editor.id, randomBytes(10), QUOTA, as(editor, ['owner', 'admin', 'editor', 'commenter']))).seq).toBe(2);
-      const remove = signMembershipEntry(nextEntry(space.state, { actor: owner.id, action: 'remove', subject: editor.id, role: null }), owner.keys.signSecretKey);
+      expect(
+        (await store.appendChange(space.id, 'doc', 'c1', editor.id, randomBytes(10), QUOTA, as(editor, ['owner', 'admin', 'editor', 'commenter']))).seq,
+      ).toBe(2);
+      const remove = signMembershipEntry(
+        nextEntry(space.state, { actor: owner.id, action: 'remove', subject: editor.id, role: null }),
+        owner.keys.signSecretKey,
+      );
       await store.appendMembership(space.state, remove, (space.state = applyMembershipEntry(space.state, remove)));
       expect(await codeOf(store.appendChange(space.id, 'doc', 'e1', editor.id, randomBytes(10), QUOTA, as(editor)))).toBe('FORBIDDEN');
       expect(await codeOf(store.putSnapshot(space.id, 'doc', 1, randomBytes(10), QUOTA, as(editor)))).toBe('FORBIDDEN');
@@ -268,7 +300,9 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       const space = await spaceOf(store, owner);
       const writer = { account: owner.id, roles: ['owner'] as Role[] };
       for (let round = 0; round < 5; round++) {
-        const pushes = Array.from({ length: 20 }, (_, i) => codeOf(store.appendChange(space.id, 'doc', `r${round}-${i}`, owner.id, randomBytes(10), QUOTA, writer)));
+        const pushes = Array.from({ length: 20 }, (_, i) =>
+          codeOf(store.appendChange(space.id, 'doc', `r${round}-${i}`, owner.id, randomBytes(10), QUOTA, writer)),
+        );
         const deletion = codeOf(store.deleteDoc(space.id, 'doc', writer));
         expect(new Set([...(await Promise.all(pushes)), await deletion])).toEqual(new Set(['ok']));
       }
@@ -281,7 +315,10 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       const { store, reopen } = await openStore();
       const other = await reopen(); // a second instance on the same database
       const [ann, gone] = [member(), member()];
-      for (const [m, name] of [[ann, 'ann'], [gone, 'gone']] as const) {
+      for (const [m, name] of [
+        [ann, 'ann'],
+        [gone, 'gone'],
+      ] as const) {
         await store.createAccount({ account: m.id, username: name, displayName: name, boxPublicKey: m.id, avatar: null, createdAt: 1 });
       }
       await store.heartbeat('i1', 1000, 0);
@@ -359,7 +396,10 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.putLink('by-admin', space.id, admin.id, copy, null, QUOTA, Date.now(), 'doc1');
       await store.putLink('by-other', space.id, other.id, copy, null, QUOTA, Date.now(), 'doc1');
       await store.putLink('admin-elsewhere', elsewhere.id, admin.id, copy, null, QUOTA, Date.now(), 'doc2');
-      const leaving = signMembershipEntry(nextEntry(space.state, { actor: admin.id, action: 'remove', subject: admin.id, role: null }), admin.keys.signSecretKey);
+      const leaving = signMembershipEntry(
+        nextEntry(space.state, { actor: admin.id, action: 'remove', subject: admin.id, role: null }),
+        admin.keys.signSecretKey,
+      );
       await store.appendMembership(space.state, leaving, applyMembershipEntry(space.state, leaving));
       expect(await store.getLink('by-admin')).toMatchObject({ revoked: true, ciphertext: null });
       expect(await store.getLink('by-other')).toMatchObject({ revoked: false });
@@ -370,7 +410,10 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
     it('deleting an account revokes every link it created, also in spaces that outlive it', async () => {
       const { store } = await openStore();
       const [owner, admin] = [member(), member()];
-      for (const [m, name] of [[owner, 'owner'], [admin, 'admin']] as const) {
+      for (const [m, name] of [
+        [owner, 'owner'],
+        [admin, 'admin'],
+      ] as const) {
         await store.createAccount({ account: m.id, username: name, displayName: name, boxPublicKey: m.id, avatar: null, createdAt: 1 });
       }
       const space = await spaceOf(store, owner);
@@ -407,7 +450,16 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await add(store, space, owner, author, 'commenter');
       await add(store, space, owner, commenter, 'commenter');
       const comment = (account: Member, changeId: string, id: string, op: CommentOp, thread = id, bytes = randomBytes(40)) =>
-        store.appendCommentChange({ space: space.id, doc: 'doc', changeId, account: account.id, change: bytes, quota: QUOTA, comment: { id, thread, op }, at: 5 });
+        store.appendCommentChange({
+          space: space.id,
+          doc: 'doc',
+          changeId,
+          account: account.id,
+          change: bytes,
+          quota: QUOTA,
+          comment: { id, thread, op },
+          at: 5,
+        });
       await store.appendChange(space.id, 'doc', 'content', owner.id, randomBytes(30), QUOTA);
       expect(await comment(author, 'w1', 't1', 'write')).toMatchObject({ seq: 2, duplicate: false, erased: 0 });
       expect(await comment(commenter, 'w2', 'r1', 'write', 't1')).toMatchObject({ seq: 3 });
@@ -436,7 +488,7 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.close();
     });
 
-    it('forgets a document\'s history: one snapshot of the new generation replaces the log and the old snapshot, if nothing arrived since; older generations are refused after', async () => {
+    it("forgets a document's history: one snapshot of the new generation replaces the log and the old snapshot, if nothing arrived since; older generations are refused after", async () => {
       const { store } = await openStore();
       const [owner, editor] = [member(), member()];
       const space = await spaceOf(store, owner);
@@ -451,7 +503,11 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await codeOf(store.forgetHistory(space.id, 'nothing', 1, 0, fresh, QUOTA, forgetters(owner)))).toBe('NOT_FOUND');
       expect(await store.forgetHistory(space.id, 'doc', 1, 3, fresh, QUOTA, forgetters(owner))).toEqual({ seq: 4 });
       const after = await store.getChanges(space.id, 'doc', 0, 100);
-      expect({ ...after, snapshot: { covers: after.snapshot?.covers, bytes: Buffer.from(after.snapshot!.bytes) } }).toEqual({ snapshot: { covers: 4, bytes: Buffer.from(fresh) }, changes: [], latest: 4 });
+      expect({ ...after, snapshot: { covers: after.snapshot?.covers, bytes: Buffer.from(after.snapshot!.bytes) } }).toEqual({
+        snapshot: { covers: 4, bytes: Buffer.from(fresh) },
+        changes: [],
+        latest: 4,
+      });
       // Nothing of the old generation is left in the tables, and the quota holds only the snapshot.
       expect(await store.driver.all(`SELECT seq FROM changes WHERE space = ?`, [space.id])).toEqual([]);
       expect((await store.getSpace(space.id))!.bytesUsed).toBe(70);
@@ -468,7 +524,7 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.close();
     });
 
-    it('forgets a document\'s history while changes are pushed into it: each push lands before (and the forget waits for the next try) or is refused after; the quota stays equal to what is stored', async () => {
+    it("forgets a document's history while changes are pushed into it: each push lands before (and the forget waits for the next try) or is refused after; the quota stays equal to what is stored", async () => {
       const { store } = await openStore();
       const owner = member();
       const space = await spaceOf(store, owner);
@@ -476,13 +532,17 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.appendChange(space.id, 'doc', 'first', owner.id, randomBytes(10), QUOTA, writer);
       for (let gen = 1; gen <= 4; gen++) {
         const covers = (await store.getChanges(space.id, 'doc', 0, 1)).latest;
-        const pushes = Array.from({ length: 10 }, (_, i) => codeOf(store.appendChange(space.id, 'doc', `g${gen}-${i}`, owner.id, randomBytes(10), QUOTA, writer, gen - 1)));
+        const pushes = Array.from({ length: 10 }, (_, i) =>
+          codeOf(store.appendChange(space.id, 'doc', `g${gen}-${i}`, owner.id, randomBytes(10), QUOTA, writer, gen - 1)),
+        );
         const forget = codeOf(store.forgetHistory(space.id, 'doc', gen, covers, randomBytes(20), QUOTA, writer));
         const outcomes = [...(await Promise.all(pushes)), await forget];
         expect(outcomes.every((code) => ['ok', 'STALE_GENERATION', 'CONFLICT'].includes(code))).toBe(true);
         if ((await forget) === 'CONFLICT') {
           // Someone's change got in first: the forgetter syncs and tries again with what it now has.
-          expect(await store.forgetHistory(space.id, 'doc', gen, (await store.getChanges(space.id, 'doc', 0, 1)).latest, randomBytes(20), QUOTA, writer)).toMatchObject({});
+          expect(
+            await store.forgetHistory(space.id, 'doc', gen, (await store.getChanges(space.id, 'doc', 0, 1)).latest, randomBytes(20), QUOTA, writer),
+          ).toMatchObject({});
         }
         const stored = await store.getChanges(space.id, 'doc', 0, 1000);
         expect(stored.changes).toEqual([]);
@@ -522,7 +582,16 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
         await store.putLink(newId(), s.id, owner.id, randomBytes(10), null, QUOTA, 1);
       }
       for (const s of [space, kept]) {
-        await store.appendCommentChange({ space: s.id, doc: 'doc', changeId: 'k', account: owner.id, change: randomBytes(10), quota: QUOTA, comment: { id: 'k', thread: 'k', op: 'write' }, at: 1 });
+        await store.appendCommentChange({
+          space: s.id,
+          doc: 'doc',
+          changeId: 'k',
+          account: owner.id,
+          change: randomBytes(10),
+          quota: QUOTA,
+          comment: { id: 'k', thread: 'k', op: 'write' },
+          at: 1,
+        });
       }
       await store.appendChange(space.id, 'doc2', 'c', owner.id, randomBytes(10), QUOTA);
       await store.putSnapshot(space.id, 'doc2', 1, randomBytes(10), QUOTA);
@@ -538,7 +607,10 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
     it('purges a deleted account: its sole-owner spaces go, shared spaces keep its content without its name', async () => {
       const { store } = await openStore();
       const [leaving, staying] = [member(), member()];
-      for (const [m, name] of [[leaving, 'leaving'], [staying, 'staying']] as const) {
+      for (const [m, name] of [
+        [leaving, 'leaving'],
+        [staying, 'staying'],
+      ] as const) {
         await store.createAccount({ account: m.id, username: name, displayName: name, boxPublicKey: m.id, avatar: randomBytes(20), createdAt: 1 });
       }
       const own = await spaceOf(store, leaving);
@@ -546,10 +618,24 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await add(store, shared, staying, leaving, 'editor');
       await store.appendChange(own.id, 'doc', 'o', leaving.id, randomBytes(10), QUOTA);
       await store.appendChange(shared.id, 'doc', 's', leaving.id, randomBytes(10), QUOTA);
-      await store.appendCommentChange({ space: shared.id, doc: 'doc2', changeId: 'k', account: leaving.id, change: randomBytes(10), quota: QUOTA, comment: { id: 'k', thread: 'k', op: 'write' }, at: 1 });
+      await store.appendCommentChange({
+        space: shared.id,
+        doc: 'doc2',
+        changeId: 'k',
+        account: leaving.id,
+        change: randomBytes(10),
+        quota: QUOTA,
+        comment: { id: 'k', thread: 'k', op: 'write' },
+        at: 1,
+      });
       await store.putEnvelopes(shared.id, 0, [{ recipient: leaving.id, sealed: randomBytes(80) }]);
       const report = await store.accessReport(leaving.id);
-      expect(report!.spaces.map((s) => [s.space, s.role, s.bytesAuthored]).sort()).toEqual([[own.id, 'owner', 10], [shared.id, 'editor', 20]].sort());
+      expect(report!.spaces.map((s) => [s.space, s.role, s.bytesAuthored]).sort()).toEqual(
+        [
+          [own.id, 'owner', 10],
+          [shared.id, 'editor', 20],
+        ].sort(),
+      );
       expect(report!.envelopes).toEqual([{ space: shared.id, epoch: 0 }]);
       // The space it shares as an Editor outlives it (the relay makes it leave first); its own does not.
       expect(await store.spacesOutliving(leaving.id)).toEqual([shared.id]);

@@ -49,7 +49,10 @@ describe('RelayConnections', () => {
 
   it('says to register first on a relay where this vault has no account, and validates addresses', async () => {
     const { connections, opened } = await setUp();
-    await expect(connections.client(URL)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('hearth account register --relay') });
+    await expect(connections.client(URL)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: expect.stringContaining('hearth account register --relay'),
+    });
     expect(opened).toHaveLength(0);
     expect(() => connections.addRelay('http://relay.test/')).toThrow(/not a relay address: it starts with wss:\/\//);
     // ws:// only to this computer (common/transport.ts): a remote ws:// relay is refused before anything is sent.
@@ -63,7 +66,10 @@ describe('RelayConnections', () => {
     const ann = await setUp(relay, 'ann');
     await ann.connections.register(URL);
     const other = await setUp(relay, 'ann');
-    await expect(other.connections.register(URL)).rejects.toMatchObject({ code: 'ALREADY_EXISTS', message: expect.stringContaining('taken on wss://relay.test/ by someone else') });
+    await expect(other.connections.register(URL)).rejects.toMatchObject({
+      code: 'ALREADY_EXISTS',
+      message: expect.stringContaining('taken on wss://relay.test/ by someone else'),
+    });
     expect(other.opened[0]!.closed).toBe(true);
     await expect(ann.connections.register(URL)).resolves.toMatchObject({ username: 'ann' });
   });

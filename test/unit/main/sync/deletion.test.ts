@@ -21,7 +21,10 @@ async function setUp() {
 describe('Deletion', () => {
   it("deletes here, in the index and at the relay; a member's copy goes on their next round", async () => {
     const { relay, ann, ed, ws, doc } = await setUp();
-    await expect(ed.sync.deletion.delete(doc)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/an editor cannot delete documents or files/) });
+    await expect(ed.sync.deletion.delete(doc)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/an editor cannot delete documents or files/),
+    });
     expect(await ann.sync.deletion.delete(doc)).toEqual({ waitsForRelay: false });
     expect(ann.vault.documents.has(doc)).toBe(false);
     expect(relay.space(ws).docs.has(doc)).toBe(false);
@@ -75,7 +78,10 @@ describe('Deletion', () => {
     await ed.sync.outbox.push(ws, await clientOf(ed));
     await ann.sync.rounds.syncSpace(ws, await clientOf(ann), false);
     expect(ann.vault.documents.has(doc)).toBe(true);
-    expect(ann.vault.syncState.quarantined(ws).at(-1)).toMatchObject({ code: 'FORBIDDEN', reason: 'a deletion of 1 document and no files by an editor, who may not delete content' });
+    expect(ann.vault.syncState.quarantined(ws).at(-1)).toMatchObject({
+      code: 'FORBIDDEN',
+      reason: 'a deletion of 1 document and no files by an editor, who may not delete content',
+    });
     expect(relay.space(ws).docs.has(doc)).toBe(true);
     await close(ann, ed);
   });

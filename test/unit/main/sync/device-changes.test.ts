@@ -30,7 +30,10 @@ describe('DeviceChanges', () => {
     expect(relay.deviceLogs.get(ann.account)).toEqual(full);
     expect(ann.sync.spaces.view(ws).currentEpoch).toBe(2);
     await expect(ann.sync.deviceChanges.revoke('Phone')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('revoked already') });
-    await expect(ann.sync.deviceChanges.revoke(ann.vault.devices.self.name)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('cannot revoke itself') });
+    await expect(ann.sync.deviceChanges.revoke(ann.vault.devices.self.name)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('cannot revoke itself'),
+    });
     await close(ann);
   });
 });

@@ -8,7 +8,15 @@
  */
 import type { IdentityKeys } from '../../../../common/crypto/identity.ts';
 import { HearthError } from '../../../../common/errors.ts';
-import { applyMembershipEntry, emptyMembership, lastDepartureIndex, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../../../../common/membership/log.ts';
+import {
+  applyMembershipEntry,
+  emptyMembership,
+  lastDepartureIndex,
+  nextEntry,
+  signMembershipEntry,
+  type MembershipEntry,
+  type MembershipState,
+} from '../../../../common/membership/log.ts';
 import { extendDeviceLog, replayDeviceLog, type DeviceEntry } from '../../../../common/devices/log.ts';
 import { accountIdOf, type ChangeListener, type RelayClient, type Signer } from '../../../../common/protocol/client.ts';
 import type { Role } from '../../../../common/roles.ts';
@@ -142,7 +150,12 @@ export class FakeClient {
       if (log.devices.get(signer.device)?.revokedAt !== undefined) throw new HearthError('UNAUTHENTICATED', 'Not an active device (fake relay).');
       this.relay.deviceLogs.set(account, [...(signer.log ?? [])]);
     }
-    this.relay.profiles.set(account, { account, username: profile.username, displayName: profile.displayName, boxPublicKey: Buffer.from(signer.boxPublicKey).toString('base64url') });
+    this.relay.profiles.set(account, {
+      account,
+      username: profile.username,
+      displayName: profile.displayName,
+      boxPublicKey: Buffer.from(signer.boxPublicKey).toString('base64url'),
+    });
     this.account = account;
     this.device = 'device' in signer ? signer.device : undefined;
     return { t: 'session', rid: 0, account, expiresAt: 0, parts: [] } as unknown as Result<'register'>;
@@ -154,7 +167,9 @@ export class FakeClient {
     if (!this.relay.profiles.has(account)) throw new HearthError('UNAUTHENTICATED', 'No account here (fake relay).');
     const log = this.relay.deviceLogs.get(account);
     const device = 'device' in signer ? signer.device : undefined;
-    if (log ? !device || !replayDeviceLog(account, log).devices.get(device) || replayDeviceLog(account, log).devices.get(device)!.revokedAt !== undefined : device) {
+    if (
+      log ? !device || !replayDeviceLog(account, log).devices.get(device) || replayDeviceLog(account, log).devices.get(device)!.revokedAt !== undefined : device
+    ) {
       throw new HearthError('UNAUTHENTICATED', 'Not an active device of the account (fake relay).');
     }
     this.account = account;
@@ -171,7 +186,10 @@ export class FakeClient {
   }
 
   /** The revoke entry and each space's device_revoked entry with its epoch, checked with the shared rules (not the recipients). */
-  async revokeDevice(entry: DeviceEntry, rotations: ReadonlyArray<{ entry: MembershipEntry; epoch: number; sealed: ReadonlyArray<{ recipient: string; envelope: Uint8Array }> }>): Promise<void> {
+  async revokeDevice(
+    entry: DeviceEntry,
+    rotations: ReadonlyArray<{ entry: MembershipEntry; epoch: number; sealed: ReadonlyArray<{ recipient: string; envelope: Uint8Array }> }>,
+  ): Promise<void> {
     this.call('revokeDevice');
     const stored = this.relay.deviceLogs.get(this.account) ?? [];
     extendDeviceLog(replayDeviceLog(this.account, stored), [entry]);
@@ -312,7 +330,16 @@ export class FakeClient {
     const stored = this.relay.space(space).files.get(file);
     if (!stored) throw new HearthError('NOT_FOUND', 'No such file (fake relay).');
     const bytes = [...stored.chunks.values()].reduce((n, c) => n + c.length, 0);
-    return { t: 'fileStatus', rid: 0, parts: [], file, size: stored.size, chunkSize: stored.chunkSize, received: [...stored.chunks.keys()], complete: bytes === stored.size } as unknown as Result<'fileStatus'>;
+    return {
+      t: 'fileStatus',
+      rid: 0,
+      parts: [],
+      file,
+      size: stored.size,
+      chunkSize: stored.chunkSize,
+      received: [...stored.chunks.keys()],
+      complete: bytes === stored.size,
+    } as unknown as Result<'fileStatus'>;
   }
 
   async fileChunk(space: string, file: string, index: number, chunk: Uint8Array): Promise<void> {

@@ -42,11 +42,14 @@ describe('FileSync', () => {
     chunk[chunk.length - 1]! ^= 1;
     await bob.sync.rounds.syncSpace(ws, await clientOf(bob), false);
     expect(bob.vault.files.has(file.id)).toBe(false);
-    expect(bob.warnings.at(-1)).toMatchObject({ code: 'RECORD_TAMPERED', message: expect.stringMatching(/does not decrypt in its place.*\("plan\.txt"\); it was not kept/) });
+    expect(bob.warnings.at(-1)).toMatchObject({
+      code: 'RECORD_TAMPERED',
+      message: expect.stringMatching(/does not decrypt in its place.*\("plan\.txt"\); it was not kept/),
+    });
     await close(ann, bob);
   });
 
-  it("deletes at the relay a file deleted here where this role may, and fetches it again where it may not", async () => {
+  it('deletes at the relay a file deleted here where this role may, and fetches it again where it may not', async () => {
     const relay = new FakeRelay();
     const ann = await device(relay, 'ann');
     const ed = await device(relay, 'ed');

@@ -126,7 +126,15 @@ describe('Inbound', () => {
     const refusals = bob.vault.syncState.quarantined(ws).map((q) => [q.code, q.reason]);
     expect(refusals).toContainEqual(['FORBIDDEN', `a resolve of ${ann.name}'s thread by a commenter, who may resolve only the threads they started`]);
     expect(refusals).toContainEqual(['FORBIDDEN', `a deletion of ${ann.name}'s comment by a commenter, who may delete only their own`]);
-    expect(bob.vault.comments.records(doc).map((c) => [c.text, c.resolved]).sort()).toEqual([['the Owner asks', false], ['the Owner notes', false]]);
+    expect(
+      bob.vault.comments
+        .records(doc)
+        .map((c) => [c.text, c.resolved])
+        .sort(),
+    ).toEqual([
+      ['the Owner asks', false],
+      ['the Owner notes', false],
+    ]);
     // The Owner deletes her own: it goes at Bob's too, and stays gone.
     ann.vault.comments.delete(other.id);
     ann.sync.outbox.captureAll(ws);

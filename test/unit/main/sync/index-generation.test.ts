@@ -41,7 +41,10 @@ describe('index generations', () => {
     expect(Object.keys(bobIndex.docs).sort()).toEqual([doc, draft].sort());
     // Replaced, not merged: the new generation's one change, and his listing of the draft on top of it.
     const root = A.decodeChange(A.getAllChanges(annIndex)[0]!).hash;
-    expect(A.getAllChanges(bobIndex).map((c) => A.decodeChange(c))).toEqual([expect.objectContaining({ hash: root }), expect.objectContaining({ deps: [root] })]);
+    expect(A.getAllChanges(bobIndex).map((c) => A.decodeChange(c))).toEqual([
+      expect.objectContaining({ hash: root }),
+      expect.objectContaining({ deps: [root] }),
+    ]);
     await ann.sync.rounds.syncSpace(ws, await clientOf(ann), false);
     expect(Object.keys(ann.sync.spaces.index(ws).docs).sort()).toEqual([doc, draft].sort());
 

@@ -15,12 +15,17 @@ describe('Invitations', () => {
     const doc = ann.vault.documents.create(ws, { title: 'Plan', init: (d) => A.updateText(d, ['body'], 'go') }).id;
     await ann.sync.rounds.syncSpace(ws, await clientOf(ann), false);
     await ann.sync.members.invite(ws, bob.name, 'editor');
-    expect(await bob.sync.invitations.list()).toEqual([{ id: ws, kind: 'workspace', relay: 'wss://relay.test/', role: 'editor', name: 'Launch', invitedBy: ann.name }]);
+    expect(await bob.sync.invitations.list()).toEqual([
+      { id: ws, kind: 'workspace', relay: 'wss://relay.test/', role: 'editor', name: 'Launch', invitedBy: ann.name },
+    ]);
     const workspace = await bob.sync.invitations.accept(ws);
     expect(workspace).toMatchObject({ id: ws, name: 'Launch', kind: 'team' });
     expect(bob.vault.documents.get(doc).body).toBe('go');
     expect(await bob.sync.invitations.list()).toEqual([]);
-    await expect(bob.sync.invitations.accept('no-such-space')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('hearth invite list') });
+    await expect(bob.sync.invitations.accept('no-such-space')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('hearth invite list'),
+    });
     await close(ann, bob);
   });
 
@@ -32,7 +37,10 @@ describe('Invitations', () => {
     // Added to the log, but the envelopes were lost on the way (an inviter that crashed in between).
     await ann.sync.members.invite(ws, bob.name, 'viewer');
     relay.space(ws).envelopes.delete(bob.vault.devices.self.id);
-    await expect(bob.sync.invitations.accept(ws)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('has not been sealed to you yet') });
+    await expect(bob.sync.invitations.accept(ws)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining('has not been sealed to you yet'),
+    });
     expect(bob.vault.workspaces.list().map((w) => w.id)).not.toContain(ws);
     await close(ann, bob);
   });

@@ -23,7 +23,10 @@ describe('Members', () => {
     ]);
     expect(ann.vault.audit.list().map((e) => e.action)).toContain('member.invited');
     await expect(ann.sync.members.invite(ws, bob.name, 'viewer')).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
-    await expect(ann.sync.members.invite(ws, bob.name, 'boss' as 'viewer')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('boss is not a role') });
+    await expect(ann.sync.members.invite(ws, bob.name, 'boss' as 'viewer')).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('boss is not a role'),
+    });
     await close(ann, bob);
   });
 
@@ -43,7 +46,10 @@ describe('Members', () => {
     // It hides Carl's device log and names its own key: Ann does not invite Carl at all.
     relay.deviceLogs.delete(carl.account);
     relay.profiles.get(carl.account)!.boxPublicKey = toBase64Url(swapped.boxPublicKey);
-    await expect(ann.sync.members.invite(ws, carl.name, 'viewer')).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('no signed device list') });
+    await expect(ann.sync.members.invite(ws, carl.name, 'viewer')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('no signed device list'),
+    });
     expect(relay.role(ws, carl.account)).toBeUndefined();
     expect([...envelopes.keys()]).not.toContain(carl.account);
     await close(ann, bob, carl);
@@ -93,7 +99,10 @@ describe('Members', () => {
     await ann.sync.members.transferOwnership(ws, bob.name);
     expect(relay.role(ws, bob.account)).toBe('owner');
     expect(relay.role(ws, ann.account)).toBe('admin');
-    await expect(ann.sync.members.transferOwnership(ws, bob.name)).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'You are an Admin in Team; only an Owner can transfer its ownership.' });
+    await expect(ann.sync.members.transferOwnership(ws, bob.name)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'You are an Admin in Team; only an Owner can transfer its ownership.',
+    });
     await close(ann, bob);
   });
 });

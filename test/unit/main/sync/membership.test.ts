@@ -48,9 +48,15 @@ describe('Membership', () => {
     const ws = await team(ann, [[bob, 'editor']]);
     const entries = relay.space(ws).entries;
     const last = entries.pop()!;
-    await expect(bob.sync.membership.refreshMembership(ws, await clientOf(bob))).rejects.toMatchObject({ code: 'RECORD_TAMPERED', message: expect.stringMatching(/rolled back/) });
+    await expect(bob.sync.membership.refreshMembership(ws, await clientOf(bob))).rejects.toMatchObject({
+      code: 'RECORD_TAMPERED',
+      message: expect.stringMatching(/rolled back/),
+    });
     entries.push({ ...last, sig: entries[0]!.sig });
-    await expect(bob.sync.membership.refreshMembership(ws, await clientOf(bob))).rejects.toMatchObject({ code: 'RECORD_TAMPERED', message: expect.stringMatching(/forked log/) });
+    await expect(bob.sync.membership.refreshMembership(ws, await clientOf(bob))).rejects.toMatchObject({
+      code: 'RECORD_TAMPERED',
+      message: expect.stringMatching(/forked log/),
+    });
     expect(bob.warnings.map((w) => w.code)).toEqual(['RECORD_TAMPERED', 'RECORD_TAMPERED']);
     expect(bob.sync.spaces.view(ws).entries.at(-1)).toEqual(last);
     await close(ann, bob);
@@ -113,7 +119,10 @@ describe('Membership', () => {
     // The relay adds a device of its own to Bob's log, signed by a key of its own...
     const intruder = generateIdentityKeys();
     const fields = { device: toBase64Url(intruder.signPublicKey), box: toBase64Url(intruder.boxPublicKey), kind: 'device' as const, name: 'Relay' };
-    const added = signDeviceEntry(nextDeviceEntry(replayDeviceLog(bob.account, genuine), { action: 'add', ...fields, by: fields.device }), intruder.signSecretKey);
+    const added = signDeviceEntry(
+      nextDeviceEntry(replayDeviceLog(bob.account, genuine), { action: 'add', ...fields, by: fields.device }),
+      intruder.signSecretKey,
+    );
     relay.deviceLogs.set(bob.account, [...genuine, added]);
     await expect(ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).rejects.toMatchObject({ code: 'FORBIDDEN' });
     // ...or replaces his whole log with one it started: the account key did not sign it.
@@ -126,9 +135,13 @@ describe('Membership', () => {
     const phone = generateIdentityKeys();
     await bob.sync.deviceChanges.add({ id: toBase64Url(phone.signPublicKey), box: toBase64Url(phone.boxPublicKey), name: 'Phone' });
     await bob.sync.deviceChanges.revoke('Phone');
-    expect((await ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).map((s) => s.recipient)).toEqual([bob.vault.devices.self.id]);
+    expect((await ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).map((s) => s.recipient)).toEqual([
+      bob.vault.devices.self.id,
+    ]);
     relay.deviceLogs.set(bob.account, genuine.concat(relay.deviceLogs.get(bob.account)!.slice(genuine.length, genuine.length + 1)));
-    expect((await ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).map((s) => s.recipient)).toEqual([bob.vault.devices.self.id]);
+    expect((await ann.sync.membership.sealForMembers(client, ws, [bob.account], 1, randomKey(), '')).map((s) => s.recipient)).toEqual([
+      bob.vault.devices.self.id,
+    ]);
     await close(ann, bob);
   });
 });

@@ -51,7 +51,7 @@ describe('Outbox', () => {
     await close(ann);
   });
 
-  it("never sends a change this role may not write, and says so", async () => {
+  it('never sends a change this role may not write, and says so', async () => {
     const relay = new FakeRelay();
     const ann = await device(relay, 'ann');
     const vic = await device(relay, 'vic');
@@ -64,7 +64,10 @@ describe('Outbox', () => {
     expect(await vic.sync.outbox.push(ws, await clientOf(vic))).toBe(0);
     expect(relay.stored(ws, doc.id)).toHaveLength(stored);
     expect(vic.vault.syncState.outboxCount(ws)).toBe(0);
-    expect(vic.warnings.at(-1)).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/1 local content change was not sent: as viewer you cannot write content/) });
+    expect(vic.warnings.at(-1)).toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/1 local content change was not sent: as viewer you cannot write content/),
+    });
     await close(ann, vic);
   });
 

@@ -18,9 +18,13 @@ describe('AccountPermissions', () => {
     expect(ann.sync.permissions.decide(ws, 'delete')).toEqual({ allowed: true, role: 'owner' });
     const viewer = vic.sync.permissions.decide(ws, 'content');
     expect(viewer).toMatchObject({ allowed: false, role: 'viewer' });
-    expect(!viewer.allowed && viewer.refusal.message).toBe('You are a Viewer in Team: a viewer cannot create or edit documents. Ask an Owner or Admin for another role.');
+    expect(!viewer.allowed && viewer.refusal.message).toBe(
+      'You are a Viewer in Team: a viewer cannot create or edit documents. Ask an Owner or Admin for another role.',
+    );
     expect(cat.sync.permissions.decide(ws, 'comment').allowed).toBe(true);
-    expect(() => cat.sync.permissions.assertCan(ws, 'delete')).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: expect.stringMatching(/^You are a Commenter in Team: a commenter cannot delete/) }));
+    expect(() => cat.sync.permissions.assertCan(ws, 'delete')).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN', message: expect.stringMatching(/^You are a Commenter in Team: a commenter cannot delete/) }),
+    );
     expect(vic.sync.permissions.roleIn(ws)).toBe('viewer');
     await close(ann, vic, cat);
   });
@@ -38,7 +42,9 @@ describe('AccountPermissions', () => {
     expect(bob.sync.permissions.documentRole(doc.id)).toBe('viewer');
     expect(bob.sync.permissions.roleIn(holder.id)).toBeUndefined();
     const refusal = bob.sync.permissions.decide(holder.id, 'content', doc.id);
-    expect(!refusal.allowed && refusal.refusal.message).toBe('"Recipe" was shared with you as a Viewer: a viewer cannot edit it. Ask the person who shared it for another role.');
+    expect(!refusal.allowed && refusal.refusal.message).toBe(
+      '"Recipe" was shared with you as a Viewer: a viewer cannot edit it. Ask the person who shared it for another role.',
+    );
     await close(ann, bob);
   });
 

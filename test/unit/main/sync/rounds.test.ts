@@ -35,7 +35,10 @@ describe('Rounds', () => {
     const eve = await device(relay, 'eve');
     const ws = await team(ann, [[eve, 'editor']]);
     await ann.sync.members.remove(ws, eve.name);
-    await expect(eve.sync.rounds.syncOnce(ws)).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'You were removed from Team; what is on this device stays readable, nothing new arrives.' });
+    await expect(eve.sync.rounds.syncOnce(ws)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'You were removed from Team; what is on this device stays readable, nothing new arrives.',
+    });
     // The relay still showed Eve the log up to her removal: her copy knows who removed her.
     expect(eve.sync.members.removal(ws)).toMatchObject({ account: ann.account, username: ann.name });
     expect(eve.sync.permissions.role(ws)).toBeUndefined();

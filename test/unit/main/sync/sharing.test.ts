@@ -19,7 +19,10 @@ describe('Sharing', () => {
     const plan = ann.sync.sharing.describe(doc.id);
     expect(plan).toMatchObject({ title: 'Recipe', leavesDevice: true, relay: 'wss://relay.test/' });
     const calls = relay.calls.length;
-    await expect(ann.sync.sharing.share(doc.id, bob.name, 'editor')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^Nothing was sent\./) });
+    await expect(ann.sync.sharing.share(doc.id, bob.name, 'editor')).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/^Nothing was sent\./),
+    });
     expect(relay.calls.length).toBe(calls);
     await expect(ann.sync.sharing.share(doc.id, bob.name, 'owner', { confirmed: true })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await ann.sync.sharing.share(doc.id, bob.name, 'editor', { confirmed: true });
@@ -32,7 +35,10 @@ describe('Sharing', () => {
       [ann.name, 'owner'],
       [bob.name, 'editor'],
     ]);
-    await expect(bob.sync.sharing.share(doc.id, ann.name, 'viewer')).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('only the person who shared it') });
+    await expect(bob.sync.sharing.share(doc.id, ann.name, 'viewer')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('only the person who shared it'),
+    });
     await close(ann, bob);
   });
 
@@ -55,12 +61,17 @@ describe('Sharing', () => {
     await ann.sync.sharing.share(second, bob.name, 'viewer', { confirmed: true });
     const again = await bob.sync.invitations.accept(ann.sync.spaces.ownShareOf(second)!);
     expect(again.id).toBe(holder.id);
-    expect(bob.vault.workspaces.list().filter((w) => w.kind === 'shared-with-me').map((w) => w.name)).toEqual(['From friends']);
+    expect(
+      bob.vault.workspaces
+        .list()
+        .filter((w) => w.kind === 'shared-with-me')
+        .map((w) => w.name),
+    ).toEqual(['From friends']);
     expect(bob.vault.documents.list(holder.id).map((d) => d.title)).toEqual(['Second']);
     await close(ann, bob);
   });
 
-  it("passes edits between a team workspace and a share of one of its documents", async () => {
+  it('passes edits between a team workspace and a share of one of its documents', async () => {
     const relay = new FakeRelay();
     const ann = await device(relay, 'ann');
     const ted = await device(relay, 'ted');

@@ -9,7 +9,14 @@ import { createTestVault } from '../../../support/vault.ts';
 import { FakeRelay } from './fake-relay.ts';
 import { close, device, team } from './harness.ts';
 
-const state = (extra: Partial<SpaceState> = {}): SpaceState => ({ relay: 'wss://relay.test/', epochKeys: {}, membership: [], index: saveIndex(newIndex('W')), paused: false, ...extra });
+const state = (extra: Partial<SpaceState> = {}): SpaceState => ({
+  relay: 'wss://relay.test/',
+  epochKeys: {},
+  membership: [],
+  index: saveIndex(newIndex('W')),
+  paused: false,
+  ...extra,
+});
 
 describe('SpaceRegistry', () => {
   it('decrypts a space state once and keeps every write in the vault as well', async () => {
@@ -35,7 +42,9 @@ describe('SpaceRegistry', () => {
     const personal = vault.workspaces.list()[0]!;
     const spaces = new SpaceRegistry(vault);
     expect(spaces.state(personal.id)).toBeUndefined();
-    expect(() => spaces.get(personal.id)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringMatching(/only team workspaces sync/) }));
+    expect(() => spaces.get(personal.id)).toThrow(
+      expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringMatching(/only team workspaces sync/) }),
+    );
     expect(() => spaces.spacesFor(personal.id)).toThrow(/personal workspace; it never leaves this device/);
     vault.lock();
   });

@@ -90,7 +90,10 @@ describe('StatusBoard', () => {
   });
 
   it('turns an error into a reason with its code, and its cause in the message', () => {
-    expect(reasonOf(new HearthError('UNAVAILABLE', 'Cannot reach the relay.', { cause: new Error('ECONNREFUSED') }))).toEqual({ code: 'UNAVAILABLE', message: 'Cannot reach the relay. (ECONNREFUSED)' });
+    expect(reasonOf(new HearthError('UNAVAILABLE', 'Cannot reach the relay.', { cause: new Error('ECONNREFUSED') }))).toEqual({
+      code: 'UNAVAILABLE',
+      message: 'Cannot reach the relay. (ECONNREFUSED)',
+    });
     expect(reasonOf(new Error('boom'))).toEqual({ code: 'INTERNAL', message: 'boom' });
   });
 });

@@ -19,7 +19,10 @@ describe('TeamWorkspaces', () => {
     expect(plan).toMatchObject({ documents: 1, comments: 1, filesStayLocal: 1 });
     expect(plan.message).toMatch(/^1 document with its full history and 1 comment will be encrypted.*1 attached file stays on this device\.$/);
     const calls = relay.calls.length;
-    await expect(ann.sync.teams.convert(personal.id, RELAY, false)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^Nothing was sent\./) });
+    await expect(ann.sync.teams.convert(personal.id, RELAY, false)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/^Nothing was sent\./),
+    });
     expect(relay.calls.length).toBe(calls);
     await ann.sync.teams.convert(personal.id, RELAY, true);
     expect(ann.vault.workspaces.get(personal.id).kind).toBe('team');

@@ -4,7 +4,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys, type IdentityKeys } from '../../../../common/crypto/identity.ts';
 import { loadSodium, randomKey, toBase64Url } from '../../../../common/crypto/sodium.ts';
-import { applyMembershipEntry, emptyMembership, nextEntry, signMembershipEntry, type MembershipEntry, type MembershipState } from '../../../../common/membership/log.ts';
+import {
+  applyMembershipEntry,
+  emptyMembership,
+  nextEntry,
+  signMembershipEntry,
+  type MembershipEntry,
+  type MembershipState,
+} from '../../../../common/membership/log.ts';
 import { sealChange } from '../../../../common/protocol/change.ts';
 import type { Role } from '../../../../common/roles.ts';
 import { MembershipView } from '../../../../main/sync/membership-view.ts';
@@ -36,7 +43,17 @@ beforeAll(async () => {
 
 function change(by: IdentityKeys, fields: Partial<{ space: string; doc: string; kind: 'content' | 'comment'; head: string; epoch: number }> = {}): Uint8Array {
   return sealChange(
-    { space: SPACE, doc: 'doc-1', kind: 'content', epoch: 0, head: view.head, author: id(by), id: `c${Math.random().toString(36).slice(2, 10)}`, at: Date.now(), ...fields },
+    {
+      space: SPACE,
+      doc: 'doc-1',
+      kind: 'content',
+      epoch: 0,
+      head: view.head,
+      author: id(by),
+      id: `c${Math.random().toString(36).slice(2, 10)}`,
+      at: Date.now(),
+      ...fields,
+    },
     new Uint8Array([1, 2, 3]),
     key(),
     by.signSecretKey,
@@ -46,14 +63,18 @@ function change(by: IdentityKeys, fields: Partial<{ space: string; doc: string; 
 describe('verifyAgainst', () => {
   it("accepts an Editor's content change and a Viewer's nothing", () => {
     expect(verifyAgainst(view, SPACE, 'doc-1', change(editor)).meta.author).toBe(id(editor));
-    expect(() => verifyAgainst(view, SPACE, 'doc-1', change(viewer))).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: 'a content change by a viewer, who may not write it' }));
+    expect(() => verifyAgainst(view, SPACE, 'doc-1', change(viewer))).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN', message: 'a content change by a viewer, who may not write it' }),
+    );
     expect(() => verifyAgainst(view, SPACE, 'doc-1', change(generateIdentityKeys()))).toThrow(/someone who was not a member/);
   });
 
   it('refuses altered bytes, a change filed elsewhere, an unknown membership state and a wrong epoch', () => {
     const bytes = change(editor);
     bytes[bytes.length - 80]! ^= 1;
-    expect(() => verifyAgainst(view, SPACE, 'doc-1', bytes)).toThrow(expect.objectContaining({ code: 'RECORD_TAMPERED', message: expect.stringMatching(/^a change that is not genuine/) }));
+    expect(() => verifyAgainst(view, SPACE, 'doc-1', bytes)).toThrow(
+      expect.objectContaining({ code: 'RECORD_TAMPERED', message: expect.stringMatching(/^a change that is not genuine/) }),
+    );
     expect(() => verifyAgainst(view, SPACE, 'doc-2', change(editor))).toThrow(/belongs to another document or workspace/);
     expect(() => verifyAgainst(view, SPACE, 'doc-1', change(editor, { head: 'f'.repeat(64) }))).toThrow(/a membership state this workspace never had/);
     expect(() => verifyAgainst(view, SPACE, 'doc-1', change(editor, { epoch: 3 }))).toThrow(/key epoch 3, not the epoch of the membership state/);
