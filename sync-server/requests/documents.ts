@@ -98,6 +98,8 @@ export async function putSnapshot({ relay, frame, send }: Request<'putSnapshot'>
   if (meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', 'putSnapshot carries a change of kind snapshot.');
   await relay.hub.requireKnownHead(frame.space, meta.head);
   await relay.store.putSnapshot(frame.space, frame.doc, frame.covers, frame.parts[0]!, relay.limits.bytesPerSpace, writerOf(caller), meta.gen ?? 0);
+  // S9: the changes it replaced leave the files too (a rebuilt index drops a deleted account's entry).
+  await relay.store.driver.scrub();
   send(ok(frame.rid, { seq: frame.covers }));
 }
 
