@@ -363,7 +363,10 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     if (!role || !canWriteContent(role) || !keyHex) return;
     if (!vault.documents.has(documentId) && documentId !== INDEX_DOC) return;
     // Comments stay out of snapshots: each travels in its own changes, which a deletion can reach (payload.ts).
-    const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), []);
+    // But a document whose history was erased holds comments whose changes went with the old
+    // generation: its snapshots carry the live ones, or a member who joins later would never get them.
+    const carried = documentId !== INDEX_DOC && vault.documents.generationOf(documentId) > 0 ? vault.comments.records(documentId) : [];
+    const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), carried);
     const blob = sealChange(
       {
         space: spaceId,
