@@ -1,5 +1,5 @@
 // The relay as an operator runs it: the CLI's flags and errors, and TLS 1.3 served directly.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
-import { startTestRelay } from './relay-fixture.ts';
+import { selfSignedCertificate, startTestRelay } from './relay-fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hearth-relay-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,29 +84,7 @@ describe('TLS', () => {
   it('serves wss over TLS 1.3 only', async () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCertificate(cert, key);
     const relay = await startTestRelay({ tls: { cert: readFileSync(cert), key: readFileSync(key) } });
     try {
       expect(relay.url.startsWith('wss://')).toBe(true);

@@ -2,6 +2,7 @@
  * What the relay tests share: a relay on a temp folder with its log captured, real clients over
  * real sockets, and people who create spaces and write sealed, signed changes.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,4 +166,26 @@ export function envelopeFor(
     recipient: recipient.id,
     envelope: sealEnvelope({ space: space.id, epoch, recipient: recipient.id, recipientBoxPublicKey: recipient.keys.boxPublicKey, key, sender: sender.keys }),
   };
+}
+
+/** Writes a one-day self-signed certificate for 127.0.0.1 (EC P-256) and its key, as PEM files, with openssl. */
+export function selfSignedCertificate(certFile: string, keyFile: string): void {
+  const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+  const args = [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    ...subject,
+    '-days',
+    '1',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ];
+  execFileSync('openssl', args, { stdio: 'ignore' });
 }

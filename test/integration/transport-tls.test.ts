@@ -3,7 +3,6 @@
 // connection is attempted, and wss:// insists on TLS 1.3: a relay behind a TLS 1.2-only proxy is
 // refused, one serving TLS 1.3 is used. The `hearth` command runs as a real process that trusts
 // the test's self-signed certificate through NODE_EXTRA_CA_CERTS, as an operator's would.
-import { execFileSync } from 'node:child_process';
 import { connect as netConnect, Socket, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { openPublicLink } from '../../main/sync/links.ts';
 import { recordConnections } from '../support/connection-recorder.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
 import { runHearth } from './cli-fixture.ts';
-import { startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { selfSignedCertificate, startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 /** Preloaded into the CLI processes here: a connection off this machine throws before any packet leaves. */
 const LOOPBACK_ONLY = join(import.meta.dirname, '../support/loopback-only.mjs');
@@ -120,29 +119,7 @@ describe('wss:// insists on TLS 1.3', () => {
   let tls12Url: string;
 
   beforeAll(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCertificate(cert, key);
     tls13Relay = await startTestRelay({ tls: { cert: readFileSync(cert), key: readFileSync(key) } });
     // A real relay behind a TLS-terminating proxy that offers TLS 1.2 at most, as a badly set up
     // reverse proxy would: everything but the TLS version is right.
