@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isHearthError } from '../../common/errors.ts';
 import { checkLinkAddress, checkRelayAddress, isLoopbackHost } from '../../common/transport.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
 import { openPublicLink } from '../../main/sync/links.ts';
@@ -16,19 +15,10 @@ import { recordConnections } from '../support/connection-recorder.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
 import { runHearth } from './cli-fixture.ts';
 import { selfSignedCertificate, startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { codeOf } from '../support/refusal.ts';
 
 /** Preloaded into the CLI processes here: a connection off this machine throws before any packet leaves. */
 const LOOPBACK_ONLY = join(import.meta.dirname, '../support/loopback-only.mjs');
-
-async function codeOf(run: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof run === 'function' ? run() : run);
-  } catch (error) {
-    if (isHearthError(error)) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('the rule (common/transport.ts)', () => {
   it('allows ws:// and http:// only to loopback, wss:// and https:// anywhere', () => {

@@ -12,28 +12,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isHearthError, type ErrorCode } from '../../common/errors.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { LATEST_SCHEMA_VERSION } from '../../main/vault/migrations.ts';
 import { unlockDelayMs } from '../../main/vault/unlock-delay.ts';
 import { Vault, VAULT_FILE_NAME } from '../../main/vault/vault.ts';
 import { createTestVault, PASSPHRASE, tempDir } from '../support/vault.ts';
 import { runHearth, type Run } from './cli-fixture.ts';
+import { refusalOf } from '../support/refusal.ts';
 
 const isRoot = process.getuid?.() === 0;
 
 function fingerprint(file: string): { sha256: string; mtimeMs: number; size: number } {
   return { sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), mtimeMs: statSync(file).mtimeMs, size: statSync(file).size };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<{ code: ErrorCode | undefined; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isHearthError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  return { code: undefined, message: '' };
 }
 
 function hearth(dir: string, args: string[], passphrase = PASSPHRASE): Promise<Run> {
@@ -76,7 +66,7 @@ describe('a damaged vault file is refused and left exactly as it was', () => {
     truncateSync(file, statSync(file).size - 1);
     const before = fingerprint(file);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const { code, message } = await codeOf(Vault.unlock(dir, PASSPHRASE));
+    const { code, message } = await refusalOf(Vault.unlock(dir, PASSPHRASE));
     expect(code).toBe('VAULT_CORRUPT');
     expect(message).toMatch(/damaged .*not a whole number of \d+-byte pages.*has not changed it; restore it from a backup/);
     expect(fingerprint(file)).toEqual(before);
@@ -88,7 +78,7 @@ describe('a damaged vault file is refused and left exactly as it was', () => {
     const { dir, file } = await vaultWithContent();
     truncateSync(file, statSync(file).size - 4096);
     const before = fingerprint(file);
-    const { code, message } = await codeOf(Vault.unlock(dir, PASSPHRASE));
+    const { code, message } = await refusalOf(Vault.unlock(dir, PASSPHRASE));
     expect(code).toBe('VAULT_CORRUPT');
     expect(message).toMatch(/cut short/);
     expect(fingerprint(file)).toEqual(before);
@@ -119,7 +109,7 @@ describe('a healthy vault Hearth cannot write to', () => {
       // The control: this process really cannot write there.
       expect(() => writeFileSync(join(dir, 'probe'), 'x')).toThrow();
       expect(() => writeFileSync(file, 'x', { flag: 'r+' })).toThrow();
-      const { code, message } = await codeOf(Vault.unlock(dir, PASSPHRASE));
+      const { code, message } = await refusalOf(Vault.unlock(dir, PASSPHRASE));
       expect(code).toBe('VAULT_READ_ONLY');
       expect(message).toMatch(/cannot write to the vault in .*read-only.*make the folder writable/);
       expect(message).not.toMatch(/damaged|backup/);
@@ -142,7 +132,7 @@ describe('a vault from a newer Hearth', () => {
     db.close();
     const before = fingerprint(file);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const { code, message } = await codeOf(Vault.unlock(dir, PASSPHRASE));
+    const { code, message } = await refusalOf(Vault.unlock(dir, PASSPHRASE));
     expect(code).toBe('VAULT_TOO_NEW');
     expect(message).toContain(`vault schema ${LATEST_SCHEMA_VERSION + 2}`);
     expect(message).toContain(`schemas up to ${LATEST_SCHEMA_VERSION}`);
@@ -248,8 +238,8 @@ describe('wrong passphrases in a row', () => {
     });
     const dir = vault.dir;
     vault.lock();
-    for (let i = 0; i < 3; i++) expect((await codeOf(Vault.unlock(dir, 'not the passphrase'))).code).toBe('WRONG_PASSPHRASE');
-    const refused = await codeOf(Vault.unlock(dir, PASSPHRASE));
+    for (let i = 0; i < 3; i++) expect((await refusalOf(Vault.unlock(dir, 'not the passphrase'))).code).toBe('WRONG_PASSPHRASE');
+    const refused = await refusalOf(Vault.unlock(dir, PASSPHRASE));
     expect(refused.code).toBe('RATE_LIMITED');
     expect(refused.message).toMatch(/^3 wrong passphrases in a row: wait [12] s before trying again/);
     await new Promise((resolve) => setTimeout(resolve, 2100));
@@ -257,8 +247,8 @@ describe('wrong passphrases in a row', () => {
     // The refused attempt is not a failure (it ran no Argon2id); the three wrong ones are in the audit log.
     expect(opened.audit.list().filter((e) => e.action === 'vault.unlock_failed')).toHaveLength(3);
     opened.lock();
-    expect((await codeOf(Vault.unlock(dir, 'not the passphrase'))).code).toBe('WRONG_PASSPHRASE');
-    expect((await codeOf(Vault.unlock(dir, 'not the passphrase'))).code).toBe('WRONG_PASSPHRASE');
+    expect((await refusalOf(Vault.unlock(dir, 'not the passphrase'))).code).toBe('WRONG_PASSPHRASE');
+    expect((await refusalOf(Vault.unlock(dir, 'not the passphrase'))).code).toBe('WRONG_PASSPHRASE');
   }, 30_000);
 
   it('the count is kept in the vault file, so a new process (the CLI) waits too, and says so in one line', async () => {

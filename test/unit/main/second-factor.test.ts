@@ -8,24 +8,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSodium, randomBytes, toBase64Url, tryOpen } from '../../../common/crypto/sodium.ts';
-import { isHearthError } from '../../../common/errors.ts';
 import { deriveKek, unwrapMasterKey, type KdfParams } from '../../../main/vault/keys.ts';
 import { LATEST_SCHEMA_VERSION } from '../../../main/vault/migrations.ts';
 import { SecondFactorRecords, type SecondFactorProof } from '../../../main/vault/second-factor.ts';
 import { Vault, VAULT_FILE_NAME } from '../../../main/vault/vault.ts';
 import { createTestVault, PASSPHRASE } from '../../support/vault.ts';
+import { codeOf } from '../../support/refusal.ts';
 
 await loadSodium();
-
-async function codeOf(run: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof run === 'function' ? run() : run);
-  } catch (error) {
-    if (isHearthError(error)) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 function raw<T>(dir: string, fn: (db: BetterSqlite3.Database) => T): T {
   const db = new BetterSqlite3(join(dir, VAULT_FILE_NAME));

@@ -8,19 +8,10 @@ import { isHearthError } from '../../../common/errors.ts';
 import { DEFAULT_KDF_COST, MIN_KDF_COST } from '../../../main/vault/keys.ts';
 import { Vault, VAULT_FILE_NAME } from '../../../main/vault/vault.ts';
 import { createTestVault, PASSPHRASE, tempDir } from '../../support/vault.ts';
+import { codeOf } from '../../support/refusal.ts';
 
 function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
-async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    if (isHearthError(error)) return error.code;
-    throw error;
-  }
-  return undefined;
 }
 
 /** Runs `fn` against the raw SQLite file while the vault is locked. */
