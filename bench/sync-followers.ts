@@ -11,6 +11,7 @@ import { generateIdentityKeys } from '../common/crypto/identity.ts';
 import { loadSodium } from '../common/crypto/sodium.ts';
 import { RelayClient, type WebSocketLike } from '../common/protocol/client.ts';
 import { useNativeCrypto } from '../main/native-crypto.ts';
+import { startDeviceLog } from '../test/support/device-log.ts';
 
 export type ToFollowers = { op: 'register'; url: string; count: number } | { op: 'follow'; space: string; doc: string } | { op: 'count' };
 export type FromFollowers =
@@ -58,7 +59,10 @@ async function register(message: Extract<ToFollowers, { op: 'register' }>): Prom
   const usernames = await inBatches(message.count, 25, async (i) => {
     const username = `follower-${i}-${process.pid}`;
     const client = await RelayClient.connect(message.url, (u) => new WebSocket(u, { perMessageDeflate: false }) as unknown as WebSocketLike);
-    await client.register(generateIdentityKeys(), { username, displayName: `Follower ${i}` });
+    const keys = generateIdentityKeys();
+    await client.register(keys, { username, displayName: `Follower ${i}` });
+    // Hearth invites only accounts whose devices it can seal the workspace key to.
+    await startDeviceLog(client, keys);
     followers.push(client);
     return username;
   });

@@ -11,10 +11,10 @@ import { generateIdentityKeys, type IdentityKeys } from '../../common/crypto/ide
 import { loadSodium, newId, randomBytes, randomKey, toBase64Url, utf8 } from '../../common/crypto/sodium.ts';
 import { applyMembershipEntry, nextEntry, signMembershipEntry, type MembershipAction, type MembershipState } from '../../common/membership/log.ts';
 import { sealChange } from '../../common/protocol/change.ts';
-import { emptyDeviceLog, nextDeviceEntry, signDeviceEntry } from '../../common/devices/log.ts';
 import { sealEnvelope } from '../../common/protocol/envelope.ts';
 import { RelayClient, type WebSocketLike } from '../../common/protocol/client.ts';
 import type { ChangeKind, CommentOp, Role } from '../../common/roles.ts';
+import { startDeviceLog } from '../support/device-log.ts';
 import { startRelay, type RelayOptions, type RunningRelay } from '../../sync-server/relay.ts';
 
 export interface TestRelay extends RunningRelay {
@@ -65,22 +65,9 @@ export async function register(url: string, name = 'user', avatar?: Uint8Array):
   return { keys, id: toBase64Url(keys.signPublicKey), username, client };
 }
 
-/**
- * Gives a bare account a device log naming one device (as Hearth does at registration), so Hearth
- * invites it; its open session goes on. Returns the device's keys.
- */
-export async function giveDeviceLog(person: Person): Promise<IdentityKeys> {
-  const device = generateIdentityKeys();
-  const fields = {
-    action: 'create' as const,
-    device: toBase64Url(device.signPublicKey),
-    box: toBase64Url(device.boxPublicKey),
-    kind: 'device' as const,
-    name: 'Device',
-    by: person.id,
-  };
-  await person.client.putDevices([signDeviceEntry(nextDeviceEntry(emptyDeviceLog(person.id), fields), person.keys.signSecretKey)]);
-  return device;
+/** Gives a bare account a device log naming one device (as Hearth does at registration), so Hearth invites it. */
+export function giveDeviceLog(person: Person): Promise<IdentityKeys> {
+  return startDeviceLog(person.client, person.keys);
 }
 
 /** A space as its owner's client sees it: membership state and the key of epoch 0. */
