@@ -32,6 +32,16 @@ export interface CommentRecord {
 export type { CommentThread };
 
 const MAX_COMMENT_CHARS = 10_000;
+/** How many opened comments the vault keeps, so a row read again unchanged is not decrypted again. */
+const OPENED_KEPT = 20_000;
+
+/** A comment as this process last sealed or opened it: the exact sealed bytes and what they hold. */
+interface Opened {
+  sealed: Buffer;
+  workspaceId: string;
+  documentId: string;
+  record: CommentRecord;
+}
 
 export class CommentStore {
   /** After a comment is added, resolved or deleted here, or found changed by another process (not for adopt/replace: sync's and import's own). */
@@ -39,6 +49,12 @@ export class CommentStore {
   private readonly sql: Sql;
   /** Which sealed version of each comment this process last wrote or saw (see noticeExternalChanges). */
   private stamps: Map<string, { stamp: string; documentId: string; workspaceId: string }> | undefined;
+  /**
+   * Comments already opened, by id. A row is still read from SQLite every time (so what another
+   * process changed or deleted is seen); only when its sealed bytes are exactly the ones opened
+   * before is the authenticated decryption skipped, as it would give the same record again.
+   */
+  private readonly opened = new Map<string, Opened>();
 
   constructor(
     private readonly connection: VaultConnection,
@@ -103,7 +119,10 @@ export class CommentStore {
   private store(workspaceId: string, record: CommentRecord, statement: string): number {
     const sealed = this.seal(workspaceId, record);
     const { changes } = this.connection.writeOne(() => this.sql(statement).run(sealed, record.id, record.documentId));
-    if (changes > 0) this.stamps?.set(record.id, { stamp: sealedStamp(sealed), documentId: record.documentId, workspaceId });
+    if (changes > 0) {
+      this.stamps?.set(record.id, { stamp: sealedStamp(sealed), documentId: record.documentId, workspaceId });
+      this.keepOpened(record.id, { sealed: Buffer.from(sealed), workspaceId, documentId: record.documentId, record: { ...record } });
+    }
     return changes;
   }
 
@@ -210,6 +229,7 @@ export class CommentStore {
     const workspaceId = this.documents.workspaceOf(record.documentId);
     for (const r of doomed) {
       this.stamps?.delete(r.id);
+      this.opened.delete(r.id);
       this.search.removeComment(r.id);
     }
     // Inside a caller's transaction (sync taking in a peer's deletion) the WAL cannot be flushed yet: the caller scrubs once it committed.
@@ -253,6 +273,7 @@ export class CommentStore {
   /** Forgets what the last look saw (on lock). */
   forget(): void {
     this.stamps = undefined;
+    this.opened.clear();
   }
 
   private read(id: string): CommentRecord {
@@ -265,8 +286,19 @@ export class CommentStore {
     return sealJson(this.workspaces.keyOf(workspaceId), { kind: 'comment', id: `${record.documentId}/${record.id}`, workspaceId }, record);
   }
 
-  private open(workspaceId: string, documentId: string, id: string, sealed: Uint8Array): CommentRecord {
-    return openJson<CommentRecord>(this.workspaces.keyOf(workspaceId), { kind: 'comment', id: `${documentId}/${id}`, workspaceId }, sealed);
+  private open(workspaceId: string, documentId: string, id: string, sealed: Buffer): CommentRecord {
+    const known = this.opened.get(id);
+    if (known && known.workspaceId === workspaceId && known.documentId === documentId && known.sealed.equals(sealed)) return { ...known.record };
+    const record = openJson<CommentRecord>(this.workspaces.keyOf(workspaceId), { kind: 'comment', id: `${documentId}/${id}`, workspaceId }, sealed);
+    this.keepOpened(id, { sealed, workspaceId, documentId, record: { ...record } });
+    return record;
+  }
+
+  private keepOpened(id: string, opened: Opened): void {
+    this.opened.delete(id);
+    this.opened.set(id, opened);
+    // A Map iterates in insertion order: the first key is the one opened longest ago.
+    if (this.opened.size > OPENED_KEPT) this.opened.delete(this.opened.keys().next().value!);
   }
 }
 

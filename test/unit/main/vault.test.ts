@@ -313,6 +313,42 @@ describe('comments', () => {
     }
     vault.lock();
   });
+
+  it("a comment read before is checked again when its row changes while the vault is open: tampered bytes are refused, another process's rewrite is seen", async () => {
+    const vault = await createTestVault();
+    const ws = vault.workspaces.list()[0]!;
+    const doc = vault.documents.create(ws.id, { title: 'Draft' });
+    const kept = vault.comments.add(doc.id, { text: 'kept as written' });
+    const other = vault.comments.add(doc.id, { text: 'another comment' });
+    expect(vault.comments.get(kept.id).text).toBe('kept as written');
+    const sealedOf = (db: BetterSqlite3.Database, id: string) => (db.prepare('SELECT sealed FROM comments WHERE id = ?').get(id) as { sealed: Buffer }).sealed;
+    // Another connection to the same file (as another process would) flips one byte of the ciphertext, keeping its nonce.
+    const db = new BetterSqlite3(join(vault.dir, VAULT_FILE_NAME));
+    try {
+      const original = sealedOf(db, kept.id);
+      const flipped = Buffer.from(original);
+      flipped[flipped.length - 20]! ^= 1;
+      db.prepare('UPDATE comments SET sealed = ? WHERE id = ?').run(flipped, kept.id);
+      expect(await codeOf(() => vault.comments.get(kept.id))).toBe('RECORD_TAMPERED');
+      expect(await codeOf(() => vault.comments.records(doc.id))).toBe('RECORD_TAMPERED');
+      // Another comment's sealed bytes moved into this row do not open here either.
+      db.prepare('UPDATE comments SET sealed = ? WHERE id = ?').run(sealedOf(db, other.id), kept.id);
+      expect(await codeOf(() => vault.comments.get(kept.id))).toBe('RECORD_TAMPERED');
+      db.prepare('UPDATE comments SET sealed = ? WHERE id = ?').run(original, kept.id);
+      expect(vault.comments.get(kept.id).text).toBe('kept as written');
+      // A row deleted behind the vault's back is gone for it too.
+      db.prepare('DELETE FROM comments WHERE id = ?').run(other.id);
+      expect(await codeOf(() => vault.comments.get(other.id))).toBe('NOT_FOUND');
+      expect(vault.comments.records(doc.id).map((r) => r.text)).toEqual(['kept as written']);
+    } finally {
+      db.close();
+    }
+    // What a caller does to a record it was given does not change what the next read returns.
+    const read = vault.comments.get(kept.id);
+    read.text = 'changed by a caller';
+    expect(vault.comments.get(kept.id).text).toBe('kept as written');
+    vault.lock();
+  });
 });
 
 describe('files', () => {
