@@ -126,6 +126,12 @@ export class DocumentStore {
     this.sql = connection.sql;
   }
 
+  /** The prefix every actor this vault's account edits under starts with (a hash: worked out once, not per keystroke). */
+  private get ownActorPrefix(): string {
+    return (this.actorPrefixOnce ??= prefixOf(this.newActor()));
+  }
+  private actorPrefixOnce: string | undefined;
+
   create(workspaceIdOrName: string, input: NewDocumentInput): DocumentSummary {
     return this.createWithId(workspaceIdOrName, newId(), input);
   }
@@ -405,7 +411,7 @@ export class DocumentStore {
     // Applying costs O(document): done before taking the write lock, not while holding it.
     this.current(entry);
     // A copy that came whole from elsewhere (an import, a peer) edits under this account's actor from now on.
-    if (prefixOf(A.getActorId(entry.doc)) !== prefixOf(this.newActor())) entry.doc = A.clone(entry.doc, { actor: this.newActor() });
+    if (prefixOf(A.getActorId(entry.doc)) !== this.ownActorPrefix) entry.doc = A.clone(entry.doc, { actor: this.newActor() });
     let change: Uint8Array | undefined;
     const next = this.write(entry, () => {
       const before = entry.doc;
