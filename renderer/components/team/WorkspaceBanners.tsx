@@ -1,9 +1,10 @@
 /**
  * What a team workspace's state means for the person, said where they work: removed from it (by
- * whom, when; the copy stays here, read-only, with a way to erase it), or its sync paused.
+ * whom, when; the copy stays here, read-only, with a way to erase it), its relay refusing this
+ * device (revoked from the account), or its sync paused.
  */
 import { useState } from 'react';
-import { Pause, UserX } from 'lucide-react';
+import { Ban, Pause, UserX } from 'lucide-react';
 import type { Workspace } from '../../../common/api/contract.ts';
 import { call, hearth } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
@@ -76,6 +77,27 @@ export function PausedBanner({ workspace }: { workspace: Workspace }) {
       <button type="button" className="button button-small" disabled={busy} onClick={() => void resume()}>
         Resume sync
       </button>
+    </div>
+  );
+}
+
+/** Why the relay refuses this device (it was revoked from the account, or the account is gone there), or undefined. */
+export function useRefusal(workspace: Workspace | undefined): string | undefined {
+  return useTeam((s) => {
+    const status = workspace ? s.statuses[workspace.id] : undefined;
+    return status?.state === 'error' && status.reason?.code === 'UNAUTHENTICATED' ? status.reason.message : undefined;
+  });
+}
+
+/** Across the workspace, when its relay refuses this device's sign-in: what stays, and why. */
+export function RefusedBanner({ workspace, reason }: { workspace: Workspace; reason: string }) {
+  return (
+    <div className="workspace-banner banner-removed" role="alert">
+      <Ban aria-hidden size={18} />
+      <p>
+        <strong>The relay of {workspace.name} refuses this device.</strong> {reason} What is on this device stays readable here; nothing you change reaches
+        anyone, and nothing new arrives.
+      </p>
     </div>
   );
 }
