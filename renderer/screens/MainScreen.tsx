@@ -18,7 +18,7 @@ export function MainScreen() {
   const { dialog, openDialog } = useUi();
   const [creatingWorkspace, setCreatingWorkspace] = useState(false);
   const workspace = workspaces?.find((w) => w.id === selectedWorkspaceId);
-  const refusal = useRefusal(workspace);
+  const refusal = useRefusal();
   useTeamEvents();
 
   useEffect(() => {
@@ -42,7 +42,7 @@ export function MainScreen() {
       {workspace ? (
         <main className={isRemoved(workspace) || refusal ? 'workspace with-banner' : 'workspace'}>
           {isRemoved(workspace) ? <RemovedBanner workspace={workspace} /> : null}
-          {refusal && !isRemoved(workspace) ? <RefusedBanner workspace={workspace} reason={refusal} /> : null}
+          {refusal && !isRemoved(workspace) ? <RefusedBanner {...refusal} /> : null}
           <div className="workspace-column">
             <h1 className="workspace-title truncate">{workspace.name}</h1>
             <div className="segmented" role="group" aria-label="Show">

@@ -11,6 +11,7 @@ import { useLibrary } from '../../state/library.ts';
 import { useTeam } from '../../state/team.ts';
 import { ConfirmDialog } from '../ConfirmDialog.tsx';
 import { formatExact } from '../format.ts';
+import { relayHost } from '../settings/PendingRevocations.tsx';
 
 /** Whether I was removed from this team workspace (it has a relay, and my role is gone). */
 export function isRemoved(workspace: Workspace | undefined): boolean {
@@ -81,22 +82,20 @@ export function PausedBanner({ workspace }: { workspace: Workspace }) {
   );
 }
 
-/** Why the relay refuses this device (it was revoked from the account, or the account is gone there), or undefined. */
-export function useRefusal(workspace: Workspace | undefined): string | undefined {
-  return useTeam((s) => {
-    const status = workspace ? s.statuses[workspace.id] : undefined;
-    return status?.state === 'error' && status.reason?.code === 'UNAUTHENTICATED' ? status.reason.message : undefined;
-  });
+/** A relay that refuses this device's sign-in (it was revoked from the account, or the account is gone there) and why, or undefined. */
+export function useRefusal(): { relay: string; reason: string } | undefined {
+  const refused = useTeam((s) => Object.values(s.statuses).find((status) => status.state === 'error' && status.reason?.code === 'UNAUTHENTICATED'));
+  return refused?.reason ? { relay: refused.relay, reason: refused.reason.message } : undefined;
 }
 
-/** Across the workspace, when its relay refuses this device's sign-in: what stays, and why. */
-export function RefusedBanner({ workspace, reason }: { workspace: Workspace; reason: string }) {
+/** Across the workspace, whichever is open, when a relay refuses this device's sign-in: what stays, and why. */
+export function RefusedBanner({ relay, reason }: { relay: string; reason: string }) {
   return (
     <div className="workspace-banner banner-removed" role="alert">
       <Ban aria-hidden size={18} />
       <p>
-        <strong>The relay of {workspace.name} refuses this device.</strong> {reason} What is on this device stays readable here; nothing you change reaches
-        anyone, and nothing new arrives.
+        <strong>The relay {relayHost(relay)} refuses this device.</strong> {reason} The team workspaces there stay readable on this device; nothing you change
+        reaches anyone, and nothing new arrives.
       </p>
     </div>
   );
