@@ -14,7 +14,7 @@ import { startBrowserServer, type BrowserServer } from '../../main/browser/serve
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { tempDir } from '../support/vault.ts';
-import { buildRenderer, newDocument, screenshot } from './app-fixture.ts';
+import { buildRenderer, checkScreen, newDocument, screenshot } from './app-fixture.ts';
 import { createTeamWorkspace, editorOf, launchChromium, startUser, stopUsers, workspaceButton, type User } from './team-fixture.ts';
 import { seriousAxeViolations } from './ui-checks.ts';
 
@@ -130,8 +130,7 @@ test('a new device asks with "I already have an account"; both show the same cod
   const page = laptop.page;
   await page.getByRole('button', { name: 'I already have an account' }).click();
   await page.getByRole('heading', { name: 'Use your account on this device' }).waitFor();
-  await shot(page, '01-link-form');
-  expect(await seriousAxeViolations(page)).toEqual([]);
+  await checkScreen(page, 'devices-01-link-form');
   // A relay that does not answer says so, and the form stays for another try (submitted with Enter).
   await page.getByLabel('Passphrase for this device').fill(PASSPHRASE);
   await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
@@ -156,9 +155,8 @@ test('a new device asks with "I already have an account"; both show the same cod
   await page.getByRole('heading', { name: 'Compare the code' }).waitFor();
   expect(await codeOn(page)).toBe(deskCode);
   expect(deskCode).toMatch(/^\d{3} \d{3}$/);
-  await shot(page, '04-new-device-code');
-  await shot(desk.page, '05-desk-request');
-  expect(await seriousAxeViolations(desk.page)).toEqual([]);
+  await checkScreen(page, 'devices-04-new-device-code');
+  await checkScreen(desk.page, 'devices-05-desk-request');
 
   const dialog = desk.page.getByRole('dialog', { name: 'Link a new device' });
   await dialog.getByRole('button', { name: 'Decline' }).click();
@@ -205,8 +203,7 @@ test('approved by mouse, the new device lands on the team workspace, and an edit
   await expect.poll(() => devices.getByRole('listitem').count()).toBe(2);
   await expect.poll(() => devices.textContent()).toMatch(/This device.*Laptop/s);
   await expect.poll(() => devices.textContent()).toMatch(/Last seen by 127\.0\.0\.1:\d+: (just now|\d+ (seconds?|minutes?) ago)/);
-  await shot(desk.page, '09-settings-devices');
-  expect(await seriousAxeViolations(desk.page)).toEqual([]);
+  await checkScreen(desk.page, 'devices-09-settings-devices');
 }, 180_000);
 
 test('revoking the new device through the dialog (keyboard): the relay refuses it, its page says so, Settings shows it revoked', async () => {
@@ -215,8 +212,7 @@ test('revoking the new device through the dialog (keyboard): the relay refuses i
   await desk.page.keyboard.press('Enter');
   const dialog = desk.page.getByRole('dialog', { name: 'Revoke “Laptop”' });
   await dialog.getByText(/moves to a new key/).waitFor();
-  await shot(desk.page, '10-revoke-dialog');
-  expect(await seriousAxeViolations(desk.page)).toEqual([]);
+  await checkScreen(desk.page, 'devices-10-revoke-dialog');
   await tabTo(desk.page, 'Revoke device');
   await desk.page.keyboard.press('Enter');
   await dialog.waitFor({ state: 'detached', timeout: 30_000 });

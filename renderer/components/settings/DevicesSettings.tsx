@@ -200,10 +200,11 @@ function LinkNewDevice({ onClose }: { onClose: (text?: string) => void }) {
           <li>
             Enter your username <strong>{username}</strong> and the relay address{' '}
             {relays.length > 0
-              ? relays.map((r) => (
-                  <code key={r} className="path">
-                    {r}
-                  </code>
+              ? relays.map((r, i) => (
+                  <span key={r}>
+                    {i > 0 ? ', ' : ''}
+                    <code className="path">{r}</code>
+                  </span>
                 ))
               : 'your account is on'}
             .
