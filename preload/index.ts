@@ -116,6 +116,7 @@ const hearth = {
   documentRole: (...args) => call('documentRole', args),
   listDevices: (...args) => call('listDevices', args),
   answerDevice: (...args) => call('answerDevice', args),
+  stopAnsweringDevice: (...args) => call('stopAnsweringDevice', args),
   approveDevice: (...args) => call('approveDevice', args),
   declineDevice: (...args) => call('declineDevice', args),
   revokeDevice: (...args) => call('revokeDevice', args),

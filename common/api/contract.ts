@@ -256,6 +256,8 @@ export const apiArgs = {
   listDevices: z.tuple([]),
   /** On a device of the account: waits for a new device's request (the oldest, or `pairing`), answers it, resolves with the code to compare. */
   answerDevice: z.tuple([z.strictObject({ pairing: Id.optional() })]),
+  /** Stops waiting for a new device (answerDevice ends with EXPIRED): a request that comes later is not answered until asked again. */
+  stopAnsweringDevice: z.tuple([]),
   /** Adds the device of `pairing` if `code` is the one it shows; a wrong code declines it and stores nothing. */
   approveDevice: z.tuple([z.string().regex(/^\d{3} ?\d{3}$/, 'a confirmation code is 6 digits'), Id]),
   /** Says no to the device of `pairing`: nothing is stored, the new device hears it was declined. */
@@ -724,6 +726,7 @@ export interface ApiResults {
   /** `unanswered`: relays that could not say when they last saw the devices. */
   listDevices: { devices: DeviceInfo[]; unanswered: Array<{ relay: string; problem: string }> };
   answerDevice: PairingRequest;
+  stopAnsweringDevice: null;
   approveDevice: { device: string; name: string; relays: string[] };
   declineDevice: null;
   /** The relays that refuse the device from now on. */

@@ -90,6 +90,8 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
   };
   const view = (workspace: VaultWorkspace) => workspaceView(workspace, session.sync);
   const workspacesChanged = () => session.emit('workspacesChanged', {}, connectionId);
+  /** This page's wait for a new device (answerDevice), to stop when its dialog closes. */
+  let answering: AbortController | undefined;
 
   return {
     status: () => ({ state: session.state, profile: session.profile }),
@@ -346,7 +348,16 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
 
     // Devices: the same use cases as `hearth device …`.
     listDevices: () => devices.devicesLastSeen(unlocked()),
-    answerDevice: (options) => devices.answerDevice(unlocked(), options.pairing),
+    answerDevice: (options) => {
+      answering?.abort();
+      answering = new AbortController();
+      return devices.answerDevice(unlocked(), options.pairing, { signal: answering.signal });
+    },
+    stopAnsweringDevice: () => {
+      answering?.abort();
+      answering = undefined;
+      return null;
+    },
     approveDevice: (code, pairing) => devices.approveDevice(unlocked(), code, pairing),
     declineDevice: async (pairing) => {
       await devices.declineDevice(unlocked(), pairing);

@@ -40,6 +40,8 @@ export interface PairingWait {
   /** How long to wait for the other device, in ms (10 minutes by default, as long as the relay keeps a pairing). */
   timeoutMs?: number;
   pollMs?: number;
+  /** Stops the wait (the person closed the page's dialog): it ends with EXPIRED, nothing answered or stored after. */
+  signal?: AbortSignal;
 }
 
 /** An offer from a new device, as a device of the account lists it. */
@@ -56,6 +58,7 @@ export interface PendingDevice {
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, wait: PairingWait, what: string): Promise<T> {
   const until = Date.now() + (wait.timeoutMs ?? 10 * 60_000);
   for (;;) {
+    if (wait.signal?.aborted) throw new HearthError('EXPIRED', `Stopped waiting for ${what}.`);
     const value = await read();
     if (done(value)) return value;
     if (Date.now() > until) throw new HearthError('EXPIRED', `Waited too long for ${what}; start again.`);

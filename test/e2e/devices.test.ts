@@ -235,8 +235,18 @@ test('revoking the new device through the dialog (keyboard): the relay refuses i
 }, 120_000);
 
 test('a third device is approved by keyboard; the audit log names each device step in words', async () => {
+  // A closed Link dialog stops waiting: a request that comes afterwards is not answered behind the person's back.
+  const panel0 = await openDevices(desk.page);
+  await panel0.getByRole('button', { name: 'Link a new device…' }).click();
+  const waiting = desk.page.getByRole('dialog', { name: 'Link a new device' });
+  await waiting.getByText('Waiting for the new device to ask…').waitFor();
+  await waiting.getByRole('button', { name: 'Cancel' }).click();
+  await desk.page.keyboard.press('Escape');
+  await desk.page.getByRole('dialog', { name: 'Settings' }).waitFor({ state: 'detached' });
   tablet = await startNewDevice();
   await askToLink(tablet, 'Tablet');
+  await tablet.page.waitForTimeout(2000);
+  expect(await tablet.page.getByRole('heading', { name: 'Waiting for your other device' }).isVisible()).toBe(true);
   const deskCode = await waitForRequest(desk.page, 'Tablet');
   await tablet.page.getByRole('heading', { name: 'Compare the code' }).waitFor();
   expect(await codeOn(tablet.page)).toBe(deskCode);

@@ -166,7 +166,11 @@ function LinkNewDevice({ onClose }: { onClose: (text?: string) => void }) {
       () => undefined,
     );
     wait();
-    return () => void (open.current = false);
+    return () => {
+      open.current = false;
+      // A request that comes after the dialog closed waits for the person to open it again.
+      void hearth().stopAnsweringDevice();
+    };
   }, [wait]);
 
   const answer = async (approve: boolean) => {
