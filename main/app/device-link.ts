@@ -1,8 +1,9 @@
 /**
  * First run, "I already have an account": this device's vault is made with the person's
  * passphrase (as creating one is), then linked to their account through a relay by the same use
- * case `hearth device link` runs. A failed attempt leaves the vault it made, empty and without an
- * account, so that trying again (with the same passphrase) links that one: nothing is lost.
+ * case `hearth device link` runs. When the attempt fails (declined, unknown user, relay out of
+ * reach, timed out) the vault it made holds nothing and goes again, so the welcome screen stays
+ * the way in and trying again starts clean; a vault that existed before is kept and reused.
  */
 import type { ApiResults } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
@@ -18,6 +19,7 @@ export interface LinkRequest {
 
 /** Makes (or reopens) this device's vault and links it to `username` on `relay`; `onCode` shows the code to compare. */
 export async function linkThisDevice(session: Session, request: LinkRequest, onCode: (code: string) => void): Promise<ApiResults['linkDevice']> {
+  const made = session.state === 'no-vault';
   if (session.state === 'locked')
     throw new HearthError('VAULT_EXISTS', 'This device already has a vault. Unlock it; to link another account, wipe this device first.');
   if (session.state === 'no-vault')
@@ -28,6 +30,12 @@ export async function linkThisDevice(session: Session, request: LinkRequest, onC
   const vault = session.requireVault();
   if (vault.syncState.relays().some((r) => r.account))
     throw new HearthError('ALREADY_EXISTS', 'This vault already holds an account; devices are linked from a new vault.');
-  const linked = await session.withOwnEngine((u) => linkDevice(u, request.relay, request.username, onCode, request.name ? { name: request.name } : {}));
-  return { profile: vault.profile, workspaces: linked.workspaces };
+  try {
+    const linked = await session.withOwnEngine((u) => linkDevice(u, request.relay, request.username, onCode, request.name ? { name: request.name } : {}));
+    return { profile: vault.profile, workspaces: linked.workspaces };
+  } catch (error) {
+    // (Locked meanwhile, as when the app closes mid-wait: it stays for the next start to unlock.)
+    if (made && session.profile !== null && !vault.syncState.relays().some((r) => r.account)) await session.wipe(vault.profile.username).catch(() => undefined);
+    throw error;
+  }
 }

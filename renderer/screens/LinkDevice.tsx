@@ -2,7 +2,7 @@
  * First run, "I already have an account": a passphrase for this device's vault, the relay and the
  * username; then the code to compare with the device that approves, and the main screen with the
  * account's workspaces once it did. A failure says what went wrong and keeps the form: trying
- * again works (the vault made by the first attempt is reused with the same passphrase).
+ * again works (main removes the empty vault a failed attempt made).
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { isUsername, USERNAME_RULE } from '../../common/username.ts';
