@@ -1,14 +1,16 @@
 /**
  * One account on several devices, in real Chromium: each device its own Session over its own
  * vault folder and its own browser-mode server, syncing through one real relay. Ada's desk holds
- * the account and a team workspace. A new device chooses "I already have an account"; both pages
+ * the account, a team workspace, and a document Bob shared with her. A new device chooses "I already have an account"; both pages
  * show the same code; declining stores nothing; approving (by mouse, and by keyboard for a third
- * device) brings the workspace, and edits travel both ways. Settings → Devices lists the devices,
+ * device) brings the workspace and the shared document, and edits travel both ways. Settings → Devices lists the devices,
  * revokes one through its dialog: the revoked page says it was refused, the list says revoked.
  */
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Result } from '../../common/errors.ts';
+import { connectInProcess } from '../../main/api/connection.ts';
 import { Session } from '../../main/app/session.ts';
 import { startBrowserServer, type BrowserServer } from '../../main/browser/server.ts';
 import { MIN_KDF_COST } from '../../main/vault/keys.ts';
@@ -22,6 +24,7 @@ const PASSPHRASE = 'laptop vault passphrase';
 let relay: TestRelay;
 let browser: Browser;
 let desk: User;
+let bob: User;
 let laptop: NewDevice;
 let tablet: NewDevice | undefined;
 
@@ -109,7 +112,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stopUsers(desk);
+  await stopUsers(desk, bob);
   for (const device of [laptop, tablet]) {
     await device?.server.close();
     await device?.session.close();
@@ -117,14 +120,31 @@ afterAll(async () => {
   await relay?.stop();
 });
 
-test('the desk holds the account and a team workspace with a document', async () => {
+const ok = <T>(result: Result<T>): T => {
+  if (!result.ok) throw new Error(result.error.message);
+  return result.value;
+};
+
+test('the desk holds the account, a team workspace with a document, and a document Bob shared with it', async () => {
   await createTeamWorkspace(desk, 'Bakery', relay.url);
   await newDocument(desk.page);
   await desk.page.getByRole('textbox', { name: 'Title' }).fill('Bread list');
   await editorOf(desk.page).click();
   await desk.page.keyboard.type('Flour from the desk.');
   await expect.poll(() => workspaceButton(desk.page, 'Bakery').textContent()).toMatch(/Synced/);
-}, 60_000);
+  // A second person shares one document with the account (set up through the API: the sharing UI has its own tests).
+  bob = await startUser(browser, 'Bob', `bob-${process.pid}`);
+  const bobApi = connectInProcess(bob.session);
+  ok(await bobApi.registerAccount(relay.url));
+  const personal = ok(await bobApi.listWorkspaces())[0]!;
+  const note = ok(await bobApi.createDocument(personal.id, { title: 'Oven times' }));
+  ok(await bobApi.shareDocument(note.id, desk.username, 'viewer', { confirmed: true, relay: relay.url }));
+  bobApi.close();
+  const deskApi = connectInProcess(desk.session);
+  const invitation = ok(await deskApi.listInvitations()).find((i) => i.name === 'Oven times')!;
+  ok(await deskApi.acceptInvitation(invitation.id));
+  deskApi.close();
+}, 90_000);
 
 test('a new device asks with "I already have an account"; both show the same code; Decline stores nothing and a retry works', async () => {
   const page = laptop.page;
@@ -188,6 +208,11 @@ test('approved by mouse, the new device lands on the team workspace, and an edit
   await page.getByRole('button', { name: /^Bread list/ }).click();
   await expect.poll(() => editorOf(page).textContent(), { timeout: 30_000 }).toContain('Flour from the desk.');
   await shot(page, '08-new-device-workspace');
+  // The document shared with the account came too.
+  await workspaceButton(page, 'Shared with me').click();
+  await page.getByRole('button', { name: /^Oven times/ }).waitFor();
+  await workspaceButton(page, 'Bakery').click();
+  await page.getByRole('button', { name: /^Bread list/ }).click();
   await editorOf(page).click();
   await page.keyboard.press('End');
   await page.keyboard.type(' Salt from the laptop.');
