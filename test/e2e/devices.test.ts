@@ -1,10 +1,12 @@
 /**
  * One account on several devices, in real Chromium: each device its own Session over its own
  * vault folder and its own browser-mode server, syncing through one real relay. Ada's desk holds
- * the account, a team workspace, and a document Bob shared with her. A new device chooses "I already have an account"; both pages
- * show the same code; declining stores nothing; approving (by mouse, and by keyboard for a third
- * device) brings the workspace and the shared document, and edits travel both ways. Settings → Devices lists the devices,
- * revokes one through its dialog: the revoked page says it was refused, the list says revoked.
+ * the account, a team workspace, and a document Bob shared with her. A new device chooses "I
+ * already have an account"; both pages show the same code; declining stores nothing; approving
+ * (by mouse, and by keyboard for a third device) brings the workspace and the shared document, and
+ * edits travel both ways. Settings → Devices lists the devices and revokes one through its dialog
+ * (with the security key once one is enrolled): the revoked page says its relay refuses it, the
+ * list says revoked, and the audit log names each step.
  */
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
