@@ -39,6 +39,13 @@ export function describeAuditTarget(action: string, target: string | undefined, 
     case 'link.created':
     case 'link.revoked':
       return parts.length === 3 ? `a public link to ${document(parts[1]!)} in ${workspace(parts[0]!)}` : target;
+    case 'device.added':
+    case 'device.approved':
+    case 'device.revoked':
+      // Devices by the name they were given; this vault's own first entry already says "this device (…)".
+      return target.startsWith('this device') ? target : `the device “${target}”`;
+    case 'device.declined':
+      return `a request to join from “${target}”`;
     case 'comment.deleted':
       return 'a comment';
     case 'file.deleted':

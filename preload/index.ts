@@ -114,6 +114,13 @@ const hearth = {
   setPresence: (...args) => call('setPresence', args),
   presence: (...args) => call('presence', args),
   documentRole: (...args) => call('documentRole', args),
+  listDevices: (...args) => call('listDevices', args),
+  answerDevice: (...args) => call('answerDevice', args),
+  stopAnsweringDevice: (...args) => call('stopAnsweringDevice', args),
+  approveDevice: (...args) => call('approveDevice', args),
+  declineDevice: (...args) => call('declineDevice', args),
+  revokeDevice: (...args) => call('revokeDevice', args),
+  linkDevice: (...args) => call('linkDevice', args),
   on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
     const set = listeners.get(event) ?? new Set();
     listeners.set(event, set);

@@ -250,6 +250,28 @@ export const apiArgs = {
   presence: z.tuple([Id]),
   /** My role for one document: its team workspace's, or the role it was shared with me with; null when neither applies (personal). */
   documentRole: z.tuple([Id]),
+
+  // Devices (main/usecases/devices.ts, as `hearth device …`): this account's devices, linking a new one, revoking one.
+  /** The account's devices, with when each relay last saw each sign in. */
+  listDevices: z.tuple([]),
+  /** On a device of the account: waits for a new device's request (the oldest, or `pairing`), answers it, resolves with the code to compare. */
+  answerDevice: z.tuple([z.strictObject({ pairing: Id.optional() })]),
+  /** Stops waiting for a new device (answerDevice ends with EXPIRED): a request that comes later is not answered until asked again. */
+  stopAnsweringDevice: z.tuple([]),
+  /** Adds the device of `pairing` if `code` is the one it shows; a wrong code declines it and stores nothing. */
+  approveDevice: z.tuple([z.string().regex(/^\d{3} ?\d{3}$/, 'a confirmation code is 6 digits'), Id]),
+  /** Says no to the device of `pairing`: nothing is stored, the new device hears it was declined. */
+  declineDevice: z.tuple([Id]),
+  /** Revokes another device of the account on every relay; with a second factor enrolled, `secondFactor` proves it. */
+  revokeDevice: z.tuple([Base64Url, z.strictObject({ secondFactor: SecondFactorProof.optional() })]),
+  /**
+   * First run, "I already have an account": makes this device's vault with `passphrase` (or opens
+   * the one an earlier attempt made) and links it to `username` on `relay`; the code to compare
+   * arrives as the deviceLinkCode event. Resolves once approved and the account's workspaces joined.
+   */
+  linkDevice: z.tuple([
+    z.strictObject({ passphrase: Passphrase, relay: RelayUrl, username: UsernameSchema, name: z.string().trim().min(1).max(64).optional() }),
+  ]),
 } as const;
 
 export type ApiMethod = keyof typeof apiArgs;
@@ -584,6 +606,29 @@ export interface PrivacyReport {
   links: Array<{ id: string; documentId: string; title: string; url: string; createdAt: number; expiresAt: number | null }> | null;
 }
 
+/** A device of this account as Settings → Devices lists it. */
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  kind: 'device' | 'recovery';
+  addedAt: number;
+  revokedAt?: number;
+  /** This device. */
+  isThis: boolean;
+  /** When each relay the account is on last saw it sign in (null: never), as that relay says. */
+  lastSeen: Array<{ relay: string; at: number | null }>;
+}
+
+/** A new device asking to join this account, once it showed its code. */
+export interface PairingRequest {
+  relay: string;
+  pairing: string;
+  name: string;
+  device: string;
+  createdAt: number;
+  code: string;
+}
+
 /** What each method resolves to. */
 export interface ApiResults {
   status: { state: VaultState; profile: Profile | null };
@@ -678,6 +723,16 @@ export interface ApiResults {
   setPresence: null;
   presence: PresenceEntry[];
   documentRole: Role | null;
+  /** `unanswered`: relays that could not say when they last saw the devices. */
+  listDevices: { devices: DeviceInfo[]; unanswered: Array<{ relay: string; problem: string }> };
+  answerDevice: PairingRequest;
+  stopAnsweringDevice: null;
+  approveDevice: { device: string; name: string; relays: string[] };
+  declineDevice: null;
+  /** The relays that refuse the device from now on. */
+  revokeDevice: { device: string; relays: string[] };
+  /** The account this device now holds, and how many workspaces and shared documents it joined. */
+  linkDevice: { profile: Profile; workspaces: number };
 }
 
 /** Events main pushes to the page. */
@@ -703,6 +758,8 @@ export interface ApiEvents {
   workspacesChanged: Record<string, never>;
   /** Who else is in a document now, with their selections (end-to-end encrypted, never stored by the relay). */
   presence: { documentId: string; entries: PresenceEntry[] };
+  /** Linking this device (linkDevice): a device of the account answered; compare this code with the one it shows. */
+  deviceLinkCode: { code: string };
 }
 
 export type ApiEvent = keyof ApiEvents;

@@ -10,10 +10,12 @@ import { describeAuditTarget } from '../../common/audit-target.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { Session } from '../app/session.ts';
 import * as secondFactor from '../app/second-factor.ts';
+import { linkThisDevice } from '../app/device-link.ts';
 import * as yourData from '../app/your-data.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import * as account from '../usecases/account.ts';
 import * as comments from '../usecases/comments.ts';
+import * as devices from '../usecases/devices.ts';
 import * as documents from '../usecases/documents.ts';
 import * as files from '../usecases/files.ts';
 import * as history from '../usecases/history.ts';
@@ -88,6 +90,8 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
   };
   const view = (workspace: VaultWorkspace) => workspaceView(workspace, session.sync);
   const workspacesChanged = () => session.emit('workspacesChanged', {}, connectionId);
+  /** This page's wait for a new device (answerDevice), to stop when its dialog closes. */
+  let answering: AbortController | undefined;
 
   return {
     status: () => ({ state: session.state, profile: session.profile }),
@@ -340,6 +344,30 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     documentRole: (documentId) => {
       vault().documents.summary(documentId);
       return sync().documentRole(documentId) ?? null;
+    },
+
+    // Devices: the same use cases as `hearth device …`.
+    listDevices: () => devices.devicesLastSeen(unlocked()),
+    answerDevice: (options) => {
+      answering?.abort();
+      answering = new AbortController();
+      return devices.answerDevice(unlocked(), options.pairing, { signal: answering.signal });
+    },
+    stopAnsweringDevice: () => {
+      answering?.abort();
+      answering = undefined;
+      return null;
+    },
+    approveDevice: (code, pairing) => devices.approveDevice(unlocked(), code, pairing),
+    declineDevice: async (pairing) => {
+      await devices.declineDevice(unlocked(), pairing);
+      return null;
+    },
+    revokeDevice: (device, options) => devices.revokeDevice(unlocked(), device, secondFactor.proofOf(options.secondFactor)),
+    linkDevice: async (request) => {
+      const linked = await linkThisDevice(session, request, (code) => session.emit('deviceLinkCode', { code }));
+      workspacesChanged();
+      return linked;
     },
   };
 }

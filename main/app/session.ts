@@ -13,7 +13,7 @@ import { HearthError } from '../../common/errors.ts';
 import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
 import type { AccountDeletionResult } from '../sync/account.ts';
 import { deleteAccount as deleteAccountEverywhere, type RelaySkipping } from '../usecases/account.ts';
-import { checkUsername } from '../usecases/unlocked.ts';
+import { checkUsername, type Unlocked } from '../usecases/unlocked.ts';
 import { keepRetention } from './retention-timer.ts';
 import type { OpenOptions } from '../vault/database.ts';
 import type { FileInfo } from '../vault/files.ts';
@@ -228,6 +228,23 @@ export class Session {
     });
   }
 
+  /**
+   * Runs `work` on the unlocked vault with its live sync stopped and a sync engine of its own,
+   * then starts live sync again: linking makes the vault another account, and an engine is built
+   * for one account.
+   */
+  async withOwnEngine<T>(work: (u: Unlocked) => Promise<T>): Promise<T> {
+    const vault = this.requireVault();
+    await this.stopSync();
+    const engine = new SyncEngine(vault, this.options.sync);
+    try {
+      return await work({ vault, engine });
+    } finally {
+      await engine.close().catch(() => undefined);
+      if (this.vault === vault) this.startSync(vault);
+    }
+  }
+
   /** Unlocks with the passphrase, and `proof` of the second factor when the vault has one. */
   async unlock(passphrase: string, proof?: SecondFactorProof): Promise<Profile> {
     // Already unlocked (by another page): the passphrase (and the second factor) must still be
@@ -312,18 +329,7 @@ export class Session {
     this.idleTimer = undefined;
     if (!vault) return;
     this.vault = undefined;
-    const engine = this.engine;
-    this.engine = undefined;
-    clearInterval(this.pollTimer);
-    this.pollTimer = undefined;
-    const stopSharing = this.stopSharing;
-    this.stopSharing = undefined;
-    for (const off of this.engineOff.splice(0)) off();
-    this.warnings = [];
-    this.knownRoles = '';
-    // Stops live sync and closes the relay connections; what was not sent waits in the sealed outbox.
-    await engine?.close().catch(() => undefined);
-    stopSharing?.();
+    await this.stopSync();
     const pending = [...this.uploads.values()];
     this.uploads.clear();
     for (const upload of pending) upload.abort(new HearthError('VAULT_LOCKED', 'The vault locked during the upload. Unlock it and upload the file again.'));
@@ -604,6 +610,21 @@ export class Session {
       this.pollTimer = setInterval(() => void this.pollMembership(engine), pollMs);
       this.pollTimer.unref?.();
     }
+  }
+
+  /** Stops live sync and closes the relay connections; what was not sent waits in the sealed outbox. */
+  private async stopSync(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    const stopSharing = this.stopSharing;
+    this.stopSharing = undefined;
+    for (const off of this.engineOff.splice(0)) off();
+    this.warnings = [];
+    this.knownRoles = '';
+    await engine?.close().catch(() => undefined);
+    stopSharing?.();
   }
 
   /** Asks the relay for membership changes of each team workspace that is syncing (the relay does not push them). */

@@ -40,6 +40,8 @@ export interface PairingWait {
   /** How long to wait for the other device, in ms (10 minutes by default, as long as the relay keeps a pairing). */
   timeoutMs?: number;
   pollMs?: number;
+  /** Stops the wait (the person closed the page's dialog): it ends with EXPIRED, nothing answered or stored after. */
+  signal?: AbortSignal;
 }
 
 /** An offer from a new device, as a device of the account lists it. */
@@ -56,6 +58,7 @@ export interface PendingDevice {
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, wait: PairingWait, what: string): Promise<T> {
   const until = Date.now() + (wait.timeoutMs ?? 10 * 60_000);
   for (;;) {
+    if (wait.signal?.aborted) throw new HearthError('EXPIRED', `Stopped waiting for ${what}.`);
     const value = await read();
     if (done(value)) return value;
     if (Date.now() > until) throw new HearthError('EXPIRED', `Waited too long for ${what}; start again.`);
@@ -231,6 +234,19 @@ export class DevicePairing {
     return ready.find((o) => o.pairing === offer.pairing) as PendingDevice & { code: string };
   }
 
+  /** On a device of the account: says no to the new device of `pairing`; nothing is stored, and it hears it was declined. */
+  async decline(pairing: string): Promise<void> {
+    const offers = (await this.pending()).filter((o) => o.pairing === pairing);
+    if (offers.length === 0)
+      throw new HearthError('NOT_FOUND', 'That new device is no longer waiting (it gave up, or was answered already); start again on it.');
+    await this.declineAll(offers);
+  }
+
+  private async declineAll(offers: PendingDevice[]): Promise<void> {
+    for (const offer of offers) await (await this.host.client(offer.relay)).pairApprove(offer.pairing);
+    this.host.vault.audit.record('device.declined', offers.map((o) => o.name).join(', '));
+  }
+
   /**
    * On a device of the account: approves the pairing whose code is `code` (as the new device
    * shows it), certifying the device on every relay and sending it the account; a code that
@@ -242,8 +258,7 @@ export class DevicePairing {
     if (answered.length === 0) throw new HearthError('NOT_FOUND', 'No new device is waiting with a code; run `hearth device approve` without --code first.');
     const match = answered.find((o) => o.code === digits(code));
     if (!match) {
-      for (const offer of answered) await (await this.host.client(offer.relay)).pairApprove(offer.pairing);
-      vault.audit.record('device.declined', answered.map((o) => o.name).join(', '));
+      await this.declineAll(answered);
       throw new HearthError(
         'WRONG_CONFIRMATION_CODE',
         'That code is not the one this device shows for the new device, so it was declined and nothing was stored. Start again on the new device and compare the codes digit by digit.',

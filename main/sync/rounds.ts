@@ -306,9 +306,11 @@ export class Rounds<C extends RoundClient = RelayClient> {
           await Promise.race([this.host.whenClosed(client), this.sleep(Number.POSITIVE_INFINITY)]);
         } catch (error) {
           failures++;
+          // A relay that refuses the sign-in (this device revoked, the account gone) is not "offline": the page says why.
+          const state = isHearthError(error, 'UNAUTHENTICATED') ? 'error' : 'offline';
           for (const workspace of this.host.spaces.syncedSpaceIds().map((id) => ({ id }))) {
             if (this.host.spaces.get(workspace.id).relay === url && !this.host.spaces.get(workspace.id).paused)
-              this.host.status.set(workspace.id, { state: 'offline', reason: reasonOf(error) });
+              this.host.status.set(workspace.id, { state, reason: reasonOf(error) });
           }
         }
         if (!this.running) break;

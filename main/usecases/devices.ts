@@ -4,14 +4,33 @@
  * approving a new device from a device of the account, and revoking one (main/sync/pairing.ts,
  * main/sync/device-changes.ts).
  */
+import { HearthError } from '../../common/errors.ts';
 import type { SecondFactorProof } from '../vault/second-factor.ts';
 import type { DeviceListing, RevocationResult } from '../sync/device-changes.ts';
 import { SyncEngine, type SyncEngineOptions } from '../sync/engine.ts';
 import type { PairingWait, PendingDevice } from '../sync/pairing.ts';
+import { accessReports } from './account.ts';
 import type { Unlocked } from './unlocked.ts';
 
 export function listDevices(u: Unlocked): DeviceListing[] {
   return u.engine.devices.list();
+}
+
+/** A device with when each relay last saw it sign in, as that relay's right-of-access answer says. */
+export type DeviceSeen = DeviceListing & { lastSeen: Array<{ relay: string; at: number | null }> };
+
+/**
+ * The account's devices (as listDevices) with when each relay the account is on last saw each
+ * one sign in; a relay that does not answer is named in `unanswered` instead.
+ */
+export async function devicesLastSeen(u: Unlocked): Promise<{ devices: DeviceSeen[]; unanswered: Array<{ relay: string; problem: string }> }> {
+  const answers = (await accessReports(u)).filter((a) => a.account);
+  const devices = listDevices(u).map((device) => ({
+    ...device,
+    lastSeen: answers.filter((a) => a.report).map((a) => ({ relay: a.relay, at: a.report!.devices?.find((d) => d.device === device.id)?.lastSeenAt ?? null })),
+  }));
+  const unanswered = answers.filter((a) => !a.report).map((a) => ({ relay: a.relay, problem: a.problem?.message ?? 'It did not answer.' }));
+  return { devices, unanswered };
 }
 
 /**
@@ -37,13 +56,23 @@ export async function linkDevice(
 }
 
 /** On a device of the account: answers a new device's request and returns the code to compare. */
-export function answerDevice(u: Unlocked, pairing?: string, wait: PairingWait = {}): Promise<PendingDevice & { code: string }> {
+export async function answerDevice(u: Unlocked, pairing?: string, wait: PairingWait = {}): Promise<PendingDevice & { code: string }> {
+  if (!u.vault.syncState.relays().some((r) => r.account))
+    throw new HearthError(
+      'NOT_FOUND',
+      'Your account is on no relay yet, so no device can ask to join it there. Join a relay (or create a team workspace) first.',
+    );
   return u.engine.pairing.answer(pairing, wait);
 }
 
 /** On a device of the account: approves the new device whose code is `code`; a wrong code declines it and stores nothing. */
 export function approveDevice(u: Unlocked, code: string, pairing?: string): Promise<{ device: string; name: string; relays: string[] }> {
   return u.engine.pairing.approve(code, pairing);
+}
+
+/** On a device of the account: declines the new device of `pairing`; nothing is stored. */
+export function declineDevice(u: Unlocked, pairing: string): Promise<void> {
+  return u.engine.pairing.decline(pairing);
 }
 
 /** Revokes a device of this account on every relay (after the second factor, when one is enrolled). */

@@ -1,4 +1,4 @@
-/** Settings: profile, passphrase change, auto-lock, theme; your data, privacy, the audit log and the Danger Zone (in settings/). */
+/** Settings: profile, passphrase change, auto-lock, devices, theme; your data, privacy, the audit log and the Danger Zone (in settings/). */
 import { useState, type FormEvent } from 'react';
 import type { Settings } from '../../common/api/contract.ts';
 import { ApiFailure, messageOf } from '../state/api.ts';
@@ -7,15 +7,17 @@ import { AvatarPicker } from './Avatar.tsx';
 import { Modal } from './Modal.tsx';
 import { AuditLog } from './settings/AuditLog.tsx';
 import { DangerZone } from './settings/DangerZone.tsx';
+import { DevicesSettings } from './settings/DevicesSettings.tsx';
 import { PrivacySettings } from './settings/PrivacySettings.tsx';
 import { SecondFactorSettings } from './settings/SecondFactor.tsx';
 import { YourDataSettings } from './settings/YourDataSettings.tsx';
 import { passphraseStrength } from './passphraseStrength.ts';
 
-type Tab = 'profile' | 'security' | 'appearance' | 'data' | 'privacy' | 'audit' | 'danger';
+type Tab = 'profile' | 'security' | 'devices' | 'appearance' | 'data' | 'privacy' | 'audit' | 'danger';
 const tabs: Array<{ id: Tab; label: string }> = [
   { id: 'profile', label: 'Profile' },
   { id: 'security', label: 'Security' },
+  { id: 'devices', label: 'Devices' },
   { id: 'appearance', label: 'Appearance' },
   { id: 'data', label: 'Your data' },
   { id: 'privacy', label: 'Privacy' },
@@ -57,6 +59,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
         <div role="tabpanel" id={`settings-panel-${tab}`} aria-labelledby={`settings-tab-${tab}`} className="settings-panel">
           {tab === 'profile' ? <ProfileSettings /> : null}
           {tab === 'security' ? <SecuritySettings /> : null}
+          {tab === 'devices' ? <DevicesSettings /> : null}
           {tab === 'appearance' ? <AppearanceSettings /> : null}
           {tab === 'data' ? <YourDataSettings /> : null}
           {tab === 'privacy' ? <PrivacySettings onShowAudit={() => setTab('audit')} /> : null}

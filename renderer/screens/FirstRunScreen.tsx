@@ -1,19 +1,21 @@
-/** First run: make the vault, with a passphrase (strength hint, confirmation) and a profile. */
+/** First run: make the vault, with a passphrase (strength hint, confirmation) and a profile; or restore a backup, or link this device to an account. */
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { isUsername, USERNAME_RULE } from '../../common/username.ts';
 import { AvatarPicker } from '../components/Avatar.tsx';
 import { passphraseStrength } from '../components/passphraseStrength.ts';
 import { useSession } from '../state/session.ts';
 import { Field, FormError, useSubmit } from '../components/Field.tsx';
+import { LinkDevice } from './LinkDevice.tsx';
 import { RestoreBackup } from './RestoreBackup.tsx';
 
 export function FirstRunScreen() {
-  const [restoring, setRestoring] = useState(false);
-  if (restoring) return <RestoreBackup onCancel={() => setRestoring(false)} />;
-  return <CreateVault onRestore={() => setRestoring(true)} />;
+  const [way, setWay] = useState<'create' | 'restore' | 'link'>('create');
+  if (way === 'restore') return <RestoreBackup onCancel={() => setWay('create')} />;
+  if (way === 'link') return <LinkDevice onCancel={() => setWay('create')} />;
+  return <CreateVault onRestore={() => setWay('restore')} onLink={() => setWay('link')} />;
 }
 
-function CreateVault({ onRestore }: { onRestore: () => void }) {
+function CreateVault({ onRestore, onLink }: { onRestore: () => void; onLink: () => void }) {
   const createVault = useSession((s) => s.createVault);
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
@@ -92,6 +94,9 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
         </button>
         <button type="button" className="button button-wide" onClick={onRestore} disabled={busy}>
           Restore from a backup
+        </button>
+        <button type="button" className="button button-wide" onClick={onLink} disabled={busy}>
+          I already have an account
         </button>
       </form>
     </main>

@@ -9,7 +9,7 @@ import { SearchDialog } from '../components/SearchDialog.tsx';
 import { SettingsDialog } from '../components/SettingsDialog.tsx';
 import { Sidebar } from '../components/Sidebar.tsx';
 import { useTeamEvents } from '../components/team/SidebarTeam.tsx';
-import { isRemoved, RemovedBanner } from '../components/team/WorkspaceBanners.tsx';
+import { isRemoved, RefusedBanner, RemovedBanner, useRefusal } from '../components/team/WorkspaceBanners.tsx';
 import { useLibrary } from '../state/library.ts';
 import { useUi } from '../state/ui.ts';
 
@@ -18,6 +18,7 @@ export function MainScreen() {
   const { dialog, openDialog } = useUi();
   const [creatingWorkspace, setCreatingWorkspace] = useState(false);
   const workspace = workspaces?.find((w) => w.id === selectedWorkspaceId);
+  const refusal = useRefusal();
   useTeamEvents();
 
   useEffect(() => {
@@ -39,8 +40,9 @@ export function MainScreen() {
     <div className="app-shell">
       <Sidebar />
       {workspace ? (
-        <main className={isRemoved(workspace) ? 'workspace with-banner' : 'workspace'}>
+        <main className={isRemoved(workspace) || refusal ? 'workspace with-banner' : 'workspace'}>
           {isRemoved(workspace) ? <RemovedBanner workspace={workspace} /> : null}
+          {refusal && !isRemoved(workspace) ? <RefusedBanner {...refusal} /> : null}
           <div className="workspace-column">
             <h1 className="workspace-title truncate">{workspace.name}</h1>
             <div className="segmented" role="group" aria-label="Show">

@@ -1,15 +1,17 @@
 /**
  * What a team workspace's state means for the person, said where they work: removed from it (by
- * whom, when; the copy stays here, read-only, with a way to erase it), or its sync paused.
+ * whom, when; the copy stays here, read-only, with a way to erase it), its relay refusing this
+ * device (revoked from the account), or its sync paused.
  */
 import { useState } from 'react';
-import { Pause, UserX } from 'lucide-react';
+import { Ban, Pause, UserX } from 'lucide-react';
 import type { Workspace } from '../../../common/api/contract.ts';
 import { call, hearth } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
 import { useTeam } from '../../state/team.ts';
 import { ConfirmDialog } from '../ConfirmDialog.tsx';
 import { formatExact } from '../format.ts';
+import { relayHost } from '../settings/PendingRevocations.tsx';
 
 /** Whether I was removed from this team workspace (it has a relay, and my role is gone). */
 export function isRemoved(workspace: Workspace | undefined): boolean {
@@ -76,6 +78,25 @@ export function PausedBanner({ workspace }: { workspace: Workspace }) {
       <button type="button" className="button button-small" disabled={busy} onClick={() => void resume()}>
         Resume sync
       </button>
+    </div>
+  );
+}
+
+/** A relay that refuses this device's sign-in (it was revoked from the account, or the account is gone there) and why, or undefined. */
+export function useRefusal(): { relay: string; reason: string } | undefined {
+  const refused = useTeam((s) => Object.values(s.statuses).find((status) => status.state === 'error' && status.reason?.code === 'UNAUTHENTICATED'));
+  return refused?.reason ? { relay: refused.relay, reason: refused.reason.message } : undefined;
+}
+
+/** Across the workspace, whichever is open, when a relay refuses this device's sign-in: what stays, and why. */
+export function RefusedBanner({ relay, reason }: { relay: string; reason: string }) {
+  return (
+    <div className="workspace-banner banner-removed" role="alert">
+      <Ban aria-hidden size={18} />
+      <p>
+        <strong>The relay {relayHost(relay)} refuses this device.</strong> {reason} The team workspaces there stay readable on this device; nothing you change
+        reaches anyone, and nothing new arrives.
+      </p>
     </div>
   );
 }

@@ -28,6 +28,13 @@ describe('describeAuditTarget', () => {
     expect(about('link.revoked', 'W1/D1/L1')).toBe('a public link to “Recipe” in Bakery');
   });
 
+  test('devices by the name they were given', () => {
+    expect(about('device.added', 'this device (desk)')).toBe('this device (desk)');
+    expect(about('device.approved', 'Laptop')).toBe('the device “Laptop”');
+    expect(about('device.revoked', 'Laptop')).toBe('the device “Laptop”');
+    expect(about('device.declined', 'Laptop')).toBe('a request to join from “Laptop”');
+  });
+
   test('free text stays as it is; no target, no words', () => {
     expect(about('settings.changed', 'auto-lock after 5 minutes')).toBe('auto-lock after 5 minutes');
     expect(about('account.deleted', 'ws://127.0.0.1:8787')).toBe('ws://127.0.0.1:8787');
