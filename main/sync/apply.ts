@@ -157,6 +157,35 @@ export class ChangeApplier {
   }
 
   /**
+   * apply() for a run of verified content changes to one document that this vault holds: one
+   * Automerge application for all of them, each recorded as seen, the cursor moved past the last,
+   * in one transaction (so all of it lands or none).
+   */
+  applyContentRun(spaceId: string, documentId: string, run: ReadonlyArray<{ change: ParsedChange; plaintext: Uint8Array; seq: number }>): void {
+    const last = run.at(-1)!;
+    const restoreOrigin = this.host.vault.enterOrigin(REMOTE);
+    try {
+      this.host.vault.syncState.transaction(() => {
+        const state = this.host.spaces.documentState(spaceId, documentId);
+        const changes = run.flatMap(({ plaintext }) => decodeChanges(plaintext));
+        const heads = this.applyContent(spaceId, documentId, { changes }, last.change.meta.at, last.change.meta.gen ?? 0);
+        for (const { change } of run) this.host.vault.syncState.markSeen(spaceId, documentId, change.meta.id);
+        this.host.vault.syncState.putDocument(spaceId, documentId, {
+          cursor: Math.max(last.seq, state.cursor),
+          heads,
+          comments: { ...state.comments },
+          ...(state.snapshotAt !== undefined ? { snapshotAt: state.snapshotAt } : {}),
+          ...(state.erased?.length ? { erased: [...state.erased] } : {}),
+        });
+      });
+    } finally {
+      restoreOrigin();
+    }
+    this.host.forward(spaceId, documentId);
+    this.remote.emit({ workspaceId: spaceId, documentId, kind: 'content' });
+  }
+
+  /**
    * Takes an Owner's or Admin's new generation of the index in place of this copy (Outbox.rebuildIndexIfDue),
    * dropping this vault's index changes not sent yet (they were made on the old one): whatever of
    * this vault's documents the new one does not list is listed again, as a change on it.

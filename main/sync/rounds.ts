@@ -56,7 +56,7 @@ export interface RoundsHost<C extends RoundClient> {
   readonly queues: Pick<SpaceQueues, 'run' | 'settled'>;
   readonly membership: Pick<Membership<C>, 'refreshMembership' | 'afterMembership' | 'catchUp' | 'learnRemoval'>;
   readonly outbox: Pick<Outbox<C>, 'captureAll' | 'push' | 'snapshotIfDue' | 'rebuildIndexIfDue'>;
-  readonly inbound: Pick<Inbound, 'pull' | 'receive' | 'recover' | 'waitingCount'>;
+  readonly inbound: Pick<Inbound, 'pull' | 'receive' | 'receiveRun' | 'recover' | 'waitingCount'>;
   readonly history: Pick<HistoryRequests, 'ask' | 'answer'>;
   readonly files: Pick<FileSync<C>, 'sync'>;
   readonly deletion: Pick<Deletion<C>, 'reconcile'>;
@@ -75,6 +75,8 @@ export class Rounds<C extends RoundClient = RelayClient> {
   private readonly loops = new Set<string>();
   private readonly sleepers = new Set<() => void>();
   private readonly subscribed = new WeakMap<C, Set<string>>();
+  /** Per followed document, what the relay pushed while its turn in the space's queue was still to come: taken in together then. */
+  private readonly arrived = new Map<string, Array<{ seq: number; bytes: Uint8Array }>>();
 
   constructor(private readonly host: RoundsHost<C>) {}
 
@@ -184,18 +186,27 @@ export class Rounds<C extends RoundClient = RelayClient> {
     }
     set.add(key);
     await client.subscribe(workspaceId, documentId, ({ seq, bytes }) => {
+      // A push while this document's turn is already queued joins it (one application for all, see Inbound.receiveRun).
+      const waiting = this.arrived.get(key);
+      if (waiting) return void waiting.push({ seq, bytes });
+      const pushed = [{ seq, bytes }];
+      this.arrived.set(key, pushed);
       void this.host.queues
         .run(workspaceId, async () => {
+          this.arrived.delete(key);
           if (!this.running || this.host.spaces.get(workspaceId).paused) return;
-          const cursor = this.host.spaces.documentState(workspaceId, documentId).cursor;
+          let cursor = this.host.spaces.documentState(workspaceId, documentId).cursor;
           // A change made under a membership state or key epoch this device has not seen yet (a peer
           // removed someone, or an account was deleted and the key rotated): catch up before judging it.
-          if (seq > cursor && aheadOf(this.host.spaces.view(workspaceId), this.host.spaces.get(workspaceId).epochKeys, bytes)) {
+          const { epochKeys } = this.host.spaces.get(workspaceId);
+          if (pushed.some((p) => p.seq > cursor && aheadOf(this.host.spaces.view(workspaceId), epochKeys, p.bytes))) {
             await this.host.membership.catchUp(workspaceId, client);
+            cursor = this.host.spaces.documentState(workspaceId, documentId).cursor;
           }
-          if (seq === cursor + 1) this.host.inbound.receive(workspaceId, documentId, seq, bytes);
-          else if (seq > cursor) await this.host.inbound.pull(workspaceId, documentId, client);
-          else return; // already here (pulled, or our own change)
+          const fresh = pushed.filter((p) => p.seq > cursor).sort((a, b) => a.seq - b.seq);
+          if (fresh.length === 0) return; // already here (pulled, or our own change)
+          if (fresh.every((p, i) => p.seq === cursor + 1 + i)) this.host.inbound.receiveRun(workspaceId, documentId, fresh);
+          else await this.host.inbound.pull(workspaceId, documentId, client);
           if (documentId === INDEX_DOC)
             for (const doc of this.host.spaces.indexedDocs(workspaceId)) {
               if (!set.has(`${workspaceId}/${doc}`)) {

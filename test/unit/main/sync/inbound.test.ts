@@ -143,4 +143,36 @@ describe('Inbound', () => {
     expect(bob.vault.comments.records(doc).map((c) => c.text)).toEqual(['the Owner asks']);
     await close(ann, bob, eve);
   });
+
+  it('takes in consecutive changes of a document in one application, and still refuses or holds each one that is not genuine', async () => {
+    const { relay, ann, bob, ws, doc } = await pair();
+    for (const word of [' one', ' two', ' three']) await write(ann, ws, doc, word);
+    const applications: number[] = [];
+    bob.vault.documents.changed.on(({ documentId, changes }) => documentId === doc && applications.push(changes.length));
+    const heard: RemoteChange[] = [];
+    bob.sync.inbound.remote.on((change) => heard.push(change));
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 3, refused: 0, waiting: 0 });
+    expect(bob.vault.documents.get(doc).body).toBe('genuine one two three');
+    // One application of the three (Automerge's cost on a long document is per application).
+    expect(applications).toEqual([3]);
+    expect(heard).toEqual([{ workspaceId: ws, documentId: doc, kind: 'content' }]);
+    expect(bob.sync.spaces.documentState(ws, doc).cursor).toBe(relay.stored(ws, doc).at(-1)!.seq);
+
+    // The same change twice in one run is a replay, refused as such; the rest applies.
+    await write(ann, ws, doc, ' four');
+    await write(ann, ws, doc, ' five');
+    relay.append(undefined, ws, doc, relay.stored(ws, doc).at(-1)!.bytes);
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 2, refused: 1, waiting: 0 });
+    expect(bob.vault.syncState.quarantined(ws).map((q) => q.reason)).toEqual([expect.stringMatching(/a second time \(a replay\)/)]);
+    expect(bob.vault.documents.get(doc).body).toBe('genuine one two three four five');
+
+    // A run with an altered change in the middle: the one before applies, the altered one is kept
+    // aside, the one after (it builds on the altered one) waits for its history; as one at a time.
+    for (const word of [' six', ' seven', ' eight']) await write(ann, ws, doc, word);
+    const [, altered] = relay.stored(ws, doc).slice(-3);
+    altered!.bytes[altered!.bytes.length - 80]! ^= 1;
+    expect(await bob.sync.inbound.pull(ws, doc, await clientOf(bob))).toEqual({ applied: 1, refused: 1, waiting: 1 });
+    expect(bob.vault.documents.get(doc).body).toBe('genuine one two three four five six');
+    await close(ann, bob);
+  });
 });
