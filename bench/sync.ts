@@ -140,11 +140,13 @@ function syncPlan(users: number, writes: number, document: Document): SectionPla
         const followedBefore = await countFollowers();
         // The writer's page keeps a replica and sends each change through the door, as the editor does.
         const sentAt = new Map<string, number>();
+        const middle = Math.floor(writerDoc.body.length / 2);
         for (let i = 0; i < writes; i++) {
           const token = `<${written++}>`;
           sentAt.set(token, performance.timeOrigin + performance.now());
-          // In the middle of the paper, as someone revising it would.
-          writerDoc = A.change(writerDoc, (d) => A.splice(d, ['body'], Math.floor(d.body.length / 2), 0, token));
+          // In the middle of the paper, as someone revising it would; each token before the last one,
+          // never inside it, so changes a reader takes in together still name every token in their patches.
+          writerDoc = A.change(writerDoc, (d) => A.splice(d, ['body'], middle, 0, token));
           ok(await writer.applyChanges(documentId, [A.getLastLocalChange(writerDoc)!]));
           await new Promise((resolve) => setTimeout(resolve, GAP_MS));
         }
