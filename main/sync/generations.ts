@@ -15,7 +15,7 @@ import { fromHex, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { carryEdits, clockOf } from '../../common/history/generation.ts';
 import { horizonOf, type Retention } from '../../common/history/retention.ts';
-import { sealChange, type ParsedChange } from '../../common/protocol/change.ts';
+import { sealChange, type ChangeMeta, type ParsedChange } from '../../common/protocol/change.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { signGenerationRecord, verifyGenerationRecord, type GenerationRecord } from '../../common/protocol/generation.ts';
 import { canForgetHistory, withArticle } from '../../common/roles.ts';
@@ -24,7 +24,7 @@ import type { CommentRecord } from '../vault/comments.ts';
 import type { HearthDoc } from '../vault/documents.ts';
 import { forgetHere, installGeneration, nextGeneration, reanchoredComments } from '../vault/generations.ts';
 import type { Vault } from '../vault/vault.ts';
-import { decodeSnapshot, encodeSnapshot } from './payload.ts';
+import { decodeSnapshot, encodeComment, encodeSnapshot } from './payload.ts';
 import type { AccountPermissions } from './permissions.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
@@ -136,14 +136,19 @@ export class Generations<C extends GenerationClient = RelayClient> {
     );
     const comments = reanchoredComments(vault.comments.records(documentId), old, next, at);
     const changeId = newId();
-    const blob = sealChange(
-      { space: spaceId, doc: documentId, kind: 'snapshot', epoch, head: view.head, author: account, id: changeId, at, gen: generation },
-      encodeSnapshot(A.save(next), comments, record),
-      fromHex(keyHex),
-      keys.signSecretKey,
-    );
+    const seal = (meta: Omit<ChangeMeta, 'space' | 'doc' | 'epoch' | 'head' | 'author' | 'at' | 'gen'>, payload: Uint8Array) =>
+      sealChange(
+        { space: spaceId, doc: documentId, epoch, head: view.head, author: account, at, gen: generation, ...meta },
+        payload,
+        fromHex(keyHex),
+        keys.signSecretKey,
+      );
+    // The snapshot holds the document alone; each comment goes beside it as a change of its own,
+    // which the relay keeps under the snapshot and drops when the comment is deleted (S9).
+    const blob = seal({ kind: 'snapshot', id: changeId }, encodeSnapshot(A.save(next), [], record));
+    const carried = comments.map((c) => seal({ kind: 'comment', id: newId(), comment: { id: c.id, thread: c.threadId, op: 'write' } }, encodeComment(c)));
     const covers = spaces.documentState(spaceId, documentId).cursor;
-    const seq = await client.forgetHistory(spaceId, documentId, generation, covers, blob);
+    const seq = await client.forgetHistory(spaceId, documentId, generation, covers, blob, carried);
     this.install(spaceId, documentId, { next, generation, comments, seq, changeId });
     return generation;
   }
