@@ -43,6 +43,8 @@ export interface GenerationHost<C extends GenerationClient> {
   readonly status: Pick<StatusBoard, 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   readonly permissions: Pick<AccountPermissions, 'assertCan'>;
+  /** Ends the share space this vault made for the document if nobody else is left in it; the people it is still shared with (sharing.ts endIfAlone). */
+  endShareIfAlone(documentId: string): Promise<string[]>;
   /** Catches up with the space's membership; the signed-in client, or undefined when the relay is out of reach. */
   refreshIfReachable(spaceId: string): Promise<C | undefined>;
   push(spaceId: string, client: C): Promise<unknown>;
@@ -51,6 +53,16 @@ export interface GenerationHost<C extends GenerationClient> {
 
 /** What a member's copy became when it took in a new generation. */
 export type Adopted = 'replaced' | 'carried' | 'conflict-copy';
+
+/** Why a document shared alone cannot have its history erased, and exactly what to do about it. */
+function sharedAloneError(people: readonly string[]): HearthError {
+  const whom =
+    people.length === 0 ? 'people outside its workspace' : people.length === 1 ? people[0]! : `${people.slice(0, -1).join(', ')} and ${people.at(-1)}`;
+  return new HearthError(
+    'CONFLICT',
+    `Nothing was erased: this document is also shared on its own with ${whom}. Stop sharing it first (Share, then Revoke beside ${people.length === 1 ? 'them' : 'each person'}; or \`hearth share revoke DOC --user USERNAME\`), then erase its edit history. You can share it again afterwards; it goes without its history.`,
+  );
+}
 
 export class Generations<C extends GenerationClient = RelayClient> {
   constructor(private readonly host: GenerationHost<C>) {}
@@ -71,10 +83,14 @@ export class Generations<C extends GenerationClient = RelayClient> {
    */
   async forget(documentId: string, horizon?: number): Promise<number | undefined> {
     const { vault, spaces } = this.host;
-    const through = spaces.spacesOf(documentId);
+    let through = spaces.spacesOf(documentId);
     if (through.length === 0) return forgetHere(vault, documentId, horizon);
     if (through.length > 1) {
-      throw new HearthError('CONFLICT', 'This document is also shared with people outside its workspace; stop sharing it first, then erase its edit history.');
+      // Shared alone too: one generation cannot be put in two spaces at once. A share nobody is left in ends here.
+      const people = await this.host.endShareIfAlone(documentId);
+      if (people.length > 0) throw sharedAloneError(people);
+      through = spaces.spacesOf(documentId);
+      if (through.length > 1) throw sharedAloneError([]);
     }
     const [spaceId] = through as [string];
     const client = await this.host.refreshIfReachable(spaceId);
