@@ -165,7 +165,7 @@ export class Generations<C extends GenerationClient = RelayClient> {
     const carried = comments.map((c) => seal({ kind: 'comment', id: newId(), comment: { id: c.id, thread: c.threadId, op: 'write' } }, encodeComment(c)));
     const covers = spaces.documentState(spaceId, documentId).cursor;
     const seq = await client.forgetHistory(spaceId, documentId, generation, covers, blob, carried);
-    this.install(spaceId, documentId, { next, generation, comments, seq, changeId });
+    this.install(spaceId, documentId, { next, generation, comments, seq, changeId, record });
     return generation;
   }
 
@@ -173,7 +173,7 @@ export class Generations<C extends GenerationClient = RelayClient> {
   private install(
     spaceId: string,
     documentId: string,
-    what: { next: HearthDoc; generation: number; comments: readonly CommentRecord[]; seq: number; changeId: string },
+    what: { next: HearthDoc; generation: number; comments: readonly CommentRecord[]; seq: number; changeId: string; record: GenerationRecord },
   ): void {
     const { vault, spaces } = this.host;
     vault.syncState.transaction(() => {
@@ -187,6 +187,7 @@ export class Generations<C extends GenerationClient = RelayClient> {
         heads: A.getHeads(what.next),
         comments: sent,
         snapshotAt: what.seq,
+        generation: what.record,
       });
       vault.syncState.markSeen(spaceId, documentId, what.changeId);
     });
@@ -256,7 +257,7 @@ export class Generations<C extends GenerationClient = RelayClient> {
     const known = new Set(snapshot.comments.map((c) => c.id));
     const own = vault.comments.records(documentId).filter((c) => !known.has(c.id));
     const comments = [...snapshot.comments, ...reanchoredComments(own, old, carried.doc, Date.now())];
-    this.install(spaceId, documentId, { next, generation: record.gen, comments, seq, changeId: change.meta.id });
+    this.install(spaceId, documentId, { next, generation: record.gen, comments, seq, changeId: change.meta.id, record });
     if (carried.kind === 'carried') {
       // A local edit of the new generation: the outbox sends it like any other.
       vault.documents.applyChanges(documentId, A.getChanges(next, carried.doc));
@@ -282,8 +283,9 @@ export class Generations<C extends GenerationClient = RelayClient> {
     if (value === undefined) throw new HearthError('RECORD_TAMPERED', 'a new generation of a document without the record that says who erased its history');
     const record = verifyGenerationRecord(value);
     const { meta } = change;
-    if (record.space !== spaceId || record.doc !== documentId || record.gen !== meta.gen || record.by !== meta.author) {
-      throw new HearthError('RECORD_TAMPERED', 'a new generation whose record names another document, generation or author');
+    // The record is signed by the forgetter; a later snapshot of the generation, by whichever writer made it, carries it too.
+    if (record.space !== spaceId || record.doc !== documentId || record.gen !== meta.gen) {
+      throw new HearthError('RECORD_TAMPERED', 'a new generation whose record names another document or generation');
     }
     if (record.gen <= this.generationOf(documentId)) throw new HearthError('RECORD_TAMPERED', 'a generation of a document this device has already passed');
     const role = this.host.spaces.view(spaceId).roleAt(record.head, record.by);

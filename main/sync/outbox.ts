@@ -362,9 +362,13 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     const keyHex = spaces.get(spaceId).epochKeys[view.currentEpoch];
     if (!role || !canWriteContent(role) || !keyHex) return;
     if (!vault.documents.has(documentId) && documentId !== INDEX_DOC) return;
+    // A document whose history was erased: its snapshots carry the generation's signed record, so a
+    // member who missed the first can take the generation in (generations.ts adopt); without it, none.
+    const gen = documentId === INDEX_DOC ? 0 : vault.documents.generationOf(documentId);
+    if (gen > 0 && state.generation?.gen !== gen) return;
     // Comments stay out of snapshots: each travels in its own changes, which a deletion can reach
     // (payload.ts); a new generation's comments too (generations.ts sends them beside its snapshot).
-    const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), []);
+    const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), [], state.generation);
     const blob = sealChange(
       {
         space: spaceId,
