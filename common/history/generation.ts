@@ -191,15 +191,17 @@ export function carryEdits<T>(old: A.Doc<unknown>, clock: ChangeClock, next: A.D
   const shared = stateAt(old, heads);
   const mine = stateAt(old);
   if (sameState(shared, mine)) return { kind: 'none', doc: next };
+  let target: DocumentState | undefined;
   try {
     const base = stateAt(next, baseHeads);
-    const target = carriedState(shared, mine, base);
+    target = carriedState(shared, mine, base);
     if (writesIntoErased(shared, mine, base)) return { kind: 'conflict', doc: next, mine: target };
     const fork = A.clone(A.view(next, [...baseHeads]) as A.Doc<T>, actor ? { actor } : undefined);
-    const edited = A.change(fork, (doc) => writeState(doc as unknown as Shape, target));
+    const edited = A.change(fork, (doc) => writeState(doc as unknown as Shape, target!));
     return { kind: 'carried', doc: A.merge(A.clone(next, actor ? { actor } : undefined), edited) };
   } catch {
-    return { kind: 'conflict', doc: next, mine };
+    // The new generation could not be written on: the copy holds the merge where there is one, so what its base lacks stays out.
+    return { kind: 'conflict', doc: next, mine: target ?? mine };
   }
 }
 

@@ -120,6 +120,18 @@ describe('carrying edits onto a new generation', () => {
     expect(copy).not.toContain('secret');
   });
 
+  it('keeps my edits as a copy when the new generation cannot be written on (its body is not text), without the text its base lacks', () => {
+    const shared = start('Alpha secret gamma');
+    const mine = A.change(A.clone(shared), (d) => A.splice(d, ['body'], 0, 0, 'epsilon '));
+    // A generation made by a client that wrote the body as a number: nothing can be carried onto it.
+    const next = A.from<Doc>({ title: 'Notes', body: 42 as unknown as string, tags: [], createdAt: 5 });
+    const carried = carryEdits(mine, clockOf(shared), next, A.getHeads(next));
+    expect(carried).toMatchObject({ kind: 'conflict', doc: next });
+    const copy = carried.kind === 'conflict' ? carried.mine.spans.map((s) => (s.type === 'text' ? s.value : '')).join('') : '';
+    expect(copy).toContain('epsilon');
+    expect(copy).not.toContain('secret');
+  });
+
   it('sees no conflict in deleting what the forgetter deleted too, nor in writing beside it', () => {
     const state = (body: string) => stateAt(start(body));
     const shared = state('Alpha beta gamma');
