@@ -10,6 +10,7 @@ import * as A from '@automerge/automerge';
 import { canonicalJson } from '../protocol/canonical.ts';
 import { editToSpans } from '../richtext/editToSpans.ts';
 import { randomBytes, toHex } from '../crypto/sodium.ts';
+import { compareTexts } from './compare.ts';
 import { GENERATION_BASE_MESSAGE, listVersions, stateAt, stateText, type DocumentState } from './versions.ts';
 
 interface Shape {
@@ -118,7 +119,11 @@ export type Carried<T> =
   | { kind: 'none'; doc: A.Doc<T> }
   /** The edits were made again on the new generation's base and merged into it. */
   | { kind: 'carried'; doc: A.Doc<T> }
-  /** The edits could not be placed on the new generation: the caller keeps them as a copy instead. */
+  /**
+   * The edits could not be placed on the new generation: the caller keeps `mine` as a copy
+   * instead, the edits written on the new generation's base as far as a text merge places them
+   * (so text the base had deleted stays out of it), or this replica's state when even that failed.
+   */
   | { kind: 'conflict'; doc: A.Doc<T>; mine: DocumentState };
 
 /**
@@ -137,6 +142,38 @@ export function carriedState(shared: DocumentState, mine: DocumentState, base: D
   return sameState(shared, base) ? mine : mergeStates(shared, base, mine);
 }
 
+/** The stretches of `before` (from, to) that turning it into `after` takes out or rewrites, each with the text put in there. */
+function editedStretches(before: string, after: string): Array<{ from: number; to: number; added: string }> {
+  const stretches: Array<{ from: number; to: number; added: string }> = [];
+  let at = 0;
+  let open: { from: number; to: number; added: string } | undefined;
+  for (const segment of compareTexts(before, after)) {
+    if (segment.kind === 'same') {
+      open = undefined;
+      at += segment.text.length;
+      continue;
+    }
+    if (!open) stretches.push((open = { from: at, to: at, added: '' }));
+    if (segment.kind === 'removed') open.to = at += segment.text.length;
+    else open.added += segment.text;
+  }
+  return stretches;
+}
+
+/**
+ * Whether this replica wrote into text that the forgetter's side took out (between the state
+ * both had and the new generation's base): its words would land there without the text around
+ * them, so they cannot be carried; deleting what the other side deleted too is no conflict.
+ */
+export function writesIntoErased(shared: DocumentState, mine: DocumentState, base: DocumentState): boolean {
+  const erased = editedStretches(stateText(shared), stateText(base)).filter((s) => s.to > s.from);
+  return editedStretches(stateText(shared), stateText(mine)).some(
+    (edit) =>
+      edit.added !== '' &&
+      erased.some((gone) => (edit.to > edit.from ? edit.from < gone.to && gone.from < edit.to : gone.from < edit.from && edit.from < gone.to)),
+  );
+}
+
 /**
  * Carries the edits in `old` that `clock` does not cover onto the new generation `next` (which
  * started at `baseHeads` from the state the forgetter had: the changes `clock` covers, some of
@@ -145,7 +182,8 @@ export function carriedState(shared: DocumentState, mine: DocumentState, base: D
  * forgetter's side (shared → base) at text level, and the result is written on a fork of `next`
  * at its base, then merged, so what others wrote on the new generation since stays. Text the
  * base had deleted stays deleted (its deletion is one side of the merge), unless this replica
- * typed it again. Where that cannot be done, the caller keeps the edits as a visible copy.
+ * typed it again. Where that cannot be done (this replica wrote into text the base had deleted,
+ * writesIntoErased), the caller keeps the edits as a visible copy.
  */
 export function carryEdits<T>(old: A.Doc<unknown>, clock: ChangeClock, next: A.Doc<T>, baseHeads: readonly string[], actor?: string): Carried<T> {
   const { heads, beyond } = coveredHeads(old, clock);
@@ -153,14 +191,17 @@ export function carryEdits<T>(old: A.Doc<unknown>, clock: ChangeClock, next: A.D
   const shared = stateAt(old, heads);
   const mine = stateAt(old);
   if (sameState(shared, mine)) return { kind: 'none', doc: next };
+  let target: DocumentState | undefined;
   try {
     const base = stateAt(next, baseHeads);
-    const target = carriedState(shared, mine, base);
+    target = carriedState(shared, mine, base);
+    if (writesIntoErased(shared, mine, base)) return { kind: 'conflict', doc: next, mine: target };
     const fork = A.clone(A.view(next, [...baseHeads]) as A.Doc<T>, actor ? { actor } : undefined);
-    const edited = A.change(fork, (doc) => writeState(doc as unknown as Shape, target));
+    const edited = A.change(fork, (doc) => writeState(doc as unknown as Shape, target!));
     return { kind: 'carried', doc: A.merge(A.clone(next, actor ? { actor } : undefined), edited) };
   } catch {
-    return { kind: 'conflict', doc: next, mine };
+    // The new generation could not be written on: the copy holds the merge where there is one, so what its base lacks stays out.
+    return { kind: 'conflict', doc: next, mine: target ?? mine };
   }
 }
 

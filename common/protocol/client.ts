@@ -483,10 +483,12 @@ export class RelayClient {
 
   /**
    * Replaces the document's log with generation `gen`, whose first snapshot is `snapshot`, if
-   * the relay's last change is still `covers`; resolves with the snapshot's sequence number.
+   * the relay's last change is still `covers`, with the document's live comments as `comments`
+   * (sealed comment changes of generation `gen`); resolves with the snapshot's sequence number.
    */
-  async forgetHistory(space: string, doc: string, gen: number, covers: number, snapshot: Uint8Array): Promise<number> {
-    return (await this.expect('ok', { t: 'forgetHistory', space, doc, gen, covers, parts: [snapshot] })).seq!;
+  async forgetHistory(space: string, doc: string, gen: number, covers: number, snapshot: Uint8Array, comments: readonly Uint8Array[] = []): Promise<number> {
+    const carried = comments.length > 0 ? { comments: comments.length } : {};
+    return (await this.expect('ok', { t: 'forgetHistory', space, doc, gen, covers, ...carried, parts: [snapshot, ...comments] })).seq!;
   }
 
   /** Hears the relay say a followed document's history was forgotten (protocol 4). Returns a function that stops it. */

@@ -38,6 +38,8 @@ export const DisplayNameSchema = z.string().min(1).max(80);
 export const SpaceKindSchema = z.enum(['workspace', 'document']);
 /** The most spaces one revocation rotates on one relay (its frame header stays under 64 KiB). */
 export const MAX_REVOKE_SPACES = 64;
+/** The most comments one forgetHistory carries into a document's new generation. */
+export const MAX_CARRIED_COMMENTS = 10_000;
 /** A whole device log fits one frame (MAX_DEVICE_ENTRIES keeps it under the 64 KiB header). */
 const deviceEntries = z.array(DeviceEntrySchema).max(MAX_DEVICE_ENTRIES);
 
@@ -144,8 +146,15 @@ export const clientFrames = {
    * generation's first snapshot (a signed change of kind snapshot with meta.gen = gen). The relay
    * drops the old log and snapshot in the same step, and only if `covers` is still its last
    * sequence number (the forgetter has every change it holds: nobody's edit falls in between).
+   * With `comments`, that many more parts follow: the document's live comments, each a signed
+   * comment change of the new generation, which the relay keeps under the snapshot as their own
+   * blobs, so a later deletion of one reaches every copy the relay holds.
    */
-  forgetHistory: frame('forgetHistory', { rid, space, doc, gen: seq.min(1), covers: seq }, 1),
+  forgetHistory: frame(
+    'forgetHistory',
+    { rid, space, doc, gen: seq.min(1), covers: seq, comments: z.number().int().min(0).max(MAX_CARRIED_COMMENTS).optional() },
+    (h: { comments?: number }) => 1 + (h.comments ?? 0),
+  ),
   fileBegin: frame('fileBegin', {
     rid,
     space,

@@ -1,9 +1,11 @@
 /**
  * Retention expiring while the app runs: every workspace's "Keep edit history" setting is applied
  * shortly after unlock and then every hour, so edits older than it allows are forgotten without
- * anyone asking (main/sync/generations.ts applyRetention; a team's only by an Owner's or Admin's device).
+ * anyone asking (the use case main/usecases/history.ts applyRetention, which `hearth sync` runs
+ * too; a team's only by an Owner's or Admin's device).
  */
 import type { SyncEngine } from '../sync/engine.ts';
+import { applyRetention } from '../usecases/history.ts';
 import type { Vault } from '../vault/vault.ts';
 
 const FIRST_RUN_MS = 30_000;
@@ -19,7 +21,7 @@ export function keepRetention(vault: Vault, engine: SyncEngine, timing: { firstM
     try {
       for (const workspace of vault.workspaces.list()) {
         if (stopped) return;
-        await engine.generations.applyRetention(workspace.id).catch(() => undefined);
+        await applyRetention({ vault, engine }, [workspace.id]).catch(() => undefined);
       }
     } finally {
       running = false;

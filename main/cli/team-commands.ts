@@ -191,21 +191,24 @@ export const teamCommands: Record<string, Command> = {
     options: { workspace: { type: 'string' } },
     positionals: [0, 0],
     run: (call) =>
-      withUseCases(call, async ({ engine, vault }) => {
+      withUseCases(call, async (u) => {
+        const { engine, vault } = u;
         const workspace = optionalString(call, 'workspace');
         const release = await holdSyncLease(vault);
-        let report: Awaited<ReturnType<typeof engine.syncOnce>>;
+        let report: Awaited<ReturnType<typeof syncing.syncRound>>;
         try {
-          report = await engine.syncOnce(workspace);
+          report = await syncing.syncRound(u, workspace);
         } finally {
           release();
         }
         const statuses = engine.status(workspace);
+        const trimmed = report.forgotten.length;
         print(
           call,
           { ...report, statuses },
           () =>
             `Synced ${report.workspaces} workspace(s): ${report.pushed} change(s) sent, ${report.applied} received, ${report.refused} refused.\n` +
+            (trimmed > 0 ? `Edit history older than its workspace keeps erased in ${trimmed} document${trimmed === 1 ? '' : 's'}.\n` : '') +
             statuses
               .filter((s) => s.state !== 'synced' || s.quarantined > 0)
               .map(

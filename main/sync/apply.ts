@@ -11,6 +11,7 @@ import { Emitter } from '../../common/emitter.ts';
 import { HearthError, type ErrorCode } from '../../common/errors.ts';
 import { countOf } from '../../common/wording.ts';
 import type { ParsedChange } from '../../common/protocol/change.ts';
+import { verifyGenerationRecord, type GenerationRecord } from '../../common/protocol/generation.ts';
 import { canDeleteContent, canForgetHistory, canManageMembers, withArticle } from '../../common/roles.ts';
 import type { CommentRecord } from '../vault/comments.ts';
 import type { DocumentContent } from '../vault/documents.ts';
@@ -79,6 +80,7 @@ export class ChangeApplier {
       this.host.vault.syncState.transaction(() => {
         const state = this.host.spaces.documentState(spaceId, documentId);
         let heads = state.heads;
+        let generation: GenerationRecord | undefined;
         const ledger: CommentLedger = { comments: { ...state.comments }, erased: new Set(state.erased ?? []) };
         const snapshot = meta.kind === 'snapshot' ? decodeSnapshot(plaintext) : undefined;
         const automergeChanges = () => (snapshot ? snapshotChanges(snapshot.documentBytes) : decodeChanges(plaintext));
@@ -123,6 +125,13 @@ export class ChangeApplier {
             meta.at,
             meta.gen ?? 0,
           );
+          // A generation's signed record, kept so snapshots made here carry it on (generations.ts checks it where it replaces a copy).
+          if (snapshot?.generation !== undefined && (meta.gen ?? 0) > 0) {
+            const record = verifyGenerationRecord(snapshot.generation);
+            if (record.space !== spaceId || record.doc !== documentId || record.gen !== meta.gen)
+              throw new HearthError('RECORD_TAMPERED', 'a snapshot whose generation record names another document or generation');
+            generation = record;
+          }
           // The snapshot's author vouches for the comments in it (older snapshots carry them; they were verified when it took them in).
           for (const record of snapshot?.comments ?? []) {
             const taken = this.comments.fromSnapshot(documentId, record, ledger);
@@ -143,6 +152,7 @@ export class ChangeApplier {
           comments: ledger.comments,
           ...(meta.kind === 'snapshot' ? { snapshotAt: seq } : state.snapshotAt !== undefined ? { snapshotAt: state.snapshotAt } : {}),
           ...(ledger.erased.size ? { erased: [...ledger.erased] } : {}),
+          ...(generation ? { generation } : {}),
         });
       });
     } finally {

@@ -156,6 +156,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     refreshIfReachable: (spaceId) => membership.refreshIfReachable(spaceId),
     push,
     pull: (spaceId, documentId, c) => inbound.pull(spaceId, documentId, c),
+    endShareIfAlone: (documentId) => sharing.endIfAlone(documentId),
   });
   const members: Members = new Members({ ...base, permissions, membership, push, syncSpace: (spaceId, c) => syncSpace(spaceId, c, false) });
   const teams: TeamWorkspaces = new TeamWorkspaces({

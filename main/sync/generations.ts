@@ -15,7 +15,7 @@ import { fromHex, newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { carryEdits, clockOf } from '../../common/history/generation.ts';
 import { horizonOf, type Retention } from '../../common/history/retention.ts';
-import { sealChange, type ParsedChange } from '../../common/protocol/change.ts';
+import { sealChange, type ChangeMeta, type ParsedChange } from '../../common/protocol/change.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { signGenerationRecord, verifyGenerationRecord, type GenerationRecord } from '../../common/protocol/generation.ts';
 import { canForgetHistory, withArticle } from '../../common/roles.ts';
@@ -24,7 +24,7 @@ import type { CommentRecord } from '../vault/comments.ts';
 import type { HearthDoc } from '../vault/documents.ts';
 import { forgetHere, installGeneration, nextGeneration, reanchoredComments } from '../vault/generations.ts';
 import type { Vault } from '../vault/vault.ts';
-import { decodeSnapshot, encodeSnapshot } from './payload.ts';
+import { decodeSnapshot, encodeComment, encodeSnapshot } from './payload.ts';
 import type { AccountPermissions } from './permissions.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
@@ -43,6 +43,8 @@ export interface GenerationHost<C extends GenerationClient> {
   readonly status: Pick<StatusBoard, 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   readonly permissions: Pick<AccountPermissions, 'assertCan'>;
+  /** Ends the share space this vault made for the document if nobody else is left in it; the people it is still shared with (sharing.ts endIfAlone). */
+  endShareIfAlone(documentId: string): Promise<string[]>;
   /** Catches up with the space's membership; the signed-in client, or undefined when the relay is out of reach. */
   refreshIfReachable(spaceId: string): Promise<C | undefined>;
   push(spaceId: string, client: C): Promise<unknown>;
@@ -51,6 +53,16 @@ export interface GenerationHost<C extends GenerationClient> {
 
 /** What a member's copy became when it took in a new generation. */
 export type Adopted = 'replaced' | 'carried' | 'conflict-copy';
+
+/** Why a document shared alone cannot have its history erased, and exactly what to do about it. */
+function sharedAloneError(people: readonly string[]): HearthError {
+  const whom =
+    people.length === 0 ? 'people outside its workspace' : people.length === 1 ? people[0]! : `${people.slice(0, -1).join(', ')} and ${people.at(-1)}`;
+  return new HearthError(
+    'CONFLICT',
+    `Nothing was erased: this document is also shared on its own with ${whom}. Stop sharing it first (Share, then Revoke beside ${people.length === 1 ? 'them' : 'each person'}; or \`hearth share revoke DOC --user USERNAME\`), then erase its edit history. You can share it again afterwards; it goes without its history.`,
+  );
+}
 
 export class Generations<C extends GenerationClient = RelayClient> {
   constructor(private readonly host: GenerationHost<C>) {}
@@ -71,10 +83,14 @@ export class Generations<C extends GenerationClient = RelayClient> {
    */
   async forget(documentId: string, horizon?: number): Promise<number | undefined> {
     const { vault, spaces } = this.host;
-    const through = spaces.spacesOf(documentId);
+    let through = spaces.spacesOf(documentId);
     if (through.length === 0) return forgetHere(vault, documentId, horizon);
     if (through.length > 1) {
-      throw new HearthError('CONFLICT', 'This document is also shared with people outside its workspace; stop sharing it first, then erase its edit history.');
+      // Shared alone too: one generation cannot be put in two spaces at once. A share nobody is left in ends here.
+      const people = await this.host.endShareIfAlone(documentId);
+      if (people.length > 0) throw sharedAloneError(people);
+      through = spaces.spacesOf(documentId);
+      if (through.length > 1) throw sharedAloneError([]);
     }
     const [spaceId] = through as [string];
     const client = await this.host.refreshIfReachable(spaceId);
@@ -136,15 +152,20 @@ export class Generations<C extends GenerationClient = RelayClient> {
     );
     const comments = reanchoredComments(vault.comments.records(documentId), old, next, at);
     const changeId = newId();
-    const blob = sealChange(
-      { space: spaceId, doc: documentId, kind: 'snapshot', epoch, head: view.head, author: account, id: changeId, at, gen: generation },
-      encodeSnapshot(A.save(next), comments, record),
-      fromHex(keyHex),
-      keys.signSecretKey,
-    );
+    const seal = (meta: Omit<ChangeMeta, 'space' | 'doc' | 'epoch' | 'head' | 'author' | 'at' | 'gen'>, payload: Uint8Array) =>
+      sealChange(
+        { space: spaceId, doc: documentId, epoch, head: view.head, author: account, at, gen: generation, ...meta },
+        payload,
+        fromHex(keyHex),
+        keys.signSecretKey,
+      );
+    // The snapshot holds the document alone; each comment goes beside it as a change of its own,
+    // which the relay keeps under the snapshot and drops when the comment is deleted (S9).
+    const blob = seal({ kind: 'snapshot', id: changeId }, encodeSnapshot(A.save(next), [], record));
+    const carried = comments.map((c) => seal({ kind: 'comment', id: newId(), comment: { id: c.id, thread: c.threadId, op: 'write' } }, encodeComment(c)));
     const covers = spaces.documentState(spaceId, documentId).cursor;
-    const seq = await client.forgetHistory(spaceId, documentId, generation, covers, blob);
-    this.install(spaceId, documentId, { next, generation, comments, seq, changeId });
+    const seq = await client.forgetHistory(spaceId, documentId, generation, covers, blob, carried);
+    this.install(spaceId, documentId, { next, generation, comments, seq, changeId, record });
     return generation;
   }
 
@@ -152,7 +173,7 @@ export class Generations<C extends GenerationClient = RelayClient> {
   private install(
     spaceId: string,
     documentId: string,
-    what: { next: HearthDoc; generation: number; comments: readonly CommentRecord[]; seq: number; changeId: string },
+    what: { next: HearthDoc; generation: number; comments: readonly CommentRecord[]; seq: number; changeId: string; record: GenerationRecord },
   ): void {
     const { vault, spaces } = this.host;
     vault.syncState.transaction(() => {
@@ -166,6 +187,7 @@ export class Generations<C extends GenerationClient = RelayClient> {
         heads: A.getHeads(what.next),
         comments: sent,
         snapshotAt: what.seq,
+        generation: what.record,
       });
       vault.syncState.markSeen(spaceId, documentId, what.changeId);
     });
@@ -235,7 +257,7 @@ export class Generations<C extends GenerationClient = RelayClient> {
     const known = new Set(snapshot.comments.map((c) => c.id));
     const own = vault.comments.records(documentId).filter((c) => !known.has(c.id));
     const comments = [...snapshot.comments, ...reanchoredComments(own, old, carried.doc, Date.now())];
-    this.install(spaceId, documentId, { next, generation: record.gen, comments, seq, changeId: change.meta.id });
+    this.install(spaceId, documentId, { next, generation: record.gen, comments, seq, changeId: change.meta.id, record });
     if (carried.kind === 'carried') {
       // A local edit of the new generation: the outbox sends it like any other.
       vault.documents.applyChanges(documentId, A.getChanges(next, carried.doc));
@@ -261,8 +283,9 @@ export class Generations<C extends GenerationClient = RelayClient> {
     if (value === undefined) throw new HearthError('RECORD_TAMPERED', 'a new generation of a document without the record that says who erased its history');
     const record = verifyGenerationRecord(value);
     const { meta } = change;
-    if (record.space !== spaceId || record.doc !== documentId || record.gen !== meta.gen || record.by !== meta.author) {
-      throw new HearthError('RECORD_TAMPERED', 'a new generation whose record names another document, generation or author');
+    // The record is signed by the forgetter; a later snapshot of the generation, by whichever writer made it, carries it too.
+    if (record.space !== spaceId || record.doc !== documentId || record.gen !== meta.gen) {
+      throw new HearthError('RECORD_TAMPERED', 'a new generation whose record names another document or generation');
     }
     if (record.gen <= this.generationOf(documentId)) throw new HearthError('RECORD_TAMPERED', 'a generation of a document this device has already passed');
     const role = this.host.spaces.view(spaceId).roleAt(record.head, record.by);

@@ -362,11 +362,13 @@ export class Outbox<C extends OutboxClient = RelayClient> {
     const keyHex = spaces.get(spaceId).epochKeys[view.currentEpoch];
     if (!role || !canWriteContent(role) || !keyHex) return;
     if (!vault.documents.has(documentId) && documentId !== INDEX_DOC) return;
-    // Comments stay out of snapshots: each travels in its own changes, which a deletion can reach (payload.ts).
-    // But a document whose history was erased holds comments whose changes went with the old
-    // generation: its snapshots carry the live ones, or a member who joins later would never get them.
-    const carried = documentId !== INDEX_DOC && vault.documents.generationOf(documentId) > 0 ? vault.comments.records(documentId) : [];
-    const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), carried);
+    // A document whose history was erased: its snapshots carry the generation's signed record, so a
+    // member who missed the first can take the generation in (generations.ts adopt); without it, none.
+    const gen = documentId === INDEX_DOC ? 0 : vault.documents.generationOf(documentId);
+    if (gen > 0 && state.generation?.gen !== gen) return;
+    // Comments stay out of snapshots: each travels in its own changes, which a deletion can reach
+    // (payload.ts); a new generation's comments too (generations.ts sends them beside its snapshot).
+    const bytes = encodeSnapshot(documentId === INDEX_DOC ? A.save(spaces.index(spaceId)) : vault.documents.save(documentId), [], state.generation);
     const blob = sealChange(
       {
         space: spaceId,

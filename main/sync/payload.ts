@@ -116,10 +116,10 @@ export function decodeTombstone(bytes: Uint8Array): { id: string; documentId: st
  * A snapshot: the whole Automerge document, then a list of comments as JSON (u32 length of the
  * document bytes, the bytes, the JSON). Snapshots made now list no comment: comments travel only
  * as their own changes, which the relay keeps under a snapshot and drops when a comment is
- * deleted; an older snapshot's comments are still taken in (unless deleted since). The one
- * exception is the first snapshot of a new generation (history forgotten): the relay drops every
- * change of the old one, so it carries the comments, re-anchored, beside the signed generation
- * record (common/protocol/generation.ts), as an object holding both.
+ * deleted; an older snapshot's comments are still taken in (unless deleted since). The first
+ * snapshot of a new generation (history forgotten) holds the signed generation record
+ * (common/protocol/generation.ts) beside its empty list, as an object holding both; its comments,
+ * re-anchored, go beside it as changes of their own (forgetHistory's further parts).
  */
 export function encodeSnapshot(documentBytes: Uint8Array, comments: readonly CommentRecord[], generation?: GenerationRecord): Uint8Array {
   const json = utf8(JSON.stringify(generation ? { comments, generation } : comments));

@@ -91,6 +91,21 @@ export class Sharing<C extends SharingClient = RelayClient> {
     }
   }
 
+  /**
+   * Before a document's edit history is erased: the share space this vault made for it, when
+   * nobody but this vault is left in it (everyone was removed), is deleted at the relay and here,
+   * with the copy of the history it held. Returns the names of the people it is still shared with
+   * (none when it was not shared alone, or is not any more).
+   */
+  async endIfAlone(documentId: string): Promise<string[]> {
+    const space = this.host.spaces.ownShareOf(documentId);
+    if (!space) return [];
+    const others = (await this.host.members.list(space)).filter((m) => !m.isMe);
+    if (others.length > 0) return others.map((m) => (m.displayName && m.username ? `${m.displayName} (${m.username})` : (m.username ?? m.account)));
+    await this.endOwn([documentId]);
+    return [];
+  }
+
   /** Deletes, at the relay and here, the share spaces this vault made for `documents` (the people they were shared with lose their copies on their next sync). */
   async endOwn(documents: string[]): Promise<void> {
     for (const documentId of documents) {

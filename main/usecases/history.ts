@@ -123,9 +123,13 @@ export async function setRetention(
   return { workspaceId, retention, forgotten: await u.engine.generations.applyRetention(workspaceId) };
 }
 
-/** Applies every workspace's retention (the app runs this after unlock and then now and then). Returns the documents trimmed. */
-export async function applyRetention(u: Unlocked): Promise<string[]> {
+/**
+ * Applies each workspace's retention, every workspace's by default: what the app runs after
+ * unlock and then every hour (main/app/retention-timer.ts), and `hearth sync` after its round.
+ * Returns the documents trimmed.
+ */
+export async function applyRetention(u: Unlocked, workspaceIds: readonly string[] = u.vault.workspaces.list().map((w) => w.id)): Promise<string[]> {
   const forgotten: string[] = [];
-  for (const workspace of u.vault.workspaces.list()) forgotten.push(...(await u.engine.generations.applyRetention(workspace.id)));
+  for (const id of workspaceIds) forgotten.push(...(await u.engine.generations.applyRetention(id)));
   return forgotten;
 }

@@ -9,6 +9,7 @@
  */
 import { fromBase64Url, newId, toBase64Url } from '../../common/crypto/sodium.ts';
 import type { MembershipEntry } from '../../common/membership/log.ts';
+import type { GenerationRecord } from '../../common/protocol/generation.ts';
 import type { VaultConnection } from './connection.ts';
 import type { Sql } from './database.ts';
 import { openJson, sealJson } from './sealed-records.ts';
@@ -64,6 +65,12 @@ export interface DocumentSyncState {
   snapshotAt?: number;
   /** Comments deleted here or by a peer: their deletion went out (or came in), and no copy of them is taken in again. */
   erased?: string[];
+  /**
+   * The signed record of the document's current generation (its history erased), as it came in
+   * its first snapshot: every later snapshot made here carries it, so a member who missed that
+   * first one can still check who erased the history and take the new generation in.
+   */
+  generation?: GenerationRecord;
 }
 
 export type OutgoingKind = 'content' | 'comment';
@@ -320,5 +327,13 @@ function laterDocumentState(stored: DocumentSyncState, next: DocumentSyncState):
   const erased = [...new Set([...(stored.erased ?? []), ...(next.erased ?? [])])].sort();
   for (const id of erased) delete comments[id];
   const snapshotAt = Math.max(stored.snapshotAt ?? -1, next.snapshotAt ?? -1);
-  return { ...next, cursor: Math.max(stored.cursor, next.cursor), comments, ...(snapshotAt >= 0 ? { snapshotAt } : {}), ...(erased.length ? { erased } : {}) };
+  const generation = (next.generation?.gen ?? 0) >= (stored.generation?.gen ?? 0) ? next.generation : stored.generation;
+  return {
+    ...next,
+    cursor: Math.max(stored.cursor, next.cursor),
+    comments,
+    ...(snapshotAt >= 0 ? { snapshotAt } : {}),
+    ...(erased.length ? { erased } : {}),
+    ...(generation ? { generation } : {}),
+  };
 }

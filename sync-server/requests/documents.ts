@@ -1,6 +1,7 @@
 /** Documents' change logs and who follows them: push, pull, subscribe, unsubscribe, putSnapshot, forgetHistory, deleteDoc, presence. */
 import { HearthError } from '../../common/errors.ts';
 import type { ChangeMeta } from '../../common/protocol/change.ts';
+import type { CarriedComment } from '../storage/generations.ts';
 import { forbid, limitError } from '../refusals.ts';
 import { ok, pushRoles, requirePush, writerOf, type Member, type RelayContext, type Request } from './request.ts';
 
@@ -103,13 +104,26 @@ export async function putSnapshot({ relay, frame, send }: Request<'putSnapshot'>
   send(ok(frame.rid, { seq: frame.covers }));
 }
 
-/** A new generation of the document: its first snapshot replaces the log and the snapshot, which are scrubbed. */
+/** The comments a new generation carries (the parts after its snapshot): each a comment written into generation `gen` by the forgetter. */
+async function carriedComments(relay: RelayContext, frame: Request<'forgetHistory'>['frame'], account: string): Promise<CarriedComment[]> {
+  const carried: CarriedComment[] = [];
+  for (const bytes of frame.parts.slice(1)) {
+    const meta = await checkChange(relay, { space: frame.space, doc: frame.doc, parts: [bytes] }, account);
+    if (meta.kind !== 'comment' || meta.comment?.op !== 'write' || (meta.gen ?? 0) !== frame.gen)
+      throw new HearthError('BAD_REQUEST', `The parts after a new generation's snapshot are its comments, each written into generation ${frame.gen}.`);
+    carried.push({ changeId: meta.id, account, id: meta.comment.id, thread: meta.comment.thread, bytes });
+  }
+  return carried;
+}
+
+/** A new generation of the document: its first snapshot replaces the log and the snapshot, which are scrubbed; its comments are kept under it. */
 export async function forgetHistory({ relay, connection, frame, send }: Request<'forgetHistory'>, caller: Member): Promise<void> {
   const meta = await checkChange(relay, frame, caller.account);
   if (meta.kind !== 'snapshot') throw new HearthError('BAD_REQUEST', "forgetHistory carries the new generation's first snapshot, a change of kind snapshot.");
   if ((meta.gen ?? 0) !== frame.gen)
     throw new HearthError('BAD_REQUEST', `The snapshot is of generation ${meta.gen ?? 0}, not the ${frame.gen} the frame names.`);
   await relay.hub.requireKnownHead(frame.space, meta.head);
+  const comments = await carriedComments(relay, frame, caller.account);
   const { seq } = await relay.store.forgetHistory(
     frame.space,
     frame.doc,
@@ -118,6 +132,7 @@ export async function forgetHistory({ relay, connection, frame, send }: Request<
     frame.parts[0]!,
     relay.limits.bytesPerSpace,
     writerOf(caller),
+    comments,
   );
   relay.hub.historyForgotten(frame.space, frame.doc, frame.gen, seq, connection);
   // The old log's rows are deleted (secure_delete zeroes them); this takes their last copies out of the WAL.

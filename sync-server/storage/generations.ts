@@ -16,13 +16,30 @@ export interface ForgetRequest {
   /** The last sequence number the forgetter had pulled: it must still be the relay's last. */
   covers: number;
   snapshot: Uint8Array;
+  /** The document's live comments, each a signed comment change of the new generation: kept under the snapshot as their own blobs. */
+  comments: readonly CarriedComment[];
   quota: number;
   writer: Writer | undefined;
 }
 
-/** Drops the document's log and snapshot and stores `snapshot` as generation `gen`; returns its sequence number. */
+/** A comment carried into a new generation, as its change's metadata names it. */
+export interface CarriedComment {
+  changeId: string;
+  /** Who signed it: the forgetter. */
+  account: string;
+  id: string;
+  thread: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Drops the document's log and snapshot and stores `snapshot` as generation `gen`; returns its
+ * sequence number. The carried comments get the numbers just before it, so the snapshot covers
+ * them and they go out with it, each a blob of its own that the comment's deletion removes
+ * (comment-log.ts); a comment deleted here already is not stored again.
+ */
 export async function forgetDocumentHistory(tx: SqlTransaction, dialect: SqlDriver['dialect'], request: ForgetRequest): Promise<{ seq: number }> {
-  const { space, doc, gen, covers, snapshot, quota, writer } = request;
+  const { space, doc, gen, covers, snapshot, comments, quota, writer } = request;
   await requireRole(tx, dialect, space, writer);
   // The space's row, then the document's: the order a push takes them, so the two never wait on each other in a circle.
   await tx.all(`SELECT space FROM spaces WHERE space = ?${lockRows(dialect)}`, [space]);
@@ -36,9 +53,38 @@ export async function forgetDocumentHistory(tx: SqlTransaction, dialect: SqlDriv
     throw new HearthError('CONFLICT', 'Edits reached the relay after you last synced this document; sync and try again, so that they are kept.');
   const [dropped] = await tx.all(`SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total FROM changes WHERE space = ? AND doc = ?`, [space, doc]);
   const freed = Number(dropped!.total) + (row.snapshot ? (row.snapshot as Uint8Array).length : 0);
-  await chargeQuota(tx, space, snapshot.length - freed, quota);
+  const deleted = new Set(
+    (await tx.all<{ comment: string }>(`SELECT comment FROM comments WHERE space = ? AND doc = ? AND deleted_at IS NOT NULL`, [space, doc])).map(
+      (r) => r.comment,
+    ),
+  );
+  const live = comments.filter((c) => !deleted.has(c.id) && !deleted.has(c.thread));
+  const stored = live.reduce((total, c) => total + c.bytes.length, snapshot.length);
+  await chargeQuota(tx, space, stored - freed, quota);
   await tx.run(`DELETE FROM changes WHERE space = ? AND doc = ?`, [space, doc]);
-  const seq = last + 1;
+  let seq = last;
+  for (const comment of live) {
+    seq += 1;
+    // A comment the relay never saw (written before it kept comments) has no author it knows: only an Owner or Admin deletes it.
+    const [known] = await tx.all(`SELECT 1 AS found FROM comments WHERE space = ? AND doc = ? AND comment = ?`, [space, doc, comment.id]);
+    if (!known)
+      await tx.run(`INSERT INTO comments (space, doc, comment, thread, author, deleted_at) VALUES (?, ?, ?, ?, NULL, NULL)`, [
+        space,
+        doc,
+        comment.id,
+        comment.thread,
+      ]);
+    await tx.run(`INSERT INTO changes (space, doc, seq, change_id, author, bytes, comment) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+      space,
+      doc,
+      seq,
+      comment.changeId,
+      comment.account,
+      comment.bytes,
+      comment.id,
+    ]);
+  }
+  seq += 1;
   await tx.run(`UPDATE docs SET gen = ?, last_seq = ?, snapshot_covers = ?, snapshot = ? WHERE space = ? AND doc = ?`, [gen, seq, seq, snapshot, space, doc]);
   tx.notify({ kind: 'docReplaced', space, doc, gen, seq });
   return { seq };

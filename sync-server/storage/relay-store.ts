@@ -15,7 +15,7 @@ import type { PairingOffer } from '../../common/devices/pairing.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, StoreEvent } from './sql-driver.ts';
 import { appendCommentChange, type CommentAppended, type CommentChange } from './comment-log.ts';
-import { forgetDocumentHistory } from './generations.ts';
+import { forgetDocumentHistory, type CarriedComment } from './generations.ts';
 import { appendChangeAtOnce, chargeQuota, generationError, lockRows, requireRole, type Writer } from './writers.ts';
 
 export type { SessionKey } from './sessions.ts';
@@ -493,11 +493,20 @@ export class RelayStore {
 
   /**
    * Replaces the document's history with generation `gen` (sync-server/storage/generations.ts):
-   * its log and snapshot go, `snapshot` becomes its only content, in one transaction, and only if
-   * `covers` is still its last sequence number. Returns the snapshot's sequence number.
+   * its log and snapshot go, `snapshot` and the carried `comments` become its only content, in one
+   * transaction, and only if `covers` is still its last sequence number. Returns the snapshot's sequence number.
    */
-  forgetHistory(space: string, doc: string, gen: number, covers: number, snapshot: Uint8Array, quota: number, writer?: Writer): Promise<{ seq: number }> {
-    return this.driver.transaction((tx) => forgetDocumentHistory(tx, this.driver.dialect, { space, doc, gen, covers, snapshot, quota, writer }));
+  forgetHistory(
+    space: string,
+    doc: string,
+    gen: number,
+    covers: number,
+    snapshot: Uint8Array,
+    quota: number,
+    writer?: Writer,
+    comments: readonly CarriedComment[] = [],
+  ): Promise<{ seq: number }> {
+    return this.driver.transaction((tx) => forgetDocumentHistory(tx, this.driver.dialect, { space, doc, gen, covers, snapshot, comments, quota, writer }));
   }
 
   async deleteDoc(space: string, doc: string, writer?: Writer): Promise<void> {

@@ -18,7 +18,6 @@ serveCalls(parentPort!, (method, args) => {
   if (method === 'open') return RelayStore.open(driver).then((opened) => (store = opened).relayId);
   if (method === 'driver.all') return driver.all(args[0] as string, args[1] as SqlValue[]);
   if (method === 'driver.run') return driver.run(args[0] as string, args[1] as SqlValue[]);
-  if (method === 'driver.scrub') return driver.scrub();
   const call = store && (store as unknown as Record<string, unknown>)[method];
   if (!store || typeof call !== 'function' || method === 'constructor') throw new HearthError('INTERNAL', `The storage thread has no call ${method}.`);
   return (call as (...args: unknown[]) => unknown).apply(store, args);

@@ -110,3 +110,64 @@ test('Erase edit history asks first, then shows no earlier versions, and both pe
   await expect.poll(() => editorOf(ada.page).textContent(), { timeout: 15_000 }).toBe('Flour and water. Yeast.');
   await screenshot(ada.page, 'history-03-erased');
 });
+
+test('a document also shared on its own: Erase edit history says exactly what to do; after revoking, it erases', async () => {
+  const cat = await startUser(browser, 'Cat', `cat-h-${process.pid}`);
+  try {
+    await joinRelay(cat, relay.url);
+    const page = ada.page;
+    await page.bringToFront();
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    const share = page.getByRole('dialog', { name: 'Share “Recipe”' });
+    await share.getByLabel('Username').fill(cat.username);
+    await share.getByRole('combobox', { name: 'Role', exact: true }).selectOption('viewer');
+    await share.getByRole('button', { name: 'Share', exact: true }).click();
+    await share.getByRole('list', { name: 'People with access' }).getByText('Cat', { exact: true }).waitFor();
+    await share.getByRole('button', { name: 'Close' }).click();
+
+    // An edit after sharing (which sent the document without its history) gives it history to erase.
+    await editorOf(page).click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' Sugar.');
+    const panel = historyPanel(ada);
+    const versions = panel.getByRole('list', { name: 'Versions' });
+    await expect.poll(() => versions.getByRole('button').count(), { timeout: 15_000 }).toBeGreaterThan(1);
+
+    // By mouse: the erase is refused, and the dialog says why and what to do, naming Cat.
+    await panel.getByRole('button', { name: 'Erase edit history' }).click();
+    const asks = page.getByRole('dialog', { name: "Erase this document's edit history?" });
+    await asks.getByRole('button', { name: 'Erase edit history' }).click();
+    const refusal = asks.getByRole('alert');
+    await expect
+      .poll(() => refusal.textContent())
+      .toMatch(
+        new RegExp(
+          `Nothing was erased: this document is also shared on its own with Cat \\(${cat.username}\\)\\. Stop sharing it first \\(Share, then Revoke beside them; or \`hearth share revoke DOC --user USERNAME\`\\), then erase its edit history\\.`,
+        ),
+      );
+    await screenshot(page, 'erasure-rest-shared-alone-refused');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await asks.waitFor({ state: 'detached' });
+    expect(await versions.getByRole('button').count()).toBeGreaterThan(1);
+
+    // By keyboard: Share, Revoke beside Cat, close; then Erase edit history and confirm.
+    await page.getByRole('button', { name: 'Share', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await share.getByRole('button', { name: 'Stop sharing with Cat' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => share.getByRole('list', { name: 'People with access' }).getByText('Cat', { exact: true }).count()).toBe(0);
+    await page.keyboard.press('Escape');
+    await share.waitFor({ state: 'detached' });
+    await panel.getByRole('button', { name: 'Erase edit history' }).focus();
+    await page.keyboard.press('Enter');
+    await asks.getByRole('button', { name: 'Erase edit history' }).focus();
+    await page.keyboard.press('Enter');
+    await asks.waitFor({ state: 'detached' });
+    await expect.poll(() => versions.getByRole('button').allTextContents()).toEqual([expect.stringMatching(/Earlier history erased$/)]);
+    await expect.poll(() => editorOf(page).textContent()).toBe('Flour and water. Yeast. Sugar.');
+    await screenshot(page, 'erasure-rest-shared-alone-erased');
+  } finally {
+    await stopUsers(cat);
+  }
+}, 180_000);

@@ -237,4 +237,38 @@ describe('erasing the edit history of a team document', { timeout: 60_000 }, () 
     await bob.engine.syncOnce();
     expect(bodyOf(bob, alone)).toBe('Edited: Note: ');
   });
+
+  it('refuses while the document is also shared on its own, naming whom to revoke; once nobody is left in the share, it erases and the share space goes with its copy', async () => {
+    const marker = newMarker();
+    const id = await documentThatHeld(marker, 'Shared too');
+    const cat = await makePeer(relay.url, 'cat');
+    try {
+      await ann.engine.shareDocument(id, cat.vault.profile.username, 'viewer', { keepHistory: true });
+      await ann.engine.syncOnce();
+      const [share] = await relay.store.driver.all<{ space: string }>(
+        `SELECT s.space FROM spaces s JOIN docs d ON d.space = s.space WHERE s.kind = 'document' AND d.doc = ?`,
+        [id],
+      );
+      expect(share).toBeDefined();
+      // The control: the share space at the relay holds the document's history with the marker.
+      const shareKeys = Object.values(ann.vault.syncState.space(share!.space)!.epochKeys).map((hex) => fromHex(hex));
+      expect(ciphertextHolds(relayBlobs(relay.dataDir, share!.space, id), shareKeys, marker).found).toBe(true);
+
+      const refused = forgetHistory(ann, id);
+      await expect(refused).rejects.toMatchObject({ code: 'CONFLICT' });
+      await expect(refused).rejects.toThrow(`Nothing was erased: this document is also shared on its own with cat (${cat.vault.profile.username}).`);
+      expect(ann.vault.documents.generationOf(id)).toBe(0);
+
+      await ann.engine.unshareDocument(id, cat.vault.profile.username);
+      expect(await forgetHistory(ann, id)).toMatchObject({ generation: 1 });
+      await bob.engine.syncOnce();
+      for (const peer of [ann, bob]) expect(historyHolds(peer.vault.documents.get(id), marker)).toBe(false);
+      expect(await relay.store.driver.all(`SELECT space FROM spaces WHERE space = ?`, [share!.space])).toEqual([]);
+      expect(relayBlobs(relay.dataDir, share!.space, id)).toEqual([]);
+      expect(ciphertextHolds(relayBlobs(relay.dataDir, workspace, id), everyKey(), marker).found).toBe(false);
+      expect(bytesHold(sqliteBytes(relayFile(relay.dataDir)), marker)).toBe(false);
+    } finally {
+      await closeAll([cat], {});
+    }
+  });
 });

@@ -3,7 +3,7 @@
 // state had deleted, also when the forgetter had edits this replica never received.
 import * as A from '@automerge/automerge';
 import { describe, expect, it } from 'vitest';
-import { buildGeneration, carryEdits, clockOf, coveredHeads, reanchor } from '../../../common/history/generation.ts';
+import { buildGeneration, carryEdits, clockOf, coveredHeads, reanchor, writesIntoErased } from '../../../common/history/generation.ts';
 import { GENERATION_BASE_MESSAGE, listVersions, stateAt } from '../../../common/history/versions.ts';
 
 type Doc = { title: string; body: string; tags: string[]; createdAt: number };
@@ -102,5 +102,43 @@ describe('carrying edits onto a new generation', () => {
     expect(carried.kind).toBe('carried');
     expect(carried.doc.body).toBe('Alpha mine gamma NEW delta\ufffc');
     expect(inserted(carried.doc)).not.toContain('beta');
+  });
+
+  it('keeps my edits as a copy, not in the document, when I wrote into text the forgetter deleted; the deleted text stays out of the copy too', () => {
+    const shared = start('Alpha beta secret gamma delta');
+    const theirs = A.change(A.clone(shared), (d) => A.splice(d, ['body'], d.body.indexOf('beta '), 'beta secret gamma '.length, ''));
+    const mine = A.change(A.clone(shared), (d) => {
+      A.splice(d, ['body'], d.body.indexOf('secret'), 0, 'very ');
+      A.splice(d, ['body'], d.body.length - 1, 0, ' epsilon');
+    });
+    const next = buildGeneration<Doc>(stateAt(theirs), 5);
+    const carried = carryEdits(mine, clockOf(theirs), next, A.getHeads(next));
+    expect(carried).toMatchObject({ kind: 'conflict', doc: next });
+    const copy = carried.kind === 'conflict' ? carried.mine.spans.map((s) => (s.type === 'text' ? s.value : '')).join('') : '';
+    expect(copy).toContain('very');
+    expect(copy).toContain('epsilon');
+    expect(copy).not.toContain('secret');
+  });
+
+  it('keeps my edits as a copy when the new generation cannot be written on (its body is not text), without the text its base lacks', () => {
+    const shared = start('Alpha secret gamma');
+    const mine = A.change(A.clone(shared), (d) => A.splice(d, ['body'], 0, 0, 'epsilon '));
+    // A generation made by a client that wrote the body as a number: nothing can be carried onto it.
+    const next = A.from<Doc>({ title: 'Notes', body: 42 as unknown as string, tags: [], createdAt: 5 });
+    const carried = carryEdits(mine, clockOf(shared), next, A.getHeads(next));
+    expect(carried).toMatchObject({ kind: 'conflict', doc: next });
+    const copy = carried.kind === 'conflict' ? carried.mine.spans.map((s) => (s.type === 'text' ? s.value : '')).join('') : '';
+    expect(copy).toContain('epsilon');
+    expect(copy).not.toContain('secret');
+  });
+
+  it('sees no conflict in deleting what the forgetter deleted too, nor in writing beside it', () => {
+    const state = (body: string) => stateAt(start(body));
+    const shared = state('Alpha beta gamma');
+    const base = state('Alpha gamma');
+    expect(writesIntoErased(shared, state('Alpha gamma'), base)).toBe(false);
+    expect(writesIntoErased(shared, state('Alpha new beta gamma'), base)).toBe(false);
+    expect(writesIntoErased(shared, state('Alpha beta new gamma'), base)).toBe(false);
+    expect(writesIntoErased(shared, state('Alpha BETA gamma'), base)).toBe(true);
   });
 });

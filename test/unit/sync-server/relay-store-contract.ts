@@ -524,6 +524,50 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       await store.close();
     });
 
+    it("keeps a new generation's comments under its snapshot, each a blob of its own that the comment's deletion removes; a comment deleted already is not stored again", async () => {
+      const { store } = await openStore();
+      const [owner, author] = [member(), member()];
+      const space = await spaceOf(store, owner);
+      await add(store, space, owner, author, 'commenter');
+      const forgetters = { account: owner.id, roles: ['owner', 'admin'] as Role[] };
+      const write = (id: string, op: CommentOp) =>
+        store.appendCommentChange({
+          space: space.id,
+          doc: 'doc',
+          changeId: `${op}-${id}`,
+          account: author.id,
+          change: randomBytes(40),
+          quota: QUOTA,
+          comment: { id, thread: id, op },
+          at: 5,
+        });
+      await store.appendChange(space.id, 'doc', 'content', owner.id, randomBytes(30), QUOTA);
+      await write('kept', 'write');
+      await write('gone', 'write');
+      await write('gone', 'delete');
+      const carried = (id: string) => ({ changeId: `carry-${id}`, account: owner.id, id, thread: id, bytes: randomBytes(60) });
+      const [kept, gone, unseen] = [carried('kept'), carried('gone'), carried('unseen')];
+      expect(await store.forgetHistory(space.id, 'doc', 1, 4, randomBytes(70), QUOTA, forgetters, [kept, gone, unseen])).toEqual({ seq: 7 });
+      // The snapshot covers the carried comments, which come with it; the deleted one was not stored.
+      const after = await store.getChanges(space.id, 'doc', 0, 100);
+      expect(after.snapshot?.covers).toBe(7);
+      expect(after.changes.map((c) => Buffer.from(c.bytes))).toEqual([Buffer.from(kept.bytes), Buffer.from(unseen.bytes)]);
+      expect((await store.getSpace(space.id))!.bytesUsed).toBe(70 + 60 + 60);
+      // A later snapshot keeps them; the author deletes hers and its carried blob goes; one the relay never saw is an Owner's to delete.
+      await store.appendChange(space.id, 'doc', 'later', owner.id, randomBytes(30), QUOTA, undefined, 1);
+      await store.putSnapshot(space.id, 'doc', 8, randomBytes(50), QUOTA, undefined, 1);
+      expect(await write('kept', 'delete')).toMatchObject({ erased: 1 });
+      expect(await codeOf(write('unseen', 'delete'))).toBe('FORBIDDEN');
+      const rows = await store.driver.all<{ comment: string; change_id: string }>(`SELECT comment, change_id FROM changes WHERE space = ? ORDER BY seq`, [
+        space.id,
+      ]);
+      expect(rows).toEqual([
+        { comment: 'unseen', change_id: 'carry-unseen' },
+        { comment: 'kept', change_id: 'delete-kept' },
+      ]);
+      await store.close();
+    });
+
     it("forgets a document's history while changes are pushed into it: each push lands before (and the forget waits for the next try) or is refused after; the quota stays equal to what is stored", async () => {
       const { store } = await openStore();
       const owner = member();

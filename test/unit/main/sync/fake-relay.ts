@@ -23,6 +23,8 @@ import type { Role } from '../../../../common/roles.ts';
 
 interface StoredDoc {
   changes: Array<{ seq: number; bytes: Uint8Array }>;
+  /** Comment changes a new generation carried, kept under its snapshot. */
+  kept?: Array<{ seq: number; bytes: Uint8Array }>;
   latest: number;
   snapshot: { covers: number; bytes: Uint8Array } | null;
 }
@@ -286,7 +288,9 @@ export class FakeClient {
     const stored = this.relay.doc(space, doc);
     const snapshot = stored.snapshot && stored.snapshot.covers > since ? stored.snapshot : null;
     const after = snapshot ? snapshot.covers : since;
-    return { snapshot, changes: stored.changes.filter((c) => c.seq > after).map((c) => ({ seq: c.seq, bytes: c.bytes.slice() })), latest: stored.latest };
+    const kept = snapshot ? (stored.kept ?? []).filter((c) => c.seq > since) : [];
+    const changes = [...kept, ...stored.changes.filter((c) => c.seq > after)];
+    return { snapshot, changes: changes.map((c) => ({ seq: c.seq, bytes: c.bytes.slice() })), latest: stored.latest };
   }
 
   async subscribe(space: string, doc: string, listener: ChangeListener): Promise<() => Promise<void>> {
@@ -304,10 +308,12 @@ export class FakeClient {
     stored.changes = stored.changes.filter((c) => c.seq > covers);
   }
 
-  async forgetHistory(space: string, doc: string, _gen: number, covers: number, snapshot: Uint8Array): Promise<number> {
+  async forgetHistory(space: string, doc: string, _gen: number, covers: number, snapshot: Uint8Array, comments: readonly Uint8Array[] = []): Promise<number> {
     this.call('forgetHistory', `${space}/${doc}`);
     const stored = this.relay.doc(space, doc);
     if (covers !== stored.latest) throw new HearthError('CONFLICT', 'Edits reached the relay after you last synced (fake relay).');
+    // The carried comments come just before the snapshot, which covers them; they go out with it.
+    stored.kept = comments.map((bytes) => ({ seq: ++stored.latest, bytes }));
     const seq = ++stored.latest;
     stored.snapshot = { covers: seq, bytes: snapshot };
     stored.changes = [];
