@@ -325,8 +325,8 @@ export interface TeamInvitation {
   name: string;
   role: Role;
   invitedBy?: string;
-  /** A whole workspace or one shared document (absent: a workspace). */
-  kind?: 'workspace' | 'document';
+  /** A whole workspace, one shared document, or a personal workspace of yours that syncs between your devices (absent: a workspace). */
+  kind?: 'workspace' | 'document' | 'personal';
   /** For a shared document: its title when it was shared. */
   documentTitle?: string;
 }

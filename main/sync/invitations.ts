@@ -23,8 +23,8 @@ import { emptyIndex, INDEX_DOC, type IndexDoc } from './workspace-index.ts';
 
 /** An invitation as the engine lists it: the API's, always saying what it is for. */
 export interface Invitation extends TeamInvitation {
-  /** A whole team workspace, or one document shared selectively. */
-  kind: 'workspace' | 'document';
+  /** A whole team workspace, one document shared selectively, or a personal workspace of this account that syncs between its devices. */
+  kind: 'workspace' | 'document' | 'personal';
 }
 
 export type InvitationClient = Pick<RelayClient, 'access' | 'getMembership' | 'getEnvelopes' | 'pullAll'>;
@@ -103,6 +103,19 @@ export class Invitations<C extends InvitationClient = RelayClient> {
   }
 
   /**
+   * A personal workspace synced between devices must be this account's, with this account its
+   * only member; else nothing of it is taken in (a device never shows other people in one).
+   */
+  private assertOwnPersonal(peek: { view: MembershipView; index: IndexDoc; name: string }): void {
+    const members = [...peek.view.current.members.keys()];
+    if (peek.index.personalTo !== this.host.account || members.length !== 1 || members[0] !== this.host.account)
+      throw new HearthError(
+        'RECORD_TAMPERED',
+        `${peek.name || 'This workspace'} says it is a personal workspace, but it is not this account's alone; nothing of it was taken in. Distrust the relay that offered it.`,
+      );
+  }
+
+  /**
    * Accepts an invitation: the workspace, its keys and its documents come into this vault.
    * `knownKeys` are epoch keys this vault got another way (from the device that linked it).
    */
@@ -114,7 +127,16 @@ export class Invitations<C extends InvitationClient = RelayClient> {
     if (Object.keys(peek.epochKeys).length === 0)
       throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
     if (invitation.kind === 'document') return this.host.acceptShare(invitation, peek, client);
-    const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };
+    // Whether it is personal is what its signed index says, not what the relay says.
+    const personal = peek.index.personalTo !== undefined;
+    if (personal) this.assertOwnPersonal(peek);
+    const workspace: Workspace = {
+      id,
+      name: peek.name || (personal ? 'Personal workspace' : 'Team workspace'),
+      kind: personal ? 'personal' : 'team',
+      createdAt: Date.now(),
+      relay: invitation.relay,
+    };
     this.host.vault.transaction(() => {
       this.host.vault.workspaces.adopt(workspace);
       this.host.spaces.register(

@@ -1,0 +1,163 @@
+// "Sync between my devices" (issue 12, item 2; DESIGN.md S2 restated) through a real relay: Ada's
+// laptop and desktop, linked by pairing; she turns sync on for personal workspace A on the laptop.
+// The desktop lists A as personal and reads its documents, comments and files; an edit on the
+// desktop reaches the laptop; workspace B (switch off) never leaves the laptop — its markers are
+// nowhere in the relay's keeping, not even opened with every key either device holds. Adding Bob
+// to A is refused by the client and, when forced onto the wire, by the relay.
+import * as A from '@automerge/automerge';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromHex } from '../../common/crypto/sodium.ts';
+import { nextEntry, replayMembership, signMembershipEntry } from '../../common/membership/log.ts';
+import { SyncEngine } from '../../main/sync/engine.ts';
+import { relayPlaces } from '../support/erasure-scan.ts';
+import { createTestVault, tempDir } from '../support/vault.ts';
+import { connect, outcome, startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { bodyOf, closeAll, deviceOf, makePeer, type Peer } from './sync-fixture.ts';
+
+const MARK_A = `ALPHA-${process.pid}-travels`;
+const MARK_B = `BRAVO-${process.pid}-stays`;
+const wait = { pollMs: 30, timeoutMs: 20_000 };
+
+let relay: TestRelay;
+let laptop: Peer;
+let desktop: Peer;
+let bob: Peer;
+let journal: string;
+let diary: string;
+let journalDoc: string;
+
+/** Ada's desktop: a new vault linked to her laptop's account by pairing (as devices-pairing.test.ts does). */
+async function linkDesktop(): Promise<Peer> {
+  const dir = join(tempDir('hearth-devsync-'), 'vault');
+  const vault = await createTestVault({ dir, profile: { username: `desk-${process.pid}`, displayName: 'desk' } });
+  const peer: Peer = { name: 'desktop', vault, engine: new SyncEngine(vault, { backoff: { initialMs: 50, maxMs: 500 } }), dir };
+  let shown!: (code: string) => void;
+  const code = new Promise<string>((resolve) => (shown = resolve));
+  const linking = peer.engine.pairing.link(relay.url, laptop.vault.profile.username, shown, wait);
+  linking.catch(() => undefined);
+  await laptop.engine.pairing.answer(undefined, wait);
+  await laptop.engine.pairing.approve(await code);
+  await linking;
+  await peer.engine.close();
+  peer.engine = new SyncEngine(vault, { backoff: { initialMs: 50, maxMs: 500 } });
+  await peer.engine.pairing.joinLinked();
+  return peer;
+}
+
+/** Every key either device holds: each space's epoch keys, and B's own workspace key (what B would be sealed under if it leaked). */
+function everyKey(): Uint8Array[] {
+  const keys: Uint8Array[] = [laptop.vault.workspaces.keyOf(diary)];
+  for (const peer of [laptop, desktop])
+    for (const id of peer.vault.syncState.spaceIds()) for (const hex of Object.values(peer.vault.syncState.space(id)!.epochKeys)) keys.push(fromHex(hex));
+  return keys;
+}
+
+beforeAll(async () => {
+  relay = await startTestRelay();
+  laptop = await makePeer(relay.url, 'ada');
+  bob = await makePeer(relay.url, 'bob');
+  desktop = await linkDesktop();
+  journal = laptop.vault.workspaces.create({ name: 'Journal' }).id;
+  diary = laptop.vault.workspaces.create({ name: 'Diary' }).id;
+  journalDoc = laptop.vault.documents.create(journal, { title: `Plans ${MARK_A}`, init: (d) => A.updateText(d, ['body'], `from the laptop ${MARK_A}`) }).id;
+  laptop.vault.comments.add(journalDoc, { text: `note ${MARK_A}` });
+  await laptop.vault.files.add(journal, { name: `photo-${MARK_A}.txt`, source: [Buffer.from(`bytes ${MARK_A}`)] });
+  const secret = laptop.vault.documents.create(diary, { title: `Secret ${MARK_B}`, init: (d) => A.updateText(d, ['body'], `private ${MARK_B}`) }).id;
+  laptop.vault.comments.add(secret, { text: `aside ${MARK_B}` });
+  await laptop.vault.files.add(diary, { name: `scan-${MARK_B}.txt`, source: [Buffer.from(`bytes ${MARK_B}`)] });
+}, 60_000);
+afterAll(() => closeAll([laptop, desktop, bob], { relay }));
+
+describe('Sync between my devices', () => {
+  it('names what will leave, and sends nothing until the person confirms', async () => {
+    const plan = laptop.engine.deviceSync.describe(journal, relay.url);
+    expect(plan).toMatchObject({ name: 'Journal', relay: relay.url, documents: 1, comments: 1, files: 1, fileBytes: Buffer.byteLength(`bytes ${MARK_A}`) });
+    expect(plan.documentBytes).toBeGreaterThan(0);
+    expect(plan.message).toContain('1 document');
+    expect(plan.message).toContain('1 comment');
+    expect(plan.message).toContain('1 file');
+    expect(plan.message).toContain(relay.url);
+    expect(plan.message).toContain('encrypted end-to-end; the relay sees sizes and times');
+    await expect(laptop.engine.deviceSync.turnOn(journal, relay.url, false)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect((await laptop.engine.accessReport(relay.url)).report.spaces).toEqual([]);
+  });
+
+  it('turned on for A, the desktop lists A as personal and reads it; an edit on the desktop reaches the laptop', async () => {
+    const on = await laptop.engine.deviceSync.turnOn(journal, relay.url, true);
+    expect(on).toMatchObject({ kind: 'personal', relay: relay.url });
+    expect(laptop.vault.audit.list().map((e) => e.action)).toContain('workspace.device_sync_on');
+
+    const offered = await desktop.engine.invitations();
+    expect(offered).toEqual([expect.objectContaining({ id: journal, kind: 'personal', name: 'Journal', role: 'owner' })]);
+    await desktop.engine.acceptInvitation(journal);
+    const listed = desktop.vault.workspaces.list().find((w) => w.id === journal);
+    expect(listed).toMatchObject({ kind: 'personal', name: 'Journal', relay: relay.url });
+    expect(bodyOf(desktop, journalDoc)).toBe(`from the laptop ${MARK_A}`);
+    expect(desktop.vault.comments.list(journalDoc)[0]!.comments[0]!.text).toBe(`note ${MARK_A}`);
+    expect(desktop.vault.files.list(journal).map((f) => f.name)).toEqual([`photo-${MARK_A}.txt`]);
+    // Its people: this account alone, on every device.
+    expect((await desktop.engine.members(journal)).map((m) => m.account)).toEqual([laptop.engine.account]);
+    // B is not offered to the desktop: it never reached the relay.
+    expect(desktop.vault.workspaces.list().some((w) => w.id === diary)).toBe(false);
+
+    desktop.vault.documents.change(journalDoc, (d) => A.splice(d, ['body'], 0, 0, 'desk: '));
+    await desktop.engine.syncOnce();
+    await laptop.engine.syncOnce();
+    expect(bodyOf(laptop, journalDoc)).toBe(`desk: from the laptop ${MARK_A}`);
+  });
+
+  it('B, with the switch off, never leaves: none of its markers anywhere in the relay’s keeping, opened with every key (A’s are: the control)', async () => {
+    await laptop.engine.syncOnce();
+    const keys = everyKey();
+    expect(relayPlaces(relay.dataDir, relay.logLines, keys, MARK_A).length).toBeGreaterThan(0);
+    expect(relayPlaces(relay.dataDir, relay.logLines, keys, MARK_B)).toEqual([]);
+    const { report } = await laptop.engine.accessReport(relay.url);
+    expect(report.spaces.map((s) => s.space)).toEqual([journal]);
+    expect(report.spaces[0]!.kind).toBe('personal');
+  });
+
+  it('adding Bob to A is refused by the client, and by the relay when a signed entry is sent anyway', async () => {
+    const bobName = bob.vault.profile.username;
+    await expect(laptop.engine.invite(journal, bobName, 'editor')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(desktop.engine.invite(journal, bobName, 'viewer')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+
+    const direct = await connect(relay.url);
+    await direct.signIn(deviceOf(laptop));
+    const state = replayMembership(journal, await direct.getMembership(journal, 0));
+    const add = signMembershipEntry(
+      nextEntry(state, { actor: laptop.engine.account, action: 'add', subject: bob.engine.account, role: 'editor' }),
+      laptop.vault.identityKeys().signSecretKey,
+    );
+    expect(await outcome(direct.appendMembership(add))).toBe('FORBIDDEN');
+    const transfer = signMembershipEntry(
+      nextEntry(state, { actor: laptop.engine.account, action: 'change_role', subject: laptop.engine.account, role: 'admin' }),
+      laptop.vault.identityKeys().signSecretKey,
+    );
+    expect(await outcome(direct.appendMembership(transfer))).toBe('FORBIDDEN');
+    direct.close();
+    expect((await laptop.engine.members(journal)).map((m) => m.account)).toEqual([laptop.engine.account]);
+    expect((await bob.engine.invitations()).map((i) => i.id)).not.toContain(journal);
+  });
+
+  it('turned off on the desktop: it keeps A and stops syncing; the relay keeps it for the laptop until the laptop deletes it there', async () => {
+    const off = await desktop.engine.deviceSync.turnOff(journal);
+    expect(off.deletedFromRelay).toBe(false);
+    expect(off.message).toContain('still holds its encrypted copy');
+    expect(desktop.vault.workspaces.get(journal)).toMatchObject({ kind: 'personal' });
+    expect(desktop.vault.workspaces.get(journal).relay).toBeUndefined();
+    expect(desktop.vault.syncState.space(journal)).toBeUndefined();
+    expect(bodyOf(desktop, journalDoc)).toBe(`desk: from the laptop ${MARK_A}`);
+
+    laptop.vault.documents.change(journalDoc, (d) => A.splice(d, ['body'], d.body.length, 0, ' +later'));
+    await laptop.engine.syncOnce();
+    await desktop.engine.syncOnce();
+    expect(bodyOf(desktop, journalDoc)).toBe(`desk: from the laptop ${MARK_A}`);
+
+    const gone = await laptop.engine.deviceSync.turnOff(journal, { deleteFromRelay: true });
+    expect(gone.deletedFromRelay).toBe(true);
+    expect((await laptop.engine.accessReport(relay.url)).report.spaces).toEqual([]);
+    expect(bodyOf(laptop, journalDoc)).toBe(`desk: from the laptop ${MARK_A} +later`);
+    expect(laptop.vault.audit.list().map((e) => e.action)).toContain('workspace.device_sync_off');
+  });
+});
