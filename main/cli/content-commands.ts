@@ -76,7 +76,7 @@ export const contentCommands: Record<string, Command> = {
           print(call, stopped, () => `${stopped.message}\n`);
           return;
         }
-        const plan = deviceSync.describeDeviceSync(u, id, optionalString(call, 'relay'));
+        const plan = deviceSync.describeDeviceSync(u, id, deviceSync.deviceSyncRelay(u, optionalString(call, 'relay')));
         if (!call.values.yes) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Run again with --yes to turn it on.`);
         const on = await deviceSync.turnDeviceSyncOn(u, id, plan.relay, true);
         print(

@@ -8,6 +8,7 @@
  * Turned off, this device stops syncing it and keeps everything; what the relay holds stays there
  * for the other devices unless the person asks to delete it there too.
  */
+import type { DeviceSyncPlan, DeviceSyncStop } from '../../common/api/contract.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { capitalise, countOf, formatSize } from '../../common/wording.ts';
@@ -19,26 +20,7 @@ import type { SpaceQueues } from './queues.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import type { StatusBoard } from './status.ts';
 
-/** What turning "Sync between my devices" on would send, for the person's confirmation. */
-export interface DeviceSyncPlan {
-  workspaceId: string;
-  name: string;
-  relay: string;
-  documents: number;
-  /** Bytes of the documents with their full history, before encryption. */
-  documentBytes: number;
-  comments: number;
-  files: number;
-  fileBytes: number;
-  message: string;
-}
-
-/** What turning it off did: whether the relay still holds the workspace for the other devices. */
-export interface DeviceSyncStop {
-  workspaceId: string;
-  deletedFromRelay: boolean;
-  message: string;
-}
+export type { DeviceSyncPlan, DeviceSyncStop };
 
 export interface DeviceSyncHost {
   readonly vault: Pick<Vault, 'workspaces' | 'documents' | 'comments' | 'files' | 'audit' | 'transaction'>;
@@ -69,7 +51,7 @@ export class DeviceSync {
   }
 
   /** What turning it on for the workspace would send to `relayUrl`: counts, sizes, the relay, and what the relay sees. */
-  describe(workspaceIdOrName: string, relayUrl: string): DeviceSyncPlan {
+  describe(workspaceIdOrName: string, relayUrl = ''): DeviceSyncPlan {
     const { vault } = this.host;
     const workspace = this.personal(workspaceIdOrName);
     const documents = vault.documents.list(workspace.id);
@@ -87,8 +69,8 @@ export class DeviceSync {
       files: files.length,
       fileBytes,
       message:
-        `${capitalise(countOf(documents.length, 'document'))} (${formatSize(documentBytes)} with their history), ${countOf(comments, 'comment')} and ` +
-        `${countOf(files.length, 'file')} (${formatSize(fileBytes)}) will leave this device for ${relayUrl}, where only your own devices can read them: ` +
+        `${capitalise(countOf(documents.length, 'document'))} (${formatSize(documentBytes)} with ${documents.length === 1 ? 'its' : 'their'} history), ${countOf(comments, 'comment')} and ` +
+        `${countOf(files.length, 'file')} (${formatSize(fileBytes)}) will leave this device for ${relayUrl || 'the relay you choose'}, where only your own devices can read them: ` +
         `encrypted end-to-end; the relay sees sizes and times. No one else can be added to this workspace.`,
     };
   }
@@ -96,6 +78,7 @@ export class DeviceSync {
   /** Turns it on: the workspace syncs through `relayUrl` with this account's devices as its only members; `confirmed` echoes the person's yes. */
   async turnOn(workspaceIdOrName: string, relayUrl: string, confirmed: boolean): Promise<Workspace> {
     const { host } = this;
+    if (!relayUrl) throw new HearthError('BAD_REQUEST', 'Name the relay to sync through (one your other devices use).');
     const plan = this.describe(workspaceIdOrName, relayUrl);
     if (host.spaces.state(plan.workspaceId)) {
       const relay = host.vault.workspaces.get(plan.workspaceId).relay;

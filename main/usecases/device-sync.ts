@@ -4,11 +4,17 @@ import type { DeviceSyncPlan, DeviceSyncStop } from '../sync/device-sync.ts';
 import type { Workspace } from '../vault/workspaces.ts';
 import type { Unlocked } from './unlocked.ts';
 
-/** The relay to sync through: the one given, else the only relay this account is registered on. */
-export function deviceSyncRelay(u: Unlocked, relay?: string): string {
-  if (relay) return relay;
+/** The only relay this account is registered on, if it is on exactly one. */
+function onlyRelay(u: Unlocked): string | undefined {
   const registered = u.engine.relays().filter((r) => r.account);
-  if (registered.length === 1) return registered[0]!.url;
+  return registered.length === 1 ? registered[0]!.url : undefined;
+}
+
+/** The relay to sync through: the one given, else the only relay this account is registered on (else BAD_REQUEST asking for one). */
+export function deviceSyncRelay(u: Unlocked, relay?: string): string {
+  const chosen = relay ?? onlyRelay(u);
+  if (chosen) return chosen;
+  const registered = u.engine.relays().filter((r) => r.account);
   throw new HearthError(
     'BAD_REQUEST',
     registered.length === 0
@@ -19,7 +25,7 @@ export function deviceSyncRelay(u: Unlocked, relay?: string): string {
 
 /** What turning it on would send, for the person to read before confirming. */
 export function describeDeviceSync(u: Unlocked, workspaceId: string, relay?: string): DeviceSyncPlan {
-  return u.engine.deviceSync.describe(workspaceId, deviceSyncRelay(u, relay));
+  return u.engine.deviceSync.describe(workspaceId, relay ?? onlyRelay(u) ?? '');
 }
 
 /** Turns it on after the person's yes (`confirmed`); without it, BAD_REQUEST naming what would leave, and nothing is sent. */
