@@ -3,7 +3,8 @@
 // The desktop lists A as personal and reads its documents, comments and files; an edit on the
 // desktop reaches the laptop; workspace B (switch off) never leaves the laptop — its markers are
 // nowhere in the relay's keeping, not even opened with every key either device holds. Adding Bob
-// to A is refused by the client and, when forced onto the wire, by the relay.
+// to A is refused by the client and, when forced onto the wire, by the relay. A phone linked later
+// gets A with the account; revoked, it gets no key of A's next epoch.
 import * as A from '@automerge/automerge';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,15 +24,16 @@ let relay: TestRelay;
 let laptop: Peer;
 let desktop: Peer;
 let bob: Peer;
+let phone: Peer | undefined;
 let journal: string;
 let diary: string;
 let journalDoc: string;
 
-/** Ada's desktop: a new vault linked to her laptop's account by pairing (as devices-pairing.test.ts does). */
-async function linkDesktop(): Promise<Peer> {
+/** A new vault of Ada's linked to her laptop's account by pairing (as devices-pairing.test.ts does). */
+async function linkDevice(name: string): Promise<Peer> {
   const dir = join(tempDir('hearth-devsync-'), 'vault');
-  const vault = await createTestVault({ dir, profile: { username: `desk-${process.pid}`, displayName: 'desk' } });
-  const peer: Peer = { name: 'desktop', vault, engine: new SyncEngine(vault, { backoff: { initialMs: 50, maxMs: 500 } }), dir };
+  const vault = await createTestVault({ dir, profile: { username: `${name}-${process.pid}`, displayName: name } });
+  const peer: Peer = { name, vault, engine: new SyncEngine(vault, { backoff: { initialMs: 50, maxMs: 500 } }), dir };
   let shown!: (code: string) => void;
   const code = new Promise<string>((resolve) => (shown = resolve));
   const linking = peer.engine.pairing.link(relay.url, laptop.vault.profile.username, shown, wait);
@@ -57,7 +59,7 @@ beforeAll(async () => {
   relay = await startTestRelay();
   laptop = await makePeer(relay.url, 'ada');
   bob = await makePeer(relay.url, 'bob');
-  desktop = await linkDesktop();
+  desktop = await linkDevice('desk');
   journal = laptop.vault.workspaces.create({ name: 'Journal' }).id;
   diary = laptop.vault.workspaces.create({ name: 'Diary' }).id;
   journalDoc = laptop.vault.documents.create(journal, { title: `Plans ${MARK_A}`, init: (d) => A.updateText(d, ['body'], `from the laptop ${MARK_A}`) }).id;
@@ -67,7 +69,7 @@ beforeAll(async () => {
   laptop.vault.comments.add(secret, { text: `aside ${MARK_B}` });
   await laptop.vault.files.add(diary, { name: `scan-${MARK_B}.txt`, source: [Buffer.from(`bytes ${MARK_B}`)] });
 }, 60_000);
-afterAll(() => closeAll([laptop, desktop, bob], { relay }));
+afterAll(() => closeAll([laptop, desktop, bob, phone], { relay }));
 
 describe('Sync between my devices', () => {
   it('names what will leave, and sends nothing until the person confirms', async () => {
@@ -140,6 +142,25 @@ describe('Sync between my devices', () => {
     expect((await bob.engine.invitations()).map((i) => i.id)).not.toContain(journal);
   });
 
+  it('revoking a device that synced A starts a new key epoch there: its keys open nothing written in A afterwards, and its sign-in is refused', async () => {
+    // Linked after A synced, the phone gets A with the account (as a team workspace would come).
+    phone = await linkDevice('phone');
+    expect(phone.vault.workspaces.get(journal)).toMatchObject({ kind: 'personal', relay: relay.url });
+    expect(bodyOf(phone, journalDoc)).toBe(`desk: from the laptop ${MARK_A}`);
+    const phoneKeys = Object.values(phone.vault.syncState.space(journal)!.epochKeys).map((hex) => fromHex(hex));
+    await laptop.engine.devices.revoke(phone.vault.devices.self.id);
+    const after = `AFTER-REVOCATION-${process.pid}`;
+    laptop.vault.documents.change(journalDoc, (d) => A.splice(d, ['body'], d.body.length, 0, ` ${after}`));
+    await laptop.engine.syncOnce();
+    const laptopKeys = Object.values(laptop.vault.syncState.space(journal)!.epochKeys).map((hex) => fromHex(hex));
+    expect(laptopKeys.length).toBe(phoneKeys.length + 1);
+    expect(relayPlaces(relay.dataDir, relay.logLines, laptopKeys, after).length).toBeGreaterThan(0);
+    expect(relayPlaces(relay.dataDir, relay.logLines, phoneKeys, after)).toEqual([]);
+    expect(await outcome((await connect(relay.url)).signIn(deviceOf(phone)))).toBe('UNAUTHENTICATED');
+    await desktop.engine.syncOnce();
+    expect(bodyOf(desktop, journalDoc)).toBe(`desk: from the laptop ${MARK_A} ${after}`);
+  });
+
   it('turned off on the desktop: it keeps A and stops syncing; the relay keeps it for the laptop until the laptop deletes it there', async () => {
     const off = await desktop.engine.deviceSync.turnOff(journal);
     expect(off.deletedFromRelay).toBe(false);
@@ -147,17 +168,17 @@ describe('Sync between my devices', () => {
     expect(desktop.vault.workspaces.get(journal)).toMatchObject({ kind: 'personal' });
     expect(desktop.vault.workspaces.get(journal).relay).toBeUndefined();
     expect(desktop.vault.syncState.space(journal)).toBeUndefined();
-    expect(bodyOf(desktop, journalDoc)).toBe(`desk: from the laptop ${MARK_A}`);
+    const kept = bodyOf(desktop, journalDoc);
 
     laptop.vault.documents.change(journalDoc, (d) => A.splice(d, ['body'], d.body.length, 0, ' +later'));
     await laptop.engine.syncOnce();
     await desktop.engine.syncOnce();
-    expect(bodyOf(desktop, journalDoc)).toBe(`desk: from the laptop ${MARK_A}`);
+    expect(bodyOf(desktop, journalDoc)).toBe(kept);
 
     const gone = await laptop.engine.deviceSync.turnOff(journal, { deleteFromRelay: true });
     expect(gone.deletedFromRelay).toBe(true);
     expect((await laptop.engine.accessReport(relay.url)).report.spaces).toEqual([]);
-    expect(bodyOf(laptop, journalDoc)).toBe(`desk: from the laptop ${MARK_A} +later`);
+    expect(bodyOf(laptop, journalDoc)).toBe(`${kept} +later`);
     expect(laptop.vault.audit.list().map((e) => e.action)).toContain('workspace.device_sync_off');
   });
 });
