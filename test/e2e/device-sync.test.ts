@@ -93,6 +93,23 @@ test('by mouse: the dialog lists what will leave, sends nothing until ticked, an
   await expect.poll(() => workspaceButton(page, 'Personal').textContent()).toContain('Syncs between your devices');
   expect(await spacesAtRelay()).toEqual([{ space: expect.any(String), kind: 'personal' }]);
   await screenshot(page, 'h-devicesync-02-sidebar-mark');
+  // The privacy dashboard no longer says it never leaves this device.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('tab', { name: 'Privacy' }).click();
+  const row = page
+    .getByRole('tabpanel')
+    .getByLabel('Storage per workspace')
+    .getByRole('row', { name: /Personal/ });
+  await expect.poll(() => row.textContent()).toMatch(/To your devices: (Synced|Syncing)/);
+  expect(await page.getByRole('tabpanel').getByLabel('Storage per workspace').getByRole('row', { name: /Notes/ }).textContent()).toContain('Never');
+  await screenshot(page, 'h-devicesync-05-privacy');
+  // Its sync pauses and resumes like a team workspace's.
+  await row.getByRole('button', { name: 'Pause sync' }).click();
+  await expect.poll(() => row.textContent()).toContain('To your devices: Paused');
+  await row.getByRole('button', { name: 'Resume sync' }).click();
+  await expect.poll(() => row.textContent()).not.toContain('Paused');
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog', { name: 'Settings' }).waitFor({ state: 'detached' });
 });
 
 test('by keyboard: another workspace’s dialog opens and is cancelled (nothing leaves), then sync is turned off and deleted from the relay', async () => {
