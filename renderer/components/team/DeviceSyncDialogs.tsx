@@ -10,8 +10,9 @@ import { call, hearth, messageOf } from '../../state/api.ts';
 import { useLibrary } from '../../state/library.ts';
 import { useTeam } from '../../state/team.ts';
 import { useUi } from '../../state/ui.ts';
-import { DialogActions, Field, FormError, useSubmit } from '../Field.tsx';
+import { DialogActions, FormError, useSubmit } from '../Field.tsx';
 import { Modal } from '../Modal.tsx';
+import { RelayField } from './TeamDialogs.tsx';
 
 const RELAY_ADDRESS = /^wss?:\/\/\S+$/;
 
@@ -65,22 +66,7 @@ export function DeviceSyncOnDialog({ workspace, onClose }: { workspace: Workspac
             <p className="muted">Counting what this workspace holds…</p>
           )}
         </div>
-        <Field label="Relay address" hint="The relay your other devices use. It stores only encrypted data.">
-          <input
-            value={relay}
-            onChange={(e) => setRelay(e.target.value)}
-            placeholder="wss://relay.example.org"
-            list="device-sync-relays"
-            maxLength={2048}
-            required
-            spellCheck={false}
-          />
-          <datalist id="device-sync-relays">
-            {relays.map((url) => (
-              <option key={url} value={url} />
-            ))}
-          </datalist>
-        </Field>
+        <RelayField value={relay} onChange={setRelay} />
         <label className="checkbox">
           <input type="checkbox" checked={agreed} onChange={(e) => setAgreed(e.target.checked)} data-autofocus />
           <span>Encrypt these and sync them through the relay to my devices</span>
