@@ -161,24 +161,23 @@ describe('Sync between my devices', () => {
     expect(bodyOf(desktop, journalDoc)).toBe(`desk: from the laptop ${MARK_A} ${after}`);
   });
 
-  it('turned off on the desktop: it keeps A and stops syncing; the relay keeps it for the laptop until the laptop deletes it there', async () => {
-    const off = await desktop.engine.deviceSync.turnOff(journal);
-    expect(off.deletedFromRelay).toBe(false);
-    expect(off.message).toContain('still holds its encrypted copy');
-    expect(desktop.vault.workspaces.get(journal)).toMatchObject({ kind: 'personal' });
-    expect(desktop.vault.workspaces.get(journal).relay).toBeUndefined();
-    expect(desktop.vault.syncState.space(journal)).toBeUndefined();
+  it('turned off on the laptop and deleted from the relay: the laptop keeps A; the desktop, still syncing it, keeps its copy and stops', async () => {
     const kept = bodyOf(desktop, journalDoc);
-
-    laptop.vault.documents.change(journalDoc, (d) => A.splice(d, ['body'], d.body.length, 0, ' +later'));
-    await laptop.engine.syncOnce();
-    await desktop.engine.syncOnce();
-    expect(bodyOf(desktop, journalDoc)).toBe(kept);
-
     const gone = await laptop.engine.deviceSync.turnOff(journal, { deleteFromRelay: true });
     expect(gone.deletedFromRelay).toBe(true);
+    expect(gone.message).toContain('your other devices keep their copies and stop syncing it');
     expect((await laptop.engine.accessReport(relay.url)).report.spaces).toEqual([]);
-    expect(bodyOf(laptop, journalDoc)).toBe(`${kept} +later`);
+    expect(laptop.vault.workspaces.get(journal)).toMatchObject({ kind: 'personal', name: 'Journal' });
+    expect(laptop.vault.workspaces.get(journal).relay).toBeUndefined();
+    expect(laptop.vault.syncState.space(journal)).toBeUndefined();
+    expect(bodyOf(laptop, journalDoc)).toBe(kept);
     expect(laptop.vault.audit.list().map((e) => e.action)).toContain('workspace.device_sync_off');
+
+    await desktop.engine.syncOnce();
+    expect(desktop.vault.syncState.space(journal)).toBeUndefined();
+    expect(desktop.vault.workspaces.get(journal)).toMatchObject({ kind: 'personal', name: 'Journal' });
+    expect(desktop.vault.workspaces.get(journal).relay).toBeUndefined();
+    expect(bodyOf(desktop, journalDoc)).toBe(kept);
+    expect(desktop.vault.files.list(journal)).toHaveLength(1);
   });
 });
