@@ -172,7 +172,16 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     ensureRelayLoop,
     endOwnShares: (documents) => sharing.endOwn(documents),
   });
-  const deviceSync: DeviceSync = new DeviceSync({ ...base, connections, membership, client, isLive: live, syncSpace, ensureRelayLoop });
+  const deviceSync: DeviceSync = new DeviceSync({
+    ...base,
+    connections,
+    membership,
+    client,
+    isLive: live,
+    syncSpace,
+    ensureRelayLoop,
+    rejoin: (spaceId) => invitations.accept(spaceId),
+  });
   const files: FileSync = new FileSync({
     ...base,
     permissions,

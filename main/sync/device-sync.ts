@@ -33,6 +33,8 @@ export interface DeviceSyncHost {
   isLive(): boolean;
   syncSpace(spaceId: string, client: RelayClient, follow: boolean): Promise<unknown>;
   ensureRelayLoop(url: string): void;
+  /** Joins the account's personal space `spaceId` again with the copy here (invitations.ts). */
+  rejoin(spaceId: string): Promise<Workspace>;
 }
 
 export class DeviceSync {
@@ -88,6 +90,12 @@ export class DeviceSync {
     if (!confirmed) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Confirm to go ahead.`);
     if (!host.connections.hasAccount(relayUrl)) await host.connections.register(relayUrl);
     const client = await host.client(relayUrl);
+    // Turned off here earlier while the relay kept it for the other devices: this copy joins it again.
+    if ((await client.access()).report.spaces.some((s) => s.space === plan.workspaceId && s.kind === 'personal')) {
+      const joined = await host.rejoin(plan.workspaceId);
+      host.vault.audit.record('workspace.device_sync_on', plan.workspaceId);
+      return joined;
+    }
     await host.membership.found(client, plan.workspaceId, 'personal', relayUrl, plan.name, () => {
       host.vault.workspaces.setDeviceSync(plan.workspaceId, relayUrl);
       host.vault.audit.record('workspace.device_sync_on', plan.workspaceId);

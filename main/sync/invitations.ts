@@ -32,7 +32,7 @@ export type InvitationClient = Pick<RelayClient, 'access' | 'getMembership' | 'g
 export interface InvitationsHost<C extends InvitationClient> {
   readonly vault: Pick<Vault, 'workspaces' | 'syncState' | 'transaction'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'register'>;
+  readonly spaces: Pick<SpaceRegistry, 'register' | 'state'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   client(url: string): Promise<C>;
   readonly membership: Pick<Membership, 'openEnvelope'>;
@@ -50,7 +50,15 @@ export class Invitations<C extends InvitationClient = RelayClient> {
   /** Team workspaces on the relays this vault has accounts on, where it is a member but has not accepted yet. */
   async list(): Promise<Invitation[]> {
     const found: Invitation[] = [];
-    const local = new Set([...this.host.vault.workspaces.list().map((w) => w.id), ...this.host.vault.workspaces.shareSpaces().map((w) => w.id)]);
+    // A personal workspace this device stopped syncing is offered again while its space is on the relay.
+    const stopped = (w: Workspace) => w.kind === 'personal' && !this.host.spaces.state(w.id);
+    const local = new Set([
+      ...this.host.vault.workspaces
+        .list()
+        .filter((w) => !stopped(w))
+        .map((w) => w.id),
+      ...this.host.vault.workspaces.shareSpaces().map((w) => w.id),
+    ]);
     for (const relay of this.host.vault.syncState.relays()) {
       if (!relay.account) continue;
       const client = await this.host.client(relay.url);
@@ -137,8 +145,11 @@ export class Invitations<C extends InvitationClient = RelayClient> {
       createdAt: Date.now(),
       relay: invitation.relay,
     };
+    const here = personal && this.host.vault.workspaces.list().some((w) => w.id === id && w.kind === 'personal');
     this.host.vault.transaction(() => {
-      this.host.vault.workspaces.adopt(workspace);
+      // Synced here before and turned off: the copy here syncs again (its edits since go up, the others' come in).
+      if (here) this.host.vault.workspaces.setDeviceSync(id, invitation.relay);
+      else this.host.vault.workspaces.adopt(workspace);
       this.host.spaces.register(
         id,
         { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false },

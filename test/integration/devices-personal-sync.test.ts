@@ -161,6 +161,29 @@ describe('Sync between my devices', () => {
     expect(bodyOf(desktop, journalDoc)).toBe(`desk: from the laptop ${MARK_A} ${after}`);
   });
 
+  it('turned off on the desktop: it keeps A and stops syncing while the relay keeps it for the laptop; turned on again, both sides’ edits meet', async () => {
+    const off = await desktop.engine.deviceSync.turnOff(journal);
+    expect(off.deletedFromRelay).toBe(false);
+    expect(off.message).toContain('still holds its encrypted copy');
+    expect(desktop.vault.workspaces.get(journal)).toMatchObject({ kind: 'personal' });
+    expect(desktop.vault.workspaces.get(journal).relay).toBeUndefined();
+    expect(desktop.vault.syncState.space(journal)).toBeUndefined();
+    expect((await laptop.engine.accessReport(relay.url)).report.spaces.map((s) => s.space)).toEqual([journal]);
+
+    const before = bodyOf(desktop, journalDoc);
+    laptop.vault.documents.change(journalDoc, (d) => A.splice(d, ['body'], d.body.length, 0, ' +laptop'));
+    await laptop.engine.syncOnce();
+    desktop.vault.documents.change(journalDoc, (d) => A.splice(d, ['body'], 0, 0, 'offline desk: '));
+    await desktop.engine.syncOnce();
+    expect(bodyOf(desktop, journalDoc)).toBe(`offline desk: ${before}`);
+
+    await desktop.engine.deviceSync.turnOn(journal, relay.url, true);
+    expect(desktop.vault.workspaces.get(journal)).toMatchObject({ kind: 'personal', relay: relay.url });
+    await laptop.engine.syncOnce();
+    expect(bodyOf(desktop, journalDoc)).toBe(`offline desk: ${before} +laptop`);
+    expect(bodyOf(laptop, journalDoc)).toBe(`offline desk: ${before} +laptop`);
+  });
+
   it('turned off on the laptop and deleted from the relay: the laptop keeps A; the desktop, still syncing it, keeps its copy and stops', async () => {
     const kept = bodyOf(desktop, journalDoc);
     const gone = await laptop.engine.deviceSync.turnOff(journal, { deleteFromRelay: true });
