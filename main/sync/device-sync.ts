@@ -24,7 +24,7 @@ export type { DeviceSyncPlan, DeviceSyncStop };
 
 export interface DeviceSyncHost {
   readonly vault: Pick<Vault, 'workspaces' | 'documents' | 'comments' | 'files' | 'audit' | 'transaction'>;
-  readonly spaces: Pick<SpaceRegistry, 'state' | 'isDevicesOnly' | 'stopSyncing'>;
+  readonly spaces: Pick<SpaceRegistry, 'state' | 'isDevicesOnly' | 'stopSyncing' | 'index' | 'changeIndex'>;
   readonly connections: Pick<RelayConnections, 'hasAccount' | 'register'>;
   readonly membership: Pick<Membership, 'found' | 'refresh'>;
   readonly status: Pick<StatusBoard, 'set'>;
@@ -96,11 +96,17 @@ export class DeviceSync {
       host.vault.audit.record('workspace.device_sync_on', plan.workspaceId);
       return joined;
     }
+    const retention = host.vault.workspaces.get(plan.workspaceId).retention;
     await host.membership.found(client, plan.workspaceId, 'personal', relayUrl, plan.name, () => {
       host.vault.workspaces.setDeviceSync(plan.workspaceId, relayUrl);
       host.vault.audit.record('workspace.device_sync_on', plan.workspaceId);
       return {};
     });
+    // A synced workspace keeps its retention in its signed index, so that every device keeps to it.
+    if (retention)
+      host.spaces.changeIndex(plan.workspaceId, (d) => {
+        d.retention = retention;
+      });
     await host.queues.run(plan.workspaceId, () => host.syncSpace(plan.workspaceId, client, host.isLive()));
     host.status.set(plan.workspaceId, { state: 'synced', lastSyncedAt: Date.now() });
     host.ensureRelayLoop(relayUrl);
@@ -135,7 +141,10 @@ export class DeviceSync {
   /** This device stops syncing the workspace (turned off here, or deleted from the relay by another device); everything it holds stays. */
   stopHere(workspaceId: string): void {
     const { host } = this;
+    const retention = host.spaces.index(workspaceId).retention;
     host.vault.transaction(() => {
+      // The retention its devices kept to stays this copy's.
+      host.vault.workspaces.setRetention(workspaceId, retention ?? 'forever');
       host.spaces.stopSyncing(workspaceId);
       host.vault.workspaces.setDeviceSync(workspaceId, undefined);
       host.vault.audit.record('workspace.device_sync_off', workspaceId);

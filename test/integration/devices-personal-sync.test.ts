@@ -62,6 +62,7 @@ beforeAll(async () => {
   desktop = await linkDevice('desk');
   journal = laptop.vault.workspaces.create({ name: 'Journal' }).id;
   diary = laptop.vault.workspaces.create({ name: 'Diary' }).id;
+  laptop.vault.workspaces.setRetention(journal, '90d');
   journalDoc = laptop.vault.documents.create(journal, { title: `Plans ${MARK_A}`, init: (d) => A.updateText(d, ['body'], `from the laptop ${MARK_A}`) }).id;
   laptop.vault.comments.add(journalDoc, { text: `note ${MARK_A}` });
   await laptop.vault.files.add(journal, { name: `photo-${MARK_A}.txt`, source: [Buffer.from(`bytes ${MARK_A}`)] });
@@ -98,6 +99,9 @@ describe('Sync between my devices', () => {
     expect(bodyOf(desktop, journalDoc)).toBe(`from the laptop ${MARK_A}`);
     expect(desktop.vault.comments.list(journalDoc)[0]!.comments[0]!.text).toBe(`note ${MARK_A}`);
     expect(desktop.vault.files.list(journal).map((f) => f.name)).toEqual([`photo-${MARK_A}.txt`]);
+    // Its retention travels with it, so every device keeps edit history as long as the person chose.
+    expect(desktop.engine.generations.retention(journal)).toBe('90d');
+    expect(laptop.engine.generations.retention(journal)).toBe('90d');
     // Its people: this account alone, on every device.
     expect((await desktop.engine.members(journal)).map((m) => m.account)).toEqual([laptop.engine.account]);
     // B is not offered to the desktop: it never reached the relay.
@@ -202,5 +206,7 @@ describe('Sync between my devices', () => {
     expect(desktop.vault.workspaces.get(journal).relay).toBeUndefined();
     expect(bodyOf(desktop, journalDoc)).toBe(kept);
     expect(desktop.vault.files.list(journal)).toHaveLength(1);
+    expect(desktop.vault.workspaces.get(journal).retention).toBe('90d');
+    expect(laptop.engine.generations.retention(journal)).toBe('90d');
   });
 });
