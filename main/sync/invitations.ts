@@ -69,7 +69,8 @@ export class Invitations<C extends InvitationClient = RelayClient> {
         const name = peek?.name ?? '(name not readable yet)';
         found.push({
           id: space.space,
-          kind: space.kind,
+          // Personal only when its signed index says so: the relay's word for the kind is a hint.
+          kind: space.kind === 'document' ? 'document' : peek?.index.personalTo !== undefined ? 'personal' : 'workspace',
           relay: relay.url,
           role: space.role,
           name,

@@ -15,6 +15,7 @@ import { relayPlaces } from '../support/erasure-scan.ts';
 import { createTestVault, tempDir } from '../support/vault.ts';
 import { connect, outcome, startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { bodyOf, closeAll, deviceOf, makePeer, type Peer } from './sync-fixture.ts';
+import { routeThrough, startHostileProxy } from './sync-proxy.ts';
 
 const MARK_A = `ALPHA-${process.pid}-travels`;
 const MARK_B = `BRAVO-${process.pid}-stays`;
@@ -208,5 +209,22 @@ describe('Sync between my devices', () => {
     expect(desktop.vault.files.list(journal)).toHaveLength(1);
     expect(desktop.vault.workspaces.get(journal).retention).toBe('90d');
     expect(laptop.engine.generations.retention(journal)).toBe('90d');
+  });
+
+  it('a relay that calls a team workspace personal is not believed: the signed index decides, and it comes in as a team workspace', async () => {
+    const bakery = await bob.engine.createTeamWorkspace('Bakery', relay.url);
+    await bob.engine.invite(bakery.id, laptop.vault.profile.username, 'editor');
+    const proxy = await startHostileProxy(relay.url);
+    proxy.rewrite = (frame) =>
+      frame.t === 'access' ? { ...frame, report: { ...frame.report, spaces: frame.report.spaces.map((sp) => ({ ...sp, kind: 'personal' as const })) } } : frame;
+    try {
+      await routeThrough(desktop, proxy);
+      const offered = await desktop.engine.invitations();
+      expect(offered.find((i) => i.id === bakery.id)).toMatchObject({ kind: 'workspace', name: 'Bakery' });
+      await desktop.engine.acceptInvitation(bakery.id);
+      expect(desktop.vault.workspaces.get(bakery.id)).toMatchObject({ kind: 'team' });
+    } finally {
+      await proxy.close();
+    }
   });
 });
