@@ -4,6 +4,8 @@
  * size, the relay, what the relay sees) before anything is sent; by mouse it is turned on and the
  * sidebar marks the workspace; by keyboard another workspace's dialog is opened and cancelled
  * (nothing reaches the relay), and the first one is turned off with "also delete it from the relay".
+ * On Ada's desktop (linked by pairing), a workspace she syncs is offered as personal and Add brings
+ * it in, marked, with its documents.
  */
 import * as A from '@automerge/automerge';
 import { mkdirSync } from 'node:fs';
@@ -19,6 +21,7 @@ const SHOTS = process.env['HEARTH_SHOTS'] ?? '/work/notes/shots';
 let relay: TestRelay;
 let browser: Browser;
 let ada: User;
+let desk: User | undefined;
 
 /** A screenshot where the team looks at them (/work/notes/shots). */
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -59,7 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stopUsers(ada);
+  await stopUsers(ada, desk);
   await relay?.stop();
 });
 
@@ -142,4 +145,39 @@ test('by keyboard: another workspace’s dialog opens and is cancelled (nothing 
   await page.getByText('Recipes').first().waitFor();
   await screenshot(page, 'h-devicesync-04-after-off');
   expect(ada.problems).toEqual([]);
+});
+
+test('on Ada’s desktop, linked to her account: the workspace is offered as personal, and Add brings it in, marked', async () => {
+  desk = await startUser(browser, 'Desk', `desk-${process.pid}`);
+  const wait = { pollMs: 50, timeoutMs: 20_000 };
+  let shown!: (code: string) => void;
+  const code = new Promise<string>((resolve) => (shown = resolve));
+  const linking = desk.session.sync!.pairing.link(relay.url, ada.username, shown, wait);
+  await ada.session.sync!.pairing.answer(undefined, wait);
+  await ada.session.sync!.pairing.approve(await code);
+  await linking;
+  // The desktop is Ada's account now: unlocking again opens its sync as that account.
+  const page = desk.page;
+  await page.getByRole('button', { name: 'Lock Hearth' }).click();
+  await page.getByLabel('Passphrase').fill('Desk team passphrase');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByRole('heading', { name: 'Personal' }).waitFor();
+
+  const notes = ada.session
+    .requireVault()
+    .workspaces.list()
+    .find((w) => w.name === 'Notes')!.id;
+  ada.session.requireVault().documents.create(notes, { title: 'Shopping list', init: (d) => A.updateText(d, ['body'], 'Rye flour') });
+  await ada.session.sync!.deviceSync.turnOn(notes, relay.url, true);
+  await page.getByRole('button', { name: 'Check for invitations' }).click();
+  await page.getByText('Personal · synced from your other device').waitFor();
+  await screenshot(page, 'h-devicesync-06-other-device-offer');
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await page.getByRole('button', { name: 'Add Notes to this device' }).click();
+  await page.getByRole('heading', { name: 'Notes' }).waitFor();
+  await expect.poll(() => workspaceButton(page, 'Notes').textContent()).toContain('Syncs between your devices');
+  await page.getByText('Shopping list').first().click();
+  await page.getByText('Rye flour').waitFor();
+  await screenshot(page, 'h-devicesync-07-other-device-added');
+  expect(desk.problems).toEqual([]);
 });
