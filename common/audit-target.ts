@@ -23,6 +23,8 @@ export function describeAuditTarget(action: string, target: string | undefined, 
   switch (action) {
     case 'workspace.created':
     case 'workspace.deleted':
+    case 'workspace.device_sync_on':
+    case 'workspace.device_sync_off':
       return workspace(target);
     case 'member.invited':
     case 'member.removed':

@@ -203,6 +203,11 @@ export const apiArgs = {
   transferOwnership: z.tuple([Id, UsernameSchema]),
   leaveWorkspace: z.tuple([Id]),
   deleteTeamWorkspace: z.tuple([Id]),
+  // "Sync between my devices" for a personal workspace: what would leave (for the relay given, or
+  // the only one this account is on), then on with the person's explicit yes, or off.
+  describeDeviceSync: z.tuple([Id, RelayUrl.nullish()]),
+  turnDeviceSyncOn: z.tuple([Id, RelayUrl, z.literal(true)]),
+  turnDeviceSyncOff: z.tuple([Id, z.strictObject({ deleteFromRelay: z.boolean() })]),
   listInvitations: z.tuple([]),
   acceptInvitation: z.tuple([Id]),
   syncStatus: z.tuple([]),
@@ -321,8 +326,10 @@ export interface Workspace {
   name: string;
   kind: WorkspaceKind;
   createdAt: number;
-  /** Team workspaces: the relay they sync through. */
+  /** Team workspaces: the relay they sync through; a personal one with "Sync between my devices" on: the relay it syncs through. */
   relay?: string;
+  /** A personal workspace that syncs end-to-end encrypted between this account's devices (its only members). */
+  syncsDevices?: true;
   /** Team workspaces: this user's role as of the last verified membership log (absent once removed). */
   role?: Role;
   /** Team workspaces this user was removed from: who removed them (display name, else username) and when, from the verified log. */
@@ -347,8 +354,8 @@ export interface TeamInvitation {
   name: string;
   role: Role;
   invitedBy?: string;
-  /** A whole workspace or one shared document (absent: a workspace). */
-  kind?: 'workspace' | 'document';
+  /** A whole workspace, one shared document, or a personal workspace of yours that syncs between your devices (absent: a workspace). */
+  kind?: 'workspace' | 'document' | 'personal';
   /** For a shared document: its title when it was shared. */
   documentTitle?: string;
 }
@@ -449,6 +456,29 @@ export interface TeamConversion {
   comments: number;
   filesStayLocal: number;
   /** What will leave the device, in words for the confirmation. */
+  message: string;
+}
+
+/** What turning "Sync between my devices" on would send, for the person's confirmation. */
+export interface DeviceSyncPlan {
+  workspaceId: string;
+  name: string;
+  /** The relay it would sync through ('' when none was named and this account is on none or several). */
+  relay: string;
+  documents: number;
+  /** Bytes of the documents with their full history, before encryption. */
+  documentBytes: number;
+  comments: number;
+  files: number;
+  fileBytes: number;
+  /** What will leave the device, in words for the confirmation. */
+  message: string;
+}
+
+/** What turning it off did: whether the relay still holds the workspace for the other devices. */
+export interface DeviceSyncStop {
+  workspaceId: string;
+  deletedFromRelay: boolean;
   message: string;
 }
 
@@ -704,6 +734,9 @@ export interface ApiResults {
   transferOwnership: TeamMember[];
   leaveWorkspace: null;
   deleteTeamWorkspace: null;
+  describeDeviceSync: DeviceSyncPlan;
+  turnDeviceSyncOn: Workspace;
+  turnDeviceSyncOff: DeviceSyncStop;
   listInvitations: TeamInvitation[];
   acceptInvitation: Workspace;
   syncStatus: SyncStatus[];

@@ -167,6 +167,23 @@ export function applyMembershipEntry(state: MembershipState, raw: unknown): Memb
   return { space: state.space, members, head: entryHash(entry), nextSeq: entry.seq + 1 };
 }
 
+/**
+ * A personal workspace that syncs between its person's devices (space kind 'personal') has one
+ * member for good: the account that made it. The relay checks this before appending an entry to
+ * such a space, and clients before building one, so that no one else can ever be added to it.
+ */
+export function assertPersonalSpaceEntry(entry: Pick<UnsignedMembershipEntry, 'action' | 'actor' | 'subject'>): void {
+  const ownStep = entry.action === 'create' || entry.action === 'remove' || entry.action === 'account_deleted' || entry.action === 'device_revoked';
+  if (!ownStep || entry.subject !== entry.actor) refusePersonalMember();
+}
+
+/** Refuses adding anyone to, or changing a role in, a personal workspace (synced between one account's devices or not). */
+export function refusePersonalMember(): never {
+  refuse(
+    'This is a personal workspace: it syncs only between your own devices, so no one else can be added to it and its only role is yours. To work on it with others, use Share with a team… (it then becomes a team workspace).',
+  );
+}
+
 /** Replays a whole log from its genesis entry; throws if any entry is forged, reordered or not allowed. */
 export function replayMembership(space: string, entries: readonly unknown[]): MembershipState & { heads: Set<string> } {
   let state = emptyMembership(space);

@@ -19,6 +19,7 @@ import {
   type FrameOfType,
   type RelayFrame,
   type RelayFrameType,
+  type SpaceKind,
 } from './messages.ts';
 
 /** Why a connection failed, in words: a relay without TLS 1.3 is told apart from one that cannot be reached. */
@@ -364,7 +365,7 @@ export class RelayClient {
   }
 
   /** Creates a space with its genesis entry (the signed-in identity as Owner) and returns its membership state. */
-  async createSpace(identity: IdentityKeys, space: string, kind: 'workspace' | 'document'): Promise<MembershipState> {
+  async createSpace(identity: IdentityKeys, space: string, kind: SpaceKind): Promise<MembershipState> {
     const me = accountIdOf(identity);
     const state = emptyMembership(space);
     const genesis = signMembershipEntry(nextEntry(state, { actor: me, action: 'create', subject: me, role: 'owner' }), identity.signSecretKey);

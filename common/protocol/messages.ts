@@ -35,7 +35,9 @@ const doc = IdSchema;
 const nonce = AccountIdSchema; // 32 random bytes, same spelling as a key
 export { UsernameSchema };
 export const DisplayNameSchema = z.string().min(1).max(80);
-export const SpaceKindSchema = z.enum(['workspace', 'document']);
+/** A team workspace, one selectively shared document, or a personal workspace that syncs between one account's devices only. */
+export const SpaceKindSchema = z.enum(['workspace', 'document', 'personal']);
+export type SpaceKind = z.infer<typeof SpaceKindSchema>;
 /** The most spaces one revocation rotates on one relay (its frame header stays under 64 KiB). */
 export const MAX_REVOKE_SPACES = 64;
 /** The most comments one forgetHistory carries into a document's new generation. */

@@ -19,6 +19,7 @@ import * as devices from '../usecases/devices.ts';
 import * as documents from '../usecases/documents.ts';
 import * as files from '../usecases/files.ts';
 import * as history from '../usecases/history.ts';
+import * as deviceSync from '../usecases/device-sync.ts';
 import * as members from '../usecases/members.ts';
 import * as syncing from '../usecases/sync.ts';
 import { teamWorkspace, type Unlocked } from '../usecases/unlocked.ts';
@@ -30,6 +31,7 @@ function workspaceView(workspace: VaultWorkspace, engine?: SyncEngine): Workspac
   // A shared document's hidden space record is never listed: to a page it is as unknown as a missing one.
   if (workspace.kind === 'share-space') throw new HearthError('NOT_FOUND', `No workspace ${workspace.id}.`);
   const view: Workspace = { id: workspace.id, name: workspace.name, kind: workspace.kind, createdAt: workspace.createdAt };
+  if (workspace.kind === 'personal' && workspace.relay) return { ...view, relay: workspace.relay, syncsDevices: true };
   if (workspace.kind !== 'team') return view;
   if (workspace.relay) view.relay = workspace.relay;
   const role = engine?.roleIn(workspace.id);
@@ -286,6 +288,17 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       await workspaces.leaveWorkspace(inWorkspace(workspaceId), workspaceId);
       workspacesChanged();
       return null;
+    },
+    describeDeviceSync: (workspaceId, relayUrl) => deviceSync.describeDeviceSync(inWorkspace(workspaceId), workspaceId, relayUrl ?? undefined),
+    turnDeviceSyncOn: async (workspaceId, relayUrl, confirmed) => {
+      const workspace = view(await deviceSync.turnDeviceSyncOn(inWorkspace(workspaceId), workspaceId, relayUrl, confirmed));
+      workspacesChanged();
+      return workspace;
+    },
+    turnDeviceSyncOff: async (workspaceId, { deleteFromRelay }) => {
+      const stopped = await deviceSync.turnDeviceSyncOff(inWorkspace(workspaceId), workspaceId, deleteFromRelay);
+      workspacesChanged();
+      return stopped;
     },
     deleteTeamWorkspace: async (workspaceId) => {
       const u = inWorkspace(workspaceId);

@@ -4,7 +4,9 @@ import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { bodyAsMarkdown } from '../../common/richtext/index.ts';
+import { HearthError } from '../../common/errors.ts';
 import * as comments from '../usecases/comments.ts';
+import * as deviceSync from '../usecases/device-sync.ts';
 import * as documents from '../usecases/documents.ts';
 import * as files from '../usecases/files.ts';
 import * as workspaces from '../usecases/workspaces.ts';
@@ -42,7 +44,8 @@ export const contentCommands: Record<string, Command> = {
     run: (call) =>
       withVault(call, (vault) => {
         const list = vault.workspaces.list();
-        print(call, list, () => table([['ID', 'NAME', 'KIND'], ...list.map((w) => [w.id, w.name, w.kind])]));
+        const kind = (w: (typeof list)[number]) => (w.kind === 'personal' && w.relay ? `personal, syncs between your devices (${w.relay})` : w.kind);
+        print(call, list, () => table([['ID', 'NAME', 'KIND'], ...list.map((w) => [w.id, w.name, kind(w)])]));
       }),
   },
   'workspace delete': {
@@ -55,6 +58,32 @@ export const contentCommands: Record<string, Command> = {
         const deleted = await workspaces.deleteWorkspace(u, id);
         print(call, { deleted: id, for: deleted }, () =>
           deleted === 'everyone' ? `Deleted ${name} for everyone: its relay holds nothing of it any more, and nothing new reaches the other members.\n` : '',
+        );
+      }),
+  },
+  'workspace sync-devices': {
+    usage:
+      'hearth workspace sync-devices W on|off [--relay URL] [--yes] [--delete-from-relay]   (a personal workspace syncs end-to-end encrypted between your own devices only; on without --yes lists what would leave)',
+    options: { relay: { type: 'string' }, yes: { type: 'boolean' }, 'delete-from-relay': { type: 'boolean' } },
+    positionals: [2, 2],
+    run: (call) =>
+      withUseCases(call, async (u) => {
+        const [workspace, onOff] = call.positionals as [string, string];
+        if (onOff !== 'on' && onOff !== 'off') throw new UsageError(`workspace sync-devices takes on or off, not "${onOff}".`);
+        const id = workspaceArg(u, workspace);
+        if (onOff === 'off') {
+          const stopped = await deviceSync.turnDeviceSyncOff(u, id, call.values['delete-from-relay'] === true);
+          print(call, stopped, () => `${stopped.message}\n`);
+          return;
+        }
+        const plan = deviceSync.describeDeviceSync(u, id, deviceSync.deviceSyncRelay(u, optionalString(call, 'relay')));
+        if (!call.values.yes) throw new HearthError('BAD_REQUEST', `Nothing was sent. ${plan.message} Run again with --yes to turn it on.`);
+        const on = await deviceSync.turnDeviceSyncOn(u, id, plan.relay, true);
+        print(
+          call,
+          on,
+          () =>
+            `${on.name} now syncs end-to-end encrypted between your devices through ${plan.relay}. On another device: \`hearth invite list\`, then \`hearth invite accept ${id}\`.\n`,
         );
       }),
   },

@@ -32,6 +32,7 @@ import { Sharing } from './sharing.ts';
 import { SpaceRegistry } from './spaces.ts';
 import { StatusBoard } from './status.ts';
 import { TeamWorkspaces } from './team-workspaces.ts';
+import { DeviceSync } from './device-sync.ts';
 import { INDEX_DOC } from './workspace-index.ts';
 
 /** What a SyncEngine can be given (engine.ts fills in the defaults for what is left out). */
@@ -72,6 +73,7 @@ export interface SyncModules {
   membership: Membership;
   members: Members;
   teams: TeamWorkspaces;
+  deviceSync: DeviceSync;
   outbox: Outbox;
   inbound: Inbound;
   generations: Generations;
@@ -171,6 +173,16 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     ensureRelayLoop,
     endOwnShares: (documents) => sharing.endOwn(documents),
   });
+  const deviceSync: DeviceSync = new DeviceSync({
+    ...base,
+    connections,
+    membership,
+    client,
+    isLive: live,
+    syncSpace,
+    ensureRelayLoop,
+    rejoin: (spaceId) => invitations.accept(spaceId),
+  });
   const files: FileSync = new FileSync({
     ...base,
     permissions,
@@ -236,6 +248,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     files,
     deletion,
     sharing,
+    deviceSync,
     backoff: options.backoff,
     client,
     whenClosed: (c) => connections.whenClosed(c),
@@ -370,6 +383,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     membership,
     members,
     teams,
+    deviceSync,
     outbox,
     inbound,
     generations,

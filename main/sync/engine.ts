@@ -12,6 +12,7 @@
  *   membership.ts    membership log and key epochs: refresh, append, envelopes, founding a space
  *   members.ts       invite, change role, remove (new key epoch), transfer ownership, list
  *   team-workspaces.ts  create, convert, leave, delete a team workspace
+ *   device-sync.ts   "Sync between my devices" for a personal workspace (its space's only member: this account)
  *   outbox.ts        capture local changes, push, forward between spaces, snapshots
  *   verify.ts        checks a change against the verified membership (pure)
  *   inbound.ts       pull, verify, quarantine; holds a change whose history is missing until it arrives
@@ -41,6 +42,7 @@ import type { Workspace } from '../vault/workspaces.ts';
 import type { AccountDeletionOptions, AccountDeletionResult } from './account.ts';
 import type { DeviceChanges } from './device-changes.ts';
 import type { DevicePairing } from './pairing.ts';
+import type { DeviceSync } from './device-sync.ts';
 import { assembleSync, type SyncEngineOptions, type SyncModules } from './assembly.ts';
 import type { Generations } from './generations.ts';
 import type { RemoteChange } from './inbound.ts';
@@ -68,6 +70,8 @@ export class SyncEngine {
   readonly pairing: DevicePairing;
   /** Erasing edit history (all, or past a workspace's retention) here, at the relay and every member (generations.ts). */
   readonly generations: Generations;
+  /** "Sync between my devices" for a personal workspace: what would leave, on, off (device-sync.ts). */
+  readonly deviceSync: DeviceSync;
 
   constructor(
     private readonly vault: Vault,
@@ -81,7 +85,7 @@ export class SyncEngine {
       snapshotEvery: options.snapshotEvery ?? 1000,
       presence: options.presence ?? {},
     });
-    ({ deviceChanges: this.devices, pairing: this.pairing, generations: this.generations } = this.sync);
+    ({ deviceChanges: this.devices, pairing: this.pairing, generations: this.generations, deviceSync: this.deviceSync } = this.sync);
   }
 
   /** This vault's account id on every relay: the base64url of its Ed25519 public key. */

@@ -23,8 +23,8 @@ import { emptyIndex, INDEX_DOC, type IndexDoc } from './workspace-index.ts';
 
 /** An invitation as the engine lists it: the API's, always saying what it is for. */
 export interface Invitation extends TeamInvitation {
-  /** A whole team workspace, or one document shared selectively. */
-  kind: 'workspace' | 'document';
+  /** A whole team workspace, one document shared selectively, or a personal workspace of this account that syncs between its devices. */
+  kind: 'workspace' | 'document' | 'personal';
 }
 
 export type InvitationClient = Pick<RelayClient, 'access' | 'getMembership' | 'getEnvelopes' | 'pullAll'>;
@@ -32,7 +32,7 @@ export type InvitationClient = Pick<RelayClient, 'access' | 'getMembership' | 'g
 export interface InvitationsHost<C extends InvitationClient> {
   readonly vault: Pick<Vault, 'workspaces' | 'syncState' | 'transaction'>;
   readonly account: string;
-  readonly spaces: Pick<SpaceRegistry, 'register'>;
+  readonly spaces: Pick<SpaceRegistry, 'register' | 'state'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   client(url: string): Promise<C>;
   readonly membership: Pick<Membership, 'openEnvelope'>;
@@ -50,7 +50,15 @@ export class Invitations<C extends InvitationClient = RelayClient> {
   /** Team workspaces on the relays this vault has accounts on, where it is a member but has not accepted yet. */
   async list(): Promise<Invitation[]> {
     const found: Invitation[] = [];
-    const local = new Set([...this.host.vault.workspaces.list().map((w) => w.id), ...this.host.vault.workspaces.shareSpaces().map((w) => w.id)]);
+    // A personal workspace this device stopped syncing is offered again while its space is on the relay.
+    const stopped = (w: Workspace) => w.kind === 'personal' && !this.host.spaces.state(w.id);
+    const local = new Set([
+      ...this.host.vault.workspaces
+        .list()
+        .filter((w) => !stopped(w))
+        .map((w) => w.id),
+      ...this.host.vault.workspaces.shareSpaces().map((w) => w.id),
+    ]);
     for (const relay of this.host.vault.syncState.relays()) {
       if (!relay.account) continue;
       const client = await this.host.client(relay.url);
@@ -61,7 +69,8 @@ export class Invitations<C extends InvitationClient = RelayClient> {
         const name = peek?.name ?? '(name not readable yet)';
         found.push({
           id: space.space,
-          kind: space.kind,
+          // Personal only when its signed index says so: the relay's word for the kind is a hint.
+          kind: space.kind === 'document' ? 'document' : peek?.index.personalTo !== undefined ? 'personal' : 'workspace',
           relay: relay.url,
           role: space.role,
           name,
@@ -103,6 +112,19 @@ export class Invitations<C extends InvitationClient = RelayClient> {
   }
 
   /**
+   * A personal workspace synced between devices must be this account's, with this account its
+   * only member; else nothing of it is taken in (a device never shows other people in one).
+   */
+  private assertOwnPersonal(peek: { view: MembershipView; index: IndexDoc; name: string }): void {
+    const members = [...peek.view.current.members.keys()];
+    if (peek.index.personalTo !== this.host.account || members.length !== 1 || members[0] !== this.host.account)
+      throw new HearthError(
+        'RECORD_TAMPERED',
+        `${peek.name || 'This workspace'} says it is a personal workspace, but it is not this account's alone; nothing of it was taken in. Distrust the relay that offered it.`,
+      );
+  }
+
+  /**
    * Accepts an invitation: the workspace, its keys and its documents come into this vault.
    * `knownKeys` are epoch keys this vault got another way (from the device that linked it).
    */
@@ -114,9 +136,21 @@ export class Invitations<C extends InvitationClient = RelayClient> {
     if (Object.keys(peek.epochKeys).length === 0)
       throw new HearthError('UNAVAILABLE', 'The workspace key has not been sealed to you yet; ask the person who invited you to sync, then accept again.');
     if (invitation.kind === 'document') return this.host.acceptShare(invitation, peek, client);
-    const workspace: Workspace = { id, name: peek.name || 'Team workspace', kind: 'team', createdAt: Date.now(), relay: invitation.relay };
+    // Whether it is personal is what its signed index says, not what the relay says.
+    const personal = peek.index.personalTo !== undefined;
+    if (personal) this.assertOwnPersonal(peek);
+    const workspace: Workspace = {
+      id,
+      name: peek.name || (personal ? 'Personal workspace' : 'Team workspace'),
+      kind: personal ? 'personal' : 'team',
+      createdAt: Date.now(),
+      relay: invitation.relay,
+    };
+    const here = personal && this.host.vault.workspaces.list().some((w) => w.id === id && w.kind === 'personal');
     this.host.vault.transaction(() => {
-      this.host.vault.workspaces.adopt(workspace);
+      // Synced here before and turned off: the copy here syncs again (its edits since go up, the others' come in).
+      if (here) this.host.vault.workspaces.setDeviceSync(id, invitation.relay);
+      else this.host.vault.workspaces.adopt(workspace);
       this.host.spaces.register(
         id,
         { relay: invitation.relay, epochKeys: peek.epochKeys, membership: [...peek.view.entries], index: '', paused: false },

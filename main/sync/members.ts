@@ -7,6 +7,7 @@
 import type { TeamMember as Member } from '../../common/api/contract.ts';
 import { fromHex, randomKey, toHex } from '../../common/crypto/sodium.ts';
 import { HearthError } from '../../common/errors.ts';
+import { refusePersonalMember } from '../../common/membership/log.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { Roles, type Role } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -84,6 +85,7 @@ export class Members<C extends MembersClient = RelayClient> {
     assertRole(role);
     const { host } = this;
     const { workspace } = host.vault.workspaces.find(workspaceIdOrName);
+    if (workspace.kind === 'personal') refusePersonalMember();
     const client = await host.membership.refresh(workspace.id);
     // The role first: someone who may not invite learns nothing about which usernames exist.
     host.permissions.assertManager(workspace.id, undefined, role);
@@ -117,6 +119,7 @@ export class Members<C extends MembersClient = RelayClient> {
     assertRole(role);
     const { host } = this;
     const { workspace } = host.vault.workspaces.find(workspaceIdOrName);
+    if (workspace.kind === 'personal') refusePersonalMember();
     const client = await host.membership.refresh(workspace.id);
     const profile = await this.profileOf(workspace.id, username, client);
     const from = host.spaces.view(workspace.id).role(profile.account);
@@ -168,6 +171,7 @@ export class Members<C extends MembersClient = RelayClient> {
   async transferOwnership(workspaceIdOrName: string, username: string): Promise<void> {
     const { host } = this;
     const { workspace } = host.vault.workspaces.find(workspaceIdOrName);
+    if (workspace.kind === 'personal') refusePersonalMember();
     const client = await host.membership.refresh(workspace.id);
     host.permissions.assertOwner(workspace, 'transfer its ownership');
     const profile = await this.profileOf(workspace.id, username, client);

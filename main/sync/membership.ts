@@ -7,8 +7,9 @@
 import * as A from '@automerge/automerge';
 import { fromBase64Url, randomKey, toBase64Url, toHex } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
-import { nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
+import { assertPersonalSpaceEntry, nextEntry, signMembershipEntry, type MembershipAction } from '../../common/membership/log.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
+import type { SpaceKind } from '../../common/protocol/messages.ts';
 import { openEnvelope, sealEnvelope } from '../../common/protocol/envelope.ts';
 import { MembershipHistory } from '../../common/protocol/verify.ts';
 import type { Role } from '../../common/roles.ts';
@@ -36,7 +37,7 @@ export interface MembershipHost<C extends MembershipClient> {
   readonly account: string;
   /** Who receives a member's keys: its active devices, from its verified device log (devices.ts). */
   readonly devices: Pick<AccountDevices, 'recipientsOf'>;
-  readonly spaces: Pick<SpaceRegistry, 'get' | 'update' | 'view' | 'setView' | 'index' | 'register' | 'name'>;
+  readonly spaces: Pick<SpaceRegistry, 'get' | 'update' | 'view' | 'setView' | 'index' | 'register' | 'name' | 'isDevicesOnly'>;
   readonly status: Pick<StatusBoard, 'warn'>;
   readonly queues: Pick<SpaceQueues, 'run'>;
   client(url: string): Promise<C>;
@@ -212,6 +213,8 @@ export class Membership<C extends MembershipClient = RelayClient> {
     role: Role | null,
     rotation?: (view: MembershipView) => Promise<{ epoch: number; sealed: SealedKeys }>,
   ): Promise<void> {
+    // A personal workspace synced between this account's devices: the same rule the relay applies.
+    if (this.host.spaces.isDevicesOnly(spaceId)) assertPersonalSpaceEntry({ action, actor: this.host.account, subject });
     const keys = this.host.vault.identityKeys();
     for (let attempt = 0; ; attempt++) {
       const view = this.host.spaces.view(spaceId);
@@ -235,7 +238,7 @@ export class Membership<C extends MembershipClient = RelayClient> {
    * for the relay. `record` writes the local side (the workspace or share record, its audit
    * entry) in the same transaction and returns what the space's state adds.
    */
-  async found(client: C, spaceId: string, kind: 'workspace' | 'document', relay: string, name: string, record: () => Partial<SpaceState>): Promise<void> {
+  async found(client: C, spaceId: string, kind: SpaceKind, relay: string, name: string, record: () => Partial<SpaceState>): Promise<void> {
     const { vault, account, spaces } = this.host;
     const keys = vault.identityKeys();
     await client.createSpace(keys, spaceId, kind);
@@ -245,6 +248,7 @@ export class Membership<C extends MembershipClient = RelayClient> {
     const profile = vault.profile;
     const index = A.change(newIndex(name), (d) => {
       d.members[account] = { username: profile.username, displayName: profile.displayName, boxPublicKey: toBase64Url(keys.boxPublicKey) };
+      if (kind === 'personal') d.personalTo = account;
     });
     vault.transaction(() => {
       const extra = record();

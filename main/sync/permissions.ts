@@ -37,7 +37,7 @@ export class AccountPermissions {
   /** This vault's role in a team workspace as of the last verified membership log; undefined if not a member. */
   roleIn(workspaceIdOrName: string): Role | undefined {
     const { workspace } = this.host.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.kind !== 'team' || !this.host.spaces.state(workspace.id)) return undefined;
+    if (!this.host.spaces.isTeam(workspace.id)) return undefined;
     return this.role(workspace.id);
   }
 
@@ -59,7 +59,7 @@ export class AccountPermissions {
    */
   decide(workspaceIdOrName: string, kind: EditKind, documentId?: string): Decision {
     const { workspace } = this.host.vault.workspaces.find(workspaceIdOrName);
-    if (workspace.kind === 'team' && this.host.spaces.state(workspace.id)) {
+    if (this.host.spaces.isTeam(workspace.id)) {
       const role = this.role(workspace.id);
       if (!role)
         return {

@@ -16,6 +16,7 @@ import type { Membership, MembershipClient } from './membership.ts';
 import type { Outbox, OutboxClient } from './outbox.ts';
 import type { SpaceQueues } from './queues.ts';
 import type { Sharing, SharingClient } from './sharing.ts';
+import type { DeviceSync } from './device-sync.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { reasonOf, type StatusBoard } from './status.ts';
 import { aheadOf } from './verify.ts';
@@ -61,6 +62,7 @@ export interface RoundsHost<C extends RoundClient> {
   readonly files: Pick<FileSync<C>, 'sync'>;
   readonly deletion: Pick<Deletion<C>, 'reconcile'>;
   readonly sharing: Pick<Sharing<C>, 'endOrphans' | 'drop'>;
+  readonly deviceSync: Pick<DeviceSync, 'goneFromRelay' | 'stopHere'>;
   /** Reconnect backoff: the first delay and the cap, in ms (doubled per failure, with jitter). */
   readonly backoff: { initialMs: number; maxMs: number };
   client(url: string): Promise<C>;
@@ -112,6 +114,11 @@ export class Rounds<C extends RoundClient = RelayClient> {
       if (this.host.spaces.shareOf(workspaceId) && isHearthError(error, 'NOT_FOUND')) {
         // The person who shared the document deleted it (and its space): the deletion reaches this copy too.
         this.host.sharing.drop(workspaceId, true);
+        return { pushed: 0, applied: 0, refused: 0, waiting: 0 };
+      }
+      if (this.host.deviceSync.goneFromRelay(workspaceId, error)) {
+        // Another device of this account turned its sync off and deleted it from the relay: this copy stays and stops syncing.
+        this.host.deviceSync.stopHere(workspaceId);
         return { pushed: 0, applied: 0, refused: 0, waiting: 0 };
       }
       // The relay no longer lets a non-member read the log, only up to the entry it was removed by.

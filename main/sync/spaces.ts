@@ -140,9 +140,29 @@ export class SpaceRegistry {
 
   // ---------------------------------------------------------------- kinds and lookups
 
-  /** Whether `workspaceId` is a team workspace that syncs (not personal, not "Shared with me", not a share space's record). */
+  /**
+   * Whether `workspaceId` is a whole workspace that syncs: a team one, or a personal one with "Sync
+   * between my devices" on (not "Shared with me", not a share space's record).
+   */
   isTeam(workspaceId: string): boolean {
-    return this.vault.workspaces.list().some((w) => w.id === workspaceId && w.kind === 'team') && this.state(workspaceId) !== undefined;
+    return (
+      this.vault.workspaces.list().some((w) => w.id === workspaceId && (w.kind === 'team' || w.kind === 'personal')) && this.state(workspaceId) !== undefined
+    );
+  }
+
+  /** Whether `workspaceId` is a personal workspace that syncs between this account's devices (its space's only member is this account). */
+  isDevicesOnly(workspaceId: string): boolean {
+    return this.vault.workspaces.list().some((w) => w.id === workspaceId && w.kind === 'personal') && this.state(workspaceId) !== undefined;
+  }
+
+  /** Stops syncing a workspace here: its sync state goes, what it holds stays (turning "Sync between my devices" off). */
+  stopSyncing(spaceId: string): void {
+    this.vault.syncState.dropSpace(spaceId);
+    this.states.delete(spaceId);
+    this.views.delete(spaceId);
+    this.indexes.delete(spaceId);
+    this.forgotten.emit(spaceId);
+    this.membershipChanged.emit(spaceId);
   }
 
   /** The team workspaces this vault syncs. */

@@ -30,6 +30,11 @@ export type WorkspaceIndex = {
   files?: Record<string, SyncedFile>;
   /** Document id → account → the Automerge changes (hashes) that member lacks and asks the others to send again (history-requests.ts). */
   wanted?: Record<string, Record<string, string[]>>;
+  /**
+   * On a personal workspace synced between one account's devices: that account. Signed by it like
+   * every index change, so a relay cannot present a team space as one; no one else is ever a member.
+   */
+  personalTo?: string;
   /** How many times an Owner or Admin rebuilt the index without its history (rebuiltIndex); absent: never. */
   generation?: number;
 };

@@ -26,7 +26,12 @@ export function teamWorkspace(u: Unlocked, workspaceId: string): Workspace {
   if (workspace.kind === 'shared-with-me')
     throw new HearthError('BAD_REQUEST', `${workspace.name} holds documents shared with you one by one; each has its own people (see the document's sharing).`);
   if (workspace.kind !== 'team')
-    throw new HearthError('BAD_REQUEST', `${workspace.name} is a personal workspace: it has no members and never leaves this device.`);
+    throw new HearthError(
+      'BAD_REQUEST',
+      workspace.relay
+        ? `${workspace.name} is a personal workspace: it syncs only between your own devices and has no other members.`
+        : `${workspace.name} is a personal workspace: it has no members and never leaves this device.`,
+    );
   return workspace;
 }
 

@@ -28,6 +28,8 @@ export type WorkspaceDeletion = 'this-device' | 'everyone';
 export async function deleteWorkspace(u: Unlocked, workspaceId: string): Promise<WorkspaceDeletion> {
   const workspace = u.vault.workspaces.get(workspaceId);
   if (workspace.kind !== 'team') {
+    // Synced between devices: it stops syncing here first; the relay keeps it for the other devices.
+    if (u.engine.deviceSync.isOn(workspace.id)) await u.engine.deviceSync.turnOff(workspace.id);
     u.vault.deleteWorkspace(workspace.id);
     return 'this-device';
   }

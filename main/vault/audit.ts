@@ -19,6 +19,9 @@ export const AuditActions = [
   'recovery_codes.replaced',
   'workspace.created',
   'workspace.deleted',
+  /** "Sync between my devices" turned on or off for a personal workspace (target: the workspace). */
+  'workspace.device_sync_on',
+  'workspace.device_sync_off',
   'document.deleted',
   'comment.deleted',
   'file.deleted',

@@ -147,6 +147,14 @@ export class SyncStateStore {
     });
   }
 
+  /** Forgets that a workspace syncs (its space state, cursors, outbox, seen ids, quarantine); what it holds stays. */
+  dropSpace(workspaceId: string): void {
+    this.connection.write(() => {
+      for (const table of ['sync_spaces', 'sync_documents', 'sync_outbox', 'sync_seen', 'sync_quarantine'])
+        this.sql(`DELETE FROM ${table} WHERE workspace_id = ?`).run(workspaceId);
+    });
+  }
+
   space(workspaceId: string): SpaceState | undefined {
     const row = this.sql('SELECT sealed FROM sync_spaces WHERE workspace_id = ?').get(workspaceId) as { sealed: Buffer } | undefined;
     return row ? openJson<SpaceState>(this.workspaces.keyOf(workspaceId), { kind: 'sync-space', id: workspaceId, workspaceId }, row.sealed) : undefined;

@@ -25,7 +25,10 @@ export interface Workspace {
   name: string;
   kind: WorkspaceKind;
   createdAt: number;
-  /** For team workspaces: the relay the workspace syncs through. */
+  /**
+   * For team workspaces: the relay the workspace syncs through. On a personal workspace: the relay
+   * it syncs through between this account's devices, while "Sync between my devices" is on.
+   */
   relay?: string;
   /**
    * On the hidden record of a selectively shared document's own relay space (kind 'share-space',
@@ -273,6 +276,19 @@ export class WorkspaceStore {
     );
     this.all().get(workspace.id)!.workspace = team;
     return { ...team };
+  }
+
+  /** Turns "Sync between my devices" on (through `relay`) or off (undefined) for a personal workspace. */
+  setDeviceSync(id: string, relay: string | undefined): Workspace {
+    const { workspace } = this.find(id);
+    if (workspace.kind !== 'personal') throw new HearthError('BAD_REQUEST', `${workspace.name} is not a personal workspace.`);
+    const { relay: _previous, ...rest } = workspace;
+    const changed: Workspace = relay ? { ...rest, relay } : rest;
+    this.connection.writeOne(() =>
+      this.sql('UPDATE workspaces SET sealed = ? WHERE id = ?').run(sealJson(this.recordsKey, { kind: 'workspace', id: workspace.id }, changed), workspace.id),
+    );
+    this.all().get(workspace.id)!.workspace = changed;
+    return { ...changed };
   }
 
   /** Resolves a workspace by id, or by name when exactly one workspace has it. */

@@ -15,12 +15,13 @@ import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
 import { MembersDialog } from './team/MembersDialog.tsx';
 import { InvitationsSection, TeamStatusLine, WarningsButton } from './team/SidebarTeam.tsx';
 import { ConvertToTeamDialog, CreateTeamWorkspaceDialog } from './team/TeamDialogs.tsx';
+import { DeviceSyncOffDialog, DeviceSyncOnDialog } from './team/DeviceSyncDialogs.tsx';
 import { isRemoved, RemoveCopyDialog } from './team/WorkspaceBanners.tsx';
 import { OpenLinkDialog } from './team/OpenLinkDialog.tsx';
 
 type Editing =
   | { kind: 'create' | 'create-team' | 'open-link' }
-  | { kind: 'rename' | 'delete' | 'convert' | 'members' | 'leave' | 'delete-team' | 'remove-copy'; workspace: Workspace }
+  | { kind: 'rename' | 'delete' | 'convert' | 'members' | 'leave' | 'delete-team' | 'remove-copy' | 'sync-on' | 'sync-off'; workspace: Workspace }
   | null;
 
 export function Sidebar() {
@@ -37,7 +38,10 @@ export function Sidebar() {
     if (workspace.kind !== 'team') {
       return [
         { label: 'Rename…', onSelect: () => setEditing({ kind: 'rename', workspace }) },
-        { label: 'Share with a team…', onSelect: () => setEditing({ kind: 'convert', workspace }) },
+        workspace.syncsDevices
+          ? { label: 'Stop syncing between my devices…', onSelect: () => setEditing({ kind: 'sync-off', workspace }) }
+          : { label: 'Sync between my devices…', onSelect: () => setEditing({ kind: 'sync-on', workspace }) },
+        ...(workspace.syncsDevices ? [] : [{ label: 'Share with a team…', onSelect: () => setEditing({ kind: 'convert', workspace }) }]),
         { label: 'Delete…', danger: true, onSelect: () => setEditing({ kind: 'delete', workspace }) },
       ];
     }
@@ -140,6 +144,7 @@ export function Sidebar() {
                 <span className="truncate">{workspace.name}</span>
                 {workspace.kind === 'team' && !isSharedHolder(workspace) ? <TeamStatusLine workspace={workspace} /> : null}
                 {isSharedHolder(workspace) ? <span className="workspace-sub">Documents shared with you</span> : null}
+                {workspace.syncsDevices ? <span className="workspace-sub">Syncs between your devices</span> : null}
               </span>
             </button>
             {workspace.kind === 'team' ? <WarningsButton workspace={workspace} /> : null}
@@ -173,6 +178,8 @@ export function Sidebar() {
       {editing?.kind === 'create-team' ? <CreateTeamWorkspaceDialog onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'open-link' ? <OpenLinkDialog onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'convert' ? <ConvertToTeamDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
+      {editing?.kind === 'sync-on' ? <DeviceSyncOnDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
+      {editing?.kind === 'sync-off' ? <DeviceSyncOffDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'members' ? <MembersDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'remove-copy' ? <RemoveCopyDialog workspace={editing.workspace} onClose={() => setEditing(null)} /> : null}
       {editing?.kind === 'leave' ? (

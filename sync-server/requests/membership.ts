@@ -1,6 +1,6 @@
 /** Spaces, their membership logs and key envelopes: createSpace, appendMembership, getMembership, getRemoval, putEnvelopes, getEnvelopes, deleteSpace. */
 import { HearthError } from '../../common/errors.ts';
-import { applyMembershipEntry, emptyMembership, lastDepartureIndex } from '../../common/membership/log.ts';
+import { applyMembershipEntry, assertPersonalSpaceEntry, emptyMembership, lastDepartureIndex } from '../../common/membership/log.ts';
 import { envelopeSender } from '../../common/protocol/envelope.ts';
 import { forbid, limitError } from '../refusals.ts';
 import type { EpochEnvelopes } from '../storage/relay-store.ts';
@@ -48,6 +48,8 @@ export async function appendMembership({ relay, connection, frame, send }: Reque
       'BAD_REQUEST',
       'A device_revoked entry comes only with the revocation itself (revokeDevice), which starts the new key epoch in every space at once.',
     );
+  // A personal workspace synced between one account's devices never gains another member.
+  if ((await store.getSpace(frame.space))?.kind === 'personal') assertPersonalSpaceEntry(frame.entry);
   const after = applyMembershipEntry(before, frame.entry);
   const rotating = frame.recipients || frame.epoch !== undefined;
   if (rotating && (frame.entry.action !== 'remove' || frame.entry.subject === account))

@@ -9,6 +9,7 @@ import type { DeviceEntry } from '../../common/devices/log.ts';
 import type { MembershipEntry, MembershipState } from '../../common/membership/log.ts';
 import { epochRecipients, listDevices, readDeviceLog, requireEpochRecipients, storeDeviceEntries, type DeviceRow } from './device-logs.ts';
 import type { Role } from '../../common/roles.ts';
+import type { SpaceKind } from '../../common/protocol/messages.ts';
 import { migrate } from './migrations.ts';
 import { deletePairing, listPairings, openPairing, readPairing, stepPairing, type PairingRecord } from './pairings.ts';
 import type { PairingOffer } from '../../common/devices/pairing.ts';
@@ -231,7 +232,7 @@ export class RelayStore {
 
   // ── spaces and membership ───────────────────────────────────────────────────────────────────
 
-  async createSpace(space: string, kind: 'workspace' | 'document', genesis: MembershipEntry, state: MembershipState, at: number): Promise<void> {
+  async createSpace(space: string, kind: SpaceKind, genesis: MembershipEntry, state: MembershipState, at: number): Promise<void> {
     await this.driver.transaction(async (tx) => {
       const inserted = await tx.run(
         `INSERT INTO spaces (space, kind, created_at, next_membership_seq, head, bytes_used) VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (space) DO NOTHING`,
@@ -243,9 +244,9 @@ export class RelayStore {
     });
   }
 
-  async getSpace(space: string): Promise<{ space: string; kind: 'workspace' | 'document'; bytesUsed: number } | undefined> {
+  async getSpace(space: string): Promise<{ space: string; kind: SpaceKind; bytesUsed: number } | undefined> {
     const [row] = await this.driver.all(`SELECT space, kind, bytes_used FROM spaces WHERE space = ?`, [space]);
-    return row ? { space, kind: row.kind as 'workspace' | 'document', bytesUsed: num(row.bytes_used) } : undefined;
+    return row ? { space, kind: row.kind as SpaceKind, bytesUsed: num(row.bytes_used) } : undefined;
   }
 
   async getRole(space: string, account: string): Promise<Role | undefined> {
@@ -683,7 +684,7 @@ export class RelayStore {
       bytesStored: num(authored!.total) + num(uploaded!.total) + (record.avatar?.length ?? 0),
       spaces: spaces.map((s) => ({
         space: s.space as string,
-        kind: s.kind as 'workspace' | 'document',
+        kind: s.kind as SpaceKind,
         role: s.role as Role,
         bytesStored: num(s.bytes_used),
         bytesAuthored: num(s.authored),

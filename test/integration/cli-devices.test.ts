@@ -1,9 +1,8 @@
 // `hearth device …` as real processes against a real relay: a new computer links to an account
 // (the code it shows is the one `device approve` shows on the other), joins its team workspace,
 // is listed; a wrong code declines and stores nothing; revoking it ends its sign-in.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliUsers, jsonOf } from './cli-fixture.ts';
+import { cliUsers, jsonOf, linkDevice } from './cli-fixture.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 const { users, vaultOf, hearth, json, initAndRegister } = cliUsers('hearth-cli-devices-', ['ada', 'desk', 'lap'] as const);
@@ -11,25 +10,8 @@ const { users, vaultOf, hearth, json, initAndRegister } = cliUsers('hearth-cli-d
 let relay: TestRelay;
 
 /** `hearth device link` on `who`, running: resolves the code it shows, then its exit. */
-function link(who: 'desk' | 'lap', name: string): { code: Promise<string>; done: Promise<{ code: number; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ['bin/hearth.js', 'device', 'link', '--relay', relay.url, '--username', users.ada, '--name', name, '--wait', '60'], {
-    env: { ...process.env, HEARTH_VAULT: vaultOf(who), HEARTH_PASSPHRASE: `passphrase of ${who}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let shown!: (code: string) => void;
-  const code = new Promise<string>((resolve) => (shown = resolve));
-  child.stdout.on('data', (b: Buffer) => {
-    stdout += b.toString();
-    const found = /Confirmation code: (\d{3}) (\d{3})/.exec(stdout);
-    if (found) shown(found[1]! + found[2]!);
-  });
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (exit) => resolve({ code: exit ?? -1, stdout, stderr })),
-  );
-  return { code, done };
+function link(who: 'desk' | 'lap', name: string): ReturnType<typeof linkDevice> {
+  return linkDevice({ ...process.env, HEARTH_VAULT: vaultOf(who), HEARTH_PASSPHRASE: `passphrase of ${who}` }, relay.url, users.ada, name);
 }
 
 describe('hearth device commands', { timeout: 240_000 }, () => {

@@ -23,6 +23,29 @@ export function runHearth(args: string[], env: NodeJS.ProcessEnv, input = ''): P
   });
 }
 
+/**
+ * `hearth device link` running on the vault in `env` toward `username`'s account at `relayUrl`:
+ * resolves the confirmation code it shows, then its exit.
+ */
+export function linkDevice(env: NodeJS.ProcessEnv, relayUrl: string, username: string, name: string): { code: Promise<string>; done: Promise<Run> } {
+  const child = spawn(process.execPath, ['bin/hearth.js', 'device', 'link', '--relay', relayUrl, '--username', username, '--name', name, '--wait', '60'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let shown!: (code: string) => void;
+  const code = new Promise<string>((resolve) => (shown = resolve));
+  child.stdout.on('data', (b: Buffer) => {
+    stdout += b.toString();
+    const found = /Confirmation code: (\d{3}) (\d{3})/.exec(stdout);
+    if (found) shown(found[1]! + found[2]!);
+  });
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (exit) => resolve({ code: exit ?? -1, stdout, stderr })));
+  return { code, done };
+}
+
 /** The JSON a successful `--json` run printed; the run must have exited 0 with nothing on stderr. */
 export function jsonOf<T>(run: Run): T {
   expect(run.stderr).toBe('');

@@ -1,10 +1,14 @@
 // S1 extended, S2 and S8 for team sync. A recorder wraps every way Node opens a connection or
-// resolves a name: personal use (with the sync engine running) opens none; team use opens
-// connections only to the configured relay. Every frame both ways is recorded, and after a
-// session of team use the relay's storage, its log and those frames hold none of the markers.
+// resolves a name: personal use (with the sync engine running) opens none; a personal workspace
+// with "Sync between my devices" on reaches only the configured relay, and one with it off sends
+// nothing; team use opens connections only to the configured relay. Every frame both ways is
+// recorded, and after a session of team use the relay's storage, its log and those frames hold
+// none of the markers.
 import * as A from '@automerge/automerge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromHex } from '../../common/crypto/sodium.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
+import { relayPlaces } from '../support/erasure-scan.ts';
 import { recordConnections } from '../support/connection-recorder.ts';
 import { createTestVault, findInFiles } from '../support/vault.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
@@ -50,6 +54,41 @@ describe('sync and the network', () => {
       recorder.stop();
     }
     expect(recorder.attempts.map((a) => a.target)).toEqual([]);
+  });
+
+  it('S2 with "Sync between my devices" on for A: only the configured relay is reached, and B (off) never leaves', { timeout: 60_000 }, async () => {
+    const relayHost = `127.0.0.1:${new URL(relay.url).port}`;
+    const own = frameRecorder();
+    const mine = { a: `SYNCED-A-${MARK}`, b: `LOCAL-B-${MARK}` };
+    const recorder = recordConnections();
+    let ada: Peer | undefined;
+    let keys: Uint8Array[] = [];
+    try {
+      ada = await makePeer(relay.url, 'ada', { createSocket: own.createSocket });
+      const a = ada.vault.workspaces.create({ name: `Journal ${mine.a}` });
+      const b = ada.vault.workspaces.create({ name: `Diary ${mine.b}` });
+      const inA = ada.vault.documents.create(a.id, { title: mine.a, init: (d) => A.updateText(d, ['body'], mine.a) });
+      const inB = ada.vault.documents.create(b.id, { title: mine.b, init: (d) => A.updateText(d, ['body'], mine.b) });
+      ada.vault.comments.add(inB.id, { text: mine.b });
+      await ada.vault.files.add(b.id, { name: `${mine.b}.txt`, source: [Buffer.from(mine.b)] });
+      await ada.engine.deviceSync.turnOn(a.id, relay.url, true);
+      ada.engine.start();
+      ada.vault.documents.change(inA.id, (d) => A.splice(d, ['body'], 0, 0, 'more '));
+      ada.vault.documents.change(inB.id, (d) => A.splice(d, ['body'], 0, 0, `${mine.b} again `));
+      await eventually(() => ada!.vault.syncState.outboxCount(a.id) === 0, 'A pushed');
+      await ada.engine.syncOnce();
+      expect(ada.vault.syncState.space(b.id)).toBeUndefined();
+      expect(ada.vault.syncState.outboxCount(b.id)).toBe(0);
+      keys = [ada.vault.workspaces.keyOf(b.id), ...Object.values(ada.vault.syncState.space(a.id)!.epochKeys).map((hex) => fromHex(hex))];
+    } finally {
+      recorder.stop();
+      if (ada) await closePeer(ada);
+    }
+    expect(new Set(recorder.attempts.map((a) => a.target))).toEqual(new Set([relayHost]));
+    // A went (its markers are in the relay's rows once opened with its key: the control); B is nowhere, in frames or in what the relay keeps.
+    expect(relayPlaces(relay.dataDir, relay.logLines, keys, mine.a)).not.toEqual([]);
+    expect(relayPlaces(relay.dataDir, relay.logLines, keys, mine.b)).toEqual([]);
+    expect(own.frames.some((frame) => Buffer.from(frame).includes(Buffer.from(mine.b)))).toBe(false);
   });
 
   it('S8 and S1: team use connects only to the configured relay, which stores and receives no content', { timeout: 60_000 }, async () => {

@@ -135,10 +135,11 @@ export function PrivacySettings({ onShowAudit }: { onShowAudit: () => void }) {
                     </span>
                   </td>
                   <td>
-                    {w.kind === 'personal' ? (
+                    {w.kind === 'personal' && !w.relay ? (
                       'Never'
                     ) : (
                       <span className="privacy-sync">
+                        {w.kind === 'personal' ? 'To your devices: ' : ''}
                         {w.sync ? `${syncNames[w.sync.state] ?? w.sync.state}${w.sync.pending > 0 ? `, ${w.sync.pending} waiting` : ''}` : 'Team'}
                         {w.sync ? (
                           <button type="button" className="button button-small" onClick={() => void togglePause(w.id, w.sync!.paused, w.name)}>

@@ -220,8 +220,14 @@ export function InvitationsSection() {
             <span className="invitation-text">
               <strong>{invitation.kind === 'document' ? (invitation.documentTitle ?? invitation.name) : invitation.name}</strong>
               <span className="muted">
-                {invitation.kind === 'document' ? 'Document' : 'Workspace'} · {roleLabels[invitation.role]}
-                {invitation.invitedBy ? ` · from ${invitation.invitedBy}` : ''}
+                {invitation.kind === 'personal' ? (
+                  'Personal · synced from your other device'
+                ) : (
+                  <>
+                    {invitation.kind === 'document' ? 'Document' : 'Workspace'} · {roleLabels[invitation.role]}
+                    {invitation.invitedBy ? ` · from ${invitation.invitedBy}` : ''}
+                  </>
+                )}
               </span>
             </span>
             <button
@@ -229,9 +235,9 @@ export function InvitationsSection() {
               className="button button-primary button-small"
               disabled={accepting !== null}
               onClick={() => void accept(invitation.id)}
-              aria-label={`Accept invitation to ${invitation.name}`}
+              aria-label={invitation.kind === 'personal' ? `Add ${invitation.name} to this device` : `Accept invitation to ${invitation.name}`}
             >
-              {accepting === invitation.id ? 'Joining…' : 'Accept'}
+              {accepting === invitation.id ? 'Joining…' : invitation.kind === 'personal' ? 'Add' : 'Accept'}
             </button>
           </li>
         ))}

@@ -13,7 +13,8 @@ import { DialogActions, Field, FormError, useSubmit } from '../Field.tsx';
 
 const RELAY_HINT = 'The relay’s address, starting with wss:// (or ws:// on your own machine). It stores only encrypted data.';
 
-function RelayField({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+/** The relay's address, offering the relays this vault knows. */
+export function RelayField({ value, onChange }: { value: string; onChange: (value: string) => void }) {
   const relays = useTeam((s) => s.relays);
   return (
     <Field label="Relay address" hint={RELAY_HINT}>

@@ -12,6 +12,8 @@ describe('describeAuditTarget', () => {
   test('workspaces and documents by name; gone ones say so instead of showing an id', () => {
     expect(about('workspace.created', 'W1')).toBe('Bakery');
     expect(about('workspace.deleted', 'W9')).toBe('a workspace no longer on this device');
+    expect(about('workspace.device_sync_on', 'W1')).toBe('Bakery');
+    expect(about('workspace.device_sync_off', 'W1')).toBe('Bakery');
     expect(about('document.shared', 'D1')).toBe('“Recipe”');
     expect(about('document.shared', 'D2')).toBe('“Untitled”');
     expect(about('document.deleted', 'D9')).toBe('a document no longer on this device');

@@ -6,6 +6,7 @@ import { loadSodium, toBase64Url } from '../../../common/crypto/sodium.ts';
 import { isHearthError } from '../../../common/errors.ts';
 import {
   applyMembershipEntry,
+  assertPersonalSpaceEntry,
   emptyMembership,
   nextEntry,
   replayMembership,
@@ -135,5 +136,23 @@ describe('membership log', () => {
     expect(refusal(() => applyMembershipEntry(state, entry(state, ann, 'add', ed, 'viewer')))).toBe('ALREADY_EXISTS');
     expect(refusal(() => applyMembershipEntry(state, entry(state, ed, 'remove', ed, null)))).toBe('accepted'); // anyone may leave
     expect(refusal(() => applyMembershipEntry(state, entry(state, adm, 'change_role', ed, 'viewer')))).toBe('accepted');
+  });
+});
+
+describe('a personal workspace synced between one account’s devices', () => {
+  it('takes only the account’s own steps: no one added, no role changed or handed over', () => {
+    const [ada, bob] = [person(), person()];
+    const state = applyMembershipEntry(emptyMembership('mine'), entry(emptyMembership('mine'), ada, 'create', ada, 'owner'));
+    const check = (e: MembershipEntry) => refusal(() => assertPersonalSpaceEntry(e));
+    expect(check(entry(emptyMembership('mine'), ada, 'create', ada, 'owner'))).toBe('accepted');
+    expect(check(entry(state, ada, 'device_revoked', ada, null))).toBe('accepted');
+    expect(check(entry(state, ada, 'remove', ada, null))).toBe('accepted');
+    expect(check(entry(state, ada, 'account_deleted', ada, null))).toBe('accepted');
+    // What the same log accepts in a team space, the rule refuses here.
+    expect(refusal(() => applyMembershipEntry(state, entry(state, ada, 'add', bob, 'viewer')))).toBe('accepted');
+    expect(check(entry(state, ada, 'add', bob, 'viewer'))).toBe('FORBIDDEN');
+    expect(check(entry(state, ada, 'change_role', ada, 'admin'))).toBe('FORBIDDEN');
+    expect(check(entry(state, ada, 'transfer', bob, 'owner'))).toBe('FORBIDDEN');
+    expect(check(entry(state, ada, 'remove', bob, null))).toBe('FORBIDDEN');
   });
 });
