@@ -50,3 +50,29 @@ export function approveDevice(u: Unlocked, code: string, pairing?: string): Prom
 export function revokeDevice(u: Unlocked, nameOrId: string, proof?: SecondFactorProof): Promise<RevocationResult> {
   return u.engine.devices.revoke(nameOrId, proof);
 }
+
+/** Makes a new recovery key (revoking the older one), to be shown once (main/sync/recovery.ts). */
+export function makeRecoveryKey(u: Unlocked, proof?: SecondFactorProof): Promise<{ key: string; relays: string[] }> {
+  return u.engine.recovery.make(proof);
+}
+
+/**
+ * On a fresh vault: becomes the account called `username` on `relay` with its recovery key, as a
+ * new device, then joins its workspaces with an engine built for that account.
+ */
+export async function recoverAccount(
+  u: Unlocked,
+  relay: string,
+  username: string,
+  recoveryKey: string,
+  name?: string,
+  options: SyncEngineOptions = {},
+): Promise<{ account: string; username: string; workspaces: number; relays: string[] }> {
+  const recovered = await u.engine.recovery.recover(relay, username, recoveryKey, name);
+  const engine = new SyncEngine(u.vault, options);
+  try {
+    return { ...recovered, workspaces: await engine.pairing.joinLinked() };
+  } finally {
+    await engine.close();
+  }
+}
