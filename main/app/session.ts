@@ -403,6 +403,12 @@ export class Session {
     return remaining;
   }
 
+  /** The same vault with a new sync engine: after recovery (main/app/recovery.ts) made it another account, for which an engine is built. */
+  async reopenSync(): Promise<void> {
+    this.requireVault();
+    await this.lock('user', (same) => this.opened(same));
+  }
+
   /**
    * With no vault on this device: restores an encrypted backup as this device's vault and opens it.
    * `newPassphrase` becomes the vault's passphrase (the backup passphrase when absent).

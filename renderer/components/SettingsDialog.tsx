@@ -9,6 +9,7 @@ import { AuditLog } from './settings/AuditLog.tsx';
 import { DangerZone } from './settings/DangerZone.tsx';
 import { PrivacySettings } from './settings/PrivacySettings.tsx';
 import { SecondFactorSettings } from './settings/SecondFactor.tsx';
+import { RecoveryKeySettings } from './settings/RecoveryKey.tsx';
 import { YourDataSettings } from './settings/YourDataSettings.tsx';
 import { passphraseStrength } from './passphraseStrength.ts';
 
@@ -170,6 +171,7 @@ function SecuritySettings() {
         {stayUnlockedSaved.view}
       </div>
       <SecondFactorSettings />
+      <RecoveryKeySettings />
       <form className="form" onSubmit={(e) => void submitPassphrase(e)}>
         <h3>Change passphrase</h3>
         <label className="field">

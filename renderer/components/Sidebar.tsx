@@ -17,6 +17,7 @@ import { InvitationsSection, TeamStatusLine, WarningsButton } from './team/Sideb
 import { ConvertToTeamDialog, CreateTeamWorkspaceDialog } from './team/TeamDialogs.tsx';
 import { isRemoved, RemoveCopyDialog } from './team/WorkspaceBanners.tsx';
 import { OpenLinkDialog } from './team/OpenLinkDialog.tsx';
+import { RecoveryKeyPrompt } from './settings/RecoveryKey.tsx';
 
 type Editing =
   | { kind: 'create' | 'create-team' | 'open-link' }
@@ -148,6 +149,8 @@ export function Sidebar() {
         ))}
       </ul>
       <InvitationsSection />
+      {/* The account reaches a relay with its first team workspace: then it is time to write down a recovery key. */}
+      <RecoveryKeyPrompt watch={workspaces} />
       {/* The person's own name has the whole width: it is how they know whose Hearth this is. */}
       {profile ? (
         <div className="sidebar-bottom sidebar-profile">

@@ -5,15 +5,17 @@ import { AvatarPicker } from '../components/Avatar.tsx';
 import { passphraseStrength } from '../components/passphraseStrength.ts';
 import { useSession } from '../state/session.ts';
 import { Field, FormError, useSubmit } from '../components/Field.tsx';
+import { RecoverAccount } from './RecoverAccount.tsx';
 import { RestoreBackup } from './RestoreBackup.tsx';
 
 export function FirstRunScreen() {
-  const [restoring, setRestoring] = useState(false);
-  if (restoring) return <RestoreBackup onCancel={() => setRestoring(false)} />;
-  return <CreateVault onRestore={() => setRestoring(true)} />;
+  const [way, setWay] = useState<'create' | 'restore' | 'recover'>('create');
+  if (way === 'restore') return <RestoreBackup onCancel={() => setWay('create')} />;
+  if (way === 'recover') return <RecoverAccount onCancel={() => setWay('create')} />;
+  return <CreateVault onRestore={() => setWay('restore')} onRecover={() => setWay('recover')} />;
 }
 
-function CreateVault({ onRestore }: { onRestore: () => void }) {
+function CreateVault({ onRestore, onRecover }: { onRestore: () => void; onRecover: () => void }) {
   const createVault = useSession((s) => s.createVault);
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
@@ -92,6 +94,9 @@ function CreateVault({ onRestore }: { onRestore: () => void }) {
         </button>
         <button type="button" className="button button-wide" onClick={onRestore} disabled={busy}>
           Restore from a backup
+        </button>
+        <button type="button" className="button button-wide" onClick={onRecover} disabled={busy}>
+          Recover with a recovery key
         </button>
       </form>
     </main>

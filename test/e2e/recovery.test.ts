@@ -1,0 +1,151 @@
+/**
+ * The recovery key in the app, in real Chromium over a real Session and a real relay: once Ada's
+ * account reaches the relay (her first team workspace), the sidebar offers a recovery key; it is
+ * shown once, and the dialog closes only after "I wrote it down" (by mouse and by keyboard). Every
+ * device of Ada is lost; on a new computer's first run, "Recover with a recovery key" (reached by
+ * keyboard) refuses a mistyped key, leaving no vault, and the right key brings back her account
+ * with its team workspace and document.
+ */
+import * as A from '@automerge/automerge';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { Vault } from '../../main/vault/vault.ts';
+import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
+import { startApp, type App } from './app-fixture.ts';
+import { createTeamWorkspace, launchChromium, startUser, stopUsers, workspaceButton, type User } from './team-fixture.ts';
+import { seriousAxeViolations } from './ui-checks.ts';
+
+const SHOTS = '/work/notes/shots';
+let relay: TestRelay;
+let browser: Browser;
+let ada: User | undefined;
+let fresh: App | undefined;
+let recoveryKey = '';
+const username = `ada-${process.pid}`;
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  writeFileSync(join(SHOTS, `h-recovery-${name}.png`), await page.screenshot());
+}
+
+beforeAll(async () => {
+  relay = await startTestRelay();
+  browser = await launchChromium();
+  ada = await startUser(browser, 'Ada', username);
+}, 120_000);
+
+afterAll(async () => {
+  await stopUsers(ada);
+  await fresh?.close();
+  await browser?.close();
+  await relay?.stop();
+});
+
+test('once the account is on a relay, the sidebar offers a recovery key, shown once until "I wrote it down"', { timeout: 120_000 }, async () => {
+  const page = ada!.page;
+  const prompt = page.getByRole('status').filter({ hasText: 'Write down a recovery key' });
+  await createTeamWorkspace(ada!, 'Alpha', relay.url);
+  const vault = ada!.session.requireVault();
+  const alpha = vault.workspaces.list().find((w) => w.name === 'Alpha')!;
+  vault.documents.create(alpha.id, { title: 'Plan', init: (d) => A.updateText(d, ['body'], 'written before every device was lost') });
+  await prompt.waitFor();
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await shot(page, 'prompt');
+
+  await prompt.getByRole('button', { name: 'Make a recovery key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Your recovery key' });
+  await dialog.waitFor();
+  recoveryKey = ((await dialog.getByLabel('Recovery key').textContent()) ?? '').match(/.{4}/g)!.join('-');
+  expect(recoveryKey).toMatch(/^([0-9A-Z]{4}-){7}[0-9A-Z]{4}$/);
+  const done = dialog.getByRole('button', { name: 'Done' });
+  expect(await done.isDisabled()).toBe(true);
+  // Escape does not skip the step.
+  await page.keyboard.press('Escape');
+  expect(await dialog.isVisible()).toBe(true);
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await shot(page, 'key-shown-once');
+  // By keyboard: to the checkbox, tick it, on to Done, press it.
+  const tick = dialog.getByRole('checkbox', { name: 'I wrote it down' });
+  for (let i = 0; i < 8 && !(await tick.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+  await page.keyboard.press('Space');
+  expect(await tick.isChecked()).toBe(true);
+  await page.keyboard.press('Tab');
+  expect(await done.evaluate((el) => el === document.activeElement)).toBe(true);
+  await page.keyboard.press('Enter');
+  await dialog.waitFor({ state: 'detached' });
+  await prompt.waitFor({ state: 'detached' });
+
+  // Settings → Security says the account has one; making a new one there is by mouse, and shown once too.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  await settings.getByRole('tab', { name: 'Security' }).click();
+  const section = settings.getByRole('region', { name: 'Recovery key' });
+  await section.getByText('Your account has a recovery key').waitFor();
+  await shot(page, 'settings');
+  await section.getByRole('button', { name: 'Make a new recovery key' }).click();
+  const again = page.getByRole('dialog', { name: 'Your recovery key' });
+  await again.waitFor();
+  const replaced = ((await again.getByLabel('Recovery key').textContent()) ?? '').match(/.{4}/g)!.join('-');
+  expect(replaced).not.toBe(recoveryKey);
+  recoveryKey = replaced;
+  await again.getByRole('checkbox', { name: 'I wrote it down' }).click();
+  await again.getByRole('button', { name: 'Done' }).click();
+  await again.waitFor({ state: 'detached' });
+  await page.keyboard.press('Escape');
+  await expect.poll(() => workspaceButton(page, 'Alpha').textContent()).toMatch(/Synced/);
+  expect(ada!.problems).toEqual([]);
+});
+
+test(
+  'every device lost: on a new computer, "Recover with a recovery key" refuses a typo and brings the account back with the right key',
+  { timeout: 180_000 },
+  async () => {
+    const vaultDir = ada!.session.vaultDir;
+    await stopUsers(ada);
+    ada = undefined;
+    rmSync(vaultDir, { recursive: true, force: true });
+
+    fresh = await startApp();
+    const page = fresh.page;
+    await page.getByRole('heading', { name: 'Welcome to Hearth' }).waitFor();
+    // By keyboard: Tab to "Recover with a recovery key", then Enter.
+    const recover = page.getByRole('button', { name: 'Recover with a recovery key' });
+    for (let i = 0; i < 20 && !(await recover.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Recover with a recovery key' }).waitFor();
+    // The relay address field has the focus: type everything, Tab from field to field.
+    await page.keyboard.type(relay.url);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(username);
+    await page.keyboard.press('Tab');
+    const typo = recoveryKey.slice(0, -1) + (recoveryKey.endsWith('A') ? 'B' : 'A');
+    await page.keyboard.type(typo);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('new computer passphrase');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('new computer passphrase');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'typo' }).waitFor();
+    expect(Vault.exists(fresh.session.vaultDir)).toBe(false);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await shot(page, 'first-run-typo');
+
+    // By mouse: correct the key, press "Recover my account".
+    await page.getByRole('textbox', { name: 'Recovery key' }).fill(recoveryKey.toLowerCase());
+    await page.getByRole('button', { name: 'Recover my account' }).click();
+    await page.locator('.sidebar-profile').getByText(`@${username}`).waitFor({ timeout: 60_000 });
+    await workspaceButton(page, 'Alpha').click();
+    await page.getByRole('heading', { name: 'Alpha' }).waitFor();
+    await page.getByText('Plan').first().waitFor();
+    const vault = fresh.session.requireVault();
+    const plan = vault.documents.list(vault.workspaces.list().find((w) => w.name === 'Alpha')!.id)[0]!;
+    expect(vault.documents.get(plan.id).body).toBe('written before every device was lost');
+    expect(vault.audit.list().map((e) => e.action)).toContain('recovery_key.used');
+    // The account has its recovery key still: no prompt to make one.
+    expect(await page.getByRole('status').filter({ hasText: 'Write down a recovery key' }).count()).toBe(0);
+    await shot(page, 'recovered');
+    expect(fresh.problems).toEqual([]);
+  },
+);
