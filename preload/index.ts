@@ -76,6 +76,7 @@ const hearth = {
   importData: (...args) => call('importData', args),
   backup: (...args) => call('backup', args),
   restore: (...args) => call('restore', args),
+  restoreBeside: (...args) => call('restoreBeside', args),
   recoveryKeyState: (...args) => call('recoveryKeyState', args),
   makeRecoveryKey: (...args) => call('makeRecoveryKey', args),
   recoverAccount: (...args) => call('recoverAccount', args),

@@ -229,6 +229,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     importData: (input) => yourData.importData(session, input),
     backup: (input) => yourData.backup(session, input),
     restore: (input) => yourData.restore(session, input),
+    restoreBeside: (input) => yourData.restoreBeside(session, input),
     recoveryKeyState: () => recovery.recoveryKeyState(unlocked()),
     makeRecoveryKey: (proof) => recovery.makeRecoveryKey(unlocked(), secondFactor.proofOf(proof)),
     recoverAccount: (input) => recovery.recoverOnFirstRun(session, input),

@@ -4,7 +4,8 @@
  * shown once, and the dialog closes only after "I wrote it down" (by mouse and by keyboard). Every
  * device of Ada is lost; on a new computer's first run, "Recover with a recovery key" (reached by
  * keyboard) refuses a mistyped key, leaving no vault, and the right key brings back her account
- * with its team workspace and document.
+ * with its team workspace and document. Then, in Settings → Your data, a backup is restored beside
+ * that vault (never over it), by keyboard.
  */
 import * as A from '@automerge/automerge';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -149,3 +150,31 @@ test(
     expect(fresh.problems).toEqual([]);
   },
 );
+
+test('a backup restored where a vault is goes beside it, never over it (Settings → Your data, by keyboard)', { timeout: 120_000 }, async () => {
+  const page = fresh!.page;
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('tab', { name: 'Your data' }).click();
+  const panel = page.getByRole('tabpanel');
+  await panel.getByLabel('Backup passphrase', { exact: true }).fill('the backup passphrase');
+  await panel.getByLabel('Confirm backup passphrase').fill('the backup passphrase');
+  await panel.getByRole('button', { name: 'Write backup' }).click();
+  await panel.getByRole('status').filter({ hasText: 'Wrote an encrypted backup' }).waitFor({ timeout: 20_000 });
+
+  const section = panel.getByRole('form', { name: 'Restore beside this vault' });
+  await section.getByRole('radio', { name: /hearth-backup-.*Encrypted backup/ }).check();
+  // By keyboard: into the passphrase field, type, Enter submits.
+  await section.getByLabel('Backup passphrase of that file').focus();
+  await page.keyboard.type('the backup passphrase');
+  await page.keyboard.press('Enter');
+  const said = section.getByRole('status').filter({ hasText: 'beside this one' });
+  await said.waitFor({ timeout: 30_000 });
+  const vaultDir = /into (\S+); this vault is unchanged/.exec((await said.textContent()) ?? '')?.[1];
+  expect(vaultDir?.startsWith(`${fresh!.session.vaultDir}-restored-`)).toBe(true);
+  expect(Vault.exists(vaultDir!)).toBe(true);
+  expect(fresh!.session.state).toBe('unlocked');
+  await section.scrollIntoViewIfNeeded();
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await shot(page, 'restore-beside');
+  expect(fresh!.problems).toEqual([]);
+});
