@@ -114,7 +114,9 @@ export class AccountRecovery {
         nextDeviceEntry(log, { action: 'add', device: self.id, box: self.boxPublicKey, kind: 'device', name: name ?? self.name, by: paper.id }),
         paper.signSecretKey,
       );
-      const relays = [url, ...material.relays.filter((r) => r !== url)];
+      // The relay as the account's devices spelled it (ws://host:port and ws://host:port/ are one relay), so its spaces keep theirs.
+      const named = material.relays.find((r) => sameRelay(r, url)) ?? url;
+      const relays = [named, ...material.relays.filter((r) => r !== named)];
       const keys = new Map(material.spaces.map((s) => [s.space, { relay: s.relay, epochKeys: { ...s.epochKeys } }]));
       const reached: string[] = [];
       for (const relay of relays) {
@@ -126,7 +128,7 @@ export class AccountRecovery {
           reached.push(relay);
         } catch (error) {
           // The relay the person named must take the new device; another may be gone for good.
-          if (relay === url) throw error;
+          if (relay === named) throw error;
         } finally {
           client?.close();
         }
@@ -193,6 +195,14 @@ export class AccountRecovery {
       }
       keys.set(space, known);
     }
+  }
+}
+
+function sameRelay(a: string, b: string): boolean {
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return a === b;
   }
 }
 
