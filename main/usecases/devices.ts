@@ -28,9 +28,14 @@ export async function linkDevice(
   options: SyncEngineOptions = {},
 ): Promise<{ account: string; username: string; workspaces: number }> {
   const linked = await u.engine.pairing.link(relay, username, onCode, wait);
+  return { ...linked, workspaces: await joinAsTheAccount(u, options) };
+}
+
+/** Joins the workspaces linking or recovery brought, with an engine built for the account the vault now holds (u.engine was built for the one before). */
+async function joinAsTheAccount(u: Unlocked, options: SyncEngineOptions): Promise<number> {
   const engine = new SyncEngine(u.vault, options);
   try {
-    return { ...linked, workspaces: await engine.pairing.joinLinked() };
+    return await engine.pairing.joinLinked();
   } finally {
     await engine.close();
   }
@@ -69,10 +74,5 @@ export async function recoverAccount(
   options: SyncEngineOptions = {},
 ): Promise<{ account: string; username: string; workspaces: number; relays: string[] }> {
   const recovered = await u.engine.recovery.recover(relay, username, recoveryKey, name);
-  const engine = new SyncEngine(u.vault, options);
-  try {
-    return { ...recovered, workspaces: await engine.pairing.joinLinked() };
-  } finally {
-    await engine.close();
-  }
+  return { ...recovered, workspaces: await joinAsTheAccount(u, options) };
 }

@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64Url, toHex } from '../../common/crypto/sodium.ts';
 import { newRecoveryKey } from '../../common/devices/recovery-key.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
-import { createTestVault, tempDir } from '../support/vault.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closeAll, closePeer, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, closePeer, makePeer, type Peer, newComputer as makeComputer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ada: Peer;
@@ -29,11 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => closeAll([ada, bob, ...fresh], { relay }));
 
-/** A vault on a new computer, with no account yet: what `hearth init` makes. */
+/** A new computer's vault, closed after the tests. */
 async function newComputer(name: string): Promise<Peer> {
-  const dir = join(tempDir('hearth-recover-'), 'vault');
-  const vault = await createTestVault({ dir, profile: { username: `${name}-${process.pid}`.slice(0, 32), displayName: name } });
-  const peer = { name, vault, engine: new SyncEngine(vault, { backoff: { initialMs: 50, maxMs: 500 } }), dir };
+  const peer = await makeComputer(name, 'hearth-recover-');
   fresh.push(peer);
   return peer;
 }
