@@ -5,13 +5,16 @@
  * device of Ada is lost; on a new computer's first run, "Recover with a recovery key" (reached by
  * keyboard) refuses a mistyped key, leaving no vault, and the right key brings back her account
  * with its team workspace and document. Then, in Settings → Your data, a backup is restored beside
- * that vault (never over it), by keyboard.
+ * that vault (never over it), by keyboard; and with a second factor enrolled, replacing the key
+ * asks for it first (a recovery code of the security key, typed).
  */
 import * as A from '@automerge/automerge';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
+import { connectInProcess } from '../../main/api/connection.ts';
 import { Vault } from '../../main/vault/vault.ts';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { startApp, type App } from './app-fixture.ts';
@@ -35,6 +38,8 @@ beforeAll(async () => {
   relay = await startTestRelay();
   browser = await launchChromium();
   ada = await startUser(browser, 'Ada', username);
+  // The machine is shared and busy: each step may wait longer than the fixtures' default, never for something else.
+  ada.context.setDefaultTimeout(45_000);
 }, 120_000);
 
 afterAll(async () => {
@@ -178,3 +183,50 @@ test('a backup restored where a vault is goes beside it, never over it (Settings
   await shot(page, 'restore-beside');
   expect(fresh!.problems).toEqual([]);
 });
+
+test(
+  'with a second factor, a new recovery key (which revokes the old one) asks for it first: a wrong code is refused, a right one shows the key',
+  { timeout: 120_000 },
+  async () => {
+    const page = fresh!.page;
+    const api = connectInProcess(fresh!.session);
+    const enrolment = await api.secondFactorEnrolment();
+    if (!enrolment.ok) throw new Error(enrolment.error.message);
+    const enrolled = await api.enrolSecondFactor({
+      passphrase: 'new computer passphrase',
+      credentialId: toBase64Url(randomBytes(16)),
+      prfSalt: enrolment.value.prfSalt,
+      prfOutput: toBase64Url(randomBytes(32)),
+    });
+    if (!enrolled.ok) throw new Error(enrolled.error.message);
+    api.close();
+    const settings = page.getByRole('dialog', { name: 'Settings' });
+    await settings.getByRole('tab', { name: 'Security' }).click();
+    const section = settings.getByRole('region', { name: 'Recovery key' });
+    await section.getByRole('button', { name: 'Make a new recovery key' }).click();
+    const code = section.getByLabel('Or a recovery code of your security key');
+    await code.fill('not-a-code');
+    await section.getByRole('button', { name: 'Confirm with the code' }).click();
+    await section.getByRole('alert').waitFor();
+    expect(await page.getByRole('dialog', { name: 'Your recovery key' }).count()).toBe(0);
+    // By keyboard: the code, then Tab to "Confirm with the code" and Enter.
+    await code.fill('');
+    await code.focus();
+    await page.keyboard.type(enrolled.value.recoveryCodes[0]!);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    const shown = page.getByRole('dialog', { name: 'Your recovery key' });
+    await shown.waitFor({ timeout: 30_000 });
+    expect(((await shown.getByLabel('Recovery key').textContent()) ?? '').match(/.{4}/g)!.join('-')).not.toBe(recoveryKey);
+    await shown.getByRole('checkbox', { name: 'I wrote it down' }).check();
+    await shown.getByRole('button', { name: 'Done' }).click();
+    await shown.waitFor({ state: 'detached' });
+    await section.getByRole('button', { name: 'Make a new recovery key' }).waitFor();
+    const actions = fresh!.session
+      .requireVault()
+      .audit.list()
+      .map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['recovery_code.used', 'device.revoked', 'recovery_key.made']));
+    expect(fresh!.problems).toEqual([]);
+  },
+);

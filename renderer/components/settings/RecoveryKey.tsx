@@ -6,9 +6,10 @@
  */
 import { useEffect, useState } from 'react';
 import { KeyRound } from 'lucide-react';
-import type { ApiResults } from '../../../common/api/contract.ts';
-import { call, hearth, messageOf } from '../../state/api.ts';
-import { FormError } from '../Field.tsx';
+import type { ApiResults, SecondFactorProofArg } from '../../../common/api/contract.ts';
+import { askSecurityKey } from '../../security/security-key.ts';
+import { ApiFailure, call, hearth, messageOf } from '../../state/api.ts';
+import { Field, FormError } from '../Field.tsx';
 import { Modal } from '../Modal.tsx';
 
 type KeyState = ApiResults['recoveryKeyState'];
@@ -55,13 +56,18 @@ function useRecoveryKey(watch: unknown) {
   useEffect(() => {
     reload().catch((error: unknown) => setProblem(messageOf(error)));
   }, [watch]);
-  const make = async () => {
+  // Replacing a key revokes the old one, which a vault with a second factor confirms first.
+  const [needsFactor, setNeedsFactor] = useState(false);
+  const make = async (proof?: () => Promise<SecondFactorProofArg>) => {
     setBusy(true);
     setProblem(null);
     try {
-      setShown((await call(hearth().makeRecoveryKey())).key);
+      // No argument at all without a proof: an undefined one would reach main as null.
+      setShown((await call(proof ? hearth().makeRecoveryKey(await proof()) : hearth().makeRecoveryKey())).key);
+      setNeedsFactor(false);
     } catch (error) {
-      setProblem(messageOf(error));
+      if (error instanceof ApiFailure && error.code === 'SECOND_FACTOR_REQUIRED' && !proof) setNeedsFactor(true);
+      else setProblem(messageOf(error));
     } finally {
       setBusy(false);
     }
@@ -75,12 +81,40 @@ function useRecoveryKey(watch: unknown) {
       }}
     />
   ) : null;
-  return { state, busy, problem, make, dialog };
+  return { state, busy, problem, make, dialog, needsFactor };
+}
+
+/** Confirms replacing the recovery key with the vault's second factor: the security key, or one of its recovery codes. */
+function ConfirmWithSecondFactor({ busy, onProof }: { busy: boolean; onProof: (proof: () => Promise<SecondFactorProofArg>) => void }) {
+  const [code, setCode] = useState('');
+  const withKey = async (): Promise<SecondFactorProofArg> => {
+    const status = await call(hearth().secondFactor());
+    if (!status) throw new Error('This vault has no security key enrolled.');
+    return askSecurityKey({ prfSalt: status.prfSalt, credentialIds: status.credentials.map((c) => c.id) });
+  };
+  return (
+    <>
+      <p className="muted">Making a new key revokes the old one, so confirm with your second factor: your security key, or one of its recovery codes.</p>
+      <div className="form-actions">
+        <button type="button" className="button button-primary" disabled={busy} onClick={() => onProof(withKey)}>
+          Use my security key
+        </button>
+      </div>
+      <Field label="Or a recovery code of your security key">
+        <input value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" spellCheck={false} />
+      </Field>
+      <div className="form-actions">
+        <button type="button" className="button" disabled={busy || !code.trim()} onClick={() => onProof(async () => ({ kind: 'recovery', code: code.trim() }))}>
+          Confirm with the code
+        </button>
+      </div>
+    </>
+  );
 }
 
 /** Settings → Security → Recovery key. */
 export function RecoveryKeySettings() {
-  const { state, busy, problem, make, dialog } = useRecoveryKey(null);
+  const { state, busy, problem, make, dialog, needsFactor } = useRecoveryKey(null);
   return (
     <div className="form" role="region" aria-labelledby="recovery-key-title">
       <h3 id="recovery-key-title">Recovery key</h3>
@@ -102,7 +136,9 @@ export function RecoveryKeySettings() {
         </p>
       )}
       <FormError problem={problem} />
-      {state?.registered ? (
+      {needsFactor ? (
+        <ConfirmWithSecondFactor busy={busy} onProof={(proof) => void make(proof)} />
+      ) : state?.registered ? (
         <div className="form-actions">
           <button type="button" className="button" disabled={busy} onClick={() => void make()}>
             {busy ? 'Making the key…' : state.active ? 'Make a new recovery key' : 'Make a recovery key'}
