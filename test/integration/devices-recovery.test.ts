@@ -53,6 +53,15 @@ function recoveryMaterialBytes(account: string): number {
   }
 }
 
+function recoveryMaterialDevices(account: string): string[] {
+  const db = new BetterSqlite3(join(relay.dataDir, 'relay.sqlite'), { readonly: true });
+  try {
+    return (db.prepare('SELECT device FROM recovery_material WHERE account = ?').all(account) as Array<{ device: string }>).map((r) => r.device);
+  } finally {
+    db.close();
+  }
+}
+
 /** Every byte of the relay's files (database and WAL). */
 function relayFiles(): Buffer {
   const base = join(relay.dataDir, 'relay.sqlite');
@@ -135,7 +144,7 @@ describe('the recovery key', () => {
     expect(bodyOf(bob, plan.id)).toBe('recovered: from before the key');
   });
 
-  it('a new recovery key retires the old one: the old key is refused and stores nothing', async () => {
+  it('a new recovery key retires the old one: the old key is refused and stores nothing; the relay drops the material with the account', async () => {
     const machine = fresh[0]!;
     const lost = machine.engine.devices.list().find((d) => d.kind === 'device' && !d.isThis)!;
     await machine.engine.devices.revoke(lost.id);
@@ -149,5 +158,10 @@ describe('the recovery key', () => {
     const other = await newComputer('other');
     await expect(other.engine.recovery.recover(relay.url, username, first.key)).rejects.toMatchObject({ code: 'WRONG_RECOVERY_KEY' });
     expect(other.vault.syncState.relays()).toEqual([]);
+    // The relay holds the material for the active key only, and drops it with the account.
+    const account = machine.engine.account;
+    expect(recoveryMaterialDevices(account)).toEqual([kinds.find((d) => d.revokedAt === undefined)!.id]);
+    await machine.engine.deleteAccount();
+    expect(recoveryMaterialDevices(account)).toEqual([]);
   });
 });
