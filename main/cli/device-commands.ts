@@ -1,4 +1,4 @@
-/** `hearth device …`: the account's devices — list them, link a new one, approve it from another, revoke one. */
+/** `hearth device …`: the account's devices — list them, link a new one, approve it from another, revoke one; and `hearth account recovery-key` / `account recover`, the recovery key (a paper device). */
 import * as devices from '../usecases/devices.ts';
 import { optionalString, print, readAll, requiredString, table, UsageError, when, withUseCases, type Command } from './invocation.ts';
 import { askSecret } from './prompt.ts';
