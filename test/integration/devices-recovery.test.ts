@@ -11,9 +11,12 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64Url, toHex } from '../../common/crypto/sodium.ts';
-import { newRecoveryKey } from '../../common/devices/recovery-key.ts';
+import { generateIdentityKeys } from '../../common/crypto/identity.ts';
+import { sealMaterial, type AccountMaterial } from '../../common/devices/pairing.ts';
+import { newRecoveryKey, parseRecoveryKey, recoveryDeviceKeys, recoveryMaterialLabel } from '../../common/devices/recovery-key.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { routeThrough, startHostileProxy } from './sync-proxy.ts';
 import { bodyOf, closeAll, closePeer, makePeer, type Peer, newComputer as makeComputer } from './sync-fixture.ts';
 
 let relay: TestRelay;
@@ -142,6 +145,45 @@ describe('the recovery key', () => {
     await machine.engine.syncOnce();
     await bob.engine.syncOnce();
     expect(bodyOf(bob, plan.id)).toBe('recovered: from before the key');
+  });
+
+  it('a relay that serves material of its own, sealed to the recovery key, is refused: nothing is stored', async () => {
+    const machine = fresh[0]!;
+    const username = machine.vault.profile.username;
+    const { key } = await machine.engine.recovery.make();
+    const paper = recoveryDeviceKeys(parseRecoveryKey(key));
+    // All a relay knows: the account, and the recovery key's public keys from the device log. It seals its own account material to them.
+    const intruder = generateIdentityKeys();
+    const forged: AccountMaterial = {
+      account: machine.engine.account,
+      keys: {
+        signPublicKey: toHex(intruder.signPublicKey),
+        signSecretKey: toHex(intruder.signSecretKey),
+        boxPublicKey: toHex(intruder.boxPublicKey),
+        boxSecretKey: toHex(intruder.boxSecretKey),
+      },
+      profile: { username, displayName: 'Intruder' },
+      devices: [],
+      relays: [relay.url],
+      spaces: [],
+    };
+    const sealed = sealMaterial(recoveryMaterialLabel(paper.id), forged, paper.box, {
+      id: toBase64Url(intruder.signPublicKey),
+      signSecretKey: intruder.signSecretKey,
+    });
+    const proxy = await startHostileProxy(relay.url);
+    try {
+      proxy.rewrite = (frame) => (frame.t === 'recovery' && frame.parts.length > 0 ? { ...frame, parts: [sealed] } : frame);
+      const victim = await newComputer('victim');
+      await routeThrough(victim, proxy);
+      const logBefore = deviceLogLength(machine.engine.account);
+      await expect(victim.engine.recovery.recover(relay.url, username, key)).rejects.toMatchObject({ code: 'RECORD_TAMPERED' });
+      expect(victim.vault.syncState.relays()).toEqual([]);
+      expect(victim.engine.account).not.toBe(machine.engine.account);
+      expect(deviceLogLength(machine.engine.account)).toBe(logBefore);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a new recovery key retires the old one: the old key is refused and stores nothing; the relay drops the material with the account', async () => {
