@@ -13,6 +13,10 @@ export const ErrorCodes = [
   'WRONG_SECOND_FACTOR',
   /** The confirmation code typed does not match the one this device computed for a pairing: it was declined, nothing stored. */
   'WRONG_CONFIRMATION_CODE',
+  /** A typed recovery key is malformed (length, characters or checksum): a typo, caught before anything is sent. */
+  'BAD_RECOVERY_KEY',
+  /** A well-formed recovery key that is not the active recovery key of the account named: nothing was stored. */
+  'WRONG_RECOVERY_KEY',
   'VAULT_NOT_FOUND',
   'VAULT_EXISTS',
   'VAULT_CORRUPT',

@@ -158,6 +158,13 @@ export const apiArgs = {
   backup: z.tuple([z.strictObject({ passphrase: Passphrase })]),
   /** Only with no vault on this device (first run, or after a wipe): the backup becomes this device's vault. */
   restore: z.tuple([z.strictObject({ path: DataPath, passphrase: Passphrase, newPassphrase: Passphrase.optional() })]),
+  /** With a vault on this device: the backup becomes a second vault in a new folder next to it (never over it), opened with --vault. */
+  restoreBeside: z.tuple([z.strictObject({ path: DataPath, passphrase: Passphrase, newPassphrase: Passphrase.optional() })]),
+  // The recovery key (main/app/recovery.ts). recoverAccount: only with no vault on this device
+  // (first run): a new vault with `passphrase` becomes the account the key brings back.
+  recoveryKeyState: z.tuple([]),
+  makeRecoveryKey: z.tuple([SecondFactorProof.optional()]),
+  recoverAccount: z.tuple([z.strictObject({ relay: RelayUrl, username: UsernameSchema, recoveryKey: z.string().min(1).max(200), passphrase: Passphrase })]),
   /** The exports, backups and audit exports this app wrote that are still on disk: a wipe or an account deletion offers to erase them. */
   localCopies: z.tuple([]),
   /**
@@ -712,6 +719,13 @@ export interface ApiResults {
   importData: ImportResult;
   backup: { path: string; bytes: number };
   restore: Profile;
+  /** Where the second vault is (this one is unchanged), and whose it is. */
+  restoreBeside: { vaultDir: string; profile: Profile };
+  /** `registered`: the account is on a relay (a recovery key has something to bring back); `active`: it has one now. */
+  recoveryKeyState: { registered: boolean; active: boolean; madeAt?: number };
+  /** Shown once: kept nowhere, by main or the page. */
+  makeRecoveryKey: { key: string; relays: string[] };
+  recoverAccount: { profile: Profile; workspaces: number; relays: string[] };
   localCopies: LocalCopy[];
   /** What stays on this computer: the copies not ticked, and any that could not be erased. */
   wipeDevice: { copiesLeft: LocalCopy[] };

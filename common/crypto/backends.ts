@@ -16,11 +16,13 @@ export interface CryptoBackend {
   aeadEncrypt(plaintext: Uint8Array, associatedData: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;
   /** The plaintext, or undefined when key, nonce, associated data or bytes do not match. */
   aeadDecrypt(ciphertext: Uint8Array, associatedData: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | undefined;
-  signKeypair(): { publicKey: Uint8Array; secretKey: Uint8Array };
+  /** A fresh Ed25519 pair, or with a 32-byte `seed` the pair derived from it (crypto_sign_seed_keypair). */
+  signKeypair(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
   signDetached(message: Uint8Array, secretKey: Uint8Array): Uint8Array;
   /** False for a wrong or malformed signature or key; never throws. */
   verifyDetached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
-  boxKeypair(): { publicKey: Uint8Array; secretKey: Uint8Array };
+  /** A fresh X25519 pair, or with a 32-byte `seed` the pair derived from it (crypto_box_seed_keypair). */
+  boxKeypair(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
   /** crypto_box_seal: anonymous sealing to an X25519 public key. */
   boxSeal(message: Uint8Array, publicKey: Uint8Array): Uint8Array;
   boxSealOpen(sealed: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array | undefined;
@@ -51,8 +53,8 @@ export function wasmBackend(s: Wasm): CryptoBackend {
         return undefined;
       }
     },
-    signKeypair() {
-      const pair = s.crypto_sign_keypair();
+    signKeypair(seed) {
+      const pair = seed ? s.crypto_sign_seed_keypair(seed) : s.crypto_sign_keypair();
       return { publicKey: pair.publicKey, secretKey: pair.privateKey };
     },
     signDetached: (message, secretKey) => s.crypto_sign_detached(message, secretKey),
@@ -63,8 +65,8 @@ export function wasmBackend(s: Wasm): CryptoBackend {
         return false;
       }
     },
-    boxKeypair() {
-      const pair = s.crypto_box_keypair();
+    boxKeypair(seed) {
+      const pair = seed ? s.crypto_box_seed_keypair(seed) : s.crypto_box_keypair();
       return { publicKey: pair.publicKey, secretKey: pair.privateKey };
     },
     boxSeal: (message, publicKey) => s.crypto_box_seal(message, publicKey),
@@ -95,9 +97,11 @@ export interface SodiumNativeBinding {
   crypto_aead_xchacha20poly1305_ietf_encrypt(c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
   crypto_aead_xchacha20poly1305_ietf_decrypt(m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
   crypto_sign_keypair(pk: Uint8Array, sk: Uint8Array): void;
+  crypto_sign_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void;
   crypto_sign_detached(sig: Uint8Array, m: Uint8Array, sk: Uint8Array): void;
   crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean;
   crypto_box_keypair(pk: Uint8Array, sk: Uint8Array): void;
+  crypto_box_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void;
   crypto_box_seal(c: Uint8Array, m: Uint8Array, pk: Uint8Array): void;
   crypto_box_seal_open(m: Uint8Array, c: Uint8Array, pk: Uint8Array, sk: Uint8Array): boolean;
   crypto_generichash(out: Uint8Array, input: Uint8Array, key?: Uint8Array): void;
@@ -145,10 +149,11 @@ export function sodiumNativeBackend(n: SodiumNativeBinding): CryptoBackend {
         return undefined;
       }
     },
-    signKeypair() {
+    signKeypair(seed) {
       const publicKey = new Uint8Array(n.crypto_sign_PUBLICKEYBYTES);
       const secretKey = new Uint8Array(n.crypto_sign_SECRETKEYBYTES);
-      n.crypto_sign_keypair(publicKey, secretKey);
+      if (seed) n.crypto_sign_seed_keypair(publicKey, secretKey, seed);
+      else n.crypto_sign_keypair(publicKey, secretKey);
       return { publicKey, secretKey };
     },
     signDetached(message, secretKey) {
@@ -164,10 +169,11 @@ export function sodiumNativeBackend(n: SodiumNativeBinding): CryptoBackend {
         return false;
       }
     },
-    boxKeypair() {
+    boxKeypair(seed) {
       const publicKey = new Uint8Array(n.crypto_box_PUBLICKEYBYTES);
       const secretKey = new Uint8Array(n.crypto_box_SECRETKEYBYTES);
-      n.crypto_box_keypair(publicKey, secretKey);
+      if (seed) n.crypto_box_seed_keypair(publicKey, secretKey, seed);
+      else n.crypto_box_keypair(publicKey, secretKey);
       return { publicKey, secretKey };
     },
     boxSeal(message, publicKey) {

@@ -337,6 +337,23 @@ export class RelayClient {
     return this.pairing({ t: 'pairOffer', username, offer, parts: [] });
   }
 
+  /** Without a session: the account called `username`, when `device` is its active recovery key (else UNAUTHENTICATED). */
+  async recoveryAccount(username: string, device: string): Promise<string> {
+    return (await this.expect('recovery', { t: 'recoveryAccount', username, device, parts: [] })).account;
+  }
+
+  /** Stores the account material sealed to this account's active recovery key `device`, replacing what the relay held. */
+  async putRecovery(device: string, sealed: Uint8Array): Promise<void> {
+    await this.expect('ok', { t: 'putRecovery', device, parts: [sealed] });
+  }
+
+  /** Signed in as the recovery key: the account material sealed to it (NOT_FOUND when the relay holds none). */
+  async getRecovery(): Promise<Uint8Array> {
+    const frame = await this.expect('recovery', { t: 'getRecovery', parts: [] });
+    if (!frame.parts[0]) throw new HearthError('NOT_FOUND', 'This relay holds no account material for this recovery key.');
+    return frame.parts[0].slice();
+  }
+
   /** As a new device: its pairing now (the material is collected once, then the pairing is gone). */
   pairRead(pairing: string): Promise<PairingState> {
     return this.pairing({ t: 'pairRead', pairing, parts: [] });

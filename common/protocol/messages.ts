@@ -81,6 +81,16 @@ export const clientFrames = {
   /** An account's device log from entry `since`. */
   getDevices: frame('getDevices', { rid, account: AccountIdSchema, since: seq }),
   /**
+   * The recovery key (common/devices/recovery-key.ts), protocol 4. recoveryAccount (no session):
+   * which account `username` is, if `device` is its active recovery key (a fresh machine knows only
+   * the username and the key). putRecovery: the account material sealed to the signed-in account's
+   * active recovery key `device` (one part), replacing what was there. getRecovery: that material,
+   * to the recovery key only, once it signed in.
+   */
+  recoveryAccount: frame('recoveryAccount', { rid, username: UsernameSchema, device: DeviceIdSchema }),
+  putRecovery: frame('putRecovery', { rid, device: DeviceIdSchema }, 1),
+  getRecovery: frame('getRecovery', { rid }),
+  /**
    * Revokes a device of the signed-in account in one step: the device log's revoke entry and, for
    * every space the account is a member of on this relay, a device_revoked membership entry with
    * the new key epoch's envelopes (the parts, space after space), one per active device of every
@@ -252,6 +262,8 @@ export const relayFrames = {
   }),
   /** An account's device log from the entry asked for (empty: the account has none). */
   devices: frame('devices', { rid, account: AccountIdSchema, entries: deviceEntries }),
+  /** Answers recoveryAccount (no part) and getRecovery (the sealed account material as the part). */
+  recovery: frame('recovery', { rid, account: AccountIdSchema }, [0, 1]),
   ok: frame('ok', { rid, seq: seq.optional(), head: HashSchema.optional() }),
   profile: frame('profile', { rid, ...ProfileShape }, [0, 1]),
   membership: frame('membership', { rid, space, entries: z.array(MembershipEntrySchema) }),

@@ -9,6 +9,7 @@ import type { ApiHandlers, AuditEntry, DocumentSummary, SearchHit, Workspace } f
 import { describeAuditTarget } from '../../common/audit-target.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { Session } from '../app/session.ts';
+import * as recovery from '../app/recovery.ts';
 import * as secondFactor from '../app/second-factor.ts';
 import { linkThisDevice } from '../app/device-link.ts';
 import * as yourData from '../app/your-data.ts';
@@ -234,6 +235,10 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
     importData: (input) => yourData.importData(session, input),
     backup: (input) => yourData.backup(session, input),
     restore: (input) => yourData.restore(session, input),
+    restoreBeside: (input) => yourData.restoreBeside(session, input),
+    recoveryKeyState: () => recovery.recoveryKeyState(unlocked()),
+    makeRecoveryKey: (proof) => recovery.makeRecoveryKey(unlocked(), secondFactor.proofOf(proof)),
+    recoverAccount: (input) => recovery.recoverOnFirstRun(session, input),
     localCopies: () => session.localCopies(),
     wipeDevice: (confirm, options) => yourData.wipeDevice(session, confirm, options?.eraseCopies),
     describeAccountDeletion: () => account.describeAccountDeletion(unlocked()),

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { DataItem } from '../../common/api/contract.ts';
 import { HearthError } from '../../common/errors.ts';
 
@@ -27,6 +27,14 @@ export function freshPath(dir: string, base: string, ext: string): string {
     const path = join(dir, `${base}${n === 1 ? '' : `-${n}`}${ext}`);
     if (!existsSync(path)) return path;
   }
+}
+
+/**
+ * Where a backup restored beside the vault at `vaultDir` goes: a new folder next to it
+ * (`vault-restored-2026-12-06-112233`), never an existing one. The person opens it with --vault.
+ */
+export function besideVaultDir(vaultDir: string, now = new Date()): string {
+  return freshPath(dirname(vaultDir), `${basename(vaultDir)}-restored-${stamp(now)}`, '');
 }
 
 const BACKUP_MAGIC = 'HEARTHBK';

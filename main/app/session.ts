@@ -20,7 +20,7 @@ import type { FileInfo } from '../vault/files.ts';
 import type { SecondFactorProof } from '../vault/second-factor.ts';
 import { Vault } from '../vault/vault.ts';
 import { restoreBackup, type BackupProgress } from '../portability/backup.ts';
-import { defaultDataDir } from './data-folder.ts';
+import { besideVaultDir, defaultDataDir } from './data-folder.ts';
 import { checkChosen, eraseCopies as eraseChosenCopies, localCopies } from './local-copies.ts';
 import { describeSettingsChange } from './settings-change.ts';
 import { FileReadCursor } from './file-read-cursor.ts';
@@ -407,6 +407,29 @@ export class Session {
     );
     this.emit('wiped', { reason });
     return remaining;
+  }
+
+  /**
+   * With a vault on this device: restores a backup into a new folder next to it (never over it),
+   * closed again; the person opens it by starting Hearth with --vault.
+   */
+  async restoreBackupBeside(
+    file: string,
+    passphrase: string,
+    newPassphrase: string | undefined,
+    onProgress?: (p: BackupProgress) => void,
+  ): Promise<{ vaultDir: string; profile: Profile }> {
+    const vaultDir = besideVaultDir(this.vaultDir);
+    const restored = await restoreBackup(file, passphrase, vaultDir, newPassphrase ?? passphrase, onProgress, this.options.openOptions);
+    const profile = restored.profile;
+    restored.lock();
+    return { vaultDir, profile };
+  }
+
+  /** The same vault with a new sync engine: after recovery (main/app/recovery.ts) made it another account, for which an engine is built. */
+  async reopenSync(): Promise<void> {
+    this.requireVault();
+    await this.lock('user', (same) => this.opened(same));
   }
 
   /**

@@ -95,12 +95,25 @@ export async function restore(session: Session, input: { path: string; passphras
   if (session.state !== 'no-vault') {
     throw new HearthError(
       'VAULT_EXISTS',
-      'This device already has a vault, and a backup is restored only in place of none. To restore it here, first wipe this device (Settings → Danger Zone), then choose “Restore from a backup” on the welcome screen.',
+      'This device already has a vault, and a restore never overwrites it. Choose: restore it beside this one (Settings → Your data → Restore beside this vault: a second vault, opened by starting Hearth with --vault), or wipe this device first (Settings → Danger Zone) and choose “Restore from a backup” on the welcome screen.',
     );
   }
   const path = resolveDataPath(session.dataDir, input.path);
   return task(session, 'restore', (progress) =>
     session.restoreBackup(path, input.passphrase, input.newPassphrase, (p) => progress({ phase: 'decrypting', ...p })),
+  );
+}
+
+/** With a vault on this device: restores the backup as a second vault in a new folder next to it; this one stays as it is. */
+export async function restoreBeside(
+  session: Session,
+  input: { path: string; passphrase: string; newPassphrase?: string | undefined },
+): Promise<ApiResults['restoreBeside']> {
+  if (session.state === 'no-vault')
+    throw new HearthError('VAULT_NOT_FOUND', 'This device has no vault yet: choose “Restore from a backup” on the welcome screen instead.');
+  const path = resolveDataPath(session.dataDir, input.path);
+  return task(session, 'restore', (progress) =>
+    session.restoreBackupBeside(path, input.passphrase, input.newPassphrase, (p) => progress({ phase: 'decrypting', ...p })),
   );
 }
 

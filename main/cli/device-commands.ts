@@ -1,6 +1,7 @@
-/** `hearth device …`: the account's devices — list them, link a new one, approve it from another, revoke one. */
+/** `hearth device …`: the account's devices — list them, link a new one, approve it from another, revoke one; and `hearth account recovery-key` / `account recover`, the recovery key (a paper device). */
 import * as devices from '../usecases/devices.ts';
-import { optionalString, print, requiredString, table, UsageError, when, withUseCases, type Command } from './invocation.ts';
+import { optionalString, print, readAll, requiredString, table, UsageError, when, withUseCases, type Command } from './invocation.ts';
+import { askSecret } from './prompt.ts';
 
 /** "123456" as people read it aloud: "123 456". */
 const spaced = (code: string) => `${code.slice(0, 3)} ${code.slice(3)}`;
@@ -95,6 +96,48 @@ export const deviceCommands: Record<string, Command> = {
           call,
           revoked,
           () => `Revoked ${name} on ${revoked.relays.length} relay(s): it can no longer sign in, and nothing written from now on opens with its keys.\n`,
+        );
+      });
+    },
+  },
+  'account recovery-key': {
+    usage:
+      'hearth account recovery-key [--confirm-code CODE]   (makes a new recovery key on every relay your account is on, replacing the old one; shown once: write it down)',
+    options: { 'confirm-code': { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const confirmCode = optionalString(call, 'confirm-code');
+      await withUseCases(call, async (u) => {
+        const made = await devices.makeRecoveryKey(u, confirmCode ? { kind: 'recovery', code: confirmCode } : undefined);
+        print(
+          call,
+          made,
+          () =>
+            `Your recovery key (shown once, kept nowhere; write it down and keep it away from this computer):\n\n    ${made.key}\n\n` +
+            `With it and your username, \`hearth account recover\` brings back the account and its team workspaces on a new computer when every device is lost.\n` +
+            `It does not cover personal workspaces (they stay in this vault: keep a backup). Any older recovery key no longer works.\n`,
+        );
+      });
+    },
+  },
+  'account recover': {
+    usage:
+      'hearth account recover --relay URL --username U [--name DEVICE]   (on a fresh vault, after hearth init: brings back your account with its recovery key, read from the terminal or stdin)',
+    options: { relay: { type: 'string' }, username: { type: 'string' }, name: { type: 'string' } },
+    positionals: [0, 0],
+    async run(call) {
+      const relay = requiredString(call, 'relay', 'account recover', 'URL');
+      const username = requiredString(call, 'username', 'account recover', 'U');
+      const name = optionalString(call, 'name');
+      await withUseCases(call, async (u) => {
+        const key = call.io.stdin.isTTY ? await askSecret('Recovery key: ') : (await readAll(call.io.stdin)).trim();
+        const recovered = await devices.recoverAccount(u, relay, username, key, name);
+        print(
+          call,
+          recovered,
+          () =>
+            `This device now holds the account ${recovered.username} (on ${recovered.relays.join(', ')}); joined ${recovered.workspaces} workspace(s).\n` +
+            `Your other devices were not revoked: revoke the lost ones with \`hearth device revoke NAME\` (\`hearth device list\` names them), and make a new recovery key with \`hearth account recovery-key\` if the paper may have been seen.\n`,
         );
       });
     },

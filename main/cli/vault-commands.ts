@@ -1,4 +1,6 @@
 /** `hearth` commands about the vault as a whole: create it, search it, its audit log, export and import, backup and restore, wipe, passphrase. */
+import { HearthError } from '../../common/errors.ts';
+import { besideVaultDir } from '../app/data-folder.ts';
 import { describeRemaining, eraseCopies, localCopies } from '../app/local-copies.ts';
 import { createBackup, restoreBackup } from '../portability/backup.ts';
 import { exportVault } from '../portability/export.ts';
@@ -100,14 +102,28 @@ export const vaultCommands: Record<string, Command> = {
     },
   },
   restore: {
-    usage: 'hearth restore FILE   (into --vault DIR; backup passphrase from HEARTH_BACKUP_PASSPHRASE, new vault passphrase from HEARTH_PASSPHRASE)',
+    usage:
+      'hearth restore FILE [--beside]   (into --vault DIR, which must hold no vault; --beside restores next to the vault that is there, as a second vault to open with --vault. Backup passphrase from HEARTH_BACKUP_PASSPHRASE, new vault passphrase from HEARTH_PASSPHRASE)',
+    options: { beside: { type: 'boolean' } },
     positionals: [1, 1],
     async run(call) {
+      const file = call.positionals[0]!;
+      const exists = Vault.exists(call.vaultDir);
+      if (exists && !call.values.beside)
+        throw new HearthError(
+          'VAULT_EXISTS',
+          `A vault already exists at ${call.vaultDir}, and a restore never overwrites one; nothing was changed. Choose: \`hearth restore ${file} --beside\` (a second vault next to it, opened with --vault), \`hearth restore ${file} --vault OTHER_DIR\` (a folder of your choice), or \`hearth wipe\` this vault first.`,
+        );
+      const target = exists ? besideVaultDir(call.vaultDir) : call.vaultDir;
       const backupPassphrase = call.io.env.HEARTH_BACKUP_PASSPHRASE ?? (await askSecret('Backup passphrase: '));
       const vaultPassphrase = call.io.env.HEARTH_PASSPHRASE ?? (await newPassphrase(call.io, 'HEARTH_PASSPHRASE'));
-      const vault = await restoreBackup(call.positionals[0]!, backupPassphrase, call.vaultDir, vaultPassphrase);
+      const vault = await restoreBackup(file, backupPassphrase, target, vaultPassphrase);
       try {
-        print(call, { vault: call.vaultDir, profile: vault.profile }, () => `Restored the vault of ${vault.profile.username} into ${call.vaultDir}\n`);
+        print(call, { vault: target, beside: exists, profile: vault.profile }, () =>
+          exists
+            ? `Restored the vault of ${vault.profile.username} beside ${call.vaultDir}, into ${target}; that one is unchanged. Open the restored one with: hearth --vault ${target} …\n`
+            : `Restored the vault of ${vault.profile.username} into ${target}\n`,
+        );
       } finally {
         vault.lock();
       }

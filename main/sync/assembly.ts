@@ -14,6 +14,7 @@ import { RelayConnections } from './connections.ts';
 import { AccountDevices } from './devices.ts';
 import { DeviceChanges } from './device-changes.ts';
 import { DevicePairing } from './pairing.ts';
+import { AccountRecovery } from './recovery.ts';
 import { Deletion } from './deletion.ts';
 import { FileSync } from './file-sync.ts';
 import { HistoryRequests } from './history-requests.ts';
@@ -68,6 +69,7 @@ export interface SyncModules {
   devices: AccountDevices;
   deviceChanges: DeviceChanges;
   pairing: DevicePairing;
+  recovery: AccountRecovery;
   queues: SpaceQueues;
   permissions: AccountPermissions;
   membership: Membership;
@@ -220,6 +222,14 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     deviceChanges,
     spaces,
     invitations,
+    connect: connectRelay,
+    client: (url) => connections.client(url),
+  });
+  const recovery = new AccountRecovery({
+    vault,
+    devices,
+    deviceChanges,
+    pairing,
     connect: connectRelay,
     client: (url) => connections.client(url),
   });
@@ -378,6 +388,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     devices,
     deviceChanges,
     pairing,
+    recovery,
     queues,
     permissions,
     membership,

@@ -15,6 +15,7 @@ import {
   nextDeviceEntry,
   signDeviceEntry,
   type DeviceEntry,
+  type DeviceKind,
   type DeviceLogState,
 } from '../../common/devices/log.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
@@ -73,13 +74,20 @@ export class DeviceChanges {
    * device log, signed by this device, on every relay the account is on; then its sign-in is
    * accepted there and keys of every later epoch are sealed to it too.
    */
-  async add(device: { id: string; box: string; name: string }): Promise<string[]> {
+  async add(device: { id: string; box: string; name: string; kind?: DeviceKind }): Promise<string[]> {
     const { vault, devices } = this.host;
     const clients = await this.clients();
     const own = devices.ownLog();
     const keys = vault.devices.keys();
     const entry = signDeviceEntry(
-      nextDeviceEntry(own.state, { action: 'add', device: device.id, box: device.box, kind: 'device', name: device.name, by: vault.devices.self.id }),
+      nextDeviceEntry(own.state, {
+        action: 'add',
+        device: device.id,
+        box: device.box,
+        kind: device.kind ?? 'device',
+        name: device.name,
+        by: vault.devices.self.id,
+      }),
       keys.signSecretKey,
     );
     keys.signSecretKey.fill(0);
@@ -88,7 +96,7 @@ export class DeviceChanges {
     for (const [, client] of clients) await client.putDevices([entry]);
     vault.devices.putLog(vault.account, [...own.entries, entry]);
     this.counted([...clients.keys()], own.entries.length + 1);
-    vault.audit.record('device.added', device.name);
+    vault.audit.record(device.kind === 'recovery' ? 'recovery_key.made' : 'device.added', device.name);
     return [...clients.keys()];
   }
 

@@ -43,6 +43,7 @@ import type { AccountDeletionOptions, AccountDeletionResult } from './account.ts
 import type { DeviceChanges } from './device-changes.ts';
 import type { DevicePairing } from './pairing.ts';
 import type { DeviceSync } from './device-sync.ts';
+import type { AccountRecovery } from './recovery.ts';
 import { assembleSync, type SyncEngineOptions, type SyncModules } from './assembly.ts';
 import type { Generations } from './generations.ts';
 import type { RemoteChange } from './inbound.ts';
@@ -68,6 +69,8 @@ export class SyncEngine {
   /** This account's devices: list, add, revoke (device-changes.ts); and linking a new one (pairing.ts). */
   readonly devices: DeviceChanges;
   readonly pairing: DevicePairing;
+  /** The recovery key: making one, and recovering the account with it on a fresh vault (recovery.ts). */
+  readonly recovery: AccountRecovery;
   /** Erasing edit history (all, or past a workspace's retention) here, at the relay and every member (generations.ts). */
   readonly generations: Generations;
   /** "Sync between my devices" for a personal workspace: what would leave, on, off (device-sync.ts). */
@@ -85,7 +88,7 @@ export class SyncEngine {
       snapshotEvery: options.snapshotEvery ?? 1000,
       presence: options.presence ?? {},
     });
-    ({ deviceChanges: this.devices, pairing: this.pairing, generations: this.generations, deviceSync: this.deviceSync } = this.sync);
+    ({ deviceChanges: this.devices, pairing: this.pairing, recovery: this.recovery, generations: this.generations, deviceSync: this.deviceSync } = this.sync);
   }
 
   /** This vault's account id on every relay: the base64url of its Ed25519 public key. */

@@ -153,9 +153,10 @@ export class DevicePairing {
 
   /**
    * Becomes the account here: its keys, profile, device log and relays, and the spaces to join
-   * with the keys the other device sent (joinLinked, on a sync engine opened after this).
+   * with the keys the other device sent (joinLinked, on a sync engine opened after this). Recovery
+   * (recovery.ts) adopts the same way.
    */
-  private adopt(material: AccountMaterial): { account: string; username: string; workspaces: number } {
+  adopt(material: AccountMaterial): { account: string; username: string; workspaces: number } {
     const { vault } = this.host;
     vault.transaction(() => {
       vault.adoptAccount(material.keys, material.profile);
@@ -248,24 +249,12 @@ export class DevicePairing {
   }
 
   /**
-   * On a device of the account: approves the pairing whose code is `code` (as the new device
-   * shows it), certifying the device on every relay and sending it the account; a code that
-   * matches no answered pairing declines them all and stores nothing.
+   * What a device of the account hands a new one (pairing) or seals to the recovery key: the
+   * account's keys and profile, its device log, its relays, and its team workspaces and documents
+   * shared with it, with their epoch keys.
    */
-  async approve(code: string, pairing?: string): Promise<{ device: string; name: string; relays: string[] }> {
+  material(): AccountMaterial {
     const { vault } = this.host;
-    const answered = (await this.pending()).filter((o) => o.code !== undefined && (!pairing || o.pairing === pairing));
-    if (answered.length === 0) throw new HearthError('NOT_FOUND', 'No new device is waiting with a code; run `hearth device approve` without --code first.');
-    const match = answered.find((o) => o.code === digits(code));
-    if (!match) {
-      await this.declineAll(answered);
-      throw new HearthError(
-        'WRONG_CONFIRMATION_CODE',
-        'That code is not the one this device shows for the new device, so it was declined and nothing was stored. Start again on the new device and compare the codes digit by digit.',
-      );
-    }
-    const offer = (await (await this.host.client(match.relay)).pairList()).find((p) => p.pairing === match.pairing)!.offer;
-    const relays = await this.host.deviceChanges.add({ id: offer.device, box: offer.box, name: offer.name });
     const keys = vault.identityKeys();
     const hex = (bytes: Uint8Array) => toHex(bytes);
     const material: AccountMaterial = {
@@ -297,6 +286,29 @@ export class DevicePairing {
     };
     keys.signSecretKey.fill(0);
     keys.boxSecretKey.fill(0);
+    return material;
+  }
+
+  /**
+   * On a device of the account: approves the pairing whose code is `code` (as the new device
+   * shows it), certifying the device on every relay and sending it the account; a code that
+   * matches no answered pairing declines them all and stores nothing.
+   */
+  async approve(code: string, pairing?: string): Promise<{ device: string; name: string; relays: string[] }> {
+    const { vault } = this.host;
+    const answered = (await this.pending()).filter((o) => o.code !== undefined && (!pairing || o.pairing === pairing));
+    if (answered.length === 0) throw new HearthError('NOT_FOUND', 'No new device is waiting with a code; run `hearth device approve` without --code first.');
+    const match = answered.find((o) => o.code === digits(code));
+    if (!match) {
+      await this.declineAll(answered);
+      throw new HearthError(
+        'WRONG_CONFIRMATION_CODE',
+        'That code is not the one this device shows for the new device, so it was declined and nothing was stored. Start again on the new device and compare the codes digit by digit.',
+      );
+    }
+    const offer = (await (await this.host.client(match.relay)).pairList()).find((p) => p.pairing === match.pairing)!.offer;
+    const relays = await this.host.deviceChanges.add({ id: offer.device, box: offer.box, name: offer.name });
+    const material = this.material();
     const own = vault.devices.keys();
     const sealed = sealMaterial(match.pairing, material, offer.box, { id: vault.devices.self.id, signSecretKey: own.signSecretKey });
     own.signSecretKey.fill(0);

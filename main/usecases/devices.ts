@@ -47,9 +47,14 @@ export async function linkDevice(
   options: SyncEngineOptions = {},
 ): Promise<{ account: string; username: string; workspaces: number }> {
   const linked = await u.engine.pairing.link(relay, username, onCode, wait);
+  return { ...linked, workspaces: await joinAsTheAccount(u, options) };
+}
+
+/** Joins the workspaces linking or recovery brought, with an engine built for the account the vault now holds (u.engine was built for the one before). */
+async function joinAsTheAccount(u: Unlocked, options: SyncEngineOptions): Promise<number> {
   const engine = new SyncEngine(u.vault, options);
   try {
-    return { ...linked, workspaces: await engine.pairing.joinLinked() };
+    return await engine.pairing.joinLinked();
   } finally {
     await engine.close();
   }
@@ -78,4 +83,25 @@ export function declineDevice(u: Unlocked, pairing: string): Promise<void> {
 /** Revokes a device of this account on every relay (after the second factor, when one is enrolled). */
 export function revokeDevice(u: Unlocked, nameOrId: string, proof?: SecondFactorProof): Promise<RevocationResult> {
   return u.engine.devices.revoke(nameOrId, proof);
+}
+
+/** Makes a new recovery key (revoking the older one), to be shown once (main/sync/recovery.ts). */
+export function makeRecoveryKey(u: Unlocked, proof?: SecondFactorProof): Promise<{ key: string; relays: string[] }> {
+  return u.engine.recovery.make(proof);
+}
+
+/**
+ * On a fresh vault: becomes the account called `username` on `relay` with its recovery key, as a
+ * new device, then joins its workspaces with an engine built for that account.
+ */
+export async function recoverAccount(
+  u: Unlocked,
+  relay: string,
+  username: string,
+  recoveryKey: string,
+  name?: string,
+  options: SyncEngineOptions = {},
+): Promise<{ account: string; username: string; workspaces: number; relays: string[] }> {
+  const recovered = await u.engine.recovery.recover(relay, username, recoveryKey, name);
+  return { ...recovered, workspaces: await joinAsTheAccount(u, options) };
 }

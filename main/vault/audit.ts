@@ -42,6 +42,8 @@ export const AuditActions = [
   'device.approved',
   'device.declined',
   'device.revoked',
+  'recovery_key.made',
+  'recovery_key.used',
 ] as const;
 
 export type AuditAction = (typeof AuditActions)[number];

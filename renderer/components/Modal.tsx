@@ -13,9 +13,11 @@ interface ModalProps {
   onClose: () => void;
   children: ReactNode;
   wide?: boolean;
+  /** False: no Close button (a dialog that closes only through its own step, e.g. the recovery key's "I wrote it down"). */
+  closable?: boolean;
 }
 
-export function Modal({ title, description, onClose, children, wide }: ModalProps) {
+export function Modal({ title, description, onClose, children, wide, closable = true }: ModalProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descriptionId = useId();
@@ -45,9 +47,11 @@ export function Modal({ title, description, onClose, children, wide }: ModalProp
     <dialog ref={ref} className={wide ? 'modal modal-wide' : 'modal'} aria-labelledby={titleId} aria-describedby={description ? descriptionId : undefined}>
       <header className="modal-header">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
-          <X aria-hidden size={18} />
-        </button>
+        {closable ? (
+          <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
+            <X aria-hidden size={18} />
+          </button>
+        ) : null}
       </header>
       {description ? (
         <p id={descriptionId} className="modal-description">

@@ -10,6 +10,7 @@ import { DangerZone } from './settings/DangerZone.tsx';
 import { DevicesSettings } from './settings/DevicesSettings.tsx';
 import { PrivacySettings } from './settings/PrivacySettings.tsx';
 import { SecondFactorSettings } from './settings/SecondFactor.tsx';
+import { RecoveryKeySettings } from './settings/RecoveryKey.tsx';
 import { YourDataSettings } from './settings/YourDataSettings.tsx';
 import { passphraseStrength } from './passphraseStrength.ts';
 
@@ -173,6 +174,7 @@ function SecuritySettings() {
         {stayUnlockedSaved.view}
       </div>
       <SecondFactorSettings />
+      <RecoveryKeySettings />
       <form className="form" onSubmit={(e) => void submitPassphrase(e)}>
         <h3>Change passphrase</h3>
         <label className="field">

@@ -18,6 +18,7 @@ import { ConvertToTeamDialog, CreateTeamWorkspaceDialog } from './team/TeamDialo
 import { DeviceSyncOffDialog, DeviceSyncOnDialog } from './team/DeviceSyncDialogs.tsx';
 import { isRemoved, RemoveCopyDialog } from './team/WorkspaceBanners.tsx';
 import { OpenLinkDialog } from './team/OpenLinkDialog.tsx';
+import { RecoveryKeyPrompt } from './settings/RecoveryKey.tsx';
 
 type Editing =
   | { kind: 'create' | 'create-team' | 'open-link' }
@@ -153,6 +154,8 @@ export function Sidebar() {
         ))}
       </ul>
       <InvitationsSection />
+      {/* The account reaches a relay with its first team workspace: then it is time to write down a recovery key. */}
+      <RecoveryKeyPrompt watch={workspaces} />
       {/* The person's own name has the whole width: it is how they know whose Hearth this is. */}
       {profile ? (
         <div className="sidebar-bottom sidebar-profile">

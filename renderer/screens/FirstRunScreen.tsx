@@ -6,16 +6,18 @@ import { passphraseStrength } from '../components/passphraseStrength.ts';
 import { useSession } from '../state/session.ts';
 import { Field, FormError, useSubmit } from '../components/Field.tsx';
 import { LinkDevice } from './LinkDevice.tsx';
+import { RecoverAccount } from './RecoverAccount.tsx';
 import { RestoreBackup } from './RestoreBackup.tsx';
 
 export function FirstRunScreen() {
-  const [way, setWay] = useState<'create' | 'restore' | 'link'>('create');
+  const [way, setWay] = useState<'create' | 'restore' | 'link' | 'recover'>('create');
   if (way === 'restore') return <RestoreBackup onCancel={() => setWay('create')} />;
   if (way === 'link') return <LinkDevice onCancel={() => setWay('create')} />;
-  return <CreateVault onRestore={() => setWay('restore')} onLink={() => setWay('link')} />;
+  if (way === 'recover') return <RecoverAccount onCancel={() => setWay('create')} />;
+  return <CreateVault onRestore={() => setWay('restore')} onLink={() => setWay('link')} onRecover={() => setWay('recover')} />;
 }
 
-function CreateVault({ onRestore, onLink }: { onRestore: () => void; onLink: () => void }) {
+function CreateVault({ onRestore, onLink, onRecover }: { onRestore: () => void; onLink: () => void; onRecover: () => void }) {
   const createVault = useSession((s) => s.createVault);
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
@@ -97,6 +99,9 @@ function CreateVault({ onRestore, onLink }: { onRestore: () => void; onLink: () 
         </button>
         <button type="button" className="button button-wide" onClick={onLink} disabled={busy}>
           I already have an account
+        </button>
+        <button type="button" className="button button-wide" onClick={onRecover} disabled={busy}>
+          Recover with a recovery key
         </button>
       </form>
     </main>

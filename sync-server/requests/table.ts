@@ -12,6 +12,7 @@ import { deleteDoc, forgetHistory, presence, pull, push, putSnapshot, subscribe,
 import { fileBegin, fileChunk, fileDelete, fileGet, fileStatus } from './files.ts';
 import { hello, lookup, register, signIn } from './handshake.ts';
 import { pairAnswer, pairApprove, pairList, pairOffer, pairRead, pairReveal } from './pairing.ts';
+import { getRecovery, putRecovery, recoveryAccount } from './recovery.ts';
 import { linkCreate, linkRevoke } from './links.ts';
 import { appendMembership, createSpace, deleteSpace, getEnvelopes, getMembership, getRemoval, putEnvelopes } from './membership.ts';
 import { authorize, type CallerOf, type ChecksFor, type RelayContext, type Request, type RoleCheck, type Send } from './request.ts';
@@ -44,6 +45,11 @@ export const requestTable: { readonly [T in ClientFrameType]: RequestEntry<T> } 
   pairList: request('signedIn', pairList),
   pairAnswer: request('signedIn', pairAnswer),
   pairApprove: request('signedIn', pairApprove),
+  // A fresh machine holds only the username and the recovery key: the handler answers only for the account's active recovery key.
+  recoveryAccount: request('none', recoveryAccount),
+  // The account's own recovery key: the handlers check it is active in the caller's device log.
+  putRecovery: request('signedIn', putRecovery),
+  getRecovery: request('signedIn', getRecovery),
   lookup: request('signedIn', lookup),
   // The account's own log; every entry must pass common/devices/log.ts against the stored log.
   putDevices: request('signedIn', putDevices),

@@ -37,9 +37,11 @@ export async function storeDeviceEntries(
     await tx.run(`INSERT INTO device_log (account, seq, hash, entry) VALUES (?, ?, ?, ?)`, [account, entry.seq, hash, JSON.stringify(entry)]);
   }
   for (const { entry, device } of rows) {
-    if (entry.action === 'revoke')
+    if (entry.action === 'revoke') {
       await tx.run(`UPDATE devices SET revoked_at = ? WHERE account = ? AND device = ?`, [device.revokedAt!, account, entry.device]);
-    else
+      // A revoked recovery key gets nothing more: the material sealed to it goes with it.
+      await tx.run(`DELETE FROM recovery_material WHERE account = ? AND device = ?`, [account, entry.device]);
+    } else
       await tx.run(`INSERT INTO devices (account, device, kind, name, added_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)`, [
         account,
         entry.device,

@@ -99,6 +99,14 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `ALTER TABLE docs ADD COLUMN gen {INT} NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    version: 8,
+    statements: [
+      // The account material sealed to the account's recovery key (recovery-material.ts): ciphertext
+      // only, one row per account, gone when the recovery key is revoked or the account deleted.
+      `CREATE TABLE recovery_material (account TEXT PRIMARY KEY, device TEXT NOT NULL, material {BLOB} NOT NULL, updated_at {INT} NOT NULL)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -12,6 +12,7 @@ import type { Role } from '../../common/roles.ts';
 import type { SpaceKind } from '../../common/protocol/messages.ts';
 import { migrate } from './migrations.ts';
 import { deletePairing, listPairings, openPairing, readPairing, stepPairing, type PairingRecord } from './pairings.ts';
+import { getRecoveryMaterial, isActiveRecovery, putRecoveryMaterial } from './recovery-material.ts';
 import type { PairingOffer } from '../../common/devices/pairing.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, StoreEvent } from './sql-driver.ts';
@@ -176,6 +177,20 @@ export class RelayStore {
 
   deletePairing(id: string): Promise<void> {
     return deletePairing(this.driver, id);
+  }
+
+  // ── the recovery key's sealed account material (recovery-material.ts) ─────────────────────────
+
+  putRecoveryMaterial(account: string, device: string, material: Uint8Array, at: number): Promise<void> {
+    return putRecoveryMaterial(this.driver, account, device, material, at);
+  }
+
+  getRecoveryMaterial(account: string, device: string): Promise<Uint8Array | undefined> {
+    return getRecoveryMaterial(this.driver, account, device);
+  }
+
+  isActiveRecovery(account: string, device: string): Promise<boolean> {
+    return isActiveRecovery(this.driver, account, device);
   }
 
   getDeviceLog(account: string, since = 0): Promise<DeviceEntry[]> {
@@ -756,6 +771,7 @@ export class RelayStore {
         await tx.run(`DELETE FROM device_log WHERE account = ?`, [account]);
         await tx.run(`DELETE FROM devices WHERE account = ?`, [account]);
         await tx.run(`DELETE FROM pairings WHERE account = ?`, [account]);
+        await tx.run(`DELETE FROM recovery_material WHERE account = ?`, [account]);
         await tx.run(`UPDATE changes SET author = NULL WHERE author = ?`, [account]);
         await tx.run(`UPDATE comments SET author = NULL WHERE author = ?`, [account]);
         await tx.run(`UPDATE files SET uploader = NULL WHERE uploader = ?`, [account]);

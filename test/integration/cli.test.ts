@@ -1,7 +1,7 @@
 // The `hearth` CLI contract, run as a real process against a real vault.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/vault.ts';
@@ -15,7 +15,7 @@ function hearth(args: string[], options: { input?: string; env?: NodeJS.ProcessE
   return runHearth(args, options.env ?? env, options.input);
 }
 
-async function json<T>(args: string[], options?: { input?: string }): Promise<T> {
+async function json<T>(args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv }): Promise<T> {
   return jsonOf<T>(await hearth([...args, '--json'], options));
 }
 
@@ -141,6 +141,34 @@ describe('hearth CLI', { timeout: 180_000 }, () => {
     const after = await hearth(['workspace', 'list'], { env: restoredEnv });
     expect(after.code).toBe(1);
     expect(after.stderr).toMatch(/No vault/);
+  });
+
+  it('a backup restored where a vault is: refused with the choices named, or restored beside it; never over it', async () => {
+    const dir = join(root, 'beside');
+    const own = { ...env, HEARTH_VAULT: join(dir, 'vault'), HEARTH_PASSPHRASE: 'erin passphrase', HEARTH_BACKUP_PASSPHRASE: 'backup passphrase' };
+    expect((await hearth(['init', '--username', 'erin'], { env: own })).code).toBe(0);
+    expect((await hearth(['workspace', 'create', 'Before'], { env: own })).code).toBe(0);
+    const file = join(dir, 'erin.backup');
+    expect((await hearth(['backup', '--out', file], { env: own })).code).toBe(0);
+    expect((await hearth(['workspace', 'create', 'After'], { env: own })).code).toBe(0);
+    const names = async (e: NodeJS.ProcessEnv) => (await json<Array<{ name: string }>>(['workspace', 'list'], { env: e })).map((w) => w.name);
+
+    const refused = await hearth(['restore', file], { env: own });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('never overwrites');
+    expect(refused.stderr).toContain('--beside');
+    expect(refused.stderr).toContain('--vault OTHER_DIR');
+    expect(refused.stderr).toContain('hearth wipe');
+    expect(readdirSync(dir).sort()).toEqual(['erin.backup', 'vault']);
+    expect(await names(own)).toEqual(['Personal', 'Before', 'After']);
+
+    const beside = await json<{ vault: string; beside: boolean }>(['restore', file, '--beside'], { env: own });
+    expect(beside.beside).toBe(true);
+    expect(beside.vault.startsWith(join(dir, 'vault-restored-'))).toBe(true);
+    expect(await names(own)).toEqual(['Personal', 'Before', 'After']);
+    expect(await names({ ...own, HEARTH_VAULT: beside.vault })).toEqual(['Personal', 'Before']);
+    const again = await json<{ vault: string }>(['restore', file, '--beside'], { env: own });
+    expect(again.vault).not.toBe(beside.vault);
   });
 
   it('wipe says which exports and backups it wrote stay on this computer, and erases them only with --erase-copies', async () => {

@@ -12,9 +12,8 @@ import { generateIdentityKeys } from '../../common/crypto/identity.ts';
 import { randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
 import { pairingCommit } from '../../common/devices/pairing.ts';
 import { SyncEngine } from '../../main/sync/engine.ts';
-import { createTestVault, tempDir } from '../support/vault.ts';
 import { connect, outcome, startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, makePeer, type Peer, newComputer as makeComputer } from './sync-fixture.ts';
 import { routeThrough, startHostileProxy } from './sync-proxy.ts';
 
 let relay: TestRelay;
@@ -30,11 +29,9 @@ beforeAll(async () => {
 });
 afterAll(() => closeAll([ada, bob, ...fresh], { relay }));
 
-/** A vault on a new computer, with no account yet: what `hearth init` makes before `hearth device link`. */
+/** A new computer's vault, closed after the tests. */
 async function newComputer(name: string): Promise<Peer> {
-  const dir = join(tempDir('hearth-pair-'), 'vault');
-  const vault = await createTestVault({ dir, profile: { username: `${name}-${process.pid}`.slice(0, 32), displayName: name } });
-  const peer = { name, vault, engine: new SyncEngine(vault, { backoff: { initialMs: 50, maxMs: 500 } }), dir };
+  const peer = await makeComputer(name, 'hearth-pair-');
   fresh.push(peer);
   return peer;
 }

@@ -67,7 +67,7 @@ const membershipEntry = (world: World, action: 'add' | 'change_role' | 'remove' 
  * The handshake proves who is speaking, so it is open to anyone; so are a new device's pairing
  * steps, which hold no key of the account yet (a pairing's random id is their capability).
  */
-type Handshake = 'hello' | 'register' | 'signIn' | 'pairOffer' | 'pairRead' | 'pairReveal';
+type Handshake = 'hello' | 'register' | 'signIn' | 'pairOffer' | 'pairRead' | 'pairReveal' | 'recoveryAccount';
 /** The requests that need a session and no role in a space. */
 type AccountRequest =
   | 'lookup'
@@ -80,11 +80,13 @@ type AccountRequest =
   | 'revokeDevice'
   | 'pairList'
   | 'pairAnswer'
-  | 'pairApprove';
+  | 'pairApprove'
+  | 'putRecovery'
+  | 'getRecovery';
 /** A former member's read of the log up to its own removal: no role, by definition (tested on its own below). */
 type FormerMemberRequest = 'getRemoval';
 type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest | FormerMemberRequest>;
-const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn', 'pairOffer', 'pairRead', 'pairReveal'] satisfies Handshake[];
+const handshake: readonly ClientFrameType[] = ['hello', 'register', 'signIn', 'pairOffer', 'pairRead', 'pairReveal', 'recoveryAccount'] satisfies Handshake[];
 
 // Every other request type, with the probes that exercise it. A full record, so a new request
 // type does not typecheck here until someone decides which row of the role table it belongs to.
@@ -205,6 +207,17 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
   pairList: (me) => me.client.pairList(),
   pairAnswer: async (me) => me.client.pairAnswer((await offerTo(me)).pairing, toBase64Url(randomBytes(32))),
   pairApprove: async (me) => me.client.pairApprove((await offerTo(me)).pairing),
+  // A device of the account stores the material sealed to the account's own recovery key; only that recovery key fetches it.
+  putRecovery: async (me) => {
+    const { client, paper } = await withRecoveryKey(me, 'device');
+    await client.putRecovery(paper, randomBytes(100));
+    client.close();
+  },
+  getRecovery: async (me) => {
+    const { client } = await withRecoveryKey(me, 'recovery');
+    await client.getRecovery();
+    client.close();
+  },
   // One of the account's own devices revokes another (in no space here, so with no key epochs).
   revokeDevice: async (me) => {
     const [laptop, desktop] = [generateIdentityKeys(), generateIdentityKeys()];
@@ -240,6 +253,37 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
     onLaptop.close();
   },
 };
+
+/**
+ * `me`'s account with a device log of a device and a recovery key, the sealed material (random
+ * bytes here) stored for it, and a client signed in as `as`.
+ */
+async function withRecoveryKey(me: Person, as: 'device' | 'recovery') {
+  const [laptop, paper] = [generateIdentityKeys(), generateIdentityKeys()];
+  const first = firstDeviceEntry(me.id, me.keys.signSecretKey, laptop);
+  const add = signDeviceEntry(
+    nextDeviceEntry(applyDeviceEntry(emptyDeviceLog(me.id), first), {
+      action: 'add',
+      device: toBase64Url(paper.signPublicKey),
+      box: toBase64Url(paper.boxPublicKey),
+      kind: 'recovery',
+      name: 'Recovery key',
+      by: toBase64Url(laptop.signPublicKey),
+    }),
+    laptop.signSecretKey,
+  );
+  await me.client.putDevices([first, add]);
+  const signIn = async (keys: typeof laptop) => {
+    const client = await connect(relay.url);
+    await client.signIn({ account: me.id, device: toBase64Url(keys.signPublicKey), signSecretKey: keys.signSecretKey, boxPublicKey: keys.boxPublicKey });
+    return client;
+  };
+  const onLaptop = await signIn(laptop);
+  await onLaptop.putRecovery(toBase64Url(paper.signPublicKey), randomBytes(200));
+  if (as === 'device') return { client: onLaptop, paper: toBase64Url(paper.signPublicKey) };
+  onLaptop.close();
+  return { client: await signIn(paper), paper: toBase64Url(paper.signPublicKey) };
+}
 
 /** A new device's pairing offer to `me`'s account. */
 async function offerTo(me: Person) {
@@ -441,6 +485,8 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
     pairList: {},
     pairAnswer: { pairing: 'pairing', nonce: account },
     pairApprove: { pairing: 'pairing' },
+    putRecovery: { device: account, parts: [randomBytes(10)] },
+    getRecovery: {},
     revokeDevice: {
       entry: signDeviceEntry(
         nextDeviceEntry(emptyDeviceLog(account), { action: 'revoke', device: account, by: account }),

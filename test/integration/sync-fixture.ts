@@ -27,6 +27,13 @@ export async function makePeer(relayUrl: string, name: string, options: SyncEngi
   return { name, vault, engine, dir };
 }
 
+/** A vault on a new computer, with no account yet: what `hearth init` makes before linking or recovering an account. */
+export async function newComputer(name: string, prefix: string): Promise<Peer> {
+  const dir = join(tempDir(prefix), 'vault');
+  const vault = await createTestVault({ dir, profile: { username: `${name}-${process.pid}`.slice(0, 32), displayName: name } });
+  return { name, vault, engine: new SyncEngine(vault, { backoff: { initialMs: 50, maxMs: 500 } }), dir };
+}
+
 export async function closePeer(peer: Peer): Promise<void> {
   await peer.engine.close();
   if (!peer.vault.isLocked) peer.vault.lock();

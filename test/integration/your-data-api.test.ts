@@ -154,8 +154,21 @@ describe('backup, wipe and restore from the app', () => {
     expect(made.bytes).toBeGreaterThan(0);
     expect(app.progress.some((p) => p.task === 'backup' && p.phase === 'encrypting' && p.done === p.total)).toBe(true);
     expect(ok(await app.api.dataFolder()).items).toEqual([expect.objectContaining({ kind: 'backup', format: 'file', path: made.path })]);
-    // A backup is restored only in place of no vault.
-    expect(refused(await app.api.restore({ path: made.path, passphrase: BACKUP_PASSPHRASE })).code).toBe('VAULT_EXISTS');
+    // A backup is never restored over a vault: the refusal names both ways on; beside it, it becomes a second vault.
+    const overwrite = refused(await app.api.restore({ path: made.path, passphrase: BACKUP_PASSPHRASE }));
+    expect(overwrite.code).toBe('VAULT_EXISTS');
+    expect(overwrite.message).toContain('never overwrites');
+    expect(overwrite.message).toContain('Restore beside this vault');
+    expect(overwrite.message).toContain('wipe this device first');
+    const beside = ok(await app.api.restoreBeside({ path: made.path, passphrase: BACKUP_PASSPHRASE }));
+    expect(dirname(beside.vaultDir)).toBe(dirname(app.vaultDir));
+    expect(beside.vaultDir).not.toBe(app.vaultDir);
+    expect(beside.profile.username).toBe('kim');
+    expect(ok(await app.api.status()).state).toBe('unlocked');
+    const second = await Vault.unlock(beside.vaultDir, BACKUP_PASSPHRASE);
+    expect(second.workspaces.list().flatMap((w) => second.documents.list(w.id).map((d) => d.title))).toEqual(expect.arrayContaining(titles));
+    second.lock();
+    expect(ok(await app.api.restoreBeside({ path: made.path, passphrase: BACKUP_PASSPHRASE })).vaultDir).not.toBe(beside.vaultDir);
 
     ok(await app.api.wipeDevice('kim'));
     expect(ok(await app.api.status()).state).toBe('no-vault');

@@ -1,4 +1,4 @@
-/** Settings → Your data: export, import, encrypted backup (and where restore lives). */
+/** Settings → Your data: export, import, encrypted backup, and restoring one beside this vault (a restore never overwrites it). */
 import { useState, type FormEvent } from 'react';
 import type { ImportResult } from '../../../common/api/contract.ts';
 import { ApiFailure, call, hearth, messageOf } from '../../state/api.ts';
@@ -15,6 +15,7 @@ export function YourDataSettings() {
       <ExportSection onWritten={() => setWritten((n) => n + 1)} />
       <ImportSection refreshKey={written} />
       <BackupSection onWritten={() => setWritten((n) => n + 1)} />
+      <RestoreBesideSection refreshKey={written} />
     </div>
   );
 }
@@ -156,8 +157,8 @@ function BackupSection({ onWritten }: { onWritten: () => void }) {
     <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="backup-title">
       <h3 id="backup-title">Encrypted backup</h3>
       <p className="muted">
-        One file, sealed with a backup passphrase, that restores everything on this or another computer. To restore: on a device without a vault (a new install,
-        or after wiping this one), choose “Restore from a backup” on the welcome screen.
+        One file, sealed with a backup passphrase, that restores everything on this or another computer: on a device without a vault (a new install, or after
+        wiping this one) with “Restore from a backup” on the welcome screen, or here, beside this vault.
       </p>
       <Field label="Backup passphrase">
         <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
@@ -169,6 +170,49 @@ function BackupSection({ onWritten }: { onWritten: () => void }) {
       <MessageLine message={message} />
       <button type="submit" className="button button-primary" disabled={busy}>
         {busy ? 'Writing the backup…' : 'Write backup'}
+      </button>
+    </form>
+  );
+}
+
+/** A backup restored as a second vault next to this one: this vault stays as it is. */
+function RestoreBesideSection({ refreshKey }: { refreshKey: number }) {
+  const [path, setPath] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const { busy, message, setMessage, run } = useTask();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!path.trim()) return setMessage({ ok: false, text: 'Choose a backup, or type the full path of one.' });
+    if (!passphrase) return setMessage({ ok: false, text: 'Type the backup passphrase you chose when you wrote the backup.' });
+    await run(
+      async () => {
+        const result = await call(hearth().restoreBeside({ path: path.trim(), passphrase }));
+        setPassphrase('');
+        return `Restored the vault of @${result.profile.username} beside this one, into ${result.vaultDir}; this vault is unchanged. To open the restored one, start Hearth with --vault ${result.vaultDir} (it unlocks with the backup passphrase).`;
+      },
+      {
+        describe: (error) =>
+          error instanceof ApiFailure && error.code === 'WRONG_PASSPHRASE'
+            ? 'That backup passphrase does not open this backup. Check it (capitals too) and try again; nothing was restored.'
+            : messageOf(error),
+      },
+    );
+  };
+  return (
+    <form className="form" onSubmit={(e) => void submit(e)} aria-labelledby="restore-beside-title">
+      <h3 id="restore-beside-title">Restore beside this vault</h3>
+      <p className="muted">
+        A restore never overwrites this vault. Here a backup becomes a second vault in a new folder next to this one, which you open by starting Hearth with
+        --vault. To have it in place of this one, wipe this device first (Danger Zone) and restore on the welcome screen.
+      </p>
+      <DataPicker kinds={['backup']} value={path} onChange={setPath} refreshKey={refreshKey} legend="Backup file" />
+      <Field label="Backup passphrase of that file">
+        <input type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+      </Field>
+      <TaskProgress task="restore" active={busy} label="Restore progress" />
+      <MessageLine message={message} />
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? 'Restoring…' : 'Restore beside this vault'}
       </button>
     </form>
   );

@@ -90,8 +90,12 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await migrate(driver, 6)).toBe(6);
       expect(await driver.all(`SELECT comment FROM changes WHERE space = 's1'`)).toEqual([{ comment: null }]);
       // Version 7 adds each document's generation: what a version-6 relay held has all its history (0).
-      expect(await migrate(driver)).toBe(7);
+      expect(await migrate(driver, 7)).toBe(7);
       expect(await driver.all(`SELECT doc, last_seq, gen FROM docs`)).toEqual([{ doc: 'd1', last_seq: 1, gen: 0 }]);
+      expect(await codeOf(driver.all('SELECT * FROM recovery_material'))).not.toBe('ok');
+      // Version 8 keeps the account material sealed to recovery keys: none made before.
+      expect(await migrate(driver)).toBe(8);
+      expect(await driver.all('SELECT * FROM recovery_material')).toEqual([]);
       const store = await RelayStore.open(driver);
       expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
       expect(await driver.all('SELECT * FROM sessions')).toEqual([]);
