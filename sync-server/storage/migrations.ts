@@ -99,6 +99,13 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `ALTER TABLE docs ADD COLUMN gen {INT} NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    version: 8,
+    statements: [
+      // The version of the newest signed profile update the relay keeps (storage/profiles.ts); 0: the profile from registration.
+      `ALTER TABLE accounts ADD COLUMN profile_version {INT} NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

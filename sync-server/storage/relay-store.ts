@@ -10,6 +10,8 @@ import type { MembershipEntry, MembershipState } from '../../common/membership/l
 import { epochRecipients, listDevices, readDeviceLog, requireEpochRecipients, storeDeviceEntries, type DeviceRow } from './device-logs.ts';
 import type { Role } from '../../common/roles.ts';
 import { migrate } from './migrations.ts';
+import { storeProfile } from './profiles.ts';
+import type { ProfileUpdate } from '../../common/protocol/profile.ts';
 import { deletePairing, listPairings, openPairing, readPairing, stepPairing, type PairingRecord } from './pairings.ts';
 import type { PairingOffer } from '../../common/devices/pairing.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
@@ -111,6 +113,11 @@ export class RelayStore {
       );
       if (devices) await storeDeviceEntries(tx, this.driver.dialect, record.account, 0, devices);
     });
+  }
+
+  /** Keeps a verified profile update if its device is active and it is newer (profiles.ts); the version kept. */
+  setProfile(update: ProfileUpdate, avatar: Uint8Array | null): Promise<number> {
+    return storeProfile(this.driver, update, avatar);
   }
 
   // ── device logs (device-logs.ts) ────────────────────────────────────────────────────────────
