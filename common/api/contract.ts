@@ -64,8 +64,10 @@ export const apiArgs = {
   unlockWithSecurityKey: z.tuple([SecurityKeyProof]),
   lock: z.tuple([]),
   changePassphrase: z.tuple([Passphrase, Passphrase]),
+  /** The profile here, then every relay and team directory (issue 12, item 5); a username must be free on every relay that answers. */
   updateProfile: z.tuple([
     z.strictObject({
+      username: UsernameSchema.optional(),
       displayName: z.string().min(1).max(64).optional(),
       avatar: z
         .string()
@@ -309,10 +311,21 @@ export interface Workspace {
 
 export type { Role };
 
+/** Where a saved profile went: each relay the account is on, and the team workspaces whose directory a role there keeps it out of. */
+export interface SavedProfile extends Profile {
+  relays: Array<{ relay: string; state: 'updated' | 'waiting' | 'refused'; problem?: string }>;
+  /** Team workspaces where this account is a Commenter or Viewer: their member directory keeps the old profile. */
+  directoriesNotUpdated: string[];
+}
+
 export interface TeamMember {
   account: string;
   username?: string;
   displayName?: string;
+  /** The member's avatar from the workspace's encrypted directory (a data URL). */
+  avatar?: string;
+  /** Usernames the member had before (comments written under them are theirs). */
+  formerUsernames?: string[];
   role: Role;
   isMe: boolean;
 }
@@ -593,7 +606,7 @@ export interface ApiResults {
   unlockWithSecurityKey: Profile;
   lock: null;
   changePassphrase: null;
-  updateProfile: Profile;
+  updateProfile: SavedProfile;
   getSettings: Settings;
   updateSettings: Settings;
   secondFactor: SecondFactorStatus | null;

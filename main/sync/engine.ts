@@ -30,6 +30,7 @@
  * changes are applied only after client-side verification (S5); what fails is kept aside in the
  * quarantine table and reported with the workspace's name.
  */
+import type { ProfilePublisher } from './profile.ts';
 import { MIN_TLS_VERSION } from '../../common/transport.ts';
 import WebSocket from 'ws';
 import type { SharePlan, SyncStatus, SyncWarning, TeamMember as Member } from '../../common/api/contract.ts';
@@ -68,6 +69,8 @@ export class SyncEngine {
   readonly pairing: DevicePairing;
   /** Erasing edit history (all, or past a workspace's retention) here, at the relay and every member (generations.ts). */
   readonly generations: Generations;
+  /** Sending profile changes to relays and team directories (profile.ts). */
+  readonly profile: ProfilePublisher;
 
   constructor(
     private readonly vault: Vault,
@@ -81,7 +84,7 @@ export class SyncEngine {
       snapshotEvery: options.snapshotEvery ?? 1000,
       presence: options.presence ?? {},
     });
-    ({ deviceChanges: this.devices, pairing: this.pairing, generations: this.generations } = this.sync);
+    ({ deviceChanges: this.devices, pairing: this.pairing, generations: this.generations, profile: this.profile } = this.sync);
   }
 
   /** This vault's account id on every relay: the base64url of its Ed25519 public key. */

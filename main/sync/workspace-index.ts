@@ -16,6 +16,21 @@ export interface DirectoryEntry {
   displayName: string;
   /** X25519 key (base64url) the member's key envelopes are sealed to. */
   boxPublicKey: string;
+  /** The member's avatar (a small image data URL), encrypted with the index like everything in it; only the member itself sets it. */
+  avatar?: string;
+  /** Usernames the member had before (comments carry the username they were written under), newest last. */
+  formerUsernames?: string[];
+}
+
+/** Whether two directory entries say the same about a member. */
+export function sameDirectoryEntry(a: DirectoryEntry, b: DirectoryEntry): boolean {
+  return (
+    a.username === b.username &&
+    a.displayName === b.displayName &&
+    a.boxPublicKey === b.boxPublicKey &&
+    a.avatar === b.avatar &&
+    (a.formerUsernames ?? []).join() === (b.formerUsernames ?? []).join()
+  );
 }
 
 export type WorkspaceIndex = {

@@ -39,6 +39,7 @@ export const AuditActions = [
   'device.approved',
   'device.declined',
   'device.revoked',
+  'profile.changed',
 ] as const;
 
 export type AuditAction = (typeof AuditActions)[number];

@@ -50,6 +50,8 @@ interface StoredIdentity {
   /** This device's own keys (main/vault/devices.ts); made at unlock for a vault from before devices existed. */
   device?: StoredDeviceKeys;
   createdAt: number;
+  /** The version of the profile as this vault last changed it (main/sync/profile.ts signs it for the relays); absent: never changed. */
+  profileVersion?: number;
 }
 
 export interface CreateVaultOptions extends OpenOptions {
@@ -388,10 +390,18 @@ export class Vault {
     return Buffer.from(this.identity.keys.signPublicKey, 'hex').toString('base64url');
   }
 
-  updateProfile(change: Partial<Omit<Profile, 'username'>>): Profile {
+  /** Changes the profile (the username too) and gives it a new version, later than any before: the relays keep the newest. */
+  updateProfile(change: Partial<Profile>): Profile {
     this.assertUnlocked();
-    this.writeIdentity({ ...this.identity, profile: validateProfile({ ...this.identity.profile, ...change }) });
+    const profile = validateProfile({ ...this.identity.profile, ...change });
+    const profileVersion = Math.max(this.profileVersion + 1, Date.now());
+    this.writeIdentity({ ...this.identity, profile, profileVersion });
     return this.profile;
+  }
+
+  /** The version of the profile (0 until it was first changed after the vault was made). */
+  get profileVersion(): number {
+    return this.identity.profileVersion ?? 0;
   }
 
   /**
