@@ -427,6 +427,8 @@ export interface PresenceEntry {
   account: string;
   username: string;
   displayName: string;
+  /** Their avatar from the workspace's encrypted member directory. */
+  avatar?: string;
   /** Plain-text offsets in the document body, as comment anchors use; null = in the document without a selection. */
   selection: { from: number; to: number } | null;
   /** When this device last heard from that peer (its own clock). */

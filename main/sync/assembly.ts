@@ -349,6 +349,9 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
         if (spaces.state(space)) rounds.checkMembership(space).catch(() => undefined);
       });
     }),
+    inbound.remote.on(({ workspaceId, kind }) => {
+      if (kind === 'index') presence.profilesChanged(workspaceId);
+    }),
     vault.documents.changed.on(({ documentId, changes, origin }) => {
       if (origin.kind !== 'remote') outbox.documentChanged(documentId, origin.kind === 'external' ? [] : changes);
     }),
