@@ -76,6 +76,8 @@ export const apiArgs = {
         .optional(),
     }),
   ]),
+  /** Where this vault's latest profile change stands on each relay: sent, or waiting (offline). */
+  profileDelivery: z.tuple([]),
   getSettings: z.tuple([]),
   /** Settings → Security: the enrolled second factor, or null. */
   secondFactor: z.tuple([]),
@@ -609,6 +611,7 @@ export interface ApiResults {
   lock: null;
   changePassphrase: null;
   updateProfile: SavedProfile;
+  profileDelivery: SavedProfile['relays'];
   getSettings: Settings;
   updateSettings: Settings;
   secondFactor: SecondFactorStatus | null;

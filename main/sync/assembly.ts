@@ -303,6 +303,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     spaces,
     client,
     push: (spaceId, c) => queues.run(spaceId, () => outbox.push(spaceId, c)),
+    backoff: options.backoff,
   });
   const links: PublicLinks = new PublicLinks({
     vault,

@@ -258,10 +258,12 @@ export class SyncEngine {
   /** Live sync: connects to every relay with a team workspace, follows its documents, reconnects with backoff. */
   start(): void {
     this.sync.rounds.start();
+    this.sync.profile.startRetrying();
   }
 
   /** Stops live sync and closes every connection; the outbox keeps what was not sent. */
   stop(): Promise<void> {
+    this.sync.profile.stopRetrying();
     return this.sync.rounds.stop();
   }
 

@@ -35,6 +35,8 @@ export interface ProfileHost<C extends ProfileClient> {
   client(url: string): Promise<C>;
   /** Sends the space's outbox (its directory change) over `client`. */
   push(spaceId: string, client: C): Promise<unknown>;
+  /** How long to wait before trying an offline relay again: the first delay and the cap, in ms. */
+  readonly backoff: { initialMs: number; maxMs: number };
 }
 
 /** Where a profile change stands on one relay. */
@@ -48,6 +50,9 @@ export interface RelayProfileState {
 export class ProfilePublisher<C extends ProfileClient = RelayClient> {
   /** The update on its way to each relay (a connection and a save may both ask for it at once). */
   private readonly sending = new Map<string, Promise<void>>();
+  /** While live: relays tried again and again until they have the newest profile (one with no workspace here has no other connection). */
+  private readonly retrying = new Set<string>();
+  private live = false;
 
   constructor(private readonly host: ProfileHost<C>) {}
 
@@ -101,6 +106,41 @@ export class ProfilePublisher<C extends ProfileClient = RelayClient> {
     await client.setProfile(update, avatar);
     const known = vault.syncState.relay(url);
     if (known) vault.syncState.putRelay({ ...known, profileVersion: Math.max(version, known.profileVersion ?? 0) });
+  }
+
+  /** While the app syncs live: keeps trying each relay that lacks the newest profile, with backoff, until it has it. */
+  startRetrying(): void {
+    this.live = true;
+    for (const url of this.registeredRelays()) if (this.isWaiting(url)) void this.retry(url);
+  }
+
+  stopRetrying(): void {
+    this.live = false;
+  }
+
+  /** After a save that left relays waiting: while live, they are tried again until they have it. */
+  retryWaiting(): void {
+    if (this.live) this.startRetrying();
+  }
+
+  private async retry(url: string): Promise<void> {
+    if (this.retrying.has(url)) return;
+    this.retrying.add(url);
+    let delay = this.host.backoff.initialMs;
+    try {
+      while (this.live && this.isWaiting(url)) {
+        try {
+          await this.deliver(url);
+        } catch (error) {
+          if (!isHearthError(error, 'UNAVAILABLE')) return; // refused: trying again changes nothing
+        }
+        if (!this.isWaiting(url)) return;
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)).unref?.());
+        delay = Math.min(this.host.backoff.maxMs, delay * 2);
+      }
+    } finally {
+      this.retrying.delete(url);
+    }
   }
 
   /** Whether `username` is free on the relay (or already this account's); UNAVAILABLE when the relay cannot be reached. */

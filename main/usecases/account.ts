@@ -54,14 +54,20 @@ export async function updateProfile(u: Unlocked, change: { username?: string; di
       ),
     ),
   );
+  // While the app syncs live, a relay that is offline gets it as soon as it can be reached.
+  if (relays.some((r) => r.state === 'waiting')) u.engine.profile.retryWaiting();
   return { ...profile, relays, directoriesNotUpdated: readOnly.map((id) => u.vault.workspaces.get(id).name) };
 }
 
-/** Where this vault's profile stands on each relay it is registered on, without sending anything. */
+/** Where this vault's latest profile change stands on each relay it is registered on, without sending anything. */
 export function profileDelivery(u: Unlocked): SavedProfile['relays'] {
   return u.engine.profile
     .registeredRelays()
-    .map((url) => (u.engine.profile.isWaiting(url) ? deliveryState(url, new HearthError('UNAVAILABLE', '')) : deliveryState(url, undefined)));
+    .map((relay) =>
+      u.engine.profile.isWaiting(relay)
+        ? { relay, state: 'waiting', problem: `${relay} does not have your latest profile yet; it is sent on the next connection to it.` }
+        : { relay, state: 'updated' },
+    );
 }
 
 /** Refuses a username another account has on a relay that answers; a relay out of reach checks it when the update arrives. */

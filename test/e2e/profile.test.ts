@@ -4,7 +4,9 @@
  * and which waits, offline. Bob, a member of her team workspace, sees her new name and avatar in
  * the member list, on the comment she wrote before the change, and where she is in the document.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { connectInProcess } from '../../main/api/connection.ts';
@@ -28,6 +30,7 @@ const SHOTS = '/work/notes/shots';
 
 let relay: TestRelay;
 let offline: TestRelay;
+let offlineDir: string;
 let browser: Browser;
 let ada: User;
 let bob: User;
@@ -63,7 +66,8 @@ async function openProfileSettings(page: Page) {
 
 beforeAll(async () => {
   relay = await startTestRelay();
-  offline = await startTestRelay();
+  offlineDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-relay-'));
+  offline = await startTestRelay({ dataDir: offlineDir });
   browser = await launchChromium();
   ada = await startUser(browser, 'Ada', `ada-${process.pid}`);
   bob = await startUser(browser, 'Bob', `bob-${process.pid}`);
@@ -150,3 +154,34 @@ test("Bob sees Ada's new name and avatar in the member list and on her comment",
   expect(ada.problems).toEqual([]);
   expect(bob.problems).toEqual([]);
 });
+
+test(
+  "the offline relay comes back: Ada's open app sends it the waiting change by itself, and Settings stops saying it waits",
+  { timeout: 90_000 },
+  async () => {
+    const page = ada.page;
+    const settings = await openProfileSettings(page);
+    const waits = settings.getByRole('list', { name: 'Where your profile waits' });
+    await waits.getByText(`Your last change waits for relay ${offline.url}`).waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await shot(page, 'settings-still-waiting');
+    await page.keyboard.press('Escape');
+    await settings.waitFor({ state: 'detached' });
+    offline = await startTestRelay({ dataDir: offlineDir, port: Number(new URL(offline.url).port) });
+    const username = ada.username;
+    await expect
+      .poll(
+        async () => {
+          const found = await offline.store.findByUsername(username);
+          return found?.displayName;
+        },
+        { timeout: 60_000, interval: 250 },
+      )
+      .toBe('Ada King');
+    const again = await openProfileSettings(page);
+    await again.getByLabel('Display name').waitFor();
+    await expect.poll(() => again.getByRole('list', { name: 'Where your profile waits' }).count()).toBe(0);
+    await page.keyboard.press('Escape');
+    expect(ada.problems).toEqual([]);
+  },
+);

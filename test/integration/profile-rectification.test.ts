@@ -173,4 +173,24 @@ describe('a profile change reaches every relay and every team directory', () => 
     newcomer.close();
     expect(await adaAsBobSees(team1)).toMatchObject({ username: renamed, formerUsernames: [old] });
   });
+
+  it('while the app is live, a relay where the account has no workspace gets a waiting change once it is back', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-relay3-'));
+    let relay3 = await startTestRelay({ dataDir: dir });
+    try {
+      await ada.engine.register(relay3.url);
+      const port = Number(new URL(relay3.url).port);
+      await relay3.stop();
+      ada.engine.start();
+      const saved = await account.updateProfile(ada, { displayName: 'Countess Ada' });
+      expect(saved.relays.find((r) => r.relay === relay3.url)?.state).toBe('waiting');
+      relay3 = await startTestRelay({ dataDir: dir, port });
+      // Nothing else connects to relay 3 (no workspace lives there): the live engine keeps trying.
+      await eventually(async () => (await relay3.store.getAccount(ada.vault.account))?.displayName === 'Countess Ada', 'relay 3 to get the update', 20_000);
+      expect(account.profileDelivery(ada).every((r) => r.state === 'updated')).toBe(true);
+    } finally {
+      await ada.engine.stop();
+      await relay3.stop();
+    }
+  });
 });

@@ -4,10 +4,10 @@
  * where the change went and where it waits for a relay that is offline (it goes when that relay
  * can be reached again).
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { SavedProfile } from '../../../common/api/contract.ts';
 import { isUsername, USERNAME_RULE } from '../../../common/username.ts';
-import { messageOf } from '../../state/api.ts';
+import { call, hearth, messageOf } from '../../state/api.ts';
 import { useSession } from '../../state/session.ts';
 import { AvatarPicker } from '../Avatar.tsx';
 import { FormError } from '../Field.tsx';
@@ -35,6 +35,18 @@ export function ProfileSettings() {
   const [saved, setSaved] = useState<SavedProfile | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Before any save here: a change made earlier that a relay has not got yet.
+  const [waiting, setWaiting] = useState<string[]>([]);
+  useEffect(() => {
+    let cancelled = false;
+    call(hearth().profileDelivery()).then(
+      (relays) => !cancelled && setWaiting(relays.filter((r) => r.state === 'waiting').map((r) => r.relay)),
+      () => undefined, // nothing to say
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [saved]);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSaved(null);
@@ -74,6 +86,15 @@ export function ProfileSettings() {
       </label>
       <AvatarPicker name={displayName} value={avatar} onChange={setAvatar} />
       <FormError problem={problem} />
+      {!saved && waiting.length > 0 ? (
+        <ul className="profile-delivery" aria-label="Where your profile waits">
+          {waiting.map((relay) => (
+            <li key={relay} className="profile-waits">
+              Your last change waits for relay {relay}: it goes when the relay can be reached again.
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {saved ? (
         <div role="status" className="profile-delivery">
           <p className="form-ok">Profile saved on this device.</p>
