@@ -16,6 +16,7 @@ import { avatarHash, signProfileUpdate } from '../../common/protocol/profile.ts'
 import type { RelayClient } from '../../common/protocol/client.ts';
 import { canWriteContent } from '../../common/roles.ts';
 import type { Vault } from '../vault/vault.ts';
+import { avatarBytes } from './connections.ts';
 import type { SpaceRegistry } from './spaces.ts';
 import { sameDirectoryEntry, type DirectoryEntry } from './workspace-index.ts';
 
@@ -88,7 +89,7 @@ export class ProfilePublisher<C extends ProfileClient = RelayClient> {
     const { vault } = this.host;
     const version = vault.profileVersion;
     const profile = vault.profile;
-    const avatar = profile.avatar ? avatarBytes(profile.avatar) : undefined;
+    const avatar = avatarBytes(profile.avatar);
     const keys = vault.devices.keys();
     keys.boxSecretKey.fill(0);
     const update = signProfileUpdate(
@@ -207,10 +208,6 @@ export function deliveryState(relay: string, error: unknown): RelayProfileState 
   if (isHearthError(error, 'UNAVAILABLE')) return { relay, state: 'waiting', problem: `${relay} is offline; the change is sent when it can be reached again.` };
   const message = error instanceof HearthError || error instanceof Error ? error.message : String(error);
   return { relay, state: 'refused', problem: message };
-}
-
-function avatarBytes(dataUrl: string): Uint8Array {
-  return new Uint8Array(Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
 }
 
 function directoryEntry(entry: DirectoryEntry, profile: { username: string; displayName: string; avatar?: string }): DirectoryEntry {
