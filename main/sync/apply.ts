@@ -19,7 +19,7 @@ import type { Vault } from '../vault/vault.ts';
 import { CommentChanges, type CommentLedger } from './comment-changes.ts';
 import { decodeChanges, decodeSnapshot } from './payload.ts';
 import type { SpaceRegistry } from './spaces.ts';
-import { generationOf, INDEX_DOC, sameDirectoryEntry, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
+import { directoryRefusal, generationOf, INDEX_DOC, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
 
 /** A verified change from the relay that was applied (the index's changes as kind 'index'). */
 const REMOTE: ChangeOrigin = { kind: 'remote' };
@@ -113,14 +113,8 @@ export class ChangeApplier {
               );
             }
             // A member's directory entry is theirs: only they change their name, username or avatar (invitations add entries, removals drop them).
-            const renamed = Object.keys(before.members ?? {}).filter(
-              (account) => account !== meta.author && next.members?.[account] && !sameDirectoryEntry(before.members[account]!, next.members[account]!),
-            );
-            if (renamed.length > 0)
-              throw new HearthError(
-                'FORBIDDEN',
-                `a change to the profile of ${countOf(renamed.length, 'other member')} in the member directory; only a member changes their own`,
-              );
+            const refusal = directoryRefusal(before.members, next.members, meta.author);
+            if (refusal) throw new HearthError('FORBIDDEN', refusal);
             this.host.spaces.setIndex(spaceId, next);
             heads = A.getHeads(next);
           }

@@ -25,6 +25,9 @@ export const DIRECTORY_AVATAR_CHARS = 48 * 1024;
 /** How many former usernames a directory entry remembers (comments written under them keep their author's new name). */
 const FORMER_USERNAMES = 8;
 
+/** What a relay answers when it will not take the update (anything else, a dropped connection included, is worth another try). */
+const REFUSALS = ['ALREADY_EXISTS', 'FORBIDDEN', 'BAD_REQUEST', 'TOO_LARGE', 'UNAUTHENTICATED', 'NOT_FOUND'] as const;
+
 /** The part of a relay client a profile update needs. */
 export type ProfileClient = Pick<RelayClient, 'setProfile' | 'lookup'>;
 
@@ -133,7 +136,7 @@ export class ProfilePublisher<C extends ProfileClient = RelayClient> {
         try {
           await this.deliver(url);
         } catch (error) {
-          if (!isHearthError(error, 'UNAVAILABLE')) return; // refused: trying again changes nothing
+          if (REFUSALS.some((code) => isHearthError(error, code))) return; // the relay said no: trying again changes nothing
         }
         if (!this.isWaiting(url)) return;
         await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)).unref?.());

@@ -156,6 +156,18 @@ describe('a profile change reaches every relay and every team directory', () => 
     const adaSees = (await ada.engine.members(team1)).find((m) => m.isMe);
     expect(adaSees?.displayName).toBe('Ada Lovelace');
     expect(warnings.some((message) => /only a member changes their own/.test(message))).toBe(true);
+    // Nor may Bob take Ada's username in his own entry: comments are matched to their authors by it.
+    const bobUsername = bob.vault.profile.username;
+    bobSync.spaces.changeIndex(team2, (d) => {
+      d.members[bob.vault.account]!.username = ada.vault.profile.username;
+    });
+    const warned = warnings.length;
+    const listening = ada.engine.onWarning((w) => warnings.push(w.message));
+    await bob.engine.syncOnce(team2);
+    await ada.engine.syncOnce(team2);
+    listening();
+    expect((await ada.engine.members(team2)).find((m) => m.account === bob.vault.account)).toMatchObject({ username: bobUsername });
+    expect(warnings.slice(warned)).toEqual([expect.stringMatching(/a username another member has/)]);
   });
 
   it('a new username frees the old one at once, members see it, and a taken one is refused with nothing changed', { timeout: 30_000 }, async () => {
@@ -191,6 +203,33 @@ describe('a profile change reaches every relay and every team directory', () => 
     } finally {
       await ada.engine.stop();
       await relay3.stop();
+    }
+  });
+
+  it('an account deleted after a rename: its comments written under the old username read "Deleted user" too', { timeout: 60_000 }, async () => {
+    const cy = await makePeer(relay1.url, 'cy');
+    try {
+      const team = await ada.engine.createTeamWorkspace('Team three', relay1.url);
+      await ada.engine.invite(team.id, cy.vault.profile.username, 'editor');
+      await cy.engine.acceptInvitation(team.id);
+      const doc = cy.vault.documents.create(team.id, { title: 'Notes' });
+      const comment = cy.vault.comments.add(doc.id, { text: 'Before my rename.' });
+      await cy.engine.syncOnce(team.id);
+      await account.updateProfile(cy, { username: `cy-renamed-${process.pid}` });
+      await cy.engine.syncOnce(team.id);
+      const adaHas = () => ada.vault.comments.records(doc.id).find((r) => r.id === comment.id);
+      await eventually(async () => {
+        await ada.engine.syncOnce(team.id);
+        return adaHas() !== undefined;
+      }, 'Ada to get the comment');
+      expect(adaHas()?.author).toBe(comment.author);
+      await account.deleteAccount(cy, cy.vault.profile.username, {}, async () => cy.engine.close());
+      await eventually(async () => {
+        await ada.engine.syncOnce(team.id);
+        return adaHas()?.author === 'Deleted user';
+      }, 'the old comment to read Deleted user');
+    } finally {
+      await cy.engine.close().catch(() => undefined);
     }
   });
 });
