@@ -263,6 +263,8 @@ export interface Profile {
   username: string;
   displayName: string;
   avatar?: string;
+  /** Usernames this vault had before (its comments written under them are still its own), newest last. */
+  formerUsernames?: string[];
 }
 
 export interface Settings {

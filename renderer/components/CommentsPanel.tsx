@@ -94,8 +94,10 @@ export function useAuthors(teamId: string | null, sharedDocumentId: string | nul
       }
     }
     if (profile) {
-      names.set(profile.username, profile.displayName);
-      if (profile.avatar) avatars.set(profile.username, profile.avatar);
+      for (const username of [...(profile.formerUsernames ?? []), profile.username]) {
+        names.set(username, profile.displayName);
+        if (profile.avatar) avatars.set(username, profile.avatar);
+      }
     }
     return { names, avatars };
   }, [known, profile]);
@@ -185,12 +187,14 @@ interface ThreadViewProps {
 
 function ThreadView({ thread, names, avatars, active, onShow, canComment, role }: ThreadViewProps) {
   const { reply, resolve, remove } = useComments();
-  const me = useSession((s) => s.profile?.username);
+  const profile = useSession((s) => s.profile);
+  // Comments written before a rename carry the old username; they are still mine.
+  const mine = (author: string | undefined) => author !== undefined && (author === profile?.username || (profile?.formerUsernames ?? []).includes(author));
   // The rules of common/roles.ts, as main applies them; without a role (personal) everything, unless the membership ended.
-  const mayResolve = canComment && (role === null || canChangeComment(role, 'resolve', thread.comments[0]?.author === me));
+  const mayResolve = canComment && (role === null || canChangeComment(role, 'resolve', mine(thread.comments[0]?.author)));
   const mayDelete = (commentId: string) => {
     const going = commentId === thread.id ? thread.comments : thread.comments.filter((c) => c.id === commentId);
-    return role === null ? canComment : going.every((c) => canChangeComment(role, 'delete', c.author === me));
+    return role === null ? canComment : going.every((c) => canChangeComment(role, 'delete', mine(c.author)));
   };
   const [replying, setReplying] = useState(false);
   const [deleting, setDeleting] = useState<string | null>(null);

@@ -78,7 +78,8 @@ export const useSession = create<SessionState>()((set, get) => ({
 
   async updateProfile(patch) {
     const saved = await call(hearth().updateProfile(patch));
-    set({ profile: { username: saved.username, displayName: saved.displayName, ...(saved.avatar ? { avatar: saved.avatar } : {}) } });
+    const { relays: _relays, directoriesNotUpdated: _directories, ...profile } = saved;
+    set({ profile });
     return saved;
   },
 

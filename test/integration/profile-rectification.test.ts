@@ -14,6 +14,7 @@ import { toBase64Url } from '../../common/crypto/sodium.ts';
 import { avatarHash, signProfileUpdate } from '../../common/protocol/profile.ts';
 import type { SyncModules } from '../../main/sync/assembly.ts';
 import * as account from '../../main/usecases/account.ts';
+import * as comments from '../../main/usecases/comments.ts';
 import { connect, outcome, register, startTestRelay, type TestRelay } from './relay-fixture.ts';
 import { closeAll, deviceOf, eventually, makePeer, type Peer } from './sync-fixture.ts';
 
@@ -230,6 +231,26 @@ describe('a profile change reaches every relay and every team directory', () => 
       }, 'the old comment to read Deleted user');
     } finally {
       await cy.engine.close().catch(() => undefined);
+    }
+  });
+
+  it('a Commenter who changed their username still resolves and deletes the comments they wrote before', { timeout: 60_000 }, async () => {
+    const dee = await makePeer(relay1.url, 'dee');
+    try {
+      await ada.engine.invite(team1, dee.vault.profile.username, 'commenter');
+      await dee.engine.acceptInvitation(team1);
+      const doc = ada.vault.documents.create(team1, { title: 'Draft' });
+      await ada.engine.syncOnce(team1);
+      await eventually(async () => {
+        await dee.engine.syncOnce(team1);
+        return dee.vault.documents.has(doc.id);
+      }, 'Dee to get the document');
+      const first = dee.vault.comments.add(doc.id, { text: 'My first thought.' });
+      await account.updateProfile(dee, { username: `dee-renamed-${process.pid}` });
+      expect(comments.resolveThread(dee, first.id, true)).toBe(doc.id);
+      expect(comments.deleteComment(dee, first.id)).toBe(doc.id);
+    } finally {
+      await dee.engine.close();
     }
   });
 });
