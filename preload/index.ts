@@ -36,6 +36,7 @@ const hearth = {
   lock: (...args) => call('lock', args),
   changePassphrase: (...args) => call('changePassphrase', args),
   updateProfile: (...args) => call('updateProfile', args),
+  profileDelivery: (...args) => call('profileDelivery', args),
   getSettings: (...args) => call('getSettings', args),
   updateSettings: (...args) => call('updateSettings', args),
   secondFactor: (...args) => call('secondFactor', args),

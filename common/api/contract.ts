@@ -64,8 +64,10 @@ export const apiArgs = {
   unlockWithSecurityKey: z.tuple([SecurityKeyProof]),
   lock: z.tuple([]),
   changePassphrase: z.tuple([Passphrase, Passphrase]),
+  /** The profile here, then every relay and team directory (issue 12, item 5); a username must be free on every relay that answers. */
   updateProfile: z.tuple([
     z.strictObject({
+      username: UsernameSchema.optional(),
       displayName: z.string().min(1).max(64).optional(),
       avatar: z
         .string()
@@ -74,6 +76,8 @@ export const apiArgs = {
         .optional(),
     }),
   ]),
+  /** Where this vault's latest profile change stands on each relay: sent, or waiting (offline). */
+  profileDelivery: z.tuple([]),
   getSettings: z.tuple([]),
   /** Settings → Security: the enrolled second factor, or null. */
   secondFactor: z.tuple([]),
@@ -293,6 +297,8 @@ export interface Profile {
   username: string;
   displayName: string;
   avatar?: string;
+  /** Usernames this vault had before (its comments written under them are still its own), newest last. */
+  formerUsernames?: string[];
 }
 
 export interface Settings {
@@ -345,10 +351,21 @@ export interface Workspace {
 
 export type { Role };
 
+/** Where a saved profile went: each relay the account is on, and the team workspaces whose directory a role there keeps it out of. */
+export interface SavedProfile extends Profile {
+  relays: Array<{ relay: string; state: 'updated' | 'waiting' | 'refused'; problem?: string }>;
+  /** Team workspaces where this account is a Commenter or Viewer: their member directory keeps the old profile. */
+  directoriesNotUpdated: string[];
+}
+
 export interface TeamMember {
   account: string;
   username?: string;
   displayName?: string;
+  /** The member's avatar from the workspace's encrypted directory (a data URL). */
+  avatar?: string;
+  /** Usernames the member had before (comments written under them are theirs). */
+  formerUsernames?: string[];
   role: Role;
   isMe: boolean;
 }
@@ -450,6 +467,8 @@ export interface PresenceEntry {
   account: string;
   username: string;
   displayName: string;
+  /** Their avatar from the workspace's encrypted member directory. */
+  avatar?: string;
   /** Plain-text offsets in the document body, as comment anchors use; null = in the document without a selection. */
   selection: { from: number; to: number } | null;
   /** When this device last heard from that peer (its own clock). */
@@ -675,7 +694,8 @@ export interface ApiResults {
   unlockWithSecurityKey: Profile;
   lock: null;
   changePassphrase: null;
-  updateProfile: Profile;
+  updateProfile: SavedProfile;
+  profileDelivery: SavedProfile['relays'];
   getSettings: Settings;
   updateSettings: Settings;
   secondFactor: SecondFactorStatus | null;

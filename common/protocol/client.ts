@@ -3,6 +3,7 @@
  * the tests and the bench share one implementation. It validates every frame it receives; a
  * frame that does not match the protocol closes the connection rather than being trusted.
  */
+import type { ProfileUpdate } from './profile.ts';
 import { HearthError, isHearthError } from '../errors.ts';
 import type { IdentityKeys } from '../crypto/identity.ts';
 import { toBase64Url } from '../crypto/sodium.ts';
@@ -375,6 +376,12 @@ export class RelayClient {
   /** Sends the account sealed to the new device; without `material`, declines the pairing. */
   async pairApprove(pairing: string, material?: Uint8Array): Promise<void> {
     await this.expect('ok', { t: 'pairApprove', pairing, parts: material ? [material] : [] });
+  }
+
+  /** Sends this account's signed profile update (common/protocol/profile.ts) with its avatar; resolves to the version the relay keeps. */
+  async setProfile(update: ProfileUpdate, avatar?: Uint8Array): Promise<number> {
+    const answer = await this.expect('ok', { t: 'setProfile', update, parts: avatar ? [avatar] : [] });
+    return answer.seq ?? update.version;
   }
 
   lookup(username: string): Promise<FrameOfType<RelayFrame, 'profile'>> {

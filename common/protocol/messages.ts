@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ErrorCodes, HearthError } from '../errors.ts';
 import { DeviceEntrySchema, DeviceIdSchema, DeviceKinds, DeviceNameSchema, MAX_DEVICE_ENTRIES } from '../devices/log.ts';
 import { PairingOfferSchema } from '../devices/pairing.ts';
+import { ProfileUpdateSchema } from './profile.ts';
 import { AccountIdSchema, HashSchema, IdSchema, MembershipEntrySchema, SignatureSchema } from '../membership/log.ts';
 import { RoleSchema } from '../roles.ts';
 import { UsernameSchema } from '../username.ts';
@@ -211,6 +212,13 @@ export const clientFrames = {
   presence: frame('presence', { rid, space, doc }, 1),
   access: frame('access', { rid }),
   deleteAccount: frame('deleteAccount', { rid }),
+  /**
+   * The signed-in account's new public profile, signed by one of its active devices
+   * (common/protocol/profile.ts), with the avatar's bytes as the part when it has one. The relay
+   * keeps the newest version it has seen; a new username must be free here, and the old one is free
+   * at once. Answered with `ok`, `seq` being the version the relay keeps.
+   */
+  setProfile: frame('setProfile', { rid, update: ProfileUpdateSchema }, [0, 1]),
 };
 
 const FileStatusShape = { file: IdSchema, size: seq, chunkSize: seq, received: z.array(seq), complete: z.boolean() };

@@ -111,6 +111,7 @@ export function createApiHandlers(session: Session, connectionId: number): ApiHa
       return null;
     },
     updateProfile: (change) => account.updateProfile(unlocked(), change),
+    profileDelivery: () => account.profileDelivery(unlocked()),
     getSettings: () => session.getSettings(),
     updateSettings: (change) => session.updateSettings(change),
     secondFactor: () => secondFactor.secondFactorStatus(session),

@@ -1,4 +1,5 @@
 /** `hearth account …` and `hearth profile set`: the account on relays, what they hold about it, deleting it, the public profile. */
+import type { SavedProfile } from '../../common/api/contract.ts';
 import { readFileSync } from 'node:fs';
 import { HearthError } from '../../common/errors.ts';
 import { describeRemaining, eraseCopies, localCopies } from '../app/local-copies.ts';
@@ -115,24 +116,40 @@ export const accountCommands: Record<string, Command> = {
     },
   },
   'profile set': {
-    usage: 'hearth profile set [--name N] [--avatar FILE | --no-avatar]   (your display name and avatar in this vault; a relay you register on publishes them)',
-    options: { name: { type: 'string' }, avatar: { type: 'string' }, 'no-avatar': { type: 'boolean' } },
+    usage:
+      'hearth profile set [--name N] [--username U] [--avatar FILE | --no-avatar]   (your profile here, sent signed to every relay your account is on and into your team directories)',
+    options: { name: { type: 'string' }, username: { type: 'string' }, avatar: { type: 'string' }, 'no-avatar': { type: 'boolean' } },
     positionals: [0, 0],
     async run(call) {
       const name = optionalString(call, 'name');
+      const username = optionalString(call, 'username');
       const avatarFile = optionalString(call, 'avatar');
       const removeAvatar = call.values['no-avatar'] === true;
-      if (name === undefined && avatarFile === undefined && !removeAvatar) throw new UsageError('profile set needs --name N, --avatar FILE or --no-avatar.');
+      if (name === undefined && username === undefined && avatarFile === undefined && !removeAvatar)
+        throw new UsageError('profile set needs --name N, --username U, --avatar FILE or --no-avatar.');
       if (avatarFile !== undefined && removeAvatar) throw new UsageError('Give either --avatar FILE or --no-avatar, not both.');
       const avatar = avatarFile === undefined ? (removeAvatar ? null : undefined) : avatarFromFile(avatarFile);
-      await withUseCases(call, (u) => {
-        const profile = account.updateProfile(u, { ...(name === undefined ? {} : { displayName: name }), ...(avatar === undefined ? {} : { avatar }) });
-        print(
-          call,
-          profile,
-          () => `${profile.username} is now shown as ${profile.displayName}${profile.avatar ? ', with an avatar' : ', without an avatar'}.\n`,
-        );
+      await withUseCases(call, async (u) => {
+        const profile = await account.updateProfile(u, {
+          ...(name === undefined ? {} : { displayName: name }),
+          ...(username === undefined ? {} : { username }),
+          ...(avatar === undefined ? {} : { avatar }),
+        });
+        print(call, profile, () => describeSavedProfile(profile));
       });
     },
   },
 };
+
+/** What `profile set` prints: the profile, then where it went and where it waits, one relay a line. */
+function describeSavedProfile(profile: SavedProfile): string {
+  const lines = [`${profile.username} is now shown as ${profile.displayName}${profile.avatar ? ', with an avatar' : ', without an avatar'}.`];
+  if (profile.relays.length === 0) lines.push('Saved on this device only: your account is on no relay yet.');
+  for (const { relay, state, problem } of profile.relays) {
+    if (state === 'updated') lines.push(`Sent to ${relay} and your team directories there.`);
+    else if (state === 'waiting') lines.push(`Waits for relay ${relay}, offline: sent when it can be reached again.`);
+    else lines.push(`Refused by ${relay}: ${problem ?? 'no reason given'}`);
+  }
+  for (const name of profile.directoriesNotUpdated) lines.push(`Not in the member list of ${name}: a Commenter or Viewer cannot change it there.`);
+  return `${lines.join('\n')}\n`;
+}

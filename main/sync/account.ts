@@ -234,7 +234,8 @@ export class AccountDeletion {
     const directory = host.index(workspaceId).members ?? {};
     const gone = [...deleted.keys()].filter((account) => directory[account] && !host.view(workspaceId).role(account));
     if (gone.length === 0) return;
-    const usernames = new Set(gone.map((account) => directory[account]!.username));
+    // Their former usernames too: comments written before a rename carry the old one.
+    const usernames = new Set(gone.flatMap((account) => [directory[account]!.username, ...(directory[account]!.formerUsernames ?? [])]));
     const documents = host.vault.documents.allIds().filter((d) => d.workspaceId === workspaceId);
     host.vault.transaction(() => {
       const state = host.space(workspaceId);

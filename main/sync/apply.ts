@@ -20,7 +20,7 @@ import type { Vault } from '../vault/vault.ts';
 import { CommentChanges, type CommentLedger } from './comment-changes.ts';
 import { decodeChanges, decodeSnapshot } from './payload.ts';
 import type { SpaceRegistry } from './spaces.ts';
-import { generationOf, INDEX_DOC, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
+import { directoryRefusal, generationOf, INDEX_DOC, type IndexDoc, type WorkspaceIndex } from './workspace-index.ts';
 
 /** A verified change from the relay that was applied (the index's changes as kind 'index'). */
 const REMOTE: ChangeOrigin = { kind: 'remote' };
@@ -114,6 +114,9 @@ export class ChangeApplier {
                 `an erasure of edit history (or a change of how long it is kept) in ${countOf(raised.length, 'document')} by ${signer ? `${withArticle(signer)}, who may not erase it` : 'someone who was not a member'}`,
               );
             }
+            // A member's directory entry is theirs: only they change their name, username or avatar (invitations add entries, removals drop them).
+            const refusal = directoryRefusal(before.members, next.members, meta.author);
+            if (refusal) throw new HearthError('FORBIDDEN', refusal);
             this.host.spaces.setIndex(spaceId, next);
             heads = A.getHeads(next);
           }

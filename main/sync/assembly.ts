@@ -26,6 +26,7 @@ import { Members } from './members.ts';
 import { Membership } from './membership.ts';
 import { Outbox } from './outbox.ts';
 import { AccountPermissions } from './permissions.ts';
+import { ProfilePublisher } from './profile.ts';
 import { PresenceHub, type PresenceOptions } from './presence.ts';
 import { SpaceQueues } from './queues.ts';
 import { Rounds } from './rounds.ts';
@@ -87,6 +88,7 @@ export interface SyncModules {
   presence: PresenceHub;
   accountDeletion: AccountDeletion;
   links: PublicLinks;
+  profile: ProfilePublisher;
   /** Whether the relays these spaces live on answer now. */
   reachable(spaces: string[]): Promise<boolean>;
   /** Detaches every listener from the vault. */
@@ -319,6 +321,14 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     },
     startLive: () => rounds.start(),
   });
+  const profile = new ProfilePublisher({
+    vault,
+    account,
+    spaces,
+    client,
+    push: (spaceId, c) => queues.run(spaceId, () => outbox.push(spaceId, c)),
+    backoff: options.backoff,
+  });
   const links: PublicLinks = new PublicLinks({
     vault,
     spacesOf: (documentId) =>
@@ -356,11 +366,16 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     spaces.forgotten.on((spaceId) => status.forget(spaceId)),
     connections.connected.on(({ url, client: c }) => {
       presence.attach(url, c);
+      // A profile change made while this relay was out of reach goes first (its directory changes wait in the outbox).
+      void profile.sendTo(url, c).catch(() => undefined);
       // The relay says a followed space's membership or keys changed: catch up now, through the same
       // serialised path as the app's poll (main/app/session.ts), which stays as the fallback.
       c.onMembershipChanged((space) => {
         if (spaces.state(space)) rounds.checkMembership(space).catch(() => undefined);
       });
+    }),
+    inbound.remote.on(({ workspaceId, kind }) => {
+      if (kind === 'index') presence.profilesChanged(workspaceId);
     }),
     vault.documents.changed.on(({ documentId, changes, origin }) => {
       if (origin.kind !== 'remote') outbox.documentChanged(documentId, origin.kind === 'external' ? [] : changes);
@@ -406,6 +421,7 @@ export function assembleSync(vault: Vault, options: AssemblyOptions): SyncModule
     presence,
     accountDeletion,
     links,
+    profile,
     reachable,
     detach: () => {
       for (const off of listeners.splice(0)) off();

@@ -27,10 +27,16 @@ export interface CommentLedger {
   erased: Set<string>;
 }
 
-/** Who signed a change, as the rules need it: the role at the membership state it names, and the username the directory lists. */
+/** Who signed a change, as the rules need it: the role at the membership state it names, and the usernames the directory lists (the current one and those before a rename). */
 interface Signer {
   role: Role;
   username: string | undefined;
+  former?: readonly string[];
+}
+
+/** Whether `author` (a comment's username) is the signer, under their current or a former username. */
+function wrote(signer: Signer, author: string): boolean {
+  return signer.username !== undefined && (author === signer.username || (signer.former ?? []).includes(author));
 }
 
 export class CommentChanges {
@@ -41,7 +47,8 @@ export class CommentChanges {
     const { meta } = change;
     const role = this.host.spaces.view(spaceId).roleAt(meta.head, meta.author);
     if (!role) throw new HearthError('FORBIDDEN', 'a comment change by someone who was not a member');
-    const signer: Signer = { role, username: this.host.spaces.index(spaceId).members?.[meta.author]?.username };
+    const entry = this.host.spaces.index(spaceId).members?.[meta.author];
+    const signer: Signer = { role, username: entry?.username, ...(entry?.formerUsernames ? { former: [...entry.formerUsernames] } : {}) };
     if (meta.comment?.op === 'delete') {
       const tombstone = decodeTombstone(plaintext);
       if (tombstone.id !== meta.comment.id || tombstone.documentId !== documentId)
@@ -52,7 +59,7 @@ export class CommentChanges {
     const record = decodeComment(plaintext);
     if (meta.comment && (record.id !== meta.comment.id || record.threadId !== meta.comment.thread))
       throw new HearthError('RECORD_TAMPERED', 'a comment change that carries another comment than it says it does');
-    const vouched = canManageMembers(role) && record.author !== signer.username;
+    const vouched = canManageMembers(role) && !wrote(signer, record.author);
     return this.take(documentId, record, vouched ? undefined : signer, ledger);
   }
 
@@ -71,7 +78,7 @@ export class CommentChanges {
     ledger.comments[record.id] = Math.max(ledger.comments[record.id] ?? 0, record.updatedAt);
     if (!existing) {
       // A new comment must be in its signer's own name.
-      if (signer?.username && record.author !== signer.username)
+      if (signer?.username && !wrote(signer, record.author))
         throw new HearthError('FORBIDDEN', `a comment signed by ${signer.username} but written in the name of ${record.author}`);
       comments.adopt(record);
       return record;
@@ -79,10 +86,10 @@ export class CommentChanges {
     if (record.updatedAt <= existing.updatedAt) return undefined;
     if (signer) {
       // Someone else may resolve or reopen a thread, but only its author may change what it says.
-      if (record.text !== existing.text && signer.username !== existing.author)
+      if (record.text !== existing.text && !wrote(signer, existing.author))
         throw new HearthError('FORBIDDEN', `an edit of ${existing.author}'s comment by someone else`);
       const starter = records.find((r) => r.id === existing.threadId)?.author ?? existing.author;
-      if (record.resolved !== existing.resolved && !canChangeComment(signer.role, 'resolve', signer.username === starter)) {
+      if (record.resolved !== existing.resolved && !canChangeComment(signer.role, 'resolve', wrote(signer, starter))) {
         throw new HearthError('FORBIDDEN', `a resolve of ${starter}'s thread by ${withArticle(signer.role)}, who may resolve only the threads they started`);
       }
     }
@@ -98,7 +105,7 @@ export class CommentChanges {
     const target = records.find((r) => r.id === id);
     const doomed = target && target.threadId !== target.id ? [target] : records.filter((r) => r.threadId === id);
     for (const record of doomed) {
-      if (!canChangeComment(signer.role, 'delete', signer.username !== undefined && record.author === signer.username)) {
+      if (!canChangeComment(signer.role, 'delete', wrote(signer, record.author))) {
         throw new HearthError('FORBIDDEN', `a deletion of ${record.author}'s comment by ${withArticle(signer.role)}, who may delete only their own`);
       }
     }

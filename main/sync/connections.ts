@@ -21,7 +21,8 @@ export interface ConnectionsHost<C extends SignInClient> {
   connect(url: string): Promise<C>;
 }
 
-function avatarBytes(dataUrl: string | undefined): Uint8Array | undefined {
+/** The image bytes of a profile's avatar data URL (what a relay stores and serves). */
+export function avatarBytes(dataUrl: string | undefined): Uint8Array | undefined {
   if (!dataUrl) return undefined;
   const comma = dataUrl.indexOf(',');
   return new Uint8Array(Buffer.from(dataUrl.slice(comma + 1), 'base64'));

@@ -31,6 +31,7 @@
  * changes are applied only after client-side verification (S5); what fails is kept aside in the
  * quarantine table and reported with the workspace's name.
  */
+import type { ProfilePublisher } from './profile.ts';
 import { MIN_TLS_VERSION } from '../../common/transport.ts';
 import WebSocket from 'ws';
 import type { SharePlan, SyncStatus, SyncWarning, TeamMember as Member } from '../../common/api/contract.ts';
@@ -75,6 +76,8 @@ export class SyncEngine {
   readonly generations: Generations;
   /** "Sync between my devices" for a personal workspace: what would leave, on, off (device-sync.ts). */
   readonly deviceSync: DeviceSync;
+  /** Sending profile changes to relays and team directories (profile.ts). */
+  readonly profile: ProfilePublisher;
 
   constructor(
     private readonly vault: Vault,
@@ -88,7 +91,14 @@ export class SyncEngine {
       snapshotEvery: options.snapshotEvery ?? 1000,
       presence: options.presence ?? {},
     });
-    ({ deviceChanges: this.devices, pairing: this.pairing, recovery: this.recovery, generations: this.generations, deviceSync: this.deviceSync } = this.sync);
+    ({
+      deviceChanges: this.devices,
+      pairing: this.pairing,
+      recovery: this.recovery,
+      generations: this.generations,
+      deviceSync: this.deviceSync,
+      profile: this.profile,
+    } = this.sync);
   }
 
   /** This vault's account id on every relay: the base64url of its Ed25519 public key. */
@@ -262,10 +272,12 @@ export class SyncEngine {
   /** Live sync: connects to every relay with a team workspace, follows its documents, reconnects with backoff. */
   start(): void {
     this.sync.rounds.start();
+    this.sync.profile.startRetrying();
   }
 
   /** Stops live sync and closes every connection; the outbox keeps what was not sent. */
   stop(): Promise<void> {
+    this.sync.profile.stopRetrying();
     return this.sync.rounds.stop();
   }
 

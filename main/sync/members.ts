@@ -55,7 +55,14 @@ export class Members<C extends MembersClient = RelayClient> {
     const directory = host.spaces.index(workspace.id).members ?? {};
     return [...host.spaces.view(workspace.id).current.members].map(([account, role]) => {
       const entry = directory[account];
-      return { account, role, isMe: account === host.account, ...(entry ? { username: entry.username, displayName: entry.displayName } : {}) };
+      return {
+        account,
+        role,
+        isMe: account === host.account,
+        ...(entry ? { username: entry.username, displayName: entry.displayName } : {}),
+        ...(entry?.avatar ? { avatar: entry.avatar } : {}),
+        ...(entry?.formerUsernames?.length ? { formerUsernames: [...entry.formerUsernames] } : {}),
+      };
     });
   }
 

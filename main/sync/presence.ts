@@ -37,7 +37,7 @@ export interface PresenceHost {
   currentKey(space: string): { epoch: number; key: Uint8Array } | undefined;
   keyOf(workspaceId: string, epoch: number): Uint8Array | undefined;
   isMember(workspaceId: string, account: string): boolean;
-  profileOf(workspaceId: string, account: string): { username: string; displayName: string } | undefined;
+  profileOf(workspaceId: string, account: string): { username: string; displayName: string; avatar?: string } | undefined;
   /** Catches up with the relay's membership log and keys (in the background; failures are ignored). */
   learnMembership(workspaceId: string): void;
 }
@@ -117,11 +117,39 @@ export class PresenceHub {
     }
   }
 
+  /**
+   * A space's member directory changed (a member changed their profile): the people shown in its
+   * documents take their new name and avatar now, not at their next heartbeat.
+   */
+  profilesChanged(space: string): void {
+    for (const [doc, entries] of this.peers) {
+      let changed = false;
+      for (const [from, entry] of entries) {
+        if (entry.space !== space) continue;
+        const profile = this.host.profileOf(space, from);
+        if (!profile) continue;
+        const { avatar: _old, ...rest } = entry;
+        const next = { ...rest, username: profile.username, displayName: profile.displayName, ...(profile.avatar ? { avatar: profile.avatar } : {}) };
+        if (next.username === entry.username && next.displayName === entry.displayName && next.avatar === entry.avatar) continue;
+        entries.set(from, next);
+        changed = true;
+      }
+      if (changed) this.notify(doc);
+    }
+  }
+
   /** The other people in a document now (never this vault's own account), by username. */
   list(documentId: string, now = Date.now()): PresenceEntry[] {
     const entries = [...(this.peers.get(documentId)?.values() ?? [])].filter((e) => now - e.at < this.ttlMs);
     return entries
-      .map(({ account, username, displayName, selection, at }) => ({ account, username, displayName, selection: selection && { ...selection }, at }))
+      .map(({ account, username, displayName, avatar, selection, at }) => ({
+        account,
+        username,
+        displayName,
+        ...(avatar ? { avatar } : {}),
+        selection: selection && { ...selection },
+        at,
+      }))
       .sort((a, b) => a.username.localeCompare(b.username) || a.account.localeCompare(b.account));
   }
 
@@ -221,6 +249,7 @@ export class PresenceHub {
       account: from,
       username: profile?.username ?? from,
       displayName: profile?.displayName ?? profile?.username ?? from,
+      ...(profile?.avatar ? { avatar: profile.avatar } : {}),
       selection: body.selection,
       at: Date.now(),
       space,

@@ -16,6 +16,47 @@ export interface DirectoryEntry {
   displayName: string;
   /** X25519 key (base64url) the member's key envelopes are sealed to. */
   boxPublicKey: string;
+  /** The member's avatar (a small image data URL), encrypted with the index like everything in it; only the member itself sets it. */
+  avatar?: string;
+  /** Usernames the member had before (comments carry the username they were written under), newest last. */
+  formerUsernames?: string[];
+}
+
+/** Whether two directory entries say the same about a member. */
+export function sameDirectoryEntry(a: DirectoryEntry, b: DirectoryEntry): boolean {
+  return (
+    a.username === b.username &&
+    a.displayName === b.displayName &&
+    a.boxPublicKey === b.boxPublicKey &&
+    a.avatar === b.avatar &&
+    (a.formerUsernames ?? []).join() === (b.formerUsernames ?? []).join()
+  );
+}
+
+/**
+ * Why a change of the member directory by `author` is refused, or undefined when it is not: a
+ * member changes only their own entry (invitations add entries, removals drop them); a former
+ * username is only one the entry really had; and nobody takes a username or former username that
+ * another entry has. Comments are matched to their author by these names (comment-changes.ts).
+ */
+export function directoryRefusal(
+  before: WorkspaceIndex['members'] | undefined,
+  next: WorkspaceIndex['members'] | undefined,
+  author: string,
+): string | undefined {
+  const old = before ?? {};
+  const now = next ?? {};
+  const changed = Object.keys(old).filter((account) => now[account] && !sameDirectoryEntry(old[account]!, now[account]!));
+  if (changed.some((account) => account !== author))
+    return `a change to the profile of another member in the member directory; only a member changes their own`;
+  const mine = now[author];
+  if (!mine || !changed.includes(author)) return undefined;
+  const had = new Set([...(old[author]!.formerUsernames ?? []), old[author]!.username]);
+  if ((mine.formerUsernames ?? []).some((name) => !had.has(name))) return `a former username the member never had, in the member directory`;
+  const others = Object.entries(now).filter(([account]) => account !== author);
+  const taken = new Set(others.flatMap(([, entry]) => [entry.username, ...(entry.formerUsernames ?? [])]));
+  if ([mine.username, ...(mine.formerUsernames ?? [])].some((name) => taken.has(name))) return `a username another member has, in the member directory`;
+  return undefined;
 }
 
 export type WorkspaceIndex = {

@@ -5,7 +5,9 @@
  * --force-local skips whichever cannot be reached and names them afterwards.
  */
 import type { SecondFactorProof } from '../vault/second-factor.ts';
-import type { Profile } from '../../common/api/contract.ts';
+import type { SavedProfile } from '../../common/api/contract.ts';
+import { isUsername, USERNAME_RULE } from '../../common/username.ts';
+import { deliveryState } from '../sync/profile.ts';
 import { HearthError, isHearthError, type ErrorCode } from '../../common/errors.ts';
 import type { AccessReport } from '../../common/protocol/messages.ts';
 import type { AccountDeletionResult } from '../sync/account.ts';
@@ -22,12 +24,65 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** `change.avatar`: a data URL sets it, null removes it, absent leaves it. */
-export function updateProfile(u: Unlocked, change: { displayName?: string; avatar?: string | null }): Profile {
-  return u.vault.updateProfile({
+/**
+ * Changes the profile here, then sends it to every relay the account is on and into every team
+ * directory (main/sync/profile.ts), and says where it went and where it waits for a relay that is
+ * offline. `change.avatar`: a data URL sets it, null removes it, absent leaves it. A new username
+ * must be free on every relay that answers (ALREADY_EXISTS, nothing changed, when one has it).
+ */
+export async function updateProfile(u: Unlocked, change: { username?: string; displayName?: string; avatar?: string | null }): Promise<SavedProfile> {
+  const before = u.vault.profile;
+  const renamed = change.username !== undefined && change.username !== before.username;
+  if (renamed) await checkUsernameFree(u, change.username!);
+  const profile = u.vault.updateProfile({
+    ...(renamed ? { username: change.username! } : {}),
     ...(change.displayName === undefined ? {} : { displayName: change.displayName }),
     ...(change.avatar === undefined ? {} : { avatar: change.avatar ?? undefined }),
   });
+  const what = [
+    renamed ? `username ${before.username} → ${profile.username}` : '',
+    profile.displayName !== before.displayName ? 'display name' : '',
+    profile.avatar !== before.avatar ? 'avatar' : '',
+  ].filter(Boolean);
+  u.vault.audit.record('profile.changed', what.join(', ') || 'saved unchanged');
+  const { readOnly } = u.engine.profile.updateDirectories();
+  const relays = await Promise.all(
+    u.engine.profile.registeredRelays().map((url) =>
+      withTimeout(u.engine.profile.deliver(url), RELAY_ANSWER_MS, url).then(
+        () => deliveryState(url, undefined),
+        (error: unknown) => deliveryState(url, error),
+      ),
+    ),
+  );
+  // While the app syncs live, a relay that is offline gets it as soon as it can be reached.
+  if (relays.some((r) => r.state === 'waiting')) u.engine.profile.retryWaiting();
+  return { ...profile, relays, directoriesNotUpdated: readOnly.map((id) => u.vault.workspaces.get(id).name) };
+}
+
+/** Where this vault's latest profile change stands on each relay it is registered on, without sending anything. */
+export function profileDelivery(u: Unlocked): SavedProfile['relays'] {
+  return u.engine.profile
+    .registeredRelays()
+    .map((relay) =>
+      u.engine.profile.isWaiting(relay)
+        ? { relay, state: 'waiting', problem: `${relay} does not have your latest profile yet; it is sent on the next connection to it.` }
+        : { relay, state: 'updated' },
+    );
+}
+
+/** Refuses a username another account has on a relay that answers; a relay out of reach checks it when the update arrives. */
+async function checkUsernameFree(u: Unlocked, username: string): Promise<void> {
+  if (!isUsername(username)) throw new HearthError('BAD_REQUEST', USERNAME_RULE);
+  for (const url of u.engine.profile.registeredRelays()) {
+    let free: boolean;
+    try {
+      free = await withTimeout(u.engine.profile.usernameFreeOn(url, username), RELAY_ANSWER_MS, url);
+    } catch (error) {
+      if (isHearthError(error, 'UNAVAILABLE')) continue;
+      throw error;
+    }
+    if (!free) throw new HearthError('ALREADY_EXISTS', `The username ${username} is taken on ${url}; choose another. Nothing was changed.`);
+  }
 }
 
 /** Publishes username, display name and avatar on a relay (nothing else), so people there can invite this account. */

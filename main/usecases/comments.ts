@@ -19,7 +19,7 @@ export function resolveThread(u: Unlocked, threadId: string, resolved: boolean):
   if (first.threadId !== first.id)
     throw new HearthError('BAD_REQUEST', `${threadId} is a reply; resolve its thread through the thread's first comment, ${first.threadId}.`);
   const governing = governingRole(u, first.documentId);
-  if (governing && !canChangeComment(governing.role, 'resolve', first.author === u.vault.profile.username)) {
+  if (governing && !canChangeComment(governing.role, 'resolve', u.vault.isOwnUsername(first.author))) {
     const { role, standing } = governing;
     const why =
       role === 'viewer'
@@ -41,13 +41,12 @@ export function deleteComment(u: Unlocked, commentId: string): string {
   const comment = u.vault.comments.get(commentId);
   const governing = governingRole(u, comment.documentId);
   if (governing) {
-    const me = u.vault.profile.username;
     const { role, standing } = governing;
-    if (!canChangeComment(role, 'delete', comment.author === me))
+    if (!canChangeComment(role, 'delete', u.vault.isOwnUsername(comment.author)))
       throw new HearthError('FORBIDDEN', `${standing}: only the comment's author, an Owner or an Admin can delete it.`);
     const replies =
       comment.threadId === comment.id ? u.vault.comments.records(comment.documentId).filter((r) => r.threadId === comment.id && r.id !== comment.id) : [];
-    if (replies.some((reply) => !canChangeComment(role, 'delete', reply.author === me))) {
+    if (replies.some((reply) => !canChangeComment(role, 'delete', u.vault.isOwnUsername(reply.author)))) {
       throw new HearthError('FORBIDDEN', `${standing}: deleting this thread would delete replies by others, which only an Owner or an Admin can delete.`);
     }
   }

@@ -44,6 +44,7 @@ export const AuditActions = [
   'device.revoked',
   'recovery_key.made',
   'recovery_key.used',
+  'profile.changed',
 ] as const;
 
 export type AuditAction = (typeof AuditActions)[number];

@@ -23,6 +23,8 @@ export interface RelayAccount {
   registeredAt?: number;
   /** How many entries of this account's device log the relay has (main/sync/devices.ts). */
   devices?: number;
+  /** The version of this vault's profile the relay has (main/sync/profile.ts); a newer one waits to be sent. */
+  profileVersion?: number;
 }
 
 export interface SpaceState {

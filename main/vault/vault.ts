@@ -41,6 +41,8 @@ export interface Profile {
   displayName: string;
   /** A small picture the user chose to publish, as a data: URL. */
   avatar?: string;
+  /** Usernames this vault had before (its comments written under them are still its own), newest last. */
+  formerUsernames?: string[];
 }
 
 interface StoredIdentity {
@@ -50,6 +52,8 @@ interface StoredIdentity {
   /** This device's own keys (main/vault/devices.ts); made at unlock for a vault from before devices existed. */
   device?: StoredDeviceKeys;
   createdAt: number;
+  /** The version of the profile as this vault last changed it (main/sync/profile.ts signs it for the relays); absent: never changed. */
+  profileVersion?: number;
 }
 
 export interface CreateVaultOptions extends OpenOptions {
@@ -388,10 +392,27 @@ export class Vault {
     return Buffer.from(this.identity.keys.signPublicKey, 'hex').toString('base64url');
   }
 
-  updateProfile(change: Partial<Omit<Profile, 'username'>>): Profile {
+  /** Changes the profile (the username too) and gives it a new version, later than any before: the relays keep the newest. */
+  updateProfile(change: Partial<Profile>): Profile {
     this.assertUnlocked();
-    this.writeIdentity({ ...this.identity, profile: validateProfile({ ...this.identity.profile, ...change }) });
+    const before = this.identity.profile;
+    const renamed = change.username !== undefined && change.username !== before.username;
+    const former = renamed ? [...(before.formerUsernames ?? []), before.username].filter((name) => name !== change.username).slice(-8) : before.formerUsernames;
+    const profile = validateProfile({ ...before, ...change, ...(former?.length ? { formerUsernames: former } : {}) });
+    const profileVersion = Math.max(this.profileVersion + 1, Date.now());
+    this.writeIdentity({ ...this.identity, profile, profileVersion });
     return this.profile;
+  }
+
+  /** Whether `username` is this vault's, now or before a rename (comments carry the username they were written under). */
+  isOwnUsername(username: string): boolean {
+    const { profile } = this.identity;
+    return username === profile.username || (profile.formerUsernames ?? []).includes(username);
+  }
+
+  /** The version of the profile (0 until it was first changed after the vault was made). */
+  get profileVersion(): number {
+    return this.identity.profileVersion ?? 0;
   }
 
   /**

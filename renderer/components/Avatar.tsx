@@ -3,7 +3,7 @@ import type { ChangeEvent } from 'react';
 import { useState } from 'react';
 import { FormError } from './Field.tsx';
 
-export function Avatar({ name, src, size = 32 }: { name: string; src?: string | null | undefined; size?: 32 | 48 | 64 }) {
+export function Avatar({ name, src, size = 32 }: { name: string; src?: string | null | undefined; size?: 20 | 32 | 48 | 64 }) {
   const className = `avatar avatar-${size}`;
   if (src) return <img className={className} src={src} alt="" />;
   const initials = name

@@ -1,7 +1,8 @@
 /** Comments beside the document: a new comment on the selected text, threads with replies, resolve. */
 import { forwardRef, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Check, MessageSquare, RotateCcw, Trash2 } from 'lucide-react';
-import type { CommentThread } from '../../common/api/contract.ts';
+import type { CommentThread, TeamMember } from '../../common/api/contract.ts';
+import { Avatar } from './Avatar.tsx';
 import { canChangeComment, type Role } from '../../common/roles.ts';
 import { useComments } from '../state/comments.ts';
 import { useSession } from '../state/session.ts';
@@ -22,9 +23,12 @@ interface CommentsPanelProps {
   role?: Role | null;
   /** Display names by username (a team's members); an author not in it shows as their username. */
   names?: ReadonlyMap<string, string>;
+  /** Avatars (data URLs) by username; an author without one shows their initials. */
+  avatars?: ReadonlyMap<string, string>;
 }
 
 const NO_NAMES: ReadonlyMap<string, string> = new Map();
+const NO_AVATARS: ReadonlyMap<string, string> = new Map();
 
 /**
  * Whether the comments show beside the document: only when it has some (or the person is writing
@@ -49,29 +53,58 @@ export function useCommentsPanel(hasComments: boolean) {
   return { open, toggle, compose };
 }
 
+/** Names and avatars to show for comment authors, by username. */
+export interface Authors {
+  names: ReadonlyMap<string, string>;
+  avatars: ReadonlyMap<string, string>;
+}
+
 /**
- * Comments carry their author's username; this gives the names to show: a team's members'
- * directory, the people a document shared on its own is shared with, and my own display name.
+ * Comments carry their author's username; this gives the names and avatars to show: a team's
+ * members' directory (a member's former usernames too, so a comment written before a rename shows
+ * their new name), the people a document shared on its own is shared with, and my own profile.
+ * Read again when a workspace's index changes (a member changed their profile).
  */
-export function useAuthorNames(teamId: string | null, sharedDocumentId: string | null): ReadonlyMap<string, string> {
+export function useAuthors(teamId: string | null, sharedDocumentId: string | null): Authors {
   const profile = useSession((s) => s.profile);
-  const [known, setKnown] = useState<ReadonlyMap<string, string>>(NO_NAMES);
+  const [known, setKnown] = useState<TeamMember[]>([]);
   useEffect(() => {
     if (!teamId && !sharedDocumentId) return;
     let cancelled = false;
-    call(teamId ? hearth().listMembers(teamId) : hearth().documentShares(sharedDocumentId!)).then(
-      (members) => !cancelled && setKnown(new Map(members.flatMap((m) => (m.username && m.displayName ? [[m.username, m.displayName] as const] : [])))),
-      () => undefined, // usernames it is
-    );
+    const load = () =>
+      call(teamId ? hearth().listMembers(teamId) : hearth().documentShares(sharedDocumentId!)).then(
+        (members) => !cancelled && setKnown(members),
+        () => undefined, // usernames it is
+      );
+    void load();
+    const off = hearth().on('workspacesChanged', () => void load());
     return () => {
       cancelled = true;
+      off();
     };
   }, [teamId, sharedDocumentId]);
-  return useMemo(() => (profile ? new Map([...known, [profile.username, profile.displayName]]) : known), [known, profile]);
+  return useMemo(() => {
+    const names = new Map<string, string>();
+    const avatars = new Map<string, string>();
+    for (const m of known) {
+      if (!m.username || !m.displayName) continue;
+      for (const username of [...(m.formerUsernames ?? []), m.username]) {
+        names.set(username, m.displayName);
+        if (m.avatar) avatars.set(username, m.avatar);
+      }
+    }
+    if (profile) {
+      for (const username of [...(profile.formerUsernames ?? []), profile.username]) {
+        names.set(username, profile.displayName);
+        if (profile.avatar) avatars.set(username, profile.avatar);
+      }
+    }
+    return { names, avatars };
+  }, [known, profile]);
 }
 
 export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>(function CommentsPanel(
-  { selectionQuote, onAdd, onShowThread, canComment = true, role = null, names = NO_NAMES },
+  { selectionQuote, onAdd, onShowThread, canComment = true, role = null, names = NO_NAMES, avatars = NO_AVATARS },
   newCommentRef,
 ) {
   const { threads, problem, activeThreadId } = useComments();
@@ -107,6 +140,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
             key={thread.id}
             thread={thread}
             names={names}
+            avatars={avatars}
             active={thread.id === activeThreadId}
             canComment={canComment}
             role={role}
@@ -126,6 +160,7 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
                   key={thread.id}
                   thread={thread}
                   names={names}
+                  avatars={avatars}
                   active={false}
                   canComment={canComment}
                   role={role}
@@ -143,20 +178,23 @@ export const CommentsPanel = forwardRef<HTMLTextAreaElement, CommentsPanelProps>
 interface ThreadViewProps {
   thread: CommentThread;
   names: ReadonlyMap<string, string>;
+  avatars: ReadonlyMap<string, string>;
   active: boolean;
   onShow: () => void;
   canComment: boolean;
   role: Role | null;
 }
 
-function ThreadView({ thread, names, active, onShow, canComment, role }: ThreadViewProps) {
+function ThreadView({ thread, names, avatars, active, onShow, canComment, role }: ThreadViewProps) {
   const { reply, resolve, remove } = useComments();
-  const me = useSession((s) => s.profile?.username);
+  const profile = useSession((s) => s.profile);
+  // Comments written before a rename carry the old username; they are still mine.
+  const mine = (author: string | undefined) => author !== undefined && (author === profile?.username || (profile?.formerUsernames ?? []).includes(author));
   // The rules of common/roles.ts, as main applies them; without a role (personal) everything, unless the membership ended.
-  const mayResolve = canComment && (role === null || canChangeComment(role, 'resolve', thread.comments[0]?.author === me));
+  const mayResolve = canComment && (role === null || canChangeComment(role, 'resolve', mine(thread.comments[0]?.author)));
   const mayDelete = (commentId: string) => {
     const going = commentId === thread.id ? thread.comments : thread.comments.filter((c) => c.id === commentId);
-    return role === null ? canComment : going.every((c) => canChangeComment(role, 'delete', c.author === me));
+    return role === null ? canComment : going.every((c) => canChangeComment(role, 'delete', mine(c.author)));
   };
   const [replying, setReplying] = useState(false);
   const [deleting, setDeleting] = useState<string | null>(null);
@@ -184,6 +222,7 @@ function ThreadView({ thread, names, active, onShow, canComment, role }: ThreadV
         {thread.comments.map((comment) => (
           <li key={comment.id} className="comment">
             <div className="comment-meta">
+              <Avatar name={names.get(comment.author) ?? comment.author} src={avatars.get(comment.author)} size={20} />
               <strong title={names.has(comment.author) ? `@${comment.author}` : undefined}>{names.get(comment.author) ?? comment.author}</strong>{' '}
               <time dateTime={new Date(comment.createdAt).toISOString()} title={formatExact(comment.createdAt)}>
                 {formatWhen(comment.createdAt)}

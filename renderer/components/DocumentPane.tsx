@@ -22,7 +22,7 @@ import { isSharedHolder, permissionsOf, useTeam } from '../state/team.ts';
 import { Avatar } from './Avatar.tsx';
 import { ShareDialog } from './team/ShareDialog.tsx';
 import { isRemoved, PausedBanner } from './team/WorkspaceBanners.tsx';
-import { CommentsPanel, useAuthorNames, useCommentsPanel } from './CommentsPanel.tsx';
+import { CommentsPanel, useAuthors, useCommentsPanel } from './CommentsPanel.tsx';
 import { Editor } from './Editor.tsx';
 import { HistoryPanel } from './HistoryPanel.tsx';
 import { EditorToolbar } from './EditorToolbar.tsx';
@@ -154,7 +154,7 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }
   }, [workspace, initial.id]);
   const byShare = (workspace?.kind !== 'team' || isSharedHolder(workspace)) && sharedRole !== null;
   const teamId = workspace?.kind === 'team' && !isSharedHolder(workspace) ? workspace.id : null;
-  const names = useAuthorNames(teamId, byShare ? initial.id : null);
+  const { names, avatars } = useAuthors(teamId, byShare ? initial.id : null);
   const permissions = byShare ? permissionsOfRole(sharedRole) : permissionsOf(workspace);
   // Removed or paused, nothing reaches this copy: where others were is old news, not shown.
   const quiet = useTeam((s) => isRemoved(workspace) || (workspace !== undefined && s.statuses[workspace.id]?.state === 'paused'));
@@ -380,6 +380,7 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }
         <CommentsPanel
           ref={newComment}
           names={names}
+          avatars={avatars}
           canComment={permissions.comment}
           role={permissions.role}
           selectionQuote={selectionQuote}
@@ -493,7 +494,7 @@ function PresentPeople({ entries }: { entries: PresenceEntry[] }) {
     <ul className="present-people" aria-label="Also in this document">
       {entries.map((entry) => (
         <li key={entry.account} className={`present presence-${colorOf(entry.account)}`} title={`${entry.displayName} (@${entry.username}) is here`}>
-          <Avatar name={entry.displayName || entry.username} />
+          <Avatar name={entry.displayName || entry.username} src={entry.avatar} />
           <span className="visually-hidden">{entry.displayName || entry.username}</span>
         </li>
       ))}

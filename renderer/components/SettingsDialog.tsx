@@ -3,12 +3,12 @@ import { useState, type FormEvent } from 'react';
 import type { Settings } from '../../common/api/contract.ts';
 import { ApiFailure, messageOf } from '../state/api.ts';
 import { useSession } from '../state/session.ts';
-import { AvatarPicker } from './Avatar.tsx';
 import { Modal } from './Modal.tsx';
 import { AuditLog } from './settings/AuditLog.tsx';
 import { DangerZone } from './settings/DangerZone.tsx';
 import { DevicesSettings } from './settings/DevicesSettings.tsx';
 import { PrivacySettings } from './settings/PrivacySettings.tsx';
+import { ProfileSettings } from './settings/ProfileSettings.tsx';
 import { SecondFactorSettings } from './settings/SecondFactor.tsx';
 import { RecoveryKeySettings } from './settings/RecoveryKey.tsx';
 import { YourDataSettings } from './settings/YourDataSettings.tsx';
@@ -80,38 +80,6 @@ function useSaved() {
     </p>
   ) : null;
   return { view, ok: (text: string) => setMessage({ ok: true, text }), fail: (text: string) => setMessage({ ok: false, text }) };
-}
-
-function ProfileSettings() {
-  const { profile, updateProfile } = useSession();
-  const [displayName, setDisplayName] = useState(profile?.displayName ?? '');
-  const [avatar, setAvatar] = useState<string | null>(profile?.avatar ?? null);
-  const saved = useSaved();
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!displayName.trim()) return saved.fail('Type the name people will see.');
-    try {
-      await updateProfile({ displayName: displayName.trim(), avatar });
-      saved.ok('Profile saved.');
-    } catch (error) {
-      saved.fail(messageOf(error));
-    }
-  };
-  return (
-    <form className="form" onSubmit={(e) => void submit(e)}>
-      <h3>Profile</h3>
-      <p className="muted">Username: {profile?.username}</p>
-      <label className="field">
-        <span>Display name</span>
-        <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} maxLength={64} />
-      </label>
-      <AvatarPicker name={displayName} value={avatar} onChange={setAvatar} />
-      {saved.view}
-      <button type="submit" className="button button-primary">
-        Save profile
-      </button>
-    </form>
-  );
 }
 
 function SecuritySettings() {

@@ -60,7 +60,9 @@ export function setPresenceDecorations(state: EditorState, doc: A.Doc<unknown>, 
       continue;
     }
     if (to > from) decorations.push(Decoration.inline(from, to, { class: `remote-selection presence-${color}` }));
-    decorations.push(Decoration.widget(to, () => caret(entry.displayName || entry.username, color), { key: `${entry.account}:${to}`, side: 1 }));
+    const name = entry.displayName || entry.username;
+    // The name is in the key: ProseMirror keeps a widget whose key is unchanged, so a renamed member's caret would keep the old name.
+    decorations.push(Decoration.widget(to, () => caret(name, color), { key: `${entry.account}:${to}:${name}`, side: 1 }));
   }
   return { transaction: layer.replace(state, decorations), waiting };
 }

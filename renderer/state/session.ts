@@ -1,6 +1,6 @@
 /** The vault session: whether a vault exists, whether it is unlocked, the profile and settings. */
 import { create } from 'zustand';
-import type { Profile, SecondFactorProofArg, Settings } from '../../common/api/contract.ts';
+import type { Profile, SavedProfile, SecondFactorProofArg, Settings } from '../../common/api/contract.ts';
 import { resendParked } from '../editor/unsent.ts';
 import { call, hearth, messageOf } from './api.ts';
 import { useUi } from './ui.ts';
@@ -21,7 +21,8 @@ interface SessionState {
   lock(): Promise<void>;
   wasLocked(reason: 'idle' | 'user'): void;
   changePassphrase(current: string, next: string): Promise<void>;
-  updateProfile(patch: { displayName?: string; avatar?: string | null }): Promise<void>;
+  /** Saves the profile; says where it went (each relay: updated, waiting while offline, or refused). */
+  updateProfile(patch: { username?: string; displayName?: string; avatar?: string | null }): Promise<SavedProfile>;
   updateSettings(patch: Partial<Settings>): Promise<void>;
 }
 
@@ -76,8 +77,10 @@ export const useSession = create<SessionState>()((set, get) => ({
   },
 
   async updateProfile(patch) {
-    const profile = await call(hearth().updateProfile(patch));
+    const saved = await call(hearth().updateProfile(patch));
+    const { relays: _relays, directoriesNotUpdated: _directories, ...profile } = saved;
     set({ profile });
+    return saved;
   },
 
   async updateSettings(patch) {

@@ -11,6 +11,7 @@ import { getDevices, putDevices, revokeDevice } from './devices.ts';
 import { deleteDoc, forgetHistory, presence, pull, push, putSnapshot, subscribe, unsubscribe } from './documents.ts';
 import { fileBegin, fileChunk, fileDelete, fileGet, fileStatus } from './files.ts';
 import { hello, lookup, register, signIn } from './handshake.ts';
+import { setProfile } from './profile.ts';
 import { pairAnswer, pairApprove, pairList, pairOffer, pairRead, pairReveal } from './pairing.ts';
 import { getRecovery, putRecovery, recoveryAccount } from './recovery.ts';
 import { linkCreate, linkRevoke } from './links.ts';
@@ -84,6 +85,8 @@ export const requestTable: { readonly [T in ClientFrameType]: RequestEntry<T> } 
   presence: request('canRead', presence, 'share presence'),
   access: request('signedIn', access),
   deleteAccount: request('signedIn', deleteAccount),
+  // The caller's own profile only (the handler checks the update's account), signed by an active device of it.
+  setProfile: request('signedIn', setProfile),
 };
 
 /** Runs one validated request: its declared check, then its handler. Refusals throw HearthError. */

@@ -107,6 +107,13 @@ export const migrations: ReadonlyArray<{ version: number; statements: readonly s
       `CREATE TABLE recovery_material (account TEXT PRIMARY KEY, device TEXT NOT NULL, material {BLOB} NOT NULL, updated_at {INT} NOT NULL)`,
     ],
   },
+  {
+    version: 9,
+    statements: [
+      // The version of the newest signed profile update the relay keeps (storage/profiles.ts); 0: the profile from registration.
+      `ALTER TABLE accounts ADD COLUMN profile_version {INT} NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

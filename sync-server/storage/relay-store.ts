@@ -11,6 +11,8 @@ import { epochRecipients, listDevices, readDeviceLog, requireEpochRecipients, st
 import type { Role } from '../../common/roles.ts';
 import type { SpaceKind } from '../../common/protocol/messages.ts';
 import { migrate } from './migrations.ts';
+import { storeProfile } from './profiles.ts';
+import type { ProfileUpdate } from '../../common/protocol/profile.ts';
 import { deletePairing, listPairings, openPairing, readPairing, stepPairing, type PairingRecord } from './pairings.ts';
 import { getRecoveryMaterial, isActiveRecovery, putRecoveryMaterial } from './recovery-material.ts';
 import type { PairingOffer } from '../../common/devices/pairing.ts';
@@ -113,6 +115,11 @@ export class RelayStore {
       );
       if (devices) await storeDeviceEntries(tx, this.driver.dialect, record.account, 0, devices);
     });
+  }
+
+  /** Keeps a verified profile update if its device is active and it is newer (profiles.ts); the version kept. */
+  setProfile(update: ProfileUpdate, avatar: Uint8Array | null): Promise<number> {
+    return storeProfile(this.driver, update, avatar);
   }
 
   // ── device logs (device-logs.ts) ────────────────────────────────────────────────────────────

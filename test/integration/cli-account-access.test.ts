@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliUsers } from './cli-fixture.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
 
-const { root, users, hearth, json, initAndRegister } = cliUsers('hearth-cli-access-', ['ann'] as const);
+const { root, users, hearth, json, initAndRegister } = cliUsers('hearth-cli-access-', ['ann', 'bea'] as const);
 
 interface Answer {
   relay: string;
@@ -38,7 +38,7 @@ describe('hearth account access and profile set', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     relay = await startTestRelay();
     other = await startTestRelay();
-    await initAndRegister(relay.url);
+    await initAndRegister(relay.url, ['ann']);
   });
   afterAll(async () => {
     await relay?.stop();
@@ -86,8 +86,25 @@ describe('hearth account access and profile set', { timeout: 240_000 }, () => {
   it('profile set changes the display name and avatar, checks the image by its bytes, and removes it', async () => {
     const png = join(root, 'me.png');
     writeFileSync(png, PNG);
-    const profile = await json<{ username: string; displayName: string; avatar?: string }>('ann', ['profile', 'set', '--name', 'Ann Example', '--avatar', png]);
-    expect(profile).toEqual({ username: users.ann, displayName: 'Ann Example', avatar: `data:image/png;base64,${PNG.toString('base64')}` });
+    type Saved = { username: string; displayName: string; avatar?: string; relays: Array<{ relay: string; state: string }> };
+    const profile = await json<Saved>('ann', ['profile', 'set', '--name', 'Ann Example', '--avatar', png]);
+    const { relays, ...shown } = profile;
+    expect(shown).toEqual({
+      username: users.ann,
+      displayName: 'Ann Example',
+      avatar: `data:image/png;base64,${PNG.toString('base64')}`,
+      directoriesNotUpdated: [],
+    });
+    // Where it went, and where it waits: `other` was stopped by the test before.
+    expect([...relays].sort((a, b) => a.relay.localeCompare(b.relay))).toEqual(
+      [
+        { relay: relay.url, state: 'updated' },
+        { relay: other.url, state: 'waiting', problem: expect.stringContaining('offline') },
+      ].sort((a, b) => a.relay.localeCompare(b.relay)),
+    );
+    // The relay that answered publishes the new name and avatar (its right-of-access answer says so).
+    const [there] = await json<Answer[]>('ann', ['account', 'access', '--relay', relay.url]);
+    expect(there!.report).toMatchObject({ displayName: 'Ann Example', avatarBytes: PNG.length });
 
     const fake = join(root, 'not-an-image.png');
     writeFileSync(fake, 'hello, I am text');
@@ -97,9 +114,29 @@ describe('hearth account access and profile set', { timeout: 240_000 }, () => {
     const tooLong = await hearth('ann', ['profile', 'set', '--name', 'x'.repeat(65), '--json']);
     expect(tooLong.code).toBe(1);
 
-    const removed = await json<{ displayName: string; avatar?: string }>('ann', ['profile', 'set', '--no-avatar']);
-    expect(removed).toEqual({ username: users.ann, displayName: 'Ann Example' });
+    const removed = await json<Saved>('ann', ['profile', 'set', '--no-avatar']);
+    expect(removed).toMatchObject({ username: users.ann, displayName: 'Ann Example' });
+    expect(removed.avatar).toBeUndefined();
     // Both at once is bad usage.
     expect((await hearth('ann', ['profile', 'set', '--avatar', png, '--no-avatar'])).code).toBe(2);
+  });
+
+  it('profile set --username renames the account on the relay (the old name is free at once) and says which relay waits', async () => {
+    const renamed = `ann-renamed-${process.pid}`;
+    const run = await hearth('ann', ['profile', 'set', '--username', renamed]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${renamed} is now shown as Ann Example`);
+    expect(run.stdout).toContain(`Sent to ${relay.url}`);
+    expect(run.stdout).toContain(`Waits for relay ${other.url}, offline`);
+    const [there] = await json<Answer[]>('ann', ['account', 'access', '--relay', relay.url]);
+    expect(there!.report?.username).toBe(renamed);
+    // Another vault can take the old name there now.
+    expect((await hearth('bea', ['init', '--username', users.ann])).code).toBe(0);
+    expect((await hearth('bea', ['account', 'register', '--relay', relay.url])).code).toBe(0);
+    // And a name someone has is refused, with nothing changed.
+    const taken = await hearth('ann', ['profile', 'set', '--username', users.ann, '--json']);
+    expect(taken.code).toBe(1);
+    expect(JSON.parse(taken.stdout)).toMatchObject({ error: { code: 'ALREADY_EXISTS' } });
+    expect((await json<Answer[]>('ann', ['account', 'access', '--relay', relay.url]))[0]!.report?.username).toBe(renamed);
   });
 });

@@ -2,6 +2,7 @@
 // type of the protocol declares a role check; for each request, the rule it declares from
 // common/roles.ts, DESIGN.md's role table (written out below, not derived) and the relay's real
 // answer through a socket, for each of the five roles, must all agree.
+import { signProfileUpdate } from '../../common/protocol/profile.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentityKeys } from '../../common/crypto/identity.ts';
 import { newId, randomBytes, toBase64Url } from '../../common/crypto/sodium.ts';
@@ -82,7 +83,8 @@ type AccountRequest =
   | 'pairAnswer'
   | 'pairApprove'
   | 'putRecovery'
-  | 'getRecovery';
+  | 'getRecovery'
+  | 'setProfile';
 /** A former member's read of the log up to its own removal: no role, by definition (tested on its own below). */
 type FormerMemberRequest = 'getRemoval';
 type SpaceRequest = Exclude<ClientFrameType, Handshake | AccountRequest | FormerMemberRequest>;
@@ -251,6 +253,13 @@ const accountProbes: Record<AccountRequest, (me: Person) => Promise<unknown>> = 
       [],
     );
     onLaptop.close();
+  },
+  // The account's own profile, signed by one of its devices (put in its device log first).
+  setProfile: async (me) => {
+    const laptop = generateIdentityKeys();
+    await me.client.putDevices([firstDeviceEntry(me.id, me.keys.signSecretKey, laptop)]);
+    const fields = { account: me.id, device: toBase64Url(laptop.signPublicKey), version: 1, username: me.username, displayName: 'Renamed', avatar: null };
+    return me.client.setProfile(signProfileUpdate(fields, laptop.signSecretKey));
   },
 };
 
@@ -493,6 +502,12 @@ function sampleFrame(type: ClientFrameType, space: string): Record<string, unkno
         generateIdentityKeys().signSecretKey,
       ),
       spaces: [],
+    },
+    setProfile: {
+      update: signProfileUpdate(
+        { account, device: account, version: 1, username: 'someone', displayName: 'Someone', avatar: null },
+        generateIdentityKeys().signSecretKey,
+      ),
     },
   };
   return { t: type, parts: [], ...samples[type as Exclude<ClientFrameType, Handshake>] };

@@ -11,7 +11,7 @@ export const nameOf = (m: TeamMember) => m.displayName ?? m.username ?? `${m.acc
 export function MemberIdentity({ member }: { member: TeamMember }) {
   return (
     <>
-      <Avatar name={nameOf(member)} />
+      <Avatar name={nameOf(member)} src={member.avatar} />
       <span className="member-name">
         <strong className="truncate">
           {nameOf(member)}
