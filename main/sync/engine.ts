@@ -67,16 +67,13 @@ export { SHARED_WITH_ME } from './sharing.ts';
 
 export class SyncEngine {
   private readonly sync: SyncModules;
-  /** This account's devices: list, add, revoke (device-changes.ts); and linking a new one (pairing.ts). */
+  // Modules used as they are: this account's devices (device-changes.ts) and linking one (pairing.ts), the recovery key
+  // (recovery.ts), erasing edit history (generations.ts), "Sync between my devices" (device-sync.ts), profile changes (profile.ts).
   readonly devices: DeviceChanges;
   readonly pairing: DevicePairing;
-  /** The recovery key: making one, and recovering the account with it on a fresh vault (recovery.ts). */
   readonly recovery: AccountRecovery;
-  /** Erasing edit history (all, or past a workspace's retention) here, at the relay and every member (generations.ts). */
   readonly generations: Generations;
-  /** "Sync between my devices" for a personal workspace: what would leave, on, off (device-sync.ts). */
   readonly deviceSync: DeviceSync;
-  /** Sending profile changes to relays and team directories (profile.ts). */
   readonly profile: ProfilePublisher;
 
   constructor(
@@ -122,10 +119,7 @@ export class SyncEngine {
     return (await this.sync.connections.client(url)).access();
   }
 
-  /**
-   * Creates this vault's account on the relay, publishing its username, display name and avatar
-   * (nothing else). Registering again where the account already exists just signs in.
-   */
+  /** Creates this vault's account on the relay, publishing its username, display name and avatar (nothing else); again: signs in. */
   register(url: string): Promise<{ relay: string; account: string; username: string }> {
     return this.sync.connections.register(url);
   }
@@ -137,18 +131,14 @@ export class SyncEngine {
     return this.sync.permissions.roleIn(workspaceIdOrName);
   }
 
-  /**
-   * Who removed this vault's account from a team workspace (or a document shared with it), and
-   * when, as the verified membership log says; undefined while it is a member or if it left itself.
-   */
+  /** Who removed this vault's account from a team workspace (or a shared document), and when; undefined while a member or if it left. */
   removal(workspaceIdOrName: string): { account: string; username?: string; displayName?: string; at: number } | undefined {
     return this.sync.members.removal(workspaceIdOrName);
   }
 
   /**
-   * This vault's role for one document: its team workspace's role, or for a document shared with
-   * this vault the role it was shared with; undefined for a personal document (no restriction)
-   * or when the membership ended.
+   * This vault's role for one document: its team workspace's role, or the role a document shared with this vault was shared
+   * with; undefined for a personal document (no restriction) or when the membership ended.
    */
   documentRole(documentId: string): Role | undefined {
     return this.sync.permissions.documentRole(documentId);

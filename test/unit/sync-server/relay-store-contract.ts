@@ -94,8 +94,16 @@ export function relayStoreContract(backend: string, freshDatabase: () => Promise
       expect(await driver.all(`SELECT doc, last_seq, gen FROM docs`)).toEqual([{ doc: 'd1', last_seq: 1, gen: 0 }]);
       expect(await codeOf(driver.all('SELECT * FROM recovery_material'))).not.toBe('ok');
       // Version 8 keeps the account material sealed to recovery keys: none made before.
-      expect(await migrate(driver)).toBe(8);
+      expect(await migrate(driver, 8)).toBe(8);
       expect(await driver.all('SELECT * FROM recovery_material')).toEqual([]);
+      await driver.run(`INSERT INTO accounts (account, username, display_name, box_public_key, avatar, created_at) VALUES ('a1', 'before', 'B', 'k', NULL, 1)`);
+      // Version 9 keeps which signed profile update each account is at: an account from before is at its registration (0).
+      expect(await migrate(driver)).toBe(9);
+      const [before] = (await driver.all(`SELECT username, profile_version FROM accounts WHERE account = 'a1'`)) as Array<{
+        username: string;
+        profile_version: number | string;
+      }>;
+      expect([before?.username, Number(before?.profile_version)]).toEqual(['before', 0]);
       const store = await RelayStore.open(driver);
       expect(await store.getLink('old')).toMatchObject({ space: 's1', doc: null, revoked: false });
       expect(await driver.all('SELECT * FROM sessions')).toEqual([]);
