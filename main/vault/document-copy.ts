@@ -188,6 +188,32 @@ export function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * The changes in bytes that hold several, one after another (as Automerge's saveSince writes
+ * them): each is a chunk of magic (4 bytes), checksum (4), type (1), a LEB128 length, the body.
+ */
+export function splitChanges(bytes: Uint8Array): Uint8Array[] {
+  const changes: Uint8Array[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    let length = 0;
+    let shift = 0;
+    let cursor = at + 9;
+    for (;;) {
+      if (cursor >= bytes.length) throw new HearthError('RECORD_TAMPERED', 'A run of document changes ends inside a change.');
+      const byte = bytes[cursor++]!;
+      length += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (byte < 0x80) break;
+    }
+    const end = cursor + length;
+    if (end > bytes.length) throw new HearthError('RECORD_TAMPERED', 'A run of document changes ends inside a change.');
+    changes.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return changes;
+}
+
 export function normaliseTags(tags: string[]): string[] {
   return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0 && t.length <= 50))];
 }

@@ -36,7 +36,9 @@ import {
   type HearthDoc,
   type OpenedChunk,
   queueExternal,
+  splitChanges,
 } from './document-copy.ts';
+import { CommitGroup } from './commit-group.ts';
 import { EXTERNAL, type ChangeOrigin, type DocumentChanged, type DocumentDeleted, type DocumentReplaced } from './events.ts';
 import type { SearchIndex } from './search.ts';
 import { openBytes, openJson, sealBytes, sealedStamp, sealJson, sqlStamp } from './sealed-records.ts';
@@ -113,6 +115,9 @@ export class DocumentStore {
   private readonly previous = new Map<string, HearthDoc>();
   /** Per document, `lastSeq:headStamp` as the last look for other processes' changes found it. */
   private scanned: Map<string, { stamp: string; workspaceId: string }> | undefined;
+  /** Edits made by edit() waiting for their shared commit, with the origin each document's came from. */
+  private readonly group = new CommitGroup<DocumentCopy>((entries) => this.commitEdits(entries));
+  private readonly unsavedOrigin = new Map<DocumentCopy, ChangeOrigin>();
   private readonly sql: Sql;
 
   constructor(
@@ -310,6 +315,7 @@ export class DocumentStore {
    * data names the workspace. Its comments move with CommentStore.reseal.
    */
   rehome(id: string, toWorkspaceId: string): void {
+    this.group.commit();
     const row = this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, sealed_text AS sealedText FROM documents WHERE id = ?').get(id) as
       { workspaceId: string; sealedHead: Buffer; sealedText: Buffer | null } | undefined;
     if (!row) throw new HearthError('NOT_FOUND', `No document ${id}.`);
@@ -430,6 +436,60 @@ export class DocumentStore {
     return next;
   }
 
+  /**
+   * Makes a local change now (reads see it at once) and persists it with the other edits of this
+   * moment in one commit (see CommitGroup): the promise settles once that commit has, and rejects
+   * when it failed (the document was erased or deleted by another process, the disk is full), the
+   * edit then dropped with this copy as change() drops it. For edits made back to back (a replayed
+   * trace, a script), where change()'s commit per edit would cost more than the edit itself.
+   */
+  edit(id: string, fn: (doc: DocumentContent) => void): Promise<void> {
+    const entry = this.cached(id);
+    const origin = this.connection.origin;
+    // One announcement per document and commit: edits from elsewhere wait for the next one.
+    if (this.group.has(entry) && this.unsavedOrigin.get(entry) !== origin) this.group.commit();
+    this.current(entry);
+    if (prefixOf(A.getActorId(entry.doc)) !== this.ownActorPrefix) entry.doc = A.clone(entry.doc, { actor: this.newActor() });
+    const before = entry.doc;
+    const after = A.change(before, { time: Math.floor(Date.now() / 1000) }, fn);
+    if (after === before) return Promise.resolve();
+    entry.doc = after;
+    this.unsavedOrigin.set(entry, origin);
+    return this.group.join(entry);
+  }
+
+  /** Persists, in one transaction, what edit() made in each copy since its persisted heads. */
+  private commitEdits(entries: DocumentCopy[]): Map<DocumentCopy, unknown> {
+    const failed = new Map<DocumentCopy, unknown>();
+    const written: Array<{ entry: DocumentCopy; bytes: Uint8Array }> = [];
+    try {
+      this.connection.write(() => {
+        for (const entry of entries) {
+          if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) {
+            failed.set(entry, this.goneOrReplaced(entry));
+            continue;
+          }
+          // The edits' changes, one after another: one sealed chunk for all of them.
+          const bytes = A.saveSince(entry.doc, entry.persistedHeads);
+          this.persist(entry, bytes);
+          written.push({ entry, bytes });
+        }
+      });
+    } catch (error) {
+      for (const entry of entries) failed.set(entry, error);
+      written.length = 0;
+    }
+    for (const entry of entries) {
+      const origin = this.unsavedOrigin.get(entry)!;
+      this.unsavedOrigin.delete(entry);
+      if (failed.has(entry)) this.evict(entry);
+      else this.afterWrite(entry);
+      const done = written.find((w) => w.entry === entry);
+      if (done) this.notify(entry, splitChanges(done.bytes), origin);
+    }
+    return failed;
+  }
+
   /** Applies changes made elsewhere (the editor's replica, a peer) and persists them. */
   applyChanges(id: string, changes: Uint8Array[]): HearthDoc {
     const entry = this.cached(id);
@@ -547,6 +607,8 @@ export class DocumentStore {
   /** The document with every persisted change applied; what other processes added is announced now. */
   private current(entry: DocumentCopy): HearthDoc {
     if (entry.pending.length === 0) return entry.doc;
+    // Folding chunks in moves the persisted heads: edits not yet committed are committed first.
+    if (this.group.has(entry)) this.group.commit();
     const external = applyPending(entry);
     this.scheduleIndex(entry);
     if (external) this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes: external, origin: EXTERNAL });
@@ -560,6 +622,7 @@ export class DocumentStore {
   }
 
   delete(id: string): void {
+    this.group.commit();
     const row = this.sql('SELECT workspace_id AS workspaceId FROM documents WHERE id = ?').get(id) as { workspaceId: string } | undefined;
     if (!row) throw notFound(id);
     this.connection.write(() => {
@@ -577,12 +640,14 @@ export class DocumentStore {
 
   /** Drops every loaded document (on lock). */
   forget(): void {
+    this.group.commit();
     for (const entry of this.open.values()) clearTimeout(entry.idleTimer);
     this.open.clear();
     this.scanned = undefined;
   }
 
   forgetWorkspace(workspaceId: string): void {
+    this.group.commit();
     for (const entry of [...this.open.values()]) if (entry.workspaceId === workspaceId) this.evict(entry);
     for (const [id, known] of this.scanned ?? []) if (known.workspaceId === workspaceId) this.scanned!.delete(id);
   }
@@ -701,22 +766,27 @@ export class DocumentStore {
    * read again on next use.
    */
   private write<T>(entry: DocumentCopy, fn: () => T): T {
+    // Edits waiting for their group's commit come first: this write's chunk follows theirs.
+    this.group.commit();
     try {
       return this.connection.write(() => {
-        if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) {
-          throw this.has(entry.id)
-            ? new HearthError(
-                'STALE_GENERATION',
-                'The edit history of this document was just erased in another window or by another process; reopen it and make this edit again.',
-              )
-            : notFound(entry.id);
-        }
+        if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) throw this.goneOrReplaced(entry);
         return fn();
       });
     } catch (error) {
       this.evict(entry);
       throw error;
     }
+  }
+
+  /** Why a write to a copy that is no more (see catchUp) cannot land. */
+  private goneOrReplaced(entry: DocumentCopy): HearthError {
+    return this.has(entry.id)
+      ? new HearthError(
+          'STALE_GENERATION',
+          'The edit history of this document was just erased in another window or by another process; reopen it and make this edit again.',
+        )
+      : notFound(entry.id);
   }
 
   private evict(entry: DocumentCopy): void {
@@ -753,6 +823,7 @@ export class DocumentStore {
    * lock, exit or a backup.
    */
   flush(): void {
+    this.group.commit();
     for (const entry of [...this.open.values()]) {
       try {
         this.maintain(entry);
@@ -864,8 +935,8 @@ export class DocumentStore {
     }));
   }
 
-  private notify(entry: DocumentCopy, changes: Uint8Array[]): void {
-    this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes, origin: this.connection.origin });
+  private notify(entry: DocumentCopy, changes: Uint8Array[], origin = this.connection.origin): void {
+    this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes, origin });
   }
 }
 

@@ -7,7 +7,7 @@ import { TextSelection } from 'prosemirror-state';
 import type { EditorView } from 'prosemirror-view';
 import { FileText, History, PanelRight, Share2 } from 'lucide-react';
 import type { CommentThread, DocumentSummary, PresenceEntry, Role } from '../../common/api/contract.ts';
-import { setLink, visibleSelection } from '../editor/commands.ts';
+import { setLink, toolbarFacts, visibleSelection } from '../editor/commands.ts';
 import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
 import { showSearchMatch } from '../editor/search-match.ts';
 import { colorOf, setPresenceDecorations } from '../editor/presence.ts';
@@ -191,12 +191,22 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }
   // typing in Chromium put the next character in front of the one just typed.
   const frame = useRef<number | null>(null);
   const presenceSender = useRef<((view: EditorView) => void) | null>(null);
+  const shownView = useRef<EditorView | null>(null);
+  const shownFacts = useRef('');
   const onUpdate = useCallback((next: EditorView | null) => {
-    setView(next);
+    // Set only when the view itself changes: a set inside a keystroke's handling renders this
+    // whole pane synchronously, before the keystroke can be painted.
+    if (shownView.current !== next) {
+      shownView.current = next;
+      setView(next);
+    }
     if (next) presenceSender.current?.(next);
     if (frame.current === null) {
       frame.current = requestAnimationFrame(() => {
         frame.current = null;
+        const facts = shownView.current ? toolbarFacts(shownView.current.state) : '';
+        if (facts === shownFacts.current) return;
+        shownFacts.current = facts;
         setVersion((v) => v + 1);
       });
     }

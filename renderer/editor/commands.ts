@@ -99,6 +99,16 @@ export function activeBlock(state: EditorState): string {
   return parent.type === nodes.heading ? `heading${String(parent.attrs['level'])}` : parent.type.name;
 }
 
+/**
+ * What the toolbar and the comment form show of the editor's state, as one string: the pane
+ * re-renders when it changes, not on every keystroke (typing in a paragraph leaves it as it is).
+ */
+export function toolbarFacts(state: EditorState): string {
+  const { from, to, empty } = state.selection;
+  const active = Object.values(marks).map((type) => (isMarkActive(state, type) ? '1' : '0'));
+  return `${activeBlock(state)} ${active.join('')} ${empty ? '' : `${from}-${to} ${state.doc.textBetween(from, to, ' ')}`}`;
+}
+
 export const shortcuts: Record<string, string> = {
   bold: 'Mod-b',
   italic: 'Mod-i',

@@ -73,6 +73,26 @@ function recallPlace(): Place {
 
 const byUpdated = (a: DocumentSummary, b: DocumentSummary) => b.updatedAt - a.updatedAt;
 
+/**
+ * How often the list takes a save that moved only the time of the document already at its top.
+ * Typing saves on every key, and each new list re-rendered the whole window (sidebar, list, open
+ * document) inside the keystroke's frame, before it could be painted; the list shows such a time
+ * as "just now" anyway.
+ */
+const TIME_ONLY_MS = 1000;
+/** Saves of that kind waiting for the next TIME_ONLY_MS tick, by document. */
+const lateTimes = new Map<string, DocumentSummary>();
+let lateTimer: ReturnType<typeof setTimeout> | undefined;
+
+function onlyTimeMoved(known: DocumentSummary, summary: DocumentSummary): boolean {
+  return (
+    known.title === summary.title &&
+    known.createdAt === summary.createdAt &&
+    known.tags.length === summary.tags.length &&
+    known.tags.every((tag, i) => tag === summary.tags[i])
+  );
+}
+
 export const useLibrary = create<LibraryState>()((set, get) => ({
   workspaces: null,
   workspacesProblem: null,
@@ -191,6 +211,22 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
     // an older summary never replaces a newer one.
     const known = documents.find((d) => d.id === summary.id);
     if (known && known.updatedAt > summary.updatedAt) return;
+    if (known && documents[0] === known && onlyTimeMoved(known, summary)) {
+      lateTimes.set(summary.id, summary);
+      lateTimer ??= setTimeout(() => {
+        lateTimer = undefined;
+        const late = [...lateTimes.values()];
+        lateTimes.clear();
+        const current = get().documents;
+        if (!current) return;
+        const fresh = late.filter((l) => current.some((d) => d.id === l.id && d.updatedAt < l.updatedAt));
+        if (fresh.length === 0) return;
+        const ids = new Set(fresh.map((l) => l.id));
+        set({ documents: [...fresh, ...current.filter((d) => !ids.has(d.id))].sort(byUpdated) });
+      }, TIME_ONLY_MS);
+      return;
+    }
+    lateTimes.delete(summary.id);
     const others = documents.filter((d) => d.id !== summary.id);
     set({ documents: [summary, ...others].sort(byUpdated) });
   },
@@ -211,6 +247,9 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
   },
 
   reset() {
+    clearTimeout(lateTimer);
+    lateTimer = undefined;
+    lateTimes.clear();
     set({
       workspaces: null,
       selectedWorkspaceId: null,

@@ -162,3 +162,108 @@ describe('the vault write path', () => {
     vault.lock();
   });
 });
+
+describe('group commit: edits made back to back share a commit, each acknowledged only after it', () => {
+  it('acknowledges an edit once another connection can read it, never before; one chunk per group; the announced changes rebuild the document', async () => {
+    const vault = await createTestVault();
+    const ws = vault.workspaces.list()[0]!;
+    const doc = vault.documents.create(ws.id, { title: 'Trace' });
+    let replica = A.load<{ body: string }>(vault.documents.save(doc.id));
+    vault.documents.changed.on((event) => {
+      if (event.documentId === doc.id) [replica] = A.applyChanges(replica, event.changes);
+    });
+    /** The body as another process reads it from the file now. */
+    const inFile = async () => {
+      const other = await Vault.unlock(vault.dir, PASSPHRASE);
+      try {
+        return other.documents.get(doc.id).body;
+      } finally {
+        other.lock();
+      }
+    };
+    const first = vault.documents.edit(doc.id, (d) => A.splice(d, ['body'], 0, 0, 'a'));
+    // Made in memory at once, not yet in the file: nothing acknowledged it.
+    expect(vault.documents.get(doc.id).body).toBe('a');
+    expect(await inFile()).toBe('');
+    await first;
+    expect(await inFile()).toBe('a');
+
+    // 1,000 edits with no pause between them (a replayed trace): each promise settles after its commit.
+    const acks: Array<Promise<void>> = [];
+    let seenAtAck = '';
+    for (let i = 0; i < 1000; i++) {
+      const edit = vault.documents.edit(doc.id, (d) => A.splice(d, ['body'], d.body.length, 0, String(i % 10)));
+      if (i === 499) acks.push(edit.then(async () => void (seenAtAck = await inFile())));
+      else acks.push(edit);
+    }
+    await Promise.all(acks);
+    const body = vault.documents.get(doc.id).body;
+    expect(body).toHaveLength(1001);
+    expect(seenAtAck.length).toBeGreaterThanOrEqual(501);
+    expect(seenAtAck.slice(0, 501)).toBe(body.slice(0, 501));
+    // Grouped: far fewer chunks were appended than edits made (without groups, 1,001). (The
+    // other connection's lock may have compacted some into a snapshot; seqs keep counting.)
+    const { snapshots, changes } = chunksOf(vault.dir, doc.id);
+    const appended = snapshots.at(-1)! + changes;
+    expect(appended).toBeGreaterThan(3);
+    expect(appended).toBeLessThan(100);
+    // What listeners heard (the sync engine, pages) is every change, one by one.
+    expect(replica.body).toBe(body);
+    const dir = vault.dir;
+    vault.lock();
+    const reopened = await Vault.unlock(dir, PASSPHRASE);
+    expect(reopened.documents.get(doc.id).body).toBe(body);
+    reopened.lock();
+  });
+
+  it('commits what waits before a lock, and before another write to the document lands after it', async () => {
+    const vault = await createTestVault();
+    const ws = vault.workspaces.list()[0]!;
+    const doc = vault.documents.create(ws.id, { title: 'Order' });
+    const waiting = vault.documents.edit(doc.id, (d) => A.splice(d, ['body'], 0, 0, 'first '));
+    vault.documents.change(doc.id, (d) => A.splice(d, ['body'], d.body.length, 0, 'second'));
+    await waiting;
+    const late = vault.documents.edit(doc.id, (d) => A.splice(d, ['body'], d.body.length, 0, ' third'));
+    const dir = vault.dir;
+    vault.lock();
+    await late;
+    const reopened = await Vault.unlock(dir, PASSPHRASE);
+    expect(reopened.documents.get(doc.id).body).toBe('first second third');
+    reopened.lock();
+  });
+
+  it('rejects the edits of a document another process deleted meanwhile, and still commits the rest of the group', async () => {
+    const vault = await createTestVault();
+    const ws = vault.workspaces.list()[0]!;
+    const kept = vault.documents.create(ws.id, { title: 'Kept' });
+    const doomed = vault.documents.create(ws.id, { title: 'Doomed' });
+    vault.documents.get(doomed.id);
+    const other = await Vault.unlock(vault.dir, PASSPHRASE);
+    other.documents.delete(doomed.id);
+    other.lock();
+    const lost = vault.documents.edit(doomed.id, (d) => A.splice(d, ['body'], 0, 0, 'into the void'));
+    const saved = vault.documents.edit(kept.id, (d) => A.splice(d, ['body'], 0, 0, 'safe'));
+    await expect(lost).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await saved;
+    const dir = vault.dir;
+    vault.lock();
+    const reopened = await Vault.unlock(dir, PASSPHRASE);
+    expect(reopened.documents.get(kept.id).body).toBe('safe');
+    expect(reopened.documents.list(ws.id).map((d) => d.title)).toEqual(['Kept']);
+    reopened.lock();
+  });
+});
+
+describe('splitChanges', () => {
+  it('splits what saveSince wrote into the changes getChanges gives, and refuses a run cut short', async () => {
+    const { splitChanges } = await import('../../../main/vault/document-copy.ts');
+    let doc = A.from<{ body: string }>({ body: '' });
+    const start = A.getHeads(doc);
+    // Long inserts make compressed changes (a different chunk type) as well as short ones.
+    for (const text of ['a', 'b'.repeat(5000), 'c']) doc = A.change(doc, (d) => A.splice(d, ['body'], 0, 0, text));
+    const run = A.saveSince(doc, start);
+    const expected = A.getChanges(A.view(doc, start), doc);
+    expect(splitChanges(run).map((c) => Buffer.from(c).toString('hex'))).toEqual(expected.map((c) => Buffer.from(c).toString('hex')));
+    expect(() => splitChanges(run.subarray(0, run.length - 1))).toThrow(/ends inside a change/);
+  });
+});
