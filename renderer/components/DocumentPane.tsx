@@ -476,9 +476,31 @@ function TitleField({ title, onSave, readOnly }: { title: string; onSave: (title
   );
 }
 
+/**
+ * "Saving…" shows only for a save that takes longer than this: a keystroke's save takes about a
+ * millisecond, and flipping the status twice per key changed the page (and told a screen reader)
+ * on every keystroke.
+ */
+const SAVING_SHOWN_AFTER_MS = 400;
+
 function SaveStatus({ replica }: { replica: DocumentReplica }) {
   const [state, setState] = useState<SaveState>({ kind: 'saved' });
-  useEffect(() => replica.onSaveState(setState), [replica]);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const off = replica.onSaveState((next) => {
+      if (next.kind === 'saving') {
+        timer ??= setTimeout(() => setState(next), SAVING_SHOWN_AFTER_MS);
+        return;
+      }
+      clearTimeout(timer);
+      timer = undefined;
+      setState((shown) => (shown.kind === 'saved' && next.kind === 'saved' ? shown : next));
+    });
+    return () => {
+      clearTimeout(timer);
+      off();
+    };
+  }, [replica]);
   if (state.kind === 'failed') {
     return (
       <span className="save-status save-status-failed" role="alert">
