@@ -1,6 +1,6 @@
 /**
  * Signature checks (native Ed25519, signatures.ts), on the main thread while it is quiet and on
- * worker threads under load. One check costs ~50 µs; a round trip to a thread costs more than that
+ * worker threads under load. One check costs ~70 µs; a round trip to a thread costs more than that
  * and waits for the thread's turn on a busy core, so a lone push is checked at once, inline, and
  * only the checks past a few in one turn of the event loop (a burst) go to the least busy thread.
  * With no threads (a one-core machine), every check runs inline.
