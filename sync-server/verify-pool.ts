@@ -1,7 +1,9 @@
 /**
- * Signature checks on worker threads, so the main thread only moves frames: each push's change
- * and each sign-in proof is verified on the least busy thread (native Ed25519, signatures.ts).
- * With no threads (a one-core machine), the same checks run inline.
+ * Signature checks (native Ed25519, signatures.ts), on the main thread while it is quiet and on
+ * worker threads under load. One check costs ~70 µs; a round trip to a thread costs more than that
+ * and waits for the thread's turn on a busy core, so a lone push is checked at once, inline, and
+ * only the checks past a few in one turn of the event loop (a burst) go to the least busy thread.
+ * With no threads (a one-core machine), every check runs inline.
  */
 import { availableParallelism } from 'node:os';
 import type { AuthPurpose } from '../common/protocol/auth.ts';
@@ -22,9 +24,15 @@ interface SharedPool {
 }
 const shared = new Map<number, SharedPool>();
 
+/** Checks run inline in one turn of the event loop before the rest of the turn's go to the threads. */
+export const INLINE_CHECKS_PER_TURN = 4;
+
 export class VerifyPool {
   // A frame's change is checked as soon as it arrives (prefetch) and used when its turn comes.
   private readonly changes = new WeakMap<Uint8Array, Promise<ChangeMeta>>();
+  private inlineThisTurn = 0;
+  /** How many checks ran on the main thread, and how many on the threads (the tests see which path a check took). */
+  readonly checked = { inline: 0, onThreads: 0 };
 
   private constructor(private readonly threads: ThreadCaller[]) {}
 
@@ -67,17 +75,24 @@ export class VerifyPool {
     }
   }
 
-  private leastBusy(): ThreadCaller | undefined {
-    let best: ThreadCaller | undefined;
-    for (const thread of this.threads) if (!best || thread.load < best.load) best = thread;
-    return best;
+  /** The thread a check goes to, or undefined when it runs inline: no threads, or still within this turn's inline budget. */
+  private threadFor(): ThreadCaller | undefined {
+    if (this.threads.length > 0 && this.inlineThisTurn >= INLINE_CHECKS_PER_TURN) {
+      this.checked.onThreads++;
+      let best: ThreadCaller | undefined;
+      for (const thread of this.threads) if (!best || thread.load < best.load) best = thread;
+      return best;
+    }
+    if (this.inlineThisTurn++ === 0) setImmediate(() => (this.inlineThisTurn = 0));
+    this.checked.inline++;
+    return undefined;
   }
 
   /** The change's metadata once its author's signature is checked; rejects as verifyChange does. */
   verifyChange(bytes: Uint8Array): Promise<ChangeMeta> {
     let result = this.changes.get(bytes);
     if (!result) {
-      const thread = this.leastBusy();
+      const thread = this.threadFor();
       result = thread ? thread.call<ChangeMeta>('change', [bytes]) : new Promise<ChangeMeta>((resolve) => resolve(verifyChangeSignature(bytes)));
       this.changes.set(bytes, result);
       // A prefetched check nobody awaits (the request was refused first) must not be an unhandled rejection.
@@ -88,7 +103,7 @@ export class VerifyPool {
 
   /** Whether the sign-in proof verifies, with `device`'s key when one is named, else the account's. */
   verifyAuth(purpose: AuthPurpose, relayId: string, nonce: string, account: string, signature: string, device?: string): Promise<boolean> {
-    const thread = this.leastBusy();
+    const thread = this.threadFor();
     if (!thread) return Promise.resolve(verifyAuthSignature(purpose, relayId, nonce, account, signature, device));
     return thread.call<boolean>('auth', [purpose, relayId, nonce, account, signature, device]);
   }

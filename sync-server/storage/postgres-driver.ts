@@ -7,6 +7,7 @@
  * its NOTIFY, or a listening connection that dropped) is made up for by the hub's catch-up
  * (hub.ts reads what it missed from the tables), which a `resync` event starts.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { fromBase64Url, toBase64Url } from '../../common/crypto/sodium.ts';
 import type { SqlDriver, SqlTransaction, SqlValue, SqlRow, StoreEvent } from './sql-driver.ts';
@@ -34,6 +35,35 @@ function fromWire(event: WireEvent): StoreEvent {
 function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * Statements that read or write rows, naming their columns: not DDL, and not `SELECT *`, whose
+ * prepared result type a newer instance's migration (a column added) would break mid-upgrade.
+ */
+const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i;
+const UNPREPARABLE = /SELECT\s+\*/i;
+/** Past this many distinct statements, new ones run unprepared (the relay's own are far fewer). */
+const MAX_PREPARED = 1000;
+const statements = new Map<string, { text: string; name: string | undefined }>();
+
+/**
+ * The query for `sql`: with `$n` placeholders and, for a statement that reads or writes rows, a
+ * name under which each pooled connection prepares it once. Unnamed, PostgreSQL parsed and
+ * planned a push's statement (six CTEs) anew for every push.
+ */
+function query(sql: string, values: readonly SqlValue[]): pg.QueryConfig {
+  let known = statements.get(sql);
+  if (!known) {
+    const text = numbered(sql);
+    const name =
+      PREPARABLE.test(sql) && !UNPREPARABLE.test(sql) && statements.size < MAX_PREPARED
+        ? `hearth_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
+        : undefined;
+    known = { text, name };
+    if (name) statements.set(sql, known);
+  }
+  return { text: known.text, values: params(values), ...(known.name ? { name: known.name } : {}) };
 }
 
 function params(values: readonly SqlValue[]): unknown[] {
@@ -67,11 +97,11 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async all<T extends SqlRow = SqlRow>(sql: string, values: readonly SqlValue[] = []): Promise<T[]> {
-    return (await this.pool.query(numbered(sql), params(values))).rows as T[];
+    return (await this.pool.query(query(sql, values))).rows as T[];
   }
 
   async run(sql: string, values: readonly SqlValue[] = []): Promise<number> {
-    return (await this.pool.query(numbered(sql), params(values))).rowCount ?? 0;
+    return (await this.pool.query(query(sql, values))).rowCount ?? 0;
   }
 
   async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
@@ -80,9 +110,8 @@ export class PostgresDriver implements SqlDriver {
     try {
       await client.query('BEGIN');
       const tx: SqlTransaction = {
-        all: async <R extends SqlRow = SqlRow>(sql: string, values: readonly SqlValue[] = []) =>
-          (await client.query(numbered(sql), params(values))).rows as R[],
-        run: async (sql: string, values: readonly SqlValue[] = []) => (await client.query(numbered(sql), params(values))).rowCount ?? 0,
+        all: async <R extends SqlRow = SqlRow>(sql: string, values: readonly SqlValue[] = []) => (await client.query(query(sql, values))).rows as R[],
+        run: async (sql: string, values: readonly SqlValue[] = []) => (await client.query(query(sql, values))).rowCount ?? 0,
         notify: (event) => committed.push(event),
       };
       const value = await work(tx);

@@ -11,7 +11,7 @@ import { SqliteDriver } from './sqlite-driver.ts';
 import type { SqlValue } from './sql-driver.ts';
 
 const { path } = (workerData as { data: { path: string } }).data;
-const driver = new SqliteDriver(path, { checkpoints: 'elsewhere' });
+const driver = new SqliteDriver(path, { checkpoints: 'elsewhere', joins: 'batch' });
 let store: RelayStore | undefined;
 
 serveCalls(parentPort!, (method, args) => {

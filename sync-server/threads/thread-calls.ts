@@ -48,18 +48,27 @@ function fromWire(error: WireError): Error {
   return Object.assign(new HearthError(error.code, error.message), error.limit ? { limit: error.limit } : {});
 }
 
-/** A batch goes out at the end of this turn of the event loop, after the I/O that made its calls. */
+/**
+ * Calls (or answers) go out in batches. When `atOnce()` holds (an idle thread; a worker's answers
+ * to one message of calls, ready together) a batch goes as soon as the work at hand is done;
+ * otherwise (the thread is busy with earlier calls and would not pick these up sooner) it waits
+ * for the end of this turn of the event loop, after the I/O that made its calls, so one message
+ * carries them all.
+ */
 class Outbox<T> {
   private items: T[] = [];
   private scheduled = false;
 
-  constructor(private readonly send: (items: T[]) => void) {}
+  constructor(
+    private readonly send: (items: T[]) => void,
+    private readonly atOnce: () => boolean,
+  ) {}
 
   push(item: T): void {
     this.items.push(item);
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    (this.atOnce() ? queueMicrotask : setImmediate)(() => {
       this.scheduled = false;
       const items = this.items;
       this.items = [];
@@ -79,7 +88,11 @@ export class ThreadCaller {
     private readonly worker: Worker,
     private readonly onFailure: (error: Error) => void = () => undefined,
   ) {
-    this.outbox = new Outbox((calls) => worker.postMessage(calls));
+    // An idle thread gets a call at once; a busy one gets the turn's calls together when it is free.
+    this.outbox = new Outbox(
+      (calls) => worker.postMessage(calls),
+      () => this.pending.size <= 1,
+    );
     worker.on('message', (answers: Answer[]) => {
       for (const [id, ok, value] of answers) {
         const pending = this.pending.get(id);
@@ -126,7 +139,10 @@ export class ThreadCaller {
 
 /** The serving side, inside a worker thread: runs each call with `handle` and answers in batches. */
 export function serveCalls(port: MessagePort, handle: (method: string, args: unknown[]) => unknown): void {
-  const outbox = new Outbox<Answer>((answers) => port.postMessage(answers));
+  const outbox = new Outbox<Answer>(
+    (answers) => port.postMessage(answers),
+    () => true,
+  );
   port.on('message', (calls: Call[]) => {
     for (const [id, method, args] of calls) {
       let result: unknown;

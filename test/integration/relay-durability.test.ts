@@ -1,7 +1,9 @@
 // Durability: the relay is killed with SIGKILL while a client pushes as fast as it can (20
-// pushes in flight); after a restart on the same folder, every change it acknowledged is there,
-// with the sequence number it was given, and so is every change a follower was sent (fan-out
-// comes only after the commit that holds the change, which now happens on another thread).
+// pushes in flight) and another types one change at a time (each checked inline on the relay's
+// main thread and committed at once, the quiet path); after a restart on the same folder, every
+// change it acknowledged is there, with the sequence number it was given, and so is every change
+// a follower was sent (fan-out comes only after the commit that holds the change, which happens
+// on another thread).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +51,7 @@ describe('durability', () => {
     const delivered = new Map<number, Uint8Array>(); // seq → the change blob a follower was sent
     let space = '';
     let head = '';
+    let typedAcked = 0; // of them, the changes pushed one at a time
 
     for (let round = 0; round < 3; round++) {
       const { child, url } = await spawnRelay();
@@ -73,6 +76,26 @@ describe('durability', () => {
       let stop = false;
       let inFlight = 0;
       const pushes: Promise<void>[] = [];
+      // The typist: a third connection of the account, one push at a time, a few milliseconds apart.
+      const typist = await connect(url);
+      await typist.signIn(keys);
+      const typing = (async () => {
+        while (!stop) {
+          const change = sealChange(
+            { space, doc: 'doc', kind: 'content', epoch: 0, head, author: me, id: newId(), at: Date.now() },
+            utf8(`typed-${round}-${newId()}`),
+            key,
+            keys.signSecretKey,
+          );
+          try {
+            acked.set(await typist.push(space, 'doc', change), change);
+            typedAcked++;
+          } catch {
+            return; // the relay was killed
+          }
+          await new Promise((resolve) => setTimeout(resolve, 3));
+        }
+      })();
       const killAt = acked.size + 100 + Math.floor(Math.random() * 100);
       await new Promise<void>((resolve) => {
         const pump = () => {
@@ -106,7 +129,7 @@ describe('durability', () => {
         };
         pump();
       });
-      await Promise.allSettled(pushes);
+      await Promise.allSettled([...pushes, typing]);
       await new Promise((resolve) => (child.exitCode !== null || child.signalCode ? resolve(undefined) : child.once('exit', resolve)));
     }
 
@@ -118,6 +141,7 @@ describe('durability', () => {
     const lost = [...acked].filter(([seq, bytes]) => !stored.get(seq)?.equals(bytes)).map(([seq]) => seq);
     expect(lost).toEqual([]);
     expect(acked.size).toBeGreaterThanOrEqual(300);
+    expect(typedAcked).toBeGreaterThan(0);
     const lostAfterDelivery = [...delivered].filter(([seq, bytes]) => !stored.get(seq)?.equals(Buffer.from(bytes))).map(([seq]) => seq);
     expect(lostAfterDelivery).toEqual([]);
     expect(delivered.size).toBeGreaterThanOrEqual(300);

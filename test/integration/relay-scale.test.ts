@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { percentile } from '../../bench/report.ts';
 import { connectRooms, missingEdits, newProbe, setUpRooms, startTyping, type TypingClient } from '../support/load-client.ts';
-import { connect, createSpace, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
+import { generateIdentityKeys } from '../../common/crypto/identity.ts';
+import { INLINE_CHECKS_PER_TURN, VerifyPool, defaultVerifyThreads } from '../../sync-server/verify-pool.ts';
+import { connect, createSpace, outcome, register, sealedChange, startTestRelay, type TestRelay } from './relay-fixture.ts';
 
 const relays: TestRelay[] = [];
 const clients: TypingClient[] = [];
@@ -54,6 +56,50 @@ describe('the relay on every core', () => {
     expect((await other.signIn(ann.keys)).account).toBe(ann.id);
     expect((await other.pull(space.id, 'doc', 0)).changes.map((c) => c.seq)).toEqual([1]);
     other.close();
+  });
+
+  it('refuses a forged change checked inline (a lone push) and on a verification thread (a burst): nothing stored, nothing fanned out', async () => {
+    const relay = await startTestRelay();
+    relays.push(relay);
+    // The relay's pool is the process's shared one: its counts say which path each check took.
+    const onFailure = () => undefined;
+    const pool = await VerifyPool.acquire(defaultVerifyThreads(), onFailure);
+    const ann = await register(relay.url, 'ann');
+    const space = await createSpace(ann);
+    const follower = await connect(relay.url);
+    await follower.signIn(ann.keys);
+    const received: string[] = [];
+    await follower.subscribe(space.id, 'doc', ({ bytes }) => received.push(Buffer.from(bytes).toString('base64')));
+    // Signed by another key in Ann's name, or Ann's own change with one ciphertext bit flipped.
+    const mallory = { ...ann, keys: generateIdentityKeys() };
+    const forged = () => sealedChange(space, mallory, 'doc', 'not written by ann');
+    const altered = () => {
+      const bytes = sealedChange(space, ann, 'doc', 'altered on the way');
+      bytes[bytes.length - 80]! ^= 0x01;
+      return bytes;
+    };
+
+    const lone = { ...pool.checked };
+    expect(await outcome(ann.client.push(space.id, 'doc', forged()))).toBe('RECORD_TAMPERED');
+    expect(await outcome(ann.client.push(space.id, 'doc', altered()))).toBe('RECORD_TAMPERED');
+    expect(pool.checked.inline - lone.inline).toBe(2);
+    expect(pool.checked.onThreads - lone.onThreads).toBe(0);
+
+    const genuine = Array.from({ length: 2 * INLINE_CHECKS_PER_TURN }, (_, i) => sealedChange(space, ann, 'doc', `genuine ${i}`));
+    const burst = genuine.flatMap((bytes) => [forged(), bytes, altered()]);
+    const inBurst = { ...pool.checked };
+    const outcomes = await Promise.all(burst.map((bytes) => outcome(ann.client.push(space.id, 'doc', bytes))));
+    expect(outcomes).toEqual(burst.map((_, i) => (i % 3 === 1 ? 'ok' : 'RECORD_TAMPERED')));
+    // The burst reaches the relay in a few reads: most of its checks ran on the threads.
+    expect(pool.checked.onThreads - inBurst.onThreads).toBeGreaterThan(0);
+    pool.release(onFailure);
+
+    const stored = await ann.client.pull(space.id, 'doc', 0);
+    const expected = genuine.map((bytes) => Buffer.from(bytes).toString('base64'));
+    expect(stored.changes.map((c) => Buffer.from(c.bytes).toString('base64'))).toEqual(expected);
+    await expect.poll(() => received.length).toBe(genuine.length);
+    expect(received).toEqual(expected);
+    follower.close();
   });
 
   it('gets every edit of 50 typing clients to every peer in their room', async () => {
