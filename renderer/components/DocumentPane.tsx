@@ -477,30 +477,14 @@ function TitleField({ title, onSave, readOnly }: { title: string; onSave: (title
 }
 
 /**
- * "Saving…" shows only for a save that takes longer than this: a keystroke's save takes about a
- * millisecond, and flipping the status twice per key changed the page (and told a screen reader)
- * on every keystroke.
+ * "Saving…" while a save is on its way, "Saved" once main has it: it never claims a keystroke is
+ * saved before it is. It changes twice per key, so it is laid out on its own (styles.css
+ * `contain`) and is not a live region: a screen reader hears a failure (role="alert"), not every
+ * keystroke's save.
  */
-const SAVING_SHOWN_AFTER_MS = 400;
-
 function SaveStatus({ replica }: { replica: DocumentReplica }) {
   const [state, setState] = useState<SaveState>({ kind: 'saved' });
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = replica.onSaveState((next) => {
-      if (next.kind === 'saving') {
-        timer ??= setTimeout(() => setState(next), SAVING_SHOWN_AFTER_MS);
-        return;
-      }
-      clearTimeout(timer);
-      timer = undefined;
-      setState((shown) => (shown.kind === 'saved' && next.kind === 'saved' ? shown : next));
-    });
-    return () => {
-      clearTimeout(timer);
-      off();
-    };
-  }, [replica]);
+  useEffect(() => replica.onSaveState(setState), [replica]);
   if (state.kind === 'failed') {
     return (
       <span className="save-status save-status-failed" role="alert">
@@ -511,11 +495,7 @@ function SaveStatus({ replica }: { replica: DocumentReplica }) {
       </span>
     );
   }
-  return (
-    <span className="save-status muted" aria-live="polite">
-      {state.kind === 'saving' ? 'Saving…' : 'Saved'}
-    </span>
-  );
+  return <span className="save-status muted">{state.kind === 'saving' ? 'Saving…' : 'Saved'}</span>;
 }
 
 const NOBODY: PresenceEntry[] = [];
