@@ -413,11 +413,7 @@ export class DocumentStore {
    * before the write: what another process writes meanwhile merges with it as a concurrent edit.
    */
   change(id: string, fn: (doc: DocumentContent) => void): HearthDoc {
-    const entry = this.cached(id);
-    // Applying costs O(document): done before taking the write lock, not while holding it.
-    this.current(entry);
-    // A copy that came whole from elsewhere (an import, a peer) edits under this account's actor from now on.
-    if (prefixOf(A.getActorId(entry.doc)) !== this.ownActorPrefix) entry.doc = A.clone(entry.doc, { actor: this.newActor() });
+    const entry = this.readyToEdit(id);
     let change: Uint8Array | undefined;
     const next = this.write(entry, () => {
       const before = entry.doc;
@@ -444,12 +440,11 @@ export class DocumentStore {
    * trace, a script), where change()'s commit per edit would cost more than the edit itself.
    */
   edit(id: string, fn: (doc: DocumentContent) => void): Promise<void> {
-    const entry = this.cached(id);
     const origin = this.connection.origin;
+    const open = this.open.get(id);
     // One announcement per document and commit: edits from elsewhere wait for the next one.
-    if (this.group.has(entry) && this.unsavedOrigin.get(entry) !== origin) this.group.commit();
-    this.current(entry);
-    if (prefixOf(A.getActorId(entry.doc)) !== this.ownActorPrefix) entry.doc = A.clone(entry.doc, { actor: this.newActor() });
+    if (open && this.group.has(open) && this.unsavedOrigin.get(open) !== origin) this.group.commit();
+    const entry = this.readyToEdit(id);
     const before = entry.doc;
     const after = A.change(before, { time: Math.floor(Date.now() / 1000) }, fn);
     if (after === before) return Promise.resolve();
@@ -458,10 +453,21 @@ export class DocumentStore {
     return this.group.join(entry);
   }
 
+  /** The open copy with everything persisted applied, editing under this account's actor. */
+  private readyToEdit(id: string): DocumentCopy {
+    const entry = this.cached(id);
+    // Applying costs O(document): done before taking the write lock, not while holding it.
+    this.current(entry);
+    // A copy that came whole from elsewhere (an import, a peer) edits under this account's actor from now on.
+    if (prefixOf(A.getActorId(entry.doc)) !== this.ownActorPrefix) entry.doc = A.clone(entry.doc, { actor: this.newActor() });
+    return entry;
+  }
+
   /** Persists, in one transaction, what edit() made in each copy since its persisted heads. */
   private commitEdits(entries: DocumentCopy[]): Map<DocumentCopy, unknown> {
     const failed = new Map<DocumentCopy, unknown>();
-    const written: Array<{ entry: DocumentCopy; bytes: Uint8Array }> = [];
+    /** Per copy, the run of changes its chunk holds. */
+    const written = new Map<DocumentCopy, Uint8Array>();
     try {
       this.connection.write(() => {
         for (const entry of entries) {
@@ -472,20 +478,20 @@ export class DocumentStore {
           // The edits' changes, one after another: one sealed chunk for all of them.
           const bytes = A.saveSince(entry.doc, entry.persistedHeads);
           this.persist(entry, bytes);
-          written.push({ entry, bytes });
+          written.set(entry, bytes);
         }
       });
     } catch (error) {
       for (const entry of entries) failed.set(entry, error);
-      written.length = 0;
+      written.clear();
     }
     for (const entry of entries) {
       const origin = this.unsavedOrigin.get(entry)!;
       this.unsavedOrigin.delete(entry);
       if (failed.has(entry)) this.evict(entry);
       else this.afterWrite(entry);
-      const done = written.find((w) => w.entry === entry);
-      if (done) this.notify(entry, splitChanges(done.bytes), origin);
+      const bytes = written.get(entry);
+      if (bytes) this.notify(entry, splitChanges(bytes), origin);
     }
     return failed;
   }

@@ -84,6 +84,12 @@ const TIME_ONLY_MS = 1000;
 const lateTimes = new Map<string, DocumentSummary>();
 let lateTimer: ReturnType<typeof setTimeout> | undefined;
 
+/** `documents` with `summaries` in place of their documents' entries, newest first. */
+function withSummaries(documents: DocumentSummary[], summaries: DocumentSummary[]): DocumentSummary[] {
+  const ids = new Set(summaries.map((s) => s.id));
+  return [...summaries, ...documents.filter((d) => !ids.has(d.id))].sort(byUpdated);
+}
+
 function onlyTimeMoved(known: DocumentSummary, summary: DocumentSummary): boolean {
   return (
     known.title === summary.title &&
@@ -220,15 +226,12 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
         const current = get().documents;
         if (!current) return;
         const fresh = late.filter((l) => current.some((d) => d.id === l.id && d.updatedAt < l.updatedAt));
-        if (fresh.length === 0) return;
-        const ids = new Set(fresh.map((l) => l.id));
-        set({ documents: [...fresh, ...current.filter((d) => !ids.has(d.id))].sort(byUpdated) });
+        if (fresh.length > 0) set({ documents: withSummaries(current, fresh) });
       }, TIME_ONLY_MS);
       return;
     }
     lateTimes.delete(summary.id);
-    const others = documents.filter((d) => d.id !== summary.id);
-    set({ documents: [summary, ...others].sort(byUpdated) });
+    set({ documents: withSummaries(documents, [summary]) });
   },
 
   async deleteDocument(id) {
