@@ -61,6 +61,8 @@ interface LoadResult {
   delivered: number;
   edits: number;
   relayCpuPerEdit: number;
+  /** Bytes the relay wrote to disk per edit (its log or database, WAL and checkpoints included; PostgreSQL's own writes are not counted). */
+  diskPerEdit: number;
   relayCpuShare: number;
   clientCpuShare: number;
   refused: number;
@@ -86,6 +88,7 @@ async function measure(
   probe.measuring = true;
   const typed0 = typing.typed();
   const cpu0 = servers.map((s) => s.cpuSeconds());
+  const disk0 = servers.map((s) => s.diskBytes());
   const client0 = process.cpuUsage();
   const t0 = performance.now();
   // A killed process's CPU goes with it: it is counted up to the kill.
@@ -100,6 +103,7 @@ async function measure(
   const elapsed = (performance.now() - t0) / 1000;
   const edits = typing.typed() - typed0;
   const cpu = servers.reduce((sum, server, i) => sum + (i === 0 && killedCpu !== undefined ? killedCpu : server.cpuSeconds() - cpu0[i]!), 0);
+  const disk = killedCpu === undefined ? servers.reduce((sum, server, i) => sum + server.diskBytes() - disk0[i]!, 0) : NaN;
   const clientCpu = process.cpuUsage(client0);
   const expected = edits * (Math.min(ROOM, n) - 1);
   await until(() => probe.latencies.length >= expected, 5000);
@@ -113,6 +117,7 @@ async function measure(
     delivered: sorted.length / Math.max(1, expected),
     edits,
     relayCpuPerEdit: cpu / Math.max(1, edits),
+    diskPerEdit: disk / Math.max(1, edits),
     relayCpuShare: cpu / elapsed,
     clientCpuShare: (clientCpu.user + clientCpu.system) / 1e6 / elapsed,
     refused: 0,
@@ -158,12 +163,14 @@ async function runMedian(kind: Kind, n: number, repeat: number): Promise<Outcome
     delivered: Math.min(...runs.map((r) => r.delivered)),
     edits: mid((r) => r.edits),
     relayCpuPerEdit: mid((r) => r.relayCpuPerEdit),
+    diskPerEdit: mid((r) => r.diskPerEdit),
     relayCpuShare: mid((r) => r.relayCpuShare),
     clientCpuShare: mid((r) => r.clientCpuShare),
     refused: mid((r) => r.refused),
   };
 }
 
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const pct = (share: number) => `${(100 * share).toFixed(share >= 0.995 && share < 1 ? 1 : 0)}%`;
 const show = (r: Outcome | undefined, pick: (r: LoadResult) => string) => (!r ? 'n/a' : 'failed' in r ? `failed (${r.failed})` : pick(r));
 const value = (r: Outcome | undefined, pick: (r: LoadResult) => number) => (r && !('failed' in r) ? pick(r) : NaN);
@@ -205,6 +212,14 @@ async function peersScenario(sizes: number[], repeat: number, automergeMax: numb
         ratio: `${(value(h, (r) => r.relayCpuPerEdit) / value(p, (r) => r.relayCpuPerEdit)).toFixed(2)}x (CPU)`,
         goal: '',
       });
+      if (peer !== 'durable-echo') continue;
+      rows.push({
+        name: `N=${n}: written to disk per edit (vs ${peer})`,
+        hearth: show(h, (r) => kib(r.diskPerEdit)),
+        peer: show(p, (r) => kib(r.diskPerEdit)),
+        ratio: `${(value(h, (r) => r.diskPerEdit) / value(p, (r) => r.diskPerEdit)).toFixed(1)}x`,
+        goal: '',
+      });
     }
     notes.push(...Object.values(results).map(note));
   }
@@ -214,6 +229,7 @@ async function peersScenario(sizes: number[], repeat: number, automergeMax: numb
     rows,
     notes: [
       `Rooms of ${ROOM} clients share one document; each client types ${RATE} characters a second (one change each), ${WARMUP_S} s warm-up, ${MEASURE_S} s measured${repeat > 1 ? `, median of ${repeat} runs` : ''}. Hearth seals and signs every change (XChaCha20-Poly1305 + Ed25519); the relay verifies every signature (verification threads) and role, and commits each change to SQLite (WAL, synchronous=FULL, storage thread, group commit) before fanning it out. The durable echo appends and fdatasyncs each message before forwarding it; the bare echo only forwards bytes; automerge-repo runs without storage.`,
+      "Written to disk: what the relay process caused to be written to the storage device per edit (/proc/<pid>/io write_bytes): the durable echo its log, Hearth its SQLite WAL pages (4 KiB each: the change row, its indexes, the document's sequence and the space's quota) and the checkpoints that copy them into the database file.",
       'Latency: from the moment a client makes its edit to the moment each peer in the room has it; delivered: the share of (edits × peers) seen live within 5 s of the end of typing. automerge-repo merges sync messages: an edit counts as delivered when its peer has it or a later edit of the same writer.',
       ...notes,
     ],

@@ -25,6 +25,8 @@ export interface Server {
   /** CPU seconds the process used so far, all its threads together. */
   cpuSeconds(): number;
   rssBytes(): number;
+  /** Bytes the process (all its threads) caused to be written to the storage device so far (/proc/<pid>/io write_bytes). */
+  diskBytes(): number;
   /** Collects garbage in the server's main thread and reports its memory. */
   gc(): Promise<{ rss: number; heapUsed: number }>;
   /** SIGKILL; the data folder stays (a restart uses it). */
@@ -66,6 +68,10 @@ export async function startServer(kind: Kind, options: { dir?: string; port?: nu
     cpuSeconds() {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return (Number(fields[11]) + Number(fields[12])) / TICKS;
+    },
+    diskBytes() {
+      const match = /^write_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+      return Number(match?.[1] ?? 0);
     },
     rssBytes() {
       const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
