@@ -66,6 +66,8 @@ interface LoadResult {
   relayCpuShare: number;
   clientCpuShare: number;
   refused: number;
+  /** Over several runs: the lowest and highest p99. */
+  p99Range?: [number, number];
 }
 type Outcome = LoadResult | { kind: Kind; n: number; failed: string };
 
@@ -167,6 +169,7 @@ async function runMedian(kind: Kind, n: number, repeat: number): Promise<Outcome
     relayCpuShare: mid((r) => r.relayCpuShare),
     clientCpuShare: mid((r) => r.clientCpuShare),
     refused: mid((r) => r.refused),
+    p99Range: [Math.min(...runs.map((r) => r.p99)), Math.max(...runs.map((r) => r.p99))],
   };
 }
 
@@ -236,18 +239,22 @@ async function peersScenario(sizes: number[], repeat: number, automergeMax: numb
   };
 }
 
-async function saturationScenario(): Promise<BenchSection> {
+/** A p99 with the range of its runs when there were several: "72 ms (65–80)". */
+const p99WithRange = (r: LoadResult) =>
+  r.p99Range && r.p99Range[0] !== r.p99Range[1] ? `${ms(r.p99)} (${ms(r.p99Range[0])}–${ms(r.p99Range[1])})` : ms(r.p99);
+
+async function saturationScenario(repeat: number): Promise<BenchSection> {
   const rows: BenchSection['rows'] = [];
   const notes: string[] = [];
   let saturated: number | undefined;
   let last = 0;
   for (const n of [10, 20, 40, 80, 160, 320]) {
-    const r = await runMedian('automerge', n, 1);
+    const r = await runMedian('automerge', n, repeat);
     last = n;
     rows.push({
       name: `automerge-repo, N=${n}: p99; delivered`,
       hearth: '',
-      peer: show(r, (x) => `${ms(x.p99)}; ${pct(x.delivered)}`),
+      peer: show(r, (x) => `${p99WithRange(x)}; ${pct(x.delivered)}`),
       ratio: '',
       goal: 'p99 ≤ 1 s and ≥ 95%',
     });
@@ -259,11 +266,11 @@ async function saturationScenario(): Promise<BenchSection> {
   }
   const point = saturated ?? last;
   const n = 10 * point;
-  const h = await runMedian('hearth', n, 1);
+  const h = await runMedian('hearth', n, repeat);
   notes.push(note(h));
   rows.push({
     name: `Hearth at 10x automerge-repo's saturation point (N=${n}): p99; delivered`,
-    hearth: show(h, (x) => `${ms(x.p99)}; ${pct(x.delivered)}`),
+    hearth: show(h, (x) => `${p99WithRange(x)}; ${pct(x.delivered)}`),
     peer: saturated ? `saturated at N=${saturated}` : `not saturated up to N=${last}`,
     ratio: '',
     goal: 'p99 < 250 ms, 100%',
@@ -274,6 +281,7 @@ async function saturationScenario(): Promise<BenchSection> {
     rows,
     notes: [
       "automerge-repo's clients are full Repos in the bench process; their CPU share is in the notes, and when it nears 100% the saturation is the clients' as much as the server's.",
+      ...(repeat > 1 ? [`Each point is the median of ${repeat} runs (the range of their p99 in parentheses); delivered is the worst run's.`] : []),
       ...notes,
     ],
   };
@@ -528,7 +536,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   };
   if (chosen.includes('peers'))
     done(await peersScenario(values.sizes.split(',').map(Number), Number(values.repeat), Number(process.env.BENCH_AUTOMERGE_MAX ?? 200)));
-  if (chosen.includes('saturation')) done(await saturationScenario());
+  if (chosen.includes('saturation')) done(await saturationScenario(Number(values.repeat)));
   if (chosen.includes('cluster')) done(await clusterScenario(Number(values['cluster-size'])));
   if (chosen.includes('reconnect')) done(await reconnectScenario(Number(values['reconnect-size'])));
   if (chosen.includes('memory')) done(await memoryScenario(Number(values.idle)));
