@@ -36,6 +36,7 @@ import { loadSodium } from '../common/crypto/sodium.ts';
 import { connectRooms, missingEdits, newProbe, setUpRooms, startTyping, type Probe, type TypingClient } from '../test/support/load-client.ts';
 import { startPostgres } from '../test/unit/sync-server/postgres-server.ts';
 import { automergeTypists, echoTypists, hearthTypists, ROOM, startServer, type Kind, type Server, type Typist } from './relay-peers.ts';
+import { commit } from './harness.ts';
 import { machine, median, ms, percentile, renderSection, type BenchSection } from './report.ts';
 
 const RATE = 6;
@@ -494,14 +495,17 @@ async function memoryScenario(count: number): Promise<BenchSection> {
  * Replaces the sections measured in bench/RESULTS.md (by title) and keeps the others;
  * `npm run bench` names its own file in HEARTH_BENCH_RESULTS (a --quick run's goes elsewhere).
  */
+/** The machine's load when this process started: a section's stamp names the load its runs began in, not their own. */
+const LOAD_AT_START = loadavg();
+/** The commit measured, read when the run starts (files edited during a long run do not change what it measured). */
+const COMMIT_AT_START = commit();
+
 function writeResults(sections: BenchSection[]): void {
   const file = process.env.HEARTH_BENCH_RESULTS ? pathToFileURL(process.env.HEARTH_BENCH_RESULTS) : new URL('./RESULTS.md', import.meta.url);
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
   const [head, ...parts] = text.split(/^(?=## )/m);
   const kept = new Map(parts.map((part) => [part.split('\n', 1)[0]!, part.trimEnd() + '\n']));
-  const stamp = `_Relay section measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}; load average at start ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')} on ${cpus().length} cores._\n`;
+  const stamp = `_Relay section measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}, commit ${COMMIT_AT_START}; load average at start ${LOAD_AT_START.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores._\n`;
   for (const section of sections) kept.set(`## ${section.title}`, `${renderSection(section)}\n${stamp}`);
   writeFileSync(file, `${head!.trimEnd()}\n\n${[...kept.values()].join('\n')}`);
 }

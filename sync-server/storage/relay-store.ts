@@ -19,11 +19,13 @@ import type { PairingOffer } from '../../common/devices/pairing.ts';
 import { closeSession, endInstance, heartbeat, openSession, type SessionKey } from './sessions.ts';
 import type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, StoreEvent } from './sql-driver.ts';
 import { appendCommentChange, type CommentAppended, type CommentChange } from './comment-log.ts';
+import { beginFile, deleteFile, getChunk, getFile, putChunk, type FileRecord } from './files.ts';
 import { forgetDocumentHistory, type CarriedComment } from './generations.ts';
 import { appendChangeAtOnce, chargeQuota, generationError, lockRows, requireRole, type Writer } from './writers.ts';
 
 export type { SessionKey } from './sessions.ts';
 export type { Writer } from './writers.ts';
+export type { FileRecord } from './files.ts';
 
 export interface AccountRecord {
   account: string;
@@ -40,15 +42,6 @@ export interface AccountRecord {
 export interface EpochEnvelopes {
   epoch: number;
   items: Array<{ recipient: string; sealed: Uint8Array }>;
-}
-
-export interface FileRecord {
-  file: string;
-  size: number;
-  chunkSize: number;
-  chunkCount: number;
-  received: number[];
-  complete: boolean;
 }
 
 export interface LinkRecord {
@@ -555,73 +548,24 @@ export class RelayStore {
   // ── files ───────────────────────────────────────────────────────────────────────────────────
 
   /** Starts (or resumes) an upload. The whole declared size is charged to the quota up front. */
-  async beginFile(
-    space: string,
-    file: string,
-    size: number,
-    chunkSize: number,
-    uploader: string,
-    quota: number,
-    at: number,
-    writer?: Writer,
-  ): Promise<FileRecord> {
-    await this.driver.transaction(async (tx) => {
-      await this.requireRole(tx, space, writer);
-      const [existing] = await tx.all(`SELECT size, chunk_size FROM files WHERE space = ? AND file = ?`, [space, file]);
-      if (existing) {
-        if (num(existing.size) !== size || num(existing.chunk_size) !== chunkSize)
-          throw new HearthError('CONFLICT', 'A file with this id exists with another size; upload under a new id.');
-        return;
-      }
-      await chargeQuota(tx, space, size, quota);
-      await tx.run(`INSERT INTO files (space, file, size, chunk_size, chunk_count, uploader, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
-        space,
-        file,
-        size,
-        chunkSize,
-        Math.max(1, Math.ceil(size / chunkSize)),
-        uploader,
-        at,
-      ]);
-    });
-    return (await this.getFile(space, file))!;
+  beginFile(space: string, file: string, size: number, chunkSize: number, uploader: string, quota: number, at: number, writer?: Writer): Promise<FileRecord> {
+    return beginFile(this.driver, { space, file, size, chunkSize, uploader, quota, at, writer });
   }
 
-  async getFile(space: string, file: string): Promise<FileRecord | undefined> {
-    const [row] = await this.driver.all(`SELECT size, chunk_size, chunk_count FROM files WHERE space = ? AND file = ?`, [space, file]);
-    if (!row) return undefined;
-    const chunks = await this.driver.all(`SELECT idx FROM file_chunks WHERE space = ? AND file = ? ORDER BY idx`, [space, file]);
-    const received = chunks.map((c) => num(c.idx));
-    const chunkCount = num(row.chunk_count);
-    return { file, size: num(row.size), chunkSize: num(row.chunk_size), chunkCount, received, complete: received.length === chunkCount };
+  getFile(space: string, file: string): Promise<FileRecord | undefined> {
+    return getFile(this.driver, space, file);
   }
 
-  async putChunk(space: string, file: string, index: number, chunk: Uint8Array, writer?: Writer): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      await this.requireRole(tx, space, writer);
-      await tx.run(`INSERT INTO file_chunks (space, file, idx, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (space, file, idx) DO NOTHING`, [
-        space,
-        file,
-        index,
-        chunk,
-      ]);
-    });
+  putChunk(space: string, file: string, index: number, chunk: Uint8Array, writer?: Writer): Promise<void> {
+    return putChunk(this.driver, space, file, index, chunk, writer);
   }
 
-  async getChunk(space: string, file: string, index: number): Promise<Uint8Array | undefined> {
-    const [row] = await this.driver.all(`SELECT bytes FROM file_chunks WHERE space = ? AND file = ? AND idx = ?`, [space, file, index]);
-    return row ? bytes(row.bytes) : undefined;
+  getChunk(space: string, file: string, index: number): Promise<Uint8Array | undefined> {
+    return getChunk(this.driver, space, file, index);
   }
 
-  async deleteFile(space: string, file: string, writer?: Writer): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      await this.requireRole(tx, space, writer);
-      const [row] = await tx.all(`SELECT size FROM files WHERE space = ? AND file = ?`, [space, file]);
-      if (!row) return;
-      await tx.run(`DELETE FROM file_chunks WHERE space = ? AND file = ?`, [space, file]);
-      await tx.run(`DELETE FROM files WHERE space = ? AND file = ?`, [space, file]);
-      await tx.run(`UPDATE spaces SET bytes_used = bytes_used - ? WHERE space = ?`, [num(row.size), space]);
-    });
+  deleteFile(space: string, file: string, writer?: Writer): Promise<void> {
+    return deleteFile(this.driver, space, file, writer);
   }
 
   // ── links ───────────────────────────────────────────────────────────────────────────────────
