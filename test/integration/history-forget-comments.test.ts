@@ -9,7 +9,7 @@ import { newId } from '../../common/crypto/sodium.ts';
 import { forgetHistory } from '../../main/usecases/history.ts';
 import { relayPlaces, vaultPlaces } from '../support/erasure-scan.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { closeAll, makePeer, teamOfTwo, type Peer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ann: Peer;
@@ -19,11 +19,7 @@ let workspace: string;
 beforeAll(async () => {
   relay = await startTestRelay();
   // Ann uploads a snapshot once two relay changes have passed the last one.
-  ann = await makePeer(relay.url, 'ann', { snapshotEvery: 2 });
-  bob = await makePeer(relay.url, 'bob');
-  workspace = (await ann.engine.createTeamWorkspace('Comments', relay.url)).id;
-  await ann.engine.invite(workspace, bob.vault.profile.username, 'editor');
-  await bob.engine.acceptInvitation(workspace);
+  ({ ann, bob, workspace } = await teamOfTwo(relay.url, 'Comments', { ann: { snapshotEvery: 2 } }));
 }, 60_000);
 afterAll(() => closeAll([ann, bob], { relay }));
 

@@ -8,7 +8,7 @@ import { randomBytes, toHex } from '../../common/crypto/sodium.ts';
 import { forgetHistory } from '../../main/usecases/history.ts';
 import { historyHolds } from '../support/history-scan.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, teamOfTwo, type Peer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ann: Peer;
@@ -18,11 +18,7 @@ let workspace: string;
 beforeAll(async () => {
   relay = await startTestRelay();
   // Ann uploads a snapshot once two relay changes have passed the last one.
-  ann = await makePeer(relay.url, 'ann', { snapshotEvery: 2 });
-  bob = await makePeer(relay.url, 'bob');
-  workspace = (await ann.engine.createTeamWorkspace('Away', relay.url)).id;
-  await ann.engine.invite(workspace, bob.vault.profile.username, 'editor');
-  await bob.engine.acceptInvitation(workspace);
+  ({ ann, bob, workspace } = await teamOfTwo(relay.url, 'Away', { ann: { snapshotEvery: 2 } }));
 }, 60_000);
 afterAll(() => closeAll([ann, bob], { relay }));
 

@@ -27,6 +27,23 @@ export async function makePeer(relayUrl: string, name: string, options: SyncEngi
   return { name, vault, engine, dir };
 }
 
+/**
+ * Ann and Bob, registered on the relay, in a team workspace `name` that Ann owns and Bob joined as
+ * an Editor. `ann` is her sync engine's options (e.g. how often she uploads a snapshot).
+ */
+export async function teamOfTwo(
+  relayUrl: string,
+  name: string,
+  options: { ann?: SyncEngineOptions } = {},
+): Promise<{ ann: Peer; bob: Peer; workspace: string }> {
+  const ann = await makePeer(relayUrl, 'ann', options.ann);
+  const bob = await makePeer(relayUrl, 'bob');
+  const workspace = (await ann.engine.createTeamWorkspace(name, relayUrl)).id;
+  await ann.engine.invite(workspace, bob.vault.profile.username, 'editor');
+  await bob.engine.acceptInvitation(workspace);
+  return { ann, bob, workspace };
+}
+
 /** A vault on a new computer, with no account yet: what `hearth init` makes before linking or recovering an account. */
 export async function newComputer(name: string, prefix: string): Promise<Peer> {
   const dir = join(tempDir(prefix), 'vault');
