@@ -491,15 +491,15 @@ async function memoryScenario(count: number): Promise<BenchSection> {
   };
 }
 
-/**
- * Replaces the sections measured in bench/RESULTS.md (by title) and keeps the others;
- * `npm run bench` names its own file in HEARTH_BENCH_RESULTS (a --quick run's goes elsewhere).
- */
 /** The machine's load when this process started: a section's stamp names the load its runs began in, not their own. */
 const LOAD_AT_START = loadavg();
 /** The commit measured, read when the run starts (files edited during a long run do not change what it measured). */
 const COMMIT_AT_START = commit();
 
+/**
+ * Replaces the sections measured in bench/RESULTS.md (by title) and keeps the others;
+ * `npm run bench` names its own file in HEARTH_BENCH_RESULTS (a --quick run's goes elsewhere).
+ */
 function writeResults(sections: BenchSection[]): void {
   const file = process.env.HEARTH_BENCH_RESULTS ? pathToFileURL(process.env.HEARTH_BENCH_RESULTS) : new URL('./RESULTS.md', import.meta.url);
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';

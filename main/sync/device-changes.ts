@@ -20,6 +20,7 @@ import {
 } from '../../common/devices/log.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { nextEntry, signMembershipEntry, type MembershipEntry } from '../../common/membership/log.ts';
+import type { DeviceInfo } from '../../common/api/records.ts';
 import type { RelayClient } from '../../common/protocol/client.ts';
 import type { SecondFactorProof } from '../vault/second-factor.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -36,16 +37,8 @@ export interface DeviceChangesHost {
   client(url: string): Promise<RelayClient>;
 }
 
-/** A device of this account as Settings → Devices and `hearth device list` show it. */
-export interface DeviceListing {
-  id: string;
-  name: string;
-  kind: 'device' | 'recovery';
-  addedAt: number;
-  revokedAt?: number;
-  /** This device. */
-  isThis: boolean;
-}
+/** A device of this account as Settings → Devices and `hearth device list` show it, before any relay says when it last saw it. */
+export type DeviceListing = Omit<DeviceInfo, 'lastSeen'>;
 
 export interface RevocationResult {
   device: string;

@@ -2,6 +2,7 @@
  * A team workspace's life: founding one on a relay, turning a personal workspace into one (after
  * the user confirmed what will leave the device), leaving it, and deleting it for everyone.
  */
+import type { TeamConversion } from '../../common/api/records.ts';
 import { newId } from '../../common/crypto/sodium.ts';
 import { HearthError, isHearthError } from '../../common/errors.ts';
 import { capitalise, countOf } from '../../common/wording.ts';
@@ -17,15 +18,8 @@ import type { StatusBoard } from './status.ts';
 
 export type TeamClient = MembershipClient & Pick<RelayClient, 'deleteSpace'>;
 
-/** What turning a personal workspace into a team one would send, for the user's confirmation. */
-export interface TeamConversionPlan {
-  workspaceId: string;
-  name: string;
-  documents: number;
-  comments: number;
-  filesStayLocal: number;
-  message: string;
-}
+/** What turning a personal workspace into a team one would send, for the user's confirmation (the API's record). */
+export type TeamConversionPlan = TeamConversion;
 
 export interface TeamWorkspacesHost<C extends TeamClient> {
   readonly vault: Pick<Vault, 'workspaces' | 'documents' | 'comments' | 'files' | 'audit'>;

@@ -4,6 +4,7 @@
  * approving a new device from a device of the account, and revoking one (main/sync/pairing.ts,
  * main/sync/device-changes.ts).
  */
+import type { DeviceInfo } from '../../common/api/records.ts';
 import { HearthError } from '../../common/errors.ts';
 import type { SecondFactorProof } from '../vault/second-factor.ts';
 import type { DeviceListing, RevocationResult } from '../sync/device-changes.ts';
@@ -16,14 +17,11 @@ export function listDevices(u: Unlocked): DeviceListing[] {
   return u.engine.devices.list();
 }
 
-/** A device with when each relay last saw it sign in, as that relay's right-of-access answer says. */
-export type DeviceSeen = DeviceListing & { lastSeen: Array<{ relay: string; at: number | null }> };
-
 /**
  * The account's devices (as listDevices) with when each relay the account is on last saw each
  * one sign in; a relay that does not answer is named in `unanswered` instead.
  */
-export async function devicesLastSeen(u: Unlocked): Promise<{ devices: DeviceSeen[]; unanswered: Array<{ relay: string; problem: string }> }> {
+export async function devicesLastSeen(u: Unlocked): Promise<{ devices: DeviceInfo[]; unanswered: Array<{ relay: string; problem: string }> }> {
   const answers = (await accessReports(u)).filter((a) => a.account);
   const devices = listDevices(u).map((device) => ({
     ...device,

@@ -11,7 +11,7 @@ import type { SyncWarning } from '../../main/sync/engine.ts';
 import { forgetHistory } from '../../main/usecases/history.ts';
 import { relayPlaces, vaultPlaces } from '../support/erasure-scan.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, teamOfTwo, type Peer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ann: Peer;
@@ -21,12 +21,7 @@ const bobWarnings: SyncWarning[] = [];
 
 beforeAll(async () => {
   relay = await startTestRelay();
-  ann = await makePeer(relay.url, 'ann');
-  bob = await makePeer(relay.url, 'bob');
-  bob.engine.onWarning((w) => bobWarnings.push(w));
-  workspace = (await ann.engine.createTeamWorkspace('Drafts', relay.url)).id;
-  await ann.engine.invite(workspace, bob.vault.profile.username, 'editor');
-  await bob.engine.acceptInvitation(workspace);
+  ({ ann, bob, workspace } = await teamOfTwo(relay.url, 'Drafts', { onBob: (peer) => peer.engine.onWarning((w) => bobWarnings.push(w)) }));
 }, 60_000);
 afterAll(() => closeAll([ann, bob], { relay }));
 

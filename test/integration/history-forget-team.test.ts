@@ -23,7 +23,7 @@ import {
   vaultFile,
 } from '../support/history-scan.ts';
 import { startTestRelay, type TestRelay } from './relay-fixture.ts';
-import { bodyOf, closeAll, makePeer, type Peer } from './sync-fixture.ts';
+import { bodyOf, closeAll, makePeer, teamOfTwo, type Peer } from './sync-fixture.ts';
 
 let relay: TestRelay;
 let ann: Peer;
@@ -55,12 +55,7 @@ async function documentThatHeld(marker: string, title: string): Promise<string> 
 
 beforeAll(async () => {
   relay = await startTestRelay();
-  ann = await makePeer(relay.url, 'ann');
-  bob = await makePeer(relay.url, 'bob');
-  bob.engine.onWarning((w) => bobWarnings.push(w));
-  workspace = (await ann.engine.createTeamWorkspace('Erasure', relay.url)).id;
-  await ann.engine.invite(workspace, bob.vault.profile.username, 'editor');
-  await bob.engine.acceptInvitation(workspace);
+  ({ ann, bob, workspace } = await teamOfTwo(relay.url, 'Erasure', { onBob: (peer) => peer.engine.onWarning((w) => bobWarnings.push(w)) }));
 }, 60_000);
 afterAll(() => closeAll([ann, bob], { relay }));
 

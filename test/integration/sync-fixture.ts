@@ -29,15 +29,17 @@ export async function makePeer(relayUrl: string, name: string, options: SyncEngi
 
 /**
  * Ann and Bob, registered on the relay, in a team workspace `name` that Ann owns and Bob joined as
- * an Editor. `ann` is her sync engine's options (e.g. how often she uploads a snapshot).
+ * an Editor. `ann` is her sync engine's options (e.g. how often she uploads a snapshot); `onBob`
+ * sees Bob before he joins (to listen to his engine from the start).
  */
 export async function teamOfTwo(
   relayUrl: string,
   name: string,
-  options: { ann?: SyncEngineOptions } = {},
+  options: { ann?: SyncEngineOptions; onBob?: (bob: Peer) => void } = {},
 ): Promise<{ ann: Peer; bob: Peer; workspace: string }> {
   const ann = await makePeer(relayUrl, 'ann', options.ann);
   const bob = await makePeer(relayUrl, 'bob');
+  options.onBob?.(bob);
   const workspace = (await ann.engine.createTeamWorkspace(name, relayUrl)).id;
   await ann.engine.invite(workspace, bob.vault.profile.username, 'editor');
   await bob.engine.acceptInvitation(workspace);
