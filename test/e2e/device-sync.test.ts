@@ -10,11 +10,11 @@
 import * as A from '@automerge/automerge';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestRelay, type TestRelay } from '../integration/relay-fixture.ts';
 import { launchChromium, startUser, stopUsers, workspaceButton, type User } from './team-fixture.ts';
-import { seriousAxeViolations } from './ui-checks.ts';
+import { chooseFromMenuByKeyboard, seriousAxeViolations } from './ui-checks.ts';
 
 const SHOTS = process.env['HEARTH_SHOTS'] ?? '/work/notes/shots';
 
@@ -32,17 +32,6 @@ async function screenshot(page: Page, name: string): Promise<void> {
 /** The spaces the relay holds for Ada's account, by kind. */
 async function spacesAtRelay(): Promise<Array<{ space: string; kind: string }>> {
   return (await ada.session.sync!.accessReport(relay.url)).report.spaces.map((s) => ({ space: s.space, kind: s.kind }));
-}
-
-/** Opens a workspace's actions menu from the keyboard and moves down to `item` with the arrow keys, then presses Enter. */
-async function chooseByKeyboard(page: Page, menuButton: Locator, item: string): Promise<void> {
-  await menuButton.focus();
-  await page.keyboard.press('Enter');
-  const wanted = page.getByRole('menuitem', { name: item });
-  await wanted.waitFor();
-  for (let i = 0; i < 8 && !(await wanted.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('ArrowDown');
-  expect(await wanted.evaluate((el) => el === document.activeElement)).toBe(true);
-  await page.keyboard.press('Enter');
 }
 
 beforeAll(async () => {
@@ -117,14 +106,14 @@ test('by mouse: the dialog lists what will leave, sends nothing until ticked, an
 
 test('by keyboard: another workspace’s dialog opens and is cancelled (nothing leaves), then sync is turned off and deleted from the relay', async () => {
   const page = ada.page;
-  await chooseByKeyboard(page, page.getByRole('button', { name: 'Actions for workspace Notes' }), 'Sync between my devices…');
+  await chooseFromMenuByKeyboard(page, page.getByRole('button', { name: 'Actions for workspace Notes' }), 'Sync between my devices…');
   const notes = page.getByRole('dialog', { name: 'Sync “Notes” between your devices?' });
   await notes.getByRole('list', { name: 'What will leave this device' }).getByText('No documents').waitFor();
   await page.keyboard.press('Escape');
   await notes.waitFor({ state: 'detached' });
   expect((await spacesAtRelay()).map((s) => s.kind)).toEqual(['personal']);
 
-  await chooseByKeyboard(page, page.getByRole('button', { name: 'Actions for workspace Personal' }), 'Stop syncing between my devices…');
+  await chooseFromMenuByKeyboard(page, page.getByRole('button', { name: 'Actions for workspace Personal' }), 'Stop syncing between my devices…');
   const off = page.getByRole('dialog', { name: 'Stop syncing “Personal” between your devices?' });
   await off.getByText(`${relay.url} still holds its encrypted copy, and your other devices keep syncing it.`).waitFor();
   const alsoDelete = off.getByLabel(`Also delete it from ${relay.url} (your other devices keep their copies and stop syncing it)`);

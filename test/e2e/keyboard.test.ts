@@ -5,20 +5,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { screenshot, startApp, type App } from './app-fixture.ts';
+import { focusedName as focusedNameOf } from './ui-checks.ts';
 
 const PASSPHRASE = 'copper kettle winter road';
 
 let app: App;
 let page: Page;
 
-/** What a screen reader would call the focused element, near enough: its label or its text. */
-function focusedName(): Promise<string> {
-  return page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el) return '';
-    return (el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
-  });
-}
+const focusedName = () => focusedNameOf(page);
 
 /** Presses Tab until the focused element is called `name`; fails if it is never reached. */
 async function tabTo(name: string | RegExp, max = 60): Promise<void> {
