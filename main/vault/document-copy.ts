@@ -1,7 +1,7 @@
 /**
  * The in-memory copy of one open document that DocumentStore keeps: the Automerge document, how
  * far into the file's chunk log it has read, and what it still has to write (its head, its
- * search text). Pure: no SQL, no keys; the store reads and writes the file.
+ * search text). Pure: no SQL, no keys; the store reads and writes the file (sealed-documents.ts).
  */
 import * as A from '@automerge/automerge';
 import type { DocumentSummary } from '../../common/api/contract.ts';
@@ -104,6 +104,31 @@ export function copyFromChunks(
     headWrittenAt: behind ? 0 : head.updatedAt,
     headStamp: stored.headStamp,
     textSeq: stored.textSeq,
+    pending: [],
+    externalFrom: undefined,
+    idleTimer: undefined,
+  };
+}
+
+/** The copy of a document made here, as its first chunk (the snapshot `snapshotBytes` long, at seq 0) is written. */
+export function newCopy(
+  place: { id: string; workspaceId: string },
+  doc: HearthDoc,
+  stored: { head: DocumentHead; headStamp: string; snapshotBytes: number; generation: number },
+): DocumentCopy {
+  return {
+    ...place,
+    doc,
+    persistedHeads: A.getHeads(doc),
+    lastSeq: 0,
+    checkedAt: -1,
+    generation: stored.generation,
+    snapshotBytes: stored.snapshotBytes,
+    logBytes: 0,
+    head: stored.head,
+    headWrittenAt: stored.head.updatedAt,
+    headStamp: stored.headStamp,
+    textSeq: -1,
     pending: [],
     externalFrom: undefined,
     idleTimer: undefined,

@@ -1,10 +1,11 @@
 /**
  * Documents are Automerge documents persisted incrementally: each change is appended as one
- * sealed chunk, and when the appended chunks outgrow the last snapshot they are compacted into
- * a new one. A keystroke writes a few hundred bytes, never the whole document, and returns once
- * the transaction holding it has committed. Whatever costs in proportion to the document
- * (applying the editor's changes to this copy, compaction, the sealed search text, re-indexing)
- * waits until typing pauses (see IDLE_MS), so none of it runs inside a keystroke.
+ * sealed chunk (sealed-documents.ts), and when the appended chunks outgrow the last snapshot they
+ * are compacted into a new one (compaction.ts). A keystroke writes a few hundred bytes, never the
+ * whole document, and returns once the transaction holding it has committed. Whatever costs in
+ * proportion to the document (applying the editor's changes to this copy, compaction, the sealed
+ * search text, re-indexing) waits until typing pauses (compaction.ts, IDLE_MS), so none of it
+ * runs inside a keystroke.
  *
  * Several processes may write one document at once (the app, `hearth doc edit`, a script). So
  * each write runs in one IMMEDIATE transaction that first folds in the chunks other processes
@@ -20,72 +21,35 @@ import { HearthError } from '../../common/errors.ts';
 import { prefixOf } from '../../common/history/authors.ts';
 import type { AuditLog } from './audit.ts';
 import type { VaultConnection } from './connection.ts';
-import type { Sql } from './database.ts';
+import { Compaction, scrubFile } from './compaction.ts';
 import {
   applyPending,
   bodyText,
   concat,
   copyFromChunks,
-  headBehind,
+  newCopy,
   normaliseTags,
   summaryOf,
-  type ChunkKind,
   type DocumentContent,
   type DocumentCopy,
   type DocumentHead,
   type HearthDoc,
-  type OpenedChunk,
   queueExternal,
   splitChanges,
 } from './document-copy.ts';
 import { CommitGroup } from './commit-group.ts';
 import { EXTERNAL, type ChangeOrigin, type DocumentChanged, type DocumentDeleted, type DocumentReplaced } from './events.ts';
 import type { SearchIndex } from './search.ts';
-import { openBytes, openJson, sealBytes, sealedStamp, sealJson, sqlStamp } from './sealed-records.ts';
+import { openChunks, openHead, openText, SealedDocuments, sealHead, textOf, type DocumentText } from './sealed-documents.ts';
+import { sealedStamp } from './sealed-records.ts';
 import type { WorkspaceStore } from './workspaces.ts';
 
 export { bodyText, normaliseTags, type DocumentContent, type HearthDoc } from './document-copy.ts';
+export type { DocumentText } from './sealed-documents.ts';
 export type { DocumentSummary };
 
-/** What the search index needs of a document, stored sealed so unlock need not load every document. */
-export interface DocumentText {
-  title: string;
-  tags: string[];
-  body: string;
-}
-
-/** Compaction is due once the appended changes outweigh the snapshot (amortised O(1) per change). */
-const MIN_COMPACTION_BYTES = 64 * 1024;
 /** How long a replaced document's previous generation stays in memory, for a page's edits already on their way. */
 const PREVIOUS_KEPT_MS = 60_000;
-/** scrub() rewrites the file when at least this share of its pages is free. */
-const FREE_SHARE_TO_COMPACT = 0.2;
-/**
- * Past this many times the due size, a write compacts at once even without a pause: a bound on
- * the change log (and on opening it) for someone who never stops typing for IDLE_MS.
- */
-const COMPACTION_CEILING = 8;
-/**
- * How often a compaction that found other processes' chunks arriving while it saved tries again
- * (each try applies them and saves anew, outside the write lock) before it waits for the next pause.
- */
-const COMPACTION_TRIES = 3;
-/** updatedAt is refreshed at most this often while typing; title and tag changes write at once. */
-const HEAD_REFRESH_MS = 1000;
-/**
- * Applying a change made in another replica costs Automerge 3.5 time in proportion to the
- * document (about 60–100 ms on a 100k-character document, even through its backend), while
- * persisting it costs well under a millisecond. So the editor's changes are persisted at once and
- * applied to this copy only when something reads it, or once typing pauses this long; compaction
- * and the search text wait for the same pause.
- */
-const IDLE_MS = 2000;
-
-interface SealedChunk {
-  seq: number;
-  kind: ChunkKind;
-  sealed: Buffer;
-}
 
 export interface NewDocumentInput {
   title: string;
@@ -118,7 +82,8 @@ export class DocumentStore {
   /** Edits made by edit() waiting for their shared commit, with the origin each document's came from. */
   private readonly group = new CommitGroup<DocumentCopy>((entries) => this.commitEdits(entries));
   private readonly unsavedOrigin = new Map<DocumentCopy, ChangeOrigin>();
-  private readonly sql: Sql;
+  private readonly sealed: SealedDocuments;
+  private readonly compaction: Compaction;
 
   constructor(
     private readonly connection: VaultConnection,
@@ -128,7 +93,12 @@ export class DocumentStore {
     /** A fresh actor id for a replica this vault's account edits (common/history/authors.ts). */
     readonly newActor: () => string,
   ) {
-    this.sql = connection.sql;
+    this.sealed = new SealedDocuments(connection);
+    this.compaction = new Compaction(this.sealed, workspaces, {
+      current: (entry) => this.current(entry),
+      write: (entry, fn) => this.write(entry, fn),
+      isOpen: (entry) => this.open.get(entry.id) === entry,
+    });
   }
 
   /** The prefix every actor this vault's account edits under starts with (a hash: worked out once, not per keystroke). */
@@ -163,29 +133,10 @@ export class DocumentStore {
     const head: DocumentHead = { title: doc.title ?? '', tags: [...(doc.tags ?? [])], ...times };
     const key = this.workspaces.keyOf(workspaceId);
     const snapshot = saved ?? A.save(doc);
-    const sealedHead = this.sealHead(key, workspaceId, id, head);
-    const entry: DocumentCopy = {
-      id,
-      workspaceId,
-      doc,
-      persistedHeads: A.getHeads(doc),
-      lastSeq: 0,
-      checkedAt: -1,
-      generation,
-      snapshotBytes: snapshot.length,
-      logBytes: 0,
-      head,
-      headWrittenAt: times.updatedAt,
-      headStamp: sealedStamp(sealedHead),
-      textSeq: -1,
-      pending: [],
-      externalFrom: undefined,
-      idleTimer: undefined,
-    };
+    const sealedHead = sealHead(key, workspaceId, id, head);
+    const entry = newCopy({ id, workspaceId }, doc, { head, headStamp: sealedStamp(sealedHead), snapshotBytes: snapshot.length, generation });
     this.connection.write(() => {
-      this.sql('INSERT INTO documents (id, workspace_id, sealed_head, generation) VALUES (?, ?, ?, ?)').run(id, workspaceId, sealedHead, generation);
-      this.insertChunk(key, workspaceId, id, 0, 'snapshot', snapshot);
-      this.writeText(entry, key, 0, textOf(entry));
+      this.sealed.insert(entry, key, sealedHead, snapshot);
       entry.checkedAt = this.connection.generation;
     });
     this.open.set(id, entry);
@@ -220,12 +171,12 @@ export class DocumentStore {
     const workspaceId = this.workspaces.find(workspaceIdOrName).workspace.id;
     const key = this.workspaces.keyOf(workspaceId);
     const generation = this.connection.observe();
-    const rows = this.sql('SELECT id, sealed_head FROM documents WHERE workspace_id = ?').all(workspaceId) as Array<{ id: string; sealed_head: Buffer }>;
-    return rows
+    return this.sealed
+      .heads(workspaceId)
       .map((row) => {
         const entry = this.open.get(row.id);
         if (entry && entry.checkedAt !== generation) this.catchUp(entry);
-        const head = this.open.get(row.id)?.head ?? openJson<DocumentHead>(key, { kind: 'document-head', id: row.id, workspaceId }, row.sealed_head);
+        const head = this.open.get(row.id)?.head ?? openHead(key, { id: row.id, workspaceId }, row.sealed_head);
         return { id: row.id, workspaceId, ...head, tags: [...head.tags] };
       })
       .sort((a, b) => b.updatedAt - a.updatedAt);
@@ -256,9 +207,7 @@ export class DocumentStore {
       if (generation <= stored) throw new HearthError('CONFLICT', `This document is already at generation ${stored}; it was not replaced by ${generation}.`);
       const snapshot = A.save(doc);
       const seq = entry.lastSeq + 1;
-      this.sql('DELETE FROM document_chunks WHERE document_id = ?').run(id);
-      this.insertChunk(key, entry.workspaceId, id, seq, 'snapshot', snapshot);
-      this.sql('UPDATE documents SET generation = ? WHERE id = ?').run(generation, id);
+      this.sealed.replaceLog(entry, key, seq, snapshot, generation);
       Object.assign(entry, {
         doc,
         generation,
@@ -270,8 +219,8 @@ export class DocumentStore {
         externalFrom: undefined,
       });
       entry.head = { ...entry.head, title: doc.title ?? '', tags: [...(doc.tags ?? [])], updatedAt: Date.now() };
-      this.writeHead(entry, key);
-      this.writeText(entry, key, seq, textOf(entry));
+      this.sealed.writeHead(entry, key);
+      this.sealed.writeText(entry, key, seq, textOf(entry));
       alongside?.();
     });
     this.scheduleIndex(entry);
@@ -296,17 +245,7 @@ export class DocumentStore {
    * dropped), the file is rewritten to its size; another process busy with the file only defers that.
    */
   scrub(): void {
-    const db = this.connection.db;
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const free = db.pragma('freelist_count', { simple: true }) as number;
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    if (free < pages * FREE_SHARE_TO_COMPACT || db.inTransaction) return;
-    try {
-      db.exec('VACUUM');
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // Busy elsewhere: the free pages are zeroed already (secure_delete); the space comes back at the next scrub.
-    }
+    scrubFile(this.connection.db);
   }
 
   /**
@@ -316,36 +255,10 @@ export class DocumentStore {
    */
   rehome(id: string, toWorkspaceId: string): void {
     this.group.commit();
-    const row = this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, sealed_text AS sealedText FROM documents WHERE id = ?').get(id) as
-      { workspaceId: string; sealedHead: Buffer; sealedText: Buffer | null } | undefined;
-    if (!row) throw new HearthError('NOT_FOUND', `No document ${id}.`);
-    const from = row.workspaceId;
-    if (from === toWorkspaceId) return;
-    const fromKey = this.workspaces.keyOf(from);
-    const toKey = this.workspaces.keyOf(toWorkspaceId);
-    const chunks = this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ?').all(id) as Array<{
-      seq: number;
-      kind: 'snapshot' | 'changes';
-      sealed: Buffer;
-    }>;
-    const head = openJson<DocumentHead>(fromKey, { kind: 'document-head', id, workspaceId: from }, row.sealedHead);
-    const text = row.sealedText && openBytes(fromKey, { kind: 'document-text', id, workspaceId: from }, row.sealedText);
-    this.connection.write(() => {
-      for (const chunk of chunks) {
-        const bytes = openBytes(fromKey, chunkPlace(from, id, chunk.seq, chunk.kind), chunk.sealed);
-        this.sql('UPDATE document_chunks SET sealed = ? WHERE document_id = ? AND seq = ?').run(
-          sealBytes(toKey, chunkPlace(toWorkspaceId, id, chunk.seq, chunk.kind), bytes),
-          id,
-          chunk.seq,
-        );
-      }
-      this.sql('UPDATE documents SET workspace_id = ?, sealed_head = ?, sealed_text = ? WHERE id = ?').run(
-        toWorkspaceId,
-        this.sealHead(toKey, toWorkspaceId, id, head),
-        text ? sealBytes(toKey, { kind: 'document-text', id, workspaceId: toWorkspaceId }, text) : null,
-        id,
-      );
-    });
+    const stored = this.sealed.records(id);
+    if (!stored) throw new HearthError('NOT_FOUND', `No document ${id}.`);
+    if (stored.workspaceId === toWorkspaceId) return;
+    this.sealed.reseal(id, stored, this.workspaces.keyOf(stored.workspaceId), toWorkspaceId, this.workspaces.keyOf(toWorkspaceId));
     this.forgetDocuments([id]);
     this.search.removeDocument(id);
     const entry = this.load(id);
@@ -377,18 +290,18 @@ export class DocumentStore {
 
   /** How many times the document's history was forgotten: 0 while it has all of it. */
   generationOf(id: string): number {
-    const row = this.sql('SELECT generation FROM documents WHERE id = ?').get(id) as { generation: number } | undefined;
-    if (!row) throw notFound(id);
-    return row.generation;
+    const generation = this.sealed.generationOf(id);
+    if (generation === undefined) throw notFound(id);
+    return generation;
   }
 
   has(id: string): boolean {
-    return this.sql('SELECT 1 FROM documents WHERE id = ?').get(id) !== undefined;
+    return this.sealed.has(id);
   }
 
   /** Ids and workspaces of every document, for building the search index after unlock. */
   allIds(): Array<{ id: string; workspaceId: string }> {
-    return this.sql('SELECT id, workspace_id AS workspaceId FROM documents').all() as Array<{ id: string; workspaceId: string }>;
+    return this.sealed.allIds();
   }
 
   summary(id: string): DocumentSummary {
@@ -426,7 +339,7 @@ export class DocumentStore {
       return after;
     });
     if (change) {
-      this.afterWrite(entry);
+      this.compaction.afterWrite(entry);
       this.notify(entry, [change]);
     }
     return next;
@@ -489,7 +402,7 @@ export class DocumentStore {
       const origin = this.unsavedOrigin.get(entry)!;
       this.unsavedOrigin.delete(entry);
       if (failed.has(entry)) this.evict(entry);
-      else this.afterWrite(entry);
+      else this.compaction.afterWrite(entry);
       const bytes = written.get(entry);
       if (bytes) this.notify(entry, splitChanges(bytes), origin);
     }
@@ -516,7 +429,7 @@ export class DocumentStore {
       return after;
     });
     if (persisted) {
-      this.afterWrite(entry);
+      this.compaction.afterWrite(entry);
       this.notify(entry, changes);
     }
     return next;
@@ -524,7 +437,7 @@ export class DocumentStore {
 
   /**
    * The editor's fast path: persists changes made in its replica at once (each checked to be a
-   * well-formed Automerge change) and applies them to this copy later (see IDLE_MS).
+   * well-formed Automerge change) and applies them to this copy later (compaction.ts, IDLE_MS).
    */
   appendChanges(id: string, changes: Uint8Array[]): void {
     const entry = this.cached(id);
@@ -536,78 +449,9 @@ export class DocumentStore {
       }
     }
     const bytes = concat(changes);
-    this.write(entry, () => {
-      const key = this.workspaces.keyOf(entry.workspaceId);
-      const now = Date.now();
-      const seq = entry.lastSeq + 1;
-      entry.head = { ...entry.head, updatedAt: now };
-      this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
-      if (now - entry.headWrittenAt >= HEAD_REFRESH_MS) this.writeHead(entry, key);
-      entry.lastSeq = seq;
-      entry.logBytes += bytes.length;
-      entry.pending.push(...changes);
-    });
-    this.afterWrite(entry);
+    this.write(entry, () => this.sealed.appendUnapplied(entry, this.workspaces.keyOf(entry.workspaceId), bytes, changes));
+    this.compaction.afterWrite(entry);
     this.notify(entry, changes);
-  }
-
-  /** After a write has committed: compacts now when the log is overdue, otherwise (re)arms the pause. */
-  private afterWrite(entry: DocumentCopy): void {
-    if (entry.logBytes > COMPACTION_CEILING * compactionDue(entry)) this.maintain(entry);
-    else this.whenIdle(entry);
-  }
-
-  /** (Re)arms the pause after which maintain() runs for this document. */
-  private whenIdle(entry: DocumentCopy): void {
-    clearTimeout(entry.idleTimer);
-    entry.idleTimer = setTimeout(() => {
-      entry.idleTimer = undefined;
-      if (this.open.get(entry.id) !== entry) return;
-      try {
-        this.maintain(entry);
-      } catch {
-        // A change that cannot be applied stays persisted, and a compaction that could not run
-        // (a busy vault, a full disk) comes due again: the next read or write reports the trouble.
-      }
-    }, IDLE_MS);
-    entry.idleTimer.unref?.();
-  }
-
-  /**
-   * What waits for a pause in typing: the pending changes applied to this copy (and the search
-   * index's re-reading of the text, scheduled by current()), then a compaction when one is due.
-   * The snapshot is made outside the write lock; under it, the chunks other processes appended
-   * meanwhile are read first, and the snapshot replaces the log only when none came in (so every
-   * chunk it deletes is one this copy holds). When some did, it applies them and tries again.
-   */
-  private maintain(entry: DocumentCopy): void {
-    clearTimeout(entry.idleTimer);
-    entry.idleTimer = undefined;
-    for (let attempt = 0; attempt < COMPACTION_TRIES; attempt++) {
-      this.current(entry);
-      if (entry.logBytes <= compactionDue(entry)) return;
-      const snapshot = A.save(entry.doc);
-      const text = textOf(entry);
-      const seq = entry.lastSeq + 1;
-      const compacted = this.write(entry, () => {
-        if (entry.lastSeq !== seq - 1) return false;
-        const key = this.workspaces.keyOf(entry.workspaceId);
-        this.insertChunk(key, entry.workspaceId, entry.id, seq, 'snapshot', snapshot);
-        this.sql('DELETE FROM document_chunks WHERE document_id = ? AND seq < ?').run(entry.id, seq);
-        // Compaction already costs O(document); refreshing the search text rides along.
-        this.writeText(entry, key, seq, text);
-        entry.lastSeq = seq;
-        return true;
-      });
-      if (compacted) {
-        entry.snapshotBytes = snapshot.length;
-        entry.logBytes = 0;
-        return;
-      }
-      if (this.open.get(entry.id) !== entry) return;
-    }
-    // Another process keeps writing: the next pause (or its own compaction) takes it from here.
-    this.whenIdle(entry);
   }
 
   /** The document with every persisted change applied; what other processes added is announced now. */
@@ -629,11 +473,11 @@ export class DocumentStore {
 
   delete(id: string): void {
     this.group.commit();
-    const row = this.sql('SELECT workspace_id AS workspaceId FROM documents WHERE id = ?').get(id) as { workspaceId: string } | undefined;
-    if (!row) throw notFound(id);
+    const workspaceId = this.sealed.workspaceOf(id);
+    if (workspaceId === undefined) throw notFound(id);
     this.connection.write(() => {
       // Another process may have deleted it since: then there is nothing left to delete or audit.
-      if (this.sql('DELETE FROM documents WHERE id = ?').run(id).changes === 0) throw notFound(id);
+      if (!this.sealed.remove(id)) throw notFound(id);
       this.audit.record('document.deleted', id);
     });
     const entry = this.open.get(id);
@@ -641,7 +485,7 @@ export class DocumentStore {
     this.scanned?.delete(id);
     this.search.removeDocument(id);
     this.connection.db.pragma('wal_checkpoint(TRUNCATE)');
-    this.deleted.emit({ documentId: id, workspaceId: row.workspaceId, origin: this.connection.origin });
+    this.deleted.emit({ documentId: id, workspaceId, origin: this.connection.origin });
   }
 
   /** Drops every loaded document (on lock). */
@@ -664,11 +508,7 @@ export class DocumentStore {
    * not open here are announced without bytes. The first look only notes what is there.
    */
   noticeExternalChanges(): void {
-    const rows = this.sql(
-      `SELECT d.id, d.workspace_id AS workspaceId, ${sqlStamp('d.sealed_head')} AS headStamp,
-              (SELECT max(seq) FROM document_chunks c WHERE c.document_id = d.id) AS lastSeq
-         FROM documents d`,
-    ).all() as Array<{ id: string; workspaceId: string; headStamp: string; lastSeq: number }>;
+    const rows = this.sealed.stamps();
     const previous = this.scanned;
     this.scanned = new Map(rows.map((row) => [row.id, { stamp: `${row.lastSeq}:${row.headStamp}`, workspaceId: row.workspaceId }]));
     if (!previous) return;
@@ -714,20 +554,15 @@ export class DocumentStore {
     const cached = this.open.get(id);
     // Gone (deleted), or replaced by a new generation by another process: read again from the file.
     if (cached && (cached.checkedAt === generation || this.catchUp(cached))) return cached;
-    // One consistent read: a document deleted meanwhile must not look like one missing its snapshot.
-    const { row, chunks } = this.connection.read(() => ({
-      row: this.sql('SELECT workspace_id AS workspaceId, sealed_head AS sealedHead, text_seq AS textSeq, generation FROM documents WHERE id = ?').get(id) as
-        { workspaceId: string; sealedHead: Buffer; textSeq: number; generation: number } | undefined,
-      chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? ORDER BY seq').all(id) as SealedChunk[],
-    }));
+    const { row, chunks } = this.sealed.read(id);
     if (!row) throw notFound(id);
     const { workspaceId } = row;
     const key = this.workspaces.keyOf(workspaceId);
-    const head = openJson<DocumentHead>(key, { kind: 'document-head', id, workspaceId }, row.sealedHead);
+    const head = openHead(key, { id, workspaceId }, row.sealedHead);
     const entry = copyFromChunks(
       { id, workspaceId },
       { head, headStamp: sealedStamp(row.sealedHead), textSeq: row.textSeq, generation: row.generation },
-      this.openChunks(key, workspaceId, id, chunks),
+      openChunks(key, workspaceId, id, chunks),
       generation,
       this.newActor(),
     );
@@ -742,14 +577,7 @@ export class DocumentStore {
    */
   private catchUp(entry: DocumentCopy): boolean {
     entry.checkedAt = this.connection.generation;
-    const { stored, chunks } = this.connection.read(() => ({
-      stored: this.sql('SELECT sealed_head AS sealedHead, generation FROM documents WHERE id = ?').get(entry.id) as
-        { sealedHead: Buffer; generation: number } | undefined,
-      chunks: this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ? AND seq > ? ORDER BY seq').all(
-        entry.id,
-        entry.lastSeq,
-      ) as SealedChunk[],
-    }));
+    const { stored, chunks } = this.sealed.readSince(entry.id, entry.lastSeq);
     if (!stored || stored.generation !== entry.generation) {
       this.evict(entry);
       // Its old generation's changes must never be merged into the new one: this copy is dropped whole.
@@ -759,8 +587,8 @@ export class DocumentStore {
     const headStamp = sealedStamp(stored.sealedHead);
     if (chunks.length === 0 && headStamp === entry.headStamp) return true;
     const key = this.workspaces.keyOf(entry.workspaceId);
-    const head = openJson<DocumentHead>(key, { kind: 'document-head', id: entry.id, workspaceId: entry.workspaceId }, stored.sealedHead);
-    queueExternal(entry, this.openChunks(key, entry.workspaceId, entry.id, chunks), { head, headStamp });
+    const head = openHead(key, entry, stored.sealedHead);
+    queueExternal(entry, openChunks(key, entry.workspaceId, entry.id, chunks), { head, headStamp });
     // New chunks are announced with their changes once applied; a head alone (a title, a time) now.
     if (chunks.length === 0) this.changed.emit({ documentId: entry.id, workspaceId: entry.workspaceId, changes: [], origin: EXTERNAL });
     return true;
@@ -802,25 +630,10 @@ export class DocumentStore {
 
   /**
    * Appends what `entry.doc` has beyond its persisted heads (or `change`), under the caller's write
-   * lock. A compaction, if one comes due, is the caller's to arrange once the write has committed (afterWrite).
+   * lock. A compaction, if one comes due, is the caller's to arrange once the write has committed (Compaction.afterWrite).
    */
   private persist(entry: DocumentCopy, change?: Uint8Array): void {
-    const key = this.workspaces.keyOf(entry.workspaceId);
-    const bytes = change ?? A.saveSince(entry.doc, entry.persistedHeads);
-    const seq = entry.lastSeq + 1;
-    this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
-    entry.logBytes += bytes.length;
-    entry.lastSeq = seq;
-    entry.persistedHeads = A.getHeads(entry.doc);
-    const now = Date.now();
-    let headChanged = false;
-    // Title and tags come from the document only when it has everything applied.
-    if (entry.pending.length === 0 && headBehind(entry.head, entry.doc.title, entry.doc.tags)) {
-      entry.head = { ...entry.head, title: entry.doc.title, tags: [...entry.doc.tags] };
-      headChanged = true;
-    }
-    entry.head = { ...entry.head, updatedAt: now };
-    if (headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS) this.writeHead(entry, key);
+    this.sealed.append(entry, this.workspaces.keyOf(entry.workspaceId), change ?? A.saveSince(entry.doc, entry.persistedHeads));
     this.scheduleIndex(entry);
   }
 
@@ -832,7 +645,7 @@ export class DocumentStore {
     this.group.commit();
     for (const entry of [...this.open.values()]) {
       try {
-        this.maintain(entry);
+        this.compaction.maintain(entry);
       } catch (error) {
         // Deleted by another process meanwhile: nothing of it to write.
         if (!(error instanceof HearthError && error.code === 'NOT_FOUND')) throw error;
@@ -850,9 +663,9 @@ export class DocumentStore {
         // Gone meanwhile (another process deleted it): nothing to write.
         if (entry.checkedAt !== this.connection.generation && !this.catchUp(entry)) continue;
         const key = this.workspaces.keyOf(entry.workspaceId);
-        if (entry.headWrittenAt < entry.head.updatedAt) this.writeHead(entry, key);
+        if (entry.headWrittenAt < entry.head.updatedAt) this.sealed.writeHead(entry, key);
         // The text reflects the chunks up to `seq`; any written since leave it marked stale.
-        if (entry.textSeq < seq) this.writeText(entry, key, seq, text);
+        if (entry.textSeq < seq) this.sealed.writeText(entry, key, seq, text);
       }
     });
   }
@@ -862,20 +675,11 @@ export class DocumentStore {
    * (after a crash) from the document itself, refreshing the copy.
    */
   *searchTexts(): Generator<{ id: string; workspaceId: string; text: DocumentText }> {
-    const rows = this.sql(
-      `SELECT d.id, d.workspace_id AS workspaceId, d.sealed_text AS sealedText, d.text_seq AS textSeq,
-              (SELECT max(seq) FROM document_chunks c WHERE c.document_id = d.id) AS lastSeq
-         FROM documents d`,
-    ).all() as Array<{ id: string; workspaceId: string; sealedText: Buffer | null; textSeq: number; lastSeq: number }>;
-    for (const row of rows) {
+    for (const row of this.sealed.texts()) {
       const open = this.open.get(row.id);
       if (!open && row.sealedText && row.textSeq === row.lastSeq) {
         const key = this.workspaces.keyOf(row.workspaceId);
-        yield {
-          id: row.id,
-          workspaceId: row.workspaceId,
-          text: openJson<DocumentText>(key, { kind: 'document-text', id: row.id, workspaceId: row.workspaceId }, row.sealedText),
-        };
+        yield { id: row.id, workspaceId: row.workspaceId, text: openText(key, row, row.sealedText) };
         continue;
       }
       let entry: DocumentCopy;
@@ -888,48 +692,9 @@ export class DocumentStore {
       this.current(entry);
       const text = textOf(entry);
       const seq = entry.lastSeq;
-      if (entry.textSeq < seq) this.write(entry, () => this.writeText(entry, this.workspaces.keyOf(entry.workspaceId), seq, text));
+      if (entry.textSeq < seq) this.write(entry, () => this.sealed.writeText(entry, this.workspaces.keyOf(entry.workspaceId), seq, text));
       yield { id: row.id, workspaceId: row.workspaceId, text };
     }
-  }
-
-  private writeHead(entry: DocumentCopy, key: Uint8Array): void {
-    const sealed = this.sealHead(key, entry.workspaceId, entry.id, entry.head);
-    this.sql('UPDATE documents SET sealed_head = ? WHERE id = ?').run(sealed, entry.id);
-    entry.headStamp = sealedStamp(sealed);
-    entry.headWrittenAt = entry.head.updatedAt;
-  }
-
-  /** Stores `text` as the search text of the chunks up to `seq`, unless the file holds a newer one. */
-  private writeText(entry: DocumentCopy, key: Uint8Array, seq: number, text: DocumentText): void {
-    this.sql('UPDATE documents SET sealed_text = ?, text_seq = ? WHERE id = ? AND text_seq < ?').run(
-      sealJson(key, { kind: 'document-text', id: entry.id, workspaceId: entry.workspaceId }, text),
-      seq,
-      entry.id,
-      seq,
-    );
-    entry.textSeq = Math.max(entry.textSeq, seq);
-  }
-
-  private insertChunk(key: Uint8Array, workspaceId: string, id: string, seq: number, kind: ChunkKind, bytes: Uint8Array): void {
-    this.sql('INSERT INTO document_chunks (document_id, seq, kind, sealed) VALUES (?, ?, ?, ?)').run(
-      id,
-      seq,
-      kind,
-      sealBytes(key, chunkPlace(workspaceId, id, seq, kind), bytes),
-    );
-  }
-
-  private sealHead(key: Uint8Array, workspaceId: string, id: string, head: DocumentHead): Uint8Array {
-    return sealJson(key, { kind: 'document-head', id, workspaceId }, head);
-  }
-
-  private openChunks(key: Uint8Array, workspaceId: string, id: string, chunks: SealedChunk[]): OpenedChunk[] {
-    return chunks.map((chunk) => ({
-      seq: chunk.seq,
-      kind: chunk.kind,
-      bytes: openBytes(key, chunkPlace(workspaceId, id, chunk.seq, chunk.kind), chunk.sealed),
-    }));
   }
 
   /** Re-indexes the copy for search once it has been quiet for a moment. */
@@ -946,19 +711,6 @@ export class DocumentStore {
   }
 }
 
-/** The log size at which a compaction is due: the snapshot's, and at least MIN_COMPACTION_BYTES. */
-function compactionDue(entry: DocumentCopy): number {
-  return Math.max(MIN_COMPACTION_BYTES, entry.snapshotBytes);
-}
-
 function notFound(id: string): HearthError {
   return new HearthError('NOT_FOUND', `No document ${id} (it may have been deleted). \`hearth doc list --workspace W\` shows the documents.`);
-}
-
-function textOf(entry: DocumentCopy): DocumentText {
-  return { title: entry.head.title, tags: [...entry.head.tags], body: bodyText(entry.doc) };
-}
-
-function chunkPlace(workspaceId: string, documentId: string, seq: number, kind: string) {
-  return { kind: 'document-chunk' as const, id: `${documentId}/${seq}/${kind}`, workspaceId };
 }
