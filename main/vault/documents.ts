@@ -239,11 +239,7 @@ export class DocumentStore {
     setTimeout(() => this.previous.get(id) === doc && this.previous.delete(id), PREVIOUS_KEPT_MS).unref?.();
   }
 
-  /**
-   * Takes the last copies of deleted rows out of the WAL (after a replacement or a deletion has
-   * committed). When that left much of the file free (zeroed pages, after a long history was
-   * dropped), the file is rewritten to its size; another process busy with the file only defers that.
-   */
+  /** Takes the last copies of deleted rows out of the vault file, after a replacement or a deletion committed (compaction.ts, scrubFile). */
   scrub(): void {
     scrubFile(this.connection.db);
   }

@@ -148,7 +148,7 @@ export class SealedDocuments {
   reseal(id: string, from: SealedRecords, fromKey: Uint8Array, to: string, toKey: Uint8Array): void {
     const chunks = this.sql('SELECT seq, kind, sealed FROM document_chunks WHERE document_id = ?').all(id) as SealedChunk[];
     const head = openHead(fromKey, { id, workspaceId: from.workspaceId }, from.sealedHead);
-    const text = from.sealedText && openBytes(fromKey, { kind: 'document-text', id, workspaceId: from.workspaceId }, from.sealedText);
+    const text = from.sealedText && openBytes(fromKey, textPlace({ id, workspaceId: from.workspaceId }), from.sealedText);
     this.connection.write(() => {
       for (const chunk of chunks) {
         const bytes = openBytes(fromKey, chunkPlace(from.workspaceId, id, chunk.seq, chunk.kind), chunk.sealed);
@@ -161,7 +161,7 @@ export class SealedDocuments {
       this.sql('UPDATE documents SET workspace_id = ?, sealed_head = ?, sealed_text = ? WHERE id = ?').run(
         to,
         sealHead(toKey, to, id, head),
-        text ? sealBytes(toKey, { kind: 'document-text', id, workspaceId: to }, text) : null,
+        text ? sealBytes(toKey, textPlace({ id, workspaceId: to }), text) : null,
         id,
       );
     });
@@ -172,32 +172,33 @@ export class SealedDocuments {
    * writes the head when its title or tags moved on or it was last written HEAD_REFRESH_MS ago.
    */
   append(entry: DocumentCopy, key: Uint8Array, bytes: Uint8Array): void {
-    const seq = entry.lastSeq + 1;
-    this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
-    entry.logBytes += bytes.length;
-    entry.lastSeq = seq;
+    this.appendChanges(entry, key, bytes);
     entry.persistedHeads = A.getHeads(entry.doc);
-    const now = Date.now();
-    let headChanged = false;
     // Title and tags come from the document only when it has everything applied.
-    if (entry.pending.length === 0 && headBehind(entry.head, entry.doc.title, entry.doc.tags)) {
-      entry.head = { ...entry.head, title: entry.doc.title, tags: [...entry.doc.tags] };
-      headChanged = true;
-    }
-    entry.head = { ...entry.head, updatedAt: now };
-    if (headChanged || now - entry.headWrittenAt >= HEAD_REFRESH_MS) this.writeHead(entry, key);
+    const moved = entry.pending.length === 0 && headBehind(entry.head, entry.doc.title, entry.doc.tags);
+    if (moved) entry.head = { ...entry.head, title: entry.doc.title, tags: [...entry.doc.tags] };
+    this.touchHead(entry, key, moved);
   }
 
   /** Appends `changes`, not yet applied to `entry.doc`, as the next chunk (`bytes`, all of them) and queues them in `pending`. */
   appendUnapplied(entry: DocumentCopy, key: Uint8Array, bytes: Uint8Array, changes: Uint8Array[]): void {
-    const now = Date.now();
+    this.appendChanges(entry, key, bytes);
+    entry.pending.push(...changes);
+    this.touchHead(entry, key, false);
+  }
+
+  private appendChanges(entry: DocumentCopy, key: Uint8Array, bytes: Uint8Array): void {
     const seq = entry.lastSeq + 1;
-    entry.head = { ...entry.head, updatedAt: now };
     this.insertChunk(key, entry.workspaceId, entry.id, seq, 'changes', bytes);
-    if (now - entry.headWrittenAt >= HEAD_REFRESH_MS) this.writeHead(entry, key);
     entry.lastSeq = seq;
     entry.logBytes += bytes.length;
-    entry.pending.push(...changes);
+  }
+
+  /** The head's updatedAt moves to now; it is written when `changed`, or when it was last written HEAD_REFRESH_MS ago. */
+  private touchHead(entry: DocumentCopy, key: Uint8Array, changed: boolean): void {
+    const now = Date.now();
+    entry.head = { ...entry.head, updatedAt: now };
+    if (changed || now - entry.headWrittenAt >= HEAD_REFRESH_MS) this.writeHead(entry, key);
   }
 
   /** Replaces every chunk of the document by `snapshot` at `seq`, as generation `generation`. */
@@ -225,12 +226,7 @@ export class SealedDocuments {
 
   /** Stores `text` as the search text of the chunks up to `seq`, unless the file holds a newer one. */
   writeText(entry: DocumentCopy, key: Uint8Array, seq: number, text: DocumentText): void {
-    this.sql('UPDATE documents SET sealed_text = ?, text_seq = ? WHERE id = ? AND text_seq < ?').run(
-      sealJson(key, { kind: 'document-text', id: entry.id, workspaceId: entry.workspaceId }, text),
-      seq,
-      entry.id,
-      seq,
-    );
+    this.sql('UPDATE documents SET sealed_text = ?, text_seq = ? WHERE id = ? AND text_seq < ?').run(sealJson(key, textPlace(entry), text), seq, entry.id, seq);
     entry.textSeq = Math.max(entry.textSeq, seq);
   }
 
@@ -246,17 +242,17 @@ export class SealedDocuments {
 
 /** A document's head sealed for its row (its stamp tells whether another process rewrote it since). */
 export function sealHead(key: Uint8Array, workspaceId: string, id: string, head: DocumentHead): Uint8Array {
-  return sealJson(key, { kind: 'document-head', id, workspaceId }, head);
+  return sealJson(key, headPlace({ id, workspaceId }), head);
 }
 
 /** Opens a sealed head; RECORD_TAMPERED when it fails its integrity check or belongs elsewhere. */
 export function openHead(key: Uint8Array, place: DocumentPlace, sealed: Uint8Array): DocumentHead {
-  return openJson<DocumentHead>(key, { kind: 'document-head', id: place.id, workspaceId: place.workspaceId }, sealed);
+  return openJson<DocumentHead>(key, headPlace(place), sealed);
 }
 
 /** Opens a sealed search text, as openHead() a head. */
 export function openText(key: Uint8Array, place: DocumentPlace, sealed: Uint8Array): DocumentText {
-  return openJson<DocumentText>(key, { kind: 'document-text', id: place.id, workspaceId: place.workspaceId }, sealed);
+  return openJson<DocumentText>(key, textPlace(place), sealed);
 }
 
 /** Opens chunks of one document's log, as openHead() a head. */
@@ -271,6 +267,14 @@ export function openChunks(key: Uint8Array, workspaceId: string, id: string, chu
 /** The search text of the copy as it is now. */
 export function textOf(entry: DocumentCopy): DocumentText {
   return { title: entry.head.title, tags: [...entry.head.tags], body: bodyText(entry.doc) };
+}
+
+/** Where a head is sealed, and where a search text: the same on the sealing and the opening side. */
+function headPlace({ id, workspaceId }: DocumentPlace) {
+  return { kind: 'document-head' as const, id, workspaceId };
+}
+function textPlace({ id, workspaceId }: DocumentPlace) {
+  return { kind: 'document-text' as const, id, workspaceId };
 }
 
 /** Where a chunk is sealed: its seq and kind are part of the associated data, so chunks cannot be swapped or reordered. */
