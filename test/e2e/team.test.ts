@@ -138,6 +138,59 @@ test('each sees where the other is: a caret with their name, and their avatar in
   await ada.page.keyboard.press('End');
 });
 
+/**
+ * Holds back the page's selectionchange events (a window listener in the capture phase stops them
+ * before ProseMirror's, on the document, hears them): what a busy page does when a message from
+ * outside the editor is handled before the event that reports a selection the keyboard just made.
+ */
+async function holdSelectionChanges(page: Page, hold: boolean): Promise<void> {
+  await page.evaluate((on) => {
+    const w = window as unknown as { heldSelection?: (event: Event) => void };
+    w.heldSelection ??= (event) => event.stopImmediatePropagation();
+    if (on) window.addEventListener('selectionchange', w.heldSelection, true);
+    else window.removeEventListener('selectionchange', w.heldSelection, true);
+  }, hold);
+}
+const pageSelection = (page: Page) => page.evaluate(() => String(window.getSelection()));
+
+test('a selection made by keyboard stays when, before the page reports it, the other’s caret moves or their words arrive', async () => {
+  const line = 'Flour and water. Salt from Bob. Knead.';
+  await ada.page.bringToFront();
+  await editorOf(ada.page).click();
+  await ada.page.keyboard.press('End');
+  await bob.page.locator('.remote-caret[data-name="Ada"]').waitFor();
+
+  // Bob's caret moves to the start of the line while Ada's Shift+Home is not yet reported.
+  await holdSelectionChanges(ada.page, true);
+  await ada.page.keyboard.press('Shift+Home');
+  expect(await pageSelection(ada.page)).toBe(line);
+  await bob.page.keyboard.press('Home');
+  const bobsCaretAtStart = () =>
+    ada.page.evaluate(() => {
+      const caret = document.querySelector('.remote-caret[data-name="Bob"]');
+      return caret !== null && caret.parentElement?.tagName === 'P' && caret.previousSibling === null;
+    });
+  await expect.poll(bobsCaretAtStart, { timeout: 15_000 }).toBe(true);
+  await holdSelectionChanges(ada.page, false);
+  expect(await pageSelection(ada.page)).toBe(line);
+  await expect.poll(() => bob.page.locator('.remote-selection').allTextContents(), { timeout: 15_000 }).toEqual([line]);
+
+  // Bob types a word at the start while Ada's next selection is not yet reported.
+  await ada.page.keyboard.press('End');
+  await expect.poll(() => bob.page.locator('.remote-selection').count(), { timeout: 15_000 }).toBe(0);
+  await holdSelectionChanges(ada.page, true);
+  await ada.page.keyboard.press('Shift+Home');
+  await bob.page.keyboard.type('Now: ');
+  await expect.poll(() => editorOf(ada.page).textContent(), { timeout: 15_000 }).toBe(`Now: ${line}`);
+  await holdSelectionChanges(ada.page, false);
+  expect(await pageSelection(ada.page)).toContain(line);
+
+  // Back as it was for the tests after this one.
+  for (let i = 0; i < 'Now: '.length; i++) await bob.page.keyboard.press('Backspace');
+  await expect.poll(() => editorOf(ada.page).textContent(), { timeout: 15_000 }).toBe(line);
+  await ada.page.keyboard.press('End');
+});
+
 test('blocks one person makes reach the other, and both edit one table and one task at once', async () => {
   await ada.page.bringToFront();
   await newDocument(ada.page);
