@@ -38,6 +38,11 @@ async function storedMarkdown(): Promise<string> {
   }
 }
 
+/**
+ * The page says everything is saved. Not proof that the last keystroke is stored: right after
+ * typing, the page can still show the "Saved" of the save before it for a moment, so the tests
+ * poll what main stored first and then check what the page says.
+ */
 async function saved(): Promise<void> {
   await page.getByText('Saved', { exact: true }).waitFor();
 }
@@ -87,8 +92,8 @@ describe.sequential('editor blocks', () => {
     // Ctrl+Enter leaves the code block for a new paragraph.
     await page.keyboard.press('Control+Enter');
     await page.keyboard.type('After the code.');
+    await expect.poll(storedMarkdown).toBe('```ts\nconst answer = 42;\nconsole.log(answer);\n```\n\nAfter the code.\n');
     await saved();
-    expect(await storedMarkdown()).toBe('```ts\nconst answer = 42;\nconsole.log(answer);\n```\n\nAfter the code.\n');
   });
 
   test('the "/" menu opens, filters and inserts with the keyboard alone', async () => {
@@ -127,8 +132,8 @@ describe.sequential('editor blocks', () => {
     await menu.waitFor({ state: 'detached' });
     await expect.poll(() => editor().locator('p').last().textContent()).toBe('/');
     await page.keyboard.press('Backspace');
+    await expect.poll(storedMarkdown).toContain('- [x] Buy lamp oil\n- [ ] Mend the net\n');
     await saved();
-    expect(await storedMarkdown()).toContain('- [x] Buy lamp oil\n- [ ] Mend the net\n');
   });
 
   test('a table from the menu is filled with Tab and grows a row at its end', async () => {
@@ -140,8 +145,8 @@ describe.sequential('editor blocks', () => {
     }
     await page.keyboard.type('Mallaig');
     await expect.poll(() => editor().locator('table tr').count()).toBe(3);
+    await expect.poll(storedMarkdown).toContain('| Port | Depth | Tide |\n| --- | --- | --- |\n| Oban | 12 m | high |\n| Mallaig |  |  |\n');
     await saved();
-    expect(await storedMarkdown()).toContain('| Port | Depth | Tide |\n| --- | --- | --- |\n| Oban | 12 m | high |\n| Mallaig |  |  |\n');
   });
 
   test('--- makes a rule, and an attached image goes in from the menu', async () => {
@@ -157,9 +162,8 @@ describe.sequential('editor blocks', () => {
     await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(24);
     expect(await image.getAttribute('src')).toMatch(/^blob:/);
     expect(await image.getAttribute('alt')).toBe('harbour.png');
+    await expect.poll(storedMarkdown).toMatch(/\n---\n\n!\[harbour\.png\]\(hearth-file:[A-Za-z0-9_-]+\)\n$/);
     await saved();
-    const markdown = await storedMarkdown();
-    expect(markdown).toMatch(/\n---\n\n!\[harbour\.png\]\(hearth-file:[A-Za-z0-9_-]+\)\n$/);
   });
 
   test('pasted Markdown and HTML keep their structure', async () => {
@@ -173,10 +177,9 @@ describe.sequential('editor blocks', () => {
       'text/plain': 'From a page',
     });
     await expect.poll(() => editor().locator('pre[data-language="py"]').count()).toBe(1);
+    await expect.poll(storedMarkdown).toContain('### From a page\n\n- [x] shipped\n\n```py\nprint(1)\n```\n');
     await saved();
-    const markdown = await storedMarkdown();
-    expect(markdown).toContain('## Pasted notes\n\n- [ ] check the **anchor**\n\n| a | b |\n| :--- | ---: |\n| 1 | 2 |\n');
-    expect(markdown).toContain('### From a page\n\n- [x] shipped\n\n```py\nprint(1)\n```\n');
+    expect(await storedMarkdown()).toContain('## Pasted notes\n\n- [ ] check the **anchor**\n\n| a | b |\n| :--- | ---: |\n| 1 | 2 |\n');
   });
 
   test('every block survives a reload, and the document passes axe in light and dark', async () => {
