@@ -11,7 +11,7 @@ import { setLink, toolbarFacts, visibleSelection } from '../editor/commands.ts';
 import { pmRangeOf, setHighlights } from '../editor/highlights.ts';
 import { showSearchMatch } from '../editor/search-match.ts';
 import { colorOf, setPresenceDecorations } from '../editor/presence.ts';
-import { takePageSelection } from '../editor/page-selection.ts';
+import { dispatchFromOutside } from '../editor/page-selection.ts';
 import { DocumentReplica, openReplicas, type SaveState } from '../editor/replica.ts';
 import { hearthSchemaAdapter, safeHref } from '../editor/schema.ts';
 import { call, hearth, messageOf } from '../state/api.ts';
@@ -218,8 +218,7 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }
   useEffect(() => {
     if (!view) return;
     const anchors = (threads ?? []).filter((t) => !t.resolved && t.anchor).map((t) => ({ threadId: t.id, from: t.anchor!.from, to: t.anchor!.to }));
-    takePageSelection(view);
-    view.dispatch(setHighlights(view.state, replica.doc(), anchors, activeThreadId));
+    dispatchFromOutside(view, (state) => setHighlights(state, replica.doc(), anchors, activeThreadId));
   }, [view, threads, activeThreadId, replica]);
 
   // Others' carets and selections, drawn when they move. Edits map them along (decorationLayer);
@@ -227,15 +226,19 @@ function OpenDocument({ replica, initial, showHistory, setShowHistory, onShare }
   // redrawing on every change read the whole text (~40 ms at 100k characters) per remote keystroke.
   useEffect(() => {
     if (!view) return;
-    takePageSelection(view);
-    const { transaction, waiting } = setPresenceDecorations(view.state, replica.doc(), present);
-    view.dispatch(transaction);
-    if (waiting === 0) return;
+    /** Draws them; returns how many still wait for text this page does not have yet. */
+    const draw = () => {
+      let waiting = 0;
+      dispatchFromOutside(view, (state) => {
+        const drawn = setPresenceDecorations(state, replica.doc(), present);
+        waiting = drawn.waiting;
+        return drawn.transaction;
+      });
+      return waiting;
+    };
+    if (draw() === 0) return;
     const redraw = () => {
-      takePageSelection(view);
-      const next = setPresenceDecorations(view.state, replica.doc(), present);
-      view.dispatch(next.transaction);
-      if (next.waiting === 0) replica.off('change', redraw);
+      if (draw() === 0) replica.off('change', redraw);
     };
     replica.on('change', redraw);
     return () => replica.off('change', redraw);

@@ -15,7 +15,7 @@ import { amMarksFromPmMarks } from '@automerge/prosemirror/dist/schema.js';
 import { pmNodeToSpans, pmRangeToAmRange } from '@automerge/prosemirror/dist/traversal.js';
 import type { Mark, Node, ResolvedPos, Slice } from 'prosemirror-model';
 import { Plugin, type Transaction } from 'prosemirror-state';
-import { takePageSelection } from './page-selection.ts';
+import { dispatchFromOutside } from './page-selection.ts';
 import type { DocumentBody, DocumentReplica } from './replica.ts';
 
 /** The parts of prosemirror-transform's ReplaceStep the fast path reads. */
@@ -166,11 +166,9 @@ export function replicaSyncPlugin(adapter: SchemaAdapter, replica: DocumentRepli
     view(view) {
       const onChange = ({ doc, patches, patchInfo }: DocHandleChangePayload<DocumentBody>) => {
         if (syncing) return;
-        takePageSelection(view);
-        const tr = patchesToTr({ adapter, path, before: patchInfo.before, after: doc, patches, state: view.state });
         syncing = true;
         try {
-          view.dispatch(tr);
+          dispatchFromOutside(view, (state) => patchesToTr({ adapter, path, before: patchInfo.before, after: doc, patches, state }));
         } finally {
           syncing = false;
         }
